@@ -1,0 +1,43 @@
+"""The one place that builds a Temporal client: envconfig connection, pydantic data converter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+from temporalio.envconfig import ClientConfig
+
+__all__ = ["connect", "data_converter"]
+
+log = logging.getLogger(__name__)
+
+
+def data_converter() -> DataConverter:
+    """The converter shared by client, worker and replayer."""
+    return pydantic_data_converter
+
+
+def connect_config(profile: str | None = None) -> dict[str, Any]:
+    """Address, namespace and TLS from Temporal's environment configuration (default localhost:7233)."""
+    config = dict(ClientConfig.load_client_connect_config(profile=profile))
+    config.setdefault("target_host", "localhost:7233")
+    return config
+
+
+async def connect(profile: str | None = None, *, wait_seconds: float = 0) -> Client:
+    """Connect to Temporal; with ``wait_seconds`` keep trying while the server starts."""
+    config = connect_config(profile)
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + wait_seconds
+    while True:
+        try:
+            return await Client.connect(**config, data_converter=data_converter())
+        except RuntimeError as exc:
+            if loop.time() >= give_up:
+                raise RuntimeError(f"cannot reach Temporal at {config['target_host']}: {exc}") from exc
+            log.info("waiting for Temporal at %s", config["target_host"])
+            await asyncio.sleep(1.0)

@@ -1,0 +1,12 @@
+"""The base of our pydantic models: unknown fields refused, and inputs never echoed in errors
+(they carry IINs, names, phone numbers and passwords)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Model"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)

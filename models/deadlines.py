@@ -1,0 +1,139 @@
+"""Deadlines as recorded in a case's history: what was computed, why, and what became of it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from rules.calendar import DayOffReason
+from rules.terms import Direction, Unit
+
+__all__ = [
+    "CalendarCorrection",
+    "CorrectionResult",
+    "Deadline",
+    "DeadlineChange",
+    "DeadlineRequest",
+    "DeadlineState",
+    "DeadlineStatus",
+    "Escalation",
+    "SkippedDayRecord",
+]
+
+
+class DeadlineRequest(BaseModel):
+    """Ask the calendar when a term that starts at ``start`` ends."""
+
+    term_key: str
+    start: datetime
+    # "registration": the start is when something was received, so the after-hours rule applies first.
+    # "day": the start is already a day of the case (a decision, a notice); counting starts after it.
+    counted_from: str = Field(default="registration", pattern="^(registration|day)$")
+    label: str = ""
+
+
+class SkippedDayRecord(BaseModel):
+    """A non-working day the count passed over."""
+
+    day: date
+    reason: DayOffReason
+    name: str
+
+
+class Deadline(BaseModel):
+    """A computed deadline that explains itself."""
+
+    term_key: str
+    label: str = ""
+    amount: int
+    unit: Unit
+    direction: Direction
+    cite: str
+    text: str
+    start: datetime
+    counted_from_day: date | None = None
+    due: datetime
+    calendar_version: str
+    after_hours_roll: str | None = None
+    skipped: list[SkippedDayRecord] = Field(default_factory=list)
+    working_weekend_days: list[date] = Field(default_factory=list)
+    to_be_confirmed: bool = False
+
+    def explain(self) -> str:
+        """One paragraph a person can check against a calendar."""
+        parts = [f"{self.amount} {self.unit.value.replace('_', ' ')} ({self.cite})"]
+        if self.after_hours_roll:
+            parts.append(self.after_hours_roll)
+        if self.counted_from_day:
+            parts.append(f"counted from {self.counted_from_day.isoformat()}")
+        if self.skipped:
+            parts.append(
+                "skipping " + ", ".join(f"{s.day.isoformat()} ({s.reason.value}: {s.name})" for s in self.skipped)
+            )
+        if self.working_weekend_days:
+            days = ", ".join(d.isoformat() for d in self.working_weekend_days)
+            parts.append(f"counting transferred working days {days}")
+        parts.append(f"due {self.due.isoformat()} [calendar {self.calendar_version}]")
+        return "; ".join(parts)
+
+
+class DeadlineStatus(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    BREACHED = "breached"
+    CANCELLED = "cancelled"
+
+
+class DeadlineChange(BaseModel):
+    """A recorded recomputation of an open deadline after a calendar correction."""
+
+    at: datetime
+    reason: str
+    old_due: datetime
+    new_due: datetime
+    old_calendar_version: str
+    new_calendar_version: str
+
+
+class DeadlineState(BaseModel):
+    """A deadline as the case lives it: the computation, its corrections and its outcome."""
+
+    key: str
+    deadline: Deadline
+    status: DeadlineStatus = DeadlineStatus.OPEN
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+    escalated: bool = False
+    late_by_seconds: float | None = None  # when met after a breach
+    changes: list[DeadlineChange] = Field(default_factory=list)
+
+    @property
+    def due(self) -> datetime:
+        return self.deadline.due
+
+
+class Escalation(BaseModel):
+    """A breached deadline reported to a supervisor."""
+
+    case_id: str
+    procedure: str
+    deadline_key: str
+    term_text: str
+    cite: str
+    due: datetime
+    breached_at: datetime
+
+
+class CalendarCorrection(BaseModel):
+    """A correction of the calendar (edited overrides, a newer holidays release) sent to running cases."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CorrectionResult(BaseModel):
+    """What a calendar correction changed in one case."""
+
+    changed: list[DeadlineChange] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)

@@ -1,0 +1,41 @@
+"""Annotated pydantic types for the law's identifiers; bad values fail with a message saying what is wrong."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+
+from rules.identifiers import bin_check, eds_password_check, iin_check, kz_mobile
+
+__all__ = ["BIN", "IIN", "AwareDatetime", "EdsPassword", "KzMobile", "NonEmptyStr"]
+
+
+def _strip_iin(v: object) -> object:
+    return iin_check(v) if isinstance(v, str) else v
+
+
+def _strip_bin(v: object) -> object:
+    return bin_check(v) if isinstance(v, str) else v
+
+
+def _require_aware(v: datetime) -> datetime:
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise ValueError("datetime needs a timezone (e.g. 2026-03-19T17:00:00+05:00)")
+    return v
+
+
+def _password(v: SecretStr) -> SecretStr:
+    eds_password_check(v.get_secret_value())
+    return v
+
+
+IIN = Annotated[str, BeforeValidator(_strip_iin), Field(description="individual identification number, 12 digits")]
+BIN = Annotated[str, BeforeValidator(_strip_bin), Field(description="business identification number, 12 digits")]
+KzMobile = Annotated[
+    str, AfterValidator(kz_mobile), Field(description="Kazakhstan mobile number, normalised to +77XXXXXXXXX")
+]
+AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
+NonEmptyStr = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
+EdsPassword = Annotated[SecretStr, AfterValidator(_password)]

@@ -1,0 +1,132 @@
+"""Identifiers of the law: IIN and BIN (Law "On national registers of identification numbers"),
+Kazakhstan mobile numbers, and the EDS password policy (almatel-eds step 8).
+
+Every validator returns the normalised value or raises ``ValueError`` with a message saying what is
+wrong, so pydantic types in ``models`` can use them directly.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import phonenumbers
+
+__all__ = [
+    "bin_check",
+    "check_digit",
+    "eds_password_check",
+    "iin_birth_date",
+    "iin_check",
+    "kz_mobile",
+]
+
+_WEIGHTS_1 = tuple(range(1, 12))
+_WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+
+# IIN 7th digit: century of birth and sex (odd = male, even = female).
+_CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
+# BIN 5th digit: type of entity (4 resident legal entity, 5 non-resident, 6 individual entrepreneur
+# in joint venture form); 6th digit: head office, branch, representative office, peasant farm...
+_BIN_TYPES = {4, 5, 6}
+_BIN_SUBTYPES = {0, 1, 2, 3, 4}
+
+
+def check_digit(first_eleven: str) -> int | None:
+    """The 12th digit of an IIN/BIN by the two-pass weighted mod-11 rule; ``None`` if none exists."""
+    digits = [int(c) for c in first_eleven]
+    r = sum(d * w for d, w in zip(digits, _WEIGHTS_1, strict=True)) % 11
+    if r == 10:
+        r = sum(d * w for d, w in zip(digits, _WEIGHTS_2, strict=True)) % 11
+        if r == 10:
+            return None
+    return r
+
+
+def _twelve_digits(value: str, name: str) -> str:
+    value = value.strip()
+    if not re.fullmatch(r"\d{12}", value):
+        raise ValueError(f"{name} must be exactly 12 digits")
+    expected = check_digit(value[:11])
+    if expected is None:
+        raise ValueError(f"{name} {value[:11]}… cannot exist: its check digit has no valid value")
+    if expected != int(value[11]):
+        raise ValueError(f"{name} check digit is wrong (expected {expected}, got {value[11]})")
+    return value
+
+
+def iin_birth_date(iin: str) -> date:
+    """The birth date encoded in an IIN (digits 1–6 and the century digit 7)."""
+    century_digit = int(iin[6])
+    if century_digit not in _CENTURY:
+        raise ValueError(f"IIN 7th digit (century and sex) must be 1–6, got {century_digit}")
+    year = _CENTURY[century_digit] + int(iin[0:2])
+    try:
+        return date(year, int(iin[2:4]), int(iin[4:6]))
+    except ValueError:
+        raise ValueError(f"IIN does not start with a real birth date (YYMMDD {iin[:6]})") from None
+
+
+def iin_check(value: str, *, today: date | None = None) -> str:
+    """Validate an individual identification number; returns it stripped."""
+    iin = _twelve_digits(value, "IIN")
+    born = iin_birth_date(iin)
+    if today is not None and born > today:
+        raise ValueError(f"IIN birth date {born.isoformat()} is in the future")
+    return iin
+
+
+def bin_check(value: str) -> str:
+    """Validate a business identification number; returns it stripped."""
+    bin_ = _twelve_digits(value, "BIN")
+    month = int(bin_[2:4])
+    if not 1 <= month <= 12:
+        raise ValueError(f"BIN 3rd–4th digits must be the month of registration (01–12), got {bin_[2:4]}")
+    if int(bin_[4]) not in _BIN_TYPES:
+        raise ValueError(
+            f"BIN 5th digit must be the entity type (4 resident, 5 non-resident, 6 joint venture), got {bin_[4]}"
+        )
+    if int(bin_[5]) not in _BIN_SUBTYPES:
+        raise ValueError(f"BIN 6th digit must be the unit type (0 head office … 4), got {bin_[5]}")
+    return bin_
+
+
+def kz_mobile(value: str) -> str:
+    """A Kazakhstan mobile number in E.164 (+77XXXXXXXXX); accepts 8 7XX…, +7 (7XX)…, 7XX… forms."""
+    raw = value.strip()
+    digits = re.sub(r"[\s()\-.]", "", raw)
+    if re.fullmatch(r"87\d{9}", digits):  # domestic trunk prefix 8
+        digits = "+7" + digits[1:]
+    elif re.fullmatch(r"7\d{9}", digits):  # national number without prefix
+        digits = "+7" + digits
+    try:
+        parsed = phonenumbers.parse(digits, "KZ")
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"not a phone number: {raw!r}") from None
+    if (
+        not phonenumbers.is_valid_number(parsed)
+        or phonenumbers.region_code_for_number(parsed) != "KZ"
+        or phonenumbers.number_type(parsed) != phonenumbers.PhoneNumberType.MOBILE
+    ):
+        raise ValueError(f"not a Kazakhstan mobile number (+7 7XX XXX XX XX): {raw!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_PASSWORD_SPECIALS = "@$!%*#?&"
+
+
+def eds_password_check(value: str) -> str:
+    """The EDS password policy (almatel-eds step 8): at least one letter, one digit, one special character.
+
+    The message never repeats the password.
+    """
+    missing = []
+    if not any(c.isalpha() for c in value):
+        missing.append("a letter")
+    if not any(c.isdigit() for c in value):
+        missing.append("a digit")
+    if not any(c in _PASSWORD_SPECIALS for c in value):
+        missing.append(f"a special character ({_PASSWORD_SPECIALS})")
+    if missing:
+        raise ValueError("EDS password must contain " + ", ".join(missing) + " (almatel-eds step 8)")
+    return value

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Run the whole test suite (creates the virtual environment if missing). Extra arguments go to pytest."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bootstrap import reexec_in_venv
+
+NATIVE_ABORT = {134, -6}  # SIGABRT from the SDK's native runtime at interpreter exit (DESIGN pitfalls)
+
+
+def main() -> int:
+    reexec_in_venv()
+    report = Path(tempfile.mkdtemp(prefix="kz-junit-")) / "junit.xml"
+    rc = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={report}", *sys.argv[1:]])
+    if rc == 5:
+        print("[test] pytest collected no tests: that is a failure here", file=sys.stderr)
+        return 5
+    if rc in NATIVE_ABORT and report.exists():
+        suite = ET.parse(report).getroot()
+        suite = suite if suite.tag == "testsuite" else suite[0]
+        failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        if failed == 0 and int(suite.get("tests", 0)) > 0:
+            print("[test] all tests passed; the interpreter aborted at exit in the Temporal SDK's native "
+                  "runtime (known teardown issue), not in a test", file=sys.stderr)
+            return 0
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

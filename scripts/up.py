@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Run the whole system: Temporal dev server (SQLite file under ./data, WAL), the worker, the API and
+console when present, and the demo data. Ctrl-C stops everything; re-running keeps the data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bootstrap import ROOT, reexec_in_venv
+
+
+def wait_for_port(port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.3)
+    return False
+
+
+def main() -> int:
+    reexec_in_venv()
+    from workflows.search_attributes import dev_server_flags
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--no-demo", action="store_true", help="do not create the demo cases")
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("KZ_API_PORT", "8000")))
+    args = parser.parse_args()
+
+    data = ROOT / "data"
+    data.mkdir(exist_ok=True)
+    logs = data / "logs"
+    logs.mkdir(exist_ok=True)
+    server_cmd = [
+        "temporal", "server", "start-dev",
+        "--db-filename", str(data / "temporal.db"),
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+        "--port", "7233", "--ui-port", "8233", "--ui-disable-news-fetch",
+        *dev_server_flags(),
+    ]
+    codec_url = os.environ.get("KZ_UI_CODEC_ENDPOINT")
+    if codec_url:
+        server_cmd += ["--ui-codec-endpoint", codec_url]
+    py = sys.executable
+    services: list[tuple[str, list[str]]] = [("worker", [py, "worker.py"])]
+    if (ROOT / "api" / "app.py").exists():
+        services.append(("api", [py, "-m", "uvicorn", "api.app:app", "--port", str(args.api_port)]))
+
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(name: str, cmd: list[str]) -> None:
+        log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 (kept open for the child's lifetime)
+        print(f"[up] starting {name}: logs in {logs / (name + '.log')}", flush=True)
+        procs.append((name, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                             start_new_session=True)))
+
+    def stop_all(*_: object) -> None:
+        for name, p in reversed(procs):
+            if p.poll() is None:
+                print(f"[up] stopping {name}", flush=True)
+                p.send_signal(signal.SIGINT if name != "temporal" else signal.SIGTERM)
+        for _name, p in reversed(procs):
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        start("temporal", server_cmd)
+        if not wait_for_port(7233, 60):
+            print("[up] the Temporal dev server did not start; see data/logs/temporal.log", file=sys.stderr)
+            return 1
+        for name, cmd in services:
+            start(name, cmd)
+        if not args.no_demo and (ROOT / "demo").is_dir():
+            print("[up] creating demo cases (idempotent)", flush=True)
+            subprocess.call([py, "starter.py", "demo"], cwd=ROOT)
+        print("\n[up] running:\n"
+              "  Temporal UI      http://localhost:8233\n"
+              f"  API and console  http://localhost:{args.api_port}  (when present)\n"
+              "  Ctrl-C stops everything; data stays in ./data\n", flush=True)
+        while True:
+            for name, p in procs:
+                if p.poll() is not None:
+                    print(f"[up] {name} exited with {p.returncode}; see data/logs/{name}.log", file=sys.stderr)
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\n[up] Ctrl-C: shutting down", flush=True)
+        return 0
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

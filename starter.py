@@ -1,0 +1,17 @@
+"""Back-office command line: start cases, record decisions, show and list cases.
+
+Run ``python starter.py --help``; each procedure has its own group of commands.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from cli import cases
+
+app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+app.add_typer(cases.app, name="cases", help="any case: terms, deadlines, list, calendar corrections")
+
+
+if __name__ == "__main__":
+    app()

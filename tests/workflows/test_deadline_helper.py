@@ -1,0 +1,150 @@
+"""The deadline mechanism against the time-skipping server and the real calendar (issue 2, item 5)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.testing import WorkflowEnvironment
+
+from models.deadlines import DeadlineState, DeadlineStatus
+from rules.calendar import ALMATY, WorkingCalendar
+from worker import make_worker
+from workflows.deadlines import CaseWorkflow
+
+
+class ProbeInput(BaseModel):
+    received_at: datetime
+
+
+@workflow.defn
+class DeadlineProbe(CaseWorkflow):
+    """A case with one 2-working-day term and an event that may or may not come."""
+
+    PROCEDURE = "probe"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decided = False
+
+    @workflow.run
+    async def run(self, inp: ProbeInput) -> DeadlineState:
+        await self.clock.open("check", "fraud.check", inp.received_at)
+        await self.clock.wait("check", lambda: self.decided)
+        return self.clock.get("check")
+
+    @workflow.update
+    def decide(self) -> None:
+        self.decided = True
+
+
+def last_working_day_before_next_nauryz(cal: WorkingCalendar, today: date) -> date:
+    year = today.year if today < date(today.year, 3, 10) else today.year + 1
+    return cal.add_working_days(date(year, 3, 21), -1)
+
+
+async def test_breach_fires_exactly_at_1830_of_second_working_day_after_nauryz(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    cal = WorkingCalendar()
+    now = await env.get_current_time()
+    eve = last_working_day_before_next_nauryz(cal, now.astimezone(ALMATY).date())
+    received = datetime.combine(eve, time(17, 0), tzinfo=ALMATY)
+    expected_day = cal.add_working_days(eve, 2)
+    # The holidays lie between: the second working day is days later, not 2 calendar days.
+    assert (expected_day - eve).days > 3
+    expected_due = datetime.combine(expected_day, time(18, 30), tzinfo=ALMATY)
+
+    async with make_worker(env.client, task_queue=task_queue, workflows=[DeadlineProbe]):
+        handle = await env.client.start_workflow(
+            DeadlineProbe.run, ProbeInput(received_at=received), id=f"probe-{uuid.uuid4()}", task_queue=task_queue,
+        )
+        await env.sleep(timedelta(seconds=1))
+        [state] = await handle.query(DeadlineProbe.deadlines)
+        assert state.due == expected_due
+        assert state.deadline.counted_from_day == eve  # 17:00 is inside office hours
+        assert state.deadline.cite == "171 p.119"
+        assert any(s.reason.value == "holiday" and "Nowruz" in s.name for s in state.deadline.skipped)
+
+        await env.sleep(expected_due - await env.get_current_time() - timedelta(seconds=1))
+        [state] = await handle.query(DeadlineProbe.deadlines)
+        assert state.status is DeadlineStatus.OPEN
+
+        await env.sleep(timedelta(seconds=2))
+        [state] = await handle.query(DeadlineProbe.deadlines)
+        assert state.status is DeadlineStatus.BREACHED
+        assert state.breached_at is not None and state.breached_at >= expected_due
+        assert state.escalated
+
+        await handle.execute_update(DeadlineProbe.decide)
+        final = await handle.result()
+        assert final.status is DeadlineStatus.BREACHED
+        assert final.met_at is not None and final.late_by_seconds and final.late_by_seconds > 0
+
+
+async def test_event_in_time_is_recorded_as_met(env: WorkflowEnvironment, task_queue: str) -> None:
+    now = await env.get_current_time()
+    async with make_worker(env.client, task_queue=task_queue, workflows=[DeadlineProbe]):
+        handle = await env.client.start_workflow(
+            DeadlineProbe.run, ProbeInput(received_at=now), id=f"probe-{uuid.uuid4()}", task_queue=task_queue,
+        )
+        await env.sleep(timedelta(hours=3))
+        await handle.execute_update(DeadlineProbe.decide)
+        final = await handle.result()
+    assert final.status is DeadlineStatus.MET
+    assert final.met_at is not None and final.met_at < final.due
+
+
+async def test_back_dated_case_records_its_past_deadline_as_breached_at_once(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    now = await env.get_current_time()
+    async with make_worker(env.client, task_queue=task_queue, workflows=[DeadlineProbe]):
+        handle = await env.client.start_workflow(
+            DeadlineProbe.run, ProbeInput(received_at=now - timedelta(days=30)), id=f"probe-{uuid.uuid4()}",
+            task_queue=task_queue,
+        )
+        await env.sleep(timedelta(seconds=1))
+        [state] = await handle.query(DeadlineProbe.deadlines)
+        assert state.status is DeadlineStatus.BREACHED and state.due < now
+        assert state.breached_at is not None and state.breached_at - now < timedelta(minutes=1)
+        await handle.execute_update(DeadlineProbe.decide)
+        await handle.result()
+
+
+async def test_calendar_correction_is_a_recorded_event_that_moves_open_deadlines(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    from models.deadlines import CalendarCorrection
+    from tests.conftest import OVERRIDES
+
+    cal = WorkingCalendar()
+    today = (await env.get_current_time()).astimezone(ALMATY).date()
+    start_day = cal.add_working_days(today, 40)
+    received = datetime.combine(start_day, time(10), tzinfo=ALMATY)
+    old_due_day = cal.add_working_days(start_day, 2)
+    first_day = cal.add_working_days(start_day, 1)
+    async with make_worker(env.client, task_queue=task_queue, workflows=[DeadlineProbe]):
+        handle = await env.client.start_workflow(
+            DeadlineProbe.run, ProbeInput(received_at=received), id=f"probe-{uuid.uuid4()}", task_queue=task_queue,
+        )
+        await env.sleep(timedelta(seconds=1))
+        before = OVERRIDES.read_text()
+        OVERRIDES.write_text(f'[[day_off]]\ndate = {first_day.isoformat()}\nreason = "Government resolution (test)"\n')
+        try:
+            result = await handle.execute_update(
+                DeadlineProbe.apply_calendar_correction, CalendarCorrection(reason="resolution moving a day off"),
+            )
+        finally:
+            OVERRIDES.write_text(before)
+        [change] = result.changed
+        assert change.old_due.date() == old_due_day
+        assert change.new_due.date() == cal.add_working_days(old_due_day, 1)
+        assert change.old_calendar_version != change.new_calendar_version
+        [state] = await handle.query(DeadlineProbe.deadlines)
+        assert state.due == change.new_due and state.changes == [change]
+        assert any(s.reason.value == "override" for s in state.deadline.skipped)
+        await handle.execute_update(DeadlineProbe.decide)
+        await handle.result()

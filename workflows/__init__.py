@@ -1,0 +1,1 @@
+"""Workflows: one module per procedure, plus the shared deadline helper and search attribute registry."""

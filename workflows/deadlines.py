@@ -1,0 +1,202 @@
+"""The deadline helper every procedure uses: open a legal term, wait for an event or the recorded
+instant, record met or breached, escalate, and take calendar corrections as recorded events.
+
+``CaseWorkflow`` is the base class of every procedure's workflow: it owns the case's deadlines, exposes
+them by query, and accepts a calendar correction as an Update that recomputes the open deadlines
+through the activity (old and new instants both stay in the record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import compute_deadline, notify_supervisor
+    from models.deadlines import (
+        CalendarCorrection,
+        CorrectionResult,
+        Deadline,
+        DeadlineChange,
+        DeadlineRequest,
+        DeadlineState,
+        DeadlineStatus,
+        Escalation,
+    )
+    from workflows import search_attributes as sa
+
+__all__ = ["ACTIVITY_RETRY", "CaseDeadlines", "CaseWorkflow"]
+
+# Outside systems may be down for hours: retry with back-off, never give up silently.
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                             maximum_interval=timedelta(minutes=5))
+_COMPUTE_TIMEOUT = timedelta(seconds=30)
+
+
+class CaseDeadlines:
+    """The legal terms of one case, in the order they were opened."""
+
+    def __init__(self, procedure: str) -> None:
+        self.procedure = procedure
+        self.states: dict[str, DeadlineState] = {}
+        self._requests: dict[str, DeadlineRequest] = {}
+        self._revision = 0
+
+    async def open(self, key: str, term_key: str, start: datetime, *, counted_from: str = "registration",
+                   label: str = "") -> DeadlineState:
+        """Compute the deadline of ``term_key`` from ``start`` (an activity) and record it under ``key``."""
+        req = DeadlineRequest(term_key=term_key, start=start, counted_from=counted_from, label=label or key)
+        deadline = await self._compute(req)
+        state = DeadlineState(key=key, deadline=deadline)
+        self.states[key] = state
+        self._requests[key] = req
+        self._revision += 1
+        self._publish()
+        return state
+
+    async def _compute(self, req: DeadlineRequest) -> Deadline:
+        return await workflow.execute_local_activity(
+            compute_deadline, req, start_to_close_timeout=_COMPUTE_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+        )
+
+    def get(self, key: str) -> DeadlineState:
+        return self.states[key]
+
+    def met(self, key: str) -> DeadlineState:
+        """Record that the act the term governs happened now (on time or late)."""
+        state = self.states[key]
+        now = workflow.now()
+        if state.status is DeadlineStatus.OPEN:
+            state.status = DeadlineStatus.MET
+            state.met_at = now
+        elif state.status is DeadlineStatus.BREACHED and state.met_at is None:
+            state.met_at = now
+            state.late_by_seconds = (now - state.due).total_seconds()
+        self._revision += 1
+        self._publish()
+        return state
+
+    def cancel(self, key: str) -> None:
+        """The term no longer applies (the case ended another way)."""
+        state = self.states.get(key)
+        if state is not None and state.status is DeadlineStatus.OPEN:
+            state.status = DeadlineStatus.CANCELLED
+            self._revision += 1
+            self._publish()
+
+    async def wait(self, key: str, done: Callable[[], bool], *, keep_waiting: bool = True,
+                   escalate: bool = True) -> bool:
+        """Wait until ``done()`` or the deadline, whichever comes first.
+
+        Returns True when ``done()`` came in time. On the deadline the breach is recorded and (if
+        ``escalate``) reported to a supervisor; with ``keep_waiting`` the case then goes on waiting
+        for ``done()`` and records when it finally came.
+        """
+        state = self.states[key]
+        while not done():
+            remaining = (state.due - workflow.now()).total_seconds()
+            if remaining <= 0:
+                break
+            try:
+                await workflow.wait_condition(self._done_or_changed(done), timeout=remaining)
+            except TimeoutError:
+                break
+        if done():
+            self.met(key)
+            return state.status is DeadlineStatus.MET
+        await self.breach(key, escalate=escalate)
+        if keep_waiting:
+            await workflow.wait_condition(done)
+            self.met(key)
+        return False
+
+    def _done_or_changed(self, done: Callable[[], bool]) -> Callable[[], bool]:
+        """A condition that also wakes the wait when a deadline is recomputed (calendar correction)."""
+        revision = self._revision
+        return lambda: done() or self._revision != revision
+
+    async def breach(self, key: str, *, escalate: bool = True) -> None:
+        """Record that the term of ``key`` passed without the act it governs."""
+        state = self.states[key]
+        if state.status is not DeadlineStatus.OPEN:
+            return
+        state.status = DeadlineStatus.BREACHED
+        state.breached_at = workflow.now()
+        self._revision += 1
+        self._publish()
+        if escalate:
+            await workflow.execute_activity(
+                notify_supervisor,
+                Escalation(case_id=workflow.info().workflow_id, procedure=self.procedure, deadline_key=key,
+                           term_text=state.deadline.text, cite=state.deadline.cite, due=state.due,
+                           breached_at=state.breached_at),
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+            )
+            state.escalated = True
+
+    async def correct(self, correction: CalendarCorrection) -> CorrectionResult:
+        """Recompute every open deadline under the calendar in force now; record what changed."""
+        result = CorrectionResult()
+        for key, state in list(self.states.items()):
+            if state.status is not DeadlineStatus.OPEN:
+                continue
+            new = await self._compute(self._requests[key])
+            if new.due == state.due and new.calendar_version == state.deadline.calendar_version:
+                result.unchanged.append(key)
+                continue
+            change = DeadlineChange(
+                at=workflow.now(), reason=correction.reason, old_due=state.due, new_due=new.due,
+                old_calendar_version=state.deadline.calendar_version, new_calendar_version=new.calendar_version,
+            )
+            state.changes.append(change)
+            state.deadline = new
+            result.changed.append(change)
+        self._revision += 1
+        self._publish()
+        return result
+
+    def next_due(self) -> datetime | None:
+        """The earliest open deadline."""
+        open_ = [s.due for s in self.states.values() if s.status is DeadlineStatus.OPEN]
+        return min(open_) if open_ else None
+
+    def overdue(self) -> bool:
+        """Whether a breach is outstanding (breached and the act still not done)."""
+        return any(s.status is DeadlineStatus.BREACHED and s.met_at is None for s in self.states.values())
+
+    def _publish(self) -> None:
+        nxt = self.next_due()
+        updates: list[SearchAttributeUpdate[Any]] = [sa.OVERDUE.value_set(self.overdue())]
+        updates.append(sa.NEXT_DEADLINE.value_set(nxt) if nxt else sa.NEXT_DEADLINE.value_unset())
+        versions = {s.deadline.calendar_version for s in self.states.values()}
+        if versions:
+            updates.append(sa.CALENDAR_VERSION.value_set(sorted(versions)[-1]))
+        workflow.upsert_search_attributes(updates)
+
+
+class CaseWorkflow:
+    """Base of every procedure's workflow: the case's deadlines and the calendar-correction Update."""
+
+    PROCEDURE: str = "case"
+
+    def __init__(self) -> None:
+        self.clock = CaseDeadlines(self.PROCEDURE)
+
+    def set_status(self, status: str) -> None:
+        """Record the case's status where visibility (console, ``starter.py list``) can see it."""
+        workflow.upsert_search_attributes([sa.STATUS.value_set(status)])
+
+    @workflow.query
+    def deadlines(self) -> list[DeadlineState]:
+        """Every legal term of the case with its computation and outcome."""
+        return list(self.clock.states.values())
+
+    @workflow.update
+    async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:
+        """A calendar correction reaches the case as a recorded event and recomputes its open deadlines."""
+        return await self.clock.correct(correction)
+

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import deadlines as deadline_activities
+from activities import law
 from infra.client import connect
 from infra.settings import settings
 
@@ -36,6 +37,7 @@ SANDBOX = SandboxedWorkflowRunner(
 ACTIVITIES: list[Callable[..., Any]] = [
     deadline_activities.compute_deadline,
     deadline_activities.notify_supervisor,
+    law.register_case,
 ]
 
 

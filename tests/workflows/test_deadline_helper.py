@@ -31,6 +31,7 @@ class DeadlineProbe(CaseWorkflow):
 
     @workflow.run
     async def run(self, inp: ProbeInput) -> DeadlineState:
+        await self.register("171", inp.received_at)
         await self.clock.open("check", "fraud.check", inp.received_at)
         await self.clock.wait("check", lambda: self.decided)
         return self.clock.get("check")
@@ -82,6 +83,13 @@ async def test_breach_fires_exactly_at_1830_of_second_working_day_after_nauryz(
         final = await handle.result()
         assert final.status is DeadlineStatus.BREACHED
         assert final.met_at is not None and final.late_by_seconds and final.late_by_seconds > 0
+
+        # The record is in the history itself (memo), for auditors who do not run our code.
+        memo = await (await handle.describe()).memo()
+        assert memo["case"]["registered_on"] == eve.isoformat()
+        assert memo["case"]["act_version_id"] == "171/554-NK-2025"
+        [recorded] = memo["deadlines"]
+        assert recorded["status"] == "breached" and recorded["deadline"]["cite"] == "171 p.119"
 
 
 async def test_event_in_time_is_recorded_as_met(env: WorkflowEnvironment, task_queue: str) -> None:

@@ -20,10 +20,10 @@ from activities import deadlines as deadline_activities
 from activities import law
 from infra.client import connect
 from infra.settings import settings
+from workflows.all import WORKFLOWS
 
 __all__ = ["ACTIVITIES", "WORKFLOWS", "main", "make_worker"]
 
-WORKFLOWS: list[type] = []
 
 # Our leaf packages and their libraries are deterministic to import (no clock, no I/O at import time
 # that workflow code could observe) and are passed through the sandbox rather than re-imported.

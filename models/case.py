@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-__all__ = ["Registration", "RegistrationRequest"]
+from models.deadlines import DeadlineState
+
+__all__ = ["CaseView", "DocumentRef", "Registration", "RegistrationRequest"]
 
 
 class RegistrationRequest(BaseModel):
@@ -28,3 +30,29 @@ class Registration(BaseModel):
     act_in_force_from: date
     act_version_assumed: bool
     calendar_version: str
+
+
+class DocumentRef(BaseModel):
+    """A document a case produced (stored by the documents activity; the case keeps the reference)."""
+
+    doc_id: str
+    kind: str  # e.g. "permit", "refusal", "hearing_notice"
+    title: str
+    sha256: str
+    signed_by: str | None = None
+    cite: str = ""
+    created_at: datetime
+
+
+class CaseView(BaseModel):
+    """A case as staff, operator systems and the console see it (the ``case`` query)."""
+
+    case_id: str
+    procedure: str
+    status: str
+    closed: bool = False
+    outcome: str | None = None
+    registration: Registration | None = None
+    deadlines: list[DeadlineState] = []
+    pending_events: list[str] = []
+    documents: list[DocumentRef] = []

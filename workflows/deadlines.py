@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
     from activities.law import register_case
-    from models.case import Registration, RegistrationRequest
+    from models.case import CaseView, DocumentRef, Registration, RegistrationRequest
     from models.deadlines import (
         CalendarCorrection,
         CorrectionResult,
@@ -196,6 +196,19 @@ class CaseWorkflow:
         self.clock = CaseDeadlines(self.PROCEDURE)
         self.registration: Registration | None = None
         self.status = "registered"
+        self.closed = False
+        self.outcome: str | None = None
+        self.documents: list[DocumentRef] = []
+
+    def pending_events(self) -> list[str]:
+        """The Updates that fit the case's state now (the console shows forms for these only)."""
+        return []
+
+    def close(self, outcome: str, status: str = "closed") -> None:
+        """The case ended with ``outcome`` (e.g. "permit_issued", "refused")."""
+        self.closed = True
+        self.outcome = outcome
+        self.set_status(status)
 
     async def register(self, act_key: str, received_at: datetime) -> Registration:
         """Registration day and governing act version, recorded through an activity (665/NK p.6).
@@ -216,6 +229,16 @@ class CaseWorkflow:
         """Record the case's status where visibility (console, ``starter.py list``) can see it."""
         self.status = status
         workflow.upsert_search_attributes([sa.STATUS.value_set(status)])
+
+    @workflow.query
+    def case(self) -> CaseView:
+        """The case's status, registration, deadlines, pending events and documents."""
+        return CaseView(
+            case_id=workflow.info().workflow_id, procedure=self.PROCEDURE, status=self.status,
+            closed=self.closed, outcome=self.outcome, registration=self.registration,
+            deadlines=list(self.clock.states.values()), pending_events=self.pending_events(),
+            documents=list(self.documents),
+        )
 
     @workflow.query
     def deadlines(self) -> list[DeadlineState]:

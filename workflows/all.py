@@ -1,0 +1,14 @@
+"""Every procedure module, imported once so that each registers its ``SPEC``; the worker's workflow list."""
+
+from __future__ import annotations
+
+from workflows.registry import PROCEDURES
+
+# One import line per procedure module (each calls ``registry.register`` at import).
+
+__all__ = ["PROCEDURES", "WORKFLOWS"]
+
+# Child workflows that are not procedures of their own are added here too.
+EXTRA_WORKFLOWS: list[type] = []
+
+WORKFLOWS: list[type] = [spec.workflow for spec in PROCEDURES.values()] + EXTRA_WORKFLOWS

@@ -19,7 +19,8 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 async def save_golden(handle: WorkflowHandle, procedure: str, path_name: str) -> Path:
     """Record the handle's history as a golden file when recording is switched on; returns the file's path."""
     target = GOLDEN / procedure / f"{path_name}.json"
-    if os.environ.get("KZ_RECORD_GOLDEN") == "1" or (not target.exists() and os.environ.get("KZ_RECORD_GOLDEN") == "missing"):
+    mode = os.environ.get("KZ_RECORD_GOLDEN")
+    if mode == "1" or (mode == "missing" and not target.exists()):
         history = await handle.fetch_history()
         target.parent.mkdir(parents=True, exist_ok=True)
         doc = {"workflow_id": handle.id, "history": json.loads(history.to_json())}

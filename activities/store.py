@@ -10,9 +10,12 @@ from sqlmodel import select
 
 from infra.db import session
 from models.deadlines import Escalation
-from models.tables import Document, PersonalAccountDelivery, SupervisorNotification
+from models.sms import SmsRequest
+from models.tables import Document, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 
-__all__ = ["deliver_document", "load_document", "record_escalation", "store_document", "store_signature"]
+__all__ = [
+    "deliver_document", "load_document", "record_escalation", "record_sms", "store_document", "store_signature",
+]
 
 
 def record_escalation(e: Escalation) -> bool:
@@ -74,3 +77,14 @@ def deliver_document(doc_id: str, case_id: str, recipient: str) -> datetime:
             s.add(existing)
             s.flush()
         return existing.delivered_at
+
+
+def record_sms(req: SmsRequest, now: datetime) -> tuple[datetime, bool]:
+    """Put an SMS in the outbox once; returns (accepted_at, whether this call created it)."""
+    with session() as s:
+        existing = s.get(SmsOutbox, req.message_id)
+        if existing is not None:
+            return existing.accepted_at, False
+        s.add(SmsOutbox(message_id=req.message_id, case_id=req.case_id, to=req.to, sender=req.sender, text=req.text,
+                        accepted_at=now))
+    return now, True

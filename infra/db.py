@@ -39,7 +39,7 @@ def engine() -> Engine:
 @contextmanager
 def session() -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
-    with Session(engine()) as s:
+    with Session(engine(), expire_on_commit=False) as s:
         try:
             yield s
             s.commit()

@@ -8,7 +8,7 @@ from sqlalchemy import Column as SAColumn
 from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Document", "PersonalAccountDelivery", "SupervisorNotification"]
+__all__ = ["Document", "PersonalAccountDelivery", "SmsOutbox", "SupervisorNotification"]
 
 
 def _now() -> datetime:
@@ -62,3 +62,19 @@ class PersonalAccountDelivery(SQLModel, table=True):
     case_id: str = Field(index=True)
     recipient: str = Field(index=True)  # pseudonym of the applicant
     delivered_at: datetime = Field(default_factory=_now)
+
+
+# --- SMS gateway (local) ----------------------------------------------------------------------
+
+
+class SmsOutbox(SQLModel, table=True):
+    """What the local SMS gateway "sent": one row per message id."""
+
+    __tablename__ = "sms_outbox"
+
+    message_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    to: str
+    sender: str
+    text: str
+    accepted_at: datetime = Field(default_factory=_now, index=True)

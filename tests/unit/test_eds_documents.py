@@ -89,3 +89,21 @@ async def test_verify_activity_checks_the_applicant_iin() -> None:
         verify_signature, VerifySignatureRequest(data=data, signature=sig, expected_iin="850412400309")
     )
     assert not foreign.valid and "not the applicant's" in (foreign.reason or "")
+
+
+async def test_sms_is_sent_once_per_message_id() -> None:
+    from sqlmodel import select
+
+    from activities.sms import send_sms
+    from infra.db import session
+    from models.sms import SmsRequest
+    from models.tables import SmsOutbox
+
+    env = ActivityEnvironment()
+    req = SmsRequest(message_id="case-9/otp-1", case_id="case-9", to="8 701 123 45 67", sender="1414", text="code 1")
+    first = await env.run(send_sms, req)
+    second = await env.run(send_sms, req)
+    assert not first.duplicate and second.duplicate and second.accepted_at == first.accepted_at
+    with session() as s:
+        rows = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == "case-9")).all()
+    assert [(r.to, r.sender) for r in rows] == [("+77011234567", "1414")]

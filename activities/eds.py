@@ -266,3 +266,149 @@ async def verify_signature(req: VerifySignatureRequest) -> SignatureCheck:
                               sha256=hashlib.sha256(req.data).hexdigest())
     return SignatureCheck(valid=True, subject=v.subject, iin=v.iin, bin=v.bin, serial=str(v.serial),
                           sha256=hashlib.sha256(req.data).hexdigest())
+
+
+# --- subscriber EDS issued in the contract signing (almatel-eds steps 7–8; issue 6) ---------------------
+#
+# The EDS password is chosen on the issuer's page: the edge seals it to the issuer's key
+# (``seal_eds_password``, RSA-OAEP, bound to the case), so the workflow history holds only ciphertext.
+# ``issue_subscriber_certificate`` unseals it, applies the policy, issues the key pair and certificate
+# (IIN in the subject), keeps the key only as PKCS#12 encrypted under the password, signs the application
+# and forgets the password. ``build_signed_zip`` packs the document, its .p7s and the certificates.
+
+import io  # noqa: E402
+import json  # noqa: E402
+import zipfile  # noqa: E402
+
+from cryptography.hazmat.primitives.asymmetric import padding as _padding  # noqa: E402
+from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: E402
+
+from infra.db import session  # noqa: E402
+from models.case import DocumentRef  # noqa: E402
+from models.subscriber import IssueCertificateRequest, IssuedCertificate, SignedZipRequest  # noqa: E402
+from models.tables import Document, SignedContract, SubscriberKey  # noqa: E402
+from rules.identifiers import eds_password_check  # noqa: E402
+
+WEAK_EDS_PASSWORD = "WeakEdsPassword"
+SEALED_PASSWORD_INVALID = "SealedPasswordInvalid"
+SIGNATURE_REJECTED = "SignatureRejected"
+_issuer_lock = threading.Lock()
+_OAEP = _padding.OAEP(mgf=_padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"kz-eds-password/v1")
+
+
+def _issuer_key() -> rsa.RSAPrivateKey:
+    """The issuer's sealing key, kept with the local CA (created once)."""
+    path = local_ca().directory / "eds_issuer.key.pem"
+    with _issuer_lock:
+        if path.exists():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            assert isinstance(key, rsa.RSAPrivateKey)
+            return key
+        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        _pem_write(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        return key
+
+
+def seal_eds_password(case_id: str, password: str) -> bytes:
+    """At the edge: check the policy (a clear ``ValueError`` otherwise) and seal the password for one case."""
+    eds_password_check(password)
+    plain = json.dumps({"case_id": case_id, "password": password}).encode()
+    return _issuer_key().public_key().encrypt(plain, _OAEP)
+
+
+def _unseal(sealed: bytes, case_id: str) -> str:
+    try:
+        doc = json.loads(_issuer_key().decrypt(sealed, _OAEP))
+    except Exception:
+        raise ApplicationError("the sealed EDS password cannot be opened by the issuer",
+                               type=SEALED_PASSWORD_INVALID, non_retryable=True) from None
+    if doc.get("case_id") != case_id or not isinstance(doc.get("password"), str):
+        raise ApplicationError("the sealed EDS password was made for another case",
+                               type=SEALED_PASSWORD_INVALID, non_retryable=True)
+    password: str = doc["password"]
+    return password
+
+
+@activity.defn
+async def issue_subscriber_certificate(req: IssueCertificateRequest) -> IssuedCertificate:
+    """Issue the subscriber's EDS (key + certificate with the IIN) and sign the application; once per case."""
+    with session() as s:
+        existing = s.get(SubscriberKey, req.case_id)
+    doc = load_document(req.doc_id)
+    if doc is None:
+        raise ApplicationError(f"document {req.doc_id} does not exist", type="DocumentMissing", non_retryable=True)
+    if existing is None or doc.signature is None:
+        password = _unseal(req.sealed_password, req.case_id)
+        try:
+            eds_password_check(password)
+        except ValueError as exc:
+            raise ApplicationError(str(exc), type=WEAK_EDS_PASSWORD, non_retryable=True) from None
+        ca = local_ca()
+        ident = ca.issue(req.common_name, iin=req.iin)
+        p12 = pkcs12.serialize_key_and_certificates(
+            b"subscriber-eds", ident.key, ident.cert, [ca.root.cert],
+            serialization.BestAvailableEncryption(password.encode()),
+        )
+        del password
+        subject = ident.cert.subject.rfc4514_string()
+        with session() as s:
+            if s.get(SubscriberKey, req.case_id) is None:
+                s.add(SubscriberKey(case_id=req.case_id, serial=str(ident.cert.serial_number), subject=subject,
+                                    cert_pem=ident.cert_pem, pkcs12=p12))
+        store_signature(req.doc_id, sign_cms(doc.content, ident), ident.cert_pem, subject)
+        doc = load_document(req.doc_id)
+        with session() as s:
+            existing = s.get(SubscriberKey, req.case_id)
+    assert doc is not None and doc.signature is not None and existing is not None
+    return IssuedCertificate(serial=existing.serial, subject=existing.subject,
+                             signature_sha256=hashlib.sha256(doc.signature).hexdigest())
+
+
+def signed_zip_bytes(doc_id: str) -> bytes:
+    """The ZIP of a signed document: the document, its detached .p7s, the signer's and the CA's certificates."""
+    doc = load_document(doc_id)
+    if doc is None or doc.signature is None or doc.signer_cert_pem is None:
+        raise ValueError(f"document {doc_id} is not signed")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("application.html", doc.content)
+        z.writestr("application.html.p7s", doc.signature)
+        z.writestr("signer-certificate.pem", doc.signer_cert_pem)
+        z.writestr("issuer-ca.pem", local_ca().root.cert_pem)
+        z.writestr("README.txt", "Verify: openssl cms -verify -binary -inform DER -in application.html.p7s "
+                                 "-content application.html -CAfile issuer-ca.pem -purpose any -out /dev/null\n")
+    return buf.getvalue()
+
+
+@activity.defn
+async def build_signed_zip(req: SignedZipRequest) -> DocumentRef:
+    """Verify the subscriber's signature (IIN included) and store the downloadable ZIP; once per case."""
+    zip_id = f"{req.case_id}/signed-application.zip"
+    existing = load_document(zip_id)
+    if existing is None:
+        doc = load_document(req.doc_id)
+        if doc is None or doc.signature is None:
+            raise ApplicationError("the application is not signed", type=SIGNATURE_REJECTED, non_retryable=True)
+        try:
+            v = verify_cms(doc.content, doc.signature, local_ca().root.cert)
+        except SignatureInvalid as exc:
+            raise ApplicationError(str(exc), type=SIGNATURE_REJECTED, non_retryable=True) from None
+        if v.iin != req.iin:
+            raise ApplicationError("the IIN in the signer's certificate is not the applicant's",
+                                   type=SIGNATURE_REJECTED, non_retryable=True)
+        content = signed_zip_bytes(req.doc_id)
+        now = dt.datetime.now(dt.UTC)
+        with session() as s:
+            if s.get(Document, zip_id) is None:
+                s.add(Document(doc_id=zip_id, case_id=req.case_id, kind="signed_application_zip",
+                               title="Signed application to join the public contract (ZIP)", cite="almatel-eds",
+                               media_type="application/zip", content=content,
+                               sha256=hashlib.sha256(content).hexdigest(), signer_subject=v.subject, created_at=now))
+            if s.get(SignedContract, req.case_id) is None:
+                s.add(SignedContract(case_id=req.case_id, iin=req.iin, zip_doc_id=zip_id, cert_serial=str(v.serial),
+                                     signed_at=now))
+        existing = load_document(zip_id)
+    assert existing is not None
+    return DocumentRef(doc_id=existing.doc_id, kind=existing.kind, title=existing.title, sha256=existing.sha256,
+                       signed_by=existing.signer_subject, cite=existing.cite, created_at=existing.created_at)

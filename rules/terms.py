@@ -84,6 +84,27 @@ _TERMS: tuple[Term, ...] = (
     Term("numbers.review", 5, Unit.WORKING_DAYS, "171 p.55-4, p.57(16)",
          "review of an application for more than ten numbers", to_be_confirmed=True,
          note="the p.57(16) term is not in the seeds; 5 working days is a placeholder to confirm"),
+    # -- subscriber procedures (issue 6): operator practice of almatel-eds, act 71 --------------------
+    *(
+        Term(f"eds.step{n}", minutes, Unit.MINUTES, f"almatel-eds step {n} (operator setting)", text,
+             to_be_confirmed=True, note="the operator's procedure gives no term; operator setting to confirm")
+        for n, minutes, text in (
+            (1, 30, "the subscriber gives the 1414 code to the technician"),
+            (2, 1440, "the subscriber opens the unique link from 3344 (the link expires with it)"),
+            (3, 30, "the subscriber opens the biometric identification and EDS signing page"),
+            (4, 30, "consent to the Biometric ID privacy policy"),
+            (5, 30, "the subscriber enters the 1414 code"),
+            (6, 30, "biometric identification"),
+            (7, 30, "consent to the issuance of an EDS"),
+            (8, 30, "the subscriber chooses the EDS password; the application is signed"),
+        )
+    ),
+    Term("eds.code_validity", 120, Unit.MINUTES, "almatel-eds step 1 (operator setting)",
+         "validity of the 1414 code that grants temporary access to the digital identity document",
+         to_be_confirmed=True, note="operator setting to confirm"),
+    Term("mailbox.eds_confirmation", 30, Unit.CALENDAR_DAYS, "71 p.12 (no term in the act; operator setting)",
+         "the user confirms the personal-account data with an EDS", to_be_confirmed=True,
+         note="act 71 sets no term; a case waiting longer is closed as abandoned"),
 )
 
 TERMS: dict[str, Term] = {t.key: t for t in _TERMS}

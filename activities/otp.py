@@ -1,0 +1,103 @@
+"""One-time codes (OTP by SMS from 1414) and unique signing links (SMS from 3344).
+
+The secret is generated with ``secrets``, sent inside the same activity and stored only as a keyed hash
+(HMAC-SHA256 under a key derived from the server's secret, salted by the secret's unique id). The
+activity returns only the id, so the code never enters a workflow history. The subscriber's entry
+reaches the workflow as the same keyed digest, computed at the edge by ``secret_digest``; the
+verification activity compares digests in constant time, counts attempts and honours the expiry
+given by the case (the case's own instant, so time-skipping tests and replays agree).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import UTC, datetime
+from functools import cache
+
+from sqlalchemy.exc import IntegrityError
+from temporalio import activity
+
+from infra.db import session
+from infra.settings import settings
+from models.sms import SmsRequest
+from models.subscriber import IssuedSecret, IssueSecretRequest, SecretCheck, VerifySecretRequest
+from models.tables import OneTimeSecret, SmsOutbox
+
+__all__ = ["issue_secret", "secret_digest", "verify_secret"]
+
+log = logging.getLogger(__name__)
+LINK_BASE = "https://almatel.kz/sign/"
+
+
+@cache
+def _key() -> bytes:
+    return hmac.new(settings().pseudonym_key.encode(), b"one-time-secret-digest/v1", hashlib.sha256).digest()
+
+
+def secret_digest(secret_id: str, secret: str) -> str:
+    """The keyed digest of an entered code or link token; the edge sends this, never the code."""
+    token = secret.strip().removeprefix(LINK_BASE)
+    return hmac.new(_key(), f"{secret_id}:{token}".encode(), hashlib.sha256).hexdigest()
+
+
+def _text(req: IssueSecretRequest, secret: str) -> str:
+    if req.kind == "otp":
+        return f"{req.purpose}: code {secret}. Do not tell it to anyone except as the procedure says."
+    return f"{req.purpose}: {LINK_BASE}{secret}"
+
+
+@activity.defn
+async def issue_secret(req: IssueSecretRequest) -> IssuedSecret:
+    """Generate, store (hash only) and send a code or link once per ``secret_id``; returns only the id."""
+    message_id = f"{req.secret_id}/sms"
+    secret = f"{secrets.randbelow(10**6):06d}" if req.kind == "otp" else secrets.token_urlsafe(24)
+    try:
+        with session() as s:
+            if s.get(OneTimeSecret, req.secret_id) is None:  # a retry never makes a second code
+                s.add(OneTimeSecret(secret_id=req.secret_id, case_id=req.case_id, kind=req.kind,
+                                    digest=secret_digest(req.secret_id, secret), expires_at=req.expires_at,
+                                    max_attempts=req.max_attempts))
+                sms = SmsRequest(message_id=message_id, case_id=req.case_id, to=req.to, sender=req.sender,
+                                 text=_text(req, secret))
+                if s.get(SmsOutbox, message_id) is None:
+                    s.add(SmsOutbox(message_id=sms.message_id, case_id=sms.case_id, to=sms.to, sender=sms.sender,
+                                    text=sms.text, accepted_at=datetime.now(UTC)))
+    except IntegrityError:  # a concurrent attempt stored it first: that code was sent
+        pass
+    del secret
+    log.info("one-time %s %s issued for case %s", req.kind, req.secret_id, req.case_id)
+    return IssuedSecret(secret_id=req.secret_id, expires_at=req.expires_at, max_attempts=req.max_attempts,
+                        sms_message_id=message_id)
+
+
+def _aware(v: datetime) -> datetime:
+    return v if v.tzinfo else v.replace(tzinfo=UTC)
+
+
+@activity.defn
+async def verify_secret(req: VerifySecretRequest) -> SecretCheck:
+    """Compare an entered digest with the stored one; one attempt used per wrong entry."""
+    with session() as s:
+        row = s.get(OneTimeSecret, req.secret_id)
+        if row is None:
+            return SecretCheck(correct=False, attempts_left=0, message="no such code was issued")
+        left = row.max_attempts - row.attempts_used
+        if row.used_at is not None:
+            ok = hmac.compare_digest(row.digest, req.digest)
+            return SecretCheck(correct=ok, attempts_left=left, message="already used" if ok else "wrong code")
+        if req.at > _aware(row.expires_at):
+            return SecretCheck(correct=False, attempts_left=0, expired=True, message="the code has expired")
+        if left <= 0:
+            return SecretCheck(correct=False, attempts_left=0, message="no attempts left")
+        if hmac.compare_digest(row.digest, req.digest):
+            row.used_at = req.at
+            s.add(row)
+            return SecretCheck(correct=True, attempts_left=left, message="correct")
+        row.attempts_used += 1
+        s.add(row)
+        left -= 1
+        return SecretCheck(correct=False, attempts_left=left,
+                           message=f"wrong code, {left} attempt(s) left" if left else "wrong code, no attempts left")

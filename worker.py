@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities import deadlines as deadline_activities
 from activities import documents, eds, law, sms
+from activities import biometrics, mailbox, numbers, otp, state_registry  # subscriber procedures (issue 6)
 from infra.client import connect
 from infra.settings import settings
 from workflows.all import WORKFLOWS
@@ -43,6 +44,22 @@ ACTIVITIES: list[Callable[..., Any]] = [
     eds.sign_document,
     eds.verify_signature,
     sms.send_sms,
+    # --- subscriber procedures (issue 6) ---
+    otp.issue_secret,
+    otp.verify_secret,
+    biometrics.record_biometric_check,
+    state_registry.check_identity,
+    state_registry.connected_numbers,
+    state_registry.connect_number,
+    numbers.numbers_held,
+    numbers.contract_signed,
+    numbers.register_numbers,
+    numbers.record_numbers_decision,
+    numbers.prior_application,
+    mailbox.create_mailbox,
+    mailbox.mark_mailbox,
+    eds.issue_subscriber_certificate,
+    eds.build_signed_zip,
 ]
 
 

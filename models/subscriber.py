@@ -61,6 +61,7 @@ __all__ = [
     "SignedZipRequest",
     "SigningResult",
     "SigningView",
+    "StepAnswer",
     "TechnicianCodeReceived",
     "VerifySecretRequest",
 ]
@@ -415,6 +416,14 @@ class SignedZipRequest(Model):
     case_id: str
     doc_id: str
     iin: str
+
+
+class StepAnswer(BaseModel):
+    """The answer to a signing step: accepted, or why not (and attempts left for a code)."""
+
+    accepted: bool
+    message: str
+    attempts_left: int | None = None
 
 
 class SigningView(BaseModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workflows.registry import PROCEDURES
-
 # One import line per procedure module (each calls ``registry.register`` at import).
+from workflows import contract_signing, egov_connection, individual_numbers, mailbox  # noqa: F401  (issue 6)
+from workflows.registry import PROCEDURES
 
 __all__ = ["PROCEDURES", "WORKFLOWS"]
 

@@ -1,0 +1,242 @@
+"""Connecting a subscriber number to the e-government portal account (act 58).
+
+The request is registered, the 10-minute service term (58 Annex item 3) starts, the applicant is
+checked against the state registries (refusal grounds of Annex item 9), and a one-time password is
+sent by SMS from 1414. Each channel then needs its factors (p.5 portal: OTP + EDS; p.6 mobile app:
+EDS + OTP + biometrics; p.7 bank app: biometrics + OTP; p.8 change of number: OTP + EDS), each an
+Update answered at once. A wrong OTP beyond the attempts, failed biometrics or a signature that is
+not the applicant's → not connected (p.9); the term running out → a reasoned refusal. Connected: the
+number is in the Mobile Citizens Database, shown in the personal account (Annex item 5).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.biometrics import record_biometric_check
+    from activities.eds import verify_signature
+    from activities.otp import issue_secret, verify_secret
+    from activities.state_registry import check_identity, connect_number, connected_numbers
+    from infra.pseudonym import case_id
+    from models.eds import SignatureCheck, VerifySignatureRequest
+    from models.subscriber import (
+        CHANNEL_CITE,
+        FACTORS,
+        BiometricCheck,
+        BiometricRecordRequest,
+        BiometricReport,
+        ConnectNumberRequest,
+        EdsSignatureEvent,
+        EgovConnectionInput,
+        EgovConnectionResult,
+        EgovView,
+        IdentityCheckRequest,
+        IssuedSecret,
+        IssueSecretRequest,
+        PersonRef,
+        SecretCheck,
+        SecretEntry,
+        VerifySecretRequest,
+    )
+    from workflows.deadlines import CaseWorkflow
+    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from workflows.subscriber_common import OTP_MAX_ATTEMPTS, call, result_document
+
+__all__ = ["SPEC", "EgovNumberConnection"]
+
+TERM_CITE = "58 Annex item 3"
+NOT_CONNECTED = "58 p.9"
+
+
+@workflow.defn
+class EgovNumberConnection(CaseWorkflow):
+    """One request to connect (or change) a number on the e-government account."""
+
+    PROCEDURE = "egov_number_connection"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp: EgovConnectionInput | None = None
+        self.done: list[str] = []
+        self.failure: tuple[str, str] | None = None
+        self.otp: IssuedSecret | None = None
+        self.attempts_left: int | None = None
+        self.awaiting = False
+        self.applicant_ref = ""
+
+    @workflow.run
+    async def run(self, inp: EgovConnectionInput) -> EgovConnectionResult:
+        self.inp = inp
+        wid = workflow.info().workflow_id
+        await self.register("58", inp.received_at)
+        await self.clock.open("service", "egov.service_term", inp.received_at, label="10-minute service term")
+        self.set_status("identity_check")
+        ident = await call(check_identity, IdentityCheckRequest(id_number=inp.iin, at=inp.received_at))
+        self.applicant_ref = ident.applicant_ref
+        if ident.refusal:
+            return await self._refuse(ident.refusal, ident.cite)
+        if inp.phone in await call(connected_numbers, PersonRef(iin=inp.iin)):
+            self.clock.met("service")
+            self.close("already_connected", "already_connected")
+            return EgovConnectionResult(outcome="already_connected", cite=CHANNEL_CITE[inp.channel],
+                                        decided_at=workflow.now())
+        self.otp = await call(issue_secret, IssueSecretRequest(
+            secret_id=f"{wid}/otp", case_id=wid, kind="otp", to=inp.phone, sender="1414",
+            expires_at=self.clock.get("service").due, max_attempts=OTP_MAX_ATTEMPTS,
+            purpose="EGOV: connecting the number to your e-government account",
+        ))
+        self.attempts_left = self.otp.max_attempts
+        self.awaiting = True
+        self.set_status("awaiting_" + "_".join(self.required))
+        in_time = await self.clock.wait("service", lambda: self._complete() or self.failure is not None,
+                                        keep_waiting=False, escalate=False)
+        self.awaiting = False
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.failure is not None:
+            return await self._refuse(*self.failure)
+        if not in_time:
+            missing = [f for f in self.required if f not in self.done]
+            return await self._refuse(
+                f"the request was not completed within the 10-minute service term (missing: {', '.join(missing)})",
+                TERM_CITE)
+        await call(connect_number, ConnectNumberRequest(case_id=wid, iin=inp.iin, phone=inp.phone,
+                                                         channel=inp.channel.value, replaces=inp.previous_phone))
+        doc = await result_document(
+            kind="connection_result", title="Subscriber number connected to the e-government account",
+            outcome="connected", reason=None, cite=CHANNEL_CITE[inp.channel], recipient=self.applicant_ref,
+            details={"number": "…" + inp.phone[-4:], "channel": inp.channel.value},
+        )
+        self.documents.append(doc)
+        self.close("connected", "connected")
+        return EgovConnectionResult(outcome="connected", cite=CHANNEL_CITE[inp.channel], decided_at=workflow.now(),
+                                    document=doc)
+
+    async def _refuse(self, reason: str, cite: str) -> EgovConnectionResult:
+        self.awaiting = False
+        doc = await result_document(kind="refusal", title="Reasoned refusal to connect the subscriber number",
+                                    outcome="refused", reason=reason, cite=cite, recipient=self.applicant_ref)
+        self.documents.append(doc)
+        self.close("refused", "refused")
+        return EgovConnectionResult(outcome="refused", reason=reason, cite=cite, decided_at=workflow.now(),
+                                    document=doc)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        assert self.inp is not None
+        return FACTORS[self.inp.channel]
+
+    def _complete(self) -> bool:
+        return all(f in self.done for f in self.required)
+
+    def signing_payload(self) -> str:
+        """What the subscriber certifies with the EDS: this request, bound to the case."""
+        assert self.inp is not None
+        change = f" replacing {self.inp.previous_phone}" if self.inp.previous_phone else ""
+        return (f"Request {workflow.info().workflow_id}: connect subscriber number {self.inp.phone}{change} "
+                f"to the e-government account of IIN {self.inp.iin} ({CHANNEL_CITE[self.inp.channel]})")
+
+    def pending_events(self) -> list[str]:
+        if not self.awaiting:
+            return []
+        names = {"otp": "enter_otp", "eds": "sign_request", "biometrics": "report_biometrics"}
+        return [names[f] for f in self.required if f not in self.done]
+
+    def _check_factor(self, factor: str) -> None:
+        if not self.awaiting or self.failure is not None:
+            raise ValueError(f"the request is not waiting for this step (status: {self.status})")
+        if factor not in self.required:
+            assert self.inp is not None
+            raise ValueError(f"the {self.inp.channel.value} channel does not use {factor} "
+                             f"({CHANNEL_CITE[self.inp.channel]})")
+        if factor in self.done:
+            raise ValueError(f"{factor} is already done")
+
+    @workflow.query
+    def egov(self) -> EgovView:
+        """The factors required and done, the OTP's id and expiry, and what to sign."""
+        assert self.inp is not None
+        return EgovView(channel=self.inp.channel, factors_required=list(self.required), factors_done=list(self.done),
+                        otp_id=self.otp.secret_id if self.otp else None,
+                        otp_expires_at=self.otp.expires_at if self.otp else None, attempts_left=self.attempts_left,
+                        signing_payload=self.signing_payload())
+
+    @workflow.update
+    async def enter_otp(self, entry: SecretEntry) -> SecretCheck:
+        """The subscriber enters the OTP (as its digest); wrong → attempts left; none left → not connected."""
+        assert self.otp is not None
+        check = await call(verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest,
+                                                              at=workflow.now()))
+        self.attempts_left = check.attempts_left
+        if check.correct:
+            self.done.append("otp")
+        elif check.expired or check.attempts_left == 0:
+            self.failure = (f"the one-time password was entered incorrectly ({check.message}); "
+                            "the number is not registered and connected", NOT_CONNECTED)
+        return check
+
+    @enter_otp.validator
+    def _validate_otp(self, entry: SecretEntry) -> None:
+        self._check_factor("otp")
+        if self.otp is None:
+            raise ValueError("no code has been sent yet")
+        if self.attempts_left == 0:
+            raise ValueError("no attempts left (58 p.9)")
+        if workflow.now() > self.otp.expires_at:
+            raise ValueError("the code has expired with the 10-minute service term (58 Annex item 3)")
+
+    @workflow.update
+    async def report_biometrics(self, report: BiometricReport) -> BiometricCheck:
+        """The biometric provider's verdict; a failure means the number is not connected (58 p.9)."""
+        check = await call(record_biometric_check,
+                           BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report))
+        if check.passed:
+            self.done.append("biometrics")
+        else:
+            self.failure = ("biometric authentication failed; the number is not registered and connected",
+                            NOT_CONNECTED)
+        return check
+
+    @report_biometrics.validator
+    def _validate_biometrics(self, report: BiometricReport) -> None:
+        self._check_factor("biometrics")
+
+    @workflow.update
+    async def sign_request(self, event: EdsSignatureEvent) -> SignatureCheck:
+        """The subscriber certifies the request with an EDS: a CMS signature whose signer is the applicant."""
+        assert self.inp is not None
+        check = await call(verify_signature, VerifySignatureRequest(
+            data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin))
+        if check.valid:
+            self.done.append("eds")
+        else:
+            self.failure = (f"the EDS signature of the request is not accepted: {check.reason}",
+                            CHANNEL_CITE[self.inp.channel])
+        return check
+
+    @sign_request.validator
+    def _validate_signature(self, event: EdsSignatureEvent) -> None:
+        self._check_factor("eds")
+
+
+_PORTAL = Role.operator("egov_portal")
+_BIOMETRICS = Role.operator("biometric_id")
+
+SPEC = register(ProcedureSpec(
+    key=EgovNumberConnection.PROCEDURE,
+    title="Connecting a subscriber number to the e-government account (act 58)",
+    act_key="58",
+    workflow=EgovNumberConnection,
+    run=EgovNumberConnection.run,
+    input_model=EgovConnectionInput,
+    case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
+    start_roles=frozenset({_PORTAL}),
+    events=(
+        EventSpec("enter_otp", SecretEntry, frozenset({_PORTAL}), "Enter the one-time password", "58 p.5–9"),
+        EventSpec("sign_request", EdsSignatureEvent, frozenset({_PORTAL}), "Certify the request with an EDS",
+                  "58 p.5, p.6, p.8"),
+        EventSpec("report_biometrics", BiometricReport, frozenset({_PORTAL, _BIOMETRICS}),
+                  "Biometric authentication result", "58 p.6, p.7, p.9"),
+    ),
+    result_model=EgovConnectionResult,
+))

@@ -1,0 +1,138 @@
+"""Subscriber numbers for an individual (act 171 as amended by 554/NK, p.55-1…55-6).
+
+Up to ten numbers in total are registered on application (p.55-1). More than ten need the purposes,
+the justification, the devices with their identification codes (incl. machine-to-machine) and a
+confirmation of accuracy (p.55-2, 55-3); an employee reviews them within the p.57(16) term (data to
+be confirmed, ``numbers.review``) and registers or refuses with the reason (p.55-4). A new
+application after the reasons are removed refers to the refused one (p.55-5). Numbers are registered
+on the basis of a contract (p.55-6): the signed application of the EDS signing procedure.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.numbers import (
+        contract_signed,
+        numbers_held,
+        prior_application,
+        record_numbers_decision,
+        register_numbers,
+    )
+    from infra.pseudonym import case_id
+    from models.subscriber import (
+        ContractSignedRequest,
+        NumbersApplicationInput,
+        NumbersDecisionRecord,
+        NumbersHeldRequest,
+        NumbersResult,
+        NumbersReviewDecision,
+        PriorApplicationRequest,
+        RegisterNumbersRequest,
+    )
+    from workflows.deadlines import CaseWorkflow
+    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from workflows.subscriber_common import call
+
+__all__ = ["LIMIT", "SPEC", "IndividualNumbers"]
+
+LIMIT = 10  # 171 p.55-1
+
+
+@workflow.defn
+class IndividualNumbers(CaseWorkflow):
+    """One individual's application to register subscriber numbers."""
+
+    PROCEDURE = "individual_numbers"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp: NumbersApplicationInput | None = None
+        self.decision: NumbersReviewDecision | None = None
+        self.in_review = False
+        self.held_before = 0
+
+    @workflow.run
+    async def run(self, inp: NumbersApplicationInput) -> NumbersResult:
+        self.inp = inp
+        await self.register("171", inp.received_at)
+        if inp.refers_to_case_id:
+            prior = await call(prior_application, PriorApplicationRequest(case_id=inp.refers_to_case_id, iin=inp.iin))
+            if prior.outcome != "refused" or not prior.same_applicant:
+                return await self._finish("refused", "the application referred to is not a refused application "
+                                          "of this applicant", "171 p.55-5")
+        if not await call(contract_signed, ContractSignedRequest(contract_case_id=inp.contract_case_id, iin=inp.iin)):
+            return await self._finish("refused", "numbers are registered on the basis of a contract; no signed "
+                                      "application to join the public contract of this applicant was found",
+                                      "171 p.55-6")
+        held = await call(numbers_held, NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers)))
+        self.held_before = held.count
+        if held.held_by_others:
+            return await self._finish("refused", f"{len(held.held_by_others)} of the numbers are registered to "
+                                      "another subscriber", "171 p.55-1")
+        new = [n for n in inp.numbers if n not in held.already_held]
+        total = held.count + len(new)
+        if total <= LIMIT:
+            return await self._finish("registered", None, "171 p.55-1", new)
+        if inp.justification is None:
+            return await self._finish(
+                "refused", f"the individual would hold {total} numbers: more than ten need the purposes of use, the "
+                "justification, the devices with their identification codes and a confirmation that the data are "
+                "accurate", "171 p.55-2, p.55-3")
+        self.in_review = True
+        self.set_status("review")
+        await self.clock.open("review", "numbers.review", inp.received_at, label="review of more than ten numbers")
+        await self.clock.wait("review", lambda: self.decision is not None)
+        self.in_review = False
+        decision = self.decision
+        assert decision is not None
+        if decision.approve:
+            return await self._finish("registered", None, "171 p.55-4", new)
+        return await self._finish("refused", decision.reason, "171 p.55-4")
+
+    async def _finish(self, outcome: str, reason: str | None, cite: str, new: list[str] | None = None) -> NumbersResult:
+        assert self.inp is not None
+        wid = workflow.info().workflow_id
+        registered: list[str] = []
+        if outcome == "registered" and new:
+            registered = await call(register_numbers, RegisterNumbersRequest(
+                case_id=wid, iin=self.inp.iin, numbers=new, contract_case_id=self.inp.contract_case_id))
+        await call(record_numbers_decision, NumbersDecisionRecord(
+            case_id=wid, iin=self.inp.iin, outcome=outcome, reason=reason,
+            refers_to_case_id=self.inp.refers_to_case_id))
+        self.close(outcome, outcome)
+        return NumbersResult(outcome="registered" if outcome == "registered" else "refused", reason=reason, cite=cite,
+                             held_before=self.held_before, registered=registered,
+                             refers_to_case_id=self.inp.refers_to_case_id, decided_at=workflow.now())
+
+    def pending_events(self) -> list[str]:
+        return ["review_decision"] if self.in_review and self.decision is None else []
+
+    @workflow.update
+    def review_decision(self, decision: NumbersReviewDecision) -> str:
+        """The employee registers the numbers or refuses with the reason (171 p.55-4)."""
+        self.decision = decision
+        return "registered" if decision.approve else "refused"
+
+    @review_decision.validator
+    def _validate_decision(self, decision: NumbersReviewDecision) -> None:
+        if not self.in_review or self.decision is not None:
+            raise ValueError(f"the application is not under review (status: {self.status})")
+
+
+SPEC = register(ProcedureSpec(
+    key=IndividualNumbers.PROCEDURE,
+    title="Subscriber numbers for an individual (171 p.55-1…55-6)",
+    act_key="171",
+    workflow=IndividualNumbers,
+    run=IndividualNumbers.run,
+    input_model=NumbersApplicationInput,
+    case_id=lambda inp: case_id("individual_numbers", inp.iin, inp.received_at.isoformat(), *inp.numbers),
+    start_roles=frozenset({Role.STAFF, Role.operator("almatel")}),
+    events=(
+        EventSpec("review_decision", NumbersReviewDecision, frozenset({Role.STAFF}),
+                  "Register more than ten numbers or refuse with the reason", "171 p.55-4"),
+    ),
+    result_model=NumbersResult,
+))

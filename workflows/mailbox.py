@@ -1,0 +1,141 @@
+"""Electronic subscriber mailbox (act 71, abolished by Order 305/NK of 28 May 2024).
+
+For an application registered while the act was in force: the mailbox is created when the
+application is submitted (p.7) under a login unique among all users (p.11); the user confirms the
+personal-account data with an EDS for official correspondence (p.12); the user is identified by IIN
+or BIN against the state databases and entered in the single database (p.13). An application dated
+after the abolition is refused at once with a message naming 305/NK (the registration activity
+raises ``ActNotInForce``); the edge refuses it even before a case starts (``cli.subscriber``).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.eds import verify_signature
+    from activities.law import ACT_NOT_IN_FORCE
+    from activities.mailbox import create_mailbox, mark_mailbox
+    from activities.state_registry import check_identity
+    from infra.pseudonym import case_id
+    from models.eds import SignatureCheck, VerifySignatureRequest
+    from models.subscriber import (
+        CreateMailboxRequest,
+        EdsSignatureEvent,
+        IdentityCheckRequest,
+        MailboxApplicationInput,
+        MailboxResult,
+        MailboxStepRequest,
+    )
+    from workflows.deadlines import CaseWorkflow
+    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from workflows.subscriber_common import call, cause_type
+
+__all__ = ["SPEC", "ElectronicMailbox"]
+
+
+@workflow.defn
+class ElectronicMailbox(CaseWorkflow):
+    """One application for an electronic subscriber mailbox."""
+
+    PROCEDURE = "electronic_mailbox"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp: MailboxApplicationInput | None = None
+        self.confirmation: SignatureCheck | None = None
+        self.awaiting_eds = False
+
+    @workflow.run
+    async def run(self, inp: MailboxApplicationInput) -> MailboxResult:
+        self.inp = inp
+        wid = workflow.info().workflow_id
+        try:
+            await self.register("71", inp.received_at)
+        except ActivityError as err:
+            kind, message = cause_type(err)
+            if kind != ACT_NOT_IN_FORCE:
+                raise
+            self.close("refused", "refused_act_abolished")
+            return MailboxResult(outcome="refused", reason=message, cite="Order 305/NK of 28 May 2024",
+                                 decided_at=workflow.now())
+        self.set_status("mailbox_creation")
+        if not await call(create_mailbox, CreateMailboxRequest(case_id=wid, login=inp.login, holder_id=inp.holder_id)):
+            return self._refuse(f"the login {inp.login!r} is taken: a login is unique among all users", "71 p.11")
+        self.awaiting_eds = True
+        self.set_status("awaiting_eds_confirmation")
+        await self.clock.open("eds_confirmation", "mailbox.eds_confirmation", workflow.now(), counted_from="day")
+        in_time = await self.clock.wait("eds_confirmation", lambda: self.confirmation is not None,
+                                        keep_waiting=False, escalate=False)
+        self.awaiting_eds = False
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if not in_time or self.confirmation is None:
+            self.close("abandoned", "abandoned_no_eds_confirmation")
+            return MailboxResult(outcome="abandoned", reason="the personal-account data were not confirmed with an EDS",
+                                 cite="71 p.12", decided_at=workflow.now())
+        if not self.confirmation.valid:
+            return self._refuse(f"the EDS confirmation is not accepted: {self.confirmation.reason}", "71 p.12")
+        await call(mark_mailbox, MailboxStepRequest(case_id=wid, step="confirmed"))
+        self.set_status("identification")
+        ident = await call(check_identity, IdentityCheckRequest(id_number=inp.holder_id, at=workflow.now()))
+        if ident.refusal or not ident.found:
+            return self._refuse(f"identification by {'IIN' if inp.iin else 'BIN'} failed: {ident.refusal}", "71 p.13")
+        await call(mark_mailbox, MailboxStepRequest(case_id=wid, step="included"))
+        self.close("included", "included_in_single_database")
+        return MailboxResult(outcome="included", cite="71 p.13", decided_at=workflow.now())
+
+    def _refuse(self, reason: str, cite: str) -> MailboxResult:
+        self.close("refused", "refused")
+        return MailboxResult(outcome="refused", reason=reason, cite=cite, decided_at=workflow.now())
+
+    def signing_payload(self) -> str:
+        """The personal-account data the user confirms for official correspondence (p.12)."""
+        assert self.inp is not None
+        who = f"IIN {self.inp.iin}" if self.inp.iin else f"BIN {self.inp.bin}"
+        return f"Mailbox {workflow.info().workflow_id}: login {self.inp.login}, holder {who} (71 p.12)"
+
+    def pending_events(self) -> list[str]:
+        return ["confirm_with_eds"] if self.awaiting_eds and self.confirmation is None else []
+
+    @workflow.query
+    def payload_to_sign(self) -> str:
+        """What the user signs with the EDS."""
+        return self.signing_payload()
+
+    @workflow.update
+    async def confirm_with_eds(self, event: EdsSignatureEvent) -> SignatureCheck:
+        """The user confirms the personal-account data with an EDS; the signer must be the holder (IIN/BIN)."""
+        assert self.inp is not None
+        check = await call(verify_signature, VerifySignatureRequest(
+            data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin))
+        if check.valid and self.inp.bin and check.bin != self.inp.bin:
+            check = check.model_copy(update={"valid": False,
+                                             "reason": "the BIN in the signer's certificate is not the applicant's"})
+        self.confirmation = check
+        return check
+
+    @confirm_with_eds.validator
+    def _validate_confirmation(self, event: EdsSignatureEvent) -> None:
+        if not self.awaiting_eds or self.confirmation is not None:
+            raise ValueError(f"the case is not waiting for an EDS confirmation (status: {self.status})")
+
+
+_POST = Role.operator("national_postal_operator")
+
+SPEC = register(ProcedureSpec(
+    key=ElectronicMailbox.PROCEDURE,
+    title="Electronic subscriber mailbox (act 71, abolished by 305/NK)",
+    act_key="71",
+    workflow=ElectronicMailbox,
+    run=ElectronicMailbox.run,
+    input_model=MailboxApplicationInput,
+    case_id=lambda inp: case_id("electronic_mailbox", inp.holder_id, inp.login),
+    start_roles=frozenset({_POST, Role.STAFF}),
+    events=(
+        EventSpec("confirm_with_eds", EdsSignatureEvent, frozenset({_POST}),
+                  "Confirm the personal-account data with an EDS", "71 p.12"),
+    ),
+    result_model=MailboxResult,
+    extra={"abolished_by": "Order 305/NK of 28 May 2024"},
+))

@@ -1,0 +1,48 @@
+"""Small helpers the subscriber-side procedures share: activity calls, error causes, result documents."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.documents import deliver_to_personal_account, render_document
+    from models.case import DocumentRef
+    from models.documents import DeliverDocumentRequest, RenderDocumentRequest
+    from workflows.deadlines import ACTIVITY_RETRY
+
+__all__ = ["OTP_MAX_ATTEMPTS", "call", "cause_type", "result_document"]
+
+# Wrong entries allowed for one code before the request fails (58 p.9); an operator setting, not in the act.
+OTP_MAX_ATTEMPTS = 3
+R = TypeVar("R")
+
+
+async def call(fn: Callable[[Any], Awaitable[R]], arg: Any, *, seconds: int = 30) -> R:
+    """Run an activity of an outside system with the shared retry policy."""
+    return await workflow.execute_activity(fn, arg, start_to_close_timeout=timedelta(seconds=seconds),
+                                           retry_policy=ACTIVITY_RETRY)
+
+
+def cause_type(err: ActivityError) -> tuple[str | None, str]:
+    """The application error type and message behind a failed activity."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return cause.type, cause.message
+    return None, str(cause or err)
+
+
+async def result_document(*, kind: str, title: str, outcome: str, reason: str | None, cite: str,
+                          recipient: str, details: dict[str, str] | None = None) -> DocumentRef:
+    """Render the case's result (or reasoned refusal) and put it in the applicant's personal account."""
+    wid = workflow.info().workflow_id
+    doc = await call(render_document, RenderDocumentRequest(
+        doc_id=f"{wid}/{kind}", case_id=wid, kind=kind, title=title, template="subscriber_result.html.j2", cite=cite,
+        context={"outcome": outcome, "reason": reason, "details": details or {}},
+    ))
+    await call(deliver_to_personal_account, DeliverDocumentRequest(doc_id=doc.doc_id, case_id=wid, recipient=recipient))
+    return doc

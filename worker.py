@@ -16,9 +16,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities import antifraud, complaints, documents, eds, law, network, sms, subscriber_registry
 from activities import deadlines as deadline_activities
-from activities import documents, eds, law, sms
-from activities import biometrics, mailbox, numbers, otp, state_registry  # subscriber procedures (issue 6)
 from infra.client import connect
 from infra.settings import settings
 from workflows.all import WORKFLOWS
@@ -30,7 +29,7 @@ __all__ = ["ACTIVITIES", "WORKFLOWS", "main", "make_worker"]
 # that workflow code could observe) and are passed through the sandbox rather than re-imported.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "rules", "models", "activities", "infra", "holidays", "phonenumbers", "sqlalchemy", "sqlmodel",
+        "rules", "models", "activities", "infra", "audit", "holidays", "phonenumbers", "sqlalchemy", "sqlmodel",
         "pydantic_settings", "jinja2", "cryptography", "asn1crypto",
     )
 )
@@ -44,22 +43,14 @@ ACTIVITIES: list[Callable[..., Any]] = [
     eds.sign_document,
     eds.verify_signature,
     sms.send_sms,
-    # --- subscriber procedures (issue 6) ---
-    otp.issue_secret,
-    otp.verify_secret,
-    biometrics.record_biometric_check,
-    state_registry.check_identity,
-    state_registry.connected_numbers,
-    state_registry.connect_number,
-    numbers.numbers_held,
-    numbers.contract_signed,
-    numbers.register_numbers,
-    numbers.record_numbers_decision,
-    numbers.prior_application,
-    mailbox.create_mailbox,
-    mailbox.mark_mailbox,
-    eds.issue_subscriber_certificate,
-    eds.build_signed_zip,
+    complaints.describe_appealed_case,
+    complaints.forward_to_review_body,
+    complaints.build_administrative_case,
+    complaints.instruct_appealed_case,
+    # --- fraud (171 ch.3) ---
+    antifraud.inform_antifraud_centre,
+    network.apply_network_order,
+    subscriber_registry.lookup_subscriber,
 ]
 
 

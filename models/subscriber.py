@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.base import Model
 from models.case import DocumentRef
@@ -67,6 +67,13 @@ __all__ = [
 ]
 
 _DIGEST = r"^[0-9a-f]{64}$"
+
+
+class BinaryModel(Model):
+    """A model with binary fields (DER signatures, sealed secrets): base64 in JSON payloads."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, ser_json_bytes="base64",
+                              val_json_bytes="base64")
 
 
 # --- shared: one-time codes, links, biometrics, state registry -----------------------------------
@@ -164,7 +171,7 @@ class PersonRef(Model):
     iin: str
 
 
-class EdsSignatureEvent(Model):
+class EdsSignatureEvent(BinaryModel):
     """A detached CMS signature (DER) over the case's signing payload, made with the subscriber's EDS."""
 
     signature: bytes = Field(min_length=16, max_length=64_000)
@@ -390,13 +397,13 @@ class Consent(Model):
     accepted: bool
 
 
-class SealedPassword(Model):
+class SealedPassword(BinaryModel):
     """Step 8: the EDS password sealed to the issuer at the edge (never in clear in the history)."""
 
     sealed: bytes = Field(min_length=64, max_length=4096)
 
 
-class IssueCertificateRequest(Model):
+class IssueCertificateRequest(BinaryModel):
     """Issue the subscriber's key pair and certificate and sign the application document with it."""
 
     case_id: str

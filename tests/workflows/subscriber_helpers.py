@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlmodel import select
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
+from activities.eds import local_ca, sign_cms
 from activities.otp import LINK_BASE, secret_digest
 from activities.state_registry import add_person
 from infra.db import session
-from models.subscriber import SecretEntry
+from models.subscriber import EdsSignatureEvent, SecretEntry
 from models.tables import SmsOutbox
 from rules.identifiers import check_digit
 
-__all__ = ["digest_entry", "new_iin", "new_phone", "person", "sms_secret", "sms_to"]
+__all__ = [
+    "digest_entry", "eds_signature", "history_text", "new_iin", "new_phone", "person", "rejected", "sms_secret",
+    "sms_to", "until",
+]
+
+T = TypeVar("T")
 
 
 def new_iin() -> str:
@@ -35,7 +48,8 @@ def new_phone() -> str:
 def person(*, valid: bool = True, consent: bool = True, name: str = "ASANOV ASAN") -> str:
     """A person in the local state registry; returns the IIN."""
     iin = new_iin()
-    until = datetime.now(UTC) + (timedelta(days=3650) if valid else -timedelta(days=1))
+    # The time-skipping server may jump years ahead (to a run timeout) while a test waits for a result.
+    until = datetime(2999, 12, 31, tzinfo=UTC) if valid else datetime.now(UTC) - timedelta(days=1)
     add_person(iin, name, document_valid_until=until, consent=consent)
     return iin
 
@@ -57,3 +71,51 @@ def sms_secret(phone: str, sender: str) -> str:
 
 def digest_entry(secret_id: str, secret: str) -> SecretEntry:
     return SecretEntry(digest=secret_digest(secret_id, secret))
+
+
+async def history_text(handle: WorkflowHandle) -> str:
+    """The fetched history as JSON plus every payload decoded: what an auditor (or attacker) could read."""
+    raw = (await handle.fetch_history()).to_json()
+    decoded: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, str) and "metadata" in node:
+                with contextlib.suppress(ValueError):
+                    decoded.append(base64.b64decode(data).decode("utf-8", "replace"))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(json.loads(raw))
+    assert decoded, "no payloads decoded: the helper would prove nothing"
+    return raw + "\n" + "\n".join(decoded)
+
+
+def eds_signature(iin: str, payload: str, name: str = "ASANOV ASAN") -> EdsSignatureEvent:
+    """A real CMS signature over ``payload`` by a certificate of the local test CA naming ``iin``."""
+    return EdsSignatureEvent(signature=sign_cms(payload.encode(), local_ca().issue(name, iin=iin)))
+
+
+async def until(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], *, seconds: float = 15) -> T:
+    """Poll ``probe`` (e.g. a query) in real time until ``ok``; the activities run in real time."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = await probe()
+        if ok(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached in {seconds}s; last value: {value!r}")
+        await asyncio.sleep(0.05)
+
+
+async def rejected(call: Awaitable[object]) -> str:
+    """The message with which an Update was rejected (validator) or failed; fails if it was accepted."""
+    try:
+        await call
+    except WorkflowUpdateFailedError as exc:
+        return str(getattr(exc.cause, "message", None) or exc.cause)
+    raise AssertionError("the update was accepted")

@@ -1,0 +1,243 @@
+"""Connecting a number to the e-government account (act 58): every channel and every failure."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.state_registry import numbers_of
+from infra.db import session
+from models.deadlines import DeadlineStatus
+from models.subscriber import BiometricReport, Channel, EgovConnectionInput
+from models.tables import PersonalAccountDelivery
+from tests.golden_tools import save_golden
+from tests.workflows.subscriber_helpers import (
+    digest_entry,
+    eds_signature,
+    history_text,
+    new_phone,
+    person,
+    rejected,
+    sms_secret,
+    sms_to,
+    until,
+)
+from worker import make_worker
+from workflows.egov_connection import SPEC, EgovNumberConnection
+
+P = "egov_number_connection"
+
+
+@pytest.fixture
+async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[None]:
+    async with make_worker(env.client, task_queue=task_queue, workflows=[EgovNumberConnection]):
+        yield
+
+
+async def start(env: WorkflowEnvironment, task_queue: str, iin: str, phone: str, channel: Channel,
+                previous: str | None = None) -> WorkflowHandle:
+    inp = EgovConnectionInput(iin=iin, phone=phone, channel=channel, received_at=await env.get_current_time(),
+                              previous_phone=previous)
+    handle = await env.client.start_workflow(EgovNumberConnection.run, inp, id=SPEC.case_id(inp),
+                                             task_queue=task_queue)
+    # registration, identity check and the OTP's SMS (activities run in real time)
+    await until(lambda: handle.query(EgovNumberConnection.case),
+                lambda c: c.status.startswith("awaiting") or c.closed)
+    return handle
+
+
+async def enter_right_code(handle: WorkflowHandle, phone: str) -> None:
+    view = await handle.query(EgovNumberConnection.egov)
+    assert view.otp_id is not None
+    check = await handle.execute_update(EgovNumberConnection.enter_otp,
+                                        digest_entry(view.otp_id, sms_secret(phone, "1414")))
+    assert check.correct, check.message
+
+
+async def sign(handle: WorkflowHandle, iin: str) -> None:
+    view = await handle.query(EgovNumberConnection.egov)
+    assert view.signing_payload is not None
+    check = await handle.execute_update(EgovNumberConnection.sign_request, eds_signature(iin, view.signing_payload))
+    assert check.valid, check.reason
+
+
+async def test_portal_otp_and_eds_connect_the_number_and_the_code_never_enters_history(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, phone = person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
+    [sms] = sms_to(phone)
+    assert sms.sender == "1414"
+    code = sms_secret(phone, "1414")
+    case = await handle.query(EgovNumberConnection.case)
+    assert set(case.pending_events) == {"enter_otp", "sign_request"}
+    await enter_right_code(handle, phone)
+    await sign(handle, iin)
+    result = await handle.result()
+    assert result.outcome == "connected" and result.cite == "58 p.5"
+    assert numbers_of(iin) == [phone]
+    [service] = await handle.query(EgovNumberConnection.deadlines)
+    assert service.status is DeadlineStatus.MET and service.deadline.cite == "58 Annex item 3"
+    assert service.due - service.deadline.start == timedelta(minutes=10)
+    assert result.document is not None
+    with session() as s:
+        assert s.get(PersonalAccountDelivery, result.document.doc_id) is not None
+    text = await history_text(handle)
+    assert f"code {code}" not in text and f'"{code}"' not in text
+    assert iin not in handle.id and phone not in handle.id
+    await save_golden(handle, P, "portal_connected")
+
+
+async def test_mobile_app_needs_eds_otp_and_biometrics(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
+    iin, phone = person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.MOBILE_APP)
+    await sign(handle, iin)
+    await enter_right_code(handle, phone)
+    assert (await handle.query(EgovNumberConnection.case)).pending_events == ["report_biometrics"]
+    check = await handle.execute_update(EgovNumberConnection.report_biometrics,
+                                        BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=True))
+    assert check.passed
+    result = await handle.result()
+    assert result.outcome == "connected" and result.cite == "58 p.6"
+    assert numbers_of(iin) == [phone]
+    await save_golden(handle, P, "mobile_app_connected")
+
+
+async def test_bank_app_uses_biometrics_and_otp_without_eds(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, phone = person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.BANK_APP)
+    view = await handle.query(EgovNumberConnection.egov)
+    message = await rejected(handle.execute_update(EgovNumberConnection.sign_request,
+                                                   eds_signature(iin, view.signing_payload or "")))
+    assert message == "the bank_app channel does not use eds (58 p.7)"
+    await handle.execute_update(EgovNumberConnection.report_biometrics,
+                                BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=True))
+    await enter_right_code(handle, phone)
+    result = await handle.result()
+    assert result.outcome == "connected" and result.cite == "58 p.7"
+    await save_golden(handle, P, "bank_app_connected")
+
+
+async def test_change_of_number_replaces_the_previous_number(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, old, new = person(), new_phone(), new_phone()
+    first = await start(env, task_queue, iin, old, Channel.PORTAL)
+    await enter_right_code(first, old)
+    await sign(first, iin)
+    assert (await first.result()).outcome == "connected"
+    handle = await start(env, task_queue, iin, new, Channel.CHANGE_OF_NUMBER, previous=old)
+    assert [m.sender for m in sms_to(new)] == ["1414"]  # the OTP goes to the new number (58 p.8)
+    await enter_right_code(handle, new)
+    await sign(handle, iin)
+    result = await handle.result()
+    assert result.outcome == "connected" and result.cite == "58 p.8"
+    assert numbers_of(iin) == [new]
+    await save_golden(handle, P, "change_of_number")
+
+
+async def test_wrong_otp_three_times_means_not_connected(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, phone = person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
+    view = await handle.query(EgovNumberConnection.egov)
+    assert view.otp_id is not None
+    right = sms_secret(phone, "1414")
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    answers = [await handle.execute_update(EgovNumberConnection.enter_otp, digest_entry(view.otp_id, wrong))
+               for _ in range(3)]
+    assert [a.attempts_left for a in answers] == [2, 1, 0]
+    assert not any(a.correct for a in answers) and "2 attempt(s) left" in answers[0].message
+    result = await handle.result()
+    assert result.outcome == "refused" and result.cite == "58 p.9"
+    assert "not registered and connected" in (result.reason or "")
+    assert numbers_of(iin) == []
+    await save_golden(handle, P, "wrong_otp_refused")
+
+
+async def test_ten_minute_term_runs_out_into_a_reasoned_refusal(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, phone = person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
+    await enter_right_code(handle, phone)
+    await env.sleep(timedelta(minutes=10))
+    result = await handle.result()
+    assert result.outcome == "refused" and result.cite == "58 Annex item 3"
+    assert "10-minute service term" in (result.reason or "") and "missing: eds" in (result.reason or "")
+    [service] = await handle.query(EgovNumberConnection.deadlines)
+    assert service.status is DeadlineStatus.BREACHED and service.breached_at is not None
+    assert service.breached_at >= service.due
+    assert not service.escalated  # the subscriber, not the provider, let the term pass
+    assert numbers_of(iin) == []
+    await save_golden(handle, P, "term_expired")
+
+
+async def test_failed_biometrics_means_not_connected(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
+    iin, phone = person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.BANK_APP)
+    check = await handle.execute_update(EgovNumberConnection.report_biometrics,
+                                        BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=False,
+                                                        reason="face does not match"))
+    assert not check.passed
+    result = await handle.result()
+    assert result.outcome == "refused" and result.cite == "58 p.9" and "biometric" in (result.reason or "")
+    await save_golden(handle, P, "biometrics_failed")
+
+
+async def test_certificate_of_another_person_is_refused(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, other, phone = person(), person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
+    view = await handle.query(EgovNumberConnection.egov)
+    check = await handle.execute_update(EgovNumberConnection.sign_request,
+                                        eds_signature(other, view.signing_payload or ""))
+    assert not check.valid and check.reason == "the IIN in the signer's certificate is not the applicant's"
+    result = await handle.result()
+    assert result.outcome == "refused" and "not the applicant's" in (result.reason or "")
+    assert numbers_of(iin) == []
+    await save_golden(handle, P, "foreign_certificate")
+
+
+@pytest.mark.parametrize(("valid", "consent", "ground"), [
+    (False, True, "58 Annex item 9 subitem 1"),
+    (True, False, "58 Annex item 9 subitem 2"),
+])
+async def test_registry_grounds_of_annex_item_9_refuse_before_any_code(
+    env: WorkflowEnvironment, task_queue: str, worker: None, valid: bool, consent: bool, ground: str,
+) -> None:
+    iin, phone = person(valid=valid, consent=consent), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
+    result = await handle.result()
+    assert result.outcome == "refused" and result.cite == ground
+    assert sms_to(phone) == []
+    if not consent:
+        await save_golden(handle, P, "no_consent_refused")
+
+
+async def test_an_already_connected_number_is_not_connected_twice(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, phone = person(), new_phone()
+    first = await start(env, task_queue, iin, phone, Channel.PORTAL)
+    await enter_right_code(first, phone)
+    await sign(first, iin)
+    await first.result()
+    again = await start(env, task_queue, iin, phone, Channel.BANK_APP)
+    assert (await again.result()).outcome == "already_connected"
+    assert len(sms_to(phone)) == 1
+
+
+def test_change_of_number_needs_the_previous_number() -> None:
+    with pytest.raises(ValueError, match="needs previous_phone"):
+        EgovConnectionInput(iin=person(), phone=new_phone(), channel=Channel.CHANGE_OF_NUMBER,
+                            received_at="2026-01-05T10:00:00+05:00")

@@ -1,0 +1,175 @@
+"""Numbers for an individual (171 p.55-1…55-6): the ten-number limit at 10 and 11, the employee's
+review within its term, refusal with the reason and a re-application that refers to it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.numbers import register_numbers
+from infra.db import session
+from models.deadlines import DeadlineStatus
+from models.subscriber import (
+    Device,
+    ExtraNumbersJustification,
+    NumbersApplicationInput,
+    NumbersReviewDecision,
+    RegisterNumbersRequest,
+)
+from models.tables import NumbersApplicationRecord, SignedContract, SubscriberNumberRecord
+from tests.golden_tools import save_golden
+from tests.workflows.subscriber_helpers import new_phone, person, until
+from worker import make_worker
+from workflows.individual_numbers import SPEC, IndividualNumbers
+
+P = "individual_numbers"
+
+JUSTIFICATION = ExtraNumbersJustification(
+    purposes=["telemetry of greenhouse sensors", "family members"],
+    justification="a farm with machine-to-machine sensors needs its own numbers",
+    devices=[Device(description="soil sensor", identifier="IMEI356938035643809", machine_to_machine=True),
+             Device(description="phone of a family member", identifier="IMEI490154203237518")],
+    accuracy_confirmed=True,
+)
+
+
+@pytest.fixture
+async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[None]:
+    async with make_worker(env.client, task_queue=task_queue, workflows=[IndividualNumbers]):
+        yield
+
+
+async def individual(holding: int, *, contract: bool = True) -> tuple[str, str]:
+    """A person holding ``holding`` numbers, with a signed contract (the signing case's id)."""
+    iin = person()
+    contract_id = f"contract_eds_signing-{uuid.uuid4().hex[:20]}"
+    if contract:
+        with session() as s:
+            s.add(SignedContract(case_id=contract_id, iin=iin, zip_doc_id=f"{contract_id}/zip", cert_serial="1"))
+    if holding:
+        await register_numbers(RegisterNumbersRequest(case_id=f"earlier-{uuid.uuid4()}", iin=iin,
+                                                      numbers=[new_phone() for _ in range(holding)],
+                                                      contract_case_id=contract_id))
+    return iin, contract_id
+
+
+def held(iin: str) -> int:
+    from sqlmodel import select
+
+    with session() as s:
+        return len(list(s.exec(select(SubscriberNumberRecord).where(SubscriberNumberRecord.iin == iin))))
+
+
+async def apply(env: WorkflowEnvironment, task_queue: str, iin: str, contract_id: str, count: int, *,
+                justification: ExtraNumbersJustification | None = None,
+                refers_to: str | None = None) -> WorkflowHandle:
+    inp = NumbersApplicationInput(iin=iin, numbers=[new_phone() for _ in range(count)],
+                                  received_at=await env.get_current_time(), contract_case_id=contract_id,
+                                  justification=justification, refers_to_case_id=refers_to)
+    return await env.client.start_workflow(IndividualNumbers.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
+
+
+async def in_review(handle: WorkflowHandle) -> None:
+    await until(lambda: handle.query(IndividualNumbers.case), lambda c: c.status == "review" or c.closed)
+
+
+async def test_ten_numbers_in_total_are_registered_on_application(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, contract = await individual(7)
+    handle = await apply(env, task_queue, iin, contract, 3)
+    result = await handle.result()
+    assert result.outcome == "registered" and result.cite == "171 p.55-1"
+    assert result.held_before == 7 and len(result.registered) == 3
+    assert held(iin) == 10
+    await save_golden(handle, P, "ten_registered")
+
+
+async def test_the_eleventh_number_without_justification_is_refused_with_the_reason(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, contract = await individual(8)
+    handle = await apply(env, task_queue, iin, contract, 3)
+    result = await handle.result()
+    assert result.outcome == "refused" and result.cite == "171 p.55-2, p.55-3"
+    assert "would hold 11 numbers" in (result.reason or "") and "identification codes" in (result.reason or "")
+    assert held(iin) == 8
+    await save_golden(handle, P, "eleven_without_justification")
+
+
+async def test_refusal_after_review_and_a_re_application_that_refers_to_it(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, contract = await individual(10)
+    first = await apply(env, task_queue, iin, contract, 1, justification=JUSTIFICATION)
+    await in_review(first)
+    [review] = await first.query(IndividualNumbers.deadlines)
+    assert review.deadline.cite == "171 p.55-4, p.57(16)" and review.deadline.to_be_confirmed
+    assert (await first.query(IndividualNumbers.case)).pending_events == ["review_decision"]
+    reason = "the device identifiers do not match the declared purposes"
+    assert await first.execute_update(IndividualNumbers.review_decision, NumbersReviewDecision(
+        approve=False, reviewer="employee-7", reason=reason)) == "refused"
+    refused = await first.result()
+    assert refused.outcome == "refused" and refused.reason == reason and refused.cite == "171 p.55-4"
+    assert held(iin) == 10
+    await save_golden(first, P, "review_refused")
+
+    second = await apply(env, task_queue, iin, contract, 1, justification=JUSTIFICATION, refers_to=first.id)
+    await in_review(second)
+    await second.execute_update(IndividualNumbers.review_decision,
+                                NumbersReviewDecision(approve=True, reviewer="employee-7"))
+    result = await second.result()
+    assert result.outcome == "registered" and result.refers_to_case_id == first.id and len(result.registered) == 1
+    assert held(iin) == 11
+    with session() as s:
+        record = s.get(NumbersApplicationRecord, second.id)
+    assert record is not None and record.refers_to_case_id == first.id
+    await save_golden(second, P, "re_application_registered")
+
+
+async def test_review_term_breach_is_escalated_and_the_late_decision_recorded(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, contract = await individual(10)
+    handle = await apply(env, task_queue, iin, contract, 2, justification=JUSTIFICATION)
+    await in_review(handle)
+    [review] = await handle.query(IndividualNumbers.deadlines)
+    await env.sleep(review.due - await env.get_current_time() + timedelta(seconds=1))
+    [review] = await handle.query(IndividualNumbers.deadlines)
+    assert review.status is DeadlineStatus.BREACHED and review.escalated
+    await handle.execute_update(IndividualNumbers.review_decision,
+                                NumbersReviewDecision(approve=True, reviewer="employee-9"))
+    result = await handle.result()
+    assert result.outcome == "registered"
+    [review] = await handle.query(IndividualNumbers.deadlines)
+    assert review.late_by_seconds is not None and review.late_by_seconds > 0
+
+
+async def test_without_a_signed_contract_numbers_are_not_registered(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, contract = await individual(0, contract=False)
+    result = await (await apply(env, task_queue, iin, contract, 1)).result()
+    assert result.outcome == "refused" and result.cite == "171 p.55-6"
+
+
+async def test_re_application_must_refer_to_a_refused_application_of_the_same_person(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, contract = await individual(0)
+    granted = await apply(env, task_queue, iin, contract, 1)
+    await granted.result()
+    result = await (await apply(env, task_queue, iin, contract, 1, refers_to=granted.id)).result()
+    assert result.outcome == "refused" and result.cite == "171 p.55-5"
+
+
+def test_a_refusal_states_its_reason_and_more_than_ten_needs_confirmed_data() -> None:
+    with pytest.raises(ValueError, match="must state its reason"):
+        NumbersReviewDecision(approve=False, reviewer="employee-7")
+    with pytest.raises(ValueError, match="confirm that the data are accurate"):
+        ExtraNumbersJustification.model_validate({**JUSTIFICATION.model_dump(), "accuracy_confirmed": False})

@@ -11,7 +11,7 @@ raises ``ActNotInForce``); the edge refuses it even before a case starts (``cli.
 from __future__ import annotations
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.eds import verify_signature
@@ -53,7 +53,7 @@ class ElectronicMailbox(CaseWorkflow):
         wid = workflow.info().workflow_id
         try:
             await self.register("71", inp.received_at)
-        except ActivityError as err:
+        except (ActivityError, ApplicationError) as err:
             kind, message = cause_type(err)
             if kind != ACT_NOT_IN_FORCE:
                 raise

@@ -28,12 +28,18 @@ async def call(fn: Callable[[Any], Awaitable[R]], arg: Any, *, seconds: int = 30
                                            retry_policy=ACTIVITY_RETRY)
 
 
-def cause_type(err: ActivityError) -> tuple[str | None, str]:
-    """The application error type and message behind a failed activity."""
-    cause = err.cause
-    if isinstance(cause, ApplicationError):
-        return cause.type, cause.message
-    return None, str(cause or err)
+def cause_type(err: BaseException) -> tuple[str | None, str]:
+    """The application error type and message behind a failed activity.
+
+    A failed activity arrives as ``ActivityError`` with the ``ApplicationError`` as its cause; a failed
+    local activity may arrive as the ``ApplicationError`` itself. Both are looked through.
+    """
+    node: BaseException | None = err
+    while node is not None:
+        if isinstance(node, ApplicationError) and node.type:
+            return node.type, node.message
+        node = node.cause if isinstance(node, ActivityError | ApplicationError) and node.cause else node.__cause__
+    return None, str(err)
 
 
 async def result_document(*, kind: str, title: str, outcome: str, reason: str | None, cite: str,

@@ -1,0 +1,155 @@
+"""The electronic subscriber mailbox (act 71): applications dated while it was in force run its procedure;
+an application dated after its abolition by 305/NK is refused at once, at the edge and in the workflow."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import pytest
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
+
+from activities.eds import local_ca, sign_cms
+from activities.state_registry import add_person
+from cli.subscriber import edge_act_check
+from infra.db import session
+from models.subscriber import EdsSignatureEvent, MailboxApplicationInput
+from models.tables import Mailbox
+from rules.acts import acts
+from rules.calendar import ALMATY
+from rules.identifiers import check_digit
+from starter import app
+from tests.golden_tools import save_golden
+from tests.workflows.subscriber_helpers import eds_signature, person, until
+from worker import make_worker
+from workflows.mailbox import SPEC, ElectronicMailbox
+
+P = "electronic_mailbox"
+WHILE_IN_FORCE = datetime(2024, 5, 2, 10, 0, tzinfo=ALMATY)  # act 71 as amended by 344/RR governs
+
+
+def new_bin() -> str:
+    while True:
+        first = f"2405400{uuid.uuid4().int % 10**4:04d}"
+        digit = check_digit(first)
+        if digit is not None:
+            return first + str(digit)
+
+
+def login() -> str:
+    return f"user.{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[None]:
+    async with make_worker(env.client, task_queue=task_queue, workflows=[ElectronicMailbox]):
+        yield
+
+
+async def apply(env: WorkflowEnvironment, task_queue: str, inp: MailboxApplicationInput) -> WorkflowHandle:
+    handle = await env.client.start_workflow(ElectronicMailbox.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
+    await until(lambda: handle.query(ElectronicMailbox.case),
+                lambda c: c.status == "awaiting_eds_confirmation" or c.closed)
+    return handle
+
+
+async def test_individual_before_abolition_is_identified_and_entered_in_the_single_database(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, name = person(), login()
+    handle = await apply(env, task_queue, MailboxApplicationInput(iin=iin, login=name, channel="online",
+                                                                  received_at=WHILE_IN_FORCE))
+    case = await handle.query(ElectronicMailbox.case)
+    assert case.registration is not None and case.registration.act_version_id == "71/344-RR-2022"
+    assert case.pending_events == ["confirm_with_eds"]
+    payload = await handle.query(ElectronicMailbox.payload_to_sign)
+    check = await handle.execute_update(ElectronicMailbox.confirm_with_eds, eds_signature(iin, payload))
+    assert check.valid
+    result = await handle.result()
+    assert result.outcome == "included" and result.cite == "71 p.13"
+    with session() as s:
+        box = s.get(Mailbox, name)
+    assert box is not None and box.confirmed_at is not None and box.included_at is not None
+    await save_golden(handle, P, "included_before_abolition")
+
+
+async def test_legal_entity_confirms_with_the_eds_of_its_official(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    bin_, official = new_bin(), person()
+    add_person(bin_, "TOO ALMA DATA", kind="legal_entity")
+    handle = await apply(env, task_queue, MailboxApplicationInput(bin=bin_, login=login(), channel="postal_facility",
+                                                                  received_at=WHILE_IN_FORCE))
+    payload = await handle.query(ElectronicMailbox.payload_to_sign)
+    signer = local_ca().issue("DIRECTOR", iin=official, bin_=bin_, org="TOO ALMA DATA")
+    check = await handle.execute_update(ElectronicMailbox.confirm_with_eds,
+                                        EdsSignatureEvent(signature=sign_cms(payload.encode(), signer)))
+    assert check.valid and check.bin == bin_
+    assert (await handle.result()).outcome == "included"
+
+
+async def test_after_abolition_the_application_is_refused_at_once_naming_305_nk(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    now = await env.get_current_time()
+    inp = MailboxApplicationInput(iin=person(), login=login(), channel="online", received_at=now)
+    handle = await env.client.start_workflow(ElectronicMailbox.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
+    result = await handle.result()
+    assert result.outcome == "refused" and "305/NK" in (result.reason or "") and "abolished" in (result.reason or "")
+    case = await handle.query(ElectronicMailbox.case)
+    assert case.status == "refused_act_abolished" and case.registration is None
+    with session() as s:
+        assert s.get(Mailbox, inp.login) is None
+    await save_golden(handle, P, "refused_after_abolition")
+
+
+def test_the_edge_refuses_before_a_case_starts() -> None:
+    abolished = acts()["71"].abolished_from
+    assert abolished is not None
+    edge_act_check("71", WHILE_IN_FORCE)  # in force: no error
+    with pytest.raises(ValueError, match="abolished by Order 305/NK"):
+        edge_act_check("71", datetime.combine(abolished, datetime.min.time(), tzinfo=ALMATY) + timedelta(hours=10))
+    # The command line says so and exits 1 without contacting Temporal.
+    run = CliRunner().invoke(app, ["subscriber", "mailbox", "apply", "--iin", person(), "--login", login()])
+    assert run.exit_code == 1
+    assert "305/NK" in run.output
+
+
+async def test_login_is_unique_among_all_users(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
+    name = login()
+    first = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=name, channel="online",
+                                                                 received_at=WHILE_IN_FORCE))
+    second = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=name, channel="online",
+                                                                  received_at=WHILE_IN_FORCE))
+    await first.terminate("test done")  # an open case would let the server's clock stall later tests
+    result = await second.result()
+    assert result.outcome == "refused" and result.cite == "71 p.11"
+
+
+async def test_eds_of_another_person_is_not_a_confirmation(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin = person()
+    handle = await apply(env, task_queue, MailboxApplicationInput(iin=iin, login=login(), channel="online",
+                                                                  received_at=WHILE_IN_FORCE))
+    payload = await handle.query(ElectronicMailbox.payload_to_sign)
+    check = await handle.execute_update(ElectronicMailbox.confirm_with_eds, eds_signature(person(), payload))
+    assert not check.valid
+    result = await handle.result()
+    assert result.outcome == "refused" and "not the applicant's" in (result.reason or "")
+
+
+async def test_no_confirmation_within_the_term_closes_the_case_as_abandoned(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    handle = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=login(), channel="online",
+                                                                  received_at=WHILE_IN_FORCE))
+    [term] = await handle.query(ElectronicMailbox.deadlines)
+    assert term.deadline.to_be_confirmed and term.deadline.cite.startswith("71 p.12")
+    await env.sleep(term.due - await env.get_current_time() + timedelta(seconds=1))
+    result = await handle.result()
+    assert result.outcome == "abandoned"
+    assert (await handle.query(ElectronicMailbox.case)).status == "abandoned_no_eds_confirmation"

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel
 from rich.table import Table
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -53,7 +53,7 @@ from models.subscriber import (
 )
 from models.tables import SmsOutbox
 from rules.acts import ActNotInForce, governing_version
-from rules.identifiers import iin_check
+from rules.identifiers import iin_check, kz_mobile
 from workflows.registry import ProcedureSpec
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
@@ -150,10 +150,11 @@ def demo_eds(
 def sms(phone: str = typer.Argument(..., help="the number the local SMS gateway sent to")) -> None:
     """What the local SMS gateway sent to a number (demo: the subscriber's phone)."""
     t = Table(title="SMS outbox (local gateway)")
-    for col in ("accepted", "from", "text"):
-        t.add_column(col, overflow="fold")
+    for name in ("accepted", "from", "text"):
+        t.add_column(name, overflow="fold")
     with session() as s:
-        for m in s.exec(select(SmsOutbox).where(SmsOutbox.to == phone).order_by(SmsOutbox.accepted_at)):
+        query = select(SmsOutbox).where(SmsOutbox.to == kz_mobile(phone)).order_by(col(SmsOutbox.accepted_at))
+        for m in s.exec(query):
             t.add_row(m.accepted_at.isoformat(timespec="seconds"), m.sender, m.text)
     console.print(t)
 

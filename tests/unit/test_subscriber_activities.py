@@ -1,0 +1,65 @@
+"""The subscriber activities on their own: one code per id however often retried, hash-only storage,
+expiry at the case's instant, limited attempts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from activities.otp import issue_secret, secret_digest, verify_secret
+from infra.db import session
+from models.subscriber import IssueSecretRequest, VerifySecretRequest
+from models.tables import OneTimeSecret
+from tests.workflows.subscriber_helpers import new_phone, sms_secret, sms_to
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def request(phone: str, **kw: object) -> IssueSecretRequest:
+    base: dict[str, object] = dict(secret_id=f"case-{uuid.uuid4()}/otp", case_id="case", kind="otp", to=phone,
+                                   sender="1414", expires_at=NOW + timedelta(minutes=10), max_attempts=3,
+                                   purpose="EGOV")
+    base.update(kw)
+    return IssueSecretRequest.model_validate(base)
+
+
+async def test_a_retried_issue_sends_one_code_and_stores_only_its_hash() -> None:
+    phone = new_phone()
+    req = request(phone)
+    first, again = await issue_secret(req), await issue_secret(req)
+    assert first == again and len(sms_to(phone)) == 1
+    code = sms_secret(phone, "1414")
+    assert len(code) == 6 and code.isdigit()
+    with session() as s:
+        row = s.get(OneTimeSecret, req.secret_id)
+    assert row is not None and code not in row.digest and row.digest == secret_digest(req.secret_id, code)
+    assert code not in first.model_dump_json()
+
+
+async def test_expiry_is_judged_at_the_case_instant_and_attempts_are_limited() -> None:
+    phone = new_phone()
+    req = request(phone)
+    await issue_secret(req)
+    code = sms_secret(phone, "1414")
+    late = await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code),
+                                                   at=NOW + timedelta(minutes=10, seconds=1)))
+    assert late.expired and not late.correct
+    wrong = secret_digest(req.secret_id, "000000" if code != "000000" else "111111")
+    left = [(await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=wrong, at=NOW))).attempts_left
+            for _ in range(3)]
+    assert left == [2, 1, 0]
+    after = await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code),
+                                                    at=NOW))
+    assert not after.correct and after.message == "no attempts left"
+
+
+async def test_a_signing_link_is_a_unique_token_in_the_3344_sms() -> None:
+    phone = new_phone()
+    req = request(phone, kind="link", sender="3344", secret_id=f"case-{uuid.uuid4()}/link")
+    await issue_secret(req)
+    token = sms_secret(phone, "3344")
+    assert len(token) >= 32
+    ok = await verify_secret(VerifySecretRequest(secret_id=req.secret_id,
+                                                 digest=secret_digest(req.secret_id, f"https://almatel.kz/sign/{token}"),
+                                                 at=NOW))
+    assert ok.correct

@@ -76,7 +76,11 @@ class EgovNumberConnection(CaseWorkflow):
         self.applicant_ref = ident.applicant_ref
         if ident.refusal:
             return await self._refuse(ident.refusal, ident.cite)
-        if inp.phone in await call(connected_numbers, PersonRef(iin=inp.iin)):
+        held = await call(connected_numbers, PersonRef(iin=inp.iin))
+        if inp.previous_phone is not None and inp.previous_phone not in held:
+            return await self._refuse("the number to be changed is not connected to the applicant's account",
+                                      CHANNEL_CITE[inp.channel])
+        if inp.phone in held:
             self.clock.met("service")
             self.close("already_connected", "already_connected")
             return EgovConnectionResult(outcome="already_connected", cite=CHANNEL_CITE[inp.channel],

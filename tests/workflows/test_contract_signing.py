@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 import subprocess
 import uuid
@@ -78,7 +79,8 @@ async def start(env: WorkflowEnvironment, task_queue: str, iin: str, phone: str)
 
 
 async def at_step(handle: WorkflowHandle, n: int) -> None:
-    await until(lambda: handle.query(ContractSigning.signing), lambda v: v.step == n)
+    # at step 2 the 3344 link is sent once the step has opened
+    await until(lambda: handle.query(ContractSigning.signing), lambda v: v.step == n and (n != 2 or bool(v.link_id)))
 
 
 async def drive(handle: WorkflowHandle, phone: str, through: int, first: int = 1) -> None:
@@ -164,8 +166,9 @@ async def test_all_eight_steps_sign_the_application_and_the_zip_verifies_with_op
 
 
 async def test_weak_password_is_refused_clearly_and_never_recorded(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment, task_queue: str, worker: None, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     iin, phone = await subscriber()
     handle = await start(env, task_queue, iin, phone)
     await drive(handle, phone, 7)
@@ -187,6 +190,7 @@ async def test_weak_password_is_refused_clearly_and_never_recorded(
     assert (await handle.result()).outcome == "signed"
     text = await history_text(handle)
     assert weak not in text and PASSWORD not in text
+    assert caplog.records and weak not in caplog.text and PASSWORD not in caplog.text
     await save_golden(handle, P, "weak_password_then_signed")
 
 

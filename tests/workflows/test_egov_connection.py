@@ -241,3 +241,12 @@ def test_change_of_number_needs_the_previous_number() -> None:
     with pytest.raises(ValueError, match="needs previous_phone"):
         EgovConnectionInput(iin=person(), phone=new_phone(), channel=Channel.CHANGE_OF_NUMBER,
                             received_at="2026-01-05T10:00:00+05:00")
+
+
+async def test_change_of_a_number_that_is_not_the_applicants_is_refused(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, phone = person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.CHANGE_OF_NUMBER, previous=new_phone())
+    result = await handle.result()
+    assert result.outcome == "refused" and result.cite == "58 p.8" and sms_to(phone) == []

@@ -87,7 +87,7 @@ _TERMS: tuple[Term, ...] = (
     # -- subscriber procedures (issue 6): operator practice of almatel-eds, act 71 --------------------
     *(
         Term(f"eds.step{n}", minutes, Unit.MINUTES, f"almatel-eds step {n} (operator setting)", text,
-             to_be_confirmed=True, note="the operator's procedure gives no term; operator setting to confirm")
+             note="the operator's published procedure gives no term: an operator setting")
         for n, minutes, text in (
             (1, 30, "the subscriber gives the 1414 code to the technician"),
             (2, 1440, "the subscriber opens the unique link from 3344 (the link expires with it)"),
@@ -101,10 +101,10 @@ _TERMS: tuple[Term, ...] = (
     ),
     Term("eds.code_validity", 120, Unit.MINUTES, "almatel-eds step 1 (operator setting)",
          "validity of the 1414 code that grants temporary access to the digital identity document",
-         to_be_confirmed=True, note="operator setting to confirm"),
+         note="an operator setting"),
     Term("mailbox.eds_confirmation", 30, Unit.CALENDAR_DAYS, "71 p.12 (no term in the act; operator setting)",
-         "the user confirms the personal-account data with an EDS", to_be_confirmed=True,
-         note="act 71 sets no term; a case waiting longer is closed as abandoned"),
+         "the user confirms the personal-account data with an EDS",
+         note="act 71 sets no term: an operator setting; a case waiting longer is closed as abandoned"),
 )
 
 TERMS: dict[str, Term] = {t.key: t for t in _TERMS}

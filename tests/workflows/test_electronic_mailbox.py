@@ -148,7 +148,7 @@ async def test_no_confirmation_within_the_term_closes_the_case_as_abandoned(
     handle = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=login(), channel="online",
                                                                   received_at=WHILE_IN_FORCE))
     [term] = await handle.query(ElectronicMailbox.deadlines)
-    assert term.deadline.to_be_confirmed and term.deadline.cite.startswith("71 p.12")
+    assert term.deadline.cite == "71 p.12 (no term in the act; operator setting)"
     await env.sleep(term.due - await env.get_current_time() + timedelta(seconds=1))
     result = await handle.result()
     assert result.outcome == "abandoned"

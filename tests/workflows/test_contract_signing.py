@@ -157,6 +157,7 @@ async def test_all_eight_steps_sign_the_application_and_the_zip_verifies_with_op
         pkcs12.load_key_and_certificates(key_row.pkcs12, b"wrong-Pass1!")
     # Neither the password, nor the 1414 code, nor the link token is in the history.
     text = await history_text(handle)
+    assert "ASANOVA AIGERIM" in text  # the search does read the payloads
     assert PASSWORD not in text and link not in text and f"code {code}" not in text and f'"{code}"' not in text
     states = {s.key: s for s in await handle.query(ContractSigning.deadlines)}
     assert all(states[f"step{n}"].status is DeadlineStatus.MET for n in range(1, 9))
@@ -188,6 +189,7 @@ async def test_weak_password_is_refused_clearly_and_never_recorded(
     assert answer.accepted
     assert (await handle.result()).outcome == "signed"
     text = await history_text(handle)
+    assert "choose_eds_password" in text and "Family+" in text  # the search does read the payloads
     assert weak not in text and PASSWORD not in text
     assert caplog.records and weak not in caplog.text and PASSWORD not in caplog.text
     await save_golden(handle, P, "weak_password_then_signed")

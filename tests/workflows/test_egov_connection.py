@@ -88,6 +88,7 @@ async def test_portal_otp_and_eds_connect_the_number_and_the_code_never_enters_h
     with session() as s:
         assert s.get(PersonalAccountDelivery, result.document.doc_id) is not None
     text = await history_text(handle)
+    assert phone in text  # the search does read the payloads
     assert f"code {code}" not in text and f'"{code}"' not in text
     assert iin not in handle.id and phone not in handle.id
     await save_golden(handle, P, "portal_connected")
@@ -235,6 +236,7 @@ async def test_an_already_connected_number_is_not_connected_twice(
     again = await start(env, task_queue, iin, phone, Channel.BANK_APP)
     assert (await again.result()).outcome == "already_connected"
     assert len(sms_to(phone)) == 1
+    await save_golden(again, P, "bank_app_already_connected")
 
 
 def test_change_of_number_needs_the_previous_number() -> None:
@@ -250,3 +252,4 @@ async def test_change_of_a_number_that_is_not_the_applicants_is_refused(
     handle = await start(env, task_queue, iin, phone, Channel.CHANGE_OF_NUMBER, previous=new_phone())
     result = await handle.result()
     assert result.outcome == "refused" and result.cite == "58 p.8" and sms_to(phone) == []
+    await save_golden(handle, P, "change_of_foreign_number_refused")

@@ -17,9 +17,9 @@ import secrets
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
+from activities.sms import send_sms
 from infra.db import session
 from infra.settings import settings
 from models.sms import SmsRequest
@@ -51,24 +51,28 @@ def _text(req: IssueSecretRequest, secret: str) -> str:
 
 @activity.defn
 async def issue_secret(req: IssueSecretRequest) -> IssuedSecret:
-    """Generate, store (hash only) and send a code or link once per ``secret_id``; returns only the id."""
+    """Generate, store (hash only) and send a code or link once per ``secret_id``; returns only the id.
+
+    A retry after the SMS went out changes nothing; a retry after a failure before it went out makes
+    a fresh code (the lost one was never seen by anyone) and sends that.
+    """
     message_id = f"{req.secret_id}/sms"
-    secret = f"{secrets.randbelow(10**6):06d}" if req.kind == "otp" else secrets.token_urlsafe(24)
-    try:
+    with session() as s:
+        row = s.get(OneTimeSecret, req.secret_id)
+        sent = s.get(SmsOutbox, message_id) is not None
+    if row is None or not sent:
+        secret = f"{secrets.randbelow(10**6):06d}" if req.kind == "otp" else secrets.token_urlsafe(24)
         with session() as s:
-            if s.get(OneTimeSecret, req.secret_id) is None:  # a retry never makes a second code
-                s.add(OneTimeSecret(secret_id=req.secret_id, case_id=req.case_id, kind=req.kind,
-                                    digest=secret_digest(req.secret_id, secret), expires_at=req.expires_at,
-                                    max_attempts=req.max_attempts))
-                sms = SmsRequest(message_id=message_id, case_id=req.case_id, to=req.to, sender=req.sender,
-                                 text=_text(req, secret))
-                if s.get(SmsOutbox, message_id) is None:
-                    s.add(SmsOutbox(message_id=sms.message_id, case_id=sms.case_id, to=sms.to, sender=sms.sender,
-                                    text=sms.text, accepted_at=datetime.now(UTC)))
-    except IntegrityError:  # a concurrent attempt stored it first: that code was sent
-        pass
-    del secret
-    log.info("one-time %s %s issued for case %s", req.kind, req.secret_id, req.case_id)
+            row = s.get(OneTimeSecret, req.secret_id) or OneTimeSecret(
+                secret_id=req.secret_id, case_id=req.case_id, kind=req.kind, digest="", expires_at=req.expires_at,
+                max_attempts=req.max_attempts)
+            row.digest, row.attempts_used = secret_digest(req.secret_id, secret), 0
+            s.add(row)
+        # The same gateway adapter as every SMS (idempotent on the message id).
+        await send_sms(SmsRequest(message_id=message_id, case_id=req.case_id, to=req.to, sender=req.sender,
+                                  text=_text(req, secret)))
+        del secret
+        log.info("one-time %s %s issued for case %s", req.kind, req.secret_id, req.case_id)
     return IssuedSecret(secret_id=req.secret_id, expires_at=req.expires_at, max_attempts=req.max_attempts,
                         sms_message_id=message_id)
 

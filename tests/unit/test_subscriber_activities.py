@@ -63,3 +63,16 @@ async def test_a_signing_link_is_a_unique_token_in_the_3344_sms() -> None:
                                                  digest=secret_digest(req.secret_id, f"https://almatel.kz/sign/{token}"),
                                                  at=NOW))
     assert ok.correct
+
+
+async def test_a_retry_after_a_failure_before_the_sms_sends_a_fresh_code_that_verifies() -> None:
+    phone = new_phone()
+    req = request(phone)
+    with session() as s:  # an earlier attempt stored a hash and died before the SMS went out
+        s.add(OneTimeSecret(secret_id=req.secret_id, case_id="case", kind="otp", digest="0" * 64,
+                            expires_at=req.expires_at, max_attempts=3))
+    await issue_secret(req)
+    code = sms_secret(phone, "1414")
+    check = await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code),
+                                                    at=NOW))
+    assert check.correct and len(sms_to(phone)) == 1

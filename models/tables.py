@@ -78,3 +78,32 @@ class SmsOutbox(SQLModel, table=True):
     sender: str
     text: str
     accepted_at: datetime = Field(default_factory=_now, index=True)
+
+
+# --- HTTP API and console -----------------------------------------------------------------------
+
+
+class ApiKey(SQLModel, table=True):
+    """A client of the API or a console user: only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    key_id: str = Field(primary_key=True)  # public part of the key, e.g. "k3f9a..."
+    secret_sha256: str
+    name: str  # who holds it: "back office: A. Seitkali", "antifraud centre"
+    roles: str  # comma-separated: staff, auditor, supervisor, operator:<system>
+    created_at: datetime = Field(default_factory=_now)
+    revoked_at: datetime | None = None
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The response to a request sent with an ``Idempotency-Key``, replayed to retries of that request."""
+
+    __tablename__ = "idempotency_records"
+
+    key_sha256: str = Field(primary_key=True)  # hash of (client key id, method, route, client's key)
+    request_sha256: str  # hash of the body: the same key with another body is refused
+    status_code: int
+    body: str  # the JSON response
+    location: str | None = None
+    created_at: datetime = Field(default_factory=_now)

@@ -1,0 +1,58 @@
+"""Fixtures of the API tests: the app built with the test-only procedure, a worker, and one key per role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.auth import create_key
+from api.temporal import Gateway
+from tests.api.procedures import ANTIFRAUD, BANK, SPEC, DemoCheck
+from worker import make_worker
+
+TASK_QUEUE = "api-tests"
+
+
+@dataclass(frozen=True)
+class Keys:
+    staff: str
+    auditor: str
+    supervisor: str
+    bank: str
+    antifraud: str
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    return Keys(
+        staff=create_key("back office (test)", ["staff"])[0],
+        auditor=create_key("auditor (test)", ["auditor"])[0],
+        supervisor=create_key("supervisor (test)", ["supervisor"])[0],
+        bank=create_key("bank (test)", [BANK])[0],
+        antifraud=create_key("antifraud centre (test)", [ANTIFRAUD])[0],
+    )
+
+
+@pytest.fixture(scope="session")
+async def api_worker(env: WorkflowEnvironment) -> AsyncIterator[None]:
+    async with make_worker(env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck]):
+        yield
+
+
+@pytest.fixture(scope="session")
+def api_app(env: WorkflowEnvironment) -> FastAPI:
+    return create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE,
+                      secret="test-secret")
+
+
+@pytest.fixture
+async def http(api_app: FastAPI, api_worker: None) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=api_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c

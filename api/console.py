@@ -247,7 +247,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             if exc.status >= 500:
                 raise
             return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [exc.detail]))
-        _flash(request, f"{event.title}: ok")
+        _flash(request, "Decision recorded")
         return _redirect(f"/console/cases/{case_id}")
 
     @router.get("/start/{key}")

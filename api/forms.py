@@ -134,8 +134,8 @@ class _Walker:
         if "discriminator" in s:
             disc = s["discriminator"]["propertyName"]
             mapping = {tag: {"$ref": ref} for tag, ref in s["discriminator"].get("mapping", {}).items()}
-            if not mapping and options:
-                mapping = {self.resolve(o)["properties"][disc].get("const"): o for o in options}
+            if options:  # the model's order, not the mapping's (sorted) one
+                mapping = {str(self.resolve(o)["properties"][disc].get("const")): o for o in options}
             return self.union(disc, mapping, name, loc, path, label, required, variant)
         typ = s.get("type")
         common = {"name": name, "loc": loc, "path": path, "label": label, "required": required,

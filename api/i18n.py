@@ -34,3 +34,22 @@ def catalogue(lang: str) -> dict[str, str]:
 def gettext(lang: str, text: str) -> str:
     """``text`` in ``lang``."""
     return catalogue(lang).get(text, text) if lang in LANGUAGES else text
+
+
+# Texts the code shows that no template names literally (statuses, timeline kinds, deadline outcomes).
+DYNAMIC = (
+    "open", "met", "breached", "cancelled", "started", "event", "event_done", "event_failed", "activity",
+    "timer", "deadline_opened", "deadline_met", "breach", "deadline_moved", "document", "closed", "signal",
+    "registered", "Case started", "This application has a case already", "Decision recorded",
+    "Unknown key, or the key is not a staff, supervisor or auditor key",
+)
+
+
+def extract_msgids() -> set[str]:
+    """Every text the console's templates and code pass to ``_`` (Babel's extractors), plus ``DYNAMIC``."""
+    from babel.messages.extract import extract_from_dir
+
+    root = Path(__file__).parent
+    method_map = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
+    found = {str(msg[2]) for msg in extract_from_dir(str(root), method_map) if isinstance(msg[2], str)}
+    return found | set(DYNAMIC)

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.auth import create_key
 from api.temporal import Gateway
+from infra.client import data_converter
 from tests.api.procedures import ANTIFRAUD, BANK, SPEC, DemoCheck
 from worker import make_worker
 
@@ -55,4 +56,38 @@ def api_app(env: WorkflowEnvironment) -> FastAPI:
 async def http(api_app: FastAPI, api_worker: None) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=api_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server (full visibility, our search attributes), for listing and the browser."""
+    from tests.conftest import binary
+    from workflows import search_attributes
+
+    e = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"), data_converter=data_converter(),
+        search_attributes=search_attributes.ALL, dev_server_extra_args=["--headless"],
+    )
+    try:
+        yield e
+    finally:
+        await e.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_worker(dev_env: WorkflowEnvironment) -> AsyncIterator[None]:
+    async with make_worker(dev_env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck]):
+        yield
+
+
+@pytest.fixture(scope="session")
+def dev_app(dev_env: WorkflowEnvironment) -> FastAPI:
+    return create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(client=dev_env.client), task_queue=TASK_QUEUE,
+                      secret="test-secret-dev")
+
+
+@pytest.fixture
+async def dev_http(dev_app: FastAPI, dev_worker: None) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dev_app), base_url="http://testserver") as c:
         yield c

@@ -91,3 +91,15 @@ def dev_app(dev_env: WorkflowEnvironment) -> FastAPI:
 async def dev_http(dev_app: FastAPI, dev_worker: None) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dev_app), base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium, installed by the project's setup when missing (as root on Debian)."""
+    from tests.api.browser import ensure_chromium
+
+    path = ensure_chromium()
+    if path is None:
+        pytest.skip("browser test skipped: /usr/bin/chromium is missing and cannot be installed here "
+                    "(needs root on Debian: apt-get install -y chromium)")
+    return path

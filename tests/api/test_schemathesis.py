@@ -88,4 +88,3 @@ def test_no_generated_request_gives_a_server_error(live_api: str, keys: Keys) ->
     # the run reached past authentication and validation, into Temporal
     assert sum(seen.values()) >= 3 * len(operations)
     assert seen[200] and seen[404] and seen[422], seen
-    print(dict(seen))

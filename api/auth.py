@@ -21,8 +21,15 @@ from models.tables import ApiKey
 from workflows.registry import Role
 
 __all__ = [
-    "CASE_READERS", "CONSOLE_ROLES", "CODEC_ROLES", "Principal", "create_key", "list_keys", "revoke_key",
-    "valid_role", "verify_key",
+    "CASE_READERS",
+    "CODEC_ROLES",
+    "CONSOLE_ROLES",
+    "Principal",
+    "create_key",
+    "list_keys",
+    "revoke_key",
+    "valid_role",
+    "verify_key",
 ]
 
 _ROLE = re.compile(r"^(staff|auditor|supervisor|operator:[a-z0-9_]{1,64})$")

@@ -78,6 +78,13 @@ class TimelineEntry(BaseModel):
     cite: str = ""
 
 
+_CLOSED = frozenset({
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+})
+
+
 def _workflow_name(spec: ProcedureSpec) -> str:
     definition = getattr(spec.workflow, "__temporal_workflow_definition", None)
     return str(getattr(definition, "name", spec.workflow.__name__))
@@ -127,7 +134,8 @@ async def send_event(client: Client, spec: ProcedureSpec, event: EventSpec, case
     if desc.workflow_type != _workflow_name(spec):
         raise ProblemError(404, f"no such {spec.key} case")
     if desc.status is not WorkflowExecutionStatus.RUNNING:
-        raise ProblemError(409, "the case is closed: it accepts no more events", type_="urn:kz-procedures:problem:conflict")
+        raise ProblemError(409, "the case is closed: it accepts no more events",
+                           type_="urn:kz-procedures:problem:conflict")
     view = await get_case(client, case_id, {spec.key: spec})
     if event.name not in view.pending_events:
         pending = ", ".join(view.pending_events) or "none"
@@ -227,10 +235,7 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
                 entries.append(TimelineEntry(at=at, kind="event",
                                              name=ev.workflow_execution_signaled_event_attributes.signal_name))
-            elif t in (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-                       EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-                       EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-                       EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT):
+            elif t in _CLOSED:
                 entries.append(TimelineEntry(at=at, kind="closed", name=view.outcome or view.status))
     except RPCError as exc:
         raise problem_from_temporal(exc) from None

@@ -186,14 +186,15 @@ class _Walker:
               required: bool, variant: tuple[str, str] | None) -> Group:
         select_name = _join(name, disc)
         group = Group(name=name, loc=loc, label=label, kind="object")
-        group.items.append(FormField(name=select_name, loc=_join(loc, disc), path=[*path, disc], label=disc.replace("_", " "),
-                                     kind="select", required=required, options=list(mapping), variant=variant))
+        group.items.append(FormField(name=select_name, loc=_join(loc, disc), path=[*path, disc],
+                                     label=disc.replace("_", " "), kind="select", required=required,
+                                     options=list(mapping), variant=variant))
         for tag, ref in mapping.items():
             sub = self.resolve(ref)
             vname = _join(name, f"~{tag}")
-            group.items.append(Group(name=vname, loc=_join(loc, tag), label=str(sub.get("title") or tag), kind="variant",
-                                     tag=tag, items=self.obj(sub, vname, _join(loc, tag), path, (select_name, tag),
-                                                             skip=disc)))
+            items = self.obj(sub, vname, _join(loc, tag), path, (select_name, tag), skip=disc)
+            group.items.append(Group(name=vname, loc=_join(loc, tag), label=str(sub.get("title") or tag),
+                                     kind="variant", tag=tag, items=items))
         return group
 
 

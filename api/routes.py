@@ -16,13 +16,13 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from activities.store import load_document
 from api.auth import CASE_READERS, Principal
 from api.cases import CASE_ID_PATTERN, CaseRef, CaseSummary, EventResult, get_case, list_cases, send_event, start_case
 from api.context import AppContext
 from api.idempotency import HEADER, Idempotency
 from api.problems import Problem, ProblemError
 from api.security import require
-from activities.store import load_document
 from models.case import CaseView
 from workflows.registry import EventSpec, ProcedureSpec
 
@@ -149,7 +149,8 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
 
     router.add_api_route(
         f"/procedures/{spec.key}/cases/{{case_id}}/events/{event.name}", endpoint, methods=["POST"],
-        tags=[spec.key], response_model=EventResult, summary=f"{event.title}" + (f" ({event.cite})" if event.cite else ""),
+        tags=[spec.key], response_model=EventResult,
+        summary=event.title + (f" ({event.cite})" if event.cite else ""),
         operation_id=f"{spec.key}_{event.name}",
         description=f"Allowed to: {', '.join(sorted(event.roles))}. 409 when the event does not fit the case's "
                     "state now, 422 when the case's validator refuses the payload (the detail says why).",

@@ -63,7 +63,8 @@ def problem_from_temporal(exc: Exception, *, what: str = "case") -> ProblemError
         message = (getattr(cause, "message", None) or str(cause) or "refused").strip()
         kind = cause.type if isinstance(cause, ApplicationError) else cause.__class__.__name__
         status = 409 if kind in CONFLICT_TYPES else 422
-        return ProblemError(status, message, type_=f"urn:kz-procedures:problem:{'conflict' if status == 409 else 'refused'}")
+        kind_urn = "conflict" if status == 409 else "refused"
+        return ProblemError(status, message, type_=f"urn:kz-procedures:problem:{kind_urn}")
     if isinstance(exc, RPCError):
         if exc.status is RPCStatusCode.NOT_FOUND:
             if "completed" in exc.message.lower() or "closed" in exc.message.lower():

@@ -16,9 +16,9 @@ from playwright.async_api import async_playwright, expect
 
 from activities.deadlines import current_calendar
 from rules.calendar import ALMATY
+from tests.api.browser import FLAGS
 from tests.api.conftest import Keys
 from tests.api.helpers import IIN
-from tests.api.browser import FLAGS
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 

@@ -82,7 +82,7 @@ def test_no_generated_request_gives_a_server_error(live_api: str, keys: Keys) ->
 
         try:
             run()
-        except Exception as exc:  # noqa: BLE001 - collected, reported together below
+        except Exception as exc:
             failures.append(f"{op.label}: {str(exc)[:2000]}")
     assert failures == []
     # the run reached past authentication and validation, into Temporal

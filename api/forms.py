@@ -6,7 +6,7 @@ How nested models map to one flat HTML form (no JavaScript):
   its field.
 - a sub-model is a ``<fieldset>``; a list of sub-models is a repeated group with "add"/"remove" buttons
   (they re-post the form; the count travels in a hidden ``_count.<path>`` field); a list of strings is a
-  textarea with one value per line.
+  textarea with one value per line, a list of choices one checkbox per choice (``<path>.<choice>``).
 - a discriminated union shows a select for the discriminator and one fieldset per variant; a variant's
   fields are named ``<path>.~<tag>.<field>`` and only the selected variant's fields are read back.
   (pydantic reports errors inside a variant at ``<path>.<tag>.<field>``, which is how they are matched.)
@@ -36,7 +36,7 @@ class FormField:
     loc: str  # where pydantic reports its errors
     path: list[str | int]  # where its value goes in the model's data
     label: str
-    kind: str  # text, textarea, number, checkbox, select, datetime, date, password, lines, json, hidden
+    kind: str  # text, textarea, number, checkbox, multi, select, datetime, date, password, lines, json, hidden
     required: bool = False
     options: list[str] = field(default_factory=list)
     description: str = ""
@@ -157,7 +157,9 @@ class _Walker:
                         items=self.obj(item, f"{name}.{i}", f"{loc}.{i}", [*path, i], variant),
                     ))
                 return group
-            if item.get("type") in ("string", "integer", "number") or "enum" in item:
+            if "enum" in item:  # a set of choices: one checkbox per option, named <path>.<option>
+                return FormField(kind="multi", options=[str(v) for v in item["enum"]], **common)  # type: ignore[arg-type]
+            if item.get("type") in ("string", "integer", "number"):
                 return FormField(kind="lines", **common)  # type: ignore[arg-type]
             return FormField(kind="json", **common)  # type: ignore[arg-type]
         if typ == "boolean":
@@ -211,7 +213,9 @@ def build_form(model: type[BaseModel], values: dict[str, str] | None = None,
     form = Form(items=_Walker(model.model_json_schema(), counts).obj(
         _Walker(model.model_json_schema(), counts).resolve(model.model_json_schema()), "", "", [], None))
     for f in form.fields():
-        if f.kind != "password" and f.name in values and f.kind != "hidden":
+        if f.kind == "multi":
+            f.value = ",".join(o for o in f.options if values.get(f"{f.name}.{o}") in ("true", "on", "1"))
+        elif f.kind != "password" and f.name in values and f.kind != "hidden":
             f.value = values[f.name]
     form.errors = list(extra_errors or [])
     if error is not None:
@@ -263,6 +267,11 @@ def parse_form(form: Form, values: dict[str, str]) -> tuple[dict[str, Any], list
         raw = values.get(f.name, "")
         if f.kind == "checkbox":
             _set(data, f.path, raw in ("true", "on", "1"))
+            continue
+        if f.kind == "multi":
+            chosen = [o for o in f.options if values.get(f"{f.name}.{o}") in ("true", "on", "1")]
+            if chosen:
+                _set(data, f.path, chosen)
             continue
         if f.kind == "hidden":
             _set(data, f.path, f.value)

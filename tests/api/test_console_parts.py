@@ -6,10 +6,11 @@ import base64
 import json
 import logging
 import re
+from enum import StrEnum
 
 import httpx
 import pytest
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from typer.testing import CliRunner
 
@@ -17,6 +18,8 @@ from api.app import _NoQueryString
 from api.codec import decode_payloads_json, encode_payloads_json
 from api.forms import build_form, parse_form
 from api.i18n import LANGUAGES, catalogue, extract_msgids
+from models.base import Model
+from models.types import AwareDatetime
 from tests.api.conftest import Keys
 from tests.api.helpers import IIN
 from tests.api.procedures import CompletenessDecision, DemoApplication
@@ -154,3 +157,36 @@ def test_cli_creates_a_key_printed_once_and_stored_hashed() -> None:
     assert bad.exit_code == 1
     revoked = CliRunner().invoke(app, ["api", "revoke-key", principal.key_id])
     assert revoked.exit_code == 0 and verify_key(key.group(0)) is None
+
+
+class Ground(StrEnum):
+    COURT_BAN = "court_ban"
+    NON_COMPLIANT = "non_compliant"
+
+
+class Hearing(Model):
+    at: AwareDatetime
+    place: str = Field(min_length=1, max_length=100)
+
+
+class FinalDecisionLike(Model):
+    grant: bool
+    grounds: list[Ground] = Field(default_factory=list)
+    hearing: Hearing | None = None
+
+
+def test_choice_lists_are_checkboxes_and_optional_sub_models_stay_out_when_empty() -> None:
+    form = build_form(FinalDecisionLike)
+    kinds = {f.name: f.kind for f in form.fields()}
+    assert kinds == {"grant": "checkbox", "grounds": "multi", "hearing.at": "datetime", "hearing.place": "text"}
+    values = {"grounds.court_ban": "true"}
+    data, _ = parse_form(build_form(FinalDecisionLike, values), values)
+    decision = FinalDecisionLike.model_validate(data)
+    assert decision.grounds == [Ground.COURT_BAN] and decision.hearing is None and decision.grant is False
+    values = {"grant": "true", "hearing.at": "2027-03-19T10:00"}
+    data, _ = parse_form(build_form(FinalDecisionLike, values), values)
+    with pytest.raises(ValidationError) as caught:
+        FinalDecisionLike.model_validate(data)
+    form = build_form(FinalDecisionLike, values, caught.value)
+    assert {f.name for f in form.fields() if f.error} == {"hearing.place"}
+    assert next(f for f in form.fields() if f.name == "grounds").value == ""

@@ -87,13 +87,17 @@ class DemoCheck(CaseWorkflow):
         super().__init__()
         self.decision: CompletenessDecision | None = None
         self.fee: FeePaid | None = None
+        self.withdrawn = False
 
     @workflow.run
     async def run(self, inp: DemoApplication) -> str:
         await self.register("665/NK", inp.received_at)
         self.set_status("completeness_check")
         await self.clock.open("completeness_check", "mvno.completeness_check", inp.received_at)
-        await self.clock.wait("completeness_check", lambda: self.decision is not None)
+        await self.clock.wait("completeness_check", lambda: self.decision is not None or self.withdrawn)
+        if self.withdrawn:
+            self.close("withdrawn", "withdrawn")
+            return "withdrawn"
         assert self.decision is not None
         cid = workflow.info().workflow_id
         outcome = "complete" if self.decision.complete else "returned"
@@ -122,7 +126,19 @@ class DemoCheck(CaseWorkflow):
         return "accepted"
 
     def pending_events(self) -> list[str]:
-        return {"completeness_check": ["completeness_decision"], "awaiting_fee": ["fee_paid"]}.get(self.status, [])
+        return {"completeness_check": ["completeness_decision", "withdraw"],
+                "awaiting_fee": ["fee_paid"]}.get(self.status, [])
+
+    @workflow.update
+    def withdraw(self) -> str:
+        self.withdrawn = True
+        return "withdrawn"
+
+    @withdraw.validator
+    def _check_withdraw(self) -> None:
+        if self.status != "completeness_check":
+            raise ApplicationError("only an application under the completeness check can be withdrawn",
+                                   type="EventDoesNotFit")
 
     @workflow.update
     def completeness_decision(self, d: CompletenessDecision) -> str:
@@ -156,5 +172,6 @@ SPEC = ProcedureSpec(
         EventSpec("completeness_decision", CompletenessDecision, frozenset({Role.STAFF}), "Completeness decision",
                   cite="665/NK p.6"),
         EventSpec("fee_paid", FeePaid, frozenset({BANK}), "Fee paid"),
+        EventSpec("withdraw", None, frozenset({Role.STAFF}), "Withdraw the application"),
     ),
 )

@@ -17,6 +17,7 @@ from tests.api.helpers import IIN, application, eventually
 from tests.api.procedures import SPEC
 
 START = "/v1/procedures/demo_check/cases"
+PENDING = ["completeness_decision", "withdraw"]
 
 
 def h(key: str, **extra: str) -> dict[str, str]:
@@ -62,7 +63,7 @@ async def test_same_application_twice_gives_the_existing_case(http: httpx.AsyncC
     view = await eventually(lambda: case(http, keys, first.json()["case_id"]), lambda v: bool(v["deadlines"]))
     [deadline] = view["deadlines"]
     assert deadline["deadline"]["cite"] == "665/NK p.6" and deadline["status"] == "open"
-    assert view["pending_events"] == ["completeness_decision"]
+    assert view["pending_events"] == PENDING
 
 
 async def test_wrong_missing_or_revoked_key_is_401(http: httpx.AsyncClient, keys: Keys) -> None:
@@ -124,7 +125,7 @@ async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
     http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
 ) -> None:
     cid = await start(http, keys, env)
-    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == ["completeness_decision"])
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
     # the workflow's validator refuses: 422 with its message
     r = await http.post(event_url(cid, "completeness_decision"), json={"complete": False}, headers=h(keys.staff))
     assert_problem(r, 422, "needs the reason (665/NK p.6)")
@@ -153,7 +154,7 @@ async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
 async def test_documents_and_their_signatures_are_served(http: httpx.AsyncClient, keys: Keys,
                                                          env: WorkflowEnvironment) -> None:
     cid = await start(http, keys, env)
-    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == ["completeness_decision"])
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
     r = await http.post(event_url(cid, "completeness_decision"), json={"complete": False, "reason": "no charter"},
                         headers=h(keys.staff))
     assert r.status_code == 200, r.text
@@ -190,7 +191,7 @@ async def test_idempotency_key_replays_creation_and_refuses_another_body(
 async def test_idempotency_key_makes_a_retried_event_safe(http: httpx.AsyncClient, keys: Keys,
                                                           env: WorkflowEnvironment) -> None:
     cid = await start(http, keys, env)
-    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == ["completeness_decision"])
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
     url, hdr = event_url(cid, "completeness_decision"), h(keys.staff, **{"Idempotency-Key": f"decide-{cid}"})
     first = await http.post(url, json={"complete": True}, headers=hdr)
     await eventually(lambda: case(http, keys, cid), lambda v: v["status"] == "awaiting_fee")
@@ -227,3 +228,16 @@ async def test_openapi_documents_every_procedure_route_and_problem_details(http:
     assert "DemoApplication" in str(start_op["requestBody"])
     assert {"X-API-Key", "Idempotency-Key"} <= {p["name"] for p in start_op.get("parameters", [])} | set(
         schema["components"]["securitySchemes"]["APIKeyHeader"]["name"] for _ in [0])
+
+
+async def test_an_event_without_payload_has_no_body(http: httpx.AsyncClient, keys: Keys,
+                                                    env: WorkflowEnvironment) -> None:
+    cid = await start(http, keys, env)
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    assert_problem(await http.post(event_url(cid, "withdraw"), headers=h(keys.auditor)), 403)
+    r = await http.post(event_url(cid, "withdraw"), headers=h(keys.staff))
+    assert r.status_code == 200 and r.json()["result"] == "withdrawn"
+    view = await eventually(lambda: case(http, keys, cid), lambda v: v["closed"])
+    assert view["outcome"] == "withdrawn" and view["pending_events"] == []
+    schema = (await http.get("/v1/openapi.json")).json()
+    assert "requestBody" not in schema["paths"]["/v1/procedures/demo_check/cases/{case_id}/events/withdraw"]["post"]

@@ -75,6 +75,8 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     page = await eventually(lambda: http.get(case_url), lambda r: 'id="event-completeness_decision"' in r.text)
     assert "665/NK p.6" in page.text and "Case started" in page.text
     assert 'id="event-fee_paid"' not in page.text  # the bank's event: not pending, not the staff's
+    withdraw = re.search(r'<form[^>]*id="event-withdraw".*?</form>', page.text, re.S)
+    assert withdraw and "<input type=\"checkbox\"" not in withdraw.group(0)  # a button, no fields
 
     token = csrf(page.text)
     refused = await http.post(f"{case_url}/events/completeness_decision", data={"csrf_token": token})

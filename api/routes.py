@@ -18,11 +18,22 @@ from pydantic import BaseModel
 
 from activities.store import load_document
 from api.auth import CASE_READERS, Principal
-from api.cases import CASE_ID_PATTERN, CaseRef, CaseSummary, EventResult, get_case, list_cases, send_event, start_case
+from api.cases import (
+    CASE_ID_PATTERN,
+    CaseRef,
+    CaseSummary,
+    EventResult,
+    TimelineEntry,
+    get_case,
+    list_cases,
+    send_event,
+    start_case,
+    timeline,
+)
 from api.context import AppContext
 from api.idempotency import HEADER, Idempotency
 from api.problems import Problem, ProblemError
-from api.security import require
+from api.security import authenticated, require
 from models.case import CaseView
 from workflows.registry import EventSpec, ProcedureSpec
 
@@ -37,6 +48,28 @@ CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN, description="the case's id
 IdemKey = Annotated[str | None, Header(alias=HEADER, description="makes retries safe: same key, same response")]
 
 
+class EventInfo(BaseModel):
+    """An event a procedure's cases accept, and who may send it."""
+
+    name: str
+    title: str
+    cite: str
+    roles: list[str]
+    may_send: bool
+    has_body: bool
+
+
+class ProcedureInfo(BaseModel):
+    """A procedure the API serves."""
+
+    key: str
+    title: str
+    act_key: str
+    start_roles: list[str]
+    may_start: bool
+    events: list[EventInfo]
+
+
 def build_router(ctx: AppContext) -> APIRouter:
     """Every ``/v1`` route for the procedures in ``ctx``."""
     router = APIRouter(prefix="/v1", responses=_ERRORS)
@@ -45,6 +78,19 @@ def build_router(ctx: AppContext) -> APIRouter:
         _add_start(router, ctx, spec)
         for event in spec.events:
             _add_event(router, ctx, spec, event)
+
+    @router.get("/procedures", response_model=list[ProcedureInfo], tags=["procedures"],
+                summary="The procedures, their events, and what the calling key may do")
+    async def procedures(principal: Annotated[Principal, Depends(authenticated)]) -> list[ProcedureInfo]:
+        return [
+            ProcedureInfo(
+                key=s.key, title=s.title, act_key=s.act_key, start_roles=sorted(s.start_roles),
+                may_start=principal.may(s.start_roles),
+                events=[EventInfo(name=e.name, title=e.title, cite=e.cite, roles=sorted(e.roles),
+                                  may_send=principal.may(e.roles), has_body=e.model is not None) for e in s.events],
+            )
+            for s in ctx.procedures.values()
+        ]
 
     @router.get("/cases", response_model=list[CaseSummary], tags=["cases"], summary="List and filter cases")
     async def cases(
@@ -64,6 +110,13 @@ def build_router(ctx: AppContext) -> APIRouter:
     async def case(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> CaseView:
         client = await ctx.gateway.client()
         return await get_case(client, case_id, ctx.procedures)
+
+    @router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntry], tags=["cases"],
+                summary="The case's timeline from its history: events, decisions, deadlines, breaches, documents")
+    async def case_timeline(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> list[TimelineEntry]:
+        client = await ctx.gateway.client()
+        view = await get_case(client, case_id, ctx.procedures)
+        return await timeline(client, case_id, view)
 
     @router.get("/cases/{case_id}/documents/{doc_ref:path}", tags=["cases"], response_class=Response,
                 summary="A document of the case, or its detached CMS signature (…/{doc_id}.p7s)",

@@ -77,6 +77,11 @@ class TimelineEntry(BaseModel):
     detail: str = ""
     cite: str = ""
 
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
+
 
 _CLOSED = frozenset({
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, field_validator
+from starlette.responses import Response
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import (
@@ -21,17 +22,31 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from activities.deadlines import current_calendar
+from activities.store import load_document
 from api.problems import ProblemError
 from api.temporal import problem_from_temporal
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
+from models.tables import Document
 from rules.calendar import ALMATY
 from workflows import search_attributes as sa
 from workflows.registry import EventSpec, ProcedureSpec
 
 __all__ = [
-    "CASE_ID_PATTERN", "STATUS_PATTERN", "CaseRef", "CaseSummary", "EventResult", "TimelineEntry", "get_case",
-    "list_cases", "send_event", "start_case", "timeline", "working_days_left",
+    "CASE_ID_PATTERN",
+    "STATUS_PATTERN",
+    "CaseRef",
+    "CaseSummary",
+    "EventResult",
+    "TimelineEntry",
+    "case_document",
+    "document_response",
+    "get_case",
+    "list_cases",
+    "send_event",
+    "start_case",
+    "timeline",
+    "working_days_left",
 ]
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
@@ -88,6 +103,30 @@ _CLOSED = frozenset({
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
 })
+
+
+def case_document(case_id: str, doc_ref: str) -> tuple[Document, bool]:
+    """A document of the case, or its signature when ``doc_ref`` ends in ``.p7s``; 404 otherwise."""
+    doc, signature = load_document(doc_ref), False
+    if doc is None and doc_ref.endswith(".p7s"):
+        doc, signature = load_document(doc_ref[:-4]), True
+    if doc is None or doc.case_id != case_id:
+        raise ProblemError(404, "no such document in this case")
+    if signature and doc.signature is None:
+        raise ProblemError(404, "the document is not signed (yet)")
+    return doc, signature
+
+
+def document_response(case_id: str, doc_ref: str) -> Response:
+    """The document's bytes, or its detached CMS signature (DER, ``application/pkcs7-signature``)."""
+    doc, signature = case_document(case_id, doc_ref)
+    name = doc.doc_id.replace("/", "_")
+    if signature:
+        assert doc.signature is not None
+        return Response(doc.signature, media_type="application/pkcs7-signature",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.p7s"'})
+    return Response(doc.content, media_type=doc.media_type,
+                    headers={"Content-Disposition": f'inline; filename="{name}.html"', "X-Content-SHA256": doc.sha256})
 
 
 def _workflow_name(spec: ProcedureSpec) -> str:

@@ -7,6 +7,7 @@ carries the session's CSRF token; texts come from the kk/ru/en catalogues (``api
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from datetime import UTC, datetime
 from functools import cache
@@ -20,9 +21,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 
-from activities.store import load_document
 from api.auth import CONSOLE_ROLES, Principal, principal_from_session, verify_key
-from api.cases import CASE_ID_PATTERN, get_case, list_cases, send_event, start_case, timeline, working_days_left
+from api.cases import (
+    CASE_ID_PATTERN,
+    document_response,
+    get_case,
+    list_cases,
+    send_event,
+    start_case,
+    timeline,
+    working_days_left,
+)
 from api.context import AppContext
 from api.forms import Form, build_form, parse_form
 from api.i18n import DEFAULT, LANGUAGES, gettext
@@ -292,23 +301,12 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
     @router.get("/cases/{case_id}/documents/{doc_ref:path}")
     async def document(request: Request, case_id: str, doc_ref: str) -> Response:
         _user(request)
-        doc = load_document(doc_ref)
-        signature = False
-        if doc is None and doc_ref.endswith(".p7s"):
-            doc, signature = load_document(doc_ref[:-4]), True
-        if doc is None or doc.case_id != case_id or (signature and doc.signature is None):
-            raise ProblemError(404, "no such document in this case")
-        if signature:
-            assert doc.signature is not None
-            return Response(doc.signature, media_type="application/pkcs7-signature")
-        return Response(doc.content, media_type=doc.media_type)
+        return document_response(case_id, doc_ref)
 
     app.include_router(router)
 
 
 def _valid_case_id(case_id: str) -> bool:
-    import re
-
     return bool(re.match(CASE_ID_PATTERN, case_id))
 
 

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from activities.store import load_document
 from api.auth import CASE_READERS, Principal
 from api.cases import (
     CASE_ID_PATTERN,
@@ -24,6 +23,7 @@ from api.cases import (
     CaseSummary,
     EventResult,
     TimelineEntry,
+    document_response,
     get_case,
     list_cases,
     send_event,
@@ -123,21 +123,7 @@ def build_router(ctx: AppContext) -> APIRouter:
                 responses={200: {"content": {"text/html": {}, "application/pkcs7-signature": {}}}})
     async def document(case_id: CaseId, doc_ref: Annotated[str, Path(max_length=300)],
                        principal: Annotated[Principal, Depends(readers)]) -> Response:
-        doc = load_document(doc_ref)
-        signature = False
-        if doc is None and doc_ref.endswith(".p7s"):
-            doc, signature = load_document(doc_ref[:-4]), True
-        if doc is None or doc.case_id != case_id:
-            raise ProblemError(404, "no such document in this case")
-        name = doc.doc_id.replace("/", "_")
-        if signature:
-            if doc.signature is None:
-                raise ProblemError(404, "the document is not signed (yet)")
-            return Response(doc.signature, media_type="application/pkcs7-signature",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.p7s"'})
-        return Response(doc.content, media_type=doc.media_type,
-                        headers={"Content-Disposition": f'inline; filename="{name}.html"',
-                                 "X-Content-SHA256": doc.sha256})
+        return document_response(case_id, doc_ref)
 
     return router
 

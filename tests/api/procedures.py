@@ -126,8 +126,9 @@ class DemoCheck(CaseWorkflow):
         return "accepted"
 
     def pending_events(self) -> list[str]:
-        return {"completeness_check": ["completeness_decision", "withdraw"],
-                "awaiting_fee": ["fee_paid"]}.get(self.status, [])
+        if self.status == "completeness_check" and self.decision is None and not self.withdrawn:
+            return ["completeness_decision", "withdraw"]
+        return ["fee_paid"] if self.status == "awaiting_fee" else []
 
     @workflow.update
     def withdraw(self) -> str:

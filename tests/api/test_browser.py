@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import Page, async_playwright, expect
 
 from activities.deadlines import current_calendar
 from rules.calendar import ALMATY
@@ -40,6 +40,16 @@ async def console_url(dev_app: FastAPI, dev_worker: None) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def reload_until(page: Page, selector: str, text: str, seconds: float = 20) -> None:
+    """Reload a server-rendered page until ``selector`` shows ``text`` (the case moves on in the worker)."""
+    for _ in range(int(seconds / 0.25)):
+        if text in await page.locator(selector).inner_text():
+            return
+        await asyncio.sleep(0.25)
+        await page.reload()
+    await expect(page.locator(selector)).to_contain_text(text)
 
 
 async def test_sign_in_start_decide_and_follow_the_sms(chromium: str, console_url: str, keys: Keys) -> None:
@@ -72,7 +82,7 @@ async def test_sign_in_start_decide_and_follow_the_sms(chromium: str, console_ur
 
             await page.fill("#f-applicant\\.\\~individual\\.iin", IIN)
             await page.click("#submit-start")
-            await expect(page.locator("#case-status")).to_have_text("completeness_check", timeout=15000)
+            await reload_until(page, "#case-status", "completeness_check")
             case_id = (await page.locator("#case-id").inner_text()).strip()
             row = page.locator("#deadlines tbody tr").first
             await expect(row).to_contain_text("665/NK p.6")
@@ -86,12 +96,8 @@ async def test_sign_in_start_decide_and_follow_the_sms(chromium: str, console_ur
             await page.check('#event-completeness_decision input[name="complete"]')
             await page.click("#submit-completeness_decision")
             await expect(page.locator(".flash")).to_have_text("Decision recorded")
-            for _ in range(40):
-                if "Your application is complete" in await page.locator("#case-sms").inner_text():
-                    break
-                await asyncio.sleep(0.25)
-                await page.reload()
-            await expect(page.locator("#case-status")).to_have_text("awaiting_fee")
+            await reload_until(page, "#case-status", "awaiting_fee")  # after the notice and the SMS
+            await expect(page.locator("#case-sms")).to_contain_text("Your application is complete")
             await expect(page.locator("#deadlines tbody tr").first).to_contain_text("met")
             await expect(page.locator("#event-completeness_decision")).to_have_count(0)
             await page.screenshot(path=str(ARTIFACTS / "console-case.png"), full_page=True)

@@ -72,8 +72,9 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     started = await http.post("/console/start/demo_check", data=good)
     assert started.status_code == 303, started.text
     case_url = started.headers["location"]
+    assert "Case started" in (await http.get(case_url)).text  # the flash, shown once
     page = await eventually(lambda: http.get(case_url), lambda r: 'id="event-completeness_decision"' in r.text)
-    assert "665/NK p.6" in page.text and "Case started" in page.text
+    assert "665/NK p.6" in page.text and "Case started" not in page.text
     assert 'id="event-fee_paid"' not in page.text  # the bank's event: not pending, not the staff's
     withdraw = re.search(r'<form[^>]*id="event-withdraw".*?</form>', page.text, re.S)
     assert withdraw and "<input type=\"checkbox\"" not in withdraw.group(0)  # a button, no fields
@@ -84,7 +85,8 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     done = await http.post(f"{case_url}/events/completeness_decision",
                            data={"csrf_token": token, "reason": "the charter is missing"})
     assert done.status_code == 303
-    page = await eventually(lambda: http.get(case_url), lambda r: "Your application is returned" in r.text)
+    page = await eventually(lambda: http.get(case_url), lambda r: 'id="case-status">returned<' in r.text)
+    assert "Your application is returned" in page.text
     assert 'id="event-completeness_decision"' not in page.text
     assert "Completeness notice" in page.text and ".p7s" in page.text
     outbox = await http.get("/console/outbox")

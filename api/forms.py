@@ -117,7 +117,10 @@ class _Walker:
     def node(self, raw: dict[str, Any], name: str, loc: str, path: list[str | int], required: bool,
              variant: tuple[str, str] | None) -> FormField | Group:
         s = self.resolve(raw)
-        label = str(raw.get("title") or s.get("title") or path[-1]).replace("_", " ")
+        # the field's own title, else its name; a referenced model's class name (e.g. "DocKind") is no label
+        own = raw.get("title") or (path[-1] if isinstance(path[-1], str) else None) or s.get("title") or ""
+        label = str(own).replace("_", " ")
+        label = label[:1].upper() + label[1:]
         desc = str(raw.get("description") or s.get("description") or "")
         options = s.get("anyOf") or s.get("oneOf")
         if options and "discriminator" not in s:
@@ -189,7 +192,7 @@ class _Walker:
         select_name = _join(name, disc)
         group = Group(name=name, loc=loc, label=label, kind="object")
         group.items.append(FormField(name=select_name, loc=_join(loc, disc), path=[*path, disc],
-                                     label=disc.replace("_", " "), kind="select", required=required,
+                                     label=disc.replace("_", " ").capitalize(), kind="select", required=required,
                                      options=list(mapping), variant=variant))
         for tag, ref in mapping.items():
             sub = self.resolve(ref)

@@ -79,6 +79,7 @@ async def test_sign_in_start_decide_and_follow_the_sms(chromium: str, console_ur
             error = page.locator('[data-loc="applicant.individual.iin"] .field-error')
             await expect(error).to_be_visible()
             await expect(error).to_contain_text("IIN")
+            await page.screenshot(path=str(ARTIFACTS / "console-start-errors.png"), full_page=True)
 
             await page.fill("#f-applicant\\.\\~individual\\.iin", IIN)
             await page.click("#submit-start")

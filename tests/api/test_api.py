@@ -261,3 +261,19 @@ async def test_timeline_shows_decisions_deadlines_and_breaches(http: httpx.Async
     assert met["detail"] == "late"
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     assert_problem(await http.get(f"/v1/cases/{cid}/timeline", headers=h(keys.bank)), 403)
+
+
+async def test_an_event_without_payload_has_no_body(http: httpx.AsyncClient, keys: Keys,
+                                                    env: WorkflowEnvironment) -> None:
+    body = application(await env.get_current_time())
+    cid = (await http.post(START, json=body, headers=h(keys.staff))).json()["case_id"]
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    assert_problem(await http.post(event_url(cid, "withdraw"), headers=h(keys.auditor)), 403)
+    r = await http.post(event_url(cid, "withdraw"), headers=h(keys.staff))
+    assert r.status_code == 200 and r.json()["result"] == "withdrawn"
+    view = await eventually(lambda: case(http, keys, cid), lambda v: v["closed"])
+    assert view["outcome"] == "withdrawn" and view["pending_events"] == []
+    again = await http.post(START, json=body, headers=h(keys.staff))  # a closed case is not started again
+    assert again.status_code == 200 and again.json()["case_id"] == cid
+    schema = (await http.get("/v1/openapi.json")).json()
+    assert "requestBody" not in schema["paths"]["/v1/procedures/demo_check/cases/{case_id}/events/withdraw"]["post"]

@@ -11,10 +11,11 @@ from sqlmodel import select
 from infra.db import session
 from models.deadlines import Escalation
 from models.sms import SmsRequest
-from models.tables import Document, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
+from models.tables import ComplaintForward, Document, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 
 __all__ = [
-    "deliver_document", "load_document", "record_escalation", "record_sms", "store_document", "store_signature",
+    "deliver_document", "load_document", "record_escalation", "record_forward", "record_sms", "store_document",
+    "store_signature",
 ]
 
 
@@ -88,3 +89,13 @@ def record_sms(req: SmsRequest, now: datetime) -> tuple[datetime, bool]:
         s.add(SmsOutbox(message_id=req.message_id, case_id=req.case_id, to=req.to, sender=req.sender, text=req.text,
                         accepted_at=now))
     return now, True
+
+
+def record_forward(case_id: str, body: str, doc_ids: list[str], now: datetime) -> datetime:
+    """Record a complaint's forwarding once; returns the (first) forwarding instant."""
+    with session() as s:
+        existing = s.get(ComplaintForward, case_id)
+        if existing is None:
+            existing = ComplaintForward(case_id=case_id, body=body, doc_ids=",".join(doc_ids), forwarded_at=now)
+            s.add(existing)
+        return existing.forwarded_at

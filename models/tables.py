@@ -8,7 +8,9 @@ from sqlalchemy import Column as SAColumn
 from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Document", "PersonalAccountDelivery", "SmsOutbox", "SupervisorNotification"]
+__all__ = [
+    "ComplaintForward", "Document", "PersonalAccountDelivery", "SmsOutbox", "SupervisorNotification",
+]
 
 
 def _now() -> datetime:
@@ -78,3 +80,17 @@ class SmsOutbox(SQLModel, table=True):
     sender: str
     text: str
     accepted_at: datetime = Field(default_factory=_now, index=True)
+
+
+# --- complaints -------------------------------------------------------------------------------
+
+
+class ComplaintForward(SQLModel, table=True):
+    """A complaint handed with its administrative case to the body considering it (one per complaint)."""
+
+    __tablename__ = "complaint_forwards"
+
+    case_id: str = Field(primary_key=True)
+    body: str
+    doc_ids: str  # comma-separated document ids (the administrative case bundle)
+    forwarded_at: datetime = Field(default_factory=_now)

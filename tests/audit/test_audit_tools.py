@@ -1,0 +1,174 @@
+"""Replay, compliance report and administrative case on recorded (encrypted) histories of a test procedure."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from typer.testing import CliRunner
+
+from audit import cli
+from audit.admin_case import build_admin_case, render_admin_case
+from audit.history import decode_history, load_history, parse_history, save_history
+from audit.replay import Replay
+from audit.report import build_report, render_report_html
+from infra.client import data_converter
+from infra.codec import ENCODING, EncryptionCodec, KeyRing
+from tests.audit.conftest import PERSON_LATE, PERSON_ON_TIME, Recorded
+from tests.audit.probe import DOCUMENTS, AuditProbe, AuditProbeChanged
+from worker import SANDBOX
+
+
+def raw(history: WorkflowHistory) -> bytes:
+    """The history's bytes as the server stores them (protobuf: payload data appear verbatim)."""
+    return b"".join(e.SerializeToString() for e in history.events)
+
+
+def test_recorded_histories_hold_no_personal_data_in_clear_but_decode(recorded: Recorded) -> None:
+    for history, person in ((recorded.late, PERSON_LATE), (recorded.on_time, PERSON_ON_TIME)):
+        stored = raw(history)
+        for value in person.values():
+            assert value.encode() not in stored
+        case = parse_history(history)
+        assert case.application[0]["applicant"] == person
+        clear = raw(decode_history(history))  # the control: decrypted, the same bytes show every value
+        assert all(value.encode() in clear for value in person.values())
+
+
+async def test_todays_code_reproduces_the_recorded_cases(recorded: Recorded) -> None:
+    replay = Replay([AuditProbe], runner=SANDBOX)
+    for history in (recorded.late, recorded.on_time):
+        outcome = await replay.check(history)
+        assert outcome.reproduced, outcome.error
+
+
+async def test_changed_code_is_reported_with_the_event_where_it_diverged(recorded: Recorded) -> None:
+    outcome = await Replay([AuditProbeChanged], runner=SANDBOX).check(recorded.late)
+    assert not outcome.reproduced and outcome.error_kind == "nondeterminism"
+    events = list(recorded.late.events)
+    # The recorded case registered first (a local-activity marker); the changed code starts a timer instead.
+    first_marker = next(e for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED)
+    assert (outcome.diverged_event_id, outcome.diverged_event_type) == (first_marker.event_id, "MarkerRecorded")
+    assert outcome.diverged_after_event_id == first_marker.event_id - 1
+    assert f"event {first_marker.event_id} MarkerRecorded" in outcome.where()
+
+
+async def test_history_under_an_unknown_key_is_reported_not_replayed(recorded: Recorded) -> None:
+    other = dataclasses.replace(data_converter(), payload_codec=EncryptionCodec(
+        KeyRing(keys={"elsewhere": b"\x05" * 32}, active="elsewhere")))
+    outcome = await Replay([AuditProbe], converter=other, runner=SANDBOX).check(recorded.late)
+    assert not outcome.reproduced and outcome.error_kind == "cannot_decrypt"
+    assert "not in the keyring" in (outcome.error or "")
+
+
+async def test_decrypted_history_still_replays_through_the_codec(recorded: Recorded) -> None:
+    decoded = decode_history(recorded.late)
+    assert all(p.metadata.get("encoding") != ENCODING for p in _payloads(decoded))
+    assert (await Replay([AuditProbe], runner=SANDBOX).check(decoded)).reproduced
+
+
+def _payloads(history: WorkflowHistory) -> list:  # type: ignore[type-arg]
+    from audit.history import _payload_slots
+
+    out: list = []  # type: ignore[type-arg]
+    for e in history.events:
+        _payload_slots(e, out)
+    return out
+
+
+def test_compliance_report_from_histories(recorded: Recorded) -> None:
+    report = build_report([parse_history(recorded.late), parse_history(recorded.on_time)])
+    [proc] = report.procedures
+    assert (proc.procedure, proc.cases, proc.terms, proc.met_on_time, proc.met_late, proc.breached) == (
+        "audit_probe", 2, 2, 1, 1, 0)
+    assert proc.share_met_on_time == 0.5
+    by_id = {c.case_id: c for c in report.cases}
+    late = by_id[recorded.late.workflow_id]
+    reg = recorded.late_view.registration
+    assert reg is not None
+    assert (late.act_version_id, late.calendar_version, late.registered_on) == (
+        reg.act_version_id, reg.calendar_version, reg.registered_on.isoformat())
+    [term] = late.terms
+    [state] = recorded.late_view.deadlines
+    assert term.due == state.due and term.cite == "665/NK Annex 1 item 4" and term.outcome == "met_late"
+    assert term.met_at == state.met_at and term.breached_at == state.breached_at and term.escalated
+    assert by_id[recorded.on_time.workflow_id].terms[0].outcome == "met_on_time"
+
+    [overrun] = report.overruns
+    assert overrun.case_id == recorded.late.workflow_id and overrun.term == "service_term"
+    assert "case status at the due instant: hearing_scheduled" in overrun.reason
+    assert "hold_hearing accepted" in overrun.reason and "late" in overrun.reason
+
+    html = render_report_html(report)
+    assert recorded.late.workflow_id in html and "665/NK Annex 1 item 4" in html and "50.0 %" in html
+    assert PERSON_LATE["iin"] not in html  # the report has no personal data
+    assert json.loads(report.model_dump_json())["procedures"][0]["share_met_on_time"] == 0.5
+
+
+def test_cli_report_and_replay_work_offline_on_exported_files(recorded: Recorded, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    for h in (recorded.late, recorded.on_time):
+        save_history(h, tmp_path / "export" / f"{h.workflow_id}.json")
+    exported = (tmp_path / "export" / f"{recorded.late.workflow_id}.json").read_text()
+    assert base64.b64encode(ENCODING).decode() in exported  # payloads stay encrypted in exported files
+    assert load_history(tmp_path / "export" / f"{recorded.late.workflow_id}.json").events == recorded.late.events
+
+    runner = CliRunner()
+    res = runner.invoke(cli.app, ["report", str(tmp_path / "export"), "--out", str(tmp_path / "rep")])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert rep["histories"] == 2 and len(rep["overruns"]) == 1
+    assert "service_term" in (tmp_path / "rep" / "report.html").read_text()
+
+    monkeypatch.setattr(cli, "Replay", lambda: Replay([AuditProbe], runner=SANDBOX))
+    res = runner.invoke(cli.app, ["replay", str(tmp_path / "export"), "--json", str(tmp_path / "replay.json")])
+    assert res.exit_code == 0, res.output
+    assert [o["reproduced"] for o in json.loads((tmp_path / "replay.json").read_text())] == [True, True]
+
+    monkeypatch.setattr(cli, "Replay", lambda: Replay([AuditProbeChanged], runner=SANDBOX))
+    res = runner.invoke(cli.app, ["replay", str(tmp_path / "export")])
+    assert res.exit_code == 1 and "0 of 2 cases reproduce" in res.output
+
+
+def test_admin_case_from_history(recorded: Recorded) -> None:
+    case = build_admin_case(recorded.late)
+    assert case.application["applicant"] == PERSON_LATE
+    assert case.registration and case.registration["act_version_id"] == recorded.late_view.registration.act_version_id  # type: ignore[union-attr]
+    assert [(d.name, d.answer) for d in case.decisions] == [
+        ("hold_hearing", case.decisions[0].answer), ("decide", "recorded")]
+    assert case.decisions[0].input["place"] == "Astana" and case.decisions[0].answer.startswith("hearing on ")
+    assert case.documents == recorded.late_view.documents  # found in the activity's result in the history
+    kinds = {e.kind for e in case.events}
+    assert {"application", "update", "update_result", "activity", "activity_result", "local_activity",
+            "timer_started", "timer_fired", "memo", "status", "outcome"} <= kinds
+    assert case.terms[0].outcome == "met_late" and case.terms[0].reason
+
+
+def test_admin_case_bundle(recorded: Recorded) -> None:
+    case = build_admin_case(recorded.late)
+    [doc] = case.documents
+    bundle = render_admin_case(case, lambda ref: DOCUMENTS[ref.doc_id])
+    assert bundle == render_admin_case(build_admin_case(recorded.late), lambda ref: DOCUMENTS[ref.doc_id])
+    zf = zipfile.ZipFile(io.BytesIO(bundle))
+    manifest = json.loads(zf.read("manifest.json"))
+    [listed] = manifest["documents"]
+    assert listed["included"] and zf.read(listed["path"]) == DOCUMENTS[doc.doc_id]
+    for f in manifest["files"]:
+        import hashlib
+
+        assert hashlib.sha256(zf.read(f["path"])).hexdigest() == f["sha256"]
+    html = zf.read("case.html").decode()
+    assert PERSON_LATE["full_name"] in html and "665/NK Annex 1 item 4" in html and "hold_hearing" in html
+    assert json.loads(zf.read("case.json"))["case_id"] == recorded.late.workflow_id
+
+    with pytest.raises(ValueError, match="do not match the SHA-256"):
+        render_admin_case(case, lambda ref: DOCUMENTS[ref.doc_id] + b"tampered")
+    without = zipfile.ZipFile(io.BytesIO(render_admin_case(case)))
+    assert json.loads(without.read("manifest.json"))["documents"][0]["included"] is False

@@ -141,3 +141,16 @@ def test_remote_codec_protocol_round_trip() -> None:
 def test_remote_codec_protocol_refuses_malformed_bodies(body: object) -> None:
     with pytest.raises(CodecError):
         decode_payloads_json(body, EncryptionCodec(ring("k1")))  # type: ignore[arg-type]
+
+
+async def test_failure_messages_are_encrypted_too() -> None:
+    from temporalio.api.failure.v1 import Failure
+    from temporalio.exceptions import ApplicationError
+
+    dc = data_converter()
+    failure = Failure()
+    await dc.encode_failure(ApplicationError(f"no registry record for {PERSON['iin']}", type="NotFound"), failure)
+    assert PERSON["iin"].encode() not in failure.SerializeToString()
+    assert failure.application_failure_info.type == "NotFound"  # the type stays readable for retry policies
+    decoded = await dc.decode_failure(failure)
+    assert isinstance(decoded, ApplicationError) and PERSON["iin"] in decoded.message

@@ -172,3 +172,21 @@ def test_admin_case_bundle(recorded: Recorded) -> None:
         render_admin_case(case, lambda ref: DOCUMENTS[ref.doc_id] + b"tampered")
     without = zipfile.ZipFile(io.BytesIO(render_admin_case(case)))
     assert json.loads(without.read("manifest.json"))["documents"][0]["included"] is False
+
+
+async def test_golden_files_are_recorded_decrypted_and_replay(recorded: Recorded, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import golden_tools
+
+    class Handle:
+        async def fetch_history(self) -> WorkflowHistory:
+            return recorded.on_time
+
+    monkeypatch.setattr(golden_tools, "GOLDEN", tmp_path)
+    monkeypatch.setenv("KZ_RECORD_GOLDEN", "missing")
+    path = await golden_tools.save_golden(Handle(), "audit_probe", "refused")  # type: ignore[arg-type]
+    assert PERSON_ON_TIME["address"] in base64.b64decode(
+        json.loads(path.read_text())["history"]["events"][0]["workflowExecutionStartedEventAttributes"]["input"]
+        ["payloads"][0]["data"]).decode()
+    golden = load_history(path)
+    assert (await Replay([AuditProbe], runner=SANDBOX).check(golden)).reproduced

@@ -22,14 +22,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
-from temporalio.client import WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
 
 from audit.history import HistoryEntry, parse_history
 from audit.report import TermRecord, case_report, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
 
-__all__ = ["AdminCase", "AdminCaseEvent", "build_admin_case", "render_admin_case", "render_admin_case_html"]
+__all__ = ["AdminCase", "AdminCaseEvent", "admin_case_bundle", "build_admin_case", "render_admin_case",
+           "render_admin_case_html"]
 
 
 class AdminCaseEvent(BaseModel):
@@ -228,3 +229,10 @@ def render_admin_case(case: AdminCase, fetch_document: Callable[[DocumentRef], b
             info.external_attr = 0o644 << 16
             zf.writestr(info, files[path])
     return buf.getvalue()
+
+
+async def admin_case_bundle(client: Client, case_id: str,
+                            fetch_document: Callable[[DocumentRef], bytes] | None = None) -> bytes:
+    """Fetch ``case_id``'s history from Temporal and bundle its administrative case (for an activity)."""
+    history = await client.get_workflow_handle(case_id).fetch_history()
+    return render_admin_case(build_admin_case(history), fetch_document)

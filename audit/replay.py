@@ -118,12 +118,12 @@ class Replay:
         outcome.reproduced = False
         outcome.error = str(failure)
         outcome.error_kind = _kind(failure)
-        named = divergence_from_message(outcome.error)
         located = await self._locate(history, events)
         if located is not None:
             outcome.diverged_after_event_id, eid, etype = located
             outcome.diverged_event_id, outcome.diverged_event_type = eid, etype
-        if named is not None and outcome.diverged_event_id is None:
+        named = divergence_from_message(outcome.error)
+        if named is not None:  # the event core itself complained about, when it names one
             outcome.diverged_event_id, outcome.diverged_event_type = named
         return outcome
 

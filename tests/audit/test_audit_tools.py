@@ -190,3 +190,14 @@ async def test_golden_files_are_recorded_decrypted_and_replay(recorded: Recorded
         ["payloads"][0]["data"]).decode()
     golden = load_history(path)
     assert (await Replay([AuditProbe], runner=SANDBOX).check(golden)).reproduced
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("[TMPRL1100] Nondeterminism error: Timer machine does not handle this event: HistoryEvent(id: 8, TimerFired)",
+     (8, "TimerFired")),
+    ("[TMPRL1100] Nondeterminism error: Missing associated machine for LocalActivity(1)", None),
+])
+def test_event_named_by_a_nondeterminism_message(message: str, expected: tuple[int, str] | None) -> None:
+    from audit.replay import divergence_from_message
+
+    assert divergence_from_message(message) == expected

@@ -7,7 +7,12 @@ and replays them straight from the server."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import os
+import sys
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,12 +21,21 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from audit.admin_case import admin_case_bundle
 from audit.export import build_query, export_histories, fetch_histories, list_case_ids
 from audit.history import load_history, parse_history
 from audit.replay import Replay
 from infra.client import data_converter
 from infra.pseudonym import case_id
-from tests.audit.probe import PROCEDURE, AuditProbe, Decision, Hearing, ProbeApplication, issue_probe_document
+from tests.audit.probe import (
+    DOCUMENTS,
+    PROCEDURE,
+    AuditProbe,
+    Decision,
+    Hearing,
+    ProbeApplication,
+    issue_probe_document,
+)
 from tests.conftest import binary
 from worker import ACTIVITIES, SANDBOX, make_worker
 from workflows import search_attributes as sa
@@ -58,6 +72,16 @@ async def wait_listed(client: Client, query: str, count: int) -> list[str]:
             return ids
         await asyncio.sleep(0.2)
     raise AssertionError(f"visibility did not list {count} cases for {query}")
+
+
+async def audit_cli(target: str, *args: str) -> tuple[int, str]:
+    """Run the ``audit`` console script against the test's server (same data dir, so the same keys)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "audit.cli", *args, env={**os.environ, "TEMPORAL_ADDRESS": target},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
 
 
 async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> None:
@@ -100,6 +124,20 @@ async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> No
             cases = {c.workflow_id: c for c in (parse_history(load_history(p)) for p in paths)}
             assert cases[handles[0].id].application[0]["applicant"] == PERSONS[0]
             assert cases[handles[-1].id].application[0]["applicant"] == CONTROL
+
+            # The console script against the server: export by procedure, the report from the server.
+            target = client.service_client.config.target_host
+            rc, out = await audit_cli(target, "export", str(tmp_path / "cli-export"), "--procedure", PROCEDURE)
+            assert rc == 0 and f"exported {len(handles)} case histories" in out, out
+            assert sorted(p.stem for p in (tmp_path / "cli-export").glob("*.json")) == sorted(ids)
+            rc, out = await audit_cli(target, "report", "--procedure", PROCEDURE, "--out", str(tmp_path / "rep"))
+            assert rc == 0, out
+            report = json.loads((tmp_path / "rep" / "report.json").read_text())
+            assert report["procedures"][0]["cases"] == len(handles)
+            assert report["procedures"][0]["met_on_time"] == len(handles)
+            zipped = await admin_case_bundle(client, handles[1].id, lambda ref: DOCUMENTS[ref.doc_id])
+            html = zipfile.ZipFile(io.BytesIO(zipped)).read("case.html").decode()
+            assert PERSONS[1]["address"] in html
     finally:
         await env.shutdown()
 

@@ -119,16 +119,26 @@ def new_key_id() -> str:
     return "k" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
 
 
-def write_key_file(path: Path, ring: KeyRing) -> None:
-    """Write ``ring`` to ``path`` readable by the owner only (active key first)."""
+def write_key_file(path: Path, ring: KeyRing, *, exclusive: bool = False) -> None:
+    """Write ``ring`` to ``path`` readable by the owner only (active key first).
+
+    With ``exclusive`` an existing file is kept (``FileExistsError``): processes starting together
+    (worker, API) cannot each create a different first key.
+    """
     order = [ring.active, *(k for k in ring.keys if k != ring.active)]
     doc = {"keys": [{"id": k, "key": base64.b64encode(ring.keys[k]).decode()} for k in order]}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1)
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1)
+        if exclusive:
+            os.link(tmp, path)  # atomic, fails when another process created the file first
+        else:
+            tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def rotate_key_file(path: Path) -> KeyRing:
@@ -154,7 +164,10 @@ def load_keyring(cfg: CodecSettings | None = None) -> KeyRing:
         raise CodecError(f"no payload encryption key: set KZ_CODEC_KEYS or provide {path}")
     kid = new_key_id()
     ring = KeyRing(keys={kid: AESGCM.generate_key(bit_length=256)}, active=kid, source=str(path))
-    write_key_file(path, ring)
+    try:
+        write_key_file(path, ring, exclusive=True)
+    except FileExistsError:
+        return KeyRing.from_file(path)
     return ring
 
 

@@ -154,3 +154,13 @@ async def test_failure_messages_are_encrypted_too() -> None:
     assert failure.application_failure_info.type == "NotFound"  # the type stays readable for retry policies
     decoded = await dc.decode_failure(failure)
     assert isinstance(decoded, ApplicationError) and PERSON["iin"] in decoded.message
+
+
+def test_processes_starting_together_agree_on_the_first_dev_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "codec-keys.json"
+    with ThreadPoolExecutor(8) as pool:
+        rings = list(pool.map(lambda _: load_keyring(CodecSettings(codec_key_file=path)), range(16)))
+    assert len({r.spec() for r in rings}) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["codec-keys.json"]

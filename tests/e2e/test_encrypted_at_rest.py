@@ -26,6 +26,7 @@ from audit.export import build_query, export_histories, fetch_histories, list_ca
 from audit.history import load_history, parse_history
 from audit.replay import Replay
 from infra.client import data_converter
+from infra.codec import ENCODING
 from infra.pseudonym import case_id
 from tests.audit.probe import (
     DOCUMENTS,
@@ -124,6 +125,15 @@ async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> No
             cases = {c.workflow_id: c for c in (parse_history(load_history(p)) for p in paths)}
             assert cases[handles[0].id].application[0]["applicant"] == PERSONS[0]
             assert cases[handles[-1].id].application[0]["applicant"] == CONTROL
+
+            # Memos are encrypted on the server and decode on our client; search attributes stay indexable.
+            desc = await client.get_workflow_handle(handles[0].id).describe()
+            info = desc.raw_description.workflow_execution_info
+            assert info.memo.fields["case"].metadata["encoding"] == ENCODING
+            assert (await desc.memo())["case"]["procedure"] == PROCEDURE
+            assert info.search_attributes.indexed_fields[sa.PROCEDURE.name].metadata["encoding"] == b"json/plain"
+            assert desc.typed_search_attributes[sa.PROCEDURE] == PROCEDURE
+            assert desc.typed_search_attributes[sa.STATUS] == "closed"
 
             # The console script against the server: export by procedure, the report from the server.
             target = client.service_client.config.target_host

@@ -125,9 +125,11 @@ def failure_message(failure: Failure) -> str:
             if isinstance(attrs, dict):
                 message = attrs.get("message", message)
         kind = f.application_failure_info.type if f.HasField("application_failure_info") else ""
-        parts.append(f"{kind}: {message}" if kind else message)
+        part = f"{kind}: {message}" if kind else message
+        if part and (not parts or parts[-1] != part):
+            parts.append(part)
         f = f.cause if f.HasField("cause") else None
-    return " <- ".join(p for p in parts if p)
+    return " <- ".join(parts)
 
 
 def event_type_name(event_type: int) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from audit import cli
@@ -201,3 +202,29 @@ def test_event_named_by_a_nondeterminism_message(message: str, expected: tuple[i
     from audit.replay import divergence_from_message
 
     assert divergence_from_message(message) == expected
+
+
+async def test_failed_case_reads_its_encrypted_failure_message(env: WorkflowEnvironment) -> None:
+    from datetime import UTC, datetime
+
+    from temporalio.client import WorkflowFailureError
+
+    from tests.audit.probe import ProbeApplication, issue_probe_document
+    from worker import ACTIVITIES, make_worker
+
+    tq = "tq-audit-failed"
+    app = ProbeApplication.model_validate({"applicant": PERSON_ON_TIME,
+                                           "received_at": datetime(2020, 3, 2, 10, tzinfo=UTC)})
+    async with make_worker(env.client, task_queue=tq, workflows=[AuditProbe],
+                           activities=[*ACTIVITIES, issue_probe_document]):
+        handle = await env.client.start_workflow(AuditProbe.run, app, id=f"audit_probe-failed-{tq}", task_queue=tq)
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        history = await handle.fetch_history()
+    stored = b"".join(e.SerializeToString() for e in history.events)
+    assert b"is not in force" not in stored and b"665/NK" not in stored  # messages are encrypted too
+    case = parse_history(history)
+    assert case.execution_status == "Failed"
+    assert case.failure and case.failure.startswith("ActNotInForce: act 665/NK is not in force on 2020-03-02")
+    [rep] = build_report([case]).cases
+    assert rep.failure == case.failure and rep.terms == []

@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import deadlines as deadline_activities
-from activities import law
+from activities import documents, eds, law, sms
 from infra.client import connect
 from infra.settings import settings
 from workflows.all import WORKFLOWS
@@ -38,6 +38,11 @@ ACTIVITIES: list[Callable[..., Any]] = [
     deadline_activities.compute_deadline,
     deadline_activities.notify_supervisor,
     law.register_case,
+    documents.render_document,
+    documents.deliver_to_personal_account,
+    eds.sign_document,
+    eds.verify_signature,
+    sms.send_sms,
 ]
 
 

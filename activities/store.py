@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from infra.db import session
 from models.deadlines import Escalation
-from models.tables import SupervisorNotification
+from models.sms import SmsRequest
+from models.tables import Document, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 
-__all__ = ["record_escalation"]
+__all__ = [
+    "deliver_document", "load_document", "record_escalation", "record_sms", "store_document", "store_signature",
+]
 
 
 def record_escalation(e: Escalation) -> bool:
@@ -31,3 +37,54 @@ def record_escalation(e: Escalation) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def load_document(doc_id: str) -> Document | None:
+    """A stored document, or None."""
+    with session() as s:
+        doc = s.get(Document, doc_id)
+        if doc is not None:
+            s.expunge(doc)
+        return doc
+
+
+def store_document(*, doc_id: str, case_id: str, kind: str, title: str, cite: str, content: bytes, sha256: str,
+                   created_at: datetime) -> Document:
+    """Store a document once; if another attempt stored it first, return that one."""
+    with suppress(IntegrityError), session() as s:  # a concurrent retry stored it first: that one wins
+        s.add(Document(doc_id=doc_id, case_id=case_id, kind=kind, title=title, cite=cite, content=content,
+                       sha256=sha256, created_at=created_at))
+    doc = load_document(doc_id)
+    assert doc is not None
+    return doc
+
+
+def store_signature(doc_id: str, signature: bytes, cert_pem: bytes, subject: str) -> None:
+    """Attach a signature to a document that has none yet."""
+    with session() as s:
+        doc = s.get(Document, doc_id)
+        if doc is not None and doc.signature is None:
+            doc.signature, doc.signer_cert_pem, doc.signer_subject = signature, cert_pem, subject
+            s.add(doc)
+
+
+def deliver_document(doc_id: str, case_id: str, recipient: str) -> datetime:
+    """Record delivery to the personal account once; returns the (first) delivery instant."""
+    with session() as s:
+        existing = s.get(PersonalAccountDelivery, doc_id)
+        if existing is None:
+            existing = PersonalAccountDelivery(doc_id=doc_id, case_id=case_id, recipient=recipient)
+            s.add(existing)
+            s.flush()
+        return existing.delivered_at
+
+
+def record_sms(req: SmsRequest, now: datetime) -> tuple[datetime, bool]:
+    """Put an SMS in the outbox once; returns (accepted_at, whether this call created it)."""
+    with session() as s:
+        existing = s.get(SmsOutbox, req.message_id)
+        if existing is not None:
+            return existing.accepted_at, False
+        s.add(SmsOutbox(message_id=req.message_id, case_id=req.case_id, to=req.to, sender=req.sender, text=req.text,
+                        accepted_at=now))
+    return now, True

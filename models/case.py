@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from models.deadlines import DeadlineState
 
-__all__ = ["CaseView", "DocumentRef", "Registration", "RegistrationRequest"]
+__all__ = [
+    "CaseView", "ComplaintInstruction", "DocumentRef", "InstructionRecord", "Registration", "RegistrationRequest",
+]
 
 
 class RegistrationRequest(BaseModel):
@@ -44,6 +47,24 @@ class DocumentRef(BaseModel):
     created_at: datetime
 
 
+class ComplaintInstruction(BaseModel):
+    """What an upheld complaint instructs the appealed case to do (58 p.10; 665/NK p.10)."""
+
+    complaint_id: str
+    decision: str = Field(pattern="^(upheld|partly_upheld)$")
+    action: str = Field(description="e.g. reopen (new decision), lift_suspension, reconsider")
+    reasons: str = Field(min_length=1, max_length=4000)
+    decided_at: datetime
+
+
+class InstructionRecord(BaseModel):
+    """An instruction as the appealed case recorded it, with what the case did about it."""
+
+    instruction: ComplaintInstruction
+    received_at: datetime
+    action_taken: str
+
+
 class CaseView(BaseModel):
     """A case as staff, operator systems and the console see it (the ``case`` query)."""
 
@@ -56,3 +77,5 @@ class CaseView(BaseModel):
     deadlines: list[DeadlineState] = []
     pending_events: list[str] = []
     documents: list[DocumentRef] = []
+    instructions: list[InstructionRecord] = []
+    details: dict[str, Any] = {}  # procedure-specific facts (no personal data beyond what staff may see)

@@ -18,7 +18,14 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
     from activities.law import register_case
-    from models.case import CaseView, DocumentRef, Registration, RegistrationRequest
+    from models.case import (
+        CaseView,
+        ComplaintInstruction,
+        DocumentRef,
+        InstructionRecord,
+        Registration,
+        RegistrationRequest,
+    )
     from models.deadlines import (
         CalendarCorrection,
         CorrectionResult,
@@ -72,7 +79,12 @@ class CaseDeadlines:
         """Record that the act the term governs happened now (on time or late)."""
         state = self.states[key]
         now = workflow.now()
-        if state.status is DeadlineStatus.OPEN:
+        if state.status is DeadlineStatus.OPEN and now > state.due:  # done, but after the term
+            state.status = DeadlineStatus.BREACHED
+            state.breached_at = state.due
+            state.met_at = now
+            state.late_by_seconds = (now - state.due).total_seconds()
+        elif state.status is DeadlineStatus.OPEN:
             state.status = DeadlineStatus.MET
             state.met_at = now
         elif state.status is DeadlineStatus.BREACHED and state.met_at is None:
@@ -99,15 +111,7 @@ class CaseDeadlines:
         for ``done()`` and records when it finally came.
         """
         state = self.states[key]
-        while not done():
-            remaining = (state.due - workflow.now()).total_seconds()
-            if remaining <= 0:
-                break
-            try:
-                await workflow.wait_condition(self._done_or_changed(done), timeout=remaining)
-            except TimeoutError:
-                break
-        if done():
+        if await self.until_due(key, done):
             self.met(key)
             return state.status is DeadlineStatus.MET
         await self.breach(key, escalate=escalate)
@@ -115,6 +119,22 @@ class CaseDeadlines:
             await workflow.wait_condition(done)
             self.met(key)
         return False
+
+    async def until_due(self, key: str, done: Callable[[], bool]) -> bool:
+        """Wait until ``done()`` or the (possibly corrected) due instant of ``key``; True if ``done()`` came.
+
+        Records nothing: for terms where the system itself acts at the due instant (e.g. the automatic
+        forwarding of a complaint), the caller decides what the deadline means.
+        """
+        while not done():
+            remaining = (self.states[key].due - workflow.now()).total_seconds()
+            if remaining <= 0:
+                break
+            try:
+                await workflow.wait_condition(self._done_or_changed(done), timeout=remaining)
+            except TimeoutError:
+                break
+        return done()
 
     def _done_or_changed(self, done: Callable[[], bool]) -> Callable[[], bool]:
         """A condition that also wakes the wait when a deadline is recomputed (calendar correction)."""
@@ -199,10 +219,19 @@ class CaseWorkflow:
         self.closed = False
         self.outcome: str | None = None
         self.documents: list[DocumentRef] = []
+        self.instructions: list[InstructionRecord] = []
 
     def pending_events(self) -> list[str]:
         """The Updates that fit the case's state now (the console shows forms for these only)."""
         return []
+
+    def details(self) -> dict[str, Any]:
+        """Procedure-specific facts for the ``case`` query (override)."""
+        return {}
+
+    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
+        """Act on an upheld complaint's instruction; returns what was done (override per procedure)."""
+        return "recorded; this procedure takes no automatic action, staff act on it"
 
     def close(self, outcome: str, status: str = "closed") -> None:
         """The case ended with ``outcome`` (e.g. "permit_issued", "refused")."""
@@ -237,13 +266,22 @@ class CaseWorkflow:
             case_id=workflow.info().workflow_id, procedure=self.PROCEDURE, status=self.status,
             closed=self.closed, outcome=self.outcome, registration=self.registration,
             deadlines=list(self.clock.states.values()), pending_events=self.pending_events(),
-            documents=list(self.documents),
+            documents=list(self.documents), instructions=list(self.instructions), details=self.details(),
         )
 
     @workflow.query
     def deadlines(self) -> list[DeadlineState]:
         """Every legal term of the case with its computation and outcome."""
         return list(self.clock.states.values())
+
+    @workflow.update
+    async def complaint_instruction(self, instruction: ComplaintInstruction) -> InstructionRecord:
+        """An upheld complaint's instruction reaches the appealed case as a recorded event."""
+        received_at = workflow.now()
+        action = await self.on_complaint_instruction(instruction)
+        record = InstructionRecord(instruction=instruction, received_at=received_at, action_taken=action)
+        self.instructions.append(record)
+        return record
 
     @workflow.update
     async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:

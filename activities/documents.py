@@ -1,0 +1,59 @@
+"""Documents: jinja2 templates rendered into stored documents, and delivery to the personal account.
+
+Documents are stored in our own tables (content, SHA-256, later the CMS signature) and the case keeps
+a ``DocumentRef``. Rendering is idempotent on ``doc_id``: a retried activity returns the stored document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from temporalio import activity
+
+from activities.store import deliver_document, load_document, store_document
+from models.case import DocumentRef
+from models.documents import DeliverDocumentRequest, RenderDocumentRequest
+
+__all__ = ["deliver_to_personal_account", "render", "render_document", "templates"]
+
+
+@cache
+def templates() -> Environment:
+    """The document templates (``activities/templates``); undefined variables are errors, not blanks."""
+    return Environment(
+        loader=PackageLoader("activities", "templates"), autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def render(req: RenderDocumentRequest, issued_at: datetime) -> bytes:
+    """The HTML of a document."""
+    html = templates().get_template(req.template).render(
+        doc_id=req.doc_id, case_id=req.case_id, title=req.title, cite=req.cite, languages=req.languages,
+        issued_at=issued_at.isoformat(timespec="seconds"), **req.context,
+    )
+    return html.encode("utf-8")
+
+
+@activity.defn
+async def render_document(req: RenderDocumentRequest) -> DocumentRef:
+    """Render and store a document once; a retry returns the stored one unchanged."""
+    existing = load_document(req.doc_id)
+    if existing is None:
+        now = datetime.now(UTC)
+        content = render(req, now)
+        existing = store_document(
+            doc_id=req.doc_id, case_id=req.case_id, kind=req.kind, title=req.title, cite=req.cite,
+            content=content, sha256=hashlib.sha256(content).hexdigest(), created_at=now,
+        )
+    return DocumentRef(doc_id=existing.doc_id, kind=existing.kind, title=existing.title, sha256=existing.sha256,
+                       signed_by=existing.signer_subject, cite=existing.cite, created_at=existing.created_at)
+
+
+@activity.defn
+async def deliver_to_personal_account(req: DeliverDocumentRequest) -> datetime:
+    """Put a document in the applicant's personal account on the portal; returns when it was delivered."""
+    return deliver_document(req.doc_id, req.case_id, req.recipient)

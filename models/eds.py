@@ -1,0 +1,36 @@
+"""Inputs and results of the EDS activities."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from models.base import Model
+
+__all__ = ["SignDocumentRequest", "SignatureCheck", "VerifySignatureRequest"]
+
+
+class SignDocumentRequest(BaseModel):
+    """Sign a stored document with the provider's EDS (``provider_head`` or ``authorised_person``)."""
+
+    doc_id: str
+    role: str = Field(default="provider_head", pattern="^(provider_head|authorised_person)$")
+
+
+class VerifySignatureRequest(Model):
+    """A subscriber's detached CMS signature over ``data`` to verify."""
+
+    data: bytes
+    signature: bytes
+    expected_iin: str | None = None
+
+
+class SignatureCheck(BaseModel):
+    """The result of signing or verifying: who signed and whether it holds."""
+
+    valid: bool
+    reason: str | None = None
+    subject: str | None = None
+    iin: str | None = None
+    bin: str | None = None
+    serial: str | None = None
+    sha256: str

@@ -29,8 +29,8 @@ from audit.report import TermRecord, case_report, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
 
-__all__ = ["AdminCase", "AdminCaseEvent", "admin_case_bundle", "build_admin_case", "render_admin_case",
-           "render_admin_case_html"]
+__all__ = ["AdminCase", "AdminCaseEvent", "admin_case_bundle", "build_admin_case", "fetch_from_store",
+           "render_admin_case", "render_admin_case_html"]
 
 
 class AdminCaseEvent(BaseModel):
@@ -236,3 +236,13 @@ async def admin_case_bundle(client: Client, case_id: str,
     """Fetch ``case_id``'s history from Temporal and bundle its administrative case (for an activity)."""
     history = await client.get_workflow_handle(case_id).fetch_history()
     return render_admin_case(build_admin_case(history), fetch_document)
+
+
+def fetch_from_store(ref: DocumentRef) -> bytes:
+    """A document's bytes from our own document store (``activities.store``); a missing one is an error."""
+    from activities.store import load_document
+
+    doc = load_document(ref.doc_id)
+    if doc is None:
+        raise ValueError(f"document {ref.doc_id} is not in the document store")
+    return doc.content

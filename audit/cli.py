@@ -17,7 +17,7 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
-from audit.admin_case import build_admin_case, render_admin_case
+from audit.admin_case import build_admin_case, fetch_from_store, render_admin_case
 from audit.export import build_query, export_histories, fetch_histories, list_case_ids
 from audit.history import load_history, parse_history
 from audit.replay import Replay, ReplayOutcome
@@ -219,11 +219,10 @@ def report(
 def admin_case(
     source: str = typer.Argument(..., help="a history file, or a case id to fetch from the server"),
     out: Path = typer.Option(..., "--out", "-o", help="the ZIP to write"),
+    documents: bool = typer.Option(False, "--documents", help="include the documents' bytes from our document store"),
 ) -> None:
-    """The administrative case of one case as a ZIP (case.html, case.json, manifest.json).
-
-    Documents' bytes are not included from here (they live in the document store); the manifest lists them.
-    """
+    """The administrative case of one case as a ZIP (case.html, case.json, manifest.json, documents/ with
+    ``--documents``; each document's bytes are checked against the SHA-256 the case recorded)."""
 
     async def go() -> WorkflowHistory:
         path = Path(source)
@@ -232,7 +231,12 @@ def admin_case(
         return await (await _client()).get_workflow_handle(source).fetch_history()
 
     history = _run(go())
-    out.write_bytes(render_admin_case(build_admin_case(history)))
+    try:
+        bundle = render_admin_case(build_admin_case(history), fetch_from_store if documents else None)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    out.write_bytes(bundle)
     console.print(f"written {out}")
 
 

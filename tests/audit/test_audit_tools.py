@@ -228,3 +228,25 @@ async def test_failed_case_reads_its_encrypted_failure_message(env: WorkflowEnvi
     assert case.failure and case.failure.startswith("ActNotInForce: act 665/NK is not in force on 2020-03-02")
     [rep] = build_report([case]).cases
     assert rep.failure == case.failure and rep.terms == []
+
+
+def test_admin_case_documents_from_our_document_store(recorded: Recorded, tmp_path: Path) -> None:
+    import hashlib
+
+    from activities.store import store_document
+    from audit.admin_case import fetch_from_store
+
+    [ref] = build_admin_case(recorded.late).documents
+    body = DOCUMENTS[ref.doc_id]
+    store_document(doc_id=ref.doc_id, case_id=recorded.late.workflow_id, kind=ref.kind, title=ref.title,
+                   cite=ref.cite, content=body, sha256=hashlib.sha256(body).hexdigest(), created_at=ref.created_at)
+    assert fetch_from_store(ref) == body
+    with pytest.raises(ValueError, match="not in the document store"):
+        fetch_from_store(ref.model_copy(update={"doc_id": "missing"}))
+
+    save_history(recorded.late, tmp_path / "late.json")
+    res = CliRunner().invoke(cli.app, ["admin-case", str(tmp_path / "late.json"), "--documents",
+                                       "--out", str(tmp_path / "case.zip")])
+    assert res.exit_code == 0, res.output
+    zf = zipfile.ZipFile(tmp_path / "case.zip")
+    assert zf.read(f"documents/{ref.doc_id}") == body

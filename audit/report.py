@@ -91,6 +91,7 @@ class CaseReport(BaseModel):
     calendar_versions: list[str] = Field(default_factory=list)  # every version a term was computed with
     terms: list[TermRecord] = Field(default_factory=list)
     failure: str | None = None
+    problems: list[str] = Field(default_factory=list)  # records the report could not read (never dropped silently)
 
 
 class ProcedureSummary(BaseModel):
@@ -195,7 +196,10 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
     for raw in case.memo.get("deadlines") or []:
         try:
             state = DeadlineState.model_validate(raw)
-        except ValidationError:
+        except ValidationError as exc:
+            key = raw.get("key") if isinstance(raw, dict) else None
+            rep.problems.append(f"deadline record {key!r} does not match today's DeadlineState: "
+                                f"{exc.error_count()} field errors; read it in the history itself")
             continue
         versions.add(state.deadline.calendar_version)
         versions.update(c.old_calendar_version for c in state.changes)

@@ -50,11 +50,11 @@ def load_document(doc_id: str) -> Document | None:
 
 
 def store_document(*, doc_id: str, case_id: str, kind: str, title: str, cite: str, content: bytes, sha256: str,
-                   created_at: datetime) -> Document:
+                   created_at: datetime, media_type: str = "text/html; charset=utf-8") -> Document:
     """Store a document once; if another attempt stored it first, return that one."""
     with suppress(IntegrityError), session() as s:  # a concurrent retry stored it first: that one wins
         s.add(Document(doc_id=doc_id, case_id=case_id, kind=kind, title=title, cite=cite, content=content,
-                       sha256=sha256, created_at=created_at))
+                       sha256=sha256, created_at=created_at, media_type=media_type))
     doc = load_document(doc_id)
     assert doc is not None
     return doc

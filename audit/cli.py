@@ -23,6 +23,7 @@ from audit.history import load_history, parse_history
 from audit.replay import Replay, ReplayOutcome
 from audit.report import build_report, render_report_html
 from infra.codec import CodecError, CodecSettings, KeyRing, load_keyring, new_key_id, rotate_key_file
+from infra.console import run_app
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 keys_app = typer.Typer(no_args_is_help=True, help="payload encryption keys: show ids, generate, rotate")
@@ -280,5 +281,10 @@ def _keyring(fn: Callable[[], KeyRing]) -> KeyRing:
         raise typer.Exit(2) from None
 
 
+def main() -> None:
+    """Console entry point (``audit``)."""
+    run_app(app)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -120,14 +120,15 @@ class CaseDeadlines:
             self.met(key)
         return False
 
-    async def until_due(self, key: str, done: Callable[[], bool]) -> bool:
-        """Wait until ``done()`` or the (possibly corrected) due instant of ``key``; True if ``done()`` came.
+    async def until_due(self, key: str, done: Callable[[], bool], *, margin: timedelta = timedelta(0)) -> bool:
+        """Wait until ``done()`` or ``margin`` before the (possibly corrected) due instant of ``key``;
+        True if ``done()`` came.
 
-        Records nothing: for terms where the system itself acts at the due instant (e.g. the automatic
-        forwarding of a complaint), the caller decides what the deadline means.
+        Records nothing: for terms where the system itself acts before the due instant (e.g. the
+        automatic forwarding of a complaint), the caller decides what the deadline means.
         """
         while not done():
-            remaining = (self.states[key].due - workflow.now()).total_seconds()
+            remaining = (self.states[key].due - margin - workflow.now()).total_seconds()
             if remaining <= 0:
                 break
             try:

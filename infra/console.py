@@ -1,0 +1,35 @@
+"""Running a typer application as a command: exit codes, and a clean process exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+__all__ = ["run_app"]
+
+
+def run_app(app: typer.Typer) -> None:
+    """Run ``app`` and leave the process with its exit code without interpreter finalisation.
+
+    The Temporal SDK's native runtime has been seen to abort the interpreter at exit (SIGABRT in
+    ``PyGILState_Release``) after a client was used; the command's work is complete by then, so the
+    process flushes its output and exits directly (DESIGN "Known pitfalls").
+    """
+    code = 0
+    try:
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import typer
 
 from cli import cases
+from cli import fraud as fraud_cli
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 app.add_typer(cases.app, name="cases", help="any case: terms, deadlines, list, calendar corrections")
+app.add_typer(fraud_cli.app, name="fraud", help="fraud (171 p.116–120): reports, outcome, suspension, bulk")
 
 
 if __name__ == "__main__":

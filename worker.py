@@ -16,8 +16,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities import antifraud, law, network, subscriber_registry
 from activities import deadlines as deadline_activities
-from activities import law
 from infra.client import connect
 from infra.settings import settings
 from workflows.all import WORKFLOWS
@@ -38,6 +38,10 @@ ACTIVITIES: list[Callable[..., Any]] = [
     deadline_activities.compute_deadline,
     deadline_activities.notify_supervisor,
     law.register_case,
+    # --- fraud (171 ch.3) ---
+    antifraud.inform_antifraud_centre,
+    network.apply_network_order,
+    subscriber_registry.lookup_subscriber,
 ]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import col, delete, select
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -292,6 +292,7 @@ async def test_report_after_not_confirmed_outcome_gets_a_new_check(
         now = await env.get_current_time()
         ack = await submit(env.client, subscriber_report(number, now), task_queue=task_queue)
         handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+        first_run = (await handle.describe()).run_id
         await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
             confirmed=False, evidence=["nothing found"], analyst="analyst-05"))
         later_report = subscriber_report(number, now + timedelta(seconds=1))
@@ -311,6 +312,9 @@ async def test_report_after_not_confirmed_outcome_gets_a_new_check(
         assert final.cycle == 2 and len(messages_for_case(ack.case_id)) == 2
     finally:
         centre_up()
+    first = env.client.get_workflow_handle(ack.case_id, run_id=first_run)
+    assert (await first.describe()).status is WorkflowExecutionStatus.CONTINUED_AS_NEW
+    await save_golden(first, "fraud_check", "report_after_outcome_new_check")
 
 
 async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_loses_it(
@@ -375,6 +379,10 @@ async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
     assert late.status is DeadlineStatus.BREACHED and late.met_at is not None and late.late_by_seconds
     assert (await handle.query(FraudCheck.case)).status == "suspended"
     assert [m.kind for m in messages_for_case(ack.case_id)] == [NoticeKind.SUSPENSION]
+    await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
+        reason="gateway owner licensed as a call-termination partner", decided_by="head-of-antifraud"))
+    assert (await handle.result()).restoration is not None
+    await save_golden(handle, "fraud_check", "suspension_notice_breached")
 
 
 def write_sweep(path: Path, good: list[str]) -> dict[int, str]:

@@ -31,6 +31,7 @@ from models.fraud import (
     LiftDecision,
     SubscriberReport,
 )
+from rules.calendar import ALMATY
 from rules.identifiers import kz_mobile
 from workflows.fraud import PROCEDURE, FraudCheck, fraud_case_id
 
@@ -47,6 +48,10 @@ def _case_id(number_or_case: str) -> str:
 
 def _handle(client: Client, number_or_case: str) -> WorkflowHandle[FraudCheck, FraudCaseView]:
     return client.get_workflow_handle_for(FraudCheck.run, _case_id(number_or_case))
+
+
+def _local(at: datetime) -> str:
+    return at.astimezone(ALMATY).isoformat(timespec="minutes")
 
 
 def _received(at: datetime | None) -> datetime:
@@ -174,10 +179,10 @@ async def show(number: str = typer.Argument(..., help="suspect number or case id
     if case.pending_events:
         console.print("accepts: " + ", ".join(case.pending_events))
     reports = Table(title="Reports")
-    for col in ("recorded", "way in", "ref", "signal", "description"):
+    for col in ("received (Asia/Almaty)", "way in", "ref", "signal", "description"):
         reports.add_column(col, overflow="fold")
     for r in v.reports:
-        reports.add_row(r.recorded_at.isoformat(timespec="minutes"), r.report.way_in.value, r.report.ref,
+        reports.add_row(_local(r.report.received_at), r.report.way_in.value, r.report.ref,
                         r.report.signal, r.report.description + (" [yellow](for the next check)[/yellow]"
                                                                  if r.needs_new_check else ""))
     console.print(reports)
@@ -186,11 +191,11 @@ async def show(number: str = typer.Argument(..., help="suspect number or case id
         console.print(f"check outcome: [bold]{verdict}[/bold] by {v.outcome.analyst}; evidence: "
                       + "; ".join(v.outcome.evidence))
     if v.suspension:
-        console.print(f"services suspended {v.suspension.done_at.isoformat(timespec='minutes')}")
+        console.print(f"services suspended {_local(v.suspension.done_at)}")
     if v.lift:
         console.print(f"suspension lifted by {v.lift.decided_by}: {v.lift.reason}")
     if v.restoration:
-        console.print(f"services restored {v.restoration.done_at.isoformat(timespec='minutes')}")
+        console.print(f"services restored {_local(v.restoration.done_at)}")
     for n in v.notices:
         colour = "green" if n.delivered_at else "yellow"
         console.print(f"antifraud centre, {n.kind.value} ({n.cite}): [{colour}]{n.describe()}[/{colour}]")

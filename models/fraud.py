@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from models.base import Model
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
+from rules.calendar import ALMATY
 
 __all__ = [
     "CentreInformation",
@@ -37,6 +38,10 @@ __all__ = [
     "SubscriberReport",
     "WayIn",
 ]
+
+def _local(at: datetime) -> str:
+    return at.astimezone(ALMATY).isoformat(timespec="minutes")
+
 
 SourceRef = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9:._/-]+$",
                                  description="the sender's own reference; the same reference is the same report")]
@@ -195,13 +200,14 @@ class CentreNotice(Model):
     delivered_at: datetime | None = None
 
     def describe(self) -> str:
+        """E.g. ``pending since 2026-11-23T10:05+05:00, attempts 4, last error: …`` (Asia/Almaty)."""
         if self.delivered_at:
-            return f"delivered {self.delivered_at.isoformat(timespec='minutes')} after {self.attempts} attempt(s)"
-        text = f"pending since {self.pending_since.isoformat(timespec='minutes')}, attempts {self.attempts}"
+            return f"delivered {_local(self.delivered_at)} after {self.attempts} attempt(s)"
+        text = f"pending since {_local(self.pending_since)}, attempts {self.attempts}"
         if self.last_error:
             text += f", last error: {self.last_error}"
         if self.next_attempt_at:
-            text += f", next attempt {self.next_attempt_at.isoformat(timespec='minutes')}"
+            text += f", next attempt {_local(self.next_attempt_at)}"
         return text
 
 

@@ -139,7 +139,6 @@ class FraudCheck(CaseWorkflow):
             self.clock.wait("suspension", lambda: self.suspension is not None),
             self.clock.wait("suspension_notice", lambda: notice.delivered_at is not None),
         )
-        self.set_status(Status.SUSPENDED)
 
     async def _restore(self) -> None:
         """The lift decision: services restored and the centre told, by the decision's reason."""
@@ -227,6 +226,7 @@ class FraudCheck(CaseWorkflow):
         )
         if action is NetworkAction.SUSPEND:
             self.suspension = result
+            self.set_status(Status.SUSPENDED)  # the lift may come now, even while the centre is still unreachable
         else:
             self.restoration = result
 
@@ -313,7 +313,7 @@ class FraudCheck(CaseWorkflow):
     def _validate_lift(self, decision: LiftDecision) -> None:
         if self.lift is not None:
             raise ValueError("the suspension is already lifted")
-        if self.status != Status.SUSPENDED:
+        if self.suspension is None:
             raise ValueError(f"there is no suspension to lift (the case is at '{self.status}')")
 
     # -- views ---------------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ class FraudCheck(CaseWorkflow):
         events = ["subscriber_report", "centre_information", "internal_detection"]
         if self.check_outcome is None:
             events.append("record_check_outcome")
-        if self.status == Status.SUSPENDED and self.lift is None:
+        if self.suspension is not None and self.lift is None:
             events.append("lift_suspension")
         return events
 

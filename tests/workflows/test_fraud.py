@@ -370,7 +370,10 @@ async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
         states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
         assert states["suspension"].status is DeadlineStatus.MET  # the network did its part
         assert states["suspension_notice"].status is DeadlineStatus.BREACHED and states["suspension_notice"].escalated
-        assert (await handle.query(FraudCheck.case)).status == "suspending"
+        case = await handle.query(FraudCheck.case)
+        assert case.status == "suspended" and "lift_suspension" in case.pending_events
+        [notice] = (await view(handle)).notices
+        assert notice.delivered_at is None and notice.attempts > 5 and "unavailable" in (notice.last_error or "")
     finally:
         centre_up()
     await env.sleep(timedelta(minutes=15))

@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from infra.db import session
 from models.fraud import CentreMessage, CentreReceipt
 from models.tables import AntifraudCentreMessage, AntifraudCentreOutage
+from rules.calendar import ALMATY
 
 __all__ = [
     "CENTRE_UNAVAILABLE",
@@ -72,7 +73,7 @@ def deliver(message: CentreMessage, at: datetime) -> CentreReceipt:
     until = centre_outage_at(at)
     if until is not None:
         raise ApplicationError(
-            f"antifraud centre unavailable (outage until {_utc(until).isoformat(timespec='minutes')})",
+            f"antifraud centre unavailable (outage until {until.astimezone(ALMATY).isoformat(timespec='minutes')})",
             type=CENTRE_UNAVAILABLE,
         )
     try:

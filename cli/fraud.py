@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.antifraud import centre_down, centre_up
 from activities.subscriber_registry import DEMO_SUBSCRIBERS, seed_demo_subscribers
@@ -48,6 +51,16 @@ def _case_id(number_or_case: str) -> str:
 
 def _handle(client: Client, number_or_case: str) -> WorkflowHandle[FraudCheck, FraudCaseView]:
     return client.get_workflow_handle_for(FraudCheck.run, _case_id(number_or_case))
+
+
+@contextmanager
+def _case_exists() -> Iterator[None]:
+    try:
+        yield
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise ValueError("no case for this number (a report, centre-info or detect opens one)") from None
+        raise
 
 
 def _local(at: datetime) -> str:
@@ -118,7 +131,8 @@ async def decide(number: str = typer.Argument(..., help="suspect number or case 
                  analyst: str = typer.Option(..., help="who checked"), note: str = typer.Option("")) -> None:
     """The analyst's outcome of the check with its evidence (p.119, p.120)."""
     outcome = CheckOutcome(confirmed=confirmed, evidence=evidence, analyst=analyst, note=note)
-    v = await _handle(await with_client(), number).execute_update(FraudCheck.record_check_outcome, outcome)
+    with _case_exists():
+        v = await _handle(await with_client(), number).execute_update(FraudCheck.record_check_outcome, outcome)
     console.print(f"recorded: {'confirmed → suspension' if confirmed else 'not confirmed → centre informed'}"
                   f" ({v.case_id})")
 
@@ -131,7 +145,8 @@ async def lift(number: str = typer.Argument(..., help="suspect number or case id
                complaint_ref: str | None = typer.Option(None, help="the complaint it answers, if any")) -> None:
     """Lift a suspension by a recorded decision with its reason; network and centre follow."""
     decision = LiftDecision(reason=reason, decided_by=decided_by, complaint_ref=complaint_ref)
-    v = await _handle(await with_client(), number).execute_update(FraudCheck.lift_suspension, decision)
+    with _case_exists():
+        v = await _handle(await with_client(), number).execute_update(FraudCheck.lift_suspension, decision)
     console.print(f"suspension lifted: services are being restored and the centre told ({v.case_id})")
 
 
@@ -172,8 +187,9 @@ async def bulk(path: Path = typer.Argument(..., exists=True, dir_okay=False, hel
 async def show(number: str = typer.Argument(..., help="suspect number or case id")) -> None:
     """A case: status, reports, outcome, suspension, messages to the centre, deadlines."""
     handle = _handle(await with_client(), number)
-    case: CaseView = await handle.query(FraudCheck.case)
-    v = await handle.query(FraudCheck.fraud)
+    with _case_exists():
+        case: CaseView = await handle.query(FraudCheck.case)
+        v = await handle.query(FraudCheck.fraud)
     console.print(f"[bold]{v.case_id}[/bold] {v.number} — status [bold]{case.status}[/bold]"
                   + (f", outcome {case.outcome}" if case.outcome else "") + f" (check no. {v.cycle})")
     if case.pending_events:

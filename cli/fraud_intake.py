@@ -140,7 +140,8 @@ def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk
                                       signal=signal or "call", simbox=simbox.lower() in _TRUE,
                                       description=description or "SIM-box sweep of the antifraud centre")
         except ValidationError as exc:
-            out.bad.append((line_no, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())))
+            out.bad.append((line_no, "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())))
             continue
         if probe.suspect_number in first_line:
             out.repeated.append((line_no, first_line[probe.suspect_number]))

@@ -20,9 +20,11 @@ from cli.fraud_intake import bulk_intake, submit
 from infra.db import session
 from models.deadlines import DeadlineStatus
 from models.fraud import (
+    AnyReport,
     CentreInformation,
     CheckOutcome,
     FraudCaseView,
+    IntakeAck,
     InternalDetection,
     LiftDecision,
     NoticeKind,
@@ -69,8 +71,27 @@ def centre_information(number: str, received_at: datetime, simbox: bool = True) 
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Worker]:
+    """A worker for the test; cases the test leaves open are terminated after it, because a timer of a
+    case without a worker would stall time skipping for every later test of the session."""
     async with make_worker(env.client, task_queue=task_queue, workflows=[FraudCheck]) as w:
-        yield w
+        try:
+            yield w
+        finally:
+            for cid in sorted(set(_OPENED)):
+                handle = env.client.get_workflow_handle(cid)
+                if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+                    await handle.terminate(reason="end of test")
+            _OPENED.clear()
+
+
+_OPENED: list[str] = []
+
+
+async def open_case(env: WorkflowEnvironment, report: AnyReport, task_queue: str) -> IntakeAck:
+    """Submit a report and remember its case for the clean-up."""
+    ack = await submit(env.client, report, task_queue=task_queue)
+    _OPENED.append(ack.case_id)
+    return ack
 
 
 async def view(handle: WorkflowHandle) -> FraudCaseView:
@@ -106,7 +127,7 @@ async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
     number = sub.numbers[0]
     received = await office_time(env)
     await sleep_until(env, received)
-    ack = await submit(env.client, subscriber_report(number, received), task_queue=task_queue)
+    ack = await open_case(env, subscriber_report(number, received), task_queue=task_queue)
     assert ack.answer is ReportAnswer.OPENED and ack.case_id == fraud_case_id(number)
     assert number not in ack.case_id and number[1:] not in ack.case_id  # the id is a keyed hash
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
@@ -160,7 +181,7 @@ async def test_centre_information_not_confirmed_informs_centre_within_two_days(
     number = new_number()
     received = await office_time(env)
     await sleep_until(env, received)
-    ack = await submit(env.client, centre_information(number, received), task_queue=task_queue)
+    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
     assert ack.answer is ReportAnswer.OPENED
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     await env.sleep(timedelta(hours=20))  # the next working morning
@@ -183,6 +204,13 @@ async def test_centre_information_not_confirmed_informs_centre_within_two_days(
         assert not s.exec(select(NetworkOrderRow).where(NetworkOrderRow.case_id == ack.case_id)).all()
     await save_golden(handle, "fraud_check", "not_confirmed")
 
+    # The case is closed: a new report about the number opens a new case under the same id (a new run).
+    closed_run = (await handle.describe()).run_id
+    again = await open_case(env, subscriber_report(number, await env.get_current_time()), task_queue=task_queue)
+    assert again.answer is ReportAnswer.OPENED and again.case_id == ack.case_id
+    assert (await handle.describe()).run_id != closed_run
+    assert len((await view(handle)).reports) == 1
+
 
 async def test_internal_detection_informs_centre_at_once_with_all_the_subscribers_numbers(
     env: WorkflowEnvironment, task_queue: str, worker: Worker,
@@ -191,7 +219,7 @@ async def test_internal_detection_informs_centre_at_once_with_all_the_subscriber
     seed_demo_subscribers((sub,))
     number = sub.numbers[2]
     now = await env.get_current_time()
-    ack = await submit(env.client, InternalDetection(
+    ack = await open_case(env, InternalDetection(
         ref=f"afs:{_rng.randrange(10**9)}", suspect_number=number, received_at=now, signal="call", simbox=True,
         description="SIM box: 1 IMEI, 4 IMSI rotating, 900 short calls/hour"), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
@@ -208,11 +236,11 @@ async def test_internal_detection_informs_centre_at_once_with_all_the_subscriber
     assert v.status == "check"
 
     # A second detection joining the case is sent too; a subscriber's report joining it is not.
-    again = await submit(env.client, InternalDetection(
+    again = await open_case(env, InternalDetection(
         ref=f"afs:{_rng.randrange(10**9)}", suspect_number=number, received_at=now, description="second burst"),
         task_queue=task_queue)
     assert again.answer is ReportAnswer.JOINED
-    await submit(env.client, subscriber_report(number, now), task_queue=task_queue)
+    await open_case(env, subscriber_report(number, now), task_queue=task_queue)
     await env.sleep(timedelta(seconds=5))
     assert [m.kind for m in messages_for_case(ack.case_id)] == [NoticeKind.DETECTION, NoticeKind.DETECTION]
 
@@ -230,7 +258,7 @@ async def test_analyst_silent_check_is_breached_and_escalated(
     number = new_number()
     received = await office_time(env)
     await sleep_until(env, received)
-    ack = await submit(env.client, subscriber_report(number, received), task_queue=task_queue)
+    ack = await open_case(env, subscriber_report(number, received), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     due = expected_due(received, received=True)
     await sleep_until(env, due - timedelta(minutes=1))
@@ -260,21 +288,21 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
     number = new_number()
     now = await env.get_current_time()
     first = subscriber_report(number, now)
-    a = await submit(env.client, first, task_queue=task_queue)
+    a = await open_case(env, first, task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, a.case_id)
     run_id = (await handle.describe()).run_id
-    b = await submit(env.client, centre_information(number, now), task_queue=task_queue)
-    c = await submit(env.client, subscriber_report(number, now), task_queue=task_queue)
+    b = await open_case(env, centre_information(number, now), task_queue=task_queue)
+    c = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
     assert (a.answer, b.answer, c.answer) == (ReportAnswer.OPENED, ReportAnswer.JOINED, ReportAnswer.JOINED)
     assert a.case_id == b.case_id == c.case_id and c.reports_in_case == 3
     assert (await handle.describe()).run_id == run_id  # one case, not three
     assert [r.report.way_in.value for r in (await view(handle)).reports] == [
         "subscriber_report", "centre_information", "subscriber_report"]
     # The same report sent again (a retry) is recognised, by the intake and by the case itself.
-    assert (await submit(env.client, first, task_queue=task_queue)).answer is ReportAnswer.DUPLICATE
+    assert (await open_case(env, first, task_queue=task_queue)).answer is ReportAnswer.DUPLICATE
     with session() as s:
         s.exec(delete(FraudIntake).where(col(FraudIntake.ref) == first.ref))  # type: ignore[call-overload]
-    again = await submit(env.client, first, task_queue=task_queue)
+    again = await open_case(env, first, task_queue=task_queue)
     assert again.answer is ReportAnswer.DUPLICATE and again.reports_in_case == 3
     [check] = await handle.query(FraudCheck.deadlines)  # joining reports do not restart the term
     assert check.due == expected_due(now, received=True)
@@ -290,13 +318,13 @@ async def test_report_after_not_confirmed_outcome_gets_a_new_check(
     centre_down(await env.get_current_time(), timedelta(minutes=30), "keep the case open after the outcome")
     try:
         now = await env.get_current_time()
-        ack = await submit(env.client, subscriber_report(number, now), task_queue=task_queue)
+        ack = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
         handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
         first_run = (await handle.describe()).run_id
         await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
             confirmed=False, evidence=["nothing found"], analyst="analyst-05"))
         later_report = subscriber_report(number, now + timedelta(seconds=1))
-        later = await submit(env.client, later_report, task_queue=task_queue)
+        later = await open_case(env, later_report, task_queue=task_queue)
         assert later.answer is ReportAnswer.JOINED and later.case_id == ack.case_id
         await env.sleep(timedelta(hours=1))  # the centre is back; the notice goes; the case begins a new check
         v = await view(handle)
@@ -323,7 +351,7 @@ async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_los
     number = new_number()
     received = await office_time(env)
     await sleep_until(env, received)
-    ack = await submit(env.client, centre_information(number, received), task_queue=task_queue)
+    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     outage_start = await env.get_current_time()
     centre_down(outage_start, timedelta(hours=1), "rehearsal: centre gateway down")
@@ -359,7 +387,7 @@ async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
     number = new_number()
     received = await office_time(env)
     await sleep_until(env, received)
-    ack = await submit(env.client, centre_information(number, received), task_queue=task_queue)
+    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     centre_down(await env.get_current_time(), timedelta(days=6), "long outage")
     try:
@@ -417,7 +445,7 @@ async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
     good = [new_number() for _ in range(40)]
     already_open = good[5]
     now = await env.get_current_time()
-    opened = await submit(env.client, subscriber_report(already_open, now), task_queue=task_queue)
+    opened = await open_case(env, subscriber_report(already_open, now), task_queue=task_queue)
     sweep = tmp_path / "sweep-2026-11.csv"
     bad = write_sweep(sweep, good)
     ticks: list[int] = []
@@ -434,6 +462,7 @@ async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
     assert total == [40] and sum(ticks) == 40
     assert opened.case_id in result.case_ids.values()
     assert len(set(result.case_ids.values())) == 40
+    _OPENED.extend(result.case_ids.values())
     joined = env.client.get_workflow_handle_for(FraudCheck.run, opened.case_id)
     assert len((await view(joined)).reports) == 2
 
@@ -464,7 +493,7 @@ async def test_bad_input_and_out_of_turn_decisions_are_refused(
 ) -> None:
     number = new_number()
     now = await env.get_current_time()
-    ack = await submit(env.client, subscriber_report(number, now), task_queue=task_queue)
+    ack = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     # No evidence: refused by the model on the worker, never enters the history.
     why = await refused(handle.execute_update("record_check_outcome",

@@ -23,6 +23,7 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.deadlines import current_calendar
 from infra.db import session
 from infra.pseudonym import pseudonym
 from infra.settings import settings
@@ -36,9 +37,10 @@ from models.fraud import (
     SubscriberReport,
 )
 from models.tables import FraudIntake
-from workflows.fraud import FraudCheck, fraud_case_id
+from rules.acts import governing_version
+from workflows.fraud import ACT, FraudCheck, fraud_case_id
 
-__all__ = ["BulkResult", "ParsedBulk", "bulk_intake", "parse_bulk", "submit", "sweep_ref"]
+__all__ = ["BulkResult", "ParsedBulk", "bulk_intake", "check_act_in_force", "parse_bulk", "submit", "sweep_ref"]
 
 _UPDATES: dict[type, str] = {  # the Update of each way in
     SubscriberReport: "subscriber_report",
@@ -85,6 +87,7 @@ async def submit(client: Client, report: AnyReport, *, task_queue: str | None = 
     known = _known(report.ref)
     if known is not None:
         return IntakeAck(case_id=known, answer=ReportAnswer.DUPLICATE)
+    check_act_in_force(report.received_at)
     for attempt in range(3):
         try:
             ack = await _send(client, report, task_queue or settings().task_queue)
@@ -95,6 +98,11 @@ async def submit(client: Client, report: AnyReport, *, task_queue: str | None = 
             await asyncio.sleep(0.2 * (attempt + 1))
     _remember(report, ack, source)
     return ack
+
+
+def check_act_in_force(received_at: datetime) -> None:
+    """Refuse at the door a report that act 171 as amended would not govern (it would fail the case)."""
+    governing_version(ACT, current_calendar().registration_day(received_at))  # raises ActNotInForce (ValueError)
 
 
 def sweep_ref(sweep_id: str, number: str) -> str:
@@ -173,6 +181,7 @@ async def bulk_intake(client: Client, path: Path, *, sweep_id: str, received_at:
                       progress: Callable[[int], None] | None = None,
                       on_total: Callable[[int], None] | None = None) -> BulkResult:
     """Take a sweep file in: at most ``concurrency`` cases started or joined at a time; safe to re-run."""
+    check_act_in_force(received_at)
     parsed = parse_bulk(path.read_text(encoding="utf-8"), sweep_id=sweep_id, received_at=received_at)
     result = BulkResult(bad=parsed.bad, repeated=parsed.repeated)
     if on_total:

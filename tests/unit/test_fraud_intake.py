@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from cli.fraud_intake import parse_bulk, sweep_ref
+from cli.fraud_intake import check_act_in_force, parse_bulk, sweep_ref
 from models.fraud import CheckOutcome, FraudCaseInput, SubscriberReport, WayIn
+from rules.acts import ActNotInForce
 
 AT = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
 
@@ -67,3 +68,9 @@ def test_the_case_input_tells_the_ways_in_apart() -> None:
     with pytest.raises(ValidationError):
         FraudCaseInput.model_validate({"first": {"way_in": "rumour", "ref": "x", "suspect_number": "+77011112233",
                                                  "received_at": AT.isoformat(), "description": "x"}})
+
+
+def test_a_report_the_act_does_not_govern_is_refused_at_the_door() -> None:
+    with pytest.raises(ActNotInForce):
+        check_act_in_force(datetime(2014, 6, 2, 5, 0, tzinfo=UTC))  # before Order 171 of 24 Feb 2015
+    check_act_in_force(AT)

@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities import complaints, documents, eds, law, sms
+from activities import antifraud, complaints, documents, eds, law, network, sms, subscriber_registry
 from activities import deadlines as deadline_activities
 from infra.client import connect
 from infra.settings import settings
@@ -47,6 +47,10 @@ ACTIVITIES: list[Callable[..., Any]] = [
     complaints.forward_to_review_body,
     complaints.build_administrative_case,
     complaints.instruct_appealed_case,
+    # --- fraud (171 ch.3) ---
+    antifraud.inform_antifraud_centre,
+    network.apply_network_order,
+    subscriber_registry.lookup_subscriber,
 ]
 
 

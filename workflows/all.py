@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 # One import line per procedure module (each calls ``registry.register`` at import).
-import workflows.complaint  # noqa: F401
+import workflows.complaint
+import workflows.fraud  # noqa: F401
 from workflows.registry import PROCEDURES
 
 __all__ = ["PROCEDURES", "WORKFLOWS"]

@@ -3,7 +3,7 @@ unconfirmed signs and restorations.
 
 The local implementation is the centre's inbox table ``antifraud_centre_messages``: a message id is stored
 once, so a retried or repeated message is acknowledged again without a second message. An operator (or a
-test) can put the centre "down" for a window (``antifraud_centre_outages``); inside the window every
+test) can put the centre "down" for a window (``activities.outages``, system ``antifraud_centre``); inside it every
 attempt fails as a connection to a real centre would, and the case keeps trying with back-off. The window
 is compared with the attempt's scheduled time as the Temporal server tells it, so an outage of an hour is
 an hour of the cases' own time (and of the time-skipping test server's).
@@ -12,23 +12,20 @@ an hour of the cases' own time (and of the time-skipping test server's).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete, select
+from sqlmodel import col, select
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from activities.outages import raise_if_down, unavailable_type
 from infra.db import session
 from models.fraud import CentreMessage, CentreReceipt
-from models.tables import AntifraudCentreMessage, AntifraudCentreOutage
-from rules.calendar import ALMATY
+from models.tables import AntifraudCentreMessage
 
 __all__ = [
     "CENTRE_UNAVAILABLE",
-    "centre_down",
-    "centre_outage_at",
-    "centre_up",
+    "SYSTEM",
     "deliver",
     "inform_antifraud_centre",
     "messages_for_case",
@@ -36,46 +33,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CENTRE_UNAVAILABLE = "AntifraudCentreUnavailable"
+SYSTEM = "antifraud_centre"
+CENTRE_UNAVAILABLE = unavailable_type(SYSTEM)
 
 
 def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def centre_down(start: datetime, duration: timedelta, reason: str = "") -> None:
-    """Make the local centre refuse messages from ``start`` for ``duration``."""
-    with session() as s:
-        s.add(AntifraudCentreOutage(down_from=_utc(start), down_until=_utc(start + duration), reason=reason))
-
-
-def centre_up() -> int:
-    """End every outage window; returns how many there were."""
-    with session() as s:
-        n = len(s.exec(select(AntifraudCentreOutage)).all())
-        s.exec(delete(AntifraudCentreOutage))  # type: ignore[call-overload]
-    return n
-
-
-def centre_outage_at(at: datetime) -> datetime | None:
-    """The end of the outage window covering ``at``, if any."""
-    at = _utc(at)
-    with session() as s:
-        ends = s.exec(
-            select(AntifraudCentreOutage.down_until)
-            .where(col(AntifraudCentreOutage.down_from) <= at, col(AntifraudCentreOutage.down_until) > at)
-        ).all()
-        return max(ends) if ends else None
-
-
 def deliver(message: CentreMessage, at: datetime) -> CentreReceipt:
     """Put ``message`` in the centre's inbox once; raises while the centre is down."""
-    until = centre_outage_at(at)
-    if until is not None:
-        raise ApplicationError(
-            f"antifraud centre unavailable (outage until {until.astimezone(ALMATY).isoformat(timespec='minutes')})",
-            type=CENTRE_UNAVAILABLE,
-        )
+    raise_if_down(SYSTEM, at)
     try:
         with session() as s:
             row = s.get(AntifraudCentreMessage, message.message_id)

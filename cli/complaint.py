@@ -6,11 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from cli.common import console, deadline_table, load_json_model, run_async, with_client
+from cli.common import console, load_json_model, run_async, show_case, with_client
 from infra.cases import start_case
-from models.case import CaseView
 from models.complaint import ComplaintInput, ForwardRequest, ReviewDecision, ReviewOutcome, Satisfaction, Withdrawal
 from workflows.complaint import SPEC
 
@@ -74,18 +72,5 @@ async def withdraw(case_id: str, reason: str = typer.Option(...)) -> None:
 @app.command("show")
 @run_async
 async def show(case_id: str) -> None:
-    """Status, terms with their explanation, documents, and what can be done now."""
-    client = await with_client()
-    v = await client.get_workflow_handle(case_id).query("case", result_type=CaseView)
-    t = Table(title=f"Complaint {v.case_id}", show_header=False)
-    t.add_row("status", v.status + (f" (outcome: {v.outcome})" if v.outcome else ""))
-    if v.registration:
-        t.add_row("registered on", f"{v.registration.registered_on} under {v.registration.act_version_id}")
-    for key, value in v.details.items():
-        if value not in (None, False):
-            t.add_row(key.replace("_", " "), str(value))
-    t.add_row("possible now", ", ".join(v.pending_events) or "nothing (closed)")
-    console.print(t)
-    console.print(deadline_table(v.deadlines))
-    for d in v.documents:
-        console.print(f"document {d.doc_id}: {d.title} (sha256 {d.sha256[:12]}…)")
+    """Status, terms with their explanation, documents, outside calls waiting, and what can be done now."""
+    await show_case(await with_client(), case_id, "Complaint")

@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -19,7 +19,6 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.antifraud import centre_down, centre_up
 from activities.subscriber_registry import DEMO_SUBSCRIBERS, seed_demo_subscribers
 from cli.common import console, deadline_table, run_async, with_client
 from cli.fraud_intake import bulk_intake, submit
@@ -216,20 +215,6 @@ async def show(number: str = typer.Argument(..., help="suspect number or case id
         colour = "green" if n.delivered_at else "yellow"
         console.print(f"antifraud centre, {n.kind.value} ({n.cite}): [{colour}]{n.describe()}[/{colour}]")
     console.print(deadline_table(case.deadlines, title="Deadlines"))
-
-
-@app.command("centre-down")
-def centre_outage(minutes: int = typer.Option(60, min=1, help="how long the local centre refuses messages"),
-                  reason: str = typer.Option("rehearsal", help="why")) -> None:
-    """Rehearse an outage: the local antifraud centre refuses messages for a while (cases keep trying)."""
-    centre_down(datetime.now(UTC), timedelta(minutes=minutes), reason)
-    console.print(f"local antifraud centre down for {minutes} min; notifications wait and retry with back-off")
-
-
-@app.command("centre-up")
-def centre_restored() -> None:
-    """End the local antifraud centre's outage at once."""
-    console.print(f"local antifraud centre up ({centre_up()} outage window(s) removed)")
 
 
 @app.command("subscribers")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 __all__ = ["run_app"]
@@ -22,14 +21,18 @@ def run_app(app: typer.Typer) -> None:
     try:
         result = app(standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         code = 130
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
+    except typer.TyperException as exc:  # usage errors and bad parameters (exit code 2)
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(exc, file=sys.stderr)
+        code = int(getattr(exc, "exit_code", 1))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from models.deadlines import DeadlineState
 
 __all__ = [
-    "CaseView", "ComplaintInstruction", "DocumentRef", "InstructionRecord", "Registration", "RegistrationRequest",
+    "BlockedStep", "CaseView", "ComplaintInstruction", "DocumentRef", "InstructionRecord", "Registration",
+    "RegistrationRequest", "ResumeRequest",
 ]
 
 
@@ -65,6 +66,25 @@ class InstructionRecord(BaseModel):
     action_taken: str
 
 
+class BlockedStep(BaseModel):
+    """A step an outside system refused for good; the case waits for staff to resume it."""
+
+    what: str
+    error: str
+    error_type: str = ""
+    since: datetime
+    status_before: str
+    resumed_at: datetime | None = None
+    resumed_by: str | None = None
+
+
+class ResumeRequest(BaseModel):
+    """Staff resume a blocked step once its cause is dealt with."""
+
+    by: str = Field(min_length=1, max_length=200)
+    note: str = Field(default="", max_length=2000)
+
+
 class CaseView(BaseModel):
     """A case as staff, operator systems and the console see it (the ``case`` query)."""
 
@@ -79,3 +99,5 @@ class CaseView(BaseModel):
     documents: list[DocumentRef] = []
     instructions: list[InstructionRecord] = []
     details: dict[str, Any] = {}  # procedure-specific facts (no personal data beyond what staff may see)
+    blocked: BlockedStep | None = None
+    blocked_steps: list[BlockedStep] = []

@@ -140,10 +140,9 @@ class Complaint(CaseWorkflow):
                 retry_policy=ACTIVITY_RETRY,
             )
             self.documents.append(admin_case)
-        self.forward_receipt_at = await workflow.execute_activity(
-            forward_to_review_body,
-            args=[case_id, self.forward_request.body, [d.doc_id for d in self.documents]],
-            start_to_close_timeout=_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+        self.forward_receipt_at = await self.outside(
+            forward_to_review_body, case_id, self.forward_request.body, [d.doc_id for d in self.documents],
+            what="review_body",
         )
         self.forwarded_at = workflow.now()
         self.clock.met("forward")
@@ -152,22 +151,22 @@ class Complaint(CaseWorkflow):
         """A document to the complainant's personal account and an SMS (the outcome of the complaint)."""
         assert self.inp is not None
         case_id = workflow.info().workflow_id
-        doc = await workflow.execute_activity(
+        doc: DocumentRef = await self.outside(
             render_document,
             RenderDocumentRequest(
                 doc_id=f"{case_id}/{kind}", case_id=case_id, kind=kind, title=title,
                 template=template, cite="58 p.10; 665/NK p.10; Law on public services art. 25 p.2; APPC art. 91 p.5",
                 context=self._document_context(),
             ),
-            start_to_close_timeout=_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            what="documents",
         )
         self.documents.append(doc)
-        await workflow.execute_activity(
+        await self.outside(
             send_sms,
             SmsRequest(message_id=f"{case_id}/{kind}", case_id=case_id, to=self.inp.complainant.phone, sender="EGOV",
                        text=f"Complaint {self.inp.complaint_number}: {title.lower()}. The document is in your "
                             "personal account on egov.kz."),
-            start_to_close_timeout=_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            what="sms_gateway",
         )
         return doc
 

@@ -14,17 +14,20 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
     from activities.law import register_case
     from models.case import (
+        BlockedStep,
         CaseView,
         ComplaintInstruction,
         DocumentRef,
         InstructionRecord,
         Registration,
         RegistrationRequest,
+        ResumeRequest,
     )
     from models.deadlines import (
         CalendarCorrection,
@@ -221,6 +224,58 @@ class CaseWorkflow:
         self.outcome: str | None = None
         self.documents: list[DocumentRef] = []
         self.instructions: list[InstructionRecord] = []
+        self.blocked: BlockedStep | None = None
+        self.blocked_steps: list[BlockedStep] = []
+        self._resume: ResumeRequest | None = None
+
+    async def outside(self, activity: Callable[..., Any], *args: Any, what: str,
+                      timeout: timedelta = timedelta(seconds=60)) -> Any:
+        """Call an outside system through ``activity``.
+
+        A temporary failure is retried with back-off for as long as it lasts (the attempts show on the
+        case). A permanent refusal (a non-retryable error) blocks the case with status ``blocked`` and
+        the reason, tells the supervisor, and waits for staff to resume the step (``resume_outside_step``).
+        """
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    activity, args=list(args), start_to_close_timeout=timeout, retry_policy=ACTIVITY_RETRY,
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                if not isinstance(cause, ApplicationError) or not cause.non_retryable:
+                    raise
+                await self._block(what, cause)
+
+    async def _block(self, what: str, cause: ApplicationError) -> None:
+        step = BlockedStep(what=what, error=cause.message, error_type=cause.type or "", since=workflow.now(),
+                           status_before=self.status)
+        self.blocked = step
+        self.set_status("blocked")
+        await workflow.execute_activity(
+            notify_supervisor,
+            Escalation(case_id=workflow.info().workflow_id, procedure=self.PROCEDURE,
+                       deadline_key=f"blocked:{what}:{len(self.blocked_steps)}", term_text=f"{what}: {cause.message}",
+                       cite="outside system", due=step.since, breached_at=step.since),
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+        )
+        await workflow.wait_condition(lambda: self._resume is not None)
+        assert self._resume is not None
+        step.resumed_at, step.resumed_by = workflow.now(), self._resume.by
+        self.blocked_steps.append(step)
+        self.blocked, self._resume = None, None
+        self.set_status(step.status_before)
+
+    @workflow.update
+    def resume_outside_step(self, request: ResumeRequest) -> str:
+        """Staff retry a step an outside system refused (after the cause was dealt with)."""
+        self._resume = request
+        return f"resuming: {self.blocked.what if self.blocked else ''}"
+
+    @resume_outside_step.validator
+    def _validate_resume(self, request: ResumeRequest) -> None:
+        if self.blocked is None:
+            raise ValueError("nothing is blocked in this case")
 
     def pending_events(self) -> list[str]:
         """The Updates that fit the case's state now (the console shows forms for these only)."""
@@ -266,8 +321,10 @@ class CaseWorkflow:
         return CaseView(
             case_id=workflow.info().workflow_id, procedure=self.PROCEDURE, status=self.status,
             closed=self.closed, outcome=self.outcome, registration=self.registration,
-            deadlines=list(self.clock.states.values()), pending_events=self.pending_events(),
+            deadlines=list(self.clock.states.values()),
+            pending_events=["resume_outside_step"] if self.blocked else self.pending_events(),
             documents=list(self.documents), instructions=list(self.instructions), details=self.details(),
+            blocked=self.blocked, blocked_steps=list(self.blocked_steps),
         )
 
     @workflow.query

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.antifraud import CENTRE_UNAVAILABLE, centre_down, centre_up, deliver, messages_for_case
+from activities import outages
+from activities.antifraud import CENTRE_UNAVAILABLE, deliver, messages_for_case
 from activities.network import carry_out
 from activities.subscriber_registry import DEMO_SUBSCRIBERS, find_subscriber, seed_demo_subscribers
 from infra.db import session
@@ -33,7 +34,7 @@ def test_the_centre_keeps_a_message_once_whatever_the_retries() -> None:
 
 def test_a_centre_that_is_down_refuses_until_the_window_ends() -> None:
     case = f"fraud_check-{uuid.uuid4().hex[:20]}"
-    centre_down(T0, timedelta(hours=1), "test")
+    outages.begin("antifraud_centre", T0, timedelta(hours=1), "test")
     try:
         with pytest.raises(ApplicationError) as exc:
             deliver(message(case), T0 + timedelta(minutes=59))
@@ -42,7 +43,7 @@ def test_a_centre_that_is_down_refuses_until_the_window_ends() -> None:
         assert not deliver(message(case), T0 + timedelta(hours=1)).duplicate
         assert deliver(message(f"{case}x"), T0 - timedelta(seconds=1))  # before the window too
     finally:
-        assert centre_up() >= 1
+        assert outages.end("antifraud_centre") >= 1
 
 
 def test_registry_gives_every_number_of_the_subscriber() -> None:

@@ -17,9 +17,11 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities import outages
 from activities.store import load_document
+from infra.cases import pending_calls
 from infra.db import session
-from models.case import CaseView, ComplaintInstruction
+from models.case import CaseView, ComplaintInstruction, ResumeRequest
 from models.complaint import ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus
 from models.tables import ComplaintForward, SmsOutbox, SupervisorNotification
@@ -255,3 +257,53 @@ async def test_complaint_about_a_complaint_bodys_inaction_names_the_first(
     for h in (first, second):
         await h.execute_update("withdraw", Withdrawal(reason="test over"))
         await h.result()
+
+
+async def test_sms_gateway_down_for_an_hour_delays_the_notice_visibly_and_sends_it_once(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    received = await next_working_morning(env)
+    handle = await start(env, task_queue, complaint(received))
+    await env.sleep(received - await env.get_current_time() + timedelta(hours=1))
+    outages.begin("sms_gateway", await env.get_current_time(), timedelta(hours=1), "gateway maintenance")
+    try:
+        await handle.execute_update("satisfy", Satisfaction(decided_by="Head", action_taken="Accepted"))
+        await env.sleep(timedelta(minutes=20))
+        [call] = await pending_calls(env.client, handle.id)
+        assert call.activity == "send_sms" and call.attempt > 1
+        assert call.last_error and "sms gateway unavailable" in call.last_error
+        assert (await view(handle)).status == "provider_review"  # the case is waiting, not lost
+        await env.sleep(timedelta(hours=1))
+        result = await handle.result()
+    finally:
+        outages.end("sms_gateway")
+    assert result["satisfied"]
+    with session() as s:
+        sent = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == handle.id)).all()
+    assert len(sent) == 1
+
+
+async def test_permanent_refusal_blocks_the_case_visibly_until_staff_resume(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    received = await next_working_morning(env)
+    handle = await start(env, task_queue, complaint(received))
+    await env.sleep(received - await env.get_current_time() + timedelta(hours=1))
+    outages.begin("sms_gateway", await env.get_current_time(), None, "number ported abroad", permanent=True)
+    try:
+        await handle.execute_update("satisfy", Satisfaction(decided_by="Head", action_taken="Accepted"))
+        await env.sleep(timedelta(seconds=5))
+        v = await view(handle)
+        assert v.status == "blocked" and v.blocked is not None
+        assert v.blocked.what == "sms_gateway" and "refuses the request permanently" in v.blocked.error
+        assert v.pending_events == ["resume_outside_step"]
+        with session() as s:
+            esc = s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == handle.id)).all()
+        assert [e.deadline_key for e in esc] == ["blocked:sms_gateway:0"]
+    finally:
+        outages.end("sms_gateway")
+    await handle.execute_update("resume_outside_step", ResumeRequest(by="Operator on duty", note="gateway fixed"))
+    result = await handle.result()
+    assert result["satisfied"]
+    v = await view(handle)
+    assert v.blocked is None and v.blocked_steps[0].resumed_by == "Operator on duty"

@@ -13,7 +13,8 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowU
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.antifraud import centre_down, centre_up, messages_for_case
+from activities import outages
+from activities.antifraud import messages_for_case
 from activities.deadlines import current_calendar
 from activities.subscriber_registry import DemoSubscriber, find_subscriber, seed_demo_subscribers
 from cli.fraud_intake import bulk_intake, submit
@@ -315,7 +316,8 @@ async def test_report_after_not_confirmed_outcome_gets_a_new_check(
     env: WorkflowEnvironment, task_queue: str, worker: Worker,
 ) -> None:
     number = new_number()
-    centre_down(await env.get_current_time(), timedelta(minutes=30), "keep the case open after the outcome")
+    outages.begin("antifraud_centre", await env.get_current_time(), timedelta(minutes=30),
+                  "keep the case open after the outcome")
     try:
         now = await env.get_current_time()
         ack = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
@@ -339,7 +341,7 @@ async def test_report_after_not_confirmed_outcome_gets_a_new_check(
         final = await handle.result()
         assert final.cycle == 2 and len(messages_for_case(ack.case_id)) == 2
     finally:
-        centre_up()
+        outages.end("antifraud_centre")
     first = env.client.get_workflow_handle(ack.case_id, run_id=first_run)
     assert (await first.describe()).status is WorkflowExecutionStatus.CONTINUED_AS_NEW
     await save_golden(first, "fraud_check", "report_after_outcome_new_check")
@@ -354,7 +356,7 @@ async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_los
     ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     outage_start = await env.get_current_time()
-    centre_down(outage_start, timedelta(hours=1), "rehearsal: centre gateway down")
+    outages.begin("antifraud_centre", outage_start, timedelta(hours=1), "rehearsal: centre gateway down")
     try:
         decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
             confirmed=False, evidence=["false alarm"], analyst="analyst-06"))
@@ -377,7 +379,7 @@ async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_los
         states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
         assert states["not_confirmed_notice"].status is DeadlineStatus.MET  # an hour is within 2 working days
     finally:
-        centre_up()
+        outages.end("antifraud_centre")
     await save_golden(handle, "fraud_check", "centre_outage_recovered")
 
 
@@ -389,7 +391,7 @@ async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
     await sleep_until(env, received)
     ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
-    centre_down(await env.get_current_time(), timedelta(days=6), "long outage")
+    outages.begin("antifraud_centre", await env.get_current_time(), timedelta(days=6), "long outage")
     try:
         decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
             confirmed=True, evidence=["SIM box seized"], analyst="analyst-08"))
@@ -403,7 +405,7 @@ async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
         [notice] = (await view(handle)).notices
         assert notice.delivered_at is None and notice.attempts > 5 and "unavailable" in (notice.last_error or "")
     finally:
-        centre_up()
+        outages.end("antifraud_centre")
     await env.sleep(timedelta(minutes=15))
     states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
     late = states["suspension_notice"]

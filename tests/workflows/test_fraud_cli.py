@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from typer.testing import CliRunner, Result
 
-from activities.antifraud import centre_outage_at, messages_for_case
+from activities.antifraud import messages_for_case
 from infra.settings import settings
 from models.fraud import NoticeKind
 from starter import app
@@ -92,13 +91,3 @@ async def test_bulk_command_reports_bad_lines_and_reruns_cleanly(
     assert out.exit_code != 0
     for n in numbers:
         await env.client.get_workflow_handle(fraud_case_id(n)).terminate(reason="end of test")
-
-
-async def test_centre_outage_commands(env: WorkflowEnvironment, cli_worker: Worker) -> None:
-    out = await starter("centre-down", "--minutes", "30")
-    assert out.exit_code == 0
-    assert centre_outage_at(datetime.now(UTC) + timedelta(minutes=29)) is not None  # wall-clock window
-    assert centre_outage_at(datetime.now(UTC) + timedelta(minutes=31)) is None
-    out = await starter("centre-up")
-    assert out.exit_code == 0 and "1 outage window(s) removed" in out.output
-    assert centre_outage_at(datetime.now(UTC)) is None

@@ -8,7 +8,9 @@ from sqlalchemy import Column as SAColumn
 from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Document", "PersonalAccountDelivery", "SmsOutbox", "SupervisorNotification"]
+__all__ = [
+    "ComplaintForward", "Document", "PersonalAccountDelivery", "SmsOutbox", "SupervisorNotification",
+]
 
 
 def _now() -> datetime:
@@ -78,6 +80,95 @@ class SmsOutbox(SQLModel, table=True):
     sender: str
     text: str
     accepted_at: datetime = Field(default_factory=_now, index=True)
+
+
+# --- complaints -------------------------------------------------------------------------------
+
+
+class ComplaintForward(SQLModel, table=True):
+    """A complaint handed with its administrative case to the body considering it (one per complaint)."""
+
+    __tablename__ = "complaint_forwards"
+
+    case_id: str = Field(primary_key=True)
+    body: str
+    doc_ids: str  # comma-separated document ids (the administrative case bundle)
+    forwarded_at: datetime = Field(default_factory=_now)
+# --- fraud (171 ch.3 p.116–120): subscriber registry, network orders, antifraud centre, intake ---
+
+
+class Subscriber(SQLModel, table=True):
+    """A subscriber of the local subscriber registry (personal data: stays in our tables)."""
+
+    __tablename__ = "subscribers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    iin: str = Field(unique=True)
+    surname: str
+    name: str
+    patronymic: str | None = None
+
+
+class SubscriberNumber(SQLModel, table=True):
+    """A number registered to a subscriber, with the state of its communication services."""
+
+    __tablename__ = "subscriber_numbers"
+
+    number: str = Field(primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True)
+    services_suspended: bool = False
+    changed_by_case: str | None = None
+    changed_at: datetime | None = None
+
+
+class NetworkOrderRow(SQLModel, table=True):
+    """A suspension or restoration order carried out on the network; one row per order id."""
+
+    __tablename__ = "network_orders"
+
+    order_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    number: str
+    action: str
+    reason: str
+    number_known: bool
+    done_at: datetime = Field(default_factory=_now)
+
+
+class AntifraudCentreMessage(SQLModel, table=True):
+    """The local antifraud centre's inbox: one row per message id, whatever the retries."""
+
+    __tablename__ = "antifraud_centre_messages"
+
+    message_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    kind: str
+    payload: str  # the message as JSON (holds personal data for detection messages, p.118)
+    received_at: datetime = Field(default_factory=_now)
+
+
+class AntifraudCentreOutage(SQLModel, table=True):
+    """A window in which the local antifraud centre refuses connections (to rehearse outages)."""
+
+    __tablename__ = "antifraud_centre_outages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    down_from: datetime
+    down_until: datetime
+    reason: str = ""
+
+
+class FraudIntake(SQLModel, table=True):
+    """Every report taken in, by its sender's reference: re-sending the same report creates nothing."""
+
+    __tablename__ = "fraud_intake"
+
+    ref: str = Field(primary_key=True)
+    way_in: str
+    case_id: str = Field(index=True)
+    answer: str
+    source: str = ""  # e.g. "bulk:sweep-2026-11.csv line 17"
+    recorded_at: datetime = Field(default_factory=_now)
 
 
 # --- HTTP API and console -----------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from workflows.registry import PROCEDURES
-
 # One import line per procedure module (each calls ``registry.register`` at import).
+import workflows.complaint
+import workflows.fraud  # noqa: F401
+from workflows.registry import PROCEDURES
 
 __all__ = ["PROCEDURES", "WORKFLOWS"]
 

@@ -147,17 +147,6 @@ class AntifraudCentreMessage(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
-class AntifraudCentreOutage(SQLModel, table=True):
-    """A window in which the local antifraud centre refuses connections (to rehearse outages)."""
-
-    __tablename__ = "antifraud_centre_outages"
-
-    id: int | None = Field(default=None, primary_key=True)
-    down_from: datetime
-    down_until: datetime
-    reason: str = ""
-
-
 class FraudIntake(SQLModel, table=True):
     """Every report taken in, by its sender's reference: re-sending the same report creates nothing."""
 
@@ -169,6 +158,22 @@ class FraudIntake(SQLModel, table=True):
     answer: str
     source: str = ""  # e.g. "bulk:sweep-2026-11.csv line 17"
     recorded_at: datetime = Field(default_factory=_now)
+
+
+# --- outside systems' outages (rehearsals) ----------------------------------------------------
+
+
+class OutsideSystemOutage(SQLModel, table=True):
+    """A window in which a local outside system refuses connections, or refuses for good."""
+
+    __tablename__ = "outside_system_outages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    system: str = Field(index=True)
+    down_from: datetime
+    down_until: datetime
+    permanent: bool = False
+    reason: str = ""
 
 
 # --- HTTP API and console -----------------------------------------------------------------------

@@ -1,10 +1,6 @@
 """The Temporal web UI's remote codec (``POST /codec/encode``, ``/codec/decode``): a thin wrapper
-around ``infra.codec``'s JSON functions, open to staff and auditors only, CORS for the UI's origin.
-
-``infra.codec`` (payload encryption) is written in parallel; until it is on this branch the adapter
-below answers with the codec-less path of the pydantic converter (payloads pass through unchanged),
-which is exactly what the UI needs while payloads are not encrypted.
-"""
+around ``infra.codec``'s JSON functions (AES-GCM payload encryption), open to staff and auditors only,
+with CORS for the UI's origin."""
 
 from __future__ import annotations
 
@@ -16,37 +12,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from google.protobuf import json_format
-from temporalio.api.common.v1 import Payload
 
 from api.auth import CODEC_ROLES
 from api.problems import ProblemError, install_handlers
 from api.security import key_or_session, unauthorized
+from infra.codec import CodecError, decode_payloads_json, encode_payloads_json
 
 __all__ = ["CodecError", "codec_app", "decode_payloads_json", "encode_payloads_json"]
 
 JsonCodec = Callable[[dict[str, Any]], dict[str, Any]]
-
-try:  # pragma: no cover - depends on whether the encryption branch is merged
-    from infra.codec import CodecError, decode_payloads_json, encode_payloads_json  # type: ignore[import-not-found]
-except ImportError:
-
-    class CodecError(ValueError):  # type: ignore[no-redef]
-        """A request the codec cannot handle."""
-
-    def _passthrough(body: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(body, dict) or not isinstance(body.get("payloads"), list):
-            raise CodecError('expected a JSON object {"payloads": [...]}')
-        out = []
-        for i, item in enumerate(body["payloads"]):
-            try:
-                out.append(json_format.MessageToDict(json_format.ParseDict(item, Payload())))
-            except (json_format.ParseError, TypeError, AttributeError):
-                raise CodecError(f"payloads[{i}] is not a Payload (metadata and data in base64)") from None
-        return {"payloads": out}
-
-    encode_payloads_json = _passthrough
-    decode_payloads_json = _passthrough
 
 
 def ui_origins() -> list[str]:

@@ -96,9 +96,13 @@ def _payloads(value: object) -> dict[str, object]:
                           "data": base64.b64encode(p.data).decode()}]}
 
 
-def test_codec_functions_round_trip_a_pydantic_payload() -> None:
+def test_codec_functions_encrypt_and_decrypt_a_pydantic_payload() -> None:
     body = _payloads(CompletenessDecision(complete=False, reason="no charter"))
-    decoded = decode_payloads_json(encode_payloads_json(body))
+    encoded = encode_payloads_json(body)
+    sealed = encoded["payloads"][0]
+    assert base64.b64decode(sealed["metadata"]["encoding"]) == b"binary/encrypted"
+    assert b"no charter" not in base64.b64decode(sealed["data"])
+    decoded = decode_payloads_json(encoded)
     raw = base64.b64decode(decoded["payloads"][0]["data"])
     assert json.loads(raw) == {"complete": False, "reason": "no charter"}
 
@@ -110,6 +114,10 @@ async def test_codec_endpoint_is_for_staff_and_auditors_with_cors_for_the_ui(htt
         r = await http.post("/codec/decode", json=body, headers={"X-API-Key": key, "X-Namespace": "default"})
         assert r.status_code == 200, r.text
         assert json.loads(base64.b64decode(r.json()["payloads"][0]["data"])) == {"x": 1}
+    sealed = await http.post("/codec/encode", json=body, headers={"X-API-Key": keys.staff})
+    assert sealed.status_code == 200 and sealed.json() != body
+    opened = await http.post("/codec/decode", json=sealed.json(), headers={"X-API-Key": keys.auditor})
+    assert json.loads(base64.b64decode(opened.json()["payloads"][0]["data"])) == {"x": 1}
     assert (await http.post("/codec/decode", json=body, headers={"X-API-Key": keys.bank})).status_code == 403
     assert (await http.post("/codec/encode", json=body, headers={"X-API-Key": keys.supervisor})).status_code == 403
     r = await http.post("/codec/decode", json=body)

@@ -37,20 +37,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def live_api(dev_env: WorkflowEnvironment) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["test_procedure", "registry"])
+def live_api(request: pytest.FixtureRequest, dev_env: WorkflowEnvironment) -> Iterator[str]:
+    """The API for the test-only procedure, then for every registered procedure (with the real worker)."""
     target = dev_env.client.service_client.config.target_host
     port = _free_port()
+    queue = f"{QUEUE}-{request.param}"
 
     async def connect() -> Client:
         return await Client.connect(target, data_converter=data_converter())
 
-    app = create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(connect), task_queue=QUEUE, secret="schema")
+    procedures = {SPEC.key: SPEC} if request.param == "test_procedure" else None
+    app = create_app(procedures=procedures, gateway=Gateway(connect), task_queue=queue, secret="schema")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
 
     async def main() -> None:
         client = await connect()
-        async with make_worker(client, task_queue=QUEUE, workflows=[DemoCheck]):
+        workflows = [DemoCheck] if request.param == "test_procedure" else None  # None: every registered one
+        async with make_worker(client, task_queue=queue, workflows=workflows):
             await server.serve()
 
     thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)

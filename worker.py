@@ -16,8 +16,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities import antifraud, complaints, documents, eds, law, network, sms, subscriber_registry
 from activities import deadlines as deadline_activities
-from activities import documents, eds, law, sms
 from activities.subscriber import SUBSCRIBER_ACTIVITIES
 from infra.client import connect
 from infra.settings import settings
@@ -30,7 +30,7 @@ __all__ = ["ACTIVITIES", "WORKFLOWS", "main", "make_worker"]
 # that workflow code could observe) and are passed through the sandbox rather than re-imported.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "rules", "models", "activities", "infra", "holidays", "phonenumbers", "sqlalchemy", "sqlmodel",
+        "rules", "models", "activities", "infra", "audit", "holidays", "phonenumbers", "sqlalchemy", "sqlmodel",
         "pydantic_settings", "jinja2", "cryptography", "asn1crypto",
     )
 )
@@ -44,6 +44,14 @@ ACTIVITIES: list[Callable[..., Any]] = [
     eds.sign_document,
     eds.verify_signature,
     sms.send_sms,
+    complaints.describe_appealed_case,
+    complaints.forward_to_review_body,
+    complaints.build_administrative_case,
+    complaints.instruct_appealed_case,
+    # --- fraud (171 ch.3) ---
+    antifraud.inform_antifraud_centre,
+    network.apply_network_order,
+    subscriber_registry.lookup_subscriber,
     *SUBSCRIBER_ACTIVITIES,  # issue 6: acts 58, 171 p.55, almatel-eds, 71
 ]
 

@@ -1,7 +1,8 @@
-"""The operator's register of subscriber numbers of individuals (171 p.55-1…55-6), locally tables.
+"""Registering numbers to individuals (171 p.55-1…55-6) in the operator's one subscriber register.
 
-Numbers are registered on the basis of a signed contract (p.55-6, the ``signed_contracts`` table
-written by the EDS signing procedure); outcomes of applications are kept so that a new application
+The numbers go to the same ``subscribers``/``subscriber_numbers`` register the fraud procedure reads;
+each registration also records its basis, the signed contract (p.55-6, the ``signed_contracts`` row
+written by the EDS signing procedure). Outcomes of applications are kept so that a new application
 can refer to a refused one (p.55-5).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import select
+from sqlmodel import Session, select
 from temporalio import activity
 
 from infra.db import session
@@ -23,18 +24,30 @@ from models.subscriber import (
     PriorApplicationRequest,
     RegisterNumbersRequest,
 )
-from models.tables import NumbersApplicationRecord, SignedContract, SubscriberNumberRecord
+from models.tables import (
+    IndividualNumberRegistration,
+    NumbersApplicationRecord,
+    RegistryPerson,
+    SignedContract,
+    Subscriber,
+    SubscriberNumber,
+)
 
 __all__ = ["contract_signed", "numbers_held", "prior_application", "record_numbers_decision", "register_numbers"]
+
+
+def _subscriber(s: Session, iin: str) -> Subscriber | None:
+    return s.exec(select(Subscriber).where(Subscriber.iin == iin)).first()
 
 
 @activity.defn
 async def numbers_held(req: NumbersHeldRequest) -> NumbersHeld:
     """How many numbers the individual holds; which requested numbers are already theirs or someone else's."""
     with session() as s:
-        mine = {r.phone for r in s.exec(select(SubscriberNumberRecord).where(SubscriberNumberRecord.iin == req.iin))}
-        others = [p for p in req.numbers
-                  if p not in mine and s.get(SubscriberNumberRecord, p) is not None]
+        sub = _subscriber(s, req.iin)
+        mine = set() if sub is None else set(
+            s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
+        others = [p for p in req.numbers if p not in mine and s.get(SubscriberNumber, p) is not None]
     return NumbersHeld(count=len(mine), already_held=sorted(set(req.numbers) & mine), held_by_others=others)
 
 
@@ -48,12 +61,23 @@ async def contract_signed(req: ContractSignedRequest) -> bool:
 
 @activity.defn
 async def register_numbers(req: RegisterNumbersRequest) -> list[str]:
-    """Register the numbers to the individual (idempotent: a retry registers nothing twice)."""
+    """Register the numbers to the individual in the subscriber register (a retry registers nothing twice)."""
+    now = datetime.now(UTC)
     with session() as s:
+        sub = _subscriber(s, req.iin)
+        if sub is None:
+            person = s.get(RegistryPerson, req.iin)
+            surname, _, name = (person.full_name if person else "").partition(" ")
+            sub = Subscriber(iin=req.iin, surname=surname or "—", name=name or "—")
+            s.add(sub)
+            s.flush()
+        assert sub.id is not None
         for phone in req.numbers:
-            if s.get(SubscriberNumberRecord, phone) is None:
-                s.add(SubscriberNumberRecord(phone=phone, iin=req.iin, case_id=req.case_id,
-                                             contract_case_id=req.contract_case_id, registered_at=datetime.now(UTC)))
+            if s.get(SubscriberNumber, phone) is None:
+                s.add(SubscriberNumber(number=phone, subscriber_id=sub.id, changed_by_case=req.case_id, changed_at=now))
+            if s.get(IndividualNumberRegistration, phone) is None:
+                s.add(IndividualNumberRegistration(phone=phone, iin=req.iin, case_id=req.case_id,
+                                                   contract_case_id=req.contract_case_id, registered_at=now))
     return list(req.numbers)
 
 

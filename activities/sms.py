@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from temporalio import activity
 
+from activities.outages import raise_if_down
 from activities.store import record_sms
 from models.sms import SmsReceipt, SmsRequest
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 @activity.defn
 async def send_sms(req: SmsRequest) -> SmsReceipt:
     """Send one SMS through the gateway (locally: the outbox table)."""
+    raise_if_down("sms_gateway")
     accepted_at, created = record_sms(req, datetime.now(UTC))
     log.info("sms %s from %s accepted%s", req.message_id, req.sender, "" if created else " (already sent)")
     return SmsReceipt(message_id=req.message_id, accepted_at=accepted_at, duplicate=not created)

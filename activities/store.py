@@ -11,10 +11,11 @@ from sqlmodel import select
 from infra.db import session
 from models.deadlines import Escalation
 from models.sms import SmsRequest
-from models.tables import Document, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
+from models.tables import ComplaintForward, Document, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 
 __all__ = [
-    "deliver_document", "load_document", "record_escalation", "record_sms", "store_document", "store_signature",
+    "deliver_document", "load_document", "record_escalation", "record_forward", "record_sms", "store_document",
+    "store_signature",
 ]
 
 
@@ -49,11 +50,11 @@ def load_document(doc_id: str) -> Document | None:
 
 
 def store_document(*, doc_id: str, case_id: str, kind: str, title: str, cite: str, content: bytes, sha256: str,
-                   created_at: datetime) -> Document:
+                   created_at: datetime, media_type: str = "text/html; charset=utf-8") -> Document:
     """Store a document once; if another attempt stored it first, return that one."""
     with suppress(IntegrityError), session() as s:  # a concurrent retry stored it first: that one wins
         s.add(Document(doc_id=doc_id, case_id=case_id, kind=kind, title=title, cite=cite, content=content,
-                       sha256=sha256, created_at=created_at))
+                       sha256=sha256, created_at=created_at, media_type=media_type))
     doc = load_document(doc_id)
     assert doc is not None
     return doc
@@ -88,3 +89,13 @@ def record_sms(req: SmsRequest, now: datetime) -> tuple[datetime, bool]:
         s.add(SmsOutbox(message_id=req.message_id, case_id=req.case_id, to=req.to, sender=req.sender, text=req.text,
                         accepted_at=now))
     return now, True
+
+
+def record_forward(case_id: str, body: str, doc_ids: list[str], now: datetime) -> datetime:
+    """Record a complaint's forwarding once; returns the (first) forwarding instant."""
+    with session() as s:
+        existing = s.get(ComplaintForward, case_id)
+        if existing is None:
+            existing = ComplaintForward(case_id=case_id, body=body, doc_ids=",".join(doc_ids), forwarded_at=now)
+            s.add(existing)
+        return existing.forwarded_at

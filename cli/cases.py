@@ -9,7 +9,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from activities.deadlines import compute, current_calendar
-from cli.common import console, deadline_table, run_async, with_client
+from cli.common import console, deadline_table, run_async, show_case, with_client
 from models.deadlines import CalendarCorrection, DeadlineRequest, DeadlineState
 from rules.terms import TERMS
 from workflows import search_attributes as sa
@@ -85,6 +85,13 @@ async def show_deadlines(case_id: str) -> None:
     client = await with_client()
     states = await client.get_workflow_handle(case_id).query("deadlines", result_type=list[DeadlineState])
     console.print(deadline_table(states, title=f"Deadlines of {case_id}"))
+
+
+@app.command("show")
+@run_async
+async def show(case_id: str) -> None:
+    """Any case: status, details, blocked step, outside calls waiting, terms and documents."""
+    await show_case(await with_client(), case_id)
 
 
 @app.command("calendar-correction")

@@ -16,10 +16,12 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from infra.cases import pending_calls
 from infra.client import connect
+from models.case import CaseView
 from models.deadlines import DeadlineState
 
-__all__ = ["console", "deadline_table", "load_json_model", "run_async", "with_client"]
+__all__ = ["console", "deadline_table", "load_json_model", "run_async", "show_case", "with_client"]
 
 console = Console()
 err = Console(stderr=True)
@@ -77,3 +79,26 @@ def deadline_table(states: list[DeadlineState], title: str = "Deadlines") -> Tab
             status += f" (done {s.met_at.isoformat(timespec='minutes')})"
         t.add_row(s.key, s.deadline.cite, s.due.isoformat(timespec="minutes"), status, s.deadline.explain())
     return t
+
+
+async def show_case(client: Client, case_id: str, title: str = "Case") -> CaseView:
+    """Print a case: status, registration, details, blocked step, outside calls waiting, terms, documents."""
+    v = await client.get_workflow_handle(case_id).query("case", result_type=CaseView)
+    t = Table(title=f"{title} {v.case_id}", show_header=False)
+    t.add_row("status", v.status + (f" (outcome: {v.outcome})" if v.outcome else ""))
+    if v.registration:
+        t.add_row("registered on", f"{v.registration.registered_on} under {v.registration.act_version_id}")
+    for key, value in v.details.items():
+        if value not in (None, False, [], {}):
+            t.add_row(key.replace("_", " "), str(value))
+    if v.blocked:
+        t.add_row("[red]blocked[/red]", f"{v.blocked.what}: {v.blocked.error} (since {v.blocked.since:%Y-%m-%d %H:%M})")
+    for call in await pending_calls(client, case_id):
+        t.add_row("waiting on", f"{call.activity}: attempt {call.attempt}" + (f", last error: {call.last_error}"
+                                                                              if call.last_error else ""))
+    t.add_row("possible now", ", ".join(v.pending_events) or "nothing")
+    console.print(t)
+    console.print(deadline_table(v.deadlines))
+    for d in v.documents:
+        console.print(f"document {d.doc_id}: {d.title} (sha256 {d.sha256[:12]}…)")
+    return v

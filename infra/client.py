@@ -1,24 +1,37 @@
-"""The one place that builds a Temporal client: envconfig connection, pydantic data converter."""
+"""The one place that builds a Temporal client: envconfig connection, pydantic data converter with the
+payload encryption codec (``infra.codec``) and failure messages moved into encrypted attributes."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from functools import cache
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.envconfig import ClientConfig
+
+from infra.codec import default_codec
 
 __all__ = ["connect", "data_converter"]
 
 log = logging.getLogger(__name__)
 
 
+@cache
 def data_converter() -> DataConverter:
-    """The converter shared by client, worker and replayer."""
-    return pydantic_data_converter
+    """The converter shared by client, worker and replayer: pydantic JSON, then AES-GCM encryption.
+
+    Inputs, results, update arguments, memos and failure messages/stack traces are encrypted; search
+    attributes are not (the server indexes them), so they never hold personal data.
+    """
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=default_codec(),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def connect_config(profile: str | None = None) -> dict[str, Any]:

@@ -1,10 +1,12 @@
-"""Our own tables' database: SQLite file by default, PostgreSQL by setting ``KZ_DATABASE_URL``."""
+"""Our own tables' database: SQLite file by default, PostgreSQL (or any SQLAlchemy URL) by setting
+``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -12,33 +14,40 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from infra.settings import settings
 
-__all__ = ["engine", "session"]
+__all__ = ["engine", "engine_for", "session"]
 
 
 @cache
-def engine() -> Engine:
-    """The process's engine; creates the tables on first use."""
+def engine_for(url: str) -> Engine:
+    """One engine per database URL; creates the tables on first use."""
     import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-    url = settings().db_url()
-    eng = create_engine(url, pool_pre_ping=True)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    eng = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
         @event.listens_for(eng, "connect")
-        def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(conn: Any, _record: Any) -> None:
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
     SQLModel.metadata.create_all(eng)
     return eng
 
 
+def engine() -> Engine:
+    """The engine of the configured database."""
+    return engine_for(settings().db_url())
+
+
 @contextmanager
 def session() -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
+    """A session that commits on success and rolls back on error; objects stay readable after commit."""
     with Session(engine(), expire_on_commit=False) as s:
         try:
             yield s

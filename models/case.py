@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from models.deadlines import DeadlineState
 
-__all__ = ["CaseView", "DocumentRef", "Registration", "RegistrationRequest"]
+__all__ = [
+    "BlockedStep", "CaseView", "ComplaintInstruction", "DocumentRef", "InstructionRecord", "Registration",
+    "RegistrationRequest", "ResumeRequest",
+]
 
 
 class RegistrationRequest(BaseModel):
@@ -44,6 +48,43 @@ class DocumentRef(BaseModel):
     created_at: datetime
 
 
+class ComplaintInstruction(BaseModel):
+    """What an upheld complaint instructs the appealed case to do (58 p.10; 665/NK p.10)."""
+
+    complaint_id: str
+    decision: str = Field(pattern="^(upheld|partly_upheld)$")
+    action: str = Field(description="e.g. reopen (new decision), lift_suspension, reconsider")
+    reasons: str = Field(min_length=1, max_length=4000)
+    decided_at: datetime
+
+
+class InstructionRecord(BaseModel):
+    """An instruction as the appealed case recorded it, with what the case did about it."""
+
+    instruction: ComplaintInstruction
+    received_at: datetime
+    action_taken: str
+
+
+class BlockedStep(BaseModel):
+    """A step an outside system refused for good; the case waits for staff to resume it."""
+
+    what: str
+    error: str
+    error_type: str = ""
+    since: datetime
+    status_before: str
+    resumed_at: datetime | None = None
+    resumed_by: str | None = None
+
+
+class ResumeRequest(BaseModel):
+    """Staff resume a blocked step once its cause is dealt with."""
+
+    by: str = Field(min_length=1, max_length=200)
+    note: str = Field(default="", max_length=2000)
+
+
 class CaseView(BaseModel):
     """A case as staff, operator systems and the console see it (the ``case`` query)."""
 
@@ -56,3 +97,7 @@ class CaseView(BaseModel):
     deadlines: list[DeadlineState] = []
     pending_events: list[str] = []
     documents: list[DocumentRef] = []
+    instructions: list[InstructionRecord] = []
+    details: dict[str, Any] = {}  # procedure-specific facts (no personal data beyond what staff may see)
+    blocked: BlockedStep | None = None
+    blocked_steps: list[BlockedStep] = []

@@ -8,7 +8,9 @@ from sqlalchemy import Column as SAColumn
 from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Document", "PersonalAccountDelivery", "SmsOutbox", "SupervisorNotification"]
+__all__ = [
+    "ComplaintForward", "Document", "PersonalAccountDelivery", "SmsOutbox", "SupervisorNotification",
+]
 
 
 def _now() -> datetime:
@@ -80,6 +82,128 @@ class SmsOutbox(SQLModel, table=True):
     accepted_at: datetime = Field(default_factory=_now, index=True)
 
 
+# --- complaints -------------------------------------------------------------------------------
+
+
+class ComplaintForward(SQLModel, table=True):
+    """A complaint handed with its administrative case to the body considering it (one per complaint)."""
+
+    __tablename__ = "complaint_forwards"
+
+    case_id: str = Field(primary_key=True)
+    body: str
+    doc_ids: str  # comma-separated document ids (the administrative case bundle)
+    forwarded_at: datetime = Field(default_factory=_now)
+# --- fraud (171 ch.3 p.116–120): subscriber registry, network orders, antifraud centre, intake ---
+
+
+class Subscriber(SQLModel, table=True):
+    """A subscriber of the local subscriber registry (personal data: stays in our tables)."""
+
+    __tablename__ = "subscribers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    iin: str = Field(unique=True)
+    surname: str
+    name: str
+    patronymic: str | None = None
+
+
+class SubscriberNumber(SQLModel, table=True):
+    """A number registered to a subscriber, with the state of its communication services."""
+
+    __tablename__ = "subscriber_numbers"
+
+    number: str = Field(primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscribers.id", index=True)
+    services_suspended: bool = False
+    changed_by_case: str | None = None
+    changed_at: datetime | None = None
+
+
+class NetworkOrderRow(SQLModel, table=True):
+    """A suspension or restoration order carried out on the network; one row per order id."""
+
+    __tablename__ = "network_orders"
+
+    order_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    number: str
+    action: str
+    reason: str
+    number_known: bool
+    done_at: datetime = Field(default_factory=_now)
+
+
+class AntifraudCentreMessage(SQLModel, table=True):
+    """The local antifraud centre's inbox: one row per message id, whatever the retries."""
+
+    __tablename__ = "antifraud_centre_messages"
+
+    message_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    kind: str
+    payload: str  # the message as JSON (holds personal data for detection messages, p.118)
+    received_at: datetime = Field(default_factory=_now)
+
+
+class FraudIntake(SQLModel, table=True):
+    """Every report taken in, by its sender's reference: re-sending the same report creates nothing."""
+
+    __tablename__ = "fraud_intake"
+
+    ref: str = Field(primary_key=True)
+    way_in: str
+    case_id: str = Field(index=True)
+    answer: str
+    source: str = ""  # e.g. "bulk:sweep-2026-11.csv line 17"
+    recorded_at: datetime = Field(default_factory=_now)
+
+
+# --- outside systems' outages (rehearsals) ----------------------------------------------------
+
+
+class OutsideSystemOutage(SQLModel, table=True):
+    """A window in which a local outside system refuses connections, or refuses for good."""
+
+    __tablename__ = "outside_system_outages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    system: str = Field(index=True)
+    down_from: datetime
+    down_until: datetime
+    permanent: bool = False
+    reason: str = ""
+
+
+# --- HTTP API and console -----------------------------------------------------------------------
+
+
+class ApiKey(SQLModel, table=True):
+    """A client of the API or a console user: only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    key_id: str = Field(primary_key=True)  # public part of the key, e.g. "k3f9a..."
+    secret_sha256: str
+    name: str  # who holds it: "back office: A. Seitkali", "antifraud centre"
+    roles: str  # comma-separated: staff, auditor, supervisor, operator:<system>
+    created_at: datetime = Field(default_factory=_now)
+    revoked_at: datetime | None = None
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The response to a request sent with an ``Idempotency-Key``, replayed to retries of that request."""
+
+    __tablename__ = "idempotency_records"
+
+    key_sha256: str = Field(primary_key=True)  # hash of (client key id, method, route, client's key)
+    request_sha256: str  # hash of the body: the same key with another body is refused
+    status_code: int
+    body: str  # the JSON response
+    location: str | None = None
+    created_at: datetime = Field(default_factory=_now)
+
 # --- subscriber procedures (issue 6: acts 58, 171 p.55-1…55-6, almatel-eds, 71) -----------------
 
 
@@ -135,10 +259,13 @@ class BiometricCheckRecord(SQLModel, table=True):
     checked_at: datetime = Field(default_factory=_now)
 
 
-class SubscriberNumberRecord(SQLModel, table=True):
-    """A subscriber number registered to an individual (171 p.55-1…55-6), on the basis of a contract."""
+class IndividualNumberRegistration(SQLModel, table=True):
+    """The basis of a number registered to an individual (171 p.55-1…55-6): the case and the contract.
 
-    __tablename__ = "subscriber_numbers"
+    The number itself is in the operator's one register (``subscriber_numbers`` above).
+    """
+
+    __tablename__ = "individual_number_registrations"
 
     phone: str = Field(primary_key=True)
     iin: str = Field(index=True)

@@ -80,6 +80,8 @@ _TERMS: tuple[Term, ...] = (
          "suspension of services to a number whose fraud is confirmed"),
     Term("fraud.not_confirmed_notice", 2, Unit.WORKING_DAYS, "171 p.120",
          "informing the antifraud centre that the signs of fraud were not confirmed"),
+    Term("fraud.suspension_notice", 2, Unit.WORKING_DAYS, "171 p.120",
+         "informing the antifraud centre of the suspension of a number whose fraud is confirmed"),
     # -- 171 p.55-4: more than ten numbers for an individual
     Term("numbers.review", 5, Unit.WORKING_DAYS, "171 p.55-4, p.57(16)",
          "review of an application for more than ten numbers", to_be_confirmed=True,

@@ -14,11 +14,21 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
     from activities.law import register_case
-    from models.case import CaseView, DocumentRef, Registration, RegistrationRequest
+    from models.case import (
+        BlockedStep,
+        CaseView,
+        ComplaintInstruction,
+        DocumentRef,
+        InstructionRecord,
+        Registration,
+        RegistrationRequest,
+        ResumeRequest,
+    )
     from models.deadlines import (
         CalendarCorrection,
         CorrectionResult,
@@ -72,7 +82,12 @@ class CaseDeadlines:
         """Record that the act the term governs happened now (on time or late)."""
         state = self.states[key]
         now = workflow.now()
-        if state.status is DeadlineStatus.OPEN:
+        if state.status is DeadlineStatus.OPEN and now > state.due:  # done, but after the term
+            state.status = DeadlineStatus.BREACHED
+            state.breached_at = state.due
+            state.met_at = now
+            state.late_by_seconds = (now - state.due).total_seconds()
+        elif state.status is DeadlineStatus.OPEN:
             state.status = DeadlineStatus.MET
             state.met_at = now
         elif state.status is DeadlineStatus.BREACHED and state.met_at is None:
@@ -99,15 +114,7 @@ class CaseDeadlines:
         for ``done()`` and records when it finally came.
         """
         state = self.states[key]
-        while not done():
-            remaining = (state.due - workflow.now()).total_seconds()
-            if remaining <= 0:
-                break
-            try:
-                await workflow.wait_condition(self._done_or_changed(done), timeout=remaining)
-            except TimeoutError:
-                break
-        if done():
+        if await self.until_due(key, done):
             self.met(key)
             return state.status is DeadlineStatus.MET
         await self.breach(key, escalate=escalate)
@@ -115,6 +122,23 @@ class CaseDeadlines:
             await workflow.wait_condition(done)
             self.met(key)
         return False
+
+    async def until_due(self, key: str, done: Callable[[], bool], *, margin: timedelta = timedelta(0)) -> bool:
+        """Wait until ``done()`` or ``margin`` before the (possibly corrected) due instant of ``key``;
+        True if ``done()`` came.
+
+        Records nothing: for terms where the system itself acts before the due instant (e.g. the
+        automatic forwarding of a complaint), the caller decides what the deadline means.
+        """
+        while not done():
+            remaining = (self.states[key].due - margin - workflow.now()).total_seconds()
+            if remaining <= 0:
+                break
+            try:
+                await workflow.wait_condition(self._done_or_changed(done), timeout=remaining)
+            except TimeoutError:
+                break
+        return done()
 
     def _done_or_changed(self, done: Callable[[], bool]) -> Callable[[], bool]:
         """A condition that also wakes the wait when a deadline is recomputed (calendar correction)."""
@@ -199,10 +223,71 @@ class CaseWorkflow:
         self.closed = False
         self.outcome: str | None = None
         self.documents: list[DocumentRef] = []
+        self.instructions: list[InstructionRecord] = []
+        self.blocked: BlockedStep | None = None
+        self.blocked_steps: list[BlockedStep] = []
+        self._resume: ResumeRequest | None = None
+
+    async def outside(self, activity: Callable[..., Any], *args: Any, what: str,
+                      timeout: timedelta = timedelta(seconds=60)) -> Any:
+        """Call an outside system through ``activity``.
+
+        A temporary failure is retried with back-off for as long as it lasts (the attempts show on the
+        case). A permanent refusal (a non-retryable error) blocks the case with status ``blocked`` and
+        the reason, tells the supervisor, and waits for staff to resume the step (``resume_outside_step``).
+        """
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    activity, args=list(args), start_to_close_timeout=timeout, retry_policy=ACTIVITY_RETRY,
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                if not isinstance(cause, ApplicationError) or not cause.non_retryable:
+                    raise
+                await self._block(what, cause)
+
+    async def _block(self, what: str, cause: ApplicationError) -> None:
+        step = BlockedStep(what=what, error=cause.message, error_type=cause.type or "", since=workflow.now(),
+                           status_before=self.status)
+        self.blocked = step
+        self.set_status("blocked")
+        await workflow.execute_activity(
+            notify_supervisor,
+            Escalation(case_id=workflow.info().workflow_id, procedure=self.PROCEDURE,
+                       deadline_key=f"blocked:{what}:{len(self.blocked_steps)}", term_text=f"{what}: {cause.message}",
+                       cite="outside system", due=step.since, breached_at=step.since),
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+        )
+        await workflow.wait_condition(lambda: self._resume is not None)
+        assert self._resume is not None
+        step.resumed_at, step.resumed_by = workflow.now(), self._resume.by
+        self.blocked_steps.append(step)
+        self.blocked, self._resume = None, None
+        self.set_status(step.status_before)
+
+    @workflow.update
+    def resume_outside_step(self, request: ResumeRequest) -> str:
+        """Staff retry a step an outside system refused (after the cause was dealt with)."""
+        self._resume = request
+        return f"resuming: {self.blocked.what if self.blocked else ''}"
+
+    @resume_outside_step.validator
+    def _validate_resume(self, request: ResumeRequest) -> None:
+        if self.blocked is None:
+            raise ValueError("nothing is blocked in this case")
 
     def pending_events(self) -> list[str]:
         """The Updates that fit the case's state now (the console shows forms for these only)."""
         return []
+
+    def details(self) -> dict[str, Any]:
+        """Procedure-specific facts for the ``case`` query (override)."""
+        return {}
+
+    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
+        """Act on an upheld complaint's instruction; returns what was done (override per procedure)."""
+        return "recorded; this procedure takes no automatic action, staff act on it"
 
     def close(self, outcome: str, status: str = "closed") -> None:
         """The case ended with ``outcome`` (e.g. "permit_issued", "refused")."""
@@ -236,14 +321,25 @@ class CaseWorkflow:
         return CaseView(
             case_id=workflow.info().workflow_id, procedure=self.PROCEDURE, status=self.status,
             closed=self.closed, outcome=self.outcome, registration=self.registration,
-            deadlines=list(self.clock.states.values()), pending_events=self.pending_events(),
-            documents=list(self.documents),
+            deadlines=list(self.clock.states.values()),
+            pending_events=["resume_outside_step"] if self.blocked else self.pending_events(),
+            documents=list(self.documents), instructions=list(self.instructions), details=self.details(),
+            blocked=self.blocked, blocked_steps=list(self.blocked_steps),
         )
 
     @workflow.query
     def deadlines(self) -> list[DeadlineState]:
         """Every legal term of the case with its computation and outcome."""
         return list(self.clock.states.values())
+
+    @workflow.update
+    async def complaint_instruction(self, instruction: ComplaintInstruction) -> InstructionRecord:
+        """An upheld complaint's instruction reaches the appealed case as a recorded event."""
+        received_at = workflow.now()
+        action = await self.on_complaint_instruction(instruction)
+        record = InstructionRecord(instruction=instruction, received_at=received_at, action_taken=action)
+        self.instructions.append(record)
+        return record
 
     @workflow.update
     async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:

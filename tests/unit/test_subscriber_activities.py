@@ -6,13 +6,20 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from activities.otp import issue_secret, secret_digest, verify_secret
+from temporalio.testing import ActivityEnvironment
+
+from activities.otp import issue_secret as _issue_secret
+from activities.otp import secret_digest, verify_secret
 from infra.db import session
-from models.subscriber import IssueSecretRequest, VerifySecretRequest
+from models.subscriber import IssuedSecret, IssueSecretRequest, VerifySecretRequest
 from models.tables import OneTimeSecret
 from tests.workflows.subscriber_helpers import new_phone, sms_secret, sms_to
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+async def issue_secret(req: IssueSecretRequest) -> IssuedSecret:
+    return await ActivityEnvironment().run(_issue_secret, req)
 
 
 def request(phone: str, **kw: object) -> IssueSecretRequest:

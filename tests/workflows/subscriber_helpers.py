@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import json
 import re
 import uuid
@@ -12,12 +10,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from google.protobuf import json_format
 from sqlmodel import select
+from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.eds import local_ca, sign_cms
 from activities.otp import LINK_BASE, secret_digest
 from activities.state_registry import add_person
+from infra.client import data_converter
 from infra.db import session
 from models.subscriber import EdsSignatureEvent, SecretEntry
 from models.tables import SmsOutbox
@@ -74,16 +75,15 @@ def digest_entry(secret_id: str, secret: str) -> SecretEntry:
 
 
 async def history_text(handle: WorkflowHandle) -> str:
-    """The fetched history as JSON plus every payload decoded: what an auditor (or attacker) could read."""
+    """The fetched history as JSON plus every payload decrypted and decoded: all an auditor could read."""
     raw = (await handle.fetch_history()).to_json()
-    decoded: list[str] = []
+    codec = data_converter().payload_codec
+    payloads: list[Payload] = []
 
     def walk(node: object) -> None:
         if isinstance(node, dict):
-            data = node.get("data")
-            if isinstance(data, str) and "metadata" in node:
-                with contextlib.suppress(ValueError):
-                    decoded.append(base64.b64decode(data).decode("utf-8", "replace"))
+            if isinstance(node.get("data"), str) and "metadata" in node:
+                payloads.append(json_format.ParseDict(node, Payload()))
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -91,8 +91,9 @@ async def history_text(handle: WorkflowHandle) -> str:
                 walk(v)
 
     walk(json.loads(raw))
-    assert decoded, "no payloads decoded: the helper would prove nothing"
-    return raw + "\n" + "\n".join(decoded)
+    assert payloads, "no payloads found: the helper would prove nothing"
+    decoded = await codec.decode(payloads) if codec else payloads
+    return raw + "\n" + "\n".join(p.data.decode("utf-8", "replace") for p in decoded)
 
 
 def eds_signature(iin: str, payload: str, name: str = "ASANOV ASAN") -> EdsSignatureEvent:

@@ -67,7 +67,8 @@ async def test_breach_fires_exactly_at_1830_of_second_working_day_after_nauryz(
         assert state.due == expected_due
         assert state.deadline.counted_from_day == eve  # 17:00 is inside office hours
         assert state.deadline.cite == "171 p.119"
-        assert any(s.reason.value == "holiday" and "Nowruz" in s.name for s in state.deadline.skipped)
+        assert any(s.reason.value == "holiday" and "Nowruz" in s.name for s in state.deadline.skipped), (
+            now, eve, state.deadline.skipped)
 
         await env.sleep(expected_due - await env.get_current_time() - timedelta(seconds=1))
         [state] = await handle.query(DeadlineProbe.deadlines)

@@ -12,6 +12,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.numbers import register_numbers
+from activities.subscriber_registry import find_subscriber
 from infra.db import session
 from models.deadlines import DeadlineStatus
 from models.subscriber import (
@@ -21,7 +22,7 @@ from models.subscriber import (
     NumbersReviewDecision,
     RegisterNumbersRequest,
 )
-from models.tables import NumbersApplicationRecord, SignedContract, SubscriberNumberRecord
+from models.tables import NumbersApplicationRecord, SignedContract
 from tests.golden_tools import save_golden
 from tests.workflows.subscriber_helpers import new_phone, person, until
 from worker import make_worker
@@ -59,10 +60,16 @@ async def individual(holding: int, *, contract: bool = True) -> tuple[str, str]:
 
 
 def held(iin: str) -> int:
+    """How many numbers the operator's one register (the one the fraud procedure reads) gives the person."""
     from sqlmodel import select
 
+    from models.tables import Subscriber, SubscriberNumber
+
     with session() as s:
-        return len(list(s.exec(select(SubscriberNumberRecord).where(SubscriberNumberRecord.iin == iin))))
+        sub = s.exec(select(Subscriber).where(Subscriber.iin == iin)).first()
+        if sub is None:
+            return 0
+        return len(list(s.exec(select(SubscriberNumber).where(SubscriberNumber.subscriber_id == sub.id))))
 
 
 async def apply(env: WorkflowEnvironment, task_queue: str, iin: str, contract_id: str, count: int, *,
@@ -87,6 +94,8 @@ async def test_ten_numbers_in_total_are_registered_on_application(
     assert result.outcome == "registered" and result.cite == "171 p.55-1"
     assert result.held_before == 7 and len(result.registered) == 3
     assert held(iin) == 10
+    record = find_subscriber(result.registered[0])  # the fraud procedure's lookup sees them
+    assert record.found and record.iin == iin and len(record.numbers) == 10
     await save_golden(handle, P, "ten_registered")
 
 

@@ -1,0 +1,85 @@
+"""Outside-world steps of a complaint: looking up the appealed case, forwarding to the considering body,
+the administrative case built from the appealed case's history, and the instruction to the appealed case.
+
+The activities reach Temporal through the worker's own client (``activity.client()``), so they talk to
+the same cluster and namespace as the worker, with the same data converter and codec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.store import load_document, record_forward, store_document
+from audit.admin_case import admin_case_bundle, fetch_from_store
+from models.case import ComplaintInstruction, DocumentRef, InstructionRecord
+from models.complaint import AppealedCase, InstructionOutcome, InstructRequest
+from workflows import search_attributes as sa
+
+__all__ = ["build_administrative_case", "describe_appealed_case", "forward_to_review_body", "instruct_appealed_case"]
+
+
+@activity.defn
+async def describe_appealed_case(case_id: str) -> AppealedCase:
+    """Whether the appealed case exists, its procedure and status (from visibility, no personal data)."""
+    try:
+        desc = await activity.client().get_workflow_handle(case_id).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return AppealedCase(case_id=case_id, exists=False)
+        raise
+    attrs = desc.typed_search_attributes
+    return AppealedCase(
+        case_id=case_id, exists=True, procedure=attrs.get(sa.PROCEDURE) or desc.workflow_type,
+        status=attrs.get(sa.STATUS),
+        running=desc.status is WorkflowExecutionStatus.RUNNING,
+    )
+
+
+@activity.defn
+async def forward_to_review_body(case_id: str, body: str, doc_ids: list[str]) -> datetime:
+    """Hand the complaint and its documents to the considering body (locally: a row); once per complaint."""
+    return record_forward(case_id, body, doc_ids, datetime.now(UTC))
+
+
+@activity.defn
+async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
+    """Deliver an upheld complaint's instruction to the appealed case as a recorded Update."""
+    handle = activity.client().get_workflow_handle(req.case_id)
+    instruction = ComplaintInstruction(complaint_id=req.complaint_id, decision=req.decision, action=req.action,
+                                       reasons=req.reasons, decided_at=req.decided_at)
+    try:
+        record = await handle.execute_update(
+            "complaint_instruction", instruction, result_type=InstructionRecord,
+            id=f"{req.complaint_id}/instruction",  # a retried activity does not deliver twice
+        )
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return InstructionOutcome(delivered=False,
+                                      action_taken="the appealed case is closed; staff must act on the instruction")
+        raise
+    except WorkflowUpdateFailedError as exc:
+        return InstructionOutcome(delivered=False, action_taken=f"the appealed case refused it: {exc.cause}")
+    return InstructionOutcome(delivered=True, action_taken=record.action_taken)
+
+
+@activity.defn
+async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
+    """The administrative case of the appealed case, generated from its workflow history by the audit
+    code (``audit.admin_case``) and stored as a ZIP document of the complaint (once per complaint)."""
+    complaint_id = activity.info().workflow_id or "complaint"
+    doc_id = f"{complaint_id}/administrative-case"
+    doc = load_document(doc_id)
+    if doc is None:
+        bundle = await admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store)
+        doc = store_document(
+            doc_id=doc_id, case_id=complaint_id, kind="administrative_case",
+            title=f"Administrative case {appealed_case_id}", cite="58 p.10; 665/NK p.10", content=bundle,
+            sha256=hashlib.sha256(bundle).hexdigest(), created_at=datetime.now(UTC), media_type="application/zip",
+        )
+    return DocumentRef(doc_id=doc.doc_id, kind=doc.kind, title=doc.title, sha256=doc.sha256, cite=doc.cite,
+                       created_at=doc.created_at)

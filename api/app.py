@@ -1,0 +1,109 @@
+"""The FastAPI application: ``/v1`` API, ``/console`` pages and ``/codec`` for the Temporal web UI.
+
+``uvicorn api.app:app`` (``scripts/up.py`` starts it). The Temporal client is connected on first use,
+so the API starts while Temporal is still starting and answers 503 until it can reach it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
+
+from api.codec import codec_app
+from api.console import _env, _lang, build_console
+from api.context import AppContext
+from api.i18n import gettext
+from api.problems import ProblemError, install_handlers
+from api.routes import build_router
+from api.temporal import Gateway
+from infra.settings import settings
+from workflows.registry import ProcedureSpec
+
+__all__ = ["app", "create_app"]
+
+log = logging.getLogger("api")
+
+
+class _NoQueryString(logging.Filter):
+    """uvicorn's access log without query strings (they may carry filters; never personal data in logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def quiet_access_log() -> None:
+    """Install the filter once on uvicorn's access logger."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoQueryString) for f in access.filters):
+        access.addFilter(_NoQueryString())
+
+
+def session_secret() -> str:
+    """``KZ_SESSION_SECRET``, else a random secret kept in the data directory (owner-only)."""
+    env = os.environ.get("KZ_SESSION_SECRET")
+    if env:
+        return env
+    path = settings().data_dir / "session-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _registered_procedures() -> Mapping[str, ProcedureSpec]:
+    import workflows.all  # noqa: F401  (each procedure registers its spec at import)
+    from workflows.registry import PROCEDURES
+
+    return PROCEDURES
+
+
+def create_app(*, procedures: Mapping[str, ProcedureSpec] | None = None, gateway: Gateway | None = None,
+               task_queue: str | None = None, secret: str | None = None) -> FastAPI:
+    """The application for ``procedures`` (default: every registered one)."""
+    quiet_access_log()
+    ctx = AppContext(procedures=dict(procedures if procedures is not None else _registered_procedures()),
+                     gateway=gateway or Gateway(), task_queue=task_queue or settings().task_queue)
+    app = FastAPI(
+        title="Kazakhstan telecom procedures",
+        version="1",
+        description="Cases of the telecom procedures of the legal acts, as durable Temporal workflows. "
+                    "Errors are RFC 9457 problem details (application/problem+json).",
+        docs_url="/v1/docs", redoc_url=None, openapi_url="/v1/openapi.json",
+    )
+    app.state.ctx = ctx
+    install_handlers(app)
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        if request.url.path.startswith("/console") and "text/html" in request.headers.get("accept", ""):
+            lang = _lang(request)
+            html = _env().get_template("error.html").render(
+                _=lambda t: gettext(lang, t), lang=lang, status=exc.status, detail=exc.detail, user=None,
+                languages={}, path=request.url.path, csrf="", flash=None)
+            return HTMLResponse(html, status_code=exc.status)
+        return exc.response(request.url.path)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def health() -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    app.include_router(build_router(ctx))
+    build_console(app, ctx)
+    app.mount("/codec", codec_app())
+    app.add_middleware(SessionMiddleware, secret_key=secret or session_secret(), session_cookie="kz_console",
+                       same_site="lax", https_only=os.environ.get("KZ_SESSION_HTTPS_ONLY") == "1", max_age=8 * 3600)
+    return app
+
+
+app = create_app()

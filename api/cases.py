@@ -1,0 +1,303 @@
+"""What the API and the console do with cases, derived from the procedure registry: start, send an
+event, read, list (Temporal visibility), and build a timeline from the history."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, field_validator
+from starlette.responses import Response
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from activities.deadlines import current_calendar
+from activities.store import load_document
+from api.problems import ProblemError
+from api.temporal import problem_from_temporal
+from models.case import CaseView
+from models.deadlines import DeadlineStatus
+from models.tables import Document
+from rules.calendar import ALMATY
+from workflows import search_attributes as sa
+from workflows.registry import EventSpec, ProcedureSpec
+
+__all__ = [
+    "CASE_ID_PATTERN",
+    "STATUS_PATTERN",
+    "CaseRef",
+    "CaseSummary",
+    "EventResult",
+    "TimelineEntry",
+    "case_document",
+    "document_response",
+    "get_case",
+    "list_cases",
+    "send_event",
+    "start_case",
+    "timeline",
+    "working_days_left",
+]
+
+CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
+STATUS_PATTERN = r"^[a-z0-9_]{1,64}$"
+
+
+class CaseRef(BaseModel):
+    """A case that was started, or that existed already for the same application."""
+
+    case_id: str
+    procedure: str
+    created: bool
+    href: str
+
+
+class EventResult(BaseModel):
+    """An event the case accepted, with the Update's result."""
+
+    case_id: str
+    event: str
+    result: Any = None
+
+
+class CaseSummary(BaseModel):
+    """A case in a list (from visibility: no personal data)."""
+
+    case_id: str
+    procedure: str
+    status: str
+    running: bool
+    overdue: bool
+    next_deadline: datetime | None = None
+    working_days_left: int | None = None
+    started_at: datetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    """One line of a case's timeline."""
+
+    at: datetime
+    kind: str  # started, event, decision, activity, timer, deadline_opened, deadline_met, breach, closed, ...
+    name: str
+    detail: str = ""
+    cite: str = ""
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
+
+
+_CLOSED = frozenset({
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+})
+
+
+def case_document(case_id: str, doc_ref: str) -> tuple[Document, bool]:
+    """A document of the case, or its signature when ``doc_ref`` ends in ``.p7s``; 404 otherwise."""
+    doc, signature = load_document(doc_ref), False
+    if doc is None and doc_ref.endswith(".p7s"):
+        doc, signature = load_document(doc_ref[:-4]), True
+    if doc is None or doc.case_id != case_id:
+        raise ProblemError(404, "no such document in this case")
+    if signature and doc.signature is None:
+        raise ProblemError(404, "the document is not signed (yet)")
+    return doc, signature
+
+
+def document_response(case_id: str, doc_ref: str) -> Response:
+    """The document's bytes, or its detached CMS signature (DER, ``application/pkcs7-signature``)."""
+    doc, signature = case_document(case_id, doc_ref)
+    name = doc.doc_id.replace("/", "_")
+    if signature:
+        assert doc.signature is not None
+        return Response(doc.signature, media_type="application/pkcs7-signature",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.p7s"'})
+    return Response(doc.content, media_type=doc.media_type,
+                    headers={"Content-Disposition": f'inline; filename="{name}.html"', "X-Content-SHA256": doc.sha256})
+
+
+def _workflow_name(spec: ProcedureSpec) -> str:
+    definition = getattr(spec.workflow, "__temporal_workflow_definition", None)
+    return str(getattr(definition, "name", spec.workflow.__name__))
+
+
+async def start_case(client: Client, spec: ProcedureSpec, inp: BaseModel, task_queue: str) -> CaseRef:
+    """Start a case; the same application (same ``spec.case_id``) gives back the existing case."""
+    case_id = spec.case_id(inp)
+    href = f"/v1/cases/{case_id}"
+    try:
+        await client.start_workflow(
+            spec.run, inp, id=case_id, task_queue=task_queue,
+            # One case per application, ever: a finished case is not started again either.
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes([SearchAttributePair(sa.PROCEDURE, spec.key)]),
+        )
+    except WorkflowAlreadyStartedError:
+        return CaseRef(case_id=case_id, procedure=spec.key, created=False, href=href)
+    except RPCError as exc:
+        raise problem_from_temporal(exc) from None
+    return CaseRef(case_id=case_id, procedure=spec.key, created=True, href=href)
+
+
+async def get_case(client: Client, case_id: str, procedures: Mapping[str, ProcedureSpec]) -> CaseView:
+    """The case's own view (the ``case`` query); 404 for anything that is not a case of ours."""
+    handle = client.get_workflow_handle(case_id)
+    try:
+        view = await handle.query("case", result_type=CaseView)
+    except RPCError as exc:
+        raise problem_from_temporal(exc) from None
+    except WorkflowQueryFailedError:
+        raise ProblemError(404, "no such case") from None
+    if view.procedure not in procedures:
+        raise ProblemError(404, "no such case")
+    return view
+
+
+async def send_event(client: Client, spec: ProcedureSpec, event: EventSpec, case_id: str, payload: BaseModel | None,
+                     *, update_id: str | None = None) -> EventResult:
+    """Send an event (an Update) to a case of ``spec``; 404 / 409 / 422 say why it was not taken."""
+    handle = client.get_workflow_handle(case_id)
+    try:
+        desc = await handle.describe()
+    except RPCError as exc:
+        raise problem_from_temporal(exc) from None
+    if desc.workflow_type != _workflow_name(spec):
+        raise ProblemError(404, f"no such {spec.key} case")
+    if desc.status is not WorkflowExecutionStatus.RUNNING:
+        raise ProblemError(409, "the case is closed: it accepts no more events",
+                           type_="urn:kz-procedures:problem:conflict")
+    view = await get_case(client, case_id, {spec.key: spec})
+    if event.name not in view.pending_events:
+        pending = ", ".join(view.pending_events) or "none"
+        raise ProblemError(409, f"{event.name} does not fit the case's state now (status {view.status}); "
+                                f"events it accepts now: {pending}", type_="urn:kz-procedures:problem:conflict")
+    args = [] if payload is None else [payload]
+    try:
+        result = await handle.execute_update(event.name, args=args, id=update_id)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise problem_from_temporal(exc) from None
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json")
+    return EventResult(case_id=case_id, event=event.name, result=result)
+
+
+def visibility_query(procedures: Mapping[str, ProcedureSpec], procedure: str | None, status: str | None,
+                     overdue: bool | None, running: bool | None) -> str:
+    """A visibility query over our search attributes; every value is checked before it goes in."""
+    if procedure is not None and procedure not in procedures:
+        raise ProblemError(422, f"unknown procedure {procedure!r}; known: {', '.join(sorted(procedures))}")
+    if status is not None and not re.match(STATUS_PATTERN, status):
+        raise ProblemError(422, "status is a lowercase word such as completeness_check")
+    keys = [procedure] if procedure else sorted(procedures)
+    if not keys:
+        return f"{sa.PROCEDURE.name} = '-none-'"
+    parts = ["(" + " OR ".join(f"{sa.PROCEDURE.name} = '{k}'" for k in keys) + ")"]
+    if status:
+        parts.append(f"{sa.STATUS.name} = '{status}'")
+    if overdue is not None:
+        parts.append(f"{sa.OVERDUE.name} = {'true' if overdue else 'false'}")
+    if running is not None:
+        parts.append("ExecutionStatus = 'Running'" if running else "ExecutionStatus != 'Running'")
+    return " AND ".join(parts)
+
+
+def working_days_left(due: datetime, now: datetime | None = None) -> int:
+    """Working days from today (Asia/Almaty) to the due day by the calendar in force; negative when past."""
+    today = (now or datetime.now(UTC)).astimezone(ALMATY).date()
+    due_day: date = due.astimezone(ALMATY).date()
+    return current_calendar().working_days_between(today, due_day)
+
+
+async def list_cases(client: Client, procedures: Mapping[str, ProcedureSpec], *, procedure: str | None = None,
+                     status: str | None = None, overdue: bool | None = None, running: bool | None = None,
+                     limit: int = 100) -> list[CaseSummary]:
+    """Cases through visibility, overdue first, then by the next deadline."""
+    query = visibility_query(procedures, procedure, status, overdue, running)
+    out: list[CaseSummary] = []
+    now = datetime.now(UTC)
+    try:
+        async for wf in client.list_workflows(query, limit=limit):
+            attrs = wf.typed_search_attributes
+            nxt = attrs.get(sa.NEXT_DEADLINE)
+            running_now = wf.status is WorkflowExecutionStatus.RUNNING
+            out.append(CaseSummary(
+                case_id=wf.id, procedure=attrs.get(sa.PROCEDURE) or "", status=attrs.get(sa.STATUS) or "started",
+                running=running_now, overdue=bool(attrs.get(sa.OVERDUE)) and running_now,
+                next_deadline=nxt if running_now else None,
+                working_days_left=working_days_left(nxt, now) if nxt and running_now else None,
+                started_at=wf.start_time,
+            ))
+    except RPCError as exc:
+        raise problem_from_temporal(exc) from None
+    far = datetime.max.replace(tzinfo=UTC)
+    out.sort(key=lambda c: (not c.overdue, not c.running, c.next_deadline or far, c.case_id))
+    return out
+
+
+async def timeline(client: Client, case_id: str, view: CaseView) -> list[TimelineEntry]:
+    """The case from its history (events, decisions, activities, timers) and its recorded deadlines."""
+    entries: list[TimelineEntry] = []
+    handle = client.get_workflow_handle(case_id)
+    updates: dict[str, str] = {}
+    try:
+        async for ev in handle.fetch_history_events():
+            at = ev.event_time.ToDatetime(tzinfo=UTC)
+            t = ev.event_type
+            if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                entries.append(TimelineEntry(at=at, kind="started", name=view.procedure))
+            elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                a = ev.workflow_execution_update_accepted_event_attributes
+                updates[a.protocol_instance_id] = a.accepted_request.input.name
+                entries.append(TimelineEntry(at=at, kind="event", name=a.accepted_request.input.name))
+            elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+                c = ev.workflow_execution_update_completed_event_attributes
+                name = updates.get(c.meta.update_id, "")
+                failed = c.outcome.HasField("failure")
+                entries.append(TimelineEntry(at=at, kind="event_failed" if failed else "event_done", name=name,
+                                             detail=c.outcome.failure.message if failed else ""))
+            elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                name = ev.activity_task_scheduled_event_attributes.activity_type.name
+                entries.append(TimelineEntry(at=at, kind="activity", name=name))
+            elif t == EventType.EVENT_TYPE_TIMER_FIRED:
+                entries.append(TimelineEntry(at=at, kind="timer", name="timer fired"))
+            elif t == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+                entries.append(TimelineEntry(at=at, kind="signal", name="signal"))
+            elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                entries.append(TimelineEntry(at=at, kind="event",
+                                             name=ev.workflow_execution_signaled_event_attributes.signal_name))
+            elif t in _CLOSED:
+                entries.append(TimelineEntry(at=at, kind="closed", name=view.outcome or view.status))
+    except RPCError as exc:
+        raise problem_from_temporal(exc) from None
+    for st in view.deadlines:
+        d = st.deadline
+        entries.append(TimelineEntry(at=d.start, kind="deadline_opened", name=st.key, cite=d.cite,
+                                     detail=f"{d.text}; due {d.due.astimezone(ALMATY):%Y-%m-%d %H:%M}"))
+        if st.breached_at:
+            entries.append(TimelineEntry(at=st.breached_at, kind="breach", name=st.key, cite=d.cite,
+                                         detail="escalated to the supervisor" if st.escalated else ""))
+        if st.met_at:
+            entries.append(TimelineEntry(at=st.met_at, kind="deadline_met", name=st.key, cite=d.cite,
+                                         detail="late" if st.status is DeadlineStatus.BREACHED else "in time"))
+        for ch in st.changes:
+            entries.append(TimelineEntry(at=ch.at, kind="deadline_moved", name=st.key, cite=d.cite,
+                                         detail=f"{ch.reason}: {ch.old_due.astimezone(ALMATY):%Y-%m-%d %H:%M} → "
+                                                f"{ch.new_due.astimezone(ALMATY):%Y-%m-%d %H:%M}"))
+    for doc in view.documents:
+        entries.append(TimelineEntry(at=doc.created_at, kind="document", name=doc.title, cite=doc.cite))
+    entries.sort(key=lambda e: e.at)
+    return entries

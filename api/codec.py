@@ -1,0 +1,61 @@
+"""The Temporal web UI's remote codec (``POST /codec/encode``, ``/codec/decode``): a thin wrapper
+around ``infra.codec``'s JSON functions (AES-GCM payload encryption), open to staff and auditors only,
+with CORS for the UI's origin."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from api.auth import CODEC_ROLES
+from api.problems import ProblemError, install_handlers
+from api.security import key_or_session, unauthorized
+from infra.codec import CodecError, decode_payloads_json, encode_payloads_json
+
+__all__ = ["CodecError", "codec_app", "decode_payloads_json", "encode_payloads_json"]
+
+JsonCodec = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def ui_origins() -> list[str]:
+    """Origins of the Temporal web UI allowed to call the codec (``KZ_CODEC_CORS_ORIGINS``, comma-separated)."""
+    raw = os.environ.get("KZ_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233")
+    return [o.strip() for o in raw.split(",") if o.strip()]
+
+
+def codec_app() -> FastAPI:
+    """The codec endpoints as a sub-application with its own CORS policy (mounted at ``/codec``)."""
+    sub = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    install_handlers(sub)
+
+    async def run(request: Request, fn: JsonCodec) -> JSONResponse:
+        principal = await key_or_session(request)
+        if principal is None:
+            raise unauthorized()
+        if not principal.may(CODEC_ROLES):
+            raise ProblemError(403, "only staff and auditors may decode payloads")
+        try:
+            body = json.loads(await request.body())
+            return JSONResponse(fn(body))
+        except (ValueError, CodecError) as exc:  # JSONDecodeError is a ValueError
+            raise ProblemError(422, str(exc) if isinstance(exc, CodecError) else "the body is not JSON") from None
+
+    @sub.post("/encode")
+    async def encode(request: Request) -> JSONResponse:
+        return await run(request, encode_payloads_json)
+
+    @sub.post("/decode")
+    async def decode(request: Request) -> JSONResponse:
+        return await run(request, decode_payloads_json)
+
+    sub.add_middleware(
+        CORSMiddleware, allow_origins=ui_origins(), allow_credentials=True, allow_methods=["POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Namespace", "X-API-Key"],
+    )
+    return sub

@@ -1,0 +1,324 @@
+"""The back-office console: server-rendered jinja2 pages under ``/console`` (no JavaScript build).
+
+Sign-in with a staff, supervisor or auditor key (session cookie signed by itsdangerous); every form
+carries the session's CSRF token; texts come from the kk/ru/en catalogues (``api.i18n``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ValidationError
+from sqlmodel import col, select
+
+from api.auth import CONSOLE_ROLES, Principal, principal_from_session, verify_key
+from api.cases import (
+    CASE_ID_PATTERN,
+    document_response,
+    get_case,
+    list_cases,
+    send_event,
+    start_case,
+    timeline,
+    working_days_left,
+)
+from api.context import AppContext
+from api.forms import Form, build_form, parse_form
+from api.i18n import DEFAULT, LANGUAGES, gettext
+from api.problems import ProblemError
+from infra.db import session as db_session
+from models.deadlines import DeadlineStatus
+from models.tables import SmsOutbox
+from rules.calendar import ALMATY
+from workflows.registry import ProcedureSpec
+
+__all__ = ["build_console"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class LoginRequired(Exception):
+    """The page needs a signed-in console user."""
+
+
+@cache
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["local"] = _local
+    return env
+
+
+def _local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite gives back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ALMATY).strftime(fmt)
+
+
+def _lang(request: Request) -> str:
+    lang = request.session.get("lang")
+    if lang in LANGUAGES:
+        return str(lang)
+    accept = request.headers.get("accept-language", "").lower()
+    for part in accept.split(","):
+        code = part.split(";")[0].strip()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT
+
+
+def _csrf(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The posted fields; refused (403) without this session's CSRF token."""
+    data = await request.form()
+    values = {k: v for k, v in data.items() if isinstance(v, str)}
+    token = request.session.get("csrf")
+    sent = values.pop("csrf_token", "")
+    if not isinstance(token, str) or not hmac.compare_digest(token, sent):
+        raise ProblemError(403, "the form's CSRF token is missing or stale: reload the page and try again")
+    return values
+
+
+def _user(request: Request) -> Principal:
+    principal = principal_from_session(dict(request.session))
+    if principal is None or not principal.may(CONSOLE_ROLES):
+        raise LoginRequired()
+    return principal
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = _lang(request)
+    principal = principal_from_session(dict(request.session))
+    html = _env().get_template(template).render(
+        request=request, _=lambda text: gettext(lang, text), lang=lang, languages=LANGUAGES,
+        csrf=_csrf(request), user=principal, flash=request.session.pop("flash", None),
+        path=request.url.path, **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _flash(request: Request, text: str) -> None:
+    request.session["flash"] = text
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _event_forms(spec: ProcedureSpec, pending: list[str], principal: Principal,
+                 posted: tuple[str, dict[str, str], ValidationError | None, list[str]] | None = None,
+                 ) -> list[tuple[Any, Form | None]]:
+    forms: list[tuple[Any, Form | None]] = []
+    for name in pending:
+        try:
+            event = spec.event(name)
+        except KeyError:
+            continue
+        if not principal.may(event.roles):
+            continue
+        values, error, extra = ({}, None, [])
+        if posted and posted[0] == name:
+            values, error, extra = posted[1], posted[2], posted[3]
+        form = build_form(event.model, values, error, extra) if event.model is not None else None
+        if form is None and extra:
+            form = Form(items=[], errors=extra)
+        forms.append((event, form))
+    return forms
+
+
+def build_console(app: FastAPI, ctx: AppContext) -> None:
+    """Add the console's routes to ``app``."""
+    router = APIRouter(prefix="/console", include_in_schema=False)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        return _redirect("/console/login?" + urlencode({"next": request.url.path}))
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return _redirect("/console/")
+
+    @router.get("/login")
+    async def login_page(request: Request, next: str = "/console/") -> HTMLResponse:
+        return _page(request, "login.html", next=_safe_next(next))
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        values = await _form(request)
+        principal = verify_key(values.get("api_key", ""))
+        if principal is None or not principal.may(CONSOLE_ROLES):
+            return _page(request, "login.html", 401, next=_safe_next(values.get("next", "")),
+                         error="Unknown key, or the key is not a staff, supervisor or auditor key")
+        lang = request.session.get("lang")
+        request.session.clear()  # a fresh session (and CSRF token) after sign-in
+        request.session.update({"key_id": principal.key_id, "csrf": secrets.token_urlsafe(24)})
+        if lang:
+            request.session["lang"] = lang
+        return _redirect(_safe_next(values.get("next", "")))
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        await _form(request)
+        request.session.clear()
+        return _redirect("/console/login")
+
+    @router.get("/lang/{code}")
+    async def set_language(request: Request, code: str, next: str = "/console/") -> Response:
+        if code in LANGUAGES:
+            request.session["lang"] = code
+        return _redirect(_safe_next(next))
+
+    @router.get("/")
+    async def cases_page(request: Request, procedure: str = "", status: str = "", overdue: str = "",
+                         closed: str = "") -> HTMLResponse:
+        principal = _user(request)
+        client = await ctx.gateway.client()
+        error = None
+        try:
+            rows = await list_cases(client, ctx.procedures, procedure=procedure or None, status=status or None,
+                                    overdue=True if overdue else None, running=None if closed else True)
+        except ProblemError as exc:
+            rows, error = [], exc.detail
+        startable = [s for s in ctx.procedures.values() if principal.may(s.start_roles)]
+        return _page(request, "cases.html", rows=rows, procedures=ctx.procedures, startable=startable, error=error,
+                     filters={"procedure": procedure, "status": status, "overdue": overdue, "closed": closed})
+
+    async def render_case(request: Request, case_id: str, status: int = 200,
+                          posted: tuple[str, dict[str, str], ValidationError | None, list[str]] | None = None,
+                          ) -> HTMLResponse:
+        principal = _user(request)
+        if not _valid_case_id(case_id):
+            raise ProblemError(404, "no such case")
+        client = await ctx.gateway.client()
+        view = await get_case(client, case_id, ctx.procedures)
+        spec = ctx.procedures[view.procedure]
+        entries = await timeline(client, case_id, view)
+        now = datetime.now(UTC)
+        days_left = {s.key: working_days_left(s.due, now) for s in view.deadlines
+                     if s.status is DeadlineStatus.OPEN or (s.status is DeadlineStatus.BREACHED and s.met_at is None)}
+        forms = [] if view.closed else _event_forms(spec, view.pending_events, principal, posted)
+        with db_session() as s:
+            sms = list(s.exec(select(SmsOutbox).where(SmsOutbox.case_id == case_id)
+                              .order_by(col(SmsOutbox.accepted_at))))
+        return _page(request, "case.html", status, view=view, spec=spec, timeline=entries, days_left=days_left,
+                     forms=forms, sms=sms)
+
+    @router.get("/cases/{case_id}")
+    async def case_page(request: Request, case_id: str) -> HTMLResponse:
+        return await render_case(request, case_id)
+
+    @router.post("/cases/{case_id}/events/{event_name}")
+    async def post_event(request: Request, case_id: str, event_name: str) -> Response:
+        principal = _user(request)
+        values = await _form(request)
+        if not _valid_case_id(case_id):
+            raise ProblemError(404, "no such case")
+        client = await ctx.gateway.client()
+        view = await get_case(client, case_id, ctx.procedures)
+        spec = ctx.procedures[view.procedure]
+        try:
+            event = spec.event(event_name)
+        except KeyError:
+            raise ProblemError(404, "no such event for this procedure") from None
+        if not principal.may(event.roles):
+            raise ProblemError(403, f"this key may not send {event.name}")
+        payload: BaseModel | None = None
+        if event.model is not None:
+            form = build_form(event.model, values)
+            data, problems = parse_form(form, values)
+            try:
+                payload = event.model.model_validate(data)
+            except ValidationError as exc:
+                return await render_case(request, case_id, 422,
+                                         posted=(event.name, values, exc, [f"{f.label}: {m}" for f, m in problems]))
+        try:
+            await send_event(client, spec, event, case_id, payload)
+        except ProblemError as exc:
+            if exc.status >= 500:
+                raise
+            return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [exc.detail]))
+        _flash(request, "Decision recorded")
+        return _redirect(f"/console/cases/{case_id}")
+
+    @router.get("/start/{key}")
+    async def start_page(request: Request, key: str) -> HTMLResponse:
+        principal = _user(request)
+        spec = _startable(ctx, key, principal)
+        return _page(request, "start.html", spec=spec, form=build_form(spec.input_model))
+
+    @router.post("/start/{key}")
+    async def start(request: Request, key: str) -> Response:
+        principal = _user(request)
+        values = await _form(request)
+        spec = _startable(ctx, key, principal)
+        action = values.pop("_action", "")
+        if action.startswith(("add:", "remove:")):  # a repeated group grows or shrinks; nothing is sent
+            verb, _, name = action.partition(":")
+            current = int(values.get(f"_count.{name}", "1") or 1)
+            values[f"_count.{name}"] = str(max(0, current + (1 if verb == "add" else -1)))
+            return _page(request, "start.html", spec=spec, form=build_form(spec.input_model, values))
+        form = build_form(spec.input_model, values)
+        data, problems = parse_form(form, values)
+        try:
+            inp = spec.input_model.model_validate(data)
+        except ValidationError as exc:
+            form = build_form(spec.input_model, values, exc, [f"{f.label}: {m}" for f, m in problems])
+            return _page(request, "start.html", 422, spec=spec, form=form)
+        client = await ctx.gateway.client()
+        ref = await start_case(client, spec, inp, ctx.task_queue)
+        _flash(request, "Case started" if ref.created else "This application has a case already")
+        return _redirect(f"/console/cases/{ref.case_id}")
+
+    @router.get("/outbox")
+    async def outbox(request: Request, case_id: str = "") -> HTMLResponse:
+        _user(request)
+        with db_session() as s:
+            q = select(SmsOutbox).order_by(col(SmsOutbox.accepted_at).desc()).limit(200)
+            if case_id:
+                q = q.where(SmsOutbox.case_id == case_id)
+            rows = list(s.exec(q))
+        return _page(request, "outbox.html", rows=rows, case_id=case_id)
+
+    @router.get("/cases/{case_id}/documents/{doc_ref:path}")
+    async def document(request: Request, case_id: str, doc_ref: str) -> Response:
+        _user(request)
+        return document_response(case_id, doc_ref)
+
+    app.include_router(router)
+
+
+def _valid_case_id(case_id: str) -> bool:
+    return bool(re.match(CASE_ID_PATTERN, case_id))
+
+
+def _safe_next(target: str) -> str:
+    """Only our own console pages as redirect targets (no open redirect)."""
+    return target if target.startswith("/console/") and "//" not in target and "\\" not in target else "/console/"
+
+
+def _startable(ctx: AppContext, key: str, principal: Principal) -> ProcedureSpec:
+    spec = ctx.procedures.get(key)
+    if spec is None:
+        raise ProblemError(404, "no such procedure")
+    if not principal.may(spec.start_roles):
+        raise ProblemError(403, f"this key may not start {key} cases")
+    return spec

@@ -1,0 +1,96 @@
+"""RFC 9457 problem details: every error of the API is ``application/problem+json`` that says why.
+
+Validation errors list the field and the message only, never the rejected value (it may be an IIN,
+a name or a phone number).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+__all__ = ["PROBLEM_JSON", "FieldError", "Problem", "ProblemError", "field_errors", "install_handlers"]
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("api")
+
+_TITLES = {
+    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+    409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Unprocessable content",
+    500: "Internal server error", 501: "Not implemented", 502: "Bad gateway", 503: "Service unavailable",
+}
+
+
+class FieldError(BaseModel):
+    """One invalid field: where (dotted path) and why."""
+
+    loc: str
+    msg: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise to answer with a problem document."""
+
+    def __init__(self, status: int, detail: str, *, type_: str = "about:blank", errors: list[FieldError] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.type, self.errors, self.headers = status, detail, type_, errors, headers
+
+    def problem(self, instance: str | None = None) -> Problem:
+        return Problem(type=self.type, title=_TITLES.get(self.status, "Error"), status=self.status,
+                       detail=self.detail, instance=instance, errors=self.errors)
+
+    def response(self, instance: str | None = None) -> JSONResponse:
+        return JSONResponse(self.problem(instance).model_dump(exclude_none=True), status_code=self.status,
+                            media_type=PROBLEM_JSON, headers=self.headers)
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc) or "(body)"
+
+
+def field_errors(exc: ValidationError | RequestValidationError, *, drop_prefix: int = 0) -> list[FieldError]:
+    """The errors of a validation as (dotted location, message); inputs are never included."""
+    return [FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=e["msg"]) for e in exc.errors()]
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Turn every error into a problem document."""
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return exc.response(request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = field_errors(exc)
+        detail = "; ".join(f"{e.loc}: {e.msg}" for e in errors[:5]) or "the request is not valid"
+        return ProblemError(422, detail, errors=errors).response(request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+        return ProblemError(exc.status_code, detail, headers=dict(exc.headers or {})).response(request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The class only: messages and tracebacks may carry the inputs (personal data).
+        log.error("unexpected %s on %s %s", exc.__class__.__name__, request.method, request.url.path)
+        return ProblemError(500, "unexpected error; the operator's log names its kind").response(request.url.path)

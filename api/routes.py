@@ -1,0 +1,196 @@
+"""The versioned HTTP API (``/v1``), generated from the procedure registry.
+
+For each procedure: ``POST /v1/procedures/{key}/cases`` (body: the procedure's input model) and
+``POST /v1/procedures/{key}/cases/{case_id}/events/{event}`` per event (body: the event's model), so the
+OpenAPI schema documents every payload. Generic: ``GET /v1/cases`` (visibility), ``GET /v1/cases/{id}``,
+``GET /v1/cases/{id}/documents/{doc_id}`` (and ``….p7s``, the detached CMS signature).
+
+This module deliberately has no ``from __future__ import annotations``: the endpoints' body annotations
+are the specs' models, evaluated when each endpoint is defined.
+"""
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from api.auth import CASE_READERS, Principal
+from api.cases import (
+    CASE_ID_PATTERN,
+    CaseRef,
+    CaseSummary,
+    EventResult,
+    TimelineEntry,
+    document_response,
+    get_case,
+    list_cases,
+    send_event,
+    start_case,
+    timeline,
+)
+from api.context import AppContext
+from api.idempotency import HEADER, Idempotency
+from api.problems import Problem, ProblemError
+from api.security import authenticated, require
+from models.case import CaseView
+from workflows.registry import EventSpec, ProcedureSpec
+
+__all__ = ["build_router"]
+
+log = logging.getLogger("api")
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": Problem, "content": {"application/problem+json": {}}} for s in (401, 403, 404, 409, 422, 503)
+}
+CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN, description="the case's id (pseudonymous)")]
+IdemKey = Annotated[str | None, Header(alias=HEADER, description="makes retries safe: same key, same response")]
+
+
+class EventInfo(BaseModel):
+    """An event a procedure's cases accept, and who may send it."""
+
+    name: str
+    title: str
+    cite: str
+    roles: list[str]
+    may_send: bool
+    has_body: bool
+
+
+class ProcedureInfo(BaseModel):
+    """A procedure the API serves."""
+
+    key: str
+    title: str
+    act_key: str
+    start_roles: list[str]
+    may_start: bool
+    events: list[EventInfo]
+
+
+def build_router(ctx: AppContext) -> APIRouter:
+    """Every ``/v1`` route for the procedures in ``ctx``."""
+    router = APIRouter(prefix="/v1", responses=_ERRORS)
+    readers = require(CASE_READERS, "read cases")
+    for spec in ctx.procedures.values():
+        _add_start(router, ctx, spec)
+        for event in spec.events:
+            _add_event(router, ctx, spec, event)
+
+    @router.get("/procedures", response_model=list[ProcedureInfo], tags=["procedures"],
+                summary="The procedures, their events, and what the calling key may do")
+    async def procedures(principal: Annotated[Principal, Depends(authenticated)]) -> list[ProcedureInfo]:
+        return [
+            ProcedureInfo(
+                key=s.key, title=s.title, act_key=s.act_key, start_roles=sorted(s.start_roles),
+                may_start=principal.may(s.start_roles),
+                events=[EventInfo(name=e.name, title=e.title, cite=e.cite, roles=sorted(e.roles),
+                                  may_send=principal.may(e.roles), has_body=e.model is not None) for e in s.events],
+            )
+            for s in ctx.procedures.values()
+        ]
+
+    @router.get("/cases", response_model=list[CaseSummary], tags=["cases"], summary="List and filter cases")
+    async def cases(
+        principal: Annotated[Principal, Depends(readers)],
+        procedure: Annotated[str | None, Query(max_length=64)] = None,
+        status: Annotated[str | None, Query(max_length=64)] = None,
+        overdue: bool | None = None,
+        running: bool | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[CaseSummary]:
+        client = await ctx.gateway.client()
+        return await list_cases(client, ctx.procedures, procedure=procedure, status=status, overdue=overdue,
+                                running=running, limit=limit)
+
+    @router.get("/cases/{case_id}", response_model=CaseView, tags=["cases"],
+                summary="A case: status, deadlines with terms and citations, pending events, documents")
+    async def case(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> CaseView:
+        client = await ctx.gateway.client()
+        return await get_case(client, case_id, ctx.procedures)
+
+    @router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntry], tags=["cases"],
+                summary="The case's timeline from its history: events, decisions, deadlines, breaches, documents")
+    async def case_timeline(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> list[TimelineEntry]:
+        client = await ctx.gateway.client()
+        view = await get_case(client, case_id, ctx.procedures)
+        return await timeline(client, case_id, view)
+
+    @router.get("/cases/{case_id}/documents/{doc_ref:path}", tags=["cases"], response_class=Response,
+                summary="A document of the case, or its detached CMS signature (…/{doc_id}.p7s)",
+                responses={200: {"content": {"text/html": {}, "application/pkcs7-signature": {}}}})
+    async def document(case_id: CaseId, doc_ref: Annotated[str, Path(max_length=300)],
+                       principal: Annotated[Principal, Depends(readers)]) -> Response:
+        return document_response(case_id, doc_ref)
+
+    return router
+
+
+def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
+    model: type[BaseModel] = spec.input_model
+    who = require(spec.start_roles, f"start {spec.key} cases")
+
+    async def start(request: Request, body: Annotated[model, Body()],  # type: ignore[valid-type]
+                    principal: Annotated[Principal, Depends(who)], idempotency_key: IdemKey = None) -> Response:
+        idem = Idempotency(request, principal, idempotency_key, await request.body())
+        if (replayed := idem.replay()) is not None:
+            return replayed
+        client = await ctx.gateway.client()
+        try:
+            ref = await start_case(client, spec, body, ctx.task_queue)
+        except ProblemError as exc:
+            if exc.status >= 500:
+                raise
+            return idem.save(exc.status, exc.problem(request.url.path).model_dump(exclude_none=True))
+        log.info("case %s %s by key %s", ref.case_id, "started" if ref.created else "exists", principal.key_id)
+        return idem.save(201 if ref.created else 200, ref.model_dump(mode="json"), location=ref.href)
+
+    router.add_api_route(
+        f"/procedures/{spec.key}/cases", start, methods=["POST"], tags=[spec.key], response_model=CaseRef,
+        status_code=201, summary=f"Start a case: {spec.title}", operation_id=f"start_{spec.key}",
+        description="201 with the new case; 200 with the existing case when the same application was "
+                    "started before (the case id is derived from the application).",
+        responses={200: {"model": CaseRef, "description": "the case of this application exists already"}},
+    )
+
+
+def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: EventSpec) -> None:
+    who = require(event.roles, f"send {event.name}")
+
+    async def send(request: Request, case_id: CaseId, principal: Annotated[Principal, Depends(who)],
+                   body: BaseModel | None, idempotency_key: str | None) -> Response:
+        idem = Idempotency(request, principal, idempotency_key, await request.body())
+        if (replayed := idem.replay()) is not None:
+            return replayed
+        client = await ctx.gateway.client()
+        try:
+            result = await send_event(client, spec, event, case_id, body, update_id=idem.update_id)
+        except ProblemError as exc:
+            if exc.status >= 500:
+                raise
+            return idem.save(exc.status, exc.problem(request.url.path).model_dump(exclude_none=True))
+        log.info("case %s took %s from key %s", case_id, event.name, principal.key_id)
+        return idem.save(200, result.model_dump(mode="json"))
+
+    if event.model is not None:
+        model: type[BaseModel] = event.model
+
+        async def endpoint(request: Request, case_id: CaseId, body: Annotated[model, Body()],  # type: ignore[valid-type]
+                           principal: Annotated[Principal, Depends(who)], idempotency_key: IdemKey = None) -> Response:
+            return await send(request, case_id, principal, body, idempotency_key)
+    else:
+
+        async def endpoint(request: Request, case_id: CaseId,  # type: ignore[misc]
+                           principal: Annotated[Principal, Depends(who)], idempotency_key: IdemKey = None) -> Response:
+            return await send(request, case_id, principal, None, idempotency_key)
+
+    router.add_api_route(
+        f"/procedures/{spec.key}/cases/{{case_id}}/events/{event.name}", endpoint, methods=["POST"],
+        tags=[spec.key], response_model=EventResult,
+        summary=event.title + (f" ({event.cite})" if event.cite else ""),
+        operation_id=f"{spec.key}_{event.name}",
+        description=f"Allowed to: {', '.join(sorted(event.roles))}. 409 when the event does not fit the case's "
+                    "state now, 422 when the case's validator refuses the payload (the detail says why).",
+    )

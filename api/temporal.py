@@ -1,0 +1,88 @@
+"""The API's Temporal client, connected lazily so the API starts (and answers 503) while Temporal starts,
+and the one mapping of Temporal's errors to problem documents."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import ProblemError
+
+__all__ = ["CONFLICT_TYPES", "Gateway", "problem_from_temporal"]
+
+log = logging.getLogger("api")
+
+# Validators that refuse an event because of the case's state raise ApplicationError with one of these
+# types (or these exception classes); every other refusal is about the payload (422).
+CONFLICT_TYPES = frozenset({"EventDoesNotFit", "InvalidState", "WrongState", "Conflict", "CaseClosed"})
+
+
+class Gateway:
+    """Holds the client; connects on first use and again after a failed attempt."""
+
+    def __init__(self, connect: Callable[[], Awaitable[Client]] | None = None, *, client: Client | None = None,
+                 timeout: float = 5.0) -> None:
+        self._connect = connect
+        self._client = client
+        self._timeout = timeout
+        self._lock: asyncio.Lock | None = None
+
+    async def client(self) -> Client:
+        """The connected client, or a 503 problem when Temporal cannot be reached now."""
+        if self._client is not None:
+            return self._client
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._client is None:
+                connect = self._connect or _default_connect
+                try:
+                    self._client = await asyncio.wait_for(connect(), self._timeout)
+                except (RuntimeError, OSError, TimeoutError) as exc:
+                    log.warning("Temporal not reachable: %s", exc.__class__.__name__)
+                    raise ProblemError(503, "Temporal is not reachable yet; retry in a few seconds",
+                                       headers={"Retry-After": "5"}) from None
+        return self._client
+
+
+async def _default_connect() -> Client:
+    from infra.client import connect
+
+    return await connect()
+
+
+def problem_from_temporal(exc: Exception, *, what: str = "case") -> ProblemError:
+    """A problem document for an error of the Temporal client (deliberately mapped, never a 500)."""
+    if isinstance(exc, WorkflowUpdateFailedError):
+        cause = exc.cause
+        message = (getattr(cause, "message", None) or str(cause) or "refused").strip()
+        kind = cause.type if isinstance(cause, ApplicationError) else cause.__class__.__name__
+        status = 409 if kind in CONFLICT_TYPES else 422
+        kind_urn = "conflict" if status == 409 else "refused"
+        return ProblemError(status, message, type_=f"urn:kz-procedures:problem:{kind_urn}")
+    if isinstance(exc, RPCError):
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            if "completed" in exc.message.lower() or "closed" in exc.message.lower():
+                return ProblemError(409, f"the {what} is closed: it accepts no more events")
+            return ProblemError(404, f"no such {what}")
+        if exc.status is RPCStatusCode.FAILED_PRECONDITION:
+            return ProblemError(409, f"the {what} cannot take this now: {exc.message}")
+        if exc.status is RPCStatusCode.INVALID_ARGUMENT:
+            return ProblemError(422, f"Temporal refused the request: {exc.message}")
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+            return ProblemError(503, "Temporal is not reachable now; retry", headers={"Retry-After": "5"})
+        if exc.status is RPCStatusCode.UNIMPLEMENTED:  # e.g. listing on the time-skipping test server
+            return ProblemError(501, "this Temporal server does not offer that (visibility listing needs the dev "
+                                     "server or a cluster)")
+        if exc.status is RPCStatusCode.ALREADY_EXISTS:
+            return ProblemError(409, f"the {what} exists already")
+        log.warning("Temporal RPC error %s", exc.status.name if exc.status else "?")
+        return ProblemError(502, "Temporal answered with an error")
+    if isinstance(exc, FailureError):
+        return ProblemError(409, f"the {what} could not answer: {exc.message}")
+    raise exc

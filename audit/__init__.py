@@ -1,0 +1,1 @@
+"""Auditors' tools: export and replay of case histories, the compliance report, the administrative case."""

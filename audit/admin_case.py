@@ -1,0 +1,248 @@
+"""The administrative-case document of an appealed case, generated from its workflow history.
+
+``build_admin_case(history)`` reads the (encrypted) history: the application (workflow input), every
+event (updates accepted with their inputs and answers, activities and their results, timers, status
+changes), the legal terms with citations and outcomes, the decisions, the outcome, and the documents the
+case produced. ``render_admin_case(case, fetch_document)`` bundles it as a ZIP: ``case.html`` (the
+rendered case file), ``case.json``, the documents' bytes (fetched through ``fetch_document``, checked
+against their recorded SHA-256) and ``manifest.json``. The same history always gives the same ZIP bytes.
+
+The complaints procedure calls both from an activity (they are synchronous, pure apart from the fetch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from temporalio.client import Client, WorkflowHistory
+
+from audit.history import HistoryEntry, parse_history
+from audit.report import TermRecord, case_report, templates
+from infra.codec import EncryptionCodec
+from models.case import DocumentRef
+
+__all__ = ["AdminCase", "AdminCaseEvent", "admin_case_bundle", "build_admin_case", "fetch_from_store",
+           "render_admin_case", "render_admin_case_html"]
+
+
+class AdminCaseEvent(BaseModel):
+    """One event of the case file, as a person reads it."""
+
+    event_id: int
+    at: datetime
+    kind: str
+    title: str
+    data: Any = None
+
+
+class AdminCaseDecision(BaseModel):
+    """A decision or operator event the case accepted (an Update), with its input and its answer."""
+
+    event_id: int
+    at: datetime
+    name: str
+    input: Any = None
+    answer: Any = None
+    answered_at: datetime | None = None
+
+
+class AdminCase(BaseModel):
+    """The administrative case of one procedure case."""
+
+    case_id: str
+    workflow_type: str
+    procedure: str
+    execution_status: str
+    started_at: datetime
+    closed_at: datetime | None = None
+    application: Any = None
+    registration: dict[str, Any] | None = None
+    last_status: str | None = None
+    events: list[AdminCaseEvent] = Field(default_factory=list)
+    terms: list[TermRecord] = Field(default_factory=list)
+    decisions: list[AdminCaseDecision] = Field(default_factory=list)
+    documents: list[DocumentRef] = Field(default_factory=list)
+    result: Any = None
+    failure: str | None = None
+    history_events: int = 0
+    last_event_at: datetime
+
+
+def _title(e: HistoryEntry) -> str:
+    match e.kind:
+        case "application":
+            return "Application received (workflow started)"
+        case "update":
+            return f"Event accepted: {e.name}"
+        case "update_result":
+            return f"Answer to {e.name or 'event'}"
+        case "activity":
+            return f"Requested: {e.name}"
+        case "activity_result":
+            return f"Completed: {e.name}"
+        case "activity_failure":
+            return f"Attempt failed: {e.name}"
+        case "local_activity":
+            return f"Recorded computation: {e.name}"
+        case "timer_started":
+            return f"Timer {e.name} set"
+        case "timer_fired":
+            return f"Timer {e.name} fired"
+        case "timer_cancelled":
+            return f"Timer {e.name} cancelled"
+        case "memo":
+            return f"Case record updated: {e.name}"
+        case "status":
+            return f"Status: {e.name}"
+        case "signal":
+            return f"Signal received: {e.name}"
+        case "outcome":
+            return f"Case ended: {e.name}"
+    return f"{e.event_type} {e.name}".strip()
+
+
+def _memo_summary(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "deadlines" and isinstance(value, list):
+            out[key] = {str(d.get("key")): d.get("status") for d in value if isinstance(d, dict)}
+        else:
+            out[key] = value
+    return out
+
+
+def _documents_in(value: Any, found: dict[str, DocumentRef]) -> None:
+    if isinstance(value, dict):
+        if {"doc_id", "kind", "sha256"} <= value.keys():
+            try:
+                ref = DocumentRef.model_validate(value)
+            except ValidationError:
+                ref = None
+            if ref is not None:
+                found.setdefault(ref.doc_id, ref)
+                return
+        for v in value.values():
+            _documents_in(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _documents_in(v, found)
+
+
+def build_admin_case(history: WorkflowHistory, *, codec: EncryptionCodec | None = None,
+                     documents: Sequence[DocumentRef] = ()) -> AdminCase:
+    """The administrative case from ``history`` (decrypted with ``codec``, default: the configured keys).
+
+    ``documents`` adds references known from elsewhere (the ``case`` query); documents returned by
+    activities, updates or the workflow's result are found in the history itself.
+    """
+    case = parse_history(history, codec)
+    report = case_report(case)
+    application = case.application[0] if len(case.application) == 1 else case.application
+    admin = AdminCase(
+        case_id=case.workflow_id, workflow_type=case.workflow_type, procedure=case.procedure,
+        execution_status=case.execution_status, started_at=case.started_at, closed_at=case.closed_at,
+        application=application, registration=case.memo.get("case"), last_status=report.last_status,
+        terms=report.terms, result=case.result, failure=case.failure, history_events=case.event_count,
+        last_event_at=history.events[-1].event_time.ToDatetime(UTC),
+    )
+    found: dict[str, DocumentRef] = {d.doc_id: d for d in documents}
+    decisions: dict[int, AdminCaseDecision] = {}
+    for e in case.entries:
+        data = _memo_summary(e.data) if e.kind == "memo" and isinstance(e.data, dict) else e.data
+        admin.events.append(AdminCaseEvent(event_id=e.event_id, at=e.at, kind=e.kind, title=_title(e), data=data))
+        if e.kind in ("activity_result", "local_activity", "update_result", "outcome"):
+            _documents_in(e.data, found)
+        if e.kind == "update":
+            decisions[e.event_id] = AdminCaseDecision(
+                event_id=e.event_id, at=e.at, name=e.name,
+                input=e.data[0] if isinstance(e.data, list) and len(e.data) == 1 else e.data,
+            )
+        elif e.kind == "update_result" and e.ref_event_id in decisions:
+            d = decisions[e.ref_event_id]
+            d.answer = e.data[0] if isinstance(e.data, list) and len(e.data) == 1 else e.data
+            d.answered_at = e.at
+    admin.decisions = list(decisions.values())
+    admin.documents = sorted(found.values(), key=lambda d: (d.created_at, d.doc_id))
+    return admin
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str)
+
+
+def render_admin_case_html(case: AdminCase, included: dict[str, str] | None = None) -> str:
+    """The case file as one HTML page; ``included`` maps doc_id to its path inside the bundle."""
+    env = templates()
+    env.filters["pretty"] = _pretty
+    return env.get_template("admin_case.html.j2").render(case=case, included=included or {})
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120]
+
+
+def render_admin_case(case: AdminCase, fetch_document: Callable[[DocumentRef], bytes] | None = None) -> bytes:
+    """A ZIP: ``case.html``, ``case.json``, ``documents/…`` (when ``fetch_document`` is given) and
+    ``manifest.json`` with every file's SHA-256. Raises ``ValueError`` when a fetched document's bytes
+    do not match the SHA-256 the case recorded."""
+    files: dict[str, bytes] = {}
+    docs_manifest: list[dict[str, Any]] = []
+    included: dict[str, str] = {}
+    for ref in case.documents:
+        entry: dict[str, Any] = ref.model_dump(mode="json") | {"included": False, "path": None}
+        if fetch_document is not None:
+            body = fetch_document(ref)
+            digest = hashlib.sha256(body).hexdigest()
+            if digest != ref.sha256:
+                raise ValueError(f"document {ref.doc_id}: stored bytes do not match the SHA-256 the case recorded")
+            path = f"documents/{_safe(ref.doc_id)}"
+            files[path] = body
+            included[ref.doc_id] = path
+            entry |= {"included": True, "path": path}
+        docs_manifest.append(entry)
+    files["case.html"] = render_admin_case_html(case, included).encode()
+    files["case.json"] = (case.model_dump_json(indent=1) + "\n").encode()
+    manifest = {
+        "case_id": case.case_id,
+        "procedure": case.procedure,
+        "generated_from": {"workflow_id": case.case_id, "history_events": case.history_events,
+                           "last_event_at": case.last_event_at.isoformat()},
+        "files": [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)}
+                  for p, b in sorted(files.items())],
+        "documents": docs_manifest,
+    }
+    files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode()
+    stamp = case.last_event_at.astimezone(UTC).timetuple()[:6]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in ["manifest.json", *sorted(p for p in files if p != "manifest.json")]:
+            info = zipfile.ZipInfo(path, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, files[path])
+    return buf.getvalue()
+
+
+async def admin_case_bundle(client: Client, case_id: str,
+                            fetch_document: Callable[[DocumentRef], bytes] | None = None) -> bytes:
+    """Fetch ``case_id``'s history from Temporal and bundle its administrative case (for an activity)."""
+    history = await client.get_workflow_handle(case_id).fetch_history()
+    return render_admin_case(build_admin_case(history), fetch_document)
+
+
+def fetch_from_store(ref: DocumentRef) -> bytes:
+    """A document's bytes from our own document store (``activities.store``); a missing one is an error."""
+    from activities.store import load_document
+
+    doc = load_document(ref.doc_id)
+    if doc is None:
+        raise ValueError(f"document {ref.doc_id} is not in the document store")
+    return doc.content

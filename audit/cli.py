@@ -1,0 +1,290 @@
+"""The auditors' command line (``audit``): export histories, replay them, the compliance report, the
+administrative case, and payload-key maintenance. Histories come from files (offline) or the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError
+
+from audit.admin_case import build_admin_case, fetch_from_store, render_admin_case
+from audit.export import build_query, export_histories, fetch_histories, list_case_ids
+from audit.history import load_history, parse_history
+from audit.replay import Replay, ReplayOutcome
+from audit.report import build_report, render_report_html
+from infra.codec import CodecError, CodecSettings, KeyRing, load_keyring, new_key_id, rotate_key_file
+from infra.console import run_app
+
+app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+keys_app = typer.Typer(no_args_is_help=True, help="payload encryption keys: show ids, generate, rotate")
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+PROCEDURE = typer.Option(None, "--procedure", "-p", help="procedure key, e.g. mvno_permit")
+SINCE = typer.Option(None, help="cases started at or after, ISO with offset (2027-03-01T00:00:00+05:00)")
+UNTIL = typer.Option(None, help="cases started before, ISO with offset")
+STATUS = typer.Option(None, help="execution status: Running, Completed, Failed, Canceled, Terminated, TimedOut")
+CASE_STATUS = typer.Option(None, "--case-status", help="the case's own status (KzStatus), e.g. refused")
+CASES = typer.Option(None, "--case", "-c", help="a case id (repeatable); overrides the filters")
+QUERY = typer.Option(None, "--query", help="a raw visibility query; overrides the filters")
+
+
+def _run(coro: Awaitable[T]) -> T:
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except RPCError as exc:
+        err.print(f"[red]Temporal:[/red] {exc.message}")
+    except (ValueError, CodecError, RuntimeError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+def _instant(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("not an ISO instant", param_hint=name) from None
+    if dt.tzinfo is None:
+        raise typer.BadParameter("give the offset, e.g. 2027-03-01T00:00:00+05:00", param_hint=name)
+    return dt
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.fields[case]}"), console=err)
+
+
+async def _client() -> Client:
+    from infra.client import connect
+
+    return await connect()
+
+
+async def _select(client: Client, cases: list[str] | None, query: str | None, procedure: str | None,
+                  since: str | None, until: str | None, status: str | None, case_status: str | None) -> list[str]:
+    if cases:
+        return list(cases)
+    q = query or build_query(procedure=procedure, since=_instant(since, "--since"), until=_instant(until, "--until"),
+                             status=status, case_status=case_status)
+    err.print(f"[dim]query: {q}[/dim]")
+    return await list_case_ids(client, q)
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(p.rglob("*.json"))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise typer.BadParameter(f"{p}: no such file or directory")
+    return out
+
+
+async def _histories(paths: list[Path] | None, selection: dict[str, Any],
+                     progress: Progress, label: str) -> AsyncIterator[WorkflowHistory]:
+    """Histories from files when paths are given, else from the server by the selection."""
+    if paths:
+        files = _files(paths)
+        task = progress.add_task(label, total=len(files), case="")
+        for f in files:
+            progress.update(task, case=f.name)
+            yield load_history(f)
+            progress.advance(task)
+        return
+    client = await _client()
+    ids = await _select(client, **selection)
+    task = progress.add_task(label, total=len(ids), case="")
+    async for h in fetch_histories(client, ids):
+        progress.update(task, case=h.workflow_id)
+        yield h
+        progress.advance(task)
+
+
+@app.command()
+def export(
+    out: Path = typer.Argument(..., help="directory for the JSON files (created if missing)"),
+    procedure: str | None = PROCEDURE, since: str | None = SINCE, until: str | None = UNTIL,
+    status: str | None = STATUS, case_status: str | None = CASE_STATUS,
+    case: list[str] | None = CASES, query: str | None = QUERY,
+) -> None:
+    """Export case histories to ``OUT/<case id>.json`` (payloads stay encrypted)."""
+
+    async def go() -> list[Path]:
+        client = await _client()
+        ids = await _select(client, case, query, procedure, since, until, status, case_status)
+        with _progress() as progress:
+            task = progress.add_task("export", total=len(ids), case="")
+            return await export_histories(client, ids, out,
+                                          lambda cid: progress.update(task, advance=1, case=cid))
+
+    paths = _run(go())
+    console.print(f"exported {len(paths)} case histories to {out}")
+
+
+def _replay_table(outcomes: list[ReplayOutcome]) -> Table:
+    t = Table(title="Replay with today's code")
+    for col in ("case", "workflow", "result", "where"):
+        t.add_column(col, overflow="fold")
+    for o in outcomes:
+        result = "[green]reproduces[/green]" if o.reproduced else f"[red]{o.error_kind}[/red]"
+        t.add_row(o.case_id, o.workflow_type, result, "" if o.reproduced else o.where())
+    return t
+
+
+@app.command()
+def replay(
+    paths: list[Path] | None = typer.Argument(None, help="history files or directories; none: from the server"),
+    procedure: str | None = PROCEDURE, since: str | None = SINCE, until: str | None = UNTIL,
+    status: str | None = STATUS, case_status: str | None = CASE_STATUS,
+    case: list[str] | None = CASES, query: str | None = QUERY,
+    json_out: Path | None = typer.Option(None, "--json", help="also write the outcomes as JSON here"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="print the SDK's error for each failed case"),
+) -> None:
+    """Replay cases with today's workflow code; exit 1 when any case does not reproduce."""
+    selection = {"cases": case, "query": query, "procedure": procedure, "since": since, "until": until,
+                 "status": status, "case_status": case_status}
+
+    async def go() -> list[ReplayOutcome]:
+        replayer = Replay()
+        outcomes = []
+        with _progress() as progress:
+            async for h in _histories(paths, selection, progress, "replay"):
+                outcomes.append(await replayer.check(h))
+        return outcomes
+
+    outcomes = _run(go())
+    console.print(_replay_table(outcomes))
+    if verbose:
+        for o in outcomes:
+            if not o.reproduced:
+                console.print(f"[bold]{o.case_id}[/bold]: {o.error}")
+    if json_out:
+        json_out.write_text(json.dumps([o.model_dump() for o in outcomes], indent=1) + "\n", encoding="utf-8")
+    bad = sum(not o.reproduced for o in outcomes)
+    console.print(f"{len(outcomes) - bad} of {len(outcomes)} cases reproduce")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    paths: list[Path] | None = typer.Argument(None, help="history files or directories; none: from the server"),
+    out: Path = typer.Option(Path("audit-report"), "--out", "-o", help="directory for report.html and report.json"),
+    procedure: str | None = PROCEDURE, since: str | None = SINCE, until: str | None = UNTIL,
+    status: str | None = STATUS, case_status: str | None = CASE_STATUS,
+    case: list[str] | None = CASES, query: str | None = QUERY,
+) -> None:
+    """The compliance report (HTML and JSON), computed from the histories alone."""
+    selection = {"cases": case, "query": query, "procedure": procedure, "since": since, "until": until,
+                 "status": status, "case_status": case_status}
+
+    async def go() -> Any:
+        cases = []
+        with _progress() as progress:
+            async for h in _histories(paths, selection, progress, "read"):
+                cases.append(parse_history(h))
+        return build_report(cases, datetime.now(UTC))
+
+    rep = _run(go())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(rep.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    (out / "report.html").write_text(render_report_html(rep), encoding="utf-8")
+    t = Table(title="Compliance by procedure")
+    for col in ("procedure", "cases", "terms", "met on time", "met late", "breached", "share on time"):
+        t.add_column(col)
+    for p in rep.procedures:
+        share = "n/a" if p.share_met_on_time is None else f"{p.share_met_on_time:.1%}"
+        t.add_row(p.procedure, str(p.cases), str(p.terms), str(p.met_on_time), str(p.met_late), str(p.breached),
+                  share)
+    console.print(t)
+    console.print(f"{len(rep.overruns)} overruns; written {out / 'report.html'} and {out / 'report.json'}")
+
+
+@app.command("admin-case")
+def admin_case(
+    source: str = typer.Argument(..., help="a history file, or a case id to fetch from the server"),
+    out: Path = typer.Option(..., "--out", "-o", help="the ZIP to write"),
+    documents: bool = typer.Option(False, "--documents", help="include the documents' bytes from our document store"),
+) -> None:
+    """The administrative case of one case as a ZIP (case.html, case.json, manifest.json, documents/ with
+    ``--documents``; each document's bytes are checked against the SHA-256 the case recorded)."""
+
+    async def go() -> WorkflowHistory:
+        path = Path(source)
+        if path.exists():
+            return load_history(path)
+        return await (await _client()).get_workflow_handle(source).fetch_history()
+
+    history = _run(go())
+    try:
+        bundle = render_admin_case(build_admin_case(history), fetch_from_store if documents else None)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    out.write_bytes(bundle)
+    console.print(f"written {out}")
+
+
+@keys_app.command("show")
+def keys_show() -> None:
+    """The configured key ids (never the keys) and which one encrypts."""
+    ring = _keyring(load_keyring)
+    for kid in ring.keys:
+        console.print(f"{kid}{'  (encrypts)' if kid == ring.active else ''}")
+    console.print(f"[dim]from {ring.source}[/dim]")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new key as ``id=base64`` to put in front of ``KZ_CODEC_KEYS`` (production rotation)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    ring = KeyRing(keys={(kid := new_key_id()): AESGCM.generate_key(bit_length=256)}, active=kid)
+    typer.echo(ring.spec())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new key in front of the key file's keys (dev setup); restart worker and API afterwards."""
+    cfg = CodecSettings()
+    if cfg.codec_keys.strip():
+        err.print("[red]keys come from KZ_CODEC_KEYS[/red]: put `audit keys generate` output in front of it instead")
+        raise typer.Exit(2)
+    from infra.settings import settings
+
+    path = cfg.codec_key_file or settings().data_dir / "codec-keys.json"
+    ring = _keyring(lambda: rotate_key_file(path))
+    console.print(f"new key {ring.active} encrypts from now on; {len(ring.keys) - 1} older keys still decrypt")
+
+
+def _keyring(fn: Callable[[], KeyRing]) -> KeyRing:
+    try:
+        return fn()
+    except CodecError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    """Console entry point (``audit``)."""
+    run_app(app)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""The compliance report, computed from case histories alone (works offline on exported files).
+
+Per case: procedure, governing act version and calendar version (the ``case`` memo written at
+registration), every legal term with its due instant, its outcome and when, and its citation (the
+``deadlines`` memo, upserted on every change). Per procedure: counts and the share of decided terms met
+on time. Overruns (terms met late or breached and still not done) with their reason: the case's status
+at the due instant and what happened between the term's opening and its end (updates accepted, statuses,
+other terms opened, calendar corrections).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel, Field, ValidationError
+
+from audit.history import CaseHistory
+from models.deadlines import DeadlineState, DeadlineStatus
+from rules.calendar import ALMATY
+
+__all__ = ["CaseReport", "ComplianceReport", "Overrun", "ProcedureSummary", "TermRecord", "build_report",
+           "render_report_html", "templates"]
+
+MET_ON_TIME, MET_LATE, BREACHED, OPEN, CANCELLED = "met_on_time", "met_late", "breached", "open", "cancelled"
+
+
+def templates() -> Environment:
+    """The audit package's jinja2 templates (HTML autoescaped)."""
+    env = Environment(loader=PackageLoader("audit", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["local"] = local_time
+    env.filters["duration"] = duration
+    return env
+
+
+def local_time(value: datetime | str | None) -> str:
+    """An instant in Asia/Almaty, minutes precision (``2027-03-29 18:30 +05``)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(ALMATY).strftime("%Y-%m-%d %H:%M %z")
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    return " ".join(p for p in (f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min") if p)
+
+
+class TermRecord(BaseModel):
+    """One legal term of a case as the history records it."""
+
+    key: str
+    term_key: str
+    cite: str
+    text: str
+    due: datetime
+    outcome: str  # met_on_time, met_late, breached, open, cancelled
+    opened_at: datetime | None = None
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+    late_by_seconds: float | None = None
+    escalated: bool = False
+    calendar_version: str = ""
+    explanation: str = ""
+    changes: list[dict[str, Any]] = Field(default_factory=list)
+    reason: str | None = None  # for overruns
+
+
+class CaseReport(BaseModel):
+    case_id: str
+    workflow_type: str
+    procedure: str
+    execution_status: str
+    started_at: datetime
+    closed_at: datetime | None = None
+    last_status: str | None = None
+    act_key: str | None = None
+    act_version_id: str | None = None
+    act_basis: str | None = None
+    act_version_assumed: bool | None = None
+    registered_on: str | None = None
+    calendar_version: str | None = None  # at registration
+    calendar_versions: list[str] = Field(default_factory=list)  # every version a term was computed with
+    terms: list[TermRecord] = Field(default_factory=list)
+    failure: str | None = None
+    problems: list[str] = Field(default_factory=list)  # records the report could not read (never dropped silently)
+
+
+class ProcedureSummary(BaseModel):
+    procedure: str
+    cases: int = 0
+    by_execution_status: dict[str, int] = Field(default_factory=dict)
+    terms: int = 0
+    met_on_time: int = 0
+    met_late: int = 0
+    breached: int = 0  # breached and still not done
+    open: int = 0
+    cancelled: int = 0
+    share_met_on_time: float | None = None  # met on time / (met on time + met late + breached)
+
+
+class Overrun(BaseModel):
+    case_id: str
+    procedure: str
+    term: str
+    cite: str
+    due: datetime
+    outcome: str
+    ended_at: datetime | None = None
+    late_by_seconds: float | None = None
+    reason: str
+
+
+class ComplianceReport(BaseModel):
+    generated_at: datetime
+    histories: int
+    cases: list[CaseReport]
+    procedures: list[ProcedureSummary]
+    overruns: list[Overrun]
+
+
+def _outcome(state: DeadlineState) -> str:
+    if state.status is DeadlineStatus.MET:
+        return MET_ON_TIME
+    if state.status is DeadlineStatus.BREACHED:
+        return MET_LATE if state.met_at else BREACHED
+    return CANCELLED if state.status is DeadlineStatus.CANCELLED else OPEN
+
+
+def _opened_at(case: CaseHistory) -> dict[str, datetime]:
+    opened: dict[str, datetime] = {}
+    for _eid, at, states in case.deadline_snapshots():
+        for s in states:
+            opened.setdefault(str(s.get("key")), at)
+    return opened
+
+
+def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> str:
+    """Why a term overran, from the record: status at the due instant and what happened meanwhile."""
+    end = term.met_at or case.closed_at or report_time
+    start = term.opened_at or case.started_at
+    parts: list[str] = []
+    if term.outcome == MET_LATE:
+        late = duration(term.late_by_seconds)
+        parts.append(f"due {local_time(term.due)}, done {local_time(term.met_at)} ({late} late)")
+    else:
+        still = "case closed" if case.closed_at else "still not done"
+        parts.append(f"due {local_time(term.due)}, breached {local_time(term.breached_at)}, {still}")
+    status = case.status_at(term.due)
+    if status:
+        parts.append(f"case status at the due instant: {status}")
+    happened: list[str] = []
+    for entry in case.entries:
+        if not start <= entry.at <= end:
+            continue
+        if entry.kind == "update" and entry.name != "apply_calendar_correction":
+            happened.append(f"{entry.name} accepted {local_time(entry.at)}")
+        elif entry.kind == "status":
+            happened.append(f"status {entry.name} {local_time(entry.at)}")
+    opened_meanwhile = [
+        f"term {k} opened {local_time(at)}" for k, at in _opened_at(case).items() if k != term.key and start < at <= end
+    ]
+    happened += opened_meanwhile
+    for change in term.changes:
+        happened.append(f"calendar correction ({change.get('reason')}) moved the due instant from "
+                        f"{local_time(change.get('old_due'))} to {local_time(change.get('new_due'))}")
+    if term.escalated:
+        happened.append("breach reported to the supervisor")
+    if happened:
+        parts.append("meanwhile: " + "; ".join(happened))
+    return ". ".join(parts)
+
+
+def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseReport:
+    """The compliance facts of one case."""
+    report_time = report_time or datetime.now(UTC)
+    reg = case.memo.get("case") or {}
+    rep = CaseReport(
+        case_id=case.workflow_id, workflow_type=case.workflow_type, procedure=case.procedure,
+        execution_status=case.execution_status, started_at=case.started_at, closed_at=case.closed_at,
+        last_status=case.status_changes[-1][2] if case.status_changes else None,
+        act_key=reg.get("act_key"), act_version_id=reg.get("act_version_id"), act_basis=reg.get("act_basis"),
+        act_version_assumed=reg.get("act_version_assumed"), registered_on=reg.get("registered_on"),
+        calendar_version=reg.get("calendar_version"), failure=case.failure,
+    )
+    opened = _opened_at(case)
+    versions: set[str] = set()
+    for raw in case.memo.get("deadlines") or []:
+        try:
+            state = DeadlineState.model_validate(raw)
+        except ValidationError as exc:
+            key = raw.get("key") if isinstance(raw, dict) else None
+            rep.problems.append(f"deadline record {key!r} does not match today's DeadlineState: "
+                                f"{exc.error_count()} field errors; read it in the history itself")
+            continue
+        versions.add(state.deadline.calendar_version)
+        versions.update(c.old_calendar_version for c in state.changes)
+        term = TermRecord(
+            key=state.key, term_key=state.deadline.term_key, cite=state.deadline.cite, text=state.deadline.text,
+            due=state.due, outcome=_outcome(state), opened_at=opened.get(state.key), met_at=state.met_at,
+            breached_at=state.breached_at, late_by_seconds=state.late_by_seconds, escalated=state.escalated,
+            calendar_version=state.deadline.calendar_version, explanation=state.deadline.explain(),
+            changes=[c.model_dump(mode="json") for c in state.changes],
+        )
+        if term.outcome in (MET_LATE, BREACHED):
+            term.reason = _reason(case, term, report_time)
+        rep.terms.append(term)
+    rep.calendar_versions = sorted(versions)
+    return rep
+
+
+def build_report(cases: list[CaseHistory], report_time: datetime | None = None) -> ComplianceReport:
+    """The compliance report over ``cases``."""
+    report_time = report_time or datetime.now(UTC)
+    reports = [case_report(c, report_time) for c in cases]
+    summaries: dict[str, ProcedureSummary] = {}
+    overruns: list[Overrun] = []
+    for rep in reports:
+        s = summaries.setdefault(rep.procedure, ProcedureSummary(procedure=rep.procedure))
+        s.cases += 1
+        s.by_execution_status = dict(Counter(s.by_execution_status) + Counter([rep.execution_status]))
+        for t in rep.terms:
+            s.terms += 1
+            setattr(s, t.outcome, getattr(s, t.outcome) + 1)
+            if t.reason is not None:
+                overruns.append(Overrun(case_id=rep.case_id, procedure=rep.procedure, term=t.key, cite=t.cite,
+                                        due=t.due, outcome=t.outcome, ended_at=t.met_at,
+                                        late_by_seconds=t.late_by_seconds, reason=t.reason))
+    for s in summaries.values():
+        decided = s.met_on_time + s.met_late + s.breached
+        s.share_met_on_time = round(s.met_on_time / decided, 4) if decided else None
+    return ComplianceReport(generated_at=report_time, histories=len(cases), cases=reports,
+                            procedures=sorted(summaries.values(), key=lambda x: x.procedure),
+                            overruns=sorted(overruns, key=lambda o: o.due))
+
+
+def render_report_html(report: ComplianceReport) -> str:
+    """The report as one self-contained HTML page."""
+    return templates().get_template("report.html.j2").render(report=report)

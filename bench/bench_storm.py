@@ -1,0 +1,52 @@
+"""Deadline storm: N open cases whose legal deadlines fall on the same instant; how late each breach is
+recorded, against bare timers to the same instant (the engine's floor)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+
+from temporalio.client import Client
+
+from bench.common import Measurement, dev_server, percentile
+from bench.workflows import BareTimer, StormCase, StormInput
+from worker import make_worker
+
+
+async def _start_all(client: Client, tq: str, n: int, make: object) -> list:  # type: ignore[type-arg]
+    sem = asyncio.Semaphore(50)
+
+    async def one(i: int):  # type: ignore[no-untyped-def]
+        async with sem:
+            return await make(i)  # type: ignore[operator]
+
+    return await asyncio.gather(*(one(i) for i in range(n)))
+
+
+async def run(n: int = 2000, lead_seconds: float = 90.0) -> list[Measurement]:
+    async with dev_server("file+wal") as client:
+        tq = f"bench-storm-{uuid.uuid4().hex[:6]}"
+        async with make_worker(client, task_queue=tq, workflows=[StormCase, BareTimer]):
+            now = datetime.now().astimezone()
+            due = now + timedelta(seconds=lead_seconds)
+            start = due - timedelta(minutes=10)  # the 10-minute term of 58 Annex item 3 ends at `due`
+            ours = await _start_all(client, tq, n, lambda i: client.start_workflow(
+                StormCase.run, StormInput(start=start), id=f"storm-{tq}-{i}", task_queue=tq))
+            bare = await _start_all(client, tq, n, lambda i: client.start_workflow(
+                BareTimer.run, due, id=f"bare-{tq}-{i}", task_queue=tq))
+            started = datetime.now().astimezone()
+            if started >= due:
+                raise RuntimeError(f"starting {2 * n} cases took longer than the {lead_seconds}s lead; raise it")
+            states = await asyncio.gather(*(h.result() for h in ours))
+            fired = await asyncio.gather(*(h.result() for h in bare))
+    late = sorted((s.breached_at - s.due).total_seconds() for s in states)
+    late_bare = sorted((f - due).total_seconds() for f in fired)
+    return [
+        Measurement("deadline storm p50 lateness", "s", percentile(late, 50), percentile(late_bare, 50),
+                    "bare timers", percentile(late, 50) / max(percentile(late_bare, 50), 1e-3),
+                    {"cases": n}),
+        Measurement("deadline storm p99 lateness", "s", percentile(late, 99), percentile(late_bare, 99),
+                    "bare timers", percentile(late, 99) / max(percentile(late_bare, 99), 1e-3),
+                    {"cases": n, "max_s": late[-1], "bare_max_s": late_bare[-1]}),
+    ]

@@ -1,0 +1,40 @@
+"""Run the benchmarks and write ``bench/results/``. Usage: ``python3 scripts/bench.py [names…] [--quick]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+
+from bench.common import Measurement, record
+
+os.environ.setdefault("KZ_DATA_DIR", tempfile.mkdtemp(prefix="kz-bench-data-"))
+
+BENCHES = ["calendar", "storm"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"which benchmarks (default all): {', '.join(BENCHES)}")
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
+    args = parser.parse_args()
+    names = args.names or BENCHES
+    results: list[Measurement] = []
+    for name in names:
+        print(f"== {name}", flush=True)
+        if name == "calendar":
+            from bench import bench_calendar
+
+            results += bench_calendar.run(20_000 if args.quick else 200_000)
+        elif name == "storm":
+            from bench import bench_storm
+
+            results += asyncio.run(bench_storm.run(100 if args.quick else 2000, 30 if args.quick else 120))
+        else:
+            parser.error(f"unknown benchmark {name!r}")
+    print(f"written to {record(results, 'quick' if args.quick else 'latest')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""API keys for operator systems and console users: create (the key is printed once), list, revoke."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from api.auth import create_key, list_keys, revoke_key
+from cli.common import console, err
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("create-key")
+def create(
+    name: str = typer.Option(..., help="who holds the key, e.g. 'antifraud centre' or 'A. Seitkali (back office)'"),
+    role: list[str] = typer.Option(..., "--role", help="staff, auditor, supervisor or operator:<system>; repeatable"),
+) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    try:
+        key, row = create_key(name, role)
+    except ValueError as exc:
+        err.print(f"[red]invalid:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"key id {row.key_id} for {row.name} ({row.roles}); store it now, it is not shown again:")
+    print(key)
+
+
+@app.command("list-keys")
+def list_() -> None:
+    """Every key: id, holder, roles, created, revoked (never the secret)."""
+    t = Table(title="API keys")
+    for c in ("key id", "holder", "roles", "created", "revoked"):
+        t.add_column(c)
+    for k in list_keys():
+        t.add_row(k.key_id, k.name, k.roles, k.created_at.isoformat(timespec="seconds"),
+                  k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+    console.print(t)
+
+
+@app.command("revoke-key")
+def revoke(key_id: str = typer.Argument(..., help="the key id shown by list-keys")) -> None:
+    """Revoke a key at once (API calls and console sessions with it stop working)."""
+    if not revoke_key(key_id):
+        err.print(f"[red]no key {key_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {key_id}")

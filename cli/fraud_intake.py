@@ -1,0 +1,223 @@
+"""Taking fraud reports in (171 p.52(4), p.118, p.119): one report, or a bulk file from the antifraud centre.
+
+A report opens the case of its suspect number or joins the open one in a single call (update-with-start,
+``USE_EXISTING`` on a running case, ``ALLOW_DUPLICATE`` after a closed one). Every report is remembered by
+its sender's reference in ``fraud_intake``, so sending it again (a re-run bulk file, a retried call)
+creates no case, no report and no notification. Used by ``starter.py fraud`` and by the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.deadlines import current_calendar
+from infra.db import session
+from infra.pseudonym import pseudonym
+from infra.settings import settings
+from models.fraud import (
+    AnyReport,
+    CentreInformation,
+    FraudCaseInput,
+    IntakeAck,
+    InternalDetection,
+    ReportAnswer,
+    SubscriberReport,
+)
+from models.tables import FraudIntake
+from rules.acts import governing_version
+from workflows.fraud import ACT, FraudCheck, fraud_case_id
+
+__all__ = ["BulkResult", "ParsedBulk", "bulk_intake", "check_act_in_force", "parse_bulk", "submit", "sweep_ref"]
+
+_UPDATES: dict[type, str] = {  # the Update of each way in
+    SubscriberReport: "subscriber_report",
+    CentreInformation: "centre_information",
+    InternalDetection: "internal_detection",
+}
+_RETRYABLE = {RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED}
+
+
+def _known(ref: str) -> str | None:
+    """The case a reference was taken into, if it was."""
+    with session() as s:
+        row = s.get(FraudIntake, ref)
+        return row.case_id if row is not None else None
+
+
+def _remember(report: AnyReport, ack: IntakeAck, source: str) -> None:
+    try:
+        with session() as s:
+            if s.get(FraudIntake, report.ref) is None:
+                s.add(FraudIntake(ref=report.ref, way_in=report.way_in.value, case_id=ack.case_id,
+                                  answer=ack.answer.value, source=source))
+    except IntegrityError:  # a concurrent intake of the same reference recorded it first
+        pass
+
+
+async def _send(client: Client, report: AnyReport, task_queue: str) -> IntakeAck:
+    op = WithStartWorkflowOperation(
+        FraudCheck.run, FraudCaseInput(first=report), id=fraud_case_id(report.suspect_number),
+        task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    ack: IntakeAck = await client.execute_update_with_start_workflow(
+        _UPDATES[type(report)], report, start_workflow_operation=op, result_type=IntakeAck,
+    )
+    return ack
+
+
+async def submit(client: Client, report: AnyReport, *, task_queue: str | None = None, source: str = "") -> IntakeAck:
+    """Open or join the case of ``report.suspect_number``; a reference already taken in changes nothing.
+
+    Raises ``WorkflowUpdateFailedError`` when the case refuses the report (its validator says why).
+    """
+    known = _known(report.ref)
+    if known is not None:
+        return IntakeAck(case_id=known, answer=ReportAnswer.DUPLICATE)
+    check_act_in_force(report.received_at)
+    for attempt in range(3):
+        try:
+            ack = await _send(client, report, task_queue or settings().task_queue)
+            break
+        except RPCError as exc:  # e.g. the case closed between routing and delivery: the next call opens one
+            if exc.status not in _RETRYABLE or attempt == 2:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
+    _remember(report, ack, source)
+    return ack
+
+
+def check_act_in_force(received_at: datetime) -> None:
+    """Refuse at the door a report that act 171 as amended would not govern (it would fail the case)."""
+    governing_version(ACT, current_calendar().registration_day(received_at))  # raises ActNotInForce (ValueError)
+
+
+def sweep_ref(sweep_id: str, number: str) -> str:
+    """The reference of a number in a centre's sweep (the number itself stays out of references)."""
+    return f"sweep:{sweep_id}:{pseudonym('fraud-sweep', number)}"
+
+
+@dataclass
+class ParsedBulk:
+    """A bulk file read line by line: good reports with their line numbers, and every bad line."""
+
+    reports: list[tuple[int, CentreInformation]] = field(default_factory=list)
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    repeated: list[tuple[int, int]] = field(default_factory=list)  # (line, first line with the same number)
+
+
+_TRUE = {"1", "yes", "y", "true", "simbox", "sim-box"}
+_FALSE = {"", "0", "no", "n", "false"}
+
+
+def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk:
+    """Read a sweep file: CSV ``number,signal,simbox,description`` (header optional, ``#`` comments).
+
+    Every line is validated; a bad line is reported with its number and the others are still taken.
+    """
+    out = ParsedBulk()
+    first_line: dict[str, int] = {}
+    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        if line_no == 1 and row[0].strip().lower() == "number":
+            continue
+        cells = [c.strip() for c in row] + [""] * 4
+        number, signal, simbox, description = cells[:4]
+        if len(row) > 4:
+            out.bad.append((line_no, f"expected at most 4 columns (number,signal,simbox,description), got {len(row)}"))
+            continue
+        if simbox.lower() not in _TRUE | _FALSE:
+            out.bad.append((line_no, f"simbox must be yes/no, got {simbox!r}"))
+            continue
+        try:
+            probe = CentreInformation(ref="probe", suspect_number=number, received_at=received_at,
+                                      signal=signal or "call", simbox=simbox.lower() in _TRUE,
+                                      description=description or "SIM-box sweep of the antifraud centre")
+        except ValidationError as exc:
+            out.bad.append((line_no, "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())))
+            continue
+        if probe.suspect_number in first_line:
+            out.repeated.append((line_no, first_line[probe.suspect_number]))
+            continue
+        first_line[probe.suspect_number] = line_no
+        out.reports.append((line_no, probe.model_copy(update={"ref": sweep_ref(sweep_id, probe.suspect_number)})))
+    return out
+
+
+@dataclass
+class BulkResult:
+    """What a bulk intake did, line by line."""
+
+    opened: int = 0
+    joined: int = 0
+    already: int = 0  # taken in before (a re-run) or recorded in the case already
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    repeated: list[tuple[int, int]] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    case_ids: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def taken(self) -> int:
+        return self.opened + self.joined + self.already
+
+
+async def bulk_intake(client: Client, path: Path, *, sweep_id: str, received_at: datetime,
+                      concurrency: int = 32, task_queue: str | None = None,
+                      progress: Callable[[int], None] | None = None,
+                      on_total: Callable[[int], None] | None = None) -> BulkResult:
+    """Take a sweep file in: at most ``concurrency`` cases started or joined at a time; safe to re-run."""
+    check_act_in_force(received_at)
+    parsed = parse_bulk(path.read_text(encoding="utf-8"), sweep_id=sweep_id, received_at=received_at)
+    result = BulkResult(bad=parsed.bad, repeated=parsed.repeated)
+    if on_total:
+        on_total(len(parsed.reports))
+    refs = [r.ref for _, r in parsed.reports]
+    with session() as s:
+        known = {row.ref: row.case_id for row in s.exec(select(FraudIntake).where(col(FraudIntake.ref).in_(refs)))}
+    todo: list[tuple[int, CentreInformation]] = []
+    for line_no, report in parsed.reports:
+        if report.ref in known:
+            result.already += 1
+            result.case_ids[line_no] = known[report.ref]
+            if progress:
+                progress(1)
+        else:
+            todo.append((line_no, report))
+    gate = asyncio.Semaphore(concurrency)
+    source = f"bulk:{sweep_id}:{path.name}"
+
+    async def one(line_no: int, report: CentreInformation) -> None:
+        async with gate:
+            try:
+                ack = await submit(client, report, task_queue=task_queue, source=f"{source} line {line_no}")
+            except Exception as exc:  # the line is reported; the others go on
+                result.failed.append((line_no, str(getattr(exc, "message", None) or exc)))
+            else:
+                result.case_ids[line_no] = ack.case_id
+                if ack.answer is ReportAnswer.OPENED:
+                    result.opened += 1
+                elif ack.answer is ReportAnswer.JOINED:
+                    result.joined += 1
+                else:
+                    result.already += 1
+            if progress:
+                progress(1)
+
+    await asyncio.gather(*(one(n, r) for n, r in todo))
+    result.failed.sort()
+    return result

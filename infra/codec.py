@@ -1,0 +1,248 @@
+"""Encryption of every payload Temporal stores (inputs, results, update arguments, memos, failure messages).
+
+AES-256-GCM with key ids and rotation: the keyring's first key encrypts, every key decrypts. An encrypted
+payload is ``{"encoding": "binary/encrypted", "encryption-key-id": <id>}`` + nonce‖ciphertext of the whole
+original payload (its metadata and data), with the key id as associated data. Payloads with any other
+encoding (histories recorded before the codec, search attributes) pass through unchanged.
+
+Keys come from ``KZ_CODEC_KEYS`` (``id=base64key,id=base64key``, first encrypts) or from the key file
+(``KZ_CODEC_KEY_FILE``, default ``<data dir>/codec-keys.json``), which the dev setup generates on first
+run unless ``KZ_CODEC_GENERATE=false``. ``encode_payloads_json``/``decode_payloads_json`` implement the
+remote codec protocol of the Temporal web UI and CLI (``--codec-endpoint``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf import json_format
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import PayloadCodec
+
+from infra.settings import settings
+
+__all__ = [
+    "ENCODING",
+    "KEY_ID",
+    "CodecError",
+    "EncryptionCodec",
+    "KeyRing",
+    "decode_payloads_json",
+    "default_codec",
+    "encode_payloads_json",
+    "load_keyring",
+]
+
+ENCODING = b"binary/encrypted"
+KEY_ID = "encryption-key-id"
+_NONCE = 12
+
+
+class CodecError(ValueError):
+    """A payload or request the codec cannot handle (unknown key, tampered data, malformed body)."""
+
+
+class CodecSettings(BaseSettings):
+    """Where the keys come from (environment prefix ``KZ_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="KZ_", env_file=".env", extra="ignore")
+
+    codec_keys: str = ""
+    codec_key_file: Path | None = None
+    codec_generate: bool = True
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Named 256-bit keys; ``active`` encrypts, all decrypt (rotation keeps old ids readable)."""
+
+    keys: dict[str, bytes]
+    active: str
+    source: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.active not in self.keys:
+            raise CodecError(f"active key {self.active!r} is not in the keyring")
+        for kid, key in self.keys.items():
+            if not kid or any(c in kid for c in ",= "):
+                raise CodecError(f"bad key id {kid!r}: no commas, spaces or '='")
+            if len(key) != 32:
+                raise CodecError(f"key {kid!r} must be 32 bytes (AES-256), got {len(key)}")
+
+    @classmethod
+    def from_spec(cls, spec: str, source: str = "KZ_CODEC_KEYS") -> KeyRing:
+        """Parse ``id=base64key,id=base64key``; the first key encrypts."""
+        keys: dict[str, bytes] = {}
+        for item in filter(None, (s.strip() for s in spec.split(","))):
+            kid, sep, b64 = item.partition("=")
+            if not sep:
+                raise CodecError(f"{source}: expected id=base64key, got an item without '='")
+            try:
+                keys[kid.strip()] = base64.b64decode(b64.strip() + "=" * (-len(b64.strip()) % 4), validate=True)
+            except binascii.Error:
+                raise CodecError(f"{source}: key {kid.strip()!r} is not valid base64") from None
+        if not keys:
+            raise CodecError(f"{source}: no keys")
+        return cls(keys=keys, active=next(iter(keys)), source=source)
+
+    @classmethod
+    def from_file(cls, path: Path) -> KeyRing:
+        """Read a key file: ``{"keys": [{"id": ..., "key": base64, "created": ...}, ...]}``, first encrypts."""
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            items = [(k["id"], k["key"]) for k in doc["keys"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CodecError(f"{path}: not a codec key file ({exc.__class__.__name__})") from None
+        return cls.from_spec(",".join(f"{kid}={key}" for kid, key in items), source=str(path))
+
+    def spec(self) -> str:
+        """The keyring as a ``KZ_CODEC_KEYS`` value (active key first)."""
+        order = [self.active, *(k for k in self.keys if k != self.active)]
+        return ",".join(f"{k}={base64.b64encode(self.keys[k]).decode()}" for k in order)
+
+
+def new_key_id() -> str:
+    """A key id that sorts by creation time: ``k<UTC timestamp>``."""
+    return "k" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def write_key_file(path: Path, ring: KeyRing, *, exclusive: bool = False) -> None:
+    """Write ``ring`` to ``path`` readable by the owner only (active key first).
+
+    With ``exclusive`` an existing file is kept (``FileExistsError``): processes starting together
+    (worker, API) cannot each create a different first key.
+    """
+    order = [ring.active, *(k for k in ring.keys if k != ring.active)]
+    doc = {"keys": [{"id": k, "key": base64.b64encode(ring.keys[k]).decode()} for k in order]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, indent=1)
+        if exclusive:
+            os.link(tmp, path)  # atomic, fails when another process created the file first
+        else:
+            tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def rotate_key_file(path: Path) -> KeyRing:
+    """Put a new key in front of the file's keys: it encrypts from now on, the old ones still decrypt."""
+    old = KeyRing.from_file(path)
+    kid = new_key_id()
+    if kid in old.keys:
+        raise CodecError(f"key id {kid} exists already; rotate again in a second")
+    ring = KeyRing(keys={kid: AESGCM.generate_key(bit_length=256), **old.keys}, active=kid, source=str(path))
+    write_key_file(path, ring)
+    return ring
+
+
+def load_keyring(cfg: CodecSettings | None = None) -> KeyRing:
+    """The keyring from ``KZ_CODEC_KEYS``, else the key file (generated on first run in the dev setup)."""
+    cfg = cfg or CodecSettings()
+    if cfg.codec_keys.strip():
+        return KeyRing.from_spec(cfg.codec_keys)
+    path = cfg.codec_key_file or settings().data_dir / "codec-keys.json"
+    if path.exists():
+        return KeyRing.from_file(path)
+    if not cfg.codec_generate:
+        raise CodecError(f"no payload encryption key: set KZ_CODEC_KEYS or provide {path}")
+    kid = new_key_id()
+    ring = KeyRing(keys={kid: AESGCM.generate_key(bit_length=256)}, active=kid, source=str(path))
+    try:
+        write_key_file(path, ring, exclusive=True)
+    except FileExistsError:
+        return KeyRing.from_file(path)
+    return ring
+
+
+class EncryptionCodec(PayloadCodec):
+    """AES-256-GCM payload codec with key ids; synchronous variants for code outside an event loop."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self.ring = ring
+        self._aead = {kid: AESGCM(key) for kid, key in ring.keys.items()}
+
+    def encode_one(self, payload: Payload) -> Payload:
+        """Encrypt one payload with the active key (already encrypted payloads are left as they are)."""
+        if payload.metadata.get("encoding") == ENCODING:
+            return payload
+        kid = self.ring.active
+        nonce = secrets.token_bytes(_NONCE)
+        sealed = self._aead[kid].encrypt(nonce, payload.SerializeToString(), kid.encode())
+        return Payload(metadata={"encoding": ENCODING, KEY_ID: kid.encode()}, data=nonce + sealed)
+
+    def decode_one(self, payload: Payload) -> Payload:
+        """Decrypt one payload; payloads that are not ours pass through unchanged."""
+        if payload.metadata.get("encoding") != ENCODING:
+            return payload
+        kid = payload.metadata.get(KEY_ID, b"").decode()
+        aead = self._aead.get(kid)
+        if aead is None:
+            raise CodecError(f"payload encrypted with key {kid!r}, which is not in the keyring ({self.ring.source})")
+        try:
+            clear = aead.decrypt(payload.data[:_NONCE], payload.data[_NONCE:], kid.encode())
+        except InvalidTag:
+            raise CodecError(f"payload under key {kid!r} does not authenticate (tampered or wrong key)") from None
+        out = Payload()
+        out.ParseFromString(clear)
+        return out
+
+    def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.encode_one(p) for p in payloads]
+
+    def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.decode_one(p) for p in payloads]
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return self.encode_sync(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return self.decode_sync(payloads)
+
+
+@cache
+def default_codec() -> EncryptionCodec:
+    """The process's codec with the configured keyring (read once)."""
+    return EncryptionCodec(load_keyring())
+
+
+def _payloads_from_json(body: Any) -> list[Payload]:
+    if not isinstance(body, dict) or not isinstance(body.get("payloads"), list):
+        raise CodecError('expected a JSON object {"payloads": [...]}')
+    out: list[Payload] = []
+    for i, item in enumerate(body["payloads"]):
+        try:
+            out.append(json_format.ParseDict(item, Payload()))
+        except (json_format.ParseError, TypeError, AttributeError):
+            raise CodecError(f"payloads[{i}] is not a Payload (metadata and data in base64)") from None
+    return out
+
+
+def _payloads_to_json(payloads: Sequence[Payload]) -> dict[str, Any]:
+    return {"payloads": [json_format.MessageToDict(p) for p in payloads]}
+
+
+def encode_payloads_json(body: dict[str, Any], codec: EncryptionCodec | None = None) -> dict[str, Any]:
+    """Remote codec ``/encode``: ``{"payloads": [{"metadata": {k: b64}, "data": b64}]}`` in and out."""
+    return _payloads_to_json((codec or default_codec()).encode_sync(_payloads_from_json(body)))
+
+
+def decode_payloads_json(body: dict[str, Any], codec: EncryptionCodec | None = None) -> dict[str, Any]:
+    """Remote codec ``/decode`` (the web UI's ``--ui-codec-endpoint``): same shape, payloads decrypted."""
+    return _payloads_to_json((codec or default_codec()).decode_sync(_payloads_from_json(body)))

@@ -1,0 +1,145 @@
+"""Complaint appeals (58 p.10; 665/NK p.10; Law on public services art. 25): inputs, events, results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+from models.base import Model
+from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
+
+__all__ = [
+    "AddressedTo",
+    "Appealed",
+    "AppealedCase",
+    "Complainant",
+    "ComplaintInput",
+    "ForwardRequest",
+    "InstructRequest",
+    "InstructionOutcome",
+    "ReviewDecision",
+    "ReviewOutcome",
+    "Satisfaction",
+    "Withdrawal",
+]
+
+
+class Appealed(StrEnum):
+    """What is appealed."""
+
+    DECISION = "decision"
+    ACTION = "action"
+    INACTION = "inaction"
+
+
+class AddressedTo(StrEnum):
+    """Who the complaint is addressed to; decides the review term (art. 25 p.2)."""
+
+    PROVIDER = "provider"  # the service provider / official: 5 working days
+    QUALITY_BODY = "quality_body"  # the authorised body for the quality of public services: 15 working days
+
+
+class Complainant(Model):
+    """The person complaining (personal data: encrypted in Temporal, never logged)."""
+
+    full_name: NonEmptyStr
+    iin: IIN
+    phone: KzMobile
+
+
+class ComplaintInput(Model):
+    """A complaint as received by the provider."""
+
+    complaint_number: str = Field(min_length=1, max_length=64, pattern=r"^[\w\-/.]+$",
+                                  description="the number the portal or the office gave the complaint")
+    complainant: Complainant
+    appealed_case_id: str | None = Field(default=None, max_length=200,
+                                         description="the case whose decision, action or inaction is appealed")
+    about_complaint_id: str | None = Field(default=None, max_length=200,
+                                           description="for a complaint about a complaint body's inaction")
+    act_key: str = Field(default="665/NK", pattern="^(58|665/NK)$",
+                         description="the act whose p.10 governs (taken from the appealed case when it names one)")
+    appealed: Appealed
+    description: NonEmptyStr
+    request: NonEmptyStr = Field(description="what the complainant asks for")
+    addressed_to: AddressedTo
+    received_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _inaction_complaint_names_the_first(self) -> ComplaintInput:
+        if self.about_complaint_id is not None and self.appealed is not Appealed.INACTION:
+            raise ValueError("a complaint about a complaint body names the first complaint and appeals its inaction")
+        return self
+
+
+class Satisfaction(Model):
+    """The provider's decision or action that fully satisfies the complaint (no forwarding)."""
+
+    decided_by: NonEmptyStr
+    action_taken: NonEmptyStr
+
+
+class ForwardRequest(Model):
+    """Forward the complaint and the administrative case to the body considering it."""
+
+    forwarded_by: NonEmptyStr = "system"
+    body: NonEmptyStr = Field(default="higher administrative body",
+                              description="the body considering the complaint")
+
+
+class ReviewOutcome(StrEnum):
+    UPHELD = "upheld"
+    PARTLY_UPHELD = "partly_upheld"
+    REJECTED = "rejected"
+
+
+class ReviewDecision(Model):
+    """The reviewing body's decision, with reasons; upheld decisions carry the instruction for the case."""
+
+    outcome: ReviewOutcome
+    reasons: NonEmptyStr
+    decided_by: NonEmptyStr
+    instruction: str | None = Field(default=None, pattern="^(reopen|lift_suspension|reconsider)$",
+                                    description="what the appealed case must do when upheld")
+
+    @model_validator(mode="after")
+    def _instruction_only_when_upheld(self) -> ReviewDecision:
+        if self.outcome is ReviewOutcome.REJECTED and self.instruction:
+            raise ValueError("a rejected complaint gives no instruction to the appealed case")
+        return self
+
+
+class Withdrawal(Model):
+    """The complainant withdraws the complaint."""
+
+    reason: NonEmptyStr
+
+
+class AppealedCase(BaseModel):
+    """What the engine knows of the appealed case."""
+
+    case_id: str
+    exists: bool
+    procedure: str | None = None
+    status: str | None = None
+    running: bool = False
+
+
+class InstructRequest(BaseModel):
+    """Send an upheld complaint's instruction to the appealed case."""
+
+    case_id: str
+    complaint_id: str
+    decision: str
+    action: str
+    reasons: str
+    decided_at: datetime
+
+
+class InstructionOutcome(BaseModel):
+    """What happened to the instruction in the appealed case."""
+
+    delivered: bool
+    action_taken: str

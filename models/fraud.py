@@ -1,0 +1,251 @@
+"""Fraud case (171 ch.3 p.116–120, p.52(4)): the three ways in, the analyst's outcome, the lift decision,
+the messages to the National Bank antifraud centre and the orders to the network.
+
+Every model that carries a number, a name or an IIN derives from ``Model`` (inputs never echoed in errors).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from models.base import Model
+from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
+from rules.calendar import ALMATY
+
+__all__ = [
+    "CentreInformation",
+    "CentreMessage",
+    "CentreNotice",
+    "CentreReceipt",
+    "CheckOutcome",
+    "FraudCaseInput",
+    "FraudCaseView",
+    "IntakeAck",
+    "InternalDetection",
+    "LiftDecision",
+    "NetworkAction",
+    "NetworkOrder",
+    "NetworkResult",
+    "NoticeKind",
+    "RecordedReport",
+    "ReportAnswer",
+    "SubscriberLookup",
+    "SubscriberRecord",
+    "SubscriberReport",
+    "WayIn",
+]
+
+def _local(at: datetime) -> str:
+    return at.astimezone(ALMATY).isoformat(timespec="minutes")
+
+
+SourceRef = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9:._/-]+$",
+                                 description="the sender's own reference; the same reference is the same report")]
+Signal = Literal["sms", "call", "network"]
+
+
+class WayIn(StrEnum):
+    """How the information reached the operator (171 p.52(4), p.118, p.119)."""
+
+    SUBSCRIBER_REPORT = "subscriber_report"
+    CENTRE_INFORMATION = "centre_information"
+    INTERNAL_DETECTION = "internal_detection"
+
+
+class _Report(Model):
+    ref: SourceRef
+    suspect_number: KzMobile
+    received_at: AwareDatetime
+    signal: Signal = "sms"
+    description: NonEmptyStr
+
+
+class SubscriberReport(_Report):
+    """(a) A subscriber's report to the information-reference service about a suspicious SMS or call (p.52(4))."""
+
+    way_in: Literal[WayIn.SUBSCRIBER_REPORT] = WayIn.SUBSCRIBER_REPORT
+    reporter_number: KzMobile
+
+    @model_validator(mode="after")
+    def _reporter_is_not_suspect(self) -> SubscriberReport:
+        if self.reporter_number == self.suspect_number:
+            raise ValueError("the reporter's number and the suspect number are the same")
+        return self
+
+
+class CentreInformation(_Report):
+    """(b) Information from the National Bank antifraud centre, including SIM-box findings (p.119)."""
+
+    way_in: Literal[WayIn.CENTRE_INFORMATION] = WayIn.CENTRE_INFORMATION
+    simbox: bool = False
+
+
+class InternalDetection(_Report):
+    """(c) The operator's own antifraud detection, including SIM boxes (p.116, p.118)."""
+
+    way_in: Literal[WayIn.INTERNAL_DETECTION] = WayIn.INTERNAL_DETECTION
+    simbox: bool = False
+    detector: NonEmptyStr = "internal-antifraud"
+
+
+AnyReport = Annotated[SubscriberReport | CentreInformation | InternalDetection, Field(discriminator="way_in")]
+
+
+class FraudCaseInput(Model):
+    """Start of a case: the report that opened it, and reports carried over from the previous run."""
+
+    first: AnyReport
+    cycle: int = 1
+    carried: list[AnyReport] = Field(default_factory=list)
+
+
+class RecordedReport(Model):
+    """A report as the case recorded it."""
+
+    report: AnyReport
+    recorded_at: datetime
+    needs_new_check: bool = False  # came after a not-confirmed outcome or a lift: carried to a new check
+
+
+class ReportAnswer(StrEnum):
+    OPENED = "opened"
+    JOINED = "joined"
+    DUPLICATE = "duplicate"
+
+
+class IntakeAck(Model):
+    """The answer to a report: opened the case, joined the open case, or already recorded."""
+
+    case_id: str
+    answer: ReportAnswer
+    reports_in_case: int | None = None  # None when the intake already knew the report (not asked again)
+    status: str | None = None
+
+
+class CheckOutcome(Model):
+    """The antifraud analyst's outcome of the check (p.119), with its evidence."""
+
+    confirmed: bool
+    evidence: list[NonEmptyStr] = Field(min_length=1, max_length=50)
+    analyst: NonEmptyStr
+    note: str = Field(default="", max_length=2000)
+
+
+class LiftDecision(Model):
+    """A back-office decision lifting the suspension, with its reason (e.g. a complaint upheld)."""
+
+    reason: NonEmptyStr
+    decided_by: NonEmptyStr
+    complaint_ref: str | None = Field(default=None, max_length=200)
+
+
+class NoticeKind(StrEnum):
+    """Messages to the antifraud centre."""
+
+    DETECTION = "detection"  # p.118: own detection, with the subscriber's data and all numbers
+    SUSPENSION = "suspension"  # p.120: confirmed, services suspended
+    NOT_CONFIRMED = "not_confirmed"  # p.120: signs not confirmed
+    RESTORATION = "restoration"  # suspension lifted by a back-office decision
+
+
+class SubscriberLookup(Model):
+    number: KzMobile
+
+
+class SubscriberRecord(Model):
+    """What the subscriber registry knows of a number's subscriber (p.118)."""
+
+    number: str
+    found: bool
+    surname: str | None = None
+    name: str | None = None
+    patronymic: str | None = None
+    iin: IIN | None = None
+    numbers: list[str] = Field(default_factory=list)  # every number registered to the subscriber
+
+
+class CentreMessage(Model):
+    """One message to the antifraud centre; ``message_id`` makes a retry harmless."""
+
+    message_id: str
+    case_id: str
+    kind: NoticeKind
+    number: str
+    cite: str
+    subscriber: SubscriberRecord | None = None
+    evidence: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
+class CentreReceipt(Model):
+    message_id: str
+    received_at: datetime
+    duplicate: bool
+
+
+class CentreNotice(Model):
+    """A message to the centre as the case tracks it: pending since when, how many attempts, delivered."""
+
+    message_id: str
+    kind: NoticeKind
+    cite: str
+    pending_since: datetime
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+    def describe(self) -> str:
+        """E.g. ``pending since 2026-11-23T10:05+05:00, attempts 4, last error: …`` (Asia/Almaty)."""
+        if self.delivered_at:
+            return f"delivered {_local(self.delivered_at)} after {self.attempts} attempt(s)"
+        text = f"pending since {_local(self.pending_since)}, attempts {self.attempts}"
+        if self.last_error:
+            text += f", last error: {self.last_error}"
+        if self.next_attempt_at:
+            text += f", next attempt {_local(self.next_attempt_at)}"
+        return text
+
+
+class NetworkAction(StrEnum):
+    SUSPEND = "suspend"
+    RESTORE = "restore"
+
+
+class NetworkOrder(Model):
+    """Suspend or restore communication services to a number (network/billing; locally the registry)."""
+
+    order_id: str
+    case_id: str
+    number: str
+    action: NetworkAction
+    reason: str
+
+
+class NetworkResult(Model):
+    order_id: str
+    done_at: datetime
+    duplicate: bool
+    number_known: bool
+
+
+class FraudCaseView(Model):
+    """The fraud-specific part of a case (the ``fraud`` query)."""
+
+    case_id: str
+    number: str
+    cycle: int
+    status: str
+    reports: list[RecordedReport]
+    outcome: CheckOutcome | None = None
+    outcome_at: datetime | None = None
+    subscriber: SubscriberRecord | None = None
+    suspension: NetworkResult | None = None
+    lift: LiftDecision | None = None
+    lift_at: datetime | None = None
+    restoration: NetworkResult | None = None
+    notices: list[CentreNotice] = Field(default_factory=list)

@@ -1,0 +1,105 @@
+"""Fixtures of the API tests: the app built with the test-only procedure, a worker, and one key per role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.auth import create_key
+from api.temporal import Gateway
+from infra.client import data_converter
+from tests.api.procedures import ANTIFRAUD, BANK, SPEC, DemoCheck
+from worker import make_worker
+
+TASK_QUEUE = "api-tests"
+
+
+@dataclass(frozen=True)
+class Keys:
+    staff: str
+    auditor: str
+    supervisor: str
+    bank: str
+    antifraud: str
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    return Keys(
+        staff=create_key("back office (test)", ["staff"])[0],
+        auditor=create_key("auditor (test)", ["auditor"])[0],
+        supervisor=create_key("supervisor (test)", ["supervisor"])[0],
+        bank=create_key("bank (test)", [BANK])[0],
+        antifraud=create_key("antifraud centre (test)", [ANTIFRAUD])[0],
+    )
+
+
+@pytest.fixture(scope="session")
+async def api_worker(env: WorkflowEnvironment) -> AsyncIterator[None]:
+    async with make_worker(env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck]):
+        yield
+
+
+@pytest.fixture(scope="session")
+def api_app(env: WorkflowEnvironment) -> FastAPI:
+    return create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE,
+                      secret="test-secret")
+
+
+@pytest.fixture
+async def http(api_app: FastAPI, api_worker: None) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=api_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server (full visibility, our search attributes), for listing and the browser."""
+    from tests.conftest import binary
+    from workflows import search_attributes
+
+    e = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"), data_converter=data_converter(),
+        search_attributes=search_attributes.ALL, dev_server_extra_args=["--headless"],
+    )
+    try:
+        yield e
+    finally:
+        await e.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_worker(dev_env: WorkflowEnvironment) -> AsyncIterator[None]:
+    async with make_worker(dev_env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck]):
+        yield
+
+
+@pytest.fixture(scope="session")
+def dev_app(dev_env: WorkflowEnvironment) -> FastAPI:
+    return create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(client=dev_env.client), task_queue=TASK_QUEUE,
+                      secret="test-secret-dev")
+
+
+@pytest.fixture
+async def dev_http(dev_app: FastAPI, dev_worker: None) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dev_app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium, installed by the project's setup when missing (as root on Debian)."""
+    from tests.api.browser import ensure_chromium
+
+    path = ensure_chromium()
+    if path is None:
+        pytest.skip("browser test skipped: /usr/bin/chromium is missing and cannot be installed here "
+                    "(needs root on Debian: apt-get install -y chromium)")
+    return path

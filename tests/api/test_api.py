@@ -1,0 +1,279 @@
+"""The /v1 API against the time-skipping server: every status code, roles, idempotency, documents."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.auth import create_key, revoke_key
+from api.temporal import Gateway
+from tests.api.conftest import Keys
+from tests.api.helpers import IIN, application, eventually
+from tests.api.procedures import SPEC
+
+START = "/v1/procedures/demo_check/cases"
+PENDING = ["completeness_decision", "withdraw"]
+
+
+def h(key: str, **extra: str) -> dict[str, str]:
+    return {"X-API-Key": key, **extra}
+
+
+def event_url(case_id: str, event: str) -> str:
+    return f"/v1/procedures/demo_check/cases/{case_id}/events/{event}"
+
+
+async def start(http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment, **overrides: Any) -> str:
+    r = await http.post(START, json=application(await env.get_current_time(), **overrides), headers=h(keys.staff))
+    assert r.status_code == 201, r.text
+    return str(r.json()["case_id"])
+
+
+async def case(http: httpx.AsyncClient, keys: Keys, case_id: str) -> dict[str, Any]:
+    r = await http.get(f"/v1/cases/{case_id}", headers=h(keys.staff))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def assert_problem(r: httpx.Response, status: int, *detail_parts: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = dict(r.json())
+    assert body["status"] == status and body["title"] and body["detail"]
+    for part in detail_parts:
+        assert part in body["detail"], body["detail"]
+    return body
+
+
+async def test_same_application_twice_gives_the_existing_case(http: httpx.AsyncClient, keys: Keys,
+                                                                env: WorkflowEnvironment) -> None:
+    body = application(await env.get_current_time())
+    first = await http.post(START, json=body, headers=h(keys.staff))
+    assert first.status_code == 201, first.text
+    again = await http.post(START, json=body, headers=h(keys.staff))
+    assert again.status_code == 200
+    assert again.json()["case_id"] == first.json()["case_id"] and again.json()["created"] is False
+    assert first.headers["location"] == f"/v1/cases/{first.json()['case_id']}"
+    assert IIN not in first.json()["case_id"]  # keyed hash, no personal data in the id
+    view = await eventually(lambda: case(http, keys, first.json()["case_id"]), lambda v: bool(v["deadlines"]))
+    [deadline] = view["deadlines"]
+    assert deadline["deadline"]["cite"] == "665/NK p.6" and deadline["status"] == "open"
+    assert view["pending_events"] == PENDING
+
+
+async def test_wrong_missing_or_revoked_key_is_401(http: httpx.AsyncClient, keys: Keys) -> None:
+    row_key, row = create_key("soon revoked", ["staff"])
+    assert revoke_key(row.key_id)
+    for headers in ({}, h("nonsense"), h(keys.staff[:-2] + "xx"), h(row_key), {"Authorization": "Bearer wrong"}):
+        r = await http.get("/v1/cases/demo_check-0000", headers=headers)
+        body = assert_problem(r, 401, "API key")
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert "case" not in body["detail"].lower().replace("api key", "")
+    ok = await http.get("/v1/cases/demo_check-0000", headers={"Authorization": f"Bearer {keys.auditor}"})
+    assert_problem(ok, 404)  # past authentication
+
+
+async def test_wrong_role_is_403_and_does_not_reveal_whether_the_case_exists(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+) -> None:
+    real = await start(http, keys, env)
+    decision = {"complete": True}
+    answers = []
+    for cid in (real, "demo_check-doesnotexist0000"):
+        r = await http.post(event_url(cid, "completeness_decision"), json=decision, headers=h(keys.antifraud))
+        answers.append(assert_problem(r, 403, "completeness_decision"))
+        r = await http.post(event_url(cid, "fee_paid"), json={"amount": 1000}, headers=h(keys.staff))
+        assert_problem(r, 403, "fee_paid")
+        r = await http.get(f"/v1/cases/{cid}", headers=h(keys.bank))
+        assert_problem(r, 403)
+    assert answers[0]["detail"] == answers[1]["detail"]
+    # auditors read, never act
+    assert_problem(await http.post(START, json=application(await env.get_current_time()), headers=h(keys.auditor)),
+                   403, "start")
+    assert (await http.get(f"/v1/cases/{real}", headers=h(keys.auditor))).status_code == 200
+    assert (await http.get(f"/v1/cases/{real}", headers=h(keys.supervisor))).status_code == 200
+
+
+async def test_unknown_case_is_404_and_malformed_id_is_422(http: httpx.AsyncClient, keys: Keys) -> None:
+    assert_problem(await http.get("/v1/cases/demo_check-nothing-here", headers=h(keys.staff)), 404, "no such case")
+    r = await http.post(event_url("demo_check-nothing-here", "completeness_decision"), json={"complete": True},
+                        headers=h(keys.staff))
+    assert_problem(r, 404)
+    assert_problem(await http.get("/v1/cases/-starts-with-dash", headers=h(keys.staff)), 422)
+    assert_problem(await http.get("/v1/nowhere", headers=h(keys.staff)), 404)
+
+
+async def test_invalid_application_is_422_with_the_field_and_without_the_value(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+) -> None:
+    bad_iin = "900101300127"
+    body = application(await env.get_current_time(),
+                       applicant={"kind": "individual", "iin": bad_iin, "name": "Асан"}, attachments=[])
+    r = await http.post(START, json=body, headers=h(keys.staff))
+    problem = assert_problem(r, 422)
+    locs = {e["loc"] for e in problem["errors"]}
+    assert "body.applicant.individual.iin" in locs and "body.attachments" in locs
+    assert bad_iin not in r.text and "Асан" not in r.text
+
+
+async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+) -> None:
+    cid = await start(http, keys, env)
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    # the workflow's validator refuses: 422 with its message
+    r = await http.post(event_url(cid, "completeness_decision"), json={"complete": False}, headers=h(keys.staff))
+    assert_problem(r, 422, "needs the reason (665/NK p.6)")
+    # an operator event before its time: 409 naming what the case accepts now
+    r = await http.post(event_url(cid, "fee_paid"), json={"amount": 1000}, headers=h(keys.bank))
+    assert_problem(r, 409, "fee_paid does not fit", "completeness_decision")
+    r = await http.post(event_url(cid, "completeness_decision"), json={"complete": True}, headers=h(keys.staff))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"case_id": cid, "event": "completeness_decision", "result": "recorded"}
+    view = await eventually(lambda: case(http, keys, cid), lambda v: v["status"] == "awaiting_fee")
+    assert view["deadlines"][0]["status"] == "met"
+    # the same decision again no longer fits
+    r = await http.post(event_url(cid, "completeness_decision"), json={"complete": True}, headers=h(keys.staff))
+    assert_problem(r, 409, "does not fit")
+    # the bank's validator refuses a wrong amount (422), takes the right one
+    assert_problem(await http.post(event_url(cid, "fee_paid"), json={"amount": 5}, headers=h(keys.bank)),
+                   422, "1000 tenge")
+    assert (await http.post(event_url(cid, "fee_paid"), json={"amount": 1000}, headers=h(keys.bank))).status_code == 200
+    view = await eventually(lambda: case(http, keys, cid), lambda v: v["closed"])
+    assert view["outcome"] == "accepted"
+    # a closed case takes nothing: 409
+    r = await http.post(event_url(cid, "fee_paid"), json={"amount": 1000}, headers=h(keys.bank))
+    assert_problem(r, 409, "closed")
+
+
+async def test_documents_and_their_signatures_are_served(http: httpx.AsyncClient, keys: Keys,
+                                                         env: WorkflowEnvironment) -> None:
+    cid = await start(http, keys, env)
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    r = await http.post(event_url(cid, "completeness_decision"), json={"complete": False, "reason": "no charter"},
+                        headers=h(keys.staff))
+    assert r.status_code == 200, r.text
+    view = await eventually(lambda: case(http, keys, cid), lambda v: v["closed"])
+    [doc] = view["documents"]
+    r = await http.get(f"/v1/cases/{cid}/documents/{doc['doc_id']}", headers=h(keys.auditor))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert hashlib.sha256(r.content).hexdigest() == doc["sha256"]
+    sig = await http.get(f"/v1/cases/{cid}/documents/{doc['doc_id']}.p7s", headers=h(keys.auditor))
+    assert sig.status_code == 200 and sig.headers["content-type"] == "application/pkcs7-signature"
+    assert sig.content[:1] == b"\x30"  # DER SEQUENCE: a CMS ContentInfo
+    other = await start(http, keys, env)
+    assert_problem(await http.get(f"/v1/cases/{other}/documents/{doc['doc_id']}", headers=h(keys.staff)), 404)
+    assert_problem(await http.get(f"/v1/cases/{cid}/documents/{doc['doc_id']}", headers=h(keys.bank)), 403)
+
+
+async def test_idempotency_key_replays_creation_and_refuses_another_body(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+) -> None:
+    now = await env.get_current_time()
+    body = application(now)
+    first = await http.post(START, json=body, headers=h(keys.staff, **{"Idempotency-Key": "start-1"}))
+    again = await http.post(START, json=body, headers=h(keys.staff, **{"Idempotency-Key": "start-1"}))
+    assert first.status_code == again.status_code == 201  # the stored response, not "exists already" (200)
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    other = await http.post(START, json=application(now), headers=h(keys.staff, **{"Idempotency-Key": "start-1"}))
+    assert_problem(other, 422, "different request body")
+    # keys are per client: the same key from another client is a different request
+    r = await http.post(START, json=body, headers=h(keys.supervisor, **{"Idempotency-Key": "start-1"}))
+    assert_problem(r, 403)
+    assert_problem(await http.post(START, json=body, headers=h(keys.staff, **{"Idempotency-Key": "bad key\n"})), 422)
+
+
+async def test_idempotency_key_makes_a_retried_event_safe(http: httpx.AsyncClient, keys: Keys,
+                                                          env: WorkflowEnvironment) -> None:
+    cid = await start(http, keys, env)
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    url, hdr = event_url(cid, "completeness_decision"), h(keys.staff, **{"Idempotency-Key": f"decide-{cid}"})
+    first = await http.post(url, json={"complete": True}, headers=hdr)
+    await eventually(lambda: case(http, keys, cid), lambda v: v["status"] == "awaiting_fee")
+    retry = await http.post(url, json={"complete": True}, headers=hdr)
+    assert first.status_code == retry.status_code == 200 and retry.json() == first.json()
+    assert retry.headers["idempotent-replayed"] == "true"
+    # without the key the same request is a second decision, which no longer fits
+    assert_problem(await http.post(url, json={"complete": True}, headers=h(keys.staff)), 409)
+
+
+async def test_the_api_starts_without_temporal_and_answers_503(keys: Keys) -> None:
+    async def unreachable() -> Any:
+        raise RuntimeError("connection refused")
+
+    app: FastAPI = create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(unreachable), secret="x")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get("/v1/cases/demo_check-0000", headers=h(keys.staff))
+        assert_problem(r, 503, "not reachable")
+        assert r.headers["retry-after"] == "5"
+        assert (await c.get("/healthz")).status_code == 200
+        # authentication does not need Temporal
+        assert_problem(await c.get("/v1/cases"), 401)
+
+
+async def test_openapi_documents_every_procedure_route_and_problem_details(http: httpx.AsyncClient) -> None:
+    schema = (await http.get("/v1/openapi.json")).json()
+    paths = schema["paths"]
+    assert "/v1/procedures/demo_check/cases" in paths
+    assert "/v1/procedures/demo_check/cases/{case_id}/events/completeness_decision" in paths
+    assert "/v1/procedures/demo_check/cases/{case_id}/events/fee_paid" in paths
+    assert "/v1/cases" in paths and "/v1/cases/{case_id}" in paths
+    start_op = paths["/v1/procedures/demo_check/cases"]["post"]
+    assert "application/problem+json" in start_op["responses"]["422"]["content"]
+    assert "DemoApplication" in str(start_op["requestBody"])
+    assert "Idempotency-Key" in {p["name"] for p in start_op["parameters"]}
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["APIKeyHeader"]["name"] == "X-API-Key" and schemes["HTTPBearer"]["scheme"] == "bearer"
+
+
+async def test_procedures_say_what_the_calling_key_may_do(http: httpx.AsyncClient, keys: Keys) -> None:
+    [bank_view] = (await http.get("/v1/procedures", headers=h(keys.bank))).json()
+    assert bank_view["key"] == "demo_check" and not bank_view["may_start"]
+    assert {e["name"]: e["may_send"] for e in bank_view["events"]} == {
+        "completeness_decision": False, "fee_paid": True, "withdraw": False}
+    [staff_view] = (await http.get("/v1/procedures", headers=h(keys.staff))).json()
+    assert staff_view["may_start"] and staff_view["events"][0]["cite"] == "665/NK p.6"
+    assert_problem(await http.get("/v1/procedures"), 401)
+
+
+async def test_timeline_shows_decisions_deadlines_and_breaches(http: httpx.AsyncClient, keys: Keys,
+                                                                env: WorkflowEnvironment) -> None:
+    from datetime import timedelta
+
+    now = await env.get_current_time()
+    cid = await start(http, keys, env, received_at=(now - timedelta(days=30)).isoformat())  # already late
+    await eventually(lambda: case(http, keys, cid), lambda v: v["deadlines"] and v["deadlines"][0]["breached_at"])
+    r = await http.post(event_url(cid, "completeness_decision"), json={"complete": True}, headers=h(keys.staff))
+    assert r.status_code == 200, r.text
+    await eventually(lambda: case(http, keys, cid), lambda v: v["status"] == "awaiting_fee")
+    entries = (await http.get(f"/v1/cases/{cid}/timeline", headers=h(keys.auditor))).json()
+    kinds = [(e["kind"], e["name"]) for e in entries]
+    assert ("breach", "completeness_check") in kinds and ("event", "completeness_decision") in kinds
+    assert ("deadline_met", "completeness_check") in kinds and ("activity", "notify_supervisor") in kinds
+    breach = next(e for e in entries if e["kind"] == "breach")
+    assert breach["cite"] == "665/NK p.6" and "supervisor" in breach["detail"]
+    met = next(e for e in entries if e["kind"] == "deadline_met")
+    assert met["detail"] == "late"
+    assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
+    assert_problem(await http.get(f"/v1/cases/{cid}/timeline", headers=h(keys.bank)), 403)
+
+
+async def test_an_event_without_payload_has_no_body(http: httpx.AsyncClient, keys: Keys,
+                                                    env: WorkflowEnvironment) -> None:
+    body = application(await env.get_current_time())
+    cid = (await http.post(START, json=body, headers=h(keys.staff))).json()["case_id"]
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    assert_problem(await http.post(event_url(cid, "withdraw"), headers=h(keys.auditor)), 403)
+    r = await http.post(event_url(cid, "withdraw"), headers=h(keys.staff))
+    assert r.status_code == 200 and r.json()["result"] == "withdrawn"
+    view = await eventually(lambda: case(http, keys, cid), lambda v: v["closed"])
+    assert view["outcome"] == "withdrawn" and view["pending_events"] == []
+    again = await http.post(START, json=body, headers=h(keys.staff))  # a closed case is not started again
+    assert again.status_code == 200 and again.json()["case_id"] == cid
+    schema = (await http.get("/v1/openapi.json")).json()
+    assert "requestBody" not in schema["paths"]["/v1/procedures/demo_check/cases/{case_id}/events/withdraw"]["post"]

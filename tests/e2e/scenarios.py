@@ -1,0 +1,151 @@
+"""One end-to-end scenario per procedure: how to start a case, drive it to its end with events sent at
+once, and which outside effects (SMS, documents, notifications, orders) it must leave exactly once.
+Used by the fault tests and mirrored by the throughput benchmark."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import col, func, select
+from temporalio.client import Client, WorkflowUpdateStage
+from temporalio.service import RPCError
+
+from infra.cases import start_case
+from infra.db import session
+from models.case import CaseView
+from models.complaint import ComplaintInput, Satisfaction
+from models.deadlines import DeadlineState
+from models.fraud import CheckOutcome, FraudCaseView, LiftDecision, SubscriberReport
+from models.tables import AntifraudCentreMessage, Document, NetworkOrderRow, SmsOutbox
+
+__all__ = ["SCENARIOS", "Scenario", "update"]
+
+IIN = "900101300126"
+
+
+def _count(model: Any, case_id: str) -> int:
+    with session() as s:
+        return int(s.exec(select(func.count()).select_from(model).where(col(model.case_id) == case_id)).one())
+
+
+async def update(client: Client, case_id: str, name: str, arg: Any, update_id: str) -> Any:
+    """Send an event so that a retry (worker or server restarting) is the same event, never a second one."""
+    for attempt in range(60):
+        try:
+            handle = await client.get_workflow_handle(case_id).start_update(
+                name, arg, id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+            return await handle.result()
+        except RPCError:
+            if attempt == 59:
+                raise
+            await asyncio.sleep(1.0)
+    return None
+
+
+async def poll(client: Client, case_id: str, ok: Callable[[CaseView], bool], timeout: float = 120) -> CaseView:
+    """Query the case until ``ok``."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        try:
+            v = await client.get_workflow_handle(case_id).query("case", result_type=CaseView)
+            if ok(v):
+                return v
+        except RPCError:
+            pass
+        if loop.time() > end:
+            raise TimeoutError(f"{case_id} did not reach the expected state")
+        await asyncio.sleep(0.3)
+
+
+@dataclass
+class Scenario:
+    """A procedure's path driven end to end."""
+
+    name: str
+    start: Callable[[Client, str, str], Awaitable[str]]  # (client, task queue, unique suffix) -> case id
+    drive: Callable[[Client, str], Awaitable[None]]
+    effect_counts: Callable[[str], dict[str, int]]
+    expected_effects: dict[str, int] = field(default_factory=dict)
+
+    def effects(self, case_id: str) -> dict[str, int]:
+        return self.effect_counts(case_id)
+
+    async def finished(self, client: Client, case_id: str) -> Any:
+        return await client.get_workflow_handle(case_id).result()
+
+    async def registered(self, client: Client, case_id: str) -> CaseView:
+        return await poll(client, case_id, lambda v: v.registration is not None and bool(v.deadlines))
+
+    async def deadlines(self, client: Client, case_id: str) -> list[DeadlineState]:
+        return await client.get_workflow_handle(case_id).query("deadlines", result_type=list[DeadlineState])
+
+
+# -- complaint: filed, fully satisfied by the provider (document + SMS) ---------------------------------
+
+async def _complaint_start(client: Client, tq: str, suffix: str) -> str:
+    from workflows.complaint import SPEC
+
+    inp = ComplaintInput.model_validate({
+        "complaint_number": f"E2E-{suffix}", "appealed": "inaction", "description": "no answer",
+        "complainant": {"full_name": "Тестов Тест", "iin": IIN, "phone": "+77011234567"},
+        "request": "answer", "addressed_to": "provider", "received_at": datetime.now(UTC).isoformat(),
+    })
+    handle, _ = await start_case(client, SPEC, inp, task_queue=tq)
+    return handle.id
+
+
+async def _complaint_drive(client: Client, case_id: str) -> None:
+    await poll(client, case_id, lambda v: "satisfy" in v.pending_events)
+    await update(client, case_id, "satisfy", Satisfaction(decided_by="Head", action_taken="answered"),
+                 f"{case_id}/satisfy")
+
+
+COMPLAINT = Scenario(
+    "complaint", _complaint_start, _complaint_drive,
+    lambda c: {"sms": _count(SmsOutbox, c), "documents": _count(Document, c)},
+    {"sms": 1, "documents": 1},
+)
+
+
+# -- fraud: a subscriber's report, confirmed, suspended, lifted -----------------------------------------
+
+def _number(rng: random.Random) -> str:
+    return f"+7701{rng.randrange(10**7):07d}"
+
+
+async def _fraud_start(client: Client, tq: str, suffix: str) -> str:
+    from cli.fraud_intake import submit
+
+    rng = random.Random(suffix)
+    report = SubscriberReport(ref=f"e2e:{suffix}", suspect_number=_number(rng), reporter_number="+77011234567",
+                              received_at=datetime.now(UTC), description="SMS asking for a card code")
+    ack = await submit(client, report, task_queue=tq)
+    return ack.case_id
+
+
+async def _fraud_drive(client: Client, case_id: str) -> None:
+    await poll(client, case_id, lambda v: "record_check_outcome" in v.pending_events)
+    await update(client, case_id, "record_check_outcome",
+                 CheckOutcome(confirmed=True, evidence=["SIM-box pattern"], analyst="Analyst"), f"{case_id}/outcome")
+    for _ in range(400):
+        view = await client.get_workflow_handle(case_id).query("fraud", result_type=FraudCaseView)
+        if view.suspension is not None and all(n.delivered_at for n in view.notices):
+            break
+        await asyncio.sleep(0.3)
+    await update(client, case_id, "lift_suspension", LiftDecision(reason="complaint upheld", decided_by="Head"),
+                 f"{case_id}/lift")
+
+
+FRAUD = Scenario(
+    "fraud_check", _fraud_start, _fraud_drive,
+    lambda c: {"network_orders": _count(NetworkOrderRow, c), "centre_messages": _count(AntifraudCentreMessage, c)},
+    {"network_orders": 2, "centre_messages": 2},
+)
+
+SCENARIOS: list[Scenario] = [COMPLAINT, FRAUD]

@@ -1,0 +1,166 @@
+"""The payload codec: personal data never leave the process in clear; rotation; the remote codec protocol."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from infra.client import data_converter
+from infra.codec import (
+    ENCODING,
+    KEY_ID,
+    CodecError,
+    CodecSettings,
+    EncryptionCodec,
+    KeyRing,
+    decode_payloads_json,
+    encode_payloads_json,
+    load_keyring,
+    rotate_key_file,
+)
+
+PERSON = {"iin": "850412350127", "name": "Айгерим Нурланқызы Сейтова", "phone": "+77015550142",
+          "address": "Алматы, ул. Абая 150, кв. 12"}
+
+
+def ring(*ids: str) -> KeyRing:
+    return KeyRing(keys={i: bytes([n]) * 32 for n, i in enumerate(ids, 1)}, active=ids[0])
+
+
+def clear_json_payload(value: object) -> Payload:
+    return pydantic_data_converter.payload_converter.to_payloads([value])[0]
+
+
+def test_encoded_payload_holds_no_personal_data_in_clear() -> None:
+    codec = EncryptionCodec(ring("k1"))
+    original = clear_json_payload(PERSON)
+    assert PERSON["iin"].encode() in original.SerializeToString()  # the control: JSON is clear text
+    [sealed] = codec.encode_sync([original])
+    raw = sealed.SerializeToString()
+    for value in PERSON.values():
+        assert value.encode() not in raw
+    assert b"850412" not in raw and b"5550142" not in raw
+    assert sealed.metadata["encoding"] == ENCODING and sealed.metadata[KEY_ID] == b"k1"
+    assert codec.decode_sync([sealed]) == [original]
+
+
+async def test_the_shared_converter_encrypts_and_restores_values() -> None:
+    dc = data_converter()
+    [payload] = await dc.encode([PERSON])
+    assert payload.metadata["encoding"] == ENCODING
+    assert PERSON["iin"].encode() not in payload.SerializeToString()
+    assert await dc.decode([payload]) == [PERSON]
+
+
+def test_unencrypted_payloads_pass_through_so_old_histories_still_decode() -> None:
+    codec = EncryptionCodec(ring("k1"))
+    plain = clear_json_payload({"status": "registered"})
+    assert codec.decode_sync([plain]) == [plain]
+
+
+def test_rotation_new_key_encrypts_and_old_ciphertexts_still_decrypt() -> None:
+    old = EncryptionCodec(ring("k1"))
+    [sealed_old] = old.encode_sync([clear_json_payload(PERSON)])
+    rotated = EncryptionCodec(KeyRing(keys={"k2": b"\x07" * 32, "k1": b"\x01" * 32}, active="k2"))
+    [sealed_new] = rotated.encode_sync([clear_json_payload(PERSON)])
+    assert sealed_new.metadata[KEY_ID] == b"k2"
+    assert rotated.decode_sync([sealed_old, sealed_new]) == [clear_json_payload(PERSON)] * 2
+    with pytest.raises(CodecError, match="'k2', which is not in the keyring"):
+        old.decode_sync([sealed_new])
+
+
+def test_tampered_ciphertext_is_refused() -> None:
+    codec = EncryptionCodec(ring("k1"))
+    [sealed] = codec.encode_sync([clear_json_payload(PERSON)])
+    sealed.data = sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+    with pytest.raises(CodecError, match="does not authenticate"):
+        codec.decode_sync([sealed])
+
+
+def test_payload_moved_to_another_key_id_does_not_authenticate() -> None:
+    codec = EncryptionCodec(KeyRing(keys={"k1": b"\x01" * 32, "k2": b"\x01" * 32}, active="k1"))
+    [sealed] = codec.encode_sync([clear_json_payload(PERSON)])
+    sealed.metadata[KEY_ID] = b"k2"  # same key bytes, but the id is authenticated data
+    with pytest.raises(CodecError):
+        codec.decode_sync([sealed])
+
+
+def test_keys_from_environment_spec_first_encrypts() -> None:
+    spec = f"new={base64.b64encode(b'n' * 32).decode()},old={base64.b64encode(b'o' * 32).decode()}"
+    r = load_keyring(CodecSettings(codec_keys=spec))
+    assert r.active == "new" and set(r.keys) == {"new", "old"}
+    assert KeyRing.from_spec(r.spec()) == r
+    with pytest.raises(CodecError, match="32 bytes"):
+        KeyRing.from_spec("short=" + base64.b64encode(b"x" * 16).decode())
+    with pytest.raises(CodecError, match="not valid base64"):
+        KeyRing.from_spec("k=@@@")
+
+
+def test_dev_key_file_is_generated_once_private_and_rotates(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "codec-keys.json"
+    first = load_keyring(CodecSettings(codec_key_file=path))
+    assert path.stat().st_mode & 0o077 == 0
+    assert load_keyring(CodecSettings(codec_key_file=path)) == first
+    [sealed] = EncryptionCodec(first).encode_sync([clear_json_payload(PERSON)])
+    doc = json.loads(path.read_text())
+    doc["keys"][0]["id"] = first.active + "x"  # rotate needs a fresh id even within the same second
+    path.write_text(json.dumps(doc))
+    rotated = rotate_key_file(path)
+    assert rotated.active != first.active + "x" and len(rotated.keys) == 2
+    with pytest.raises(CodecError):
+        EncryptionCodec(rotated).decode_sync([sealed])  # the id was renamed above: no key for it
+
+
+def test_production_setting_refuses_to_invent_a_key(tmp_path: Path) -> None:
+    with pytest.raises(CodecError, match="no payload encryption key"):
+        load_keyring(CodecSettings(codec_key_file=tmp_path / "missing.json", codec_generate=False))
+
+
+def test_remote_codec_protocol_round_trip() -> None:
+    codec = EncryptionCodec(ring("k1"))
+    plain = clear_json_payload(PERSON)
+    body = {"payloads": [{"metadata": {k: base64.b64encode(v).decode() for k, v in plain.metadata.items()},
+                          "data": base64.b64encode(plain.data).decode()}]}
+    encoded = encode_payloads_json(body, codec)
+    [item] = encoded["payloads"]
+    assert base64.b64decode(item["metadata"]["encoding"]) == ENCODING
+    assert PERSON["iin"] not in json.dumps(encoded)
+    decoded = decode_payloads_json(encoded, codec)
+    assert decoded == body
+    assert json.loads(base64.b64decode(decoded["payloads"][0]["data"])) == PERSON
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"payloads": "x"}, {"payloads": [{"unknown": 1}]}, {"payloads": [{"metadata": {"encoding": 5}}]}, [],
+])
+def test_remote_codec_protocol_refuses_malformed_bodies(body: object) -> None:
+    with pytest.raises(CodecError):
+        decode_payloads_json(body, EncryptionCodec(ring("k1")))  # type: ignore[arg-type]
+
+
+async def test_failure_messages_are_encrypted_too() -> None:
+    from temporalio.api.failure.v1 import Failure
+    from temporalio.exceptions import ApplicationError
+
+    dc = data_converter()
+    failure = Failure()
+    await dc.encode_failure(ApplicationError(f"no registry record for {PERSON['iin']}", type="NotFound"), failure)
+    assert PERSON["iin"].encode() not in failure.SerializeToString()
+    assert failure.application_failure_info.type == "NotFound"  # the type stays readable for retry policies
+    decoded = await dc.decode_failure(failure)
+    assert isinstance(decoded, ApplicationError) and PERSON["iin"] in decoded.message
+
+
+def test_processes_starting_together_agree_on_the_first_dev_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "codec-keys.json"
+    with ThreadPoolExecutor(8) as pool:
+        rings = list(pool.map(lambda _: load_keyring(CodecSettings(codec_key_file=path)), range(16)))
+    assert len({r.spec() for r in rings}) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["codec-keys.json"]

@@ -1,0 +1,528 @@
+"""Fraud case (171 ch.3 p.116–120) against the time-skipping server and the real calendar (issue 4)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Awaitable
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, delete, select
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import outages
+from activities.antifraud import messages_for_case
+from activities.deadlines import current_calendar
+from activities.subscriber_registry import DemoSubscriber, find_subscriber, seed_demo_subscribers
+from cli.fraud_intake import bulk_intake, submit
+from infra.db import session
+from models.deadlines import DeadlineStatus
+from models.fraud import (
+    AnyReport,
+    CentreInformation,
+    CheckOutcome,
+    FraudCaseView,
+    IntakeAck,
+    InternalDetection,
+    LiftDecision,
+    NoticeKind,
+    ReportAnswer,
+    SubscriberReport,
+)
+from models.tables import FraudIntake, NetworkOrderRow, SupervisorNotification
+from rules.calendar import ALMATY
+from rules.identifiers import check_digit
+from tests.golden_tools import save_golden
+from worker import make_worker
+from workflows.fraud import SPEC, FraudCheck, fraud_case_id
+from workflows.registry import Role
+
+_rng = random.Random()
+
+
+def new_number() -> str:
+    """A fresh mobile number per test: cases are per number and the server lives for the whole session."""
+    return f"+7708{_rng.randrange(10**7):07d}"
+
+
+def new_subscriber(n_numbers: int = 3) -> DemoSubscriber:
+    """A subscriber of the registry with a valid IIN and several numbers."""
+    while True:
+        base = f"8{_rng.randrange(10):d}0{_rng.randrange(1, 10)}1{_rng.randrange(5):d}3{_rng.randrange(10**4):04d}"
+        digit = check_digit(base)
+        if digit is not None:
+            break
+    return DemoSubscriber("Нурланов", "Асхат", "Болатович", base + str(digit),
+                          tuple(new_number() for _ in range(n_numbers)))
+
+
+def subscriber_report(number: str, received_at: datetime, ref: str | None = None) -> SubscriberReport:
+    return SubscriberReport(ref=ref or f"ref-service:{_rng.randrange(10**12)}", suspect_number=number,
+                            reporter_number=new_number(), received_at=received_at, signal="sms",
+                            description="SMS: 'your card is blocked, call +7 708 …'")
+
+
+def centre_information(number: str, received_at: datetime, simbox: bool = True) -> CentreInformation:
+    return CentreInformation(ref=f"nb-afc:{_rng.randrange(10**12)}", suspect_number=number, received_at=received_at,
+                             signal="call", simbox=simbox, description="GSM gateway traffic pattern")
+
+
+@pytest.fixture
+async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Worker]:
+    """A worker for the test; cases the test leaves open are terminated after it, because a timer of a
+    case without a worker would stall time skipping for every later test of the session."""
+    async with make_worker(env.client, task_queue=task_queue, workflows=[FraudCheck]) as w:
+        try:
+            yield w
+        finally:
+            for cid in sorted(set(_OPENED)):
+                handle = env.client.get_workflow_handle(cid)
+                if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+                    await handle.terminate(reason="end of test")
+            _OPENED.clear()
+
+
+_OPENED: list[str] = []
+
+
+async def open_case(env: WorkflowEnvironment, report: AnyReport, task_queue: str) -> IntakeAck:
+    """Submit a report and remember its case for the clean-up."""
+    ack = await submit(env.client, report, task_queue=task_queue)
+    _OPENED.append(ack.case_id)
+    return ack
+
+
+async def view(handle: WorkflowHandle) -> FraudCaseView:
+    return await handle.query(FraudCheck.fraud)
+
+
+async def office_time(env: WorkflowEnvironment) -> datetime:
+    """The next working day's 10:00 after the server's now, so terms count from a known working day."""
+    cal = current_calendar()
+    now = (await env.get_current_time()).astimezone(ALMATY)
+    day = cal.add_working_days(now.date(), 1)
+    return datetime.combine(day, time(10), tzinfo=ALMATY)
+
+
+async def sleep_until(env: WorkflowEnvironment, at: datetime) -> None:
+    delta = at - await env.get_current_time()
+    if delta > timedelta(0):
+        await env.sleep(delta)
+
+
+def expected_due(start: datetime, *, received: bool = False) -> datetime:
+    """18:30 of the 2nd working day after ``start``'s day (a receipt after hours counts from the next one)."""
+    cal = current_calendar()
+    day = cal.registration_day(start) if received else start.astimezone(ALMATY).date()
+    return datetime.combine(cal.add_working_days(day, 2), time(18, 30), tzinfo=ALMATY)
+
+
+async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    sub = new_subscriber()
+    seed_demo_subscribers((sub,))
+    number = sub.numbers[0]
+    received = await office_time(env)
+    await sleep_until(env, received)
+    ack = await open_case(env, subscriber_report(number, received), task_queue=task_queue)
+    assert ack.answer is ReportAnswer.OPENED and ack.case_id == fraud_case_id(number)
+    assert number not in ack.case_id and number[1:] not in ack.case_id  # the id is a keyed hash
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+
+    await env.sleep(timedelta(hours=3))
+    [check] = await handle.query(FraudCheck.deadlines)
+    assert check.key == "check" and check.deadline.cite == "171 p.119"
+    assert check.due == expected_due(received, received=True)
+    assert (await handle.query(FraudCheck.case)).status == "check"
+
+    decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+        confirmed=True, evidence=["CDR: 240 SMS in 10 min to distinct numbers", "3 subscriber reports"],
+        analyst="analyst-07"))
+    assert decided.outcome is not None and decided.outcome.confirmed
+    await env.sleep(timedelta(minutes=5))
+
+    case = await handle.query(FraudCheck.case)
+    states = {d.key: d for d in case.deadlines}
+    assert case.status == "suspended"
+    assert states["check"].status is DeadlineStatus.MET
+    assert decided.outcome_at is not None
+    for key in ("suspension", "suspension_notice"):
+        assert states[key].status is DeadlineStatus.MET
+        assert states[key].deadline.cite == "171 p.120"
+        assert states[key].due == expected_due(decided.outcome_at)
+        assert states[key].met_at is not None and states[key].met_at <= states[key].due
+    assert find_subscriber(number).numbers == sorted(sub.numbers)
+    with session() as s:
+        orders = s.exec(select(NetworkOrderRow).where(NetworkOrderRow.case_id == ack.case_id)).all()
+        assert [o.action for o in orders] == ["suspend"] and orders[0].number_known
+    [msg] = messages_for_case(ack.case_id)
+    assert msg.kind is NoticeKind.SUSPENSION and msg.evidence == decided.outcome.evidence
+    assert "lift_suspension" in case.pending_events
+
+    lifted = await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
+        reason="complaint upheld: the number was cloned, subscriber identified in person",
+        decided_by="head-of-antifraud", complaint_ref="C-2026-118"))
+    assert lifted.lift is not None
+    final = await handle.result()
+    assert final.restoration is not None and final.status == "closed"
+    assert [m.kind for m in messages_for_case(ack.case_id)] == [NoticeKind.SUSPENSION, NoticeKind.RESTORATION]
+    assert messages_for_case(ack.case_id)[1].reason.startswith("complaint upheld")
+    case = await handle.query(FraudCheck.case)
+    assert case.closed and case.outcome == "suspension_lifted"
+    await save_golden(handle, "fraud_check", "confirmed_suspended_lifted")
+
+
+async def test_centre_information_not_confirmed_informs_centre_within_two_days(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    number = new_number()
+    received = await office_time(env)
+    await sleep_until(env, received)
+    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
+    assert ack.answer is ReportAnswer.OPENED
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+    await env.sleep(timedelta(hours=20))  # the next working morning
+    decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+        confirmed=False, evidence=["traffic is a corporate call centre under contract"], analyst="analyst-02"))
+    final: FraudCaseView = await handle.result()
+    assert final.outcome is not None and not final.outcome.confirmed and final.suspension is None
+    [notice] = final.notices
+    assert notice.kind is NoticeKind.NOT_CONFIRMED and notice.attempts == 1 and notice.delivered_at is not None
+    [msg] = messages_for_case(ack.case_id)
+    assert msg.kind is NoticeKind.NOT_CONFIRMED and msg.cite == "171 p.120"
+    states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
+    assert set(states) == {"check", "not_confirmed_notice"}
+    assert states["check"].status is DeadlineStatus.MET
+    assert decided.outcome_at is not None
+    assert states["not_confirmed_notice"].status is DeadlineStatus.MET
+    assert states["not_confirmed_notice"].due == expected_due(decided.outcome_at)
+    assert (await handle.query(FraudCheck.case)).outcome == "not_confirmed"
+    with session() as s:  # nothing was suspended
+        assert not s.exec(select(NetworkOrderRow).where(NetworkOrderRow.case_id == ack.case_id)).all()
+    await save_golden(handle, "fraud_check", "not_confirmed")
+
+    # The case is closed: a new report about the number opens a new case under the same id (a new run).
+    closed_run = (await handle.describe()).run_id
+    again = await open_case(env, subscriber_report(number, await env.get_current_time()), task_queue=task_queue)
+    assert again.answer is ReportAnswer.OPENED and again.case_id == ack.case_id
+    assert (await handle.describe()).run_id != closed_run
+    assert len((await view(handle)).reports) == 1
+
+
+async def test_internal_detection_informs_centre_at_once_with_all_the_subscribers_numbers(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    sub = new_subscriber(n_numbers=4)
+    seed_demo_subscribers((sub,))
+    number = sub.numbers[2]
+    now = await env.get_current_time()
+    ack = await open_case(env, InternalDetection(
+        ref=f"afs:{_rng.randrange(10**9)}", suspect_number=number, received_at=now, signal="call", simbox=True,
+        description="SIM box: 1 IMEI, 4 IMSI rotating, 900 short calls/hour"), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+    await env.sleep(timedelta(seconds=5))
+    [msg] = messages_for_case(ack.case_id)  # before any analyst looked at it (p.118)
+    assert msg.kind is NoticeKind.DETECTION and msg.cite == "171 p.118"
+    assert msg.subscriber is not None and msg.subscriber.found
+    assert (msg.subscriber.surname, msg.subscriber.name, msg.subscriber.patronymic, msg.subscriber.iin) == (
+        sub.surname, sub.name, sub.patronymic, sub.iin)
+    assert sorted(msg.subscriber.numbers) == sorted(sub.numbers)
+    v = await view(handle)
+    [notice] = v.notices
+    assert notice.delivered_at is not None and notice.delivered_at - now < timedelta(minutes=1)
+    assert v.status == "check"
+
+    # A second detection joining the case is sent too; a subscriber's report joining it is not.
+    again = await open_case(env, InternalDetection(
+        ref=f"afs:{_rng.randrange(10**9)}", suspect_number=number, received_at=now, description="second burst"),
+        task_queue=task_queue)
+    assert again.answer is ReportAnswer.JOINED
+    await open_case(env, subscriber_report(number, now), task_queue=task_queue)
+    await env.sleep(timedelta(seconds=5))
+    assert [m.kind for m in messages_for_case(ack.case_id)] == [NoticeKind.DETECTION, NoticeKind.DETECTION]
+
+    await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+        confirmed=False, evidence=["M2M fleet of a logistics company"], analyst="analyst-01"))
+    final = await handle.result()
+    assert len(final.reports) == 3
+    assert [m.kind for m in messages_for_case(ack.case_id)][-1] is NoticeKind.NOT_CONFIRMED
+    await save_golden(handle, "fraud_check", "internal_detection")
+
+
+async def test_analyst_silent_check_is_breached_and_escalated(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    number = new_number()
+    received = await office_time(env)
+    await sleep_until(env, received)
+    ack = await open_case(env, subscriber_report(number, received), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+    due = expected_due(received, received=True)
+    await sleep_until(env, due - timedelta(minutes=1))
+    [check] = await handle.query(FraudCheck.deadlines)
+    assert check.status is DeadlineStatus.OPEN
+    await env.sleep(timedelta(minutes=2))
+    [check] = await handle.query(FraudCheck.deadlines)
+    assert check.status is DeadlineStatus.BREACHED and check.escalated
+    assert check.breached_at is not None and check.breached_at >= due
+    case = await handle.query(FraudCheck.case)
+    assert case.status == "check" and "record_check_outcome" in case.pending_events
+    with session() as s:
+        [row] = s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == ack.case_id)).all()
+        assert row.deadline_key == "check" and row.cite == "171 p.119"
+
+    await env.sleep(timedelta(hours=1))
+    await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+        confirmed=False, evidence=["late check: the reported SMS came from a bank's real short number"],
+        analyst="analyst-03"))
+    await handle.result()
+    [check, _notice] = await handle.query(FraudCheck.deadlines)
+    assert check.status is DeadlineStatus.BREACHED and check.late_by_seconds and check.late_by_seconds > 3600
+    await save_golden(handle, "fraud_check", "check_breached")
+
+
+async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_queue: str, worker: Worker) -> None:
+    number = new_number()
+    now = await env.get_current_time()
+    first = subscriber_report(number, now)
+    a = await open_case(env, first, task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, a.case_id)
+    run_id = (await handle.describe()).run_id
+    b = await open_case(env, centre_information(number, now), task_queue=task_queue)
+    c = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
+    assert (a.answer, b.answer, c.answer) == (ReportAnswer.OPENED, ReportAnswer.JOINED, ReportAnswer.JOINED)
+    assert a.case_id == b.case_id == c.case_id and c.reports_in_case == 3
+    assert (await handle.describe()).run_id == run_id  # one case, not three
+    assert [r.report.way_in.value for r in (await view(handle)).reports] == [
+        "subscriber_report", "centre_information", "subscriber_report"]
+    # The same report sent again (a retry) is recognised, by the intake and by the case itself.
+    assert (await open_case(env, first, task_queue=task_queue)).answer is ReportAnswer.DUPLICATE
+    with session() as s:
+        s.exec(delete(FraudIntake).where(col(FraudIntake.ref) == first.ref))  # type: ignore[call-overload]
+    again = await open_case(env, first, task_queue=task_queue)
+    assert again.answer is ReportAnswer.DUPLICATE and again.reports_in_case == 3
+    [check] = await handle.query(FraudCheck.deadlines)  # joining reports do not restart the term
+    assert check.due == expected_due(now, received=True)
+    await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+        confirmed=False, evidence=["no fraud pattern"], analyst="analyst-04"))
+    await handle.result()
+
+
+async def test_report_after_not_confirmed_outcome_gets_a_new_check(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    number = new_number()
+    outages.begin("antifraud_centre", await env.get_current_time(), timedelta(minutes=30),
+                  "keep the case open after the outcome")
+    try:
+        now = await env.get_current_time()
+        ack = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
+        handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+        first_run = (await handle.describe()).run_id
+        await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+            confirmed=False, evidence=["nothing found"], analyst="analyst-05"))
+        later_report = subscriber_report(number, now + timedelta(seconds=1))
+        later = await open_case(env, later_report, task_queue=task_queue)
+        assert later.answer is ReportAnswer.JOINED and later.case_id == ack.case_id
+        await env.sleep(timedelta(hours=1))  # the centre is back; the notice goes; the case begins a new check
+        v = await view(handle)
+        assert v.cycle == 2 and v.status == "check" and v.outcome is None
+        assert [r.report.ref for r in v.reports] == [later_report.ref]
+        [check] = await handle.query(FraudCheck.deadlines)
+        assert check.status is DeadlineStatus.OPEN
+        [msg] = messages_for_case(ack.case_id)
+        assert msg.kind is NoticeKind.NOT_CONFIRMED
+        await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+            confirmed=False, evidence=["still nothing"], analyst="analyst-05"))
+        final = await handle.result()
+        assert final.cycle == 2 and len(messages_for_case(ack.case_id)) == 2
+    finally:
+        outages.end("antifraud_centre")
+    first = env.client.get_workflow_handle(ack.case_id, run_id=first_run)
+    assert (await first.describe()).status is WorkflowExecutionStatus.CONTINUED_AS_NEW
+    await save_golden(first, "fraud_check", "report_after_outcome_new_check")
+
+
+async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_loses_it(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    number = new_number()
+    received = await office_time(env)
+    await sleep_until(env, received)
+    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+    outage_start = await env.get_current_time()
+    outages.begin("antifraud_centre", outage_start, timedelta(hours=1), "rehearsal: centre gateway down")
+    try:
+        decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+            confirmed=False, evidence=["false alarm"], analyst="analyst-06"))
+        await env.sleep(timedelta(minutes=20))
+        [notice] = (await view(handle)).notices
+        assert notice.delivered_at is None and notice.attempts >= 3
+        assert notice.last_error and "unavailable" in notice.last_error
+        assert decided.outcome_at is not None
+        assert timedelta(0) <= notice.pending_since - decided.outcome_at < timedelta(seconds=5)
+        assert notice.describe().startswith("pending since ") and f"attempts {notice.attempts}" in notice.describe()
+        assert (await handle.query(FraudCheck.case)).status == "not_confirmed_notice"
+        assert messages_for_case(ack.case_id) == []
+
+        await env.sleep(timedelta(hours=1))
+        final = await handle.result()
+        [notice] = final.notices
+        assert notice.delivered_at is not None and notice.delivered_at >= outage_start + timedelta(hours=1)
+        assert notice.delivered_at - (outage_start + timedelta(hours=1)) <= timedelta(minutes=10)  # back-off cap
+        assert len(messages_for_case(ack.case_id)) == 1  # delivered once
+        states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
+        assert states["not_confirmed_notice"].status is DeadlineStatus.MET  # an hour is within 2 working days
+    finally:
+        outages.end("antifraud_centre")
+    await save_golden(handle, "fraud_check", "centre_outage_recovered")
+
+
+async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    number = new_number()
+    received = await office_time(env)
+    await sleep_until(env, received)
+    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+    outages.begin("antifraud_centre", await env.get_current_time(), timedelta(days=6), "long outage")
+    try:
+        decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+            confirmed=True, evidence=["SIM box seized"], analyst="analyst-08"))
+        assert decided.outcome_at is not None
+        await sleep_until(env, expected_due(decided.outcome_at) + timedelta(minutes=5))
+        states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
+        assert states["suspension"].status is DeadlineStatus.MET  # the network did its part
+        assert states["suspension_notice"].status is DeadlineStatus.BREACHED and states["suspension_notice"].escalated
+        case = await handle.query(FraudCheck.case)
+        assert case.status == "suspended" and "lift_suspension" in case.pending_events
+        [notice] = (await view(handle)).notices
+        assert notice.delivered_at is None and notice.attempts > 5 and "unavailable" in (notice.last_error or "")
+    finally:
+        outages.end("antifraud_centre")
+    await env.sleep(timedelta(minutes=15))
+    states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
+    late = states["suspension_notice"]
+    assert late.status is DeadlineStatus.BREACHED and late.met_at is not None and late.late_by_seconds
+    assert (await handle.query(FraudCheck.case)).status == "suspended"
+    assert [m.kind for m in messages_for_case(ack.case_id)] == [NoticeKind.SUSPENSION]
+    await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
+        reason="gateway owner licensed as a call-termination partner", decided_by="head-of-antifraud"))
+    assert (await handle.result()).restoration is not None
+    await save_golden(handle, "fraud_check", "suspension_notice_breached")
+
+
+def write_sweep(path: Path, good: list[str]) -> dict[int, str]:
+    """A sweep file with good numbers and bad lines; returns the bad lines' numbers and a word of why."""
+    lines = ["number,signal,simbox,description", "# SIM-box sweep of the antifraud centre"]
+    bad: dict[int, str] = {}
+    for i, n in enumerate(good):
+        lines.append(f"{n},call,yes,gateway #{i}")
+        if i == 1:
+            lines.append("+7 999 123,call,yes,not a number")
+            bad[len(lines)] = "suspect_number"
+        if i == 2:
+            lines.append(f"{new_number()},call,maybe,")
+            bad[len(lines)] = "simbox"
+        if i == 3:
+            lines.append(f"{good[0]},sms,no,repeated")
+        if i == 4:
+            lines.append(f"{new_number()},fax,no,")
+            bad[len(lines)] = "signal"
+    lines.append(f"{new_number()},call,yes,a,b")
+    bad[len(lines)] = "columns"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return bad
+
+
+async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker, tmp_path: Path,
+) -> None:
+    good = [new_number() for _ in range(40)]
+    already_open = good[5]
+    now = await env.get_current_time()
+    opened = await open_case(env, subscriber_report(already_open, now), task_queue=task_queue)
+    sweep = tmp_path / "sweep-2026-11.csv"
+    bad = write_sweep(sweep, good)
+    ticks: list[int] = []
+    total: list[int] = []
+
+    result = await bulk_intake(env.client, sweep, sweep_id="sweep-2026-11", received_at=now, concurrency=8,
+                               task_queue=task_queue, progress=ticks.append, on_total=total.append)
+    assert sorted(line for line, _ in result.bad) == sorted(bad)
+    for line, why in result.bad:
+        assert bad[line] in why
+    assert [(line, first) for line, first in result.repeated] == [(9, 3)]
+    assert not result.failed
+    assert (result.opened, result.joined, result.already) == (39, 1, 0)
+    assert total == [40] and sum(ticks) == 40
+    assert opened.case_id in result.case_ids.values()
+    assert len(set(result.case_ids.values())) == 40
+    _OPENED.extend(result.case_ids.values())
+    joined = env.client.get_workflow_handle_for(FraudCheck.run, opened.case_id)
+    assert len((await view(joined)).reports) == 2
+
+    runs = {cid: (await env.client.get_workflow_handle(cid).describe()).run_id for cid in result.case_ids.values()}
+    again = await bulk_intake(env.client, sweep, sweep_id="sweep-2026-11", received_at=now, concurrency=8,
+                              task_queue=task_queue)
+    assert (again.opened, again.joined, again.already) == (0, 0, 40)
+    assert sorted(again.bad) == sorted(result.bad)
+    for cid, run_id in runs.items():
+        assert (await env.client.get_workflow_handle_for(FraudCheck.run, cid).describe()).run_id == run_id
+    assert len((await view(joined)).reports) == 2
+    for cid in runs:  # centre information does not notify the centre back: nothing was sent
+        assert messages_for_case(cid) == []
+    with session() as s:
+        rows = s.exec(select(FraudIntake).where(col(FraudIntake.source).startswith("bulk:sweep-2026-11"))).all()
+        assert len(rows) == 40
+
+
+async def refused(call: Awaitable[object]) -> str:
+    """The reason the case gave for refusing an Update."""
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await call
+    return str(getattr(info.value.cause, "message", info.value.cause))
+
+
+async def test_bad_input_and_out_of_turn_decisions_are_refused(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    number = new_number()
+    now = await env.get_current_time()
+    ack = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+    # No evidence: refused by the model on the worker, never enters the history.
+    why = await refused(handle.execute_update("record_check_outcome",
+                                              {"confirmed": True, "evidence": [], "analyst": "x"}))
+    assert "evidence" in why
+    why = await refused(handle.execute_update(FraudCheck.lift_suspension, LiftDecision(reason="r", decided_by="b")))
+    assert "no suspension to lift" in why
+    why = await refused(handle.execute_update(FraudCheck.centre_information, centre_information(new_number(), now)))
+    assert "another number" in why
+    why = await refused(handle.execute_update(FraudCheck.subscriber_report,
+                                              subscriber_report(number, now + timedelta(days=1))))
+    assert "in the future" in why
+    await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+        confirmed=False, evidence=["none"], analyst="a"))
+    why = await refused(handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+        confirmed=True, evidence=["changed my mind"], analyst="a")))
+    assert "already recorded (not confirmed)" in why
+    final = await handle.result()
+    assert final.outcome is not None and not final.outcome.confirmed and len(final.reports) == 1
+    history = await handle.fetch_history()
+    accepted = [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    assert len(accepted) == 2  # the opening report and the one valid outcome
+
+
+def test_the_antifraud_centre_may_send_information_but_never_decide() -> None:
+    centre = Role.operator("antifraud_centre")
+    assert centre in SPEC.event("centre_information").roles
+    assert centre not in SPEC.event("record_check_outcome").roles
+    assert centre not in SPEC.event("lift_suspension").roles
+    assert SPEC.event("record_check_outcome").roles == frozenset({Role.STAFF})

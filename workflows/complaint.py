@@ -1,0 +1,296 @@
+"""Complaint appeal against a procedure's decision, action or inaction (58 p.10; 665/NK p.10;
+Law "On public services" art. 25 p.2; APPC art. 91 p.5).
+
+Read top to bottom like the law: registered by the calendar; within 3 working days the provider
+fully satisfies the complaint or forwards it with the administrative case (automatically at the
+deadline if nobody acts); the considering body decides within 5 (provider) or 15 (quality body)
+working days of registration; the complainant is told; an upheld decision instructs the appealed case;
+then a court appeal is allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.complaints import (
+        build_administrative_case,
+        describe_appealed_case,
+        forward_to_review_body,
+        instruct_appealed_case,
+    )
+    from activities.documents import render_document
+    from activities.sms import send_sms
+    from infra.pseudonym import case_id as make_case_id
+    from models.case import DocumentRef
+    from models.complaint import (
+        AddressedTo,
+        AppealedCase,
+        ComplaintInput,
+        ForwardRequest,
+        InstructionOutcome,
+        InstructRequest,
+        ReviewDecision,
+        ReviewOutcome,
+        Satisfaction,
+        Withdrawal,
+    )
+    from models.documents import RenderDocumentRequest
+    from models.sms import SmsRequest
+    from workflows.deadlines import ACTIVITY_RETRY, CaseWorkflow
+    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+
+__all__ = ["SPEC", "Complaint"]
+
+_TIMEOUT = timedelta(seconds=60)
+# The system forwards on its own this long before the 3-working-day term ends, so that building and
+# handing over the administrative case still happens within the term.
+AUTO_FORWARD_MARGIN = timedelta(minutes=30)
+_REVIEW_TERM = {
+    AddressedTo.PROVIDER: "complaint.review_provider",
+    AddressedTo.QUALITY_BODY: "complaint.review_quality_body",
+}
+
+
+@workflow.defn
+class Complaint(CaseWorkflow):
+    """One complaint, from registration to the court-appeal notice."""
+
+    PROCEDURE = "complaint"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp: ComplaintInput | None = None
+        self.appealed_case: AppealedCase | None = None
+        self.satisfaction: Satisfaction | None = None
+        self.forward_request: ForwardRequest | None = None
+        self.forwarded_at: datetime | None = None
+        self.forward_receipt_at: datetime | None = None  # the considering body's receipt (its clock)
+        self.auto_forwarded = False
+        self.review: ReviewDecision | None = None
+        self.withdrawal: Withdrawal | None = None
+        self.instruction_outcome: InstructionOutcome | None = None
+        self.court_appeal_allowed_from: datetime | None = None
+
+    @workflow.run
+    async def run(self, inp: ComplaintInput) -> dict[str, Any]:
+        self.inp = inp
+        if inp.appealed_case_id:
+            self.appealed_case = await workflow.execute_activity(
+                describe_appealed_case, inp.appealed_case_id, start_to_close_timeout=_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        await self.register(inp.act_key, inp.received_at)
+        self.set_status("provider_review")
+        await self.clock.open("forward", "complaint.forward", inp.received_at)
+        await self.clock.open("review", _REVIEW_TERM[inp.addressed_to], inp.received_at)
+
+        # The provider's 3 working days: satisfy fully, or forward (58 p.10; 665/NK p.10).
+        acted = await self.clock.until_due("forward", lambda: self._provider_acted() or self.withdrawal is not None,
+                                           margin=AUTO_FORWARD_MARGIN)
+        if self.withdrawal is not None:
+            return await self._withdrawn()
+        if self.satisfaction is not None:
+            self.clock.met("forward")
+            self.clock.cancel("review")
+            await self._notify("satisfied", "complaint_satisfied.html.j2", "Complaint satisfied by the provider")
+            return self._end("satisfied", "satisfied")
+        if not acted:
+            self.auto_forwarded = True
+            self.forward_request = ForwardRequest(forwarded_by="system (3-working-day term reached)")
+        await self._forward()
+
+        # The considering body's review term (art. 25 p.2).
+        self.set_status("under_review")
+        on_time = await self.clock.wait("review", lambda: self.review is not None or self.withdrawal is not None)
+        if self.withdrawal is not None:
+            return await self._withdrawn()
+        assert self.review is not None
+        self.set_status("decided" if on_time else "decided_late")
+        if self.review.outcome is not ReviewOutcome.REJECTED and self.review.instruction and self.appealed_case:
+            self.instruction_outcome = await workflow.execute_activity(
+                instruct_appealed_case,
+                InstructRequest(case_id=self.appealed_case.case_id, complaint_id=workflow.info().workflow_id,
+                                decision=self.review.outcome.value, action=self.review.instruction,
+                                reasons=self.review.reasons, decided_at=workflow.now()),
+                start_to_close_timeout=_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            )
+        # APPC art. 91 p.5: the pre-trial appeal has ended; a court appeal is allowed from now.
+        self.court_appeal_allowed_from = workflow.now()
+        await self._notify("decision", "complaint_decision.html.j2", "Decision on the complaint")
+        return self._end(self.review.outcome.value, "decided")
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _provider_acted(self) -> bool:
+        return self.satisfaction is not None or self.forward_request is not None
+
+    async def _forward(self) -> None:
+        """Send the complaint and the administrative case to the considering body."""
+        assert self.inp is not None and self.forward_request is not None
+        case_id = workflow.info().workflow_id
+        self.set_status("forwarding")
+        if self.appealed_case is not None and self.appealed_case.exists:
+            admin_case = await workflow.execute_activity(
+                build_administrative_case, self.appealed_case.case_id, start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self.documents.append(admin_case)
+        self.forward_receipt_at = await self.outside(
+            forward_to_review_body, case_id, self.forward_request.body, [d.doc_id for d in self.documents],
+            what="review_body",
+        )
+        self.forwarded_at = workflow.now()
+        self.clock.met("forward")
+
+    async def _notify(self, kind: str, template: str, title: str) -> DocumentRef:
+        """A document to the complainant's personal account and an SMS (the outcome of the complaint)."""
+        assert self.inp is not None
+        case_id = workflow.info().workflow_id
+        doc: DocumentRef = await self.outside(
+            render_document,
+            RenderDocumentRequest(
+                doc_id=f"{case_id}/{kind}", case_id=case_id, kind=kind, title=title,
+                template=template, cite="58 p.10; 665/NK p.10; Law on public services art. 25 p.2; APPC art. 91 p.5",
+                context=self._document_context(),
+            ),
+            what="documents",
+        )
+        self.documents.append(doc)
+        await self.outside(
+            send_sms,
+            SmsRequest(message_id=f"{case_id}/{kind}", case_id=case_id, to=self.inp.complainant.phone, sender="EGOV",
+                       text=f"Complaint {self.inp.complaint_number}: {title.lower()}. The document is in your "
+                            "personal account on egov.kz."),
+            what="sms_gateway",
+        )
+        return doc
+
+    def _document_context(self) -> dict[str, Any]:
+        assert self.inp is not None
+        return {
+            "complaint": self.inp.model_dump(mode="json"),
+            "registration": self.registration.model_dump(mode="json") if self.registration else None,
+            "satisfaction": self.satisfaction.model_dump(mode="json") if self.satisfaction else None,
+            "review": self.review.model_dump(mode="json") if self.review else None,
+            "instruction_outcome": self.instruction_outcome.model_dump(mode="json")
+            if self.instruction_outcome else None,
+            "court_appeal_allowed_from": self.court_appeal_allowed_from.isoformat()
+            if self.court_appeal_allowed_from else None,
+        }
+
+    async def _withdrawn(self) -> dict[str, Any]:
+        self.clock.cancel("forward")
+        self.clock.cancel("review")
+        await self._notify("withdrawn", "complaint_withdrawn.html.j2", "Complaint withdrawn")
+        return self._end("withdrawn", "withdrawn")
+
+    def _end(self, outcome: str, status: str) -> dict[str, Any]:
+        self.close(outcome, status)
+        return self.details()
+
+    # -- what staff and the considering body send ------------------------------------------------
+
+    def pending_events(self) -> list[str]:
+        if self.closed:
+            return []
+        events = ["withdraw"]
+        if self.forwarded_at is None and not self._provider_acted():
+            events += ["satisfy", "forward"]
+        elif self.forwarded_at is not None and self.review is None:
+            events.append("review_decision")
+        return events
+
+    def _refuse_unless_pending(self, event: str) -> None:
+        if event not in self.pending_events():
+            raise ApplicationError(
+                f"'{event}' does not fit the complaint now (status {self.status}); "
+                f"possible now: {', '.join(self.pending_events()) or 'nothing, the complaint is closed'}",
+                type="EventNotAllowed",
+            )
+
+    @workflow.update
+    def satisfy(self, decision: Satisfaction) -> str:
+        """The provider fully satisfies the complaint within its 3 working days (not forwarded)."""
+        self.satisfaction = decision
+        return "recorded: the complaint is satisfied and will not be forwarded"
+
+    @satisfy.validator
+    def _validate_satisfy(self, decision: Satisfaction) -> None:
+        self._refuse_unless_pending("satisfy")
+
+    @workflow.update(name="forward")
+    def forward_complaint(self, request: ForwardRequest) -> str:
+        """The provider forwards the complaint and the administrative case before the deadline."""
+        self.forward_request = request
+        return "recorded: the complaint and the administrative case are being forwarded"
+
+    @forward_complaint.validator
+    def _validate_forward(self, request: ForwardRequest) -> None:
+        self._refuse_unless_pending("forward")
+
+    @workflow.update
+    def review_decision(self, decision: ReviewDecision) -> str:
+        """The considering body's decision: upheld, partly upheld or rejected, with reasons."""
+        self.review = decision
+        return f"recorded: complaint {decision.outcome.value}"
+
+    @review_decision.validator
+    def _validate_review(self, decision: ReviewDecision) -> None:
+        self._refuse_unless_pending("review_decision")
+        if decision.instruction and self.appealed_case is None:
+            raise ValueError("this complaint names no appealed case to instruct")
+
+    @workflow.update
+    def withdraw(self, withdrawal: Withdrawal) -> str:
+        """The complainant withdraws the complaint."""
+        self.withdrawal = withdrawal
+        return "recorded: the complaint is withdrawn"
+
+    @withdraw.validator
+    def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
+        self._refuse_unless_pending("withdraw")
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "appealed_case": self.appealed_case.model_dump(mode="json") if self.appealed_case else None,
+            "about_complaint_id": self.inp.about_complaint_id if self.inp else None,
+            "addressed_to": self.inp.addressed_to.value if self.inp else None,
+            "forwarded_at": self.forwarded_at.isoformat() if self.forwarded_at else None,
+            "auto_forwarded": self.auto_forwarded,
+            "satisfied": self.satisfaction is not None,
+            "review": self.review.model_dump(mode="json") if self.review else None,
+            "instruction_outcome": self.instruction_outcome.model_dump(mode="json")
+            if self.instruction_outcome else None,
+            "court_appeal_allowed_from": self.court_appeal_allowed_from.isoformat()
+            if self.court_appeal_allowed_from else None,
+            "withdrawn": self.withdrawal is not None,
+        }
+
+
+def _complaint_case_id(inp: ComplaintInput) -> str:
+    return make_case_id("complaint", inp.complaint_number, inp.complainant.iin)
+
+
+SPEC = register(ProcedureSpec(
+    key=Complaint.PROCEDURE,
+    title="Complaint appeal",
+    act_key="665/NK",
+    workflow=Complaint,
+    run=Complaint.run,
+    input_model=ComplaintInput,
+    case_id=_complaint_case_id,
+    start_roles=frozenset({Role.STAFF}),
+    events=(
+        EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", "58 p.10"),
+        EventSpec("forward", ForwardRequest, frozenset({Role.STAFF}), "Forward with the administrative case",
+                  "58 p.10"),
+        EventSpec("review_decision", ReviewDecision, frozenset({Role.STAFF, Role.SUPERVISOR}),
+                  "Decision of the considering body", "Law on public services art. 25"),
+        EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
+    ),
+))

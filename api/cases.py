@@ -138,6 +138,12 @@ async def start_case(client: Client, spec: ProcedureSpec, inp: BaseModel, task_q
     """Start a case; the same application (same ``spec.case_id``) gives back the existing case."""
     case_id = spec.case_id(inp)
     href = f"/v1/cases/{case_id}"
+    intake_check = spec.extra.get("intake_check")  # e.g. the act is not in force: refused, no case started
+    if intake_check is not None:
+        try:
+            intake_check(inp)
+        except ValueError as exc:
+            raise ProblemError(422, str(exc), type_="urn:kz:intake-refused") from None
     try:
         await client.start_workflow(
             spec.run, inp, id=case_id, task_queue=task_queue,

@@ -22,8 +22,8 @@ from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from activities.deadlines import current_calendar
 from activities.eds import Identity, local_ca, seal_eds_password, sign_cms
+from activities.intake import act_in_force
 from activities.otp import secret_digest
 from activities.state_registry import add_person
 from activities.store import load_document
@@ -52,7 +52,6 @@ from models.subscriber import (
     TechnicianCodeReceived,
 )
 from models.tables import SmsOutbox
-from rules.acts import ActNotInForce, governing_version
 from rules.identifiers import iin_check, kz_mobile
 from workflows.registry import ProcedureSpec
 
@@ -69,11 +68,7 @@ app.add_typer(mailbox, name="mailbox")
 
 def edge_act_check(act_key: str, received_at: dt.datetime) -> None:
     """Refuse at once an application that the act does not govern (e.g. act 71 after 305/NK)."""
-    day = current_calendar().registration_day(received_at)
-    try:
-        governing_version(act_key, day)
-    except ActNotInForce as exc:
-        raise ValueError(f"refused: {exc}") from None
+    act_in_force(act_key, received_at)
 
 
 def _when(value: str | None) -> dt.datetime:

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.biometrics import record_biometric_check
     from activities.documents import render_document
     from activities.eds import SIGNATURE_REJECTED, build_signed_zip, issue_subscriber_certificate
+    from activities.intake import act_in_force
     from activities.otp import issue_secret, verify_secret
     from activities.state_registry import connected_numbers
     from infra.pseudonym import case_id
@@ -326,5 +327,6 @@ SPEC = register(ProcedureSpec(
         EventSpec("choose_eds_password", SealedPassword, frozenset({_PAGE}), "The EDS password (sealed)",
                   "almatel-eds step 8"),
     ),
+    extra={"intake_check": lambda inp: act_in_force("almatel-eds", inp.received_at)},
     result_model=SigningResult,
 ))

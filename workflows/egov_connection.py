@@ -16,6 +16,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.biometrics import record_biometric_check
     from activities.eds import verify_signature
+    from activities.intake import act_in_force
     from activities.otp import issue_secret, verify_secret
     from activities.state_registry import check_identity, connect_number, connected_numbers
     from infra.pseudonym import case_id
@@ -242,5 +243,6 @@ SPEC = register(ProcedureSpec(
         EventSpec("report_biometrics", BiometricReport, frozenset({_PORTAL, _BIOMETRICS}),
                   "Biometric authentication result", "58 p.6, p.7, p.9"),
     ),
+    extra={"intake_check": lambda inp: act_in_force("58", inp.received_at)},
     result_model=EgovConnectionResult,
 ))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.intake import act_in_force
     from activities.numbers import (
         contract_signed,
         numbers_held,
@@ -134,5 +135,6 @@ SPEC = register(ProcedureSpec(
         EventSpec("review_decision", NumbersReviewDecision, frozenset({Role.STAFF}),
                   "Register more than ten numbers or refuse with the reason", "171 p.55-4"),
     ),
+    extra={"intake_check": lambda inp: act_in_force("171", inp.received_at)},
     result_model=NumbersResult,
 ))

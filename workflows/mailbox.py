@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.eds import verify_signature
+    from activities.intake import act_in_force
     from activities.law import ACT_NOT_IN_FORCE
     from activities.mailbox import create_mailbox, mark_mailbox
     from activities.state_registry import check_identity
@@ -137,5 +138,6 @@ SPEC = register(ProcedureSpec(
                   "Confirm the personal-account data with an EDS", "71 p.12"),
     ),
     result_model=MailboxResult,
-    extra={"abolished_by": "Order 305/NK of 28 May 2024"},
+    extra={"abolished_by": "Order 305/NK of 28 May 2024",
+           "intake_check": lambda inp: act_in_force("71", inp.received_at)},
 ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from activities import biometrics, eds, mailbox, numbers, otp, state_registry
+from activities import biometrics, eds, mailbox, numbers, otp, state_registry_persons
 
 __all__ = ["SUBSCRIBER_ACTIVITIES"]
 
@@ -13,9 +13,9 @@ SUBSCRIBER_ACTIVITIES: list[Callable[..., Any]] = [
     otp.issue_secret,
     otp.verify_secret,
     biometrics.record_biometric_check,
-    state_registry.check_identity,
-    state_registry.connected_numbers,
-    state_registry.connect_number,
+    state_registry_persons.check_identity,
+    state_registry_persons.connected_numbers,
+    state_registry_persons.connect_number,
     numbers.numbers_held,
     numbers.contract_signed,
     numbers.register_numbers,

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.eds import SIGNATURE_REJECTED, build_signed_zip, issue_subscriber_certificate
     from activities.intake import act_in_force
     from activities.otp import issue_secret, verify_secret
-    from activities.state_registry import connected_numbers
+    from activities.state_registry_persons import connected_numbers
     from infra.pseudonym import case_id
     from models.case import DocumentRef
     from models.documents import RenderDocumentRequest

@@ -1,4 +1,5 @@
-"""The state registries through the e-government gateway (58 Annex item 8) and the Mobile Citizens Database.
+"""The state registries through the e-government gateway (58 Annex item 8), for the subscriber procedures,
+and the Mobile Citizens Database.
 
 Locally the registries are the ``registry_persons`` table (identity documents, consent to access
 restricted personal data; legal entities by BIN) and the Mobile Citizens Database is the

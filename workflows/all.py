@@ -5,6 +5,7 @@ from __future__ import annotations
 from workflows.registry import PROCEDURES
 
 # One import line per procedure module (each calls ``registry.register`` at import).
+import workflows.mvno_permit  # noqa: E402,F401  (665/NK MVNO permit)
 
 __all__ = ["PROCEDURES", "WORKFLOWS"]
 

@@ -64,7 +64,7 @@ def seed_demo() -> None:
 async def lookup_applicant(req: RegistryLookupRequest) -> RegistryData:
     """The applicant's registration data and court restrictions in force (665/NK p.6; Annex 1 item 10)."""
     seed_demo()
-    now = datetime.now(UTC)
+    now = req.at
     with session() as s:
         name: str | None = None
         active = True

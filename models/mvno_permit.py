@@ -489,6 +489,7 @@ class RegistryLookupRequest(Model):
     case_id: str
     kind: Literal["individual", "legal_entity"]
     identifier: str
+    at: datetime = Field(description="restrictions in force at this instant (the case's now)")
 
 
 class CourtRestriction(BaseModel):

@@ -137,7 +137,8 @@ class MvnoPermit(CaseWorkflow):
         await self._report("registered")
         self.applicant_registry = await workflow.execute_activity(
             lookup_applicant,
-            RegistryLookupRequest(case_id=self._id, kind=app.applicant.kind, identifier=app.applicant.identifier),
+            RegistryLookupRequest(case_id=self._id, kind=app.applicant.kind, identifier=app.applicant.identifier,
+                                  at=workflow.now()),
             start_to_close_timeout=_OUTSIDE, retry_policy=ACTIVITY_RETRY,
         )
         self._event("state_registries", "registration data and court restrictions fetched through the "
@@ -146,7 +147,7 @@ class MvnoPermit(CaseWorkflow):
         while True:
             await self.clock.open(self._k("service_term"), "mvno.service_term", start, counted_from=counted_from)
             service_key = self._k("service_term")
-            self._tasks.append(asyncio.create_task(self.clock.wait(service_key, lambda: self.result_issued)))
+            self._tasks.append(asyncio.create_task(self._watch(service_key, lambda: self.result_issued)))
             if stage == "completeness_check":
                 if not await self._completeness_check(start, counted_from):
                     await self._refuse_to_consider()
@@ -463,9 +464,39 @@ class MvnoPermit(CaseWorkflow):
         self.accepting = accepting
         await self._report(status, detail)
 
+    async def _wait_term(self, key: str, done: Callable[[], bool]) -> bool:
+        """Wait for ``done()`` or the term's recorded instant; True when done in time, else the breach is recorded.
+
+        Unlike ``clock.wait`` it wakes only for its own term (done, or its instant recomputed by a calendar
+        correction), not for every change of another deadline: deadlines share 18:30 instants, and waking
+        one wait when another breaches cancels a timer that may already have fired on the server (the
+        time-skipping test server then rejects the workflow task).
+        """
+        state = self.clock.get(key)
+        while not done():
+            due = state.due
+            remaining = (due - workflow.now()).total_seconds()
+            if remaining <= 0:
+                break
+            try:
+                await workflow.wait_condition(lambda: done() or self.clock.get(key).due != due, timeout=remaining)
+            except TimeoutError:
+                break
+            state = self.clock.get(key)
+        if done():
+            return self.clock.met(key).status is DeadlineStatus.MET
+        await self.clock.breach(key)
+        return False
+
+    async def _watch(self, key: str, done: Callable[[], bool]) -> None:
+        """A term that runs beside the stages (the service term): breach recorded, then met when done."""
+        if not await self._wait_term(key, done):
+            await workflow.wait_condition(done)
+            self.clock.met(key)
+
     async def _wait_stage(self, key: str, status: str, done: Callable[[], bool]) -> None:
         """Wait for the employee; past the deadline the breach is recorded, escalated and shown in the status."""
-        if await self.clock.wait(key, done, keep_waiting=False) or done():
+        if await self._wait_term(key, done) or done():
             return
         self.set_status(f"{status}_overdue")
         await self._report(f"{status}_overdue", f"{key} breached; supervisor notified")

@@ -18,10 +18,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities import deadlines as deadline_activities
 from activities import documents, eds, law, sms
-from activities import hearing, monitoring, permits_registry, state_registry  # MVNO permit (665/NK)
 from infra.client import connect
 from infra.settings import settings
 from workflows.all import WORKFLOWS
+from workflows.mvno_permit import ACTIVITIES as MVNO_PERMIT_ACTIVITIES
 
 __all__ = ["ACTIVITIES", "WORKFLOWS", "main", "make_worker"]
 
@@ -44,12 +44,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     eds.sign_document,
     eds.verify_signature,
     sms.send_sms,
-    # MVNO permit (665/NK)
-    state_registry.lookup_applicant,
-    monitoring.report_stage,
-    permits_registry.enter_permit,
-    permits_registry.record_permit_change,
-    hearing.hearing_windows,
+    *MVNO_PERMIT_ACTIVITIES,  # MVNO permit (665/NK): registries, monitoring, permits, hearing calendar
 ]
 
 

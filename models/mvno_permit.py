@@ -37,10 +37,10 @@ __all__ = [
     "NoticeDay",
     "PermitApplication",
     "PermitCaseView",
-    "PermitLife",
     "PermitChange",
     "PermitChangeRequest",
     "PermitEntryRequest",
+    "PermitLife",
     "PermitOutcome",
     "PermitRecordView",
     "Proposal",
@@ -370,7 +370,8 @@ class ReopenInstruction(Model):
     """An upheld complaint's instruction: reopen the case for a new decision at ``stage`` (665/NK p.10)."""
 
     complaint_id: ShortStr
-    stage: Literal["completeness_check", "qualification_check"]
+    stage: Literal["completeness_check", "qualification_check"] | None = Field(
+        default=None, description="where the new decision is taken; by default the stage that refused")
     reason: NonEmptyStr
 
 
@@ -614,7 +615,8 @@ def propose_qualification(app: PermitApplication, registry: RegistryData) -> Pro
             findings.append(f"contract {c.contract_number} does not provide: " + "; ".join(missing))
     if findings:
         grounds.append(RefusalGround.NON_COMPLIANT)
-    if registry.found and registry.name is not None and registry.name.casefold() != app.applicant.display_name.casefold():
+    name = app.applicant.display_name.casefold()
+    if registry.found and registry.name is not None and registry.name.casefold() != name:
         findings.append("the name in the application differs from the state registry")
         grounds.append(RefusalGround.UNRELIABLE_DOCUMENTS)
     if not registry.active:
@@ -623,7 +625,8 @@ def propose_qualification(app: PermitApplication, registry: RegistryData) -> Pro
             grounds.append(RefusalGround.NON_COMPLIANT)
     for r in registry.restrictions:
         ground = RefusalGround.COURT_BAN if r.kind == "activity_ban" else RefusalGround.SPECIAL_RIGHT_DEPRIVED
-        findings.append(f"{r.kind.replace('_', ' ')}: {r.court}, {r.decision_ref}, in force {r.in_force_on.isoformat()}")
+        findings.append(f"{r.kind.replace('_', ' ')}: {r.court}, {r.decision_ref}, "
+                        f"in force {r.in_force_on.isoformat()}")
         if ground not in grounds:
             grounds.append(ground)
     return Proposal(stage="qualification_check", passes=not grounds, findings=findings, grounds=grounds)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from workflows.registry import PROCEDURES
-
 # One import line per procedure module (each calls ``registry.register`` at import).
-import workflows.mvno_permit  # noqa: E402,F401  (665/NK MVNO permit)
+import workflows.mvno_permit  # noqa: F401  (665/NK MVNO permit)
+from workflows.registry import PROCEDURES
 
 __all__ = ["PROCEDURES", "WORKFLOWS"]
 

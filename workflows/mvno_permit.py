@@ -67,12 +67,15 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import ACTIVITY_RETRY, CaseWorkflow
     from workflows.registry import EventSpec, ProcedureSpec, Role, register
 
-__all__ = ["ACT", "PROCEDURE", "SPEC", "MvnoPermit", "permit_case_id", "start_permit_case"]
+__all__ = ["ACT", "ACTIVITIES", "PROCEDURE", "SPEC", "MvnoPermit", "permit_case_id", "start_permit_case"]
 
 PROCEDURE = "mvno_permit"
 ACT = "665/NK"
 _OUTSIDE = timedelta(seconds=60)
 _WINDOW_DAYS = 30
+# The activities of this procedure beyond the foundation's (the worker appends them).
+ACTIVITIES: list[Callable[..., Any]] = [lookup_applicant, report_stage, enter_permit, record_permit_change,
+                                        hearing_windows]
 # The permit's life continues as new at least once a year (see docs/DESIGN-NOTES.md, "MVNO permit").
 _CHECKPOINT = timedelta(days=365)
 
@@ -383,7 +386,8 @@ class MvnoPermit(CaseWorkflow):
         self.documents, self.events, self.permit = list(life.documents), list(life.events), life.permit
         self.validity_n, self.round, self._reports = life.validity_n, life.round, life.reports
         self.outcome, self.contract_events = life.outcome, list(life.contract_events)
-        self.completeness_proposal, self.qualification_proposal = life.completeness_proposal, life.qualification_proposal
+        self.completeness_proposal = life.completeness_proposal
+        self.qualification_proposal = life.qualification_proposal
         self.overrun, self.hearing_record = life.overrun, life.hearing_record
         self.result_issued = True
         key = self._validity_key(self.validity_n)
@@ -426,7 +430,7 @@ class MvnoPermit(CaseWorkflow):
 
     def _next_round(self) -> tuple[str, datetime, str]:
         instr, at = self.reopen_request, self.reopened_at
-        assert instr is not None and at is not None
+        assert instr is not None and at is not None and instr.stage is not None
         self.round += 1
         self._reset_round()
         self.reopen_request = None
@@ -472,17 +476,16 @@ class MvnoPermit(CaseWorkflow):
         one wait when another breaches cancels a timer that may already have fired on the server (the
         time-skipping test server then rejects the workflow task).
         """
-        state = self.clock.get(key)
         while not done():
-            due = state.due
+            due = self.clock.get(key).due
             remaining = (due - workflow.now()).total_seconds()
             if remaining <= 0:
                 break
             try:
-                await workflow.wait_condition(lambda: done() or self.clock.get(key).due != due, timeout=remaining)
+                await workflow.wait_condition(lambda d=due: done() or self.clock.get(key).due != d,  # type: ignore[misc]
+                                              timeout=remaining)
             except TimeoutError:
                 break
-            state = self.clock.get(key)
         if done():
             return self.clock.met(key).status is DeadlineStatus.MET
         await self.clock.breach(key)
@@ -668,12 +671,32 @@ class MvnoPermit(CaseWorkflow):
         if ev.contract_valid_until is not None and ev.contract_valid_until <= ev.occurred_on:
             raise ValueError("contract_valid_until must be after occurred_on")
 
+    def _default_stage(self) -> str:
+        """Where a reopened case goes when the instruction names no stage: the stage that refused."""
+        return "completeness_check" if self.outcome == "refused_to_consider" else "qualification_check"
+
     @workflow.update
     def reopen(self, instr: ReopenInstruction) -> DecisionReceipt:
         """An upheld complaint's instruction: the case is reopened for a new decision (665/NK p.10)."""
+        stage = self._accept_reopen(instr)
+        return DecisionReceipt(accepted_at=workflow.now(), update="reopen", note=f"back to {stage}")
+
+    def _accept_reopen(self, instr: ReopenInstruction) -> str:
         self.accepting = ""
+        if instr.stage is None:
+            instr = instr.model_copy(update={"stage": self._default_stage()})
         self.reopen_request, self.reopened_at = instr, workflow.now()
-        return DecisionReceipt(accepted_at=workflow.now(), update="reopen", note=f"back to {instr.stage}")
+        return str(instr.stage)
+
+    async def on_complaint_instruction(self, instruction: Any) -> str:
+        """The foundation's ``complaint_instruction`` hook (main): an upheld "reopen" reopens a refused case."""
+        if getattr(instruction, "action", None) != "reopen":
+            return "recorded; staff act on it"
+        if self.accepting != "reopen":
+            return f"recorded; the case is {self.status} and cannot be reopened now, staff act on it"
+        stage = self._accept_reopen(ReopenInstruction(complaint_id=instruction.complaint_id, stage=None,
+                                                      reason=instruction.reasons[:2000]))
+        return f"reopened for a new decision at {stage}"
 
     @reopen.validator
     def _check_reopen(self, instr: ReopenInstruction) -> None:
@@ -687,6 +710,13 @@ class MvnoPermit(CaseWorkflow):
     @workflow.query
     def permit_case(self) -> PermitCaseView:
         """The procedure's own view: proposals, hearing limits, overrun, the permit and the timeline."""
+        return self._view()
+
+    def details(self) -> dict[str, Any]:
+        """Procedure-specific facts for the foundation's ``case`` query (main's ``details`` hook)."""
+        return self._view().model_dump(mode="json") if self.app is not None else {}
+
+    def _view(self) -> PermitCaseView:
         assert self.app is not None
         q = self.qualification
         return PermitCaseView(

@@ -213,6 +213,10 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert permit_changes(permit.permit_number) == ["expired"]
         assert stages_of(handle.id)[-1] == "permit_expired"
         await save_golden(handle, "mvno_permit", "happy_path_expiry")
+        # the first run: registration to the permit, then the yearly checkpoint (continue-as-new)
+        first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+        assert first.run_id != (await env.client.get_workflow_handle(handle.id).describe()).run_id
+        await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint")
 
 
 async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvironment, task_queue: str) -> None:

@@ -210,9 +210,12 @@ async def show(case_id: str) -> None:
     console.print(deadline_table(c.deadlines, title="Deadlines"))
     for prop in (v.completeness_proposal, v.qualification_proposal):
         if prop is not None:
-            console.print(_kv(f"System proposal: {prop.stage}", [
-                ("passes", prop.passes), ("findings", "; ".join(prop.findings)),
-                ("grounds", ", ".join(GROUNDS[g].cite for g in prop.grounds))]))
+            verdict = "[green]passes[/green]" if prop.passes else "[yellow]does not pass[/yellow]"
+            console.print(f"[bold]System pre-check, {prop.stage}:[/bold] {verdict}")
+            for f in prop.findings:
+                console.print(f"  - {f}")
+            if prop.grounds:
+                console.print("  proposed grounds: " + ", ".join(GROUNDS[g].cite for g in prop.grounds))
     if v.hearing is not None:
         console.print(_kv("Hearing (665/NK p.7)", [
             ("notice sent", v.notice_sent_at), ("hearing at", v.hearing.at), ("place", v.hearing.place),

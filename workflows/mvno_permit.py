@@ -159,7 +159,8 @@ class MvnoPermit(CaseWorkflow):
                     stage, start, counted_from = self._next_round()
                     continue
                 assert self.completeness_at is not None
-                start, counted_from = self.completeness_at, "day"
+                # A decision taken after hours or on a day off counts as taken on the next working day.
+                start, counted_from = self.completeness_at, "registration"
             if await self._qualification_check(start, counted_from):
                 await self._issue_permit()
                 await self._permit_life()

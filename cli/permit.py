@@ -13,7 +13,9 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from activities.store import load_document
 from cli import cases
 from cli.common import console, deadline_table, load_json_model, run_async, with_client
 from infra.settings import settings
@@ -33,7 +35,7 @@ from models.mvno_permit import (
     RefusalGround,
     ReopenInstruction,
 )
-from workflows.mvno_permit import PROCEDURE, MvnoPermit, start_permit_case
+from workflows.mvno_permit import PROCEDURE, MvnoPermit, permit_case_id, start_permit_case
 
 __all__ = ["app", "build_qualification", "parse_instant"]
 
@@ -72,13 +74,21 @@ def _receipt(r: DecisionReceipt) -> None:
 async def start(
     file: Path = typer.Argument(..., help="the application as the portal hands it over (JSON)"),
     received_now: bool = typer.Option(False, "--received-now", help="take the application as received now"),
+    id_only: bool = typer.Option(False, "--id-only", help="print only the case id (for scripts)"),
 ) -> None:
     """Start the case of an application; the same application again joins its existing case."""
     application = load_json_model(file, PermitApplication)
     if received_now:
         application = application.model_copy(update={"received_at": datetime.now(UTC)})
     client = await with_client()
-    handle = await start_permit_case(client, application, settings().task_queue)
+    try:
+        handle = await start_permit_case(client, application, settings().task_queue)
+    except WorkflowAlreadyStartedError:
+        raise ValueError(f"application {application.application_number} was already decided in case "
+                         f"{permit_case_id(application)} (closed); the same application is not started again") from None
+    if id_only:
+        print(handle.id)
+        return
     console.print(f"case [bold]{handle.id}[/bold] (application {application.application_number})")
     console.print(f"next: python starter.py permit show {handle.id}")
 
@@ -242,6 +252,24 @@ async def show(case_id: str) -> None:
     for e in v.events:
         events.add_row(e.at.isoformat(timespec="minutes"), e.kind, e.detail, e.cite)
     console.print(events)
+
+
+@app.command("document")
+def document(
+    doc_id: str = typer.Argument(..., help="a doc id from `permit show`"),
+    out: Path = typer.Option(Path("."), help="directory to write <name>.html and <name>.p7s into"),
+) -> None:
+    """Export a document and its detached CMS signature (check it with `openssl cms -verify`)."""
+    doc = load_document(doc_id)
+    if doc is None:
+        console.print(f"[red]no document {doc_id}[/red]")
+        raise typer.Exit(1)
+    out.mkdir(parents=True, exist_ok=True)
+    name = doc_id.replace("/", "_")
+    (out / f"{name}.html").write_bytes(doc.content)
+    if doc.signature is not None:
+        (out / f"{name}.p7s").write_bytes(doc.signature)
+    console.print(f"{out / name}.html{' + .p7s, signed by ' + (doc.signer_subject or '') if doc.signature else ''}")
 
 
 @app.command("list")

@@ -558,12 +558,23 @@ class MvnoPermit(CaseWorkflow):
 
     async def _keep_windows(self) -> None:
         """Keep the recorded hearing calendar ahead of now while the qualification decision is awaited."""
-        round_ = self.round
+        round_, key = self.round, self._k("qualification_check")
+
+        def version() -> str:
+            return self.clock.get(key).deadline.calendar_version
+
         while self.round == round_ and self.qualification is None:
-            refresh_at = self.windows[-7].starts_at
+            refresh_at, seen = self.windows[-7].starts_at, version()
+
+            def corrected(seen: str = seen) -> bool:  # a calendar correction reached the case's open term
+                return version() != seen
+
             try:
-                await workflow.wait_condition(lambda: self.qualification is not None or self.round != round_,
-                                              timeout=max(1.0, (refresh_at - workflow.now()).total_seconds()))
+                await workflow.wait_condition(
+                    lambda: self.qualification is not None or self.round != round_ or corrected(),
+                    timeout=max(1.0, (refresh_at - workflow.now()).total_seconds()))
+                if self.qualification is None and self.round == round_:
+                    await self._refresh_windows()
             except TimeoutError:
                 await self._refresh_windows()
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from sqlmodel import select
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.documents import load_document
@@ -25,6 +25,7 @@ from activities.eds import local_ca, verify_cms
 from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
+from infra.client import data_converter
 from infra.db import session
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
@@ -83,6 +84,23 @@ async def until(handle: WorkflowHandle[Any, Any], cond: Callable[[PermitCaseView
 
 async def status(handle: WorkflowHandle[Any, Any], expected: str) -> PermitCaseView:
     return await until(handle, lambda v: v.status == expected, expected)
+
+
+async def finish(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any],
+                 until_instant: datetime | None = None) -> Any:
+    """The case's result without letting the server skip time freely: sleep exactly to ``until_instant``
+    (a recorded instant) if given, then poll until the case closed. The environment's ``result()`` unlocks
+    time skipping even for a closed case, and the test server then jumps to stale timers (ten years
+    ahead), moving every later test's scenario dates past the `holidays` package's range."""
+    if until_instant is not None:
+        await sleep_past(env, until_instant)
+    # A client without the environment's interceptor: its result() does not unlock time skipping.
+    plain = Client(env.client.service_client, namespace=env.client.namespace, data_converter=data_converter())
+    for _ in range(400):
+        if (await env.client.get_workflow_handle(handle.id).describe()).close_time is not None:
+            return await plain.get_workflow_handle_for(MvnoPermit.run, handle.id).result()
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"case {handle.id} did not close")
 
 
 async def stop(handle: WorkflowHandle[Any, Any]) -> None:
@@ -203,7 +221,7 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert stages[:4] == ["registered", "completeness_check", "qualification_check", "permit_valid"]
 
         # Ten years later the validity timer expires the permit; the registry follows.
-        result = await handle.result()
+        result = await finish(env, handle, validity.due)
         assert result.outcome == "permit_expired" and result.status == "permit_expired"
         assert result.permit_number == permit.permit_number
         c = await case(handle)
@@ -248,7 +266,7 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
         await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
             kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117", occurred_on=today,
             note="terminated by mutual agreement", reported_by="Kcell JSC"))
-        result = await handle.result()
+        result = await finish(env, handle)
         assert result.outcome == "permit_terminated"
         c = await case(handle)
         assert c.status == "permit_terminated" and c.pending_events == []
@@ -281,8 +299,9 @@ async def test_incomplete_package_is_refused_to_consider_further(env: WorkflowEn
         await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
             complete=False, reasons=["verification certificate VC-4471 expired"], decided_by="A. Sadykova"))
         await status(handle, "refused_to_consider")
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
         c = await case(handle)
-        assert c.pending_events == ["reopen"]
+        assert c.pending_events == ["reopen"] and c.closed
         [doc] = c.documents
         assert doc.kind == "refusal_to_consider"
         html = doc_text(doc.doc_id, HEAD)
@@ -291,7 +310,8 @@ async def test_incomplete_package_is_refused_to_consider_further(env: WorkflowEn
                        "Мотивированный отказ в дальнейшем рассмотрении заявления"):
             assert needle in html, needle
         assert deadline(c, "service_term").status is DeadlineStatus.MET
-        result = await handle.result()  # the complaint window passes without an instruction
+        # the complaint window passes without an instruction
+        result = await finish(env, handle, deadline(c, "complaint_window").due)
         assert result.outcome == "refused_to_consider" and result.documents == [doc.doc_id]
         assert "refused_to_consider" in stages_of(handle.id)
         await save_golden(handle, "mvno_permit", "refused_to_consider")
@@ -332,7 +352,7 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
         await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
             kind=ContractEventKind.ENDED_WITHOUT_COMPLIANCE, contract_number="KC-2026-117",
             occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
-        assert (await handle.result()).outcome == "permit_terminated"
+        assert (await finish(env, handle)).outcome == "permit_terminated"
         await save_golden(handle, "mvno_permit", "hearing_then_permit")
 
 
@@ -348,6 +368,7 @@ async def test_preliminary_refusal_hearing_then_reasoned_refusal(env: WorkflowEn
             grant=False, grounds=[RefusalGround.NON_COMPLIANT, RefusalGround.UNRELIABLE_DOCUMENTS],
             reasons="no valid verification certificate was produced at the hearing", decided_by="C. Head"))
         await status(handle, "refused")
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
         c = await case(handle)
         refusal = next(d for d in c.documents if d.kind == "reasoned_refusal")
         html = doc_text(refusal.doc_id, AUTHORISED)
@@ -355,7 +376,7 @@ async def test_preliminary_refusal_hearing_then_reasoned_refusal(env: WorkflowEn
                        "665/NK Annex 1 item 10(2)", "no valid verification certificate",
                        "the verification certificate is being renewed", "дәлелді бас тарту", "Мотивированный отказ"):
             assert needle in html, needle
-        result = await handle.result()
+        result = await finish(env, handle, deadline(c, "complaint_window").due)
         assert result.outcome == "refused" and result.permit_number is None
         await save_golden(handle, "mvno_permit", "hearing_then_refusal")
 
@@ -461,6 +482,7 @@ async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvi
             grant=False, grounds=[RefusalGround.NON_COMPLIANT], reasons="the applicant did not appear",
             decided_by="C. Head"))
         await status(handle, "refused")
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
         c = await case(handle)
         assert all(deadline(c, k).status is DeadlineStatus.BREACHED and deadline(c, k).met_at is not None
                    for k in ("completeness_check", "qualification_check", "hearing", "decision", "service_term"))
@@ -468,7 +490,7 @@ async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvi
         for s in ("completeness_check_overdue", "qualification_check_overdue", "hearing_overdue",
                   "decision_pending_overdue"):
             assert s in stages
-        result = await handle.result()
+        result = await finish(env, handle, deadline(c, "complaint_window").due)
         assert result.outcome == "refused"
         await save_golden(handle, "mvno_permit", "staff_silent_breaches")
 
@@ -564,7 +586,7 @@ async def test_overrun_of_the_service_term_is_recorded_and_visible(env: Workflow
         await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
             kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117",
             occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
-        await handle.result()
+        await finish(env, handle)
         await save_golden(handle, "mvno_permit", "service_term_overrun")
 
 
@@ -584,7 +606,7 @@ async def test_reopen_after_upheld_complaint_returns_to_the_named_stage(
         assert "does not fit now" in str(err.value.cause)
         await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
             complete=False, reasons=["no contract attached"], decided_by="A. Sadykova"))
-        await status(handle, "refused_to_consider")
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
         await handle.execute_update(MvnoPermit.reopen, ReopenInstruction(
             complaint_id="complaint-77", stage="qualification_check",
             reason="the contract was attached; the refusal was unfounded"))
@@ -604,7 +626,7 @@ async def test_reopen_after_upheld_complaint_returns_to_the_named_stage(
         await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
             kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117",
             occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
-        await handle.result()
+        await finish(env, handle)
         await save_golden(handle, "mvno_permit", "reopened_after_complaint")
 
 
@@ -681,3 +703,39 @@ async def test_duplicate_application_joins_the_same_case(env: WorkflowEnvironmen
         other = application(await env.get_current_time())
         assert permit_case_id(other) != first.id
         await stop(first)
+
+
+async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironment, task_queue: str) -> None:
+    from models.deadlines import CalendarCorrection
+    from tests.conftest import OVERRIDES
+
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await status(handle, "qualification_check")
+        today = (await env.get_current_time()).astimezone(ALMATY).date()
+        old_latest = datetime.combine(CAL.add_working_days(today, 2), time(18, 30), tzinfo=ALMATY)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.qualification_decision,
+                                        preliminary(old_latest + timedelta(minutes=1)))
+        assert "too late" in str(err.value.cause)
+        before = OVERRIDES.read_text()
+        day_off = CAL.add_working_days(today, 1)
+        OVERRIDES.write_text(f'[[day_off]]\ndate = {day_off.isoformat()}\nreason = "Government resolution (test)"\n')
+        try:
+            await handle.execute_update(MvnoPermit.apply_calendar_correction,
+                                        CalendarCorrection(reason="resolution moving a day off"))
+            for _ in range(100):  # the case recomputes its hearing calendar through the activity
+                try:
+                    await handle.execute_update(MvnoPermit.qualification_decision,
+                                                preliminary(old_latest + timedelta(minutes=1)))
+                    break
+                except WorkflowUpdateFailedError:
+                    await asyncio.sleep(0.05)
+            v = await status(handle, "hearing_scheduled")
+            assert v.hearing_latest is not None and v.hearing_latest > old_latest
+        finally:
+            OVERRIDES.write_text(before)
+        await stop(handle)
+

@@ -135,6 +135,7 @@ class MvnoPermit(CaseWorkflow):
             await self._permit_life()
             return self._outcome()
         reg = await self.register(ACT, app.received_at)
+        self.set_status("registered")
         self._event("registered", f"registered on {reg.registered_on.isoformat()}, act version {reg.act_version_id}"
                     + (f"; {reg.after_hours_roll}" if reg.after_hours_roll else ""), "665/NK p.6")
         await self._report("registered")

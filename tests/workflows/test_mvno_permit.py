@@ -45,6 +45,7 @@ from models.mvno_permit import (
 from models.tables import PersonalAccountDelivery, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.golden_tools import save_golden
+from tests.workflows.mvno_permit_probe import ComplaintInstructionStandIn, PermitWithComplaintProbe
 from worker import make_worker
 from workflows.mvno_permit import MvnoPermit, permit_case_id, start_permit_case
 
@@ -739,3 +740,23 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
             OVERRIDES.write_text(before)
         await stop(handle)
 
+
+
+async def test_upheld_complaint_instruction_reopens_a_refused_case(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue, workflows=[PermitWithComplaintProbe]):
+        handle = await env.client.start_workflow(PermitWithComplaintProbe.run, args=[app, None],
+                                                 id=f"probe-{uuid.uuid4()}", task_queue=task_queue)
+        await status(handle, "completeness_check")
+        early = await handle.execute_update(PermitWithComplaintProbe.probe_instruction, ComplaintInstructionStandIn(
+            complaint_id="C-0", action="reopen", reasons="upheld"))
+        assert "cannot be reopened now" in early
+        await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
+            complete=False, reasons=["no information form"], decided_by="A. Sadykova"))
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
+        done = await handle.execute_update(PermitWithComplaintProbe.probe_instruction, ComplaintInstructionStandIn(
+            complaint_id="C-9", action="reopen", reasons="the form was attached"))
+        assert done == "reopened for a new decision at completeness_check"  # the stage that refused
+        v = await status(handle, "completeness_check")
+        assert v.round == 2 and any(e.kind == "reopened" and "C-9" in e.detail for e in v.events)
+        await stop(handle)

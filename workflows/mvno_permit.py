@@ -19,11 +19,13 @@ from typing import Any
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.documents import deliver_to_personal_account, render_document
     from activities.eds import sign_document
     from activities.hearing import hearing_windows
+    from activities.law import ACT_NOT_IN_FORCE
     from activities.monitoring import report_stage
     from activities.permits_registry import enter_permit, record_permit_change
     from activities.state_registry import lookup_applicant
@@ -134,7 +136,16 @@ class MvnoPermit(CaseWorkflow):
             await self._restore(life)
             await self._permit_life()
             return self._outcome()
-        reg = await self.register(ACT, app.received_at)
+        try:
+            reg = await self.register(ACT, app.received_at)
+        except (ActivityError, ApplicationError) as exc:  # a local activity's failure may arrive unwrapped
+            why = next((e for e in (exc, exc.cause) if isinstance(e, ApplicationError) and e.type == ACT_NOT_IN_FORCE),
+                       None)
+            if why is None:
+                raise
+            self._event("act_not_in_force", why.message, "665/NK")
+            self.close("act_not_in_force", "act_not_in_force")
+            return self._outcome()
         self.set_status("registered")
         self._event("registered", f"registered on {reg.registered_on.isoformat()}, act version {reg.act_version_id}"
                     + (f"; {reg.after_hours_roll}" if reg.after_hours_roll else ""), "665/NK p.6")

@@ -670,6 +670,20 @@ def test_bad_input_is_rejected_naming_the_field() -> None:
     assert len(RefusalGround) == 6
 
 
+async def test_application_before_the_act_was_in_force_is_closed_with_the_reason(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    app = application(datetime(2024, 11, 1, 10, 0, tzinfo=ALMATY))  # 665/NK in force 60 days after publication
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        result = await finish(env, handle)
+        assert result.outcome == "act_not_in_force" and result.documents == []
+        v = await view(handle)
+        assert v.status == "act_not_in_force" and v.pending_events == []
+        assert any(e.kind == "act_not_in_force" and "665/NK" in e.detail for e in v.events)
+        await save_golden(handle, "mvno_permit", "act_not_in_force")
+
+
 async def test_update_that_does_not_fit_the_state_is_rejected(env: WorkflowEnvironment, task_queue: str) -> None:
     app = application(await env.get_current_time())
     async with make_worker(env.client, task_queue=task_queue):

@@ -28,9 +28,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.law import ACT_NOT_IN_FORCE
     from activities.monitoring import report_stage
     from activities.permits_registry import enter_permit, record_permit_change
+    from activities.sms import send_sms
     from activities.state_registry import lookup_applicant
     from infra.pseudonym import case_id as make_case_id
-    from models.case import DocumentRef
+    from models.case import ComplaintInstruction, DocumentRef
     from models.deadlines import DeadlineStatus
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
     from models.eds import SignDocumentRequest
@@ -65,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         propose_completeness,
         propose_qualification,
     )
+    from models.sms import SmsRequest
     from workflows import search_attributes as sa
     from workflows.deadlines import ACTIVITY_RETRY, CaseWorkflow
     from workflows.registry import EventSpec, ProcedureSpec, Role, register
@@ -150,6 +152,13 @@ class MvnoPermit(CaseWorkflow):
         self._event("registered", f"registered on {reg.registered_on.isoformat()}, act version {reg.act_version_id}"
                     + (f"; {reg.after_hours_roll}" if reg.after_hours_roll else ""), "665/NK p.6")
         await self._report("registered")
+        await self.outside(
+            send_sms,
+            SmsRequest(message_id=f"{self._id}/registered", case_id=self._id, to=app.applicant.phones[0],
+                       sender="EGOV", text=f"Application {app.application_number} for an MVNO permit is registered "
+                       f"on {reg.registered_on.isoformat()} (665/NK p.6). Decisions arrive in your personal account."),
+            what="sms_gateway",
+        )
         self.applicant_registry = await workflow.execute_activity(
             lookup_applicant,
             RegistryLookupRequest(case_id=self._id, kind=app.applicant.kind, identifier=app.applicant.identifier,
@@ -712,9 +721,9 @@ class MvnoPermit(CaseWorkflow):
         self.reopen_request, self.reopened_at = instr, workflow.now()
         return str(instr.stage)
 
-    async def on_complaint_instruction(self, instruction: Any) -> str:
-        """The foundation's ``complaint_instruction`` hook (main): an upheld "reopen" reopens a refused case."""
-        if getattr(instruction, "action", None) != "reopen":
+    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
+        """An upheld complaint's "reopen" instruction reopens a refused case for a new decision."""
+        if instruction.action != "reopen":
             return "recorded; staff act on it"
         if self.accepting != "reopen":
             return f"recorded; the case is {self.status} and cannot be reopened now, staff act on it"

@@ -27,7 +27,7 @@ from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
 from infra.client import data_converter
 from infra.db import session
-from models.case import CaseView
+from models.case import CaseView, ComplaintInstruction, InstructionRecord
 from models.deadlines import DeadlineStatus
 from models.mvno_permit import (
     CompletenessDecision,
@@ -42,10 +42,9 @@ from models.mvno_permit import (
     RefusalGround,
     ReopenInstruction,
 )
-from models.tables import PersonalAccountDelivery, SupervisorNotification
+from models.tables import PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.golden_tools import save_golden
-from tests.workflows.mvno_permit_probe import ComplaintInstructionStandIn, PermitWithComplaintProbe
 from worker import make_worker
 from workflows.mvno_permit import MvnoPermit, permit_case_id, start_permit_case
 
@@ -195,6 +194,10 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert c.pending_events == ["contract_event"] and v.pending_events == ["contract_event"]
         reg = c.registration
         assert reg is not None and reg.act_version_id == "665/NK/2024"
+        with session() as s:
+            [sms] = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == handle.id)).all()
+        assert sms.to == app.applicant.phones[0] and app.application_number in sms.text
+        assert reg.registered_on.isoformat() in sms.text
         # service term computed and met; the stage terms met in time
         svc = deadline(c, "service_term")
         assert svc.deadline.cite == "665/NK Annex 1 item 4"
@@ -758,19 +761,20 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
 
 async def test_upheld_complaint_instruction_reopens_a_refused_case(env: WorkflowEnvironment, task_queue: str) -> None:
     app = application(await env.get_current_time())
-    async with make_worker(env.client, task_queue=task_queue, workflows=[PermitWithComplaintProbe]):
-        handle = await env.client.start_workflow(PermitWithComplaintProbe.run, args=[app, None],
-                                                 id=f"probe-{uuid.uuid4()}", task_queue=task_queue)
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
         await status(handle, "completeness_check")
-        early = await handle.execute_update(PermitWithComplaintProbe.probe_instruction, ComplaintInstructionStandIn(
-            complaint_id="C-0", action="reopen", reasons="upheld"))
-        assert "cannot be reopened now" in early
+        instruction = ComplaintInstruction(complaint_id="C-0", decision="upheld", action="reopen", reasons="upheld",
+                                           decided_at=await env.get_current_time())
+        early = await handle.execute_update("complaint_instruction", instruction, result_type=InstructionRecord)
+        assert "cannot be reopened now" in early.action_taken
         await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
             complete=False, reasons=["no information form"], decided_by="A. Sadykova"))
         await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
-        done = await handle.execute_update(PermitWithComplaintProbe.probe_instruction, ComplaintInstructionStandIn(
-            complaint_id="C-9", action="reopen", reasons="the form was attached"))
-        assert done == "reopened for a new decision at completeness_check"  # the stage that refused
+        done = await handle.execute_update("complaint_instruction", instruction.model_copy(
+            update={"complaint_id": "C-9", "reasons": "the form was attached"}), result_type=InstructionRecord)
+        assert done.action_taken == "reopened for a new decision at completeness_check"  # the stage that refused
         v = await status(handle, "completeness_check")
         assert v.round == 2 and any(e.kind == "reopened" and "C-9" in e.detail for e in v.events)
+        assert [r.instruction.complaint_id for r in (await case(handle)).instructions] == ["C-0", "C-9"]
         await stop(handle)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bootstrap import reexec_in_venv  # noqa: E402
+from bootstrap import reexec_in_venv
 
 if __name__ == "__main__":
     reexec_in_venv()

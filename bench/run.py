@@ -1,4 +1,4 @@
-"""Run the benchmarks and write ``bench/results/``. Usage: ``python3 scripts/bench.py [names…] [--quick]``."""
+"""Run the benchmarks and write ``bench/results/``. Usage: ``python3 scripts/benchmark.py [names…] [--quick]``."""
 
 from __future__ import annotations
 

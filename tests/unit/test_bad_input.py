@@ -4,6 +4,7 @@ or raise a validation error that names the field; nothing else escapes (issue 9)
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ from models.fraud import CentreInformation, SubscriberReport
 from models.mvno_permit import PermitApplication
 from rules.identifiers import bin_check, check_digit, eds_password_check, iin_check, kz_mobile
 
-DEMO = json.loads(open("demo/mvno_permit/application.json", encoding="utf-8").read())
+DEMO = json.loads((Path(__file__).resolve().parents[2] / "demo" / "mvno_permit" / "application.json")
+                  .read_text("utf-8"))
 
 
 @given(st.text(max_size=20))

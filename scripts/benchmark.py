@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the benchmarks (creates the virtual environment if missing); results go to bench/results/.
 
-``python3 scripts/benchmark.py`` runs all; ``python3 scripts/benchmark.py calendar storm`` some; ``--quick`` small sizes.
+``python3 scripts/benchmark.py`` runs all; ``… calendar storm`` some; ``--quick`` small sizes.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from api.forms import form_texts
 from workflows.registry import ProcedureSpec
 
 __all__ = ["DEFAULT", "LANGUAGES", "catalogue", "gettext", "procedure_msgids"]
@@ -66,8 +67,6 @@ def extract_msgids() -> set[str]:
 
 def procedure_msgids(spec: ProcedureSpec) -> set[str]:
     """The texts the console shows for one procedure: its title, its events' titles and its forms."""
-    from api.forms import form_texts
-
     texts = {spec.title, *(e.title for e in spec.events)}
     for model in (spec.input_model, *(e.model for e in spec.events if e.model is not None)):
         texts |= form_texts(model)

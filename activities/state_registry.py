@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio import activity
 
+from activities.outages import raise_if_down
 from infra.db import session
 from infra.pseudonym import pseudonym
 from models.mvno_permit import CourtRestriction, RegistryData, RegistryLookupRequest
@@ -63,6 +64,7 @@ def seed_demo() -> None:
 @activity.defn
 async def lookup_applicant(req: RegistryLookupRequest) -> RegistryData:
     """The applicant's registration data and court restrictions in force (665/NK p.6; Annex 1 item 10)."""
+    raise_if_down("state_registry")
     seed_demo()
     now = req.at
     with session() as s:

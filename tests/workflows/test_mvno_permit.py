@@ -778,3 +778,28 @@ async def test_upheld_complaint_instruction_reopens_a_refused_case(env: Workflow
         assert v.round == 2 and any(e.kind == "reopened" and "C-9" in e.detail for e in v.events)
         assert [r.instruction.complaint_id for r in (await case(handle)).instructions] == ["C-0", "C-9"]
         await stop(handle)
+
+
+async def test_state_registry_down_for_an_hour_delays_the_case_visibly_and_loses_nothing(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    from activities import outages
+    from infra.cases import pending_calls
+
+    app = application(await env.get_current_time())
+    outages.begin("state_registry", await env.get_current_time(), timedelta(hours=1), "gateway maintenance")
+    try:
+        async with make_worker(env.client, task_queue=task_queue):
+            handle = await start_permit_case(env.client, app, task_queue)
+            await env.sleep(timedelta(minutes=10))
+            [call] = await pending_calls(env.client, handle.id)
+            assert call.activity == "lookup_applicant" and call.attempt > 1
+            assert call.last_error and "state registry unavailable" in call.last_error
+            assert (await case(handle)).status == "registered"
+            outages.end("state_registry")
+            await env.sleep(timedelta(hours=1))
+            await status(handle, "completeness_check")
+            assert await pending_calls(env.client, handle.id) == []
+            await stop(handle)
+    finally:
+        outages.end("state_registry")

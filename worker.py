@@ -22,6 +22,7 @@ from activities.subscriber import SUBSCRIBER_ACTIVITIES
 from infra.client import connect
 from infra.settings import settings
 from workflows.all import WORKFLOWS
+from workflows.mvno_permit import ACTIVITIES as MVNO_PERMIT_ACTIVITIES
 
 __all__ = ["ACTIVITIES", "WORKFLOWS", "main", "make_worker"]
 
@@ -52,6 +53,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     antifraud.inform_antifraud_centre,
     network.apply_network_order,
     subscriber_registry.lookup_subscriber,
+    *MVNO_PERMIT_ACTIVITIES,  # MVNO permit (665/NK): registries, monitoring, permits, hearing calendar
     *SUBSCRIBER_ACTIVITIES,  # issue 6: acts 58, 171 p.55, almatel-eds, 71
 ]
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
+from activities.outages import raise_if_down
 from infra.db import session
 from models.fraud import NetworkAction, NetworkOrder, NetworkResult
 from models.tables import NetworkOrderRow, SubscriberNumber
@@ -43,6 +44,7 @@ def carry_out(order: NetworkOrder, at: datetime) -> NetworkResult:
 @activity.defn
 async def apply_network_order(order: NetworkOrder) -> NetworkResult:
     """Suspend or restore the number's services; idempotent by ``order.order_id``."""
+    raise_if_down("network")
     result = carry_out(order, activity.info().current_attempt_scheduled_time)
     log.info("network order %s (%s) for case %s%s", order.order_id, order.action.value, order.case_id,
              " (already done)" if result.duplicate else "")

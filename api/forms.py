@@ -8,8 +8,10 @@ How nested models map to one flat HTML form (no JavaScript):
   (they re-post the form; the count travels in a hidden ``_count.<path>`` field); a list of strings is a
   textarea with one value per line, a list of choices one checkbox per choice (``<path>.<choice>``).
 - a discriminated union shows a select for the discriminator and one fieldset per variant; a variant's
-  fields are named ``<path>.~<tag>.<field>`` and only the selected variant's fields are read back.
+  fields are named ``<path>.~<tag>.<field>`` and only the selected variant's fields are read back; a CSS
+  ``:has()`` rule shows only the selected variant's fieldset (without it, all show and the rule still holds).
   (pydantic reports errors inside a variant at ``<path>.<tag>.<field>``, which is how they are matched.)
+- a fresh form shows the model's defaults (``form: resident``, ``applicant_attended: true``);
 - ``date-time`` fields are ``datetime-local`` inputs read as Asia/Almaty; passwords are never re-filled;
   anything the walker does not know becomes a JSON textarea, so every model has a usable form.
 """
@@ -25,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from rules.calendar import ALMATY
 
-__all__ = ["Form", "FormField", "Group", "build_form", "parse_form"]
+__all__ = ["Form", "FormField", "Group", "build_form", "form_texts", "humanize", "parse_form"]
 
 
 @dataclass
@@ -43,6 +45,7 @@ class FormField:
     variant: tuple[str, str] | None = None  # (discriminator form name, tag) when inside a union variant
     value: str = ""
     error: str = ""
+    default: str = ""  # the model's default, shown on a fresh form
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Group:
     items: list[FormField | Group] = field(default_factory=list)
     tag: str = ""  # the variant's tag
     count: int = 0  # items in a list group
+    index: int = 0  # an item's number in its list, from 1
+    switch: str = ""  # a union's select: its variants show only while their tag is selected (CSS, no script)
     error: str = ""
 
 
@@ -119,8 +124,9 @@ class _Walker:
         s = self.resolve(raw)
         # the field's own title, else its name; a referenced model's class name (e.g. "DocKind") is no label
         own = raw.get("title") or (path[-1] if isinstance(path[-1], str) else None) or s.get("title") or ""
-        label = str(own).replace("_", " ")
-        label = label[:1].upper() + label[1:]
+        if isinstance(path[-1], str) and own == path[-1].replace("_", " ").title():
+            own = path[-1]  # pydantic's generated title ("Iin"): the field's own name reads better ("IIN")
+        label = humanize(str(own))
         desc = str(raw.get("description") or s.get("description") or "")
         options = s.get("anyOf") or s.get("oneOf")
         if options and "discriminator" not in s:
@@ -142,7 +148,7 @@ class _Walker:
             return self.union(disc, mapping, name, loc, path, label, required, variant)
         typ = s.get("type")
         common = {"name": name, "loc": loc, "path": path, "label": label, "required": required,
-                  "description": desc, "variant": variant}
+                  "description": desc, "variant": variant, "default": _default(raw.get("default", s.get("default")))}
         if "const" in s:
             return FormField(kind="hidden", value=str(s["const"]), **common)  # type: ignore[arg-type]
         if "enum" in s:
@@ -156,7 +162,7 @@ class _Walker:
                 group = Group(name=name, loc=loc, label=label, kind="list", count=n)
                 for i in range(n):
                     group.items.append(Group(
-                        name=f"{name}.{i}", loc=f"{loc}.{i}", label=f"{label} {i + 1}", kind="item",
+                        name=f"{name}.{i}", loc=f"{loc}.{i}", label=label, kind="item", index=i + 1,
                         items=self.obj(item, f"{name}.{i}", f"{loc}.{i}", [*path, i], variant),
                     ))
                 return group
@@ -190,17 +196,50 @@ class _Walker:
     def union(self, disc: str, mapping: dict[str, Any], name: str, loc: str, path: list[str | int], label: str,
               required: bool, variant: tuple[str, str] | None) -> Group:
         select_name = _join(name, disc)
-        group = Group(name=name, loc=loc, label=label, kind="object")
+        group = Group(name=name, loc=loc, label=label, kind="object", switch=select_name)
         group.items.append(FormField(name=select_name, loc=_join(loc, disc), path=[*path, disc],
-                                     label=disc.replace("_", " ").capitalize(), kind="select", required=required,
+                                     label=humanize(disc), kind="select", required=required,
                                      options=list(mapping), variant=variant))
         for tag, ref in mapping.items():
             sub = self.resolve(ref)
             vname = _join(name, f"~{tag}")
             items = self.obj(sub, vname, _join(loc, tag), path, (select_name, tag), skip=disc)
-            group.items.append(Group(name=vname, loc=_join(loc, tag), label=str(sub.get("title") or tag),
-                                     kind="variant", tag=tag, items=items))
+            # the variant's legend is its tag, the text its option shows in the select (a class name is no label)
+            group.items.append(Group(name=vname, loc=_join(loc, tag), label=tag, kind="variant", tag=tag,
+                                     items=items))
         return group
+
+
+_ACRONYMS = {"iin": "IIN", "bin": "BIN", "iban": "IBAN", "sms": "SMS", "eds": "EDS", "id": "ID", "url": "URL"}
+
+
+def humanize(name: str) -> str:
+    """A field name as a label: ``bank_account`` → "Bank account", ``iin`` → "IIN"."""
+    words = [_ACRONYMS.get(w.lower(), w) for w in name.replace("_", " ").split(" ")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def form_texts(model: type[BaseModel]) -> set[str]:
+    """Every text the form of ``model`` shows through the catalogue: labels, legends, choices, hints."""
+    form = build_form(model)
+    texts: set[str] = set()
+    for f in form.fields():
+        if f.kind != "hidden":
+            texts.add(f.label)
+            texts.update(f.options)
+        if f.description:
+            texts.add(f.description)
+    texts.update(g.label for g in form.groups())
+    return {t for t in texts if t}
+
+
+def _default(value: Any) -> str:
+    if value is None or isinstance(value, list | dict):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else ""
+    return str(value)
 
 
 def _join(prefix: str, part: str) -> str:
@@ -216,7 +255,9 @@ def build_form(model: type[BaseModel], values: dict[str, str] | None = None,
     form = Form(items=_Walker(model.model_json_schema(), counts).obj(
         _Walker(model.model_json_schema(), counts).resolve(model.model_json_schema()), "", "", [], None))
     for f in form.fields():
-        if f.kind == "multi":
+        if not values and f.kind != "hidden":  # a fresh form shows the model's defaults (a posted one what was sent)
+            f.value = f.default
+        elif f.kind == "multi":
             f.value = ",".join(o for o in f.options if values.get(f"{f.name}.{o}") in ("true", "on", "1"))
         elif f.kind != "password" and f.name in values and f.kind != "hidden":
             f.value = values[f.name]
@@ -232,6 +273,7 @@ def attach_errors(form: Form, error: ValidationError) -> None:
     for g in form.groups():
         by_loc.setdefault(g.loc, g)
     for e in error.errors():
+        msg = str(e["msg"]).removeprefix("Value error, ")  # pydantic's prefix for our validators' messages
         parts = [str(p) for p in e["loc"]]
         target: FormField | Group | None = None
         while parts and target is None:
@@ -239,9 +281,9 @@ def attach_errors(form: Form, error: ValidationError) -> None:
             if target is None:
                 parts.pop()
         if target is None:
-            form.errors.append(e["msg"])
+            form.errors.append(msg)
         else:
-            target.error = f"{target.error}; {e['msg']}" if target.error else e["msg"]
+            target.error = f"{target.error}; {msg}" if target.error else msg
 
 
 def _set(data: dict[Any, Any], path: list[str | int], value: Any) -> None:

@@ -13,7 +13,10 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-__all__ = ["DEFAULT", "LANGUAGES", "catalogue", "gettext"]
+from api.forms import form_texts
+from workflows.registry import ProcedureSpec
+
+__all__ = ["DEFAULT", "LANGUAGES", "catalogue", "gettext", "procedure_msgids"]
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES: dict[str, str] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -42,6 +45,13 @@ DYNAMIC = (
     "timer", "deadline_opened", "deadline_met", "breach", "deadline_moved", "document", "closed", "signal",
     "registered", "Case started", "This application has a case already", "Decision recorded",
     "Unknown key, or the key is not a staff, supervisor or auditor key",
+    # the MVNO permit (665/NK): its statuses, outcomes, deadline keys and the terms' texts
+    "completeness_check", "qualification_check", "hearing_scheduled", "decision_pending", "decision_pending_overdue",
+    "permit_valid", "permit_issued", "refused", "refused_to_consider", "permit_expired", "permit_terminated",
+    "act_not_in_force", "service_term", "hearing", "decision", "complaint_window", "permit_validity",
+    "service term of the MVNO permit", "check of the completeness of the documents from registration",
+    "check of the qualification requirements (Annex 4)", "the hearing is held no later than this from the notice",
+    "validity of the MVNO permit",
 )
 
 
@@ -53,3 +63,11 @@ def extract_msgids() -> set[str]:
     method_map = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
     found = {str(msg[2]) for msg in extract_from_dir(str(root), method_map) if isinstance(msg[2], str)}
     return found | set(DYNAMIC)
+
+
+def procedure_msgids(spec: ProcedureSpec) -> set[str]:
+    """The texts the console shows for one procedure: its title, its events' titles and its forms."""
+    texts = {spec.title, *(e.title for e in spec.events)}
+    for model in (spec.input_model, *(e.model for e in spec.events if e.model is not None)):
+        texts |= form_texts(model)
+    return texts

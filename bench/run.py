@@ -1,17 +1,19 @@
-"""Run the benchmarks and write ``bench/results/``. Usage: ``python3 scripts/bench.py [names…] [--quick]``."""
+"""Run the benchmarks and write ``bench/results/``. Usage: ``python3 scripts/benchmark.py [names…] [--quick]``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import tempfile
 
 from bench.common import Measurement, record
 
 os.environ.setdefault("KZ_DATA_DIR", tempfile.mkdtemp(prefix="kz-bench-data-"))
+logging.basicConfig(level=logging.ERROR)
 
-BENCHES = ["calendar", "storm"]
+BENCHES = ["calendar", "throughput", "latency", "storm", "replay", "memory", "durability"]
 
 
 def main() -> None:
@@ -31,6 +33,26 @@ def main() -> None:
             from bench import bench_storm
 
             results += asyncio.run(bench_storm.run(100 if args.quick else 2000, 30 if args.quick else 120))
+        elif name == "throughput":
+            from bench import bench_cases
+
+            results += asyncio.run(bench_cases.throughput(5 if args.quick else 30))
+        elif name == "latency":
+            from bench import bench_latency
+
+            results += asyncio.run(bench_latency.run(10 if args.quick else 60))
+        elif name == "replay":
+            from bench import bench_cases
+
+            results += asyncio.run(bench_cases.replay(1 if args.quick else 3))
+        elif name == "memory":
+            from bench import bench_cases
+
+            results += asyncio.run(bench_cases.memory(30 if args.quick else 300))
+        elif name == "durability":
+            from bench import bench_cases
+
+            results += asyncio.run(bench_cases.durability(5 if args.quick else 30))
         else:
             parser.error(f"unknown benchmark {name!r}")
     print(f"written to {record(results, 'quick' if args.quick else 'latest')}")

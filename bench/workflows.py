@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from models.deadlines import DeadlineState
     from workflows.deadlines import CaseWorkflow
 
-__all__ = ["BareCase", "BareShape", "BareTimer", "StormCase", "StormInput", "noop"]
+__all__ = ["BareCase", "BareShape", "BareTimer", "StormCase", "StormInput", "UpdateThenActivity", "noop"]
 
 
 class StormInput(BaseModel):
@@ -77,3 +77,20 @@ class BareCase:
     def event(self) -> int:
         self.updates += 1
         return self.updates
+
+
+@workflow.defn
+class UpdateThenActivity:
+    """The floor of event latency: an Update, then one activity."""
+
+    def __init__(self) -> None:
+        self.got = False
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.got)
+        return await workflow.execute_activity(noop, 1, start_to_close_timeout=timedelta(seconds=10))
+
+    @workflow.update
+    def event(self) -> None:
+        self.got = True

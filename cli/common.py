@@ -49,8 +49,9 @@ def run_async(fn: Callable[P, Awaitable[T]]) -> Callable[P, T]:
     return wrapper
 
 
-async def with_client() -> Client:
-    return await connect()
+async def with_client(wait_seconds: float = 0) -> Client:
+    """The Temporal client of the commands (environment configuration; optionally wait for the server)."""
+    return await connect(wait_seconds=wait_seconds)
 
 
 def load_json_model(path: Path, model: type[M]) -> M:

@@ -203,6 +203,93 @@ class IdempotencyRecord(SQLModel, table=True):
     body: str  # the JSON response
     location: str | None = None
     created_at: datetime = Field(default_factory=_now)
+# --- MVNO permit (665/NK): state registries, monitoring, permits registry ---------------------
+
+
+class RegistryIndividual(SQLModel, table=True):
+    """The state register of individuals as the e-government gateway answers it (local seed)."""
+
+    __tablename__ = "registry_individuals"
+
+    iin: str = Field(primary_key=True)
+    full_name: str
+    address: str = ""
+
+
+class RegistryLegalEntity(SQLModel, table=True):
+    """The state register of legal entities (local seed)."""
+
+    __tablename__ = "registry_legal_entities"
+
+    bin: str = Field(primary_key=True)
+    name: str
+    head_name: str = ""
+    location: str = ""
+    active: bool = True
+
+
+class RegistryCourtRestriction(SQLModel, table=True):
+    """A court decision or verdict in force restricting a person or entity (665/NK Annex 1 item 10(4), (5))."""
+
+    __tablename__ = "registry_court_restrictions"
+    __table_args__ = (UniqueConstraint("subject_id", "decision_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: str = Field(index=True)  # IIN or BIN
+    kind: str  # activity_ban | special_right_deprivation
+    court: str
+    decision_ref: str
+    in_force_on: datetime
+
+
+class MonitoringStageReport(SQLModel, table=True):
+    """A stage of a public service as sent to the monitoring system (665/NK p.8); one row per report id."""
+
+    __tablename__ = "monitoring_stage_reports"
+
+    report_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    procedure: str
+    stage: str
+    status: str
+    at: datetime
+    cite: str
+    detail: str = ""
+    received_at: datetime = Field(default_factory=_now)
+
+
+class PermitRecord(SQLModel, table=True):
+    """A permit in the state system of permits and notifications (665/NK p.9); one per case."""
+
+    __tablename__ = "permits"
+
+    permit_number: str = Field(primary_key=True)
+    case_id: str = Field(unique=True, index=True)
+    application_number: str
+    holder_name: str
+    holder_id: str
+    holder_kind: str
+    head_name: str | None = None
+    issued_at: datetime
+    valid_until: datetime
+    status: str = "valid"
+    basis: str
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class PermitRecordChange(SQLModel, table=True):
+    """A termination, extension or expiry of a permit; one row per change id."""
+
+    __tablename__ = "permit_changes"
+
+    change_id: str = Field(primary_key=True)
+    permit_number: str = Field(index=True)
+    change: str
+    effective_at: datetime
+    valid_until: datetime | None = None
+    reason: str
+    cite: str
+    recorded_at: datetime = Field(default_factory=_now)
 
 # --- subscriber procedures (issue 6: acts 58, 171 p.55-1…55-6, almatel-eds, 71) -----------------
 

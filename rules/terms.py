@@ -86,6 +86,13 @@ _TERMS: tuple[Term, ...] = (
     Term("numbers.review", 5, Unit.WORKING_DAYS, "171 p.55-4, p.57(16)",
          "review of an application for more than ten numbers", to_be_confirmed=True,
          note="the p.57(16) term is not in the seeds; 5 working days is a placeholder to confirm"),
+    # -- 665/NK: MVNO permit, terms added by the permit workflow (issue 3)
+    Term("mvno.decision_after_notice", 3, Unit.WORKING_DAYS, "665/NK p.7",
+         "the administrative act is adopted no earlier than the 3rd working day after the hearing notice "
+         "(the notice goes out no later than 3 working days before the act)"),
+    Term("mvno.complaint_window", 90, Unit.CALENDAR_DAYS, "APPC art. 91",
+         "a refused case stays open for a complaint's instruction to reopen it", to_be_confirmed=True,
+         note="the APPC allows a complaint within three months; counted as 90 calendar days until confirmed"),
     # -- subscriber procedures (issue 6): operator practice of almatel-eds, act 71 --------------------
     *(
         Term(f"eds.step{n}", minutes, Unit.MINUTES, f"almatel-eds step {n} (operator setting)", text,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 # One import line per procedure module (each calls ``registry.register`` at import).
 import workflows.complaint
-import workflows.fraud  # noqa: F401
+import workflows.fraud
+import workflows.mvno_permit  # noqa: F401  (665/NK MVNO permit)
 from workflows import contract_signing, egov_connection, individual_numbers, mailbox  # noqa: F401  (issue 6)
 from workflows.registry import PROCEDURES
 

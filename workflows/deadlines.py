@@ -47,6 +47,9 @@ __all__ = ["ACTIVITY_RETRY", "CaseDeadlines", "CaseWorkflow"]
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                              maximum_interval=timedelta(minutes=5))
 _COMPUTE_TIMEOUT = timedelta(seconds=30)
+# workflow.patched id: waits re-arm only when a correction moves a due instant (two deadlines due at
+# the same instant made every met/breach cancel and restart the other wait's timer).
+WAKE_ONLY_ON_MOVED_DUE = "deadline-waits-wake-only-on-moved-due"
 
 
 class CaseDeadlines:
@@ -66,7 +69,7 @@ class CaseDeadlines:
         state = DeadlineState(key=key, deadline=deadline)
         self.states[key] = state
         self._requests[key] = req
-        self._revision += 1
+        self._changed(moves_due=False)
         self._publish()
         return state
 
@@ -93,7 +96,7 @@ class CaseDeadlines:
         elif state.status is DeadlineStatus.BREACHED and state.met_at is None:
             state.met_at = now
             state.late_by_seconds = (now - state.due).total_seconds()
-        self._revision += 1
+        self._changed(moves_due=False)
         self._publish()
         return state
 
@@ -102,7 +105,7 @@ class CaseDeadlines:
         state = self.states.get(key)
         if state is not None and state.status is DeadlineStatus.OPEN:
             state.status = DeadlineStatus.CANCELLED
-            self._revision += 1
+            self._changed(moves_due=False)
             self._publish()
 
     async def wait(self, key: str, done: Callable[[], bool], *, keep_waiting: bool = True,
@@ -140,6 +143,12 @@ class CaseDeadlines:
                 break
         return done()
 
+    def _changed(self, *, moves_due: bool) -> None:
+        """Wake the waits so they re-arm their timers. Only a correction moving a due instant needs it;
+        cases started before that was understood woke on every change, and their histories replay so."""
+        if moves_due or not workflow.patched(WAKE_ONLY_ON_MOVED_DUE):
+            self._revision += 1
+
     def _done_or_changed(self, done: Callable[[], bool]) -> Callable[[], bool]:
         """A condition that also wakes the wait when a deadline is recomputed (calendar correction)."""
         revision = self._revision
@@ -152,7 +161,7 @@ class CaseDeadlines:
             return
         state.status = DeadlineStatus.BREACHED
         state.breached_at = workflow.now()
-        self._revision += 1
+        self._changed(moves_due=False)
         self._publish()
         if escalate:
             await workflow.execute_activity(
@@ -181,7 +190,7 @@ class CaseDeadlines:
             state.changes.append(change)
             state.deadline = new
             result.changed.append(change)
-        self._revision += 1
+        self._changed(moves_due=bool(result.changed))
         self._publish()
         return result
 

@@ -1,4 +1,5 @@
-"""Fixtures of the API tests: the app built with the test-only procedure, a worker, and one key per role."""
+"""Fixtures of the API tests: the app built with the test-only procedure, a worker, and one key per role;
+on the dev server (listing, browser) the real MVNO permit runs beside it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from api.temporal import Gateway
 from infra.client import data_converter
 from tests.api.procedures import ANTIFRAUD, BANK, SPEC, DemoCheck
 from worker import make_worker
+from workflows.mvno_permit import SPEC as PERMIT
+from workflows.mvno_permit import MvnoPermit
 
 TASK_QUEUE = "api-tests"
 
@@ -77,14 +80,14 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def dev_worker(dev_env: WorkflowEnvironment) -> AsyncIterator[None]:
-    async with make_worker(dev_env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck]):
+    async with make_worker(dev_env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck, MvnoPermit]):
         yield
 
 
 @pytest.fixture(scope="session")
 def dev_app(dev_env: WorkflowEnvironment) -> FastAPI:
-    return create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(client=dev_env.client), task_queue=TASK_QUEUE,
-                      secret="test-secret-dev")
+    return create_app(procedures={SPEC.key: SPEC, PERMIT.key: PERMIT}, gateway=Gateway(client=dev_env.client),
+                      task_queue=TASK_QUEUE, secret="test-secret-dev")
 
 
 @pytest.fixture

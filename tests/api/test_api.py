@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -259,7 +260,8 @@ async def test_timeline_shows_decisions_deadlines_and_breaches(http: httpx.Async
     assert breach["cite"] == "665/NK p.6" and "supervisor" in breach["detail"]
     met = next(e for e in entries if e["kind"] == "deadline_met")
     assert met["detail"] == "late"
-    assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
+    instants = [datetime.fromisoformat(e["at"]) for e in entries]  # as instants: "05Z" sorts after "05.02Z"
+    assert instants == sorted(instants)
     assert_problem(await http.get(f"/v1/cases/{cid}/timeline", headers=h(keys.bank)), 403)
 
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from api.app import _NoQueryString
 from api.codec import decode_payloads_json, encode_payloads_json
 from api.forms import build_form, parse_form
-from api.i18n import LANGUAGES, catalogue, extract_msgids
+from api.i18n import LANGUAGES, catalogue, extract_msgids, procedure_msgids
 from models.base import Model
 from models.types import AwareDatetime
 from tests.api.conftest import Keys
@@ -198,3 +198,64 @@ def test_choice_lists_are_checkboxes_and_optional_sub_models_stay_out_when_empty
     form = build_form(FinalDecisionLike, values, caught.value)
     assert {f.name for f in form.fields() if f.error} == {"hearing.place"}
     assert next(f for f in form.fields() if f.name == "grounds").value == ""
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_every_text_of_the_permit_forms_is_translated(lang: str) -> None:
+    from workflows.mvno_permit import SPEC as PERMIT
+
+    texts = procedure_msgids(PERMIT)
+    assert {"Permit for a mobile virtual network operator", "Completeness check result", "IIN", "BIN",
+            "Contracts", "Information form", "legal_entity", "court_ban"} <= texts
+    assert sorted(t for t in texts if not catalogue(lang).get(t)) == []
+    assert catalogue(lang)["IIN"] != "IIN" and catalogue(lang)["legal_entity"] != "legal_entity"
+
+
+def test_the_english_catalogue_lists_the_permit_texts_and_names_its_codes() -> None:
+    from workflows.mvno_permit import SPEC as PERMIT
+
+    assert procedure_msgids(PERMIT) <= set(catalogue_ids("en"))
+    assert catalogue("en")["legal_entity"] == "Legal entity"  # a choice's code reads as words in English
+
+
+def catalogue_ids(lang: str) -> list[str]:
+    from babel.messages.pofile import read_po
+
+    from api.i18n import LOCALES
+
+    with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return [str(m.id) for m in read_po(f) if m.id]
+
+
+def test_permit_form_labels_widgets_and_defaults() -> None:
+    from models.mvno_permit import HearingRecord, PermitApplication
+
+    form = build_form(PermitApplication)
+    fields = {f.name: f for f in form.fields()}
+    assert fields["applicant.~individual.iin"].label == "IIN"  # not pydantic's "Iin"
+    assert fields["applicant.~legal_entity.bin"].label == "BIN"
+    assert fields["application_number"].label == "Application number"
+    assert fields["qualification.contracts.0.signed_on"].kind == "date"
+    assert fields["applicant.~individual.phones"].kind == "lines"
+    assert fields["applicant.~legal_entity.form"].value == "resident"  # the model's default on a fresh form
+    groups = {g.name: g for g in form.groups()}
+    assert groups["applicant"].switch == "applicant.kind"
+    assert groups["applicant.~legal_entity"].label == "legal_entity"  # its option's text, not the class name
+    item = groups["qualification.contracts.0"]
+    assert (item.label, item.index) == ("Contracts", 1)
+    assert next(f for f in build_form(HearingRecord).fields() if f.name == "applicant_attended").value == "true"
+    posted = build_form(HearingRecord, {"recorded_by": "x"})  # a posted form shows what was sent, not defaults
+    assert next(f for f in posted.fields() if f.name == "applicant_attended").value == ""
+
+
+def test_a_wrong_bin_is_reported_next_to_its_field_without_pydantic_s_prefix() -> None:
+    from models.mvno_permit import PermitApplication
+
+    values = {"applicant.kind": "legal_entity", "applicant.~legal_entity.bin": "210240000019"}
+    form = build_form(PermitApplication, values)
+    data, _ = parse_form(form, values)
+    with pytest.raises(ValidationError) as caught:
+        PermitApplication.model_validate(data)
+    form = build_form(PermitApplication, values, caught.value)
+    error = next(f.error for f in form.fields() if f.name == "applicant.~legal_entity.bin")
+    assert error.startswith("BIN check digit is wrong") and "Value error" not in error

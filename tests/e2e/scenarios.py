@@ -9,6 +9,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, func, select
@@ -21,7 +22,15 @@ from models.case import CaseView
 from models.complaint import ComplaintInput, Satisfaction
 from models.deadlines import DeadlineState
 from models.fraud import CheckOutcome, FraudCaseView, LiftDecision, SubscriberReport
-from models.tables import AntifraudCentreMessage, Document, NetworkOrderRow, SmsOutbox
+from models.mvno_permit import CompletenessDecision, PermitApplication, QualificationDecision
+from models.tables import (
+    AntifraudCentreMessage,
+    Document,
+    NetworkOrderRow,
+    PermitRecord,
+    PersonalAccountDelivery,
+    SmsOutbox,
+)
 
 __all__ = ["SCENARIOS", "Scenario", "update"]
 
@@ -148,4 +157,40 @@ FRAUD = Scenario(
     {"network_orders": 2, "centre_messages": 2},
 )
 
-SCENARIOS: list[Scenario] = [COMPLAINT, FRAUD]
+# -- MVNO permit: registered, complete, compliant, the permit issued, signed, registered, delivered ---
+
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit" / "application_legal_entity.json"
+
+
+async def _permit_start(client: Client, tq: str, suffix: str) -> str:
+    from workflows.mvno_permit import start_permit_case
+
+    app = PermitApplication.model_validate_json(DEMO.read_text(encoding="utf-8"))
+    app = app.model_copy(update={"application_number": f"E2E-{suffix}", "received_at": datetime.now(UTC)})
+    return (await start_permit_case(client, app, tq)).id
+
+
+async def _permit_drive(client: Client, case_id: str) -> None:
+    await poll(client, case_id, lambda v: "completeness_decision" in v.pending_events)
+    await update(client, case_id, "completeness_decision", CompletenessDecision(complete=True, decided_by="A"),
+                 f"{case_id}/completeness")
+    await poll(client, case_id, lambda v: "qualification_decision" in v.pending_events)
+    await update(client, case_id, "qualification_decision", QualificationDecision(compliant=True, decided_by="B"),
+                 f"{case_id}/qualification")
+
+
+class _PermitScenario(Scenario):
+    async def finished(self, client: Client, case_id: str) -> Any:
+        """The service is done when the permit is valid; the case then lives on for the permit's ten years."""
+        return await poll(client, case_id, lambda v: v.status == "permit_valid", timeout=240)
+
+
+def _permit_effects(c: str) -> dict[str, int]:
+    return {"sms": _count(SmsOutbox, c), "documents": _count(Document, c), "permits": _count(PermitRecord, c),
+            "deliveries": _count(PersonalAccountDelivery, c)}
+
+
+PERMIT = _PermitScenario("mvno_permit", _permit_start, _permit_drive, _permit_effects,
+                         {"sms": 1, "documents": 1, "permits": 1, "deliveries": 1})
+
+SCENARIOS: list[Scenario] = [COMPLAINT, FRAUD, PERMIT]

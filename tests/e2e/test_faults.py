@@ -108,3 +108,28 @@ async def test_server_restart_keeps_open_cases_their_timers_and_deadlines(stack:
         await sc.drive(stack.client, case_id)
         await asyncio.wait_for(sc.finished(stack.client, case_id), timeout=240)
         assert sc.effects(case_id) == sc.expected_effects
+
+
+async def test_two_workers_share_the_load_and_one_may_die(stack: Stack, tmp_path: Path) -> None:
+    second = WorkerProcess(stack.server.target, stack.task_queue, tmp_path / "worker2.log")
+    second.start()
+    try:
+        cases = await run_all(stack, SCENARIOS, 4)
+        drives = [asyncio.create_task(sc.drive(stack.client, case_id)) for sc, case_id in cases]
+        for _ in range(600):
+            if any(sum(sc.effects(c).values()) for sc, c in cases):
+                break
+            await asyncio.sleep(0.05)
+        stack.worker.kill()  # the first worker dies for good; the second carries on alone
+        await asyncio.wait_for(asyncio.gather(*drives), timeout=240)
+        for sc, case_id in cases:
+            await asyncio.wait_for(sc.finished(stack.client, case_id), timeout=240)
+            assert sc.effects(case_id) == sc.expected_effects
+        identities = set()
+        for _, case_id in cases:
+            history = await stack.client.get_workflow_handle(case_id).fetch_history()
+            identities |= {e.workflow_task_completed_event_attributes.identity for e in history.events
+                           if e.HasField("workflow_task_completed_event_attributes")}
+        assert len(identities) >= 2, "both worker processes should have served workflow tasks"
+    finally:
+        second.stop()

@@ -47,7 +47,7 @@ def test_terms_have_one_unit_and_a_citation() -> None:
     assert term("mvno.permit_validity").unit is Unit.YEARS
     assert term("mvno.hearing_notice_lead").direction is Direction.BEFORE
     assert all(t.cite and t.text for t in TERMS.values())
-    assert [t.key for t in TERMS.values() if t.to_be_confirmed] == ["numbers.review"]
+    assert [t.key for t in TERMS.values() if t.to_be_confirmed] == ["numbers.review", "mvno.complaint_window"]
     with pytest.raises(KeyError, match="known"):
         term("no.such.term")
 

@@ -307,3 +307,50 @@ async def test_permanent_refusal_blocks_the_case_visibly_until_staff_resume(
     assert result["satisfied"]
     v = await view(handle)
     assert v.blocked is None and v.blocked_steps[0].resumed_by == "Operator on duty"
+
+
+async def test_upheld_complaint_reopens_a_refused_permit_case(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    from models.mvno_permit import CompletenessDecision, PermitCaseView
+    from tests.workflows.test_mvno_permit import application, stop
+    from workflows.mvno_permit import MvnoPermit, start_permit_case
+
+    received = await next_working_morning(env)
+    permit = await start_permit_case(env.client, application(received), task_queue)
+    for _ in range(100):
+        if "completeness_decision" in (await view(permit)).pending_events:
+            break
+        await env.sleep(timedelta(seconds=1))
+    await permit.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
+        complete=False, reasons=["the information form is missing"], decided_by="A. Sadykova"))
+    for _ in range(100):
+        if (await view(permit)).pending_events == ["reopen"]:
+            break
+        await env.sleep(timedelta(seconds=1))
+    assert (await view(permit)).status != "completeness_check"
+
+    handle = await start(env, task_queue, complaint(received + timedelta(days=1), appealed_case_id=permit.id))
+    await env.sleep(timedelta(seconds=2))
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Ministry"))
+    await env.sleep(timedelta(seconds=2))
+    v = await view(handle)
+    assert v.details["appealed_case"]["procedure"] == "mvno_permit"
+    [admin_case] = [d for d in v.documents if d.kind == "administrative_case"]
+    doc = load_document(admin_case.doc_id)
+    assert doc is not None
+    with zipfile.ZipFile(io.BytesIO(doc.content)) as bundle:
+        case_html = bundle.read("case.html").decode()
+        names = bundle.namelist()
+    assert "665/NK p.6" in case_html and "the information form is missing" in case_html
+    assert any(n.startswith("documents/") for n in names)  # the refusal the permit case produced
+
+    await handle.execute_update("review_decision", ReviewDecision(
+        outcome="upheld", reasons="The form was attached to the application", decided_by="Vice-minister",
+        instruction="reopen"))
+    result = await handle.result()
+    assert result["instruction_outcome"]["delivered"]
+    assert result["instruction_outcome"]["action_taken"] == "reopened for a new decision at completeness_check"
+    p = await permit.query("permit_case", result_type=PermitCaseView)
+    assert p.status == "completeness_check" and p.round == 2
+    await stop(permit)

@@ -418,6 +418,38 @@ async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
     await save_golden(handle, "fraud_check", "suspension_notice_breached")
 
 
+async def test_network_down_past_the_term_breaches_and_escalates_the_suspension(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    number = new_number()
+    received = await office_time(env)
+    await sleep_until(env, received)
+    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+    outages.begin("network", await env.get_current_time(), timedelta(days=6), "billing system migration")
+    try:
+        decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
+            confirmed=True, evidence=["SIM box seized"], analyst="analyst-09"))
+        assert decided.outcome_at is not None
+        await sleep_until(env, expected_due(decided.outcome_at) + timedelta(minutes=5))
+        states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
+        assert states["suspension"].status is DeadlineStatus.BREACHED and states["suspension"].escalated
+        assert (await view(handle)).suspension is None  # not suspended yet, and visibly so
+        with session() as s:
+            keys = {r.deadline_key for r in s.exec(
+                select(SupervisorNotification).where(SupervisorNotification.case_id == ack.case_id)).all()}
+        assert "suspension" in keys
+    finally:
+        outages.end("network")
+    await env.sleep(timedelta(minutes=15))
+    states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
+    assert states["suspension"].met_at is not None and (states["suspension"].late_by_seconds or 0) > 0
+    assert (await view(handle)).suspension is not None
+    await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
+        reason="number owner proved a lawful call centre", decided_by="head-of-antifraud"))
+    assert (await handle.result()).restoration is not None
+
+
 def write_sweep(path: Path, good: list[str]) -> dict[int, str]:
     """A sweep file with good numbers and bad lines; returns the bad lines' numbers and a word of why."""
     lines = ["number,signal,simbox,description", "# SIM-box sweep of the antifraud centre"]

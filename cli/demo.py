@@ -1,0 +1,75 @@
+"""``starter.py demo``: demo keys and one case of each procedure, so the console has something to show.
+
+Idempotent: keys are created once (kept in ``<data dir>/demo-keys.json``, readable by the owner only),
+and every demo case has a fixed application/complaint/report number, so re-running creates nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from api.auth import create_key
+from cli.common import console, load_json_model, run_async, with_client
+from cli.fraud_intake import submit
+from infra.cases import start_case
+from infra.settings import settings
+from models.complaint import ComplaintInput
+from models.fraud import SubscriberReport
+from models.mvno_permit import PermitApplication
+from workflows import complaint as complaint_wf
+from workflows.mvno_permit import start_permit_case
+
+DEMO = Path(__file__).resolve().parent.parent / "demo"
+KEY_ROLES = {
+    "staff": ["staff"],
+    "supervisor": ["staff", "supervisor"],
+    "auditor": ["auditor"],
+    "antifraud_centre": ["operator:antifraud_centre"],
+}
+
+
+def demo_keys() -> dict[str, str]:
+    """The demo's API keys, created on first use."""
+    path = settings().data_dir / "demo-keys.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    keys = {name: create_key(f"demo {name}", roles)[0] for name, roles in KEY_ROLES.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keys, indent=1))
+    os.chmod(path, 0o600)
+    return keys
+
+
+@run_async
+async def demo() -> None:
+    """Create the demo keys and cases (safe to re-run)."""
+    client = await with_client(wait_seconds=60)
+    tq = settings().task_queue
+    now = datetime.now(UTC)
+    created: list[tuple[str, str]] = []
+
+    permit_app = load_json_model(DEMO / "mvno_permit" / "application.json", PermitApplication)
+    permit_app = permit_app.model_copy(update={"received_at": now, "application_number": "DEMO-MVNO-0001"})
+    permit = await start_permit_case(client, permit_app, tq)
+    created.append(("MVNO permit (665/NK)", permit.id))
+
+    report = SubscriberReport(ref="demo:report-0001", suspect_number="+77010000101", reporter_number="+77011234567",
+                              received_at=now, description="SMS asking for a bank card code (demo)")
+    ack = await submit(client, report, task_queue=tq, source="demo")
+    created.append(("fraud check (171 p.119)", ack.case_id))
+
+    comp = load_json_model(DEMO / "complaint" / "complaint.json", ComplaintInput)
+    comp = comp.model_copy(update={"received_at": now, "appealed_case_id": permit.id,
+                                   "complaint_number": "DEMO-C-0001"})
+    handle, _ = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq)
+    created.append(("complaint (58 p.10)", handle.id))
+
+    for title, case_id in created:
+        console.print(f"{title}: {case_id}")
+    keys = demo_keys()
+    console.print("\nDemo API keys (also in data/demo-keys.json; sign in to the console with the staff key):")
+    for name, key in keys.items():
+        console.print(f"  {name:17} {key}")

@@ -1,0 +1,40 @@
+"""The worker, starter and API connect through Temporal's environment configuration: address, namespace,
+API key and mTLS come from a profile file or TEMPORAL_* variables, unchanged code for a cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.client import connect_config
+
+
+def test_defaults_to_the_local_dev_server(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for var in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_CONFIG_FILE", "TEMPORAL_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", "/nonexistent")
+    assert connect_config()["target_host"] == "localhost:7233"
+
+
+def test_cluster_profile_with_mtls(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cert, key, ca = tmp_path / "client.pem", tmp_path / "client.key", tmp_path / "ca.pem"
+    for f, text in ((cert, "CERT"), (key, "KEY"), (ca, "CA")):
+        f.write_text(text)
+    config = tmp_path / "temporal.toml"
+    config.write_text(
+        '[profile.prod]\naddress = "temporal.example.kz:7233"\nnamespace = "telecom-procedures"\n'
+        f'[profile.prod.tls]\nclient_cert_path = "{cert}"\nclient_key_path = "{key}"\nserver_ca_cert_path = "{ca}"\n'
+    )
+    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(config))
+    monkeypatch.setenv("TEMPORAL_PROFILE", "prod")
+    monkeypatch.delenv("TEMPORAL_ADDRESS", raising=False)
+    c = connect_config()
+    assert c["target_host"] == "temporal.example.kz:7233" and c["namespace"] == "telecom-procedures"
+    tls = c["tls"]
+    assert tls.client_cert == b"CERT" and tls.client_private_key == b"KEY" and tls.server_root_ca_cert == b"CA"
+
+
+def test_environment_variables_override_the_file(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal-staging.internal:7233")
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "staging")
+    c = connect_config()
+    assert (c["target_host"], c["namespace"]) == ("temporal-staging.internal:7233", "staging")

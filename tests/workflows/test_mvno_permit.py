@@ -1,0 +1,805 @@
+"""The MVNO permit procedure (665/NK) against the time-skipping server and the real calendar (issue 3).
+
+Scenario dates are derived from the server's current time; assertions use the case's own recorded
+instants. Documents are read back from the store, checked for content, and their CMS signatures verified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.documents import load_document
+from activities.eds import local_ca, verify_cms
+from activities.monitoring import stages_of
+from activities.permits_registry import load_permit, permit_changes
+from activities.state_registry import add_court_restriction
+from infra.client import data_converter
+from infra.db import session
+from models.case import CaseView, ComplaintInstruction, InstructionRecord
+from models.deadlines import DeadlineStatus
+from models.mvno_permit import (
+    CompletenessDecision,
+    ContractEvent,
+    ContractEventKind,
+    FinalDecision,
+    HearingProposal,
+    HearingRecord,
+    PermitApplication,
+    PermitCaseView,
+    QualificationDecision,
+    RefusalGround,
+    ReopenInstruction,
+)
+from models.tables import PersonalAccountDelivery, SmsOutbox, SupervisorNotification
+from rules.calendar import ALMATY, WorkingCalendar
+from tests.golden_tools import save_golden
+from worker import make_worker
+from workflows.mvno_permit import MvnoPermit, permit_case_id, start_permit_case
+
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit"
+HEAD = "Head of the Telecommunications Committee"
+AUTHORISED = "Authorised official of the Telecommunications Committee"
+CAL = WorkingCalendar()
+
+
+def application(received_at: datetime, *, legal_entity: bool = False, **changes: Any) -> PermitApplication:
+    """A demo application with a fresh portal number, received at ``received_at``."""
+    name = "application_legal_entity.json" if legal_entity else "application.json"
+    raw = json.loads((DEMO / name).read_text(encoding="utf-8"))
+    raw["application_number"] = f"KZ-T-{uuid.uuid4().hex[:10]}"
+    raw["received_at"] = received_at.isoformat()
+    raw.update(changes)
+    return PermitApplication.model_validate(raw)
+
+
+async def view(handle: WorkflowHandle[Any, Any]) -> PermitCaseView:
+    return await handle.query(MvnoPermit.permit_case)
+
+
+async def case(handle: WorkflowHandle[Any, Any]) -> CaseView:
+    return await handle.query(MvnoPermit.case)
+
+
+async def until(handle: WorkflowHandle[Any, Any], cond: Callable[[PermitCaseView], bool], what: str) -> PermitCaseView:
+    """Poll the case (real time: activities run) until ``cond`` holds."""
+    for _ in range(200):
+        v = await view(handle)
+        if cond(v):
+            return v
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"case never reached {what}; status {v.status}, pending {v.pending_events}")
+
+
+async def status(handle: WorkflowHandle[Any, Any], expected: str) -> PermitCaseView:
+    return await until(handle, lambda v: v.status == expected, expected)
+
+
+async def finish(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any],
+                 until_instant: datetime | None = None) -> Any:
+    """The case's result without letting the server skip time freely: sleep exactly to ``until_instant``
+    (a recorded instant) if given, then poll until the case closed. The environment's ``result()`` unlocks
+    time skipping even for a closed case, and the test server then jumps to stale timers (ten years
+    ahead), moving every later test's scenario dates past the `holidays` package's range."""
+    if until_instant is not None:
+        await sleep_past(env, until_instant)
+    # A client without the environment's interceptor: its result() does not unlock time skipping.
+    plain = Client(env.client.service_client, namespace=env.client.namespace, data_converter=data_converter())
+    for _ in range(400):
+        if (await env.client.get_workflow_handle(handle.id).describe()).close_time is not None:
+            return await plain.get_workflow_handle_for(MvnoPermit.run, handle.id).result()
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"case {handle.id} did not close")
+
+
+async def stop(handle: WorkflowHandle[Any, Any]) -> None:
+    """End a test's case once no activity is in flight (a case terminated mid-activity leaves the
+    time-skipping server's clock locked for every later test)."""
+    quiet = 0
+    for _ in range(400):
+        d = (await handle.describe()).raw_description
+        quiet = quiet + 1 if not d.pending_activities and not d.HasField("pending_workflow_task") else 0
+        if quiet >= 3:
+            break
+        await asyncio.sleep(0.05)
+    await handle.terminate("test done")
+
+
+def deadline(c: CaseView, key: str) -> Any:
+    return next(d for d in c.deadlines if d.key == key)
+
+
+async def sleep_past(env: WorkflowEnvironment, instant: datetime, extra: timedelta = timedelta(minutes=1)) -> None:
+    delta = instant - await env.get_current_time() + extra
+    if delta > timedelta(0):
+        await env.sleep(delta)
+
+
+def doc_text(doc_id: str, signer: str) -> str:
+    """The document's text after its CMS signature verified against the local NCA, signed by ``signer``."""
+    doc = load_document(doc_id)
+    assert doc is not None and doc.signature is not None
+    v = verify_cms(doc.content, doc.signature, local_ca().root.cert)
+    assert signer in v.subject
+    with session() as s:
+        assert s.get(PersonalAccountDelivery, doc_id) is not None, "not delivered to the personal account"
+    return doc.content.decode("utf-8")
+
+
+def escalated(case_id: str) -> set[str]:
+    with session() as s:
+        rows = s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == case_id)).all()
+        return {r.deadline_key for r in rows}
+
+
+async def complete(handle: WorkflowHandle[Any, Any]) -> None:
+    await status(handle, "completeness_check")
+    await handle.execute_update(MvnoPermit.completeness_decision,
+                                CompletenessDecision(complete=True, decided_by="A. Sadykova"))
+
+
+async def compliant(handle: WorkflowHandle[Any, Any]) -> None:
+    await status(handle, "qualification_check")
+    await handle.execute_update(MvnoPermit.qualification_decision,
+                                QualificationDecision(compliant=True, decided_by="B. Omarov"))
+
+
+def preliminary(at: datetime, grounds: list[RefusalGround] | None = None) -> QualificationDecision:
+    return QualificationDecision(
+        compliant=False, grounds=grounds or [RefusalGround.NON_COMPLIANT],
+        findings="traffic accounting system has no valid verification certificate",
+        hearing=HearingProposal(at=at, place="Astana, Kabanbay batyr 32/1, room 305", means="video: meet.gov.kz/mvno"),
+        decided_by="B. Omarov",
+    )
+
+
+async def to_hearing(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> tuple[PermitCaseView, datetime]:
+    """Complete → preliminary refusal with a hearing one hour from now → hearing held and recorded."""
+    await complete(handle)
+    await status(handle, "qualification_check")
+    hearing_at = await env.get_current_time() + timedelta(hours=1)
+    await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+    v = await status(handle, "hearing_scheduled")
+    await sleep_past(env, hearing_at)
+    await handle.execute_update(MvnoPermit.record_hearing, HearingRecord(
+        held_at=hearing_at, applicant_position="the verification certificate is being renewed; copy attached",
+        recorded_by="B. Omarov"))
+    await status(handle, "decision_pending")
+    return v, hearing_at
+
+
+# --- happy path, permit, its ten years ----------------------------------------------------------
+
+
+async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnvironment, task_queue: str) -> None:
+    now = await env.get_current_time()
+    app = application(now, legal_entity=True)
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await compliant(handle)
+        v = await status(handle, "permit_valid")
+        c = await case(handle)
+        assert c.pending_events == ["contract_event"] and v.pending_events == ["contract_event"]
+        reg = c.registration
+        assert reg is not None and reg.act_version_id == "665/NK/2024"
+        with session() as s:
+            [sms] = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == handle.id)).all()
+        assert sms.to == app.applicant.phones[0] and app.application_number in sms.text
+        assert reg.registered_on.isoformat() in sms.text
+        # service term computed and met; the stage terms met in time
+        svc = deadline(c, "service_term")
+        assert svc.deadline.cite == "665/NK Annex 1 item 4"
+        assert svc.due == datetime.combine(CAL.add_working_days(reg.registered_on, 7), time(18, 30), tzinfo=ALMATY)
+        assert svc.status is DeadlineStatus.MET
+        assert deadline(c, "completeness_check").status is DeadlineStatus.MET
+        assert deadline(c, "qualification_check").status is DeadlineStatus.MET
+        validity = deadline(c, "permit_validity")
+        issued_day = validity.deadline.start.astimezone(ALMATY).date()
+        assert validity.due == datetime.combine(issued_day.replace(year=issued_day.year + 10), time(0), tzinfo=ALMATY)
+
+        permit = v.permit
+        assert permit is not None and permit.permit_number.startswith("MVNO-")
+        assert permit.valid_through == issued_day.replace(year=issued_day.year + 10) - timedelta(days=1)
+        stored = load_permit(permit.permit_number)
+        assert stored is not None and stored.status == "valid" and stored.holder_id == "210240000018"
+        [doc] = c.documents
+        assert doc.kind == "permit" and doc.signed_by and HEAD in doc.signed_by
+        html = doc_text(doc.doc_id, HEAD)
+        for needle in (permit.permit_number, "Dala Mobile LLP", "210240000018", app.application_number,
+                       "Aidos Serikuly Zhanov", "10 жыл", "10 лет", "665/NK Annex 5", "BL-MVNO-0042",
+                       "Рұқсат", "Разрешение", issued_day.isoformat(), permit.valid_through.isoformat()):
+            assert needle in html, needle
+        stages = stages_of(handle.id)
+        assert stages[:4] == ["registered", "completeness_check", "qualification_check", "permit_valid"]
+
+        # Ten years later the validity timer expires the permit; the registry follows.
+        result = await finish(env, handle, validity.due)
+        assert result.outcome == "permit_expired" and result.status == "permit_expired"
+        assert result.permit_number == permit.permit_number
+        c = await case(handle)
+        assert c.status == "permit_expired" and c.closed
+        assert deadline(c, "permit_validity").met_at >= validity.due
+        assert load_permit(permit.permit_number).status == "expired"  # type: ignore[union-attr]
+        assert permit_changes(permit.permit_number) == ["expired"]
+        assert stages_of(handle.id)[-1] == "permit_expired"
+        await save_golden(handle, "mvno_permit", "happy_path_expiry")
+        # the first run: registration to the permit, then the yearly checkpoint (continue-as-new)
+        first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+        assert first.run_id != (await env.client.get_workflow_handle(handle.id).describe()).run_id
+        await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint")
+
+
+async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await compliant(handle)
+        v = await status(handle, "permit_valid")
+        assert v.permit is not None
+        # a contract the permit does not know is refused
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY, contract_number="NOPE-1", occurred_on=date.today(),
+                reported_by="Kcell"))
+        assert "not a contract of this permit" in str(err.value.cause)
+        # extension with compliance confirmed: a new 10-year validity, recorded in the registry
+        today = (await env.get_current_time()).astimezone(ALMATY).date()
+        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
+            kind=ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED, contract_number="KC-2026-117", occurred_on=today,
+            contract_valid_until=today + timedelta(days=3 * 365), reported_by="Kcell JSC"))
+        await until(handle, lambda v: any(e.kind == "permit_extended" for e in v.events), "extension")
+        c = await case(handle)
+        assert deadline(c, "permit_validity").status is DeadlineStatus.CANCELLED
+        assert deadline(c, "permit_validity_2").status is DeadlineStatus.OPEN
+        assert permit_changes(v.permit.permit_number) == ["extended"]
+        await status(handle, "permit_valid")
+
+        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
+            kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117", occurred_on=today,
+            note="terminated by mutual agreement", reported_by="Kcell JSC"))
+        result = await finish(env, handle)
+        assert result.outcome == "permit_terminated"
+        c = await case(handle)
+        assert c.status == "permit_terminated" and c.pending_events == []
+        assert deadline(c, "permit_validity_2").status is DeadlineStatus.CANCELLED
+        stored = load_permit(v.permit.permit_number)
+        assert stored is not None and stored.status == "terminated"
+        assert permit_changes(v.permit.permit_number) == ["extended", "terminated"]
+        events = (await view(handle)).events
+        assert any(e.kind == "permit_terminated" and e.cite == "665/NK Annex 5 condition 3" for e in events)
+        await save_golden(handle, "mvno_permit", "permit_extended_then_terminated")
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+
+async def test_incomplete_package_is_refused_to_consider_further(env: WorkflowEnvironment, task_queue: str) -> None:
+    now = await env.get_current_time()
+    today = now.astimezone(ALMATY).date()
+    raw = json.loads((DEMO / "application.json").read_text())
+    raw["qualification"]["information_form"]["verification_certificate_valid_until"] = (
+        today - timedelta(days=3)).isoformat()
+    raw["qualification"]["information_form"]["verification_certificate_date"] = (
+        today - timedelta(days=400)).isoformat()
+    app = application(now, qualification=raw["qualification"])
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        v = await status(handle, "completeness_check")
+        assert v.completeness_proposal is not None and not v.completeness_proposal.passes
+        assert any("verification certificate expired" in f for f in v.completeness_proposal.findings)
+        await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
+            complete=False, reasons=["verification certificate VC-4471 expired"], decided_by="A. Sadykova"))
+        await status(handle, "refused_to_consider")
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
+        c = await case(handle)
+        assert c.pending_events == ["reopen"] and c.closed
+        [doc] = c.documents
+        assert doc.kind == "refusal_to_consider"
+        html = doc_text(doc.doc_id, HEAD)
+        for needle in ("Asel Nurlanovna Bekova", "900101300017", app.application_number, "VC-4471 expired",
+                       "665/NK p.6", "Өтінішті одан әрі қараудан дәлелді бас тарту",
+                       "Мотивированный отказ в дальнейшем рассмотрении заявления"):
+            assert needle in html, needle
+        assert deadline(c, "service_term").status is DeadlineStatus.MET
+        # the complaint window passes without an instruction
+        result = await finish(env, handle, deadline(c, "complaint_window").due)
+        assert result.outcome == "refused_to_consider" and result.documents == [doc.doc_id]
+        assert "refused_to_consider" in stages_of(handle.id)
+        await save_golden(handle, "mvno_permit", "refused_to_consider")
+
+
+async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        v, hearing_at = await to_hearing(env, handle)
+        assert v.notice_sent_at is not None and v.hearing_latest is not None and v.decision_not_before is not None
+        notice_day = v.notice_sent_at.astimezone(ALMATY).date()
+        assert v.hearing_latest == datetime.combine(CAL.add_working_days(notice_day, 2), time(18, 30), tzinfo=ALMATY)
+        assert v.decision_not_before == datetime.combine(CAL.add_working_days(notice_day, 3), time(0), tzinfo=ALMATY)
+        c = await case(handle)
+        prelim = next(d for d in c.documents if d.kind == "preliminary_refusal")
+        html = doc_text(prelim.doc_id, AUTHORISED)
+        for needle in ("Asel Nurlanovna Bekova", app.application_number, "665/NK Annex 1 item 10(2)",
+                       "Kabanbay batyr 32/1", "meet.gov.kz/mvno", hearing_at.isoformat(timespec="minutes"),
+                       "тыңдау туралы хабарлама", "уведомление о заслушивании"):
+            assert needle in html, needle
+        assert deadline(c, "hearing").status is DeadlineStatus.MET
+
+        # The decision is not adopted before notice + 3 working days: refused, with the reason.
+        assert c.pending_events == []
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        assert "may not be adopted before" in str(err.value.cause) and "665/NK p.7" in str(err.value.cause)
+
+        await sleep_past(env, v.decision_not_before)
+        await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        v = await status(handle, "permit_valid")
+        assert v.permit is not None and v.overrun is None
+        c = await case(handle)
+        assert [d.kind for d in c.documents] == ["preliminary_refusal", "permit"]
+        assert v.permit.permit_number in doc_text(c.documents[1].doc_id, HEAD)
+        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
+            kind=ContractEventKind.ENDED_WITHOUT_COMPLIANCE, contract_number="KC-2026-117",
+            occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
+        assert (await finish(env, handle)).outcome == "permit_terminated"
+        await save_golden(handle, "mvno_permit", "hearing_then_permit")
+
+
+async def test_preliminary_refusal_hearing_then_reasoned_refusal(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        v, _ = await to_hearing(env, handle)
+        assert v.decision_not_before is not None
+        await sleep_past(env, v.decision_not_before)
+        await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(
+            grant=False, grounds=[RefusalGround.NON_COMPLIANT, RefusalGround.UNRELIABLE_DOCUMENTS],
+            reasons="no valid verification certificate was produced at the hearing", decided_by="C. Head"))
+        await status(handle, "refused")
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
+        c = await case(handle)
+        refusal = next(d for d in c.documents if d.kind == "reasoned_refusal")
+        html = doc_text(refusal.doc_id, AUTHORISED)
+        for needle in ("Asel Nurlanovna Bekova", app.application_number, "665/NK Annex 1 item 10(1)",
+                       "665/NK Annex 1 item 10(2)", "no valid verification certificate",
+                       "the verification certificate is being renewed", "дәлелді бас тарту", "Мотивированный отказ"):
+            assert needle in html, needle
+        result = await finish(env, handle, deadline(c, "complaint_window").due)
+        assert result.outcome == "refused" and result.permit_number is None
+        await save_golden(handle, "mvno_permit", "hearing_then_refusal")
+
+
+async def test_court_ban_from_the_registry_is_proposed_as_a_ground(env: WorkflowEnvironment, task_queue: str) -> None:
+    now = await env.get_current_time()
+    raw = json.loads((DEMO / "application.json").read_text())
+    iin = "850515400022"
+    raw["applicant"].update(iin=iin, full_name="Test Person With Ban")
+    app = application(now, applicant=raw["applicant"])
+    add_court_restriction(iin, "activity_ban", "Specialised inter-district economic court of Almaty", "2-1234/2026",
+                          now - timedelta(days=10))
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        v = await status(handle, "completeness_check")
+        assert v.completeness_proposal is not None
+        assert any("not found in the state registry" in f for f in v.completeness_proposal.findings)
+        await complete(handle)
+        v = await status(handle, "qualification_check")
+        assert v.qualification_proposal is not None and not v.qualification_proposal.passes
+        assert RefusalGround.COURT_BAN in v.qualification_proposal.grounds
+        assert any("2-1234/2026" in f for f in v.qualification_proposal.findings)
+        await stop(handle)
+
+
+# --- hearing rules ----------------------------------------------------------------------------
+
+
+async def test_hearing_scheduled_too_late_is_rejected(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await status(handle, "qualification_check")
+        now = await env.get_current_time()
+        latest = datetime.combine(CAL.add_working_days(now.astimezone(ALMATY).date(), 2), time(18, 30), tzinfo=ALMATY)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.qualification_decision, preliminary(latest + timedelta(minutes=1)))
+        msg = str(err.value.cause)
+        assert "too late" in msg and "2 working days" in msg and latest.isoformat() in msg and "665/NK p.7" in msg
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.qualification_decision, preliminary(now - timedelta(hours=1)))
+        assert "not after the notice" in str(err.value.cause)
+        # nothing entered the case: still waiting for the decision, no document
+        c = await case(handle)
+        assert c.status == "qualification_check" and c.pending_events == ["qualification_decision"]
+        assert c.documents == []
+        # the latest allowed instant itself is accepted
+        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(latest))
+        v = await status(handle, "hearing_scheduled")
+        assert v.hearing is not None and v.hearing.at == latest and v.hearing_latest == latest
+        await stop(handle)
+
+
+# --- silence, calendar, overrun ---------------------------------------------------------------
+
+
+async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        c = await case(handle)
+        await sleep_past(env, deadline(c, "completeness_check").due)
+        await status(handle, "completeness_check_overdue")
+        c = await case(handle)
+        assert deadline(c, "completeness_check").status is DeadlineStatus.BREACHED
+        assert c.pending_events == ["completeness_decision"]  # the case keeps waiting
+        assert "completeness_check" in escalated(handle.id)
+        await handle.execute_update(MvnoPermit.completeness_decision,
+                                    CompletenessDecision(complete=True, decided_by="A. Sadykova"))
+
+        await status(handle, "qualification_check")
+        c = await case(handle)
+        assert deadline(c, "completeness_check").late_by_seconds > 0
+        await sleep_past(env, deadline(c, "qualification_check").due)
+        await status(handle, "qualification_check_overdue")
+        assert "qualification_check" in escalated(handle.id)
+        hearing_at = await env.get_current_time() + timedelta(hours=1)
+        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+
+        v = await status(handle, "hearing_scheduled")
+        assert v.overrun is not None  # notice after the service term: the decision cannot be in time
+        assert v.hearing_latest is not None
+        await sleep_past(env, v.hearing_latest)
+        await status(handle, "hearing_overdue")
+        assert "hearing" in escalated(handle.id)
+        await handle.execute_update(MvnoPermit.record_hearing, HearingRecord(
+            held_at=hearing_at, applicant_attended=False, recorded_by="B. Omarov"))
+
+        await status(handle, "decision_pending")
+        c = await case(handle)
+        assert deadline(c, "hearing").status is DeadlineStatus.BREACHED
+        assert deadline(c, "hearing").met_at is not None
+        assert v.decision_not_before is not None
+        await sleep_past(env, v.decision_not_before)
+        await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+        c = await case(handle)
+        await sleep_past(env, deadline(c, "decision").due)
+        await status(handle, "decision_pending_overdue")
+        assert {"decision", "service_term"} <= escalated(handle.id)
+        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(
+            grant=False, grounds=[RefusalGround.NON_COMPLIANT], reasons="the applicant did not appear",
+            decided_by="C. Head"))
+        await status(handle, "refused")
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
+        c = await case(handle)
+        assert all(deadline(c, k).status is DeadlineStatus.BREACHED and deadline(c, k).met_at is not None
+                   for k in ("completeness_check", "qualification_check", "hearing", "decision", "service_term"))
+        stages = stages_of(handle.id)
+        for s in ("completeness_check_overdue", "qualification_check_overdue", "hearing_overdue",
+                  "decision_pending_overdue"):
+            assert s in stages
+        result = await finish(env, handle, deadline(c, "complaint_window").due)
+        assert result.outcome == "refused"
+        await save_golden(handle, "mvno_permit", "staff_silent_breaches")
+
+
+def last_working_day_before_next_nauryz(today: date) -> date:
+    year = today.year if today < date(today.year, 3, 10) else today.year + 1
+    return CAL.add_working_days(date(year, 3, 21), -1)
+
+
+async def test_after_hours_before_holiday_gets_next_working_day_and_its_deadlines(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    now = await env.get_current_time()
+    eve = last_working_day_before_next_nauryz(now.astimezone(ALMATY).date())
+    received = datetime.combine(eve, time(19, 5), tzinfo=ALMATY)
+    first = CAL.add_working_days(eve, 1)
+    assert (first - eve).days > 3  # Nauryz lies between
+    app = application(received)
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        c = await case(handle)
+        assert c.registration is not None and c.registration.registered_on == first
+        assert c.registration.after_hours_roll
+        comp = deadline(c, "completeness_check")
+        assert comp.due == datetime.combine(CAL.add_working_days(first, 2), time(18, 30), tzinfo=ALMATY)
+        assert comp.deadline.counted_from_day == first and comp.deadline.after_hours_roll
+        assert any("Nauryz" in s.name or "Nowruz" in s.name for s in comp.deadline.skipped)
+        assert deadline(c, "service_term").due == datetime.combine(CAL.add_working_days(first, 7), time(18, 30),
+                                                                   tzinfo=ALMATY)
+        assert comp.status is DeadlineStatus.OPEN
+        await stop(handle)
+
+
+async def test_back_dated_application_records_past_deadlines_as_breached(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    now = await env.get_current_time()
+    app = application(now - timedelta(days=30))
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check_overdue")
+        c = await case(handle)
+        for key in ("completeness_check", "service_term"):
+            d = deadline(c, key)
+            assert d.status is DeadlineStatus.BREACHED and d.due < now
+            assert d.breached_at is not None and d.breached_at - now < timedelta(minutes=5)
+        assert {"completeness_check", "service_term"} <= escalated(handle.id)
+        assert c.pending_events == ["completeness_decision"]
+        await stop(handle)
+
+
+async def test_overrun_of_the_service_term_is_recorded_and_visible(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        c = await case(handle)
+        # Each stage decided on its last day, in time: the notice can then come only after day 7 allows.
+        await sleep_past(env, deadline(c, "completeness_check").due, -timedelta(hours=1))
+        await handle.execute_update(MvnoPermit.completeness_decision,
+                                    CompletenessDecision(complete=True, decided_by="A. Sadykova"))
+        await status(handle, "qualification_check")
+        c = await case(handle)
+        await sleep_past(env, deadline(c, "qualification_check").due, -timedelta(hours=1))
+        hearing_at = await env.get_current_time() + timedelta(minutes=30)
+        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+        v = await status(handle, "hearing_scheduled")
+        c = await case(handle)
+        assert deadline(c, "completeness_check").status is DeadlineStatus.MET
+        assert deadline(c, "qualification_check").status is DeadlineStatus.MET
+        svc = deadline(c, "service_term")
+        assert v.overrun is not None
+        assert v.overrun.service_term_due == svc.due and v.overrun.decision_not_before > svc.due
+        assert "665/NK p.7" in v.overrun.explanation and "Annex 1 item 4" in v.overrun.explanation
+        memo = await (await handle.describe()).memo()
+        assert memo["service_term_overrun"]["service_term_due"]
+        assert "service_term_overrun" in stages_of(handle.id)
+
+        await sleep_past(env, hearing_at)
+        await handle.execute_update(MvnoPermit.record_hearing, HearingRecord(
+            held_at=hearing_at, applicant_position="asks for the permit", recorded_by="B. Omarov"))
+        await sleep_past(env, v.overrun.decision_not_before)
+        await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+        c = await case(handle)
+        assert deadline(c, "service_term").status is DeadlineStatus.BREACHED  # overrun never hidden
+        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        await status(handle, "permit_valid")
+        c = await case(handle)
+        svc = deadline(c, "service_term")
+        assert svc.met_at is not None and svc.late_by_seconds and svc.late_by_seconds > 0
+        assert deadline(c, "decision").status is DeadlineStatus.MET
+        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
+            kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117",
+            occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
+        await finish(env, handle)
+        await save_golden(handle, "mvno_permit", "service_term_overrun")
+
+
+# --- reopen after an upheld complaint ---------------------------------------------------------
+
+
+async def test_reopen_after_upheld_complaint_returns_to_the_named_stage(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.reopen, ReopenInstruction(
+                complaint_id="C-1", stage="qualification_check", reason="upheld"))
+        assert "does not fit now" in str(err.value.cause)
+        await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
+            complete=False, reasons=["no contract attached"], decided_by="A. Sadykova"))
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
+        await handle.execute_update(MvnoPermit.reopen, ReopenInstruction(
+            complaint_id="complaint-77", stage="qualification_check",
+            reason="the contract was attached; the refusal was unfounded"))
+        v = await status(handle, "qualification_check")
+        assert v.round == 2 and any(e.kind == "reopened" and "complaint-77" in e.detail for e in v.events)
+        c = await case(handle)
+        assert not c.closed and c.pending_events == ["qualification_decision"]
+        assert deadline(c, "complaint_window").status is DeadlineStatus.MET
+        assert deadline(c, "qualification_check#2").status is DeadlineStatus.OPEN
+        assert deadline(c, "service_term#2").status is DeadlineStatus.OPEN
+        await handle.execute_update(MvnoPermit.qualification_decision,
+                                    QualificationDecision(compliant=True, decided_by="B. Omarov"))
+        v = await status(handle, "permit_valid")
+        c = await case(handle)
+        assert [d.kind for d in c.documents] == ["refusal_to_consider", "permit"]
+        assert "/r2/permit" in c.documents[1].doc_id
+        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
+            kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117",
+            occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
+        await finish(env, handle)
+        await save_golden(handle, "mvno_permit", "reopened_after_complaint")
+
+
+# --- input and duplicates ---------------------------------------------------------------------
+
+
+def test_bad_input_is_rejected_naming_the_field() -> None:
+    raw = json.loads((DEMO / "application.json").read_text())
+    cases = {
+        ("applicant", "individual", "iin"): lambda r: r["applicant"].update(iin="900101300018"),
+        ("personal_data_consent",): lambda r: r.update(personal_data_consent=False),
+        ("received_at",): lambda r: r.update(received_at="2026-11-20T11:30:00"),
+        ("applicant", "individual", "phones", 0): lambda r: r["applicant"].update(phones=["+7 727 250 00 00"]),
+        ("applicant", "individual", "email"): lambda r: r["applicant"].update(email="not-an-email"),
+        ("qualification", "contracts"): lambda r: r["qualification"].update(contracts=[]),
+        ("qualification", "information_form", "commissioning_act_number"):
+            lambda r: r["qualification"]["information_form"].pop("commissioning_act_number"),
+    }
+    for loc, spoil in cases.items():
+        bad = json.loads(json.dumps(raw))
+        spoil(bad)
+        with pytest.raises(ValidationError) as err:
+            PermitApplication.model_validate(bad)
+        locs = [e["loc"] for e in err.value.errors()]
+        assert loc in locs, (loc, locs)
+        assert "900101300018" not in str(err.value)  # inputs are never echoed
+    bad = json.loads(json.dumps(raw))
+    bad["applicant"] = {**raw["applicant"], "kind": "legal_entity"}
+    with pytest.raises(ValidationError) as err:
+        PermitApplication.model_validate(bad)
+    assert ("applicant", "legal_entity", "bin") in [e["loc"] for e in err.value.errors()]
+    with pytest.raises(ValidationError, match="reasons"):
+        CompletenessDecision(complete=False, decided_by="x")
+    with pytest.raises(ValidationError, match="hearing"):
+        QualificationDecision(compliant=False, grounds=[RefusalGround.COURT_BAN], findings="ban", decided_by="x")
+    with pytest.raises(ValidationError, match="place or the means"):
+        HearingProposal(at=datetime.now(ALMATY))
+    with pytest.raises(ValidationError):
+        QualificationDecision(compliant=False, grounds=["no_such_ground"], findings="x", decided_by="x")  # type: ignore[list-item]
+    assert len(RefusalGround) == 6
+
+
+async def test_application_before_the_act_was_in_force_is_closed_with_the_reason(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    app = application(datetime(2024, 11, 1, 10, 0, tzinfo=ALMATY))  # 665/NK in force 60 days after publication
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        result = await finish(env, handle)
+        assert result.outcome == "act_not_in_force" and result.documents == []
+        v = await view(handle)
+        assert v.status == "act_not_in_force" and v.pending_events == []
+        assert any(e.kind == "act_not_in_force" and "665/NK" in e.detail for e in v.events)
+        await save_golden(handle, "mvno_permit", "act_not_in_force")
+
+
+async def test_update_that_does_not_fit_the_state_is_rejected(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        for update, arg in ((MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="x")),
+                            (MvnoPermit.record_hearing, HearingRecord(
+                                held_at=await env.get_current_time(), applicant_position="p", recorded_by="x")),
+                            (MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="x"))):
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await handle.execute_update(update, arg)  # type: ignore[arg-type]
+            assert "does not fit now" in str(err.value.cause) and "completeness_decision" in str(err.value.cause)
+        await handle.execute_update(MvnoPermit.completeness_decision,
+                                    CompletenessDecision(complete=True, decided_by="x"))
+        with pytest.raises(WorkflowUpdateFailedError):  # a second decision for the same stage
+            await handle.execute_update(MvnoPermit.completeness_decision,
+                                        CompletenessDecision(complete=True, decided_by="x"))
+        await stop(handle)
+
+
+async def test_duplicate_application_joins_the_same_case(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        first = await start_permit_case(env.client, app, task_queue)
+        second = await start_permit_case(env.client, app.model_copy(), task_queue)
+        assert first.id == second.id == permit_case_id(app)
+        assert app.applicant.identifier not in first.id and app.application_number not in first.id
+        assert first.result_run_id == second.result_run_id
+        await status(first, "completeness_check")
+        desc = await env.client.get_workflow_handle(first.id).describe()
+        assert desc.run_id == first.result_run_id  # still the first run: no second case was started
+        other = application(await env.get_current_time())
+        assert permit_case_id(other) != first.id
+        await stop(first)
+
+
+async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironment, task_queue: str) -> None:
+    from models.deadlines import CalendarCorrection
+    from tests.conftest import OVERRIDES
+
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await status(handle, "qualification_check")
+        today = (await env.get_current_time()).astimezone(ALMATY).date()
+        old_latest = datetime.combine(CAL.add_working_days(today, 2), time(18, 30), tzinfo=ALMATY)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.qualification_decision,
+                                        preliminary(old_latest + timedelta(minutes=1)))
+        assert "too late" in str(err.value.cause)
+        before = OVERRIDES.read_text()
+        day_off = CAL.add_working_days(today, 1)
+        OVERRIDES.write_text(f'[[day_off]]\ndate = {day_off.isoformat()}\nreason = "Government resolution (test)"\n')
+        try:
+            await handle.execute_update(MvnoPermit.apply_calendar_correction,
+                                        CalendarCorrection(reason="resolution moving a day off"))
+            for _ in range(100):  # the case recomputes its hearing calendar through the activity
+                try:
+                    await handle.execute_update(MvnoPermit.qualification_decision,
+                                                preliminary(old_latest + timedelta(minutes=1)))
+                    break
+                except WorkflowUpdateFailedError:
+                    await asyncio.sleep(0.05)
+            v = await status(handle, "hearing_scheduled")
+            assert v.hearing_latest is not None and v.hearing_latest > old_latest
+        finally:
+            OVERRIDES.write_text(before)
+        await stop(handle)
+
+
+
+async def test_upheld_complaint_instruction_reopens_a_refused_case(env: WorkflowEnvironment, task_queue: str) -> None:
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        instruction = ComplaintInstruction(complaint_id="C-0", decision="upheld", action="reopen", reasons="upheld",
+                                           decided_at=await env.get_current_time())
+        early = await handle.execute_update("complaint_instruction", instruction, result_type=InstructionRecord)
+        assert "cannot be reopened now" in early.action_taken
+        await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
+            complete=False, reasons=["no information form"], decided_by="A. Sadykova"))
+        await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
+        done = await handle.execute_update("complaint_instruction", instruction.model_copy(
+            update={"complaint_id": "C-9", "reasons": "the form was attached"}), result_type=InstructionRecord)
+        assert done.action_taken == "reopened for a new decision at completeness_check"  # the stage that refused
+        v = await status(handle, "completeness_check")
+        assert v.round == 2 and any(e.kind == "reopened" and "C-9" in e.detail for e in v.events)
+        assert [r.instruction.complaint_id for r in (await case(handle)).instructions] == ["C-0", "C-9"]
+        await stop(handle)
+
+
+async def test_state_registry_down_for_an_hour_delays_the_case_visibly_and_loses_nothing(
+    env: WorkflowEnvironment, task_queue: str,
+) -> None:
+    from activities import outages
+    from infra.cases import pending_calls
+
+    app = application(await env.get_current_time())
+    outages.begin("state_registry", await env.get_current_time(), timedelta(hours=1), "gateway maintenance")
+    try:
+        async with make_worker(env.client, task_queue=task_queue):
+            handle = await start_permit_case(env.client, app, task_queue)
+            await env.sleep(timedelta(minutes=10))
+            [call] = await pending_calls(env.client, handle.id)
+            assert call.activity == "lookup_applicant" and call.attempt > 1
+            assert call.last_error and "state registry unavailable" in call.last_error
+            assert (await case(handle)).status == "registered"
+            outages.end("state_registry")
+            await env.sleep(timedelta(hours=1))
+            await status(handle, "completeness_check")
+            assert await pending_calls(env.client, handle.id) == []
+            await stop(handle)
+    finally:
+        outages.end("state_registry")

@@ -32,11 +32,11 @@ def main() -> None:
         elif name == "storm":
             from bench import bench_storm
 
-            results += asyncio.run(bench_storm.run(100 if args.quick else 2000, 30 if args.quick else 120))
+            results += asyncio.run(bench_storm.run(100 if args.quick else 2000, 30 if args.quick else 300))
         elif name == "throughput":
             from bench import bench_cases
 
-            results += asyncio.run(bench_cases.throughput(5 if args.quick else 30))
+            results += asyncio.run(bench_cases.throughput(5 if args.quick else 20))
         elif name == "latency":
             from bench import bench_latency
 
@@ -52,7 +52,7 @@ def main() -> None:
         elif name == "durability":
             from bench import bench_cases
 
-            results += asyncio.run(bench_cases.durability(5 if args.quick else 30))
+            results += asyncio.run(bench_cases.durability(5 if args.quick else 20))
         else:
             parser.error(f"unknown benchmark {name!r}")
     print(f"written to {record(results, 'quick' if args.quick else 'latest')}")

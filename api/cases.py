@@ -191,6 +191,11 @@ async def send_event(client: Client, spec: ProcedureSpec, event: EventSpec, case
         pending = ", ".join(view.pending_events) or "none"
         raise ProblemError(409, f"{event.name} does not fit the case's state now (status {view.status}); "
                                 f"events it accepts now: {pending}", type_="urn:kz-procedures:problem:conflict")
+    if event.to_update is not None and payload is not None:
+        try:
+            payload = await event.to_update(client, case_id, payload)
+        except ValueError as exc:
+            raise ProblemError(409, str(exc), type_="urn:kz-procedures:problem:conflict") from None
     args = [] if payload is None else [payload]
     try:
         result = await handle.execute_update(event.name, args=args, id=update_id)

@@ -175,7 +175,7 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
         return idem.save(200, result.model_dump(mode="json"))
 
     if event.model is not None:
-        model: type[BaseModel] = event.model
+        model: type[BaseModel] = event.edge_model or event.model
 
         async def endpoint(request: Request, case_id: CaseId, body: Annotated[model, Body()],  # type: ignore[valid-type]
                            principal: Annotated[Principal, Depends(who)], idempotency_key: IdemKey = None) -> Response:

@@ -13,11 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from models.base import Model
 from models.case import DocumentRef
-from models.types import BIN, IIN, AwareDatetime, KzMobile, NonEmptyStr
+from models.types import BIN, IIN, AwareDatetime, EdsPassword, KzMobile, NonEmptyStr
 
 __all__ = [
     "FACTORS",
@@ -25,6 +25,7 @@ __all__ = [
     "BiometricRecordRequest",
     "BiometricReport",
     "Channel",
+    "CodeEntry",
     "ConnectNumberRequest",
     "Consent",
     "ContractApplication",
@@ -51,6 +52,7 @@ __all__ = [
     "NumbersHeldRequest",
     "NumbersResult",
     "NumbersReviewDecision",
+    "PasswordEntry",
     "PersonRef",
     "PriorApplication",
     "PriorApplicationRequest",
@@ -99,6 +101,12 @@ class IssuedSecret(BaseModel):
     expires_at: datetime
     max_attempts: int
     sms_message_id: str
+
+
+class CodeEntry(Model):
+    """A code or link as the subscriber typed it, sent to the API; the API turns it into a ``SecretEntry``."""
+
+    code: SecretStr = Field(description="the one-time code (or the 3344 link) exactly as received")
 
 
 class SecretEntry(Model):
@@ -395,6 +403,12 @@ class Consent(Model):
     """Steps 4 and 7: the subscriber accepts (or declines) after reading the policy or rules."""
 
     accepted: bool
+
+
+class PasswordEntry(Model):
+    """Step 8 as the signing page sends it to the API: the chosen password, checked against the policy."""
+
+    password: EdsPassword
 
 
 class SealedPassword(BinaryModel):

@@ -15,6 +15,7 @@ the abandonment at that step.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -22,9 +23,9 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.biometrics import record_biometric_check
     from activities.documents import render_document
-    from activities.eds import SIGNATURE_REJECTED, build_signed_zip, issue_subscriber_certificate
+    from activities.eds import SIGNATURE_REJECTED, build_signed_zip, issue_subscriber_certificate, seal_eds_password
     from activities.intake import act_in_force
-    from activities.otp import issue_secret, verify_secret
+    from activities.otp import issue_secret, secret_digest, verify_secret
     from activities.state_registry_persons import connected_numbers
     from infra.pseudonym import case_id
     from models.case import DocumentRef
@@ -32,11 +33,13 @@ with workflow.unsafe.imports_passed_through():
     from models.subscriber import (
         BiometricRecordRequest,
         BiometricReport,
+        CodeEntry,
         Consent,
         ContractApplication,
         IssueCertificateRequest,
         IssuedSecret,
         IssueSecretRequest,
+        PasswordEntry,
         PersonRef,
         SealedPassword,
         SecretEntry,
@@ -303,6 +306,31 @@ _TECH = Role.operator("almatel_technician")
 _PAGE = Role.operator("almatel_signing_page")
 _BIO = Role.operator("biometric_id")
 
+async def _signing_view(client: Any, case_id_: str) -> SigningView:
+    return await client.get_workflow_handle(case_id_).query("signing", result_type=SigningView)
+
+
+async def _link_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> SecretEntry:
+    """The API's edge: the opened 3344 link becomes its keyed digest (never in history)."""
+    view = await _signing_view(client, case_id_)
+    if view.link_id is None:
+        raise ValueError("no 3344 link has been sent for this application yet")
+    return SecretEntry(digest=secret_digest(view.link_id, entry.code.get_secret_value()))
+
+
+async def _code_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> SecretEntry:
+    """The API's edge: the typed 1414 code becomes its keyed digest (never in history)."""
+    view = await _signing_view(client, case_id_)
+    if view.otp_id is None:
+        raise ValueError("no 1414 code has been sent for this application yet")
+    return SecretEntry(digest=secret_digest(view.otp_id, entry.code.get_secret_value()))
+
+
+async def _password_at_the_edge(client: Any, case_id_: str, entry: PasswordEntry) -> SealedPassword:
+    """The API's edge: the policy is checked and the password sealed to the issuer for this case only."""
+    return SealedPassword(sealed=seal_eds_password(case_id_, entry.password.get_secret_value()))
+
+
 SPEC = register(ProcedureSpec(
     key=ContractSigning.PROCEDURE,
     title="Signing the application to join the public contract with an EDS (almatel-eds)",
@@ -316,16 +344,17 @@ SPEC = register(ProcedureSpec(
         EventSpec("technician_code_received", TechnicianCodeReceived, frozenset({_TECH}),
                   "The subscriber gave the 1414 code to the technician", "almatel-eds step 1"),
         EventSpec("open_application", SecretEntry, frozenset({_PAGE}), "The unique 3344 link was opened",
-                  "almatel-eds step 2"),
+                  "almatel-eds step 2", edge_model=CodeEntry, to_update=_link_at_the_edge),
         EventSpec("open_signing_page", None, frozenset({_PAGE}), "The signing page was opened", "almatel-eds step 3"),
         EventSpec("give_privacy_consent", Consent, frozenset({_PAGE}), "Consent to the privacy policy",
                   "almatel-eds step 4"),
-        EventSpec("enter_code", SecretEntry, frozenset({_PAGE}), "The 1414 code was entered", "almatel-eds step 5"),
+        EventSpec("enter_code", SecretEntry, frozenset({_PAGE}), "The 1414 code was entered", "almatel-eds step 5",
+                  edge_model=CodeEntry, to_update=_code_at_the_edge),
         EventSpec("report_biometrics", BiometricReport, frozenset({_BIO}), "Biometric identification result",
                   "almatel-eds step 6"),
         EventSpec("give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", "almatel-eds step 7"),
         EventSpec("choose_eds_password", SealedPassword, frozenset({_PAGE}), "The EDS password (sealed)",
-                  "almatel-eds step 8"),
+                  "almatel-eds step 8", edge_model=PasswordEntry, to_update=_password_at_the_edge),
     ),
     extra={"intake_check": lambda inp: act_in_force("almatel-eds", inp.received_at)},
     result_model=SigningResult,

@@ -11,13 +11,15 @@ number is in the Mobile Citizens Database, shown in the personal account (Annex 
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.biometrics import record_biometric_check
     from activities.eds import verify_signature
     from activities.intake import act_in_force
-    from activities.otp import issue_secret, verify_secret
+    from activities.otp import issue_secret, secret_digest, verify_secret
     from activities.state_registry_persons import check_identity, connect_number, connected_numbers
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
@@ -27,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         BiometricCheck,
         BiometricRecordRequest,
         BiometricReport,
+        CodeEntry,
         ConnectNumberRequest,
         EdsSignatureEvent,
         EgovConnectionInput,
@@ -224,6 +227,14 @@ class EgovNumberConnection(CaseWorkflow):
         self._check_factor("eds")
 
 
+async def _otp_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> SecretEntry:
+    """The API's edge: the typed code becomes its keyed digest; the code itself never enters history."""
+    view = await client.get_workflow_handle(case_id_).query("egov", result_type=EgovView)
+    if view.otp_id is None:
+        raise ValueError("no one-time password has been sent for this request yet")
+    return SecretEntry(digest=secret_digest(view.otp_id, entry.code.get_secret_value()))
+
+
 _PORTAL = Role.operator("egov_portal")
 _BIOMETRICS = Role.operator("biometric_id")
 
@@ -237,7 +248,8 @@ SPEC = register(ProcedureSpec(
     case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
     start_roles=frozenset({_PORTAL}),
     events=(
-        EventSpec("enter_otp", SecretEntry, frozenset({_PORTAL}), "Enter the one-time password", "58 p.5–9"),
+        EventSpec("enter_otp", SecretEntry, frozenset({_PORTAL}), "Enter the one-time password", "58 p.5–9",
+                  edge_model=CodeEntry, to_update=_otp_at_the_edge),
         EventSpec("sign_request", EdsSignatureEvent, frozenset({_PORTAL}), "Certify the request with an EDS",
                   "58 p.5, p.6, p.8"),
         EventSpec("report_biometrics", BiometricReport, frozenset({_PORTAL, _BIOMETRICS}),

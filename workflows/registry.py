@@ -6,7 +6,7 @@ role checks and OpenAPI schema from these specs, so a new procedure needs no API
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,10 @@ class EventSpec:
     roles: frozenset[str]  # who may send it
     title: str  # shown on the console's form
     cite: str = ""
+    # What a caller of the API sends when it differs from the Update's argument, and how the edge turns it
+    # into that argument (e.g. a typed one-time code into its keyed digest, so the code never enters history).
+    edge_model: type[BaseModel] | None = None
+    to_update: Callable[[Any, str, Any], Awaitable[BaseModel]] | None = None  # (client, case id, edge body)
 
 
 @dataclass(frozen=True)

@@ -63,3 +63,36 @@ async def test_mailbox_while_the_act_was_in_force_starts_a_case(
                            lambda c: c.status == "awaiting_eds_confirmation" or c.closed)
         assert case.status == "awaiting_eds_confirmation"
         await handle.terminate("test done")
+
+
+async def test_portal_sends_the_typed_code_and_only_its_digest_enters_history(env: WorkflowEnvironment) -> None:
+    from api.auth import create_key
+    from models.subscriber import Channel
+    from tests.workflows.subscriber_helpers import history_text, new_phone, sms_secret
+    from workflows.egov_connection import SPEC as EGOV
+    from workflows.egov_connection import EgovNumberConnection
+
+    app = create_app(procedures={EGOV.key: EGOV}, gateway=Gateway(client=env.client), task_queue="egov-api",
+                     secret="test-secret")
+    portal = {"Authorization": f"Bearer {create_key('portal (test)', ['operator:egov_portal'])[0]}"}
+    iin, phone = person(), new_phone()
+    async with (
+        make_worker(env.client, task_queue="egov-api", workflows=[EgovNumberConnection]),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        r = await http.post(f"/v1/procedures/{EGOV.key}/cases", headers=portal, json={
+            "iin": iin, "phone": phone, "channel": Channel.PORTAL.value,
+            "received_at": (await env.get_current_time()).isoformat()})
+        assert r.status_code == 201, r.text
+        case_id = r.json()["case_id"]
+        handle = env.client.get_workflow_handle(case_id)
+        await until(lambda: handle.query(EgovNumberConnection.egov), lambda v: v.otp_id is not None)
+        events = f"/v1/procedures/{EGOV.key}/cases/{case_id}/events/enter_otp"
+        wrong = await http.post(events, headers=portal, json={"code": "000000"})
+        assert wrong.status_code == 200 and wrong.json()["result"]["correct"] is False
+        code = sms_secret(phone, "1414")
+        right = await http.post(events, headers=portal, json={"code": code})
+        assert right.status_code == 200 and right.json()["result"]["correct"] is True, right.text
+        text = await history_text(handle)
+        assert phone in text and f'"{code}"' not in text and "000000" not in text
+        await handle.terminate("test done")

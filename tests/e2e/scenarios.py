@@ -23,9 +23,12 @@ from models.complaint import ComplaintInput, Satisfaction
 from models.deadlines import DeadlineState
 from models.fraud import CheckOutcome, FraudCaseView, LiftDecision, SubscriberReport
 from models.mvno_permit import CompletenessDecision, PermitApplication, QualificationDecision
+from models.subscriber import Channel, EgovConnectionInput, EgovView, MailboxApplicationInput
 from models.tables import (
     AntifraudCentreMessage,
     Document,
+    Mailbox,
+    MobileCitizenNumber,
     NetworkOrderRow,
     PermitRecord,
     PersonalAccountDelivery,
@@ -81,6 +84,7 @@ class Scenario:
     drive: Callable[[Client, str], Awaitable[None]]
     effect_counts: Callable[[str], dict[str, int]]
     expected_effects: dict[str, int] = field(default_factory=dict)
+    has_deadlines: bool = True  # the mailbox act (71) sets no term of its own
 
     def effects(self, case_id: str) -> dict[str, int]:
         return self.effect_counts(case_id)
@@ -89,7 +93,8 @@ class Scenario:
         return await client.get_workflow_handle(case_id).result()
 
     async def registered(self, client: Client, case_id: str) -> CaseView:
-        return await poll(client, case_id, lambda v: v.registration is not None and bool(v.deadlines))
+        return await poll(client, case_id,
+                          lambda v: v.registration is not None and (bool(v.deadlines) or not self.has_deadlines))
 
     async def deadlines(self, client: Client, case_id: str) -> list[DeadlineState]:
         return await client.get_workflow_handle(case_id).query("deadlines", result_type=list[DeadlineState])
@@ -193,4 +198,74 @@ def _permit_effects(c: str) -> dict[str, int]:
 PERMIT = _PermitScenario("mvno_permit", _permit_start, _permit_drive, _permit_effects,
                          {"sms": 1, "documents": 1, "permits": 1, "deliveries": 1})
 
-SCENARIOS: list[Scenario] = [COMPLAINT, FRAUD, PERMIT]
+# -- act 58: a number connected to the e-government account through the portal (OTP by SMS + EDS) -------
+
+async def _egov_start(client: Client, tq: str, suffix: str) -> str:
+    from tests.workflows.subscriber_helpers import new_phone, person
+    from workflows.egov_connection import SPEC as EGOV
+    from workflows.egov_connection import EgovNumberConnection
+
+    inp = EgovConnectionInput(iin=person(), phone=new_phone(), channel=Channel.PORTAL, received_at=datetime.now(UTC))
+    _PEOPLE[EGOV.case_id(inp)] = (inp.iin, inp.phone)
+    await client.start_workflow(EgovNumberConnection.run, inp, id=EGOV.case_id(inp), task_queue=tq)
+    return EGOV.case_id(inp)
+
+
+async def _egov_drive(client: Client, case_id: str) -> None:
+    from tests.workflows.subscriber_helpers import digest_entry, eds_signature, sms_secret
+
+    iin, phone = _PEOPLE[case_id]
+    view = None
+    for _ in range(600):
+        try:
+            view = await client.get_workflow_handle(case_id).query("egov", result_type=EgovView)
+        except RPCError:
+            view = None
+        if view is not None and view.otp_id is not None and view.signing_payload is not None:
+            break
+        await asyncio.sleep(0.2)
+    assert view is not None and view.otp_id is not None and view.signing_payload is not None
+    await update(client, case_id, "enter_otp", digest_entry(view.otp_id, sms_secret(phone, "1414")),
+                 f"{case_id}/otp")
+    await update(client, case_id, "sign_request", eds_signature(iin, view.signing_payload), f"{case_id}/eds")
+
+
+_PEOPLE: dict[str, tuple[str, str]] = {}
+
+EGOV = Scenario(
+    "egov_number_connection", _egov_start, _egov_drive,
+    lambda c: {"sms": _count(SmsOutbox, c), "documents": _count(Document, c),
+               "connected": _count(MobileCitizenNumber, c)},
+    {"sms": 1, "documents": 1, "connected": 1},
+)
+
+
+# -- act 71 (abolished): a mailbox applied for while the act was in force, confirmed with an EDS ----------
+
+async def _mailbox_start(client: Client, tq: str, suffix: str) -> str:
+    from tests.workflows.subscriber_helpers import person
+    from workflows.mailbox import SPEC as MAILBOX
+    from workflows.mailbox import ElectronicMailbox
+
+    inp = MailboxApplicationInput(iin=person(), login=f"e2e.{suffix}".replace("-", "."), channel="online",
+                                  received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC))
+    _PEOPLE[MAILBOX.case_id(inp)] = (inp.iin or "", "")
+    await client.start_workflow(ElectronicMailbox.run, inp, id=MAILBOX.case_id(inp), task_queue=tq)
+    return MAILBOX.case_id(inp)
+
+
+async def _mailbox_drive(client: Client, case_id: str) -> None:
+    from tests.workflows.subscriber_helpers import eds_signature
+
+    await poll(client, case_id, lambda v: "confirm_with_eds" in v.pending_events)
+    payload = await client.get_workflow_handle(case_id).query("payload_to_sign", result_type=str)
+    await update(client, case_id, "confirm_with_eds", eds_signature(_PEOPLE[case_id][0], payload),
+                 f"{case_id}/eds")
+
+
+MAILBOX = Scenario(
+    "electronic_mailbox", _mailbox_start, _mailbox_drive,
+    lambda c: {"mailboxes": _count(Mailbox, c)}, {"mailboxes": 1}, has_deadlines=False,
+)
+
+SCENARIOS: list[Scenario] = [COMPLAINT, FRAUD, PERMIT, EGOV, MAILBOX]

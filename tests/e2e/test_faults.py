@@ -87,7 +87,7 @@ async def test_server_restart_keeps_open_cases_their_timers_and_deadlines(stack:
     for sc, case_id in cases:
         await sc.registered(stack.client, case_id)
         before[case_id] = await sc.deadlines(stack.client, case_id)
-        assert before[case_id], f"{sc.name}: no deadline recorded before the restart"
+        assert before[case_id] or not sc.has_deadlines, f"{sc.name}: no deadline recorded before the restart"
     stack.worker.stop()
     stack.server.stop()
 
@@ -103,7 +103,7 @@ async def test_server_restart_keeps_open_cases_their_timers_and_deadlines(stack:
                  if e.HasField("timer_fired_event_attributes")} | {
             e.timer_canceled_event_attributes.timer_id for e in history.events
             if e.HasField("timer_canceled_event_attributes")}
-        assert started - ended, f"{sc.name}: the deadline timer did not survive the restart"
+        assert started - ended or not sc.has_deadlines, f"{sc.name}: the deadline timer did not survive the restart"
     for sc, case_id in cases:
         await sc.drive(stack.client, case_id)
         await asyncio.wait_for(sc.finished(stack.client, case_id), timeout=240)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from google.protobuf import json_format
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
@@ -57,7 +57,7 @@ def person(*, valid: bool = True, consent: bool = True, name: str = "ASANOV ASAN
 
 def sms_to(phone: str) -> list[SmsOutbox]:
     with session() as s:
-        return list(s.exec(select(SmsOutbox).where(SmsOutbox.to == phone).order_by(SmsOutbox.accepted_at)))
+        return list(s.exec(select(SmsOutbox).where(SmsOutbox.to == phone).order_by(col(SmsOutbox.accepted_at))))
 
 
 def sms_secret(phone: str, sender: str) -> str:

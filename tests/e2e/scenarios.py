@@ -50,7 +50,7 @@ async def update(client: Client, case_id: str, name: str, arg: Any, update_id: s
     for attempt in range(60):
         try:
             handle = await client.get_workflow_handle(case_id).start_update(
-                name, arg, id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+                name, args=[] if arg is None else [arg], id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
             return await handle.result()
         except RPCError:
             if attempt == 59:
@@ -268,4 +268,58 @@ MAILBOX = Scenario(
     lambda c: {"mailboxes": _count(Mailbox, c)}, {"mailboxes": 1}, has_deadlines=False,
 )
 
-SCENARIOS: list[Scenario] = [COMPLAINT, FRAUD, PERMIT, EGOV, MAILBOX]
+# -- AlmaTel: the eight steps of signing the public-contract application with an EDS ---------------------
+
+async def _signing_start(client: Client, tq: str, suffix: str) -> str:
+    from activities.state_registry_persons import connect_number
+    from models.subscriber import ConnectNumberRequest, ContractApplication
+    from tests.workflows.subscriber_helpers import new_phone, person
+    from workflows.contract_signing import SPEC as SIGNING
+    from workflows.contract_signing import ContractSigning
+
+    iin, phone = person(name="ASANOVA AIGERIM"), new_phone()
+    await connect_number(ConnectNumberRequest(case_id=f"seed-{suffix}", iin=iin, phone=phone, channel="portal"))
+    inp = ContractApplication(order_ref=f"E2E-{suffix}", iin=iin, full_name="ASANOVA AIGERIM", phone=phone,
+                              address="Almaty, Abai ave. 10", services=["Home internet"], tariff="Family+",
+                              equipment_serials=["ONT-1"], received_at=datetime.now(UTC))
+    _PEOPLE[SIGNING.case_id(inp)] = (iin, phone)
+    await client.start_workflow(ContractSigning.run, inp, id=SIGNING.case_id(inp), task_queue=tq)
+    return SIGNING.case_id(inp)
+
+
+async def _signing_drive(client: Client, case_id: str) -> None:
+    from activities.eds import seal_eds_password
+    from models.subscriber import BiometricReport, Consent, SealedPassword, SigningView, TechnicianCodeReceived
+    from tests.workflows.subscriber_helpers import digest_entry, sms_secret
+
+    phone = _PEOPLE[case_id][1]
+    events: dict[int, tuple[str, Callable[[SigningView], Any]]] = {
+        1: ("technician_code_received", lambda v: TechnicianCodeReceived(technician_id="tech-1")),
+        2: ("open_application", lambda v: digest_entry(v.link_id or "", sms_secret(phone, "3344"))),
+        3: ("open_signing_page", lambda v: None),
+        4: ("give_privacy_consent", lambda v: Consent(accepted=True)),
+        5: ("enter_code", lambda v: digest_entry(v.otp_id or "", sms_secret(phone, "1414"))),
+        6: ("report_biometrics", lambda v: BiometricReport(session_id=f"bio-{case_id}", passed=True)),
+        7: ("give_eds_consent", lambda v: Consent(accepted=True)),
+        8: ("choose_eds_password", lambda v: SealedPassword(sealed=seal_eds_password(case_id, "Qazaq2026!"))),
+    }
+    for n in range(1, 9):
+        for _ in range(600):
+            try:
+                view = await client.get_workflow_handle(case_id).query("signing", result_type=SigningView)
+                if view.step == n and (n != 2 or view.link_id):
+                    break
+            except RPCError:
+                pass
+            await asyncio.sleep(0.2)
+        name, make = events[n]
+        await update(client, case_id, name, make(view), f"{case_id}/step{n}")
+
+
+SIGNING = Scenario(
+    "contract_eds_signing", _signing_start, _signing_drive,
+    lambda c: {"sms": _count(SmsOutbox, c), "documents": _count(Document, c)},
+    {"sms": 2, "documents": 2},
+)
+
+SCENARIOS: list[Scenario] = [COMPLAINT, FRAUD, PERMIT, EGOV, MAILBOX, SIGNING]

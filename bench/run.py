@@ -36,7 +36,7 @@ def main() -> None:
         elif name == "throughput":
             from bench import bench_cases
 
-            results += asyncio.run(bench_cases.throughput(5 if args.quick else 20))
+            results += asyncio.run(bench_cases.throughput(5 if args.quick else 12))
         elif name == "latency":
             from bench import bench_latency
 
@@ -52,7 +52,7 @@ def main() -> None:
         elif name == "durability":
             from bench import bench_cases
 
-            results += asyncio.run(bench_cases.durability(5 if args.quick else 20))
+            results += asyncio.run(bench_cases.durability(5 if args.quick else 12))
         else:
             parser.error(f"unknown benchmark {name!r}")
     print(f"written to {record(results, 'quick' if args.quick else 'latest')}")

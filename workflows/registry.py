@@ -7,7 +7,7 @@ role checks and OpenAPI schema from these specs, so a new procedure needs no API
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -68,7 +68,24 @@ class ProcedureSpec:
 PROCEDURES: dict[str, ProcedureSpec] = {}
 
 
+def _common_events() -> tuple[EventSpec, ...]:
+    """Events every case takes (``CaseWorkflow``): resuming a blocked step, a calendar correction."""
+    from models.case import ResumeRequest
+    from models.deadlines import CalendarCorrection
+
+    staff = frozenset({Role.STAFF, Role.SUPERVISOR})
+    return (
+        EventSpec("resume_outside_step", ResumeRequest, staff, "Resume a step an outside system refused"),
+        EventSpec("apply_calendar_correction", CalendarCorrection, frozenset({Role.SUPERVISOR}),
+                  "Recompute open deadlines after a calendar correction"),
+    )
+
+
 def register(spec: ProcedureSpec) -> ProcedureSpec:
-    """Add a procedure (called by each procedure module at import)."""
+    """Add a procedure (called by each procedure module at import), with the events every case takes."""
+    names = {e.name for e in spec.events}
+    extra = tuple(e for e in _common_events() if e.name not in names)
+    if extra:
+        spec = replace(spec, events=spec.events + extra)
     PROCEDURES[spec.key] = spec
     return spec

@@ -1,0 +1,22 @@
+"""Every registered procedure offers the events every case takes, to the roles that may send them."""
+
+from __future__ import annotations
+
+from workflows.all import PROCEDURES, WORKFLOWS
+from workflows.registry import Role
+
+
+def test_all_procedures_are_registered_and_run_by_the_worker() -> None:
+    assert set(PROCEDURES) == {"complaint", "fraud_check", "mvno_permit", "egov_number_connection",
+                               "individual_numbers", "contract_eds_signing", "electronic_mailbox"}
+    assert {spec.workflow for spec in PROCEDURES.values()} <= set(WORKFLOWS)
+
+
+def test_common_events_on_every_procedure() -> None:
+    for spec in PROCEDURES.values():
+        resume = spec.event("resume_outside_step")
+        assert Role.STAFF in resume.roles and resume.model is not None
+        correction = spec.event("apply_calendar_correction")
+        assert correction.roles == frozenset({Role.SUPERVISOR})
+        assert not any(e.name == "complaint_instruction" for e in spec.events)  # only complaints send it
+        assert len({e.name for e in spec.events}) == len(spec.events)

@@ -106,12 +106,10 @@ def markdown_table(measurements: list[Measurement], setup: dict[str, Any]) -> st
 
 
 def record(measurements: list[Measurement], name: str) -> Path:
-    """Write the run's figures to ``bench/results/<name>.json`` and ``.md`` and print them."""
+    """Write the run's figures to ``bench/results/<name>.json`` and ``.md``."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     setup = setup_info()
     path.write_text(json.dumps({"setup": setup, "results": [asdict(m) for m in measurements]}, indent=1))
     path.with_suffix(".md").write_text(markdown_table(measurements, setup) + "\n")
-    for m in measurements:
-        print(m.line(), flush=True)
     return path

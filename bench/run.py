@@ -25,6 +25,7 @@ def main() -> None:
     results: list[Measurement] = []
     for name in names:
         print(f"== {name}", flush=True)
+        before = len(results)
         if name == "calendar":
             from bench import bench_calendar
 
@@ -55,7 +56,10 @@ def main() -> None:
             results += asyncio.run(bench_cases.durability(5 if args.quick else 12))
         else:
             parser.error(f"unknown benchmark {name!r}")
-    print(f"written to {record(results, 'quick' if args.quick else 'latest')}")
+        for m in results[before:]:
+            print(m.line(), flush=True)
+        record(results, "quick" if args.quick else "latest")  # after each, so a crash keeps what was measured
+    print(f"written to bench/results/{'quick' if args.quick else 'latest'}.json and .md")
 
 
 if __name__ == "__main__":

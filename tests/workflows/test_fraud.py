@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -383,35 +383,50 @@ async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_los
     await save_golden(handle, "fraud_check", "centre_outage_recovered")
 
 
-async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
-) -> None:
-    number = new_number()
+async def confirmed_during_a_long_outage(
+    env: WorkflowEnvironment, task_queue: str, system: str, breached: str,
+    while_down: Callable[[WorkflowHandle], Awaitable[None]],
+) -> tuple[WorkflowHandle, str]:
+    """A confirmed case whose outside ``system`` is down for six days: past the term of ``breached`` the
+    breach is recorded and escalated; the outage then ends and the act happens late. Returns the case."""
     received = await office_time(env)
     await sleep_until(env, received)
-    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
+    ack = await open_case(env, centre_information(new_number(), received), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
-    outages.begin("antifraud_centre", await env.get_current_time(), timedelta(days=6), "long outage")
+    outages.begin(system, await env.get_current_time(), timedelta(days=6), "long outage")
     try:
         decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
             confirmed=True, evidence=["SIM box seized"], analyst="analyst-08"))
         assert decided.outcome_at is not None
         await sleep_until(env, expected_due(decided.outcome_at) + timedelta(minutes=5))
         states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
-        assert states["suspension"].status is DeadlineStatus.MET  # the network did its part
-        assert states["suspension_notice"].status is DeadlineStatus.BREACHED and states["suspension_notice"].escalated
-        case = await handle.query(FraudCheck.case)
-        assert case.status == "suspended" and "lift_suspension" in case.pending_events
+        assert states[breached].status is DeadlineStatus.BREACHED and states[breached].escalated
+        with session() as s:
+            keys = {r.deadline_key for r in s.exec(
+                select(SupervisorNotification).where(SupervisorNotification.case_id == ack.case_id)).all()}
+        assert breached in keys
+        await while_down(handle)
+    finally:
+        outages.end(system)
+    await env.sleep(timedelta(minutes=15))
+    late = {d.key: d for d in await handle.query(FraudCheck.deadlines)}[breached]
+    assert late.status is DeadlineStatus.BREACHED and late.met_at is not None and (late.late_by_seconds or 0) > 0
+    return handle, ack.case_id
+
+
+async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+) -> None:
+    async def notice_visibly_waiting(handle: WorkflowHandle) -> None:
         [notice] = (await view(handle)).notices
         assert notice.delivered_at is None and notice.attempts > 5 and "unavailable" in (notice.last_error or "")
-    finally:
-        outages.end("antifraud_centre")
-    await env.sleep(timedelta(minutes=15))
+
+    handle, case_id = await confirmed_during_a_long_outage(env, task_queue, "antifraud_centre", "suspension_notice",
+                                                           notice_visibly_waiting)
     states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
-    late = states["suspension_notice"]
-    assert late.status is DeadlineStatus.BREACHED and late.met_at is not None and late.late_by_seconds
+    assert states["suspension"].status is DeadlineStatus.MET  # the network did its part
     assert (await handle.query(FraudCheck.case)).status == "suspended"
-    assert [m.kind for m in messages_for_case(ack.case_id)] == [NoticeKind.SUSPENSION]
+    assert [m.kind for m in messages_for_case(case_id)] == [NoticeKind.SUSPENSION]
     await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
         reason="gateway owner licensed as a call-termination partner", decided_by="head-of-antifraud"))
     assert (await handle.result()).restoration is not None
@@ -421,29 +436,10 @@ async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
 async def test_network_down_past_the_term_breaches_and_escalates_the_suspension(
     env: WorkflowEnvironment, task_queue: str, worker: Worker,
 ) -> None:
-    number = new_number()
-    received = await office_time(env)
-    await sleep_until(env, received)
-    ack = await open_case(env, centre_information(number, received), task_queue=task_queue)
-    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
-    outages.begin("network", await env.get_current_time(), timedelta(days=6), "billing system migration")
-    try:
-        decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-            confirmed=True, evidence=["SIM box seized"], analyst="analyst-09"))
-        assert decided.outcome_at is not None
-        await sleep_until(env, expected_due(decided.outcome_at) + timedelta(minutes=5))
-        states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
-        assert states["suspension"].status is DeadlineStatus.BREACHED and states["suspension"].escalated
-        assert (await view(handle)).suspension is None  # not suspended yet, and visibly so
-        with session() as s:
-            keys = {r.deadline_key for r in s.exec(
-                select(SupervisorNotification).where(SupervisorNotification.case_id == ack.case_id)).all()}
-        assert "suspension" in keys
-    finally:
-        outages.end("network")
-    await env.sleep(timedelta(minutes=15))
-    states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
-    assert states["suspension"].met_at is not None and (states["suspension"].late_by_seconds or 0) > 0
+    async def not_suspended_yet(handle: WorkflowHandle) -> None:
+        assert (await view(handle)).suspension is None  # not suspended, and visibly so
+
+    handle, _ = await confirmed_during_a_long_outage(env, task_queue, "network", "suspension", not_suspended_yet)
     assert (await view(handle)).suspension is not None
     await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
         reason="number owner proved a lawful call centre", decided_by="head-of-antifraud"))

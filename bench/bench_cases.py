@@ -26,6 +26,7 @@ from bench.workflows import BareCase, BareShape, noop
 from cli.common import load_json_model
 from infra.client import data_converter
 from models.mvno_permit import PermitApplication
+from tests.e2e import scenarios
 from tests.e2e.scenarios import SCENARIOS, Scenario
 from worker import ACTIVITIES, SANDBOX, make_worker
 from workflows.all import WORKFLOWS
@@ -37,7 +38,7 @@ DEMO_PERMIT = ROOT / "demo" / "mvno_permit" / "application.json"
 
 
 def shape_of(history: WorkflowHistory) -> BareShape:
-    """How many activities, local activities (markers), updates and timers a history holds."""
+    """How many activities, local activities (markers), updates and fired timers a history holds."""
     n = {t: 0 for t in ("act", "local", "upd", "timer")}
     for e in history.events:
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -46,7 +47,7 @@ def shape_of(history: WorkflowHistory) -> BareShape:
             n["local"] += 1
         elif e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             n["upd"] += 1
-        elif e.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+        elif e.event_type == EventType.EVENT_TYPE_TIMER_FIRED:  # a deadline wait cancelled by its event is no wait
             n["timer"] += 1
     return BareShape(activities=n["act"], local_activities=n["local"], updates=n["upd"], timers=n["timer"])
 
@@ -78,6 +79,7 @@ async def _bare(client: Client, tq: str, shape: BareShape, n: int) -> tuple[floa
 
 async def throughput(n: int = 30, mode: str = "file+wal") -> list[Measurement]:
     """Completed cases per second of each procedure's path, and of its bare floor, on one server."""
+    scenarios.POLL_SECONDS = 0.01  # each event goes in as soon as the case can take it
     out: list[Measurement] = []
     async with dev_server(mode) as client:
         tq = f"bench-{uuid.uuid4().hex[:6]}"
@@ -95,6 +97,7 @@ async def throughput(n: int = 30, mode: str = "file+wal") -> list[Measurement]:
 
 async def durability(n: int = 30) -> list[Measurement]:
     """The same case load in each dev-server durability mode; the floor is the in-memory server."""
+    scenarios.POLL_SECONDS = 0.01
     sc = SCENARIOS[0]
     rates: dict[str, float] = {}
     for mode in ("memory", "file", "file+wal"):

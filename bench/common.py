@@ -106,9 +106,14 @@ def markdown_table(measurements: list[Measurement], setup: dict[str, Any]) -> st
 
 
 def record(measurements: list[Measurement], name: str) -> Path:
-    """Write the run's figures to ``bench/results/<name>.json`` and ``.md``."""
+    """Write the run's figures to ``bench/results/<name>.json`` and ``.md``; figures of benchmarks not run
+    this time are kept from the previous file, so running one benchmark updates its rows only."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
+    if path.exists():
+        fresh = {m.name for m in measurements}
+        kept = [Measurement(**r) for r in json.loads(path.read_text())["results"] if r["name"] not in fresh]
+        measurements = kept + measurements
     setup = setup_info()
     path.write_text(json.dumps({"setup": setup, "results": [asdict(m) for m in measurements]}, indent=1))
     path.with_suffix(".md").write_text(markdown_table(measurements, setup) + "\n")

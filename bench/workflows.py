@@ -42,7 +42,7 @@ class BareTimer:
 
 
 class BareShape(BaseModel):
-    """How many activities, local activities, updates and timers a procedure's path has."""
+    """How many activities, local activities, updates and fired timers a procedure's path has."""
 
     activities: int = 0
     local_activities: int = 0

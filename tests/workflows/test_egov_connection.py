@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.state_registry_persons import numbers_of
+from activities.mobile_citizens import numbers_of
 from infra.db import session
 from models.deadlines import DeadlineStatus
 from models.subscriber import BiometricReport, Channel, EgovConnectionInput

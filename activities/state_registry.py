@@ -130,6 +130,7 @@ async def lookup_applicant(req: RegistryLookupRequest) -> RegistryData:
 @activity.defn
 async def check_identity(req: IdentityCheckRequest) -> IdentityCheck:
     """The refusal grounds of 58 Annex item 9: identity data/documents, and consent to restricted data."""
+    raise_if_down("state_registry")
     seed_demo()
     ref = pseudonym("applicant", req.id_number)
     with session() as s:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
+from activities.outages import raise_if_down
 from infra.db import session
 from models.subscriber import BiometricCheck, BiometricRecordRequest
 from models.tables import BiometricCheckRecord
@@ -22,6 +23,7 @@ __all__ = ["record_biometric_check"]
 @activity.defn
 async def record_biometric_check(req: BiometricRecordRequest) -> BiometricCheck:
     """Record the provider's verdict for a session once; returns the recorded verdict."""
+    raise_if_down("biometrics")
     try:
         with session() as s:
             row = s.get(BiometricCheckRecord, req.report.session_id)

@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.outages import raise_if_down
 from activities.store import load_document, store_signature
 from infra.settings import settings
 from models.eds import SignatureCheck, SignDocumentRequest, VerifySignatureRequest
@@ -238,6 +239,7 @@ def verify_cms(
 @activity.defn
 async def sign_document(req: SignDocumentRequest) -> SignatureCheck:
     """Sign a stored document with the provider's EDS for ``req.role`` (idempotent: signs once)."""
+    raise_if_down("eds")
     doc = load_document(req.doc_id)
     if doc is None:
         raise ApplicationError(f"document {req.doc_id} does not exist", type="DocumentMissing", non_retryable=True)
@@ -256,6 +258,7 @@ async def sign_document(req: SignDocumentRequest) -> SignatureCheck:
 @activity.defn
 async def verify_signature(req: VerifySignatureRequest) -> SignatureCheck:
     """Verify a subscriber's CMS signature over ``req.data`` and that the signer is ``req.expected_iin``."""
+    raise_if_down("eds")
     try:
         v = verify_cms(req.data, req.signature, local_ca().root.cert)
     except SignatureInvalid as exc:
@@ -333,6 +336,7 @@ def _unseal(sealed: bytes, case_id: str) -> str:
 @activity.defn
 async def issue_subscriber_certificate(req: IssueCertificateRequest) -> IssuedCertificate:
     """Issue the subscriber's EDS (key + certificate with the IIN) and sign the application; once per case."""
+    raise_if_down("eds")
     with session() as s:
         existing = s.get(SubscriberKey, req.case_id)
     doc = load_document(req.doc_id)

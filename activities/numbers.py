@@ -27,7 +27,7 @@ from models.subscriber import (
 from models.tables import (
     IndividualNumberRegistration,
     NumbersApplicationRecord,
-    RegistryPerson,
+    RegistryIndividual,
     SignedContract,
     Subscriber,
     SubscriberNumber,
@@ -66,7 +66,7 @@ async def register_numbers(req: RegisterNumbersRequest) -> list[str]:
     with session() as s:
         sub = _subscriber(s, req.iin)
         if sub is None:
-            person = s.get(RegistryPerson, req.iin)
+            person = s.get(RegistryIndividual, req.iin)
             surname, _, name = (person.full_name if person else "").partition(" ")
             sub = Subscriber(iin=req.iin, surname=surname or "—", name=name or "—")
             s.add(sub)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from activities import biometrics, eds, mailbox, numbers, otp, state_registry_persons
+from activities import biometrics, eds, mailbox, mobile_citizens, numbers, otp, state_registry
 
 __all__ = ["SUBSCRIBER_ACTIVITIES"]
 
@@ -13,9 +13,9 @@ SUBSCRIBER_ACTIVITIES: list[Callable[..., Any]] = [
     otp.issue_secret,
     otp.verify_secret,
     biometrics.record_biometric_check,
-    state_registry_persons.check_identity,
-    state_registry_persons.connected_numbers,
-    state_registry_persons.connect_number,
+    state_registry.check_identity,
+    mobile_citizens.connected_numbers,
+    mobile_citizens.connect_number,
     numbers.numbers_held,
     numbers.contract_signed,
     numbers.register_numbers,

@@ -25,7 +25,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from activities.eds import Identity, local_ca, seal_eds_password, sign_cms
 from activities.intake import act_in_force
 from activities.otp import secret_digest
-from activities.state_registry_persons import add_person
+from activities.state_registry import add_person
 from activities.store import load_document
 from cli.common import console, deadline_table, load_json_model, run_async, with_client
 from infra.db import session

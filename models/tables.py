@@ -207,13 +207,16 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 class RegistryIndividual(SQLModel, table=True):
-    """The state register of individuals as the e-government gateway answers it (local seed)."""
+    """The state register of individuals as the e-government gateway answers it (local seed): 665/NK p.6,
+    58 Annex items 8-9 (identity document, consent to restricted data)."""
 
     __tablename__ = "registry_individuals"
 
     iin: str = Field(primary_key=True)
     full_name: str
     address: str = ""
+    document_valid_until: datetime | None = None  # identity document, end of validity (58 Annex item 9(1))
+    consent_restricted_data: bool = True  # consent to access restricted personal data (Law on personal data art. 8)
 
 
 class RegistryLegalEntity(SQLModel, table=True):
@@ -308,18 +311,6 @@ class OneTimeSecret(SQLModel, table=True):
     attempts_used: int = 0
     used_at: datetime | None = None
     created_at: datetime = Field(default_factory=_now)
-
-
-class RegistryPerson(SQLModel, table=True):
-    """The state registries seen through the e-government gateway (58 Annex item 8), locally a table."""
-
-    __tablename__ = "registry_persons"
-
-    id_number: str = Field(primary_key=True)  # IIN or BIN
-    kind: str = "individual"  # "individual" or "legal_entity"
-    full_name: str
-    document_valid_until: datetime | None = None  # identity document (individuals), end of validity
-    consent_restricted_data: bool = True  # consent to access restricted personal data (Law on personal data art. 8)
 
 
 class MobileCitizenNumber(SQLModel, table=True):

@@ -19,8 +19,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.biometrics import record_biometric_check
     from activities.eds import verify_signature
     from activities.intake import act_in_force
+    from activities.mobile_citizens import connect_number, connected_numbers
     from activities.otp import issue_secret, secret_digest, verify_secret
-    from activities.state_registry_persons import check_identity, connect_number, connected_numbers
+    from activities.state_registry import check_identity
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.subscriber import (

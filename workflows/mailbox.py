@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.intake import act_in_force
     from activities.law import ACT_NOT_IN_FORCE
     from activities.mailbox import create_mailbox, mark_mailbox
-    from activities.state_registry_persons import check_identity
+    from activities.state_registry import check_identity
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.subscriber import (

@@ -274,7 +274,7 @@ MAILBOX = Scenario(
 # -- AlmaTel: the eight steps of signing the public-contract application with an EDS ---------------------
 
 async def _signing_start(client: Client, tq: str, suffix: str) -> str:
-    from activities.state_registry_persons import connect_number
+    from activities.mobile_citizens import connect_number
     from models.subscriber import ConnectNumberRequest, ContractApplication
     from tests.workflows.subscriber_helpers import new_phone, person
     from workflows.contract_signing import SPEC as SIGNING

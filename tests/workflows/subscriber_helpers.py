@@ -17,7 +17,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.eds import local_ca, sign_cms
 from activities.otp import LINK_BASE, secret_digest
-from activities.state_registry_persons import add_person
+from activities.state_registry import add_person
 from infra.client import data_converter
 from infra.db import session
 from models.subscriber import EdsSignatureEvent, SecretEntry

@@ -22,7 +22,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eds import _OAEP, _issuer_key, seal_eds_password
-from activities.state_registry_persons import connect_number
+from activities.mobile_citizens import connect_number
 from activities.store import load_document
 from infra.db import session
 from models.deadlines import DeadlineStatus

@@ -7,14 +7,17 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from temporalio.client import WorkflowHandle
+from sqlmodel import select
+from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from activities.state_registry_persons import numbers_of
+from activities import outages
+from activities.mobile_citizens import numbers_of
+from infra.cases import pending_calls
 from infra.db import session
 from models.deadlines import DeadlineStatus
 from models.subscriber import BiometricReport, Channel, EgovConnectionInput
-from models.tables import PersonalAccountDelivery
+from models.tables import BiometricCheckRecord, PersonalAccountDelivery
 from tests.golden_tools import save_golden
 from tests.workflows.subscriber_helpers import (
     digest_entry,
@@ -107,6 +110,38 @@ async def test_mobile_app_needs_eds_otp_and_biometrics(env: WorkflowEnvironment,
     assert result.outcome == "connected" and result.cite == "58 p.6"
     assert numbers_of(iin) == [phone]
     await save_golden(handle, P, "mobile_app_connected")
+
+
+async def test_biometrics_down_for_a_minute_delays_the_connection_visibly_within_the_service_term(
+    env: WorkflowEnvironment, task_queue: str, worker: None,
+) -> None:
+    iin, phone = person(), new_phone()
+    handle = await start(env, task_queue, iin, phone, Channel.BANK_APP)
+    received = (await handle.query(EgovNumberConnection.deadlines))[0].deadline.start
+    await enter_right_code(handle, phone)
+    outages.begin("biometrics", await env.get_current_time(), timedelta(minutes=1), "provider maintenance")
+    try:
+        session_id = f"bio-{uuid.uuid4()}"
+        update = await handle.start_update(EgovNumberConnection.report_biometrics,
+                                           BiometricReport(session_id=session_id, passed=True),
+                                           wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+        await env.sleep(timedelta(seconds=30))
+        [call] = await pending_calls(env.client, handle.id)
+        assert call.activity == "record_biometric_check" and call.attempt > 1
+        assert call.last_error and "biometrics unavailable" in call.last_error
+        case = await handle.query(EgovNumberConnection.case)
+        assert case.status == "awaiting_biometrics_otp" and not case.closed  # waiting, not lost
+        await env.sleep(timedelta(minutes=2))
+        assert (await update.result()).passed
+        result = await handle.result()
+    finally:
+        outages.end("biometrics")
+    assert result.outcome == "connected" and numbers_of(iin) == [phone]
+    assert timedelta(minutes=1) <= result.decided_at - received <= timedelta(minutes=10)
+    [service] = await handle.query(EgovNumberConnection.deadlines)
+    assert service.status is DeadlineStatus.MET
+    with session() as s:
+        assert len(s.exec(select(BiometricCheckRecord).where(BiometricCheckRecord.session_id == session_id)).all()) == 1
 
 
 async def test_bank_app_uses_biometrics_and_otp_without_eds(

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from activities.eds import local_ca, sign_cms
-from activities.state_registry_persons import add_person
+from activities.state_registry import add_person
 from cli.subscriber import edge_act_check
 from infra.db import session
 from models.subscriber import EdsSignatureEvent, MailboxApplicationInput

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
 import cli.subscriber as cli_subscriber
-from activities.state_registry_persons import numbers_of
+from activities.mobile_citizens import numbers_of
 from infra.client import data_converter
 from starter import app
 from tests.workflows.subscriber_helpers import new_iin, new_phone, sms_secret

@@ -1,0 +1,66 @@
+"""The state registries have one local home: the permit's lookup and the subscriber identity check agree."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from temporalio.testing import ActivityEnvironment
+
+from activities.state_registry import (
+    DEMO_INDIVIDUALS,
+    DEMO_LEGAL_ENTITIES,
+    GROUND_CONSENT,
+    GROUND_IDENTITY,
+    add_individual,
+    add_legal_entity,
+    add_person,
+    check_identity,
+    lookup_applicant,
+)
+from models.mvno_permit import RegistryLookupRequest
+from models.subscriber import IdentityCheckRequest
+from tests.workflows.subscriber_helpers import new_iin
+
+
+def _lookup(kind: str, identifier: str, at: datetime) -> RegistryLookupRequest:
+    return RegistryLookupRequest.model_validate({"case_id": "registry-test", "kind": kind, "identifier": identifier,
+                                                 "at": at})
+
+
+async def test_a_person_added_for_one_procedure_is_seen_by_the_other() -> None:
+    env = ActivityEnvironment()
+    now = datetime.now(UTC)
+    iin = new_iin()
+    add_person(iin, "SADYKOVA DANA", document_valid_until=now + timedelta(days=365))
+    permit_view = await env.run(lookup_applicant, _lookup("individual", iin, now))
+    assert permit_view.found and permit_view.name == "SADYKOVA DANA"
+    assert (await env.run(check_identity, IdentityCheckRequest(id_number=iin, at=now))).refusal is None
+
+    other = new_iin()
+    add_individual(other, "BEKOV ASAN", "Almaty")  # the permit's helper: no identity document on record
+    check = await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now))
+    assert check.found and check.cite == GROUND_IDENTITY and check.refusal is not None
+    add_person(other, "BEKOV ASAN", document_valid_until=now + timedelta(days=1), consent=False)
+    check = await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now))
+    assert check.cite == GROUND_CONSENT
+    assert (await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now + timedelta(days=2)))
+            ).cite == GROUND_IDENTITY
+
+
+async def test_legal_entities_are_one_register_and_the_demo_rows_of_both_procedures_are_seeded() -> None:
+    env = ActivityEnvironment()
+    now = datetime.now(UTC)
+    entity_bin = f"19114{uuid.uuid4().int % 10**7:07d}"
+    add_legal_entity(entity_bin, "TOO ALMA DATA")
+    check = await env.run(check_identity, IdentityCheckRequest(id_number=entity_bin, at=now))
+    assert check.found and check.full_name == "TOO ALMA DATA" and check.refusal is None
+
+    [(permit_iin, permit_name, _, _), (subscriber_iin, subscriber_name, _, has_document)] = DEMO_INDIVIDUALS
+    looked = await env.run(lookup_applicant, _lookup("individual", permit_iin, now))
+    assert looked.name == permit_name
+    entity = await env.run(lookup_applicant, _lookup("legal_entity", DEMO_LEGAL_ENTITIES[0][0], now))
+    assert entity.found and entity.name == DEMO_LEGAL_ENTITIES[0][1]
+    assert has_document
+    demo = await env.run(check_identity, IdentityCheckRequest(id_number=subscriber_iin, at=now))
+    assert demo.full_name == subscriber_name and demo.refusal is None

@@ -19,10 +19,14 @@ from infra.settings import settings
 from models.complaint import ComplaintInput
 from models.fraud import SubscriberReport
 from models.mvno_permit import PermitApplication
+from models.subscriber import Channel, EgovConnectionInput, MailboxApplicationInput
 from workflows import complaint as complaint_wf
+from workflows import egov_connection as egov_wf
+from workflows import mailbox as mailbox_wf
 from workflows.mvno_permit import start_permit_case
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
+DEMO_PERSON = "850615400026"  # seeded in the local state registry (activities/state_registry.py)
 KEY_ROLES = {
     "staff": ["staff"],
     "supervisor": ["staff", "supervisor"],
@@ -66,6 +70,22 @@ async def demo() -> None:
                                    "complaint_number": "DEMO-C-0001"})
     handle, _ = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq)
     created.append(("complaint (58 p.10)", handle.id))
+
+    # Act 58: a number to connect to the e-government account (its 10-minute term runs from now, so it is
+    # created once per data directory), and act 71: a mailbox applied for while the act was in force.
+    marker = settings().data_dir / "demo-egov-case.txt"
+    if marker.exists():
+        egov_id = marker.read_text().strip()
+    else:
+        egov = EgovConnectionInput(iin=DEMO_PERSON, phone="+77015550177", channel=Channel.PORTAL, received_at=now)
+        egov_handle, _ = await start_case(client, egov_wf.SPEC, egov, task_queue=tq)
+        egov_id = egov_handle.id
+        marker.write_text(egov_id)
+    created.append(("number to the e-gov account (58)", egov_id))
+    mailbox = MailboxApplicationInput(iin=DEMO_PERSON, login="dana.sadykova", channel="online",
+                                      received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC))
+    mailbox_handle, _ = await start_case(client, mailbox_wf.SPEC, mailbox, task_queue=tq)
+    created.append(("electronic mailbox (71, before 305/NK)", mailbox_handle.id))
 
     for title, case_id in created:
         console.print(f"{title}: {case_id}")

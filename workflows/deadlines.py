@@ -59,7 +59,9 @@ class CaseDeadlines:
         self.procedure = procedure
         self.states: dict[str, DeadlineState] = {}
         self._requests: dict[str, DeadlineRequest] = {}
-        self._revision = 0
+        self._revision = 0  # bumped when waits must re-arm their timers (see _changed)
+        # Decided once, at the case's first activation, so the patch marker always sits at the same place.
+        self._wake_only_on_moved_due = workflow.patched(WAKE_ONLY_ON_MOVED_DUE)
 
     async def open(self, key: str, term_key: str, start: datetime, *, counted_from: str = "registration",
                    label: str = "") -> DeadlineState:
@@ -146,7 +148,7 @@ class CaseDeadlines:
     def _changed(self, *, moves_due: bool) -> None:
         """Wake the waits so they re-arm their timers. Only a correction moving a due instant needs it;
         cases started before that was understood woke on every change, and their histories replay so."""
-        if moves_due or not workflow.patched(WAKE_ONLY_ON_MOVED_DUE):
+        if moves_due or not self._wake_only_on_moved_due:
             self._revision += 1
 
     def _done_or_changed(self, done: Callable[[], bool]) -> Callable[[], bool]:

@@ -10,6 +10,7 @@ Read-only activities, hence idempotent.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -75,12 +76,9 @@ def add_person(id_number: str, full_name: str, *, kind: str = "individual",
 
 def add_court_restriction(subject_id: str, kind: str, court: str, decision_ref: str, in_force_on: datetime) -> None:
     """Record a court decision in force against an IIN/BIN (idempotent per decision)."""
-    try:
-        with session() as s:
-            s.add(RegistryCourtRestriction(subject_id=subject_id, kind=kind, court=court, decision_ref=decision_ref,
-                                           in_force_on=in_force_on.astimezone(UTC)))
-    except IntegrityError:
-        pass
+    with suppress(IntegrityError), session() as s:  # already recorded: nothing to add
+        s.add(RegistryCourtRestriction(subject_id=subject_id, kind=kind, court=court, decision_ref=decision_ref,
+                                       in_force_on=in_force_on.astimezone(UTC)))
 
 
 @cache

@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,13 +59,11 @@ def _known(ref: str) -> str | None:
 
 
 def _remember(report: AnyReport, ack: IntakeAck, source: str) -> None:
-    try:
-        with session() as s:
-            if s.get(FraudIntake, report.ref) is None:
-                s.add(FraudIntake(ref=report.ref, way_in=report.way_in.value, case_id=ack.case_id,
-                                  answer=ack.answer.value, source=source))
-    except IntegrityError:  # a concurrent intake of the same reference recorded it first
-        pass
+    # a concurrent intake of the same reference may have recorded it first
+    with suppress(IntegrityError), session() as s:
+        if s.get(FraudIntake, report.ref) is None:
+            s.add(FraudIntake(ref=report.ref, way_in=report.way_in.value, case_id=ack.case_id,
+                              answer=ack.answer.value, source=source))
 
 
 async def _send(client: Client, report: AnyReport, task_queue: str) -> IntakeAck:

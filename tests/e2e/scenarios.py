@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,12 +68,10 @@ async def poll(client: Client, case_id: str, ok: Callable[[CaseView], bool], tim
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while True:
-        try:
+        with suppress(RPCError):  # the worker or server may be restarting
             v = await client.get_workflow_handle(case_id).query("case", result_type=CaseView)
             if ok(v):
                 return v
-        except RPCError:
-            pass
         if loop.time() > end:
             raise TimeoutError(f"{case_id} did not reach the expected state")
         await asyncio.sleep(POLL_SECONDS)
@@ -308,12 +307,10 @@ async def _signing_drive(client: Client, case_id: str) -> None:
     }
     for n in range(1, 9):
         for _ in range(600):
-            try:
+            with suppress(RPCError):
                 view = await client.get_workflow_handle(case_id).query("signing", result_type=SigningView)
                 if view.step == n and (n != 2 or view.link_id):
                     break
-            except RPCError:
-                pass
             await asyncio.sleep(POLL_SECONDS)
         name, make = events[n]
         await update(client, case_id, name, make(view), f"{case_id}/step{n}")

@@ -31,8 +31,19 @@ __all__ = ["ACTIVITIES", "WORKFLOWS", "main", "make_worker"]
 # that workflow code could observe) and are passed through the sandbox rather than re-imported.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "rules", "models", "activities", "infra", "audit", "holidays", "phonenumbers", "sqlalchemy", "sqlmodel",
-        "pydantic_settings", "jinja2", "cryptography", "asn1crypto",
+        "rules",
+        "models",
+        "activities",
+        "infra",
+        "audit",
+        "holidays",
+        "phonenumbers",
+        "sqlalchemy",
+        "sqlmodel",
+        "pydantic_settings",
+        "jinja2",
+        "cryptography",
+        "asn1crypto",
     )
 )
 
@@ -58,8 +69,13 @@ ACTIVITIES: list[Callable[..., Any]] = [
 ]
 
 
-def make_worker(client: Client, *, task_queue: str | None = None, workflows: Sequence[type] | None = None,
-                activities: Sequence[Callable[..., Any]] | None = None) -> Worker:
+def make_worker(
+    client: Client,
+    *,
+    task_queue: str | None = None,
+    workflows: Sequence[type] | None = None,
+    activities: Sequence[Callable[..., Any]] | None = None,
+) -> Worker:
     """A worker configured as in production; tests use it with their own client and task queue."""
     return Worker(
         client,

@@ -49,8 +49,15 @@ def deliver(message: CentreMessage, at: datetime) -> CentreReceipt:
             row = s.get(AntifraudCentreMessage, message.message_id)
             if row is not None:
                 return CentreReceipt(message_id=row.message_id, received_at=row.received_at, duplicate=True)
-            s.add(AntifraudCentreMessage(message_id=message.message_id, case_id=message.case_id,
-                                         kind=message.kind.value, payload=message.model_dump_json(), received_at=at))
+            s.add(
+                AntifraudCentreMessage(
+                    message_id=message.message_id,
+                    case_id=message.case_id,
+                    kind=message.kind.value,
+                    payload=message.model_dump_json(),
+                    received_at=at,
+                )
+            )
         return CentreReceipt(message_id=message.message_id, received_at=at, duplicate=False)
     except IntegrityError:
         return deliver(message, at)
@@ -60,7 +67,8 @@ def messages_for_case(case_id: str) -> list[CentreMessage]:
     """What the local centre received about a case, oldest first."""
     with session() as s:
         rows = s.exec(
-            select(AntifraudCentreMessage).where(AntifraudCentreMessage.case_id == case_id)
+            select(AntifraudCentreMessage)
+            .where(AntifraudCentreMessage.case_id == case_id)
             .order_by(col(AntifraudCentreMessage.received_at))
         ).all()
         return [CentreMessage.model_validate_json(r.payload) for r in rows]
@@ -71,6 +79,10 @@ async def inform_antifraud_centre(message: CentreMessage) -> CentreReceipt:
     """Send one message to the antifraud centre; idempotent by ``message.message_id``."""
     at = _utc(activity.info().current_attempt_scheduled_time)
     receipt = deliver(message, at)
-    log.info("antifraud centre informed: case=%s kind=%s%s", message.case_id, message.kind.value,
-             " (already received)" if receipt.duplicate else "")
+    log.info(
+        "antifraud centre informed: case=%s kind=%s%s",
+        message.case_id,
+        message.kind.value,
+        " (already received)" if receipt.duplicate else "",
+    )
     return receipt

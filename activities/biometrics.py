@@ -28,12 +28,17 @@ async def record_biometric_check(req: BiometricRecordRequest) -> BiometricCheck:
         with session() as s:
             row = s.get(BiometricCheckRecord, req.report.session_id)
             if row is None:
-                row = BiometricCheckRecord(session_id=req.report.session_id, case_id=req.case_id,
-                                           passed=req.report.passed, reason=req.report.reason,
-                                           checked_at=datetime.now(UTC))
+                row = BiometricCheckRecord(
+                    session_id=req.report.session_id,
+                    case_id=req.case_id,
+                    passed=req.report.passed,
+                    reason=req.report.reason,
+                    checked_at=datetime.now(UTC),
+                )
                 s.add(row)
                 s.flush()
-            return BiometricCheck(session_id=row.session_id, passed=row.passed, reason=row.reason,
-                                  checked_at=row.checked_at)
+            return BiometricCheck(
+                session_id=row.session_id, passed=row.passed, reason=row.reason, checked_at=row.checked_at
+            )
     except IntegrityError:
         return await record_biometric_check(req)

@@ -34,7 +34,9 @@ async def describe_appealed_case(case_id: str) -> AppealedCase:
         raise
     attrs = desc.typed_search_attributes
     return AppealedCase(
-        case_id=case_id, exists=True, procedure=attrs.get(sa.PROCEDURE) or desc.workflow_type,
+        case_id=case_id,
+        exists=True,
+        procedure=attrs.get(sa.PROCEDURE) or desc.workflow_type,
         status=attrs.get(sa.STATUS),
         running=desc.status is WorkflowExecutionStatus.RUNNING,
     )
@@ -50,17 +52,25 @@ async def forward_to_review_body(case_id: str, body: str, doc_ids: list[str]) ->
 async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
     """Deliver an upheld complaint's instruction to the appealed case as a recorded Update."""
     handle = activity.client().get_workflow_handle(req.case_id)
-    instruction = ComplaintInstruction(complaint_id=req.complaint_id, decision=req.decision, action=req.action,
-                                       reasons=req.reasons, decided_at=req.decided_at)
+    instruction = ComplaintInstruction(
+        complaint_id=req.complaint_id,
+        decision=req.decision,
+        action=req.action,
+        reasons=req.reasons,
+        decided_at=req.decided_at,
+    )
     try:
         record = await handle.execute_update(
-            "complaint_instruction", instruction, result_type=InstructionRecord,
+            "complaint_instruction",
+            instruction,
+            result_type=InstructionRecord,
             id=f"{req.complaint_id}/instruction",  # a retried activity does not deliver twice
         )
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
-            return InstructionOutcome(delivered=False,
-                                      action_taken="the appealed case is closed; staff must act on the instruction")
+            return InstructionOutcome(
+                delivered=False, action_taken="the appealed case is closed; staff must act on the instruction"
+            )
         raise
     except WorkflowUpdateFailedError as exc:
         return InstructionOutcome(delivered=False, action_taken=f"the appealed case refused it: {exc.cause}")
@@ -77,9 +87,16 @@ async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
     if doc is None:
         bundle = await admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store)
         doc = store_document(
-            doc_id=doc_id, case_id=complaint_id, kind="administrative_case",
-            title=f"Administrative case {appealed_case_id}", cite="58 p.10; 665/NK p.10", content=bundle,
-            sha256=hashlib.sha256(bundle).hexdigest(), created_at=datetime.now(UTC), media_type="application/zip",
+            doc_id=doc_id,
+            case_id=complaint_id,
+            kind="administrative_case",
+            title=f"Administrative case {appealed_case_id}",
+            cite="58 p.10; 665/NK p.10",
+            content=bundle,
+            sha256=hashlib.sha256(bundle).hexdigest(),
+            created_at=datetime.now(UTC),
+            media_type="application/zip",
         )
-    return DocumentRef(doc_id=doc.doc_id, kind=doc.kind, title=doc.title, sha256=doc.sha256, cite=doc.cite,
-                       created_at=doc.created_at)
+    return DocumentRef(
+        doc_id=doc.doc_id, kind=doc.kind, title=doc.title, sha256=doc.sha256, cite=doc.cite, created_at=doc.created_at
+    )

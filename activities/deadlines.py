@@ -83,11 +83,21 @@ def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
         years = -t.amount if t.direction is Direction.BEFORE else t.amount
         due = datetime.combine(_add_years(local.date(), years), time(0), tzinfo=cal.tz)
     return Deadline(
-        term_key=t.key, label=req.label, amount=t.amount, unit=t.unit, direction=t.direction, cite=t.cite,
-        text=t.text, start=req.start, counted_from_day=counted_from, due=due,
-        calendar_version=cal.version, after_hours_roll=roll,
+        term_key=t.key,
+        label=req.label,
+        amount=t.amount,
+        unit=t.unit,
+        direction=t.direction,
+        cite=t.cite,
+        text=t.text,
+        start=req.start,
+        counted_from_day=counted_from,
+        due=due,
+        calendar_version=cal.version,
+        after_hours_roll=roll,
         skipped=[SkippedDayRecord(day=s.day, reason=s.reason, name=s.name) for s in skipped],
-        working_weekend_days=weekend_work, to_be_confirmed=t.to_be_confirmed,
+        working_weekend_days=weekend_work,
+        to_be_confirmed=t.to_be_confirmed,
     )
 
 
@@ -103,6 +113,10 @@ async def notify_supervisor(escalation: Escalation) -> None:
     created = record_escalation(escalation)
     log.warning(
         "deadline breached: case=%s procedure=%s term=%s (%s) due=%s%s",
-        escalation.case_id, escalation.procedure, escalation.deadline_key, escalation.cite,
-        escalation.due.isoformat(), "" if created else " (already escalated)",
+        escalation.case_id,
+        escalation.procedure,
+        escalation.deadline_key,
+        escalation.cite,
+        escalation.due.isoformat(),
+        "" if created else " (already escalated)",
     )

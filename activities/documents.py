@@ -24,16 +24,28 @@ __all__ = ["deliver_to_personal_account", "render", "render_document", "template
 def templates() -> Environment:
     """The document templates (``activities/templates``); undefined variables are errors, not blanks."""
     return Environment(
-        loader=PackageLoader("activities", "templates"), autoescape=select_autoescape(["html", "j2"]),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        loader=PackageLoader("activities", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 
 def render(req: RenderDocumentRequest, issued_at: datetime) -> bytes:
     """The HTML of a document."""
-    html = templates().get_template(req.template).render(
-        doc_id=req.doc_id, case_id=req.case_id, title=req.title, cite=req.cite, languages=req.languages,
-        issued_at=issued_at.isoformat(timespec="seconds"), **req.context,
+    html = (
+        templates()
+        .get_template(req.template)
+        .render(
+            doc_id=req.doc_id,
+            case_id=req.case_id,
+            title=req.title,
+            cite=req.cite,
+            languages=req.languages,
+            issued_at=issued_at.isoformat(timespec="seconds"),
+            **req.context,
+        )
     )
     return html.encode("utf-8")
 
@@ -46,11 +58,24 @@ async def render_document(req: RenderDocumentRequest) -> DocumentRef:
         now = datetime.now(UTC)
         content = render(req, now)
         existing = store_document(
-            doc_id=req.doc_id, case_id=req.case_id, kind=req.kind, title=req.title, cite=req.cite,
-            content=content, sha256=hashlib.sha256(content).hexdigest(), created_at=now,
+            doc_id=req.doc_id,
+            case_id=req.case_id,
+            kind=req.kind,
+            title=req.title,
+            cite=req.cite,
+            content=content,
+            sha256=hashlib.sha256(content).hexdigest(),
+            created_at=now,
         )
-    return DocumentRef(doc_id=existing.doc_id, kind=existing.kind, title=existing.title, sha256=existing.sha256,
-                       signed_by=existing.signer_subject, cite=existing.cite, created_at=existing.created_at)
+    return DocumentRef(
+        doc_id=existing.doc_id,
+        kind=existing.kind,
+        title=existing.title,
+        sha256=existing.sha256,
+        signed_by=existing.signer_subject,
+        cite=existing.cite,
+        created_at=existing.created_at,
+    )
 
 
 @activity.defn

@@ -103,28 +103,47 @@ class LocalCA:
             name = _name("Local test NCA of the procedures engine (NOT FOR PRODUCTION)")
             now = dt.datetime.now(dt.UTC)
             cert = (
-                x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                x509.CertificateBuilder()
+                .subject_name(name)
+                .issuer_name(name)
+                .public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=365 * 30))
+                .not_valid_before(now - dt.timedelta(days=1))
+                .not_valid_after(now + dt.timedelta(days=365 * 30))
                 .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
                 .add_extension(_CA_USAGE, critical=True)
                 .sign(key, hashes.SHA256())
             )
             self.root = Identity(key, cert)
-            _pem_write(key_file, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                   serialization.NoEncryption()))
+            _pem_write(
+                key_file,
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ),
+            )
             _pem_write(cert_file, cert.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, common_name: str, *, iin: str | None = None, bin_: str | None = None, org: str | None = None,
-              years: int = 1, key: ec.EllipticCurvePrivateKey | None = None) -> Identity:
+    def issue(
+        self,
+        common_name: str,
+        *,
+        iin: str | None = None,
+        bin_: str | None = None,
+        org: str | None = None,
+        years: int = 1,
+        key: ec.EllipticCurvePrivateKey | None = None,
+    ) -> Identity:
         """A new signing certificate for a person (IIN) or an official of an organisation (IIN + BIN)."""
         key = key or ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         cert = (
-            x509.CertificateBuilder().subject_name(_name(common_name, iin, bin_, org))
-            .issuer_name(self.root.cert.subject).public_key(key.public_key())
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name, iin, bin_, org))
+            .issuer_name(self.root.cert.subject)
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=365 * years))
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=365 * years))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_SIGNER_USAGE, critical=True)
             .sign(self.root.key, hashes.SHA256())
@@ -139,11 +158,17 @@ class LocalCA:
                 key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
                 assert isinstance(key, ec.EllipticCurvePrivateKey)
                 return Identity(key, x509.load_pem_x509_certificate(cert_file.read_bytes()))
-            titles = {PROVIDER_HEAD: "Head of the Telecommunications Committee",
-                      AUTHORISED_PERSON: "Authorised official of the Telecommunications Committee"}
+            titles = {
+                PROVIDER_HEAD: "Head of the Telecommunications Committee",
+                AUTHORISED_PERSON: "Authorised official of the Telecommunications Committee",
+            }
             ident = self.issue(titles.get(role, role), org="Telecommunications Committee", years=5)
-            _pem_write(key_file, ident.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                        serialization.NoEncryption()))
+            _pem_write(
+                key_file,
+                ident.key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ),
+            )
             _pem_write(cert_file, ident.cert_pem)
             return ident
 
@@ -157,7 +182,9 @@ def local_ca() -> LocalCA:
 def sign_cms(data: bytes, signer: Identity) -> bytes:
     """A detached CMS signature (DER) over ``data``, with the signer's certificate and signed attributes."""
     return (
-        pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(signer.cert, signer.key, hashes.SHA256())
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(data)
+        .add_signer(signer.cert, signer.key, hashes.SHA256())
         .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])
     )
 
@@ -178,7 +205,7 @@ def _subject_value(cert: x509.Certificate, oid: x509.ObjectIdentifier, prefix: s
     for attr in cert.subject.get_attributes_for_oid(oid):
         value = str(attr.value)
         if value.startswith(prefix):
-            return value[len(prefix):]
+            return value[len(prefix) :]
     return None
 
 
@@ -195,8 +222,7 @@ def verify_cms(
         raise SignatureInvalid(f"not a CMS signature: {exc}") from None
     sid = signer_info["sid"].chosen
     signer_der = next(
-        (c.dump() for c in certs
-         if c.serial_number == sid["serial_number"].native and c.issuer == sid["issuer"]),
+        (c.dump() for c in certs if c.serial_number == sid["serial_number"].native and c.issuer == sid["issuer"]),
         None,
     )
     if signer_der is None:
@@ -230,9 +256,12 @@ def verify_cms(
         raise SignatureInvalid("the signature value does not verify") from None
     signing_time = values.get("signing_time")
     return VerifiedSignature(
-        subject=cert.subject.rfc4514_string(), iin=_subject_value(cert, NameOID.SERIAL_NUMBER, "IIN"),
-        bin=_subject_value(cert, NameOID.ORGANIZATIONAL_UNIT_NAME, "BIN"), serial=cert.serial_number,
-        signing_time=signing_time if isinstance(signing_time, dt.datetime) else None, cert=cert,
+        subject=cert.subject.rfc4514_string(),
+        iin=_subject_value(cert, NameOID.SERIAL_NUMBER, "IIN"),
+        bin=_subject_value(cert, NameOID.ORGANIZATIONAL_UNIT_NAME, "BIN"),
+        serial=cert.serial_number,
+        signing_time=signing_time if isinstance(signing_time, dt.datetime) else None,
+        cert=cert,
     )
 
 
@@ -251,8 +280,7 @@ async def sign_document(req: SignDocumentRequest) -> SignatureCheck:
         doc = load_document(req.doc_id)
         assert doc is not None and doc.signature is not None
     v = verify_cms(doc.content, doc.signature, ca.root.cert)
-    return SignatureCheck(valid=True, subject=v.subject, iin=v.iin, bin=v.bin, serial=str(v.serial),
-                          sha256=doc.sha256)
+    return SignatureCheck(valid=True, subject=v.subject, iin=v.iin, bin=v.bin, serial=str(v.serial), sha256=doc.sha256)
 
 
 @activity.defn
@@ -264,11 +292,22 @@ async def verify_signature(req: VerifySignatureRequest) -> SignatureCheck:
     except SignatureInvalid as exc:
         return SignatureCheck(valid=False, reason=str(exc), sha256=hashlib.sha256(req.data).hexdigest())
     if req.expected_iin is not None and v.iin != req.expected_iin:
-        return SignatureCheck(valid=False, reason="the IIN in the signer's certificate is not the applicant's",
-                              subject=v.subject, iin=v.iin, serial=str(v.serial),
-                              sha256=hashlib.sha256(req.data).hexdigest())
-    return SignatureCheck(valid=True, subject=v.subject, iin=v.iin, bin=v.bin, serial=str(v.serial),
-                          sha256=hashlib.sha256(req.data).hexdigest())
+        return SignatureCheck(
+            valid=False,
+            reason="the IIN in the signer's certificate is not the applicant's",
+            subject=v.subject,
+            iin=v.iin,
+            serial=str(v.serial),
+            sha256=hashlib.sha256(req.data).hexdigest(),
+        )
+    return SignatureCheck(
+        valid=True,
+        subject=v.subject,
+        iin=v.iin,
+        bin=v.bin,
+        serial=str(v.serial),
+        sha256=hashlib.sha256(req.data).hexdigest(),
+    )
 
 
 # --- subscriber EDS issued in the contract signing (almatel-eds steps 7–8; issue 6) ---------------------
@@ -308,8 +347,12 @@ def _issuer_key() -> rsa.RSAPrivateKey:
             assert isinstance(key, rsa.RSAPrivateKey)
             return key
         key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-        _pem_write(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+        _pem_write(
+            path,
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        )
         return key
 
 
@@ -324,11 +367,13 @@ def _unseal(sealed: bytes, case_id: str) -> str:
     try:
         doc = json.loads(_issuer_key().decrypt(sealed, _OAEP))
     except Exception:
-        raise ApplicationError("the sealed EDS password cannot be opened by the issuer",
-                               type=SEALED_PASSWORD_INVALID, non_retryable=True) from None
+        raise ApplicationError(
+            "the sealed EDS password cannot be opened by the issuer", type=SEALED_PASSWORD_INVALID, non_retryable=True
+        ) from None
     if doc.get("case_id") != case_id or not isinstance(doc.get("password"), str):
-        raise ApplicationError("the sealed EDS password was made for another case",
-                               type=SEALED_PASSWORD_INVALID, non_retryable=True)
+        raise ApplicationError(
+            "the sealed EDS password was made for another case", type=SEALED_PASSWORD_INVALID, non_retryable=True
+        )
     password: str = doc["password"]
     return password
 
@@ -351,22 +396,33 @@ async def issue_subscriber_certificate(req: IssueCertificateRequest) -> IssuedCe
         ca = local_ca()
         ident = ca.issue(req.common_name, iin=req.iin)
         p12 = pkcs12.serialize_key_and_certificates(
-            b"subscriber-eds", ident.key, ident.cert, [ca.root.cert],
+            b"subscriber-eds",
+            ident.key,
+            ident.cert,
+            [ca.root.cert],
             serialization.BestAvailableEncryption(password.encode()),
         )
         del password
         subject = ident.cert.subject.rfc4514_string()
         with session() as s:
             if s.get(SubscriberKey, req.case_id) is None:
-                s.add(SubscriberKey(case_id=req.case_id, serial=str(ident.cert.serial_number), subject=subject,
-                                    cert_pem=ident.cert_pem, pkcs12=p12))
+                s.add(
+                    SubscriberKey(
+                        case_id=req.case_id,
+                        serial=str(ident.cert.serial_number),
+                        subject=subject,
+                        cert_pem=ident.cert_pem,
+                        pkcs12=p12,
+                    )
+                )
         store_signature(req.doc_id, sign_cms(doc.content, ident), ident.cert_pem, subject)
         doc = load_document(req.doc_id)
         with session() as s:
             existing = s.get(SubscriberKey, req.case_id)
     assert doc is not None and doc.signature is not None and existing is not None
-    return IssuedCertificate(serial=existing.serial, subject=existing.subject,
-                             signature_sha256=hashlib.sha256(doc.signature).hexdigest())
+    return IssuedCertificate(
+        serial=existing.serial, subject=existing.subject, signature_sha256=hashlib.sha256(doc.signature).hexdigest()
+    )
 
 
 def signed_zip_bytes(doc_id: str) -> bytes:
@@ -380,8 +436,11 @@ def signed_zip_bytes(doc_id: str) -> bytes:
         z.writestr("application.html.p7s", doc.signature)
         z.writestr("signer-certificate.pem", doc.signer_cert_pem)
         z.writestr("issuer-ca.pem", local_ca().root.cert_pem)
-        z.writestr("README.txt", "Verify: openssl cms -verify -binary -inform DER -in application.html.p7s "
-                                 "-content application.html -CAfile issuer-ca.pem -purpose any -out /dev/null\n")
+        z.writestr(
+            "README.txt",
+            "Verify: openssl cms -verify -binary -inform DER -in application.html.p7s "
+            "-content application.html -CAfile issuer-ca.pem -purpose any -out /dev/null\n",
+        )
     return buf.getvalue()
 
 
@@ -399,20 +458,43 @@ async def build_signed_zip(req: SignedZipRequest) -> DocumentRef:
         except SignatureInvalid as exc:
             raise ApplicationError(str(exc), type=SIGNATURE_REJECTED, non_retryable=True) from None
         if v.iin != req.iin:
-            raise ApplicationError("the IIN in the signer's certificate is not the applicant's",
-                                   type=SIGNATURE_REJECTED, non_retryable=True)
+            raise ApplicationError(
+                "the IIN in the signer's certificate is not the applicant's",
+                type=SIGNATURE_REJECTED,
+                non_retryable=True,
+            )
         content = signed_zip_bytes(req.doc_id)
         now = dt.datetime.now(dt.UTC)
         with session() as s:
             if s.get(Document, zip_id) is None:
-                s.add(Document(doc_id=zip_id, case_id=req.case_id, kind="signed_application_zip",
-                               title="Signed application to join the public contract (ZIP)", cite="almatel-eds",
-                               media_type="application/zip", content=content,
-                               sha256=hashlib.sha256(content).hexdigest(), signer_subject=v.subject, created_at=now))
+                s.add(
+                    Document(
+                        doc_id=zip_id,
+                        case_id=req.case_id,
+                        kind="signed_application_zip",
+                        title="Signed application to join the public contract (ZIP)",
+                        cite="almatel-eds",
+                        media_type="application/zip",
+                        content=content,
+                        sha256=hashlib.sha256(content).hexdigest(),
+                        signer_subject=v.subject,
+                        created_at=now,
+                    )
+                )
             if s.get(SignedContract, req.case_id) is None:
-                s.add(SignedContract(case_id=req.case_id, iin=req.iin, zip_doc_id=zip_id, cert_serial=str(v.serial),
-                                     signed_at=now))
+                s.add(
+                    SignedContract(
+                        case_id=req.case_id, iin=req.iin, zip_doc_id=zip_id, cert_serial=str(v.serial), signed_at=now
+                    )
+                )
         existing = load_document(zip_id)
     assert existing is not None
-    return DocumentRef(doc_id=existing.doc_id, kind=existing.kind, title=existing.title, sha256=existing.sha256,
-                       signed_by=existing.signer_subject, cite=existing.cite, created_at=existing.created_at)
+    return DocumentRef(
+        doc_id=existing.doc_id,
+        kind=existing.kind,
+        title=existing.title,
+        sha256=existing.sha256,
+        signed_by=existing.signer_subject,
+        cite=existing.cite,
+        created_at=existing.created_at,
+    )

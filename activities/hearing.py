@@ -29,11 +29,25 @@ async def hearing_windows(req: HearingWindowsRequest) -> list[NoticeDay]:
         day = first + timedelta(days=i)
         starts = datetime.combine(day, time(0), tzinfo=cal.tz)
         ends = datetime.combine(day + timedelta(days=1), time(0), tzinfo=cal.tz)
-        hearing = compute(cal, DeadlineRequest(term_key="mvno.hearing_after_notice", start=starts, counted_from="day",
-                                               label="hearing"))
-        decision = compute(cal, DeadlineRequest(term_key="mvno.decision_after_notice", start=starts,
-                                                counted_from="day", label="decision_not_before"))
+        hearing = compute(
+            cal,
+            DeadlineRequest(term_key="mvno.hearing_after_notice", start=starts, counted_from="day", label="hearing"),
+        )
+        decision = compute(
+            cal,
+            DeadlineRequest(
+                term_key="mvno.decision_after_notice", start=starts, counted_from="day", label="decision_not_before"
+            ),
+        )
         not_before = datetime.combine(cal.to_local(decision.due).date(), time(0), tzinfo=cal.tz)
-        out.append(NoticeDay(day=day, starts_at=starts, ends_at=ends, hearing_due=hearing,
-                             decision_after_notice=decision, decision_not_before=not_before))
+        out.append(
+            NoticeDay(
+                day=day,
+                starts_at=starts,
+                ends_at=ends,
+                hearing_due=hearing,
+                decision_after_notice=decision,
+                decision_not_before=not_before,
+            )
+        )
     return out

@@ -36,7 +36,13 @@ async def register_case(req: RegistrationRequest) -> Registration:
     except ActNotInForce as exc:
         raise ApplicationError(str(exc), type=ACT_NOT_IN_FORCE, non_retryable=True) from exc
     return Registration(
-        act_key=req.act_key, received_at=req.received_at, registered_on=day, after_hours_roll=roll,
-        act_version_id=v.version_id, act_basis=v.basis, act_in_force_from=v.in_force_from,
-        act_version_assumed=v.assumed, calendar_version=cal.version,
+        act_key=req.act_key,
+        received_at=req.received_at,
+        registered_on=day,
+        after_hours_roll=roll,
+        act_version_id=v.version_id,
+        act_basis=v.basis,
+        act_in_force_from=v.in_force_from,
+        act_version_assumed=v.assumed,
+        calendar_version=cal.version,
     )

@@ -43,7 +43,8 @@ async def connect_number(req: ConnectNumberRequest) -> datetime:
         if row is not None:  # the number moved to another person: the latest connection wins
             s.delete(row)
             s.flush()
-        row = MobileCitizenNumber(phone=req.phone, iin=req.iin, case_id=req.case_id, channel=req.channel,
-                                  connected_at=datetime.now(UTC))
+        row = MobileCitizenNumber(
+            phone=req.phone, iin=req.iin, case_id=req.case_id, channel=req.channel, connected_at=datetime.now(UTC)
+        )
         s.add(row)
         return row.connected_at

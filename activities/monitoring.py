@@ -29,9 +29,18 @@ async def report_stage(report: StageReport) -> bool:
         with session() as s:
             if s.get(MonitoringStageReport, report.report_id) is not None:
                 return False
-            s.add(MonitoringStageReport(
-                report_id=report.report_id, case_id=report.case_id, procedure=report.procedure, stage=report.stage,
-                status=report.status, at=report.at.astimezone(UTC), cite=report.cite, detail=report.detail))
+            s.add(
+                MonitoringStageReport(
+                    report_id=report.report_id,
+                    case_id=report.case_id,
+                    procedure=report.procedure,
+                    stage=report.stage,
+                    status=report.status,
+                    at=report.at.astimezone(UTC),
+                    cite=report.cite,
+                    detail=report.detail,
+                )
+            )
     except IntegrityError:
         return False
     log.info("monitoring: case=%s stage=%s (%s)", report.case_id, report.stage, report.cite)
@@ -41,6 +50,9 @@ async def report_stage(report: StageReport) -> bool:
 def stages_of(case_id: str) -> list[str]:
     """The stages reported for a case, in order (console, tests)."""
     with session() as s:
-        rows = s.exec(select(MonitoringStageReport).where(MonitoringStageReport.case_id == case_id)
-                      .order_by(MonitoringStageReport.report_id)).all()  # type: ignore[arg-type]
+        rows = s.exec(
+            select(MonitoringStageReport)
+            .where(MonitoringStageReport.case_id == case_id)
+            .order_by(MonitoringStageReport.report_id)
+        ).all()  # type: ignore[arg-type]
         return [r.stage for r in rows]

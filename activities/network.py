@@ -25,17 +25,26 @@ def carry_out(order: NetworkOrder, at: datetime) -> NetworkResult:
         with session() as s:
             done = s.get(NetworkOrderRow, order.order_id)
             if done is not None:
-                return NetworkResult(order_id=done.order_id, done_at=done.done_at,
-                                     duplicate=True, number_known=done.number_known)
+                return NetworkResult(
+                    order_id=done.order_id, done_at=done.done_at, duplicate=True, number_known=done.number_known
+                )
             row = s.get(SubscriberNumber, order.number)
             if row is not None:
                 row.services_suspended = order.action is NetworkAction.SUSPEND
                 row.changed_by_case = order.case_id
                 row.changed_at = at
                 s.add(row)
-            s.add(NetworkOrderRow(order_id=order.order_id, case_id=order.case_id, number=order.number,
-                                  action=order.action.value, reason=order.reason, number_known=row is not None,
-                                  done_at=at))
+            s.add(
+                NetworkOrderRow(
+                    order_id=order.order_id,
+                    case_id=order.case_id,
+                    number=order.number,
+                    action=order.action.value,
+                    reason=order.reason,
+                    number_known=row is not None,
+                    done_at=at,
+                )
+            )
         return NetworkResult(order_id=order.order_id, done_at=at, duplicate=False, number_known=row is not None)
     except IntegrityError:  # a concurrent attempt of the same order won
         return carry_out(order, at)
@@ -46,6 +55,11 @@ async def apply_network_order(order: NetworkOrder) -> NetworkResult:
     """Suspend or restore the number's services; idempotent by ``order.order_id``."""
     raise_if_down("network")
     result = carry_out(order, activity.info().current_attempt_scheduled_time)
-    log.info("network order %s (%s) for case %s%s", order.order_id, order.action.value, order.case_id,
-             " (already done)" if result.duplicate else "")
+    log.info(
+        "network order %s (%s) for case %s%s",
+        order.order_id,
+        order.action.value,
+        order.case_id,
+        " (already done)" if result.duplicate else "",
+    )
     return result

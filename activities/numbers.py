@@ -45,8 +45,11 @@ async def numbers_held(req: NumbersHeldRequest) -> NumbersHeld:
     """How many numbers the individual holds; which requested numbers are already theirs or someone else's."""
     with session() as s:
         sub = _subscriber(s, req.iin)
-        mine = set() if sub is None else set(
-            s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
+        mine = (
+            set()
+            if sub is None
+            else set(s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
+        )
         others = [p for p in req.numbers if p not in mine and s.get(SubscriberNumber, p) is not None]
     return NumbersHeld(count=len(mine), already_held=sorted(set(req.numbers) & mine), held_by_others=others)
 
@@ -76,8 +79,15 @@ async def register_numbers(req: RegisterNumbersRequest) -> list[str]:
             if s.get(SubscriberNumber, phone) is None:
                 s.add(SubscriberNumber(number=phone, subscriber_id=sub.id, changed_by_case=req.case_id, changed_at=now))
             if s.get(IndividualNumberRegistration, phone) is None:
-                s.add(IndividualNumberRegistration(phone=phone, iin=req.iin, case_id=req.case_id,
-                                                   contract_case_id=req.contract_case_id, registered_at=now))
+                s.add(
+                    IndividualNumberRegistration(
+                        phone=phone,
+                        iin=req.iin,
+                        case_id=req.case_id,
+                        contract_case_id=req.contract_case_id,
+                        registered_at=now,
+                    )
+                )
     return list(req.numbers)
 
 
@@ -86,9 +96,15 @@ async def record_numbers_decision(req: NumbersDecisionRecord) -> None:
     """Keep the outcome of an application (once per case)."""
     with session() as s:
         if s.get(NumbersApplicationRecord, req.case_id) is None:
-            s.add(NumbersApplicationRecord(case_id=req.case_id, applicant=pseudonym("applicant", req.iin),
-                                           outcome=req.outcome, reason=req.reason,
-                                           refers_to_case_id=req.refers_to_case_id))
+            s.add(
+                NumbersApplicationRecord(
+                    case_id=req.case_id,
+                    applicant=pseudonym("applicant", req.iin),
+                    outcome=req.outcome,
+                    reason=req.reason,
+                    refers_to_case_id=req.refers_to_case_id,
+                )
+            )
 
 
 @activity.defn
@@ -98,5 +114,9 @@ async def prior_application(req: PriorApplicationRequest) -> PriorApplication:
         row = s.get(NumbersApplicationRecord, req.case_id)
     if row is None:
         return PriorApplication(case_id=req.case_id)
-    return PriorApplication(case_id=req.case_id, outcome=row.outcome, reason=row.reason,
-                            same_applicant=row.applicant == pseudonym("applicant", req.iin))
+    return PriorApplication(
+        case_id=req.case_id,
+        outcome=row.outcome,
+        reason=row.reason,
+        same_applicant=row.applicant == pseudonym("applicant", req.iin),
+    )

@@ -64,17 +64,26 @@ async def issue_secret(req: IssueSecretRequest) -> IssuedSecret:
         secret = f"{secrets.randbelow(10**6):06d}" if req.kind == "otp" else secrets.token_urlsafe(24)
         with session() as s:
             row = s.get(OneTimeSecret, req.secret_id) or OneTimeSecret(
-                secret_id=req.secret_id, case_id=req.case_id, kind=req.kind, digest="", expires_at=req.expires_at,
-                max_attempts=req.max_attempts)
+                secret_id=req.secret_id,
+                case_id=req.case_id,
+                kind=req.kind,
+                digest="",
+                expires_at=req.expires_at,
+                max_attempts=req.max_attempts,
+            )
             row.digest, row.attempts_used = secret_digest(req.secret_id, secret), 0
             s.add(row)
         # The same gateway adapter as every SMS (idempotent on the message id).
-        await send_sms(SmsRequest(message_id=message_id, case_id=req.case_id, to=req.to, sender=req.sender,
-                                  text=_text(req, secret)))
+        await send_sms(
+            SmsRequest(
+                message_id=message_id, case_id=req.case_id, to=req.to, sender=req.sender, text=_text(req, secret)
+            )
+        )
         del secret
         log.info("one-time %s %s issued for case %s", req.kind, req.secret_id, req.case_id)
-    return IssuedSecret(secret_id=req.secret_id, expires_at=req.expires_at, max_attempts=req.max_attempts,
-                        sms_message_id=message_id)
+    return IssuedSecret(
+        secret_id=req.secret_id, expires_at=req.expires_at, max_attempts=req.max_attempts, sms_message_id=message_id
+    )
 
 
 def _aware(v: datetime) -> datetime:
@@ -103,5 +112,8 @@ async def verify_secret(req: VerifySecretRequest) -> SecretCheck:
         row.attempts_used += 1
         s.add(row)
         left -= 1
-        return SecretCheck(correct=False, attempts_left=left,
-                           message=f"wrong code, {left} attempt(s) left" if left else "wrong code, no attempts left")
+        return SecretCheck(
+            correct=False,
+            attempts_left=left,
+            message=f"wrong code, {left} attempt(s) left" if left else "wrong code, no attempts left",
+        )

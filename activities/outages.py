@@ -23,8 +23,16 @@ from rules.calendar import ALMATY
 
 __all__ = ["SYSTEMS", "begin", "end", "outage_at", "raise_if_down", "unavailable_type"]
 
-SYSTEMS = ("sms_gateway", "antifraud_centre", "network", "state_registry", "monitoring", "permits_registry",
-           "eds", "biometrics")
+SYSTEMS = (
+    "sms_gateway",
+    "antifraud_centre",
+    "network",
+    "state_registry",
+    "monitoring",
+    "permits_registry",
+    "eds",
+    "biometrics",
+)
 
 
 def _utc(dt: datetime) -> datetime:
@@ -36,15 +44,19 @@ def unavailable_type(system: str) -> str:
     return "".join(p.capitalize() for p in system.split("_")) + "Unavailable"
 
 
-def begin(system: str, start: datetime, duration: timedelta | None, reason: str = "", *,
-          permanent: bool = False) -> None:
+def begin(
+    system: str, start: datetime, duration: timedelta | None, reason: str = "", *, permanent: bool = False
+) -> None:
     """Declare ``system`` down from ``start`` for ``duration`` (``None``: until ``end``)."""
     if system not in SYSTEMS:
         raise ValueError(f"unknown outside system {system!r}; known: {', '.join(SYSTEMS)}")
     until = _utc(start + duration) if duration is not None else datetime(9999, 1, 1, tzinfo=UTC)
     with session() as s:
-        s.add(OutsideSystemOutage(system=system, down_from=_utc(start), down_until=until, reason=reason,
-                                  permanent=permanent))
+        s.add(
+            OutsideSystemOutage(
+                system=system, down_from=_utc(start), down_until=until, reason=reason, permanent=permanent
+            )
+        )
 
 
 def end(system: str) -> int:
@@ -61,7 +73,8 @@ def outage_at(system: str, at: datetime) -> OutsideSystemOutage | None:
     with session() as s:
         rows = s.exec(
             select(OutsideSystemOutage).where(
-                OutsideSystemOutage.system == system, col(OutsideSystemOutage.down_from) <= at,
+                OutsideSystemOutage.system == system,
+                col(OutsideSystemOutage.down_from) <= at,
                 col(OutsideSystemOutage.down_until) > at,
             )
         ).all()
@@ -75,8 +88,12 @@ def raise_if_down(system: str, at: datetime | None = None) -> None:
     if out is None:
         return
     if out.permanent:
-        raise ApplicationError(f"{system.replace('_', ' ')} refuses the request permanently ({out.reason})",
-                               type=unavailable_type(system), non_retryable=True)
+        raise ApplicationError(
+            f"{system.replace('_', ' ')} refuses the request permanently ({out.reason})",
+            type=unavailable_type(system),
+            non_retryable=True,
+        )
     until = _utc(out.down_until).astimezone(ALMATY).isoformat(timespec="minutes")
-    raise ApplicationError(f"{system.replace('_', ' ')} unavailable (outage until {until})",
-                           type=unavailable_type(system))
+    raise ApplicationError(
+        f"{system.replace('_', ' ')} unavailable (outage until {until})", type=unavailable_type(system)
+    )

@@ -29,9 +29,14 @@ def _aware(d: datetime) -> datetime:
 def _view(r: PermitRecord) -> PermitRecordView:
     # Valid through the day before the anniversary: the due instant is 00:00 of the anniversary (Asia/Almaty).
     return PermitRecordView(
-        permit_number=r.permit_number, case_id=r.case_id, application_number=r.application_number,
-        holder_name=r.holder_name, holder_id=r.holder_id, issued_on=_aware(r.issued_at).astimezone(ALMATY).date(),
-        valid_through=(_aware(r.valid_until).astimezone(ALMATY) - timedelta(days=1)).date(), status=r.status,
+        permit_number=r.permit_number,
+        case_id=r.case_id,
+        application_number=r.application_number,
+        holder_name=r.holder_name,
+        holder_id=r.holder_id,
+        issued_on=_aware(r.issued_at).astimezone(ALMATY).date(),
+        valid_through=(_aware(r.valid_until).astimezone(ALMATY) - timedelta(days=1)).date(),
+        status=r.status,
         basis=r.basis,
     )
 
@@ -46,8 +51,11 @@ def load_permit(permit_number: str) -> PermitRecordView | None:
 def permit_changes(permit_number: str) -> list[str]:
     """The changes recorded for a permit, oldest first."""
     with session() as s:
-        rows = s.exec(select(PermitRecordChange).where(PermitRecordChange.permit_number == permit_number)
-                      .order_by(PermitRecordChange.recorded_at)).all()  # type: ignore[arg-type]
+        rows = s.exec(
+            select(PermitRecordChange)
+            .where(PermitRecordChange.permit_number == permit_number)
+            .order_by(PermitRecordChange.recorded_at)
+        ).all()  # type: ignore[arg-type]
         return [r.change for r in rows]
 
 
@@ -66,13 +74,25 @@ async def enter_permit(req: PermitEntryRequest) -> PermitRecordView:
         year = req.issued_at.astimezone(ALMATY).year
         try:
             with session() as s:
-                count = s.exec(select(func.count()).select_from(PermitRecord)
-                               .where(PermitRecord.permit_number.startswith(f"MVNO-{year}-"))).one()  # type: ignore[attr-defined]
-                s.add(PermitRecord(
-                    permit_number=f"MVNO-{year}-{count + 1:05d}", case_id=req.case_id,
-                    application_number=req.application_number, holder_name=req.holder_name, holder_id=req.holder_id,
-                    holder_kind=req.holder_kind, head_name=req.head_name, issued_at=req.issued_at.astimezone(UTC),
-                    valid_until=req.valid_until.astimezone(UTC), basis=req.basis))
+                count = s.exec(
+                    select(func.count())
+                    .select_from(PermitRecord)
+                    .where(PermitRecord.permit_number.startswith(f"MVNO-{year}-"))
+                ).one()  # type: ignore[attr-defined]
+                s.add(
+                    PermitRecord(
+                        permit_number=f"MVNO-{year}-{count + 1:05d}",
+                        case_id=req.case_id,
+                        application_number=req.application_number,
+                        holder_name=req.holder_name,
+                        holder_id=req.holder_id,
+                        holder_kind=req.holder_kind,
+                        head_name=req.head_name,
+                        issued_at=req.issued_at.astimezone(UTC),
+                        valid_until=req.valid_until.astimezone(UTC),
+                        basis=req.basis,
+                    )
+                )
         except IntegrityError:
             continue  # another entry took the number (or this case's entry raced): look again
     existing = _existing(req.case_id)
@@ -87,13 +107,21 @@ async def record_permit_change(req: PermitChangeRequest) -> PermitRecordView:
     with session() as s:
         permit = s.get(PermitRecord, req.permit_number)
         if permit is None:
-            raise ApplicationError(f"permit {req.permit_number} is not in the registry", type="PermitMissing",
-                                   non_retryable=True)
+            raise ApplicationError(
+                f"permit {req.permit_number} is not in the registry", type="PermitMissing", non_retryable=True
+            )
         if s.get(PermitRecordChange, req.change_id) is None:
-            s.add(PermitRecordChange(change_id=req.change_id, permit_number=req.permit_number, change=req.change.value,
-                                     effective_at=req.effective_at.astimezone(UTC),
-                                     valid_until=req.valid_until.astimezone(UTC) if req.valid_until else None,
-                                     reason=req.reason, cite=req.cite))
+            s.add(
+                PermitRecordChange(
+                    change_id=req.change_id,
+                    permit_number=req.permit_number,
+                    change=req.change.value,
+                    effective_at=req.effective_at.astimezone(UTC),
+                    valid_until=req.valid_until.astimezone(UTC) if req.valid_until else None,
+                    reason=req.reason,
+                    cite=req.cite,
+                )
+            )
             if req.change is PermitChange.EXTENDED:
                 assert req.valid_until is not None
                 permit.valid_until = req.valid_until.astimezone(UTC)

@@ -26,8 +26,15 @@ from models.subscriber import IdentityCheck, IdentityCheckRequest
 from models.tables import RegistryCourtRestriction, RegistryIndividual, RegistryLegalEntity
 from rules.calendar import ALMATY
 
-__all__ = ["add_court_restriction", "add_individual", "add_legal_entity", "add_person", "check_identity",
-           "lookup_applicant", "seed_demo"]
+__all__ = [
+    "add_court_restriction",
+    "add_individual",
+    "add_legal_entity",
+    "add_person",
+    "check_identity",
+    "lookup_applicant",
+    "seed_demo",
+]
 
 GROUND_IDENTITY = "58 Annex item 9 subitem 1"
 GROUND_CONSENT = "58 Annex item 9 subitem 2"
@@ -43,13 +50,21 @@ DEMO_DOCUMENT_VALIDITY = timedelta(days=3652)
 DEMO_LEGAL_ENTITIES = (("210240000018", "Dala Mobile LLP", "Aidos Serikuly Zhanov", "Astana, Mangilik El 55"),)
 
 
-def add_individual(iin: str, full_name: str, address: str = "", *, document_valid_until: datetime | None = None,
-                   consent: bool = True) -> None:
+def add_individual(
+    iin: str, full_name: str, address: str = "", *, document_valid_until: datetime | None = None, consent: bool = True
+) -> None:
     """Put a person in the local register (idempotent: an existing row is kept)."""
     with session() as s:
         if s.get(RegistryIndividual, iin) is None:
-            s.add(RegistryIndividual(iin=iin, full_name=full_name, address=address,
-                                     document_valid_until=document_valid_until, consent_restricted_data=consent))
+            s.add(
+                RegistryIndividual(
+                    iin=iin,
+                    full_name=full_name,
+                    address=address,
+                    document_valid_until=document_valid_until,
+                    consent_restricted_data=consent,
+                )
+            )
 
 
 def add_legal_entity(bin_: str, name: str, head_name: str = "", location: str = "", active: bool = True) -> None:
@@ -59,8 +74,14 @@ def add_legal_entity(bin_: str, name: str, head_name: str = "", location: str = 
             s.add(RegistryLegalEntity(bin=bin_, name=name, head_name=head_name, location=location, active=active))
 
 
-def add_person(id_number: str, full_name: str, *, kind: str = "individual",
-               document_valid_until: datetime | None = None, consent: bool = True) -> None:
+def add_person(
+    id_number: str,
+    full_name: str,
+    *,
+    kind: str = "individual",
+    document_valid_until: datetime | None = None,
+    consent: bool = True,
+) -> None:
     """Put (or replace the name, document and consent of) an individual by IIN or a legal entity by BIN."""
     with session() as s:
         if kind == "legal_entity":
@@ -77,8 +98,15 @@ def add_person(id_number: str, full_name: str, *, kind: str = "individual",
 def add_court_restriction(subject_id: str, kind: str, court: str, decision_ref: str, in_force_on: datetime) -> None:
     """Record a court decision in force against an IIN/BIN (idempotent per decision)."""
     with suppress(IntegrityError), session() as s:  # already recorded: nothing to add
-        s.add(RegistryCourtRestriction(subject_id=subject_id, kind=kind, court=court, decision_ref=decision_ref,
-                                       in_force_on=in_force_on.astimezone(UTC)))
+        s.add(
+            RegistryCourtRestriction(
+                subject_id=subject_id,
+                kind=kind,
+                court=court,
+                decision_ref=decision_ref,
+                in_force_on=in_force_on.astimezone(UTC),
+            )
+        )
 
 
 @cache
@@ -112,17 +140,28 @@ async def lookup_applicant(req: RegistryLookupRequest) -> RegistryData:
             entity = s.get(RegistryLegalEntity, req.identifier)
             if entity is not None:
                 name, active = entity.name, entity.active
-        rows = s.exec(select(RegistryCourtRestriction).where(
-            RegistryCourtRestriction.subject_id == req.identifier)).all()
+        rows = s.exec(
+            select(RegistryCourtRestriction).where(RegistryCourtRestriction.subject_id == req.identifier)
+        ).all()
         restrictions = []
         for r in rows:
             in_force = _aware(r.in_force_on)
             if in_force <= now:
-                restrictions.append(CourtRestriction(
-                    kind="activity_ban" if r.kind == "activity_ban" else "special_right_deprivation",
-                    court=r.court, decision_ref=r.decision_ref, in_force_on=in_force.astimezone(ALMATY).date()))
-    return RegistryData(found=name is not None, name=name, active=active, restrictions=restrictions,
-                        recipient=pseudonym("applicant", req.identifier))
+                restrictions.append(
+                    CourtRestriction(
+                        kind="activity_ban" if r.kind == "activity_ban" else "special_right_deprivation",
+                        court=r.court,
+                        decision_ref=r.decision_ref,
+                        in_force_on=in_force.astimezone(ALMATY).date(),
+                    )
+                )
+    return RegistryData(
+        found=name is not None,
+        name=name,
+        active=active,
+        restrictions=restrictions,
+        recipient=pseudonym("applicant", req.identifier),
+    )
 
 
 @activity.defn
@@ -135,17 +174,30 @@ async def check_identity(req: IdentityCheckRequest) -> IdentityCheck:
         person = s.get(RegistryIndividual, req.id_number)
         entity = s.get(RegistryLegalEntity, req.id_number) if person is None else None
     if person is None and entity is None:
-        return IdentityCheck(found=False, applicant_ref=ref, cite=GROUND_IDENTITY,
-                             refusal="the applicant is not in the national register of identification numbers "
-                                     "(Law on national registers of identification numbers)")
+        return IdentityCheck(
+            found=False,
+            applicant_ref=ref,
+            cite=GROUND_IDENTITY,
+            refusal="the applicant is not in the national register of identification numbers "
+            "(Law on national registers of identification numbers)",
+        )
     if person is None:
         assert entity is not None
         return IdentityCheck(found=True, applicant_ref=ref, full_name=entity.name)
     if person.document_valid_until is None or _aware(person.document_valid_until) < req.at:
-        return IdentityCheck(found=True, applicant_ref=ref, full_name=person.full_name, cite=GROUND_IDENTITY,
-                             refusal="the applicant has no valid identity document (Law on identity documents)")
+        return IdentityCheck(
+            found=True,
+            applicant_ref=ref,
+            full_name=person.full_name,
+            cite=GROUND_IDENTITY,
+            refusal="the applicant has no valid identity document (Law on identity documents)",
+        )
     if not person.consent_restricted_data:
-        return IdentityCheck(found=True, applicant_ref=ref, full_name=person.full_name, cite=GROUND_CONSENT,
-                             refusal="no consent to access restricted personal data "
-                                     "(Law on personal data and their protection, art. 8)")
+        return IdentityCheck(
+            found=True,
+            applicant_ref=ref,
+            full_name=person.full_name,
+            cite=GROUND_CONSENT,
+            refusal="no consent to access restricted personal data (Law on personal data and their protection, art. 8)",
+        )
     return IdentityCheck(found=True, applicant_ref=ref, full_name=person.full_name)

@@ -14,7 +14,12 @@ from models.sms import SmsRequest
 from models.tables import ComplaintForward, Document, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 
 __all__ = [
-    "deliver_document", "load_document", "record_escalation", "record_forward", "record_sms", "store_document",
+    "deliver_document",
+    "load_document",
+    "record_escalation",
+    "record_forward",
+    "record_sms",
+    "store_document",
     "store_signature",
 ]
 
@@ -31,10 +36,16 @@ def record_escalation(e: Escalation) -> bool:
             ).first()
             if exists:
                 return False
-            s.add(SupervisorNotification(
-                case_id=e.case_id, procedure=e.procedure, deadline_key=e.deadline_key, cite=e.cite,
-                due=e.due, breached_at=e.breached_at,
-            ))
+            s.add(
+                SupervisorNotification(
+                    case_id=e.case_id,
+                    procedure=e.procedure,
+                    deadline_key=e.deadline_key,
+                    cite=e.cite,
+                    due=e.due,
+                    breached_at=e.breached_at,
+                )
+            )
         return True
     except IntegrityError:
         return False
@@ -49,12 +60,33 @@ def load_document(doc_id: str) -> Document | None:
         return doc
 
 
-def store_document(*, doc_id: str, case_id: str, kind: str, title: str, cite: str, content: bytes, sha256: str,
-                   created_at: datetime, media_type: str = "text/html; charset=utf-8") -> Document:
+def store_document(
+    *,
+    doc_id: str,
+    case_id: str,
+    kind: str,
+    title: str,
+    cite: str,
+    content: bytes,
+    sha256: str,
+    created_at: datetime,
+    media_type: str = "text/html; charset=utf-8",
+) -> Document:
     """Store a document once; if another attempt stored it first, return that one."""
     with suppress(IntegrityError), session() as s:  # a concurrent retry stored it first: that one wins
-        s.add(Document(doc_id=doc_id, case_id=case_id, kind=kind, title=title, cite=cite, content=content,
-                       sha256=sha256, created_at=created_at, media_type=media_type))
+        s.add(
+            Document(
+                doc_id=doc_id,
+                case_id=case_id,
+                kind=kind,
+                title=title,
+                cite=cite,
+                content=content,
+                sha256=sha256,
+                created_at=created_at,
+                media_type=media_type,
+            )
+        )
     doc = load_document(doc_id)
     assert doc is not None
     return doc
@@ -86,8 +118,16 @@ def record_sms(req: SmsRequest, now: datetime) -> tuple[datetime, bool]:
         existing = s.get(SmsOutbox, req.message_id)
         if existing is not None:
             return existing.accepted_at, False
-        s.add(SmsOutbox(message_id=req.message_id, case_id=req.case_id, to=req.to, sender=req.sender, text=req.text,
-                        accepted_at=now))
+        s.add(
+            SmsOutbox(
+                message_id=req.message_id,
+                case_id=req.case_id,
+                to=req.to,
+                sender=req.sender,
+                text=req.text,
+                accepted_at=now,
+            )
+        )
     return now, True
 
 

@@ -26,8 +26,13 @@ class DemoSubscriber:
 
 # Made-up people with valid IIN check digits; the first one holds a SIM box's worth of numbers.
 DEMO_SUBSCRIBERS: tuple[DemoSubscriber, ...] = (
-    DemoSubscriber("Ахметов", "Ерлан", "Серикович", "850315300128",
-                   ("+77010000101", "+77010000102", "+77010000103", "+77470000104")),
+    DemoSubscriber(
+        "Ахметов",
+        "Ерлан",
+        "Серикович",
+        "850315300128",
+        ("+77010000101", "+77010000102", "+77010000103", "+77470000104"),
+    ),
     DemoSubscriber("Смагулова", "Айгерим", None, "900720450124", ("+77020000201",)),
     DemoSubscriber("Ким", "Виктор", "Андреевич", "781101400237", ("+77050000301", "+77770000302")),
 )
@@ -59,11 +64,19 @@ def find_subscriber(number: str) -> SubscriberRecord:
         sub = s.get(Subscriber, row.subscriber_id)
         assert sub is not None
         numbers = s.exec(
-            select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)
+            select(SubscriberNumber.number)
+            .where(SubscriberNumber.subscriber_id == sub.id)
             .order_by(SubscriberNumber.number)  # type: ignore[arg-type]
         ).all()
-        return SubscriberRecord(number=number, found=True, surname=sub.surname, name=sub.name,
-                                patronymic=sub.patronymic, iin=sub.iin, numbers=list(numbers))
+        return SubscriberRecord(
+            number=number,
+            found=True,
+            surname=sub.surname,
+            name=sub.name,
+            patronymic=sub.patronymic,
+            iin=sub.iin,
+            numbers=list(numbers),
+        )
 
 
 @activity.defn

@@ -68,18 +68,28 @@ def _registered_procedures() -> Mapping[str, ProcedureSpec]:
     return PROCEDURES
 
 
-def create_app(*, procedures: Mapping[str, ProcedureSpec] | None = None, gateway: Gateway | None = None,
-               task_queue: str | None = None, secret: str | None = None) -> FastAPI:
+def create_app(
+    *,
+    procedures: Mapping[str, ProcedureSpec] | None = None,
+    gateway: Gateway | None = None,
+    task_queue: str | None = None,
+    secret: str | None = None,
+) -> FastAPI:
     """The application for ``procedures`` (default: every registered one)."""
     quiet_access_log()
-    ctx = AppContext(procedures=dict(procedures if procedures is not None else _registered_procedures()),
-                     gateway=gateway or Gateway(), task_queue=task_queue or settings().task_queue)
+    ctx = AppContext(
+        procedures=dict(procedures if procedures is not None else _registered_procedures()),
+        gateway=gateway or Gateway(),
+        task_queue=task_queue or settings().task_queue,
+    )
     app = FastAPI(
         title="Kazakhstan telecom procedures",
         version="1",
         description="Cases of the telecom procedures of the legal acts, as durable Temporal workflows. "
-                    "Errors are RFC 9457 problem details (application/problem+json).",
-        docs_url="/v1/docs", redoc_url=None, openapi_url="/v1/openapi.json",
+        "Errors are RFC 9457 problem details (application/problem+json).",
+        docs_url="/v1/docs",
+        redoc_url=None,
+        openapi_url="/v1/openapi.json",
     )
     app.state.ctx = ctx
     install_handlers(app)
@@ -88,9 +98,21 @@ def create_app(*, procedures: Mapping[str, ProcedureSpec] | None = None, gateway
     async def _problem(request: Request, exc: ProblemError) -> Response:
         if request.url.path.startswith("/console") and "text/html" in request.headers.get("accept", ""):
             lang = _lang(request)
-            html = _env().get_template("error.html").render(
-                _=lambda t: gettext(lang, t), lang=lang, status=exc.status, detail=exc.detail, user=None,
-                languages={}, path=request.url.path, csrf="", flash=None)
+            html = (
+                _env()
+                .get_template("error.html")
+                .render(
+                    _=lambda t: gettext(lang, t),
+                    lang=lang,
+                    status=exc.status,
+                    detail=exc.detail,
+                    user=None,
+                    languages={},
+                    path=request.url.path,
+                    csrf="",
+                    flash=None,
+                )
+            )
             return HTMLResponse(html, status_code=exc.status)
         return exc.response(request.url.path)
 
@@ -101,8 +123,14 @@ def create_app(*, procedures: Mapping[str, ProcedureSpec] | None = None, gateway
     app.include_router(build_router(ctx))
     build_console(app, ctx)
     app.mount("/codec", codec_app())
-    app.add_middleware(SessionMiddleware, secret_key=secret or session_secret(), session_cookie="kz_console",
-                       same_site="lax", https_only=os.environ.get("KZ_SESSION_HTTPS_ONLY") == "1", max_age=8 * 3600)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret or session_secret(),
+        session_cookie="kz_console",
+        same_site="lax",
+        https_only=os.environ.get("KZ_SESSION_HTTPS_ONLY") == "1",
+        max_age=8 * 3600,
+    )
     return app
 
 

@@ -65,8 +65,9 @@ def create_key(name: str, roles: list[str]) -> tuple[str, ApiKey]:
     """Create a key; returns the full key (shown once, never stored) and its row."""
     bad = [r for r in roles if not valid_role(r)]
     if bad or not roles:
-        raise ValueError(f"unknown role(s) {', '.join(bad) or '(none given)'}: use staff, auditor, supervisor "
-                         "or operator:<system>")
+        raise ValueError(
+            f"unknown role(s) {', '.join(bad) or '(none given)'}: use staff, auditor, supervisor or operator:<system>"
+        )
     if not name.strip():
         raise ValueError("give the key holder's name")
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)

@@ -98,11 +98,15 @@ class TimelineEntry(BaseModel):
         return v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
 
 
-_CLOSED = frozenset({
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-})
+_CLOSED = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    }
+)
 
 
 def case_document(case_id: str, doc_ref: str) -> tuple[Document, bool]:
@@ -123,10 +127,16 @@ def document_response(case_id: str, doc_ref: str) -> Response:
     name = doc.doc_id.replace("/", "_")
     if signature:
         assert doc.signature is not None
-        return Response(doc.signature, media_type="application/pkcs7-signature",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.p7s"'})
-    return Response(doc.content, media_type=doc.media_type,
-                    headers={"Content-Disposition": f'inline; filename="{name}.html"', "X-Content-SHA256": doc.sha256})
+        return Response(
+            doc.signature,
+            media_type="application/pkcs7-signature",
+            headers={"Content-Disposition": f'attachment; filename="{name}.p7s"'},
+        )
+    return Response(
+        doc.content,
+        media_type=doc.media_type,
+        headers={"Content-Disposition": f'inline; filename="{name}.html"', "X-Content-SHA256": doc.sha256},
+    )
 
 
 def _workflow_name(spec: ProcedureSpec) -> str:
@@ -146,7 +156,10 @@ async def start_case(client: Client, spec: ProcedureSpec, inp: BaseModel, task_q
             raise ProblemError(422, str(exc), type_="urn:kz:intake-refused") from None
     try:
         await client.start_workflow(
-            spec.run, inp, id=case_id, task_queue=task_queue,
+            spec.run,
+            inp,
+            id=case_id,
+            task_queue=task_queue,
             # One case per application, ever: a finished case is not started again either.
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -173,8 +186,15 @@ async def get_case(client: Client, case_id: str, procedures: Mapping[str, Proced
     return view
 
 
-async def send_event(client: Client, spec: ProcedureSpec, event: EventSpec, case_id: str, payload: BaseModel | None,
-                     *, update_id: str | None = None) -> EventResult:
+async def send_event(
+    client: Client,
+    spec: ProcedureSpec,
+    event: EventSpec,
+    case_id: str,
+    payload: BaseModel | None,
+    *,
+    update_id: str | None = None,
+) -> EventResult:
     """Send an event (an Update) to a case of ``spec``; 404 / 409 / 422 say why it was not taken."""
     handle = client.get_workflow_handle(case_id)
     try:
@@ -184,13 +204,17 @@ async def send_event(client: Client, spec: ProcedureSpec, event: EventSpec, case
     if desc.workflow_type != _workflow_name(spec):
         raise ProblemError(404, f"no such {spec.key} case")
     if desc.status is not WorkflowExecutionStatus.RUNNING:
-        raise ProblemError(409, "the case is closed: it accepts no more events",
-                           type_="urn:kz-procedures:problem:conflict")
+        raise ProblemError(
+            409, "the case is closed: it accepts no more events", type_="urn:kz-procedures:problem:conflict"
+        )
     view = await get_case(client, case_id, {spec.key: spec})
     if event.name not in view.pending_events:
         pending = ", ".join(view.pending_events) or "none"
-        raise ProblemError(409, f"{event.name} does not fit the case's state now (status {view.status}); "
-                                f"events it accepts now: {pending}", type_="urn:kz-procedures:problem:conflict")
+        raise ProblemError(
+            409,
+            f"{event.name} does not fit the case's state now (status {view.status}); events it accepts now: {pending}",
+            type_="urn:kz-procedures:problem:conflict",
+        )
     if event.to_update is not None and payload is not None:
         try:
             payload = await event.to_update(client, case_id, payload)
@@ -206,8 +230,13 @@ async def send_event(client: Client, spec: ProcedureSpec, event: EventSpec, case
     return EventResult(case_id=case_id, event=event.name, result=result)
 
 
-def visibility_query(procedures: Mapping[str, ProcedureSpec], procedure: str | None, status: str | None,
-                     overdue: bool | None, running: bool | None) -> str:
+def visibility_query(
+    procedures: Mapping[str, ProcedureSpec],
+    procedure: str | None,
+    status: str | None,
+    overdue: bool | None,
+    running: bool | None,
+) -> str:
     """A visibility query over our search attributes; every value is checked before it goes in."""
     if procedure is not None and procedure not in procedures:
         raise ProblemError(422, f"unknown procedure {procedure!r}; known: {', '.join(sorted(procedures))}")
@@ -233,9 +262,16 @@ def working_days_left(due: datetime, now: datetime | None = None) -> int:
     return current_calendar().working_days_between(today, due_day)
 
 
-async def list_cases(client: Client, procedures: Mapping[str, ProcedureSpec], *, procedure: str | None = None,
-                     status: str | None = None, overdue: bool | None = None, running: bool | None = None,
-                     limit: int = 100) -> list[CaseSummary]:
+async def list_cases(
+    client: Client,
+    procedures: Mapping[str, ProcedureSpec],
+    *,
+    procedure: str | None = None,
+    status: str | None = None,
+    overdue: bool | None = None,
+    running: bool | None = None,
+    limit: int = 100,
+) -> list[CaseSummary]:
     """Cases through visibility, overdue first, then by the next deadline."""
     query = visibility_query(procedures, procedure, status, overdue, running)
     out: list[CaseSummary] = []
@@ -245,13 +281,18 @@ async def list_cases(client: Client, procedures: Mapping[str, ProcedureSpec], *,
             attrs = wf.typed_search_attributes
             nxt = attrs.get(sa.NEXT_DEADLINE)
             running_now = wf.status is WorkflowExecutionStatus.RUNNING
-            out.append(CaseSummary(
-                case_id=wf.id, procedure=attrs.get(sa.PROCEDURE) or "", status=attrs.get(sa.STATUS) or "started",
-                running=running_now, overdue=bool(attrs.get(sa.OVERDUE)) and running_now,
-                next_deadline=nxt if running_now else None,
-                working_days_left=working_days_left(nxt, now) if nxt and running_now else None,
-                started_at=wf.start_time,
-            ))
+            out.append(
+                CaseSummary(
+                    case_id=wf.id,
+                    procedure=attrs.get(sa.PROCEDURE) or "",
+                    status=attrs.get(sa.STATUS) or "started",
+                    running=running_now,
+                    overdue=bool(attrs.get(sa.OVERDUE)) and running_now,
+                    next_deadline=nxt if running_now else None,
+                    working_days_left=working_days_left(nxt, now) if nxt and running_now else None,
+                    started_at=wf.start_time,
+                )
+            )
     except RPCError as exc:
         raise problem_from_temporal(exc) from None
     far = datetime.max.replace(tzinfo=UTC)
@@ -278,8 +319,14 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
                 c = ev.workflow_execution_update_completed_event_attributes
                 name = updates.get(c.meta.update_id, "")
                 failed = c.outcome.HasField("failure")
-                entries.append(TimelineEntry(at=at, kind="event_failed" if failed else "event_done", name=name,
-                                             detail=c.outcome.failure.message if failed else ""))
+                entries.append(
+                    TimelineEntry(
+                        at=at,
+                        kind="event_failed" if failed else "event_done",
+                        name=name,
+                        detail=c.outcome.failure.message if failed else "",
+                    )
+                )
             elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 name = ev.activity_task_scheduled_event_attributes.activity_type.name
                 entries.append(TimelineEntry(at=at, kind="activity", name=name))
@@ -288,26 +335,55 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
             elif t == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
                 entries.append(TimelineEntry(at=at, kind="signal", name="signal"))
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-                entries.append(TimelineEntry(at=at, kind="event",
-                                             name=ev.workflow_execution_signaled_event_attributes.signal_name))
+                entries.append(
+                    TimelineEntry(at=at, kind="event", name=ev.workflow_execution_signaled_event_attributes.signal_name)
+                )
             elif t in _CLOSED:
                 entries.append(TimelineEntry(at=at, kind="closed", name=view.outcome or view.status))
     except RPCError as exc:
         raise problem_from_temporal(exc) from None
     for st in view.deadlines:
         d = st.deadline
-        entries.append(TimelineEntry(at=d.start, kind="deadline_opened", name=st.key, cite=d.cite,
-                                     detail=f"{d.text}; due {d.due.astimezone(ALMATY):%Y-%m-%d %H:%M}"))
+        entries.append(
+            TimelineEntry(
+                at=d.start,
+                kind="deadline_opened",
+                name=st.key,
+                cite=d.cite,
+                detail=f"{d.text}; due {d.due.astimezone(ALMATY):%Y-%m-%d %H:%M}",
+            )
+        )
         if st.breached_at:
-            entries.append(TimelineEntry(at=st.breached_at, kind="breach", name=st.key, cite=d.cite,
-                                         detail="escalated to the supervisor" if st.escalated else ""))
+            entries.append(
+                TimelineEntry(
+                    at=st.breached_at,
+                    kind="breach",
+                    name=st.key,
+                    cite=d.cite,
+                    detail="escalated to the supervisor" if st.escalated else "",
+                )
+            )
         if st.met_at:
-            entries.append(TimelineEntry(at=st.met_at, kind="deadline_met", name=st.key, cite=d.cite,
-                                         detail="late" if st.status is DeadlineStatus.BREACHED else "in time"))
+            entries.append(
+                TimelineEntry(
+                    at=st.met_at,
+                    kind="deadline_met",
+                    name=st.key,
+                    cite=d.cite,
+                    detail="late" if st.status is DeadlineStatus.BREACHED else "in time",
+                )
+            )
         for ch in st.changes:
-            entries.append(TimelineEntry(at=ch.at, kind="deadline_moved", name=st.key, cite=d.cite,
-                                         detail=f"{ch.reason}: {ch.old_due.astimezone(ALMATY):%Y-%m-%d %H:%M} → "
-                                                f"{ch.new_due.astimezone(ALMATY):%Y-%m-%d %H:%M}"))
+            entries.append(
+                TimelineEntry(
+                    at=ch.at,
+                    kind="deadline_moved",
+                    name=st.key,
+                    cite=d.cite,
+                    detail=f"{ch.reason}: {ch.old_due.astimezone(ALMATY):%Y-%m-%d %H:%M} → "
+                    f"{ch.new_due.astimezone(ALMATY):%Y-%m-%d %H:%M}",
+                )
+            )
     for doc in view.documents:
         entries.append(TimelineEntry(at=doc.created_at, kind="document", name=doc.title, cite=doc.cite))
     entries.sort(key=lambda e: e.at)

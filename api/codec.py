@@ -55,7 +55,10 @@ def codec_app() -> FastAPI:
         return await run(request, decode_payloads_json)
 
     sub.add_middleware(
-        CORSMiddleware, allow_origins=ui_origins(), allow_credentials=True, allow_methods=["POST", "OPTIONS"],
+        CORSMiddleware,
+        allow_origins=ui_origins(),
+        allow_credentials=True,
+        allow_methods=["POST", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "X-Namespace", "X-API-Key"],
     )
     return sub

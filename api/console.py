@@ -53,8 +53,9 @@ class LoginRequired(Exception):
 
 @cache
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+    )
     env.filters["local"] = _local
     return env
 
@@ -108,10 +109,20 @@ def _user(request: Request) -> Principal:
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
     principal = principal_from_session(dict(request.session))
-    html = _env().get_template(template).render(
-        request=request, _=lambda text: gettext(lang, text), lang=lang, languages=LANGUAGES,
-        csrf=_csrf(request), user=principal, flash=request.session.pop("flash", None),
-        path=request.url.path, **context,
+    html = (
+        _env()
+        .get_template(template)
+        .render(
+            request=request,
+            _=lambda text: gettext(lang, text),
+            lang=lang,
+            languages=LANGUAGES,
+            csrf=_csrf(request),
+            user=principal,
+            flash=request.session.pop("flash", None),
+            path=request.url.path,
+            **context,
+        )
     )
     return HTMLResponse(html, status_code=status)
 
@@ -124,9 +135,12 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _event_forms(spec: ProcedureSpec, pending: list[str], principal: Principal,
-                 posted: tuple[str, dict[str, str], ValidationError | None, list[str]] | None = None,
-                 ) -> list[tuple[Any, Form | None]]:
+def _event_forms(
+    spec: ProcedureSpec,
+    pending: list[str],
+    principal: Principal,
+    posted: tuple[str, dict[str, str], ValidationError | None, list[str]] | None = None,
+) -> list[tuple[Any, Form | None]]:
     forms: list[tuple[Any, Form | None]] = []
     for name in pending:
         try:
@@ -166,8 +180,13 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         values = await _form(request)
         principal = verify_key(values.get("api_key", ""))
         if principal is None or not principal.may(CONSOLE_ROLES):
-            return _page(request, "login.html", 401, next=_safe_next(values.get("next", "")),
-                         error="Unknown key, or the key is not a staff, supervisor or auditor key")
+            return _page(
+                request,
+                "login.html",
+                401,
+                next=_safe_next(values.get("next", "")),
+                error="Unknown key, or the key is not a staff, supervisor or auditor key",
+            )
         lang = request.session.get("lang")
         request.session.clear()  # a fresh session (and CSRF token) after sign-in
         request.session.update({"key_id": principal.key_id, "csrf": secrets.token_urlsafe(24)})
@@ -188,23 +207,40 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         return _redirect(_safe_next(next))
 
     @router.get("/")
-    async def cases_page(request: Request, procedure: str = "", status: str = "", overdue: str = "",
-                         closed: str = "") -> HTMLResponse:
+    async def cases_page(
+        request: Request, procedure: str = "", status: str = "", overdue: str = "", closed: str = ""
+    ) -> HTMLResponse:
         principal = _user(request)
         client = await ctx.gateway.client()
         error = None
         try:
-            rows = await list_cases(client, ctx.procedures, procedure=procedure or None, status=status or None,
-                                    overdue=True if overdue else None, running=None if closed else True)
+            rows = await list_cases(
+                client,
+                ctx.procedures,
+                procedure=procedure or None,
+                status=status or None,
+                overdue=True if overdue else None,
+                running=None if closed else True,
+            )
         except ProblemError as exc:
             rows, error = [], exc.detail
         startable = [s for s in ctx.procedures.values() if principal.may(s.start_roles)]
-        return _page(request, "cases.html", rows=rows, procedures=ctx.procedures, startable=startable, error=error,
-                     filters={"procedure": procedure, "status": status, "overdue": overdue, "closed": closed})
+        return _page(
+            request,
+            "cases.html",
+            rows=rows,
+            procedures=ctx.procedures,
+            startable=startable,
+            error=error,
+            filters={"procedure": procedure, "status": status, "overdue": overdue, "closed": closed},
+        )
 
-    async def render_case(request: Request, case_id: str, status: int = 200,
-                          posted: tuple[str, dict[str, str], ValidationError | None, list[str]] | None = None,
-                          ) -> HTMLResponse:
+    async def render_case(
+        request: Request,
+        case_id: str,
+        status: int = 200,
+        posted: tuple[str, dict[str, str], ValidationError | None, list[str]] | None = None,
+    ) -> HTMLResponse:
         principal = _user(request)
         if not _valid_case_id(case_id):
             raise ProblemError(404, "no such case")
@@ -213,14 +249,27 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         spec = ctx.procedures[view.procedure]
         entries = await timeline(client, case_id, view)
         now = datetime.now(UTC)
-        days_left = {s.key: working_days_left(s.due, now) for s in view.deadlines
-                     if s.status is DeadlineStatus.OPEN or (s.status is DeadlineStatus.BREACHED and s.met_at is None)}
+        days_left = {
+            s.key: working_days_left(s.due, now)
+            for s in view.deadlines
+            if s.status is DeadlineStatus.OPEN or (s.status is DeadlineStatus.BREACHED and s.met_at is None)
+        }
         forms = [] if view.closed else _event_forms(spec, view.pending_events, principal, posted)
         with db_session() as s:
-            sms = list(s.exec(select(SmsOutbox).where(SmsOutbox.case_id == case_id)
-                              .order_by(col(SmsOutbox.accepted_at))))
-        return _page(request, "case.html", status, view=view, spec=spec, timeline=entries, days_left=days_left,
-                     forms=forms, sms=sms)
+            sms = list(
+                s.exec(select(SmsOutbox).where(SmsOutbox.case_id == case_id).order_by(col(SmsOutbox.accepted_at)))
+            )
+        return _page(
+            request,
+            "case.html",
+            status,
+            view=view,
+            spec=spec,
+            timeline=entries,
+            days_left=days_left,
+            forms=forms,
+            sms=sms,
+        )
 
     @router.get("/cases/{case_id}")
     async def case_page(request: Request, case_id: str) -> HTMLResponse:
@@ -248,8 +297,9 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             try:
                 payload = event.model.model_validate(data)
             except ValidationError as exc:
-                return await render_case(request, case_id, 422,
-                                         posted=(event.name, values, exc, [f"{f.label}: {m}" for f, m in problems]))
+                return await render_case(
+                    request, case_id, 422, posted=(event.name, values, exc, [f"{f.label}: {m}" for f, m in problems])
+                )
         try:
             await send_event(client, spec, event, case_id, payload)
         except ProblemError as exc:

@@ -108,19 +108,32 @@ class _Walker:
             s = {**self.defs[ref], **{k: v for k, v in s.items() if k != "$ref"}}
         return s
 
-    def obj(self, s: dict[str, Any], name: str, loc: str, path: list[str | int],
-            variant: tuple[str, str] | None, skip: str | None = None) -> list[FormField | Group]:
+    def obj(
+        self,
+        s: dict[str, Any],
+        name: str,
+        loc: str,
+        path: list[str | int],
+        variant: tuple[str, str] | None,
+        skip: str | None = None,
+    ) -> list[FormField | Group]:
         required = set(s.get("required", []))
         items: list[FormField | Group] = []
         for prop, sub in s.get("properties", {}).items():
             if prop == skip:
                 continue
-            items.append(self.node(sub, _join(name, prop), _join(loc, prop), [*path, prop], prop in required,
-                                   variant))
+            items.append(self.node(sub, _join(name, prop), _join(loc, prop), [*path, prop], prop in required, variant))
         return items
 
-    def node(self, raw: dict[str, Any], name: str, loc: str, path: list[str | int], required: bool,
-             variant: tuple[str, str] | None) -> FormField | Group:
+    def node(
+        self,
+        raw: dict[str, Any],
+        name: str,
+        loc: str,
+        path: list[str | int],
+        required: bool,
+        variant: tuple[str, str] | None,
+    ) -> FormField | Group:
         s = self.resolve(raw)
         # the field's own title, else its name; a referenced model's class name (e.g. "DocKind") is no label
         own = raw.get("title") or (path[-1] if isinstance(path[-1], str) else None) or s.get("title") or ""
@@ -132,8 +145,7 @@ class _Walker:
         if options and "discriminator" not in s:
             non_null = [o for o in options if o.get("type") != "null"]
             if len(non_null) == 1 and len(non_null) < len(options):
-                merged = {**self.resolve(non_null[0]), "title": raw.get("title") or s.get("title"),
-                          "description": desc}
+                merged = {**self.resolve(non_null[0]), "title": raw.get("title") or s.get("title"), "description": desc}
                 return self.node(merged, name, loc, path, False, variant)
             if all(self.resolve(o).get("type") == "object" for o in non_null):
                 disc = self._guess_discriminator([self.resolve(o) for o in non_null])
@@ -147,8 +159,16 @@ class _Walker:
                 mapping = {str(self.resolve(o)["properties"][disc].get("const")): o for o in options}
             return self.union(disc, mapping, name, loc, path, label, required, variant)
         typ = s.get("type")
-        common = {"name": name, "loc": loc, "path": path, "label": label, "required": required,
-                  "description": desc, "variant": variant, "default": _default(raw.get("default", s.get("default")))}
+        common = {
+            "name": name,
+            "loc": loc,
+            "path": path,
+            "label": label,
+            "required": required,
+            "description": desc,
+            "variant": variant,
+            "default": _default(raw.get("default", s.get("default"))),
+        }
         if "const" in s:
             return FormField(kind="hidden", value=str(s["const"]), **common)  # type: ignore[arg-type]
         if "enum" in s:
@@ -161,10 +181,16 @@ class _Walker:
                 n = self.counts.get(name, max(int(s.get("minItems", 1)), 1 if required else 0))
                 group = Group(name=name, loc=loc, label=label, kind="list", count=n)
                 for i in range(n):
-                    group.items.append(Group(
-                        name=f"{name}.{i}", loc=f"{loc}.{i}", label=label, kind="item", index=i + 1,
-                        items=self.obj(item, f"{name}.{i}", f"{loc}.{i}", [*path, i], variant),
-                    ))
+                    group.items.append(
+                        Group(
+                            name=f"{name}.{i}",
+                            loc=f"{loc}.{i}",
+                            label=label,
+                            kind="item",
+                            index=i + 1,
+                            items=self.obj(item, f"{name}.{i}", f"{loc}.{i}", [*path, i], variant),
+                        )
+                    )
                 return group
             if "enum" in item:  # a set of choices: one checkbox per option, named <path>.<option>
                 return FormField(kind="multi", options=[str(v) for v in item["enum"]], **common)  # type: ignore[arg-type]
@@ -193,20 +219,37 @@ class _Walker:
                 return prop
         return None
 
-    def union(self, disc: str, mapping: dict[str, Any], name: str, loc: str, path: list[str | int], label: str,
-              required: bool, variant: tuple[str, str] | None) -> Group:
+    def union(
+        self,
+        disc: str,
+        mapping: dict[str, Any],
+        name: str,
+        loc: str,
+        path: list[str | int],
+        label: str,
+        required: bool,
+        variant: tuple[str, str] | None,
+    ) -> Group:
         select_name = _join(name, disc)
         group = Group(name=name, loc=loc, label=label, kind="object", switch=select_name)
-        group.items.append(FormField(name=select_name, loc=_join(loc, disc), path=[*path, disc],
-                                     label=humanize(disc), kind="select", required=required,
-                                     options=list(mapping), variant=variant))
+        group.items.append(
+            FormField(
+                name=select_name,
+                loc=_join(loc, disc),
+                path=[*path, disc],
+                label=humanize(disc),
+                kind="select",
+                required=required,
+                options=list(mapping),
+                variant=variant,
+            )
+        )
         for tag, ref in mapping.items():
             sub = self.resolve(ref)
             vname = _join(name, f"~{tag}")
             items = self.obj(sub, vname, _join(loc, tag), path, (select_name, tag), skip=disc)
             # the variant's legend is its tag, the text its option shows in the select (a class name is no label)
-            group.items.append(Group(name=vname, loc=_join(loc, tag), label=tag, kind="variant", tag=tag,
-                                     items=items))
+            group.items.append(Group(name=vname, loc=_join(loc, tag), label=tag, kind="variant", tag=tag, items=items))
         return group
 
 
@@ -246,14 +289,24 @@ def _join(prefix: str, part: str) -> str:
     return f"{prefix}.{part}" if prefix else part
 
 
-def build_form(model: type[BaseModel], values: dict[str, str] | None = None,
-               error: ValidationError | None = None, extra_errors: list[str] | None = None) -> Form:
+def build_form(
+    model: type[BaseModel],
+    values: dict[str, str] | None = None,
+    error: ValidationError | None = None,
+    extra_errors: list[str] | None = None,
+) -> Form:
     """The form of ``model``, filled with posted ``values`` and the messages of ``error`` by field."""
     values = values or {}
-    counts = {k[len("_count."):]: max(0, min(int(v), 50)) for k, v in values.items()
-              if k.startswith("_count.") and v.isdigit()}
-    form = Form(items=_Walker(model.model_json_schema(), counts).obj(
-        _Walker(model.model_json_schema(), counts).resolve(model.model_json_schema()), "", "", [], None))
+    counts = {
+        k[len("_count.") :]: max(0, min(int(v), 50))
+        for k, v in values.items()
+        if k.startswith("_count.") and v.isdigit()
+    }
+    form = Form(
+        items=_Walker(model.model_json_schema(), counts).obj(
+            _Walker(model.model_json_schema(), counts).resolve(model.model_json_schema()), "", "", [], None
+        )
+    )
     for f in form.fields():
         if not values and f.kind != "hidden":  # a fresh form shows the model's defaults (a posted one what was sent)
             f.value = f.default

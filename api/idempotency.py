@@ -42,8 +42,9 @@ class Idempotency:
         self.key = key
         if key is not None and not _VALID.match(key):
             raise ProblemError(422, f"{HEADER} must be 1 to 255 visible ASCII characters")
-        self.scope = _sha(principal.key_id.encode(), request.method.encode(), request.url.path.encode(),
-                          (key or "").encode())
+        self.scope = _sha(
+            principal.key_id.encode(), request.method.encode(), request.url.path.encode(), (key or "").encode()
+        )
         self.request_hash = _sha(body)
 
     @property
@@ -60,8 +61,11 @@ class Idempotency:
         if rec is None:
             return None
         if rec.request_sha256 != self.request_hash:
-            raise ProblemError(422, f"this {HEADER} was used with a different request body; use a new key",
-                               type_="urn:kz-procedures:problem:idempotency-key-reused")
+            raise ProblemError(
+                422,
+                f"this {HEADER} was used with a different request body; use a new key",
+                type_="urn:kz-procedures:problem:idempotency-key-reused",
+            )
         return self._response(rec)
 
     def save(self, status: int, body: Any, location: str | None = None) -> Response:
@@ -70,8 +74,15 @@ class Idempotency:
         if self.key is not None and status < 500:
             try:
                 with session() as s:
-                    s.add(IdempotencyRecord(key_sha256=self.scope, request_sha256=self.request_hash,
-                                            status_code=status, body=text, location=location))
+                    s.add(
+                        IdempotencyRecord(
+                            key_sha256=self.scope,
+                            request_sha256=self.request_hash,
+                            status_code=status,
+                            body=text,
+                            location=location,
+                        )
+                    )
             except IntegrityError:
                 replayed = self.replay()
                 if replayed is not None:

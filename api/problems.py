@@ -21,9 +21,19 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("api")
 
 _TITLES = {
-    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-    409: "Conflict", 413: "Payload too large", 415: "Unsupported media type", 422: "Unprocessable content",
-    500: "Internal server error", 501: "Not implemented", 502: "Bad gateway", 503: "Service unavailable",
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    501: "Not implemented",
+    502: "Bad gateway",
+    503: "Service unavailable",
 }
 
 
@@ -48,18 +58,35 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     """Raise to answer with a problem document."""
 
-    def __init__(self, status: int, detail: str, *, type_: str = "about:blank", errors: list[FieldError] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        type_: str = "about:blank",
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.type, self.errors, self.headers = status, detail, type_, errors, headers
 
     def problem(self, instance: str | None = None) -> Problem:
-        return Problem(type=self.type, title=_TITLES.get(self.status, "Error"), status=self.status,
-                       detail=self.detail, instance=instance, errors=self.errors)
+        return Problem(
+            type=self.type,
+            title=_TITLES.get(self.status, "Error"),
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        )
 
     def response(self, instance: str | None = None) -> JSONResponse:
-        return JSONResponse(self.problem(instance).model_dump(exclude_none=True), status_code=self.status,
-                            media_type=PROBLEM_JSON, headers=self.headers)
+        return JSONResponse(
+            self.problem(instance).model_dump(exclude_none=True),
+            status_code=self.status,
+            media_type=PROBLEM_JSON,
+            headers=self.headers,
+        )
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:

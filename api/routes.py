@@ -79,15 +79,31 @@ def build_router(ctx: AppContext) -> APIRouter:
         for event in spec.events:
             _add_event(router, ctx, spec, event)
 
-    @router.get("/procedures", response_model=list[ProcedureInfo], tags=["procedures"],
-                summary="The procedures, their events, and what the calling key may do")
+    @router.get(
+        "/procedures",
+        response_model=list[ProcedureInfo],
+        tags=["procedures"],
+        summary="The procedures, their events, and what the calling key may do",
+    )
     async def procedures(principal: Annotated[Principal, Depends(authenticated)]) -> list[ProcedureInfo]:
         return [
             ProcedureInfo(
-                key=s.key, title=s.title, act_key=s.act_key, start_roles=sorted(s.start_roles),
+                key=s.key,
+                title=s.title,
+                act_key=s.act_key,
+                start_roles=sorted(s.start_roles),
                 may_start=principal.may(s.start_roles),
-                events=[EventInfo(name=e.name, title=e.title, cite=e.cite, roles=sorted(e.roles),
-                                  may_send=principal.may(e.roles), has_body=e.model is not None) for e in s.events],
+                events=[
+                    EventInfo(
+                        name=e.name,
+                        title=e.title,
+                        cite=e.cite,
+                        roles=sorted(e.roles),
+                        may_send=principal.may(e.roles),
+                        has_body=e.model is not None,
+                    )
+                    for e in s.events
+                ],
             )
             for s in ctx.procedures.values()
         ]
@@ -102,27 +118,43 @@ def build_router(ctx: AppContext) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[CaseSummary]:
         client = await ctx.gateway.client()
-        return await list_cases(client, ctx.procedures, procedure=procedure, status=status, overdue=overdue,
-                                running=running, limit=limit)
+        return await list_cases(
+            client, ctx.procedures, procedure=procedure, status=status, overdue=overdue, running=running, limit=limit
+        )
 
-    @router.get("/cases/{case_id}", response_model=CaseView, tags=["cases"],
-                summary="A case: status, deadlines with terms and citations, pending events, documents")
+    @router.get(
+        "/cases/{case_id}",
+        response_model=CaseView,
+        tags=["cases"],
+        summary="A case: status, deadlines with terms and citations, pending events, documents",
+    )
     async def case(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> CaseView:
         client = await ctx.gateway.client()
         return await get_case(client, case_id, ctx.procedures)
 
-    @router.get("/cases/{case_id}/timeline", response_model=list[TimelineEntry], tags=["cases"],
-                summary="The case's timeline from its history: events, decisions, deadlines, breaches, documents")
+    @router.get(
+        "/cases/{case_id}/timeline",
+        response_model=list[TimelineEntry],
+        tags=["cases"],
+        summary="The case's timeline from its history: events, decisions, deadlines, breaches, documents",
+    )
     async def case_timeline(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> list[TimelineEntry]:
         client = await ctx.gateway.client()
         view = await get_case(client, case_id, ctx.procedures)
         return await timeline(client, case_id, view)
 
-    @router.get("/cases/{case_id}/documents/{doc_ref:path}", tags=["cases"], response_class=Response,
-                summary="A document of the case, or its detached CMS signature (…/{doc_id}.p7s)",
-                responses={200: {"content": {"text/html": {}, "application/pkcs7-signature": {}}}})
-    async def document(case_id: CaseId, doc_ref: Annotated[str, Path(max_length=300)],
-                       principal: Annotated[Principal, Depends(readers)]) -> Response:
+    @router.get(
+        "/cases/{case_id}/documents/{doc_ref:path}",
+        tags=["cases"],
+        response_class=Response,
+        summary="A document of the case, or its detached CMS signature (…/{doc_id}.p7s)",
+        responses={200: {"content": {"text/html": {}, "application/pkcs7-signature": {}}}},
+    )
+    async def document(
+        case_id: CaseId,
+        doc_ref: Annotated[str, Path(max_length=300)],
+        principal: Annotated[Principal, Depends(readers)],
+    ) -> Response:
         return document_response(case_id, doc_ref)
 
     return router
@@ -132,8 +164,12 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
     model: type[BaseModel] = spec.input_model
     who = require(spec.start_roles, f"start {spec.key} cases")
 
-    async def start(request: Request, body: Annotated[model, Body()],  # type: ignore[valid-type]
-                    principal: Annotated[Principal, Depends(who)], idempotency_key: IdemKey = None) -> Response:
+    async def start(
+        request: Request,
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        principal: Annotated[Principal, Depends(who)],
+        idempotency_key: IdemKey = None,
+    ) -> Response:
         idem = Idempotency(request, principal, idempotency_key, await request.body())
         if (replayed := idem.replay()) is not None:
             return replayed
@@ -148,10 +184,16 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
         return idem.save(201 if ref.created else 200, ref.model_dump(mode="json"), location=ref.href)
 
     router.add_api_route(
-        f"/procedures/{spec.key}/cases", start, methods=["POST"], tags=[spec.key], response_model=CaseRef,
-        status_code=201, summary=f"Start a case: {spec.title}", operation_id=f"start_{spec.key}",
+        f"/procedures/{spec.key}/cases",
+        start,
+        methods=["POST"],
+        tags=[spec.key],
+        response_model=CaseRef,
+        status_code=201,
+        summary=f"Start a case: {spec.title}",
+        operation_id=f"start_{spec.key}",
         description="201 with the new case; 200 with the existing case when the same application was "
-                    "started before (the case id is derived from the application).",
+        "started before (the case id is derived from the application).",
         responses={200: {"model": CaseRef, "description": "the case of this application exists already"}},
     )
 
@@ -159,8 +201,13 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
 def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: EventSpec) -> None:
     who = require(event.roles, f"send {event.name}")
 
-    async def send(request: Request, case_id: CaseId, principal: Annotated[Principal, Depends(who)],
-                   body: BaseModel | None, idempotency_key: str | None) -> Response:
+    async def send(
+        request: Request,
+        case_id: CaseId,
+        principal: Annotated[Principal, Depends(who)],
+        body: BaseModel | None,
+        idempotency_key: str | None,
+    ) -> Response:
         idem = Idempotency(request, principal, idempotency_key, await request.body())
         if (replayed := idem.replay()) is not None:
             return replayed
@@ -177,20 +224,32 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
     if event.model is not None:
         model: type[BaseModel] = event.edge_model or event.model
 
-        async def endpoint(request: Request, case_id: CaseId, body: Annotated[model, Body()],  # type: ignore[valid-type]
-                           principal: Annotated[Principal, Depends(who)], idempotency_key: IdemKey = None) -> Response:
+        async def endpoint(
+            request: Request,
+            case_id: CaseId,
+            body: Annotated[model, Body()],  # type: ignore[valid-type]
+            principal: Annotated[Principal, Depends(who)],
+            idempotency_key: IdemKey = None,
+        ) -> Response:
             return await send(request, case_id, principal, body, idempotency_key)
     else:
 
-        async def endpoint(request: Request, case_id: CaseId,  # type: ignore[misc]
-                           principal: Annotated[Principal, Depends(who)], idempotency_key: IdemKey = None) -> Response:
+        async def endpoint(
+            request: Request,
+            case_id: CaseId,  # type: ignore[misc]
+            principal: Annotated[Principal, Depends(who)],
+            idempotency_key: IdemKey = None,
+        ) -> Response:
             return await send(request, case_id, principal, None, idempotency_key)
 
     router.add_api_route(
-        f"/procedures/{spec.key}/cases/{{case_id}}/events/{event.name}", endpoint, methods=["POST"],
-        tags=[spec.key], response_model=EventResult,
+        f"/procedures/{spec.key}/cases/{{case_id}}/events/{event.name}",
+        endpoint,
+        methods=["POST"],
+        tags=[spec.key],
+        response_model=EventResult,
         summary=event.title + (f" ({event.cite})" if event.cite else ""),
         operation_id=f"{spec.key}_{event.name}",
         description=f"Allowed to: {', '.join(sorted(event.roles))}. 409 when the event does not fit the case's "
-                    "state now, 422 when the case's validator refuses the payload (the detail says why).",
+        "state now, 422 when the case's validator refuses the payload (the detail says why).",
     )

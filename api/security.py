@@ -17,12 +17,16 @@ _bearer = HTTPBearer(auto_error=False, description="the same API key as a bearer
 
 
 def unauthorized() -> ProblemError:
-    return ProblemError(401, "a valid API key is required (X-API-Key or Authorization: Bearer)",
-                        headers={"WWW-Authenticate": 'Bearer realm="kz-procedures"'})
+    return ProblemError(
+        401,
+        "a valid API key is required (X-API-Key or Authorization: Bearer)",
+        headers={"WWW-Authenticate": 'Bearer realm="kz-procedures"'},
+    )
 
 
-async def authenticated(key: str | None = Security(_api_key),
-                        bearer: HTTPAuthorizationCredentials | None = Security(_bearer)) -> Principal:
+async def authenticated(
+    key: str | None = Security(_api_key), bearer: HTTPAuthorizationCredentials | None = Security(_bearer)
+) -> Principal:
     """The caller's principal; 401 for a missing, unknown, malformed or revoked key alike."""
     principal = verify_key(key or (bearer.credentials if bearer else None))
     if principal is None:

@@ -25,8 +25,13 @@ CONFLICT_TYPES = frozenset({"EventDoesNotFit", "InvalidState", "WrongState", "Co
 class Gateway:
     """Holds the client; connects on first use and again after a failed attempt."""
 
-    def __init__(self, connect: Callable[[], Awaitable[Client]] | None = None, *, client: Client | None = None,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Awaitable[Client]] | None = None,
+        *,
+        client: Client | None = None,
+        timeout: float = 5.0,
+    ) -> None:
         self._connect = connect
         self._client = client
         self._timeout = timeout
@@ -45,8 +50,9 @@ class Gateway:
                     self._client = await asyncio.wait_for(connect(), self._timeout)
                 except (RuntimeError, OSError, TimeoutError) as exc:
                     log.warning("Temporal not reachable: %s", exc.__class__.__name__)
-                    raise ProblemError(503, "Temporal is not reachable yet; retry in a few seconds",
-                                       headers={"Retry-After": "5"}) from None
+                    raise ProblemError(
+                        503, "Temporal is not reachable yet; retry in a few seconds", headers={"Retry-After": "5"}
+                    ) from None
         return self._client
 
 
@@ -77,8 +83,9 @@ def problem_from_temporal(exc: Exception, *, what: str = "case") -> ProblemError
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
             return ProblemError(503, "Temporal is not reachable now; retry", headers={"Retry-After": "5"})
         if exc.status is RPCStatusCode.UNIMPLEMENTED:  # e.g. listing on the time-skipping test server
-            return ProblemError(501, "this Temporal server does not offer that (visibility listing needs the dev "
-                                     "server or a cluster)")
+            return ProblemError(
+                501, "this Temporal server does not offer that (visibility listing needs the dev server or a cluster)"
+            )
         if exc.status is RPCStatusCode.ALREADY_EXISTS:
             return ProblemError(409, f"the {what} exists already")
         log.warning("Temporal RPC error %s", exc.status.name if exc.status else "?")

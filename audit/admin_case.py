@@ -29,8 +29,15 @@ from audit.report import TermRecord, case_report, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
 
-__all__ = ["AdminCase", "AdminCaseEvent", "admin_case_bundle", "build_admin_case", "fetch_from_store",
-           "render_admin_case", "render_admin_case_html"]
+__all__ = [
+    "AdminCase",
+    "AdminCaseEvent",
+    "admin_case_bundle",
+    "build_admin_case",
+    "fetch_from_store",
+    "render_admin_case",
+    "render_admin_case_html",
+]
 
 
 class AdminCaseEvent(BaseModel):
@@ -136,8 +143,9 @@ def _documents_in(value: Any, found: dict[str, DocumentRef]) -> None:
             _documents_in(v, found)
 
 
-def build_admin_case(history: WorkflowHistory, *, codec: EncryptionCodec | None = None,
-                     documents: Sequence[DocumentRef] = ()) -> AdminCase:
+def build_admin_case(
+    history: WorkflowHistory, *, codec: EncryptionCodec | None = None, documents: Sequence[DocumentRef] = ()
+) -> AdminCase:
     """The administrative case from ``history`` (decrypted with ``codec``, default: the configured keys).
 
     ``documents`` adds references known from elsewhere (the ``case`` query); documents returned by
@@ -147,10 +155,19 @@ def build_admin_case(history: WorkflowHistory, *, codec: EncryptionCodec | None 
     report = case_report(case)
     application = case.application[0] if len(case.application) == 1 else case.application
     admin = AdminCase(
-        case_id=case.workflow_id, workflow_type=case.workflow_type, procedure=case.procedure,
-        execution_status=case.execution_status, started_at=case.started_at, closed_at=case.closed_at,
-        application=application, registration=case.memo.get("case"), last_status=report.last_status,
-        terms=report.terms, result=case.result, failure=case.failure, history_events=case.event_count,
+        case_id=case.workflow_id,
+        workflow_type=case.workflow_type,
+        procedure=case.procedure,
+        execution_status=case.execution_status,
+        started_at=case.started_at,
+        closed_at=case.closed_at,
+        application=application,
+        registration=case.memo.get("case"),
+        last_status=report.last_status,
+        terms=report.terms,
+        result=case.result,
+        failure=case.failure,
+        history_events=case.event_count,
         last_event_at=history.events[-1].event_time.ToDatetime(UTC),
     )
     found: dict[str, DocumentRef] = {d.doc_id: d for d in documents}
@@ -162,7 +179,9 @@ def build_admin_case(history: WorkflowHistory, *, codec: EncryptionCodec | None 
             _documents_in(e.data, found)
         if e.kind == "update":
             decisions[e.event_id] = AdminCaseDecision(
-                event_id=e.event_id, at=e.at, name=e.name,
+                event_id=e.event_id,
+                at=e.at,
+                name=e.name,
                 input=e.data[0] if isinstance(e.data, list) and len(e.data) == 1 else e.data,
             )
         elif e.kind == "update_result" and e.ref_event_id in decisions:
@@ -213,10 +232,14 @@ def render_admin_case(case: AdminCase, fetch_document: Callable[[DocumentRef], b
     manifest = {
         "case_id": case.case_id,
         "procedure": case.procedure,
-        "generated_from": {"workflow_id": case.case_id, "history_events": case.history_events,
-                           "last_event_at": case.last_event_at.isoformat()},
-        "files": [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)}
-                  for p, b in sorted(files.items())],
+        "generated_from": {
+            "workflow_id": case.case_id,
+            "history_events": case.history_events,
+            "last_event_at": case.last_event_at.isoformat(),
+        },
+        "files": [
+            {"path": p, "sha256": hashlib.sha256(b).hexdigest(), "bytes": len(b)} for p, b in sorted(files.items())
+        ],
         "documents": docs_manifest,
     }
     files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode()
@@ -231,8 +254,9 @@ def render_admin_case(case: AdminCase, fetch_document: Callable[[DocumentRef], b
     return buf.getvalue()
 
 
-async def admin_case_bundle(client: Client, case_id: str,
-                            fetch_document: Callable[[DocumentRef], bytes] | None = None) -> bytes:
+async def admin_case_bundle(
+    client: Client, case_id: str, fetch_document: Callable[[DocumentRef], bytes] | None = None
+) -> bytes:
     """Fetch ``case_id``'s history from Temporal and bundle its administrative case (for an activity)."""
     history = await client.get_workflow_handle(case_id).fetch_history()
     return render_admin_case(build_admin_case(history), fetch_document)

@@ -64,8 +64,14 @@ def _instant(value: str | None, name: str) -> datetime | None:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("{task.fields[case]}"), console=err)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[case]}"),
+        console=err,
+    )
 
 
 async def _client() -> Client:
@@ -74,12 +80,25 @@ async def _client() -> Client:
     return await connect()
 
 
-async def _select(client: Client, cases: list[str] | None, query: str | None, procedure: str | None,
-                  since: str | None, until: str | None, status: str | None, case_status: str | None) -> list[str]:
+async def _select(
+    client: Client,
+    cases: list[str] | None,
+    query: str | None,
+    procedure: str | None,
+    since: str | None,
+    until: str | None,
+    status: str | None,
+    case_status: str | None,
+) -> list[str]:
     if cases:
         return list(cases)
-    q = query or build_query(procedure=procedure, since=_instant(since, "--since"), until=_instant(until, "--until"),
-                             status=status, case_status=case_status)
+    q = query or build_query(
+        procedure=procedure,
+        since=_instant(since, "--since"),
+        until=_instant(until, "--until"),
+        status=status,
+        case_status=case_status,
+    )
     err.print(f"[dim]query: {q}[/dim]")
     return await list_case_ids(client, q)
 
@@ -96,8 +115,9 @@ def _files(paths: list[Path]) -> list[Path]:
     return out
 
 
-async def _histories(paths: list[Path] | None, selection: dict[str, Any],
-                     progress: Progress, label: str) -> AsyncIterator[WorkflowHistory]:
+async def _histories(
+    paths: list[Path] | None, selection: dict[str, Any], progress: Progress, label: str
+) -> AsyncIterator[WorkflowHistory]:
     """Histories from files when paths are given, else from the server by the selection."""
     if paths:
         files = _files(paths)
@@ -119,9 +139,13 @@ async def _histories(paths: list[Path] | None, selection: dict[str, Any],
 @app.command()
 def export(
     out: Path = typer.Argument(..., help="directory for the JSON files (created if missing)"),
-    procedure: str | None = PROCEDURE, since: str | None = SINCE, until: str | None = UNTIL,
-    status: str | None = STATUS, case_status: str | None = CASE_STATUS,
-    case: list[str] | None = CASES, query: str | None = QUERY,
+    procedure: str | None = PROCEDURE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    status: str | None = STATUS,
+    case_status: str | None = CASE_STATUS,
+    case: list[str] | None = CASES,
+    query: str | None = QUERY,
 ) -> None:
     """Export case histories to ``OUT/<case id>.json`` (payloads stay encrypted)."""
 
@@ -130,8 +154,7 @@ def export(
         ids = await _select(client, case, query, procedure, since, until, status, case_status)
         with _progress() as progress:
             task = progress.add_task("export", total=len(ids), case="")
-            return await export_histories(client, ids, out,
-                                          lambda cid: progress.update(task, advance=1, case=cid))
+            return await export_histories(client, ids, out, lambda cid: progress.update(task, advance=1, case=cid))
 
     paths = _run(go())
     console.print(f"exported {len(paths)} case histories to {out}")
@@ -150,15 +173,26 @@ def _replay_table(outcomes: list[ReplayOutcome]) -> Table:
 @app.command()
 def replay(
     paths: list[Path] | None = typer.Argument(None, help="history files or directories; none: from the server"),
-    procedure: str | None = PROCEDURE, since: str | None = SINCE, until: str | None = UNTIL,
-    status: str | None = STATUS, case_status: str | None = CASE_STATUS,
-    case: list[str] | None = CASES, query: str | None = QUERY,
+    procedure: str | None = PROCEDURE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    status: str | None = STATUS,
+    case_status: str | None = CASE_STATUS,
+    case: list[str] | None = CASES,
+    query: str | None = QUERY,
     json_out: Path | None = typer.Option(None, "--json", help="also write the outcomes as JSON here"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print the SDK's error for each failed case"),
 ) -> None:
     """Replay cases with today's workflow code; exit 1 when any case does not reproduce."""
-    selection = {"cases": case, "query": query, "procedure": procedure, "since": since, "until": until,
-                 "status": status, "case_status": case_status}
+    selection = {
+        "cases": case,
+        "query": query,
+        "procedure": procedure,
+        "since": since,
+        "until": until,
+        "status": status,
+        "case_status": case_status,
+    }
 
     async def go() -> list[ReplayOutcome]:
         replayer = Replay()
@@ -186,13 +220,24 @@ def replay(
 def report(
     paths: list[Path] | None = typer.Argument(None, help="history files or directories; none: from the server"),
     out: Path = typer.Option(Path("audit-report"), "--out", "-o", help="directory for report.html and report.json"),
-    procedure: str | None = PROCEDURE, since: str | None = SINCE, until: str | None = UNTIL,
-    status: str | None = STATUS, case_status: str | None = CASE_STATUS,
-    case: list[str] | None = CASES, query: str | None = QUERY,
+    procedure: str | None = PROCEDURE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    status: str | None = STATUS,
+    case_status: str | None = CASE_STATUS,
+    case: list[str] | None = CASES,
+    query: str | None = QUERY,
 ) -> None:
     """The compliance report (HTML and JSON), computed from the histories alone."""
-    selection = {"cases": case, "query": query, "procedure": procedure, "since": since, "until": until,
-                 "status": status, "case_status": case_status}
+    selection = {
+        "cases": case,
+        "query": query,
+        "procedure": procedure,
+        "since": since,
+        "until": until,
+        "status": status,
+        "case_status": case_status,
+    }
 
     async def go() -> Any:
         cases = []
@@ -210,8 +255,7 @@ def report(
         t.add_column(col)
     for p in rep.procedures:
         share = "n/a" if p.share_met_on_time is None else f"{p.share_met_on_time:.1%}"
-        t.add_row(p.procedure, str(p.cases), str(p.terms), str(p.met_on_time), str(p.met_late), str(p.breached),
-                  share)
+        t.add_row(p.procedure, str(p.cases), str(p.terms), str(p.met_on_time), str(p.met_late), str(p.breached), share)
     console.print(t)
     console.print(f"{len(rep.overruns)} overruns; written {out / 'report.html'} and {out / 'report.json'}")
 

@@ -32,8 +32,14 @@ def _instant(dt: datetime, name: str) -> str:
     return _quote(dt.isoformat())
 
 
-def build_query(*, procedure: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                status: str | None = None, case_status: str | None = None) -> str:
+def build_query(
+    *,
+    procedure: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+    case_status: str | None = None,
+) -> str:
     """A visibility query over our cases: procedure, start time in [since, until), execution/case status."""
     parts = [f"{sa.PROCEDURE.name} = {_quote(procedure)}" if procedure else f"{sa.PROCEDURE.name} IS NOT NULL"]
     if since:
@@ -61,8 +67,9 @@ async def fetch_histories(client: Client, case_ids: list[str]) -> AsyncIterator[
         yield await client.get_workflow_handle(case_id).fetch_history()
 
 
-async def export_histories(client: Client, case_ids: list[str], out_dir: Path,
-                           advance: Callable[[str], None] | None = None) -> list[Path]:
+async def export_histories(
+    client: Client, case_ids: list[str], out_dir: Path, advance: Callable[[str], None] | None = None
+) -> list[Path]:
     """Write each case's history to ``out_dir/<case id>.json``; ``advance`` is called after each case."""
     paths: list[Path] = []
     async for history in fetch_histories(client, case_ids):

@@ -206,8 +206,10 @@ def parse_history(history: WorkflowHistory, codec: EncryptionCodec | None = None
         raise ValueError(f"{history.workflow_id}: a history starts with WorkflowExecutionStarted")
     first = events[0].workflow_execution_started_event_attributes
     case = CaseHistory(
-        workflow_id=history.workflow_id, workflow_type=first.workflow_type.name,
-        started_at=events[0].event_time.ToDatetime(UTC), application=values_of(first.input),
+        workflow_id=history.workflow_id,
+        workflow_type=first.workflow_type.name,
+        started_at=events[0].event_time.ToDatetime(UTC),
+        application=values_of(first.input),
         event_count=len(events),
     )
     if first.HasField("memo"):
@@ -219,10 +221,26 @@ def parse_history(history: WorkflowHistory, codec: EncryptionCodec | None = None
         at = e.event_time.ToDatetime(UTC)
         t = e.event_type
 
-        def add(kind: str, name: str = "", data: Any = None, ref: int | None = None, *, _e: HistoryEvent = e,
-                _at: datetime = at) -> None:
-            case.entries.append(HistoryEntry(event_id=_e.event_id, at=_at, event_type=event_type_name(_e.event_type),
-                                             kind=kind, name=name, data=data, ref_event_id=ref))
+        def add(
+            kind: str,
+            name: str = "",
+            data: Any = None,
+            ref: int | None = None,
+            *,
+            _e: HistoryEvent = e,
+            _at: datetime = at,
+        ) -> None:
+            case.entries.append(
+                HistoryEntry(
+                    event_id=_e.event_id,
+                    at=_at,
+                    event_type=event_type_name(_e.event_type),
+                    kind=kind,
+                    name=name,
+                    data=data,
+                    ref_event_id=ref,
+                )
+            )
 
         if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             add("application", first.workflow_type.name, case.application)
@@ -246,12 +264,20 @@ def parse_history(history: WorkflowHistory, codec: EncryptionCodec | None = None
             add("activity_result", activities.get(r.scheduled_event_id, ""), values_of(r.result), r.scheduled_event_id)
         elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
             f = e.activity_task_failed_event_attributes
-            add("activity_failure", activities.get(f.scheduled_event_id, ""), failure_message(f.failure),
-                f.scheduled_event_id)
+            add(
+                "activity_failure",
+                activities.get(f.scheduled_event_id, ""),
+                failure_message(f.failure),
+                f.scheduled_event_id,
+            )
         elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
             o = e.activity_task_timed_out_event_attributes
-            add("activity_failure", activities.get(o.scheduled_event_id, ""), failure_message(o.failure),
-                o.scheduled_event_id)
+            add(
+                "activity_failure",
+                activities.get(o.scheduled_event_id, ""),
+                failure_message(o.failure),
+                o.scheduled_event_id,
+            )
         elif t == EventType.EVENT_TYPE_MARKER_RECORDED:
             m = e.marker_recorded_event_attributes
             details = {k: values_of(v) for k, v in m.details.items()}
@@ -267,8 +293,11 @@ def parse_history(history: WorkflowHistory, codec: EncryptionCodec | None = None
         elif t == EventType.EVENT_TYPE_TIMER_STARTED:
             ts = e.timer_started_event_attributes
             fire = at + ts.start_to_fire_timeout.ToTimedelta()
-            add("timer_started", ts.timer_id, {"fires_at": fire.isoformat(),
-                                               "seconds": ts.start_to_fire_timeout.ToTimedelta().total_seconds()})
+            add(
+                "timer_started",
+                ts.timer_id,
+                {"fires_at": fire.isoformat(), "seconds": ts.start_to_fire_timeout.ToTimedelta().total_seconds()},
+            )
         elif t == EventType.EVENT_TYPE_TIMER_FIRED:
             tf = e.timer_fired_event_attributes
             add("timer_fired", tf.timer_id, None, tf.started_event_id)

@@ -42,15 +42,17 @@ class ReplayOutcome(BaseModel):
     diverged_event_type: str | None = None
     diverged_after_event_id: int | None = None  # the WorkflowTaskCompleted whose commands differ
 
-
     def where(self) -> str:
         """Where the case diverged, in words."""
         if self.reproduced:
             return "reproduces"
         if self.diverged_event_id is None:
             return self.error or self.error_kind or "does not reproduce"
-        after = f" (commands of the workflow task completed at event {self.diverged_after_event_id})" \
-            if self.diverged_after_event_id else ""
+        after = (
+            f" (commands of the workflow task completed at event {self.diverged_after_event_id})"
+            if self.diverged_after_event_id
+            else ""
+        )
         return f"diverged at event {self.diverged_event_id} {self.diverged_event_type}{after}"
 
 
@@ -72,8 +74,13 @@ def _kind(exc: BaseException) -> str:
 class Replay:
     """A replayer configured like the worker; ``check`` tells for one history whether it reproduces."""
 
-    def __init__(self, workflows: Sequence[type] | None = None, *, converter: DataConverter | None = None,
-                 runner: SandboxedWorkflowRunner | None = None) -> None:
+    def __init__(
+        self,
+        workflows: Sequence[type] | None = None,
+        *,
+        converter: DataConverter | None = None,
+        runner: SandboxedWorkflowRunner | None = None,
+    ) -> None:
         if workflows is None or runner is None:
             from worker import SANDBOX
             from workflows.all import WORKFLOWS
@@ -86,8 +93,9 @@ class Replay:
             converter = data_converter()
         self.codec = converter.payload_codec
         self.workflow_names = {getattr(w, "__temporal_workflow_definition").name for w in workflows}
-        self._replayer = (Replayer(workflows=list(workflows), data_converter=converter, workflow_runner=runner)
-                          if workflows else None)
+        self._replayer = (
+            Replayer(workflows=list(workflows), data_converter=converter, workflow_runner=runner) if workflows else None
+        )
 
     async def _failure(self, history: WorkflowHistory) -> BaseException | None:
         assert self._replayer is not None

@@ -21,16 +21,28 @@ from audit.history import CaseHistory
 from models.deadlines import DeadlineState, DeadlineStatus
 from rules.calendar import ALMATY
 
-__all__ = ["CaseReport", "ComplianceReport", "Overrun", "ProcedureSummary", "TermRecord", "build_report",
-           "render_report_html", "templates"]
+__all__ = [
+    "CaseReport",
+    "ComplianceReport",
+    "Overrun",
+    "ProcedureSummary",
+    "TermRecord",
+    "build_report",
+    "render_report_html",
+    "templates",
+]
 
 MET_ON_TIME, MET_LATE, BREACHED, OPEN, CANCELLED = "met_on_time", "met_late", "breached", "open", "cancelled"
 
 
 def templates() -> Environment:
     """The audit package's jinja2 templates (HTML autoescaped)."""
-    env = Environment(loader=PackageLoader("audit", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("audit", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["local"] = local_time
     env.filters["duration"] = duration
     return env
@@ -170,8 +182,10 @@ def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> str:
     ]
     happened += opened_meanwhile
     for change in term.changes:
-        happened.append(f"calendar correction ({change.get('reason')}) moved the due instant from "
-                        f"{local_time(change.get('old_due'))} to {local_time(change.get('new_due'))}")
+        happened.append(
+            f"calendar correction ({change.get('reason')}) moved the due instant from "
+            f"{local_time(change.get('old_due'))} to {local_time(change.get('new_due'))}"
+        )
     if term.escalated:
         happened.append("breach reported to the supervisor")
     if happened:
@@ -184,12 +198,20 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
     report_time = report_time or datetime.now(UTC)
     reg = case.memo.get("case") or {}
     rep = CaseReport(
-        case_id=case.workflow_id, workflow_type=case.workflow_type, procedure=case.procedure,
-        execution_status=case.execution_status, started_at=case.started_at, closed_at=case.closed_at,
+        case_id=case.workflow_id,
+        workflow_type=case.workflow_type,
+        procedure=case.procedure,
+        execution_status=case.execution_status,
+        started_at=case.started_at,
+        closed_at=case.closed_at,
         last_status=case.status_changes[-1][2] if case.status_changes else None,
-        act_key=reg.get("act_key"), act_version_id=reg.get("act_version_id"), act_basis=reg.get("act_basis"),
-        act_version_assumed=reg.get("act_version_assumed"), registered_on=reg.get("registered_on"),
-        calendar_version=reg.get("calendar_version"), failure=case.failure,
+        act_key=reg.get("act_key"),
+        act_version_id=reg.get("act_version_id"),
+        act_basis=reg.get("act_basis"),
+        act_version_assumed=reg.get("act_version_assumed"),
+        registered_on=reg.get("registered_on"),
+        calendar_version=reg.get("calendar_version"),
+        failure=case.failure,
     )
     opened = _opened_at(case)
     versions: set[str] = set()
@@ -198,16 +220,27 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
             state = DeadlineState.model_validate(raw)
         except ValidationError as exc:
             key = raw.get("key") if isinstance(raw, dict) else None
-            rep.problems.append(f"deadline record {key!r} does not match today's DeadlineState: "
-                                f"{exc.error_count()} field errors; read it in the history itself")
+            rep.problems.append(
+                f"deadline record {key!r} does not match today's DeadlineState: "
+                f"{exc.error_count()} field errors; read it in the history itself"
+            )
             continue
         versions.add(state.deadline.calendar_version)
         versions.update(c.old_calendar_version for c in state.changes)
         term = TermRecord(
-            key=state.key, term_key=state.deadline.term_key, cite=state.deadline.cite, text=state.deadline.text,
-            due=state.due, outcome=_outcome(state), opened_at=opened.get(state.key), met_at=state.met_at,
-            breached_at=state.breached_at, late_by_seconds=state.late_by_seconds, escalated=state.escalated,
-            calendar_version=state.deadline.calendar_version, explanation=state.deadline.explain(),
+            key=state.key,
+            term_key=state.deadline.term_key,
+            cite=state.deadline.cite,
+            text=state.deadline.text,
+            due=state.due,
+            outcome=_outcome(state),
+            opened_at=opened.get(state.key),
+            met_at=state.met_at,
+            breached_at=state.breached_at,
+            late_by_seconds=state.late_by_seconds,
+            escalated=state.escalated,
+            calendar_version=state.deadline.calendar_version,
+            explanation=state.deadline.explain(),
             changes=[c.model_dump(mode="json") for c in state.changes],
         )
         if term.outcome in (MET_LATE, BREACHED):
@@ -231,15 +264,29 @@ def build_report(cases: list[CaseHistory], report_time: datetime | None = None) 
             s.terms += 1
             setattr(s, t.outcome, getattr(s, t.outcome) + 1)
             if t.reason is not None:
-                overruns.append(Overrun(case_id=rep.case_id, procedure=rep.procedure, term=t.key, cite=t.cite,
-                                        due=t.due, outcome=t.outcome, ended_at=t.met_at,
-                                        late_by_seconds=t.late_by_seconds, reason=t.reason))
+                overruns.append(
+                    Overrun(
+                        case_id=rep.case_id,
+                        procedure=rep.procedure,
+                        term=t.key,
+                        cite=t.cite,
+                        due=t.due,
+                        outcome=t.outcome,
+                        ended_at=t.met_at,
+                        late_by_seconds=t.late_by_seconds,
+                        reason=t.reason,
+                    )
+                )
     for s in summaries.values():
         decided = s.met_on_time + s.met_late + s.breached
         s.share_met_on_time = round(s.met_on_time / decided, 4) if decided else None
-    return ComplianceReport(generated_at=report_time, histories=len(cases), cases=reports,
-                            procedures=sorted(summaries.values(), key=lambda x: x.procedure),
-                            overruns=sorted(overruns, key=lambda o: o.due))
+    return ComplianceReport(
+        generated_at=report_time,
+        histories=len(cases),
+        cases=reports,
+        procedures=sorted(summaries.values(), key=lambda x: x.procedure),
+        overruns=sorted(overruns, key=lambda o: o.due),
+    )
 
 
 def render_report_html(report: ComplianceReport) -> str:

@@ -25,5 +25,14 @@ def run(n: int = 200_000) -> list[Measurement]:
     for i in range(n):
         table[inputs[i % 1000]]
     floor = n / (time.perf_counter() - t0)
-    return [Measurement("calendar deadlines", "deadlines/s", ours, floor, "dict lookup", ours / floor,
-                        {"per_deadline_us": 1e6 / ours})]
+    return [
+        Measurement(
+            "calendar deadlines",
+            "deadlines/s",
+            ours,
+            floor,
+            "dict lookup",
+            ours / floor,
+            {"per_deadline_us": 1e6 / ours},
+        )
+    ]

@@ -83,15 +83,23 @@ async def throughput(n: int = 30, mode: str = "file+wal") -> list[Measurement]:
     out: list[Measurement] = []
     async with dev_server(mode) as client:
         tq = f"bench-{uuid.uuid4().hex[:6]}"
-        async with make_worker(client, task_queue=tq, workflows=[*WORKFLOWS, BareCase],
-                               activities=[*ACTIVITIES, noop]):
+        async with make_worker(client, task_queue=tq, workflows=[*WORKFLOWS, BareCase], activities=[*ACTIVITIES, noop]):
             for sc in SCENARIOS:
                 _, [probe] = await _ours(client, tq, sc, 1)
                 shape = shape_of(await client.get_workflow_handle(probe).fetch_history())
                 ours, _ = await _ours(client, tq, sc, n)
                 bare, _ = await _bare(client, tq, shape, n)
-                out.append(Measurement(f"throughput {sc.name} [{mode}]", "cases/s", ours, bare, "bare same shape",
-                                       ours / bare, {"cases": n, "shape": shape.model_dump()}))
+                out.append(
+                    Measurement(
+                        f"throughput {sc.name} [{mode}]",
+                        "cases/s",
+                        ours,
+                        bare,
+                        "bare same shape",
+                        ours / bare,
+                        {"cases": n, "shape": shape.model_dump()},
+                    )
+                )
     return out
 
 
@@ -106,8 +114,18 @@ async def durability(n: int = 30) -> list[Measurement]:
             async with make_worker(client, task_queue=tq):
                 await _ours(client, tq, sc, 2)  # warm up
                 rates[mode], _ = await _ours(client, tq, sc, n)
-    return [Measurement(f"durability {sc.name} [{mode}]", "cases/s", rate, rates["memory"], "in-memory server",
-                        rate / rates["memory"], {"cases": n}) for mode, rate in rates.items()]
+    return [
+        Measurement(
+            f"durability {sc.name} [{mode}]",
+            "cases/s",
+            rate,
+            rates["memory"],
+            "in-memory server",
+            rate / rates["memory"],
+            {"cases": n},
+        )
+        for mode, rate in rates.items()
+    ]
 
 
 def _traced_kib() -> float:
@@ -120,8 +138,8 @@ async def memory(n: int = 300) -> list[Measurement]:
     """Worker memory per open case (a permit case waiting at its completeness check) against bare ones."""
     async with dev_server("file+wal") as client:
         tq = f"bench-{uuid.uuid4().hex[:6]}"
-        async with make_worker(client, task_queue=tq, workflows=[*WORKFLOWS, BareCase],
-                               activities=[*ACTIVITIES, noop]):
+        async with make_worker(client, task_queue=tq, workflows=[*WORKFLOWS, BareCase], activities=[*ACTIVITIES, noop]):
+
             async def settle(ids: list[str], ok: Any) -> None:
                 for case_id in ids:
                     for _ in range(400):
@@ -132,8 +150,12 @@ async def memory(n: int = 300) -> list[Measurement]:
             tracemalloc.start()
             base = _traced_kib()
             demo = load_json_model(DEMO_PERMIT, PermitApplication)
-            apps = [demo.model_copy(update={"application_number": f"MEM-{uuid.uuid4().hex[:10]}",
-                                            "received_at": datetime.now(UTC)}) for _ in range(n)]
+            apps = [
+                demo.model_copy(
+                    update={"application_number": f"MEM-{uuid.uuid4().hex[:10]}", "received_at": datetime.now(UTC)}
+                )
+                for _ in range(n)
+            ]
             handles = [await start_permit_case(client, a, tq) for a in apps]
 
             async def waiting(case_id: str) -> bool:
@@ -143,8 +165,12 @@ async def memory(n: int = 300) -> list[Measurement]:
             await settle([h.id for h in handles], waiting)
             ours = (_traced_kib() - base) / n
             base = _traced_kib()
-            bare = [await client.start_workflow(BareCase.run, BareShape(updates=1), id=f"mem-{uuid.uuid4().hex}",
-                                                task_queue=tq) for _ in range(n)]
+            bare = [
+                await client.start_workflow(
+                    BareCase.run, BareShape(updates=1), id=f"mem-{uuid.uuid4().hex}", task_queue=tq
+                )
+                for _ in range(n)
+            ]
 
             async def started(case_id: str) -> bool:
                 hist = await client.get_workflow_handle(case_id).fetch_history()
@@ -155,8 +181,17 @@ async def memory(n: int = 300) -> list[Measurement]:
             tracemalloc.stop()
             for h in [*handles, *bare]:
                 await client.get_workflow_handle(h.id).terminate("benchmark done")
-    return [Measurement("worker memory per open case (permit at completeness check)", "KiB", ours, floor,
-                        "bare waiting workflow", ours / floor, {"cases": n})]
+    return [
+        Measurement(
+            "worker memory per open case (permit at completeness check)",
+            "KiB",
+            ours,
+            floor,
+            "bare waiting workflow",
+            ours / floor,
+            {"cases": n},
+        )
+    ]
 
 
 async def replay(repeat: int = 3) -> list[Measurement]:
@@ -183,8 +218,17 @@ async def replay(repeat: int = 3) -> list[Measurement]:
         return repeat * len(hs) / (time.perf_counter() - t0)
 
     ours, floor = await rate(ours_r, goldens), await rate(bare_r, bare)
-    return [Measurement("replay of golden histories", "histories/s", ours, floor, "bare same shape", ours / floor,
-                        {"histories": len(goldens), "events": sum(len(h.events) for h in goldens)})]
+    return [
+        Measurement(
+            "replay of golden histories",
+            "histories/s",
+            ours,
+            floor,
+            "bare same shape",
+            ours / floor,
+            {"histories": len(goldens), "events": sum(len(h.events) for h in goldens)},
+        )
+    ]
 
 
 async def _bare_histories(client: Client, tq: str, shapes: list[BareShape]) -> tuple[float, list[str]]:

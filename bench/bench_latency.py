@@ -56,60 +56,84 @@ async def _offer(n: int, rate: float, send: Callable[[int], Awaitable[float]]) -
 async def run(n: int = 60, rate: float = 5.0) -> list[Measurement]:
     async with dev_server("file+wal") as client:
         tq = f"bench-{uuid.uuid4().hex[:6]}"
-        async with make_worker(client, task_queue=tq, workflows=[*WORKFLOWS, UpdateThenActivity],
-                               activities=[*ACTIVITIES, noop]):
+        async with make_worker(
+            client, task_queue=tq, workflows=[*WORKFLOWS, UpdateThenActivity], activities=[*ACTIVITIES, noop]
+        ):
             key, _ = create_key("bench", ["staff"])
             app = create_app(gateway=Gateway(client=client), task_queue=tq)
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 port = int(s.getsockname()[1])
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                   lifespan="off"))
+            server = uvicorn.Server(
+                uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+            )
             serving = asyncio.create_task(server.serve())
             try:
                 while not server.started:
                     await asyncio.sleep(0.05)
                 ids = []
                 for i in range(n):
-                    inp = ComplaintInput.model_validate({
-                        "complaint_number": f"LAT-{uuid.uuid4().hex[:8]}-{i}", "appealed": "inaction",
-                        "complainant": {"full_name": "Bench", "iin": "900101300126", "phone": "+77011234567"},
-                        "description": "bench", "request": "bench", "addressed_to": "provider",
-                        "received_at": datetime.now(UTC).isoformat(),
-                    })
+                    inp = ComplaintInput.model_validate(
+                        {
+                            "complaint_number": f"LAT-{uuid.uuid4().hex[:8]}-{i}",
+                            "appealed": "inaction",
+                            "complainant": {"full_name": "Bench", "iin": "900101300126", "phone": "+77011234567"},
+                            "description": "bench",
+                            "request": "bench",
+                            "addressed_to": "provider",
+                            "received_at": datetime.now(UTC).isoformat(),
+                        }
+                    )
                     h, _ = await start_case(client, SPEC, inp, task_queue=tq)
                     ids.append(h.id)
                 for case_id in ids:
                     await poll(client, case_id, lambda v: "satisfy" in v.pending_events)
 
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+
                     async def send_api(i: int) -> float:
                         sent = time.time()
-                        r = await http.post(f"/v1/procedures/complaint/cases/{ids[i]}/events/satisfy",
-                                            json={"decided_by": "Bench", "action_taken": "answered"},
-                                            headers={"Authorization": f"Bearer {key}"})
+                        r = await http.post(
+                            f"/v1/procedures/complaint/cases/{ids[i]}/events/satisfy",
+                            json={"decided_by": "Bench", "action_taken": "answered"},
+                            headers={"Authorization": f"Bearer {key}"},
+                        )
                         r.raise_for_status()
                         return sent
 
                     sent = await _offer(n, rate, send_api)
                 ours = sorted([await _next_activity_started(client, c, t) for c, t in zip(ids, sent, strict=True)])
 
-                bare_ids = [(await client.start_workflow(UpdateThenActivity.run, id=f"lat-{uuid.uuid4().hex}",
-                                                         task_queue=tq)).id for _ in range(n)]
+                bare_ids = [
+                    (
+                        await client.start_workflow(UpdateThenActivity.run, id=f"lat-{uuid.uuid4().hex}", task_queue=tq)
+                    ).id
+                    for _ in range(n)
+                ]
 
                 async def send_bare(i: int) -> float:
                     sent = time.time()
                     await client.get_workflow_handle(bare_ids[i]).start_update(
-                        UpdateThenActivity.event, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+                        UpdateThenActivity.event, wait_for_stage=WorkflowUpdateStage.ACCEPTED
+                    )
                     return sent
 
                 sent = await _offer(n, rate, send_bare)
-                floor = sorted([await _next_activity_started(client, c, t)
-                                for c, t in zip(bare_ids, sent, strict=True)])
+                floor = sorted(
+                    [await _next_activity_started(client, c, t) for c, t in zip(bare_ids, sent, strict=True)]
+                )
             finally:
                 server.should_exit = True
                 await serving
-    return [Measurement(f"event latency p{p} (API → next activity, {rate}/s)", "ms", percentile(ours, p) * 1000,
-                        percentile(floor, p) * 1000, "bare update → activity",
-                        percentile(ours, p) / max(percentile(floor, p), 1e-6), {"events": n})
-            for p in (50, 95, 99)]
+    return [
+        Measurement(
+            f"event latency p{p} (API → next activity, {rate}/s)",
+            "ms",
+            percentile(ours, p) * 1000,
+            percentile(floor, p) * 1000,
+            "bare update → activity",
+            percentile(ours, p) / max(percentile(floor, p), 1e-6),
+            {"events": n},
+        )
+        for p in (50, 95, 99)
+    ]

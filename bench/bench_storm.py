@@ -31,10 +31,17 @@ async def run(n: int = 2000, lead_seconds: float = 90.0) -> list[Measurement]:
             now = datetime.now().astimezone()
             due = now + timedelta(seconds=lead_seconds)
             start = due - timedelta(minutes=10)  # the 10-minute term of 58 Annex item 3 ends at `due`
-            ours = await _start_all(client, tq, n, lambda i: client.start_workflow(
-                StormCase.run, StormInput(start=start), id=f"storm-{tq}-{i}", task_queue=tq))
-            bare = await _start_all(client, tq, n, lambda i: client.start_workflow(
-                BareTimer.run, due, id=f"bare-{tq}-{i}", task_queue=tq))
+            ours = await _start_all(
+                client,
+                tq,
+                n,
+                lambda i: client.start_workflow(
+                    StormCase.run, StormInput(start=start), id=f"storm-{tq}-{i}", task_queue=tq
+                ),
+            )
+            bare = await _start_all(
+                client, tq, n, lambda i: client.start_workflow(BareTimer.run, due, id=f"bare-{tq}-{i}", task_queue=tq)
+            )
             started = datetime.now().astimezone()
             if started >= due:
                 raise RuntimeError(f"starting {2 * n} cases took longer than the {lead_seconds}s lead; raise it")
@@ -52,10 +59,22 @@ async def run(n: int = 2000, lead_seconds: float = 90.0) -> list[Measurement]:
     late = sorted((s.breached_at - s.due).total_seconds() for s in states)
     late_bare = sorted((f - due).total_seconds() for f in fired)
     return [
-        Measurement("deadline storm p50 lateness", "s", percentile(late, 50), percentile(late_bare, 50),
-                    "bare timers", percentile(late, 50) / max(percentile(late_bare, 50), 1e-3),
-                    {"cases": n}),
-        Measurement("deadline storm p99 lateness", "s", percentile(late, 99), percentile(late_bare, 99),
-                    "bare timers", percentile(late, 99) / max(percentile(late_bare, 99), 1e-3),
-                    {"cases": n, "max_s": late[-1], "bare_max_s": late_bare[-1]}),
+        Measurement(
+            "deadline storm p50 lateness",
+            "s",
+            percentile(late, 50),
+            percentile(late_bare, 50),
+            "bare timers",
+            percentile(late, 50) / max(percentile(late_bare, 50), 1e-3),
+            {"cases": n},
+        ),
+        Measurement(
+            "deadline storm p99 lateness",
+            "s",
+            percentile(late, 99),
+            percentile(late_bare, 99),
+            "bare timers",
+            percentile(late, 99) / max(percentile(late_bare, 99), 1e-3),
+            {"cases": n, "max_s": late[-1], "bare_max_s": late_bare[-1]},
+        ),
     ]

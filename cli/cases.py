@@ -71,8 +71,11 @@ async def list_cases(
         attrs = wf.typed_search_attributes
         nxt = attrs.get(sa.NEXT_DEADLINE)
         t.add_row(
-            wf.id, attrs.get(sa.PROCEDURE) or "", attrs.get(sa.STATUS) or "",
-            nxt.isoformat(timespec="minutes") if nxt else "", "yes" if attrs.get(sa.OVERDUE) else "",
+            wf.id,
+            attrs.get(sa.PROCEDURE) or "",
+            attrs.get(sa.STATUS) or "",
+            nxt.isoformat(timespec="minutes") if nxt else "",
+            "yes" if attrs.get(sa.OVERDUE) else "",
             wf.status.name.lower() if wf.status else "",
         )
     console.print(t)
@@ -110,5 +113,3 @@ async def calendar_correction(reason: str = typer.Option(..., help="what changed
             changed += len(result["changed"]) if isinstance(result, dict) else len(result.changed)
             progress.advance(task)
     console.print(f"{len(ids)} running cases told; {changed} deadlines moved (old and new instants recorded)")
-
-

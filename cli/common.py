@@ -95,8 +95,11 @@ async def show_case(client: Client, case_id: str, title: str = "Case") -> CaseVi
     if v.blocked:
         t.add_row("[red]blocked[/red]", f"{v.blocked.what}: {v.blocked.error} (since {v.blocked.since:%Y-%m-%d %H:%M})")
     for call in await pending_calls(client, case_id):
-        t.add_row("waiting on", f"{call.activity}: attempt {call.attempt}" + (f", last error: {call.last_error}"
-                                                                              if call.last_error else ""))
+        t.add_row(
+            "waiting on",
+            f"{call.activity}: attempt {call.attempt}"
+            + (f", last error: {call.last_error}" if call.last_error else ""),
+        )
     t.add_row("possible now", ", ".join(v.pending_events) or "nothing")
     console.print(t)
     console.print(deadline_table(v.deadlines))

@@ -26,36 +26,50 @@ async def file_complaint(path: Path = typer.Argument(..., help="the complaint as
 
 @app.command("satisfy")
 @run_async
-async def satisfy(case_id: str, action: str = typer.Option(..., help="the decision or action taken"),
-                  by: str = typer.Option(..., help="who decided")) -> None:
+async def satisfy(
+    case_id: str,
+    action: str = typer.Option(..., help="the decision or action taken"),
+    by: str = typer.Option(..., help="who decided"),
+) -> None:
     """The provider fully satisfies the complaint within its 3 working days; it is not forwarded."""
     client = await with_client()
     answer = await client.get_workflow_handle(case_id).execute_update(
-        "satisfy", Satisfaction(decided_by=by, action_taken=action), result_type=str)
+        "satisfy", Satisfaction(decided_by=by, action_taken=action), result_type=str
+    )
     console.print(answer)
 
 
 @app.command("forward")
 @run_async
-async def forward(case_id: str, by: str = typer.Option(...),
-                  body: str = typer.Option("higher administrative body", help="the body considering it")) -> None:
+async def forward(
+    case_id: str,
+    by: str = typer.Option(...),
+    body: str = typer.Option("higher administrative body", help="the body considering it"),
+) -> None:
     """Forward the complaint and the administrative case now (otherwise it happens by itself)."""
     client = await with_client()
     answer = await client.get_workflow_handle(case_id).execute_update(
-        "forward", ForwardRequest(forwarded_by=by, body=body), result_type=str)
+        "forward", ForwardRequest(forwarded_by=by, body=body), result_type=str
+    )
     console.print(answer)
 
 
 @app.command("decide")
 @run_async
-async def decide(case_id: str, outcome: ReviewOutcome = typer.Option(...), reasons: str = typer.Option(...),
-                 by: str = typer.Option(...),
-                 instruction: str | None = typer.Option(None, help="reopen | lift_suspension | reconsider")) -> None:
+async def decide(
+    case_id: str,
+    outcome: ReviewOutcome = typer.Option(...),
+    reasons: str = typer.Option(...),
+    by: str = typer.Option(...),
+    instruction: str | None = typer.Option(None, help="reopen | lift_suspension | reconsider"),
+) -> None:
     """The considering body's decision; an upheld one instructs the appealed case."""
     client = await with_client()
     answer = await client.get_workflow_handle(case_id).execute_update(
         "review_decision",
-        ReviewDecision(outcome=outcome, reasons=reasons, decided_by=by, instruction=instruction), result_type=str)
+        ReviewDecision(outcome=outcome, reasons=reasons, decided_by=by, instruction=instruction),
+        result_type=str,
+    )
     console.print(answer)
 
 
@@ -65,7 +79,8 @@ async def withdraw(case_id: str, reason: str = typer.Option(...)) -> None:
     """The complainant withdraws the complaint."""
     client = await with_client()
     answer = await client.get_workflow_handle(case_id).execute_update(
-        "withdraw", Withdrawal(reason=reason), result_type=str)
+        "withdraw", Withdrawal(reason=reason), result_type=str
+    )
     console.print(answer)
 
 

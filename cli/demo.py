@@ -60,14 +60,20 @@ async def demo() -> None:
     permit = await start_permit_case(client, permit_app, tq)
     created.append(("MVNO permit (665/NK)", permit.id))
 
-    report = SubscriberReport(ref="demo:report-0001", suspect_number="+77010000101", reporter_number="+77011234567",
-                              received_at=now, description="SMS asking for a bank card code (demo)")
+    report = SubscriberReport(
+        ref="demo:report-0001",
+        suspect_number="+77010000101",
+        reporter_number="+77011234567",
+        received_at=now,
+        description="SMS asking for a bank card code (demo)",
+    )
     ack = await submit(client, report, task_queue=tq, source="demo")
     created.append(("fraud check (171 p.119)", ack.case_id))
 
     comp = load_json_model(DEMO / "complaint" / "complaint.json", ComplaintInput)
-    comp = comp.model_copy(update={"received_at": now, "appealed_case_id": permit.id,
-                                   "complaint_number": "DEMO-C-0001"})
+    comp = comp.model_copy(
+        update={"received_at": now, "appealed_case_id": permit.id, "complaint_number": "DEMO-C-0001"}
+    )
     handle, _ = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq)
     created.append(("complaint (58 p.10)", handle.id))
 
@@ -82,8 +88,9 @@ async def demo() -> None:
         egov_id = egov_handle.id
         marker.write_text(egov_id)
     created.append(("number to the e-gov account (58)", egov_id))
-    mailbox = MailboxApplicationInput(iin=DEMO_PERSON, login="dana.sadykova", channel="online",
-                                      received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC))
+    mailbox = MailboxApplicationInput(
+        iin=DEMO_PERSON, login="dana.sadykova", channel="online", received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
+    )
     mailbox_handle, _ = await start_case(client, mailbox_wf.SPEC, mailbox, task_queue=tq)
     created.append(("electronic mailbox (71, before 305/NK)", mailbox_handle.id))
 

@@ -81,8 +81,10 @@ def _ref(prefix: str, ref: str | None) -> str:
 async def _take(report: AnyReport) -> None:
     ack: IntakeAck = await submit(await with_client(), report, source="starter")
     said = {"opened": "opened case", "joined": "joined the open case", "duplicate": "already taken in:"}
-    console.print(f"{said[ack.answer.value]} [bold]{ack.case_id}[/bold]"
-                  + (f" ({ack.reports_in_case} report(s), status {ack.status})" if ack.reports_in_case else ""))
+    console.print(
+        f"{said[ack.answer.value]} [bold]{ack.case_id}[/bold]"
+        + (f" ({ack.reports_in_case} report(s), status {ack.status})" if ack.reports_in_case else "")
+    )
 
 
 _NUMBER = typer.Argument(..., help="the suspect number, e.g. +77011234567")
@@ -94,54 +96,99 @@ _AT = typer.Option(None, "--received-at", help="ISO instant with offset; default
 
 @app.command("report")
 @run_async
-async def report(number: str = _NUMBER, reporter: str = typer.Option(..., help="the reporting subscriber's number"),
-                 text: str = _TEXT, signal: str = _SIGNAL, ref: str | None = _REF,
-                 received_at: datetime | None = _AT) -> None:
+async def report(
+    number: str = _NUMBER,
+    reporter: str = typer.Option(..., help="the reporting subscriber's number"),
+    text: str = _TEXT,
+    signal: str = _SIGNAL,
+    ref: str | None = _REF,
+    received_at: datetime | None = _AT,
+) -> None:
     """(a) A subscriber's report to the information-reference service (p.52(4))."""
-    await _take(SubscriberReport(ref=_ref("ref-service", ref), suspect_number=number, reporter_number=reporter,
-                                 received_at=_received(received_at), signal=signal, description=text))
+    await _take(
+        SubscriberReport(
+            ref=_ref("ref-service", ref),
+            suspect_number=number,
+            reporter_number=reporter,
+            received_at=_received(received_at),
+            signal=signal,
+            description=text,
+        )
+    )
 
 
 @app.command("centre-info")
 @run_async
-async def centre_info(number: str = _NUMBER, text: str = _TEXT, signal: str = typer.Option("call"),
-                      simbox: bool = typer.Option(False, help="a SIM-box (GSM gateway) finding"),
-                      ref: str | None = _REF, received_at: datetime | None = _AT) -> None:
+async def centre_info(
+    number: str = _NUMBER,
+    text: str = _TEXT,
+    signal: str = typer.Option("call"),
+    simbox: bool = typer.Option(False, help="a SIM-box (GSM gateway) finding"),
+    ref: str | None = _REF,
+    received_at: datetime | None = _AT,
+) -> None:
     """(b) Information from the National Bank antifraud centre (p.119)."""
-    await _take(CentreInformation(ref=_ref("nb-afc", ref), suspect_number=number, received_at=_received(received_at),
-                                  signal=signal, simbox=simbox, description=text))
+    await _take(
+        CentreInformation(
+            ref=_ref("nb-afc", ref),
+            suspect_number=number,
+            received_at=_received(received_at),
+            signal=signal,
+            simbox=simbox,
+            description=text,
+        )
+    )
 
 
 @app.command("detect")
 @run_async
-async def detect(number: str = _NUMBER, text: str = _TEXT, signal: str = typer.Option("call"),
-                 simbox: bool = typer.Option(False, help="detected as a SIM box (GSM gateway)"),
-                 ref: str | None = _REF, received_at: datetime | None = _AT) -> None:
+async def detect(
+    number: str = _NUMBER,
+    text: str = _TEXT,
+    signal: str = typer.Option("call"),
+    simbox: bool = typer.Option(False, help="detected as a SIM box (GSM gateway)"),
+    ref: str | None = _REF,
+    received_at: datetime | None = _AT,
+) -> None:
     """(c) The operator's own detection (p.118): the centre is informed at once with the subscriber's data."""
-    await _take(InternalDetection(ref=_ref("afs", ref), suspect_number=number, received_at=_received(received_at),
-                                  signal=signal, simbox=simbox, description=text))
+    await _take(
+        InternalDetection(
+            ref=_ref("afs", ref),
+            suspect_number=number,
+            received_at=_received(received_at),
+            signal=signal,
+            simbox=simbox,
+            description=text,
+        )
+    )
 
 
 @app.command("decide")
 @run_async
-async def decide(number: str = typer.Argument(..., help="suspect number or case id"),
-                 confirmed: bool = typer.Option(..., "--confirmed/--not-confirmed"),
-                 evidence: list[str] = typer.Option(..., help="one piece of evidence (repeat the option)"),
-                 analyst: str = typer.Option(..., help="who checked"), note: str = typer.Option("")) -> None:
+async def decide(
+    number: str = typer.Argument(..., help="suspect number or case id"),
+    confirmed: bool = typer.Option(..., "--confirmed/--not-confirmed"),
+    evidence: list[str] = typer.Option(..., help="one piece of evidence (repeat the option)"),
+    analyst: str = typer.Option(..., help="who checked"),
+    note: str = typer.Option(""),
+) -> None:
     """The analyst's outcome of the check with its evidence (p.119, p.120)."""
     outcome = CheckOutcome(confirmed=confirmed, evidence=evidence, analyst=analyst, note=note)
     with _case_exists():
         v = await _handle(await with_client(), number).execute_update(FraudCheck.record_check_outcome, outcome)
-    console.print(f"recorded: {'confirmed → suspension' if confirmed else 'not confirmed → centre informed'}"
-                  f" ({v.case_id})")
+    console.print(
+        f"recorded: {'confirmed → suspension' if confirmed else 'not confirmed → centre informed'} ({v.case_id})"
+    )
 
 
 @app.command("lift")
 @run_async
-async def lift(number: str = typer.Argument(..., help="suspect number or case id"),
-               reason: str = typer.Option(..., help="why the suspension is lifted"),
-               decided_by: str = typer.Option(..., "--by", help="who decided"),
-               complaint_ref: str | None = typer.Option(None, help="the complaint it answers, if any")) -> None:
+async def lift(
+    number: str = typer.Argument(..., help="suspect number or case id"),
+    reason: str = typer.Option(..., help="why the suspension is lifted"),
+    decided_by: str = typer.Option(..., "--by", help="who decided"),
+    complaint_ref: str | None = typer.Option(None, help="the complaint it answers, if any"),
+) -> None:
     """Lift a suspension by a recorded decision with its reason; network and centre follow."""
     decision = LiftDecision(reason=reason, decided_by=decided_by, complaint_ref=complaint_ref)
     with _case_exists():
@@ -151,26 +198,39 @@ async def lift(number: str = typer.Argument(..., help="suspect number or case id
 
 @app.command("bulk")
 @run_async
-async def bulk(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV: number,signal,simbox,text"),
-               sweep_id: str | None = typer.Option(None, help="the centre's sweep reference; default the file name"),
-               concurrency: int = typer.Option(32, min=1, max=256, help="cases started or joined at a time"),
-               received_at: datetime | None = _AT) -> None:
+async def bulk(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV: number,signal,simbox,text"),
+    sweep_id: str | None = typer.Option(None, help="the centre's sweep reference; default the file name"),
+    concurrency: int = typer.Option(32, min=1, max=256, help="cases started or joined at a time"),
+    received_at: datetime | None = _AT,
+) -> None:
     """Bulk intake of a centre's sweep: every line validated, one case per number, safe to re-run."""
     sweep = sweep_id or path.stem
     if not _SWEEP_ID.match(sweep):
         raise typer.BadParameter("letters, digits, '.', '_' and '-' only", param_hint="--sweep-id")
     client = await with_client()
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(f"sweep {sweep}", total=None)
         result = await bulk_intake(
-            client, path, sweep_id=sweep, received_at=_received(received_at), concurrency=concurrency,
-            progress=lambda n: progress.advance(task, n), on_total=lambda n: progress.update(task, total=n),
+            client,
+            path,
+            sweep_id=sweep,
+            received_at=_received(received_at),
+            concurrency=concurrency,
+            progress=lambda n: progress.advance(task, n),
+            on_total=lambda n: progress.update(task, total=n),
         )
-    console.print(f"{result.opened} cases opened, {result.joined} joined open cases, "
-                  f"{result.already} already taken in; {len(result.bad)} bad lines, "
-                  f"{len(result.repeated)} repeated numbers, {len(result.failed)} failed")
+    console.print(
+        f"{result.opened} cases opened, {result.joined} joined open cases, "
+        f"{result.already} already taken in; {len(result.bad)} bad lines, "
+        f"{len(result.repeated)} repeated numbers, {len(result.failed)} failed"
+    )
     for line, why in result.bad:
         console.print(f"[red]line {line}:[/red] {why}")
     for line, first in result.repeated:
@@ -189,22 +249,30 @@ async def show(number: str = typer.Argument(..., help="suspect number or case id
     with _case_exists():
         case: CaseView = await handle.query(FraudCheck.case)
         v = await handle.query(FraudCheck.fraud)
-    console.print(f"[bold]{v.case_id}[/bold] {v.number} — status [bold]{case.status}[/bold]"
-                  + (f", outcome {case.outcome}" if case.outcome else "") + f" (check no. {v.cycle})")
+    console.print(
+        f"[bold]{v.case_id}[/bold] {v.number} — status [bold]{case.status}[/bold]"
+        + (f", outcome {case.outcome}" if case.outcome else "")
+        + f" (check no. {v.cycle})"
+    )
     if case.pending_events:
         console.print("accepts: " + ", ".join(case.pending_events))
     reports = Table(title="Reports")
     for col in ("received (Asia/Almaty)", "way in", "ref", "signal", "description"):
         reports.add_column(col, overflow="fold")
     for r in v.reports:
-        reports.add_row(_local(r.report.received_at), r.report.way_in.value, r.report.ref,
-                        r.report.signal, r.report.description + (" [yellow](for the next check)[/yellow]"
-                                                                 if r.needs_new_check else ""))
+        reports.add_row(
+            _local(r.report.received_at),
+            r.report.way_in.value,
+            r.report.ref,
+            r.report.signal,
+            r.report.description + (" [yellow](for the next check)[/yellow]" if r.needs_new_check else ""),
+        )
     console.print(reports)
     if v.outcome:
         verdict = "confirmed" if v.outcome.confirmed else "not confirmed"
-        console.print(f"check outcome: [bold]{verdict}[/bold] by {v.outcome.analyst}; evidence: "
-                      + "; ".join(v.outcome.evidence))
+        console.print(
+            f"check outcome: [bold]{verdict}[/bold] by {v.outcome.analyst}; evidence: " + "; ".join(v.outcome.evidence)
+        )
     if v.suspension:
         console.print(f"services suspended {_local(v.suspension.done_at)}")
     if v.lift:

@@ -62,18 +62,31 @@ def _remember(report: AnyReport, ack: IntakeAck, source: str) -> None:
     # a concurrent intake of the same reference may have recorded it first
     with suppress(IntegrityError), session() as s:
         if s.get(FraudIntake, report.ref) is None:
-            s.add(FraudIntake(ref=report.ref, way_in=report.way_in.value, case_id=ack.case_id,
-                              answer=ack.answer.value, source=source))
+            s.add(
+                FraudIntake(
+                    ref=report.ref,
+                    way_in=report.way_in.value,
+                    case_id=ack.case_id,
+                    answer=ack.answer.value,
+                    source=source,
+                )
+            )
 
 
 async def _send(client: Client, report: AnyReport, task_queue: str) -> IntakeAck:
     op = WithStartWorkflowOperation(
-        FraudCheck.run, FraudCaseInput(first=report), id=fraud_case_id(report.suspect_number),
-        task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        FraudCheck.run,
+        FraudCaseInput(first=report),
+        id=fraud_case_id(report.suspect_number),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
     ack: IntakeAck = await client.execute_update_with_start_workflow(
-        _UPDATES[type(report)], report, start_workflow_operation=op, result_type=IntakeAck,
+        _UPDATES[type(report)],
+        report,
+        start_workflow_operation=op,
+        result_type=IntakeAck,
     )
     return ack
 
@@ -143,12 +156,24 @@ def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk
             out.bad.append((line_no, f"simbox must be yes/no, got {simbox!r}"))
             continue
         try:
-            probe = CentreInformation(ref="probe", suspect_number=number, received_at=received_at,
-                                      signal=signal or "call", simbox=simbox.lower() in _TRUE,
-                                      description=description or "SIM-box sweep of the antifraud centre")
+            probe = CentreInformation(
+                ref="probe",
+                suspect_number=number,
+                received_at=received_at,
+                signal=signal or "call",
+                simbox=simbox.lower() in _TRUE,
+                description=description or "SIM-box sweep of the antifraud centre",
+            )
         except ValidationError as exc:
-            out.bad.append((line_no, "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())))
+            out.bad.append(
+                (
+                    line_no,
+                    "; ".join(
+                        f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                        for e in exc.errors()
+                    ),
+                )
+            )
             continue
         if probe.suspect_number in first_line:
             out.repeated.append((line_no, first_line[probe.suspect_number]))
@@ -175,10 +200,17 @@ class BulkResult:
         return self.opened + self.joined + self.already
 
 
-async def bulk_intake(client: Client, path: Path, *, sweep_id: str, received_at: datetime,
-                      concurrency: int = 32, task_queue: str | None = None,
-                      progress: Callable[[int], None] | None = None,
-                      on_total: Callable[[int], None] | None = None) -> BulkResult:
+async def bulk_intake(
+    client: Client,
+    path: Path,
+    *,
+    sweep_id: str,
+    received_at: datetime,
+    concurrency: int = 32,
+    task_queue: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> BulkResult:
     """Take a sweep file in: at most ``concurrency`` cases started or joined at a time; safe to re-run."""
     check_act_in_force(received_at)
     parsed = parse_bulk(path.read_text(encoding="utf-8"), sweep_id=sweep_id, received_at=received_at)

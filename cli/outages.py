@@ -19,13 +19,16 @@ def _system(name: str) -> str:
 
 
 @app.command("down")
-def down(system: str = typer.Argument(..., callback=_system, help="e.g. sms_gateway, antifraud_centre"),
-         minutes: int = typer.Option(60, min=1, help="how long it refuses connections"),
-         permanent: bool = typer.Option(False, help="refuse for good: cases show the failure instead of retrying"),
-         reason: str = typer.Option("rehearsal", help="why")) -> None:
+def down(
+    system: str = typer.Argument(..., callback=_system, help="e.g. sms_gateway, antifraud_centre"),
+    minutes: int = typer.Option(60, min=1, help="how long it refuses connections"),
+    permanent: bool = typer.Option(False, help="refuse for good: cases show the failure instead of retrying"),
+    reason: str = typer.Option("rehearsal", help="why"),
+) -> None:
     """The system refuses connections for a while (cases retry with back-off and show the delay)."""
-    outages.begin(system, datetime.now(UTC), None if permanent else timedelta(minutes=minutes), reason,
-                  permanent=permanent)
+    outages.begin(
+        system, datetime.now(UTC), None if permanent else timedelta(minutes=minutes), reason, permanent=permanent
+    )
     console.print(f"{system} down {'permanently' if permanent else f'for {minutes} min'}")
 
 

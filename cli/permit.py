@@ -55,14 +55,26 @@ def parse_instant(value: str, name: str) -> datetime:
     return at
 
 
-def build_qualification(compliant: bool, grounds: list[str], findings: str | None, hearing_at: str | None,
-                        place: str | None, means: str | None, by: str) -> QualificationDecision:
+def build_qualification(
+    compliant: bool,
+    grounds: list[str],
+    findings: str | None,
+    hearing_at: str | None,
+    place: str | None,
+    means: str | None,
+    by: str,
+) -> QualificationDecision:
     """The qualification decision from command-line options (validated by the model)."""
     hearing = None
     if hearing_at is not None:
         hearing = HearingProposal(at=parse_instant(hearing_at, "--hearing-at"), place=place, means=means)
-    return QualificationDecision(compliant=compliant, grounds=[RefusalGround(g) for g in grounds], findings=findings,
-                                 hearing=hearing, decided_by=by)
+    return QualificationDecision(
+        compliant=compliant,
+        grounds=[RefusalGround(g) for g in grounds],
+        findings=findings,
+        hearing=hearing,
+        decided_by=by,
+    )
 
 
 def _receipt(r: DecisionReceipt) -> None:
@@ -84,8 +96,10 @@ async def start(
     try:
         handle = await start_permit_case(client, application, settings().task_queue)
     except WorkflowAlreadyStartedError:
-        raise ValueError(f"application {application.application_number} was already decided in case "
-                         f"{permit_case_id(application)} (closed); the same application is not started again") from None
+        raise ValueError(
+            f"application {application.application_number} was already decided in case "
+            f"{permit_case_id(application)} (closed); the same application is not started again"
+        ) from None
     if id_only:
         print(handle.id)
         return
@@ -135,8 +149,12 @@ async def hearing(
     by: str = typer.Option(..., "--by"),
 ) -> None:
     """Record the hearing and the applicant's position (665/NK p.7)."""
-    record = HearingRecord(held_at=parse_instant(held_at, "--held-at"), applicant_attended=not absent,
-                           applicant_position=position, recorded_by=by)
+    record = HearingRecord(
+        held_at=parse_instant(held_at, "--held-at"),
+        applicant_attended=not absent,
+        applicant_position=position,
+        recorded_by=by,
+    )
     handle = (await with_client()).get_workflow_handle_for(MvnoPermit.run, case_id)
     _receipt(await handle.execute_update(MvnoPermit.record_hearing, record))
 
@@ -168,8 +186,14 @@ async def contract(
     by: str = typer.Option(..., "--by"),
 ) -> None:
     """A contract event after issue (665/NK Annex 5): terminated early, ended without compliance, extended."""
-    event = ContractEvent(kind=kind, contract_number=contract_number, occurred_on=occurred_on.date(),
-                          contract_valid_until=until.date() if until else None, note=note, reported_by=by)
+    event = ContractEvent(
+        kind=kind,
+        contract_number=contract_number,
+        occurred_on=occurred_on.date(),
+        contract_valid_until=until.date() if until else None,
+        note=note,
+        reported_by=by,
+    )
     handle = (await with_client()).get_workflow_handle_for(MvnoPermit.run, case_id)
     _receipt(await handle.execute_update(MvnoPermit.contract_event, event))
 
@@ -180,8 +204,9 @@ async def reopen(
     case_id: str,
     complaint: str = typer.Option(..., help="the upheld complaint's id"),
     reason: str = typer.Option(...),
-    stage: str | None = typer.Option(None, help="completeness_check | qualification_check (default: the stage "
-                                                "that refused)"),
+    stage: str | None = typer.Option(
+        None, help="completeness_check | qualification_check (default: the stage that refused)"
+    ),
 ) -> None:
     """Reopen a refused case for a new decision on an upheld complaint's instruction (665/NK p.10)."""
     instr = ReopenInstruction.model_validate({"complaint_id": complaint, "stage": stage, "reason": reason})
@@ -212,11 +237,19 @@ async def show(case_id: str) -> None:
         registered = f"{reg.registered_on} ({reg.act_version_id})"
         if reg.after_hours_roll:
             registered += f"; {reg.after_hours_roll}"
-    console.print(_kv(f"Case {c.case_id}", [
-        ("status", c.status + (" (closed)" if c.closed else "")), ("waits for", ", ".join(c.pending_events)),
-        ("application", v.application_number), ("applicant", v.applicant_kind), ("round", v.round),
-        ("registered on", registered),
-    ]))
+    console.print(
+        _kv(
+            f"Case {c.case_id}",
+            [
+                ("status", c.status + (" (closed)" if c.closed else "")),
+                ("waits for", ", ".join(c.pending_events)),
+                ("application", v.application_number),
+                ("applicant", v.applicant_kind),
+                ("round", v.round),
+                ("registered on", registered),
+            ],
+        )
+    )
     console.print(deadline_table(c.deadlines, title="Deadlines"))
     for prop in (v.completeness_proposal, v.qualification_proposal):
         if prop is not None:
@@ -227,19 +260,38 @@ async def show(case_id: str) -> None:
             if prop.grounds:
                 console.print("  proposed grounds: " + ", ".join(GROUNDS[g].cite for g in prop.grounds))
     if v.hearing is not None:
-        console.print(_kv("Hearing (665/NK p.7)", [
-            ("notice sent", v.notice_sent_at), ("hearing at", v.hearing.at), ("place", v.hearing.place),
-            ("means", v.hearing.means), ("held no later than", v.hearing_latest),
-            ("decision not before", v.decision_not_before),
-            ("held", v.hearing_record.held_at if v.hearing_record else None),
-            ("applicant's position", v.hearing_record.applicant_position if v.hearing_record else None)]))
+        console.print(
+            _kv(
+                "Hearing (665/NK p.7)",
+                [
+                    ("notice sent", v.notice_sent_at),
+                    ("hearing at", v.hearing.at),
+                    ("place", v.hearing.place),
+                    ("means", v.hearing.means),
+                    ("held no later than", v.hearing_latest),
+                    ("decision not before", v.decision_not_before),
+                    ("held", v.hearing_record.held_at if v.hearing_record else None),
+                    ("applicant's position", v.hearing_record.applicant_position if v.hearing_record else None),
+                ],
+            )
+        )
     if v.overrun is not None:
         console.print(f"[yellow]Service term overrun:[/yellow] {v.overrun.explanation}")
     if v.permit is not None:
         p = v.permit
-        console.print(_kv("Permit (665/NK Annex 5)", [
-            ("number", p.permit_number), ("holder", p.holder_name), ("BIN/IIN", p.holder_id),
-            ("issued on", p.issued_on), ("valid through", p.valid_through), ("status", p.status)]))
+        console.print(
+            _kv(
+                "Permit (665/NK Annex 5)",
+                [
+                    ("number", p.permit_number),
+                    ("holder", p.holder_name),
+                    ("BIN/IIN", p.holder_id),
+                    ("issued on", p.issued_on),
+                    ("valid through", p.valid_through),
+                    ("status", p.status),
+                ],
+            )
+        )
     docs = Table(title="Documents")
     for col in ("kind", "title", "cite", "signed by", "doc id"):
         docs.add_column(col, overflow="fold")
@@ -280,4 +332,3 @@ def list_permits(
 ) -> None:
     """List MVNO permit cases by status (visibility; no personal data is searchable)."""
     cases.list_cases(procedure=PROCEDURE, status=status, overdue=overdue, all_=all_)
-

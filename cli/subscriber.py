@@ -85,7 +85,10 @@ async def _start(spec: ProcedureSpec, inp: BaseModel) -> WorkflowHandle[Any, Any
     edge_act_check(spec.act_key, getattr(inp, "received_at"))  # noqa: B009
     client = await with_client()
     handle = await client.start_workflow(
-        spec.run, inp, id=spec.case_id(inp), task_queue=settings().task_queue,
+        spec.run,
+        inp,
+        id=spec.case_id(inp),
+        task_queue=settings().task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
@@ -119,23 +122,31 @@ def demo_person(
     no_consent: bool = typer.Option(False, help="no consent to access restricted personal data (Annex item 9)"),
 ) -> None:
     """Put a person (or legal entity) in the local state registry with a valid identity document."""
-    add_person(id_number, name, kind="legal_entity" if legal_entity else "individual",
-               document_valid_until=dt.datetime(2999, 12, 31, tzinfo=dt.UTC), consent=not no_consent)
+    add_person(
+        id_number,
+        name,
+        kind="legal_entity" if legal_entity else "individual",
+        document_valid_until=dt.datetime(2999, 12, 31, tzinfo=dt.UTC),
+        consent=not no_consent,
+    )
     console.print("added to the local state registry")
 
 
 @app.command("demo-eds")
 def demo_eds(
-    iin: str = typer.Argument(...), name: str = typer.Argument(...),
+    iin: str = typer.Argument(...),
+    name: str = typer.Argument(...),
     out: Path = typer.Option(Path("eds"), help="directory for key.pem and cert.pem"),
     bin_: str | None = typer.Option(None, "--bin", help="the organisation's BIN (official of a legal entity)"),
 ) -> None:
     """Issue a test EDS (key + certificate naming the IIN) from the local CA, as NCA would."""
     ident = local_ca().issue(name, iin=iin_check(iin), bin_=bin_)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "key.pem").write_bytes(ident.key.private_bytes(serialization.Encoding.PEM,
-                                                          serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption()))
+    (out / "key.pem").write_bytes(
+        ident.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     (out / "key.pem").chmod(0o600)
     (out / "cert.pem").write_bytes(ident.cert_pem)
     console.print(f"{out}/key.pem and {out}/cert.pem written (local test CA, NOT for production)")
@@ -160,8 +171,10 @@ async def show(case_id: str) -> None:
     """A subscriber case: status, outcome, pending events, terms and documents."""
     handle = await _handle(case_id)
     view = await handle.query("case", result_type=CaseView)
-    console.print(f"[bold]{view.case_id}[/bold] {view.procedure}: {view.status}"
-                  + (f" (outcome: {view.outcome})" if view.outcome else ""))
+    console.print(
+        f"[bold]{view.case_id}[/bold] {view.procedure}: {view.status}"
+        + (f" (outcome: {view.outcome})" if view.outcome else "")
+    )
     if view.pending_events:
         console.print("waiting for: " + ", ".join(view.pending_events))
     console.print(deadline_table(view.deadlines))
@@ -175,7 +188,8 @@ async def show(case_id: str) -> None:
 @egov.command("start")
 @run_async
 async def egov_start(
-    iin: str = typer.Option(...), phone: str = typer.Option(...),
+    iin: str = typer.Option(...),
+    phone: str = typer.Option(...),
     channel: Channel = typer.Option(Channel.PORTAL),
     previous_phone: str | None = typer.Option(None, help="the number replaced (change of number, 58 p.8)"),
     received_at: str | None = typer.Option(None, help="ISO instant with offset; default now"),
@@ -183,8 +197,12 @@ async def egov_start(
     """Request to connect a number; an OTP goes by SMS from 1414 and the 10-minute term starts."""
     from workflows.egov_connection import SPEC
 
-    await _start(SPEC, EgovConnectionInput(iin=iin, phone=phone, channel=channel, previous_phone=previous_phone,
-                                           received_at=_when(received_at)))
+    await _start(
+        SPEC,
+        EgovConnectionInput(
+            iin=iin, phone=phone, channel=channel, previous_phone=previous_phone, received_at=_when(received_at)
+        ),
+    )
 
 
 @egov.command("otp")
@@ -195,8 +213,9 @@ async def egov_otp(case_id: str, code: str = typer.Option(..., prompt=True, hide
     view = await handle.query("egov", result_type=EgovView)
     if view.otp_id is None:
         raise ValueError("no code has been sent for this case")
-    check = await handle.execute_update("enter_otp", SecretEntry(digest=secret_digest(view.otp_id, code)),
-                                        result_type=SecretCheck)
+    check = await handle.execute_update(
+        "enter_otp", SecretEntry(digest=secret_digest(view.otp_id, code)), result_type=SecretCheck
+    )
     _answer(check.correct, check.message)
 
 
@@ -207,20 +226,26 @@ async def egov_sign(case_id: str, key: Path = typer.Option(...), cert: Path = ty
     handle = await _handle(case_id)
     view = await handle.query("egov", result_type=EgovView)
     signature = sign_cms((view.signing_payload or "").encode(), _load_identity(key, cert))
-    check = await handle.execute_update("sign_request", EdsSignatureEvent(signature=signature),
-                                        result_type=SignatureCheck)
+    check = await handle.execute_update(
+        "sign_request", EdsSignatureEvent(signature=signature), result_type=SignatureCheck
+    )
     _answer(check.valid, check.reason or f"signed by {check.subject}")
 
 
 @egov.command("biometrics")
 @run_async
-async def egov_biometrics(case_id: str, session_id: str = typer.Option(...),
-                          passed: bool = typer.Option(..., "--passed/--failed"),
-                          reason: str | None = typer.Option(None)) -> None:
+async def egov_biometrics(
+    case_id: str,
+    session_id: str = typer.Option(...),
+    passed: bool = typer.Option(..., "--passed/--failed"),
+    reason: str | None = typer.Option(None),
+) -> None:
     """The biometric provider's verdict (operator system event)."""
     check = await (await _handle(case_id)).execute_update(
-        "report_biometrics", BiometricReport(session_id=session_id, passed=passed, reason=reason),
-        result_type=BiometricCheck)
+        "report_biometrics",
+        BiometricReport(session_id=session_id, passed=passed, reason=reason),
+        result_type=BiometricCheck,
+    )
     _answer(check.passed, check.reason or "biometric authentication recorded")
 
 
@@ -238,8 +263,12 @@ async def numbers_apply(application: Path = typer.Argument(..., help="JSON of Nu
 
 @numbers.command("decide")
 @run_async
-async def numbers_decide(case_id: str, approve: bool = typer.Option(..., "--approve/--refuse"),
-                         reviewer: str = typer.Option(...), reason: str | None = typer.Option(None)) -> None:
+async def numbers_decide(
+    case_id: str,
+    approve: bool = typer.Option(..., "--approve/--refuse"),
+    reviewer: str = typer.Option(...),
+    reason: str | None = typer.Option(None),
+) -> None:
     """The employee's decision on more than ten numbers; a refusal needs --reason (171 p.55-4)."""
     decision = NumbersReviewDecision(approve=approve, reviewer=reviewer, reason=reason)
     outcome = await (await _handle(case_id)).execute_update("review_decision", decision, result_type=str)
@@ -264,8 +293,10 @@ async def _step(case_id: str, update: str, arg: BaseModel | None = None) -> None
         answer = await handle.execute_update(update, result_type=StepAnswer)
     else:
         answer = await handle.execute_update(update, arg, result_type=StepAnswer)
-    _answer(answer.accepted, answer.message + (f" ({answer.attempts_left} attempts left)"
-                                               if answer.attempts_left is not None else ""))
+    _answer(
+        answer.accepted,
+        answer.message + (f" ({answer.attempts_left} attempts left)" if answer.attempts_left is not None else ""),
+    )
 
 
 async def _view(case_id: str) -> SigningView:
@@ -315,9 +346,12 @@ async def signing_code(case_id: str, code: str = typer.Option(..., prompt=True, 
 
 @signing.command("biometrics")
 @run_async
-async def signing_biometrics(case_id: str, session_id: str = typer.Option(...),
-                             passed: bool = typer.Option(..., "--passed/--failed"),
-                             reason: str | None = typer.Option(None)) -> None:
+async def signing_biometrics(
+    case_id: str,
+    session_id: str = typer.Option(...),
+    passed: bool = typer.Option(..., "--passed/--failed"),
+    reason: str | None = typer.Option(None),
+) -> None:
     """Step 6: Biometric ID's verdict (operator system event)."""
     await _step(case_id, "report_biometrics", BiometricReport(session_id=session_id, passed=passed, reason=reason))
 
@@ -333,8 +367,13 @@ async def signing_eds_consent(case_id: str, decline: bool = typer.Option(False))
 @run_async
 async def signing_password(
     case_id: str,
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 help="at least a letter, a digit and one of @$!%*#?& (prompted, never echoed)"),
+    password: str = typer.Option(
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="at least a letter, a digit and one of @$!%*#?& (prompted, never echoed)",
+    ),
 ) -> None:
     """Step 8: the EDS password (checked here, sealed to the issuer); the EDS is issued and the application signed."""
     await _step(case_id, "choose_eds_password", SealedPassword(sealed=seal_eds_password(case_id, password)))
@@ -358,7 +397,8 @@ async def signing_download(case_id: str, out: Path = typer.Option(Path("signed-a
 @mailbox.command("apply")
 @run_async
 async def mailbox_apply(
-    login: str = typer.Option(...), iin: str | None = typer.Option(None),
+    login: str = typer.Option(...),
+    iin: str | None = typer.Option(None),
     bin_: str | None = typer.Option(None, "--bin"),
     channel: str = typer.Option("online", help="online or postal_facility"),
     received_at: str | None = typer.Option(None, help="ISO instant with offset; default now"),
@@ -366,8 +406,16 @@ async def mailbox_apply(
     """Apply for a mailbox; refused at once when dated after the abolition of act 71 by 305/NK."""
     from workflows.mailbox import SPEC
 
-    await _start(SPEC, MailboxApplicationInput(iin=iin, bin=bin_, login=login, channel=channel,  # type: ignore[arg-type]
-                                               received_at=_when(received_at)))
+    await _start(
+        SPEC,
+        MailboxApplicationInput(
+            iin=iin,
+            bin=bin_,
+            login=login,
+            channel=channel,  # type: ignore[arg-type]
+            received_at=_when(received_at),
+        ),
+    )
 
 
 @mailbox.command("confirm")
@@ -377,6 +425,8 @@ async def mailbox_confirm(case_id: str, key: Path = typer.Option(...), cert: Pat
     handle = await _handle(case_id)
     payload = await handle.query("payload_to_sign", result_type=str)
     check = await handle.execute_update(
-        "confirm_with_eds", EdsSignatureEvent(signature=sign_cms(payload.encode(), _load_identity(key, cert))),
-        result_type=SignatureCheck)
+        "confirm_with_eds",
+        EdsSignatureEvent(signature=sign_cms(payload.encode(), _load_identity(key, cert))),
+        result_type=SignatureCheck,
+    )
     _answer(check.valid, check.reason or f"signed by {check.subject}")

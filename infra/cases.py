@@ -18,8 +18,9 @@ from workflows.registry import ProcedureSpec
 __all__ = ["PendingCall", "pending_calls", "start_case"]
 
 
-async def start_case(client: Client, spec: ProcedureSpec, inp: BaseModel, *,
-                     task_queue: str | None = None) -> tuple[WorkflowHandle[Any, Any], bool]:
+async def start_case(
+    client: Client, spec: ProcedureSpec, inp: BaseModel, *, task_queue: str | None = None
+) -> tuple[WorkflowHandle[Any, Any], bool]:
     """Start ``spec``'s workflow for ``inp`` under its deterministic case id.
 
     Returns the handle and whether a new case was created: the same application submitted twice (even
@@ -28,11 +29,17 @@ async def start_case(client: Client, spec: ProcedureSpec, inp: BaseModel, *,
     case_id = spec.case_id(inp)
     try:
         handle = await client.start_workflow(
-            spec.run, inp, id=case_id, task_queue=task_queue or settings().task_queue,
+            spec.run,
+            inp,
+            id=case_id,
+            task_queue=task_queue or settings().task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(sa.PROCEDURE, spec.key), SearchAttributePair(sa.STATUS, "received"),
-            ]),
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(sa.PROCEDURE, spec.key),
+                    SearchAttributePair(sa.STATUS, "received"),
+                ]
+            ),
         )
         return handle, True
     except WorkflowAlreadyStartedError:
@@ -59,13 +66,16 @@ async def pending_calls(client: Client, case_id: str) -> list[PendingCall]:
         last_error = None
         if p.HasField("last_failure"):
             last_error = str(await client.data_converter.decode_failure(p.last_failure)) or None
-        calls.append(PendingCall(
-            activity=p.activity_type.name,
-            state=PendingActivityState.Name(p.state).removeprefix("PENDING_ACTIVITY_STATE_").lower(),
-            attempt=p.attempt,
-            since=p.scheduled_time.ToDatetime().replace(tzinfo=UTC) if p.HasField("scheduled_time") else None,
-            last_error=last_error,
-            next_attempt_at=p.next_attempt_schedule_time.ToDatetime().replace(tzinfo=UTC)
-            if p.HasField("next_attempt_schedule_time") else None,
-        ))
+        calls.append(
+            PendingCall(
+                activity=p.activity_type.name,
+                state=PendingActivityState.Name(p.state).removeprefix("PENDING_ACTIVITY_STATE_").lower(),
+                attempt=p.attempt,
+                since=p.scheduled_time.ToDatetime().replace(tzinfo=UTC) if p.HasField("scheduled_time") else None,
+                last_error=last_error,
+                next_attempt_at=p.next_attempt_schedule_time.ToDatetime().replace(tzinfo=UTC)
+                if p.HasField("next_attempt_schedule_time")
+                else None,
+            )
+        )
     return calls

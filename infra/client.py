@@ -29,7 +29,8 @@ def data_converter() -> DataConverter:
     attributes are not (the server indexes them), so they never hold personal data.
     """
     return dataclasses.replace(
-        pydantic_data_converter, payload_codec=default_codec(),
+        pydantic_data_converter,
+        payload_codec=default_codec(),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 

@@ -10,8 +10,14 @@ from pydantic import BaseModel, Field
 from models.deadlines import DeadlineState
 
 __all__ = [
-    "BlockedStep", "CaseView", "ComplaintInstruction", "DocumentRef", "InstructionRecord", "Registration",
-    "RegistrationRequest", "ResumeRequest",
+    "BlockedStep",
+    "CaseView",
+    "ComplaintInstruction",
+    "DocumentRef",
+    "InstructionRecord",
+    "Registration",
+    "RegistrationRequest",
+    "ResumeRequest",
 ]
 
 

@@ -52,15 +52,24 @@ class Complainant(Model):
 class ComplaintInput(Model):
     """A complaint as received by the provider."""
 
-    complaint_number: str = Field(min_length=1, max_length=64, pattern=r"^[\w\-/.]+$",
-                                  description="the number the portal or the office gave the complaint")
+    complaint_number: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\w\-/.]+$",
+        description="the number the portal or the office gave the complaint",
+    )
     complainant: Complainant
-    appealed_case_id: str | None = Field(default=None, max_length=200,
-                                         description="the case whose decision, action or inaction is appealed")
-    about_complaint_id: str | None = Field(default=None, max_length=200,
-                                           description="for a complaint about a complaint body's inaction")
-    act_key: str = Field(default="665/NK", pattern="^(58|665/NK)$",
-                         description="the act whose p.10 governs (taken from the appealed case when it names one)")
+    appealed_case_id: str | None = Field(
+        default=None, max_length=200, description="the case whose decision, action or inaction is appealed"
+    )
+    about_complaint_id: str | None = Field(
+        default=None, max_length=200, description="for a complaint about a complaint body's inaction"
+    )
+    act_key: str = Field(
+        default="665/NK",
+        pattern="^(58|665/NK)$",
+        description="the act whose p.10 governs (taken from the appealed case when it names one)",
+    )
     appealed: Appealed
     description: NonEmptyStr
     request: NonEmptyStr = Field(description="what the complainant asks for")
@@ -85,8 +94,7 @@ class ForwardRequest(Model):
     """Forward the complaint and the administrative case to the body considering it."""
 
     forwarded_by: NonEmptyStr = "system"
-    body: NonEmptyStr = Field(default="higher administrative body",
-                              description="the body considering the complaint")
+    body: NonEmptyStr = Field(default="higher administrative body", description="the body considering the complaint")
 
 
 class ReviewOutcome(StrEnum):
@@ -101,8 +109,11 @@ class ReviewDecision(Model):
     outcome: ReviewOutcome
     reasons: NonEmptyStr
     decided_by: NonEmptyStr
-    instruction: str | None = Field(default=None, pattern="^(reopen|lift_suspension|reconsider)$",
-                                    description="what the appealed case must do when upheld")
+    instruction: str | None = Field(
+        default=None,
+        pattern="^(reopen|lift_suspension|reconsider)$",
+        description="what the appealed case must do when upheld",
+    )
 
     @model_validator(mode="after")
     def _instruction_only_when_upheld(self) -> ReviewDecision:

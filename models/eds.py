@@ -20,8 +20,9 @@ class VerifySignatureRequest(Model):
     """A subscriber's detached CMS signature over ``data`` to verify."""
 
     # Binary DER travels as base64 in JSON payloads (raw bytes are not valid UTF-8).
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, ser_json_bytes="base64",
-                              val_json_bytes="base64")
+    model_config = ConfigDict(
+        extra="forbid", hide_input_in_errors=True, ser_json_bytes="base64", val_json_bytes="base64"
+    )
 
     data: bytes
     signature: bytes

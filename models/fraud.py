@@ -39,12 +39,20 @@ __all__ = [
     "WayIn",
 ]
 
+
 def _local(at: datetime) -> str:
     return at.astimezone(ALMATY).isoformat(timespec="minutes")
 
 
-SourceRef = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9:._/-]+$",
-                                 description="the sender's own reference; the same reference is the same report")]
+SourceRef = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9:._/-]+$",
+        description="the sender's own reference; the same reference is the same report",
+    ),
+]
 Signal = Literal["sms", "call", "network"]
 
 

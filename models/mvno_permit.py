@@ -121,7 +121,8 @@ class BaseOperatorContract(Model):
     valid_until: date | None = None
     network_infrastructure: bool = Field(description="Annex 4 item 1: use of the network infrastructure")
     operational_search_means: bool = Field(
-        description="Annex 4 item 2: means for operational-search measures and 2-year storage of service information")
+        description="Annex 4 item 2: means for operational-search measures and 2-year storage of service information"
+    )
     traffic_accounting: bool = Field(description="Annex 4 item 3: registered traffic accounting with verification")
     interaction_scheme: bool = Field(description="Annex 4 item 4: interaction scheme of virtual and base operator")
 
@@ -163,8 +164,9 @@ class QualificationDocuments(Model):
 class PermitApplication(Model):
     """An application for the MVNO permit as the portal hands it over (665/NK p.5, Annexes 2–4)."""
 
-    application_number: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-/]{2,39}$",
-                                             description="the portal's unique application number")]
+    application_number: Annotated[
+        str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9\-/]{2,39}$", description="the portal's unique application number")
+    ]
     applicant: Applicant
     qualification: QualificationDocuments
     personal_data_consent: bool = Field(description="consent to access restricted personal data (Annex 1 item 10(6))")
@@ -174,8 +176,9 @@ class PermitApplication(Model):
     @classmethod
     def _consent(cls, v: bool) -> bool:
         if not v:
-            raise ValueError("consent to collect and process personal data is required (665/NK Annexes 2–3; "
-                             "Annex 1 item 10(6))")
+            raise ValueError(
+                "consent to collect and process personal data is required (665/NK Annexes 2–3; Annex 1 item 10(6))"
+            )
         return v
 
 
@@ -203,45 +206,55 @@ class GroundText(BaseModel):
 _ITEM10 = "665/NK Annex 1 item 10"
 GROUNDS: dict[RefusalGround, GroundText] = {
     RefusalGround.UNRELIABLE_DOCUMENTS: GroundText(
-        cite=f"{_ITEM10}(1)", en="the documents or the data in them were found unreliable",
+        cite=f"{_ITEM10}(1)",
+        en="the documents or the data in them were found unreliable",
         ru="установление недостоверности документов, представленных услугополучателем, и (или) данных "
-           "(сведений), содержащихся в них",
+        "(сведений), содержащихся в них",
         kk="көрсетілетін қызметті алушы ұсынған құжаттардың және (немесе) олардағы деректердің (мәліметтердің) "
-           "анық еместігінің анықталуы"),
+        "анық еместігінің анықталуы",
+    ),
     RefusalGround.NON_COMPLIANT: GroundText(
         cite=f"{_ITEM10}(2)",
         en="the recipient, materials, objects or data do not meet the requirements of normative legal acts",
         ru="несоответствие услугополучателя и (или) представленных материалов, объектов, данных и сведений "
-           "требованиям, установленным нормативными правовыми актами Республики Казахстан",
+        "требованиям, установленным нормативными правовыми актами Республики Казахстан",
         kk="көрсетілетін қызметті алушының және (немесе) ұсынылған материалдардың, объектілердің, деректер мен "
-           "мәліметтердің Қазақстан Республикасының нормативтік құқықтық актілерінде белгіленген талаптарға "
-           "сәйкес келмеуі"),
+        "мәліметтердің Қазақстан Республикасының нормативтік құқықтық актілерінде белгіленген талаптарға "
+        "сәйкес келмеуі",
+    ),
     RefusalGround.NEGATIVE_CONCLUSION: GroundText(
         cite=f"{_ITEM10}(3)",
         en="a negative answer of an authorised state body to an approval request, or a negative expert, study or "
-           "inspection conclusion",
+        "inspection conclusion",
         ru="отрицательный ответ уполномоченного государственного органа на запрос о согласовании, а также "
-           "отрицательное заключение экспертизы, исследования либо проверки",
+        "отрицательное заключение экспертизы, исследования либо проверки",
         kk="уәкілетті мемлекеттік органның мемлекеттік қызмет көрсету үшін қажетті келісімі туралы сұрау салуға "
-           "берілген теріс жауап, сондай-ақ сараптаманың, зерттеудің не тексерудің теріс қорытындысы"),
+        "берілген теріс жауап, сондай-ақ сараптаманың, зерттеудің не тексерудің теріс қорытындысы",
+    ),
     RefusalGround.COURT_BAN: GroundText(
-        cite=f"{_ITEM10}(4)", en="a court decision (verdict) in force bans the recipient's activity",
+        cite=f"{_ITEM10}(4)",
+        en="a court decision (verdict) in force bans the recipient's activity",
         ru="наличие вступившего в законную силу решения (приговора) суда о запрещении деятельности или отдельных "
-           "видов деятельности, требующих получения государственной услуги",
+        "видов деятельности, требующих получения государственной услуги",
         kk="көрсетілетін қызметті алушыға қатысты оның қызметіне немесе жекелеген қызмет түрлеріне тыйым салу "
-           "туралы соттың заңды күшіне енген шешімінің (үкімінің) болуы"),
+        "туралы соттың заңды күшіне енген шешімінің (үкімінің) болуы",
+    ),
     RefusalGround.SPECIAL_RIGHT_DEPRIVED: GroundText(
-        cite=f"{_ITEM10}(5)", en="a court verdict in force deprives the recipient of the special right",
+        cite=f"{_ITEM10}(5)",
+        en="a court verdict in force deprives the recipient of the special right",
         ru="наличие вступившего в законную силу приговора суда, на основании которого услугополучатель лишен "
-           "специального права, связанного с получением государственной услуги",
+        "специального права, связанного с получением государственной услуги",
         kk="көрсетілетін қызметті алушыға қатысты соттың заңды күшіне енген үкімінің болуы, оның негізінде "
-           "көрсетілетін қызметті алушының арнаулы құқығынан айырылуы"),
+        "көрсетілетін қызметті алушының арнаулы құқығынан айырылуы",
+    ),
     RefusalGround.NO_PERSONAL_DATA_CONSENT: GroundText(
-        cite=f"{_ITEM10}(6)", en="no consent to access restricted personal data (Law on personal data, art. 8)",
+        cite=f"{_ITEM10}(6)",
+        en="no consent to access restricted personal data (Law on personal data, art. 8)",
         ru="отсутствие согласия услугополучателя на доступ к персональным данным ограниченного доступа "
-           "(статья 8 Закона «О персональных данных и их защите»)",
-        kk="көрсетілетін қызметті алушының \"Дербес деректер және оларды қорғау туралы\" Заңның 8-бабына сәйкес "
-           "қолжетімділігі шектеулі дербес деректерге қол жеткізуге келісімінің болмауы"),
+        "(статья 8 Закона «О персональных данных и их защите»)",
+        kk='көрсетілетін қызметті алушының "Дербес деректер және оларды қорғау туралы" Заңның 8-бабына сәйкес '
+        "қолжетімділігі шектеулі дербес деректерге қол жеткізуге келісімінің болмауы",
+    ),
 }
 
 
@@ -252,8 +265,9 @@ class CompletenessDecision(Model):
     """The employee's completeness check result (665/NK p.6)."""
 
     complete: bool
-    reasons: list[NonEmptyStr] = Field(default_factory=list, max_length=20,
-                                       description="why the package is incomplete or documents expired")
+    reasons: list[NonEmptyStr] = Field(
+        default_factory=list, max_length=20, description="why the package is incomplete or documents expired"
+    )
     decided_by: ShortStr
 
     @model_validator(mode="after")
@@ -371,7 +385,8 @@ class ReopenInstruction(Model):
 
     complaint_id: ShortStr
     stage: Literal["completeness_check", "qualification_check"] | None = Field(
-        default=None, description="where the new decision is taken; by default the stage that refused")
+        default=None, description="where the new decision is taken; by default the stage that refused"
+    )
     reason: NonEmptyStr
 
 
@@ -591,13 +606,17 @@ def propose_completeness(app: PermitApplication, on: date, registry: RegistryDat
         if c.signed_on > on:
             found.append(f"contract {c.contract_number} is dated after the application ({c.signed_on.isoformat()})")
     form = app.qualification.information_form
-    for label, valid_until in (("verification certificate", form.verification_certificate_valid_until),
-                               ("conformity certificate", form.conformity_certificate_valid_until)):
+    for label, valid_until in (
+        ("verification certificate", form.verification_certificate_valid_until),
+        ("conformity certificate", form.conformity_certificate_valid_until),
+    ):
         if valid_until is not None and valid_until < on:
             found.append(f"{label} expired on {valid_until.isoformat()}")
-    for label, d in (("verification certificate", form.verification_certificate_date),
-                     ("conformity certificate", form.conformity_certificate_date),
-                     ("commissioning act", form.commissioning_act_date)):
+    for label, d in (
+        ("verification certificate", form.verification_certificate_date),
+        ("conformity certificate", form.conformity_certificate_date),
+        ("commissioning act", form.commissioning_act_date),
+    ):
         if d > on:
             found.append(f"{label} is dated after the application ({d.isoformat()})")
     if not registry.found:
@@ -625,8 +644,9 @@ def propose_qualification(app: PermitApplication, registry: RegistryData) -> Pro
             grounds.append(RefusalGround.NON_COMPLIANT)
     for r in registry.restrictions:
         ground = RefusalGround.COURT_BAN if r.kind == "activity_ban" else RefusalGround.SPECIAL_RIGHT_DEPRIVED
-        findings.append(f"{r.kind.replace('_', ' ')}: {r.court}, {r.decision_ref}, "
-                        f"in force {r.in_force_on.isoformat()}")
+        findings.append(
+            f"{r.kind.replace('_', ' ')}: {r.court}, {r.decision_ref}, in force {r.in_force_on.isoformat()}"
+        )
         if ground not in grounds:
             grounds.append(ground)
     return Proposal(stage="qualification_check", passes=not grounds, findings=findings, grounds=grounds)

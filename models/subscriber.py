@@ -74,8 +74,9 @@ _DIGEST = r"^[0-9a-f]{64}$"
 class BinaryModel(Model):
     """A model with binary fields (DER signatures, sealed secrets): base64 in JSON payloads."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, ser_json_bytes="base64",
-                              val_json_bytes="base64")
+    model_config = ConfigDict(
+        extra="forbid", hide_input_in_errors=True, ser_json_bytes="base64", val_json_bytes="base64"
+    )
 
 
 # --- shared: one-time codes, links, biometrics, state registry -----------------------------------
@@ -203,8 +204,12 @@ FACTORS: dict[Channel, tuple[str, ...]] = {
     Channel.BANK_APP: ("biometrics", "otp"),
     Channel.CHANGE_OF_NUMBER: ("otp", "eds"),
 }
-CHANNEL_CITE = {Channel.PORTAL: "58 p.5", Channel.MOBILE_APP: "58 p.6", Channel.BANK_APP: "58 p.7",
-                Channel.CHANGE_OF_NUMBER: "58 p.8"}
+CHANNEL_CITE = {
+    Channel.PORTAL: "58 p.5",
+    Channel.MOBILE_APP: "58 p.6",
+    Channel.BANK_APP: "58 p.7",
+    Channel.CHANGE_OF_NUMBER: "58 p.8",
+}
 
 
 class EgovConnectionInput(Model):

@@ -9,7 +9,11 @@ from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
-    "ComplaintForward", "Document", "PersonalAccountDelivery", "SmsOutbox", "SupervisorNotification",
+    "ComplaintForward",
+    "Document",
+    "PersonalAccountDelivery",
+    "SmsOutbox",
+    "SupervisorNotification",
 ]
 
 
@@ -94,6 +98,8 @@ class ComplaintForward(SQLModel, table=True):
     body: str
     doc_ids: str  # comma-separated document ids (the administrative case bundle)
     forwarded_at: datetime = Field(default_factory=_now)
+
+
 # --- fraud (171 ch.3 p.116–120): subscriber registry, network orders, antifraud centre, intake ---
 
 
@@ -203,6 +209,8 @@ class IdempotencyRecord(SQLModel, table=True):
     body: str  # the JSON response
     location: str | None = None
     created_at: datetime = Field(default_factory=_now)
+
+
 # --- MVNO permit (665/NK): state registries, monitoring, permits registry ---------------------
 
 
@@ -293,6 +301,7 @@ class PermitRecordChange(SQLModel, table=True):
     reason: str
     cite: str
     recorded_at: datetime = Field(default_factory=_now)
+
 
 # --- subscriber procedures (issue 6: acts 58, 171 p.55-1…55-6, almatel-eds, 71) -----------------
 

@@ -104,9 +104,14 @@ def acts() -> dict[str, Act]:
             pub, abolished_assumed = _published(row, "abolished_")
             abolished_from = _in_force_from(pub, row["abolished_in_force"])
         result[row["key"]] = Act(
-            key=row["key"], title=row["title"], order=row["order"], seed=row["seed"],
-            versions=tuple(versions), abolished_by=row.get("abolished_by"),
-            abolished_from=abolished_from, abolished_assumed=abolished_assumed,
+            key=row["key"],
+            title=row["title"],
+            order=row["order"],
+            seed=row["seed"],
+            versions=tuple(versions),
+            abolished_by=row.get("abolished_by"),
+            abolished_from=abolished_from,
+            abolished_assumed=abolished_assumed,
         )
     return result
 
@@ -119,7 +124,8 @@ def governing_version(act_key: str, registration_day: date) -> GoverningVersion:
         raise KeyError(f"unknown act {act_key!r}; known: {', '.join(sorted(acts()))}") from None
     if act.abolished_from is not None and registration_day >= act.abolished_from:
         raise ActNotInForce(
-            act_key, registration_day,
+            act_key,
+            registration_day,
             f"act {act_key} ({act.title}) was abolished by {act.abolished_by}, in force from "
             f"{act.abolished_from.isoformat()}; an application registered on {registration_day.isoformat()} "
             "cannot be accepted under it",
@@ -128,7 +134,8 @@ def governing_version(act_key: str, registration_day: date) -> GoverningVersion:
     if not governing:
         first = act.versions[0]
         raise ActNotInForce(
-            act_key, registration_day,
+            act_key,
+            registration_day,
             f"act {act_key} is not in force on {registration_day.isoformat()}; "
             f"its first version applies from {first.in_force_from.isoformat()}",
         )

@@ -26,15 +26,21 @@ def ensure_debian_packages() -> None:
     if glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"):
         return
     if os.environ.get("KZ_NO_APT") or os.geteuid() != 0 or not shutil.which("apt-get"):
-        print("[test] PostgreSQL server not installed: the PostgreSQL variant of the store tests will be skipped",
-              file=sys.stderr)
+        print(
+            "[test] PostgreSQL server not installed: the PostgreSQL variant of the store tests will be skipped",
+            file=sys.stderr,
+        )
         return
     print("[test] installing Debian's postgresql package for the PostgreSQL store tests", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], check=True,
-                       env=env, timeout=900)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
+            check=True,
+            env=env,
+            timeout=900,
+        )
     except (subprocess.SubprocessError, OSError) as exc:
         print(f"[test] could not install postgresql ({exc}); those tests will be skipped", file=sys.stderr)
 
@@ -52,8 +58,11 @@ def main() -> int:
         suite = suite if suite.tag == "testsuite" else suite[0]
         failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
         if failed == 0 and int(suite.get("tests", 0)) > 0:
-            print("[test] all tests passed; the interpreter aborted at exit in the Temporal SDK's native "
-                  "runtime (known teardown issue), not in a test", file=sys.stderr)
+            print(
+                "[test] all tests passed; the interpreter aborted at exit in the Temporal SDK's native "
+                "runtime (known teardown issue), not in a test",
+                file=sys.stderr,
+            )
             return 0
     return rc
 

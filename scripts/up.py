@@ -42,10 +42,20 @@ def main() -> int:
     logs = data / "logs"
     logs.mkdir(exist_ok=True)
     server_cmd = [
-        "temporal", "server", "start-dev",
-        "--db-filename", str(data / "temporal.db"),
-        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-        "--port", "7233", "--ui-port", "8233", "--ui-disable-news-fetch",
+        "temporal",
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(data / "temporal.db"),
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--port",
+        "7233",
+        "--ui-port",
+        "8233",
+        "--ui-disable-news-fetch",
         *dev_server_flags(),
     ]
     codec_url = os.environ.get("KZ_UI_CODEC_ENDPOINT")
@@ -61,8 +71,9 @@ def main() -> int:
     def start(name: str, cmd: list[str]) -> None:
         log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 (kept open for the child's lifetime)
         print(f"[up] starting {name}: logs in {logs / (name + '.log')}", flush=True)
-        procs.append((name, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True)))
+        procs.append(
+            (name, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        )
 
     def stop_all(*_: object) -> None:
         for name, p in reversed(procs):
@@ -86,10 +97,13 @@ def main() -> int:
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
             subprocess.call([py, "starter.py", "demo"], cwd=ROOT)
-        print("\n[up] running:\n"
-              "  Temporal UI      http://localhost:8233\n"
-              f"  API and console  http://localhost:{args.api_port}  (when present)\n"
-              "  Ctrl-C stops everything; data stays in ./data\n", flush=True)
+        print(
+            "\n[up] running:\n"
+            "  Temporal UI      http://localhost:8233\n"
+            f"  API and console  http://localhost:{args.api_port}  (when present)\n"
+            "  Ctrl-C stops everything; data stays in ./data\n",
+            flush=True,
+        )
         while True:
             for name, p in procs:
                 if p.poll() is not None:

@@ -38,7 +38,8 @@ def binary(name: str) -> str:
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     e = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=data_converter(),
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=data_converter(),
     )
     await search_attributes.register(e.client)
     try:
@@ -54,4 +55,3 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:8]}"
-

@@ -30,8 +30,10 @@ def find_binaries() -> tuple[Path, Path] | str:
     initdb_s, pg_ctl_s = shutil.which("initdb"), shutil.which("pg_ctl")
     if initdb_s and pg_ctl_s:
         return Path(initdb_s), Path(pg_ctl_s)
-    return ("PostgreSQL server binaries not found: install Debian's `postgresql` package "
-            "(the test command does it when run as root)")
+    return (
+        "PostgreSQL server binaries not found: install Debian's `postgresql` package "
+        "(the test command does it when run as root)"
+    )
 
 
 def _free_port() -> int:
@@ -65,8 +67,19 @@ def postgres_server() -> Iterator[str]:
             raise RuntimeError(f"{Path(str(cmd[0])).name} failed: {r.stderr.strip() or r.stdout.strip()}")
 
     run(initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-    run(pg_ctl, "-D", data, "-w", "-t", "60", "-l", base / "server.log", "-o",
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    run(
+        pg_ctl,
+        "-D",
+        data,
+        "-w",
+        "-t",
+        "60",
+        "-l",
+        base / "server.log",
+        "-o",
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -76,6 +89,7 @@ def postgres_server() -> Iterator[str]:
             time.sleep(0.2)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*prefix, str(pg_ctl), "-D", str(data), "-m", "immediate", "stop"], capture_output=True,
-                       timeout=60)
+        subprocess.run(
+            [*prefix, str(pg_ctl), "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60
+        )
         shutil.rmtree(base, ignore_errors=True)

@@ -81,7 +81,9 @@ class Complaint(CaseWorkflow):
         self.inp = inp
         if inp.appealed_case_id:
             self.appealed_case = await workflow.execute_activity(
-                describe_appealed_case, inp.appealed_case_id, start_to_close_timeout=_TIMEOUT,
+                describe_appealed_case,
+                inp.appealed_case_id,
+                start_to_close_timeout=_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )
         await self.register(inp.act_key, inp.received_at)
@@ -90,8 +92,9 @@ class Complaint(CaseWorkflow):
         await self.clock.open("review", _REVIEW_TERM[inp.addressed_to], inp.received_at)
 
         # The provider's 3 working days: satisfy fully, or forward (58 p.10; 665/NK p.10).
-        acted = await self.clock.until_due("forward", lambda: self._provider_acted() or self.withdrawal is not None,
-                                           margin=AUTO_FORWARD_MARGIN)
+        acted = await self.clock.until_due(
+            "forward", lambda: self._provider_acted() or self.withdrawal is not None, margin=AUTO_FORWARD_MARGIN
+        )
         if self.withdrawal is not None:
             return await self._withdrawn()
         if self.satisfaction is not None:
@@ -114,10 +117,16 @@ class Complaint(CaseWorkflow):
         if self.review.outcome is not ReviewOutcome.REJECTED and self.review.instruction and self.appealed_case:
             self.instruction_outcome = await workflow.execute_activity(
                 instruct_appealed_case,
-                InstructRequest(case_id=self.appealed_case.case_id, complaint_id=workflow.info().workflow_id,
-                                decision=self.review.outcome.value, action=self.review.instruction,
-                                reasons=self.review.reasons, decided_at=workflow.now()),
-                start_to_close_timeout=_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+                InstructRequest(
+                    case_id=self.appealed_case.case_id,
+                    complaint_id=workflow.info().workflow_id,
+                    decision=self.review.outcome.value,
+                    action=self.review.instruction,
+                    reasons=self.review.reasons,
+                    decided_at=workflow.now(),
+                ),
+                start_to_close_timeout=_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
             )
         # APPC art. 91 p.5: the pre-trial appeal has ended; a court appeal is allowed from now.
         self.court_appeal_allowed_from = workflow.now()
@@ -136,12 +145,17 @@ class Complaint(CaseWorkflow):
         self.set_status("forwarding")
         if self.appealed_case is not None and self.appealed_case.exists:
             admin_case = await workflow.execute_activity(
-                build_administrative_case, self.appealed_case.case_id, start_to_close_timeout=timedelta(minutes=5),
+                build_administrative_case,
+                self.appealed_case.case_id,
+                start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=ACTIVITY_RETRY,
             )
             self.documents.append(admin_case)
         self.forward_receipt_at = await self.outside(
-            forward_to_review_body, case_id, self.forward_request.body, [d.doc_id for d in self.documents],
+            forward_to_review_body,
+            case_id,
+            self.forward_request.body,
+            [d.doc_id for d in self.documents],
             what="review_body",
         )
         self.forwarded_at = workflow.now()
@@ -154,8 +168,12 @@ class Complaint(CaseWorkflow):
         doc: DocumentRef = await self.outside(
             render_document,
             RenderDocumentRequest(
-                doc_id=f"{case_id}/{kind}", case_id=case_id, kind=kind, title=title,
-                template=template, cite="58 p.10; 665/NK p.10; Law on public services art. 25 p.2; APPC art. 91 p.5",
+                doc_id=f"{case_id}/{kind}",
+                case_id=case_id,
+                kind=kind,
+                title=title,
+                template=template,
+                cite="58 p.10; 665/NK p.10; Law on public services art. 25 p.2; APPC art. 91 p.5",
                 context=self._document_context(),
             ),
             what="documents",
@@ -163,9 +181,14 @@ class Complaint(CaseWorkflow):
         self.documents.append(doc)
         await self.outside(
             send_sms,
-            SmsRequest(message_id=f"{case_id}/{kind}", case_id=case_id, to=self.inp.complainant.phone, sender="EGOV",
-                       text=f"Complaint {self.inp.complaint_number}: {title.lower()}. The document is in your "
-                            "personal account on egov.kz."),
+            SmsRequest(
+                message_id=f"{case_id}/{kind}",
+                case_id=case_id,
+                to=self.inp.complainant.phone,
+                sender="EGOV",
+                text=f"Complaint {self.inp.complaint_number}: {title.lower()}. The document is in your "
+                "personal account on egov.kz.",
+            ),
             what="sms_gateway",
         )
         return doc
@@ -178,9 +201,11 @@ class Complaint(CaseWorkflow):
             "satisfaction": self.satisfaction.model_dump(mode="json") if self.satisfaction else None,
             "review": self.review.model_dump(mode="json") if self.review else None,
             "instruction_outcome": self.instruction_outcome.model_dump(mode="json")
-            if self.instruction_outcome else None,
+            if self.instruction_outcome
+            else None,
             "court_appeal_allowed_from": self.court_appeal_allowed_from.isoformat()
-            if self.court_appeal_allowed_from else None,
+            if self.court_appeal_allowed_from
+            else None,
         }
 
     async def _withdrawn(self) -> dict[str, Any]:
@@ -265,9 +290,11 @@ class Complaint(CaseWorkflow):
             "satisfied": self.satisfaction is not None,
             "review": self.review.model_dump(mode="json") if self.review else None,
             "instruction_outcome": self.instruction_outcome.model_dump(mode="json")
-            if self.instruction_outcome else None,
+            if self.instruction_outcome
+            else None,
             "court_appeal_allowed_from": self.court_appeal_allowed_from.isoformat()
-            if self.court_appeal_allowed_from else None,
+            if self.court_appeal_allowed_from
+            else None,
             "withdrawn": self.withdrawal is not None,
         }
 
@@ -276,21 +303,29 @@ def _complaint_case_id(inp: ComplaintInput) -> str:
     return make_case_id("complaint", inp.complaint_number, inp.complainant.iin)
 
 
-SPEC = register(ProcedureSpec(
-    key=Complaint.PROCEDURE,
-    title="Complaint appeal",
-    act_key="665/NK",
-    workflow=Complaint,
-    run=Complaint.run,
-    input_model=ComplaintInput,
-    case_id=_complaint_case_id,
-    start_roles=frozenset({Role.STAFF}),
-    events=(
-        EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", "58 p.10"),
-        EventSpec("forward", ForwardRequest, frozenset({Role.STAFF}), "Forward with the administrative case",
-                  "58 p.10"),
-        EventSpec("review_decision", ReviewDecision, frozenset({Role.STAFF, Role.SUPERVISOR}),
-                  "Decision of the considering body", "Law on public services art. 25"),
-        EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
-    ),
-))
+SPEC = register(
+    ProcedureSpec(
+        key=Complaint.PROCEDURE,
+        title="Complaint appeal",
+        act_key="665/NK",
+        workflow=Complaint,
+        run=Complaint.run,
+        input_model=ComplaintInput,
+        case_id=_complaint_case_id,
+        start_roles=frozenset({Role.STAFF}),
+        events=(
+            EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", "58 p.10"),
+            EventSpec(
+                "forward", ForwardRequest, frozenset({Role.STAFF}), "Forward with the administrative case", "58 p.10"
+            ),
+            EventSpec(
+                "review_decision",
+                ReviewDecision,
+                frozenset({Role.STAFF, Role.SUPERVISOR}),
+                "Decision of the considering body",
+                "Law on public services art. 25",
+            ),
+            EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
+        ),
+    )
+)

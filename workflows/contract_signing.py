@@ -97,44 +97,79 @@ class ContractSigning(CaseWorkflow):
         wid = workflow.info().workflow_id
         await self.register("almatel-eds", inp.received_at)
         if inp.phone not in await call(connected_numbers, PersonRef(iin=inp.iin)):
-            return self._end("refused", "signing with an EDS is available only to individuals whose number is in the "
-                             "Mobile Citizens Database")
-        self.application = await call(render_document, RenderDocumentRequest(
-            doc_id=f"{wid}/application", case_id=wid, kind="contract_application",
-            title="Application to join the public contract", template="contract_application.html.j2",
-            cite="almatel-eds step 2", context={
-                "full_name": inp.full_name, "iin": inp.iin, "phone": inp.phone, "address": inp.address,
-                "services": list(inp.services), "tariff": inp.tariff, "equipment_serials": list(inp.equipment_serials),
-            }))
+            return self._end(
+                "refused",
+                "signing with an EDS is available only to individuals whose number is in the Mobile Citizens Database",
+            )
+        self.application = await call(
+            render_document,
+            RenderDocumentRequest(
+                doc_id=f"{wid}/application",
+                case_id=wid,
+                kind="contract_application",
+                title="Application to join the public contract",
+                template="contract_application.html.j2",
+                cite="almatel-eds step 2",
+                context={
+                    "full_name": inp.full_name,
+                    "iin": inp.iin,
+                    "phone": inp.phone,
+                    "address": inp.address,
+                    "services": list(inp.services),
+                    "tariff": inp.tariff,
+                    "equipment_serials": list(inp.equipment_serials),
+                },
+            ),
+        )
         self.documents.append(self.application)
         code_term = await self.clock.open("code_validity", "eds.code_validity", workflow.now(), counted_from="day")
-        self.otp = await call(issue_secret, IssueSecretRequest(
-            secret_id=f"{wid}/code-1414", case_id=wid, kind="otp", to=inp.phone, sender="1414",
-            expires_at=code_term.due, max_attempts=OTP_MAX_ATTEMPTS,
-            purpose="EGOV: temporary access to your digital identity document for AlmaTel"))
+        self.otp = await call(
+            issue_secret,
+            IssueSecretRequest(
+                secret_id=f"{wid}/code-1414",
+                case_id=wid,
+                kind="otp",
+                to=inp.phone,
+                sender="1414",
+                expires_at=code_term.due,
+                max_attempts=OTP_MAX_ATTEMPTS,
+                purpose="EGOV: temporary access to your digital identity document for AlmaTel",
+            ),
+        )
         self.attempts_left = self.otp.max_attempts
         for n, name, _event in STEPS:
             self.step = n
             self.set_status(f"step{n}_{name}")
             state = await self.clock.open(f"step{n}", f"eds.step{n}", workflow.now(), counted_from="day")
             if n == 2:
-                self.link = await call(issue_secret, IssueSecretRequest(
-                    secret_id=f"{wid}/link", case_id=wid, kind="link", to=inp.phone, sender="3344",
-                    expires_at=state.due, max_attempts=LINK_ATTEMPTS,
-                    purpose="AlmaTel: your application to join the public contract"))
+                self.link = await call(
+                    issue_secret,
+                    IssueSecretRequest(
+                        secret_id=f"{wid}/link",
+                        case_id=wid,
+                        kind="link",
+                        to=inp.phone,
+                        sender="3344",
+                        expires_at=state.due,
+                        max_attempts=LINK_ATTEMPTS,
+                        purpose="AlmaTel: your application to join the public contract",
+                    ),
+                )
                 self.link_attempts_left = self.link.max_attempts
             in_time = await self.clock.wait(f"step{n}", self._step_over(n), keep_waiting=False, escalate=False)
             await workflow.wait_condition(workflow.all_handlers_finished)
             if self.failure is not None:
                 return self._end("refused", self.failure)
             if not in_time and self.done_step < n:
-                return self._end("abandoned", f"step {n} ({name}) was not completed within its term "
-                                 f"({state.deadline.cite})")
+                return self._end(
+                    "abandoned", f"step {n} ({name}) was not completed within its term ({state.deadline.cite})"
+                )
         assert self.application is not None
         self.set_status("signed_packing")
         try:
-            self.zip = await call(build_signed_zip, SignedZipRequest(case_id=wid, doc_id=self.application.doc_id,
-                                                                     iin=inp.iin))
+            self.zip = await call(
+                build_signed_zip, SignedZipRequest(case_id=wid, doc_id=self.application.doc_id, iin=inp.iin)
+            )
         except ActivityError as err:
             kind, message = cause_type(err)
             if kind != SIGNATURE_REJECTED:
@@ -151,8 +186,14 @@ class ContractSigning(CaseWorkflow):
         status = {"signed": "signed", "refused": "refused", "abandoned": f"abandoned_step{self.step}"}[outcome]
         self.close(outcome, status)
         self.last_message = reason
-        return SigningResult(outcome=outcome, step=self.step, reason=reason, zip=self.zip,  # type: ignore[arg-type]
-                             certificate_serial=self.certificate_serial, decided_at=workflow.now())
+        return SigningResult(
+            outcome=outcome,
+            step=self.step,
+            reason=reason,
+            zip=self.zip,  # type: ignore[arg-type]
+            certificate_serial=self.certificate_serial,
+            decided_at=workflow.now(),
+        )
 
     def pending_events(self) -> list[str]:
         if self.closed or self.step == 0 or self.done_step >= self.step:
@@ -163,8 +204,9 @@ class ContractSigning(CaseWorkflow):
         if self.closed or self.failure is not None:
             raise ValueError(f"the signing has ended (status: {self.status})")
         if self.step != n or self.done_step >= n:
-            raise ValueError(f"the signing is at step {self.step} ({STEPS[self.step - 1][1] if self.step else '—'}), "
-                             f"not at step {n}")
+            raise ValueError(
+                f"the signing is at step {self.step} ({STEPS[self.step - 1][1] if self.step else '—'}), not at step {n}"
+            )
 
     def _advance(self, n: int, message: str) -> StepAnswer:
         self.done_step = n
@@ -176,10 +218,15 @@ class ContractSigning(CaseWorkflow):
     @workflow.query
     def signing(self) -> SigningView:
         """The step awaited, the ids of the 1414 code and 3344 link, attempts left, the ZIP when signed."""
-        return SigningView(step=self.step, step_name=STEPS[self.step - 1][1] if self.step else "registration",
-                           otp_id=self.otp.secret_id if self.otp else None,
-                           link_id=self.link.secret_id if self.link else None, attempts_left=self.attempts_left,
-                           zip_doc_id=self.zip.doc_id if self.zip else None, last_message=self.last_message)
+        return SigningView(
+            step=self.step,
+            step_name=STEPS[self.step - 1][1] if self.step else "registration",
+            otp_id=self.otp.secret_id if self.otp else None,
+            link_id=self.link.secret_id if self.link else None,
+            attempts_left=self.attempts_left,
+            zip_doc_id=self.zip.doc_id if self.zip else None,
+            last_message=self.last_message,
+        )
 
     # -- step 1: the subscriber gives the 1414 code to the technician
     @workflow.update
@@ -196,15 +243,15 @@ class ContractSigning(CaseWorkflow):
     async def open_application(self, entry: SecretEntry) -> StepAnswer:
         """The subscriber opens the unique link (its token as a digest); the page shows the application."""
         assert self.link is not None
-        check = await call(verify_secret, VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest,
-                                                              at=workflow.now()))
+        check = await call(
+            verify_secret, VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now())
+        )
         self.link_attempts_left = check.attempts_left
         if check.correct:
             return self._advance(2, "the application is shown")
         if check.expired or check.attempts_left == 0:
             self.failure = f"the signing link is no longer valid ({check.message})"
-        return StepAnswer(accepted=False, message=f"link not valid: {check.message}",
-                          attempts_left=check.attempts_left)
+        return StepAnswer(accepted=False, message=f"link not valid: {check.message}", attempts_left=check.attempts_left)
 
     @open_application.validator
     def _v2(self, entry: SecretEntry) -> None:
@@ -238,8 +285,9 @@ class ContractSigning(CaseWorkflow):
     async def enter_code(self, entry: SecretEntry) -> StepAnswer:
         """The subscriber enters the 1414 code (as its digest); wrong → attempts left; none left → refused."""
         assert self.otp is not None
-        check = await call(verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest,
-                                                              at=workflow.now()))
+        check = await call(
+            verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now())
+        )
         self.attempts_left = check.attempts_left
         if check.correct:
             return self._advance(5, "temporary access to the digital identity document granted")
@@ -257,8 +305,9 @@ class ContractSigning(CaseWorkflow):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> StepAnswer:
         """Biometric ID's verdict on the identification (step 6); a failure ends the signing."""
-        check = await call(record_biometric_check,
-                           BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report))
+        check = await call(
+            record_biometric_check, BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report)
+        )
         if check.passed:
             return self._advance(6, "biometric identification passed")
         self.failure = f"biometric identification failed (step 6){': ' + check.reason if check.reason else ''}"
@@ -287,9 +336,16 @@ class ContractSigning(CaseWorkflow):
         """The EDS password, sealed to the issuer; the EDS is issued and the application signed (step 8)."""
         assert self.inp is not None and self.application is not None
         try:
-            issued = await call(issue_subscriber_certificate, IssueCertificateRequest(
-                case_id=workflow.info().workflow_id, doc_id=self.application.doc_id, common_name=self.inp.full_name,
-                iin=self.inp.iin, sealed_password=password.sealed))
+            issued = await call(
+                issue_subscriber_certificate,
+                IssueCertificateRequest(
+                    case_id=workflow.info().workflow_id,
+                    doc_id=self.application.doc_id,
+                    common_name=self.inp.full_name,
+                    iin=self.inp.iin,
+                    sealed_password=password.sealed,
+                ),
+            )
         except ActivityError as err:
             _kind, message = cause_type(err)
             self.last_message = message
@@ -305,6 +361,7 @@ class ContractSigning(CaseWorkflow):
 _TECH = Role.operator("almatel_technician")
 _PAGE = Role.operator("almatel_signing_page")
 _BIO = Role.operator("biometric_id")
+
 
 async def _signing_view(client: Any, case_id_: str) -> SigningView:
     return await client.get_workflow_handle(case_id_).query("signing", result_type=SigningView)
@@ -331,31 +388,71 @@ async def _password_at_the_edge(client: Any, case_id_: str, entry: PasswordEntry
     return SealedPassword(sealed=seal_eds_password(case_id_, entry.password.get_secret_value()))
 
 
-SPEC = register(ProcedureSpec(
-    key=ContractSigning.PROCEDURE,
-    title="Signing the application to join the public contract with an EDS (almatel-eds)",
-    act_key="almatel-eds",
-    workflow=ContractSigning,
-    run=ContractSigning.run,
-    input_model=ContractApplication,
-    case_id=lambda inp: case_id("contract_eds_signing", inp.order_ref),
-    start_roles=frozenset({_TECH, Role.STAFF}),
-    events=(
-        EventSpec("technician_code_received", TechnicianCodeReceived, frozenset({_TECH}),
-                  "The subscriber gave the 1414 code to the technician", "almatel-eds step 1"),
-        EventSpec("open_application", SecretEntry, frozenset({_PAGE}), "The unique 3344 link was opened",
-                  "almatel-eds step 2", edge_model=CodeEntry, to_update=_link_at_the_edge),
-        EventSpec("open_signing_page", None, frozenset({_PAGE}), "The signing page was opened", "almatel-eds step 3"),
-        EventSpec("give_privacy_consent", Consent, frozenset({_PAGE}), "Consent to the privacy policy",
-                  "almatel-eds step 4"),
-        EventSpec("enter_code", SecretEntry, frozenset({_PAGE}), "The 1414 code was entered", "almatel-eds step 5",
-                  edge_model=CodeEntry, to_update=_code_at_the_edge),
-        EventSpec("report_biometrics", BiometricReport, frozenset({_BIO}), "Biometric identification result",
-                  "almatel-eds step 6"),
-        EventSpec("give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", "almatel-eds step 7"),
-        EventSpec("choose_eds_password", SealedPassword, frozenset({_PAGE}), "The EDS password (sealed)",
-                  "almatel-eds step 8", edge_model=PasswordEntry, to_update=_password_at_the_edge),
-    ),
-    extra={"intake_check": lambda inp: act_in_force("almatel-eds", inp.received_at)},
-    result_model=SigningResult,
-))
+SPEC = register(
+    ProcedureSpec(
+        key=ContractSigning.PROCEDURE,
+        title="Signing the application to join the public contract with an EDS (almatel-eds)",
+        act_key="almatel-eds",
+        workflow=ContractSigning,
+        run=ContractSigning.run,
+        input_model=ContractApplication,
+        case_id=lambda inp: case_id("contract_eds_signing", inp.order_ref),
+        start_roles=frozenset({_TECH, Role.STAFF}),
+        events=(
+            EventSpec(
+                "technician_code_received",
+                TechnicianCodeReceived,
+                frozenset({_TECH}),
+                "The subscriber gave the 1414 code to the technician",
+                "almatel-eds step 1",
+            ),
+            EventSpec(
+                "open_application",
+                SecretEntry,
+                frozenset({_PAGE}),
+                "The unique 3344 link was opened",
+                "almatel-eds step 2",
+                edge_model=CodeEntry,
+                to_update=_link_at_the_edge,
+            ),
+            EventSpec(
+                "open_signing_page", None, frozenset({_PAGE}), "The signing page was opened", "almatel-eds step 3"
+            ),
+            EventSpec(
+                "give_privacy_consent",
+                Consent,
+                frozenset({_PAGE}),
+                "Consent to the privacy policy",
+                "almatel-eds step 4",
+            ),
+            EventSpec(
+                "enter_code",
+                SecretEntry,
+                frozenset({_PAGE}),
+                "The 1414 code was entered",
+                "almatel-eds step 5",
+                edge_model=CodeEntry,
+                to_update=_code_at_the_edge,
+            ),
+            EventSpec(
+                "report_biometrics",
+                BiometricReport,
+                frozenset({_BIO}),
+                "Biometric identification result",
+                "almatel-eds step 6",
+            ),
+            EventSpec("give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", "almatel-eds step 7"),
+            EventSpec(
+                "choose_eds_password",
+                SealedPassword,
+                frozenset({_PAGE}),
+                "The EDS password (sealed)",
+                "almatel-eds step 8",
+                edge_model=PasswordEntry,
+                to_update=_password_at_the_edge,
+            ),
+        ),
+        extra={"intake_check": lambda inp: act_in_force("almatel-eds", inp.received_at)},
+        result_model=SigningResult,
+    )
+)

@@ -44,8 +44,9 @@ with workflow.unsafe.imports_passed_through():
 __all__ = ["ACTIVITY_RETRY", "CaseDeadlines", "CaseWorkflow"]
 
 # Outside systems may be down for hours: retry with back-off, never give up silently.
-ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                             maximum_interval=timedelta(minutes=5))
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
+)
 _COMPUTE_TIMEOUT = timedelta(seconds=30)
 # workflow.patched id: waits re-arm only when a correction moves a due instant (two deadlines due at
 # the same instant made every met/breach cancel and restart the other wait's timer).
@@ -63,8 +64,9 @@ class CaseDeadlines:
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._wake_only_on_moved_due = workflow.patched(WAKE_ONLY_ON_MOVED_DUE)
 
-    async def open(self, key: str, term_key: str, start: datetime, *, counted_from: str = "registration",
-                   label: str = "") -> DeadlineState:
+    async def open(
+        self, key: str, term_key: str, start: datetime, *, counted_from: str = "registration", label: str = ""
+    ) -> DeadlineState:
         """Compute the deadline of ``term_key`` from ``start`` (an activity) and record it under ``key``."""
         req = DeadlineRequest(term_key=term_key, start=start, counted_from=counted_from, label=label or key)
         deadline = await self._compute(req)
@@ -77,7 +79,10 @@ class CaseDeadlines:
 
     async def _compute(self, req: DeadlineRequest) -> Deadline:
         return await workflow.execute_local_activity(
-            compute_deadline, req, start_to_close_timeout=_COMPUTE_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            compute_deadline,
+            req,
+            start_to_close_timeout=_COMPUTE_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
 
     def get(self, key: str) -> DeadlineState:
@@ -110,8 +115,9 @@ class CaseDeadlines:
             self._changed(moves_due=False)
             self._publish()
 
-    async def wait(self, key: str, done: Callable[[], bool], *, keep_waiting: bool = True,
-                   escalate: bool = True) -> bool:
+    async def wait(
+        self, key: str, done: Callable[[], bool], *, keep_waiting: bool = True, escalate: bool = True
+    ) -> bool:
         """Wait until ``done()`` or the deadline, whichever comes first.
 
         Returns True when ``done()`` came in time. On the deadline the breach is recorded and (if
@@ -168,10 +174,17 @@ class CaseDeadlines:
         if escalate:
             await workflow.execute_activity(
                 notify_supervisor,
-                Escalation(case_id=workflow.info().workflow_id, procedure=self.procedure, deadline_key=key,
-                           term_text=state.deadline.text, cite=state.deadline.cite, due=state.due,
-                           breached_at=state.breached_at),
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+                Escalation(
+                    case_id=workflow.info().workflow_id,
+                    procedure=self.procedure,
+                    deadline_key=key,
+                    term_text=state.deadline.text,
+                    cite=state.deadline.cite,
+                    due=state.due,
+                    breached_at=state.breached_at,
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=ACTIVITY_RETRY,
             )
             state.escalated = True
 
@@ -186,8 +199,12 @@ class CaseDeadlines:
                 result.unchanged.append(key)
                 continue
             change = DeadlineChange(
-                at=workflow.now(), reason=correction.reason, old_due=state.due, new_due=new.due,
-                old_calendar_version=state.deadline.calendar_version, new_calendar_version=new.calendar_version,
+                at=workflow.now(),
+                reason=correction.reason,
+                old_due=state.due,
+                new_due=new.due,
+                old_calendar_version=state.deadline.calendar_version,
+                new_calendar_version=new.calendar_version,
             )
             state.changes.append(change)
             state.deadline = new
@@ -199,7 +216,8 @@ class CaseDeadlines:
     def next_due(self) -> datetime | None:
         """The earliest deadline still outstanding: open, or breached and still not done."""
         outstanding = [
-            s.due for s in self.states.values()
+            s.due
+            for s in self.states.values()
             if s.status is DeadlineStatus.OPEN or (s.status is DeadlineStatus.BREACHED and s.met_at is None)
         ]
         return min(outstanding) if outstanding else None
@@ -239,8 +257,9 @@ class CaseWorkflow:
         self.blocked_steps: list[BlockedStep] = []
         self._resume: ResumeRequest | None = None
 
-    async def outside(self, activity: Callable[..., Any], *args: Any, what: str,
-                      timeout: timedelta = timedelta(seconds=60)) -> Any:
+    async def outside(
+        self, activity: Callable[..., Any], *args: Any, what: str, timeout: timedelta = timedelta(seconds=60)
+    ) -> Any:
         """Call an outside system through ``activity``.
 
         A temporary failure is retried with back-off for as long as it lasts (the attempts show on the
@@ -250,7 +269,10 @@ class CaseWorkflow:
         while True:
             try:
                 return await workflow.execute_activity(
-                    activity, args=list(args), start_to_close_timeout=timeout, retry_policy=ACTIVITY_RETRY,
+                    activity,
+                    args=list(args),
+                    start_to_close_timeout=timeout,
+                    retry_policy=ACTIVITY_RETRY,
                 )
             except ActivityError as exc:
                 cause = exc.cause
@@ -259,16 +281,24 @@ class CaseWorkflow:
                 await self._block(what, cause)
 
     async def _block(self, what: str, cause: ApplicationError) -> None:
-        step = BlockedStep(what=what, error=cause.message, error_type=cause.type or "", since=workflow.now(),
-                           status_before=self.status)
+        step = BlockedStep(
+            what=what, error=cause.message, error_type=cause.type or "", since=workflow.now(), status_before=self.status
+        )
         self.blocked = step
         self.set_status("blocked")
         await workflow.execute_activity(
             notify_supervisor,
-            Escalation(case_id=workflow.info().workflow_id, procedure=self.PROCEDURE,
-                       deadline_key=f"blocked:{what}:{len(self.blocked_steps)}", term_text=f"{what}: {cause.message}",
-                       cite="outside system", due=step.since, breached_at=step.since),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+            Escalation(
+                case_id=workflow.info().workflow_id,
+                procedure=self.PROCEDURE,
+                deadline_key=f"blocked:{what}:{len(self.blocked_steps)}",
+                term_text=f"{what}: {cause.message}",
+                cite="outside system",
+                due=step.since,
+                breached_at=step.since,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
         )
         await workflow.wait_condition(lambda: self._resume is not None)
         assert self._resume is not None
@@ -312,12 +342,17 @@ class CaseWorkflow:
         Raises ``ActivityError`` whose cause has type ``ActNotInForce`` when the act does not govern.
         """
         self.registration = await workflow.execute_local_activity(
-            register_case, RegistrationRequest(act_key=act_key, received_at=received_at),
-            start_to_close_timeout=_COMPUTE_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            register_case,
+            RegistrationRequest(act_key=act_key, received_at=received_at),
+            start_to_close_timeout=_COMPUTE_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
-        workflow.upsert_search_attributes([
-            sa.PROCEDURE.value_set(self.PROCEDURE), sa.ACT_VERSION.value_set(self.registration.act_version_id),
-        ])
+        workflow.upsert_search_attributes(
+            [
+                sa.PROCEDURE.value_set(self.PROCEDURE),
+                sa.ACT_VERSION.value_set(self.registration.act_version_id),
+            ]
+        )
         workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
         return self.registration
 
@@ -330,12 +365,19 @@ class CaseWorkflow:
     def case(self) -> CaseView:
         """The case's status, registration, deadlines, pending events and documents."""
         return CaseView(
-            case_id=workflow.info().workflow_id, procedure=self.PROCEDURE, status=self.status,
-            closed=self.closed, outcome=self.outcome, registration=self.registration,
+            case_id=workflow.info().workflow_id,
+            procedure=self.PROCEDURE,
+            status=self.status,
+            closed=self.closed,
+            outcome=self.outcome,
+            registration=self.registration,
             deadlines=list(self.clock.states.values()),
             pending_events=["resume_outside_step"] if self.blocked else self.pending_events(),
-            documents=list(self.documents), instructions=list(self.instructions), details=self.details(),
-            blocked=self.blocked, blocked_steps=list(self.blocked_steps),
+            documents=list(self.documents),
+            instructions=list(self.instructions),
+            details=self.details(),
+            blocked=self.blocked,
+            blocked_steps=list(self.blocked_steps),
         )
 
     @workflow.query
@@ -356,4 +398,3 @@ class CaseWorkflow:
     async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:
         """A calendar correction reaches the case as a recorded event and recomputes its open deadlines."""
         return await self.clock.correct(correction)
-

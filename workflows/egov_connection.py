@@ -83,23 +83,34 @@ class EgovNumberConnection(CaseWorkflow):
             return await self._refuse(ident.refusal, ident.cite)
         held = await call(connected_numbers, PersonRef(iin=inp.iin))
         if inp.previous_phone is not None and inp.previous_phone not in held:
-            return await self._refuse("the number to be changed is not connected to the applicant's account",
-                                      CHANNEL_CITE[inp.channel])
+            return await self._refuse(
+                "the number to be changed is not connected to the applicant's account", CHANNEL_CITE[inp.channel]
+            )
         if inp.phone in held:
             self.clock.met("service")
             self.close("already_connected", "already_connected")
-            return EgovConnectionResult(outcome="already_connected", cite=CHANNEL_CITE[inp.channel],
-                                        decided_at=workflow.now())
-        self.otp = await call(issue_secret, IssueSecretRequest(
-            secret_id=f"{wid}/otp", case_id=wid, kind="otp", to=inp.phone, sender="1414",
-            expires_at=self.clock.get("service").due, max_attempts=OTP_MAX_ATTEMPTS,
-            purpose="EGOV: connecting the number to your e-government account",
-        ))
+            return EgovConnectionResult(
+                outcome="already_connected", cite=CHANNEL_CITE[inp.channel], decided_at=workflow.now()
+            )
+        self.otp = await call(
+            issue_secret,
+            IssueSecretRequest(
+                secret_id=f"{wid}/otp",
+                case_id=wid,
+                kind="otp",
+                to=inp.phone,
+                sender="1414",
+                expires_at=self.clock.get("service").due,
+                max_attempts=OTP_MAX_ATTEMPTS,
+                purpose="EGOV: connecting the number to your e-government account",
+            ),
+        )
         self.attempts_left = self.otp.max_attempts
         self.awaiting = True
         self.set_status("awaiting_" + "_".join(self.required))
-        in_time = await self.clock.wait("service", lambda: self._complete() or self.failure is not None,
-                                        keep_waiting=False, escalate=False)
+        in_time = await self.clock.wait(
+            "service", lambda: self._complete() or self.failure is not None, keep_waiting=False, escalate=False
+        )
         self.awaiting = False
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.failure is not None:
@@ -108,27 +119,44 @@ class EgovNumberConnection(CaseWorkflow):
             missing = [f for f in self.required if f not in self.done]
             return await self._refuse(
                 f"the request was not completed within the 10-minute service term (missing: {', '.join(missing)})",
-                TERM_CITE)
-        await call(connect_number, ConnectNumberRequest(case_id=wid, iin=inp.iin, phone=inp.phone,
-                                                         channel=inp.channel.value, replaces=inp.previous_phone))
+                TERM_CITE,
+            )
+        await call(
+            connect_number,
+            ConnectNumberRequest(
+                case_id=wid, iin=inp.iin, phone=inp.phone, channel=inp.channel.value, replaces=inp.previous_phone
+            ),
+        )
         doc = await result_document(
-            kind="connection_result", title="Subscriber number connected to the e-government account",
-            outcome="connected", reason=None, cite=CHANNEL_CITE[inp.channel], recipient=self.applicant_ref,
+            kind="connection_result",
+            title="Subscriber number connected to the e-government account",
+            outcome="connected",
+            reason=None,
+            cite=CHANNEL_CITE[inp.channel],
+            recipient=self.applicant_ref,
             details={"number": "…" + inp.phone[-4:], "channel": inp.channel.value},
         )
         self.documents.append(doc)
         self.close("connected", "connected")
-        return EgovConnectionResult(outcome="connected", cite=CHANNEL_CITE[inp.channel], decided_at=workflow.now(),
-                                    document=doc)
+        return EgovConnectionResult(
+            outcome="connected", cite=CHANNEL_CITE[inp.channel], decided_at=workflow.now(), document=doc
+        )
 
     async def _refuse(self, reason: str, cite: str) -> EgovConnectionResult:
         self.awaiting = False
-        doc = await result_document(kind="refusal", title="Reasoned refusal to connect the subscriber number",
-                                    outcome="refused", reason=reason, cite=cite, recipient=self.applicant_ref)
+        doc = await result_document(
+            kind="refusal",
+            title="Reasoned refusal to connect the subscriber number",
+            outcome="refused",
+            reason=reason,
+            cite=cite,
+            recipient=self.applicant_ref,
+        )
         self.documents.append(doc)
         self.close("refused", "refused")
-        return EgovConnectionResult(outcome="refused", reason=reason, cite=cite, decided_at=workflow.now(),
-                                    document=doc)
+        return EgovConnectionResult(
+            outcome="refused", reason=reason, cite=cite, decided_at=workflow.now(), document=doc
+        )
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -142,8 +170,10 @@ class EgovNumberConnection(CaseWorkflow):
         """What the subscriber certifies with the EDS: this request, bound to the case."""
         assert self.inp is not None
         change = f" replacing {self.inp.previous_phone}" if self.inp.previous_phone else ""
-        return (f"Request {workflow.info().workflow_id}: connect subscriber number {self.inp.phone}{change} "
-                f"to the e-government account of IIN {self.inp.iin} ({CHANNEL_CITE[self.inp.channel]})")
+        return (
+            f"Request {workflow.info().workflow_id}: connect subscriber number {self.inp.phone}{change} "
+            f"to the e-government account of IIN {self.inp.iin} ({CHANNEL_CITE[self.inp.channel]})"
+        )
 
     def pending_events(self) -> list[str]:
         if not self.awaiting:
@@ -156,8 +186,9 @@ class EgovNumberConnection(CaseWorkflow):
             raise ValueError(f"the request is not waiting for this step (status: {self.status})")
         if factor not in self.required:
             assert self.inp is not None
-            raise ValueError(f"the {self.inp.channel.value} channel does not use {factor} "
-                             f"({CHANNEL_CITE[self.inp.channel]})")
+            raise ValueError(
+                f"the {self.inp.channel.value} channel does not use {factor} ({CHANNEL_CITE[self.inp.channel]})"
+            )
         if factor in self.done:
             raise ValueError(f"{factor} is already done")
 
@@ -165,23 +196,32 @@ class EgovNumberConnection(CaseWorkflow):
     def egov(self) -> EgovView:
         """The factors required and done, the OTP's id and expiry, and what to sign."""
         assert self.inp is not None
-        return EgovView(channel=self.inp.channel, factors_required=list(self.required), factors_done=list(self.done),
-                        otp_id=self.otp.secret_id if self.otp else None,
-                        otp_expires_at=self.otp.expires_at if self.otp else None, attempts_left=self.attempts_left,
-                        signing_payload=self.signing_payload())
+        return EgovView(
+            channel=self.inp.channel,
+            factors_required=list(self.required),
+            factors_done=list(self.done),
+            otp_id=self.otp.secret_id if self.otp else None,
+            otp_expires_at=self.otp.expires_at if self.otp else None,
+            attempts_left=self.attempts_left,
+            signing_payload=self.signing_payload(),
+        )
 
     @workflow.update
     async def enter_otp(self, entry: SecretEntry) -> SecretCheck:
         """The subscriber enters the OTP (as its digest); wrong → attempts left; none left → not connected."""
         assert self.otp is not None
-        check = await call(verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest,
-                                                              at=workflow.now()))
+        check = await call(
+            verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now())
+        )
         self.attempts_left = check.attempts_left
         if check.correct:
             self.done.append("otp")
         elif check.expired or check.attempts_left == 0:
-            self.failure = (f"the one-time password was entered incorrectly ({check.message}); "
-                            "the number is not registered and connected", NOT_CONNECTED)
+            self.failure = (
+                f"the one-time password was entered incorrectly ({check.message}); "
+                "the number is not registered and connected",
+                NOT_CONNECTED,
+            )
         return check
 
     @enter_otp.validator
@@ -197,13 +237,16 @@ class EgovNumberConnection(CaseWorkflow):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> BiometricCheck:
         """The biometric provider's verdict; a failure means the number is not connected (58 p.9)."""
-        check = await call(record_biometric_check,
-                           BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report))
+        check = await call(
+            record_biometric_check, BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report)
+        )
         if check.passed:
             self.done.append("biometrics")
         else:
-            self.failure = ("biometric authentication failed; the number is not registered and connected",
-                            NOT_CONNECTED)
+            self.failure = (
+                "biometric authentication failed; the number is not registered and connected",
+                NOT_CONNECTED,
+            )
         return check
 
     @report_biometrics.validator
@@ -214,13 +257,19 @@ class EgovNumberConnection(CaseWorkflow):
     async def sign_request(self, event: EdsSignatureEvent) -> SignatureCheck:
         """The subscriber certifies the request with an EDS: a CMS signature whose signer is the applicant."""
         assert self.inp is not None
-        check = await call(verify_signature, VerifySignatureRequest(
-            data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin))
+        check = await call(
+            verify_signature,
+            VerifySignatureRequest(
+                data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
+            ),
+        )
         if check.valid:
             self.done.append("eds")
         else:
-            self.failure = (f"the EDS signature of the request is not accepted: {check.reason}",
-                            CHANNEL_CITE[self.inp.channel])
+            self.failure = (
+                f"the EDS signature of the request is not accepted: {check.reason}",
+                CHANNEL_CITE[self.inp.channel],
+            )
         return check
 
     @sign_request.validator
@@ -239,23 +288,42 @@ async def _otp_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> Secr
 _PORTAL = Role.operator("egov_portal")
 _BIOMETRICS = Role.operator("biometric_id")
 
-SPEC = register(ProcedureSpec(
-    key=EgovNumberConnection.PROCEDURE,
-    title="Connecting a subscriber number to the e-government account (act 58)",
-    act_key="58",
-    workflow=EgovNumberConnection,
-    run=EgovNumberConnection.run,
-    input_model=EgovConnectionInput,
-    case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
-    start_roles=frozenset({_PORTAL}),
-    events=(
-        EventSpec("enter_otp", SecretEntry, frozenset({_PORTAL}), "Enter the one-time password", "58 p.5–9",
-                  edge_model=CodeEntry, to_update=_otp_at_the_edge),
-        EventSpec("sign_request", EdsSignatureEvent, frozenset({_PORTAL}), "Certify the request with an EDS",
-                  "58 p.5, p.6, p.8"),
-        EventSpec("report_biometrics", BiometricReport, frozenset({_PORTAL, _BIOMETRICS}),
-                  "Biometric authentication result", "58 p.6, p.7, p.9"),
-    ),
-    extra={"intake_check": lambda inp: act_in_force("58", inp.received_at)},
-    result_model=EgovConnectionResult,
-))
+SPEC = register(
+    ProcedureSpec(
+        key=EgovNumberConnection.PROCEDURE,
+        title="Connecting a subscriber number to the e-government account (act 58)",
+        act_key="58",
+        workflow=EgovNumberConnection,
+        run=EgovNumberConnection.run,
+        input_model=EgovConnectionInput,
+        case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
+        start_roles=frozenset({_PORTAL}),
+        events=(
+            EventSpec(
+                "enter_otp",
+                SecretEntry,
+                frozenset({_PORTAL}),
+                "Enter the one-time password",
+                "58 p.5–9",
+                edge_model=CodeEntry,
+                to_update=_otp_at_the_edge,
+            ),
+            EventSpec(
+                "sign_request",
+                EdsSignatureEvent,
+                frozenset({_PORTAL}),
+                "Certify the request with an EDS",
+                "58 p.5, p.6, p.8",
+            ),
+            EventSpec(
+                "report_biometrics",
+                BiometricReport,
+                frozenset({_PORTAL, _BIOMETRICS}),
+                "Biometric authentication result",
+                "58 p.6, p.7, p.9",
+            ),
+        ),
+        extra={"intake_check": lambda inp: act_in_force("58", inp.received_at)},
+        result_model=EgovConnectionResult,
+    )
+)

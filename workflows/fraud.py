@@ -153,8 +153,7 @@ class FraudCheck(CaseWorkflow):
         """p.120: the centre is told within 2 working days that the signs were not confirmed."""
         assert self.outcome_at is not None and self.check_outcome is not None
         self.set_status(Status.NOT_CONFIRMED_NOTICE)
-        await self.clock.open("not_confirmed_notice", "fraud.not_confirmed_notice", self.outcome_at,
-                              counted_from="day")
+        await self.clock.open("not_confirmed_notice", "fraud.not_confirmed_notice", self.outcome_at, counted_from="day")
         notice = self._notice(NoticeKind.NOT_CONFIRMED, "171 p.120")
         self._spawn(self._deliver(notice, self._message(notice, evidence=self.check_outcome.evidence)))
         await self.clock.wait("not_confirmed_notice", lambda: notice.delivered_at is not None)
@@ -163,17 +162,16 @@ class FraudCheck(CaseWorkflow):
         """p.118: the centre learns of the operator's own detection with the subscriber's data and numbers."""
         notice = self._notice(NoticeKind.DETECTION, "171 p.118", suffix=report.ref)
         self.subscriber = await workflow.execute_activity(
-            lookup_subscriber, SubscriberLookup(number=self.number),
-            start_to_close_timeout=_CALL_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            lookup_subscriber,
+            SubscriberLookup(number=self.number),
+            start_to_close_timeout=_CALL_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
-        await self._deliver(notice, self._message(notice, subscriber=self.subscriber,
-                                                  reason=report.description))
+        await self._deliver(notice, self._message(notice, subscriber=self.subscriber, reason=report.description))
 
     async def _finish(self) -> FraudCaseView:
         """Let running handlers and messages end; reports that need a new check open the next cycle."""
-        await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and all(t.done() for t in self._tasks)
-        )
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and all(t.done() for t in self._tasks))
         for t in self._tasks:
             t.result()  # a failed task fails the case rather than being forgotten
         pending = [r.report for r in self.reports if r.needs_new_check]
@@ -192,11 +190,24 @@ class FraudCheck(CaseWorkflow):
         self.notices.append(notice)
         return notice
 
-    def _message(self, notice: CentreNotice, *, subscriber: SubscriberRecord | None = None,
-                 evidence: list[str] | None = None, reason: str = "") -> CentreMessage:
-        return CentreMessage(message_id=notice.message_id, case_id=workflow.info().workflow_id, kind=notice.kind,
-                             number=self.number, cite=notice.cite, subscriber=subscriber,
-                             evidence=list(evidence or []), reason=reason)
+    def _message(
+        self,
+        notice: CentreNotice,
+        *,
+        subscriber: SubscriberRecord | None = None,
+        evidence: list[str] | None = None,
+        reason: str = "",
+    ) -> CentreMessage:
+        return CentreMessage(
+            message_id=notice.message_id,
+            case_id=workflow.info().workflow_id,
+            kind=notice.kind,
+            number=self.number,
+            cite=notice.cite,
+            subscriber=subscriber,
+            evidence=list(evidence or []),
+            reason=reason,
+        )
 
     async def _deliver(self, notice: CentreNotice, message: CentreMessage) -> None:
         """Send until the centre acknowledges: every attempt and the last error stay visible on the case."""
@@ -206,7 +217,10 @@ class FraudCheck(CaseWorkflow):
             notice.next_attempt_at = None
             try:
                 receipt = await workflow.execute_activity(
-                    inform_antifraud_centre, message, start_to_close_timeout=_CALL_TIMEOUT, retry_policy=_ONE_ATTEMPT,
+                    inform_antifraud_centre,
+                    message,
+                    start_to_close_timeout=_CALL_TIMEOUT,
+                    retry_policy=_ONE_ATTEMPT,
                 )
             except ActivityError as exc:
                 cause = exc.cause
@@ -219,10 +233,18 @@ class FraudCheck(CaseWorkflow):
             return
 
     async def _network(self, action: NetworkAction, reason: str) -> None:
-        order = NetworkOrder(order_id=f"{workflow.info().workflow_id}:{self.cycle}:{action.value}",
-                             case_id=workflow.info().workflow_id, number=self.number, action=action, reason=reason)
+        order = NetworkOrder(
+            order_id=f"{workflow.info().workflow_id}:{self.cycle}:{action.value}",
+            case_id=workflow.info().workflow_id,
+            number=self.number,
+            action=action,
+            reason=reason,
+        )
         result = await workflow.execute_activity(
-            apply_network_order, order, start_to_close_timeout=_CALL_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+            apply_network_order,
+            order,
+            start_to_close_timeout=_CALL_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
         if action is NetworkAction.SUSPEND:
             self.suspension = result
@@ -249,8 +271,9 @@ class FraudCheck(CaseWorkflow):
             answer = ReportAnswer.JOINED
             if isinstance(report, InternalDetection):
                 self._spawn(self._inform_of_detection(report))
-        return IntakeAck(case_id=workflow.info().workflow_id, answer=answer, reports_in_case=len(self.reports),
-                         status=self.status)
+        return IntakeAck(
+            case_id=workflow.info().workflow_id, answer=answer, reports_in_case=len(self.reports), status=self.status
+        )
 
     def _check_report(self, report: AnyReport) -> None:
         if report.suspect_number != self.number:
@@ -335,42 +358,83 @@ class FraudCheck(CaseWorkflow):
 
     def view(self) -> FraudCaseView:
         return FraudCaseView(
-            case_id=workflow.info().workflow_id, number=self.number, cycle=self.cycle, status=self.status,
-            reports=list(self.reports), outcome=self.check_outcome, outcome_at=self.outcome_at,
-            subscriber=self.subscriber, suspension=self.suspension, lift=self.lift, lift_at=self.lift_at,
-            restoration=self.restoration, notices=[n.model_copy() for n in self.notices],
+            case_id=workflow.info().workflow_id,
+            number=self.number,
+            cycle=self.cycle,
+            status=self.status,
+            reports=list(self.reports),
+            outcome=self.check_outcome,
+            outcome_at=self.outcome_at,
+            subscriber=self.subscriber,
+            suspension=self.suspension,
+            lift=self.lift,
+            lift_at=self.lift_at,
+            restoration=self.restoration,
+            notices=[n.model_copy() for n in self.notices],
         )
 
 
-_INTAKE = (Role.STAFF, Role.operator("reference_service"), Role.operator("antifraud_centre"),
-           Role.operator("antifraud_system"))
+_INTAKE = (
+    Role.STAFF,
+    Role.operator("reference_service"),
+    Role.operator("antifraud_centre"),
+    Role.operator("antifraud_system"),
+)
 
-SPEC = register(ProcedureSpec(
-    key=PROCEDURE,
-    title="Fraud: identifying and suspending a number",
-    act_key=ACT,
-    workflow=FraudCheck,
-    run=FraudCheck.run,
-    input_model=FraudCaseInput,
-    case_id=lambda inp: fraud_case_id(inp.first.suspect_number),
-    start_roles=frozenset(_INTAKE),
-    events=(
-        EventSpec("subscriber_report", SubscriberReport,
-                  frozenset({Role.STAFF, Role.operator("reference_service")}),
-                  "Subscriber's report to the reference service", "171 p.52(4), p.119"),
-        EventSpec("centre_information", CentreInformation, frozenset({Role.operator("antifraud_centre")}),
-                  "Information from the National Bank antifraud centre", "171 p.119"),
-        EventSpec("internal_detection", InternalDetection,
-                  frozenset({Role.STAFF, Role.operator("antifraud_system")}),
-                  "Operator's own antifraud detection", "171 p.118"),
-        EventSpec("record_check_outcome", CheckOutcome, frozenset({Role.STAFF}),
-                  "Outcome of the check, with evidence", "171 p.119, p.120"),
-        EventSpec("lift_suspension", LiftDecision, frozenset({Role.STAFF}),
-                  "Lift the suspension (decision with reason)", "171 p.120"),
-    ),
-    result_model=FraudCaseView,
-    # The case is started by its first report (update-with-start, conflict USE_EXISTING, reuse
-    # ALLOW_DUPLICATE): the same Update that joins an open case opens one when there is none.
-    extra={"start_with_update": ("subscriber_report", "centre_information", "internal_detection"),
-           "id_conflict_policy": "use_existing", "id_reuse_policy": "allow_duplicate"},
-))
+SPEC = register(
+    ProcedureSpec(
+        key=PROCEDURE,
+        title="Fraud: identifying and suspending a number",
+        act_key=ACT,
+        workflow=FraudCheck,
+        run=FraudCheck.run,
+        input_model=FraudCaseInput,
+        case_id=lambda inp: fraud_case_id(inp.first.suspect_number),
+        start_roles=frozenset(_INTAKE),
+        events=(
+            EventSpec(
+                "subscriber_report",
+                SubscriberReport,
+                frozenset({Role.STAFF, Role.operator("reference_service")}),
+                "Subscriber's report to the reference service",
+                "171 p.52(4), p.119",
+            ),
+            EventSpec(
+                "centre_information",
+                CentreInformation,
+                frozenset({Role.operator("antifraud_centre")}),
+                "Information from the National Bank antifraud centre",
+                "171 p.119",
+            ),
+            EventSpec(
+                "internal_detection",
+                InternalDetection,
+                frozenset({Role.STAFF, Role.operator("antifraud_system")}),
+                "Operator's own antifraud detection",
+                "171 p.118",
+            ),
+            EventSpec(
+                "record_check_outcome",
+                CheckOutcome,
+                frozenset({Role.STAFF}),
+                "Outcome of the check, with evidence",
+                "171 p.119, p.120",
+            ),
+            EventSpec(
+                "lift_suspension",
+                LiftDecision,
+                frozenset({Role.STAFF}),
+                "Lift the suspension (decision with reason)",
+                "171 p.120",
+            ),
+        ),
+        result_model=FraudCaseView,
+        # The case is started by its first report (update-with-start, conflict USE_EXISTING, reuse
+        # ALLOW_DUPLICATE): the same Update that joins an open case opens one when there is none.
+        extra={
+            "start_with_update": ("subscriber_report", "centre_information", "internal_detection"),
+            "id_conflict_policy": "use_existing",
+            "id_reuse_policy": "allow_duplicate",
+        },
+    )
+)

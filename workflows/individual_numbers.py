@@ -61,26 +61,38 @@ class IndividualNumbers(CaseWorkflow):
         if inp.refers_to_case_id:
             prior = await call(prior_application, PriorApplicationRequest(case_id=inp.refers_to_case_id, iin=inp.iin))
             if prior.outcome != "refused" or not prior.same_applicant:
-                return await self._finish("refused", "the application referred to is not a refused application "
-                                          "of this applicant", "171 p.55-5")
+                return await self._finish(
+                    "refused",
+                    "the application referred to is not a refused application of this applicant",
+                    "171 p.55-5",
+                )
         if not await call(contract_signed, ContractSignedRequest(contract_case_id=inp.contract_case_id, iin=inp.iin)):
-            return await self._finish("refused", "numbers are registered on the basis of a contract; no signed "
-                                      "application to join the public contract of this applicant was found",
-                                      "171 p.55-6")
+            return await self._finish(
+                "refused",
+                "numbers are registered on the basis of a contract; no signed "
+                "application to join the public contract of this applicant was found",
+                "171 p.55-6",
+            )
         held = await call(numbers_held, NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers)))
         self.held_before = held.count
         if held.held_by_others:
-            return await self._finish("refused", f"{len(held.held_by_others)} of the numbers are registered to "
-                                      "another subscriber", "171 p.55-1")
+            return await self._finish(
+                "refused",
+                f"{len(held.held_by_others)} of the numbers are registered to another subscriber",
+                "171 p.55-1",
+            )
         new = [n for n in inp.numbers if n not in held.already_held]
         total = held.count + len(new)
         if total <= LIMIT:
             return await self._finish("registered", None, "171 p.55-1", new)
         if inp.justification is None:
             return await self._finish(
-                "refused", f"the individual would hold {total} numbers: more than ten need the purposes of use, the "
+                "refused",
+                f"the individual would hold {total} numbers: more than ten need the purposes of use, the "
                 "justification, the devices with their identification codes and a confirmation that the data are "
-                "accurate", "171 p.55-2, p.55-3")
+                "accurate",
+                "171 p.55-2, p.55-3",
+            )
         self.in_review = True
         self.set_status("review")
         await self.clock.open("review", "numbers.review", inp.received_at, label="review of more than ten numbers")
@@ -97,15 +109,32 @@ class IndividualNumbers(CaseWorkflow):
         wid = workflow.info().workflow_id
         registered: list[str] = []
         if outcome == "registered" and new:
-            registered = await call(register_numbers, RegisterNumbersRequest(
-                case_id=wid, iin=self.inp.iin, numbers=new, contract_case_id=self.inp.contract_case_id))
-        await call(record_numbers_decision, NumbersDecisionRecord(
-            case_id=wid, iin=self.inp.iin, outcome=outcome, reason=reason,
-            refers_to_case_id=self.inp.refers_to_case_id))
+            registered = await call(
+                register_numbers,
+                RegisterNumbersRequest(
+                    case_id=wid, iin=self.inp.iin, numbers=new, contract_case_id=self.inp.contract_case_id
+                ),
+            )
+        await call(
+            record_numbers_decision,
+            NumbersDecisionRecord(
+                case_id=wid,
+                iin=self.inp.iin,
+                outcome=outcome,
+                reason=reason,
+                refers_to_case_id=self.inp.refers_to_case_id,
+            ),
+        )
         self.close(outcome, outcome)
-        return NumbersResult(outcome="registered" if outcome == "registered" else "refused", reason=reason, cite=cite,
-                             held_before=self.held_before, registered=registered,
-                             refers_to_case_id=self.inp.refers_to_case_id, decided_at=workflow.now())
+        return NumbersResult(
+            outcome="registered" if outcome == "registered" else "refused",
+            reason=reason,
+            cite=cite,
+            held_before=self.held_before,
+            registered=registered,
+            refers_to_case_id=self.inp.refers_to_case_id,
+            decided_at=workflow.now(),
+        )
 
     def pending_events(self) -> list[str]:
         return ["review_decision"] if self.in_review and self.decision is None else []
@@ -122,19 +151,26 @@ class IndividualNumbers(CaseWorkflow):
             raise ValueError(f"the application is not under review (status: {self.status})")
 
 
-SPEC = register(ProcedureSpec(
-    key=IndividualNumbers.PROCEDURE,
-    title="Subscriber numbers for an individual (171 p.55-1…55-6)",
-    act_key="171",
-    workflow=IndividualNumbers,
-    run=IndividualNumbers.run,
-    input_model=NumbersApplicationInput,
-    case_id=lambda inp: case_id("individual_numbers", inp.iin, inp.received_at.isoformat(), *inp.numbers),
-    start_roles=frozenset({Role.STAFF, Role.operator("almatel")}),
-    events=(
-        EventSpec("review_decision", NumbersReviewDecision, frozenset({Role.STAFF}),
-                  "Register more than ten numbers or refuse with the reason", "171 p.55-4"),
-    ),
-    extra={"intake_check": lambda inp: act_in_force("171", inp.received_at)},
-    result_model=NumbersResult,
-))
+SPEC = register(
+    ProcedureSpec(
+        key=IndividualNumbers.PROCEDURE,
+        title="Subscriber numbers for an individual (171 p.55-1…55-6)",
+        act_key="171",
+        workflow=IndividualNumbers,
+        run=IndividualNumbers.run,
+        input_model=NumbersApplicationInput,
+        case_id=lambda inp: case_id("individual_numbers", inp.iin, inp.received_at.isoformat(), *inp.numbers),
+        start_roles=frozenset({Role.STAFF, Role.operator("almatel")}),
+        events=(
+            EventSpec(
+                "review_decision",
+                NumbersReviewDecision,
+                frozenset({Role.STAFF}),
+                "Register more than ten numbers or refuse with the reason",
+                "171 p.55-4",
+            ),
+        ),
+        extra={"intake_check": lambda inp: act_in_force("171", inp.received_at)},
+        result_model=NumbersResult,
+    )
+)

@@ -59,22 +59,28 @@ class ElectronicMailbox(CaseWorkflow):
             if kind != ACT_NOT_IN_FORCE:
                 raise
             self.close("refused", "refused_act_abolished")
-            return MailboxResult(outcome="refused", reason=message, cite="Order 305/NK of 28 May 2024",
-                                 decided_at=workflow.now())
+            return MailboxResult(
+                outcome="refused", reason=message, cite="Order 305/NK of 28 May 2024", decided_at=workflow.now()
+            )
         self.set_status("mailbox_creation")
         if not await call(create_mailbox, CreateMailboxRequest(case_id=wid, login=inp.login, holder_id=inp.holder_id)):
             return self._refuse(f"the login {inp.login!r} is taken: a login is unique among all users", "71 p.11")
         self.awaiting_eds = True
         self.set_status("awaiting_eds_confirmation")
         await self.clock.open("eds_confirmation", "mailbox.eds_confirmation", workflow.now(), counted_from="day")
-        in_time = await self.clock.wait("eds_confirmation", lambda: self.confirmation is not None,
-                                        keep_waiting=False, escalate=False)
+        in_time = await self.clock.wait(
+            "eds_confirmation", lambda: self.confirmation is not None, keep_waiting=False, escalate=False
+        )
         self.awaiting_eds = False
         await workflow.wait_condition(workflow.all_handlers_finished)
         if not in_time or self.confirmation is None:
             self.close("abandoned", "abandoned_no_eds_confirmation")
-            return MailboxResult(outcome="abandoned", reason="the personal-account data were not confirmed with an EDS",
-                                 cite="71 p.12", decided_at=workflow.now())
+            return MailboxResult(
+                outcome="abandoned",
+                reason="the personal-account data were not confirmed with an EDS",
+                cite="71 p.12",
+                decided_at=workflow.now(),
+            )
         if not self.confirmation.valid:
             return self._refuse(f"the EDS confirmation is not accepted: {self.confirmation.reason}", "71 p.12")
         await call(mark_mailbox, MailboxStepRequest(case_id=wid, step="confirmed"))
@@ -108,11 +114,16 @@ class ElectronicMailbox(CaseWorkflow):
     async def confirm_with_eds(self, event: EdsSignatureEvent) -> SignatureCheck:
         """The user confirms the personal-account data with an EDS; the signer must be the holder (IIN/BIN)."""
         assert self.inp is not None
-        check = await call(verify_signature, VerifySignatureRequest(
-            data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin))
+        check = await call(
+            verify_signature,
+            VerifySignatureRequest(
+                data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
+            ),
+        )
         if check.valid and self.inp.bin and check.bin != self.inp.bin:
-            check = check.model_copy(update={"valid": False,
-                                             "reason": "the BIN in the signer's certificate is not the applicant's"})
+            check = check.model_copy(
+                update={"valid": False, "reason": "the BIN in the signer's certificate is not the applicant's"}
+            )
         self.confirmation = check
         return check
 
@@ -124,20 +135,29 @@ class ElectronicMailbox(CaseWorkflow):
 
 _POST = Role.operator("national_postal_operator")
 
-SPEC = register(ProcedureSpec(
-    key=ElectronicMailbox.PROCEDURE,
-    title="Electronic subscriber mailbox (act 71, abolished by 305/NK)",
-    act_key="71",
-    workflow=ElectronicMailbox,
-    run=ElectronicMailbox.run,
-    input_model=MailboxApplicationInput,
-    case_id=lambda inp: case_id("electronic_mailbox", inp.holder_id, inp.login),
-    start_roles=frozenset({_POST, Role.STAFF}),
-    events=(
-        EventSpec("confirm_with_eds", EdsSignatureEvent, frozenset({_POST}),
-                  "Confirm the personal-account data with an EDS", "71 p.12"),
-    ),
-    result_model=MailboxResult,
-    extra={"abolished_by": "Order 305/NK of 28 May 2024",
-           "intake_check": lambda inp: act_in_force("71", inp.received_at)},
-))
+SPEC = register(
+    ProcedureSpec(
+        key=ElectronicMailbox.PROCEDURE,
+        title="Electronic subscriber mailbox (act 71, abolished by 305/NK)",
+        act_key="71",
+        workflow=ElectronicMailbox,
+        run=ElectronicMailbox.run,
+        input_model=MailboxApplicationInput,
+        case_id=lambda inp: case_id("electronic_mailbox", inp.holder_id, inp.login),
+        start_roles=frozenset({_POST, Role.STAFF}),
+        events=(
+            EventSpec(
+                "confirm_with_eds",
+                EdsSignatureEvent,
+                frozenset({_POST}),
+                "Confirm the personal-account data with an EDS",
+                "71 p.12",
+            ),
+        ),
+        result_model=MailboxResult,
+        extra={
+            "abolished_by": "Order 305/NK of 28 May 2024",
+            "intake_check": lambda inp: act_in_force("71", inp.received_at),
+        },
+    )
+)

@@ -78,8 +78,13 @@ ACT = "665/NK"
 _OUTSIDE = timedelta(seconds=60)
 _WINDOW_DAYS = 30
 # The activities of this procedure beyond the foundation's (the worker appends them).
-ACTIVITIES: list[Callable[..., Any]] = [lookup_applicant, report_stage, enter_permit, record_permit_change,
-                                        hearing_windows]
+ACTIVITIES: list[Callable[..., Any]] = [
+    lookup_applicant,
+    report_stage,
+    enter_permit,
+    record_permit_change,
+    hearing_windows,
+]
 # The permit's life continues as new at least once a year (see docs/DESIGN-NOTES.md, "MVNO permit").
 _CHECKPOINT = timedelta(days=365)
 
@@ -141,32 +146,47 @@ class MvnoPermit(CaseWorkflow):
         try:
             reg = await self.register(ACT, app.received_at)
         except (ActivityError, ApplicationError) as exc:  # a local activity's failure may arrive unwrapped
-            why = next((e for e in (exc, exc.cause) if isinstance(e, ApplicationError) and e.type == ACT_NOT_IN_FORCE),
-                       None)
+            why = next(
+                (e for e in (exc, exc.cause) if isinstance(e, ApplicationError) and e.type == ACT_NOT_IN_FORCE), None
+            )
             if why is None:
                 raise
             self._event("act_not_in_force", why.message, "665/NK")
             self.close("act_not_in_force", "act_not_in_force")
             return self._outcome()
         self.set_status("registered")
-        self._event("registered", f"registered on {reg.registered_on.isoformat()}, act version {reg.act_version_id}"
-                    + (f"; {reg.after_hours_roll}" if reg.after_hours_roll else ""), "665/NK p.6")
+        self._event(
+            "registered",
+            f"registered on {reg.registered_on.isoformat()}, act version {reg.act_version_id}"
+            + (f"; {reg.after_hours_roll}" if reg.after_hours_roll else ""),
+            "665/NK p.6",
+        )
         await self._report("registered")
         await self.outside(
             send_sms,
-            SmsRequest(message_id=f"{self._id}/registered", case_id=self._id, to=app.applicant.phones[0],
-                       sender="EGOV", text=f"Application {app.application_number} for an MVNO permit is registered "
-                       f"on {reg.registered_on.isoformat()} (665/NK p.6). Decisions arrive in your personal account."),
+            SmsRequest(
+                message_id=f"{self._id}/registered",
+                case_id=self._id,
+                to=app.applicant.phones[0],
+                sender="EGOV",
+                text=f"Application {app.application_number} for an MVNO permit is registered "
+                f"on {reg.registered_on.isoformat()} (665/NK p.6). Decisions arrive in your personal account.",
+            ),
             what="sms_gateway",
         )
         self.applicant_registry = await workflow.execute_activity(
             lookup_applicant,
-            RegistryLookupRequest(case_id=self._id, kind=app.applicant.kind, identifier=app.applicant.identifier,
-                                  at=workflow.now()),
-            start_to_close_timeout=_OUTSIDE, retry_policy=ACTIVITY_RETRY,
+            RegistryLookupRequest(
+                case_id=self._id, kind=app.applicant.kind, identifier=app.applicant.identifier, at=workflow.now()
+            ),
+            start_to_close_timeout=_OUTSIDE,
+            retry_policy=ACTIVITY_RETRY,
         )
-        self._event("state_registries", "registration data and court restrictions fetched through the "
-                    "e-government gateway", "665/NK p.6")
+        self._event(
+            "state_registries",
+            "registration data and court restrictions fetched through the e-government gateway",
+            "665/NK p.6",
+        )
         stage, start, counted_from = "completeness_check", app.received_at, "registration"
         while True:
             await self.clock.open(self._k("service_term"), "mvno.service_term", start, counted_from=counted_from)
@@ -195,22 +215,29 @@ class MvnoPermit(CaseWorkflow):
         assert self.app is not None and self.registration is not None and self.applicant_registry is not None
         key = self._k("completeness_check")
         await self.clock.open(key, "mvno.completeness_check", start, counted_from=counted_from)
-        self.completeness_proposal = propose_completeness(self.app, self.registration.registered_on,
-                                                          self.applicant_registry)
+        self.completeness_proposal = propose_completeness(
+            self.app, self.registration.registered_on, self.applicant_registry
+        )
         await self._stage("completeness_check", "completeness_decision")
         await self._wait_stage(key, "completeness_check", lambda: self.completeness is not None)
         d = self.completeness
         assert d is not None
-        self._event("completeness_decision", "complete" if d.complete else "incomplete: " + "; ".join(d.reasons),
-                    "665/NK p.6")
+        self._event(
+            "completeness_decision", "complete" if d.complete else "incomplete: " + "; ".join(d.reasons), "665/NK p.6"
+        )
         return d.complete
 
     async def _refuse_to_consider(self) -> None:
         """665/NK p.6: reasoned refusal to consider further, signed by the head, to the personal account."""
         assert self.completeness is not None
-        await self._document("refusal_to_consider", "mvno_refusal_to_consider.html.j2",
-                             "Reasoned refusal to consider the application further", "665/NK p.6", "provider_head",
-                             {"reasons": list(self.completeness.reasons)})
+        await self._document(
+            "refusal_to_consider",
+            "mvno_refusal_to_consider.html.j2",
+            "Reasoned refusal to consider the application further",
+            "665/NK p.6",
+            "provider_head",
+            {"reasons": list(self.completeness.reasons)},
+        )
         self.result_issued = True
         self.close("refused_to_consider", "refused_to_consider")
         await self._report("refused_to_consider")
@@ -239,27 +266,41 @@ class MvnoPermit(CaseWorkflow):
         """The preliminary decision and hearing notice, the hearing, then the decision (665/NK p.7)."""
         notice, notice_at = self.notice_day, self.notice_at
         assert notice is not None and notice_at is not None and q.hearing is not None
-        self._event("preliminary_refusal", "grounds: " + ", ".join(GROUNDS[g].cite for g in q.grounds),
-                    "665/NK p.7; Annex 1 item 10")
+        self._event(
+            "preliminary_refusal",
+            "grounds: " + ", ".join(GROUNDS[g].cite for g in q.grounds),
+            "665/NK p.7; Annex 1 item 10",
+        )
         hearing_key = self._k("hearing")
         hearing_due = await self.clock.open(hearing_key, "mvno.hearing_after_notice", notice_at, counted_from="day")
         await self._document(
-            "preliminary_refusal", "mvno_preliminary_refusal.html.j2",
-            "Preliminary decision to refuse and hearing notice", "665/NK p.7; Annex 1 item 10", "authorised_person",
-            {"grounds": self._grounds(q.grounds), "findings": q.findings or "",
-             "hearing_at": q.hearing.at.isoformat(timespec="minutes"), "hearing_place": q.hearing.place or "",
-             "hearing_means": q.hearing.means or "", "hearing_latest": hearing_due.due.isoformat(timespec="minutes"),
-             "decision_not_before": notice.decision_not_before.date().isoformat()},
+            "preliminary_refusal",
+            "mvno_preliminary_refusal.html.j2",
+            "Preliminary decision to refuse and hearing notice",
+            "665/NK p.7; Annex 1 item 10",
+            "authorised_person",
+            {
+                "grounds": self._grounds(q.grounds),
+                "findings": q.findings or "",
+                "hearing_at": q.hearing.at.isoformat(timespec="minutes"),
+                "hearing_place": q.hearing.place or "",
+                "hearing_means": q.hearing.means or "",
+                "hearing_latest": hearing_due.due.isoformat(timespec="minutes"),
+                "decision_not_before": notice.decision_not_before.date().isoformat(),
+            },
         )
         service = self.clock.get(self._k("service_term"))
         if notice.decision_not_before > service.due:
             self.overrun = ServiceTermOverrun(
-                service_term_due=service.due, decision_not_before=notice.decision_not_before,
+                service_term_due=service.due,
+                decision_not_before=notice.decision_not_before,
                 recorded_at=workflow.now(),
-                explanation=(f"the hearing notice of {notice.day.isoformat()} allows the decision no earlier than "
-                             f"{notice.decision_not_before.date().isoformat()} (665/NK p.7), after the 7-working-day "
-                             f"service term ending {service.due.isoformat(timespec='minutes')} (665/NK Annex 1 "
-                             "item 4)"),
+                explanation=(
+                    f"the hearing notice of {notice.day.isoformat()} allows the decision no earlier than "
+                    f"{notice.decision_not_before.date().isoformat()} (665/NK p.7), after the 7-working-day "
+                    f"service term ending {service.due.isoformat(timespec='minutes')} (665/NK Annex 1 "
+                    "item 4)"
+                ),
             )
             workflow.upsert_memo({"service_term_overrun": self.overrun.model_dump(mode="json")})
             self._event("service_term_overrun", self.overrun.explanation, "665/NK Annex 1 item 4; p.7")
@@ -267,8 +308,11 @@ class MvnoPermit(CaseWorkflow):
         await self._stage("hearing_scheduled", "record_hearing")
         await self._wait_stage(hearing_key, "hearing", lambda: self.hearing_record is not None)
         assert self.hearing_record is not None
-        self._event("hearing", "held; applicant " + ("attended" if self.hearing_record.applicant_attended
-                                                      else "did not attend"), "665/NK p.7")
+        self._event(
+            "hearing",
+            "held; applicant " + ("attended" if self.hearing_record.applicant_attended else "did not attend"),
+            "665/NK p.7",
+        )
         return await self._final_decision(notice, notice_at)
 
     async def _final_decision(self, notice: NoticeDay, notice_at: datetime) -> bool:
@@ -295,16 +339,25 @@ class MvnoPermit(CaseWorkflow):
         if final.grant:
             self._event("final_decision", "permit after the hearing", "665/NK p.7")
             return True
-        self._event("final_decision", "reasoned refusal: " + ", ".join(GROUNDS[g].cite for g in final.grounds),
-                    "665/NK p.7; Annex 1 item 10")
+        self._event(
+            "final_decision",
+            "reasoned refusal: " + ", ".join(GROUNDS[g].cite for g in final.grounds),
+            "665/NK p.7; Annex 1 item 10",
+        )
         hr = self.hearing_record
         assert hr is not None
         await self._document(
-            "reasoned_refusal", "mvno_reasoned_refusal.html.j2", "Reasoned refusal to provide the public service",
-            "665/NK p.7; Annex 1 item 10", "authorised_person",
-            {"grounds": self._grounds(final.grounds), "reasons": final.reasons or "",
-             "hearing_held_at": hr.held_at.isoformat(timespec="minutes"),
-             "applicant_position": hr.applicant_position or "did not attend / не явился / келмеді"},
+            "reasoned_refusal",
+            "mvno_reasoned_refusal.html.j2",
+            "Reasoned refusal to provide the public service",
+            "665/NK p.7; Annex 1 item 10",
+            "authorised_person",
+            {
+                "grounds": self._grounds(final.grounds),
+                "reasons": final.reasons or "",
+                "hearing_held_at": hr.held_at.isoformat(timespec="minutes"),
+                "applicant_position": hr.applicant_position or "did not attend / не явился / келмеді",
+            },
         )
         self.result_issued = True
         self.close("refused", "refused")
@@ -314,34 +367,56 @@ class MvnoPermit(CaseWorkflow):
     async def _issue_permit(self) -> None:
         """The permit (Annex 5): entered in the permits registry (p.9), signed by the head, delivered."""
         assert self.app is not None and self.registration is not None
-        validity = await self.clock.open(self._validity_key(1), "mvno.permit_validity", workflow.now(),
-                                         counted_from="day")
+        validity = await self.clock.open(
+            self._validity_key(1), "mvno.permit_validity", workflow.now(), counted_from="day"
+        )
         a = self.app.applicant
         head = a.head_name if a.kind == "legal_entity" else None
         self.permit = await workflow.execute_activity(
             enter_permit,
             PermitEntryRequest(
-                case_id=self._id, application_number=self.app.application_number, holder_name=a.display_name,
-                holder_id=a.identifier, holder_kind=a.kind, head_name=head, issued_at=validity.deadline.start,
+                case_id=self._id,
+                application_number=self.app.application_number,
+                holder_name=a.display_name,
+                holder_id=a.identifier,
+                holder_kind=a.kind,
+                head_name=head,
+                issued_at=validity.deadline.start,
                 valid_until=validity.due,
                 basis=f"665/NK p.7 ({self.registration.act_basis}); application {self.app.application_number}",
             ),
-            start_to_close_timeout=_OUTSIDE, retry_policy=ACTIVITY_RETRY,
+            start_to_close_timeout=_OUTSIDE,
+            retry_policy=ACTIVITY_RETRY,
         )
         p = self.permit
-        contracts = "; ".join(f"{c.base_operator}, contract {c.contract_number} of {c.signed_on.isoformat()}"
-                              for c in self.app.qualification.contracts)
+        contracts = "; ".join(
+            f"{c.base_operator}, contract {c.contract_number} of {c.signed_on.isoformat()}"
+            for c in self.app.qualification.contracts
+        )
         await self._document(
-            "permit", "mvno_permit.html.j2", f"MVNO permit {p.permit_number}", "665/NK Annex 5; Annex 1 item 11",
+            "permit",
+            "mvno_permit.html.j2",
+            f"MVNO permit {p.permit_number}",
+            "665/NK Annex 5; Annex 1 item 11",
             "provider_head",
-            {"permit_number": p.permit_number, "holder_name": p.holder_name, "holder_id": p.holder_id,
-             "issued_on": p.issued_on.isoformat(), "valid_through": p.valid_through.isoformat(),
-             "head_name": head or "—", "basis": p.basis, "additional_info": contracts},
+            {
+                "permit_number": p.permit_number,
+                "holder_name": p.holder_name,
+                "holder_id": p.holder_id,
+                "issued_on": p.issued_on.isoformat(),
+                "valid_through": p.valid_through.isoformat(),
+                "head_name": head or "—",
+                "basis": p.basis,
+                "additional_info": contracts,
+            },
         )
         self.result_issued = True
         self.outcome = "permit_issued"
-        self._event("permit_issued", f"{p.permit_number}, valid through {p.valid_through.isoformat()}",
-                    "665/NK p.7, p.9; Annex 5")
+        self._event(
+            "permit_issued",
+            f"{p.permit_number}, valid through {p.valid_through.isoformat()}",
+            "665/NK p.7, p.9; Annex 5",
+        )
         await self._stage("permit_valid", "contract_event")
 
     async def _permit_life(self) -> None:
@@ -362,8 +437,13 @@ class MvnoPermit(CaseWorkflow):
                 if remaining > checkpoint:
                     await self._continue_as_new()
                 self.clock.met(key)
-                await self._permit_change(PermitChange.EXPIRED, f"validity-{self.validity_n}", None,
-                                          "the 10-year validity ended", "665/NK Annex 1 item 11")
+                await self._permit_change(
+                    PermitChange.EXPIRED,
+                    f"validity-{self.validity_n}",
+                    None,
+                    "the 10-year validity ended",
+                    "665/NK Annex 1 item 11",
+                )
                 self.close("permit_expired", "permit_expired")
                 await self._report("permit_expired")
                 return
@@ -371,19 +451,29 @@ class MvnoPermit(CaseWorkflow):
             cite = CONTRACT_CITES[ev.kind]
             self.clock.cancel(key)
             if ev.kind is not ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED:
-                await self._permit_change(PermitChange.TERMINATED, f"contract-{len(self.events)}", None,
-                                          f"contract {ev.contract_number}: {ev.kind.value} on "
-                                          f"{ev.occurred_on.isoformat()}", cite)
+                await self._permit_change(
+                    PermitChange.TERMINATED,
+                    f"contract-{len(self.events)}",
+                    None,
+                    f"contract {ev.contract_number}: {ev.kind.value} on {ev.occurred_on.isoformat()}",
+                    cite,
+                )
                 self.close("permit_terminated", "permit_terminated")
                 await self._report("permit_terminated", ev.kind.value)
                 return
             self.validity_n += 1
-            new = await self.clock.open(self._validity_key(self.validity_n), "mvno.permit_validity", workflow.now(),
-                                        counted_from="day")
-            await self._permit_change(PermitChange.EXTENDED, f"extension-{self.validity_n}", new.due,
-                                      f"contract {ev.contract_number} extended to "
-                                      f"{ev.contract_valid_until.isoformat() if ev.contract_valid_until else '?'}, "
-                                      "compliance confirmed", cite)
+            new = await self.clock.open(
+                self._validity_key(self.validity_n), "mvno.permit_validity", workflow.now(), counted_from="day"
+            )
+            await self._permit_change(
+                PermitChange.EXTENDED,
+                f"extension-{self.validity_n}",
+                new.due,
+                f"contract {ev.contract_number} extended to "
+                f"{ev.contract_valid_until.isoformat() if ev.contract_valid_until else '?'}, "
+                "compliance confirmed",
+                cite,
+            )
             await self._stage("permit_valid", "contract_event", f"extended ({cite})")
 
     async def _continue_as_new(self) -> None:
@@ -393,12 +483,22 @@ class MvnoPermit(CaseWorkflow):
         self.accepting = ""
         await workflow.wait_condition(workflow.all_handlers_finished)
         life = PermitLife(
-            registration=self.registration, applicant_registry=self.applicant_registry,
-            deadlines=list(self.clock.states.values()), documents=list(self.documents), events=list(self.events),
-            permit=self.permit, validity_n=self.validity_n, round=self.round, reports=self._reports,
-            status=self.status, outcome=self.outcome, contract_events=list(self.contract_events),
-            completeness_proposal=self.completeness_proposal, qualification_proposal=self.qualification_proposal,
-            overrun=self.overrun, hearing_record=self.hearing_record,
+            registration=self.registration,
+            applicant_registry=self.applicant_registry,
+            deadlines=list(self.clock.states.values()),
+            documents=list(self.documents),
+            events=list(self.events),
+            permit=self.permit,
+            validity_n=self.validity_n,
+            round=self.round,
+            reports=self._reports,
+            status=self.status,
+            outcome=self.outcome,
+            contract_events=list(self.contract_events),
+            completeness_proposal=self.completeness_proposal,
+            qualification_proposal=self.qualification_proposal,
+            overrun=self.overrun,
+            hearing_record=self.hearing_record,
         )
         workflow.continue_as_new(args=[self.app, life])
 
@@ -416,21 +516,30 @@ class MvnoPermit(CaseWorkflow):
         validity = next(d for d in life.deadlines if d.key == key)
         self.clock.states = {d.key: d for d in life.deadlines if d.key != key}
         await self.clock.open(key, "mvno.permit_validity", validity.deadline.start, counted_from="day")
-        workflow.upsert_search_attributes([sa.PROCEDURE.value_set(self.PROCEDURE),
-                                           sa.ACT_VERSION.value_set(life.registration.act_version_id)])
+        workflow.upsert_search_attributes(
+            [sa.PROCEDURE.value_set(self.PROCEDURE), sa.ACT_VERSION.value_set(life.registration.act_version_id)]
+        )
         self._event("checkpoint", "the permit's case continued as new (yearly checkpoint)", "")
         self.set_status(life.status)
         self.accepting = "contract_event"
 
-    async def _permit_change(self, change: PermitChange, suffix: str, valid_until: datetime | None, reason: str,
-                             cite: str) -> None:
+    async def _permit_change(
+        self, change: PermitChange, suffix: str, valid_until: datetime | None, reason: str, cite: str
+    ) -> None:
         assert self.permit is not None
         self.permit = await workflow.execute_activity(
             record_permit_change,
-            PermitChangeRequest(change_id=f"{self._id}/{suffix}", permit_number=self.permit.permit_number,
-                                change=change, effective_at=workflow.now(), valid_until=valid_until, reason=reason,
-                                cite=cite),
-            start_to_close_timeout=_OUTSIDE, retry_policy=ACTIVITY_RETRY,
+            PermitChangeRequest(
+                change_id=f"{self._id}/{suffix}",
+                permit_number=self.permit.permit_number,
+                change=change,
+                effective_at=workflow.now(),
+                valid_until=valid_until,
+                reason=reason,
+                cite=cite,
+            ),
+            start_to_close_timeout=_OUTSIDE,
+            retry_policy=ACTIVITY_RETRY,
         )
         self._event(f"permit_{change.value}", reason, cite)
 
@@ -440,8 +549,9 @@ class MvnoPermit(CaseWorkflow):
         state = await self.clock.open(key, "mvno.complaint_window", workflow.now(), counted_from="day")
         self.accepting = "reopen"
         try:
-            await workflow.wait_condition(lambda: self.reopen_request is not None,
-                                          timeout=max(1.0, (state.due - workflow.now()).total_seconds()))
+            await workflow.wait_condition(
+                lambda: self.reopen_request is not None, timeout=max(1.0, (state.due - workflow.now()).total_seconds())
+            )
         except TimeoutError:
             self.accepting = ""
             self.clock.cancel(key)
@@ -477,9 +587,12 @@ class MvnoPermit(CaseWorkflow):
         self.events.append(CaseEvent(at=workflow.now(), kind=kind, detail=detail, cite=cite))
 
     def _outcome(self) -> PermitOutcome:
-        return PermitOutcome(outcome=self.outcome or self.status, status=self.status,
-                             permit_number=self.permit.permit_number if self.permit else None,
-                             documents=[d.doc_id for d in self.documents])
+        return PermitOutcome(
+            outcome=self.outcome or self.status,
+            status=self.status,
+            permit_number=self.permit.permit_number if self.permit else None,
+            documents=[d.doc_id for d in self.documents],
+        )
 
     @staticmethod
     def _grounds(grounds: list[RefusalGround]) -> list[dict[str, str]]:
@@ -504,8 +617,10 @@ class MvnoPermit(CaseWorkflow):
             if remaining <= 0:
                 break
             try:
-                await workflow.wait_condition(lambda d=due: done() or self.clock.get(key).due != d,  # type: ignore[misc]
-                                              timeout=remaining)
+                await workflow.wait_condition(
+                    lambda d=due: done() or self.clock.get(key).due != d,  # type: ignore[misc]
+                    timeout=remaining,
+                )
             except TimeoutError:
                 break
         if done():
@@ -533,38 +648,60 @@ class MvnoPermit(CaseWorkflow):
         self._reports += 1
         await workflow.execute_activity(
             report_stage,
-            StageReport(report_id=f"{self._id}/{self._reports:03d}", case_id=self._id, procedure=PROCEDURE,
-                        stage=stage, status=self.status, at=workflow.now(), detail=detail),
-            start_to_close_timeout=_OUTSIDE, retry_policy=ACTIVITY_RETRY,
+            StageReport(
+                report_id=f"{self._id}/{self._reports:03d}",
+                case_id=self._id,
+                procedure=PROCEDURE,
+                stage=stage,
+                status=self.status,
+                at=workflow.now(),
+                detail=detail,
+            ),
+            start_to_close_timeout=_OUTSIDE,
+            retry_policy=ACTIVITY_RETRY,
         )
 
-    async def _document(self, kind: str, template: str, title: str, cite: str, role: str,
-                        context: dict[str, Any]) -> DocumentRef:
+    async def _document(
+        self, kind: str, template: str, title: str, cite: str, role: str, context: dict[str, Any]
+    ) -> DocumentRef:
         """Render (Kazakh and Russian), sign with the provider's EDS, deliver to the personal account."""
         assert self.app is not None and self.registration is not None and self.applicant_registry is not None
         a = self.app.applicant
         doc_id = f"{self._id}/r{self.round}/{kind}"
         base = {
-            "applicant_name": a.display_name, "applicant_id": a.identifier,
+            "applicant_name": a.display_name,
+            "applicant_id": a.identifier,
             "id_label_kk": "ЖСН" if a.kind == "individual" else "БСН",
             "id_label_ru": "ИИН" if a.kind == "individual" else "БИН",
             "application_number": self.app.application_number,
-            "registered_on": self.registration.registered_on.isoformat(), "signer_role": role,
+            "registered_on": self.registration.registered_on.isoformat(),
+            "signer_role": role,
         }
         ref = await workflow.execute_activity(
             render_document,
-            RenderDocumentRequest(doc_id=doc_id, case_id=self._id, kind=kind, title=title, template=template,
-                                  cite=cite, context={**base, **context}),
-            start_to_close_timeout=_OUTSIDE, retry_policy=ACTIVITY_RETRY,
+            RenderDocumentRequest(
+                doc_id=doc_id,
+                case_id=self._id,
+                kind=kind,
+                title=title,
+                template=template,
+                cite=cite,
+                context={**base, **context},
+            ),
+            start_to_close_timeout=_OUTSIDE,
+            retry_policy=ACTIVITY_RETRY,
         )
         check = await workflow.execute_activity(
-            sign_document, SignDocumentRequest(doc_id=doc_id, role=role),
-            start_to_close_timeout=_OUTSIDE, retry_policy=ACTIVITY_RETRY,
+            sign_document,
+            SignDocumentRequest(doc_id=doc_id, role=role),
+            start_to_close_timeout=_OUTSIDE,
+            retry_policy=ACTIVITY_RETRY,
         )
         await workflow.execute_activity(
             deliver_to_personal_account,
             DeliverDocumentRequest(doc_id=doc_id, case_id=self._id, recipient=self.applicant_registry.recipient),
-            start_to_close_timeout=_OUTSIDE, retry_policy=ACTIVITY_RETRY,
+            start_to_close_timeout=_OUTSIDE,
+            retry_policy=ACTIVITY_RETRY,
         )
         ref = ref.model_copy(update={"signed_by": check.subject})
         self.documents.append(ref)
@@ -573,8 +710,10 @@ class MvnoPermit(CaseWorkflow):
 
     async def _refresh_windows(self) -> None:
         self.windows = await workflow.execute_local_activity(
-            hearing_windows, HearingWindowsRequest(start=workflow.now(), days=_WINDOW_DAYS),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+            hearing_windows,
+            HearingWindowsRequest(start=workflow.now(), days=_WINDOW_DAYS),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
         )
 
     async def _keep_windows(self) -> None:
@@ -593,7 +732,8 @@ class MvnoPermit(CaseWorkflow):
             try:
                 await workflow.wait_condition(
                     lambda: self.qualification is not None or self.round != round_ or corrected(),
-                    timeout=max(1.0, (refresh_at - workflow.now()).total_seconds()))
+                    timeout=max(1.0, (refresh_at - workflow.now()).total_seconds()),
+                )
                 if self.qualification is None and self.round == round_:
                     await self._refresh_windows()
             except TimeoutError:
@@ -607,8 +747,10 @@ class MvnoPermit(CaseWorkflow):
             return
         why = ""
         if update == "final_decision" and self.notice_day is not None and not self.decision_open:
-            why = (f"; the decision may not be adopted before {self.notice_day.decision_not_before.isoformat()}"
-                   f" (hearing notice of {self.notice_day.day.isoformat()} + 3 working days, 665/NK p.7)")
+            why = (
+                f"; the decision may not be adopted before {self.notice_day.decision_not_before.isoformat()}"
+                f" (hearing notice of {self.notice_day.day.isoformat()} + 3 working days, 665/NK p.7)"
+            )
             if self.hearing_record is None:
                 why += "; the hearing has not been recorded yet"
         fits = self.accepting or "no decision (the case is working)"
@@ -621,8 +763,11 @@ class MvnoPermit(CaseWorkflow):
         """The employee's completeness check result (665/NK p.6)."""
         self.accepting = ""
         self.completeness, self.completeness_at = d, workflow.now()
-        return DecisionReceipt(accepted_at=workflow.now(), update="completeness_decision",
-                               note="qualification check next" if d.complete else "refusal to consider further")
+        return DecisionReceipt(
+            accepted_at=workflow.now(),
+            update="completeness_decision",
+            note="qualification check next" if d.complete else "refusal to consider further",
+        )
 
     @completeness_decision.validator
     def _check_completeness(self, d: CompletenessDecision) -> None:
@@ -636,8 +781,11 @@ class MvnoPermit(CaseWorkflow):
         if not d.compliant:
             self.notice_at = workflow.now()
             self.notice_day = self._window(self.notice_at)
-        return DecisionReceipt(accepted_at=workflow.now(), update="qualification_decision",
-                               note="permit next" if d.compliant else "preliminary refusal and hearing notice sent")
+        return DecisionReceipt(
+            accepted_at=workflow.now(),
+            update="qualification_decision",
+            note="permit next" if d.compliant else "preliminary refusal and hearing notice sent",
+        )
 
     @qualification_decision.validator
     def _check_qualification(self, d: QualificationDecision) -> None:
@@ -654,7 +802,8 @@ class MvnoPermit(CaseWorkflow):
             raise ValueError(
                 f"hearing.at {d.hearing.at.isoformat()} is too late: the hearing is held no later than 2 working "
                 f"days from the notice sent on {w.day.isoformat()}, i.e. by {w.hearing_due.due.isoformat()} "
-                f"({w.hearing_due.cite})")
+                f"({w.hearing_due.cite})"
+            )
 
     @workflow.update
     def record_hearing(self, h: HearingRecord) -> DecisionReceipt:
@@ -662,8 +811,9 @@ class MvnoPermit(CaseWorkflow):
         self.accepting = ""
         self.hearing_record = h
         nb = self.notice_day.decision_not_before.isoformat() if self.notice_day else ""
-        return DecisionReceipt(accepted_at=workflow.now(), update="record_hearing",
-                               note=f"the decision may be adopted from {nb}")
+        return DecisionReceipt(
+            accepted_at=workflow.now(), update="record_hearing", note=f"the decision may be adopted from {nb}"
+        )
 
     @record_hearing.validator
     def _check_hearing(self, h: HearingRecord) -> None:
@@ -679,8 +829,9 @@ class MvnoPermit(CaseWorkflow):
         """After the hearing: the permit or a reasoned refusal (665/NK p.7)."""
         self.accepting = ""
         self.final = d
-        return DecisionReceipt(accepted_at=workflow.now(), update="final_decision",
-                               note="permit" if d.grant else "reasoned refusal")
+        return DecisionReceipt(
+            accepted_at=workflow.now(), update="final_decision", note="permit" if d.grant else "reasoned refusal"
+        )
 
     @final_decision.validator
     def _check_final(self, d: FinalDecision) -> None:
@@ -699,8 +850,9 @@ class MvnoPermit(CaseWorkflow):
         assert self.app is not None
         known = [c.contract_number for c in self.app.qualification.contracts]
         if ev.contract_number not in known:
-            raise ValueError(f"contract_number {ev.contract_number!r} is not a contract of this permit "
-                             f"({', '.join(known)})")
+            raise ValueError(
+                f"contract_number {ev.contract_number!r} is not a contract of this permit ({', '.join(known)})"
+            )
         if ev.contract_valid_until is not None and ev.contract_valid_until <= ev.occurred_on:
             raise ValueError("contract_valid_until must be after occurred_on")
 
@@ -727,8 +879,9 @@ class MvnoPermit(CaseWorkflow):
             return "recorded; staff act on it"
         if self.accepting != "reopen":
             return f"recorded; the case is {self.status} and cannot be reopened now, staff act on it"
-        stage = self._accept_reopen(ReopenInstruction(complaint_id=instruction.complaint_id, stage=None,
-                                                      reason=instruction.reasons[:2000]))
+        stage = self._accept_reopen(
+            ReopenInstruction(complaint_id=instruction.complaint_id, stage=None, reason=instruction.reasons[:2000])
+        )
         return f"reopened for a new decision at {stage}"
 
     @reopen.validator
@@ -753,49 +906,82 @@ class MvnoPermit(CaseWorkflow):
         assert self.app is not None
         q = self.qualification
         return PermitCaseView(
-            status=self.status, round=self.round, application_number=self.app.application_number,
-            applicant_kind=self.app.applicant.kind, completeness_proposal=self.completeness_proposal,
-            qualification_proposal=self.qualification_proposal, hearing=q.hearing if q else None,
+            status=self.status,
+            round=self.round,
+            application_number=self.app.application_number,
+            applicant_kind=self.app.applicant.kind,
+            completeness_proposal=self.completeness_proposal,
+            qualification_proposal=self.qualification_proposal,
+            hearing=q.hearing if q else None,
             notice_sent_at=self.notice_at,
             hearing_latest=self.notice_day.hearing_due.due if self.notice_day else None,
             decision_not_before=self.notice_day.decision_not_before if self.notice_day else None,
-            hearing_record=self.hearing_record, overrun=self.overrun, permit=self.permit,
-            events=list(self.events), pending_events=self.pending_events(),
+            hearing_record=self.hearing_record,
+            overrun=self.overrun,
+            permit=self.permit,
+            events=list(self.events),
+            pending_events=self.pending_events(),
         )
 
 
 _STAFF = frozenset({Role.STAFF})
-SPEC = register(ProcedureSpec(
-    key=PROCEDURE,
-    title="Permit for a mobile virtual network operator",
-    act_key=ACT,
-    workflow=MvnoPermit,
-    run=MvnoPermit.run,
-    input_model=PermitApplication,
-    case_id=permit_case_id,
-    start_roles=frozenset({Role.STAFF, Role.operator("egov_portal")}),
-    events=(
-        EventSpec("completeness_decision", CompletenessDecision, _STAFF, "Completeness check result", "665/NK p.6"),
-        EventSpec("qualification_decision", QualificationDecision, _STAFF,
-                  "Qualification check: compliant, or preliminary refusal with the hearing", "665/NK p.7; Annex 4"),
-        EventSpec("record_hearing", HearingRecord, _STAFF, "The hearing and the applicant's position", "665/NK p.7"),
-        EventSpec("final_decision", FinalDecision, _STAFF, "Decision after the hearing", "665/NK p.7"),
-        EventSpec("contract_event", ContractEvent, frozenset({Role.STAFF, Role.operator("base_operator")}),
-                  "Base-operator contract terminated, ended or extended", "665/NK Annex 5"),
-        EventSpec("reopen", ReopenInstruction, frozenset({Role.SUPERVISOR, Role.operator("complaints")}),
-                  "Reopen after an upheld complaint", "665/NK p.10"),
-    ),
-    result_model=PermitOutcome,
-    # A resubmitted application joins its running case; a closed case is never restarted under the same id.
-    extra={"id_conflict_policy": "use_existing", "id_reuse_policy": "reject_duplicate",
-           "query": "permit_case", "query_model": PermitCaseView},
-))
+SPEC = register(
+    ProcedureSpec(
+        key=PROCEDURE,
+        title="Permit for a mobile virtual network operator",
+        act_key=ACT,
+        workflow=MvnoPermit,
+        run=MvnoPermit.run,
+        input_model=PermitApplication,
+        case_id=permit_case_id,
+        start_roles=frozenset({Role.STAFF, Role.operator("egov_portal")}),
+        events=(
+            EventSpec("completeness_decision", CompletenessDecision, _STAFF, "Completeness check result", "665/NK p.6"),
+            EventSpec(
+                "qualification_decision",
+                QualificationDecision,
+                _STAFF,
+                "Qualification check: compliant, or preliminary refusal with the hearing",
+                "665/NK p.7; Annex 4",
+            ),
+            EventSpec(
+                "record_hearing", HearingRecord, _STAFF, "The hearing and the applicant's position", "665/NK p.7"
+            ),
+            EventSpec("final_decision", FinalDecision, _STAFF, "Decision after the hearing", "665/NK p.7"),
+            EventSpec(
+                "contract_event",
+                ContractEvent,
+                frozenset({Role.STAFF, Role.operator("base_operator")}),
+                "Base-operator contract terminated, ended or extended",
+                "665/NK Annex 5",
+            ),
+            EventSpec(
+                "reopen",
+                ReopenInstruction,
+                frozenset({Role.SUPERVISOR, Role.operator("complaints")}),
+                "Reopen after an upheld complaint",
+                "665/NK p.10",
+            ),
+        ),
+        result_model=PermitOutcome,
+        # A resubmitted application joins its running case; a closed case is never restarted under the same id.
+        extra={
+            "id_conflict_policy": "use_existing",
+            "id_reuse_policy": "reject_duplicate",
+            "query": "permit_case",
+            "query_model": PermitCaseView,
+        },
+    )
+)
 
 
 async def start_permit_case(client: Client, app: PermitApplication, task_queue: str) -> WorkflowHandle[Any, Any]:
     """Start the case of ``app``, or return its existing case (the same application never makes two)."""
     return await client.start_workflow(
-        MvnoPermit.run, app, id=permit_case_id(app), task_queue=task_queue,
+        MvnoPermit.run,
+        app,
+        id=permit_case_id(app),
+        task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )

@@ -76,8 +76,12 @@ def _common_events() -> tuple[EventSpec, ...]:
     staff = frozenset({Role.STAFF, Role.SUPERVISOR})
     return (
         EventSpec("resume_outside_step", ResumeRequest, staff, "Resume a step an outside system refused"),
-        EventSpec("apply_calendar_correction", CalendarCorrection, frozenset({Role.SUPERVISOR}),
-                  "Recompute open deadlines after a calendar correction"),
+        EventSpec(
+            "apply_calendar_correction",
+            CalendarCorrection,
+            frozenset({Role.SUPERVISOR}),
+            "Recompute open deadlines after a calendar correction",
+        ),
     )
 
 

@@ -29,12 +29,22 @@ ACT_VERSION = SearchAttributeKey.for_keyword("KzActVersion")
 CALENDAR_VERSION = SearchAttributeKey.for_keyword("KzCalendarVersion")
 
 ALL: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
-    PROCEDURE, STATUS, NEXT_DEADLINE, OVERDUE, ACT_VERSION, CALENDAR_VERSION,
+    PROCEDURE,
+    STATUS,
+    NEXT_DEADLINE,
+    OVERDUE,
+    ACT_VERSION,
+    CALENDAR_VERSION,
 )
 
 _TYPE_NAMES = {
-    T.KEYWORD: "Keyword", T.TEXT: "Text", T.INT: "Int", T.DOUBLE: "Double", T.BOOL: "Bool",
-    T.DATETIME: "Datetime", T.KEYWORD_LIST: "KeywordList",
+    T.KEYWORD: "Keyword",
+    T.TEXT: "Text",
+    T.INT: "Int",
+    T.DOUBLE: "Double",
+    T.BOOL: "Bool",
+    T.DATETIME: "Datetime",
+    T.KEYWORD_LIST: "KeywordList",
 }
 
 

@@ -24,8 +24,9 @@ R = TypeVar("R")
 
 async def call(fn: Callable[[Any], Awaitable[R]], arg: Any, *, seconds: int = 30) -> R:
     """Run an activity of an outside system with the shared retry policy."""
-    return await workflow.execute_activity(fn, arg, start_to_close_timeout=timedelta(seconds=seconds),
-                                           retry_policy=ACTIVITY_RETRY)
+    return await workflow.execute_activity(
+        fn, arg, start_to_close_timeout=timedelta(seconds=seconds), retry_policy=ACTIVITY_RETRY
+    )
 
 
 def cause_type(err: BaseException) -> tuple[str | None, str]:
@@ -42,13 +43,29 @@ def cause_type(err: BaseException) -> tuple[str | None, str]:
     return None, str(err)
 
 
-async def result_document(*, kind: str, title: str, outcome: str, reason: str | None, cite: str,
-                          recipient: str, details: dict[str, str] | None = None) -> DocumentRef:
+async def result_document(
+    *,
+    kind: str,
+    title: str,
+    outcome: str,
+    reason: str | None,
+    cite: str,
+    recipient: str,
+    details: dict[str, str] | None = None,
+) -> DocumentRef:
     """Render the case's result (or reasoned refusal) and put it in the applicant's personal account."""
     wid = workflow.info().workflow_id
-    doc = await call(render_document, RenderDocumentRequest(
-        doc_id=f"{wid}/{kind}", case_id=wid, kind=kind, title=title, template="subscriber_result.html.j2", cite=cite,
-        context={"outcome": outcome, "reason": reason, "details": details or {}},
-    ))
+    doc = await call(
+        render_document,
+        RenderDocumentRequest(
+            doc_id=f"{wid}/{kind}",
+            case_id=wid,
+            kind=kind,
+            title=title,
+            template="subscriber_result.html.j2",
+            cite=cite,
+            context={"outcome": outcome, "reason": reason, "details": details or {}},
+        ),
+    )
     await call(deliver_to_personal_account, DeliverDocumentRequest(doc_id=doc.doc_id, case_id=wid, recipient=recipient))
     return doc

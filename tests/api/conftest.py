@@ -51,8 +51,9 @@ async def api_worker(env: WorkflowEnvironment) -> AsyncIterator[None]:
 
 @pytest.fixture(scope="session")
 def api_app(env: WorkflowEnvironment) -> FastAPI:
-    return create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE,
-                      secret="test-secret")
+    return create_app(
+        procedures={SPEC.key: SPEC}, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE, secret="test-secret"
+    )
 
 
 @pytest.fixture
@@ -69,8 +70,10 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     from workflows import search_attributes
 
     e = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"), data_converter=data_converter(),
-        search_attributes=search_attributes.ALL, dev_server_extra_args=["--headless"],
+        dev_server_existing_path=binary("temporal"),
+        data_converter=data_converter(),
+        search_attributes=search_attributes.ALL,
+        dev_server_extra_args=["--headless"],
     )
     try:
         yield e
@@ -86,8 +89,12 @@ async def dev_worker(dev_env: WorkflowEnvironment) -> AsyncIterator[None]:
 
 @pytest.fixture(scope="session")
 def dev_app(dev_env: WorkflowEnvironment) -> FastAPI:
-    return create_app(procedures={SPEC.key: SPEC, PERMIT.key: PERMIT}, gateway=Gateway(client=dev_env.client),
-                      task_queue=TASK_QUEUE, secret="test-secret-dev")
+    return create_app(
+        procedures={SPEC.key: SPEC, PERMIT.key: PERMIT},
+        gateway=Gateway(client=dev_env.client),
+        task_queue=TASK_QUEUE,
+        secret="test-secret-dev",
+    )
 
 
 @pytest.fixture
@@ -103,6 +110,8 @@ def chromium() -> str:
 
     path = ensure_chromium()
     if path is None:
-        pytest.skip("browser test skipped: /usr/bin/chromium is missing and cannot be installed here "
-                    "(needs root on Debian: apt-get install -y chromium)")
+        pytest.skip(
+            "browser test skipped: /usr/bin/chromium is missing and cannot be installed here "
+            "(needs root on Debian: apt-get install -y chromium)"
+        )
     return path

@@ -103,19 +103,37 @@ class DemoCheck(CaseWorkflow):
         outcome = "complete" if self.decision.complete else "returned"
         ref = await workflow.execute_activity(
             render_document,
-            RenderDocumentRequest(doc_id=f"{cid}/notice", case_id=cid, kind="notice", title="Completeness notice",
-                                  template="_test_notice.html.j2", cite="665/NK p.6",
-                                  context={"name": inp.applicant.name}),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+            RenderDocumentRequest(
+                doc_id=f"{cid}/notice",
+                case_id=cid,
+                kind="notice",
+                title="Completeness notice",
+                template="_test_notice.html.j2",
+                cite="665/NK p.6",
+                context={"name": inp.applicant.name},
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
         )
-        await workflow.execute_activity(sign_document, SignDocumentRequest(doc_id=ref.doc_id),
-                                        start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY)
+        await workflow.execute_activity(
+            sign_document,
+            SignDocumentRequest(doc_id=ref.doc_id),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+        )
         ref.signed_by = "provider_head"
         self.documents.append(ref)
         await workflow.execute_activity(
-            send_sms, SmsRequest(message_id=f"{cid}/decision", case_id=cid, to=inp.phone, sender="1414",
-                                 text=f"Your application is {outcome}"),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+            send_sms,
+            SmsRequest(
+                message_id=f"{cid}/decision",
+                case_id=cid,
+                to=inp.phone,
+                sender="1414",
+                text=f"Your application is {outcome}",
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
         )
         if not self.decision.complete:
             self.close("returned", "returned")
@@ -138,8 +156,9 @@ class DemoCheck(CaseWorkflow):
     @withdraw.validator
     def _check_withdraw(self) -> None:
         if self.status != "completeness_check":
-            raise ApplicationError("only an application under the completeness check can be withdrawn",
-                                   type="EventDoesNotFit")
+            raise ApplicationError(
+                "only an application under the completeness check can be withdrawn", type="EventDoesNotFit"
+            )
 
     @workflow.update
     def completeness_decision(self, d: CompletenessDecision) -> str:
@@ -167,11 +186,22 @@ class DemoCheck(CaseWorkflow):
 
 
 SPEC = ProcedureSpec(
-    key=KEY, title="Demo completeness check", act_key="665/NK", workflow=DemoCheck, run=DemoCheck.run,
-    input_model=DemoApplication, case_id=demo_case_id, start_roles=frozenset({Role.STAFF}),
+    key=KEY,
+    title="Demo completeness check",
+    act_key="665/NK",
+    workflow=DemoCheck,
+    run=DemoCheck.run,
+    input_model=DemoApplication,
+    case_id=demo_case_id,
+    start_roles=frozenset({Role.STAFF}),
     events=(
-        EventSpec("completeness_decision", CompletenessDecision, frozenset({Role.STAFF}), "Completeness decision",
-                  cite="665/NK p.6"),
+        EventSpec(
+            "completeness_decision",
+            CompletenessDecision,
+            frozenset({Role.STAFF}),
+            "Completeness decision",
+            cite="665/NK p.6",
+        ),
         EventSpec("fee_paid", FeePaid, frozenset({BANK}), "Fee paid"),
         EventSpec("withdraw", None, frozenset({Role.STAFF}), "Withdraw the application"),
     ),

@@ -51,8 +51,9 @@ def assert_problem(r: httpx.Response, status: int, *detail_parts: str) -> dict[s
     return body
 
 
-async def test_same_application_twice_gives_the_existing_case(http: httpx.AsyncClient, keys: Keys,
-                                                                env: WorkflowEnvironment) -> None:
+async def test_same_application_twice_gives_the_existing_case(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
     body = application(await env.get_current_time())
     first = await http.post(START, json=body, headers=h(keys.staff))
     assert first.status_code == 201, first.text
@@ -80,7 +81,9 @@ async def test_wrong_missing_or_revoked_key_is_401(http: httpx.AsyncClient, keys
 
 
 async def test_wrong_role_is_403_and_does_not_reveal_whether_the_case_exists(
-    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
+    keys: Keys,
+    env: WorkflowEnvironment,
 ) -> None:
     real = await start(http, keys, env)
     decision = {"complete": True}
@@ -94,27 +97,32 @@ async def test_wrong_role_is_403_and_does_not_reveal_whether_the_case_exists(
         assert_problem(r, 403)
     assert answers[0]["detail"] == answers[1]["detail"]
     # auditors read, never act
-    assert_problem(await http.post(START, json=application(await env.get_current_time()), headers=h(keys.auditor)),
-                   403, "start")
+    assert_problem(
+        await http.post(START, json=application(await env.get_current_time()), headers=h(keys.auditor)), 403, "start"
+    )
     assert (await http.get(f"/v1/cases/{real}", headers=h(keys.auditor))).status_code == 200
     assert (await http.get(f"/v1/cases/{real}", headers=h(keys.supervisor))).status_code == 200
 
 
 async def test_unknown_case_is_404_and_malformed_id_is_422(http: httpx.AsyncClient, keys: Keys) -> None:
     assert_problem(await http.get("/v1/cases/demo_check-nothing-here", headers=h(keys.staff)), 404, "no such case")
-    r = await http.post(event_url("demo_check-nothing-here", "completeness_decision"), json={"complete": True},
-                        headers=h(keys.staff))
+    r = await http.post(
+        event_url("demo_check-nothing-here", "completeness_decision"), json={"complete": True}, headers=h(keys.staff)
+    )
     assert_problem(r, 404)
     assert_problem(await http.get("/v1/cases/-starts-with-dash", headers=h(keys.staff)), 422)
     assert_problem(await http.get("/v1/nowhere", headers=h(keys.staff)), 404)
 
 
 async def test_invalid_application_is_422_with_the_field_and_without_the_value(
-    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
+    keys: Keys,
+    env: WorkflowEnvironment,
 ) -> None:
     bad_iin = "900101300127"
-    body = application(await env.get_current_time(),
-                       applicant={"kind": "individual", "iin": bad_iin, "name": "Асан"}, attachments=[])
+    body = application(
+        await env.get_current_time(), applicant={"kind": "individual", "iin": bad_iin, "name": "Асан"}, attachments=[]
+    )
     r = await http.post(START, json=body, headers=h(keys.staff))
     problem = assert_problem(r, 422)
     locs = {e["loc"] for e in problem["errors"]}
@@ -123,7 +131,9 @@ async def test_invalid_application_is_422_with_the_field_and_without_the_value(
 
 
 async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
-    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
+    keys: Keys,
+    env: WorkflowEnvironment,
 ) -> None:
     cid = await start(http, keys, env)
     await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
@@ -142,8 +152,9 @@ async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
     r = await http.post(event_url(cid, "completeness_decision"), json={"complete": True}, headers=h(keys.staff))
     assert_problem(r, 409, "does not fit")
     # the bank's validator refuses a wrong amount (422), takes the right one
-    assert_problem(await http.post(event_url(cid, "fee_paid"), json={"amount": 5}, headers=h(keys.bank)),
-                   422, "1000 tenge")
+    assert_problem(
+        await http.post(event_url(cid, "fee_paid"), json={"amount": 5}, headers=h(keys.bank)), 422, "1000 tenge"
+    )
     assert (await http.post(event_url(cid, "fee_paid"), json={"amount": 1000}, headers=h(keys.bank))).status_code == 200
     view = await eventually(lambda: case(http, keys, cid), lambda v: v["closed"])
     assert view["outcome"] == "accepted"
@@ -152,12 +163,14 @@ async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
     assert_problem(r, 409, "closed")
 
 
-async def test_documents_and_their_signatures_are_served(http: httpx.AsyncClient, keys: Keys,
-                                                         env: WorkflowEnvironment) -> None:
+async def test_documents_and_their_signatures_are_served(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
     cid = await start(http, keys, env)
     await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
-    r = await http.post(event_url(cid, "completeness_decision"), json={"complete": False, "reason": "no charter"},
-                        headers=h(keys.staff))
+    r = await http.post(
+        event_url(cid, "completeness_decision"), json={"complete": False, "reason": "no charter"}, headers=h(keys.staff)
+    )
     assert r.status_code == 200, r.text
     view = await eventually(lambda: case(http, keys, cid), lambda v: v["closed"])
     [doc] = view["documents"]
@@ -173,7 +186,9 @@ async def test_documents_and_their_signatures_are_served(http: httpx.AsyncClient
 
 
 async def test_idempotency_key_replays_creation_and_refuses_another_body(
-    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
+    keys: Keys,
+    env: WorkflowEnvironment,
 ) -> None:
     now = await env.get_current_time()
     body = application(now)
@@ -189,8 +204,9 @@ async def test_idempotency_key_replays_creation_and_refuses_another_body(
     assert_problem(await http.post(START, json=body, headers=h(keys.staff, **{"Idempotency-Key": "bad key\n"})), 422)
 
 
-async def test_idempotency_key_makes_a_retried_event_safe(http: httpx.AsyncClient, keys: Keys,
-                                                          env: WorkflowEnvironment) -> None:
+async def test_idempotency_key_makes_a_retried_event_safe(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
     cid = await start(http, keys, env)
     await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
     url, hdr = event_url(cid, "completeness_decision"), h(keys.staff, **{"Idempotency-Key": f"decide-{cid}"})
@@ -236,14 +252,18 @@ async def test_procedures_say_what_the_calling_key_may_do(http: httpx.AsyncClien
     [bank_view] = (await http.get("/v1/procedures", headers=h(keys.bank))).json()
     assert bank_view["key"] == "demo_check" and not bank_view["may_start"]
     assert {e["name"]: e["may_send"] for e in bank_view["events"]} == {
-        "completeness_decision": False, "fee_paid": True, "withdraw": False}
+        "completeness_decision": False,
+        "fee_paid": True,
+        "withdraw": False,
+    }
     [staff_view] = (await http.get("/v1/procedures", headers=h(keys.staff))).json()
     assert staff_view["may_start"] and staff_view["events"][0]["cite"] == "665/NK p.6"
     assert_problem(await http.get("/v1/procedures"), 401)
 
 
-async def test_timeline_shows_decisions_deadlines_and_breaches(http: httpx.AsyncClient, keys: Keys,
-                                                                env: WorkflowEnvironment) -> None:
+async def test_timeline_shows_decisions_deadlines_and_breaches(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
     from datetime import timedelta
 
     now = await env.get_current_time()
@@ -265,8 +285,9 @@ async def test_timeline_shows_decisions_deadlines_and_breaches(http: httpx.Async
     assert_problem(await http.get(f"/v1/cases/{cid}/timeline", headers=h(keys.bank)), 403)
 
 
-async def test_an_event_without_payload_has_no_body(http: httpx.AsyncClient, keys: Keys,
-                                                    env: WorkflowEnvironment) -> None:
+async def test_an_event_without_payload_has_no_body(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
     body = application(await env.get_current_time())
     cid = (await http.post(START, json=body, headers=h(keys.staff))).json()["case_id"]
     await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)

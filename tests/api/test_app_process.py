@@ -30,8 +30,13 @@ def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_pat
     log = tmp_path / "api.log"
     env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{dead}"}
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(port)], cwd=ROOT,
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -40,8 +45,12 @@ def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_pat
                         break
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.2)
-            r = httpx.get(f"http://127.0.0.1:{port}/v1/cases", params={"status": "secret_900101300126"},
-                          headers={"X-API-Key": key}, timeout=20)
+            r = httpx.get(
+                f"http://127.0.0.1:{port}/v1/cases",
+                params={"status": "secret_900101300126"},
+                headers={"X-API-Key": key},
+                timeout=20,
+            )
             assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
             assert httpx.get(f"http://127.0.0.1:{port}/console/login").status_code == 200
         finally:

@@ -37,8 +37,7 @@ async def console_url(dev_app: FastAPI, dev_worker: None) -> AsyncIterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(dev_app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(dev_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.05)
@@ -127,7 +126,8 @@ async def test_permit_case_through_the_console(chromium: str, console_url: str, 
             await expect(page.locator('label[for="f-applicant.~legal_entity.bin"]')).to_have_text("БИН *")
             await expect(page.locator('[data-group="qualification.contracts"] > legend')).to_have_text("Договоры")
             await expect(page.locator('[name="applicant.kind"] option[value="legal_entity"]')).to_have_text(
-                "юридическое лицо")
+                "юридическое лицо"
+            )
             await page.screenshot(path=str(ARTIFACTS / "console-permit-form-ru.png"), full_page=True)
             await page.get_by_role("link", name="English").click()
             await expect(page.locator('label[for="f-applicant.~legal_entity.bin"]')).to_have_text("BIN *")
@@ -138,7 +138,8 @@ async def test_permit_case_through_the_console(chromium: str, console_url: str, 
             await page.get_by_role("button", name="Add another").click()  # the second contract's fieldset
             await expect(page.locator('[data-group="qualification.contracts.1"] > legend')).to_have_text("Contracts 2")
             await expect(page.locator('[name="qualification.contracts.0.contract_number"]')).to_have_value(
-                contracts[0]["contract_number"])  # what was typed survives the re-post
+                contracts[0]["contract_number"]
+            )  # what was typed survives the re-post
             await fill(page, {k: v for k, v in values.items() if k.startswith("qualification.contracts.1.")})
             await page.click("#submit-start")
             error = page.locator('[data-loc="applicant.legal_entity.bin"] .field-error')
@@ -178,8 +179,10 @@ async def test_permit_case_through_the_console(chromium: str, console_url: str, 
             await page.get_by_role("link", name="SMS outbox").click()
             sms = page.locator("#outbox tbody tr", has_text=case_id)
             await expect(sms).to_have_count(1)
-            await expect(sms).to_contain_text(f"Application {demo['application_number']} for an MVNO permit is "
-                                              f"registered on {cal.registration_day(received).isoformat()}")
+            await expect(sms).to_contain_text(
+                f"Application {demo['application_number']} for an MVNO permit is "
+                f"registered on {cal.registration_day(received).isoformat()}"
+            )
             await expect(sms).to_contain_text(phone)
             await page.screenshot(path=str(ARTIFACTS / "console-permit-outbox.png"), full_page=True)
         finally:

@@ -21,8 +21,9 @@ def csrf(html: str) -> str:
 
 async def sign_in(http: httpx.AsyncClient, key: str) -> httpx.Response:
     page = await http.get("/console/login")
-    return await http.post("/console/login", data={"csrf_token": csrf(page.text), "api_key": key,
-                                                   "next": "/console/outbox"})
+    return await http.post(
+        "/console/login", data={"csrf_token": csrf(page.text), "api_key": key, "next": "/console/outbox"}
+    )
 
 
 async def test_sign_in_needs_the_csrf_token_and_a_console_role(http: httpx.AsyncClient, keys: Keys) -> None:
@@ -42,7 +43,9 @@ async def test_sign_in_needs_the_csrf_token_and_a_console_role(http: httpx.Async
 
 
 async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
-    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
+    keys: Keys,
+    env: WorkflowEnvironment,
 ) -> None:
     await sign_in(http, keys.staff)
     await http.get("/console/lang/en?next=/console/")
@@ -51,10 +54,15 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     token = csrf(page.text)
     received = (await env.get_current_time() - timedelta(minutes=5)).astimezone(UTC)
     values = {
-        "csrf_token": token, "applicant.kind": "individual", "applicant.~individual.iin": "900101300127",
-        "applicant.~individual.name": "Асан", "phone": "+77011234567",
-        "received_at": received.strftime("%Y-%m-%dT%H:%M"), "_count.attachments": "1",
-        "attachments.0.kind": "charter", "attachments.0.pages": "0",
+        "csrf_token": token,
+        "applicant.kind": "individual",
+        "applicant.~individual.iin": "900101300127",
+        "applicant.~individual.name": "Асан",
+        "phone": "+77011234567",
+        "received_at": received.strftime("%Y-%m-%dT%H:%M"),
+        "_count.attachments": "1",
+        "attachments.0.kind": "charter",
+        "attachments.0.pages": "0",
     }
     bad = await http.post("/console/start/demo_check", data=values)
     assert bad.status_code == 422
@@ -67,8 +75,12 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
 
     # received_at is read as Asia/Almaty wall time
     received_local = received.astimezone(__import__("rules.calendar", fromlist=["ALMATY"]).ALMATY)
-    good = {**values, "applicant.~individual.iin": IIN, "attachments.0.pages": "2",
-            "received_at": received_local.strftime("%Y-%m-%dT%H:%M")}
+    good = {
+        **values,
+        "applicant.~individual.iin": IIN,
+        "attachments.0.pages": "2",
+        "received_at": received_local.strftime("%Y-%m-%dT%H:%M"),
+    }
     started = await http.post("/console/start/demo_check", data=good)
     assert started.status_code == 303, started.text
     case_url = started.headers["location"]
@@ -77,13 +89,14 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     assert "665/NK p.6" in page.text and "Case started" not in page.text
     assert 'id="event-fee_paid"' not in page.text  # the bank's event: not pending, not the staff's
     withdraw = re.search(r'<form[^>]*id="event-withdraw".*?</form>', page.text, re.S)
-    assert withdraw and "<input type=\"checkbox\"" not in withdraw.group(0)  # a button, no fields
+    assert withdraw and '<input type="checkbox"' not in withdraw.group(0)  # a button, no fields
 
     token = csrf(page.text)
     refused = await http.post(f"{case_url}/events/completeness_decision", data={"csrf_token": token})
     assert refused.status_code == 422 and "needs the reason" in refused.text
-    done = await http.post(f"{case_url}/events/completeness_decision",
-                           data={"csrf_token": token, "reason": "the charter is missing"})
+    done = await http.post(
+        f"{case_url}/events/completeness_decision", data={"csrf_token": token, "reason": "the charter is missing"}
+    )
     assert done.status_code == 303
     page = await eventually(lambda: http.get(case_url), lambda r: 'id="case-status">returned<' in r.text)
     assert "Your application is returned" in page.text
@@ -95,8 +108,9 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     assert doc and (await http.get(doc.group(1))).status_code == 200
 
 
-async def test_language_switch_and_auditor_sees_no_forms(http: httpx.AsyncClient, keys: Keys,
-                                                         env: WorkflowEnvironment) -> None:
+async def test_language_switch_and_auditor_sees_no_forms(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
     await sign_in(http, keys.auditor)
     await http.get("/console/lang/kk?next=/console/outbox")
     kk = await http.get("/console/outbox")
@@ -112,13 +126,14 @@ async def test_language_switch_and_auditor_sees_no_forms(http: httpx.AsyncClient
 async def test_console_case_list_marks_overdue_first(dev_http: httpx.AsyncClient, keys: Keys) -> None:
     from tests.api.helpers import application
 
-    late = await dev_http.post("/v1/procedures/demo_check/cases",
-                               json=application(datetime.now(UTC) - timedelta(days=40)),
-                               headers={"X-API-Key": keys.staff})
+    late = await dev_http.post(
+        "/v1/procedures/demo_check/cases",
+        json=application(datetime.now(UTC) - timedelta(days=40)),
+        headers={"X-API-Key": keys.staff},
+    )
     assert late.status_code == 201
     await sign_in(dev_http, keys.staff)
     await dev_http.get("/console/lang/en?next=/console/")
-    page = await eventually(lambda: dev_http.get("/console/?overdue=1"),
-                            lambda r: late.json()["case_id"] in r.text)
+    page = await eventually(lambda: dev_http.get("/console/?overdue=1"), lambda r: late.json()["case_id"] in r.text)
     row = re.search(r'<tr class="overdue">.*?</tr>', page.text, re.S)
     assert row and late.json()["case_id"] in row.group(0) and 'class="badge"' in row.group(0)

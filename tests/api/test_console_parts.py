@@ -59,10 +59,16 @@ def test_nested_model_form_names_follow_the_model() -> None:
 
 def test_posted_form_becomes_the_model_and_errors_land_next_to_their_fields() -> None:
     values = {
-        "applicant.kind": "individual", "applicant.~individual.iin": IIN, "applicant.~individual.name": "Асан",
-        "applicant.~company.bin": "ignored, other variant", "phone": "+77011234567",
-        "received_at": "2027-03-19T17:00", "_count.attachments": "2",
-        "attachments.0.kind": "charter", "attachments.0.pages": "3", "attachments.1.kind": "licence",
+        "applicant.kind": "individual",
+        "applicant.~individual.iin": IIN,
+        "applicant.~individual.name": "Асан",
+        "applicant.~company.bin": "ignored, other variant",
+        "phone": "+77011234567",
+        "received_at": "2027-03-19T17:00",
+        "_count.attachments": "2",
+        "attachments.0.kind": "charter",
+        "attachments.0.pages": "3",
+        "attachments.1.kind": "licence",
         "attachments.1.pages": "1",
     }
     form = build_form(DemoApplication, values)
@@ -92,8 +98,14 @@ def test_checkbox_and_optional_fields() -> None:
 
 def _payloads(value: object) -> dict[str, object]:
     [p] = pydantic_data_converter.payload_converter.to_payloads([value])
-    return {"payloads": [{"metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()},
-                          "data": base64.b64encode(p.data).decode()}]}
+    return {
+        "payloads": [
+            {
+                "metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()},
+                "data": base64.b64encode(p.data).decode(),
+            }
+        ]
+    }
 
 
 def test_codec_functions_encrypt_and_decrypt_a_pydantic_payload() -> None:
@@ -107,8 +119,9 @@ def test_codec_functions_encrypt_and_decrypt_a_pydantic_payload() -> None:
     assert json.loads(raw) == {"complete": False, "reason": "no charter"}
 
 
-async def test_codec_endpoint_is_for_staff_and_auditors_with_cors_for_the_ui(http: httpx.AsyncClient,
-                                                                              keys: Keys) -> None:
+async def test_codec_endpoint_is_for_staff_and_auditors_with_cors_for_the_ui(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
     body = _payloads({"x": 1})
     for key in (keys.staff, keys.auditor):
         r = await http.post("/codec/decode", json=body, headers={"X-API-Key": key, "X-Namespace": "default"})
@@ -126,23 +139,37 @@ async def test_codec_endpoint_is_for_staff_and_auditors_with_cors_for_the_ui(htt
     assert r.status_code == 422
     r = await http.post("/codec/decode", json={"payloads": [{"data": 5}]}, headers={"X-API-Key": keys.staff})
     assert r.status_code == 422 and "payloads[0]" in r.json()["detail"]
-    pre = await http.options("/codec/decode", headers={
-        "Origin": "http://localhost:8233", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type,x-namespace"})
+    pre = await http.options(
+        "/codec/decode",
+        headers={
+            "Origin": "http://localhost:8233",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-namespace",
+        },
+    )
     assert pre.status_code == 200
     assert pre.headers["access-control-allow-origin"] == "http://localhost:8233"
     assert pre.headers["access-control-allow-credentials"] == "true"
-    other = await http.options("/codec/decode", headers={
-        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    other = await http.options(
+        "/codec/decode", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "access-control-allow-origin" not in other.headers
-    api = await http.options("/v1/cases", headers={
-        "Origin": "http://localhost:8233", "Access-Control-Request-Method": "GET"})
+    api = await http.options(
+        "/v1/cases", headers={"Origin": "http://localhost:8233", "Access-Control-Request-Method": "GET"}
+    )
     assert "access-control-allow-origin" not in api.headers  # CORS only on the codec
 
 
 def test_access_log_drops_query_strings() -> None:
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", "/v1/cases?status=x&iin=900101300126", "1.1", 200), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/v1/cases?status=x&iin=900101300126", "1.1", 200),
+        None,
+    )
     assert _NoQueryString().filter(record)
     assert "900101300126" not in record.getMessage() and "/v1/cases" in record.getMessage()
     assert "_NoQueryString" in {type(f).__name__ for f in logging.getLogger("uvicorn.access").filters}
@@ -152,8 +179,9 @@ def test_cli_creates_a_key_printed_once_and_stored_hashed() -> None:
     from api.auth import list_keys, verify_key
     from starter import app
 
-    result = CliRunner().invoke(app, ["api", "create-key", "--name", "antifraud centre", "--role",
-                                      "operator:antifraud_centre"])
+    result = CliRunner().invoke(
+        app, ["api", "create-key", "--name", "antifraud centre", "--role", "operator:antifraud_centre"]
+    )
     assert result.exit_code == 0, result.output
     key = re.search(r"kz_[0-9a-f]{12}\.\S+", result.output)
     assert key is not None
@@ -205,8 +233,16 @@ def test_every_text_of_the_permit_forms_is_translated(lang: str) -> None:
     from workflows.mvno_permit import SPEC as PERMIT
 
     texts = procedure_msgids(PERMIT)
-    assert {"Permit for a mobile virtual network operator", "Completeness check result", "IIN", "BIN",
-            "Contracts", "Information form", "legal_entity", "court_ban"} <= texts
+    assert {
+        "Permit for a mobile virtual network operator",
+        "Completeness check result",
+        "IIN",
+        "BIN",
+        "Contracts",
+        "Information form",
+        "legal_entity",
+        "court_ban",
+    } <= texts
     assert sorted(t for t in texts if not catalogue(lang).get(t)) == []
     assert catalogue(lang)["IIN"] != "IIN" and catalogue(lang)["legal_entity"] != "legal_entity"
 

@@ -16,7 +16,9 @@ START = "/v1/procedures/demo_check/cases"
 
 
 async def test_list_filters_by_procedure_status_and_overdue_with_overdue_first(
-    dev_http: httpx.AsyncClient, keys: Keys, dev_env: WorkflowEnvironment,
+    dev_http: httpx.AsyncClient,
+    keys: Keys,
+    dev_env: WorkflowEnvironment,
 ) -> None:
     hdr = {"X-API-Key": keys.auditor}
     now = datetime.now(UTC)
@@ -35,8 +37,10 @@ async def test_list_filters_by_procedure_status_and_overdue_with_overdue_first(
 
     overdue = await eventually(lambda: listing(overdue="true"), lambda rows: late_id in ids(rows))
     assert fresh_id not in ids(overdue)
-    rows = await eventually(lambda: listing(procedure="demo_check", status="completeness_check"),
-                            lambda rows: {fresh_id, late_id} <= set(ids(rows)))
+    rows = await eventually(
+        lambda: listing(procedure="demo_check", status="completeness_check"),
+        lambda rows: {fresh_id, late_id} <= set(ids(rows)),
+    )
     first_not_overdue = next(i for i, c in enumerate(rows) if not c["overdue"])
     assert all(c["overdue"] for c in rows[:first_not_overdue])  # overdue first
     by_id = {c["case_id"]: c for c in rows}
@@ -45,8 +49,9 @@ async def test_list_filters_by_procedure_status_and_overdue_with_overdue_first(
     assert by_id[fresh_id]["next_deadline"] is not None
 
     # the decision moves the case on; the status filter follows it
-    r = await dev_http.post(f"{START}/{fresh_id}/events/completeness_decision", json={"complete": True},
-                            headers={"X-API-Key": keys.staff})
+    r = await dev_http.post(
+        f"{START}/{fresh_id}/events/completeness_decision", json={"complete": True}, headers={"X-API-Key": keys.staff}
+    )
     assert r.status_code == 200, r.text
     awaiting = await eventually(lambda: listing(status="awaiting_fee"), lambda rows: fresh_id in ids(rows))
     assert late_id not in ids(awaiting)

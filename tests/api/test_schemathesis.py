@@ -77,11 +77,13 @@ def test_no_generated_request_gives_a_server_error(live_api: str, keys: Keys) ->
     for op in operations:
 
         @given(case=op.as_strategy())
-        @settings(max_examples=12, derandomize=True, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=12, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def run(case: schemathesis.Case) -> None:
-            response = case.call_and_validate(base_url=live_api, headers={"X-API-Key": keys.staff},
-                                              checks=[not_a_server_error], timeout=30)
+            response = case.call_and_validate(
+                base_url=live_api, headers={"X-API-Key": keys.staff}, checks=[not_a_server_error], timeout=30
+            )
             seen[response.status_code] += 1
 
         try:

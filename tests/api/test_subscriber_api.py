@@ -25,8 +25,12 @@ START = f"/v1/procedures/{SPEC.key}/cases"
 
 @pytest.fixture
 async def http(env: WorkflowEnvironment) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(procedures={SPEC.key: SPEC}, gateway=Gateway(client=env.client), task_queue="subscriber-api",
-                     secret="test-secret")
+    app = create_app(
+        procedures={SPEC.key: SPEC},
+        gateway=Gateway(client=env.client),
+        task_queue="subscriber-api",
+        secret="test-secret",
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
         yield c
 
@@ -36,10 +40,15 @@ def staff() -> dict[str, str]:
 
 
 async def test_mailbox_after_abolition_is_refused_at_the_edge_and_no_case_starts(
-    env: WorkflowEnvironment, http: httpx.AsyncClient,
+    env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
 ) -> None:
-    body = {"iin": person(), "login": "user.after305", "channel": "online",
-            "received_at": (await env.get_current_time()).isoformat()}
+    body = {
+        "iin": person(),
+        "login": "user.after305",
+        "channel": "online",
+        "received_at": (await env.get_current_time()).isoformat(),
+    }
     r = await http.post(START, json=body, headers=staff())
     assert r.status_code == 422, r.text
     assert "abolished by Order 305/NK" in r.json()["detail"]
@@ -50,17 +59,23 @@ async def test_mailbox_after_abolition_is_refused_at_the_edge_and_no_case_starts
 
 
 async def test_mailbox_while_the_act_was_in_force_starts_a_case(
-    env: WorkflowEnvironment, http: httpx.AsyncClient,
+    env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
 ) -> None:
-    body = {"iin": person(), "login": "user.before305", "channel": "online",
-            "received_at": datetime(2024, 5, 2, 10, 0, tzinfo=ALMATY).isoformat()}
+    body = {
+        "iin": person(),
+        "login": "user.before305",
+        "channel": "online",
+        "received_at": datetime(2024, 5, 2, 10, 0, tzinfo=ALMATY).isoformat(),
+    }
     # A worker runs the case: a workflow task left pending would stall the test server's clock for later tests.
     async with make_worker(env.client, task_queue="subscriber-api", workflows=[ElectronicMailbox]):
         r = await http.post(START, json=body, headers=staff())
         assert r.status_code == 201, r.text
         handle = env.client.get_workflow_handle(r.json()["case_id"])
-        case = await until(lambda: handle.query(ElectronicMailbox.case),
-                           lambda c: c.status == "awaiting_eds_confirmation" or c.closed)
+        case = await until(
+            lambda: handle.query(ElectronicMailbox.case), lambda c: c.status == "awaiting_eds_confirmation" or c.closed
+        )
         assert case.status == "awaiting_eds_confirmation"
         await handle.terminate("test done")
 
@@ -72,17 +87,25 @@ async def test_portal_sends_the_typed_code_and_only_its_digest_enters_history(en
     from workflows.egov_connection import SPEC as EGOV
     from workflows.egov_connection import EgovNumberConnection
 
-    app = create_app(procedures={EGOV.key: EGOV}, gateway=Gateway(client=env.client), task_queue="egov-api",
-                     secret="test-secret")
+    app = create_app(
+        procedures={EGOV.key: EGOV}, gateway=Gateway(client=env.client), task_queue="egov-api", secret="test-secret"
+    )
     portal = {"Authorization": f"Bearer {create_key('portal (test)', ['operator:egov_portal'])[0]}"}
     iin, phone = person(), new_phone()
     async with (
         make_worker(env.client, task_queue="egov-api", workflows=[EgovNumberConnection]),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
     ):
-        r = await http.post(f"/v1/procedures/{EGOV.key}/cases", headers=portal, json={
-            "iin": iin, "phone": phone, "channel": Channel.PORTAL.value,
-            "received_at": (await env.get_current_time()).isoformat()})
+        r = await http.post(
+            f"/v1/procedures/{EGOV.key}/cases",
+            headers=portal,
+            json={
+                "iin": iin,
+                "phone": phone,
+                "channel": Channel.PORTAL.value,
+                "received_at": (await env.get_current_time()).isoformat(),
+            },
+        )
         assert r.status_code == 201, r.text
         case_id = r.json()["case_id"]
         handle = env.client.get_workflow_handle(case_id)

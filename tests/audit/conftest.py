@@ -16,10 +16,18 @@ from models.case import CaseView
 from tests.audit.probe import AuditProbe, Decision, Hearing, ProbeApplication, issue_probe_document
 from worker import ACTIVITIES, make_worker
 
-PERSON_LATE = {"iin": "900101300126", "full_name": "Айгерим Нурланқызы Сейтова", "phone": "+77015550142",
-               "address": "Алматы, проспект Абая 150, кв. 12"}
-PERSON_ON_TIME = {"iin": "850412400309", "full_name": "Daniyar Bekov", "phone": "+77471234567",
-                  "address": "Astana, Mangilik El 55/20"}
+PERSON_LATE = {
+    "iin": "900101300126",
+    "full_name": "Айгерим Нурланқызы Сейтова",
+    "phone": "+77015550142",
+    "address": "Алматы, проспект Абая 150, кв. 12",
+}
+PERSON_ON_TIME = {
+    "iin": "850412400309",
+    "full_name": "Daniyar Bekov",
+    "phone": "+77471234567",
+    "address": "Astana, Mangilik El 55/20",
+}
 
 
 @dataclass
@@ -34,15 +42,20 @@ class Recorded:
 async def recorded(env: WorkflowEnvironment) -> AsyncIterator[Recorded]:
     tq = f"tq-audit-{uuid.uuid4().hex[:8]}"
     now = await env.get_current_time()
-    async with make_worker(env.client, task_queue=tq, workflows=[AuditProbe],
-                           activities=[*ACTIVITIES, issue_probe_document]):
+    async with make_worker(
+        env.client, task_queue=tq, workflows=[AuditProbe], activities=[*ACTIVITIES, issue_probe_document]
+    ):
         late = await env.client.start_workflow(
-            AuditProbe.run, ProbeApplication.model_validate({"applicant": PERSON_LATE, "received_at": now}),
-            id=f"audit_probe-{uuid.uuid4().hex[:12]}", task_queue=tq,
+            AuditProbe.run,
+            ProbeApplication.model_validate({"applicant": PERSON_LATE, "received_at": now}),
+            id=f"audit_probe-{uuid.uuid4().hex[:12]}",
+            task_queue=tq,
         )
         on_time = await env.client.start_workflow(
-            AuditProbe.run, ProbeApplication.model_validate({"applicant": PERSON_ON_TIME, "received_at": now}),
-            id=f"audit_probe-{uuid.uuid4().hex[:12]}", task_queue=tq,
+            AuditProbe.run,
+            ProbeApplication.model_validate({"applicant": PERSON_ON_TIME, "received_at": now}),
+            id=f"audit_probe-{uuid.uuid4().hex[:12]}",
+            task_queue=tq,
         )
         # Time moves only by env.sleep: waiting on a result lets the test server jump to the next timer.
         await env.sleep(timedelta(days=1))
@@ -52,5 +65,9 @@ async def recorded(env: WorkflowEnvironment) -> AsyncIterator[Recorded]:
         await late.execute_update(AuditProbe.decide, Decision(approve=True, note="conditions met after hearing"))
         await late.result()
         await on_time.result()
-        yield Recorded(late=await late.fetch_history(), on_time=await on_time.fetch_history(),
-                       late_view=await late.query(AuditProbe.case), on_time_view=await on_time.query(AuditProbe.case))
+        yield Recorded(
+            late=await late.fetch_history(),
+            on_time=await on_time.fetch_history(),
+            late_view=await late.query(AuditProbe.case),
+            on_time_view=await on_time.query(AuditProbe.case),
+        )

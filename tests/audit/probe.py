@@ -58,8 +58,14 @@ async def issue_probe_document(req: DocumentRequest) -> DocumentRef:
     doc_id = f"{req.case_id}-{req.kind}"
     body = f"<p>{req.kind} for {req.applicant.full_name}, {req.applicant.address}: {req.note}</p>".encode()
     DOCUMENTS.setdefault(doc_id, body)
-    return DocumentRef(doc_id=doc_id, kind=req.kind, title=f"{req.kind.title()} letter", cite="665/NK p.8",
-                       sha256=hashlib.sha256(DOCUMENTS[doc_id]).hexdigest(), created_at=activity.info().started_time)
+    return DocumentRef(
+        doc_id=doc_id,
+        kind=req.kind,
+        title=f"{req.kind.title()} letter",
+        cite="665/NK p.8",
+        sha256=hashlib.sha256(DOCUMENTS[doc_id]).hexdigest(),
+        created_at=activity.info().started_time,
+    )
 
 
 @workflow.defn
@@ -84,9 +90,14 @@ class AuditProbe(CaseWorkflow):
         assert self.decision is not None
         doc = await workflow.execute_activity(
             issue_probe_document,
-            DocumentRequest(case_id=workflow.info().workflow_id, kind="permit" if self.decision.approve else "refusal",
-                            applicant=app.applicant, note=self.decision.note),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY,
+            DocumentRequest(
+                case_id=workflow.info().workflow_id,
+                kind="permit" if self.decision.approve else "refusal",
+                applicant=app.applicant,
+                note=self.decision.note,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
         )
         self.documents.append(doc)
         self.close("approved" if self.decision.approve else "refused")
@@ -112,8 +123,6 @@ class AuditProbe(CaseWorkflow):
     def _check_decision(self, decision: Decision) -> None:
         if self.decision is not None:
             raise ValueError("the case is decided already")
-
-
 
 
 @workflow.defn(name="AuditProbe")

@@ -62,8 +62,9 @@ async def test_changed_code_is_reported_with_the_event_where_it_diverged(recorde
 
 
 async def test_history_under_an_unknown_key_is_reported_not_replayed(recorded: Recorded) -> None:
-    other = dataclasses.replace(data_converter(), payload_codec=EncryptionCodec(
-        KeyRing(keys={"elsewhere": b"\x05" * 32}, active="elsewhere")))
+    other = dataclasses.replace(
+        data_converter(), payload_codec=EncryptionCodec(KeyRing(keys={"elsewhere": b"\x05" * 32}, active="elsewhere"))
+    )
     outcome = await Replay([AuditProbe], converter=other, runner=SANDBOX).check(recorded.late)
     assert not outcome.reproduced and outcome.error_kind == "cannot_decrypt"
     assert "not in the keyring" in (outcome.error or "")
@@ -88,14 +89,23 @@ def test_compliance_report_from_histories(recorded: Recorded) -> None:
     report = build_report([parse_history(recorded.late), parse_history(recorded.on_time)])
     [proc] = report.procedures
     assert (proc.procedure, proc.cases, proc.terms, proc.met_on_time, proc.met_late, proc.breached) == (
-        "audit_probe", 2, 2, 1, 1, 0)
+        "audit_probe",
+        2,
+        2,
+        1,
+        1,
+        0,
+    )
     assert proc.share_met_on_time == 0.5
     by_id = {c.case_id: c for c in report.cases}
     late = by_id[recorded.late.workflow_id]
     reg = recorded.late_view.registration
     assert reg is not None
     assert (late.act_version_id, late.calendar_version, late.registered_on) == (
-        reg.act_version_id, reg.calendar_version, reg.registered_on.isoformat())
+        reg.act_version_id,
+        reg.calendar_version,
+        reg.registered_on.isoformat(),
+    )
     [term] = late.terms
     [state] = recorded.late_view.deadlines
     assert term.due == state.due and term.cite == "665/NK Annex 1 item 4" and term.outcome == "met_late"
@@ -113,8 +123,9 @@ def test_compliance_report_from_histories(recorded: Recorded) -> None:
     assert json.loads(report.model_dump_json())["procedures"][0]["share_met_on_time"] == 0.5
 
 
-def test_cli_report_and_replay_work_offline_on_exported_files(recorded: Recorded, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_report_and_replay_work_offline_on_exported_files(
+    recorded: Recorded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for h in (recorded.late, recorded.on_time):
         save_history(h, tmp_path / "export" / f"{h.workflow_id}.json")
     exported = (tmp_path / "export" / f"{recorded.late.workflow_id}.json").read_text()
@@ -143,12 +154,25 @@ def test_admin_case_from_history(recorded: Recorded) -> None:
     assert case.application["applicant"] == PERSON_LATE
     assert case.registration and case.registration["act_version_id"] == recorded.late_view.registration.act_version_id  # type: ignore[union-attr]
     assert [(d.name, d.answer) for d in case.decisions] == [
-        ("hold_hearing", case.decisions[0].answer), ("decide", "recorded")]
+        ("hold_hearing", case.decisions[0].answer),
+        ("decide", "recorded"),
+    ]
     assert case.decisions[0].input["place"] == "Astana" and case.decisions[0].answer.startswith("hearing on ")
     assert case.documents == recorded.late_view.documents  # found in the activity's result in the history
     kinds = {e.kind for e in case.events}
-    assert {"application", "update", "update_result", "activity", "activity_result", "local_activity",
-            "timer_started", "timer_fired", "memo", "status", "outcome"} <= kinds
+    assert {
+        "application",
+        "update",
+        "update_result",
+        "activity",
+        "activity_result",
+        "local_activity",
+        "timer_started",
+        "timer_fired",
+        "memo",
+        "status",
+        "outcome",
+    } <= kinds
     assert case.terms[0].outcome == "met_late" and case.terms[0].reason
 
 
@@ -175,8 +199,9 @@ def test_admin_case_bundle(recorded: Recorded) -> None:
     assert json.loads(without.read("manifest.json"))["documents"][0]["included"] is False
 
 
-async def test_golden_files_are_recorded_decrypted_and_replay(recorded: Recorded, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_golden_files_are_recorded_decrypted_and_replay(
+    recorded: Recorded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests import golden_tools
 
     class Handle:
@@ -186,18 +211,28 @@ async def test_golden_files_are_recorded_decrypted_and_replay(recorded: Recorded
     monkeypatch.setattr(golden_tools, "GOLDEN", tmp_path)
     monkeypatch.setenv("KZ_RECORD_GOLDEN", "missing")
     path = await golden_tools.save_golden(Handle(), "audit_probe", "refused")  # type: ignore[arg-type]
-    assert PERSON_ON_TIME["address"] in base64.b64decode(
-        json.loads(path.read_text())["history"]["events"][0]["workflowExecutionStartedEventAttributes"]["input"]
-        ["payloads"][0]["data"]).decode()
+    assert (
+        PERSON_ON_TIME["address"]
+        in base64.b64decode(
+            json.loads(path.read_text())["history"]["events"][0]["workflowExecutionStartedEventAttributes"]["input"][
+                "payloads"
+            ][0]["data"]
+        ).decode()
+    )
     golden = load_history(path)
     assert (await Replay([AuditProbe], runner=SANDBOX).check(golden)).reproduced
 
 
-@pytest.mark.parametrize(("message", "expected"), [
-    ("[TMPRL1100] Nondeterminism error: Timer machine does not handle this event: HistoryEvent(id: 8, TimerFired)",
-     (8, "TimerFired")),
-    ("[TMPRL1100] Nondeterminism error: Missing associated machine for LocalActivity(1)", None),
-])
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "[TMPRL1100] Nondeterminism error: Timer machine does not handle this event: HistoryEvent(id: 8, TimerFired)",
+            (8, "TimerFired"),
+        ),
+        ("[TMPRL1100] Nondeterminism error: Missing associated machine for LocalActivity(1)", None),
+    ],
+)
 def test_event_named_by_a_nondeterminism_message(message: str, expected: tuple[int, str] | None) -> None:
     from audit.replay import divergence_from_message
 
@@ -213,10 +248,12 @@ async def test_failed_case_reads_its_encrypted_failure_message(env: WorkflowEnvi
     from worker import ACTIVITIES, make_worker
 
     tq = "tq-audit-failed"
-    app = ProbeApplication.model_validate({"applicant": PERSON_ON_TIME,
-                                           "received_at": datetime(2020, 3, 2, 10, tzinfo=UTC)})
-    async with make_worker(env.client, task_queue=tq, workflows=[AuditProbe],
-                           activities=[*ACTIVITIES, issue_probe_document]):
+    app = ProbeApplication.model_validate(
+        {"applicant": PERSON_ON_TIME, "received_at": datetime(2020, 3, 2, 10, tzinfo=UTC)}
+    )
+    async with make_worker(
+        env.client, task_queue=tq, workflows=[AuditProbe], activities=[*ACTIVITIES, issue_probe_document]
+    ):
         handle = await env.client.start_workflow(AuditProbe.run, app, id=f"audit_probe-failed-{tq}", task_queue=tq)
         with pytest.raises(WorkflowFailureError):
             await handle.result()
@@ -238,15 +275,24 @@ def test_admin_case_documents_from_our_document_store(recorded: Recorded, tmp_pa
 
     [ref] = build_admin_case(recorded.late).documents
     body = DOCUMENTS[ref.doc_id]
-    store_document(doc_id=ref.doc_id, case_id=recorded.late.workflow_id, kind=ref.kind, title=ref.title,
-                   cite=ref.cite, content=body, sha256=hashlib.sha256(body).hexdigest(), created_at=ref.created_at)
+    store_document(
+        doc_id=ref.doc_id,
+        case_id=recorded.late.workflow_id,
+        kind=ref.kind,
+        title=ref.title,
+        cite=ref.cite,
+        content=body,
+        sha256=hashlib.sha256(body).hexdigest(),
+        created_at=ref.created_at,
+    )
     assert fetch_from_store(ref) == body
     with pytest.raises(ValueError, match="not in the document store"):
         fetch_from_store(ref.model_copy(update={"doc_id": "missing"}))
 
     save_history(recorded.late, tmp_path / "late.json")
-    res = CliRunner().invoke(cli.app, ["admin-case", str(tmp_path / "late.json"), "--documents",
-                                       "--out", str(tmp_path / "case.zip")])
+    res = CliRunner().invoke(
+        cli.app, ["admin-case", str(tmp_path / "late.json"), "--documents", "--out", str(tmp_path / "case.zip")]
+    )
     assert res.exit_code == 0, res.output
     zf = zipfile.ZipFile(tmp_path / "case.zip")
     assert zf.read(f"documents/{ref.doc_id}") == body

@@ -25,9 +25,13 @@ async def starter(env: WorkflowEnvironment) -> AsyncIterator[Starter]:
 
     async def run(*args: str) -> tuple[int, str]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "starter.py"), *args, cwd=ROOT,
+            sys.executable,
+            str(ROOT / "starter.py"),
+            *args,
+            cwd=ROOT,
             env={**os.environ, "TEMPORAL_ADDRESS": target, "COLUMNS": "200", "NO_COLOR": "1"},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         out, _ = await proc.communicate()
         return proc.returncode or 0, out.decode()

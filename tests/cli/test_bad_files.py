@@ -35,7 +35,11 @@ CASES = [
 
 @pytest.mark.parametrize(("content", "says"), CASES)
 async def test_bad_permit_file_is_refused_and_starts_nothing(
-    env: WorkflowEnvironment, starter: Starter, tmp_path: Path, content: str, says: str,
+    env: WorkflowEnvironment,
+    starter: Starter,
+    tmp_path: Path,
+    content: str,
+    says: str,
 ) -> None:
     f = tmp_path / "application.json"
     f.write_text(content, encoding="utf-8")

@@ -42,9 +42,23 @@ class DevServer:
         return f"127.0.0.1:{self.port}"
 
     async def start(self) -> Client:
-        cmd = [binary("temporal"), "server", "start-dev", "--db-filename", str(self.db), "--ip", "127.0.0.1",
-               "--port", str(self.port), "--headless", "--sqlite-pragma", "journal_mode=wal",
-               "--sqlite-pragma", "synchronous=normal", *dev_server_flags()]
+        cmd = [
+            binary("temporal"),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.db),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--headless",
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            *dev_server_flags(),
+        ]
         self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
         for _ in range(300):
             try:
@@ -74,8 +88,13 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "worker.py")], cwd=ROOT, env=self.env,
-                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "worker.py")],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(self.log, "ab"),
+            stderr=subprocess.STDOUT,
+        )  # noqa: SIM115
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, in-flight activities and workflow tasks are lost to the worker."""

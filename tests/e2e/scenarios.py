@@ -54,7 +54,8 @@ async def update(client: Client, case_id: str, name: str, arg: Any, update_id: s
     for attempt in range(60):
         try:
             handle = await client.get_workflow_handle(case_id).start_update(
-                name, args=[] if arg is None else [arg], id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+                name, args=[] if arg is None else [arg], id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED
+            )
             return await handle.result()
         except RPCError:
             if attempt == 59:
@@ -95,8 +96,9 @@ class Scenario:
         return await client.get_workflow_handle(case_id).result()
 
     async def registered(self, client: Client, case_id: str) -> CaseView:
-        return await poll(client, case_id,
-                          lambda v: v.registration is not None and (bool(v.deadlines) or not self.has_deadlines))
+        return await poll(
+            client, case_id, lambda v: v.registration is not None and (bool(v.deadlines) or not self.has_deadlines)
+        )
 
     async def deadlines(self, client: Client, case_id: str) -> list[DeadlineState]:
         return await client.get_workflow_handle(case_id).query("deadlines", result_type=list[DeadlineState])
@@ -104,32 +106,43 @@ class Scenario:
 
 # -- complaint: filed, fully satisfied by the provider (document + SMS) ---------------------------------
 
+
 async def _complaint_start(client: Client, tq: str, suffix: str) -> str:
     from workflows.complaint import SPEC
 
-    inp = ComplaintInput.model_validate({
-        "complaint_number": f"E2E-{suffix}", "appealed": "inaction", "description": "no answer",
-        "complainant": {"full_name": "Тестов Тест", "iin": IIN, "phone": "+77011234567"},
-        "request": "answer", "addressed_to": "provider", "received_at": datetime.now(UTC).isoformat(),
-    })
+    inp = ComplaintInput.model_validate(
+        {
+            "complaint_number": f"E2E-{suffix}",
+            "appealed": "inaction",
+            "description": "no answer",
+            "complainant": {"full_name": "Тестов Тест", "iin": IIN, "phone": "+77011234567"},
+            "request": "answer",
+            "addressed_to": "provider",
+            "received_at": datetime.now(UTC).isoformat(),
+        }
+    )
     handle, _ = await start_case(client, SPEC, inp, task_queue=tq)
     return handle.id
 
 
 async def _complaint_drive(client: Client, case_id: str) -> None:
     await poll(client, case_id, lambda v: "satisfy" in v.pending_events)
-    await update(client, case_id, "satisfy", Satisfaction(decided_by="Head", action_taken="answered"),
-                 f"{case_id}/satisfy")
+    await update(
+        client, case_id, "satisfy", Satisfaction(decided_by="Head", action_taken="answered"), f"{case_id}/satisfy"
+    )
 
 
 COMPLAINT = Scenario(
-    "complaint", _complaint_start, _complaint_drive,
+    "complaint",
+    _complaint_start,
+    _complaint_drive,
     lambda c: {"sms": _count(SmsOutbox, c), "documents": _count(Document, c)},
     {"sms": 1, "documents": 1},
 )
 
 
 # -- fraud: a subscriber's report, confirmed, suspended, lifted -----------------------------------------
+
 
 def _number(rng: random.Random) -> str:
     return f"+7701{rng.randrange(10**7):07d}"
@@ -139,27 +152,44 @@ async def _fraud_start(client: Client, tq: str, suffix: str) -> str:
     from cli.fraud_intake import submit
 
     rng = random.Random(suffix)
-    report = SubscriberReport(ref=f"e2e:{suffix}", suspect_number=_number(rng), reporter_number="+77011234567",
-                              received_at=datetime.now(UTC), description="SMS asking for a card code")
+    report = SubscriberReport(
+        ref=f"e2e:{suffix}",
+        suspect_number=_number(rng),
+        reporter_number="+77011234567",
+        received_at=datetime.now(UTC),
+        description="SMS asking for a card code",
+    )
     ack = await submit(client, report, task_queue=tq)
     return ack.case_id
 
 
 async def _fraud_drive(client: Client, case_id: str) -> None:
     await poll(client, case_id, lambda v: "record_check_outcome" in v.pending_events)
-    await update(client, case_id, "record_check_outcome",
-                 CheckOutcome(confirmed=True, evidence=["SIM-box pattern"], analyst="Analyst"), f"{case_id}/outcome")
+    await update(
+        client,
+        case_id,
+        "record_check_outcome",
+        CheckOutcome(confirmed=True, evidence=["SIM-box pattern"], analyst="Analyst"),
+        f"{case_id}/outcome",
+    )
     for _ in range(400):
         view = await client.get_workflow_handle(case_id).query("fraud", result_type=FraudCaseView)
         if view.suspension is not None and all(n.delivered_at for n in view.notices):
             break
         await asyncio.sleep(POLL_SECONDS)
-    await update(client, case_id, "lift_suspension", LiftDecision(reason="complaint upheld", decided_by="Head"),
-                 f"{case_id}/lift")
+    await update(
+        client,
+        case_id,
+        "lift_suspension",
+        LiftDecision(reason="complaint upheld", decided_by="Head"),
+        f"{case_id}/lift",
+    )
 
 
 FRAUD = Scenario(
-    "fraud_check", _fraud_start, _fraud_drive,
+    "fraud_check",
+    _fraud_start,
+    _fraud_drive,
     lambda c: {"network_orders": _count(NetworkOrderRow, c), "centre_messages": _count(AntifraudCentreMessage, c)},
     {"network_orders": 2, "centre_messages": 2},
 )
@@ -179,11 +209,21 @@ async def _permit_start(client: Client, tq: str, suffix: str) -> str:
 
 async def _permit_drive(client: Client, case_id: str) -> None:
     await poll(client, case_id, lambda v: "completeness_decision" in v.pending_events)
-    await update(client, case_id, "completeness_decision", CompletenessDecision(complete=True, decided_by="A"),
-                 f"{case_id}/completeness")
+    await update(
+        client,
+        case_id,
+        "completeness_decision",
+        CompletenessDecision(complete=True, decided_by="A"),
+        f"{case_id}/completeness",
+    )
     await poll(client, case_id, lambda v: "qualification_decision" in v.pending_events)
-    await update(client, case_id, "qualification_decision", QualificationDecision(compliant=True, decided_by="B"),
-                 f"{case_id}/qualification")
+    await update(
+        client,
+        case_id,
+        "qualification_decision",
+        QualificationDecision(compliant=True, decided_by="B"),
+        f"{case_id}/qualification",
+    )
 
 
 class _PermitScenario(Scenario):
@@ -193,14 +233,24 @@ class _PermitScenario(Scenario):
 
 
 def _permit_effects(c: str) -> dict[str, int]:
-    return {"sms": _count(SmsOutbox, c), "documents": _count(Document, c), "permits": _count(PermitRecord, c),
-            "deliveries": _count(PersonalAccountDelivery, c)}
+    return {
+        "sms": _count(SmsOutbox, c),
+        "documents": _count(Document, c),
+        "permits": _count(PermitRecord, c),
+        "deliveries": _count(PersonalAccountDelivery, c),
+    }
 
 
-PERMIT = _PermitScenario("mvno_permit", _permit_start, _permit_drive, _permit_effects,
-                         {"sms": 1, "documents": 1, "permits": 1, "deliveries": 1})
+PERMIT = _PermitScenario(
+    "mvno_permit",
+    _permit_start,
+    _permit_drive,
+    _permit_effects,
+    {"sms": 1, "documents": 1, "permits": 1, "deliveries": 1},
+)
 
 # -- act 58: a number connected to the e-government account through the portal (OTP by SMS + EDS) -------
+
 
 async def _egov_start(client: Client, tq: str, suffix: str) -> str:
     from tests.workflows.subscriber_helpers import new_phone, person
@@ -227,30 +277,39 @@ async def _egov_drive(client: Client, case_id: str) -> None:
             break
         await asyncio.sleep(POLL_SECONDS)
     assert view is not None and view.otp_id is not None and view.signing_payload is not None
-    await update(client, case_id, "enter_otp", digest_entry(view.otp_id, sms_secret(phone, "1414")),
-                 f"{case_id}/otp")
+    await update(client, case_id, "enter_otp", digest_entry(view.otp_id, sms_secret(phone, "1414")), f"{case_id}/otp")
     await update(client, case_id, "sign_request", eds_signature(iin, view.signing_payload), f"{case_id}/eds")
 
 
 _PEOPLE: dict[str, tuple[str, str]] = {}
 
 EGOV = Scenario(
-    "egov_number_connection", _egov_start, _egov_drive,
-    lambda c: {"sms": _count(SmsOutbox, c), "documents": _count(Document, c),
-               "connected": _count(MobileCitizenNumber, c)},
+    "egov_number_connection",
+    _egov_start,
+    _egov_drive,
+    lambda c: {
+        "sms": _count(SmsOutbox, c),
+        "documents": _count(Document, c),
+        "connected": _count(MobileCitizenNumber, c),
+    },
     {"sms": 1, "documents": 1, "connected": 1},
 )
 
 
 # -- act 71 (abolished): a mailbox applied for while the act was in force, confirmed with an EDS ----------
 
+
 async def _mailbox_start(client: Client, tq: str, suffix: str) -> str:
     from tests.workflows.subscriber_helpers import person
     from workflows.mailbox import SPEC as MAILBOX
     from workflows.mailbox import ElectronicMailbox
 
-    inp = MailboxApplicationInput(iin=person(), login=f"e2e.{suffix}".replace("-", "."), channel="online",
-                                  received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC))
+    inp = MailboxApplicationInput(
+        iin=person(),
+        login=f"e2e.{suffix}".replace("-", "."),
+        channel="online",
+        received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC),
+    )
     _PEOPLE[MAILBOX.case_id(inp)] = (inp.iin or "", "")
     await client.start_workflow(ElectronicMailbox.run, inp, id=MAILBOX.case_id(inp), task_queue=tq)
     return MAILBOX.case_id(inp)
@@ -261,16 +320,20 @@ async def _mailbox_drive(client: Client, case_id: str) -> None:
 
     await poll(client, case_id, lambda v: "confirm_with_eds" in v.pending_events)
     payload = await client.get_workflow_handle(case_id).query("payload_to_sign", result_type=str)
-    await update(client, case_id, "confirm_with_eds", eds_signature(_PEOPLE[case_id][0], payload),
-                 f"{case_id}/eds")
+    await update(client, case_id, "confirm_with_eds", eds_signature(_PEOPLE[case_id][0], payload), f"{case_id}/eds")
 
 
 MAILBOX = Scenario(
-    "electronic_mailbox", _mailbox_start, _mailbox_drive,
-    lambda c: {"mailboxes": _count(Mailbox, c)}, {"mailboxes": 1}, has_deadlines=False,
+    "electronic_mailbox",
+    _mailbox_start,
+    _mailbox_drive,
+    lambda c: {"mailboxes": _count(Mailbox, c)},
+    {"mailboxes": 1},
+    has_deadlines=False,
 )
 
 # -- AlmaTel: the eight steps of signing the public-contract application with an EDS ---------------------
+
 
 async def _signing_start(client: Client, tq: str, suffix: str) -> str:
     from activities.mobile_citizens import connect_number
@@ -281,9 +344,17 @@ async def _signing_start(client: Client, tq: str, suffix: str) -> str:
 
     iin, phone = person(name="ASANOVA AIGERIM"), new_phone()
     await connect_number(ConnectNumberRequest(case_id=f"seed-{suffix}", iin=iin, phone=phone, channel="portal"))
-    inp = ContractApplication(order_ref=f"E2E-{suffix}", iin=iin, full_name="ASANOVA AIGERIM", phone=phone,
-                              address="Almaty, Abai ave. 10", services=["Home internet"], tariff="Family+",
-                              equipment_serials=["ONT-1"], received_at=datetime.now(UTC))
+    inp = ContractApplication(
+        order_ref=f"E2E-{suffix}",
+        iin=iin,
+        full_name="ASANOVA AIGERIM",
+        phone=phone,
+        address="Almaty, Abai ave. 10",
+        services=["Home internet"],
+        tariff="Family+",
+        equipment_serials=["ONT-1"],
+        received_at=datetime.now(UTC),
+    )
     _PEOPLE[SIGNING.case_id(inp)] = (iin, phone)
     await client.start_workflow(ContractSigning.run, inp, id=SIGNING.case_id(inp), task_queue=tq)
     return SIGNING.case_id(inp)
@@ -317,7 +388,9 @@ async def _signing_drive(client: Client, case_id: str) -> None:
 
 
 SIGNING = Scenario(
-    "contract_eds_signing", _signing_start, _signing_drive,
+    "contract_eds_signing",
+    _signing_start,
+    _signing_drive,
     lambda c: {"sms": _count(SmsOutbox, c), "documents": _count(Document, c)},
     {"sms": 2, "documents": 2},
 )

@@ -44,15 +44,31 @@ from workflows import search_attributes as sa
 pytestmark = pytest.mark.e2e
 
 PERSONS = [
-    {"iin": "900101300126", "full_name": "Айгерим Нурланқызы Сейтова", "phone": "+77015550142",
-     "address": "Алматы, проспект Абая 150, кв. 12"},
-    {"iin": "850412400309", "full_name": "Daniyar Serikuly Bekov", "phone": "+77471234567",
-     "address": "Astana, Mangilik El avenue 55/20, apt 7"},
-    {"iin": "770315350127", "full_name": "Ержан Қайратұлы Омаров", "phone": "+77772223344",
-     "address": "Шымкент, улица Байтурсынова 9"},
+    {
+        "iin": "900101300126",
+        "full_name": "Айгерим Нурланқызы Сейтова",
+        "phone": "+77015550142",
+        "address": "Алматы, проспект Абая 150, кв. 12",
+    },
+    {
+        "iin": "850412400309",
+        "full_name": "Daniyar Serikuly Bekov",
+        "phone": "+77471234567",
+        "address": "Astana, Mangilik El avenue 55/20, apt 7",
+    },
+    {
+        "iin": "770315350127",
+        "full_name": "Ержан Қайратұлы Омаров",
+        "phone": "+77772223344",
+        "address": "Шымкент, улица Байтурсынова 9",
+    },
 ]
-CONTROL = {"iin": "680220450217", "full_name": "Control Person Unencrypted", "phone": "+77059998877",
-           "address": "Karaganda, Control street 1"}
+CONTROL = {
+    "iin": "680220450217",
+    "full_name": "Control Person Unencrypted",
+    "phone": "+77059998877",
+    "address": "Karaganda, Control street 1",
+}
 
 
 def needles(person: dict[str, str]) -> list[bytes]:
@@ -78,8 +94,13 @@ async def wait_listed(client: Client, query: str, count: int) -> list[str]:
 async def audit_cli(target: str, *args: str) -> tuple[int, str]:
     """Run the ``audit`` console script against the test's server (same data dir, so the same keys)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "audit.cli", *args, env={**os.environ, "TEMPORAL_ADDRESS": target},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "audit.cli",
+        *args,
+        env={**os.environ, "TEMPORAL_ADDRESS": target},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode()
@@ -88,8 +109,10 @@ async def audit_cli(target: str, *args: str) -> tuple[int, str]:
 async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> None:
     db = tmp_path / "temporal.db"
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"), dev_server_database_filename=str(db),
-        search_attributes=sa.ALL, data_converter=data_converter(),
+        dev_server_existing_path=binary("temporal"),
+        dev_server_database_filename=str(db),
+        search_attributes=sa.ALL,
+        data_converter=data_converter(),
         dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"],
     )
     tq = f"tq-e2e-{uuid.uuid4().hex[:8]}"
@@ -97,20 +120,25 @@ async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> No
     try:
         client = env.client
         plain = Client(client.service_client, namespace=client.namespace, data_converter=pydantic_data_converter)
-        async with make_worker(client, task_queue=tq, workflows=[AuditProbe],
-                               activities=[*ACTIVITIES, issue_probe_document]):
+        async with make_worker(
+            client, task_queue=tq, workflows=[AuditProbe], activities=[*ACTIVITIES, issue_probe_document]
+        ):
             handles = []
             for person, starter in [*((p, client) for p in PERSONS), (CONTROL, plain)]:
                 app = ProbeApplication.model_validate({"applicant": person, "received_at": datetime.now(UTC)})
-                handles.append(await starter.start_workflow(
-                    AuditProbe.run, app, id=case_id(PROCEDURE, run, person["iin"]), task_queue=tq))
+                handles.append(
+                    await starter.start_workflow(
+                        AuditProbe.run, app, id=case_id(PROCEDURE, run, person["iin"]), task_queue=tq
+                    )
+                )
             for h, person in zip(handles[:-1], PERSONS, strict=True):
                 hearing = Hearing(at=datetime.now(UTC) + timedelta(days=3), place=person["address"])
                 await client.get_workflow_handle(h.id).execute_update(AuditProbe.hold_hearing, hearing)
             for h, person in zip(handles, [*PERSONS, CONTROL], strict=True):
                 note = f"approved for {person['full_name']}, {person['phone']}"
                 await client.get_workflow_handle(h.id).execute_update(
-                    AuditProbe.decide, Decision(approve=True, note=note))
+                    AuditProbe.decide, Decision(approve=True, note=note)
+                )
             for h in handles:
                 await client.get_workflow_handle(h.id).result()
 

@@ -97,12 +97,20 @@ async def test_server_restart_keeps_open_cases_their_timers_and_deadlines(stack:
         after = await sc.deadlines(stack.client, case_id)
         assert after == before[case_id], f"{sc.name}: deadlines changed across the restart"
         history = await stack.client.get_workflow_handle(case_id).fetch_history()
-        started = {e.timer_started_event_attributes.timer_id for e in history.events
-                   if e.HasField("timer_started_event_attributes")}
-        ended = {e.timer_fired_event_attributes.timer_id for e in history.events
-                 if e.HasField("timer_fired_event_attributes")} | {
-            e.timer_canceled_event_attributes.timer_id for e in history.events
-            if e.HasField("timer_canceled_event_attributes")}
+        started = {
+            e.timer_started_event_attributes.timer_id
+            for e in history.events
+            if e.HasField("timer_started_event_attributes")
+        }
+        ended = {
+            e.timer_fired_event_attributes.timer_id
+            for e in history.events
+            if e.HasField("timer_fired_event_attributes")
+        } | {
+            e.timer_canceled_event_attributes.timer_id
+            for e in history.events
+            if e.HasField("timer_canceled_event_attributes")
+        }
         assert started - ended or not sc.has_deadlines, f"{sc.name}: the deadline timer did not survive the restart"
     for sc, case_id in cases:
         await sc.drive(stack.client, case_id)
@@ -128,8 +136,11 @@ async def test_two_workers_share_the_load_and_one_may_die(stack: Stack, tmp_path
         identities = set()
         for _, case_id in cases:
             history = await stack.client.get_workflow_handle(case_id).fetch_history()
-            identities |= {e.workflow_task_completed_event_attributes.identity for e in history.events
-                           if e.HasField("workflow_task_completed_event_attributes")}
+            identities |= {
+                e.workflow_task_completed_event_attributes.identity
+                for e in history.events
+                if e.HasField("workflow_task_completed_event_attributes")
+            }
         assert len(identities) >= 2, "both worker processes should have served workflow tasks"
     finally:
         second.stop()

@@ -41,17 +41,34 @@ def test_the_setting_chooses_the_backend(backend: str, database_url: str) -> Non
 
 
 def test_escalations_are_stored_once(backend: str) -> None:
-    e = Escalation(case_id="c-1", procedure="p", deadline_key="check", term_text="t", cite="171 p.119", due=NOW,
-                   breached_at=NOW)
+    e = Escalation(
+        case_id="c-1", procedure="p", deadline_key="check", term_text="t", cite="171 p.119", due=NOW, breached_at=NOW
+    )
     assert store.record_escalation(e) is True
     assert store.record_escalation(e) is False
 
 
 def test_documents_signatures_and_deliveries(backend: str) -> None:
-    doc = store.store_document(doc_id="c-1/permit", case_id="c-1", kind="permit", title="Permit", cite="665/NK p.7",
-                               content="Рұқсат №1".encode(), sha256="x" * 64, created_at=NOW)
-    again = store.store_document(doc_id="c-1/permit", case_id="c-1", kind="permit", title="Other", cite="",
-                                 content=b"other", sha256="y" * 64, created_at=NOW)
+    doc = store.store_document(
+        doc_id="c-1/permit",
+        case_id="c-1",
+        kind="permit",
+        title="Permit",
+        cite="665/NK p.7",
+        content="Рұқсат №1".encode(),
+        sha256="x" * 64,
+        created_at=NOW,
+    )
+    again = store.store_document(
+        doc_id="c-1/permit",
+        case_id="c-1",
+        kind="permit",
+        title="Other",
+        cite="",
+        content=b"other",
+        sha256="y" * 64,
+        created_at=NOW,
+    )
     assert again.content == doc.content == "Рұқсат №1".encode()
     store.store_signature("c-1/permit", b"\x30\x01sig", b"PEM", "CN=Head")
     store.store_signature("c-1/permit", b"\x30\x01other", b"PEM", "CN=Other")

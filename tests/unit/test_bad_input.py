@@ -17,8 +17,9 @@ from models.fraud import CentreInformation, SubscriberReport
 from models.mvno_permit import PermitApplication
 from rules.identifiers import bin_check, check_digit, eds_password_check, iin_check, kz_mobile
 
-DEMO = json.loads((Path(__file__).resolve().parents[2] / "demo" / "mvno_permit" / "application.json")
-                  .read_text("utf-8"))
+DEMO = json.loads(
+    (Path(__file__).resolve().parents[2] / "demo" / "mvno_permit" / "application.json").read_text("utf-8")
+)
 
 
 @given(st.text(max_size=20))
@@ -69,8 +70,15 @@ def test_arbitrary_json_is_refused_with_field_errors(model: type[BaseModel], pay
         assert exc.errors() and all(err["msg"] and err["type"] for err in exc.errors())
 
 
-FIELDS = [["application_number"], ["received_at"], ["personal_data_consent"], ["applicant", "iin"],
-          ["applicant", "phones"], ["applicant", "kind"], ["documents"]]
+FIELDS = [
+    ["application_number"],
+    ["received_at"],
+    ["personal_data_consent"],
+    ["applicant", "iin"],
+    ["applicant", "phones"],
+    ["applicant", "kind"],
+    ["documents"],
+]
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])

@@ -132,8 +132,11 @@ def test_long_counts_cross_years_consistently() -> None:
 def test_skipped_days_explain_nauryz() -> None:
     skipped = CAL.skipped_days(date(2024, 3, 20), date(2024, 3, 27))
     assert [(s.day.day, s.reason) for s in skipped] == [
-        (21, DayOffReason.HOLIDAY), (22, DayOffReason.HOLIDAY), (23, DayOffReason.HOLIDAY),
-        (24, DayOffReason.WEEKEND), (25, DayOffReason.HOLIDAY),
+        (21, DayOffReason.HOLIDAY),
+        (22, DayOffReason.HOLIDAY),
+        (23, DayOffReason.HOLIDAY),
+        (24, DayOffReason.WEEKEND),
+        (25, DayOffReason.HOLIDAY),
     ]
 
 
@@ -173,9 +176,7 @@ def test_office_hours_are_data() -> None:
     assert (CAL.office_hours.lunch_start, CAL.office_hours.lunch_end) == (time(13), time(14, 30))
 
 
-working_days_2023_2027 = st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 12, 31)).filter(
-    CAL.is_working_day
-)
+working_days_2023_2027 = st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 12, 31)).filter(CAL.is_working_day)
 
 
 @given(working_days_2023_2027, st.integers(min_value=-400, max_value=400))

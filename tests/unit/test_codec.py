@@ -24,8 +24,12 @@ from infra.codec import (
     rotate_key_file,
 )
 
-PERSON = {"iin": "850412350127", "name": "Айгерим Нурланқызы Сейтова", "phone": "+77015550142",
-          "address": "Алматы, ул. Абая 150, кв. 12"}
+PERSON = {
+    "iin": "850412350127",
+    "name": "Айгерим Нурланқызы Сейтова",
+    "phone": "+77015550142",
+    "address": "Алматы, ул. Абая 150, кв. 12",
+}
 
 
 def ring(*ids: str) -> KeyRing:
@@ -124,8 +128,14 @@ def test_production_setting_refuses_to_invent_a_key(tmp_path: Path) -> None:
 def test_remote_codec_protocol_round_trip() -> None:
     codec = EncryptionCodec(ring("k1"))
     plain = clear_json_payload(PERSON)
-    body = {"payloads": [{"metadata": {k: base64.b64encode(v).decode() for k, v in plain.metadata.items()},
-                          "data": base64.b64encode(plain.data).decode()}]}
+    body = {
+        "payloads": [
+            {
+                "metadata": {k: base64.b64encode(v).decode() for k, v in plain.metadata.items()},
+                "data": base64.b64encode(plain.data).decode(),
+            }
+        ]
+    }
     encoded = encode_payloads_json(body, codec)
     [item] = encoded["payloads"]
     assert base64.b64decode(item["metadata"]["encoding"]) == ENCODING
@@ -135,9 +145,16 @@ def test_remote_codec_protocol_round_trip() -> None:
     assert json.loads(base64.b64decode(decoded["payloads"][0]["data"])) == PERSON
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"payloads": "x"}, {"payloads": [{"unknown": 1}]}, {"payloads": [{"metadata": {"encoding": 5}}]}, [],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"payloads": "x"},
+        {"payloads": [{"unknown": 1}]},
+        {"payloads": [{"metadata": {"encoding": 5}}]},
+        [],
+    ],
+)
 def test_remote_codec_protocol_refuses_malformed_bodies(body: object) -> None:
     with pytest.raises(CodecError):
         decode_payloads_json(body, EncryptionCodec(ring("k1")))  # type: ignore[arg-type]

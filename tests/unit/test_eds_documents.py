@@ -49,9 +49,26 @@ def test_openssl_verifies_our_signature(ca: LocalCA, tmp_path: Path) -> None:
     (tmp_path / "doc.p7s").write_bytes(sign_cms(b"<html>permit</html>", person))
     (tmp_path / "ca.pem").write_bytes(ca.root.cert_pem)
     r = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", tmp_path / "doc.p7s", "-content",
-         tmp_path / "doc", "-CAfile", tmp_path / "ca.pem", "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True,
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            tmp_path / "doc.p7s",
+            "-content",
+            tmp_path / "doc",
+            "-CAfile",
+            tmp_path / "ca.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 0, r.stderr
     assert "Verification successful" in r.stderr
@@ -59,8 +76,15 @@ def test_openssl_verifies_our_signature(ca: LocalCA, tmp_path: Path) -> None:
 
 async def test_render_sign_and_verify_a_stored_document() -> None:
     env = ActivityEnvironment()
-    req = RenderDocumentRequest(doc_id="case-1/notice", case_id="case-1", kind="notice", title="Notice",
-                                template="_test_notice.html.j2", cite="665/NK p.7", context={"name": "Асан"})
+    req = RenderDocumentRequest(
+        doc_id="case-1/notice",
+        case_id="case-1",
+        kind="notice",
+        title="Notice",
+        template="_test_notice.html.j2",
+        cite="665/NK p.7",
+        context={"name": "Асан"},
+    )
     ref = await env.run(render_document, req)
     again = await env.run(render_document, req)
     assert again == ref  # idempotent: the retry returns the stored document

@@ -15,22 +15,27 @@ AT = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
 
 
 def test_bad_lines_are_reported_with_their_numbers_and_good_lines_still_taken() -> None:
-    text = "\n".join([
-        "number,signal,simbox,description",  # 1 header
-        "+77011112233,call,yes,gateway A",  # 2
-        "",  # 3 blank
-        "# comment",  # 4
-        "8 701 111 22 44,sms,no,",  # 5 national format, normalised
-        "+7 999 123,call,yes,x",  # 6 not a number
-        "+77011112255,call,perhaps,x",  # 7 bad simbox
-        "+77011112266,fax,no,x",  # 8 bad signal
-        "+77011112233,call,yes,again",  # 9 repeated (line 2)
-        "+77011112277,call,yes,a,b",  # 10 too many columns
-        "+77011112288",  # 11 number only
-    ])
+    text = "\n".join(
+        [
+            "number,signal,simbox,description",  # 1 header
+            "+77011112233,call,yes,gateway A",  # 2
+            "",  # 3 blank
+            "# comment",  # 4
+            "8 701 111 22 44,sms,no,",  # 5 national format, normalised
+            "+7 999 123,call,yes,x",  # 6 not a number
+            "+77011112255,call,perhaps,x",  # 7 bad simbox
+            "+77011112266,fax,no,x",  # 8 bad signal
+            "+77011112233,call,yes,again",  # 9 repeated (line 2)
+            "+77011112277,call,yes,a,b",  # 10 too many columns
+            "+77011112288",  # 11 number only
+        ]
+    )
     parsed = parse_bulk(text, sweep_id="s1", received_at=AT)
     assert [(n, r.suspect_number) for n, r in parsed.reports] == [
-        (2, "+77011112233"), (5, "+77011112244"), (11, "+77011112288")]
+        (2, "+77011112233"),
+        (5, "+77011112244"),
+        (11, "+77011112288"),
+    ]
     assert [n for n, _ in parsed.bad] == [6, 7, 8, 10]
     why = dict(parsed.bad)
     assert "suspect_number" in why[6] and "simbox" in why[7] and "signal" in why[8] and "columns" in why[10]
@@ -49,8 +54,9 @@ def test_a_sweep_reference_is_stable_and_holds_no_number() -> None:
 
 def test_the_same_number_cannot_report_itself() -> None:
     with pytest.raises(ValidationError, match="same"):
-        SubscriberReport(ref="r1", suspect_number="+77011112233", reporter_number="87011112233", received_at=AT,
-                         description="x")
+        SubscriberReport(
+            ref="r1", suspect_number="+77011112233", reporter_number="87011112233", received_at=AT, description="x"
+        )
 
 
 def test_a_check_outcome_needs_evidence() -> None:
@@ -61,13 +67,31 @@ def test_a_check_outcome_needs_evidence() -> None:
 
 
 def test_the_case_input_tells_the_ways_in_apart() -> None:
-    inp = FraudCaseInput.model_validate({"first": {
-        "way_in": "internal_detection", "ref": "afs:1", "suspect_number": "+77011112233",
-        "received_at": AT.isoformat(), "description": "burst", "simbox": True}})
+    inp = FraudCaseInput.model_validate(
+        {
+            "first": {
+                "way_in": "internal_detection",
+                "ref": "afs:1",
+                "suspect_number": "+77011112233",
+                "received_at": AT.isoformat(),
+                "description": "burst",
+                "simbox": True,
+            }
+        }
+    )
     assert inp.first.way_in is WayIn.INTERNAL_DETECTION
     with pytest.raises(ValidationError):
-        FraudCaseInput.model_validate({"first": {"way_in": "rumour", "ref": "x", "suspect_number": "+77011112233",
-                                                 "received_at": AT.isoformat(), "description": "x"}})
+        FraudCaseInput.model_validate(
+            {
+                "first": {
+                    "way_in": "rumour",
+                    "ref": "x",
+                    "suspect_number": "+77011112233",
+                    "received_at": AT.isoformat(),
+                    "description": "x",
+                }
+            }
+        )
 
 
 def test_a_report_the_act_does_not_govern_is_refused_at_the_door() -> None:

@@ -20,8 +20,14 @@ T0 = datetime(2030, 1, 9, 5, 0, tzinfo=UTC)  # far from any workflow test's cloc
 
 
 def message(case: str) -> CentreMessage:
-    return CentreMessage(message_id=f"{case}:1:not_confirmed", case_id=case, kind=NoticeKind.NOT_CONFIRMED,
-                         number="+77011112233", cite="171 p.120", evidence=["e"])
+    return CentreMessage(
+        message_id=f"{case}:1:not_confirmed",
+        case_id=case,
+        kind=NoticeKind.NOT_CONFIRMED,
+        number="+77011112233",
+        cite="171 p.120",
+        evidence=["e"],
+    )
 
 
 def test_the_centre_keeps_a_message_once_whatever_the_retries() -> None:
@@ -52,7 +58,11 @@ def test_registry_gives_every_number_of_the_subscriber() -> None:
     demo = DEMO_SUBSCRIBERS[0]
     rec = find_subscriber(demo.numbers[-1])
     assert rec.found and (rec.surname, rec.name, rec.patronymic, rec.iin) == (
-        demo.surname, demo.name, demo.patronymic, demo.iin)
+        demo.surname,
+        demo.name,
+        demo.patronymic,
+        demo.iin,
+    )
     assert rec.numbers == sorted(demo.numbers)
     unknown = find_subscriber("+77089999999")
     assert not unknown.found and unknown.numbers == ["+77089999999"] and unknown.iin is None
@@ -62,8 +72,9 @@ def test_a_network_order_is_carried_out_once_and_changes_the_registry() -> None:
     seed_demo_subscribers()
     number = DEMO_SUBSCRIBERS[2].numbers[1]
     case = f"fraud_check-{uuid.uuid4().hex[:20]}"
-    order = NetworkOrder(order_id=f"{case}:1:suspend", case_id=case, number=number, action=NetworkAction.SUSPEND,
-                         reason="confirmed")
+    order = NetworkOrder(
+        order_id=f"{case}:1:suspend", case_id=case, number=number, action=NetworkAction.SUSPEND, reason="confirmed"
+    )
     done = carry_out(order, T0)
     assert not done.duplicate and done.number_known
     with session() as s:

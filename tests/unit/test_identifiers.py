@@ -81,9 +81,7 @@ def test_invalid_bins(prefix: str, message: str) -> None:
         bin_check(BIN_VALID[:11] + "9")
 
 
-@pytest.mark.parametrize(
-    "raw", ["87011234567", "+7 (701) 123-45-67", "7011234567", "+77011234567", "8 701 123 45 67"]
-)
+@pytest.mark.parametrize("raw", ["87011234567", "+7 (701) 123-45-67", "7011234567", "+77011234567", "8 701 123 45 67"])
 def test_mobile_numbers_normalised(raw: str) -> None:
     assert kz_mobile(raw) == "+77011234567"
 

@@ -38,8 +38,9 @@ def test_bad_application_file_names_the_field(tmp_path: Path) -> None:
 
 
 def test_qualification_options_build_the_decision() -> None:
-    d = build_qualification(False, ["court_ban"], "activity banned", "2027-03-24T15:00:00+05:00", None,
-                            "video: meet.gov.kz/x", "B. Omarov")
+    d = build_qualification(
+        False, ["court_ban"], "activity banned", "2027-03-24T15:00:00+05:00", None, "video: meet.gov.kz/x", "B. Omarov"
+    )
     assert d.grounds == [RefusalGround.COURT_BAN] and d.hearing is not None and d.hearing.means
     with pytest.raises(ValidationError, match="hearing"):
         build_qualification(False, ["court_ban"], "activity banned", None, None, None, "B. Omarov")

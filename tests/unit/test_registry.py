@@ -7,8 +7,15 @@ from workflows.registry import Role
 
 
 def test_all_procedures_are_registered_and_run_by_the_worker() -> None:
-    assert set(PROCEDURES) == {"complaint", "fraud_check", "mvno_permit", "egov_number_connection",
-                               "individual_numbers", "contract_eds_signing", "electronic_mailbox"}
+    assert set(PROCEDURES) == {
+        "complaint",
+        "fraud_check",
+        "mvno_permit",
+        "egov_number_connection",
+        "individual_numbers",
+        "contract_eds_signing",
+        "electronic_mailbox",
+    }
     # by name: the workflow sandbox re-imports procedure modules, so class objects may differ
     assert {spec.workflow.__name__ for spec in PROCEDURES.values()} <= {w.__name__ for w in WORKFLOWS}
 

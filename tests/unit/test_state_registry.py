@@ -24,8 +24,9 @@ from tests.workflows.subscriber_helpers import new_iin
 
 
 def _lookup(kind: str, identifier: str, at: datetime) -> RegistryLookupRequest:
-    return RegistryLookupRequest.model_validate({"case_id": "registry-test", "kind": kind, "identifier": identifier,
-                                                 "at": at})
+    return RegistryLookupRequest.model_validate(
+        {"case_id": "registry-test", "kind": kind, "identifier": identifier, "at": at}
+    )
 
 
 async def test_a_person_added_for_one_procedure_is_seen_by_the_other() -> None:
@@ -44,8 +45,9 @@ async def test_a_person_added_for_one_procedure_is_seen_by_the_other() -> None:
     add_person(other, "BEKOV ASAN", document_valid_until=now + timedelta(days=1), consent=False)
     check = await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now))
     assert check.cite == GROUND_CONSENT
-    assert (await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now + timedelta(days=2)))
-            ).cite == GROUND_IDENTITY
+    assert (
+        await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now + timedelta(days=2)))
+    ).cite == GROUND_IDENTITY
 
 
 async def test_legal_entities_are_one_register_and_the_demo_rows_of_both_procedures_are_seeded() -> None:

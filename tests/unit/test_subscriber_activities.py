@@ -23,9 +23,16 @@ async def issue_secret(req: IssueSecretRequest) -> IssuedSecret:
 
 
 def request(phone: str, **kw: object) -> IssueSecretRequest:
-    base: dict[str, object] = dict(secret_id=f"case-{uuid.uuid4()}/otp", case_id="case", kind="otp", to=phone,
-                                   sender="1414", expires_at=NOW + timedelta(minutes=10), max_attempts=3,
-                                   purpose="EGOV")
+    base: dict[str, object] = dict(
+        secret_id=f"case-{uuid.uuid4()}/otp",
+        case_id="case",
+        kind="otp",
+        to=phone,
+        sender="1414",
+        expires_at=NOW + timedelta(minutes=10),
+        max_attempts=3,
+        purpose="EGOV",
+    )
     base.update(kw)
     return IssueSecretRequest.model_validate(base)
 
@@ -48,15 +55,23 @@ async def test_expiry_is_judged_at_the_case_instant_and_attempts_are_limited() -
     req = request(phone)
     await issue_secret(req)
     code = sms_secret(phone, "1414")
-    late = await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code),
-                                                   at=NOW + timedelta(minutes=10, seconds=1)))
+    late = await verify_secret(
+        VerifySecretRequest(
+            secret_id=req.secret_id,
+            digest=secret_digest(req.secret_id, code),
+            at=NOW + timedelta(minutes=10, seconds=1),
+        )
+    )
     assert late.expired and not late.correct
     wrong = secret_digest(req.secret_id, "000000" if code != "000000" else "111111")
-    left = [(await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=wrong, at=NOW))).attempts_left
-            for _ in range(3)]
+    left = [
+        (await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=wrong, at=NOW))).attempts_left
+        for _ in range(3)
+    ]
     assert left == [2, 1, 0]
-    after = await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code),
-                                                    at=NOW))
+    after = await verify_secret(
+        VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code), at=NOW)
+    )
     assert not after.correct and after.message == "no attempts left"
 
 
@@ -66,9 +81,11 @@ async def test_a_signing_link_is_a_unique_token_in_the_3344_sms() -> None:
     await issue_secret(req)
     token = sms_secret(phone, "3344")
     assert len(token) >= 32
-    ok = await verify_secret(VerifySecretRequest(secret_id=req.secret_id,
-                                                 digest=secret_digest(req.secret_id, f"https://almatel.kz/sign/{token}"),
-                                                 at=NOW))
+    ok = await verify_secret(
+        VerifySecretRequest(
+            secret_id=req.secret_id, digest=secret_digest(req.secret_id, f"https://almatel.kz/sign/{token}"), at=NOW
+        )
+    )
     assert ok.correct
 
 
@@ -76,10 +93,19 @@ async def test_a_retry_after_a_failure_before_the_sms_sends_a_fresh_code_that_ve
     phone = new_phone()
     req = request(phone)
     with session() as s:  # an earlier attempt stored a hash and died before the SMS went out
-        s.add(OneTimeSecret(secret_id=req.secret_id, case_id="case", kind="otp", digest="0" * 64,
-                            expires_at=req.expires_at, max_attempts=3))
+        s.add(
+            OneTimeSecret(
+                secret_id=req.secret_id,
+                case_id="case",
+                kind="otp",
+                digest="0" * 64,
+                expires_at=req.expires_at,
+                max_attempts=3,
+            )
+        )
     await issue_secret(req)
     code = sms_secret(phone, "1414")
-    check = await verify_secret(VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code),
-                                                    at=NOW))
+    check = await verify_secret(
+        VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code), at=NOW)
+    )
     assert check.correct and len(sms_to(phone)) == 1

@@ -25,8 +25,16 @@ from models.tables import SmsOutbox
 from rules.identifiers import check_digit
 
 __all__ = [
-    "digest_entry", "eds_signature", "history_text", "new_iin", "new_phone", "person", "rejected", "sms_secret",
-    "sms_to", "until",
+    "digest_entry",
+    "eds_signature",
+    "history_text",
+    "new_iin",
+    "new_phone",
+    "person",
+    "rejected",
+    "sms_secret",
+    "sms_to",
+    "until",
 ]
 
 T = TypeVar("T")

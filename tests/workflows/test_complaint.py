@@ -77,21 +77,29 @@ def complaint(received_at: datetime, **kw: object) -> ComplaintInput:
     data: dict[str, object] = {
         "complaint_number": f"KZ-C-{uuid.uuid4().hex[:8]}",
         "complainant": {"full_name": "Асанов Асан Асанович", "iin": IIN, "phone": "+77011234567"},
-        "appealed": "decision", "description": "The permit was refused without a hearing",
-        "request": "Reconsider the application", "addressed_to": "provider", "received_at": received_at.isoformat(),
+        "appealed": "decision",
+        "description": "The permit was refused without a hearing",
+        "request": "Reconsider the application",
+        "addressed_to": "provider",
+        "received_at": received_at.isoformat(),
     }
     data.update(kw)
     return ComplaintInput.model_validate(data)
 
 
 async def start(env: WorkflowEnvironment, task_queue: str, inp: ComplaintInput) -> WorkflowHandle:
-    return await env.client.start_workflow(Complaint.run, inp, id=f"complaint-{uuid.uuid4().hex[:12]}",
-                                           task_queue=task_queue)
+    return await env.client.start_workflow(
+        Complaint.run, inp, id=f"complaint-{uuid.uuid4().hex[:12]}", task_queue=task_queue
+    )
 
 
 async def start_appealed(env: WorkflowEnvironment, task_queue: str, received_at: datetime) -> WorkflowHandle:
-    return await env.client.start_workflow(AppealedCase.run, AppealedInput(received_at=received_at),
-                                           id=f"appealed-{uuid.uuid4().hex[:12]}", task_queue=task_queue)
+    return await env.client.start_workflow(
+        AppealedCase.run,
+        AppealedInput(received_at=received_at),
+        id=f"appealed-{uuid.uuid4().hex[:12]}",
+        task_queue=task_queue,
+    )
 
 
 async def view(handle: WorkflowHandle) -> CaseView:
@@ -108,13 +116,17 @@ async def next_working_morning(env: WorkflowEnvironment) -> datetime:
 
 
 async def test_satisfied_within_three_days_is_not_forwarded(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     received = await next_working_morning(env)
     handle = await start(env, task_queue, complaint(received))
     await env.sleep(received - await env.get_current_time() + timedelta(days=1))
-    await handle.execute_update("satisfy", Satisfaction(decided_by="Head of department",
-                                                        action_taken="The application is accepted for a new check"))
+    await handle.execute_update(
+        "satisfy",
+        Satisfaction(decided_by="Head of department", action_taken="The application is accepted for a new check"),
+    )
     result = await handle.result()
     assert result["satisfied"] and result["forwarded_at"] is None
     v = await view(handle)
@@ -134,7 +146,9 @@ async def test_satisfied_within_three_days_is_not_forwarded(
 
 
 async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administrative_case(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     received = await next_working_morning(env)
     appealed = await start_appealed(env, task_queue, received - timedelta(days=20))
@@ -163,8 +177,12 @@ async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administr
         fwd = s.get(ComplaintForward, handle.id)
     assert fwd is not None and admin_case.doc_id in fwd.doc_ids
 
-    await handle.execute_update("review_decision", ReviewDecision(
-        outcome="upheld", reasons="The hearing was not offered", decided_by="Vice-minister", instruction="reopen"))
+    await handle.execute_update(
+        "review_decision",
+        ReviewDecision(
+            outcome="upheld", reasons="The hearing was not offered", decided_by="Vice-minister", instruction="reopen"
+        ),
+    )
     result = await handle.result()
     assert result["instruction_outcome"] == {"delivered": True, "action_taken": "reopened for a new decision"}
     assert result["court_appeal_allowed_from"] is not None
@@ -179,7 +197,11 @@ async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administr
 
 @pytest.mark.parametrize(("addressed_to", "days"), [("provider", 5), ("quality_body", 15)])
 async def test_review_terms_count_working_days_over_nauryz(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker, addressed_to: str, days: int,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    addressed_to: str,
+    days: int,
 ) -> None:
     today = (await env.get_current_time()).astimezone(ALMATY).date()
     year = today.year if today < date(today.year, 3, 1) else today.year + 1
@@ -197,13 +219,16 @@ async def test_review_terms_count_working_days_over_nauryz(
 
 
 async def test_silent_review_body_breaches_and_is_escalated(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     received = await next_working_morning(env)
     handle = await start(env, task_queue, complaint(received, addressed_to="quality_body"))
     await env.sleep(timedelta(seconds=2))
-    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department",
-                                                          body="Agency for civil service affairs"))
+    await handle.execute_update(
+        "forward", ForwardRequest(forwarded_by="Head of department", body="Agency for civil service affairs")
+    )
     review_due = {s.key: s for s in (await view(handle)).deadlines}["review"].due
     await env.sleep(review_due - await env.get_current_time() + timedelta(seconds=5))
     v = await view(handle)
@@ -212,8 +237,9 @@ async def test_silent_review_body_breaches_and_is_escalated(
     with session() as s:
         esc = s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == handle.id)).all()
     assert [e.deadline_key for e in esc] == ["review"]
-    await handle.execute_update("review_decision", ReviewDecision(
-        outcome="rejected", reasons="The refusal was lawful", decided_by="Agency"))
+    await handle.execute_update(
+        "review_decision", ReviewDecision(outcome="rejected", reasons="The refusal was lawful", decided_by="Agency")
+    )
     await handle.result()
     final = await view(handle)
     assert final.outcome == "rejected"
@@ -227,8 +253,9 @@ async def test_withdrawal_and_events_that_do_not_fit(env: WorkflowEnvironment, t
     handle = await start(env, task_queue, complaint(received))
     await env.sleep(timedelta(seconds=2))
     with pytest.raises(WorkflowUpdateFailedError) as exc:
-        await handle.execute_update("review_decision", ReviewDecision(
-            outcome="rejected", reasons="too early", decided_by="x"))
+        await handle.execute_update(
+            "review_decision", ReviewDecision(outcome="rejected", reasons="too early", decided_by="x")
+        )
     assert "does not fit" in str(exc.value.cause)
     assert (await view(handle)).pending_events == ["withdraw", "satisfy", "forward"]
     await handle.execute_update("withdraw", Withdrawal(reason="resolved with the provider"))
@@ -240,13 +267,20 @@ async def test_withdrawal_and_events_that_do_not_fit(env: WorkflowEnvironment, t
 
 
 async def test_complaint_about_a_complaint_bodys_inaction_names_the_first(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     received = await next_working_morning(env)
     first = await start(env, task_queue, complaint(received))
     await env.sleep(timedelta(seconds=1))
-    second_input = complaint(received, appealed="inaction", appealed_case_id=first.id, about_complaint_id=first.id,
-                             addressed_to="quality_body")
+    second_input = complaint(
+        received,
+        appealed="inaction",
+        appealed_case_id=first.id,
+        about_complaint_id=first.id,
+        addressed_to="quality_body",
+    )
     second = await start(env, task_queue, second_input)
     await env.sleep(timedelta(seconds=2))
     v = await view(second)
@@ -260,7 +294,9 @@ async def test_complaint_about_a_complaint_bodys_inaction_names_the_first(
 
 
 async def test_sms_gateway_down_for_an_hour_delays_the_notice_visibly_and_sends_it_once(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     received = await next_working_morning(env)
     handle = await start(env, task_queue, complaint(received))
@@ -284,7 +320,9 @@ async def test_sms_gateway_down_for_an_hour_delays_the_notice_visibly_and_sends_
 
 
 async def test_permanent_refusal_blocks_the_case_visibly_until_staff_resume(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     received = await next_working_morning(env)
     handle = await start(env, task_queue, complaint(received))
@@ -310,7 +348,9 @@ async def test_permanent_refusal_blocks_the_case_visibly_until_staff_resume(
 
 
 async def test_upheld_complaint_reopens_a_refused_permit_case(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     from models.mvno_permit import CompletenessDecision, PermitCaseView
     from tests.workflows.test_mvno_permit import application, stop
@@ -322,8 +362,10 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
         if "completeness_decision" in (await view(permit)).pending_events:
             break
         await env.sleep(timedelta(seconds=1))
-    await permit.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
-        complete=False, reasons=["the information form is missing"], decided_by="A. Sadykova"))
+    await permit.execute_update(
+        MvnoPermit.completeness_decision,
+        CompletenessDecision(complete=False, reasons=["the information form is missing"], decided_by="A. Sadykova"),
+    )
     for _ in range(100):
         if (await view(permit)).pending_events == ["reopen"]:
             break
@@ -345,9 +387,15 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
     assert "665/NK p.6" in case_html and "the information form is missing" in case_html
     assert any(n.startswith("documents/") for n in names)  # the refusal the permit case produced
 
-    await handle.execute_update("review_decision", ReviewDecision(
-        outcome="upheld", reasons="The form was attached to the application", decided_by="Vice-minister",
-        instruction="reopen"))
+    await handle.execute_update(
+        "review_decision",
+        ReviewDecision(
+            outcome="upheld",
+            reasons="The form was attached to the application",
+            decided_by="Vice-minister",
+            instruction="reopen",
+        ),
+    )
     result = await handle.result()
     assert result["instruction_outcome"]["delivered"]
     assert result["instruction_outcome"]["action_taken"] == "reopened for a new decision at completeness_check"

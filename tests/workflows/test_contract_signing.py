@@ -62,16 +62,23 @@ async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Non
 async def subscriber(in_mcd: bool = True) -> tuple[str, str]:
     iin, phone = person(name="ASANOVA AIGERIM"), new_phone()
     if in_mcd:
-        await connect_number(ConnectNumberRequest(case_id=f"seed-{uuid.uuid4()}", iin=iin, phone=phone,
-                                                  channel="portal"))
+        await connect_number(
+            ConnectNumberRequest(case_id=f"seed-{uuid.uuid4()}", iin=iin, phone=phone, channel="portal")
+        )
     return iin, phone
 
 
 async def start(env: WorkflowEnvironment, task_queue: str, iin: str, phone: str) -> WorkflowHandle:
     inp = ContractApplication(
-        order_ref=f"ORD-{uuid.uuid4().hex[:10]}", iin=iin, full_name="ASANOVA AIGERIM", phone=phone,
-        address="Almaty, Abai ave. 10, apt 5", services=["Home internet 500 Mbit/s", "IPTV"], tariff="Family+",
-        equipment_serials=["ONT-ZTE-F670L-00123", "STB-7788"], received_at=await env.get_current_time(),
+        order_ref=f"ORD-{uuid.uuid4().hex[:10]}",
+        iin=iin,
+        full_name="ASANOVA AIGERIM",
+        phone=phone,
+        address="Almaty, Abai ave. 10, apt 5",
+        services=["Home internet 500 Mbit/s", "IPTV"],
+        tariff="Family+",
+        equipment_serials=["ONT-ZTE-F670L-00123", "STB-7788"],
+        received_at=await env.get_current_time(),
     )
     handle = await env.client.start_workflow(ContractSigning.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
     await until(lambda: handle.query(ContractSigning.case), lambda c: c.status.startswith("step1") or c.closed)
@@ -86,16 +93,20 @@ async def at_step(handle: WorkflowHandle, n: int) -> None:
 async def drive(handle: WorkflowHandle, phone: str, through: int, first: int = 1) -> None:
     """Complete steps 1..``through`` as the subscriber, technician and Biometric ID would."""
     steps = {
-        1: lambda v: handle.execute_update(ContractSigning.technician_code_received,
-                                           TechnicianCodeReceived(technician_id="tech-042")),
-        2: lambda v: handle.execute_update(ContractSigning.open_application,
-                                           digest_entry(v.link_id, sms_secret(phone, "3344"))),
+        1: lambda v: handle.execute_update(
+            ContractSigning.technician_code_received, TechnicianCodeReceived(technician_id="tech-042")
+        ),
+        2: lambda v: handle.execute_update(
+            ContractSigning.open_application, digest_entry(v.link_id, sms_secret(phone, "3344"))
+        ),
         3: lambda v: handle.execute_update(ContractSigning.open_signing_page),
         4: lambda v: handle.execute_update(ContractSigning.give_privacy_consent, Consent(accepted=True)),
-        5: lambda v: handle.execute_update(ContractSigning.enter_code,
-                                           digest_entry(v.otp_id, sms_secret(phone, "1414"))),
-        6: lambda v: handle.execute_update(ContractSigning.report_biometrics,
-                                           BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=True)),
+        5: lambda v: handle.execute_update(
+            ContractSigning.enter_code, digest_entry(v.otp_id, sms_secret(phone, "1414"))
+        ),
+        6: lambda v: handle.execute_update(
+            ContractSigning.report_biometrics, BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=True)
+        ),
         7: lambda v: handle.execute_update(ContractSigning.give_eds_consent, Consent(accepted=True)),
     }
     for n in range(first, through + 1):
@@ -109,15 +120,35 @@ def openssl_verifies(zip_bytes: bytes, tmp: Path) -> subprocess.CompletedProcess
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as z:
         z.extractall(tmp)
     return subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp / "application.html.p7s"),
-         "-content", str(tmp / "application.html"), "-CAfile", str(tmp / "issuer-ca.pem"), "-purpose", "any",
-         "-out", "/dev/null"], capture_output=True, text=True,
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp / "application.html.p7s"),
+            "-content",
+            str(tmp / "application.html"),
+            "-CAfile",
+            str(tmp / "issuer-ca.pem"),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
     )
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl binary not installed")
 async def test_all_eight_steps_sign_the_application_and_the_zip_verifies_with_openssl(
-    env: WorkflowEnvironment, task_queue: str, worker: None, tmp_path: Path,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+    tmp_path: Path,
 ) -> None:
     iin, phone = await subscriber()
     handle = await start(env, task_queue, iin, phone)
@@ -130,8 +161,9 @@ async def test_all_eight_steps_sign_the_application_and_the_zip_verifies_with_op
     await drive(handle, phone, 7, first=2)
     await at_step(handle, 8)
     assert (await handle.query(ContractSigning.case)).pending_events == ["choose_eds_password"]
-    answer = await handle.execute_update(ContractSigning.choose_eds_password,
-                                         SealedPassword(sealed=seal_eds_password(handle.id, PASSWORD)))
+    answer = await handle.execute_update(
+        ContractSigning.choose_eds_password, SealedPassword(sealed=seal_eds_password(handle.id, PASSWORD))
+    )
     assert answer.accepted, answer.message
     result = await handle.result()
     assert result.outcome == "signed" and result.zip is not None and result.step == 8
@@ -166,7 +198,10 @@ async def test_all_eight_steps_sign_the_application_and_the_zip_verifies_with_op
 
 
 async def test_weak_password_is_refused_clearly_and_never_recorded(
-    env: WorkflowEnvironment, task_queue: str, worker: None, caplog: pytest.LogCaptureFixture,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     iin, phone = await subscriber()
@@ -184,8 +219,9 @@ async def test_weak_password_is_refused_clearly_and_never_recorded(
     other_case = seal_eds_password("another-case", PASSWORD)
     answer = await handle.execute_update(ContractSigning.choose_eds_password, SealedPassword(sealed=other_case))
     assert not answer.accepted and "another case" in answer.message
-    answer = await handle.execute_update(ContractSigning.choose_eds_password,
-                                         SealedPassword(sealed=seal_eds_password(handle.id, PASSWORD)))
+    answer = await handle.execute_update(
+        ContractSigning.choose_eds_password, SealedPassword(sealed=seal_eds_password(handle.id, PASSWORD))
+    )
     assert answer.accepted
     assert (await handle.result()).outcome == "signed"
     text = await history_text(handle)
@@ -196,7 +232,9 @@ async def test_weak_password_is_refused_clearly_and_never_recorded(
 
 
 async def test_a_step_not_done_in_its_term_is_recorded_as_abandonment(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = await subscriber()
     handle = await start(env, task_queue, iin, phone)
@@ -216,7 +254,9 @@ async def test_a_step_not_done_in_its_term_is_recorded_as_abandonment(
 
 
 async def test_steps_out_of_order_are_rejected_with_the_step_awaited(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = await subscriber()
     handle = await start(env, task_queue, iin, phone)
@@ -226,7 +266,9 @@ async def test_steps_out_of_order_are_rejected_with_the_step_awaited(
 
 
 async def test_wrong_1414_code_three_times_ends_the_signing(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = await subscriber()
     handle = await start(env, task_queue, iin, phone)
@@ -235,8 +277,9 @@ async def test_wrong_1414_code_three_times_ends_the_signing(
     view = await handle.query(ContractSigning.signing)
     assert view.otp_id is not None
     wrong = f"{(int(sms_secret(phone, '1414')) + 1) % 10**6:06d}"
-    answers = [await handle.execute_update(ContractSigning.enter_code, digest_entry(view.otp_id, wrong))
-               for _ in range(3)]
+    answers = [
+        await handle.execute_update(ContractSigning.enter_code, digest_entry(view.otp_id, wrong)) for _ in range(3)
+    ]
     assert [a.attempts_left for a in answers] == [2, 1, 0]
     result = await handle.result()
     assert result.outcome == "refused" and result.step == 5 and "1414 code" in (result.reason or "")
@@ -244,15 +287,18 @@ async def test_wrong_1414_code_three_times_ends_the_signing(
 
 
 async def test_failed_biometric_identification_ends_the_signing(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = await subscriber()
     handle = await start(env, task_queue, iin, phone)
     await drive(handle, phone, 5)
     await at_step(handle, 6)
-    answer = await handle.execute_update(ContractSigning.report_biometrics,
-                                         BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=False,
-                                                         reason="liveness check failed"))
+    answer = await handle.execute_update(
+        ContractSigning.report_biometrics,
+        BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=False, reason="liveness check failed"),
+    )
     assert not answer.accepted
     result = await handle.result()
     assert result.outcome == "refused" and result.step == 6 and "liveness" in (result.reason or "")
@@ -260,7 +306,9 @@ async def test_failed_biometric_identification_ends_the_signing(
 
 
 async def test_number_outside_the_mobile_citizens_database_cannot_sign(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = await subscriber(in_mcd=False)
     handle = await start(env, task_queue, iin, phone)

@@ -47,7 +47,8 @@ def last_working_day_before_next_nauryz(cal: WorkingCalendar, today: date) -> da
 
 
 async def test_breach_fires_exactly_at_1830_of_second_working_day_after_nauryz(
-    env: WorkflowEnvironment, task_queue: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
 ) -> None:
     cal = WorkingCalendar()
     now = await env.get_current_time()
@@ -60,7 +61,10 @@ async def test_breach_fires_exactly_at_1830_of_second_working_day_after_nauryz(
 
     async with make_worker(env.client, task_queue=task_queue, workflows=[DeadlineProbe]):
         handle = await env.client.start_workflow(
-            DeadlineProbe.run, ProbeInput(received_at=received), id=f"probe-{uuid.uuid4()}", task_queue=task_queue,
+            DeadlineProbe.run,
+            ProbeInput(received_at=received),
+            id=f"probe-{uuid.uuid4()}",
+            task_queue=task_queue,
         )
         await env.sleep(timedelta(seconds=1))
         [state] = await handle.query(DeadlineProbe.deadlines)
@@ -68,7 +72,10 @@ async def test_breach_fires_exactly_at_1830_of_second_working_day_after_nauryz(
         assert state.deadline.counted_from_day == eve  # 17:00 is inside office hours
         assert state.deadline.cite == "171 p.119"
         assert any(s.reason.value == "holiday" and "Nowruz" in s.name for s in state.deadline.skipped), (
-            now, eve, state.deadline.skipped)
+            now,
+            eve,
+            state.deadline.skipped,
+        )
 
         await env.sleep(expected_due - await env.get_current_time() - timedelta(seconds=1))
         [state] = await handle.query(DeadlineProbe.deadlines)
@@ -97,7 +104,10 @@ async def test_event_in_time_is_recorded_as_met(env: WorkflowEnvironment, task_q
     now = await env.get_current_time()
     async with make_worker(env.client, task_queue=task_queue, workflows=[DeadlineProbe]):
         handle = await env.client.start_workflow(
-            DeadlineProbe.run, ProbeInput(received_at=now), id=f"probe-{uuid.uuid4()}", task_queue=task_queue,
+            DeadlineProbe.run,
+            ProbeInput(received_at=now),
+            id=f"probe-{uuid.uuid4()}",
+            task_queue=task_queue,
         )
         await env.sleep(timedelta(hours=3))
         await handle.execute_update(DeadlineProbe.decide)
@@ -107,12 +117,15 @@ async def test_event_in_time_is_recorded_as_met(env: WorkflowEnvironment, task_q
 
 
 async def test_back_dated_case_records_its_past_deadline_as_breached_at_once(
-    env: WorkflowEnvironment, task_queue: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
 ) -> None:
     now = await env.get_current_time()
     async with make_worker(env.client, task_queue=task_queue, workflows=[DeadlineProbe]):
         handle = await env.client.start_workflow(
-            DeadlineProbe.run, ProbeInput(received_at=now - timedelta(days=30)), id=f"probe-{uuid.uuid4()}",
+            DeadlineProbe.run,
+            ProbeInput(received_at=now - timedelta(days=30)),
+            id=f"probe-{uuid.uuid4()}",
             task_queue=task_queue,
         )
         await env.sleep(timedelta(seconds=1))
@@ -124,7 +137,8 @@ async def test_back_dated_case_records_its_past_deadline_as_breached_at_once(
 
 
 async def test_calendar_correction_is_a_recorded_event_that_moves_open_deadlines(
-    env: WorkflowEnvironment, task_queue: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
 ) -> None:
     from models.deadlines import CalendarCorrection
     from tests.conftest import OVERRIDES
@@ -137,14 +151,18 @@ async def test_calendar_correction_is_a_recorded_event_that_moves_open_deadlines
     first_day = cal.add_working_days(start_day, 1)
     async with make_worker(env.client, task_queue=task_queue, workflows=[DeadlineProbe]):
         handle = await env.client.start_workflow(
-            DeadlineProbe.run, ProbeInput(received_at=received), id=f"probe-{uuid.uuid4()}", task_queue=task_queue,
+            DeadlineProbe.run,
+            ProbeInput(received_at=received),
+            id=f"probe-{uuid.uuid4()}",
+            task_queue=task_queue,
         )
         await env.sleep(timedelta(seconds=1))
         before = OVERRIDES.read_text()
         OVERRIDES.write_text(f'[[day_off]]\ndate = {first_day.isoformat()}\nreason = "Government resolution (test)"\n')
         try:
             result = await handle.execute_update(
-                DeadlineProbe.apply_calendar_correction, CalendarCorrection(reason="resolution moving a day off"),
+                DeadlineProbe.apply_calendar_correction,
+                CalendarCorrection(reason="resolution moving a day off"),
             )
         finally:
             OVERRIDES.write_text(before)

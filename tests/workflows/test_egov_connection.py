@@ -42,23 +42,24 @@ async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Non
         yield
 
 
-async def start(env: WorkflowEnvironment, task_queue: str, iin: str, phone: str, channel: Channel,
-                previous: str | None = None) -> WorkflowHandle:
-    inp = EgovConnectionInput(iin=iin, phone=phone, channel=channel, received_at=await env.get_current_time(),
-                              previous_phone=previous)
-    handle = await env.client.start_workflow(EgovNumberConnection.run, inp, id=SPEC.case_id(inp),
-                                             task_queue=task_queue)
+async def start(
+    env: WorkflowEnvironment, task_queue: str, iin: str, phone: str, channel: Channel, previous: str | None = None
+) -> WorkflowHandle:
+    inp = EgovConnectionInput(
+        iin=iin, phone=phone, channel=channel, received_at=await env.get_current_time(), previous_phone=previous
+    )
+    handle = await env.client.start_workflow(EgovNumberConnection.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
     # registration, identity check and the OTP's SMS (activities run in real time)
-    await until(lambda: handle.query(EgovNumberConnection.case),
-                lambda c: c.status.startswith("awaiting") or c.closed)
+    await until(lambda: handle.query(EgovNumberConnection.case), lambda c: c.status.startswith("awaiting") or c.closed)
     return handle
 
 
 async def enter_right_code(handle: WorkflowHandle, phone: str) -> None:
     view = await handle.query(EgovNumberConnection.egov)
     assert view.otp_id is not None
-    check = await handle.execute_update(EgovNumberConnection.enter_otp,
-                                        digest_entry(view.otp_id, sms_secret(phone, "1414")))
+    check = await handle.execute_update(
+        EgovNumberConnection.enter_otp, digest_entry(view.otp_id, sms_secret(phone, "1414"))
+    )
     assert check.correct, check.message
 
 
@@ -70,7 +71,9 @@ async def sign(handle: WorkflowHandle, iin: str) -> None:
 
 
 async def test_portal_otp_and_eds_connect_the_number_and_the_code_never_enters_history(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
@@ -103,8 +106,9 @@ async def test_mobile_app_needs_eds_otp_and_biometrics(env: WorkflowEnvironment,
     await sign(handle, iin)
     await enter_right_code(handle, phone)
     assert (await handle.query(EgovNumberConnection.case)).pending_events == ["report_biometrics"]
-    check = await handle.execute_update(EgovNumberConnection.report_biometrics,
-                                        BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=True))
+    check = await handle.execute_update(
+        EgovNumberConnection.report_biometrics, BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=True)
+    )
     assert check.passed
     result = await handle.result()
     assert result.outcome == "connected" and result.cite == "58 p.6"
@@ -113,7 +117,9 @@ async def test_mobile_app_needs_eds_otp_and_biometrics(env: WorkflowEnvironment,
 
 
 async def test_biometrics_down_for_a_minute_delays_the_connection_visibly_within_the_service_term(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.BANK_APP)
@@ -122,9 +128,11 @@ async def test_biometrics_down_for_a_minute_delays_the_connection_visibly_within
     outages.begin("biometrics", await env.get_current_time(), timedelta(minutes=1), "provider maintenance")
     try:
         session_id = f"bio-{uuid.uuid4()}"
-        update = await handle.start_update(EgovNumberConnection.report_biometrics,
-                                           BiometricReport(session_id=session_id, passed=True),
-                                           wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+        update = await handle.start_update(
+            EgovNumberConnection.report_biometrics,
+            BiometricReport(session_id=session_id, passed=True),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
         await env.sleep(timedelta(seconds=30))
         [call] = await pending_calls(env.client, handle.id)
         assert call.activity == "record_biometric_check" and call.attempt > 1
@@ -145,16 +153,20 @@ async def test_biometrics_down_for_a_minute_delays_the_connection_visibly_within
 
 
 async def test_bank_app_uses_biometrics_and_otp_without_eds(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.BANK_APP)
     view = await handle.query(EgovNumberConnection.egov)
-    message = await rejected(handle.execute_update(EgovNumberConnection.sign_request,
-                                                   eds_signature(iin, view.signing_payload or "")))
+    message = await rejected(
+        handle.execute_update(EgovNumberConnection.sign_request, eds_signature(iin, view.signing_payload or ""))
+    )
     assert message == "the bank_app channel does not use eds (58 p.7)"
-    await handle.execute_update(EgovNumberConnection.report_biometrics,
-                                BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=True))
+    await handle.execute_update(
+        EgovNumberConnection.report_biometrics, BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=True)
+    )
     await enter_right_code(handle, phone)
     result = await handle.result()
     assert result.outcome == "connected" and result.cite == "58 p.7"
@@ -162,7 +174,9 @@ async def test_bank_app_uses_biometrics_and_otp_without_eds(
 
 
 async def test_change_of_number_replaces_the_previous_number(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, old, new = person(), new_phone(), new_phone()
     first = await start(env, task_queue, iin, old, Channel.PORTAL)
@@ -180,7 +194,9 @@ async def test_change_of_number_replaces_the_previous_number(
 
 
 async def test_wrong_otp_three_times_means_not_connected(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
@@ -188,8 +204,9 @@ async def test_wrong_otp_three_times_means_not_connected(
     assert view.otp_id is not None
     right = sms_secret(phone, "1414")
     wrong = f"{(int(right) + 1) % 10**6:06d}"
-    answers = [await handle.execute_update(EgovNumberConnection.enter_otp, digest_entry(view.otp_id, wrong))
-               for _ in range(3)]
+    answers = [
+        await handle.execute_update(EgovNumberConnection.enter_otp, digest_entry(view.otp_id, wrong)) for _ in range(3)
+    ]
     assert [a.attempts_left for a in answers] == [2, 1, 0]
     assert not any(a.correct for a in answers) and "2 attempt(s) left" in answers[0].message
     result = await handle.result()
@@ -200,7 +217,9 @@ async def test_wrong_otp_three_times_means_not_connected(
 
 
 async def test_ten_minute_term_runs_out_into_a_reasoned_refusal(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
@@ -220,9 +239,10 @@ async def test_ten_minute_term_runs_out_into_a_reasoned_refusal(
 async def test_failed_biometrics_means_not_connected(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
     iin, phone = person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.BANK_APP)
-    check = await handle.execute_update(EgovNumberConnection.report_biometrics,
-                                        BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=False,
-                                                        reason="face does not match"))
+    check = await handle.execute_update(
+        EgovNumberConnection.report_biometrics,
+        BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=False, reason="face does not match"),
+    )
     assert not check.passed
     result = await handle.result()
     assert result.outcome == "refused" and result.cite == "58 p.9" and "biometric" in (result.reason or "")
@@ -230,13 +250,16 @@ async def test_failed_biometrics_means_not_connected(env: WorkflowEnvironment, t
 
 
 async def test_certificate_of_another_person_is_refused(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, other, phone = person(), person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
     view = await handle.query(EgovNumberConnection.egov)
-    check = await handle.execute_update(EgovNumberConnection.sign_request,
-                                        eds_signature(other, view.signing_payload or ""))
+    check = await handle.execute_update(
+        EgovNumberConnection.sign_request, eds_signature(other, view.signing_payload or "")
+    )
     assert not check.valid and check.reason == "the IIN in the signer's certificate is not the applicant's"
     result = await handle.result()
     assert result.outcome == "refused" and "not the applicant's" in (result.reason or "")
@@ -244,12 +267,20 @@ async def test_certificate_of_another_person_is_refused(
     await save_golden(handle, P, "foreign_certificate")
 
 
-@pytest.mark.parametrize(("valid", "consent", "ground"), [
-    (False, True, "58 Annex item 9 subitem 1"),
-    (True, False, "58 Annex item 9 subitem 2"),
-])
+@pytest.mark.parametrize(
+    ("valid", "consent", "ground"),
+    [
+        (False, True, "58 Annex item 9 subitem 1"),
+        (True, False, "58 Annex item 9 subitem 2"),
+    ],
+)
 async def test_registry_grounds_of_annex_item_9_refuse_before_any_code(
-    env: WorkflowEnvironment, task_queue: str, worker: None, valid: bool, consent: bool, ground: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+    valid: bool,
+    consent: bool,
+    ground: str,
 ) -> None:
     iin, phone = person(valid=valid, consent=consent), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.PORTAL)
@@ -261,7 +292,9 @@ async def test_registry_grounds_of_annex_item_9_refuse_before_any_code(
 
 
 async def test_an_already_connected_number_is_not_connected_twice(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = person(), new_phone()
     first = await start(env, task_queue, iin, phone, Channel.PORTAL)
@@ -276,12 +309,15 @@ async def test_an_already_connected_number_is_not_connected_twice(
 
 def test_change_of_number_needs_the_previous_number() -> None:
     with pytest.raises(ValueError, match="needs previous_phone"):
-        EgovConnectionInput(iin=person(), phone=new_phone(), channel=Channel.CHANGE_OF_NUMBER,
-                            received_at="2026-01-05T10:00:00+05:00")
+        EgovConnectionInput(
+            iin=person(), phone=new_phone(), channel=Channel.CHANGE_OF_NUMBER, received_at="2026-01-05T10:00:00+05:00"
+        )
 
 
 async def test_change_of_a_number_that_is_not_the_applicants_is_refused(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, phone = person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.CHANGE_OF_NUMBER, previous=new_phone())

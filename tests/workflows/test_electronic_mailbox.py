@@ -51,17 +51,21 @@ async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Non
 
 async def apply(env: WorkflowEnvironment, task_queue: str, inp: MailboxApplicationInput) -> WorkflowHandle:
     handle = await env.client.start_workflow(ElectronicMailbox.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
-    await until(lambda: handle.query(ElectronicMailbox.case),
-                lambda c: c.status == "awaiting_eds_confirmation" or c.closed)
+    await until(
+        lambda: handle.query(ElectronicMailbox.case), lambda c: c.status == "awaiting_eds_confirmation" or c.closed
+    )
     return handle
 
 
 async def test_individual_before_abolition_is_identified_and_entered_in_the_single_database(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, name = person(), login()
-    handle = await apply(env, task_queue, MailboxApplicationInput(iin=iin, login=name, channel="online",
-                                                                  received_at=WHILE_IN_FORCE))
+    handle = await apply(
+        env, task_queue, MailboxApplicationInput(iin=iin, login=name, channel="online", received_at=WHILE_IN_FORCE)
+    )
     case = await handle.query(ElectronicMailbox.case)
     assert case.registration is not None and case.registration.act_version_id == "71/344-RR-2022"
     assert case.pending_events == ["confirm_with_eds"]
@@ -77,22 +81,30 @@ async def test_individual_before_abolition_is_identified_and_entered_in_the_sing
 
 
 async def test_legal_entity_confirms_with_the_eds_of_its_official(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     bin_, official = new_bin(), person()
     add_person(bin_, "TOO ALMA DATA", kind="legal_entity")
-    handle = await apply(env, task_queue, MailboxApplicationInput(bin=bin_, login=login(), channel="postal_facility",
-                                                                  received_at=WHILE_IN_FORCE))
+    handle = await apply(
+        env,
+        task_queue,
+        MailboxApplicationInput(bin=bin_, login=login(), channel="postal_facility", received_at=WHILE_IN_FORCE),
+    )
     payload = await handle.query(ElectronicMailbox.payload_to_sign)
     signer = local_ca().issue("DIRECTOR", iin=official, bin_=bin_, org="TOO ALMA DATA")
-    check = await handle.execute_update(ElectronicMailbox.confirm_with_eds,
-                                        EdsSignatureEvent(signature=sign_cms(payload.encode(), signer)))
+    check = await handle.execute_update(
+        ElectronicMailbox.confirm_with_eds, EdsSignatureEvent(signature=sign_cms(payload.encode(), signer))
+    )
     assert check.valid and check.bin == bin_
     assert (await handle.result()).outcome == "included"
 
 
 async def test_after_abolition_the_application_is_refused_at_once_naming_305_nk(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     now = await env.get_current_time()
     inp = MailboxApplicationInput(iin=person(), login=login(), channel="online", received_at=now)
@@ -120,21 +132,26 @@ def test_the_edge_refuses_before_a_case_starts() -> None:
 
 async def test_login_is_unique_among_all_users(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
     name = login()
-    first = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=name, channel="online",
-                                                                 received_at=WHILE_IN_FORCE))
-    second = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=name, channel="online",
-                                                                  received_at=WHILE_IN_FORCE))
+    first = await apply(
+        env, task_queue, MailboxApplicationInput(iin=person(), login=name, channel="online", received_at=WHILE_IN_FORCE)
+    )
+    second = await apply(
+        env, task_queue, MailboxApplicationInput(iin=person(), login=name, channel="online", received_at=WHILE_IN_FORCE)
+    )
     await first.terminate("test done")  # an open case would let the server's clock stall later tests
     result = await second.result()
     assert result.outcome == "refused" and result.cite == "71 p.11"
 
 
 async def test_eds_of_another_person_is_not_a_confirmation(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin = person()
-    handle = await apply(env, task_queue, MailboxApplicationInput(iin=iin, login=login(), channel="online",
-                                                                  received_at=WHILE_IN_FORCE))
+    handle = await apply(
+        env, task_queue, MailboxApplicationInput(iin=iin, login=login(), channel="online", received_at=WHILE_IN_FORCE)
+    )
     payload = await handle.query(ElectronicMailbox.payload_to_sign)
     check = await handle.execute_update(ElectronicMailbox.confirm_with_eds, eds_signature(person(), payload))
     assert not check.valid
@@ -143,10 +160,15 @@ async def test_eds_of_another_person_is_not_a_confirmation(
 
 
 async def test_no_confirmation_within_the_term_closes_the_case_as_abandoned(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
-    handle = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=login(), channel="online",
-                                                                  received_at=WHILE_IN_FORCE))
+    handle = await apply(
+        env,
+        task_queue,
+        MailboxApplicationInput(iin=person(), login=login(), channel="online", received_at=WHILE_IN_FORCE),
+    )
     [term] = await handle.query(ElectronicMailbox.deadlines)
     assert term.deadline.cite == "71 p.12 (no term in the act; operator setting)"
     await env.sleep(term.due - await env.get_current_time() + timedelta(seconds=1))

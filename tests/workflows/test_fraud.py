@@ -55,19 +55,31 @@ def new_subscriber(n_numbers: int = 3) -> DemoSubscriber:
         digit = check_digit(base)
         if digit is not None:
             break
-    return DemoSubscriber("Нурланов", "Асхат", "Болатович", base + str(digit),
-                          tuple(new_number() for _ in range(n_numbers)))
+    return DemoSubscriber(
+        "Нурланов", "Асхат", "Болатович", base + str(digit), tuple(new_number() for _ in range(n_numbers))
+    )
 
 
 def subscriber_report(number: str, received_at: datetime, ref: str | None = None) -> SubscriberReport:
-    return SubscriberReport(ref=ref or f"ref-service:{_rng.randrange(10**12)}", suspect_number=number,
-                            reporter_number=new_number(), received_at=received_at, signal="sms",
-                            description="SMS: 'your card is blocked, call +7 708 …'")
+    return SubscriberReport(
+        ref=ref or f"ref-service:{_rng.randrange(10**12)}",
+        suspect_number=number,
+        reporter_number=new_number(),
+        received_at=received_at,
+        signal="sms",
+        description="SMS: 'your card is blocked, call +7 708 …'",
+    )
 
 
 def centre_information(number: str, received_at: datetime, simbox: bool = True) -> CentreInformation:
-    return CentreInformation(ref=f"nb-afc:{_rng.randrange(10**12)}", suspect_number=number, received_at=received_at,
-                             signal="call", simbox=simbox, description="GSM gateway traffic pattern")
+    return CentreInformation(
+        ref=f"nb-afc:{_rng.randrange(10**12)}",
+        suspect_number=number,
+        received_at=received_at,
+        signal="call",
+        simbox=simbox,
+        description="GSM gateway traffic pattern",
+    )
 
 
 @pytest.fixture
@@ -121,7 +133,9 @@ def expected_due(start: datetime, *, received: bool = False) -> datetime:
 
 
 async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     sub = new_subscriber()
     seed_demo_subscribers((sub,))
@@ -139,9 +153,14 @@ async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
     assert check.due == expected_due(received, received=True)
     assert (await handle.query(FraudCheck.case)).status == "check"
 
-    decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-        confirmed=True, evidence=["CDR: 240 SMS in 10 min to distinct numbers", "3 subscriber reports"],
-        analyst="analyst-07"))
+    decided = await handle.execute_update(
+        FraudCheck.record_check_outcome,
+        CheckOutcome(
+            confirmed=True,
+            evidence=["CDR: 240 SMS in 10 min to distinct numbers", "3 subscriber reports"],
+            analyst="analyst-07",
+        ),
+    )
     assert decided.outcome is not None and decided.outcome.confirmed
     await env.sleep(timedelta(minutes=5))
 
@@ -163,9 +182,14 @@ async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
     assert msg.kind is NoticeKind.SUSPENSION and msg.evidence == decided.outcome.evidence
     assert "lift_suspension" in case.pending_events
 
-    lifted = await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
-        reason="complaint upheld: the number was cloned, subscriber identified in person",
-        decided_by="head-of-antifraud", complaint_ref="C-2026-118"))
+    lifted = await handle.execute_update(
+        FraudCheck.lift_suspension,
+        LiftDecision(
+            reason="complaint upheld: the number was cloned, subscriber identified in person",
+            decided_by="head-of-antifraud",
+            complaint_ref="C-2026-118",
+        ),
+    )
     assert lifted.lift is not None
     final = await handle.result()
     assert final.restoration is not None and final.status == "closed"
@@ -177,7 +201,9 @@ async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
 
 
 async def test_centre_information_not_confirmed_informs_centre_within_two_days(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     number = new_number()
     received = await office_time(env)
@@ -186,8 +212,12 @@ async def test_centre_information_not_confirmed_informs_centre_within_two_days(
     assert ack.answer is ReportAnswer.OPENED
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     await env.sleep(timedelta(hours=20))  # the next working morning
-    decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-        confirmed=False, evidence=["traffic is a corporate call centre under contract"], analyst="analyst-02"))
+    decided = await handle.execute_update(
+        FraudCheck.record_check_outcome,
+        CheckOutcome(
+            confirmed=False, evidence=["traffic is a corporate call centre under contract"], analyst="analyst-02"
+        ),
+    )
     final: FraudCaseView = await handle.result()
     assert final.outcome is not None and not final.outcome.confirmed and final.suspension is None
     [notice] = final.notices
@@ -214,22 +244,37 @@ async def test_centre_information_not_confirmed_informs_centre_within_two_days(
 
 
 async def test_internal_detection_informs_centre_at_once_with_all_the_subscribers_numbers(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     sub = new_subscriber(n_numbers=4)
     seed_demo_subscribers((sub,))
     number = sub.numbers[2]
     now = await env.get_current_time()
-    ack = await open_case(env, InternalDetection(
-        ref=f"afs:{_rng.randrange(10**9)}", suspect_number=number, received_at=now, signal="call", simbox=True,
-        description="SIM box: 1 IMEI, 4 IMSI rotating, 900 short calls/hour"), task_queue=task_queue)
+    ack = await open_case(
+        env,
+        InternalDetection(
+            ref=f"afs:{_rng.randrange(10**9)}",
+            suspect_number=number,
+            received_at=now,
+            signal="call",
+            simbox=True,
+            description="SIM box: 1 IMEI, 4 IMSI rotating, 900 short calls/hour",
+        ),
+        task_queue=task_queue,
+    )
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     await env.sleep(timedelta(seconds=5))
     [msg] = messages_for_case(ack.case_id)  # before any analyst looked at it (p.118)
     assert msg.kind is NoticeKind.DETECTION and msg.cite == "171 p.118"
     assert msg.subscriber is not None and msg.subscriber.found
     assert (msg.subscriber.surname, msg.subscriber.name, msg.subscriber.patronymic, msg.subscriber.iin) == (
-        sub.surname, sub.name, sub.patronymic, sub.iin)
+        sub.surname,
+        sub.name,
+        sub.patronymic,
+        sub.iin,
+    )
     assert sorted(msg.subscriber.numbers) == sorted(sub.numbers)
     v = await view(handle)
     [notice] = v.notices
@@ -237,16 +282,22 @@ async def test_internal_detection_informs_centre_at_once_with_all_the_subscriber
     assert v.status == "check"
 
     # A second detection joining the case is sent too; a subscriber's report joining it is not.
-    again = await open_case(env, InternalDetection(
-        ref=f"afs:{_rng.randrange(10**9)}", suspect_number=number, received_at=now, description="second burst"),
-        task_queue=task_queue)
+    again = await open_case(
+        env,
+        InternalDetection(
+            ref=f"afs:{_rng.randrange(10**9)}", suspect_number=number, received_at=now, description="second burst"
+        ),
+        task_queue=task_queue,
+    )
     assert again.answer is ReportAnswer.JOINED
     await open_case(env, subscriber_report(number, now), task_queue=task_queue)
     await env.sleep(timedelta(seconds=5))
     assert [m.kind for m in messages_for_case(ack.case_id)] == [NoticeKind.DETECTION, NoticeKind.DETECTION]
 
-    await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-        confirmed=False, evidence=["M2M fleet of a logistics company"], analyst="analyst-01"))
+    await handle.execute_update(
+        FraudCheck.record_check_outcome,
+        CheckOutcome(confirmed=False, evidence=["M2M fleet of a logistics company"], analyst="analyst-01"),
+    )
     final = await handle.result()
     assert len(final.reports) == 3
     assert [m.kind for m in messages_for_case(ack.case_id)][-1] is NoticeKind.NOT_CONFIRMED
@@ -254,7 +305,9 @@ async def test_internal_detection_informs_centre_at_once_with_all_the_subscriber
 
 
 async def test_analyst_silent_check_is_breached_and_escalated(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     number = new_number()
     received = await office_time(env)
@@ -276,9 +329,14 @@ async def test_analyst_silent_check_is_breached_and_escalated(
         assert row.deadline_key == "check" and row.cite == "171 p.119"
 
     await env.sleep(timedelta(hours=1))
-    await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-        confirmed=False, evidence=["late check: the reported SMS came from a bank's real short number"],
-        analyst="analyst-03"))
+    await handle.execute_update(
+        FraudCheck.record_check_outcome,
+        CheckOutcome(
+            confirmed=False,
+            evidence=["late check: the reported SMS came from a bank's real short number"],
+            analyst="analyst-03",
+        ),
+    )
     await handle.result()
     [check, _notice] = await handle.query(FraudCheck.deadlines)
     assert check.status is DeadlineStatus.BREACHED and check.late_by_seconds and check.late_by_seconds > 3600
@@ -298,7 +356,10 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
     assert a.case_id == b.case_id == c.case_id and c.reports_in_case == 3
     assert (await handle.describe()).run_id == run_id  # one case, not three
     assert [r.report.way_in.value for r in (await view(handle)).reports] == [
-        "subscriber_report", "centre_information", "subscriber_report"]
+        "subscriber_report",
+        "centre_information",
+        "subscriber_report",
+    ]
     # The same report sent again (a retry) is recognised, by the intake and by the case itself.
     assert (await open_case(env, first, task_queue=task_queue)).answer is ReportAnswer.DUPLICATE
     with session() as s:
@@ -307,24 +368,31 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
     assert again.answer is ReportAnswer.DUPLICATE and again.reports_in_case == 3
     [check] = await handle.query(FraudCheck.deadlines)  # joining reports do not restart the term
     assert check.due == expected_due(now, received=True)
-    await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-        confirmed=False, evidence=["no fraud pattern"], analyst="analyst-04"))
+    await handle.execute_update(
+        FraudCheck.record_check_outcome,
+        CheckOutcome(confirmed=False, evidence=["no fraud pattern"], analyst="analyst-04"),
+    )
     await handle.result()
 
 
 async def test_report_after_not_confirmed_outcome_gets_a_new_check(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     number = new_number()
-    outages.begin("antifraud_centre", await env.get_current_time(), timedelta(minutes=30),
-                  "keep the case open after the outcome")
+    outages.begin(
+        "antifraud_centre", await env.get_current_time(), timedelta(minutes=30), "keep the case open after the outcome"
+    )
     try:
         now = await env.get_current_time()
         ack = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
         handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
         first_run = (await handle.describe()).run_id
-        await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-            confirmed=False, evidence=["nothing found"], analyst="analyst-05"))
+        await handle.execute_update(
+            FraudCheck.record_check_outcome,
+            CheckOutcome(confirmed=False, evidence=["nothing found"], analyst="analyst-05"),
+        )
         later_report = subscriber_report(number, now + timedelta(seconds=1))
         later = await open_case(env, later_report, task_queue=task_queue)
         assert later.answer is ReportAnswer.JOINED and later.case_id == ack.case_id
@@ -336,8 +404,10 @@ async def test_report_after_not_confirmed_outcome_gets_a_new_check(
         assert check.status is DeadlineStatus.OPEN
         [msg] = messages_for_case(ack.case_id)
         assert msg.kind is NoticeKind.NOT_CONFIRMED
-        await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-            confirmed=False, evidence=["still nothing"], analyst="analyst-05"))
+        await handle.execute_update(
+            FraudCheck.record_check_outcome,
+            CheckOutcome(confirmed=False, evidence=["still nothing"], analyst="analyst-05"),
+        )
         final = await handle.result()
         assert final.cycle == 2 and len(messages_for_case(ack.case_id)) == 2
     finally:
@@ -348,7 +418,9 @@ async def test_report_after_not_confirmed_outcome_gets_a_new_check(
 
 
 async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_loses_it(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     number = new_number()
     received = await office_time(env)
@@ -358,8 +430,10 @@ async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_los
     outage_start = await env.get_current_time()
     outages.begin("antifraud_centre", outage_start, timedelta(hours=1), "rehearsal: centre gateway down")
     try:
-        decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-            confirmed=False, evidence=["false alarm"], analyst="analyst-06"))
+        decided = await handle.execute_update(
+            FraudCheck.record_check_outcome,
+            CheckOutcome(confirmed=False, evidence=["false alarm"], analyst="analyst-06"),
+        )
         await env.sleep(timedelta(minutes=20))
         [notice] = (await view(handle)).notices
         assert notice.delivered_at is None and notice.attempts >= 3
@@ -384,7 +458,10 @@ async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_los
 
 
 async def confirmed_during_a_long_outage(
-    env: WorkflowEnvironment, task_queue: str, system: str, breached: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    system: str,
+    breached: str,
     while_down: Callable[[WorkflowHandle], Awaitable[None]],
 ) -> tuple[WorkflowHandle, str]:
     """A confirmed case whose outside ``system`` is down for six days: past the term of ``breached`` the
@@ -395,15 +472,21 @@ async def confirmed_during_a_long_outage(
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     outages.begin(system, await env.get_current_time(), timedelta(days=6), "long outage")
     try:
-        decided = await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-            confirmed=True, evidence=["SIM box seized"], analyst="analyst-08"))
+        decided = await handle.execute_update(
+            FraudCheck.record_check_outcome,
+            CheckOutcome(confirmed=True, evidence=["SIM box seized"], analyst="analyst-08"),
+        )
         assert decided.outcome_at is not None
         await sleep_until(env, expected_due(decided.outcome_at) + timedelta(minutes=5))
         states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
         assert states[breached].status is DeadlineStatus.BREACHED and states[breached].escalated
         with session() as s:
-            keys = {r.deadline_key for r in s.exec(
-                select(SupervisorNotification).where(SupervisorNotification.case_id == ack.case_id)).all()}
+            keys = {
+                r.deadline_key
+                for r in s.exec(
+                    select(SupervisorNotification).where(SupervisorNotification.case_id == ack.case_id)
+                ).all()
+            }
         assert breached in keys
         await while_down(handle)
     finally:
@@ -415,34 +498,43 @@ async def confirmed_during_a_long_outage(
 
 
 async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     async def notice_visibly_waiting(handle: WorkflowHandle) -> None:
         [notice] = (await view(handle)).notices
         assert notice.delivered_at is None and notice.attempts > 5 and "unavailable" in (notice.last_error or "")
 
-    handle, case_id = await confirmed_during_a_long_outage(env, task_queue, "antifraud_centre", "suspension_notice",
-                                                           notice_visibly_waiting)
+    handle, case_id = await confirmed_during_a_long_outage(
+        env, task_queue, "antifraud_centre", "suspension_notice", notice_visibly_waiting
+    )
     states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
     assert states["suspension"].status is DeadlineStatus.MET  # the network did its part
     assert (await handle.query(FraudCheck.case)).status == "suspended"
     assert [m.kind for m in messages_for_case(case_id)] == [NoticeKind.SUSPENSION]
-    await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
-        reason="gateway owner licensed as a call-termination partner", decided_by="head-of-antifraud"))
+    await handle.execute_update(
+        FraudCheck.lift_suspension,
+        LiftDecision(reason="gateway owner licensed as a call-termination partner", decided_by="head-of-antifraud"),
+    )
     assert (await handle.result()).restoration is not None
     await save_golden(handle, "fraud_check", "suspension_notice_breached")
 
 
 async def test_network_down_past_the_term_breaches_and_escalates_the_suspension(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     async def not_suspended_yet(handle: WorkflowHandle) -> None:
         assert (await view(handle)).suspension is None  # not suspended, and visibly so
 
     handle, _ = await confirmed_during_a_long_outage(env, task_queue, "network", "suspension", not_suspended_yet)
     assert (await view(handle)).suspension is not None
-    await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(
-        reason="number owner proved a lawful call centre", decided_by="head-of-antifraud"))
+    await handle.execute_update(
+        FraudCheck.lift_suspension,
+        LiftDecision(reason="number owner proved a lawful call centre", decided_by="head-of-antifraud"),
+    )
     assert (await handle.result()).restoration is not None
 
 
@@ -470,7 +562,10 @@ def write_sweep(path: Path, good: list[str]) -> dict[int, str]:
 
 
 async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker, tmp_path: Path,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    tmp_path: Path,
 ) -> None:
     good = [new_number() for _ in range(40)]
     already_open = good[5]
@@ -481,8 +576,16 @@ async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
     ticks: list[int] = []
     total: list[int] = []
 
-    result = await bulk_intake(env.client, sweep, sweep_id="sweep-2026-11", received_at=now, concurrency=8,
-                               task_queue=task_queue, progress=ticks.append, on_total=total.append)
+    result = await bulk_intake(
+        env.client,
+        sweep,
+        sweep_id="sweep-2026-11",
+        received_at=now,
+        concurrency=8,
+        task_queue=task_queue,
+        progress=ticks.append,
+        on_total=total.append,
+    )
     assert sorted(line for line, _ in result.bad) == sorted(bad)
     for line, why in result.bad:
         assert bad[line] in why
@@ -497,8 +600,9 @@ async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
     assert len((await view(joined)).reports) == 2
 
     runs = {cid: (await env.client.get_workflow_handle(cid).describe()).run_id for cid in result.case_ids.values()}
-    again = await bulk_intake(env.client, sweep, sweep_id="sweep-2026-11", received_at=now, concurrency=8,
-                              task_queue=task_queue)
+    again = await bulk_intake(
+        env.client, sweep, sweep_id="sweep-2026-11", received_at=now, concurrency=8, task_queue=task_queue
+    )
     assert (again.opened, again.joined, again.already) == (0, 0, 40)
     assert sorted(again.bad) == sorted(result.bad)
     for cid, run_id in runs.items():
@@ -519,27 +623,35 @@ async def refused(call: Awaitable[object]) -> str:
 
 
 async def test_bad_input_and_out_of_turn_decisions_are_refused(
-    env: WorkflowEnvironment, task_queue: str, worker: Worker,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
 ) -> None:
     number = new_number()
     now = await env.get_current_time()
     ack = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     # No evidence: refused by the model on the worker, never enters the history.
-    why = await refused(handle.execute_update("record_check_outcome",
-                                              {"confirmed": True, "evidence": [], "analyst": "x"}))
+    why = await refused(
+        handle.execute_update("record_check_outcome", {"confirmed": True, "evidence": [], "analyst": "x"})
+    )
     assert "evidence" in why
     why = await refused(handle.execute_update(FraudCheck.lift_suspension, LiftDecision(reason="r", decided_by="b")))
     assert "no suspension to lift" in why
     why = await refused(handle.execute_update(FraudCheck.centre_information, centre_information(new_number(), now)))
     assert "another number" in why
-    why = await refused(handle.execute_update(FraudCheck.subscriber_report,
-                                              subscriber_report(number, now + timedelta(days=1))))
+    why = await refused(
+        handle.execute_update(FraudCheck.subscriber_report, subscriber_report(number, now + timedelta(days=1)))
+    )
     assert "in the future" in why
-    await handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-        confirmed=False, evidence=["none"], analyst="a"))
-    why = await refused(handle.execute_update(FraudCheck.record_check_outcome, CheckOutcome(
-        confirmed=True, evidence=["changed my mind"], analyst="a")))
+    await handle.execute_update(
+        FraudCheck.record_check_outcome, CheckOutcome(confirmed=False, evidence=["none"], analyst="a")
+    )
+    why = await refused(
+        handle.execute_update(
+            FraudCheck.record_check_outcome, CheckOutcome(confirmed=True, evidence=["changed my mind"], analyst="a")
+        )
+    )
     assert "already recorded (not confirmed)" in why
     final = await handle.result()
     assert final.outcome is not None and not final.outcome.confirmed and len(final.reports) == 1

@@ -58,29 +58,46 @@ async def test_commands_take_reports_record_decisions_and_lift(env: WorkflowEnvi
     await env.sleep(5)
     out = await starter("show", number)
     assert out.exit_code == 0
-    for text in ("status suspended", "internal_detection", "subscriber_report", "centre_information",
-                 "confirmed by analyst-07", "services suspended", "detection (171 p.118): delivered",
-                 "suspension (171 p.120): delivered", "suspension_notice", "lift_suspension"):
+    for text in (
+        "status suspended",
+        "internal_detection",
+        "subscriber_report",
+        "centre_information",
+        "confirmed by analyst-07",
+        "services suspended",
+        "detection (171 p.118): delivered",
+        "suspension (171 p.120): delivered",
+        "suspension_notice",
+        "lift_suspension",
+    ):
         assert text in out.output, text
     out = await starter("lift", case, "--reason", "complaint upheld", "--by", "head", "--complaint-ref", "C-1")
     assert out.exit_code == 0
     await env.client.get_workflow_handle_for(FraudCheck.run, case).result()
-    assert [m.kind for m in messages_for_case(case)] == [NoticeKind.DETECTION, NoticeKind.SUSPENSION,
-                                                         NoticeKind.RESTORATION]
+    assert [m.kind for m in messages_for_case(case)] == [
+        NoticeKind.DETECTION,
+        NoticeKind.SUSPENSION,
+        NoticeKind.RESTORATION,
+    ]
     out = await starter("show", number)
     assert "outcome suspension_lifted" in out.output and "services restored" in out.output
-    out = await starter("decide", f"+7707{_rng.randrange(10**7):07d}", "--confirmed", "--evidence", "x",
-                        "--analyst", "y")
+    out = await starter(
+        "decide", f"+7707{_rng.randrange(10**7):07d}", "--confirmed", "--evidence", "x", "--analyst", "y"
+    )
     assert out.exit_code == 1 and "no case for this number" in out.output
 
 
 async def test_bulk_command_reports_bad_lines_and_reruns_cleanly(
-    env: WorkflowEnvironment, cli_worker: Worker, tmp_path: Path,
+    env: WorkflowEnvironment,
+    cli_worker: Worker,
+    tmp_path: Path,
 ) -> None:
     numbers = [f"+7707{_rng.randrange(10**7):07d}" for _ in range(3)]
     sweep = tmp_path / "sweep-cli.csv"
-    sweep.write_text("number,signal,simbox,description\n" + "\n".join(f"{n},call,yes,g" for n in numbers)
-                     + "\n+7 1,call,yes,bad\n", encoding="utf-8")
+    sweep.write_text(
+        "number,signal,simbox,description\n" + "\n".join(f"{n},call,yes,g" for n in numbers) + "\n+7 1,call,yes,bad\n",
+        encoding="utf-8",
+    )
     sweep_id = f"cli-{_rng.randrange(10**9)}"
     out = await starter("bulk", str(sweep), "--sweep-id", sweep_id)
     assert out.exit_code == 0, out.output

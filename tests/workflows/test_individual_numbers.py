@@ -33,8 +33,10 @@ P = "individual_numbers"
 JUSTIFICATION = ExtraNumbersJustification(
     purposes=["telemetry of greenhouse sensors", "family members"],
     justification="a farm with machine-to-machine sensors needs its own numbers",
-    devices=[Device(description="soil sensor", identifier="IMEI356938035643809", machine_to_machine=True),
-             Device(description="phone of a family member", identifier="IMEI490154203237518")],
+    devices=[
+        Device(description="soil sensor", identifier="IMEI356938035643809", machine_to_machine=True),
+        Device(description="phone of a family member", identifier="IMEI490154203237518"),
+    ],
     accuracy_confirmed=True,
 )
 
@@ -53,9 +55,14 @@ async def individual(holding: int, *, contract: bool = True) -> tuple[str, str]:
         with session() as s:
             s.add(SignedContract(case_id=contract_id, iin=iin, zip_doc_id=f"{contract_id}/zip", cert_serial="1"))
     if holding:
-        await register_numbers(RegisterNumbersRequest(case_id=f"earlier-{uuid.uuid4()}", iin=iin,
-                                                      numbers=[new_phone() for _ in range(holding)],
-                                                      contract_case_id=contract_id))
+        await register_numbers(
+            RegisterNumbersRequest(
+                case_id=f"earlier-{uuid.uuid4()}",
+                iin=iin,
+                numbers=[new_phone() for _ in range(holding)],
+                contract_case_id=contract_id,
+            )
+        )
     return iin, contract_id
 
 
@@ -72,12 +79,24 @@ def held(iin: str) -> int:
         return len(list(s.exec(select(SubscriberNumber).where(SubscriberNumber.subscriber_id == sub.id))))
 
 
-async def apply(env: WorkflowEnvironment, task_queue: str, iin: str, contract_id: str, count: int, *,
-                justification: ExtraNumbersJustification | None = None,
-                refers_to: str | None = None) -> WorkflowHandle:
-    inp = NumbersApplicationInput(iin=iin, numbers=[new_phone() for _ in range(count)],
-                                  received_at=await env.get_current_time(), contract_case_id=contract_id,
-                                  justification=justification, refers_to_case_id=refers_to)
+async def apply(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    iin: str,
+    contract_id: str,
+    count: int,
+    *,
+    justification: ExtraNumbersJustification | None = None,
+    refers_to: str | None = None,
+) -> WorkflowHandle:
+    inp = NumbersApplicationInput(
+        iin=iin,
+        numbers=[new_phone() for _ in range(count)],
+        received_at=await env.get_current_time(),
+        contract_case_id=contract_id,
+        justification=justification,
+        refers_to_case_id=refers_to,
+    )
     return await env.client.start_workflow(IndividualNumbers.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
 
 
@@ -86,7 +105,9 @@ async def in_review(handle: WorkflowHandle) -> None:
 
 
 async def test_ten_numbers_in_total_are_registered_on_application(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, contract = await individual(7)
     handle = await apply(env, task_queue, iin, contract, 3)
@@ -100,7 +121,9 @@ async def test_ten_numbers_in_total_are_registered_on_application(
 
 
 async def test_the_eleventh_number_without_justification_is_refused_with_the_reason(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, contract = await individual(8)
     handle = await apply(env, task_queue, iin, contract, 3)
@@ -112,7 +135,9 @@ async def test_the_eleventh_number_without_justification_is_refused_with_the_rea
 
 
 async def test_refusal_after_review_and_a_re_application_that_refers_to_it(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, contract = await individual(10)
     first = await apply(env, task_queue, iin, contract, 1, justification=JUSTIFICATION)
@@ -121,8 +146,13 @@ async def test_refusal_after_review_and_a_re_application_that_refers_to_it(
     assert review.deadline.cite == "171 p.55-4, p.57(16)" and review.deadline.to_be_confirmed
     assert (await first.query(IndividualNumbers.case)).pending_events == ["review_decision"]
     reason = "the device identifiers do not match the declared purposes"
-    assert await first.execute_update(IndividualNumbers.review_decision, NumbersReviewDecision(
-        approve=False, reviewer="employee-7", reason=reason)) == "refused"
+    assert (
+        await first.execute_update(
+            IndividualNumbers.review_decision,
+            NumbersReviewDecision(approve=False, reviewer="employee-7", reason=reason),
+        )
+        == "refused"
+    )
     refused = await first.result()
     assert refused.outcome == "refused" and refused.reason == reason and refused.cite == "171 p.55-4"
     assert held(iin) == 10
@@ -130,8 +160,9 @@ async def test_refusal_after_review_and_a_re_application_that_refers_to_it(
 
     second = await apply(env, task_queue, iin, contract, 1, justification=JUSTIFICATION, refers_to=first.id)
     await in_review(second)
-    await second.execute_update(IndividualNumbers.review_decision,
-                                NumbersReviewDecision(approve=True, reviewer="employee-7"))
+    await second.execute_update(
+        IndividualNumbers.review_decision, NumbersReviewDecision(approve=True, reviewer="employee-7")
+    )
     result = await second.result()
     assert result.outcome == "registered" and result.refers_to_case_id == first.id and len(result.registered) == 1
     assert held(iin) == 11
@@ -142,7 +173,9 @@ async def test_refusal_after_review_and_a_re_application_that_refers_to_it(
 
 
 async def test_review_term_breach_is_escalated_and_the_late_decision_recorded(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, contract = await individual(10)
     handle = await apply(env, task_queue, iin, contract, 2, justification=JUSTIFICATION)
@@ -151,8 +184,9 @@ async def test_review_term_breach_is_escalated_and_the_late_decision_recorded(
     await env.sleep(review.due - await env.get_current_time() + timedelta(seconds=1))
     [review] = await handle.query(IndividualNumbers.deadlines)
     assert review.status is DeadlineStatus.BREACHED and review.escalated
-    await handle.execute_update(IndividualNumbers.review_decision,
-                                NumbersReviewDecision(approve=True, reviewer="employee-9"))
+    await handle.execute_update(
+        IndividualNumbers.review_decision, NumbersReviewDecision(approve=True, reviewer="employee-9")
+    )
     result = await handle.result()
     assert result.outcome == "registered"
     [review] = await handle.query(IndividualNumbers.deadlines)
@@ -160,7 +194,9 @@ async def test_review_term_breach_is_escalated_and_the_late_decision_recorded(
 
 
 async def test_without_a_signed_contract_numbers_are_not_registered(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, contract = await individual(0, contract=False)
     result = await (await apply(env, task_queue, iin, contract, 1)).result()
@@ -168,7 +204,9 @@ async def test_without_a_signed_contract_numbers_are_not_registered(
 
 
 async def test_re_application_must_refer_to_a_refused_application_of_the_same_person(
-    env: WorkflowEnvironment, task_queue: str, worker: None,
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
 ) -> None:
     iin, contract = await individual(0)
     granted = await apply(env, task_queue, iin, contract, 1)

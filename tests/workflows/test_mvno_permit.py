@@ -86,8 +86,9 @@ async def status(handle: WorkflowHandle[Any, Any], expected: str) -> PermitCaseV
     return await until(handle, lambda v: v.status == expected, expected)
 
 
-async def finish(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any],
-                 until_instant: datetime | None = None) -> Any:
+async def finish(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], until_instant: datetime | None = None
+) -> Any:
     """The case's result without letting the server skip time freely: sleep exactly to ``until_instant``
     (a recorded instant) if given, then poll until the case closed. The environment's ``result()`` unlocks
     time skipping even for a closed case, and the test server then jumps to stale timers (ten years
@@ -145,19 +146,22 @@ def escalated(case_id: str) -> set[str]:
 
 async def complete(handle: WorkflowHandle[Any, Any]) -> None:
     await status(handle, "completeness_check")
-    await handle.execute_update(MvnoPermit.completeness_decision,
-                                CompletenessDecision(complete=True, decided_by="A. Sadykova"))
+    await handle.execute_update(
+        MvnoPermit.completeness_decision, CompletenessDecision(complete=True, decided_by="A. Sadykova")
+    )
 
 
 async def compliant(handle: WorkflowHandle[Any, Any]) -> None:
     await status(handle, "qualification_check")
-    await handle.execute_update(MvnoPermit.qualification_decision,
-                                QualificationDecision(compliant=True, decided_by="B. Omarov"))
+    await handle.execute_update(
+        MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="B. Omarov")
+    )
 
 
 def preliminary(at: datetime, grounds: list[RefusalGround] | None = None) -> QualificationDecision:
     return QualificationDecision(
-        compliant=False, grounds=grounds or [RefusalGround.NON_COMPLIANT],
+        compliant=False,
+        grounds=grounds or [RefusalGround.NON_COMPLIANT],
         findings="traffic accounting system has no valid verification certificate",
         hearing=HearingProposal(at=at, place="Astana, Kabanbay batyr 32/1, room 305", means="video: meet.gov.kz/mvno"),
         decided_by="B. Omarov",
@@ -172,9 +176,14 @@ async def to_hearing(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any])
     await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
     v = await status(handle, "hearing_scheduled")
     await sleep_past(env, hearing_at)
-    await handle.execute_update(MvnoPermit.record_hearing, HearingRecord(
-        held_at=hearing_at, applicant_position="the verification certificate is being renewed; copy attached",
-        recorded_by="B. Omarov"))
+    await handle.execute_update(
+        MvnoPermit.record_hearing,
+        HearingRecord(
+            held_at=hearing_at,
+            applicant_position="the verification certificate is being renewed; copy attached",
+            recorded_by="B. Omarov",
+        ),
+    )
     await status(handle, "decision_pending")
     return v, hearing_at
 
@@ -217,9 +226,21 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         [doc] = c.documents
         assert doc.kind == "permit" and doc.signed_by and HEAD in doc.signed_by
         html = doc_text(doc.doc_id, HEAD)
-        for needle in (permit.permit_number, "Dala Mobile LLP", "210240000018", app.application_number,
-                       "Aidos Serikuly Zhanov", "10 жыл", "10 лет", "665/NK Annex 5", "BL-MVNO-0042",
-                       "Рұқсат", "Разрешение", issued_day.isoformat(), permit.valid_through.isoformat()):
+        for needle in (
+            permit.permit_number,
+            "Dala Mobile LLP",
+            "210240000018",
+            app.application_number,
+            "Aidos Serikuly Zhanov",
+            "10 жыл",
+            "10 лет",
+            "665/NK Annex 5",
+            "BL-MVNO-0042",
+            "Рұқсат",
+            "Разрешение",
+            issued_day.isoformat(),
+            permit.valid_through.isoformat(),
+        ):
             assert needle in html, needle
         stages = stages_of(handle.id)
         assert stages[:4] == ["registered", "completeness_check", "qualification_check", "permit_valid"]
@@ -251,15 +272,28 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
         assert v.permit is not None
         # a contract the permit does not know is refused
         with pytest.raises(WorkflowUpdateFailedError) as err:
-            await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
-                kind=ContractEventKind.TERMINATED_EARLY, contract_number="NOPE-1", occurred_on=date.today(),
-                reported_by="Kcell"))
+            await handle.execute_update(
+                MvnoPermit.contract_event,
+                ContractEvent(
+                    kind=ContractEventKind.TERMINATED_EARLY,
+                    contract_number="NOPE-1",
+                    occurred_on=date.today(),
+                    reported_by="Kcell",
+                ),
+            )
         assert "not a contract of this permit" in str(err.value.cause)
         # extension with compliance confirmed: a new 10-year validity, recorded in the registry
         today = (await env.get_current_time()).astimezone(ALMATY).date()
-        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
-            kind=ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED, contract_number="KC-2026-117", occurred_on=today,
-            contract_valid_until=today + timedelta(days=3 * 365), reported_by="Kcell JSC"))
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED,
+                contract_number="KC-2026-117",
+                occurred_on=today,
+                contract_valid_until=today + timedelta(days=3 * 365),
+                reported_by="Kcell JSC",
+            ),
+        )
         await until(handle, lambda v: any(e.kind == "permit_extended" for e in v.events), "extension")
         c = await case(handle)
         assert deadline(c, "permit_validity").status is DeadlineStatus.CANCELLED
@@ -267,9 +301,16 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
         assert permit_changes(v.permit.permit_number) == ["extended"]
         await status(handle, "permit_valid")
 
-        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
-            kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117", occurred_on=today,
-            note="terminated by mutual agreement", reported_by="Kcell JSC"))
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=today,
+                note="terminated by mutual agreement",
+                reported_by="Kcell JSC",
+            ),
+        )
         result = await finish(env, handle)
         assert result.outcome == "permit_terminated"
         c = await case(handle)
@@ -291,17 +332,23 @@ async def test_incomplete_package_is_refused_to_consider_further(env: WorkflowEn
     today = now.astimezone(ALMATY).date()
     raw = json.loads((DEMO / "application.json").read_text())
     raw["qualification"]["information_form"]["verification_certificate_valid_until"] = (
-        today - timedelta(days=3)).isoformat()
+        today - timedelta(days=3)
+    ).isoformat()
     raw["qualification"]["information_form"]["verification_certificate_date"] = (
-        today - timedelta(days=400)).isoformat()
+        today - timedelta(days=400)
+    ).isoformat()
     app = application(now, qualification=raw["qualification"])
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         v = await status(handle, "completeness_check")
         assert v.completeness_proposal is not None and not v.completeness_proposal.passes
         assert any("verification certificate expired" in f for f in v.completeness_proposal.findings)
-        await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
-            complete=False, reasons=["verification certificate VC-4471 expired"], decided_by="A. Sadykova"))
+        await handle.execute_update(
+            MvnoPermit.completeness_decision,
+            CompletenessDecision(
+                complete=False, reasons=["verification certificate VC-4471 expired"], decided_by="A. Sadykova"
+            ),
+        )
         await status(handle, "refused_to_consider")
         await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
         c = await case(handle)
@@ -309,9 +356,15 @@ async def test_incomplete_package_is_refused_to_consider_further(env: WorkflowEn
         [doc] = c.documents
         assert doc.kind == "refusal_to_consider"
         html = doc_text(doc.doc_id, HEAD)
-        for needle in ("Asel Nurlanovna Bekova", "900101300017", app.application_number, "VC-4471 expired",
-                       "665/NK p.6", "Өтінішті одан әрі қараудан дәлелді бас тарту",
-                       "Мотивированный отказ в дальнейшем рассмотрении заявления"):
+        for needle in (
+            "Asel Nurlanovna Bekova",
+            "900101300017",
+            app.application_number,
+            "VC-4471 expired",
+            "665/NK p.6",
+            "Өтінішті одан әрі қараудан дәлелді бас тарту",
+            "Мотивированный отказ в дальнейшем рассмотрении заявления",
+        ):
             assert needle in html, needle
         assert deadline(c, "service_term").status is DeadlineStatus.MET
         # the complaint window passes without an instruction
@@ -333,9 +386,16 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
         c = await case(handle)
         prelim = next(d for d in c.documents if d.kind == "preliminary_refusal")
         html = doc_text(prelim.doc_id, AUTHORISED)
-        for needle in ("Asel Nurlanovna Bekova", app.application_number, "665/NK Annex 1 item 10(2)",
-                       "Kabanbay batyr 32/1", "meet.gov.kz/mvno", hearing_at.isoformat(timespec="minutes"),
-                       "тыңдау туралы хабарлама", "уведомление о заслушивании"):
+        for needle in (
+            "Asel Nurlanovna Bekova",
+            app.application_number,
+            "665/NK Annex 1 item 10(2)",
+            "Kabanbay batyr 32/1",
+            "meet.gov.kz/mvno",
+            hearing_at.isoformat(timespec="minutes"),
+            "тыңдау туралы хабарлама",
+            "уведомление о заслушивании",
+        ):
             assert needle in html, needle
         assert deadline(c, "hearing").status is DeadlineStatus.MET
 
@@ -353,9 +413,15 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
         c = await case(handle)
         assert [d.kind for d in c.documents] == ["preliminary_refusal", "permit"]
         assert v.permit.permit_number in doc_text(c.documents[1].doc_id, HEAD)
-        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
-            kind=ContractEventKind.ENDED_WITHOUT_COMPLIANCE, contract_number="KC-2026-117",
-            occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.ENDED_WITHOUT_COMPLIANCE,
+                contract_number="KC-2026-117",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Kcell JSC",
+            ),
+        )
         assert (await finish(env, handle)).outcome == "permit_terminated"
         await save_golden(handle, "mvno_permit", "hearing_then_permit")
 
@@ -368,17 +434,30 @@ async def test_preliminary_refusal_hearing_then_reasoned_refusal(env: WorkflowEn
         assert v.decision_not_before is not None
         await sleep_past(env, v.decision_not_before)
         await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
-        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(
-            grant=False, grounds=[RefusalGround.NON_COMPLIANT, RefusalGround.UNRELIABLE_DOCUMENTS],
-            reasons="no valid verification certificate was produced at the hearing", decided_by="C. Head"))
+        await handle.execute_update(
+            MvnoPermit.final_decision,
+            FinalDecision(
+                grant=False,
+                grounds=[RefusalGround.NON_COMPLIANT, RefusalGround.UNRELIABLE_DOCUMENTS],
+                reasons="no valid verification certificate was produced at the hearing",
+                decided_by="C. Head",
+            ),
+        )
         await status(handle, "refused")
         await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
         c = await case(handle)
         refusal = next(d for d in c.documents if d.kind == "reasoned_refusal")
         html = doc_text(refusal.doc_id, AUTHORISED)
-        for needle in ("Asel Nurlanovna Bekova", app.application_number, "665/NK Annex 1 item 10(1)",
-                       "665/NK Annex 1 item 10(2)", "no valid verification certificate",
-                       "the verification certificate is being renewed", "дәлелді бас тарту", "Мотивированный отказ"):
+        for needle in (
+            "Asel Nurlanovna Bekova",
+            app.application_number,
+            "665/NK Annex 1 item 10(1)",
+            "665/NK Annex 1 item 10(2)",
+            "no valid verification certificate",
+            "the verification certificate is being renewed",
+            "дәлелді бас тарту",
+            "Мотивированный отказ",
+        ):
             assert needle in html, needle
         result = await finish(env, handle, deadline(c, "complaint_window").due)
         assert result.outcome == "refused" and result.permit_number is None
@@ -391,8 +470,13 @@ async def test_court_ban_from_the_registry_is_proposed_as_a_ground(env: Workflow
     iin = "850515400022"
     raw["applicant"].update(iin=iin, full_name="Test Person With Ban")
     app = application(now, applicant=raw["applicant"])
-    add_court_restriction(iin, "activity_ban", "Specialised inter-district economic court of Almaty", "2-1234/2026",
-                          now - timedelta(days=10))
+    add_court_restriction(
+        iin,
+        "activity_ban",
+        "Specialised inter-district economic court of Almaty",
+        "2-1234/2026",
+        now - timedelta(days=10),
+    )
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         v = await status(handle, "completeness_check")
@@ -450,8 +534,9 @@ async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvi
         assert deadline(c, "completeness_check").status is DeadlineStatus.BREACHED
         assert c.pending_events == ["completeness_decision"]  # the case keeps waiting
         assert "completeness_check" in escalated(handle.id)
-        await handle.execute_update(MvnoPermit.completeness_decision,
-                                    CompletenessDecision(complete=True, decided_by="A. Sadykova"))
+        await handle.execute_update(
+            MvnoPermit.completeness_decision, CompletenessDecision(complete=True, decided_by="A. Sadykova")
+        )
 
         await status(handle, "qualification_check")
         c = await case(handle)
@@ -468,8 +553,10 @@ async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvi
         await sleep_past(env, v.hearing_latest)
         await status(handle, "hearing_overdue")
         assert "hearing" in escalated(handle.id)
-        await handle.execute_update(MvnoPermit.record_hearing, HearingRecord(
-            held_at=hearing_at, applicant_attended=False, recorded_by="B. Omarov"))
+        await handle.execute_update(
+            MvnoPermit.record_hearing,
+            HearingRecord(held_at=hearing_at, applicant_attended=False, recorded_by="B. Omarov"),
+        )
 
         await status(handle, "decision_pending")
         c = await case(handle)
@@ -482,17 +569,29 @@ async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvi
         await sleep_past(env, deadline(c, "decision").due)
         await status(handle, "decision_pending_overdue")
         assert {"decision", "service_term"} <= escalated(handle.id)
-        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(
-            grant=False, grounds=[RefusalGround.NON_COMPLIANT], reasons="the applicant did not appear",
-            decided_by="C. Head"))
+        await handle.execute_update(
+            MvnoPermit.final_decision,
+            FinalDecision(
+                grant=False,
+                grounds=[RefusalGround.NON_COMPLIANT],
+                reasons="the applicant did not appear",
+                decided_by="C. Head",
+            ),
+        )
         await status(handle, "refused")
         await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
         c = await case(handle)
-        assert all(deadline(c, k).status is DeadlineStatus.BREACHED and deadline(c, k).met_at is not None
-                   for k in ("completeness_check", "qualification_check", "hearing", "decision", "service_term"))
+        assert all(
+            deadline(c, k).status is DeadlineStatus.BREACHED and deadline(c, k).met_at is not None
+            for k in ("completeness_check", "qualification_check", "hearing", "decision", "service_term")
+        )
         stages = stages_of(handle.id)
-        for s in ("completeness_check_overdue", "qualification_check_overdue", "hearing_overdue",
-                  "decision_pending_overdue"):
+        for s in (
+            "completeness_check_overdue",
+            "qualification_check_overdue",
+            "hearing_overdue",
+            "decision_pending_overdue",
+        ):
             assert s in stages
         result = await finish(env, handle, deadline(c, "complaint_window").due)
         assert result.outcome == "refused"
@@ -505,7 +604,8 @@ def last_working_day_before_next_nauryz(today: date) -> date:
 
 
 async def test_after_hours_before_holiday_gets_next_working_day_and_its_deadlines(
-    env: WorkflowEnvironment, task_queue: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
 ) -> None:
     now = await env.get_current_time()
     eve = last_working_day_before_next_nauryz(now.astimezone(ALMATY).date())
@@ -523,14 +623,16 @@ async def test_after_hours_before_holiday_gets_next_working_day_and_its_deadline
         assert comp.due == datetime.combine(CAL.add_working_days(first, 2), time(18, 30), tzinfo=ALMATY)
         assert comp.deadline.counted_from_day == first and comp.deadline.after_hours_roll
         assert any("Nauryz" in s.name or "Nowruz" in s.name for s in comp.deadline.skipped)
-        assert deadline(c, "service_term").due == datetime.combine(CAL.add_working_days(first, 7), time(18, 30),
-                                                                   tzinfo=ALMATY)
+        assert deadline(c, "service_term").due == datetime.combine(
+            CAL.add_working_days(first, 7), time(18, 30), tzinfo=ALMATY
+        )
         assert comp.status is DeadlineStatus.OPEN
         await stop(handle)
 
 
 async def test_back_dated_application_records_past_deadlines_as_breached(
-    env: WorkflowEnvironment, task_queue: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
 ) -> None:
     now = await env.get_current_time()
     app = application(now - timedelta(days=30))
@@ -555,8 +657,9 @@ async def test_overrun_of_the_service_term_is_recorded_and_visible(env: Workflow
         c = await case(handle)
         # Each stage decided on its last day, in time: the notice can then come only after day 7 allows.
         await sleep_past(env, deadline(c, "completeness_check").due, -timedelta(hours=1))
-        await handle.execute_update(MvnoPermit.completeness_decision,
-                                    CompletenessDecision(complete=True, decided_by="A. Sadykova"))
+        await handle.execute_update(
+            MvnoPermit.completeness_decision, CompletenessDecision(complete=True, decided_by="A. Sadykova")
+        )
         await status(handle, "qualification_check")
         c = await case(handle)
         await sleep_past(env, deadline(c, "qualification_check").due, -timedelta(hours=1))
@@ -575,8 +678,10 @@ async def test_overrun_of_the_service_term_is_recorded_and_visible(env: Workflow
         assert "service_term_overrun" in stages_of(handle.id)
 
         await sleep_past(env, hearing_at)
-        await handle.execute_update(MvnoPermit.record_hearing, HearingRecord(
-            held_at=hearing_at, applicant_position="asks for the permit", recorded_by="B. Omarov"))
+        await handle.execute_update(
+            MvnoPermit.record_hearing,
+            HearingRecord(held_at=hearing_at, applicant_position="asks for the permit", recorded_by="B. Omarov"),
+        )
         await sleep_past(env, v.overrun.decision_not_before)
         await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
         c = await case(handle)
@@ -587,9 +692,15 @@ async def test_overrun_of_the_service_term_is_recorded_and_visible(env: Workflow
         svc = deadline(c, "service_term")
         assert svc.met_at is not None and svc.late_by_seconds and svc.late_by_seconds > 0
         assert deadline(c, "decision").status is DeadlineStatus.MET
-        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
-            kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117",
-            occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Kcell JSC",
+            ),
+        )
         await finish(env, handle)
         await save_golden(handle, "mvno_permit", "service_term_overrun")
 
@@ -598,22 +709,31 @@ async def test_overrun_of_the_service_term_is_recorded_and_visible(env: Workflow
 
 
 async def test_reopen_after_upheld_complaint_returns_to_the_named_stage(
-    env: WorkflowEnvironment, task_queue: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
 ) -> None:
     app = application(await env.get_current_time())
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await status(handle, "completeness_check")
         with pytest.raises(WorkflowUpdateFailedError) as err:
-            await handle.execute_update(MvnoPermit.reopen, ReopenInstruction(
-                complaint_id="C-1", stage="qualification_check", reason="upheld"))
+            await handle.execute_update(
+                MvnoPermit.reopen, ReopenInstruction(complaint_id="C-1", stage="qualification_check", reason="upheld")
+            )
         assert "does not fit now" in str(err.value.cause)
-        await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
-            complete=False, reasons=["no contract attached"], decided_by="A. Sadykova"))
+        await handle.execute_update(
+            MvnoPermit.completeness_decision,
+            CompletenessDecision(complete=False, reasons=["no contract attached"], decided_by="A. Sadykova"),
+        )
         await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
-        await handle.execute_update(MvnoPermit.reopen, ReopenInstruction(
-            complaint_id="complaint-77", stage="qualification_check",
-            reason="the contract was attached; the refusal was unfounded"))
+        await handle.execute_update(
+            MvnoPermit.reopen,
+            ReopenInstruction(
+                complaint_id="complaint-77",
+                stage="qualification_check",
+                reason="the contract was attached; the refusal was unfounded",
+            ),
+        )
         v = await status(handle, "qualification_check")
         assert v.round == 2 and any(e.kind == "reopened" and "complaint-77" in e.detail for e in v.events)
         c = await case(handle)
@@ -621,15 +741,22 @@ async def test_reopen_after_upheld_complaint_returns_to_the_named_stage(
         assert deadline(c, "complaint_window").status is DeadlineStatus.MET
         assert deadline(c, "qualification_check#2").status is DeadlineStatus.OPEN
         assert deadline(c, "service_term#2").status is DeadlineStatus.OPEN
-        await handle.execute_update(MvnoPermit.qualification_decision,
-                                    QualificationDecision(compliant=True, decided_by="B. Omarov"))
+        await handle.execute_update(
+            MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="B. Omarov")
+        )
         v = await status(handle, "permit_valid")
         c = await case(handle)
         assert [d.kind for d in c.documents] == ["refusal_to_consider", "permit"]
         assert "/r2/permit" in c.documents[1].doc_id
-        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(
-            kind=ContractEventKind.TERMINATED_EARLY, contract_number="KC-2026-117",
-            occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(), reported_by="Kcell JSC"))
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Kcell JSC",
+            ),
+        )
         await finish(env, handle)
         await save_golden(handle, "mvno_permit", "reopened_after_complaint")
 
@@ -646,8 +773,9 @@ def test_bad_input_is_rejected_naming_the_field() -> None:
         ("applicant", "individual", "phones", 0): lambda r: r["applicant"].update(phones=["+7 727 250 00 00"]),
         ("applicant", "individual", "email"): lambda r: r["applicant"].update(email="not-an-email"),
         ("qualification", "contracts"): lambda r: r["qualification"].update(contracts=[]),
-        ("qualification", "information_form", "commissioning_act_number"):
-            lambda r: r["qualification"]["information_form"].pop("commissioning_act_number"),
+        ("qualification", "information_form", "commissioning_act_number"): lambda r: r["qualification"][
+            "information_form"
+        ].pop("commissioning_act_number"),
     }
     for loc, spoil in cases.items():
         bad = json.loads(json.dumps(raw))
@@ -674,7 +802,8 @@ def test_bad_input_is_rejected_naming_the_field() -> None:
 
 
 async def test_application_before_the_act_was_in_force_is_closed_with_the_reason(
-    env: WorkflowEnvironment, task_queue: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
 ) -> None:
     app = application(datetime(2024, 11, 1, 10, 0, tzinfo=ALMATY))  # 665/NK in force 60 days after publication
     async with make_worker(env.client, task_queue=task_queue):
@@ -692,18 +821,24 @@ async def test_update_that_does_not_fit_the_state_is_rejected(env: WorkflowEnvir
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await status(handle, "completeness_check")
-        for update, arg in ((MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="x")),
-                            (MvnoPermit.record_hearing, HearingRecord(
-                                held_at=await env.get_current_time(), applicant_position="p", recorded_by="x")),
-                            (MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="x"))):
+        for update, arg in (
+            (MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="x")),
+            (
+                MvnoPermit.record_hearing,
+                HearingRecord(held_at=await env.get_current_time(), applicant_position="p", recorded_by="x"),
+            ),
+            (MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="x")),
+        ):
             with pytest.raises(WorkflowUpdateFailedError) as err:
                 await handle.execute_update(update, arg)  # type: ignore[arg-type]
             assert "does not fit now" in str(err.value.cause) and "completeness_decision" in str(err.value.cause)
-        await handle.execute_update(MvnoPermit.completeness_decision,
-                                    CompletenessDecision(complete=True, decided_by="x"))
+        await handle.execute_update(
+            MvnoPermit.completeness_decision, CompletenessDecision(complete=True, decided_by="x")
+        )
         with pytest.raises(WorkflowUpdateFailedError):  # a second decision for the same stage
-            await handle.execute_update(MvnoPermit.completeness_decision,
-                                        CompletenessDecision(complete=True, decided_by="x"))
+            await handle.execute_update(
+                MvnoPermit.completeness_decision, CompletenessDecision(complete=True, decided_by="x")
+            )
         await stop(handle)
 
 
@@ -735,19 +870,22 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
         today = (await env.get_current_time()).astimezone(ALMATY).date()
         old_latest = datetime.combine(CAL.add_working_days(today, 2), time(18, 30), tzinfo=ALMATY)
         with pytest.raises(WorkflowUpdateFailedError) as err:
-            await handle.execute_update(MvnoPermit.qualification_decision,
-                                        preliminary(old_latest + timedelta(minutes=1)))
+            await handle.execute_update(
+                MvnoPermit.qualification_decision, preliminary(old_latest + timedelta(minutes=1))
+            )
         assert "too late" in str(err.value.cause)
         before = OVERRIDES.read_text()
         day_off = CAL.add_working_days(today, 1)
         OVERRIDES.write_text(f'[[day_off]]\ndate = {day_off.isoformat()}\nreason = "Government resolution (test)"\n')
         try:
-            await handle.execute_update(MvnoPermit.apply_calendar_correction,
-                                        CalendarCorrection(reason="resolution moving a day off"))
+            await handle.execute_update(
+                MvnoPermit.apply_calendar_correction, CalendarCorrection(reason="resolution moving a day off")
+            )
             for _ in range(100):  # the case recomputes its hearing calendar through the activity
                 try:
-                    await handle.execute_update(MvnoPermit.qualification_decision,
-                                                preliminary(old_latest + timedelta(minutes=1)))
+                    await handle.execute_update(
+                        MvnoPermit.qualification_decision, preliminary(old_latest + timedelta(minutes=1))
+                    )
                     break
                 except WorkflowUpdateFailedError:
                     await asyncio.sleep(0.05)
@@ -758,21 +896,30 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
         await stop(handle)
 
 
-
 async def test_upheld_complaint_instruction_reopens_a_refused_case(env: WorkflowEnvironment, task_queue: str) -> None:
     app = application(await env.get_current_time())
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await status(handle, "completeness_check")
-        instruction = ComplaintInstruction(complaint_id="C-0", decision="upheld", action="reopen", reasons="upheld",
-                                           decided_at=await env.get_current_time())
+        instruction = ComplaintInstruction(
+            complaint_id="C-0",
+            decision="upheld",
+            action="reopen",
+            reasons="upheld",
+            decided_at=await env.get_current_time(),
+        )
         early = await handle.execute_update("complaint_instruction", instruction, result_type=InstructionRecord)
         assert "cannot be reopened now" in early.action_taken
-        await handle.execute_update(MvnoPermit.completeness_decision, CompletenessDecision(
-            complete=False, reasons=["no information form"], decided_by="A. Sadykova"))
+        await handle.execute_update(
+            MvnoPermit.completeness_decision,
+            CompletenessDecision(complete=False, reasons=["no information form"], decided_by="A. Sadykova"),
+        )
         await until(handle, lambda v: v.pending_events == ["reopen"], "open for a complaint")
-        done = await handle.execute_update("complaint_instruction", instruction.model_copy(
-            update={"complaint_id": "C-9", "reasons": "the form was attached"}), result_type=InstructionRecord)
+        done = await handle.execute_update(
+            "complaint_instruction",
+            instruction.model_copy(update={"complaint_id": "C-9", "reasons": "the form was attached"}),
+            result_type=InstructionRecord,
+        )
         assert done.action_taken == "reopened for a new decision at completeness_check"  # the stage that refused
         v = await status(handle, "completeness_check")
         assert v.round == 2 and any(e.kind == "reopened" and "C-9" in e.detail for e in v.events)
@@ -781,7 +928,8 @@ async def test_upheld_complaint_instruction_reopens_a_refused_case(env: Workflow
 
 
 async def test_state_registry_down_for_an_hour_delays_the_case_visibly_and_loses_nothing(
-    env: WorkflowEnvironment, task_queue: str,
+    env: WorkflowEnvironment,
+    task_queue: str,
 ) -> None:
     from activities import outages
     from infra.cases import pending_calls

@@ -41,15 +41,18 @@ async def run(*args: str, input: str | None = None) -> Result:
 
 
 async def test_portal_connection_through_the_command_line(
-    cli: None, env: WorkflowEnvironment, tmp_path: Path,
+    cli: None,
+    env: WorkflowEnvironment,
+    tmp_path: Path,
 ) -> None:
     iin, phone = new_iin(), new_phone()
     assert (await run("demo-person", iin, "ASANOV ASAN")).exit_code == 0
     assert (await run("demo-eds", iin, "ASANOV ASAN", "--out", str(tmp_path))).exit_code == 0
     # The server's clock is ahead of the wall clock after earlier tests moved it: date the request by it.
     received = (await env.get_current_time()).isoformat()
-    started = await run("egov", "start", "--iin", iin, "--phone", phone, "--channel", "portal",
-                        "--received-at", received)
+    started = await run(
+        "egov", "start", "--iin", iin, "--phone", phone, "--channel", "portal", "--received-at", received
+    )
     assert started.exit_code == 0, started.output
     m = re.search(r"case (\S+) started", started.output)
     assert m

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -54,8 +54,8 @@ def permit_changes(permit_number: str) -> list[str]:
         rows = s.exec(
             select(PermitRecordChange)
             .where(PermitRecordChange.permit_number == permit_number)
-            .order_by(PermitRecordChange.recorded_at)
-        ).all()  # type: ignore[arg-type]
+            .order_by(col(PermitRecordChange.recorded_at))
+        ).all()
         return [r.change for r in rows]
 
 

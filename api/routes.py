@@ -234,9 +234,9 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
             return await send(request, case_id, principal, body, idempotency_key)
     else:
 
-        async def endpoint(
+        async def endpoint(  # type: ignore[misc]
             request: Request,
-            case_id: CaseId,  # type: ignore[misc]
+            case_id: CaseId,
             principal: Annotated[Principal, Depends(who)],
             idempotency_key: IdemKey = None,
         ) -> Response:

@@ -227,7 +227,8 @@ async def test_golden_files_are_recorded_decrypted_and_replay(
     ("message", "expected"),
     [
         (
-            "[TMPRL1100] Nondeterminism error: Timer machine does not handle this event: HistoryEvent(id: 8, TimerFired)",
+            "[TMPRL1100] Nondeterminism error: Timer machine does not handle this event: "
+            "HistoryEvent(id: 8, TimerFired)",
             (8, "TimerFired"),
         ),
         ("[TMPRL1100] Nondeterminism error: Missing associated machine for LocalActivity(1)", None),

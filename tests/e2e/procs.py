@@ -92,9 +92,9 @@ class WorkerProcess:
             [sys.executable, str(ROOT / "worker.py")],
             cwd=ROOT,
             env=self.env,
-            stdout=open(self.log, "ab"),
+            stdout=open(self.log, "ab"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
-        )  # noqa: SIM115
+        )
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, in-flight activities and workflow tasks are lost to the worker."""

@@ -1,4 +1,4 @@
-"""The Temporal worker: every procedure's workflow and every activity, on one task queue.
+"""The Temporal worker: every procedure of the catalogue with its activities, on one task queue.
 
 Run: ``python worker.py`` (connection from Temporal's environment configuration, default localhost:7233).
 """
@@ -14,59 +14,13 @@ from typing import Any
 import pydantic
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities import antifraud, complaints, documents, eds, law, network, sms, subscriber_registry
-from activities import deadlines as deadline_activities
-from activities.subscriber import SUBSCRIBER_ACTIVITIES
 from infra.client import connect
+from infra.sandbox import SANDBOX
 from infra.settings import settings
-from workflows.all import WORKFLOWS
-from workflows.mvno_permit import ACTIVITIES as MVNO_PERMIT_ACTIVITIES
+from workflows.catalogue import ACTIVITIES, WORKFLOWS
 
 __all__ = ["ACTIVITIES", "WORKFLOWS", "main", "make_worker"]
-
-
-# Our leaf packages and their libraries are deterministic to import (no clock, no I/O at import time
-# that workflow code could observe) and are passed through the sandbox rather than re-imported.
-SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "rules",
-        "models",
-        "activities",
-        "infra",
-        "audit",
-        "holidays",
-        "phonenumbers",
-        "sqlalchemy",
-        "sqlmodel",
-        "pydantic_settings",
-        "jinja2",
-        "cryptography",
-        "asn1crypto",
-    )
-)
-
-ACTIVITIES: list[Callable[..., Any]] = [
-    deadline_activities.compute_deadline,
-    deadline_activities.notify_supervisor,
-    law.register_case,
-    documents.render_document,
-    documents.deliver_to_personal_account,
-    eds.sign_document,
-    eds.verify_signature,
-    sms.send_sms,
-    complaints.describe_appealed_case,
-    complaints.forward_to_review_body,
-    complaints.build_administrative_case,
-    complaints.instruct_appealed_case,
-    # --- fraud (171 ch.3) ---
-    antifraud.inform_antifraud_centre,
-    network.apply_network_order,
-    subscriber_registry.lookup_subscriber,
-    *MVNO_PERMIT_ACTIVITIES,  # MVNO permit (665/NK): registries, monitoring, permits, hearing calendar
-    *SUBSCRIBER_ACTIVITIES,  # issue 6: acts 58, 171 p.55, almatel-eds, 71
-]
 
 
 def make_worker(

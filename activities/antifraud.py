@@ -20,7 +20,7 @@ from temporalio import activity
 
 from activities.outages import raise_if_down, unavailable_type
 from infra.db import session
-from models.fraud import CentreMessage, CentreReceipt
+from models.fraud_check import CentreMessage, CentreReceipt
 from models.tables import AntifraudCentreMessage
 
 __all__ = [

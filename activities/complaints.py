@@ -16,9 +16,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.store import load_document, record_forward, store_document
 from audit.admin_case import admin_case_bundle, fetch_from_store
+from infra import search_attributes as sa
 from models.case import ComplaintInstruction, DocumentRef, InstructionRecord
 from models.complaint import AppealedCase, InstructionOutcome, InstructRequest
-from workflows import search_attributes as sa
 
 __all__ = ["build_administrative_case", "describe_appealed_case", "forward_to_review_body", "instruct_appealed_case"]
 

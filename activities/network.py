@@ -11,7 +11,7 @@ from temporalio import activity
 
 from activities.outages import raise_if_down
 from infra.db import session
-from models.fraud import NetworkAction, NetworkOrder, NetworkResult
+from models.fraud_check import NetworkAction, NetworkOrder, NetworkResult
 from models.tables import NetworkOrderRow, SubscriberNumber
 
 __all__ = ["apply_network_order", "carry_out"]

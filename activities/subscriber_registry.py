@@ -9,7 +9,7 @@ from sqlmodel import select
 from temporalio import activity
 
 from infra.db import session
-from models.fraud import SubscriberLookup, SubscriberRecord
+from models.fraud_check import SubscriberLookup, SubscriberRecord
 from models.tables import Subscriber, SubscriberNumber
 
 __all__ = ["DEMO_SUBSCRIBERS", "DemoSubscriber", "find_subscriber", "lookup_subscriber", "seed_demo_subscribers"]

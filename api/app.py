@@ -23,7 +23,7 @@ from api.problems import ProblemError, install_handlers
 from api.routes import build_router
 from api.temporal import Gateway
 from infra.settings import settings
-from workflows.registry import ProcedureSpec
+from models.procedure import ProcedureSpec
 
 __all__ = ["app", "create_app"]
 
@@ -61,11 +61,10 @@ def session_secret() -> str:
     return path.read_text().strip()
 
 
-def _registered_procedures() -> Mapping[str, ProcedureSpec]:
-    import workflows.all  # noqa: F401  (each procedure registers its spec at import)
-    from workflows.registry import PROCEDURES
+def _catalogue() -> Mapping[str, ProcedureSpec]:
+    from workflows.catalogue import by_key
 
-    return PROCEDURES
+    return by_key()
 
 
 def create_app(
@@ -78,7 +77,7 @@ def create_app(
     """The application for ``procedures`` (default: every registered one)."""
     quiet_access_log()
     ctx = AppContext(
-        procedures=dict(procedures if procedures is not None else _registered_procedures()),
+        procedures=dict(procedures if procedures is not None else _catalogue()),
         gateway=gateway or Gateway(),
         task_queue=task_queue or settings().task_queue,
     )

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from infra.db import session
+from models.procedure import Role
 from models.tables import ApiKey
-from workflows.registry import Role
 
 __all__ = [
     "CASE_READERS",

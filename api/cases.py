@@ -1,5 +1,5 @@
-"""What the API and the console do with cases, derived from the procedure registry: start, send an
-event, read, list (Temporal visibility), and build a timeline from the history."""
+"""What the API and the console do with cases: the one start and event path of ``infra.cases`` with its
+refusals as problem documents, listing (Temporal visibility), documents, and a timeline from the history."""
 
 from __future__ import annotations
 
@@ -11,26 +11,21 @@ from typing import Any
 from pydantic import BaseModel, field_validator
 from starlette.responses import Response
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from activities.deadlines import current_calendar
 from activities.store import load_document
 from api.problems import ProblemError
 from api.temporal import problem_from_temporal
+from infra import cases
+from infra import search_attributes as sa
+from infra.cases import CaseError, EventResult
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
+from models.procedure import EventSpec, ProcedureSpec
 from models.tables import Document
 from rules.calendar import ALMATY
-from workflows import search_attributes as sa
-from workflows.registry import EventSpec, ProcedureSpec
 
 __all__ = [
     "CASE_ID_PATTERN",
@@ -54,20 +49,17 @@ STATUS_PATTERN = r"^[a-z0-9_]{1,64}$"
 
 
 class CaseRef(BaseModel):
-    """A case that was started, or that existed already for the same application."""
+    """A case that was started, or that the start joined or found (``answer`` says which)."""
 
     case_id: str
     procedure: str
     created: bool
+    answer: str
+    """``opened``, ``joined`` (the start's report was recorded in the running case), ``existing``,
+    ``closed`` (the same application's case is closed and is not started again) or ``duplicate``."""
     href: str
-
-
-class EventResult(BaseModel):
-    """An event the case accepted, with the Update's result."""
-
-    case_id: str
-    event: str
     result: Any = None
+    """The answer of the Update a start carries (e.g. a fraud report's acknowledgement)."""
 
 
 class CaseSummary(BaseModel):
@@ -139,48 +131,42 @@ def document_response(case_id: str, doc_ref: str) -> Response:
     )
 
 
-def _workflow_name(spec: ProcedureSpec) -> str:
-    definition = getattr(spec.workflow, "__temporal_workflow_definition", None)
-    return str(getattr(definition, "name", spec.workflow.__name__))
+def _problem(exc: CaseError) -> ProblemError:
+    status = {"not_found": 404, "conflict": 409}.get(exc.kind, 422)
+    if status == 409:
+        return ProblemError(409, exc.message, type_="urn:kz-procedures:problem:conflict")
+    if exc.kind == "refused":
+        return ProblemError(422, exc.message, type_="urn:kz:intake-refused")
+    return ProblemError(status, exc.message)
 
 
 async def start_case(client: Client, spec: ProcedureSpec, inp: BaseModel, task_queue: str) -> CaseRef:
-    """Start a case; the same application (same ``spec.case_id``) gives back the existing case."""
-    case_id = spec.case_id(inp)
-    href = f"/v1/cases/{case_id}"
-    intake_check = spec.extra.get("intake_check")  # e.g. the act is not in force: refused, no case started
-    if intake_check is not None:
-        try:
-            intake_check(inp)
-        except ValueError as exc:
-            raise ProblemError(422, str(exc), type_="urn:kz:intake-refused") from None
+    """Start a case through the one start path; its answer says whether it opened, joined or found one."""
     try:
-        await client.start_workflow(
-            spec.run,
-            inp,
-            id=case_id,
-            task_queue=task_queue,
-            # One case per application, ever: a finished case is not started again either.
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([SearchAttributePair(sa.PROCEDURE, spec.key)]),
-        )
-    except WorkflowAlreadyStartedError:
-        return CaseRef(case_id=case_id, procedure=spec.key, created=False, href=href)
-    except RPCError as exc:
+        started = await cases.start_case(client, spec, inp, task_queue=task_queue)
+    except CaseError as exc:
+        raise _problem(exc) from None
+    except (WorkflowUpdateFailedError, RPCError) as exc:
         raise problem_from_temporal(exc) from None
-    return CaseRef(case_id=case_id, procedure=spec.key, created=True, href=href)
+    result = started.result.model_dump(mode="json") if isinstance(started.result, BaseModel) else started.result
+    return CaseRef(
+        case_id=started.case_id,
+        procedure=spec.key,
+        created=started.created,
+        answer=started.answer.value,
+        href=f"/v1/cases/{started.case_id}",
+        result=result,
+    )
 
 
 async def get_case(client: Client, case_id: str, procedures: Mapping[str, ProcedureSpec]) -> CaseView:
     """The case's own view (the ``case`` query); 404 for anything that is not a case of ours."""
-    handle = client.get_workflow_handle(case_id)
     try:
-        view = await handle.query("case", result_type=CaseView)
+        view = await cases.case_view(client, case_id)
+    except CaseError as exc:
+        raise _problem(exc) from None
     except RPCError as exc:
         raise problem_from_temporal(exc) from None
-    except WorkflowQueryFailedError:
-        raise ProblemError(404, "no such case") from None
     if view.procedure not in procedures:
         raise ProblemError(404, "no such case")
     return view
@@ -196,38 +182,12 @@ async def send_event(
     update_id: str | None = None,
 ) -> EventResult:
     """Send an event (an Update) to a case of ``spec``; 404 / 409 / 422 say why it was not taken."""
-    handle = client.get_workflow_handle(case_id)
     try:
-        desc = await handle.describe()
-    except RPCError as exc:
-        raise problem_from_temporal(exc) from None
-    if desc.workflow_type != _workflow_name(spec):
-        raise ProblemError(404, f"no such {spec.key} case")
-    if desc.status is not WorkflowExecutionStatus.RUNNING:
-        raise ProblemError(
-            409, "the case is closed: it accepts no more events", type_="urn:kz-procedures:problem:conflict"
-        )
-    view = await get_case(client, case_id, {spec.key: spec})
-    if event.name not in view.pending_events:
-        pending = ", ".join(view.pending_events) or "none"
-        raise ProblemError(
-            409,
-            f"{event.name} does not fit the case's state now (status {view.status}); events it accepts now: {pending}",
-            type_="urn:kz-procedures:problem:conflict",
-        )
-    if event.to_update is not None and payload is not None:
-        try:
-            payload = await event.to_update(client, case_id, payload)
-        except ValueError as exc:
-            raise ProblemError(409, str(exc), type_="urn:kz-procedures:problem:conflict") from None
-    args = [] if payload is None else [payload]
-    try:
-        result = await handle.execute_update(event.name, args=args, id=update_id)
+        return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id)
+    except CaseError as exc:
+        raise _problem(exc) from None
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise problem_from_temporal(exc) from None
-    if isinstance(result, BaseModel):
-        result = result.model_dump(mode="json")
-    return EventResult(case_id=case_id, event=event.name, result=result)
 
 
 def visibility_query(

@@ -38,13 +38,16 @@ from api.i18n import DEFAULT, LANGUAGES, gettext
 from api.problems import ProblemError
 from infra.db import session as db_session
 from models.deadlines import DeadlineStatus
+from models.procedure import ProcedureSpec
 from models.tables import SmsOutbox
 from rules.calendar import ALMATY
-from workflows.registry import ProcedureSpec
 
 __all__ = ["build_console"]
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+_START_FLASH = {"opened": "Case started", "joined": "Recorded in the running case"}
 
 
 class LoginRequired(Exception):
@@ -335,7 +338,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             return _page(request, "start.html", 422, spec=spec, form=form)
         client = await ctx.gateway.client()
         ref = await start_case(client, spec, inp, ctx.task_queue)
-        _flash(request, "Case started" if ref.created else "This application has a case already")
+        _flash(request, _START_FLASH.get(ref.answer, "This application has a case already"))
         return _redirect(f"/console/cases/{ref.case_id}")
 
     @router.get("/outbox")

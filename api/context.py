@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from api.temporal import Gateway
-from workflows.registry import ProcedureSpec
+from models.procedure import ProcedureSpec
 
 __all__ = ["AppContext"]
 

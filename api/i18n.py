@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from api.forms import form_texts
-from workflows.registry import ProcedureSpec
+from models.procedure import ProcedureSpec
 
 __all__ = ["DEFAULT", "LANGUAGES", "catalogue", "gettext", "procedure_msgids"]
 

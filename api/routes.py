@@ -35,7 +35,7 @@ from api.idempotency import HEADER, Idempotency
 from api.problems import Problem, ProblemError
 from api.security import authenticated, require
 from models.case import CaseView
-from workflows.registry import EventSpec, ProcedureSpec
+from models.procedure import EventSpec, ProcedureSpec
 
 __all__ = ["build_router"]
 
@@ -180,7 +180,7 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
             if exc.status >= 500:
                 raise
             return idem.save(exc.status, exc.problem(request.url.path).model_dump(exclude_none=True))
-        log.info("case %s %s by key %s", ref.case_id, "started" if ref.created else "exists", principal.key_id)
+        log.info("case %s %s by key %s", ref.case_id, ref.answer, principal.key_id)
         return idem.save(201 if ref.created else 200, ref.model_dump(mode="json"), location=ref.href)
 
     router.add_api_route(
@@ -192,9 +192,10 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
         status_code=201,
         summary=f"Start a case: {spec.title}",
         operation_id=f"start_{spec.key}",
-        description="201 with the new case; 200 with the existing case when the same application was "
-        "started before (the case id is derived from the application).",
-        responses={200: {"model": CaseRef, "description": "the case of this application exists already"}},
+        description="201 with the new case (`answer: opened`); 200 when the start joined the running case "
+        "(`joined`, e.g. a further report about the same number), found the same application's case (`existing`, "
+        "`closed`) or already holds this message (`duplicate`). The case id is derived from the input.",
+        responses={200: {"model": CaseRef, "description": "the start joined or found a case"}},
     )
 
 

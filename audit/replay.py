@@ -82,8 +82,8 @@ class Replay:
         runner: SandboxedWorkflowRunner | None = None,
     ) -> None:
         if workflows is None or runner is None:
-            from worker import SANDBOX
-            from workflows.all import WORKFLOWS
+            from infra.sandbox import SANDBOX
+            from workflows.catalogue import WORKFLOWS
 
             workflows = WORKFLOWS if workflows is None else workflows
             runner = runner or SANDBOX

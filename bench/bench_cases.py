@@ -24,13 +24,15 @@ from temporalio.worker import Replayer
 from bench.common import Measurement, dev_server
 from bench.workflows import BareCase, BareShape, noop
 from cli.common import load_json_model
+from infra.cases import start_case
 from infra.client import data_converter
+from infra.sandbox import SANDBOX
 from models.mvno_permit import PermitApplication
 from tests.e2e import scenarios
 from tests.e2e.scenarios import SCENARIOS, Scenario
-from worker import ACTIVITIES, SANDBOX, make_worker
-from workflows.all import WORKFLOWS
-from workflows.mvno_permit import start_permit_case
+from worker import ACTIVITIES, make_worker
+from workflows.catalogue import WORKFLOWS
+from workflows.mvno_permit import SPEC as PERMIT
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -156,13 +158,13 @@ async def memory(n: int = 300) -> list[Measurement]:
                 )
                 for _ in range(n)
             ]
-            handles = [await start_permit_case(client, a, tq) for a in apps]
+            handles = [(await start_case(client, PERMIT, a, task_queue=tq)).case_id for a in apps]
 
             async def waiting(case_id: str) -> bool:
                 v = await client.get_workflow_handle(case_id).query("case")
                 return "completeness_decision" in v["pending_events"]
 
-            await settle([h.id for h in handles], waiting)
+            await settle(handles, waiting)
             ours = (_traced_kib() - base) / n
             base = _traced_kib()
             bare = [
@@ -179,8 +181,8 @@ async def memory(n: int = 300) -> list[Measurement]:
             await settle([h.id for h in bare], started)
             floor = (_traced_kib() - base) / n
             tracemalloc.stop()
-            for h in [*handles, *bare]:
-                await client.get_workflow_handle(h.id).terminate("benchmark done")
+            for case_id in [*handles, *(h.id for h in bare)]:
+                await client.get_workflow_handle(case_id).terminate("benchmark done")
     return [
         Measurement(
             "worker memory per open case (permit at completeness check)",

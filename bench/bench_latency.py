@@ -24,7 +24,7 @@ from infra.cases import start_case
 from models.complaint import ComplaintInput
 from tests.e2e.scenarios import poll
 from worker import ACTIVITIES, make_worker
-from workflows.all import WORKFLOWS
+from workflows.catalogue import WORKFLOWS
 from workflows.complaint import SPEC
 
 
@@ -84,8 +84,7 @@ async def run(n: int = 60, rate: float = 5.0) -> list[Measurement]:
                             "received_at": datetime.now(UTC).isoformat(),
                         }
                     )
-                    h, _ = await start_case(client, SPEC, inp, task_queue=tq)
-                    ids.append(h.id)
+                    ids.append((await start_case(client, SPEC, inp, task_queue=tq)).case_id)
                 for case_id in ids:
                     await poll(client, case_id, lambda v: "satisfy" in v.pending_events)
 

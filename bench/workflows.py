@@ -9,7 +9,7 @@ from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.deadlines import DeadlineState
-    from workflows.deadlines import CaseWorkflow
+    from workflows.case import CaseWorkflow
 
 __all__ = ["BareCase", "BareShape", "BareTimer", "StormCase", "StormInput", "UpdateThenActivity", "noop"]
 

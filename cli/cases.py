@@ -10,9 +10,9 @@ from rich.table import Table
 
 from activities.deadlines import compute, current_calendar
 from cli.common import console, deadline_table, run_async, show_case, with_client
+from infra import search_attributes as sa
 from models.deadlines import CalendarCorrection, DeadlineRequest, DeadlineState
 from rules.terms import TERMS
-from workflows import search_attributes as sa
 
 app = typer.Typer(no_args_is_help=True)
 

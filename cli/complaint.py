@@ -20,8 +20,8 @@ app = typer.Typer(no_args_is_help=True)
 async def file_complaint(path: Path = typer.Argument(..., help="the complaint as JSON (see demo/complaint/)")) -> None:
     """Register a complaint; the same complaint filed twice gives the same case."""
     inp = load_json_model(path, ComplaintInput)
-    handle, created = await start_case(await with_client(), SPEC, inp)
-    console.print(f"{'filed' if created else 'already filed'}: [bold]{handle.id}[/bold]")
+    started = await start_case(await with_client(), SPEC, inp)
+    console.print(f"{'filed' if started.created else 'already filed'}: [bold]{started.case_id}[/bold]")
 
 
 @app.command("satisfy")

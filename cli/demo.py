@@ -17,13 +17,13 @@ from cli.fraud_intake import submit
 from infra.cases import start_case
 from infra.settings import settings
 from models.complaint import ComplaintInput
-from models.fraud import SubscriberReport
+from models.fraud_check import SubscriberReport
 from models.mvno_permit import PermitApplication
 from models.subscriber import Channel, EgovConnectionInput, MailboxApplicationInput
 from workflows import complaint as complaint_wf
-from workflows import egov_connection as egov_wf
-from workflows import mailbox as mailbox_wf
-from workflows.mvno_permit import start_permit_case
+from workflows import egov_number_connection as egov_wf
+from workflows import electronic_mailbox as mailbox_wf
+from workflows import mvno_permit as permit_wf
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 DEMO_PERSON = "850615400026"  # seeded in the local state registry (activities/state_registry.py)
@@ -57,8 +57,8 @@ async def demo() -> None:
 
     permit_app = load_json_model(DEMO / "mvno_permit" / "application.json", PermitApplication)
     permit_app = permit_app.model_copy(update={"received_at": now, "application_number": "DEMO-MVNO-0001"})
-    permit = await start_permit_case(client, permit_app, tq)
-    created.append(("MVNO permit (665/NK)", permit.id))
+    permit = await start_case(client, permit_wf.SPEC, permit_app, task_queue=tq)
+    created.append(("MVNO permit (665/NK)", permit.case_id))
 
     report = SubscriberReport(
         ref="demo:report-0001",
@@ -72,10 +72,10 @@ async def demo() -> None:
 
     comp = load_json_model(DEMO / "complaint" / "complaint.json", ComplaintInput)
     comp = comp.model_copy(
-        update={"received_at": now, "appealed_case_id": permit.id, "complaint_number": "DEMO-C-0001"}
+        update={"received_at": now, "appealed_case_id": permit.case_id, "complaint_number": "DEMO-C-0001"}
     )
-    handle, _ = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq)
-    created.append(("complaint (58 p.10)", handle.id))
+    handle = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq)
+    created.append(("complaint (58 p.10)", handle.case_id))
 
     # Act 58: a number to connect to the e-government account (its 10-minute term runs from now, so it is
     # created once per data directory), and act 71: a mailbox applied for while the act was in force.
@@ -84,15 +84,14 @@ async def demo() -> None:
         egov_id = marker.read_text().strip()
     else:
         egov = EgovConnectionInput(iin=DEMO_PERSON, phone="+77015550177", channel=Channel.PORTAL, received_at=now)
-        egov_handle, _ = await start_case(client, egov_wf.SPEC, egov, task_queue=tq)
-        egov_id = egov_handle.id
+        egov_id = (await start_case(client, egov_wf.SPEC, egov, task_queue=tq)).case_id
         marker.write_text(egov_id)
     created.append(("number to the e-gov account (58)", egov_id))
     mailbox = MailboxApplicationInput(
         iin=DEMO_PERSON, login="dana.sadykova", channel="online", received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
     )
-    mailbox_handle, _ = await start_case(client, mailbox_wf.SPEC, mailbox, task_queue=tq)
-    created.append(("electronic mailbox (71, before 305/NK)", mailbox_handle.id))
+    mailbox_case = await start_case(client, mailbox_wf.SPEC, mailbox, task_queue=tq)
+    created.append(("electronic mailbox (71, before 305/NK)", mailbox_case.case_id))
 
     for title, case_id in created:
         console.print(f"{title}: {case_id}")

@@ -23,7 +23,7 @@ from activities.subscriber_registry import DEMO_SUBSCRIBERS, seed_demo_subscribe
 from cli.common import console, deadline_table, run_async, with_client
 from cli.fraud_intake import bulk_intake, submit
 from models.case import CaseView
-from models.fraud import (
+from models.fraud_check import (
     AnyReport,
     CentreInformation,
     CheckOutcome,
@@ -35,7 +35,7 @@ from models.fraud import (
 )
 from rules.calendar import ALMATY
 from rules.identifiers import kz_mobile
-from workflows.fraud import PROCEDURE, FraudCheck, fraud_case_id
+from workflows.fraud_check import PROCEDURE, FraudCheck, fraud_case_id
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -3,7 +3,8 @@
 A report opens the case of its suspect number or joins the open one in a single call (update-with-start,
 ``USE_EXISTING`` on a running case, ``ALLOW_DUPLICATE`` after a closed one). Every report is remembered by
 its sender's reference in ``fraud_intake``, so sending it again (a re-run bulk file, a retried call)
-creates no case, no report and no notification. Used by ``starter.py fraud`` and by the API.
+creates no case, no report and no notification. Used by ``starter.py fraud`` and the demo; each report goes
+through the one start path (``infra.cases.start_case``), as a report sent to the API does.
 """
 
 from __future__ import annotations
@@ -12,83 +13,27 @@ import asyncio
 import csv
 import io
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
-from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from activities.deadlines import current_calendar
-from infra.db import session
+from infra.cases import StartAnswer, ledger_entries, start_case
 from infra.pseudonym import pseudonym
-from infra.settings import settings
-from models.fraud import (
+from models.fraud_check import (
     AnyReport,
     CentreInformation,
     FraudCaseInput,
     IntakeAck,
-    InternalDetection,
     ReportAnswer,
-    SubscriberReport,
 )
-from models.tables import FraudIntake
 from rules.acts import governing_version
-from workflows.fraud import ACT, FraudCheck, fraud_case_id
+from workflows.fraud_check import ACT, SPEC
 
 __all__ = ["BulkResult", "ParsedBulk", "bulk_intake", "check_act_in_force", "parse_bulk", "submit", "sweep_ref"]
-
-_UPDATES: dict[type, str] = {  # the Update of each way in
-    SubscriberReport: "subscriber_report",
-    CentreInformation: "centre_information",
-    InternalDetection: "internal_detection",
-}
-_RETRYABLE = {RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED}
-
-
-def _known(ref: str) -> str | None:
-    """The case a reference was taken into, if it was."""
-    with session() as s:
-        row = s.get(FraudIntake, ref)
-        return row.case_id if row is not None else None
-
-
-def _remember(report: AnyReport, ack: IntakeAck, source: str) -> None:
-    # a concurrent intake of the same reference may have recorded it first
-    with suppress(IntegrityError), session() as s:
-        if s.get(FraudIntake, report.ref) is None:
-            s.add(
-                FraudIntake(
-                    ref=report.ref,
-                    way_in=report.way_in.value,
-                    case_id=ack.case_id,
-                    answer=ack.answer.value,
-                    source=source,
-                )
-            )
-
-
-async def _send(client: Client, report: AnyReport, task_queue: str) -> IntakeAck:
-    op = WithStartWorkflowOperation(
-        FraudCheck.run,
-        FraudCaseInput(first=report),
-        id=fraud_case_id(report.suspect_number),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-    )
-    ack: IntakeAck = await client.execute_update_with_start_workflow(
-        _UPDATES[type(report)],
-        report,
-        start_workflow_operation=op,
-        result_type=IntakeAck,
-    )
-    return ack
 
 
 async def submit(client: Client, report: AnyReport, *, task_queue: str | None = None, source: str = "") -> IntakeAck:
@@ -96,20 +41,10 @@ async def submit(client: Client, report: AnyReport, *, task_queue: str | None = 
 
     Raises ``WorkflowUpdateFailedError`` when the case refuses the report (its validator says why).
     """
-    known = _known(report.ref)
-    if known is not None:
-        return IntakeAck(case_id=known, answer=ReportAnswer.DUPLICATE)
-    check_act_in_force(report.received_at)
-    for attempt in range(3):
-        try:
-            ack = await _send(client, report, task_queue or settings().task_queue)
-            break
-        except RPCError as exc:  # e.g. the case closed between routing and delivery: the next call opens one
-            if exc.status not in _RETRYABLE or attempt == 2:
-                raise
-            await asyncio.sleep(0.2 * (attempt + 1))
-    _remember(report, ack, source)
-    return ack
+    started = await start_case(client, SPEC, FraudCaseInput(first=report), task_queue=task_queue, source=source)
+    if started.answer is StartAnswer.DUPLICATE:
+        return IntakeAck(case_id=started.case_id, answer=ReportAnswer.DUPLICATE)
+    return IntakeAck.model_validate(started.result)
 
 
 def check_act_in_force(received_at: datetime) -> None:
@@ -218,8 +153,7 @@ async def bulk_intake(
     if on_total:
         on_total(len(parsed.reports))
     refs = [r.ref for _, r in parsed.reports]
-    with session() as s:
-        known = {row.ref: row.case_id for row in s.exec(select(FraudIntake).where(col(FraudIntake.ref).in_(refs)))}
+    known = ledger_entries(SPEC.key, refs)
     todo: list[tuple[int, CentreInformation]] = []
     for line_no, report in parsed.reports:
         if report.ref in known:

@@ -13,12 +13,11 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.store import load_document
 from cli import cases
 from cli.common import console, deadline_table, load_json_model, run_async, with_client
-from infra.settings import settings
+from infra.cases import StartAnswer, start_case
 from models.case import CaseView
 from models.mvno_permit import (
     GROUNDS,
@@ -35,7 +34,7 @@ from models.mvno_permit import (
     RefusalGround,
     ReopenInstruction,
 )
-from workflows.mvno_permit import PROCEDURE, MvnoPermit, permit_case_id, start_permit_case
+from workflows.mvno_permit import PROCEDURE, SPEC, MvnoPermit
 
 __all__ = ["app", "build_qualification", "parse_instant"]
 
@@ -92,19 +91,17 @@ async def start(
     application = load_json_model(file, PermitApplication)
     if received_now:
         application = application.model_copy(update={"received_at": datetime.now(UTC)})
-    client = await with_client()
-    try:
-        handle = await start_permit_case(client, application, settings().task_queue)
-    except WorkflowAlreadyStartedError:
+    started = await start_case(await with_client(), SPEC, application)
+    if started.answer is StartAnswer.CLOSED:
         raise ValueError(
             f"application {application.application_number} was already decided in case "
-            f"{permit_case_id(application)} (closed); the same application is not started again"
-        ) from None
+            f"{started.case_id} (closed); the same application is not started again"
+        )
     if id_only:
-        print(handle.id)
+        print(started.case_id)
         return
-    console.print(f"case [bold]{handle.id}[/bold] (application {application.application_number})")
-    console.print(f"next: python starter.py permit show {handle.id}")
+    console.print(f"case [bold]{started.case_id}[/bold] (application {application.application_number})")
+    console.print(f"next: python starter.py permit show {started.case_id}")
 
 
 @app.command("completeness")

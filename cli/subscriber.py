@@ -20,18 +20,17 @@ from pydantic import BaseModel
 from rich.table import Table
 from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.eds import Identity, local_ca, seal_eds_password, sign_cms
-from activities.intake import act_in_force
 from activities.otp import secret_digest
 from activities.state_registry import add_person
 from activities.store import load_document
 from cli.common import console, deadline_table, load_json_model, run_async, with_client
+from infra.cases import check_intake, start_case
 from infra.db import session
-from infra.settings import settings
 from models.case import CaseView
 from models.eds import SignatureCheck
+from models.procedure import ProcedureSpec
 from models.subscriber import (
     BiometricCheck,
     BiometricReport,
@@ -53,7 +52,6 @@ from models.subscriber import (
 )
 from models.tables import SmsOutbox
 from rules.identifiers import iin_check, kz_mobile
-from workflows.registry import ProcedureSpec
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 egov = typer.Typer(no_args_is_help=True, help="connecting a number to the e-government account (act 58)")
@@ -66,11 +64,6 @@ app.add_typer(signing, name="signing")
 app.add_typer(mailbox, name="mailbox")
 
 
-def edge_act_check(act_key: str, received_at: dt.datetime) -> None:
-    """Refuse at once an application that the act does not govern (e.g. act 71 after 305/NK)."""
-    act_in_force(act_key, received_at)
-
-
 def _when(value: str | None) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC)
@@ -80,20 +73,12 @@ def _when(value: str | None) -> dt.datetime:
     return parsed
 
 
-async def _start(spec: ProcedureSpec, inp: BaseModel) -> WorkflowHandle[Any, Any]:
-    """Start a case; the same application gives the same id, so a repeat returns the running case."""
-    edge_act_check(spec.act_key, getattr(inp, "received_at"))  # noqa: B009
-    client = await with_client()
-    handle = await client.start_workflow(
-        spec.run,
-        inp,
-        id=spec.case_id(inp),
-        task_queue=settings().task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
-    console.print(f"case [bold]{handle.id}[/bold] started ({spec.title})")
-    return handle
+async def _start(spec: ProcedureSpec, inp: BaseModel) -> None:
+    """Start a case through the one start path; the same application gives back its case."""
+    check_intake(spec, inp)
+    started = await start_case(await with_client(), spec, inp)
+    said = "started" if started.created else f"exists already ({started.answer.value})"
+    console.print(f"case [bold]{started.case_id}[/bold] {said} ({spec.title})")
 
 
 async def _handle(case_id: str) -> WorkflowHandle[Any, Any]:
@@ -195,7 +180,7 @@ async def egov_start(
     received_at: str | None = typer.Option(None, help="ISO instant with offset; default now"),
 ) -> None:
     """Request to connect a number; an OTP goes by SMS from 1414 and the 10-minute term starts."""
-    from workflows.egov_connection import SPEC
+    from workflows.egov_number_connection import SPEC
 
     await _start(
         SPEC,
@@ -282,7 +267,7 @@ async def numbers_decide(
 @run_async
 async def signing_start(application: Path = typer.Argument(..., help="JSON of ContractApplication")) -> None:
     """After the service is connected: the 1414 code goes by SMS and step 1 starts."""
-    from workflows.contract_signing import SPEC
+    from workflows.contract_eds_signing import SPEC
 
     await _start(SPEC, load_json_model(application, ContractApplication))
 
@@ -404,7 +389,7 @@ async def mailbox_apply(
     received_at: str | None = typer.Option(None, help="ISO instant with offset; default now"),
 ) -> None:
     """Apply for a mailbox; refused at once when dated after the abolition of act 71 by 305/NK."""
-    from workflows.mailbox import SPEC
+    from workflows.electronic_mailbox import SPEC
 
     await _start(
         SPEC,

@@ -1,49 +1,279 @@
-"""Starting a case of any procedure and sending it events: shared by ``starter.py`` and the API."""
+"""The one way to start a case, send it an event and read it, for the API, the console, the command line,
+the demo and the benchmarks. Everything a procedure needs here comes from its ``ProcedureSpec``.
+
+Errors that are about the case (no such case, an event that does not fit now, an input refused at the
+edge) are ``CaseError``; Temporal's own errors (an Update's validator refusing, RPC errors) pass through
+for the caller to present.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from temporalio.api.enums.v1 import PendingActivityState
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
+from infra import search_attributes as sa
+from infra.db import session
 from infra.settings import settings
-from workflows import search_attributes as sa
-from workflows.registry import ProcedureSpec
+from models.case import CaseView
+from models.procedure import EventSpec, ProcedureSpec
+from models.tables import StartLedger
 
-__all__ = ["PendingCall", "pending_calls", "start_case"]
+__all__ = [
+    "CaseError",
+    "CaseStart",
+    "EventResult",
+    "PendingCall",
+    "StartAnswer",
+    "case_view",
+    "check_intake",
+    "ledger_entries",
+    "pending_calls",
+    "send_event",
+    "start_case",
+    "workflow_type_name",
+]
+
+# Update-with-start may meet a case that is closing, a server that is restarting, or too many Updates in
+# flight on one case (a burst of reports about one number): these are retried with back-off.
+_RETRYABLE = frozenset(
+    {RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+_START_ATTEMPTS = 8
+
+
+class StartAnswer(StrEnum):
+    """What a start did."""
+
+    OPENED = "opened"
+    """A new case (or, where the start policy allows, a new run of a closed one)."""
+    JOINED = "joined"
+    """The start's Update was recorded in the running case (e.g. a further report about a number)."""
+    EXISTING = "existing"
+    """The same application has a running case: that case is the answer."""
+    CLOSED = "closed"
+    """The same application's case is closed and is never started again."""
+    DUPLICATE = "duplicate"
+    """The case holds this message already (same sender's reference)."""
+
+
+class CaseError(ValueError):
+    """A refusal about the case: ``not_found``, ``conflict`` (not possible now) or ``refused`` (the input)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class CaseStart(BaseModel):
+    """The answer to a start."""
+
+    case_id: str
+    procedure: str
+    answer: StartAnswer
+    run_id: str | None = None
+    result: Any = None
+    """The start's Update's result, for a procedure that starts with an Update."""
+
+    @property
+    def created(self) -> bool:
+        return self.answer is StartAnswer.OPENED
+
+
+class EventResult(BaseModel):
+    """An event the case accepted, with the Update's result."""
+
+    case_id: str
+    event: str
+    result: Any = None
+
+
+def workflow_type_name(spec: ProcedureSpec) -> str:
+    """The workflow type of ``spec`` as Temporal names it."""
+    definition = getattr(spec.workflow, "__temporal_workflow_definition", None)
+    return str(getattr(definition, "name", spec.workflow.__name__))
+
+
+def _search_attributes(spec: ProcedureSpec) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [SearchAttributePair(sa.PROCEDURE, spec.key), SearchAttributePair(sa.STATUS, "received")]
+    )
+
+
+def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
+    """``CaseError("refused")`` when the spec's intake check refuses ``inp`` (checked before any call)."""
+    if spec.intake_check is not None:
+        try:
+            spec.intake_check(inp)
+        except ValueError as exc:
+            raise CaseError("refused", str(exc)) from None
 
 
 async def start_case(
-    client: Client, spec: ProcedureSpec, inp: BaseModel, *, task_queue: str | None = None
-) -> tuple[WorkflowHandle[Any, Any], bool]:
-    """Start ``spec``'s workflow for ``inp`` under its deterministic case id.
+    client: Client, spec: ProcedureSpec, inp: BaseModel, *, task_queue: str | None = None, source: str = ""
+) -> CaseStart:
+    """Start the case of ``inp`` under ``spec``'s deterministic id, honouring its start policy.
 
-    Returns the handle and whether a new case was created: the same application submitted twice (even
-    after its case closed) gives the existing case, never a second one.
+    Refuses (``CaseError("refused")``) an input the spec's intake check refuses; no case is started then.
+    ``source`` says where a message that starts with an Update came from (kept in the start ledger).
     """
+    check_intake(spec, inp)
+    queue = task_queue or settings().task_queue
+    if spec.start.with_update is not None:
+        return await _start_with_update(client, spec, inp, queue, source)
     case_id = spec.case_id(inp)
     try:
         handle = await client.start_workflow(
             spec.run,
             inp,
             id=case_id,
-            task_queue=task_queue or settings().task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.PROCEDURE, spec.key),
-                    SearchAttributePair(sa.STATUS, "received"),
-                ]
-            ),
+            task_queue=queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=spec.start.id_reuse,
+            search_attributes=_search_attributes(spec),
         )
-        return handle, True
-    except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle(case_id), False
+        return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=handle.result_run_id)
+    except WorkflowAlreadyStartedError as exc:
+        desc = await client.get_workflow_handle(case_id).describe()
+        if desc.status is not WorkflowExecutionStatus.RUNNING:
+            return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.CLOSED, run_id=desc.run_id)
+        if spec.start.id_conflict is WorkflowIDConflictPolicy.FAIL:
+            raise CaseError("conflict", f"a case {case_id} for this input is running already") from exc
+        return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.EXISTING, run_id=desc.run_id)
+
+
+def ledger_entries(procedure: str, message_ids: list[str]) -> dict[str, str]:
+    """The case each of ``message_ids`` started or joined, for those the ledger holds."""
+    with session() as s:
+        rows = s.exec(
+            select(StartLedger).where(StartLedger.procedure == procedure, col(StartLedger.message_id).in_(message_ids))
+        )
+        return {row.message_id: row.case_id for row in rows}
+
+
+def _remember(procedure: str, event: str, message_id: str, case_id: str, answer: StartAnswer, source: str) -> None:
+    # a concurrent start of the same message may have recorded it first
+    with suppress(IntegrityError), session() as s:
+        if s.get(StartLedger, (procedure, message_id)) is None:
+            s.add(
+                StartLedger(
+                    procedure=procedure,
+                    message_id=message_id,
+                    event=event,
+                    case_id=case_id,
+                    answer=answer.value,
+                    source=source,
+                )
+            )
+
+
+async def _start_with_update(client: Client, spec: ProcedureSpec, inp: BaseModel, queue: str, source: str) -> CaseStart:
+    """Update-with-start: the Update joins the running case, or opens one (a new run after a closed one).
+
+    The Update id is the message's own reference, so Temporal records a retried message once in a run; the
+    start ledger answers ``duplicate`` for a message already taken, even after its case closed.
+    """
+    assert spec.start.with_update is not None
+    update, arg, update_id = spec.start.with_update(inp)
+    if known := ledger_entries(spec.key, [update_id]).get(update_id):
+        return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)
+    case_id = spec.case_id(inp)
+    for attempt in range(_START_ATTEMPTS):
+        op = WithStartWorkflowOperation(
+            spec.run,
+            inp,
+            id=case_id,
+            task_queue=queue,
+            id_conflict_policy=spec.start.id_conflict,
+            id_reuse_policy=spec.start.id_reuse,
+            search_attributes=_search_attributes(spec),
+        )
+        try:
+            result = await client.execute_update_with_start_workflow(
+                update, arg, start_workflow_operation=op, id=update_id, result_type=spec.event(update).result_model
+            )
+            break
+        except RPCError as exc:
+            if exc.status not in _RETRYABLE or attempt == _START_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(min(0.1 * 2**attempt, 5.0))
+    handle = await op.workflow_handle()
+    answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
+    _remember(spec.key, update, update_id, case_id, answer, source)
+    return CaseStart(case_id=case_id, procedure=spec.key, answer=answer, run_id=handle.result_run_id, result=result)
+
+
+async def case_view(client: Client, case_id: str) -> CaseView:
+    """The case's own view (the ``case`` query every case answers); ``CaseError("not_found")`` otherwise."""
+    try:
+        return await client.get_workflow_handle(case_id).query("case", result_type=CaseView)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise CaseError("not_found", "no such case") from None
+        raise
+    except WorkflowQueryFailedError:
+        raise CaseError("not_found", "no such case") from None
+
+
+async def send_event(
+    client: Client,
+    spec: ProcedureSpec,
+    event: EventSpec,
+    case_id: str,
+    payload: BaseModel | None,
+    *,
+    update_id: str | None = None,
+) -> EventResult:
+    """Send ``event`` to a case of ``spec``: the edge conversion, then the Update (its validator decides).
+
+    ``CaseError`` when the case is not one of ``spec``'s, is closed, or does not take ``event`` now.
+    """
+    handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(case_id)
+    try:
+        desc = await handle.describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise CaseError("not_found", f"no such {spec.key} case") from None
+        raise
+    if desc.workflow_type != workflow_type_name(spec):
+        raise CaseError("not_found", f"no such {spec.key} case")
+    if desc.status is not WorkflowExecutionStatus.RUNNING:
+        raise CaseError("conflict", "the case is closed: it accepts no more events")
+    view = await case_view(client, case_id)
+    if event.name not in view.pending_events:
+        pending = ", ".join(view.pending_events) or "none"
+        raise CaseError(
+            "conflict",
+            f"{event.name} does not fit the case's state now (status {view.status}); events it accepts now: {pending}",
+        )
+    if event.to_update is not None and payload is not None:
+        try:
+            payload = await event.to_update(client, case_id, payload)
+        except ValueError as exc:
+            raise CaseError("conflict", str(exc)) from None
+    args = [] if payload is None else [payload]
+    result = await handle.execute_update(event.name, args=args, id=update_id)
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json")
+    return EventResult(case_id=case_id, event=event.name, result=result)
 
 
 class PendingCall(BaseModel):

@@ -153,13 +153,15 @@ class AntifraudCentreMessage(SQLModel, table=True):
     received_at: datetime = Field(default_factory=_now)
 
 
-class FraudIntake(SQLModel, table=True):
-    """Every report taken in, by its sender's reference: re-sending the same report creates nothing."""
+class StartLedger(SQLModel, table=True):
+    """Every message that started or joined a case (update-with-start), by its sender's reference (the Update
+    id): sending it again creates nothing, also after its case closed (``infra.cases.start_case``)."""
 
-    __tablename__ = "fraud_intake"
+    __tablename__ = "start_ledger"
 
-    ref: str = Field(primary_key=True)
-    way_in: str
+    procedure: str = Field(primary_key=True)
+    message_id: str = Field(primary_key=True)
+    event: str
     case_id: str = Field(index=True)
     answer: str
     source: str = ""  # e.g. "bulk:sweep-2026-11.csv line 17"

@@ -23,8 +23,8 @@ os.environ["KZ_CALENDAR_OVERRIDES"] = str(OVERRIDES)
 
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from infra import search_attributes  # noqa: E402
 from infra.client import data_converter  # noqa: E402
-from workflows import search_attributes  # noqa: E402
 
 
 def binary(name: str) -> str:

@@ -40,9 +40,10 @@ with workflow.unsafe.imports_passed_through():
         Withdrawal,
     )
     from models.documents import RenderDocumentRequest
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from models.sms import SmsRequest
-    from workflows.deadlines import ACTIVITY_RETRY, CaseWorkflow
-    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from workflows.case import CaseWorkflow
+    from workflows.outside import ACTIVITY_RETRY
 
 __all__ = ["SPEC", "Complaint"]
 
@@ -303,29 +304,35 @@ def _complaint_case_id(inp: ComplaintInput) -> str:
     return make_case_id("complaint", inp.complaint_number, inp.complainant.iin)
 
 
-SPEC = register(
-    ProcedureSpec(
-        key=Complaint.PROCEDURE,
-        title="Complaint appeal",
-        act_key="665/NK",
-        workflow=Complaint,
-        run=Complaint.run,
-        input_model=ComplaintInput,
-        case_id=_complaint_case_id,
-        start_roles=frozenset({Role.STAFF}),
-        events=(
-            EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", "58 p.10"),
-            EventSpec(
-                "forward", ForwardRequest, frozenset({Role.STAFF}), "Forward with the administrative case", "58 p.10"
-            ),
-            EventSpec(
-                "review_decision",
-                ReviewDecision,
-                frozenset({Role.STAFF, Role.SUPERVISOR}),
-                "Decision of the considering body",
-                "Law on public services art. 25",
-            ),
-            EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
+SPEC = ProcedureSpec(
+    key=Complaint.PROCEDURE,
+    title="Complaint appeal",
+    act_key="665/NK",
+    workflow=Complaint,
+    run=Complaint.run,
+    input_model=ComplaintInput,
+    case_id=_complaint_case_id,
+    start_roles=frozenset({Role.STAFF}),
+    events=(
+        EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", "58 p.10"),
+        EventSpec(
+            "forward", ForwardRequest, frozenset({Role.STAFF}), "Forward with the administrative case", "58 p.10"
         ),
-    )
+        EventSpec(
+            "review_decision",
+            ReviewDecision,
+            frozenset({Role.STAFF, Role.SUPERVISOR}),
+            "Decision of the considering body",
+            "Law on public services art. 25",
+        ),
+        EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
+    ),
+    activities=(
+        describe_appealed_case,
+        instruct_appealed_case,
+        build_administrative_case,
+        forward_to_review_body,
+        render_document,
+        send_sms,
+    ),
 )

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         register_numbers,
     )
     from infra.pseudonym import case_id
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from models.subscriber import (
         ContractSignedRequest,
         NumbersApplicationInput,
@@ -32,8 +33,7 @@ with workflow.unsafe.imports_passed_through():
         PriorApplicationRequest,
         RegisterNumbersRequest,
     )
-    from workflows.deadlines import CaseWorkflow
-    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from workflows.case import CaseWorkflow
     from workflows.subscriber_common import call
 
 __all__ = ["LIMIT", "SPEC", "IndividualNumbers"]
@@ -151,26 +151,31 @@ class IndividualNumbers(CaseWorkflow):
             raise ValueError(f"the application is not under review (status: {self.status})")
 
 
-SPEC = register(
-    ProcedureSpec(
-        key=IndividualNumbers.PROCEDURE,
-        title="Subscriber numbers for an individual (171 p.55-1…55-6)",
-        act_key="171",
-        workflow=IndividualNumbers,
-        run=IndividualNumbers.run,
-        input_model=NumbersApplicationInput,
-        case_id=lambda inp: case_id("individual_numbers", inp.iin, inp.received_at.isoformat(), *inp.numbers),
-        start_roles=frozenset({Role.STAFF, Role.operator("almatel")}),
-        events=(
-            EventSpec(
-                "review_decision",
-                NumbersReviewDecision,
-                frozenset({Role.STAFF}),
-                "Register more than ten numbers or refuse with the reason",
-                "171 p.55-4",
-            ),
+SPEC = ProcedureSpec(
+    key=IndividualNumbers.PROCEDURE,
+    title="Subscriber numbers for an individual (171 p.55-1…55-6)",
+    act_key="171",
+    workflow=IndividualNumbers,
+    run=IndividualNumbers.run,
+    input_model=NumbersApplicationInput,
+    case_id=lambda inp: case_id("individual_numbers", inp.iin, inp.received_at.isoformat(), *inp.numbers),
+    start_roles=frozenset({Role.STAFF, Role.operator("almatel")}),
+    events=(
+        EventSpec(
+            "review_decision",
+            NumbersReviewDecision,
+            frozenset({Role.STAFF}),
+            "Register more than ten numbers or refuse with the reason",
+            "171 p.55-4",
         ),
-        extra={"intake_check": lambda inp: act_in_force("171", inp.received_at)},
-        result_model=NumbersResult,
-    )
+    ),
+    intake_check=lambda inp: act_in_force("171", inp.received_at),
+    activities=(
+        prior_application,
+        contract_signed,
+        numbers_held,
+        register_numbers,
+        record_numbers_decision,
+    ),
+    result_model=NumbersResult,
 )

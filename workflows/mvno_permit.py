@@ -17,8 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -30,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.permits_registry import enter_permit, record_permit_change
     from activities.sms import send_sms
     from activities.state_registry import lookup_applicant
+    from infra import search_attributes as sa
     from infra.pseudonym import case_id as make_case_id
     from models.case import ComplaintInstruction, DocumentRef
     from models.deadlines import DeadlineStatus
@@ -66,25 +65,17 @@ with workflow.unsafe.imports_passed_through():
         propose_completeness,
         propose_qualification,
     )
+    from models.procedure import EventSpec, ProcedureSpec, Role, ViewSpec
     from models.sms import SmsRequest
-    from workflows import search_attributes as sa
-    from workflows.deadlines import ACTIVITY_RETRY, CaseWorkflow
-    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from workflows.case import CaseWorkflow
+    from workflows.outside import ACTIVITY_RETRY
 
-__all__ = ["ACT", "ACTIVITIES", "PROCEDURE", "SPEC", "MvnoPermit", "permit_case_id", "start_permit_case"]
+__all__ = ["ACT", "PROCEDURE", "SPEC", "MvnoPermit", "permit_case_id"]
 
 PROCEDURE = "mvno_permit"
 ACT = "665/NK"
 _OUTSIDE = timedelta(seconds=60)
 _WINDOW_DAYS = 30
-# The activities of this procedure beyond the foundation's (the worker appends them).
-ACTIVITIES: list[Callable[..., Any]] = [
-    lookup_applicant,
-    report_stage,
-    enter_permit,
-    record_permit_change,
-    hearing_windows,
-]
 # The permit's life continues as new at least once a year (see docs/DESIGN-NOTES.md, "MVNO permit").
 _CHECKPOINT = timedelta(days=365)
 
@@ -925,63 +916,54 @@ class MvnoPermit(CaseWorkflow):
 
 
 _STAFF = frozenset({Role.STAFF})
-SPEC = register(
-    ProcedureSpec(
-        key=PROCEDURE,
-        title="Permit for a mobile virtual network operator",
-        act_key=ACT,
-        workflow=MvnoPermit,
-        run=MvnoPermit.run,
-        input_model=PermitApplication,
-        case_id=permit_case_id,
-        start_roles=frozenset({Role.STAFF, Role.operator("egov_portal")}),
-        events=(
-            EventSpec("completeness_decision", CompletenessDecision, _STAFF, "Completeness check result", "665/NK p.6"),
-            EventSpec(
-                "qualification_decision",
-                QualificationDecision,
-                _STAFF,
-                "Qualification check: compliant, or preliminary refusal with the hearing",
-                "665/NK p.7; Annex 4",
-            ),
-            EventSpec(
-                "record_hearing", HearingRecord, _STAFF, "The hearing and the applicant's position", "665/NK p.7"
-            ),
-            EventSpec("final_decision", FinalDecision, _STAFF, "Decision after the hearing", "665/NK p.7"),
-            EventSpec(
-                "contract_event",
-                ContractEvent,
-                frozenset({Role.STAFF, Role.operator("base_operator")}),
-                "Base-operator contract terminated, ended or extended",
-                "665/NK Annex 5",
-            ),
-            EventSpec(
-                "reopen",
-                ReopenInstruction,
-                frozenset({Role.SUPERVISOR, Role.operator("complaints")}),
-                "Reopen after an upheld complaint",
-                "665/NK p.10",
-            ),
+SPEC = ProcedureSpec(
+    key=PROCEDURE,
+    title="Permit for a mobile virtual network operator",
+    act_key=ACT,
+    workflow=MvnoPermit,
+    run=MvnoPermit.run,
+    input_model=PermitApplication,
+    case_id=permit_case_id,
+    start_roles=frozenset({Role.STAFF, Role.operator("egov_portal")}),
+    events=(
+        EventSpec("completeness_decision", CompletenessDecision, _STAFF, "Completeness check result", "665/NK p.6"),
+        EventSpec(
+            "qualification_decision",
+            QualificationDecision,
+            _STAFF,
+            "Qualification check: compliant, or preliminary refusal with the hearing",
+            "665/NK p.7; Annex 4",
         ),
-        result_model=PermitOutcome,
-        # A resubmitted application joins its running case; a closed case is never restarted under the same id.
-        extra={
-            "id_conflict_policy": "use_existing",
-            "id_reuse_policy": "reject_duplicate",
-            "query": "permit_case",
-            "query_model": PermitCaseView,
-        },
-    )
+        EventSpec("record_hearing", HearingRecord, _STAFF, "The hearing and the applicant's position", "665/NK p.7"),
+        EventSpec("final_decision", FinalDecision, _STAFF, "Decision after the hearing", "665/NK p.7"),
+        EventSpec(
+            "contract_event",
+            ContractEvent,
+            frozenset({Role.STAFF, Role.operator("base_operator")}),
+            "Base-operator contract terminated, ended or extended",
+            "665/NK Annex 5",
+        ),
+        EventSpec(
+            "reopen",
+            ReopenInstruction,
+            frozenset({Role.SUPERVISOR, Role.operator("complaints")}),
+            "Reopen after an upheld complaint",
+            "665/NK p.10",
+        ),
+    ),
+    result_model=PermitOutcome,
+    # The default start policy: a resubmitted application joins its running case; a closed case is never
+    # restarted under the same id.
+    view=ViewSpec("permit_case", PermitCaseView),
+    activities=(
+        send_sms,
+        lookup_applicant,
+        report_stage,
+        enter_permit,
+        record_permit_change,
+        hearing_windows,
+        render_document,
+        sign_document,
+        deliver_to_personal_account,
+    ),
 )
-
-
-async def start_permit_case(client: Client, app: PermitApplication, task_queue: str) -> WorkflowHandle[Any, Any]:
-    """Start the case of ``app``, or return its existing case (the same application never makes two)."""
-    return await client.start_workflow(
-        MvnoPermit.run,
-        app,
-        id=permit_case_id(app),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )

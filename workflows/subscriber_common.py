@@ -13,13 +13,15 @@ with workflow.unsafe.imports_passed_through():
     from activities.documents import deliver_to_personal_account, render_document
     from models.case import DocumentRef
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
-    from workflows.deadlines import ACTIVITY_RETRY
+    from workflows.outside import ACTIVITY_RETRY
 
-__all__ = ["OTP_MAX_ATTEMPTS", "call", "cause_type", "result_document"]
+__all__ = ["OTP_MAX_ATTEMPTS", "RESULT_DOCUMENT_ACTIVITIES", "call", "cause_type", "result_document"]
 
 # Wrong entries allowed for one code before the request fails (58 p.9); an operator setting, not in the act.
 OTP_MAX_ATTEMPTS = 3
 R = TypeVar("R")
+RESULT_DOCUMENT_ACTIVITIES = (render_document, deliver_to_personal_account)
+"""What ``result_document`` calls (the procedures using it list these among their activities)."""
 
 
 async def call(fn: Callable[[Any], Awaitable[R]], arg: Any, *, seconds: int = 30) -> R:

@@ -22,10 +22,11 @@ with workflow.unsafe.imports_passed_through():
     from models.base import Model
     from models.documents import RenderDocumentRequest
     from models.eds import SignDocumentRequest
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from models.sms import SmsRequest
     from models.types import BIN, IIN, AwareDatetime, KzMobile, NonEmptyStr
-    from workflows.deadlines import ACTIVITY_RETRY, CaseWorkflow
-    from workflows.registry import EventSpec, ProcedureSpec, Role
+    from workflows.case import CaseWorkflow
+    from workflows.outside import ACTIVITY_RETRY
 
 KEY = "demo_check"
 BANK = Role.operator("bank")

@@ -18,7 +18,7 @@ from api.temporal import Gateway
 from rules.calendar import ALMATY
 from tests.workflows.subscriber_helpers import person, until
 from worker import make_worker
-from workflows.mailbox import SPEC, ElectronicMailbox
+from workflows.electronic_mailbox import SPEC, ElectronicMailbox
 
 START = f"/v1/procedures/{SPEC.key}/cases"
 
@@ -84,8 +84,8 @@ async def test_portal_sends_the_typed_code_and_only_its_digest_enters_history(en
     from api.auth import create_key
     from models.subscriber import Channel
     from tests.workflows.subscriber_helpers import history_text, new_phone, sms_secret
-    from workflows.egov_connection import SPEC as EGOV
-    from workflows.egov_connection import EgovNumberConnection
+    from workflows.egov_number_connection import SPEC as EGOV
+    from workflows.egov_number_connection import EgovNumberConnection
 
     app = create_app(
         procedures={EGOV.key: EGOV}, gateway=Gateway(client=env.client), task_queue="egov-api", secret="test-secret"

@@ -12,7 +12,8 @@ from temporalio import activity, workflow
 from models.base import Model
 from models.case import DocumentRef
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
-from workflows.deadlines import ACTIVITY_RETRY, CaseWorkflow
+from workflows.case import CaseWorkflow
+from workflows.outside import ACTIVITY_RETRY
 
 PROCEDURE = "audit_probe"
 DOCUMENTS: dict[str, bytes] = {}  # the test's document store: doc_id -> bytes

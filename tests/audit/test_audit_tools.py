@@ -22,9 +22,9 @@ from audit.replay import Replay
 from audit.report import build_report, render_report_html
 from infra.client import data_converter
 from infra.codec import ENCODING, EncryptionCodec, KeyRing
+from infra.sandbox import SANDBOX
 from tests.audit.conftest import PERSON_LATE, PERSON_ON_TIME, Recorded
 from tests.audit.probe import DOCUMENTS, AuditProbe, AuditProbeChanged
-from worker import SANDBOX
 
 
 def raw(history: WorkflowHistory) -> bytes:

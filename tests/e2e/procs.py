@@ -14,8 +14,8 @@ from pathlib import Path
 from temporalio.client import Client
 
 from infra.client import data_converter
+from infra.search_attributes import dev_server_flags
 from tests.conftest import binary
-from workflows.search_attributes import dev_server_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 

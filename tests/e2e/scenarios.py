@@ -22,7 +22,7 @@ from infra.db import session
 from models.case import CaseView
 from models.complaint import ComplaintInput, Satisfaction
 from models.deadlines import DeadlineState
-from models.fraud import CheckOutcome, FraudCaseView, LiftDecision, SubscriberReport
+from models.fraud_check import CheckOutcome, FraudCaseView, LiftDecision, SubscriberReport
 from models.mvno_permit import CompletenessDecision, PermitApplication, QualificationDecision
 from models.subscriber import Channel, EgovConnectionInput, EgovView, MailboxApplicationInput
 from models.tables import (
@@ -121,8 +121,7 @@ async def _complaint_start(client: Client, tq: str, suffix: str) -> str:
             "received_at": datetime.now(UTC).isoformat(),
         }
     )
-    handle, _ = await start_case(client, SPEC, inp, task_queue=tq)
-    return handle.id
+    return (await start_case(client, SPEC, inp, task_queue=tq)).case_id
 
 
 async def _complaint_drive(client: Client, case_id: str) -> None:
@@ -200,11 +199,11 @@ DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit" / "applicati
 
 
 async def _permit_start(client: Client, tq: str, suffix: str) -> str:
-    from workflows.mvno_permit import start_permit_case
+    from workflows.mvno_permit import SPEC as PERMIT
 
     app = PermitApplication.model_validate_json(DEMO.read_text(encoding="utf-8"))
     app = app.model_copy(update={"application_number": f"E2E-{suffix}", "received_at": datetime.now(UTC)})
-    return (await start_permit_case(client, app, tq)).id
+    return (await start_case(client, PERMIT, app, task_queue=tq)).case_id
 
 
 async def _permit_drive(client: Client, case_id: str) -> None:
@@ -254,8 +253,8 @@ PERMIT = _PermitScenario(
 
 async def _egov_start(client: Client, tq: str, suffix: str) -> str:
     from tests.workflows.subscriber_helpers import new_phone, person
-    from workflows.egov_connection import SPEC as EGOV
-    from workflows.egov_connection import EgovNumberConnection
+    from workflows.egov_number_connection import SPEC as EGOV
+    from workflows.egov_number_connection import EgovNumberConnection
 
     inp = EgovConnectionInput(iin=person(), phone=new_phone(), channel=Channel.PORTAL, received_at=datetime.now(UTC))
     _PEOPLE[EGOV.case_id(inp)] = (inp.iin, inp.phone)
@@ -301,8 +300,8 @@ EGOV = Scenario(
 
 async def _mailbox_start(client: Client, tq: str, suffix: str) -> str:
     from tests.workflows.subscriber_helpers import person
-    from workflows.mailbox import SPEC as MAILBOX
-    from workflows.mailbox import ElectronicMailbox
+    from workflows.electronic_mailbox import SPEC as MAILBOX
+    from workflows.electronic_mailbox import ElectronicMailbox
 
     inp = MailboxApplicationInput(
         iin=person(),
@@ -339,8 +338,8 @@ async def _signing_start(client: Client, tq: str, suffix: str) -> str:
     from activities.mobile_citizens import connect_number
     from models.subscriber import ConnectNumberRequest, ContractApplication
     from tests.workflows.subscriber_helpers import new_phone, person
-    from workflows.contract_signing import SPEC as SIGNING
-    from workflows.contract_signing import ContractSigning
+    from workflows.contract_eds_signing import SPEC as SIGNING
+    from workflows.contract_eds_signing import ContractSigning
 
     iin, phone = person(name="ASANOVA AIGERIM"), new_phone()
     await connect_number(ConnectNumberRequest(case_id=f"seed-{suffix}", iin=iin, phone=phone, channel="portal"))

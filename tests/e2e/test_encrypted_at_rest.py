@@ -25,9 +25,11 @@ from audit.admin_case import admin_case_bundle
 from audit.export import build_query, export_histories, fetch_histories, list_case_ids
 from audit.history import load_history, parse_history
 from audit.replay import Replay
+from infra import search_attributes as sa
 from infra.client import data_converter
 from infra.codec import ENCODING
 from infra.pseudonym import case_id
+from infra.sandbox import SANDBOX
 from tests.audit.probe import (
     DOCUMENTS,
     PROCEDURE,
@@ -38,8 +40,7 @@ from tests.audit.probe import (
     issue_probe_document,
 )
 from tests.conftest import binary
-from worker import ACTIVITIES, SANDBOX, make_worker
-from workflows import search_attributes as sa
+from worker import ACTIVITIES, make_worker
 
 pytestmark = pytest.mark.e2e
 

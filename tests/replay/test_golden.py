@@ -12,18 +12,18 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from infra.client import data_converter
+from infra.sandbox import SANDBOX
 from tests.golden_tools import GOLDEN
-from worker import SANDBOX
-from workflows.all import WORKFLOWS
+from workflows.catalogue import WORKFLOWS
 
 FILES = sorted(GOLDEN.glob("*/*.json"))
 
 
 def test_there_are_golden_histories_for_every_procedure() -> None:
-    from workflows.all import PROCEDURES
+    from workflows.catalogue import PROCEDURES
 
     recorded = {p.parent.name for p in FILES}
-    missing = sorted(set(PROCEDURES) - recorded)
+    missing = sorted({s.key for s in PROCEDURES} - recorded)
     assert not missing, f"procedures without a golden history: {missing}"
 
 

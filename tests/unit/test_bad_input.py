@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from models.complaint import ComplaintInput
-from models.fraud import CentreInformation, SubscriberReport
+from models.fraud_check import CentreInformation, SubscriberReport
 from models.mvno_permit import PermitApplication
 from rules.identifiers import bin_check, check_digit, eds_password_check, iin_check, kz_mobile
 

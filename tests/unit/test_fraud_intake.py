@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from cli.fraud_intake import check_act_in_force, parse_bulk, sweep_ref
-from models.fraud import CheckOutcome, FraudCaseInput, SubscriberReport, WayIn
+from models.fraud_check import CheckOutcome, FraudCaseInput, SubscriberReport, WayIn
 from rules.acts import ActNotInForce
 
 AT = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)

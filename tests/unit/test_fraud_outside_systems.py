@@ -13,7 +13,7 @@ from activities.antifraud import CENTRE_UNAVAILABLE, deliver, messages_for_case
 from activities.network import carry_out
 from activities.subscriber_registry import DEMO_SUBSCRIBERS, find_subscriber, seed_demo_subscribers
 from infra.db import session
-from models.fraud import CentreMessage, NetworkAction, NetworkOrder, NoticeKind
+from models.fraud_check import CentreMessage, NetworkAction, NetworkOrder, NoticeKind
 from models.tables import SubscriberNumber
 
 T0 = datetime(2030, 1, 9, 5, 0, tzinfo=UTC)  # far from any workflow test's clock

@@ -27,9 +27,9 @@ from models.deadlines import DeadlineStatus
 from models.tables import ComplaintForward, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from worker import make_worker
-from workflows.all import WORKFLOWS
+from workflows.case import CaseWorkflow
+from workflows.catalogue import WORKFLOWS
 from workflows.complaint import AUTO_FORWARD_MARGIN, Complaint
-from workflows.deadlines import CaseWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from tests.golden_tools import save_golden
@@ -353,8 +353,8 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
     worker: Worker,
 ) -> None:
     from models.mvno_permit import CompletenessDecision, PermitCaseView
-    from tests.workflows.test_mvno_permit import application, stop
-    from workflows.mvno_permit import MvnoPermit, start_permit_case
+    from tests.workflows.test_mvno_permit import application, start_permit_case, stop
+    from workflows.mvno_permit import MvnoPermit
 
     received = await next_working_morning(env)
     permit = await start_permit_case(env.client, application(received), task_queue)

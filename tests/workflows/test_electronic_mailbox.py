@@ -13,8 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from activities.eds import local_ca, sign_cms
+from activities.intake import act_in_force as edge_act_check
 from activities.state_registry import add_person
-from cli.subscriber import edge_act_check
 from infra.db import session
 from models.subscriber import EdsSignatureEvent, MailboxApplicationInput
 from models.tables import Mailbox
@@ -25,7 +25,7 @@ from starter import app
 from tests.golden_tools import save_golden
 from tests.workflows.subscriber_helpers import eds_signature, person, until
 from worker import make_worker
-from workflows.mailbox import SPEC, ElectronicMailbox
+from workflows.electronic_mailbox import SPEC, ElectronicMailbox
 
 P = "electronic_mailbox"
 WHILE_IN_FORCE = datetime(2024, 5, 2, 10, 0, tzinfo=ALMATY)  # act 71 as amended by 344/RR governs

@@ -15,10 +15,10 @@ from typer.testing import CliRunner, Result
 
 from activities.antifraud import messages_for_case
 from infra.settings import settings
-from models.fraud import NoticeKind
+from models.fraud_check import NoticeKind
 from starter import app
 from worker import make_worker
-from workflows.fraud import FraudCheck, fraud_case_id
+from workflows.fraud_check import FraudCheck, fraud_case_id
 
 _rng = random.Random()
 

@@ -25,6 +25,7 @@ from activities.eds import local_ca, verify_cms
 from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
+from infra.cases import start_case
 from infra.client import data_converter
 from infra.db import session
 from models.case import CaseView, ComplaintInstruction, InstructionRecord
@@ -38,6 +39,7 @@ from models.mvno_permit import (
     HearingRecord,
     PermitApplication,
     PermitCaseView,
+    PermitOutcome,
     QualificationDecision,
     RefusalGround,
     ReopenInstruction,
@@ -46,12 +48,21 @@ from models.tables import PersonalAccountDelivery, SmsOutbox, SupervisorNotifica
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.golden_tools import save_golden
 from worker import make_worker
-from workflows.mvno_permit import MvnoPermit, permit_case_id, start_permit_case
+from workflows.mvno_permit import SPEC, MvnoPermit, permit_case_id
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit"
 HEAD = "Head of the Telecommunications Committee"
 AUTHORISED = "Authorised official of the Telecommunications Committee"
 CAL = WorkingCalendar()
+
+
+async def start_permit_case(
+    client: Client, app: PermitApplication, task_queue: str
+) -> WorkflowHandle[MvnoPermit, PermitOutcome]:
+    """Start ``app``'s case through the one start path; the handle of its run."""
+    started = await start_case(client, SPEC, app, task_queue=task_queue)
+    # Not pinned to the run: the permit's case continues as new, and queries go to its latest run.
+    return client.get_workflow_handle_for(MvnoPermit.run, started.case_id, first_execution_run_id=started.run_id)
 
 
 def application(received_at: datetime, *, legal_entity: bool = False, **changes: Any) -> PermitApplication:
@@ -849,10 +860,10 @@ async def test_duplicate_application_joins_the_same_case(env: WorkflowEnvironmen
         second = await start_permit_case(env.client, app.model_copy(), task_queue)
         assert first.id == second.id == permit_case_id(app)
         assert app.applicant.identifier not in first.id and app.application_number not in first.id
-        assert first.result_run_id == second.result_run_id
+        assert first.first_execution_run_id == second.first_execution_run_id
         await status(first, "completeness_check")
         desc = await env.client.get_workflow_handle(first.id).describe()
-        assert desc.run_id == first.result_run_id  # still the first run: no second case was started
+        assert desc.run_id == first.first_execution_run_id  # still the first run: no second case was started
         other = application(await env.get_current_time())
         assert permit_case_id(other) != first.id
         await stop(first)

@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
 import cli.subscriber as cli_subscriber
+import infra.cases
 from activities.mobile_citizens import numbers_of
 from infra.client import data_converter
 from starter import app
@@ -30,7 +31,7 @@ async def cli(env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.Mon
         return await Client.connect(target, data_converter=data_converter())
 
     monkeypatch.setattr(cli_subscriber, "with_client", client)
-    monkeypatch.setattr(cli_subscriber, "settings", lambda: SimpleNamespace(task_queue=task_queue))
+    monkeypatch.setattr(infra.cases, "settings", lambda: SimpleNamespace(task_queue=task_queue))
     async with make_worker(env.client, task_queue=task_queue):
         yield
 

@@ -1,9 +1,8 @@
-"""The deadline helper every procedure uses: open a legal term, wait for an event or the recorded
-instant, record met or breached, escalate, and take calendar corrections as recorded events.
+"""The case's legal clock: open a legal term, wait for an event or the recorded instant, record met or
+breached, escalate, and take calendar corrections as recorded events.
 
-``CaseWorkflow`` is the base class of every procedure's workflow: it owns the case's deadlines, exposes
-them by query, and accepts a calendar correction as an Update that recomputes the open deadlines
-through the activity (old and new instants both stay in the record).
+Every instant comes from the ``compute_deadline`` local activity (recorded in the history with its
+term, citation and calendar version); workflow code only waits on recorded instants.
 """
 
 from __future__ import annotations
@@ -13,22 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
-    from activities.law import register_case
-    from models.case import (
-        BlockedStep,
-        CaseView,
-        ComplaintInstruction,
-        DocumentRef,
-        InstructionRecord,
-        Registration,
-        RegistrationRequest,
-        ResumeRequest,
-    )
+    from infra import search_attributes as sa
     from models.deadlines import (
         CalendarCorrection,
         CorrectionResult,
@@ -39,15 +27,10 @@ with workflow.unsafe.imports_passed_through():
         DeadlineStatus,
         Escalation,
     )
-    from workflows import search_attributes as sa
+    from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT
 
-__all__ = ["ACTIVITY_RETRY", "CaseDeadlines", "CaseWorkflow"]
+__all__ = ["WAKE_ONLY_ON_MOVED_DUE", "CaseDeadlines"]
 
-# Outside systems may be down for hours: retry with back-off, never give up silently.
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
-)
-_COMPUTE_TIMEOUT = timedelta(seconds=30)
 # workflow.patched id: waits re-arm only when a correction moves a due instant (two deadlines due at
 # the same instant made every met/breach cancel and restart the other wait's timer).
 WAKE_ONLY_ON_MOVED_DUE = "deadline-waits-wake-only-on-moved-due"
@@ -81,7 +64,7 @@ class CaseDeadlines:
         return await workflow.execute_local_activity(
             compute_deadline,
             req,
-            start_to_close_timeout=_COMPUTE_TIMEOUT,
+            start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
 
@@ -183,7 +166,7 @@ class CaseDeadlines:
                     due=state.due,
                     breached_at=state.breached_at,
                 ),
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=LOCAL_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )
             state.escalated = True
@@ -238,163 +221,3 @@ class CaseDeadlines:
         # The full record goes to the memo too, so every change is an event in the history that an
         # auditor reads without running our code (audit/ builds the compliance report from it).
         workflow.upsert_memo({"deadlines": [s.model_dump(mode="json") for s in self.states.values()]})
-
-
-class CaseWorkflow:
-    """Base of every procedure's workflow: the case's deadlines and the calendar-correction Update."""
-
-    PROCEDURE: str = "case"
-
-    def __init__(self) -> None:
-        self.clock = CaseDeadlines(self.PROCEDURE)
-        self.registration: Registration | None = None
-        self.status = "registered"
-        self.closed = False
-        self.outcome: str | None = None
-        self.documents: list[DocumentRef] = []
-        self.instructions: list[InstructionRecord] = []
-        self.blocked: BlockedStep | None = None
-        self.blocked_steps: list[BlockedStep] = []
-        self._resume: ResumeRequest | None = None
-
-    async def outside(
-        self, activity: Callable[..., Any], *args: Any, what: str, timeout: timedelta = timedelta(seconds=60)
-    ) -> Any:
-        """Call an outside system through ``activity``.
-
-        A temporary failure is retried with back-off for as long as it lasts (the attempts show on the
-        case). A permanent refusal (a non-retryable error) blocks the case with status ``blocked`` and
-        the reason, tells the supervisor, and waits for staff to resume the step (``resume_outside_step``).
-        """
-        while True:
-            try:
-                return await workflow.execute_activity(
-                    activity,
-                    args=list(args),
-                    start_to_close_timeout=timeout,
-                    retry_policy=ACTIVITY_RETRY,
-                )
-            except ActivityError as exc:
-                cause = exc.cause
-                if not isinstance(cause, ApplicationError) or not cause.non_retryable:
-                    raise
-                await self._block(what, cause)
-
-    async def _block(self, what: str, cause: ApplicationError) -> None:
-        step = BlockedStep(
-            what=what, error=cause.message, error_type=cause.type or "", since=workflow.now(), status_before=self.status
-        )
-        self.blocked = step
-        self.set_status("blocked")
-        await workflow.execute_activity(
-            notify_supervisor,
-            Escalation(
-                case_id=workflow.info().workflow_id,
-                procedure=self.PROCEDURE,
-                deadline_key=f"blocked:{what}:{len(self.blocked_steps)}",
-                term_text=f"{what}: {cause.message}",
-                cite="outside system",
-                due=step.since,
-                breached_at=step.since,
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
-        )
-        await workflow.wait_condition(lambda: self._resume is not None)
-        assert self._resume is not None
-        step.resumed_at, step.resumed_by = workflow.now(), self._resume.by
-        self.blocked_steps.append(step)
-        self.blocked, self._resume = None, None
-        self.set_status(step.status_before)
-
-    @workflow.update
-    def resume_outside_step(self, request: ResumeRequest) -> str:
-        """Staff retry a step an outside system refused (after the cause was dealt with)."""
-        self._resume = request
-        return f"resuming: {self.blocked.what if self.blocked else ''}"
-
-    @resume_outside_step.validator
-    def _validate_resume(self, request: ResumeRequest) -> None:
-        if self.blocked is None:
-            raise ValueError("nothing is blocked in this case")
-
-    def pending_events(self) -> list[str]:
-        """The Updates that fit the case's state now (the console shows forms for these only)."""
-        return []
-
-    def details(self) -> dict[str, Any]:
-        """Procedure-specific facts for the ``case`` query (override)."""
-        return {}
-
-    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
-        """Act on an upheld complaint's instruction; returns what was done (override per procedure)."""
-        return "recorded; this procedure takes no automatic action, staff act on it"
-
-    def close(self, outcome: str, status: str = "closed") -> None:
-        """The case ended with ``outcome`` (e.g. "permit_issued", "refused")."""
-        self.closed = True
-        self.outcome = outcome
-        self.set_status(status)
-
-    async def register(self, act_key: str, received_at: datetime) -> Registration:
-        """Registration day and governing act version, recorded through an activity (665/NK p.6).
-
-        Raises ``ActivityError`` whose cause has type ``ActNotInForce`` when the act does not govern.
-        """
-        self.registration = await workflow.execute_local_activity(
-            register_case,
-            RegistrationRequest(act_key=act_key, received_at=received_at),
-            start_to_close_timeout=_COMPUTE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
-        workflow.upsert_search_attributes(
-            [
-                sa.PROCEDURE.value_set(self.PROCEDURE),
-                sa.ACT_VERSION.value_set(self.registration.act_version_id),
-            ]
-        )
-        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
-        return self.registration
-
-    def set_status(self, status: str) -> None:
-        """Record the case's status where visibility (console, ``starter.py list``) can see it."""
-        self.status = status
-        workflow.upsert_search_attributes([sa.STATUS.value_set(status)])
-
-    @workflow.query
-    def case(self) -> CaseView:
-        """The case's status, registration, deadlines, pending events and documents."""
-        return CaseView(
-            case_id=workflow.info().workflow_id,
-            procedure=self.PROCEDURE,
-            status=self.status,
-            closed=self.closed,
-            outcome=self.outcome,
-            registration=self.registration,
-            deadlines=list(self.clock.states.values()),
-            pending_events=["resume_outside_step"] if self.blocked else self.pending_events(),
-            documents=list(self.documents),
-            instructions=list(self.instructions),
-            details=self.details(),
-            blocked=self.blocked,
-            blocked_steps=list(self.blocked_steps),
-        )
-
-    @workflow.query
-    def deadlines(self) -> list[DeadlineState]:
-        """Every legal term of the case with its computation and outcome."""
-        return list(self.clock.states.values())
-
-    @workflow.update
-    async def complaint_instruction(self, instruction: ComplaintInstruction) -> InstructionRecord:
-        """An upheld complaint's instruction reaches the appealed case as a recorded event."""
-        received_at = workflow.now()
-        action = await self.on_complaint_instruction(instruction)
-        record = InstructionRecord(instruction=instruction, received_at=received_at, action_taken=action)
-        self.instructions.append(record)
-        return record
-
-    @workflow.update
-    async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:
-        """A calendar correction reaches the case as a recorded event and recomputes its open deadlines."""
-        return await self.clock.correct(correction)

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.state_registry import check_identity
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from models.subscriber import (
         CHANNEL_CITE,
         FACTORS,
@@ -44,9 +45,13 @@ with workflow.unsafe.imports_passed_through():
         SecretEntry,
         VerifySecretRequest,
     )
-    from workflows.deadlines import CaseWorkflow
-    from workflows.registry import EventSpec, ProcedureSpec, Role, register
-    from workflows.subscriber_common import OTP_MAX_ATTEMPTS, call, result_document
+    from workflows.case import CaseWorkflow
+    from workflows.subscriber_common import (
+        OTP_MAX_ATTEMPTS,
+        RESULT_DOCUMENT_ACTIVITIES,
+        call,
+        result_document,
+    )
 
 __all__ = ["SPEC", "EgovNumberConnection"]
 
@@ -288,42 +293,50 @@ async def _otp_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> Secr
 _PORTAL = Role.operator("egov_portal")
 _BIOMETRICS = Role.operator("biometric_id")
 
-SPEC = register(
-    ProcedureSpec(
-        key=EgovNumberConnection.PROCEDURE,
-        title="Connecting a subscriber number to the e-government account (act 58)",
-        act_key="58",
-        workflow=EgovNumberConnection,
-        run=EgovNumberConnection.run,
-        input_model=EgovConnectionInput,
-        case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
-        start_roles=frozenset({_PORTAL}),
-        events=(
-            EventSpec(
-                "enter_otp",
-                SecretEntry,
-                frozenset({_PORTAL}),
-                "Enter the one-time password",
-                "58 p.5–9",
-                edge_model=CodeEntry,
-                to_update=_otp_at_the_edge,
-            ),
-            EventSpec(
-                "sign_request",
-                EdsSignatureEvent,
-                frozenset({_PORTAL}),
-                "Certify the request with an EDS",
-                "58 p.5, p.6, p.8",
-            ),
-            EventSpec(
-                "report_biometrics",
-                BiometricReport,
-                frozenset({_PORTAL, _BIOMETRICS}),
-                "Biometric authentication result",
-                "58 p.6, p.7, p.9",
-            ),
+SPEC = ProcedureSpec(
+    key=EgovNumberConnection.PROCEDURE,
+    title="Connecting a subscriber number to the e-government account (act 58)",
+    act_key="58",
+    workflow=EgovNumberConnection,
+    run=EgovNumberConnection.run,
+    input_model=EgovConnectionInput,
+    case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
+    start_roles=frozenset({_PORTAL}),
+    events=(
+        EventSpec(
+            "enter_otp",
+            SecretEntry,
+            frozenset({_PORTAL}),
+            "Enter the one-time password",
+            "58 p.5–9",
+            edge_model=CodeEntry,
+            to_update=_otp_at_the_edge,
         ),
-        extra={"intake_check": lambda inp: act_in_force("58", inp.received_at)},
-        result_model=EgovConnectionResult,
-    )
+        EventSpec(
+            "sign_request",
+            EdsSignatureEvent,
+            frozenset({_PORTAL}),
+            "Certify the request with an EDS",
+            "58 p.5, p.6, p.8",
+        ),
+        EventSpec(
+            "report_biometrics",
+            BiometricReport,
+            frozenset({_PORTAL, _BIOMETRICS}),
+            "Biometric authentication result",
+            "58 p.6, p.7, p.9",
+        ),
+    ),
+    intake_check=lambda inp: act_in_force("58", inp.received_at),
+    activities=(
+        check_identity,
+        connected_numbers,
+        connect_number,
+        issue_secret,
+        verify_secret,
+        record_biometric_check,
+        verify_signature,
+        *RESULT_DOCUMENT_ACTIVITIES,
+    ),
+    result_model=EgovConnectionResult,
 )

@@ -20,7 +20,7 @@ from activities.subscriber_registry import DemoSubscriber, find_subscriber, seed
 from cli.fraud_intake import bulk_intake, submit
 from infra.db import session
 from models.deadlines import DeadlineStatus
-from models.fraud import (
+from models.fraud_check import (
     AnyReport,
     CentreInformation,
     CheckOutcome,
@@ -32,13 +32,13 @@ from models.fraud import (
     ReportAnswer,
     SubscriberReport,
 )
-from models.tables import FraudIntake, NetworkOrderRow, SupervisorNotification
+from models.procedure import Role
+from models.tables import NetworkOrderRow, StartLedger, SupervisorNotification
 from rules.calendar import ALMATY
 from rules.identifiers import check_digit
 from tests.golden_tools import save_golden
 from worker import make_worker
-from workflows.fraud import SPEC, FraudCheck, fraud_case_id
-from workflows.registry import Role
+from workflows.fraud_check import SPEC, FraudCheck, fraud_case_id
 
 _rng = random.Random()
 
@@ -360,12 +360,14 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
         "centre_information",
         "subscriber_report",
     ]
-    # The same report sent again (a retry) is recognised, by the intake and by the case itself.
+    # The same report sent again (a retry) is recognised by the start ledger; without the ledger's row,
+    # Temporal itself recognises the Update id (the report's ref) and answers what the first attempt got.
     assert (await open_case(env, first, task_queue=task_queue)).answer is ReportAnswer.DUPLICATE
     with session() as s:
-        s.exec(delete(FraudIntake).where(col(FraudIntake.ref) == first.ref))  # type: ignore[call-overload]
+        s.exec(delete(StartLedger).where(col(StartLedger.message_id) == first.ref))  # type: ignore[call-overload]
     again = await open_case(env, first, task_queue=task_queue)
-    assert again.answer is ReportAnswer.DUPLICATE and again.reports_in_case == 3
+    assert again.answer is ReportAnswer.OPENED and again.reports_in_case == 1
+    assert len((await view(handle)).reports) == 3  # recorded once
     [check] = await handle.query(FraudCheck.deadlines)  # joining reports do not restart the term
     assert check.due == expected_due(now, received=True)
     await handle.execute_update(
@@ -611,7 +613,7 @@ async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
     for cid in runs:  # centre information does not notify the centre back: nothing was sent
         assert messages_for_case(cid) == []
     with session() as s:
-        rows = s.exec(select(FraudIntake).where(col(FraudIntake.source).startswith("bulk:sweep-2026-11"))).all()
+        rows = s.exec(select(StartLedger).where(col(StartLedger.source).startswith("bulk:sweep-2026-11"))).all()
         assert len(rows) == 40
 
 

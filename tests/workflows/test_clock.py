@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.deadlines import DeadlineState, DeadlineStatus
 from rules.calendar import ALMATY, WorkingCalendar
 from worker import make_worker
-from workflows.deadlines import CaseWorkflow
+from workflows.case import CaseWorkflow
 
 
 class ProbeInput(BaseModel):

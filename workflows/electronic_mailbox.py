@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.state_registry import check_identity
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from models.subscriber import (
         CreateMailboxRequest,
         EdsSignatureEvent,
@@ -29,8 +30,7 @@ with workflow.unsafe.imports_passed_through():
         MailboxResult,
         MailboxStepRequest,
     )
-    from workflows.deadlines import CaseWorkflow
-    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from workflows.case import CaseWorkflow
     from workflows.subscriber_common import call, cause_type
 
 __all__ = ["SPEC", "ElectronicMailbox"]
@@ -135,29 +135,25 @@ class ElectronicMailbox(CaseWorkflow):
 
 _POST = Role.operator("national_postal_operator")
 
-SPEC = register(
-    ProcedureSpec(
-        key=ElectronicMailbox.PROCEDURE,
-        title="Electronic subscriber mailbox (act 71, abolished by 305/NK)",
-        act_key="71",
-        workflow=ElectronicMailbox,
-        run=ElectronicMailbox.run,
-        input_model=MailboxApplicationInput,
-        case_id=lambda inp: case_id("electronic_mailbox", inp.holder_id, inp.login),
-        start_roles=frozenset({_POST, Role.STAFF}),
-        events=(
-            EventSpec(
-                "confirm_with_eds",
-                EdsSignatureEvent,
-                frozenset({_POST}),
-                "Confirm the personal-account data with an EDS",
-                "71 p.12",
-            ),
+SPEC = ProcedureSpec(
+    key=ElectronicMailbox.PROCEDURE,
+    title="Electronic subscriber mailbox (act 71, abolished by 305/NK)",
+    act_key="71",
+    workflow=ElectronicMailbox,
+    run=ElectronicMailbox.run,
+    input_model=MailboxApplicationInput,
+    case_id=lambda inp: case_id("electronic_mailbox", inp.holder_id, inp.login),
+    start_roles=frozenset({_POST, Role.STAFF}),
+    events=(
+        EventSpec(
+            "confirm_with_eds",
+            EdsSignatureEvent,
+            frozenset({_POST}),
+            "Confirm the personal-account data with an EDS",
+            "71 p.12",
         ),
-        result_model=MailboxResult,
-        extra={
-            "abolished_by": "Order 305/NK of 28 May 2024",
-            "intake_check": lambda inp: act_in_force("71", inp.received_at),
-        },
-    )
+    ),
+    result_model=MailboxResult,
+    intake_check=lambda inp: act_in_force("71", inp.received_at),
+    activities=(check_identity, create_mailbox, mark_mailbox, verify_signature),
 )

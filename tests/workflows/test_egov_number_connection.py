@@ -31,7 +31,7 @@ from tests.workflows.subscriber_helpers import (
     until,
 )
 from worker import make_worker
-from workflows.egov_connection import SPEC, EgovNumberConnection
+from workflows.egov_number_connection import SPEC, EgovNumberConnection
 
 P = "egov_number_connection"
 

@@ -18,15 +18,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.antifraud import inform_antifraud_centre
+    from activities.intake import act_in_force
     from activities.network import apply_network_order
     from activities.subscriber_registry import lookup_subscriber
     from infra.pseudonym import case_id
-    from models.fraud import (
+    from models.fraud_check import (
         AnyReport,
         CentreInformation,
         CentreMessage,
@@ -47,10 +48,11 @@ with workflow.unsafe.imports_passed_through():
         SubscriberRecord,
         SubscriberReport,
     )
-    from workflows.deadlines import ACTIVITY_RETRY, CaseWorkflow
-    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from models.procedure import EventSpec, ProcedureSpec, Role, StartPolicy, ViewSpec
+    from workflows.case import CaseWorkflow
+    from workflows.outside import ACTIVITY_RETRY
 
-__all__ = ["PROCEDURE", "SPEC", "FraudCheck", "fraud_case_id"]
+__all__ = ["PROCEDURE", "SPEC", "FraudCheck", "fraud_case_id", "opening_report"]
 
 PROCEDURE = "fraud_check"
 ACT = "171"
@@ -66,6 +68,11 @@ _FUTURE_TOLERANCE = timedelta(minutes=5)
 def fraud_case_id(number: str) -> str:
     """The one workflow id of the case about ``number`` (a keyed hash: the number never appears in clear)."""
     return case_id(PROCEDURE, number)
+
+
+def opening_report(inp: FraudCaseInput) -> tuple[str, AnyReport, str]:
+    """The Update that carries a case's first report (its way in), the report, and its Update id (its ref)."""
+    return inp.first.way_in.value, inp.first, inp.first.ref
 
 
 class Status:
@@ -381,60 +388,64 @@ _INTAKE = (
     Role.operator("antifraud_system"),
 )
 
-SPEC = register(
-    ProcedureSpec(
-        key=PROCEDURE,
-        title="Fraud: identifying and suspending a number",
-        act_key=ACT,
-        workflow=FraudCheck,
-        run=FraudCheck.run,
-        input_model=FraudCaseInput,
-        case_id=lambda inp: fraud_case_id(inp.first.suspect_number),
-        start_roles=frozenset(_INTAKE),
-        events=(
-            EventSpec(
-                "subscriber_report",
-                SubscriberReport,
-                frozenset({Role.STAFF, Role.operator("reference_service")}),
-                "Subscriber's report to the reference service",
-                "171 p.52(4), p.119",
-            ),
-            EventSpec(
-                "centre_information",
-                CentreInformation,
-                frozenset({Role.operator("antifraud_centre")}),
-                "Information from the National Bank antifraud centre",
-                "171 p.119",
-            ),
-            EventSpec(
-                "internal_detection",
-                InternalDetection,
-                frozenset({Role.STAFF, Role.operator("antifraud_system")}),
-                "Operator's own antifraud detection",
-                "171 p.118",
-            ),
-            EventSpec(
-                "record_check_outcome",
-                CheckOutcome,
-                frozenset({Role.STAFF}),
-                "Outcome of the check, with evidence",
-                "171 p.119, p.120",
-            ),
-            EventSpec(
-                "lift_suspension",
-                LiftDecision,
-                frozenset({Role.STAFF}),
-                "Lift the suspension (decision with reason)",
-                "171 p.120",
-            ),
+SPEC = ProcedureSpec(
+    key=PROCEDURE,
+    title="Fraud: identifying and suspending a number",
+    act_key=ACT,
+    workflow=FraudCheck,
+    run=FraudCheck.run,
+    input_model=FraudCaseInput,
+    case_id=lambda inp: fraud_case_id(inp.first.suspect_number),
+    start_roles=frozenset(_INTAKE),
+    events=(
+        EventSpec(
+            "subscriber_report",
+            SubscriberReport,
+            frozenset({Role.STAFF, Role.operator("reference_service")}),
+            "Subscriber's report to the reference service",
+            "171 p.52(4), p.119",
+            result_model=IntakeAck,
         ),
-        result_model=FraudCaseView,
-        # The case is started by its first report (update-with-start, conflict USE_EXISTING, reuse
-        # ALLOW_DUPLICATE): the same Update that joins an open case opens one when there is none.
-        extra={
-            "start_with_update": ("subscriber_report", "centre_information", "internal_detection"),
-            "id_conflict_policy": "use_existing",
-            "id_reuse_policy": "allow_duplicate",
-        },
-    )
+        EventSpec(
+            "centre_information",
+            CentreInformation,
+            frozenset({Role.operator("antifraud_centre")}),
+            "Information from the National Bank antifraud centre",
+            "171 p.119",
+            result_model=IntakeAck,
+        ),
+        EventSpec(
+            "internal_detection",
+            InternalDetection,
+            frozenset({Role.STAFF, Role.operator("antifraud_system")}),
+            "Operator's own antifraud detection",
+            "171 p.118",
+            result_model=IntakeAck,
+        ),
+        EventSpec(
+            "record_check_outcome",
+            CheckOutcome,
+            frozenset({Role.STAFF}),
+            "Outcome of the check, with evidence",
+            "171 p.119, p.120",
+        ),
+        EventSpec(
+            "lift_suspension",
+            LiftDecision,
+            frozenset({Role.STAFF}),
+            "Lift the suspension (decision with reason)",
+            "171 p.120",
+        ),
+    ),
+    result_model=FraudCaseView,
+    # A report opens the case of its number or joins the running one in one call (update-with-start); after
+    # the case closed (not confirmed, or the suspension lifted) the next report opens a new run (p.119).
+    start=StartPolicy(
+        id_conflict=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        with_update=opening_report,
+    ),
+    view=ViewSpec("fraud", FraudCaseView),
+    intake_check=lambda inp: act_in_force(ACT, inp.first.received_at),
+    activities=(lookup_subscriber, inform_antifraud_centre, apply_network_order),
 )

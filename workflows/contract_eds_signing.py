@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from infra.pseudonym import case_id
     from models.case import DocumentRef
     from models.documents import RenderDocumentRequest
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from models.subscriber import (
         BiometricRecordRequest,
         BiometricReport,
@@ -50,8 +51,7 @@ with workflow.unsafe.imports_passed_through():
         TechnicianCodeReceived,
         VerifySecretRequest,
     )
-    from workflows.deadlines import CaseWorkflow
-    from workflows.registry import EventSpec, ProcedureSpec, Role, register
+    from workflows.case import CaseWorkflow
     from workflows.subscriber_common import OTP_MAX_ATTEMPTS, call, cause_type
 
 __all__ = ["SPEC", "STEPS", "ContractSigning"]
@@ -388,71 +388,76 @@ async def _password_at_the_edge(client: Any, case_id_: str, entry: PasswordEntry
     return SealedPassword(sealed=seal_eds_password(case_id_, entry.password.get_secret_value()))
 
 
-SPEC = register(
-    ProcedureSpec(
-        key=ContractSigning.PROCEDURE,
-        title="Signing the application to join the public contract with an EDS (almatel-eds)",
-        act_key="almatel-eds",
-        workflow=ContractSigning,
-        run=ContractSigning.run,
-        input_model=ContractApplication,
-        case_id=lambda inp: case_id("contract_eds_signing", inp.order_ref),
-        start_roles=frozenset({_TECH, Role.STAFF}),
-        events=(
-            EventSpec(
-                "technician_code_received",
-                TechnicianCodeReceived,
-                frozenset({_TECH}),
-                "The subscriber gave the 1414 code to the technician",
-                "almatel-eds step 1",
-            ),
-            EventSpec(
-                "open_application",
-                SecretEntry,
-                frozenset({_PAGE}),
-                "The unique 3344 link was opened",
-                "almatel-eds step 2",
-                edge_model=CodeEntry,
-                to_update=_link_at_the_edge,
-            ),
-            EventSpec(
-                "open_signing_page", None, frozenset({_PAGE}), "The signing page was opened", "almatel-eds step 3"
-            ),
-            EventSpec(
-                "give_privacy_consent",
-                Consent,
-                frozenset({_PAGE}),
-                "Consent to the privacy policy",
-                "almatel-eds step 4",
-            ),
-            EventSpec(
-                "enter_code",
-                SecretEntry,
-                frozenset({_PAGE}),
-                "The 1414 code was entered",
-                "almatel-eds step 5",
-                edge_model=CodeEntry,
-                to_update=_code_at_the_edge,
-            ),
-            EventSpec(
-                "report_biometrics",
-                BiometricReport,
-                frozenset({_BIO}),
-                "Biometric identification result",
-                "almatel-eds step 6",
-            ),
-            EventSpec("give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", "almatel-eds step 7"),
-            EventSpec(
-                "choose_eds_password",
-                SealedPassword,
-                frozenset({_PAGE}),
-                "The EDS password (sealed)",
-                "almatel-eds step 8",
-                edge_model=PasswordEntry,
-                to_update=_password_at_the_edge,
-            ),
+SPEC = ProcedureSpec(
+    key=ContractSigning.PROCEDURE,
+    title="Signing the application to join the public contract with an EDS (almatel-eds)",
+    act_key="almatel-eds",
+    workflow=ContractSigning,
+    run=ContractSigning.run,
+    input_model=ContractApplication,
+    case_id=lambda inp: case_id("contract_eds_signing", inp.order_ref),
+    start_roles=frozenset({_TECH, Role.STAFF}),
+    events=(
+        EventSpec(
+            "technician_code_received",
+            TechnicianCodeReceived,
+            frozenset({_TECH}),
+            "The subscriber gave the 1414 code to the technician",
+            "almatel-eds step 1",
         ),
-        extra={"intake_check": lambda inp: act_in_force("almatel-eds", inp.received_at)},
-        result_model=SigningResult,
-    )
+        EventSpec(
+            "open_application",
+            SecretEntry,
+            frozenset({_PAGE}),
+            "The unique 3344 link was opened",
+            "almatel-eds step 2",
+            edge_model=CodeEntry,
+            to_update=_link_at_the_edge,
+        ),
+        EventSpec("open_signing_page", None, frozenset({_PAGE}), "The signing page was opened", "almatel-eds step 3"),
+        EventSpec(
+            "give_privacy_consent",
+            Consent,
+            frozenset({_PAGE}),
+            "Consent to the privacy policy",
+            "almatel-eds step 4",
+        ),
+        EventSpec(
+            "enter_code",
+            SecretEntry,
+            frozenset({_PAGE}),
+            "The 1414 code was entered",
+            "almatel-eds step 5",
+            edge_model=CodeEntry,
+            to_update=_code_at_the_edge,
+        ),
+        EventSpec(
+            "report_biometrics",
+            BiometricReport,
+            frozenset({_BIO}),
+            "Biometric identification result",
+            "almatel-eds step 6",
+        ),
+        EventSpec("give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", "almatel-eds step 7"),
+        EventSpec(
+            "choose_eds_password",
+            SealedPassword,
+            frozenset({_PAGE}),
+            "The EDS password (sealed)",
+            "almatel-eds step 8",
+            edge_model=PasswordEntry,
+            to_update=_password_at_the_edge,
+        ),
+    ),
+    intake_check=lambda inp: act_in_force("almatel-eds", inp.received_at),
+    activities=(
+        connected_numbers,
+        issue_secret,
+        verify_secret,
+        record_biometric_check,
+        issue_subscriber_certificate,
+        build_signed_zip,
+        render_document,
+    ),
+    result_model=SigningResult,
 )

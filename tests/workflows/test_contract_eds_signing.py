@@ -47,7 +47,7 @@ from tests.workflows.subscriber_helpers import (
     until,
 )
 from worker import make_worker
-from workflows.contract_signing import SPEC, ContractSigning
+from workflows.contract_eds_signing import SPEC, ContractSigning
 
 P = "contract_eds_signing"
 PASSWORD = "Kz-Eds#2026pass"

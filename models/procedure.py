@@ -1,0 +1,147 @@
+"""The procedure catalogue's vocabulary: what a procedure is, the events its cases take, who may send them.
+
+Each procedure module declares one ``ProcedureSpec``; ``workflows.catalogue.PROCEDURES`` lists them. The
+API's routes and OpenAPI bodies, the console's forms, the command line's ``case`` commands, the worker's
+registration and the one start path (``infra.cases.start_case``) are all generated from these specs, so a
+procedure is described once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from models.case import ResumeRequest
+from models.deadlines import CalendarCorrection
+
+__all__ = [
+    "COMMON_EVENTS",
+    "EdgeConversion",
+    "EventSpec",
+    "ProcedureSpec",
+    "Role",
+    "StartPolicy",
+    "ViewSpec",
+]
+
+EdgeConversion = Callable[[Client, str, Any], Awaitable[BaseModel]]
+"""Turns what a caller sends into the Update's argument: ``(client, case id, edge body) -> argument``."""
+
+
+class Role:
+    """Roles of API keys and console users. Operator systems are ``operator:<system>``."""
+
+    STAFF = "staff"
+    AUDITOR = "auditor"
+    SUPERVISOR = "supervisor"
+
+    @staticmethod
+    def operator(system: str) -> str:
+        """The role of an operator system, e.g. ``operator:egov_portal``."""
+        return f"operator:{system}"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event or decision a case accepts: a workflow Update with its validator."""
+
+    name: str
+    """The Update's name on the workflow."""
+    model: type[BaseModel] | None
+    """The Update's argument; ``None`` for an Update that takes none."""
+    roles: frozenset[str]
+    """Who may send it."""
+    title: str
+    """Shown on the console's form and in the command line's help."""
+    cite: str = ""
+    """The paragraph the event executes."""
+    edge_model: type[BaseModel] | None = None
+    """What a caller sends when it differs from ``model`` (e.g. a typed one-time code)."""
+    to_update: EdgeConversion | None = None
+    """How the edge turns ``edge_model`` into ``model`` (e.g. the code into its keyed digest)."""
+    result_model: type[BaseModel] | None = None
+    """The Update's answer, when the caller reads it as a model (e.g. a report's ``IntakeAck``)."""
+
+    @property
+    def body_model(self) -> type[BaseModel] | None:
+        """The model a caller of the API or the command line fills in."""
+        return self.edge_model or self.model
+
+
+@dataclass(frozen=True)
+class StartPolicy:
+    """What starting a case means when its id is taken (Temporal's id conflict and reuse policies)."""
+
+    id_conflict: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.USE_EXISTING
+    """A start for a running case: ``USE_EXISTING`` answers with that case, ``FAIL`` refuses."""
+    id_reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE
+    """A start for a closed case: ``REJECT_DUPLICATE`` answers with the closed case (one case per
+    application, ever), ``ALLOW_DUPLICATE`` opens a new run under the same id."""
+    with_update: Callable[[Any], tuple[str, BaseModel, str]] | None = None
+    """Update-with-start: from the input, the Update that goes with the start, its argument and its Update
+    id. The same Update joins a running case or opens one (e.g. a fraud report, 171 p.119)."""
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """The procedure's own query, beside the ``case`` query every case answers."""
+
+    query: str
+    model: type[BaseModel]
+
+
+@dataclass(frozen=True)
+class ProcedureSpec:
+    """How to start and drive one procedure."""
+
+    key: str
+    """E.g. ``mvno_permit``; also the module name and the ``KzProcedure`` search attribute's value."""
+    title: str
+    act_key: str
+    """The act in ``rules/data/acts.toml`` that governs the procedure."""
+    workflow: type
+    run: Callable[..., Any]
+    """The workflow's ``@workflow.run`` method."""
+    input_model: type[BaseModel]
+    case_id: Callable[[Any], str]
+    """The deterministic case id of an input: the same application is always the same case."""
+    start_roles: frozenset[str]
+    events: tuple[EventSpec, ...] = ()
+    result_model: type[BaseModel] | None = None
+    start: StartPolicy = field(default_factory=StartPolicy)
+    intake_check: Callable[[Any], None] | None = None
+    """Refuses an input at the edge (``ValueError``) before any case exists, e.g. an abolished act."""
+    view: ViewSpec | None = None
+    activities: tuple[Callable[..., Any], ...] = ()
+    """The activities only this procedure calls (the worker adds the ones every case uses)."""
+
+    def __post_init__(self) -> None:
+        names = {e.name for e in self.events}
+        common = tuple(e for e in COMMON_EVENTS if e.name not in names)
+        object.__setattr__(self, "events", self.events + common)
+
+    def event(self, name: str) -> EventSpec:
+        """The event called ``name``; ``KeyError`` when the procedure has none."""
+        for e in self.events:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+
+_STAFF = frozenset({Role.STAFF, Role.SUPERVISOR})
+
+COMMON_EVENTS: tuple[EventSpec, ...] = (
+    EventSpec("resume_outside_step", ResumeRequest, _STAFF, "Resume a step an outside system refused"),
+    EventSpec(
+        "apply_calendar_correction",
+        CalendarCorrection,
+        frozenset({Role.SUPERVISOR}),
+        "Recompute open deadlines after a calendar correction",
+    ),
+)
+"""Events every case takes (``workflows.case.CaseWorkflow``)."""

@@ -1,0 +1,198 @@
+"""``CaseWorkflow``, the base class of every procedure's workflow.
+
+It owns the case's legal clock (``workflows.clock``), its registration, status, documents, blocked steps
+and complaint instructions; it answers the ``case`` and ``deadlines`` queries and takes the Updates every
+case takes (resuming a blocked step, a calendar correction, a complaint's instruction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import compute_deadline, notify_supervisor
+    from activities.law import register_case
+    from infra import search_attributes as sa
+    from models.case import (
+        BlockedStep,
+        CaseView,
+        ComplaintInstruction,
+        DocumentRef,
+        InstructionRecord,
+        Registration,
+        RegistrationRequest,
+        ResumeRequest,
+    )
+    from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
+    from workflows.clock import CaseDeadlines
+    from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT, OUTSIDE_TIMEOUT
+
+__all__ = ["CASE_ACTIVITIES", "CaseWorkflow"]
+
+CASE_ACTIVITIES = (compute_deadline, notify_supervisor, register_case)
+"""The activities every case calls (its clock, its registration, the supervisor's inbox)."""
+
+
+class CaseWorkflow:
+    """Base of every procedure's workflow: the case's deadlines and the calendar-correction Update."""
+
+    PROCEDURE: str = "case"
+
+    def __init__(self) -> None:
+        self.clock = CaseDeadlines(self.PROCEDURE)
+        self.registration: Registration | None = None
+        self.status = "registered"
+        self.closed = False
+        self.outcome: str | None = None
+        self.documents: list[DocumentRef] = []
+        self.instructions: list[InstructionRecord] = []
+        self.blocked: BlockedStep | None = None
+        self.blocked_steps: list[BlockedStep] = []
+        self._resume: ResumeRequest | None = None
+
+    async def outside(
+        self, activity: Callable[..., Any], *args: Any, what: str, timeout: timedelta = OUTSIDE_TIMEOUT
+    ) -> Any:
+        """Call an outside system through ``activity``.
+
+        A temporary failure is retried with back-off for as long as it lasts (the attempts show on the
+        case). A permanent refusal (a non-retryable error) blocks the case with status ``blocked`` and
+        the reason, tells the supervisor, and waits for staff to resume the step (``resume_outside_step``).
+        """
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    activity,
+                    args=list(args),
+                    start_to_close_timeout=timeout,
+                    retry_policy=ACTIVITY_RETRY,
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                if not isinstance(cause, ApplicationError) or not cause.non_retryable:
+                    raise
+                await self._block(what, cause)
+
+    async def _block(self, what: str, cause: ApplicationError) -> None:
+        step = BlockedStep(
+            what=what, error=cause.message, error_type=cause.type or "", since=workflow.now(), status_before=self.status
+        )
+        self.blocked = step
+        self.set_status("blocked")
+        await workflow.execute_activity(
+            notify_supervisor,
+            Escalation(
+                case_id=workflow.info().workflow_id,
+                procedure=self.PROCEDURE,
+                deadline_key=f"blocked:{what}:{len(self.blocked_steps)}",
+                term_text=f"{what}: {cause.message}",
+                cite="outside system",
+                due=step.since,
+                breached_at=step.since,
+            ),
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        await workflow.wait_condition(lambda: self._resume is not None)
+        assert self._resume is not None
+        step.resumed_at, step.resumed_by = workflow.now(), self._resume.by
+        self.blocked_steps.append(step)
+        self.blocked, self._resume = None, None
+        self.set_status(step.status_before)
+
+    @workflow.update
+    def resume_outside_step(self, request: ResumeRequest) -> str:
+        """Staff retry a step an outside system refused (after the cause was dealt with)."""
+        self._resume = request
+        return f"resuming: {self.blocked.what if self.blocked else ''}"
+
+    @resume_outside_step.validator
+    def _validate_resume(self, request: ResumeRequest) -> None:
+        if self.blocked is None:
+            raise ValueError("nothing is blocked in this case")
+
+    def pending_events(self) -> list[str]:
+        """The Updates that fit the case's state now (the console shows forms for these only)."""
+        return []
+
+    def details(self) -> dict[str, Any]:
+        """Procedure-specific facts for the ``case`` query (override)."""
+        return {}
+
+    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
+        """Act on an upheld complaint's instruction; returns what was done (override per procedure)."""
+        return "recorded; this procedure takes no automatic action, staff act on it"
+
+    def close(self, outcome: str, status: str = "closed") -> None:
+        """The case ended with ``outcome`` (e.g. "permit_issued", "refused")."""
+        self.closed = True
+        self.outcome = outcome
+        self.set_status(status)
+
+    async def register(self, act_key: str, received_at: datetime) -> Registration:
+        """Registration day and governing act version, recorded through an activity (665/NK p.6).
+
+        Raises ``ActivityError`` whose cause has type ``ActNotInForce`` when the act does not govern.
+        """
+        self.registration = await workflow.execute_local_activity(
+            register_case,
+            RegistrationRequest(act_key=act_key, received_at=received_at),
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        workflow.upsert_search_attributes(
+            [
+                sa.PROCEDURE.value_set(self.PROCEDURE),
+                sa.ACT_VERSION.value_set(self.registration.act_version_id),
+            ]
+        )
+        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
+        return self.registration
+
+    def set_status(self, status: str) -> None:
+        """Record the case's status where visibility (console, ``starter.py list``) can see it."""
+        self.status = status
+        workflow.upsert_search_attributes([sa.STATUS.value_set(status)])
+
+    @workflow.query
+    def case(self) -> CaseView:
+        """The case's status, registration, deadlines, pending events and documents."""
+        return CaseView(
+            case_id=workflow.info().workflow_id,
+            procedure=self.PROCEDURE,
+            status=self.status,
+            closed=self.closed,
+            outcome=self.outcome,
+            registration=self.registration,
+            deadlines=list(self.clock.states.values()),
+            pending_events=["resume_outside_step"] if self.blocked else self.pending_events(),
+            documents=list(self.documents),
+            instructions=list(self.instructions),
+            details=self.details(),
+            blocked=self.blocked,
+            blocked_steps=list(self.blocked_steps),
+        )
+
+    @workflow.query
+    def deadlines(self) -> list[DeadlineState]:
+        """Every legal term of the case with its computation and outcome."""
+        return list(self.clock.states.values())
+
+    @workflow.update
+    async def complaint_instruction(self, instruction: ComplaintInstruction) -> InstructionRecord:
+        """An upheld complaint's instruction reaches the appealed case as a recorded event."""
+        received_at = workflow.now()
+        action = await self.on_complaint_instruction(instruction)
+        record = InstructionRecord(instruction=instruction, received_at=received_at, action_taken=action)
+        self.instructions.append(record)
+        return record
+
+    @workflow.update
+    async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:
+        """A calendar correction reaches the case as a recorded event and recomputes its open deadlines."""
+        return await self.clock.correct(correction)

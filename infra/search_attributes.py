@@ -17,8 +17,8 @@ __all__ = [
     "OVERDUE",
     "PROCEDURE",
     "STATUS",
+    "add_to_namespace",
     "dev_server_flags",
-    "register",
 ]
 
 PROCEDURE = SearchAttributeKey.for_keyword("KzProcedure")
@@ -56,7 +56,7 @@ def dev_server_flags() -> list[str]:
     return flags
 
 
-async def register(client: Client) -> None:
+async def add_to_namespace(client: Client) -> None:
     """Register every attribute on the client's namespace; for servers started without the flags.
 
     Works on the time-skipping test server (which implements only AddSearchAttributes) and on a full

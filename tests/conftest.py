@@ -41,7 +41,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=data_converter(),
     )
-    await search_attributes.register(e.client)
+    await search_attributes.add_to_namespace(e.client)
     try:
         # Waiting on a result must not move the server's clock: the Java test server has been seen to
         # jump it by ten years after a workflow with a timer completes, pushing later scenarios past the

@@ -907,6 +907,122 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
         await stop(handle)
 
 
+async def test_calendar_correction_moving_only_the_service_term_re_arms_only_its_wait(
+    env: WorkflowEnvironment,
+    task_queue: str,
+) -> None:
+    """Each wait wakes for its own term: a correction that moves the service term re-arms the service term's
+    timer and leaves the qualification stage's timer running (its due instant did not move)."""
+    from models.deadlines import CalendarCorrection
+    from tests.conftest import OVERRIDES
+
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await status(handle, "qualification_check")
+        c = await case(handle)
+        qualification, service = deadline(c, "qualification_check"), deadline(c, "service_term")
+        day_off = CAL.add_working_days(service.due.astimezone(ALMATY).date(), -1)
+        assert qualification.due.astimezone(ALMATY).date() < day_off
+        before = OVERRIDES.read_text()
+        OVERRIDES.write_text(f'[[day_off]]\ndate = {day_off.isoformat()}\nreason = "Government resolution (test)"\n')
+        try:
+            await handle.execute_update(
+                MvnoPermit.apply_calendar_correction, CalendarCorrection(reason="resolution moving a day off")
+            )
+        finally:
+            OVERRIDES.write_text(before)
+        c = await case(handle)
+        [moved] = deadline(c, "service_term").changes
+        assert moved.new_due == datetime.combine(
+            CAL.add_working_days(moved.old_due.astimezone(ALMATY).date(), 1), time(18, 30), tzinfo=ALMATY
+        )
+        [recomputed] = deadline(c, "qualification_check").changes  # a new calendar version, the same instant
+        assert recomputed.new_due == recomputed.old_due == qualification.due
+        await handle.execute_update(
+            MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="B. Omarov")
+        )
+        await status(handle, "permit_valid")
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Kcell JSC",
+            ),
+        )
+        assert (await finish(env, handle)).outcome == "permit_terminated"
+        c = await case(handle)
+        assert deadline(c, "service_term").status is DeadlineStatus.MET
+        assert deadline(c, "qualification_check").status is DeadlineStatus.MET
+        events = [e async for e in handle.fetch_history_events()]
+        # Two timers re-armed by the correction: the service term's wait and the hearing calendar's refresh.
+        updates = [e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name for e in events]
+        between = events[updates.index("apply_calendar_correction") : updates.index("qualification_decision")]
+        assert sum(e.HasField("timer_canceled_event_attributes") for e in between) == 2
+        await save_golden(handle, "mvno_permit", "correction_moves_only_the_service_term")
+
+
+async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
+    env: WorkflowEnvironment,
+    task_queue: str,
+) -> None:
+    """A run continued as new with ``[PermitApplication, PermitLife]`` (the input written at the yearly
+    checkpoint before ``PermitState``; taken from a golden history) takes up the permit's life."""
+    from temporalio.client import WorkflowHistory
+
+    from activities.permits_registry import enter_permit
+    from models.mvno_permit import PermitEntryRequest, PermitLife
+    from tests.golden_tools import GOLDEN
+
+    doc = json.loads((GOLDEN / "mvno_permit" / "happy_path_issue_and_checkpoint.json").read_text(encoding="utf-8"))
+    history = WorkflowHistory.from_json(doc["workflow_id"], doc["history"])
+    payloads = history.events[-1].workflow_execution_continued_as_new_event_attributes.input.payloads
+    app, life = data_converter().payload_converter.from_payloads(list(payloads), [PermitApplication, PermitLife])
+    assert isinstance(app, PermitApplication) and isinstance(life, PermitLife)
+    case_id = f"mvno_permit-old-shape-{uuid.uuid4().hex[:8]}"
+    validity = next(d for d in life.deadlines if d.key == "permit_validity")
+    permit = await enter_permit(  # the permit the golden's case entered, in this test's registry
+        PermitEntryRequest(
+            case_id=case_id,
+            application_number=app.application_number,
+            holder_name=life.permit.holder_name,
+            holder_id=life.permit.holder_id,
+            holder_kind=app.applicant.kind,
+            issued_at=validity.deadline.start,
+            valid_until=validity.due,
+            basis=life.permit.basis,
+        )
+    )
+    life = life.model_copy(update={"permit": permit})
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await env.client.start_workflow(MvnoPermit.run, args=[app, life], id=case_id, task_queue=task_queue)
+        v = await status(handle, "permit_valid")
+        c = await case(handle)
+        assert c.pending_events == ["contract_event"] and c.registration == life.registration
+        assert [d.key for d in c.deadlines] == [d.key for d in life.deadlines]
+        assert deadline(c, "permit_validity").status is DeadlineStatus.OPEN
+        assert deadline(c, "permit_validity").due == validity.due
+        assert deadline(c, "service_term") == next(d for d in life.deadlines if d.key == "service_term")
+        assert c.documents == life.documents
+        assert v.events[:-1] == life.events and v.events[-1].kind == "checkpoint"
+        assert v.permit == permit and v.completeness_proposal == life.completeness_proposal
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.ENDED_WITHOUT_COMPLIANCE,
+                contract_number="T2-2026-88",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Tele2",
+            ),
+        )
+        result = await finish(env, handle)
+        assert result.outcome == "permit_terminated" and result.permit_number == permit.permit_number
+        assert permit_changes(permit.permit_number) == ["terminated"]
+
+
 async def test_upheld_complaint_instruction_reopens_a_refused_case(env: WorkflowEnvironment, task_queue: str) -> None:
     app = application(await env.get_current_time())
     async with make_worker(env.client, task_queue=task_queue):

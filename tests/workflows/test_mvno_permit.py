@@ -983,7 +983,12 @@ async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
     app, life = data_converter().payload_converter.from_payloads(list(payloads), [PermitApplication, PermitLife])
     assert isinstance(app, PermitApplication) and isinstance(life, PermitLife)
     case_id = f"mvno_permit-old-shape-{uuid.uuid4().hex[:8]}"
+    # The permit issued now (the server's clock may be years past the recording): the run recomputes the
+    # validity from its start.
+    now = await env.get_current_time()
     validity = next(d for d in life.deadlines if d.key == "permit_validity")
+    validity = validity.model_copy(update={"deadline": validity.deadline.model_copy(update={"start": now})})
+    deadlines = [validity if d.key == validity.key else d for d in life.deadlines]
     permit = await enter_permit(  # the permit the golden's case entered, in this test's registry
         PermitEntryRequest(
             case_id=case_id,
@@ -991,20 +996,21 @@ async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
             holder_name=life.permit.holder_name,
             holder_id=life.permit.holder_id,
             holder_kind=app.applicant.kind,
-            issued_at=validity.deadline.start,
-            valid_until=validity.due,
+            issued_at=now,
+            valid_until=now.replace(year=now.year + 10),
             basis=life.permit.basis,
         )
     )
-    life = life.model_copy(update={"permit": permit})
+    life = life.model_copy(update={"permit": permit, "deadlines": deadlines})
     async with make_worker(env.client, task_queue=task_queue):
         handle = await env.client.start_workflow(MvnoPermit.run, args=[app, life], id=case_id, task_queue=task_queue)
         v = await status(handle, "permit_valid")
         c = await case(handle)
         assert c.pending_events == ["contract_event"] and c.registration == life.registration
         assert [d.key for d in c.deadlines] == [d.key for d in life.deadlines]
-        assert deadline(c, "permit_validity").status is DeadlineStatus.OPEN
-        assert deadline(c, "permit_validity").due == validity.due
+        resumed = deadline(c, "permit_validity")
+        assert resumed.status is DeadlineStatus.OPEN and resumed.deadline.start == now
+        assert timedelta(days=3650) <= resumed.due - now <= timedelta(days=3654)  # ten years from now
         assert deadline(c, "service_term") == next(d for d in life.deadlines if d.key == "service_term")
         assert c.documents == life.documents
         assert v.events[:-1] == life.events and v.events[-1].kind == "checkpoint"

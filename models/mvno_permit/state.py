@@ -1,14 +1,14 @@
 """The whole state of a permit's case in one object: the workflow reads and writes it, and hands it whole to
 the next run when the permit's case continues as new (yearly checkpoint, 665/NK Annex 1 item 11).
 
-Read tolerantly (unknown fields ignored), so a run continued by a newer worker's code still starts.
+Read tolerantly (unknown fields ignored, as for activity results) and never echoed in errors.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
 from models.deadlines import DeadlineState
@@ -50,6 +50,8 @@ class RoundDecisions(BaseModel):
 
 class PermitState(BaseModel):
     """Everything a permit's case knows, from the application to the end of the permit."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # it holds personal data
 
     application: PermitApplication
     """The application as the portal handed it over (p.5)."""

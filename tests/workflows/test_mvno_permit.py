@@ -257,6 +257,7 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert stages[:4] == ["registered", "completeness_check", "qualification_check", "permit_valid"]
 
         # Ten years later the validity timer expires the permit; the registry follows.
+        before = c
         result = await finish(env, handle, validity.due)
         assert result.outcome == "permit_expired" and result.status == "permit_expired"
         assert result.permit_number == permit.permit_number
@@ -266,11 +267,83 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert load_permit(permit.permit_number).status == "expired"  # type: ignore[union-attr]
         assert permit_changes(permit.permit_number) == ["expired"]
         assert stages_of(handle.id)[-1] == "permit_expired"
+        # The last run carried the case whole across its yearly checkpoints (continue-as-new).
+        after = await view(handle)
+        assert after.events[: len(v.events)] == v.events and "checkpoint" in [e.kind for e in after.events]
+        assert c.registration == before.registration and c.documents == before.documents
+        assert [d.key for d in c.deadlines] == [d.key for d in before.deadlines]
+        assert [d for d in c.deadlines if d.key != "permit_validity"] == [
+            d for d in before.deadlines if d.key != "permit_validity"
+        ]
+        assert after.permit is not None and after.permit.permit_number == permit.permit_number
+        assert after.completeness_proposal == v.completeness_proposal and after.round == v.round
         await save_golden(handle, "mvno_permit", "happy_path_expiry")
         # the first run: registration to the permit, then the yearly checkpoint (continue-as-new)
         first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
         assert first.run_id != (await env.client.get_workflow_handle(handle.id).describe()).run_id
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint")
+
+
+async def test_permit_continued_as_new_carries_its_whole_state(env: WorkflowEnvironment, task_queue: str) -> None:
+    """At the yearly checkpoint the next run takes the whole ``PermitState`` as its one input: timeline, terms,
+    documents, the permit, the hearing and its notice, the instructions received."""
+    from models.mvno_permit import PermitState
+
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        v, _ = await to_hearing(env, handle)
+        assert v.decision_not_before is not None
+        await sleep_past(env, v.decision_not_before)
+        await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        await status(handle, "permit_valid")
+        note = ComplaintInstruction(
+            complaint_id="C-5",
+            decision="upheld",
+            action="reconsider",
+            reasons="staff to re-check the contract annex",
+            decided_at=await env.get_current_time(),
+        )
+        await handle.execute_update("complaint_instruction", note, result_type=InstructionRecord)
+        before_case, before = await case(handle), await view(handle)
+        assert before.hearing is not None and before.notice_sent_at is not None and before.hearing_record is not None
+
+        await env.sleep(timedelta(days=366))  # past the first yearly checkpoint
+        for _ in range(200):
+            if (await env.client.get_workflow_handle(handle.id).describe()).run_id != handle.first_execution_run_id:
+                break
+            await asyncio.sleep(0.05)
+        after = await until(handle, lambda v: v.pending_events == ["contract_event"], "the next run")
+        after_case = await case(handle)
+        assert after.events[:-1] == before.events and after.events[-1].kind == "checkpoint"
+        assert after.model_copy(update={"events": before.events}) == before  # hearing, notice, permit, proposals
+        assert after_case.registration == before_case.registration
+        assert after_case.documents == before_case.documents and len(after_case.documents) == 2
+        assert after_case.instructions == before_case.instructions and len(after_case.instructions) == 1
+        assert [d.key for d in after_case.deadlines] == [d.key for d in before_case.deadlines]
+        for b, a in zip(before_case.deadlines, after_case.deadlines, strict=True):
+            assert (a.status, a.due, a.met_at) == (b.status, b.due, b.met_at), a.key
+        assert after_case.status == "permit_valid" and not after_case.closed
+
+        # One input, the whole state.
+        first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+        last = [e async for e in first.fetch_history_events()][-1]
+        payloads = last.workflow_execution_continued_as_new_event_attributes.input.payloads
+        [carried] = await data_converter().decode(list(payloads), [PermitState])
+        assert isinstance(carried, PermitState) and carried.permit == before.permit
+        assert carried.decisions.hearing_record == before.hearing_record and carried.windows == []
+
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Kcell JSC",
+            ),
+        )
+        assert (await finish(env, handle)).outcome == "permit_terminated"
 
 
 async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvironment, task_queue: str) -> None:
@@ -1004,7 +1077,8 @@ async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
     life = life.model_copy(update={"permit": permit, "deadlines": deadlines})
     async with make_worker(env.client, task_queue=task_queue):
         handle = await env.client.start_workflow(MvnoPermit.run, args=[app, life], id=case_id, task_queue=task_queue)
-        v = await status(handle, "permit_valid")
+        v = await until(handle, lambda v: v.pending_events == ["contract_event"], "the permit taken up")
+        assert v.status == "permit_valid"
         c = await case(handle)
         assert c.pending_events == ["contract_event"] and c.registration == life.registration
         assert [d.key for d in c.deadlines] == [d.key for d in life.deadlines]

@@ -7,8 +7,10 @@ term, citation and calendar version); workflow code only waits on recorded insta
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from temporalio import workflow
@@ -29,11 +31,22 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT
 
-__all__ = ["WAKE_ONLY_ON_MOVED_DUE", "CaseDeadlines"]
+__all__ = ["WAKE_ONLY_ON_MOVED_DUE", "CaseDeadlines", "Woke"]
 
 # workflow.patched id: waits re-arm only when a correction moves a due instant (two deadlines due at
 # the same instant made every met/breach cancel and restart the other wait's timer).
 WAKE_ONLY_ON_MOVED_DUE = "deadline-waits-wake-only-on-moved-due"
+
+
+class Woke(StrEnum):
+    """What ended a wait ``within`` a term."""
+
+    DONE = "done"
+    """The awaited act or event came."""
+    DUE = "due"
+    """The term's due instant came first."""
+    AT_MOST = "at_most"
+    """The wait's own limit came first (e.g. a yearly checkpoint)."""
 
 
 class CaseDeadlines:
@@ -99,40 +112,109 @@ class CaseDeadlines:
             self._publish()
 
     async def wait(
-        self, key: str, done: Callable[[], bool], *, keep_waiting: bool = True, escalate: bool = True
+        self,
+        key: str,
+        done: Callable[[], bool],
+        *,
+        keep_waiting: bool = True,
+        escalate: bool = True,
+        own_due_only: bool = False,
     ) -> bool:
         """Wait until ``done()`` or the deadline, whichever comes first.
 
         Returns True when ``done()`` came in time. On the deadline the breach is recorded and (if
         ``escalate``) reported to a supervisor; with ``keep_waiting`` the case then goes on waiting
-        for ``done()`` and records when it finally came.
+        for ``done()`` and records when it finally came. ``own_due_only`` as in ``until_due``.
         """
         state = self.states[key]
-        if await self.until_due(key, done):
+        if await self.until_due(key, done, own_due_only=own_due_only):
             self.met(key)
             return state.status is DeadlineStatus.MET
         await self.breach(key, escalate=escalate)
         if keep_waiting:
-            await workflow.wait_condition(done)
-            self.met(key)
+            await self.late(key, done)
         return False
 
-    async def until_due(self, key: str, done: Callable[[], bool], *, margin: timedelta = timedelta(0)) -> bool:
+    async def watch(self, key: str, done: Callable[[], bool]) -> None:
+        """A term that runs beside the case's steps (e.g. a service term), woken only by its own due instant:
+        met when ``done()`` comes in time; else breached and escalated, then met when ``done()`` finally comes."""
+        if not await self.wait(key, done, keep_waiting=False, own_due_only=True):
+            await self.late(key, done)
+
+    async def late(self, key: str, done: Callable[[], bool]) -> None:
+        """After the term of ``key`` was breached: wait for ``done()`` and record when it came."""
+        await workflow.wait_condition(done)
+        self.met(key)
+
+    async def until_due(
+        self,
+        key: str,
+        done: Callable[[], bool],
+        *,
+        margin: timedelta = timedelta(0),
+        own_due_only: bool = False,
+    ) -> bool:
         """Wait until ``done()`` or ``margin`` before the (possibly corrected) due instant of ``key``;
         True if ``done()`` came.
+
+        A calendar correction re-arms the timer: by default when it moves any due instant of the case (cases
+        started before ``WAKE_ONLY_ON_MOVED_DUE``: on every change of any deadline); with ``own_due_only`` only
+        when it moves the due instant of ``key`` itself, so a wait never cancels its timer for another term.
 
         Records nothing: for terms where the system itself acts before the due instant (e.g. the
         automatic forwarding of a complaint), the caller decides what the deadline means.
         """
         while not done():
-            remaining = (self.states[key].due - margin - workflow.now()).total_seconds()
+            due = self.states[key].due
+            remaining = (due - margin - workflow.now()).total_seconds()
             if remaining <= 0:
                 break
+            woken = self._done_or_moved(key, due, done) if own_due_only else self._done_or_changed(done)
             try:
-                await workflow.wait_condition(self._done_or_changed(done), timeout=remaining)
+                await workflow.wait_condition(woken, timeout=remaining)
             except TimeoutError:
                 break
         return done()
+
+    async def within(self, key: str, done: Callable[[], bool], *, at_most: timedelta | None = None) -> Woke:
+        """Wait for ``done()`` until the due instant of ``key`` as it stands now, for ``at_most`` at most.
+
+        One timer: a later calendar correction does not re-arm it. Records nothing.
+        """
+        remaining = (self.states[key].due - workflow.now()).total_seconds()
+        if remaining <= 0:
+            return Woke.DUE
+        timeout = remaining if at_most is None else min(remaining, at_most.total_seconds())
+        try:
+            await workflow.wait_condition(done, timeout=timeout)
+        except TimeoutError:
+            return Woke.AT_MOST if remaining > timeout else Woke.DUE
+        return Woke.DONE
+
+    async def until_breached(self, key: str, done: Callable[[], bool]) -> bool:
+        """Wait for ``done()`` or the breach of ``key`` (recorded by the wait that watches it); True if ``done()``."""
+        state = self.states[key]
+        await workflow.wait_condition(lambda: done() or state.status is DeadlineStatus.BREACHED)
+        return done()
+
+    async def until_recomputed(self, key: str, done: Callable[[], bool], *, at: datetime) -> bool:
+        """Wait for ``done()``, for a calendar correction that recomputes ``key`` (its calendar version changes),
+        or for the instant ``at`` (a second at least); True when ``at`` came."""
+        seen = self.states[key].deadline.calendar_version
+        try:
+            await workflow.wait_condition(
+                lambda: done() or self.states[key].deadline.calendar_version != seen,
+                timeout=max(1.0, (at - workflow.now()).total_seconds()),
+            )
+        except TimeoutError:
+            return True
+        return False
+
+    async def not_before(self, instant: datetime) -> None:
+        """Wait until a recorded instant before which the act may not happen (no timer once it has passed)."""
+        wait = (instant - workflow.now()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _changed(self, *, moves_due: bool) -> None:
         """Wake the waits so they re-arm their timers. Only a correction moving a due instant needs it;
@@ -144,6 +226,10 @@ class CaseDeadlines:
         """A condition that also wakes the wait when a deadline is recomputed (calendar correction)."""
         revision = self._revision
         return lambda: done() or self._revision != revision
+
+    def _done_or_moved(self, key: str, due: datetime, done: Callable[[], bool]) -> Callable[[], bool]:
+        """A condition that also wakes the wait when a correction moves the due instant of ``key``."""
+        return lambda: done() or self.states[key].due != due
 
     async def breach(self, key: str, *, escalate: bool = True) -> None:
         """Record that the term of ``key`` passed without the act it governs."""

@@ -257,6 +257,7 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert stages[:4] == ["registered", "completeness_check", "qualification_check", "permit_valid"]
 
         # Ten years later the validity timer expires the permit; the registry follows.
+        before = c
         result = await finish(env, handle, validity.due)
         assert result.outcome == "permit_expired" and result.status == "permit_expired"
         assert result.permit_number == permit.permit_number
@@ -266,11 +267,83 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert load_permit(permit.permit_number).status == "expired"  # type: ignore[union-attr]
         assert permit_changes(permit.permit_number) == ["expired"]
         assert stages_of(handle.id)[-1] == "permit_expired"
+        # The last run carried the case whole across its yearly checkpoints (continue-as-new).
+        after = await view(handle)
+        assert after.events[: len(v.events)] == v.events and "checkpoint" in [e.kind for e in after.events]
+        assert c.registration == before.registration and c.documents == before.documents
+        assert [d.key for d in c.deadlines] == [d.key for d in before.deadlines]
+        assert [d for d in c.deadlines if d.key != "permit_validity"] == [
+            d for d in before.deadlines if d.key != "permit_validity"
+        ]
+        assert after.permit is not None and after.permit.permit_number == permit.permit_number
+        assert after.completeness_proposal == v.completeness_proposal and after.round == v.round
         await save_golden(handle, "mvno_permit", "happy_path_expiry")
         # the first run: registration to the permit, then the yearly checkpoint (continue-as-new)
         first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
         assert first.run_id != (await env.client.get_workflow_handle(handle.id).describe()).run_id
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint")
+
+
+async def test_permit_continued_as_new_carries_its_whole_state(env: WorkflowEnvironment, task_queue: str) -> None:
+    """At the yearly checkpoint the next run takes the whole ``PermitState`` as its one input: timeline, terms,
+    documents, the permit, the hearing and its notice, the instructions received."""
+    from models.mvno_permit import PermitState
+
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        v, _ = await to_hearing(env, handle)
+        assert v.decision_not_before is not None
+        await sleep_past(env, v.decision_not_before)
+        await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        await status(handle, "permit_valid")
+        note = ComplaintInstruction(
+            complaint_id="C-5",
+            decision="upheld",
+            action="reconsider",
+            reasons="staff to re-check the contract annex",
+            decided_at=await env.get_current_time(),
+        )
+        await handle.execute_update("complaint_instruction", note, result_type=InstructionRecord)
+        before_case, before = await case(handle), await view(handle)
+        assert before.hearing is not None and before.notice_sent_at is not None and before.hearing_record is not None
+
+        await env.sleep(timedelta(days=366))  # past the first yearly checkpoint
+        for _ in range(200):
+            if (await env.client.get_workflow_handle(handle.id).describe()).run_id != handle.first_execution_run_id:
+                break
+            await asyncio.sleep(0.05)
+        after = await until(handle, lambda v: v.pending_events == ["contract_event"], "the next run")
+        after_case = await case(handle)
+        assert after.events[:-1] == before.events and after.events[-1].kind == "checkpoint"
+        assert after.model_copy(update={"events": before.events}) == before  # hearing, notice, permit, proposals
+        assert after_case.registration == before_case.registration
+        assert after_case.documents == before_case.documents and len(after_case.documents) == 2
+        assert after_case.instructions == before_case.instructions and len(after_case.instructions) == 1
+        assert [d.key for d in after_case.deadlines] == [d.key for d in before_case.deadlines]
+        for b, a in zip(before_case.deadlines, after_case.deadlines, strict=True):
+            assert (a.status, a.due, a.met_at) == (b.status, b.due, b.met_at), a.key
+        assert after_case.status == "permit_valid" and not after_case.closed
+
+        # One input, the whole state.
+        first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+        last = [e async for e in first.fetch_history_events()][-1]
+        payloads = last.workflow_execution_continued_as_new_event_attributes.input.payloads
+        [carried] = await data_converter().decode(list(payloads), [PermitState])
+        assert isinstance(carried, PermitState) and carried.permit == before.permit
+        assert carried.decisions.hearing_record == before.hearing_record and carried.windows == []
+
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Kcell JSC",
+            ),
+        )
+        assert (await finish(env, handle)).outcome == "permit_terminated"
 
 
 async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvironment, task_queue: str) -> None:
@@ -905,6 +978,129 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
         finally:
             OVERRIDES.write_text(before)
         await stop(handle)
+
+
+async def test_calendar_correction_moving_only_the_service_term_re_arms_only_its_wait(
+    env: WorkflowEnvironment,
+    task_queue: str,
+) -> None:
+    """Each wait wakes for its own term: a correction that moves the service term re-arms the service term's
+    timer and leaves the qualification stage's timer running (its due instant did not move)."""
+    from models.deadlines import CalendarCorrection
+    from tests.conftest import OVERRIDES
+
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await status(handle, "qualification_check")
+        c = await case(handle)
+        qualification, service = deadline(c, "qualification_check"), deadline(c, "service_term")
+        day_off = CAL.add_working_days(service.due.astimezone(ALMATY).date(), -1)
+        assert qualification.due.astimezone(ALMATY).date() < day_off
+        before = OVERRIDES.read_text()
+        OVERRIDES.write_text(f'[[day_off]]\ndate = {day_off.isoformat()}\nreason = "Government resolution (test)"\n')
+        try:
+            await handle.execute_update(
+                MvnoPermit.apply_calendar_correction, CalendarCorrection(reason="resolution moving a day off")
+            )
+        finally:
+            OVERRIDES.write_text(before)
+        c = await case(handle)
+        [moved] = deadline(c, "service_term").changes
+        assert moved.new_due == datetime.combine(
+            CAL.add_working_days(moved.old_due.astimezone(ALMATY).date(), 1), time(18, 30), tzinfo=ALMATY
+        )
+        [recomputed] = deadline(c, "qualification_check").changes  # a new calendar version, the same instant
+        assert recomputed.new_due == recomputed.old_due == qualification.due
+        await handle.execute_update(
+            MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="B. Omarov")
+        )
+        await status(handle, "permit_valid")
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Kcell JSC",
+            ),
+        )
+        assert (await finish(env, handle)).outcome == "permit_terminated"
+        c = await case(handle)
+        assert deadline(c, "service_term").status is DeadlineStatus.MET
+        assert deadline(c, "qualification_check").status is DeadlineStatus.MET
+        events = [e async for e in handle.fetch_history_events()]
+        # Two timers re-armed by the correction: the service term's wait and the hearing calendar's refresh.
+        updates = [e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name for e in events]
+        between = events[updates.index("apply_calendar_correction") : updates.index("qualification_decision")]
+        assert sum(e.HasField("timer_canceled_event_attributes") for e in between) == 2
+        await save_golden(handle, "mvno_permit", "correction_moves_only_the_service_term")
+
+
+async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
+    env: WorkflowEnvironment,
+    task_queue: str,
+) -> None:
+    """A run continued as new with ``[PermitApplication, PermitLife]`` (the input written at the yearly
+    checkpoint before ``PermitState``; taken from a golden history) takes up the permit's life."""
+    from temporalio.client import WorkflowHistory
+
+    from activities.permits_registry import enter_permit
+    from models.mvno_permit import PermitEntryRequest, PermitLife
+    from tests.golden_tools import GOLDEN
+
+    doc = json.loads((GOLDEN / "mvno_permit" / "happy_path_issue_and_checkpoint.json").read_text(encoding="utf-8"))
+    history = WorkflowHistory.from_json(doc["workflow_id"], doc["history"])
+    payloads = history.events[-1].workflow_execution_continued_as_new_event_attributes.input.payloads
+    app, life = data_converter().payload_converter.from_payloads(list(payloads), [PermitApplication, PermitLife])
+    assert isinstance(app, PermitApplication) and isinstance(life, PermitLife)
+    case_id = f"mvno_permit-old-shape-{uuid.uuid4().hex[:8]}"
+    # The permit issued now (the server's clock may be years past the recording): the run recomputes the
+    # validity from its start.
+    now = await env.get_current_time()
+    validity = next(d for d in life.deadlines if d.key == "permit_validity")
+    validity = validity.model_copy(update={"deadline": validity.deadline.model_copy(update={"start": now})})
+    deadlines = [validity if d.key == validity.key else d for d in life.deadlines]
+    permit = await enter_permit(  # the permit the golden's case entered, in this test's registry
+        PermitEntryRequest(
+            case_id=case_id,
+            application_number=app.application_number,
+            holder_name=life.permit.holder_name,
+            holder_id=life.permit.holder_id,
+            holder_kind=app.applicant.kind,
+            issued_at=now,
+            valid_until=now.replace(year=now.year + 10),
+            basis=life.permit.basis,
+        )
+    )
+    life = life.model_copy(update={"permit": permit, "deadlines": deadlines})
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await env.client.start_workflow(MvnoPermit.run, args=[app, life], id=case_id, task_queue=task_queue)
+        v = await until(handle, lambda v: v.pending_events == ["contract_event"], "the permit taken up")
+        assert v.status == "permit_valid"
+        c = await case(handle)
+        assert c.pending_events == ["contract_event"] and c.registration == life.registration
+        assert [d.key for d in c.deadlines] == [d.key for d in life.deadlines]
+        resumed = deadline(c, "permit_validity")
+        assert resumed.status is DeadlineStatus.OPEN and resumed.deadline.start == now
+        assert timedelta(days=3650) <= resumed.due - now <= timedelta(days=3654)  # ten years from now
+        assert deadline(c, "service_term") == next(d for d in life.deadlines if d.key == "service_term")
+        assert c.documents == life.documents
+        assert v.events[:-1] == life.events and v.events[-1].kind == "checkpoint"
+        assert v.permit == permit and v.completeness_proposal == life.completeness_proposal
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.ENDED_WITHOUT_COMPLIANCE,
+                contract_number="T2-2026-88",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Tele2",
+            ),
+        )
+        result = await finish(env, handle)
+        assert result.outcome == "permit_terminated" and result.permit_number == permit.permit_number
+        assert permit_changes(permit.permit_number) == ["terminated"]
 
 
 async def test_upheld_complaint_instruction_reopens_a_refused_case(env: WorkflowEnvironment, task_queue: str) -> None:

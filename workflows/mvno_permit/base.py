@@ -1,0 +1,208 @@
+"""The permit's case: its whole state in one ``PermitState``, the timeline, the reports to the monitoring
+system (665/NK p.8), the wait on a stage's term, and the case's own view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.monitoring import report_stage
+    from infra.pseudonym import case_id as make_case_id
+    from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
+    from models.mvno_permit import CaseEvent, PermitApplication, PermitCaseView, PermitOutcome, PermitState, StageReport
+    from workflows.case import CaseWorkflow
+    from workflows.outside import ACTIVITY_RETRY, OUTSIDE_TIMEOUT
+
+__all__ = ["ACT", "PROCEDURE", "PermitCase", "permit_case_id"]
+
+PROCEDURE = "mvno_permit"
+ACT = "665/NK"
+
+
+def permit_case_id(app: PermitApplication) -> str:
+    """The same application (portal number + applicant's IIN/BIN) is always the same case."""
+    return make_case_id(PROCEDURE, app.application_number, app.applicant.identifier)
+
+
+class PermitCase(CaseWorkflow):
+    """What every stage of the permit's case shares. All the case's state is ``self.state``."""
+
+    PROCEDURE = PROCEDURE
+
+    def __init__(self, state: PermitState) -> None:
+        self.state = PermitState(application=state.application)  # takes CaseWorkflow's initial record ...
+        super().__init__()
+        self.state = state  # ... then the case's own: new, or handed over by the previous run
+        self.clock.states = state.deadlines
+        self._tasks: list[asyncio.Task[Any]] = []  # waits that run beside the stages
+
+    # CaseWorkflow's record is kept in the state, so continue-as-new carries it with the rest.
+
+    @property
+    def registration(self) -> Registration | None:
+        return self.state.registration
+
+    @registration.setter
+    def registration(self, value: Registration | None) -> None:
+        self.state.registration = value
+
+    @property
+    def status(self) -> str:
+        return self.state.status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self.state.status = value
+
+    @property
+    def closed(self) -> bool:
+        return self.state.closed
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        self.state.closed = value
+
+    @property
+    def outcome(self) -> str | None:
+        return self.state.outcome
+
+    @outcome.setter
+    def outcome(self, value: str | None) -> None:
+        self.state.outcome = value
+
+    @property
+    def documents(self) -> list[DocumentRef]:
+        return self.state.documents
+
+    @documents.setter
+    def documents(self, value: list[DocumentRef]) -> None:
+        self.state.documents = value
+
+    @property
+    def instructions(self) -> list[InstructionRecord]:
+        return self.state.instructions
+
+    @instructions.setter
+    def instructions(self, value: list[InstructionRecord]) -> None:
+        self.state.instructions = value
+
+    @property
+    def blocked_steps(self) -> list[BlockedStep]:
+        return self.state.blocked_steps
+
+    @blocked_steps.setter
+    def blocked_steps(self, value: list[BlockedStep]) -> None:
+        self.state.blocked_steps = value
+
+    # --- the case's steps ---------------------------------------------------------------------------
+
+    @property
+    def _id(self) -> str:
+        return workflow.info().workflow_id
+
+    def _k(self, key: str) -> str:
+        """A term's key in this round: ``hearing``, then ``hearing#2`` after a reopening (p.10)."""
+        return key if self.state.round == 1 else f"{key}#{self.state.round}"
+
+    @staticmethod
+    def _validity_key(n: int) -> str:
+        return "permit_validity" if n == 1 else f"permit_validity_{n}"
+
+    def _event(self, kind: str, detail: str = "", cite: str = "") -> None:
+        self.state.events.append(CaseEvent(at=workflow.now(), kind=kind, detail=detail, cite=cite))
+
+    async def _report(self, stage: str, detail: str = "") -> None:
+        """Every stage to the public-services monitoring system (665/NK p.8), once per report id."""
+        self.state.reports += 1
+        await workflow.execute_activity(
+            report_stage,
+            StageReport(
+                report_id=f"{self._id}/{self.state.reports:03d}",
+                case_id=self._id,
+                procedure=PROCEDURE,
+                stage=stage,
+                status=self.status,
+                at=workflow.now(),
+                detail=detail,
+            ),
+            start_to_close_timeout=OUTSIDE_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _stage(self, status: str, accepting: str, detail: str = "") -> None:
+        """The case enters a stage: its status, the one Update that fits, the report (p.8)."""
+        self.set_status(status)
+        self.state.accepting = accepting
+        await self._report(status, detail)
+
+    async def _wait_stage(self, key: str, status: str, done: Callable[[], bool]) -> None:
+        """Wait for the employee within the stage's term; past it the breach is recorded and escalated, the
+        status shows ``<status>_overdue`` and the case keeps waiting (recording how late the act came)."""
+        if await self.clock.wait(key, done, keep_waiting=False, own_due_only=True) or done():
+            return
+        self.set_status(f"{status}_overdue")
+        await self._report(f"{status}_overdue", f"{key} breached; supervisor notified")
+        await self.clock.late(key, done)
+
+    def _ensure_accepting(self, update: str) -> None:
+        """Refuse ``update`` unless it is the one that fits now, saying what fits and why."""
+        if self.state.accepting == update:
+            return
+        d = self.state.decisions
+        why = ""
+        if update == "final_decision" and d.notice_day is not None and not d.decision_open:
+            why = (
+                f"; the decision may not be adopted before {d.notice_day.decision_not_before.isoformat()}"
+                f" (hearing notice of {d.notice_day.day.isoformat()} + 3 working days, 665/NK p.7)"
+            )
+            if d.hearing_record is None:
+                why += "; the hearing has not been recorded yet"
+        fits = self.state.accepting or "no decision (the case is working)"
+        raise ValueError(f"{update} does not fit now: the case is {self.status}; it accepts {fits}{why}")
+
+    def _outcome(self) -> PermitOutcome:
+        return PermitOutcome(
+            outcome=self.outcome or self.status,
+            status=self.status,
+            permit_number=self.state.permit.permit_number if self.state.permit else None,
+            documents=[d.doc_id for d in self.documents],
+        )
+
+    # --- queries ------------------------------------------------------------------------------------
+
+    def pending_events(self) -> list[str]:
+        return [self.state.accepting] if self.state.accepting else []
+
+    @workflow.query
+    def permit_case(self) -> PermitCaseView:
+        """The procedure's own view: proposals, hearing limits, overrun, the permit and the timeline."""
+        return self._view()
+
+    def details(self) -> dict[str, Any]:
+        """The permit's own facts in the ``case`` query."""
+        return self._view().model_dump(mode="json")
+
+    def _view(self) -> PermitCaseView:
+        s, d = self.state, self.state.decisions
+        return PermitCaseView(
+            status=self.status,
+            round=s.round,
+            application_number=s.application.application_number,
+            applicant_kind=s.application.applicant.kind,
+            completeness_proposal=s.completeness_proposal,
+            qualification_proposal=s.qualification_proposal,
+            hearing=d.qualification.hearing if d.qualification else None,
+            notice_sent_at=d.notice_at,
+            hearing_latest=d.notice_day.hearing_due.due if d.notice_day else None,
+            decision_not_before=d.notice_day.decision_not_before if d.notice_day else None,
+            hearing_record=d.hearing_record,
+            overrun=s.overrun,
+            permit=s.permit,
+            events=list(s.events),
+            pending_events=self.pending_events(),
+        )

@@ -1,0 +1,147 @@
+"""The hearing and the decision after it (665/NK p.7): the preliminary decision to refuse with the hearing
+notice, the hearing within 2 working days of the notice, then, no earlier than the 3rd working day after the
+notice, the permit or a reasoned refusal. When that earliest day lies past the 7-working-day service term
+(Annex 1 item 4) the overrun is recorded and a term of its own governs the decision.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.mvno_permit import (
+        GROUNDS,
+        DecisionReceipt,
+        FinalDecision,
+        HearingRecord,
+        NoticeDay,
+        QualificationDecision,
+        ServiceTermOverrun,
+    )
+
+from workflows.mvno_permit.documents import PermitDocuments
+
+__all__ = ["Hearing"]
+
+
+class Hearing(PermitDocuments):
+    """665/NK p.7, from the preliminary decision to the decision after the hearing."""
+
+    async def _hearing(self, q: QualificationDecision) -> bool:
+        """The notice, the hearing, then the decision; True when the permit is to be issued."""
+        d = self.state.decisions
+        notice, notice_at = d.notice_day, d.notice_at
+        assert notice is not None and notice_at is not None and q.hearing is not None
+        self._event(
+            "preliminary_refusal",
+            "grounds: " + ", ".join(GROUNDS[g].cite for g in q.grounds),
+            "665/NK p.7; Annex 1 item 10",
+        )
+        hearing_key = self._k("hearing")
+        hearing_due = await self.clock.open(hearing_key, "mvno.hearing_after_notice", notice_at, counted_from="day")
+        await self._send_preliminary_refusal(q, notice, hearing_due.due)
+        service = self.clock.get(self._k("service_term"))
+        if notice.decision_not_before > service.due:
+            await self._record_overrun(notice, service.due)
+        await self._stage("hearing_scheduled", "record_hearing")
+        await self._wait_stage(hearing_key, "hearing", lambda: self.state.decisions.hearing_record is not None)
+        held = d.hearing_record
+        assert held is not None
+        self._event(
+            "hearing",
+            "held; applicant " + ("attended" if held.applicant_attended else "did not attend"),
+            "665/NK p.7",
+        )
+        return await self._final_decision(notice, notice_at)
+
+    async def _record_overrun(self, notice: NoticeDay, service_due: datetime) -> None:
+        """The notice allows the decision only after the service term: recorded, shown and reported."""
+        overrun = ServiceTermOverrun(
+            service_term_due=service_due,
+            decision_not_before=notice.decision_not_before,
+            recorded_at=workflow.now(),
+            explanation=(
+                f"the hearing notice of {notice.day.isoformat()} allows the decision no earlier than "
+                f"{notice.decision_not_before.date().isoformat()} (665/NK p.7), after the 7-working-day "
+                f"service term ending {service_due.isoformat(timespec='minutes')} (665/NK Annex 1 item 4)"
+            ),
+        )
+        self.state.overrun = overrun
+        workflow.upsert_memo({"service_term_overrun": overrun.model_dump(mode="json")})
+        self._event("service_term_overrun", overrun.explanation, "665/NK Annex 1 item 4; p.7")
+        await self._report("service_term_overrun", overrun.explanation)
+
+    async def _final_decision(self, notice: NoticeDay, notice_at: datetime) -> bool:
+        """Not before notice + 3 working days; within the service term, or the overrun's own term."""
+        s = self.state
+        s.accepting = ""
+        self.set_status("decision_pending")
+        await self.clock.not_before(notice.decision_not_before)
+        s.decisions.decision_open = True
+        await self._stage("decision_pending", "final_decision")
+
+        def decided() -> bool:
+            return self.state.decisions.final is not None
+
+        if s.overrun is not None:
+            key = self._k("decision")
+            await self.clock.open(key, "mvno.decision_after_notice", notice_at, counted_from="day")
+            await self._wait_stage(key, "decision_pending", decided)
+        elif not await self.clock.until_breached(self._k("service_term"), decided):
+            # The decision is due within the service term; its breach is the service term's (watched beside).
+            self.set_status("decision_pending_overdue")
+            await self._report("decision_pending_overdue", "the service term passed without the decision")
+            await workflow.wait_condition(decided)
+        final = s.decisions.final
+        assert final is not None
+        if final.grant:
+            self._event("final_decision", "permit after the hearing", "665/NK p.7")
+            return True
+        self._event(
+            "final_decision",
+            "reasoned refusal: " + ", ".join(GROUNDS[g].cite for g in final.grounds),
+            "665/NK p.7; Annex 1 item 10",
+        )
+        held = s.decisions.hearing_record
+        assert held is not None
+        await self._send_reasoned_refusal(final, held)
+        s.result_issued = True
+        self.close("refused", "refused")
+        await self._report("refused")
+        return False
+
+    @workflow.update
+    def record_hearing(self, h: HearingRecord) -> DecisionReceipt:
+        """The hearing as held and the applicant's position (665/NK p.7)."""
+        d = self.state.decisions
+        self.state.accepting = ""
+        d.hearing_record = h
+        nb = d.notice_day.decision_not_before.isoformat() if d.notice_day else ""
+        return DecisionReceipt(
+            accepted_at=workflow.now(), update="record_hearing", note=f"the decision may be adopted from {nb}"
+        )
+
+    @record_hearing.validator
+    def validate_record_hearing(self, h: HearingRecord) -> None:
+        self._ensure_accepting("record_hearing")
+        notice_at = self.state.decisions.notice_at
+        assert notice_at is not None
+        if h.held_at > workflow.now():
+            raise ValueError(f"held_at {h.held_at.isoformat()} is in the future: record a hearing once it is held")
+        if h.held_at < notice_at:
+            raise ValueError(f"held_at {h.held_at.isoformat()} is before the notice ({notice_at.isoformat()})")
+
+    @workflow.update
+    def final_decision(self, d: FinalDecision) -> DecisionReceipt:
+        """After the hearing: the permit or a reasoned refusal (665/NK p.7)."""
+        self.state.accepting = ""
+        self.state.decisions.final = d
+        return DecisionReceipt(
+            accepted_at=workflow.now(), update="final_decision", note="permit" if d.grant else "reasoned refusal"
+        )
+
+    @final_decision.validator
+    def validate_final_decision(self, d: FinalDecision) -> None:
+        self._ensure_accepting("final_decision")

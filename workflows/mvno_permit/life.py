@@ -1,0 +1,203 @@
+"""The permit (Annex 5) and its ten years (Annex 1 item 11): entered in the state system of permits (p.9),
+signed by the head, delivered; then contract events terminate or extend it and the validity instant
+expires it. At most a year is waited in one run: the case then continues as new, handing its whole
+``PermitState`` to the next run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from pydantic import TypeAdapter
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.permits_registry import enter_permit, record_permit_change
+    from infra import search_attributes as sa
+    from models.mvno_permit import (
+        CONTRACT_CITES,
+        ContractEvent,
+        ContractEventKind,
+        DecisionReceipt,
+        PermitApplication,
+        PermitChange,
+        PermitChangeRequest,
+        PermitEntryRequest,
+        PermitLife,
+        PermitState,
+    )
+    from workflows.clock import Woke
+    from workflows.outside import ACTIVITY_RETRY, OUTSIDE_TIMEOUT
+
+from workflows.mvno_permit.documents import PermitDocuments
+
+__all__ = ["CHECKPOINT", "PermitLifetime", "initial_state"]
+
+CHECKPOINT = timedelta(days=365)
+"""The permit's case continues as new at least once a year (see docs/DESIGN-NOTES.md, "MVNO permit")."""
+
+_INPUT: TypeAdapter[PermitApplication | PermitState] = TypeAdapter(PermitApplication | PermitState)
+
+
+def initial_state(start: PermitApplication | PermitState, life: PermitLife | None) -> PermitState:
+    """The case's state from the run's input: a new application (``[PermitApplication]``, from the API and the
+    command line), the state the previous run handed over (``[PermitState]``), or a run continued as new by
+    the code before ``PermitState`` (``[PermitApplication, PermitLife]``)."""
+    # The SDK applies type hints only when the payload count matches the parameters: an input of one payload
+    # arrives as plain JSON (validated at the edge, or written by the previous run).
+    read = _INPUT.validate_python(start)
+    if life is not None:
+        assert isinstance(read, PermitApplication)
+        return life.to_state(read)
+    return read if isinstance(read, PermitState) else PermitState(application=read)
+
+
+class PermitLifetime(PermitDocuments):
+    """665/NK p.7, p.9, Annex 5; Annex 1 item 11."""
+
+    async def _issue_permit(self) -> None:
+        """The permit (Annex 5): entered in the permits registry (p.9), signed by the head, delivered."""
+        s = self.state
+        assert s.registration is not None
+        validity = await self.clock.open(
+            self._validity_key(1), "mvno.permit_validity", workflow.now(), counted_from="day"
+        )
+        a = s.application.applicant
+        head = a.head_name if a.kind == "legal_entity" else None
+        s.permit = await workflow.execute_activity(
+            enter_permit,
+            PermitEntryRequest(
+                case_id=self._id,
+                application_number=s.application.application_number,
+                holder_name=a.display_name,
+                holder_id=a.identifier,
+                holder_kind=a.kind,
+                head_name=head,
+                issued_at=validity.deadline.start,
+                valid_until=validity.due,
+                basis=f"665/NK p.7 ({s.registration.act_basis}); application {s.application.application_number}",
+            ),
+            start_to_close_timeout=OUTSIDE_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        p = s.permit
+        await self._send_permit(p, head)
+        s.result_issued = True
+        self.outcome = "permit_issued"
+        self._event(
+            "permit_issued",
+            f"{p.permit_number}, valid through {p.valid_through.isoformat()}",
+            "665/NK p.7, p.9; Annex 5",
+        )
+        await self._stage("permit_valid", "contract_event")
+
+    async def _permit_life(self) -> None:
+        """Expiry at the recorded validity instant, or a contract event; a checkpoint each year."""
+        s = self.state
+        assert s.permit is not None
+        while True:
+            key = self._validity_key(s.validity_n)
+            woke = await self.clock.within(key, lambda: bool(self.state.contract_events), at_most=CHECKPOINT)
+            if woke is Woke.AT_MOST:
+                await self._continue_as_new()
+            if woke is Woke.DUE:
+                self.clock.met(key)
+                await self._permit_change(
+                    PermitChange.EXPIRED,
+                    f"validity-{s.validity_n}",
+                    None,
+                    "the 10-year validity ended",
+                    "665/NK Annex 1 item 11",
+                )
+                self.close("permit_expired", "permit_expired")
+                await self._report("permit_expired")
+                return
+            ev = s.contract_events.pop(0)
+            cite = CONTRACT_CITES[ev.kind]
+            self.clock.cancel(key)
+            if ev.kind is not ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED:  # Annex 5 conditions 1 and 3
+                await self._permit_change(
+                    PermitChange.TERMINATED,
+                    f"contract-{len(s.events)}",
+                    None,
+                    f"contract {ev.contract_number}: {ev.kind.value} on {ev.occurred_on.isoformat()}",
+                    cite,
+                )
+                self.close("permit_terminated", "permit_terminated")
+                await self._report("permit_terminated", ev.kind.value)
+                return
+            s.validity_n += 1  # Annex 5 condition 2: a new validity counted from the extension day
+            new = await self.clock.open(
+                self._validity_key(s.validity_n), "mvno.permit_validity", workflow.now(), counted_from="day"
+            )
+            await self._permit_change(
+                PermitChange.EXTENDED,
+                f"extension-{s.validity_n}",
+                new.due,
+                f"contract {ev.contract_number} extended to "
+                f"{ev.contract_valid_until.isoformat() if ev.contract_valid_until else '?'}, "
+                "compliance confirmed",
+                cite,
+            )
+            await self._stage("permit_valid", "contract_event", f"extended ({cite})")
+
+    async def _continue_as_new(self) -> NoReturn:
+        """The yearly checkpoint: the next run takes the whole state, once no Update is still being handled."""
+        self.state.accepting = ""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self.state)
+
+    async def _take_up(self) -> None:
+        """Take up an issued permit's case where the previous run left it; its validity is recomputed."""
+        s = self.state
+        assert s.registration is not None
+        s.result_issued = True
+        key = self._validity_key(s.validity_n)
+        validity = s.deadlines.pop(key)
+        await self.clock.open(key, "mvno.permit_validity", validity.deadline.start, counted_from="day")
+        workflow.upsert_search_attributes(
+            [sa.PROCEDURE.value_set(self.PROCEDURE), sa.ACT_VERSION.value_set(s.registration.act_version_id)]
+        )
+        self._event("checkpoint", "the permit's case continued as new (yearly checkpoint)", "")
+        self.set_status(s.status)
+        s.accepting = "contract_event"
+
+    async def _permit_change(
+        self, change: PermitChange, suffix: str, valid_until: datetime | None, reason: str, cite: str
+    ) -> None:
+        """Record a change of the permit in the state system of permits (p.9), once per change id."""
+        assert self.state.permit is not None
+        self.state.permit = await workflow.execute_activity(
+            record_permit_change,
+            PermitChangeRequest(
+                change_id=f"{self._id}/{suffix}",
+                permit_number=self.state.permit.permit_number,
+                change=change,
+                effective_at=workflow.now(),
+                valid_until=valid_until,
+                reason=reason,
+                cite=cite,
+            ),
+            start_to_close_timeout=OUTSIDE_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._event(f"permit_{change.value}", reason, cite)
+
+    @workflow.update
+    def contract_event(self, ev: ContractEvent) -> DecisionReceipt:
+        """A base-operator contract ended, was terminated early, or was extended with compliance confirmed."""
+        self.state.accepting = ""
+        self.state.contract_events.append(ev)
+        return DecisionReceipt(accepted_at=workflow.now(), update="contract_event", note=CONTRACT_CITES[ev.kind])
+
+    @contract_event.validator
+    def validate_contract_event(self, ev: ContractEvent) -> None:
+        self._ensure_accepting("contract_event")
+        known = [c.contract_number for c in self.state.application.qualification.contracts]
+        if ev.contract_number not in known:
+            raise ValueError(
+                f"contract_number {ev.contract_number!r} is not a contract of this permit ({', '.join(known)})"
+            )
+        if ev.contract_valid_until is not None and ev.contract_valid_until <= ev.occurred_on:
+            raise ValueError("contract_valid_until must be after occurred_on")

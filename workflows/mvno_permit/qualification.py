@@ -1,0 +1,107 @@
+"""The qualification check (665/NK p.7, Annex 4): within 3 working days of the completeness decision the
+employee finds the applicant compliant, or takes a preliminary decision to refuse with a hearing notice.
+
+The hearing's limits are checked against recorded instants: the local activity ``hearing_windows`` records,
+for each of the next 30 days, the latest hearing and the earliest decision if the notice went out that day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.hearing import hearing_windows
+    from models.mvno_permit import (
+        DecisionReceipt,
+        HearingWindowsRequest,
+        NoticeDay,
+        QualificationDecision,
+        propose_qualification,
+    )
+    from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT
+
+from workflows.mvno_permit.documents import PermitDocuments
+
+__all__ = ["QualificationCheck"]
+
+_WINDOW_DAYS = 30
+
+
+class QualificationCheck(PermitDocuments):
+    """665/NK p.7."""
+
+    async def _qualification_check(self, start: datetime, counted_from: str) -> QualificationDecision:
+        """The system proposes the grounds it sees, the employee decides within the term."""
+        s = self.state
+        assert s.applicant_registry is not None
+        key = self._k("qualification_check")
+        await self.clock.open(key, "mvno.qualification_check", start, counted_from=counted_from)
+        s.qualification_proposal = propose_qualification(s.application, s.applicant_registry)
+        await self._refresh_windows()
+        self._tasks.append(asyncio.create_task(self._keep_windows()))
+        await self._stage("qualification_check", "qualification_decision")
+        await self._wait_stage(key, "qualification_check", lambda: self.state.decisions.qualification is not None)
+        q = s.decisions.qualification
+        assert q is not None
+        if q.compliant:
+            self._event("qualification_decision", "compliant, no ground for refusal", "665/NK p.7; Annex 4")
+        return q
+
+    async def _refresh_windows(self) -> None:
+        self.state.windows = await workflow.execute_local_activity(
+            hearing_windows,
+            HearingWindowsRequest(start=workflow.now(), days=_WINDOW_DAYS),
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _keep_windows(self) -> None:
+        """Keep the recorded hearing calendar ahead of now while the qualification decision is awaited, and
+        recompute it when a calendar correction reaches the stage's term."""
+        round_, key = self.state.round, self._k("qualification_check")
+
+        def awaited() -> bool:
+            return self.state.round == round_ and self.state.decisions.qualification is None
+
+        while awaited():
+            refresh_at = self.state.windows[-7].starts_at
+            if await self.clock.until_recomputed(key, lambda: not awaited(), at=refresh_at) or awaited():
+                await self._refresh_windows()
+
+    def _window(self, at: datetime) -> NoticeDay | None:
+        return next((w for w in self.state.windows if w.starts_at <= at < w.ends_at), None)
+
+    @workflow.update
+    def qualification_decision(self, d: QualificationDecision) -> DecisionReceipt:
+        """Compliant → the permit; not compliant → preliminary refusal and hearing notice (665/NK p.7)."""
+        self.state.accepting = ""
+        self.state.decisions.qualification = d
+        if not d.compliant:
+            self.state.decisions.notice_at = workflow.now()
+            self.state.decisions.notice_day = self._window(workflow.now())
+        return DecisionReceipt(
+            accepted_at=workflow.now(),
+            update="qualification_decision",
+            note="permit next" if d.compliant else "preliminary refusal and hearing notice sent",
+        )
+
+    @qualification_decision.validator
+    def validate_qualification_decision(self, d: QualificationDecision) -> None:
+        self._ensure_accepting("qualification_decision")
+        if d.compliant or d.hearing is None:
+            return
+        now = workflow.now()
+        w = self._window(now)
+        if w is None:
+            raise ValueError("the hearing calendar does not cover this moment yet; retry in a minute")
+        if d.hearing.at <= now:
+            raise ValueError(f"hearing.at {d.hearing.at.isoformat()} is not after the notice ({now.isoformat()})")
+        if d.hearing.at > w.hearing_due.due:
+            raise ValueError(
+                f"hearing.at {d.hearing.at.isoformat()} is too late: the hearing is held no later than 2 working "
+                f"days from the notice sent on {w.day.isoformat()}, i.e. by {w.hearing_due.due.isoformat()} "
+                f"({w.hearing_due.cite})"
+            )

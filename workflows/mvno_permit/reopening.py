@@ -1,0 +1,76 @@
+"""After a refusal the case stays open for a complaint (665/NK p.10): an upheld complaint's instruction reopens
+it for a new decision at the stage it names (by default the stage that refused), as a new round.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.case import ComplaintInstruction
+    from models.mvno_permit import DecisionReceipt, ReopenInstruction, RoundDecisions
+    from workflows.clock import Woke
+
+from workflows.mvno_permit.base import PermitCase
+
+__all__ = ["Reopening"]
+
+
+class Reopening(PermitCase):
+    """665/NK p.10."""
+
+    async def _complaint_window(self) -> bool:
+        """Wait for an upheld complaint's instruction within the complaint window. True: reopened."""
+        key = self._k("complaint_window")
+        state = await self.clock.open(key, "mvno.complaint_window", workflow.now(), counted_from="day")
+        self.state.accepting = "reopen"
+        if await self.clock.within(key, lambda: self.state.reopen_request is not None) is not Woke.DONE:
+            self.state.accepting = ""
+            self.clock.cancel(key)
+            self._event("complaint_window_closed", "no instruction to reopen the case", state.deadline.cite)
+            return False
+        self.clock.met(key)
+        return True
+
+    def _next_round(self) -> tuple[str, datetime, str]:
+        """A new round at the instructed stage: new terms (``#2`` keys), new documents (``r2/``)."""
+        s = self.state
+        instr, at = s.reopen_request, s.reopened_at
+        assert instr is not None and at is not None and instr.stage is not None
+        s.round += 1
+        s.decisions = RoundDecisions()
+        s.reopen_request = None
+        self.closed, self.outcome, s.result_issued, s.overrun = False, None, False, None
+        self._event("reopened", f"complaint {instr.complaint_id}: {instr.reason}; back to {instr.stage}", "665/NK p.10")
+        return instr.stage, at, "registration"
+
+    @workflow.update
+    def reopen(self, instr: ReopenInstruction) -> DecisionReceipt:
+        """An upheld complaint's instruction: the case is reopened for a new decision (665/NK p.10)."""
+        stage = self._accept_reopen(instr)
+        return DecisionReceipt(accepted_at=workflow.now(), update="reopen", note=f"back to {stage}")
+
+    @reopen.validator
+    def validate_reopen(self, instr: ReopenInstruction) -> None:
+        self._ensure_accepting("reopen")
+
+    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
+        """An upheld complaint's "reopen" instruction reopens a refused case for a new decision."""
+        if instruction.action != "reopen":
+            return "recorded; staff act on it"
+        if self.state.accepting != "reopen":
+            return f"recorded; the case is {self.status} and cannot be reopened now, staff act on it"
+        stage = self._accept_reopen(
+            ReopenInstruction(complaint_id=instruction.complaint_id, stage=None, reason=instruction.reasons[:2000])
+        )
+        return f"reopened for a new decision at {stage}"
+
+    def _accept_reopen(self, instr: ReopenInstruction) -> str:
+        self.state.accepting = ""
+        if instr.stage is None:  # the stage that refused
+            stage = "completeness_check" if self.outcome == "refused_to_consider" else "qualification_check"
+            instr = instr.model_copy(update={"stage": stage})
+        self.state.reopen_request, self.state.reopened_at = instr, workflow.now()
+        return str(instr.stage)

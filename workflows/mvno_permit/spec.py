@@ -1,0 +1,85 @@
+"""The permit procedure in the catalogue: its start, its events and who may send them, its view and the
+activities only it calls."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.documents import deliver_to_personal_account, render_document
+    from activities.eds import sign_document
+    from activities.hearing import hearing_windows
+    from activities.monitoring import report_stage
+    from activities.permits_registry import enter_permit, record_permit_change
+    from activities.sms import send_sms
+    from activities.state_registry import lookup_applicant
+    from models.mvno_permit import (
+        CompletenessDecision,
+        ContractEvent,
+        FinalDecision,
+        HearingRecord,
+        PermitApplication,
+        PermitCaseView,
+        PermitOutcome,
+        QualificationDecision,
+        ReopenInstruction,
+    )
+    from models.procedure import EventSpec, ProcedureSpec, Role, ViewSpec
+
+from workflows.mvno_permit.base import ACT, PROCEDURE, permit_case_id
+from workflows.mvno_permit.workflow import MvnoPermit
+
+__all__ = ["SPEC"]
+
+_STAFF = frozenset({Role.STAFF})
+SPEC = ProcedureSpec(
+    key=PROCEDURE,
+    title="Permit for a mobile virtual network operator",
+    act_key=ACT,
+    workflow=MvnoPermit,
+    run=MvnoPermit.run,
+    input_model=PermitApplication,
+    case_id=permit_case_id,
+    start_roles=frozenset({Role.STAFF, Role.operator("egov_portal")}),
+    events=(
+        EventSpec("completeness_decision", CompletenessDecision, _STAFF, "Completeness check result", "665/NK p.6"),
+        EventSpec(
+            "qualification_decision",
+            QualificationDecision,
+            _STAFF,
+            "Qualification check: compliant, or preliminary refusal with the hearing",
+            "665/NK p.7; Annex 4",
+        ),
+        EventSpec("record_hearing", HearingRecord, _STAFF, "The hearing and the applicant's position", "665/NK p.7"),
+        EventSpec("final_decision", FinalDecision, _STAFF, "Decision after the hearing", "665/NK p.7"),
+        EventSpec(
+            "contract_event",
+            ContractEvent,
+            frozenset({Role.STAFF, Role.operator("base_operator")}),
+            "Base-operator contract terminated, ended or extended",
+            "665/NK Annex 5",
+        ),
+        EventSpec(
+            "reopen",
+            ReopenInstruction,
+            frozenset({Role.SUPERVISOR, Role.operator("complaints")}),
+            "Reopen after an upheld complaint",
+            "665/NK p.10",
+        ),
+    ),
+    result_model=PermitOutcome,
+    # The default start policy: a resubmitted application joins its running case; a closed case is never
+    # restarted under the same id.
+    view=ViewSpec("permit_case", PermitCaseView),
+    activities=(
+        send_sms,
+        lookup_applicant,
+        report_stage,
+        enter_permit,
+        record_permit_change,
+        hearing_windows,
+        render_document,
+        sign_document,
+        deliver_to_personal_account,
+    ),
+)

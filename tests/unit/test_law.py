@@ -160,6 +160,8 @@ def test_complaint_terms_are_asked_under_the_act_of_the_appealed_service() -> No
     assert law.term("complaint.review_quality_body", on=day, act="665/NK").reference == "665/NK p.10"
     provider = law.term("complaint.review_provider", on=day, act="58")
     assert provider.reference == "Law on public services art. 25 p.2" and provider.paragraphs == ("p.10",)
+    assert TERMS["complaint.review_quality_body"].cite == "58 p.10; 665/NK p.10"
+    assert TERMS["complaint.forward"].cite == "58 p.10; 665/NK p.10"
 
 
 def test_terms_of_an_act_are_the_snapshot_a_case_records() -> None:

@@ -15,6 +15,7 @@ import importlib.resources
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from rules.calendar import WorkingCalendar
@@ -187,14 +188,20 @@ class LawBook:
         return self._paragraph_answer(a, p, v.id)
 
     def cite(self, key: str, *parts: str) -> str:
-        """A citation like ``665/NK p.7; Annex 1 item 10``; every part must be a paragraph id of the act (with an
-        optional declared subitem, ``Annex 1 item 10(1)``), else ``LookupError``."""
+        """A citation like ``665/NK p.7, p.9; Annex 1 item 10``: consecutive paragraphs (``p.``) are separated by
+        commas, anything else by semicolons. Every part must be a paragraph id of the act, with an optional
+        declared subitem (``Annex 1 item 10(1)``), or the head of a group of them (``Annex 4``); else
+        ``LookupError``."""
         if not parts:
             raise ValueError("cite: name at least one paragraph")
         a = self.act(key)
         for part in parts:
-            split_reference(a, part)
-        return f"{key} {'; '.join(parts)}"
+            if not any(pid.startswith(part + " ") for pid in a.paragraphs):
+                split_reference(a, part)
+        text = parts[0]
+        for before, part in pairwise(parts):
+            text += (", " if before.startswith("p.") and part.startswith("p.") else "; ") + part
+        return f"{key} {text}"
 
     def coverage(self, key: str) -> list[Paragraph]:
         """Every paragraph of the act in its latest wording (expected versions included): executed or why not."""

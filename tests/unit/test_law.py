@@ -223,10 +223,14 @@ def test_a_dated_amendment_changes_the_term_from_its_date_of_force(tmp_path: Pat
 def test_cite_builds_citations_from_checked_paragraph_ids() -> None:
     assert law.cite("665/NK", "p.7", "Annex 1 item 10") == "665/NK p.7; Annex 1 item 10"
     assert law.cite("665/NK", "Annex 1 item 10(6)") == "665/NK Annex 1 item 10(6)"
+    assert law.cite("665/NK", "p.7", "p.9", "Annex 5") == "665/NK p.7, p.9; Annex 5"
+    assert law.cite("665/NK", "p.7", "Annex 4") == "665/NK p.7; Annex 4"  # a whole annex: the head of its items
+    assert law.cite("171", "p.55-4", "p.57(16)") == "171 p.55-4, p.57(16)"
     with pytest.raises(LookupError, match=r"act 665/NK has no paragraph 'p\.77'"):
         law.cite("665/NK", "p.7", "p.77")
-    with pytest.raises(LookupError):
-        law.cite("665/NK", "Annex 1 item 10(7)")
+    for unknown in ("Annex 1 item 10(7)", "Annex 6", "p.7(1)"):
+        with pytest.raises(LookupError):
+            law.cite("665/NK", unknown)
     with pytest.raises(KeyError, match="unknown act"):
         law.cite("999", "p.1")
 

@@ -195,13 +195,17 @@ async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administr
     await save_golden(handle, "complaint", "auto_forwarded_upheld")
 
 
-@pytest.mark.parametrize(("addressed_to", "days"), [("provider", 5), ("quality_body", 15)])
+@pytest.mark.parametrize(
+    ("addressed_to", "days", "cite"),
+    [("provider", 5, "Law on public services art. 25 p.2"), ("quality_body", 15, "58 p.10; 665/NK p.10")],
+)
 async def test_review_terms_count_working_days_over_nauryz(
     env: WorkflowEnvironment,
     task_queue: str,
     worker: Worker,
     addressed_to: str,
     days: int,
+    cite: str,
 ) -> None:
     today = (await env.get_current_time()).astimezone(ALMATY).date()
     year = today.year if today < date(today.year, 3, 1) else today.year + 1
@@ -213,7 +217,7 @@ async def test_review_terms_count_working_days_over_nauryz(
     assert review.due == datetime.combine(expected, time(18, 30), tzinfo=ALMATY)
     assert (expected - eve).days > days + 2  # the holidays were skipped, not counted
     assert any("Nowruz" in s.name for s in review.deadline.skipped)
-    assert review.deadline.cite == "Law on public services art. 25 p.2"
+    assert review.deadline.cite == cite
     await handle.execute_update("withdraw", Withdrawal(reason="test over"))
     await handle.result()
 

@@ -1,0 +1,423 @@
+"""The law in force on a day: acts, paragraphs, terms, grounds and items, read from ``rules/data/law/*.toml``.
+
+Pure: no clock, no Temporal, no I/O beyond the package's data files. Every answer is a frozen pydantic model
+that a case can record in its history (e.g. ``terms_of(act, on=registration_day)`` at registration). Citations are
+built by ``cite()`` from paragraph ids checked against the act's data, so code never spells a citation itself.
+
+"Which law governs" is asked for a day: ``governing_day()`` turns a receipt into that day (the registration day
+when the act rolls after-hours receipts, else the receipt's local date); ``governing_version()``, ``paragraph()``,
+``term()`` and ``terms_of()`` answer for it. Announced versions (``expected = true``) never govern.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+
+from rules.calendar import WorkingCalendar
+from rules.lawdata import (
+    Act,
+    ActNotInForce,
+    CountsFrom,
+    Direction,
+    GoverningVersion,
+    LawNotInForce,
+    Paragraph,
+    ParagraphData,
+    ParagraphNotInForce,
+    Provision,
+    TermData,
+    TermNotInForce,
+    TermValue,
+    Text,
+    Unit,
+    ValueData,
+    Version,
+    in_force_in,
+    split_reference,
+)
+from rules.lawfiles import load_act
+
+__all__ = [
+    "Act",
+    "ActNotInForce",
+    "CountsFrom",
+    "Direction",
+    "GoverningVersion",
+    "LawBook",
+    "LawNotInForce",
+    "Paragraph",
+    "ParagraphNotInForce",
+    "TermNotInForce",
+    "TermValue",
+    "Text",
+    "Unit",
+    "Version",
+    "act",
+    "acts",
+    "book",
+    "cite",
+    "coverage",
+    "governing_day",
+    "governing_version",
+    "ground",
+    "item",
+    "items",
+    "paragraph",
+    "term",
+    "terms_of",
+]
+
+
+def _days(day: date) -> str:
+    return day.isoformat()
+
+
+class LawBook:
+    """A set of acts read from data files; the module's functions answer from the package's own book."""
+
+    def __init__(self, acts: Iterable[Act]) -> None:
+        self.acts: dict[str, Act] = {}
+        for a in acts:
+            if a.key in self.acts:
+                raise ValueError(f"act {a.key} declared twice ({self.acts[a.key].file}, {a.file})")
+            self.acts[a.key] = a
+        units: dict[str, tuple[str, TermData]] = {}
+        for a in self.acts.values():
+            for t in a.terms.values():
+                seen = units.setdefault(t.key, (a.key, t))
+                if (seen[1].unit, seen[1].direction) != (t.unit, t.direction):
+                    raise ValueError(f"term {t.key}: {seen[0]} and {a.key} declare different units or directions")
+
+    @classmethod
+    def from_files(cls, paths: Iterable[Path | str]) -> LawBook:
+        """A book of the given data files."""
+        return cls(load_act(p) for p in paths)
+
+    # -- acts and versions ------------------------------------------------------------------------------
+
+    def act(self, key: str) -> Act:
+        """The act called ``key``; an unknown key says which exist."""
+        try:
+            return self.acts[key]
+        except KeyError:
+            raise KeyError(f"unknown act {key!r}; known: {', '.join(self.acts)}") from None
+
+    def version_on(self, key: str, day: date) -> Version:
+        """The version of ``key`` that governs ``day``; raises ``ActNotInForce`` (not yet in force, or abolished)."""
+        a = self.act(key)
+        if a.abolished is not None and day >= a.abolished.in_force_from:
+            assumed = " (publication date assumed)" if a.abolished.published_assumed else ""
+            raise ActNotInForce(
+                key,
+                day,
+                f"act {key} ({a.title}) was abolished by {a.abolished.by}, in force from "
+                f"{_days(a.abolished.in_force_from)}{assumed}; an application registered on {_days(day)} "
+                "cannot be accepted under it",
+            )
+        governing = [v for v in a.versions if not v.expected and v.in_force_from <= day]
+        if not governing:
+            first = next((v for v in a.versions if not v.expected), a.versions[0])
+            raise ActNotInForce(
+                key,
+                day,
+                f"act {key} is not in force on {_days(day)}; its first version ({first.id}) applies from "
+                f"{_days(first.in_force_from)}",
+            )
+        return governing[-1]
+
+    def governing_version(self, key: str, day: date) -> GoverningVersion:
+        """The version of ``key`` in force on ``day`` (the day that governs the case)."""
+        v = self.version_on(key, day)
+        return GoverningVersion(
+            act_key=key, version_id=v.id, basis=v.basis, in_force_from=v.in_force_from, assumed=v.published_assumed
+        )
+
+    def latest_version(self, key: str) -> Version:
+        """The act's latest version that is law (not ``expected``), whatever the day; abolished acts included."""
+        return [v for v in self.act(key).versions if not v.expected][-1]
+
+    def governing_day(self, key: str, received_at: datetime, calendar: WorkingCalendar) -> date:
+        """The day that governs a receipt: the registration day if the act rolls after-hours receipts, else the
+        receipt's local date (Asia/Almaty)."""
+        if self.act(key).after_hours.rolls:
+            return calendar.registration_day(received_at)
+        return calendar.to_local(received_at).date()
+
+    # -- paragraphs and citations -----------------------------------------------------------------------
+
+    def _paragraph_answer(self, a: Act, p: ParagraphData, version_id: str) -> Paragraph:
+        w = in_force_in(a, p, version_id)
+        assert w is not None
+        return Paragraph(
+            act=a.key,
+            id=p.id,
+            citation=f"{a.key} {p.id}",
+            title=w.title,
+            introduced_by=p.wordings[0].since,
+            wording_of=w.since,
+            in_force_from=a.version(w.since).in_force_from,
+            executed=w.executed,
+            reason=w.reason,
+            in_seed=w.in_seed,
+            repealed_by=p.repealed,
+        )
+
+    def paragraph(self, key: str, pid: str, on: date) -> Paragraph:
+        """Paragraph ``pid`` of act ``key`` in its wording of ``on``; raises ``ParagraphNotInForce`` saying from
+        when it applies, or since when it no longer does."""
+        a = self.act(key)
+        p, _ = split_reference(a, pid)
+        try:
+            v = self.version_on(key, on)
+        except ActNotInForce as exc:
+            raise ParagraphNotInForce(key, on, f"{key} {pid} does not apply on {_days(on)}: {exc}") from None
+        if in_force_in(a, p, v.id) is None:
+            if p.repealed is not None and a.rank(p.repealed) <= a.rank(v.id):
+                r = a.version(p.repealed)
+                why = f"it was repealed by {r.id} ({r.basis}), in force from {_days(r.in_force_from)}"
+            else:
+                i = a.version(p.wordings[0].since)
+                assumed = " (publication date assumed)" if i.published_assumed else ""
+                why = f"it was added by {i.id} ({i.basis}), which applies from {_days(i.in_force_from)}{assumed}"
+            raise ParagraphNotInForce(key, on, f"{key} {pid} does not apply on {_days(on)}: {why}")
+        return self._paragraph_answer(a, p, v.id)
+
+    def cite(self, key: str, *parts: str) -> str:
+        """A citation like ``665/NK p.7, p.9; Annex 1 item 10``: consecutive paragraphs (``p.``) are separated by
+        commas, anything else by semicolons. Every part must be a paragraph id of the act, with an optional
+        declared subitem (``Annex 1 item 10(1)``), or the head of a group of them (``Annex 4``); else
+        ``LookupError``."""
+        if not parts:
+            raise ValueError("cite: name at least one paragraph")
+        a = self.act(key)
+        for part in parts:
+            if not any(pid.startswith(part + " ") for pid in a.paragraphs):
+                split_reference(a, part)
+        text = parts[0]
+        for before, part in pairwise(parts):
+            text += (", " if before.startswith("p.") and part.startswith("p.") else "; ") + part
+        return f"{key} {text}"
+
+    def coverage(self, key: str) -> list[Paragraph]:
+        """Every paragraph of the act in its latest wording (expected versions included): executed or why not."""
+        a = self.act(key)
+        answers = []
+        for p in a.paragraphs.values():
+            last = p.wordings[-1].since
+            answers.append(self._paragraph_answer(a, p, last))
+        return answers
+
+    # -- terms --------------------------------------------------------------------------------------------
+
+    def _value(self, a: Act, t: TermData, v: ValueData) -> TermValue:
+        assert v.amount is not None
+        if v.law:
+            reference = v.law
+        else:
+            reference = self.cite(a.key, *v.reference)
+            if v.reference_note:
+                reference += f" ({v.reference_note})"
+        return TermValue(
+            key=t.key,
+            act=a.key,
+            version=v.since,
+            in_force_from=a.version(v.since).in_force_from,
+            amount=v.amount,
+            unit=t.unit,
+            direction=t.direction,
+            counts_from=t.counts_from,
+            rolls=t.counts_from is CountsFrom.RECEIPT and a.after_hours.rolls,
+            reference=reference,
+            paragraphs=v.reference,
+            law=v.law,
+            text=t.text,
+            to_be_confirmed=v.to_be_confirmed,
+            note=v.note,
+        )
+
+    def _value_in(self, a: Act, t: TermData, version_id: str) -> ValueData | None:
+        rank = a.rank(version_id)
+        current = None
+        for v in t.values:
+            if a.rank(v.since) <= rank:
+                current = v
+        return current if current is not None and current.amount is not None else None
+
+    def acts_declaring(self, key: str) -> list[str]:
+        """The acts whose data declare term ``key``."""
+        return [a.key for a in self.acts.values() if key in a.terms]
+
+    def term(self, key: str, on: date, act: str | None = None) -> TermValue:
+        """The value of term ``key`` in force on ``on`` under ``act`` (which may be left out when one act
+        declares the term). Raises ``ActNotInForce`` or ``TermNotInForce`` saying from when it applies."""
+        declaring = self.acts_declaring(key)
+        if not declaring:
+            known = sorted({k for a in self.acts.values() for k in a.terms})
+            raise KeyError(f"unknown term {key!r}; known: {', '.join(known)}")
+        if act is None:
+            if len(declaring) > 1:
+                raise ValueError(f"term {key} is declared by acts {', '.join(declaring)}: say which (act=...)")
+            act = declaring[0]
+        a = self.act(act)
+        if key not in a.terms:
+            raise KeyError(f"act {act} declares no term {key!r}; it is declared by {', '.join(declaring)}")
+        t = a.terms[key]
+        v = self.version_on(act, on)
+        value = self._value_in(a, t, v.id)
+        if value is None:
+            future = [x for x in t.values if a.rank(x.since) > a.rank(v.id) and x.amount is not None]
+            if future:
+                f = a.version(future[0].since)
+                why = f"its first value comes with {f.id} ({f.basis}), which applies from {_days(f.in_force_from)}"
+            else:
+                why = f"it has no value under {v.id}"
+            raise TermNotInForce(act, on, f"term {key} of act {act} does not apply on {_days(on)}: {why}")
+        return self._value(a, t, value)
+
+    def terms_of(self, key: str, on: date) -> dict[str, TermValue]:
+        """Every term of act ``key`` with a value on ``on``: the snapshot a case records at registration."""
+        a = self.act(key)
+        v = self.version_on(key, on)
+        answers = {}
+        for t in a.terms.values():
+            value = self._value_in(a, t, v.id)
+            if value is not None:
+                answers[t.key] = self._value(a, t, value)
+        return answers
+
+    def latest_terms(self) -> dict[str, list[TermValue]]:
+        """Each term's values under every declaring act's latest version that is law (the undated view)."""
+        answers: dict[str, list[TermValue]] = {}
+        for a in self.acts.values():
+            latest = self.latest_version(a.key)
+            for t in a.terms.values():
+                value = self._value_in(a, t, latest.id)
+                if value is not None:
+                    answers.setdefault(t.key, []).append(self._value(a, t, value))
+        return answers
+
+    # -- grounds and items --------------------------------------------------------------------------------
+
+    def _text(self, a: Act, p: Provision, on: date | None) -> Text:
+        if on is not None:
+            v = self.version_on(a.key, on)
+            if a.rank(p.since) > a.rank(v.id):
+                since = a.version(p.since)
+                raise ParagraphNotInForce(
+                    a.key, on, f"{a.key} {p.kind} {p.id} applies from {_days(since.in_force_from)} ({since.id})"
+                )
+        return Text(
+            act=a.key,
+            id=p.id,
+            kind=p.kind,
+            reference=self.cite(a.key, *p.reference),
+            en=p.en,
+            ru=p.ru,
+            kk=p.kk,
+            from_seed=p.from_seed,
+            value=p.value,
+            law=p.law,
+            since=p.since,
+            note=p.note,
+        )
+
+    def ground(self, key: str, gid: str, on: date | None = None) -> Text:
+        """Refusal ground ``gid`` of act ``key`` (checked to be in force on ``on`` when given)."""
+        a = self.act(key)
+        if gid not in a.grounds:
+            raise KeyError(f"act {key} has no ground {gid!r}; known: {', '.join(a.grounds)}")
+        return self._text(a, a.grounds[gid], on)
+
+    def grounds(self, key: str) -> list[Text]:
+        """Every refusal ground of the act, in the order of the act."""
+        a = self.act(key)
+        return [self._text(a, g, None) for g in a.grounds.values()]
+
+    def item(self, key: str, iid: str, on: date | None = None) -> Text:
+        """Item ``iid`` of act ``key`` (a channel, form, requirement, permit condition …)."""
+        a = self.act(key)
+        if iid not in a.items:
+            raise KeyError(f"act {key} has no item {iid!r}; known: {', '.join(a.items)}")
+        return self._text(a, a.items[iid], on)
+
+    def items(self, key: str, kind: str | None = None) -> list[Text]:
+        """The act's items, of one ``kind`` when given, in the order of the act."""
+        a = self.act(key)
+        return [self._text(a, i, None) for i in a.items.values() if kind is None or i.kind == kind]
+
+
+def package_files() -> list[Path]:
+    """The data files shipped in the package, in name order."""
+    root = importlib.resources.files("rules").joinpath("data/law")
+    return sorted((Path(str(f)) for f in root.iterdir() if f.name.endswith(".toml")), key=lambda p: p.name)
+
+
+@cache
+def book() -> LawBook:
+    """The package's law, read once."""
+    return LawBook.from_files(package_files())
+
+
+def act(key: str) -> Act:
+    """The act called ``key``."""
+    return book().act(key)
+
+
+def acts() -> Mapping[str, Act]:
+    """Every act by key."""
+    return book().acts
+
+
+def governing_day(key: str, received_at: datetime, calendar: WorkingCalendar) -> date:
+    """The day that governs a receipt under act ``key`` (see ``LawBook.governing_day``)."""
+    return book().governing_day(key, received_at, calendar)
+
+
+def governing_version(key: str, day: date) -> GoverningVersion:
+    """The version of act ``key`` in force on ``day``; raises ``ActNotInForce``."""
+    return book().governing_version(key, day)
+
+
+def paragraph(key: str, pid: str, on: date) -> Paragraph:
+    """Paragraph ``pid`` of act ``key`` on ``on``; raises ``ParagraphNotInForce``."""
+    return book().paragraph(key, pid, on)
+
+
+def cite(key: str, *parts: str) -> str:
+    """A checked citation, e.g. ``cite("665/NK", "p.7", "Annex 1 item 10")``."""
+    return book().cite(key, *parts)
+
+
+def coverage(key: str) -> list[Paragraph]:
+    """Every paragraph of act ``key``: executed, or why not."""
+    return book().coverage(key)
+
+
+def term(key: str, on: date, act: str | None = None) -> TermValue:
+    """The value of term ``key`` on ``on`` (under ``act`` when several acts declare it)."""
+    return book().term(key, on, act)
+
+
+def terms_of(key: str, on: date) -> dict[str, TermValue]:
+    """Every term of act ``key`` in force on ``on``."""
+    return book().terms_of(key, on)
+
+
+def ground(key: str, gid: str, on: date | None = None) -> Text:
+    """Refusal ground ``gid`` of act ``key``."""
+    return book().ground(key, gid, on)
+
+
+def item(key: str, iid: str, on: date | None = None) -> Text:
+    """Item ``iid`` of act ``key``."""
+    return book().item(key, iid, on)
+
+
+def items(key: str, kind: str | None = None) -> list[Text]:
+    """The items of act ``key`` (of one ``kind`` when given)."""
+    return book().items(key, kind)

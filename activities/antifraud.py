@@ -3,7 +3,7 @@ unconfirmed signs and restorations.
 
 The local implementation is the centre's inbox table ``antifraud_centre_messages``: a message id is stored
 once, so a retried or repeated message is acknowledged again without a second message. An operator (or a
-test) can put the centre "down" for a window (``activities.outages``, system ``antifraud_centre``); inside it every
+test) can put the centre "down" for a window (``infra.outages``, system ``antifraud_centre``); inside it every
 attempt fails as a connection to a real centre would, and the case keeps trying with back-off. The window
 is compared with the attempt's scheduled time as the Temporal server tells it, so an outage of an hour is
 an hour of the cases' own time (and of the time-skipping test server's).
@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from temporalio import activity
 
-from activities.outages import raise_if_down, unavailable_type
 from infra.db import session
+from infra.outages import raise_if_down, unavailable_type
 from models.fraud_check import CentreMessage, CentreReceipt
 from models.tables import AntifraudCentreMessage
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
-from activities.outages import raise_if_down
 from infra.db import session
+from infra.outages import raise_if_down
 from models.subscriber import BiometricCheck, BiometricRecordRequest
 from models.tables import BiometricCheckRecord
 

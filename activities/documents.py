@@ -13,7 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from temporalio import activity
 
-from activities.store import deliver_document, load_document, store_document
+from infra.store import deliver_document, load_document, store_document
 from models.case import DocumentRef
 from models.documents import DeliverDocumentRequest, RenderDocumentRequest
 

@@ -26,9 +26,9 @@ from cryptography.x509.oid import NameOID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.outages import raise_if_down
-from activities.store import load_document, store_signature
+from infra.outages import raise_if_down
 from infra.settings import settings
+from infra.store import load_document, store_signature
 from models.eds import SignatureCheck, SignDocumentRequest, VerifySignatureRequest
 
 __all__ = [

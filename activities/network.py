@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
-from activities.outages import raise_if_down
 from infra.db import session
+from infra.outages import raise_if_down
 from models.fraud_check import NetworkAction, NetworkOrder, NetworkResult
 from models.tables import NetworkOrderRow, SubscriberNumber
 

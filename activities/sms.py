@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from temporalio import activity
 
-from activities.outages import raise_if_down
-from activities.store import record_sms
+from infra.outages import raise_if_down
+from infra.store import record_sms
 from models.sms import SmsReceipt, SmsRequest
 
 __all__ = ["send_sms"]

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio import activity
 
-from activities.outages import raise_if_down
 from infra.db import session
+from infra.outages import raise_if_down
 from infra.pseudonym import pseudonym
 from models.mvno_permit import CourtRestriction, RegistryData, RegistryLookupRequest
 from models.subscriber import IdentityCheck, IdentityCheckRequest

@@ -14,13 +14,13 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from activities.deadlines import current_calendar
-from activities.store import load_document
 from api.problems import ProblemError
 from api.temporal import problem_from_temporal
 from infra import cases
 from infra import search_attributes as sa
+from infra.calendar import current_calendar
 from infra.cases import CaseError, EventResult
+from infra.store import load_document
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
 from models.procedure import EventSpec, ProcedureSpec

@@ -24,10 +24,10 @@ from temporalio.client import WorkflowHandle
 from activities.eds import Identity, local_ca, seal_eds_password, sign_cms
 from activities.otp import secret_digest
 from activities.state_registry import add_person
-from activities.store import load_document
 from cli.common import console, deadline_table, load_json_model, run_async, with_client
 from infra.cases import check_intake, start_case
 from infra.db import session
+from infra.store import load_document
 from models.case import CaseView
 from models.eds import SignatureCheck
 from models.procedure import ProcedureSpec

@@ -24,9 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.biometrics import record_biometric_check
     from activities.documents import render_document
     from activities.eds import SIGNATURE_REJECTED, build_signed_zip, issue_subscriber_certificate, seal_eds_password
-    from activities.intake import act_in_force
     from activities.mobile_citizens import connected_numbers
     from activities.otp import issue_secret, secret_digest, verify_secret
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.case import DocumentRef
     from models.documents import RenderDocumentRequest

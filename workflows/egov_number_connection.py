@@ -18,10 +18,10 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.biometrics import record_biometric_check
     from activities.eds import verify_signature
-    from activities.intake import act_in_force
     from activities.mobile_citizens import connect_number, connected_numbers
     from activities.otp import issue_secret, secret_digest, verify_secret
     from activities.state_registry import check_identity
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.procedure import EventSpec, ProcedureSpec, Role

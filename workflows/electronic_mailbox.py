@@ -15,10 +15,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.eds import verify_signature
-    from activities.intake import act_in_force
     from activities.law import ACT_NOT_IN_FORCE
     from activities.mailbox import create_mailbox, mark_mailbox
     from activities.state_registry import check_identity
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.procedure import EventSpec, ProcedureSpec, Role

@@ -23,9 +23,9 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.antifraud import inform_antifraud_centre
-    from activities.intake import act_in_force
     from activities.network import apply_network_order
     from activities.subscriber_registry import lookup_subscriber
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.fraud_check import (
         AnyReport,

@@ -13,7 +13,6 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.intake import act_in_force
     from activities.numbers import (
         contract_signed,
         numbers_held,
@@ -21,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         record_numbers_decision,
         register_numbers,
     )
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.procedure import EventSpec, ProcedureSpec, Role
     from models.subscriber import (

@@ -11,7 +11,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.documents import render_document
 from activities.eds import LocalCA, SignatureInvalid, local_ca, sign_cms, sign_document, verify_cms, verify_signature
-from activities.store import load_document
+from infra.store import load_document
 from models.documents import RenderDocumentRequest
 from models.eds import SignDocumentRequest, VerifySignatureRequest
 

@@ -17,10 +17,10 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities import outages
-from activities.store import load_document
+from infra import outages
 from infra.cases import pending_calls
 from infra.db import session
+from infra.store import load_document
 from models.case import CaseView, ComplaintInstruction, ResumeRequest
 from models.complaint import ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus

@@ -23,8 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.eds import _OAEP, _issuer_key, seal_eds_password
 from activities.mobile_citizens import connect_number
-from activities.store import load_document
 from infra.db import session
+from infra.store import load_document
 from models.deadlines import DeadlineStatus
 from models.subscriber import (
     BiometricReport,

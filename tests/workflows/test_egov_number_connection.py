@@ -11,8 +11,8 @@ from sqlmodel import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from activities import outages
 from activities.mobile_citizens import numbers_of
+from infra import outages
 from infra.cases import pending_calls
 from infra.db import session
 from models.deadlines import DeadlineStatus

@@ -13,9 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from activities.eds import local_ca, sign_cms
-from activities.intake import act_in_force as edge_act_check
 from activities.state_registry import add_person
 from infra.db import session
+from infra.intake import act_in_force as edge_act_check
 from models.subscriber import EdsSignatureEvent, MailboxApplicationInput
 from models.tables import Mailbox
 from rules.acts import acts

@@ -13,11 +13,11 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowU
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities import outages
 from activities.antifraud import messages_for_case
-from activities.deadlines import current_calendar
 from activities.subscriber_registry import DemoSubscriber, find_subscriber, seed_demo_subscribers
 from cli.fraud_intake import bulk_intake, submit
+from infra import outages
+from infra.calendar import current_calendar
 from infra.db import session
 from models.deadlines import DeadlineStatus
 from models.fraud_check import (

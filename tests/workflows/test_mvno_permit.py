@@ -20,7 +20,6 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.documents import load_document
 from activities.eds import local_ca, verify_cms
 from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
@@ -28,6 +27,7 @@ from activities.state_registry import add_court_restriction
 from infra.cases import start_case
 from infra.client import data_converter
 from infra.db import session
+from infra.store import load_document
 from models.case import CaseView, ComplaintInstruction, InstructionRecord
 from models.deadlines import DeadlineStatus
 from models.mvno_permit import (
@@ -942,7 +942,7 @@ async def test_state_registry_down_for_an_hour_delays_the_case_visibly_and_loses
     env: WorkflowEnvironment,
     task_queue: str,
 ) -> None:
-    from activities import outages
+    from infra import outages
     from infra.cases import pending_calls
 
     app = application(await env.get_current_time())

@@ -14,7 +14,7 @@ from temporalio import activity
 
 from infra.db import session
 from infra.outages import raise_if_down
-from models.subscriber import BiometricCheck, BiometricRecordRequest
+from models.identification import BiometricCheck, BiometricRecordRequest
 from models.tables import BiometricCheckRecord
 
 __all__ = ["record_biometric_check"]

@@ -327,7 +327,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: E402
 
 from infra.db import session  # noqa: E402
 from models.case import DocumentRef  # noqa: E402
-from models.subscriber import IssueCertificateRequest, IssuedCertificate, SignedZipRequest  # noqa: E402
+from models.eds import IssueCertificateRequest, IssuedCertificate, SignedZipRequest  # noqa: E402
 from models.tables import Document, SignedContract, SubscriberKey  # noqa: E402
 from rules.identifiers import eds_password_check  # noqa: E402
 

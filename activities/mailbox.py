@@ -11,7 +11,7 @@ from sqlmodel import select
 from temporalio import activity
 
 from infra.db import session
-from models.subscriber import CreateMailboxRequest, MailboxStepRequest
+from models.electronic_mailbox import CreateMailboxRequest, MailboxStepRequest
 from models.tables import Mailbox
 
 __all__ = ["create_mailbox", "mark_mailbox"]

@@ -11,7 +11,8 @@ from sqlmodel import select
 from temporalio import activity
 
 from infra.db import session
-from models.subscriber import ConnectNumberRequest, PersonRef
+from models.egov_number_connection import ConnectNumberRequest
+from models.identification import PersonRef
 from models.tables import MobileCitizenNumber
 
 __all__ = ["connect_number", "connected_numbers", "numbers_of"]

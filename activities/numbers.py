@@ -15,7 +15,7 @@ from temporalio import activity
 
 from infra.db import session
 from infra.pseudonym import pseudonym
-from models.subscriber import (
+from models.individual_numbers import (
     ContractSignedRequest,
     NumbersDecisionRecord,
     NumbersHeld,

@@ -22,8 +22,8 @@ from temporalio import activity
 from activities.sms import send_sms
 from infra.db import session
 from infra.settings import settings
+from models.identification import IssuedSecret, IssueSecretRequest, SecretCheck, VerifySecretRequest
 from models.sms import SmsRequest
-from models.subscriber import IssuedSecret, IssueSecretRequest, SecretCheck, VerifySecretRequest
 from models.tables import OneTimeSecret, SmsOutbox
 
 __all__ = ["issue_secret", "secret_digest", "verify_secret"]

@@ -21,8 +21,8 @@ from temporalio import activity
 from infra.db import session
 from infra.outages import raise_if_down
 from infra.pseudonym import pseudonym
+from models.identification import IdentityCheck, IdentityCheckRequest
 from models.mvno_permit import CourtRestriction, RegistryData, RegistryLookupRequest
-from models.subscriber import IdentityCheck, IdentityCheckRequest
 from models.tables import RegistryCourtRestriction, RegistryIndividual, RegistryLegalEntity
 from rules.calendar import ALMATY
 

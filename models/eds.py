@@ -1,12 +1,19 @@
-"""Inputs and results of the EDS activities."""
+"""Inputs and results of the EDS activities: signing, verifying, issuing a subscriber's EDS, the signed ZIP."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from models.base import Model
+from models.base import BinaryModel, Model
 
-__all__ = ["SignDocumentRequest", "SignatureCheck", "VerifySignatureRequest"]
+__all__ = [
+    "IssueCertificateRequest",
+    "IssuedCertificate",
+    "SignDocumentRequest",
+    "SignatureCheck",
+    "SignedZipRequest",
+    "VerifySignatureRequest",
+]
 
 
 class SignDocumentRequest(BaseModel):
@@ -16,13 +23,8 @@ class SignDocumentRequest(BaseModel):
     role: str = Field(default="provider_head", pattern="^(provider_head|authorised_person)$")
 
 
-class VerifySignatureRequest(Model):
+class VerifySignatureRequest(BinaryModel):
     """A subscriber's detached CMS signature over ``data`` to verify."""
-
-    # Binary DER travels as base64 in JSON payloads (raw bytes are not valid UTF-8).
-    model_config = ConfigDict(
-        extra="forbid", hide_input_in_errors=True, ser_json_bytes="base64", val_json_bytes="base64"
-    )
 
     data: bytes
     signature: bytes
@@ -39,3 +41,25 @@ class SignatureCheck(BaseModel):
     bin: str | None = None
     serial: str | None = None
     sha256: str
+
+
+class IssueCertificateRequest(BinaryModel):
+    """Issue the subscriber's key pair and certificate and sign the application document with it."""
+
+    case_id: str
+    doc_id: str
+    common_name: str
+    iin: str
+    sealed_password: bytes
+
+
+class IssuedCertificate(BaseModel):
+    serial: str
+    subject: str
+    signature_sha256: str
+
+
+class SignedZipRequest(Model):
+    case_id: str
+    doc_id: str
+    iin: str

@@ -29,28 +29,29 @@ with workflow.unsafe.imports_passed_through():
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.case import DocumentRef
-    from models.documents import RenderDocumentRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
-    from models.subscriber import (
-        BiometricRecordRequest,
-        BiometricReport,
-        CodeEntry,
+    from models.contract_eds_signing import (
         Consent,
         ContractApplication,
-        IssueCertificateRequest,
-        IssuedSecret,
-        IssueSecretRequest,
         PasswordEntry,
-        PersonRef,
         SealedPassword,
-        SecretEntry,
-        SignedZipRequest,
         SigningResult,
         SigningView,
         StepAnswer,
         TechnicianCodeReceived,
+    )
+    from models.documents import RenderDocumentRequest
+    from models.eds import IssueCertificateRequest, SignedZipRequest
+    from models.identification import (
+        BiometricRecordRequest,
+        BiometricReport,
+        CodeEntry,
+        IssuedSecret,
+        IssueSecretRequest,
+        PersonRef,
+        SecretEntry,
         VerifySecretRequest,
     )
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
     from workflows.subscriber_common import OTP_MAX_ATTEMPTS, call, cause_type
 

@@ -24,19 +24,20 @@ with workflow.unsafe.imports_passed_through():
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
-    from models.subscriber import (
+    from models.egov_number_connection import (
         CHANNEL_CITE,
         FACTORS,
+        ConnectNumberRequest,
+        EgovConnectionInput,
+        EgovConnectionResult,
+        EgovView,
+    )
+    from models.identification import (
         BiometricCheck,
         BiometricRecordRequest,
         BiometricReport,
         CodeEntry,
-        ConnectNumberRequest,
         EdsSignatureEvent,
-        EgovConnectionInput,
-        EgovConnectionResult,
-        EgovView,
         IdentityCheckRequest,
         IssuedSecret,
         IssueSecretRequest,
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         SecretEntry,
         VerifySecretRequest,
     )
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
     from workflows.subscriber_common import (
         OTP_MAX_ATTEMPTS,

@@ -21,15 +21,14 @@ with workflow.unsafe.imports_passed_through():
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
-    from models.subscriber import (
+    from models.electronic_mailbox import (
         CreateMailboxRequest,
-        EdsSignatureEvent,
-        IdentityCheckRequest,
         MailboxApplicationInput,
         MailboxResult,
         MailboxStepRequest,
     )
+    from models.identification import EdsSignatureEvent, IdentityCheckRequest
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
     from workflows.subscriber_common import call, cause_type
 

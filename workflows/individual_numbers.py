@@ -22,8 +22,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
-    from models.procedure import EventSpec, ProcedureSpec, Role
-    from models.subscriber import (
+    from models.individual_numbers import (
         ContractSignedRequest,
         NumbersApplicationInput,
         NumbersDecisionRecord,
@@ -33,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         PriorApplicationRequest,
         RegisterNumbersRequest,
     )
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
     from workflows.subscriber_common import call
 

@@ -18,8 +18,8 @@ from activities.state_registry import (
     check_identity,
     lookup_applicant,
 )
+from models.identification import IdentityCheckRequest
 from models.mvno_permit import RegistryLookupRequest
-from models.subscriber import IdentityCheckRequest
 from tests.workflows.subscriber_helpers import new_iin
 
 

@@ -11,7 +11,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.otp import issue_secret as _issue_secret
 from activities.otp import secret_digest, verify_secret
 from infra.db import session
-from models.subscriber import IssuedSecret, IssueSecretRequest, VerifySecretRequest
+from models.identification import IssuedSecret, IssueSecretRequest, VerifySecretRequest
 from models.tables import OneTimeSecret
 from tests.workflows.subscriber_helpers import new_phone, sms_secret, sms_to
 

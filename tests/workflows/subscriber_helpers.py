@@ -20,7 +20,7 @@ from activities.otp import LINK_BASE, secret_digest
 from activities.state_registry import add_person
 from infra.client import data_converter
 from infra.db import session
-from models.subscriber import EdsSignatureEvent, SecretEntry
+from models.identification import EdsSignatureEvent, SecretEntry
 from models.tables import SmsOutbox
 from rules.identifiers import check_digit
 

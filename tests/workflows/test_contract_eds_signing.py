@@ -25,15 +25,10 @@ from activities.eds import _OAEP, _issuer_key, seal_eds_password
 from activities.mobile_citizens import connect_number
 from infra.db import session
 from infra.store import load_document
+from models.contract_eds_signing import Consent, ContractApplication, SealedPassword, TechnicianCodeReceived
 from models.deadlines import DeadlineStatus
-from models.subscriber import (
-    BiometricReport,
-    ConnectNumberRequest,
-    Consent,
-    ContractApplication,
-    SealedPassword,
-    TechnicianCodeReceived,
-)
+from models.egov_number_connection import ConnectNumberRequest
+from models.identification import BiometricReport
 from models.tables import SignedContract, SubscriberKey
 from tests.golden_tools import save_golden
 from tests.workflows.subscriber_helpers import (

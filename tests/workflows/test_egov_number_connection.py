@@ -16,7 +16,8 @@ from infra import outages
 from infra.cases import pending_calls
 from infra.db import session
 from models.deadlines import DeadlineStatus
-from models.subscriber import BiometricReport, Channel, EgovConnectionInput
+from models.egov_number_connection import Channel, EgovConnectionInput
+from models.identification import BiometricReport
 from models.tables import BiometricCheckRecord, PersonalAccountDelivery
 from tests.golden_tools import save_golden
 from tests.workflows.subscriber_helpers import (

@@ -16,7 +16,8 @@ from activities.eds import local_ca, sign_cms
 from activities.state_registry import add_person
 from infra.db import session
 from infra.intake import act_in_force as edge_act_check
-from models.subscriber import EdsSignatureEvent, MailboxApplicationInput
+from models.electronic_mailbox import MailboxApplicationInput
+from models.identification import EdsSignatureEvent
 from models.tables import Mailbox
 from rules.acts import acts
 from rules.calendar import ALMATY

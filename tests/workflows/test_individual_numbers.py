@@ -15,7 +15,7 @@ from activities.numbers import register_numbers
 from activities.subscriber_registry import find_subscriber
 from infra.db import session
 from models.deadlines import DeadlineStatus
-from models.subscriber import (
+from models.individual_numbers import (
     Device,
     ExtraNumbersJustification,
     NumbersApplicationInput,

@@ -1,4 +1,4 @@
-"""Documents: jinja2 templates rendered into stored documents, and delivery to the personal account.
+"""Documents: jinja2 templates rendered into stored documents (our own document store).
 
 Documents are stored in our own tables (content, SHA-256, later the CMS signature) and the case keeps
 a ``DocumentRef``. Rendering is idempotent on ``doc_id``: a retried activity returns the stored document.
@@ -13,10 +13,12 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from temporalio import activity
 
-from infra.store import deliver_document, load_document, store_document
+from activities.personal_account import deliver_to_personal_account
+from infra.store import load_document, store_document
 from models.case import DocumentRef
-from models.documents import DeliverDocumentRequest, RenderDocumentRequest
+from models.documents import RenderDocumentRequest
 
+# ``deliver_to_personal_account`` (activities.personal_account) is named here too for the permit workflow.
 __all__ = ["deliver_to_personal_account", "render", "render_document", "templates"]
 
 
@@ -76,9 +78,3 @@ async def render_document(req: RenderDocumentRequest) -> DocumentRef:
         cite=existing.cite,
         created_at=existing.created_at,
     )
-
-
-@activity.defn
-async def deliver_to_personal_account(req: DeliverDocumentRequest) -> datetime:
-    """Put a document in the applicant's personal account on the portal; returns when it was delivered."""
-    return deliver_document(req.doc_id, req.case_id, req.recipient)

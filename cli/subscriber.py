@@ -21,7 +21,8 @@ from rich.table import Table
 from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
 
-from activities.eds import Identity, local_ca, seal_eds_password, sign_cms
+from activities.eds import seal_eds_password
+from activities.local_ca import Identity, local_ca, sign_cms
 from activities.otp import secret_digest
 from activities.state_registry import add_person
 from cli.common import console, deadline_table, load_json_model, run_async, with_client

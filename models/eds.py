@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from models.base import BinaryModel, Model
@@ -11,7 +13,9 @@ __all__ = [
     "IssuedCertificate",
     "SignDocumentRequest",
     "SignatureCheck",
+    "SignatureInvalid",
     "SignedZipRequest",
+    "VerifiedSignature",
     "VerifySignatureRequest",
 ]
 
@@ -63,3 +67,22 @@ class SignedZipRequest(Model):
     case_id: str
     doc_id: str
     iin: str
+
+
+class SignatureInvalid(ValueError):
+    """A CMS signature that does not hold (tampered, foreign CA, expired certificate, not a CMS), with the reason."""
+
+
+class VerifiedSignature(BaseModel):
+    """Who signed a CMS signature that holds, as the signer's certificate says."""
+
+    subject: str
+    """The certificate's subject (RFC 4514 distinguished name)."""
+    iin: str | None = None
+    """The holder's IIN (subject ``serialNumber = IIN…``), as Kazakhstan's NCA writes it."""
+    bin: str | None = None
+    """The organisation's BIN (subject ``OU = BIN…``) for an official's certificate."""
+    serial: str
+    """The certificate's serial number."""
+    signing_time: datetime | None = None
+    """The signing time among the signed attributes, when the signer put one."""

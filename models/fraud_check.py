@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
@@ -189,10 +189,14 @@ class CentreMessage(Model):
     reason: str = ""
 
 
-class CentreReceipt(Model):
+class CentreReceipt(BaseModel):
+    """The centre's acknowledgement of a message (read tolerantly: an activity result)."""
+
     message_id: str
     received_at: datetime
     duplicate: bool
+    attempt: int = 1
+    """The attempt of the activity that reached the centre (Temporal's count; 1 before it was recorded)."""
 
 
 class CentreNotice(Model):

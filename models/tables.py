@@ -321,6 +321,8 @@ class OneTimeSecret(SQLModel, table=True):
     max_attempts: int
     attempts_used: int = 0
     used_at: datetime | None = None
+    sms_message_id: str | None = None  # the SMS that carries the secret
+    sms_accepted_at: datetime | None = None  # when the SMS gateway accepted that SMS
     created_at: datetime = Field(default_factory=_now)
 
 

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         instruct_appealed_case,
     )
     from activities.documents import render_document
-    from activities.sms import send_sms
+    from activities.sms import SmsActivities
     from infra.pseudonym import case_id as make_case_id
     from models.case import DocumentRef
     from models.complaint import (
@@ -181,7 +181,7 @@ class Complaint(CaseWorkflow):
         )
         self.documents.append(doc)
         await self.outside(
-            send_sms,
+            SmsActivities.send_sms,
             SmsRequest(
                 message_id=f"{case_id}/{kind}",
                 case_id=case_id,
@@ -333,6 +333,6 @@ SPEC = ProcedureSpec(
         build_administrative_case,
         forward_to_review_body,
         render_document,
-        send_sms,
+        SmsActivities.send_sms,
     ),
 )

@@ -21,11 +21,11 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.biometrics import record_biometric_check
+    from activities.biometrics import BiometricActivities
     from activities.documents import render_document
-    from activities.eds import SIGNATURE_REJECTED, build_signed_zip, issue_subscriber_certificate, seal_eds_password
-    from activities.mobile_citizens import connected_numbers
-    from activities.otp import issue_secret, secret_digest, verify_secret
+    from activities.eds import SIGNATURE_REJECTED, EdsActivities, seal_eds_password
+    from activities.mobile_citizens import MobileCitizensActivities
+    from activities.otp import OtpActivities, secret_digest
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.case import DocumentRef
@@ -97,7 +97,7 @@ class ContractSigning(CaseWorkflow):
         self.inp = inp
         wid = workflow.info().workflow_id
         await self.register("almatel-eds", inp.received_at)
-        if inp.phone not in await call(connected_numbers, PersonRef(iin=inp.iin)):
+        if inp.phone not in await call(MobileCitizensActivities.connected_numbers, PersonRef(iin=inp.iin)):
             return self._end(
                 "refused",
                 "signing with an EDS is available only to individuals whose number is in the Mobile Citizens Database",
@@ -125,7 +125,7 @@ class ContractSigning(CaseWorkflow):
         self.documents.append(self.application)
         code_term = await self.clock.open("code_validity", "eds.code_validity", workflow.now(), counted_from="day")
         self.otp = await call(
-            issue_secret,
+            OtpActivities.issue_secret,
             IssueSecretRequest(
                 secret_id=f"{wid}/code-1414",
                 case_id=wid,
@@ -144,7 +144,7 @@ class ContractSigning(CaseWorkflow):
             state = await self.clock.open(f"step{n}", f"eds.step{n}", workflow.now(), counted_from="day")
             if n == 2:
                 self.link = await call(
-                    issue_secret,
+                    OtpActivities.issue_secret,
                     IssueSecretRequest(
                         secret_id=f"{wid}/link",
                         case_id=wid,
@@ -169,7 +169,8 @@ class ContractSigning(CaseWorkflow):
         self.set_status("signed_packing")
         try:
             self.zip = await call(
-                build_signed_zip, SignedZipRequest(case_id=wid, doc_id=self.application.doc_id, iin=inp.iin)
+                EdsActivities.build_signed_zip,
+                SignedZipRequest(case_id=wid, doc_id=self.application.doc_id, iin=inp.iin),
             )
         except ActivityError as err:
             kind, message = cause_type(err)
@@ -245,7 +246,8 @@ class ContractSigning(CaseWorkflow):
         """The subscriber opens the unique link (its token as a digest); the page shows the application."""
         assert self.link is not None
         check = await call(
-            verify_secret, VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now())
+            OtpActivities.verify_secret,
+            VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now()),
         )
         self.link_attempts_left = check.attempts_left
         if check.correct:
@@ -287,7 +289,8 @@ class ContractSigning(CaseWorkflow):
         """The subscriber enters the 1414 code (as its digest); wrong → attempts left; none left → refused."""
         assert self.otp is not None
         check = await call(
-            verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now())
+            OtpActivities.verify_secret,
+            VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
         )
         self.attempts_left = check.attempts_left
         if check.correct:
@@ -307,7 +310,8 @@ class ContractSigning(CaseWorkflow):
     async def report_biometrics(self, report: BiometricReport) -> StepAnswer:
         """Biometric ID's verdict on the identification (step 6); a failure ends the signing."""
         check = await call(
-            record_biometric_check, BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report)
+            BiometricActivities.record_biometric_check,
+            BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report),
         )
         if check.passed:
             return self._advance(6, "biometric identification passed")
@@ -338,7 +342,7 @@ class ContractSigning(CaseWorkflow):
         assert self.inp is not None and self.application is not None
         try:
             issued = await call(
-                issue_subscriber_certificate,
+                EdsActivities.issue_subscriber_certificate,
                 IssueCertificateRequest(
                     case_id=workflow.info().workflow_id,
                     doc_id=self.application.doc_id,
@@ -452,12 +456,12 @@ SPEC = ProcedureSpec(
     ),
     intake_check=lambda inp: act_in_force("almatel-eds", inp.received_at),
     activities=(
-        connected_numbers,
-        issue_secret,
-        verify_secret,
-        record_biometric_check,
-        issue_subscriber_certificate,
-        build_signed_zip,
+        MobileCitizensActivities.connected_numbers,
+        OtpActivities.issue_secret,
+        OtpActivities.verify_secret,
+        BiometricActivities.record_biometric_check,
+        EdsActivities.issue_subscriber_certificate,
+        EdsActivities.build_signed_zip,
         render_document,
     ),
     result_model=SigningResult,

@@ -16,11 +16,11 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.biometrics import record_biometric_check
-    from activities.eds import verify_signature
-    from activities.mobile_citizens import connect_number, connected_numbers
-    from activities.otp import issue_secret, secret_digest, verify_secret
-    from activities.state_registry import check_identity
+    from activities.biometrics import BiometricActivities
+    from activities.eds import EdsActivities
+    from activities.mobile_citizens import MobileCitizensActivities
+    from activities.otp import OtpActivities, secret_digest
+    from activities.state_registry import StateRegistryActivities
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
@@ -84,11 +84,13 @@ class EgovNumberConnection(CaseWorkflow):
         await self.register("58", inp.received_at)
         await self.clock.open("service", "egov.service_term", inp.received_at, label="10-minute service term")
         self.set_status("identity_check")
-        ident = await call(check_identity, IdentityCheckRequest(id_number=inp.iin, at=inp.received_at))
+        ident = await call(
+            StateRegistryActivities.check_identity, IdentityCheckRequest(id_number=inp.iin, at=inp.received_at)
+        )
         self.applicant_ref = ident.applicant_ref
         if ident.refusal:
             return await self._refuse(ident.refusal, ident.cite)
-        held = await call(connected_numbers, PersonRef(iin=inp.iin))
+        held = await call(MobileCitizensActivities.connected_numbers, PersonRef(iin=inp.iin))
         if inp.previous_phone is not None and inp.previous_phone not in held:
             return await self._refuse(
                 "the number to be changed is not connected to the applicant's account", CHANNEL_CITE[inp.channel]
@@ -100,7 +102,7 @@ class EgovNumberConnection(CaseWorkflow):
                 outcome="already_connected", cite=CHANNEL_CITE[inp.channel], decided_at=workflow.now()
             )
         self.otp = await call(
-            issue_secret,
+            OtpActivities.issue_secret,
             IssueSecretRequest(
                 secret_id=f"{wid}/otp",
                 case_id=wid,
@@ -129,7 +131,7 @@ class EgovNumberConnection(CaseWorkflow):
                 TERM_CITE,
             )
         await call(
-            connect_number,
+            MobileCitizensActivities.connect_number,
             ConnectNumberRequest(
                 case_id=wid, iin=inp.iin, phone=inp.phone, channel=inp.channel.value, replaces=inp.previous_phone
             ),
@@ -218,7 +220,8 @@ class EgovNumberConnection(CaseWorkflow):
         """The subscriber enters the OTP (as its digest); wrong → attempts left; none left → not connected."""
         assert self.otp is not None
         check = await call(
-            verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now())
+            OtpActivities.verify_secret,
+            VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
         )
         self.attempts_left = check.attempts_left
         if check.correct:
@@ -245,7 +248,8 @@ class EgovNumberConnection(CaseWorkflow):
     async def report_biometrics(self, report: BiometricReport) -> BiometricCheck:
         """The biometric provider's verdict; a failure means the number is not connected (58 p.9)."""
         check = await call(
-            record_biometric_check, BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report)
+            BiometricActivities.record_biometric_check,
+            BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report),
         )
         if check.passed:
             self.done.append("biometrics")
@@ -265,7 +269,7 @@ class EgovNumberConnection(CaseWorkflow):
         """The subscriber certifies the request with an EDS: a CMS signature whose signer is the applicant."""
         assert self.inp is not None
         check = await call(
-            verify_signature,
+            EdsActivities.verify_signature,
             VerifySignatureRequest(
                 data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
             ),
@@ -331,13 +335,13 @@ SPEC = ProcedureSpec(
     ),
     intake_check=lambda inp: act_in_force("58", inp.received_at),
     activities=(
-        check_identity,
-        connected_numbers,
-        connect_number,
-        issue_secret,
-        verify_secret,
-        record_biometric_check,
-        verify_signature,
+        StateRegistryActivities.check_identity,
+        MobileCitizensActivities.connected_numbers,
+        MobileCitizensActivities.connect_number,
+        OtpActivities.issue_secret,
+        OtpActivities.verify_secret,
+        BiometricActivities.record_biometric_check,
+        EdsActivities.verify_signature,
         *RESULT_DOCUMENT_ACTIVITIES,
     ),
     result_model=EgovConnectionResult,

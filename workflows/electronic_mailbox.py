@@ -14,10 +14,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.eds import verify_signature
+    from activities.eds import EdsActivities
     from activities.law import ACT_NOT_IN_FORCE
-    from activities.mailbox import create_mailbox, mark_mailbox
-    from activities.state_registry import check_identity
+    from activities.mailbox import MailboxActivities
+    from activities.state_registry import StateRegistryActivities
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
@@ -62,7 +62,10 @@ class ElectronicMailbox(CaseWorkflow):
                 outcome="refused", reason=message, cite="Order 305/NK of 28 May 2024", decided_at=workflow.now()
             )
         self.set_status("mailbox_creation")
-        if not await call(create_mailbox, CreateMailboxRequest(case_id=wid, login=inp.login, holder_id=inp.holder_id)):
+        if not await call(
+            MailboxActivities.create_mailbox,
+            CreateMailboxRequest(case_id=wid, login=inp.login, holder_id=inp.holder_id),
+        ):
             return self._refuse(f"the login {inp.login!r} is taken: a login is unique among all users", "71 p.11")
         self.awaiting_eds = True
         self.set_status("awaiting_eds_confirmation")
@@ -82,12 +85,14 @@ class ElectronicMailbox(CaseWorkflow):
             )
         if not self.confirmation.valid:
             return self._refuse(f"the EDS confirmation is not accepted: {self.confirmation.reason}", "71 p.12")
-        await call(mark_mailbox, MailboxStepRequest(case_id=wid, step="confirmed"))
+        await call(MailboxActivities.mark_mailbox, MailboxStepRequest(case_id=wid, step="confirmed"))
         self.set_status("identification")
-        ident = await call(check_identity, IdentityCheckRequest(id_number=inp.holder_id, at=workflow.now()))
+        ident = await call(
+            StateRegistryActivities.check_identity, IdentityCheckRequest(id_number=inp.holder_id, at=workflow.now())
+        )
         if ident.refusal or not ident.found:
             return self._refuse(f"identification by {'IIN' if inp.iin else 'BIN'} failed: {ident.refusal}", "71 p.13")
-        await call(mark_mailbox, MailboxStepRequest(case_id=wid, step="included"))
+        await call(MailboxActivities.mark_mailbox, MailboxStepRequest(case_id=wid, step="included"))
         self.close("included", "included_in_single_database")
         return MailboxResult(outcome="included", cite="71 p.13", decided_at=workflow.now())
 
@@ -114,7 +119,7 @@ class ElectronicMailbox(CaseWorkflow):
         """The user confirms the personal-account data with an EDS; the signer must be the holder (IIN/BIN)."""
         assert self.inp is not None
         check = await call(
-            verify_signature,
+            EdsActivities.verify_signature,
             VerifySignatureRequest(
                 data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
             ),
@@ -154,5 +159,10 @@ SPEC = ProcedureSpec(
     ),
     result_model=MailboxResult,
     intake_check=lambda inp: act_in_force("71", inp.received_at),
-    activities=(check_identity, create_mailbox, mark_mailbox, verify_signature),
+    activities=(
+        StateRegistryActivities.check_identity,
+        MailboxActivities.create_mailbox,
+        MailboxActivities.mark_mailbox,
+        EdsActivities.verify_signature,
+    ),
 )

@@ -22,9 +22,9 @@ from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy, WorkflowIDR
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.antifraud import inform_antifraud_centre
-    from activities.network import apply_network_order
-    from activities.subscriber_registry import lookup_subscriber
+    from activities.antifraud import AntifraudActivities
+    from activities.network import NetworkActivities
+    from activities.subscriber_registry import SubscriberRegisterActivities
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.fraud_check import (
@@ -168,8 +168,8 @@ class FraudCheck(CaseWorkflow):
     async def _inform_of_detection(self, report: InternalDetection) -> None:
         """p.118: the centre learns of the operator's own detection with the subscriber's data and numbers."""
         notice = self._notice(NoticeKind.DETECTION, "171 p.118", suffix=report.ref)
-        self.subscriber = await workflow.execute_activity(
-            lookup_subscriber,
+        self.subscriber = await workflow.execute_activity_method(
+            SubscriberRegisterActivities.lookup_subscriber,
             SubscriberLookup(number=self.number),
             start_to_close_timeout=_CALL_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
@@ -223,8 +223,8 @@ class FraudCheck(CaseWorkflow):
             notice.attempts += 1
             notice.next_attempt_at = None
             try:
-                receipt = await workflow.execute_activity(
-                    inform_antifraud_centre,
+                receipt = await workflow.execute_activity_method(
+                    AntifraudActivities.inform_antifraud_centre,
                     message,
                     start_to_close_timeout=_CALL_TIMEOUT,
                     retry_policy=_ONE_ATTEMPT,
@@ -247,8 +247,8 @@ class FraudCheck(CaseWorkflow):
             action=action,
             reason=reason,
         )
-        result = await workflow.execute_activity(
-            apply_network_order,
+        result = await workflow.execute_activity_method(
+            NetworkActivities.apply_network_order,
             order,
             start_to_close_timeout=_CALL_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
@@ -447,5 +447,9 @@ SPEC = ProcedureSpec(
     ),
     view=ViewSpec("fraud", FraudCaseView),
     intake_check=lambda inp: act_in_force(ACT, inp.first.received_at),
-    activities=(lookup_subscriber, inform_antifraud_centre, apply_network_order),
+    activities=(
+        SubscriberRegisterActivities.lookup_subscriber,
+        AntifraudActivities.inform_antifraud_centre,
+        NetworkActivities.apply_network_order,
+    ),
 )

@@ -13,13 +13,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.numbers import (
-        contract_signed,
-        numbers_held,
-        prior_application,
-        record_numbers_decision,
-        register_numbers,
-    )
+    from activities.numbers import NumbersRegisterActivities
     from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.individual_numbers import (
@@ -59,21 +53,29 @@ class IndividualNumbers(CaseWorkflow):
         self.inp = inp
         await self.register("171", inp.received_at)
         if inp.refers_to_case_id:
-            prior = await call(prior_application, PriorApplicationRequest(case_id=inp.refers_to_case_id, iin=inp.iin))
+            prior = await call(
+                NumbersRegisterActivities.prior_application,
+                PriorApplicationRequest(case_id=inp.refers_to_case_id, iin=inp.iin),
+            )
             if prior.outcome != "refused" or not prior.same_applicant:
                 return await self._finish(
                     "refused",
                     "the application referred to is not a refused application of this applicant",
                     "171 p.55-5",
                 )
-        if not await call(contract_signed, ContractSignedRequest(contract_case_id=inp.contract_case_id, iin=inp.iin)):
+        if not await call(
+            NumbersRegisterActivities.contract_signed,
+            ContractSignedRequest(contract_case_id=inp.contract_case_id, iin=inp.iin),
+        ):
             return await self._finish(
                 "refused",
                 "numbers are registered on the basis of a contract; no signed "
                 "application to join the public contract of this applicant was found",
                 "171 p.55-6",
             )
-        held = await call(numbers_held, NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers)))
+        held = await call(
+            NumbersRegisterActivities.numbers_held, NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers))
+        )
         self.held_before = held.count
         if held.held_by_others:
             return await self._finish(
@@ -110,13 +112,13 @@ class IndividualNumbers(CaseWorkflow):
         registered: list[str] = []
         if outcome == "registered" and new:
             registered = await call(
-                register_numbers,
+                NumbersRegisterActivities.register_numbers,
                 RegisterNumbersRequest(
                     case_id=wid, iin=self.inp.iin, numbers=new, contract_case_id=self.inp.contract_case_id
                 ),
             )
         await call(
-            record_numbers_decision,
+            NumbersRegisterActivities.record_numbers_decision,
             NumbersDecisionRecord(
                 case_id=wid,
                 iin=self.inp.iin,
@@ -171,11 +173,11 @@ SPEC = ProcedureSpec(
     ),
     intake_check=lambda inp: act_in_force("171", inp.received_at),
     activities=(
-        prior_application,
-        contract_signed,
-        numbers_held,
-        register_numbers,
-        record_numbers_decision,
+        NumbersRegisterActivities.prior_application,
+        NumbersRegisterActivities.contract_signed,
+        NumbersRegisterActivities.numbers_held,
+        NumbersRegisterActivities.register_numbers,
+        NumbersRegisterActivities.record_numbers_decision,
     ),
     result_model=NumbersResult,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -10,7 +10,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.documents import deliver_to_personal_account, render_document
+    from activities.documents import render_document
+    from activities.personal_account import PersonalAccountActivities
     from models.case import DocumentRef
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
     from workflows.outside import ACTIVITY_RETRY
@@ -20,11 +21,11 @@ __all__ = ["OTP_MAX_ATTEMPTS", "RESULT_DOCUMENT_ACTIVITIES", "call", "cause_type
 # Wrong entries allowed for one code before the request fails (58 p.9); an operator setting, not in the act.
 OTP_MAX_ATTEMPTS = 3
 R = TypeVar("R")
-RESULT_DOCUMENT_ACTIVITIES = (render_document, deliver_to_personal_account)
+RESULT_DOCUMENT_ACTIVITIES = (render_document, PersonalAccountActivities.deliver_to_personal_account)
 """What ``result_document`` calls (the procedures using it list these among their activities)."""
 
 
-async def call(fn: Callable[[Any], Awaitable[R]], arg: Any, *, seconds: int = 30) -> R:
+async def call(fn: Callable[..., Any], arg: Any, *, seconds: int = 30) -> Any:
     """Run an activity of an outside system with the shared retry policy."""
     return await workflow.execute_activity(
         fn, arg, start_to_close_timeout=timedelta(seconds=seconds), retry_policy=ACTIVITY_RETRY
@@ -69,5 +70,8 @@ async def result_document(
             context={"outcome": outcome, "reason": reason, "details": details or {}},
         ),
     )
-    await call(deliver_to_personal_account, DeliverDocumentRequest(doc_id=doc.doc_id, case_id=wid, recipient=recipient))
+    await call(
+        PersonalAccountActivities.deliver_to_personal_account,
+        DeliverDocumentRequest(doc_id=doc.doc_id, case_id=wid, recipient=recipient),
+    )
     return doc

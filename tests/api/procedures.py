@@ -16,8 +16,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.documents import render_document
-    from activities.eds import sign_document
-    from activities.sms import send_sms
+    from activities.eds import EdsActivities
+    from activities.sms import SmsActivities
     from infra.pseudonym import case_id as keyed_case_id
     from models.base import Model
     from models.documents import RenderDocumentRequest
@@ -116,16 +116,16 @@ class DemoCheck(CaseWorkflow):
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=ACTIVITY_RETRY,
         )
-        await workflow.execute_activity(
-            sign_document,
+        await workflow.execute_activity_method(
+            EdsActivities.sign_document,
             SignDocumentRequest(doc_id=ref.doc_id),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=ACTIVITY_RETRY,
         )
         ref.signed_by = "provider_head"
         self.documents.append(ref)
-        await workflow.execute_activity(
-            send_sms,
+        await workflow.execute_activity_method(
+            SmsActivities.send_sms,
             SmsRequest(
                 message_id=f"{cid}/decision",
                 case_id=cid,

@@ -336,7 +336,7 @@ MAILBOX = Scenario(
 
 
 async def _signing_start(client: Client, tq: str, suffix: str) -> str:
-    from activities.mobile_citizens import connect_number
+    from activities.mobile_citizens import LocalMobileCitizensDatabase
     from models.contract_eds_signing import ContractApplication
     from models.egov_number_connection import ConnectNumberRequest
     from tests.workflows.subscriber_helpers import new_phone, person
@@ -344,7 +344,9 @@ async def _signing_start(client: Client, tq: str, suffix: str) -> str:
     from workflows.contract_eds_signing import ContractSigning
 
     iin, phone = person(name="ASANOVA AIGERIM"), new_phone()
-    await connect_number(ConnectNumberRequest(case_id=f"seed-{suffix}", iin=iin, phone=phone, channel="portal"))
+    LocalMobileCitizensDatabase().connect(
+        ConnectNumberRequest(case_id=f"seed-{suffix}", iin=iin, phone=phone, channel="portal")
+    )
     inp = ContractApplication(
         order_ref=f"E2E-{suffix}",
         iin=iin,

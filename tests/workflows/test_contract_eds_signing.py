@@ -22,7 +22,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eds import _OAEP, _issuer_key, seal_eds_password
-from activities.mobile_citizens import connect_number
+from activities.mobile_citizens import LocalMobileCitizensDatabase
 from infra.db import session
 from infra.store import load_document
 from models.contract_eds_signing import Consent, ContractApplication, SealedPassword, TechnicianCodeReceived
@@ -57,7 +57,7 @@ async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Non
 async def subscriber(in_mcd: bool = True) -> tuple[str, str]:
     iin, phone = person(name="ASANOVA AIGERIM"), new_phone()
     if in_mcd:
-        await connect_number(
+        LocalMobileCitizensDatabase().connect(
             ConnectNumberRequest(case_id=f"seed-{uuid.uuid4()}", iin=iin, phone=phone, channel="portal")
         )
     return iin, phone

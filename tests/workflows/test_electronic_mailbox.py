@@ -12,7 +12,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from activities.eds import local_ca, sign_cms
+from activities.local_ca import local_ca, sign_cms
 from activities.state_registry import add_person
 from infra.db import session
 from infra.intake import act_in_force as edge_act_check

@@ -20,7 +20,7 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.eds import local_ca, verify_cms
+from activities.local_ca import local_ca, verify_cms
 from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction

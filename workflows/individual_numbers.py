@@ -28,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
-    from workflows.subscriber_common import call
 
 __all__ = ["LIMIT", "SPEC", "IndividualNumbers"]
 
@@ -53,9 +52,10 @@ class IndividualNumbers(CaseWorkflow):
         self.inp = inp
         await self.register("171", inp.received_at)
         if inp.refers_to_case_id:
-            prior = await call(
+            prior = await self.outside(
                 NumbersRegisterActivities.prior_application,
                 PriorApplicationRequest(case_id=inp.refers_to_case_id, iin=inp.iin),
+                what="numbers_register",
             )
             if prior.outcome != "refused" or not prior.same_applicant:
                 return await self._finish(
@@ -63,9 +63,10 @@ class IndividualNumbers(CaseWorkflow):
                     "the application referred to is not a refused application of this applicant",
                     "171 p.55-5",
                 )
-        if not await call(
+        if not await self.outside(
             NumbersRegisterActivities.contract_signed,
             ContractSignedRequest(contract_case_id=inp.contract_case_id, iin=inp.iin),
+            what="numbers_register",
         ):
             return await self._finish(
                 "refused",
@@ -73,8 +74,10 @@ class IndividualNumbers(CaseWorkflow):
                 "application to join the public contract of this applicant was found",
                 "171 p.55-6",
             )
-        held = await call(
-            NumbersRegisterActivities.numbers_held, NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers))
+        held = await self.outside(
+            NumbersRegisterActivities.numbers_held,
+            NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers)),
+            what="numbers_register",
         )
         self.held_before = held.count
         if held.held_by_others:
@@ -111,13 +114,14 @@ class IndividualNumbers(CaseWorkflow):
         wid = workflow.info().workflow_id
         registered: list[str] = []
         if outcome == "registered" and new:
-            registered = await call(
+            registered = await self.outside(
                 NumbersRegisterActivities.register_numbers,
                 RegisterNumbersRequest(
                     case_id=wid, iin=self.inp.iin, numbers=new, contract_case_id=self.inp.contract_case_id
                 ),
+                what="numbers_register",
             )
-        await call(
+        await self.outside(
             NumbersRegisterActivities.record_numbers_decision,
             NumbersDecisionRecord(
                 case_id=wid,
@@ -126,6 +130,7 @@ class IndividualNumbers(CaseWorkflow):
                 reason=reason,
                 refers_to_case_id=self.inp.refers_to_case_id,
             ),
+            what="numbers_register",
         )
         self.close(outcome, outcome)
         return NumbersResult(
@@ -148,7 +153,7 @@ class IndividualNumbers(CaseWorkflow):
         return "registered" if decision.approve else "refused"
 
     @review_decision.validator
-    def _validate_decision(self, decision: NumbersReviewDecision) -> None:
+    def validate_review_decision(self, decision: NumbersReviewDecision) -> None:
         if not self.in_review or self.decision is not None:
             raise ValueError(f"the application is not under review (status: {self.status})")
 

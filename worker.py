@@ -34,6 +34,8 @@ from activities.personal_account import LocalPersonalAccounts, PersonalAccountAc
 from activities.sms import LocalSmsGateway, SmsActivities, SmsGateway
 from activities.state_registry import LocalStateRegistries, StateRegistryActivities
 from activities.subscriber_registry import LocalSubscriberRegister, SubscriberRegisterActivities
+from adapters.ncanode import NcaNodeVerifier
+from adapters.sms_gateway import HttpSmsGateway
 from infra.client import connect
 from infra.sandbox import SANDBOX
 from infra.settings import Settings, settings
@@ -48,7 +50,11 @@ def outside_systems(s: Settings | None = None) -> list[object]:
     """One instance of every activity class, each with the implementation of its port that ``s`` chooses."""
     s = s or settings()
     sms: SmsGateway = LocalSmsGateway()
+    if s.sms_gateway_url:
+        sms = HttpSmsGateway(s.sms_gateway_url, s.sms_gateway_token.get_secret_value(), timeout=s.http_timeout_seconds)
     verifier: SignatureVerifier = LocalSignatureVerifier()
+    if s.ncanode_url:
+        verifier = NcaNodeVerifier(s.ncanode_url, timeout=s.http_timeout_seconds)
     return [
         SmsActivities(sms),
         OtpActivities(sms),

@@ -305,7 +305,7 @@ class PermitRecordChange(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=_now)
 
 
-# --- subscriber procedures (issue 6: acts 58, 171 p.55-1…55-6, almatel-eds, 71) -----------------
+# --- subscriber procedures (acts 58, 171 p.55-1…55-6, almatel-eds, 71) --------------------------
 
 
 class OneTimeSecret(SQLModel, table=True):

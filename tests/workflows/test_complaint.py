@@ -1,4 +1,4 @@
-"""Complaint appeals on the time-skipping server with the real calendar (issue 5)."""
+"""Complaint appeals on the time-skipping server with the real calendar."""
 
 from __future__ import annotations
 

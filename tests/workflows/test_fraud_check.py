@@ -1,4 +1,4 @@
-"""Fraud case (171 ch.3 p.116–120) against the time-skipping server and the real calendar (issue 4)."""
+"""Fraud case (171 ch.3 p.116–120) against the time-skipping server and the real calendar."""
 
 from __future__ import annotations
 

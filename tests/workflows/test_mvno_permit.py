@@ -1,4 +1,4 @@
-"""The MVNO permit procedure (665/NK) against the time-skipping server and the real calendar (issue 3).
+"""The MVNO permit procedure (665/NK) against the time-skipping server and the real calendar.
 
 Scenario dates are derived from the server's current time; assertions use the case's own recorded
 instants. Documents are read back from the store, checked for content, and their CMS signatures verified.

@@ -34,8 +34,6 @@ from activities.personal_account import LocalPersonalAccounts, PersonalAccountAc
 from activities.sms import LocalSmsGateway, SmsActivities, SmsGateway
 from activities.state_registry import LocalStateRegistries, StateRegistryActivities
 from activities.subscriber_registry import LocalSubscriberRegister, SubscriberRegisterActivities
-from adapters.ncanode import NcaNodeVerifier
-from adapters.sms_gateway import HttpSmsGateway
 from infra.client import connect
 from infra.sandbox import SANDBOX
 from infra.settings import Settings, settings
@@ -45,15 +43,25 @@ __all__ = ["ACTIVITIES", "WORKFLOWS", "bind", "main", "make_worker", "outside_sy
 
 log = logging.getLogger(__name__)
 
+ACTIVITY_THREADS = 32
+"""Threads for the sync activities (they block on SQLAlchemy, crypto and HTTP); the worker takes no more
+activity tasks at once than it has threads, so no attempt's timeout runs while it waits for one."""
+
 
 def outside_systems(s: Settings | None = None) -> list[object]:
     """One instance of every activity class, each with the implementation of its port that ``s`` chooses."""
     s = s or settings()
+    # The HTTP adapters (and httpx) are imported only when configured: test modules that define workflows
+    # import this module, and the workflow sandbox re-imports them.
     sms: SmsGateway = LocalSmsGateway()
     if s.sms_gateway_url:
+        from adapters.sms_gateway import HttpSmsGateway
+
         sms = HttpSmsGateway(s.sms_gateway_url, s.sms_gateway_token.get_secret_value(), timeout=s.http_timeout_seconds)
     verifier: SignatureVerifier = LocalSignatureVerifier()
     if s.ncanode_url:
+        from adapters.ncanode import NcaNodeVerifier
+
         verifier = NcaNodeVerifier(s.ncanode_url, timeout=s.http_timeout_seconds)
     return [
         SmsActivities(sms),
@@ -127,7 +135,8 @@ def make_worker(
         task_queue=task_queue or settings().task_queue,
         workflows=list(WORKFLOWS if workflows is None else workflows),
         activities=bind(ACTIVITIES if activities is None else activities, list(instances.values())),
-        activity_executor=ThreadPoolExecutor(max_workers=16),
+        activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
+        max_concurrent_activities=ACTIVITY_THREADS,
         workflow_runner=SANDBOX,
         # A payload that fails validation inside a workflow fails the task for good, not forever.
         workflow_failure_exception_types=[pydantic.ValidationError],

@@ -14,9 +14,9 @@ from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.store import load_document, record_forward, store_document
 from audit.admin_case import admin_case_bundle, fetch_from_store
 from infra import search_attributes as sa
+from infra.store import load_document, record_forward, store_document
 from models.case import ComplaintInstruction, DocumentRef, InstructionRecord
 from models.complaint import AppealedCase, InstructionOutcome, InstructRequest
 

@@ -9,36 +9,18 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 from temporalio import activity
 
-from activities.store import record_escalation
-from infra.settings import settings
+from infra.calendar import current_calendar
+from infra.store import record_escalation
 from models.deadlines import Deadline, DeadlineRequest, Escalation, SkippedDayRecord
 from rules.calendar import WorkingCalendar
 from rules.terms import Direction, Unit, term
 
-__all__ = ["compute", "compute_deadline", "current_calendar", "notify_supervisor"]
+__all__ = ["compute", "compute_deadline", "notify_supervisor"]
 
 log = logging.getLogger(__name__)
-
-_cache: tuple[tuple[str, int, int], WorkingCalendar] | None = None
-
-
-def current_calendar(path: Path | None = None) -> WorkingCalendar:
-    """The calendar as the operator's override file says now; rebuilt only when that file changes."""
-    global _cache
-    path = path or settings().calendar_overrides
-    try:
-        st = path.stat()
-        stamp = (str(path), st.st_mtime_ns, st.st_size)
-    except FileNotFoundError:
-        stamp = (str(path), 0, 0)
-    if _cache is None or _cache[0] != stamp:
-        cal = WorkingCalendar(path if stamp[1] else None)
-        _cache = (stamp, cal)
-    return _cache[1]
 
 
 def _add_years(day: date, years: int) -> date:

@@ -1,4 +1,4 @@
-"""Documents: jinja2 templates rendered into stored documents, and delivery to the personal account.
+"""Documents: jinja2 templates rendered into stored documents (our own document store).
 
 Documents are stored in our own tables (content, SHA-256, later the CMS signature) and the case keeps
 a ``DocumentRef``. Rendering is idempotent on ``doc_id``: a retried activity returns the stored document.
@@ -13,11 +13,11 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from temporalio import activity
 
-from activities.store import deliver_document, load_document, store_document
+from infra.store import load_document, store_document
 from models.case import DocumentRef
-from models.documents import DeliverDocumentRequest, RenderDocumentRequest
+from models.documents import RenderDocumentRequest
 
-__all__ = ["deliver_to_personal_account", "render", "render_document", "templates"]
+__all__ = ["render", "render_document", "templates"]
 
 
 @cache
@@ -76,9 +76,3 @@ async def render_document(req: RenderDocumentRequest) -> DocumentRef:
         cite=existing.cite,
         created_at=existing.created_at,
     )
-
-
-@activity.defn
-async def deliver_to_personal_account(req: DeliverDocumentRequest) -> datetime:
-    """Put a document in the applicant's personal account on the portal; returns when it was delivered."""
-    return deliver_document(req.doc_id, req.case_id, req.recipient)

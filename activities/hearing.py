@@ -12,7 +12,8 @@ from datetime import datetime, time, timedelta
 
 from temporalio import activity
 
-from activities.deadlines import compute, current_calendar
+from activities.deadlines import compute
+from infra.calendar import current_calendar
 from models.deadlines import DeadlineRequest
 from models.mvno_permit import HearingWindowsRequest, NoticeDay
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.deadlines import current_calendar
+from infra.calendar import current_calendar
 from models.case import Registration, RegistrationRequest
 from rules.acts import ActNotInForce, governing_version
 

@@ -4,23 +4,24 @@ billing. Locally: the ``subscriber_numbers`` state, with each order kept once in
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
-from activities.outages import raise_if_down
 from infra.db import session
+from infra.outages import raise_if_down
 from models.fraud_check import NetworkAction, NetworkOrder, NetworkResult
 from models.tables import NetworkOrderRow, SubscriberNumber
 
-__all__ = ["apply_network_order", "carry_out"]
+__all__ = ["LocalNetwork", "Network", "NetworkActivities", "carry_out"]
 
 log = logging.getLogger(__name__)
 
 
 def carry_out(order: NetworkOrder, at: datetime) -> NetworkResult:
-    """Carry ``order`` out once: a repeated order id returns the first result and changes nothing."""
+    """Carry ``order`` out once on the local tables: a repeated order id returns the first result."""
     try:
         with session() as s:
             done = s.get(NetworkOrderRow, order.order_id)
@@ -50,16 +51,39 @@ def carry_out(order: NetworkOrder, at: datetime) -> NetworkResult:
         return carry_out(order, at)
 
 
-@activity.defn
-async def apply_network_order(order: NetworkOrder) -> NetworkResult:
-    """Suspend or restore the number's services; idempotent by ``order.order_id``."""
-    raise_if_down("network")
-    result = carry_out(order, activity.info().current_attempt_scheduled_time)
-    log.info(
-        "network order %s (%s) for case %s%s",
-        order.order_id,
-        order.action.value,
-        order.case_id,
-        " (already done)" if result.duplicate else "",
-    )
-    return result
+class Network(Protocol):
+    """Suspends or restores a number's services; idempotent by ``order.order_id``.
+
+    ``at`` is the instant of this attempt as the Temporal server scheduled it (the order's time).
+    """
+
+    def carry_out(self, order: NetworkOrder, at: datetime) -> NetworkResult: ...
+
+
+class LocalNetwork:
+    """The local subscriber register's service flags; rehearsal outages of ``network`` apply."""
+
+    def carry_out(self, order: NetworkOrder, at: datetime) -> NetworkResult:
+        raise_if_down("network", at)
+        return carry_out(order, at)
+
+
+class NetworkActivities:
+    """The network's activity."""
+
+    def __init__(self, network: Network) -> None:
+        self.network = network
+
+    @activity.defn(name="apply_network_order")
+    def apply_network_order(self, order: NetworkOrder) -> NetworkResult:
+        """Suspend or restore the number's services; idempotent by ``order.order_id``."""
+        at = activity.info().current_attempt_scheduled_time
+        result = self.network.carry_out(order, at if at.tzinfo else at.replace(tzinfo=UTC))
+        log.info(
+            "network order %s (%s) for case %s%s",
+            order.order_id,
+            order.action.value,
+            order.case_id,
+            " (already done)" if result.duplicate else "",
+        )
+        return result

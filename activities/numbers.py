@@ -9,13 +9,14 @@ can refer to a refused one (p.55-5).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlmodel import Session, select
 from temporalio import activity
 
 from infra.db import session
 from infra.pseudonym import pseudonym
-from models.subscriber import (
+from models.individual_numbers import (
     ContractSignedRequest,
     NumbersDecisionRecord,
     NumbersHeld,
@@ -33,90 +34,129 @@ from models.tables import (
     SubscriberNumber,
 )
 
-__all__ = ["contract_signed", "numbers_held", "prior_application", "record_numbers_decision", "register_numbers"]
+__all__ = ["LocalNumbersRegister", "NumbersRegister", "NumbersRegisterActivities"]
 
 
 def _subscriber(s: Session, iin: str) -> Subscriber | None:
     return s.exec(select(Subscriber).where(Subscriber.iin == iin)).first()
 
 
-@activity.defn
-async def numbers_held(req: NumbersHeldRequest) -> NumbersHeld:
-    """How many numbers the individual holds; which requested numbers are already theirs or someone else's."""
-    with session() as s:
-        sub = _subscriber(s, req.iin)
-        mine = (
-            set()
-            if sub is None
-            else set(s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
-        )
-        others = [p for p in req.numbers if p not in mine and s.get(SubscriberNumber, p) is not None]
-    return NumbersHeld(count=len(mine), already_held=sorted(set(req.numbers) & mine), held_by_others=others)
+class NumbersRegister(Protocol):
+    """The register of numbers to individuals and the recorded outcomes of applications (171 p.55-1…55-6)."""
+
+    def held(self, req: NumbersHeldRequest) -> NumbersHeld: ...
+
+    def contract_signed(self, req: ContractSignedRequest) -> bool: ...
+
+    def register(self, req: RegisterNumbersRequest) -> list[str]: ...
+
+    def record_decision(self, req: NumbersDecisionRecord) -> None: ...
+
+    def prior(self, req: PriorApplicationRequest) -> PriorApplication: ...
 
 
-@activity.defn
-async def contract_signed(req: ContractSignedRequest) -> bool:
-    """Whether the contract-signing case ended with a signed application of this individual."""
-    with session() as s:
-        row = s.get(SignedContract, req.contract_case_id)
-    return row is not None and row.iin == req.iin
+class LocalNumbersRegister:
+    """The ``subscribers`` / ``subscriber_numbers`` register with ``individual_number_registrations``."""
 
+    def held(self, req: NumbersHeldRequest) -> NumbersHeld:
+        with session() as s:
+            sub = _subscriber(s, req.iin)
+            mine = (
+                set()
+                if sub is None
+                else set(s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
+            )
+            others = [p for p in req.numbers if p not in mine and s.get(SubscriberNumber, p) is not None]
+        return NumbersHeld(count=len(mine), already_held=sorted(set(req.numbers) & mine), held_by_others=others)
 
-@activity.defn
-async def register_numbers(req: RegisterNumbersRequest) -> list[str]:
-    """Register the numbers to the individual in the subscriber register (a retry registers nothing twice)."""
-    now = datetime.now(UTC)
-    with session() as s:
-        sub = _subscriber(s, req.iin)
-        if sub is None:
-            person = s.get(RegistryIndividual, req.iin)
-            surname, _, name = (person.full_name if person else "").partition(" ")
-            sub = Subscriber(iin=req.iin, surname=surname or "—", name=name or "—")
-            s.add(sub)
-            s.flush()
-        assert sub.id is not None
-        for phone in req.numbers:
-            if s.get(SubscriberNumber, phone) is None:
-                s.add(SubscriberNumber(number=phone, subscriber_id=sub.id, changed_by_case=req.case_id, changed_at=now))
-            if s.get(IndividualNumberRegistration, phone) is None:
+    def contract_signed(self, req: ContractSignedRequest) -> bool:
+        with session() as s:
+            row = s.get(SignedContract, req.contract_case_id)
+        return row is not None and row.iin == req.iin
+
+    def register(self, req: RegisterNumbersRequest) -> list[str]:
+        now = datetime.now(UTC)
+        with session() as s:
+            sub = _subscriber(s, req.iin)
+            if sub is None:
+                person = s.get(RegistryIndividual, req.iin)
+                surname, _, name = (person.full_name if person else "").partition(" ")
+                sub = Subscriber(iin=req.iin, surname=surname or "—", name=name or "—")
+                s.add(sub)
+                s.flush()
+            assert sub.id is not None
+            for phone in req.numbers:
+                if s.get(SubscriberNumber, phone) is None:
+                    s.add(
+                        SubscriberNumber(
+                            number=phone, subscriber_id=sub.id, changed_by_case=req.case_id, changed_at=now
+                        )
+                    )
+                if s.get(IndividualNumberRegistration, phone) is None:
+                    s.add(
+                        IndividualNumberRegistration(
+                            phone=phone,
+                            iin=req.iin,
+                            case_id=req.case_id,
+                            contract_case_id=req.contract_case_id,
+                            registered_at=now,
+                        )
+                    )
+        return list(req.numbers)
+
+    def record_decision(self, req: NumbersDecisionRecord) -> None:
+        with session() as s:
+            if s.get(NumbersApplicationRecord, req.case_id) is None:
                 s.add(
-                    IndividualNumberRegistration(
-                        phone=phone,
-                        iin=req.iin,
+                    NumbersApplicationRecord(
                         case_id=req.case_id,
-                        contract_case_id=req.contract_case_id,
-                        registered_at=now,
+                        applicant=pseudonym("applicant", req.iin),
+                        outcome=req.outcome,
+                        reason=req.reason,
+                        refers_to_case_id=req.refers_to_case_id,
                     )
                 )
-    return list(req.numbers)
+
+    def prior(self, req: PriorApplicationRequest) -> PriorApplication:
+        with session() as s:
+            row = s.get(NumbersApplicationRecord, req.case_id)
+        if row is None:
+            return PriorApplication(case_id=req.case_id)
+        return PriorApplication(
+            case_id=req.case_id,
+            outcome=row.outcome,
+            reason=row.reason,
+            same_applicant=row.applicant == pseudonym("applicant", req.iin),
+        )
 
 
-@activity.defn
-async def record_numbers_decision(req: NumbersDecisionRecord) -> None:
-    """Keep the outcome of an application (once per case)."""
-    with session() as s:
-        if s.get(NumbersApplicationRecord, req.case_id) is None:
-            s.add(
-                NumbersApplicationRecord(
-                    case_id=req.case_id,
-                    applicant=pseudonym("applicant", req.iin),
-                    outcome=req.outcome,
-                    reason=req.reason,
-                    refers_to_case_id=req.refers_to_case_id,
-                )
-            )
+class NumbersRegisterActivities:
+    """The numbers register's activities."""
 
+    def __init__(self, register: NumbersRegister) -> None:
+        self.register = register
 
-@activity.defn
-async def prior_application(req: PriorApplicationRequest) -> PriorApplication:
-    """The recorded outcome of an earlier application and whether it was this applicant's."""
-    with session() as s:
-        row = s.get(NumbersApplicationRecord, req.case_id)
-    if row is None:
-        return PriorApplication(case_id=req.case_id)
-    return PriorApplication(
-        case_id=req.case_id,
-        outcome=row.outcome,
-        reason=row.reason,
-        same_applicant=row.applicant == pseudonym("applicant", req.iin),
-    )
+    @activity.defn(name="numbers_held")
+    def numbers_held(self, req: NumbersHeldRequest) -> NumbersHeld:
+        """How many numbers the individual holds; which requested numbers are already theirs or someone else's."""
+        return self.register.held(req)
+
+    @activity.defn(name="contract_signed")
+    def contract_signed(self, req: ContractSignedRequest) -> bool:
+        """Whether the contract-signing case ended with a signed application of this individual."""
+        return self.register.contract_signed(req)
+
+    @activity.defn(name="register_numbers")
+    def register_numbers(self, req: RegisterNumbersRequest) -> list[str]:
+        """Register the numbers to the individual in the subscriber register (a retry registers nothing twice)."""
+        return self.register.register(req)
+
+    @activity.defn(name="record_numbers_decision")
+    def record_numbers_decision(self, req: NumbersDecisionRecord) -> None:
+        """Keep the outcome of an application (once per case)."""
+        self.register.record_decision(req)
+
+    @activity.defn(name="prior_application")
+    def prior_application(self, req: PriorApplicationRequest) -> PriorApplication:
+        """The recorded outcome of an earlier application and whether it was this applicant's."""
+        return self.register.prior(req)

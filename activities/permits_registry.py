@@ -8,6 +8,7 @@ permit already entered, with its number); a change is idempotent per ``change_id
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
@@ -19,7 +20,13 @@ from models.mvno_permit import PermitChange, PermitChangeRequest, PermitEntryReq
 from models.tables import PermitRecord, PermitRecordChange
 from rules.calendar import ALMATY
 
-__all__ = ["enter_permit", "load_permit", "permit_changes", "record_permit_change"]
+__all__ = [
+    "LocalPermitsRegistry",
+    "PermitsRegistry",
+    "PermitsRegistryActivities",
+    "load_permit",
+    "permit_changes",
+]
 
 
 def _aware(d: datetime) -> datetime:
@@ -64,71 +71,94 @@ def _existing(case_id: str) -> PermitRecord | None:
         return s.exec(select(PermitRecord).where(PermitRecord.case_id == case_id)).first()
 
 
-@activity.defn
-async def enter_permit(req: PermitEntryRequest) -> PermitRecordView:
-    """Enter the permit and give it its number ``MVNO-<year>-<sequence>``; once per case."""
-    for _ in range(5):
+class PermitsRegistry(Protocol):
+    """The state system of permits and notifications: entering a permit (once per case) and its changes."""
+
+    def enter(self, req: PermitEntryRequest) -> PermitRecordView: ...
+
+    def change(self, req: PermitChangeRequest) -> PermitRecordView: ...
+
+
+class LocalPermitsRegistry:
+    """The ``permits`` and ``permit_changes`` tables."""
+
+    def enter(self, req: PermitEntryRequest) -> PermitRecordView:
+        for _ in range(5):
+            existing = _existing(req.case_id)
+            if existing is not None:
+                return _view(existing)
+            year = req.issued_at.astimezone(ALMATY).year
+            try:
+                with session() as s:
+                    count = s.exec(
+                        select(func.count())
+                        .select_from(PermitRecord)
+                        .where(PermitRecord.permit_number.startswith(f"MVNO-{year}-"))
+                    ).one()  # type: ignore[attr-defined]
+                    s.add(
+                        PermitRecord(
+                            permit_number=f"MVNO-{year}-{count + 1:05d}",
+                            case_id=req.case_id,
+                            application_number=req.application_number,
+                            holder_name=req.holder_name,
+                            holder_id=req.holder_id,
+                            holder_kind=req.holder_kind,
+                            head_name=req.head_name,
+                            issued_at=req.issued_at.astimezone(UTC),
+                            valid_until=req.valid_until.astimezone(UTC),
+                            basis=req.basis,
+                        )
+                    )
+            except IntegrityError:
+                continue  # another entry took the number (or this case's entry raced): look again
         existing = _existing(req.case_id)
-        if existing is not None:
-            return _view(existing)
-        year = req.issued_at.astimezone(ALMATY).year
-        try:
-            with session() as s:
-                count = s.exec(
-                    select(func.count())
-                    .select_from(PermitRecord)
-                    .where(PermitRecord.permit_number.startswith(f"MVNO-{year}-"))
-                ).one()  # type: ignore[attr-defined]
+        if existing is None:
+            raise ApplicationError("could not allocate a permit number", type="PermitNumber")
+        return _view(existing)
+
+    def change(self, req: PermitChangeRequest) -> PermitRecordView:
+        with session() as s:
+            permit = s.get(PermitRecord, req.permit_number)
+            if permit is None:
+                raise ApplicationError(
+                    f"permit {req.permit_number} is not in the registry", type="PermitMissing", non_retryable=True
+                )
+            if s.get(PermitRecordChange, req.change_id) is None:
                 s.add(
-                    PermitRecord(
-                        permit_number=f"MVNO-{year}-{count + 1:05d}",
-                        case_id=req.case_id,
-                        application_number=req.application_number,
-                        holder_name=req.holder_name,
-                        holder_id=req.holder_id,
-                        holder_kind=req.holder_kind,
-                        head_name=req.head_name,
-                        issued_at=req.issued_at.astimezone(UTC),
-                        valid_until=req.valid_until.astimezone(UTC),
-                        basis=req.basis,
+                    PermitRecordChange(
+                        change_id=req.change_id,
+                        permit_number=req.permit_number,
+                        change=req.change.value,
+                        effective_at=req.effective_at.astimezone(UTC),
+                        valid_until=req.valid_until.astimezone(UTC) if req.valid_until else None,
+                        reason=req.reason,
+                        cite=req.cite,
                     )
                 )
-        except IntegrityError:
-            continue  # another entry took the number (or this case's entry raced): look again
-    existing = _existing(req.case_id)
-    if existing is None:
-        raise ApplicationError("could not allocate a permit number", type="PermitNumber")
-    return _view(existing)
+                if req.change is PermitChange.EXTENDED:
+                    assert req.valid_until is not None
+                    permit.valid_until = req.valid_until.astimezone(UTC)
+                    permit.status = "valid"
+                else:
+                    permit.status = req.change.value
+                permit.updated_at = datetime.now(UTC)
+                s.add(permit)
+            s.flush()
+            return _view(permit)
 
 
-@activity.defn
-async def record_permit_change(req: PermitChangeRequest) -> PermitRecordView:
-    """Terminate, extend or expire a permit in the registry; a retried change is recorded once."""
-    with session() as s:
-        permit = s.get(PermitRecord, req.permit_number)
-        if permit is None:
-            raise ApplicationError(
-                f"permit {req.permit_number} is not in the registry", type="PermitMissing", non_retryable=True
-            )
-        if s.get(PermitRecordChange, req.change_id) is None:
-            s.add(
-                PermitRecordChange(
-                    change_id=req.change_id,
-                    permit_number=req.permit_number,
-                    change=req.change.value,
-                    effective_at=req.effective_at.astimezone(UTC),
-                    valid_until=req.valid_until.astimezone(UTC) if req.valid_until else None,
-                    reason=req.reason,
-                    cite=req.cite,
-                )
-            )
-            if req.change is PermitChange.EXTENDED:
-                assert req.valid_until is not None
-                permit.valid_until = req.valid_until.astimezone(UTC)
-                permit.status = "valid"
-            else:
-                permit.status = req.change.value
-            permit.updated_at = datetime.now(UTC)
-            s.add(permit)
-        s.flush()
-        return _view(permit)
+class PermitsRegistryActivities:
+    """The permits registry's activities."""
+
+    def __init__(self, registry: PermitsRegistry) -> None:
+        self.registry = registry
+
+    @activity.defn(name="enter_permit")
+    def enter_permit(self, req: PermitEntryRequest) -> PermitRecordView:
+        """Enter the permit and give it its number ``MVNO-<year>-<sequence>``; once per case."""
+        return self.registry.enter(req)
+
+    @activity.defn(name="record_permit_change")
+    def record_permit_change(self, req: PermitChangeRequest) -> PermitRecordView:
+        """Terminate, extend or expire a permit in the registry; a retried change is recorded once."""
+        return self.registry.change(req)

@@ -13,26 +13,28 @@ from __future__ import annotations
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio import activity
 
-from activities.outages import raise_if_down
 from infra.db import session
+from infra.outages import raise_if_down
 from infra.pseudonym import pseudonym
+from models.identification import IdentityCheck, IdentityCheckRequest
 from models.mvno_permit import CourtRestriction, RegistryData, RegistryLookupRequest
-from models.subscriber import IdentityCheck, IdentityCheckRequest
 from models.tables import RegistryCourtRestriction, RegistryIndividual, RegistryLegalEntity
 from rules.calendar import ALMATY
 
 __all__ = [
+    "LocalStateRegistries",
+    "StateRegistries",
+    "StateRegistryActivities",
     "add_court_restriction",
     "add_individual",
     "add_legal_entity",
     "add_person",
-    "check_identity",
-    "lookup_applicant",
     "seed_demo",
 ]
 
@@ -123,81 +125,105 @@ def _aware(v: datetime) -> datetime:
     return v if v.tzinfo else v.replace(tzinfo=UTC)
 
 
-@activity.defn
-async def lookup_applicant(req: RegistryLookupRequest) -> RegistryData:
-    """The applicant's registration data and court restrictions in force (665/NK p.6; Annex 1 item 10)."""
-    raise_if_down("state_registry")
-    seed_demo()
-    now = req.at
-    with session() as s:
-        name: str | None = None
-        active = True
-        if req.kind == "individual":
-            person = s.get(RegistryIndividual, req.identifier)
-            if person is not None:
-                name = person.full_name
-        else:
-            entity = s.get(RegistryLegalEntity, req.identifier)
-            if entity is not None:
-                name, active = entity.name, entity.active
-        rows = s.exec(
-            select(RegistryCourtRestriction).where(RegistryCourtRestriction.subject_id == req.identifier)
-        ).all()
-        restrictions = []
-        for r in rows:
-            in_force = _aware(r.in_force_on)
-            if in_force <= now:
-                restrictions.append(
-                    CourtRestriction(
-                        kind="activity_ban" if r.kind == "activity_ban" else "special_right_deprivation",
-                        court=r.court,
-                        decision_ref=r.decision_ref,
-                        in_force_on=in_force.astimezone(ALMATY).date(),
+class StateRegistries(Protocol):
+    """The state registries through the e-government gateway (read-only, hence idempotent)."""
+
+    def lookup(self, req: RegistryLookupRequest) -> RegistryData: ...
+
+    def check_identity(self, req: IdentityCheckRequest) -> IdentityCheck: ...
+
+
+class LocalStateRegistries:
+    """The ``registry_*`` tables (demo rows seeded on first use); rehearsal outages of ``state_registry`` apply."""
+
+    def lookup(self, req: RegistryLookupRequest) -> RegistryData:
+        raise_if_down("state_registry")
+        seed_demo()
+        now = req.at
+        with session() as s:
+            name: str | None = None
+            active = True
+            if req.kind == "individual":
+                person = s.get(RegistryIndividual, req.identifier)
+                if person is not None:
+                    name = person.full_name
+            else:
+                entity = s.get(RegistryLegalEntity, req.identifier)
+                if entity is not None:
+                    name, active = entity.name, entity.active
+            rows = s.exec(
+                select(RegistryCourtRestriction).where(RegistryCourtRestriction.subject_id == req.identifier)
+            ).all()
+            restrictions = []
+            for r in rows:
+                in_force = _aware(r.in_force_on)
+                if in_force <= now:
+                    restrictions.append(
+                        CourtRestriction(
+                            kind="activity_ban" if r.kind == "activity_ban" else "special_right_deprivation",
+                            court=r.court,
+                            decision_ref=r.decision_ref,
+                            in_force_on=in_force.astimezone(ALMATY).date(),
+                        )
                     )
-                )
-    return RegistryData(
-        found=name is not None,
-        name=name,
-        active=active,
-        restrictions=restrictions,
-        recipient=pseudonym("applicant", req.identifier),
-    )
+        return RegistryData(
+            found=name is not None,
+            name=name,
+            active=active,
+            restrictions=restrictions,
+            recipient=pseudonym("applicant", req.identifier),
+        )
+
+    def check_identity(self, req: IdentityCheckRequest) -> IdentityCheck:
+        raise_if_down("state_registry")
+        seed_demo()
+        ref = pseudonym("applicant", req.id_number)
+        with session() as s:
+            person = s.get(RegistryIndividual, req.id_number)
+            entity = s.get(RegistryLegalEntity, req.id_number) if person is None else None
+        if person is None and entity is None:
+            return IdentityCheck(
+                found=False,
+                applicant_ref=ref,
+                cite=GROUND_IDENTITY,
+                refusal="the applicant is not in the national register of identification numbers "
+                "(Law on national registers of identification numbers)",
+            )
+        if person is None:
+            assert entity is not None
+            return IdentityCheck(found=True, applicant_ref=ref, full_name=entity.name)
+        if person.document_valid_until is None or _aware(person.document_valid_until) < req.at:
+            return IdentityCheck(
+                found=True,
+                applicant_ref=ref,
+                full_name=person.full_name,
+                cite=GROUND_IDENTITY,
+                refusal="the applicant has no valid identity document (Law on identity documents)",
+            )
+        if not person.consent_restricted_data:
+            return IdentityCheck(
+                found=True,
+                applicant_ref=ref,
+                full_name=person.full_name,
+                cite=GROUND_CONSENT,
+                refusal="no consent to access restricted personal data "
+                "(Law on personal data and their protection, art. 8)",
+            )
+        return IdentityCheck(found=True, applicant_ref=ref, full_name=person.full_name)
 
 
-@activity.defn
-async def check_identity(req: IdentityCheckRequest) -> IdentityCheck:
-    """The refusal grounds of 58 Annex item 9: identity data/documents, and consent to restricted data."""
-    raise_if_down("state_registry")
-    seed_demo()
-    ref = pseudonym("applicant", req.id_number)
-    with session() as s:
-        person = s.get(RegistryIndividual, req.id_number)
-        entity = s.get(RegistryLegalEntity, req.id_number) if person is None else None
-    if person is None and entity is None:
-        return IdentityCheck(
-            found=False,
-            applicant_ref=ref,
-            cite=GROUND_IDENTITY,
-            refusal="the applicant is not in the national register of identification numbers "
-            "(Law on national registers of identification numbers)",
-        )
-    if person is None:
-        assert entity is not None
-        return IdentityCheck(found=True, applicant_ref=ref, full_name=entity.name)
-    if person.document_valid_until is None or _aware(person.document_valid_until) < req.at:
-        return IdentityCheck(
-            found=True,
-            applicant_ref=ref,
-            full_name=person.full_name,
-            cite=GROUND_IDENTITY,
-            refusal="the applicant has no valid identity document (Law on identity documents)",
-        )
-    if not person.consent_restricted_data:
-        return IdentityCheck(
-            found=True,
-            applicant_ref=ref,
-            full_name=person.full_name,
-            cite=GROUND_CONSENT,
-            refusal="no consent to access restricted personal data (Law on personal data and their protection, art. 8)",
-        )
-    return IdentityCheck(found=True, applicant_ref=ref, full_name=person.full_name)
+class StateRegistryActivities:
+    """The state registries' activities."""
+
+    def __init__(self, registries: StateRegistries) -> None:
+        self.registries = registries
+
+    @activity.defn(name="lookup_applicant")
+    def lookup_applicant(self, req: RegistryLookupRequest) -> RegistryData:
+        """The applicant's registration data and court restrictions in force (665/NK p.6; Annex 1 item 10)."""
+        return self.registries.lookup(req)
+
+    @activity.defn(name="check_identity")
+    def check_identity(self, req: IdentityCheckRequest) -> IdentityCheck:
+        """The refusal grounds of 58 Annex item 9: identity data/documents, and consent to restricted data."""
+        return self.registries.check_identity(req)

@@ -1,9 +1,10 @@
-"""The subscriber registry: who a number is registered to and every number registered to that subscriber
+"""The subscriber register: who a number is registered to and every number registered to that subscriber
 (171 p.118). Locally the ``subscribers`` / ``subscriber_numbers`` tables, seeded with demo subscribers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlmodel import select
 from temporalio import activity
@@ -12,7 +13,15 @@ from infra.db import session
 from models.fraud_check import SubscriberLookup, SubscriberRecord
 from models.tables import Subscriber, SubscriberNumber
 
-__all__ = ["DEMO_SUBSCRIBERS", "DemoSubscriber", "find_subscriber", "lookup_subscriber", "seed_demo_subscribers"]
+__all__ = [
+    "DEMO_SUBSCRIBERS",
+    "DemoSubscriber",
+    "LocalSubscriberRegister",
+    "SubscriberRegister",
+    "SubscriberRegisterActivities",
+    "find_subscriber",
+    "seed_demo_subscribers",
+]
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,27 @@ def find_subscriber(number: str) -> SubscriberRecord:
         )
 
 
-@activity.defn
-async def lookup_subscriber(req: SubscriberLookup) -> SubscriberRecord:
-    """Surname, name, patronymic, IIN and all numbers registered to the subscriber of ``req.number``."""
-    seed_demo_subscribers()
-    return find_subscriber(req.number)
+class SubscriberRegister(Protocol):
+    """The subscriber a number is registered to, with every number registered to that subscriber."""
+
+    def find(self, number: str) -> SubscriberRecord: ...
+
+
+class LocalSubscriberRegister:
+    """The ``subscribers`` / ``subscriber_numbers`` tables (the demo subscribers seeded on first use)."""
+
+    def find(self, number: str) -> SubscriberRecord:
+        seed_demo_subscribers()
+        return find_subscriber(number)
+
+
+class SubscriberRegisterActivities:
+    """The subscriber register's activity."""
+
+    def __init__(self, register: SubscriberRegister) -> None:
+        self.register = register
+
+    @activity.defn(name="lookup_subscriber")
+    def lookup_subscriber(self, req: SubscriberLookup) -> SubscriberRecord:
+        """Surname, name, patronymic, IIN and all numbers registered to the subscriber of ``req.number``."""
+        return self.register.find(req.number)

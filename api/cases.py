@@ -14,13 +14,13 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from activities.deadlines import current_calendar
-from activities.store import load_document
 from api.problems import ProblemError
 from api.temporal import problem_from_temporal
 from infra import cases
 from infra import search_attributes as sa
-from infra.cases import CaseError, EventResult
+from infra.calendar import current_calendar
+from infra.cases import CaseError, EventResult, PendingCall
+from infra.store import load_document
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
 from models.procedure import EventSpec, ProcedureSpec
@@ -38,6 +38,7 @@ __all__ = [
     "document_response",
     "get_case",
     "list_cases",
+    "outside_calls",
     "send_event",
     "start_case",
     "timeline",
@@ -170,6 +171,14 @@ async def get_case(client: Client, case_id: str, procedures: Mapping[str, Proced
     if view.procedure not in procedures:
         raise ProblemError(404, "no such case")
     return view
+
+
+async def outside_calls(client: Client, case_id: str) -> list[PendingCall]:
+    """The calls to outside systems the case waits on now, from Temporal (attempts, last error, next attempt)."""
+    try:
+        return await cases.pending_calls(client, case_id)
+    except RPCError as exc:
+        raise problem_from_temporal(exc) from None
 
 
 async def send_event(

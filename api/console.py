@@ -27,6 +27,7 @@ from api.cases import (
     document_response,
     get_case,
     list_cases,
+    outside_calls,
     send_event,
     start_case,
     timeline,
@@ -258,6 +259,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             if s.status is DeadlineStatus.OPEN or (s.status is DeadlineStatus.BREACHED and s.met_at is None)
         }
         forms = [] if view.closed else _event_forms(spec, view.pending_events, principal, posted)
+        calls = [] if view.closed else await outside_calls(client, case_id)
         with db_session() as s:
             sms = list(
                 s.exec(select(SmsOutbox).where(SmsOutbox.case_id == case_id).order_by(col(SmsOutbox.accepted_at)))
@@ -271,6 +273,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             timeline=entries,
             days_left=days_left,
             forms=forms,
+            calls=calls,
             sms=sms,
         )
 

@@ -26,6 +26,7 @@ from api.cases import (
     document_response,
     get_case,
     list_cases,
+    outside_calls,
     send_event,
     start_case,
     timeline,
@@ -34,6 +35,7 @@ from api.context import AppContext
 from api.idempotency import HEADER, Idempotency
 from api.problems import Problem, ProblemError
 from api.security import authenticated, require
+from infra.cases import PendingCall
 from models.case import CaseView
 from models.procedure import EventSpec, ProcedureSpec
 
@@ -142,6 +144,19 @@ def build_router(ctx: AppContext) -> APIRouter:
         client = await ctx.gateway.client()
         view = await get_case(client, case_id, ctx.procedures)
         return await timeline(client, case_id, view)
+
+    @router.get(
+        "/cases/{case_id}/outside-calls",
+        response_model=list[PendingCall],
+        tags=["cases"],
+        summary="Calls to outside systems the case waits on: attempts, since when, last error, next attempt",
+    )
+    async def case_outside_calls(
+        case_id: CaseId, principal: Annotated[Principal, Depends(readers)]
+    ) -> list[PendingCall]:
+        client = await ctx.gateway.client()
+        await get_case(client, case_id, ctx.procedures)
+        return await outside_calls(client, case_id)
 
     @router.get(
         "/cases/{case_id}/documents/{doc_ref:path}",

@@ -263,8 +263,8 @@ async def admin_case_bundle(
 
 
 def fetch_from_store(ref: DocumentRef) -> bytes:
-    """A document's bytes from our own document store (``activities.store``); a missing one is an error."""
-    from activities.store import load_document
+    """A document's bytes from our own document store (``infra.store``); a missing one is an error."""
+    from infra.store import load_document
 
     doc = load_document(ref.doc_id)
     if doc is None:

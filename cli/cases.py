@@ -8,9 +8,10 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from activities.deadlines import compute, current_calendar
+from activities.deadlines import compute
 from cli.common import console, deadline_table, run_async, show_case, with_client
 from infra import search_attributes as sa
+from infra.calendar import current_calendar
 from models.deadlines import CalendarCorrection, DeadlineRequest, DeadlineState
 from rules.terms import TERMS
 

@@ -17,9 +17,10 @@ from cli.fraud_intake import submit
 from infra.cases import start_case
 from infra.settings import settings
 from models.complaint import ComplaintInput
+from models.egov_number_connection import Channel, EgovConnectionInput
+from models.electronic_mailbox import MailboxApplicationInput
 from models.fraud_check import SubscriberReport
 from models.mvno_permit import PermitApplication
-from models.subscriber import Channel, EgovConnectionInput, MailboxApplicationInput
 from workflows import complaint as complaint_wf
 from workflows import egov_number_connection as egov_wf
 from workflows import electronic_mailbox as mailbox_wf

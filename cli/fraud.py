@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.subscriber_registry import DEMO_SUBSCRIBERS, seed_demo_subscribers
 from cli.common import console, deadline_table, run_async, with_client
 from cli.fraud_intake import bulk_intake, submit
+from infra.cases import pending_calls
 from models.case import CaseView
 from models.fraud_check import (
     AnyReport,
@@ -245,10 +246,12 @@ async def bulk(
 @run_async
 async def show(number: str = typer.Argument(..., help="suspect number or case id")) -> None:
     """A case: status, reports, outcome, suspension, messages to the centre, deadlines."""
-    handle = _handle(await with_client(), number)
+    client = await with_client()
+    handle = _handle(client, number)
     with _case_exists():
         case: CaseView = await handle.query(FraudCheck.case)
         v = await handle.query(FraudCheck.fraud)
+        calls = {c.activity_id: c for c in await pending_calls(client, handle.id)}
     console.print(
         f"[bold]{v.case_id}[/bold] {v.number} — status [bold]{case.status}[/bold]"
         + (f", outcome {case.outcome}" if case.outcome else "")
@@ -280,6 +283,9 @@ async def show(number: str = typer.Argument(..., help="suspect number or case id
     if v.restoration:
         console.print(f"services restored {_local(v.restoration.done_at)}")
     for n in v.notices:
+        call = calls.get(n.call_id or "") if not n.delivered_at else None
+        if call is not None:  # the activity's retry policy is at it: Temporal counts the attempts
+            n = n.with_pending_call(call.attempt, call.last_error, call.next_attempt_at)
         colour = "green" if n.delivered_at else "yellow"
         console.print(f"antifraud centre, {n.kind.value} ({n.cite}): [{colour}]{n.describe()}[/{colour}]")
     console.print(deadline_table(case.deadlines, title="Deadlines"))

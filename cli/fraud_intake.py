@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from activities.deadlines import current_calendar
+from infra.calendar import current_calendar
 from infra.cases import StartAnswer, ledger_entries, start_case
 from infra.pseudonym import pseudonym
 from models.fraud_check import (

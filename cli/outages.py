@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import typer
 
-from activities import outages
 from cli.common import console
+from infra import outages
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -14,10 +14,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from activities.store import load_document
 from cli import cases
 from cli.common import console, deadline_table, load_json_model, run_async, with_client
 from infra.cases import StartAnswer, start_case
+from infra.store import load_document
 from models.case import CaseView
 from models.mvno_permit import (
     GROUNDS,

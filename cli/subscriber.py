@@ -21,35 +21,29 @@ from rich.table import Table
 from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
 
-from activities.eds import Identity, local_ca, seal_eds_password, sign_cms
+from activities.eds import seal_eds_password
+from activities.local_ca import Identity, local_ca, sign_cms
 from activities.otp import secret_digest
 from activities.state_registry import add_person
-from activities.store import load_document
 from cli.common import console, deadline_table, load_json_model, run_async, with_client
 from infra.cases import check_intake, start_case
 from infra.db import session
+from infra.store import load_document
 from models.case import CaseView
-from models.eds import SignatureCheck
-from models.procedure import ProcedureSpec
-from models.subscriber import (
-    BiometricCheck,
-    BiometricReport,
-    Channel,
+from models.contract_eds_signing import (
     Consent,
     ContractApplication,
-    EdsSignatureEvent,
-    EgovConnectionInput,
-    EgovView,
-    MailboxApplicationInput,
-    NumbersApplicationInput,
-    NumbersReviewDecision,
     SealedPassword,
-    SecretCheck,
-    SecretEntry,
     SigningView,
     StepAnswer,
     TechnicianCodeReceived,
 )
+from models.eds import SignatureCheck
+from models.egov_number_connection import Channel, EgovConnectionInput, EgovView
+from models.electronic_mailbox import MailboxApplicationInput
+from models.identification import BiometricCheck, BiometricReport, EdsSignatureEvent, SecretCheck, SecretEntry
+from models.individual_numbers import NumbersApplicationInput, NumbersReviewDecision
+from models.procedure import ProcedureSpec
 from models.tables import SmsOutbox
 from rules.identifiers import iin_check, kz_mobile
 

@@ -280,10 +280,16 @@ class PendingCall(BaseModel):
     """A call to an outside system the case is waiting on: how long, how many attempts, the last error."""
 
     activity: str
+    """The activity's name, e.g. ``inform_antifraud_centre``."""
+    activity_id: str = ""
+    """The call's id in the case (``call_id`` of ``CaseWorkflow.outside`` when given, e.g. a message id)."""
     state: str
     attempt: int
+    """The attempt under way or next (1 for the first)."""
     since: datetime | None = None
+    """When the current attempt was scheduled."""
     last_error: str | None = None
+    """The last attempt's error, decrypted."""
     next_attempt_at: datetime | None = None
 
 
@@ -299,6 +305,7 @@ async def pending_calls(client: Client, case_id: str) -> list[PendingCall]:
         calls.append(
             PendingCall(
                 activity=p.activity_type.name,
+                activity_id=p.activity_id,
                 state=PendingActivityState.Name(p.state).removeprefix("PENDING_ACTIVITY_STATE_").lower(),
                 attempt=p.attempt,
                 since=p.scheduled_time.ToDatetime().replace(tzinfo=UTC) if p.HasField("scheduled_time") else None,

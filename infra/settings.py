@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "settings"]
@@ -24,6 +24,17 @@ class Settings(BaseSettings):
     calendar_overrides: Path = Field(default=ROOT / "rules" / "data" / "calendar_overrides.toml")
     # Key for the keyed hashes that stand in for personal data in workflow ids and search attributes.
     pseudonym_key: str = "dev-only-pseudonym-key-change-me"
+
+    # Outside systems over HTTP (``adapters/``); a system whose URL is unset runs on our local tables.
+    sms_gateway_url: str = ""
+    """``KZ_SMS_GATEWAY_URL``: the operator's SMS gateway (``adapters.sms_gateway``); unset: the local outbox."""
+    sms_gateway_token: SecretStr = SecretStr("")
+    """``KZ_SMS_GATEWAY_TOKEN``: the bearer token the gateway expects."""
+    ncanode_url: str = ""
+    """``KZ_NCANODE_URL``: NCANode's base URL for EDS verification (``adapters.ncanode``); unset: the local
+    test CA verifies."""
+    http_timeout_seconds: float = Field(default=20.0, gt=0)
+    """``KZ_HTTP_TIMEOUT_SECONDS``: one HTTP request to an outside system (within one activity attempt)."""
 
     def db_url(self) -> str:
         """The SQLAlchemy URL of our own tables."""

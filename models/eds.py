@@ -1,12 +1,23 @@
-"""Inputs and results of the EDS activities."""
+"""Inputs and results of the EDS activities: signing, verifying, issuing a subscriber's EDS, the signed ZIP."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from datetime import datetime
 
-from models.base import Model
+from pydantic import BaseModel, Field
 
-__all__ = ["SignDocumentRequest", "SignatureCheck", "VerifySignatureRequest"]
+from models.base import BinaryModel, Model
+
+__all__ = [
+    "IssueCertificateRequest",
+    "IssuedCertificate",
+    "SignDocumentRequest",
+    "SignatureCheck",
+    "SignatureInvalid",
+    "SignedZipRequest",
+    "VerifiedSignature",
+    "VerifySignatureRequest",
+]
 
 
 class SignDocumentRequest(BaseModel):
@@ -16,13 +27,8 @@ class SignDocumentRequest(BaseModel):
     role: str = Field(default="provider_head", pattern="^(provider_head|authorised_person)$")
 
 
-class VerifySignatureRequest(Model):
+class VerifySignatureRequest(BinaryModel):
     """A subscriber's detached CMS signature over ``data`` to verify."""
-
-    # Binary DER travels as base64 in JSON payloads (raw bytes are not valid UTF-8).
-    model_config = ConfigDict(
-        extra="forbid", hide_input_in_errors=True, ser_json_bytes="base64", val_json_bytes="base64"
-    )
 
     data: bytes
     signature: bytes
@@ -39,3 +45,44 @@ class SignatureCheck(BaseModel):
     bin: str | None = None
     serial: str | None = None
     sha256: str
+
+
+class IssueCertificateRequest(BinaryModel):
+    """Issue the subscriber's key pair and certificate and sign the application document with it."""
+
+    case_id: str
+    doc_id: str
+    common_name: str
+    iin: str
+    sealed_password: bytes
+
+
+class IssuedCertificate(BaseModel):
+    serial: str
+    subject: str
+    signature_sha256: str
+
+
+class SignedZipRequest(Model):
+    case_id: str
+    doc_id: str
+    iin: str
+
+
+class SignatureInvalid(ValueError):
+    """A CMS signature that does not hold (tampered, foreign CA, expired certificate, not a CMS), with the reason."""
+
+
+class VerifiedSignature(BaseModel):
+    """Who signed a CMS signature that holds, as the signer's certificate says."""
+
+    subject: str
+    """The certificate's subject (RFC 4514 distinguished name)."""
+    iin: str | None = None
+    """The holder's IIN (subject ``serialNumber = IIN…``), as Kazakhstan's NCA writes it."""
+    bin: str | None = None
+    """The organisation's BIN (subject ``OU = BIN…``) for an official's certificate."""
+    serial: str
+    """The certificate's serial number."""
+    signing_time: datetime | None = None
+    """The signing time among the signed attributes, when the signer put one."""

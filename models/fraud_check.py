@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
@@ -189,10 +189,14 @@ class CentreMessage(Model):
     reason: str = ""
 
 
-class CentreReceipt(Model):
+class CentreReceipt(BaseModel):
+    """The centre's acknowledgement of a message (read tolerantly: an activity result)."""
+
     message_id: str
     received_at: datetime
     duplicate: bool
+    attempt: int = 1
+    """The attempt of the activity that reached the centre (Temporal's count; 1 before it was recorded)."""
 
 
 class CentreNotice(Model):
@@ -203,15 +207,28 @@ class CentreNotice(Model):
     cite: str
     pending_since: datetime
     attempts: int = 0
+    """Attempts made; while ``call_id`` is set and the notice is pending, Temporal counts them (see there)."""
     last_error: str | None = None
     next_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
+    call_id: str | None = None
+    """The activity id of the delivery when the activity's retry policy retries it: its attempts, last error
+    and next attempt are in Temporal's pending-activity info (``infra.cases.pending_calls``), not in the case.
+    ``None`` for cases that retried in workflow code (the fields above are then the case's own record)."""
+
+    def with_pending_call(self, attempt: int, last_error: str | None, next_attempt_at: datetime | None) -> CentreNotice:
+        """This notice with what Temporal's pending-activity info says of its delivery now."""
+        return self.model_copy(
+            update={"attempts": attempt, "last_error": last_error, "next_attempt_at": next_attempt_at}
+        )
 
     def describe(self) -> str:
         """E.g. ``pending since 2026-11-23T10:05+05:00, attempts 4, last error: …`` (Asia/Almaty)."""
         if self.delivered_at:
             return f"delivered {_local(self.delivered_at)} after {self.attempts} attempt(s)"
-        text = f"pending since {_local(self.pending_since)}, attempts {self.attempts}"
+        text = f"pending since {_local(self.pending_since)}"
+        if self.attempts:
+            text += f", attempts {self.attempts}"
         if self.last_error:
             text += f", last error: {self.last_error}"
         if self.next_attempt_at:

@@ -118,7 +118,9 @@ class ProcedureSpec:
     """Refuses an input at the edge (``ValueError``) before any case exists, e.g. an abolished act."""
     view: ViewSpec | None = None
     activities: tuple[Callable[..., Any], ...] = ()
-    """The activities only this procedure calls (the worker adds the ones every case uses)."""
+    """The activities only this procedure calls (the worker adds the ones every case uses): functions, or
+    unbound methods of activity classes (``SmsActivities.send_sms``) that the worker binds to its one
+    instance of the class (``worker.bind``)."""
 
     def __post_init__(self) -> None:
         names = {e.name for e in self.events}

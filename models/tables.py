@@ -305,7 +305,7 @@ class PermitRecordChange(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=_now)
 
 
-# --- subscriber procedures (issue 6: acts 58, 171 p.55-1…55-6, almatel-eds, 71) -----------------
+# --- subscriber procedures (acts 58, 171 p.55-1…55-6, almatel-eds, 71) --------------------------
 
 
 class OneTimeSecret(SQLModel, table=True):
@@ -321,6 +321,8 @@ class OneTimeSecret(SQLModel, table=True):
     max_attempts: int
     attempts_used: int = 0
     used_at: datetime | None = None
+    sms_message_id: str | None = None  # the SMS that carries the secret
+    sms_accepted_at: datetime | None = None  # when the SMS gateway accepted that SMS
     created_at: datetime = Field(default_factory=_now)
 
 

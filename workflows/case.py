@@ -7,9 +7,9 @@ case takes (resuming a blocked step, a calendar correction, a complaint's instru
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -32,7 +32,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.clock import CaseDeadlines
     from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT, OUTSIDE_TIMEOUT
 
-__all__ = ["CASE_ACTIVITIES", "CaseWorkflow"]
+__all__ = ["BLOCKED", "CASE_ACTIVITIES", "CaseWorkflow"]
+
+A = TypeVar("A")
+R = TypeVar("R")
+BLOCKED = "blocked"
+"""The status a case shows while an outside system's permanent refusal holds one of its steps."""
 
 CASE_ACTIVITIES = (compute_deadline, notify_supervisor, register_case)
 """The activities every case calls (its clock, its registration, the supervisor's inbox)."""
@@ -52,17 +57,73 @@ class CaseWorkflow:
         self.documents: list[DocumentRef] = []
         self.instructions: list[InstructionRecord] = []
         self.blocked: BlockedStep | None = None
+        """The earliest step an outside system refused for good that still waits for staff."""
         self.blocked_steps: list[BlockedStep] = []
-        self._resume: ResumeRequest | None = None
+        """Blocked steps staff resumed, oldest first."""
+        self._open_blocks: list[BlockedStep] = []
+        self._blocks_seen = 0
+        self._resumes: list[ResumeRequest] = []
+        self._status_underneath = self.status
+
+    @overload
+    async def outside(
+        self,
+        activity: Callable[[Any, A], R],
+        arg: A,
+        /,
+        *,
+        what: str,
+        timeout: timedelta = OUTSIDE_TIMEOUT,
+        expected: Collection[str] = (),
+        call_id: str | None = None,
+    ) -> R: ...
+
+    @overload
+    async def outside(
+        self,
+        activity: Callable[[A], Awaitable[R]],
+        arg: A,
+        /,
+        *,
+        what: str,
+        timeout: timedelta = OUTSIDE_TIMEOUT,
+        expected: Collection[str] = (),
+        call_id: str | None = None,
+    ) -> R: ...
+
+    @overload
+    async def outside(
+        self,
+        activity: Callable[..., Any],
+        /,
+        *args: Any,
+        what: str,
+        timeout: timedelta = OUTSIDE_TIMEOUT,
+        expected: Collection[str] = (),
+        call_id: str | None = None,
+    ) -> Any: ...
 
     async def outside(
-        self, activity: Callable[..., Any], *args: Any, what: str, timeout: timedelta = OUTSIDE_TIMEOUT
+        self,
+        activity: Callable[..., Any],
+        /,
+        *args: Any,
+        what: str,
+        timeout: timedelta = OUTSIDE_TIMEOUT,
+        expected: Collection[str] = (),
+        call_id: str | None = None,
     ) -> Any:
-        """Call an outside system through ``activity``.
+        """Call a system through ``activity`` (an activity method such as ``SmsActivities.send_sms``).
 
-        A temporary failure is retried with back-off for as long as it lasts (the attempts show on the
-        case). A permanent refusal (a non-retryable error) blocks the case with status ``blocked`` and
-        the reason, tells the supervisor, and waits for staff to resume the step (``resume_outside_step``).
+        The one way workflow code calls an activity. A temporary failure is retried by the activity's retry
+        policy for as long as it lasts (the attempts and the last error show in Temporal's pending-activity
+        info, ``infra.cases.pending_calls``). A permanent refusal (a non-retryable error) blocks the case with
+        status ``blocked`` and the reason, tells the supervisor, and waits for staff to resume the step
+        (``resume_outside_step``), then calls again. Errors whose type is in ``expected`` are the procedure's
+        own business (e.g. ``SignatureRejected``): they reach the caller as the ``ActivityError``.
+        ``what`` names the system on the blocked step; ``timeout`` bounds one attempt
+        (``workflows.outside``); ``call_id`` becomes the activity id, so a view can tie the pending call to
+        what it is about.
         """
         while True:
             try:
@@ -71,25 +132,37 @@ class CaseWorkflow:
                     args=list(args),
                     start_to_close_timeout=timeout,
                     retry_policy=ACTIVITY_RETRY,
+                    activity_id=call_id,
                 )
             except ActivityError as exc:
                 cause = exc.cause
-                if not isinstance(cause, ApplicationError) or not cause.non_retryable:
+                if not isinstance(cause, ApplicationError) or not cause.non_retryable or cause.type in expected:
                     raise
                 await self._block(what, cause)
 
     async def _block(self, what: str, cause: ApplicationError) -> None:
+        """Hold the step until staff resume it; the case shows ``blocked`` while any step is held."""
+        if not self._open_blocks:
+            self._status_underneath = self.status
+            self._show_status(BLOCKED)
         step = BlockedStep(
-            what=what, error=cause.message, error_type=cause.type or "", since=workflow.now(), status_before=self.status
+            what=what,
+            error=cause.message,
+            error_type=cause.type or "",
+            since=workflow.now(),
+            status_before=self._status_underneath,
         )
-        self.blocked = step
-        self.set_status("blocked")
+        self._open_blocks.append(step)
+        self.blocked = self._open_blocks[0]
+        key = f"blocked:{what}:{self._blocks_seen}"
+        self._blocks_seen += 1
+        resumes_before = len(self._resumes)
         await workflow.execute_activity(
             notify_supervisor,
             Escalation(
                 case_id=workflow.info().workflow_id,
                 procedure=self.PROCEDURE,
-                deadline_key=f"blocked:{what}:{len(self.blocked_steps)}",
+                deadline_key=key,
                 term_text=f"{what}: {cause.message}",
                 cite="outside system",
                 due=step.since,
@@ -98,22 +171,24 @@ class CaseWorkflow:
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        await workflow.wait_condition(lambda: self._resume is not None)
-        assert self._resume is not None
-        step.resumed_at, step.resumed_by = workflow.now(), self._resume.by
+        await workflow.wait_condition(lambda: len(self._resumes) > resumes_before)
+        resume = self._resumes[resumes_before]
+        step.resumed_at, step.resumed_by = workflow.now(), resume.by
+        self._open_blocks.remove(step)
         self.blocked_steps.append(step)
-        self.blocked, self._resume = None, None
-        self.set_status(step.status_before)
+        self.blocked = self._open_blocks[0] if self._open_blocks else None
+        if not self._open_blocks:
+            self._show_status(self._status_underneath)
 
     @workflow.update
     def resume_outside_step(self, request: ResumeRequest) -> str:
-        """Staff retry a step an outside system refused (after the cause was dealt with)."""
-        self._resume = request
-        return f"resuming: {self.blocked.what if self.blocked else ''}"
+        """Staff retry the steps an outside system refused (after the cause was dealt with)."""
+        self._resumes.append(request)
+        return "resuming: " + ", ".join(b.what for b in self._open_blocks)
 
     @resume_outside_step.validator
-    def _validate_resume(self, request: ResumeRequest) -> None:
-        if self.blocked is None:
+    def validate_resume_outside_step(self, request: ResumeRequest) -> None:
+        if not self._open_blocks:
             raise ValueError("nothing is blocked in this case")
 
     def pending_events(self) -> list[str]:
@@ -155,7 +230,17 @@ class CaseWorkflow:
         return self.registration
 
     def set_status(self, status: str) -> None:
-        """Record the case's status where visibility (console, ``starter.py list``) can see it."""
+        """Record the case's status where visibility (console, ``starter.py list``) can see it.
+
+        While a step is blocked the case keeps showing ``blocked``; the status set meanwhile is shown when
+        the last blocked step is resumed.
+        """
+        if self._open_blocks:
+            self._status_underneath = status
+            return
+        self._show_status(status)
+
+    def _show_status(self, status: str) -> None:
         self.status = status
         workflow.upsert_search_attributes([sa.STATUS.value_set(status)])
 

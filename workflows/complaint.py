@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         instruct_appealed_case,
     )
     from activities.documents import render_document
-    from activities.sms import send_sms
+    from activities.sms import SmsActivities
     from infra.pseudonym import case_id as make_case_id
     from models.case import DocumentRef
     from models.complaint import (
@@ -43,11 +43,10 @@ with workflow.unsafe.imports_passed_through():
     from models.procedure import EventSpec, ProcedureSpec, Role
     from models.sms import SmsRequest
     from workflows.case import CaseWorkflow
-    from workflows.outside import ACTIVITY_RETRY
+    from workflows.outside import DOCUMENT_TIMEOUT
 
 __all__ = ["SPEC", "Complaint"]
 
-_TIMEOUT = timedelta(seconds=60)
 # The system forwards on its own this long before the 3-working-day term ends, so that building and
 # handing over the administrative case still happens within the term.
 AUTO_FORWARD_MARGIN = timedelta(minutes=30)
@@ -81,12 +80,7 @@ class Complaint(CaseWorkflow):
     async def run(self, inp: ComplaintInput) -> dict[str, Any]:
         self.inp = inp
         if inp.appealed_case_id:
-            self.appealed_case = await workflow.execute_activity(
-                describe_appealed_case,
-                inp.appealed_case_id,
-                start_to_close_timeout=_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
+            self.appealed_case = await self.outside(describe_appealed_case, inp.appealed_case_id, what="temporal")
         await self.register(inp.act_key, inp.received_at)
         self.set_status("provider_review")
         await self.clock.open("forward", "complaint.forward", inp.received_at)
@@ -116,7 +110,7 @@ class Complaint(CaseWorkflow):
         assert self.review is not None
         self.set_status("decided" if on_time else "decided_late")
         if self.review.outcome is not ReviewOutcome.REJECTED and self.review.instruction and self.appealed_case:
-            self.instruction_outcome = await workflow.execute_activity(
+            self.instruction_outcome = await self.outside(
                 instruct_appealed_case,
                 InstructRequest(
                     case_id=self.appealed_case.case_id,
@@ -126,8 +120,7 @@ class Complaint(CaseWorkflow):
                     reasons=self.review.reasons,
                     decided_at=workflow.now(),
                 ),
-                start_to_close_timeout=_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+                what="temporal",
             )
         # APPC art. 91 p.5: the pre-trial appeal has ended; a court appeal is allowed from now.
         self.court_appeal_allowed_from = workflow.now()
@@ -145,11 +138,8 @@ class Complaint(CaseWorkflow):
         case_id = workflow.info().workflow_id
         self.set_status("forwarding")
         if self.appealed_case is not None and self.appealed_case.exists:
-            admin_case = await workflow.execute_activity(
-                build_administrative_case,
-                self.appealed_case.case_id,
-                start_to_close_timeout=timedelta(minutes=5),
-                retry_policy=ACTIVITY_RETRY,
+            admin_case = await self.outside(
+                build_administrative_case, self.appealed_case.case_id, what="documents", timeout=DOCUMENT_TIMEOUT
             )
             self.documents.append(admin_case)
         self.forward_receipt_at = await self.outside(
@@ -166,7 +156,7 @@ class Complaint(CaseWorkflow):
         """A document to the complainant's personal account and an SMS (the outcome of the complaint)."""
         assert self.inp is not None
         case_id = workflow.info().workflow_id
-        doc: DocumentRef = await self.outside(
+        doc = await self.outside(
             render_document,
             RenderDocumentRequest(
                 doc_id=f"{case_id}/{kind}",
@@ -178,10 +168,11 @@ class Complaint(CaseWorkflow):
                 context=self._document_context(),
             ),
             what="documents",
+            timeout=DOCUMENT_TIMEOUT,
         )
         self.documents.append(doc)
         await self.outside(
-            send_sms,
+            SmsActivities.send_sms,
             SmsRequest(
                 message_id=f"{case_id}/{kind}",
                 case_id=case_id,
@@ -246,7 +237,7 @@ class Complaint(CaseWorkflow):
         return "recorded: the complaint is satisfied and will not be forwarded"
 
     @satisfy.validator
-    def _validate_satisfy(self, decision: Satisfaction) -> None:
+    def validate_satisfy(self, decision: Satisfaction) -> None:
         self._refuse_unless_pending("satisfy")
 
     @workflow.update(name="forward")
@@ -256,7 +247,7 @@ class Complaint(CaseWorkflow):
         return "recorded: the complaint and the administrative case are being forwarded"
 
     @forward_complaint.validator
-    def _validate_forward(self, request: ForwardRequest) -> None:
+    def validate_forward(self, request: ForwardRequest) -> None:
         self._refuse_unless_pending("forward")
 
     @workflow.update
@@ -266,7 +257,7 @@ class Complaint(CaseWorkflow):
         return f"recorded: complaint {decision.outcome.value}"
 
     @review_decision.validator
-    def _validate_review(self, decision: ReviewDecision) -> None:
+    def validate_review_decision(self, decision: ReviewDecision) -> None:
         self._refuse_unless_pending("review_decision")
         if decision.instruction and self.appealed_case is None:
             raise ValueError("this complaint names no appealed case to instruct")
@@ -278,7 +269,7 @@ class Complaint(CaseWorkflow):
         return "recorded: the complaint is withdrawn"
 
     @withdraw.validator
-    def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
+    def validate_withdraw(self, withdrawal: Withdrawal) -> None:
         self._refuse_unless_pending("withdraw")
 
     def details(self) -> dict[str, Any]:
@@ -333,6 +324,6 @@ SPEC = ProcedureSpec(
         build_administrative_case,
         forward_to_review_body,
         render_document,
-        send_sms,
+        SmsActivities.send_sms,
     ),
 )

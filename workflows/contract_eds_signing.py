@@ -21,38 +21,46 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.biometrics import record_biometric_check
+    from activities.biometrics import BiometricActivities
     from activities.documents import render_document
-    from activities.eds import SIGNATURE_REJECTED, build_signed_zip, issue_subscriber_certificate, seal_eds_password
-    from activities.intake import act_in_force
-    from activities.mobile_citizens import connected_numbers
-    from activities.otp import issue_secret, secret_digest, verify_secret
+    from activities.eds import (
+        SEALED_PASSWORD_INVALID,
+        SIGNATURE_REJECTED,
+        WEAK_EDS_PASSWORD,
+        EdsActivities,
+        seal_eds_password,
+    )
+    from activities.mobile_citizens import MobileCitizensActivities
+    from activities.otp import OtpActivities, secret_digest
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.case import DocumentRef
-    from models.documents import RenderDocumentRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
-    from models.subscriber import (
-        BiometricRecordRequest,
-        BiometricReport,
-        CodeEntry,
+    from models.contract_eds_signing import (
         Consent,
         ContractApplication,
-        IssueCertificateRequest,
-        IssuedSecret,
-        IssueSecretRequest,
         PasswordEntry,
-        PersonRef,
         SealedPassword,
-        SecretEntry,
-        SignedZipRequest,
         SigningResult,
         SigningView,
         StepAnswer,
         TechnicianCodeReceived,
+    )
+    from models.documents import RenderDocumentRequest
+    from models.eds import IssueCertificateRequest, SignedZipRequest
+    from models.identification import (
+        BiometricRecordRequest,
+        BiometricReport,
+        CodeEntry,
+        IssuedSecret,
+        IssueSecretRequest,
+        PersonRef,
+        SecretEntry,
         VerifySecretRequest,
     )
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
-    from workflows.subscriber_common import OTP_MAX_ATTEMPTS, call, cause_type
+    from workflows.outside import DOCUMENT_TIMEOUT, LOCAL_TIMEOUT
+    from workflows.subscriber_common import OTP_MAX_ATTEMPTS, cause_type
 
 __all__ = ["SPEC", "STEPS", "ContractSigning"]
 
@@ -68,6 +76,8 @@ STEPS: tuple[tuple[int, str, str], ...] = (
     (8, "eds_password", "choose_eds_password"),
 )
 LINK_ATTEMPTS = 5
+_PASSWORD_REFUSED = (WEAK_EDS_PASSWORD, SEALED_PASSWORD_INVALID)
+"""The issuer's refusals of a chosen password: answered to the page, the step stays open (step 8)."""
 
 
 @workflow.defn
@@ -96,12 +106,14 @@ class ContractSigning(CaseWorkflow):
         self.inp = inp
         wid = workflow.info().workflow_id
         await self.register("almatel-eds", inp.received_at)
-        if inp.phone not in await call(connected_numbers, PersonRef(iin=inp.iin)):
+        if inp.phone not in await self.outside(
+            MobileCitizensActivities.connected_numbers, PersonRef(iin=inp.iin), what="mobile_citizens"
+        ):
             return self._end(
                 "refused",
                 "signing with an EDS is available only to individuals whose number is in the Mobile Citizens Database",
             )
-        self.application = await call(
+        self.application = await self.outside(
             render_document,
             RenderDocumentRequest(
                 doc_id=f"{wid}/application",
@@ -120,11 +132,13 @@ class ContractSigning(CaseWorkflow):
                     "equipment_serials": list(inp.equipment_serials),
                 },
             ),
+            what="documents",
+            timeout=DOCUMENT_TIMEOUT,
         )
         self.documents.append(self.application)
         code_term = await self.clock.open("code_validity", "eds.code_validity", workflow.now(), counted_from="day")
-        self.otp = await call(
-            issue_secret,
+        self.otp = await self.outside(
+            OtpActivities.issue_secret,
             IssueSecretRequest(
                 secret_id=f"{wid}/code-1414",
                 case_id=wid,
@@ -135,6 +149,7 @@ class ContractSigning(CaseWorkflow):
                 max_attempts=OTP_MAX_ATTEMPTS,
                 purpose="EGOV: temporary access to your digital identity document for AlmaTel",
             ),
+            what="sms_gateway",
         )
         self.attempts_left = self.otp.max_attempts
         for n, name, _event in STEPS:
@@ -142,8 +157,8 @@ class ContractSigning(CaseWorkflow):
             self.set_status(f"step{n}_{name}")
             state = await self.clock.open(f"step{n}", f"eds.step{n}", workflow.now(), counted_from="day")
             if n == 2:
-                self.link = await call(
-                    issue_secret,
+                self.link = await self.outside(
+                    OtpActivities.issue_secret,
                     IssueSecretRequest(
                         secret_id=f"{wid}/link",
                         case_id=wid,
@@ -154,6 +169,7 @@ class ContractSigning(CaseWorkflow):
                         max_attempts=LINK_ATTEMPTS,
                         purpose="AlmaTel: your application to join the public contract",
                     ),
+                    what="sms_gateway",
                 )
                 self.link_attempts_left = self.link.max_attempts
             in_time = await self.clock.wait(f"step{n}", self._step_over(n), keep_waiting=False, escalate=False)
@@ -167,8 +183,12 @@ class ContractSigning(CaseWorkflow):
         assert self.application is not None
         self.set_status("signed_packing")
         try:
-            self.zip = await call(
-                build_signed_zip, SignedZipRequest(case_id=wid, doc_id=self.application.doc_id, iin=inp.iin)
+            self.zip = await self.outside(
+                EdsActivities.build_signed_zip,
+                SignedZipRequest(case_id=wid, doc_id=self.application.doc_id, iin=inp.iin),
+                what="eds",
+                timeout=DOCUMENT_TIMEOUT,
+                expected=(SIGNATURE_REJECTED,),
             )
         except ActivityError as err:
             kind, message = cause_type(err)
@@ -200,7 +220,7 @@ class ContractSigning(CaseWorkflow):
             return []
         return [STEPS[self.step - 1][2]]
 
-    def _at(self, n: int) -> None:
+    def _refuse_unless_at_step(self, n: int) -> None:
         if self.closed or self.failure is not None:
             raise ValueError(f"the signing has ended (status: {self.status})")
         if self.step != n or self.done_step >= n:
@@ -235,16 +255,19 @@ class ContractSigning(CaseWorkflow):
         return self._advance(1, "the code was given to the technician")
 
     @technician_code_received.validator
-    def _v1(self, event: TechnicianCodeReceived) -> None:
-        self._at(1)
+    def validate_technician_code_received(self, event: TechnicianCodeReceived) -> None:
+        self._refuse_unless_at_step(1)
 
     # -- step 2: the unique link from 3344 opens the application
     @workflow.update
     async def open_application(self, entry: SecretEntry) -> StepAnswer:
         """The subscriber opens the unique link (its token as a digest); the page shows the application."""
         assert self.link is not None
-        check = await call(
-            verify_secret, VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now())
+        check = await self.outside(
+            OtpActivities.verify_secret,
+            VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now()),
+            what="one_time_codes",
+            timeout=LOCAL_TIMEOUT,
         )
         self.link_attempts_left = check.attempts_left
         if check.correct:
@@ -254,8 +277,8 @@ class ContractSigning(CaseWorkflow):
         return StepAnswer(accepted=False, message=f"link not valid: {check.message}", attempts_left=check.attempts_left)
 
     @open_application.validator
-    def _v2(self, entry: SecretEntry) -> None:
-        self._at(2)
+    def validate_open_application(self, entry: SecretEntry) -> None:
+        self._refuse_unless_at_step(2)
 
     # -- step 3
     @workflow.update
@@ -264,8 +287,8 @@ class ContractSigning(CaseWorkflow):
         return self._advance(3, "the signing page is open")
 
     @open_signing_page.validator
-    def _v3(self) -> None:
-        self._at(3)
+    def validate_open_signing_page(self) -> None:
+        self._refuse_unless_at_step(3)
 
     # -- step 4
     @workflow.update
@@ -277,16 +300,19 @@ class ContractSigning(CaseWorkflow):
         return self._advance(4, "privacy consent given")
 
     @give_privacy_consent.validator
-    def _v4(self, consent: Consent) -> None:
-        self._at(4)
+    def validate_give_privacy_consent(self, consent: Consent) -> None:
+        self._refuse_unless_at_step(4)
 
     # -- step 5
     @workflow.update
     async def enter_code(self, entry: SecretEntry) -> StepAnswer:
         """The subscriber enters the 1414 code (as its digest); wrong → attempts left; none left → refused."""
         assert self.otp is not None
-        check = await call(
-            verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now())
+        check = await self.outside(
+            OtpActivities.verify_secret,
+            VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
+            what="one_time_codes",
+            timeout=LOCAL_TIMEOUT,
         )
         self.attempts_left = check.attempts_left
         if check.correct:
@@ -296,8 +322,8 @@ class ContractSigning(CaseWorkflow):
         return StepAnswer(accepted=False, message=check.message, attempts_left=check.attempts_left)
 
     @enter_code.validator
-    def _v5(self, entry: SecretEntry) -> None:
-        self._at(5)
+    def validate_enter_code(self, entry: SecretEntry) -> None:
+        self._refuse_unless_at_step(5)
         if self.attempts_left == 0:
             raise ValueError("no attempts left for the 1414 code")
 
@@ -305,8 +331,10 @@ class ContractSigning(CaseWorkflow):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> StepAnswer:
         """Biometric ID's verdict on the identification (step 6); a failure ends the signing."""
-        check = await call(
-            record_biometric_check, BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report)
+        check = await self.outside(
+            BiometricActivities.record_biometric_check,
+            BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report),
+            what="biometrics",
         )
         if check.passed:
             return self._advance(6, "biometric identification passed")
@@ -314,8 +342,8 @@ class ContractSigning(CaseWorkflow):
         return StepAnswer(accepted=False, message=self.failure)
 
     @report_biometrics.validator
-    def _v6(self, report: BiometricReport) -> None:
-        self._at(6)
+    def validate_report_biometrics(self, report: BiometricReport) -> None:
+        self._refuse_unless_at_step(6)
 
     # -- step 7
     @workflow.update
@@ -327,8 +355,8 @@ class ContractSigning(CaseWorkflow):
         return self._advance(7, "consent to EDS issuance given")
 
     @give_eds_consent.validator
-    def _v7(self, consent: Consent) -> None:
-        self._at(7)
+    def validate_give_eds_consent(self, consent: Consent) -> None:
+        self._refuse_unless_at_step(7)
 
     # -- step 8
     @workflow.update
@@ -336,8 +364,8 @@ class ContractSigning(CaseWorkflow):
         """The EDS password, sealed to the issuer; the EDS is issued and the application signed (step 8)."""
         assert self.inp is not None and self.application is not None
         try:
-            issued = await call(
-                issue_subscriber_certificate,
+            issued = await self.outside(
+                EdsActivities.issue_subscriber_certificate,
                 IssueCertificateRequest(
                     case_id=workflow.info().workflow_id,
                     doc_id=self.application.doc_id,
@@ -345,17 +373,22 @@ class ContractSigning(CaseWorkflow):
                     iin=self.inp.iin,
                     sealed_password=password.sealed,
                 ),
+                what="eds",
+                timeout=DOCUMENT_TIMEOUT,
+                expected=_PASSWORD_REFUSED,
             )
         except ActivityError as err:
-            _kind, message = cause_type(err)
+            kind, message = cause_type(err)
+            if kind not in _PASSWORD_REFUSED:
+                raise
             self.last_message = message
             return StepAnswer(accepted=False, message=message)
         self.certificate_serial = issued.serial
         return self._advance(8, "EDS issued and the application signed")
 
     @choose_eds_password.validator
-    def _v8(self, password: SealedPassword) -> None:
-        self._at(8)
+    def validate_choose_eds_password(self, password: SealedPassword) -> None:
+        self._refuse_unless_at_step(8)
 
 
 _TECH = Role.operator("almatel_technician")
@@ -451,12 +484,12 @@ SPEC = ProcedureSpec(
     ),
     intake_check=lambda inp: act_in_force("almatel-eds", inp.received_at),
     activities=(
-        connected_numbers,
-        issue_secret,
-        verify_secret,
-        record_biometric_check,
-        issue_subscriber_certificate,
-        build_signed_zip,
+        MobileCitizensActivities.connected_numbers,
+        OtpActivities.issue_secret,
+        OtpActivities.verify_secret,
+        BiometricActivities.record_biometric_check,
+        EdsActivities.issue_subscriber_certificate,
+        EdsActivities.build_signed_zip,
         render_document,
     ),
     result_model=SigningResult,

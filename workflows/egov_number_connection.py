@@ -16,27 +16,28 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.biometrics import record_biometric_check
-    from activities.eds import verify_signature
-    from activities.intake import act_in_force
-    from activities.mobile_citizens import connect_number, connected_numbers
-    from activities.otp import issue_secret, secret_digest, verify_secret
-    from activities.state_registry import check_identity
+    from activities.biometrics import BiometricActivities
+    from activities.eds import EdsActivities
+    from activities.mobile_citizens import MobileCitizensActivities
+    from activities.otp import OtpActivities, secret_digest
+    from activities.state_registry import StateRegistryActivities
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
-    from models.subscriber import (
+    from models.egov_number_connection import (
         CHANNEL_CITE,
         FACTORS,
+        ConnectNumberRequest,
+        EgovConnectionInput,
+        EgovConnectionResult,
+        EgovView,
+    )
+    from models.identification import (
         BiometricCheck,
         BiometricRecordRequest,
         BiometricReport,
         CodeEntry,
-        ConnectNumberRequest,
         EdsSignatureEvent,
-        EgovConnectionInput,
-        EgovConnectionResult,
-        EgovView,
         IdentityCheckRequest,
         IssuedSecret,
         IssueSecretRequest,
@@ -45,11 +46,12 @@ with workflow.unsafe.imports_passed_through():
         SecretEntry,
         VerifySecretRequest,
     )
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
+    from workflows.outside import LOCAL_TIMEOUT
     from workflows.subscriber_common import (
         OTP_MAX_ATTEMPTS,
         RESULT_DOCUMENT_ACTIVITIES,
-        call,
         result_document,
     )
 
@@ -82,11 +84,17 @@ class EgovNumberConnection(CaseWorkflow):
         await self.register("58", inp.received_at)
         await self.clock.open("service", "egov.service_term", inp.received_at, label="10-minute service term")
         self.set_status("identity_check")
-        ident = await call(check_identity, IdentityCheckRequest(id_number=inp.iin, at=inp.received_at))
+        ident = await self.outside(
+            StateRegistryActivities.check_identity,
+            IdentityCheckRequest(id_number=inp.iin, at=inp.received_at),
+            what="state_registry",
+        )
         self.applicant_ref = ident.applicant_ref
         if ident.refusal:
             return await self._refuse(ident.refusal, ident.cite)
-        held = await call(connected_numbers, PersonRef(iin=inp.iin))
+        held = await self.outside(
+            MobileCitizensActivities.connected_numbers, PersonRef(iin=inp.iin), what="mobile_citizens"
+        )
         if inp.previous_phone is not None and inp.previous_phone not in held:
             return await self._refuse(
                 "the number to be changed is not connected to the applicant's account", CHANNEL_CITE[inp.channel]
@@ -97,8 +105,8 @@ class EgovNumberConnection(CaseWorkflow):
             return EgovConnectionResult(
                 outcome="already_connected", cite=CHANNEL_CITE[inp.channel], decided_at=workflow.now()
             )
-        self.otp = await call(
-            issue_secret,
+        self.otp = await self.outside(
+            OtpActivities.issue_secret,
             IssueSecretRequest(
                 secret_id=f"{wid}/otp",
                 case_id=wid,
@@ -109,6 +117,7 @@ class EgovNumberConnection(CaseWorkflow):
                 max_attempts=OTP_MAX_ATTEMPTS,
                 purpose="EGOV: connecting the number to your e-government account",
             ),
+            what="sms_gateway",
         )
         self.attempts_left = self.otp.max_attempts
         self.awaiting = True
@@ -126,13 +135,15 @@ class EgovNumberConnection(CaseWorkflow):
                 f"the request was not completed within the 10-minute service term (missing: {', '.join(missing)})",
                 TERM_CITE,
             )
-        await call(
-            connect_number,
+        await self.outside(
+            MobileCitizensActivities.connect_number,
             ConnectNumberRequest(
                 case_id=wid, iin=inp.iin, phone=inp.phone, channel=inp.channel.value, replaces=inp.previous_phone
             ),
+            what="mobile_citizens",
         )
         doc = await result_document(
+            self,
             kind="connection_result",
             title="Subscriber number connected to the e-government account",
             outcome="connected",
@@ -150,6 +161,7 @@ class EgovNumberConnection(CaseWorkflow):
     async def _refuse(self, reason: str, cite: str) -> EgovConnectionResult:
         self.awaiting = False
         doc = await result_document(
+            self,
             kind="refusal",
             title="Reasoned refusal to connect the subscriber number",
             outcome="refused",
@@ -186,7 +198,7 @@ class EgovNumberConnection(CaseWorkflow):
         names = {"otp": "enter_otp", "eds": "sign_request", "biometrics": "report_biometrics"}
         return [names[f] for f in self.required if f not in self.done]
 
-    def _check_factor(self, factor: str) -> None:
+    def _refuse_unless_awaiting(self, factor: str) -> None:
         if not self.awaiting or self.failure is not None:
             raise ValueError(f"the request is not waiting for this step (status: {self.status})")
         if factor not in self.required:
@@ -215,8 +227,11 @@ class EgovNumberConnection(CaseWorkflow):
     async def enter_otp(self, entry: SecretEntry) -> SecretCheck:
         """The subscriber enters the OTP (as its digest); wrong → attempts left; none left → not connected."""
         assert self.otp is not None
-        check = await call(
-            verify_secret, VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now())
+        check = await self.outside(
+            OtpActivities.verify_secret,
+            VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
+            what="one_time_codes",
+            timeout=LOCAL_TIMEOUT,
         )
         self.attempts_left = check.attempts_left
         if check.correct:
@@ -230,8 +245,8 @@ class EgovNumberConnection(CaseWorkflow):
         return check
 
     @enter_otp.validator
-    def _validate_otp(self, entry: SecretEntry) -> None:
-        self._check_factor("otp")
+    def validate_enter_otp(self, entry: SecretEntry) -> None:
+        self._refuse_unless_awaiting("otp")
         if self.otp is None:
             raise ValueError("no code has been sent yet")
         if self.attempts_left == 0:
@@ -242,8 +257,10 @@ class EgovNumberConnection(CaseWorkflow):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> BiometricCheck:
         """The biometric provider's verdict; a failure means the number is not connected (58 p.9)."""
-        check = await call(
-            record_biometric_check, BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report)
+        check = await self.outside(
+            BiometricActivities.record_biometric_check,
+            BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report),
+            what="biometrics",
         )
         if check.passed:
             self.done.append("biometrics")
@@ -255,18 +272,19 @@ class EgovNumberConnection(CaseWorkflow):
         return check
 
     @report_biometrics.validator
-    def _validate_biometrics(self, report: BiometricReport) -> None:
-        self._check_factor("biometrics")
+    def validate_report_biometrics(self, report: BiometricReport) -> None:
+        self._refuse_unless_awaiting("biometrics")
 
     @workflow.update
     async def sign_request(self, event: EdsSignatureEvent) -> SignatureCheck:
         """The subscriber certifies the request with an EDS: a CMS signature whose signer is the applicant."""
         assert self.inp is not None
-        check = await call(
-            verify_signature,
+        check = await self.outside(
+            EdsActivities.verify_signature,
             VerifySignatureRequest(
                 data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
             ),
+            what="eds",
         )
         if check.valid:
             self.done.append("eds")
@@ -278,8 +296,8 @@ class EgovNumberConnection(CaseWorkflow):
         return check
 
     @sign_request.validator
-    def _validate_signature(self, event: EdsSignatureEvent) -> None:
-        self._check_factor("eds")
+    def validate_sign_request(self, event: EdsSignatureEvent) -> None:
+        self._refuse_unless_awaiting("eds")
 
 
 async def _otp_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> SecretEntry:
@@ -329,13 +347,13 @@ SPEC = ProcedureSpec(
     ),
     intake_check=lambda inp: act_in_force("58", inp.received_at),
     activities=(
-        check_identity,
-        connected_numbers,
-        connect_number,
-        issue_secret,
-        verify_secret,
-        record_biometric_check,
-        verify_signature,
+        StateRegistryActivities.check_identity,
+        MobileCitizensActivities.connected_numbers,
+        MobileCitizensActivities.connect_number,
+        OtpActivities.issue_secret,
+        OtpActivities.verify_secret,
+        BiometricActivities.record_biometric_check,
+        EdsActivities.verify_signature,
         *RESULT_DOCUMENT_ACTIVITIES,
     ),
     result_model=EgovConnectionResult,

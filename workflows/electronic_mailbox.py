@@ -14,24 +14,23 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.eds import verify_signature
-    from activities.intake import act_in_force
+    from activities.eds import EdsActivities
     from activities.law import ACT_NOT_IN_FORCE
-    from activities.mailbox import create_mailbox, mark_mailbox
-    from activities.state_registry import check_identity
+    from activities.mailbox import MailboxActivities
+    from activities.state_registry import StateRegistryActivities
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
-    from models.subscriber import (
+    from models.electronic_mailbox import (
         CreateMailboxRequest,
-        EdsSignatureEvent,
-        IdentityCheckRequest,
         MailboxApplicationInput,
         MailboxResult,
         MailboxStepRequest,
     )
+    from models.identification import EdsSignatureEvent, IdentityCheckRequest
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
-    from workflows.subscriber_common import call, cause_type
+    from workflows.subscriber_common import cause_type
 
 __all__ = ["SPEC", "ElectronicMailbox"]
 
@@ -63,7 +62,11 @@ class ElectronicMailbox(CaseWorkflow):
                 outcome="refused", reason=message, cite="Order 305/NK of 28 May 2024", decided_at=workflow.now()
             )
         self.set_status("mailbox_creation")
-        if not await call(create_mailbox, CreateMailboxRequest(case_id=wid, login=inp.login, holder_id=inp.holder_id)):
+        if not await self.outside(
+            MailboxActivities.create_mailbox,
+            CreateMailboxRequest(case_id=wid, login=inp.login, holder_id=inp.holder_id),
+            what="mailbox_system",
+        ):
             return self._refuse(f"the login {inp.login!r} is taken: a login is unique among all users", "71 p.11")
         self.awaiting_eds = True
         self.set_status("awaiting_eds_confirmation")
@@ -83,12 +86,20 @@ class ElectronicMailbox(CaseWorkflow):
             )
         if not self.confirmation.valid:
             return self._refuse(f"the EDS confirmation is not accepted: {self.confirmation.reason}", "71 p.12")
-        await call(mark_mailbox, MailboxStepRequest(case_id=wid, step="confirmed"))
+        await self.outside(
+            MailboxActivities.mark_mailbox, MailboxStepRequest(case_id=wid, step="confirmed"), what="mailbox_system"
+        )
         self.set_status("identification")
-        ident = await call(check_identity, IdentityCheckRequest(id_number=inp.holder_id, at=workflow.now()))
+        ident = await self.outside(
+            StateRegistryActivities.check_identity,
+            IdentityCheckRequest(id_number=inp.holder_id, at=workflow.now()),
+            what="state_registry",
+        )
         if ident.refusal or not ident.found:
             return self._refuse(f"identification by {'IIN' if inp.iin else 'BIN'} failed: {ident.refusal}", "71 p.13")
-        await call(mark_mailbox, MailboxStepRequest(case_id=wid, step="included"))
+        await self.outside(
+            MailboxActivities.mark_mailbox, MailboxStepRequest(case_id=wid, step="included"), what="mailbox_system"
+        )
         self.close("included", "included_in_single_database")
         return MailboxResult(outcome="included", cite="71 p.13", decided_at=workflow.now())
 
@@ -114,11 +125,12 @@ class ElectronicMailbox(CaseWorkflow):
     async def confirm_with_eds(self, event: EdsSignatureEvent) -> SignatureCheck:
         """The user confirms the personal-account data with an EDS; the signer must be the holder (IIN/BIN)."""
         assert self.inp is not None
-        check = await call(
-            verify_signature,
+        check = await self.outside(
+            EdsActivities.verify_signature,
             VerifySignatureRequest(
                 data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
             ),
+            what="eds",
         )
         if check.valid and self.inp.bin and check.bin != self.inp.bin:
             check = check.model_copy(
@@ -128,7 +140,7 @@ class ElectronicMailbox(CaseWorkflow):
         return check
 
     @confirm_with_eds.validator
-    def _validate_confirmation(self, event: EdsSignatureEvent) -> None:
+    def validate_confirm_with_eds(self, event: EdsSignatureEvent) -> None:
         if not self.awaiting_eds or self.confirmation is not None:
             raise ValueError(f"the case is not waiting for an EDS confirmation (status: {self.status})")
 
@@ -155,5 +167,10 @@ SPEC = ProcedureSpec(
     ),
     result_model=MailboxResult,
     intake_check=lambda inp: act_in_force("71", inp.received_at),
-    activities=(check_identity, create_mailbox, mark_mailbox, verify_signature),
+    activities=(
+        StateRegistryActivities.check_identity,
+        MailboxActivities.create_mailbox,
+        MailboxActivities.mark_mailbox,
+        EdsActivities.verify_signature,
+    ),
 )

@@ -22,10 +22,10 @@ from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy, WorkflowIDR
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.antifraud import inform_antifraud_centre
-    from activities.intake import act_in_force
-    from activities.network import apply_network_order
-    from activities.subscriber_registry import lookup_subscriber
+    from activities.antifraud import AntifraudActivities
+    from activities.network import NetworkActivities
+    from activities.subscriber_registry import SubscriberRegisterActivities
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.fraud_check import (
         AnyReport,
@@ -50,18 +50,21 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.procedure import EventSpec, ProcedureSpec, Role, StartPolicy, ViewSpec
     from workflows.case import CaseWorkflow
-    from workflows.outside import ACTIVITY_RETRY
+    from workflows.outside import OUTSIDE_TIMEOUT
 
 __all__ = ["PROCEDURE", "SPEC", "FraudCheck", "fraud_case_id", "opening_report"]
 
 PROCEDURE = "fraud_check"
 ACT = "171"
 
-# Back-off between attempts to reach the antifraud centre: 30 s, 1 min, 2 min … at most 10 min apart.
+NOTICES_RETRIED_BY_ACTIVITY = "fraud-notices-retried-by-activity"
+"""``workflow.patched`` id: a message to the centre is one activity retried by its own retry policy (attempts
+in Temporal's pending-activity info). Cases begun before it retry in workflow code, one activity per attempt."""
+# Cases begun before NOTICES_RETRIED_BY_ACTIVITY: one attempt per activity, the back-off slept in the
+# workflow (30 s, 1 min, 2 min … at most 10 min apart), 11 history events per attempt.
 NOTICE_FIRST_RETRY = timedelta(seconds=30)
 NOTICE_MAX_RETRY = timedelta(minutes=10)
 _ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
-_CALL_TIMEOUT = timedelta(seconds=30)
 _FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
@@ -108,6 +111,8 @@ class FraudCheck(CaseWorkflow):
         self.restoration: NetworkResult | None = None
         self.notices: list[CentreNotice] = []
         self._tasks: list[asyncio.Task[Any]] = []
+        # Decided once, at the case's first activation, so the patch marker always sits at the same place.
+        self._notices_by_activity = workflow.patched(NOTICES_RETRIED_BY_ACTIVITY)
         for report in [inp.first, *inp.carried]:
             self._record(report)
 
@@ -168,11 +173,10 @@ class FraudCheck(CaseWorkflow):
     async def _inform_of_detection(self, report: InternalDetection) -> None:
         """p.118: the centre learns of the operator's own detection with the subscriber's data and numbers."""
         notice = self._notice(NoticeKind.DETECTION, "171 p.118", suffix=report.ref)
-        self.subscriber = await workflow.execute_activity(
-            lookup_subscriber,
+        self.subscriber = await self.outside(
+            SubscriberRegisterActivities.lookup_subscriber,
             SubscriberLookup(number=self.number),
-            start_to_close_timeout=_CALL_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="subscriber_register",
         )
         await self._deliver(notice, self._message(notice, subscriber=self.subscriber, reason=report.description))
 
@@ -217,16 +221,33 @@ class FraudCheck(CaseWorkflow):
         )
 
     async def _deliver(self, notice: CentreNotice, message: CentreMessage) -> None:
-        """Send until the centre acknowledges: every attempt and the last error stay visible on the case."""
+        """Send until the centre acknowledges: the activity's retry policy keeps trying through an outage.
+
+        While it does, Temporal's pending-activity info under the notice's ``call_id`` (its message id) shows
+        the attempts, the last error and the next attempt; the case keeps when the notice became pending.
+        A permanent refusal blocks the case visibly until staff resume it.
+        """
+        if not self._notices_by_activity:
+            await self._deliver_retrying_in_workflow(notice, message)
+            return
+        notice.call_id = notice.message_id
+        receipt = await self.outside(
+            AntifraudActivities.inform_antifraud_centre, message, what="antifraud_centre", call_id=notice.call_id
+        )
+        notice.attempts = receipt.attempt
+        notice.delivered_at = receipt.received_at
+
+    async def _deliver_retrying_in_workflow(self, notice: CentreNotice, message: CentreMessage) -> None:
+        """Cases begun before ``NOTICES_RETRIED_BY_ACTIVITY``: one activity per attempt, back-off slept here."""
         delay = NOTICE_FIRST_RETRY
         while True:
             notice.attempts += 1
             notice.next_attempt_at = None
             try:
-                receipt = await workflow.execute_activity(
-                    inform_antifraud_centre,
+                receipt = await workflow.execute_activity_method(
+                    AntifraudActivities.inform_antifraud_centre,
                     message,
-                    start_to_close_timeout=_CALL_TIMEOUT,
+                    start_to_close_timeout=OUTSIDE_TIMEOUT,
                     retry_policy=_ONE_ATTEMPT,
                 )
             except ActivityError as exc:
@@ -247,12 +268,7 @@ class FraudCheck(CaseWorkflow):
             action=action,
             reason=reason,
         )
-        result = await workflow.execute_activity(
-            apply_network_order,
-            order,
-            start_to_close_timeout=_CALL_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
+        result = await self.outside(NetworkActivities.apply_network_order, order, what="network")
         if action is NetworkAction.SUSPEND:
             self.suspension = result
             self.set_status(Status.SUSPENDED)  # the lift may come now, even while the centre is still unreachable
@@ -282,7 +298,7 @@ class FraudCheck(CaseWorkflow):
             case_id=workflow.info().workflow_id, answer=answer, reports_in_case=len(self.reports), status=self.status
         )
 
-    def _check_report(self, report: AnyReport) -> None:
+    def _refuse_unless_fits(self, report: AnyReport) -> None:
         if report.suspect_number != self.number:
             raise ValueError("the report is about another number than this case")
         if report.received_at > workflow.now() + _FUTURE_TOLERANCE:
@@ -294,8 +310,8 @@ class FraudCheck(CaseWorkflow):
         return self._take(report)
 
     @subscriber_report.validator
-    def _validate_subscriber_report(self, report: SubscriberReport) -> None:
-        self._check_report(report)
+    def validate_subscriber_report(self, report: SubscriberReport) -> None:
+        self._refuse_unless_fits(report)
 
     @workflow.update
     def centre_information(self, report: CentreInformation) -> IntakeAck:
@@ -303,8 +319,8 @@ class FraudCheck(CaseWorkflow):
         return self._take(report)
 
     @centre_information.validator
-    def _validate_centre_information(self, report: CentreInformation) -> None:
-        self._check_report(report)
+    def validate_centre_information(self, report: CentreInformation) -> None:
+        self._refuse_unless_fits(report)
 
     @workflow.update
     def internal_detection(self, report: InternalDetection) -> IntakeAck:
@@ -312,8 +328,8 @@ class FraudCheck(CaseWorkflow):
         return self._take(report)
 
     @internal_detection.validator
-    def _validate_internal_detection(self, report: InternalDetection) -> None:
-        self._check_report(report)
+    def validate_internal_detection(self, report: InternalDetection) -> None:
+        self._refuse_unless_fits(report)
 
     # -- back-office decisions -----------------------------------------------------------------------
 
@@ -325,7 +341,7 @@ class FraudCheck(CaseWorkflow):
         return self.view()
 
     @record_check_outcome.validator
-    def _validate_check_outcome(self, outcome: CheckOutcome) -> None:
+    def validate_record_check_outcome(self, outcome: CheckOutcome) -> None:
         if self.check_outcome is not None:
             verdict = "confirmed" if self.check_outcome.confirmed else "not confirmed"
             raise ValueError(f"the check outcome is already recorded ({verdict})")
@@ -340,7 +356,7 @@ class FraudCheck(CaseWorkflow):
         return self.view()
 
     @lift_suspension.validator
-    def _validate_lift(self, decision: LiftDecision) -> None:
+    def validate_lift_suspension(self, decision: LiftDecision) -> None:
         if self.lift is not None:
             raise ValueError("the suspension is already lifted")
         if self.suspension is None:
@@ -447,5 +463,9 @@ SPEC = ProcedureSpec(
     ),
     view=ViewSpec("fraud", FraudCaseView),
     intake_check=lambda inp: act_in_force(ACT, inp.first.received_at),
-    activities=(lookup_subscriber, inform_antifraud_centre, apply_network_order),
+    activities=(
+        SubscriberRegisterActivities.lookup_subscriber,
+        AntifraudActivities.inform_antifraud_centre,
+        NetworkActivities.apply_network_order,
+    ),
 )

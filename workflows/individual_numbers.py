@@ -13,17 +13,10 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.intake import act_in_force
-    from activities.numbers import (
-        contract_signed,
-        numbers_held,
-        prior_application,
-        record_numbers_decision,
-        register_numbers,
-    )
+    from activities.numbers import NumbersRegisterActivities
+    from infra.intake import act_in_force
     from infra.pseudonym import case_id
-    from models.procedure import EventSpec, ProcedureSpec, Role
-    from models.subscriber import (
+    from models.individual_numbers import (
         ContractSignedRequest,
         NumbersApplicationInput,
         NumbersDecisionRecord,
@@ -33,8 +26,8 @@ with workflow.unsafe.imports_passed_through():
         PriorApplicationRequest,
         RegisterNumbersRequest,
     )
+    from models.procedure import EventSpec, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
-    from workflows.subscriber_common import call
 
 __all__ = ["LIMIT", "SPEC", "IndividualNumbers"]
 
@@ -59,21 +52,33 @@ class IndividualNumbers(CaseWorkflow):
         self.inp = inp
         await self.register("171", inp.received_at)
         if inp.refers_to_case_id:
-            prior = await call(prior_application, PriorApplicationRequest(case_id=inp.refers_to_case_id, iin=inp.iin))
+            prior = await self.outside(
+                NumbersRegisterActivities.prior_application,
+                PriorApplicationRequest(case_id=inp.refers_to_case_id, iin=inp.iin),
+                what="numbers_register",
+            )
             if prior.outcome != "refused" or not prior.same_applicant:
                 return await self._finish(
                     "refused",
                     "the application referred to is not a refused application of this applicant",
                     "171 p.55-5",
                 )
-        if not await call(contract_signed, ContractSignedRequest(contract_case_id=inp.contract_case_id, iin=inp.iin)):
+        if not await self.outside(
+            NumbersRegisterActivities.contract_signed,
+            ContractSignedRequest(contract_case_id=inp.contract_case_id, iin=inp.iin),
+            what="numbers_register",
+        ):
             return await self._finish(
                 "refused",
                 "numbers are registered on the basis of a contract; no signed "
                 "application to join the public contract of this applicant was found",
                 "171 p.55-6",
             )
-        held = await call(numbers_held, NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers)))
+        held = await self.outside(
+            NumbersRegisterActivities.numbers_held,
+            NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers)),
+            what="numbers_register",
+        )
         self.held_before = held.count
         if held.held_by_others:
             return await self._finish(
@@ -109,14 +114,15 @@ class IndividualNumbers(CaseWorkflow):
         wid = workflow.info().workflow_id
         registered: list[str] = []
         if outcome == "registered" and new:
-            registered = await call(
-                register_numbers,
+            registered = await self.outside(
+                NumbersRegisterActivities.register_numbers,
                 RegisterNumbersRequest(
                     case_id=wid, iin=self.inp.iin, numbers=new, contract_case_id=self.inp.contract_case_id
                 ),
+                what="numbers_register",
             )
-        await call(
-            record_numbers_decision,
+        await self.outside(
+            NumbersRegisterActivities.record_numbers_decision,
             NumbersDecisionRecord(
                 case_id=wid,
                 iin=self.inp.iin,
@@ -124,6 +130,7 @@ class IndividualNumbers(CaseWorkflow):
                 reason=reason,
                 refers_to_case_id=self.inp.refers_to_case_id,
             ),
+            what="numbers_register",
         )
         self.close(outcome, outcome)
         return NumbersResult(
@@ -146,7 +153,7 @@ class IndividualNumbers(CaseWorkflow):
         return "registered" if decision.approve else "refused"
 
     @review_decision.validator
-    def _validate_decision(self, decision: NumbersReviewDecision) -> None:
+    def validate_review_decision(self, decision: NumbersReviewDecision) -> None:
         if not self.in_review or self.decision is not None:
             raise ValueError(f"the application is not under review (status: {self.status})")
 
@@ -171,11 +178,11 @@ SPEC = ProcedureSpec(
     ),
     intake_check=lambda inp: act_in_force("171", inp.received_at),
     activities=(
-        prior_application,
-        contract_signed,
-        numbers_held,
-        register_numbers,
-        record_numbers_decision,
+        NumbersRegisterActivities.prior_application,
+        NumbersRegisterActivities.contract_signed,
+        NumbersRegisterActivities.numbers_held,
+        NumbersRegisterActivities.register_numbers,
+        NumbersRegisterActivities.record_numbers_decision,
     ),
     result_model=NumbersResult,
 )

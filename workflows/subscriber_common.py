@@ -1,34 +1,24 @@
-"""Small helpers the subscriber-side procedures share: activity calls, error causes, result documents."""
+"""What the subscriber-side procedures share: the attempts a code allows, error causes, result documents."""
 
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.documents import deliver_to_personal_account, render_document
+    from activities.documents import render_document
+    from activities.personal_account import PersonalAccountActivities
     from models.case import DocumentRef
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
-    from workflows.outside import ACTIVITY_RETRY
+    from workflows.case import CaseWorkflow
+    from workflows.outside import DOCUMENT_TIMEOUT
 
-__all__ = ["OTP_MAX_ATTEMPTS", "RESULT_DOCUMENT_ACTIVITIES", "call", "cause_type", "result_document"]
+__all__ = ["OTP_MAX_ATTEMPTS", "RESULT_DOCUMENT_ACTIVITIES", "cause_type", "result_document"]
 
-# Wrong entries allowed for one code before the request fails (58 p.9); an operator setting, not in the act.
 OTP_MAX_ATTEMPTS = 3
-R = TypeVar("R")
-RESULT_DOCUMENT_ACTIVITIES = (render_document, deliver_to_personal_account)
+"""Wrong entries allowed for one code before the request fails (58 p.9); an operator setting, not in the act."""
+RESULT_DOCUMENT_ACTIVITIES = (render_document, PersonalAccountActivities.deliver_to_personal_account)
 """What ``result_document`` calls (the procedures using it list these among their activities)."""
-
-
-async def call(fn: Callable[[Any], Awaitable[R]], arg: Any, *, seconds: int = 30) -> R:
-    """Run an activity of an outside system with the shared retry policy."""
-    return await workflow.execute_activity(
-        fn, arg, start_to_close_timeout=timedelta(seconds=seconds), retry_policy=ACTIVITY_RETRY
-    )
 
 
 def cause_type(err: BaseException) -> tuple[str | None, str]:
@@ -46,6 +36,7 @@ def cause_type(err: BaseException) -> tuple[str | None, str]:
 
 
 async def result_document(
+    case: CaseWorkflow,
     *,
     kind: str,
     title: str,
@@ -57,7 +48,7 @@ async def result_document(
 ) -> DocumentRef:
     """Render the case's result (or reasoned refusal) and put it in the applicant's personal account."""
     wid = workflow.info().workflow_id
-    doc = await call(
+    doc = await case.outside(
         render_document,
         RenderDocumentRequest(
             doc_id=f"{wid}/{kind}",
@@ -68,6 +59,12 @@ async def result_document(
             cite=cite,
             context={"outcome": outcome, "reason": reason, "details": details or {}},
         ),
+        what="documents",
+        timeout=DOCUMENT_TIMEOUT,
     )
-    await call(deliver_to_personal_account, DeliverDocumentRequest(doc_id=doc.doc_id, case_id=wid, recipient=recipient))
+    await case.outside(
+        PersonalAccountActivities.deliver_to_personal_account,
+        DeliverDocumentRequest(doc_id=doc.doc_id, case_id=wid, recipient=recipient),
+        what="personal_account",
+    )
     return doc

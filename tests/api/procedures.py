@@ -6,7 +6,6 @@ The real procedures plug into the same registry; nothing here is registered glob
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -16,8 +15,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.documents import render_document
-    from activities.eds import sign_document
-    from activities.sms import send_sms
+    from activities.eds import EdsActivities
+    from activities.sms import SmsActivities
     from infra.pseudonym import case_id as keyed_case_id
     from models.base import Model
     from models.documents import RenderDocumentRequest
@@ -26,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from models.sms import SmsRequest
     from models.types import BIN, IIN, AwareDatetime, KzMobile, NonEmptyStr
     from workflows.case import CaseWorkflow
-    from workflows.outside import ACTIVITY_RETRY
+    from workflows.outside import DOCUMENT_TIMEOUT
 
 KEY = "demo_check"
 BANK = Role.operator("bank")
@@ -102,7 +101,7 @@ class DemoCheck(CaseWorkflow):
         assert self.decision is not None
         cid = workflow.info().workflow_id
         outcome = "complete" if self.decision.complete else "returned"
-        ref = await workflow.execute_activity(
+        ref = await self.outside(
             render_document,
             RenderDocumentRequest(
                 doc_id=f"{cid}/notice",
@@ -113,19 +112,16 @@ class DemoCheck(CaseWorkflow):
                 cite="665/NK p.6",
                 context={"name": inp.applicant.name},
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
+            what="documents",
+            timeout=DOCUMENT_TIMEOUT,
         )
-        await workflow.execute_activity(
-            sign_document,
-            SignDocumentRequest(doc_id=ref.doc_id),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
+        await self.outside(
+            EdsActivities.sign_document, SignDocumentRequest(doc_id=ref.doc_id), what="eds", timeout=DOCUMENT_TIMEOUT
         )
         ref.signed_by = "provider_head"
         self.documents.append(ref)
-        await workflow.execute_activity(
-            send_sms,
+        await self.outside(
+            SmsActivities.send_sms,
             SmsRequest(
                 message_id=f"{cid}/decision",
                 case_id=cid,
@@ -133,8 +129,7 @@ class DemoCheck(CaseWorkflow):
                 sender="1414",
                 text=f"Your application is {outcome}",
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
+            what="sms_gateway",
         )
         if not self.decision.complete:
             self.close("returned", "returned")

@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Page, async_playwright, expect
 
-from activities.deadlines import current_calendar
+from infra.calendar import current_calendar
 from models.mvno_permit import PermitApplication
 from rules.calendar import ALMATY
 from rules.identifiers import kz_mobile

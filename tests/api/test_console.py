@@ -137,3 +137,44 @@ async def test_console_case_list_marks_overdue_first(dev_http: httpx.AsyncClient
     page = await eventually(lambda: dev_http.get("/console/?overdue=1"), lambda r: late.json()["case_id"] in r.text)
     row = re.search(r'<tr class="overdue">.*?</tr>', page.text, re.S)
     assert row and late.json()["case_id"] in row.group(0) and 'class="badge"' in row.group(0)
+
+
+async def test_a_call_an_outside_system_keeps_failing_shows_on_the_case_page_and_in_the_api(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    from infra import outages
+    from tests.api.helpers import application
+
+    staff = {"X-API-Key": keys.staff}
+    started = await http.post(
+        "/v1/procedures/demo_check/cases", json=application(await env.get_current_time()), headers=staff
+    )
+    assert started.status_code == 201, started.text
+    cid = started.json()["case_id"]
+    await eventually(
+        lambda: http.get(f"/v1/cases/{cid}", headers=staff),
+        lambda r: "completeness_decision" in r.json()["pending_events"],
+    )
+    outages.begin("sms_gateway", await env.get_current_time(), timedelta(hours=1), "gateway maintenance")
+    try:
+        decided = await http.post(
+            f"/v1/procedures/demo_check/cases/{cid}/events/completeness_decision",
+            json={"complete": True},
+            headers=staff,
+        )
+        assert decided.status_code == 200, decided.text
+        calls = await eventually(
+            lambda: http.get(f"/v1/cases/{cid}/outside-calls", headers=staff),
+            lambda r: r.status_code == 200 and any(c["attempt"] > 1 for c in r.json()),
+        )
+        [call] = calls.json()
+        assert call["activity"] == "send_sms" and "sms gateway unavailable" in (call["last_error"] or "")
+        await sign_in(http, keys.staff)
+        await http.get("/console/lang/en?next=/console/")
+        page = await http.get(f"/console/cases/{cid}")
+        table = re.search(r'<table id="outside-calls">.*?</table>', page.text, re.S)
+        assert table and "send_sms" in table.group(0) and "sms gateway unavailable" in table.group(0)
+        assert "Waiting on outside systems" in page.text
+    finally:
+        outages.end("sms_gateway")
+    await eventually(lambda: http.get(f"/v1/cases/{cid}/outside-calls", headers=staff), lambda r: r.json() == [])

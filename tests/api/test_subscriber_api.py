@@ -52,7 +52,7 @@ async def test_mailbox_after_abolition_is_refused_at_the_edge_and_no_case_starts
     r = await http.post(START, json=body, headers=staff())
     assert r.status_code == 422, r.text
     assert "abolished by Order 305/NK" in r.json()["detail"]
-    from models.subscriber import MailboxApplicationInput
+    from models.electronic_mailbox import MailboxApplicationInput
 
     with pytest.raises(RPCError):  # nothing was started under the application's id
         await env.client.get_workflow_handle(SPEC.case_id(MailboxApplicationInput.model_validate(body))).describe()
@@ -82,7 +82,7 @@ async def test_mailbox_while_the_act_was_in_force_starts_a_case(
 
 async def test_portal_sends_the_typed_code_and_only_its_digest_enters_history(env: WorkflowEnvironment) -> None:
     from api.auth import create_key
-    from models.subscriber import Channel
+    from models.egov_number_connection import Channel
     from tests.workflows.subscriber_helpers import history_text, new_phone, sms_secret
     from workflows.egov_number_connection import SPEC as EGOV
     from workflows.egov_number_connection import EgovNumberConnection

@@ -271,8 +271,8 @@ async def test_failed_case_reads_its_encrypted_failure_message(env: WorkflowEnvi
 def test_admin_case_documents_from_our_document_store(recorded: Recorded, tmp_path: Path) -> None:
     import hashlib
 
-    from activities.store import store_document
     from audit.admin_case import fetch_from_store
+    from infra.store import store_document
 
     [ref] = build_admin_case(recorded.late).documents
     body = DOCUMENTS[ref.doc_id]

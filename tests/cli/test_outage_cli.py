@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities import outages
+from infra import outages
 from tests.cli.conftest import Starter
 
 

@@ -22,9 +22,10 @@ from infra.db import session
 from models.case import CaseView
 from models.complaint import ComplaintInput, Satisfaction
 from models.deadlines import DeadlineState
+from models.egov_number_connection import Channel, EgovConnectionInput, EgovView
+from models.electronic_mailbox import MailboxApplicationInput
 from models.fraud_check import CheckOutcome, FraudCaseView, LiftDecision, SubscriberReport
 from models.mvno_permit import CompletenessDecision, PermitApplication, QualificationDecision
-from models.subscriber import Channel, EgovConnectionInput, EgovView, MailboxApplicationInput
 from models.tables import (
     AntifraudCentreMessage,
     Document,
@@ -335,14 +336,17 @@ MAILBOX = Scenario(
 
 
 async def _signing_start(client: Client, tq: str, suffix: str) -> str:
-    from activities.mobile_citizens import connect_number
-    from models.subscriber import ConnectNumberRequest, ContractApplication
+    from activities.mobile_citizens import LocalMobileCitizensDatabase
+    from models.contract_eds_signing import ContractApplication
+    from models.egov_number_connection import ConnectNumberRequest
     from tests.workflows.subscriber_helpers import new_phone, person
     from workflows.contract_eds_signing import SPEC as SIGNING
     from workflows.contract_eds_signing import ContractSigning
 
     iin, phone = person(name="ASANOVA AIGERIM"), new_phone()
-    await connect_number(ConnectNumberRequest(case_id=f"seed-{suffix}", iin=iin, phone=phone, channel="portal"))
+    LocalMobileCitizensDatabase().connect(
+        ConnectNumberRequest(case_id=f"seed-{suffix}", iin=iin, phone=phone, channel="portal")
+    )
     inp = ContractApplication(
         order_ref=f"E2E-{suffix}",
         iin=iin,
@@ -361,7 +365,8 @@ async def _signing_start(client: Client, tq: str, suffix: str) -> str:
 
 async def _signing_drive(client: Client, case_id: str) -> None:
     from activities.eds import seal_eds_password
-    from models.subscriber import BiometricReport, Consent, SealedPassword, SigningView, TechnicianCodeReceived
+    from models.contract_eds_signing import Consent, SealedPassword, SigningView, TechnicianCodeReceived
+    from models.identification import BiometricReport
     from tests.workflows.subscriber_helpers import digest_entry, sms_secret
 
     phone = _PEOPLE[case_id][1]

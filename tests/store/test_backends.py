@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from activities import store
-from infra import db
+from infra import db, store
 from infra.settings import settings
 from models.deadlines import Escalation
 from models.sms import SmsRequest

@@ -10,10 +10,14 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.documents import render_document
-from activities.eds import LocalCA, SignatureInvalid, local_ca, sign_cms, sign_document, verify_cms, verify_signature
-from activities.store import load_document
+from activities.eds import EdsActivities
+from activities.local_ca import LocalCA, LocalSignatureVerifier, local_ca, sign_cms, verify_cms
+from infra.store import load_document
 from models.documents import RenderDocumentRequest
-from models.eds import SignDocumentRequest, VerifySignatureRequest
+from models.eds import SignatureInvalid, SignDocumentRequest, VerifySignatureRequest
+
+EDS = EdsActivities(LocalSignatureVerifier())
+sign_document, verify_signature = EDS.sign_document, EDS.verify_signature
 
 IIN = "900101300126"
 
@@ -92,13 +96,13 @@ async def test_render_sign_and_verify_a_stored_document() -> None:
     assert doc is not None
     html = doc.content.decode()
     assert "Хабарлама" in html and "Уведомление" in html and "Асан" in html and "665/NK p.7" in html
-    check = await env.run(sign_document, SignDocumentRequest(doc_id="case-1/notice"))
+    check = env.run(sign_document, SignDocumentRequest(doc_id="case-1/notice"))
     assert check.valid and check.sha256 == ref.sha256 and "Head" in (check.subject or "")
     signed = load_document("case-1/notice")
     assert signed is not None and signed.signature is not None
     verify_cms(signed.content, signed.signature, local_ca().root.cert)
     # signing twice keeps the first signature
-    await env.run(sign_document, SignDocumentRequest(doc_id="case-1/notice"))
+    env.run(sign_document, SignDocumentRequest(doc_id="case-1/notice"))
     assert load_document("case-1/notice").signature == signed.signature  # type: ignore[union-attr]
 
 
@@ -107,26 +111,25 @@ async def test_verify_activity_checks_the_applicant_iin() -> None:
     person = local_ca().issue("ASANOV ASAN", iin=IIN)
     data = b"request"
     sig = sign_cms(data, person)
-    ok = await env.run(verify_signature, VerifySignatureRequest(data=data, signature=sig, expected_iin=IIN))
+    ok = env.run(verify_signature, VerifySignatureRequest(data=data, signature=sig, expected_iin=IIN))
     assert ok.valid and ok.iin == IIN
-    foreign = await env.run(
-        verify_signature, VerifySignatureRequest(data=data, signature=sig, expected_iin="850412400309")
-    )
+    foreign = env.run(verify_signature, VerifySignatureRequest(data=data, signature=sig, expected_iin="850412400309"))
     assert not foreign.valid and "not the applicant's" in (foreign.reason or "")
 
 
 async def test_sms_is_sent_once_per_message_id() -> None:
     from sqlmodel import select
 
-    from activities.sms import send_sms
+    from activities.sms import LocalSmsGateway, SmsActivities
     from infra.db import session
     from models.sms import SmsRequest
     from models.tables import SmsOutbox
 
+    send_sms = SmsActivities(LocalSmsGateway()).send_sms
     env = ActivityEnvironment()
     req = SmsRequest(message_id="case-9/otp-1", case_id="case-9", to="8 701 123 45 67", sender="1414", text="code 1")
-    first = await env.run(send_sms, req)
-    second = await env.run(send_sms, req)
+    first = env.run(send_sms, req)
+    second = env.run(send_sms, req)
     assert not first.duplicate and second.duplicate and second.accepted_at == first.accepted_at
     with session() as s:
         rows = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == "case-9")).all()

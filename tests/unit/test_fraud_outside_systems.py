@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities import outages
 from activities.antifraud import CENTRE_UNAVAILABLE, deliver, messages_for_case
 from activities.network import carry_out
 from activities.subscriber_registry import DEMO_SUBSCRIBERS, find_subscriber, seed_demo_subscribers
+from infra import outages
 from infra.db import session
 from models.fraud_check import CentreMessage, NetworkAction, NetworkOrder, NoticeKind
 from models.tables import SubscriberNumber

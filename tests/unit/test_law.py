@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from models.egov_number_connection import CHANNEL_CITE, FACTORS, Channel
 from models.mvno_permit import CONTRACT_CITES, GROUNDS, ContractEventKind, RefusalGround
-from models.subscriber import CHANNEL_CITE, FACTORS, Channel
 from rules import law
 from rules.calendar import ALMATY, WorkingCalendar
 from rules.law import (

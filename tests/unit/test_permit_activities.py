@@ -9,9 +9,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from temporalio.testing import ActivityEnvironment
 
 from activities.hearing import hearing_windows
-from activities.monitoring import report_stage, stages_of
-from activities.permits_registry import enter_permit, load_permit, permit_changes, record_permit_change
-from activities.state_registry import add_court_restriction, add_legal_entity, lookup_applicant
+from activities.monitoring import LocalMonitoringSystem, MonitoringActivities, stages_of
+from activities.permits_registry import LocalPermitsRegistry, PermitsRegistryActivities, load_permit, permit_changes
+from activities.state_registry import (
+    LocalStateRegistries,
+    StateRegistryActivities,
+    add_court_restriction,
+    add_legal_entity,
+)
 from models.mvno_permit import (
     HearingWindowsRequest,
     PermitChange,
@@ -21,6 +26,11 @@ from models.mvno_permit import (
     StageReport,
 )
 from rules.calendar import ALMATY, WorkingCalendar
+
+report_stage = MonitoringActivities(LocalMonitoringSystem()).report_stage
+PERMITS = PermitsRegistryActivities(LocalPermitsRegistry())
+enter_permit, record_permit_change = PERMITS.enter_permit, PERMITS.record_permit_change
+lookup_applicant = StateRegistryActivities(LocalStateRegistries()).lookup_applicant
 
 
 async def test_monitoring_reports_each_stage_once() -> None:
@@ -34,9 +44,9 @@ async def test_monitoring_reports_each_stage_once() -> None:
         status="registered",
         at=datetime.now(UTC),
     )
-    assert await env.run(report_stage, report) is True
-    assert await env.run(report_stage, report) is False  # a retry
-    await env.run(report_stage, report.model_copy(update={"report_id": f"{case}/002", "stage": "completeness_check"}))
+    assert env.run(report_stage, report) is True
+    assert env.run(report_stage, report) is False  # a retry
+    env.run(report_stage, report.model_copy(update={"report_id": f"{case}/002", "stage": "completeness_check"}))
     assert stages_of(case) == ["registered", "completeness_check"]
 
 
@@ -55,11 +65,11 @@ async def test_permit_is_entered_once_per_case_and_changes_recorded_once() -> No
         valid_until=datetime(2041, 5, 6, tzinfo=ALMATY),
         basis="665/NK p.7",
     )
-    first = await env.run(enter_permit, req)
-    again = await env.run(enter_permit, req)
+    first = env.run(enter_permit, req)
+    again = env.run(enter_permit, req)
     assert first.permit_number == again.permit_number and first.permit_number.startswith("MVNO-2031-")
     assert first.issued_on == date(2031, 5, 6) and first.valid_through == date(2041, 5, 5)
-    other = await env.run(enter_permit, req.model_copy(update={"case_id": case + "-b"}))
+    other = env.run(enter_permit, req.model_copy(update={"case_id": case + "-b"}))
     assert other.permit_number != first.permit_number
     change = PermitChangeRequest(
         change_id=f"{case}/contract-1",
@@ -69,8 +79,8 @@ async def test_permit_is_entered_once_per_case_and_changes_recorded_once() -> No
         reason="contract terminated early",
         cite="665/NK Annex 5 condition 3",
     )
-    assert (await env.run(record_permit_change, change)).status == "terminated"
-    await env.run(record_permit_change, change)
+    assert (env.run(record_permit_change, change)).status == "terminated"
+    env.run(record_permit_change, change)
     assert permit_changes(first.permit_number) == ["terminated"]
     assert load_permit(first.permit_number).status == "terminated"  # type: ignore[union-attr]
 
@@ -84,18 +94,16 @@ async def test_registry_answers_registration_data_and_court_restrictions_in_forc
         bin_, "special_right_deprivation", "Court No. 2", f"1-{uuid.uuid4().hex[:6]}", now - timedelta(days=1)
     )
     add_court_restriction(bin_, "activity_ban", "Court No. 3", f"2-{uuid.uuid4().hex[:6]}", now + timedelta(days=30))
-    data = await env.run(
-        lookup_applicant, RegistryLookupRequest(case_id="c", kind="legal_entity", identifier=bin_, at=now)
-    )
+    data = env.run(lookup_applicant, RegistryLookupRequest(case_id="c", kind="legal_entity", identifier=bin_, at=now))
     assert data.found and data.name == "Steppe Telecom LLP" and not data.active
     assert [r.kind for r in data.restrictions] == ["special_right_deprivation"]  # the ban is not in force yet
     assert bin_ not in data.recipient
-    later = await env.run(
+    later = env.run(
         lookup_applicant,
         RegistryLookupRequest(case_id="c", kind="legal_entity", identifier=bin_, at=now + timedelta(days=31)),
     )
     assert {r.kind for r in later.restrictions} == {"special_right_deprivation", "activity_ban"}
-    missing = await env.run(
+    missing = env.run(
         lookup_applicant, RegistryLookupRequest(case_id="c", kind="individual", identifier="880302400054", at=now)
     )
     assert not missing.found and missing.restrictions == []

@@ -12,15 +12,18 @@ from activities.state_registry import (
     DEMO_LEGAL_ENTITIES,
     GROUND_CONSENT,
     GROUND_IDENTITY,
+    LocalStateRegistries,
+    StateRegistryActivities,
     add_individual,
     add_legal_entity,
     add_person,
-    check_identity,
-    lookup_applicant,
 )
+from models.identification import IdentityCheckRequest
 from models.mvno_permit import RegistryLookupRequest
-from models.subscriber import IdentityCheckRequest
 from tests.workflows.subscriber_helpers import new_iin
+
+REGISTRIES = StateRegistryActivities(LocalStateRegistries())
+check_identity, lookup_applicant = REGISTRIES.check_identity, REGISTRIES.lookup_applicant
 
 
 def _lookup(kind: str, identifier: str, at: datetime) -> RegistryLookupRequest:
@@ -34,19 +37,19 @@ async def test_a_person_added_for_one_procedure_is_seen_by_the_other() -> None:
     now = datetime.now(UTC)
     iin = new_iin()
     add_person(iin, "SADYKOVA DANA", document_valid_until=now + timedelta(days=365))
-    permit_view = await env.run(lookup_applicant, _lookup("individual", iin, now))
+    permit_view = env.run(lookup_applicant, _lookup("individual", iin, now))
     assert permit_view.found and permit_view.name == "SADYKOVA DANA"
-    assert (await env.run(check_identity, IdentityCheckRequest(id_number=iin, at=now))).refusal is None
+    assert (env.run(check_identity, IdentityCheckRequest(id_number=iin, at=now))).refusal is None
 
     other = new_iin()
     add_individual(other, "BEKOV ASAN", "Almaty")  # the permit's helper: no identity document on record
-    check = await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now))
+    check = env.run(check_identity, IdentityCheckRequest(id_number=other, at=now))
     assert check.found and check.cite == GROUND_IDENTITY and check.refusal is not None
     add_person(other, "BEKOV ASAN", document_valid_until=now + timedelta(days=1), consent=False)
-    check = await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now))
+    check = env.run(check_identity, IdentityCheckRequest(id_number=other, at=now))
     assert check.cite == GROUND_CONSENT
     assert (
-        await env.run(check_identity, IdentityCheckRequest(id_number=other, at=now + timedelta(days=2)))
+        env.run(check_identity, IdentityCheckRequest(id_number=other, at=now + timedelta(days=2)))
     ).cite == GROUND_IDENTITY
 
 
@@ -55,14 +58,14 @@ async def test_legal_entities_are_one_register_and_the_demo_rows_of_both_procedu
     now = datetime.now(UTC)
     entity_bin = f"19114{uuid.uuid4().int % 10**7:07d}"
     add_legal_entity(entity_bin, "TOO ALMA DATA")
-    check = await env.run(check_identity, IdentityCheckRequest(id_number=entity_bin, at=now))
+    check = env.run(check_identity, IdentityCheckRequest(id_number=entity_bin, at=now))
     assert check.found and check.full_name == "TOO ALMA DATA" and check.refusal is None
 
     [(permit_iin, permit_name, _, _), (subscriber_iin, subscriber_name, _, has_document)] = DEMO_INDIVIDUALS
-    looked = await env.run(lookup_applicant, _lookup("individual", permit_iin, now))
+    looked = env.run(lookup_applicant, _lookup("individual", permit_iin, now))
     assert looked.name == permit_name
-    entity = await env.run(lookup_applicant, _lookup("legal_entity", DEMO_LEGAL_ENTITIES[0][0], now))
+    entity = env.run(lookup_applicant, _lookup("legal_entity", DEMO_LEGAL_ENTITIES[0][0], now))
     assert entity.found and entity.name == DEMO_LEGAL_ENTITIES[0][1]
     assert has_document
-    demo = await env.run(check_identity, IdentityCheckRequest(id_number=subscriber_iin, at=now))
+    demo = env.run(check_identity, IdentityCheckRequest(id_number=subscriber_iin, at=now))
     assert demo.full_name == subscriber_name and demo.refusal is None

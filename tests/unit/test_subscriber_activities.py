@@ -6,20 +6,27 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.otp import issue_secret as _issue_secret
-from activities.otp import secret_digest, verify_secret
+from activities.otp import OtpActivities, secret_digest
+from activities.sms import LocalSmsGateway
 from infra.db import session
-from models.subscriber import IssuedSecret, IssueSecretRequest, VerifySecretRequest
+from models.identification import IssuedSecret, IssueSecretRequest, SecretCheck, VerifySecretRequest
+from models.sms import SmsReceipt, SmsRequest
 from models.tables import OneTimeSecret
 from tests.workflows.subscriber_helpers import new_phone, sms_secret, sms_to
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+OTP = OtpActivities(LocalSmsGateway())
 
 
 async def issue_secret(req: IssueSecretRequest) -> IssuedSecret:
-    return await ActivityEnvironment().run(_issue_secret, req)
+    return ActivityEnvironment().run(OTP.issue_secret, req)
+
+
+async def verify_secret(req: VerifySecretRequest) -> SecretCheck:
+    return ActivityEnvironment().run(OTP.verify_secret, req)
 
 
 def request(phone: str, **kw: object) -> IssueSecretRequest:
@@ -109,3 +116,32 @@ async def test_a_retry_after_a_failure_before_the_sms_sends_a_fresh_code_that_ve
         VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, code), at=NOW)
     )
     assert check.correct and len(sms_to(phone)) == 1
+
+
+class DiesAfterTheGatewayAccepted(LocalSmsGateway):
+    """The gateway accepts the SMS, then the worker dies before the activity records that it did."""
+
+    def send(self, req: SmsRequest) -> SmsReceipt:
+        super().send(req)
+        raise RuntimeError("worker lost after the gateway accepted the SMS")
+
+
+async def test_a_retry_after_the_gateway_accepted_but_before_it_was_recorded_sends_a_fresh_code() -> None:
+    phone = new_phone()
+    req = request(phone)
+    with pytest.raises(RuntimeError):
+        ActivityEnvironment().run(OtpActivities(DiesAfterTheGatewayAccepted()).issue_secret, req)
+    lost = sms_secret(phone, "1414")
+    issued = await issue_secret(req)  # the retry
+    fresh = sms_secret(phone, "1414")
+    [first, second] = sms_to(phone)
+    assert first.message_id == f"{req.secret_id}/sms" and second.message_id == issued.sms_message_id != first.message_id
+    check = await verify_secret(
+        VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, lost), at=NOW)
+    )
+    assert not check.correct or lost == fresh  # only the code of the SMS sent last verifies
+    check = await verify_secret(
+        VerifySecretRequest(secret_id=req.secret_id, digest=secret_digest(req.secret_id, fresh), at=NOW)
+    )
+    assert check.correct
+    assert await issue_secret(req) == issued and len(sms_to(phone)) == 2  # recorded now: no third SMS

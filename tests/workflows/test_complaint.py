@@ -1,4 +1,4 @@
-"""Complaint appeals on the time-skipping server with the real calendar (issue 5)."""
+"""Complaint appeals on the time-skipping server with the real calendar."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities import outages
-from activities.store import load_document
+from infra import outages
 from infra.cases import pending_calls
 from infra.db import session
+from infra.store import load_document
 from models.case import CaseView, ComplaintInstruction, ResumeRequest
 from models.complaint import ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus

@@ -18,22 +18,19 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eds import _OAEP, _issuer_key, seal_eds_password
-from activities.mobile_citizens import connect_number
-from activities.store import load_document
+from activities.mobile_citizens import LocalMobileCitizensDatabase
+from infra import outages
 from infra.db import session
+from infra.store import load_document
+from models.case import ResumeRequest
+from models.contract_eds_signing import Consent, ContractApplication, SealedPassword, TechnicianCodeReceived
 from models.deadlines import DeadlineStatus
-from models.subscriber import (
-    BiometricReport,
-    ConnectNumberRequest,
-    Consent,
-    ContractApplication,
-    SealedPassword,
-    TechnicianCodeReceived,
-)
+from models.egov_number_connection import ConnectNumberRequest
+from models.identification import BiometricReport
 from models.tables import SignedContract, SubscriberKey
 from tests.golden_tools import save_golden
 from tests.workflows.subscriber_helpers import (
@@ -62,7 +59,7 @@ async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Non
 async def subscriber(in_mcd: bool = True) -> tuple[str, str]:
     iin, phone = person(name="ASANOVA AIGERIM"), new_phone()
     if in_mcd:
-        await connect_number(
+        LocalMobileCitizensDatabase().connect(
             ConnectNumberRequest(case_id=f"seed-{uuid.uuid4()}", iin=iin, phone=phone, channel="portal")
         )
     return iin, phone
@@ -315,3 +312,33 @@ async def test_number_outside_the_mobile_citizens_database_cannot_sign(
     result = await handle.result()
     assert result.outcome == "refused" and "Mobile Citizens Database" in (result.reason or "")
     assert sms_to(phone) == []
+
+
+async def test_an_issuer_refusing_for_good_blocks_step_8_visibly_instead_of_blaming_the_password(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+) -> None:
+    iin, phone = await subscriber()
+    handle = await start(env, task_queue, iin, phone)
+    await drive(handle, phone, 7)
+    await at_step(handle, 8)
+    outages.begin("eds", await env.get_current_time(), None, "issuer's HSM decommissioned", permanent=True)
+    try:
+        update = await handle.start_update(
+            ContractSigning.choose_eds_password,
+            SealedPassword(sealed=seal_eds_password(handle.id, PASSWORD)),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        case = await until(lambda: handle.query(ContractSigning.case), lambda c: c.blocked is not None)
+        assert case.status == "blocked" and case.blocked is not None and case.blocked.what == "eds"
+        assert case.blocked.status_before == "step8_eds_password" and "permanently" in case.blocked.error
+        assert case.pending_events == ["resume_outside_step"]
+    finally:
+        outages.end("eds")
+    await handle.execute_update("resume_outside_step", ResumeRequest(by="Operator on duty", note="issuer back"))
+    answer = await update.result()
+    assert answer.accepted
+    assert (await handle.result()).outcome == "signed"
+    case = await handle.query(ContractSigning.case)
+    assert [b.what for b in case.blocked_steps] == ["eds"] and case.status == "signed"

@@ -11,12 +11,14 @@ from sqlmodel import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from activities import outages
 from activities.mobile_citizens import numbers_of
+from infra import outages
 from infra.cases import pending_calls
 from infra.db import session
+from models.case import ResumeRequest
 from models.deadlines import DeadlineStatus
-from models.subscriber import BiometricReport, Channel, EgovConnectionInput
+from models.egov_number_connection import Channel, EgovConnectionInput
+from models.identification import BiometricReport
 from models.tables import BiometricCheckRecord, PersonalAccountDelivery
 from tests.golden_tools import save_golden
 from tests.workflows.subscriber_helpers import (
@@ -324,3 +326,35 @@ async def test_change_of_a_number_that_is_not_the_applicants_is_refused(
     result = await handle.result()
     assert result.outcome == "refused" and result.cite == "58 p.8" and sms_to(phone) == []
     await save_golden(handle, P, "change_of_foreign_number_refused")
+
+
+async def test_a_registry_refusing_for_good_blocks_the_request_visibly_until_staff_resume(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+) -> None:
+    iin, phone = person(), new_phone()
+    outages.begin("state_registry", await env.get_current_time(), None, "gateway contract ended", permanent=True)
+    try:
+        inp = EgovConnectionInput(
+            iin=iin, phone=phone, channel=Channel.PORTAL, received_at=await env.get_current_time()
+        )
+        handle = await env.client.start_workflow(
+            EgovNumberConnection.run, inp, id=SPEC.case_id(inp), task_queue=task_queue
+        )
+        case = await until(lambda: handle.query(EgovNumberConnection.case), lambda c: c.blocked is not None)
+        assert case.status == "blocked" and not case.closed  # not failed, and not silently stalled
+        assert case.blocked is not None and case.blocked.what == "state_registry"
+        assert case.blocked.status_before == "identity_check" and "permanently" in case.blocked.error
+        assert case.pending_events == ["resume_outside_step"]
+    finally:
+        outages.end("state_registry")
+    await handle.execute_update("resume_outside_step", ResumeRequest(by="Operator on duty"))
+    case = await until(lambda: handle.query(EgovNumberConnection.case), lambda c: c.status.startswith("awaiting"))
+    assert case.blocked is None and [b.what for b in case.blocked_steps] == ["state_registry"]
+    await enter_right_code(handle, phone)
+    await handle.execute_update(
+        EgovNumberConnection.sign_request,
+        eds_signature(iin, (await handle.query(EgovNumberConnection.egov)).signing_payload or ""),
+    )
+    assert (await handle.result()).outcome == "connected"

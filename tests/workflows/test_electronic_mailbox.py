@@ -12,11 +12,12 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from activities.eds import local_ca, sign_cms
-from activities.intake import act_in_force as edge_act_check
+from activities.local_ca import local_ca, sign_cms
 from activities.state_registry import add_person
 from infra.db import session
-from models.subscriber import EdsSignatureEvent, MailboxApplicationInput
+from infra.intake import act_in_force as edge_act_check
+from models.electronic_mailbox import MailboxApplicationInput
+from models.identification import EdsSignatureEvent
 from models.tables import Mailbox
 from rules.acts import acts
 from rules.calendar import ALMATY

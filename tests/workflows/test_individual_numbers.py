@@ -11,11 +11,11 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.numbers import register_numbers
+from activities.numbers import LocalNumbersRegister
 from activities.subscriber_registry import find_subscriber
 from infra.db import session
 from models.deadlines import DeadlineStatus
-from models.subscriber import (
+from models.individual_numbers import (
     Device,
     ExtraNumbersJustification,
     NumbersApplicationInput,
@@ -55,7 +55,7 @@ async def individual(holding: int, *, contract: bool = True) -> tuple[str, str]:
         with session() as s:
             s.add(SignedContract(case_id=contract_id, iin=iin, zip_doc_id=f"{contract_id}/zip", cert_serial="1"))
     if holding:
-        await register_numbers(
+        LocalNumbersRegister().register(
             RegisterNumbersRequest(
                 case_id=f"earlier-{uuid.uuid4()}",
                 iin=iin,

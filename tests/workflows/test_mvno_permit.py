@@ -1,4 +1,4 @@
-"""The MVNO permit procedure (665/NK) against the time-skipping server and the real calendar (issue 3).
+"""The MVNO permit procedure (665/NK) against the time-skipping server and the real calendar.
 
 Scenario dates are derived from the server's current time; assertions use the case's own recorded
 instants. Documents are read back from the store, checked for content, and their CMS signatures verified.
@@ -20,14 +20,14 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.documents import load_document
-from activities.eds import local_ca, verify_cms
+from activities.local_ca import local_ca, verify_cms
 from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
 from infra.cases import start_case
 from infra.client import data_converter
 from infra.db import session
+from infra.store import load_document
 from models.case import CaseView, ComplaintInstruction, InstructionRecord
 from models.deadlines import DeadlineStatus
 from models.mvno_permit import (
@@ -1046,7 +1046,7 @@ async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
     checkpoint before ``PermitState``; taken from a golden history) takes up the permit's life."""
     from temporalio.client import WorkflowHistory
 
-    from activities.permits_registry import enter_permit
+    from activities.permits_registry import LocalPermitsRegistry
     from models.mvno_permit import PermitEntryRequest, PermitLife
     from tests.golden_tools import GOLDEN
 
@@ -1062,7 +1062,7 @@ async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
     validity = next(d for d in life.deadlines if d.key == "permit_validity")
     validity = validity.model_copy(update={"deadline": validity.deadline.model_copy(update={"start": now})})
     deadlines = [validity if d.key == validity.key else d for d in life.deadlines]
-    permit = await enter_permit(  # the permit the golden's case entered, in this test's registry
+    permit = LocalPermitsRegistry().enter(  # the permit the golden's case entered, in this test's registry
         PermitEntryRequest(
             case_id=case_id,
             application_number=app.application_number,
@@ -1138,7 +1138,7 @@ async def test_state_registry_down_for_an_hour_delays_the_case_visibly_and_loses
     env: WorkflowEnvironment,
     task_queue: str,
 ) -> None:
-    from activities import outages
+    from infra import outages
     from infra.cases import pending_calls
 
     app = application(await env.get_current_time())

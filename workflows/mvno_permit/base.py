@@ -11,12 +11,11 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.monitoring import report_stage
+    from activities.monitoring import MonitoringActivities
     from infra.pseudonym import case_id as make_case_id
     from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
     from models.mvno_permit import CaseEvent, PermitApplication, PermitCaseView, PermitOutcome, PermitState, StageReport
     from workflows.case import CaseWorkflow
-    from workflows.outside import ACTIVITY_RETRY, OUTSIDE_TIMEOUT
 
 __all__ = ["ACT", "PROCEDURE", "PermitCase", "permit_case_id"]
 
@@ -119,8 +118,8 @@ class PermitCase(CaseWorkflow):
     async def _report(self, stage: str, detail: str = "") -> None:
         """Every stage to the public-services monitoring system (665/NK p.8), once per report id."""
         self.state.reports += 1
-        await workflow.execute_activity(
-            report_stage,
+        await self.outside(
+            MonitoringActivities.report_stage,
             StageReport(
                 report_id=f"{self._id}/{self.state.reports:03d}",
                 case_id=self._id,
@@ -130,8 +129,7 @@ class PermitCase(CaseWorkflow):
                 at=workflow.now(),
                 detail=detail,
             ),
-            start_to_close_timeout=OUTSIDE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="monitoring",
         )
 
     async def _stage(self, status: str, accepting: str, detail: str = "") -> None:

@@ -10,8 +10,9 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.documents import deliver_to_personal_account, render_document
-    from activities.eds import sign_document
+    from activities.documents import render_document
+    from activities.eds import EdsActivities
+    from activities.personal_account import PersonalAccountActivities
     from models.case import DocumentRef
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
     from models.eds import SignDocumentRequest
@@ -24,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         QualificationDecision,
         RefusalGround,
     )
-    from workflows.outside import ACTIVITY_RETRY, OUTSIDE_TIMEOUT
 
 from workflows.mvno_permit.base import PermitCase
 
@@ -124,7 +124,7 @@ class PermitDocuments(PermitCase):
             "registered_on": s.registration.registered_on.isoformat(),
             "signer_role": role,
         }
-        ref = await workflow.execute_activity(
+        ref = await self.outside(
             render_document,
             RenderDocumentRequest(
                 doc_id=doc_id,
@@ -135,20 +135,17 @@ class PermitDocuments(PermitCase):
                 cite=cite,
                 context={**base, **context},
             ),
-            start_to_close_timeout=OUTSIDE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="documents",
         )
-        check = await workflow.execute_activity(
-            sign_document,
+        check = await self.outside(
+            EdsActivities.sign_document,
             SignDocumentRequest(doc_id=doc_id, role=role),
-            start_to_close_timeout=OUTSIDE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="eds",
         )
-        await workflow.execute_activity(
-            deliver_to_personal_account,
+        await self.outside(
+            PersonalAccountActivities.deliver_to_personal_account,
             DeliverDocumentRequest(doc_id=doc_id, case_id=self._id, recipient=s.applicant_registry.recipient),
-            start_to_close_timeout=OUTSIDE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="personal_account",
         )
         ref = ref.model_copy(update={"signed_by": check.subject})
         self.documents.append(ref)

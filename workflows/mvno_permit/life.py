@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.permits_registry import enter_permit, record_permit_change
+    from activities.permits_registry import PermitsRegistryActivities
     from infra import search_attributes as sa
     from models.mvno_permit import (
         CONTRACT_CITES,
@@ -28,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
         PermitState,
     )
     from workflows.clock import Woke
-    from workflows.outside import ACTIVITY_RETRY, OUTSIDE_TIMEOUT
 
 from workflows.mvno_permit.documents import PermitDocuments
 
@@ -65,8 +64,8 @@ class PermitLifetime(PermitDocuments):
         )
         a = s.application.applicant
         head = a.head_name if a.kind == "legal_entity" else None
-        s.permit = await workflow.execute_activity(
-            enter_permit,
+        s.permit = await self.outside(
+            PermitsRegistryActivities.enter_permit,
             PermitEntryRequest(
                 case_id=self._id,
                 application_number=s.application.application_number,
@@ -78,8 +77,7 @@ class PermitLifetime(PermitDocuments):
                 valid_until=validity.due,
                 basis=f"665/NK p.7 ({s.registration.act_basis}); application {s.application.application_number}",
             ),
-            start_to_close_timeout=OUTSIDE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="permits_registry",
         )
         p = s.permit
         await self._send_permit(p, head)
@@ -168,8 +166,8 @@ class PermitLifetime(PermitDocuments):
     ) -> None:
         """Record a change of the permit in the state system of permits (p.9), once per change id."""
         assert self.state.permit is not None
-        self.state.permit = await workflow.execute_activity(
-            record_permit_change,
+        self.state.permit = await self.outside(
+            PermitsRegistryActivities.record_permit_change,
             PermitChangeRequest(
                 change_id=f"{self._id}/{suffix}",
                 permit_number=self.state.permit.permit_number,
@@ -179,8 +177,7 @@ class PermitLifetime(PermitDocuments):
                 reason=reason,
                 cite=cite,
             ),
-            start_to_close_timeout=OUTSIDE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="permits_registry",
         )
         self._event(f"permit_{change.value}", reason, cite)
 

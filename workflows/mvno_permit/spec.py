@@ -6,13 +6,14 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.documents import deliver_to_personal_account, render_document
-    from activities.eds import sign_document
+    from activities.documents import render_document
+    from activities.eds import EdsActivities
     from activities.hearing import hearing_windows
-    from activities.monitoring import report_stage
-    from activities.permits_registry import enter_permit, record_permit_change
-    from activities.sms import send_sms
-    from activities.state_registry import lookup_applicant
+    from activities.monitoring import MonitoringActivities
+    from activities.permits_registry import PermitsRegistryActivities
+    from activities.personal_account import PersonalAccountActivities
+    from activities.sms import SmsActivities
+    from activities.state_registry import StateRegistryActivities
     from models.mvno_permit import (
         CompletenessDecision,
         ContractEvent,
@@ -72,14 +73,14 @@ SPEC = ProcedureSpec(
     # restarted under the same id.
     view=ViewSpec("permit_case", PermitCaseView),
     activities=(
-        send_sms,
-        lookup_applicant,
-        report_stage,
-        enter_permit,
-        record_permit_change,
+        SmsActivities.send_sms,
+        StateRegistryActivities.lookup_applicant,
+        MonitoringActivities.report_stage,
+        PermitsRegistryActivities.enter_permit,
+        PermitsRegistryActivities.record_permit_change,
         hearing_windows,
         render_document,
-        sign_document,
-        deliver_to_personal_account,
+        EdsActivities.sign_document,
+        PersonalAccountActivities.deliver_to_personal_account,
     ),
 )

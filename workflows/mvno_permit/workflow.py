@@ -19,11 +19,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.law import ACT_NOT_IN_FORCE
-    from activities.sms import send_sms
-    from activities.state_registry import lookup_applicant
+    from activities.sms import SmsActivities
+    from activities.state_registry import StateRegistryActivities
     from models.mvno_permit import PermitApplication, PermitLife, PermitOutcome, PermitState, RegistryLookupRequest
     from models.sms import SmsRequest
-    from workflows.outside import ACTIVITY_RETRY, OUTSIDE_TIMEOUT
 
 from workflows.mvno_permit.base import ACT
 from workflows.mvno_permit.completeness import CompletenessCheck
@@ -101,7 +100,7 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
         )
         await self._report("registered")
         await self.outside(
-            send_sms,
+            SmsActivities.send_sms,
             SmsRequest(
                 message_id=f"{self._id}/registered",
                 case_id=self._id,
@@ -112,13 +111,12 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
             ),
             what="sms_gateway",
         )
-        self.state.applicant_registry = await workflow.execute_activity(
-            lookup_applicant,
+        self.state.applicant_registry = await self.outside(
+            StateRegistryActivities.lookup_applicant,
             RegistryLookupRequest(
                 case_id=self._id, kind=app.applicant.kind, identifier=app.applicant.identifier, at=workflow.now()
             ),
-            start_to_close_timeout=OUTSIDE_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="state_registry",
         )
         self._event(
             "state_registries",

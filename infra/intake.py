@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from activities.deadlines import current_calendar
+from infra.calendar import current_calendar
 from rules.acts import ActNotInForce, governing_version
 
 __all__ = ["act_in_force"]

@@ -11,19 +11,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from api.auth import create_key
 from cli.common import console, load_json_model, run_async, with_client
-from cli.fraud_intake import submit
-from infra.cases import start_case
-from infra.settings import settings
-from models.complaint import ComplaintInput
-from models.fraud_check import SubscriberReport
-from models.mvno_permit import PermitApplication
-from models.subscriber import Channel, EgovConnectionInput, MailboxApplicationInput
-from workflows import complaint as complaint_wf
-from workflows import egov_number_connection as egov_wf
-from workflows import electronic_mailbox as mailbox_wf
-from workflows import mvno_permit as permit_wf
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 DEMO_PERSON = "850615400026"  # seeded in the local state registry (activities/state_registry.py)
@@ -37,6 +25,9 @@ KEY_ROLES = {
 
 def demo_keys() -> dict[str, str]:
     """The demo's API keys, created on first use."""
+    from api.auth import create_key
+    from infra.settings import settings
+
     path = settings().data_dir / "demo-keys.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
@@ -50,6 +41,18 @@ def demo_keys() -> dict[str, str]:
 @run_async
 async def demo() -> None:
     """Create the demo keys and cases (safe to re-run)."""
+    from cli.fraud_intake import submit
+    from infra.cases import start_case
+    from infra.settings import settings
+    from models.complaint import ComplaintInput
+    from models.fraud_check import SubscriberReport
+    from models.mvno_permit import PermitApplication
+    from models.subscriber import Channel, EgovConnectionInput, MailboxApplicationInput
+    from workflows import complaint as complaint_wf
+    from workflows import egov_number_connection as egov_wf
+    from workflows import electronic_mailbox as mailbox_wf
+    from workflows import mvno_permit as permit_wf
+
     client = await with_client(wait_seconds=60)
     tq = settings().task_queue
     now = datetime.now(UTC)

@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import typer
 
-from activities import outages
 from cli.common import console
 
 app = typer.Typer(no_args_is_help=True)
 
 
 def _system(name: str) -> str:
+    from activities import outages
+
     if name not in outages.SYSTEMS:
         raise typer.BadParameter(f"one of: {', '.join(outages.SYSTEMS)}", param_hint="SYSTEM")
     return name
@@ -26,6 +27,8 @@ def down(
     reason: str = typer.Option("rehearsal", help="why"),
 ) -> None:
     """The system refuses connections for a while (cases retry with back-off and show the delay)."""
+    from activities import outages
+
     outages.begin(
         system, datetime.now(UTC), None if permanent else timedelta(minutes=minutes), reason, permanent=permanent
     )
@@ -35,4 +38,6 @@ def down(
 @app.command("up")
 def up(system: str = typer.Argument(..., callback=_system)) -> None:
     """End the system's outage at once."""
+    from activities import outages
+
     console.print(f"{system} up ({outages.end(system)} outage window(s) removed)")

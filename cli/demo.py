@@ -11,9 +11,10 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import demo as demo_files
 from cli.common import console, load_json_model, run_async, with_client
 
-DEMO = Path(__file__).resolve().parent.parent / "demo"
+DEMO = Path(demo_files.__file__).resolve().parent
 DEMO_PERSON = "850615400026"  # seeded in the local state registry (activities/state_registry.py)
 KEY_ROLES = {
     "staff": ["staff"],

@@ -250,7 +250,7 @@ def _verdict(result: Any) -> tuple[bool, str]:
 
 def _print_fields(result: dict[str, Any], skip: set[str]) -> None:
     for key, value in result.items():
-        if key in skip or value in (None, "", [], {}):
+        if key in skip or value in (None, "", [], {}) or value is False:
             continue
         if isinstance(value, list):
             value = f"{len(value)} item(s)"

@@ -46,7 +46,8 @@ def explain(exc: Exception) -> str | None:
     from infra.cases import CaseError
 
     if isinstance(exc, CaseError):
-        return f"[red]{_CASE_ERROR_LABELS.get(exc.kind, exc.kind)}:[/red] {exc.message}"
+        label = _CASE_ERROR_LABELS.get(exc.kind, exc.kind)
+        return f"[red]{label}:[/red] {exc.message.removeprefix(f'{label}: ')}"
     if isinstance(exc, WorkflowUpdateFailedError):
         cause = exc.cause
         return f"[red]refused:[/red] {getattr(cause, 'message', None) or cause or exc}"

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from cli.alias import CASE, FILE, Alias, opt, register
+from cli.alias import CASE, FILE, ID_ONLY, RECEIVED_NOW, Alias, opt, register
 
 __all__ = ["ALIASES", "app"]
 
@@ -33,7 +33,7 @@ ALIASES = (
         PROCEDURE,
         "start",
         "Register a complaint; the same complaint filed twice gives the same case.",
-        (FILE,),
+        (FILE, RECEIVED_NOW, ID_ONLY),
         say=_filed,
     ),
     Alias(

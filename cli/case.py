@@ -209,7 +209,7 @@ async def start_command(
     procedure: str = typer.Argument(..., help="the procedure's key", autocompletion=complete_procedure),
     values: list[str] = typer.Argument(
         None,
-        metavar="[FILE] [KEY=VALUE]...",
+        metavar="FILE KEY=VALUE",
         help="the input as a JSON file, and/or key=value pairs (dotted keys for nested fields) over it",
         autocompletion=complete_start_field,
     ),
@@ -332,7 +332,7 @@ async def send_command(
     event: str = typer.Argument(..., help="the event (see `case events PROCEDURE`)", autocompletion=complete_event),
     pairs: list[str] = typer.Argument(
         None,
-        metavar="[KEY=VALUE]...",
+        metavar="KEY=VALUE",
         help="the body's fields: dotted keys for nested fields (hearing.at=…), a repeated key makes a list, "
         "a value starting with [ or { is JSON",
         autocompletion=complete_field,

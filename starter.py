@@ -1,25 +1,30 @@
-"""Back-office command line: start cases, record decisions, show and list cases.
+"""Back-office command line: start cases, send them events, show and list cases.
 
-Run ``python starter.py --help``; each procedure has its own group of commands.
+`case …` is generated from the procedure catalogue (any procedure, any event); the per-procedure groups
+(`permit`, `complaint`, `fraud`, `subscriber`) are aliases of it with the options operators' scripts use.
+Shell completion: `kz-starter --install-completion`.
 """
 
 from __future__ import annotations
 
 import typer
 
-from cli import api, cases, complaint, demo, outages, permit, subscriber
+from cli import api, case, cases, complaint, demo, outages, permit, subscriber
 from cli import fraud as fraud_cli
 from infra.console import run_app
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+app.add_typer(case.app, name="case", help="any procedure, from the catalogue: start, send an event, show, events")
 app.add_typer(cases.app, name="cases", help="any case: terms, deadlines, list, calendar corrections")
-app.add_typer(permit.app, name="permit", help="MVNO permit (665/NK): start, decisions, show, list")
-app.add_typer(complaint.app, name="complaint", help="complaint appeals (58 p.10; 665/NK p.10)")
-app.add_typer(fraud_cli.app, name="fraud", help="fraud (171 p.116–120): reports, outcome, suspension, bulk")
+app.add_typer(permit.app, name="permit", help="MVNO permit (665/NK): aliases of `case …`; list, document")
+app.add_typer(complaint.app, name="complaint", help="complaint appeals (58 p.10; 665/NK p.10): aliases of `case …`")
+app.add_typer(fraud_cli.app, name="fraud", help="fraud (171 p.116–120): aliases of `case …`; bulk intake")
 app.add_typer(outages.app, name="outage", help="rehearse an outside system's outage (local implementations)")
 app.command("demo", help="demo keys and one case of each procedure (idempotent)")(demo.demo)
 app.add_typer(api.app, name="api", help="API keys of operator systems and console users")
-app.add_typer(subscriber.app, name="subscriber", help="acts 58, 171 p.55, almatel-eds, 71; operator events")
+app.add_typer(
+    subscriber.app, name="subscriber", help="acts 58, 171 p.55, almatel-eds, 71: aliases of `case …`; demo helpers"
+)
 
 
 def main() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from api.auth import create_key, list_keys, revoke_key
 from cli.common import console, err
 
 app = typer.Typer(no_args_is_help=True)
@@ -17,6 +16,8 @@ def create(
     role: list[str] = typer.Option(..., "--role", help="staff, auditor, supervisor or operator:<system>; repeatable"),
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
+    from api.auth import create_key
+
     try:
         key, row = create_key(name, role)
     except ValueError as exc:
@@ -29,6 +30,8 @@ def create(
 @app.command("list-keys")
 def list_() -> None:
     """Every key: id, holder, roles, created, revoked (never the secret)."""
+    from api.auth import list_keys
+
     t = Table(title="API keys")
     for c in ("key id", "holder", "roles", "created", "revoked"):
         t.add_column(c)
@@ -46,6 +49,8 @@ def list_() -> None:
 @app.command("revoke-key")
 def revoke(key_id: str = typer.Argument(..., help="the key id shown by list-keys")) -> None:
     """Revoke a key at once (API calls and console sessions with it stop working)."""
+    from api.auth import revoke_key
+
     if not revoke_key(key_id):
         err.print(f"[red]no key {key_id}[/red]")
         raise typer.Exit(1)

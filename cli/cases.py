@@ -5,15 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
-from activities.deadlines import compute
-from cli.common import console, deadline_table, run_async, show_case, with_client
-from infra import search_attributes as sa
-from infra.calendar import current_calendar
-from models.deadlines import CalendarCorrection, DeadlineRequest, DeadlineState
-from rules.terms import TERMS
+from cli import case
+from cli.common import console, deadline_table, run_async, with_client
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -21,6 +16,8 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("terms")
 def terms() -> None:
     """Every legal term the engine counts, with its citation."""
+    from rules.terms import TERMS
+
     t = Table(title="Legal terms")
     for col in ("key", "term", "governs"):
         t.add_column(col, overflow="fold")
@@ -36,6 +33,11 @@ def deadline(
     received_at: datetime = typer.Argument(..., help="ISO instant with offset, e.g. 2027-03-19T17:00:00+05:00"),
 ) -> None:
     """Compute one deadline with the calendar in force and explain it."""
+    from activities.deadlines import compute
+    from infra.calendar import current_calendar
+    from models.deadlines import DeadlineRequest
+    from rules.terms import TERMS
+
     if received_at.tzinfo is None:
         raise typer.BadParameter("give the offset, e.g. 2027-03-19T17:00:00+05:00", param_hint="RECEIVED_AT")
     if term_key not in TERMS:
@@ -45,6 +47,8 @@ def deadline(
 
 
 def _query(procedure: str | None, status: str | None, overdue: bool, running: bool) -> str:
+    from infra import search_attributes as sa
+
     parts = [f"{sa.PROCEDURE.name} IS NOT NULL" if procedure is None else f"{sa.PROCEDURE.name} = '{procedure}'"]
     if status:
         parts.append(f"{sa.STATUS.name} = '{status}'")
@@ -64,6 +68,8 @@ async def list_cases(
     all_: bool = typer.Option(False, "--all", help="closed cases too"),
 ) -> None:
     """List cases through Temporal visibility (no personal data is searchable)."""
+    from infra import search_attributes as sa
+
     client = await with_client()
     t = Table(title="Cases")
     for col in ("case", "procedure", "status", "next deadline", "overdue", "state"):
@@ -86,22 +92,28 @@ async def list_cases(
 @run_async
 async def show_deadlines(case_id: str) -> None:
     """Every legal term of a case: due instant, citation, outcome and why the instant is what it is."""
+    from models.deadlines import DeadlineState
+
     client = await with_client()
     states = await client.get_workflow_handle(case_id).query("deadlines", result_type=list[DeadlineState])
     console.print(deadline_table(states, title=f"Deadlines of {case_id}"))
 
 
-@app.command("show")
-@run_async
-async def show(case_id: str) -> None:
-    """Any case: status, details, blocked step, outside calls waiting, terms and documents."""
-    await show_case(await with_client(), case_id)
+app.command(
+    "show",
+    help="Any case: status, details, blocked step, outside calls waiting, terms and documents. "
+    "Alias of `starter.py case show CASE`.",
+)(case.show_command)
 
 
 @app.command("calendar-correction")
 @run_async
 async def calendar_correction(reason: str = typer.Option(..., help="what changed, e.g. the resolution")) -> None:
     """Tell every running case that the calendar changed; each records old and new instants."""
+    from rich.progress import Progress
+
+    from models.deadlines import CalendarCorrection
+
     correction = CalendarCorrection(reason=reason)
     client = await with_client()
     ids = [wf.id async for wf in client.list_workflows(_query(None, None, False, True))]

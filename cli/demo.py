@@ -11,22 +11,10 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from api.auth import create_key
+import demo as demo_files
 from cli.common import console, load_json_model, run_async, with_client
-from cli.fraud_intake import submit
-from infra.cases import start_case
-from infra.settings import settings
-from models.complaint import ComplaintInput
-from models.egov_number_connection import Channel, EgovConnectionInput
-from models.electronic_mailbox import MailboxApplicationInput
-from models.fraud_check import SubscriberReport
-from models.mvno_permit import PermitApplication
-from workflows import complaint as complaint_wf
-from workflows import egov_number_connection as egov_wf
-from workflows import electronic_mailbox as mailbox_wf
-from workflows import mvno_permit as permit_wf
 
-DEMO = Path(__file__).resolve().parent.parent / "demo"
+DEMO = Path(demo_files.__file__).resolve().parent
 DEMO_PERSON = "850615400026"  # seeded in the local state registry (activities/state_registry.py)
 KEY_ROLES = {
     "staff": ["staff"],
@@ -38,6 +26,9 @@ KEY_ROLES = {
 
 def demo_keys() -> dict[str, str]:
     """The demo's API keys, created on first use."""
+    from api.auth import create_key
+    from infra.settings import settings
+
     path = settings().data_dir / "demo-keys.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
@@ -51,6 +42,19 @@ def demo_keys() -> dict[str, str]:
 @run_async
 async def demo() -> None:
     """Create the demo keys and cases (safe to re-run)."""
+    from cli.fraud_intake import submit
+    from infra.cases import start_case
+    from infra.settings import settings
+    from models.complaint import ComplaintInput
+    from models.egov_number_connection import Channel, EgovConnectionInput
+    from models.electronic_mailbox import MailboxApplicationInput
+    from models.fraud_check import SubscriberReport
+    from models.mvno_permit import PermitApplication
+    from workflows import complaint as complaint_wf
+    from workflows import egov_number_connection as egov_wf
+    from workflows import electronic_mailbox as mailbox_wf
+    from workflows import mvno_permit as permit_wf
+
     client = await with_client(wait_seconds=60)
     tq = settings().task_queue
     now = datetime.now(UTC)

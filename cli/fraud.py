@@ -1,70 +1,47 @@
 """``starter.py fraud``: the three ways in (171 p.52(4), p.118, p.119), the analyst's outcome, lifting a
-suspension, bulk intake of a centre's sweep, showing a case, and rehearsing an antifraud-centre outage.
+suspension, bulk intake of a centre's sweep, and showing a case.
 
-A case is named by its suspect number (the workflow id is a keyed hash of it) or by its case id.
+``report``, ``centre-info``, ``detect``, ``decide``, ``lift`` and ``show`` are aliases of the generated
+``case`` commands of ``fraud_check`` (a report is ``case start fraud_check`` with that report first: it opens
+the number's case or joins the open one). A case is named by its suspect number (the workflow id is a keyed
+hash of it) or by its case id. ``bulk`` and ``subscribers`` are this group's own.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 
-from activities.subscriber_registry import DEMO_SUBSCRIBERS, seed_demo_subscribers
-from cli.common import console, deadline_table, run_async, with_client
-from cli.fraud_intake import bulk_intake, submit
-from infra.cases import pending_calls
-from models.case import CaseView
-from models.fraud_check import (
-    AnyReport,
-    CentreInformation,
-    CheckOutcome,
-    FraudCaseView,
-    IntakeAck,
-    InternalDetection,
-    LiftDecision,
-    SubscriberReport,
-)
-from rules.calendar import ALMATY
-from rules.identifiers import kz_mobile
-from workflows.fraud_check import PROCEDURE, FraudCheck, fraud_case_id
+from cli.alias import CASE, Alias, arg, opt, register
+from cli.common import console, run_async, with_client
 
-app = typer.Typer(no_args_is_help=True)
+__all__ = ["ALIASES", "app"]
 
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+
+PROCEDURE = "fraud_check"
 _SWEEP_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+_NO_CASE = "no case for this number (a report, centre-info or detect opens one)"
 
 
 def _case_id(number_or_case: str) -> str:
+    """A suspect number → its case id (a keyed hash of the number); a case id stays as it is."""
     if number_or_case.startswith(f"{PROCEDURE}-"):
         return number_or_case
-    return fraud_case_id(kz_mobile(number_or_case))
+    from rules.identifiers import kz_mobile
+    from workflows.fraud_check import fraud_case_id
 
-
-def _handle(client: Client, number_or_case: str) -> WorkflowHandle[FraudCheck, FraudCaseView]:
-    return client.get_workflow_handle_for(FraudCheck.run, _case_id(number_or_case))
-
-
-@contextmanager
-def _case_exists() -> Iterator[None]:
     try:
-        yield
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            raise ValueError("no case for this number (a report, centre-info or detect opens one)") from None
-        raise
-
-
-def _local(at: datetime) -> str:
-    return at.astimezone(ALMATY).isoformat(timespec="minutes")
+        return fraud_case_id(kz_mobile(number_or_case))
+    except ValueError:
+        raise typer.BadParameter("not a suspect number or a fraud case id", param_hint="NUMBER") from None
 
 
 def _received(at: datetime | None) -> datetime:
@@ -75,126 +52,122 @@ def _received(at: datetime | None) -> datetime:
     return at
 
 
-def _ref(prefix: str, ref: str | None) -> str:
-    return ref or f"{prefix}:{uuid.uuid4().hex[:16]}"
-
-
-async def _take(report: AnyReport) -> None:
-    ack: IntakeAck = await submit(await with_client(), report, source="starter")
+def _took(started: Any, report: Any) -> str:
+    ack = started.result.model_dump() if started.result is not None else {}
     said = {"opened": "opened case", "joined": "joined the open case", "duplicate": "already taken in:"}
-    console.print(
-        f"{said[ack.answer.value]} [bold]{ack.case_id}[/bold]"
-        + (f" ({ack.reports_in_case} report(s), status {ack.status})" if ack.reports_in_case else "")
+    counts = f" ({ack['reports_in_case']} report(s), status {ack['status']})" if ack.get("reports_in_case") else ""
+    return f"{said[started.answer.value]} [bold]{started.case_id}[/bold]{counts}"
+
+
+def _recorded(answer: Any, outcome: Any) -> str:
+    verdict = "confirmed → suspension" if outcome.confirmed else "not confirmed → centre informed"
+    return f"recorded: {verdict} ({answer.case_id})"
+
+
+def _lifted(answer: Any, decision: Any) -> str:
+    return f"suspension lifted: services are being restored and the centre told ({answer.case_id})"
+
+
+def _report(name: str, way_in: str, prefix: str, help: str, *params: Any) -> Alias:
+    """A report alias: ``case start fraud_check`` with the report as the case's first."""
+    return Alias(
+        name,
+        PROCEDURE,
+        "start",
+        help,
+        (
+            arg("number", str, field="first.suspect_number", help="the suspect number, e.g. +77011234567"),
+            *params,
+            opt("text", str, "--text", field="first.description", help="the SMS text or a description of the call"),
+            opt("ref", str, field="first.ref", default=None, help="the sender's reference (never taken in twice)"),
+            opt(
+                "received_at",
+                datetime,
+                "--received-at",
+                field="first.received_at",
+                default=None,
+                callback=_received,
+                help="ISO instant with offset; default now",
+            ),
+        ),
+        fixed={"first.way_in": way_in},
+        made={"first.ref": lambda: f"{prefix}:{uuid.uuid4().hex[:16]}"},
+        say=_took,
     )
 
 
-_NUMBER = typer.Argument(..., help="the suspect number, e.g. +77011234567")
-_TEXT = typer.Option(..., "--text", help="the SMS text or a description of the call")
-_SIGNAL = typer.Option("sms", help="sms, call or network")
-_REF = typer.Option(None, help="the sender's reference (the same reference is never taken in twice)")
-_AT = typer.Option(None, "--received-at", help="ISO instant with offset; default now")
+_SIMBOX = opt("simbox", bool, "--simbox/--no-simbox", field="first.simbox", default=False, help="a SIM-box finding")
+_NUMBER = CASE("suspect number or case id")
 
-
-@app.command("report")
-@run_async
-async def report(
-    number: str = _NUMBER,
-    reporter: str = typer.Option(..., help="the reporting subscriber's number"),
-    text: str = _TEXT,
-    signal: str = _SIGNAL,
-    ref: str | None = _REF,
-    received_at: datetime | None = _AT,
-) -> None:
-    """(a) A subscriber's report to the information-reference service (p.52(4))."""
-    await _take(
-        SubscriberReport(
-            ref=_ref("ref-service", ref),
-            suspect_number=number,
-            reporter_number=reporter,
-            received_at=_received(received_at),
-            signal=signal,
-            description=text,
-        )
-    )
-
-
-@app.command("centre-info")
-@run_async
-async def centre_info(
-    number: str = _NUMBER,
-    text: str = _TEXT,
-    signal: str = typer.Option("call"),
-    simbox: bool = typer.Option(False, help="a SIM-box (GSM gateway) finding"),
-    ref: str | None = _REF,
-    received_at: datetime | None = _AT,
-) -> None:
-    """(b) Information from the National Bank antifraud centre (p.119)."""
-    await _take(
-        CentreInformation(
-            ref=_ref("nb-afc", ref),
-            suspect_number=number,
-            received_at=_received(received_at),
-            signal=signal,
-            simbox=simbox,
-            description=text,
-        )
-    )
-
-
-@app.command("detect")
-@run_async
-async def detect(
-    number: str = _NUMBER,
-    text: str = _TEXT,
-    signal: str = typer.Option("call"),
-    simbox: bool = typer.Option(False, help="detected as a SIM box (GSM gateway)"),
-    ref: str | None = _REF,
-    received_at: datetime | None = _AT,
-) -> None:
-    """(c) The operator's own detection (p.118): the centre is informed at once with the subscriber's data."""
-    await _take(
-        InternalDetection(
-            ref=_ref("afs", ref),
-            suspect_number=number,
-            received_at=_received(received_at),
-            signal=signal,
-            simbox=simbox,
-            description=text,
-        )
-    )
-
-
-@app.command("decide")
-@run_async
-async def decide(
-    number: str = typer.Argument(..., help="suspect number or case id"),
-    confirmed: bool = typer.Option(..., "--confirmed/--not-confirmed"),
-    evidence: list[str] = typer.Option(..., help="one piece of evidence (repeat the option)"),
-    analyst: str = typer.Option(..., help="who checked"),
-    note: str = typer.Option(""),
-) -> None:
-    """The analyst's outcome of the check with its evidence (p.119, p.120)."""
-    outcome = CheckOutcome(confirmed=confirmed, evidence=evidence, analyst=analyst, note=note)
-    with _case_exists():
-        v = await _handle(await with_client(), number).execute_update(FraudCheck.record_check_outcome, outcome)
-    console.print(
-        f"recorded: {'confirmed → suspension' if confirmed else 'not confirmed → centre informed'} ({v.case_id})"
-    )
-
-
-@app.command("lift")
-@run_async
-async def lift(
-    number: str = typer.Argument(..., help="suspect number or case id"),
-    reason: str = typer.Option(..., help="why the suspension is lifted"),
-    decided_by: str = typer.Option(..., "--by", help="who decided"),
-    complaint_ref: str | None = typer.Option(None, help="the complaint it answers, if any"),
-) -> None:
-    """Lift a suspension by a recorded decision with its reason; network and centre follow."""
-    decision = LiftDecision(reason=reason, decided_by=decided_by, complaint_ref=complaint_ref)
-    with _case_exists():
-        v = await _handle(await with_client(), number).execute_update(FraudCheck.lift_suspension, decision)
-    console.print(f"suspension lifted: services are being restored and the centre told ({v.case_id})")
+ALIASES = (
+    _report(
+        "report",
+        "subscriber_report",
+        "ref-service",
+        "(a) A subscriber's report to the information-reference service (p.52(4)).",
+        opt("reporter", str, field="first.reporter_number", help="the reporting subscriber's number"),
+        opt("signal", str, field="first.signal", default="sms", help="sms, call or network"),
+    ),
+    _report(
+        "centre-info",
+        "centre_information",
+        "nb-afc",
+        "(b) Information from the National Bank antifraud centre (p.119).",
+        opt("signal", str, field="first.signal", default="call", help="sms, call or network"),
+        _SIMBOX,
+    ),
+    _report(
+        "detect",
+        "internal_detection",
+        "afs",
+        "(c) The operator's own detection (p.118): the centre is informed at once with the subscriber's data.",
+        opt("signal", str, field="first.signal", default="call", help="sms, call or network"),
+        _SIMBOX,
+    ),
+    Alias(
+        "decide",
+        PROCEDURE,
+        "send",
+        "The analyst's outcome of the check with its evidence (p.119, p.120).",
+        (
+            _NUMBER,
+            opt("confirmed", bool, "--confirmed/--not-confirmed"),
+            opt("evidence", list[str], help="one piece of evidence (repeat the option)"),
+            opt("analyst", str, help="who checked"),
+            opt("note", str, default=""),
+        ),
+        event="record_check_outcome",
+        case=_case_id,
+        missing=_NO_CASE,
+        say=_recorded,
+    ),
+    Alias(
+        "lift",
+        PROCEDURE,
+        "send",
+        "Lift a suspension by a recorded decision with its reason; network and centre follow.",
+        (
+            _NUMBER,
+            opt("reason", str, help="why the suspension is lifted"),
+            opt("decided_by", str, "--by", help="who decided"),
+            opt("complaint_ref", str, default=None, help="the complaint it answers, if any"),
+        ),
+        event="lift_suspension",
+        case=_case_id,
+        missing=_NO_CASE,
+        say=_lifted,
+    ),
+    Alias(
+        "show",
+        PROCEDURE,
+        "show",
+        "A case: status, reports, outcome, suspension, messages to the centre, deadlines.",
+        (_NUMBER,),
+        case=_case_id,
+        missing=_NO_CASE,
+    ),
+)
+register(app, ALIASES)
 
 
 @app.command("bulk")
@@ -203,9 +176,11 @@ async def bulk(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV: number,signal,simbox,text"),
     sweep_id: str | None = typer.Option(None, help="the centre's sweep reference; default the file name"),
     concurrency: int = typer.Option(32, min=1, max=256, help="cases started or joined at a time"),
-    received_at: datetime | None = _AT,
+    received_at: datetime | None = typer.Option(None, "--received-at", help="ISO instant with offset; default now"),
 ) -> None:
     """Bulk intake of a centre's sweep: every line validated, one case per number, safe to re-run."""
+    from cli.fraud_intake import bulk_intake
+
     sweep = sweep_id or path.stem
     if not _SWEEP_ID.match(sweep):
         raise typer.BadParameter("letters, digits, '.', '_' and '-' only", param_hint="--sweep-id")
@@ -242,58 +217,11 @@ async def bulk(
         raise typer.Exit(1)
 
 
-@app.command("show")
-@run_async
-async def show(number: str = typer.Argument(..., help="suspect number or case id")) -> None:
-    """A case: status, reports, outcome, suspension, messages to the centre, deadlines."""
-    client = await with_client()
-    handle = _handle(client, number)
-    with _case_exists():
-        case: CaseView = await handle.query(FraudCheck.case)
-        v = await handle.query(FraudCheck.fraud)
-        calls = {c.activity_id: c for c in await pending_calls(client, handle.id)}
-    console.print(
-        f"[bold]{v.case_id}[/bold] {v.number} — status [bold]{case.status}[/bold]"
-        + (f", outcome {case.outcome}" if case.outcome else "")
-        + f" (check no. {v.cycle})"
-    )
-    if case.pending_events:
-        console.print("accepts: " + ", ".join(case.pending_events))
-    reports = Table(title="Reports")
-    for col in ("received (Asia/Almaty)", "way in", "ref", "signal", "description"):
-        reports.add_column(col, overflow="fold")
-    for r in v.reports:
-        reports.add_row(
-            _local(r.report.received_at),
-            r.report.way_in.value,
-            r.report.ref,
-            r.report.signal,
-            r.report.description + (" [yellow](for the next check)[/yellow]" if r.needs_new_check else ""),
-        )
-    console.print(reports)
-    if v.outcome:
-        verdict = "confirmed" if v.outcome.confirmed else "not confirmed"
-        console.print(
-            f"check outcome: [bold]{verdict}[/bold] by {v.outcome.analyst}; evidence: " + "; ".join(v.outcome.evidence)
-        )
-    if v.suspension:
-        console.print(f"services suspended {_local(v.suspension.done_at)}")
-    if v.lift:
-        console.print(f"suspension lifted by {v.lift.decided_by}: {v.lift.reason}")
-    if v.restoration:
-        console.print(f"services restored {_local(v.restoration.done_at)}")
-    for n in v.notices:
-        call = calls.get(n.call_id or "") if not n.delivered_at else None
-        if call is not None:  # the activity's retry policy is at it: Temporal counts the attempts
-            n = n.with_pending_call(call.attempt, call.last_error, call.next_attempt_at)
-        colour = "green" if n.delivered_at else "yellow"
-        console.print(f"antifraud centre, {n.kind.value} ({n.cite}): [{colour}]{n.describe()}[/{colour}]")
-    console.print(deadline_table(case.deadlines, title="Deadlines"))
-
-
 @app.command("subscribers")
 def subscribers() -> None:
     """The demo subscriber registry (seeded on first use): whose numbers a detection reports (p.118)."""
+    from activities.subscriber_registry import DEMO_SUBSCRIBERS, seed_demo_subscribers
+
     seed_demo_subscribers()
     t = Table(title="Demo subscriber registry")
     for col in ("surname", "name", "patronymic", "numbers"):

@@ -13,6 +13,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _system(name: str) -> str:
+
     if name not in outages.SYSTEMS:
         raise typer.BadParameter(f"one of: {', '.join(outages.SYSTEMS)}", param_hint="SYSTEM")
     return name
@@ -26,6 +27,7 @@ def down(
     reason: str = typer.Option("rehearsal", help="why"),
 ) -> None:
     """The system refuses connections for a while (cases retry with back-off and show the delay)."""
+
     outages.begin(
         system, datetime.now(UTC), None if permanent else timedelta(minutes=minutes), reason, permanent=permanent
     )
@@ -35,4 +37,5 @@ def down(
 @app.command("up")
 def up(system: str = typer.Argument(..., callback=_system)) -> None:
     """End the system's outage at once."""
+
     console.print(f"{system} up ({outages.end(system)} outage window(s) removed)")

@@ -1,9 +1,10 @@
 """Subscriber procedures: number connection (act 58), numbers for an individual (171 p.55), EDS contract
 signing (almatel-eds), the abolished mailbox (act 71), and the events operator systems send.
 
-Codes and links are sent as keyed digests, the EDS password sealed to the issuer: neither enters a
-case's history in clear. Demo helpers put people in the local state registry, issue test EDS keys
-from the local CA and show the local SMS outbox.
+The procedure commands are aliases of the generated ``case`` commands. Codes and links go through the
+events' edge models (``case send``), which turn them into keyed digests, and the EDS password is checked
+and sealed to the issuer there: neither enters a case's history in clear. Demo helpers put people in the
+local state registry, issue test EDS keys from the local CA and show the local SMS outbox.
 """
 
 from __future__ import annotations
@@ -13,39 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from pydantic import BaseModel
 from rich.table import Table
-from sqlmodel import col, select
-from temporalio.client import WorkflowHandle
 
-from activities.eds import seal_eds_password
-from activities.local_ca import Identity, local_ca, sign_cms
-from activities.otp import secret_digest
-from activities.state_registry import add_person
-from cli.common import console, deadline_table, load_json_model, run_async, with_client
-from infra.cases import check_intake, start_case
-from infra.db import session
-from infra.store import load_document
-from models.case import CaseView
-from models.contract_eds_signing import (
-    Consent,
-    ContractApplication,
-    SealedPassword,
-    SigningView,
-    StepAnswer,
-    TechnicianCodeReceived,
-)
-from models.eds import SignatureCheck
-from models.egov_number_connection import Channel, EgovConnectionInput, EgovView
-from models.electronic_mailbox import MailboxApplicationInput
-from models.identification import BiometricCheck, BiometricReport, EdsSignatureEvent, SecretCheck, SecretEntry
-from models.individual_numbers import NumbersApplicationInput, NumbersReviewDecision
-from models.procedure import ProcedureSpec
-from models.tables import SmsOutbox
-from rules.identifiers import iin_check, kz_mobile
+from cli.alias import CASE, FILE, Alias, arg, now, opt, register
+from cli.common import console, run_async, with_client
+
+__all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 egov = typer.Typer(no_args_is_help=True, help="connecting a number to the e-government account (act 58)")
@@ -56,38 +30,6 @@ app.add_typer(egov, name="egov")
 app.add_typer(numbers, name="numbers")
 app.add_typer(signing, name="signing")
 app.add_typer(mailbox, name="mailbox")
-
-
-def _when(value: str | None) -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    parsed = dt.datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise typer.BadParameter("give the offset, e.g. 2026-03-19T17:00:00+05:00", param_hint="--received-at")
-    return parsed
-
-
-async def _start(spec: ProcedureSpec, inp: BaseModel) -> None:
-    """Start a case through the one start path; the same application gives back its case."""
-    check_intake(spec, inp)
-    started = await start_case(await with_client(), spec, inp)
-    said = "started" if started.created else f"exists already ({started.answer.value})"
-    console.print(f"case [bold]{started.case_id}[/bold] {said} ({spec.title})")
-
-
-async def _handle(case_id: str) -> WorkflowHandle[Any, Any]:
-    return (await with_client()).get_workflow_handle(case_id)
-
-
-def _answer(ok: bool, message: str) -> None:
-    console.print(("[green]accepted[/green] " if ok else "[red]not accepted[/red] ") + message)
-
-
-def _load_identity(key: Path, cert: Path) -> Identity:
-    k = serialization.load_pem_private_key(key.read_bytes(), password=None)
-    if not isinstance(k, ec.EllipticCurvePrivateKey):
-        raise ValueError(f"{key}: not an EC private key")
-    return Identity(k, x509.load_pem_x509_certificate(cert.read_bytes()))
 
 
 # --- demo helpers -----------------------------------------------------------------------------------
@@ -101,6 +43,8 @@ def demo_person(
     no_consent: bool = typer.Option(False, help="no consent to access restricted personal data (Annex item 9)"),
 ) -> None:
     """Put a person (or legal entity) in the local state registry with a valid identity document."""
+    from activities.state_registry import add_person
+
     add_person(
         id_number,
         name,
@@ -119,6 +63,11 @@ def demo_eds(
     bin_: str | None = typer.Option(None, "--bin", help="the organisation's BIN (official of a legal entity)"),
 ) -> None:
     """Issue a test EDS (key + certificate naming the IIN) from the local CA, as NCA would."""
+    from cryptography.hazmat.primitives import serialization
+
+    from activities.local_ca import local_ca
+    from rules.identifiers import iin_check
+
     ident = local_ca().issue(name, iin=iin_check(iin), bin_=bin_)
     out.mkdir(parents=True, exist_ok=True)
     (out / "key.pem").write_bytes(
@@ -134,6 +83,12 @@ def demo_eds(
 @app.command("sms")
 def sms(phone: str = typer.Argument(..., help="the number the local SMS gateway sent to")) -> None:
     """What the local SMS gateway sent to a number (demo: the subscriber's phone)."""
+    from sqlmodel import col, select
+
+    from infra.db import session
+    from models.tables import SmsOutbox
+    from rules.identifiers import kz_mobile
+
     t = Table(title="SMS outbox (local gateway)")
     for name in ("accepted", "from", "text"):
         t.add_column(name, overflow="fold")
@@ -144,225 +99,208 @@ def sms(phone: str = typer.Argument(..., help="the number the local SMS gateway 
     console.print(t)
 
 
-@app.command("show")
-@run_async
-async def show(case_id: str) -> None:
-    """A subscriber case: status, outcome, pending events, terms and documents."""
-    handle = await _handle(case_id)
-    view = await handle.query("case", result_type=CaseView)
-    console.print(
-        f"[bold]{view.case_id}[/bold] {view.procedure}: {view.status}"
-        + (f" (outcome: {view.outcome})" if view.outcome else "")
-    )
-    if view.pending_events:
-        console.print("waiting for: " + ", ".join(view.pending_events))
-    console.print(deadline_table(view.deadlines))
-    for d in view.documents:
-        console.print(f"document {d.doc_id} ({d.kind}) sha256 {d.sha256}")
+# --- the procedures' commands: aliases of `case start` / `case send` / `case show` ------------------------
 
 
-# --- act 58 -------------------------------------------------------------------------------------------
+def _started(started: Any, inp: Any) -> str:
+    from workflows.catalogue import by_key
+
+    said = "started" if started.created else f"exists already ({started.answer.value})"
+    return f"case [bold]{started.case_id}[/bold] {said} ({by_key()[started.procedure].title})"
 
 
-@egov.command("start")
-@run_async
-async def egov_start(
-    iin: str = typer.Option(...),
-    phone: str = typer.Option(...),
-    channel: Channel = typer.Option(Channel.PORTAL),
-    previous_phone: str | None = typer.Option(None, help="the number replaced (change of number, 58 p.8)"),
-    received_at: str | None = typer.Option(None, help="ISO instant with offset; default now"),
-) -> None:
-    """Request to connect a number; an OTP goes by SMS from 1414 and the 10-minute term starts."""
-    from workflows.egov_number_connection import SPEC
+def _recorded(answer: Any, body: Any) -> str:
+    return f"decision recorded: {answer.result}"
 
-    await _start(
-        SPEC,
-        EgovConnectionInput(
-            iin=iin, phone=phone, channel=channel, previous_phone=previous_phone, received_at=_when(received_at)
+
+def _load_identity(key: Path, cert: Path) -> Any:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from activities.local_ca import Identity
+
+    k = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    if not isinstance(k, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{key}: not an EC private key")
+    return Identity(k, x509.load_pem_x509_certificate(cert.read_bytes()))
+
+
+def _signed_by(query: str, field: str | None = None) -> Any:
+    """Sign the case's payload (the query ``query``, or its ``field``) with the key and certificate given."""
+
+    async def prepare(client: Any, case_id: str, extras: dict[str, Any]) -> dict[str, Any]:
+        import base64
+
+        from activities.local_ca import sign_cms
+
+        answer = await client.get_workflow_handle(case_id).query(query)
+        payload = (answer.get(field) if field else answer) or ""
+        signature = sign_cms(str(payload).encode(), _load_identity(extras["key"], extras["cert"]))
+        return {"signature": base64.b64encode(signature).decode()}
+
+    return prepare
+
+
+_KEY = opt("key", Path, field=None, help="the EDS private key (PEM)")
+_CERT = opt("cert", Path, field=None, help="the EDS certificate (PEM)")
+_RECEIVED = opt("received_at", str, default=None, help="ISO instant with offset; default now")
+_BIOMETRICS = (
+    opt("session_id", str),
+    opt("passed", bool, "--passed/--failed"),
+    opt("reason", str, default=None),
+)
+_CODE = opt("code", str, prompt=True, hide_input=True, help="the code as received (prompted, never echoed)")
+
+register(
+    app,
+    (
+        Alias(
+            "show",
+            "",
+            "show",
+            "A subscriber case (any procedure): status, outcome, pending events, terms and documents.",
+            (CASE(),),
         ),
-    )
-
-
-@egov.command("otp")
-@run_async
-async def egov_otp(case_id: str, code: str = typer.Option(..., prompt=True, hide_input=True)) -> None:
-    """Enter the OTP (sent as a keyed digest); a wrong code says how many attempts are left."""
-    handle = await _handle(case_id)
-    view = await handle.query("egov", result_type=EgovView)
-    if view.otp_id is None:
-        raise ValueError("no code has been sent for this case")
-    check = await handle.execute_update(
-        "enter_otp", SecretEntry(digest=secret_digest(view.otp_id, code)), result_type=SecretCheck
-    )
-    _answer(check.correct, check.message)
-
-
-@egov.command("sign")
-@run_async
-async def egov_sign(case_id: str, key: Path = typer.Option(...), cert: Path = typer.Option(...)) -> None:
-    """Certify the request with an EDS (key and certificate in PEM): a CMS signature over the request."""
-    handle = await _handle(case_id)
-    view = await handle.query("egov", result_type=EgovView)
-    signature = sign_cms((view.signing_payload or "").encode(), _load_identity(key, cert))
-    check = await handle.execute_update(
-        "sign_request", EdsSignatureEvent(signature=signature), result_type=SignatureCheck
-    )
-    _answer(check.valid, check.reason or f"signed by {check.subject}")
-
-
-@egov.command("biometrics")
-@run_async
-async def egov_biometrics(
-    case_id: str,
-    session_id: str = typer.Option(...),
-    passed: bool = typer.Option(..., "--passed/--failed"),
-    reason: str | None = typer.Option(None),
-) -> None:
-    """The biometric provider's verdict (operator system event)."""
-    check = await (await _handle(case_id)).execute_update(
-        "report_biometrics",
-        BiometricReport(session_id=session_id, passed=passed, reason=reason),
-        result_type=BiometricCheck,
-    )
-    _answer(check.passed, check.reason or "biometric authentication recorded")
-
-
-# --- 171 p.55 -----------------------------------------------------------------------------------------
-
-
-@numbers.command("apply")
-@run_async
-async def numbers_apply(application: Path = typer.Argument(..., help="JSON of NumbersApplicationInput")) -> None:
-    """An individual's application for numbers (more than ten in total go to an employee's review)."""
-    from workflows.individual_numbers import SPEC
-
-    await _start(SPEC, load_json_model(application, NumbersApplicationInput))
-
-
-@numbers.command("decide")
-@run_async
-async def numbers_decide(
-    case_id: str,
-    approve: bool = typer.Option(..., "--approve/--refuse"),
-    reviewer: str = typer.Option(...),
-    reason: str | None = typer.Option(None),
-) -> None:
-    """The employee's decision on more than ten numbers; a refusal needs --reason (171 p.55-4)."""
-    decision = NumbersReviewDecision(approve=approve, reviewer=reviewer, reason=reason)
-    outcome = await (await _handle(case_id)).execute_update("review_decision", decision, result_type=str)
-    console.print(f"decision recorded: {outcome}")
-
-
-# --- almatel-eds ----------------------------------------------------------------------------------------
-
-
-@signing.command("start")
-@run_async
-async def signing_start(application: Path = typer.Argument(..., help="JSON of ContractApplication")) -> None:
-    """After the service is connected: the 1414 code goes by SMS and step 1 starts."""
-    from workflows.contract_eds_signing import SPEC
-
-    await _start(SPEC, load_json_model(application, ContractApplication))
-
-
-async def _step(case_id: str, update: str, arg: BaseModel | None = None) -> None:
-    handle = await _handle(case_id)
-    if arg is None:
-        answer = await handle.execute_update(update, result_type=StepAnswer)
-    else:
-        answer = await handle.execute_update(update, arg, result_type=StepAnswer)
-    _answer(
-        answer.accepted,
-        answer.message + (f" ({answer.attempts_left} attempts left)" if answer.attempts_left is not None else ""),
-    )
-
-
-async def _view(case_id: str) -> SigningView:
-    return await (await _handle(case_id)).query("signing", result_type=SigningView)
-
-
-@signing.command("technician-code")
-@run_async
-async def signing_technician(case_id: str, technician: str = typer.Option(...)) -> None:
-    """Step 1: the technician confirms the subscriber gave the 1414 code."""
-    await _step(case_id, "technician_code_received", TechnicianCodeReceived(technician_id=technician))
-
-
-@signing.command("open-link")
-@run_async
-async def signing_link(case_id: str, link: str = typer.Argument(..., help="the link from the 3344 SMS")) -> None:
-    """Step 2: the subscriber opens the unique link; the page shows the application."""
-    view = await _view(case_id)
-    if view.link_id is None:
-        raise ValueError("no link has been sent yet")
-    await _step(case_id, "open_application", SecretEntry(digest=secret_digest(view.link_id, link)))
-
-
-@signing.command("signing-page")
-@run_async
-async def signing_page(case_id: str) -> None:
-    """Step 3: the biometric identification and EDS signing page is opened."""
-    await _step(case_id, "open_signing_page")
-
-
-@signing.command("privacy-consent")
-@run_async
-async def signing_privacy(case_id: str, decline: bool = typer.Option(False)) -> None:
-    """Step 4: consent to the Biometric ID privacy policy."""
-    await _step(case_id, "give_privacy_consent", Consent(accepted=not decline))
-
-
-@signing.command("enter-code")
-@run_async
-async def signing_code(case_id: str, code: str = typer.Option(..., prompt=True, hide_input=True)) -> None:
-    """Step 5: the 1414 code (sent as a keyed digest)."""
-    view = await _view(case_id)
-    if view.otp_id is None:
-        raise ValueError("no code has been sent for this case")
-    await _step(case_id, "enter_code", SecretEntry(digest=secret_digest(view.otp_id, code)))
-
-
-@signing.command("biometrics")
-@run_async
-async def signing_biometrics(
-    case_id: str,
-    session_id: str = typer.Option(...),
-    passed: bool = typer.Option(..., "--passed/--failed"),
-    reason: str | None = typer.Option(None),
-) -> None:
-    """Step 6: Biometric ID's verdict (operator system event)."""
-    await _step(case_id, "report_biometrics", BiometricReport(session_id=session_id, passed=passed, reason=reason))
-
-
-@signing.command("eds-consent")
-@run_async
-async def signing_eds_consent(case_id: str, decline: bool = typer.Option(False)) -> None:
-    """Step 7: consent to the issuance of an EDS."""
-    await _step(case_id, "give_eds_consent", Consent(accepted=not decline))
-
-
-@signing.command("password")
-@run_async
-async def signing_password(
-    case_id: str,
-    password: str = typer.Option(
-        ...,
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
-        help="at least a letter, a digit and one of @$!%*#?& (prompted, never echoed)",
     ),
-) -> None:
-    """Step 8: the EDS password (checked here, sealed to the issuer); the EDS is issued and the application signed."""
-    await _step(case_id, "choose_eds_password", SealedPassword(sealed=seal_eds_password(case_id, password)))
+)
+register(
+    egov,
+    (
+        Alias(
+            "start",
+            "egov_number_connection",
+            "start",
+            "Request to connect a number; an OTP goes by SMS from 1414 and the 10-minute term starts.",
+            (
+                opt("iin", str),
+                opt("phone", str),
+                opt("channel", str, default="portal", help="portal, mobile_app, bank_app or change_of_number"),
+                opt("previous_phone", str, default=None, help="the number replaced (change of number, 58 p.8)"),
+                _RECEIVED,
+            ),
+            made={"received_at": now},
+            say=_started,
+        ),
+        Alias(
+            "otp",
+            "egov_number_connection",
+            "send",
+            "Enter the OTP (sent as a keyed digest); a wrong code says how many attempts are left.",
+            (CASE(), _CODE),
+            event="enter_otp",
+        ),
+        Alias(
+            "sign",
+            "egov_number_connection",
+            "send",
+            "Certify the request with an EDS (key and certificate in PEM): a CMS signature over the request.",
+            (CASE(), _KEY, _CERT),
+            event="sign_request",
+            prepare=_signed_by("egov", "signing_payload"),
+        ),
+        Alias(
+            "biometrics",
+            "egov_number_connection",
+            "send",
+            "The biometric provider's verdict (operator system event).",
+            (CASE(), *_BIOMETRICS),
+            event="report_biometrics",
+        ),
+    ),
+)
+register(
+    numbers,
+    (
+        Alias(
+            "apply",
+            "individual_numbers",
+            "start",
+            "An individual's application for numbers (more than ten in total go to an employee's review).",
+            (FILE,),
+            say=_started,
+        ),
+        Alias(
+            "decide",
+            "individual_numbers",
+            "send",
+            "The employee's decision on more than ten numbers; a refusal needs --reason (171 p.55-4).",
+            (
+                CASE(),
+                opt("approve", bool, "--approve/--refuse"),
+                opt("reviewer", str),
+                opt("reason", str, default=None),
+            ),
+            event="review_decision",
+            say=_recorded,
+        ),
+    ),
+)
+
+
+def _step(name: str, event: str, help: str, *params: Any) -> Alias:
+    return Alias(name, "contract_eds_signing", "send", help, (CASE(), *params), event=event)
+
+
+_DECLINE = opt("decline", bool, "--decline", field="accepted", default=False, to_field=lambda d: not d)
+register(
+    signing,
+    (
+        Alias(
+            "start",
+            "contract_eds_signing",
+            "start",
+            "After the service is connected: the 1414 code goes by SMS and step 1 starts.",
+            (FILE,),
+            say=_started,
+        ),
+        _step(
+            "technician-code",
+            "technician_code_received",
+            "Step 1: the technician confirms the subscriber gave the 1414 code.",
+            opt("technician", str, field="technician_id"),
+        ),
+        _step(
+            "open-link",
+            "open_application",
+            "Step 2: the subscriber opens the unique link; the page shows the application.",
+            arg("link", str, field="code", help="the link from the 3344 SMS"),
+        ),
+        _step("signing-page", "open_signing_page", "Step 3: the biometric identification and EDS signing page."),
+        _step(
+            "privacy-consent", "give_privacy_consent", "Step 4: consent to the Biometric ID privacy policy.", _DECLINE
+        ),
+        _step("enter-code", "enter_code", "Step 5: the 1414 code (sent as a keyed digest).", _CODE),
+        _step(
+            "biometrics", "report_biometrics", "Step 6: Biometric ID's verdict (operator system event).", *_BIOMETRICS
+        ),
+        _step("eds-consent", "give_eds_consent", "Step 7: consent to the issuance of an EDS.", _DECLINE),
+        _step(
+            "password",
+            "choose_eds_password",
+            "Step 8: the EDS password (checked, then sealed to the issuer); the EDS is issued and the application "
+            "signed.",
+            opt(
+                "password",
+                str,
+                prompt=True,
+                hide_input=True,
+                confirmation_prompt=True,
+                help="at least a letter, a digit and one of @$!%*#?& (prompted, never echoed)",
+            ),
+        ),
+    ),
+)
 
 
 @signing.command("download")
 @run_async
 async def signing_download(case_id: str, out: Path = typer.Option(Path("signed-application.zip"))) -> None:
     """The signed application as a ZIP: the document, its .p7s signature and the certificates."""
-    view = await _view(case_id)
+    from infra.store import load_document
+    from models.contract_eds_signing import SigningView
+
+    view = await (await with_client()).get_workflow_handle(case_id).query("signing", result_type=SigningView)
     doc = load_document(view.zip_doc_id) if view.zip_doc_id else None
     if doc is None:
         raise ValueError(f"the application is not signed yet (step {view.step}: {view.step_name})")
@@ -370,42 +308,32 @@ async def signing_download(case_id: str, out: Path = typer.Option(Path("signed-a
     console.print(f"{out} written (sha256 {doc.sha256}); see README.txt inside for the openssl check")
 
 
-# --- act 71 ------------------------------------------------------------------------------------------------
-
-
-@mailbox.command("apply")
-@run_async
-async def mailbox_apply(
-    login: str = typer.Option(...),
-    iin: str | None = typer.Option(None),
-    bin_: str | None = typer.Option(None, "--bin"),
-    channel: str = typer.Option("online", help="online or postal_facility"),
-    received_at: str | None = typer.Option(None, help="ISO instant with offset; default now"),
-) -> None:
-    """Apply for a mailbox; refused at once when dated after the abolition of act 71 by 305/NK."""
-    from workflows.electronic_mailbox import SPEC
-
-    await _start(
-        SPEC,
-        MailboxApplicationInput(
-            iin=iin,
-            bin=bin_,
-            login=login,
-            channel=channel,  # type: ignore[arg-type]
-            received_at=_when(received_at),
+register(
+    mailbox,
+    (
+        Alias(
+            "apply",
+            "electronic_mailbox",
+            "start",
+            "Apply for a mailbox; refused at once when dated after the abolition of act 71 by 305/NK.",
+            (
+                opt("login", str),
+                opt("iin", str, default=None),
+                opt("bin_", str, "--bin", field="bin", default=None),
+                opt("channel", str, default="online", help="online or postal_facility"),
+                _RECEIVED,
+            ),
+            made={"received_at": now},
+            say=_started,
         ),
-    )
-
-
-@mailbox.command("confirm")
-@run_async
-async def mailbox_confirm(case_id: str, key: Path = typer.Option(...), cert: Path = typer.Option(...)) -> None:
-    """Confirm the personal-account data with an EDS (71 p.12)."""
-    handle = await _handle(case_id)
-    payload = await handle.query("payload_to_sign", result_type=str)
-    check = await handle.execute_update(
-        "confirm_with_eds",
-        EdsSignatureEvent(signature=sign_cms(payload.encode(), _load_identity(key, cert))),
-        result_type=SignatureCheck,
-    )
-    _answer(check.valid, check.reason or f"signed by {check.subject}")
+        Alias(
+            "confirm",
+            "electronic_mailbox",
+            "send",
+            "Confirm the personal-account data with an EDS (71 p.12).",
+            (CASE(), _KEY, _CERT),
+            event="confirm_with_eds",
+            prepare=_signed_by("payload_to_sign"),
+        ),
+    ),
+)

@@ -10,14 +10,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
-import cli.subscriber as cli_subscriber
 import infra.cases
 from activities.mobile_citizens import numbers_of
-from infra.client import data_converter
 from starter import app
 from tests.workflows.subscriber_helpers import new_iin, new_phone, sms_secret
 from worker import make_worker
@@ -25,12 +22,8 @@ from worker import make_worker
 
 @pytest.fixture
 async def cli(env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
-    target = env.client.service_client.config.target_host
-
-    async def client() -> Client:
-        return await Client.connect(target, data_converter=data_converter())
-
-    monkeypatch.setattr(cli_subscriber, "with_client", client)
+    # the commands connect through Temporal's environment configuration, as from a terminal
+    monkeypatch.setenv("TEMPORAL_ADDRESS", env.client.service_client.config.target_host)
     monkeypatch.setattr(infra.cases, "settings", lambda: SimpleNamespace(task_queue=task_queue))
     async with make_worker(env.client, task_queue=task_queue):
         yield

@@ -1,0 +1,240 @@
+"""README.md's command examples as a test runs them: extraction from the ```bash blocks, placeholders, the
+answers to prompts, and a shell that remembers the variables the README sets.
+
+The conventions (README.md and the tests that run it keep to them):
+
+- A command is a logical line of a ```bash block (a trailing ``\\`` continues it) that runs
+  ``python starter.py``, ``kz-starter`` or ``audit``; ``cat > FILE <<…`` here-documents run too, as later
+  commands read the file. Commented-out lines are prose, not commands.
+- ``$VAR`` is set by an earlier README line ``VAR=$(…)``, as in a shell.
+- Placeholders in capitals stand for what a reader copies from earlier output: ``CASE_ID`` the latest case
+  id printed, ``OTHER_CASE_ID`` the one before it, ``KEY_ID`` the id of the latest key created, ``SMS_LINK``
+  the link of the latest 3344 SMS.
+- A command that prompts is answered from ``PROMPTS`` (the latest 1414 code read with ``subscriber sms``, a
+  valid EDS password).
+- A command whose comment, or the comment line right under it, starts with "refused" must be refused: exit
+  code 1 and a refusal's words. Every other command must exit 0. No command may print a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PROCEDURES = (
+    "mvno_permit",
+    "fraud_check",
+    "complaint",
+    "egov_number_connection",
+    "individual_numbers",
+    "contract_eds_signing",
+    "electronic_mailbox",
+)
+CASE_ID = re.compile(rf"\b(?:{'|'.join(PROCEDURES)})-[0-9a-f]{{20}}\b")
+REFUSALS = ("refused:", "not possible now:", "invalid:", "closed:", "not found:")
+PHONE = "+77011234567"  # the README's subscriber
+PASSWORD = "Str0ng!Passw0rd"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command of the README: its text (continuations joined), where it is, and what it must do."""
+
+    text: str
+    line: int
+    refused: bool
+
+    @property
+    def words(self) -> list[str]:
+        """The command's words after the program (``python starter.py`` / ``kz-starter`` / ``audit``)."""
+        first = re.sub(r"^\w+=\$\(", "", self.text.split("\n", 1)[0])
+        tokens = shlex.split(first.split("|", 1)[0].rstrip(") "))
+        for i, t in enumerate(tokens):
+            if t.endswith("starter.py") or t in ("kz-starter", "audit"):
+                return tokens[i + 1 :]
+        return []
+
+    @property
+    def program(self) -> str:
+        if "starter.py" in self.text or "kz-starter" in self.text:
+            return "starter"
+        if re.match(r"^(\w+=\$\()?audit ", self.text):
+            return "audit"
+        return "shell"
+
+    def is_(self, *words: str) -> bool:
+        return self.words[: len(words)] == list(words)
+
+
+def _strip_comment(line: str) -> tuple[str, str]:
+    """``(code, comment)`` of a shell line: the comment starts at a ``#`` outside quotes after a blank."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i].rstrip(), line[i + 1 :].strip()
+    return line.rstrip(), ""
+
+
+def commands(readme: Path = README) -> list[Command]:
+    """Every command of the README's ```bash blocks, in order (see the module's conventions)."""
+    lines = readme.read_text(encoding="utf-8").splitlines()
+    out: list[Command] = []
+    in_block = False
+    i = 0
+    while i < len(lines):
+        raw = lines[i]
+        if raw.startswith("```"):
+            in_block = raw.strip() == "```bash" and not in_block
+            i += 1
+            continue
+        if not in_block or not raw.strip() or raw.lstrip().startswith("#"):
+            i += 1
+            continue
+        start = i
+        code, comment = _strip_comment(raw)
+        heredoc = re.search(r"<<'?(\w+)'?", code)
+        if heredoc:
+            end = lines.index(heredoc.group(1), i + 1)
+            code = "\n".join([code, *lines[i + 1 : end + 1]])
+            i = end
+        while code.endswith("\\"):
+            i += 1
+            more, more_comment = _strip_comment(lines[i])
+            code = code[:-1].rstrip() + " " + more.strip()
+            comment = more_comment or comment
+        i += 1
+        following = _strip_comment(lines[i])[1] if i < len(lines) and lines[i].lstrip().startswith("#") else ""
+        refused = comment.startswith("refused") or following.lstrip("→ ").startswith("refused")
+        command = Command(code, start + 1, refused)
+        if command.program != "shell" or heredoc:
+            out.append(command)
+    return out
+
+
+@dataclass
+class Shell:
+    """Runs README commands with ``bash`` in ``cwd``, remembering the variables they set and the ids they print."""
+
+    cwd: Path
+    env: dict[str, str]
+    variables: dict[str, str] = field(default_factory=dict)
+    case_ids: list[str] = field(default_factory=list)
+    key_id: str = ""
+    transcript: list[str] = field(default_factory=list)
+
+    async def bash(self, script: str, stdin: str = "") -> tuple[int, str, str]:
+        """``(exit code, stdout, stderr)`` of ``script`` under ``bash -o pipefail`` with the variables set so far."""
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            "--noprofile",
+            "--norc",
+            "-o",
+            "pipefail",
+            "-c",
+            script,
+            cwd=self.cwd,
+            env={**self.env, **self.variables},
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), timeout=240)
+        return proc.returncode or 0, out.decode(), err.decode()
+
+    def placeholders(self, text: str) -> str:
+        """``text`` with the README's placeholders replaced by real values (see the module's conventions)."""
+        values = {
+            "OTHER_CASE_ID": self.case_ids[-2] if len(self.case_ids) > 1 else "",
+            "CASE_ID": self.case_ids[-1] if self.case_ids else "",
+            "KEY_ID": self.key_id,
+        }
+        for name, value in values.items():
+            if re.search(rf"\b{name}\b", text):
+                assert value, f"no value yet for the placeholder {name}"
+                text = re.sub(rf"\b{name}\b", value, text)
+        return text
+
+    async def sms_text(self) -> str:
+        """What the README's subscriber phone received, as ``subscriber sms`` shows it."""
+        code, out, err = await self.bash(f"python starter.py subscriber sms {PHONE}")
+        assert code == 0, out + err
+        return out
+
+    async def latest(self, pattern: str) -> str:
+        found = re.findall(pattern, await self.sms_text())
+        assert found, f"no SMS matching {pattern}"
+        return str(found[-1])
+
+    async def run(self, command: Command, stdin: str = "") -> tuple[int, str]:
+        """Run ``command``; remember the ids it prints and the variable it sets. ``(exit code, output)``."""
+        text = self.placeholders(command.text)
+        if "SMS_LINK" in text:
+            text = text.replace("SMS_LINK", await self.latest(r"https://almatel\.kz/sign/[A-Za-z0-9_\-]+"))
+        assignment = re.fullmatch(r"([A-Za-z_]\w*)=\$\((.*)\)", text, re.DOTALL)
+        code, out, err = await self.bash(assignment.group(2) if assignment else text, stdin)
+        if assignment:
+            self.variables[assignment.group(1)] = out.strip()
+        for case_id in CASE_ID.findall(out + err):
+            if case_id in self.case_ids:
+                self.case_ids.remove(case_id)
+            self.case_ids.append(case_id)
+        if m := re.search(r"key id (\S+) for", out):
+            self.key_id = m.group(1)
+        self.transcript.append(f"$ {text}\n{out}{err}[exit {code}]")
+        return code, out + err
+
+
+async def _code(shell: Shell) -> str:
+    return await shell.latest(r"code (\d{6})") + "\n"
+
+
+async def _password(shell: Shell) -> str:
+    return f"{PASSWORD}\n{PASSWORD}\n"
+
+
+PROMPTS: dict[tuple[str, ...], Callable[[Shell], Awaitable[str]]] = {
+    ("subscriber", "egov", "otp"): _code,
+    ("subscriber", "signing", "enter-code"): _code,
+    ("subscriber", "signing", "password"): _password,
+}
+"""The answers to the commands that prompt (hidden input), by the command's words."""
+
+
+async def answer(shell: Shell, command: Command) -> str:
+    """What a reader types at ``command``'s prompt (nothing when it does not prompt)."""
+    for words, prompt in PROMPTS.items():
+        if command.is_(*words):
+            return await prompt(shell)
+    return ""
+
+
+def check(command: Command, code: int, output: str) -> str | None:
+    """Why ``command``'s outcome breaks the README's conventions, or ``None``."""
+    if "Traceback" in output:
+        return "printed a traceback"
+    if command.refused:
+        if code != 1 or not any(word in output for word in REFUSALS):
+            return f"should be refused (exit 1 and one of {REFUSALS}), exit {code}"
+        return None
+    return None if code == 0 else f"exit {code}"
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """The environment of the README's commands: this venv's ``python`` first on the path, wide output."""
+    venv_bin = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}", "COLUMNS": "300", "NO_COLOR": "1"}
+    env.pop("PYTHONPATH", None)
+    return {**env, **extra}

@@ -22,7 +22,7 @@ def _not_shipped(directory: str, names: list[str]) -> set[str]:
 
 
 DATA = (
-    "rules/data/acts.toml",
+    "rules/data/law/665-NK.toml",
     "rules/data/calendar_overrides.toml",
     "activities/templates/mvno_permit.html.j2",
     "audit/templates/report.html.j2",

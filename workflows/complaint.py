@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from models.procedure import EventSpec, ProcedureSpec, Role
     from models.sms import SmsRequest
     from workflows.case import CaseWorkflow
-    from workflows.outside import DOCUMENT_TIMEOUT
+    from workflows.outside import CASE_FILE_TIMEOUT, DOCUMENT_TIMEOUT
 
 __all__ = ["SPEC", "Complaint"]
 
@@ -139,7 +139,7 @@ class Complaint(CaseWorkflow):
         self.set_status("forwarding")
         if self.appealed_case is not None and self.appealed_case.exists:
             admin_case = await self.outside(
-                build_administrative_case, self.appealed_case.case_id, what="documents", timeout=DOCUMENT_TIMEOUT
+                build_administrative_case, self.appealed_case.case_id, what="documents", timeout=CASE_FILE_TIMEOUT
             )
             self.documents.append(admin_case)
         self.forward_receipt_at = await self.outside(

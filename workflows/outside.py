@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-__all__ = ["ACTIVITY_RETRY", "DOCUMENT_TIMEOUT", "LOCAL_TIMEOUT", "OUTSIDE_TIMEOUT"]
+__all__ = ["ACTIVITY_RETRY", "CASE_FILE_TIMEOUT", "DOCUMENT_TIMEOUT", "LOCAL_TIMEOUT", "OUTSIDE_TIMEOUT"]
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
@@ -22,6 +22,8 @@ LOCAL_TIMEOUT = timedelta(seconds=30)
 """One attempt at our own tables and computations (deadlines, registration, codes, the supervisor's inbox)."""
 OUTSIDE_TIMEOUT = timedelta(seconds=60)
 """One attempt at an outside system (SMS gateway, EDS verification, registries, antifraud centre, network …)."""
-DOCUMENT_TIMEOUT = timedelta(minutes=5)
-"""One attempt at building a document: rendering, signing, issuing an EDS and packing the signed ZIP, the
-administrative case built from a case's history."""
+DOCUMENT_TIMEOUT = timedelta(seconds=60)
+"""One attempt at building a document: rendering, signing, issuing an EDS and packing the signed ZIP (each
+takes well under a second; a worker that dies mid-attempt is noticed after this long)."""
+CASE_FILE_TIMEOUT = timedelta(minutes=5)
+"""One attempt at building the administrative case from a case's whole history and its documents."""

@@ -96,7 +96,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[tuple[Shell, Client]]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"), data_converter=data_converter()
     )
-    await search_attributes.register(env.client)
+    await search_attributes.add_to_namespace(env.client)
     target = env.client.service_client.config.target_host
     extra = {
         "TEMPORAL_ADDRESS": target,

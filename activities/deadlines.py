@@ -8,6 +8,7 @@ uses exactly the instant the case waited on, whatever the calendar says by then.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from temporalio import activity
@@ -15,6 +16,7 @@ from temporalio import activity
 from infra.calendar import current_calendar
 from infra.store import record_escalation
 from models.deadlines import Deadline, DeadlineRequest, Escalation, SkippedDayRecord
+from rules import law
 from rules.calendar import WorkingCalendar
 from rules.terms import Direction, Unit, term
 
@@ -30,40 +32,96 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, month=3, day=1)
 
 
+@dataclass(frozen=True)
+class _Term:
+    """What counting needs of a term, from the case's recorded value or (older cases) the undated table."""
+
+    key: str
+    amount: int
+    unit: Unit
+    direction: Direction
+    cite: str
+    text: str
+    rolls: bool
+    roll_cite: str
+    to_be_confirmed: bool
+    civil_code_years: bool
+
+
+def _term(req: DeadlineRequest) -> _Term:
+    if req.term is not None:
+        t = req.term
+        after_hours = law.act(t.act).after_hours
+        return _Term(
+            t.key,
+            t.amount,
+            t.unit,
+            t.direction,
+            t.reference,
+            t.text,
+            t.rolls,
+            law.cite(t.act, *after_hours.reference) if t.rolls else "",
+            t.to_be_confirmed,
+            civil_code_years=True,
+        )
+    # A case registered before the law was recorded keeps the reading it was computed with.
+    old = term(req.term_key)
+    return _Term(
+        old.key,
+        old.amount,
+        old.unit,
+        old.direction,
+        old.cite,
+        old.text,
+        req.counted_from == "registration",
+        "665/NK p.6",
+        old.to_be_confirmed,
+        civil_code_years=False,
+    )
+
+
 def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
-    """The deadline of ``req`` under ``cal``, with its explanation."""
-    t = term(req.term_key)
+    """The deadline of ``req`` under ``cal``, with its explanation.
+
+    Working days: where the term's act registers after-hours receipts on the next working day (665/NK p.6) and
+    the term runs from a receipt, counting starts from that registration day; otherwise from the day of the
+    start itself, which is not counted (Civil Code: a term in days begins on the day after the event). The
+    due instant is 18:30 Asia/Almaty of the last day. Years: the term ends on the corresponding month and day
+    of its last year (a permit issued 1 Dec 2026 is valid through 1 Dec 2036; due 00:00 the day after).
+    """
+    t = _term(req)
     local = cal.to_local(req.start)
     roll: str | None = None
     counted_from: date | None = None
     skipped = []
     weekend_work: list[date] = []
+    sign = -1 if t.direction is Direction.BEFORE else 1
     if t.unit is Unit.WORKING_DAYS:
-        if req.counted_from == "registration":
+        if t.rolls:
             counted_from = cal.registration_day(req.start)
             if counted_from != local.date():
                 why = "a non-working day" if not cal.is_working_day(local.date()) else "after office hours"
                 roll = (
                     f"received {local.strftime('%Y-%m-%d %H:%M')} Asia/Almaty ({why}, office closes "
                     f"{cal.office_hours.closes.strftime('%H:%M')}), registered on the next working day "
-                    f"{counted_from.isoformat()} ({cal.office_hours.cite}; 665/NK p.6)"
+                    f"{counted_from.isoformat()} ({cal.office_hours.cite}; {t.roll_cite})"
                 )
         else:
             counted_from = local.date()
-        sign = -1 if t.direction is Direction.BEFORE else 1
         due_day = cal.add_working_days(counted_from, sign * t.amount)
         due = datetime.combine(due_day, cal.office_hours.closes, tzinfo=cal.tz)
         skipped = cal.skipped_days(local.date(), due_day)
         lo, hi = sorted((local.date(), due_day))
         weekend_work = cal.working_weekend_days(lo + timedelta(days=i) for i in range(1, (hi - lo).days + 1))
     elif t.unit is Unit.MINUTES:
-        due = req.start + timedelta(minutes=t.amount) * (-1 if t.direction is Direction.BEFORE else 1)
+        due = req.start + timedelta(minutes=t.amount) * sign
     elif t.unit is Unit.CALENDAR_DAYS:
-        sign = -1 if t.direction is Direction.BEFORE else 1
         due = datetime.combine(local.date() + timedelta(days=sign * t.amount + 1), time(0), tzinfo=cal.tz)
-    else:  # YEARS: valid through the day before the anniversary
-        years = -t.amount if t.direction is Direction.BEFORE else t.amount
-        due = datetime.combine(_add_years(local.date(), years), time(0), tzinfo=cal.tz)
+    else:  # YEARS
+        last_day = _add_years(local.date(), sign * t.amount)
+        if not t.civil_code_years:  # the reading of cases computed before: through the day before the anniversary
+            last_day -= timedelta(days=1)
+        due = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=cal.tz)
     return Deadline(
         term_key=t.key,
         label=req.label,

@@ -1,7 +1,8 @@
-"""Registration of a case: the registration day by the calendar and the governing act version.
+"""Registration of a case: the registration day by the calendar, and the law of the day that governs it.
 
-Both can change under the engine (calendar corrections, an operator setting a publication date), so
-they enter the case's history through this activity, never through workflow code.
+The calendar, the act versions and the terms can all change under the engine (calendar corrections, an
+operator setting a publication date, an amendment), so they enter the case's history through these
+activities, never through workflow code. A case then keeps the law it recorded.
 """
 
 from __future__ import annotations
@@ -10,29 +11,36 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from infra.calendar import current_calendar
-from models.case import Registration, RegistrationRequest
-from rules.acts import ActNotInForce, governing_version
+from models.case import LawSnapshot, LawSnapshotRequest, Registration, RegistrationRequest
+from rules import law
+from rules.acts import ActNotInForce
 
-__all__ = ["ACT_NOT_IN_FORCE", "register_case"]
+__all__ = ["ACT_NOT_IN_FORCE", "law_snapshot", "register_case"]
 
 ACT_NOT_IN_FORCE = "ActNotInForce"
 
 
 @activity.defn
 async def register_case(req: RegistrationRequest) -> Registration:
-    """Registration day (after-hours/holiday rule, 665/NK p.6) and the act version in force that day.
+    """The registration day, the governing day and the law in force that day: the act version and every term.
 
-    Raises a non-retryable ``ActNotInForce`` application error naming the abolishing order when no
-    version governs (e.g. act 71 after Order 305/NK).
+    Where the act registers after-hours receipts on the next working day (665/NK p.6) the registration day
+    governs; otherwise the day of receipt does (an application received while an act was in force is handled
+    under it, whatever day the office registers it). Raises a non-retryable ``ActNotInForce`` application error
+    naming the abolishing order when no version governs (e.g. act 71 after Order 305/NK).
     """
     cal = current_calendar()
-    day = cal.registration_day(req.received_at)
+    act = law.act(req.act_key)
     local = cal.to_local(req.received_at)
+    day = law.governing_day(req.act_key, req.received_at, cal)
     roll = None
-    if day != local.date():
-        roll = f"received {local.strftime('%Y-%m-%d %H:%M')} Asia/Almaty, registered on {day.isoformat()} (665/NK p.6)"
+    if act.after_hours.rolls and day != local.date():
+        roll = (
+            f"received {local.strftime('%Y-%m-%d %H:%M')} Asia/Almaty, registered on {day.isoformat()} "
+            f"({law.cite(req.act_key, *act.after_hours.reference)})"
+        )
     try:
-        v = governing_version(req.act_key, day)
+        v = law.governing_version(req.act_key, day)
     except ActNotInForce as exc:
         raise ApplicationError(str(exc), type=ACT_NOT_IN_FORCE, non_retryable=True) from exc
     return Registration(
@@ -45,4 +53,28 @@ async def register_case(req: RegistrationRequest) -> Registration:
         act_in_force_from=v.in_force_from,
         act_version_assumed=v.assumed,
         calendar_version=cal.version,
+        governed_on=day,
+        terms=law.terms_of(req.act_key, day),
+    )
+
+
+@activity.defn
+async def law_snapshot(req: LawSnapshotRequest) -> LawSnapshot:
+    """The terms act ``req.act_key`` gives under version ``req.version`` (a law migration's target)."""
+    try:
+        a = law.act(req.act_key)
+        version = a.version(req.version)
+    except (KeyError, LookupError, ValueError) as exc:
+        return LawSnapshot(act_key=req.act_key, version=req.version, refusal=str(exc).strip("'\""))
+    if version.expected:
+        return LawSnapshot(
+            act_key=req.act_key,
+            version=req.version,
+            refusal=f"{req.version} is an announced version, not law yet: a dry run may show it, a case may not move",
+        )
+    return LawSnapshot(
+        act_key=req.act_key,
+        version=req.version,
+        basis=version.basis,
+        terms=law.terms_at_version(req.act_key, req.version),
     )

@@ -33,7 +33,7 @@ from infra import search_attributes as sa
 from infra.db import session
 from infra.settings import settings
 from models.case import CaseView
-from models.procedure import EventSpec, ProcedureSpec
+from models.procedure import ALWAYS_OPEN_EVENTS, EventSpec, ProcedureSpec
 from models.tables import StartLedger
 
 __all__ = [
@@ -258,7 +258,8 @@ async def send_event(
     if desc.status is not WorkflowExecutionStatus.RUNNING:
         raise CaseError("conflict", "the case is closed: it accepts no more events")
     view = await case_view(client, case_id)
-    if event.name not in view.pending_events:
+    always_open = event.name in ALWAYS_OPEN_EVENTS and not view.closed
+    if event.name not in view.pending_events and not always_open:
         pending = ", ".join(view.pending_events) or "none"
         raise CaseError(
             "conflict",

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from models.deadlines import DeadlineState
+from models.deadlines import DeadlineChange, DeadlineState
+from rules.lawdata import TermValue
 
 __all__ = [
     "BlockedStep",
@@ -15,6 +16,10 @@ __all__ = [
     "ComplaintInstruction",
     "DocumentRef",
     "InstructionRecord",
+    "LawMigration",
+    "LawMigrationRecord",
+    "LawSnapshot",
+    "LawSnapshotRequest",
     "Registration",
     "RegistrationRequest",
     "ResumeRequest",
@@ -28,8 +33,22 @@ class RegistrationRequest(BaseModel):
     received_at: datetime
 
 
+class LawMigrationRecord(BaseModel):
+    """A law migration the case went through: old and new version, and every due instant it moved."""
+
+    at: datetime
+    from_version: str
+    to_version: str
+    reason: str
+    decided_by: str
+    changed: list[DeadlineChange] = Field(default_factory=list)
+    refused: str = ""
+
+
 class Registration(BaseModel):
-    """The registration day by the calendar, and the act version that governs the case."""
+    """The registration day by the calendar, and the law that governs the case: the act version in force on
+    the governing day and the value of every term of that act then. The case keeps this law; only a recorded
+    law migration (``LawMigration``) moves it onto another version."""
 
     act_key: str
     received_at: datetime
@@ -40,6 +59,38 @@ class Registration(BaseModel):
     act_in_force_from: date
     act_version_assumed: bool
     calendar_version: str
+    governed_on: date | None = None
+    """The day whose law governs: the registration day where the act rolls after-hours receipts (665/NK p.6),
+    else the day of receipt. Empty in cases registered before the law was recorded."""
+    terms: dict[str, TermValue] = Field(default_factory=dict)
+    """Every term of the act in force on ``governed_on`` (cases registered before: empty, see ``DeadlineRequest``)."""
+    migrations: list[LawMigrationRecord] = Field(default_factory=list)
+    """Law migrations the case went through, oldest first (``act_version_id`` and ``terms`` are the latest's)."""
+
+
+class LawMigration(BaseModel):
+    """Move a running case onto another version of its act (an explicit, recorded decision)."""
+
+    to_version: str = Field(min_length=1, max_length=100, description="the act version, e.g. 171/554-NK-2025")
+    reason: str = Field(min_length=1, max_length=500, description="why, e.g. the amending order")
+    decided_by: str = Field(min_length=1, max_length=200)
+
+
+class LawSnapshotRequest(BaseModel):
+    """The terms of ``act_key`` under ``version`` (for a law migration)."""
+
+    act_key: str
+    version: str
+
+
+class LawSnapshot(BaseModel):
+    """An act version and every term it gives (empty ``refusal`` when the version exists)."""
+
+    act_key: str
+    version: str
+    basis: str = ""
+    terms: dict[str, TermValue] = Field(default_factory=dict)
+    refusal: str = ""
 
 
 class DocumentRef(BaseModel):

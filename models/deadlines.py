@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from rules.calendar import DayOffReason
+from rules.lawdata import TermValue
 from rules.terms import Direction, Unit
 
 __all__ = [
@@ -24,10 +25,16 @@ __all__ = [
 
 
 class DeadlineRequest(BaseModel):
-    """Ask the calendar when a term that starts at ``start`` ends."""
+    """Ask the calendar when a term that starts at ``start`` ends, under the term value the case recorded."""
 
     term_key: str
     start: datetime
+    term: TermValue | None = None
+    """The value the case keeps (from its registration or a law migration): its amount, unit, direction and
+    whether an after-hours start rolls to the next working day. Empty in requests of cases registered before
+    the law was recorded: the value in force on the start's day is used, and ``counted_from`` decides the roll."""
+    act: str = ""
+    """The case's act, to find the value when ``term`` is empty (complaint terms exist under two acts)."""
     # "registration": the start is when something was received, so the after-hours rule applies first.
     # "day": the start is already a day of the case (a decision, a notice); counting starts after it.
     counted_from: str = Field(default="registration", pattern="^(registration|day)$")
@@ -108,6 +115,8 @@ class DeadlineState(BaseModel):
     escalated: bool = False
     late_by_seconds: float | None = None  # when met after a breach
     changes: list[DeadlineChange] = Field(default_factory=list)
+    request: DeadlineRequest | None = None
+    """What the deadline was computed from (recomputed from it by a calendar correction or a law migration)."""
 
     @property
     def due(self) -> datetime:
@@ -130,6 +139,8 @@ class CalendarCorrection(BaseModel):
     """A correction of the calendar (edited overrides, a newer holidays release) sent to running cases."""
 
     reason: str = Field(min_length=1, max_length=500)
+    calendar_version: str | None = Field(default=None, max_length=200)
+    """The calendar version the operator intends; a worker computing with another version refuses it."""
 
 
 class CorrectionResult(BaseModel):
@@ -137,3 +148,5 @@ class CorrectionResult(BaseModel):
 
     changed: list[DeadlineChange] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
+    refused: str = ""
+    """Why nothing was changed: the worker computes with another calendar version than the one intended."""

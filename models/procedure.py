@@ -16,10 +16,11 @@ from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from models.case import ResumeRequest
+from models.case import LawMigration, ResumeRequest
 from models.deadlines import CalendarCorrection
 
 __all__ = [
+    "ALWAYS_OPEN_EVENTS",
     "COMMON_EVENTS",
     "EdgeConversion",
     "EventSpec",
@@ -145,5 +146,14 @@ COMMON_EVENTS: tuple[EventSpec, ...] = (
         frozenset({Role.SUPERVISOR}),
         "Recompute open deadlines after a calendar correction",
     ),
+    EventSpec(
+        "migrate_law",
+        LawMigration,
+        frozenset({Role.SUPERVISOR}),
+        "Move the case onto another version of its act (recorded law migration)",
+    ),
 )
 """Events every case takes (``workflows.case.CaseWorkflow``)."""
+
+ALWAYS_OPEN_EVENTS = ("apply_calendar_correction", "migrate_law")
+"""Events a running case takes whatever its state (only ``resume_outside_step`` waits for a blocked step)."""

@@ -69,6 +69,7 @@ __all__ = [
     "items",
     "paragraph",
     "term",
+    "terms_at_version",
     "terms_of",
 ]
 
@@ -281,11 +282,15 @@ class LawBook:
 
     def terms_of(self, key: str, on: date) -> dict[str, TermValue]:
         """Every term of act ``key`` with a value on ``on``: the snapshot a case records at registration."""
+        return self.terms_at_version(key, self.version_on(key, on).id)
+
+    def terms_at_version(self, key: str, version_id: str) -> dict[str, TermValue]:
+        """Every term of act ``key`` with a value under ``version_id`` (a law migration's target, or a draft's)."""
         a = self.act(key)
-        v = self.version_on(key, on)
+        a.version(version_id)  # KeyError naming the known versions
         answers = {}
         for t in a.terms.values():
-            value = self._value_in(a, t, v.id)
+            value = self._value_in(a, t, version_id)
             if value is not None:
                 answers[t.key] = self._value(a, t, value)
         return answers
@@ -406,6 +411,11 @@ def term(key: str, on: date, act: str | None = None) -> TermValue:
 def terms_of(key: str, on: date) -> dict[str, TermValue]:
     """Every term of act ``key`` in force on ``on``."""
     return book().terms_of(key, on)
+
+
+def terms_at_version(key: str, version_id: str) -> dict[str, TermValue]:
+    """Every term of act ``key`` with a value under ``version_id``."""
+    return book().terms_at_version(key, version_id)
 
 
 def ground(key: str, gid: str, on: date | None = None) -> Text:

@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
-    from activities.law import register_case
+    from activities.law import law_snapshot, register_case
     from infra import search_attributes as sa
     from models.case import (
         BlockedStep,
@@ -24,6 +24,9 @@ with workflow.unsafe.imports_passed_through():
         ComplaintInstruction,
         DocumentRef,
         InstructionRecord,
+        LawMigration,
+        LawMigrationRecord,
+        LawSnapshotRequest,
         Registration,
         RegistrationRequest,
         ResumeRequest,
@@ -39,7 +42,7 @@ R = TypeVar("R")
 BLOCKED = "blocked"
 """The status a case shows while an outside system's permanent refusal holds one of its steps."""
 
-CASE_ACTIVITIES = (compute_deadline, notify_supervisor, register_case)
+CASE_ACTIVITIES = (compute_deadline, notify_supervisor, register_case, law_snapshot)
 """The activities every case calls (its clock, its registration, the supervisor's inbox)."""
 
 
@@ -49,7 +52,7 @@ class CaseWorkflow:
     PROCEDURE: str = "case"
 
     def __init__(self) -> None:
-        self.clock = CaseDeadlines(self.PROCEDURE)
+        self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration)
         self.registration: Registration | None = None
         self.status = "registered"
         self.closed = False
@@ -281,3 +284,46 @@ class CaseWorkflow:
     async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:
         """A calendar correction reaches the case as a recorded event and recomputes its open deadlines."""
         return await self.clock.correct(correction)
+
+    @workflow.update
+    async def migrate_law(self, migration: LawMigration) -> LawMigrationRecord:
+        """Move the case onto another version of its act: a deliberate, recorded decision (never a side effect of a
+        calendar correction). The open deadlines are recomputed with the new term values, old and new kept."""
+        reg = self.registration
+        assert reg is not None
+        snapshot = await workflow.execute_local_activity(
+            law_snapshot,
+            LawSnapshotRequest(act_key=reg.act_key, version=migration.to_version),
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        if snapshot.refusal:
+            return LawMigrationRecord(
+                at=workflow.now(),
+                from_version=reg.act_version_id,
+                to_version=migration.to_version,
+                reason=migration.reason,
+                decided_by=migration.decided_by,
+                refused=snapshot.refusal,
+            )
+        record = await self.clock.migrate(migration, snapshot, reg.act_version_id)
+        self.registration = reg.model_copy(
+            update={
+                "act_version_id": snapshot.version,
+                "act_basis": snapshot.basis,
+                "terms": snapshot.terms,
+                "migrations": [*reg.migrations, record],
+            }
+        )
+        workflow.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
+        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
+        return record
+
+    @migrate_law.validator
+    def validate_migrate_law(self, migration: LawMigration) -> None:
+        if self.registration is None:
+            raise ValueError("the case is still being registered; try again in a moment")
+        if self.closed:
+            raise ValueError("the case is closed: its law stays as it was decided")
+        if migration.to_version == self.registration.act_version_id:
+            raise ValueError(f"the case is under {migration.to_version} already")

@@ -19,6 +19,7 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
     from infra import search_attributes as sa
+    from models.case import LawMigration, LawMigrationRecord, LawSnapshot, Registration
     from models.deadlines import (
         CalendarCorrection,
         CorrectionResult,
@@ -31,11 +32,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT
 
-__all__ = ["WAKE_ONLY_ON_MOVED_DUE", "CaseDeadlines", "Woke"]
+__all__ = ["CORRECTION_RECORDS_ONLY_MOVES", "WAKE_ONLY_ON_MOVED_DUE", "CaseDeadlines", "Woke"]
 
 # workflow.patched id: waits re-arm only when a correction moves a due instant (two deadlines due at
 # the same instant made every met/breach cancel and restart the other wait's timer).
 WAKE_ONLY_ON_MOVED_DUE = "deadline-waits-wake-only-on-moved-due"
+# workflow.patched id: a calendar correction records only due instants it moves (a new calendar version alone
+# changes nothing), and is refused by a worker whose calendar is not the version the operator intends.
+CORRECTION_RECORDS_ONLY_MOVES = "calendar-correction-records-only-moves"
 
 
 class Woke(StrEnum):
@@ -52,8 +56,10 @@ class Woke(StrEnum):
 class CaseDeadlines:
     """The legal terms of one case, in the order they were opened."""
 
-    def __init__(self, procedure: str) -> None:
+    def __init__(self, procedure: str, registration: Callable[[], Registration | None] = lambda: None) -> None:
         self.procedure = procedure
+        self._registration = registration
+        """The case's registration: the law (act and term values) its terms are computed under."""
         self.states: dict[str, DeadlineState] = {}
         self._requests: dict[str, DeadlineRequest] = {}
         self._revision = 0  # bumped when waits must re-arm their timers (see _changed)
@@ -63,10 +69,23 @@ class CaseDeadlines:
     async def open(
         self, key: str, term_key: str, start: datetime, *, counted_from: str = "registration", label: str = ""
     ) -> DeadlineState:
-        """Compute the deadline of ``term_key`` from ``start`` (an activity) and record it under ``key``."""
-        req = DeadlineRequest(term_key=term_key, start=start, counted_from=counted_from, label=label or key)
+        """Compute the deadline of ``term_key`` from ``start`` (an activity) and record it under ``key``.
+
+        The term's value is the one the case recorded at registration (or its last law migration); the value
+        says whether an after-hours start rolls to the next working day. ``counted_from`` decides that only for
+        cases registered before the law was recorded.
+        """
+        reg = self._registration()
+        req = DeadlineRequest(
+            term_key=term_key,
+            start=start,
+            term=reg.terms.get(term_key) if reg else None,
+            act=reg.act_key if reg else "",
+            counted_from=counted_from,
+            label=label or key,
+        )
         deadline = await self._compute(req)
-        state = DeadlineState(key=key, deadline=deadline)
+        state = DeadlineState(key=key, deadline=deadline, request=req)
         self.states[key] = state
         self._requests[key] = req
         self._changed(moves_due=False)
@@ -257,15 +276,41 @@ class CaseDeadlines:
             )
             state.escalated = True
 
+    def request_of(self, key: str) -> DeadlineRequest:
+        """What the deadline of ``key`` was computed from: kept in its state; for states recorded before that,
+        this run's memory, else rebuilt from the recorded deadline."""
+        state = self.states[key]
+        if state.request is not None:
+            return state.request
+        if key in self._requests:
+            return self._requests[key]
+        d = state.deadline
+        counted_from = "registration" if d.after_hours_roll else "day"
+        return DeadlineRequest(term_key=d.term_key, start=d.start, counted_from=counted_from, label=d.label)
+
     async def correct(self, correction: CalendarCorrection) -> CorrectionResult:
-        """Recompute every open deadline under the calendar in force now; record what changed."""
+        """Recompute every open deadline under the calendar in force now, with the term values the case keeps;
+        record the due instants that moved (old and new instant and calendar version), nothing else.
+
+        Refused, changing nothing, when the worker's calendar is not the version the operator intends.
+        """
+        only_moves = workflow.patched(CORRECTION_RECORDS_ONLY_MOVES)
+        wanted = correction.calendar_version if only_moves else None
         result = CorrectionResult()
+        unmoved: list[tuple[DeadlineState, Deadline]] = []
         for key, state in list(self.states.items()):
             if state.status is not DeadlineStatus.OPEN:
                 continue
-            new = await self._compute(self._requests[key])
-            if new.due == state.due and new.calendar_version == state.deadline.calendar_version:
+            new = await self._compute(self.request_of(key))
+            if wanted and new.calendar_version != wanted:  # checked on the first: nothing is applied yet
+                why = f"this worker computes with calendar {new.calendar_version}, not the intended {wanted}"
+                result.refused = f"{why}: nothing changed"
+                return result
+            wanted = None
+            moved = new.due != state.due
+            if not moved and (only_moves or new.calendar_version == state.deadline.calendar_version):
                 result.unchanged.append(key)
+                unmoved.append((state, new))
                 continue
             change = DeadlineChange(
                 at=workflow.now(),
@@ -278,9 +323,52 @@ class CaseDeadlines:
             state.changes.append(change)
             state.deadline = new
             result.changed.append(change)
-        self._changed(moves_due=bool(result.changed))
-        self._publish()
+        if result.changed or not only_moves:
+            if result.changed:  # the terms it did not move now carry the calendar they were checked against
+                for state, new in unmoved:
+                    state.deadline = new
+            self._changed(moves_due=bool(result.changed))
+            self._publish()
         return result
+
+    async def migrate(self, migration: LawMigration, snapshot: LawSnapshot, from_version: str) -> LawMigrationRecord:
+        """Move the open deadlines onto the term values of ``snapshot`` (a law migration): each is recomputed
+        from its own start with the new value, and every due instant that moved is recorded with its old
+        value. Deadlines already met, breached or cancelled keep the law they were decided under."""
+        record = LawMigrationRecord(
+            at=workflow.now(),
+            from_version=from_version,
+            to_version=migration.to_version,
+            reason=migration.reason,
+            decided_by=migration.decided_by,
+        )
+        for key, state in list(self.states.items()):
+            if state.status is not DeadlineStatus.OPEN:
+                continue
+            old = self.request_of(key)
+            value = snapshot.terms.get(old.term_key)
+            if value is None or value == old.term:
+                continue
+            req = old.model_copy(update={"term": value})
+            new = await self._compute(req)
+            state.request = req
+            if new.due == state.due:
+                state.deadline = new
+                continue
+            change = DeadlineChange(
+                at=workflow.now(),
+                reason=f"law migration to {migration.to_version}: {migration.reason}",
+                old_due=state.due,
+                new_due=new.due,
+                old_calendar_version=state.deadline.calendar_version,
+                new_calendar_version=new.calendar_version,
+            )
+            state.changes.append(change)
+            state.deadline = new
+            record.changed.append(change)
+        self._changed(moves_due=bool(record.changed))
+        self._publish()
+        return record
 
     def next_due(self) -> datetime | None:
         """The earliest deadline still outstanding: open, or breached and still not done."""

@@ -257,6 +257,7 @@ async def test_procedures_say_what_the_calling_key_may_do(http: httpx.AsyncClien
         "withdraw": False,
         "resume_outside_step": False,
         "apply_calendar_correction": False,
+        "migrate_law": False,
     }
     [staff_view] = (await http.get("/v1/procedures", headers=h(keys.staff))).json()
     assert staff_view["may_start"] and staff_view["events"][0]["cite"] == "665/NK p.6"

@@ -197,7 +197,8 @@ async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administr
 
 @pytest.mark.parametrize(
     ("addressed_to", "days", "cite"),
-    [("provider", 5, "Law on public services art. 25 p.2"), ("quality_body", 15, "58 p.10; 665/NK p.10")],
+    # the quality body's term cites the paragraph of the complaint's own act (665/NK by default)
+    [("provider", 5, "Law on public services art. 25 p.2"), ("quality_body", 15, "665/NK p.10")],
 )
 async def test_review_terms_count_working_days_over_nauryz(
     env: WorkflowEnvironment,

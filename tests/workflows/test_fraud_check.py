@@ -153,11 +153,11 @@ async def sleep_until(env: WorkflowEnvironment, at: datetime) -> None:
         await env.sleep(delta)
 
 
-def expected_due(start: datetime, *, received: bool = False) -> datetime:
-    """18:30 of the 2nd working day after ``start``'s day (a receipt after hours counts from the next one)."""
+def expected_due(start: datetime) -> datetime:
+    """18:30 of the 2nd working day after ``start``'s day: 171 ch.3 counts from the receipt of the report or from
+    the outcome, the day after the event (Civil Code), with no after-hours roll."""
     cal = current_calendar()
-    day = cal.registration_day(start) if received else start.astimezone(ALMATY).date()
-    return datetime.combine(cal.add_working_days(day, 2), time(18, 30), tzinfo=ALMATY)
+    return datetime.combine(cal.add_working_days(start.astimezone(ALMATY).date(), 2), time(18, 30), tzinfo=ALMATY)
 
 
 async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
@@ -178,7 +178,7 @@ async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
     await env.sleep(timedelta(hours=3))
     [check] = await handle.query(FraudCheck.deadlines)
     assert check.key == "check" and check.deadline.cite == "171 p.119"
-    assert check.due == expected_due(received, received=True)
+    assert check.due == expected_due(received)
     assert (await handle.query(FraudCheck.case)).status == "check"
 
     decided = await handle.execute_update(
@@ -342,7 +342,7 @@ async def test_analyst_silent_check_is_breached_and_escalated(
     await sleep_until(env, received)
     ack = await open_case(env, subscriber_report(number, received), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
-    due = expected_due(received, received=True)
+    due = expected_due(received)
     await sleep_until(env, due - timedelta(minutes=1))
     [check] = await handle.query(FraudCheck.deadlines)
     assert check.status is DeadlineStatus.OPEN
@@ -397,7 +397,7 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
     assert again.answer is ReportAnswer.OPENED and again.reports_in_case == 1
     assert len((await view(handle)).reports) == 3  # recorded once
     [check] = await handle.query(FraudCheck.deadlines)  # joining reports do not restart the term
-    assert check.due == expected_due(now, received=True)
+    assert check.due == expected_due(now)
     await handle.execute_update(
         FraudCheck.record_check_outcome,
         CheckOutcome(confirmed=False, evidence=["no fraud pattern"], analyst="analyst-04"),

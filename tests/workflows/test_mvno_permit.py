@@ -227,11 +227,14 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert deadline(c, "qualification_check").status is DeadlineStatus.MET
         validity = deadline(c, "permit_validity")
         issued_day = validity.deadline.start.astimezone(ALMATY).date()
-        assert validity.due == datetime.combine(issued_day.replace(year=issued_day.year + 10), time(0), tzinfo=ALMATY)
+        # Civil Code: a term in years ends on the corresponding day of its last year (issued 26 Mar 2027 → valid
+        # through 26 Mar 2037): the validity ends at 00:00 the day after.
+        last_day = issued_day.replace(year=issued_day.year + 10)
+        assert validity.due == datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=ALMATY)
 
         permit = v.permit
         assert permit is not None and permit.permit_number.startswith("MVNO-")
-        assert permit.valid_through == issued_day.replace(year=issued_day.year + 10) - timedelta(days=1)
+        assert permit.valid_through == last_day
         stored = load_permit(permit.permit_number)
         assert stored is not None and stored.status == "valid" and stored.holder_id == "210240000018"
         [doc] = c.documents
@@ -1011,8 +1014,10 @@ async def test_calendar_correction_moving_only_the_service_term_re_arms_only_its
         assert moved.new_due == datetime.combine(
             CAL.add_working_days(moved.old_due.astimezone(ALMATY).date(), 1), time(18, 30), tzinfo=ALMATY
         )
-        [recomputed] = deadline(c, "qualification_check").changes  # a new calendar version, the same instant
-        assert recomputed.new_due == recomputed.old_due == qualification.due
+        # The qualification term did not move: no change is recorded, it carries the calendar it was checked against.
+        unmoved = deadline(c, "qualification_check")
+        assert unmoved.changes == [] and unmoved.due == qualification.due
+        assert unmoved.deadline.calendar_version == moved.new_calendar_version != moved.old_calendar_version
         await handle.execute_update(
             MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="B. Omarov")
         )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import typer
 
-from cli import api, case, cases, complaint, demo, outages, permit, subscriber
+from cli import api, case, cases, complaint, demo, law, outages, permit, subscriber
 from cli import fraud as fraud_cli
 from infra.console import run_app
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 app.add_typer(case.app, name="case", help="any procedure, from the catalogue: start, send an event, show, events")
 app.add_typer(cases.app, name="cases", help="any case: terms, deadlines, list, calendar corrections")
+app.add_typer(law.app, name="law", help="the law as dated data: terms, paragraphs, law migrations, coverage")
 app.add_typer(permit.app, name="permit", help="MVNO permit (665/NK): aliases of `case …`; list, document")
 app.add_typer(complaint.app, name="complaint", help="complaint appeals (58 p.10; 665/NK p.10): aliases of `case …`")
 app.add_typer(fraud_cli.app, name="fraud", help="fraud (171 p.116–120): aliases of `case …`; bulk intake")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from cli import case
 from cli.common import console, deadline_table, run_async, with_client
+
+if TYPE_CHECKING:
+    from cli.law_changes import CaseMoves, Outcome
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -29,21 +33,29 @@ def terms() -> None:
 
 @app.command("deadline")
 def deadline(
-    term_key: str = typer.Argument(..., help="a key from `starter.py terms`, e.g. mvno.completeness_check"),
+    term_key: str = typer.Argument(..., help="a key from `starter.py cases terms`, e.g. mvno.completeness_check"),
     received_at: datetime = typer.Argument(..., help="ISO instant with offset, e.g. 2027-03-19T17:00:00+05:00"),
+    act: str | None = typer.Option(None, help="the act, for a term two acts declare (complaint terms: 58 or 665/NK)"),
 ) -> None:
-    """Compute one deadline with the calendar in force and explain it."""
+    """Compute one deadline with the calendar in force and the term's value on the governing day, and explain it."""
     from activities.deadlines import compute
     from infra.calendar import current_calendar
     from models.deadlines import DeadlineRequest
-    from rules.terms import TERMS
+    from rules import law
 
     if received_at.tzinfo is None:
         raise typer.BadParameter("give the offset, e.g. 2027-03-19T17:00:00+05:00", param_hint="RECEIVED_AT")
-    if term_key not in TERMS:
-        raise typer.BadParameter("unknown term; see `starter.py terms`", param_hint="TERM_KEY")
-    d = compute(current_calendar(), DeadlineRequest(term_key=term_key, start=received_at))
-    console.print(f"[bold]{d.due.isoformat()}[/bold]\n{d.explain()}")
+    cal = current_calendar()
+    try:
+        acts = [act] if act else law.book().acts_declaring(term_key)
+        if not acts:
+            raise KeyError(f"unknown term {term_key!r}; see `starter.py cases terms`")
+        day = law.governing_day(acts[0], received_at, cal)
+        value = law.term(term_key, on=day, act=act)
+    except (KeyError, ValueError) as exc:
+        raise typer.BadParameter(str(exc).strip("'\""), param_hint="TERM_KEY") from None
+    d = compute(cal, DeadlineRequest(term_key=term_key, start=received_at, term=value, act=value.act))
+    console.print(f"[bold]{d.due.isoformat()}[/bold]\n{d.explain()} [law {value.version}]")
 
 
 def _query(procedure: str | None, status: str | None, overdue: bool, running: bool) -> str:
@@ -108,21 +120,65 @@ app.command(
 
 @app.command("calendar-correction")
 @run_async
-async def calendar_correction(reason: str = typer.Option(..., help="what changed, e.g. the resolution")) -> None:
-    """Tell every running case that the calendar changed; each records old and new instants."""
+async def calendar_correction(
+    reason: str = typer.Option(..., help="what changed, e.g. the Government resolution"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="list what would move; send nothing"),
+) -> None:
+    """Tell the running cases that the calendar changed (the override file, a newer `holidays`).
+
+    The override file is checked first (a mistake names the line; nothing is sent). A dry run lists every
+    running case whose due instants would move, old and new; then only those cases get the correction, each
+    recording old and new instants and calendar versions. A case where nothing moves records nothing.
+    """
     from rich.progress import Progress
 
+    from cli.law_changes import calendar_dry_run, send_calendar_correction
+    from infra.calendar import current_calendar
     from models.deadlines import CalendarCorrection
 
-    correction = CalendarCorrection(reason=reason)
+    try:
+        cal = current_calendar()
+    except ValueError as exc:
+        raise ValueError(f"{exc}; nothing sent") from None
+    correction = CalendarCorrection(reason=reason, calendar_version=cal.version)
     client = await with_client()
-    ids = [wf.id async for wf in client.list_workflows(_query(None, None, False, True))]
-    changed = 0
+    plan = await calendar_dry_run(client, cal)
+    moving = [c for c in plan if c.moves]
+    _print_moves(moving, title=f"Calendar {cal.version}: what moves")
+    console.print(f"{len(plan)} running cases looked at; {len(moving)} would move")
+    if dry_run or not moving:
+        console.print("0 moved: nothing sent" if not moving else "dry run: nothing sent")
+        return
     with Progress(console=console) as progress:
-        task = progress.add_task("correcting open deadlines", total=len(ids))
-        for case_id in ids:
-            handle = client.get_workflow_handle(case_id)
-            result = await handle.execute_update("apply_calendar_correction", correction)
-            changed += len(result["changed"]) if isinstance(result, dict) else len(result.changed)
-            progress.advance(task)
-    console.print(f"{len(ids)} running cases told; {changed} deadlines moved (old and new instants recorded)")
+        task = progress.add_task("correcting open deadlines", total=len(moving))
+        outcomes = await send_calendar_correction(
+            client, [c.case_id for c in moving], correction, lambda: progress.advance(task)
+        )
+    _report(outcomes, "moved")
+
+
+def _print_moves(cases: list[CaseMoves], *, title: str) -> None:
+    t = Table(title=title)
+    for col in ("case", "procedure", "term", "cite", "now due", "would be due"):
+        t.add_column(col, overflow="fold")
+    for c in cases:
+        for m in c.moves:
+            t.add_row(c.case_id, c.procedure, m.key, m.cite, _local(m.old_due), _local(m.new_due))
+    if cases:
+        console.print(t)
+
+
+def _local(at: datetime) -> str:
+    from rules.calendar import ALMATY
+
+    return at.astimezone(ALMATY).strftime("%Y-%m-%d %H:%M %z")
+
+
+def _report(outcomes: list[Outcome], what: str) -> None:
+    failed = [o for o in outcomes if o.error]
+    for o in failed:
+        console.print(f"[red]{o.case_id}[/red]: {o.error}")
+    moved = sum(o.moved for o in outcomes)
+    console.print(f"{len(outcomes) - len(failed)} cases took it, {len(failed)} did not; {moved} deadlines {what}")
+    if failed:
+        raise typer.Exit(1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -30,11 +30,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra import search_attributes as sa
+from infra.calendar import current_calendar
 from infra.db import session
 from infra.settings import settings
 from models.case import CaseView
 from models.procedure import ALWAYS_OPEN_EVENTS, EventSpec, ProcedureSpec
 from models.tables import StartLedger
+from rules import law
 
 __all__ = [
     "CaseError",
@@ -119,12 +121,22 @@ def _search_attributes(spec: ProcedureSpec) -> TypedSearchAttributes:
 
 
 def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
-    """``CaseError("refused")`` when the spec's intake check refuses ``inp`` (checked before any call)."""
-    if spec.intake_check is not None:
-        try:
+    """``CaseError("refused")`` when the law of the governing day does not have the paragraphs the start
+    executes (the act not yet in force or abolished, a paragraph not yet added or repealed), or the spec's own
+    intake check refuses ``inp``; a receipt in the future is refused too. Checked before any call to Temporal."""
+    try:
+        if spec.governs is not None:
+            g = spec.governs(inp)
+            if g.received_at > datetime.now(UTC) + timedelta(seconds=settings().future_tolerance_seconds):
+                raise ValueError("received_at is in the future: a receipt is dated when it happened")
+            day = law.governing_day(g.act, g.received_at, current_calendar())
+            law.governing_version(g.act, day)
+            for pid in g.paragraphs:
+                law.paragraph(g.act, pid, on=day)
+        if spec.intake_check is not None:
             spec.intake_check(inp)
-        except ValueError as exc:
-            raise CaseError("refused", str(exc)) from None
+    except (ValueError, LookupError) as exc:
+        raise CaseError("refused", f"refused: {str(exc).strip(chr(39))}") from None
 
 
 async def start_case(

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     test CA verifies."""
     http_timeout_seconds: float = Field(default=20.0, gt=0)
     """``KZ_HTTP_TIMEOUT_SECONDS``: one HTTP request to an outside system (within one activity attempt)."""
+    future_tolerance_seconds: float = Field(default=300.0, ge=0)
+    """``KZ_FUTURE_TOLERANCE_SECONDS``: how far a receipt may lie in the future of the edge's clock (clock skew
+    between the sender and us) before the edge refuses it. The test suite raises it: the time-skipping test
+    server's clock runs years ahead of the wall clock."""
 
     def db_url(self) -> str:
         """The SQLAlchemy URL of our own tables."""

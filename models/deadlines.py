@@ -122,6 +122,15 @@ class DeadlineState(BaseModel):
     def due(self) -> datetime:
         return self.deadline.due
 
+    def computed_from(self) -> DeadlineRequest:
+        """The request the deadline was computed from; for states recorded before requests were kept, rebuilt
+        from the recorded deadline (a start that rolled was counted from its registration day)."""
+        if self.request is not None:
+            return self.request
+        d = self.deadline
+        counted_from = "registration" if d.after_hours_roll else "day"
+        return DeadlineRequest(term_key=d.term_key, start=d.start, counted_from=counted_from, label=d.label)
+
 
 class Escalation(BaseModel):
     """A breached deadline reported to a supervisor."""

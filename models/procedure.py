@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ __all__ = [
     "COMMON_EVENTS",
     "EdgeConversion",
     "EventSpec",
+    "Governs",
     "ProcedureSpec",
     "Role",
     "StartPolicy",
@@ -89,6 +91,17 @@ class StartPolicy:
 
 
 @dataclass(frozen=True)
+class Governs:
+    """What a start executes: the act, its paragraphs, and when the input was received. The paragraphs must be
+    in force on the governing day (the registration day where the act rolls after-hours receipts, else the
+    day of receipt), or the start is refused at the edge and no case starts."""
+
+    act: str
+    paragraphs: tuple[str, ...]
+    received_at: datetime
+
+
+@dataclass(frozen=True)
 class ViewSpec:
     """The procedure's own query, beside the ``case`` query every case answers."""
 
@@ -115,8 +128,10 @@ class ProcedureSpec:
     events: tuple[EventSpec, ...] = ()
     result_model: type[BaseModel] | None = None
     start: StartPolicy = field(default_factory=StartPolicy)
+    governs: Callable[[Any], Governs] | None = None
+    """The act and paragraphs a start executes (checked against the law in force on the governing day)."""
     intake_check: Callable[[Any], None] | None = None
-    """Refuses an input at the edge (``ValueError``) before any case exists, e.g. an abolished act."""
+    """Any further refusal of an input at the edge (``ValueError``) before a case exists."""
     view: ViewSpec | None = None
     activities: tuple[Callable[..., Any], ...] = ()
     """The activities only this procedure calls (the worker adds the ones every case uses): functions, or

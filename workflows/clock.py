@@ -280,13 +280,9 @@ class CaseDeadlines:
         """What the deadline of ``key`` was computed from: kept in its state; for states recorded before that,
         this run's memory, else rebuilt from the recorded deadline."""
         state = self.states[key]
-        if state.request is not None:
-            return state.request
-        if key in self._requests:
+        if state.request is None and key in self._requests:
             return self._requests[key]
-        d = state.deadline
-        counted_from = "registration" if d.after_hours_roll else "day"
-        return DeadlineRequest(term_key=d.term_key, start=d.start, counted_from=counted_from, label=d.label)
+        return state.computed_from()
 
     async def correct(self, correction: CalendarCorrection) -> CorrectionResult:
         """Recompute every open deadline under the calendar in force now, with the term values the case keeps;

@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         Withdrawal,
     )
     from models.documents import RenderDocumentRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
+    from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from models.sms import SmsRequest
     from workflows.case import CaseWorkflow
     from workflows.outside import CASE_FILE_TIMEOUT, DOCUMENT_TIMEOUT
@@ -304,6 +304,7 @@ SPEC = ProcedureSpec(
     input_model=ComplaintInput,
     case_id=_complaint_case_id,
     start_roles=frozenset({Role.STAFF}),
+    governs=lambda inp: Governs(inp.act_key, ("p.10",), inp.received_at),
     events=(
         EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", "58 p.10"),
         EventSpec(

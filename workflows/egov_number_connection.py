@@ -21,12 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from activities.mobile_citizens import MobileCitizensActivities
     from activities.otp import OtpActivities, secret_digest
     from activities.state_registry import StateRegistryActivities
-    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.egov_number_connection import (
         CHANNEL_CITE,
         FACTORS,
+        Channel,
         ConnectNumberRequest,
         EgovConnectionInput,
         EgovConnectionResult,
@@ -46,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         SecretEntry,
         VerifySecretRequest,
     )
-    from models.procedure import EventSpec, ProcedureSpec, Role
+    from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
     from workflows.outside import LOCAL_TIMEOUT
     from workflows.subscriber_common import (
@@ -311,6 +311,19 @@ async def _otp_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> Secr
 _PORTAL = Role.operator("egov_portal")
 _BIOMETRICS = Role.operator("biometric_id")
 
+_CHANNEL_PARAGRAPH = {
+    Channel.PORTAL: "p.5",
+    Channel.MOBILE_APP: "p.6",
+    Channel.BANK_APP: "p.7",
+    Channel.CHANGE_OF_NUMBER: "p.8",
+}
+
+
+def _paragraphs(inp: EgovConnectionInput) -> tuple[str, ...]:
+    """The channel's paragraph (58 p.5 to p.8)."""
+    return (_CHANNEL_PARAGRAPH[inp.channel],)
+
+
 SPEC = ProcedureSpec(
     key=EgovNumberConnection.PROCEDURE,
     title="Connecting a subscriber number to the e-government account (act 58)",
@@ -345,7 +358,7 @@ SPEC = ProcedureSpec(
             "58 p.6, p.7, p.9",
         ),
     ),
-    intake_check=lambda inp: act_in_force("58", inp.received_at),
+    governs=lambda inp: Governs("58", _paragraphs(inp), inp.received_at),
     activities=(
         StateRegistryActivities.check_identity,
         MobileCitizensActivities.connected_numbers,

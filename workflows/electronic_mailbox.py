@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.law import ACT_NOT_IN_FORCE
     from activities.mailbox import MailboxActivities
     from activities.state_registry import StateRegistryActivities
-    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.electronic_mailbox import (
@@ -28,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         MailboxStepRequest,
     )
     from models.identification import EdsSignatureEvent, IdentityCheckRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
+    from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
     from workflows.subscriber_common import cause_type
 
@@ -166,7 +165,7 @@ SPEC = ProcedureSpec(
         ),
     ),
     result_model=MailboxResult,
-    intake_check=lambda inp: act_in_force("71", inp.received_at),
+    governs=lambda inp: Governs("71", ("p.6",), inp.received_at),
     activities=(
         StateRegistryActivities.check_identity,
         MailboxActivities.create_mailbox,

@@ -14,7 +14,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.numbers import NumbersRegisterActivities
-    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.individual_numbers import (
         ContractSignedRequest,
@@ -26,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         PriorApplicationRequest,
         RegisterNumbersRequest,
     )
-    from models.procedure import EventSpec, ProcedureSpec, Role
+    from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from workflows.case import CaseWorkflow
 
 __all__ = ["LIMIT", "SPEC", "IndividualNumbers"]
@@ -176,7 +175,10 @@ SPEC = ProcedureSpec(
             "171 p.55-4",
         ),
     ),
-    intake_check=lambda inp: act_in_force("171", inp.received_at),
+    # 55-1: up to ten numbers; more only on an application with purposes and evidence (55-2, 55-3)
+    governs=lambda inp: Governs(
+        "171", ("p.55-1", "p.55-6", *(("p.55-2", "p.55-3") if inp.justification else ())), inp.received_at
+    ),
     activities=(
         NumbersRegisterActivities.prior_application,
         NumbersRegisterActivities.contract_signed,

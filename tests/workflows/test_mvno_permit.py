@@ -18,13 +18,14 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.local_ca import local_ca, verify_cms
 from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
-from infra.cases import start_case
+from infra.cases import CaseError, start_case
 from infra.client import data_converter
 from infra.db import session
 from infra.store import load_document
@@ -893,8 +894,14 @@ async def test_application_before_the_act_was_in_force_is_closed_with_the_reason
     task_queue: str,
 ) -> None:
     app = application(datetime(2024, 11, 1, 10, 0, tzinfo=ALMATY))  # 665/NK in force 60 days after publication
+    # The edge refuses it before any case starts (13 item 4) ...
+    with pytest.raises(CaseError, match=r"665/NK is not in force on 2024-11-01.*applies from 2024-12-28"):
+        await start_permit_case(env.client, app, task_queue)
+    with pytest.raises(RPCError):
+        await env.client.get_workflow_handle(permit_case_id(app)).describe()
+    # ... and a case started past the edge (a direct start on Temporal) closes with the reason.
     async with make_worker(env.client, task_queue=task_queue):
-        handle = await start_permit_case(env.client, app, task_queue)
+        handle = await env.client.start_workflow(MvnoPermit.run, app, id=permit_case_id(app), task_queue=task_queue)
         result = await finish(env, handle)
         assert result.outcome == "act_not_in_force" and result.documents == []
         v = await view(handle)
@@ -1061,11 +1068,14 @@ async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
     app, life = data_converter().payload_converter.from_payloads(list(payloads), [PermitApplication, PermitLife])
     assert isinstance(app, PermitApplication) and isinstance(life, PermitLife)
     case_id = f"mvno_permit-old-shape-{uuid.uuid4().hex[:8]}"
-    # The permit issued now (the server's clock may be years past the recording): the run recomputes the
-    # validity from its start.
+    # The permit issued now (the server's clock may be years past the recording); the continued run keeps the
+    # validity computed at issue (13 item 5: an issued permit's expiry is not recomputed at a checkpoint).
     now = await env.get_current_time()
+    ten_years = now.replace(year=now.year + 10)
     validity = next(d for d in life.deadlines if d.key == "permit_validity")
-    validity = validity.model_copy(update={"deadline": validity.deadline.model_copy(update={"start": now})})
+    validity = validity.model_copy(
+        update={"deadline": validity.deadline.model_copy(update={"start": now, "due": ten_years})}
+    )
     deadlines = [validity if d.key == validity.key else d for d in life.deadlines]
     permit = LocalPermitsRegistry().enter(  # the permit the golden's case entered, in this test's registry
         PermitEntryRequest(
@@ -1089,7 +1099,7 @@ async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
         assert [d.key for d in c.deadlines] == [d.key for d in life.deadlines]
         resumed = deadline(c, "permit_validity")
         assert resumed.status is DeadlineStatus.OPEN and resumed.deadline.start == now
-        assert timedelta(days=3650) <= resumed.due - now <= timedelta(days=3654)  # ten years from now
+        assert resumed.due == ten_years  # carried as computed at issue
         assert deadline(c, "service_term") == next(d for d in life.deadlines if d.key == "service_term")
         assert c.documents == life.documents
         assert v.events[:-1] == life.events and v.events[-1].kind == "checkpoint"

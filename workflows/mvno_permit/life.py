@@ -52,6 +52,10 @@ def initial_state(start: PermitApplication | PermitState, life: PermitLife | Non
     return read if isinstance(read, PermitState) else PermitState(application=read)
 
 
+PERMIT_VALIDITY_CARRIED = "permit-validity-carried-across-checkpoints"
+"""``workflow.patched`` id: a continued run keeps the validity computed at issue instead of recomputing it."""
+
+
 class PermitLifetime(PermitDocuments):
     """665/NK p.7, p.9, Annex 5; Annex 1 item 11."""
 
@@ -147,13 +151,16 @@ class PermitLifetime(PermitDocuments):
         workflow.continue_as_new(self.state)
 
     async def _take_up(self) -> None:
-        """Take up an issued permit's case where the previous run left it; its validity is recomputed."""
+        """Take up an issued permit's case where the previous run left it. The validity stays the instant computed
+        at issue (runs continued before ``PERMIT_VALIDITY_CARRIED`` recomputed it here, as their histories show):
+        a later amendment of the term must not change an issued permit's expiry."""
         s = self.state
         assert s.registration is not None
         s.result_issued = True
-        key = self._validity_key(s.validity_n)
-        validity = s.deadlines.pop(key)
-        await self.clock.open(key, "mvno.permit_validity", validity.deadline.start, counted_from="day")
+        if not workflow.patched(PERMIT_VALIDITY_CARRIED):
+            key = self._validity_key(s.validity_n)
+            validity = s.deadlines.pop(key)
+            await self.clock.open(key, "mvno.permit_validity", validity.deadline.start, counted_from="day")
         workflow.upsert_search_attributes(
             [sa.PROCEDURE.value_set(self.PROCEDURE), sa.ACT_VERSION.value_set(s.registration.act_version_id)]
         )

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         QualificationDecision,
         ReopenInstruction,
     )
-    from models.procedure import EventSpec, ProcedureSpec, Role, ViewSpec
+    from models.procedure import EventSpec, Governs, ProcedureSpec, Role, ViewSpec
 
 from workflows.mvno_permit.base import ACT, PROCEDURE, permit_case_id
 from workflows.mvno_permit.workflow import MvnoPermit
@@ -72,6 +72,8 @@ SPEC = ProcedureSpec(
     # The default start policy: a resubmitted application joins its running case; a closed case is never
     # restarted under the same id.
     view=ViewSpec("permit_case", PermitCaseView),
+    # p.5: the application through the portal (Annex 2 or 3); p.6: its registration
+    governs=lambda app: Governs(ACT, ("p.5", "p.6"), app.received_at),
     activities=(
         SmsActivities.send_sms,
         StateRegistryActivities.lookup_applicant,

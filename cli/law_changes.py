@@ -1,0 +1,168 @@
+"""Changes of the calendar or of the law, told to running cases deliberately: first a dry run that lists, per
+case, every due instant that would move (old and new), then the fan-out of the Update to the cases that move.
+
+A calendar correction is sent only to cases whose due instants it moves, with Update id
+``calendar:<version>`` (a case takes one correction per calendar version once); a law migration only to cases
+of the act, with Update id ``law:<version>``. The fan-out goes on past a case that fails and reports each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from activities.deadlines import compute
+from infra import search_attributes as sa
+from infra.cases import case_view
+from models.case import CaseView, LawMigration, LawMigrationRecord
+from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineRequest, DeadlineStatus
+from rules import law
+from rules.calendar import WorkingCalendar
+
+__all__ = [
+    "CaseMoves",
+    "Move",
+    "Outcome",
+    "calendar_dry_run",
+    "law_dry_run",
+    "running_cases",
+    "send_calendar_correction",
+    "send_law_migration",
+]
+
+
+@dataclass(frozen=True)
+class Move:
+    """One due instant that would move."""
+
+    key: str
+    old_due: datetime
+    new_due: datetime
+    cite: str
+
+
+@dataclass
+class CaseMoves:
+    """What a change would do to one running case."""
+
+    case_id: str
+    procedure: str
+    moves: list[Move] = field(default_factory=list)
+    problem: str = ""
+
+
+@dataclass
+class Outcome:
+    """What sending the Update did to one case."""
+
+    case_id: str
+    moved: int = 0
+    error: str = ""
+
+
+async def running_cases(client: Client) -> AsyncIterator[CaseView]:
+    """Every running case of ours (visibility), with its view."""
+    query = f"{sa.PROCEDURE.name} IS NOT NULL AND ExecutionStatus = 'Running'"
+    async for wf in client.list_workflows(query):
+        try:
+            yield await case_view(client, wf.id)
+        except (ValueError, RPCError):  # gone meanwhile, or not answering queries now: nothing to move
+            continue
+
+
+def _moves(view: CaseView, recompute: Callable[[DeadlineRequest], datetime | None]) -> list[Move]:
+    out = []
+    for state in view.deadlines:
+        if state.status is not DeadlineStatus.OPEN:
+            continue
+        new_due = recompute(state.computed_from())
+        if new_due is not None and new_due != state.due:
+            out.append(Move(state.key, state.due, new_due, state.deadline.cite))
+    return out
+
+
+async def calendar_dry_run(client: Client, calendar: WorkingCalendar) -> list[CaseMoves]:
+    """For each running case, the due instants the calendar ``calendar`` would move (with the law each case keeps)."""
+    result = []
+    async for view in running_cases(client):
+        moves = _moves(view, lambda req: compute(calendar, req).due)
+        result.append(CaseMoves(view.case_id, view.procedure, moves))
+    return result
+
+
+async def law_dry_run(client: Client, calendar: WorkingCalendar, act: str, version: str) -> tuple[list[CaseMoves], int]:
+    """For each running case under ``act`` and another version, the due instants ``version``'s term values would
+    move; also how many running cases were looked at. A draft (``expected``) version may be tried here."""
+    terms = law.terms_at_version(act, version)
+    result, seen = [], 0
+    async for view in running_cases(client):
+        seen += 1
+        reg = view.registration
+        if reg is None or reg.act_key != act or reg.act_version_id == version:
+            continue
+
+        def recompute(req: DeadlineRequest) -> datetime | None:
+            value = terms.get(req.term_key)
+            if value is None or value == req.term:
+                return None
+            return compute(calendar, req.model_copy(update={"term": value})).due
+
+        result.append(CaseMoves(view.case_id, view.procedure, _moves(view, recompute)))
+    return result, seen
+
+
+async def _send(client: Client, case_id: str, update: str, arg: Any, update_id: str, result_type: type) -> Any:
+    return await client.get_workflow_handle(case_id).execute_update(update, arg, id=update_id, result_type=result_type)
+
+
+def _error(exc: BaseException) -> str:
+    cause = getattr(exc, "cause", None)
+    return str(getattr(cause, "message", None) or getattr(exc, "message", None) or exc)
+
+
+async def send_calendar_correction(
+    client: Client, case_ids: list[str], correction: CalendarCorrection, advance: Callable[[], None] = lambda: None
+) -> list[Outcome]:
+    """Send ``correction`` to each case (Update id ``calendar:<version>``), going on past a case that fails."""
+    outcomes = []
+    for case_id in case_ids:
+        outcome = Outcome(case_id)
+        try:
+            r: CorrectionResult = await _send(
+                client,
+                case_id,
+                "apply_calendar_correction",
+                correction,
+                f"calendar:{correction.calendar_version}",
+                CorrectionResult,
+            )
+            outcome.moved, outcome.error = len(r.changed), r.refused
+        except (WorkflowUpdateFailedError, RPCError) as exc:
+            outcome.error = _error(exc)
+        outcomes.append(outcome)
+        advance()
+    return outcomes
+
+
+async def send_law_migration(
+    client: Client, case_ids: list[str], migration: LawMigration, advance: Callable[[], None] = lambda: None
+) -> list[Outcome]:
+    """Send ``migration`` to each case (Update id ``law:<version>``), going on past a case that fails."""
+    outcomes = []
+    for case_id in case_ids:
+        outcome = Outcome(case_id)
+        try:
+            r: LawMigrationRecord = await _send(
+                client, case_id, "migrate_law", migration, f"law:{migration.to_version}", LawMigrationRecord
+            )
+            outcome.moved, outcome.error = len(r.changed), r.refused
+        except (WorkflowUpdateFailedError, RPCError) as exc:
+            outcome.error = _error(exc)
+        outcomes.append(outcome)
+        advance()
+    return outcomes

@@ -13,8 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.auth import create_key, revoke_key
 from api.temporal import Gateway
+from tests.api.applications import IIN, application, eventually
 from tests.api.conftest import Keys
-from tests.api.helpers import IIN, application, eventually
 from tests.api.procedures import SPEC
 
 START = "/v1/procedures/demo_check/cases"

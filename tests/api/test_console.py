@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from tests.api.applications import IIN, eventually
 from tests.api.conftest import Keys
-from tests.api.helpers import IIN, eventually
 
 
 def csrf(html: str) -> str:
@@ -124,7 +124,7 @@ async def test_language_switch_and_auditor_sees_no_forms(
 
 
 async def test_console_case_list_marks_overdue_first(dev_http: httpx.AsyncClient, keys: Keys) -> None:
-    from tests.api.helpers import application
+    from tests.api.applications import application
 
     late = await dev_http.post(
         "/v1/procedures/demo_check/cases",
@@ -143,7 +143,7 @@ async def test_a_call_an_outside_system_keeps_failing_shows_on_the_case_page_and
     http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
 ) -> None:
     from infra import outages
-    from tests.api.helpers import application
+    from tests.api.applications import application
 
     staff = {"X-API-Key": keys.staff}
     started = await http.post(

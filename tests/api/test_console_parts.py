@@ -20,8 +20,8 @@ from api.forms import build_form, parse_form
 from api.i18n import LANGUAGES, catalogue, extract_msgids, procedure_msgids
 from models.base import Model
 from models.types import AwareDatetime
+from tests.api.applications import IIN
 from tests.api.conftest import Keys
-from tests.api.helpers import IIN
 from tests.api.procedures import CompletenessDecision, DemoApplication
 
 

@@ -16,7 +16,7 @@ from api.app import create_app
 from api.auth import create_key
 from api.temporal import Gateway
 from models.fraud_check import AnyReport
-from tests.workflows.subscriber_helpers import until
+from tests.subscribers import until
 from tests.workflows.test_fraud_check import centre_information, new_number, subscriber_report
 from worker import make_worker
 from workflows.fraud_check import SPEC, FraudCheck

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from tests.api.applications import application, eventually
 from tests.api.conftest import Keys
-from tests.api.helpers import application, eventually
 
 START = "/v1/procedures/demo_check/cases"
 

@@ -16,7 +16,7 @@ from api.app import create_app
 from api.auth import create_key
 from api.temporal import Gateway
 from rules.calendar import ALMATY
-from tests.workflows.subscriber_helpers import person, until
+from tests.subscribers import person, until
 from worker import make_worker
 from workflows.electronic_mailbox import SPEC, ElectronicMailbox
 
@@ -83,7 +83,7 @@ async def test_mailbox_while_the_act_was_in_force_starts_a_case(
 async def test_portal_sends_the_typed_code_and_only_its_digest_enters_history(env: WorkflowEnvironment) -> None:
     from api.auth import create_key
     from models.egov_number_connection import Channel
-    from tests.workflows.subscriber_helpers import history_text, new_phone, sms_secret
+    from tests.subscribers import history_text, new_phone, sms_secret
     from workflows.egov_number_connection import SPEC as EGOV
     from workflows.egov_number_connection import EgovNumberConnection
 

@@ -19,7 +19,7 @@ from activities.state_registry import add_person
 from models.case import CaseView
 from starter import app
 from tests.cli.conftest import ROOT, Starter
-from tests.workflows.subscriber_helpers import new_iin, new_phone, sms_secret, sms_to, until
+from tests.subscribers import new_iin, new_phone, sms_secret, sms_to, until
 
 DEMO = ROOT / "demo"
 

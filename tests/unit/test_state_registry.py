@@ -20,7 +20,7 @@ from activities.state_registry import (
 )
 from models.identification import IdentityCheckRequest
 from models.mvno_permit import RegistryLookupRequest
-from tests.workflows.subscriber_helpers import new_iin
+from tests.subscribers import new_iin
 
 REGISTRIES = StateRegistryActivities(LocalStateRegistries())
 check_identity, lookup_applicant = REGISTRIES.check_identity, REGISTRIES.lookup_applicant

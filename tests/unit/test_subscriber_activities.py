@@ -15,7 +15,7 @@ from infra.db import session
 from models.identification import IssuedSecret, IssueSecretRequest, SecretCheck, VerifySecretRequest
 from models.sms import SmsReceipt, SmsRequest
 from models.tables import OneTimeSecret
-from tests.workflows.subscriber_helpers import new_phone, sms_secret, sms_to
+from tests.subscribers import new_phone, sms_secret, sms_to
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 OTP = OtpActivities(LocalSmsGateway())

@@ -21,7 +21,7 @@ from models.egov_number_connection import Channel, EgovConnectionInput
 from models.identification import BiometricReport
 from models.tables import BiometricCheckRecord, PersonalAccountDelivery
 from tests.golden_tools import save_golden
-from tests.workflows.subscriber_helpers import (
+from tests.subscribers import (
     digest_entry,
     eds_signature,
     history_text,

@@ -24,7 +24,7 @@ from rules.calendar import ALMATY
 from rules.identifiers import check_digit
 from starter import app
 from tests.golden_tools import save_golden
-from tests.workflows.subscriber_helpers import eds_signature, person, until
+from tests.subscribers import eds_signature, person, until
 from worker import make_worker
 from workflows.electronic_mailbox import SPEC, ElectronicMailbox
 

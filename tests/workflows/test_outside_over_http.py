@@ -20,7 +20,7 @@ from models.case import ResumeRequest
 from models.egov_number_connection import Channel, EgovConnectionInput
 from models.identification import BiometricReport
 from tests.http_servers import TOKEN, Gateway, serve
-from tests.workflows.subscriber_helpers import digest_entry, new_phone, person, until
+from tests.subscribers import digest_entry, new_phone, person, until
 from worker import make_worker
 from workflows.egov_number_connection import SPEC, EgovNumberConnection
 

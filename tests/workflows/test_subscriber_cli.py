@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 import infra.cases
 from activities.mobile_citizens import numbers_of
 from starter import app
-from tests.workflows.subscriber_helpers import new_iin, new_phone, sms_secret
+from tests.subscribers import new_iin, new_phone, sms_secret
 from worker import make_worker
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from rules.calendar import ALMATY
 
-IIN = "900101300126"  # check digit worked by hand in tests/unit/test_identifiers.py
+IIN = "900101300126"  # check digit worked by hand in tests/rules/test_identifiers.py
 PHONE = "+77011234567"
 T = TypeVar("T")
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 from temporalio import activity
 
+from activities.eds import EdsActivities
+from activities.local_ca import LocalSignatureVerifier
 from activities.sms import LocalSmsGateway, SmsActivities
+from adapters.ncanode import NcaNodeVerifier
+from adapters.sms_gateway import HttpSmsGateway
+from infra.settings import Settings
 from models.sms import SmsReceipt, SmsRequest
+from tests.http_servers import TOKEN
 from worker import ACTIVITIES, bind, outside_systems
 
 
@@ -65,3 +71,19 @@ def test_an_instance_given_to_the_worker_replaces_the_default_of_its_class() -> 
         send, SmsRequest(message_id="m-1", case_id="c", to="+77011234567", sender="1414", text="t")
     )
     assert fake.sent == ["m-1"]
+
+
+def test_settings_choose_http_or_local_per_system() -> None:
+    local = {type(i): i for i in outside_systems(Settings())}
+    assert isinstance(local[SmsActivities].gateway, LocalSmsGateway)
+    assert isinstance(local[EdsActivities].verifier, LocalSignatureVerifier)
+    s = Settings(sms_gateway_url="http://sms.example/v1/sms", sms_gateway_token=TOKEN, ncanode_url="http://nca:14579")
+    remote = {type(i): i for i in outside_systems(s)}
+    gateway = remote[SmsActivities].gateway
+    assert isinstance(gateway, HttpSmsGateway) and gateway.url == "http://sms.example/v1/sms"
+    assert gateway.http.headers["authorization"] == f"Bearer {TOKEN}"
+    verifier = remote[EdsActivities].verifier
+    assert isinstance(verifier, NcaNodeVerifier) and verifier.url == "http://nca:14579/cms/verify"
+    from activities.otp import OtpActivities
+
+    assert remote[OtpActivities].gateway is gateway  # the codes go out through the same gateway

@@ -14,6 +14,7 @@ from activities.state_registry import (
     GROUND_IDENTITY,
     LocalStateRegistries,
     StateRegistryActivities,
+    add_court_restriction,
     add_individual,
     add_legal_entity,
     add_person,
@@ -69,3 +70,27 @@ async def test_legal_entities_are_one_register_and_the_demo_rows_of_both_procedu
     assert has_document
     demo = env.run(check_identity, IdentityCheckRequest(id_number=subscriber_iin, at=now))
     assert demo.full_name == subscriber_name and demo.refusal is None
+
+
+async def test_registry_answers_registration_data_and_court_restrictions_in_force() -> None:
+    env = ActivityEnvironment()
+    bin_ = "190840001231"
+    add_legal_entity(bin_, "Steppe Telecom LLP", "B. Test", "Almaty", active=False)
+    now = datetime.now(UTC)
+    add_court_restriction(
+        bin_, "special_right_deprivation", "Court No. 2", f"1-{uuid.uuid4().hex[:6]}", now - timedelta(days=1)
+    )
+    add_court_restriction(bin_, "activity_ban", "Court No. 3", f"2-{uuid.uuid4().hex[:6]}", now + timedelta(days=30))
+    data = env.run(lookup_applicant, RegistryLookupRequest(case_id="c", kind="legal_entity", identifier=bin_, at=now))
+    assert data.found and data.name == "Steppe Telecom LLP" and not data.active
+    assert [r.kind for r in data.restrictions] == ["special_right_deprivation"]  # the ban is not in force yet
+    assert bin_ not in data.recipient
+    later = env.run(
+        lookup_applicant,
+        RegistryLookupRequest(case_id="c", kind="legal_entity", identifier=bin_, at=now + timedelta(days=31)),
+    )
+    assert {r.kind for r in later.restrictions} == {"special_right_deprivation", "activity_ban"}
+    missing = env.run(
+        lookup_applicant, RegistryLookupRequest(case_id="c", kind="individual", identifier="880302400054", at=now)
+    )
+    assert not missing.found and missing.restrictions == []

@@ -191,14 +191,14 @@ id = "171/test-2026"
 basis = "a test amendment"
 published = 2026-02-01
 in_force = "10 calendar days after publication"
-source = "tests/unit/test_law.py"
+source = "tests/rules/test_law.py"
 
 [[version]]
 id = "171/draft"
 basis = "an announced amendment"
 published_assumed = 2026-03-01
 in_force = "10 calendar days after publication"
-source = "tests/unit/test_law.py"
+source = "tests/rules/test_law.py"
 expected = true
 """
     path = tmp_path / "171.toml"

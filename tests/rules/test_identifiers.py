@@ -1,10 +1,13 @@
-"""IIN/BIN check digits worked by hand, phone numbers and the EDS password policy."""
+"""IIN/BIN check digits worked by hand, phone numbers and the EDS password policy; on any generated input the
+checks either validate or say why."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from models.base import Model
@@ -121,3 +124,22 @@ def test_pydantic_types_name_the_field_and_the_problem() -> None:
     assert "mobile" in errors["phone"]
     assert "digit" in errors["password"]
     assert "weakpass" not in str(exc.value)
+
+
+@given(st.text(max_size=20))
+def test_identifiers_either_validate_or_say_why(value: str) -> None:
+    for check in (iin_check, bin_check, kz_mobile, eds_password_check):
+        try:
+            check(value)
+        except ValueError as exc:
+            assert str(exc)  # a message, never an empty error
+
+
+@given(st.from_regex(r"\d{11}", fullmatch=True))
+def test_every_eleven_digits_get_a_check_digit_or_none(prefix: str) -> None:
+    digit = check_digit(prefix)
+    if digit is None:
+        with pytest.raises(ValueError, match="cannot exist"):
+            iin_check(prefix + "0")
+    else:
+        assert 0 <= digit <= 9

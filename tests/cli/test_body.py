@@ -1,4 +1,5 @@
-"""Malformed input files for ``starter.py``: a clear error naming the problem, exit code 1, and no case."""
+"""Malformed input files for ``starter.py`` (read by ``cli.body``): a clear error naming the problem, exit code
+1, and no case."""
 
 from __future__ import annotations
 

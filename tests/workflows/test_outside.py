@@ -1,6 +1,7 @@
-"""A procedure whose SMS gateway is the HTTP one (``adapters.sms_gateway``) against a real local server: the
-activity's retry policy rides out the gateway's outage, a refusal for good blocks the case until staff
-resume it, and the one-time code reaches the subscriber exactly once."""
+"""Calling an outside system from a case (``workflows.outside``, ``CaseWorkflow.outside``): a procedure whose SMS
+gateway is the HTTP one (``adapters.sms_gateway``) against a real local server. The activity's retry policy
+rides out the gateway's outage, a refusal for good blocks the case until staff resume it, and the one-time code
+reaches the subscriber exactly once."""
 
 from __future__ import annotations
 

@@ -246,7 +246,7 @@ def environment(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-# --- running them in order ------------------------------------------------------------------------------
+# --- running them in order --------------------------------------------------------------------------------
 
 VISIBILITY = (
     "lists cases through Temporal visibility, which the time-skipping test server does not implement; "

@@ -13,11 +13,7 @@ from models.documents import RenderDocumentRequest
 from models.eds import SignDocumentRequest, VerifySignatureRequest
 
 EDS = EdsActivities(LocalSignatureVerifier())
-
-
 sign_document, verify_signature = EDS.sign_document, EDS.verify_signature
-
-
 IIN = "900101300126"
 
 

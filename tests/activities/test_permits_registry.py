@@ -17,8 +17,6 @@ from models.mvno_permit import (
 from rules.calendar import ALMATY
 
 PERMITS = PermitsRegistryActivities(LocalPermitsRegistry())
-
-
 enter_permit, record_permit_change = PERMITS.enter_permit, PERMITS.record_permit_change
 
 

@@ -1,4 +1,5 @@
-"""Every Temporal client error the API can meet maps to a deliberate problem status (never a 500)."""
+"""Every Temporal client error the API can meet maps to a deliberate problem status, never a 500
+(``api.temporal``)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""``uvicorn api.app:app`` as ``scripts/up.py`` runs it: starts with Temporal unreachable, answers 503 for
-what needs Temporal, and its access log carries no query strings."""
+"""The application as a whole (``api.app``): ``uvicorn api.app:app`` as ``scripts/up.py`` runs it starts with
+Temporal unreachable, answers 503 for what needs Temporal, and its access log carries no query strings."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from api.app import _NoQueryString
 from api.auth import create_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,3 +61,18 @@ def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_pat
     text = log.read_text()
     assert "GET /v1/cases HTTP/1.1" in text and "503" in text
     assert "900101300126" not in text and "?" not in text.split("GET /v1/cases")[1].split("\n")[0]
+
+
+def test_access_log_drops_query_strings() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/v1/cases?status=x&iin=900101300126", "1.1", 200),
+        None,
+    )
+    assert _NoQueryString().filter(record)
+    assert "900101300126" not in record.getMessage() and "/v1/cases" in record.getMessage()
+    assert "_NoQueryString" in {type(f).__name__ for f in logging.getLogger("uvicorn.access").filters}

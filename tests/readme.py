@@ -1,5 +1,6 @@
 """README.md's command examples as a test runs them: extraction from the ```bash blocks, placeholders, the
-answers to prompts, and a shell that remembers the variables the README sets.
+answers to prompts, a shell that remembers the variables the README sets, and running the commands in order
+(``run_readme``, for ``tests/test_readme.py`` and ``tests/e2e/test_readme_on_dev_server.py``).
 
 The conventions (README.md and the tests that run it keep to them):
 
@@ -24,8 +25,13 @@ import re
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -238,3 +244,71 @@ def environment(**extra: str) -> dict[str, str]:
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}", "COLUMNS": "300", "NO_COLOR": "1"}
     env.pop("PYTHONPATH", None)
     return {**env, **extra}
+
+
+# --- running them in order --------------------------------------------------------------------------------
+
+VISIBILITY = (
+    "lists cases through Temporal visibility, which the time-skipping test server does not implement; "
+    "tests/e2e/test_readme_on_dev_server.py runs it against the dev server"
+)
+
+
+EXCLUDED: dict[tuple[str, ...], str] = {
+    ("cases", "list"): VISIBILITY,
+    ("permit", "list"): VISIBILITY,
+    ("cases", "calendar-correction"): VISIBILITY,
+}
+"""Starter commands of the README that do not run on the time-skipping server, by their first words, with the
+reason."""
+
+
+def excluded(command: Command) -> str | None:
+    return next((why for words, why in EXCLUDED.items() if command.is_(*words)), None)
+
+
+async def settle(client: Client, case_ids: list[str], seconds: float = 20) -> None:
+    """Wait until no case has an activity on its first attempt (retries wait out an outage) or a workflow task."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + seconds
+    while loop.time() < give_up:
+        busy = False
+        for case_id in case_ids:
+            with suppress(RPCError):
+                desc = await client.get_workflow_handle(case_id).describe()
+                raw = desc.raw_description
+                if desc.status is WorkflowExecutionStatus.RUNNING and (
+                    any(p.attempt < 2 for p in raw.pending_activities) or raw.HasField("pending_workflow_task")
+                ):
+                    busy = True
+                    break
+        if not busy:
+            return
+        await asyncio.sleep(0.1)
+
+
+def workdir(tmp_path: Path) -> Path:
+    """A reader's working directory: ``starter.py`` and ``demo/`` as in the repository, the rest their own."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "starter.py").symlink_to(ROOT / "starter.py")
+    (work / "demo").symlink_to(ROOT / "demo")
+    return work
+
+
+async def run_readme(shell: Shell, client: Client, todo: list[Command]) -> None:
+    """Run ``todo`` in order; fail with the transcript at the first command that breaks the conventions.
+
+    ``KZ_README_TRANSCRIPT=FILE`` keeps the whole transcript (every command with its output) in FILE.
+    """
+    try:
+        for command in todo:
+            await settle(client, shell.case_ids)
+            code, output = await shell.run(command, await answer(shell, command))
+            problem = check(command, code, output)
+            if problem:
+                transcript = "\n".join(shell.transcript[-8:])
+                pytest.fail(f"README.md line {command.line}: {problem}\n\n{transcript}", pytrace=False)
+    finally:
+        if keep := os.environ.get("KZ_README_TRANSCRIPT"):
+            Path(keep).write_text("\n".join(shell.transcript), encoding="utf-8")

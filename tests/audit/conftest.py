@@ -1,5 +1,6 @@
 """Two recorded cases of the test procedure: one decided in time, one whose hearing pushed the decision past
-the 7-working-day service term. Recorded once per module on the time-skipping server (encrypted)."""
+the 7-working-day service term. Recorded once per test session on the time-skipping server (encrypted), for
+every audit test module."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Recorded:
     on_time_view: CaseView
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def recorded(env: WorkflowEnvironment) -> AsyncIterator[Recorded]:
     tq = f"tq-audit-{uuid.uuid4().hex[:8]}"
     now = await env.get_current_time()

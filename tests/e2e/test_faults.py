@@ -1,4 +1,4 @@
-"""Faults on the real stack (issue 9): the worker is SIGKILLed in the middle of cases of every procedure
+"""Faults on the real stack: the worker is SIGKILLed in the middle of cases of every procedure
 and restarted; the dev server is stopped and restarted on its SQLite file. Every case completes, and no
 SMS, notification, document, permit or suspension happens twice."""
 

@@ -1,7 +1,7 @@
 """README.md's commands that need the dev server: listing cases through visibility (``cases list``, ``permit
 list``, ``cases calendar-correction``) and the auditors' ``audit …`` commands, in the README's order, after
 the README's ``starter.py demo`` has made a case of each procedure. The rest of the README runs on the
-time-skipping server in ``tests/cli/test_readme_commands.py``; the conventions are in ``tests/readme.py``."""
+time-skipping server in ``tests/test_readme.py``; the conventions are in ``tests/readme.py``."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from tests.cli.test_readme_commands import excluded, run_readme, workdir
 from tests.e2e.procs import DevServer, WorkerProcess
-from tests.readme import Shell, commands, environment
+from tests.readme import Shell, commands, environment, excluded, run_readme, workdir
 
 pytestmark = pytest.mark.e2e
 

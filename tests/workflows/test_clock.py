@@ -1,4 +1,6 @@
-"""The deadline mechanism against the time-skipping server and the real calendar (issue 2, item 5)."""
+"""The deadline mechanism (``workflows.clock``) against the time-skipping server and the real calendar: a breach
+at 18:30 of the last working day, a term met, a back-dated case breached at once, a calendar correction moving
+open deadlines."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from models.egov_number_connection import ConnectNumberRequest
 from models.identification import BiometricReport
 from models.tables import SignedContract, SubscriberKey
 from tests.golden_tools import save_golden
-from tests.workflows.subscriber_helpers import (
+from tests.subscribers import (
     digest_entry,
     history_text,
     new_phone,

@@ -1,4 +1,5 @@
-"""Connecting a number to the e-government account (act 58): every channel and every failure."""
+"""Connecting a number to the e-government account (act 58): every channel and every failure; through the HTTP
+API the portal sends the typed code and only its digest enters the history."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
 from activities.mobile_citizens import numbers_of
+from api.app import create_app
+from api.temporal import Gateway
 from infra import outages
 from infra.cases import pending_calls
 from infra.db import session
@@ -21,7 +25,7 @@ from models.egov_number_connection import Channel, EgovConnectionInput
 from models.identification import BiometricReport
 from models.tables import BiometricCheckRecord, PersonalAccountDelivery
 from tests.golden_tools import save_golden
-from tests.workflows.subscriber_helpers import (
+from tests.subscribers import (
     digest_entry,
     eds_signature,
     history_text,
@@ -358,3 +362,47 @@ async def test_a_registry_refusing_for_good_blocks_the_request_visibly_until_sta
         eds_signature(iin, (await handle.query(EgovNumberConnection.egov)).signing_payload or ""),
     )
     assert (await handle.result()).outcome == "connected"
+
+
+# --- through the HTTP API ---------------------------------------------------------------------------------
+
+
+async def test_portal_sends_the_typed_code_and_only_its_digest_enters_history(env: WorkflowEnvironment) -> None:
+    from api.auth import create_key
+    from models.egov_number_connection import Channel
+    from tests.subscribers import history_text, new_phone, sms_secret
+    from workflows.egov_number_connection import SPEC as EGOV
+    from workflows.egov_number_connection import EgovNumberConnection
+
+    app = create_app(
+        procedures={EGOV.key: EGOV}, gateway=Gateway(client=env.client), task_queue="egov-api", secret="test-secret"
+    )
+    portal = {"Authorization": f"Bearer {create_key('portal (test)', ['operator:egov_portal'])[0]}"}
+    iin, phone = person(), new_phone()
+    async with (
+        make_worker(env.client, task_queue="egov-api", workflows=[EgovNumberConnection]),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        r = await http.post(
+            f"/v1/procedures/{EGOV.key}/cases",
+            headers=portal,
+            json={
+                "iin": iin,
+                "phone": phone,
+                "channel": Channel.PORTAL.value,
+                "received_at": (await env.get_current_time()).isoformat(),
+            },
+        )
+        assert r.status_code == 201, r.text
+        case_id = r.json()["case_id"]
+        handle = env.client.get_workflow_handle(case_id)
+        await until(lambda: handle.query(EgovNumberConnection.egov), lambda v: v.otp_id is not None)
+        events = f"/v1/procedures/{EGOV.key}/cases/{case_id}/events/enter_otp"
+        wrong = await http.post(events, headers=portal, json={"code": "000000"})
+        assert wrong.status_code == 200 and wrong.json()["result"]["correct"] is False
+        code = sms_secret(phone, "1414")
+        right = await http.post(events, headers=portal, json={"code": code})
+        assert right.status_code == 200 and right.json()["result"]["correct"] is True, right.text
+        text = await history_text(handle)
+        assert phone in text and f'"{code}"' not in text and "000000" not in text
+        await handle.terminate("test done")

@@ -1,5 +1,9 @@
 """The electronic subscriber mailbox (act 71): applications dated while it was in force run its procedure;
-an application dated after its abolition by 305/NK is refused at once, at the edge and in the workflow."""
+an application dated after its abolition by 305/NK is refused at once, at the edge and in the workflow.
+
+Through the HTTP API an application dated after the abolition is refused at the edge (422 naming 305/NK) and
+no case is started; one dated while the act was in force starts a case.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,18 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from activities.local_ca import local_ca, sign_cms
 from activities.state_registry import add_person
+from api.app import create_app
+from api.auth import create_key
+from api.temporal import Gateway
 from infra.db import session
 from infra.intake import act_in_force as edge_act_check
 from models.electronic_mailbox import MailboxApplicationInput
@@ -24,7 +33,7 @@ from rules.calendar import ALMATY
 from rules.identifiers import check_digit
 from starter import app
 from tests.golden_tools import save_golden
-from tests.workflows.subscriber_helpers import eds_signature, person, until
+from tests.subscribers import eds_signature, person, until
 from worker import make_worker
 from workflows.electronic_mailbox import SPEC, ElectronicMailbox
 
@@ -176,3 +185,65 @@ async def test_no_confirmation_within_the_term_closes_the_case_as_abandoned(
     result = await handle.result()
     assert result.outcome == "abandoned"
     assert (await handle.query(ElectronicMailbox.case)).status == "abandoned_no_eds_confirmation"
+
+
+# --- through the HTTP API ---------------------------------------------------------------------------------
+
+START = f"/v1/procedures/{SPEC.key}/cases"
+
+
+@pytest.fixture
+async def http(env: WorkflowEnvironment) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        procedures={SPEC.key: SPEC},
+        gateway=Gateway(client=env.client),
+        task_queue="subscriber-api",
+        secret="test-secret",
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+def staff() -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_key('back office (subscriber test)', ['staff'])[0]}"}
+
+
+async def test_mailbox_after_abolition_is_refused_at_the_edge_and_no_case_starts(
+    env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
+) -> None:
+    body = {
+        "iin": person(),
+        "login": "user.after305",
+        "channel": "online",
+        "received_at": (await env.get_current_time()).isoformat(),
+    }
+    r = await http.post(START, json=body, headers=staff())
+    assert r.status_code == 422, r.text
+    assert "abolished by Order 305/NK" in r.json()["detail"]
+    from models.electronic_mailbox import MailboxApplicationInput
+
+    with pytest.raises(RPCError):  # nothing was started under the application's id
+        await env.client.get_workflow_handle(SPEC.case_id(MailboxApplicationInput.model_validate(body))).describe()
+
+
+async def test_mailbox_while_the_act_was_in_force_starts_a_case(
+    env: WorkflowEnvironment,
+    http: httpx.AsyncClient,
+) -> None:
+    body = {
+        "iin": person(),
+        "login": "user.before305",
+        "channel": "online",
+        "received_at": datetime(2024, 5, 2, 10, 0, tzinfo=ALMATY).isoformat(),
+    }
+    # A worker runs the case: a workflow task left pending would stall the test server's clock for later tests.
+    async with make_worker(env.client, task_queue="subscriber-api", workflows=[ElectronicMailbox]):
+        r = await http.post(START, json=body, headers=staff())
+        assert r.status_code == 201, r.text
+        handle = env.client.get_workflow_handle(r.json()["case_id"])
+        case = await until(
+            lambda: handle.query(ElectronicMailbox.case), lambda c: c.status == "awaiting_eds_confirmation" or c.closed
+        )
+        assert case.status == "awaiting_eds_confirmation"
+        await handle.terminate("test done")

@@ -24,7 +24,7 @@ from models.individual_numbers import (
 )
 from models.tables import NumbersApplicationRecord, SignedContract
 from tests.golden_tools import save_golden
-from tests.workflows.subscriber_helpers import new_phone, person, until
+from tests.subscribers import new_phone, person, until
 from worker import make_worker
 from workflows.individual_numbers import SPEC, IndividualNumbers
 

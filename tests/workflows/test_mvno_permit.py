@@ -11,7 +11,6 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ from activities.local_ca import local_ca, verify_cms
 from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
-from infra.cases import CaseError, start_case
+from infra.cases import CaseError
 from infra.client import data_converter
 from infra.db import session
 from infra.store import load_document
@@ -40,7 +39,6 @@ from models.mvno_permit import (
     HearingRecord,
     PermitApplication,
     PermitCaseView,
-    PermitOutcome,
     QualificationDecision,
     RefusalGround,
     ReopenInstruction,
@@ -48,32 +46,13 @@ from models.mvno_permit import (
 from models.tables import PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.golden_tools import save_golden
+from tests.workflows.permit_cases import DEMO, application, start_permit_case, stop
 from worker import make_worker
-from workflows.mvno_permit import SPEC, MvnoPermit, permit_case_id
+from workflows.mvno_permit import MvnoPermit, permit_case_id
 
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit"
 HEAD = "Head of the Telecommunications Committee"
 AUTHORISED = "Authorised official of the Telecommunications Committee"
 CAL = WorkingCalendar()
-
-
-async def start_permit_case(
-    client: Client, app: PermitApplication, task_queue: str
-) -> WorkflowHandle[MvnoPermit, PermitOutcome]:
-    """Start ``app``'s case through the one start path; the handle of its run."""
-    started = await start_case(client, SPEC, app, task_queue=task_queue)
-    # Not pinned to the run: the permit's case continues as new, and queries go to its latest run.
-    return client.get_workflow_handle_for(MvnoPermit.run, started.case_id, first_execution_run_id=started.run_id)
-
-
-def application(received_at: datetime, *, legal_entity: bool = False, **changes: Any) -> PermitApplication:
-    """A demo application with a fresh portal number, received at ``received_at``."""
-    name = "application_legal_entity.json" if legal_entity else "application.json"
-    raw = json.loads((DEMO / name).read_text(encoding="utf-8"))
-    raw["application_number"] = f"KZ-T-{uuid.uuid4().hex[:10]}"
-    raw["received_at"] = received_at.isoformat()
-    raw.update(changes)
-    return PermitApplication.model_validate(raw)
 
 
 async def view(handle: WorkflowHandle[Any, Any]) -> PermitCaseView:
@@ -114,19 +93,6 @@ async def finish(
             return await plain.get_workflow_handle_for(MvnoPermit.run, handle.id).result()
         await asyncio.sleep(0.05)
     raise AssertionError(f"case {handle.id} did not close")
-
-
-async def stop(handle: WorkflowHandle[Any, Any]) -> None:
-    """End a test's case once no activity is in flight (a case terminated mid-activity leaves the
-    time-skipping server's clock locked for every later test)."""
-    quiet = 0
-    for _ in range(400):
-        d = (await handle.describe()).raw_description
-        quiet = quiet + 1 if not d.pending_activities and not d.HasField("pending_workflow_task") else 0
-        if quiet >= 3:
-            break
-        await asyncio.sleep(0.05)
-    await handle.terminate("test done")
 
 
 def deadline(c: CaseView, key: str) -> Any:

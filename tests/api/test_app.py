@@ -1,0 +1,78 @@
+"""The application as a whole (``api.app``): ``uvicorn api.app:app`` as ``scripts/up.py`` runs it starts with
+Temporal unreachable, answers 503 for what needs Temporal, and its access log carries no query strings."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import httpx
+
+from api.app import _NoQueryString
+from api.auth import create_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_path: Path) -> None:
+    port, dead = _free_port(), _free_port()
+    key, _ = create_key("process test", ["staff"])
+    log = tmp_path / "api.log"
+    env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{dead}"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                with suppress(httpx.TransportError):  # not listening yet
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                        break
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            r = httpx.get(
+                f"http://127.0.0.1:{port}/v1/cases",
+                params={"status": "secret_900101300126"},
+                headers={"X-API-Key": key},
+                timeout=20,
+            )
+            assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+            assert httpx.get(f"http://127.0.0.1:{port}/console/login").status_code == 200
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    text = log.read_text()
+    assert "GET /v1/cases HTTP/1.1" in text and "503" in text
+    assert "900101300126" not in text and "?" not in text.split("GET /v1/cases")[1].split("\n")[0]
+
+
+def test_access_log_drops_query_strings() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/v1/cases?status=x&iin=900101300126", "1.1", 200),
+        None,
+    )
+    assert _NoQueryString().filter(record)
+    assert "900101300126" not in record.getMessage() and "/v1/cases" in record.getMessage()
+    assert "_NoQueryString" in {type(f).__name__ for f in logging.getLogger("uvicorn.access").filters}

@@ -1,0 +1,62 @@
+"""The console's texts in Kazakh, Russian and English (``api.i18n``): every text translated, the English
+catalogue complete, the permit forms' texts too."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.i18n import LANGUAGES, catalogue, extract_msgids, procedure_msgids
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_every_console_text_is_translated(lang: str) -> None:
+    texts = extract_msgids()
+    assert len(texts) > 50
+    missing = sorted(t for t in texts if not catalogue(lang).get(t))
+    assert missing == []
+
+
+def test_english_catalogue_lists_every_text_and_languages_are_three() -> None:
+    from babel.messages.pofile import read_po
+
+    from api.i18n import LOCALES
+
+    with (LOCALES / "en" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        ids = {m.id for m in read_po(f) if m.id}
+    assert extract_msgids() <= ids
+    assert set(LANGUAGES) == {"kk", "ru", "en"}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_every_text_of_the_permit_forms_is_translated(lang: str) -> None:
+    from workflows.mvno_permit import SPEC as PERMIT
+
+    texts = procedure_msgids(PERMIT)
+    assert {
+        "Permit for a mobile virtual network operator",
+        "Completeness check result",
+        "IIN",
+        "BIN",
+        "Contracts",
+        "Information form",
+        "legal_entity",
+        "court_ban",
+    } <= texts
+    assert sorted(t for t in texts if not catalogue(lang).get(t)) == []
+    assert catalogue(lang)["IIN"] != "IIN" and catalogue(lang)["legal_entity"] != "legal_entity"
+
+
+def test_the_english_catalogue_lists_the_permit_texts_and_names_its_codes() -> None:
+    from workflows.mvno_permit import SPEC as PERMIT
+
+    assert procedure_msgids(PERMIT) <= set(catalogue_ids("en"))
+    assert catalogue("en")["legal_entity"] == "Legal entity"  # a choice's code reads as words in English
+
+
+def catalogue_ids(lang: str) -> list[str]:
+    from babel.messages.pofile import read_po
+
+    from api.i18n import LOCALES
+
+    with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return [str(m.id) for m in read_po(f) if m.id]

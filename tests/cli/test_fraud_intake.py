@@ -1,0 +1,58 @@
+"""Reading a centre's sweep file (``cli.fraud_intake``, 171 p.52(4), p.119): every line validated, a reference
+that holds no number, a report the act does not govern refused at the door."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cli.fraud_intake import check_act_in_force, parse_bulk, sweep_ref
+from models.fraud_check import WayIn
+from rules.acts import ActNotInForce
+
+AT = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+
+
+def test_bad_lines_are_reported_with_their_numbers_and_good_lines_still_taken() -> None:
+    text = "\n".join(
+        [
+            "number,signal,simbox,description",  # 1 header
+            "+77011112233,call,yes,gateway A",  # 2
+            "",  # 3 blank
+            "# comment",  # 4
+            "8 701 111 22 44,sms,no,",  # 5 national format, normalised
+            "+7 999 123,call,yes,x",  # 6 not a number
+            "+77011112255,call,perhaps,x",  # 7 bad simbox
+            "+77011112266,fax,no,x",  # 8 bad signal
+            "+77011112233,call,yes,again",  # 9 repeated (line 2)
+            "+77011112277,call,yes,a,b",  # 10 too many columns
+            "+77011112288",  # 11 number only
+        ]
+    )
+    parsed = parse_bulk(text, sweep_id="s1", received_at=AT)
+    assert [(n, r.suspect_number) for n, r in parsed.reports] == [
+        (2, "+77011112233"),
+        (5, "+77011112244"),
+        (11, "+77011112288"),
+    ]
+    assert [n for n, _ in parsed.bad] == [6, 7, 8, 10]
+    why = dict(parsed.bad)
+    assert "suspect_number" in why[6] and "simbox" in why[7] and "signal" in why[8] and "columns" in why[10]
+    assert parsed.repeated == [(9, 2)]
+    line2 = parsed.reports[0][1]
+    assert line2.simbox and line2.way_in is WayIn.CENTRE_INFORMATION and line2.received_at == AT
+    assert not parsed.reports[1][1].simbox and parsed.reports[1][1].signal == "sms"
+    assert parsed.reports[2][1].description  # a default description when the line has none
+
+
+def test_a_sweep_reference_is_stable_and_holds_no_number() -> None:
+    a, b = sweep_ref("s1", "+77011112233"), sweep_ref("s1", "+77011112233")
+    assert a == b and "77011112233" not in a and a.startswith("sweep:s1:")
+    assert sweep_ref("s2", "+77011112233") != a and sweep_ref("s1", "+77011112234") != a
+
+
+def test_a_report_the_act_does_not_govern_is_refused_at_the_door() -> None:
+    with pytest.raises(ActNotInForce):
+        check_act_in_force(datetime(2014, 6, 2, 5, 0, tzinfo=UTC))  # before Order 171 of 24 Feb 2015
+    check_act_in_force(AT)

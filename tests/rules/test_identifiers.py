@@ -1,0 +1,145 @@
+"""IIN/BIN check digits worked by hand, phone numbers and the EDS password policy; on any generated input the
+checks either validate or say why."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from models.base import Model
+from models.types import BIN, IIN, EdsPassword, KzMobile
+from rules.identifiers import bin_check, check_digit, eds_password_check, iin_birth_date, iin_check, kz_mobile
+
+# 9·1+0·2+0·3+1·4+0·5+1·6+3·7+0·8+0·9+1·10+2·11 = 72; 72 mod 11 = 6
+IIN_FIRST_PASS = "900101300126"
+# first pass: 109 mod 11 = 10; second pass (weights 3..11,1,2): 130 mod 11 = 9
+IIN_SECOND_PASS = "850412400309"
+# both passes give 10: no 12th digit can make it valid
+IIN_IMPOSSIBLE = "850412400360"
+# 0·1+5·2+0+1·4+4·5+0+0+0+1·9+2·10+3·11 = 96; 96 mod 11 = 8
+BIN_VALID = "050140001238"
+
+
+def test_check_digit_by_hand() -> None:
+    assert check_digit(IIN_FIRST_PASS[:11]) == 6
+    assert check_digit(IIN_SECOND_PASS[:11]) == 9
+    assert check_digit(IIN_IMPOSSIBLE[:11]) is None
+
+
+@pytest.mark.parametrize("iin", [IIN_FIRST_PASS, IIN_SECOND_PASS, " 900101300126 "])
+def test_valid_iins(iin: str) -> None:
+    assert iin_check(iin) == iin.strip()
+
+
+def test_birth_date_and_century() -> None:
+    assert iin_birth_date(IIN_FIRST_PASS) == date(1990, 1, 1)
+    assert iin_birth_date(IIN_SECOND_PASS) == date(1985, 4, 12)
+
+
+@pytest.mark.parametrize(
+    ("iin", "message"),
+    [
+        ("90010130012", "exactly 12 digits"),
+        ("9001013001266", "exactly 12 digits"),
+        ("90010130012a", "exactly 12 digits"),
+        ("900101300127", "check digit is wrong"),
+        (IIN_IMPOSSIBLE, "cannot exist"),
+        ("901301300129", "real birth date"),  # month 13 (check digit valid)
+        ("900101700121", "century"),  # 7th digit 7
+    ],
+)
+def test_invalid_iins(iin: str, message: str) -> None:
+    if message in ("real birth date", "century"):  # make the check digit right so the date rule is what fails
+        iin = iin[:11] + str(check_digit(iin[:11]))
+    with pytest.raises(ValueError, match=message):
+        iin_check(iin)
+
+
+def test_future_birth_date_rejected_when_today_is_given() -> None:
+    iin = "300101500" + "12"
+    iin += str(check_digit(iin))
+    assert iin_check(iin) == iin
+    with pytest.raises(ValueError, match="future"):
+        iin_check(iin, today=date(2026, 11, 22))
+
+
+def test_valid_bin() -> None:
+    assert bin_check(BIN_VALID) == BIN_VALID
+
+
+@pytest.mark.parametrize(
+    ("prefix", "message"),
+    [("05134000123", "month"), ("05017000123", "entity type"), ("05014900123", "unit type")],
+)
+def test_invalid_bins(prefix: str, message: str) -> None:
+    digit = check_digit(prefix)
+    assert digit is not None
+    with pytest.raises(ValueError, match=message):
+        bin_check(prefix + str(digit))
+    with pytest.raises(ValueError, match="check digit"):
+        bin_check(BIN_VALID[:11] + "9")
+
+
+@pytest.mark.parametrize("raw", ["87011234567", "+7 (701) 123-45-67", "7011234567", "+77011234567", "8 701 123 45 67"])
+def test_mobile_numbers_normalised(raw: str) -> None:
+    assert kz_mobile(raw) == "+77011234567"
+
+
+@pytest.mark.parametrize("raw", ["+77271234567", "+79161234567", "12345", "hello", ""])
+def test_not_kazakh_mobiles(raw: str) -> None:
+    with pytest.raises(ValueError, match="not a"):
+        kz_mobile(raw)
+
+
+@pytest.mark.parametrize(
+    ("pw", "missing"),
+    [("abcdef", "a digit"), ("123456", "a letter"), ("abc123", "special"), ("@@@@", "a letter, a digit")],
+)
+def test_eds_password_policy(pw: str, missing: str) -> None:
+    with pytest.raises(ValueError, match=missing) as exc:
+        eds_password_check(pw)
+    assert pw not in str(exc.value)
+    assert eds_password_check("Qazaq2026!") == "Qazaq2026!"
+
+
+class Person(Model):
+    iin: IIN
+    bin: BIN | None = None
+    phone: KzMobile
+    password: EdsPassword | None = None
+
+
+def test_pydantic_types_name_the_field_and_the_problem() -> None:
+    p = Person(iin=IIN_FIRST_PASS, bin=BIN_VALID, phone="8 701 123 45 67", password="Qazaq2026!")
+    assert p.phone == "+77011234567"
+    assert "Qazaq" not in repr(p)
+    with pytest.raises(ValidationError) as exc:
+        Person(iin="900101300127", phone="+79161234567", password="weakpass")
+    errors = {e["loc"][0]: e["msg"] for e in exc.value.errors()}
+    assert "check digit" in errors["iin"]
+    assert "mobile" in errors["phone"]
+    assert "digit" in errors["password"]
+    assert "weakpass" not in str(exc.value)
+
+
+@given(st.text(max_size=20))
+def test_identifiers_either_validate_or_say_why(value: str) -> None:
+    for check in (iin_check, bin_check, kz_mobile, eds_password_check):
+        try:
+            check(value)
+        except ValueError as exc:
+            assert str(exc)  # a message, never an empty error
+
+
+@given(st.from_regex(r"\d{11}", fullmatch=True))
+def test_every_eleven_digits_get_a_check_digit_or_none(prefix: str) -> None:
+    digit = check_digit(prefix)
+    if digit is None:
+        with pytest.raises(ValueError, match="cannot exist"):
+            iin_check(prefix + "0")
+    else:
+        assert 0 <= digit <= 9

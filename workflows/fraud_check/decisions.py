@@ -1,0 +1,47 @@
+"""The back office's decisions (171 p.119–120): the outcome of the check with its evidence, and the lift of a
+suspension with its reason.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.fraud_check import CheckOutcome, FraudCaseView, LiftDecision
+
+from workflows.fraud_check.base import FraudCase
+
+__all__ = ["BackOfficeDecisions"]
+
+
+class BackOfficeDecisions(FraudCase):
+    """171 p.119 (the check's outcome), p.120 (a suspension is lifted only by a recorded decision)."""
+
+    @workflow.update
+    def record_check_outcome(self, outcome: CheckOutcome) -> FraudCaseView:
+        """The analyst's outcome of the check with its evidence (171 p.119)."""
+        self.check_outcome = outcome
+        self.outcome_at = workflow.now()
+        return self.view()
+
+    @record_check_outcome.validator
+    def validate_record_check_outcome(self, outcome: CheckOutcome) -> None:
+        if self.check_outcome is not None:
+            verdict = "confirmed" if self.check_outcome.confirmed else "not confirmed"
+            raise ValueError(f"the check outcome is already recorded ({verdict})")
+        if self.registration is None:
+            raise ValueError("the case is still being registered; try again in a moment")
+
+    @workflow.update
+    def lift_suspension(self, decision: LiftDecision) -> FraudCaseView:
+        """A back-office decision lifting the suspension, with its reason; network and centre follow."""
+        self.lift = decision
+        self.lift_at = workflow.now()
+        return self.view()
+
+    @lift_suspension.validator
+    def validate_lift_suspension(self, decision: LiftDecision) -> None:
+        if self.lift is not None:
+            raise ValueError("the suspension is already lifted")
+        if self.suspension is None:
+            raise ValueError(f"there is no suspension to lift (the case is at '{self.status}')")

@@ -1,0 +1,117 @@
+"""Messages to the National Bank antifraud centre (171 p.118, p.120): the operator's own detection with the
+subscriber's data and numbers, the suspension, the not-confirmed outcome and the restoration, each sent until
+the centre acknowledges it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.antifraud import AntifraudActivities
+    from activities.subscriber_registry import SubscriberRegisterActivities
+    from models.fraud_check import (
+        CentreMessage,
+        CentreNotice,
+        InternalDetection,
+        NoticeKind,
+        SubscriberLookup,
+        SubscriberRecord,
+    )
+    from workflows.outside import OUTSIDE_TIMEOUT
+
+from workflows.fraud_check.base import FraudCase
+
+__all__ = ["NOTICES_RETRIED_BY_ACTIVITY", "NOTICE_FIRST_RETRY", "NOTICE_MAX_RETRY", "CentreNotices"]
+
+NOTICES_RETRIED_BY_ACTIVITY = "fraud-notices-retried-by-activity"
+"""``workflow.patched`` id: a message to the centre is one activity retried by its own retry policy (attempts
+in Temporal's pending-activity info). Cases begun before it retry in workflow code, one activity per attempt."""
+# Cases begun before NOTICES_RETRIED_BY_ACTIVITY: one attempt per activity, the back-off slept in the
+# workflow (30 s, 1 min, 2 min … at most 10 min apart), 11 history events per attempt.
+NOTICE_FIRST_RETRY = timedelta(seconds=30)
+NOTICE_MAX_RETRY = timedelta(minutes=10)
+_ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+
+
+class CentreNotices(FraudCase):
+    """171 p.118, p.120: what the antifraud centre is told, and how it is delivered."""
+
+    async def _inform_of_detection(self, report: InternalDetection) -> None:
+        """p.118: the centre learns of the operator's own detection with the subscriber's data and numbers."""
+        notice = self._notice(NoticeKind.DETECTION, "171 p.118", suffix=report.ref)
+        self.subscriber = await self.outside(
+            SubscriberRegisterActivities.lookup_subscriber,
+            SubscriberLookup(number=self.number),
+            what="subscriber_register",
+        )
+        await self._deliver(notice, self._message(notice, subscriber=self.subscriber, reason=report.description))
+
+    def _notice(self, kind: NoticeKind, cite: str, suffix: str = "") -> CentreNotice:
+        message_id = f"{workflow.info().workflow_id}:{self.cycle}:{kind.value}" + (f":{suffix}" if suffix else "")
+        notice = CentreNotice(message_id=message_id, kind=kind, cite=cite, pending_since=workflow.now())
+        self.notices.append(notice)
+        return notice
+
+    def _message(
+        self,
+        notice: CentreNotice,
+        *,
+        subscriber: SubscriberRecord | None = None,
+        evidence: list[str] | None = None,
+        reason: str = "",
+    ) -> CentreMessage:
+        return CentreMessage(
+            message_id=notice.message_id,
+            case_id=workflow.info().workflow_id,
+            kind=notice.kind,
+            number=self.number,
+            cite=notice.cite,
+            subscriber=subscriber,
+            evidence=list(evidence or []),
+            reason=reason,
+        )
+
+    async def _deliver(self, notice: CentreNotice, message: CentreMessage) -> None:
+        """Send until the centre acknowledges: the activity's retry policy keeps trying through an outage.
+
+        While it does, Temporal's pending-activity info under the notice's ``call_id`` (its message id) shows
+        the attempts, the last error and the next attempt; the case keeps when the notice became pending.
+        A permanent refusal blocks the case visibly until staff resume it.
+        """
+        if not self._notices_by_activity:
+            await self._deliver_retrying_in_workflow(notice, message)
+            return
+        notice.call_id = notice.message_id
+        receipt = await self.outside(
+            AntifraudActivities.inform_antifraud_centre, message, what="antifraud_centre", call_id=notice.call_id
+        )
+        notice.attempts = receipt.attempt
+        notice.delivered_at = receipt.received_at
+
+    async def _deliver_retrying_in_workflow(self, notice: CentreNotice, message: CentreMessage) -> None:
+        """Cases begun before ``NOTICES_RETRIED_BY_ACTIVITY``: one activity per attempt, back-off slept here."""
+        delay = NOTICE_FIRST_RETRY
+        while True:
+            notice.attempts += 1
+            notice.next_attempt_at = None
+            try:
+                receipt = await workflow.execute_activity_method(
+                    AntifraudActivities.inform_antifraud_centre,
+                    message,
+                    start_to_close_timeout=OUTSIDE_TIMEOUT,
+                    retry_policy=_ONE_ATTEMPT,
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                notice.last_error = str(getattr(cause, "message", None) or cause or exc)
+                notice.next_attempt_at = workflow.now() + delay
+                await workflow.sleep(delay)
+                delay = min(delay * 2, NOTICE_MAX_RETRY)
+                continue
+            notice.delivered_at = receipt.received_at
+            return

@@ -1,0 +1,103 @@
+"""The fraud procedure in the catalogue: its start (a report opens the case or joins it), its events and who
+may send them, its view and the activities only it calls."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.antifraud import AntifraudActivities
+    from activities.network import NetworkActivities
+    from activities.subscriber_registry import SubscriberRegisterActivities
+    from infra.intake import act_in_force
+    from models.fraud_check import (
+        CentreInformation,
+        CheckOutcome,
+        FraudCaseInput,
+        FraudCaseView,
+        IntakeAck,
+        InternalDetection,
+        LiftDecision,
+        SubscriberReport,
+    )
+    from models.procedure import EventSpec, ProcedureSpec, Role, StartPolicy, ViewSpec
+
+from workflows.fraud_check.base import ACT, PROCEDURE, fraud_case_id
+from workflows.fraud_check.intake import opening_report
+from workflows.fraud_check.workflow import FraudCheck
+
+__all__ = ["SPEC"]
+
+_INTAKE = (
+    Role.STAFF,
+    Role.operator("reference_service"),
+    Role.operator("antifraud_centre"),
+    Role.operator("antifraud_system"),
+)
+
+SPEC = ProcedureSpec(
+    key=PROCEDURE,
+    title="Fraud: identifying and suspending a number",
+    act_key=ACT,
+    workflow=FraudCheck,
+    run=FraudCheck.run,
+    input_model=FraudCaseInput,
+    case_id=lambda inp: fraud_case_id(inp.first.suspect_number),
+    start_roles=frozenset(_INTAKE),
+    events=(
+        EventSpec(
+            "subscriber_report",
+            SubscriberReport,
+            frozenset({Role.STAFF, Role.operator("reference_service")}),
+            "Subscriber's report to the reference service",
+            "171 p.52(4), p.119",
+            result_model=IntakeAck,
+        ),
+        EventSpec(
+            "centre_information",
+            CentreInformation,
+            frozenset({Role.operator("antifraud_centre")}),
+            "Information from the National Bank antifraud centre",
+            "171 p.119",
+            result_model=IntakeAck,
+        ),
+        EventSpec(
+            "internal_detection",
+            InternalDetection,
+            frozenset({Role.STAFF, Role.operator("antifraud_system")}),
+            "Operator's own antifraud detection",
+            "171 p.118",
+            result_model=IntakeAck,
+        ),
+        EventSpec(
+            "record_check_outcome",
+            CheckOutcome,
+            frozenset({Role.STAFF}),
+            "Outcome of the check, with evidence",
+            "171 p.119, p.120",
+        ),
+        EventSpec(
+            "lift_suspension",
+            LiftDecision,
+            frozenset({Role.STAFF}),
+            "Lift the suspension (decision with reason)",
+            "171 p.120",
+        ),
+    ),
+    result_model=FraudCaseView,
+    # A report opens the case of its number or joins the running one in one call (update-with-start); after
+    # the case closed (not confirmed, or the suspension lifted) the next report opens a new run (p.119).
+    start=StartPolicy(
+        id_conflict=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        with_update=opening_report,
+    ),
+    view=ViewSpec("fraud", FraudCaseView),
+    intake_check=lambda inp: act_in_force(ACT, inp.first.received_at),
+    activities=(
+        SubscriberRegisterActivities.lookup_subscriber,
+        AntifraudActivities.inform_antifraud_centre,
+        NetworkActivities.apply_network_order,
+    ),
+)

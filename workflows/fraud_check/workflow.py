@@ -1,0 +1,120 @@
+"""Fraud: identifying and suspending a number (act 171 as amended, ch.3 p.116–120; p.52(4)).
+
+``run`` reads like the paragraphs: the case is registered with its first report; the operator's own detection
+is passed to the antifraud centre at once (p.118); the check takes 2 working days (p.119); confirmed →
+services suspended and the centre informed, each within 2 working days, not confirmed → the centre informed
+of that within 2 working days (p.120). A suspension is lifted only by a recorded back-office decision with its
+reason; then the network restores the services and the centre is told. Reports that arrive after the outcome
+open the next check (continue-as-new).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.fraud_check import FraudCaseInput, FraudCaseView, InternalDetection, NetworkAction, NoticeKind
+
+from workflows.fraud_check.base import ACT, Status
+from workflows.fraud_check.decisions import BackOfficeDecisions
+from workflows.fraud_check.intake import WaysIn
+from workflows.fraud_check.network import NetworkOrders
+from workflows.fraud_check.notices import NOTICES_RETRIED_BY_ACTIVITY
+
+__all__ = ["FraudCheck"]
+
+
+@workflow.defn
+class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
+    """One suspect number: reports in, the check, suspension or the not-confirmed notice, a possible lift."""
+
+    @workflow.init
+    def __init__(self, inp: FraudCaseInput) -> None:
+        super().__init__(inp)
+        # Decided once, at the case's first activation, so the patch marker always sits at the same place.
+        self._notices_by_activity = workflow.patched(NOTICES_RETRIED_BY_ACTIVITY)
+        for report in [inp.first, *inp.carried]:
+            self._record(report)
+
+    # -- the procedure -------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: FraudCaseInput) -> FraudCaseView:
+        first = inp.first
+        await self.register(ACT, first.received_at)
+        self.set_status(Status.CHECK)
+        if isinstance(first, InternalDetection):
+            self._spawn(self._inform_of_detection(first))  # p.118: at once
+        await self.clock.open("check", "fraud.check", first.received_at, label="check of the report (p.119)")
+        await self.clock.wait("check", lambda: self.check_outcome is not None)
+        assert self.check_outcome is not None
+        if self.check_outcome.confirmed:
+            await self._suspend()
+            await workflow.wait_condition(lambda: self.lift is not None)
+            await self._restore()
+            self.close("suspension_lifted", Status.CLOSED)
+        else:
+            await self._inform_not_confirmed()
+            self.close("not_confirmed", Status.CLOSED)
+        return await self._finish()
+
+    async def _suspend(self) -> None:
+        """p.120: suspend services to the number and inform the centre, each within 2 working days."""
+        assert self.outcome_at is not None and self.check_outcome is not None
+        self.set_status(Status.SUSPENDING)
+        await self.clock.open("suspension", "fraud.suspension", self.outcome_at, counted_from="day")
+        await self.clock.open("suspension_notice", "fraud.suspension_notice", self.outcome_at, counted_from="day")
+        notice = self._notice(NoticeKind.SUSPENSION, "171 p.120")
+        self._spawn(self._network(NetworkAction.SUSPEND, "fraud confirmed (171 p.120)"))
+        self._spawn(self._deliver(notice, self._message(notice, evidence=self.check_outcome.evidence)))
+        await asyncio.gather(
+            self.clock.wait("suspension", lambda: self.suspension is not None),
+            self.clock.wait("suspension_notice", lambda: notice.delivered_at is not None),
+        )
+
+    async def _restore(self) -> None:
+        """The lift decision: services restored and the centre told, by the decision's reason."""
+        assert self.lift is not None
+        self.set_status(Status.RESTORING)
+        notice = self._notice(NoticeKind.RESTORATION, "171 p.120")
+        self._spawn(self._network(NetworkAction.RESTORE, self.lift.reason))
+        self._spawn(self._deliver(notice, self._message(notice, reason=self.lift.reason)))
+        await workflow.wait_condition(lambda: self.restoration is not None and notice.delivered_at is not None)
+
+    async def _inform_not_confirmed(self) -> None:
+        """p.120: the centre is told within 2 working days that the signs were not confirmed."""
+        assert self.outcome_at is not None and self.check_outcome is not None
+        self.set_status(Status.NOT_CONFIRMED_NOTICE)
+        await self.clock.open("not_confirmed_notice", "fraud.not_confirmed_notice", self.outcome_at, counted_from="day")
+        notice = self._notice(NoticeKind.NOT_CONFIRMED, "171 p.120")
+        self._spawn(self._deliver(notice, self._message(notice, evidence=self.check_outcome.evidence)))
+        await self.clock.wait("not_confirmed_notice", lambda: notice.delivered_at is not None)
+
+    async def _finish(self) -> FraudCaseView:
+        """Let running handlers and messages end; reports that need a new check open the next cycle."""
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and all(t.done() for t in self._tasks))
+        for t in self._tasks:
+            t.result()  # a failed task fails the case rather than being forgotten
+        pending = [r.report for r in self.reports if r.needs_new_check]
+        if pending:
+            workflow.continue_as_new(FraudCaseInput(first=pending[0], cycle=self.cycle + 1, carried=pending[1:]))
+        return self.view()
+
+    # -- views ---------------------------------------------------------------------------------------
+
+    def pending_events(self) -> list[str]:
+        if self.closed:
+            return []
+        events = ["subscriber_report", "centre_information", "internal_detection"]
+        if self.check_outcome is None:
+            events.append("record_check_outcome")
+        if self.suspension is not None and self.lift is None:
+            events.append("lift_suspension")
+        return events
+
+    @workflow.query
+    def fraud(self) -> FraudCaseView:
+        """The reports, the outcome, the suspension and every message to the antifraud centre."""
+        return self.view()

@@ -7,7 +7,6 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -15,6 +14,7 @@ from typer.testing import CliRunner, Result
 
 import infra.cases
 from activities.mobile_citizens import numbers_of
+from infra.settings import settings
 from starter import app
 from tests.subscribers import new_iin, new_phone, sms_secret
 from worker import make_worker
@@ -24,7 +24,8 @@ from worker import make_worker
 async def cli(env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
     # the commands connect through Temporal's environment configuration, as from a terminal
     monkeypatch.setenv("TEMPORAL_ADDRESS", env.client.service_client.config.target_host)
-    monkeypatch.setattr(infra.cases, "settings", lambda: SimpleNamespace(task_queue=task_queue))
+    ours = settings().model_copy(update={"task_queue": task_queue})
+    monkeypatch.setattr(infra.cases, "settings", lambda: ours)
     async with make_worker(env.client, task_queue=task_queue):
         yield
 

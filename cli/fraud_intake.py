@@ -29,9 +29,11 @@ from models.fraud_check import (
     FraudCaseInput,
     IntakeAck,
     ReportAnswer,
+    WayIn,
 )
-from rules.acts import governing_version
+from rules import law
 from workflows.fraud_check import ACT, SPEC
+from workflows.fraud_check.spec import WAY_IN_PARAGRAPHS
 
 __all__ = ["BulkResult", "ParsedBulk", "bulk_intake", "check_act_in_force", "parse_bulk", "submit", "sweep_ref"]
 
@@ -48,8 +50,11 @@ async def submit(client: Client, report: AnyReport, *, task_queue: str | None = 
 
 
 def check_act_in_force(received_at: datetime) -> None:
-    """Refuse at the door a report that act 171 as amended would not govern (it would fail the case)."""
-    governing_version(ACT, current_calendar().registration_day(received_at))  # raises ActNotInForce (ValueError)
+    """Refuse at the door a sweep whose information the law of its day does not take (171 p.119 was added by
+    554/NK): the same check as the one start path's (``ValueError`` naming the act, paragraph and dates)."""
+    day = law.governing_day(ACT, received_at, current_calendar())
+    for pid in WAY_IN_PARAGRAPHS[WayIn.CENTRE_INFORMATION]:
+        law.paragraph(ACT, pid, on=day)
 
 
 def sweep_ref(sweep_id: str, number: str) -> str:

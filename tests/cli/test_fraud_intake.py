@@ -9,7 +9,7 @@ import pytest
 
 from cli.fraud_intake import check_act_in_force, parse_bulk, sweep_ref
 from models.fraud_check import WayIn
-from rules.acts import ActNotInForce
+from rules.lawdata import LawNotInForce, ParagraphNotInForce
 
 AT = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
 
@@ -53,6 +53,10 @@ def test_a_sweep_reference_is_stable_and_holds_no_number() -> None:
 
 
 def test_a_report_the_act_does_not_govern_is_refused_at_the_door() -> None:
-    with pytest.raises(ActNotInForce):
+    with pytest.raises(LawNotInForce, match="act 171 is not in force on 2014-06-02"):
         check_act_in_force(datetime(2014, 6, 2, 5, 0, tzinfo=UTC))  # before Order 171 of 24 Feb 2015
+    # 171 ch.3 was added by 554/NK: a sweep of June 2025 is refused, naming the paragraph and the dates.
+    added = r"171 p\.119 does not apply on 2025-06-16: it was added by 171/554-NK-2025 .* applies from 2025-11-15"
+    with pytest.raises(ParagraphNotInForce, match=added):
+        check_act_in_force(datetime(2025, 6, 16, 10, 0, tzinfo=UTC))
     check_act_in_force(AT)

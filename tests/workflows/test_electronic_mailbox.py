@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
@@ -23,8 +23,8 @@ from activities.state_registry import add_person
 from api.app import create_app
 from api.auth import create_key
 from api.temporal import Gateway
+from infra.cases import CaseError, check_intake
 from infra.db import session
-from infra.intake import act_in_force as edge_act_check
 from models.electronic_mailbox import MailboxApplicationInput
 from models.identification import EdsSignatureEvent
 from models.tables import Mailbox
@@ -128,12 +128,22 @@ async def test_after_abolition_the_application_is_refused_at_once_naming_305_nk(
     await save_golden(handle, P, "refused_after_abolition")
 
 
+def mailbox_application(received_at: datetime) -> MailboxApplicationInput:
+    return MailboxApplicationInput(iin=person(), login=login(), channel="online", received_at=received_at)
+
+
 def test_the_edge_refuses_before_a_case_starts() -> None:
     abolished = acts()["71"].abolished_from
     assert abolished is not None
-    edge_act_check("71", WHILE_IN_FORCE)  # in force: no error
-    with pytest.raises(ValueError, match="abolished by Order 305/NK"):
-        edge_act_check("71", datetime.combine(abolished, datetime.min.time(), tzinfo=ALMATY) + timedelta(hours=10))
+    check_intake(SPEC, mailbox_application(WHILE_IN_FORCE))  # in force: no error
+    after = datetime.combine(abolished, datetime.min.time(), tzinfo=ALMATY) + timedelta(hours=10)
+    with pytest.raises(CaseError, match="abolished by Order 305/NK"):
+        check_intake(SPEC, mailbox_application(after))
+    # 13: an application received while act 71 was in force is handled under act 71, whatever day the office
+    # would register it: 305/NK (published 28 May 2024, assumed) applies from 8 June, so a Friday 7 June 2024
+    # application at 20:00 is not rolled to Monday and refused.
+    assert abolished == date(2024, 6, 8)
+    check_intake(SPEC, mailbox_application(datetime(2024, 6, 7, 20, 0, tzinfo=ALMATY)))
     # The command line says so and exits 1 without contacting Temporal.
     run = CliRunner().invoke(app, ["subscriber", "mailbox", "apply", "--iin", person(), "--login", login()])
     assert run.exit_code == 1

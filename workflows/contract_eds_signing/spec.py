@@ -12,7 +12,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.eds import EdsActivities
     from activities.mobile_citizens import MobileCitizensActivities
     from activities.otp import OtpActivities
-    from infra.intake import act_in_force
     from infra.pseudonym import case_id
     from models.contract_eds_signing import (
         Consent,
@@ -23,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         TechnicianCodeReceived,
     )
     from models.identification import BiometricReport, CodeEntry, SecretEntry
-    from models.procedure import EventSpec, ProcedureSpec, Role
+    from models.procedure import EventSpec, Governs, ProcedureSpec, Role
 
 from workflows.contract_eds_signing.base import ACT, PROCEDURE
 from workflows.contract_eds_signing.edge import code_at_the_edge, link_at_the_edge, password_at_the_edge
@@ -96,7 +95,7 @@ SPEC = ProcedureSpec(
             to_update=password_at_the_edge,
         ),
     ),
-    intake_check=lambda inp: act_in_force(ACT, inp.received_at),
+    governs=lambda inp: Governs(ACT, ("step 1",), inp.received_at),
     activities=(
         MobileCitizensActivities.connected_numbers,
         OtpActivities.issue_secret,

@@ -10,7 +10,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.antifraud import AntifraudActivities
     from activities.network import NetworkActivities
     from activities.subscriber_registry import SubscriberRegisterActivities
-    from infra.intake import act_in_force
     from models.fraud_check import (
         CentreInformation,
         CheckOutcome,
@@ -20,14 +19,15 @@ with workflow.unsafe.imports_passed_through():
         InternalDetection,
         LiftDecision,
         SubscriberReport,
+        WayIn,
     )
-    from models.procedure import EventSpec, ProcedureSpec, Role, StartPolicy, ViewSpec
+    from models.procedure import EventSpec, Governs, ProcedureSpec, Role, StartPolicy, ViewSpec
 
 from workflows.fraud_check.base import ACT, PROCEDURE, fraud_case_id
 from workflows.fraud_check.intake import opening_report
 from workflows.fraud_check.workflow import FraudCheck
 
-__all__ = ["SPEC"]
+__all__ = ["SPEC", "WAY_IN_PARAGRAPHS"]
 
 _INTAKE = (
     Role.STAFF,
@@ -35,6 +35,14 @@ _INTAKE = (
     Role.operator("antifraud_centre"),
     Role.operator("antifraud_system"),
 )
+
+WAY_IN_PARAGRAPHS: dict[WayIn, tuple[str, ...]] = {
+    WayIn.SUBSCRIBER_REPORT: ("p.52(4)", "p.119"),
+    WayIn.CENTRE_INFORMATION: ("p.119",),
+    WayIn.INTERNAL_DETECTION: ("p.118", "p.119"),
+}
+"""The paragraphs each way in executes (171 as amended by 554/NK): a report to the reference service, the
+antifraud centre's information, the operator's own detection; each is then checked under p.119."""
 
 SPEC = ProcedureSpec(
     key=PROCEDURE,
@@ -94,7 +102,7 @@ SPEC = ProcedureSpec(
         with_update=opening_report,
     ),
     view=ViewSpec("fraud", FraudCaseView),
-    intake_check=lambda inp: act_in_force(ACT, inp.first.received_at),
+    governs=lambda inp: Governs(ACT, WAY_IN_PARAGRAPHS[inp.first.way_in], inp.first.received_at),
     activities=(
         SubscriberRegisterActivities.lookup_subscriber,
         AntifraudActivities.inform_antifraud_centre,

@@ -29,7 +29,9 @@ __all__ = [
     "Move",
     "Outcome",
     "calendar_dry_run",
+    "calendar_moves",
     "law_dry_run",
+    "law_moves",
     "running_cases",
     "send_calendar_correction",
     "send_law_migration",
@@ -86,33 +88,42 @@ def _moves(view: CaseView, recompute: Callable[[DeadlineRequest], datetime | Non
     return out
 
 
+def calendar_moves(view: CaseView, calendar: WorkingCalendar) -> CaseMoves:
+    """The due instants of ``view``'s case that the calendar ``calendar`` would move (under the law it keeps)."""
+    return CaseMoves(view.case_id, view.procedure, _moves(view, lambda req: compute(calendar, req).due))
+
+
+def law_moves(view: CaseView, calendar: WorkingCalendar, act: str, version: str) -> CaseMoves | None:
+    """The due instants of ``view``'s case that ``version``'s term values would move; ``None`` when the case is
+    not under ``act`` or is under ``version`` already. A draft (``expected``) version may be tried."""
+    reg = view.registration
+    if reg is None or reg.act_key != act or reg.act_version_id == version:
+        return None
+    terms = law.terms_at_version(act, version)
+
+    def recompute(req: DeadlineRequest) -> datetime | None:
+        value = terms.get(req.term_key)
+        if value is None or value == req.term:
+            return None
+        return compute(calendar, req.model_copy(update={"term": value})).due
+
+    return CaseMoves(view.case_id, view.procedure, _moves(view, recompute))
+
+
 async def calendar_dry_run(client: Client, calendar: WorkingCalendar) -> list[CaseMoves]:
     """For each running case, the due instants the calendar ``calendar`` would move (with the law each case keeps)."""
-    result = []
-    async for view in running_cases(client):
-        moves = _moves(view, lambda req: compute(calendar, req).due)
-        result.append(CaseMoves(view.case_id, view.procedure, moves))
-    return result
+    return [calendar_moves(view, calendar) async for view in running_cases(client)]
 
 
 async def law_dry_run(client: Client, calendar: WorkingCalendar, act: str, version: str) -> tuple[list[CaseMoves], int]:
     """For each running case under ``act`` and another version, the due instants ``version``'s term values would
-    move; also how many running cases were looked at. A draft (``expected``) version may be tried here."""
-    terms = law.terms_at_version(act, version)
+    move; also how many running cases were looked at."""
+    law.terms_at_version(act, version)  # an unknown act or version is refused before anything is listed
     result, seen = [], 0
     async for view in running_cases(client):
         seen += 1
-        reg = view.registration
-        if reg is None or reg.act_key != act or reg.act_version_id == version:
-            continue
-
-        def recompute(req: DeadlineRequest) -> datetime | None:
-            value = terms.get(req.term_key)
-            if value is None or value == req.term:
-                return None
-            return compute(calendar, req.model_copy(update={"term": value})).due
-
-        result.append(CaseMoves(view.case_id, view.procedure, _moves(view, recompute)))
+        if (moves := law_moves(view, calendar, act, version)) is not None:
+            result.append(moves)
     return result, seen
 
 

@@ -65,6 +65,7 @@ class CaseDeadlines:
         self._revision = 0  # bumped when waits must re-arm their timers (see _changed)
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._wake_only_on_moved_due = workflow.patched(WAKE_ONLY_ON_MOVED_DUE)
+        self._corrections_record_only_moves = workflow.patched(CORRECTION_RECORDS_ONLY_MOVES)
 
     async def open(
         self, key: str, term_key: str, start: datetime, *, counted_from: str = "registration", label: str = ""
@@ -290,7 +291,7 @@ class CaseDeadlines:
 
         Refused, changing nothing, when the worker's calendar is not the version the operator intends.
         """
-        only_moves = workflow.patched(CORRECTION_RECORDS_ONLY_MOVES)
+        only_moves = self._corrections_record_only_moves
         wanted = correction.calendar_version if only_moves else None
         result = CorrectionResult()
         unmoved: list[tuple[DeadlineState, Deadline]] = []

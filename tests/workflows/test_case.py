@@ -1,0 +1,175 @@
+"""What every case does with the law (``workflows/case.py``, ``workflows/clock.py``): it keeps the law of its
+governing day, an amended term never reaches it through a calendar correction, a correction that moves nothing
+records nothing, and only a recorded law migration moves it onto a new version. Shown on fraud cases (171 ch.3)
+against the time-skipping server and the real calendar, with an amended act 171 in a temporary law file."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from cli.law_changes import calendar_moves, law_moves, send_law_migration
+from infra.calendar import current_calendar
+from infra.cases import case_view, start_case
+from models.case import LawMigration
+from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState
+from models.fraud_check import CheckOutcome, FraudCaseInput, SubscriberReport
+from rules.calendar import ALMATY
+from tests.golden_tools import save_golden
+from tests.laws import amended_171, use_law
+from worker import make_worker
+from workflows.fraud_check import SPEC, FraudCheck
+
+_rng = random.Random()
+AMENDMENT = "171/test-amendment"
+
+
+def report(received_at: datetime) -> SubscriberReport:
+    return SubscriberReport(
+        ref=f"ref-service:{_rng.randrange(10**12)}",
+        suspect_number=f"+7708{_rng.randrange(10**7):07d}",
+        reporter_number=f"+7707{_rng.randrange(10**7):07d}",
+        received_at=received_at,
+        signal="sms",
+        description="SMS: 'your card is blocked'",
+    )
+
+
+@pytest.fixture
+async def cases(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[list[str]]:
+    """A worker for the test; cases it leaves open are terminated after it (a timer with no worker would stall
+    the time-skipping server for later tests)."""
+    opened: list[str] = []
+    async with make_worker(env.client, task_queue=task_queue, workflows=[FraudCheck]):
+        yield opened
+        for case_id in opened:
+            handle = env.client.get_workflow_handle(case_id)
+            if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+                await handle.terminate("end of test")
+
+
+async def open_case(env: WorkflowEnvironment, task_queue: str, opened: list[str], at: datetime) -> WorkflowHandle:
+    started = await start_case(env.client, SPEC, FraudCaseInput(first=report(at)), task_queue=task_queue)
+    opened.append(started.case_id)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, started.case_id)
+    for _ in range(200):
+        if await handle.query(FraudCheck.deadlines):
+            break
+        await env.sleep(timedelta(milliseconds=50))
+    return handle
+
+
+async def check(handle: WorkflowHandle) -> DeadlineState:
+    [state] = [s for s in await handle.query(FraudCheck.deadlines) if s.key == "check"]
+    return state
+
+
+def working_days_after(day: date, n: int) -> datetime:
+    return datetime.combine(current_calendar().add_working_days(day, n), time(18, 30), tzinfo=ALMATY)
+
+
+async def test_an_amended_term_reaches_a_running_case_only_through_a_recorded_law_migration(
+    env: WorkflowEnvironment, task_queue: str, cases: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = await env.get_current_time()
+    today = now.astimezone(ALMATY).date()
+    running = await open_case(env, task_queue, cases, now)
+    before = await check(running)
+    assert before.deadline.amount == 2 and before.due == working_days_after(today, 2)
+    registration = (await case_view(env.client, running.id)).registration
+    assert registration is not None and registration.terms["fraud.check"].amount == 2
+
+    # An amendment (fraud.check 2 → 3 working days) in force from today lands in the law files.
+    use_law(monkeypatch, amended_171(tmp_path, in_force_from=today, check_days=3, version=AMENDMENT))
+
+    # A calendar correction that moves nothing: nothing is recorded, the running case keeps its law.
+    cal = current_calendar()
+    assert calendar_moves(await case_view(env.client, running.id), cal).moves == []
+    result = await running.execute_update(
+        FraudCheck.apply_calendar_correction,
+        CalendarCorrection(reason="nothing changed", calendar_version=cal.version),
+        result_type=CorrectionResult,
+    )
+    assert result.changed == [] and result.unchanged == ["check"] and not result.refused
+    after_correction = await check(running)
+    assert after_correction.due == before.due and after_correction.changes == []
+    history = [e async for e in running.fetch_history_events()]
+    accepted = max(
+        i for i, e in enumerate(history) if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    )
+    recorded_after = {e.event_type for e in history[accepted:]}
+    assert EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED not in recorded_after  # no memo rewritten
+    assert EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES not in recorded_after
+
+    # A worker whose calendar is not the one the operator intends refuses the correction and changes nothing.
+    refused = await running.execute_update(
+        FraudCheck.apply_calendar_correction,
+        CalendarCorrection(reason="another calendar", calendar_version="holidays-0.0+overrides-000000000000"),
+        result_type=CorrectionResult,
+    )
+    assert "not the intended" in refused.refused and refused.changed == []
+
+    # A case registered under the amendment counts 3 working days.
+    newer = await open_case(env, task_queue, cases, now)
+    fresh = await check(newer)
+    assert fresh.deadline.amount == 3 and fresh.due == working_days_after(today, 3)
+
+    # The dry run lists the running case and its due instant's old and new value, before anything is sent.
+    plan = law_moves(await case_view(env.client, running.id), cal, "171", AMENDMENT)
+    assert plan is not None and [(m.key, m.old_due, m.new_due) for m in plan.moves] == [
+        ("check", before.due, working_days_after(today, 3))
+    ]
+    assert law_moves(await case_view(env.client, newer.id), cal, "171", AMENDMENT) is None  # under it already
+
+    # The migration itself: recorded with old and new values, the case's law now the amendment's.
+    migration = LawMigration(to_version=AMENDMENT, reason="test amendment of p.119", decided_by="supervisor-1")
+    [outcome] = await send_law_migration(env.client, [running.id], migration)
+    assert (outcome.moved, outcome.error) == (1, "")
+    moved = await check(running)
+    assert moved.due == working_days_after(today, 3) and moved.deadline.amount == 3
+    [change] = moved.changes
+    assert (change.old_due, change.new_due) == (before.due, moved.due)
+    assert change.reason == f"law migration to {AMENDMENT}: test amendment of p.119"
+    view = await case_view(env.client, running.id)
+    assert view.registration is not None and view.registration.act_version_id == AMENDMENT
+    [record] = view.registration.migrations
+    assert (record.from_version, record.to_version, record.decided_by) == ("171/554-NK-2025", AMENDMENT, "supervisor-1")
+    # Sent again (the same Update id): taken once.
+    [again] = await send_law_migration(env.client, [running.id], migration)
+    assert again.moved == 1 and len((await check(running)).changes) == 1
+
+    await running.execute_update(
+        FraudCheck.record_check_outcome, CheckOutcome(confirmed=False, evidence=["none"], analyst="analyst-1")
+    )
+    await running.result()
+    await save_golden(running, "fraud_check", "law_migration")
+
+
+async def test_fraud_terms_run_from_the_day_after_the_receipt_without_an_after_hours_roll(
+    env: WorkflowEnvironment, task_queue: str, cases: list[str]
+) -> None:
+    """171 ch.3 counts from the receipt of the report (Civil Code: from the next day), whatever its hour: a report
+    on Monday at 19:00 is checked by Wednesday 18:30 (Tuesday is day 1); one on Saturday by Tuesday 18:30."""
+    cal = current_calendar()
+    day = (await env.get_current_time()).astimezone(ALMATY).date() + timedelta(days=1)
+    working = (0, 1, 2, 3, 4, 7, 8)  # Monday to Friday, and the next Monday and Tuesday
+    while not (day.weekday() == 0 and all(cal.is_working_day(day + timedelta(days=i)) for i in working)):
+        day += timedelta(days=1)
+    monday_evening = datetime.combine(day, time(19, 0), tzinfo=ALMATY)
+    await env.sleep(monday_evening - await env.get_current_time())  # the report comes in then
+    monday = await open_case(env, task_queue, cases, monday_evening)
+    assert (await check(monday)).due == datetime.combine(day + timedelta(days=2), time(18, 30), tzinfo=ALMATY)
+    assert (await check(monday)).deadline.after_hours_roll is None
+    saturday = day + timedelta(days=5)
+    saturday_morning = datetime.combine(saturday, time(11, 0), tzinfo=ALMATY)
+    await env.sleep(saturday_morning - await env.get_current_time())
+    on_saturday = await open_case(env, task_queue, cases, saturday_morning)
+    next_tuesday = datetime.combine(saturday + timedelta(days=3), time(18, 30), tzinfo=ALMATY)
+    assert (await check(on_saturday)).due == next_tuesday

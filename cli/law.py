@@ -64,7 +64,7 @@ def paragraph(
     try:
         p = law.paragraph(act, pid, on=_day(on))
     except (KeyError, LookupError, ValueError) as exc:
-        console.print(f"[red]not in force[/red]: {str(exc).strip(chr(39))}")
+        console.print(f"[red]refused:[/red] {str(exc).strip(chr(39))}")
         raise typer.Exit(1) from None
     executed = "executed by the engine" if p.executed else f"not executed ({p.reason})"
     console.print(

@@ -258,6 +258,7 @@ EXCLUDED: dict[tuple[str, ...], str] = {
     ("cases", "list"): VISIBILITY,
     ("permit", "list"): VISIBILITY,
     ("cases", "calendar-correction"): VISIBILITY,
+    ("law", "migrate"): VISIBILITY,
 }
 """Starter commands of the README that do not run on the time-skipping server, by their first words, with the
 reason."""

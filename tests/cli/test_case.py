@@ -143,6 +143,18 @@ async def test_a_refused_input_names_the_field_and_never_echoes_the_value(starte
         "case", "start", "electronic_mailbox", "iin=900101300126", "login=asanov.a", "channel=online", "--received-now"
     )
     assert code == 1 and "refused:" in out and "305/NK" in out
+    # a paragraph not in force on the governing day: a fraud report dated before 554/NK added 171 ch.3
+    code, out = await starter(
+        "case",
+        "start",
+        "fraud_check",
+        "first.way_in=centre_information",
+        "first.ref=nb-afc:cli-2025-06",
+        "first.suspect_number=+77010000222",
+        "first.received_at=2025-06-16T10:00:00+05:00",
+        "first.description=GSM gateway pattern",
+    )
+    assert code == 1 and "171 p.119 does not apply on 2025-06-16" in flat(out)
     code, out = await starter("case", "start", "mvno_permit", str(DEMO / "nope.json"))
     assert code == 1 and "no such file" in out and "Traceback" not in out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlmodel import col, delete, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -823,3 +824,41 @@ async def test_a_report_about_a_running_case_joins_it_and_one_after_it_closed_op
     latest = env.client.get_workflow_handle_for(FraudCheck.run, case_id)
     assert [c.key for c in await latest.query(FraudCheck.deadlines)] == ["check"]
     await latest.terminate("test done")
+
+
+async def test_a_report_dated_before_554_nk_added_chapter_3_is_refused_at_the_edge(
+    env: WorkflowEnvironment, http: httpx.AsyncClient
+) -> None:
+    """171 ch.3 (p.116–120) and p.52(4)'s wording were added by 554/NK: "is some version of act 171 in force?" is not
+    the question, "which paragraphs were in force on the day that governs this case?" is."""
+    june_2025 = datetime(2025, 6, 16, 10, 0, tzinfo=ALMATY)
+    number = new_number()
+    r = await http.post(START, json=body(subscriber_report(number, june_2025)), headers=key("staff"))
+    assert r.status_code == 422, r.text
+    assert "171 p.119 does not apply on 2025-06-16" in r.json()["detail"]
+    assert "applies from 2025-11-15" in r.json()["detail"]
+    # no case was started under the number's id
+    with pytest.raises(RPCError):
+        await env.client.get_workflow_handle(fraud_case_id(number)).describe()
+    # a report of the day 554/NK applies from is taken
+    ok = await http.post(
+        START,
+        json=body(centre_information(new_number(), datetime(2025, 11, 15, 10, 0, tzinfo=ALMATY))),
+        headers=key("operator:antifraud_centre"),
+    )
+    assert ok.status_code == 201, ok.text
+    await env.client.get_workflow_handle(ok.json()["case_id"]).terminate("test done")
+
+
+async def test_a_report_dated_in_the_future_is_refused_at_the_edge(
+    env: WorkflowEnvironment, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra.settings import settings
+
+    monkeypatch.setattr(settings(), "future_tolerance_seconds", 300.0)
+    number = new_number()
+    later = datetime.now(UTC) + timedelta(minutes=6)
+    r = await http.post(START, json=body(subscriber_report(number, later)), headers=key("staff"))
+    assert r.status_code == 422 and "in the future" in r.json()["detail"], r.text
+    with pytest.raises(RPCError):
+        await env.client.get_workflow_handle(fraud_case_id(number)).describe()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowHandle
@@ -23,6 +23,7 @@ from models.individual_numbers import (
     RegisterNumbersRequest,
 )
 from models.tables import NumbersApplicationRecord, SignedContract
+from rules.calendar import ALMATY
 from tests.golden_tools import save_golden
 from tests.subscribers import new_phone, person, until
 from worker import make_worker
@@ -220,3 +221,18 @@ def test_a_refusal_states_its_reason_and_more_than_ten_needs_confirmed_data() ->
         NumbersReviewDecision(approve=False, reviewer="employee-7")
     with pytest.raises(ValueError, match="confirm that the data are accurate"):
         ExtraNumbersJustification.model_validate({**JUSTIFICATION.model_dump(), "accuracy_confirmed": False})
+
+
+def test_an_application_dated_before_554_nk_is_refused_at_the_edge() -> None:
+    """p.55-1 … 55-6 were added by 554/NK: an application of June 2025 is refused at the edge, naming the
+    paragraph and the dates, and is not refused under p.55 as if the limit had existed then."""
+    from infra.cases import CaseError, check_intake
+
+    inp = NumbersApplicationInput(
+        iin="900101300017",
+        numbers=[new_phone() for _ in range(11)],
+        received_at=datetime(2025, 6, 16, 10, 0, tzinfo=ALMATY),
+        contract_case_id="contract_eds_signing-0000",
+    )
+    with pytest.raises(CaseError, match=r"171 p\.55-1 does not apply on 2025-06-16: it was added by 171/554-NK-2025"):
+        check_intake(SPEC, inp)

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -252,6 +253,51 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
         assert first.run_id != (await env.client.get_workflow_handle(handle.id).describe()).run_id
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint")
+
+
+async def test_an_issued_permits_expiry_stays_across_checkpoints_whatever_the_term_files_say(
+    env: WorkflowEnvironment, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The expiry is computed once, at issue (Civil Code: a term in years ends on the corresponding day of its last
+    year), and carried through every yearly continue-as-new unchanged, even when an amendment shortens the term."""
+    from tests.laws import amended_book, use_law
+
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await compliant(handle)
+        await status(handle, "permit_valid")
+        issued = deadline(await case(handle), "permit_validity")
+        today = (await env.get_current_time()).astimezone(ALMATY).date()
+
+        def five_years(text: str) -> str:  # an amendment of Annex 1 item 11 in force from today
+            old = '  since = "665/NK/2024"\n  amount = 10\n  reference = ["Annex 1 item 11"]\n'
+            assert text.count(old) == 1
+            text = text.replace(
+                old,
+                old + '\n  [[term.value]]\n  since = "665/NK/test"\n  amount = 5\n  reference = ["Annex 1 item 11"]\n',
+            )
+            published = today - timedelta(days=61)
+            return text + (
+                f'\n[[version]]\nid = "665/NK/test"\nbasis = "a test amendment"\npublished = {published}\n'
+                'in_force = "60 calendar days after publication"\nsource = "tests"\n'
+            )
+
+        use_law(monkeypatch, amended_book(tmp_path, "665-NK.toml", five_years))
+        await env.sleep(timedelta(days=366))  # past the first yearly checkpoint
+        for _ in range(200):
+            if (await env.client.get_workflow_handle(handle.id).describe()).run_id != handle.first_execution_run_id:
+                break
+            await asyncio.sleep(0.05)
+        await until(handle, lambda v: v.pending_events == ["contract_event"], "the next run")
+        carried = deadline(await case(handle), "permit_validity")
+        assert carried.due == issued.due and carried.changes == [] and carried.deadline.amount == 10
+        last_day = issued.deadline.start.astimezone(ALMATY).date()
+        assert issued.due == datetime.combine(
+            last_day.replace(year=last_day.year + 10) + timedelta(days=1), time(0), tzinfo=ALMATY
+        )
+        await stop(handle)
 
 
 async def test_permit_continued_as_new_carries_its_whole_state(env: WorkflowEnvironment, task_queue: str) -> None:

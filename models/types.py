@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
@@ -13,7 +13,11 @@ __all__ = ["BIN", "IIN", "AwareDatetime", "EdsPassword", "KzMobile", "NonEmptySt
 
 
 def _strip_iin(v: object) -> object:
-    return iin_check(v) if isinstance(v, str) else v
+    # A birth date in the future makes an IIN invalid (14 item 16). "Today" is the latest calendar day anywhere
+    # (UTC+14), so a child born today in Almaty passes; the answer can only turn from invalid to valid as time
+    # passes, never back, so a payload validated once validates again when a history is replayed later.
+    latest_today = (datetime.now(UTC) + timedelta(hours=14)).date()
+    return iin_check(v, today=latest_today) if isinstance(v, str) else v
 
 
 def _strip_bin(v: object) -> object:

@@ -113,6 +113,7 @@ def kz_mobile(value: str) -> str:
 
 
 _PASSWORD_SPECIALS = "@$!%*#?&"
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 def eds_password_check(value: str) -> str:
@@ -123,8 +124,8 @@ def eds_password_check(value: str) -> str:
     missing = []
     if not any(c.isalpha() for c in value):
         missing.append("a letter")
-    if not any(c.isdigit() for c in value):
-        missing.append("a digit")
+    if not any(c in _ASCII_DIGITS for c in value):  # "²" or "٣" are digits to Python, not to the policy
+        missing.append("a digit (0-9)")
     if not any(c in _PASSWORD_SPECIALS for c in value):
         missing.append(f"a special character ({_PASSWORD_SPECIALS})")
     if missing:

@@ -143,3 +143,30 @@ def test_every_eleven_digits_get_a_check_digit_or_none(prefix: str) -> None:
             iin_check(prefix + "0")
     else:
         assert 0 <= digit <= 9
+
+
+def test_an_iin_born_in_the_future_is_invalid_in_every_model() -> None:
+    """14 item 16: the pydantic IIN type refuses a birth date after today, whatever the caller passes."""
+    future = date.today().replace(year=date.today().year + 1)
+    base = f"{future:%y%m%d}5"  # 7th digit 5: born in the 2000s
+    for serial in range(1000, 1100):
+        digit = check_digit(base + str(serial))
+        if digit is not None:
+            iin = base + str(serial) + str(digit)
+            break
+    with pytest.raises(ValidationError, match="in the future"):
+        Person(iin=iin, phone="+77011234567")
+    born_today = f"{date.today():%y%m%d}5"
+    for serial in range(1000, 1100):
+        digit = check_digit(born_today + str(serial))
+        if digit is not None:
+            Person(iin=born_today + str(serial) + str(digit), phone="+77011234567")
+            break
+
+
+@pytest.mark.parametrize("pw", ["Qazaq²!", "Qazaq٣!", "Qazaq①!"])
+def test_only_ascii_digits_count_as_digits_in_the_eds_password(pw: str) -> None:
+    """14 item 16: a superscript "²" (or an Arabic-Indic digit) is not a digit of the EDS password policy."""
+    assert pw[5].isdigit()  # Python counts it as a digit; the policy does not
+    with pytest.raises(ValueError, match=r"a digit \(0-9\)"):
+        eds_password_check(pw)

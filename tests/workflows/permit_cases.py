@@ -4,7 +4,6 @@ server's clock."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import datetime
@@ -37,16 +36,3 @@ def application(received_at: datetime, *, legal_entity: bool = False, **changes:
     raw["received_at"] = received_at.isoformat()
     raw.update(changes)
     return PermitApplication.model_validate(raw)
-
-
-async def stop(handle: WorkflowHandle[Any, Any]) -> None:
-    """End a test's case once no activity is in flight (a case terminated mid-activity leaves the
-    time-skipping server's clock locked for every later test)."""
-    quiet = 0
-    for _ in range(400):
-        d = (await handle.describe()).raw_description
-        quiet = quiet + 1 if not d.pending_activities and not d.HasField("pending_workflow_task") else 0
-        if quiet >= 3:
-            break
-        await asyncio.sleep(0.05)
-    await handle.terminate("test done")

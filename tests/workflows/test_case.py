@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from cli.law_changes import calendar_moves, law_moves, send_law_migration
@@ -22,6 +22,7 @@ from models.case import LawMigration
 from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState
 from models.fraud_check import CheckOutcome, FraudCaseInput, SubscriberReport
 from rules.calendar import ALMATY
+from tests.cases import stop
 from tests.golden_tools import save_golden
 from tests.laws import amended_171, use_law
 from worker import make_worker
@@ -50,9 +51,7 @@ async def cases(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[list
     async with make_worker(env.client, task_queue=task_queue, workflows=[FraudCheck]):
         yield opened
         for case_id in opened:
-            handle = env.client.get_workflow_handle(case_id)
-            if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("end of test")
+            await stop(env.client.get_workflow_handle(case_id))
 
 
 async def open_case(env: WorkflowEnvironment, task_queue: str, opened: list[str], at: datetime) -> WorkflowHandle:

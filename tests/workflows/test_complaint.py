@@ -358,7 +358,8 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
     worker: Worker,
 ) -> None:
     from models.mvno_permit import CompletenessDecision, PermitCaseView
-    from tests.workflows.permit_cases import application, start_permit_case, stop
+    from tests.cases import stop
+    from tests.workflows.permit_cases import application, start_permit_case
     from workflows.mvno_permit import MvnoPermit
 
     received = await next_working_morning(env)

@@ -50,6 +50,7 @@ from models.procedure import Role
 from models.tables import NetworkOrderRow, StartLedger, SupervisorNotification
 from rules.calendar import ALMATY
 from rules.identifiers import check_digit
+from tests.cases import stop
 from tests.golden_tools import save_golden
 from tests.subscribers import until
 from worker import make_worker
@@ -106,9 +107,7 @@ async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Wor
             yield w
         finally:
             for cid in sorted(set(_OPENED)):
-                handle = env.client.get_workflow_handle(cid)
-                if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
-                    await handle.terminate(reason="end of test")
+                await stop(env.client.get_workflow_handle(cid))
             _OPENED.clear()
 
 
@@ -823,7 +822,7 @@ async def test_a_report_about_a_running_case_joins_it_and_one_after_it_closed_op
     assert new_run != first_run  # a new check (171 p.119), not the closed case returned
     latest = env.client.get_workflow_handle_for(FraudCheck.run, case_id)
     assert [c.key for c in await latest.query(FraudCheck.deadlines)] == ["check"]
-    await latest.terminate("test done")
+    await stop(latest)
 
 
 async def test_a_report_dated_before_554_nk_added_chapter_3_is_refused_at_the_edge(
@@ -847,7 +846,7 @@ async def test_a_report_dated_before_554_nk_added_chapter_3_is_refused_at_the_ed
         headers=key("operator:antifraud_centre"),
     )
     assert ok.status_code == 201, ok.text
-    await env.client.get_workflow_handle(ok.json()["case_id"]).terminate("test done")
+    await stop(env.client.get_workflow_handle(ok.json()["case_id"]))
 
 
 async def test_a_report_dated_in_the_future_is_refused_at_the_edge(

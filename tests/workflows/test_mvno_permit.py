@@ -46,8 +46,9 @@ from models.mvno_permit import (
 )
 from models.tables import PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
+from tests.cases import stop
 from tests.golden_tools import save_golden
-from tests.workflows.permit_cases import DEMO, application, start_permit_case, stop
+from tests.workflows.permit_cases import DEMO, application, start_permit_case
 from worker import make_worker
 from workflows.mvno_permit import MvnoPermit, permit_case_id
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
+from rules.law import cite
 
 __all__ = [
     "ContractSignedRequest",
@@ -46,7 +47,7 @@ class ExtraNumbersJustification(Model):
     @model_validator(mode="after")
     def _confirmed(self) -> ExtraNumbersJustification:
         if not self.accuracy_confirmed:
-            raise ValueError("the applicant must confirm that the data are accurate (171 p.55-3)")
+            raise ValueError(f"the applicant must confirm that the data are accurate ({cite('171', 'p.55-3')})")
         return self
 
 
@@ -77,7 +78,7 @@ class NumbersReviewDecision(Model):
     @model_validator(mode="after")
     def _reason(self) -> NumbersReviewDecision:
         if not self.approve and not (self.reason and self.reason.strip()):
-            raise ValueError("a refusal must state its reason (171 p.55-4)")
+            raise ValueError(f"a refusal must state its reason ({cite('171', 'p.55-4')})")
         return self
 
 

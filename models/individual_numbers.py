@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
+from rules import law
 from rules.law import cite
 
 __all__ = [
+    "LIMIT",
     "ContractSignedRequest",
     "Device",
     "ExtraNumbersJustification",
@@ -26,6 +28,18 @@ __all__ = [
     "PriorApplicationRequest",
     "RegisterNumbersRequest",
 ]
+
+
+def _limit() -> int:
+    limit = law.item("171", "numbers.limit").value
+    if not isinstance(limit, int):
+        raise TypeError("171 numbers.limit: its value must be a number")
+    return limit
+
+
+LIMIT = _limit()
+"""How many numbers in total an individual is registered on application alone (171 p.55-1); more need the
+justification of p.55-2 and p.55-3 and an employee's review."""
 
 
 class Device(Model):

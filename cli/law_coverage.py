@@ -91,9 +91,9 @@ def _looked_up(name: str, args: list[str]) -> str:
         if name == "cite_range" and len(args) == 3:
             return law.cite(args[0], *law.book().span(*args))
         if name in ("ground", "item") and len(args) == 2:
-            return (law.ground if name == "ground" else law.item)(*args).reference
+            return (law.ground if name == "ground" else law.item)(args[0], args[1]).reference
         if name == "items" and len(args) == 2:
-            return "\n".join(i.reference for i in law.items(*args))
+            return "\n".join(i.reference for i in law.items(args[0], args[1]))
     except (LookupError, ValueError):
         pass
     return ""

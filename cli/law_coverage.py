@@ -82,21 +82,21 @@ def _term_paragraphs() -> dict[str, set[tuple[str, str]]]:
     return out
 
 
-def _looked_up(name: str, args: list[str]) -> str:
+def _looked_up(name: str, args: list[str]) -> list[str]:
     """What a call of ``rules.law`` with constant arguments cites: ``cite``, ``cite_range`` (every paragraph of
-    the run), ``ground``, ``item`` and ``items`` (their references); empty when it names nothing of the data."""
+    the run), ``ground``, ``item`` and ``items`` (their references); nothing when it names nothing of the data."""
     try:
         if name == "cite":
-            return law.cite(*args)
+            return [law.cite(*args)]
         if name == "cite_range" and len(args) == 3:
-            return law.cite(args[0], *law.book().span(*args))
+            return [law.cite(args[0], *law.book().span(*args))]
         if name in ("ground", "item") and len(args) == 2:
-            return (law.ground if name == "ground" else law.item)(args[0], args[1]).reference
+            return [(law.ground if name == "ground" else law.item)(args[0], args[1]).reference]
         if name == "items" and len(args) == 2:
-            return "\n".join(i.reference for i in law.items(args[0], args[1]))
+            return [i.reference for i in law.items(args[0], args[1])]
     except (LookupError, ValueError):
         pass
-    return ""
+    return []
 
 
 def _strings(source: str) -> list[tuple[int, str]]:
@@ -111,7 +111,7 @@ def _strings(source: str) -> list[tuple[int, str]]:
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             if name in _LOOKUPS and len(args) >= 2 and len(args) == len(node.args):
-                out.append((node.lineno, _looked_up(name, args)))
+                out += [(node.lineno, cited) for cited in _looked_up(name, args)]
     return out
 
 

@@ -161,7 +161,9 @@ class ContractEventKind(StrEnum):
     EXTENDED_COMPLIANCE_CONFIRMED = "extended_compliance_confirmed"
 
 
-CONTRACT_CITES: dict[ContractEventKind, str] = {k: law.item("665/NK", k.value).reference for k in ContractEventKind}
+CONTRACT_CITES: dict[ContractEventKind, str] = {
+    ContractEventKind(c.id): c.reference for c in law.items("665/NK", "permit_condition")
+}
 """The permit condition of Annex 5 each contract event executes (the items of kind ``permit_condition``)."""
 
 

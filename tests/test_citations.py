@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE = ("workflows", "models", "cli", "activities", "api", "infra", "audit", "adapters")
 ENTRY_POINTS = ("starter.py", "worker.py")
 CITATION = re.compile(r"(?<![\w/])(58|71|171|665/NK|almatel-eds|305/NK|554/NK) (p\.|Annex|step|art\.|Order)")
-LOOKUPS = {"cite": law.cite, "ground": law.ground, "item": law.item, "items": law.items}
+LOOKUPS = {"cite": law.cite, "cite_range": law.cite_range, "ground": law.ground, "item": law.item, "items": law.items}
 
 
 def _modules() -> list[Path]:
@@ -52,7 +52,7 @@ def _stray(path: Path) -> list[str]:
 
 
 def _lookups(path: Path) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-    """``cite``/``ground``/``item``/``items`` calls whose arguments are all string constants."""
+    """Calls of ``rules.law`` lookups (``LOOKUPS``) whose arguments are all string constants."""
     rel = path.relative_to(ROOT).as_posix()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call) or node.keywords or not node.args:

@@ -12,19 +12,30 @@ import typer
 from cli import api, case, cases, complaint, demo, law, outages, permit, subscriber
 from cli import fraud as fraud_cli
 from infra.console import run_app
+from rules.law import cite, cite_range
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 app.add_typer(case.app, name="case", help="any procedure, from the catalogue: start, send an event, show, events")
 app.add_typer(cases.app, name="cases", help="any case: terms, deadlines, list, calendar corrections")
 app.add_typer(law.app, name="law", help="the law as dated data: terms, paragraphs, law migrations, coverage")
 app.add_typer(permit.app, name="permit", help="MVNO permit (665/NK): aliases of `case …`; list, document")
-app.add_typer(complaint.app, name="complaint", help="complaint appeals (58 p.10; 665/NK p.10): aliases of `case …`")
-app.add_typer(fraud_cli.app, name="fraud", help="fraud (171 p.116–120): aliases of `case …`; bulk intake")
+app.add_typer(
+    complaint.app,
+    name="complaint",
+    help=f"complaint appeals ({cite('58', 'p.10')}; {cite('665/NK', 'p.10')}): aliases of `case …`",
+)
+app.add_typer(
+    fraud_cli.app,
+    name="fraud",
+    help=f"fraud ({cite_range('171', 'p.116', 'p.120')}): aliases of `case …`; bulk intake",
+)
 app.add_typer(outages.app, name="outage", help="rehearse an outside system's outage (local implementations)")
 app.command("demo", help="demo keys and one case of each procedure (idempotent)")(demo.demo)
 app.add_typer(api.app, name="api", help="API keys of operator systems and console users")
 app.add_typer(
-    subscriber.app, name="subscriber", help="acts 58, 171 p.55, almatel-eds, 71: aliases of `case …`; demo helpers"
+    subscriber.app,
+    name="subscriber",
+    help=f"acts 58, {cite_range('171', 'p.55-1', 'p.55-6')}, almatel-eds, 71: aliases of `case …`; demo helpers",
 )
 
 

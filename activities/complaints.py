@@ -19,6 +19,7 @@ from infra import search_attributes as sa
 from infra.store import load_document, record_forward, store_document
 from models.case import ComplaintInstruction, DocumentRef, InstructionRecord
 from models.complaint import AppealedCase, InstructionOutcome, InstructRequest
+from rules.law import cite
 
 __all__ = ["build_administrative_case", "describe_appealed_case", "forward_to_review_body", "instruct_appealed_case"]
 
@@ -91,7 +92,7 @@ async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
             case_id=complaint_id,
             kind="administrative_case",
             title=f"Administrative case {appealed_case_id}",
-            cite="58 p.10; 665/NK p.10",
+            cite=f"{cite('58', 'p.10')}; {cite('665/NK', 'p.10')}",
             content=bundle,
             sha256=hashlib.sha256(bundle).hexdigest(),
             created_at=datetime.now(UTC),

@@ -74,7 +74,7 @@ def _term(req: DeadlineRequest) -> _Term:
         old.cite,
         old.text,
         req.counted_from == "registration",
-        "665/NK p.6",
+        law.cite("665/NK", "p.6"),
         old.to_be_confirmed,
         civil_code_years=False,
     )

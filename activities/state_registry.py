@@ -25,6 +25,7 @@ from infra.pseudonym import pseudonym
 from models.identification import IdentityCheck, IdentityCheckRequest
 from models.mvno_permit import CourtRestriction, RegistryData, RegistryLookupRequest
 from models.tables import RegistryCourtRestriction, RegistryIndividual, RegistryLegalEntity
+from rules import law
 from rules.calendar import ALMATY
 
 __all__ = [
@@ -38,8 +39,10 @@ __all__ = [
     "seed_demo",
 ]
 
-GROUND_IDENTITY = "58 Annex item 9 subitem 1"
-GROUND_CONSENT = "58 Annex item 9 subitem 2"
+GROUND_IDENTITY = law.ground("58", "identity_documents").reference
+"""58 Annex item 9(1): identity data and documents (Laws on identity documents and on national registers)."""
+GROUND_CONSENT = law.ground("58", "no_personal_data_consent").reference
+"""58 Annex item 9(2): no consent to access restricted personal data (Law on personal data art. 8)."""
 
 # Demo data (valid check digits, fictitious people): the permit example in demo/mvno_permit uses the first
 # individual and the legal entity; ``starter.py demo`` connects the second one's number (act 58) and files

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import demo as demo_files
 from cli.common import console, load_json_model, run_async, with_client
+from rules.law import cite
 
 DEMO = Path(demo_files.__file__).resolve().parent
 DEMO_PERSON = "850615400026"  # seeded in the local state registry (activities/state_registry.py)
@@ -73,14 +74,14 @@ async def demo() -> None:
         description="SMS asking for a bank card code (demo)",
     )
     ack = await submit(client, report, task_queue=tq, source="demo")
-    created.append(("fraud check (171 p.119)", ack.case_id))
+    created.append((f"fraud check ({cite('171', 'p.119')})", ack.case_id))
 
     comp = load_json_model(DEMO / "complaint" / "complaint.json", ComplaintInput)
     comp = comp.model_copy(
         update={"received_at": now, "appealed_case_id": permit.case_id, "complaint_number": "DEMO-C-0001"}
     )
     handle = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq)
-    created.append(("complaint (58 p.10)", handle.case_id))
+    created.append((f"complaint ({cite('58', 'p.10')})", handle.case_id))
 
     # Act 58: a number to connect to the e-government account (its 10-minute term runs from now, so it is
     # created once per data directory), and act 71: a mailbox applied for while the act was in force.

@@ -1,9 +1,10 @@
 """The law coverage report: for every paragraph of every seed act, the code that executes it, the tests and
 golden histories that exercise it, or why it is deliberately not executed (``starter.py law coverage``).
 
-The trace is read from the sources: citations in the code's strings and docstrings and in its ``cite(...)``
-calls, the keys of terms (each term's value names its paragraphs in the law data), the tests' text, and the
-golden histories' recorded payloads (deadlines, events and documents carry their citations).
+The trace is read from the sources: citations in the code's strings and docstrings and in its calls of
+``rules.law`` (``cite``, ``cite_range``, ``ground``, ``item``, ``items``), the keys of terms (each term's value
+names its paragraphs in the law data), the tests' text, and the golden histories' recorded payloads (deadlines,
+events and documents carry their citations).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = ["CoverageRow", "citations_in", "coverage_rows", "render_html"]
 ROOT = Path(__file__).resolve().parent.parent
 CODE = ("workflows", "models", "activities", "infra", "adapters", "cli", "api", "audit")
 _PART = re.compile(r"\s*([^,;]+?)\s*(?:[,;]|$)")
+_LOOKUPS = ("cite", "cite_range", "ground", "item", "items")
 
 
 @dataclass
@@ -80,9 +82,27 @@ def _term_paragraphs() -> dict[str, set[tuple[str, str]]]:
     return out
 
 
+def _looked_up(name: str, args: list[str]) -> list[str]:
+    """What a call of ``rules.law`` with constant arguments cites: ``cite``, ``cite_range`` (every paragraph of
+    the run), ``ground``, ``item`` and ``items`` (their references); nothing when it names nothing of the data."""
+    try:
+        if name == "cite":
+            return [law.cite(*args)]
+        if name == "cite_range" and len(args) == 3:
+            return [law.cite(args[0], *law.book().span(*args))]
+        if name in ("ground", "item") and len(args) == 2:
+            return [(law.ground if name == "ground" else law.item)(args[0], args[1]).reference]
+        if name == "items" and len(args) == 2:
+            return [i.reference for i in law.items(args[0], args[1])]
+    except (LookupError, ValueError):
+        pass
+    return []
+
+
 def _strings(source: str) -> list[tuple[int, str]]:
-    """Every string constant of a module with its line (docstrings and f-string parts included), and each
-    ``cite(act, *parts)`` call written out as the citation it builds."""
+    """Every string constant of a module with its line (docstrings and f-string parts included), and each call
+    of ``cite``, ``cite_range``, ``ground``, ``item`` or ``items`` with constant arguments written out as the
+    citations it builds."""
     out: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -90,8 +110,8 @@ def _strings(source: str) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Call):
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            if name == "cite" and len(args) >= 2 and len(args) == len(node.args):
-                out.append((node.lineno, f"{args[0]} " + "; ".join(args[1:])))
+            if name in _LOOKUPS and len(args) >= 2 and len(args) == len(node.args):
+                out += [(node.lineno, cited) for cited in _looked_up(name, args)]
     return out
 
 

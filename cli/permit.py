@@ -14,6 +14,8 @@ import typer
 
 from cli import case, cases
 from cli.alias import CASE, FILE, ID_ONLY, RECEIVED_NOW, Alias, arg, opt, register
+from rules.law import cite
+from rules.terms import term
 
 if TYPE_CHECKING:
     from models.mvno_permit import QualificationDecision
@@ -23,7 +25,7 @@ __all__ = ["ALIASES", "app", "build_qualification", "parse_instant"]
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
 PROCEDURE = "mvno_permit"
-_GROUNDS = "refusal ground of 665/NK Annex 1 item 10 (repeat; `case events mvno_permit` lists them)"
+_GROUNDS = f"refusal ground of {cite('665/NK', 'Annex 1 item 10')} (repeat; `case events mvno_permit` lists them)"
 
 
 def parse_instant(value: str, name: str) -> datetime:
@@ -76,7 +78,7 @@ ALIASES = (
     _send(
         "completeness",
         "completeness_decision",
-        "Record the completeness check (665/NK p.6); incomplete → reasoned refusal to consider further.",
+        f"Record the completeness check ({cite('665/NK', 'p.6')}); incomplete → reasoned refusal to consider further.",
         opt("complete", bool, "--complete/--incomplete", help="the package is complete or not"),
         opt("reason", list[str], "--reason", field="reasons", default=[], help="why incomplete (repeat)"),
         _BY,
@@ -84,7 +86,8 @@ ALIASES = (
     _send(
         "qualification",
         "qualification_decision",
-        "Record the qualification check (665/NK p.7): compliant → permit; otherwise preliminary refusal + hearing.",
+        f"Record the qualification check ({cite('665/NK', 'p.7')}): compliant → permit; otherwise preliminary "
+        "refusal + hearing.",
         opt("compliant", bool, "--compliant/--not-compliant"),
         opt("ground", list[str], "--ground", field="grounds", default=[], help=_GROUNDS),
         opt("findings", str, default=None, help="what was found (the preliminary decision is reasoned)"),
@@ -103,7 +106,7 @@ ALIASES = (
     _send(
         "hearing",
         "record_hearing",
-        "Record the hearing and the applicant's position (665/NK p.7).",
+        f"Record the hearing and the applicant's position ({cite('665/NK', 'p.7')}).",
         opt("held_at", str, callback=_held_at, help="when the hearing was held (ISO with offset)"),
         opt("position", str, field="applicant_position", default=None, help="the applicant's position"),
         opt(
@@ -120,7 +123,8 @@ ALIASES = (
     _send(
         "decide",
         "final_decision",
-        "The decision after the hearing: the permit or a reasoned refusal (not before notice + 3 working days).",
+        "The decision after the hearing: the permit or a reasoned refusal (not before notice + "
+        f"{term('mvno.decision_after_notice').amount} working days).",
         opt("grant", bool, "--grant/--refuse"),
         opt("ground", list[str], "--ground", field="grounds", default=[], help=_GROUNDS),
         opt("reasons", str, default=None, help="the reasons of a refusal"),
@@ -129,7 +133,8 @@ ALIASES = (
     _send(
         "contract",
         "contract_event",
-        "A contract event after issue (665/NK Annex 5): terminated early, ended without compliance, extended.",
+        f"A contract event after issue ({cite('665/NK', 'Annex 5')}): terminated early, ended without compliance, "
+        "extended.",
         arg(
             "kind",
             str,
@@ -154,7 +159,7 @@ ALIASES = (
     _send(
         "reopen",
         "reopen",
-        "Reopen a refused case for a new decision on an upheld complaint's instruction (665/NK p.10).",
+        f"Reopen a refused case for a new decision on an upheld complaint's instruction ({cite('665/NK', 'p.10')}).",
         opt("complaint", str, field="complaint_id", help="the upheld complaint's id"),
         opt("reason", str),
         opt(

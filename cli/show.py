@@ -21,6 +21,7 @@ from models.case import CaseView
 from models.fraud_check import FraudCaseView
 from models.mvno_permit import GROUNDS, PermitCaseView
 from rules.calendar import ALMATY
+from rules.law import cite
 from workflows.catalogue import by_key
 
 __all__ = ["VIEWS", "show_case"]
@@ -124,7 +125,7 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
         record = v.hearing_record
         console.print(
             _kv(
-                "Hearing (665/NK p.7)",
+                f"Hearing ({cite('665/NK', 'p.7')})",
                 [
                     ("notice sent", v.notice_sent_at),
                     ("hearing at", v.hearing.at),
@@ -143,7 +144,7 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
         p = v.permit
         console.print(
             _kv(
-                "Permit (665/NK Annex 5)",
+                f"Permit ({cite('665/NK', 'Annex 5')})",
                 [
                     ("number", p.permit_number),
                     ("holder", p.holder_name),

@@ -18,12 +18,15 @@ from rich.table import Table
 
 from cli.alias import CASE, FILE, Alias, arg, now, opt, register
 from cli.common import console, run_async, with_client
+from models.individual_numbers import LIMIT
+from rules.law import cite, cite_range
+from rules.terms import term
 
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 egov = typer.Typer(no_args_is_help=True, help="connecting a number to the e-government account (act 58)")
-numbers = typer.Typer(no_args_is_help=True, help="numbers for an individual (171 p.55-1…55-6)")
+numbers = typer.Typer(no_args_is_help=True, help=f"numbers for an individual ({cite_range('171', 'p.55-1', 'p.55-6')})")
 signing = typer.Typer(no_args_is_help=True, help="signing the public-contract application with an EDS (almatel-eds)")
 mailbox = typer.Typer(no_args_is_help=True, help="electronic subscriber mailbox (act 71, abolished by 305/NK)")
 app.add_typer(egov, name="egov")
@@ -171,12 +174,18 @@ register(
             "start",
             "egov_number_connection",
             "start",
-            "Request to connect a number; an OTP goes by SMS from 1414 and the 10-minute term starts.",
+            "Request to connect a number; an OTP goes by SMS from 1414 and the "
+            f"{term('egov.service_term').amount}-minute term starts.",
             (
                 opt("iin", str),
                 opt("phone", str),
                 opt("channel", str, default="portal", help="portal, mobile_app, bank_app or change_of_number"),
-                opt("previous_phone", str, default=None, help="the number replaced (change of number, 58 p.8)"),
+                opt(
+                    "previous_phone",
+                    str,
+                    default=None,
+                    help=f"the number replaced (change of number, {cite('58', 'p.8')})",
+                ),
                 _RECEIVED,
             ),
             made={"received_at": now},
@@ -216,7 +225,7 @@ register(
             "apply",
             "individual_numbers",
             "start",
-            "An individual's application for numbers (more than ten in total go to an employee's review).",
+            f"An individual's application for numbers (more than {LIMIT} in total go to an employee's review).",
             (FILE,),
             say=_started,
         ),
@@ -224,7 +233,8 @@ register(
             "decide",
             "individual_numbers",
             "send",
-            "The employee's decision on more than ten numbers; a refusal needs --reason (171 p.55-4).",
+            f"The employee's decision on more than {LIMIT} numbers; a refusal needs --reason "
+            f"({cite('171', 'p.55-4')}).",
             (
                 CASE(),
                 opt("approve", bool, "--approve/--refuse"),
@@ -330,7 +340,7 @@ register(
             "confirm",
             "electronic_mailbox",
             "send",
-            "Confirm the personal-account data with an EDS (71 p.12).",
+            f"Confirm the personal-account data with an EDS ({cite('71', 'p.12')}).",
             (CASE(), _KEY, _CERT),
             event="confirm_with_eds",
             prepare=_signed_by("payload_to_sign"),

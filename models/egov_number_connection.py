@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 from models.base import Model
 from models.case import DocumentRef
 from models.types import IIN, AwareDatetime, KzMobile
+from rules import law
 
 __all__ = [
     "CHANNEL_CITE",
@@ -33,20 +34,18 @@ class Channel(StrEnum):
     CHANGE_OF_NUMBER = "change_of_number"  # p.8: new number + OTP + EDS
 
 
-FACTORS: dict[Channel, tuple[str, ...]] = {
-    Channel.PORTAL: ("otp", "eds"),
-    Channel.MOBILE_APP: ("eds", "otp", "biometrics"),
-    Channel.BANK_APP: ("biometrics", "otp"),
-    Channel.CHANGE_OF_NUMBER: ("otp", "eds"),
-}
+def _factors(channel: Channel) -> tuple[str, ...]:
+    factors = law.item("58", f"channel.{channel.value}").value
+    if not isinstance(factors, list):
+        raise TypeError(f"58 channel.{channel.value}: its value must list the factors")
+    return tuple(factors)
 
 
-CHANNEL_CITE = {
-    Channel.PORTAL: "58 p.5",
-    Channel.MOBILE_APP: "58 p.6",
-    Channel.BANK_APP: "58 p.7",
-    Channel.CHANGE_OF_NUMBER: "58 p.8",
-}
+FACTORS: dict[Channel, tuple[str, ...]] = {c: _factors(c) for c in Channel}
+"""The factors each channel needs, in order (the ``channel`` items of ``rules/data/law/58.toml``)."""
+CHANNEL_CITE: dict[Channel, str] = {c: law.item("58", f"channel.{c.value}").reference for c in Channel}
+"""The paragraph of each channel (58 p.5 to p.8)."""
+_CHANGE_CITE = CHANNEL_CITE[Channel.CHANGE_OF_NUMBER]
 
 
 class EgovConnectionInput(Model):
@@ -62,11 +61,11 @@ class EgovConnectionInput(Model):
     def _change_needs_previous(self) -> EgovConnectionInput:
         if self.channel is Channel.CHANGE_OF_NUMBER:
             if self.previous_phone is None:
-                raise ValueError("a change of number (58 p.8) needs previous_phone")
+                raise ValueError(f"a change of number ({_CHANGE_CITE}) needs previous_phone")
             if self.previous_phone == self.phone:
                 raise ValueError("the new number is the same as the previous one")
         elif self.previous_phone is not None:
-            raise ValueError("previous_phone is only for a change of number (58 p.8)")
+            raise ValueError(f"previous_phone is only for a change of number ({_CHANGE_CITE})")
         return self
 
 

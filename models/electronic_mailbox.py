@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.types import BIN, IIN, AwareDatetime
+from rules.law import cite
 
 __all__ = [
     "CreateMailboxRequest",
@@ -31,7 +32,7 @@ class MailboxApplicationInput(Model):
     @model_validator(mode="after")
     def _one_identifier(self) -> MailboxApplicationInput:
         if (self.iin is None) == (self.bin is None):
-            raise ValueError("give exactly one of iin (individual) or bin (legal entity) (71 p.13)")
+            raise ValueError(f"give exactly one of iin (individual) or bin (legal entity) ({cite('71', 'p.13')})")
         return self
 
     @property

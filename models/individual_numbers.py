@@ -10,8 +10,11 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
+from rules import law
+from rules.law import cite
 
 __all__ = [
+    "LIMIT",
     "ContractSignedRequest",
     "Device",
     "ExtraNumbersJustification",
@@ -25,6 +28,18 @@ __all__ = [
     "PriorApplicationRequest",
     "RegisterNumbersRequest",
 ]
+
+
+def _limit() -> int:
+    limit = law.item("171", "numbers.limit").value
+    if not isinstance(limit, int):
+        raise TypeError("171 numbers.limit: its value must be a number")
+    return limit
+
+
+LIMIT = _limit()
+"""How many numbers in total an individual is registered on application alone (171 p.55-1); more need the
+justification of p.55-2 and p.55-3 and an employee's review."""
 
 
 class Device(Model):
@@ -46,7 +61,7 @@ class ExtraNumbersJustification(Model):
     @model_validator(mode="after")
     def _confirmed(self) -> ExtraNumbersJustification:
         if not self.accuracy_confirmed:
-            raise ValueError("the applicant must confirm that the data are accurate (171 p.55-3)")
+            raise ValueError(f"the applicant must confirm that the data are accurate ({cite('171', 'p.55-3')})")
         return self
 
 
@@ -77,7 +92,7 @@ class NumbersReviewDecision(Model):
     @model_validator(mode="after")
     def _reason(self) -> NumbersReviewDecision:
         if not self.approve and not (self.reason and self.reason.strip()):
-            raise ValueError("a refusal must state its reason (171 p.55-4)")
+            raise ValueError(f"a refusal must state its reason ({cite('171', 'p.55-4')})")
         return self
 
 

@@ -61,6 +61,7 @@ __all__ = [
     "acts",
     "book",
     "cite",
+    "cite_range",
     "coverage",
     "governing_day",
     "governing_version",
@@ -203,6 +204,25 @@ class LawBook:
         for before, part in pairwise(parts):
             text += (", " if before.startswith("p.") and part.startswith("p.") else "; ") + part
         return f"{key} {text}"
+
+    def span(self, key: str, first: str, last: str) -> list[str]:
+        """The paragraph ids from ``first`` to ``last`` in the order of the act (both included); ``LookupError`` for
+        an unknown id, ``ValueError`` when ``last`` does not come after ``first``."""
+        a = self.act(key)
+        ids = list(a.paragraphs)
+        for part in (first, last):
+            if part not in a.paragraphs:
+                split_reference(a, part)
+                raise LookupError(f"act {key}: a range is cited between paragraphs, not subitems ({part!r})")
+        start, end = ids.index(first), ids.index(last)
+        if end <= start:
+            raise ValueError(f"act {key}: {last!r} does not come after {first!r}")
+        return ids[start : end + 1]
+
+    def cite_range(self, key: str, first: str, last: str) -> str:
+        """A run of consecutive paragraphs, e.g. ``171 p.55-1…p.55-6`` (both ends checked, see ``span``)."""
+        self.span(key, first, last)
+        return f"{key} {first}…{last}"
 
     def coverage(self, key: str) -> list[Paragraph]:
         """Every paragraph of the act in its latest wording (expected versions included): executed or why not."""
@@ -396,6 +416,11 @@ def paragraph(key: str, pid: str, on: date) -> Paragraph:
 def cite(key: str, *parts: str) -> str:
     """A checked citation, e.g. ``cite("665/NK", "p.7", "Annex 1 item 10")``."""
     return book().cite(key, *parts)
+
+
+def cite_range(key: str, first: str, last: str) -> str:
+    """A checked citation of consecutive paragraphs, e.g. ``cite_range("171", "p.55-1", "p.55-6")``."""
+    return book().cite_range(key, first, last)
 
 
 def coverage(key: str) -> list[Paragraph]:

@@ -42,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from models.documents import RenderDocumentRequest
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from models.sms import SmsRequest
+    from rules.law import cite, item
+    from rules.terms import term
     from workflows.case import CaseWorkflow
     from workflows.outside import CASE_FILE_TIMEOUT, DOCUMENT_TIMEOUT
 
@@ -54,6 +56,12 @@ _REVIEW_TERM = {
     AddressedTo.PROVIDER: "complaint.review_provider",
     AddressedTo.QUALITY_BODY: "complaint.review_quality_body",
 }
+_REVIEW_LAW = term("complaint.review_provider").cite
+"""The outside law of the provider's review (the ``law`` of its term in the data): Law on public services art. 25."""
+_COURT_LAW = item("665/NK", "complaint.court").law
+"""The outside law of the court appeal after the pre-trial appeal (the data's ``complaint.court`` item): APPC."""
+_APPEAL = "; ".join((cite("58", "p.10"), cite("665/NK", "p.10")))
+"""The appeal paragraphs of both acts a complaint is filed under."""
 
 
 @workflow.defn
@@ -99,7 +107,8 @@ class Complaint(CaseWorkflow):
             return self._end("satisfied", "satisfied")
         if not acted:
             self.auto_forwarded = True
-            self.forward_request = ForwardRequest(forwarded_by="system (3-working-day term reached)")
+            term_days = self.clock.get("forward").deadline.amount
+            self.forward_request = ForwardRequest(forwarded_by=f"system ({term_days}-working-day term reached)")
         await self._forward()
 
         # The considering body's review term (art. 25 p.2).
@@ -164,7 +173,7 @@ class Complaint(CaseWorkflow):
                 kind=kind,
                 title=title,
                 template=template,
-                cite="58 p.10; 665/NK p.10; Law on public services art. 25 p.2; APPC art. 91 p.5",
+                cite=f"{_APPEAL}; {_REVIEW_LAW}; {_COURT_LAW}",
                 context=self._document_context(),
             ),
             what="documents",
@@ -198,6 +207,8 @@ class Complaint(CaseWorkflow):
             "court_appeal_allowed_from": self.court_appeal_allowed_from.isoformat()
             if self.court_appeal_allowed_from
             else None,
+            "review_law": _REVIEW_LAW,
+            "court_law": _COURT_LAW,
         }
 
     async def _withdrawn(self) -> dict[str, Any]:
@@ -306,16 +317,20 @@ SPEC = ProcedureSpec(
     start_roles=frozenset({Role.STAFF}),
     governs=lambda inp: Governs(inp.act_key, ("p.10",), inp.received_at),
     events=(
-        EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", "58 p.10"),
+        EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", cite("58", "p.10")),
         EventSpec(
-            "forward", ForwardRequest, frozenset({Role.STAFF}), "Forward with the administrative case", "58 p.10"
+            "forward",
+            ForwardRequest,
+            frozenset({Role.STAFF}),
+            "Forward with the administrative case",
+            cite("58", "p.10"),
         ),
         EventSpec(
             "review_decision",
             ReviewDecision,
             frozenset({Role.STAFF, Role.SUPERVISOR}),
             "Decision of the considering body",
-            "Law on public services art. 25",
+            _REVIEW_LAW,
         ),
         EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
     ),

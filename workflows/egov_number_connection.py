@@ -47,6 +47,8 @@ with workflow.unsafe.imports_passed_through():
         VerifySecretRequest,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
+    from rules import law
+    from rules.law import cite, cite_range
     from workflows.case import CaseWorkflow
     from workflows.outside import LOCAL_TIMEOUT
     from workflows.subscriber_common import (
@@ -57,8 +59,8 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["SPEC", "EgovNumberConnection"]
 
-TERM_CITE = "58 Annex item 3"
-NOT_CONNECTED = "58 p.9"
+NOT_CONNECTED = cite("58", "p.9")
+"""A wrong one-time password or failed biometrics: the number is not registered and connected."""
 
 
 @workflow.defn
@@ -82,7 +84,7 @@ class EgovNumberConnection(CaseWorkflow):
         self.inp = inp
         wid = workflow.info().workflow_id
         await self.register("58", inp.received_at)
-        await self.clock.open("service", "egov.service_term", inp.received_at, label="10-minute service term")
+        service = await self.clock.open("service", "egov.service_term", inp.received_at, label="service term")
         self.set_status("identity_check")
         ident = await self.outside(
             StateRegistryActivities.check_identity,
@@ -132,8 +134,9 @@ class EgovNumberConnection(CaseWorkflow):
         if not in_time:
             missing = [f for f in self.required if f not in self.done]
             return await self._refuse(
-                f"the request was not completed within the 10-minute service term (missing: {', '.join(missing)})",
-                TERM_CITE,
+                f"the request was not completed within the {service.deadline.amount}-minute service term "
+                f"(missing: {', '.join(missing)})",
+                service.deadline.cite,
             )
         await self.outside(
             MobileCitizensActivities.connect_number,
@@ -250,9 +253,10 @@ class EgovNumberConnection(CaseWorkflow):
         if self.otp is None:
             raise ValueError("no code has been sent yet")
         if self.attempts_left == 0:
-            raise ValueError("no attempts left (58 p.9)")
+            raise ValueError(f"no attempts left ({NOT_CONNECTED})")
         if workflow.now() > self.otp.expires_at:
-            raise ValueError("the code has expired with the 10-minute service term (58 Annex item 3)")
+            term = self.clock.get("service").deadline
+            raise ValueError(f"the code has expired with the {term.amount}-minute service term ({term.cite})")
 
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> BiometricCheck:
@@ -311,17 +315,12 @@ async def _otp_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> Secr
 _PORTAL = Role.operator("egov_portal")
 _BIOMETRICS = Role.operator("biometric_id")
 
-_CHANNEL_PARAGRAPH = {
-    Channel.PORTAL: "p.5",
-    Channel.MOBILE_APP: "p.6",
-    Channel.BANK_APP: "p.7",
-    Channel.CHANGE_OF_NUMBER: "p.8",
-}
+_CHANNEL_PARAGRAPHS = {c: law.act("58").items[f"channel.{c.value}"].reference for c in Channel}
 
 
 def _paragraphs(inp: EgovConnectionInput) -> tuple[str, ...]:
-    """The channel's paragraph (58 p.5 to p.8)."""
-    return (_CHANNEL_PARAGRAPH[inp.channel],)
+    """The channel's paragraph (58 p.5 to p.8), as the data's channel item names it."""
+    return _CHANNEL_PARAGRAPHS[inp.channel]
 
 
 SPEC = ProcedureSpec(
@@ -339,7 +338,7 @@ SPEC = ProcedureSpec(
             SecretEntry,
             frozenset({_PORTAL}),
             "Enter the one-time password",
-            "58 p.5–9",
+            cite_range("58", "p.5", "p.9"),
             edge_model=CodeEntry,
             to_update=_otp_at_the_edge,
         ),
@@ -348,14 +347,14 @@ SPEC = ProcedureSpec(
             EdsSignatureEvent,
             frozenset({_PORTAL}),
             "Certify the request with an EDS",
-            "58 p.5, p.6, p.8",
+            cite("58", "p.5", "p.6", "p.8"),
         ),
         EventSpec(
             "report_biometrics",
             BiometricReport,
             frozenset({_PORTAL, _BIOMETRICS}),
             "Biometric authentication result",
-            "58 p.6, p.7, p.9",
+            cite("58", "p.6", "p.7", "p.9"),
         ),
     ),
     governs=lambda inp: Governs("58", _paragraphs(inp), inp.received_at),

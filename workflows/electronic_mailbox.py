@@ -28,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.identification import EdsSignatureEvent, IdentityCheckRequest
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
+    from rules import law
+    from rules.law import cite
     from workflows.case import CaseWorkflow
     from workflows.subscriber_common import cause_type
 
@@ -58,7 +60,7 @@ class ElectronicMailbox(CaseWorkflow):
                 raise
             self.close("refused", "refused_act_abolished")
             return MailboxResult(
-                outcome="refused", reason=message, cite="Order 305/NK of 28 May 2024", decided_at=workflow.now()
+                outcome="refused", reason=message, cite=law.act("71").abolished_by or "", decided_at=workflow.now()
             )
         self.set_status("mailbox_creation")
         if not await self.outside(
@@ -66,7 +68,9 @@ class ElectronicMailbox(CaseWorkflow):
             CreateMailboxRequest(case_id=wid, login=inp.login, holder_id=inp.holder_id),
             what="mailbox_system",
         ):
-            return self._refuse(f"the login {inp.login!r} is taken: a login is unique among all users", "71 p.11")
+            return self._refuse(
+                f"the login {inp.login!r} is taken: a login is unique among all users", cite("71", "p.11")
+            )
         self.awaiting_eds = True
         self.set_status("awaiting_eds_confirmation")
         await self.clock.open("eds_confirmation", "mailbox.eds_confirmation", workflow.now(), counted_from="day")
@@ -80,11 +84,11 @@ class ElectronicMailbox(CaseWorkflow):
             return MailboxResult(
                 outcome="abandoned",
                 reason="the personal-account data were not confirmed with an EDS",
-                cite="71 p.12",
+                cite=cite("71", "p.12"),
                 decided_at=workflow.now(),
             )
         if not self.confirmation.valid:
-            return self._refuse(f"the EDS confirmation is not accepted: {self.confirmation.reason}", "71 p.12")
+            return self._refuse(f"the EDS confirmation is not accepted: {self.confirmation.reason}", cite("71", "p.12"))
         await self.outside(
             MailboxActivities.mark_mailbox, MailboxStepRequest(case_id=wid, step="confirmed"), what="mailbox_system"
         )
@@ -95,12 +99,14 @@ class ElectronicMailbox(CaseWorkflow):
             what="state_registry",
         )
         if ident.refusal or not ident.found:
-            return self._refuse(f"identification by {'IIN' if inp.iin else 'BIN'} failed: {ident.refusal}", "71 p.13")
+            return self._refuse(
+                f"identification by {'IIN' if inp.iin else 'BIN'} failed: {ident.refusal}", cite("71", "p.13")
+            )
         await self.outside(
             MailboxActivities.mark_mailbox, MailboxStepRequest(case_id=wid, step="included"), what="mailbox_system"
         )
         self.close("included", "included_in_single_database")
-        return MailboxResult(outcome="included", cite="71 p.13", decided_at=workflow.now())
+        return MailboxResult(outcome="included", cite=cite("71", "p.13"), decided_at=workflow.now())
 
     def _refuse(self, reason: str, cite: str) -> MailboxResult:
         self.close("refused", "refused")
@@ -110,7 +116,7 @@ class ElectronicMailbox(CaseWorkflow):
         """The personal-account data the user confirms for official correspondence (p.12)."""
         assert self.inp is not None
         who = f"IIN {self.inp.iin}" if self.inp.iin else f"BIN {self.inp.bin}"
-        return f"Mailbox {workflow.info().workflow_id}: login {self.inp.login}, holder {who} (71 p.12)"
+        return f"Mailbox {workflow.info().workflow_id}: login {self.inp.login}, holder {who} ({cite('71', 'p.12')})"
 
     def pending_events(self) -> list[str]:
         return ["confirm_with_eds"] if self.awaiting_eds and self.confirmation is None else []
@@ -161,7 +167,7 @@ SPEC = ProcedureSpec(
             EdsSignatureEvent,
             frozenset({_POST}),
             "Confirm the personal-account data with an EDS",
-            "71 p.12",
+            cite("71", "p.12"),
         ),
     ),
     result_model=MailboxResult,

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.numbers import NumbersRegisterActivities
     from infra.pseudonym import case_id
     from models.individual_numbers import (
+        LIMIT,
         ContractSignedRequest,
         NumbersApplicationInput,
         NumbersDecisionRecord,
@@ -26,11 +27,10 @@ with workflow.unsafe.imports_passed_through():
         RegisterNumbersRequest,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
+    from rules.law import cite, cite_range
     from workflows.case import CaseWorkflow
 
 __all__ = ["LIMIT", "SPEC", "IndividualNumbers"]
-
-LIMIT = 10  # 171 p.55-1
 
 
 @workflow.defn
@@ -60,7 +60,7 @@ class IndividualNumbers(CaseWorkflow):
                 return await self._finish(
                     "refused",
                     "the application referred to is not a refused application of this applicant",
-                    "171 p.55-5",
+                    cite("171", "p.55-5"),
                 )
         if not await self.outside(
             NumbersRegisterActivities.contract_signed,
@@ -71,7 +71,7 @@ class IndividualNumbers(CaseWorkflow):
                 "refused",
                 "numbers are registered on the basis of a contract; no signed "
                 "application to join the public contract of this applicant was found",
-                "171 p.55-6",
+                cite("171", "p.55-6"),
             )
         held = await self.outside(
             NumbersRegisterActivities.numbers_held,
@@ -83,30 +83,30 @@ class IndividualNumbers(CaseWorkflow):
             return await self._finish(
                 "refused",
                 f"{len(held.held_by_others)} of the numbers are registered to another subscriber",
-                "171 p.55-1",
+                cite("171", "p.55-1"),
             )
         new = [n for n in inp.numbers if n not in held.already_held]
         total = held.count + len(new)
         if total <= LIMIT:
-            return await self._finish("registered", None, "171 p.55-1", new)
+            return await self._finish("registered", None, cite("171", "p.55-1"), new)
         if inp.justification is None:
             return await self._finish(
                 "refused",
-                f"the individual would hold {total} numbers: more than ten need the purposes of use, the "
+                f"the individual would hold {total} numbers: more than {LIMIT} need the purposes of use, the "
                 "justification, the devices with their identification codes and a confirmation that the data are "
                 "accurate",
-                "171 p.55-2, p.55-3",
+                cite("171", "p.55-2", "p.55-3"),
             )
         self.in_review = True
         self.set_status("review")
-        await self.clock.open("review", "numbers.review", inp.received_at, label="review of more than ten numbers")
+        await self.clock.open("review", "numbers.review", inp.received_at, label=f"review of more than {LIMIT} numbers")
         await self.clock.wait("review", lambda: self.decision is not None)
         self.in_review = False
         decision = self.decision
         assert decision is not None
         if decision.approve:
-            return await self._finish("registered", None, "171 p.55-4", new)
-        return await self._finish("refused", decision.reason, "171 p.55-4")
+            return await self._finish("registered", None, cite("171", "p.55-4"), new)
+        return await self._finish("refused", decision.reason, cite("171", "p.55-4"))
 
     async def _finish(self, outcome: str, reason: str | None, cite: str, new: list[str] | None = None) -> NumbersResult:
         assert self.inp is not None
@@ -159,7 +159,7 @@ class IndividualNumbers(CaseWorkflow):
 
 SPEC = ProcedureSpec(
     key=IndividualNumbers.PROCEDURE,
-    title="Subscriber numbers for an individual (171 p.55-1…55-6)",
+    title=f"Subscriber numbers for an individual ({cite_range('171', 'p.55-1', 'p.55-6')})",
     act_key="171",
     workflow=IndividualNumbers,
     run=IndividualNumbers.run,
@@ -171,8 +171,8 @@ SPEC = ProcedureSpec(
             "review_decision",
             NumbersReviewDecision,
             frozenset({Role.STAFF}),
-            "Register more than ten numbers or refuse with the reason",
-            "171 p.55-4",
+            f"Register more than {LIMIT} numbers or refuse with the reason",
+            cite("171", "p.55-4"),
         ),
     ),
     # 55-1: up to ten numbers; more only on an application with purposes and evidence (55-2, 55-3)

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from models.base import Model
 from models.types import BIN, IIN, AwareDatetime, KzMobile, NonEmptyStr
+from rules.law import cite
 
 __all__ = [
     "Applicant",
@@ -29,6 +30,8 @@ KZ_IBAN = r"^KZ\d{2}[0-9A-Z]{16}$"
 Email = Annotated[str, Field(pattern=EMAIL, max_length=254, description="e-mail address")]
 Iban = Annotated[str, Field(pattern=KZ_IBAN, description="bank account (IBAN, KZ + 18 characters)")]
 ShortStr = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+_CONSENT = cite("665/NK", "Annex 2", "Annex 3", "Annex 1 item 10(6)")
+"""The application forms that ask for the consent, and the ground of refusal without it."""
 
 
 class _Contacts(Model):
@@ -141,7 +144,5 @@ class PermitApplication(Model):
     @classmethod
     def _consent(cls, v: bool) -> bool:
         if not v:
-            raise ValueError(
-                "consent to collect and process personal data is required (665/NK Annexes 2–3; Annex 1 item 10(6))"
-            )
+            raise ValueError(f"consent to collect and process personal data is required ({_CONSENT})")
         return v

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 from models.base import Model
 from models.mvno_permit.application import ShortStr
 from models.types import AwareDatetime, NonEmptyStr
+from rules import law
 
 __all__ = [
     "CONTRACT_CITES",
@@ -45,65 +46,21 @@ class RefusalGround(StrEnum):
 
 
 class GroundText(BaseModel):
+    """A refusal ground as documents show it: its citation and its texts (``rules/data/law/665-NK.toml``)."""
+
     cite: str
     en: str
     ru: str
     kk: str
 
 
-_ITEM10 = "665/NK Annex 1 item 10"
-GROUNDS: dict[RefusalGround, GroundText] = {
-    RefusalGround.UNRELIABLE_DOCUMENTS: GroundText(
-        cite=f"{_ITEM10}(1)",
-        en="the documents or the data in them were found unreliable",
-        ru="установление недостоверности документов, представленных услугополучателем, и (или) данных "
-        "(сведений), содержащихся в них",
-        kk="көрсетілетін қызметті алушы ұсынған құжаттардың және (немесе) олардағы деректердің (мәліметтердің) "
-        "анық еместігінің анықталуы",
-    ),
-    RefusalGround.NON_COMPLIANT: GroundText(
-        cite=f"{_ITEM10}(2)",
-        en="the recipient, materials, objects or data do not meet the requirements of normative legal acts",
-        ru="несоответствие услугополучателя и (или) представленных материалов, объектов, данных и сведений "
-        "требованиям, установленным нормативными правовыми актами Республики Казахстан",
-        kk="көрсетілетін қызметті алушының және (немесе) ұсынылған материалдардың, объектілердің, деректер мен "
-        "мәліметтердің Қазақстан Республикасының нормативтік құқықтық актілерінде белгіленген талаптарға "
-        "сәйкес келмеуі",
-    ),
-    RefusalGround.NEGATIVE_CONCLUSION: GroundText(
-        cite=f"{_ITEM10}(3)",
-        en="a negative answer of an authorised state body to an approval request, or a negative expert, study or "
-        "inspection conclusion",
-        ru="отрицательный ответ уполномоченного государственного органа на запрос о согласовании, а также "
-        "отрицательное заключение экспертизы, исследования либо проверки",
-        kk="уәкілетті мемлекеттік органның мемлекеттік қызмет көрсету үшін қажетті келісімі туралы сұрау салуға "
-        "берілген теріс жауап, сондай-ақ сараптаманың, зерттеудің не тексерудің теріс қорытындысы",
-    ),
-    RefusalGround.COURT_BAN: GroundText(
-        cite=f"{_ITEM10}(4)",
-        en="a court decision (verdict) in force bans the recipient's activity",
-        ru="наличие вступившего в законную силу решения (приговора) суда о запрещении деятельности или отдельных "
-        "видов деятельности, требующих получения государственной услуги",
-        kk="көрсетілетін қызметті алушыға қатысты оның қызметіне немесе жекелеген қызмет түрлеріне тыйым салу "
-        "туралы соттың заңды күшіне енген шешімінің (үкімінің) болуы",
-    ),
-    RefusalGround.SPECIAL_RIGHT_DEPRIVED: GroundText(
-        cite=f"{_ITEM10}(5)",
-        en="a court verdict in force deprives the recipient of the special right",
-        ru="наличие вступившего в законную силу приговора суда, на основании которого услугополучатель лишен "
-        "специального права, связанного с получением государственной услуги",
-        kk="көрсетілетін қызметті алушыға қатысты соттың заңды күшіне енген үкімінің болуы, оның негізінде "
-        "көрсетілетін қызметті алушының арнаулы құқығынан айырылуы",
-    ),
-    RefusalGround.NO_PERSONAL_DATA_CONSENT: GroundText(
-        cite=f"{_ITEM10}(6)",
-        en="no consent to access restricted personal data (Law on personal data, art. 8)",
-        ru="отсутствие согласия услугополучателя на доступ к персональным данным ограниченного доступа "
-        "(статья 8 Закона «О персональных данных и их защите»)",
-        kk='көрсетілетін қызметті алушының "Дербес деректер және оларды қорғау туралы" Заңның 8-бабына сәйкес '
-        "қолжетімділігі шектеулі дербес деректерге қол жеткізуге келісімінің болмауы",
-    ),
-}
+def _ground(g: RefusalGround) -> GroundText:
+    text = law.ground("665/NK", g.value)
+    return GroundText(cite=text.reference, en=text.en, ru=text.ru, kk=text.kk)
+
+
+GROUNDS: dict[RefusalGround, GroundText] = {g: _ground(g) for g in RefusalGround}
+"""Each ground with its citation (e.g. ``665/NK Annex 1 item 10(1)``) and texts, read from the law's data."""
 
 
 # --- staff decisions and outside events (Updates) ---------------------------------------------
@@ -156,7 +113,7 @@ class QualificationDecision(Model):
             raise ValueError("grounds: a compliant applicant has no refusal grounds and no hearing")
         if not self.compliant:
             if not self.grounds:
-                raise ValueError("grounds: name at least one ground of 665/NK Annex 1 item 10")
+                raise ValueError(f"grounds: name at least one ground of {law.cite('665/NK', 'Annex 1 item 10')}")
             if self.findings is None:
                 raise ValueError("findings: say what was found (the preliminary decision is reasoned)")
             if self.hearing is None:
@@ -205,10 +162,9 @@ class ContractEventKind(StrEnum):
 
 
 CONTRACT_CITES: dict[ContractEventKind, str] = {
-    ContractEventKind.TERMINATED_EARLY: "665/NK Annex 5 condition 3",
-    ContractEventKind.ENDED_WITHOUT_COMPLIANCE: "665/NK Annex 5 condition 1",
-    ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED: "665/NK Annex 5 condition 2",
+    ContractEventKind(c.id): c.reference for c in law.items("665/NK", "permit_condition")
 }
+"""The permit condition of Annex 5 each contract event executes (the items of kind ``permit_condition``)."""
 
 
 class ContractEvent(Model):

@@ -10,15 +10,12 @@ from models.mvno_permit.application import PermitApplication
 from models.mvno_permit.decisions import RefusalGround
 from models.mvno_permit.systems import RegistryData
 from models.mvno_permit.views import Proposal
+from rules import law
 
 __all__ = ["propose_completeness", "propose_qualification"]
 
-_ANNEX4 = {
-    "network_infrastructure": "Annex 4 item 1 (use of the network infrastructure)",
-    "operational_search_means": "Annex 4 item 2 (operational-search means, 2-year storage of service information)",
-    "traffic_accounting": "Annex 4 item 3 (registered traffic accounting, valid verification)",
-    "interaction_scheme": "Annex 4 item 4 (interaction scheme with the base operator)",
-}
+_ANNEX4 = {i.id: f"{i.en} ({i.reference})" for i in law.items("665/NK", "qualification_requirement")}
+"""The qualification requirements of Annex 4 items 1-4, keyed as the contract's fields, with their citations."""
 
 
 def propose_completeness(app: PermitApplication, on: date, registry: RegistryData) -> Proposal:
@@ -55,7 +52,7 @@ def propose_qualification(app: PermitApplication, registry: RegistryData) -> Pro
     for c in app.qualification.contracts:
         missing = [text for key, text in _ANNEX4.items() if not getattr(c, key)]
         if missing:
-            findings.append(f"contract {c.contract_number} does not provide: " + "; ".join(missing))
+            findings.append(f"contract {c.contract_number} does not meet: " + "; ".join(missing))
     if findings:
         grounds.append(RefusalGround.NON_COMPLIANT)
     name = app.applicant.display_name.casefold()

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from models.base import Model
 from models.deadlines import Deadline
+from rules import law
 
 __all__ = [
     "CourtRestriction",
@@ -66,7 +67,7 @@ class StageReport(Model):
     stage: str
     status: str
     at: datetime
-    cite: str = "665/NK p.8"
+    cite: str = law.cite("665/NK", "p.8")
     detail: str = ""
 
 

@@ -235,6 +235,17 @@ def test_cite_builds_citations_from_checked_paragraph_ids() -> None:
         law.cite("999", "p.1")
 
 
+def test_cite_range_names_consecutive_paragraphs_in_the_order_of_the_act() -> None:
+    assert law.cite_range("171", "p.55-1", "p.55-6") == "171 p.55-1…p.55-6"
+    assert law.book().span("58", "p.5", "p.9") == ["p.5", "p.6", "p.7", "p.8", "p.9"]
+    with pytest.raises(ValueError, match="does not come after"):
+        law.cite_range("171", "p.55-6", "p.55-1")
+    with pytest.raises(LookupError, match=r"no paragraph 'p\.99'"):
+        law.cite_range("171", "p.55-1", "p.99")
+    with pytest.raises(LookupError, match="not subitems"):
+        law.cite_range("58", "p.5", "Annex item 9(1)")
+
+
 def test_grounds_and_items_carry_what_the_models_use_today() -> None:
     for g in RefusalGround:
         data = law.ground("665/NK", g.value, on=date(2026, 2, 2))

@@ -276,8 +276,8 @@ async def test_certificate_of_another_person_is_refused(
 @pytest.mark.parametrize(
     ("valid", "consent", "ground"),
     [
-        (False, True, "58 Annex item 9 subitem 1"),
-        (True, False, "58 Annex item 9 subitem 2"),
+        (False, True, "58 Annex item 9(1)"),
+        (True, False, "58 Annex item 9(2)"),
     ],
 )
 async def test_registry_grounds_of_annex_item_9_refuse_before_any_code(

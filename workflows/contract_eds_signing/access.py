@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contract_eds_signing import Consent, StepAnswer, TechnicianCodeReceived
     from models.documents import RenderDocumentRequest
     from models.identification import IssueSecretRequest, SecretEntry, VerifySecretRequest
+    from rules.law import cite
     from workflows.outside import DOCUMENT_TIMEOUT, LOCAL_TIMEOUT
     from workflows.subscriber_common import OTP_MAX_ATTEMPTS
 
@@ -40,7 +41,7 @@ class AccessSteps(SigningCase):
                 kind="contract_application",
                 title="Application to join the public contract",
                 template="contract_application.html.j2",
-                cite="almatel-eds step 2",
+                cite=cite("almatel-eds", "step 2"),
                 context={
                     "full_name": inp.full_name,
                     "iin": inp.iin,

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.identification import BiometricReport, CodeEntry, SecretEntry
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
+    from rules.law import cite
 
 from workflows.contract_eds_signing.base import ACT, PROCEDURE
 from workflows.contract_eds_signing.edge import code_at_the_edge, link_at_the_edge, password_at_the_edge
@@ -49,31 +50,33 @@ SPEC = ProcedureSpec(
             TechnicianCodeReceived,
             frozenset({_TECH}),
             "The subscriber gave the 1414 code to the technician",
-            "almatel-eds step 1",
+            cite("almatel-eds", "step 1"),
         ),
         EventSpec(
             "open_application",
             SecretEntry,
             frozenset({_PAGE}),
             "The unique 3344 link was opened",
-            "almatel-eds step 2",
+            cite("almatel-eds", "step 2"),
             edge_model=CodeEntry,
             to_update=link_at_the_edge,
         ),
-        EventSpec("open_signing_page", None, frozenset({_PAGE}), "The signing page was opened", "almatel-eds step 3"),
+        EventSpec(
+            "open_signing_page", None, frozenset({_PAGE}), "The signing page was opened", cite("almatel-eds", "step 3")
+        ),
         EventSpec(
             "give_privacy_consent",
             Consent,
             frozenset({_PAGE}),
             "Consent to the privacy policy",
-            "almatel-eds step 4",
+            cite("almatel-eds", "step 4"),
         ),
         EventSpec(
             "enter_code",
             SecretEntry,
             frozenset({_PAGE}),
             "The 1414 code was entered",
-            "almatel-eds step 5",
+            cite("almatel-eds", "step 5"),
             edge_model=CodeEntry,
             to_update=code_at_the_edge,
         ),
@@ -82,15 +85,17 @@ SPEC = ProcedureSpec(
             BiometricReport,
             frozenset({_BIO}),
             "Biometric identification result",
-            "almatel-eds step 6",
+            cite("almatel-eds", "step 6"),
         ),
-        EventSpec("give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", "almatel-eds step 7"),
+        EventSpec(
+            "give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", cite("almatel-eds", "step 7")
+        ),
         EventSpec(
             "choose_eds_password",
             SealedPassword,
             frozenset({_PAGE}),
             "The EDS password (sealed)",
-            "almatel-eds step 8",
+            cite("almatel-eds", "step 8"),
             edge_model=PasswordEntry,
             to_update=password_at_the_edge,
         ),

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         SubscriberLookup,
         SubscriberRecord,
     )
+    from rules.law import cite
     from workflows.outside import OUTSIDE_TIMEOUT
 
 from workflows.fraud_check.base import FraudCase
@@ -43,7 +44,7 @@ class CentreNotices(FraudCase):
 
     async def _inform_of_detection(self, report: InternalDetection) -> None:
         """p.118: the centre learns of the operator's own detection with the subscriber's data and numbers."""
-        notice = self._notice(NoticeKind.DETECTION, "171 p.118", suffix=report.ref)
+        notice = self._notice(NoticeKind.DETECTION, cite("171", "p.118"), suffix=report.ref)
         self.subscriber = await self.outside(
             SubscriberRegisterActivities.lookup_subscriber,
             SubscriberLookup(number=self.number),

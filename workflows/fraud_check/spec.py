@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         WayIn,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role, StartPolicy, ViewSpec
+    from rules.law import cite
 
 from workflows.fraud_check.base import ACT, PROCEDURE, fraud_case_id
 from workflows.fraud_check.intake import opening_report
@@ -59,7 +60,7 @@ SPEC = ProcedureSpec(
             SubscriberReport,
             frozenset({Role.STAFF, Role.operator("reference_service")}),
             "Subscriber's report to the reference service",
-            "171 p.52(4), p.119",
+            cite("171", "p.52(4)", "p.119"),
             result_model=IntakeAck,
         ),
         EventSpec(
@@ -67,7 +68,7 @@ SPEC = ProcedureSpec(
             CentreInformation,
             frozenset({Role.operator("antifraud_centre")}),
             "Information from the National Bank antifraud centre",
-            "171 p.119",
+            cite("171", "p.119"),
             result_model=IntakeAck,
         ),
         EventSpec(
@@ -75,7 +76,7 @@ SPEC = ProcedureSpec(
             InternalDetection,
             frozenset({Role.STAFF, Role.operator("antifraud_system")}),
             "Operator's own antifraud detection",
-            "171 p.118",
+            cite("171", "p.118"),
             result_model=IntakeAck,
         ),
         EventSpec(
@@ -83,14 +84,14 @@ SPEC = ProcedureSpec(
             CheckOutcome,
             frozenset({Role.STAFF}),
             "Outcome of the check, with evidence",
-            "171 p.119, p.120",
+            cite("171", "p.119", "p.120"),
         ),
         EventSpec(
             "lift_suspension",
             LiftDecision,
             frozenset({Role.STAFF}),
             "Lift the suspension (decision with reason)",
-            "171 p.120",
+            cite("171", "p.120"),
         ),
     ),
     result_model=FraudCaseView,

@@ -16,6 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.fraud_check import FraudCaseInput, FraudCaseView, InternalDetection, NetworkAction, NoticeKind
+    from rules.law import cite
 
 from workflows.fraud_check.base import ACT, Status
 from workflows.fraud_check.decisions import BackOfficeDecisions
@@ -66,8 +67,8 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
         self.set_status(Status.SUSPENDING)
         await self.clock.open("suspension", "fraud.suspension", self.outcome_at, counted_from="day")
         await self.clock.open("suspension_notice", "fraud.suspension_notice", self.outcome_at, counted_from="day")
-        notice = self._notice(NoticeKind.SUSPENSION, "171 p.120")
-        self._spawn(self._network(NetworkAction.SUSPEND, "fraud confirmed (171 p.120)"))
+        notice = self._notice(NoticeKind.SUSPENSION, cite("171", "p.120"))
+        self._spawn(self._network(NetworkAction.SUSPEND, f"fraud confirmed ({cite('171', 'p.120')})"))
         self._spawn(self._deliver(notice, self._message(notice, evidence=self.check_outcome.evidence)))
         await asyncio.gather(
             self.clock.wait("suspension", lambda: self.suspension is not None),
@@ -78,7 +79,7 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
         """The lift decision: services restored and the centre told, by the decision's reason."""
         assert self.lift is not None
         self.set_status(Status.RESTORING)
-        notice = self._notice(NoticeKind.RESTORATION, "171 p.120")
+        notice = self._notice(NoticeKind.RESTORATION, cite("171", "p.120"))
         self._spawn(self._network(NetworkAction.RESTORE, self.lift.reason))
         self._spawn(self._deliver(notice, self._message(notice, reason=self.lift.reason)))
         await workflow.wait_condition(lambda: self.restoration is not None and notice.delivered_at is not None)
@@ -88,7 +89,7 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
         assert self.outcome_at is not None and self.check_outcome is not None
         self.set_status(Status.NOT_CONFIRMED_NOTICE)
         await self.clock.open("not_confirmed_notice", "fraud.not_confirmed_notice", self.outcome_at, counted_from="day")
-        notice = self._notice(NoticeKind.NOT_CONFIRMED, "171 p.120")
+        notice = self._notice(NoticeKind.NOT_CONFIRMED, cite("171", "p.120"))
         self._spawn(self._deliver(notice, self._message(notice, evidence=self.check_outcome.evidence)))
         await self.clock.wait("not_confirmed_notice", lambda: notice.delivered_at is not None)
 

@@ -154,9 +154,10 @@ class PermitCase(CaseWorkflow):
         d = self.state.decisions
         why = ""
         if update == "final_decision" and d.notice_day is not None and not d.decision_open:
+            term = d.notice_day.decision_after_notice
             why = (
                 f"; the decision may not be adopted before {d.notice_day.decision_not_before.isoformat()}"
-                f" (hearing notice of {d.notice_day.day.isoformat()} + 3 working days, 665/NK p.7)"
+                f" (hearing notice of {d.notice_day.day.isoformat()} + {term.amount} working days, {term.cite})"
             )
             if d.hearing_record is None:
                 why += "; the hearing has not been recorded yet"

@@ -10,6 +10,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.mvno_permit import CompletenessDecision, DecisionReceipt, propose_completeness
+    from rules.law import cite
 
 from workflows.mvno_permit.documents import PermitDocuments
 
@@ -32,7 +33,9 @@ class CompletenessCheck(PermitDocuments):
         d = s.decisions.completeness
         assert d is not None
         self._event(
-            "completeness_decision", "complete" if d.complete else "incomplete: " + "; ".join(d.reasons), "665/NK p.6"
+            "completeness_decision",
+            "complete" if d.complete else "incomplete: " + "; ".join(d.reasons),
+            cite("665/NK", "p.6"),
         )
         return d.complete
 

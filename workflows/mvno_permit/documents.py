@@ -4,7 +4,6 @@ applicant's personal account. One per kind and round (``<case>/r<round>/<kind>``
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -14,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.eds import EdsActivities
     from activities.personal_account import PersonalAccountActivities
     from models.case import DocumentRef
+    from models.deadlines import Deadline
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
     from models.eds import SignDocumentRequest
     from models.mvno_permit import (
@@ -25,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
         QualificationDecision,
         RefusalGround,
     )
+    from rules import law
+    from rules.law import cite
 
 from workflows.mvno_permit.base import PermitCase
 
@@ -40,21 +42,19 @@ class PermitDocuments(PermitCase):
             "refusal_to_consider",
             "mvno_refusal_to_consider.html.j2",
             "Reasoned refusal to consider the application further",
-            "665/NK p.6",
+            cite("665/NK", "p.6"),
             "provider_head",
             {"reasons": list(reasons)},
         )
 
-    async def _send_preliminary_refusal(
-        self, q: QualificationDecision, notice: NoticeDay, hearing_latest: datetime
-    ) -> None:
+    async def _send_preliminary_refusal(self, q: QualificationDecision, notice: NoticeDay, hearing: Deadline) -> None:
         """665/NK p.7: the preliminary decision to refuse and the hearing notice, by the authorised person."""
         assert q.hearing is not None
         await self._document(
             "preliminary_refusal",
             "mvno_preliminary_refusal.html.j2",
             "Preliminary decision to refuse and hearing notice",
-            "665/NK p.7; Annex 1 item 10",
+            cite("665/NK", "p.7", "Annex 1 item 10"),
             "authorised_person",
             {
                 "grounds": _grounds(q.grounds),
@@ -62,8 +62,10 @@ class PermitDocuments(PermitCase):
                 "hearing_at": q.hearing.at.isoformat(timespec="minutes"),
                 "hearing_place": q.hearing.place or "",
                 "hearing_means": q.hearing.means or "",
-                "hearing_latest": hearing_latest.isoformat(timespec="minutes"),
+                "hearing_latest": hearing.due.isoformat(timespec="minutes"),
+                "hearing_days": hearing.amount,
                 "decision_not_before": notice.decision_not_before.date().isoformat(),
+                "decision_cite": notice.decision_after_notice.cite,
             },
         )
 
@@ -73,18 +75,19 @@ class PermitDocuments(PermitCase):
             "reasoned_refusal",
             "mvno_reasoned_refusal.html.j2",
             "Reasoned refusal to provide the public service",
-            "665/NK p.7; Annex 1 item 10",
+            cite("665/NK", "p.7", "Annex 1 item 10"),
             "authorised_person",
             {
                 "grounds": _grounds(final.grounds),
+                "appeal_cite": cite("665/NK", "p.10"),
                 "reasons": final.reasons or "",
                 "hearing_held_at": hearing.held_at.isoformat(timespec="minutes"),
                 "applicant_position": hearing.applicant_position or "did not attend / не явился / келмеді",
             },
         )
 
-    async def _send_permit(self, p: PermitRecordView, head: str | None) -> None:
-        """The permit with the fields of Annex 5, signed by the head."""
+    async def _send_permit(self, p: PermitRecordView, head: str | None, validity: Deadline) -> None:
+        """The permit with the fields of Annex 5 and its conditions, signed by the head."""
         contracts = "; ".join(
             f"{c.base_operator}, contract {c.contract_number} of {c.signed_on.isoformat()}"
             for c in self.state.application.qualification.contracts
@@ -93,7 +96,7 @@ class PermitDocuments(PermitCase):
             "permit",
             "mvno_permit.html.j2",
             f"MVNO permit {p.permit_number}",
-            "665/NK Annex 5; Annex 1 item 11",
+            cite("665/NK", "Annex 5", "Annex 1 item 11"),
             "provider_head",
             {
                 "permit_number": p.permit_number,
@@ -101,6 +104,8 @@ class PermitDocuments(PermitCase):
                 "holder_id": p.holder_id,
                 "issued_on": p.issued_on.isoformat(),
                 "valid_through": p.valid_through.isoformat(),
+                "validity_years": validity.amount,
+                "conditions": [c.model_dump(include={"kk", "ru", "reference"}) for c in _CONDITIONS],
                 "head_name": head or "—",
                 "basis": p.basis,
                 "additional_info": contracts,
@@ -151,6 +156,10 @@ class PermitDocuments(PermitCase):
         self.documents.append(ref)
         self._event(f"document:{kind}", f"{title}; signed ({role}) and delivered to the personal account", cite)
         return ref
+
+
+_CONDITIONS = law.items("665/NK", "permit_condition")
+"""The conditions of the permit (Annex 5 conditions 1-3) that the permit document states."""
 
 
 def _grounds(grounds: list[RefusalGround]) -> list[dict[str, str]]:

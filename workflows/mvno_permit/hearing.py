@@ -11,6 +11,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from models.deadlines import Deadline
     from models.mvno_permit import (
         GROUNDS,
         DecisionReceipt,
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         QualificationDecision,
         ServiceTermOverrun,
     )
+    from rules.law import cite
 
 from workflows.mvno_permit.documents import PermitDocuments
 
@@ -37,14 +39,14 @@ class Hearing(PermitDocuments):
         self._event(
             "preliminary_refusal",
             "grounds: " + ", ".join(GROUNDS[g].cite for g in q.grounds),
-            "665/NK p.7; Annex 1 item 10",
+            cite("665/NK", "p.7", "Annex 1 item 10"),
         )
         hearing_key = self._k("hearing")
         hearing_due = await self.clock.open(hearing_key, "mvno.hearing_after_notice", notice_at, counted_from="day")
-        await self._send_preliminary_refusal(q, notice, hearing_due.due)
+        await self._send_preliminary_refusal(q, notice, hearing_due.deadline)
         service = self.clock.get(self._k("service_term"))
         if notice.decision_not_before > service.due:
-            await self._record_overrun(notice, service.due)
+            await self._record_overrun(notice, service.deadline)
         await self._stage("hearing_scheduled", "record_hearing")
         await self._wait_stage(hearing_key, "hearing", lambda: self.state.decisions.hearing_record is not None)
         held = d.hearing_record
@@ -52,25 +54,26 @@ class Hearing(PermitDocuments):
         self._event(
             "hearing",
             "held; applicant " + ("attended" if held.applicant_attended else "did not attend"),
-            "665/NK p.7",
+            cite("665/NK", "p.7"),
         )
         return await self._final_decision(notice, notice_at)
 
-    async def _record_overrun(self, notice: NoticeDay, service_due: datetime) -> None:
+    async def _record_overrun(self, notice: NoticeDay, service: Deadline) -> None:
         """The notice allows the decision only after the service term: recorded, shown and reported."""
         overrun = ServiceTermOverrun(
-            service_term_due=service_due,
+            service_term_due=service.due,
             decision_not_before=notice.decision_not_before,
             recorded_at=workflow.now(),
             explanation=(
                 f"the hearing notice of {notice.day.isoformat()} allows the decision no earlier than "
-                f"{notice.decision_not_before.date().isoformat()} (665/NK p.7), after the 7-working-day "
-                f"service term ending {service_due.isoformat(timespec='minutes')} (665/NK Annex 1 item 4)"
+                f"{notice.decision_not_before.date().isoformat()} ({notice.decision_after_notice.cite}), after the "
+                f"{service.amount}-working-day service term ending {service.due.isoformat(timespec='minutes')} "
+                f"({service.cite})"
             ),
         )
         self.state.overrun = overrun
         workflow.upsert_memo({"service_term_overrun": overrun.model_dump(mode="json")})
-        self._event("service_term_overrun", overrun.explanation, "665/NK Annex 1 item 4; p.7")
+        self._event("service_term_overrun", overrun.explanation, cite("665/NK", "Annex 1 item 4", "p.7"))
         await self._report("service_term_overrun", overrun.explanation)
 
     async def _final_decision(self, notice: NoticeDay, notice_at: datetime) -> bool:
@@ -97,12 +100,12 @@ class Hearing(PermitDocuments):
         final = s.decisions.final
         assert final is not None
         if final.grant:
-            self._event("final_decision", "permit after the hearing", "665/NK p.7")
+            self._event("final_decision", "permit after the hearing", cite("665/NK", "p.7"))
             return True
         self._event(
             "final_decision",
             "reasoned refusal: " + ", ".join(GROUNDS[g].cite for g in final.grounds),
-            "665/NK p.7; Annex 1 item 10",
+            cite("665/NK", "p.7", "Annex 1 item 10"),
         )
         held = s.decisions.hearing_record
         assert held is not None

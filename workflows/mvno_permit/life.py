@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         PermitLife,
         PermitState,
     )
+    from rules.law import cite
     from workflows.clock import Woke
 
 from workflows.mvno_permit.documents import PermitDocuments
@@ -79,18 +80,19 @@ class PermitLifetime(PermitDocuments):
                 head_name=head,
                 issued_at=validity.deadline.start,
                 valid_until=validity.due,
-                basis=f"665/NK p.7 ({s.registration.act_basis}); application {s.application.application_number}",
+                basis=f"{cite('665/NK', 'p.7')} ({s.registration.act_basis}); "
+                f"application {s.application.application_number}",
             ),
             what="permits_registry",
         )
         p = s.permit
-        await self._send_permit(p, head)
+        await self._send_permit(p, head, validity.deadline)
         s.result_issued = True
         self.outcome = "permit_issued"
         self._event(
             "permit_issued",
             f"{p.permit_number}, valid through {p.valid_through.isoformat()}",
-            "665/NK p.7, p.9; Annex 5",
+            cite("665/NK", "p.7", "p.9", "Annex 5"),
         )
         await self._stage("permit_valid", "contract_event")
 
@@ -104,19 +106,19 @@ class PermitLifetime(PermitDocuments):
             if woke is Woke.AT_MOST:
                 await self._continue_as_new()
             if woke is Woke.DUE:
-                self.clock.met(key)
+                validity = self.clock.met(key).deadline
                 await self._permit_change(
                     PermitChange.EXPIRED,
                     f"validity-{s.validity_n}",
                     None,
-                    "the 10-year validity ended",
-                    "665/NK Annex 1 item 11",
+                    f"the {validity.amount}-year validity ended",
+                    validity.cite,
                 )
                 self.close("permit_expired", "permit_expired")
                 await self._report("permit_expired")
                 return
             ev = s.contract_events.pop(0)
-            cite = CONTRACT_CITES[ev.kind]
+            condition = CONTRACT_CITES[ev.kind]
             self.clock.cancel(key)
             if ev.kind is not ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED:  # Annex 5 conditions 1 and 3
                 await self._permit_change(
@@ -124,7 +126,7 @@ class PermitLifetime(PermitDocuments):
                     f"contract-{len(s.events)}",
                     None,
                     f"contract {ev.contract_number}: {ev.kind.value} on {ev.occurred_on.isoformat()}",
-                    cite,
+                    condition,
                 )
                 self.close("permit_terminated", "permit_terminated")
                 await self._report("permit_terminated", ev.kind.value)
@@ -140,9 +142,9 @@ class PermitLifetime(PermitDocuments):
                 f"contract {ev.contract_number} extended to "
                 f"{ev.contract_valid_until.isoformat() if ev.contract_valid_until else '?'}, "
                 "compliance confirmed",
-                cite,
+                condition,
             )
-            await self._stage("permit_valid", "contract_event", f"extended ({cite})")
+            await self._stage("permit_valid", "contract_event", f"extended ({condition})")
 
     async def _continue_as_new(self) -> NoReturn:
         """The yearly checkpoint: the next run takes the whole state, once no Update is still being handled."""

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         QualificationDecision,
         propose_qualification,
     )
+    from rules.law import cite
     from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT
 
 from workflows.mvno_permit.documents import PermitDocuments
@@ -47,7 +48,7 @@ class QualificationCheck(PermitDocuments):
         q = s.decisions.qualification
         assert q is not None
         if q.compliant:
-            self._event("qualification_decision", "compliant, no ground for refusal", "665/NK p.7; Annex 4")
+            self._event("qualification_decision", "compliant, no ground for refusal", cite("665/NK", "p.7", "Annex 4"))
         return q
 
     async def _refresh_windows(self) -> None:
@@ -101,7 +102,7 @@ class QualificationCheck(PermitDocuments):
             raise ValueError(f"hearing.at {d.hearing.at.isoformat()} is not after the notice ({now.isoformat()})")
         if d.hearing.at > w.hearing_due.due:
             raise ValueError(
-                f"hearing.at {d.hearing.at.isoformat()} is too late: the hearing is held no later than 2 working "
-                f"days from the notice sent on {w.day.isoformat()}, i.e. by {w.hearing_due.due.isoformat()} "
-                f"({w.hearing_due.cite})"
+                f"hearing.at {d.hearing.at.isoformat()} is too late: the hearing is held no later than "
+                f"{w.hearing_due.amount} working days from the notice sent on {w.day.isoformat()}, i.e. by "
+                f"{w.hearing_due.due.isoformat()} ({w.hearing_due.cite})"
             )

@@ -11,6 +11,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from models.case import ComplaintInstruction
     from models.mvno_permit import DecisionReceipt, ReopenInstruction, RoundDecisions
+    from rules.law import cite
     from workflows.clock import Woke
 
 from workflows.mvno_permit.base import PermitCase
@@ -43,7 +44,9 @@ class Reopening(PermitCase):
         s.decisions = RoundDecisions()
         s.reopen_request = None
         self.closed, self.outcome, s.result_issued, s.overrun = False, None, False, None
-        self._event("reopened", f"complaint {instr.complaint_id}: {instr.reason}; back to {instr.stage}", "665/NK p.10")
+        self._event(
+            "reopened", f"complaint {instr.complaint_id}: {instr.reason}; back to {instr.stage}", cite("665/NK", "p.10")
+        )
         return instr.stage, at, "registration"
 
     @workflow.update

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ReopenInstruction,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role, ViewSpec
+    from rules.law import cite
 
 from workflows.mvno_permit.base import ACT, PROCEDURE, permit_case_id
 from workflows.mvno_permit.workflow import MvnoPermit
@@ -43,29 +44,33 @@ SPEC = ProcedureSpec(
     case_id=permit_case_id,
     start_roles=frozenset({Role.STAFF, Role.operator("egov_portal")}),
     events=(
-        EventSpec("completeness_decision", CompletenessDecision, _STAFF, "Completeness check result", "665/NK p.6"),
+        EventSpec(
+            "completeness_decision", CompletenessDecision, _STAFF, "Completeness check result", cite("665/NK", "p.6")
+        ),
         EventSpec(
             "qualification_decision",
             QualificationDecision,
             _STAFF,
             "Qualification check: compliant, or preliminary refusal with the hearing",
-            "665/NK p.7; Annex 4",
+            cite("665/NK", "p.7", "Annex 4"),
         ),
-        EventSpec("record_hearing", HearingRecord, _STAFF, "The hearing and the applicant's position", "665/NK p.7"),
-        EventSpec("final_decision", FinalDecision, _STAFF, "Decision after the hearing", "665/NK p.7"),
+        EventSpec(
+            "record_hearing", HearingRecord, _STAFF, "The hearing and the applicant's position", cite("665/NK", "p.7")
+        ),
+        EventSpec("final_decision", FinalDecision, _STAFF, "Decision after the hearing", cite("665/NK", "p.7")),
         EventSpec(
             "contract_event",
             ContractEvent,
             frozenset({Role.STAFF, Role.operator("base_operator")}),
             "Base-operator contract terminated, ended or extended",
-            "665/NK Annex 5",
+            cite("665/NK", "Annex 5"),
         ),
         EventSpec(
             "reopen",
             ReopenInstruction,
             frozenset({Role.SUPERVISOR, Role.operator("complaints")}),
             "Reopen after an upheld complaint",
-            "665/NK p.10",
+            cite("665/NK", "p.10"),
         ),
     ),
     result_model=PermitOutcome,

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.state_registry import StateRegistryActivities
     from models.mvno_permit import PermitApplication, PermitLife, PermitOutcome, PermitState, RegistryLookupRequest
     from models.sms import SmsRequest
+    from rules.law import cite
 
 from workflows.mvno_permit.base import ACT
 from workflows.mvno_permit.completeness import CompletenessCheck
@@ -88,7 +89,7 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
             )
             if why is None:
                 raise
-            self._event("act_not_in_force", why.message, "665/NK")
+            self._event("act_not_in_force", why.message, ACT)
             self.close("act_not_in_force", "act_not_in_force")
             return False
         self.set_status("registered")
@@ -96,7 +97,7 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
             "registered",
             f"registered on {reg.registered_on.isoformat()}, act version {reg.act_version_id}"
             + (f"; {reg.after_hours_roll}" if reg.after_hours_roll else ""),
-            "665/NK p.6",
+            cite("665/NK", "p.6"),
         )
         await self._report("registered")
         await self.outside(
@@ -107,7 +108,8 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
                 to=app.applicant.phones[0],
                 sender="EGOV",
                 text=f"Application {app.application_number} for an MVNO permit is registered "
-                f"on {reg.registered_on.isoformat()} (665/NK p.6). Decisions arrive in your personal account.",
+                f"on {reg.registered_on.isoformat()} ({cite('665/NK', 'p.6')}). "
+                "Decisions arrive in your personal account.",
             ),
             what="sms_gateway",
         )
@@ -121,7 +123,7 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
         self._event(
             "state_registries",
             "registration data and court restrictions fetched through the e-government gateway",
-            "665/NK p.6",
+            cite("665/NK", "p.6"),
         )
         return True
 

@@ -40,10 +40,10 @@ _INTAKE = (
 WAY_IN_PARAGRAPHS: dict[WayIn, tuple[str, ...]] = {
     WayIn.SUBSCRIBER_REPORT: ("p.52(4)", "p.119"),
     WayIn.CENTRE_INFORMATION: ("p.119",),
-    WayIn.INTERNAL_DETECTION: ("p.118", "p.119"),
+    WayIn.INTERNAL_DETECTION: ("p.116", "p.118"),
 }
-"""The paragraphs each way in executes (171 as amended by 554/NK): a report to the reference service, the
-antifraud centre's information, the operator's own detection; each is then checked under p.119."""
+"""The paragraphs each way in executes (171 as amended by 554/NK): a report to the reference service (p.52(4)),
+the antifraud centre's information (p.119), the operator's own antifraud systems' detection (p.116, p.118)."""
 
 SPEC = ProcedureSpec(
     key=PROCEDURE,

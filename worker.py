@@ -22,7 +22,6 @@ from temporalio.worker import Worker
 from activities.antifraud import AntifraudActivities, LocalAntifraudCentre
 from activities.biometrics import BiometricActivities, LocalBiometricVerdicts
 from activities.eds import EdsActivities, SignatureVerifier
-from activities.local_ca import LocalSignatureVerifier
 from activities.mailbox import LocalMailboxSystem, MailboxActivities
 from activities.mobile_citizens import LocalMobileCitizensDatabase, MobileCitizensActivities
 from activities.monitoring import LocalMonitoringSystem, MonitoringActivities
@@ -34,6 +33,7 @@ from activities.personal_account import LocalPersonalAccounts, PersonalAccountAc
 from activities.sms import LocalSmsGateway, SmsActivities, SmsGateway
 from activities.state_registry import LocalStateRegistries, StateRegistryActivities
 from activities.subscriber_registry import LocalSubscriberRegister, SubscriberRegisterActivities
+from adapters.local_ca import LocalSignatureVerifier
 from infra.client import connect
 from infra.sandbox import SANDBOX
 from infra.settings import Settings, settings

@@ -3,7 +3,7 @@ subscriber's signature, a subscriber's EDS issued in the contract signing (almat
 signed ZIP.
 
 Verifying a signature made elsewhere (by a subscriber's EDS on the portal or in an app) goes through the
-``SignatureVerifier`` port: locally the test CA (``activities.local_ca``), in production NCANode's
+``SignatureVerifier`` port: locally the test CA (``adapters.local_ca``), in production NCANode's
 ``/cms/verify`` (``adapters.ncanode``), as settings choose. What the provider signs itself and the
 subscriber certificates it issues are made with the local test CA and checked against it.
 
@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.local_ca import local_ca, pem_write, sign_cms, verify_cms
+from adapters.local_ca import local_ca, pem_write, sign_cms, verify_cms
 from infra.db import session
 from infra.outages import raise_if_down
 from infra.store import load_document, store_signature

@@ -68,7 +68,7 @@ def demo_eds(
     """Issue a test EDS (key + certificate naming the IIN) from the local CA, as NCA would."""
     from cryptography.hazmat.primitives import serialization
 
-    from activities.local_ca import local_ca
+    from adapters.local_ca import local_ca
     from rules.identifiers import iin_check
 
     ident = local_ca().issue(name, iin=iin_check(iin), bin_=bin_)
@@ -121,7 +121,7 @@ def _load_identity(key: Path, cert: Path) -> Any:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from activities.local_ca import Identity
+    from adapters.local_ca import Identity
 
     k = serialization.load_pem_private_key(key.read_bytes(), password=None)
     if not isinstance(k, ec.EllipticCurvePrivateKey):
@@ -135,7 +135,7 @@ def _signed_by(query: str, field: str | None = None) -> Any:
     async def prepare(client: Any, case_id: str, extras: dict[str, Any]) -> dict[str, Any]:
         import base64
 
-        from activities.local_ca import sign_cms
+        from adapters.local_ca import sign_cms
 
         answer = await client.get_workflow_handle(case_id).query(query)
         payload = (answer.get(field) if field else answer) or ""

@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from activities.local_ca import local_ca, verify_cms
+from adapters.local_ca import local_ca, verify_cms
 
 __all__ = ["TOKEN", "Gateway", "NcaNode", "serve"]
 

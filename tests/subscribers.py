@@ -15,9 +15,9 @@ from sqlmodel import col, select
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
-from activities.local_ca import local_ca, sign_cms
 from activities.otp import LINK_BASE, secret_digest
 from activities.state_registry import add_person
+from adapters.local_ca import local_ca, sign_cms
 from infra.client import data_converter
 from infra.db import session
 from models.identification import EdsSignatureEvent, SecretEntry

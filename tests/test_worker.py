@@ -6,8 +6,8 @@ import pytest
 from temporalio import activity
 
 from activities.eds import EdsActivities
-from activities.local_ca import LocalSignatureVerifier
 from activities.sms import LocalSmsGateway, SmsActivities
+from adapters.local_ca import LocalSignatureVerifier
 from adapters.ncanode import NcaNodeVerifier
 from adapters.sms_gateway import HttpSmsGateway
 from infra.settings import Settings

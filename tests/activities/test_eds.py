@@ -7,7 +7,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.documents import render_document
 from activities.eds import EdsActivities
-from activities.local_ca import LocalSignatureVerifier, local_ca, sign_cms, verify_cms
+from adapters.local_ca import LocalSignatureVerifier, local_ca, sign_cms, verify_cms
 from infra.store import load_document
 from models.documents import RenderDocumentRequest
 from models.eds import SignDocumentRequest, VerifySignatureRequest

@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.eds import EdsActivities
-from activities.local_ca import local_ca, sign_cms
+from adapters.local_ca import local_ca, sign_cms
 from adapters.ncanode import NcaNodeVerifier
 from models.eds import SignatureInvalid, VerifySignatureRequest
 from tests.http_servers import NcaNode, serve

@@ -18,8 +18,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from activities.local_ca import local_ca, sign_cms
 from activities.state_registry import add_person
+from adapters.local_ca import local_ca, sign_cms
 from api.app import create_app
 from api.auth import create_key
 from api.temporal import Gateway

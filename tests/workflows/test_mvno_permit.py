@@ -21,10 +21,10 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.local_ca import local_ca, verify_cms
 from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
+from adapters.local_ca import local_ca, verify_cms
 from infra.cases import CaseError
 from infra.client import data_converter
 from infra.db import session
@@ -298,7 +298,17 @@ async def test_an_issued_permits_expiry_stays_across_checkpoints_whatever_the_te
         assert issued.due == datetime.combine(
             last_day.replace(year=last_day.year + 10) + timedelta(days=1), time(0), tzinfo=ALMATY
         )
-        await stop(handle)
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                reported_by="Kcell JSC",
+            ),
+        )
+        assert (await finish(env, handle)).outcome == "permit_terminated"
+        await save_golden(handle, "mvno_permit", "checkpoint_keeps_validity")  # the continued run
 
 
 async def test_permit_continued_as_new_carries_its_whole_state(env: WorkflowEnvironment, task_queue: str) -> None:

@@ -1,4 +1,4 @@
-"""Real CMS signatures from the local test CA (``activities.local_ca``), checked by our verifier and by OpenSSL."""
+"""Real CMS signatures from the local test CA (``adapters.local_ca``), checked by our verifier and by OpenSSL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.local_ca import LocalCA, sign_cms, verify_cms
+from adapters.local_ca import LocalCA, sign_cms, verify_cms
 from models.eds import SignatureInvalid
 
 IIN = "900101300126"

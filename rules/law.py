@@ -340,7 +340,7 @@ class LawBook:
             act=a.key,
             id=p.id,
             kind=p.kind,
-            reference=self.cite(a.key, *p.reference),
+            reference=self.cite(a.key, *p.reference) if p.reference else p.law,
             en=p.en,
             ru=p.ru,
             kk=p.kk,

@@ -182,8 +182,8 @@ def _provision(t: _Table, kind: str | None) -> Provision:
         law=t.get("law", str, ""),
         note=t.get("note", str, ""),
     )
-    if not p.reference:
-        raise t.fail(f"{p.id}: give its reference")
+    if not (p.reference or p.law):
+        raise t.fail(f"{p.id}: give its reference (paragraphs of the act, or law: where else it comes from)")
     if unknown := set(p.from_seed) - {"en", "ru", "kk"}:
         raise t.fail(f"{p.id}: from_seed names unknown languages {sorted(unknown)}")
     if missing := [lang for lang in p.from_seed if not getattr(p, lang)]:

@@ -145,9 +145,10 @@ async def scheduled(handle: WorkflowHandle, activity: str) -> int:
 
 
 async def save(handle: WorkflowHandle, path: str) -> None:
-    """Record the golden of a case whose notices the activity's retry policy delivers (the patched path); the
-    files without the suffix hold cases that retried in workflow code and keep replaying on that path."""
-    await save_golden(handle, "fraud_check", f"{path}_notices_by_activity")
+    """Record the golden of a case on today's branches: notices delivered by the activity's retry policy and
+    carrying the subscriber p.118 names. Files without a suffix hold cases that retried in workflow code,
+    ``…_notices_by_activity`` cases whose p.120 notices carried no subscriber; both keep replaying on their path."""
+    await save_golden(handle, "fraud_check", f"{path}_notices_with_subscriber")
 
 
 async def office_time(env: WorkflowEnvironment) -> datetime:
@@ -219,6 +220,14 @@ async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
         assert [o.action for o in orders] == ["suspend"] and orders[0].number_known
     [msg] = messages_for_case(ack.case_id)
     assert msg.kind is NoticeKind.SUSPENSION and msg.evidence == decided.outcome.evidence
+    # 14 item 12: every notice carries what p.118 names: surname, name, patronymic, IIN, all the numbers
+    assert msg.subscriber is not None and msg.subscriber.found
+    assert (msg.subscriber.surname, msg.subscriber.name, msg.subscriber.patronymic) == (
+        sub.surname,
+        sub.name,
+        sub.patronymic,
+    )
+    assert msg.subscriber.iin == sub.iin and sorted(msg.subscriber.numbers) == sorted(sub.numbers)
     assert "lift_suspension" in case.pending_events
 
     lifted = await handle.execute_update(
@@ -233,7 +242,10 @@ async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
     final = await handle.result()
     assert final.restoration is not None and final.status == "closed"
     assert [m.kind for m in messages_for_case(ack.case_id)] == [NoticeKind.SUSPENSION, NoticeKind.RESTORATION]
-    assert messages_for_case(ack.case_id)[1].reason.startswith("complaint upheld")
+    restored = messages_for_case(ack.case_id)[1]
+    assert restored.reason.startswith("complaint upheld") and restored.subscriber == msg.subscriber
+    # p.120 says nothing about restoring: the citation says so instead of inventing a paragraph
+    assert restored.cite.startswith("operator decision") and "p.120" not in restored.cite
     case = await handle.query(FraudCheck.case)
     assert case.closed and case.outcome == "suspension_lifted"
     await save(handle, "confirmed_suspended_lifted")
@@ -263,6 +275,7 @@ async def test_centre_information_not_confirmed_informs_centre_within_two_days(
     assert notice.kind is NoticeKind.NOT_CONFIRMED and notice.attempts == 1 and notice.delivered_at is not None
     [msg] = messages_for_case(ack.case_id)
     assert msg.kind is NoticeKind.NOT_CONFIRMED and msg.cite == "171 p.120"
+    assert msg.subscriber is not None and not msg.subscriber.found and msg.subscriber.numbers == [number]
     states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
     assert set(states) == {"check", "not_confirmed_notice"}
     assert states["check"].status is DeadlineStatus.MET

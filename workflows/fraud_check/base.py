@@ -69,6 +69,8 @@ class FraudCase(CaseWorkflow):
         self._tasks: list[asyncio.Task[Any]] = []
 
     _notices_by_activity: bool
+    _notices_carry_subscriber: bool
+    _subscriber_lookup: asyncio.Future[SubscriberRecord] | None
     """Whether ``NOTICES_RETRIED_BY_ACTIVITY`` applies: decided in ``FraudCheck.__init__``, the first activation."""
 
     def _spawn(self, coro: Awaitable[None]) -> None:

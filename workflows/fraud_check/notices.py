@@ -5,6 +5,7 @@ the centre acknowledges it.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -27,7 +28,18 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.fraud_check.base import FraudCase
 
-__all__ = ["NOTICES_RETRIED_BY_ACTIVITY", "NOTICE_FIRST_RETRY", "NOTICE_MAX_RETRY", "CentreNotices"]
+__all__ = [
+    "NOTICES_CARRY_THE_SUBSCRIBER",
+    "NOTICES_RETRIED_BY_ACTIVITY",
+    "NOTICE_FIRST_RETRY",
+    "NOTICE_MAX_RETRY",
+    "CentreNotices",
+]
+
+NOTICES_CARRY_THE_SUBSCRIBER = "fraud-notices-carry-the-subscriber"
+"""``workflow.patched`` id: every message to the centre carries what p.118 names (surname, name, patronymic, IIN
+and all numbers registered to the subscriber), looked up once per check. Cases begun before it sent them with
+the operator's own detection only."""
 
 NOTICES_RETRIED_BY_ACTIVITY = "fraud-notices-retried-by-activity"
 """``workflow.patched`` id: a message to the centre is one activity retried by its own retry policy (attempts
@@ -45,12 +57,29 @@ class CentreNotices(FraudCase):
     async def _inform_of_detection(self, report: InternalDetection) -> None:
         """p.118: the centre learns of the operator's own detection with the subscriber's data and numbers."""
         notice = self._notice(NoticeKind.DETECTION, cite("171", "p.118"), suffix=report.ref)
-        self.subscriber = await self.outside(
+        if self._notices_carry_subscriber:
+            subscriber = await self._the_subscriber()
+        else:  # cases begun before: looked up for each detection
+            subscriber = self.subscriber = await self._look_up_subscriber()
+        await self._deliver(notice, self._message(notice, subscriber=subscriber, reason=report.description))
+
+    async def _look_up_subscriber(self) -> SubscriberRecord:
+        return await self.outside(
             SubscriberRegisterActivities.lookup_subscriber,
             SubscriberLookup(number=self.number),
             what="subscriber_register",
         )
-        await self._deliver(notice, self._message(notice, subscriber=self.subscriber, reason=report.description))
+
+    async def _the_subscriber(self) -> SubscriberRecord:
+        """The subscriber as p.118 names them, looked up once per check (concurrent notices wait for one lookup)."""
+        if self._subscriber_lookup is None:
+            self._subscriber_lookup = asyncio.ensure_future(self._look_up_subscriber())
+        self.subscriber = await self._subscriber_lookup
+        return self.subscriber
+
+    async def _subscriber_for_notice(self) -> SubscriberRecord | None:
+        """What a notice of p.120 carries of the subscriber: p.118's data (cases begun before the patch: none)."""
+        return await self._the_subscriber() if self._notices_carry_subscriber else None
 
     def _notice(self, kind: NoticeKind, cite: str, suffix: str = "") -> CentreNotice:
         message_id = f"{workflow.info().workflow_id}:{self.cycle}:{kind.value}" + (f":{suffix}" if suffix else "")
@@ -76,6 +105,11 @@ class CentreNotices(FraudCase):
             evidence=list(evidence or []),
             reason=reason,
         )
+
+    async def _send(self, notice: CentreNotice, *, evidence: list[str] | None = None, reason: str = "") -> None:
+        """A notice of p.120: with the subscriber's data p.118 names, then delivered."""
+        subscriber = await self._subscriber_for_notice()
+        await self._deliver(notice, self._message(notice, subscriber=subscriber, evidence=evidence, reason=reason))
 
     async def _deliver(self, notice: CentreNotice, message: CentreMessage) -> None:
         """Send until the centre acknowledges: the activity's retry policy keeps trying through an outage.

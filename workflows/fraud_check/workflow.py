@@ -15,14 +15,21 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.fraud_check import FraudCaseInput, FraudCaseView, InternalDetection, NetworkAction, NoticeKind
+    from models.fraud_check import (
+        FraudCaseInput,
+        FraudCaseView,
+        InternalDetection,
+        NetworkAction,
+        NoticeKind,
+    )
+    from rules import law
     from rules.law import cite
 
 from workflows.fraud_check.base import ACT, Status
 from workflows.fraud_check.decisions import BackOfficeDecisions
 from workflows.fraud_check.intake import WaysIn
 from workflows.fraud_check.network import NetworkOrders
-from workflows.fraud_check.notices import NOTICES_RETRIED_BY_ACTIVITY
+from workflows.fraud_check.notices import NOTICES_CARRY_THE_SUBSCRIBER, NOTICES_RETRIED_BY_ACTIVITY
 
 __all__ = ["FraudCheck"]
 
@@ -34,8 +41,10 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
     @workflow.init
     def __init__(self, inp: FraudCaseInput) -> None:
         super().__init__(inp)
-        # Decided once, at the case's first activation, so the patch marker always sits at the same place.
+        # Decided once, at the case's first activation, so the patch markers always sit at the same place.
         self._notices_by_activity = workflow.patched(NOTICES_RETRIED_BY_ACTIVITY)
+        self._notices_carry_subscriber = workflow.patched(NOTICES_CARRY_THE_SUBSCRIBER)
+        self._subscriber_lookup = None
         for report in [inp.first, *inp.carried]:
             self._record(report)
 
@@ -69,7 +78,8 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
         await self.clock.open("suspension_notice", "fraud.suspension_notice", self.outcome_at, counted_from="day")
         notice = self._notice(NoticeKind.SUSPENSION, cite("171", "p.120"))
         self._spawn(self._network(NetworkAction.SUSPEND, f"fraud confirmed ({cite('171', 'p.120')})"))
-        self._spawn(self._deliver(notice, self._message(notice, evidence=self.check_outcome.evidence)))
+        evidence = self.check_outcome.evidence
+        self._spawn(self._send(notice, evidence=evidence))
         await asyncio.gather(
             self.clock.wait("suspension", lambda: self.suspension is not None),
             self.clock.wait("suspension_notice", lambda: notice.delivered_at is not None),
@@ -79,9 +89,12 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
         """The lift decision: services restored and the centre told, by the decision's reason."""
         assert self.lift is not None
         self.set_status(Status.RESTORING)
-        notice = self._notice(NoticeKind.RESTORATION, cite("171", "p.120"))
-        self._spawn(self._network(NetworkAction.RESTORE, self.lift.reason))
-        self._spawn(self._deliver(notice, self._message(notice, reason=self.lift.reason)))
+        # p.120 speaks of suspending, not of restoring: no paragraph governs it, and the citation says so
+        restoration = law.item(ACT, "fraud.restoration").reference if self._notices_carry_subscriber else None
+        notice = self._notice(NoticeKind.RESTORATION, restoration or cite("171", "p.120"))
+        reason = self.lift.reason
+        self._spawn(self._network(NetworkAction.RESTORE, reason))
+        self._spawn(self._send(notice, reason=reason))
         await workflow.wait_condition(lambda: self.restoration is not None and notice.delivered_at is not None)
 
     async def _inform_not_confirmed(self) -> None:
@@ -90,7 +103,8 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
         self.set_status(Status.NOT_CONFIRMED_NOTICE)
         await self.clock.open("not_confirmed_notice", "fraud.not_confirmed_notice", self.outcome_at, counted_from="day")
         notice = self._notice(NoticeKind.NOT_CONFIRMED, cite("171", "p.120"))
-        self._spawn(self._deliver(notice, self._message(notice, evidence=self.check_outcome.evidence)))
+        evidence = self.check_outcome.evidence
+        self._spawn(self._send(notice, evidence=evidence))
         await self.clock.wait("not_confirmed_notice", lambda: notice.delivered_at is not None)
 
     async def _finish(self) -> FraudCaseView:

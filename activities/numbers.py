@@ -67,7 +67,12 @@ class LocalNumbersRegister:
                 else set(s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
             )
             others = [p for p in req.numbers if p not in mine and s.get(SubscriberNumber, p) is not None]
-        return NumbersHeld(count=len(mine), already_held=sorted(set(req.numbers) & mine), held_by_others=others)
+        return NumbersHeld(
+            count=len(mine),
+            already_held=sorted(set(req.numbers) & mine),
+            held_by_others=others,
+            applicant_ref=pseudonym("applicant", req.iin),
+        )
 
     def contract_signed(self, req: ContractSignedRequest) -> bool:
         with session() as s:

@@ -74,6 +74,7 @@ class NumbersApplicationInput(Model):
     contract_case_id: str = Field(min_length=3, description="the signing case of the public contract (p.55-6)")
     justification: ExtraNumbersJustification | None = None
     refers_to_case_id: str | None = Field(default=None, description="the refused application this one renews")
+    phone: KzMobile | None = Field(default=None, description="the applicant's number: the answer goes there by SMS")
 
     @model_validator(mode="after")
     def _unique(self) -> NumbersApplicationInput:
@@ -107,6 +108,8 @@ class NumbersHeld(BaseModel):
     count: int
     already_held: list[str]
     held_by_others: list[str]
+    applicant_ref: str = ""
+    """The applicant's pseudonym: the personal account the answer is delivered to (empty in older answers)."""
 
 
 class RegisterNumbersRequest(Model):

@@ -10,16 +10,22 @@ on the basis of a contract (p.55-6): the signed application of the EDS signing p
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.documents import render_document
     from activities.numbers import NumbersRegisterActivities
+    from activities.personal_account import PersonalAccountActivities
+    from activities.sms import SmsActivities
     from infra.pseudonym import case_id
     from models.individual_numbers import (
         LIMIT,
         ContractSignedRequest,
         NumbersApplicationInput,
         NumbersDecisionRecord,
+        NumbersHeld,
         NumbersHeldRequest,
         NumbersResult,
         NumbersReviewDecision,
@@ -27,10 +33,17 @@ with workflow.unsafe.imports_passed_through():
         RegisterNumbersRequest,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
+    from models.sms import SmsRequest
+    from rules import law
     from rules.law import cite, cite_range
     from workflows.case import CaseWorkflow
+    from workflows.subscriber_common import result_document
 
-__all__ = ["LIMIT", "SPEC", "IndividualNumbers"]
+__all__ = ["ANSWER_DELIVERED", "LIMIT", "SPEC", "IndividualNumbers"]
+
+ANSWER_DELIVERED = "numbers-answer-delivered"
+"""``workflow.patched`` id: the answer (registered, or refused with its reason) is delivered to the applicant as a
+document in the personal account and by SMS. Cases begun before it only recorded the answer."""
 
 
 @workflow.defn
@@ -45,6 +58,10 @@ class IndividualNumbers(CaseWorkflow):
         self.decision: NumbersReviewDecision | None = None
         self.in_review = False
         self.held_before = 0
+        self.held: NumbersHeld | None = None
+        self.result: NumbersResult | None = None
+        # Decided once, at the case's first activation, so the patch marker always sits at the same place.
+        self._answer_delivered = workflow.patched(ANSWER_DELIVERED)
 
     @workflow.run
     async def run(self, inp: NumbersApplicationInput) -> NumbersResult:
@@ -73,11 +90,7 @@ class IndividualNumbers(CaseWorkflow):
                 "application to join the public contract of this applicant was found",
                 cite("171", "p.55-6"),
             )
-        held = await self.outside(
-            NumbersRegisterActivities.numbers_held,
-            NumbersHeldRequest(iin=inp.iin, numbers=list(inp.numbers)),
-            what="numbers_register",
-        )
+        held = await self._numbers_held()
         self.held_before = held.count
         if held.held_by_others:
             return await self._finish(
@@ -108,6 +121,49 @@ class IndividualNumbers(CaseWorkflow):
             return await self._finish("registered", None, cite("171", "p.55-4"), new)
         return await self._finish("refused", decision.reason, cite("171", "p.55-4"))
 
+    async def _numbers_held(self) -> NumbersHeld:
+        assert self.inp is not None
+        self.held = await self.outside(
+            NumbersRegisterActivities.numbers_held,
+            NumbersHeldRequest(iin=self.inp.iin, numbers=list(self.inp.numbers)),
+            what="numbers_register",
+        )
+        return self.held
+
+    async def _deliver_answer(self, outcome: str, reason: str | None, cite: str, registered: list[str]) -> None:
+        """The answer with its reason (p.55-4: "refuses stating the reason") to the applicant's personal account as
+        a document, and by SMS to the applicant's number when the application gives one."""
+        assert self.inp is not None
+        held = self.held or await self._numbers_held()
+        refused = outcome != "registered"
+        title = "Refusal to register subscriber numbers" if refused else "Subscriber numbers registered"
+        details = {"numbers applied for": str(len(self.inp.numbers)), "registered": ", ".join(registered) or "—"}
+        doc = await result_document(
+            self,
+            kind="numbers_answer",
+            title=title,
+            outcome=outcome,
+            reason=reason,
+            cite=cite,
+            recipient=held.applicant_ref,
+            details=details,
+        )
+        self.documents.append(doc)
+        if self.inp.phone is not None:
+            why = f": {reason}" if reason else ""
+            await self.outside(
+                SmsActivities.send_sms,
+                SmsRequest(
+                    message_id=f"{workflow.info().workflow_id}/answer",
+                    case_id=workflow.info().workflow_id,
+                    to=self.inp.phone,
+                    sender=str(law.item("almatel-eds", "sender.operator").value),
+                    text=f"Your application for {len(self.inp.numbers)} subscriber numbers: {outcome}{why} ({cite}). "
+                    "The answer is in your personal account.",
+                ),
+                what="sms_gateway",
+            )
+
     async def _finish(self, outcome: str, reason: str | None, cite: str, new: list[str] | None = None) -> NumbersResult:
         assert self.inp is not None
         wid = workflow.info().workflow_id
@@ -131,8 +187,10 @@ class IndividualNumbers(CaseWorkflow):
             ),
             what="numbers_register",
         )
+        if self._answer_delivered:
+            await self._deliver_answer(outcome, reason, cite, registered)
         self.close(outcome, outcome)
-        return NumbersResult(
+        self.result = NumbersResult(
             outcome="registered" if outcome == "registered" else "refused",
             reason=reason,
             cite=cite,
@@ -141,9 +199,17 @@ class IndividualNumbers(CaseWorkflow):
             refers_to_case_id=self.inp.refers_to_case_id,
             decided_at=workflow.now(),
         )
+        return self.result
 
     def pending_events(self) -> list[str]:
         return ["review_decision"] if self.in_review and self.decision is None else []
+
+    def details(self) -> dict[str, Any]:
+        """The answer and its reason once decided (p.55-4), for the case view of the API, console and CLI."""
+        facts: dict[str, Any] = {"numbers_applied_for": len(self.inp.numbers) if self.inp else 0}
+        if self.result is not None:
+            facts.update(self.result.model_dump(mode="json", exclude={"refers_to_case_id"}))
+        return facts
 
     @workflow.update
     def review_decision(self, decision: NumbersReviewDecision) -> str:
@@ -185,6 +251,9 @@ SPEC = ProcedureSpec(
         NumbersRegisterActivities.numbers_held,
         NumbersRegisterActivities.register_numbers,
         NumbersRegisterActivities.record_numbers_decision,
+        render_document,
+        PersonalAccountActivities.deliver_to_personal_account,
+        SmsActivities.send_sms,
     ),
     result_model=NumbersResult,
 )

@@ -89,6 +89,7 @@ async def apply(
     *,
     justification: ExtraNumbersJustification | None = None,
     refers_to: str | None = None,
+    phone: str | None = None,
 ) -> WorkflowHandle:
     inp = NumbersApplicationInput(
         iin=iin,
@@ -97,6 +98,7 @@ async def apply(
         contract_case_id=contract_id,
         justification=justification,
         refers_to_case_id=refers_to,
+        phone=phone,
     )
     return await env.client.start_workflow(IndividualNumbers.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
 
@@ -133,6 +135,38 @@ async def test_the_eleventh_number_without_justification_is_refused_with_the_rea
     assert "would hold 11 numbers" in (result.reason or "") and "identification codes" in (result.reason or "")
     assert held(iin) == 8
     await save_golden(handle, P, "eleven_without_justification")
+
+
+async def test_14_13_a_refusal_of_more_than_ten_numbers_reaches_the_applicant_with_its_reason(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+) -> None:
+    """171 p.55-4: the operator refuses "stating the reason": the answer is a document in the applicant's personal
+    account and an SMS to the applicant's number, and the reason shows in the case view (API, console, CLI)."""
+    from sqlmodel import select
+
+    from infra.store import load_document
+    from models.tables import PersonalAccountDelivery, SmsOutbox
+
+    iin, contract = await individual(8)
+    phone = new_phone()
+    handle = await apply(env, task_queue, iin, contract, 3, phone=phone)
+    result = await handle.result()
+    assert result.outcome == "refused" and "would hold 11 numbers" in (result.reason or "")
+    case = await handle.query(IndividualNumbers.case)
+    assert case.details["outcome"] == "refused" and case.details["reason"] == result.reason
+    assert case.details["cite"] == "171 p.55-2, p.55-3"
+    [doc] = case.documents
+    assert doc.kind == "numbers_answer"
+    stored = load_document(doc.doc_id)
+    assert stored is not None and "would hold 11 numbers" in stored.content.decode()
+    with session() as s:
+        [delivery] = s.exec(select(PersonalAccountDelivery).where(PersonalAccountDelivery.doc_id == doc.doc_id)).all()
+        [sms] = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == handle.id)).all()
+    assert delivery.recipient and iin not in delivery.recipient  # a pseudonym, never the IIN in clear
+    assert sms.to == phone and "refused" in sms.text and "would hold 11 numbers" in sms.text
+    await save_golden(handle, P, "eleven_refused_and_answered")
 
 
 async def test_refusal_after_review_and_a_re_application_that_refers_to_it(

@@ -94,7 +94,11 @@ async def demo() -> None:
         marker.write_text(egov_id)
     created.append(("number to the e-gov account (58)", egov_id))
     mailbox = MailboxApplicationInput(
-        iin=DEMO_PERSON, login="dana.sadykova", channel="online", received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
+        iin=DEMO_PERSON,
+        login="dana.sadykova",
+        channel="online",
+        received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC),
+        official_correspondence=True,
     )
     mailbox_case = await start_case(client, mailbox_wf.SPEC, mailbox, task_queue=tq)
     created.append(("electronic mailbox (71, before 305/NK)", mailbox_case.case_id))

@@ -331,6 +331,14 @@ register(
                 opt("iin", str, default=None),
                 opt("bin_", str, "--bin", field="bin", default=None),
                 opt("channel", str, default="online", help="online or postal_facility"),
+                opt(
+                    "official_correspondence",
+                    bool,
+                    "--official-correspondence/--no-official-correspondence",
+                    default=False,
+                    help=f"the mailbox receives official correspondence: an EDS confirmation follows "
+                    f"({cite('71', 'p.12')})",
+                ),
                 _RECEIVED,
             ),
             made={"received_at": now},

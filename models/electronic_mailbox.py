@@ -28,6 +28,11 @@ class MailboxApplicationInput(Model):
     login: str = Field(pattern=r"^[a-z][a-z0-9._-]{2,31}$", description="chosen by the user, unique (p.11)")
     channel: Literal["postal_facility", "online"]
     received_at: AwareDatetime
+    official_correspondence: bool = Field(
+        default=False,
+        description="the mailbox receives official correspondence: the personal-account data are then confirmed "
+        "with an EDS (p.12)",
+    )
 
     @model_validator(mode="after")
     def _one_identifier(self) -> MailboxApplicationInput:

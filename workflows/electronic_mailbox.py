@@ -33,7 +33,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case import CaseWorkflow
     from workflows.subscriber_common import cause_type
 
-__all__ = ["SPEC", "ElectronicMailbox"]
+__all__ = ["EDS_ONLY_FOR_OFFICIAL_CORRESPONDENCE", "SPEC", "ElectronicMailbox"]
+
+EDS_ONLY_FOR_OFFICIAL_CORRESPONDENCE = "mailbox-eds-only-for-official-correspondence"
+"""``workflow.patched`` id: the EDS confirmation of p.12 is asked only of a mailbox for official correspondence.
+Cases begun before it asked every applicant."""
 
 
 @workflow.defn
@@ -47,6 +51,8 @@ class ElectronicMailbox(CaseWorkflow):
         self.inp: MailboxApplicationInput | None = None
         self.confirmation: SignatureCheck | None = None
         self.awaiting_eds = False
+        # Decided once, at the case's first activation, so the patch marker always sits at the same place.
+        self._eds_only_for_official_correspondence = workflow.patched(EDS_ONLY_FOR_OFFICIAL_CORRESPONDENCE)
 
     @workflow.run
     async def run(self, inp: MailboxApplicationInput) -> MailboxResult:
@@ -71,6 +77,8 @@ class ElectronicMailbox(CaseWorkflow):
             return self._refuse(
                 f"the login {inp.login!r} is taken: a login is unique among all users", cite("71", "p.11")
             )
+        if self._eds_only_for_official_correspondence and not inp.official_correspondence:
+            return await self._include(wid, inp)  # p.12 asks the EDS confirmation for official correspondence only
         self.awaiting_eds = True
         self.set_status("awaiting_eds_confirmation")
         await self.clock.open("eds_confirmation", "mailbox.eds_confirmation", workflow.now(), counted_from="day")
@@ -92,6 +100,10 @@ class ElectronicMailbox(CaseWorkflow):
         await self.outside(
             MailboxActivities.mark_mailbox, MailboxStepRequest(case_id=wid, step="confirmed"), what="mailbox_system"
         )
+        return await self._include(wid, inp)
+
+    async def _include(self, wid: str, inp: MailboxApplicationInput) -> MailboxResult:
+        """p.13: identification by IIN or BIN against the state databases, then inclusion in the single database."""
         self.set_status("identification")
         ident = await self.outside(
             StateRegistryActivities.check_identity,

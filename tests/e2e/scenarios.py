@@ -309,6 +309,7 @@ async def _mailbox_start(client: Client, tq: str, suffix: str) -> str:
         login=f"e2e.{suffix}".replace("-", "."),
         channel="online",
         received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC),
+        official_correspondence=True,
     )
     _PEOPLE[MAILBOX.case_id(inp)] = (inp.iin or "", "")
     await client.start_workflow(ElectronicMailbox.run, inp, id=MAILBOX.case_id(inp), task_queue=tq)

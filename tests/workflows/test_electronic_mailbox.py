@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from sqlmodel import select
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -32,6 +33,7 @@ from rules.acts import acts
 from rules.calendar import ALMATY
 from rules.identifiers import check_digit
 from starter import app
+from tests.cases import stop
 from tests.golden_tools import save_golden
 from tests.subscribers import eds_signature, person, until
 from worker import make_worker
@@ -74,7 +76,11 @@ async def test_individual_before_abolition_is_identified_and_entered_in_the_sing
 ) -> None:
     iin, name = person(), login()
     handle = await apply(
-        env, task_queue, MailboxApplicationInput(iin=iin, login=name, channel="online", received_at=WHILE_IN_FORCE)
+        env,
+        task_queue,
+        MailboxApplicationInput(
+            iin=iin, login=name, channel="online", received_at=WHILE_IN_FORCE, official_correspondence=True
+        ),
     )
     case = await handle.query(ElectronicMailbox.case)
     assert case.registration is not None and case.registration.act_version_id == "71/344-RR-2022"
@@ -100,7 +106,13 @@ async def test_legal_entity_confirms_with_the_eds_of_its_official(
     handle = await apply(
         env,
         task_queue,
-        MailboxApplicationInput(bin=bin_, login=login(), channel="postal_facility", received_at=WHILE_IN_FORCE),
+        MailboxApplicationInput(
+            bin=bin_,
+            login=login(),
+            channel="postal_facility",
+            received_at=WHILE_IN_FORCE,
+            official_correspondence=True,
+        ),
     )
     payload = await handle.query(ElectronicMailbox.payload_to_sign)
     signer = local_ca().issue("DIRECTOR", iin=official, bin_=bin_, org="TOO ALMA DATA")
@@ -152,13 +164,10 @@ def test_the_edge_refuses_before_a_case_starts() -> None:
 
 async def test_login_is_unique_among_all_users(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
     name = login()
-    first = await apply(
-        env, task_queue, MailboxApplicationInput(iin=person(), login=name, channel="online", received_at=WHILE_IN_FORCE)
-    )
-    second = await apply(
-        env, task_queue, MailboxApplicationInput(iin=person(), login=name, channel="online", received_at=WHILE_IN_FORCE)
-    )
-    await first.terminate("test done")  # an open case would let the server's clock stall later tests
+    official = {"channel": "online", "received_at": WHILE_IN_FORCE, "official_correspondence": True}
+    first = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=name, **official))
+    second = await apply(env, task_queue, MailboxApplicationInput(iin=person(), login=name, **official))
+    await stop(first)  # an open case would let the server's clock stall later tests
     result = await second.result()
     assert result.outcome == "refused" and result.cite == "71 p.11"
 
@@ -170,7 +179,11 @@ async def test_eds_of_another_person_is_not_a_confirmation(
 ) -> None:
     iin = person()
     handle = await apply(
-        env, task_queue, MailboxApplicationInput(iin=iin, login=login(), channel="online", received_at=WHILE_IN_FORCE)
+        env,
+        task_queue,
+        MailboxApplicationInput(
+            iin=iin, login=login(), channel="online", received_at=WHILE_IN_FORCE, official_correspondence=True
+        ),
     )
     payload = await handle.query(ElectronicMailbox.payload_to_sign)
     check = await handle.execute_update(ElectronicMailbox.confirm_with_eds, eds_signature(person(), payload))
@@ -187,7 +200,9 @@ async def test_no_confirmation_within_the_term_closes_the_case_as_abandoned(
     handle = await apply(
         env,
         task_queue,
-        MailboxApplicationInput(iin=person(), login=login(), channel="online", received_at=WHILE_IN_FORCE),
+        MailboxApplicationInput(
+            iin=person(), login=login(), channel="online", received_at=WHILE_IN_FORCE, official_correspondence=True
+        ),
     )
     [term] = await handle.query(ElectronicMailbox.deadlines)
     assert term.deadline.cite == "71 p.12 (no term in the act; operator setting)"
@@ -246,6 +261,7 @@ async def test_mailbox_while_the_act_was_in_force_starts_a_case(
         "login": "user.before305",
         "channel": "online",
         "received_at": datetime(2024, 5, 2, 10, 0, tzinfo=ALMATY).isoformat(),
+        "official_correspondence": True,
     }
     # A worker runs the case: a workflow task left pending would stall the test server's clock for later tests.
     async with make_worker(env.client, task_queue="subscriber-api", workflows=[ElectronicMailbox]):
@@ -257,3 +273,22 @@ async def test_mailbox_while_the_act_was_in_force_starts_a_case(
         )
         assert case.status == "awaiting_eds_confirmation"
         await handle.terminate("test done")
+
+
+async def test_14_15_only_a_mailbox_for_official_correspondence_is_confirmed_with_an_eds(
+    env: WorkflowEnvironment, task_queue: str, worker: None
+) -> None:
+    """71 p.12 asks the EDS confirmation of the personal-account data for official correspondence, not of everyone:
+    an ordinary mailbox is identified (p.13) and entered in the single database without it."""
+    iin = person()
+    handle = await apply(
+        env, task_queue, MailboxApplicationInput(iin=iin, login=login(), channel="online", received_at=WHILE_IN_FORCE)
+    )
+    result = await handle.result()
+    assert result.outcome == "included" and result.cite == "71 p.13"
+    case = await handle.query(ElectronicMailbox.case)
+    assert [d.key for d in case.deadlines] == []  # no EDS confirmation term was opened
+    with session() as s:
+        box = s.exec(select(Mailbox).where(Mailbox.case_id == handle.id)).one()
+    assert box.confirmed_at is None and box.included_at is not None
+    await save_golden(handle, "electronic_mailbox", "included_without_eds")

@@ -52,6 +52,10 @@ class Principal:
     def may(self, allowed: frozenset[str]) -> bool:
         return bool(self.roles & allowed)
 
+    def describe(self) -> str:
+        """Who this is, as a case records it: the key holder's name and the key's id."""
+        return f"{self.name} (key {self.key_id})"
+
 
 def valid_role(role: str) -> bool:
     return bool(_ROLE.match(role))

@@ -141,10 +141,13 @@ def _problem(exc: CaseError) -> ProblemError:
     return ProblemError(status, exc.message)
 
 
-async def start_case(client: Client, spec: ProcedureSpec, inp: BaseModel, task_queue: str) -> CaseRef:
-    """Start a case through the one start path; its answer says whether it opened, joined or found one."""
+async def start_case(
+    client: Client, spec: ProcedureSpec, inp: BaseModel, task_queue: str, *, actor: str = ""
+) -> CaseRef:
+    """Start a case through the one start path; its answer says whether it opened, joined or found one.
+    ``actor`` (who sends it) is recorded with the case."""
     try:
-        started = await cases.start_case(client, spec, inp, task_queue=task_queue)
+        started = await cases.start_case(client, spec, inp, task_queue=task_queue, source="api", actor=actor)
     except CaseError as exc:
         raise _problem(exc) from None
     except (WorkflowUpdateFailedError, RPCError) as exc:

@@ -340,7 +340,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             form = build_form(spec.input_model, values, exc, [f"{f.label}: {m}" for f, m in problems])
             return _page(request, "start.html", 422, spec=spec, form=form)
         client = await ctx.gateway.client()
-        ref = await start_case(client, spec, inp, ctx.task_queue)
+        ref = await start_case(client, spec, inp, ctx.task_queue, actor=_user(request).describe())
         _flash(request, _START_FLASH.get(ref.answer, "This application has a case already"))
         return _redirect(f"/console/cases/{ref.case_id}")
 

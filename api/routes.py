@@ -190,7 +190,7 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
             return replayed
         client = await ctx.gateway.client()
         try:
-            ref = await start_case(client, spec, body, ctx.task_queue)
+            ref = await start_case(client, spec, body, ctx.task_queue, actor=principal.describe())
         except ProblemError as exc:
             if exc.status >= 500:
                 raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from getpass import getuser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -198,7 +199,7 @@ async def start(
     from infra.cases import start_case
 
     inp = start_input(spec, raw, received_now=received_now, source=source)
-    started = await start_case(await with_client(), spec, inp, source="starter")
+    started = await start_case(await with_client(), spec, inp, source="starter", actor=f"{getuser()} (command line)")
     print_started(started, spec, inp, id_only=id_only, say=say)
     return started
 

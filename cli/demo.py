@@ -63,7 +63,7 @@ async def demo() -> None:
 
     permit_app = load_json_model(DEMO / "mvno_permit" / "application.json", PermitApplication)
     permit_app = permit_app.model_copy(update={"received_at": now, "application_number": "DEMO-MVNO-0001"})
-    permit = await start_case(client, permit_wf.SPEC, permit_app, task_queue=tq)
+    permit = await start_case(client, permit_wf.SPEC, permit_app, task_queue=tq, source="demo")
     created.append(("MVNO permit (665/NK)", permit.case_id))
 
     report = SubscriberReport(
@@ -80,7 +80,7 @@ async def demo() -> None:
     comp = comp.model_copy(
         update={"received_at": now, "appealed_case_id": permit.case_id, "complaint_number": "DEMO-C-0001"}
     )
-    handle = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq)
+    handle = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq, source="demo")
     created.append((f"complaint ({cite('58', 'p.10')})", handle.case_id))
 
     # Act 58: a number to connect to the e-government account (its 10-minute term runs from now, so it is
@@ -90,7 +90,7 @@ async def demo() -> None:
         egov_id = marker.read_text().strip()
     else:
         egov = EgovConnectionInput(iin=DEMO_PERSON, phone="+77015550177", channel=Channel.PORTAL, received_at=now)
-        egov_id = (await start_case(client, egov_wf.SPEC, egov, task_queue=tq)).case_id
+        egov_id = (await start_case(client, egov_wf.SPEC, egov, task_queue=tq, source="demo")).case_id
         marker.write_text(egov_id)
     created.append(("number to the e-gov account (58)", egov_id))
     mailbox = MailboxApplicationInput(
@@ -100,7 +100,7 @@ async def demo() -> None:
         received_at=datetime(2024, 5, 2, 10, 0, tzinfo=UTC),
         official_correspondence=True,
     )
-    mailbox_case = await start_case(client, mailbox_wf.SPEC, mailbox, task_queue=tq)
+    mailbox_case = await start_case(client, mailbox_wf.SPEC, mailbox, task_queue=tq, source="demo")
     created.append(("electronic mailbox (71, before 305/NK)", mailbox_case.case_id))
 
     for title, case_id in created:

@@ -67,6 +67,15 @@ async def show_case(client: Client, case_id: str, *, title: str = "Case", missin
         rows.append(("registered on", f"{reg.registered_on} under {reg.act_version_id}"))
         if reg.after_hours_roll:
             rows.append(("", reg.after_hours_roll))
+    if v.intake is not None:
+        back = v.intake.backdated_working_days
+        rows.append(
+            (
+                "started by",
+                v.intake.started_by
+                + (f"; [yellow]back-dated[/yellow]: received {back} working days before" if back > 1 else ""),
+            )
+        )
     if render is None:  # a renderer shows the procedure's facts itself
         rows += [(k.replace("_", " "), _text(x)) for k, x in v.details.items() if x not in (None, False, [], {})]
     if v.blocked:

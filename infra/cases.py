@@ -33,7 +33,7 @@ from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.db import session
 from infra.settings import settings
-from models.case import CaseView
+from models.case import CaseView, IntakeRecord
 from models.procedure import ALWAYS_OPEN_EVENTS, EventSpec, ProcedureSpec
 from models.tables import StartLedger
 from rules import law
@@ -120,6 +120,25 @@ def _search_attributes(spec: ProcedureSpec) -> TypedSearchAttributes:
     )
 
 
+BACKDATED_AFTER_WORKING_DAYS = 1
+"""A receipt older than this many working days is back-dated: taken as given, and the case records by whom."""
+
+
+def intake_record(spec: ProcedureSpec, inp: BaseModel, actor: str) -> IntakeRecord:
+    """Who starts the case, and how many working days its receipt lies back (14 item 14)."""
+    if spec.governs is None:
+        return IntakeRecord(started_by=actor)
+    received_at = spec.governs(inp).received_at
+    cal = current_calendar()
+    today = cal.to_local(datetime.now(UTC)).date()
+    back = cal.working_days_between(cal.to_local(received_at).date(), today)
+    return IntakeRecord(started_by=actor, received_at=received_at, backdated_working_days=max(back, 0))
+
+
+def _memo(intake: IntakeRecord) -> dict[str, Any]:
+    return {"intake": intake.model_dump(mode="json")}
+
+
 def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
     """``CaseError("refused")`` when the law of the governing day does not have the paragraphs the start
     executes (the act not yet in force or abolished, a paragraph not yet added or repealed), or the spec's own
@@ -140,17 +159,26 @@ def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
 
 
 async def start_case(
-    client: Client, spec: ProcedureSpec, inp: BaseModel, *, task_queue: str | None = None, source: str = ""
+    client: Client,
+    spec: ProcedureSpec,
+    inp: BaseModel,
+    *,
+    task_queue: str | None = None,
+    source: str = "",
+    actor: str = "",
 ) -> CaseStart:
     """Start the case of ``inp`` under ``spec``'s deterministic id, honouring its start policy.
 
     Refuses (``CaseError("refused")``) an input the spec's intake check refuses; no case is started then.
-    ``source`` says where a message that starts with an Update came from (kept in the start ledger).
+    ``source`` says where a message that starts with an Update came from (kept in the start ledger); ``actor``
+    who starts it: recorded in the start's memo with how far back the receipt lies (a receipt older than one
+    working day is taken as given, and the case records that it was back-dated and by whom).
     """
     check_intake(spec, inp)
+    memo = _memo(intake_record(spec, inp, actor or source or "unknown"))
     queue = task_queue or settings().task_queue
     if spec.start.with_update is not None:
-        return await _start_with_update(client, spec, inp, queue, source)
+        return await _start_with_update(client, spec, inp, queue, source, memo)
     case_id = spec.case_id(inp)
     try:
         handle = await client.start_workflow(
@@ -161,6 +189,7 @@ async def start_case(
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=spec.start.id_reuse,
             search_attributes=_search_attributes(spec),
+            memo=memo,
         )
         return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=handle.result_run_id)
     except WorkflowAlreadyStartedError as exc:
@@ -197,7 +226,9 @@ def _remember(procedure: str, event: str, message_id: str, case_id: str, answer:
             )
 
 
-async def _start_with_update(client: Client, spec: ProcedureSpec, inp: BaseModel, queue: str, source: str) -> CaseStart:
+async def _start_with_update(
+    client: Client, spec: ProcedureSpec, inp: BaseModel, queue: str, source: str, memo: dict[str, Any]
+) -> CaseStart:
     """Update-with-start: the Update joins the running case, or opens one (a new run after a closed one).
 
     The Update id is the message's own reference, so Temporal records a retried message once in a run; the
@@ -217,6 +248,7 @@ async def _start_with_update(client: Client, spec: ProcedureSpec, inp: BaseModel
             id_conflict_policy=spec.start.id_conflict,
             id_reuse_policy=spec.start.id_reuse,
             search_attributes=_search_attributes(spec),
+            memo=memo,
         )
         try:
             result = await client.execute_update_with_start_workflow(
@@ -234,9 +266,14 @@ async def _start_with_update(client: Client, spec: ProcedureSpec, inp: BaseModel
 
 
 async def case_view(client: Client, case_id: str) -> CaseView:
-    """The case's own view (the ``case`` query every case answers); ``CaseError("not_found")`` otherwise."""
+    """The case's own view (the ``case`` query every case answers) with who started it and whether its receipt
+    was back-dated (from the start's memo); ``CaseError("not_found")`` otherwise."""
     try:
-        return await client.get_workflow_handle(case_id).query("case", result_type=CaseView)
+        handle = client.get_workflow_handle(case_id)
+        view = await handle.query("case", result_type=CaseView)
+        memo = await (await handle.describe()).memo()
+        intake = memo.get("intake")
+        return view.model_copy(update={"intake": IntakeRecord.model_validate(intake)}) if intake else view
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise CaseError("not_found", "no such case") from None

@@ -16,6 +16,7 @@ __all__ = [
     "ComplaintInstruction",
     "DocumentRef",
     "InstructionRecord",
+    "IntakeRecord",
     "LawMigration",
     "LawMigrationRecord",
     "LawSnapshot",
@@ -142,6 +143,17 @@ class ResumeRequest(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
+class IntakeRecord(BaseModel):
+    """Who started a case at the edge, and whether its receipt was back-dated (recorded in the start's memo)."""
+
+    started_by: str
+    """The API key's holder and id, the console user, or the command line's user."""
+    received_at: datetime | None = None
+    backdated_working_days: int = 0
+    """Working days between the day of receipt and the day the case was started (more than one: back-dated,
+    taken as given)."""
+
+
 class CaseView(BaseModel):
     """A case as staff, operator systems and the console see it (the ``case`` query)."""
 
@@ -158,3 +170,5 @@ class CaseView(BaseModel):
     details: dict[str, Any] = {}  # procedure-specific facts (no personal data beyond what staff may see)
     blocked: BlockedStep | None = None
     blocked_steps: list[BlockedStep] = []
+    intake: IntakeRecord | None = None
+    """Filled by the edge from the start's memo (the workflow itself does not hold it)."""

@@ -10,7 +10,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1196,3 +1196,30 @@ async def test_state_registry_down_for_an_hour_delays_the_case_visibly_and_loses
             await stop(handle)
     finally:
         outages.end("state_registry")
+
+
+async def test_14_14_a_back_dated_receipt_is_taken_as_given_and_the_case_records_by_whom(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """A receipt older than one working day is taken as given; the case records (in the start's memo, in its
+    history) that it was back-dated, by how many working days, and who started it. A receipt in the future is
+    refused at the edge (tests/workflows/test_fraud_check.py, through the API)."""
+    from infra.calendar import current_calendar
+    from infra.cases import case_view, start_case
+    from workflows.mvno_permit import SPEC
+
+    # The edge judges back-dating by its own (wall) clock: the receipt lies three working days before today.
+    cal = current_calendar()
+    today = datetime.now(UTC).astimezone(ALMATY).date()
+    received = datetime.combine(cal.add_working_days(today, -3), time(10), tzinfo=ALMATY)
+    app = application(received)
+    async with make_worker(env.client, task_queue=task_queue):
+        started = await start_case(env.client, SPEC, app, task_queue=task_queue, actor="A. Clerk (key 0123)")
+        handle = env.client.get_workflow_handle_for(MvnoPermit.run, started.case_id)
+        view = await case_view(env.client, started.case_id)
+        assert view.intake is not None and view.intake.started_by == "A. Clerk (key 0123)"
+        assert view.intake.backdated_working_days == 3 and view.intake.received_at == received
+        first = (await handle.fetch_history()).events[0]
+        assert "intake" in first.workflow_execution_started_event_attributes.memo.fields  # in the case's history
+        await until(handle, lambda v: v.pending_events == ["completeness_decision"], "registered")
+        await stop(handle)

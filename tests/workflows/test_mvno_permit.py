@@ -214,7 +214,6 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
             "Dala Mobile LLP",
             "210240000018",
             app.application_number,
-            "Aidos Serikuly Zhanov",
             "10 жыл",
             "10 лет",
             "665/NK Annex 5",
@@ -223,6 +222,7 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
             "Разрешение",
             issued_day.isoformat(),
             permit.valid_through.isoformat(),
+            f"<tr><th>Басшы</th><td>{HEAD}</td></tr>",  # the head who signs it (14 item 3), not the director
         ):
             assert needle in html, needle
         stages = stages_of(handle.id)
@@ -1196,3 +1196,27 @@ async def test_state_registry_down_for_an_hour_delays_the_case_visibly_and_loses
             await stop(handle)
     finally:
         outages.end("state_registry")
+
+
+# --- issue 14: the permit's edges (665/NK p.6, p.7, Annex 1 item 8, Annex 5) -------------------------------
+
+
+async def test_14_3_the_permit_names_the_head_who_signs_it_and_the_radio_communication(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Annex 5: "Басшы / Руководитель" is the head of the issuing body who signs the permit with EDS (p.6-7), not the
+    applicant's director; the row "Ұйым үшін: (радиобайланыс түрі)" / "Для организации: (вид радиосвязи)" is there."""
+    app = application(await env.get_current_time(), legal_entity=True)
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await compliant(handle)
+        await status(handle, "permit_valid")
+        [doc] = (await case(handle)).documents
+        html = doc_text(doc.doc_id, HEAD)  # signed by the head of the Telecommunications Committee ...
+        assert f"<tr><th>Басшы</th><td>{HEAD}</td></tr>" in html  # ... who is the permit's head
+        assert f"<tr><th>Руководитель</th><td>{HEAD}</td></tr>" in html
+        assert app.applicant.kind == "legal_entity" and app.applicant.head_name not in html
+        assert "<tr><th>Ұйым үшін: (радиобайланыс түрі)</th><td>ұялы байланыс</td></tr>" in html
+        assert "<tr><th>Для организации: (вид радиосвязи)</th><td>сотовая связь</td></tr>" in html
+        await stop(handle)

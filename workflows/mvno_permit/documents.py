@@ -86,8 +86,9 @@ class PermitDocuments(PermitCase):
             },
         )
 
-    async def _send_permit(self, p: PermitRecordView, head: str | None, validity: Deadline) -> None:
-        """The permit with the fields of Annex 5 and its conditions, signed by the head."""
+    async def _send_permit(self, p: PermitRecordView, validity: Deadline) -> None:
+        """The permit with the fields of Annex 5 and its conditions, signed by the head of the service provider, who
+        is its "Басшы / Руководитель" (the rendering names the signer of ``provider_head``, p.6-7)."""
         contracts = "; ".join(
             f"{c.base_operator}, contract {c.contract_number} of {c.signed_on.isoformat()}"
             for c in self.state.application.qualification.contracts
@@ -106,7 +107,7 @@ class PermitDocuments(PermitCase):
                 "valid_through": p.valid_through.isoformat(),
                 "validity_years": validity.amount,
                 "conditions": [c.model_dump(include={"kk", "ru", "reference"}) for c in _CONDITIONS],
-                "head_name": head or "—",
+                "radio_communication": _RADIO.model_dump(include={"kk", "ru"}),
                 "basis": p.basis,
                 "additional_info": contracts,
             },
@@ -160,6 +161,9 @@ class PermitDocuments(PermitCase):
 
 _CONDITIONS = law.items("665/NK", "permit_condition")
 """The conditions of the permit (Annex 5 conditions 1-3) that the permit document states."""
+
+_RADIO = law.item("665/NK", "permit.radio_communication")
+"""The permit's row "for the organisation: type of radio communication" (Annex 5)."""
 
 
 def _grounds(grounds: list[RefusalGround]) -> list[dict[str, str]]:

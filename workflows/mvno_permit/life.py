@@ -86,7 +86,7 @@ class PermitLifetime(PermitDocuments):
             what="permits_registry",
         )
         p = s.permit
-        await self._send_permit(p, head, validity.deadline)
+        await self._send_permit(p, validity.deadline)
         s.result_issued = True
         self.outcome = "permit_issued"
         self._event(

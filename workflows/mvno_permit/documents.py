@@ -129,6 +129,8 @@ class PermitDocuments(PermitCase):
             "application_number": s.application.application_number,
             "registered_on": s.registration.registered_on.isoformat(),
             "signer_role": role,
+            # The document's date: the day it is issued, never before the registration day (665/NK p.6).
+            "dated": (self._local(workflow.now()) or workflow.now()).date().isoformat(),
         }
         ref = await self.outside(
             render_document,

@@ -43,6 +43,7 @@ class Hearing(PermitDocuments):
         )
         hearing_key = self._k("hearing")
         hearing_due = await self.clock.open(hearing_key, "mvno.hearing_after_notice", notice_at, counted_from="day")
+        await self._on_the_registration_day("the preliminary decision and the hearing notice")  # p.6
         await self._send_preliminary_refusal(q, notice, hearing_due.deadline)
         service = self.clock.get(self._k("service_term"))
         if notice.decision_not_before > service.due:

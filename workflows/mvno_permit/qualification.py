@@ -3,6 +3,7 @@ employee finds the applicant compliant, or takes a preliminary decision to refus
 
 The hearing's limits are checked against recorded instants: the local activity ``hearing_windows`` records,
 for each of the next 30 days, the latest hearing and the earliest decision if the notice went out that day.
+A notice decided before the registration day goes out at the office's opening that day (p.6).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class QualificationCheck(PermitDocuments):
         s = self.state
         assert s.applicant_registry is not None
         key = self._k("qualification_check")
-        await self.clock.open(key, "mvno.qualification_check", start, counted_from=counted_from)
+        # A term never falls due before the event it counts from: never counted from before the receipt.
+        received_at = s.application.received_at
+        await self.clock.open(key, "mvno.qualification_check", start, counted_from=counted_from, not_before=received_at)
         s.qualification_proposal = propose_qualification(s.application, s.applicant_registry)
         await self._refresh_windows()
         self._tasks.append(asyncio.create_task(self._keep_windows()))
@@ -75,31 +78,39 @@ class QualificationCheck(PermitDocuments):
     def _window(self, at: datetime) -> NoticeDay | None:
         return next((w for w in self.state.windows if w.starts_at <= at < w.ends_at), None)
 
+    def _notice_instant(self) -> datetime:
+        """When a hearing notice decided now goes out: now, or the office's opening on the registration day when
+        that is later (a result is not issued before the registration day, 665/NK p.6)."""
+        return self._results_from() or workflow.now()
+
     @workflow.update
     def qualification_decision(self, d: QualificationDecision) -> DecisionReceipt:
         """Compliant → the permit; not compliant → preliminary refusal and hearing notice (665/NK p.7)."""
         self.state.accepting = ""
         self.state.decisions.qualification = d
+        note = "permit next" if d.compliant else "preliminary refusal and hearing notice sent"
         if not d.compliant:
-            self.state.decisions.notice_at = workflow.now()
-            self.state.decisions.notice_day = self._window(workflow.now())
-        return DecisionReceipt(
-            accepted_at=workflow.now(),
-            update="qualification_decision",
-            note="permit next" if d.compliant else "preliminary refusal and hearing notice sent",
-        )
+            at = self._notice_instant()
+            self.state.decisions.notice_at = at
+            self.state.decisions.notice_day = self._window(at)
+            if at > workflow.now():
+                note = f"preliminary refusal and hearing notice, sent on the registration day at {self._almaty(at)}"
+        return DecisionReceipt(accepted_at=workflow.now(), update="qualification_decision", note=note)
 
     @qualification_decision.validator
     def validate_qualification_decision(self, d: QualificationDecision) -> None:
         self._ensure_accepting("qualification_decision")
         if d.compliant or d.hearing is None:
             return
-        now = workflow.now()
-        w = self._window(now)
+        notice = self._notice_instant()
+        w = self._window(notice)
         if w is None:
             raise ValueError("the hearing calendar does not cover this moment yet; retry in a minute")
-        if d.hearing.at <= now:
-            raise ValueError(f"hearing.at {d.hearing.at.isoformat()} is not after the notice ({now.isoformat()})")
+        if d.hearing.at <= notice:
+            sent = "" if notice == workflow.now() else f", sent on the registration day, {cite('665/NK', 'p.6')}"
+            raise ValueError(
+                f"hearing.at {self._almaty(d.hearing.at)} is not after the notice ({self._almaty(notice)}{sent})"
+            )
         if d.hearing.at > w.hearing_due.due:
             raise ValueError(
                 f"hearing.at {d.hearing.at.isoformat()} is too late: the hearing is held no later than "

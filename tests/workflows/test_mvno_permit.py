@@ -10,7 +10,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,12 +138,19 @@ async def compliant(handle: WorkflowHandle[Any, Any]) -> None:
     )
 
 
-def preliminary(at: datetime, grounds: list[RefusalGround] | None = None) -> QualificationDecision:
+def preliminary(
+    at: datetime, grounds: list[RefusalGround] | None = None, *, outside_office_hours: bool = False
+) -> QualificationDecision:
     return QualificationDecision(
         compliant=False,
         grounds=grounds or [RefusalGround.NON_COMPLIANT],
         findings="traffic accounting system has no valid verification certificate",
-        hearing=HearingProposal(at=at, place="Astana, Kabanbay batyr 32/1, room 305", means="video: meet.gov.kz/mvno"),
+        hearing=HearingProposal(
+            at=at,
+            place="Astana, Kabanbay batyr 32/1, room 305",
+            means="video: meet.gov.kz/mvno",
+            outside_office_hours_confirmed=outside_office_hours,
+        ),
         decided_by="B. Omarov",
     )
 
@@ -503,7 +510,7 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
             "665/NK Annex 1 item 10(2)",
             "Kabanbay batyr 32/1",
             "meet.gov.kz/mvno",
-            hearing_at.isoformat(timespec="minutes"),
+            hearing_at.astimezone(ALMATY).isoformat(timespec="minutes"),
             "тыңдау туралы хабарлама",
             "уведомление о заслушивании",
         ):
@@ -623,8 +630,11 @@ async def test_hearing_scheduled_too_late_is_rejected(env: WorkflowEnvironment, 
         c = await case(handle)
         assert c.status == "qualification_check" and c.pending_events == ["qualification_decision"]
         assert c.documents == []
-        # the latest allowed instant itself is accepted
-        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(latest))
+        # the latest allowed instant itself is accepted, once confirmed: the office closes at 18:30 (14 item 5)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.qualification_decision, preliminary(latest))
+        assert "outside the provider's office hours" in str(err.value.cause)
+        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(latest, outside_office_hours=True))
         v = await status(handle, "hearing_scheduled")
         assert v.hearing is not None and v.hearing.at == latest and v.hearing_latest == latest
         await stop(handle)
@@ -655,8 +665,10 @@ async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvi
         await sleep_past(env, deadline(c, "qualification_check").due)
         await status(handle, "qualification_check_overdue")
         assert "qualification_check" in escalated(handle.id)
-        hearing_at = await env.get_current_time() + timedelta(hours=1)
-        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+        hearing_at = await env.get_current_time() + timedelta(hours=1)  # after 18:30: confirmed (14 item 5)
+        await handle.execute_update(
+            MvnoPermit.qualification_decision, preliminary(hearing_at, outside_office_hours=True)
+        )
 
         v = await status(handle, "hearing_scheduled")
         assert v.overrun is not None  # notice after the service term: the decision cannot be in time
@@ -1000,8 +1012,9 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
             )
             for _ in range(100):  # the case recomputes its hearing calendar through the activity
                 try:
-                    await handle.execute_update(
-                        MvnoPermit.qualification_decision, preliminary(old_latest + timedelta(minutes=1))
+                    await handle.execute_update(  # 18:31 is after the office closes: confirmed (14 item 5)
+                        MvnoPermit.qualification_decision,
+                        preliminary(old_latest + timedelta(minutes=1), outside_office_hours=True),
                     )
                     break
                 except WorkflowUpdateFailedError:
@@ -1408,4 +1421,128 @@ async def test_14_3_the_permit_names_the_head_who_signs_it_and_the_radio_communi
         assert app.applicant.kind == "legal_entity" and app.applicant.head_name not in html
         assert "<tr><th>Ұйым үшін: (радиобайланыс түрі)</th><td>ұялы байланыс</td></tr>" in html
         assert "<tr><th>Для организации: (вид радиосвязи)</th><td>сотовая связь</td></tr>" in html
+        await stop(handle)
+
+
+def saturday_notice(today: date) -> date:
+    """A Saturday ahead (off, as Saturdays are unless transferred) whose working day before lies ahead of today."""
+    day = today + timedelta(days=2)
+    while day.weekday() != 5 or CAL.is_working_day(day) or CAL.add_working_days(day, -1) <= today:
+        day += timedelta(days=1)
+    return day
+
+
+async def test_14_4_hearing_notice_on_a_saturday_allows_the_act_one_working_day_later_than_the_forward_count(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """p.7: the notice goes out no later than 3 working days before the act, a count backwards from the act. For a
+    notice on a Saturday the earliest act is the first working day D with the Saturday no later than D minus 3
+    working days: one working day later than the old forward count (notice + 3 working days)."""
+    today = (await env.get_current_time()).astimezone(ALMATY).date()
+    saturday = saturday_notice(today)
+    forward = CAL.add_working_days(saturday, 3)
+    lawful = earliest_act(saturday)
+    assert lawful == CAL.add_working_days(forward, 1)  # the old count allowed the act a working day early
+    friday = CAL.add_working_days(saturday, -1)
+    app = application(at(friday, 10))
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        await sleep_past(env, at(friday, 10))
+        await complete(handle)
+        await status(handle, "qualification_check")
+        await sleep_past(env, at(saturday, 10))
+        hearing_at = at(CAL.add_working_days(saturday, 1), 11)
+        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+        v = await status(handle, "hearing_scheduled")
+        assert v.notice_sent_at is not None and v.notice_sent_at.astimezone(ALMATY).date() == saturday
+        assert v.decision_not_before == at(lawful, 0)  # the case view
+        assert v.decision_not_before_why is not None
+        assert "no later than 3 working days before the act" in v.decision_not_before_why
+        c = await documents_of(handle, 1)
+        notice = doc_text(c.documents[0].doc_id, AUTHORISED)  # the hearing notice
+        assert f"не принимается ранее {lawful.isoformat()}" in notice and f"{lawful.isoformat()} бастап" in notice
+        assert "не позднее чем за 3 рабочих дня до принятия административного акта" in notice
+
+        await sleep_past(env, hearing_at)
+        await handle.execute_update(
+            MvnoPermit.record_hearing,
+            HearingRecord(held_at=hearing_at, applicant_position="asks for the permit", recorded_by="B. Omarov"),
+        )
+        await sleep_past(env, at(forward, 10))  # the day the forward count allowed: refused, saying why
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        msg = str(err.value.cause)
+        assert f"may not be adopted before {lawful.isoformat()}" in msg and "665/NK p.7" in msg, msg
+        assert f"hearing notice of {saturday.isoformat()} goes out no later than 3 working days before" in msg
+
+        await sleep_past(env, at(lawful, 0))
+        await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        v = await status(handle, "permit_valid")
+        assert v.permit is not None and v.permit.issued_on == lawful
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=lawful,
+                reported_by="Kcell JSC",
+            ),
+        )
+        assert (await finish(env, handle)).outcome == "permit_terminated"
+        await save_golden(handle, "mvno_permit", "hearing_notice_on_a_saturday")
+
+
+async def test_14_5_the_hearing_is_set_and_held_in_asia_almaty_time(env: WorkflowEnvironment, task_queue: str) -> None:
+    """The notice's time is kept and shown in Asia/Almaty whatever zone it was typed in (a time without a zone is
+    Asia/Almaty time); a hearing outside office hours (20:00; Annex 1 item 8(2)) is refused with the warning until
+    confirmed, then recorded in the timeline; the hearing is not recorded before its notified time."""
+    today = (await office_morning(env)).astimezone(ALMATY).date()
+    evening = at(today, 20)
+    naive = HearingProposal(at=evening.replace(tzinfo=None), place="Astana, Kabanbay batyr 32/1")
+    assert naive.at == evening and naive.at.utcoffset() == timedelta(hours=5)
+    typed_in_utc = HearingProposal.model_validate({"at": evening.astimezone(UTC).isoformat(), "means": "video"})
+    assert typed_in_utc.at.isoformat() == evening.isoformat() and str(typed_in_utc.at.tzinfo) == "Asia/Almaty"
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await status(handle, "qualification_check")
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                MvnoPermit.qualification_decision,
+                preliminary(evening.astimezone(UTC)),  # typed in UTC
+            )
+        msg = str(err.value.cause)
+        assert f"hearing.at {today.isoformat()} 20:00 Asia/Almaty is outside the provider's office hours" in msg
+        assert "09:00-13:00 and 14:30-18:30" in msg and "665/NK Annex 1 item 8(2)" in msg and "confirm" in msg
+        assert (await case(handle)).pending_events == ["qualification_decision"]  # nothing entered the case
+
+        await handle.execute_update(
+            MvnoPermit.qualification_decision, preliminary(evening.astimezone(UTC), outside_office_hours=True)
+        )
+        v = await status(handle, "hearing_scheduled")
+        assert v.hearing is not None and v.hearing.at == evening
+        assert v.hearing.at.utcoffset() == timedelta(hours=5)  # stored and shown in Asia/Almaty
+        warning = next(e for e in v.events if e.kind == "hearing_outside_office_hours")
+        assert "outside the provider's office hours" in warning.detail and "confirmed by B. Omarov" in warning.detail
+        assert warning.cite == "665/NK Annex 1 item 8(2)"
+        c = await documents_of(handle, 1)
+        assert f"{today.isoformat()}T20:00+05:00" in doc_text(c.documents[0].doc_id, AUTHORISED)
+
+        # The hearing is recorded once held, not before its notified time.
+        await sleep_past(env, evening)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                MvnoPermit.record_hearing,
+                HearingRecord(held_at=at(today, 19, 30), applicant_attended=False, recorded_by="B. Omarov"),
+            )
+        msg = str(err.value.cause)
+        assert "is before the hearing's notified time" in msg and f"{today.isoformat()} 20:00 Asia/Almaty" in msg
+        await handle.execute_update(
+            MvnoPermit.record_hearing,
+            HearingRecord(held_at=evening, applicant_position="asks for the permit", recorded_by="B. Omarov"),
+        )
+        await status(handle, "decision_pending")
         await stop(handle)

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
     from models.mvno_permit import (
         CaseEvent,
+        NoticeDay,
         PermitApplication,
         PermitCaseView,
         PermitOutcome,
@@ -179,15 +180,25 @@ class PermitCase(CaseWorkflow):
         d = self.state.decisions
         why = ""
         if update == "final_decision" and d.notice_day is not None and not d.decision_open:
-            term = d.notice_day.decision_after_notice
-            why = (
-                f"; the decision may not be adopted before {d.notice_day.decision_not_before.isoformat()}"
-                f" (hearing notice of {d.notice_day.day.isoformat()} + {term.amount} working days, {term.cite})"
-            )
+            why = "; " + self._earliest_decision(d.notice_day)
             if d.hearing_record is None:
                 why += "; the hearing has not been recorded yet"
         fits = self.state.accepting or "no decision (the case is working)"
         raise ValueError(f"{update} does not fit now: the case is {self.status}; it accepts {fits}{why}")
+
+    @staticmethod
+    def _earliest_decision(notice: NoticeDay) -> str:
+        """Why the decision after the hearing may not come before its earliest lawful day (665/NK p.7)."""
+        term = notice.decision_term
+        day = notice.decision_not_before.date().isoformat()
+        if notice.notice_lead is None:  # a calendar recorded before the backward reading
+            how = f"hearing notice of {notice.day.isoformat()} + {term.amount} working days"
+        else:
+            how = (
+                f"the hearing notice of {notice.day.isoformat()} goes out no later than {term.amount} working days "
+                f"before the act"
+            )
+        return f"the decision may not be adopted before {day} ({how}, {term.cite})"
 
     def _local(self, instant: datetime) -> datetime | None:
         """``instant`` in Asia/Almaty, read with the offset the registration recorded (workflow code builds no time
@@ -258,6 +269,7 @@ class PermitCase(CaseWorkflow):
             notice_sent_at=d.notice_at,
             hearing_latest=d.notice_day.hearing_due.due if d.notice_day else None,
             decision_not_before=d.notice_day.decision_not_before if d.notice_day else None,
+            decision_not_before_why=self._earliest_decision(d.notice_day) if d.notice_day else None,
             hearing_record=d.hearing_record,
             overrun=s.overrun,
             permit=s.permit,

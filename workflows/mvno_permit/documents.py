@@ -64,8 +64,10 @@ class PermitDocuments(PermitCase):
                 "hearing_means": q.hearing.means or "",
                 "hearing_latest": hearing.due.isoformat(timespec="minutes"),
                 "hearing_days": hearing.amount,
+                "notice_day": notice.day.isoformat(),
+                "notice_lead_days": notice.decision_term.amount,
                 "decision_not_before": notice.decision_not_before.date().isoformat(),
-                "decision_cite": notice.decision_after_notice.cite,
+                "decision_cite": notice.decision_term.cite,
             },
         )
 

@@ -20,7 +20,7 @@ from rules import law
 from rules.calendar import WorkingCalendar
 from rules.terms import Direction, Unit, term
 
-__all__ = ["compute", "compute_deadline", "notify_supervisor"]
+__all__ = ["compute", "compute_deadline", "earliest_act_day", "notify_supervisor"]
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +88,22 @@ def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
     start itself, which is not counted (Civil Code: a term in days begins on the day after the event). The
     due instant is 18:30 Asia/Almaty of the last day. Years: the term ends on the corresponding month and day
     of its last year (a permit issued 1 Dec 2026 is valid through 1 Dec 2036; due 00:00 the day after).
+
+    A start before ``req.not_before`` (the event the term counts from at the earliest, e.g. the receipt) is counted
+    from that event instead, and the deadline's note says so. ``req.earliest_act`` asks a backward term for the
+    earliest lawful act after the start (``earliest_act_day``).
     """
     t = _term(req)
-    local = cal.to_local(req.start)
+    start, note = req.start, None
+    if req.not_before is not None and start < req.not_before:  # never before the event the term counts from
+        start = req.not_before
+        note = (
+            f"counted from {_local(cal, req.not_before)} Asia/Almaty, the event the term counts from at the earliest "
+            f"(the start given, {_local(cal, req.start)}, lies before it)"
+        )
+    local = cal.to_local(start)
+    if req.earliest_act:
+        return _earliest_act(cal, req, t, start)
     roll: str | None = None
     counted_from: date | None = None
     skipped = []
@@ -98,7 +111,7 @@ def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
     sign = -1 if t.direction is Direction.BEFORE else 1
     if t.unit is Unit.WORKING_DAYS:
         if t.rolls:
-            counted_from = cal.registration_day(req.start)
+            counted_from = cal.registration_day(start)
             if counted_from != local.date():
                 why = "a non-working day" if not cal.is_working_day(local.date()) else "after office hours"
                 roll = (
@@ -114,7 +127,7 @@ def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
         lo, hi = sorted((local.date(), due_day))
         weekend_work = cal.working_weekend_days(lo + timedelta(days=i) for i in range(1, (hi - lo).days + 1))
     elif t.unit is Unit.MINUTES:
-        due = req.start + timedelta(minutes=t.amount) * sign
+        due = start + timedelta(minutes=t.amount) * sign
     elif t.unit is Unit.CALENDAR_DAYS:
         due = datetime.combine(local.date() + timedelta(days=sign * t.amount + 1), time(0), tzinfo=cal.tz)
     else:  # YEARS
@@ -130,7 +143,7 @@ def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
         direction=t.direction,
         cite=t.cite,
         text=t.text,
-        start=req.start,
+        start=start,
         counted_from_day=counted_from,
         due=due,
         calendar_version=cal.version,
@@ -138,6 +151,57 @@ def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
         skipped=[SkippedDayRecord(day=s.day, reason=s.reason, name=s.name) for s in skipped],
         working_weekend_days=weekend_work,
         to_be_confirmed=t.to_be_confirmed,
+        note=note,
+    )
+
+
+def _local(cal: WorkingCalendar, moment: datetime) -> str:
+    return cal.to_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def earliest_act_day(cal: WorkingCalendar, event_day: date, working_days: int) -> date:
+    """The first working day D such that ``event_day`` is no later than D minus ``working_days`` working days:
+    the earliest day of an act that ``event_day``'s event must precede by that term ("no later than N working days
+    before the act"). An event on a day off counts from the next working day, which is not itself one of the N."""
+    day = event_day
+    while not (cal.is_working_day(day) and cal.add_working_days(day, -working_days) >= event_day):
+        day += timedelta(days=1)
+    return day
+
+
+def _earliest_act(cal: WorkingCalendar, req: DeadlineRequest, t: _Term, start: datetime) -> Deadline:
+    """``req.earliest_act``: the earliest lawful act after the event at ``start`` under the backward term ``t``;
+    due at the office's closing on that day."""
+    if t.direction is not Direction.BEFORE or t.unit is not Unit.WORKING_DAYS:
+        raise ValueError(f"{t.key}: the earliest act is asked of a term in working days counted before the act")
+    event_day = cal.to_local(start).date()
+    act_day = earliest_act_day(cal, event_day, t.amount)
+    latest_event_day = cal.add_working_days(act_day, -t.amount)
+    note = (
+        f"the act no earlier than {act_day.isoformat()}, the first working day with the event's day "
+        f"{event_day.isoformat()} no later than {t.amount} working days before it ({latest_event_day.isoformat()}; "
+        f"{t.cite})"
+    )
+    return Deadline(
+        term_key=t.key,
+        label=req.label,
+        amount=t.amount,
+        unit=t.unit,
+        direction=t.direction,
+        cite=t.cite,
+        text=t.text,
+        start=start,
+        counted_from_day=event_day,
+        due=datetime.combine(act_day, cal.office_hours.closes, tzinfo=cal.tz),
+        calendar_version=cal.version,
+        skipped=[
+            SkippedDayRecord(day=s.day, reason=s.reason, name=s.name) for s in cal.skipped_days(event_day, act_day)
+        ],
+        working_weekend_days=cal.working_weekend_days(
+            event_day + timedelta(days=i) for i in range(1, (act_day - event_day).days + 1)
+        ),
+        to_be_confirmed=t.to_be_confirmed,
+        note=note,
     )
 
 

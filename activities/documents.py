@@ -13,6 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from temporalio import activity
 
+from activities.eds import signer_name
 from infra.store import load_document, store_document
 from models.case import DocumentRef
 from models.documents import RenderDocumentRequest
@@ -33,7 +34,11 @@ def templates() -> Environment:
 
 
 def render(req: RenderDocumentRequest, issued_at: datetime) -> bytes:
-    """The HTML of a document."""
+    """The HTML of a document. A context naming the ``signer_role`` whose EDS signs the document also gives the
+    template ``signer_name``: the name on that role's signing certificate (e.g. the head of the service provider
+    in the permit's row "Басшы / Руководитель", 665/NK Annex 5)."""
+    signer = req.context.get("signer_role")
+    named = {"signer_name": signer_name(signer)} if isinstance(signer, str) and "signer_name" not in req.context else {}
     html = (
         templates()
         .get_template(req.template)
@@ -44,6 +49,7 @@ def render(req: RenderDocumentRequest, issued_at: datetime) -> bytes:
             cite=req.cite,
             languages=req.languages,
             issued_at=issued_at.isoformat(timespec="seconds"),
+            **named,
             **req.context,
         )
     )

@@ -26,6 +26,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -55,6 +56,7 @@ __all__ = [
     "SignatureVerifier",
     "seal_eds_password",
     "signed_zip_bytes",
+    "signer_name",
 ]
 
 WEAK_EDS_PASSWORD = "WeakEdsPassword"
@@ -85,6 +87,13 @@ def _check(valid: bool, data: bytes, v: VerifiedSignature | None = None, reason:
         serial=v.serial if v else None,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def signer_name(role: str) -> str:
+    """Who signs the provider's documents for ``role`` (``provider_head``: the head of the service provider,
+    665/NK p.6-7), as the name on that role's signing certificate: the certificate ``sign_document`` signs with."""
+    cert = local_ca().official(role).cert
+    return ", ".join(str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME))
 
 
 class EdsActivities:

@@ -7,6 +7,8 @@ activities, never through workflow code. A case then keeps the law it recorded.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -26,8 +28,10 @@ async def register_case(req: RegistrationRequest) -> Registration:
 
     Where the act registers after-hours receipts on the next working day (665/NK p.6) the registration day
     governs; otherwise the day of receipt does (an application received while an act was in force is handled
-    under it, whatever day the office registers it). Raises a non-retryable ``ActNotInForce`` application error
-    naming the abolishing order when no version governs (e.g. act 71 after Order 305/NK).
+    under it, whatever day the office registers it); such an act also issues results no earlier than the
+    registration day, and ``results_from`` is the office's opening that day. Raises a non-retryable
+    ``ActNotInForce`` application error naming the abolishing order when no version governs (e.g. act 71 after
+    Order 305/NK).
     """
     cal = current_calendar()
     act = law.act(req.act_key)
@@ -55,6 +59,7 @@ async def register_case(req: RegistrationRequest) -> Registration:
         calendar_version=cal.version,
         governed_on=day,
         terms=law.terms_of(req.act_key, day),
+        results_from=datetime.combine(day, cal.office_hours.opens, tzinfo=cal.tz) if act.after_hours.rolls else None,
     )
 
 

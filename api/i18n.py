@@ -85,6 +85,7 @@ DYNAMIC = (
     "check of the completeness of the documents from registration",
     "check of the qualification requirements (Annex 4)",
     "the hearing is held no later than this from the notice",
+    "the hearing notice is sent no later than this before the decision",
     "validity of the MVNO permit",
 )
 

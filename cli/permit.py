@@ -28,19 +28,29 @@ PROCEDURE = "mvno_permit"
 _GROUNDS = f"refusal ground of {cite('665/NK', 'Annex 1 item 10')} (repeat; `case events mvno_permit` lists them)"
 
 
-def parse_instant(value: str, name: str) -> datetime:
-    """An ISO instant with its offset; a naive time is refused (which zone would it be?)."""
+def parse_instant(value: str, name: str, *, naive_in_almaty: bool = False) -> datetime:
+    """An ISO instant with its offset; a naive time is refused (which zone would it be?), or read as Asia/Almaty
+    time with ``naive_in_almaty``."""
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter("not an ISO date-time", param_hint=name) from None
     if at.tzinfo is None:
+        if naive_in_almaty:
+            from rules.calendar import ALMATY
+
+            return at.replace(tzinfo=ALMATY)
         raise typer.BadParameter("give the offset, e.g. 2027-03-19T15:00:00+05:00", param_hint=name)
     return at
 
 
 def _hearing_at(value: str | None) -> str | None:
-    return None if value is None else parse_instant(value, "--hearing-at").isoformat()
+    # The hearing's time is Asia/Almaty time when no zone is given (the notice states it so).
+    return None if value is None else parse_instant(value, "--hearing-at", naive_in_almaty=True).isoformat()
+
+
+def _confirmed(value: bool) -> bool | None:
+    return True if value else None
 
 
 def _held_at(value: str) -> str:
@@ -97,10 +107,19 @@ ALIASES = (
             field="hearing.at",
             default=None,
             callback=_hearing_at,
-            help="time and date of the hearing, e.g. 2027-03-24T15:00:00+05:00",
+            help="time and date of the hearing, e.g. 2027-03-24T15:00 (Asia/Almaty unless an offset is given)",
         ),
         opt("place", str, field="hearing.place", default=None, help="place of the hearing"),
         opt("means", str, field="hearing.means", default=None, help="e.g. a video-conference link"),
+        opt(
+            "outside_office_hours",
+            bool,
+            "--outside-office-hours",
+            field="hearing.outside_office_hours_confirmed",
+            default=False,
+            callback=_confirmed,
+            help=f"confirm a hearing set outside the provider's office hours ({cite('665/NK', 'Annex 1 item 8(2)')})",
+        ),
         _BY,
     ),
     _send(
@@ -123,8 +142,8 @@ ALIASES = (
     _send(
         "decide",
         "final_decision",
-        "The decision after the hearing: the permit or a reasoned refusal (not before notice + "
-        f"{term('mvno.decision_after_notice').amount} working days).",
+        "The decision after the hearing: the permit or a reasoned refusal (not before the first working day the "
+        f"hearing notice precedes by {term('mvno.hearing_notice_lead').amount} working days).",
         opt("grant", bool, "--grant/--refuse"),
         opt("ground", list[str], "--ground", field="grounds", default=[], help=_GROUNDS),
         opt("reasons", str, default=None, help="the reasons of a refusal"),
@@ -201,11 +220,13 @@ def build_qualification(
     place: str | None,
     means: str | None,
     by: str,
+    outside_office_hours: bool = False,
 ) -> QualificationDecision:
     """The qualification decision the ``qualification`` options make (validated by the model)."""
     from models.mvno_permit import QualificationDecision
 
     alias = next(a for a in ALIASES if a.name == "qualification")
     values = {"compliant": compliant, "ground": grounds, "findings": findings, "hearing_at": hearing_at}
-    body = alias.body({**values, "place": place, "means": means, "by": by})
+    confirmed = _confirmed(outside_office_hours)
+    body = alias.body({**values, "place": place, "means": means, "by": by, "outside_office_hours": confirmed})
     return QualificationDecision.model_validate(body)

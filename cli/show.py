@@ -142,6 +142,7 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
                     ("means", v.hearing.means),
                     ("held no later than", v.hearing_latest),
                     ("decision not before", v.decision_not_before),
+                    ("why", v.decision_not_before_why),
                     ("held", record.held_at if record else None),
                     ("applicant's position", record.applicant_position if record else None),
                 ],

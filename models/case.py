@@ -67,6 +67,10 @@ class Registration(BaseModel):
     """Every term of the act in force on ``governed_on`` (cases registered before: empty, see ``DeadlineRequest``)."""
     migrations: list[LawMigrationRecord] = Field(default_factory=list)
     """Law migrations the case went through, oldest first (``act_version_id`` and ``terms`` are the latest's)."""
+    results_from: datetime | None = None
+    """The opening of the office on the registration day (09:00 Asia/Almaty) where the act issues results no
+    earlier than that day (665/NK p.6: after hours, on a day off or a holiday, acceptance and the issue of the
+    results happen on the next working day); empty under other acts and in cases registered before."""
 
 
 class LawMigration(BaseModel):

@@ -39,6 +39,15 @@ class DeadlineRequest(BaseModel):
     # "day": the start is already a day of the case (a decision, a notice); counting starts after it.
     counted_from: str = Field(default="registration", pattern="^(registration|day)$")
     label: str = ""
+    not_before: datetime | None = None
+    """The event the term may not count from before (e.g. the receipt of the application): a start earlier than
+    it is counted from it instead, and the deadline says so. A term never falls due before the event it counts
+    from."""
+    earliest_act: bool = False
+    """For a term counted back from an act (``direction = before``, e.g. "the hearing notice goes out no later than
+    3 working days before the act", 665/NK p.7): ``start`` is the earlier event, and the answer is the earliest
+    lawful act, the first working day D such that the start's day is no later than D minus the term; ``due`` is
+    the office's closing on D."""
 
 
 class SkippedDayRecord(BaseModel):
@@ -67,10 +76,15 @@ class Deadline(BaseModel):
     skipped: list[SkippedDayRecord] = Field(default_factory=list)
     working_weekend_days: list[date] = Field(default_factory=list)
     to_be_confirmed: bool = False
+    note: str | None = None
+    """What else a person checking the deadline needs to know (a start moved to the event it counts from, the
+    earliest act a backward term allows)."""
 
     def explain(self) -> str:
         """One paragraph a person can check against a calendar."""
         parts = [f"{self.amount} {self.unit.value.replace('_', ' ')} ({self.cite})"]
+        if self.note:
+            parts.append(self.note)
         if self.after_hours_roll:
             parts.append(self.after_hours_roll)
         if self.counted_from_day:

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
+from rules.calendar import ALMATY
 from rules.identifiers import bin_check, eds_password_check, iin_check, kz_mobile
 
-__all__ = ["BIN", "IIN", "AwareDatetime", "EdsPassword", "KzMobile", "NonEmptyStr"]
+__all__ = ["BIN", "IIN", "AlmatyDatetime", "AwareDatetime", "EdsPassword", "KzMobile", "NonEmptyStr"]
 
 
 def _strip_iin(v: object) -> object:
@@ -30,6 +31,12 @@ def _require_aware(v: datetime) -> datetime:
     return v
 
 
+def _in_almaty(v: datetime) -> datetime:
+    # A time without a zone is Asia/Almaty wall-clock time (the zone of every office in Kazakhstan since
+    # 1 March 2024); a time with one is the same instant, read in Asia/Almaty.
+    return v.replace(tzinfo=ALMATY) if v.tzinfo is None or v.utcoffset() is None else v.astimezone(ALMATY)
+
+
 def _password(v: SecretStr) -> SecretStr:
     eds_password_check(v.get_secret_value())
     return v
@@ -41,5 +48,7 @@ KzMobile = Annotated[
     str, AfterValidator(kz_mobile), Field(description="Kazakhstan mobile number, normalised to +77XXXXXXXXX")
 ]
 AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
+AlmatyDatetime = Annotated[datetime, AfterValidator(_in_almaty)]
+"""An instant kept and shown in Asia/Almaty: an input without a zone is read as Asia/Almaty time."""
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
 EdsPassword = Annotated[SecretStr, AfterValidator(_password)]

@@ -68,13 +68,23 @@ class CaseDeadlines:
         self._corrections_record_only_moves = workflow.patched(CORRECTION_RECORDS_ONLY_MOVES)
 
     async def open(
-        self, key: str, term_key: str, start: datetime, *, counted_from: str = "registration", label: str = ""
+        self,
+        key: str,
+        term_key: str,
+        start: datetime,
+        *,
+        counted_from: str = "registration",
+        label: str = "",
+        not_before: datetime | None = None,
+        earliest_act: bool = False,
     ) -> DeadlineState:
         """Compute the deadline of ``term_key`` from ``start`` (an activity) and record it under ``key``.
 
         The term's value is the one the case recorded at registration (or its last law migration); the value
         says whether an after-hours start rolls to the next working day. ``counted_from`` decides that only for
-        cases registered before the law was recorded.
+        cases registered before the law was recorded. A ``start`` before ``not_before`` (the event the term counts
+        from at the earliest) counts from ``not_before``; ``earliest_act`` asks a backward term for the earliest
+        lawful act after ``start`` (``DeadlineRequest``).
         """
         reg = self._registration()
         req = DeadlineRequest(
@@ -84,6 +94,8 @@ class CaseDeadlines:
             act=reg.act_key if reg else "",
             counted_from=counted_from,
             label=label or key,
+            not_before=not_before,
+            earliest_act=earliest_act,
         )
         deadline = await self._compute(req)
         state = DeadlineState(key=key, deadline=deadline, request=req)

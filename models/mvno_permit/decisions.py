@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.mvno_permit.application import ShortStr
-from models.types import AwareDatetime, NonEmptyStr
+from models.types import AlmatyDatetime, AwareDatetime, NonEmptyStr
 from rules import law
 
 __all__ = [
@@ -85,11 +85,17 @@ class CompletenessDecision(Model):
 
 
 class HearingProposal(Model):
-    """Time, date and place (or means) of the hearing (665/NK p.7)."""
+    """Time, date and place (or means) of the hearing (665/NK p.7). The time is kept in Asia/Almaty, whatever zone
+    it was given in; a time without a zone is Asia/Almaty time."""
 
-    at: AwareDatetime
+    at: AlmatyDatetime
     place: ShortStr | None = None
     means: ShortStr | None = Field(default=None, description="e.g. video conference link or telephone")
+    outside_office_hours_confirmed: bool = Field(
+        default=False,
+        description="the hearing is deliberately set outside the provider's office hours (a day off, before 9:00, "
+        "the lunch break or from 18:30)",
+    )
 
     @model_validator(mode="after")
     def _where(self) -> HearingProposal:

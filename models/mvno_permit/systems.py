@@ -14,11 +14,13 @@ from pydantic import BaseModel, Field
 from models.base import Model
 from models.deadlines import Deadline
 from rules import law
+from rules.lawdata import TermValue
 
 __all__ = [
     "CourtRestriction",
     "HearingWindowsRequest",
     "NoticeDay",
+    "OfficeInterval",
     "PermitChange",
     "PermitChangeRequest",
     "PermitEntryRequest",
@@ -118,18 +120,47 @@ class PermitChangeRequest(Model):
 
 
 class HearingWindowsRequest(BaseModel):
-    """Compute the notice days from ``start`` on, ``days`` calendar days."""
+    """Compute the notice days from ``start`` on, ``days`` calendar days, under the term values the case keeps."""
 
     start: datetime
     days: int = Field(default=30, ge=1, le=120)
+    terms: dict[str, TermValue] = Field(default_factory=dict)
+    """The case's recorded term values (its registration); empty: the values in force now."""
+
+
+class OfficeInterval(BaseModel):
+    """A stretch of a day when the provider's office works (665/NK Annex 1 item 8(2))."""
+
+    starts_at: datetime
+    ends_at: datetime
 
 
 class NoticeDay(BaseModel):
-    """If the hearing notice goes out during [starts_at, ends_at): the latest hearing, the earliest decision."""
+    """If the hearing notice goes out during [starts_at, ends_at): the latest hearing, the earliest decision; and
+    when the office works that day (a hearing may be set on a later day of the calendar)."""
 
     day: date
     starts_at: datetime
     ends_at: datetime
     hearing_due: Deadline
-    decision_after_notice: Deadline
+    """The hearing is held no later than this (``mvno.hearing_after_notice``, counted from the notice day)."""
     decision_not_before: datetime
+    """00:00 Asia/Almaty of the earliest day the administrative act may be adopted."""
+    notice_lead: Deadline | None = None
+    """The earliest lawful act, counted back: the first working day D with the notice day no later than D minus
+    ``mvno.hearing_notice_lead`` working days; due at the office's closing on D. Empty in calendars recorded
+    before the backward reading (``decision_after_notice``)."""
+    decision_after_notice: Deadline | None = None
+    """The forward reading of calendars recorded before (notice day + 3 working days), kept so that their cases
+    read as they were decided; it allowed the act one working day early after a notice on a day off."""
+    office_hours: list[OfficeInterval] | None = None
+    """When the office works that day: empty on a day off; ``None`` in calendars recorded before."""
+    day_off: str | None = None
+    """Why the day is not a working day (weekend, holiday, transfer), for messages."""
+
+    @property
+    def decision_term(self) -> Deadline:
+        """The computation behind ``decision_not_before``: its term, citation and explanation."""
+        term = self.notice_lead or self.decision_after_notice
+        assert term is not None, "a notice day records how its earliest decision was computed"
+        return term

@@ -63,6 +63,9 @@ class PermitCaseView(BaseModel):
     notice_sent_at: datetime | None = None
     hearing_latest: datetime | None = None
     decision_not_before: datetime | None = None
+    """The earliest day the decision after the hearing may be adopted (00:00 Asia/Almaty), 665/NK p.7."""
+    decision_not_before_why: str | None = None
+    """How that day follows from the notice."""
     hearing_record: HearingRecord | None = None
     overrun: ServiceTermOverrun | None = None
     permit: PermitRecordView | None = None

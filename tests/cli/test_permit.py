@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from cli.common import load_json_model
 from cli.permit import build_qualification, parse_instant
 from models.mvno_permit import PermitApplication, RefusalGround
+from rules.calendar import ALMATY
 from starter import app
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit"
@@ -48,10 +50,20 @@ def test_qualification_options_build_the_decision() -> None:
         build_qualification(False, ["no_such_ground"], "x", None, None, None, "B. Omarov")
 
 
-def test_naive_instant_is_refused() -> None:
+def test_naive_instant_is_refused_but_a_hearing_time_is_asia_almaty_time() -> None:
     with pytest.raises(typer.BadParameter, match="offset"):
-        parse_instant("2027-03-24T15:00:00", "--hearing-at")
-    assert parse_instant("2027-03-24T15:00:00+05:00", "--hearing-at").utcoffset() is not None
+        parse_instant("2027-03-24T15:00:00", "--held-at")
+    assert parse_instant("2027-03-24T15:00:00+05:00", "--held-at").utcoffset() is not None
+    # the notice's time without a zone is read as Asia/Almaty at the edge (14 item 5)
+    assert parse_instant("2027-03-24T15:00:00", "--hearing-at", naive_in_almaty=True) == datetime(
+        2027, 3, 24, 15, 0, tzinfo=ALMATY
+    )
+    d = build_qualification(False, ["court_ban"], "ban", "2027-03-24T15:00", "Astana", None, "B. Omarov")
+    assert d.hearing is not None and d.hearing.at.isoformat() == "2027-03-24T15:00:00+05:00"
+    assert not d.hearing.outside_office_hours_confirmed
+    d = build_qualification(False, ["court_ban"], "ban", "2027-03-24T10:00:00+00:00", "Astana", None, "B.", True)
+    assert d.hearing is not None and d.hearing.at.isoformat() == "2027-03-24T15:00:00+05:00"
+    assert d.hearing.outside_office_hours_confirmed
 
 
 def test_permit_commands_are_registered() -> None:

@@ -9,7 +9,7 @@ import random
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from models.tables import (
     PersonalAccountDelivery,
     SmsOutbox,
 )
+from rules.calendar import ALMATY, WorkingCalendar
 
 __all__ = ["SCENARIOS", "Scenario", "update"]
 
@@ -199,11 +200,19 @@ FRAUD = Scenario(
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit" / "application_legal_entity.json"
 
 
+def _registered_receipt() -> datetime:
+    """10:00 Asia/Almaty on the working day before today: registered that day, so the permit is issued as soon as it
+    is decided whatever the hour the scenario runs (665/NK p.6 issues results no earlier than the registration
+    day), and its terms are still running."""
+    cal = WorkingCalendar()
+    return datetime.combine(cal.add_working_days(datetime.now(ALMATY).date(), -1), time(10), tzinfo=ALMATY)
+
+
 async def _permit_start(client: Client, tq: str, suffix: str) -> str:
     from workflows.mvno_permit import SPEC as PERMIT
 
     app = PermitApplication.model_validate_json(DEMO.read_text(encoding="utf-8"))
-    app = app.model_copy(update={"application_number": f"E2E-{suffix}", "received_at": datetime.now(UTC)})
+    app = app.model_copy(update={"application_number": f"E2E-{suffix}", "received_at": _registered_receipt()})
     return (await start_case(client, PERMIT, app, task_queue=tq)).case_id
 
 

@@ -6,17 +6,35 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from infra.cases import start_case
 from models.mvno_permit import PermitApplication, PermitOutcome
+from rules.calendar import ALMATY, WorkingCalendar
 from workflows.mvno_permit import SPEC, MvnoPermit
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit"
+CAL = WorkingCalendar()
+
+
+async def office_morning(env: WorkflowEnvironment) -> datetime:
+    """An instant on a working morning (09:00-11:00 Asia/Almaty) by the server's clock: now if it is one, else the
+    server is moved to 10:00 of the next working day. A case received then is registered that day, so its results
+    are issued as soon as they are decided (665/NK p.6), and a hearing an hour after its notice lies within office
+    hours (Annex 1 item 8(2)), whatever the hour the tests run."""
+    now = await env.get_current_time()
+    local = now.astimezone(ALMATY)
+    working = CAL.is_working_day(local.date())
+    if working and time(9) <= local.time() < time(11):
+        return now
+    day = local.date() if working and local.time() < time(9) else CAL.add_working_days(local.date(), 1)
+    await env.sleep(datetime.combine(day, time(10), tzinfo=ALMATY) - now)
+    return await env.get_current_time()
 
 
 async def start_permit_case(

@@ -368,6 +368,7 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
         if "completeness_decision" in (await view(permit)).pending_events:
             break
         await env.sleep(timedelta(seconds=1))
+    await env.sleep(received - await env.get_current_time())  # nothing is decided before the receipt (14 item 1)
     await permit.execute_update(
         MvnoPermit.completeness_decision,
         CompletenessDecision(complete=False, reasons=["the information form is missing"], decided_by="A. Sadykova"),

@@ -48,7 +48,7 @@ from models.tables import PersonalAccountDelivery, SmsOutbox, SupervisorNotifica
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.cases import stop
 from tests.golden_tools import save_golden
-from tests.workflows.permit_cases import DEMO, application, start_permit_case
+from tests.workflows.permit_cases import DEMO, application, office_morning, start_permit_case
 from worker import make_worker
 from workflows.mvno_permit import MvnoPermit, permit_case_id
 
@@ -138,12 +138,19 @@ async def compliant(handle: WorkflowHandle[Any, Any]) -> None:
     )
 
 
-def preliminary(at: datetime, grounds: list[RefusalGround] | None = None) -> QualificationDecision:
+def preliminary(
+    at: datetime, grounds: list[RefusalGround] | None = None, *, outside_office_hours: bool = False
+) -> QualificationDecision:
     return QualificationDecision(
         compliant=False,
         grounds=grounds or [RefusalGround.NON_COMPLIANT],
         findings="traffic accounting system has no valid verification certificate",
-        hearing=HearingProposal(at=at, place="Astana, Kabanbay batyr 32/1, room 305", means="video: meet.gov.kz/mvno"),
+        hearing=HearingProposal(
+            at=at,
+            place="Astana, Kabanbay batyr 32/1, room 305",
+            means="video: meet.gov.kz/mvno",
+            outside_office_hours_confirmed=outside_office_hours,
+        ),
         decided_by="B. Omarov",
     )
 
@@ -172,7 +179,7 @@ async def to_hearing(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any])
 
 
 async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnvironment, task_queue: str) -> None:
-    now = await env.get_current_time()
+    now = await office_morning(env)
     app = application(now, legal_entity=True)
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
@@ -214,7 +221,6 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
             "Dala Mobile LLP",
             "210240000018",
             app.application_number,
-            "Aidos Serikuly Zhanov",
             "10 жыл",
             "10 лет",
             "665/NK Annex 5",
@@ -223,6 +229,7 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
             "Разрешение",
             issued_day.isoformat(),
             permit.valid_through.isoformat(),
+            f"<tr><th>Басшы</th><td>{HEAD}</td></tr>",  # the head who signs it (14 item 3), not the director
         ):
             assert needle in html, needle
         stages = stages_of(handle.id)
@@ -263,7 +270,7 @@ async def test_an_issued_permits_expiry_stays_across_checkpoints_whatever_the_te
     year), and carried through every yearly continue-as-new unchanged, even when an amendment shortens the term."""
     from tests.laws import amended_book, use_law
 
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await complete(handle)
@@ -316,7 +323,7 @@ async def test_permit_continued_as_new_carries_its_whole_state(env: WorkflowEnvi
     documents, the permit, the hearing and its notice, the instructions received."""
     from models.mvno_permit import PermitState
 
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         v, _ = await to_hearing(env, handle)
@@ -374,7 +381,7 @@ async def test_permit_continued_as_new_carries_its_whole_state(env: WorkflowEnvi
 
 
 async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvironment, task_queue: str) -> None:
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await complete(handle)
@@ -439,7 +446,7 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
 
 
 async def test_incomplete_package_is_refused_to_consider_further(env: WorkflowEnvironment, task_queue: str) -> None:
-    now = await env.get_current_time()
+    now = await office_morning(env)
     today = now.astimezone(ALMATY).date()
     raw = json.loads((DEMO / "application.json").read_text())
     raw["qualification"]["information_form"]["verification_certificate_valid_until"] = (
@@ -486,7 +493,7 @@ async def test_incomplete_package_is_refused_to_consider_further(env: WorkflowEn
 
 
 async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment, task_queue: str) -> None:
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         v, hearing_at = await to_hearing(env, handle)
@@ -503,7 +510,7 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
             "665/NK Annex 1 item 10(2)",
             "Kabanbay batyr 32/1",
             "meet.gov.kz/mvno",
-            hearing_at.isoformat(timespec="minutes"),
+            hearing_at.astimezone(ALMATY).isoformat(timespec="minutes"),
             "тыңдау туралы хабарлама",
             "уведомление о заслушивании",
         ):
@@ -538,7 +545,7 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
 
 
 async def test_preliminary_refusal_hearing_then_reasoned_refusal(env: WorkflowEnvironment, task_queue: str) -> None:
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         v, _ = await to_hearing(env, handle)
@@ -605,7 +612,7 @@ async def test_court_ban_from_the_registry_is_proposed_as_a_ground(env: Workflow
 
 
 async def test_hearing_scheduled_too_late_is_rejected(env: WorkflowEnvironment, task_queue: str) -> None:
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await complete(handle)
@@ -623,8 +630,11 @@ async def test_hearing_scheduled_too_late_is_rejected(env: WorkflowEnvironment, 
         c = await case(handle)
         assert c.status == "qualification_check" and c.pending_events == ["qualification_decision"]
         assert c.documents == []
-        # the latest allowed instant itself is accepted
-        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(latest))
+        # the latest allowed instant itself is accepted, once confirmed: the office closes at 18:30 (14 item 5)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.qualification_decision, preliminary(latest))
+        assert "outside the provider's office hours" in str(err.value.cause)
+        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(latest, outside_office_hours=True))
         v = await status(handle, "hearing_scheduled")
         assert v.hearing is not None and v.hearing.at == latest and v.hearing_latest == latest
         await stop(handle)
@@ -634,7 +644,7 @@ async def test_hearing_scheduled_too_late_is_rejected(env: WorkflowEnvironment, 
 
 
 async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvironment, task_queue: str) -> None:
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await status(handle, "completeness_check")
@@ -655,8 +665,10 @@ async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvi
         await sleep_past(env, deadline(c, "qualification_check").due)
         await status(handle, "qualification_check_overdue")
         assert "qualification_check" in escalated(handle.id)
-        hearing_at = await env.get_current_time() + timedelta(hours=1)
-        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+        hearing_at = await env.get_current_time() + timedelta(hours=1)  # after 18:30: confirmed (14 item 5)
+        await handle.execute_update(
+            MvnoPermit.qualification_decision, preliminary(hearing_at, outside_office_hours=True)
+        )
 
         v = await status(handle, "hearing_scheduled")
         assert v.overrun is not None  # notice after the service term: the decision cannot be in time
@@ -823,7 +835,7 @@ async def test_reopen_after_upheld_complaint_returns_to_the_named_stage(
     env: WorkflowEnvironment,
     task_queue: str,
 ) -> None:
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await status(handle, "completeness_check")
@@ -979,7 +991,7 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
     from models.deadlines import CalendarCorrection
     from tests.conftest import OVERRIDES
 
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await complete(handle)
@@ -1000,8 +1012,9 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
             )
             for _ in range(100):  # the case recomputes its hearing calendar through the activity
                 try:
-                    await handle.execute_update(
-                        MvnoPermit.qualification_decision, preliminary(old_latest + timedelta(minutes=1))
+                    await handle.execute_update(  # 18:31 is after the office closes: confirmed (14 item 5)
+                        MvnoPermit.qualification_decision,
+                        preliminary(old_latest + timedelta(minutes=1), outside_office_hours=True),
                     )
                     break
                 except WorkflowUpdateFailedError:
@@ -1022,7 +1035,7 @@ async def test_calendar_correction_moving_only_the_service_term_re_arms_only_its
     from models.deadlines import CalendarCorrection
     from tests.conftest import OVERRIDES
 
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await complete(handle)
@@ -1142,7 +1155,7 @@ async def test_permit_continued_as_new_with_application_and_permit_life_resumes(
 
 
 async def test_upheld_complaint_instruction_reopens_a_refused_case(env: WorkflowEnvironment, task_queue: str) -> None:
-    app = application(await env.get_current_time())
+    app = application(await office_morning(env))
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await status(handle, "completeness_check")
@@ -1222,4 +1235,341 @@ async def test_14_14_a_back_dated_receipt_is_taken_as_given_and_the_case_records
         first = (await handle.fetch_history()).events[0]
         assert "intake" in first.workflow_execution_started_event_attributes.memo.fields  # in the case's history
         await until(handle, lambda v: v.pending_events == ["completeness_decision"], "registered")
+        await stop(handle)
+
+
+# --- issue 14: the permit's edges (665/NK p.6, p.7, Annex 1 item 8, Annex 5) -------------------------------
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    """``hour:minute`` Asia/Almaty on ``day``."""
+    return datetime.combine(day, time(hour, minute), tzinfo=ALMATY)
+
+
+def earliest_act(notice_day: date, lead: int = 3) -> date:
+    """The first working day D with the notice's day no later than D minus ``lead`` working days (665/NK p.7: the
+    notice goes out no later than 3 working days before the act), by the calendar."""
+    day = notice_day
+    while not (CAL.is_working_day(day) and CAL.add_working_days(day, -lead) >= notice_day):
+        day += timedelta(days=1)
+    return day
+
+
+async def after_hours_receipt(env: WorkflowEnvironment) -> tuple[datetime, date]:
+    """19:00 on the next working day (ahead of the server's clock), and the day it is registered: the next one."""
+    today = (await env.get_current_time()).astimezone(ALMATY).date()
+    day = CAL.add_working_days(today, 1)
+    return at(day, 19), CAL.add_working_days(day, 1)
+
+
+async def documents_of(handle: WorkflowHandle[Any, Any], n: int) -> CaseView:
+    """The case once it holds ``n`` documents (real time: rendering, signing and delivery run)."""
+    for _ in range(200):
+        c = await case(handle)
+        if len(c.documents) >= n:
+            return c
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"case {handle.id} has {len(c.documents)} documents, not {n}")
+
+
+async def test_14_1_no_decision_before_the_receipt_and_no_term_due_before_the_registration(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Every staff Update before the application's receipt is refused, naming the receipt in Asia/Almaty; a decision
+    after the receipt but before an after-hours registration day is taken, and the term counted from it runs from
+    the registration day, never before it."""
+    received, registered = await after_hours_receipt(env)
+    app = application(received)
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        now = await env.get_current_time()
+        assert now < received
+        early: list[tuple[Any, Any]] = [
+            (MvnoPermit.completeness_decision, CompletenessDecision(complete=True, decided_by="A. Sadykova")),
+            (MvnoPermit.qualification_decision, QualificationDecision(compliant=True, decided_by="B. Omarov")),
+            (MvnoPermit.record_hearing, HearingRecord(held_at=now, applicant_position="p", recorded_by="B. Omarov")),
+            (MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head")),
+            (
+                MvnoPermit.contract_event,
+                ContractEvent(
+                    kind=ContractEventKind.TERMINATED_EARLY,
+                    contract_number="KC-2026-117",
+                    occurred_on=now.astimezone(ALMATY).date(),
+                    reported_by="Kcell JSC",
+                ),
+            ),
+            (MvnoPermit.reopen, ReopenInstruction(complaint_id="C-1", reason="upheld")),
+        ]
+        for update, arg in early:
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await handle.execute_update(update, arg)
+            msg = str(err.value.cause)
+            assert f"received at {received:%Y-%m-%d} 19:00 Asia/Almaty" in msg and "665/NK p.6" in msg, msg
+        c = await case(handle)
+        assert c.pending_events == ["completeness_decision"] and c.documents == []
+        assert deadline(c, "completeness_check").status is DeadlineStatus.OPEN
+
+        # After the receipt, before the registration day: the decision is taken ...
+        await sleep_past(env, received, timedelta(minutes=30))
+        await handle.execute_update(
+            MvnoPermit.completeness_decision, CompletenessDecision(complete=True, decided_by="A. Sadykova")
+        )
+        await status(handle, "qualification_check")
+        c = await case(handle)
+        reg = c.registration
+        assert reg is not None and reg.registered_on == registered and reg.results_from == at(registered, 9)
+        assert deadline(c, "completeness_check").status is DeadlineStatus.MET
+        # ... and the qualification term counted from it runs from the registration day, not before it.
+        q = deadline(c, "qualification_check")
+        assert q.deadline.counted_from_day == registered
+        assert q.due == at(CAL.add_working_days(registered, 3), 18, 30) > reg.results_from
+        await stop(handle)
+
+
+async def test_14_2_a_result_is_not_issued_before_the_registration_day(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Decisions recorded after an after-hours receipt but before the registration day: the refusal to consider,
+    the permit and the preliminary decision with its hearing notice are dated, signed and delivered when the office
+    opens on the registration day (665/NK p.6); the permit's validity counts from that issue, the hearing's limits
+    and the earliest decision from that notice."""
+    received, registered = await after_hours_receipt(env)
+    opening = at(registered, 9)
+    async with make_worker(env.client, task_queue=task_queue):
+        refused = await start_permit_case(env.client, application(received), task_queue)
+        granted = await start_permit_case(env.client, application(received, legal_entity=True), task_queue)
+        heard = await start_permit_case(env.client, application(received), task_queue)
+        for h in (refused, granted, heard):
+            await status(h, "completeness_check")
+        await sleep_past(env, received, timedelta(minutes=30))  # after the receipt, before the registration day
+        await refused.execute_update(
+            MvnoPermit.completeness_decision,
+            CompletenessDecision(complete=False, reasons=["no information form"], decided_by="A. Sadykova"),
+        )
+        await complete(granted)
+        await compliant(granted)
+        await complete(heard)
+        await status(heard, "qualification_check")
+        # The notice goes out when the office opens: a hearing before that is refused.
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await heard.execute_update(MvnoPermit.qualification_decision, preliminary(received + timedelta(hours=2)))
+        msg = str(err.value.cause)
+        assert "is not after the notice" in msg and f"{registered.isoformat()} 09:00 Asia/Almaty" in msg, msg
+        hearing_at = at(registered, 11)
+        receipt = await heard.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+        assert "sent on the registration day" in receipt.note
+
+        # Decided, and held: nothing is issued before the registration day.
+        for h in (refused, granted, heard):
+            v = await until(h, lambda v: any(e.kind == "result_held" for e in v.events), "the result held")
+            held = next(e for e in v.events if e.kind == "result_held")
+            assert f"waits until {registered.isoformat()} 09:00 Asia/Almaty" in held.detail, held.detail
+            assert held.cite == "665/NK p.6" and held.at < opening
+            assert (await case(h)).documents == []
+        v = await view(heard)
+        assert v.notice_sent_at == opening
+        assert v.hearing_latest == at(CAL.add_working_days(registered, 2), 18, 30)
+        assert v.decision_not_before == at(earliest_act(registered), 0)
+
+        # The office opens on the registration day: each result is dated, signed and delivered then.
+        await sleep_past(env, opening)
+        c = await documents_of(refused, 1)
+        [doc] = c.documents
+        assert doc.kind == "refusal_to_consider"
+        html = doc_text(doc.doc_id, HEAD)
+        assert (
+            f"Құжаттың күні: {registered.isoformat()}" in html and f"Дата документа: {registered.isoformat()}" in html
+        )
+        await status(refused, "refused_to_consider")
+        v = await view(refused)
+        assert next(e for e in v.events if e.kind == "document:refusal_to_consider").at >= opening
+
+        c = await documents_of(granted, 1)
+        v = await status(granted, "permit_valid")
+        assert v.permit is not None and v.permit.issued_on == registered
+        assert v.permit.valid_through == registered.replace(year=registered.year + 10)
+        validity = deadline(c, "permit_validity")
+        assert validity.deadline.start >= opening
+        assert validity.due == at(registered.replace(year=registered.year + 10) + timedelta(days=1), 0)
+        assert f"<tr><th>Берілген күні</th><td>{registered.isoformat()}</td></tr>" in doc_text(
+            c.documents[0].doc_id, HEAD
+        )
+
+        c = await documents_of(heard, 1)
+        await status(heard, "hearing_scheduled")
+        notice = doc_text(c.documents[0].doc_id, AUTHORISED)
+        assert f"Дата документа: {registered.isoformat()}" in notice
+        assert earliest_act(registered).isoformat() in notice
+
+        # The cases go on to their ends, recorded as the golden histories of the held results.
+        await sleep_past(env, hearing_at)
+        await heard.execute_update(
+            MvnoPermit.record_hearing,
+            HearingRecord(held_at=hearing_at, applicant_position="the certificate is renewed", recorded_by="B. Omarov"),
+        )
+        await sleep_past(env, at(earliest_act(registered), 0))
+        await until(heard, lambda v: v.pending_events == ["final_decision"], "decision open")
+        await heard.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        await status(heard, "permit_valid")
+        for h in (heard, granted):
+            await h.execute_update(
+                MvnoPermit.contract_event,
+                ContractEvent(
+                    kind=ContractEventKind.TERMINATED_EARLY,
+                    contract_number="KC-2026-117" if h is heard else "BL-MVNO-0042",
+                    occurred_on=(await env.get_current_time()).astimezone(ALMATY).date(),
+                    reported_by="Kcell JSC",
+                ),
+            )
+            assert (await finish(env, h)).outcome == "permit_terminated"
+        await save_golden(granted, "mvno_permit", "permit_held_until_the_registration_day")
+        await save_golden(heard, "mvno_permit", "notice_held_until_the_registration_day")
+        c = await case(refused)
+        assert (await finish(env, refused, deadline(c, "complaint_window").due)).outcome == "refused_to_consider"
+        await save_golden(refused, "mvno_permit", "refusal_held_until_the_registration_day")
+
+
+async def test_14_3_the_permit_names_the_head_who_signs_it_and_the_radio_communication(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Annex 5: "Басшы / Руководитель" is the head of the issuing body who signs the permit with EDS (p.6-7), not the
+    applicant's director; the row "Ұйым үшін: (радиобайланыс түрі)" / "Для организации: (вид радиосвязи)" is there."""
+    app = application(await office_morning(env), legal_entity=True)
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await compliant(handle)
+        await status(handle, "permit_valid")
+        [doc] = (await case(handle)).documents
+        html = doc_text(doc.doc_id, HEAD)  # signed by the head of the Telecommunications Committee ...
+        assert f"<tr><th>Басшы</th><td>{HEAD}</td></tr>" in html  # ... who is the permit's head
+        assert f"<tr><th>Руководитель</th><td>{HEAD}</td></tr>" in html
+        assert app.applicant.kind == "legal_entity" and app.applicant.head_name not in html
+        assert "<tr><th>Ұйым үшін: (радиобайланыс түрі)</th><td>ұялы байланыс</td></tr>" in html
+        assert "<tr><th>Для организации: (вид радиосвязи)</th><td>сотовая связь</td></tr>" in html
+        await stop(handle)
+
+
+def saturday_notice(today: date) -> date:
+    """A Saturday ahead (off, as Saturdays are unless transferred) whose working day before lies ahead of today."""
+    day = today + timedelta(days=2)
+    while day.weekday() != 5 or CAL.is_working_day(day) or CAL.add_working_days(day, -1) <= today:
+        day += timedelta(days=1)
+    return day
+
+
+async def test_14_4_hearing_notice_on_a_saturday_allows_the_act_one_working_day_later_than_the_forward_count(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """p.7: the notice goes out no later than 3 working days before the act, a count backwards from the act. For a
+    notice on a Saturday the earliest act is the first working day D with the Saturday no later than D minus 3
+    working days: one working day later than the old forward count (notice + 3 working days)."""
+    today = (await env.get_current_time()).astimezone(ALMATY).date()
+    saturday = saturday_notice(today)
+    forward = CAL.add_working_days(saturday, 3)
+    lawful = earliest_act(saturday)
+    assert lawful == CAL.add_working_days(forward, 1)  # the old count allowed the act a working day early
+    friday = CAL.add_working_days(saturday, -1)
+    app = application(at(friday, 10))
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await status(handle, "completeness_check")
+        await sleep_past(env, at(friday, 10))
+        await complete(handle)
+        await status(handle, "qualification_check")
+        await sleep_past(env, at(saturday, 10))
+        hearing_at = at(CAL.add_working_days(saturday, 1), 11)
+        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+        v = await status(handle, "hearing_scheduled")
+        assert v.notice_sent_at is not None and v.notice_sent_at.astimezone(ALMATY).date() == saturday
+        assert v.decision_not_before == at(lawful, 0)  # the case view
+        assert v.decision_not_before_why is not None
+        assert "no later than 3 working days before the act" in v.decision_not_before_why
+        c = await documents_of(handle, 1)
+        notice = doc_text(c.documents[0].doc_id, AUTHORISED)  # the hearing notice
+        assert f"не принимается ранее {lawful.isoformat()}" in notice and f"{lawful.isoformat()} бастап" in notice
+        assert "не позднее чем за 3 рабочих дня до принятия административного акта" in notice
+
+        await sleep_past(env, hearing_at)
+        await handle.execute_update(
+            MvnoPermit.record_hearing,
+            HearingRecord(held_at=hearing_at, applicant_position="asks for the permit", recorded_by="B. Omarov"),
+        )
+        await sleep_past(env, at(forward, 10))  # the day the forward count allowed: refused, saying why
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        msg = str(err.value.cause)
+        assert f"may not be adopted before {lawful.isoformat()}" in msg and "665/NK p.7" in msg, msg
+        assert f"hearing notice of {saturday.isoformat()} goes out no later than 3 working days before" in msg
+
+        await sleep_past(env, at(lawful, 0))
+        await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+        await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+        v = await status(handle, "permit_valid")
+        assert v.permit is not None and v.permit.issued_on == lawful
+        await handle.execute_update(
+            MvnoPermit.contract_event,
+            ContractEvent(
+                kind=ContractEventKind.TERMINATED_EARLY,
+                contract_number="KC-2026-117",
+                occurred_on=lawful,
+                reported_by="Kcell JSC",
+            ),
+        )
+        assert (await finish(env, handle)).outcome == "permit_terminated"
+        await save_golden(handle, "mvno_permit", "hearing_notice_on_a_saturday")
+
+
+async def test_14_5_the_hearing_is_set_and_held_in_asia_almaty_time(env: WorkflowEnvironment, task_queue: str) -> None:
+    """The notice's time is kept and shown in Asia/Almaty whatever zone it was typed in (a time without a zone is
+    Asia/Almaty time); a hearing outside office hours (20:00; Annex 1 item 8(2)) is refused with the warning until
+    confirmed, then recorded in the timeline; the hearing is not recorded before its notified time."""
+    today = (await office_morning(env)).astimezone(ALMATY).date()
+    evening = at(today, 20)
+    naive = HearingProposal(at=evening.replace(tzinfo=None), place="Astana, Kabanbay batyr 32/1")
+    assert naive.at == evening and naive.at.utcoffset() == timedelta(hours=5)
+    typed_in_utc = HearingProposal.model_validate({"at": evening.astimezone(UTC).isoformat(), "means": "video"})
+    assert typed_in_utc.at.isoformat() == evening.isoformat() and str(typed_in_utc.at.tzinfo) == "Asia/Almaty"
+    app = application(await env.get_current_time())
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await status(handle, "qualification_check")
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                MvnoPermit.qualification_decision,
+                preliminary(evening.astimezone(UTC)),  # typed in UTC
+            )
+        msg = str(err.value.cause)
+        assert f"hearing.at {today.isoformat()} 20:00 Asia/Almaty is outside the provider's office hours" in msg
+        assert "09:00-13:00 and 14:30-18:30" in msg and "665/NK Annex 1 item 8(2)" in msg and "confirm" in msg
+        assert (await case(handle)).pending_events == ["qualification_decision"]  # nothing entered the case
+
+        await handle.execute_update(
+            MvnoPermit.qualification_decision, preliminary(evening.astimezone(UTC), outside_office_hours=True)
+        )
+        v = await status(handle, "hearing_scheduled")
+        assert v.hearing is not None and v.hearing.at == evening
+        assert v.hearing.at.utcoffset() == timedelta(hours=5)  # stored and shown in Asia/Almaty
+        warning = next(e for e in v.events if e.kind == "hearing_outside_office_hours")
+        assert "outside the provider's office hours" in warning.detail and "confirmed by B. Omarov" in warning.detail
+        assert warning.cite == "665/NK Annex 1 item 8(2)"
+        c = await documents_of(handle, 1)
+        assert f"{today.isoformat()}T20:00+05:00" in doc_text(c.documents[0].doc_id, AUTHORISED)
+
+        # The hearing is recorded once held, not before its notified time.
+        await sleep_past(env, evening)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                MvnoPermit.record_hearing,
+                HearingRecord(held_at=at(today, 19, 30), applicant_attended=False, recorded_by="B. Omarov"),
+            )
+        msg = str(err.value.cause)
+        assert "is before the hearing's notified time" in msg and f"{today.isoformat()} 20:00 Asia/Almaty" in msg
+        await handle.execute_update(
+            MvnoPermit.record_hearing,
+            HearingRecord(held_at=evening, applicant_position="asks for the permit", recorded_by="B. Omarov"),
+        )
+        await status(handle, "decision_pending")
         await stop(handle)

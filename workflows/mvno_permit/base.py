@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -14,13 +15,27 @@ with workflow.unsafe.imports_passed_through():
     from activities.monitoring import MonitoringActivities
     from infra.pseudonym import case_id as make_case_id
     from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
-    from models.mvno_permit import CaseEvent, PermitApplication, PermitCaseView, PermitOutcome, PermitState, StageReport
+    from models.mvno_permit import (
+        CaseEvent,
+        NoticeDay,
+        PermitApplication,
+        PermitCaseView,
+        PermitOutcome,
+        PermitState,
+        StageReport,
+    )
+    from rules.law import cite
     from workflows.case import CaseWorkflow
 
-__all__ = ["ACT", "PROCEDURE", "PermitCase", "permit_case_id"]
+__all__ = ["ACT", "PROCEDURE", "RESULTS_ON_THE_REGISTRATION_DAY", "PermitCase", "permit_case_id"]
 
 PROCEDURE = "mvno_permit"
 ACT = "665/NK"
+
+RESULTS_ON_THE_REGISTRATION_DAY = "permit-results-on-the-registration-day"
+"""``workflow.patched`` id: a result decided before the registration day's office opening (an application received
+after hours, on a day off or a holiday, 665/NK p.6) is dated, signed and delivered at that opening: the case waits
+for it, and a hearing notice decided earlier goes out then. Decided at the case's first activation."""
 
 
 def permit_case_id(app: PermitApplication) -> str:
@@ -39,6 +54,8 @@ class PermitCase(CaseWorkflow):
         self.state = state  # ... then the case's own: new, or handed over by the previous run
         self.clock.states = state.deadlines
         self._tasks: list[asyncio.Task[Any]] = []  # waits that run beside the stages
+        # Decided once, at the case's first activation, so the patch marker always sits at the same place.
+        self._results_on_registration_day = workflow.patched(RESULTS_ON_THE_REGISTRATION_DAY)
 
     # CaseWorkflow's record is kept in the state, so continue-as-new carries it with the rest.
 
@@ -148,21 +165,74 @@ class PermitCase(CaseWorkflow):
         await self.clock.late(key, done)
 
     def _ensure_accepting(self, update: str) -> None:
-        """Refuse ``update`` unless it is the one that fits now, saying what fits and why."""
+        """Refuse ``update`` before the application's receipt, or unless it is the one that fits now, saying what
+        fits and why."""
+        if self.state.registration is None:
+            raise ValueError(f"{update} does not fit now: the case is still being registered; try again in a moment")
+        received_at = self.state.application.received_at
+        if workflow.now() < received_at:
+            raise ValueError(
+                f"{update} is refused: the application is received at {self._almaty(received_at)} "
+                f"({cite('665/NK', 'p.6')}); nothing is decided in its case before it exists"
+            )
         if self.state.accepting == update:
             return
         d = self.state.decisions
         why = ""
         if update == "final_decision" and d.notice_day is not None and not d.decision_open:
-            term = d.notice_day.decision_after_notice
-            why = (
-                f"; the decision may not be adopted before {d.notice_day.decision_not_before.isoformat()}"
-                f" (hearing notice of {d.notice_day.day.isoformat()} + {term.amount} working days, {term.cite})"
-            )
+            why = "; " + self._earliest_decision(d.notice_day)
             if d.hearing_record is None:
                 why += "; the hearing has not been recorded yet"
         fits = self.state.accepting or "no decision (the case is working)"
         raise ValueError(f"{update} does not fit now: the case is {self.status}; it accepts {fits}{why}")
+
+    @staticmethod
+    def _earliest_decision(notice: NoticeDay) -> str:
+        """Why the decision after the hearing may not come before its earliest lawful day (665/NK p.7)."""
+        term = notice.decision_term
+        day = notice.decision_not_before.date().isoformat()
+        if notice.notice_lead is None:  # a calendar recorded before the backward reading
+            how = f"hearing notice of {notice.day.isoformat()} + {term.amount} working days"
+        else:
+            how = (
+                f"the hearing notice of {notice.day.isoformat()} goes out no later than {term.amount} working days "
+                f"before the act"
+            )
+        return f"the decision may not be adopted before {day} ({how}, {term.cite})"
+
+    def _local(self, instant: datetime) -> datetime | None:
+        """``instant`` in Asia/Almaty, read with the offset the registration recorded (workflow code builds no time
+        zone); ``None`` in cases registered before that was recorded."""
+        reg = self.state.registration
+        tz = reg.results_from.tzinfo if reg is not None and reg.results_from is not None else None
+        return instant.astimezone(tz) if tz is not None else None
+
+    def _almaty(self, instant: datetime) -> str:
+        """``instant`` as Asia/Almaty wall-clock time for a message (with its own offset in cases registered before
+        the registration recorded Asia/Almaty's)."""
+        local = self._local(instant)
+        return instant.isoformat(timespec="minutes") if local is None else f"{local:%Y-%m-%d %H:%M} Asia/Almaty"
+
+    def _results_from(self) -> datetime | None:
+        """The earliest instant a result of this case may be issued: the office's opening on the registration day
+        (665/NK p.6); ``None`` for cases started before this rule was kept, or when it has passed."""
+        reg = self.state.registration
+        if not self._results_on_registration_day or reg is None or reg.results_from is None:
+            return None
+        return reg.results_from if workflow.now() < reg.results_from else None
+
+    async def _on_the_registration_day(self, what: str) -> None:
+        """A result is not issued before the registration day (665/NK p.6): a decision recorded earlier is dated,
+        signed and delivered when the office opens that day; the case waits for it, visibly."""
+        at = self._results_from()
+        if at is None:
+            return
+        self._event(
+            "result_held",
+            f"{what} is issued on the registration day: the case waits until {self._almaty(at)}",
+            cite("665/NK", "p.6"),
+        )
+        await self.clock.not_before(at)
 
     def _outcome(self) -> PermitOutcome:
         return PermitOutcome(
@@ -199,6 +269,7 @@ class PermitCase(CaseWorkflow):
             notice_sent_at=d.notice_at,
             hearing_latest=d.notice_day.hearing_due.due if d.notice_day else None,
             decision_not_before=d.notice_day.decision_not_before if d.notice_day else None,
+            decision_not_before_why=self._earliest_decision(d.notice_day) if d.notice_day else None,
             hearing_record=d.hearing_record,
             overrun=s.overrun,
             permit=s.permit,

@@ -40,9 +40,11 @@ class CompletenessCheck(PermitDocuments):
         return d.complete
 
     async def _refuse_to_consider(self) -> None:
-        """Reasoned refusal to consider further, signed by the head, to the personal account (p.6)."""
+        """Reasoned refusal to consider further, signed by the head, to the personal account (p.6), on the
+        registration day at the earliest (p.6)."""
         d = self.state.decisions.completeness
         assert d is not None
+        await self._on_the_registration_day("the refusal to consider the application further")
         await self._send_refusal_to_consider(d.reasons)
         self.state.result_issued = True
         self.close("refused_to_consider", "refused_to_consider")

@@ -64,8 +64,10 @@ class PermitDocuments(PermitCase):
                 "hearing_means": q.hearing.means or "",
                 "hearing_latest": hearing.due.isoformat(timespec="minutes"),
                 "hearing_days": hearing.amount,
+                "notice_day": notice.day.isoformat(),
+                "notice_lead_days": notice.decision_term.amount,
                 "decision_not_before": notice.decision_not_before.date().isoformat(),
-                "decision_cite": notice.decision_after_notice.cite,
+                "decision_cite": notice.decision_term.cite,
             },
         )
 
@@ -86,8 +88,9 @@ class PermitDocuments(PermitCase):
             },
         )
 
-    async def _send_permit(self, p: PermitRecordView, head: str | None, validity: Deadline) -> None:
-        """The permit with the fields of Annex 5 and its conditions, signed by the head."""
+    async def _send_permit(self, p: PermitRecordView, validity: Deadline) -> None:
+        """The permit with the fields of Annex 5 and its conditions, signed by the head of the service provider, who
+        is its "Басшы / Руководитель" (the rendering names the signer of ``provider_head``, p.6-7)."""
         contracts = "; ".join(
             f"{c.base_operator}, contract {c.contract_number} of {c.signed_on.isoformat()}"
             for c in self.state.application.qualification.contracts
@@ -106,7 +109,7 @@ class PermitDocuments(PermitCase):
                 "valid_through": p.valid_through.isoformat(),
                 "validity_years": validity.amount,
                 "conditions": [c.model_dump(include={"kk", "ru", "reference"}) for c in _CONDITIONS],
-                "head_name": head or "—",
+                "radio_communication": _RADIO.model_dump(include={"kk", "ru"}),
                 "basis": p.basis,
                 "additional_info": contracts,
             },
@@ -128,6 +131,8 @@ class PermitDocuments(PermitCase):
             "application_number": s.application.application_number,
             "registered_on": s.registration.registered_on.isoformat(),
             "signer_role": role,
+            # The document's date: the day it is issued, never before the registration day (665/NK p.6).
+            "dated": (self._local(workflow.now()) or workflow.now()).date().isoformat(),
         }
         ref = await self.outside(
             render_document,
@@ -160,6 +165,9 @@ class PermitDocuments(PermitCase):
 
 _CONDITIONS = law.items("665/NK", "permit_condition")
 """The conditions of the permit (Annex 5 conditions 1-3) that the permit document states."""
+
+_RADIO = law.item("665/NK", "permit.radio_communication")
+"""The permit's row "for the organisation: type of radio communication" (Annex 5)."""
 
 
 def _grounds(grounds: list[RefusalGround]) -> list[dict[str, str]]:

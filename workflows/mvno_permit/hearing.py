@@ -1,7 +1,8 @@
 """The hearing and the decision after it (665/NK p.7): the preliminary decision to refuse with the hearing
-notice, the hearing within 2 working days of the notice, then, no earlier than the 3rd working day after the
-notice, the permit or a reasoned refusal. When that earliest day lies past the 7-working-day service term
-(Annex 1 item 4) the overrun is recorded and a term of its own governs the decision.
+notice, the hearing within 2 working days of the notice, then the permit or a reasoned refusal, no earlier than the
+first working day that the notice precedes by 3 working days (the notice goes out no later than 3 working days
+before the act). When that earliest day lies past the 7-working-day service term (Annex 1 item 4) the overrun is
+recorded and a term of its own governs the decision.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Hearing(PermitDocuments):
         )
         hearing_key = self._k("hearing")
         hearing_due = await self.clock.open(hearing_key, "mvno.hearing_after_notice", notice_at, counted_from="day")
+        await self._on_the_registration_day("the preliminary decision and the hearing notice")  # p.6
         await self._send_preliminary_refusal(q, notice, hearing_due.deadline)
         service = self.clock.get(self._k("service_term"))
         if notice.decision_not_before > service.due:
@@ -66,7 +68,7 @@ class Hearing(PermitDocuments):
             recorded_at=workflow.now(),
             explanation=(
                 f"the hearing notice of {notice.day.isoformat()} allows the decision no earlier than "
-                f"{notice.decision_not_before.date().isoformat()} ({notice.decision_after_notice.cite}), after the "
+                f"{notice.decision_not_before.date().isoformat()} ({notice.decision_term.cite}), after the "
                 f"{service.amount}-working-day service term ending {service.due.isoformat(timespec='minutes')} "
                 f"({service.cite})"
             ),
@@ -77,7 +79,8 @@ class Hearing(PermitDocuments):
         await self._report("service_term_overrun", overrun.explanation)
 
     async def _final_decision(self, notice: NoticeDay, notice_at: datetime) -> bool:
-        """Not before notice + 3 working days; within the service term, or the overrun's own term."""
+        """Not before the first working day the notice precedes by 3 working days; within the service term, or the
+        overrun's own term (due at the close of that earliest day)."""
         s = self.state
         s.accepting = ""
         self.set_status("decision_pending")
@@ -90,7 +93,10 @@ class Hearing(PermitDocuments):
 
         if s.overrun is not None:
             key = self._k("decision")
-            await self.clock.open(key, "mvno.decision_after_notice", notice_at, counted_from="day")
+            if notice.notice_lead is not None:  # counted back from the act (p.7)
+                await self.clock.open(key, "mvno.hearing_notice_lead", notice_at, counted_from="day", earliest_act=True)
+            else:  # the forward reading of hearing calendars recorded before
+                await self.clock.open(key, "mvno.decision_after_notice", notice_at, counted_from="day")
             await self._wait_stage(key, "decision_pending", decided)
         elif not await self.clock.until_breached(self._k("service_term"), decided):
             # The decision is due within the service term; its breach is the service term's (watched beside).
@@ -121,20 +127,26 @@ class Hearing(PermitDocuments):
         d = self.state.decisions
         self.state.accepting = ""
         d.hearing_record = h
-        nb = d.notice_day.decision_not_before.isoformat() if d.notice_day else ""
-        return DecisionReceipt(
-            accepted_at=workflow.now(), update="record_hearing", note=f"the decision may be adopted from {nb}"
-        )
+        nb = d.notice_day.decision_not_before.date().isoformat() if d.notice_day else ""
+        note = f"the decision may be adopted from {nb}"
+        return DecisionReceipt(accepted_at=workflow.now(), update="record_hearing", note=note)
 
     @record_hearing.validator
     def validate_record_hearing(self, h: HearingRecord) -> None:
         self._ensure_accepting("record_hearing")
-        notice_at = self.state.decisions.notice_at
+        d = self.state.decisions
+        notice_at = d.notice_at
         assert notice_at is not None
         if h.held_at > workflow.now():
             raise ValueError(f"held_at {h.held_at.isoformat()} is in the future: record a hearing once it is held")
         if h.held_at < notice_at:
             raise ValueError(f"held_at {h.held_at.isoformat()} is before the notice ({notice_at.isoformat()})")
+        notified = d.qualification.hearing if d.qualification else None
+        if notified is not None and h.held_at < notified.at:
+            raise ValueError(
+                f"held_at {self._almaty(h.held_at)} is before the hearing's notified time "
+                f"{self._almaty(notified.at)} ({cite('665/NK', 'p.7')}): the applicant was told to come then"
+            )
 
     @workflow.update
     def final_decision(self, d: FinalDecision) -> DecisionReceipt:

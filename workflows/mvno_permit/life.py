@@ -61,9 +61,11 @@ class PermitLifetime(PermitDocuments):
     """665/NK p.7, p.9, Annex 5; Annex 1 item 11."""
 
     async def _issue_permit(self) -> None:
-        """The permit (Annex 5): entered in the permits registry (p.9), signed by the head, delivered."""
+        """The permit (Annex 5): entered in the permits registry (p.9), signed by the head, delivered; issued on the
+        registration day at the earliest (p.6), its validity counted from the issue."""
         s = self.state
         assert s.registration is not None
+        await self._on_the_registration_day("the permit")
         validity = await self.clock.open(
             self._validity_key(1), "mvno.permit_validity", workflow.now(), counted_from="day"
         )
@@ -86,7 +88,7 @@ class PermitLifetime(PermitDocuments):
             what="permits_registry",
         )
         p = s.permit
-        await self._send_permit(p, head, validity.deadline)
+        await self._send_permit(p, validity.deadline)
         s.result_issued = True
         self.outcome = "permit_issued"
         self._event(

@@ -1,5 +1,6 @@
 """Outside-world steps of a complaint: looking up the appealed case, forwarding to the considering body,
-the administrative case built from the appealed case's history, and the instruction to the appealed case.
+the administrative case built from the appealed case's history, the instruction to the appealed case, the notices
+that tell the appealed case a complaint about it is pending or concluded, and the complainant's personal account.
 
 The activities reach Temporal through the worker's own client (``activity.client()``), so they talk to
 the same cluster and namespace as the worker, with the same data converter and codec.
@@ -14,14 +15,22 @@ from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from audit.admin_case import admin_case_bundle, fetch_from_store
+from audit.admin_case import admin_case_bundle, fetch_from_store, signature_from_store
 from infra import search_attributes as sa
+from infra.pseudonym import pseudonym
 from infra.store import load_document, record_forward, store_document
-from models.case import ComplaintInstruction, DocumentRef, InstructionRecord
-from models.complaint import AppealedCase, InstructionOutcome, InstructRequest
+from models.case import ComplaintInstruction, ComplaintRecord, DocumentRef, InstructionRecord
+from models.complaint import AppealedCase, InstructionOutcome, InstructRequest, NoticeOutcome, NoticeRequest
 from rules.law import cite
 
-__all__ = ["build_administrative_case", "describe_appealed_case", "forward_to_review_body", "instruct_appealed_case"]
+__all__ = [
+    "build_administrative_case",
+    "complainant_account",
+    "describe_appealed_case",
+    "forward_to_review_body",
+    "instruct_appealed_case",
+    "tell_appealed_case",
+]
 
 
 @activity.defn
@@ -79,6 +88,34 @@ async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
 
 
 @activity.defn
+async def tell_appealed_case(req: NoticeRequest) -> NoticeOutcome:
+    """Tell the appealed case that a complaint about it was registered or concluded, as a recorded Update (once per
+    complaint and stage: the Update id is ``<complaint id>/<stage>``)."""
+    handle = activity.client().get_workflow_handle(req.case_id)
+    try:
+        await handle.execute_update(
+            "complaint_notice",
+            req.notice,
+            result_type=ComplaintRecord,
+            id=f"{req.notice.complaint_id}/{req.notice.stage}",
+        )
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return NoticeOutcome(delivered=False, note="the appealed case is closed")
+        raise
+    except WorkflowUpdateFailedError as exc:
+        return NoticeOutcome(delivered=False, note=f"the appealed case refused it: {exc.cause}")
+    return NoticeOutcome(delivered=True)
+
+
+@activity.defn
+async def complainant_account(iin: str) -> str:
+    """The complainant's personal account on the portal: the pseudonym of the IIN that the state registries give
+    an applicant (``activities.state_registry``), so a person finds every document in one account."""
+    return pseudonym("applicant", iin)
+
+
+@activity.defn
 async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
     """The administrative case of the appealed case, generated from its workflow history by the audit
     code (``audit.admin_case``) and stored as a ZIP document of the complaint (once per complaint)."""
@@ -86,7 +123,7 @@ async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
     doc_id = f"{complaint_id}/administrative-case"
     doc = load_document(doc_id)
     if doc is None:
-        bundle = await admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store)
+        bundle = await admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store, signature_from_store)
         doc = store_document(
             doc_id=doc_id,
             case_id=complaint_id,

@@ -31,6 +31,7 @@ from models.eds import SignatureInvalid, VerifiedSignature
 
 __all__ = [
     "AUTHORISED_PERSON",
+    "COMPLAINT_BODY",
     "PROVIDER_HEAD",
     "Identity",
     "LocalCA",
@@ -43,6 +44,7 @@ __all__ = [
 
 PROVIDER_HEAD = "provider_head"  # the head of the service provider (665/NK p.7: result signed by the head)
 AUTHORISED_PERSON = "authorised_person"
+COMPLAINT_BODY = "complaint_body"  # the official of the body considering a complaint (58 p.10; 665/NK p.10)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ class LocalCA:
         return Identity(key, cert)
 
     def official(self, role: str) -> Identity:
-        """The provider's signing identity for ``role`` (created once and kept with the CA)."""
+        """The signing identity of the provider's ``role``, or of the body considering complaints (created once and
+        kept with the CA)."""
         with self._lock:
             key_file, cert_file = self.directory / f"{role}.key.pem", self.directory / f"{role}.cert.pem"
             if key_file.exists() and cert_file.exists():
@@ -156,8 +159,10 @@ class LocalCA:
             titles = {
                 PROVIDER_HEAD: "Head of the Telecommunications Committee",
                 AUTHORISED_PERSON: "Authorised official of the Telecommunications Committee",
+                COMPLAINT_BODY: "Official of the body considering the complaint",
             }
-            ident = self.issue(titles.get(role, role), org="Telecommunications Committee", years=5)
+            org = "Body considering the complaint" if role == COMPLAINT_BODY else "Telecommunications Committee"
+            ident = self.issue(titles.get(role, role), org=org, years=5)
             pem_write(
                 key_file,
                 ident.key.private_bytes(

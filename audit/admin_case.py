@@ -3,9 +3,11 @@
 ``build_admin_case(history)`` reads the (encrypted) history: the application (workflow input), every
 event (updates accepted with their inputs and answers, activities and their results, timers, status
 changes), the legal terms with citations and outcomes, the decisions, the outcome, and the documents the
-case produced. ``render_admin_case(case, fetch_document)`` bundles it as a ZIP: ``case.html`` (the
-rendered case file), ``case.json``, the documents' bytes (fetched through ``fetch_document``, checked
-against their recorded SHA-256) and ``manifest.json``. The same history always gives the same ZIP bytes.
+case produced. ``render_admin_case(case, fetch_document, fetch_signature)`` bundles it as a ZIP: ``case.html``
+(the rendered case file, the application as a table of labels and values), ``case.json``, the documents' bytes
+(fetched through ``fetch_document``, checked against their recorded SHA-256), each signed document's detached CMS
+signature beside it (``<document>.p7s``, through ``fetch_signature``) and ``manifest.json``. The same history
+always gives the same ZIP bytes.
 
 The complaints procedure calls both from an activity (they are synchronous, pure apart from the fetch).
 """
@@ -25,7 +27,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowHistory
 
 from audit.history import HistoryEntry, parse_history
-from audit.report import TermRecord, case_report, templates
+from audit.report import TermRecord, case_report, local_time, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
 
@@ -37,7 +39,14 @@ __all__ = [
     "fetch_from_store",
     "render_admin_case",
     "render_admin_case_html",
+    "signature_from_store",
+    "summary_rows",
 ]
+
+SIGN_ACTIVITY = "sign_document"
+"""The EDS activity whose input names the document and whose result names the signer (``activities.eds``)."""
+SIGNATURE_SUFFIX = ".p7s"
+"""A detached CMS signature (DER) beside the document it signs, as CMS tools expect it."""
 
 
 class AdminCaseEvent(BaseModel):
@@ -172,11 +181,20 @@ def build_admin_case(
     )
     found: dict[str, DocumentRef] = {d.doc_id: d for d in documents}
     decisions: dict[int, AdminCaseDecision] = {}
+    signing: dict[int, str] = {}  # sign_document's scheduled event → the document it signs
+    signers: dict[str, str] = {}
     for e in case.entries:
         data = _memo_summary(e.data) if e.kind == "memo" and isinstance(e.data, dict) else e.data
         admin.events.append(AdminCaseEvent(event_id=e.event_id, at=e.at, kind=e.kind, title=_title(e), data=data))
         if e.kind in ("activity_result", "local_activity", "update_result", "outcome"):
             _documents_in(e.data, found)
+        if e.name == SIGN_ACTIVITY and e.kind == "activity" and isinstance(e.data, list) and e.data:
+            if isinstance(e.data[0], dict) and e.data[0].get("doc_id"):
+                signing[e.event_id] = str(e.data[0]["doc_id"])
+        elif e.kind == "activity_result" and e.ref_event_id in signing and isinstance(e.data, list) and e.data:
+            check = e.data[0]
+            if isinstance(check, dict) and check.get("valid") and check.get("subject"):
+                signers[signing[e.ref_event_id]] = str(check["subject"])
         if e.kind == "update":
             decisions[e.event_id] = AdminCaseDecision(
                 event_id=e.event_id,
@@ -189,6 +207,9 @@ def build_admin_case(
             d.answer = e.data[0] if isinstance(e.data, list) and len(e.data) == 1 else e.data
             d.answered_at = e.at
     admin.decisions = list(decisions.values())
+    for doc_id, subject in signers.items():  # the render's result predates the signature: the signer from its check
+        if doc_id in found and not found[doc_id].signed_by:
+            found[doc_id] = found[doc_id].model_copy(update={"signed_by": subject})
     admin.documents = sorted(found.values(), key=lambda d: (d.created_at, d.doc_id))
     return admin
 
@@ -197,26 +218,80 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1, default=str)
 
 
-def render_admin_case_html(case: AdminCase, included: dict[str, str] | None = None) -> str:
-    """The case file as one HTML page; ``included`` maps doc_id to its path inside the bundle."""
+_WORDS = {"iin": "IIN", "bin": "BIN", "id": "ID", "eds": "EDS", "sms": "SMS", "url": "URL", "mvno": "MVNO"}
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _label(key: str) -> str:
+    words = [_WORDS.get(w.lower(), w) for w in key.strip("~_").replace("-", "_").split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and _INSTANT.match(value):
+        return local_time(value)
+    return str(value)
+
+
+def summary_rows(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """A nested value (the application) as rows of a readable label (``Applicant › Individual › IIN``) and a value;
+    lists are numbered, instants shown in Asia/Almaty, yes/no for booleans, an empty list as "none"."""
+    rows: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, v in value.items():
+            rows += summary_rows(v, f"{prefix} › {_label(str(key))}" if prefix else _label(str(key)))
+    elif isinstance(value, list):
+        if not value:
+            rows.append((prefix or "Items", "none"))
+        elif all(not isinstance(v, dict | list) for v in value):
+            rows.append((prefix or "Items", "; ".join(_shown(v) for v in value)))
+        else:
+            for i, v in enumerate(value, 1):
+                rows += summary_rows(v, f"{prefix} {i}" if prefix else f"Item {i}")
+    else:
+        rows.append((prefix or "Value", _shown(value)))
+    return rows
+
+
+def render_admin_case_html(
+    case: AdminCase, included: dict[str, str] | None = None, signatures: dict[str, str] | None = None
+) -> str:
+    """The case file as one HTML page; ``included`` maps doc_id to its path inside the bundle, ``signatures`` to the
+    path of its detached signature."""
     env = templates()
     env.filters["pretty"] = _pretty
-    return env.get_template("admin_case.html.j2").render(case=case, included=included or {})
+    return env.get_template("admin_case.html.j2").render(
+        case=case,
+        included=included or {},
+        signatures=signatures or {},
+        application=summary_rows(case.application),
+    )
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120]
 
 
-def render_admin_case(case: AdminCase, fetch_document: Callable[[DocumentRef], bytes] | None = None) -> bytes:
-    """A ZIP: ``case.html``, ``case.json``, ``documents/…`` (when ``fetch_document`` is given) and
-    ``manifest.json`` with every file's SHA-256. Raises ``ValueError`` when a fetched document's bytes
+def render_admin_case(
+    case: AdminCase,
+    fetch_document: Callable[[DocumentRef], bytes] | None = None,
+    fetch_signature: Callable[[DocumentRef], bytes | None] | None = None,
+) -> bytes:
+    """A ZIP: ``case.html``, ``case.json``, ``documents/…`` (when ``fetch_document`` is given), beside each signed
+    document its detached CMS signature ``documents/….p7s`` (when ``fetch_signature`` is given and the document is
+    signed) and ``manifest.json`` with every file's SHA-256. Raises ``ValueError`` when a fetched document's bytes
     do not match the SHA-256 the case recorded."""
     files: dict[str, bytes] = {}
     docs_manifest: list[dict[str, Any]] = []
     included: dict[str, str] = {}
+    signatures: dict[str, str] = {}
     for ref in case.documents:
-        entry: dict[str, Any] = ref.model_dump(mode="json") | {"included": False, "path": None}
+        entry: dict[str, Any] = ref.model_dump(mode="json") | {"included": False, "path": None, "signature": None}
         if fetch_document is not None:
             body = fetch_document(ref)
             digest = hashlib.sha256(body).hexdigest()
@@ -226,8 +301,13 @@ def render_admin_case(case: AdminCase, fetch_document: Callable[[DocumentRef], b
             files[path] = body
             included[ref.doc_id] = path
             entry |= {"included": True, "path": path}
+            signature = fetch_signature(ref) if fetch_signature is not None else None
+            if signature is not None:
+                files[path + SIGNATURE_SUFFIX] = signature
+                signatures[ref.doc_id] = path + SIGNATURE_SUFFIX
+                entry["signature"] = path + SIGNATURE_SUFFIX
         docs_manifest.append(entry)
-    files["case.html"] = render_admin_case_html(case, included).encode()
+    files["case.html"] = render_admin_case_html(case, included, signatures).encode()
     files["case.json"] = (case.model_dump_json(indent=1) + "\n").encode()
     manifest = {
         "case_id": case.case_id,
@@ -255,11 +335,14 @@ def render_admin_case(case: AdminCase, fetch_document: Callable[[DocumentRef], b
 
 
 async def admin_case_bundle(
-    client: Client, case_id: str, fetch_document: Callable[[DocumentRef], bytes] | None = None
+    client: Client,
+    case_id: str,
+    fetch_document: Callable[[DocumentRef], bytes] | None = None,
+    fetch_signature: Callable[[DocumentRef], bytes | None] | None = None,
 ) -> bytes:
     """Fetch ``case_id``'s history from Temporal and bundle its administrative case (for an activity)."""
     history = await client.get_workflow_handle(case_id).fetch_history()
-    return render_admin_case(build_admin_case(history), fetch_document)
+    return render_admin_case(build_admin_case(history), fetch_document, fetch_signature)
 
 
 def fetch_from_store(ref: DocumentRef) -> bytes:
@@ -270,3 +353,13 @@ def fetch_from_store(ref: DocumentRef) -> bytes:
     if doc is None:
         raise ValueError(f"document {ref.doc_id} is not in the document store")
     return doc.content
+
+
+def signature_from_store(ref: DocumentRef) -> bytes | None:
+    """A document's detached CMS signature from our document store (None while it is unsigned)."""
+    from infra.store import load_document
+
+    doc = load_document(ref.doc_id)
+    if doc is None:
+        raise ValueError(f"document {ref.doc_id} is not in the document store")
+    return doc.signature

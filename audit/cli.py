@@ -17,7 +17,7 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
-from audit.admin_case import build_admin_case, fetch_from_store, render_admin_case
+from audit.admin_case import build_admin_case, fetch_from_store, render_admin_case, signature_from_store
 from audit.export import build_query, export_histories, fetch_histories, list_case_ids
 from audit.history import load_history, parse_history
 from audit.replay import Replay, ReplayOutcome
@@ -264,10 +264,13 @@ def report(
 def admin_case(
     source: str = typer.Argument(..., help="a history file, or a case id to fetch from the server"),
     out: Path = typer.Option(..., "--out", "-o", help="the ZIP to write"),
-    documents: bool = typer.Option(False, "--documents", help="include the documents' bytes from our document store"),
+    documents: bool = typer.Option(
+        False, "--documents", help="include the documents' bytes and their signatures from our document store"
+    ),
 ) -> None:
     """The administrative case of one case as a ZIP (case.html, case.json, manifest.json, documents/ with
-    ``--documents``; each document's bytes are checked against the SHA-256 the case recorded)."""
+    ``--documents``: each document's bytes, checked against the SHA-256 the case recorded, and its detached CMS
+    signature ``.p7s`` when signed)."""
 
     async def go() -> WorkflowHistory:
         path = Path(source)
@@ -277,7 +280,11 @@ def admin_case(
 
     history = _run(go())
     try:
-        bundle = render_admin_case(build_admin_case(history), fetch_from_store if documents else None)
+        case = build_admin_case(history)
+        if documents:
+            bundle = render_admin_case(case, fetch_from_store, signature_from_store)
+        else:
+            bundle = render_admin_case(case)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

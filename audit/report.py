@@ -3,9 +3,10 @@
 Per case: procedure, governing act version and calendar version (the ``case`` memo written at
 registration), every legal term with its due instant, its outcome and when, and its citation (the
 ``deadlines`` memo, upserted on every change). Per procedure: counts and the share of decided terms met
-on time. Overruns (terms met late or breached and still not done) with their reason: the case's status
-at the due instant and what happened between the term's opening and its end (updates accepted, statuses,
-other terms opened, calendar corrections).
+on time; a term cancelled because its request was withdrawn (a withdrawn complaint's review) is counted apart
+as ``withdrawn``, never as met. Overruns (terms met late or breached and still not done) with their reason: the
+case's status at the due instant and what happened between the term's opening and its end (updates accepted,
+statuses, other terms opened, calendar corrections).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field, ValidationError
 
 from audit.history import CaseHistory
+from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
 from models.deadlines import DeadlineState, DeadlineStatus
 from rules.calendar import ALMATY
 
@@ -28,11 +30,20 @@ __all__ = [
     "ProcedureSummary",
     "TermRecord",
     "build_report",
+    "patches_of",
     "render_report_html",
     "templates",
 ]
 
 MET_ON_TIME, MET_LATE, BREACHED, OPEN, CANCELLED = "met_on_time", "met_late", "breached", "open", "cancelled"
+WITHDRAWN = "withdrawn"
+"""A term whose act never happened because the request was withdrawn (a withdrawn complaint's review): neither met
+nor breached, counted apart."""
+WITHDRAW_UPDATE = "withdraw"
+PATCH_MARKER = "core_patch"
+_WAKES = {"update", "activity_result", "activity_failure", "timer_fired", "signal"}
+"""Entries that begin a new workflow task's work: a term recorded after the withdrawal with none of them in between
+was recorded by the workflow task that accepted the withdrawal."""
 
 
 def templates() -> Environment:
@@ -74,7 +85,7 @@ class TermRecord(BaseModel):
     cite: str
     text: str
     due: datetime
-    outcome: str  # met_on_time, met_late, breached, open, cancelled
+    outcome: str  # met_on_time, met_late, breached, open, cancelled, withdrawn
     opened_at: datetime | None = None
     met_at: datetime | None = None
     breached_at: datetime | None = None
@@ -84,6 +95,7 @@ class TermRecord(BaseModel):
     explanation: str = ""
     changes: list[dict[str, Any]] = Field(default_factory=list)
     reason: str | None = None  # for overruns
+    note: str | None = None  # how the report read a record (e.g. an old record of a withdrawn review as met)
 
 
 class CaseReport(BaseModel):
@@ -116,6 +128,7 @@ class ProcedureSummary(BaseModel):
     breached: int = 0  # breached and still not done
     open: int = 0
     cancelled: int = 0
+    withdrawn: int = 0  # terms of requests withdrawn before their act (a withdrawn complaint is not a review)
     share_met_on_time: float | None = None  # met on time / (met on time + met late + breached)
 
 
@@ -144,7 +157,67 @@ def _outcome(state: DeadlineState) -> str:
         return MET_ON_TIME
     if state.status is DeadlineStatus.BREACHED:
         return MET_LATE if state.met_at else BREACHED
-    return CANCELLED if state.status is DeadlineStatus.CANCELLED else OPEN
+    if state.status is DeadlineStatus.CANCELLED:
+        return WITHDRAWN if state.cancel_reason == WITHDRAWN else CANCELLED
+    return OPEN
+
+
+def patches_of(case: CaseHistory) -> set[str]:
+    """The ids of the ``workflow.patched`` markers the history carries."""
+    ids: set[str] = set()
+    for e in case.entries:
+        if e.kind == "marker" and e.name == PATCH_MARKER and isinstance(e.data, dict):
+            for d in e.data.get("patch-data") or []:
+                if isinstance(d, dict) and d.get("id"):
+                    ids.add(str(d["id"]))
+    return ids
+
+
+def _done_by_withdrawal(case: CaseHistory) -> tuple[datetime | None, set[str]]:
+    """For a complaint recorded before ``WITHDRAWAL_IS_NOT_A_REVIEW`` that ended withdrawn: when it accepted the
+    ``withdraw`` Update, and the terms the workflow task accepting it recorded as done (else None and nothing)."""
+    if not case.status_changes or case.status_changes[-1][2] != WITHDRAWN:
+        return None, set()
+    if WITHDRAWAL_IS_NOT_A_REVIEW in patches_of(case):
+        return None, set()
+    accepted = next((e for e in case.entries if e.kind == "update" and e.name == WITHDRAW_UPDATE), None)
+    if accepted is None:
+        return None, set()
+    done: set[str] = set()
+    for e in case.entries:
+        if e.event_id <= accepted.event_id:
+            continue
+        if e.kind in _WAKES:
+            break
+        if e.kind == "memo" and isinstance(e.data, dict):
+            for d in e.data.get("deadlines") or []:
+                if isinstance(d, dict) and d.get("met_at"):
+                    done.add(str(d.get("key")))
+    return accepted.at, done - _done_before(case, accepted.event_id)
+
+
+def _done_before(case: CaseHistory, event_id: int) -> set[str]:
+    """The terms recorded done before ``event_id``."""
+    done: set[str] = set()
+    for eid, _at, states in case.deadline_snapshots():
+        if eid < event_id:
+            done.update(str(d.get("key")) for d in states if isinstance(d, dict) and d.get("met_at"))
+    return done
+
+
+def _read_old_withdrawal(term: TermRecord, withdrawn_at: datetime | None, done_by_it: set[str]) -> None:
+    """Complaints recorded before withdrawals were kept apart took the withdrawal that woke the review's wait for
+    the review itself: the workflow task that accepted the ``withdraw`` Update recorded the term met (on time, or
+    late after a breach). Read it as what happened: withdrawn, or breached and never done."""
+    if withdrawn_at is None or term.key not in done_by_it or term.outcome not in (MET_ON_TIME, MET_LATE):
+        return
+    recorded = term.outcome.replace("_", " ")
+    term.note = f"recorded {recorded} at the withdrawal ({local_time(withdrawn_at)}): read as not done"
+    if term.outcome == MET_ON_TIME:
+        term.outcome = WITHDRAWN
+    else:
+        term.outcome, term.late_by_seconds = BREACHED, None
+    term.met_at = None
 
 
 def _opened_at(case: CaseHistory) -> dict[str, datetime]:
@@ -214,6 +287,7 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
         failure=case.failure,
     )
     opened = _opened_at(case)
+    withdrawn_at, done_by_withdrawal = _done_by_withdrawal(case)
     versions: set[str] = set()
     for raw in case.memo.get("deadlines") or []:
         try:
@@ -243,6 +317,7 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
             explanation=state.deadline.explain(),
             changes=[c.model_dump(mode="json") for c in state.changes],
         )
+        _read_old_withdrawal(term, withdrawn_at, done_by_withdrawal)
         if term.outcome in (MET_LATE, BREACHED):
             term.reason = _reason(case, term, report_time)
         rep.terms.append(term)

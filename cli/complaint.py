@@ -40,11 +40,19 @@ ALIASES = (
         "satisfy",
         PROCEDURE,
         "send",
-        "The provider fully satisfies the complaint within its 3 working days; it is not forwarded.",
+        "The provider fully satisfies the complaint within its 3 working days; it is not forwarded, and the appealed "
+        "case (if any) is instructed as by an upheld decision.",
         (
             CASE(),
             opt("action", str, field="action_taken", help="the decision or action taken"),
             opt("by", str, field="decided_by", help="who decided"),
+            opt(
+                "instruction",
+                str,
+                default=None,
+                help="what the appealed case must do: reopen | lift_suspension | reconsider "
+                "(default: reopen for an appealed decision, else reconsider)",
+            ),
         ),
         event="satisfy",
         say=_said,

@@ -14,6 +14,8 @@ __all__ = [
     "BlockedStep",
     "CaseView",
     "ComplaintInstruction",
+    "ComplaintNotice",
+    "ComplaintRecord",
     "DocumentRef",
     "InstructionRecord",
     "IntakeRecord",
@@ -114,10 +116,38 @@ class ComplaintInstruction(BaseModel):
     """What an upheld complaint instructs the appealed case to do (58 p.10; 665/NK p.10)."""
 
     complaint_id: str
-    decision: str = Field(pattern="^(upheld|partly_upheld)$")
+    decision: str = Field(pattern="^(upheld|partly_upheld|satisfied)$")
+    """The considering body's decision, or ``satisfied``: the provider fully satisfied the complaint itself."""
     action: str = Field(description="e.g. reopen (new decision), lift_suspension, reconsider")
     reasons: str = Field(min_length=1, max_length=4000)
     decided_at: datetime
+
+
+class ComplaintNotice(BaseModel):
+    """A complaint about the case was registered, or has been concluded (58 p.10; 665/NK p.10). Every case takes it
+    (the ``complaint_notice`` Update): while a complaint is pending, a refused case does not close its complaint
+    window."""
+
+    complaint_id: str = Field(min_length=1, max_length=200)
+    stage: str = Field(pattern="^(registered|concluded)$")
+    registered_on: date | None = None
+    """The complaint's registration day."""
+    outcome: str | None = Field(default=None, max_length=100)
+    """How the complaint ended (``concluded``): satisfied, upheld, partly_upheld, rejected, withdrawn."""
+
+
+class ComplaintRecord(BaseModel):
+    """A complaint about the case as the case knows it: pending until its conclusion is noticed."""
+
+    complaint_id: str
+    registered_on: date | None = None
+    noticed_at: datetime
+    concluded_at: datetime | None = None
+    outcome: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.concluded_at is None
 
 
 class InstructionRecord(BaseModel):
@@ -171,6 +201,7 @@ class CaseView(BaseModel):
     pending_events: list[str] = []
     documents: list[DocumentRef] = []
     instructions: list[InstructionRecord] = []
+    complaints: list[ComplaintRecord] = []
     details: dict[str, Any] = {}  # procedure-specific facts (no personal data beyond what staff may see)
     blocked: BlockedStep | None = None
     blocked_steps: list[BlockedStep] = []

@@ -8,9 +8,11 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
+from models.case import ComplaintNotice
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
 
 __all__ = [
+    "WITHDRAWAL_IS_NOT_A_REVIEW",
     "AddressedTo",
     "Appealed",
     "AppealedCase",
@@ -19,11 +21,21 @@ __all__ = [
     "ForwardRequest",
     "InstructRequest",
     "InstructionOutcome",
+    "NoticeOutcome",
+    "NoticeRequest",
     "ReviewDecision",
     "ReviewOutcome",
     "Satisfaction",
     "Withdrawal",
 ]
+
+
+WITHDRAWAL_IS_NOT_A_REVIEW = "complaint-withdrawal-is-not-a-review"
+"""``workflow.patched`` id (``workflows.complaint``): a withdrawal records the review term cancelled (withdrawn), never
+met. Declared here because the compliance report (``audit.report``) reads histories recorded before it."""
+
+INSTRUCTIONS = "^(reopen|lift_suspension|reconsider)$"
+"""What a complaint's decision (or the provider's satisfaction) may instruct the appealed case to do."""
 
 
 class Appealed(StrEnum):
@@ -84,10 +96,22 @@ class ComplaintInput(Model):
 
 
 class Satisfaction(Model):
-    """The provider's decision or action that fully satisfies the complaint (no forwarding)."""
+    """The provider's decision or action that fully satisfies the complaint (no forwarding). When the complaint
+    names an appealed case the satisfaction reaches it as an instruction, as an upheld decision does."""
 
     decided_by: NonEmptyStr
     action_taken: NonEmptyStr
+    instruction: str | None = Field(
+        default=None,
+        pattern=INSTRUCTIONS,
+        description="what the appealed case must do; by default reopen for an appealed decision, else reconsider",
+    )
+
+    def instruction_for(self, appealed: Appealed) -> str:
+        """The instruction to the appealed case: the one given, else a new decision (``reopen``) when a decision
+        is appealed (a complaint against a decision is fully met only by a new decision), else ``reconsider``
+        (staff act on it)."""
+        return self.instruction or ("reopen" if appealed is Appealed.DECISION else "reconsider")
 
 
 class ForwardRequest(Model):
@@ -111,7 +135,7 @@ class ReviewDecision(Model):
     decided_by: NonEmptyStr
     instruction: str | None = Field(
         default=None,
-        pattern="^(reopen|lift_suspension|reconsider)$",
+        pattern=INSTRUCTIONS,
         description="what the appealed case must do when upheld",
     )
 
@@ -154,3 +178,17 @@ class InstructionOutcome(BaseModel):
 
     delivered: bool
     action_taken: str
+
+
+class NoticeRequest(BaseModel):
+    """Tell the appealed case ``case_id`` that a complaint about it was registered, or that it was concluded."""
+
+    case_id: str
+    notice: ComplaintNotice
+
+
+class NoticeOutcome(BaseModel):
+    """Whether the appealed case took the notice (a closed case cannot)."""
+
+    delivered: bool
+    note: str = ""

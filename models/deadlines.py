@@ -108,7 +108,8 @@ class DeadlineStatus(StrEnum):
 
 
 class DeadlineChange(BaseModel):
-    """A recorded recomputation of an open deadline after a calendar correction."""
+    """A recorded move of an open deadline's due instant: a calendar correction, a law migration, or an extension
+    (e.g. a refused permit's complaint window held open while a complaint about the case is considered)."""
 
     at: datetime
     reason: str
@@ -128,6 +129,9 @@ class DeadlineState(BaseModel):
     breached_at: datetime | None = None
     escalated: bool = False
     late_by_seconds: float | None = None  # when met after a breach
+    cancel_reason: str | None = None
+    """Why a cancelled term no longer applies, e.g. ``withdrawn``: the complaint was withdrawn, so the review it
+    governed never happened (neither met nor breached). Empty for terms cancelled before reasons were kept."""
     changes: list[DeadlineChange] = Field(default_factory=list)
     request: DeadlineRequest | None = None
     """What the deadline was computed from (recomputed from it by a calendar correction or a law migration)."""

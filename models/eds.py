@@ -21,10 +21,11 @@ __all__ = [
 
 
 class SignDocumentRequest(BaseModel):
-    """Sign a stored document with the provider's EDS (``provider_head`` or ``authorised_person``)."""
+    """Sign a stored document with the provider's EDS (``provider_head`` or ``authorised_person``), or with the EDS
+    of the body considering a complaint (``complaint_body``)."""
 
     doc_id: str
-    role: str = Field(default="provider_head", pattern="^(provider_head|authorised_person)$")
+    role: str = Field(default="provider_head", pattern="^(provider_head|authorised_person|complaint_body)$")
 
 
 class VerifySignatureRequest(BinaryModel):

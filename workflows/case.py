@@ -22,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
         BlockedStep,
         CaseView,
         ComplaintInstruction,
+        ComplaintNotice,
+        ComplaintRecord,
         DocumentRef,
         InstructionRecord,
         LawMigration,
@@ -59,6 +61,8 @@ class CaseWorkflow:
         self.outcome: str | None = None
         self.documents: list[DocumentRef] = []
         self.instructions: list[InstructionRecord] = []
+        self.complaints: list[ComplaintRecord] = []
+        """Complaints about the case (``complaint_notice``), oldest first; pending until concluded."""
         self.blocked: BlockedStep | None = None
         """The earliest step an outside system refused for good that still waits for staff."""
         self.blocked_steps: list[BlockedStep] = []
@@ -261,6 +265,7 @@ class CaseWorkflow:
             pending_events=["resume_outside_step"] if self.blocked else self.pending_events(),
             documents=list(self.documents),
             instructions=list(self.instructions),
+            complaints=list(self.complaints),
             details=self.details(),
             blocked=self.blocked,
             blocked_steps=list(self.blocked_steps),
@@ -279,6 +284,24 @@ class CaseWorkflow:
         record = InstructionRecord(instruction=instruction, received_at=received_at, action_taken=action)
         self.instructions.append(record)
         return record
+
+    @workflow.update
+    def complaint_notice(self, notice: ComplaintNotice) -> ComplaintRecord:
+        """A complaint about the case was registered or concluded (58 p.10; 665/NK p.10). Only recorded: a refused
+        case keeps its complaint window open while a complaint about it is pending (``pending_complaints``)."""
+        record = next((c for c in self.complaints if c.complaint_id == notice.complaint_id), None)
+        if record is None:
+            record = ComplaintRecord(
+                complaint_id=notice.complaint_id, registered_on=notice.registered_on, noticed_at=workflow.now()
+            )
+            self.complaints.append(record)
+        if notice.stage == "concluded" and record.concluded_at is None:
+            record.concluded_at, record.outcome = workflow.now(), notice.outcome
+        return record
+
+    def pending_complaints(self) -> list[ComplaintRecord]:
+        """Complaints about the case still being considered."""
+        return [c for c in self.complaints if c.pending]
 
     @workflow.update
     async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:

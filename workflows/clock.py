@@ -135,13 +135,35 @@ class CaseDeadlines:
         self._publish()
         return state
 
-    def cancel(self, key: str) -> None:
-        """The term no longer applies (the case ended another way)."""
+    def cancel(self, key: str, reason: str | None = None) -> None:
+        """The term no longer applies (the case ended another way); ``reason`` says why (e.g. ``withdrawn``)."""
         state = self.states.get(key)
         if state is not None and state.status is DeadlineStatus.OPEN:
             state.status = DeadlineStatus.CANCELLED
+            state.cancel_reason = reason
             self._changed(moves_due=False)
             self._publish()
+
+    def extend(self, key: str, reason: str) -> DeadlineState:
+        """Move the due instant of an open term that was held open past it to now, recording the old instant and
+        ``reason`` (a ``DeadlineChange`` on the same calendar). Publishes nothing: the caller then records the term
+        met or cancelled, which publishes once."""
+        state = self.states[key]
+        now = workflow.now()
+        if state.status is DeadlineStatus.OPEN and now > state.due:
+            version = state.deadline.calendar_version
+            state.changes.append(
+                DeadlineChange(
+                    at=now,
+                    reason=reason,
+                    old_due=state.due,
+                    new_due=now,
+                    old_calendar_version=version,
+                    new_calendar_version=version,
+                )
+            )
+            state.deadline = state.deadline.model_copy(update={"due": now})
+        return state
 
     async def wait(
         self,

@@ -1,11 +1,13 @@
 """Complaint appeal against a procedure's decision, action or inaction (58 p.10; 665/NK p.10;
 Law "On public services" art. 25 p.2; APPC art. 91 p.5).
 
-Read top to bottom like the law: registered by the calendar; within 3 working days the provider
-fully satisfies the complaint or forwards it with the administrative case (automatically at the
-deadline if nobody acts); the considering body decides within 5 (provider) or 15 (quality body)
-working days of registration; the complainant is told; an upheld decision instructs the appealed case;
-then a court appeal is allowed.
+Read top to bottom like the law: registered by the calendar, and the appealed case told it is under complaint;
+within 3 working days the provider fully satisfies the complaint (which instructs the appealed case) or forwards it
+with the administrative case (automatically at the deadline if nobody acts); the considering body decides within 5
+(provider, art. 25 p.2) or 15 (quality body, 58 p.10 / 665/NK p.10) working days of registration; an upheld decision
+instructs the appealed case; the appealed case is told the complaint is concluded; the complainant gets the decision
+as a signed document in the personal account and an SMS; then a court appeal is allowed. A withdrawal ends the
+complaint without a review.
 """
 
 from __future__ import annotations
@@ -19,35 +21,49 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.complaints import (
         build_administrative_case,
+        complainant_account,
         describe_appealed_case,
         forward_to_review_body,
         instruct_appealed_case,
+        tell_appealed_case,
     )
     from activities.documents import render_document
+    from activities.eds import EdsActivities
+    from activities.personal_account import PersonalAccountActivities
     from activities.sms import SmsActivities
     from infra.pseudonym import case_id as make_case_id
-    from models.case import DocumentRef
+    from models.case import ComplaintNotice, DocumentRef
     from models.complaint import (
+        WITHDRAWAL_IS_NOT_A_REVIEW,
         AddressedTo,
         AppealedCase,
         ComplaintInput,
         ForwardRequest,
         InstructionOutcome,
         InstructRequest,
+        NoticeRequest,
         ReviewDecision,
         ReviewOutcome,
         Satisfaction,
         Withdrawal,
     )
-    from models.documents import RenderDocumentRequest
+    from models.deadlines import DeadlineStatus
+    from models.documents import DeliverDocumentRequest, RenderDocumentRequest
+    from models.eds import SignDocumentRequest
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from models.sms import SmsRequest
     from rules.law import cite, item
-    from rules.terms import term
     from workflows.case import CaseWorkflow
     from workflows.outside import CASE_FILE_TIMEOUT, DOCUMENT_TIMEOUT
 
-__all__ = ["SPEC", "Complaint"]
+__all__ = [
+    "DOCUMENTS_SIGNED_AND_DELIVERED",
+    "SATISFACTION_INSTRUCTS",
+    "SPEC",
+    "TELLS_APPEALED_CASE",
+    "WITHDRAWAL_IS_NOT_A_REVIEW",
+    "Complaint",
+]
 
 # The system forwards on its own this long before the 3-working-day term ends, so that building and
 # handing over the administrative case still happens within the term.
@@ -56,12 +72,23 @@ _REVIEW_TERM = {
     AddressedTo.PROVIDER: "complaint.review_provider",
     AddressedTo.QUALITY_BODY: "complaint.review_quality_body",
 }
-_REVIEW_LAW = term("complaint.review_provider").cite
-"""The outside law of the provider's review (the ``law`` of its term in the data): Law on public services art. 25."""
 _COURT_LAW = item("665/NK", "complaint.court").law
 """The outside law of the court appeal after the pre-trial appeal (the data's ``complaint.court`` item): APPC."""
 _APPEAL = "; ".join((cite("58", "p.10"), cite("665/NK", "p.10")))
 """The appeal paragraphs of both acts a complaint is filed under."""
+
+# workflow.patched ids, decided once at the case's first activation (``Complaint.__init__``), so their markers always
+# sit in the first workflow task; complaints started before them replay the old path. WITHDRAWAL_IS_NOT_A_REVIEW
+# (from ``models.complaint``, the compliance report reads it): a withdrawal cancels the review term (withdrawn).
+SATISFACTION_INSTRUCTS = "complaint-satisfaction-instructs-appealed-case"
+"""The provider's full satisfaction reaches the appealed case as an instruction, as an upheld decision does."""
+DOCUMENTS_SIGNED_AND_DELIVERED = "complaint-documents-signed-and-delivered"
+"""Satisfaction, decision and withdrawal documents are signed (CMS) and delivered to the personal account."""
+TELLS_APPEALED_CASE = "complaint-tells-appealed-case"
+"""The appealed case is told when the complaint is registered and when it is concluded (its complaint window)."""
+_SIGNER = {"satisfied": "provider_head", "decision": "complaint_body"}
+"""Who signs each document: the provider's head its own decision satisfying the complaint, the considering body's
+official its decision; a withdrawal is acknowledged by whoever holds the complaint (``_withdrawal_signer``)."""
 
 
 @workflow.defn
@@ -83,6 +110,12 @@ class Complaint(CaseWorkflow):
         self.withdrawal: Withdrawal | None = None
         self.instruction_outcome: InstructionOutcome | None = None
         self.court_appeal_allowed_from: datetime | None = None
+        self.appealed_case_told = False  # the appealed case took the notice that it is under complaint
+        self.recipient: str | None = None  # the complainant's personal account (a pseudonym)
+        self._withdrawal_apart = workflow.patched(WITHDRAWAL_IS_NOT_A_REVIEW)
+        self._satisfaction_instructs = workflow.patched(SATISFACTION_INSTRUCTS)
+        self._documents_signed = workflow.patched(DOCUMENTS_SIGNED_AND_DELIVERED)
+        self._tells_appealed_case = workflow.patched(TELLS_APPEALED_CASE)
 
     @workflow.run
     async def run(self, inp: ComplaintInput) -> dict[str, Any]:
@@ -93,6 +126,7 @@ class Complaint(CaseWorkflow):
         self.set_status("provider_review")
         await self.clock.open("forward", "complaint.forward", inp.received_at)
         await self.clock.open("review", _REVIEW_TERM[inp.addressed_to], inp.received_at)
+        await self._tell_appealed_case("registered")  # its complaint window waits for this complaint
 
         # The provider's 3 working days: satisfy fully, or forward (58 p.10; 665/NK p.10).
         acted = await self.clock.until_due(
@@ -102,7 +136,14 @@ class Complaint(CaseWorkflow):
             return await self._withdrawn()
         if self.satisfaction is not None:
             self.clock.met("forward")
-            self.clock.cancel("review")
+            self.clock.cancel("review", "satisfied" if self._withdrawal_apart else None)
+            if self._satisfaction_instructs and self.appealed_case is not None:
+                # The provider's own decision fully meets the complaint: it reaches the appealed case (a refused
+                # permit reopens) exactly as an upheld decision does.
+                self.instruction_outcome = await self._instruct(
+                    "satisfied", self.satisfaction.instruction_for(inp.appealed), self.satisfaction.action_taken
+                )
+            await self._tell_appealed_case("concluded", "satisfied")
             await self._notify("satisfied", "complaint_satisfied.html.j2", "Complaint satisfied by the provider")
             return self._end("satisfied", "satisfied")
         if not acted:
@@ -111,28 +152,23 @@ class Complaint(CaseWorkflow):
             self.forward_request = ForwardRequest(forwarded_by=f"system ({term_days}-working-day term reached)")
         await self._forward()
 
-        # The considering body's review term (art. 25 p.2).
+        # The considering body's review term: 5 working days (provider, art. 25 p.2) or 15 (quality body, p.10).
         self.set_status("under_review")
-        on_time = await self.clock.wait("review", lambda: self.review is not None or self.withdrawal is not None)
+        if self._withdrawal_apart:
+            on_time = await self._review_term()
+        else:  # cases started before: a withdrawal woke the wait and was recorded as the review (met)
+            on_time = await self.clock.wait("review", lambda: self.review is not None or self.withdrawal is not None)
         if self.withdrawal is not None:
             return await self._withdrawn()
         assert self.review is not None
         self.set_status("decided" if on_time else "decided_late")
         if self.review.outcome is not ReviewOutcome.REJECTED and self.review.instruction and self.appealed_case:
-            self.instruction_outcome = await self.outside(
-                instruct_appealed_case,
-                InstructRequest(
-                    case_id=self.appealed_case.case_id,
-                    complaint_id=workflow.info().workflow_id,
-                    decision=self.review.outcome.value,
-                    action=self.review.instruction,
-                    reasons=self.review.reasons,
-                    decided_at=workflow.now(),
-                ),
-                what="temporal",
+            self.instruction_outcome = await self._instruct(
+                self.review.outcome.value, self.review.instruction, self.review.reasons
             )
         # APPC art. 91 p.5: the pre-trial appeal has ended; a court appeal is allowed from now.
         self.court_appeal_allowed_from = workflow.now()
+        await self._tell_appealed_case("concluded", self.review.outcome.value)
         await self._notify("decision", "complaint_decision.html.j2", "Decision on the complaint")
         return self._end(self.review.outcome.value, "decided")
 
@@ -140,6 +176,66 @@ class Complaint(CaseWorkflow):
 
     def _provider_acted(self) -> bool:
         return self.satisfaction is not None or self.forward_request is not None
+
+    async def _review_term(self) -> bool:
+        """The considering body's review term, met by its decision (True when in time). A withdrawal is not a
+        review: before the due instant it cancels the term (``withdrawn``); after a breach the term stays breached,
+        the review never done."""
+
+        def decided_or_withdrawn() -> bool:
+            return self.review is not None or self.withdrawal is not None
+
+        if await self.clock.until_due("review", decided_or_withdrawn):
+            if self.review is None:
+                self.clock.cancel("review", "withdrawn")
+                return False
+            return self.clock.met("review").status is DeadlineStatus.MET
+        await self.clock.breach("review")
+        await workflow.wait_condition(decided_or_withdrawn)
+        if self.review is not None:
+            self.clock.met("review")
+        return False
+
+    async def _instruct(self, decision: str, action: str, reasons: str) -> InstructionOutcome:
+        """The decision that meets the complaint reaches the appealed case as a recorded instruction."""
+        assert self.appealed_case is not None
+        return await self.outside(
+            instruct_appealed_case,
+            InstructRequest(
+                case_id=self.appealed_case.case_id,
+                complaint_id=workflow.info().workflow_id,
+                decision=decision,
+                action=action,
+                reasons=reasons,
+                decided_at=workflow.now(),
+            ),
+            what="temporal",
+        )
+
+    async def _tell_appealed_case(self, stage: str, outcome: str | None = None) -> None:
+        """Tell a running appealed case that this complaint about it is registered (its complaint window then waits
+        for the complaint's outcome) or concluded (only a case that took the first notice)."""
+        appealed = self.appealed_case
+        if not self._tells_appealed_case or appealed is None or not appealed.exists or not appealed.running:
+            return
+        if stage == "concluded" and not self.appealed_case_told:
+            return
+        assert self.registration is not None
+        told = await self.outside(
+            tell_appealed_case,
+            NoticeRequest(
+                case_id=appealed.case_id,
+                notice=ComplaintNotice(
+                    complaint_id=workflow.info().workflow_id,
+                    stage=stage,
+                    registered_on=self.registration.registered_on,
+                    outcome=outcome,
+                ),
+            ),
+            what="temporal",
+        )
+        if stage == "registered":
+            self.appealed_case_told = told.delivered
 
     async def _forward(self) -> None:
         """Send the complaint and the administrative case to the considering body."""
@@ -162,7 +258,8 @@ class Complaint(CaseWorkflow):
         self.clock.met("forward")
 
     async def _notify(self, kind: str, template: str, title: str) -> DocumentRef:
-        """A document to the complainant's personal account and an SMS (the outcome of the complaint)."""
+        """The outcome of the complaint as a document, signed with the EDS of whoever decided it (CMS) and put in
+        the complainant's personal account, and an SMS saying it is there."""
         assert self.inp is not None
         case_id = workflow.info().workflow_id
         doc = await self.outside(
@@ -173,12 +270,27 @@ class Complaint(CaseWorkflow):
                 kind=kind,
                 title=title,
                 template=template,
-                cite=f"{_APPEAL}; {_REVIEW_LAW}; {_COURT_LAW}",
+                cite=self._document_cite(kind),
                 context=self._document_context(),
             ),
             what="documents",
             timeout=DOCUMENT_TIMEOUT,
         )
+        if self._documents_signed:
+            role = _SIGNER.get(kind) or self._withdrawal_signer()
+            check = await self.outside(
+                EdsActivities.sign_document, SignDocumentRequest(doc_id=doc.doc_id, role=role), what="eds"
+            )
+            if self.recipient is None:
+                self.recipient = await self.outside(
+                    complainant_account, self.inp.complainant.iin, what="personal_account"
+                )
+            await self.outside(
+                PersonalAccountActivities.deliver_to_personal_account,
+                DeliverDocumentRequest(doc_id=doc.doc_id, case_id=case_id, recipient=self.recipient),
+                what="personal_account",
+            )
+            doc = doc.model_copy(update={"signed_by": check.subject})
         self.documents.append(doc)
         await self.outside(
             SmsActivities.send_sms,
@@ -194,6 +306,24 @@ class Complaint(CaseWorkflow):
         )
         return doc
 
+    def _withdrawal_signer(self) -> str:
+        """A withdrawal is acknowledged by the considering body once the complaint was forwarded, else by the
+        provider's authorised official."""
+        return "complaint_body" if self.forwarded_at is not None else "authorised_person"
+
+    def _review_cite(self) -> str:
+        """The review term's citation as the case recorded it: art. 25 p.2 for 5 working days (provider), the act's
+        p.10 for the quality body's 15."""
+        return self.clock.get("review").deadline.cite
+
+    def _document_cite(self, kind: str) -> str:
+        """What a document rests on: the appeal paragraphs, and for a decision the review term's citation and the
+        court appeal after it (APPC art. 91 p.5); each citation once."""
+        parts = [cite("58", "p.10"), cite("665/NK", "p.10")]
+        if kind == "decision":
+            parts += [self._review_cite(), _COURT_LAW]
+        return "; ".join(dict.fromkeys(parts))
+
     def _document_context(self) -> dict[str, Any]:
         assert self.inp is not None
         return {
@@ -207,13 +337,15 @@ class Complaint(CaseWorkflow):
             "court_appeal_allowed_from": self.court_appeal_allowed_from.isoformat()
             if self.court_appeal_allowed_from
             else None,
-            "review_law": _REVIEW_LAW,
+            "review_cite": self._review_cite(),
             "court_law": _COURT_LAW,
         }
 
     async def _withdrawn(self) -> dict[str, Any]:
-        self.clock.cancel("forward")
-        self.clock.cancel("review")
+        reason = "withdrawn" if self._withdrawal_apart else None
+        self.clock.cancel("forward", reason)
+        self.clock.cancel("review", reason)
+        await self._tell_appealed_case("concluded", "withdrawn")
         await self._notify("withdrawn", "complaint_withdrawn.html.j2", "Complaint withdrawn")
         return self._end("withdrawn", "withdrawn")
 
@@ -226,6 +358,8 @@ class Complaint(CaseWorkflow):
     def pending_events(self) -> list[str]:
         if self.closed:
             return []
+        if self.satisfaction is not None or self.review is not None or self.withdrawal is not None:
+            return []  # decided (or withdrawn): the documents are on their way, nothing is left to withdraw
         events = ["withdraw"]
         if self.forwarded_at is None and not self._provider_acted():
             events += ["satisfy", "forward"]
@@ -250,6 +384,8 @@ class Complaint(CaseWorkflow):
     @satisfy.validator
     def validate_satisfy(self, decision: Satisfaction) -> None:
         self._refuse_unless_pending("satisfy")
+        if decision.instruction and self.appealed_case is None:
+            raise ValueError("this complaint names no appealed case to instruct")
 
     @workflow.update(name="forward")
     def forward_complaint(self, request: ForwardRequest) -> str:
@@ -299,6 +435,7 @@ class Complaint(CaseWorkflow):
             if self.court_appeal_allowed_from
             else None,
             "withdrawn": self.withdrawal is not None,
+            "appealed_case_told": self.appealed_case_told,
         }
 
 
@@ -330,16 +467,20 @@ SPEC = ProcedureSpec(
             ReviewDecision,
             frozenset({Role.STAFF, Role.SUPERVISOR}),
             "Decision of the considering body",
-            _REVIEW_LAW,
+            _APPEAL,  # the review term's own citation (art. 25 p.2 or p.10) is the case's recorded deadline's
         ),
         EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
     ),
     activities=(
         describe_appealed_case,
         instruct_appealed_case,
+        tell_appealed_case,
         build_administrative_case,
         forward_to_review_body,
         render_document,
+        EdsActivities.sign_document,
+        complainant_account,
+        PersonalAccountActivities.deliver_to_personal_account,
         SmsActivities.send_sms,
     ),
 )

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
+from models.case import BlockedStep, ComplaintRecord, DocumentRef, InstructionRecord, Registration
 from models.deadlines import DeadlineState
 from models.mvno_permit.application import PermitApplication
 from models.mvno_permit.decisions import (
@@ -65,6 +65,8 @@ class PermitState(BaseModel):
     """Documents signed and delivered to the personal account, oldest first."""
     instructions: list[InstructionRecord] = Field(default_factory=list)
     """Instructions of upheld complaints that reached the case."""
+    complaints: list[ComplaintRecord] = Field(default_factory=list)
+    """Complaints about the case (registered, then concluded); a pending one holds the complaint window open."""
     blocked_steps: list[BlockedStep] = Field(default_factory=list)
     """Steps an outside system refused and staff resumed."""
     deadlines: dict[str, DeadlineState] = Field(default_factory=dict)

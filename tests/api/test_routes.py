@@ -348,6 +348,14 @@ async def test_every_procedure_and_event_has_a_documented_route(real_app: FastAP
             assert ("requestBody" in op) == (event.model is not None)
 
 
+async def test_14_11_the_review_decision_route_cites_the_acts_p10_not_the_five_day_rule(real_app: FastAPI) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=real_app), base_url="http://t") as c:
+        schema = (await c.get("/v1/openapi.json")).json()
+    op = schema["paths"]["/v1/procedures/complaint/cases/{case_id}/events/review_decision"]["post"]
+    assert op["summary"] == "Decision of the considering body (58 p.10; 665/NK p.10)"
+    assert "art. 25" not in op["summary"]
+
+
 # --- listing (GET /v1/cases) through Temporal visibility --------------------------------------------------
 
 

@@ -45,3 +45,26 @@ async def test_file_show_withdraw_and_errors(env: WorkflowEnvironment, starter: 
     f.write_text("{not json")
     code, out = await starter("complaint", "file", str(f))
     assert code == 1 and "not valid JSON" in out
+
+
+async def test_14_11_the_quality_bodys_term_is_shown_with_the_acts_p10(
+    env: WorkflowEnvironment, starter: Starter, tmp_path: Path
+) -> None:
+    data = json.loads(DEMO.read_text())
+    data["complaint_number"] = "KZ-C-CLI-14-11"
+    data["addressed_to"] = "quality_body"
+    data["received_at"] = (await env.get_current_time() + timedelta(hours=1)).isoformat()
+    f = tmp_path / "complaint.json"
+    f.write_text(json.dumps(data, ensure_ascii=False))
+    code, out = await starter("complaint", "file", str(f), "--id-only")
+    assert code == 0
+    case_id = out.strip().splitlines()[-1]
+    await env.sleep(timedelta(seconds=2))
+    code, out = await starter("complaint", "show", case_id)
+    flat = " ".join(out.split())
+    assert code == 0 and "665/NK p.10" in flat and "art. 25" not in flat
+    code, out = await starter("case", "events", "complaint")
+    flat = " ".join(out.split())
+    assert code == 0 and "review_decision — Decision of the considering body (58 p.10; 665/NK p.10)" in flat
+    code, out = await starter("complaint", "withdraw", case_id, "--reason", "test over")
+    assert code == 0

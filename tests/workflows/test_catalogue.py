@@ -26,5 +26,7 @@ def test_common_events_on_every_procedure() -> None:
         assert Role.STAFF in resume.roles and resume.model is not None
         correction = spec.event("apply_calendar_correction")
         assert correction.roles == frozenset({Role.SUPERVISOR})
-        assert not any(e.name == "complaint_instruction" for e in spec.events)  # only complaints send it
+        assert not any(
+            e.name in ("complaint_instruction", "complaint_notice") for e in spec.events
+        )  # complaints send them
         assert len({e.name for e in spec.events}) == len(spec.events)

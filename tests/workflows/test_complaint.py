@@ -2,40 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
 from sqlmodel import select
 from temporalio import workflow
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from adapters.local_ca import local_ca, verify_cms
+from audit.history import parse_history
+from audit.report import build_report, render_report_html
 from infra import outages
 from infra.cases import pending_calls
+from infra.client import data_converter
 from infra.db import session
+from infra.pseudonym import pseudonym
 from infra.store import load_document
 from models.case import CaseView, ComplaintInstruction, ResumeRequest
-from models.complaint import ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
+from models.complaint import Appealed, ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus
-from models.tables import ComplaintForward, SmsOutbox, SupervisorNotification
+from models.tables import ComplaintForward, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from worker import make_worker
 from workflows.case import CaseWorkflow
 from workflows.catalogue import WORKFLOWS
-from workflows.complaint import AUTO_FORWARD_MARGIN, Complaint
+from workflows.complaint import AUTO_FORWARD_MARGIN, SPEC, Complaint
 
 with workflow.unsafe.imports_passed_through():
     from tests.golden_tools import save_golden
 
 CAL = WorkingCalendar()
 IIN = "900101300126"
+HEAD = "Head of the Telecommunications Committee"
+AUTHORISED = "Authorised official of the Telecommunications Committee"
+BODY = "Official of the body considering the complaint"
 
 
 class AppealedInput(BaseModel):
@@ -113,6 +123,42 @@ def at_office(day: date, hour: int = 11) -> datetime:
 async def next_working_morning(env: WorkflowEnvironment) -> datetime:
     today = (await env.get_current_time()).astimezone(ALMATY).date()
     return at_office(CAL.add_working_days(today, 1), 10)
+
+
+def signed_and_delivered(doc_id: str, signer: str) -> str:
+    """The document's text once its detached CMS signature verified against the local NCA as ``signer``'s and it was
+    put in the complainant's personal account (the account the state registries give the IIN)."""
+    doc = load_document(doc_id)
+    assert doc is not None and doc.signature is not None, f"{doc_id} is not signed"
+    assert signer in verify_cms(doc.content, doc.signature, local_ca().root.cert).subject
+    with session() as s:
+        delivery = s.get(PersonalAccountDelivery, doc_id)
+    assert delivery is not None and delivery.recipient == pseudonym("applicant", IIN), f"{doc_id} is not delivered"
+    return doc.content.decode()
+
+
+async def refused_permit(env: WorkflowEnvironment, task_queue: str, received: datetime) -> WorkflowHandle:
+    """A permit case refused to consider further (665/NK p.6), waiting in its complaint window."""
+    from models.mvno_permit import CompletenessDecision
+    from tests.workflows.permit_cases import application, start_permit_case
+    from workflows.mvno_permit import MvnoPermit
+
+    permit = await start_permit_case(env.client, application(received), task_queue)
+    for _ in range(100):
+        if "completeness_decision" in (await view(permit)).pending_events:
+            break
+        await env.sleep(timedelta(seconds=1))
+    await env.sleep(received - await env.get_current_time())  # nothing is decided before the receipt (14 item 1)
+    await permit.execute_update(
+        MvnoPermit.completeness_decision,
+        CompletenessDecision(complete=False, reasons=["the information form is missing"], decided_by="A. Sadykova"),
+    )
+    for _ in range(100):
+        if (await view(permit)).pending_events == ["reopen"]:
+            break
+        await env.sleep(timedelta(seconds=1))
+    assert (await view(permit)).status != "completeness_check"
+    return permit
 
 
 async def test_satisfied_within_three_days_is_not_forwarded(
@@ -357,27 +403,11 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
     task_queue: str,
     worker: Worker,
 ) -> None:
-    from models.mvno_permit import CompletenessDecision, PermitCaseView
+    from models.mvno_permit import PermitCaseView
     from tests.cases import stop
-    from tests.workflows.permit_cases import application, start_permit_case
-    from workflows.mvno_permit import MvnoPermit
 
     received = await next_working_morning(env)
-    permit = await start_permit_case(env.client, application(received), task_queue)
-    for _ in range(100):
-        if "completeness_decision" in (await view(permit)).pending_events:
-            break
-        await env.sleep(timedelta(seconds=1))
-    await env.sleep(received - await env.get_current_time())  # nothing is decided before the receipt (14 item 1)
-    await permit.execute_update(
-        MvnoPermit.completeness_decision,
-        CompletenessDecision(complete=False, reasons=["the information form is missing"], decided_by="A. Sadykova"),
-    )
-    for _ in range(100):
-        if (await view(permit)).pending_events == ["reopen"]:
-            break
-        await env.sleep(timedelta(seconds=1))
-    assert (await view(permit)).status != "completeness_check"
+    permit = await refused_permit(env, task_queue, received)
 
     handle = await start(env, task_queue, complaint(received + timedelta(days=1), appealed_case_id=permit.id))
     await env.sleep(timedelta(seconds=2))
@@ -409,3 +439,317 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
     p = await permit.query("permit_case", result_type=PermitCaseView)
     assert p.status == "completeness_check" and p.round == 2
     await stop(permit)
+
+
+# --- issue 14, items 6-11 -------------------------------------------------------------------------
+
+
+async def closed_result(env: WorkflowEnvironment, handle: WorkflowHandle) -> Any:
+    """A case's result once it closed, read with a client without the environment's interceptor (whose
+    ``result()`` unlocks time skipping and lets the server jump to stale timers of other tests' cases)."""
+    plain = Client(env.client.service_client, namespace=env.client.namespace, data_converter=data_converter())
+    for _ in range(400):
+        if (await env.client.get_workflow_handle(handle.id).describe()).close_time is not None:
+            return await plain.get_workflow_handle(handle.id).result()
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"case {handle.id} did not close")
+
+
+async def test_14_6_a_withdrawn_complaint_is_not_a_review(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    received = await next_working_morning(env)
+    handle = await start(env, task_queue, complaint(received, addressed_to="quality_body"))
+    await env.sleep(timedelta(seconds=2))
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department", body="Agency"))
+    await env.sleep(timedelta(seconds=2))
+    assert (await view(handle)).pending_events == ["withdraw", "review_decision"]
+    await handle.execute_update("withdraw", Withdrawal(reason="settled with the provider"))
+    result = await handle.result()
+    assert result["withdrawn"] and result["review"] is None
+    v = await view(handle)
+    assert v.outcome == "withdrawn" and v.pending_events == []
+    states = {s.key: s for s in v.deadlines}
+    # the withdrawal ended the review term: cancelled (withdrawn), never met
+    assert states["review"].status is DeadlineStatus.CANCELLED and states["review"].cancel_reason == "withdrawn"
+    assert states["review"].met_at is None
+    assert states["forward"].status is DeadlineStatus.MET  # the forwarding did happen in time
+    # the considering body held the complaint: it acknowledges the withdrawal
+    assert "Жалоба № " in signed_and_delivered(f"{handle.id}/withdrawn", BODY)
+
+    report = build_report([parse_history(await handle.fetch_history())])
+    [proc] = report.procedures
+    assert (proc.met_on_time, proc.withdrawn, proc.cancelled, proc.met_late, proc.breached) == (1, 1, 0, 0, 0)
+    assert proc.share_met_on_time == 1.0  # the withdrawn review is not a decided term
+    assert {t.key: t.outcome for t in report.cases[0].terms} == {"forward": "met_on_time", "review": "withdrawn"}
+    assert not report.overruns and "<th>withdrawn</th>" in render_report_html(report)
+    await save_golden(handle, "complaint", "withdrawn_during_review")
+
+
+async def test_14_6_a_withdrawal_after_the_breach_leaves_the_review_breached_not_met(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    received = await next_working_morning(env)
+    handle = await start(env, task_queue, complaint(received))
+    await env.sleep(timedelta(seconds=2))
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department", body="Ministry"))
+    review_due = {s.key: s for s in (await view(handle)).deadlines}["review"].due
+    await env.sleep(review_due - await env.get_current_time() + timedelta(seconds=5))
+    await handle.execute_update("withdraw", Withdrawal(reason="no answer came"))
+    await handle.result()
+    review = {s.key: s for s in (await view(handle)).deadlines}["review"]
+    # the body missed its term and never reviewed: breached, with no "done" instant
+    assert review.status is DeadlineStatus.BREACHED and review.escalated
+    assert review.met_at is None and review.late_by_seconds is None
+    report = build_report([parse_history(await handle.fetch_history())])
+    [proc] = report.procedures
+    assert (proc.met_on_time, proc.met_late, proc.breached, proc.withdrawn) == (1, 0, 1, 0)
+    [overrun] = report.overruns
+    assert overrun.term == "review" and "withdraw accepted" in overrun.reason and "case closed" in overrun.reason
+    await save_golden(handle, "complaint", "withdrawn_after_review_breached")
+
+
+async def test_14_7_a_complaint_satisfied_by_the_provider_reopens_the_refused_permit(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    from models.mvno_permit import PermitCaseView
+    from tests.cases import stop
+
+    received = await next_working_morning(env)
+    permit = await refused_permit(env, task_queue, received)
+    handle = await start(env, task_queue, complaint(received + timedelta(days=1), appealed_case_id=permit.id))
+    await env.sleep(timedelta(seconds=2))
+    await handle.execute_update(
+        "satisfy",
+        Satisfaction(decided_by="Head of the Committee", action_taken="The information form was attached: new check"),
+    )
+    result = await handle.result()
+    assert result["satisfied"] and result["forwarded_at"] is None
+    # the provider's satisfaction reached the appealed case exactly as an upheld decision does
+    assert result["instruction_outcome"] == {
+        "delivered": True,
+        "action_taken": "reopened for a new decision at completeness_check",
+    }
+    p = await permit.query("permit_case", result_type=PermitCaseView)
+    assert p.status == "completeness_check" and p.round == 2
+    appealed = await view(permit)
+    [record] = appealed.instructions
+    assert record.instruction.complaint_id == handle.id and record.instruction.decision == "satisfied"
+    assert record.instruction.action == "reopen" and "information form was attached" in record.instruction.reasons
+    [noticed] = appealed.complaints
+    assert noticed.complaint_id == handle.id and noticed.outcome == "satisfied" and not noticed.pending
+    html = signed_and_delivered(f"{handle.id}/satisfied", HEAD)
+    assert "reopened for a new decision at completeness_check" in html
+    await save_golden(handle, "complaint", "satisfied_reopens_the_appealed_case")
+    await stop(permit)
+
+
+async def test_14_7_the_satisfaction_names_the_instruction_only_for_an_appealed_case(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    handle = await start(env, task_queue, complaint(await next_working_morning(env)))
+    await env.sleep(timedelta(seconds=2))
+    with pytest.raises(WorkflowUpdateFailedError) as exc:
+        await handle.execute_update(
+            "satisfy", Satisfaction(decided_by="Head", action_taken="answered", instruction="reopen")
+        )
+    assert "names no appealed case" in str(exc.value.cause)
+    assert Satisfaction(decided_by="x", action_taken="y").instruction_for(Appealed.DECISION) == "reopen"
+    assert Satisfaction(decided_by="x", action_taken="y").instruction_for(Appealed.INACTION) == "reconsider"
+    await handle.execute_update("withdraw", Withdrawal(reason="test over"))
+    await handle.result()
+
+
+async def test_14_8_complaint_decisions_are_signed_documents_in_the_personal_account(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    received = await next_working_morning(env)
+    satisfied, decided, withdrawn = [await start(env, task_queue, complaint(received)) for _ in range(3)]
+    await env.sleep(timedelta(seconds=2))
+    await satisfied.execute_update("satisfy", Satisfaction(decided_by="Head", action_taken="The decision is issued"))
+    await withdrawn.execute_update("withdraw", Withdrawal(reason="resolved"))
+    await decided.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Ministry"))
+    await env.sleep(timedelta(seconds=2))
+    await decided.execute_update(
+        "review_decision", ReviewDecision(outcome="rejected", reasons="The refusal was lawful", decided_by="Ministry")
+    )
+    for handle, kind, signer in (
+        (satisfied, "satisfied", HEAD),
+        (decided, "decision", BODY),
+        (withdrawn, "withdrawn", AUTHORISED),
+    ):
+        await handle.result()
+        signed_and_delivered(f"{handle.id}/{kind}", signer)
+        [doc] = (await view(handle)).documents
+        assert doc.doc_id == f"{handle.id}/{kind}" and doc.signed_by and signer in doc.signed_by
+        with session() as s:
+            [sms] = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == handle.id)).all()
+        assert "personal account" in sms.text
+    await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered")
+    await save_golden(decided, "complaint", "rejected_signed_and_delivered")
+    await save_golden(withdrawn, "complaint", "withdrawn_signed_and_delivered")
+
+
+async def test_14_9_the_administrative_case_carries_every_signed_document_and_a_readable_application(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    from models.mvno_permit import PermitCaseView
+    from tests.cases import stop
+
+    received = await next_working_morning(env)
+    permit = await refused_permit(env, task_queue, received)
+    permit_docs = (await view(permit)).documents
+    assert permit_docs and all(d.signed_by for d in permit_docs)
+    handle = await start(env, task_queue, complaint(received + timedelta(days=1), appealed_case_id=permit.id))
+    await env.sleep(timedelta(seconds=2))
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Ministry"))
+    await env.sleep(timedelta(seconds=2))
+    [admin_case] = [d for d in (await view(handle)).documents if d.kind == "administrative_case"]
+    doc = load_document(admin_case.doc_id)
+    assert doc is not None
+    with zipfile.ZipFile(io.BytesIO(doc.content)) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+        case_html = bundle.read("case.html").decode()
+        files = {n: bundle.read(n) for n in bundle.namelist()}
+    # every document of the appealed case, each with its detached CMS signature beside it
+    assert {d["doc_id"] for d in manifest["documents"]} == {d.doc_id for d in permit_docs}
+    for entry in manifest["documents"]:
+        assert entry["included"] and entry["signature"] == entry["path"] + ".p7s"
+        signer = verify_cms(files[entry["path"]], files[entry["signature"]], local_ca().root.cert).subject
+        assert HEAD in signer and HEAD in (entry["signed_by"] or "")
+    assert {f["path"] for f in manifest["files"]} >= {e["signature"] for e in manifest["documents"]}
+    # the application as labels and values, not raw JSON
+    application = case_html.split("<h2>Application</h2>")[1].split("<h2>")[0]
+    number = (await permit.query("permit_case", result_type=PermitCaseView)).application_number
+    assert f"<th>Application number</th><td>{number}</td>" in application
+    assert "Applicant › " in application and "IIN" in application
+    assert "{" not in application and '"application_number"' not in application
+    await handle.execute_update("withdraw", Withdrawal(reason="test over"))
+    await handle.result()
+    await stop(permit)
+
+
+@pytest.mark.parametrize(
+    ("addressed_to", "act", "review_cite"),
+    [
+        ("quality_body", "665/NK", "665/NK p.10"),
+        ("quality_body", "58", "58 p.10"),
+        ("provider", "665/NK", "Law on public services art. 25 p.2"),  # the 5-day rule keeps its own law
+    ],
+)
+async def test_14_11_the_quality_bodys_fifteen_days_cite_the_acts_p10_everywhere(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker, addressed_to: str, act: str, review_cite: str
+) -> None:
+    received = await next_working_morning(env)
+    handle = await start(env, task_queue, complaint(received, addressed_to=addressed_to, act_key=act))
+    await env.sleep(timedelta(seconds=2))
+    review = {s.key: s for s in (await view(handle)).deadlines}["review"]
+    assert review.deadline.cite == review_cite
+    assert review.deadline.amount == (15 if addressed_to == "quality_body" else 5)
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Agency"))
+    await env.sleep(timedelta(seconds=2))
+    await handle.execute_update(
+        "review_decision", ReviewDecision(outcome="rejected", reasons="lawful", decided_by="Agency")
+    )
+    await handle.result()
+    [doc] = (await view(handle)).documents
+    html = signed_and_delivered(doc.doc_id, BODY)
+    assert review_cite in doc.cite and "APPC art. 91 p.5" in doc.cite
+    assert review_cite in html
+    if addressed_to == "quality_body":  # the 5-day rule (art. 25 p.2) is nowhere on the 15-day decision
+        assert "art. 25" not in doc.cite and "art. 25" not in html
+    # the event's own citation (API summary, console form, command line) is the acts' p.10, whoever decides
+    event = next(e for e in SPEC.events if e.name == "review_decision")
+    assert event.cite == "58 p.10; 665/NK p.10"
+
+
+async def complaint_two_days_before_the_window_closes(
+    env: WorkflowEnvironment, task_queue: str
+) -> tuple[WorkflowHandle, WorkflowHandle, datetime]:
+    """A refused permit, and a complaint about it filed two days before its complaint window's due instant and
+    forwarded at once; returns the permit, the complaint and the window's due instant."""
+    permit = await refused_permit(env, task_queue, await next_working_morning(env))
+    window_due = {s.key: s for s in (await view(permit)).deadlines}["complaint_window"].due
+    await env.sleep(window_due - timedelta(days=2) - await env.get_current_time())
+    handle = await start(
+        env,
+        task_queue,
+        complaint(await env.get_current_time(), appealed_case_id=permit.id, addressed_to="quality_body"),
+    )
+    await env.sleep(timedelta(seconds=2))
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Agency"))
+    await env.sleep(timedelta(seconds=2))
+    [noticed] = (await view(permit)).complaints
+    assert noticed.complaint_id == handle.id and noticed.pending
+    review_due = {s.key: s for s in (await view(handle)).deadlines}["review"].due
+    assert review_due > window_due  # the complaint is considered past the window's end
+    await env.sleep(window_due - await env.get_current_time() + timedelta(minutes=1))
+    desc = await permit.describe()
+    assert desc.close_time is None, "the window closed while the complaint was being considered"
+    events = (await view(permit)).details["events"]
+    assert any(e["kind"] == "complaint_window_held" and handle.id in e["detail"] for e in events)
+    window = {s.key: s for s in (await view(permit)).deadlines}["complaint_window"]
+    assert window.status is DeadlineStatus.OPEN
+    return permit, handle, window_due
+
+
+async def test_14_10_the_complaint_window_does_not_close_while_a_complaint_is_considered(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    permit, handle, window_due = await complaint_two_days_before_the_window_closes(env, task_queue)
+    await handle.execute_update(
+        "review_decision", ReviewDecision(outcome="rejected", reasons="the refusal was lawful", decided_by="Agency")
+    )
+    result = await closed_result(env, handle)
+    assert result["appealed_case_told"] and result["review"]["outcome"] == "rejected"
+    outcome = await closed_result(env, permit)
+    assert outcome["outcome"] == "refused_to_consider"
+    v = await view(permit)
+    window = {s.key: s for s in v.deadlines}["complaint_window"]
+    assert window.status is DeadlineStatus.CANCELLED  # closed without an instruction, as before
+    [held] = window.changes
+    assert held.old_due == window_due and held.new_due > window_due
+    assert held.reason == f"held open by complaint {handle.id} (rejected) until its outcome"
+    closed = next(e for e in v.details["events"] if e["kind"] == "complaint_window_closed")
+    assert f"held open by complaint {handle.id} (rejected)" in closed["detail"]
+    [record] = v.complaints
+    assert record.outcome == "rejected" and record.concluded_at is not None
+    await save_golden(permit, "mvno_permit", "complaint_window_held_by_complaint")
+    await save_golden(handle, "complaint", "rejected_after_holding_the_window")
+
+
+async def test_14_10_an_upheld_complaint_after_the_window_due_still_reopens_the_case(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    from models.mvno_permit import CompletenessDecision
+    from workflows.mvno_permit import MvnoPermit
+
+    permit, handle, window_due = await complaint_two_days_before_the_window_closes(env, task_queue)
+    await handle.execute_update(
+        "review_decision",
+        ReviewDecision(outcome="upheld", reasons="the form was attached", decided_by="Agency", instruction="reopen"),
+    )
+    result = await closed_result(env, handle)
+    assert result["instruction_outcome"]["action_taken"] == "reopened for a new decision at completeness_check"
+    v = await view(permit)
+    window = {s.key: s for s in v.deadlines}["complaint_window"]
+    assert window.status is DeadlineStatus.MET  # the extended window, not a breach
+    assert window.changes[0].old_due == window_due and window.met_at == window.due
+    assert v.status == "completeness_check" and v.details["round"] == 2
+    # round 2 refused again; its own window passes with no complaint: the case closes as before
+    for _ in range(100):
+        if "completeness_decision" in (await view(permit)).pending_events:
+            break
+        await env.sleep(timedelta(seconds=1))
+    await permit.execute_update(
+        MvnoPermit.completeness_decision,
+        CompletenessDecision(complete=False, reasons=["the contract is unsigned"], decided_by="A. Sadykova"),
+    )
+    for _ in range(100):
+        if (await view(permit)).pending_events == ["reopen"]:
+            break
+        await env.sleep(timedelta(seconds=1))
+    second = {s.key: s for s in (await view(permit)).deadlines}["complaint_window#2"].due
+    await env.sleep(second - await env.get_current_time() + timedelta(minutes=1))
+    assert (await closed_result(env, permit))["outcome"] == "refused_to_consider"
+    await save_golden(permit, "mvno_permit", "complaint_window_held_then_reopened")

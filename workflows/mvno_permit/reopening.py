@@ -1,5 +1,7 @@
 """After a refusal the case stays open for a complaint (665/NK p.10): an upheld complaint's instruction reopens
-it for a new decision at the stage it names (by default the stage that refused), as a new round.
+it for a new decision at the stage it names (by default the stage that refused), as a new round. The window does
+not close while a complaint about the case is still being considered: it is held open until the complaint's
+outcome (the complaint tells the case through the ``complaint_notice`` Update every case takes).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.case import ComplaintInstruction
+    from models.case import ComplaintInstruction, ComplaintRecord
     from models.mvno_permit import DecisionReceipt, ReopenInstruction, RoundDecisions
     from rules.law import cite
     from workflows.clock import Woke
@@ -22,15 +24,45 @@ __all__ = ["Reopening"]
 class Reopening(PermitCase):
     """665/NK p.10."""
 
+    @property
+    def complaints(self) -> list[ComplaintRecord]:
+        return self.state.complaints
+
+    @complaints.setter
+    def complaints(self, value: list[ComplaintRecord]) -> None:
+        self.state.complaints = value
+
     async def _complaint_window(self) -> bool:
-        """Wait for an upheld complaint's instruction within the complaint window. True: reopened."""
+        """Wait for an upheld complaint's instruction within the complaint window, held open past its due instant
+        while a complaint about the case is pending (until the complaint's outcome). True: reopened."""
         key = self._k("complaint_window")
         state = await self.clock.open(key, "mvno.complaint_window", workflow.now(), counted_from="day")
         self.state.accepting = "reopen"
-        if await self.clock.within(key, lambda: self.state.reopen_request is not None) is not Woke.DONE:
+        reopened = await self.clock.within(key, lambda: self.state.reopen_request is not None) is Woke.DONE
+        held = ""
+        if not reopened and self.pending_complaints():  # no command unless a complaint is pending at the due instant
+            due = state.due
+            pending = ", ".join(c.complaint_id for c in self.pending_complaints())
+            self._event(
+                "complaint_window_held",
+                f"due {due.isoformat()}; held open while complaint {pending} is considered",
+                state.deadline.cite,
+            )
+            await workflow.wait_condition(
+                lambda: self.state.reopen_request is not None or not self.pending_complaints()
+            )
+            reopened = self.state.reopen_request is not None
+            held = ", ".join(  # every complaint considered after the due instant, with its outcome so far
+                f"{c.complaint_id} ({c.outcome or 'pending'})"
+                for c in self.complaints
+                if c.concluded_at is None or c.concluded_at > due
+            )
+            self.clock.extend(key, f"held open by complaint {held} until its outcome")
+        if not reopened:
             self.state.accepting = ""
             self.clock.cancel(key)
-            self._event("complaint_window_closed", "no instruction to reopen the case", state.deadline.cite)
+            why = "no instruction to reopen the case" + (f"; held open by complaint {held}" if held else "")
+            self._event("complaint_window_closed", why, state.deadline.cite)
             return False
         self.clock.met(key)
         return True

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pydantic
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -138,12 +137,22 @@ def make_worker(
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_runner=SANDBOX,
-        # A payload that fails validation inside a workflow fails the task for good, not forever.
-        workflow_failure_exception_types=[pydantic.ValidationError],
     )
 
 
+def check_calendar() -> None:
+    """Refuse to start on a broken calendar override file (every new case would stop at its registration);
+    the message names the file and the line."""
+    from infra.calendar import current_calendar
+
+    try:
+        current_calendar()
+    except ValueError as exc:
+        raise SystemExit(f"worker not started: {exc}") from None
+
+
 async def run() -> None:
+    check_calendar()
     client = await connect(wait_seconds=60)
     worker = make_worker(client)
     log.info("worker on task queue %s", settings().task_queue)

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
 from infra.settings import settings
 from rules.calendar import WorkingCalendar
 
-__all__ = ["current_calendar"]
+__all__ = ["CALENDAR_FILE_INVALID", "current_calendar"]
+
+CALENDAR_FILE_INVALID = "CalendarFileInvalid"
+"""The error type of an activity that met a broken override file: non-retryable, so the case blocks visibly
+(``CaseWorkflow._block``) until the file is fixed and staff resume the step, instead of retrying unseen."""
 
 _cache: tuple[tuple[str, int, int], WorkingCalendar] | None = None
 
 
 def current_calendar(path: Path | None = None) -> WorkingCalendar:
-    """The calendar as the operator's override file says now; rebuilt only when that file changes."""
+    """The calendar as the operator's override file says now; rebuilt only when that file changes.
+
+    A broken file raises ``ValueError`` naming the file and the entry; inside an activity, a non-retryable
+    ``ApplicationError`` of type ``CalendarFileInvalid`` (retrying cannot mend a file).
+    """
     global _cache
     path = path or settings().calendar_overrides
     try:
@@ -27,6 +38,11 @@ def current_calendar(path: Path | None = None) -> WorkingCalendar:
     except FileNotFoundError:
         stamp = (str(path), 0, 0)
     if _cache is None or _cache[0] != stamp:
-        cal = WorkingCalendar(path if stamp[1] else None)
+        try:
+            cal = WorkingCalendar(path if stamp[1] else None)
+        except ValueError as exc:
+            if activity.in_activity():
+                raise ApplicationError(str(exc), type=CALENDAR_FILE_INVALID, non_retryable=True) from exc
+            raise
         _cache = (stamp, cal)
     return _cache[1]

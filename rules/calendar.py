@@ -83,6 +83,17 @@ class Override:
     reason: str
 
 
+def _table_line(text: str, table: str, nth: int) -> int:
+    """The line (1-based) of the ``nth`` ``[[table]]`` header in ``text`` (0 if not found)."""
+    seen = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().replace(" ", "") == f"[[{table}]]":
+            seen += 1
+            if seen == nth:
+                return number
+    return 0
+
+
 @dataclass(frozen=True)
 class CalendarOverrides:
     """Extra days off and extra working days that ``holidays.KZ`` does not know (yet)."""
@@ -93,19 +104,21 @@ class CalendarOverrides:
     def from_toml(cls, path: Path | str) -> CalendarOverrides:
         """Read ``[[day_off]]`` and ``[[working_day]]`` tables (``date``, ``reason``) from a file."""
         path = Path(path)
+        text = path.read_text(encoding="utf-8")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"calendar override file {path}: {exc}") from exc
         entries: list[Override] = []
         for table, working in (("day_off", False), ("working_day", True)):
             for i, row in enumerate(data.get(table, []), start=1):
+                where = f"calendar override file {path} line {_table_line(text, table, i)}: [[{table}]] #{i}"
                 day = row.get("date")
                 if not isinstance(day, date) or isinstance(day, datetime):
-                    raise ValueError(f"calendar override file {path}: [[{table}]] #{i} needs date = YYYY-MM-DD")
+                    raise ValueError(f"{where} needs date = YYYY-MM-DD")
                 reason = str(row.get("reason", "")).strip()
                 if not reason:
-                    raise ValueError(f"calendar override file {path}: [[{table}]] #{i} ({day}) needs a reason")
+                    raise ValueError(f"{where} ({day}) needs a reason")
                 entries.append(Override(day=day, working=working, reason=reason))
         days = [e.day for e in entries]
         dupes = sorted({d for d in days if days.count(d) > 1})

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from temporalio import activity
 
@@ -14,6 +19,8 @@ from infra.settings import Settings
 from models.sms import SmsReceipt, SmsRequest
 from tests.http_servers import TOKEN
 from worker import ACTIVITIES, bind, outside_systems
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @activity.defn
@@ -87,3 +94,19 @@ def test_settings_choose_http_or_local_per_system() -> None:
     from activities.otp import OtpActivities
 
     assert remote[OtpActivities].gateway is gateway  # the codes go out through the same gateway
+
+
+def test_16_6_the_worker_refuses_to_start_on_a_broken_calendar_file_naming_the_line(tmp_path: Path) -> None:
+    """A typo in the override file stops the worker at once, before it connects, with the file and the line."""
+    broken = tmp_path / "calendar_overrides.toml"
+    broken.write_text(
+        "# overrides\n[[day_off]]\ndate = 2027-03-22\nreason = 'Nauryz'\n\n[[day_off]]\ndate = 2027-03-23\n"
+    )
+    env = {**os.environ, "KZ_CALENDAR_OVERRIDES": str(broken), "KZ_DATA_DIR": str(tmp_path)}
+    env["TEMPORAL_ADDRESS"] = "127.0.0.1:9"  # nothing listens: the worker must stop before it tries
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "worker.py")], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode != 0
+    assert "worker not started" in done.stderr and f"{broken} line 6" in done.stderr and "needs a reason" in done.stderr
+    assert "Traceback" not in done.stderr

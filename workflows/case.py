@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
-    from activities.law import law_snapshot, register_case
+    from activities.law import ACT_NOT_IN_FORCE, law_snapshot, register_case
     from infra import search_attributes as sa
     from models.case import (
         BlockedStep,
@@ -54,7 +54,7 @@ class CaseWorkflow:
     PROCEDURE: str = "case"
 
     def __init__(self) -> None:
-        self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration)
+        self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration, self.local)
         self.registration: Registration | None = None
         self.status = "registered"
         self.closed = False
@@ -132,17 +132,40 @@ class CaseWorkflow:
         (``workflows.outside``); ``call_id`` becomes the activity id, so a view can tie the pending call to
         what it is about.
         """
+        return await self._until_done(
+            lambda: workflow.execute_activity(
+                activity,
+                args=list(args),
+                start_to_close_timeout=timeout,
+                retry_policy=ACTIVITY_RETRY,
+                activity_id=call_id,
+            ),
+            what,
+            expected,
+        )
+
+    async def local(
+        self, activity: Callable[[A], Awaitable[R]], arg: A, /, *, what: str, expected: Collection[str] = ()
+    ) -> R:
+        """Call one of our own computations (``activity``, a local activity: deadlines, registration, the law)
+        with the same promise as ``outside``: a permanent refusal (e.g. a broken calendar override file,
+        ``CalendarFileInvalid``) blocks the case visibly until staff resume the step, never fails it."""
+        return await self._until_done(
+            lambda: workflow.execute_local_activity(
+                activity, arg, start_to_close_timeout=LOCAL_TIMEOUT, retry_policy=ACTIVITY_RETRY
+            ),
+            what,
+            expected,
+        )
+
+    async def _until_done(self, call: Callable[[], Awaitable[R]], what: str, expected: Collection[str]) -> R:
+        """``call`` until it succeeds; a non-retryable error whose type is not ``expected`` blocks the step."""
         while True:
             try:
-                return await workflow.execute_activity(
-                    activity,
-                    args=list(args),
-                    start_to_close_timeout=timeout,
-                    retry_policy=ACTIVITY_RETRY,
-                    activity_id=call_id,
-                )
-            except ActivityError as exc:
-                cause = exc.cause
+                return await call()
+            except (ActivityError, ApplicationError) as exc:
+                # a local activity's failure may reach the workflow unwrapped
+                cause = exc.cause if isinstance(exc, ActivityError) else exc
                 if not isinstance(cause, ApplicationError) or not cause.non_retryable or cause.type in expected:
                     raise
                 await self._block(what, cause)
@@ -221,11 +244,11 @@ class CaseWorkflow:
 
         Raises ``ActivityError`` whose cause has type ``ActNotInForce`` when the act does not govern.
         """
-        self.registration = await workflow.execute_local_activity(
+        self.registration = await self.local(
             register_case,
             RegistrationRequest(act_key=act_key, received_at=received_at),
-            start_to_close_timeout=LOCAL_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="registration",
+            expected=(ACT_NOT_IN_FORCE,),
         )
         workflow.upsert_search_attributes(
             [
@@ -314,11 +337,8 @@ class CaseWorkflow:
         calendar correction). The open deadlines are recomputed with the new term values, old and new kept."""
         reg = self.registration
         assert reg is not None
-        snapshot = await workflow.execute_local_activity(
-            law_snapshot,
-            LawSnapshotRequest(act_key=reg.act_key, version=migration.to_version),
-            start_to_close_timeout=LOCAL_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+        snapshot = await self.local(
+            law_snapshot, LawSnapshotRequest(act_key=reg.act_key, version=migration.to_version), what="law"
         )
         if snapshot.refusal:
             return LawMigrationRecord(

@@ -8,10 +8,10 @@ term, citation and calendar version); workflow code only waits on recorded insta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
@@ -53,13 +53,28 @@ class Woke(StrEnum):
     """The wait's own limit came first (e.g. a yearly checkpoint)."""
 
 
+class LocalCall(Protocol):
+    """``CaseWorkflow.local``: one of our own computations, blocking the case visibly on a permanent refusal."""
+
+    def __call__(
+        self, activity: Callable[[DeadlineRequest], Awaitable[Deadline]], arg: DeadlineRequest, /, *, what: str
+    ) -> Awaitable[Deadline]: ...
+
+
 class CaseDeadlines:
     """The legal terms of one case, in the order they were opened."""
 
-    def __init__(self, procedure: str, registration: Callable[[], Registration | None] = lambda: None) -> None:
+    def __init__(
+        self,
+        procedure: str,
+        registration: Callable[[], Registration | None] = lambda: None,
+        local: LocalCall | None = None,
+    ) -> None:
         self.procedure = procedure
         self._registration = registration
         """The case's registration: the law (act and term values) its terms are computed under."""
+        self._local = local
+        """The case's way to call a local activity (``CaseWorkflow.local``: a permanent refusal blocks the case)."""
         self.states: dict[str, DeadlineState] = {}
         self._requests: dict[str, DeadlineRequest] = {}
         self._revision = 0  # bumped when waits must re-arm their timers (see _changed)
@@ -106,6 +121,8 @@ class CaseDeadlines:
         return state
 
     async def _compute(self, req: DeadlineRequest) -> Deadline:
+        if self._local is not None:
+            return await self._local(compute_deadline, req, what="deadlines")
         return await workflow.execute_local_activity(
             compute_deadline,
             req,

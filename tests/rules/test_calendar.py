@@ -158,8 +158,9 @@ def test_overrides_change_days_and_version(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[[day_off]]\nreason = 'x'\n", "needs date"),
-        ("[[day_off]]\ndate = 2026-12-31\n", "needs a reason"),
+        ("[[day_off]]\nreason = 'x'\n", "line 1: \\[\\[day_off\\]\\] #1 needs date"),
+        ("[[day_off]]\ndate = 2026-12-30\nreason='a'\n\n[[day_off]]\ndate = 2026-12-31\n", "line 5: .* needs a reason"),
+        ("[[day_off]]\ndate = 2026-13-31\nreason='a'\n", "line 2"),
         ("[[day_off]]\ndate = 2026-12-31\nreason='a'\n[[working_day]]\ndate = 2026-12-31\nreason='b'\n", "twice"),
         ("[[day_off]\n", "calendar override file"),
     ],

@@ -11,18 +11,22 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from cli.law_changes import calendar_moves, law_moves, send_law_migration
-from infra.calendar import current_calendar
+from infra.calendar import CALENDAR_FILE_INVALID, current_calendar
 from infra.cases import case_view, start_case
-from models.case import LawMigration
+from infra.db import session
+from models.case import CaseView, LawMigration, ResumeRequest
 from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState
 from models.fraud_check import CheckOutcome, FraudCaseInput, SubscriberReport
+from models.tables import SupervisorNotification
 from rules.calendar import ALMATY
 from tests.cases import stop
+from tests.conftest import OVERRIDES
 from tests.golden_tools import save_golden
 from tests.laws import amended_171, use_law
 from worker import make_worker
@@ -172,3 +176,59 @@ async def test_fraud_terms_run_from_the_day_after_the_receipt_without_an_after_h
     on_saturday = await open_case(env, task_queue, cases, saturday_morning)
     next_tuesday = datetime.combine(saturday + timedelta(days=3), time(18, 30), tzinfo=ALMATY)
     assert (await check(on_saturday)).due == next_tuesday
+
+
+async def until_blocked(handle: WorkflowHandle, env: WorkflowEnvironment) -> CaseView:
+    for _ in range(200):
+        view = await case_view(env.client, handle.id)
+        if view.blocked is not None:
+            return view
+        await env.sleep(timedelta(milliseconds=100))
+    raise AssertionError(f"case {handle.id} did not block: {view.status}")
+
+
+async def test_16_6_a_broken_calendar_file_blocks_cases_visibly_until_it_is_mended_and_staff_resume(
+    env: WorkflowEnvironment, task_queue: str, cases: list[str]
+) -> None:
+    """A typo in the override file while cases run: a case that must count a term, and a case started behind the
+    edge's back (the Temporal CLI), each show ``blocked`` with the file's error and the supervisor is told; once the
+    file is mended and staff resume, both go on. Nothing is failed, nothing retries unseen."""
+    now = await env.get_current_time()
+    running = await open_case(env, task_queue, cases, now)
+    good = OVERRIDES.read_text()
+    OVERRIDES.write_text(good + "\n[[day_off]]\ndate = 2027-03-23\n")  # no reason: invalid
+    try:
+        await running.execute_update(
+            FraudCheck.record_check_outcome, CheckOutcome(confirmed=True, evidence=["a call script"], analyst="a-1")
+        )
+        blocked = await until_blocked(running, env)
+        assert blocked.status == "blocked" and blocked.blocked is not None
+        assert blocked.blocked.what == "deadlines" and blocked.blocked.error_type == CALENDAR_FILE_INVALID
+        assert str(OVERRIDES) in blocked.blocked.error and "needs a reason" in blocked.blocked.error
+        assert blocked.pending_events == ["resume_outside_step"]
+
+        fresh = await env.client.start_workflow(
+            FraudCheck.run,
+            FraudCaseInput(first=report(now)),
+            id=f"fraud_check-t{random.randrange(10**9)}",
+            task_queue=task_queue,
+        )
+        cases.append(fresh.id)
+        new = await until_blocked(fresh, env)
+        assert new.blocked is not None and new.blocked.what == "registration" and new.registration is None
+        with session() as s:
+            told = s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == fresh.id)).all()
+        assert [n.deadline_key for n in told] == ["blocked:registration:0"]
+    finally:
+        OVERRIDES.write_text(good)
+    for handle in (running, fresh):
+        await handle.execute_update("resume_outside_step", ResumeRequest(by="duty officer", note="file mended"))
+    for _ in range(200):
+        views = [await case_view(env.client, h.id) for h in (running, fresh)]
+        if all(v.blocked is None and v.status != "blocked" for v in views) and "suspension" in {
+            d.key for d in views[0].deadlines
+        }:
+            break
+        await env.sleep(timedelta(milliseconds=100))
+    assert views[0].status in {"suspending", "suspended"} and [b.what for b in views[0].blocked_steps] == ["deadlines"]
+    assert views[1].registration is not None and {d.key for d in views[1].deadlines} == {"check"}

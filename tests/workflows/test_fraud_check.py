@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlmodel import col, delete, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -715,10 +716,16 @@ async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
 
 
 async def refused(call: Awaitable[object]) -> str:
-    """The reason the case gave for refusing an Update."""
+    """The reason the case gave for refusing an Update, with its causes (an argument the worker could not read is
+    refused as "Failed decoding arguments", caused by the validation error)."""
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await call
-    return str(getattr(info.value.cause, "message", info.value.cause))
+    reasons: list[str] = []
+    cause: BaseException | None = info.value.cause
+    while cause is not None:
+        reasons.append(str(getattr(cause, "message", cause)))
+        cause = cause.__cause__ if not isinstance(cause, FailureError) else cause.cause
+    return ": ".join(reasons)
 
 
 async def test_bad_input_and_out_of_turn_decisions_are_refused(

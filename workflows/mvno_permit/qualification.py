@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         propose_qualification,
     )
     from rules.law import cite
-    from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT
 
 from workflows.mvno_permit.documents import PermitDocuments
 
@@ -57,11 +56,10 @@ class QualificationCheck(PermitDocuments):
 
     async def _refresh_windows(self) -> None:
         reg = self.state.registration
-        self.state.windows = await workflow.execute_local_activity(
+        self.state.windows = await self.local(
             hearing_windows,
             HearingWindowsRequest(start=workflow.now(), days=_WINDOW_DAYS, terms=reg.terms if reg else {}),
-            start_to_close_timeout=LOCAL_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            what="hearing calendar",
         )
 
     async def _keep_windows(self) -> None:

@@ -191,7 +191,7 @@ async def test_all_eight_steps_sign_the_application_and_the_zip_verifies_with_op
     states = {s.key: s for s in await handle.query(ContractSigning.deadlines)}
     assert all(states[f"step{n}"].status is DeadlineStatus.MET for n in range(1, 9))
     assert states["step8"].deadline.cite == "almatel-eds step 8 (operator setting)"
-    await save_golden(handle, P, "signed")
+    await save_golden(handle, P, "signed_with_clock_patches")
 
 
 async def test_weak_password_is_refused_clearly_and_never_recorded(
@@ -225,7 +225,7 @@ async def test_weak_password_is_refused_clearly_and_never_recorded(
     assert "choose_eds_password" in text and "Family+" in text  # the search does read the payloads
     assert weak not in text and PASSWORD not in text
     assert caplog.records and weak not in caplog.text and PASSWORD not in caplog.text
-    await save_golden(handle, P, "weak_password_then_signed")
+    await save_golden(handle, P, "weak_password_then_signed_with_clock_patches")
 
 
 async def test_a_step_not_done_in_its_term_is_recorded_as_abandonment(
@@ -247,7 +247,7 @@ async def test_a_step_not_done_in_its_term_is_recorded_as_abandonment(
     assert states["step3"].status is DeadlineStatus.BREACHED
     assert states["step3"].breached_at is not None and states["step3"].breached_at >= states["step3"].due
     assert states["code_validity"].status is DeadlineStatus.CANCELLED
-    await save_golden(handle, P, "abandoned_step3")
+    await save_golden(handle, P, "abandoned_step3_with_clock_patches")
 
 
 async def test_steps_out_of_order_are_rejected_with_the_step_awaited(
@@ -280,7 +280,7 @@ async def test_wrong_1414_code_three_times_ends_the_signing(
     assert [a.attempts_left for a in answers] == [2, 1, 0]
     result = await handle.result()
     assert result.outcome == "refused" and result.step == 5 and "1414 code" in (result.reason or "")
-    await save_golden(handle, P, "wrong_code_refused")
+    await save_golden(handle, P, "wrong_code_refused_with_clock_patches")
 
 
 async def test_failed_biometric_identification_ends_the_signing(
@@ -299,7 +299,7 @@ async def test_failed_biometric_identification_ends_the_signing(
     assert not answer.accepted
     result = await handle.result()
     assert result.outcome == "refused" and result.step == 6 and "liveness" in (result.reason or "")
-    await save_golden(handle, P, "biometrics_failed")
+    await save_golden(handle, P, "biometrics_failed_with_clock_patches")
 
 
 async def test_number_outside_the_mobile_citizens_database_cannot_sign(

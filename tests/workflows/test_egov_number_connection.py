@@ -103,7 +103,7 @@ async def test_portal_otp_and_eds_connect_the_number_and_the_code_never_enters_h
     assert phone in text  # the search does read the payloads
     assert f"code {code}" not in text and f'"{code}"' not in text
     assert iin not in handle.id and phone not in handle.id
-    await save_golden(handle, P, "portal_connected")
+    await save_golden(handle, P, "portal_connected_with_clock_patches")
 
 
 async def test_mobile_app_needs_eds_otp_and_biometrics(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
@@ -119,7 +119,7 @@ async def test_mobile_app_needs_eds_otp_and_biometrics(env: WorkflowEnvironment,
     result = await handle.result()
     assert result.outcome == "connected" and result.cite == "58 p.6"
     assert numbers_of(iin) == [phone]
-    await save_golden(handle, P, "mobile_app_connected")
+    await save_golden(handle, P, "mobile_app_connected_with_clock_patches")
 
 
 async def test_biometrics_down_for_a_minute_delays_the_connection_visibly_within_the_service_term(
@@ -176,7 +176,7 @@ async def test_bank_app_uses_biometrics_and_otp_without_eds(
     await enter_right_code(handle, phone)
     result = await handle.result()
     assert result.outcome == "connected" and result.cite == "58 p.7"
-    await save_golden(handle, P, "bank_app_connected")
+    await save_golden(handle, P, "bank_app_connected_with_clock_patches")
 
 
 async def test_change_of_number_replaces_the_previous_number(
@@ -196,7 +196,7 @@ async def test_change_of_number_replaces_the_previous_number(
     result = await handle.result()
     assert result.outcome == "connected" and result.cite == "58 p.8"
     assert numbers_of(iin) == [new]
-    await save_golden(handle, P, "change_of_number")
+    await save_golden(handle, P, "change_of_number_with_clock_patches")
 
 
 async def test_wrong_otp_three_times_means_not_connected(
@@ -219,7 +219,7 @@ async def test_wrong_otp_three_times_means_not_connected(
     assert result.outcome == "refused" and result.cite == "58 p.9"
     assert "not registered and connected" in (result.reason or "")
     assert numbers_of(iin) == []
-    await save_golden(handle, P, "wrong_otp_refused")
+    await save_golden(handle, P, "wrong_otp_refused_with_clock_patches")
 
 
 async def test_ten_minute_term_runs_out_into_a_reasoned_refusal(
@@ -239,7 +239,7 @@ async def test_ten_minute_term_runs_out_into_a_reasoned_refusal(
     assert service.breached_at >= service.due
     assert not service.escalated  # the subscriber, not the provider, let the term pass
     assert numbers_of(iin) == []
-    await save_golden(handle, P, "term_expired")
+    await save_golden(handle, P, "term_expired_with_clock_patches")
 
 
 async def test_failed_biometrics_means_not_connected(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
@@ -252,7 +252,7 @@ async def test_failed_biometrics_means_not_connected(env: WorkflowEnvironment, t
     assert not check.passed
     result = await handle.result()
     assert result.outcome == "refused" and result.cite == "58 p.9" and "biometric" in (result.reason or "")
-    await save_golden(handle, P, "biometrics_failed")
+    await save_golden(handle, P, "biometrics_failed_with_clock_patches")
 
 
 async def test_certificate_of_another_person_is_refused(
@@ -270,7 +270,7 @@ async def test_certificate_of_another_person_is_refused(
     result = await handle.result()
     assert result.outcome == "refused" and "not the applicant's" in (result.reason or "")
     assert numbers_of(iin) == []
-    await save_golden(handle, P, "foreign_certificate")
+    await save_golden(handle, P, "foreign_certificate_with_clock_patches")
 
 
 @pytest.mark.parametrize(
@@ -294,7 +294,7 @@ async def test_registry_grounds_of_annex_item_9_refuse_before_any_code(
     assert result.outcome == "refused" and result.cite == ground
     assert sms_to(phone) == []
     if not consent:
-        await save_golden(handle, P, "no_consent_refused")
+        await save_golden(handle, P, "no_consent_refused_with_clock_patches")
 
 
 async def test_an_already_connected_number_is_not_connected_twice(
@@ -310,7 +310,7 @@ async def test_an_already_connected_number_is_not_connected_twice(
     again = await start(env, task_queue, iin, phone, Channel.BANK_APP)
     assert (await again.result()).outcome == "already_connected"
     assert len(sms_to(phone)) == 1
-    await save_golden(again, P, "bank_app_already_connected")
+    await save_golden(again, P, "bank_app_already_connected_with_clock_patches")
 
 
 def test_change_of_number_needs_the_previous_number() -> None:
@@ -329,7 +329,7 @@ async def test_change_of_a_number_that_is_not_the_applicants_is_refused(
     handle = await start(env, task_queue, iin, phone, Channel.CHANGE_OF_NUMBER, previous=new_phone())
     result = await handle.result()
     assert result.outcome == "refused" and result.cite == "58 p.8" and sms_to(phone) == []
-    await save_golden(handle, P, "change_of_foreign_number_refused")
+    await save_golden(handle, P, "change_of_foreign_number_refused_with_clock_patches")
 
 
 async def test_a_registry_refusing_for_good_blocks_the_request_visibly_until_staff_resume(

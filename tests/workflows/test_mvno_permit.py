@@ -1211,6 +1211,43 @@ async def test_state_registry_down_for_an_hour_delays_the_case_visibly_and_loses
         outages.end("state_registry")
 
 
+async def test_16_5_a_registry_refusing_for_good_blocks_the_permit_visibly_while_its_service_term_runs(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The state registry refuses for good at intake: the case is registered, its 7-working-day service term runs
+    (Annex 1 item 4), it shows ``blocked`` with the reason, the resubmitted application joins it (it is not
+    "already decided"), and once staff resume the step it goes on to the completeness check."""
+    from infra import outages
+    from infra.cases import StartAnswer, case_view, start_case
+    from models.case import ResumeRequest
+    from workflows.mvno_permit import SPEC
+
+    app = application(await env.get_current_time())
+    outages.begin("state_registry", await env.get_current_time(), None, "gateway contract ended", permanent=True)
+    try:
+        async with make_worker(env.client, task_queue=task_queue):
+            handle = await start_permit_case(env.client, app, task_queue)
+            v = await until(handle, lambda v: v.status == "blocked", "blocked")
+            c = await case(handle)
+            assert c.blocked is not None and c.blocked.what == "state_registry" and not c.closed
+            assert "permanently" in c.blocked.error and c.pending_events == ["resume_outside_step"]
+            assert c.registration is not None and [d.key for d in c.deadlines] == ["service_term"]
+            again = await start_case(env.client, SPEC, app, task_queue=task_queue)
+            assert again.case_id == handle.id and again.answer is not StartAnswer.OPENED
+            assert (await case_view(env.client, handle.id)).status == "blocked"
+            outages.end("state_registry")
+            await handle.execute_update("resume_outside_step", ResumeRequest(by="Duty officer", note="gateway back"))
+            v = await status(handle, "completeness_check")
+            assert v.pending_events == ["completeness_decision"]
+            c = await case(handle)
+            assert [b.what for b in c.blocked_steps] == ["state_registry"]
+            assert [d.key for d in c.deadlines] == ["service_term", "completeness_check"]  # the same term, once
+            await save_golden(handle, "mvno_permit", "registry_refused_blocked_then_resumed")
+            await stop(handle)
+    finally:
+        outages.end("state_registry")
+
+
 async def test_14_14_a_back_dated_receipt_is_taken_as_given_and_the_case_records_by_whom(
     env: WorkflowEnvironment, task_queue: str
 ) -> None:

@@ -27,7 +27,14 @@ with workflow.unsafe.imports_passed_through():
     from rules.law import cite
     from workflows.case import CaseWorkflow
 
-__all__ = ["ACT", "PROCEDURE", "RESULTS_ON_THE_REGISTRATION_DAY", "PermitCase", "permit_case_id"]
+__all__ = [
+    "ACT",
+    "PROCEDURE",
+    "RESULTS_ON_THE_REGISTRATION_DAY",
+    "SERVICE_TERM_BEFORE_REGISTRIES",
+    "PermitCase",
+    "permit_case_id",
+]
 
 PROCEDURE = "mvno_permit"
 ACT = "665/NK"
@@ -36,6 +43,10 @@ RESULTS_ON_THE_REGISTRATION_DAY = "permit-results-on-the-registration-day"
 """``workflow.patched`` id: a result decided before the registration day's office opening (an application received
 after hours, on a day off or a holiday, 665/NK p.6) is dated, signed and delivered at that opening: the case waits
 for it, and a hearing notice decided earlier goes out then. Decided at the case's first activation."""
+SERVICE_TERM_BEFORE_REGISTRIES = "permit-service-term-before-the-registries"
+"""``workflow.patched`` id: the 7-working-day service term opens at registration, before the state registries are
+asked, so a registry that refuses for good blocks the case visibly while its term runs (issue 16 item 5). Cases
+begun before it asked the registries first. Decided at the case's first activation."""
 
 
 def permit_case_id(app: PermitApplication) -> str:
@@ -56,6 +67,7 @@ class PermitCase(CaseWorkflow):
         self._tasks: list[asyncio.Task[Any]] = []  # waits that run beside the stages
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._results_on_registration_day = workflow.patched(RESULTS_ON_THE_REGISTRATION_DAY)
+        self._service_term_before_registries = workflow.patched(SERVICE_TERM_BEFORE_REGISTRIES)
 
     # CaseWorkflow's record is kept in the state, so continue-as-new carries it with the rest.
 

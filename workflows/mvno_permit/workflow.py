@@ -55,6 +55,8 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
         stage, since, counted_from = "completeness_check", self.state.application.received_at, "registration"
         while True:
             await self._service_term(since, counted_from)  # Annex 1 item 4, beside the stages
+            if self.state.applicant_registry is None and self._service_term_before_registries:
+                await self._ask_registries()  # p.6
             if stage == "completeness_check":
                 if not await self._completeness_check(since, counted_from):  # p.6
                     await self._refuse_to_consider()
@@ -113,6 +115,14 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
             ),
             what="sms_gateway",
         )
+        if not self._service_term_before_registries:
+            await self._ask_registries()
+        return True
+
+    async def _ask_registries(self) -> None:
+        """The registration data and court restrictions through the e-government gateway (p.6). A registry that
+        refuses for good blocks the case visibly; the service term already runs (``SERVICE_TERM_BEFORE_REGISTRIES``)."""
+        app = self.state.application
         self.state.applicant_registry = await self.outside(
             StateRegistryActivities.lookup_applicant,
             RegistryLookupRequest(
@@ -125,7 +135,6 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
             "registration data and court restrictions fetched through the e-government gateway",
             cite("665/NK", "p.6"),
         )
-        return True
 
     async def _service_term(self, since: datetime, counted_from: str) -> None:
         """The 7-working-day service term (Annex 1 item 4) runs beside the stages until the result is issued."""

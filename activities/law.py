@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from infra.calendar import current_calendar
+from infra.settings import settings
 from models.case import LawSnapshot, LawSnapshotRequest, Registration, RegistrationRequest
 from rules import law
 from rules.acts import ActNotInForce
@@ -60,6 +61,7 @@ async def register_case(req: RegistrationRequest) -> Registration:
         governed_on=day,
         terms=law.terms_of(req.act_key, day),
         results_from=datetime.combine(day, cal.office_hours.opens, tzinfo=cal.tz) if act.after_hours.rolls else None,
+        timings=settings().timings,
     )
 
 

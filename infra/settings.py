@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.timings import CaseTimings
+
 __all__ = ["Settings", "settings"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Runtime configuration. Temporal's own address, namespace and TLS come from ``temporalio.envconfig``."""
 
-    model_config = SettingsConfigDict(env_prefix="KZ_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KZ_", env_file=".env", extra="ignore", env_nested_delimiter="__")
 
     task_queue: str = "kz-procedures"
     data_dir: Path = Field(default=ROOT / "data")
@@ -39,6 +41,10 @@ class Settings(BaseSettings):
     """``KZ_FUTURE_TOLERANCE_SECONDS``: how far a receipt may lie in the future of the edge's clock (clock skew
     between the sender and us) before the edge refuses it. The test suite raises it: the time-skipping test
     server's clock runs years ahead of the wall clock."""
+
+    timings: CaseTimings = Field(default_factory=CaseTimings)
+    """``KZ_TIMINGS__<FIELD>`` (ISO 8601 durations or seconds): timeouts, margins and checkpoints that are not law
+    (``models.timings``); a case keeps the values of its registration day."""
 
     def db_url(self) -> str:
         """The SQLAlchemy URL of our own tables."""

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from models.deadlines import DeadlineChange, DeadlineState
+from models.timings import CaseTimings
 from rules.lawdata import TermValue
 
 __all__ = [
@@ -73,6 +74,9 @@ class Registration(BaseModel):
     """The opening of the office on the registration day (09:00 Asia/Almaty) where the act issues results no
     earlier than that day (665/NK p.6: after hours, on a day off or a holiday, acceptance and the issue of the
     results happen on the next working day); empty under other acts and in cases registered before."""
+    timings: CaseTimings | None = None
+    """The non-legal durations the case lives by, as configured on its registration (``models.timings``); empty in
+    cases registered before they were recorded (they use the defaults)."""
 
 
 class LawMigration(BaseModel):

@@ -34,8 +34,9 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
     )
     from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
+    from models.timings import CaseTimings
     from workflows.clock import CaseDeadlines
-    from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT, OUTSIDE_TIMEOUT
+    from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
 __all__ = ["BLOCKED", "CASE_ACTIVITIES", "CaseWorkflow"]
 
@@ -80,7 +81,7 @@ class CaseWorkflow:
         /,
         *,
         what: str,
-        timeout: timedelta = OUTSIDE_TIMEOUT,
+        timeout: timedelta | None = None,
         expected: Collection[str] = (),
         call_id: str | None = None,
     ) -> R: ...
@@ -93,7 +94,7 @@ class CaseWorkflow:
         /,
         *,
         what: str,
-        timeout: timedelta = OUTSIDE_TIMEOUT,
+        timeout: timedelta | None = None,
         expected: Collection[str] = (),
         call_id: str | None = None,
     ) -> R: ...
@@ -105,7 +106,7 @@ class CaseWorkflow:
         /,
         *args: Any,
         what: str,
-        timeout: timedelta = OUTSIDE_TIMEOUT,
+        timeout: timedelta | None = None,
         expected: Collection[str] = (),
         call_id: str | None = None,
     ) -> Any: ...
@@ -116,7 +117,7 @@ class CaseWorkflow:
         /,
         *args: Any,
         what: str,
-        timeout: timedelta = OUTSIDE_TIMEOUT,
+        timeout: timedelta | None = None,
         expected: Collection[str] = (),
         call_id: str | None = None,
     ) -> Any:
@@ -136,7 +137,7 @@ class CaseWorkflow:
             lambda: workflow.execute_activity(
                 activity,
                 args=list(args),
-                start_to_close_timeout=timeout,
+                start_to_close_timeout=timeout or self.timings.outside_timeout,
                 retry_policy=ACTIVITY_RETRY,
                 activity_id=call_id,
             ),
@@ -152,7 +153,7 @@ class CaseWorkflow:
         ``CalendarFileInvalid``) blocks the case visibly until staff resume the step, never fails it."""
         return await self._until_done(
             lambda: workflow.execute_local_activity(
-                activity, arg, start_to_close_timeout=LOCAL_TIMEOUT, retry_policy=ACTIVITY_RETRY
+                activity, arg, start_to_close_timeout=self.timings.local_timeout, retry_policy=ACTIVITY_RETRY
             ),
             what,
             expected,
@@ -198,7 +199,7 @@ class CaseWorkflow:
                 due=step.since,
                 breached_at=step.since,
             ),
-            start_to_close_timeout=LOCAL_TIMEOUT,
+            start_to_close_timeout=self.timings.local_timeout,
             retry_policy=ACTIVITY_RETRY,
         )
         await workflow.wait_condition(lambda: len(self._resumes) > resumes_before)
@@ -256,8 +257,15 @@ class CaseWorkflow:
                 sa.ACT_VERSION.value_set(self.registration.act_version_id),
             ]
         )
-        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
+        memo = self.registration.model_dump(mode="json", exclude={"timings"})
+        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **memo}})
         return self.registration
+
+    @property
+    def timings(self) -> CaseTimings:
+        """The timeouts and margins the case lives by: those recorded at its registration (``models.timings``)."""
+        reg = self.registration
+        return reg.timings if reg is not None and reg.timings is not None else DEFAULT_TIMINGS
 
     def set_status(self, status: str) -> None:
         """Record the case's status where visibility (console, ``starter.py list``) can see it.
@@ -359,7 +367,8 @@ class CaseWorkflow:
             }
         )
         workflow.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
-        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
+        memo = self.registration.model_dump(mode="json", exclude={"timings"})
+        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **memo}})
         return record
 
     @migrate_law.validator

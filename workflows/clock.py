@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DeadlineStatus,
         Escalation,
     )
-    from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT
+    from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
 __all__ = ["CORRECTION_RECORDS_ONLY_MOVES", "WAKE_ONLY_ON_MOVED_DUE", "CaseDeadlines", "Woke"]
 
@@ -126,9 +126,13 @@ class CaseDeadlines:
         return await workflow.execute_local_activity(
             compute_deadline,
             req,
-            start_to_close_timeout=LOCAL_TIMEOUT,
+            start_to_close_timeout=self._local_timeout(),
             retry_policy=ACTIVITY_RETRY,
         )
+
+    def _local_timeout(self) -> timedelta:
+        reg = self._registration()
+        return (reg.timings if reg is not None and reg.timings is not None else DEFAULT_TIMINGS).local_timeout
 
     def get(self, key: str) -> DeadlineState:
         return self.states[key]
@@ -323,7 +327,7 @@ class CaseDeadlines:
                     due=state.due,
                     breached_at=state.breached_at,
                 ),
-                start_to_close_timeout=LOCAL_TIMEOUT,
+                start_to_close_timeout=self._local_timeout(),
                 retry_policy=ACTIVITY_RETRY,
             )
             state.escalated = True

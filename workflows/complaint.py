@@ -12,7 +12,7 @@ complaint without a review.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -54,7 +54,6 @@ with workflow.unsafe.imports_passed_through():
     from models.sms import SmsRequest
     from rules.law import cite, item
     from workflows.case import CaseWorkflow
-    from workflows.outside import CASE_FILE_TIMEOUT, DOCUMENT_TIMEOUT
 
 __all__ = [
     "DOCUMENTS_SIGNED_AND_DELIVERED",
@@ -64,10 +63,6 @@ __all__ = [
     "WITHDRAWAL_IS_NOT_A_REVIEW",
     "Complaint",
 ]
-
-# The system forwards on its own this long before the 3-working-day term ends, so that building and
-# handing over the administrative case still happens within the term.
-AUTO_FORWARD_MARGIN = timedelta(minutes=30)
 _REVIEW_TERM = {
     AddressedTo.PROVIDER: "complaint.review_provider",
     AddressedTo.QUALITY_BODY: "complaint.review_quality_body",
@@ -130,7 +125,9 @@ class Complaint(CaseWorkflow):
 
         # The provider's 3 working days: satisfy fully, or forward (58 p.10; 665/NK p.10).
         acted = await self.clock.until_due(
-            "forward", lambda: self._provider_acted() or self.withdrawal is not None, margin=AUTO_FORWARD_MARGIN
+            "forward",
+            lambda: self._provider_acted() or self.withdrawal is not None,
+            margin=self.timings.auto_forward_margin,
         )
         if self.withdrawal is not None:
             return await self._withdrawn()
@@ -244,7 +241,10 @@ class Complaint(CaseWorkflow):
         self.set_status("forwarding")
         if self.appealed_case is not None and self.appealed_case.exists:
             admin_case = await self.outside(
-                build_administrative_case, self.appealed_case.case_id, what="documents", timeout=CASE_FILE_TIMEOUT
+                build_administrative_case,
+                self.appealed_case.case_id,
+                what="documents",
+                timeout=self.timings.case_file_timeout,
             )
             self.documents.append(admin_case)
         self.forward_receipt_at = await self.outside(
@@ -274,7 +274,7 @@ class Complaint(CaseWorkflow):
                 context=self._document_context(),
             ),
             what="documents",
-            timeout=DOCUMENT_TIMEOUT,
+            timeout=self.timings.document_timeout,
         )
         if self._documents_signed:
             role = _SIGNER.get(kind) or self._withdrawal_signer()

@@ -50,7 +50,6 @@ with workflow.unsafe.imports_passed_through():
     from rules import law
     from rules.law import cite, cite_range
     from workflows.case import CaseWorkflow
-    from workflows.outside import LOCAL_TIMEOUT
     from workflows.subscriber_common import (
         OTP_MAX_ATTEMPTS,
         RESULT_DOCUMENT_ACTIVITIES,
@@ -234,7 +233,7 @@ class EgovNumberConnection(CaseWorkflow):
             OtpActivities.verify_secret,
             VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
             what="one_time_codes",
-            timeout=LOCAL_TIMEOUT,
+            timeout=self.timings.local_timeout,
         )
         self.attempts_left = check.attempts_left
         if check.correct:

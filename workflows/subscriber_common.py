@@ -11,7 +11,6 @@ with workflow.unsafe.imports_passed_through():
     from models.case import DocumentRef
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
     from workflows.case import CaseWorkflow
-    from workflows.outside import DOCUMENT_TIMEOUT
 
 __all__ = ["OTP_MAX_ATTEMPTS", "RESULT_DOCUMENT_ACTIVITIES", "cause_type", "result_document"]
 
@@ -60,7 +59,7 @@ async def result_document(
             context={"outcome": outcome, "reason": reason, "details": details or {}},
         ),
         what="documents",
-        timeout=DOCUMENT_TIMEOUT,
+        timeout=case.timings.document_timeout,
     )
     await case.outside(
         PersonalAccountActivities.deliver_to_personal_account,

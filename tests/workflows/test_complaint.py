@@ -33,10 +33,12 @@ from models.complaint import Appealed, ComplaintInput, ForwardRequest, ReviewDec
 from models.deadlines import DeadlineStatus
 from models.tables import ComplaintForward, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
+from tests.cases import stop
 from worker import make_worker
 from workflows.case import CaseWorkflow
 from workflows.catalogue import WORKFLOWS
-from workflows.complaint import AUTO_FORWARD_MARGIN, SPEC, Complaint
+from workflows.complaint import SPEC, Complaint
+from workflows.outside import DEFAULT_TIMINGS
 
 with workflow.unsafe.imports_passed_through():
     from tests.golden_tools import save_golden
@@ -191,6 +193,44 @@ async def test_satisfied_within_three_days_is_not_forwarded(
     await save_golden(handle, "complaint", "satisfied")
 
 
+async def test_16_11_a_running_case_keeps_the_auto_forward_margin_of_its_registration(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator changes the auto-forward margin (``KZ_TIMINGS__AUTO_FORWARD_MARGIN``) while a complaint runs:
+    the running complaint forwards 30 minutes before its term ends, as configured when it was registered; a
+    complaint registered after the change forwards 3 hours before. Both are recorded in their registrations."""
+    from infra.settings import settings
+
+    received = await next_working_morning(env)
+    appealed = await start_appealed(env, task_queue, received - timedelta(days=20))
+    before = await start(env, task_queue, complaint(received, appealed_case_id=appealed.id))
+    await env.sleep(timedelta(seconds=2))
+    monkeypatch.setenv("KZ_TIMINGS__AUTO_FORWARD_MARGIN", "PT3H")
+    settings.cache_clear()
+    try:
+        after = await start(env, task_queue, complaint(received, appealed_case_id=appealed.id))
+        await env.sleep(timedelta(seconds=2))
+    finally:
+        monkeypatch.delenv("KZ_TIMINGS__AUTO_FORWARD_MARGIN")
+        settings.cache_clear()
+    margins = []
+    for handle in (before, after):
+        reg = (await view(handle)).registration
+        assert reg is not None and reg.timings is not None
+        margins.append(reg.timings.auto_forward_margin)
+    assert margins == [timedelta(minutes=30), timedelta(hours=3)]
+
+    forward_due = {s.key: s for s in (await view(before)).deadlines}["forward"].due
+    await env.sleep(forward_due - timedelta(hours=3) - await env.get_current_time() + timedelta(seconds=10))
+    assert (await view(after)).details["auto_forwarded"] and not (await view(before)).details["auto_forwarded"]
+    await env.sleep(forward_due - timedelta(minutes=30) - await env.get_current_time() - timedelta(seconds=10))
+    assert (await view(before)).details["forwarded_at"] is None  # the new margin did not reach it
+    await env.sleep(timedelta(seconds=20))
+    assert (await view(before)).details["auto_forwarded"]
+    for handle in (before, after, appealed):
+        await stop(handle)
+
+
 async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administrative_case(
     env: WorkflowEnvironment,
     task_queue: str,
@@ -203,7 +243,7 @@ async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administr
     forward_due = {s.key: s for s in (await view(handle)).deadlines}["forward"].due
     assert forward_due == datetime.combine(CAL.add_working_days(received.date(), 3), time(18, 30), tzinfo=ALMATY)
 
-    trigger = forward_due - AUTO_FORWARD_MARGIN
+    trigger = forward_due - DEFAULT_TIMINGS.auto_forward_margin
     await env.sleep(trigger - await env.get_current_time() - timedelta(seconds=5))
     assert (await view(handle)).details["forwarded_at"] is None
     await env.sleep(timedelta(seconds=10))

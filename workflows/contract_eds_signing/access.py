@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
     from models.documents import RenderDocumentRequest
     from models.identification import IssueSecretRequest, SecretEntry, VerifySecretRequest
     from rules.law import cite
-    from workflows.outside import DOCUMENT_TIMEOUT, LOCAL_TIMEOUT
     from workflows.subscriber_common import OTP_MAX_ATTEMPTS
 
 from workflows.contract_eds_signing.base import SigningCase
@@ -53,7 +52,7 @@ class AccessSteps(SigningCase):
                 },
             ),
             what="documents",
-            timeout=DOCUMENT_TIMEOUT,
+            timeout=self.timings.document_timeout,
         )
         self.documents.append(self.application)
 
@@ -116,7 +115,7 @@ class AccessSteps(SigningCase):
             OtpActivities.verify_secret,
             VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now()),
             what="one_time_codes",
-            timeout=LOCAL_TIMEOUT,
+            timeout=self.timings.local_timeout,
         )
         self.link_attempts_left = check.attempts_left
         if check.correct:
@@ -161,7 +160,7 @@ class AccessSteps(SigningCase):
             OtpActivities.verify_secret,
             VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
             what="one_time_codes",
-            timeout=LOCAL_TIMEOUT,
+            timeout=self.timings.local_timeout,
         )
         self.attempts_left = check.attempts_left
         if check.correct:

@@ -14,7 +14,6 @@ with workflow.unsafe.imports_passed_through():
     from models.contract_eds_signing import Consent, SealedPassword, StepAnswer
     from models.eds import IssueCertificateRequest, SignedZipRequest
     from models.identification import BiometricRecordRequest, BiometricReport
-    from workflows.outside import DOCUMENT_TIMEOUT
     from workflows.subscriber_common import cause_type
 
 from workflows.contract_eds_signing.base import SigningCase
@@ -75,7 +74,7 @@ class SignatureSteps(SigningCase):
                     sealed_password=password.sealed,
                 ),
                 what="eds",
-                timeout=DOCUMENT_TIMEOUT,
+                timeout=self.timings.document_timeout,
                 expected=_PASSWORD_REFUSED,
             )
         except ActivityError as err:
@@ -101,7 +100,7 @@ class SignatureSteps(SigningCase):
                 EdsActivities.build_signed_zip,
                 SignedZipRequest(case_id=workflow.info().workflow_id, doc_id=self.application.doc_id, iin=self.inp.iin),
                 what="eds",
-                timeout=DOCUMENT_TIMEOUT,
+                timeout=self.timings.document_timeout,
                 expected=(SIGNATURE_REJECTED,),
             )
         except ActivityError as err:

@@ -5,8 +5,6 @@ the operator's own detection (p.118). Further reports join the open case.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -24,8 +22,6 @@ with workflow.unsafe.imports_passed_through():
 from workflows.fraud_check.notices import CentreNotices
 
 __all__ = ["WaysIn", "opening_report"]
-
-_FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def opening_report(inp: FraudCaseInput) -> tuple[str, AnyReport, str]:
@@ -60,7 +56,7 @@ class WaysIn(CentreNotices):
     def _refuse_unless_fits(self, report: AnyReport) -> None:
         if report.suspect_number != self.number:
             raise ValueError("the report is about another number than this case")
-        if report.received_at > workflow.now() + _FUTURE_TOLERANCE:
+        if report.received_at > workflow.now() + self.timings.report_future_tolerance:
             raise ValueError("received_at is in the future")
 
     @workflow.update

@@ -6,7 +6,7 @@ expires it. At most a year is waited in one run: the case then continues as new,
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NoReturn
 
 from pydantic import TypeAdapter
@@ -32,10 +32,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.mvno_permit.documents import PermitDocuments
 
-__all__ = ["CHECKPOINT", "PermitLifetime", "initial_state"]
-
-CHECKPOINT = timedelta(days=365)
-"""The permit's case continues as new at least once a year (see docs/DESIGN-NOTES.md, "MVNO permit")."""
+__all__ = ["PermitLifetime", "initial_state"]
 
 _INPUT: TypeAdapter[PermitApplication | PermitState] = TypeAdapter(PermitApplication | PermitState)
 
@@ -104,7 +101,9 @@ class PermitLifetime(PermitDocuments):
         assert s.permit is not None
         while True:
             key = self._validity_key(s.validity_n)
-            woke = await self.clock.within(key, lambda: bool(self.state.contract_events), at_most=CHECKPOINT)
+            woke = await self.clock.within(
+                key, lambda: bool(self.state.contract_events), at_most=self.timings.permit_checkpoint
+            )
             if woke is Woke.AT_MOST:
                 await self._continue_as_new()
             if woke is Woke.DUE:

@@ -15,6 +15,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.envconfig import ClientConfig
 
 from infra.codec import default_codec
+from infra.payloads import TolerantPayloadConverter
 
 __all__ = ["connect", "data_converter"]
 
@@ -23,13 +24,15 @@ log = logging.getLogger(__name__)
 
 @cache
 def data_converter() -> DataConverter:
-    """The converter shared by client, worker and replayer: pydantic JSON, then AES-GCM encryption.
+    """The converter shared by client, worker and replayer: pydantic JSON read tolerantly (unknown fields of a
+    newer deploy ignored, ``infra.payloads``), then AES-GCM encryption.
 
     Inputs, results, update arguments, memos and failure messages/stack traces are encrypted; search
     attributes are not (the server indexes them), so they never hold personal data.
     """
     return dataclasses.replace(
         pydantic_data_converter,
+        payload_converter_class=TolerantPayloadConverter,
         payload_codec=default_codec(),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -1,0 +1,83 @@
+"""Reading payloads tolerantly: a field our models do not know is ignored, not fatal (issue 16 item 4).
+
+Our models refuse unknown fields (``models.base``): the edge (API, command line) validates what people and
+operator systems send strictly. Inside Temporal the same models meet payloads written by another deploy: an
+activity worker one version ahead returns an extra optional field, a query answers with a field the API does
+not know yet. Refusing those would fail a workflow task on every attempt during a rolling deploy (or, as
+before, the case). So the converter of the engine's clients and workers drops the unknown fields, logs their
+names (never their values: they may be personal data) and validates the rest as strictly as ever; any other
+validation error still fails the task, which Temporal retries until a worker that can read it comes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
+
+__all__ = ["TolerantJSONPayloadConverter", "TolerantPayloadConverter", "drop_unknown_fields"]
+
+log = logging.getLogger(__name__)
+
+
+def drop_unknown_fields(data: Any, error: ValidationError) -> list[str] | None:
+    """Remove from ``data`` (parsed JSON) the fields ``error`` names as unknown (``extra_forbidden``); the dotted
+    paths removed, or None when ``error`` holds any other kind of error (then nothing is removed)."""
+    errors = error.errors()
+    if not errors or any(e["type"] != "extra_forbidden" for e in errors):
+        return None
+    removed = []
+    for e in errors:
+        node, path = data, []
+        *parents, last = e["loc"]
+        for step in parents:  # a step that is not in the data is a union member's tag: skip it
+            child = _child(node, step)
+            if child is not None:
+                node = child
+                path.append(str(step))
+        if isinstance(node, dict) and last in node:
+            del node[last]
+            removed.append(".".join([*path, str(last)]))
+    return removed
+
+
+def _child(node: Any, step: int | str) -> Any:
+    """``node[step]`` where it exists in the parsed JSON, else None."""
+    if isinstance(node, dict):
+        return node.get(step)
+    if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        return node[step]
+    return None
+
+
+class TolerantJSONPayloadConverter(PydanticJSONPlainPayloadConverter):
+    """pydantic JSON, reading a payload with fields the type does not know by ignoring those fields."""
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        try:
+            return super().from_payload(payload, type_hint)
+        except ValidationError as exc:
+            data = json.loads(payload.data)
+            removed = drop_unknown_fields(data, exc)
+            if not removed:
+                raise
+            log.warning("ignored unknown fields %s reading a %s payload", removed, getattr(type_hint, "__name__", "?"))
+            # validate the JSON again (not Python objects), so JSON-only rules such as base64 bytes still apply
+            return TypeAdapter(type_hint if type_hint is not None else Any).validate_json(json.dumps(data))
+
+
+class TolerantPayloadConverter(PydanticPayloadConverter):
+    """The pydantic payload converter with ``TolerantJSONPayloadConverter`` for JSON."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._set_converters(
+            *(
+                TolerantJSONPayloadConverter() if isinstance(c, PydanticJSONPlainPayloadConverter) else c
+                for c in self.converters.values()
+            )
+        )

@@ -35,6 +35,7 @@ from activities.state_registry import LocalStateRegistries, StateRegistryActivit
 from activities.subscriber_registry import LocalSubscriberRegister, SubscriberRegisterActivities
 from adapters.local_ca import LocalSignatureVerifier
 from infra.client import connect
+from infra.keys import require_keys
 from infra.sandbox import SANDBOX
 from infra.settings import Settings, settings
 from workflows.catalogue import ACTIVITIES, WORKFLOWS
@@ -153,6 +154,7 @@ async def run() -> None:
 def main() -> None:
     """Console entry point."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    require_keys("worker")  # exits naming the missing setting when a key is neither configured nor generated
     try:
         asyncio.run(run())
     except KeyboardInterrupt:

@@ -34,9 +34,10 @@ def demo_keys() -> dict[str, str]:
     if path.exists():
         return dict(json.loads(path.read_text()))
     keys = {name: create_key(f"demo {name}", roles)[0] for name, roles in KEY_ROLES.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(keys, indent=1))
-    os.chmod(path, 0o600)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only from the first byte
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(keys, indent=1))
     return keys
 
 

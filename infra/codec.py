@@ -7,8 +7,9 @@ encoding (histories recorded before the codec, search attributes) pass through u
 
 Keys come from ``KZ_CODEC_KEYS`` (``id=base64key,id=base64key``, first encrypts) or from the key file
 (``KZ_CODEC_KEY_FILE``, default ``<data dir>/codec-keys.json``), which the dev setup generates on first
-run unless ``KZ_CODEC_GENERATE=false``. ``encode_payloads_json``/``decode_payloads_json`` implement the
-remote codec protocol of the Temporal web UI and CLI (``--codec-endpoint``).
+run unless key generation is off (``KZ_KEY_GENERATION=false``, the one switch for every key; the older
+``KZ_CODEC_GENERATE=false`` still turns it off for the codec). ``encode_payloads_json``/``decode_payloads_json``
+implement the remote codec protocol of the Temporal web UI and CLI (``--codec-endpoint``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from infra.keys import create_exclusive
 from infra.settings import settings
 
 __all__ = [
@@ -63,6 +65,8 @@ class CodecSettings(BaseSettings):
     codec_keys: str = ""
     codec_key_file: Path | None = None
     codec_generate: bool = True
+    """The older, codec-only switch: ``false`` turns generation off for the codec whatever ``KZ_KEY_GENERATION``
+    says."""
 
 
 @dataclass(frozen=True)
@@ -127,16 +131,18 @@ def write_key_file(path: Path, ring: KeyRing, *, exclusive: bool = False) -> Non
     """
     order = [ring.active, *(k for k in ring.keys if k != ring.active)]
     doc = {"keys": [{"id": k, "key": base64.b64encode(ring.keys[k]).decode()} for k in order]}
-    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(doc, indent=1).encode()
+    if exclusive:
+        if not create_exclusive(path, data):  # another process created the file first
+            raise FileExistsError(path)
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1)
-        if exclusive:
-            os.link(tmp, path)  # atomic, fails when another process created the file first
-        else:
-            tmp.replace(path)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -160,8 +166,11 @@ def load_keyring(cfg: CodecSettings | None = None) -> KeyRing:
     path = cfg.codec_key_file or settings().data_dir / "codec-keys.json"
     if path.exists():
         return KeyRing.from_file(path)
-    if not cfg.codec_generate:
-        raise CodecError(f"no payload encryption key: set KZ_CODEC_KEYS or provide {path}")
+    if not (cfg.codec_generate and settings().key_generation):
+        raise CodecError(
+            f"no payload encryption key: set KZ_CODEC_KEYS or provide {path} "
+            "(key generation is off: KZ_KEY_GENERATION=false)"
+        )
     kid = new_key_id()
     ring = KeyRing(keys={kid: AESGCM.generate_key(bit_length=256)}, active=kid, source=str(path))
     try:

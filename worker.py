@@ -34,7 +34,7 @@ from activities.sms import LocalSmsGateway, SmsActivities, SmsGateway
 from activities.state_registry import LocalStateRegistries, StateRegistryActivities
 from activities.subscriber_registry import LocalSubscriberRegister, SubscriberRegisterActivities
 from adapters.local_ca import LocalSignatureVerifier
-from infra.client import connect
+from infra.client import connect, strict_client
 from infra.keys import require_keys
 from infra.sandbox import SANDBOX
 from infra.settings import Settings, settings
@@ -132,7 +132,7 @@ def make_worker(
     instances = {type(i): i for i in outside_systems()}
     instances.update({type(i): i for i in systems})
     return Worker(
-        client,
+        strict_client(client),  # a payload that comes in clear (not through our codec) is refused, never acted on
         task_queue=task_queue or settings().task_queue,
         workflows=list(WORKFLOWS if workflows is None else workflows),
         activities=bind(ACTIVITIES if activities is None else activities, list(instances.values())),

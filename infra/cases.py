@@ -26,7 +26,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra import search_attributes as sa
@@ -271,8 +271,10 @@ async def case_view(client: Client, case_id: str) -> CaseView:
     try:
         handle = client.get_workflow_handle(case_id)
         view = await handle.query("case", result_type=CaseView)
-        memo = await (await handle.describe()).memo()
-        intake = memo.get("intake")
+        try:
+            intake = (await (await handle.describe()).memo()).get("intake")
+        except ApplicationError:  # a memo written in clear (not by us): the strict converter refuses it
+            intake = None
         return view.model_copy(update={"intake": IntakeRecord.model_validate(intake)}) if intake else view
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:

@@ -332,6 +332,8 @@ SPEC = ProcedureSpec(
     input_model=EgovConnectionInput,
     case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
     start_roles=frozenset({_PORTAL}),
+    # the portal acts on the requests it submitted (the case's parties); the biometric provider is the one
+    designated=frozenset({_BIOMETRICS}),
     events=(
         EventSpec(
             "enter_otp",

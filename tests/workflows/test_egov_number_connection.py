@@ -377,7 +377,7 @@ async def test_portal_sends_the_typed_code_and_only_its_digest_enters_history(en
     app = create_app(
         procedures={EGOV.key: EGOV}, gateway=Gateway(client=env.client), task_queue="egov-api", secret="test-secret"
     )
-    portal = {"Authorization": f"Bearer {create_key('portal (test)', ['operator:egov_portal'])[0]}"}
+    portal = {"Authorization": f"Bearer {create_key('portal (test)', ['operator:egov_portal'], '941240000341')[0]}"}
     iin, phone = person(), new_phone()
     async with (
         make_worker(env.client, task_queue="egov-api", workflows=[EgovNumberConnection]),

@@ -44,6 +44,7 @@ SPEC = ProcedureSpec(
     input_model=ContractApplication,
     case_id=lambda inp: case_id(PROCEDURE, inp.order_ref),
     start_roles=frozenset({_TECH, Role.STAFF}),
+    designated=frozenset({_TECH, _PAGE, _BIO}),  # the operator's own systems and the one biometric provider
     events=(
         EventSpec(
             "technician_code_received",

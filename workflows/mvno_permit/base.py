@@ -15,12 +15,15 @@ with workflow.unsafe.imports_passed_through():
     from infra.pseudonym import case_id as make_case_id
     from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
     from models.mvno_permit import CaseEvent, PermitApplication, PermitCaseView, PermitOutcome, PermitState, StageReport
+    from models.procedure import Role
     from workflows.case import CaseWorkflow
 
-__all__ = ["ACT", "PROCEDURE", "PermitCase", "permit_case_id"]
+__all__ = ["ACT", "BASE_OPERATOR", "PROCEDURE", "PermitCase", "permit_case_id"]
 
 PROCEDURE = "mvno_permit"
 ACT = "665/NK"
+BASE_OPERATOR = Role.operator("base_operator")
+"""The role of a base operator's system: it reports the events of its own contracts with the permit (Annex 5)."""
 
 
 def permit_case_id(app: PermitApplication) -> str:

@@ -207,9 +207,9 @@ async def send_event(
     """Send an event (an Update) to a case of ``spec``; 404 / 409 / 422 say why it was not taken.
 
     To an operator system (``caller``) a case it is no party of is the same 404 as a missing case, and a refusal
-    of the case's validator is a generic text, unless the validator raised ``SenderError`` (a message that names
-    only what the sender sent): validators' texts may name the case's status, its other parties' contract
-    numbers or what it waits for.
+    of the case is a generic text, unless the validator raised ``SenderError`` or the handler failed with one of
+    the event's ``sender_errors`` (messages that name only what the sender sent): other texts may name the case's
+    status, its other parties' contract numbers or what it waits for.
     """
     try:
         return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id, caller=caller)
@@ -220,7 +220,9 @@ async def send_event(
         cause = exc.cause
         if caller is None or not caller.acts_as_operator(event.roles):
             raise problem from None
-        if isinstance(cause, ApplicationError) and cause.type == SenderError.__name__:
+        if isinstance(cause, ApplicationError) and (
+            cause.type == SenderError.__name__ or cause.type in event.sender_errors
+        ):
             raise problem from None
         generic = {
             409: f"{event.name} does not fit the case's state now",

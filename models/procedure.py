@@ -111,6 +111,10 @@ class EventSpec:
     """How the edge turns ``edge_model`` into ``model`` (e.g. the code into its keyed digest)."""
     result_model: type[BaseModel] | None = None
     """The Update's answer, when the caller reads it as a model (e.g. a report's ``IntakeAck``)."""
+    sender_errors: frozenset[str] = frozenset()
+    """Failure types of the Update's handler whose messages name only what the sender sent (e.g. a biometric
+    session reused from another case): they reach an operator system as they are, like a validator's
+    ``SenderError``; other refusals reach it as a generic text."""
     sender_bin: str | None = None
     """A field of ``model`` that the edge fills with the calling operator system's BIN (whatever it sent), so the
     case's validator can check the event against what that organisation is a party of (e.g. its own contract)."""

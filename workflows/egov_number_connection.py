@@ -33,8 +33,8 @@ with workflow.unsafe.imports_passed_through():
         EgovView,
     )
     from models.identification import (
+        SESSION_REUSED,
         BiometricCheck,
-        BiometricRecordRequest,
         BiometricReport,
         CodeEntry,
         EdsSignatureEvent,
@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.subscriber_common import (
         OTP_MAX_ATTEMPTS,
         RESULT_DOCUMENT_ACTIVITIES,
+        biometric_verdict,
         result_document,
     )
 
@@ -261,11 +262,7 @@ class EgovNumberConnection(CaseWorkflow):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> BiometricCheck:
         """The biometric provider's verdict; a failure means the number is not connected (58 p.9)."""
-        check = await self.outside(
-            BiometricActivities.record_biometric_check,
-            BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report),
-            what="biometrics",
-        )
+        check = await biometric_verdict(self, report)
         if check.passed:
             self.done.append("biometrics")
         else:
@@ -354,9 +351,10 @@ SPEC = ProcedureSpec(
         EventSpec(
             "report_biometrics",
             BiometricReport,
-            frozenset({_PORTAL, _BIOMETRICS}),
+            frozenset({_BIOMETRICS}),  # the provider's own verdict: no portal or app reports it in its place
             "Biometric authentication result",
             cite("58", "p.6", "p.7", "p.9"),
+            sender_errors=frozenset({SESSION_REUSED}),
         ),
     ),
     governs=lambda inp: Governs("58", _paragraphs(inp), inp.received_at),

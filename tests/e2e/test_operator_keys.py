@@ -8,7 +8,6 @@ organisation's answers exactly as a missing case; no refusal to an operator key 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -19,12 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
 
 from api.auth import create_key
 from models.egov_number_connection import Channel
-from tests.e2e.procs import ApiProcess, DevServer, WorkerProcess
+from tests.e2e.api_stack import ApiStack, api_stack
 from tests.e2e.scenarios import DEMO
 from tests.subscribers import new_phone, person, sms_secret
 
@@ -36,21 +33,17 @@ PORTAL_P, PORTAL_Q = "030640003219", "990340001230"
 
 @dataclass
 class Stack:
-    api: httpx.AsyncClient
+    run: ApiStack
     keys: dict[str, dict[str, str]]
-    temporal: Client
+
+    @property
+    def api(self) -> httpx.AsyncClient:
+        return self.run.http
 
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    server = DevServer(tmp_path / "temporal.db")
-    client = await server.start()
-    tq = f"keys-{uuid.uuid4().hex[:6]}"
-    worker = WorkerProcess(server.target, tq, tmp_path / "worker.log")
-    api = ApiProcess(server.target, tq, tmp_path / "api.log")
-    worker.start()
-    try:
-        api.start()
+    async with api_stack(tmp_path) as run:
         keys = {
             "staff": create_key("back office (e2e)", ["staff"])[0],
             "A": create_key("base operator A (e2e)", ["operator:base_operator"], BASE_A)[0],
@@ -59,12 +52,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
             "P": create_key("portal P (e2e)", ["operator:egov_portal"], PORTAL_P)[0],
             "Q": create_key("portal Q (e2e)", ["operator:egov_portal"], PORTAL_Q)[0],
         }
-        async with httpx.AsyncClient(base_url=api.url, timeout=60) as http:
-            yield Stack(http, {who: {"X-API-Key": key} for who, key in keys.items()}, client)
-    finally:
-        api.stop()
-        worker.stop()
-        server.stop()
+        yield Stack(run, {who: {"X-API-Key": key} for who, key in keys.items()})
 
 
 def application() -> dict[str, Any]:
@@ -79,13 +67,7 @@ def application() -> dict[str, Any]:
 
 async def view(s: Stack, case_id: str, ok: Any, timeout: float = 240) -> dict[str, Any]:
     """The case as staff read it, once ``ok``."""
-    end = asyncio.get_running_loop().time() + timeout
-    while True:
-        r = await s.api.get(f"/v1/cases/{case_id}", headers=s.keys["staff"])
-        if r.status_code == 200 and ok(r.json()):
-            return dict(r.json())
-        assert asyncio.get_running_loop().time() < end, r.text
-        await asyncio.sleep(0.5)
+    return await s.run.case(case_id, s.keys["staff"]["X-API-Key"], ok, timeout)
 
 
 def without_instance(problem: dict[str, Any]) -> dict[str, Any]:
@@ -146,18 +128,7 @@ async def test_a_base_operator_acts_only_on_its_own_contracts_and_learns_nothing
     )
     assert taken.status_code == 200, taken.text
     await view(s, case_id, lambda v: v["status"] == "permit_terminated")
-    assert [e["base_operator_bin"] for e in await accepted(s.temporal, case_id, "contract_event")] == [BASE_A]
-
-
-async def accepted(client: Client, case_id: str, update: str) -> list[dict[str, Any]]:
-    """The arguments of the Updates named ``update`` that the case took, decoded."""
-    found = []
-    async for ev in client.get_workflow_handle(case_id).fetch_history_events():
-        if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            req = ev.workflow_execution_update_accepted_event_attributes.accepted_request.input
-            if req.name == update:
-                found += await client.data_converter.decode(req.args.payloads, [dict])
-    return found
+    assert [e["base_operator_bin"] for e in await s.run.accepted(case_id, "contract_event")] == [BASE_A]
 
 
 async def test_the_portal_acts_only_on_the_requests_it_submitted(stack: Stack) -> None:

@@ -33,7 +33,8 @@ from activities.sms import LocalSmsGateway, SmsActivities, SmsGateway
 from activities.state_registry import LocalStateRegistries, StateRegistryActivities
 from activities.subscriber_registry import LocalSubscriberRegister, SubscriberRegisterActivities
 from adapters.local_ca import LocalSignatureVerifier
-from infra.client import connect
+from infra.client import connect, strict_client
+from infra.keys import require_keys
 from infra.sandbox import SANDBOX
 from infra.settings import Settings, settings
 from workflows.catalogue import ACTIVITIES, WORKFLOWS
@@ -130,7 +131,7 @@ def make_worker(
     instances = {type(i): i for i in outside_systems()}
     instances.update({type(i): i for i in systems})
     return Worker(
-        client,
+        strict_client(client),  # a payload that comes in clear (not through our codec) is refused, never acted on
         task_queue=task_queue or settings().task_queue,
         workflows=list(WORKFLOWS if workflows is None else workflows),
         activities=bind(ACTIVITIES if activities is None else activities, list(instances.values())),
@@ -162,6 +163,7 @@ async def run() -> None:
 def main() -> None:
     """Console entry point."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    require_keys("worker")  # exits naming the missing setting when a key is neither configured nor generated
     try:
         asyncio.run(run())
     except KeyboardInterrupt:

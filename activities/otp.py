@@ -2,7 +2,8 @@
 
 The secret is generated with ``secrets``, sent inside the same activity through the SMS gateway port
 (``activities.sms.SmsGateway``) and stored only as a keyed hash (HMAC-SHA256 under a key derived from the
-server's secret, salted by the secret's unique id). The activity returns only the id, so the code never
+installation's own pseudonym key, ``infra.pseudonym.pseudonym_key``, with a label of its own; salted by the
+secret's unique id). The activity returns only the id, so the code never
 enters a workflow history. The subscriber's entry
 reaches the workflow as the same keyed digest, computed at the edge by ``secret_digest``; the
 verification activity compares digests in constant time, counts attempts and honours the expiry
@@ -22,7 +23,7 @@ from temporalio import activity
 
 from activities.sms import SmsGateway
 from infra.db import session
-from infra.settings import settings
+from infra.pseudonym import pseudonym_key
 from models.identification import IssuedSecret, IssueSecretRequest, SecretCheck, VerifySecretRequest
 from models.sms import SmsRequest
 from models.tables import OneTimeSecret
@@ -35,7 +36,9 @@ LINK_BASE = "https://almatel.kz/sign/"
 
 @cache
 def _key() -> bytes:
-    return hmac.new(settings().pseudonym_key.encode(), b"one-time-secret-digest/v1", hashlib.sha256).digest()
+    """The digest key: derived from the installation's pseudonym key under a label of its own (never the key
+    itself, so a digest and a pseudonym are never comparable)."""
+    return hmac.new(pseudonym_key(), b"one-time-secret-digest/v1", hashlib.sha256).digest()
 
 
 def secret_digest(secret_id: str, secret: str) -> str:

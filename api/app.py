@@ -22,6 +22,7 @@ from api.i18n import gettext
 from api.problems import ProblemError, install_handlers
 from api.routes import build_router
 from api.temporal import Gateway
+from infra.keys import require_keys
 from infra.settings import settings
 from models.procedure import ProcedureSpec
 
@@ -75,6 +76,7 @@ def create_app(
     secret: str | None = None,
 ) -> FastAPI:
     """The application for ``procedures`` (default: every registered one)."""
+    require_keys("api")
     quiet_access_log()
     ctx = AppContext(
         procedures=dict(procedures if procedures is not None else _catalogue()),

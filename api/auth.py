@@ -3,6 +3,11 @@
 A key reads ``kz_<key id>.<secret>``. The key id is public (it names the key in logs and the table); the
 secret has 256 bits of entropy, so a plain SHA-256 is enough to make the stored value useless to a thief.
 Roles: ``staff``, ``auditor``, ``supervisor``, ``operator:<system>``.
+
+An operator system acts for an organisation: its key is bound to that organisation's BIN when created, and acts
+only on the cases whose parties list that BIN for its role (``models.procedure.Caller``). A key with operator
+roles is therefore refused without a BIN, and a BIN is refused on a person's key (staff, supervisor, auditor) or
+on a key that mixes both kinds. Keys made before this rule have no BIN: they act on nothing until re-issued.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from infra.db import session
-from models.procedure import Role
+from models.procedure import Caller, Role
 from models.tables import ApiKey
+from rules.identifiers import bin_check
 
 __all__ = [
     "CASE_READERS",
@@ -48,13 +54,20 @@ class Principal:
     key_id: str
     name: str
     roles: frozenset[str]
+    bin: str | None = None
+    """The organisation an operator system's key acts for."""
 
     def may(self, allowed: frozenset[str]) -> bool:
         return bool(self.roles & allowed)
 
     def describe(self) -> str:
-        """Who this is, as a case records it: the key holder's name and the key's id."""
-        return f"{self.name} (key {self.key_id})"
+        """Who this is, as a case records it: the key holder's name, its organisation's BIN and the key's id."""
+        return f"{self.name} (BIN {self.bin}, key {self.key_id})" if self.bin else f"{self.name} (key {self.key_id})"
+
+    @property
+    def caller(self) -> Caller:
+        """This key as the start and event paths check it against a case's parties."""
+        return Caller(key_id=self.key_id, bin=self.bin, roles=self.roles)
 
 
 def valid_role(role: str) -> bool:
@@ -65,8 +78,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(name: str, roles: list[str]) -> tuple[str, ApiKey]:
-    """Create a key; returns the full key (shown once, never stored) and its row."""
+def create_key(name: str, roles: list[str], bin: str | None = None) -> tuple[str, ApiKey]:
+    """Create a key; returns the full key (shown once, never stored) and its row. A key with operator-system
+    roles needs ``bin``, its organisation's BIN (validated); a person's key (staff, supervisor, auditor) has none."""
     bad = [r for r in roles if not valid_role(r)]
     if bad or not roles:
         raise ValueError(
@@ -74,8 +88,18 @@ def create_key(name: str, roles: list[str]) -> tuple[str, ApiKey]:
         )
     if not name.strip():
         raise ValueError("give the key holder's name")
+    operator = [r for r in roles if Role.is_operator(r)]
+    if operator and len(operator) != len(roles):
+        raise ValueError("a key is either an operator system's (operator:<system>) or a person's, not both")
+    if operator and not bin:
+        raise ValueError("an operator system's key acts for its organisation: give its BIN (--bin)")
+    if bin and not operator:
+        raise ValueError("a BIN binds an operator system's key; staff, supervisor and auditor keys have none")
+    org = bin_check(bin) if bin else None
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    row = ApiKey(key_id=key_id, secret_sha256=_digest(secret), name=name.strip(), roles=",".join(sorted(set(roles))))
+    row = ApiKey(
+        key_id=key_id, secret_sha256=_digest(secret), name=name.strip(), roles=",".join(sorted(set(roles))), bin=org
+    )
     with session() as s:
         s.add(row)
     return f"kz_{key_id}.{secret}", row
@@ -94,7 +118,13 @@ def verify_key(key: str | None) -> Principal | None:
         return None
     if not hmac.compare_digest(row.secret_sha256, _digest(secret)):
         return None
-    return Principal(key_id=row.key_id, name=row.name, roles=frozenset(r for r in row.roles.split(",") if r))
+    return _principal(row)
+
+
+def _principal(row: ApiKey) -> Principal:
+    return Principal(
+        key_id=row.key_id, name=row.name, roles=frozenset(r for r in row.roles.split(",") if r), bin=row.bin
+    )
 
 
 def list_keys() -> list[ApiKey]:
@@ -123,4 +153,4 @@ def principal_from_session(data: dict[str, object] | object) -> Principal | None
         row = s.get(ApiKey, key_id)
     if row is None or row.revoked_at is not None:
         return None
-    return Principal(key_id=row.key_id, name=row.name, roles=frozenset(r for r in row.roles.split(",") if r))
+    return _principal(row)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, field_validator
 from starlette.responses import Response
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.problems import ProblemError
@@ -23,7 +24,7 @@ from infra.cases import CaseError, EventResult, PendingCall
 from infra.store import load_document
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
-from models.procedure import EventSpec, ProcedureSpec
+from models.procedure import Caller, EventSpec, ProcedureSpec, SenderError
 from models.tables import Document
 from rules.calendar import ALMATY
 
@@ -142,12 +143,21 @@ def _problem(exc: CaseError) -> ProblemError:
 
 
 async def start_case(
-    client: Client, spec: ProcedureSpec, inp: BaseModel, task_queue: str, *, actor: str = ""
+    client: Client,
+    spec: ProcedureSpec,
+    inp: BaseModel,
+    task_queue: str,
+    *,
+    actor: str = "",
+    caller: Caller | None = None,
 ) -> CaseRef:
     """Start a case through the one start path; its answer says whether it opened, joined or found one.
-    ``actor`` (who sends it) is recorded with the case."""
+    ``actor`` (who sends it) and ``caller`` (its key and organisation, a party of the case it opens) are recorded
+    with the case."""
     try:
-        started = await cases.start_case(client, spec, inp, task_queue=task_queue, source="api", actor=actor)
+        started = await cases.start_case(
+            client, spec, inp, task_queue=task_queue, source="api", actor=actor, caller=caller
+        )
     except CaseError as exc:
         raise _problem(exc) from None
     except (WorkflowUpdateFailedError, RPCError) as exc:
@@ -192,13 +202,34 @@ async def send_event(
     payload: BaseModel | None,
     *,
     update_id: str | None = None,
+    caller: Caller | None = None,
 ) -> EventResult:
-    """Send an event (an Update) to a case of ``spec``; 404 / 409 / 422 say why it was not taken."""
+    """Send an event (an Update) to a case of ``spec``; 404 / 409 / 422 say why it was not taken.
+
+    To an operator system (``caller``) a case it is no party of is the same 404 as a missing case, and a refusal
+    of the case is a generic text, unless the validator raised ``SenderError`` or the handler failed with one of
+    the event's ``sender_errors`` (messages that name only what the sender sent): other texts may name the case's
+    status, its other parties' contract numbers or what it waits for.
+    """
     try:
-        return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id)
+        return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id, caller=caller)
     except CaseError as exc:
         raise _problem(exc) from None
-    except (WorkflowUpdateFailedError, RPCError) as exc:
+    except WorkflowUpdateFailedError as exc:
+        problem = problem_from_temporal(exc)
+        cause = exc.cause
+        if caller is None or not caller.acts_as_operator(event.roles):
+            raise problem from None
+        if isinstance(cause, ApplicationError) and (
+            cause.type == SenderError.__name__ or cause.type in event.sender_errors
+        ):
+            raise problem from None
+        generic = {
+            409: f"{event.name} does not fit the case's state now",
+            422: f"the case refused {event.name}",
+        }.get(problem.status, "the case refused the event")
+        raise ProblemError(problem.status, generic, type_=problem.type) from None
+    except RPCError as exc:
         raise problem_from_temporal(exc) from None
 
 

@@ -190,7 +190,9 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
             return replayed
         client = await ctx.gateway.client()
         try:
-            ref = await start_case(client, spec, body, ctx.task_queue, actor=principal.describe())
+            ref = await start_case(
+                client, spec, body, ctx.task_queue, actor=principal.describe(), caller=principal.caller
+            )
         except ProblemError as exc:
             if exc.status >= 500:
                 raise
@@ -229,7 +231,9 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
             return replayed
         client = await ctx.gateway.client()
         try:
-            result = await send_event(client, spec, event, case_id, body, update_id=idem.update_id)
+            result = await send_event(
+                client, spec, event, case_id, body, update_id=idem.update_id, caller=principal.caller
+            )
         except ProblemError as exc:
             if exc.status >= 500:
                 raise
@@ -266,6 +270,8 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
         response_model=EventResult,
         summary=event.title + (f" ({event.cite})" if event.cite else ""),
         operation_id=f"{spec.key}_{event.name}",
-        description=f"Allowed to: {', '.join(sorted(event.roles))}. 409 when the event does not fit the case's "
-        "state now, 422 when the case's validator refuses the payload (the detail says why).",
+        description=f"Allowed to: {', '.join(sorted(event.roles))}. 404 for a case that does not exist or of which "
+        "the calling operator system's organisation is not a party (the same answer). 409 when the event does not "
+        "fit the case's state now, 422 when the case's validator refuses the payload (the detail says why; to an "
+        "operator system only where it names nothing but what it sent).",
     )

@@ -40,6 +40,12 @@ def require(roles: frozenset[str], what: str) -> Callable[..., Awaitable[Princip
     async def dependency(principal: Principal = Depends(authenticated)) -> Principal:
         if not principal.may(roles):
             raise ProblemError(403, f"this key may not {what}")
+        if principal.bin is None and principal.caller.acts_as_operator(roles):
+            raise ProblemError(
+                403,
+                "this operator system's key is bound to no organisation (BIN): it acts on nothing until re-issued "
+                "(starter.py api create-key --bin)",
+            )
         return principal
 
     return dependency

@@ -77,7 +77,7 @@ def _progress() -> Progress:
 async def _client() -> Client:
     from infra.client import connect
 
-    return await connect()
+    return await connect(strict=False)  # auditors read histories as they are, clear ones recorded before the codec too
 
 
 async def _select(

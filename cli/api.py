@@ -14,32 +14,40 @@ app = typer.Typer(no_args_is_help=True)
 def create(
     name: str = typer.Option(..., help="who holds the key, e.g. 'antifraud centre' or 'A. Seitkali (back office)'"),
     role: list[str] = typer.Option(..., "--role", help="staff, auditor, supervisor or operator:<system>; repeatable"),
+    bin_: str | None = typer.Option(
+        None,
+        "--bin",
+        help="an operator system's organisation (BIN): the key acts only on that organisation's cases; required "
+        "for operator:<system> roles, refused for the others",
+    ),
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
     from api.auth import create_key
 
     try:
-        key, row = create_key(name, role)
+        key, row = create_key(name, role, bin_)
     except ValueError as exc:
         err.print(f"[red]invalid:[/red] {exc}")
         raise typer.Exit(1) from None
-    console.print(f"key id {row.key_id} for {row.name} ({row.roles}); store it now, it is not shown again:")
+    org = f", BIN {row.bin}" if row.bin else ""
+    console.print(f"key id {row.key_id} for {row.name} ({row.roles}{org}); store it now, it is not shown again:")
     print(key)
 
 
 @app.command("list-keys")
 def list_() -> None:
-    """Every key: id, holder, roles, created, revoked (never the secret)."""
+    """Every key: id, holder, roles, organisation (BIN), created, revoked (never the secret)."""
     from api.auth import list_keys
 
     t = Table(title="API keys")
-    for c in ("key id", "holder", "roles", "created", "revoked"):
+    for c in ("key id", "holder", "roles", "BIN", "created", "revoked"):
         t.add_column(c)
     for k in list_keys():
         t.add_row(
             k.key_id,
             k.name,
             k.roles,
+            k.bin or "",
             k.created_at.isoformat(timespec="seconds"),
             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
         )

@@ -86,7 +86,9 @@ def run_async(fn: Callable[P, Awaitable[T]]) -> Callable[P, T]:
 async def with_client(wait_seconds: float = 0) -> Client:
     """The Temporal client of the commands (environment configuration; optionally wait for the server)."""
     from infra.client import connect
+    from infra.keys import require_keys
 
+    require_keys("starter")
     return await connect(wait_seconds=wait_seconds)
 
 

@@ -23,6 +23,8 @@ KEY_ROLES = {
     "auditor": ["auditor"],
     "antifraud_centre": ["operator:antifraud_centre"],
 }
+DEMO_BINS = {"antifraud_centre": "990340001230"}
+"""The organisation each demo operator-system key acts for (a made-up BIN with a valid check digit)."""
 
 
 def demo_keys() -> dict[str, str]:
@@ -33,10 +35,11 @@ def demo_keys() -> dict[str, str]:
     path = settings().data_dir / "demo-keys.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
-    keys = {name: create_key(f"demo {name}", roles)[0] for name, roles in KEY_ROLES.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(keys, indent=1))
-    os.chmod(path, 0o600)
+    keys = {name: create_key(f"demo {name}", roles, DEMO_BINS.get(name))[0] for name, roles in KEY_ROLES.items()}
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only from the first byte
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(keys, indent=1))
     return keys
 
 

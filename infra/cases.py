@@ -26,7 +26,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra import search_attributes as sa
@@ -34,7 +34,7 @@ from infra.calendar import current_calendar
 from infra.db import session
 from infra.settings import settings
 from models.case import CaseView, IntakeRecord
-from models.procedure import ALWAYS_OPEN_EVENTS, EventSpec, ProcedureSpec
+from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpec, Role
 from models.tables import StartLedger
 from rules import law
 
@@ -124,15 +124,29 @@ BACKDATED_AFTER_WORKING_DAYS = 1
 """A receipt older than this many working days is back-dated: taken as given, and the case records by whom."""
 
 
-def intake_record(spec: ProcedureSpec, inp: BaseModel, actor: str) -> IntakeRecord:
-    """Who starts the case, and how many working days its receipt lies back (14 item 14)."""
+def starter_parties(spec: ProcedureSpec, caller: Caller | None) -> dict[str, list[str]]:
+    """The starting operator system's organisation as a party of the case, per operator role it starts it in."""
+    if caller is None or not caller.bin or not caller.acts_as_operator(spec.start_roles):
+        return {}
+    return {role: [caller.bin] for role in sorted(caller.roles & spec.start_roles) if Role.is_operator(role)}
+
+
+def intake_record(spec: ProcedureSpec, inp: BaseModel, actor: str, caller: Caller | None = None) -> IntakeRecord:
+    """Who starts the case (the key and its organisation, as a party of the case), and how many working days its
+    receipt lies back (14 item 14)."""
+    who = IntakeRecord(
+        started_by=actor,
+        key_id=caller.key_id if caller else None,
+        bin=caller.bin if caller else None,
+        parties=starter_parties(spec, caller),
+    )
     if spec.governs is None:
-        return IntakeRecord(started_by=actor)
+        return who
     received_at = spec.governs(inp).received_at
     cal = current_calendar()
     today = cal.to_local(datetime.now(UTC)).date()
     back = cal.working_days_between(cal.to_local(received_at).date(), today)
-    return IntakeRecord(started_by=actor, received_at=received_at, backdated_working_days=max(back, 0))
+    return who.model_copy(update={"received_at": received_at, "backdated_working_days": max(back, 0)})
 
 
 def _memo(intake: IntakeRecord) -> dict[str, Any]:
@@ -166,18 +180,23 @@ async def start_case(
     task_queue: str | None = None,
     source: str = "",
     actor: str = "",
+    caller: Caller | None = None,
 ) -> CaseStart:
     """Start the case of ``inp`` under ``spec``'s deterministic id, honouring its start policy.
 
     Refuses (``CaseError("refused")``) an input the spec's intake check refuses; no case is started then.
     ``source`` says where a message that starts with an Update came from (kept in the start ledger); ``actor``
     who starts it: recorded in the start's memo with how far back the receipt lies (a receipt older than one
-    working day is taken as given, and the case records that it was back-dated and by whom).
+    working day is taken as given, and the case records that it was back-dated and by whom). ``caller`` (an API
+    key) is recorded too, and an operator system's key becomes a party of the case it opens; a start that meets
+    a case of which the caller's organisation is not a party is refused (``CaseError("conflict")``, without the
+    case's id).
     """
     check_intake(spec, inp)
-    memo = _memo(intake_record(spec, inp, actor or source or "unknown"))
+    memo = _memo(intake_record(spec, inp, actor or source or "unknown", caller))
     queue = task_queue or settings().task_queue
     if spec.start.with_update is not None:
+        await _check_existing_party(client, spec, spec.case_id(inp), caller, running_only=True)
         return await _start_with_update(client, spec, inp, queue, source, memo)
     case_id = spec.case_id(inp)
     try:
@@ -193,12 +212,39 @@ async def start_case(
         )
         return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=handle.result_run_id)
     except WorkflowAlreadyStartedError as exc:
+        await _check_existing_party(client, spec, case_id, caller)
         desc = await client.get_workflow_handle(case_id).describe()
         if desc.status is not WorkflowExecutionStatus.RUNNING:
             return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.CLOSED, run_id=desc.run_id)
         if spec.start.id_conflict is WorkflowIDConflictPolicy.FAIL:
             raise CaseError("conflict", f"a case {case_id} for this input is running already") from exc
         return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.EXISTING, run_id=desc.run_id)
+
+
+TAKEN_BY_ANOTHER = "a case for this input exists already"
+"""The refusal of a start whose case is not the calling operator system's (no id, no status)."""
+
+
+async def _check_existing_party(
+    client: Client, spec: ProcedureSpec, case_id: str, caller: Caller | None, *, running_only: bool = False
+) -> None:
+    """Refuse a start by an operator system that meets an existing case of which its organisation is no party."""
+    if caller is None or caller.is_party({}, spec.start_roles, spec.designated):
+        return  # the back office, or a designated body: no need to ask the case
+    try:
+        desc = await client.get_workflow_handle(case_id).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return
+        raise
+    if running_only and desc.status is not WorkflowExecutionStatus.RUNNING:
+        return
+    try:
+        view = await case_view(client, case_id)
+    except CaseError:
+        raise CaseError("conflict", TAKEN_BY_ANOTHER) from None
+    if not caller.is_party(view.parties, spec.start_roles, spec.designated):
+        raise CaseError("conflict", TAKEN_BY_ANOTHER)
 
 
 def ledger_entries(procedure: str, message_ids: list[str]) -> dict[str, str]:
@@ -265,15 +311,28 @@ async def _start_with_update(
     return CaseStart(case_id=case_id, procedure=spec.key, answer=answer, run_id=handle.result_run_id, result=result)
 
 
+def _with_intake(view: CaseView, intake: IntakeRecord | None) -> CaseView:
+    """The view with who started the case, and the starter among the case's parties."""
+    if intake is None:
+        return view
+    parties = {role: list(tokens) for role, tokens in view.parties.items()}
+    for role, tokens in intake.parties.items():
+        parties[role] = sorted({*parties.get(role, ()), *tokens})
+    return view.model_copy(update={"intake": intake, "parties": parties})
+
+
 async def case_view(client: Client, case_id: str) -> CaseView:
     """The case's own view (the ``case`` query every case answers) with who started it and whether its receipt
-    was back-dated (from the start's memo); ``CaseError("not_found")`` otherwise."""
+    was back-dated (from the start's memo), and its parties (the workflow's and the starter);
+    ``CaseError("not_found")`` otherwise."""
     try:
         handle = client.get_workflow_handle(case_id)
         view = await handle.query("case", result_type=CaseView)
-        memo = await (await handle.describe()).memo()
-        intake = memo.get("intake")
-        return view.model_copy(update={"intake": IntakeRecord.model_validate(intake)}) if intake else view
+        try:
+            intake = (await (await handle.describe()).memo()).get("intake")
+        except ApplicationError:  # a memo written in clear (not by us): the strict converter refuses it
+            intake = None
+        return _with_intake(view, IntakeRecord.model_validate(intake) if intake else None)
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise CaseError("not_found", "no such case") from None
@@ -290,25 +349,42 @@ async def send_event(
     payload: BaseModel | None,
     *,
     update_id: str | None = None,
+    caller: Caller | None = None,
 ) -> EventResult:
     """Send ``event`` to a case of ``spec``: the edge conversion, then the Update (its validator decides).
 
-    ``CaseError`` when the case is not one of ``spec``'s, is closed, or does not take ``event`` now.
+    ``CaseError`` when the case is not one of ``spec``'s, is closed, or does not take ``event`` now. An operator
+    system (``caller``) whose organisation is not a party of the case in the event's role gets the very refusal of
+    a missing case, before anything else about the case is said; refusals about the case's state name no status
+    and no pending event to operator systems, and the event's ``sender_bin`` field carries the caller's BIN.
     """
+    missing = CaseError("not_found", f"no such {spec.key} case")
     handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(case_id)
     try:
         desc = await handle.describe()
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
-            raise CaseError("not_found", f"no such {spec.key} case") from None
+            raise missing from None
         raise
     if desc.workflow_type != workflow_type_name(spec):
-        raise CaseError("not_found", f"no such {spec.key} case")
+        raise missing
+    operator = caller is not None and caller.acts_as_operator(event.roles)
+    not_now = CaseError("conflict", f"{event.name} does not fit the case's state now")
+    view: CaseView | None = None
+    if caller is not None and not caller.is_party({}, event.roles, spec.designated):
+        try:
+            view = await case_view(client, case_id)
+        except CaseError:
+            raise missing from None
+        if not caller.is_party(view.parties, event.roles, spec.designated):
+            raise missing
     if desc.status is not WorkflowExecutionStatus.RUNNING:
-        raise CaseError("conflict", "the case is closed: it accepts no more events")
-    view = await case_view(client, case_id)
+        raise not_now if operator else CaseError("conflict", "the case is closed: it accepts no more events")
+    view = view or await case_view(client, case_id)
     always_open = event.name in ALWAYS_OPEN_EVENTS and not view.closed
     if event.name not in view.pending_events and not always_open:
+        if operator:
+            raise not_now
         pending = ", ".join(view.pending_events) or "none"
         raise CaseError(
             "conflict",
@@ -318,7 +394,10 @@ async def send_event(
         try:
             payload = await event.to_update(client, case_id, payload)
         except ValueError as exc:
-            raise CaseError("conflict", str(exc)) from None
+            raise (not_now if operator else CaseError("conflict", str(exc))) from None
+    if operator and event.sender_bin is not None and payload is not None:
+        assert caller is not None
+        payload = payload.model_copy(update={event.sender_bin: caller.bin})
     args = [] if payload is None else [payload]
     result = await handle.execute_update(event.name, args=args, id=update_id)
     if isinstance(result, BaseModel):

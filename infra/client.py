@@ -1,5 +1,15 @@
 """The one place that builds a Temporal client: envconfig connection, pydantic data converter with the
-payload encryption codec (``infra.codec``) and failure messages moved into encrypted attributes."""
+payload encryption codec (``infra.codec``) and failure messages moved into encrypted attributes.
+
+Two converters, one codec keyring:
+
+- ``strict_data_converter()`` — the worker (``worker.make_worker`` gives its client this one), the API and the
+  command line (``connect()``): a payload that reaches them without encryption is refused
+  (``StrictPayloadConverter``): an Update sent in clear is rejected, a start in clear fails its workflow at
+  once, a signal in clear is dropped; nothing is allow-listed.
+- ``data_converter()`` — lenient: the replayer and the audit tool (``connect(strict=False)``), and the golden
+  histories, which are stored decrypted; it reads clear payloads as they are.
+"""
 
 from __future__ import annotations
 
@@ -9,33 +19,98 @@ import logging
 from functools import cache
 from typing import Any
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, EncodingPayloadConverter
 from temporalio.envconfig import ClientConfig
+from temporalio.exceptions import ApplicationError
 
-from infra.codec import default_codec
+from infra.codec import REFUSED, REFUSED_ENCODING, EncryptionCodec, default_codec, strict_codec
 from infra.payloads import TolerantPayloadConverter
 
-__all__ = ["connect", "data_converter"]
+__all__ = [
+    "UNENCRYPTED",
+    "StrictPayloadConverter",
+    "connect",
+    "data_converter",
+    "strict_client",
+    "strict_data_converter",
+]
 
 log = logging.getLogger(__name__)
+
+UNENCRYPTED = "UnencryptedPayload"
+"""The ``ApplicationError`` type of a refused clear payload (an Update's rejection, a start's failure)."""
+
+
+class _RefuseClear(EncodingPayloadConverter):
+    """Never encodes; refuses every payload the strict codec marked as having come without encryption."""
+
+    @property
+    def encoding(self) -> str:
+        return REFUSED.decode()
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return None
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        came_as = payload.metadata.get(REFUSED_ENCODING, b"?").decode(errors="replace")
+        raise ApplicationError(
+            f"refused: a payload without encryption (encoding {came_as}) reached the worker; every payload must go "
+            "through the codec of infra.client (the engine's client, the API or starter.py)",
+            type=UNENCRYPTED,
+            non_retryable=True,
+        )
+
+
+class StrictPayloadConverter(TolerantPayloadConverter):
+    """The pydantic payload converter that refuses payloads the strict codec marked as clear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._set_converters(*self.converters.values(), _RefuseClear())
+
+
+def _converter(codec: EncryptionCodec, payload_converter_class: type = TolerantPayloadConverter) -> DataConverter:
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_converter_class=payload_converter_class,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 @cache
 def data_converter() -> DataConverter:
-    """The converter shared by client, worker and replayer: pydantic JSON read tolerantly (unknown fields of a
-    newer deploy ignored, ``infra.payloads``), then AES-GCM encryption.
+    """The lenient converter (replayer, audit tool, golden histories): pydantic JSON read tolerantly (unknown
+    fields of a newer deploy ignored, ``infra.payloads``), then AES-GCM encryption; a payload that is not
+    encrypted is read as it is.
 
     Inputs, results, update arguments, memos and failure messages/stack traces are encrypted; search
     attributes are not (the server indexes them), so they never hold personal data.
     """
-    return dataclasses.replace(
-        pydantic_data_converter,
-        payload_converter_class=TolerantPayloadConverter,
-        payload_codec=default_codec(),
-        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    return _converter(default_codec())
+
+
+@cache
+def strict_data_converter() -> DataConverter:
+    """The worker's and the API's converter: as ``data_converter()``, but a payload without encryption is refused
+    (``ApplicationError`` of type ``UnencryptedPayload``) instead of read."""
+    return _converter(strict_codec(), StrictPayloadConverter)
+
+
+def strict_client(client: Client) -> Client:
+    """``client`` with the strict converter (same connection, namespace and interceptors), keeping its keyring."""
+    codec = client.data_converter.payload_codec
+    strict = (
+        _converter(EncryptionCodec(codec.ring, strict=True), StrictPayloadConverter)
+        if isinstance(codec, EncryptionCodec)
+        else strict_data_converter()
     )
+    config = client.config()
+    config["data_converter"] = strict
+    return Client(**config)
 
 
 def connect_config(profile: str | None = None) -> dict[str, Any]:
@@ -45,14 +120,16 @@ def connect_config(profile: str | None = None) -> dict[str, Any]:
     return config
 
 
-async def connect(profile: str | None = None, *, wait_seconds: float = 0) -> Client:
-    """Connect to Temporal; with ``wait_seconds`` keep trying while the server starts."""
+async def connect(profile: str | None = None, *, wait_seconds: float = 0, strict: bool = True) -> Client:
+    """Connect to Temporal; with ``wait_seconds`` keep trying while the server starts. ``strict`` (the worker, the
+    API, the command line) refuses clear payloads; the audit tool connects with ``strict=False``."""
     config = connect_config(profile)
     loop = asyncio.get_running_loop()
     give_up = loop.time() + wait_seconds
+    converter = strict_data_converter() if strict else data_converter()
     while True:
         try:
-            return await Client.connect(**config, data_converter=data_converter())
+            return await Client.connect(**config, data_converter=converter)
         except RuntimeError as exc:
             if loop.time() >= give_up:
                 raise RuntimeError(f"cannot reach Temporal at {config['target_host']}: {exc}") from exc

@@ -7,8 +7,19 @@ encoding (histories recorded before the codec, search attributes) pass through u
 
 Keys come from ``KZ_CODEC_KEYS`` (``id=base64key,id=base64key``, first encrypts) or from the key file
 (``KZ_CODEC_KEY_FILE``, default ``<data dir>/codec-keys.json``), which the dev setup generates on first
-run unless ``KZ_CODEC_GENERATE=false``. ``encode_payloads_json``/``decode_payloads_json`` implement the
-remote codec protocol of the Temporal web UI and CLI (``--codec-endpoint``).
+run unless key generation is off (``KZ_KEY_GENERATION=false``, the one switch for every key; the older
+``KZ_CODEC_GENERATE=false`` still turns it off for the codec). ``encode_payloads_json``/``decode_payloads_json``
+implement the remote codec protocol of the Temporal web UI and CLI (``--codec-endpoint``).
+
+**Strict and lenient decoding.** A *strict* codec (``strict_codec``: the worker and the API) never lets a
+payload without the encryption marker through: it hands the converter a payload of encoding
+``binary/unencrypted-refused`` instead, which ``infra.client.StrictPayloadConverter`` refuses with an
+``ApplicationError`` of type ``UnencryptedPayload``. So a decision sent in clear by a client without the codec
+(the Temporal CLI, a script) is rejected by the workflow as an Update the case never takes, a clear start
+fails its workflow at once, and a clear signal is dropped. Only the encodings of the explicit allow-list
+``CLEAR_ALLOWED`` may come in clear, and it is empty: every payload our processes write is encrypted. The
+*lenient* codec (``default_codec``: the replayer, the audit tool, golden histories stored decrypted) passes clear
+payloads through, so histories recorded before the codec still read.
 """
 
 from __future__ import annotations
@@ -32,11 +43,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from infra.keys import create_exclusive
 from infra.settings import settings
 
 __all__ = [
+    "CLEAR_ALLOWED",
     "ENCODING",
     "KEY_ID",
+    "REFUSED",
     "CodecError",
     "EncryptionCodec",
     "KeyRing",
@@ -44,10 +58,18 @@ __all__ = [
     "default_codec",
     "encode_payloads_json",
     "load_keyring",
+    "strict_codec",
 ]
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
+REFUSED = b"binary/unencrypted-refused"
+"""What a strict codec hands the converter in place of a payload that came without encryption."""
+REFUSED_ENCODING = "refused-encoding"
+CLEAR_ALLOWED: frozenset[bytes] = frozenset()
+"""The encodings a strict codec lets through in clear: none. Every payload the engine's processes write goes
+through the codec, and people use the Temporal CLI and web UI through the codec endpoint (``/codec``). An entry
+here would let anyone who reaches the Temporal frontend send that kind of payload to a case."""
 _NONCE = 12
 
 
@@ -63,6 +85,8 @@ class CodecSettings(BaseSettings):
     codec_keys: str = ""
     codec_key_file: Path | None = None
     codec_generate: bool = True
+    """The older, codec-only switch: ``false`` turns generation off for the codec whatever ``KZ_KEY_GENERATION``
+    says."""
 
 
 @dataclass(frozen=True)
@@ -127,16 +151,18 @@ def write_key_file(path: Path, ring: KeyRing, *, exclusive: bool = False) -> Non
     """
     order = [ring.active, *(k for k in ring.keys if k != ring.active)]
     doc = {"keys": [{"id": k, "key": base64.b64encode(ring.keys[k]).decode()} for k in order]}
-    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(doc, indent=1).encode()
+    if exclusive:
+        if not create_exclusive(path, data):  # another process created the file first
+            raise FileExistsError(path)
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1)
-        if exclusive:
-            os.link(tmp, path)  # atomic, fails when another process created the file first
-        else:
-            tmp.replace(path)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -160,8 +186,11 @@ def load_keyring(cfg: CodecSettings | None = None) -> KeyRing:
     path = cfg.codec_key_file or settings().data_dir / "codec-keys.json"
     if path.exists():
         return KeyRing.from_file(path)
-    if not cfg.codec_generate:
-        raise CodecError(f"no payload encryption key: set KZ_CODEC_KEYS or provide {path}")
+    if not (cfg.codec_generate and settings().key_generation):
+        raise CodecError(
+            f"no payload encryption key: set KZ_CODEC_KEYS or provide {path} "
+            "(key generation is off: KZ_KEY_GENERATION=false)"
+        )
     kid = new_key_id()
     ring = KeyRing(keys={kid: AESGCM.generate_key(bit_length=256)}, active=kid, source=str(path))
     try:
@@ -172,10 +201,17 @@ def load_keyring(cfg: CodecSettings | None = None) -> KeyRing:
 
 
 class EncryptionCodec(PayloadCodec):
-    """AES-256-GCM payload codec with key ids; synchronous variants for code outside an event loop."""
+    """AES-256-GCM payload codec with key ids; synchronous variants for code outside an event loop.
 
-    def __init__(self, ring: KeyRing) -> None:
+    ``strict``: a payload without the encryption marker is not passed through but replaced by a ``REFUSED``
+    payload, which the strict converter refuses (see the module's docstring), unless its encoding is in
+    ``allow_clear`` (by default the empty ``CLEAR_ALLOWED``).
+    """
+
+    def __init__(self, ring: KeyRing, *, strict: bool = False, allow_clear: frozenset[bytes] = CLEAR_ALLOWED) -> None:
         self.ring = ring
+        self.strict = strict
+        self.allow_clear = allow_clear
         self._aead = {kid: AESGCM(key) for kid, key in ring.keys.items()}
 
     def encode_one(self, payload: Payload) -> Payload:
@@ -188,8 +224,11 @@ class EncryptionCodec(PayloadCodec):
         return Payload(metadata={"encoding": ENCODING, KEY_ID: kid.encode()}, data=nonce + sealed)
 
     def decode_one(self, payload: Payload) -> Payload:
-        """Decrypt one payload; payloads that are not ours pass through unchanged."""
-        if payload.metadata.get("encoding") != ENCODING:
+        """Decrypt one payload; payloads that are not ours pass through unchanged, or, strict, are refused."""
+        encoding = payload.metadata.get("encoding")
+        if encoding != ENCODING:
+            if self.strict and encoding != REFUSED and encoding not in self.allow_clear:
+                return Payload(metadata={"encoding": REFUSED, REFUSED_ENCODING: encoding or b"(none)"})
             return payload
         kid = payload.metadata.get(KEY_ID, b"").decode()
         aead = self._aead.get(kid)
@@ -218,8 +257,14 @@ class EncryptionCodec(PayloadCodec):
 
 @cache
 def default_codec() -> EncryptionCodec:
-    """The process's codec with the configured keyring (read once)."""
+    """The process's lenient codec with the configured keyring (read once): replayer, audit tool, goldens."""
     return EncryptionCodec(load_keyring())
+
+
+@cache
+def strict_codec() -> EncryptionCodec:
+    """The process's strict codec (same keyring): the worker and the API refuse payloads that came in clear."""
+    return EncryptionCodec(default_codec().ring, strict=True)
 
 
 def _payloads_from_json(body: Any) -> list[Payload]:

@@ -3,18 +3,47 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 from infra.settings import settings
 
 __all__ = ["engine", "engine_for", "session"]
+
+log = logging.getLogger(__name__)
+
+
+def add_missing_columns(eng: Engine) -> list[str]:
+    """Add the nullable columns a table made by an older version lacks (``create_all`` makes only new tables),
+    e.g. ``api_keys.bin``: the existing rows get NULL. Returns ``table.column`` of each column added."""
+    added = []
+    existing_tables = set(inspect(eng).get_table_names())
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        have = {c["name"] for c in inspect(eng).get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have or not column.nullable or column.primary_key:
+                continue
+            kind = column.type.compile(dialect=eng.dialect)
+            try:
+                with eng.begin() as conn:
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+            except DBAPIError:  # another process starting at the same time added it first
+                if column.name not in {c["name"] for c in inspect(eng).get_columns(table.name)}:
+                    raise
+                continue
+            added.append(f"{table.name}.{column.name}")
+            log.warning("added column %s.%s to a table made by an older version", table.name, column.name)
+    return added
 
 
 @cache
@@ -37,6 +66,7 @@ def engine_for(url: str) -> Engine:
             cur.close()
 
     SQLModel.metadata.create_all(eng)
+    add_missing_columns(eng)
     return eng
 
 

@@ -1,7 +1,14 @@
-"""Settings from the environment (prefix ``KZ_``) or a ``.env`` file; one place, read once."""
+"""Settings from the environment (prefix ``KZ_``) or a ``.env`` file; one place, read once.
+
+Reading the settings also secures the data directory (``secure_data_dir``): it is made owner-only (0700) and
+the process's umask is narrowed to 077, so every file the process creates there afterwards (our SQLite file and
+the ``-wal``/``-shm`` files SQLite makes itself, key files, logs, the demo keys) is 0600, on Linux and macOS.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
 from functools import cache
 from pathlib import Path
 
@@ -10,9 +17,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.timings import CaseTimings
 
-__all__ = ["Settings", "settings"]
+__all__ = ["Settings", "secure_data_dir", "settings"]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+OWNER_ONLY_UMASK = 0o077
+"""Files made after it is set get no group or other permission bits (0600 files, 0700 directories)."""
 
 
 class Settings(BaseSettings):
@@ -24,8 +34,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=ROOT / "data")
     database_url: str = ""  # default: SQLite file in data_dir
     calendar_overrides: Path = Field(default=ROOT / "rules" / "data" / "calendar_overrides.toml")
-    # Key for the keyed hashes that stand in for personal data in workflow ids and search attributes.
-    pseudonym_key: str = "dev-only-pseudonym-key-change-me"
+    pseudonym_key: SecretStr = SecretStr("")
+    """``KZ_PSEUDONYM_KEY``: the key of the keyed hashes that stand in for personal data in workflow ids and search
+    attributes, and (derived) of the one-time-code digests. Unset: the installation's own key in
+    ``<data dir>/pseudonym-key``, generated at random on first use unless key generation is off
+    (``infra.pseudonym``). There is no default value: a public key would let anyone recover a number from its
+    case id by enumeration."""
+    key_generation: bool = True
+    """``KZ_KEY_GENERATION``: whether a process that finds no key generates one into the data directory (the dev
+    setup: the payload codec's keys, the pseudonym key). Production sets ``false``: every key comes from the secret
+    store, and a process without one refuses to start instead of inventing a key nobody else has."""
 
     # Outside systems over HTTP (``adapters/``); a system whose URL is unset runs on our local tables.
     sms_gateway_url: str = ""
@@ -50,11 +68,36 @@ class Settings(BaseSettings):
         """The SQLAlchemy URL of our own tables."""
         if self.database_url:
             return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(self.data_dir)
         return f"sqlite:///{self.data_dir / 'engine.db'}"
+
+
+def _owner_only(path: Path) -> None:
+    """Drop group and other permission bits of ``path`` when it is ours and has any."""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or not st.st_mode & 0o077:
+        return
+    path.chmod(stat.S_IMODE(st.st_mode) & ~0o077)
+
+
+def secure_data_dir(path: Path) -> Path:
+    """Make ``path`` the owner's alone and keep it so: umask 077 for this process (and the processes it starts),
+    the directory created 0700 (or narrowed to 0700), and the files of a data directory made before this rule (its
+    top level and the ``logs``/``ca`` directories in it) narrowed to owner-only."""
+    os.umask(os.umask(OWNER_ONLY_UMASK) | OWNER_ONLY_UMASK)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(path)
+    for entry in path.iterdir():
+        _owner_only(entry)
+        if entry.is_dir() and not entry.is_symlink() and entry.name in ("logs", "ca"):
+            for inner in entry.iterdir():
+                _owner_only(inner)
+    return path
 
 
 @cache
 def settings() -> Settings:
-    """The process's settings."""
-    return Settings()
+    """The process's settings; the first call secures the data directory (``secure_data_dir``)."""
+    s = Settings()
+    secure_data_dir(s.data_dir)
+    return s

@@ -186,6 +186,12 @@ class IntakeRecord(BaseModel):
 
     started_by: str
     """The API key's holder and id, the console user, or the command line's user."""
+    key_id: str | None = None
+    """The API key that started the case (none for the console and the command line)."""
+    bin: str | None = None
+    """The organisation that key is bound to (operator systems)."""
+    parties: dict[str, list[str]] = Field(default_factory=dict)
+    """The starting operator system's organisation as a party of the case: its BIN, per role it started it in."""
     received_at: datetime | None = None
     backdated_working_days: int = 0
     """Working days between the day of receipt and the day the case was started (more than one: back-dated,
@@ -211,3 +217,7 @@ class CaseView(BaseModel):
     blocked_steps: list[BlockedStep] = []
     intake: IntakeRecord | None = None
     """Filled by the edge from the start's memo (the workflow itself does not hold it)."""
+    parties: dict[str, list[str]] = {}
+    """The organisations acting in the case, per operator-system role (their BINs): the workflow's ``parties()``
+    from its own data, and the organisation that started it (``intake.parties``, added by the edge). An operator
+    system's key acts only on the cases that list its organisation, or in a role the procedure ``designated``."""

@@ -17,6 +17,7 @@ from models.base import BinaryModel, Model
 from models.types import KzMobile
 
 __all__ = [
+    "SESSION_REUSED",
     "BiometricCheck",
     "BiometricRecordRequest",
     "BiometricReport",
@@ -86,8 +87,13 @@ class SecretCheck(BaseModel):
     message: str
 
 
+SESSION_REUSED = "BiometricSessionReused"
+"""The failure type of a biometric report whose session is another case's, or was recorded with another verdict
+(``activities.biometrics``): the report counts for nothing and the case keeps waiting for its own verdict."""
+
+
 class BiometricReport(Model):
-    """The biometric provider's ("Biometric ID") verdict on one identification session."""
+    """The biometric provider's ("Biometric ID") verdict on one identification session of one case."""
 
     session_id: str = Field(min_length=3, max_length=200)
     passed: bool
@@ -102,7 +108,7 @@ class BiometricRecordRequest(Model):
 
 
 class BiometricCheck(BaseModel):
-    """The verdict as recorded (first report of a session wins)."""
+    """The verdict recorded for the session of this case: the one reported now."""
 
     session_id: str
     passed: bool

@@ -8,7 +8,7 @@ procedure is described once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,11 +23,13 @@ from models.deadlines import CalendarCorrection
 __all__ = [
     "ALWAYS_OPEN_EVENTS",
     "COMMON_EVENTS",
+    "Caller",
     "EdgeConversion",
     "EventSpec",
     "Governs",
     "ProcedureSpec",
     "Role",
+    "SenderError",
     "StartPolicy",
     "ViewSpec",
 ]
@@ -47,6 +49,46 @@ class Role:
     def operator(system: str) -> str:
         """The role of an operator system, e.g. ``operator:egov_portal``."""
         return f"operator:{system}"
+
+    @staticmethod
+    def is_operator(role: str) -> bool:
+        """Whether ``role`` is an operator system's (a key bound to an organisation's BIN)."""
+        return role.startswith("operator:")
+
+
+class SenderError(ValueError):
+    """A validator's refusal that names only what the sender sent (never the case's data: other parties' contract
+    numbers, statuses, pending events). Its message reaches an operator system as it is; other refusals reach
+    operator systems as a generic text (``api.cases``)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who starts a case or sends an event at the edge: the key's id, the organisation (BIN) it is bound to, its
+    roles. Back-office callers (staff, supervisor) are not checked against a case's parties; operator systems are.
+    """
+
+    key_id: str
+    bin: str | None
+    roles: frozenset[str]
+
+    def acts_as_operator(self, allowed: frozenset[str]) -> bool:
+        """True when the caller may do this only through operator-system roles: the case's parties decide."""
+        usable = self.roles & allowed
+        return bool(usable) and all(Role.is_operator(r) for r in usable)
+
+    def is_party(
+        self, parties: Mapping[str, Sequence[str]], allowed: frozenset[str], designated: frozenset[str] = frozenset()
+    ) -> bool:
+        """Whether the caller acts in the case: always for the back office; for an operator system, when one of
+        its roles in ``allowed`` is ``designated`` (held by one body for the whole installation) or lists the
+        caller's organisation among the case's ``parties``. A key bound to no organisation acts on nothing."""
+        if not self.acts_as_operator(allowed):
+            return True
+        if not self.bin:
+            return False
+        usable = self.roles & allowed
+        return bool(usable & designated) or any(self.bin in parties.get(role, ()) for role in usable)
 
 
 @dataclass(frozen=True)
@@ -69,6 +111,13 @@ class EventSpec:
     """How the edge turns ``edge_model`` into ``model`` (e.g. the code into its keyed digest)."""
     result_model: type[BaseModel] | None = None
     """The Update's answer, when the caller reads it as a model (e.g. a report's ``IntakeAck``)."""
+    sender_errors: frozenset[str] = frozenset()
+    """Failure types of the Update's handler whose messages name only what the sender sent (e.g. a biometric
+    session reused from another case): they reach an operator system as they are, like a validator's
+    ``SenderError``; other refusals reach it as a generic text."""
+    sender_bin: str | None = None
+    """A field of ``model`` that the edge fills with the calling operator system's BIN (whatever it sent), so the
+    case's validator can check the event against what that organisation is a party of (e.g. its own contract)."""
 
     @property
     def body_model(self) -> type[BaseModel] | None:
@@ -133,6 +182,12 @@ class ProcedureSpec:
     intake_check: Callable[[Any], None] | None = None
     """Any further refusal of an input at the edge (``ValueError``) before a case exists."""
     view: ViewSpec | None = None
+    designated: frozenset[str] = frozenset()
+    """Operator-system roles held by one designated body for the whole installation (the antifraud centre, the
+    biometric provider, the national postal operator, the operator's own systems): any key of such a role acts on
+    every case of the procedure. Any other operator role acts only on the cases whose parties list its
+    organisation: the workflow's ``parties()`` from the case's own data (e.g. a permit's base operators), and the
+    organisation that started the case."""
     activities: tuple[Callable[..., Any], ...] = ()
     """The activities only this procedure calls (the worker adds the ones every case uses): functions, or
     unbound methods of activity classes (``SmsActivities.send_sms``) that the worker binds to its one

@@ -196,6 +196,7 @@ class ApiKey(SQLModel, table=True):
     secret_sha256: str
     name: str  # who holds it: "back office: A. Seitkali", "antifraud centre"
     roles: str  # comma-separated: staff, auditor, supervisor, operator:<system>
+    bin: str | None = None  # an operator system's organisation (BIN); keys without one act on no case
     created_at: datetime = Field(default_factory=_now)
     revoked_at: datetime | None = None
 

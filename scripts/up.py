@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Run the whole system: Temporal dev server (SQLite file under ./data, WAL), the worker, the API and
-console when present, and the demo data. Ctrl-C stops everything; re-running keeps the data."""
+console when present, and the demo data. Ctrl-C stops everything; re-running keeps the data.
+
+The data directory is ``KZ_DATA_DIR`` (default ``./data``): owner-only (0700), and every file made in it (the
+databases and their WAL/SHM files, keys, ``logs/``) 0600: the umask is narrowed to 077 before anything starts.
+"""
 
 from __future__ import annotations
 
@@ -35,12 +39,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo cases")
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("KZ_API_PORT", "8000")))
+    parser.add_argument("--temporal-port", type=int, default=7233, help="the dev server's gRPC port")
+    parser.add_argument("--ui-port", type=int, default=8233, help="the Temporal web UI's port")
     args = parser.parse_args()
 
-    data = ROOT / "data"
-    data.mkdir(exist_ok=True)
+    # Owner-only from here on, for us and every process we start (the dev server makes its own SQLite files).
+    os.umask(os.umask(0o077) | 0o077)
+    data = Path(os.environ.get("KZ_DATA_DIR") or ROOT / "data").resolve()
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data.chmod(0o700)
     logs = data / "logs"
-    logs.mkdir(exist_ok=True)
+    logs.mkdir(mode=0o700, exist_ok=True)
+    logs.chmod(0o700)
+    child_env = {**os.environ, "KZ_DATA_DIR": str(data), "TEMPORAL_ADDRESS": f"localhost:{args.temporal_port}"}
     server_cmd = [
         "temporal",
         "server",
@@ -52,9 +63,9 @@ def main() -> int:
         "--sqlite-pragma",
         "synchronous=normal",
         "--port",
-        "7233",
+        str(args.temporal_port),
         "--ui-port",
-        "8233",
+        str(args.ui_port),
         "--ui-disable-news-fetch",
         *dev_server_flags(),
     ]
@@ -69,10 +80,16 @@ def main() -> int:
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(name: str, cmd: list[str]) -> None:
-        log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 (kept open for the child's lifetime)
+        fd = os.open(logs / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        log = os.fdopen(fd, "ab")  # kept open for the child's lifetime
         print(f"[up] starting {name}: logs in {logs / (name + '.log')}", flush=True)
         procs.append(
-            (name, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            (
+                name,
+                subprocess.Popen(
+                    cmd, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                ),
+            )
         )
 
     def stop_all(*_: object) -> None:
@@ -89,25 +106,25 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         start("temporal", server_cmd)
-        if not wait_for_port(7233, 60):
-            print("[up] the Temporal dev server did not start; see data/logs/temporal.log", file=sys.stderr)
+        if not wait_for_port(args.temporal_port, 60):
+            print(f"[up] the Temporal dev server did not start; see {logs / 'temporal.log'}", file=sys.stderr)
             return 1
         for name, cmd in services:
             start(name, cmd)
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
-            subprocess.call([py, "starter.py", "demo"], cwd=ROOT)
+            subprocess.call([py, "starter.py", "demo"], cwd=ROOT, env=child_env)
         print(
             "\n[up] running:\n"
-            "  Temporal UI      http://localhost:8233\n"
+            f"  Temporal UI      http://localhost:{args.ui_port}\n"
             f"  API and console  http://localhost:{args.api_port}  (when present)\n"
-            "  Ctrl-C stops everything; data stays in ./data\n",
+            f"  Ctrl-C stops everything; data stays in {data}\n",
             flush=True,
         )
         while True:
             for name, p in procs:
                 if p.poll() is not None:
-                    print(f"[up] {name} exited with {p.returncode}; see data/logs/{name}.log", file=sys.stderr)
+                    print(f"[up] {name} exited with {p.returncode}; see {logs / (name + '.log')}", file=sys.stderr)
                     return 1
             time.sleep(1)
     except KeyboardInterrupt:

@@ -230,6 +230,14 @@ class CaseWorkflow:
         """Procedure-specific facts for the ``case`` query (override)."""
         return {}
 
+    def parties(self) -> dict[str, list[str]]:
+        """The organisations that act in this case, per operator-system role, from the case's own data (override):
+        their BINs (e.g. a permit's base operators). Read by the ``case`` query only (no effect on the history).
+        The edge adds the organisation that started the case; an operator system's key acts only on the cases
+        that list its organisation for its role (or in a role its procedure ``designated``), others get the
+        answer of a missing case."""
+        return {}
+
     async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
         """Act on an upheld complaint's instruction; returns what was done (override per procedure)."""
         return "recorded; this procedure takes no automatic action, staff act on it"
@@ -300,6 +308,7 @@ class CaseWorkflow:
             details=self.details(),
             blocked=self.blocked,
             blocked_steps=list(self.blocked_steps),
+            parties=self.parties(),
         )
 
     @workflow.query

@@ -33,8 +33,8 @@ with workflow.unsafe.imports_passed_through():
         EgovView,
     )
     from models.identification import (
+        SESSION_REUSED,
         BiometricCheck,
-        BiometricRecordRequest,
         BiometricReport,
         CodeEntry,
         EdsSignatureEvent,
@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.subscriber_common import (
         OTP_MAX_ATTEMPTS,
         RESULT_DOCUMENT_ACTIVITIES,
+        biometric_verdict,
         result_document,
     )
 
@@ -260,11 +261,7 @@ class EgovNumberConnection(CaseWorkflow):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> BiometricCheck:
         """The biometric provider's verdict; a failure means the number is not connected (58 p.9)."""
-        check = await self.outside(
-            BiometricActivities.record_biometric_check,
-            BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report),
-            what="biometrics",
-        )
+        check = await biometric_verdict(self, report)
         if check.passed:
             self.done.append("biometrics")
         else:
@@ -331,6 +328,8 @@ SPEC = ProcedureSpec(
     input_model=EgovConnectionInput,
     case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
     start_roles=frozenset({_PORTAL}),
+    # the portal acts on the requests it submitted (the case's parties); the biometric provider is the one
+    designated=frozenset({_BIOMETRICS}),
     events=(
         EventSpec(
             "enter_otp",
@@ -351,9 +350,10 @@ SPEC = ProcedureSpec(
         EventSpec(
             "report_biometrics",
             BiometricReport,
-            frozenset({_PORTAL, _BIOMETRICS}),
+            frozenset({_BIOMETRICS}),  # the provider's own verdict: no portal or app reports it in its place
             "Biometric authentication result",
             cite("58", "p.6", "p.7", "p.9"),
+            sender_errors=frozenset({SESSION_REUSED}),
         ),
     ),
     governs=lambda inp: Governs("58", _paragraphs(inp), inp.received_at),

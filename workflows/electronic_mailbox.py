@@ -173,6 +173,7 @@ SPEC = ProcedureSpec(
     input_model=MailboxApplicationInput,
     case_id=lambda inp: case_id("electronic_mailbox", inp.holder_id, inp.login),
     start_roles=frozenset({_POST, Role.STAFF}),
+    designated=frozenset({_POST}),  # the one national postal operator
     events=(
         EventSpec(
             "confirm_with_eds",

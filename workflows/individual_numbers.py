@@ -232,6 +232,7 @@ SPEC = ProcedureSpec(
     input_model=NumbersApplicationInput,
     case_id=lambda inp: case_id("individual_numbers", inp.iin, inp.received_at.isoformat(), *inp.numbers),
     start_roles=frozenset({Role.STAFF, Role.operator("almatel")}),
+    designated=frozenset({Role.operator("almatel")}),  # the operator's own system
     events=(
         EventSpec(
             "review_decision",

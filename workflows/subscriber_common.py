@@ -6,13 +6,22 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.biometrics import BiometricActivities
     from activities.documents import render_document
     from activities.personal_account import PersonalAccountActivities
     from models.case import DocumentRef
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
+    from models.identification import SESSION_REUSED, BiometricCheck, BiometricRecordRequest, BiometricReport
     from workflows.case import CaseWorkflow
 
-__all__ = ["OTP_MAX_ATTEMPTS", "RESULT_DOCUMENT_ACTIVITIES", "cause_type", "result_document"]
+__all__ = [
+    "BIOMETRIC_SESSION_REUSED_REFUSED",
+    "OTP_MAX_ATTEMPTS",
+    "RESULT_DOCUMENT_ACTIVITIES",
+    "biometric_verdict",
+    "cause_type",
+    "result_document",
+]
 
 OTP_MAX_ATTEMPTS = 3
 """Wrong entries allowed for one code before the request fails (58 p.9); an operator setting, not in the act."""
@@ -32,6 +41,36 @@ def cause_type(err: BaseException) -> tuple[str | None, str]:
             return node.type, node.message
         node = node.cause if isinstance(node, ActivityError | ApplicationError) and node.cause else node.__cause__
     return None, str(err)
+
+
+BIOMETRIC_SESSION_REUSED_REFUSED = "biometric-session-reused-refused"
+"""``workflow.patched`` id: a biometric report whose session is another case's (or was recorded with another
+verdict) fails its Update with ``BiometricSessionReused`` and the case keeps waiting for its own verdict. Without
+the marker, that refusal blocks the step like any outside system's permanent refusal (what the code did before)."""
+
+
+async def biometric_verdict(case: CaseWorkflow, report: BiometricReport) -> BiometricCheck:
+    """The provider's verdict on this case's identification session, recorded for this case: the one reported now.
+
+    A verdict belongs to one (case, session): a session recorded for another case, or with another verdict, is
+    refused by the activity (``SESSION_REUSED``), and the Update reporting it fails with that type and the
+    activity's message (it names only the session the provider sent); nothing of the case changes (58 p.9;
+    almatel-eds step 6).
+    """
+    request = BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report)
+    record = BiometricActivities.record_biometric_check
+    try:
+        return await case.outside(record, request, what="biometrics", expected=(SESSION_REUSED,))
+    except ActivityError as exc:
+        kind, message = cause_type(exc)
+        if kind != SESSION_REUSED:
+            raise
+        if workflow.patched(BIOMETRIC_SESSION_REUSED_REFUSED):
+            raise ApplicationError(message, type=SESSION_REUSED, non_retryable=True) from None
+        # A case whose history met the refusal before the patch: it blocked the step, then called again.
+        assert isinstance(exc.cause, ApplicationError)
+        await case._block("biometrics", exc.cause)
+        return await case.outside(record, request, what="biometrics")
 
 
 async def result_document(

@@ -84,6 +84,11 @@ class BaseOperatorContract(Model):
     """A contract with a cellular (base) operator and what it provides (665/NK Annex 4 items 1–4)."""
 
     base_operator: ShortStr
+    base_operator_bin: BIN | None = Field(
+        default=None,
+        description="the base operator's BIN: its systems report this contract's events (Annex 5); without it only "
+        "staff can",
+    )
     contract_number: ShortStr
     signed_on: date
     valid_until: date | None = None

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.mvno_permit.application import ShortStr
-from models.types import AlmatyDatetime, AwareDatetime, NonEmptyStr
+from models.types import BIN, AlmatyDatetime, AwareDatetime, NonEmptyStr
 from rules import law
 
 __all__ = [
@@ -182,6 +182,11 @@ class ContractEvent(Model):
     contract_valid_until: date | None = Field(default=None, description="the contract's new end (extension)")
     note: NonEmptyStr | None = None
     reported_by: ShortStr
+    base_operator_bin: BIN | None = Field(
+        default=None,
+        description="the reporting base operator: set by the API from the base operator's key; the contract must be "
+        "that operator's",
+    )
 
     @model_validator(mode="after")
     def _extension(self) -> ContractEvent:

@@ -21,6 +21,7 @@ from workflows.mvno_permit import SPEC as PERMIT
 from workflows.mvno_permit import MvnoPermit
 
 TASK_QUEUE = "api-tests"
+BANK_BIN = "051140004562"
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ def keys() -> Keys:
         staff=create_key("back office (test)", ["staff"])[0],
         auditor=create_key("auditor (test)", ["auditor"])[0],
         supervisor=create_key("supervisor (test)", ["supervisor"])[0],
-        bank=create_key("bank (test)", [BANK])[0],
-        antifraud=create_key("antifraud centre (test)", [ANTIFRAUD])[0],
+        bank=create_key("bank (test)", [BANK], BANK_BIN)[0],
+        antifraud=create_key("antifraud centre (test)", [ANTIFRAUD], "990340001230")[0],
     )
 
 

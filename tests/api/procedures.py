@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from models.base import Model
     from models.documents import RenderDocumentRequest
     from models.eds import SignDocumentRequest
-    from models.procedure import EventSpec, ProcedureSpec, Role
+    from models.procedure import EventSpec, ProcedureSpec, Role, SenderError
     from models.sms import SmsRequest
     from models.types import BIN, IIN, AwareDatetime, KzMobile, NonEmptyStr
     from workflows.case import CaseWorkflow
@@ -178,7 +178,7 @@ class DemoCheck(CaseWorkflow):
         if self.status != "awaiting_fee":
             raise ApplicationError("no fee is due now", type="EventDoesNotFit")
         if f.amount != 1000:
-            raise ValueError("the fee is 1000 tenge")
+            raise SenderError("the fee is 1000 tenge")
 
 
 SPEC = ProcedureSpec(
@@ -201,4 +201,5 @@ SPEC = ProcedureSpec(
         EventSpec("fee_paid", FeePaid, frozenset({BANK}), "Fee paid"),
         EventSpec("withdraw", None, frozenset({Role.STAFF}), "Withdraw the application"),
     ),
+    designated=frozenset({BANK}),  # the one bank that collects the fee
 )

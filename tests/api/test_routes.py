@@ -34,9 +34,11 @@ from api.app import create_app
 from api.auth import create_key, revoke_key
 from api.temporal import Gateway
 from infra.client import data_converter
+from infra.db import session
+from models.tables import ApiKey
 from tests.api.applications import IIN, application, eventually
-from tests.api.conftest import Keys
-from tests.api.procedures import SPEC, DemoCheck
+from tests.api.conftest import BANK_BIN, Keys
+from tests.api.procedures import BANK, SPEC, DemoCheck
 from worker import make_worker
 from workflows.catalogue import PROCEDURES
 
@@ -104,6 +106,22 @@ async def test_wrong_missing_or_revoked_key_is_401(http: httpx.AsyncClient, keys
     assert_problem(ok, 404)  # past authentication
 
 
+async def test_an_operator_key_bound_to_no_organisation_acts_on_nothing(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    """A key made before keys carried a BIN (its row has none) is refused before any lookup: 403, naming the fix."""
+    old_key, row = create_key("bank before BINs (test)", [BANK], BANK_BIN)
+    with session() as s:
+        stored = s.get(ApiKey, row.key_id)
+        assert stored is not None
+        stored.bin = None
+        s.add(stored)
+    cid = await start(http, keys, env)
+    for target in (cid, "demo_check-doesnotexist0000"):
+        r = await http.post(event_url(target, "fee_paid"), json={"amount": 1000}, headers=h(old_key))
+        assert_problem(r, 403, "bound to no organisation", "--bin")
+
+
 async def test_wrong_role_is_403_and_does_not_reveal_whether_the_case_exists(
     http: httpx.AsyncClient,
     keys: Keys,
@@ -164,9 +182,10 @@ async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
     # the workflow's validator refuses: 422 with its message
     r = await http.post(event_url(cid, "completeness_decision"), json={"complete": False}, headers=h(keys.staff))
     assert_problem(r, 422, "needs the reason (665/NK p.6)")
-    # an operator event before its time: 409 naming what the case accepts now
+    # an operator event before its time: 409, naming neither the case's status nor what it accepts now
     r = await http.post(event_url(cid, "fee_paid"), json={"amount": 1000}, headers=h(keys.bank))
-    assert_problem(r, 409, "fee_paid does not fit", "completeness_decision")
+    problem = assert_problem(r, 409, "fee_paid does not fit")
+    assert "completeness_decision" not in r.text and "status" not in problem["detail"]
     r = await http.post(event_url(cid, "completeness_decision"), json={"complete": True}, headers=h(keys.staff))
     assert r.status_code == 200, r.text
     assert r.json() == {"case_id": cid, "event": "completeness_decision", "result": "recorded"}
@@ -175,15 +194,18 @@ async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
     # the same decision again no longer fits
     r = await http.post(event_url(cid, "completeness_decision"), json={"complete": True}, headers=h(keys.staff))
     assert_problem(r, 409, "does not fit")
-    # the bank's validator refuses a wrong amount (422), takes the right one
+    # the bank's validator refuses a wrong amount (422, its message: it names only what the bank sent), takes the
+    # right one
     assert_problem(
         await http.post(event_url(cid, "fee_paid"), json={"amount": 5}, headers=h(keys.bank)), 422, "1000 tenge"
     )
     assert (await http.post(event_url(cid, "fee_paid"), json={"amount": 1000}, headers=h(keys.bank))).status_code == 200
     view = await eventually(lambda: case(http, keys, cid), lambda v: v["closed"])
     assert view["outcome"] == "accepted"
-    # a closed case takes nothing: 409
+    # a closed case takes nothing: 409 ("closed" to the back office, "does not fit" to an operator system)
     r = await http.post(event_url(cid, "fee_paid"), json={"amount": 1000}, headers=h(keys.bank))
+    assert_problem(r, 409, "fee_paid does not fit")
+    r = await http.post(event_url(cid, "completeness_decision"), json={"complete": True}, headers=h(keys.staff))
     assert_problem(r, 409, "closed")
 
 

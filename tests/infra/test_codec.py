@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 
-from infra.client import data_converter
+from infra.client import UNENCRYPTED, data_converter, strict_data_converter
 from infra.codec import (
+    CLEAR_ALLOWED,
     ENCODING,
     KEY_ID,
+    REFUSED,
     CodecError,
     CodecSettings,
     EncryptionCodec,
@@ -181,3 +184,31 @@ def test_processes_starting_together_agree_on_the_first_dev_key(tmp_path: Path) 
         rings = list(pool.map(lambda _: load_keyring(CodecSettings(codec_key_file=path)), range(16)))
     assert len({r.spec() for r in rings}) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["codec-keys.json"]
+
+
+async def test_the_strict_converter_refuses_a_clear_payload_and_the_lenient_one_reads_it() -> None:
+    """The worker and the API decode strictly: a payload that came without encryption (the Temporal CLI, a script)
+    is refused with ``UnencryptedPayload``; the replayer and the audit tool read it as it is (goldens, old
+    histories). An encrypted payload reads the same in both."""
+    clear = clear_json_payload(PERSON)
+    assert await data_converter().decode([clear], [dict]) == [PERSON]
+    with pytest.raises(ApplicationError) as refused:
+        await strict_data_converter().decode([clear], [dict])
+    assert refused.value.type == UNENCRYPTED and refused.value.non_retryable
+    assert "without encryption" in refused.value.message and "json/plain" in refused.value.message
+    sealed = await strict_data_converter().encode([PERSON])
+    assert await strict_data_converter().decode(sealed, [dict]) == [PERSON]
+    assert await data_converter().decode(sealed, [dict]) == [PERSON]
+
+
+def test_only_the_explicit_allow_list_passes_a_strict_codec_in_clear() -> None:
+    """The allow-list is empty: a strict codec turns every clear encoding into a refusal, ``binary/null``
+    included; an encoding put on an allow-list passes as it is, the others are still refused."""
+    assert not CLEAR_ALLOWED
+    null, clear = clear_json_payload(None), clear_json_payload(PERSON)
+    assert null.metadata["encoding"] == b"binary/null"
+    strict = EncryptionCodec(ring("k1"), strict=True)
+    assert [p.metadata["encoding"] for p in strict.decode_sync([null, clear])] == [REFUSED, REFUSED]
+    allowing = EncryptionCodec(ring("k1"), strict=True, allow_clear=frozenset({b"binary/null"}))
+    passed, refused = allowing.decode_sync([null, clear])
+    assert passed == null and refused.metadata["encoding"] == REFUSED

@@ -18,7 +18,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from temporalio.client import WorkflowHandle, WorkflowUpdateStage
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eds import _OAEP, _issuer_key, seal_eds_password
@@ -30,8 +31,8 @@ from models.case import ResumeRequest
 from models.contract_eds_signing import Consent, ContractApplication, SealedPassword, TechnicianCodeReceived
 from models.deadlines import DeadlineStatus
 from models.egov_number_connection import ConnectNumberRequest
-from models.identification import BiometricReport
-from models.tables import SignedContract, SubscriberKey
+from models.identification import SESSION_REUSED, BiometricReport
+from models.tables import BiometricCheckRecord, SignedContract, SubscriberKey
 from tests.golden_tools import save_golden
 from tests.subscribers import (
     digest_entry,
@@ -300,6 +301,39 @@ async def test_failed_biometric_identification_ends_the_signing(
     result = await handle.result()
     assert result.outcome == "refused" and result.step == 6 and "liveness" in (result.reason or "")
     await save_golden(handle, P, "biometrics_failed_with_clock_patches")
+
+
+async def test_a_pass_recorded_for_another_case_is_refused_and_the_signing_waits_for_its_own_verdict(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+) -> None:
+    """A session whose pass the provider recorded for another case (an e-gov connection) reported here with a
+    failure: refused, the signing stays at step 6; its own failure then ends it (almatel-eds step 6)."""
+    elsewhere = f"bio-{uuid.uuid4()}"
+    with session() as s:  # the provider's pass, recorded for an e-gov connection
+        s.add(BiometricCheckRecord(session_id=elsewhere, case_id=f"egov-{uuid.uuid4()}", passed=True))
+    iin, phone = await subscriber()
+    handle = await start(env, task_queue, iin, phone)
+    await drive(handle, phone, 5)
+    await at_step(handle, 6)
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            ContractSigning.report_biometrics,
+            BiometricReport(session_id=elsewhere, passed=False, reason="liveness check failed"),
+        )
+    assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == SESSION_REUSED
+    signing = await handle.query(ContractSigning.signing)
+    view = await handle.query(ContractSigning.case)
+    assert signing.step == 6 and view.pending_events == ["report_biometrics"] and view.blocked is None
+    answer = await handle.execute_update(
+        ContractSigning.report_biometrics,
+        BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=False, reason="liveness check failed"),
+    )
+    assert not answer.accepted
+    result = await handle.result()
+    assert result.outcome == "refused" and result.step == 6
+    await save_golden(handle, P, "biometric_session_of_another_case_refused")
 
 
 async def test_number_outside_the_mobile_citizens_database_cannot_sign(

@@ -10,7 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlmodel import select
-from temporalio.client import WorkflowHandle, WorkflowUpdateStage
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.mobile_citizens import numbers_of
@@ -22,7 +23,7 @@ from infra.db import session
 from models.case import ResumeRequest
 from models.deadlines import DeadlineStatus
 from models.egov_number_connection import Channel, EgovConnectionInput
-from models.identification import BiometricReport
+from models.identification import SESSION_REUSED, BiometricReport
 from models.tables import BiometricCheckRecord, PersonalAccountDelivery
 from tests.golden_tools import save_golden
 from tests.subscribers import (
@@ -255,6 +256,42 @@ async def test_failed_biometrics_means_not_connected(env: WorkflowEnvironment, t
     await save_golden(handle, P, "biometrics_failed_with_clock_patches")
 
 
+async def test_a_session_of_another_case_is_refused_and_the_case_waits_for_its_own_verdict(
+    env: WorkflowEnvironment, task_queue: str, worker: None
+) -> None:
+    """A pass recorded for case A is never B's: B reporting a failure under A's session id is refused (the Update
+    fails, B is not blocked and keeps waiting), and B's own failure then counts: not connected (58 p.9)."""
+    (iin_a, phone_a), (iin_b, phone_b) = (person(), new_phone()), (person(), new_phone())
+    a = await start(env, task_queue, iin_a, phone_a, Channel.BANK_APP)
+    b = await start(env, task_queue, iin_b, phone_b, Channel.BANK_APP)
+    session_a = f"bio-{uuid.uuid4()}"
+    passed = await a.execute_update(
+        EgovNumberConnection.report_biometrics, BiometricReport(session_id=session_a, passed=True)
+    )
+    assert passed.passed
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await b.execute_update(
+            EgovNumberConnection.report_biometrics,
+            BiometricReport(session_id=session_a, passed=False, reason="face does not match"),
+        )
+    assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == SESSION_REUSED
+    assert session_a in err.value.cause.message and a.id not in err.value.cause.message
+    view = await b.query(EgovNumberConnection.case)
+    assert "report_biometrics" in view.pending_events and not view.closed and view.blocked is None
+    assert "biometrics" not in (await b.query(EgovNumberConnection.egov)).factors_done
+
+    check = await b.execute_update(
+        EgovNumberConnection.report_biometrics,
+        BiometricReport(session_id=f"bio-{uuid.uuid4()}", passed=False, reason="face does not match"),
+    )
+    assert not check.passed
+    result = await b.result()
+    assert result.outcome == "refused" and result.cite == "58 p.9"
+    await save_golden(b, P, "biometric_session_of_another_case_refused")
+    await enter_right_code(a, phone_a)
+    assert (await a.result()).outcome == "connected"
+
+
 async def test_certificate_of_another_person_is_refused(
     env: WorkflowEnvironment,
     task_queue: str,
@@ -377,7 +414,7 @@ async def test_portal_sends_the_typed_code_and_only_its_digest_enters_history(en
     app = create_app(
         procedures={EGOV.key: EGOV}, gateway=Gateway(client=env.client), task_queue="egov-api", secret="test-secret"
     )
-    portal = {"Authorization": f"Bearer {create_key('portal (test)', ['operator:egov_portal'])[0]}"}
+    portal = {"Authorization": f"Bearer {create_key('portal (test)', ['operator:egov_portal'], '941240000341')[0]}"}
     iin, phone = person(), new_phone()
     async with (
         make_worker(env.client, task_queue="egov-api", workflows=[EgovNumberConnection]),

@@ -18,6 +18,7 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -400,6 +401,20 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
                 ),
             )
         assert "not a contract of this permit" in str(err.value.cause)
+        assert "KC-2026-117" not in str(err.value.cause)  # the refusal does not list the permit's contracts
+        # a contract of the permit reported for a base operator that is not its party is refused as well
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                MvnoPermit.contract_event,
+                ContractEvent(
+                    kind=ContractEventKind.TERMINATED_EARLY,
+                    contract_number="KC-2026-117",
+                    occurred_on=date.today(),
+                    reported_by="another base operator",
+                    base_operator_bin="941240000341",
+                ),
+            )
+        assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == "SenderError"
         # extension with compliance confirmed: a new 10-year validity, recorded in the registry
         today = (await env.get_current_time()).astimezone(ALMATY).date()
         await handle.execute_update(

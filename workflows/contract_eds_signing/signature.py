@@ -9,12 +9,11 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.biometrics import BiometricActivities
     from activities.eds import SEALED_PASSWORD_INVALID, SIGNATURE_REJECTED, WEAK_EDS_PASSWORD, EdsActivities
     from models.contract_eds_signing import Consent, SealedPassword, StepAnswer
     from models.eds import IssueCertificateRequest, SignedZipRequest
-    from models.identification import BiometricRecordRequest, BiometricReport
-    from workflows.subscriber_common import cause_type
+    from models.identification import BiometricReport
+    from workflows.subscriber_common import biometric_verdict, cause_type
 
 from workflows.contract_eds_signing.base import SigningCase
 
@@ -31,11 +30,7 @@ class SignatureSteps(SigningCase):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> StepAnswer:
         """Biometric ID's verdict on the identification (step 6); a failure ends the signing."""
-        check = await self.outside(
-            BiometricActivities.record_biometric_check,
-            BiometricRecordRequest(case_id=workflow.info().workflow_id, report=report),
-            what="biometrics",
-        )
+        check = await biometric_verdict(self, report)
         if check.passed:
             return self._advance(6, "biometric identification passed")
         self.failure = f"biometric identification failed (step 6){': ' + check.reason if check.reason else ''}"

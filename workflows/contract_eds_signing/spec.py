@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
         SigningResult,
         TechnicianCodeReceived,
     )
-    from models.identification import BiometricReport, CodeEntry, SecretEntry
+    from models.identification import SESSION_REUSED, BiometricReport, CodeEntry, SecretEntry
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from rules.law import cite
 
@@ -44,6 +44,7 @@ SPEC = ProcedureSpec(
     input_model=ContractApplication,
     case_id=lambda inp: case_id(PROCEDURE, inp.order_ref),
     start_roles=frozenset({_TECH, Role.STAFF}),
+    designated=frozenset({_TECH, _PAGE, _BIO}),  # the operator's own systems and the one biometric provider
     events=(
         EventSpec(
             "technician_code_received",
@@ -86,6 +87,7 @@ SPEC = ProcedureSpec(
             frozenset({_BIO}),
             "Biometric identification result",
             cite("almatel-eds", "step 6"),
+            sender_errors=frozenset({SESSION_REUSED}),
         ),
         EventSpec(
             "give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", cite("almatel-eds", "step 7")

@@ -54,6 +54,8 @@ SPEC = ProcedureSpec(
     input_model=FraudCaseInput,
     case_id=lambda inp: fraud_case_id(inp.first.suspect_number),
     start_roles=frozenset(_INTAKE),
+    # the operator's reference service and antifraud systems, and the National Bank's one antifraud centre
+    designated=frozenset(r for r in _INTAKE if Role.is_operator(r)),
     events=(
         EventSpec(
             "subscriber_report",

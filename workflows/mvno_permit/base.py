@@ -24,11 +24,13 @@ with workflow.unsafe.imports_passed_through():
         PermitState,
         StageReport,
     )
+    from models.procedure import Role
     from rules.law import cite
     from workflows.case import CaseWorkflow
 
 __all__ = [
     "ACT",
+    "BASE_OPERATOR",
     "PROCEDURE",
     "RESULTS_ON_THE_REGISTRATION_DAY",
     "SERVICE_TERM_BEFORE_REGISTRIES",
@@ -38,6 +40,8 @@ __all__ = [
 
 PROCEDURE = "mvno_permit"
 ACT = "665/NK"
+BASE_OPERATOR = Role.operator("base_operator")
+"""The role of a base operator's system: it reports the events of its own contracts with the permit (Annex 5)."""
 
 RESULTS_ON_THE_REGISTRATION_DAY = "permit-results-on-the-registration-day"
 """``workflow.patched`` id: a result decided before the registration day's office opening (an application received

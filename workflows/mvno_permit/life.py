@@ -27,9 +27,11 @@ with workflow.unsafe.imports_passed_through():
         PermitLife,
         PermitState,
     )
+    from models.procedure import SenderError
     from rules.law import cite
     from workflows.clock import Woke
 
+from workflows.mvno_permit.base import BASE_OPERATOR
 from workflows.mvno_permit.documents import PermitDocuments
 
 __all__ = ["PermitLifetime", "initial_state"]
@@ -200,11 +202,21 @@ class PermitLifetime(PermitDocuments):
 
     @contract_event.validator
     def validate_contract_event(self, ev: ContractEvent) -> None:
+        """The contract must be one of the permit's, and the reporting base operator's own when the event names
+        it (the API names it for a base operator's key). The refusals name only what was sent, never the permit's
+        contracts (``SenderError``)."""
         self._ensure_accepting("contract_event")
-        known = [c.contract_number for c in self.state.application.qualification.contracts]
-        if ev.contract_number not in known:
-            raise ValueError(
-                f"contract_number {ev.contract_number!r} is not a contract of this permit ({', '.join(known)})"
-            )
+        contracts = self.state.application.qualification.contracts
+        contract = next((c for c in contracts if c.contract_number == ev.contract_number), None)
+        if contract is None or ev.base_operator_bin not in (None, contract.base_operator_bin):
+            of = f" with the base operator of BIN {ev.base_operator_bin}" if ev.base_operator_bin else ""
+            raise SenderError(f"contract_number {ev.contract_number!r} is not a contract of this permit{of}")
         if ev.contract_valid_until is not None and ev.contract_valid_until <= ev.occurred_on:
-            raise ValueError("contract_valid_until must be after occurred_on")
+            raise SenderError("contract_valid_until must be after occurred_on")
+
+    def parties(self) -> dict[str, list[str]]:
+        """The base operators of the permit's contracts (their BINs, where the application gives them): each
+        reports its own contracts' events (Annex 5)."""
+        contracts = self.state.application.qualification.contracts
+        bins = sorted({c.base_operator_bin for c in contracts if c.base_operator_bin})
+        return {BASE_OPERATOR: bins} if bins else {}

@@ -28,12 +28,13 @@ with workflow.unsafe.imports_passed_through():
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role, ViewSpec
     from rules.law import cite
 
-from workflows.mvno_permit.base import ACT, PROCEDURE, permit_case_id
+from workflows.mvno_permit.base import ACT, BASE_OPERATOR, PROCEDURE, permit_case_id
 from workflows.mvno_permit.workflow import MvnoPermit
 
 __all__ = ["SPEC"]
 
 _STAFF = frozenset({Role.STAFF})
+_COMPLAINTS = Role.operator("complaints")
 SPEC = ProcedureSpec(
     key=PROCEDURE,
     title="Permit for a mobile virtual network operator",
@@ -61,18 +62,22 @@ SPEC = ProcedureSpec(
         EventSpec(
             "contract_event",
             ContractEvent,
-            frozenset({Role.STAFF, Role.operator("base_operator")}),
+            frozenset({Role.STAFF, BASE_OPERATOR}),
             "Base-operator contract terminated, ended or extended",
             cite("665/NK", "Annex 5"),
+            sender_bin="base_operator_bin",
         ),
         EventSpec(
             "reopen",
             ReopenInstruction,
-            frozenset({Role.SUPERVISOR, Role.operator("complaints")}),
+            frozenset({Role.SUPERVISOR, _COMPLAINTS}),
             "Reopen after an upheld complaint",
             cite("665/NK", "p.10"),
         ),
     ),
+    # A base operator acts on the permits whose contracts name its BIN (``MvnoPermit.parties``), the portal on the
+    # applications it submitted; the complaints system is the installation's one.
+    designated=frozenset({_COMPLAINTS}),
     result_model=PermitOutcome,
     # The default start policy: a resubmitted application joins its running case; a closed case is never
     # restarted under the same id.

@@ -1,0 +1,161 @@
+"""Operator keys act for their organisation (issue 15 item 1), through the HTTP API on the real stack: the dev
+server, ``worker.py`` and the API (uvicorn) as processes; keys made with ``create_key`` and a BIN.
+
+A base operator's key terminated another base operator's MVNO permit, and the refusal of a wrong contract listed
+the permit's contract numbers. Now a base operator acts only on the permits whose contracts name its BIN, and
+only on its own contracts; the portal only on the requests it submitted; a case that is not the key's
+organisation's answers exactly as a missing case; no refusal to an operator key names the case's data."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.auth import create_key
+from models.egov_number_connection import Channel
+from tests.e2e.api_stack import ApiStack, api_stack
+from tests.e2e.scenarios import DEMO
+from tests.subscribers import new_phone, person, sms_secret
+
+pytestmark = pytest.mark.e2e
+
+BASE_A, BASE_C, BASE_B = "941240000341", "051140004562", "120440007898"  # B holds no contract of the permit
+PORTAL_P, PORTAL_Q = "030640003219", "990340001230"
+
+
+@dataclass
+class Stack:
+    run: ApiStack
+    keys: dict[str, dict[str, str]]
+
+    @property
+    def api(self) -> httpx.AsyncClient:
+        return self.run.http
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    async with api_stack(tmp_path) as run:
+        keys = {
+            "staff": create_key("back office (e2e)", ["staff"])[0],
+            "A": create_key("base operator A (e2e)", ["operator:base_operator"], BASE_A)[0],
+            "B": create_key("base operator B (e2e)", ["operator:base_operator"], BASE_B)[0],
+            "C": create_key("base operator C (e2e)", ["operator:base_operator"], BASE_C)[0],
+            "P": create_key("portal P (e2e)", ["operator:egov_portal"], PORTAL_P)[0],
+            "Q": create_key("portal Q (e2e)", ["operator:egov_portal"], PORTAL_Q)[0],
+        }
+        yield Stack(run, {who: {"X-API-Key": key} for who, key in keys.items()})
+
+
+def application() -> dict[str, Any]:
+    """The demo legal entity's application: its first contract with base operator A, its second with C."""
+    app: dict[str, Any] = json.loads(DEMO.read_text(encoding="utf-8"))
+    app["application_number"] = f"KEYS-{uuid.uuid4().hex[:8]}"
+    app["received_at"] = datetime.now(UTC).isoformat()
+    first, second = app["qualification"]["contracts"][:2]
+    first["base_operator_bin"], second["base_operator_bin"] = BASE_A, BASE_C
+    return app
+
+
+async def view(s: Stack, case_id: str, ok: Any, timeout: float = 240) -> dict[str, Any]:
+    """The case as staff read it, once ``ok``."""
+    return await s.run.case(case_id, s.keys["staff"]["X-API-Key"], ok, timeout)
+
+
+def without_instance(problem: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in problem.items() if k != "instance"}
+
+
+async def test_a_base_operator_acts_only_on_its_own_contracts_and_learns_nothing_else(stack: Stack) -> None:
+    s = stack
+    app = application()
+    own, other = (c["contract_number"] for c in app["qualification"]["contracts"][:2])
+    started = await s.api.post("/v1/procedures/mvno_permit/cases", json=app, headers=s.keys["P"])
+    assert started.status_code == 201, started.text
+    case_id = started.json()["case_id"]
+    # Another portal submitting the same application meets a case that is not its own: refused, no id, no status.
+    again = await s.api.post("/v1/procedures/mvno_permit/cases", json=app, headers=s.keys["Q"])
+    assert again.status_code == 409 and case_id not in again.text, again.text
+    assert (await s.api.post("/v1/procedures/mvno_permit/cases", json=app, headers=s.keys["P"])).json()["answer"] == (
+        "existing"
+    )
+
+    events = f"/v1/procedures/mvno_permit/cases/{case_id}/events"
+    terminate = {"kind": "terminated_early", "contract_number": own, "occurred_on": "2027-01-15", "reported_by": "x"}
+    # Before the permit is issued, A's event does not fit, and A is not told the case's status.
+    await view(s, case_id, lambda v: "completeness_decision" in v["pending_events"])
+    early = await s.api.post(f"{events}/contract_event", json=terminate, headers=s.keys["A"])
+    assert early.status_code == 409 and "completeness" not in early.text, early.text
+
+    decided = {"complete": True, "decided_by": "A. Sadykova"}
+    assert (await s.api.post(f"{events}/completeness_decision", json=decided, headers=s.keys["staff"])).is_success
+    await view(s, case_id, lambda v: "qualification_decision" in v["pending_events"])
+    compliant = {"compliant": True, "decided_by": "B. Omarov"}
+    assert (await s.api.post(f"{events}/qualification_decision", json=compliant, headers=s.keys["staff"])).is_success
+    await view(s, case_id, lambda v: v["status"] == "permit_valid")
+
+    # B is no party of this permit: the very answer of a case that does not exist.
+    foreign = await s.api.post(f"{events}/contract_event", json=terminate, headers=s.keys["B"])
+    missing_id = "mvno_permit-" + "0" * 24
+    missing = await s.api.post(
+        f"/v1/procedures/mvno_permit/cases/{missing_id}/events/contract_event", json=terminate, headers=s.keys["B"]
+    )
+    assert foreign.status_code == missing.status_code == 404
+    assert without_instance(foreign.json()) == without_instance(missing.json())
+    # C is a party, but the contract is A's; a made-up number is refused without listing the permit's contracts.
+    not_c = await s.api.post(f"{events}/contract_event", json=terminate, headers=s.keys["C"])
+    made_up = await s.api.post(
+        f"{events}/contract_event", json={**terminate, "contract_number": "NO-SUCH-1"}, headers=s.keys["C"]
+    )
+    for r in (not_c, made_up):
+        assert r.status_code == 422 and "is not a contract of this permit" in r.json()["detail"], r.text
+        assert other not in r.text and "permit_valid" not in r.text
+    assert own not in made_up.text
+    assert (await view(s, case_id, lambda v: True))["status"] == "permit_valid"
+
+    # A terminates its own contract: the permit terminates (Annex 5), and the event records who reported it
+    # (the API wrote A's BIN over the one A sent).
+    taken = await s.api.post(
+        f"{events}/contract_event", json={**terminate, "base_operator_bin": BASE_C}, headers=s.keys["A"]
+    )
+    assert taken.status_code == 200, taken.text
+    await view(s, case_id, lambda v: v["status"] == "permit_terminated")
+    assert [e["base_operator_bin"] for e in await s.run.accepted(case_id, "contract_event")] == [BASE_A]
+
+
+async def test_the_portal_acts_only_on_the_requests_it_submitted(stack: Stack) -> None:
+    s = stack
+    iin, phone = person(), new_phone()
+    request = {
+        "iin": iin,
+        "phone": phone,
+        "channel": Channel.PORTAL.value,
+        "received_at": datetime.now(UTC).isoformat(),
+    }
+    started = await s.api.post("/v1/procedures/egov_number_connection/cases", json=request, headers=s.keys["P"])
+    assert started.status_code == 201, started.text
+    case_id = started.json()["case_id"]
+    await view(s, case_id, lambda v: "enter_otp" in v["pending_events"], timeout=60)
+    otp = f"/v1/procedures/egov_number_connection/cases/{case_id}/events/enter_otp"
+    code = sms_secret(phone, "1414")
+
+    foreign = await s.api.post(otp, json={"code": code}, headers=s.keys["Q"])
+    missing = await s.api.post(
+        f"/v1/procedures/egov_number_connection/cases/egov_number_connection-{'0' * 24}/events/enter_otp",
+        json={"code": code},
+        headers=s.keys["Q"],
+    )
+    assert foreign.status_code == missing.status_code == 404
+    assert without_instance(foreign.json()) == without_instance(missing.json())
+    assert "enter_otp" in (await view(s, case_id, lambda v: True))["pending_events"]  # Q's code was not taken
+
+    own = await s.api.post(otp, json={"code": code}, headers=s.keys["P"])
+    assert own.status_code == 200 and own.json()["result"]["correct"] is True, own.text

@@ -11,11 +11,10 @@ from typing import Any
 from pydantic import BaseModel, field_validator
 from starlette.responses import Response
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from api.problems import ProblemError
-from api.temporal import problem_from_temporal
+from api.temporal import TEMPORAL_ERRORS, problem_from_temporal
 from infra import cases
 from infra import search_attributes as sa
 from infra.calendar import current_calendar
@@ -150,7 +149,7 @@ async def start_case(
         started = await cases.start_case(client, spec, inp, task_queue=task_queue, source="api", actor=actor)
     except CaseError as exc:
         raise _problem(exc) from None
-    except (WorkflowUpdateFailedError, RPCError) as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
     result = started.result.model_dump(mode="json") if isinstance(started.result, BaseModel) else started.result
     return CaseRef(
@@ -169,7 +168,7 @@ async def get_case(client: Client, case_id: str, procedures: Mapping[str, Proced
         view = await cases.case_view(client, case_id)
     except CaseError as exc:
         raise _problem(exc) from None
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
     if view.procedure not in procedures:
         raise ProblemError(404, "no such case")
@@ -180,7 +179,7 @@ async def outside_calls(client: Client, case_id: str) -> list[PendingCall]:
     """The calls to outside systems the case waits on now, from Temporal (attempts, last error, next attempt)."""
     try:
         return await cases.pending_calls(client, case_id)
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
 
 
@@ -198,7 +197,7 @@ async def send_event(
         return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id)
     except CaseError as exc:
         raise _problem(exc) from None
-    except (WorkflowUpdateFailedError, RPCError) as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
 
 
@@ -265,7 +264,7 @@ async def list_cases(
                     started_at=wf.start_time,
                 )
             )
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
     far = datetime.max.replace(tzinfo=UTC)
     out.sort(key=lambda c: (not c.overdue, not c.running, c.next_deadline or far, c.case_id))
@@ -312,7 +311,7 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
                 )
             elif t in _CLOSED:
                 entries.append(TimelineEntry(at=at, kind="closed", name=view.outcome or view.status))
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
     for st in view.deadlines:
         d = st.deadline

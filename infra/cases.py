@@ -9,6 +9,7 @@ for the caller to present.
 from __future__ import annotations
 
 import asyncio
+import re
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -59,6 +60,8 @@ _RETRYABLE = frozenset(
     {RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED, RPCStatusCode.RESOURCE_EXHAUSTED}
 )
 _START_ATTEMPTS = 8
+# A workflow without the ``case`` query (Python SDK's and Go's wording): it is not a case of ours.
+_NO_CASE_QUERY = re.compile(r"Query handler for 'case' expected but not found|unknown queryType", re.IGNORECASE)
 
 
 class StartAnswer(StrEnum):
@@ -278,8 +281,10 @@ async def case_view(client: Client, case_id: str) -> CaseView:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise CaseError("not_found", "no such case") from None
         raise
-    except WorkflowQueryFailedError:
-        raise CaseError("not_found", "no such case") from None
+    except WorkflowQueryFailedError as exc:
+        if _NO_CASE_QUERY.search(str(exc)):  # a workflow that is not a case
+            raise CaseError("not_found", "no such case") from None
+        raise  # the case's worker failed to answer: not the case's fault, nor the caller's
 
 
 async def send_event(

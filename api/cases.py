@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 from starlette.responses import Response
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -34,6 +34,7 @@ __all__ = [
     "EventResult",
     "TimelineEntry",
     "case_document",
+    "case_ref",
     "document_response",
     "get_case",
     "list_cases",
@@ -60,6 +61,10 @@ class CaseRef(BaseModel):
     href: str
     result: Any = None
     """The answer of the Update a start carries (e.g. a fraud report's acknowledgement)."""
+    run_id: str | None = Field(default=None, exclude=True)
+    """The case's run the start opened or found (not part of the answer; kept for a retry's answer)."""
+    update_id: str | None = Field(default=None, exclude=True)
+    """The Update the start carried, when the case took it (not part of the answer)."""
 
 
 class CaseSummary(BaseModel):
@@ -127,7 +132,10 @@ def document_response(case_id: str, doc_ref: str) -> Response:
     return Response(
         doc.content,
         media_type=doc.media_type,
-        headers={"Content-Disposition": f'inline; filename="{name}.html"', "X-Content-SHA256": doc.sha256},
+        headers={
+            "Content-Disposition": f'inline; filename="{name}.html"',
+            "X-Content-SHA256": doc.sha256,
+        },
     )
 
 
@@ -141,24 +149,47 @@ def _problem(exc: CaseError) -> ProblemError:
 
 
 async def start_case(
-    client: Client, spec: ProcedureSpec, inp: BaseModel, task_queue: str, *, actor: str = ""
+    client: Client,
+    spec: ProcedureSpec,
+    inp: BaseModel,
+    task_queue: str,
+    *,
+    actor: str = "",
+    request: str | None = None,
+    retry: bool = False,
 ) -> CaseRef:
     """Start a case through the one start path; its answer says whether it opened, joined or found one.
-    ``actor`` (who sends it) is recorded with the case."""
+    ``actor`` (who sends it) is recorded with the case; ``request`` and ``retry`` make a retried request answer
+    as its first attempt did (``infra.cases.start_case``)."""
     try:
-        started = await cases.start_case(client, spec, inp, task_queue=task_queue, source="api", actor=actor)
+        started = await cases.start_case(
+            client, spec, inp, task_queue=task_queue, source="api", actor=actor, request=request, retry=retry
+        )
     except CaseError as exc:
         raise _problem(exc) from None
     except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
-    result = started.result.model_dump(mode="json") if isinstance(started.result, BaseModel) else started.result
+    return case_ref(spec, started.case_id, started.answer.value, started.result, started.run_id, started.update_id)
+
+
+def case_ref(
+    spec: ProcedureSpec,
+    case_id: str,
+    answer: str,
+    result: Any = None,
+    run_id: str | None = None,
+    update_id: str | None = None,
+) -> CaseRef:
+    """The answer to a start."""
     return CaseRef(
-        case_id=started.case_id,
+        case_id=case_id,
         procedure=spec.key,
-        created=started.created,
-        answer=started.answer.value,
-        href=f"/v1/cases/{started.case_id}",
-        result=result,
+        created=answer == cases.StartAnswer.OPENED,
+        answer=answer,
+        href=f"/v1/cases/{case_id}",
+        result=result.model_dump(mode="json") if isinstance(result, BaseModel) else result,
+        run_id=run_id,
+        update_id=update_id,
     )
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import PendingActivityState
@@ -25,6 +25,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
+    WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -40,6 +41,7 @@ from models.tables import StartLedger
 from rules import law
 
 __all__ = [
+    "REQUEST_MEMO",
     "CaseError",
     "CaseStart",
     "EventResult",
@@ -51,8 +53,12 @@ __all__ = [
     "pending_calls",
     "send_event",
     "start_case",
+    "update_outcome",
     "workflow_type_name",
 ]
+
+REQUEST_MEMO = "request"
+"""The start's memo field naming the request that opened the case (an opaque token of its idempotency key)."""
 
 # Update-with-start may meet a case that is closing, a server that is restarting, or too many Updates in
 # flight on one case (a burst of reports about one number): these are retried with back-off.
@@ -97,6 +103,8 @@ class CaseStart(BaseModel):
     run_id: str | None = None
     result: Any = None
     """The start's Update's result, for a procedure that starts with an Update."""
+    update_id: str | None = None
+    """The Update the start carried, when the case took it (its outcome is ``result``)."""
 
     @property
     def created(self) -> bool:
@@ -109,6 +117,8 @@ class EventResult(BaseModel):
     case_id: str
     event: str
     result: Any = None
+    run_id: str | None = Field(default=None, exclude=True)
+    """The case's run that took the Update (not part of the answer)."""
 
 
 def workflow_type_name(spec: ProcedureSpec) -> str:
@@ -169,6 +179,8 @@ async def start_case(
     task_queue: str | None = None,
     source: str = "",
     actor: str = "",
+    request: str | None = None,
+    retry: bool = False,
 ) -> CaseStart:
     """Start the case of ``inp`` under ``spec``'s deterministic id, honouring its start policy.
 
@@ -176,13 +188,22 @@ async def start_case(
     ``source`` says where a message that starts with an Update came from (kept in the start ledger); ``actor``
     who starts it: recorded in the start's memo with how far back the receipt lies (a receipt older than one
     working day is taken as given, and the case records that it was back-dated and by whom).
+
+    ``request`` names the request (a token of a caller's idempotency key), so that its retry, after any crash, is
+    answered as the first attempt was: the case it opened answers ``opened`` again (the token is in the start's
+    memo), the Update a start carried answers with its first outcome. ``retry`` says an attempt of this request
+    went before: the case is asked first, so that a retry never opens a second run.
     """
     check_intake(spec, inp)
     memo = _memo(intake_record(spec, inp, actor or source or "unknown"))
     queue = task_queue or settings().task_queue
     if spec.start.with_update is not None:
-        return await _start_with_update(client, spec, inp, queue, source, memo)
+        return await _start_with_update(client, spec, inp, queue, source, memo, retry=retry)
     case_id = spec.case_id(inp)
+    if request is not None:
+        memo[REQUEST_MEMO] = request
+        if retry and (opened := await _opened_by(client, spec, case_id, request)) is not None:
+            return opened
     try:
         handle = await client.start_workflow(
             spec.run,
@@ -196,12 +217,27 @@ async def start_case(
         )
         return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=handle.result_run_id)
     except WorkflowAlreadyStartedError as exc:
+        if request is not None and (opened := await _opened_by(client, spec, case_id, request)) is not None:
+            return opened  # a twin of this request opened it a moment ago
         desc = await client.get_workflow_handle(case_id).describe()
         if desc.status is not WorkflowExecutionStatus.RUNNING:
             return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.CLOSED, run_id=desc.run_id)
         if spec.start.id_conflict is WorkflowIDConflictPolicy.FAIL:
             raise CaseError("conflict", f"a case {case_id} for this input is running already") from exc
         return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.EXISTING, run_id=desc.run_id)
+
+
+async def _opened_by(client: Client, spec: ProcedureSpec, case_id: str, request: str) -> CaseStart | None:
+    """The case ``request`` opened (its start's memo names it), or None."""
+    try:
+        desc = await client.get_workflow_handle(case_id).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if (await desc.memo()).get(REQUEST_MEMO) != request:
+        return None
+    return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=desc.run_id)
 
 
 def ledger_entries(procedure: str, message_ids: list[str]) -> dict[str, str]:
@@ -230,18 +266,40 @@ def _remember(procedure: str, event: str, message_id: str, case_id: str, answer:
 
 
 async def _start_with_update(
-    client: Client, spec: ProcedureSpec, inp: BaseModel, queue: str, source: str, memo: dict[str, Any]
+    client: Client,
+    spec: ProcedureSpec,
+    inp: BaseModel,
+    queue: str,
+    source: str,
+    memo: dict[str, Any],
+    *,
+    retry: bool = False,
 ) -> CaseStart:
     """Update-with-start: the Update joins the running case, or opens one (a new run after a closed one).
 
     The Update id is the message's own reference, so Temporal records a retried message once in a run; the
-    start ledger answers ``duplicate`` for a message already taken, even after its case closed.
+    start ledger answers ``duplicate`` for a message already taken, even after its case closed. A ``retry`` of
+    a request whose message the case took is answered with the Update's first outcome instead.
     """
     assert spec.start.with_update is not None
     update, arg, update_id = spec.start.with_update(inp)
+    result_type = spec.event(update).result_model
+    case_id = spec.case_id(inp)
+    if retry:
+        taken, result = await update_outcome(client, case_id, update_id, result_type=result_type)
+        if taken:
+            answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
+            desc = await client.get_workflow_handle(case_id).describe()
+            return CaseStart(
+                case_id=case_id,
+                procedure=spec.key,
+                answer=answer,
+                run_id=desc.run_id,
+                result=result,
+                update_id=update_id,
+            )
     if known := ledger_entries(spec.key, [update_id]).get(update_id):
         return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)
-    case_id = spec.case_id(inp)
     for attempt in range(_START_ATTEMPTS):
         op = WithStartWorkflowOperation(
             spec.run,
@@ -255,7 +313,7 @@ async def _start_with_update(
         )
         try:
             result = await client.execute_update_with_start_workflow(
-                update, arg, start_workflow_operation=op, id=update_id, result_type=spec.event(update).result_model
+                update, arg, start_workflow_operation=op, id=update_id, result_type=result_type
             )
             break
         except RPCError as exc:
@@ -265,7 +323,32 @@ async def _start_with_update(
     handle = await op.workflow_handle()
     answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
     _remember(spec.key, update, update_id, case_id, answer, source)
-    return CaseStart(case_id=case_id, procedure=spec.key, answer=answer, run_id=handle.result_run_id, result=result)
+    return CaseStart(
+        case_id=case_id,
+        procedure=spec.key,
+        answer=answer,
+        run_id=handle.result_run_id,
+        result=result,
+        update_id=update_id,
+    )
+
+
+async def update_outcome(
+    client: Client, case_id: str, update_id: str, *, run_id: str | None = None, result_type: type | None = None
+) -> tuple[bool, Any]:
+    """Whether the case (its run ``run_id``, else its latest) took the Update ``update_id``, and its result.
+
+    Temporal keeps every Update a run accepted, with its outcome, also after the run closed; one in flight is
+    waited for. ``WorkflowUpdateFailedError`` when the Update was taken and failed."""
+    handle = client.get_workflow_handle(case_id).get_update_handle(
+        update_id, workflow_run_id=run_id, result_type=result_type
+    )
+    try:
+        return True, await handle.result()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:  # no such Update (or no such case)
+            return False, None
+        raise
 
 
 async def case_view(client: Client, case_id: str) -> CaseView:
@@ -298,7 +381,11 @@ async def send_event(
 ) -> EventResult:
     """Send ``event`` to a case of ``spec``: the edge conversion, then the Update (its validator decides).
 
-    ``CaseError`` when the case is not one of ``spec``'s, is closed, or does not take ``event`` now.
+    ``CaseError`` when the case is not one of ``spec``'s, is closed, or does not take ``event`` now. With an
+    ``update_id`` (a caller's idempotency key) a retried event is answered with its first outcome whatever
+    happened since: the same Update id is de-duplicated by Temporal while the case runs, and when the checks
+    before the Update refuse (the event took the case on, or closed it), the case is asked whether it took
+    this Update; only when it did not is the refusal the answer.
     """
     handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(case_id)
     try:
@@ -309,7 +396,25 @@ async def send_event(
         raise
     if desc.workflow_type != workflow_type_name(spec):
         raise CaseError("not_found", f"no such {spec.key} case")
-    if desc.status is not WorkflowExecutionStatus.RUNNING:
+    try:
+        payload = await _fitting(client, event, case_id, desc.status, payload)
+    except CaseError:
+        if update_id is not None:
+            taken, result = await update_outcome(client, case_id, update_id, run_id=desc.run_id)
+            if taken:
+                return _event_result(case_id, event, result, desc.run_id)
+        raise
+    args = [] if payload is None else [payload]
+    done = WorkflowUpdateStage.COMPLETED
+    update = await handle.start_update(event.name, args=args, id=update_id, wait_for_stage=done)
+    return _event_result(case_id, event, await update.result(), update.workflow_run_id)
+
+
+async def _fitting(
+    client: Client, event: EventSpec, case_id: str, status: WorkflowExecutionStatus | None, payload: BaseModel | None
+) -> BaseModel | None:
+    """The Update's argument, when the case takes ``event`` now; ``CaseError("conflict")`` otherwise."""
+    if status is not WorkflowExecutionStatus.RUNNING:
         raise CaseError("conflict", "the case is closed: it accepts no more events")
     view = await case_view(client, case_id)
     always_open = event.name in ALWAYS_OPEN_EVENTS and not view.closed
@@ -321,14 +426,16 @@ async def send_event(
         )
     if event.to_update is not None and payload is not None:
         try:
-            payload = await event.to_update(client, case_id, payload)
+            return await event.to_update(client, case_id, payload)
         except ValueError as exc:
             raise CaseError("conflict", str(exc)) from None
-    args = [] if payload is None else [payload]
-    result = await handle.execute_update(event.name, args=args, id=update_id)
+    return payload
+
+
+def _event_result(case_id: str, event: EventSpec, result: Any, run_id: str | None) -> EventResult:
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json")
-    return EventResult(case_id=case_id, event=event.name, result=result)
+    return EventResult(case_id=case_id, event=event.name, result=result, run_id=run_id)
 
 
 class PendingCall(BaseModel):

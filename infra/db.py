@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -36,8 +36,27 @@ def engine_for(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+    _drop_stored_responses(eng)
     SQLModel.metadata.create_all(eng)
     return eng
+
+
+def _drop_stored_responses(eng: Engine) -> None:
+    """A database made before idempotency records stopped keeping responses (answers with personal data) has
+    them in a ``body`` column: that table is dropped and made anew (it remembers keys for a day only). SQLite
+    overwrites the freed pages (``secure_delete``) and checkpoints its WAL, so the answers are gone from the files."""
+    tables = inspect(eng)
+    if "idempotency_records" in tables.get_table_names() and "body" in {
+        c["name"] for c in tables.get_columns("idempotency_records")
+    }:
+        sqlite = eng.dialect.name == "sqlite"
+        with eng.begin() as conn:
+            if sqlite:
+                conn.execute(text("PRAGMA secure_delete=ON"))
+            conn.execute(text("DROP TABLE idempotency_records"))
+        if sqlite:
+            with eng.connect() as conn:
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def engine() -> Engine:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     between the sender and us) before the edge refuses it. The test suite raises it: the time-skipping test
     server's clock runs years ahead of the wall clock."""
 
+    # The HTTP API and the console (``api/``).
+    idempotency_hours: float = Field(default=24.0, gt=0)
+    """``KZ_IDEMPOTENCY_HOURS``: how long an ``Idempotency-Key`` is remembered (its record is purged after)."""
+
     def db_url(self) -> str:
         """The SQLAlchemy URL of our own tables."""
         if self.database_url:

@@ -1,5 +1,9 @@
 """Our own tables' database: SQLite file by default, PostgreSQL (or any SQLAlchemy URL) by setting
-``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both."""
+``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both.
+
+The engine hides statement parameters (``hide_parameters``): an error of a write (a constraint, a lost
+connection) names the statement but never the values, which are IINs, names and phone numbers, so neither the
+worker's log of a failed activity nor a failure recorded in a history repeats them."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ def engine_for(url: str) -> Engine:
     """One engine per database URL; creates the tables on first use."""
     import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     eng = create_engine(url, **kwargs)

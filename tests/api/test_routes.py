@@ -35,6 +35,7 @@ from temporalio.testing import WorkflowEnvironment
 from api import idempotency
 from api.app import create_app
 from api.auth import create_key, revoke_key
+from api.problems import without_input
 from api.temporal import Gateway
 from infra.client import data_converter
 from infra.db import session
@@ -157,6 +158,40 @@ async def test_invalid_application_is_422_with_the_field_and_without_the_value(
     locs = {e["loc"] for e in problem["errors"]}
     assert "body.applicant.individual.iin" in locs and "body.attachments" in locs
     assert bad_iin not in r.text and "Асан" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule", "hidden"),
+    [
+        ("phone", "+7 999 123 45 67", "not a Kazakhstan mobile number", ["999 123", "9991234567"]),
+        ("iin", "900101300127", "check digit is wrong", ["900101", "expected"]),
+        ("iin", "901301300126", "does not start with a real birth date", ["901301"]),
+        ("iin", "900101700121", "7th digit (century and sex) must be 1–6", ["900101", "got"]),
+    ],
+)
+async def test_a_422_names_the_field_and_the_rule_never_the_personal_value(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment, field: str, value: str, rule: str, hidden: list[str]
+) -> None:
+    name = "Асан Серікұлы Жұмабаев"
+    applicant = {"kind": "individual", "iin": value if field == "iin" else IIN, "name": name}
+    body = application(
+        await env.get_current_time(), applicant=applicant, **({field: value} if field == "phone" else {})
+    )
+    r = await http.post(START, json=body, headers=h(keys.staff))
+    problem = assert_problem(r, 422)
+    loc = "body.phone" if field == "phone" else "body.applicant.individual.iin"
+    [error] = [e for e in problem["errors"] if e["loc"] == loc]
+    assert rule in error["msg"], error
+    for part in [value, name, *hidden]:
+        assert part not in r.text, (part, r.text)
+
+
+def test_whatever_a_message_quotes_of_the_rejected_value_is_cut_out() -> None:
+    assert without_input("not a number: '+7 701 123 45 67'", "+7 701 123 45 67") == "not a number: …"
+    assert without_input("got 77011234567 (as 7701 123 4567)", "77011234567") == "got … (as …)"
+    assert without_input("IIN 90010130012… cannot exist", "900101300129") == "IIN …… cannot exist"
+    assert without_input("must be 1–6, got 7", "900101700121") == "must be 1–6, got 7"  # no run of 4 digits
+    assert without_input("Input should be a valid string", None) == "Input should be a valid string"
 
 
 async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(

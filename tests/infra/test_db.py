@@ -1,16 +1,35 @@
-"""Our tables' engine (``infra.db``): a database whose ``idempotency_records`` still keep answers (bodies with
-personal data) gets the table anew."""
+"""Our tables' engine (``infra.db``): a failed write names its statement, never its values (IINs, names); a
+database whose ``idempotency_records`` still keep answers (bodies with personal data) gets the table anew."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from infra.db import engine_for
+from models.tables import Subscriber
 
-IIN, NAME = "850412400309", "Динара"
+IIN, SURNAME, NAME = "850412400309", "Бекова", "Динара"
+
+
+def test_a_failed_write_does_not_repeat_its_values(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    eng = engine_for(f"sqlite:///{tmp_path / 'engine.db'}")
+    with Session(eng) as s:
+        s.add(Subscriber(iin=IIN, surname=SURNAME, name=NAME))
+        s.commit()
+    with caplog.at_level(logging.DEBUG), Session(eng) as s, pytest.raises(IntegrityError) as failed:
+        s.add(Subscriber(iin=IIN, surname=SURNAME, name=NAME))  # the IIN is unique: the write fails
+        s.commit()
+    message = str(failed.value)
+    assert "INSERT INTO subscribers" in message and "parameters hidden" in message  # what failed, not with what
+    for value in (IIN, SURNAME, NAME):
+        assert value not in message and value not in caplog.text
 
 
 def test_idempotency_records_that_kept_answers_are_made_anew(tmp_path: Path) -> None:

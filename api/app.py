@@ -122,13 +122,14 @@ def create_app(
     app.include_router(build_router(ctx))
     build_console(app, ctx)
     app.mount("/codec", codec_app())
+    config = settings()
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret or session_secret(),
         session_cookie="kz_console",
         same_site="lax",
         https_only=os.environ.get("KZ_SESSION_HTTPS_ONLY") == "1",
-        max_age=8 * 3600,
+        max_age=config.session_max_seconds,
     )
     return app
 

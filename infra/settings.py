@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # The HTTP API and the console (``api/``).
     idempotency_hours: float = Field(default=24.0, gt=0)
     """``KZ_IDEMPOTENCY_HOURS``: how long an ``Idempotency-Key`` is remembered (its record is purged after)."""
+    session_idle_seconds: int = Field(default=30 * 60, gt=0)
+    """``KZ_SESSION_IDLE_SECONDS``: a console session unused this long is over (30 minutes)."""
+    session_max_seconds: int = Field(default=8 * 3600, gt=0)
+    """``KZ_SESSION_MAX_SECONDS``: a console session is over this long after sign-in, used or not (8 hours)."""
 
     def db_url(self) -> str:
         """The SQLAlchemy URL of our own tables."""

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "ComplaintForward",
+    "ConsoleSession",
     "Document",
     "PersonalAccountDelivery",
     "SmsOutbox",
@@ -217,6 +218,19 @@ class IdempotencyRecord(SQLModel, table=True):
     update_id: str | None = None  # the Update whose outcome is the answer (an event; a start with an Update)
     answer: str | None = None  # a start's answer: opened, joined, existing, closed, duplicate
     created_at: datetime = Field(default_factory=_now, index=True)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in console user. The session cookie carries a random id; only its SHA-256 is kept here, so a
+    reader of the table cannot sign in as anyone. Signing out deletes the row; a row past its idle or absolute
+    limit, or of a revoked key, opens nothing (``api.sessions``)."""
+
+    __tablename__ = "console_sessions"
+
+    session_sha256: str = Field(primary_key=True)
+    key_id: str = Field(index=True)
+    created_at: datetime = Field(default_factory=_now)
+    last_seen_at: datetime = Field(default_factory=_now)
 
 
 # --- MVNO permit (665/NK): state registries, monitoring, permits registry ---------------------

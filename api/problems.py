@@ -2,7 +2,7 @@
 
 Validation errors list the field and the message only, never the rejected value (it may be an IIN,
 a name or a phone number): our validators do not repeat it, and whatever a message still quotes of the value
-(a library's message, a validator written later) is cut out here.
+(a library's message, a validator written later) is cut out here. At most ``MAX_ERRORS`` are listed.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
+    "MAX_ERRORS",
     "PROBLEM_JSON",
     "FieldError",
     "Problem",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
+MAX_ERRORS = 20
+"""A validation problem lists at most this many errors (a body with thousands of bad items gets a short answer)."""
 log = logging.getLogger("api")
 
 _TITLES = {
@@ -131,11 +134,13 @@ def without_input(msg: str, value: object) -> str:
     return _DIGIT_RUN.sub(hide, msg) if len(digits) >= 4 else msg
 
 
-def field_errors(exc: ValidationError | RequestValidationError, *, drop_prefix: int = 0) -> list[FieldError]:
-    """The errors of a validation as (dotted location, message); inputs are never included."""
+def field_errors(
+    exc: ValidationError | RequestValidationError, *, drop_prefix: int = 0, limit: int | None = MAX_ERRORS
+) -> list[FieldError]:
+    """The errors of a validation as (dotted location, message), at most ``limit``; inputs are never included."""
     return [
         FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=without_input(e["msg"], e.get("input")))
-        for e in exc.errors()
+        for e in exc.errors()[:limit]
     ]
 
 
@@ -148,8 +153,10 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = field_errors(exc)
+        errors, total = field_errors(exc), len(exc.errors())
         detail = "; ".join(f"{e.loc}: {e.msg}" for e in errors[:5]) or "the request is not valid"
+        if total > len(errors):
+            detail += f" (the first {len(errors)} of {total} errors are listed)"
         return ProblemError(422, detail, errors=errors).response(request.url.path)
 
     @app.exception_handler(StarletteHTTPException)

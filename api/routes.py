@@ -33,6 +33,7 @@ from api.cases import (
 )
 from api.context import AppContext
 from api.idempotency import HEADER, Idempotency, replayed_event, replayed_start
+from api.limits import bounded
 from api.problems import Problem
 from api.security import authenticated, require
 from infra.cases import PendingCall
@@ -177,7 +178,7 @@ def build_router(ctx: AppContext) -> APIRouter:
 
 def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
     model: type[BaseModel] = spec.input_model
-    who = require(spec.start_roles, f"start {spec.key} cases")
+    who = bounded(require(spec.start_roles, f"start {spec.key} cases"))
 
     async def start(
         request: Request,
@@ -216,7 +217,7 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
 
 
 def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: EventSpec) -> None:
-    who = require(event.roles, f"send {event.name}")
+    who = bounded(require(event.roles, f"send {event.name}"))
 
     async def send(
         request: Request,

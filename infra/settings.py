@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     server's clock runs years ahead of the wall clock."""
 
     # The HTTP API and the console (``api/``).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    """``KZ_MAX_BODY_BYTES``: a request body over this is refused with 413 before anything reads it (1 MiB)."""
     idempotency_hours: float = Field(default=24.0, gt=0)
     """``KZ_IDEMPOTENCY_HOURS``: how long an ``Idempotency-Key`` is remembered (its record is purged after)."""
     session_idle_seconds: int = Field(default=30 * 60, gt=0)

@@ -2,6 +2,10 @@
 
 ``uvicorn api.app:app`` (``scripts/up.py`` starts it). The Temporal client is connected on first use,
 so the API starts while Temporal is still starting and answers 503 until it can reach it.
+
+Outermost first, every request passes: the security headers (``api.headers``), the body limit (``api.limits``:
+413 before anything reads a body over 1 MiB), the console's signed cookie (``SessionMiddleware``: ``Secure``
+unless ``KZ_SESSION_COOKIE_SECURE=false``; the session itself is kept on the server, ``api.sessions``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.codec import codec_app
 from api.console import _env, _lang, build_console
 from api.context import AppContext
+from api.headers import SecurityHeaders, console_csp, new_nonce
 from api.i18n import gettext
 from api.limits import BodyLimit
 from api.problems import ProblemError, install_handlers
@@ -74,8 +79,11 @@ def create_app(
     gateway: Gateway | None = None,
     task_queue: str | None = None,
     secret: str | None = None,
+    secure_cookie: bool | None = None,
 ) -> FastAPI:
-    """The application for ``procedures`` (default: every registered one)."""
+    """The application for ``procedures`` (default: every registered one). ``secure_cookie`` (default
+    ``KZ_SESSION_COOKIE_SECURE``, true) marks the console's cookie ``Secure``: false only for plain HTTP on
+    localhost (``scripts/up.py``, the browser test)."""
     quiet_access_log()
     ctx = AppContext(
         procedures=dict(procedures if procedures is not None else _catalogue()),
@@ -98,6 +106,7 @@ def create_app(
     async def _problem(request: Request, exc: ProblemError) -> Response:
         if request.url.path.startswith("/console") and "text/html" in request.headers.get("accept", ""):
             lang = _lang(request)
+            nonce = new_nonce()
             html = (
                 _env()
                 .get_template("error.html")
@@ -111,9 +120,10 @@ def create_app(
                     path=request.url.path,
                     csrf="",
                     flash=None,
+                    csp_nonce=nonce,
                 )
             )
-            return HTMLResponse(html, status_code=exc.status)
+            return HTMLResponse(html, status_code=exc.status, headers={"Content-Security-Policy": console_csp(nonce)})
         return exc.response(request.url.path)
 
     @app.get("/healthz", include_in_schema=False)
@@ -129,10 +139,11 @@ def create_app(
         secret_key=secret or session_secret(),
         session_cookie="kz_console",
         same_site="lax",
-        https_only=os.environ.get("KZ_SESSION_HTTPS_ONLY") == "1",
+        https_only=config.session_cookie_secure if secure_cookie is None else secure_cookie,
         max_age=config.session_max_seconds,
     )
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     _build_routes(app)
     return app
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from api.headers import DOCUMENT_CSP
 from api.problems import ProblemError
 from api.temporal import TEMPORAL_ERRORS, problem_from_temporal
 from infra import cases
@@ -135,6 +136,7 @@ def document_response(case_id: str, doc_ref: str) -> Response:
         headers={
             "Content-Disposition": f'inline; filename="{name}.html"',
             "X-Content-SHA256": doc.sha256,
+            "Content-Security-Policy": DOCUMENT_CSP,  # shown sandboxed: no script, no form, no same origin
         },
     )
 

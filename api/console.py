@@ -2,7 +2,8 @@
 
 Sign-in with a staff, supervisor or auditor key opens a session kept on the server (``api.sessions``; the
 cookie, signed by itsdangerous, carries only its random id, the CSRF token and the language); every form
-carries the session's CSRF token; texts come from the kk/ru/en catalogues (``api.i18n``).
+carries the session's CSRF token; every page carries a Content-Security-Policy whose nonce its inline styles
+hold (no scripts); texts come from the kk/ru/en catalogues (``api.i18n``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from api.cases import (
 )
 from api.context import AppContext
 from api.forms import Form, build_form, parse_form
+from api.headers import console_csp, new_nonce
 from api.i18n import DEFAULT, LANGUAGES, gettext
 from api.problems import ProblemError
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
@@ -115,6 +117,7 @@ def _user(request: Request) -> Principal:
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
     principal = session_principal(request.session)
+    nonce = new_nonce()
     html = (
         _env()
         .get_template(template)
@@ -127,10 +130,11 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
             user=principal,
             flash=request.session.pop("flash", None),
             path=request.url.path,
+            csp_nonce=nonce,
             **context,
         )
     )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": console_csp(nonce)})
 
 
 def _flash(request: Request, text: str) -> None:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     """``KZ_SESSION_IDLE_SECONDS``: a console session unused this long is over (30 minutes)."""
     session_max_seconds: int = Field(default=8 * 3600, gt=0)
     """``KZ_SESSION_MAX_SECONDS``: a console session is over this long after sign-in, used or not (8 hours)."""
+    session_cookie_secure: bool = True
+    """``KZ_SESSION_COOKIE_SECURE``: the console's cookie is sent over HTTPS only. ``scripts/up.py`` sets it to
+    false for its plain-HTTP console on localhost; never in production."""
 
     def db_url(self) -> str:
         """The SQLAlchemy URL of our own tables."""

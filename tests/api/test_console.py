@@ -26,6 +26,7 @@ from playwright.async_api import Page, async_playwright, expect
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from infra.calendar import current_calendar
 from infra.db import session as db_session
 from models.mvno_permit import PermitApplication
@@ -195,6 +196,43 @@ async def test_a_session_ends_after_30_idle_minutes_and_after_8_hours_whatever_i
     kept = sessions_kept()
     assert (await http.get("/console/outbox")).status_code == 303
     assert sessions_kept() == kept - 1  # an expired session's row is deleted when it is met
+
+
+async def test_console_pages_carry_security_headers_and_the_cookie_is_secure(
+    http: httpx.AsyncClient, api_app: FastAPI, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    signed = await sign_in(http, keys.staff)
+    set_cookie = signed.headers["set-cookie"].lower()
+    assert f"{COOKIE}=" in set_cookie and "; secure" in set_cookie and "httponly" in set_cookie
+    assert "samesite=lax" in set_cookie
+    from tests.api.applications import application
+
+    started = await http.post(
+        "/v1/procedures/demo_check/cases",
+        json=application(await env.get_current_time()),
+        headers={"X-API-Key": keys.staff},
+    )
+    pages = ["/console/", "/console/outbox", "/console/start/demo_check", f"/console/cases/{started.json()['case_id']}"]
+    for path in [*pages, "/console/cases/no-such-case"]:
+        r = await http.get(path, headers={"Accept": "text/html"})
+        assert r.status_code in (200, 404) and r.headers["content-type"].startswith("text/html"), (path, r.status_code)
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp, csp
+        nonce = re.search(r"'nonce-([^']+)'", csp)
+        assert nonce and f'<style nonce="{nonce.group(1)}">' in r.text, path  # the page's own styles may apply
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer" and r.headers["x-frame-options"] == "DENY"
+    assert r.status_code == 404
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="https://t") as anonymous:
+        login = await anonymous.get("/console/login")
+        assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
+        api = await anonymous.get("/v1/cases")
+        assert api.headers["content-security-policy"].startswith("default-src 'none'")
+        assert api.headers["x-content-type-options"] == "nosniff"
+    plain = create_app(procedures={}, secret="plain-http", secure_cookie=False)  # scripts/up.py on localhost
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=plain), base_url="http://localhost") as local:
+        r = await sign_in(local, keys.staff)
+        assert r.status_code == 303 and "secure" not in r.headers["set-cookie"].lower()
 
 
 async def test_language_switch_and_auditor_sees_no_forms(

@@ -47,10 +47,20 @@ def secret_digest(secret_id: str, secret: str) -> str:
     return hmac.new(_key(), f"{secret_id}:{token}".encode(), hashlib.sha256).hexdigest()
 
 
+_MASK = "••••••"
+
+
 def _text(req: IssueSecretRequest, secret: str) -> str:
     if req.kind == "otp":
         return f"{req.purpose}: code {secret}. Do not tell it to anyone except as the procedure says."
     return f"{req.purpose}: {LINK_BASE}{secret}"
+
+
+def _masked(req: IssueSecretRequest) -> str:
+    """What the outbox (and so the console) keeps of the SMS: that a code or link was sent, never which."""
+    if req.kind == "otp":
+        return f"{req.purpose}: code sent ({_MASK}; the code is not kept)"
+    return f"{req.purpose}: signing link sent ({LINK_BASE}{_MASK}; the link is not kept)"
 
 
 def _issued(req: IssueSecretRequest, message_id: str) -> IssuedSecret:
@@ -96,7 +106,12 @@ class OtpActivities:
             s.add(row)
         receipt = self.gateway.send(
             SmsRequest(
-                message_id=message_id, case_id=req.case_id, to=req.to, sender=req.sender, text=_text(req, secret)
+                message_id=message_id,
+                case_id=req.case_id,
+                to=req.to,
+                sender=req.sender,
+                text=_text(req, secret),
+                masked_text=_masked(req),
             )
         )
         del secret

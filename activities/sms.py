@@ -1,9 +1,11 @@
 """The SMS gateway (1414 EGOV codes, 3344 signing links, notices to applicants and complainants).
 
 The ``SmsGateway`` port sends one SMS and is idempotent on the message id: a retried activity never sends a
-second SMS. Locally every message goes to the ``sms_outbox`` table (the console shows it), so a demo can be
-followed end to end; in production the operator's gateway is called over HTTP (``adapters.sms_gateway``), as
-settings choose. The number and the text are never logged (personal data; the text may hold a one-time code).
+second SMS. Locally every message goes to the ``sms_outbox`` table (the console shows it) with its secret masked
+(a one-time code, a signing link: ``SmsRequest.masked_text``), and as sent to the local stand-in for the phones
+(``infra.handset``), so a demo can be followed end to end; in production the operator's gateway is called over
+HTTP (``adapters.sms_gateway``), as settings choose. The number and the text are never logged (personal data;
+the text may hold a one-time code).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Protocol
 
 from temporalio import activity
 
+from infra.handset import deliver
 from infra.outages import raise_if_down
 from infra.store import record_sms
 from models.sms import SmsReceipt, SmsRequest
@@ -36,11 +39,14 @@ class SmsGateway(Protocol):
 
 
 class LocalSmsGateway:
-    """The outbox table ``sms_outbox``; rehearsal outages of ``sms_gateway`` apply."""
+    """The outbox table ``sms_outbox`` (secrets masked) and the phones' stand-in (``infra.handset``); rehearsal
+    outages of ``sms_gateway`` apply."""
 
     def send(self, req: SmsRequest) -> SmsReceipt:
         raise_if_down(SYSTEM)
-        accepted_at, created = record_sms(req, datetime.now(UTC))
+        now = datetime.now(UTC)
+        deliver(req, now)  # before the outbox: a retry after a crash delivers again rather than never
+        accepted_at, created = record_sms(req, now)
         return SmsReceipt(message_id=req.message_id, accepted_at=accepted_at, duplicate=not created)
 
 

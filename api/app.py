@@ -2,6 +2,10 @@
 
 ``uvicorn api.app:app`` (``scripts/up.py`` starts it). The Temporal client is connected on first use,
 so the API starts while Temporal is still starting and answers 503 until it can reach it.
+
+Outermost first, every request passes: the security headers (``api.headers``), the body limit (``api.limits``:
+413 before anything reads a body over 1 MiB), the console's signed cookie (``SessionMiddleware``: ``Secure``
+unless ``KZ_SESSION_COOKIE_SECURE=false``; the session itself is kept on the server, ``api.sessions``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.codec import codec_app
 from api.console import _env, _lang, build_console
 from api.context import AppContext
+from api.headers import SecurityHeaders, console_csp, new_nonce
 from api.i18n import gettext
+from api.limits import BodyLimit
 from api.problems import ProblemError, install_handlers
 from api.routes import build_router
 from api.temporal import Gateway
@@ -74,8 +80,11 @@ def create_app(
     gateway: Gateway | None = None,
     task_queue: str | None = None,
     secret: str | None = None,
+    secure_cookie: bool | None = None,
 ) -> FastAPI:
-    """The application for ``procedures`` (default: every registered one)."""
+    """The application for ``procedures`` (default: every registered one). ``secure_cookie`` (default
+    ``KZ_SESSION_COOKIE_SECURE``, true) marks the console's cookie ``Secure``: false only for plain HTTP on
+    localhost (``scripts/up.py``, the browser test)."""
     require_keys("api")
     quiet_access_log()
     ctx = AppContext(
@@ -99,6 +108,7 @@ def create_app(
     async def _problem(request: Request, exc: ProblemError) -> Response:
         if request.url.path.startswith("/console") and "text/html" in request.headers.get("accept", ""):
             lang = _lang(request)
+            nonce = new_nonce()
             html = (
                 _env()
                 .get_template("error.html")
@@ -112,9 +122,10 @@ def create_app(
                     path=request.url.path,
                     csrf="",
                     flash=None,
+                    csp_nonce=nonce,
                 )
             )
-            return HTMLResponse(html, status_code=exc.status)
+            return HTMLResponse(html, status_code=exc.status, headers={"Content-Security-Policy": console_csp(nonce)})
         return exc.response(request.url.path)
 
     @app.get("/healthz", include_in_schema=False)
@@ -124,15 +135,26 @@ def create_app(
     app.include_router(build_router(ctx))
     build_console(app, ctx)
     app.mount("/codec", codec_app())
+    config = settings()
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret or session_secret(),
         session_cookie="kz_console",
         same_site="lax",
-        https_only=os.environ.get("KZ_SESSION_HTTPS_ONLY") == "1",
-        max_age=8 * 3600,
+        https_only=config.session_cookie_secure if secure_cookie is None else secure_cookie,
+        max_age=config.session_max_seconds,
     )
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    _build_routes(app)
     return app
+
+
+def _build_routes(app: FastAPI) -> None:
+    """FastAPI builds the routes of an included router when a request first meets them: a quarter of a second
+    for ours, in which the event loop serves nothing else (``/healthz`` waits). Done here, at start."""
+    for route in app.router.routes:
+        route.matches({"type": "http", "path": "/", "method": "GET", "root_path": "", "headers": []})
 
 
 app = create_app()

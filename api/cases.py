@@ -8,15 +8,15 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 from starlette.responses import Response
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 
+from api.headers import DOCUMENT_CSP
 from api.problems import ProblemError
-from api.temporal import problem_from_temporal
+from api.temporal import TEMPORAL_ERRORS, problem_from_temporal
 from infra import cases
 from infra import search_attributes as sa
 from infra.calendar import current_calendar
@@ -36,6 +36,7 @@ __all__ = [
     "EventResult",
     "TimelineEntry",
     "case_document",
+    "case_ref",
     "document_response",
     "get_case",
     "list_cases",
@@ -62,6 +63,10 @@ class CaseRef(BaseModel):
     href: str
     result: Any = None
     """The answer of the Update a start carries (e.g. a fraud report's acknowledgement)."""
+    run_id: str | None = Field(default=None, exclude=True)
+    """The case's run the start opened or found (not part of the answer; kept for a retry's answer)."""
+    update_id: str | None = Field(default=None, exclude=True)
+    """The Update the start carried, when the case took it (not part of the answer)."""
 
 
 class CaseSummary(BaseModel):
@@ -129,7 +134,11 @@ def document_response(case_id: str, doc_ref: str) -> Response:
     return Response(
         doc.content,
         media_type=doc.media_type,
-        headers={"Content-Disposition": f'inline; filename="{name}.html"', "X-Content-SHA256": doc.sha256},
+        headers={
+            "Content-Disposition": f'inline; filename="{name}.html"',
+            "X-Content-SHA256": doc.sha256,
+            "Content-Security-Policy": DOCUMENT_CSP,  # shown sandboxed: no script, no form, no same origin
+        },
     )
 
 
@@ -150,26 +159,50 @@ async def start_case(
     *,
     actor: str = "",
     caller: Caller | None = None,
+    request: str | None = None,
+    retry: bool = False,
 ) -> CaseRef:
     """Start a case through the one start path; its answer says whether it opened, joined or found one.
     ``actor`` (who sends it) and ``caller`` (its key and organisation, a party of the case it opens) are recorded
-    with the case."""
+    with the case; ``request`` and ``retry`` make a retried request answer as its first attempt did
+    (``infra.cases.start_case``)."""
     try:
         started = await cases.start_case(
-            client, spec, inp, task_queue=task_queue, source="api", actor=actor, caller=caller
+            client,
+            spec,
+            inp,
+            task_queue=task_queue,
+            source="api",
+            actor=actor,
+            caller=caller,
+            request=request,
+            retry=retry,
         )
     except CaseError as exc:
         raise _problem(exc) from None
-    except (WorkflowUpdateFailedError, RPCError) as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
-    result = started.result.model_dump(mode="json") if isinstance(started.result, BaseModel) else started.result
+    return case_ref(spec, started.case_id, started.answer.value, started.result, started.run_id, started.update_id)
+
+
+def case_ref(
+    spec: ProcedureSpec,
+    case_id: str,
+    answer: str,
+    result: Any = None,
+    run_id: str | None = None,
+    update_id: str | None = None,
+) -> CaseRef:
+    """The answer to a start."""
     return CaseRef(
-        case_id=started.case_id,
+        case_id=case_id,
         procedure=spec.key,
-        created=started.created,
-        answer=started.answer.value,
-        href=f"/v1/cases/{started.case_id}",
-        result=result,
+        created=answer == cases.StartAnswer.OPENED,
+        answer=answer,
+        href=f"/v1/cases/{case_id}",
+        result=result.model_dump(mode="json") if isinstance(result, BaseModel) else result,
+        run_id=run_id,
+        update_id=update_id,
     )
 
 
@@ -179,7 +212,7 @@ async def get_case(client: Client, case_id: str, procedures: Mapping[str, Proced
         view = await cases.case_view(client, case_id)
     except CaseError as exc:
         raise _problem(exc) from None
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
     if view.procedure not in procedures:
         raise ProblemError(404, "no such case")
@@ -190,7 +223,7 @@ async def outside_calls(client: Client, case_id: str) -> list[PendingCall]:
     """The calls to outside systems the case waits on now, from Temporal (attempts, last error, next attempt)."""
     try:
         return await cases.pending_calls(client, case_id)
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
 
 
@@ -229,7 +262,7 @@ async def send_event(
             422: f"the case refused {event.name}",
         }.get(problem.status, "the case refused the event")
         raise ProblemError(problem.status, generic, type_=problem.type) from None
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
 
 
@@ -296,7 +329,7 @@ async def list_cases(
                     started_at=wf.start_time,
                 )
             )
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
     far = datetime.max.replace(tzinfo=UTC)
     out.sort(key=lambda c: (not c.overdue, not c.running, c.next_deadline or far, c.case_id))
@@ -343,7 +376,7 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
                 )
             elif t in _CLOSED:
                 entries.append(TimelineEntry(at=at, kind="closed", name=view.outcome or view.status))
-    except RPCError as exc:
+    except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
     for st in view.deadlines:
         d = st.deadline

@@ -1,7 +1,9 @@
 """The back-office console: server-rendered jinja2 pages under ``/console`` (no JavaScript build).
 
-Sign-in with a staff, supervisor or auditor key (session cookie signed by itsdangerous); every form
-carries the session's CSRF token; texts come from the kk/ru/en catalogues (``api.i18n``).
+Sign-in with a staff, supervisor or auditor key opens a session kept on the server (``api.sessions``; the
+cookie, signed by itsdangerous, carries only its random id, the CSRF token and the language); every form
+carries the session's CSRF token; every page carries a Content-Security-Policy whose nonce its inline styles
+hold (no scripts); texts come from the kk/ru/en catalogues (``api.i18n``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 
-from api.auth import CONSOLE_ROLES, Principal, principal_from_session, verify_key
+from api.auth import CONSOLE_ROLES, Principal, verify_key
 from api.cases import (
     CASE_ID_PATTERN,
     document_response,
@@ -35,8 +37,10 @@ from api.cases import (
 )
 from api.context import AppContext
 from api.forms import Form, build_form, parse_form
+from api.headers import console_csp, new_nonce
 from api.i18n import DEFAULT, LANGUAGES, gettext
 from api.problems import ProblemError
+from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from infra.db import session as db_session
 from models.deadlines import DeadlineStatus
 from models.procedure import ProcedureSpec
@@ -104,7 +108,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _user(request: Request) -> Principal:
-    principal = principal_from_session(dict(request.session))
+    principal = session_principal(request.session)
     if principal is None or not principal.may(CONSOLE_ROLES):
         raise LoginRequired()
     return principal
@@ -112,7 +116,8 @@ def _user(request: Request) -> Principal:
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
-    principal = principal_from_session(dict(request.session))
+    principal = session_principal(request.session)
+    nonce = new_nonce()
     html = (
         _env()
         .get_template(template)
@@ -125,10 +130,11 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
             user=principal,
             flash=request.session.pop("flash", None),
             path=request.url.path,
+            csp_nonce=nonce,
             **context,
         )
     )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": console_csp(nonce)})
 
 
 def _flash(request: Request, text: str) -> None:
@@ -192,8 +198,9 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
                 error="Unknown key, or the key is not a staff, supervisor or auditor key",
             )
         lang = request.session.get("lang")
-        request.session.clear()  # a fresh session (and CSRF token) after sign-in
-        request.session.update({"key_id": principal.key_id, "csrf": secrets.token_urlsafe(24)})
+        close_session(request.session)  # a fresh session (and CSRF token) after sign-in
+        request.session.clear()
+        request.session.update({SESSION_ID: open_session(principal.key_id), "csrf": secrets.token_urlsafe(24)})
         if lang:
             request.session["lang"] = lang
         return _redirect(_safe_next(values.get("next", "")))
@@ -201,6 +208,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         await _form(request)
+        close_session(request.session)  # the server forgets it: a copy of the cookie opens nothing
         request.session.clear()
         return _redirect("/console/login")
 

@@ -1,12 +1,14 @@
 """RFC 9457 problem details: every error of the API is ``application/problem+json`` that says why.
 
 Validation errors list the field and the message only, never the rejected value (it may be an IIN,
-a name or a phone number).
+a name or a phone number): our validators do not repeat it, and whatever a message still quotes of the value
+(a library's message, a validator written later) is cut out here. At most ``MAX_ERRORS`` are listed.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,9 +17,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["PROBLEM_JSON", "FieldError", "Problem", "ProblemError", "field_errors", "install_handlers"]
+__all__ = [
+    "MAX_ERRORS",
+    "PROBLEM_JSON",
+    "FieldError",
+    "Problem",
+    "ProblemError",
+    "field_errors",
+    "install_handlers",
+    "without_input",
+]
 
 PROBLEM_JSON = "application/problem+json"
+MAX_ERRORS = 20
+"""A validation problem lists at most this many errors (a body with thousands of bad items gets a short answer)."""
 log = logging.getLogger("api")
 
 _TITLES = {
@@ -93,9 +106,42 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc) or "(body)"
 
 
-def field_errors(exc: ValidationError | RequestValidationError, *, drop_prefix: int = 0) -> list[FieldError]:
-    """The errors of a validation as (dotted location, message); inputs are never included."""
-    return [FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=e["msg"]) for e in exc.errors()]
+_DIGIT_RUN = re.compile(r"\d[\d ()\-.]{2,}\d")  # four or more digits, perhaps spaced as "+7 999 123 45 67"
+_HIDDEN = "…"
+_LONGEST_QUOTED = 2000
+"""A value longer than this is not looked for in a message (messages quote short values: a phone, an IIN, a name);
+looking through a value of a megabyte would hold the event loop."""
+
+
+def without_input(msg: str, value: object) -> str:
+    """``msg`` without anything it quotes of the rejected ``value``: the value itself (as given, stripped or
+    quoted) and every run of four or more of its digits (a phone number reformatted, an IIN's first digits)."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return msg
+    text = str(value)
+    if len(text) > _LONGEST_QUOTED:
+        return msg
+    # the value quoted, then as given (long enough not to be a word of the message itself)
+    for form in (repr(text), repr(text.strip()), text, text.strip()):
+        if len(form) >= 5:
+            msg = msg.replace(form, _HIDDEN)
+    digits = re.sub(r"\D+", "", text)
+
+    def hide(m: re.Match[str]) -> str:
+        found = re.sub(r"\D", "", m.group(0))
+        return _HIDDEN if len(found) >= 4 and found in digits else m.group(0)
+
+    return _DIGIT_RUN.sub(hide, msg) if len(digits) >= 4 else msg
+
+
+def field_errors(
+    exc: ValidationError | RequestValidationError, *, drop_prefix: int = 0, limit: int | None = MAX_ERRORS
+) -> list[FieldError]:
+    """The errors of a validation as (dotted location, message), at most ``limit``; inputs are never included."""
+    return [
+        FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=without_input(e["msg"], e.get("input")))
+        for e in exc.errors()[:limit]
+    ]
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -107,8 +153,10 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = field_errors(exc)
+        errors, total = field_errors(exc), len(exc.errors())
         detail = "; ".join(f"{e.loc}: {e.msg}" for e in errors[:5]) or "the request is not valid"
+        if total > len(errors):
+            detail += f" (the first {len(errors)} of {total} errors are listed)"
         return ProblemError(422, detail, errors=errors).response(request.url.path)
 
     @app.exception_handler(StarletteHTTPException)

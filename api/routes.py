@@ -32,8 +32,9 @@ from api.cases import (
     timeline,
 )
 from api.context import AppContext
-from api.idempotency import HEADER, Idempotency
-from api.problems import Problem, ProblemError
+from api.idempotency import HEADER, Idempotency, replayed_event, replayed_start
+from api.limits import bounded
+from api.problems import Problem
 from api.security import authenticated, require
 from infra.cases import PendingCall
 from models.case import CaseView
@@ -177,7 +178,7 @@ def build_router(ctx: AppContext) -> APIRouter:
 
 def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
     model: type[BaseModel] = spec.input_model
-    who = require(spec.start_roles, f"start {spec.key} cases")
+    who = bounded(require(spec.start_roles, f"start {spec.key} cases"))
 
     async def start(
         request: Request,
@@ -186,19 +187,25 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
         idempotency_key: IdemKey = None,
     ) -> Response:
         idem = Idempotency(request, principal, idempotency_key, await request.body())
-        if (replayed := idem.replay()) is not None:
-            return replayed
+        rec = idem.claim()
         client = await ctx.gateway.client()
-        try:
-            ref = await start_case(
-                client, spec, body, ctx.task_queue, actor=principal.describe(), caller=principal.caller
-            )
-        except ProblemError as exc:
-            if exc.status >= 500:
-                raise
-            return idem.save(exc.status, exc.problem(request.url.path).model_dump(exclude_none=True))
+        if rec is not None and rec.status_code is not None:
+            ref = await replayed_start(client, spec, body, rec)
+            return idem.respond(rec.status_code, ref, location=ref.href, replayed=True)
+        ref = await start_case(
+            client,
+            spec,
+            body,
+            ctx.task_queue,
+            actor=principal.describe(),
+            request=idem.update_id,
+            retry=idem.retry,
+            caller=principal.caller,
+        )
+        status = 201 if ref.created else 200
+        idem.succeeded(status, case_id=ref.case_id, run_id=ref.run_id, update_id=ref.update_id, answer=ref.answer)
         log.info("case %s %s by key %s", ref.case_id, ref.answer, principal.key_id)
-        return idem.save(201 if ref.created else 200, ref.model_dump(mode="json"), location=ref.href)
+        return idem.respond(status, ref, location=ref.href)
 
     router.add_api_route(
         f"/procedures/{spec.key}/cases",
@@ -217,7 +224,7 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
 
 
 def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: EventSpec) -> None:
-    who = require(event.roles, f"send {event.name}")
+    who = bounded(require(event.roles, f"send {event.name}"))
 
     async def send(
         request: Request,
@@ -227,19 +234,14 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
         idempotency_key: str | None,
     ) -> Response:
         idem = Idempotency(request, principal, idempotency_key, await request.body())
-        if (replayed := idem.replay()) is not None:
-            return replayed
+        rec = idem.claim()
         client = await ctx.gateway.client()
-        try:
-            result = await send_event(
-                client, spec, event, case_id, body, update_id=idem.update_id, caller=principal.caller
-            )
-        except ProblemError as exc:
-            if exc.status >= 500:
-                raise
-            return idem.save(exc.status, exc.problem(request.url.path).model_dump(exclude_none=True))
+        if rec is not None and rec.status_code is not None:
+            return idem.respond(rec.status_code, await replayed_event(client, event, rec), replayed=True)
+        result = await send_event(client, spec, event, case_id, body, update_id=idem.update_id, caller=principal.caller)
+        idem.succeeded(200, case_id=case_id, run_id=result.run_id, update_id=idem.update_id)
         log.info("case %s took %s from key %s", case_id, event.name, principal.key_id)
-        return idem.save(200, result.model_dump(mode="json"))
+        return idem.respond(200, result)
 
     if event.model is not None:
         model: type[BaseModel] = event.edge_model or event.model

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import Principal, principal_from_session, verify_key
+from api.auth import Principal, verify_key
 from api.problems import ProblemError
+from api.sessions import session_principal
 
 __all__ = ["authenticated", "require"]
 
@@ -59,4 +60,4 @@ async def key_or_session(request: Request) -> Principal | None:
         header = auth[7:]
     if header:
         return verify_key(header)
-    return principal_from_session(request.session if "session" in request.scope else {})
+    return session_principal(request.session if "session" in request.scope else {})

@@ -7,19 +7,39 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    RPCTimeoutOrCancelledError,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import ProblemError
 
-__all__ = ["CONFLICT_TYPES", "Gateway", "problem_from_temporal"]
+__all__ = ["CONFLICT_TYPES", "TEMPORAL_ERRORS", "Gateway", "problem_from_temporal", "worker_unavailable"]
 
 log = logging.getLogger("api")
 
 # Validators that refuse an event because of the case's state raise ApplicationError with one of these
 # types (or these exception classes); every other refusal is about the payload (422).
 CONFLICT_TYPES = frozenset({"EventDoesNotFit", "InvalidState", "WrongState", "Conflict", "CaseClosed"})
+
+TEMPORAL_ERRORS = (WorkflowUpdateFailedError, WorkflowQueryFailedError, RPCTimeoutOrCancelledError, RPCError)
+"""What the client raises that ``problem_from_temporal`` answers."""
+
+# What the server says when a query or an Update found no worker to run it (dev server 1.32: FAILED_PRECONDITION).
+_NO_WORKER = ("worker may be down", "no poller")
+
+
+def worker_unavailable(what: str = "case") -> ProblemError:
+    """503: the case cannot answer now because no worker runs it (stopped, restarting, or failing its task)."""
+    return ProblemError(
+        503,
+        f"the {what} cannot answer now: the worker may be down or restarting; retry in a while",
+        headers={"Retry-After": "30"},
+    )
 
 
 class Gateway:
@@ -63,7 +83,13 @@ async def _default_connect() -> Client:
 
 
 def problem_from_temporal(exc: Exception, *, what: str = "case") -> ProblemError:
-    """A problem document for an error of the Temporal client (deliberately mapped, never a 500)."""
+    """A problem document for an error of the Temporal client (deliberately mapped, never a 500).
+
+    The case being unable to answer because no worker takes its tasks (a query or an Update timing out, the
+    server's "no poller seen … worker may be down", a query failing in a broken workflow task) is a 503 with
+    ``Retry-After``: it will pass when a worker is back, and says nothing about the case's state."""
+    if isinstance(exc, RPCTimeoutOrCancelledError | WorkflowQueryFailedError):
+        return worker_unavailable(what)
     if isinstance(exc, WorkflowUpdateFailedError):
         cause = exc.cause
         message = (getattr(cause, "message", None) or str(cause) or "refused").strip()
@@ -77,6 +103,8 @@ def problem_from_temporal(exc: Exception, *, what: str = "case") -> ProblemError
                 return ProblemError(409, f"the {what} is closed: it accepts no more events")
             return ProblemError(404, f"no such {what}")
         if exc.status is RPCStatusCode.FAILED_PRECONDITION:
+            if any(words in exc.message.lower() for words in _NO_WORKER):
+                return worker_unavailable(what)
             return ProblemError(409, f"the {what} cannot take this now: {exc.message}")
         if exc.status is RPCStatusCode.INVALID_ARGUMENT:
             return ProblemError(422, f"Temporal refused the request: {exc.message}")

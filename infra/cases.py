@@ -9,12 +9,13 @@ for the caller to present.
 from __future__ import annotations
 
 import asyncio
+import re
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import PendingActivityState
@@ -24,6 +25,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
+    WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -39,6 +41,7 @@ from models.tables import StartLedger
 from rules import law
 
 __all__ = [
+    "REQUEST_MEMO",
     "CaseError",
     "CaseStart",
     "EventResult",
@@ -50,8 +53,12 @@ __all__ = [
     "pending_calls",
     "send_event",
     "start_case",
+    "update_outcome",
     "workflow_type_name",
 ]
+
+REQUEST_MEMO = "request"
+"""The start's memo field naming the request that opened the case (an opaque token of its idempotency key)."""
 
 # Update-with-start may meet a case that is closing, a server that is restarting, or too many Updates in
 # flight on one case (a burst of reports about one number): these are retried with back-off.
@@ -59,6 +66,8 @@ _RETRYABLE = frozenset(
     {RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED, RPCStatusCode.RESOURCE_EXHAUSTED}
 )
 _START_ATTEMPTS = 8
+# A workflow without the ``case`` query (Python SDK's and Go's wording): it is not a case of ours.
+_NO_CASE_QUERY = re.compile(r"Query handler for 'case' expected but not found|unknown queryType", re.IGNORECASE)
 
 
 class StartAnswer(StrEnum):
@@ -94,6 +103,8 @@ class CaseStart(BaseModel):
     run_id: str | None = None
     result: Any = None
     """The start's Update's result, for a procedure that starts with an Update."""
+    update_id: str | None = None
+    """The Update the start carried, when the case took it (its outcome is ``result``)."""
 
     @property
     def created(self) -> bool:
@@ -106,6 +117,8 @@ class EventResult(BaseModel):
     case_id: str
     event: str
     result: Any = None
+    run_id: str | None = Field(default=None, exclude=True)
+    """The case's run that took the Update (not part of the answer)."""
 
 
 def workflow_type_name(spec: ProcedureSpec) -> str:
@@ -181,6 +194,8 @@ async def start_case(
     source: str = "",
     actor: str = "",
     caller: Caller | None = None,
+    request: str | None = None,
+    retry: bool = False,
 ) -> CaseStart:
     """Start the case of ``inp`` under ``spec``'s deterministic id, honouring its start policy.
 
@@ -191,14 +206,23 @@ async def start_case(
     key) is recorded too, and an operator system's key becomes a party of the case it opens; a start that meets
     a case of which the caller's organisation is not a party is refused (``CaseError("conflict")``, without the
     case's id).
+
+    ``request`` names the request (a token of a caller's idempotency key), so that its retry, after any crash, is
+    answered as the first attempt was: the case it opened answers ``opened`` again (the token is in the start's
+    memo), the Update a start carried answers with its first outcome. ``retry`` says an attempt of this request
+    went before: the case is asked first, so that a retry never opens a second run.
     """
     check_intake(spec, inp)
     memo = _memo(intake_record(spec, inp, actor or source or "unknown", caller))
     queue = task_queue or settings().task_queue
     if spec.start.with_update is not None:
         await _check_existing_party(client, spec, spec.case_id(inp), caller, running_only=True)
-        return await _start_with_update(client, spec, inp, queue, source, memo)
+        return await _start_with_update(client, spec, inp, queue, source, memo, retry=retry)
     case_id = spec.case_id(inp)
+    if request is not None:
+        memo[REQUEST_MEMO] = request
+        if retry and (opened := await _opened_by(client, spec, case_id, request)) is not None:
+            return opened
     try:
         handle = await client.start_workflow(
             spec.run,
@@ -212,6 +236,8 @@ async def start_case(
         )
         return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=handle.result_run_id)
     except WorkflowAlreadyStartedError as exc:
+        if request is not None and (opened := await _opened_by(client, spec, case_id, request)) is not None:
+            return opened  # a twin of this request opened it a moment ago
         await _check_existing_party(client, spec, case_id, caller)
         desc = await client.get_workflow_handle(case_id).describe()
         if desc.status is not WorkflowExecutionStatus.RUNNING:
@@ -247,6 +273,19 @@ async def _check_existing_party(
         raise CaseError("conflict", TAKEN_BY_ANOTHER)
 
 
+async def _opened_by(client: Client, spec: ProcedureSpec, case_id: str, request: str) -> CaseStart | None:
+    """The case ``request`` opened (its start's memo names it), or None."""
+    try:
+        desc = await client.get_workflow_handle(case_id).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if (await desc.memo()).get(REQUEST_MEMO) != request:
+        return None
+    return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=desc.run_id)
+
+
 def ledger_entries(procedure: str, message_ids: list[str]) -> dict[str, str]:
     """The case each of ``message_ids`` started or joined, for those the ledger holds."""
     with session() as s:
@@ -273,18 +312,40 @@ def _remember(procedure: str, event: str, message_id: str, case_id: str, answer:
 
 
 async def _start_with_update(
-    client: Client, spec: ProcedureSpec, inp: BaseModel, queue: str, source: str, memo: dict[str, Any]
+    client: Client,
+    spec: ProcedureSpec,
+    inp: BaseModel,
+    queue: str,
+    source: str,
+    memo: dict[str, Any],
+    *,
+    retry: bool = False,
 ) -> CaseStart:
     """Update-with-start: the Update joins the running case, or opens one (a new run after a closed one).
 
     The Update id is the message's own reference, so Temporal records a retried message once in a run; the
-    start ledger answers ``duplicate`` for a message already taken, even after its case closed.
+    start ledger answers ``duplicate`` for a message already taken, even after its case closed. A ``retry`` of
+    a request whose message the case took is answered with the Update's first outcome instead.
     """
     assert spec.start.with_update is not None
     update, arg, update_id = spec.start.with_update(inp)
+    result_type = spec.event(update).result_model
+    case_id = spec.case_id(inp)
+    if retry:
+        taken, result = await update_outcome(client, case_id, update_id, result_type=result_type)
+        if taken:
+            answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
+            desc = await client.get_workflow_handle(case_id).describe()
+            return CaseStart(
+                case_id=case_id,
+                procedure=spec.key,
+                answer=answer,
+                run_id=desc.run_id,
+                result=result,
+                update_id=update_id,
+            )
     if known := ledger_entries(spec.key, [update_id]).get(update_id):
         return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)
-    case_id = spec.case_id(inp)
     for attempt in range(_START_ATTEMPTS):
         op = WithStartWorkflowOperation(
             spec.run,
@@ -298,7 +359,7 @@ async def _start_with_update(
         )
         try:
             result = await client.execute_update_with_start_workflow(
-                update, arg, start_workflow_operation=op, id=update_id, result_type=spec.event(update).result_model
+                update, arg, start_workflow_operation=op, id=update_id, result_type=result_type
             )
             break
         except RPCError as exc:
@@ -308,7 +369,32 @@ async def _start_with_update(
     handle = await op.workflow_handle()
     answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
     _remember(spec.key, update, update_id, case_id, answer, source)
-    return CaseStart(case_id=case_id, procedure=spec.key, answer=answer, run_id=handle.result_run_id, result=result)
+    return CaseStart(
+        case_id=case_id,
+        procedure=spec.key,
+        answer=answer,
+        run_id=handle.result_run_id,
+        result=result,
+        update_id=update_id,
+    )
+
+
+async def update_outcome(
+    client: Client, case_id: str, update_id: str, *, run_id: str | None = None, result_type: type | None = None
+) -> tuple[bool, Any]:
+    """Whether the case (its run ``run_id``, else its latest) took the Update ``update_id``, and its result.
+
+    Temporal keeps every Update a run accepted, with its outcome, also after the run closed; one in flight is
+    waited for. ``WorkflowUpdateFailedError`` when the Update was taken and failed."""
+    handle = client.get_workflow_handle(case_id).get_update_handle(
+        update_id, workflow_run_id=run_id, result_type=result_type
+    )
+    try:
+        return True, await handle.result()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:  # no such Update (or no such case)
+            return False, None
+        raise
 
 
 def _with_intake(view: CaseView, intake: IntakeRecord | None) -> CaseView:
@@ -337,8 +423,10 @@ async def case_view(client: Client, case_id: str) -> CaseView:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise CaseError("not_found", "no such case") from None
         raise
-    except WorkflowQueryFailedError:
-        raise CaseError("not_found", "no such case") from None
+    except WorkflowQueryFailedError as exc:
+        if _NO_CASE_QUERY.search(str(exc)):  # a workflow that is not a case
+            raise CaseError("not_found", "no such case") from None
+        raise  # the case's worker failed to answer: not the case's fault, nor the caller's
 
 
 async def send_event(
@@ -357,6 +445,11 @@ async def send_event(
     system (``caller``) whose organisation is not a party of the case in the event's role gets the very refusal of
     a missing case, before anything else about the case is said; refusals about the case's state name no status
     and no pending event to operator systems, and the event's ``sender_bin`` field carries the caller's BIN.
+
+    With an ``update_id`` (a caller's idempotency key) a retried event is answered with its first outcome whatever
+    happened since: the same Update id is de-duplicated by Temporal while the case runs, and when the checks
+    before the Update refuse (the event took the case on, or closed it), the case is asked whether it took
+    this Update; only when it did not is the refusal the answer.
     """
     missing = CaseError("not_found", f"no such {spec.key} case")
     handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(case_id)
@@ -369,7 +462,6 @@ async def send_event(
     if desc.workflow_type != workflow_type_name(spec):
         raise missing
     operator = caller is not None and caller.acts_as_operator(event.roles)
-    not_now = CaseError("conflict", f"{event.name} does not fit the case's state now")
     view: CaseView | None = None
     if caller is not None and not caller.is_party({}, event.roles, spec.designated):
         try:
@@ -378,7 +470,37 @@ async def send_event(
             raise missing from None
         if not caller.is_party(view.parties, event.roles, spec.designated):
             raise missing
-    if desc.status is not WorkflowExecutionStatus.RUNNING:
+    try:
+        payload = await _fitting(client, event, case_id, desc.status, payload, view=view, operator=operator)
+    except CaseError:
+        if update_id is not None:
+            taken, result = await update_outcome(client, case_id, update_id, run_id=desc.run_id)
+            if taken:
+                return _event_result(case_id, event, result, desc.run_id)
+        raise
+    if operator and event.sender_bin is not None and payload is not None:
+        assert caller is not None
+        payload = payload.model_copy(update={event.sender_bin: caller.bin})
+    args = [] if payload is None else [payload]
+    done = WorkflowUpdateStage.COMPLETED
+    update = await handle.start_update(event.name, args=args, id=update_id, wait_for_stage=done)
+    return _event_result(case_id, event, await update.result(), update.workflow_run_id)
+
+
+async def _fitting(
+    client: Client,
+    event: EventSpec,
+    case_id: str,
+    status: WorkflowExecutionStatus | None,
+    payload: BaseModel | None,
+    *,
+    view: CaseView | None = None,
+    operator: bool = False,
+) -> BaseModel | None:
+    """The Update's argument, when the case takes ``event`` now; ``CaseError("conflict")`` otherwise (to an operator
+    system, without the case's status or what it waits for)."""
+    not_now = CaseError("conflict", f"{event.name} does not fit the case's state now")
+    if status is not WorkflowExecutionStatus.RUNNING:
         raise not_now if operator else CaseError("conflict", "the case is closed: it accepts no more events")
     view = view or await case_view(client, case_id)
     always_open = event.name in ALWAYS_OPEN_EVENTS and not view.closed
@@ -392,17 +514,16 @@ async def send_event(
         )
     if event.to_update is not None and payload is not None:
         try:
-            payload = await event.to_update(client, case_id, payload)
+            return await event.to_update(client, case_id, payload)
         except ValueError as exc:
             raise (not_now if operator else CaseError("conflict", str(exc))) from None
-    if operator and event.sender_bin is not None and payload is not None:
-        assert caller is not None
-        payload = payload.model_copy(update={event.sender_bin: caller.bin})
-    args = [] if payload is None else [payload]
-    result = await handle.execute_update(event.name, args=args, id=update_id)
+    return payload
+
+
+def _event_result(case_id: str, event: EventSpec, result: Any, run_id: str | None) -> EventResult:
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json")
-    return EventResult(case_id=case_id, event=event.name, result=result)
+    return EventResult(case_id=case_id, event=event.name, result=result, run_id=run_id)
 
 
 class PendingCall(BaseModel):

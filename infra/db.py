@@ -1,5 +1,9 @@
 """Our own tables' database: SQLite file by default, PostgreSQL (or any SQLAlchemy URL) by setting
-``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both."""
+``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both.
+
+The engine hides statement parameters (``hide_parameters``): an error of a write (a constraint, a lost
+connection) names the statement but never the values, which are IINs, names and phone numbers, so neither the
+worker's log of a failed activity nor a failure recorded in a history repeats them."""
 
 from __future__ import annotations
 
@@ -51,7 +55,7 @@ def engine_for(url: str) -> Engine:
     """One engine per database URL; creates the tables on first use."""
     import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     eng = create_engine(url, **kwargs)
@@ -65,9 +69,28 @@ def engine_for(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+    _drop_stored_responses(eng)
     SQLModel.metadata.create_all(eng)
     add_missing_columns(eng)
     return eng
+
+
+def _drop_stored_responses(eng: Engine) -> None:
+    """A database made before idempotency records stopped keeping responses (answers with personal data) has
+    them in a ``body`` column: that table is dropped and made anew (it remembers keys for a day only). SQLite
+    overwrites the freed pages (``secure_delete``) and checkpoints its WAL, so the answers are gone from the files."""
+    tables = inspect(eng)
+    if "idempotency_records" in tables.get_table_names() and "body" in {
+        c["name"] for c in tables.get_columns("idempotency_records")
+    }:
+        sqlite = eng.dialect.name == "sqlite"
+        with eng.begin() as conn:
+            if sqlite:
+                conn.execute(text("PRAGMA secure_delete=ON"))
+            conn.execute(text("DROP TABLE idempotency_records"))
+        if sqlite:
+            with eng.connect() as conn:
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def engine() -> Engine:

@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     """``KZ_TIMINGS__<FIELD>`` (ISO 8601 durations or seconds): timeouts, margins and checkpoints that are not law
     (``models.timings``); a case keeps the values of its registration day."""
 
+    # The HTTP API and the console (``api/``).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    """``KZ_MAX_BODY_BYTES``: a request body over this is refused with 413 before anything reads it (1 MiB)."""
+    idempotency_hours: float = Field(default=24.0, gt=0)
+    """``KZ_IDEMPOTENCY_HOURS``: how long an ``Idempotency-Key`` is remembered (its record is purged after)."""
+    session_idle_seconds: int = Field(default=30 * 60, gt=0)
+    """``KZ_SESSION_IDLE_SECONDS``: a console session unused this long is over (30 minutes)."""
+    session_max_seconds: int = Field(default=8 * 3600, gt=0)
+    """``KZ_SESSION_MAX_SECONDS``: a console session is over this long after sign-in, used or not (8 hours)."""
+    session_cookie_secure: bool = True
+    """``KZ_SESSION_COOKIE_SECURE``: the console's cookie is sent over HTTPS only. ``scripts/up.py`` sets it to
+    false for its plain-HTTP console on localhost; never in production."""
+
     def db_url(self) -> str:
         """The SQLAlchemy URL of our own tables."""
         if self.database_url:

@@ -113,7 +113,8 @@ def deliver_document(doc_id: str, case_id: str, recipient: str) -> datetime:
 
 
 def record_sms(req: SmsRequest, now: datetime) -> tuple[datetime, bool]:
-    """Put an SMS in the outbox once; returns (accepted_at, whether this call created it)."""
+    """Put an SMS in the outbox once, its secret masked (``masked_text``); returns (accepted_at, whether this call
+    created it)."""
     with session() as s:
         existing = s.get(SmsOutbox, req.message_id)
         if existing is not None:
@@ -124,7 +125,7 @@ def record_sms(req: SmsRequest, now: datetime) -> tuple[datetime, bool]:
                 case_id=req.case_id,
                 to=req.to,
                 sender=req.sender,
-                text=req.text,
+                text=req.masked_text or req.text,
                 accepted_at=now,
             )
         )

@@ -20,6 +20,9 @@ class SmsRequest(Model):
     to: KzMobile
     sender: str = Field(description="short number or name shown to the subscriber, e.g. 1414, 3344, EGOV")
     text: str = Field(min_length=1, max_length=1000)
+    masked_text: str | None = Field(default=None, max_length=1000)
+    """The text as a log or a screen may show it, when ``text`` holds a secret (a one-time code or a signing
+    link replaced by ``•``); the gateway's outbox keeps this one. The sender of a secret sets it."""
 
 
 class SmsReceipt(BaseModel):

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "ComplaintForward",
+    "ConsoleSession",
     "Document",
     "PersonalAccountDelivery",
     "SmsOutbox",
@@ -202,16 +203,35 @@ class ApiKey(SQLModel, table=True):
 
 
 class IdempotencyRecord(SQLModel, table=True):
-    """The response to a request sent with an ``Idempotency-Key``, replayed to retries of that request."""
+    """A request sent with an ``Idempotency-Key``: its digest, and once it succeeded, where its answer lies.
+
+    Never a body, neither the request's nor the response's (both carry personal data): a retry's answer is
+    rebuilt from the case (the Update's outcome, the start's answer). Purged after ``KZ_IDEMPOTENCY_HOURS``.
+    """
 
     __tablename__ = "idempotency_records"
 
     key_sha256: str = Field(primary_key=True)  # hash of (client key id, method, route, client's key)
     request_sha256: str  # hash of the body: the same key with another body is refused
-    status_code: int
-    body: str  # the JSON response
-    location: str | None = None
+    status_code: int | None = None  # None while no attempt has succeeded (refusals are never kept)
+    case_id: str | None = None
+    run_id: str | None = None  # the case's run that took the Update (or that the start opened)
+    update_id: str | None = None  # the Update whose outcome is the answer (an event; a start with an Update)
+    answer: str | None = None  # a start's answer: opened, joined, existing, closed, duplicate
+    created_at: datetime = Field(default_factory=_now, index=True)
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in console user. The session cookie carries a random id; only its SHA-256 is kept here, so a
+    reader of the table cannot sign in as anyone. Signing out deletes the row; a row past its idle or absolute
+    limit, or of a revoked key, opens nothing (``api.sessions``)."""
+
+    __tablename__ = "console_sessions"
+
+    session_sha256: str = Field(primary_key=True)
+    key_id: str = Field(index=True)
     created_at: datetime = Field(default_factory=_now)
+    last_seen_at: datetime = Field(default_factory=_now)
 
 
 # --- MVNO permit (665/NK): state registries, monitoring, permits registry ---------------------

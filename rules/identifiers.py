@@ -2,7 +2,8 @@
 Kazakhstan mobile numbers, and the EDS password policy (almatel-eds step 8).
 
 Every validator returns the normalised value or raises ``ValueError`` with a message saying what is
-wrong, so pydantic types in ``models`` can use them directly.
+wrong, so pydantic types in ``models`` can use them directly. A message names the rule, never the value or a
+part of it (IINs, phone numbers and birth dates are personal data; answers and logs must not repeat them).
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ def _twelve_digits(value: str, name: str) -> str:
         raise ValueError(f"{name} must be exactly 12 digits")
     expected = check_digit(value[:11])
     if expected is None:
-        raise ValueError(f"{name} {value[:11]}… cannot exist: its check digit has no valid value")
+        raise ValueError(f"{name} cannot exist: no check digit is valid for its first 11 digits")
     if expected != int(value[11]):
-        raise ValueError(f"{name} check digit is wrong (expected {expected}, got {value[11]})")
+        raise ValueError(f"{name} check digit is wrong: the 12th digit does not match the first 11")
     return value
 
 
@@ -59,12 +60,12 @@ def iin_birth_date(iin: str) -> date:
     """The birth date encoded in an IIN (digits 1–6 and the century digit 7)."""
     century_digit = int(iin[6])
     if century_digit not in _CENTURY:
-        raise ValueError(f"IIN 7th digit (century and sex) must be 1–6, got {century_digit}")
+        raise ValueError("IIN 7th digit (century and sex) must be 1–6")
     year = _CENTURY[century_digit] + int(iin[0:2])
     try:
         return date(year, int(iin[2:4]), int(iin[4:6]))
     except ValueError:
-        raise ValueError(f"IIN does not start with a real birth date (YYMMDD {iin[:6]})") from None
+        raise ValueError("IIN does not start with a real birth date (YYMMDD)") from None
 
 
 def iin_check(value: str, *, today: date | None = None) -> str:
@@ -72,7 +73,7 @@ def iin_check(value: str, *, today: date | None = None) -> str:
     iin = _twelve_digits(value, "IIN")
     born = iin_birth_date(iin)
     if today is not None and born > today:
-        raise ValueError(f"IIN birth date {born.isoformat()} is in the future")
+        raise ValueError("IIN birth date (its first 6 digits) is in the future")
     return iin
 
 
@@ -81,13 +82,11 @@ def bin_check(value: str) -> str:
     bin_ = _twelve_digits(value, "BIN")
     month = int(bin_[2:4])
     if not 1 <= month <= 12:
-        raise ValueError(f"BIN 3rd–4th digits must be the month of registration (01–12), got {bin_[2:4]}")
+        raise ValueError("BIN 3rd–4th digits must be the month of registration (01–12)")
     if int(bin_[4]) not in _BIN_TYPES:
-        raise ValueError(
-            f"BIN 5th digit must be the entity type (4 resident, 5 non-resident, 6 joint venture), got {bin_[4]}"
-        )
+        raise ValueError("BIN 5th digit must be the entity type (4 resident, 5 non-resident, 6 joint venture)")
     if int(bin_[5]) not in _BIN_SUBTYPES:
-        raise ValueError(f"BIN 6th digit must be the unit type (0 head office … 4), got {bin_[5]}")
+        raise ValueError("BIN 6th digit must be the unit type (0 head office … 4)")
     return bin_
 
 
@@ -102,13 +101,13 @@ def kz_mobile(value: str) -> str:
     try:
         parsed = phonenumbers.parse(digits, "KZ")
     except phonenumbers.NumberParseException:
-        raise ValueError(f"not a phone number: {raw!r}") from None
+        raise ValueError("not a phone number") from None
     if (
         not phonenumbers.is_valid_number(parsed)
         or phonenumbers.region_code_for_number(parsed) != "KZ"
         or phonenumbers.number_type(parsed) != phonenumbers.PhoneNumberType.MOBILE
     ):
-        raise ValueError(f"not a Kazakhstan mobile number (+7 7XX XXX XX XX): {raw!r}")
+        raise ValueError("not a Kazakhstan mobile number (+7 7XX XXX XX XX)")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

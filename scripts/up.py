@@ -34,6 +34,9 @@ def wait_for_port(port: int, seconds: float) -> bool:
 
 def main() -> int:
     reexec_in_venv()
+    # The console is served over plain HTTP on localhost here, so its cookie cannot be Secure (the setting's
+    # default everywhere else); every process started below inherits this. An explicit setting wins.
+    os.environ.setdefault("KZ_SESSION_COOKIE_SECURE", "false")
     from infra.search_attributes import dev_server_flags
 
     parser = argparse.ArgumentParser(description=__doc__)

@@ -20,6 +20,7 @@ from activities.state_registry import add_person
 from adapters.local_ca import local_ca, sign_cms
 from infra.client import data_converter
 from infra.db import session
+from infra.handset import received
 from models.identification import EdsSignatureEvent, SecretEntry
 from models.tables import SmsOutbox
 from rules.identifiers import check_digit
@@ -69,8 +70,9 @@ def sms_to(phone: str) -> list[SmsOutbox]:
 
 
 def sms_secret(phone: str, sender: str) -> str:
-    """The code or link token in the latest SMS from ``sender`` to ``phone``, as the subscriber reads it."""
-    [*_, last] = [m for m in sms_to(phone) if m.sender == sender]
+    """The code or link token in the latest SMS from ``sender`` to ``phone``, as the subscriber reads it on the
+    phone (the outbox keeps it masked)."""
+    [*_, last] = [m for m in received(phone) if m.sender == sender]
     if LINK_BASE in last.text:
         return last.text.split(LINK_BASE, 1)[1]
     m = re.search(r"code (\d{6})", last.text)

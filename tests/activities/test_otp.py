@@ -57,6 +57,16 @@ async def test_a_retried_issue_sends_one_code_and_stores_only_its_hash() -> None
     assert code not in first.model_dump_json()
 
 
+@pytest.mark.parametrize(("kind", "sender", "shown"), [("otp", "1414", "code sent"), ("link", "3344", "link sent")])
+async def test_the_outbox_keeps_that_a_code_or_link_was_sent_never_which(kind: str, sender: str, shown: str) -> None:
+    phone = new_phone()
+    await issue_secret(request(phone, kind=kind, sender=sender))
+    secret = sms_secret(phone, sender)  # as the phone received it
+    [kept] = sms_to(phone)
+    assert len(secret) >= 6 and secret not in kept.text
+    assert shown in kept.text and "••••••" in kept.text
+
+
 async def test_expiry_is_judged_at_the_case_instant_and_attempts_are_limited() -> None:
     phone = new_phone()
     req = request(phone)

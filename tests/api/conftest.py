@@ -60,7 +60,8 @@ def api_app(env: WorkflowEnvironment) -> FastAPI:
 @pytest.fixture
 async def http(api_app: FastAPI, api_worker: None) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=api_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    # https: the console's cookie is Secure (the default), and a client keeps it to HTTPS
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
         yield c
 
 
@@ -95,12 +96,13 @@ def dev_app(dev_env: WorkflowEnvironment) -> FastAPI:
         gateway=Gateway(client=dev_env.client),
         task_queue=TASK_QUEUE,
         secret="test-secret-dev",
+        secure_cookie=False,  # the browser test serves it over plain HTTP on 127.0.0.1, as scripts/up.py does
     )
 
 
 @pytest.fixture
 async def dev_http(dev_app: FastAPI, dev_worker: None) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dev_app), base_url="http://testserver") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dev_app), base_url="https://testserver") as c:
         yield c
 
 

@@ -23,10 +23,14 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Page, async_playwright, expect
+from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from infra.calendar import current_calendar
+from infra.db import session as db_session
 from models.mvno_permit import PermitApplication
+from models.tables import ConsoleSession
 from rules.calendar import ALMATY
 from rules.identifiers import kz_mobile
 from tests.api.applications import IIN, eventually
@@ -127,6 +131,108 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     assert "Your application is returned" in outbox.text
     doc = re.search(r'href="(/console/cases/[^"]+/documents/[^"]+)">Completeness notice', page.text)
     assert doc and (await http.get(doc.group(1))).status_code == 200
+
+
+COOKIE = "kz_console"
+
+
+def captured(http: httpx.AsyncClient) -> str:
+    """The console cookie as someone copying it from the browser (a shared computer, a proxy's log) holds it."""
+    value = http.cookies.get(COOKIE)
+    assert value, "no console cookie"
+    return value
+
+
+async def with_cookie(app: FastAPI, cookie: str, method: str, path: str, **kw: Any) -> httpx.Response:
+    """A request from another client that holds only the captured cookie."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://elsewhere") as other:
+        other.cookies.set(COOKIE, cookie)
+        return await other.request(method, path, **kw)
+
+
+def backdate(field: str, delta: timedelta) -> None:
+    """Move every console session's ``field`` back by ``delta`` (as if that much time had passed)."""
+    with db_session() as s:
+        for row in s.exec(select(ConsoleSession)):
+            setattr(row, field, datetime.now(UTC) - delta)
+            s.add(row)
+
+
+def sessions_kept() -> int:
+    with db_session() as s:
+        return len(s.exec(select(ConsoleSession)).all())
+
+
+async def test_sign_out_ends_the_session_on_the_server(http: httpx.AsyncClient, api_app: FastAPI, keys: Keys) -> None:
+    plain = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "eyJ4IjogMX0="}]}  # {"x": 1}
+    sealed = (await http.post("/codec/encode", json=plain, headers={"X-API-Key": keys.staff})).json()
+    await sign_in(http, keys.staff)
+    cookie = captured(http)
+    assert (await with_cookie(api_app, cookie, "GET", "/console/outbox")).status_code == 200
+    assert (await with_cookie(api_app, cookie, "POST", "/codec/decode", json=sealed)).status_code == 200
+    page = await http.get("/console/outbox")
+    kept = sessions_kept()
+    assert (await http.post("/console/logout", data={"csrf_token": csrf(page.text)})).status_code == 303
+    assert sessions_kept() == kept - 1  # the server forgot it
+    # the copy taken before signing out still carries a valid signature, and opens nothing
+    again = await with_cookie(api_app, cookie, "GET", "/console/outbox")
+    assert again.status_code == 303 and again.headers["location"].startswith("/console/login")
+    assert (await with_cookie(api_app, cookie, "POST", "/codec/decode", json=sealed)).status_code == 401
+
+
+async def test_a_session_ends_after_30_idle_minutes_and_after_8_hours_whatever_its_use(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
+    await sign_in(http, keys.staff)
+    backdate("last_seen_at", timedelta(minutes=29))
+    assert (await http.get("/console/outbox")).status_code == 200  # used within the idle limit: it goes on
+    backdate("last_seen_at", timedelta(minutes=31))
+    r = await http.get("/console/outbox")
+    assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
+    await sign_in(http, keys.staff)
+    backdate("created_at", timedelta(hours=7, minutes=59))
+    assert (await http.get("/console/outbox")).status_code == 200
+    backdate("created_at", timedelta(hours=8, minutes=1))  # used a moment ago, but signed in over 8 hours ago
+    kept = sessions_kept()
+    assert (await http.get("/console/outbox")).status_code == 303
+    assert sessions_kept() == kept - 1  # an expired session's row is deleted when it is met
+
+
+async def test_console_pages_carry_security_headers_and_the_cookie_is_secure(
+    http: httpx.AsyncClient, api_app: FastAPI, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    signed = await sign_in(http, keys.staff)
+    set_cookie = signed.headers["set-cookie"].lower()
+    assert f"{COOKIE}=" in set_cookie and "; secure" in set_cookie and "httponly" in set_cookie
+    assert "samesite=lax" in set_cookie
+    from tests.api.applications import application
+
+    started = await http.post(
+        "/v1/procedures/demo_check/cases",
+        json=application(await env.get_current_time()),
+        headers={"X-API-Key": keys.staff},
+    )
+    pages = ["/console/", "/console/outbox", "/console/start/demo_check", f"/console/cases/{started.json()['case_id']}"]
+    for path in [*pages, "/console/cases/no-such-case"]:
+        r = await http.get(path, headers={"Accept": "text/html"})
+        assert r.status_code in (200, 404) and r.headers["content-type"].startswith("text/html"), (path, r.status_code)
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp, csp
+        nonce = re.search(r"'nonce-([^']+)'", csp)
+        assert nonce and f'<style nonce="{nonce.group(1)}">' in r.text, path  # the page's own styles may apply
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer" and r.headers["x-frame-options"] == "DENY"
+    assert r.status_code == 404
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="https://t") as anonymous:
+        login = await anonymous.get("/console/login")
+        assert "frame-ancestors 'none'" in login.headers["content-security-policy"]
+        api = await anonymous.get("/v1/cases")
+        assert api.headers["content-security-policy"].startswith("default-src 'none'")
+        assert api.headers["x-content-type-options"] == "nosniff"
+    plain = create_app(procedures={}, secret="plain-http", secure_cookie=False)  # scripts/up.py on localhost
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=plain), base_url="http://localhost") as local:
+        r = await sign_in(local, keys.staff)
+        assert r.status_code == 303 and "secure" not in r.headers["set-cookie"].lower()
 
 
 async def test_language_switch_and_auditor_sees_no_forms(

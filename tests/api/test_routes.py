@@ -15,6 +15,7 @@ import hashlib
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,15 +28,18 @@ import uvicorn
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from sqlmodel import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api import idempotency
 from api.app import create_app
 from api.auth import create_key, revoke_key
+from api.problems import without_input
 from api.temporal import Gateway
 from infra.client import data_converter
 from infra.db import session
-from models.tables import ApiKey
+from models.tables import ApiKey, IdempotencyRecord
 from tests.api.applications import IIN, application, eventually
 from tests.api.conftest import BANK_BIN, Keys
 from tests.api.procedures import BANK, SPEC, DemoCheck
@@ -172,6 +176,40 @@ async def test_invalid_application_is_422_with_the_field_and_without_the_value(
     assert bad_iin not in r.text and "Асан" not in r.text
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "rule", "hidden"),
+    [
+        ("phone", "+7 999 123 45 67", "not a Kazakhstan mobile number", ["999 123", "9991234567"]),
+        ("iin", "900101300127", "check digit is wrong", ["900101", "expected"]),
+        ("iin", "901301300126", "does not start with a real birth date", ["901301"]),
+        ("iin", "900101700121", "7th digit (century and sex) must be 1–6", ["900101", "got"]),
+    ],
+)
+async def test_a_422_names_the_field_and_the_rule_never_the_personal_value(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment, field: str, value: str, rule: str, hidden: list[str]
+) -> None:
+    name = "Асан Серікұлы Жұмабаев"
+    applicant = {"kind": "individual", "iin": value if field == "iin" else IIN, "name": name}
+    body = application(
+        await env.get_current_time(), applicant=applicant, **({field: value} if field == "phone" else {})
+    )
+    r = await http.post(START, json=body, headers=h(keys.staff))
+    problem = assert_problem(r, 422)
+    loc = "body.phone" if field == "phone" else "body.applicant.individual.iin"
+    [error] = [e for e in problem["errors"] if e["loc"] == loc]
+    assert rule in error["msg"], error
+    for part in [value, name, *hidden]:
+        assert part not in r.text, (part, r.text)
+
+
+def test_whatever_a_message_quotes_of_the_rejected_value_is_cut_out() -> None:
+    assert without_input("not a number: '+7 701 123 45 67'", "+7 701 123 45 67") == "not a number: …"
+    assert without_input("got 77011234567 (as 7701 123 4567)", "77011234567") == "got … (as …)"
+    assert without_input("IIN 90010130012… cannot exist", "900101300129") == "IIN …… cannot exist"
+    assert without_input("must be 1–6, got 7", "900101700121") == "must be 1–6, got 7"  # no run of 4 digits
+    assert without_input("Input should be a valid string", None) == "Input should be a valid string"
+
+
 async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(
     http: httpx.AsyncClient,
     keys: Keys,
@@ -263,6 +301,124 @@ async def test_idempotency_key_makes_a_retried_event_safe(
     assert retry.headers["idempotent-replayed"] == "true"
     # without the key the same request is a second decision, which no longer fits
     assert_problem(await http.post(url, json={"complete": True}, headers=h(keys.staff)), 409)
+
+
+def forget_success(case_id: str) -> None:
+    """The state an API killed after the case took the request, before it recorded the success, leaves behind:
+    the key claimed, no answer recorded."""
+    with session() as s:
+        recs = list(s.exec(select(IdempotencyRecord).where(IdempotencyRecord.case_id == case_id)))
+        assert recs, "no idempotency record names the case"
+        for rec in recs:
+            rec.status_code = rec.case_id = rec.run_id = rec.update_id = rec.answer = None
+            s.add(rec)
+
+
+async def accepted_updates(env: WorkflowEnvironment, case_id: str, name: str) -> int:
+    history = await env.client.get_workflow_handle(case_id).fetch_history()
+    return sum(
+        1
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == name
+    )
+
+
+async def test_a_retry_after_the_api_died_before_recording_gets_the_first_answer(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    body = application(await env.get_current_time())
+    hdr = h(keys.staff, **{"Idempotency-Key": f"start-{uuid.uuid4()}"})
+    first = await http.post(START, json=body, headers=hdr)
+    assert first.status_code == 201, first.text
+    cid = first.json()["case_id"]
+    forget_success(cid)
+    retry = await http.post(START, json=body, headers=hdr)  # the case is there: "opened" again, not "existing"
+    assert retry.status_code == 201 and retry.json() == first.json(), retry.text
+
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    url, hdr = event_url(cid, "completeness_decision"), h(keys.staff, **{"Idempotency-Key": f"decide-{cid}"})
+    decided = await http.post(url, json={"complete": True}, headers=hdr)
+    assert decided.status_code == 200, decided.text
+    await eventually(lambda: case(http, keys, cid), lambda v: v["status"] == "awaiting_fee")
+    forget_success(cid)
+    retry = await http.post(url, json={"complete": True}, headers=hdr)  # the decision no longer fits: 409 before
+    assert retry.status_code == 200 and retry.json() == decided.json(), retry.text
+    assert await accepted_updates(env, cid, "completeness_decision") == 1
+
+    closing = await start(http, keys, env)  # an event that closes the case: the retry finds it in the closed run
+    await eventually(lambda: case(http, keys, closing), lambda v: v["pending_events"] == PENDING)
+    url, hdr = event_url(closing, "withdraw"), h(keys.staff, **{"Idempotency-Key": f"withdraw-{closing}"})
+    withdrawn = await http.post(url, headers=hdr)
+    assert withdrawn.status_code == 200, withdrawn.text
+    await eventually(lambda: case(http, keys, closing), lambda v: v["closed"])
+    forget_success(closing)
+    retry = await http.post(url, headers=hdr)
+    assert retry.status_code == 200 and retry.json() == withdrawn.json(), retry.text
+
+
+async def test_a_refusal_is_not_the_keys_answer_for_good(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    cid = await start(http, keys, env)
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    fee = event_url(cid, "fee_paid"), h(keys.bank, **{"Idempotency-Key": f"fee-{cid}"})
+    early = await http.post(fee[0], json={"amount": 1000}, headers=fee[1])
+    assert_problem(early, 409, "does not fit")  # no fee is due yet: refused, and nothing reached the case
+    decided = await http.post(event_url(cid, "completeness_decision"), json={"complete": True}, headers=h(keys.staff))
+    assert decided.status_code == 200, decided.text
+    await eventually(lambda: case(http, keys, cid), lambda v: v["status"] == "awaiting_fee")
+    paid = await http.post(fee[0], json={"amount": 1000}, headers=fee[1])  # the same request, now in its turn
+    assert paid.status_code == 200 and paid.json()["result"] == "paid", paid.text
+    assert "idempotent-replayed" not in paid.headers
+
+
+async def test_identical_requests_at_once_get_one_answer_and_the_case_takes_one_event(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    body = application(await env.get_current_time())
+    hdr = h(keys.staff, **{"Idempotency-Key": f"start-{uuid.uuid4()}"})
+    starts = await asyncio.gather(*(http.post(START, json=body, headers=hdr) for _ in range(8)))
+    assert {r.status_code for r in starts} == {201}, [r.text for r in starts]
+    assert len({r.json()["case_id"] for r in starts}) == 1
+    cid = starts[0].json()["case_id"]
+    await eventually(lambda: case(http, keys, cid), lambda v: v["pending_events"] == PENDING)
+    url, hdr = event_url(cid, "completeness_decision"), h(keys.staff, **{"Idempotency-Key": f"decide-{cid}"})
+    answers = await asyncio.gather(*(http.post(url, json={"complete": True}, headers=hdr) for _ in range(12)))
+    assert [r.status_code for r in answers] == [200] * 12, [r.text for r in answers]
+    assert all(r.json() == answers[0].json() for r in answers)
+    assert await accepted_updates(env, cid, "completeness_decision") == 1
+
+
+async def test_idempotency_records_hold_digests_never_bodies_and_are_purged_after_a_day(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = application(await env.get_current_time(), phone="+77017654321")
+    key = f"start-{uuid.uuid4()}"
+    first = await http.post(START, json=body, headers=h(keys.staff, **{"Idempotency-Key": key}))
+    assert first.status_code == 201, first.text
+    with session() as s:
+        [rec] = s.exec(select(IdempotencyRecord).where(IdempotencyRecord.case_id == first.json()["case_id"]))
+    stored = " ".join(str(v) for v in rec.model_dump().values())
+    for value in (IIN, "Асан", "7017654321", key):
+        assert value not in stored
+    # a day later the record is gone and the key is free: another body with it is a new request, not a 422
+    with session() as s:
+        row = s.get(IdempotencyRecord, rec.key_sha256)
+        assert row is not None
+        row.created_at = datetime.now(UTC) - timedelta(hours=24, minutes=1)
+        s.add(row)
+    monkeypatch.setattr(idempotency, "_last_purge", datetime.min.replace(tzinfo=UTC))
+    other = await http.post(
+        START, json=application(await env.get_current_time()), headers=h(keys.staff, **{"Idempotency-Key": "other"})
+    )
+    assert other.status_code == 201  # any keyed request purges what is older than a day
+    with session() as s:
+        assert s.get(IdempotencyRecord, rec.key_sha256) is None
+    later = await http.post(
+        START, json=application(await env.get_current_time()), headers=h(keys.staff, **{"Idempotency-Key": key})
+    )
+    assert later.status_code == 201 and later.json()["case_id"] != rec.case_id, later.text
 
 
 async def test_the_api_starts_without_temporal_and_answers_503(keys: Keys) -> None:

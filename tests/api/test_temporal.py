@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import RPCTimeoutOrCancelledError, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -43,6 +43,20 @@ def test_update_refusals(error: BaseException, status: int) -> None:
     problem = problem_from_temporal(WorkflowUpdateFailedError(error))
     assert problem.status == status
     assert problem.detail == getattr(error, "message", str(error))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RPCError("no poller seen for task queue recently, worker may be down", RPCStatusCode.FAILED_PRECONDITION, b""),
+        RPCTimeoutOrCancelledError("timed out"),
+        WorkflowQueryFailedError("the workflow task failed"),
+    ],
+)
+def test_a_case_whose_worker_is_down_is_503_with_retry_after_not_a_conflict(error: Exception) -> None:
+    problem = problem_from_temporal(error)
+    assert problem.status == 503 and problem.headers == {"Retry-After": "30"}
+    assert "worker may be down" in problem.detail
 
 
 def test_other_errors_are_not_swallowed() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field, ValidationError
 
-from audit.history import CaseHistory
+from audit.history import CaseHistory, deadline_records
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
 from models.deadlines import DeadlineState, DeadlineStatus
 from rules.calendar import ALMATY
@@ -190,8 +190,8 @@ def _done_by_withdrawal(case: CaseHistory) -> tuple[datetime | None, set[str]]:
         if e.kind in _WAKES:
             break
         if e.kind == "memo" and isinstance(e.data, dict):
-            for d in e.data.get("deadlines") or []:
-                if isinstance(d, dict) and d.get("met_at"):
+            for d in deadline_records(e.data):
+                if d.get("met_at"):
                     done.add(str(d.get("key")))
     return accepted.at, done - _done_before(case, accepted.event_id)
 
@@ -289,7 +289,7 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
     opened = _opened_at(case)
     withdrawn_at, done_by_withdrawal = _done_by_withdrawal(case)
     versions: set[str] = set()
-    for raw in case.memo.get("deadlines") or []:
+    for raw in case.deadlines():
         try:
             state = DeadlineState.model_validate(raw)
         except ValidationError as exc:

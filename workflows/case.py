@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -34,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
     )
     from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
-    from workflows.clock import CaseDeadlines
+    from workflows.clock import CaseDeadlines, upsert_changed
     from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT, OUTSIDE_TIMEOUT
 
 __all__ = ["BLOCKED", "CASE_ACTIVITIES", "CaseWorkflow"]
@@ -227,7 +228,7 @@ class CaseWorkflow:
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        workflow.upsert_search_attributes(
+        self.upsert_search_attributes(
             [
                 sa.PROCEDURE.value_set(self.PROCEDURE),
                 sa.ACT_VERSION.value_set(self.registration.act_version_id),
@@ -249,7 +250,15 @@ class CaseWorkflow:
 
     def _show_status(self, status: str) -> None:
         self.status = status
-        workflow.upsert_search_attributes([sa.STATUS.value_set(status)])
+        self.upsert_search_attributes([sa.STATUS.value_set(status)])
+
+    def upsert_search_attributes(self, updates: list[SearchAttributeUpdate[Any]]) -> None:
+        """Upsert ``updates``; only those whose value changes in cases under ``PUBLISH_ONLY_CHANGES`` (each upsert
+        is a history event)."""
+        if self.clock.only_changes:
+            upsert_changed(updates)
+        else:
+            workflow.upsert_search_attributes(updates)
 
     @workflow.query
     def case(self) -> CaseView:
@@ -338,7 +347,7 @@ class CaseWorkflow:
                 "migrations": [*reg.migrations, record],
             }
         )
-        workflow.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
+        self.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
         workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
         return record
 

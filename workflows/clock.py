@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from infra import search_attributes as sa
     from models.case import LawMigration, LawMigrationRecord, LawSnapshot, Registration
     from models.deadlines import (
+        DEADLINE_MEMO_PREFIX,
         CalendarCorrection,
         CorrectionResult,
         Deadline,
@@ -32,7 +33,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.outside import ACTIVITY_RETRY, LOCAL_TIMEOUT
 
-__all__ = ["CORRECTION_RECORDS_ONLY_MOVES", "WAKE_ONLY_ON_MOVED_DUE", "CaseDeadlines", "Woke"]
+__all__ = [
+    "CORRECTION_RECORDS_ONLY_MOVES",
+    "PUBLISH_ONLY_CHANGES",
+    "WAKE_ONLY_ON_MOVED_DUE",
+    "CaseDeadlines",
+    "Woke",
+    "upsert_changed",
+]
 
 # workflow.patched id: waits re-arm only when a correction moves a due instant (two deadlines due at
 # the same instant made every met/breach cancel and restart the other wait's timer).
@@ -40,6 +48,19 @@ WAKE_ONLY_ON_MOVED_DUE = "deadline-waits-wake-only-on-moved-due"
 # workflow.patched id: a calendar correction records only due instants it moves (a new calendar version alone
 # changes nothing), and is refused by a worker whose calendar is not the version the operator intends.
 CORRECTION_RECORDS_ONLY_MOVES = "calendar-correction-records-only-moves"
+# workflow.patched id: the case's record in the memo is one key per term (``deadline:<key>``), upserted only for the
+# terms that changed, and search attributes only when their value changes. Cases started before rewrote the whole
+# list of terms (``deadlines``) and every search attribute on every change (58.6 of 79.8 KB of an EDS-signing case).
+PUBLISH_ONLY_CHANGES = "case-record-publishes-only-changes"
+
+
+def upsert_changed(updates: list[SearchAttributeUpdate[Any]]) -> None:
+    """Upsert the search attributes of ``updates`` whose value differs from the case's current one (an upsert is a
+    history event; the SDK keeps ``workflow.info()``'s attributes current)."""
+    current = workflow.info().typed_search_attributes
+    changed = [u for u in updates if current.get(u.key) != u.value]
+    if changed:
+        workflow.upsert_search_attributes(changed)
 
 
 class Woke(StrEnum):
@@ -66,6 +87,9 @@ class CaseDeadlines:
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._wake_only_on_moved_due = workflow.patched(WAKE_ONLY_ON_MOVED_DUE)
         self._corrections_record_only_moves = workflow.patched(CORRECTION_RECORDS_ONLY_MOVES)
+        self.only_changes = workflow.patched(PUBLISH_ONLY_CHANGES)
+        """Whether ``PUBLISH_ONLY_CHANGES`` applies (the case's own search attributes follow it too)."""
+        self._published: dict[str, Any] = {}
 
     async def open(
         self,
@@ -422,7 +446,25 @@ class CaseDeadlines:
         versions = {s.deadline.calendar_version for s in self.states.values()}
         if versions:
             updates.append(sa.CALENDAR_VERSION.value_set(sorted(versions)[-1]))
-        workflow.upsert_search_attributes(updates)
-        # The full record goes to the memo too, so every change is an event in the history that an
-        # auditor reads without running our code (audit/ builds the compliance report from it).
-        workflow.upsert_memo({"deadlines": [s.model_dump(mode="json") for s in self.states.values()]})
+        # The record goes to the memo too, so every change is an event in the history that an auditor reads
+        # without running our code (audit/ builds the compliance report from it).
+        if not self.only_changes:
+            workflow.upsert_search_attributes(updates)
+            workflow.upsert_memo({"deadlines": [s.model_dump(mode="json") for s in self.states.values()]})
+            return
+        upsert_changed(updates)
+        changed: dict[str, Any] = {}
+        for key, state in self.states.items():
+            memo_key = DEADLINE_MEMO_PREFIX + key
+            record = state.model_dump(mode="json")
+            if self._published_record(memo_key) != record:
+                changed[memo_key] = record
+        if changed:
+            workflow.upsert_memo(changed)
+            self._published.update(changed)
+
+    def _published_record(self, memo_key: str) -> Any:
+        """The term's record as the memo holds it now (upserted by this run, or carried into it)."""
+        if memo_key not in self._published:
+            self._published[memo_key] = workflow.memo_value(memo_key, default=None, type_hint=dict)
+        return self._published[memo_key]

@@ -27,7 +27,14 @@ with workflow.unsafe.imports_passed_through():
     from rules.law import cite
     from workflows.case import CaseWorkflow
 
-__all__ = ["ACT", "PROCEDURE", "RESULTS_ON_THE_REGISTRATION_DAY", "PermitCase", "permit_case_id"]
+__all__ = [
+    "ACT",
+    "HEARING_CALENDAR_ON_DEMAND",
+    "PROCEDURE",
+    "RESULTS_ON_THE_REGISTRATION_DAY",
+    "PermitCase",
+    "permit_case_id",
+]
 
 PROCEDURE = "mvno_permit"
 ACT = "665/NK"
@@ -36,6 +43,12 @@ RESULTS_ON_THE_REGISTRATION_DAY = "permit-results-on-the-registration-day"
 """``workflow.patched`` id: a result decided before the registration day's office opening (an application received
 after hours, on a day off or a holiday, 665/NK p.6) is dated, signed and delivered at that opening: the case waits
 for it, and a hearing notice decided earlier goes out then. Decided at the case's first activation."""
+
+HEARING_CALENDAR_ON_DEMAND = "hearing-calendar-only-for-a-hearing"
+"""``workflow.patched`` id: the hearing calendar (``hearing_windows``, about 50 KB of history for 30 days) is computed
+when a preliminary decision to refuse needs it, not when the qualification stage opens. Before it, every case
+recorded it at the stage's start and kept it ahead until the decision, compliant or not. Decided at the case's first
+activation."""
 
 
 def permit_case_id(app: PermitApplication) -> str:
@@ -56,6 +69,10 @@ class PermitCase(CaseWorkflow):
         self._tasks: list[asyncio.Task[Any]] = []  # waits that run beside the stages
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._results_on_registration_day = workflow.patched(RESULTS_ON_THE_REGISTRATION_DAY)
+        self._hearing_calendar_on_demand = workflow.patched(HEARING_CALENDAR_ON_DEMAND)
+        self._windows_seen = ""
+        """The qualification term's calendar version when the hearing calendar was computed (on demand only): a
+        calendar correction that recomputes the term makes the calendar stale."""
 
     # CaseWorkflow's record is kept in the state, so continue-as-new carries it with the rest.
 

@@ -165,7 +165,7 @@ class PermitLifetime(PermitDocuments):
             key = self._validity_key(s.validity_n)
             validity = s.deadlines.pop(key)
             await self.clock.open(key, "mvno.permit_validity", validity.deadline.start, counted_from="day")
-        workflow.upsert_search_attributes(
+        self.upsert_search_attributes(
             [sa.PROCEDURE.value_set(self.PROCEDURE), sa.ACT_VERSION.value_set(s.registration.act_version_id)]
         )
         self._event("checkpoint", "the permit's case continued as new (yearly checkpoint)", "")

@@ -20,6 +20,7 @@ from infra import cases
 from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.cases import CaseError, EventResult, PendingCall
+from infra.receipts import received
 from infra.store import load_document
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
@@ -193,9 +194,11 @@ async def send_event(
     *,
     update_id: str | None = None,
 ) -> EventResult:
-    """Send an event (an Update) to a case of ``spec``; 404 / 409 / 422 say why it was not taken."""
+    """Send an event (an Update) to a case of ``spec``; 404 / 409 / 422 say why it was not taken. The Update carries
+    the instant the API took the event (``infra.receipts``): the case times the act by it."""
     try:
-        return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id)
+        with received(datetime.now(UTC)):
+            return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id)
     except CaseError as exc:
         raise _problem(exc) from None
     except (WorkflowUpdateFailedError, RPCError) as exc:

@@ -1,5 +1,6 @@
 """The one place that builds a Temporal client: envconfig connection, pydantic data converter with the
-payload encryption codec (``infra.codec``) and failure messages moved into encrypted attributes."""
+payload encryption codec (``infra.codec``) and failure messages moved into encrypted attributes, and the edge's
+receipt instant stamped on every Update (``infra.receipts``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.envconfig import ClientConfig
 
 from infra.codec import default_codec
+from infra.receipts import StampReceipts
 
 __all__ = ["connect", "data_converter"]
 
@@ -49,7 +51,7 @@ async def connect(profile: str | None = None, *, wait_seconds: float = 0) -> Cli
     give_up = loop.time() + wait_seconds
     while True:
         try:
-            return await Client.connect(**config, data_converter=data_converter())
+            return await Client.connect(**config, data_converter=data_converter(), interceptors=[StampReceipts()])
         except RuntimeError as exc:
             if loop.time() >= give_up:
                 raise RuntimeError(f"cannot reach Temporal at {config['target_host']}: {exc}") from exc

@@ -199,6 +199,18 @@ class CaseWorkflow:
         if not self._open_blocks:
             raise ValueError("nothing is blocked in this case")
 
+    def on_edge_receipt(self, update: str, at: datetime) -> Callable[[], None] | None:
+        """The worker's ``infra.receipts.HandReceipts`` tells the case when the edge received ``update``, before its
+        handler runs; the clock times the act the handler brings by it (``RACES_SETTLED``). Returns what to call once
+        the handler has returned."""
+        return self.clock.received(at) if self.clock.races_settled else None
+
+    async def handlers_finished(self) -> None:
+        """Before the case completes: let every Update handler still running end, so no accepted Update is left
+        without its answer (``RACES_SETTLED``; cases before completed at once)."""
+        if self.clock.races_settled:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+
     def pending_events(self) -> list[str]:
         """The Updates that fit the case's state now (the console shows forms for these only)."""
         return []

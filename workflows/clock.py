@@ -35,7 +35,9 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = [
     "CORRECTION_RECORDS_ONLY_MOVES",
+    "EDGE_TOLERANCE",
     "PUBLISH_ONLY_CHANGES",
+    "RACES_SETTLED",
     "WAKE_ONLY_ON_MOVED_DUE",
     "CaseDeadlines",
     "Woke",
@@ -52,6 +54,16 @@ CORRECTION_RECORDS_ONLY_MOVES = "calendar-correction-records-only-moves"
 # terms that changed, and search attributes only when their value changes. Cases started before rewrote the whole
 # list of terms (``deadlines``) and every search attribute on every change (58.6 of 79.8 KB of an EDS-signing case).
 PUBLISH_ONLY_CHANGES = "case-record-publishes-only-changes"
+# workflow.patched id: races at a due instant and at the end are settled. (1) An act an Update brings is timed by the
+# instant the edge received it (``infra.receipts``) when that lies within EDGE_TOLERANCE before the case's clock, also
+# when the timer recorded the breach first: a worker lagging at 18:30 does not make a timely act late. (2) A calendar
+# correction or a law migration leaves alone a term that was met or breached while it was computing. (3) The case
+# waits for its Update handlers before it completes (``CaseWorkflow.handlers_finished``).
+RACES_SETTLED = "case-races-settled"
+EDGE_TOLERANCE = timedelta(minutes=5)
+"""How far before the case's clock the edge's receipt of an act may lie to be taken as the act's instant (worker lag,
+a workflow task retried); a receipt further back, or ahead of the case's clock, is not taken and the case's clock
+times the act."""
 
 
 def upsert_changed(updates: list[SearchAttributeUpdate[Any]]) -> None:
@@ -90,6 +102,12 @@ class CaseDeadlines:
         self.only_changes = workflow.patched(PUBLISH_ONLY_CHANGES)
         """Whether ``PUBLISH_ONLY_CHANGES`` applies (the case's own search attributes follow it too)."""
         self._published: dict[str, Any] = {}
+        self.races_settled = workflow.patched(RACES_SETTLED)
+        """Whether ``RACES_SETTLED`` applies (the case's end follows it too)."""
+        self._waiting: dict[str, Callable[[], bool]] = {}
+        """The terms a wait watches now, with the act each waits for."""
+        self._acted: dict[str, tuple[datetime, datetime]] = {}
+        """Terms whose act an Update's handler brought: (the case's clock then, the edge's receipt of the Update)."""
 
     async def open(
         self,
@@ -141,9 +159,15 @@ class CaseDeadlines:
         return self.states[key]
 
     def met(self, key: str) -> DeadlineState:
-        """Record that the act the term governs happened now (on time or late)."""
+        """Record that the act the term governs happened now (on time or late).
+
+        "Now" is the edge's receipt of the Update that brought the act, when its handler brought it in this workflow
+        task and the receipt lies within ``EDGE_TOLERANCE`` before the case's clock (``RACES_SETTLED``); else the
+        case's clock. An act received in time is met even when the timer recorded the breach first (the breach and
+        its escalation stay in the record).
+        """
         state = self.states[key]
-        now = workflow.now()
+        now = self._act_instant(key)
         if state.status is DeadlineStatus.OPEN and now > state.due:  # done, but after the term
             state.status = DeadlineStatus.BREACHED
             state.breached_at = state.due
@@ -154,10 +178,35 @@ class CaseDeadlines:
             state.met_at = now
         elif state.status is DeadlineStatus.BREACHED and state.met_at is None:
             state.met_at = now
-            state.late_by_seconds = (now - state.due).total_seconds()
+            if self.races_settled and now <= state.due:  # received in time; the timer only won the race to the worker
+                state.status = DeadlineStatus.MET
+            else:
+                state.late_by_seconds = (now - state.due).total_seconds()
         self._changed(moves_due=False)
         self._publish()
         return state
+
+    def _act_instant(self, key: str) -> datetime:
+        now = workflow.now()
+        acted = self._acted.pop(key, None)
+        if acted is None or acted[0] != now:
+            return now
+        received = acted[1]
+        return received if now - EDGE_TOLERANCE <= received <= now else now
+
+    def received(self, at: datetime) -> Callable[[], None]:
+        """An Update the edge received at ``at`` is about to be handled; the callable returned, called once its
+        handler has returned, notes ``at`` for each waited-for act that the handler brought (``met`` takes it)."""
+        pending = [key for key, done in self._waiting.items() if not done()]
+
+        def handled() -> None:
+            now = workflow.now()
+            for key in pending:
+                done = self._waiting.get(key)
+                if done is not None and done():
+                    self._acted[key] = (now, at)
+
+        return handled
 
     def cancel(self, key: str, reason: str | None = None) -> None:
         """The term no longer applies (the case ended another way); ``reason`` says why (e.g. ``withdrawn``)."""
@@ -221,7 +270,11 @@ class CaseDeadlines:
 
     async def late(self, key: str, done: Callable[[], bool]) -> None:
         """After the term of ``key`` was breached: wait for ``done()`` and record when it came."""
-        await workflow.wait_condition(done)
+        self._waiting[key] = done
+        try:
+            await workflow.wait_condition(done)
+        finally:
+            self._waiting.pop(key, None)
         self.met(key)
 
     async def until_due(
@@ -242,16 +295,20 @@ class CaseDeadlines:
         Records nothing: for terms where the system itself acts before the due instant (e.g. the
         automatic forwarding of a complaint), the caller decides what the deadline means.
         """
-        while not done():
-            due = self.states[key].due
-            remaining = (due - margin - workflow.now()).total_seconds()
-            if remaining <= 0:
-                break
-            woken = self._done_or_moved(key, due, done) if own_due_only else self._done_or_changed(done)
-            try:
-                await workflow.wait_condition(woken, timeout=remaining)
-            except TimeoutError:
-                break
+        self._waiting[key] = done
+        try:
+            while not done():
+                due = self.states[key].due
+                remaining = (due - margin - workflow.now()).total_seconds()
+                if remaining <= 0:
+                    break
+                woken = self._done_or_moved(key, due, done) if own_due_only else self._done_or_changed(done)
+                try:
+                    await workflow.wait_condition(woken, timeout=remaining)
+                except TimeoutError:
+                    break
+        finally:
+            self._waiting.pop(key, None)
         return done()
 
     async def within(self, key: str, done: Callable[[], bool], *, at_most: timedelta | None = None) -> Woke:
@@ -263,10 +320,13 @@ class CaseDeadlines:
         if remaining <= 0:
             return Woke.DUE
         timeout = remaining if at_most is None else min(remaining, at_most.total_seconds())
+        self._waiting[key] = done
         try:
             await workflow.wait_condition(done, timeout=timeout)
         except TimeoutError:
             return Woke.AT_MOST if remaining > timeout else Woke.DUE
+        finally:
+            self._waiting.pop(key, None)
         return Woke.DONE
 
     async def until_breached(self, key: str, done: Callable[[], bool]) -> bool:
@@ -357,6 +417,9 @@ class CaseDeadlines:
             if state.status is not DeadlineStatus.OPEN:
                 continue
             new = await self._compute(self.request_of(key))
+            if self.races_settled and state.status is not DeadlineStatus.OPEN:  # met or breached while computing
+                result.unchanged.append(key)
+                continue
             if wanted and new.calendar_version != wanted:  # checked on the first: nothing is applied yet
                 why = f"this worker computes with calendar {new.calendar_version}, not the intended {wanted}"
                 result.refused = f"{why}: nothing changed"
@@ -381,7 +444,8 @@ class CaseDeadlines:
         if result.changed or not only_moves:
             if result.changed:  # the terms it did not move now carry the calendar they were checked against
                 for state, new in unmoved:
-                    state.deadline = new
+                    if not self.races_settled or state.status is DeadlineStatus.OPEN:
+                        state.deadline = new
             self._changed(moves_due=bool(result.changed))
             self._publish()
         return result
@@ -406,6 +470,8 @@ class CaseDeadlines:
                 continue
             req = old.model_copy(update={"term": value})
             new = await self._compute(req)
+            if self.races_settled and state.status is not DeadlineStatus.OPEN:  # met or breached while computing
+                continue
             state.request = req
             if new.due == state.due:
                 state.deadline = new

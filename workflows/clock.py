@@ -40,6 +40,7 @@ __all__ = [
     "RACES_SETTLED",
     "WAKE_ONLY_ON_MOVED_DUE",
     "CaseDeadlines",
+    "Checkpoint",
     "Woke",
     "upsert_changed",
 ]
@@ -75,6 +76,11 @@ def upsert_changed(updates: list[SearchAttributeUpdate[Any]]) -> None:
         workflow.upsert_search_attributes(changed)
 
 
+class Checkpoint(Exception):
+    """Raised by a wait given a ``checkpoint`` when it comes before the act: the case continues as new at this point
+    (Temporal suggests it: the history is long), and its next run takes the wait up from the recorded state."""
+
+
 class Woke(StrEnum):
     """What ended a wait ``within`` a term."""
 
@@ -84,6 +90,12 @@ class Woke(StrEnum):
     """The term's due instant came first."""
     AT_MOST = "at_most"
     """The wait's own limit came first (e.g. a yearly checkpoint)."""
+    CHECKPOINT = "checkpoint"
+    """The wait's ``checkpoint`` came first (Temporal suggests continuing as new)."""
+
+
+def _or(condition: Callable[[], bool], checkpoint: Callable[[], bool] | None) -> Callable[[], bool]:
+    return condition if checkpoint is None else lambda: condition() or checkpoint()
 
 
 class CaseDeadlines:
@@ -106,8 +118,8 @@ class CaseDeadlines:
         """Whether ``RACES_SETTLED`` applies (the case's end follows it too)."""
         self._waiting: dict[str, Callable[[], bool]] = {}
         """The terms a wait watches now, with the act each waits for."""
-        self._acted: dict[str, tuple[datetime, datetime]] = {}
-        """Terms whose act an Update's handler brought: (the case's clock then, the edge's receipt of the Update)."""
+        self._acted: dict[str, datetime] = {}
+        """Terms whose act an Update's handler brought, with the edge's receipt of that Update (``met`` takes it)."""
 
     async def open(
         self,
@@ -161,10 +173,9 @@ class CaseDeadlines:
     def met(self, key: str) -> DeadlineState:
         """Record that the act the term governs happened now (on time or late).
 
-        "Now" is the edge's receipt of the Update that brought the act, when its handler brought it in this workflow
-        task and the receipt lies within ``EDGE_TOLERANCE`` before the case's clock (``RACES_SETTLED``); else the
-        case's clock. An act received in time is met even when the timer recorded the breach first (the breach and
-        its escalation stay in the record).
+        "Now" is the edge's receipt of the Update whose handler brought the act, when it lies within
+        ``EDGE_TOLERANCE`` before the case's clock (``RACES_SETTLED``); else the case's clock. An act received in time
+        is met even when the timer recorded the breach first (the breach and its escalation stay in the record).
         """
         state = self.states[key]
         now = self._act_instant(key)
@@ -188,11 +199,8 @@ class CaseDeadlines:
 
     def _act_instant(self, key: str) -> datetime:
         now = workflow.now()
-        acted = self._acted.pop(key, None)
-        if acted is None or acted[0] != now:
-            return now
-        received = acted[1]
-        return received if now - EDGE_TOLERANCE <= received <= now else now
+        received = self._acted.pop(key, None)
+        return received if received is not None and now - EDGE_TOLERANCE <= received <= now else now
 
     def received(self, at: datetime) -> Callable[[], None]:
         """An Update the edge received at ``at`` is about to be handled; the callable returned, called once its
@@ -200,11 +208,10 @@ class CaseDeadlines:
         pending = [key for key, done in self._waiting.items() if not done()]
 
         def handled() -> None:
-            now = workflow.now()
             for key in pending:
                 done = self._waiting.get(key)
                 if done is not None and done():
-                    self._acted[key] = (now, at)
+                    self._acted[key] = at
 
         return handled
 
@@ -246,20 +253,25 @@ class CaseDeadlines:
         keep_waiting: bool = True,
         escalate: bool = True,
         own_due_only: bool = False,
+        checkpoint: Callable[[], bool] | None = None,
     ) -> bool:
         """Wait until ``done()`` or the deadline, whichever comes first.
 
         Returns True when ``done()`` came in time. On the deadline the breach is recorded and (if
         ``escalate``) reported to a supervisor; with ``keep_waiting`` the case then goes on waiting
         for ``done()`` and records when it finally came. ``own_due_only`` as in ``until_due``.
+
+        ``checkpoint``: while the wait waits for ``done()``, its turning true raises ``Checkpoint`` (never during the
+        escalation). The wait can be taken up again from the recorded term, in this run or the next: an open term
+        waits for its due instant, a breached one for its act, a decided one returns at once.
         """
         state = self.states[key]
-        if await self.until_due(key, done, own_due_only=own_due_only):
+        if await self.until_due(key, done, own_due_only=own_due_only, checkpoint=checkpoint):
             self.met(key)
             return state.status is DeadlineStatus.MET
         await self.breach(key, escalate=escalate)
         if keep_waiting:
-            await self.late(key, done)
+            await self.late(key, done, checkpoint=checkpoint)
         return False
 
     async def watch(self, key: str, done: Callable[[], bool]) -> None:
@@ -268,13 +280,16 @@ class CaseDeadlines:
         if not await self.wait(key, done, keep_waiting=False, own_due_only=True):
             await self.late(key, done)
 
-    async def late(self, key: str, done: Callable[[], bool]) -> None:
-        """After the term of ``key`` was breached: wait for ``done()`` and record when it came."""
+    async def late(self, key: str, done: Callable[[], bool], *, checkpoint: Callable[[], bool] | None = None) -> None:
+        """After the term of ``key`` was breached: wait for ``done()`` and record when it came (``checkpoint`` as in
+        ``wait``)."""
         self._waiting[key] = done
         try:
-            await workflow.wait_condition(done)
+            await workflow.wait_condition(done if checkpoint is None else lambda: done() or checkpoint())
         finally:
             self._waiting.pop(key, None)
+        if not done():
+            raise Checkpoint
         self.met(key)
 
     async def until_due(
@@ -284,6 +299,7 @@ class CaseDeadlines:
         *,
         margin: timedelta = timedelta(0),
         own_due_only: bool = False,
+        checkpoint: Callable[[], bool] | None = None,
     ) -> bool:
         """Wait until ``done()`` or ``margin`` before the (possibly corrected) due instant of ``key``;
         True if ``done()`` came.
@@ -293,7 +309,8 @@ class CaseDeadlines:
         when it moves the due instant of ``key`` itself, so a wait never cancels its timer for another term.
 
         Records nothing: for terms where the system itself acts before the due instant (e.g. the
-        automatic forwarding of a complaint), the caller decides what the deadline means.
+        automatic forwarding of a complaint), the caller decides what the deadline means. ``checkpoint`` as in
+        ``wait``.
         """
         self._waiting[key] = done
         try:
@@ -304,15 +321,25 @@ class CaseDeadlines:
                     break
                 woken = self._done_or_moved(key, due, done) if own_due_only else self._done_or_changed(done)
                 try:
-                    await workflow.wait_condition(woken, timeout=remaining)
+                    await workflow.wait_condition(_or(woken, checkpoint), timeout=remaining)
                 except TimeoutError:
                     break
+                if checkpoint is not None and not done() and checkpoint():
+                    raise Checkpoint
         finally:
             self._waiting.pop(key, None)
         return done()
 
-    async def within(self, key: str, done: Callable[[], bool], *, at_most: timedelta | None = None) -> Woke:
-        """Wait for ``done()`` until the due instant of ``key`` as it stands now, for ``at_most`` at most.
+    async def within(
+        self,
+        key: str,
+        done: Callable[[], bool],
+        *,
+        at_most: timedelta | None = None,
+        checkpoint: Callable[[], bool] | None = None,
+    ) -> Woke:
+        """Wait for ``done()`` until the due instant of ``key`` as it stands now, for ``at_most`` at most, or until
+        ``checkpoint()`` (``Woke.CHECKPOINT``: the case continues as new and its next run waits again).
 
         One timer: a later calendar correction does not re-arm it. Records nothing.
         """
@@ -322,12 +349,12 @@ class CaseDeadlines:
         timeout = remaining if at_most is None else min(remaining, at_most.total_seconds())
         self._waiting[key] = done
         try:
-            await workflow.wait_condition(done, timeout=timeout)
+            await workflow.wait_condition(_or(done, checkpoint), timeout=timeout)
         except TimeoutError:
             return Woke.AT_MOST if remaining > timeout else Woke.DUE
         finally:
             self._waiting.pop(key, None)
-        return Woke.DONE
+        return Woke.DONE if done() else Woke.CHECKPOINT
 
     async def until_breached(self, key: str, done: Callable[[], bool]) -> bool:
         """Wait for ``done()`` or the breach of ``key`` (recorded by the wait that watches it); True if ``done()``."""

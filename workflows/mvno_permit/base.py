@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.monitoring import MonitoringActivities
+    from infra import search_attributes as sa
     from infra.pseudonym import case_id as make_case_id
     from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
     from models.mvno_permit import (
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = [
     "ACT",
+    "CONTINUES_WHEN_SUGGESTED",
     "HEARING_CALENDAR_ON_DEMAND",
     "PROCEDURE",
     "RESULTS_ON_THE_REGISTRATION_DAY",
@@ -43,6 +45,12 @@ RESULTS_ON_THE_REGISTRATION_DAY = "permit-results-on-the-registration-day"
 """``workflow.patched`` id: a result decided before the registration day's office opening (an application received
 after hours, on a day off or a holiday, 665/NK p.6) is dated, signed and delivered at that opening: the case waits
 for it, and a hearing notice decided earlier goes out then. Decided at the case's first activation."""
+
+CONTINUES_WHEN_SUGGESTED = "permit-continues-as-new-when-suggested"
+"""``workflow.patched`` id: the case continues as new (its whole ``PermitState`` the next run's input) when Temporal
+suggests it (``is_continue_as_new_suggested``, the history is long), at the points its next run takes up: the permit's
+life and the complaint window after a refusal. Before it, only the yearly checkpoint of the permit's life did.
+Decided at each run's first activation."""
 
 HEARING_CALENDAR_ON_DEMAND = "hearing-calendar-only-for-a-hearing"
 """``workflow.patched`` id: the hearing calendar (``hearing_windows``, about 50 KB of history for 30 days) is computed
@@ -70,6 +78,7 @@ class PermitCase(CaseWorkflow):
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._results_on_registration_day = workflow.patched(RESULTS_ON_THE_REGISTRATION_DAY)
         self._hearing_calendar_on_demand = workflow.patched(HEARING_CALENDAR_ON_DEMAND)
+        self._continues_when_suggested = workflow.patched(CONTINUES_WHEN_SUGGESTED)
         self._windows_seen = ""
         """The qualification term's calendar version when the hearing calendar was computed (on demand only): a
         calendar correction that recomputes the term makes the calendar stale."""
@@ -133,6 +142,27 @@ class PermitCase(CaseWorkflow):
         self.state.blocked_steps = value
 
     # --- the case's steps ---------------------------------------------------------------------------
+
+    async def _continue_as_new(self) -> NoReturn:
+        """The yearly checkpoint, or Temporal's suggestion: the next run takes the whole state, once no Update is still
+        being handled."""
+        self.state.accepting = ""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self.state)
+
+    def _took_up(self, why: str) -> None:
+        """A continued run took the case up: visible in the timeline and the case's search attributes."""
+        s = self.state
+        assert s.registration is not None
+        self.upsert_search_attributes(
+            [sa.PROCEDURE.value_set(self.PROCEDURE), sa.ACT_VERSION.value_set(s.registration.act_version_id)]
+        )
+        self._event("checkpoint", why, "")
+        self.set_status(s.status)
+
+    def _checkpoint(self) -> bool:
+        """Whether the case should continue as new at a point its next run takes up (``CONTINUES_WHEN_SUGGESTED``)."""
+        return self._continues_when_suggested and workflow.info().is_continue_as_new_suggested()
 
     @property
     def _id(self) -> str:

@@ -55,9 +55,15 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
             await self._take_up()
             await self._permit_life()
             return
-        if not await self._register():  # p.6
+        if self._in_complaint_window():  # a refused case's next run (a long history, p.10)
+            self._took_up("the case continued as new in its complaint window (a long history)")
+            if not await self._complaint_window():
+                return
+            stage, since, counted_from = self._next_round()
+        elif not await self._register():  # p.6
             return
-        stage, since, counted_from = "completeness_check", self.state.application.received_at, "registration"
+        else:
+            stage, since, counted_from = "completeness_check", self.state.application.received_at, "registration"
         while True:
             await self._service_term(since, counted_from)  # Annex 1 item 4, beside the stages
             if stage == "completeness_check":

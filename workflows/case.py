@@ -249,6 +249,14 @@ class CaseWorkflow:
         workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
         return self.registration
 
+    def publish_record(self) -> None:
+        """Write the case's record (registration and every term) into this run's history. A run continued as new
+        starts with the memo its case started with only, so a run that takes a case up writes it once: each run's
+        history reads whole for an auditor."""
+        if self.registration is not None:
+            workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **self.registration.model_dump(mode="json")}})
+        self.clock.publish()
+
     def set_status(self, status: str) -> None:
         """Record the case's status where visibility (console, ``starter.py list``) can see it.
 

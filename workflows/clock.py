@@ -531,6 +531,11 @@ class CaseDeadlines:
         """Whether a breach is outstanding (breached and the act still not done)."""
         return any(s.status is DeadlineStatus.BREACHED and s.met_at is None for s in self.states.values())
 
+    def publish(self) -> None:
+        """Publish the terms where the memo does not hold them as they are (all of them in a run that took the case
+        up), and the search attributes that changed."""
+        self._publish()
+
     def _publish(self) -> None:
         nxt = self.next_due()
         updates: list[SearchAttributeUpdate[Any]] = [sa.OVERDUE.value_set(self.overdue())]

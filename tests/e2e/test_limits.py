@@ -120,6 +120,11 @@ def case(client: Client, case_id: str) -> Callable[[], Awaitable[CaseView]]:
     return lambda: client.get_workflow_handle(case_id).query("case", result_type=CaseView)
 
 
+async def record_of(client: Client, case_id: str) -> dict[str, Any]:
+    """The memo of the case's current run."""
+    return await (await client.get_workflow_handle(case_id).describe()).memo()
+
+
 def refs(v: FraudCaseView) -> list[str]:
     return [r.report.ref for r in v.reports]
 
@@ -147,6 +152,7 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
     [check] = after_case.deadlines
     assert check.key == "check" and check.status is DeadlineStatus.OPEN
     assert before_case.deadlines == after_case.deadlines and after_case.registration == before_case.registration
+    await eventually(lambda: record_of(server, cid), lambda m: "case" in m and "deadline:check" in m)
     # A report the first run recorded, retried now (Update ids are per run): the case answers it is known.
     retried = await server.get_workflow_handle(cid).execute_update(
         FraudCheck.subscriber_report, report(number, refs(before)[0]), id=refs(before)[0]
@@ -248,6 +254,7 @@ async def test_a_permit_continues_as_new_in_its_life_and_in_its_complaint_window
     assert after_view.events[-1].kind == "checkpoint"
     await handle.terminate("test done")
     await save_golden(first_run, "mvno_permit", "continued_as_new_in_its_life_when_suggested")
+    await save_golden(handle, "mvno_permit", "taken_up_in_its_life_after_a_long_history")
 
 
 async def test_a_refused_permit_continues_as_new_in_its_complaint_window_and_can_still_be_reopened(
@@ -273,6 +280,10 @@ async def test_a_refused_permit_continues_as_new_in_its_complaint_window_and_can
     assert after.documents == before.documents and after.deadlines == before.deadlines
     window = next(d for d in after.deadlines if d.key == "complaint_window")
     assert window.status is DeadlineStatus.OPEN
+    # the continued run wrote the case's record into its own history (an auditor reads each run whole)
+    memo = await record_of(server, cid)
+    assert memo["case"]["act_version_id"] == before.registration.act_version_id  # type: ignore[union-attr]
+    assert {f"deadline:{d.key}" for d in before.deadlines} <= set(memo)
     await handle.execute_update(
         "reopen", ReopenInstruction(complaint_id="C-1", stage="completeness_check", reason="the contract was there")
     )

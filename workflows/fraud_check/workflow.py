@@ -72,8 +72,8 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
             if isinstance(first, InternalDetection):
                 self._spawn(self._inform_of_detection(first))  # p.118: at once
             await self.clock.open("check", "fraud.check", first.received_at, label="check of the report (p.119)")
-        else:
-            self.set_status(self.status)  # a run continued as new within the check (its attributes carried)
+        else:  # a run continued as new within the check: its search attributes are carried, its memo is not
+            self.publish_record()
         while True:
             try:
                 await self._check_and_after()

@@ -159,6 +159,8 @@ class PermitCase(CaseWorkflow):
         )
         self._event("checkpoint", why, "")
         self.set_status(s.status)
+        if self._continues_when_suggested:  # runs continued before wrote no record of the case
+            self.publish_record()
 
     def _checkpoint(self) -> bool:
         """Whether the case should continue as new at a point its next run takes up (``CONTINUES_WHEN_SUGGESTED``)."""

@@ -1,8 +1,9 @@
 """The compliance report, computed from case histories alone (works offline on exported files).
 
 Per case: procedure, governing act version and calendar version (the ``case`` memo written at
-registration), every legal term with its due instant, its outcome and when, and its citation (the
-``deadlines`` memo, upserted on every change). Per procedure: counts and the share of decided terms met
+registration), every legal term with its due instant, its outcome and when, and its citation (each term's
+``deadline:<key>`` memo, upserted when the term changes; cases before rewrote the whole ``deadlines`` list on every
+change, ``audit.history.deadline_records`` reads both). Per procedure: counts and the share of decided terms met
 on time; a term cancelled because its request was withdrawn (a withdrawn complaint's review) is counted apart
 as ``withdrawn``, never as met. Overruns (terms met late or breached and still not done) with their reason: the
 case's status at the due instant and what happened between the term's opening and its end (updates accepted,

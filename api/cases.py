@@ -21,6 +21,7 @@ from infra import cases
 from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.cases import CaseError, EventResult, PendingCall
+from infra.receipts import received
 from infra.store import load_document
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
@@ -242,10 +243,12 @@ async def send_event(
     To an operator system (``caller``) a case it is no party of is the same 404 as a missing case, and a refusal
     of the case is a generic text, unless the validator raised ``SenderError`` or the handler failed with one of
     the event's ``sender_errors`` (messages that name only what the sender sent): other texts may name the case's
-    status, its other parties' contract numbers or what it waits for.
+    status, its other parties' contract numbers or what it waits for. The Update carries the instant the API took
+    the event (``infra.receipts``): the case times the act by it.
     """
     try:
-        return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id, caller=caller)
+        with received(datetime.now(UTC)):
+            return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id, caller=caller)
     except CaseError as exc:
         raise _problem(exc) from None
     except WorkflowUpdateFailedError as exc:

@@ -26,10 +26,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowHistory
 
-from audit.history import HistoryEntry, parse_history
+from audit.history import HistoryEntry, deadline_records, parse_history
 from audit.report import TermRecord, case_report, local_time, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
+from models.deadlines import DEADLINE_MEMO_PREFIX
 
 __all__ = [
     "AdminCase",
@@ -127,11 +128,12 @@ def _title(e: HistoryEntry) -> str:
 
 def _memo_summary(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    terms = deadline_records(data)
     for key, value in data.items():
-        if key == "deadlines" and isinstance(value, list):
-            out[key] = {str(d.get("key")): d.get("status") for d in value if isinstance(d, dict)}
-        else:
+        if key != "deadlines" and not key.startswith(DEADLINE_MEMO_PREFIX):
             out[key] = value
+    if terms:
+        out["deadlines"] = {str(d.get("key")): d.get("status") for d in terms}
     return out
 
 

@@ -22,10 +22,12 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from infra.codec import EncryptionCodec, default_codec
+from models.deadlines import DEADLINE_MEMO_PREFIX
 
 __all__ = [
     "CaseHistory",
     "HistoryEntry",
+    "deadline_records",
     "decode_history",
     "event_type_name",
     "failure_message",
@@ -173,8 +175,13 @@ class CaseHistory(BaseModel):
         return str(self.memo.get("case", {}).get("procedure") or self.workflow_type)
 
     def deadline_snapshots(self) -> list[tuple[int, datetime, list[dict[str, Any]]]]:
-        """Every published state of the case's deadlines, in history order."""
-        return [(eid, at, m["deadlines"]) for eid, at, m in self.memo_snapshots if "deadlines" in m]
+        """Every published state of the case's deadlines, in history order: each the terms that memo event wrote."""
+        snapshots = [(eid, at, deadline_records(m)) for eid, at, m in self.memo_snapshots]
+        return [(eid, at, states) for eid, at, states in snapshots if states]
+
+    def deadlines(self) -> list[dict[str, Any]]:
+        """The latest record of every term of the case, in the order they were opened."""
+        return deadline_records(self.memo)
 
     def status_at(self, instant: datetime) -> str | None:
         status = None
@@ -192,6 +199,20 @@ _CLOSE = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "TimedOut",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "ContinuedAsNew",
 }
+
+
+def deadline_records(memo: dict[str, Any]) -> list[dict[str, Any]]:
+    """The term records in a memo (or one memo event's fields): the whole list under ``deadlines`` that cases started
+    before ``case-record-publishes-only-changes`` rewrote on every change, then one key per term, ``deadline:<key>``,
+    that later cases upsert only for the terms that changed (a later record of a term replaces an earlier one)."""
+    records: dict[str, dict[str, Any]] = {}
+    for d in memo.get("deadlines") or []:
+        if isinstance(d, dict):
+            records[str(d.get("key"))] = d
+    for k, v in memo.items():
+        if k.startswith(DEADLINE_MEMO_PREFIX) and isinstance(v, dict):
+            records[k.removeprefix(DEADLINE_MEMO_PREFIX)] = v
+    return list(records.values())
 
 
 def _memo_fields(memo: Any) -> dict[str, Any]:

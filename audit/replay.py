@@ -93,8 +93,17 @@ class Replay:
             converter = data_converter()
         self.codec = converter.payload_codec
         self.workflow_names = {getattr(w, "__temporal_workflow_definition").name for w in workflows}
+        from infra.receipts import WORKER_INTERCEPTORS  # the worker's: a replay reads the receipts as it did
+
         self._replayer = (
-            Replayer(workflows=list(workflows), data_converter=converter, workflow_runner=runner) if workflows else None
+            Replayer(
+                workflows=list(workflows),
+                data_converter=converter,
+                workflow_runner=runner,
+                interceptors=WORKER_INTERCEPTORS,
+            )
+            if workflows
+            else None
         )
 
     async def _failure(self, history: WorkflowHistory) -> BaseException | None:

@@ -1,8 +1,9 @@
 """The compliance report, computed from case histories alone (works offline on exported files).
 
 Per case: procedure, governing act version and calendar version (the ``case`` memo written at
-registration), every legal term with its due instant, its outcome and when, and its citation (the
-``deadlines`` memo, upserted on every change). Per procedure: counts and the share of decided terms met
+registration), every legal term with its due instant, its outcome and when, and its citation (each term's
+``deadline:<key>`` memo, upserted when the term changes; cases before rewrote the whole ``deadlines`` list on every
+change, ``audit.history.deadline_records`` reads both). Per procedure: counts and the share of decided terms met
 on time; a term cancelled because its request was withdrawn (a withdrawn complaint's review) is counted apart
 as ``withdrawn``, never as met. Overruns (terms met late or breached and still not done) with their reason: the
 case's status at the due instant and what happened between the term's opening and its end (updates accepted,
@@ -18,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field, ValidationError
 
-from audit.history import CaseHistory
+from audit.history import CaseHistory, deadline_records
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
 from models.deadlines import DeadlineState, DeadlineStatus
 from rules.calendar import ALMATY
@@ -190,8 +191,8 @@ def _done_by_withdrawal(case: CaseHistory) -> tuple[datetime | None, set[str]]:
         if e.kind in _WAKES:
             break
         if e.kind == "memo" and isinstance(e.data, dict):
-            for d in e.data.get("deadlines") or []:
-                if isinstance(d, dict) and d.get("met_at"):
+            for d in deadline_records(e.data):
+                if d.get("met_at"):
                     done.add(str(d.get("key")))
     return accepted.at, done - _done_before(case, accepted.event_id)
 
@@ -289,7 +290,7 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
     opened = _opened_at(case)
     withdrawn_at, done_by_withdrawal = _done_by_withdrawal(case)
     versions: set[str] = set()
-    for raw in case.memo.get("deadlines") or []:
+    for raw in case.deadlines():
         try:
             state = DeadlineState.model_validate(raw)
         except ValidationError as exc:

@@ -26,6 +26,7 @@ from bench.workflows import BareCase, BareShape, noop
 from cli.common import load_json_model
 from infra.cases import start_case
 from infra.client import data_converter
+from infra.receipts import WORKER_INTERCEPTORS
 from infra.sandbox import SANDBOX
 from models.mvno_permit import PermitApplication
 from tests.e2e import scenarios
@@ -207,7 +208,12 @@ async def replay(repeat: int = 3) -> list[Measurement]:
         async with make_worker(client, task_queue=tq, workflows=[BareCase], activities=[noop]):
             _, ids = await _bare_histories(client, tq, [shape_of(h) for h in goldens])
             bare = [await client.get_workflow_handle(i).fetch_history() for i in ids]
-    ours_r = Replayer(workflows=WORKFLOWS, data_converter=data_converter(), workflow_runner=SANDBOX)
+    ours_r = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=data_converter(),
+        workflow_runner=SANDBOX,
+        interceptors=WORKER_INTERCEPTORS,
+    )
     bare_r = Replayer(workflows=[BareCase], data_converter=data_converter(), workflow_runner=SANDBOX)
 
     async def rate(r: Replayer, hs: list[WorkflowHistory]) -> float:

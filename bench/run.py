@@ -13,7 +13,7 @@ from bench.common import Measurement, record
 os.environ.setdefault("KZ_DATA_DIR", tempfile.mkdtemp(prefix="kz-bench-data-"))
 logging.basicConfig(level=logging.ERROR)
 
-BENCHES = ["calendar", "throughput", "latency", "storm", "replay", "memory", "durability"]
+BENCHES = ["calendar", "throughput", "latency", "storm", "replay", "memory", "durability", "history"]
 
 
 def main() -> None:
@@ -54,6 +54,10 @@ def main() -> None:
             from bench import bench_cases
 
             results += asyncio.run(bench_cases.durability(5 if args.quick else 12))
+        elif name == "history":
+            from bench import bench_history
+
+            results += asyncio.run(bench_history.run())
         else:
             parser.error(f"unknown benchmark {name!r}")
         for m in results[before:]:

@@ -9,6 +9,8 @@ for the caller to present.
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 import re
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -60,12 +62,19 @@ __all__ = [
 REQUEST_MEMO = "request"
 """The start's memo field naming the request that opened the case (an opaque token of its idempotency key)."""
 
-# Update-with-start may meet a case that is closing, a server that is restarting, or too many Updates in
-# flight on one case (a burst of reports about one number): these are retried with back-off.
+# Update-with-start may meet a case that is closing or continuing as new, a server that is restarting, or too many
+# Updates in flight on one case (a burst of reports about one number; the server admits 10 by default): these are
+# retried with back-off, jittered so that a burst refused together does not come back together.
 _RETRYABLE = frozenset(
     {RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED, RPCStatusCode.RESOURCE_EXHAUSTED}
 )
-_START_ATTEMPTS = 8
+_START_ATTEMPTS = 10
+_FIRST_BACKOFF = 0.1
+_MAX_BACKOFF = 5.0
+
+log = logging.getLogger(__name__)
+RETRYING = "%s to %s refused (%s): attempt %d, again in %.2f s"
+"""The log line of a start the server refused for now (the case id is a keyed pseudonym, never a number)."""
 # A workflow without the ``case`` query (Python SDK's and Go's wording): it is not a case of ours.
 _NO_CASE_QUERY = re.compile(r"Query handler for 'case' expected but not found|unknown queryType", re.IGNORECASE)
 
@@ -363,9 +372,12 @@ async def _start_with_update(
             )
             break
         except RPCError as exc:
+            _forget_failed_start(op)
             if exc.status not in _RETRYABLE or attempt == _START_ATTEMPTS - 1:
                 raise
-            await asyncio.sleep(min(0.1 * 2**attempt, 5.0))
+            delay = min(_FIRST_BACKOFF * 2**attempt, _MAX_BACKOFF) * random.uniform(0.5, 1.0)
+            log.info(RETRYING, update, case_id, exc.status.name, attempt + 1, delay)
+            await asyncio.sleep(delay)
     handle = await op.workflow_handle()
     answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
     _remember(spec.key, update, update_id, case_id, answer, source)
@@ -405,6 +417,13 @@ def _with_intake(view: CaseView, intake: IntakeRecord | None) -> CaseView:
     for role, tokens in intake.parties.items():
         parties[role] = sorted({*parties.get(role, ()), *tokens})
     return view.model_copy(update={"intake": intake, "parties": parties})
+
+
+def _forget_failed_start(op: WithStartWorkflowOperation[Any, Any]) -> None:
+    """The attempt's start operation holds its failure; read it, so asyncio does not report it as never retrieved."""
+    handle = getattr(op, "_workflow_handle", None)
+    if isinstance(handle, asyncio.Future) and handle.done() and not handle.cancelled():
+        handle.exception()
 
 
 async def case_view(client: Client, case_id: str) -> CaseView:

@@ -1,5 +1,6 @@
 """The one place that builds a Temporal client: envconfig connection, pydantic data converter with the
-payload encryption codec (``infra.codec``) and failure messages moved into encrypted attributes.
+payload encryption codec (``infra.codec``), failure messages moved into encrypted attributes, and the edge's
+receipt instant stamped on every Update (``infra.receipts``).
 
 Two converters, one codec keyring:
 
@@ -28,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 
 from infra.codec import REFUSED, REFUSED_ENCODING, EncryptionCodec, default_codec, strict_codec
 from infra.payloads import TolerantPayloadConverter
+from infra.receipts import StampReceipts
 
 __all__ = [
     "UNENCRYPTED",
@@ -129,7 +131,7 @@ async def connect(profile: str | None = None, *, wait_seconds: float = 0, strict
     converter = strict_data_converter() if strict else data_converter()
     while True:
         try:
-            return await Client.connect(**config, data_converter=converter)
+            return await Client.connect(**config, data_converter=converter, interceptors=[StampReceipts()])
         except RuntimeError as exc:
             if loop.time() >= give_up:
                 raise RuntimeError(f"cannot reach Temporal at {config['target_host']}: {exc}") from exc

@@ -12,6 +12,7 @@ from rules.lawdata import TermValue
 from rules.terms import Direction, Unit
 
 __all__ = [
+    "DEADLINE_MEMO_PREFIX",
     "CalendarCorrection",
     "CorrectionResult",
     "Deadline",
@@ -22,6 +23,10 @@ __all__ = [
     "Escalation",
     "SkippedDayRecord",
 ]
+
+DEADLINE_MEMO_PREFIX = "deadline:"
+"""Memo key of one term's current state, ``deadline:<key>`` (cases started before it rewrote the whole list under
+``deadlines`` on every change; ``audit.history.deadline_records`` reads both)."""
 
 
 class DeadlineRequest(BaseModel):

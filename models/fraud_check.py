@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
+from models.case import BlockedStep, ComplaintRecord, DocumentRef, InstructionRecord, Registration
+from models.deadlines import DeadlineState
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
 from rules.calendar import ALMATY
 
@@ -24,6 +26,7 @@ __all__ = [
     "CheckOutcome",
     "FraudCaseInput",
     "FraudCaseView",
+    "FraudState",
     "IntakeAck",
     "InternalDetection",
     "LiftDecision",
@@ -109,6 +112,8 @@ class FraudCaseInput(Model):
     first: AnyReport
     cycle: int = 1
     carried: list[AnyReport] = Field(default_factory=list)
+    state: FraudState | None = None
+    """The whole case, when the run continues one that continued as new within the same check (a long history)."""
 
 
 class RecordedReport(Model):
@@ -274,3 +279,27 @@ class FraudCaseView(Model):
     lift_at: datetime | None = None
     restoration: NetworkResult | None = None
     notices: list[CentreNotice] = Field(default_factory=list)
+
+
+class FraudState(Model):
+    """Everything a fraud case knows at a point its next run takes up (the check awaited, or the suspension awaiting
+    its lift), handed over whole when the case continues as new within the same cycle."""
+
+    registration: Registration
+    status: str
+    reports: list[RecordedReport]
+    opening_answered: bool
+    """Whether the Update that opened the case was answered (a retry of it is then a duplicate)."""
+    check_outcome: CheckOutcome | None = None
+    outcome_at: datetime | None = None
+    subscriber: SubscriberRecord | None = None
+    suspension: NetworkResult | None = None
+    notices: list[CentreNotice] = Field(default_factory=list)
+    deadlines: dict[str, DeadlineState] = Field(default_factory=dict)
+    documents: list[DocumentRef] = Field(default_factory=list)
+    instructions: list[InstructionRecord] = Field(default_factory=list)
+    complaints: list[ComplaintRecord] = Field(default_factory=list)
+    blocked_steps: list[BlockedStep] = Field(default_factory=list)
+
+
+FraudCaseInput.model_rebuild()

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
     from models.timings import CaseTimings
-    from workflows.clock import CaseDeadlines
+    from workflows.clock import CaseDeadlines, upsert_changed
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
 __all__ = ["BLOCKED", "CASE_ACTIVITIES", "CaseWorkflow"]
@@ -222,6 +223,18 @@ class CaseWorkflow:
         if not self._open_blocks:
             raise ValueError("nothing is blocked in this case")
 
+    def on_edge_receipt(self, update: str, at: datetime) -> Callable[[], None] | None:
+        """The worker's ``infra.receipts.HandReceipts`` tells the case when the edge received ``update``, before its
+        handler runs; the clock times the act the handler brings by it (``RACES_SETTLED``). Returns what to call once
+        the handler has returned."""
+        return self.clock.received(at) if self.clock.races_settled else None
+
+    async def handlers_finished(self) -> None:
+        """Before the case completes: let every Update handler still running end, so no accepted Update is left
+        without its answer (``RACES_SETTLED``; cases before completed at once)."""
+        if self.clock.races_settled:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+
     def pending_events(self) -> list[str]:
         """The Updates that fit the case's state now (the console shows forms for these only)."""
         return []
@@ -259,7 +272,7 @@ class CaseWorkflow:
             what="registration",
             expected=(ACT_NOT_IN_FORCE,),
         )
-        workflow.upsert_search_attributes(
+        self.upsert_search_attributes(
             [
                 sa.PROCEDURE.value_set(self.PROCEDURE),
                 sa.ACT_VERSION.value_set(self.registration.act_version_id),
@@ -275,6 +288,21 @@ class CaseWorkflow:
         reg = self.registration
         return reg.timings if reg is not None and reg.timings is not None else DEFAULT_TIMINGS
 
+    def publish_record(self) -> None:
+        """Write the case's record (registration and every term) into this run's history. A run continued as new
+        starts with the memo its case started with only, so a run that takes a case up writes it once: each run's
+        history reads whole for an auditor."""
+        if self.registration is not None:
+            workflow.upsert_memo(
+                {
+                    "case": {
+                        "procedure": self.PROCEDURE,
+                        **self.registration.model_dump(mode="json", exclude={"timings"}),
+                    }
+                }
+            )
+        self.clock.publish()
+
     def set_status(self, status: str) -> None:
         """Record the case's status where visibility (console, ``starter.py list``) can see it.
 
@@ -288,7 +316,15 @@ class CaseWorkflow:
 
     def _show_status(self, status: str) -> None:
         self.status = status
-        workflow.upsert_search_attributes([sa.STATUS.value_set(status)])
+        self.upsert_search_attributes([sa.STATUS.value_set(status)])
+
+    def upsert_search_attributes(self, updates: list[SearchAttributeUpdate[Any]]) -> None:
+        """Upsert ``updates``; only those whose value changes in cases under ``PUBLISH_ONLY_CHANGES`` (each upsert
+        is a history event)."""
+        if self.clock.only_changes:
+            upsert_changed(updates)
+        else:
+            workflow.upsert_search_attributes(updates)
 
     @workflow.query
     def case(self) -> CaseView:
@@ -375,7 +411,7 @@ class CaseWorkflow:
                 "migrations": [*reg.migrations, record],
             }
         )
-        workflow.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
+        self.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
         memo = self.registration.model_dump(mode="json", exclude={"timings"})
         workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **memo}})
         return record

@@ -142,7 +142,7 @@ class Complaint(CaseWorkflow):
                 )
             await self._tell_appealed_case("concluded", "satisfied")
             await self._notify("satisfied", "complaint_satisfied.html.j2", "Complaint satisfied by the provider")
-            return self._end("satisfied", "satisfied")
+            return await self._end("satisfied", "satisfied")
         if not acted:
             self.auto_forwarded = True
             term_days = self.clock.get("forward").deadline.amount
@@ -167,7 +167,7 @@ class Complaint(CaseWorkflow):
         self.court_appeal_allowed_from = workflow.now()
         await self._tell_appealed_case("concluded", self.review.outcome.value)
         await self._notify("decision", "complaint_decision.html.j2", "Decision on the complaint")
-        return self._end(self.review.outcome.value, "decided")
+        return await self._end(self.review.outcome.value, "decided")
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -347,10 +347,11 @@ class Complaint(CaseWorkflow):
         self.clock.cancel("review", reason)
         await self._tell_appealed_case("concluded", "withdrawn")
         await self._notify("withdrawn", "complaint_withdrawn.html.j2", "Complaint withdrawn")
-        return self._end("withdrawn", "withdrawn")
+        return await self._end("withdrawn", "withdrawn")
 
-    def _end(self, outcome: str, status: str) -> dict[str, Any]:
+    async def _end(self, outcome: str, status: str) -> dict[str, Any]:
         self.close(outcome, status)
+        await self.handlers_finished()
         return self.details()
 
     # -- what staff and the considering body send ------------------------------------------------

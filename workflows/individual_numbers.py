@@ -199,6 +199,7 @@ class IndividualNumbers(CaseWorkflow):
             refers_to_case_id=self.inp.refers_to_case_id,
             decided_at=workflow.now(),
         )
+        await self.handlers_finished()
         return self.result
 
     def pending_events(self) -> list[str]:

@@ -55,7 +55,7 @@ def test_compliance_report_from_histories(recorded: Recorded) -> None:
 
 def test_a_deadline_record_the_report_cannot_read_is_listed_not_dropped(recorded: Recorded) -> None:
     case = parse_history(recorded.on_time)
-    case.memo["deadlines"] = [*case.memo["deadlines"], {"key": "from_a_future_version", "deadline": {}}]
+    case.memo["deadline:from_a_future_version"] = {"key": "from_a_future_version", "deadline": {}}
     [rep] = build_report([case]).cases
     assert len(rep.terms) == 1 and len(rep.problems) == 1 and "from_a_future_version" in rep.problems[0]
     assert "from_a_future_version" in render_report_html(build_report([case]))

@@ -12,6 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from infra.client import data_converter
+from infra.receipts import WORKER_INTERCEPTORS
 from infra.sandbox import SANDBOX
 from tests.golden_tools import GOLDEN
 from workflows.catalogue import WORKFLOWS
@@ -31,6 +32,11 @@ def test_there_are_golden_histories_for_every_procedure() -> None:
 async def test_golden_history_replays(path: Path) -> None:
     doc = json.loads(path.read_text(encoding="utf-8"))
     history = WorkflowHistory.from_json(doc["workflow_id"], doc["history"])
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(), workflow_runner=SANDBOX)
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=data_converter(),
+        workflow_runner=SANDBOX,
+        interceptors=WORKER_INTERCEPTORS,
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name} no longer replays: {result.replay_failure}"

@@ -98,7 +98,7 @@ async def test_breach_fires_exactly_at_1830_of_second_working_day_after_nauryz(
         memo = await (await handle.describe()).memo()
         assert memo["case"]["registered_on"] == eve.isoformat()
         assert memo["case"]["act_version_id"] == "171/554-NK-2025"
-        [recorded] = memo["deadlines"]
+        recorded = memo["deadline:check"]
         assert recorded["status"] == "breached" and recorded["deadline"]["cite"] == "171 p.119"
 
 
@@ -177,3 +177,72 @@ async def test_calendar_correction_is_a_recorded_event_that_moves_open_deadlines
         assert any(s.reason.value == "override" for s in state.deadline.skipped)
         await handle.execute_update(DeadlineProbe.decide)
         await handle.result()
+
+
+@workflow.defn
+class TwoTermsProbe(CaseWorkflow):
+    """A case with two terms open side by side; the first is met, the status is set again to the same value."""
+
+    PROCEDURE = "probe"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decided = False
+
+    @workflow.run
+    async def run(self, inp: ProbeInput) -> None:
+        await self.register("171", inp.received_at)
+        self.set_status("check")
+        await self.clock.open("check", "fraud.check", inp.received_at)
+        await self.clock.open("later", "fraud.check", inp.received_at + timedelta(days=7))
+        self.set_status("check")  # the same status again: nothing to publish
+        await self.clock.wait("check", lambda: self.decided)
+        self.clock.cancel("later")
+
+    @workflow.update
+    def decide(self) -> None:
+        self.decided = True
+
+
+async def test_the_case_record_publishes_only_what_changed(env: WorkflowEnvironment, task_queue: str) -> None:
+    """14: one memo key per term, upserted only for the term that changed; a search attribute only when its value
+    changes (cases before rewrote the whole list and every attribute on each change)."""
+    from temporalio.api.enums.v1 import EventType
+
+    from audit.history import parse_history
+
+    now = await env.get_current_time()
+    async with make_worker(env.client, task_queue=task_queue, workflows=[TwoTermsProbe]):
+        handle = await env.client.start_workflow(
+            TwoTermsProbe.run, ProbeInput(received_at=now), id=f"probe-{uuid.uuid4()}", task_queue=task_queue
+        )
+        await env.sleep(timedelta(hours=1))
+        await handle.execute_update(TwoTermsProbe.decide)
+        await handle.result()
+        history = await handle.fetch_history()
+    memo_writes = [
+        sorted(e.workflow_properties_modified_event_attributes.upserted_memo.fields)
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED
+    ]
+    assert memo_writes == [
+        ["case"],
+        ["deadline:check"],  # opened
+        ["deadline:later"],  # opened beside it: the first is not written again
+        ["deadline:check"],  # met
+        ["deadline:later"],  # cancelled
+    ]
+    upserts = [
+        sorted(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+    upserts = [names for names in upserts if names != ["TemporalChangeVersion"]]  # the SDK's, with patch markers
+    assert upserts == [
+        ["KzActVersion", "KzProcedure"],  # registration
+        ["KzStatus"],  # "check", set once although set twice
+        ["KzCalendarVersion", "KzNextDeadline", "KzOverdue"],  # the first term
+        ["KzNextDeadline"],  # met: the next deadline is the other term's; overdue and calendar are unchanged
+    ]
+    case = parse_history(history)  # the auditor reads the current state of each term from the memo
+    assert [(d["key"], d["status"]) for d in case.deadlines()] == [("check", "met"), ("later", "cancelled")]

@@ -105,6 +105,8 @@ async def test_portal_otp_and_eds_connect_the_number_and_the_code_never_enters_h
     assert f"code {code}" not in text and f'"{code}"' not in text
     assert iin not in handle.id and phone not in handle.id
     await save_golden(handle, P, "portal_connected_with_clock_patches")
+    # the same path on the branches of issue 16 (the record published only where it changed, races settled)
+    await save_golden(handle, P, "portal_connected_publishing_changes_only")
 
 
 async def test_mobile_app_needs_eds_otp_and_biometrics(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:

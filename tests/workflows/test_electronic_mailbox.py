@@ -292,3 +292,5 @@ async def test_14_15_only_a_mailbox_for_official_correspondence_is_confirmed_wit
         box = s.exec(select(Mailbox).where(Mailbox.case_id == handle.id)).one()
     assert box.confirmed_at is None and box.included_at is not None
     await save_golden(handle, "electronic_mailbox", "included_without_eds")
+    # the same path on the branches of issue 16 (the record published only where it changed, races settled)
+    await save_golden(handle, "electronic_mailbox", "included_without_eds_publishing_changes_only")

@@ -147,9 +147,11 @@ async def scheduled(handle: WorkflowHandle, activity: str) -> int:
 
 async def save(handle: WorkflowHandle, path: str) -> None:
     """Record the golden of a case on today's branches: notices delivered by the activity's retry policy and
-    carrying the subscriber p.118 names. Files without a suffix hold cases that retried in workflow code,
-    ``…_notices_by_activity`` cases whose p.120 notices carried no subscriber; both keep replaying on their path."""
-    await save_golden(handle, "fraud_check", f"{path}_notices_with_subscriber")
+    carrying the subscriber p.118 names, the case's record published only where it changed, races settled and a
+    continue-as-new when Temporal suggests it (issue 16). Files without a suffix hold cases that retried in workflow
+    code, ``…_notices_by_activity`` cases whose p.120 notices carried no subscriber, ``…_notices_with_subscriber``
+    cases before issue 16; each keeps replaying on its path."""
+    await save_golden(handle, "fraud_check", f"{path}_publishing_changes_only")
 
 
 async def office_time(env: WorkflowEnvironment) -> datetime:

@@ -121,6 +121,8 @@ async def test_ten_numbers_in_total_are_registered_on_application(
     record = find_subscriber(result.registered[0])  # the fraud procedure's lookup sees them
     assert record.found and record.iin == iin and len(record.numbers) == 10
     await save_golden(handle, P, "ten_registered")
+    # the same path on the branches of issue 16 (the record published only where it changed, races settled)
+    await save_golden(handle, P, "ten_registered_publishing_changes_only")
 
 
 async def test_the_eleventh_number_without_justification_is_refused_with_the_reason(

@@ -5,7 +5,8 @@ is passed to the antifraud centre at once (p.118); the check takes 2 working day
 services suspended and the centre informed, each within 2 working days, not confirmed → the centre informed
 of that within 2 working days (p.120). A suspension is lifted only by a recorded back-office decision with its
 reason; then the network restores the services and the centre is told. Reports that arrive after the outcome
-open the next check (continue-as-new).
+open the next check (continue-as-new). A case whose history grows long while the check is awaited or the suspension
+awaits its lift continues as new within the same check, its whole ``FraudState`` the next run's input.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ with workflow.unsafe.imports_passed_through():
     from models.fraud_check import (
         FraudCaseInput,
         FraudCaseView,
+        FraudState,
         InternalDetection,
         NetworkAction,
         NoticeKind,
+        SubscriberRecord,
     )
     from rules import law
     from rules.law import cite
+    from workflows.clock import Checkpoint
 
 from workflows.fraud_check.base import ACT, Status
 from workflows.fraud_check.decisions import BackOfficeDecisions
@@ -31,7 +35,12 @@ from workflows.fraud_check.intake import WaysIn
 from workflows.fraud_check.network import NetworkOrders
 from workflows.fraud_check.notices import NOTICES_CARRY_THE_SUBSCRIBER, NOTICES_RETRIED_BY_ACTIVITY
 
-__all__ = ["FraudCheck"]
+__all__ = ["CONTINUES_WHEN_SUGGESTED", "FraudCheck"]
+
+CONTINUES_WHEN_SUGGESTED = "fraud-continues-as-new-when-suggested"
+"""``workflow.patched`` id: when Temporal suggests it (the history is long: reports keep arriving), the case continues
+as new within the same check while the check is awaited or the suspension awaits its lift, handing its whole
+``FraudState`` to the next run. Decided at each run's first activation."""
 
 
 @workflow.defn
@@ -44,31 +53,106 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
         # Decided once, at the case's first activation, so the patch markers always sit at the same place.
         self._notices_by_activity = workflow.patched(NOTICES_RETRIED_BY_ACTIVITY)
         self._notices_carry_subscriber = workflow.patched(NOTICES_CARRY_THE_SUBSCRIBER)
+        self._continues_when_suggested = workflow.patched(CONTINUES_WHEN_SUGGESTED)
         self._subscriber_lookup = None
-        for report in [inp.first, *inp.carried]:
-            self._record(report)
+        if inp.state is not None:
+            self._take_over(inp.state)
+        else:
+            for report in [inp.first, *inp.carried]:
+                self._record(report)
 
     # -- the procedure -------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: FraudCaseInput) -> FraudCaseView:
         first = inp.first
-        await self.register(ACT, first.received_at)
-        self.set_status(Status.CHECK)
-        if isinstance(first, InternalDetection):
-            self._spawn(self._inform_of_detection(first))  # p.118: at once
-        await self.clock.open("check", "fraud.check", first.received_at, label="check of the report (p.119)")
-        await self.clock.wait("check", lambda: self.check_outcome is not None)
+        if inp.state is None:
+            await self.register(ACT, first.received_at)
+            self.set_status(Status.CHECK)
+            if isinstance(first, InternalDetection):
+                self._spawn(self._inform_of_detection(first))  # p.118: at once
+            await self.clock.open("check", "fraud.check", first.received_at, label="check of the report (p.119)")
+        else:  # a run continued as new within the check: its search attributes are carried, its memo is not
+            self.publish_record()
+        while True:
+            try:
+                await self._check_and_after()
+                break
+            except Checkpoint:  # a long history: continue as new where the case waits, unless the act came
+                await self._settle()
+                if self._at_checkpoint():
+                    workflow.continue_as_new(FraudCaseInput(first=first, cycle=self.cycle, state=self._state()))
+        return await self._finish()
+
+    async def _check_and_after(self) -> None:
+        """p.119-120 from the check on; taken up again from the recorded state after a checkpoint."""
+        await self.clock.wait("check", lambda: self.check_outcome is not None, checkpoint=self._checkpoint)
         assert self.check_outcome is not None
         if self.check_outcome.confirmed:
-            await self._suspend()
-            await workflow.wait_condition(lambda: self.lift is not None)
+            if "suspension" not in self.clock.states:
+                await self._suspend()
+            await workflow.wait_condition(lambda: self.lift is not None or self._checkpoint())
+            if self.lift is None:
+                raise Checkpoint
             await self._restore()
             self.close("suspension_lifted", Status.CLOSED)
         else:
             await self._inform_not_confirmed()
             self.close("not_confirmed", Status.CLOSED)
-        return await self._finish()
+
+    # -- continuing as new within the check ------------------------------------------------------------
+
+    def _checkpoint(self) -> bool:
+        """Whether to continue as new at a point the next run takes up (``CONTINUES_WHEN_SUGGESTED``)."""
+        return self._continues_when_suggested and workflow.info().is_continue_as_new_suggested()
+
+    def _at_checkpoint(self) -> bool:
+        """The case waits where a next run takes it up: for the check's outcome, or (suspended) for the lift."""
+        if self.check_outcome is None:
+            return True
+        return self.check_outcome.confirmed and self.suspension is not None and self.lift is None
+
+    async def _settle(self) -> None:
+        """Let running handlers and messages end (nothing in flight is handed over)."""
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and all(t.done() for t in self._tasks))
+        for t in self._tasks:
+            t.result()  # a failed task fails the case rather than being forgotten
+
+    def _state(self) -> FraudState:
+        assert self.registration is not None
+        return FraudState(
+            registration=self.registration,
+            status=self.status,
+            reports=list(self.reports),
+            opening_answered=self._opening_answered,
+            check_outcome=self.check_outcome,
+            outcome_at=self.outcome_at,
+            subscriber=self.subscriber,
+            suspension=self.suspension,
+            notices=list(self.notices),
+            deadlines=dict(self.clock.states),
+            documents=list(self.documents),
+            instructions=list(self.instructions),
+            complaints=list(self.complaints),
+            blocked_steps=list(self.blocked_steps),
+        )
+
+    def _take_over(self, s: FraudState) -> None:
+        """The state the previous run handed over (its first activation)."""
+        self.registration, self.status, self._status_underneath = s.registration, s.status, s.status
+        self.reports = list(s.reports)
+        self._refs = {r.report.ref for r in s.reports}
+        self._opening_answered = s.opening_answered
+        self.check_outcome, self.outcome_at, self.suspension = s.check_outcome, s.outcome_at, s.suspension
+        self.notices = list(s.notices)
+        self.clock.states = dict(s.deadlines)
+        self.documents, self.instructions, self.complaints = list(s.documents), list(s.instructions), s.complaints
+        self.blocked_steps, self._blocks_seen = list(s.blocked_steps), len(s.blocked_steps)
+        self.subscriber = s.subscriber
+        if s.subscriber is not None:  # looked up once per check: the next run asks the registry no more
+            looked_up: asyncio.Future[SubscriberRecord] = asyncio.get_running_loop().create_future()
+            looked_up.set_result(s.subscriber)
+            self._subscriber_lookup = looked_up
 
     async def _suspend(self) -> None:
         """p.120: suspend services to the number and inform the centre, each within 2 working days."""

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.monitoring import MonitoringActivities
+    from infra import search_attributes as sa
     from infra.pseudonym import case_id as make_case_id
     from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
     from models.mvno_permit import (
@@ -31,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
 __all__ = [
     "ACT",
     "BASE_OPERATOR",
+    "CONTINUES_WHEN_SUGGESTED",
+    "HEARING_CALENDAR_ON_DEMAND",
     "PROCEDURE",
     "RESULTS_ON_THE_REGISTRATION_DAY",
     "SERVICE_TERM_BEFORE_REGISTRIES",
@@ -52,6 +55,18 @@ SERVICE_TERM_BEFORE_REGISTRIES = "permit-service-term-before-the-registries"
 asked, so a registry that refuses for good blocks the case visibly while its term runs (issue 16 item 5). Cases
 begun before it asked the registries first. Decided at the case's first activation."""
 
+CONTINUES_WHEN_SUGGESTED = "permit-continues-as-new-when-suggested"
+"""``workflow.patched`` id: the case continues as new (its whole ``PermitState`` the next run's input) when Temporal
+suggests it (``is_continue_as_new_suggested``, the history is long), at the points its next run takes up: the permit's
+life and the complaint window after a refusal. Before it, only the yearly checkpoint of the permit's life did.
+Decided at each run's first activation."""
+
+HEARING_CALENDAR_ON_DEMAND = "hearing-calendar-only-for-a-hearing"
+"""``workflow.patched`` id: the hearing calendar (``hearing_windows``, about 50 KB of history for 30 days) is computed
+when a preliminary decision to refuse needs it, not when the qualification stage opens. Before it, every case
+recorded it at the stage's start and kept it ahead until the decision, compliant or not. Decided at the case's first
+activation."""
+
 
 def permit_case_id(app: PermitApplication) -> str:
     """The same application (portal number + applicant's IIN/BIN) is always the same case."""
@@ -72,6 +87,11 @@ class PermitCase(CaseWorkflow):
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._results_on_registration_day = workflow.patched(RESULTS_ON_THE_REGISTRATION_DAY)
         self._service_term_before_registries = workflow.patched(SERVICE_TERM_BEFORE_REGISTRIES)
+        self._hearing_calendar_on_demand = workflow.patched(HEARING_CALENDAR_ON_DEMAND)
+        self._continues_when_suggested = workflow.patched(CONTINUES_WHEN_SUGGESTED)
+        self._windows_seen = ""
+        """The qualification term's calendar version when the hearing calendar was computed (on demand only): a
+        calendar correction that recomputes the term makes the calendar stale."""
 
     # CaseWorkflow's record is kept in the state, so continue-as-new carries it with the rest.
 
@@ -132,6 +152,29 @@ class PermitCase(CaseWorkflow):
         self.state.blocked_steps = value
 
     # --- the case's steps ---------------------------------------------------------------------------
+
+    async def _continue_as_new(self) -> NoReturn:
+        """The yearly checkpoint, or Temporal's suggestion: the next run takes the whole state, once no Update is still
+        being handled."""
+        self.state.accepting = ""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self.state)
+
+    def _took_up(self, why: str) -> None:
+        """A continued run took the case up: visible in the timeline and the case's search attributes."""
+        s = self.state
+        assert s.registration is not None
+        self.upsert_search_attributes(
+            [sa.PROCEDURE.value_set(self.PROCEDURE), sa.ACT_VERSION.value_set(s.registration.act_version_id)]
+        )
+        self._event("checkpoint", why, "")
+        self.set_status(s.status)
+        if self._continues_when_suggested:  # runs continued before wrote no record of the case
+            self.publish_record()
+
+    def _checkpoint(self) -> bool:
+        """Whether the case should continue as new at a point its next run takes up (``CONTINUES_WHEN_SUGGESTED``)."""
+        return self._continues_when_suggested and workflow.info().is_continue_as_new_suggested()
 
     @property
     def _id(self) -> str:

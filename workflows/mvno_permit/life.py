@@ -7,14 +7,12 @@ expires it. At most a year is waited in one run: the case then continues as new,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NoReturn
 
 from pydantic import TypeAdapter
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.permits_registry import PermitsRegistryActivities
-    from infra import search_attributes as sa
     from models.mvno_permit import (
         CONTRACT_CITES,
         ContractEvent,
@@ -104,9 +102,12 @@ class PermitLifetime(PermitDocuments):
         while True:
             key = self._validity_key(s.validity_n)
             woke = await self.clock.within(
-                key, lambda: bool(self.state.contract_events), at_most=self.timings.permit_checkpoint
+                key,
+                lambda: bool(self.state.contract_events),
+                at_most=self.timings.permit_checkpoint,
+                checkpoint=self._checkpoint,
             )
-            if woke is Woke.AT_MOST:
+            if woke in (Woke.AT_MOST, Woke.CHECKPOINT):
                 await self._continue_as_new()
             if woke is Woke.DUE:
                 validity = self.clock.met(key).deadline
@@ -149,12 +150,6 @@ class PermitLifetime(PermitDocuments):
             )
             await self._stage("permit_valid", "contract_event", f"extended ({condition})")
 
-    async def _continue_as_new(self) -> NoReturn:
-        """The yearly checkpoint: the next run takes the whole state, once no Update is still being handled."""
-        self.state.accepting = ""
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(self.state)
-
     async def _take_up(self) -> None:
         """Take up an issued permit's case where the previous run left it. The validity stays the instant computed
         at issue (runs continued before ``PERMIT_VALIDITY_CARRIED`` recomputed it here, as their histories show):
@@ -166,11 +161,8 @@ class PermitLifetime(PermitDocuments):
             key = self._validity_key(s.validity_n)
             validity = s.deadlines.pop(key)
             await self.clock.open(key, "mvno.permit_validity", validity.deadline.start, counted_from="day")
-        workflow.upsert_search_attributes(
-            [sa.PROCEDURE.value_set(self.PROCEDURE), sa.ACT_VERSION.value_set(s.registration.act_version_id)]
-        )
-        self._event("checkpoint", "the permit's case continued as new (yearly checkpoint)", "")
-        self.set_status(s.status)
+        why = "its yearly checkpoint or a long history" if self._continues_when_suggested else "yearly checkpoint"
+        self._took_up(f"the permit's case continued as new ({why})")
         s.accepting = "contract_event"
 
     async def _permit_change(

@@ -4,6 +4,8 @@ employee finds the applicant compliant, or takes a preliminary decision to refus
 The hearing's limits are checked against recorded instants: the local activity ``hearing_windows`` records,
 for each of the next 30 days, the latest hearing and the earliest decision if the notice went out that day, and
 the office hours of that day (a hearing outside them needs the employee's confirmation, Annex 1 item 8(2)).
+It is computed when a preliminary decision to refuse needs it (``HEARING_CALENDAR_ON_DEMAND``): the decision's
+handler records it and checks the hearing then; a retry is checked by the validator against the recorded calendar.
 A notice decided before the registration day goes out at the office's opening that day (p.6).
 """
 
@@ -13,6 +15,7 @@ import asyncio
 from datetime import datetime
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.hearing import hearing_windows
@@ -27,9 +30,11 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.mvno_permit.documents import PermitDocuments
 
-__all__ = ["QualificationCheck"]
+__all__ = ["INVALID_HEARING", "QualificationCheck"]
 
 _WINDOW_DAYS = 30
+INVALID_HEARING = "InvalidHearing"
+"""The error type of a preliminary decision whose hearing the calendar, computed for it, refuses (the API's 422)."""
 
 
 class QualificationCheck(PermitDocuments):
@@ -44,8 +49,9 @@ class QualificationCheck(PermitDocuments):
         received_at = s.application.received_at
         await self.clock.open(key, "mvno.qualification_check", start, counted_from=counted_from, not_before=received_at)
         s.qualification_proposal = propose_qualification(s.application, s.applicant_registry)
-        await self._refresh_windows()
-        self._tasks.append(asyncio.create_task(self._keep_windows()))
+        if not self._hearing_calendar_on_demand:  # cases started before kept the calendar from the stage's start
+            await self._refresh_windows()
+            self._tasks.append(asyncio.create_task(self._keep_windows()))
         await self._stage("qualification_check", "qualification_decision")
         await self._wait_stage(key, "qualification_check", lambda: self.state.decisions.qualification is not None)
         q = s.decisions.qualification
@@ -56,11 +62,25 @@ class QualificationCheck(PermitDocuments):
 
     async def _refresh_windows(self) -> None:
         reg = self.state.registration
+        seen = self._term_calendar()
         self.state.windows = await self.local(
             hearing_windows,
             HearingWindowsRequest(start=workflow.now(), days=_WINDOW_DAYS, terms=reg.terms if reg else {}),
             what="hearing calendar",
         )
+        self._windows_seen = seen
+
+    def _term_calendar(self) -> str:
+        """The calendar version of this round's qualification term (a correction that recomputes it changes it)."""
+        state = self.clock.states.get(self._k("qualification_check"))
+        return state.deadline.calendar_version if state else ""
+
+    def _windows_cover(self, *instants: datetime) -> bool:
+        """Whether the recorded hearing calendar is current and covers ``instants``. Only cases that compute it on
+        demand can find it missing or stale; earlier cases keep it ahead (``_keep_windows``)."""
+        if self._hearing_calendar_on_demand and (not self.state.windows or self._windows_seen != self._term_calendar()):
+            return False
+        return all(self._window(at) is not None for at in instants)
 
     async def _keep_windows(self) -> None:
         """Keep the recorded hearing calendar ahead of now while the qualification decision is awaited, and
@@ -100,9 +120,14 @@ class QualificationCheck(PermitDocuments):
         )
 
     @workflow.update
-    def qualification_decision(self, d: QualificationDecision) -> DecisionReceipt:
+    async def qualification_decision(self, d: QualificationDecision) -> DecisionReceipt:
         """Compliant → the permit; not compliant → preliminary refusal and hearing notice (665/NK p.7)."""
         self.state.accepting = ""
+        if not d.compliant and d.hearing is not None and not self._windows_cover(self._notice_instant(), d.hearing.at):
+            await self._refresh_windows()  # a hearing is needed: its calendar is recorded now
+            if problem := self._hearing_problem(d):
+                self.state.accepting = "qualification_decision"
+                raise ApplicationError(problem, type=INVALID_HEARING, non_retryable=True)
         self.state.decisions.qualification = d
         note = "permit next" if d.compliant else "preliminary refusal and hearing notice sent"
         if not d.compliant:
@@ -126,24 +151,38 @@ class QualificationCheck(PermitDocuments):
         if d.compliant or d.hearing is None:
             return
         notice = self._notice_instant()
+        if not self._windows_cover(notice, d.hearing.at):  # the handler computes the calendar, then checks
+            problem = self._hearing_not_after_notice(d.hearing.at, notice)
+        else:
+            problem = self._hearing_problem(d)
+        if problem:
+            raise ValueError(problem)
+
+    def _hearing_not_after_notice(self, at: datetime, notice: datetime) -> str | None:
+        if at > notice:
+            return None
+        sent = "" if notice == workflow.now() else f", sent on the registration day, {cite('665/NK', 'p.6')}"
+        return f"hearing.at {self._almaty(at)} is not after the notice ({self._almaty(notice)}{sent})"
+
+    def _hearing_problem(self, d: QualificationDecision) -> str | None:
+        """Why the recorded hearing calendar refuses the hearing of a preliminary decision to refuse (665/NK p.7,
+        Annex 1 item 8(2)), or ``None``."""
+        assert d.hearing is not None
+        notice = self._notice_instant()
         w = self._window(notice)
         if w is None:
-            raise ValueError("the hearing calendar does not cover this moment yet; retry in a minute")
-        if d.hearing.at <= notice:
-            sent = "" if notice == workflow.now() else f", sent on the registration day, {cite('665/NK', 'p.6')}"
-            raise ValueError(
-                f"hearing.at {self._almaty(d.hearing.at)} is not after the notice ({self._almaty(notice)}{sent})"
-            )
+            return "the hearing calendar does not cover this moment yet; retry in a minute"
+        if problem := self._hearing_not_after_notice(d.hearing.at, notice):
+            return problem
         if d.hearing.at > w.hearing_due.due:
-            raise ValueError(
+            return (
                 f"hearing.at {d.hearing.at.isoformat()} is too late: the hearing is held no later than "
                 f"{w.hearing_due.amount} working days from the notice sent on {w.day.isoformat()}, i.e. by "
                 f"{w.hearing_due.due.isoformat()} ({w.hearing_due.cite})"
             )
         warning = self._outside_office_hours(d.hearing.at)
         if warning and not d.hearing.outside_office_hours_confirmed:
-            raise ValueError(
-                f"{warning}; to hold the hearing then, confirm it (hearing.outside_office_hours_confirmed = true)"
-            )
+            return f"{warning}; to hold the hearing then, confirm it (hearing.outside_office_hours_confirmed = true)"
         if warning is None and self._window(d.hearing.at) is None:
-            raise ValueError("the hearing calendar does not cover the hearing's day yet; retry in a minute")
+            return "the hearing calendar does not cover the hearing's day yet; retry in a minute"
+        return None

@@ -12,6 +12,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.case import ComplaintInstruction, ComplaintRecord
+    from models.deadlines import DeadlineStatus
     from models.mvno_permit import DecisionReceipt, ReopenInstruction, RoundDecisions
     from rules.law import cite
     from workflows.clock import Woke
@@ -36,9 +37,14 @@ class Reopening(PermitCase):
         """Wait for an upheld complaint's instruction within the complaint window, held open past its due instant
         while a complaint about the case is pending (until the complaint's outcome). True: reopened."""
         key = self._k("complaint_window")
-        state = await self.clock.open(key, "mvno.complaint_window", workflow.now(), counted_from="day")
+        state = self.clock.states.get(key)  # open already when a run continued as new in the window takes it up
+        if state is None:
+            state = await self.clock.open(key, "mvno.complaint_window", workflow.now(), counted_from="day")
         self.state.accepting = "reopen"
-        reopened = await self.clock.within(key, lambda: self.state.reopen_request is not None) is Woke.DONE
+        woke = await self.clock.within(key, lambda: self.state.reopen_request is not None, checkpoint=self._checkpoint)
+        if woke is Woke.CHECKPOINT:  # a long history: the next run waits in the window
+            await self._continue_as_new()
+        reopened = woke is Woke.DONE
         held = ""
         if not reopened and self.pending_complaints():  # no command unless a complaint is pending at the due instant
             due = state.due
@@ -66,6 +72,11 @@ class Reopening(PermitCase):
             return False
         self.clock.met(key)
         return True
+
+    def _in_complaint_window(self) -> bool:
+        """Whether the run takes up a case continued as new while waiting in its complaint window."""
+        window = self.clock.states.get(self._k("complaint_window"))
+        return self.state.permit is None and window is not None and window.status is DeadlineStatus.OPEN
 
     def _next_round(self) -> tuple[str, datetime, str]:
         """A new round at the instructed stage: new terms (``#2`` keys), new documents (``r2/``)."""

@@ -46,13 +46,24 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
     @workflow.run
     async def run(self, start: PermitApplication | PermitState, life: PermitLife | None = None) -> PermitOutcome:
         """The case from the application (``start``, read into ``self.state`` by ``__init__``) to its end."""
+        await self._case()
+        await self.handlers_finished()
+        return self._outcome()
+
+    async def _case(self) -> None:
         if self.state.permit is not None:  # an issued permit's next run (yearly checkpoint)
             await self._take_up()
             await self._permit_life()
-            return self._outcome()
-        if not await self._register():  # p.6
-            return self._outcome()
-        stage, since, counted_from = "completeness_check", self.state.application.received_at, "registration"
+            return
+        if self._in_complaint_window():  # a refused case's next run (a long history, p.10)
+            self._took_up("the case continued as new in its complaint window (a long history)")
+            if not await self._complaint_window():
+                return
+            stage, since, counted_from = self._next_round()
+        elif not await self._register():  # p.6
+            return
+        else:
+            stage, since, counted_from = "completeness_check", self.state.application.received_at, "registration"
         while True:
             await self._service_term(since, counted_from)  # Annex 1 item 4, beside the stages
             if self.state.applicant_registry is None and self._service_term_before_registries:
@@ -61,7 +72,7 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
                 if not await self._completeness_check(since, counted_from):  # p.6
                     await self._refuse_to_consider()
                     if not await self._complaint_window():  # p.10
-                        return self._outcome()
+                        return
                     stage, since, counted_from = self._next_round()
                     continue
                 decided_at = self.state.decisions.completeness_at
@@ -72,9 +83,9 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
             if q.compliant or await self._hearing(q):  # p.7
                 await self._issue_permit()  # p.7, p.9, Annex 5
                 await self._permit_life()  # Annex 1 item 11
-                return self._outcome()
+                return
             if not await self._complaint_window():  # p.10
-                return self._outcome()
+                return
             stage, since, counted_from = self._next_round()
 
     async def _register(self) -> bool:

@@ -1,0 +1,295 @@
+"""Temporal's limits on the real dev server (issue 16 items 2 and 3), lowered so that a test reaches them: the server
+suggests continuing as new at 150 history events (default 4 Ki) and admits 2 Updates in flight per case (default 10).
+A fraud case that keeps receiving reports and a permit that keeps receiving events continue as new where they wait
+and keep every report, deadline and document; 120 reports about one number sent at once are all recorded, each once,
+a retried one included, the refusals of Updates in flight retried by the intake."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RetryConfig
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from cli.fraud_intake import submit
+from infra import search_attributes as sa
+from infra.cases import RETRYING
+from infra.client import data_converter
+from models.case import CaseView
+from models.deadlines import CalendarCorrection, DeadlineStatus
+from models.fraud_check import CheckOutcome, FraudCaseView, IntakeAck, LiftDecision, ReportAnswer, SubscriberReport
+from models.mvno_permit import CompletenessDecision, PermitCaseView, ReopenInstruction
+from tests.conftest import binary
+from tests.e2e import scenarios
+from tests.golden_tools import save_golden
+from worker import make_worker
+from workflows.fraud_check import FraudCheck
+
+pytestmark = pytest.mark.e2e
+
+SUGGEST_AT = 150
+"""History events at which the dev server suggests continuing as new (its default is 4 Ki events)."""
+IN_FLIGHT = 2
+"""Updates the dev server admits in flight per case (its default is 10)."""
+
+
+@pytest.fixture(scope="module")
+async def server() -> AsyncIterator[Client]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            f"limit.historyCount.suggestContinueAsNew={SUGGEST_AT}",
+            "--dynamic-config-value",
+            f"history.maxInFlightUpdates={IN_FLIGHT}",
+            "--log-level",
+            "error",
+        ],
+        data_converter=data_converter(),
+        search_attributes=list(sa.ALL),
+    )
+    try:
+        yield env.client
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def worker(server: Client) -> AsyncIterator[Worker]:
+    scenarios.POLL_SECONDS = 0.05
+    async with make_worker(server, task_queue=f"limits-{uuid.uuid4().hex[:6]}") as w:
+        yield w
+
+
+def _number() -> str:
+    return f"+7707{random.randrange(10**7):07d}"
+
+
+def report(number: str, ref: str) -> SubscriberReport:
+    return SubscriberReport(
+        ref=ref,
+        suspect_number=number,
+        reporter_number=_number(),
+        received_at=datetime.now(UTC) - timedelta(minutes=1),
+        description="SMS asking for a card code",
+    )
+
+
+async def eventually(read: Callable[[], Awaitable[Any]], ok: Callable[[Any], bool], timeout: float = 60) -> Any:
+    end = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            value = await read()
+            if ok(value):
+                return value
+        except Exception:
+            pass
+        if asyncio.get_running_loop().time() > end:
+            raise TimeoutError("not reached")
+        await asyncio.sleep(0.1)
+
+
+async def run_id(client: Client, case_id: str) -> str:
+    return (await client.get_workflow_handle(case_id).describe()).run_id or ""
+
+
+async def until_continued(client: Client, case_id: str, send: Callable[[int], Awaitable[None]]) -> int:
+    """Send events one by one until the case continues as new; how many were sent."""
+    first = await run_id(client, case_id)
+    for i in range(1000):
+        if await run_id(client, case_id) != first:
+            return i
+        await send(i)
+    raise AssertionError("the case never continued as new")
+
+
+def fraud(client: Client, case_id: str) -> Callable[[], Awaitable[FraudCaseView]]:
+    return lambda: client.get_workflow_handle(case_id).query(FraudCheck.fraud)
+
+
+def case(client: Client, case_id: str) -> Callable[[], Awaitable[CaseView]]:
+    return lambda: client.get_workflow_handle(case_id).query("case", result_type=CaseView)
+
+
+async def record_of(client: Client, case_id: str) -> dict[str, Any]:
+    """The memo of the case's current run."""
+    return await (await client.get_workflow_handle(case_id).describe()).memo()
+
+
+def refs(v: FraudCaseView) -> list[str]:
+    return [r.report.ref for r in v.reports]
+
+
+async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_reports_deadlines_and_notices(
+    server: Client, worker: Worker
+) -> None:
+    tq, number = worker.task_queue, _number()
+    opened = await submit(server, report(number, f"limits:{uuid.uuid4().hex}:0"), task_queue=tq)
+    cid = opened.case_id
+    await eventually(case(server, cid), lambda v: "record_check_outcome" in v.pending_events)
+
+    # The check is awaited; reports keep arriving until the history is long: the case continues as new.
+    async def one_more(i: int) -> None:
+        await submit(server, report(number, f"limits:{cid}:check:{i}"), task_queue=tq)
+
+    before = await fraud(server, cid)()
+    first_run = server.get_workflow_handle(cid, run_id=await run_id(server, cid))
+    sent = await until_continued(server, cid, one_more)
+    assert sent > 5
+    after = await eventually(fraud(server, cid), lambda v: len(v.reports) >= 1 + sent)
+    before_case, after_case = await case(server, cid)(), await case(server, cid)()
+    assert refs(after)[: len(before.reports)] == refs(before) and len(set(refs(after))) == len(refs(after))
+    assert after.status == "check" and after.cycle == 1 and after.outcome is None
+    [check] = after_case.deadlines
+    assert check.key == "check" and check.status is DeadlineStatus.OPEN
+    assert before_case.deadlines == after_case.deadlines and after_case.registration == before_case.registration
+    await eventually(lambda: record_of(server, cid), lambda m: "case" in m and "deadline:check" in m)
+    # A report the first run recorded, retried now (Update ids are per run): the case answers it is known.
+    retried = await server.get_workflow_handle(cid).execute_update(
+        FraudCheck.subscriber_report, report(number, refs(before)[0]), id=refs(before)[0]
+    )
+    assert retried.answer is ReportAnswer.DUPLICATE
+    assert len((await fraud(server, cid)()).reports) == len(after.reports)
+
+    # The outcome in the next run: the check is met, the number suspended and the centre told.
+    await server.get_workflow_handle(cid).execute_update(
+        FraudCheck.record_check_outcome, CheckOutcome(confirmed=True, evidence=["SIM-box pattern"], analyst="A")
+    )
+    suspended = await eventually(
+        fraud(server, cid), lambda v: v.suspension is not None and all(n.delivered_at for n in v.notices)
+    )
+    c = await case(server, cid)()
+    assert {d.key: d.status for d in c.deadlines} == {
+        "check": DeadlineStatus.MET,
+        "suspension": DeadlineStatus.MET,
+        "suspension_notice": DeadlineStatus.MET,
+    }
+
+    # Suspended, awaiting the lift; more reports: it continues as new again and keeps the suspension and notices.
+    async def another(i: int) -> None:
+        await submit(server, report(number, f"limits:{cid}:suspended:{i}"), task_queue=tq)
+
+    await eventually(case(server, cid), lambda v: "lift_suspension" in v.pending_events)
+    middle_run = server.get_workflow_handle(cid, run_id=await run_id(server, cid))
+    more = await until_continued(server, cid, another)
+    again = await eventually(fraud(server, cid), lambda v: len(v.reports) >= len(suspended.reports) + more)
+    assert again.suspension == suspended.suspension and again.notices == suspended.notices
+    assert again.status == "suspended" and again.subscriber == suspended.subscriber
+    assert (await case(server, cid)()).deadlines == c.deadlines
+    await server.get_workflow_handle(cid).execute_update(
+        FraudCheck.lift_suspension, LiftDecision(reason="complaint upheld", decided_by="Head")
+    )
+    result = FraudCaseView.model_validate(await server.get_workflow_handle(cid).result())
+    assert result.lift is not None and result.restoration is not None
+    assert len(set(refs(result))) == len(refs(result)) == 1 + sent + more
+    runs = [w.run_id async for w in server.list_workflows(f"WorkflowId = '{cid}'")]
+    assert len(runs) == 3 and first_run.run_id in runs
+    await save_golden(first_run, "fraud_check", "continued_as_new_while_the_check_is_awaited")
+    await save_golden(middle_run, "fraud_check", "taken_up_at_the_check_then_continued_as_new_suspended")
+    await save_golden(server.get_workflow_handle(cid), "fraud_check", "taken_up_suspended_then_lifted")
+
+
+async def test_120_reports_about_one_number_at_once_are_all_recorded_once(
+    server: Client, worker: Worker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server refuses Updates beyond those in flight: the intake retries the refusal with back-off; each report's
+    Update id is its reference, so a retried report is recorded once; the case continues as new meanwhile."""
+    tq, number = worker.task_queue, _number()
+    reports = [report(number, f"burst:{uuid.uuid4().hex[:8]}:{i}") for i in range(120)]
+    retried = reports[7]
+    caplog.set_level(logging.INFO, logger="infra.cases")
+    # The SDK's own client retries a refusal a few times too: without that layer, every refusal reaches the intake.
+    edge = await Client.connect(
+        server.service_client.config.target_host,
+        namespace=server.namespace,
+        data_converter=data_converter(),
+        retry_config=RetryConfig(max_retries=0),
+    )
+    acks: list[IntakeAck] = await asyncio.gather(
+        *(submit(edge, r, task_queue=tq) for r in [*reports, retried])  # the retry goes while the first is in flight
+    )
+    cid = acks[0].case_id
+    assert {a.case_id for a in acks} == {cid}
+    assert [a.answer for a in acks].count(ReportAnswer.OPENED) == 1
+    view = await eventually(fraud(server, cid), lambda v: len(v.reports) >= 120)
+    assert sorted(refs(view)) == sorted(r.ref for r in reports)  # every one, each once
+    refused = [r for r in caplog.records if r.msg == RETRYING and r.args and "RESOURCE_EXHAUSTED" in r.args]
+    assert refused, "no Update was refused for being one too many in flight: the test proves nothing"
+    runs = [w async for w in server.list_workflows(f"WorkflowId = '{cid}'")]
+    assert len(runs) > 1  # it continued as new during the burst, and no report was lost or doubled across runs
+    await server.get_workflow_handle(cid).terminate("test done")
+
+
+async def test_a_permit_continues_as_new_in_its_life_and_in_its_complaint_window_keeping_documents_and_deadlines(
+    server: Client, worker: Worker
+) -> None:
+    tq = worker.task_queue
+    cid = await scenarios.PERMIT.start(server, tq, uuid.uuid4().hex[:8])
+    await scenarios.PERMIT.drive(server, cid)
+    await scenarios.PERMIT.finished(server, cid)
+    handle: WorkflowHandle[Any, Any] = server.get_workflow_handle(cid)
+    before, before_view = await case(server, cid)(), await handle.query("permit_case", result_type=PermitCaseView)
+
+    async def correction(i: int) -> None:  # an event every case takes; this one moves nothing
+        await handle.execute_update("apply_calendar_correction", CalendarCorrection(reason=f"check {i}"))
+
+    first_run = server.get_workflow_handle(cid, run_id=await run_id(server, cid))
+    assert await until_continued(server, cid, correction) > 0
+    after = await eventually(case(server, cid), lambda v: "contract_event" in v.pending_events)
+    after_view = await handle.query("permit_case", result_type=PermitCaseView)
+    assert after.documents == before.documents and after.deadlines == before.deadlines
+    assert after.registration == before.registration and after.status == "permit_valid"
+    assert (
+        after_view.permit == before_view.permit and after_view.events[: len(before_view.events)] == before_view.events
+    )
+    assert after_view.events[-1].kind == "checkpoint"
+    await handle.terminate("test done")
+    await save_golden(first_run, "mvno_permit", "continued_as_new_in_its_life_when_suggested")
+    await save_golden(handle, "mvno_permit", "taken_up_in_its_life_after_a_long_history")
+
+
+async def test_a_refused_permit_continues_as_new_in_its_complaint_window_and_can_still_be_reopened(
+    server: Client, worker: Worker
+) -> None:
+    tq = worker.task_queue
+    cid = await scenarios.PERMIT.start(server, tq, uuid.uuid4().hex[:8])
+    handle: WorkflowHandle[Any, Any] = server.get_workflow_handle(cid)
+    await eventually(case(server, cid), lambda v: "completeness_decision" in v.pending_events)
+    await handle.execute_update(
+        "completeness_decision",
+        CompletenessDecision(complete=False, reasons=["no contract with a base operator"], decided_by="A"),
+    )
+    before = await eventually(case(server, cid), lambda v: "reopen" in v.pending_events)
+    assert before.documents
+
+    async def correction(i: int) -> None:
+        await handle.execute_update("apply_calendar_correction", CalendarCorrection(reason=f"check {i}"))
+
+    first_run = server.get_workflow_handle(cid, run_id=await run_id(server, cid))
+    assert await until_continued(server, cid, correction) > 0
+    after = await eventually(case(server, cid), lambda v: "reopen" in v.pending_events)
+    assert after.documents == before.documents and after.deadlines == before.deadlines
+    window = next(d for d in after.deadlines if d.key == "complaint_window")
+    assert window.status is DeadlineStatus.OPEN
+    # the continued run wrote the case's record into its own history (an auditor reads each run whole)
+    memo = await record_of(server, cid)
+    assert memo["case"]["act_version_id"] == before.registration.act_version_id  # type: ignore[union-attr]
+    assert {f"deadline:{d.key}" for d in before.deadlines} <= set(memo)
+    await handle.execute_update(
+        "reopen", ReopenInstruction(complaint_id="C-1", stage="completeness_check", reason="the contract was there")
+    )
+    reopened = await eventually(case(server, cid), lambda v: "completeness_decision" in v.pending_events)
+    assert {d.key for d in reopened.deadlines} >= {"complaint_window", "completeness_check#2"}
+    assert next(d for d in reopened.deadlines if d.key == "complaint_window").status is DeadlineStatus.MET
+    await handle.terminate("test done")
+    await save_golden(first_run, "mvno_permit", "continued_as_new_in_its_complaint_window")
+    await save_golden(handle, "mvno_permit", "taken_up_in_the_complaint_window_then_reopened")

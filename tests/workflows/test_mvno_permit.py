@@ -1276,6 +1276,8 @@ async def test_16_5_a_registry_refusing_for_good_blocks_the_permit_visibly_while
             assert [b.what for b in c.blocked_steps] == ["state_registry"]
             assert [d.key for d in c.deadlines] == ["service_term", "completeness_check"]  # the same term, once
             await save_golden(handle, "mvno_permit", "registry_refused_blocked_then_resumed")
+            # the same path on the branches of issue 16 (the record published only where it changed, races settled)
+            await save_golden(handle, "mvno_permit", "registry_refused_blocked_then_resumed_publishing_changes_only")
             await stop(handle)
     finally:
         outages.end("state_registry")

@@ -35,6 +35,7 @@ from activities.subscriber_registry import LocalSubscriberRegister, SubscriberRe
 from adapters.local_ca import LocalSignatureVerifier
 from infra.client import connect, strict_client
 from infra.keys import require_keys
+from infra.outside_waits import OutsideWaits
 from infra.sandbox import SANDBOX
 from infra.settings import Settings, settings
 from workflows.catalogue import ACTIVITIES, WORKFLOWS
@@ -138,6 +139,7 @@ def make_worker(
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_runner=SANDBOX,
+        interceptors=[OutsideWaits()],  # the console's "waiting on an outside system" (infra.outside_waits)
     )
 
 

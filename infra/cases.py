@@ -9,13 +9,14 @@ for the caller to present.
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import (
@@ -29,6 +30,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from infra import case_index
 from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.db import session
@@ -52,6 +54,8 @@ __all__ = [
     "start_case",
     "workflow_type_name",
 ]
+
+log = logging.getLogger(__name__)
 
 # Update-with-start may meet a case that is closing, a server that is restarting, or too many Updates in
 # flight on one case (a burst of reports about one number): these are retried with back-off.
@@ -190,9 +194,34 @@ async def start_case(
     working day is taken as given, and the case records that it was back-dated and by whom). ``caller`` (an API
     key) is recorded too, and an operator system's key becomes a party of the case it opens; a start that meets
     a case of which the caller's organisation is not a party is refused (``CaseError("conflict")``, without the
-    case's id).
+    case's id). Whatever the answer, the case is written to the console's search index (``infra.case_index``:
+    keyed hashes of the input's identifiers, phones and names, its application number, the caller's key).
     """
     check_intake(spec, inp)
+    started = await _start(client, spec, inp, task_queue, source, actor, caller)
+    _index(spec, started, inp, caller)
+    return started
+
+
+def _index(spec: ProcedureSpec, started: CaseStart, inp: BaseModel, caller: Caller | None) -> None:
+    """Write the case to the console's search index (``infra.case_index``). A failure there does not undo the
+    start: it is logged (case id and error class only), and the case is found by its id meanwhile; starting the
+    same input again writes it."""
+    try:
+        case_index.record_start(spec.key, started.case_id, inp, caller.key_id if caller else None)
+    except SQLAlchemyError as exc:
+        log.warning("case %s not written to the search index: %s", started.case_id, exc.__class__.__name__)
+
+
+async def _start(
+    client: Client,
+    spec: ProcedureSpec,
+    inp: BaseModel,
+    task_queue: str | None,
+    source: str,
+    actor: str,
+    caller: Caller | None,
+) -> CaseStart:
     memo = _memo(intake_record(spec, inp, actor or source or "unknown", caller))
     queue = task_queue or settings().task_queue
     if spec.start.with_update is not None:

@@ -35,6 +35,7 @@ from activities.subscriber_registry import LocalSubscriberRegister, SubscriberRe
 from adapters.local_ca import LocalSignatureVerifier
 from infra.client import connect, strict_client
 from infra.keys import require_keys
+from infra.outside_waits import OutsideWaits
 from infra.receipts import WORKER_INTERCEPTORS
 from infra.sandbox import SANDBOX
 from infra.settings import Settings, settings
@@ -139,7 +140,8 @@ def make_worker(
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_runner=SANDBOX,
-        interceptors=list(WORKER_INTERCEPTORS),  # the edge's receipt of each Update reaches the case
+        # the edge's receipt of each Update reaches the case; the console's "waiting on an outside system"
+        interceptors=[*WORKER_INTERCEPTORS, OutsideWaits()],
     )
 
 

@@ -3,12 +3,14 @@ refusals as problem documents, listing (Temporal visibility), documents, and a t
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
@@ -17,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 from api.headers import DOCUMENT_CSP
 from api.problems import ProblemError
 from api.temporal import TEMPORAL_ERRORS, problem_from_temporal
-from infra import cases
+from infra import case_index, cases
 from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.cases import CaseError, EventResult, PendingCall
@@ -47,6 +49,8 @@ __all__ = [
     "timeline",
     "working_days_left",
 ]
+
+log = logging.getLogger(__name__)
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 STATUS_PATTERN = r"^[a-z0-9_]{1,64}$"
@@ -248,7 +252,7 @@ async def send_event(
     """
     try:
         with received(datetime.now(UTC)):
-            return await cases.send_event(client, spec, event, case_id, payload, update_id=update_id, caller=caller)
+            result = await cases.send_event(client, spec, event, case_id, payload, update_id=update_id, caller=caller)
     except CaseError as exc:
         raise _problem(exc) from None
     except WorkflowUpdateFailedError as exc:
@@ -267,6 +271,17 @@ async def send_event(
         raise ProblemError(problem.status, generic, type_=problem.type) from None
     except TEMPORAL_ERRORS as exc:
         raise problem_from_temporal(exc) from None
+    if caller is not None and not caller.acts_as_operator(event.roles):
+        _remember_actor(case_id, caller.key_id)
+    return result
+
+
+def _remember_actor(case_id: str, key_id: str) -> None:
+    """A person's key recorded a decision: the case is among theirs in the work queue (never fails the event)."""
+    try:
+        case_index.record_actor(case_id, key_id)
+    except SQLAlchemyError as exc:
+        log.warning("case %s: who acted not recorded: %s", case_id, exc.__class__.__name__)
 
 
 def visibility_query(

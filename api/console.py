@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
@@ -28,7 +29,6 @@ from api.cases import (
     CASE_ID_PATTERN,
     document_response,
     get_case,
-    list_cases,
     outside_calls,
     send_event,
     start_case,
@@ -50,6 +50,7 @@ from rules.calendar import ALMATY
 __all__ = ["build_console"]
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 _START_FLASH = {"opened": "Case started", "joined": "Recorded in the running case"}
@@ -118,6 +119,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     lang = _lang(request)
     principal = session_principal(request.session)
     nonce = new_nonce()
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")  # kept by the language links
     html = (
         _env()
         .get_template(template)
@@ -129,7 +131,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
             csrf=_csrf(request),
             user=principal,
             flash=request.session.pop("flash", None),
-            path=request.url.path,
+            path=here,
             csp_nonce=nonce,
             **context,
         )
@@ -218,34 +220,9 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             request.session["lang"] = code
         return _redirect(_safe_next(next))
 
-    @router.get("/")
-    async def cases_page(
-        request: Request, procedure: str = "", status: str = "", overdue: str = "", closed: str = ""
-    ) -> HTMLResponse:
-        principal = _user(request)
-        client = await ctx.gateway.client()
-        error = None
-        try:
-            rows = await list_cases(
-                client,
-                ctx.procedures,
-                procedure=procedure or None,
-                status=status or None,
-                overdue=True if overdue else None,
-                running=None if closed else True,
-            )
-        except ProblemError as exc:
-            rows, error = [], exc.detail
-        startable = [s for s in ctx.procedures.values() if principal.may(s.start_roles)]
-        return _page(
-            request,
-            "cases.html",
-            rows=rows,
-            procedures=ctx.procedures,
-            startable=startable,
-            error=error,
-            filters={"procedure": procedure, "status": status, "overdue": overdue, "closed": closed},
-        )
+    from api.console_work import add_work_pages  # its pages use this module's helpers
+
+    add_work_pages(router, ctx)  # the work queue ("/"), search, incidents, inbox, overview
 
     async def render_case(
         request: Request,
@@ -315,7 +292,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
                     request, case_id, 422, posted=(event.name, values, exc, [f"{f.label}: {m}" for f, m in problems])
                 )
         try:
-            await send_event(client, spec, event, case_id, payload)
+            await send_event(client, spec, event, case_id, payload, caller=principal.caller)
         except ProblemError as exc:
             if exc.status >= 500:
                 raise
@@ -348,7 +325,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             form = build_form(spec.input_model, values, exc, [f"{f.label}: {m}" for f, m in problems])
             return _page(request, "start.html", 422, spec=spec, form=form)
         client = await ctx.gateway.client()
-        ref = await start_case(client, spec, inp, ctx.task_queue, actor=_user(request).describe())
+        ref = await start_case(client, spec, inp, ctx.task_queue, actor=principal.describe(), caller=principal.caller)
         _flash(request, _START_FLASH.get(ref.answer, "This application has a case already"))
         return _redirect(f"/console/cases/{ref.case_id}")
 
@@ -367,6 +344,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         _user(request)
         return document_response(case_id, doc_ref)
 
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(router)
 
 

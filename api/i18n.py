@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from api.forms import form_texts
 from models.procedure import ProcedureSpec
 
-__all__ = ["DEFAULT", "LANGUAGES", "catalogue", "gettext", "procedure_msgids"]
+__all__ = ["CODES", "DEFAULT", "LANGUAGES", "catalogue", "gettext", "procedure_msgids", "status_msgids"]
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES: dict[str, str] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -90,14 +90,73 @@ DYNAMIC = (
 )
 
 
+# Codes the work pages show through their ``label`` (api.console_work): how an execution ended, the terms' keys
+# (the inbox), the outside systems a blocked step names, and the texts of the queue's groups.
+CODES = (
+    "running",
+    "failed",
+    "terminated",
+    "timed_out",
+    "canceled",
+    "Acknowledged",
+    "Overdue",
+    "Due today",
+    "Due this week",
+    "Waiting on an outside system",
+    "Blocked",
+    "Waiting on",
+    "Why",
+    "met on time",
+    # deadline keys
+    "check",
+    "suspension",
+    "suspension_notice",
+    "not_confirmed_notice",
+    "review",
+    "forward",
+    "service",
+    "code_validity",
+    "eds_confirmation",
+    *(f"step{n}" for n in range(1, 9)),
+    # the outside systems (CaseWorkflow.outside(..., what=…))
+    "antifraud_centre",
+    "biometrics",
+    "deadlines",
+    "documents",
+    "eds",
+    "law",
+    "mailbox_system",
+    "mobile_citizens",
+    "monitoring",
+    "network",
+    "numbers_register",
+    "one_time_codes",
+    "permits_registry",
+    "personal_account",
+    "review_body",
+    "sms_gateway",
+    "state_registry",
+    "subscriber_register",
+    "temporal",
+)
+
+
+def status_msgids() -> set[str]:
+    """Every status of every procedure of the catalogue (the search page's status filter shows them)."""
+    from workflows.catalogue import PROCEDURES
+
+    return {s for spec in PROCEDURES for s in spec.statuses}
+
+
 def extract_msgids() -> set[str]:
-    """Every text the console's templates and code pass to ``_`` (Babel's extractors), plus ``DYNAMIC``."""
+    """Every text the console's templates and code pass to ``_`` (Babel's extractors), plus ``DYNAMIC``, ``CODES``
+    and the catalogue's statuses."""
     from babel.messages.extract import extract_from_dir
 
     root = Path(__file__).parent
     method_map = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
     found = {str(msg[2]) for msg in extract_from_dir(str(root), method_map) if isinstance(msg[2], str)}
-    return found | set(DYNAMIC)
+    return found | set(DYNAMIC) | set(CODES) | status_msgids()
 
 
 def procedure_msgids(spec: ProcedureSpec) -> set[str]:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import (
@@ -33,6 +33,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from infra import case_index
 from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.db import session
@@ -220,8 +221,37 @@ async def start_case(
     answered as the first attempt was: the case it opened answers ``opened`` again (the token is in the start's
     memo), the Update a start carried answers with its first outcome. ``retry`` says an attempt of this request
     went before: the case is asked first, so that a retry never opens a second run.
+
+    Whatever the answer, the case is written to the console's search index (``infra.case_index``: keyed hashes
+    of the input's identifiers, phones and names, its application number, the caller's key).
     """
     check_intake(spec, inp)
+    started = await _start(client, spec, inp, task_queue, source, actor, caller, request, retry)
+    _index(spec, started, inp, caller)
+    return started
+
+
+def _index(spec: ProcedureSpec, started: CaseStart, inp: BaseModel, caller: Caller | None) -> None:
+    """Write the case to the console's search index (``infra.case_index``). A failure there does not undo the
+    start: it is logged (case id and error class only), and the case is found by its id meanwhile; starting the
+    same input again writes it."""
+    try:
+        case_index.record_start(spec.key, started.case_id, inp, caller.key_id if caller else None)
+    except SQLAlchemyError as exc:
+        log.warning("case %s not written to the search index: %s", started.case_id, exc.__class__.__name__)
+
+
+async def _start(
+    client: Client,
+    spec: ProcedureSpec,
+    inp: BaseModel,
+    task_queue: str | None,
+    source: str,
+    actor: str,
+    caller: Caller | None,
+    request: str | None,
+    retry: bool,
+) -> CaseStart:
     memo = _memo(intake_record(spec, inp, actor or source or "unknown", caller))
     queue = task_queue or settings().task_queue
     if spec.start.with_update is not None:

@@ -44,6 +44,7 @@ def record_escalation(e: Escalation) -> bool:
                     cite=e.cite,
                     due=e.due,
                     breached_at=e.breached_at,
+                    detail=e.term_text[:500],
                 )
             )
         return True

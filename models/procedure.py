@@ -23,6 +23,7 @@ from models.deadlines import CalendarCorrection
 __all__ = [
     "ALWAYS_OPEN_EVENTS",
     "COMMON_EVENTS",
+    "COMMON_STATUSES",
     "Caller",
     "EdgeConversion",
     "EventSpec",
@@ -192,11 +193,16 @@ class ProcedureSpec:
     """The activities only this procedure calls (the worker adds the ones every case uses): functions, or
     unbound methods of activity classes (``SmsActivities.send_sms``) that the worker binds to its one
     instance of the class (``worker.bind``)."""
+    statuses: tuple[str, ...] = ()
+    """Every status (``KzStatus``) a case of the procedure shows, for the console's status filter (each translated in
+    ``api/locales``); the statuses every case may show (``COMMON_STATUSES``) are added."""
 
     def __post_init__(self) -> None:
         names = {e.name for e in self.events}
         common = tuple(e for e in COMMON_EVENTS if e.name not in names)
         object.__setattr__(self, "events", self.events + common)
+        extra = tuple(s for s in COMMON_STATUSES if s not in self.statuses)
+        object.__setattr__(self, "statuses", extra + self.statuses)
 
     def event(self, name: str) -> EventSpec:
         """The event called ``name``; ``KeyError`` when the procedure has none."""
@@ -224,6 +230,10 @@ COMMON_EVENTS: tuple[EventSpec, ...] = (
     ),
 )
 """Events every case takes (``workflows.case.CaseWorkflow``)."""
+
+COMMON_STATUSES = ("received", "registered", "blocked")
+"""Statuses of every case: ``received`` from its start until its registration, ``registered`` before its first stage,
+``blocked`` while an outside system's refusal holds a step (``workflows.case.CaseWorkflow``)."""
 
 ALWAYS_OPEN_EVENTS = ("apply_calendar_correction", "migrate_law")
 """Events a running case takes whatever its state (only ``resume_outside_step`` waits for a blocked step)."""

@@ -9,9 +9,13 @@ from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "CaseActor",
+    "CaseIndexEntry",
+    "CaseIndexKey",
     "ComplaintForward",
     "ConsoleSession",
     "Document",
+    "OutsideWait",
     "PersonalAccountDelivery",
     "SmsOutbox",
     "SupervisorNotification",
@@ -23,7 +27,8 @@ def _now() -> datetime:
 
 
 class SupervisorNotification(SQLModel, table=True):
-    """A breached legal term reported to a supervisor; one row per case and deadline."""
+    """A breached legal term, or a step an outside system refused (``deadline_key`` ``blocked:…``), reported to a
+    supervisor; one row per case and deadline. The console's inbox shows it until a supervisor acknowledges it."""
 
     __tablename__ = "supervisor_notifications"
     __table_args__ = (UniqueConstraint("case_id", "deadline_key"),)
@@ -36,6 +41,67 @@ class SupervisorNotification(SQLModel, table=True):
     due: datetime
     breached_at: datetime
     created_at: datetime = Field(default_factory=_now)
+    detail: str | None = None
+    """The term's text, or for a blocked step the system and its refusal (rows written before: none)."""
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    """The supervisor who acknowledged it: the key holder's name and the key's id."""
+
+
+# --- the console's search index and work queue ------------------------------------------------
+
+
+class CaseIndexEntry(SQLModel, table=True):
+    """A case as the console finds it, written at start by the one start path (``infra.case_index``): only fields
+    that are not personal data in clear (procedure, the application's own number, who started it)."""
+
+    __tablename__ = "case_index"
+
+    case_id: str = Field(primary_key=True)
+    procedure: str = Field(index=True)
+    application_number: str | None = Field(default=None, index=True)
+    """The number the portal, office or order system gave the application (upper case), if the input has one."""
+    started_by_key: str | None = Field(default=None, index=True)
+    """The API key (its public id) that started the case from the console or the API."""
+    indexed_at: datetime = Field(default_factory=_now)
+
+
+class CaseIndexKey(SQLModel, table=True):
+    """A keyed hash (HMAC under the installation's pseudonym key) of one normalised identifier, phone number or name
+    word of a case's parties: exact-match search without the value in clear."""
+
+    __tablename__ = "case_index_keys"
+
+    case_id: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # "id" (IIN/BIN), "phone", "name" (one word of a name)
+    digest: str = Field(primary_key=True, index=True)
+
+
+class CaseActor(SQLModel, table=True):
+    """A console user (API key) who started a case or recorded a decision in it: the work queue's "my cases"."""
+
+    __tablename__ = "case_actors"
+
+    case_id: str = Field(primary_key=True)
+    key_id: str = Field(primary_key=True, index=True)
+    last_at: datetime = Field(default_factory=_now)
+
+
+class OutsideWait(SQLModel, table=True):
+    """An activity of a case whose last attempt failed and that is being retried (the worker's interceptor,
+    ``infra.outside_waits``): the work queue's "waiting on an outside system". Removed when an attempt succeeds
+    or the failure is permanent (the case then shows ``blocked``)."""
+
+    __tablename__ = "outside_waits"
+
+    case_id: str = Field(primary_key=True)
+    activity_id: str = Field(primary_key=True)
+    activity: str
+    attempt: int
+    error_type: str = ""
+    """The exception's class only: its message may carry what the call was about."""
+    since: datetime = Field(default_factory=_now)
+    last_failed_at: datetime = Field(default_factory=_now)
 
 
 # --- documents and their delivery -------------------------------------------------------------

@@ -484,4 +484,5 @@ SPEC = ProcedureSpec(
         PersonalAccountActivities.deliver_to_personal_account,
         SmsActivities.send_sms,
     ),
+    statuses=("provider_review", "forwarding", "under_review", "decided", "decided_late", "satisfied", "withdrawn"),
 )

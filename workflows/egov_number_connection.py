@@ -368,4 +368,11 @@ SPEC = ProcedureSpec(
         *RESULT_DOCUMENT_ACTIVITIES,
     ),
     result_model=EgovConnectionResult,
+    statuses=(
+        "identity_check",
+        *dict.fromkeys("awaiting_" + "_".join(FACTORS[c]) for c in Channel),
+        "connected",
+        "already_connected",
+        "refused",
+    ),
 )

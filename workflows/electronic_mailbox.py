@@ -191,4 +191,13 @@ SPEC = ProcedureSpec(
         MailboxActivities.mark_mailbox,
         EdsActivities.verify_signature,
     ),
+    statuses=(
+        "mailbox_creation",
+        "awaiting_eds_confirmation",
+        "identification",
+        "included_in_single_database",
+        "refused_act_abolished",
+        "abandoned_no_eds_confirmation",
+        "refused",
+    ),
 )

@@ -258,4 +258,5 @@ SPEC = ProcedureSpec(
         SmsActivities.send_sms,
     ),
     result_model=NumbersResult,
+    statuses=("review", "registered", "refused"),
 )

@@ -1,13 +1,17 @@
 """Fixtures of the API tests: the app built with the test-only procedure, a worker, and one key per role;
-on the dev server (listing, browser) the real MVNO permit runs beside it."""
+on the dev server (listing, browser) the real MVNO permit runs beside it, and the browser tests reach that app
+over HTTP (``console_url``)."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
@@ -118,3 +122,19 @@ def chromium() -> str:
             "(needs root on Debian: apt-get install -y chromium)"
         )
     return path
+
+
+@pytest.fixture
+async def console_url(dev_app: FastAPI, dev_worker: None) -> AsyncIterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(dev_app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -202,4 +202,5 @@ SPEC = ProcedureSpec(
         EventSpec("withdraw", None, frozenset({Role.STAFF}), "Withdraw the application"),
     ),
     designated=frozenset({BANK}),  # the one bank that collects the fee
+    statuses=("completeness_check", "returned", "awaiting_fee", "accepted", "withdrawn"),
 )

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from rules.law import cite
 
-from workflows.contract_eds_signing.base import ACT, PROCEDURE
+from workflows.contract_eds_signing.base import ACT, PROCEDURE, STEPS
 from workflows.contract_eds_signing.edge import code_at_the_edge, link_at_the_edge, password_at_the_edge
 from workflows.contract_eds_signing.workflow import ContractSigning
 
@@ -113,4 +113,11 @@ SPEC = ProcedureSpec(
         render_document,
     ),
     result_model=SigningResult,
+    statuses=(
+        *(f"step{n}_{name}" for n, name, _event in STEPS),
+        "signed_packing",
+        "signed",
+        "refused",
+        *(f"abandoned_step{n}" for n, _name, _event in STEPS),
+    ),
 )

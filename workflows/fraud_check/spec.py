@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role, StartPolicy, ViewSpec
     from rules.law import cite
 
-from workflows.fraud_check.base import ACT, PROCEDURE, fraud_case_id
+from workflows.fraud_check.base import ACT, PROCEDURE, Status, fraud_case_id
 from workflows.fraud_check.intake import opening_report
 from workflows.fraud_check.workflow import FraudCheck
 
@@ -110,5 +110,13 @@ SPEC = ProcedureSpec(
         SubscriberRegisterActivities.lookup_subscriber,
         AntifraudActivities.inform_antifraud_centre,
         NetworkActivities.apply_network_order,
+    ),
+    statuses=(
+        Status.CHECK,
+        Status.SUSPENDING,
+        Status.SUSPENDED,
+        Status.NOT_CONFIRMED_NOTICE,
+        Status.RESTORING,
+        Status.CLOSED,
     ),
 )

@@ -1,0 +1,221 @@
+"""The console's search index: which cases an IIN/BIN, a phone number, a name or an application number belongs to,
+without the personal data in clear.
+
+Personal data stays encrypted in Temporal (inputs, memos) and never reaches visibility, so Temporal cannot search
+it. The one start path (``infra.cases.start_case``) therefore writes, for every case it starts, joins or finds,
+keyed hashes (HMAC-SHA256 under the installation's pseudonym key, ``infra.pseudonym``) of the input's identifiers,
+phone numbers and the words of its names, each normalised first, to ``case_index_keys``; the procedure, the
+application's own number and the key that started it go in clear to ``case_index``. A search normalises and hashes
+what the clerk typed the same way and matches exactly: no prefix, no fuzzy match, nothing to enumerate without the
+key. Which fields count is a vocabulary of field names read through every procedure's input model (nested models,
+lists, the chosen variant of a union), so a new procedure is indexed when its fields use these names.
+
+Cases started before the index existed are not in it: they are found by case id only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from infra.db import session
+from infra.pseudonym import pseudonym
+from models.tables import CaseActor, CaseIndexEntry, CaseIndexKey
+from rules.identifiers import kz_mobile
+
+__all__ = [
+    "IDENTIFIER_FIELDS",
+    "NAME_FIELDS",
+    "NUMBER_FIELDS",
+    "PHONE_FIELDS",
+    "IndexValues",
+    "cases_of",
+    "entries",
+    "extract",
+    "find",
+    "name_words",
+    "normalise_identifier",
+    "normalise_phone",
+    "record_actor",
+    "record_start",
+]
+
+log = logging.getLogger(__name__)
+
+IDENTIFIER_FIELDS = frozenset({"iin", "bin"})
+"""IIN and BIN: twelve digits, hashed."""
+PHONE_FIELDS = frozenset({"phone", "phones", "previous_phone", "numbers", "suspect_number", "reporter_number"})
+"""Kazakhstan mobile numbers, hashed in E.164 form (``+77XXXXXXXXX``) whichever way they were typed."""
+NAME_FIELDS = frozenset({"full_name", "name", "head_name"})
+"""Names of people and organisations: each word (two letters or more) hashed apart, so the words' order does not
+matter and a surname alone finds its cases."""
+NUMBER_FIELDS = ("application_number", "complaint_number", "order_ref")
+"""The application's own number (not personal data): kept in clear, upper case."""
+
+
+@dataclass
+class IndexValues:
+    """What one input contributes to the index."""
+
+    application_number: str | None = None
+    identifiers: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    name_words: set[str] = field(default_factory=set)
+
+    def digests(self) -> set[tuple[str, str]]:
+        """``(kind, keyed hash)`` of every value."""
+        return (
+            {("id", _digest("id", v)) for v in self.identifiers}
+            | {("phone", _digest("phone", v)) for v in self.phones}
+            | {("name", _digest("name", v)) for v in self.name_words}
+        )
+
+
+def normalise_identifier(value: str) -> str | None:
+    """An IIN or BIN as twelve digits (spaces and dashes dropped), or None when it is not one."""
+    digits = re.sub(r"[\s\-]", "", value)
+    return digits if re.fullmatch(r"\d{12}", digits) else None
+
+
+def normalise_phone(value: str) -> str | None:
+    """A Kazakhstan mobile number in E.164, or None when ``value`` is not one."""
+    if not re.search(r"\d{3}", value):
+        return None
+    try:
+        return kz_mobile(value)
+    except ValueError:
+        return None
+
+
+def name_words(value: str) -> list[str]:
+    """The words of a name, compared without case, accents' compositions or punctuation (``ё`` as ``е``), in
+    order, each once; one-letter words (initials) are left out."""
+    text = unicodedata.normalize("NFKC", value).casefold().replace("ё", "е")
+    words = re.sub(r"[^\w]+", " ", text).split()
+    return list(dict.fromkeys(w for w in words if len(w) >= 2 and not w.isdigit()))
+
+
+def _digest(kind: str, value: str) -> str:
+    return pseudonym("case-index", kind, value)
+
+
+def extract(model: BaseModel) -> IndexValues:
+    """The index values of an input model, by field name (``IDENTIFIER_FIELDS`` …), at any depth."""
+    out = IndexValues()
+    _walk(model, "", out)
+    return out
+
+
+def _walk(value: object, name: str, out: IndexValues) -> None:
+    if isinstance(value, BaseModel):
+        for child in type(value).model_fields:
+            _walk(getattr(value, child), child, out)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _walk(item, name, out)
+    elif isinstance(value, str) and value.strip():
+        if name in IDENTIFIER_FIELDS and (ident := normalise_identifier(value)):
+            out.identifiers.add(ident)
+        elif name in PHONE_FIELDS and (phone := normalise_phone(value)):
+            out.phones.add(phone)
+        elif name in NAME_FIELDS:
+            out.name_words.update(name_words(value))
+        elif name in NUMBER_FIELDS and out.application_number is None:
+            out.application_number = value.strip().upper()
+
+
+def record_start(procedure: str, case_id: str, inp: BaseModel, key_id: str | None = None) -> None:
+    """Index the case ``inp`` started, joined or found (idempotent: a repeated start adds nothing new; a further
+    report that joins a case adds its own values). ``key_id`` is the API key that sent it, if any."""
+    values = extract(inp)
+    for attempt in range(2):  # a concurrent start of the same case may write first: then add what it lacks
+        try:
+            _write(procedure, case_id, values, key_id)
+            break
+        except IntegrityError:
+            if attempt:
+                raise
+    if key_id:
+        record_actor(case_id, key_id)
+
+
+def _write(procedure: str, case_id: str, values: IndexValues, key_id: str | None) -> None:
+    with session() as s:
+        entry = s.get(CaseIndexEntry, case_id)
+        if entry is None:
+            s.add(
+                CaseIndexEntry(
+                    case_id=case_id,
+                    procedure=procedure,
+                    application_number=values.application_number,
+                    started_by_key=key_id,
+                )
+            )
+        have = set(s.exec(select(CaseIndexKey.kind, CaseIndexKey.digest).where(CaseIndexKey.case_id == case_id)))
+        for kind, digest in sorted(values.digests() - {(k, d) for k, d in have}):
+            s.add(CaseIndexKey(case_id=case_id, kind=kind, digest=digest))
+
+
+def record_actor(case_id: str, key_id: str) -> None:
+    """Remember that the key ``key_id`` acted in the case (started it, recorded a decision)."""
+    for _ in range(2):  # a concurrent first write of the same pair wins; then update it
+        with suppress(IntegrityError), session() as s:
+            row = s.get(CaseActor, (case_id, key_id))
+            if row is None:
+                s.add(CaseActor(case_id=case_id, key_id=key_id))
+            else:
+                row.last_at = datetime.now(UTC)
+                s.add(row)
+            return
+
+
+def cases_of(key_id: str) -> set[str]:
+    """The cases the key started or acted in."""
+    with session() as s:
+        return set(s.exec(select(CaseActor.case_id).where(CaseActor.key_id == key_id)))
+
+
+def entries(case_ids: list[str]) -> dict[str, CaseIndexEntry]:
+    """The index entries of ``case_ids`` that exist."""
+    out: dict[str, CaseIndexEntry] = {}
+    with session() as s:
+        for i in range(0, len(case_ids), 500):
+            chunk = case_ids[i : i + 500]
+            for row in s.exec(select(CaseIndexEntry).where(col(CaseIndexEntry.case_id).in_(chunk))):
+                out[row.case_id] = row
+    return out
+
+
+def find(text: str, *, personal: bool = True) -> set[str]:
+    """The cases ``text`` names: an application number (any case), or, when ``personal``, an IIN/BIN, a phone
+    number or the words of a name (a case matches when it has every word)."""
+    text = text.strip()
+    if not text:
+        return set()
+    found: set[str] = set()
+    with session() as s:
+        found |= set(s.exec(select(CaseIndexEntry.case_id).where(CaseIndexEntry.application_number == text.upper())))
+        if not personal:
+            return found
+        probes = [("id", normalise_identifier(text)), ("phone", normalise_phone(text))]
+        for kind, value in probes:
+            if value:
+                found |= _with_digest(s, kind, _digest(kind, value))
+        words = name_words(text)
+        if words and not probes[0][1] and not probes[1][1]:
+            matches = [_with_digest(s, "name", _digest("name", w)) for w in words]
+            found |= set.intersection(*matches)
+    return found
+
+
+def _with_digest(s: Session, kind: str, digest: str) -> set[str]:
+    q = select(CaseIndexKey.case_id).where(CaseIndexKey.kind == kind, CaseIndexKey.digest == digest)
+    return set(s.exec(q))

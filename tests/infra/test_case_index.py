@@ -1,0 +1,139 @@
+"""The console's search index (``infra.case_index``): what each procedure's input contributes, normalisation, exact
+matches through keyed hashes, and no personal data in clear in its tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from infra import case_index
+from infra.db import engine
+from models.complaint import ComplaintInput
+from models.contract_eds_signing import ContractApplication
+from models.egov_number_connection import EgovConnectionInput
+from models.electronic_mailbox import MailboxApplicationInput
+from models.fraud_check import FraudCaseInput
+from models.individual_numbers import NumbersApplicationInput
+from models.mvno_permit import PermitApplication
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC).isoformat()
+
+
+def test_names_phones_and_identifiers_are_normalised() -> None:
+    assert case_index.name_words("  АСАНОВ   Асан,  Ёлкин-Асанұлы A. ") == ["асанов", "асан", "елкин", "асанұлы"]
+    assert case_index.name_words("Kcell «JSC»") == ["kcell", "jsc"]
+    assert case_index.normalise_phone("8 (701) 123-45-67") == "+77011234567"
+    assert case_index.normalise_phone("+7 701 123 4567") == "+77011234567"
+    assert case_index.normalise_phone("Asanov") is None
+    assert case_index.normalise_phone("+7 999 123") is None
+    assert case_index.normalise_identifier("900101 300126") == "900101300126"
+    assert case_index.normalise_identifier("90010130012") is None
+
+
+def test_every_procedures_input_gives_its_identifiers_phones_names_and_number() -> None:
+    permit = PermitApplication.model_validate_json(
+        (ROOT / "demo/mvno_permit/application_legal_entity.json").read_bytes()
+    )
+    v = case_index.extract(permit)
+    assert v.application_number == permit.application_number.upper()
+    assert permit.applicant.identifier in v.identifiers
+    assert set(case_index.name_words(permit.applicant.display_name)) <= v.name_words
+    assert {str(p) for p in permit.applicant.phones} <= v.phones
+    assert set(case_index.name_words(permit.applicant.head_name)) <= v.name_words  # its head, by name too
+    base_bins = {c.base_operator_bin for c in permit.qualification.contracts if c.base_operator_bin}
+    assert not (base_bins & v.identifiers)  # other organisations named in the application are not its parties
+
+    complaint = ComplaintInput.model_validate_json((ROOT / "demo/complaint/complaint.json").read_bytes())
+    v = case_index.extract(complaint)
+    assert v.application_number == complaint.complaint_number.upper()
+    assert v.identifiers == {complaint.complainant.iin} and v.phones == {complaint.complainant.phone}
+    assert set(case_index.name_words(complaint.complainant.full_name)) == v.name_words
+
+    fraud = FraudCaseInput.model_validate(
+        {
+            "first": {
+                "way_in": "subscriber_report",
+                "ref": "R-1",
+                "suspect_number": "+77017654321",
+                "reporter_number": "87011234567",
+                "received_at": NOW,
+                "description": "a call asking for a card number",
+            }
+        }
+    )
+    assert case_index.extract(fraud).phones == {"+77017654321", "+77011234567"}
+
+    egov = EgovConnectionInput.model_validate(
+        {"iin": "900101300126", "phone": "+77011234567", "channel": "portal", "received_at": NOW}
+    )
+    assert case_index.extract(egov).identifiers == {"900101300126"}
+    numbers = NumbersApplicationInput.model_validate(
+        {"iin": "900101300126", "numbers": ["+77017654321"], "received_at": NOW, "contract_case_id": "c-1"}
+    )
+    assert case_index.extract(numbers).phones == {"+77017654321"}
+    signing = ContractApplication.model_validate(
+        {
+            "order_ref": "ord-2026-1",
+            "iin": "900101300126",
+            "full_name": "ASANOV ASAN",
+            "phone": "+77011234567",
+            "address": "Almaty",
+            "services": ["IPTV"],
+            "tariff": "Family+",
+            "received_at": NOW,
+        }
+    )
+    v = case_index.extract(signing)
+    assert v.application_number == "ORD-2026-1" and v.name_words == {"asanov", "asan"}
+    mailbox = MailboxApplicationInput.model_validate(
+        {"bin": "941240000341", "login": "kcell.a", "channel": "online", "received_at": NOW}
+    )
+    assert case_index.extract(mailbox).identifiers == {"941240000341"}
+
+
+def test_find_matches_exactly_and_keeps_no_personal_data_in_clear() -> None:
+    iin, other = "900101300126", "900101300127"
+    word = "zh" + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
+    number = f"KZ-T-{uuid.uuid4().hex[:8]}"
+    signing = ContractApplication.model_validate(
+        {
+            "order_ref": number,
+            "iin": iin,
+            "full_name": f"{word.upper()} Асан",
+            "phone": "+77019998877",
+            "address": "Almaty",
+            "services": ["IPTV"],
+            "tariff": "Family+",
+            "received_at": NOW,
+        }
+    )
+    case_id = f"contract_eds_signing-{uuid.uuid4().hex[:12]}"
+    case_index.record_start("contract_eds_signing", case_id, signing, "keyA")
+    case_index.record_start("contract_eds_signing", case_id, signing, "keyB")  # again: nothing new, the first stands
+
+    assert case_id in case_index.find(iin)
+    assert case_id in case_index.find("8 701 999 88 77")
+    assert case_id in case_index.find(f"асан {word}")  # any order, any case
+    assert case_id in case_index.find(word)  # a surname alone
+    assert case_id in case_index.find(number.lower())
+    assert case_id not in case_index.find(word[:-1])  # no prefix match
+    assert case_id not in case_index.find(f"{word} Болат")  # every word must match
+    assert case_id not in case_index.find(other)
+    assert case_index.find(iin, personal=False) == set()  # only the application number without personal lookups
+    assert case_index.find(number, personal=False) == {case_id}
+    assert case_index.entries([case_id])[case_id].started_by_key == "keyA"
+    assert case_id in case_index.cases_of("keyA") and case_id in case_index.cases_of("keyB")
+
+    with engine().connect() as conn:
+        stored = " ".join(
+            str(v)
+            for table in ("case_index", "case_index_keys")
+            for row in conn.execute(text(f"SELECT * FROM {table}"))
+            for v in row
+        )
+    assert iin not in stored and "7019998877" not in stored and word not in stored.lower()
+    assert number.upper() in stored  # the application's number is kept in clear

@@ -275,6 +275,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             explained={st.key: explain(st, _) for st in view.deadlines},
             pictures={st.key: picture(st, now, _) for st in view.deadlines},
             live={st.key for st in view.deadlines if case_page.live(st)},
+            by_key={st.key: st for st in view.deadlines},
             timeline=entries,
             days_left=days_left,
             forms=forms,

@@ -148,6 +148,10 @@ DYNAMIC = (
     "hearing_overdue",
     "completeness_check_overdue",
     "qualification_check_overdue",
+    # the timeline's details the API writes (api/cases.py)
+    "in time",
+    "late",
+    "escalated to the supervisor",
 )
 
 

@@ -356,7 +356,8 @@ async def test_a_deadline_explains_itself_and_is_drawn_as_a_calendar_strip(
             await expect(page.locator("#next-step h2")).to_have_text("Келесі қадам")
             await expect(page.locator("#step-completeness_decision .who")).to_have_text("қызметкер")
             body = await page.locator("main").inner_text()
-            for english in ("Next step", "Who acts", "By when", "working days", "registered on the next", "weekend"):
+            english_texts = ("Next step", "Who acts", "By when", "working days", "registered on the next", "weekend")
+            for english in (*english_texts, "check of the completeness", "due 20", "in time"):
                 assert english not in body, english
             await page.locator("#deadline-completeness_check").screenshot(
                 path=str(ARTIFACTS / "console-deadline-picture-kk.png")

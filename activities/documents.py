@@ -17,20 +17,38 @@ from activities.eds import signer_name
 from infra.store import load_document, store_document
 from models.case import DocumentRef
 from models.documents import RenderDocumentRequest
+from rules.calendar import almaty_text
 
-__all__ = ["render", "render_document", "templates"]
+__all__ = ["local", "render", "render_document", "templates"]
 
 
 @cache
 def templates() -> Environment:
-    """The document templates (``activities/templates``); undefined variables are errors, not blanks."""
-    return Environment(
+    """The document templates (``activities/templates``); undefined variables are errors, not blanks. The ``local``
+    filter writes an instant (or the ISO text a case passes) as Asia/Almaty time to the minute with its offset, as
+    every page and command shows it; other values pass unchanged."""
+    env = Environment(
         loader=PackageLoader("activities", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["local"] = local
+    return env
+
+
+def local(value: object) -> object:
+    """``value`` as a person reads an instant (``2026-12-01 14:05 +05:00``) when it is one, else unchanged."""
+    moment = value
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(moment, datetime):
+        return almaty_text(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
+    return value
 
 
 def render(req: RenderDocumentRequest, issued_at: datetime) -> bytes:
@@ -48,7 +66,7 @@ def render(req: RenderDocumentRequest, issued_at: datetime) -> bytes:
             title=req.title,
             cite=req.cite,
             languages=req.languages,
-            issued_at=issued_at.isoformat(timespec="seconds"),
+            issued_at=almaty_text(issued_at),
             **named,
             **req.context,
         )

@@ -29,7 +29,7 @@ from models.case import CaseView
 from models.deadlines import DeadlineStatus
 from models.procedure import Caller, EventSpec, ProcedureSpec, SenderError
 from models.tables import Document
-from rules.calendar import ALMATY
+from rules.calendar import ALMATY, almaty_text
 
 __all__ = [
     "CASE_ID_PATTERN",
@@ -404,7 +404,7 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
                 kind="deadline_opened",
                 name=st.key,
                 cite=d.cite,
-                detail=f"{d.text}; due {d.due.astimezone(ALMATY):%Y-%m-%d %H:%M}",
+                detail=f"{d.text}; due {almaty_text(d.due)}",
             )
         )
         if st.breached_at:
@@ -434,8 +434,7 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
                     kind="deadline_moved",
                     name=st.key,
                     cite=d.cite,
-                    detail=f"{ch.reason}: {ch.old_due.astimezone(ALMATY):%Y-%m-%d %H:%M} → "
-                    f"{ch.new_due.astimezone(ALMATY):%Y-%m-%d %H:%M}",
+                    detail=f"{ch.reason}: {almaty_text(ch.old_due)} → {almaty_text(ch.new_due)}",
                 )
             )
     for doc in view.documents:

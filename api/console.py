@@ -4,6 +4,12 @@ Sign-in with a staff, supervisor or auditor key opens a session kept on the serv
 cookie, signed by itsdangerous, carries only its random id, the CSRF token and the language); every form
 carries the session's CSRF token; every page carries a Content-Security-Policy whose nonce its inline styles
 hold (no scripts); texts come from the kk/ru/en catalogues (``api.i18n``).
+
+An action is Post/Redirect/Get: the Update's answer is awaited, then the case's own work after it (``infra.cases.
+wait_until_settled``), then the browser is sent to the case page, which shows the new state; a case still working
+(an outside system retrying) shows "processing" and refreshes itself (a ``<meta http-equiv="refresh">``, no script)
+while no form is on the page. Who decides is the signed-in user: the form shows it read-only and the server sets it.
+Every instant is shown in Asia/Almaty with its offset, to the minute (``rules.calendar.almaty_text``).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -23,29 +30,32 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
+from temporalio.service import RPCError
 
+from api import case_page
 from api.auth import CONSOLE_ROLES, Principal, verify_key
 from api.cases import (
     CASE_ID_PATTERN,
     document_response,
     get_case,
-    outside_calls,
     send_event,
     start_case,
     timeline,
     working_days_left,
 )
 from api.context import AppContext
-from api.forms import Form, build_form, parse_form
+from api.deadline_view import explain, picture
+from api.forms import build_form, parse_form
 from api.headers import console_csp, new_nonce
 from api.i18n import DEFAULT, LANGUAGES, gettext
 from api.problems import ProblemError
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
+from api.temporal import problem_from_temporal
+from infra.cases import CaseWork, case_work
 from infra.db import session as db_session
-from models.deadlines import DeadlineStatus
 from models.procedure import ProcedureSpec
 from models.tables import SmsOutbox
-from rules.calendar import ALMATY
+from rules.calendar import ALMATY, almaty_text
 
 __all__ = ["build_console"]
 
@@ -66,15 +76,20 @@ def _env() -> Environment:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
     )
     env.filters["local"] = _local
+    env.filters["shown"] = case_page.shown
+    env.filters["masked"] = case_page.mask_number
+    env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
 
 
-def _local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def _local(moment: datetime | None, fmt: str | None = None) -> str:
+    """An instant for a person: Asia/Almaty, to the minute, with its offset (``2026-12-01 14:05 +05:00``). ``fmt``,
+    which templates once gave, is ignored: every instant on every page reads the same way."""
     if moment is None:
         return ""
     if moment.tzinfo is None:  # SQLite gives back naive UTC
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ALMATY).strftime(fmt)
+    return almaty_text(moment)
 
 
 def _lang(request: Request) -> str:
@@ -120,6 +135,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     principal = session_principal(request.session)
     nonce = new_nonce()
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")  # kept by the language links
+    context.setdefault("refresh", None)
     html = (
         _env()
         .get_template(template)
@@ -145,30 +161,6 @@ def _flash(request: Request, text: str) -> None:
 
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
-
-
-def _event_forms(
-    spec: ProcedureSpec,
-    pending: list[str],
-    principal: Principal,
-    posted: tuple[str, dict[str, str], ValidationError | None, list[str]] | None = None,
-) -> list[tuple[Any, Form | None]]:
-    forms: list[tuple[Any, Form | None]] = []
-    for name in pending:
-        try:
-            event = spec.event(name)
-        except KeyError:
-            continue
-        if not principal.may(event.roles):
-            continue
-        values, error, extra = ({}, None, [])
-        if posted and posted[0] == name:
-            values, error, extra = posted[1], posted[2], posted[3]
-        form = build_form(event.model, values, error, extra) if event.model is not None else None
-        if form is None and extra:
-            form = Form(items=[], errors=extra)
-        forms.append((event, form))
-    return forms
 
 
 def build_console(app: FastAPI, ctx: AppContext) -> None:
@@ -228,7 +220,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         request: Request,
         case_id: str,
         status: int = 200,
-        posted: tuple[str, dict[str, str], ValidationError | None, list[str]] | None = None,
+        posted: case_page.Posted | None = None,
     ) -> HTMLResponse:
         principal = _user(request)
         if not _valid_case_id(case_id):
@@ -236,34 +228,49 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         client = await ctx.gateway.client()
         view = await get_case(client, case_id, ctx.procedures)
         spec = ctx.procedures[view.procedure]
+        own = await case_page.own_view(client, spec, case_id)
         entries = await timeline(client, case_id, view)
         now = datetime.now(UTC)
-        days_left = {
-            s.key: working_days_left(s.due, now)
-            for s in view.deadlines
-            if s.status is DeadlineStatus.OPEN or (s.status is DeadlineStatus.BREACHED and s.met_at is None)
-        }
-        forms = [] if view.closed else _event_forms(spec, view.pending_events, principal, posted)
-        calls = [] if view.closed else await outside_calls(client, case_id)
+        _ = _translator(request)
+        days_left = {s.key: working_days_left(s.due, now) for s in view.deadlines if case_page.live(s)}
+        known = case_page.prefill(view, own)
+        forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known)
+        try:
+            work = CaseWork(running=False) if view.closed else await case_work(client, case_id)
+        except RPCError as exc:
+            raise problem_from_temporal(exc) from None
+        may = {e.name for e in spec.events if principal.may(e.roles)}
         with db_session() as s:
             sms = list(
                 s.exec(select(SmsOutbox).where(SmsOutbox.case_id == case_id).order_by(col(SmsOutbox.accepted_at)))
             )
+        refresh = None
+        if work.busy and not forms:  # nothing to type on the page: it follows the case by itself
+            refresh = 2 if all(c.attempt <= 1 for c in work.calls) else 10
         return _page(
             request,
             "case.html",
             status,
             view=view,
             spec=spec,
+            own=own,
+            partial=case_page.partial(view.procedure),
+            steps=case_page.next_steps(spec, view, own, may),
+            explained={st.key: explain(st, _) for st in view.deadlines},
+            pictures={st.key: picture(st, now, _) for st in view.deadlines},
+            live={st.key for st in view.deadlines if case_page.live(st)},
+            by_key={st.key: st for st in view.deadlines},
             timeline=entries,
             days_left=days_left,
             forms=forms,
-            calls=calls,
+            work=work,
+            calls=work.calls,
+            refresh=refresh,
             sms=sms,
         )
 
     @router.get("/cases/{case_id}")
-    async def case_page(request: Request, case_id: str) -> HTMLResponse:
+    async def case_page_(request: Request, case_id: str) -> HTMLResponse:
         return await render_case(request, case_id)
 
     @router.post("/cases/{case_id}/events/{event_name}")
@@ -281,6 +288,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             raise ProblemError(404, "no such event for this procedure") from None
         if not principal.may(event.roles):
             raise ProblemError(403, f"this key may not send {event.name}")
+        values.update(case_page.fixed(event, principal))  # who decides is the signed-in user, whatever the form says
         payload: BaseModel | None = None
         if event.model is not None:
             form = build_form(event.model, values)
@@ -297,6 +305,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             if exc.status >= 500:
                 raise
             return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [exc.detail]))
+        await case_page.settle(client, case_id)
         _flash(request, "Decision recorded")
         return _redirect(f"/console/cases/{case_id}")
 
@@ -326,6 +335,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             return _page(request, "start.html", 422, spec=spec, form=form)
         client = await ctx.gateway.client()
         ref = await start_case(client, spec, inp, ctx.task_queue, actor=principal.describe(), caller=principal.caller)
+        await case_page.settle(client, ref.case_id)
         _flash(request, _START_FLASH.get(ref.answer, "This application has a case already"))
         return _redirect(f"/console/cases/{ref.case_id}")
 
@@ -346,6 +356,11 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(router)
+
+
+def _translator(request: Request) -> Callable[[str], str]:
+    lang = _lang(request)
+    return lambda text: gettext(lang, text)
 
 
 def _valid_case_id(case_id: str) -> bool:

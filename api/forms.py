@@ -46,6 +46,7 @@ class FormField:
     value: str = ""
     error: str = ""
     default: str = ""  # the model's default, shown on a fresh form
+    readonly: bool = False  # set by the server (e.g. who decides: the signed-in user), shown but not editable
 
 
 @dataclass
@@ -294,8 +295,15 @@ def build_form(
     values: dict[str, str] | None = None,
     error: ValidationError | None = None,
     extra_errors: list[str] | None = None,
+    *,
+    prefill: dict[str, str] | None = None,
+    fixed: dict[str, str] | None = None,
 ) -> Form:
-    """The form of ``model``, filled with posted ``values`` and the messages of ``error`` by field."""
+    """The form of ``model``, filled with posted ``values`` and the messages of ``error`` by field.
+
+    A fresh form shows ``prefill`` (what the case knows, by form name: ``held_at``, ``grounds`` as comma-separated
+    choices) over the model's defaults; ``fixed`` values (who decides) are shown read-only whatever was posted, and
+    the server sets them again when the form comes back."""
     values = values or {}
     counts = {
         k[len("_count.") :]: max(0, min(int(v), 50))
@@ -307,9 +315,12 @@ def build_form(
             _Walker(model.model_json_schema(), counts).resolve(model.model_json_schema()), "", "", [], None
         )
     )
+    known = prefill or {}
     for f in form.fields():
-        if not values and f.kind != "hidden":  # a fresh form shows the model's defaults (a posted one what was sent)
-            f.value = f.default
+        if fixed and f.name in fixed:
+            f.value, f.readonly = fixed[f.name], True
+        elif not values and f.kind != "hidden":  # a fresh form shows what the case knows, else the model's defaults
+            f.value = known.get(f.name, f.default)
         elif f.kind == "multi":
             f.value = ",".join(o for o in f.options if values.get(f"{f.name}.{o}") in ("true", "on", "1"))
         elif f.kind != "password" and f.name in values and f.kind != "hidden":

@@ -54,13 +54,12 @@ def _run(coro: Awaitable[T]) -> T:
 def _instant(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
+    from rules.calendar import read_almaty
+
     try:
-        dt = datetime.fromisoformat(value)
+        return read_almaty(value)  # without an offset: Asia/Almaty time
     except ValueError:
         raise typer.BadParameter("not an ISO instant", param_hint=name) from None
-    if dt.tzinfo is None:
-        raise typer.BadParameter("give the offset, e.g. 2027-03-01T00:00:00+05:00", param_hint=name)
-    return dt
 
 
 def _progress() -> Progress:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from audit.history import CaseHistory, deadline_records
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
 from models.deadlines import DeadlineState, DeadlineStatus
-from rules.calendar import ALMATY
+from rules.calendar import almaty_text
 
 __all__ = [
     "CaseReport",
@@ -61,12 +61,12 @@ def templates() -> Environment:
 
 
 def local_time(value: datetime | str | None) -> str:
-    """An instant in Asia/Almaty, minutes precision (``2027-03-29 18:30 +05``)."""
+    """An instant in Asia/Almaty, minutes precision, as every page shows it (``2027-03-29 18:30 +05:00``)."""
     if value is None:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.astimezone(ALMATY).strftime("%Y-%m-%d %H:%M %z")
+    return almaty_text(value)
 
 
 def duration(seconds: float | None) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import typer
 
-from cli.body import read_json, set_path
+from cli.body import Typed, read_json, set_path
 from cli.case import Say
 from cli.common import run_async
 
@@ -121,7 +121,8 @@ class Alias:
             value = values.get(p.name)
             if p.name in _SPECIAL or p.field is None or value is None or value == []:
                 continue
-            set_path(raw, p.field, p.to_field(value) if p.to_field else value)
+            value = p.to_field(value) if p.to_field else value
+            set_path(raw, p.field, Typed(value) if isinstance(value, str) else value)  # typed by a person
         for path, value in self.fixed.items():
             set_path(raw, path, value)
         for path, make in self.made.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cli.common import console, err
+from cli.common import console, err, when
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -48,8 +48,8 @@ def list_() -> None:
             k.name,
             k.roles,
             k.bin or "",
-            k.created_at.isoformat(timespec="seconds"),
-            k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
+            when(k.created_at),
+            when(k.revoked_at) if k.revoked_at else "",
         )
     console.print(t)
 

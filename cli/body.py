@@ -22,7 +22,9 @@ if TYPE_CHECKING:  # pydantic is imported when a body is read, not for `--help`
 __all__ = [
     "BodyError",
     "FieldDoc",
+    "Typed",
     "field_docs",
+    "in_almaty",
     "is_pair",
     "merge_pairs",
     "problems",
@@ -41,6 +43,13 @@ M = TypeVar("M", bound="BaseModel")
 
 class BodyError(ValueError):
     """A body that cannot be read or does not fit its model; the message is safe to print (no values)."""
+
+
+class Typed(str):
+    """A value a person typed on the command line (``key=value``, an option): a date-time in it without a zone is
+    Asia/Almaty time. A JSON file's date-times are read as the API reads them (an offset is required)."""
+
+    __slots__ = ()
 
 
 def is_pair(text: str) -> bool:
@@ -83,7 +92,7 @@ def merge_pairs(doc: dict[str, Any], pairs: Sequence[str]) -> dict[str, Any]:
         if m is None:
             raise BodyError("expected key=value (a dotted key for a nested field, e.g. hearing.at=…)")
         key, text = m.group(1), m.group(2)
-        value: Any = text
+        value: Any = Typed(text)
         if text[:1] in ("[", "{"):
             try:
                 value = json.loads(text)
@@ -105,6 +114,36 @@ def wrap_lists(doc: Any, model: type[BaseModel], prefix: str = "") -> Any:
             elif value is not None and not isinstance(value, list) and _is_list(_annotation(model, path)):
                 doc[key] = [value]
     return doc
+
+
+def in_almaty(doc: Any, model: type[BaseModel], prefix: str = "") -> Any:
+    """``doc`` with every date-time a person typed (``Typed``, or a date-time an option parsed) without a zone read
+    as Asia/Almaty time (every office in Kazakhstan keeps it): ``hearing.at=2027-03-24T15:00`` is 15:00 in Almaty,
+    as the console's forms read it too."""
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            path = prefix + key
+            if isinstance(value, dict):
+                in_almaty(value, model, path + ".")
+            elif isinstance(value, Typed | datetime) and _is_datetime(_annotation(model, path)):
+                doc[key] = _almaty_value(value)
+    return doc
+
+
+def _is_datetime(annotation: Any) -> bool:
+    a = _strip(annotation)
+    return isinstance(a, type) and issubclass(a, datetime)
+
+
+def _almaty_value(value: str | datetime) -> str | datetime:
+    from rules.calendar import read_almaty
+
+    if isinstance(value, datetime):
+        return read_almaty(value.isoformat())
+    try:
+        return read_almaty(value).isoformat()
+    except ValueError:
+        return value  # not a date-time: the model says so, naming the field
 
 
 def _redact(message: str, value: Any) -> str:
@@ -141,14 +180,14 @@ def _json_ready(value: Any) -> Any:
 
 def validate(model: type[M], raw: Any, source: str = "") -> M:
     """``raw`` (as read from JSON or typed) as ``model``, validated as JSON would be (so bytes are base64); a
-    single value where the model has a list is a list of one.
+    single value where the model has a list is a list of one; a date-time typed without a zone is Asia/Almaty time.
 
     ``BodyError`` names ``source``, each field and its rule; the rejected values are never in it.
     """
     from pydantic import ValidationError
 
     try:
-        return model.model_validate_json(json.dumps(_json_ready(wrap_lists(raw, model))))
+        return model.model_validate_json(json.dumps(_json_ready(in_almaty(wrap_lists(raw, model), model))))
     except ValidationError as exc:
         raise BodyError((f"{source}: " if source else "") + problems(exc)) from None
 
@@ -241,7 +280,7 @@ def _kind(annotation: Any) -> str:
         if issubclass(a, int | float):
             return "number"
         if issubclass(a, datetime):
-            return "ISO date-time with offset"
+            return "ISO date-time (typed without an offset: Asia/Almaty)"
         if issubclass(a, date):
             return "YYYY-MM-DD"
         if issubclass(a, SecretStr):

@@ -20,7 +20,7 @@ import typer
 from rich.table import Table
 
 from cli.body import BodyError, field_docs, is_pair, merge_pairs, read_json, received_at_path, set_path, validate
-from cli.common import console, err, run_async, with_client
+from cli.common import console, err, readable, run_async, with_client
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -257,7 +257,7 @@ def _print_fields(result: dict[str, Any], skip: set[str]) -> None:
             value = f"{len(value)} item(s)"
         elif isinstance(value, dict):
             continue
-        console.print(f"  {key.replace('_', ' ')}: {value}")
+        console.print(f"  {key.replace('_', ' ')}: {readable(value)}")
 
 
 def print_answer(answer: EventResult, body: BaseModel | None = None, *, say: Say | None = None) -> bool:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from cli import case
-from cli.common import console, deadline_table, run_async, with_client
+from cli.common import console, deadline_table, run_async, when, with_client
 
 if TYPE_CHECKING:
     from cli.law_changes import CaseMoves, Outcome
@@ -34,7 +34,9 @@ def terms() -> None:
 @app.command("deadline")
 def deadline(
     term_key: str = typer.Argument(..., help="a key from `starter.py cases terms`, e.g. mvno.completeness_check"),
-    received_at: datetime = typer.Argument(..., help="ISO instant with offset, e.g. 2027-03-19T17:00:00+05:00"),
+    received_at: datetime = typer.Argument(
+        ..., help="ISO instant, e.g. 2027-03-19T17:00:00+05:00 (without an offset: Asia/Almaty)"
+    ),
     act: str | None = typer.Option(None, help="the act, for a term two acts declare (complaint terms: 58 or 665/NK)"),
 ) -> None:
     """Compute one deadline with the calendar in force and the term's value on the governing day, and explain it."""
@@ -43,8 +45,10 @@ def deadline(
     from models.deadlines import DeadlineRequest
     from rules import law
 
-    if received_at.tzinfo is None:
-        raise typer.BadParameter("give the offset, e.g. 2027-03-19T17:00:00+05:00", param_hint="RECEIVED_AT")
+    if received_at.tzinfo is None:  # typed without an offset: Asia/Almaty time
+        from rules.calendar import ALMATY
+
+        received_at = received_at.replace(tzinfo=ALMATY)
     cal = current_calendar()
     try:
         acts = [act] if act else law.book().acts_declaring(term_key)
@@ -55,7 +59,7 @@ def deadline(
     except (KeyError, ValueError) as exc:
         raise typer.BadParameter(str(exc).strip("'\""), param_hint="TERM_KEY") from None
     d = compute(cal, DeadlineRequest(term_key=term_key, start=received_at, term=value, act=value.act))
-    console.print(f"[bold]{d.due.isoformat()}[/bold]\n{d.explain()} [law {value.version}]")
+    console.print(f"[bold]{when(d.due)}[/bold]\n{d.explain()} [law {value.version}]")
 
 
 def _query(procedure: str | None, status: str | None, overdue: bool, running: bool) -> str:
@@ -93,7 +97,7 @@ async def list_cases(
             wf.id,
             attrs.get(sa.PROCEDURE) or "",
             attrs.get(sa.STATUS) or "",
-            nxt.isoformat(timespec="minutes") if nxt else "",
+            when(nxt) if nxt else "",
             "yes" if attrs.get(sa.OVERDUE) else "",
             wf.status.name.lower() if wf.status else "",
         )
@@ -169,9 +173,7 @@ def _print_moves(cases: list[CaseMoves], *, title: str) -> None:
 
 
 def _local(at: datetime) -> str:
-    from rules.calendar import ALMATY
-
-    return at.astimezone(ALMATY).strftime("%Y-%m-%d %H:%M %z")
+    return when(at)
 
 
 def _report(outcomes: list[Outcome], what: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -23,7 +24,17 @@ if TYPE_CHECKING:
 
     from models.deadlines import DeadlineState
 
-__all__ = ["console", "deadline_table", "err", "explain", "load_json_model", "run_async", "with_client"]
+__all__ = [
+    "console",
+    "deadline_table",
+    "err",
+    "explain",
+    "load_json_model",
+    "readable",
+    "run_async",
+    "when",
+    "with_client",
+]
 
 console = Console()
 err = Console(stderr=True)
@@ -97,6 +108,26 @@ def load_json_model(path: Path, model: type[M]) -> M:
     return validate(model, read_json(path), str(path))
 
 
+def when(moment: datetime) -> str:
+    """An instant as every command prints it: Asia/Almaty, to the minute, with its offset (a naive one is UTC, as
+    SQLite gives it back)."""
+    from rules.calendar import almaty_text
+
+    return almaty_text(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
+
+
+def readable(value: object) -> str:
+    """A value for the terminal: an instant (or an ISO text with a time, as a JSON answer carries it) by ``when``."""
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            return when(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
 def deadline_table(states: list[DeadlineState], title: str = "Deadlines") -> Table:
     """A table of a case's legal terms."""
     t = Table(title=title)
@@ -105,6 +136,6 @@ def deadline_table(states: list[DeadlineState], title: str = "Deadlines") -> Tab
     for s in states:
         status = s.status.value
         if s.met_at:
-            status += f" (done {s.met_at.isoformat(timespec='minutes')})"
-        t.add_row(s.key, s.deadline.cite, s.due.isoformat(timespec="minutes"), status, s.deadline.explain())
+            status += f" (done {when(s.met_at)})"
+        t.add_row(s.key, s.deadline.cite, when(s.due), status, s.deadline.explain())
     return t

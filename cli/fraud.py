@@ -47,8 +47,10 @@ def _case_id(number_or_case: str) -> str:
 def _received(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
-    if at.tzinfo is None:
-        raise typer.BadParameter("give the offset, e.g. 2026-11-23T10:00:00+05:00", param_hint="--received-at")
+    if at.tzinfo is None:  # typed without an offset: Asia/Almaty time
+        from rules.calendar import ALMATY
+
+        return at.replace(tzinfo=ALMATY)
     return at
 
 
@@ -87,7 +89,7 @@ def _report(name: str, way_in: str, prefix: str, help: str, *params: Any) -> Ali
                 field="first.received_at",
                 default=None,
                 callback=_received,
-                help="ISO instant with offset; default now",
+                help="ISO instant (without an offset: Asia/Almaty); default now",
             ),
         ),
         fixed={"first.way_in": way_in},
@@ -176,7 +178,9 @@ async def bulk(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV: number,signal,simbox,text"),
     sweep_id: str | None = typer.Option(None, help="the centre's sweep reference; default the file name"),
     concurrency: int = typer.Option(32, min=1, max=256, help="cases started or joined at a time"),
-    received_at: datetime | None = typer.Option(None, "--received-at", help="ISO instant with offset; default now"),
+    received_at: datetime | None = typer.Option(
+        None, "--received-at", help="ISO instant (no offset: Asia/Almaty); now by default"
+    ),
 ) -> None:
     """Bulk intake of a centre's sweep: every line validated, one case per number, safe to re-run."""
     from cli.fraud_intake import bulk_intake

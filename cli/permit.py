@@ -14,6 +14,7 @@ import typer
 
 from cli import case, cases
 from cli.alias import CASE, FILE, ID_ONLY, RECEIVED_NOW, Alias, arg, opt, register
+from cli.common import when
 from rules.law import cite
 from rules.terms import term
 
@@ -28,25 +29,19 @@ PROCEDURE = "mvno_permit"
 _GROUNDS = f"refusal ground of {cite('665/NK', 'Annex 1 item 10')} (repeat; `case events mvno_permit` lists them)"
 
 
-def parse_instant(value: str, name: str, *, naive_in_almaty: bool = False) -> datetime:
-    """An ISO instant with its offset; a naive time is refused (which zone would it be?), or read as Asia/Almaty
-    time with ``naive_in_almaty``."""
+def parse_instant(value: str, name: str) -> datetime:
+    """An ISO instant; one typed without an offset is Asia/Almaty time (every office in Kazakhstan keeps it)."""
+    from rules.calendar import read_almaty
+
     try:
-        at = datetime.fromisoformat(value)
+        return read_almaty(value)
     except ValueError:
         raise typer.BadParameter("not an ISO date-time", param_hint=name) from None
-    if at.tzinfo is None:
-        if naive_in_almaty:
-            from rules.calendar import ALMATY
-
-            return at.replace(tzinfo=ALMATY)
-        raise typer.BadParameter("give the offset, e.g. 2027-03-19T15:00:00+05:00", param_hint=name)
-    return at
 
 
 def _hearing_at(value: str | None) -> str | None:
     # The hearing's time is Asia/Almaty time when no zone is given (the notice states it so).
-    return None if value is None else parse_instant(value, "--hearing-at", naive_in_almaty=True).isoformat()
+    return None if value is None else parse_instant(value, "--hearing-at").isoformat()
 
 
 def _confirmed(value: bool) -> bool | None:
@@ -59,7 +54,7 @@ def _held_at(value: str) -> str:
 
 def _receipt(answer: Any, body: Any) -> str:
     r = answer.result
-    at = datetime.fromisoformat(r["accepted_at"]).isoformat(timespec="seconds")
+    at = when(datetime.fromisoformat(r["accepted_at"]))
     return f"[green]accepted[/green] {r['update']} at {at}: {r['note']}"
 
 
@@ -126,7 +121,7 @@ ALIASES = (
         "hearing",
         "record_hearing",
         f"Record the hearing and the applicant's position ({cite('665/NK', 'p.7')}).",
-        opt("held_at", str, callback=_held_at, help="when the hearing was held (ISO with offset)"),
+        opt("held_at", str, callback=_held_at, help="when the hearing was held (ISO; without an offset: Asia/Almaty)"),
         opt("position", str, field="applicant_position", default=None, help="the applicant's position"),
         opt(
             "absent",

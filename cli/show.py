@@ -15,12 +15,11 @@ from pydantic import BaseModel
 from rich.table import Table
 from temporalio.client import Client
 
-from cli.common import console, deadline_table
+from cli.common import console, deadline_table, readable, when
 from infra.cases import CaseError, PendingCall, case_view, pending_calls
 from models.case import CaseView
 from models.fraud_check import FraudCaseView
 from models.mvno_permit import GROUNDS, PermitCaseView
-from rules.calendar import ALMATY
 from rules.law import cite
 from workflows.catalogue import by_key
 
@@ -28,8 +27,8 @@ __all__ = ["VIEWS", "show_case"]
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="minutes")
+    if isinstance(value, datetime | str):
+        return readable(value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_text(v)}" for k, v in value.items() if v not in (None, False, [], {}, ""))
     if isinstance(value, list):
@@ -79,9 +78,7 @@ async def show_case(client: Client, case_id: str, *, title: str = "Case", missin
     if render is None:  # a renderer shows the procedure's facts itself
         rows += [(k.replace("_", " "), _text(x)) for k, x in v.details.items() if x not in (None, False, [], {})]
     if v.blocked:
-        rows.append(
-            ("[red]blocked[/red]", f"{v.blocked.what}: {v.blocked.error} (since {v.blocked.since:%Y-%m-%d %H:%M})")
-        )
+        rows.append(("[red]blocked[/red]", f"{v.blocked.what}: {v.blocked.error} (since {when(v.blocked.since)})"))
     calls = await pending_calls(client, case_id)
     for call in calls:
         rows.append(
@@ -89,7 +86,7 @@ async def show_case(client: Client, case_id: str, *, title: str = "Case", missin
                 "waiting on",
                 f"{call.activity}: attempt {call.attempt}"
                 + (f", last error: {call.last_error}" if call.last_error else "")
-                + (f", next attempt {call.next_attempt_at:%Y-%m-%d %H:%M:%S}Z" if call.next_attempt_at else ""),
+                + (f", next attempt {when(call.next_attempt_at)}" if call.next_attempt_at else ""),
             )
         )
     rows.append(("possible now", ", ".join(v.pending_events) or "nothing"))
@@ -100,7 +97,9 @@ async def show_case(client: Client, case_id: str, *, title: str = "Case", missin
     for d in v.documents:
         signed = f", signed by {d.signed_by}" if d.signed_by else ""
         cite = f" ({d.cite})" if d.cite else ""
-        console.print(f"document {d.doc_id} ({d.kind}): {d.title}{cite}{signed}; sha256 {d.sha256[:12]}…")
+        console.print(
+            f"document {d.doc_id} ({d.kind}, {when(d.created_at)}): {d.title}{cite}{signed}; sha256 {d.sha256[:12]}…"
+        )
     if own is not None:
         if render is not None:
             render(own, v, calls)
@@ -169,12 +168,12 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
     for col in ("at", "event", "detail", "cite"):
         events.add_column(col, overflow="fold")
     for e in v.events:
-        events.add_row(e.at.isoformat(timespec="minutes"), e.kind, e.detail, e.cite)
+        events.add_row(when(e.at), e.kind, e.detail, e.cite)
     console.print(events)
 
 
 def _local(at: datetime) -> str:
-    return at.astimezone(ALMATY).isoformat(timespec="minutes")
+    return when(at)
 
 
 def _fraud(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:

@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from cli.alias import CASE, FILE, Alias, arg, now, opt, register
-from cli.common import console, run_async, with_client
+from cli.common import console, run_async, when, with_client
 from models.individual_numbers import LIMIT
 from rules.law import cite, cite_range
 from rules.terms import term
@@ -94,7 +94,7 @@ def sms(phone: str = typer.Argument(..., help="the number the local SMS gateway 
     for name in ("received", "from", "text"):
         t.add_column(name, overflow="fold")
     for m in received(kz_mobile(phone)):
-        t.add_row(m.received_at.isoformat(timespec="seconds"), m.sender, m.text)
+        t.add_row(when(m.received_at), m.sender, m.text)
     console.print(t)
 
 
@@ -143,7 +143,7 @@ def _signed_by(query: str, field: str | None = None) -> Any:
 
 _KEY = opt("key", Path, field=None, help="the EDS private key (PEM)")
 _CERT = opt("cert", Path, field=None, help="the EDS certificate (PEM)")
-_RECEIVED = opt("received_at", str, default=None, help="ISO instant with offset; default now")
+_RECEIVED = opt("received_at", str, default=None, help="ISO instant (without an offset: Asia/Almaty); default now")
 _BIOMETRICS = (
     opt("session_id", str),
     opt("passed", bool, "--passed/--failed"),

@@ -47,16 +47,19 @@ __all__ = [
     "REQUEST_MEMO",
     "CaseError",
     "CaseStart",
+    "CaseWork",
     "EventResult",
     "PendingCall",
     "StartAnswer",
     "case_view",
+    "case_work",
     "check_intake",
     "ledger_entries",
     "pending_calls",
     "send_event",
     "start_case",
     "update_outcome",
+    "wait_until_settled",
     "workflow_type_name",
 ]
 
@@ -592,12 +595,56 @@ class PendingCall(BaseModel):
     next_attempt_at: datetime | None = None
 
 
+class CaseWork(BaseModel):
+    """What the case is doing right now, from Temporal: the calls it waits on, and whether its workflow code is
+    about to run or running (a workflow task: taking an event, a finished call or a timer, a local activity)."""
+
+    calls: list[PendingCall] = []
+    deciding: bool = False
+    """A workflow task is scheduled or running."""
+    running: bool = True
+
+    @property
+    def busy(self) -> bool:
+        """The case is still working on its own (a person's next step can wait for it)."""
+        return self.running and (self.deciding or bool(self.calls))
+
+
+async def case_work(client: Client, case_id: str) -> CaseWork:
+    """What the case is doing right now (see ``CaseWork``)."""
+    desc = await client.get_workflow_handle(case_id).describe()
+    return CaseWork(
+        calls=await _calls(client, desc.raw_description.pending_activities),
+        deciding=desc.raw_description.HasField("pending_workflow_task"),
+        running=desc.status is WorkflowExecutionStatus.RUNNING,
+    )
+
+
+async def wait_until_settled(client: Client, case_id: str, *, timeout: float = 8.0, interval: float = 0.2) -> CaseWork:
+    """Wait until the case has done what it does on its own after an event (no call in flight, no workflow task,
+    twice in a row ``interval`` apart), at most ``timeout`` seconds; the last look either way. A case whose
+    outside system keeps failing is still busy at the end: the caller shows it as "processing"."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    quiet = 0
+    while True:
+        work = await case_work(client, case_id)
+        quiet = 0 if work.busy else quiet + 1
+        if quiet >= 2 or loop.time() >= end:
+            return work
+        await asyncio.sleep(interval)
+
+
 async def pending_calls(client: Client, case_id: str) -> list[PendingCall]:
     """The outside-system calls the case is waiting on now (from Temporal, not the workflow's state);
     the last error is decrypted with the client's codec."""
     desc = await client.get_workflow_handle(case_id).describe()
+    return await _calls(client, desc.raw_description.pending_activities)
+
+
+async def _calls(client: Client, pending: Any) -> list[PendingCall]:
     calls = []
-    for p in desc.raw_description.pending_activities:
+    for p in pending:
         last_error = None
         if p.HasField("last_failure"):
             last_error = str(await client.data_converter.decode_failure(p.last_failure)) or None

@@ -12,6 +12,7 @@ from models.timings import CaseTimings
 from rules.lawdata import TermValue
 
 __all__ = [
+    "ActNotBefore",
     "BlockedStep",
     "CaseView",
     "ComplaintInstruction",
@@ -160,6 +161,25 @@ class InstructionRecord(BaseModel):
     instruction: ComplaintInstruction
     received_at: datetime
     action_taken: str
+
+
+class ActNotBefore(BaseModel):
+    """What the law forbids yet: an event the case waits for may not come before ``not_before``, and why (a
+    procedure's own view lists these, so the console says it without counting the law itself)."""
+
+    event: str
+    """The Update it concerns, e.g. ``final_decision``."""
+    not_before: datetime
+    because: str
+    """What it follows from, as a code a page can word in its language: ``notice_lead`` (the notice goes out no
+    later than ``amount`` working days before the act, 665/NK p.7), ``notified_time`` (the hearing is not recorded
+    before the time the applicant was told)."""
+    since: datetime
+    """The event it counts from (the notice)."""
+    amount: int | None = None
+    cite: str = ""
+    why: str = ""
+    """The same in English words, as the case explains it."""
 
 
 class BlockedStep(BaseModel):

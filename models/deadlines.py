@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from rules.calendar import DayOffReason
+from rules.calendar import DayOffReason, almaty_text
 from rules.lawdata import TermValue
 from rules.terms import Direction, Unit
 
@@ -101,7 +101,7 @@ class Deadline(BaseModel):
         if self.working_weekend_days:
             days = ", ".join(d.isoformat() for d in self.working_weekend_days)
             parts.append(f"counting transferred working days {days}")
-        parts.append(f"due {self.due.isoformat()} [calendar {self.calendar_version}]")
+        parts.append(f"due {almaty_text(self.due)} [calendar {self.calendar_version}]")
         return "; ".join(parts)
 
 

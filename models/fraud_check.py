@@ -16,7 +16,7 @@ from models.base import Model
 from models.case import BlockedStep, ComplaintRecord, DocumentRef, InstructionRecord, Registration
 from models.deadlines import DeadlineState
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
-from rules.calendar import ALMATY
+from rules.calendar import almaty_text
 
 __all__ = [
     "CentreInformation",
@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _local(at: datetime) -> str:
-    return at.astimezone(ALMATY).isoformat(timespec="minutes")
+    return almaty_text(at)
 
 
 SourceRef = Annotated[
@@ -228,7 +228,7 @@ class CentreNotice(Model):
         )
 
     def describe(self) -> str:
-        """E.g. ``pending since 2026-11-23T10:05+05:00, attempts 4, last error: …`` (Asia/Almaty)."""
+        """E.g. ``pending since 2026-11-23 10:05 +05:00, attempts 4, last error: …`` (Asia/Almaty)."""
         if self.delivered_at:
             return f"delivered {_local(self.delivered_at)} after {self.attempts} attempt(s)"
         text = f"pending since {_local(self.pending_since)}"

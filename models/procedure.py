@@ -21,6 +21,7 @@ from models.case import LawMigration, ResumeRequest
 from models.deadlines import CalendarCorrection
 
 __all__ = [
+    "ACTOR_FIELDS",
     "ALWAYS_OPEN_EVENTS",
     "COMMON_EVENTS",
     "COMMON_STATUSES",
@@ -119,11 +120,31 @@ class EventSpec:
     sender_bin: str | None = None
     """A field of ``model`` that the edge fills with the calling operator system's BIN (whatever it sent), so the
     case's validator can check the event against what that organisation is a party of (e.g. its own contract)."""
+    terms: tuple[str, ...] = ()
+    """The legal terms (term keys, e.g. ``mvno.completeness_check``) by which the event is due while the case waits
+    for it: the console's "next step" shows the case's open deadlines of these terms as "by when"."""
+    actor: str | None = None
+    """The field that names the person who decides or records the event (``decided_by``…): the console fills it
+    from the signed-in user and ignores what a form sends. ``None``: the first of ``ACTOR_FIELDS`` the model has;
+    ``""``: no such field."""
 
     @property
     def body_model(self) -> type[BaseModel] | None:
         """The model a caller of the API or the command line fills in."""
         return self.edge_model or self.model
+
+    @property
+    def actor_field(self) -> str | None:
+        """The field the console fills from the signed-in user (see ``actor``), if the event has one."""
+        if self.actor is not None:
+            return self.actor or None
+        fields = self.body_model.model_fields if self.body_model is not None else {}
+        return next((name for name in ACTOR_FIELDS if name in fields), None)
+
+
+ACTOR_FIELDS = ("decided_by", "recorded_by", "reported_by", "forwarded_by", "analyst", "reviewer", "by")
+"""Names of the fields in which an event records who decided or recorded it (the console fills them from the
+signed-in user)."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ __all__ = [
     "Override",
     "SkippedDay",
     "WorkingCalendar",
+    "almaty_text",
+    "read_almaty",
 ]
 
 
@@ -43,6 +45,23 @@ def _load_almaty() -> ZoneInfo:
 
 
 ALMATY = _load_almaty()
+
+
+def almaty_text(moment: datetime) -> str:
+    """An instant as a person reads it, on every page, command and document: Asia/Almaty wall-clock time to the
+    minute with its offset, ``2026-12-01 14:05 +05:00``. A naive datetime is refused (its instant is unknown)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: give a timezone (e.g. +05:00 or UTC)")
+    local = moment.astimezone(ALMATY)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
+
+
+def read_almaty(text: str) -> datetime:
+    """An instant a person typed (ISO 8601): with an offset it is that instant; without one it is Asia/Almaty
+    wall-clock time (every office in Kazakhstan is in Asia/Almaty). ``ValueError`` when it is no date-time."""
+    moment = datetime.fromisoformat(text.strip())
+    return moment.replace(tzinfo=ALMATY) if moment.tzinfo is None or moment.utcoffset() is None else moment
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ DATA = (
     "activities/templates/mvno_permit.html.j2",
     "audit/templates/report.html.j2",
     "api/templates/case.html",
+    "api/templates/procedures/mvno_permit.html",
+    "api/static/case.css",
     "api/locales/kk/LC_MESSAGES/messages.po",
     "demo/mvno_permit/application.json",
     "demo/fraud/sweep-2026-11.csv",

@@ -421,7 +421,17 @@ class Complaint(CaseWorkflow):
         self._refuse_unless_pending("withdraw")
 
     def details(self) -> dict[str, Any]:
+        inp = self.inp
         return {
+            # what the complaint says (staff read it on the case page)
+            "complaint_number": inp.complaint_number if inp else None,
+            "complainant": inp.complainant.full_name if inp else None,
+            "received_at": inp.received_at.isoformat() if inp else None,
+            "appealed": inp.appealed.value if inp else None,
+            "appealed_case_id": inp.appealed_case_id if inp else None,
+            "description": inp.description if inp else None,
+            "request": inp.request if inp else None,
+            "act_key": inp.act_key if inp else None,
             "appealed_case": self.appealed_case.model_dump(mode="json") if self.appealed_case else None,
             "about_complaint_id": self.inp.about_complaint_id if self.inp else None,
             "addressed_to": self.inp.addressed_to.value if self.inp else None,
@@ -462,6 +472,7 @@ SPEC = ProcedureSpec(
             frozenset({Role.STAFF}),
             "Forward with the administrative case",
             cite("58", "p.10"),
+            terms=("complaint.forward",),
         ),
         EventSpec(
             "review_decision",
@@ -469,6 +480,7 @@ SPEC = ProcedureSpec(
             frozenset({Role.STAFF, Role.SUPERVISOR}),
             "Decision of the considering body",
             _APPEAL,  # the review term's own citation (art. 25 p.2 or p.10) is the case's recorded deadline's
+            terms=("complaint.review_provider", "complaint.review_quality_body"),
         ),
         EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
     ),

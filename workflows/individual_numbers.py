@@ -241,6 +241,7 @@ SPEC = ProcedureSpec(
             frozenset({Role.STAFF}),
             f"Register more than {LIMIT} numbers or refuse with the reason",
             cite("171", "p.55-4"),
+            terms=("numbers.review",),
         ),
     ),
     # 55-1: up to ten numbers; more only on an application with purposes and evidence (55-2, 55-3)

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from models.case import ActNotBefore
 from models.mvno_permit.decisions import HearingProposal, HearingRecord, RefusalGround
-from models.mvno_permit.systems import PermitRecordView
+from models.mvno_permit.systems import PermitRecordView, RegistryData
 
 __all__ = ["CaseEvent", "PermitCaseView", "PermitOutcome", "Proposal", "ServiceTermOverrun"]
 
@@ -57,8 +58,17 @@ class PermitCaseView(BaseModel):
     round: int
     application_number: str
     applicant_kind: str
+    applicant_name: str = ""
+    """The applicant as the application names it (the organisation, or the individual's full name)."""
+    applicant_identifier: str = ""
+    """The applicant's BIN (a legal entity) or IIN (an individual)."""
+    applicant_registry: RegistryData | None = None
+    """What the state registries said of the applicant (665/NK p.6), beside the application's own data."""
     completeness_proposal: Proposal | None = None
     qualification_proposal: Proposal | None = None
+    preliminary_grounds: list[RefusalGround] = Field(default_factory=list)
+    """The grounds of the preliminary decision to refuse (665/NK p.7), when one was taken in this round."""
+    preliminary_findings: str | None = None
     hearing: HearingProposal | None = None
     notice_sent_at: datetime | None = None
     hearing_latest: datetime | None = None
@@ -71,3 +81,6 @@ class PermitCaseView(BaseModel):
     permit: PermitRecordView | None = None
     events: list[CaseEvent] = Field(default_factory=list)
     pending_events: list[str] = Field(default_factory=list)
+    not_before: list[ActNotBefore] = Field(default_factory=list)
+    """What the law forbids yet: the hearing is not recorded before its notified time, the decision after it not
+    before the first working day the notice precedes by the notice term (665/NK p.7)."""

@@ -106,9 +106,15 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     started = await http.post("/console/start/demo_check", data=good)
     assert started.status_code == 303, started.text
     case_url = started.headers["location"]
-    assert "Case started" in (await http.get(case_url)).text  # the flash, shown once
-    page = await eventually(lambda: http.get(case_url), lambda r: 'id="event-completeness_decision"' in r.text)
+    page = await http.get(case_url)  # the case's own first steps are done before the redirect: no polling
+    assert "Case started" in page.text  # the flash, shown once
+    assert 'id="event-completeness_decision"' in page.text and 'id="processing"' not in page.text
+    page = await http.get(case_url)
     assert "665/NK p.6" in page.text and "Case started" not in page.text
+    # server-rendered for a Content-Security-Policy without inline script or style attributes
+    assert "<script" not in page.text and not re.search(r"<[^>]+\sstyle=", page.text)
+    assert '<link rel="stylesheet" href="/console/static/case.css">' in page.text
+    assert (await http.get("/console/static/case.css")).headers["content-type"].startswith("text/css")
     assert 'id="event-fee_paid"' not in page.text  # the bank's event: not pending, not the staff's
     withdraw = re.search(r'<form[^>]*id="event-withdraw".*?</form>', page.text, re.S)
     assert withdraw and '<input type="checkbox"' not in withdraw.group(0)  # a button, no fields
@@ -120,7 +126,8 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
         f"{case_url}/events/completeness_decision", data={"csrf_token": token, "reason": "the charter is missing"}
     )
     assert done.status_code == 303
-    page = await eventually(lambda: http.get(case_url), lambda r: 'id="case-status">returned<' in r.text)
+    page = await http.get(done.headers["location"])  # Post/Redirect/Get: the new state, at once
+    assert 'id="case-status">returned<' in page.text and "Decision recorded" in page.text
     assert "Your application is returned" in page.text
     assert 'id="event-completeness_decision"' not in page.text
     assert "Completeness notice" in page.text and ".p7s" in page.text
@@ -301,9 +308,18 @@ async def test_a_call_an_outside_system_keeps_failing_shows_on_the_case_page_and
         table = re.search(r'<table id="outside-calls">.*?</table>', page.text, re.S)
         assert table and "send_sms" in table.group(0) and "sms gateway unavailable" in table.group(0)
         assert "Waiting on outside systems" in page.text
+        # still processing: said so, and the page (with no form on it) follows the case by itself
+        processing = re.search(r'<div id="processing".*?</div>', page.text, re.S)
+        assert processing and "send_sms" in processing.group(0) and "attempt" in processing.group(0)
+        assert (
+            re.search(r'<meta http-equiv="refresh" content="\d+">', page.text)
+            and '<form method="post" action="/console/cases' not in page.text
+        )
     finally:
         outages.end("sms_gateway")
     await eventually(lambda: http.get(f"/v1/cases/{cid}/outside-calls", headers=staff), lambda r: r.json() == [])
+    page = await eventually(lambda: http.get(f"/console/cases/{cid}"), lambda r: 'id="processing"' not in r.text)
+    assert "http-equiv" not in page.text and 'id="case-status">awaiting_fee<' in page.text
 
 
 # --- in the browser ---------------------------------------------------------------------------------------
@@ -425,13 +441,13 @@ async def test_permit_case_through_the_console(chromium: str, console_url: str, 
             cells = await row.locator("td").all_inner_texts()
             cal = current_calendar()  # the calendar the console counts with, outside any workflow
             due_day = cal.add_working_days(cal.registration_day(received), 2)
-            assert cells[2] == f"{due_day.isoformat()} 18:30"
+            assert cells[2] == f"{due_day.isoformat()} 18:30 +05:00"
             assert int(cells[3]) == cal.working_days_between(datetime.now(UTC).astimezone(ALMATY).date(), due_day)
             await page.screenshot(path=str(ARTIFACTS / "console-permit-registered.png"), full_page=True)
 
             decision = page.locator("#event-completeness_decision")
             await decision.locator('[name="complete"]').check()
-            await decision.locator('[name="decided_by"]').fill("A. Employee (licensing)")
+            await expect(decision.locator('[name="decided_by"]')).to_have_value("back office (test)")  # who signed in
             await page.click("#submit-completeness_decision")
             await expect(page.locator(".flash")).to_have_text("Decision recorded")
             await reload_until(page, "#case-status", "qualification_check")

@@ -57,3 +57,34 @@ async def test_bad_permit_file_is_refused_and_starts_nothing(
 async def test_missing_file(starter: Starter, tmp_path: Path) -> None:
     code, out = await starter("permit", "start", str(tmp_path / "nope.json"))
     assert code != 0 and "Traceback" not in out
+
+
+def test_a_date_time_typed_without_an_offset_is_asia_almaty_time() -> None:
+    """``key=value`` date-times without a zone are Asia/Almaty time, as the console reads its forms; one with an offset
+    is that instant; a value that is no date-time is refused naming the field. A JSON file's date-time needs its
+    offset, as the API's does (the file case above)."""
+    from datetime import datetime, timedelta
+
+    from cli.body import BodyError, merge_pairs, validate
+    from models.fraud_check import FraudCaseInput
+    from models.mvno_permit import HearingRecord
+    from rules.calendar import ALMATY
+
+    held = ["recorded_by=A.", "applicant_position=x"]
+    record = validate(HearingRecord, merge_pairs({}, ["held_at=2027-03-24T15:00", *held]))
+    assert record.held_at == datetime(2027, 3, 24, 15, 0, tzinfo=ALMATY)
+    given = validate(HearingRecord, merge_pairs({}, ["held_at=2027-03-24T10:00Z", *held]))
+    assert given.held_at.utcoffset() == timedelta(0) and given.held_at == record.held_at
+    report = [
+        "first.way_in=internal_detection",
+        "first.ref=DET-1",
+        "first.suspect_number=+77011234567",
+        "first.received_at=2027-03-24T09:30",
+        "first.description=burst of calls",
+    ]
+    inp = validate(FraudCaseInput, merge_pairs({}, report))  # nested, and through a union of report kinds
+    assert inp.first.received_at == datetime(2027, 3, 24, 9, 30, tzinfo=ALMATY)
+    with pytest.raises(BodyError, match="held_at"):
+        validate(HearingRecord, merge_pairs({}, ["held_at=tomorrow", *held]))
+    with pytest.raises(BodyError, match="held_at"):  # as a JSON file gives it: the API's rule
+        validate(HearingRecord, {"held_at": "2027-03-24T15:00", "recorded_by": "A.", "applicant_position": "x"})

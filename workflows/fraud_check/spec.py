@@ -87,6 +87,7 @@ SPEC = ProcedureSpec(
             frozenset({Role.STAFF}),
             "Outcome of the check, with evidence",
             cite("171", "p.119", "p.120"),
+            terms=("fraud.check",),
         ),
         EventSpec(
             "lift_suspension",

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.monitoring import MonitoringActivities
     from infra import search_attributes as sa
     from infra.pseudonym import case_id as make_case_id
-    from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
+    from models.case import ActNotBefore, BlockedStep, DocumentRef, InstructionRecord, Registration
     from models.mvno_permit import (
         CaseEvent,
         NoticeDay,
@@ -317,13 +317,19 @@ class PermitCase(CaseWorkflow):
 
     def _view(self) -> PermitCaseView:
         s, d = self.state, self.state.decisions
+        preliminary = d.qualification if d.qualification is not None and not d.qualification.compliant else None
         return PermitCaseView(
             status=self.status,
             round=s.round,
             application_number=s.application.application_number,
             applicant_kind=s.application.applicant.kind,
+            applicant_name=s.application.applicant.display_name,
+            applicant_identifier=s.application.applicant.identifier,
+            applicant_registry=s.applicant_registry,
             completeness_proposal=s.completeness_proposal,
             qualification_proposal=s.qualification_proposal,
+            preliminary_grounds=list(preliminary.grounds) if preliminary else [],
+            preliminary_findings=preliminary.findings if preliminary else None,
             hearing=d.qualification.hearing if d.qualification else None,
             notice_sent_at=d.notice_at,
             hearing_latest=d.notice_day.hearing_due.due if d.notice_day else None,
@@ -334,4 +340,39 @@ class PermitCase(CaseWorkflow):
             permit=s.permit,
             events=list(s.events),
             pending_events=self.pending_events(),
+            not_before=self._not_before(),
         )
+
+    def _not_before(self) -> list[ActNotBefore]:
+        """What 665/NK p.7 forbids yet in this round: recording the hearing before its notified time, and the decision
+        after it before the first working day the notice precedes by the notice term (from the recorded calendar)."""
+        d = self.state.decisions
+        hearing = d.qualification.hearing if d.qualification else None
+        if hearing is None or d.notice_at is None or d.final is not None:
+            return []
+        out = []
+        if d.hearing_record is None:
+            out.append(
+                ActNotBefore(
+                    event="record_hearing",
+                    not_before=hearing.at,
+                    because="notified_time",
+                    since=d.notice_at,
+                    cite=cite("665/NK", "p.7"),
+                    why=f"the hearing is recorded once held, not before its notified time {self._almaty(hearing.at)}",
+                )
+            )
+        if d.notice_day is not None and not d.decision_open:
+            term = d.notice_day.decision_term
+            out.append(
+                ActNotBefore(
+                    event="final_decision",
+                    not_before=d.notice_day.decision_not_before,
+                    because="notice_lead" if d.notice_day.notice_lead is not None else "after_notice",
+                    since=d.notice_at,
+                    amount=term.amount,
+                    cite=term.cite,
+                    why=self._earliest_decision(d.notice_day),
+                )
+            )
+        return out

@@ -46,7 +46,12 @@ SPEC = ProcedureSpec(
     start_roles=frozenset({Role.STAFF, Role.operator("egov_portal")}),
     events=(
         EventSpec(
-            "completeness_decision", CompletenessDecision, _STAFF, "Completeness check result", cite("665/NK", "p.6")
+            "completeness_decision",
+            CompletenessDecision,
+            _STAFF,
+            "Completeness check result",
+            cite("665/NK", "p.6"),
+            terms=("mvno.completeness_check",),
         ),
         EventSpec(
             "qualification_decision",
@@ -54,11 +59,25 @@ SPEC = ProcedureSpec(
             _STAFF,
             "Qualification check: compliant, or preliminary refusal with the hearing",
             cite("665/NK", "p.7", "Annex 4"),
+            terms=("mvno.qualification_check",),
         ),
         EventSpec(
-            "record_hearing", HearingRecord, _STAFF, "The hearing and the applicant's position", cite("665/NK", "p.7")
+            "record_hearing",
+            HearingRecord,
+            _STAFF,
+            "The hearing and the applicant's position",
+            cite("665/NK", "p.7"),
+            terms=("mvno.hearing_after_notice",),
         ),
-        EventSpec("final_decision", FinalDecision, _STAFF, "Decision after the hearing", cite("665/NK", "p.7")),
+        EventSpec(
+            "final_decision",
+            FinalDecision,
+            _STAFF,
+            "Decision after the hearing",
+            cite("665/NK", "p.7"),
+            # its own term when the notice pushes it past the service term, else the service term
+            terms=("mvno.hearing_notice_lead", "mvno.decision_after_notice", "mvno.service_term"),
+        ),
         EventSpec(
             "contract_event",
             ContractEvent,
@@ -66,6 +85,7 @@ SPEC = ProcedureSpec(
             "Base-operator contract terminated, ended or extended",
             cite("665/NK", "Annex 5"),
             sender_bin="base_operator_bin",
+            terms=("mvno.permit_validity",),
         ),
         EventSpec(
             "reopen",
@@ -73,6 +93,7 @@ SPEC = ProcedureSpec(
             frozenset({Role.SUPERVISOR, _COMPLAINTS}),
             "Reopen after an upheld complaint",
             cite("665/NK", "p.10"),
+            terms=("mvno.complaint_window",),
         ),
     ),
     # A base operator acts on the permits whose contracts name its BIN (``MvnoPermit.parties``), the portal on the

@@ -1,0 +1,226 @@
+"""What the console's case page says beyond the case's own fields: the next step (who acts, by when, with which form,
+what the law forbids yet), forms pre-filled with what the case knows, and the procedure's own partial template.
+
+Everything comes from the catalogue (``EventSpec.roles``, ``EventSpec.terms``, ``EventSpec.actor_field``) and from
+what the case recorded (its deadlines, its procedure's own view): the console counts no law itself.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.service import RPCError
+
+from api.auth import Principal
+from api.forms import Form, build_form
+from infra.cases import wait_until_settled
+from models.case import ActNotBefore, CaseView
+from models.deadlines import DeadlineState, DeadlineStatus
+from models.mvno_permit import PermitCaseView
+from models.procedure import EventSpec, ProcedureSpec
+from rules.calendar import ALMATY, almaty_text
+
+__all__ = [
+    "SETTLE_SECONDS",
+    "NextStep",
+    "event_forms",
+    "fixed",
+    "live",
+    "mask_number",
+    "next_steps",
+    "own_view",
+    "partial",
+    "prefill",
+    "settle",
+    "shown",
+]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class NextStep:
+    """One step the case waits for: possible now (``pending``), or coming but forbidden yet (``not_before``)."""
+
+    event: EventSpec
+    pending: bool
+    may: bool
+    """The signed-in user may take it: its form is on the page."""
+    roles: list[str]
+    deadlines: list[DeadlineState] = field(default_factory=list)
+    not_before: list[ActNotBefore] = field(default_factory=list)
+
+
+def live(state: DeadlineState) -> bool:
+    """An open term, or one breached and still not done."""
+    return state.status is DeadlineStatus.OPEN or (state.status is DeadlineStatus.BREACHED and state.met_at is None)
+
+
+def _governing(view: CaseView, event: EventSpec) -> list[DeadlineState]:
+    """The open deadlines of the terms the event is due by (``EventSpec.terms``); for an event that names none, the
+    case's next deadline."""
+    states = sorted((s for s in view.deadlines if live(s)), key=lambda s: s.due)
+    if event.terms:
+        return [s for s in states if s.deadline.term_key in event.terms]
+    return states[:1]
+
+
+def next_steps(spec: ProcedureSpec, view: CaseView, own: BaseModel | None, may: set[str]) -> list[NextStep]:
+    """The steps the case waits for, in the order the case lists them, then the coming ones the law forbids yet
+    (a procedure's view lists those as ``not_before``); ``may`` are the events the signed-in user may send."""
+    if view.closed:
+        return []
+    forbidden: list[ActNotBefore] = list(getattr(own, "not_before", []) or [])
+    steps: list[NextStep] = []
+    names = list(view.pending_events) + [n.event for n in forbidden if n.event not in view.pending_events]
+    for name in dict.fromkeys(names):
+        try:
+            event = spec.event(name)
+        except KeyError:
+            continue
+        steps.append(
+            NextStep(
+                event=event,
+                pending=name in view.pending_events,
+                may=name in may,
+                roles=sorted(event.roles),
+                deadlines=_governing(view, event),
+                not_before=[n for n in forbidden if n.event == name],
+            )
+        )
+    return steps
+
+
+def partial(procedure: str) -> str | None:
+    """The procedure's own partial template (``procedures/<key>.html``: its headline and its facts), if any."""
+    name = f"procedures/{procedure}.html"
+    return name if (TEMPLATES / name).exists() else None
+
+
+def _local_input(moment: datetime) -> str:
+    """An instant as a ``datetime-local`` input's value: Asia/Almaty wall-clock time."""
+    return moment.astimezone(ALMATY).strftime("%Y-%m-%dT%H:%M")
+
+
+def prefill(view: CaseView, own: BaseModel | None) -> dict[str, dict[str, str]]:
+    """Form values the case knows, per event and form name (a fresh form shows them; the person may change them)."""
+    if isinstance(own, PermitCaseView):
+        return _permit(own)
+    return {}
+
+
+def _permit(v: PermitCaseView) -> dict[str, dict[str, str]]:
+    """The system's pre-checks as the proposed decision (665/NK p.6, p.7); the hearing at its notified time."""
+    out: dict[str, dict[str, str]] = {}
+    c = v.completeness_proposal
+    if c is not None:
+        out["completeness_decision"] = (
+            {"complete": "true"} if c.passes else {"complete": "", "reasons": "\n".join(c.findings)}
+        )
+    q = v.qualification_proposal
+    if q is not None:
+        out["qualification_decision"] = (
+            {"compliant": "true"}
+            if q.passes
+            else {"compliant": "", "grounds": ",".join(g.value for g in q.grounds), "findings": "; ".join(q.findings)}
+        )
+    if v.hearing is not None and v.hearing_record is None:
+        out["record_hearing"] = {"held_at": _local_input(v.hearing.at)}
+    return out
+
+
+def mask_number(number: str) -> str:
+    """A phone number as the page shows it: the operator's prefix and the last two digits (``+7701•••••67``)."""
+    if len(number) < 8:
+        return "•" * len(number)
+    return number[:5] + "•" * (len(number) - 7) + number[-2:]
+
+
+def shown(value: Any) -> str:
+    """A recorded value as a person reads it: instants (also ISO texts with a time) in Asia/Almaty with the offset,
+    to the minute; objects and lists flattened."""
+    if isinstance(value, datetime):
+        return almaty_text(value if value.tzinfo else value.replace(tzinfo=UTC))  # SQLite gives back naive UTC
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            return shown(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {shown(x)}" for k, x in value.items() if x not in (None, "", [], {}))
+    if isinstance(value, list):
+        return "; ".join(shown(x) for x in value)
+    if isinstance(value, bool):
+        return "✓" if value else "—"
+    return "" if value is None else str(value)
+
+
+# --- forms, and the case's own work after an action ------------------------------------------------------------
+
+
+def fixed(event: EventSpec, principal: Principal) -> dict[str, str]:
+    """What the server sets in the event's form whatever is posted: who decides is the signed-in user."""
+    actor = event.actor_field
+    return {actor: principal.name} if actor else {}
+
+
+Posted = tuple[str, dict[str, str], ValidationError | None, list[str]]
+"""A form sent back with its problems: the event, the values, the model's error, other messages."""
+
+
+def event_forms(
+    spec: ProcedureSpec,
+    pending: list[str],
+    principal: Principal,
+    posted: Posted | None = None,
+    known: dict[str, dict[str, str]] | None = None,
+) -> list[tuple[EventSpec, Form | None]]:
+    """The forms of the events possible now that the user may send, pre-filled with what the case knows."""
+    forms: list[tuple[EventSpec, Form | None]] = []
+    for name in pending:
+        try:
+            event = spec.event(name)
+        except KeyError:
+            continue
+        if not principal.may(event.roles):
+            continue
+        values, error, extra = ({}, None, [])
+        if posted and posted[0] == name:
+            values, error, extra = posted[1], posted[2], posted[3]
+        form = None
+        if event.model is not None:
+            form = build_form(
+                event.model, values, error, extra, prefill=(known or {}).get(name), fixed=fixed(event, principal)
+            )
+        if form is None and extra:
+            form = Form(items=[], errors=extra)
+        forms.append((event, form))
+    return forms
+
+
+SETTLE_SECONDS = 8.0
+"""How long an action waits for the case's own work after the Update before the page is shown ("processing")."""
+
+
+async def settle(client: Client, case_id: str) -> None:
+    """Wait for the case's own work after an event or a start, so the page shown next is its new state (at most
+    ``SETTLE_SECONDS``: an outside system still retrying is shown as "processing")."""
+    with suppress(RPCError):
+        await wait_until_settled(client, case_id, timeout=SETTLE_SECONDS)
+
+
+async def own_view(client: Client, spec: ProcedureSpec, case_id: str) -> BaseModel | None:
+    """The procedure's own view (its ``ViewSpec`` query), when it has one and the case answers it."""
+    if spec.view is None:
+        return None
+    try:
+        view: BaseModel = await client.get_workflow_handle(case_id).query(spec.view.query, result_type=spec.view.model)
+    except (RPCError, WorkflowQueryFailedError):
+        return None
+    return view

@@ -71,7 +71,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     try:
         await asyncio.to_thread(api.start)
         staff = create_key("back office (e2e)", ["staff"])[0]
-        portal = create_key("e-gov portal (e2e)", ["operator:egov_portal"])[0]
+        portal = create_key("e-gov portal (e2e)", ["operator:egov_portal"], "941240000341")[0]
         yield Stack(server, worker, api, client, tq, tmp, staff, portal)
     finally:
         api.stop()

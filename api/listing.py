@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from api.cases import working_days_left
 from api.temporal import problem_from_temporal
 from infra import search_attributes as sa
-from models.deadlines import DeadlineState, DeadlineStatus
+from models.deadlines import DeadlineState, DeadlineStatus, deadline_records
 
 __all__ = [
     "INCIDENT_EXECUTIONS",
@@ -117,16 +117,16 @@ def row_of(wf: WorkflowExecution, now: datetime, outstanding: datetime | Literal
 
 async def outstanding_due(wf: WorkflowExecution) -> datetime | Literal[False] | None:
     """The earliest due instant of the case's terms still outstanding (open, or breached and not done), from its
-    ``deadlines`` memo; False when the memo cannot be read.
+    memo (``models.deadlines.deadline_records``); False when the memo cannot be read.
 
     ``KzNextDeadline`` is never unset (the test server cannot describe an unset datetime), so a case whose last
     term was met keeps its old instant there: the memo says whether a term is outstanding at all.
     """
     try:
-        raw = await wf.memo_value("deadlines", None)  # this field only: one decryption, not the whole memo
+        raw = deadline_records(await wf.memo())  # the whole list of older cases, or one key per term
     except Exception:
         return False
-    if not isinstance(raw, list):
+    if not raw:
         return None
     due: list[datetime] = []
     for item in raw:

@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 from api.listing import MAX_ROWS, instant, procedures_clause
 from api.temporal import problem_from_temporal
 from infra import search_attributes as sa
-from models.deadlines import DeadlineState, DeadlineStatus
+from models.deadlines import DeadlineState, DeadlineStatus, deadline_records
 from models.procedure import ProcedureSpec
 from rules.calendar import ALMATY
 
@@ -118,9 +118,8 @@ async def overview(
 
 
 def _states(memo: Mapping[str, object]) -> list[DeadlineState]:
-    raw = memo.get("deadlines")
     out = []
-    for item in raw if isinstance(raw, list) else []:
+    for item in deadline_records(dict(memo)):
         try:
             out.append(DeadlineState.model_validate(item))
         except ValidationError:

@@ -26,11 +26,11 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowHistory
 
-from audit.history import HistoryEntry, deadline_records, parse_history
+from audit.history import HistoryEntry, parse_history
 from audit.report import TermRecord, case_report, local_time, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
-from models.deadlines import DEADLINE_MEMO_PREFIX
+from models.deadlines import DEADLINE_MEMO_PREFIX, deadline_records
 
 __all__ = [
     "AdminCase",

@@ -22,7 +22,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from infra.codec import EncryptionCodec, default_codec
-from models.deadlines import DEADLINE_MEMO_PREFIX
+from models.deadlines import deadline_records
 
 __all__ = [
     "CaseHistory",
@@ -199,20 +199,6 @@ _CLOSE = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "TimedOut",
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: "ContinuedAsNew",
 }
-
-
-def deadline_records(memo: dict[str, Any]) -> list[dict[str, Any]]:
-    """The term records in a memo (or one memo event's fields): the whole list under ``deadlines`` that cases started
-    before ``case-record-publishes-only-changes`` rewrote on every change, then one key per term, ``deadline:<key>``,
-    that later cases upsert only for the terms that changed (a later record of a term replaces an earlier one)."""
-    records: dict[str, dict[str, Any]] = {}
-    for d in memo.get("deadlines") or []:
-        if isinstance(d, dict):
-            records[str(d.get("key"))] = d
-    for k, v in memo.items():
-        if k.startswith(DEADLINE_MEMO_PREFIX) and isinstance(v, dict):
-            records[k.removeprefix(DEADLINE_MEMO_PREFIX)] = v
-    return list(records.values())
 
 
 def _memo_fields(memo: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Per case: procedure, governing act version and calendar version (the ``case`` memo written at
 registration), every legal term with its due instant, its outcome and when, and its citation (each term's
 ``deadline:<key>`` memo, upserted when the term changes; cases before rewrote the whole ``deadlines`` list on every
-change, ``audit.history.deadline_records`` reads both). Per procedure: counts and the share of decided terms met
+change, ``models.deadlines.deadline_records`` reads both). Per procedure: counts and the share of decided terms met
 on time; a term cancelled because its request was withdrawn (a withdrawn complaint's review) is counted apart
 as ``withdrawn``, never as met. Overruns (terms met late or breached and still not done) with their reason: the
 case's status at the due instant and what happened between the term's opening and its end (updates accepted,
@@ -19,9 +19,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field, ValidationError
 
-from audit.history import CaseHistory, deadline_records
+from audit.history import CaseHistory
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
-from models.deadlines import DeadlineState, DeadlineStatus
+from models.deadlines import DeadlineState, DeadlineStatus, deadline_records
 from rules.calendar import almaty_text
 
 __all__ = [

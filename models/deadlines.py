@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -22,11 +24,12 @@ __all__ = [
     "DeadlineStatus",
     "Escalation",
     "SkippedDayRecord",
+    "deadline_records",
 ]
 
 DEADLINE_MEMO_PREFIX = "deadline:"
 """Memo key of one term's current state, ``deadline:<key>`` (cases started before it rewrote the whole list under
-``deadlines`` on every change; ``audit.history.deadline_records`` reads both)."""
+``deadlines`` on every change; ``deadline_records`` reads both)."""
 
 
 class DeadlineRequest(BaseModel):
@@ -182,3 +185,17 @@ class CorrectionResult(BaseModel):
     unchanged: list[str] = Field(default_factory=list)
     refused: str = ""
     """Why nothing was changed: the worker computes with another calendar version than the one intended."""
+
+
+def deadline_records(memo: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The term records in a memo (or one memo event's fields): the whole list under ``deadlines`` that cases started
+    before ``case-record-publishes-only-changes`` rewrote on every change, then one key per term, ``deadline:<key>``,
+    that later cases upsert only for the terms that changed (a later record of a term replaces an earlier one)."""
+    records: dict[str, dict[str, Any]] = {}
+    for d in memo.get("deadlines") or []:
+        if isinstance(d, dict):
+            records[str(d.get("key"))] = d
+    for k, v in memo.items():
+        if k.startswith(DEADLINE_MEMO_PREFIX) and isinstance(v, dict):
+            records[k.removeprefix(DEADLINE_MEMO_PREFIX)] = v
+    return list(records.values())

@@ -67,7 +67,11 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
 async def walk_url(env: WorkflowEnvironment) -> AsyncIterator[str]:
     """The console over the time-skipping server (the test moves its clock), with the permit's worker."""
     app = create_app(
-        procedures={PERMIT.key: PERMIT}, gateway=Gateway(client=env.client), task_queue=QUEUE, secret="walk-secret"
+        procedures={PERMIT.key: PERMIT},
+        gateway=Gateway(client=env.client),
+        task_queue=QUEUE,
+        secret="walk-secret",
+        secure_cookie=False,  # served over plain HTTP on 127.0.0.1, as scripts/up.py does
     )
     async with make_worker(env.client, task_queue=QUEUE, workflows=[MvnoPermit]):
         async for url in serve(app):
@@ -93,7 +97,7 @@ async def sign_in(page: Page, url: str, key: str) -> None:
     await page.get_by_role("link", name="English").click()
     await page.fill("#api_key", key)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.locator("h1")).to_have_text("Cases")
+    await expect(page.locator("h1")).to_have_text("Work queue")
 
 
 async def shot(page: Page, name: str) -> None:

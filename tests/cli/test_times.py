@@ -131,7 +131,11 @@ async def test_every_instant_shown_is_asia_almaty_to_the_minute(
 
     # the console: the list, the outbox, the start form, each case page and the documents it links
     app = create_app(
-        procedures=by_key(), gateway=Gateway(client=env.client), task_queue=settings().task_queue, secret="times"
+        procedures=by_key(),
+        gateway=Gateway(client=env.client),
+        task_queue=settings().task_queue,
+        secret="times",
+        secure_cookie=False,
     )
     key = create_key("times (test)", ["staff"])[0]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as http:

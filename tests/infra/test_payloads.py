@@ -5,6 +5,7 @@ activity worker is one version ahead."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from temporalio.worker import Worker
 from infra.client import data_converter
 from infra.payloads import TolerantPayloadConverter
 from models.base import BinaryModel, Model
+from tests.conftest import binary
 
 
 class Inner(Model):
@@ -83,11 +85,25 @@ async def broken_deploy(_: str) -> dict[str, object]:
     return {"name": "a", "inner": {"n": "seven"}, "items": [], "blob": ""}
 
 
+@pytest.fixture
+async def own_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this test's own: a workflow task failing on every attempt keeps the server from
+    skipping time, even after the case is terminated, so it must not share the session's server."""
+    e = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"), data_converter=data_converter()
+    )
+    try:
+        yield e
+    finally:
+        await e.shutdown()
+
+
 async def test_16_4_a_result_the_worker_cannot_read_fails_the_task_and_waits_it_never_fails_the_case(
-    env: WorkflowEnvironment,
+    own_env: WorkflowEnvironment,
 ) -> None:
     """pydantic's ValidationError is not a workflow failure type: the task fails and is retried (the SDK's
     workflow-task-failure metric alerts), the workflow stays running until a worker that reads it comes."""
+    env = own_env
     from temporalio.api.enums.v1 import EventType
     from temporalio.client import WorkflowExecutionStatus
 

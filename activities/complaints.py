@@ -16,9 +16,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.admin_case import admin_case_bundle, fetch_from_store, signature_from_store
-from infra import search_attributes as sa
 from infra.pseudonym import pseudonym
 from infra.store import load_document, record_forward, store_document
+from models import search_attributes as sa
 from models.case import ComplaintInstruction, ComplaintRecord, DocumentRef, InstructionRecord
 from models.complaint import AppealedCase, InstructionOutcome, InstructRequest, NoticeOutcome, NoticeRequest
 from rules.law import cite

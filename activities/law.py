@@ -15,12 +15,11 @@ from temporalio.exceptions import ApplicationError
 from infra.calendar import current_calendar
 from infra.settings import settings
 from models.case import LawSnapshot, LawSnapshotRequest, Registration, RegistrationRequest
+from models.failures import ACT_NOT_IN_FORCE
 from rules import law
 from rules.acts import ActNotInForce
 
-__all__ = ["ACT_NOT_IN_FORCE", "law_snapshot", "register_case"]
-
-ACT_NOT_IN_FORCE = "ActNotInForce"
+__all__ = ["law_snapshot", "register_case"]
 
 
 @activity.defn

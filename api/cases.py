@@ -18,10 +18,10 @@ from temporalio.service import RPCError
 from api.problems import ProblemError
 from api.temporal import problem_from_temporal
 from infra import cases
-from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.cases import CaseError, EventResult, PendingCall
 from infra.store import load_document
+from models import search_attributes as sa
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
 from models.procedure import Caller, EventSpec, ProcedureSpec, SenderError

@@ -34,7 +34,7 @@ def wait_for_port(port: int, seconds: float) -> bool:
 
 def main() -> int:
     reexec_in_venv()
-    from infra.search_attributes import dev_server_flags
+    from models.search_attributes import dev_server_flags
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo cases")

@@ -26,8 +26,8 @@ os.environ.setdefault("KZ_FUTURE_TOLERANCE_SECONDS", str(100 * 365 * 86400))
 
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from infra import search_attributes  # noqa: E402
 from infra.client import data_converter  # noqa: E402
+from models import search_attributes  # noqa: E402
 
 
 def binary(name: str) -> str:

@@ -16,8 +16,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
-    from activities.law import ACT_NOT_IN_FORCE, law_snapshot, register_case
-    from infra import search_attributes as sa
+    from activities.law import law_snapshot, register_case
+    from models import search_attributes as sa
     from models.case import (
         BlockedStep,
         CaseView,
@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
     )
     from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
+    from models.failures import ACT_NOT_IN_FORCE
     from models.timings import CaseTimings
     from workflows.clock import CaseDeadlines
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS

@@ -18,7 +18,7 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
-    from infra import search_attributes as sa
+    from models import search_attributes as sa
     from models.case import LawMigration, LawMigrationRecord, LawSnapshot, Registration
     from models.deadlines import (
         CalendarCorrection,

@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.eds import EdsActivities
     from activities.personal_account import PersonalAccountActivities
     from activities.sms import SmsActivities
-    from infra.pseudonym import case_id as make_case_id
     from models.case import ComplaintNotice, DocumentRef
     from models.complaint import (
         WITHDRAWAL_IS_NOT_A_REVIEW,
@@ -440,7 +439,10 @@ class Complaint(CaseWorkflow):
 
 
 def _complaint_case_id(inp: ComplaintInput) -> str:
-    return make_case_id("complaint", inp.complaint_number, inp.complainant.iin)
+    """The keyed case id, computed at the edge (the API's start path), never by workflow code."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
+    return case_id("complaint", inp.complaint_number, inp.complainant.iin)
 
 
 SPEC = ProcedureSpec(

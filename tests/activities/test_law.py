@@ -9,8 +9,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.law import ACT_NOT_IN_FORCE, register_case
+from activities.law import register_case
 from models.case import RegistrationRequest
+from models.failures import ACT_NOT_IN_FORCE
 from rules.calendar import ALMATY
 
 

@@ -17,7 +17,7 @@ import httpx
 from temporalio.client import Client
 
 from infra.client import data_converter
-from infra.search_attributes import dev_server_flags
+from models.search_attributes import dev_server_flags
 from tests.conftest import binary
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.monitoring import MonitoringActivities
-    from infra.pseudonym import case_id as make_case_id
     from models.case import BlockedStep, DocumentRef, InstructionRecord, Registration
     from models.mvno_permit import (
         CaseEvent,
@@ -54,8 +53,10 @@ begun before it asked the registries first. Decided at the case's first activati
 
 
 def permit_case_id(app: PermitApplication) -> str:
-    """The same application (portal number + applicant's IIN/BIN) is always the same case."""
-    return make_case_id(PROCEDURE, app.application_number, app.applicant.identifier)
+    """The same application (portal number + applicant's IIN/BIN) is always the same case (computed at the edge)."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
+    return case_id(PROCEDURE, app.application_number, app.applicant.identifier)
 
 
 class PermitCase(CaseWorkflow):

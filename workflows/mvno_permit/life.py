@@ -14,7 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.permits_registry import PermitsRegistryActivities
-    from infra import search_attributes as sa
+    from models import search_attributes as sa
     from models.mvno_permit import (
         CONTRACT_CITES,
         ContractEvent,

@@ -23,7 +23,7 @@ __all__ = ["law_snapshot", "register_case"]
 
 
 @activity.defn
-async def register_case(req: RegistrationRequest) -> Registration:
+def register_case(req: RegistrationRequest) -> Registration:
     """The registration day, the governing day and the law in force that day: the act version and every term.
 
     Where the act registers after-hours receipts on the next working day (665/NK p.6) the registration day
@@ -65,7 +65,7 @@ async def register_case(req: RegistrationRequest) -> Registration:
 
 
 @activity.defn
-async def law_snapshot(req: LawSnapshotRequest) -> LawSnapshot:
+def law_snapshot(req: LawSnapshotRequest) -> LawSnapshot:
     """The terms act ``req.act_key`` gives under version ``req.version`` (a law migration's target)."""
     try:
         a = law.act(req.act_key)

@@ -57,7 +57,7 @@ class LocalCall(Protocol):
     """``CaseWorkflow.local``: one of our own computations, blocking the case visibly on a permanent refusal."""
 
     def __call__(
-        self, activity: Callable[[DeadlineRequest], Awaitable[Deadline]], arg: DeadlineRequest, /, *, what: str
+        self, activity: Callable[[DeadlineRequest], Deadline], arg: DeadlineRequest, /, *, what: str
     ) -> Awaitable[Deadline]: ...
 
 

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from models.sms import SmsRequest
     from rules.law import cite, item
     from workflows.case import CaseWorkflow
+    from workflows.outside import CASE_FILE_HEARTBEAT
 
 __all__ = [
     "DOCUMENTS_SIGNED_AND_DELIVERED",
@@ -244,6 +245,7 @@ class Complaint(CaseWorkflow):
                 self.appealed_case.case_id,
                 what="documents",
                 timeout=self.timings.case_file_timeout,
+                heartbeat=CASE_FILE_HEARTBEAT,
             )
             self.documents.append(admin_case)
         self.forward_receipt_at = await self.outside(

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
     from models.failures import ACT_NOT_IN_FORCE
     from models.timings import CaseTimings
+    from workflows import metrics
     from workflows.clock import CaseDeadlines
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
@@ -203,6 +204,7 @@ class CaseWorkflow:
         )
         self._open_blocks.append(step)
         self.blocked = self._open_blocks[0]
+        metrics.case_blocked(self.PROCEDURE, what)
         key = f"blocked:{what}:{self._blocks_seen}"
         self._blocks_seen += 1
         resumes_before = len(self._resumes)

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DeadlineStatus,
         Escalation,
     )
+    from workflows import metrics
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
 __all__ = ["CORRECTION_RECORDS_ONLY_MOVES", "WAKE_ONLY_ON_MOVED_DUE", "CaseDeadlines", "Woke"]
@@ -313,6 +314,7 @@ class CaseDeadlines:
             return
         state.status = DeadlineStatus.BREACHED
         state.breached_at = workflow.now()
+        metrics.deadline_breached(self.procedure, state.deadline.term_key)
         self._changed(moves_due=False)
         self._publish()
         if escalate:

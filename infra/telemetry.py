@@ -23,7 +23,7 @@ from typing import Any
 
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-__all__ = ["metrics_runtime", "tracing_configured", "tracing_interceptors"]
+__all__ = ["metrics_runtime", "trace_provider", "tracing_configured", "tracing_interceptors"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ def metrics_runtime(address: str) -> Runtime:
         return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
     except Exception as exc:
         raise RuntimeError(f"cannot serve metrics on {address} (KZ_METRICS_ADDRESS): {exc}") from exc
+
+
+_provider: list[Any] = []
+
+
+def trace_provider() -> Any | None:
+    """The tracer provider ``tracing_interceptors`` set up (to flush before exiting), or None."""
+    return _provider[0] if _provider else None
 
 
 def tracing_configured(env: Mapping[str, str] = os.environ) -> bool:
@@ -71,5 +79,6 @@ def tracing_interceptors(service: str = "kz-procedures") -> Sequence[Any]:
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+    _provider.append(provider)
     log.info("tracing: spans exported over OTLP/HTTP")
     return [TracingInterceptor(provider.get_tracer("kz-procedures"))]

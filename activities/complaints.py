@@ -8,17 +8,20 @@ the same cluster and namespace as the worker, with the same data converter and c
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.admin_case import admin_case_bundle, fetch_from_store, signature_from_store
-from infra import search_attributes as sa
 from infra.pseudonym import pseudonym
 from infra.store import load_document, record_forward, store_document
+from models import search_attributes as sa
 from models.case import ComplaintInstruction, ComplaintRecord, DocumentRef, InstructionRecord
 from models.complaint import AppealedCase, InstructionOutcome, InstructRequest, NoticeOutcome, NoticeRequest
 from rules.law import cite
@@ -31,6 +34,8 @@ __all__ = [
     "instruct_appealed_case",
     "tell_appealed_case",
 ]
+
+T = TypeVar("T")
 
 
 @activity.defn
@@ -53,7 +58,7 @@ async def describe_appealed_case(case_id: str) -> AppealedCase:
 
 
 @activity.defn
-async def forward_to_review_body(case_id: str, body: str, doc_ids: list[str]) -> datetime:
+def forward_to_review_body(case_id: str, body: str, doc_ids: list[str]) -> datetime:
     """Hand the complaint and its documents to the considering body (locally: a row); once per complaint."""
     return record_forward(case_id, body, doc_ids, datetime.now(UTC))
 
@@ -109,22 +114,46 @@ async def tell_appealed_case(req: NoticeRequest) -> NoticeOutcome:
 
 
 @activity.defn
-async def complainant_account(iin: str) -> str:
+def complainant_account(iin: str) -> str:
     """The complainant's personal account on the portal: the pseudonym of the IIN that the state registries give
     an applicant (``activities.state_registry``), so a person finds every document in one account."""
     return pseudonym("applicant", iin)
 
 
+HEARTBEAT_EVERY = 5.0
+"""Seconds between the heartbeats of a long activity (well under its heartbeat timeout)."""
+
+
+async def _heartbeating(work: Awaitable[T]) -> T:
+    """Await ``work``, heartbeating every ``HEARTBEAT_EVERY`` seconds until it is done."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    finally:
+        task.cancel()  # a cancelled activity (heartbeat timeout, worker shutdown) stops its work too
+
+
 @activity.defn
 async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
     """The administrative case of the appealed case, generated from its workflow history by the audit
-    code (``audit.admin_case``) and stored as a ZIP document of the complaint (once per complaint)."""
+    code (``audit.admin_case``) and stored as a ZIP document of the complaint (once per complaint).
+
+    Async because it reads the history through the worker's client; our tables, the documents and the ZIP are
+    handled on threads, and the activity heartbeats meanwhile, so a worker that dies is noticed after the
+    heartbeat timeout the complaint sets (``workflows.outside.CASE_FILE_HEARTBEAT``), not after the attempt's."""
     complaint_id = activity.info().workflow_id or "complaint"
     doc_id = f"{complaint_id}/administrative-case"
-    doc = load_document(doc_id)
+    doc = await asyncio.to_thread(load_document, doc_id)
     if doc is None:
-        bundle = await admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store, signature_from_store)
-        doc = store_document(
+        bundle = await _heartbeating(
+            admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store, signature_from_store)
+        )
+        doc = await asyncio.to_thread(
+            store_document,
             doc_id=doc_id,
             case_id=complaint_id,
             kind="administrative_case",

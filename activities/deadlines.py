@@ -206,13 +206,13 @@ def _earliest_act(cal: WorkingCalendar, req: DeadlineRequest, t: _Term, start: d
 
 
 @activity.defn
-async def compute_deadline(req: DeadlineRequest) -> Deadline:
+def compute_deadline(req: DeadlineRequest) -> Deadline:
     """Compute a deadline under the calendar in force now and return it for the history."""
     return compute(current_calendar(), req)
 
 
 @activity.defn
-async def notify_supervisor(escalation: Escalation) -> None:
+def notify_supervisor(escalation: Escalation) -> None:
     """Tell the supervisor that a legal term was breached (locally: a row in the escalations table)."""
     created = record_escalation(escalation)
     log.warning(

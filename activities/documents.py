@@ -75,7 +75,7 @@ def render(req: RenderDocumentRequest, issued_at: datetime) -> bytes:
 
 
 @activity.defn
-async def render_document(req: RenderDocumentRequest) -> DocumentRef:
+def render_document(req: RenderDocumentRequest) -> DocumentRef:
     """Render and store a document once; a retry returns the stored one unchanged."""
     existing = load_document(req.doc_id)
     if existing is None:

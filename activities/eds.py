@@ -45,13 +45,11 @@ from models.eds import (
     VerifiedSignature,
     VerifySignatureRequest,
 )
+from models.failures import SEALED_PASSWORD_INVALID, SIGNATURE_REJECTED, WEAK_EDS_PASSWORD
 from models.tables import Document, SignedContract, SubscriberKey
 from rules.identifiers import eds_password_check
 
 __all__ = [
-    "SEALED_PASSWORD_INVALID",
-    "SIGNATURE_REJECTED",
-    "WEAK_EDS_PASSWORD",
     "EdsActivities",
     "SignatureVerifier",
     "seal_eds_password",
@@ -59,9 +57,6 @@ __all__ = [
     "signer_name",
 ]
 
-WEAK_EDS_PASSWORD = "WeakEdsPassword"
-SEALED_PASSWORD_INVALID = "SealedPasswordInvalid"
-SIGNATURE_REJECTED = "SignatureRejected"
 _issuer_lock = threading.Lock()
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"kz-eds-password/v1")
 

@@ -32,7 +32,7 @@ def _office_hours(cal: WorkingCalendar, day: datetime) -> list[OfficeInterval]:
 
 
 @activity.defn
-async def hearing_windows(req: HearingWindowsRequest) -> list[NoticeDay]:
+def hearing_windows(req: HearingWindowsRequest) -> list[NoticeDay]:
     """The notice days from ``req.start`` for ``req.days`` calendar days, each with its two limits and office hours."""
     cal = current_calendar()
     first = cal.to_local(req.start).date()

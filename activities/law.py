@@ -15,16 +15,15 @@ from temporalio.exceptions import ApplicationError
 from infra.calendar import current_calendar
 from infra.settings import settings
 from models.case import LawSnapshot, LawSnapshotRequest, Registration, RegistrationRequest
+from models.failures import ACT_NOT_IN_FORCE
 from rules import law
 from rules.acts import ActNotInForce
 
-__all__ = ["ACT_NOT_IN_FORCE", "law_snapshot", "register_case"]
-
-ACT_NOT_IN_FORCE = "ActNotInForce"
+__all__ = ["law_snapshot", "register_case"]
 
 
 @activity.defn
-async def register_case(req: RegistrationRequest) -> Registration:
+def register_case(req: RegistrationRequest) -> Registration:
     """The registration day, the governing day and the law in force that day: the act version and every term.
 
     Where the act registers after-hours receipts on the next working day (665/NK p.6) the registration day
@@ -66,7 +65,7 @@ async def register_case(req: RegistrationRequest) -> Registration:
 
 
 @activity.defn
-async def law_snapshot(req: LawSnapshotRequest) -> LawSnapshot:
+def law_snapshot(req: LawSnapshotRequest) -> LawSnapshot:
     """The terms act ``req.act_key`` gives under version ``req.version`` (a law migration's target)."""
     try:
         a = law.act(req.act_key)

@@ -20,11 +20,11 @@ from api.headers import DOCUMENT_CSP
 from api.problems import ProblemError
 from api.temporal import TEMPORAL_ERRORS, problem_from_temporal
 from infra import case_index, cases
-from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.cases import CaseError, EventResult, PendingCall
 from infra.receipts import received
 from infra.store import load_document
+from models import search_attributes as sa
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
 from models.procedure import Caller, EventSpec, ProcedureSpec, SenderError

@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 
 from api.listing import INCIDENT_EXECUTIONS, MAX_ROWS, CaseRow, fetch, procedures_clause
 from infra import cases
-from infra import search_attributes as sa
+from models import search_attributes as sa
 from models.procedure import ProcedureSpec
 
 __all__ = ["INCIDENTS_PAGE", "Incident", "incidents", "incidents_query"]

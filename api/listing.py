@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 
 from api.cases import working_days_left
 from api.temporal import problem_from_temporal
-from infra import search_attributes as sa
+from models import search_attributes as sa
 from models.deadlines import DeadlineState, DeadlineStatus, deadline_records
 
 __all__ = [

@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 
 from api.listing import MAX_ROWS, instant, procedures_clause
 from api.temporal import problem_from_temporal
-from infra import search_attributes as sa
+from models import search_attributes as sa
 from models.deadlines import DeadlineState, DeadlineStatus, deadline_records
 from models.procedure import ProcedureSpec
 from rules.calendar import ALMATY

@@ -19,8 +19,8 @@ from temporalio.client import Client
 
 from api.listing import MAX_ROWS, CaseRow, fetch, ids_clause, instant, procedures_clause
 from infra import case_index, outside_waits
-from infra import search_attributes as sa
 from infra.db import session
+from models import search_attributes as sa
 from models.procedure import ProcedureSpec
 from models.tables import OutsideWait, SupervisorNotification
 from rules.calendar import ALMATY

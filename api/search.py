@@ -23,7 +23,7 @@ from temporalio.client import Client
 from api.cases import CASE_ID_PATTERN
 from api.listing import INCIDENT_EXECUTIONS, MAX_ROWS, CaseRow, count, fetch, ids_clause, instant, procedures_clause
 from infra import case_index
-from infra import search_attributes as sa
+from models import search_attributes as sa
 from models.procedure import ProcedureSpec
 from rules.calendar import ALMATY
 

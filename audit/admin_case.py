@@ -14,6 +14,7 @@ The complaints procedure calls both from an activity (they are synchronous, pure
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -342,9 +343,13 @@ async def admin_case_bundle(
     fetch_document: Callable[[DocumentRef], bytes] | None = None,
     fetch_signature: Callable[[DocumentRef], bytes | None] | None = None,
 ) -> bytes:
-    """Fetch ``case_id``'s history from Temporal and bundle its administrative case (for an activity)."""
+    """Fetch ``case_id``'s history from Temporal and bundle its administrative case (for an activity).
+
+    Decoding, reading the documents and zipping block: they run on a thread, never on the caller's event loop."""
     history = await client.get_workflow_handle(case_id).fetch_history()
-    return render_admin_case(build_admin_case(history), fetch_document, fetch_signature)
+    return await asyncio.to_thread(
+        lambda: render_admin_case(build_admin_case(history), fetch_document, fetch_signature)
+    )
 
 
 def fetch_from_store(ref: DocumentRef) -> bytes:

@@ -13,7 +13,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 
 from audit.history import save_history
-from infra import search_attributes as sa
+from models import search_attributes as sa
 
 __all__ = ["EXECUTION_STATUSES", "build_query", "export_histories", "fetch_histories", "list_case_ids"]
 

@@ -19,8 +19,8 @@ import temporalio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from infra import search_attributes as sa
 from infra.client import data_converter
+from models import search_attributes as sa
 
 __all__ = [
     "MODES",

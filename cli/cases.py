@@ -63,7 +63,7 @@ def deadline(
 
 
 def _query(procedure: str | None, status: str | None, overdue: bool, running: bool) -> str:
-    from infra import search_attributes as sa
+    from models import search_attributes as sa
 
     parts = [f"{sa.PROCEDURE.name} IS NOT NULL" if procedure is None else f"{sa.PROCEDURE.name} = '{procedure}'"]
     if status:
@@ -84,7 +84,7 @@ async def list_cases(
     all_: bool = typer.Option(False, "--all", help="closed cases too"),
 ) -> None:
     """List cases through Temporal visibility (no personal data is searchable)."""
-    from infra import search_attributes as sa
+    from models import search_attributes as sa
 
     client = await with_client()
     t = Table(title="Cases")

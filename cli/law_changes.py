@@ -17,8 +17,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from activities.deadlines import compute
-from infra import search_attributes as sa
 from infra.cases import case_view
+from models import search_attributes as sa
 from models.case import CaseView, LawMigration, LawMigrationRecord
 from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineRequest, DeadlineStatus
 from rules import law

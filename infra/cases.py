@@ -34,10 +34,10 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra import case_index
-from infra import search_attributes as sa
 from infra.calendar import current_calendar
 from infra.db import session
 from infra.settings import settings
+from models import search_attributes as sa
 from models.case import CaseView, IntakeRecord
 from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpec, Role
 from models.tables import StartLedger

@@ -26,10 +26,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, EncodingPayloadConverter
 from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import Runtime
 
 from infra.codec import REFUSED, REFUSED_ENCODING, EncryptionCodec, default_codec, strict_codec
 from infra.payloads import TolerantPayloadConverter
 from infra.receipts import StampReceipts
+from infra.telemetry import tracing_interceptors
 
 __all__ = [
     "UNENCRYPTED",
@@ -122,16 +124,28 @@ def connect_config(profile: str | None = None) -> dict[str, Any]:
     return config
 
 
-async def connect(profile: str | None = None, *, wait_seconds: float = 0, strict: bool = True) -> Client:
+async def connect(
+    profile: str | None = None, *, wait_seconds: float = 0, strict: bool = True, runtime: Runtime | None = None
+) -> Client:
     """Connect to Temporal; with ``wait_seconds`` keep trying while the server starts. ``strict`` (the worker, the
-    API, the command line) refuses clear payloads; the audit tool connects with ``strict=False``."""
+    API, the command line) refuses clear payloads; the audit tool connects with ``strict=False``.
+
+    ``runtime`` is the Temporal runtime the client (and a worker on it) uses: the worker passes one that serves
+    its metrics (``infra.telemetry.metrics_runtime``). With an OTLP endpoint configured the client traces
+    (``infra.telemetry.tracing_interceptors``), and so does a worker built on it.
+    """
     config = connect_config(profile)
     loop = asyncio.get_running_loop()
     give_up = loop.time() + wait_seconds
     converter = strict_data_converter() if strict else data_converter()
     while True:
         try:
-            return await Client.connect(**config, data_converter=converter, interceptors=[StampReceipts()])
+            return await Client.connect(
+                **config,
+                data_converter=converter,
+                interceptors=[StampReceipts(), *tracing_interceptors()],
+                runtime=runtime,
+            )
         except RuntimeError as exc:
             if loop.time() >= give_up:
                 raise RuntimeError(f"cannot reach Temporal at {config['target_host']}: {exc}") from exc

@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     test CA verifies."""
     http_timeout_seconds: float = Field(default=20.0, gt=0)
     """``KZ_HTTP_TIMEOUT_SECONDS``: one HTTP request to an outside system (within one activity attempt)."""
+    metrics_address: str = "127.0.0.1:9464"
+    """``KZ_METRICS_ADDRESS``: where the worker serves Prometheus metrics (``host:port``, path ``/metrics``); empty:
+    no metrics endpoint. Two workers on one host need two addresses."""
+    graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+    """``KZ_GRACEFUL_SHUTDOWN_SECONDS``: on SIGTERM or SIGINT the worker stops taking tasks and gives the
+    activities in flight this long to finish before it cancels them (they are then retried by another worker).
+    The orchestrator's grace period (e.g. Kubernetes' ``terminationGracePeriodSeconds``) must be longer."""
+    build_id: str = ""
+    """``KZ_BUILD_ID``: the build of this worker (e.g. the image's git commit) for Worker Deployment Versioning;
+    set, the worker joins deployment ``KZ_DEPLOYMENT_NAME`` as that version and takes the cases the deployment
+    routes to it (docs/PRODUCTION.md, "Rolling out"); empty: unversioned."""
+    deployment_name: str = "kz-procedures"
+    """``KZ_DEPLOYMENT_NAME``: the Worker Deployment the workers of this task queue belong to."""
     future_tolerance_seconds: float = Field(default=300.0, ge=0)
     """``KZ_FUTURE_TOLERANCE_SECONDS``: how far a receipt may lie in the future of the edge's clock (clock skew
     between the sender and us) before the edge refuses it. The test suite raises it: the time-skipping test

@@ -37,7 +37,7 @@ def main() -> int:
     # The console is served over plain HTTP on localhost here, so its cookie cannot be Secure (the setting's
     # default everywhere else); every process started below inherits this. An explicit setting wins.
     os.environ.setdefault("KZ_SESSION_COOKIE_SECURE", "false")
-    from infra.search_attributes import dev_server_flags
+    from models.search_attributes import dev_server_flags
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo cases")

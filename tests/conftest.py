@@ -23,11 +23,15 @@ os.environ["KZ_CALENDAR_OVERRIDES"] = str(OVERRIDES)
 # The time-skipping test server's clock runs ahead of the wall clock (tests move it by years), and the cases'
 # receipts are dated by it: the edge's refusal of receipts in the future is tested with its real tolerance.
 os.environ.setdefault("KZ_FUTURE_TOLERANCE_SECONDS", str(100 * 365 * 86400))
+# Workers of the tests stop at once (the SDK's default) and serve no metrics (several test runs share a machine,
+# and one port); the tests of the graceful shutdown and of the metrics set their own (tests/e2e/test_operations.py).
+os.environ.setdefault("KZ_GRACEFUL_SHUTDOWN_SECONDS", "0")
+os.environ.setdefault("KZ_METRICS_ADDRESS", "")
 
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from infra import search_attributes  # noqa: E402
 from infra.client import data_converter  # noqa: E402
+from models import search_attributes  # noqa: E402
 
 
 def binary(name: str) -> str:

@@ -4,6 +4,7 @@ port, an SMS gateway keeping the contract of ``adapters.sms_gateway`` and an NCA
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
 import threading
@@ -55,6 +56,7 @@ class Gateway:
     requests: list[dict[str, str]] = field(default_factory=list)
     answer_with: int | None = None  # answer every request with this status (an outage, a refusal)
     fail_next: list[int] = field(default_factory=list)  # answer the next requests with these statuses
+    delay_next: list[float] = field(default_factory=list)  # hold the next requests this many seconds each
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -68,6 +70,8 @@ class Gateway:
                     "idempotency_key": request.headers.get("idempotency-key", ""),
                 }
             )
+            if self.delay_next:
+                await asyncio.sleep(self.delay_next.pop(0))
             if request.headers.get("authorization") != f"Bearer {TOKEN}":
                 return JSONResponse({"error": "unauthorised"}, status_code=401)
             if self.answer_with is not None or self.fail_next:

@@ -16,8 +16,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from infra import search_attributes
 from infra.client import data_converter
+from models import search_attributes
 from tests.conftest import binary
 from tests.e2e.procs import WorkerProcess
 from tests.readme import EXCLUDED, Shell, commands, environment, excluded, run_readme, workdir

@@ -17,8 +17,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
-    from activities.law import ACT_NOT_IN_FORCE, law_snapshot, register_case
-    from infra import search_attributes as sa
+    from activities.law import law_snapshot, register_case
+    from models import search_attributes as sa
     from models.case import (
         BlockedStep,
         CaseView,
@@ -35,7 +35,9 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
     )
     from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
+    from models.failures import ACT_NOT_IN_FORCE
     from models.timings import CaseTimings
+    from workflows import metrics
     from workflows.clock import CaseDeadlines, upsert_changed
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
@@ -83,6 +85,7 @@ class CaseWorkflow:
         *,
         what: str,
         timeout: timedelta | None = None,
+        heartbeat: timedelta | None = None,
         expected: Collection[str] = (),
         call_id: str | None = None,
     ) -> R: ...
@@ -96,6 +99,21 @@ class CaseWorkflow:
         *,
         what: str,
         timeout: timedelta | None = None,
+        heartbeat: timedelta | None = None,
+        expected: Collection[str] = (),
+        call_id: str | None = None,
+    ) -> R: ...
+
+    @overload
+    async def outside(
+        self,
+        activity: Callable[[A], R],
+        arg: A,
+        /,
+        *,
+        what: str,
+        timeout: timedelta | None = None,
+        heartbeat: timedelta | None = None,
         expected: Collection[str] = (),
         call_id: str | None = None,
     ) -> R: ...
@@ -108,6 +126,7 @@ class CaseWorkflow:
         *args: Any,
         what: str,
         timeout: timedelta | None = None,
+        heartbeat: timedelta | None = None,
         expected: Collection[str] = (),
         call_id: str | None = None,
     ) -> Any: ...
@@ -119,6 +138,7 @@ class CaseWorkflow:
         *args: Any,
         what: str,
         timeout: timedelta | None = None,
+        heartbeat: timedelta | None = None,
         expected: Collection[str] = (),
         call_id: str | None = None,
     ) -> Any:
@@ -131,14 +151,15 @@ class CaseWorkflow:
         (``resume_outside_step``), then calls again. Errors whose type is in ``expected`` are the procedure's
         own business (e.g. ``SignatureRejected``): they reach the caller as the ``ActivityError``.
         ``what`` names the system on the blocked step; ``timeout`` bounds one attempt
-        (``workflows.outside``); ``call_id`` becomes the activity id, so a view can tie the pending call to
-        what it is about.
+        (``workflows.outside``); ``heartbeat`` is the heartbeat timeout of an activity that heartbeats;
+        ``call_id`` becomes the activity id, so a view can tie the pending call to what it is about.
         """
         return await self._until_done(
             lambda: workflow.execute_activity(
                 activity,
                 args=list(args),
                 start_to_close_timeout=timeout or self.timings.outside_timeout,
+                heartbeat_timeout=heartbeat,
                 retry_policy=ACTIVITY_RETRY,
                 activity_id=call_id,
             ),
@@ -146,9 +167,7 @@ class CaseWorkflow:
             expected,
         )
 
-    async def local(
-        self, activity: Callable[[A], Awaitable[R]], arg: A, /, *, what: str, expected: Collection[str] = ()
-    ) -> R:
+    async def local(self, activity: Callable[[A], R], arg: A, /, *, what: str, expected: Collection[str] = ()) -> R:
         """Call one of our own computations (``activity``, a local activity: deadlines, registration, the law)
         with the same promise as ``outside``: a permanent refusal (e.g. a broken calendar override file,
         ``CalendarFileInvalid``) blocks the case visibly until staff resume the step, never fails it."""
@@ -186,6 +205,7 @@ class CaseWorkflow:
         )
         self._open_blocks.append(step)
         self.blocked = self._open_blocks[0]
+        metrics.case_blocked(self.PROCEDURE, what)
         key = f"blocked:{what}:{self._blocks_seen}"
         self._blocks_seen += 1
         resumes_before = len(self._resumes)

@@ -18,7 +18,7 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline, notify_supervisor
-    from infra import search_attributes as sa
+    from models import search_attributes as sa
     from models.case import LawMigration, LawMigrationRecord, LawSnapshot, Registration
     from models.deadlines import (
         DEADLINE_MEMO_PREFIX,
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         DeadlineStatus,
         Escalation,
     )
+    from workflows import metrics
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
 __all__ = [
@@ -102,7 +103,7 @@ class LocalCall(Protocol):
     """``CaseWorkflow.local``: one of our own computations, blocking the case visibly on a permanent refusal."""
 
     def __call__(
-        self, activity: Callable[[DeadlineRequest], Awaitable[Deadline]], arg: DeadlineRequest, /, *, what: str
+        self, activity: Callable[[DeadlineRequest], Deadline], arg: DeadlineRequest, /, *, what: str
     ) -> Awaitable[Deadline]: ...
 
 
@@ -424,6 +425,7 @@ class CaseDeadlines:
             return
         state.status = DeadlineStatus.BREACHED
         state.breached_at = workflow.now()
+        metrics.deadline_breached(self.procedure, state.deadline.term_key)
         self._changed(moves_due=False)
         self._publish()
         if escalate:

@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.eds import EdsActivities
     from activities.personal_account import PersonalAccountActivities
     from activities.sms import SmsActivities
-    from infra.pseudonym import case_id as make_case_id
     from models.case import ComplaintNotice, DocumentRef
     from models.complaint import (
         WITHDRAWAL_IS_NOT_A_REVIEW,
@@ -54,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from models.sms import SmsRequest
     from rules.law import cite, item
     from workflows.case import CaseWorkflow
+    from workflows.outside import CASE_FILE_HEARTBEAT
 
 __all__ = [
     "DOCUMENTS_SIGNED_AND_DELIVERED",
@@ -245,6 +245,7 @@ class Complaint(CaseWorkflow):
                 self.appealed_case.case_id,
                 what="documents",
                 timeout=self.timings.case_file_timeout,
+                heartbeat=CASE_FILE_HEARTBEAT,
             )
             self.documents.append(admin_case)
         self.forward_receipt_at = await self.outside(
@@ -451,7 +452,10 @@ class Complaint(CaseWorkflow):
 
 
 def _complaint_case_id(inp: ComplaintInput) -> str:
-    return make_case_id("complaint", inp.complaint_number, inp.complainant.iin)
+    """The keyed case id, computed at the edge (the API's start path), never by workflow code."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
+    return case_id("complaint", inp.complaint_number, inp.complainant.iin)
 
 
 SPEC = ProcedureSpec(

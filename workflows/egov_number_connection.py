@@ -19,9 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.biometrics import BiometricActivities
     from activities.eds import EdsActivities
     from activities.mobile_citizens import MobileCitizensActivities
-    from activities.otp import OtpActivities, secret_digest
+    from activities.otp import OtpActivities
     from activities.state_registry import StateRegistryActivities
-    from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.egov_number_connection import (
         CHANNEL_CITE,
@@ -302,10 +301,19 @@ class EgovNumberConnection(CaseWorkflow):
 
 async def _otp_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> SecretEntry:
     """The API's edge: the typed code becomes its keyed digest; the code itself never enters history."""
+    from activities.otp import secret_digest  # at the edge only: the key comes from settings
+
     view = await client.get_workflow_handle(case_id_).query("egov", result_type=EgovView)
     if view.otp_id is None:
         raise ValueError("no one-time password has been sent for this request yet")
     return SecretEntry(digest=secret_digest(view.otp_id, entry.code.get_secret_value()))
+
+
+def _case_id(inp: EgovConnectionInput) -> str:
+    """The keyed case id, computed at the edge (the API's start path), never by workflow code."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
+    return case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat())
 
 
 _PORTAL = Role.operator("egov_portal")
@@ -326,7 +334,7 @@ SPEC = ProcedureSpec(
     workflow=EgovNumberConnection,
     run=EgovNumberConnection.run,
     input_model=EgovConnectionInput,
-    case_id=lambda inp: case_id("egov_number_connection", inp.iin, inp.phone, inp.received_at.isoformat()),
+    case_id=_case_id,
     start_roles=frozenset({_PORTAL}),
     # the portal acts on the requests it submitted (the case's parties); the biometric provider is the one
     designated=frozenset({_BIOMETRICS}),

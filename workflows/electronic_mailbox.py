@@ -15,10 +15,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.eds import EdsActivities
-    from activities.law import ACT_NOT_IN_FORCE
     from activities.mailbox import MailboxActivities
     from activities.state_registry import StateRegistryActivities
-    from infra.pseudonym import case_id
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.electronic_mailbox import (
         CreateMailboxRequest,
@@ -26,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         MailboxResult,
         MailboxStepRequest,
     )
+    from models.failures import ACT_NOT_IN_FORCE
     from models.identification import EdsSignatureEvent, IdentityCheckRequest
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from rules import law
@@ -164,6 +163,14 @@ class ElectronicMailbox(CaseWorkflow):
 
 _POST = Role.operator("national_postal_operator")
 
+
+def _case_id(inp: MailboxApplicationInput) -> str:
+    """The keyed case id, computed at the edge (the API's start path), never by workflow code."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
+    return case_id("electronic_mailbox", inp.holder_id, inp.login)
+
+
 SPEC = ProcedureSpec(
     key=ElectronicMailbox.PROCEDURE,
     title="Electronic subscriber mailbox (act 71, abolished by 305/NK)",
@@ -171,7 +178,7 @@ SPEC = ProcedureSpec(
     workflow=ElectronicMailbox,
     run=ElectronicMailbox.run,
     input_model=MailboxApplicationInput,
-    case_id=lambda inp: case_id("electronic_mailbox", inp.holder_id, inp.login),
+    case_id=_case_id,
     start_roles=frozenset({_POST, Role.STAFF}),
     designated=frozenset({_POST}),  # the one national postal operator
     events=(

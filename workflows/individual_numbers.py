@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.numbers import NumbersRegisterActivities
     from activities.personal_account import PersonalAccountActivities
     from activities.sms import SmsActivities
-    from infra.pseudonym import case_id
     from models.individual_numbers import (
         LIMIT,
         ContractSignedRequest,
@@ -224,6 +223,13 @@ class IndividualNumbers(CaseWorkflow):
             raise ValueError(f"the application is not under review (status: {self.status})")
 
 
+def _case_id(inp: NumbersApplicationInput) -> str:
+    """The keyed case id, computed at the edge (the API's start path), never by workflow code."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
+    return case_id("individual_numbers", inp.iin, inp.received_at.isoformat(), *inp.numbers)
+
+
 SPEC = ProcedureSpec(
     key=IndividualNumbers.PROCEDURE,
     title=f"Subscriber numbers for an individual ({cite_range('171', 'p.55-1', 'p.55-6')})",
@@ -231,7 +237,7 @@ SPEC = ProcedureSpec(
     workflow=IndividualNumbers,
     run=IndividualNumbers.run,
     input_model=NumbersApplicationInput,
-    case_id=lambda inp: case_id("individual_numbers", inp.iin, inp.received_at.isoformat(), *inp.numbers),
+    case_id=_case_id,
     start_roles=frozenset({Role.STAFF, Role.operator("almatel")}),
     designated=frozenset({Role.operator("almatel")}),  # the operator's own system
     events=(

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = [
     "ACTIVITY_RETRY",
+    "CASE_FILE_HEARTBEAT",
     "CASE_FILE_TIMEOUT",
     "DEFAULT_TIMINGS",
     "DOCUMENT_TIMEOUT",
@@ -36,3 +37,7 @@ LOCAL_TIMEOUT = DEFAULT_TIMINGS.local_timeout
 OUTSIDE_TIMEOUT = DEFAULT_TIMINGS.outside_timeout
 DOCUMENT_TIMEOUT = DEFAULT_TIMINGS.document_timeout
 CASE_FILE_TIMEOUT = DEFAULT_TIMINGS.case_file_timeout
+CASE_FILE_HEARTBEAT = timedelta(seconds=30)
+"""The administrative case heartbeats while it builds (``activities.complaints``): a worker that dies mid-attempt
+is noticed after this long, not after the case file's timeout. Not compared on replay (only the activity's type
+and id are), so a running case that scheduled it without one replays unchanged."""

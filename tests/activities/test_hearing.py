@@ -16,7 +16,7 @@ from rules.calendar import ALMATY, WorkingCalendar
 async def test_hearing_windows_give_the_two_limits_of_p7_per_notice_day() -> None:
     cal = WorkingCalendar()
     start = datetime(2027, 3, 19, 15, 0, tzinfo=ALMATY)  # the Friday before Nauryz 2027
-    days = await ActivityEnvironment().run(hearing_windows, HearingWindowsRequest(start=start, days=10))
+    days = ActivityEnvironment().run(hearing_windows, HearingWindowsRequest(start=start, days=10))
     assert len(days) == 10 and days[0].day == date(2027, 3, 19)
     first = days[0]
     assert first.hearing_due.due == datetime.combine(
@@ -35,7 +35,7 @@ async def test_a_notice_on_a_day_off_allows_the_act_one_working_day_later_than_t
     earliest (the forward count, notice + 3 working days, gave 29 March); the calendar also says when the office
     works each day (Annex 1 item 8(2)), for a hearing set on it."""
     start = datetime(2027, 3, 19, 15, 0, tzinfo=ALMATY)
-    days = await ActivityEnvironment().run(hearing_windows, HearingWindowsRequest(start=start, days=12))
+    days = ActivityEnvironment().run(hearing_windows, HearingWindowsRequest(start=start, days=12))
     saturday = next(d for d in days if d.day == date(2027, 3, 20))
     assert saturday.decision_not_before == datetime(2027, 3, 30, 0, 0, tzinfo=ALMATY)
     assert saturday.notice_lead is not None and saturday.decision_term is saturday.notice_lead

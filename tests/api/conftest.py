@@ -72,7 +72,7 @@ async def http(api_app: FastAPI, api_worker: None) -> AsyncIterator[httpx.AsyncC
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal dev server (full visibility, our search attributes), for listing and the browser."""
-    from infra import search_attributes
+    from models import search_attributes
     from tests.conftest import binary
 
     e = await WorkflowEnvironment.start_local(

@@ -34,8 +34,8 @@ from api import search as search_module
 from api.auth import create_key
 from api.queue import groups_of
 from infra import outages
-from infra import search_attributes as sa
 from infra.db import session
+from models import search_attributes as sa
 from models.tables import OutsideWait, SupervisorNotification
 from rules.calendar import ALMATY
 from tests.api.applications import application, eventually

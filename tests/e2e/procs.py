@@ -17,7 +17,7 @@ import httpx
 from temporalio.client import Client
 
 from infra.client import data_converter
-from infra.search_attributes import dev_server_flags
+from models.search_attributes import dev_server_flags
 from tests.conftest import binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,10 +85,21 @@ class DevServer:
 class WorkerProcess:
     """``python worker.py`` against a server, on its own task queue, with the tests' data directory."""
 
-    def __init__(self, target: str, task_queue: str, log: Path) -> None:
-        self.env = {**os.environ, "TEMPORAL_ADDRESS": target, "KZ_TASK_QUEUE": task_queue}
+    def __init__(self, target: str, task_queue: str, log: Path, **env: str) -> None:
+        self.metrics_address = f"127.0.0.1:{free_port()}"
+        self.env = {
+            **os.environ,
+            "TEMPORAL_ADDRESS": target,
+            "KZ_TASK_QUEUE": task_queue,
+            "KZ_METRICS_ADDRESS": self.metrics_address,
+            **env,
+        }
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.metrics_address}/metrics"
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -104,6 +115,17 @@ class WorkerProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+
+    def check(self) -> subprocess.CompletedProcess[str]:
+        """``python worker.py --check`` with this worker's configuration."""
+        return subprocess.run(
+            [sys.executable, str(ROOT / "worker.py"), "--check"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -27,11 +27,11 @@ from audit.admin_case import admin_case_bundle
 from audit.export import build_query, export_histories, fetch_histories, list_case_ids
 from audit.history import load_history, parse_history
 from audit.replay import Replay
-from infra import search_attributes as sa
 from infra.client import UNENCRYPTED, data_converter
 from infra.codec import ENCODING
 from infra.pseudonym import case_id
 from infra.sandbox import SANDBOX
+from models import search_attributes as sa
 from tests.audit.probe import (
     DOCUMENTS,
     PROCEDURE,

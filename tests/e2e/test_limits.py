@@ -21,9 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from cli.fraud_intake import submit
-from infra import search_attributes as sa
 from infra.cases import RETRYING
 from infra.client import data_converter
+from models import search_attributes as sa
 from models.case import CaseView
 from models.deadlines import CalendarCorrection, DeadlineStatus
 from models.fraud_check import CheckOutcome, FraudCaseView, IntakeAck, LiftDecision, ReportAnswer, SubscriberReport

@@ -13,35 +13,37 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from sqlmodel import select
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from adapters.local_ca import local_ca, verify_cms
-from audit.history import parse_history
-from audit.report import build_report, render_report_html
-from infra import outages
-from infra.cases import pending_calls
-from infra.client import data_converter
-from infra.db import session
-from infra.pseudonym import pseudonym
-from infra.store import load_document
 from models.case import CaseView, ComplaintInstruction, ResumeRequest
 from models.complaint import Appealed, ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus
 from models.tables import ComplaintForward, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.cases import stop
-from worker import make_worker
 from workflows.case import CaseWorkflow
 from workflows.catalogue import WORKFLOWS
 from workflows.complaint import SPEC, Complaint
 from workflows.outside import DEFAULT_TIMINGS
 
+# The sandbox re-imports this module for AppealedCase: the worker, our tables and the audit code are passed through.
 with workflow.unsafe.imports_passed_through():
+    from sqlmodel import select
+
+    from adapters.local_ca import local_ca, verify_cms
+    from audit.history import parse_history
+    from audit.report import build_report, render_report_html
+    from infra import outages
+    from infra.cases import pending_calls
+    from infra.client import data_converter
+    from infra.db import session
+    from infra.pseudonym import pseudonym
+    from infra.store import load_document
     from tests.golden_tools import save_golden
+    from worker import make_worker
 
 CAL = WorkingCalendar()
 IIN = "900101300126"

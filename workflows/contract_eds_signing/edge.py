@@ -10,8 +10,6 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.eds import seal_eds_password
-    from activities.otp import secret_digest
     from models.contract_eds_signing import PasswordEntry, SealedPassword, SigningView
     from models.identification import CodeEntry, SecretEntry
 
@@ -24,6 +22,8 @@ async def _signing_view(client: Any, case_id_: str) -> SigningView:
 
 async def link_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> SecretEntry:
     """The API's edge: the opened 3344 link becomes its keyed digest (never in history)."""
+    from activities.otp import secret_digest  # at the edge only: the key comes from settings
+
     view = await _signing_view(client, case_id_)
     if view.link_id is None:
         raise ValueError("no 3344 link has been sent for this application yet")
@@ -32,6 +32,8 @@ async def link_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> Secr
 
 async def code_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> SecretEntry:
     """The API's edge: the typed 1414 code becomes its keyed digest (never in history)."""
+    from activities.otp import secret_digest  # at the edge only: the key comes from settings
+
     view = await _signing_view(client, case_id_)
     if view.otp_id is None:
         raise ValueError("no 1414 code has been sent for this application yet")
@@ -40,4 +42,6 @@ async def code_at_the_edge(client: Any, case_id_: str, entry: CodeEntry) -> Secr
 
 async def password_at_the_edge(client: Any, case_id_: str, entry: PasswordEntry) -> SealedPassword:
     """The API's edge: the policy is checked and the password sealed to the issuer for this case only."""
+    from activities.eds import seal_eds_password  # at the edge only: the issuer's key
+
     return SealedPassword(sealed=seal_eds_password(case_id_, entry.password.get_secret_value()))

@@ -9,9 +9,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.eds import SEALED_PASSWORD_INVALID, SIGNATURE_REJECTED, WEAK_EDS_PASSWORD, EdsActivities
+    from activities.eds import EdsActivities
     from models.contract_eds_signing import Consent, SealedPassword, StepAnswer
     from models.eds import IssueCertificateRequest, SignedZipRequest
+    from models.failures import SEALED_PASSWORD_INVALID, SIGNATURE_REJECTED, WEAK_EDS_PASSWORD
     from models.identification import BiometricReport
     from workflows.subscriber_common import biometric_verdict, cause_type
 

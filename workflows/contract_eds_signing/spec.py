@@ -12,7 +12,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.eds import EdsActivities
     from activities.mobile_citizens import MobileCitizensActivities
     from activities.otp import OtpActivities
-    from infra.pseudonym import case_id
     from models.contract_eds_signing import (
         Consent,
         ContractApplication,
@@ -35,6 +34,14 @@ _TECH = Role.operator("almatel_technician")
 _PAGE = Role.operator("almatel_signing_page")
 _BIO = Role.operator("biometric_id")
 
+
+def _case_id(inp: ContractApplication) -> str:
+    """The keyed case id, computed at the edge (the API's start path), never by workflow code."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
+    return case_id(PROCEDURE, inp.order_ref)
+
+
 SPEC = ProcedureSpec(
     key=PROCEDURE,
     title="Signing the application to join the public contract with an EDS (almatel-eds)",
@@ -42,7 +49,7 @@ SPEC = ProcedureSpec(
     workflow=ContractSigning,
     run=ContractSigning.run,
     input_model=ContractApplication,
-    case_id=lambda inp: case_id(PROCEDURE, inp.order_ref),
+    case_id=_case_id,
     start_roles=frozenset({_TECH, Role.STAFF}),
     designated=frozenset({_TECH, _PAGE, _BIO}),  # the operator's own systems and the one biometric provider
     events=(

@@ -12,7 +12,6 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from infra.pseudonym import case_id
     from models.fraud_check import (
         CentreNotice,
         CheckOutcome,
@@ -32,7 +31,11 @@ ACT = "171"
 
 
 def fraud_case_id(number: str) -> str:
-    """The one workflow id of the case about ``number`` (a keyed hash: the number never appears in clear)."""
+    """The one workflow id of the case about ``number`` (a keyed hash: the number never appears in clear).
+
+    Computed at the edge (the API's start path, the CLI), never by workflow code."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
     return case_id(PROCEDURE, number)
 
 

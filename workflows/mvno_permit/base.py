@@ -13,8 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.monitoring import MonitoringActivities
-    from infra import search_attributes as sa
-    from infra.pseudonym import case_id as make_case_id
+    from models import search_attributes as sa
     from models.case import ActNotBefore, BlockedStep, DocumentRef, InstructionRecord, Registration
     from models.mvno_permit import (
         CaseEvent,
@@ -69,8 +68,10 @@ activation."""
 
 
 def permit_case_id(app: PermitApplication) -> str:
-    """The same application (portal number + applicant's IIN/BIN) is always the same case."""
-    return make_case_id(PROCEDURE, app.application_number, app.applicant.identifier)
+    """The same application (portal number + applicant's IIN/BIN) is always the same case (computed at the edge)."""
+    from infra.pseudonym import case_id  # at the edge only: the key comes from settings
+
+    return case_id(PROCEDURE, app.application_number, app.applicant.identifier)
 
 
 class PermitCase(CaseWorkflow):

@@ -18,9 +18,9 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.law import ACT_NOT_IN_FORCE
     from activities.sms import SmsActivities
     from activities.state_registry import StateRegistryActivities
+    from models.failures import ACT_NOT_IN_FORCE
     from models.mvno_permit import PermitApplication, PermitLife, PermitOutcome, PermitState, RegistryLookupRequest
     from models.sms import SmsRequest
     from rules.law import cite

@@ -1,0 +1,73 @@
+"""The workflow sandbox enforces the design: only data (``models``, ``rules``) and safe libraries pass through,
+so workflow code that reaches for settings, the calendar in force or I/O fails in the sandbox instead of
+running unnoticed (DESIGN, "Known pitfalls"). Each refusal is shown against the pass-through list as it was
+before issue 16 (``activities``, ``infra``, ``audit`` passed through), under which the same code runs."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError, SandboxedWorkflowRunner
+
+from infra.sandbox import SANDBOX
+from tests.infra.sandbox_calendar_probe import CalendarInWorkflow
+from tests.infra.sandbox_probes import EdgeCallInWorkflow
+from workflows.fraud_check import fraud_case_id
+
+BEFORE = SandboxedWorkflowRunner(
+    restrictions=SANDBOX.restrictions.with_passthrough_modules("activities", "infra", "audit", "holidays")
+)
+"""The sandbox as it was: our packages with I/O passed through."""
+
+
+def _passed_through(module: str) -> bool:
+    parts = module.split(".")
+    return any(".".join(parts[:i]) in SANDBOX.restrictions.passthrough_modules for i in range(1, len(parts) + 1))
+
+
+def test_only_data_modules_of_ours_pass_through() -> None:
+    ours = ("activities", "infra", "audit", "adapters", "api", "cli", "worker", "starter", "workflows")
+    assert [m for m in ours if _passed_through(m)] == []
+    assert _passed_through("models.case") and _passed_through("rules.law")
+    # libraries doing I/O, settings or calendar computation are re-imported, under the sandbox's restrictions
+    libraries = ("holidays", "sqlalchemy", "sqlmodel", "pydantic_settings", "jinja2", "httpx", "cryptography")
+    assert [m for m in libraries if _passed_through(m)] == []
+
+
+async def test_a_workflow_importing_the_calendar_in_force_is_refused_at_registration() -> None:
+    defn = workflow._Definition.must_from_class(CalendarInWorkflow)
+    # infra.settings, re-imported in the sandbox, resolves the project's path on import: refused
+    with pytest.raises(RestrictedWorkflowAccessError, match=r"pathlib\.Path\.resolve"):
+        SANDBOX.prepare_workflow(defn)
+    BEFORE.prepare_workflow(defn)  # the old list let it register and compute deadlines in workflow code
+
+
+async def _run(env: WorkflowEnvironment, runner: SandboxedWorkflowRunner, number: str) -> str:
+    task_queue = f"sandbox-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[EdgeCallInWorkflow],
+        workflow_runner=runner,
+        workflow_failure_exception_types=[Exception],  # fail the probe at once instead of retrying its task
+    ):
+        return await env.client.execute_workflow(
+            EdgeCallInWorkflow.run, number, id=f"probe-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+        )
+
+
+async def test_workflow_code_calling_an_edge_function_fails_in_the_sandbox(env: WorkflowEnvironment) -> None:
+    number = "+77011234567"
+    with pytest.raises(WorkflowFailureError) as failed:
+        await _run(env, SANDBOX, number)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "RestrictedWorkflowAccessError", cause
+    assert "from inside a workflow" in str(cause)
+    # under the old list the keyed hash (settings, HMAC) ran inside the workflow unnoticed
+    assert await _run(env, BEFORE, number) == fraud_case_id(number)

@@ -46,7 +46,7 @@ from models.mvno_permit import (
     ReopenInstruction,
 )
 from models.tables import PersonalAccountDelivery, SmsOutbox, SupervisorNotification
-from rules.calendar import ALMATY, WorkingCalendar
+from rules.calendar import ALMATY, WorkingCalendar, almaty_text
 from tests.cases import stop
 from tests.golden_tools import save_golden
 from tests.workflows.permit_cases import DEMO, application, office_morning, start_permit_case
@@ -536,7 +536,7 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
             "665/NK Annex 1 item 10(2)",
             "Kabanbay batyr 32/1",
             "meet.gov.kz/mvno",
-            hearing_at.astimezone(ALMATY).isoformat(timespec="minutes"),
+            almaty_text(hearing_at),
             "тыңдау туралы хабарлама",
             "уведомление о заслушивании",
         ):

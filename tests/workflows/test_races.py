@@ -16,13 +16,17 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deadlines import compute_deadline
-from infra.receipts import StampReceipts, received
 from models.deadlines import CalendarCorrection, CorrectionResult, Deadline, DeadlineRequest, DeadlineStatus
 from rules.calendar import ALMATY, WorkingCalendar
-from tests.workflows.test_clock import DeadlineProbe, ProbeInput
-from worker import ACTIVITIES, make_worker
 from workflows.case import CaseWorkflow
+
+# The sandbox re-imports this module for its probe workflows: the worker, its activities and the edge's receipt
+# stamp are passed through (workflow code itself imports only models and rules).
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import compute_deadline
+    from infra.receipts import StampReceipts, received
+    from tests.workflows.test_clock import DeadlineProbe, ProbeInput
+    from worker import ACTIVITIES, make_worker
 
 
 def edge_client(env: WorkflowEnvironment) -> Client:
@@ -101,7 +105,7 @@ async def slow_compute_deadline(req: DeadlineRequest) -> Deadline:
     """The calendar, slow while ``SLOW_COMPUTE`` is set (a correction computing across the due instant)."""
     if SLOW_COMPUTE.is_set():
         await asyncio.sleep(4)
-    return await compute_deadline(req)
+    return await asyncio.to_thread(compute_deadline, req)
 
 
 @pytest.fixture

@@ -286,7 +286,7 @@ def excluded(command: Command) -> str | None:
 
 NOT_RUN: dict[str, str] = {
     "python3 scripts/test.py": "the test command itself: it runs these tests (CI runs exactly it)",
-    "python3 scripts/benchmark.py": "the benchmarks: many minutes of load on two cores, run on purpose, not by the suite",
+    "python3 scripts/benchmark.py": "the benchmarks: many minutes of load on two cores, run on purpose",
     "KZ_UI_CODEC_ENDPOINT=": "the stack of the first command with the Temporal UI's codec setting "
     "(`temporal server start-dev --ui-codec-endpoint`); the dev-server test runs that stack and the codec endpoint "
     "through the `temporal workflow show --codec-endpoint` line below it",

@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.codec import codec_app
 from api.console import _env, _lang, build_console
 from api.context import AppContext
+from api.docs import install_docs
 from api.headers import SecurityHeaders, console_csp, new_nonce
 from api.i18n import gettext
 from api.limits import BodyLimit
@@ -97,7 +98,7 @@ def create_app(
         version="1",
         description="Cases of the telecom procedures of the legal acts, as durable Temporal workflows. "
         "Errors are RFC 9457 problem details (application/problem+json).",
-        docs_url="/v1/docs",
+        docs_url=None,  # api.docs serves it, with Swagger UI's files from this origin
         redoc_url=None,
         openapi_url="/v1/openapi.json",
     )
@@ -133,6 +134,7 @@ def create_app(
         return JSONResponse({"ok": True})
 
     app.include_router(build_router(ctx))
+    install_docs(app)
     build_console(app, ctx)
     app.mount("/codec", codec_app())
     config = settings()

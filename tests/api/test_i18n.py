@@ -60,3 +60,9 @@ def catalogue_ids(lang: str) -> list[str]:
 
     with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         return [str(m.id) for m in read_po(f) if m.id]
+
+
+def test_complaint_appeal_is_an_appeal_by_complaint_not_against_one() -> None:
+    """58 p.10 / 665/NK p.10: the complainant appeals a decision, action or inaction *by* filing a complaint."""
+    assert catalogue("ru")["Complaint appeal"] == "Обжалование путём подачи жалобы"
+    assert catalogue("kk")["Complaint appeal"] == "Шағым арқылы шағымдану"

@@ -45,7 +45,7 @@ from api.cases import (
 )
 from api.context import AppContext
 from api.deadline_view import explain, picture
-from api.forms import build_form, parse_form
+from api.forms import FormField, build_form, parse_form
 from api.headers import console_csp, new_nonce
 from api.i18n import DEFAULT, LANGUAGES, gettext
 from api.problems import ProblemError
@@ -234,7 +234,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         _ = _translator(request)
         days_left = {s.key: working_days_left(s.due, now) for s in view.deadlines if case_page.live(s)}
         known = case_page.prefill(view, own)
-        forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known)
+        lang = _lang(request)
+        forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known, lang)
         try:
             work = CaseWork(running=False) if view.closed else await case_work(client, case_id)
         except RPCError as exc:
@@ -296,15 +297,15 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             try:
                 payload = event.model.model_validate(data)
             except ValidationError as exc:
-                return await render_case(
-                    request, case_id, 422, posted=(event.name, values, exc, [f"{f.label}: {m}" for f, m in problems])
-                )
+                unread = _unread(request, problems)
+                return await render_case(request, case_id, 422, posted=(event.name, values, exc, unread))
         try:
             await send_event(client, spec, event, case_id, payload, caller=principal.caller)
         except ProblemError as exc:
             if exc.status >= 500:
                 raise
-            return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [exc.detail]))
+            detail = gettext(_lang(request), exc.detail)
+            return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [detail]))
         await case_page.settle(client, case_id)
         _flash(request, "Decision recorded")
         return _redirect(f"/console/cases/{case_id}")
@@ -331,7 +332,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         try:
             inp = spec.input_model.model_validate(data)
         except ValidationError as exc:
-            form = build_form(spec.input_model, values, exc, [f"{f.label}: {m}" for f, m in problems])
+            form = build_form(spec.input_model, values, exc, _unread(request, problems), lang=_lang(request))
             return _page(request, "start.html", 422, spec=spec, form=form)
         client = await ctx.gateway.client()
         ref = await start_case(client, spec, inp, ctx.task_queue, actor=principal.describe(), caller=principal.caller)
@@ -361,6 +362,12 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 def _translator(request: Request) -> Callable[[str], str]:
     lang = _lang(request)
     return lambda text: gettext(lang, text)
+
+
+def _unread(request: Request, problems: list[tuple[FormField, str]]) -> list[str]:
+    """The fields whose text could not even be read (``parse_form``), as messages in the page's language."""
+    _ = _translator(request)
+    return [f"{_(f.label)}: {_(m)}" for f, m in problems]
 
 
 def _valid_case_id(case_id: str) -> bool:

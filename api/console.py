@@ -47,8 +47,8 @@ from api.context import AppContext
 from api.deadline_view import explain, picture
 from api.forms import FormField, build_form, parse_form
 from api.headers import console_csp, new_nonce
-from api.i18n import DEFAULT, LANGUAGES, gettext
-from api.problems import ProblemError
+from api.i18n import DEFAULT, LANGUAGES, N_, gettext
+from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
 from infra.cases import CaseWork, case_work
@@ -153,6 +153,39 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
         )
     )
     return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": console_csp(nonce)})
+
+
+ERROR_HINTS = {
+    401: N_("Sign in to see this page."),
+    403: N_("Your role may not do this. Ask a supervisor if you need it."),
+    404: N_("There is no such page, case or document."),
+    405: N_("This page cannot be used this way."),
+    409: N_("The case cannot take this now."),
+    413: N_("What was sent is too large."),
+    422: N_("What was sent cannot be accepted."),
+}
+"""What an error means for the person who met it, by status; other statuses (5xx) read as a failure of ours."""
+SERVER_HINT = N_("The system could not answer now. Try again in a moment; if it keeps failing, tell the operator.")
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """An error as a console page: the navigation (for whoever is signed in), the language links and the problem in
+    the page's language. The detail is shown translated when the catalogue knows it, else as given, marked English."""
+    lang = _lang(request)
+    title = status_title(status)
+    if detail.lower() == title.lower():  # Starlette's own "Not Found": the title says it already
+        detail = ""
+    translated = gettext(lang, detail) if detail else ""
+    return _page(
+        request,
+        "error.html",
+        status,
+        code=status,
+        title=title,
+        hint=ERROR_HINTS.get(status, SERVER_HINT if status >= 500 else ""),
+        detail=translated,
+        detail_lang=lang if translated != detail or lang == "en" else "en",
+    )
 
 
 def _flash(request: Request, text: str) -> None:

@@ -16,11 +16,16 @@ from babel.messages.pofile import read_po
 
 from models.procedure import ProcedureSpec
 
-__all__ = ["CODES", "DEFAULT", "LANGUAGES", "catalogue", "gettext", "procedure_msgids", "status_msgids"]
+__all__ = ["CODES", "DEFAULT", "LANGUAGES", "N_", "catalogue", "gettext", "procedure_msgids", "status_msgids"]
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES: dict[str, str] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 DEFAULT = "kk"
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for Babel's extractor (``extract_msgids``) where the text is translated later, by its reader."""
+    return text
 
 
 @cache
@@ -282,8 +287,10 @@ def extract_msgids() -> set[str]:
     root = Path(__file__).parent
     method_map = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
     found = {str(msg[2]) for msg in extract_from_dir(str(root), method_map) if isinstance(msg[2], str)}
+    from api.problems import _TITLES  # the error pages' titles (api.console.error_page)
+
     own = {text for text, _ in validator_messages() if text}
-    return found | set(DYNAMIC) | set(CODES) | status_msgids() | own
+    return found | set(DYNAMIC) | set(CODES) | status_msgids() | own | {*_TITLES.values(), "Error"}
 
 
 def procedure_msgids(spec: ProcedureSpec) -> set[str]:

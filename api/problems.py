@@ -26,6 +26,7 @@ __all__ = [
     "ProblemError",
     "field_errors",
     "install_handlers",
+    "status_title",
     "without_input",
 ]
 
@@ -49,6 +50,11 @@ _TITLES = {
     502: "Bad gateway",
     503: "Service unavailable",
 }
+
+
+def status_title(status: int) -> str:
+    """The title of an HTTP status (RFC 9110's reason phrase, as problem documents carry it)."""
+    return _TITLES.get(status, "Error")
 
 
 class FieldError(BaseModel):
@@ -92,7 +98,7 @@ class ProblemError(Exception):
     def problem(self, instance: str | None = None) -> Problem:
         return Problem(
             type=self.type,
-            title=_TITLES.get(self.status, "Error"),
+            title=status_title(self.status),
             status=self.status,
             detail=self.detail,
             instance=instance,

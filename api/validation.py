@@ -18,15 +18,10 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from api.i18n import gettext
+from api.i18n import N_, gettext
 from api.problems import without_input
 
 __all__ = ["TEMPLATES", "message"]
-
-
-def N_(text: str) -> str:
-    """Marks a msgid for Babel's extractor (``api.i18n.extract_msgids``) without translating it here."""
-    return text
 
 
 TEMPLATES: dict[str, str] = {

@@ -301,3 +301,40 @@ def procedure_msgids(spec: ProcedureSpec) -> set[str]:
     for model in (spec.input_model, *(e.model for e in spec.events if e.model is not None)):
         texts |= form_texts(model)
     return texts
+
+
+def deadline_msgids() -> set[str]:
+    """The texts a case's deadlines show: each term's key as cases name it (``mvno.completeness_check`` →
+    ``completeness_check``) and its text from the law (``rules/data/law``), and every constant key and label a
+    workflow opens a deadline with (``clock.open("review", …, label=…)``, read from ``workflows/`` with ``ast``)."""
+    import ast
+    import importlib
+
+    from rules import law
+
+    texts: set[str] = set()
+    for key, values in law.book().latest_terms().items():
+        texts.add(key.rsplit(".", 1)[-1])
+        texts.update(v.text for v in values if v.text)
+    root = Path(__file__).parent.parent
+    for path in sorted((root / "workflows").rglob("*.py")):
+        namespace: dict[str, object] | None = None
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "open"):
+                continue
+            if not (isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "clock"):
+                continue
+            parts = [a for a in node.args[:1]] + [k.value for k in node.keywords if k.arg == "label"]
+            for part in parts:
+                if namespace is None:
+                    name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+                    namespace = vars(importlib.import_module(name))
+                text, _ = _rendered(part, namespace)
+                if text:
+                    texts.add(text)
+    return texts
+
+
+def procedure_texts(spec: ProcedureSpec) -> set[str]:
+    """Everything the console shows of one procedure: ``procedure_msgids`` and its statuses."""
+    return procedure_msgids(spec) | set(spec.statuses)

@@ -16,16 +16,17 @@ import secrets
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.codec import codec_app
-from api.console import _env, _lang, build_console
+from api.console import build_console, error_page
 from api.context import AppContext
-from api.headers import SecurityHeaders, console_csp, new_nonce
-from api.i18n import gettext
+from api.docs import install_docs
+from api.headers import SecurityHeaders
 from api.limits import BodyLimit
-from api.problems import ProblemError, install_handlers
+from api.problems import ProblemError, install_handlers, status_title
 from api.routes import build_router
 from api.temporal import Gateway
 from infra.keys import require_keys
@@ -97,7 +98,7 @@ def create_app(
         version="1",
         description="Cases of the telecom procedures of the legal acts, as durable Temporal workflows. "
         "Errors are RFC 9457 problem details (application/problem+json).",
-        docs_url="/v1/docs",
+        docs_url=None,  # api.docs serves it, with Swagger UI's files from this origin
         redoc_url=None,
         openapi_url="/v1/openapi.json",
     )
@@ -106,33 +107,25 @@ def create_app(
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
-        if request.url.path.startswith("/console") and "text/html" in request.headers.get("accept", ""):
-            lang = _lang(request)
-            nonce = new_nonce()
-            html = (
-                _env()
-                .get_template("error.html")
-                .render(
-                    _=lambda t: gettext(lang, t),
-                    lang=lang,
-                    status=exc.status,
-                    detail=exc.detail,
-                    user=None,
-                    languages={},
-                    path=request.url.path,
-                    csrf="",
-                    flash=None,
-                    csp_nonce=nonce,
-                )
-            )
-            return HTMLResponse(html, status_code=exc.status, headers={"Content-Security-Policy": console_csp(nonce)})
+        if _wants_console_page(request):
+            return error_page(request, exc.status, exc.detail)
         return exc.response(request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        if _wants_console_page(request):  # an unknown console address, a wrong method: a page, not JSON
+            return error_page(request, exc.status_code, detail)
+        return ProblemError(
+            exc.status_code, detail or status_title(exc.status_code), headers=dict(exc.headers or {})
+        ).response(request.url.path)
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> JSONResponse:
         return JSONResponse({"ok": True})
 
     app.include_router(build_router(ctx))
+    install_docs(app)
     build_console(app, ctx)
     app.mount("/codec", codec_app())
     config = settings()
@@ -148,6 +141,11 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     _build_routes(app)
     return app
+
+
+def _wants_console_page(request: Request) -> bool:
+    """A browser asking for a console page gets an HTML error page; the API and scripts get problem JSON."""
+    return request.url.path.startswith("/console") and "text/html" in request.headers.get("accept", "")
 
 
 def _build_routes(app: FastAPI) -> None:

@@ -180,8 +180,10 @@ def event_forms(
     principal: Principal,
     posted: Posted | None = None,
     known: dict[str, dict[str, str]] | None = None,
+    lang: str = "en",
 ) -> list[tuple[EventSpec, Form | None]]:
-    """The forms of the events possible now that the user may send, pre-filled with what the case knows."""
+    """The forms of the events possible now that the user may send, pre-filled with what the case knows, their
+    messages in ``lang``."""
     forms: list[tuple[EventSpec, Form | None]] = []
     for name in pending:
         try:
@@ -196,7 +198,13 @@ def event_forms(
         form = None
         if event.model is not None:
             form = build_form(
-                event.model, values, error, extra, prefill=(known or {}).get(name), fixed=fixed(event, principal)
+                event.model,
+                values,
+                error,
+                extra,
+                prefill=(known or {}).get(name),
+                fixed=fixed(event, principal),
+                lang=lang,
             )
         if form is None and extra:
             form = Form(items=[], errors=extra)

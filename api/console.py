@@ -45,10 +45,10 @@ from api.cases import (
 )
 from api.context import AppContext
 from api.deadline_view import explain, picture
-from api.forms import build_form, parse_form
+from api.forms import FormField, build_form, parse_form
 from api.headers import console_csp, new_nonce
-from api.i18n import DEFAULT, LANGUAGES, gettext
-from api.problems import ProblemError
+from api.i18n import DEFAULT, LANGUAGES, N_, gettext
+from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
 from infra.cases import CaseWork, case_work
@@ -155,6 +155,39 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": console_csp(nonce)})
 
 
+ERROR_HINTS = {
+    401: N_("Sign in to see this page."),
+    403: N_("Your role may not do this. Ask a supervisor if you need it."),
+    404: N_("There is no such page, case or document."),
+    405: N_("This page cannot be used this way."),
+    409: N_("The case cannot take this now."),
+    413: N_("What was sent is too large."),
+    422: N_("What was sent cannot be accepted."),
+}
+"""What an error means for the person who met it, by status; other statuses (5xx) read as a failure of ours."""
+SERVER_HINT = N_("The system could not answer now. Try again in a moment; if it keeps failing, tell the operator.")
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """An error as a console page: the navigation (for whoever is signed in), the language links and the problem in
+    the page's language. The detail is shown translated when the catalogue knows it, else as given, marked English."""
+    lang = _lang(request)
+    title = status_title(status)
+    if detail.lower() == title.lower():  # Starlette's own "Not Found": the title says it already
+        detail = ""
+    translated = gettext(lang, detail) if detail else ""
+    return _page(
+        request,
+        "error.html",
+        status,
+        code=status,
+        title=title,
+        hint=ERROR_HINTS.get(status, SERVER_HINT if status >= 500 else ""),
+        detail=translated,
+        detail_lang=lang if translated != detail or lang == "en" else "en",
+    )
+
+
 def _flash(request: Request, text: str) -> None:
     request.session["flash"] = text
 
@@ -234,7 +267,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         _ = _translator(request)
         days_left = {s.key: working_days_left(s.due, now) for s in view.deadlines if case_page.live(s)}
         known = case_page.prefill(view, own)
-        forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known)
+        lang = _lang(request)
+        forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known, lang)
         try:
             work = CaseWork(running=False) if view.closed else await case_work(client, case_id)
         except RPCError as exc:
@@ -296,15 +330,15 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             try:
                 payload = event.model.model_validate(data)
             except ValidationError as exc:
-                return await render_case(
-                    request, case_id, 422, posted=(event.name, values, exc, [f"{f.label}: {m}" for f, m in problems])
-                )
+                unread = _unread(request, problems)
+                return await render_case(request, case_id, 422, posted=(event.name, values, exc, unread))
         try:
             await send_event(client, spec, event, case_id, payload, caller=principal.caller)
         except ProblemError as exc:
             if exc.status >= 500:
                 raise
-            return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [exc.detail]))
+            detail = gettext(_lang(request), exc.detail)
+            return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [detail]))
         await case_page.settle(client, case_id)
         _flash(request, "Decision recorded")
         return _redirect(f"/console/cases/{case_id}")
@@ -331,7 +365,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         try:
             inp = spec.input_model.model_validate(data)
         except ValidationError as exc:
-            form = build_form(spec.input_model, values, exc, [f"{f.label}: {m}" for f, m in problems])
+            form = build_form(spec.input_model, values, exc, _unread(request, problems), lang=_lang(request))
             return _page(request, "start.html", 422, spec=spec, form=form)
         client = await ctx.gateway.client()
         ref = await start_case(client, spec, inp, ctx.task_queue, actor=principal.describe(), caller=principal.caller)
@@ -361,6 +395,12 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 def _translator(request: Request) -> Callable[[str], str]:
     lang = _lang(request)
     return lambda text: gettext(lang, text)
+
+
+def _unread(request: Request, problems: list[tuple[FormField, str]]) -> list[str]:
+    """The fields whose text could not even be read (``parse_form``), as messages in the page's language."""
+    _ = _translator(request)
+    return [f"{_(f.label)}: {_(m)}" for f, m in problems]
 
 
 def _valid_case_id(case_id: str) -> bool:

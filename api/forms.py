@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from api.validation import message
 from rules.calendar import ALMATY
 
 __all__ = ["Form", "FormField", "Group", "build_form", "form_texts", "humanize", "parse_form"]
@@ -298,12 +299,13 @@ def build_form(
     *,
     prefill: dict[str, str] | None = None,
     fixed: dict[str, str] | None = None,
+    lang: str = "en",
 ) -> Form:
     """The form of ``model``, filled with posted ``values`` and the messages of ``error`` by field.
 
     A fresh form shows ``prefill`` (what the case knows, by form name: ``held_at``, ``grounds`` as comma-separated
     choices) over the model's defaults; ``fixed`` values (who decides) are shown read-only whatever was posted, and
-    the server sets them again when the form comes back."""
+    the server sets them again when the form comes back. Messages are in ``lang`` (``api.validation``)."""
     values = values or {}
     counts = {
         k[len("_count.") :]: max(0, min(int(v), 50))
@@ -327,17 +329,18 @@ def build_form(
             f.value = values[f.name]
     form.errors = list(extra_errors or [])
     if error is not None:
-        attach_errors(form, error)
+        attach_errors(form, error, lang)
     return form
 
 
-def attach_errors(form: Form, error: ValidationError) -> None:
-    """Put each message next to its field (or its fieldset); what no field claims goes on top."""
+def attach_errors(form: Form, error: ValidationError, lang: str = "en") -> None:
+    """Put each message, in ``lang`` and without the rejected value, next to its field (or its fieldset); what no
+    field claims goes on top."""
     by_loc: dict[str, FormField | Group] = {f.loc: f for f in form.fields()}
     for g in form.groups():
         by_loc.setdefault(g.loc, g)
     for e in error.errors():
-        msg = str(e["msg"]).removeprefix("Value error, ")  # pydantic's prefix for our validators' messages
+        msg = message(e, lang)  # by the error's type; our validators' sentences without pydantic's "Value error, "
         parts = [str(p) for p in e["loc"]]
         target: FormField | Group | None = None
         while parts and target is None:

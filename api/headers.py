@@ -4,7 +4,8 @@
 - console pages: their own stylesheet and inline ``<style>`` blocks carrying the page's nonce, forms posting
   to the console only, no scripts at all (``console_csp``, set by each page; the default applies otherwise);
 - a case's documents: shown sandboxed (no scripts, no forms, no same-origin), their inline style allowed;
-- the OpenAPI browser (``/v1/docs``): Swagger UI from its CDN, as FastAPI serves it.
+- the OpenAPI browser (``/v1/docs``, ``api.docs``): Swagger UI's files from this origin and the page's one inline
+  script (its nonce); nothing from another host, so it works offline.
 Everywhere: ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``, ``X-Frame-Options: DENY``
 (older browsers), ``Cache-Control: no-store`` (answers carry personal data), HSTS when served over HTTPS.
 A response that sets one of these itself keeps its own value.
@@ -17,17 +18,12 @@ import secrets
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["API_CSP", "DOCUMENT_CSP", "SecurityHeaders", "console_csp", "new_nonce"]
+__all__ = ["API_CSP", "DOCUMENT_CSP", "SecurityHeaders", "console_csp", "docs_csp", "new_nonce"]
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCUMENT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'none'; sandbox"
-)
-_DOCS_CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 _COMMON = {
     "X-Content-Type-Options": "nosniff",
@@ -50,6 +46,16 @@ def console_csp(nonce: str) -> str:
     )
 
 
+def docs_csp(nonce: str) -> str:
+    """The policy of the OpenAPI browser: its scripts and stylesheet from this origin, its inline script by
+    ``nonce``; Swagger UI sets element styles itself (``'unsafe-inline'`` for styles only) and shows SVG icons as
+    ``data:`` images; it fetches the schema and, on "Try it out", the API from this origin."""
+    return (
+        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+
 class SecurityHeaders:
     """Adds the headers above to every HTTP response that does not set them itself."""
 
@@ -60,8 +66,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        csp = _DOCS_CSP if path.startswith("/v1/docs") else API_CSP
+        csp = API_CSP
         https = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:

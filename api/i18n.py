@@ -8,19 +8,24 @@ falls back to English (the msgid).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from api.forms import form_texts
 from models.procedure import ProcedureSpec
 
-__all__ = ["CODES", "DEFAULT", "LANGUAGES", "catalogue", "gettext", "procedure_msgids", "status_msgids"]
+__all__ = ["CODES", "DEFAULT", "LANGUAGES", "N_", "catalogue", "gettext", "procedure_msgids", "status_msgids"]
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES: dict[str, str] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 DEFAULT = "kk"
+
+
+def N_(text: str) -> str:
+    """Marks a msgid for Babel's extractor (``extract_msgids``) where the text is translated later, by its reader."""
+    return text
 
 
 @cache
@@ -213,20 +218,123 @@ def status_msgids() -> set[str]:
     return {s for spec in PROCEDURES for s in spec.statuses}
 
 
+VALIDATED = ("models", "rules/identifiers.py")
+"""Where our validators raise ``ValueError`` with a sentence a form shows (``api.validation``): their texts are
+msgids."""
+
+
+def validator_messages() -> list[tuple[str, re.Pattern[str]]]:
+    """Every ``ValueError`` sentence raised in ``VALIDATED``: the text (``""`` when a part is known only when it is
+    raised, e.g. which identifier) and a pattern every text it can raise matches. Read from the source with ``ast``;
+    a formatted part that names a module-level value (a citation) is evaluated in its module."""
+    import ast
+    import importlib
+
+    root = Path(__file__).parent.parent
+    files = [
+        p
+        for where in VALIDATED
+        for p in sorted((root / where).rglob("*.py") if (root / where).is_dir() else [root / where])
+    ]
+    found: list[tuple[str, re.Pattern[str]]] = []
+    for path in files:
+        module_name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        namespace: dict[str, object] | None = None
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            call = node.exc
+            if not (isinstance(call.func, ast.Name) and call.func.id == "ValueError" and call.args):
+                continue
+            if namespace is None:
+                namespace = vars(importlib.import_module(module_name))
+            found.append(_rendered(call.args[0], namespace))
+    return found
+
+
+def _rendered(expr: object, namespace: dict[str, object]) -> tuple[str, re.Pattern[str]]:
+    import ast
+
+    texts: list[str | None] = []  # None: known only when raised
+
+    def walk(e: object) -> None:
+        if isinstance(e, ast.Constant) and isinstance(e.value, str):
+            texts.append(e.value)
+        elif isinstance(e, ast.JoinedStr):
+            for part in e.values:
+                walk(part)
+        elif isinstance(e, ast.FormattedValue):
+            try:
+                texts.append(str(eval(compile(ast.Expression(e.value), "<msg>", "eval"), dict(namespace))))
+            except Exception:  # a local name (which identifier, which parts are missing)
+                texts.append(None)
+        elif isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+            walk(e.left)
+            walk(e.right)
+        else:
+            texts.append(None)
+
+    walk(expr)
+    pattern = re.compile("".join(".+" if t is None else re.escape(t) for t in texts))
+    return ("" if None in texts else "".join(t for t in texts if t is not None)), pattern
+
+
 def extract_msgids() -> set[str]:
-    """Every text the console's templates and code pass to ``_`` (Babel's extractors), plus ``DYNAMIC``, ``CODES``
-    and the catalogue's statuses."""
+    """Every text the console's templates and code pass to ``_`` or mark with ``N_`` (Babel's extractors), plus
+    ``DYNAMIC``, ``CODES``, the catalogue's statuses and our validators' sentences."""
     from babel.messages.extract import extract_from_dir
 
     root = Path(__file__).parent
     method_map = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
     found = {str(msg[2]) for msg in extract_from_dir(str(root), method_map) if isinstance(msg[2], str)}
-    return found | set(DYNAMIC) | set(CODES) | status_msgids()
+    from api.problems import _TITLES  # the error pages' titles (api.console.error_page)
+
+    own = {text for text, _ in validator_messages() if text}
+    return found | set(DYNAMIC) | set(CODES) | status_msgids() | own | {*_TITLES.values(), "Error"}
 
 
 def procedure_msgids(spec: ProcedureSpec) -> set[str]:
     """The texts the console shows for one procedure: its title, its events' titles and its forms."""
+    from api.forms import form_texts  # api.forms translates its messages through this module
+
     texts = {spec.title, *(e.title for e in spec.events)}
     for model in (spec.input_model, *(e.model for e in spec.events if e.model is not None)):
         texts |= form_texts(model)
     return texts
+
+
+def deadline_msgids() -> set[str]:
+    """The texts a case's deadlines show: each term's key as cases name it (``mvno.completeness_check`` →
+    ``completeness_check``) and its text from the law (``rules/data/law``), and every constant key and label a
+    workflow opens a deadline with (``clock.open("review", …, label=…)``, read from ``workflows/`` with ``ast``)."""
+    import ast
+    import importlib
+
+    from rules import law
+
+    texts: set[str] = set()
+    for key, values in law.book().latest_terms().items():
+        texts.add(key.rsplit(".", 1)[-1])
+        texts.update(v.text for v in values if v.text)
+    root = Path(__file__).parent.parent
+    for path in sorted((root / "workflows").rglob("*.py")):
+        namespace: dict[str, object] | None = None
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "open"):
+                continue
+            if not (isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "clock"):
+                continue
+            parts = [a for a in node.args[:1]] + [k.value for k in node.keywords if k.arg == "label"]
+            for part in parts:
+                if namespace is None:
+                    name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+                    namespace = vars(importlib.import_module(name))
+                text, _ = _rendered(part, namespace)
+                if text:
+                    texts.add(text)
+    return texts
+
+
+def procedure_texts(spec: ProcedureSpec) -> set[str]:
+    """Everything the console shows of one procedure: ``procedure_msgids`` and its statuses."""
+    return procedure_msgids(spec) | set(spec.statuses)

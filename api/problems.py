@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +26,7 @@ __all__ = [
     "ProblemError",
     "field_errors",
     "install_handlers",
+    "status_title",
     "without_input",
 ]
 
@@ -50,6 +52,11 @@ _TITLES = {
 }
 
 
+def status_title(status: int) -> str:
+    """The title of an HTTP status (RFC 9110's reason phrase, as problem documents carry it)."""
+    return _TITLES.get(status, "Error")
+
+
 class FieldError(BaseModel):
     """One invalid field: where (dotted path) and why."""
 
@@ -66,6 +73,9 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldError] | None = None
+    not_before: datetime | None = None
+    """For a ``409`` about an event not possible yet: the instant from which the law allows it, where the case
+    knows it (an extension member, RFC 9457 §3.2)."""
 
 
 class ProblemError(Exception):
@@ -79,23 +89,26 @@ class ProblemError(Exception):
         type_: str = "about:blank",
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        not_before: datetime | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.type, self.errors, self.headers = status, detail, type_, errors, headers
+        self.not_before = not_before
 
     def problem(self, instance: str | None = None) -> Problem:
         return Problem(
             type=self.type,
-            title=_TITLES.get(self.status, "Error"),
+            title=status_title(self.status),
             status=self.status,
             detail=self.detail,
             instance=instance,
             errors=self.errors,
+            not_before=self.not_before,
         )
 
     def response(self, instance: str | None = None) -> JSONResponse:
         return JSONResponse(
-            self.problem(instance).model_dump(exclude_none=True),
+            self.problem(instance).model_dump(mode="json", exclude_none=True),
             status_code=self.status,
             media_type=PROBLEM_JSON,
             headers=self.headers,

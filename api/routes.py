@@ -32,6 +32,7 @@ from api.cases import (
     timeline,
 )
 from api.context import AppContext
+from api.examples import openapi_examples
 from api.idempotency import HEADER, Idempotency, replayed_event, replayed_start
 from api.limits import bounded
 from api.problems import Problem
@@ -182,7 +183,7 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
 
     async def start(
         request: Request,
-        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        body: Annotated[model, Body(openapi_examples=openapi_examples(model))],  # type: ignore[valid-type]
         principal: Annotated[Principal, Depends(who)],
         idempotency_key: IdemKey = None,
     ) -> Response:
@@ -249,7 +250,7 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
         async def endpoint(
             request: Request,
             case_id: CaseId,
-            body: Annotated[model, Body()],  # type: ignore[valid-type]
+            body: Annotated[model, Body(openapi_examples=openapi_examples(model))],  # type: ignore[valid-type]
             principal: Annotated[Principal, Depends(who)],
             idempotency_key: IdemKey = None,
         ) -> Response:

@@ -38,10 +38,11 @@ from infra.calendar import current_calendar
 from infra.db import session
 from infra.settings import settings
 from models import search_attributes as sa
-from models.case import CaseView, IntakeRecord
+from models.case import ActNotBefore, CaseView, IntakeRecord
 from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpec, Role
 from models.tables import StartLedger
 from rules import law
+from rules.calendar import almaty_text
 
 __all__ = [
     "REQUEST_MEMO",
@@ -99,12 +100,14 @@ class StartAnswer(StrEnum):
 
 
 class CaseError(ValueError):
-    """A refusal about the case: ``not_found``, ``conflict`` (not possible now) or ``refused`` (the input)."""
+    """A refusal about the case: ``not_found``, ``conflict`` (not possible now) or ``refused`` (the input).
+    ``not_before``: for an event not possible yet, the instant from which the law allows it, where the case knows it."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, not_before: datetime | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.not_before = not_before
 
 
 class CaseStart(BaseModel):
@@ -560,9 +563,12 @@ async def _fitting(
         if operator:
             raise not_now
         pending = ", ".join(view.pending_events) or "none"
+        coming = not_before(view, event.name)
         raise CaseError(
             "conflict",
-            f"{event.name} does not fit the case's state now (status {view.status}); events it accepts now: {pending}",
+            f"{event.name} does not fit the case's state now (status {view.status}); events it accepts now: {pending}"
+            + (f"; possible from {_from_text(coming)}: {coming.why}" if coming else ""),
+            not_before=coming.not_before if coming else None,
         )
     if event.to_update is not None and payload is not None:
         try:
@@ -570,6 +576,26 @@ async def _fitting(
         except ValueError as exc:
             raise (not_now if operator else CaseError("conflict", str(exc))) from None
     return payload
+
+
+def not_before(view: CaseView, event: str) -> ActNotBefore | None:
+    """When the law allows ``event`` at the earliest, where the case's own view says so (its ``not_before``, e.g. the
+    permit's decision after a hearing, 665/NK p.7); ``None`` when the case names no such instant."""
+    for raw in view.details.get("not_before") or []:
+        try:
+            item = ActNotBefore.model_validate(raw)
+        except ValueError:
+            continue
+        if item.event == event:
+            return item
+    return None
+
+
+def _from_text(item: ActNotBefore) -> str:
+    """The instant an event becomes possible, as a person reads it: a day where the law counts days, else the minute
+    in Asia/Almaty."""
+    text = almaty_text(item.not_before)
+    return text if item.because == "notified_time" else text.split(" ", 1)[0]
 
 
 def _event_result(case_id: str, event: EventSpec, result: Any, run_id: str | None) -> EventResult:

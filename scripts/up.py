@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Run the whole system: Temporal dev server (SQLite file under ./data, WAL), the worker, the API and
-console when present, and the demo data. Ctrl-C stops everything; re-running keeps the data.
+console, and the demo data; then print where the console, the API and the Temporal UI are. Ctrl-C stops
+everything; re-running keeps the data.
 
 The data directory is ``KZ_DATA_DIR`` (default ``./data``): owner-only (0700), and every file made in it (the
 databases and their WAL/SHM files, keys, ``logs/``) 0600: the umask is narrowed to 077 before anything starts.
@@ -76,9 +77,10 @@ def main() -> int:
     if codec_url:
         server_cmd += ["--ui-codec-endpoint", codec_url]
     py = sys.executable
-    services: list[tuple[str, list[str]]] = [("worker", [py, "worker.py"])]
-    if (ROOT / "api" / "app.py").exists():
-        services.append(("api", [py, "-m", "uvicorn", "api.app:app", "--port", str(args.api_port)]))
+    services: list[tuple[str, list[str]]] = [
+        ("worker", [py, "worker.py"]),
+        ("api", [py, "-m", "uvicorn", "api.app:app", "--port", str(args.api_port)]),
+    ]
 
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
@@ -117,10 +119,15 @@ def main() -> int:
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
             subprocess.call([py, "starter.py", "demo"], cwd=ROOT, env=child_env)
+        if not wait_for_port(args.api_port, 60):
+            print(f"[up] the API did not start; see {logs / 'api.log'}", file=sys.stderr)
+            return 1
+        api = f"http://localhost:{args.api_port}"
         print(
             "\n[up] running:\n"
+            f"  Console          {api}/console/  (sign in with the staff key; keys in {data / 'demo-keys.json'})\n"
+            f"  API              {api}/v1/docs  (schema {api}/v1/openapi.json)\n"
             f"  Temporal UI      http://localhost:{args.ui_port}\n"
-            f"  API and console  http://localhost:{args.api_port}  (when present)\n"
             f"  Ctrl-C stops everything; data stays in {data}\n",
             flush=True,
         )

@@ -4,13 +4,15 @@ answers to prompts, a shell that remembers the variables the README sets, and ru
 
 The conventions (README.md and the tests that run it keep to them):
 
-- A command is a logical line of a ```bash block (a trailing ``\\`` continues it) that runs
-  ``python starter.py``, ``kz-starter`` or ``audit``; ``cat > FILE <<…`` here-documents run too, as later
-  commands read the file. Commented-out lines are prose, not commands.
+- A command is a logical line of a ```bash block (a trailing ``\\`` continues it); a ``cat > FILE <<…``
+  here-document is one command. Commented-out lines are prose, not commands. Every command runs in one of the two
+  tests (``runs_where``) or is in ``NOT_RUN`` with the reason; ``tests/test_readme.py`` checks that.
+- A block that calls the API (``localhost:8000``) runs against ``scripts/up.py``'s stack in the dev-server test:
+  ``localhost:8000`` stands for that stack's API, and ``curl`` gets ``--fail-with-body`` (an error answer fails).
 - ``$VAR`` is set by an earlier README line ``VAR=$(…)``, as in a shell.
 - Placeholders in capitals stand for what a reader copies from earlier output: ``CASE_ID`` the latest case
   id printed, ``OTHER_CASE_ID`` the one before it, ``KEY_ID`` the id of the latest key created, ``SMS_LINK``
-  the link of the latest 3344 SMS.
+  the link of the latest 3344 SMS, ``DOC_ID`` the latest document id printed (``"doc_id": …`` of the API).
 - A command that prompts is answered from ``PROMPTS`` (the latest 1414 code read with ``subscriber sms``, a
   valid EDS password).
 - A command whose comment, or the comment line right under it, starts with "refused" must be refused: exit
@@ -57,6 +59,8 @@ class Command:
     text: str
     line: int
     refused: bool
+    block: int = 0
+    """The number of the ```bash block it is in (commands of one block share their files and variables)."""
 
     @property
     def words(self) -> list[str]:
@@ -70,6 +74,8 @@ class Command:
 
     @property
     def program(self) -> str:
+        if re.match(r"^(\S+=\S+ )?python3 scripts/", self.text):
+            return "script"
         if "starter.py" in self.text or "kz-starter" in self.text:
             return "starter"
         if re.match(r"^(\w+=\$\()?audit ", self.text):
@@ -99,11 +105,13 @@ def commands(readme: Path = README) -> list[Command]:
     lines = readme.read_text(encoding="utf-8").splitlines()
     out: list[Command] = []
     in_block = False
+    block = 0
     i = 0
     while i < len(lines):
         raw = lines[i]
         if raw.startswith("```"):
             in_block = raw.strip() == "```bash" and not in_block
+            block += in_block
             i += 1
             continue
         if not in_block or not raw.strip() or raw.lstrip().startswith("#"):
@@ -124,9 +132,7 @@ def commands(readme: Path = README) -> list[Command]:
         i += 1
         following = _strip_comment(lines[i])[1] if i < len(lines) and lines[i].lstrip().startswith("#") else ""
         refused = comment.startswith("refused") or following.lstrip("→ ").startswith("refused")
-        command = Command(code, start + 1, refused)
-        if command.program != "shell" or heredoc:
-            out.append(command)
+        out.append(Command(code, start + 1, refused, block))
     return out
 
 
@@ -139,6 +145,9 @@ class Shell:
     variables: dict[str, str] = field(default_factory=dict)
     case_ids: list[str] = field(default_factory=list)
     key_id: str = ""
+    doc_id: str = ""
+    api: str = ""
+    """The stack's API (``http://127.0.0.1:PORT``) that the README's ``localhost:8000`` stands for."""
     transcript: list[str] = field(default_factory=list)
 
     async def bash(self, script: str, stdin: str = "") -> tuple[int, str, str]:
@@ -166,11 +175,16 @@ class Shell:
             "OTHER_CASE_ID": self.case_ids[-2] if len(self.case_ids) > 1 else "",
             "CASE_ID": self.case_ids[-1] if self.case_ids else "",
             "KEY_ID": self.key_id,
+            "DOC_ID": self.doc_id,
         }
         for name, value in values.items():
             if re.search(rf"\b{name}\b", text):
                 assert value, f"no value yet for the placeholder {name}"
                 text = re.sub(rf"\b{name}\b", value, text)
+        if "localhost:8000" in text:
+            assert self.api, "the README calls the API: run it against scripts/up.py's stack"
+            text = text.replace("http://localhost:8000", self.api).replace("localhost:8000", self.api)
+            text = re.sub(r"\bcurl -sS\b", "curl -sS --fail-with-body", text)
         return text
 
     async def sms_text(self) -> str:
@@ -199,6 +213,8 @@ class Shell:
             self.case_ids.append(case_id)
         if m := re.search(r"key id (\S+) for", out):
             self.key_id = m.group(1)
+        if docs := re.findall(r'"doc_id":\s*"([^"]+)"', out):
+            self.doc_id = docs[-1]
         self.transcript.append(f"$ {text}\n{out}{err}[exit {code}]")
         return code, out + err
 
@@ -266,6 +282,35 @@ reason."""
 
 def excluded(command: Command) -> str | None:
     return next((why for words, why in EXCLUDED.items() if command.is_(*words)), None)
+
+
+NOT_RUN: dict[str, str] = {
+    "python3 scripts/test.py": "the test command itself: it runs these tests (CI runs exactly it)",
+    "python3 scripts/benchmark.py": "the benchmarks: many minutes of load on two cores, run on purpose",
+    "KZ_UI_CODEC_ENDPOINT=": "the stack of the first command with the Temporal UI's codec setting "
+    "(`temporal server start-dev --ui-codec-endpoint`); the dev-server test runs that stack and the codec endpoint "
+    "through the `temporal workflow show --codec-endpoint` line below it",
+}
+"""README commands no test runs, by how they start, with the reason."""
+
+
+def api_blocks(todo: list[Command]) -> set[int]:
+    """The ```bash blocks that call the API (``localhost:8000``)."""
+    return {c.block for c in todo if "localhost:8000" in c.text and not c.text.startswith("KZ_UI_CODEC_ENDPOINT=")}
+
+
+def runs_where(command: Command, todo: list[Command]) -> str:
+    """Which test runs ``command``: ``time-skipping`` (``tests/test_readme.py``), ``dev-server``
+    (``tests/e2e/test_readme_on_dev_server.py``), ``stack`` (the dev-server test's fixture: ``scripts/up.py``), or
+    ``not run: <reason>``."""
+    for start, why in NOT_RUN.items():
+        if command.text.startswith(start):
+            return f"not run: {why}"
+    if command.text.startswith("python3 scripts/up.py"):
+        return "stack"
+    if command.block in api_blocks(todo) or command.program == "audit" or excluded(command):
+        return "dev-server"
+    return "time-skipping"
 
 
 async def settle(client: Client, case_ids: list[str], seconds: float = 20) -> None:

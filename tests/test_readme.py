@@ -1,9 +1,10 @@
-"""Every ``python starter.py …`` / ``kz-starter …`` example of README.md runs, in the README's order, against
-a fresh time-skipping test server and a ``worker.py`` process, as a reader pasting the blocks would (the
-conventions — placeholders, prompts, expected refusals — are in ``tests/readme.py``).
+"""Every command of README.md runs in a test: here, in the README's order, against a fresh time-skipping test server
+and a ``worker.py`` process, as a reader pasting the blocks would (the conventions — placeholders, prompts, expected
+refusals — are in ``tests/readme.py``); what needs visibility or the API runs against ``scripts/up.py``'s stack in
+``tests/e2e/test_readme_on_dev_server.py``; ``tests.readme.NOT_RUN`` names the few that run nowhere and why.
 
 Before each command the cases started so far settle (their activities done, or waiting out an outage): a
-reader pauses between commands too. What does not run here is in ``tests.readme.EXCLUDED`` with the reason.
+reader pauses between commands too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from infra.client import data_converter
 from models import search_attributes
 from tests.conftest import binary
 from tests.e2e.procs import WorkerProcess
-from tests.readme import EXCLUDED, Shell, commands, environment, excluded, run_readme, workdir
+from tests.readme import EXCLUDED, NOT_RUN, Shell, commands, environment, excluded, run_readme, runs_where, workdir
 
 
 @pytest.fixture
@@ -32,9 +33,10 @@ async def stack(tmp_path: Path) -> AsyncIterator[tuple[Shell, Client]]:
     )
     await search_attributes.add_to_namespace(env.client)
     target = env.client.service_client.config.target_host
+    work = workdir(tmp_path)
     extra = {
         "TEMPORAL_ADDRESS": target,
-        "KZ_DATA_DIR": str(tmp_path / "data"),
+        "KZ_DATA_DIR": str(work / "data"),  # the README's `data/…` paths (the test CA) are the reader's own
         "KZ_TASK_QUEUE": f"readme-{uuid.uuid4().hex[:6]}",
         "HOME": str(tmp_path / "home"),  # `kz-starter --install-completion` writes the reader's shell files
     }
@@ -43,7 +45,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[tuple[Shell, Client]]:
     try:
         with env.auto_time_skipping_disabled():
             worker.start()
-            yield Shell(workdir(tmp_path), environment(**extra)), env.client
+            yield Shell(work, environment(**extra)), env.client
     finally:
         worker.stop()
         await env.shutdown()
@@ -57,7 +59,20 @@ def test_the_readme_has_the_examples_this_test_expects() -> None:
     assert [c for c in starters if excluded(c)] and len(EXCLUDED) <= 4
 
 
+def test_every_command_of_the_readme_runs_in_a_test_or_says_why_not() -> None:
+    todo = commands()
+    where = {c.line: runs_where(c, todo) for c in todo}
+    not_run = sorted({w for w in where.values() if w.startswith("not run")})
+    assert len(not_run) <= len(NOT_RUN) == 3, not_run
+    assert list(where.values()).count("stack") == 1  # `python3 scripts/up.py`: the dev-server test's stack
+    assert sum(w == "dev-server" for w in where.values()) >= 30
+    assert sum(c.text.startswith("curl ") for c in todo if where[c.line] == "dev-server") >= 9
+    shell = [c for c in todo if where[c.line] == "time-skipping" and c.program == "shell"]
+    assert len(shell) >= 4  # the here-documents and the OpenSSL checks of the signed documents
+    assert not any("uuidgen" in c.text for c in todo)  # not on every machine
+
+
 async def test_readme_commands_run_in_order(stack: tuple[Shell, Client]) -> None:
     shell, client = stack
-    todo = [c for c in commands() if c.program in ("starter", "shell") and not excluded(c)]
-    await run_readme(shell, client, todo)
+    todo = commands()
+    await run_readme(shell, client, [c for c in todo if runs_where(c, todo) == "time-skipping"])

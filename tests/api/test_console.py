@@ -137,6 +137,71 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     assert doc and (await http.get(doc.group(1))).status_code == 200
 
 
+async def test_a_start_form_s_messages_are_in_the_page_s_language_and_never_repeat_the_value(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
+    await sign_in(http, keys.staff)
+    await http.get("/console/lang/ru?next=/console/")
+    page = await http.get("/console/start/demo_check")
+    values = {
+        "csrf_token": csrf(page.text),
+        "applicant.kind": "individual",
+        "applicant.~individual.iin": "900101300127",  # its check digit is wrong
+        "phone": "+7 999 123 45 67",
+        "received_at": "not a moment",
+        "_count.attachments": "1",
+        "attachments.0.kind": "charter",
+        "attachments.0.pages": "0",
+    }
+    bad = await http.post("/console/start/demo_check", data=values)
+    assert bad.status_code == 422
+
+    def error_at(loc: str) -> str:
+        within = r"(?:(?!data-loc=).)*?"  # inside this field's block, not the next one's
+        m = re.search(rf'data-loc="{re.escape(loc)}">{within}class="field-error"[^>]*>([^<]*)<', bad.text, re.S)
+        assert m, loc
+        return m.group(1)
+
+    assert (
+        error_at("applicant.individual.iin") == "неверная контрольная цифра ИИН: 12-я цифра не соответствует первым 11"
+    )
+    assert error_at("applicant.individual.name") == "обязательное поле"
+    assert error_at("attachments.0.pages") == "должно быть не меньше 1"
+    assert error_at("phone") == "не казахстанский мобильный номер (+7 7XX XXX XX XX)"
+    assert "не дата и время" in bad.text  # the field that could not even be read, above the form
+    shown = re.sub(r'value="[^"]*"', "", bad.text)  # a re-filled input keeps what was typed; no message repeats it
+    assert "900101300127" not in shown and "999 123 45 67" not in shown and "not a moment" not in shown
+
+
+async def test_error_pages_have_the_navigation_and_language_links_and_speak_the_page_s_language(
+    http: httpx.AsyncClient, keys: Keys
+) -> None:
+    html = {"Accept": "text/html"}
+    anonymous = await http.get("/console/no-such-page", headers=html)  # before signing in: no navigation to show
+    assert anonymous.status_code == 404 and anonymous.headers["content-type"].startswith("text/html")
+    assert 'hreflang="ru"' in anonymous.text and 'href="/console/login"' in anonymous.text
+    assert re.search(r'id="error-title">Табылмады', anonymous.text)  # Kazakh by default
+
+    await sign_in(http, keys.auditor)
+    await http.get("/console/lang/ru?next=/console/")
+    forbidden = await http.get("/console/start/demo_check", headers=html)  # an auditor starts no case
+    assert forbidden.status_code == 403
+    assert re.search(r'id="error-title">Доступ запрещён', forbidden.text)
+    assert "Ваша роль не позволяет это сделать" in forbidden.text
+    assert 'lang="en">this key may not start demo_check cases<' in forbidden.text  # untranslated: marked English
+    for nav in ("Рабочая очередь", "Найти дело", 'id="nav-inbox"', "Выйти", 'hreflang="kk"', 'hreflang="en"'):
+        assert nav in forbidden.text, nav
+    assert "/console/lang/kk?next=/console/start/demo_check" in forbidden.text  # a language link comes back here
+
+    missing = await http.get("/console/cases/demo_check-nosuchcase", headers=html)
+    assert missing.status_code == 404 and 'lang="ru">такого дела нет<' in missing.text
+    assert "Такой страницы, дела или документа нет." in missing.text
+    await http.get("/console/lang/en?next=/console/")
+    english = await http.get("/console/no-such-page", headers=html)
+    assert re.search(r'id="error-title">Not found', english.text) and "Find a case" in english.text
+    assert (await http.get("/console/no-such-page")).headers["content-type"] == "application/problem+json"  # scripts
+
+
 COOKIE = "kz_console"
 
 

@@ -1,45 +1,98 @@
-"""README.md's commands that need the dev server: listing cases through visibility (``cases list``, ``permit
-list``, ``cases calendar-correction``) and the auditors' ``audit …`` commands, in the README's order, after
-the README's ``starter.py demo`` has made a case of each procedure. The rest of the README runs on the
-time-skipping server in ``tests/test_readme.py``; the conventions are in ``tests/readme.py``."""
+"""README.md's commands that need the demo stack, run against the README's own first command, ``python3
+scripts/up.py`` (dev server, worker, API and console, demo data; on free ports, with its data directory in the
+reader's working directory): listing cases through visibility (``cases list``, ``permit list``, ``cases
+calendar-correction``, ``law migrate``), the auditors' ``audit …`` commands, the HTTP API's ``curl`` calls with the
+OpenSSL check of a signed document, and ``temporal workflow show`` through the codec endpoint, in the README's
+order. The rest of the README runs on the time-skipping server in ``tests/test_readme.py``; the conventions are in
+``tests/readme.py``."""
 
 from __future__ import annotations
 
-import uuid
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client
 
-from tests.e2e.procs import DevServer, WorkerProcess
-from tests.readme import Shell, commands, environment, excluded, run_readme, workdir
+from infra.client import data_converter
+from tests.e2e.procs import ROOT, free_port
+from tests.readme import Shell, commands, environment, run_readme, runs_where, workdir
 
 pytestmark = pytest.mark.e2e
 
 
+async def _read_until(proc: subprocess.Popen[str], marker: str, seconds: float) -> str:
+    """What ``proc`` printed up to and including the line after ``marker`` appeared (its block of URLs)."""
+    assert proc.stdout is not None
+    out: list[str] = []
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + seconds
+    while loop.time() < give_up:
+        line = await asyncio.to_thread(proc.stdout.readline)
+        if not line and proc.poll() is not None:
+            break
+        out.append(line)
+        if marker in "".join(out) and "Ctrl-C stops everything" in line:
+            return "".join(out)
+    raise AssertionError(f"scripts/up.py did not get running: {''.join(out)[-3000:]}")
+
+
 @pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[tuple[Shell, Client]]:
-    server = DevServer(tmp_path / "temporal.db")
-    client = await server.start()
+async def stack(tmp_path: Path) -> AsyncIterator[tuple[Shell, Client, str]]:
+    """``python3 scripts/up.py`` as the README runs it, on free ports; yields the shell, a client of its dev
+    server and what ``up.py`` printed."""
+    work = workdir(tmp_path)
+    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
     extra = {
-        "TEMPORAL_ADDRESS": server.target,
-        "KZ_DATA_DIR": str(tmp_path / "data"),
-        "KZ_TASK_QUEUE": f"readme-{uuid.uuid4().hex[:6]}",
+        "KZ_DATA_DIR": str(work / "data"),
+        "TEMPORAL_ADDRESS": f"localhost:{temporal_port}",
         "HOME": str(tmp_path / "home"),
     }
-    worker = WorkerProcess(server.target, extra["KZ_TASK_QUEUE"], tmp_path / "worker.log")
-    worker.env.update(extra)
-    worker.start()
+    env = environment(**extra)
+    env.pop("KZ_TASK_QUEUE", None)
+    up = [sys.executable, str(ROOT / "scripts" / "up.py")]
+    ports = ["--api-port", str(api_port), "--temporal-port", str(temporal_port), "--ui-port", str(ui_port)]
+    proc = subprocess.Popen(
+        [*up, *ports],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: stopped whole below
+    )
     try:
-        yield Shell(workdir(tmp_path), environment(**extra)), client
+        printed = await _read_until(proc, "[up] running:", 240)
+        client = await Client.connect(f"localhost:{temporal_port}", data_converter=data_converter())
+        shell = Shell(work, env, api=f"http://127.0.0.1:{api_port}")
+        yield shell, client, printed
     finally:
-        worker.stop()
-        server.stop()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # Ctrl-C, as the README says
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
-async def test_readme_commands_that_need_the_dev_server(stack: tuple[Shell, Client]) -> None:
-    shell, client = stack
-    todo = [c for c in commands() if c.is_("demo") or c.program == "audit" or excluded(c)]
-    assert [c for c in todo if c.is_("demo")] and len([c for c in todo if c.program == "audit"]) >= 10
-    await run_readme(shell, client, todo)
+async def test_readme_commands_that_need_the_demo_stack(stack: tuple[Shell, Client, str]) -> None:
+    shell, client, printed = stack
+    api = shell.api.replace("127.0.0.1", "localhost")
+    # up.py says where the console is (not "when present"), and the API's browsable schema
+    assert re.search(rf"Console\s+{re.escape(api)}/console/", printed), printed
+    assert f"{api}/v1/docs" in printed and "when present" not in printed
+    assert "Demo API keys" in printed and "staff" in printed  # the demo ran and printed its keys
+    todo = commands()
+    assert runs_where(todo[0], todo) == "stack" and todo[0].text == "python3 scripts/up.py"
+    mine = [c for c in todo if c.is_("demo") or runs_where(c, todo) == "dev-server"]
+    assert [c for c in mine if c.is_("demo")] and len([c for c in mine if c.program == "audit"]) >= 10
+    assert len([c for c in mine if c.text.startswith("curl ")]) >= 9
+    await run_readme(shell, client, mine)
+    assert shell.doc_id.endswith("refusal_to_consider")  # the signed refusal the API served and OpenSSL checked

@@ -21,6 +21,7 @@ from infra.db import session
 from infra.outages import raise_if_down
 from models.identification import SESSION_REUSED, BiometricCheck, BiometricRecordRequest
 from models.tables import BiometricCheckRecord
+from rules.law import cite
 
 __all__ = ["BiometricActivities", "BiometricSessionReused", "BiometricVerdicts", "LocalBiometricVerdicts"]
 
@@ -83,7 +84,8 @@ class BiometricActivities:
             return self.verdicts.record(req)
         except BiometricSessionReused as exc:
             raise ApplicationError(
-                f"refused: {exc}; a biometric verdict belongs to one identification session of one case (58 p.9)",
+                f"refused: {exc}; a biometric verdict belongs to one identification session of one case "
+                f"({cite('58', 'p.9')})",
                 type=SESSION_REUSED,
                 non_retryable=True,
             ) from None

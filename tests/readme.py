@@ -287,6 +287,10 @@ def excluded(command: Command) -> str | None:
 NOT_RUN: dict[str, str] = {
     "python3 scripts/test.py": "the test command itself: it runs these tests (CI runs exactly it)",
     "python3 scripts/benchmark.py": "the benchmarks: many minutes of load on two cores, run on purpose",
+    "python worker.py --check": "the worker's health check against a worker process of its own: "
+    "tests/e2e/test_operations.py (idle queue, running worker, unreachable server)",
+    "curl -s http://127.0.0.1:9464/metrics": "the worker's metrics endpoint, scraped from a worker process with "
+    "metrics switched on by tests/e2e/test_operations.py (the test stacks run with metrics off)",
     "KZ_UI_CODEC_ENDPOINT=": "the stack of the first command with the Temporal UI's codec setting "
     "(`temporal server start-dev --ui-codec-endpoint`); the dev-server test runs that stack and the codec endpoint "
     "through the `temporal workflow show --codec-endpoint` line below it",

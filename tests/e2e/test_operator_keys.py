@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,9 @@ import httpx
 import pytest
 
 from api.auth import create_key
+from infra.calendar import current_calendar
 from models.egov_number_connection import Channel
+from rules.calendar import ALMATY
 from tests.e2e.api_stack import ApiStack, api_stack
 from tests.e2e.scenarios import DEMO
 from tests.subscribers import new_phone, person, sms_secret
@@ -55,11 +57,23 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         yield Stack(run, {who: {"X-API-Key": key} for who, key in keys.items()})
 
 
+def last_office_morning() -> datetime:
+    """10:00 Asia/Almaty of the latest working day whose 10:00 has passed: a receipt in office hours, so the permit
+    is issued at once whatever the hour the test runs (after hours it would wait for the registration day, 665/NK
+    p.6)."""
+    cal = current_calendar()
+    now = datetime.now(UTC).astimezone(ALMATY)
+    day = now.date()
+    while not cal.is_working_day(day) or datetime.combine(day, time(10), tzinfo=ALMATY) > now:
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(10), tzinfo=ALMATY)
+
+
 def application() -> dict[str, Any]:
     """The demo legal entity's application: its first contract with base operator A, its second with C."""
     app: dict[str, Any] = json.loads(DEMO.read_text(encoding="utf-8"))
     app["application_number"] = f"KEYS-{uuid.uuid4().hex[:8]}"
-    app["received_at"] = datetime.now(UTC).isoformat()
+    app["received_at"] = last_office_morning().isoformat()
     first, second = app["qualification"]["contracts"][:2]
     first["base_operator_bin"], second["base_operator_bin"] = BASE_A, BASE_C
     return app

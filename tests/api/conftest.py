@@ -48,13 +48,13 @@ def keys() -> Keys:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def api_worker(env: WorkflowEnvironment) -> AsyncIterator[None]:
     async with make_worker(env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck]):
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api_app(env: WorkflowEnvironment) -> FastAPI:
     return create_app(
         procedures={SPEC.key: SPEC}, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE, secret="test-secret"

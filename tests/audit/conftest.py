@@ -39,7 +39,7 @@ class Recorded:
     on_time_view: CaseView
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def recorded(env: WorkflowEnvironment) -> AsyncIterator[Recorded]:
     tq = f"tq-audit-{uuid.uuid4().hex[:8]}"
     now = await env.get_current_time()

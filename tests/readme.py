@@ -151,7 +151,10 @@ class Shell:
     transcript: list[str] = field(default_factory=list)
 
     async def bash(self, script: str, stdin: str = "") -> tuple[int, str, str]:
-        """``(exit code, stdout, stderr)`` of ``script`` under ``bash -o pipefail`` with the variables set so far."""
+        """``(exit code, stdout, stderr)`` of ``script`` under ``bash -o pipefail`` with the variables set so far.
+
+        The script ends with ``exit $?`` so that bash stays the commands' parent, as the reader's shell is (bash
+        would otherwise exec a lone command, and ``--install-completion`` finds the shell among its parents)."""
         proc = await asyncio.create_subprocess_exec(
             "bash",
             "--noprofile",
@@ -159,7 +162,7 @@ class Shell:
             "-o",
             "pipefail",
             "-c",
-            script,
+            f"{script}\nexit $?",
             cwd=self.cwd,
             env={**self.env, **self.variables},
             stdin=asyncio.subprocess.PIPE,

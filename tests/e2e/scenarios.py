@@ -236,6 +236,11 @@ async def _permit_drive(client: Client, case_id: str) -> None:
 
 
 class _PermitScenario(Scenario):
+    async def registered(self, client: Client, case_id: str) -> CaseView:
+        """Registered and waiting for the completeness decision: the completeness check's term starts after the
+        state registries answer, a moment after the service term (665/NK p.6)."""
+        return await poll(client, case_id, lambda v: "completeness_decision" in v.pending_events)
+
     async def finished(self, client: Client, case_id: str) -> Any:
         """The service is done when the permit is valid; the case then lives on for the permit's ten years."""
         return await poll(client, case_id, lambda v: v.status == "permit_valid", timeout=240)

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import typer
 
 from cli.common import console
-from infra import outages
 
 app = typer.Typer(no_args_is_help=True)
 
 
 def _system(name: str) -> str:
+    from infra import outages  # the database and Temporal's SDK load only when a command runs
 
     if name not in outages.SYSTEMS:
         raise typer.BadParameter(f"one of: {', '.join(outages.SYSTEMS)}", param_hint="SYSTEM")
@@ -27,6 +27,7 @@ def down(
     reason: str = typer.Option("rehearsal", help="why"),
 ) -> None:
     """The system refuses connections for a while (cases retry with back-off and show the delay)."""
+    from infra import outages
 
     outages.begin(
         system, datetime.now(UTC), None if permanent else timedelta(minutes=minutes), reason, permanent=permanent
@@ -37,5 +38,6 @@ def down(
 @app.command("up")
 def up(system: str = typer.Argument(..., callback=_system)) -> None:
     """End the system's outage at once."""
+    from infra import outages
 
     console.print(f"{system} up ({outages.end(system)} outage window(s) removed)")

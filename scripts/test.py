@@ -45,11 +45,22 @@ def ensure_debian_packages() -> None:
         print(f"[test] could not install postgresql ({exc}); those tests will be skipped", file=sys.stderr)
 
 
+def parallel(args: list[str]) -> list[str]:
+    """pytest-xdist's options, unless the caller chose (``-n``, ``-p no:xdist``): the test files run on several
+    processes, one file per process at a time (its module fixtures stay shared); most of an e2e test's time is
+    waiting on servers, so twice the cores pays. ``KZ_TEST_PROCESSES`` overrides the count."""
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args) or "no:xdist" in args:
+        return []
+    n = os.environ.get("KZ_TEST_PROCESSES") or str(2 * (os.cpu_count() or 1))
+    return ["-n", n, "--dist", "loadfile"]
+
+
 def main() -> int:
     reexec_in_venv()
     ensure_debian_packages()
     report = Path(tempfile.mkdtemp(prefix="kz-junit-")) / "junit.xml"
-    rc = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={report}", *sys.argv[1:]])
+    args = sys.argv[1:]
+    rc = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={report}", *parallel(args), *args])
     if rc == 5:
         print("[test] pytest collected no tests: that is a failure here", file=sys.stderr)
         return 5

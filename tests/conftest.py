@@ -15,9 +15,12 @@ import pytest
 
 # Our tables go to a throw-away directory, set before any settings are read.
 _TMP = Path(tempfile.mkdtemp(prefix="kz-tests-"))
-# Each xdist worker has its own (it would otherwise inherit the controlling process's).
+# Each xdist worker has its own (it would otherwise inherit the controlling process's). xdist also sets COLUMNS=80
+# in its workers, which would fix the width of the CLI's consoles at import; the tests set the width they need.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["KZ_DATA_DIR"] = str(_TMP)
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 os.environ.setdefault("KZ_DATA_DIR", str(_TMP))
 # An override file of the tests' own, so a test can play the operator correcting the calendar.
 OVERRIDES = _TMP / "calendar_overrides.toml"

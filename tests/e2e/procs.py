@@ -22,7 +22,7 @@ from tests.conftest import binary
 
 ROOT = Path(__file__).resolve().parents[2]
 
-__all__ = ["ApiProcess", "DevServer", "WorkerProcess", "free_port"]
+__all__ = ["SHORT_ATTEMPTS", "ApiProcess", "DevServer", "WorkerProcess", "free_port"]
 
 
 def free_port() -> int:
@@ -80,6 +80,15 @@ class DevServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+SHORT_ATTEMPTS = {
+    "KZ_TIMINGS__LOCAL_TIMEOUT": "PT10S",
+    "KZ_TIMINGS__OUTSIDE_TIMEOUT": "PT10S",
+    "KZ_TIMINGS__DOCUMENT_TIMEOUT": "PT10S",
+}
+"""Attempt timeouts for tests that kill workers: an attempt lost with its worker is retried after 10 s instead of
+the production 30–60 s (each attempt takes well under a second; a slow one is retried, and still counted once)."""
 
 
 class WorkerProcess:

@@ -16,7 +16,7 @@ from temporalio.client import Client
 
 from infra.db import session
 from models.tables import Document, SmsOutbox
-from tests.e2e.procs import DevServer, WorkerProcess
+from tests.e2e.procs import SHORT_ATTEMPTS, DevServer, WorkerProcess
 from tests.e2e.scenarios import SCENARIOS, Scenario
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     server = DevServer(tmp_path / "temporal.db")
     client = await server.start()
     tq = f"faults-{uuid.uuid4().hex[:6]}"
-    worker = WorkerProcess(server.target, tq, tmp_path / "worker.log")
+    worker = WorkerProcess(server.target, tq, tmp_path / "worker.log", **SHORT_ATTEMPTS)
     worker.start()
     try:
         yield Stack(server, worker, client, tq)
@@ -119,7 +119,7 @@ async def test_server_restart_keeps_open_cases_their_timers_and_deadlines(stack:
 
 
 async def test_two_workers_share_the_load_and_one_may_die(stack: Stack, tmp_path: Path) -> None:
-    second = WorkerProcess(stack.server.target, stack.task_queue, tmp_path / "worker2.log")
+    second = WorkerProcess(stack.server.target, stack.task_queue, tmp_path / "worker2.log", **SHORT_ATTEMPTS)
     second.start()
     try:
         cases = await run_all(stack, SCENARIOS, 4)

@@ -9,9 +9,11 @@ for the caller to present.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import re
+import time
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -73,7 +75,9 @@ REQUEST_MEMO = "request"
 _RETRYABLE = frozenset(
     {RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED, RPCStatusCode.RESOURCE_EXHAUSTED}
 )
-_START_ATTEMPTS = 10
+_START_PATIENCE = 90.0
+"""Seconds a start keeps retrying such refusals before it gives the error to its caller: long enough for a burst of
+a hundred reports about one number to pass the server's in-flight limit one by one on a busy host."""
 _FIRST_BACKOFF = 0.1
 _MAX_BACKOFF = 5.0
 
@@ -391,7 +395,8 @@ async def _start_with_update(
             )
     if known := ledger_entries(spec.key, [update_id]).get(update_id):
         return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)
-    for attempt in range(_START_ATTEMPTS):
+    give_up_at = time.monotonic() + _START_PATIENCE
+    for attempt in itertools.count():
         op = WithStartWorkflowOperation(
             spec.run,
             inp,
@@ -409,9 +414,9 @@ async def _start_with_update(
             break
         except RPCError as exc:
             _forget_failed_start(op)
-            if exc.status not in _RETRYABLE or attempt == _START_ATTEMPTS - 1:
-                raise
             delay = min(_FIRST_BACKOFF * 2**attempt, _MAX_BACKOFF) * random.uniform(0.5, 1.0)
+            if exc.status not in _RETRYABLE or time.monotonic() + delay > give_up_at:
+                raise
             log.info(RETRYING, update, case_id, exc.status.name, attempt + 1, delay)
             await asyncio.sleep(delay)
     handle = await op.workflow_handle()

@@ -1,5 +1,8 @@
 """Our own tables' database: SQLite file by default, PostgreSQL (or any SQLAlchemy URL) by setting
-``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both.
+``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both, and
+every table (the activities' and the API's) is made by the first process that connects
+(``tests/store/test_backends.py`` writes and reads each one on both). Instants are stored as UTC: PostgreSQL
+sessions run in UTC whatever the server's zone.
 
 The engine hides statement parameters (``hide_parameters``): an error of a write (a constraint, a lost
 connection) names the statement but never the values, which are IINs, names and phone numbers, so neither the
@@ -58,6 +61,10 @@ def engine_for(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    elif url.startswith("postgresql"):
+        # Our columns hold UTC without an offset (as SQLite keeps them): a session in the server's own zone (say
+        # Asia/Almaty) would turn an aware instant into that zone's wall time, read back as UTC hours off.
+        kwargs["connect_args"] = {"options": "-c timezone=UTC"}
     eng = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 

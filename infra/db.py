@@ -27,6 +27,9 @@ __all__ = ["engine", "engine_for", "session"]
 
 log = logging.getLogger(__name__)
 
+_SCHEMA_LOCK = 0x6B7A5F7363686D61
+"""The PostgreSQL advisory lock held while a process makes or amends our tables."""
+
 
 def add_missing_columns(eng: Engine) -> list[str]:
     """Add the nullable columns a table made by an older version lacks (``create_all`` makes only new tables),
@@ -76,9 +79,18 @@ def engine_for(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-    _drop_stored_responses(eng)
-    SQLModel.metadata.create_all(eng)
-    add_missing_columns(eng)
+    with eng.connect() as lock:
+        if eng.dialect.name == "postgresql":  # hosts starting together on an empty database make the tables once
+            lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _SCHEMA_LOCK})
+            lock.commit()
+        try:
+            _drop_stored_responses(eng)
+            SQLModel.metadata.create_all(eng)
+            add_missing_columns(eng)
+        finally:
+            if eng.dialect.name == "postgresql":
+                lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _SCHEMA_LOCK})
+                lock.commit()
     return eng
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -175,3 +177,19 @@ def test_instants_stay_utc_when_the_servers_zone_is_not(backend: str, database_u
     finally:
         with db.engine().begin() as conn:
             conn.execute(text("ALTER DATABASE postgres RESET timezone"))
+
+
+def test_hosts_starting_together_on_an_empty_database_make_the_tables_once(backend: str, database_url: str) -> None:
+    """Four engines (as four hosts) reach a fresh PostgreSQL database at once: none fails making the tables."""
+    if backend != "postgresql":
+        pytest.skip("SQLite is one host's file")
+    name = f"fresh_{uuid.uuid4().hex[:8]}"
+    with create_engine(database_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    fresh = database_url.rsplit("/", 1)[0] + f"/{name}"
+    with ThreadPoolExecutor(4) as pool:
+        engines = list(pool.map(lambda i: db.engine_for(f"{fresh}?application_name=host{i}"), range(4)))
+    ours = {t.name for t in SQLModel.metadata.sorted_tables}
+    assert ours <= set(inspect(engines[0]).get_table_names())
+    for eng in engines:
+        eng.dispose()

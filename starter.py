@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import api, case, cases, complaint, demo, law, outages, permit, subscriber
+from cli import api, case, cases, complaint, demo, keys, law, outages, permit, subscriber
 from cli import fraud as fraud_cli
 from infra.console import run_app
 from rules.law import cite, cite_range
@@ -32,6 +32,7 @@ app.add_typer(
 app.add_typer(outages.app, name="outage", help="rehearse an outside system's outage (local implementations)")
 app.command("demo", help="demo keys and one case of each procedure (idempotent)")(demo.demo)
 app.add_typer(api.app, name="api", help="API keys of operator systems and console users")
+app.add_typer(keys.app, name="keys", help="the installation's key material, made once for every host")
 app.add_typer(
     subscriber.app,
     name="subscriber",

@@ -19,8 +19,8 @@ import datetime as dt
 import hashlib
 import io
 import json
-import threading
 import zipfile
+from functools import cache
 from typing import Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,9 +30,11 @@ from cryptography.x509.oid import NameOID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from adapters.local_ca import local_ca, pem_write, sign_cms, verify_cms
+from adapters.local_ca import local_ca, sign_cms, verify_cms
 from infra.db import session
+from infra.keys import KeyMissing, create_exclusive, pem_setting
 from infra.outages import raise_if_down
+from infra.settings import settings
 from infra.store import load_document, store_signature
 from models.case import DocumentRef
 from models.eds import (
@@ -52,12 +54,13 @@ from rules.identifiers import eds_password_check
 __all__ = [
     "EdsActivities",
     "SignatureVerifier",
+    "issuer_key",
+    "new_issuer_key_pem",
     "seal_eds_password",
     "signed_zip_bytes",
     "signer_name",
 ]
 
-_issuer_lock = threading.Lock()
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=b"kz-eds-password/v1")
 
 
@@ -229,34 +232,54 @@ class EdsActivities:
         )
 
 
-def _issuer_key() -> rsa.RSAPrivateKey:
-    """The issuer's sealing key, kept with the local CA (created once)."""
-    path = local_ca().directory / "eds_issuer.key.pem"
-    with _issuer_lock:
-        if path.exists():
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            assert isinstance(key, rsa.RSAPrivateKey)
-            return key
-        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-        pem_write(
-            path,
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ),
-        )
-        return key
+ISSUER_KEY_BITS = 3072
+
+
+@cache
+def issuer_key() -> rsa.RSAPrivateKey:
+    """The issuer's sealing key, read once per process (loading an RSA-3072 key checks it, ≈0.2 s): the setting
+    ``KZ_EDS_ISSUER_KEY``, else ``<data dir>/ca/eds_issuer.key.pem``, generated there on first use while key
+    generation is on (the first process to link the file wins; the others read its key). ``KeyMissing`` names the
+    setting otherwise. The API (sealing) and every worker (unsealing) must hold the same key."""
+    configured = settings().eds_issuer_key.get_secret_value().strip()
+    if configured:
+        pem, source = pem_setting(configured, "KZ_EDS_ISSUER_KEY"), "KZ_EDS_ISSUER_KEY"
+    else:
+        path = settings().data_dir / "ca" / "eds_issuer.key.pem"
+        if not path.exists():
+            if not settings().key_generation:
+                raise KeyMissing(
+                    f"no EDS issuer key: set KZ_EDS_ISSUER_KEY or provide {path} "
+                    "(key generation is off: KZ_KEY_GENERATION=false)"
+                )
+            create_exclusive(path, new_issuer_key_pem())
+        pem, source = path.read_bytes(), str(path)
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except ValueError:
+        raise KeyMissing(f"{source}: not a PEM private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < ISSUER_KEY_BITS:
+        raise KeyMissing(f"{source}: the EDS issuer key must be an RSA key of at least {ISSUER_KEY_BITS} bits")
+    return key
+
+
+def new_issuer_key_pem() -> bytes:
+    """A new issuer key (RSA-3072) as PEM (PKCS#8, unencrypted: the secret store or the 0600 file protects it)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=ISSUER_KEY_BITS)
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    return key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption())
 
 
 def seal_eds_password(case_id: str, password: str) -> bytes:
     """At the edge: check the policy (a clear ``ValueError`` otherwise) and seal the password for one case."""
     eds_password_check(password)
     plain = json.dumps({"case_id": case_id, "password": password}).encode()
-    return _issuer_key().public_key().encrypt(plain, _OAEP)
+    return issuer_key().public_key().encrypt(plain, _OAEP)
 
 
 def _unseal(sealed: bytes, case_id: str) -> str:
     try:
-        doc = json.loads(_issuer_key().decrypt(sealed, _OAEP))
+        doc = json.loads(issuer_key().decrypt(sealed, _OAEP))
     except Exception:
         raise ApplicationError(
             "the sealed EDS password cannot be opened by the issuer", type=SEALED_PASSWORD_INVALID, non_retryable=True

@@ -29,7 +29,7 @@ from api.limits import BodyLimit
 from api.problems import ProblemError, install_handlers, status_title
 from api.routes import build_router
 from api.temporal import Gateway
-from infra.keys import require_keys
+from infra.keys import read_or_create, require_keys
 from infra.settings import settings
 from models.procedure import ProcedureSpec
 
@@ -56,17 +56,19 @@ def quiet_access_log() -> None:
 
 
 def session_secret() -> str:
-    """``KZ_SESSION_SECRET``, else a random secret kept in the data directory (owner-only)."""
+    """``KZ_SESSION_SECRET`` (the same on every API host), else a random secret kept in the data directory
+    (owner-only), generated on first use while key generation is on; ``KeyMissing`` names the setting otherwise."""
     env = os.environ.get("KZ_SESSION_SECRET")
     if env:
         return env
     path = settings().data_dir / "session-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return read_or_create(
+        path,
+        lambda: secrets.token_urlsafe(48),
+        generate=settings().key_generation,
+        missing=f"no console session secret: set KZ_SESSION_SECRET or provide {path} (key generation is off: "
+        "KZ_KEY_GENERATION=false)",
+    )
 
 
 def _catalogue() -> Mapping[str, ProcedureSpec]:

@@ -1,5 +1,8 @@
 """Our own tables' database: SQLite file by default, PostgreSQL (or any SQLAlchemy URL) by setting
-``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both.
+``KZ_DATABASE_URL``, e.g. ``postgresql+psycopg://user:pass@host/db``. The schema is the same on both, and
+every table (the activities' and the API's) is made by the first process that connects
+(``tests/store/test_backends.py`` writes and reads each one on both). Instants are stored as UTC: PostgreSQL
+sessions run in UTC whatever the server's zone.
 
 The engine hides statement parameters (``hide_parameters``): an error of a write (a constraint, a lost
 connection) names the statement but never the values, which are IINs, names and phone numbers, so neither the
@@ -23,6 +26,9 @@ from infra.settings import settings
 __all__ = ["engine", "engine_for", "session"]
 
 log = logging.getLogger(__name__)
+
+_SCHEMA_LOCK = 0x6B7A5F7363686D61
+"""The PostgreSQL advisory lock held while a process makes or amends our tables."""
 
 
 def add_missing_columns(eng: Engine) -> list[str]:
@@ -58,6 +64,10 @@ def engine_for(url: str) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    elif url.startswith("postgresql"):
+        # Our columns hold UTC without an offset (as SQLite keeps them): a session in the server's own zone (say
+        # Asia/Almaty) would turn an aware instant into that zone's wall time, read back as UTC hours off.
+        kwargs["connect_args"] = {"options": "-c timezone=UTC"}
     eng = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -69,9 +79,18 @@ def engine_for(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-    _drop_stored_responses(eng)
-    SQLModel.metadata.create_all(eng)
-    add_missing_columns(eng)
+    with eng.connect() as lock:
+        if eng.dialect.name == "postgresql":  # hosts starting together on an empty database make the tables once
+            lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _SCHEMA_LOCK})
+            lock.commit()
+        try:
+            _drop_stored_responses(eng)
+            SQLModel.metadata.create_all(eng)
+            add_missing_columns(eng)
+        finally:
+            if eng.dialect.name == "postgresql":
+                lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _SCHEMA_LOCK})
+                lock.commit()
     return eng
 
 

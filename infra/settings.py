@@ -40,9 +40,21 @@ class Settings(BaseSettings):
     ``<data dir>/pseudonym-key``, generated at random on first use unless key generation is off
     (``infra.pseudonym``). There is no default value: a public key would let anyone recover a number from its
     case id by enumeration."""
+    ca_key: SecretStr = SecretStr("")
+    """``KZ_CA_KEY``: the private key of the certification authority that signs the provider's documents and
+    issues subscribers' EDS certificates (``adapters.local_ca``), PEM or base64 of the PEM. Set with
+    ``KZ_CA_CERT``; unset: ``<data dir>/ca/ca.key.pem``, generated on first use while key generation is on.
+    Every host of an installation needs the same CA, or a signature made on one does not verify on another."""
+    ca_cert: str = ""
+    """``KZ_CA_CERT``: the CA's certificate (PEM or base64 of the PEM), the pair of ``KZ_CA_KEY``."""
+    eds_issuer_key: SecretStr = SecretStr("")
+    """``KZ_EDS_ISSUER_KEY``: the RSA key EDS passwords are sealed to at the API's edge and unsealed with in the
+    worker (``activities.eds``), PEM or base64 of the PEM; unset: ``<data dir>/ca/eds_issuer.key.pem``, generated
+    on first use while key generation is on. The API and every worker need the same key."""
     key_generation: bool = True
     """``KZ_KEY_GENERATION``: whether a process that finds no key generates one into the data directory (the dev
-    setup: the payload codec's keys, the pseudonym key). Production sets ``false``: every key comes from the secret
+    setup: the payload codec's keys, the pseudonym key, the CA, the EDS issuer key, the console's session
+    secret). Production sets ``false``: every key comes from the secret
     store, and a process without one refuses to start instead of inventing a key nobody else has."""
 
     # Outside systems over HTTP (``adapters/``); a system whose URL is unset runs on our local tables.

@@ -147,11 +147,11 @@ class WorkerProcess:
 
 class ApiProcess:
     """``uvicorn api.app:app`` against a server, starting cases on ``task_queue``, with the tests' data directory
-    (so keys made by the test with ``api.auth.create_key`` are the API's keys)."""
+    (so keys made by the test with ``api.auth.create_key`` are the API's keys) unless ``env`` says otherwise."""
 
-    def __init__(self, target: str, task_queue: str, log: Path) -> None:
+    def __init__(self, target: str, task_queue: str, log: Path, **env: str) -> None:
         self.port = free_port()
-        self.env = {**os.environ, "TEMPORAL_ADDRESS": target, "KZ_TASK_QUEUE": task_queue}
+        self.env = {**os.environ, "TEMPORAL_ADDRESS": target, "KZ_TASK_QUEUE": task_queue, **env}
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -127,3 +127,107 @@ def test_a_configured_key_is_used_and_nothing_is_generated(tmp_path: Path) -> No
     expected = "fraud_check-" + hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:20]
     assert json.loads(done.stdout)["case_id"] == expected
     assert not (data / "pseudonym-key").exists()
+
+
+# -- key material shared by several hosts (issue 18 item 3) ----------------------------------------------------
+
+_HOST = """
+import base64, json, sys
+from pathlib import Path
+from activities.eds import issuer_key, seal_eds_password, _unseal
+from adapters.local_ca import local_ca, sign_cms, verify_cms
+from infra.keys import require_keys
+require_keys("worker")
+mode, arg = sys.argv[1], sys.argv[2]
+ca = local_ca()
+head = ca.official("provider_head")
+out = {"ca": ca.root.cert_pem.decode(), "head_serial": str(head.cert.serial_number)}
+if mode == "seal":
+    out["sealed"] = base64.b64encode(seal_eds_password("case-1", arg)).decode()
+    out["signature"] = base64.b64encode(sign_cms(b"permit", head)).decode()
+else:
+    doc = json.loads(Path(arg).read_text())
+    out["password"] = _unseal(base64.b64decode(doc["sealed"]), "case-1")
+    out["signer"] = verify_cms(b"permit", base64.b64decode(doc["signature"]), ca.root.cert).subject
+    seal_eds_password("case-2", "Qazaq2026!")
+    out["issuer_key_loads"] = issuer_key.cache_info().misses
+print(json.dumps(out))
+"""
+
+
+def _key_env(tmp_path: Path) -> dict[str, str]:
+    """``starter.py keys init``: the env file every host gets."""
+    out = tmp_path / "keys.env"
+    done = subprocess.run(
+        [sys.executable, "starter.py", "keys", "init", "--out", str(out)],
+        cwd=ROOT,
+        env=_env(tmp_path / "maker"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    again = subprocess.run(
+        [sys.executable, "starter.py", "keys", "init", "--out", str(out)],
+        cwd=ROOT,
+        env=_env(tmp_path / "maker"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 2 and "exists" in again.stderr + again.stdout  # never overwritten
+    return dict(line.split("=", 1) for line in out.read_text().splitlines())
+
+
+def test_two_hosts_with_the_shared_key_material_seal_unseal_sign_and_verify_across(tmp_path: Path) -> None:
+    keys = _key_env(tmp_path)
+    assert set(keys) == {
+        "KZ_CODEC_KEYS",
+        "KZ_PSEUDONYM_KEY",
+        "KZ_CA_KEY",
+        "KZ_CA_CERT",
+        "KZ_EDS_ISSUER_KEY",
+        "KZ_SESSION_SECRET",
+    }
+    hosts = [tmp_path / "host-a", tmp_path / "host-b"]
+
+    def run(data: Path, *args: str) -> dict[str, str]:
+        env = _env(data, KZ_KEY_GENERATION="false", **keys)
+        done = subprocess.run(
+            [sys.executable, "-c", _HOST, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout))
+
+    sealed = run(hosts[0], "seal", "Qazaq2026!")
+    (tmp_path / "sealed.json").write_text(json.dumps(sealed))
+    opened = run(hosts[1], "open", str(tmp_path / "sealed.json"))
+    assert opened["password"] == "Qazaq2026!"  # sealed on one host, unsealed on the other
+    assert "Head of the Telecommunications Committee" in opened["signer"]  # signed on one, verified on the other
+    assert opened["ca"] == sealed["ca"] and opened["head_serial"] == sealed["head_serial"]  # one CA, one head
+    assert opened["issuer_key_loads"] == 1  # read once per process, however many seals
+    for data in hosts:  # nothing was generated into either host's data directory
+        assert not (data / "ca").exists() and not (data / "pseudonym-key").exists()
+        assert not (data / "codec-keys.json").exists()
+
+
+def test_without_the_ca_and_the_issuer_key_a_worker_and_the_api_refuse_to_start_naming_them(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    base = {"KZ_CODEC_KEYS": _codec_keys(), "KZ_PSEUDONYM_KEY": "p" * 40}
+    env = _env(data, KZ_KEY_GENERATION="false", TEMPORAL_ADDRESS="127.0.0.1:9", **base)
+    done = subprocess.run([sys.executable, "worker.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=50)
+    assert done.returncode != 0 and "worker cannot start" in done.stderr, done.stderr
+    for name in ("KZ_CA_KEY", "KZ_CA_CERT", "KZ_EDS_ISSUER_KEY"):
+        assert name in done.stderr, done.stderr
+    assert "KZ_SESSION_SECRET" not in done.stderr  # the worker has no console
+    api = subprocess.run(
+        [sys.executable, "-c", "import api.app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert api.returncode != 0 and "api cannot start" in api.stderr
+    for name in ("KZ_CA_KEY", "KZ_EDS_ISSUER_KEY", "KZ_SESSION_SECRET"):
+        assert name in api.stderr, api.stderr
+    assert not (data / "ca").exists() and not (data / "session-secret").exists()
+    half = _env(data, KZ_KEY_GENERATION="false", KZ_CA_KEY="x", TEMPORAL_ADDRESS="127.0.0.1:9", **base)
+    done = subprocess.run([sys.executable, "worker.py"], cwd=ROOT, env=half, capture_output=True, text=True, timeout=50)
+    assert done.returncode != 0 and "KZ_CA_KEY and KZ_CA_CERT go together" in done.stderr, done.stderr

@@ -22,7 +22,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, Workflo
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.eds import _OAEP, _issuer_key, seal_eds_password
+from activities.eds import _OAEP, issuer_key, seal_eds_password
 from activities.mobile_citizens import LocalMobileCitizensDatabase
 from infra import outages
 from infra.db import session
@@ -212,7 +212,7 @@ async def test_weak_password_is_refused_clearly_and_never_recorded(
     with pytest.raises(ValueError, match=r"must contain a special character \(@\$!%\*#\?&\) \(almatel-eds step 8\)"):
         seal_eds_password(handle.id, weak)  # the edge refuses it before anything is sent
     # A client that skips the edge check: the issuer applies the policy itself.
-    bypass = _issuer_key().public_key().encrypt(json.dumps({"case_id": handle.id, "password": weak}).encode(), _OAEP)
+    bypass = issuer_key().public_key().encrypt(json.dumps({"case_id": handle.id, "password": weak}).encode(), _OAEP)
     answer = await handle.execute_update(ContractSigning.choose_eds_password, SealedPassword(sealed=bypass))
     assert not answer.accepted and "must contain a special character" in answer.message
     assert (await handle.query(ContractSigning.signing)).step == 8  # the subscriber may choose another

@@ -44,7 +44,7 @@ from models.tables import (
     StartLedger,
     SubscriberKey,
 )
-from tests.e2e.procs import ROOT, ApiProcess, DevServer, WorkerProcess
+from tests.e2e.procs import ROOT, SHORT_ATTEMPTS, ApiProcess, DevServer, WorkerProcess
 from tests.e2e.scenarios import DEMO
 from tests.e2e.test_operator_keys import last_office_morning
 from tests.postgres import find_binaries, postgres_server
@@ -53,12 +53,6 @@ pytestmark = pytest.mark.e2e
 
 TECH_BIN, PAGE_BIN, BIO_BIN = "941240000341", "051140004562", "120440007898"
 PASSWORD = "Qazaq2026!"
-# Short attempts: a killed worker's activity is retried on the other after seconds, not a minute.
-TIMINGS = {
-    "KZ_TIMINGS__LOCAL_TIMEOUT": "PT5S",
-    "KZ_TIMINGS__OUTSIDE_TIMEOUT": "PT5S",
-    "KZ_TIMINGS__DOCUMENT_TIMEOUT": "PT10S",
-}
 
 
 def _host_env(data: Path, shared: dict[str, str]) -> dict[str, str]:
@@ -129,7 +123,7 @@ async def hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     if isinstance(found, str):
         pytest.skip(found)
     with postgres_server() as url:
-        shared = {**_key_material(tmp_path), "KZ_KEY_GENERATION": "false", "KZ_DATABASE_URL": url, **TIMINGS}
+        shared = {**_key_material(tmp_path), "KZ_KEY_GENERATION": "false", "KZ_DATABASE_URL": url, **SHORT_ATTEMPTS}
         # The test plays the back office's database administrator: API keys and the local registries' people are
         # written straight into the shared database (the hosts read them from there).
         from infra.settings import settings

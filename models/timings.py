@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["CaseTimings"]
 
@@ -36,3 +36,11 @@ class CaseTimings(BaseModel):
     """How often an issued permit's long-lived case continues as new (its history starts afresh)."""
     report_future_tolerance: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(0))
     """How far a fraud report's receipt may lie after the case's now (clock skew) before the case refuses it."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """A number of seconds as text (``KZ_TIMINGS__OUTSIDE_TIMEOUT=90``) is a duration, as ISO 8601 text is."""
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value

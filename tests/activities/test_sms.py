@@ -66,7 +66,7 @@ def test_texts_to_citizens_are_worded_in_kazakh_then_russian_by_the_activity() -
     ActivityEnvironment().run(SmsActivities(LocalSmsGateway()).send_sms, req)
     with session() as s:
         [row] = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == "case-10")).all()
-    assert (
-        row.text
-        == "C-8 шағымы: кері қайтарылды. Құжат egov.kz жеке кабинетіңізде.\nЖалоба C-8: отозвана. Документ в вашем личном кабинете на egov.kz."
+    assert row.text == (
+        "C-8 шағымы: кері қайтарылды. Құжат egov.kz жеке кабинетіңізде.\n"
+        "Жалоба C-8: отозвана. Документ в вашем личном кабинете на egov.kz."
     )

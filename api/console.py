@@ -81,6 +81,7 @@ def _env() -> Environment:
     env.filters["shown"] = case_page.shown
     env.filters["masked"] = case_page.mask_number
     env.globals["act_title"] = law.act_title
+    env.globals["document_title"] = document_title
     env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
 
@@ -105,6 +106,22 @@ def _lang(request: Request) -> str:
         if code in LANGUAGES:
             return code
     return DEFAULT
+
+
+RECORDED_TITLES = {"MVNO permit ": N_("MVNO permit {number}")}
+"""Document titles a case records with a value in them (the permit's number): the fixed part is translated, the value
+kept. Every other title a case records is a fixed text, translated as it is."""
+
+
+def document_title(title: str, lang: str) -> str:
+    """A document title as a case recorded it (English), in ``lang``."""
+    translated = gettext(lang, title)
+    if translated != title:
+        return translated
+    for prefix, msgid in RECORDED_TITLES.items():
+        if title.startswith(prefix):
+            return gettext(lang, msgid).format(number=title.removeprefix(prefix))
+    return title
 
 
 def _csrf(request: Request) -> str:

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from infra import case_index
 from infra.db import session
 from models.tables import CaseIndexEntry, CaseIndexKey
+from tests.cases import stop
 from tests.cli.conftest import Starter
 from tests.cli.test_case import case_id_in
 
@@ -89,4 +90,4 @@ async def test_reindex_writes_cases_started_before_the_index_once(
     assert f"not indexed: {permit} (not a case of these procedures)" in out
     assert filed in case_index.find(phone)
     for case in (permit, filed):
-        await env.client.get_workflow_handle(case).terminate(reason="end of test")
+        await stop(env.client.get_workflow_handle(case))

@@ -10,6 +10,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from models.complaint import ComplaintInput
+from tests.cases import stop
 from tests.cli.conftest import Starter
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "complaint" / "complaint.json"
@@ -122,4 +123,4 @@ async def test_the_demo_complaint_names_the_appealed_case_by_its_application_num
     )  # fmt: skip
     assert code == 1 and "appealed_case_id and appealed_application_number name different cases" in out
     for case in (complaint, permit):
-        await env.client.get_workflow_handle(case).terminate(reason="end of test")
+        await stop(env.client.get_workflow_handle(case))

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import cache
 from typing import Protocol
 
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from temporalio import activity
 
 from infra.handset import deliver
@@ -21,11 +23,32 @@ from infra.outages import raise_if_down
 from infra.store import record_sms
 from models.sms import SmsReceipt, SmsRequest
 
-__all__ = ["SYSTEM", "LocalSmsGateway", "SmsActivities", "SmsGateway"]
+__all__ = ["SYSTEM", "LocalSmsGateway", "SmsActivities", "SmsGateway", "render_sms", "worded"]
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "sms_gateway"
+
+
+@cache
+def _texts() -> Environment:
+    """The SMS texts: plain text (no HTML escaping), undefined parameters are errors."""
+    return Environment(loader=PackageLoader("activities", "templates"), autoescape=False, undefined=StrictUndefined)
+
+
+def render_sms(template: str, params: dict[str, str]) -> str:
+    """The SMS ``template`` (``activities/templates/sms/<template>.txt.j2``) in Kazakh, then Russian, one line each:
+    the applications carry no language of their own, and the state's notices to citizens are given in the state
+    language and in Russian (docs/DESIGN-NOTES.md, "SMS to citizens"). Undefined parameters are errors."""
+    text = _texts().get_template(f"sms/{template}.txt.j2").render(**params)
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def worded(req: SmsRequest) -> SmsRequest:
+    """``req`` with its text rendered from its template, when it has one (the gateways send ``text``)."""
+    if req.template is None:
+        return req
+    return req.model_copy(update={"text": render_sms(req.template, req.params)})
 
 
 class SmsGateway(Protocol):
@@ -59,7 +82,7 @@ class SmsActivities:
     @activity.defn(name="send_sms")
     def send_sms(self, req: SmsRequest) -> SmsReceipt:
         """Send one SMS through the gateway (idempotent on ``req.message_id``)."""
-        receipt = self.gateway.send(req)
+        receipt = self.gateway.send(worded(req))
         log.info(
             "sms %s from %s accepted%s", req.message_id, req.sender, " (already sent)" if receipt.duplicate else ""
         )

@@ -51,10 +51,12 @@ from api.i18n import DEFAULT, LANGUAGES, N_, gettext
 from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
+from infra import assignments
 from infra.cases import CaseWork, case_work
 from infra.db import session as db_session
 from models.procedure import ProcedureSpec
 from models.tables import SmsOutbox
+from rules import law
 from rules.calendar import ALMATY, almaty_text
 
 __all__ = ["build_console"]
@@ -78,6 +80,8 @@ def _env() -> Environment:
     env.filters["local"] = _local
     env.filters["shown"] = case_page.shown
     env.filters["masked"] = case_page.mask_number
+    env.globals["act_title"] = law.act_title
+    env.globals["document_title"] = document_title
     env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
 
@@ -102,6 +106,22 @@ def _lang(request: Request) -> str:
         if code in LANGUAGES:
             return code
     return DEFAULT
+
+
+RECORDED_TITLES = {"MVNO permit ": N_("MVNO permit {number}")}
+"""Document titles a case records with a value in them (the permit's number): the fixed part is translated, the value
+kept. Every other title a case records is a fixed text, translated as it is."""
+
+
+def document_title(title: str, lang: str) -> str:
+    """A document title as a case recorded it (English), in ``lang``."""
+    translated = gettext(lang, title)
+    if translated != title:
+        return translated
+    for prefix, msgid in RECORDED_TITLES.items():
+        if title.startswith(prefix):
+            return gettext(lang, msgid).format(number=title.removeprefix(prefix))
+    return title
 
 
 def _csrf(request: Request) -> str:
@@ -278,6 +298,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             sms = list(
                 s.exec(select(SmsOutbox).where(SmsOutbox.case_id == case_id).order_by(col(SmsOutbox.accepted_at)))
             )
+        holder = assignments.current(case_id)
+        may_assign = not view.closed and assignments.may_assign(principal.key_id, principal.roles, holder)
         refresh = None
         if work.busy and not forms:  # nothing to type on the page: it follows the case by itself
             refresh = 2 if all(c.attempt <= 1 for c in work.calls) else 10
@@ -301,6 +323,9 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             calls=work.calls,
             refresh=refresh,
             sms=sms,
+            holder=holder,
+            people=assignments.people() if may_assign else [],
+            me=principal.key_id,
         )
 
     @router.get("/cases/{case_id}")
@@ -341,6 +366,29 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [detail]))
         await case_page.settle(client, case_id)
         _flash(request, "Decision recorded")
+        return _redirect(f"/console/cases/{case_id}")
+
+    @router.post("/cases/{case_id}/assign")
+    async def post_assign(request: Request, case_id: str) -> Response:
+        principal = _user(request)
+        values = await _form(request)
+        if not _valid_case_id(case_id):
+            raise ProblemError(404, "no such case")
+        client = await ctx.gateway.client()
+        view = await get_case(client, case_id, ctx.procedures)
+        if view.closed:
+            raise ProblemError(409, "a closed case is not assigned")
+        try:
+            assignments.assign(
+                case_id,
+                values.get("assignee", ""),
+                by_key=principal.key_id,
+                by_name=principal.name,
+                roles=principal.roles,
+            )
+        except assignments.AssignmentRefused as exc:
+            raise ProblemError(exc.status, exc.message) from None
+        _flash(request, "Case assigned")
         return _redirect(f"/console/cases/{case_id}")
 
     @router.get("/start/{key}")

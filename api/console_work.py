@@ -237,7 +237,7 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
         if fmt == "json":
             body, media = rep.model_dump_json(indent=1), "application/json"
         else:
-            body, media = render_report_html(rep), "text/html; charset=utf-8"
+            body, media = render_report_html(rep, c._lang(request)), "text/html; charset=utf-8"
         return Response(
             body, media_type=media, headers={"Content-Disposition": f'attachment; filename="compliance-report.{fmt}"'}
         )

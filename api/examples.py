@@ -54,6 +54,8 @@ _WRITTEN: dict[str, dict[str, Any]] = {
         "reported_by": "Kcell JSC",
     },
     "ReopenInstruction": {"complaint_id": _CASE, "reason": "complaint upheld: no hearing was offered"},
+    # any case: who holds it (api/routes.py)
+    "AssignmentRequest": {"assignee": "A. Seitkali (back office)"},
     # every procedure
     "ResumeRequest": {"by": "duty officer", "note": "the state registry answers again"},
     "CalendarCorrection": {"reason": "Government resolution No. 123 moves 8 January 2027"},

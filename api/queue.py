@@ -3,8 +3,9 @@
 Groups (a case is in every group that fits it): ``overdue`` (a term breached and still waiting, or the next deadline
 passed), ``due_today`` and ``due_this_week`` (the next deadline later today, or later this calendar week, Monday to
 Sunday, Asia/Almaty), ``waiting`` (an activity is being retried after a failed attempt: ``infra.outside_waits``) and
-``blocked`` (an outside system refused a step; staff resume it). "Mine" are the cases the signed-in key started or
-recorded a decision in (``infra.case_index.cases_of``); "team" is every case.
+``blocked`` (an outside system refused a step; staff resume it). "Mine" are the cases assigned to the signed-in key
+(``infra.assignments``) and those it started or recorded a decision in (``infra.case_index.cases_of``); "team" is
+every case.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlmodel import col, select
 from temporalio.client import Client
 
 from api.listing import MAX_ROWS, CaseRow, fetch, ids_clause, instant, procedures_clause
-from infra import case_index, outside_waits
+from infra import assignments, case_index, outside_waits
 from infra.db import session
 from models import search_attributes as sa
 from models.procedure import ProcedureSpec
@@ -103,7 +104,9 @@ async def work_queue(
         more, cut = await fetch(client, f"{running} AND {ids_clause(missing[i : i + 200])}", MAX_ROWS)
         rows += more
         truncated = truncated or cut
-    mine = await asyncio.to_thread(case_index.cases_of, key_id)
+    mine = await asyncio.to_thread(case_index.cases_of, key_id) | await asyncio.to_thread(
+        assignments.assigned_to, key_id
+    )
     blocked = await asyncio.to_thread(_blocked_details, [r.case_id for r in rows if r.status == "blocked"])
     counts = {g: {"mine": 0, "team": 0} for g, _ in GROUPS}
     groups: dict[str, list[QueueEntry]] = {g: [] for g, _ in GROUPS}

@@ -10,11 +10,12 @@ are the specs' models, evaluated when each endpoint is defined.
 """
 
 import logging
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.auth import CASE_READERS, Principal
 from api.cases import (
@@ -35,8 +36,9 @@ from api.context import AppContext
 from api.examples import openapi_examples
 from api.idempotency import HEADER, Idempotency, replayed_event, replayed_start
 from api.limits import bounded
-from api.problems import Problem
+from api.problems import Problem, ProblemError
 from api.security import authenticated, require
+from infra import assignments
 from infra.cases import PendingCall
 from models.case import CaseView
 from models.procedure import EventSpec, ProcedureSpec
@@ -63,6 +65,41 @@ class EventInfo(BaseModel):
     has_body: bool
 
 
+class AssignmentRequest(BaseModel):
+    """Give the case to a staff member: a supervisor may give any case; a staff member takes a case nobody holds or
+    hands on one they hold."""
+
+    assignee: str = Field(min_length=1, max_length=200, description="the staff member's key id or key holder's name")
+
+
+class Assignment(BaseModel):
+    """Who holds a case now, who gave it to them and when; with the earlier assignments."""
+
+    case_id: str
+    assignee: str | None = None
+    assignee_key_id: str | None = None
+    assigned_by: str | None = None
+    assigned_at: datetime | None = None
+    earlier: list["Assignment"] = []
+
+
+def _assignment(case_id: str) -> Assignment:
+    rows = assignments.history(case_id)
+    views = [
+        Assignment(
+            case_id=case_id,
+            assignee=r.assignee_name,
+            assignee_key_id=r.assignee_key,
+            assigned_by=f"{r.assigned_by_name} (key {r.assigned_by_key})",
+            assigned_at=r.assigned_at.replace(tzinfo=UTC) if r.assigned_at.tzinfo is None else r.assigned_at,
+        )
+        for r in rows
+    ]
+    if not views:
+        return Assignment(case_id=case_id)
+    return views[-1].model_copy(update={"earlier": views[:-1][::-1]})
+
+
 class ProcedureInfo(BaseModel):
     """A procedure the API serves."""
 
@@ -78,6 +115,7 @@ def build_router(ctx: AppContext) -> APIRouter:
     """Every ``/v1`` route for the procedures in ``ctx``."""
     router = APIRouter(prefix="/v1", responses=_ERRORS)
     readers = require(CASE_READERS, "read cases")
+    assigners = require(assignments.ASSIGNABLE, "assign cases")
     for spec in ctx.procedures.values():
         _add_start(router, ctx, spec)
         for event in spec.events:
@@ -146,6 +184,38 @@ def build_router(ctx: AppContext) -> APIRouter:
         client = await ctx.gateway.client()
         view = await get_case(client, case_id, ctx.procedures)
         return await timeline(client, case_id, view)
+
+    @router.get(
+        "/cases/{case_id}/assignment",
+        response_model=Assignment,
+        tags=["cases"],
+        summary="Who holds the case now (assigned by whom, when), and the earlier assignments",
+    )
+    async def case_assignment(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> Assignment:
+        client = await ctx.gateway.client()
+        await get_case(client, case_id, ctx.procedures)
+        return _assignment(case_id)
+
+    @router.put(
+        "/cases/{case_id}/assignment",
+        response_model=Assignment,
+        tags=["cases"],
+        summary="Assign the case to a staff member (supervisors: any case; staff: a case nobody or they hold)",
+    )
+    async def assign_case(
+        case_id: CaseId,
+        body: Annotated[AssignmentRequest, Body(openapi_examples=openapi_examples(AssignmentRequest))],
+        principal: Annotated[Principal, Depends(assigners)],
+    ) -> Assignment:
+        client = await ctx.gateway.client()
+        await get_case(client, case_id, ctx.procedures)
+        try:
+            assignments.assign(
+                case_id, body.assignee, by_key=principal.key_id, by_name=principal.name, roles=principal.roles
+            )
+        except assignments.AssignmentRefused as exc:
+            raise ProblemError(exc.status, exc.message) from None
+        return _assignment(case_id)
 
     @router.get(
         "/cases/{case_id}/outside-calls",

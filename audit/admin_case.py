@@ -262,11 +262,14 @@ def summary_rows(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def render_admin_case_html(
-    case: AdminCase, included: dict[str, str] | None = None, signatures: dict[str, str] | None = None
+    case: AdminCase,
+    included: dict[str, str] | None = None,
+    signatures: dict[str, str] | None = None,
+    lang: str = "en",
 ) -> str:
     """The case file as one HTML page; ``included`` maps doc_id to its path inside the bundle, ``signatures`` to the
     path of its detached signature."""
-    env = templates()
+    env = templates(lang)
     env.filters["pretty"] = _pretty
     return env.get_template("admin_case.html.j2").render(
         case=case,
@@ -284,11 +287,12 @@ def render_admin_case(
     case: AdminCase,
     fetch_document: Callable[[DocumentRef], bytes] | None = None,
     fetch_signature: Callable[[DocumentRef], bytes | None] | None = None,
+    lang: str = "en",
 ) -> bytes:
-    """A ZIP: ``case.html``, ``case.json``, ``documents/…`` (when ``fetch_document`` is given), beside each signed
-    document its detached CMS signature ``documents/….p7s`` (when ``fetch_signature`` is given and the document is
-    signed) and ``manifest.json`` with every file's SHA-256. Raises ``ValueError`` when a fetched document's bytes
-    do not match the SHA-256 the case recorded."""
+    """A ZIP: ``case.html`` (in ``lang``: kk, ru or en), ``case.json``, ``documents/…`` (when ``fetch_document`` is
+    given), beside each signed document its detached CMS signature ``documents/….p7s`` (when ``fetch_signature`` is
+    given and the document is signed) and ``manifest.json`` with every file's SHA-256. Raises ``ValueError`` when a
+    fetched document's bytes do not match the SHA-256 the case recorded."""
     files: dict[str, bytes] = {}
     docs_manifest: list[dict[str, Any]] = []
     included: dict[str, str] = {}
@@ -310,7 +314,7 @@ def render_admin_case(
                 signatures[ref.doc_id] = path + SIGNATURE_SUFFIX
                 entry["signature"] = path + SIGNATURE_SUFFIX
         docs_manifest.append(entry)
-    files["case.html"] = render_admin_case_html(case, included, signatures).encode()
+    files["case.html"] = render_admin_case_html(case, included, signatures, lang).encode()
     files["case.json"] = (case.model_dump_json(indent=1) + "\n").encode()
     manifest = {
         "case_id": case.case_id,

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,8 +30,18 @@ app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_loc
 keys_app = typer.Typer(no_args_is_help=True, help="payload encryption keys: show ids, generate, rotate")
 app.add_typer(keys_app, name="keys")
 console = Console()
+LANG = typer.Option("en", "--lang", help="the language of the HTML: kk, ru or en")
 err = Console(stderr=True)
 T = TypeVar("T")
+
+
+class Language(StrEnum):
+    """The languages of the HTML an auditor reads (the console's: ``api/locales``)."""
+
+    kk = "kk"
+    ru = "ru"
+    en = "en"
+
 
 PROCEDURE = typer.Option(None, "--procedure", "-p", help="procedure key, e.g. mvno_permit")
 SINCE = typer.Option(None, help="cases started at or after, ISO with offset (2027-03-01T00:00:00+05:00)")
@@ -226,6 +237,7 @@ def report(
     case_status: str | None = CASE_STATUS,
     case: list[str] | None = CASES,
     query: str | None = QUERY,
+    lang: Language = LANG,
 ) -> None:
     """The compliance report (HTML and JSON), computed from the histories alone."""
     selection = {
@@ -248,7 +260,7 @@ def report(
     rep = _run(go())
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(rep.model_dump_json(indent=1) + "\n", encoding="utf-8")
-    (out / "report.html").write_text(render_report_html(rep), encoding="utf-8")
+    (out / "report.html").write_text(render_report_html(rep, lang.value), encoding="utf-8")
     t = Table(title="Compliance by procedure")
     for col in ("procedure", "cases", "terms", "met on time", "met late", "breached", "share on time"):
         t.add_column(col)
@@ -266,6 +278,7 @@ def admin_case(
     documents: bool = typer.Option(
         False, "--documents", help="include the documents' bytes and their signatures from our document store"
     ),
+    lang: Language = LANG,
 ) -> None:
     """The administrative case of one case as a ZIP (case.html, case.json, manifest.json, documents/ with
     ``--documents``: each document's bytes, checked against the SHA-256 the case recorded, and its detached CMS
@@ -281,9 +294,9 @@ def admin_case(
     try:
         case = build_admin_case(history)
         if documents:
-            bundle = render_admin_case(case, fetch_from_store, signature_from_store)
+            bundle = render_admin_case(case, fetch_from_store, signature_from_store, lang=lang.value)
         else:
-            bundle = render_admin_case(case)
+            bundle = render_admin_case(case, lang=lang.value)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from audit.history import CaseHistory
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
 from models.deadlines import DeadlineState, DeadlineStatus, deadline_records
+from rules import law
 from rules.calendar import almaty_text
 
 __all__ = [
@@ -47,8 +48,11 @@ _WAKES = {"update", "activity_result", "activity_failure", "timer_fired", "signa
 was recorded by the workflow task that accepted the withdrawal."""
 
 
-def templates() -> Environment:
-    """The audit package's jinja2 templates (HTML autoescaped)."""
+def templates(lang: str = "en") -> Environment:
+    """The audit package's jinja2 templates (HTML autoescaped), their texts in ``lang`` (kk, ru, en: the console's
+    catalogues, ``api/locales``) and acts' titles from the law data in that language."""
+    from api.i18n import gettext
+
     env = Environment(
         loader=PackageLoader("audit", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -57,7 +61,22 @@ def templates() -> Environment:
     )
     env.filters["local"] = local_time
     env.filters["duration"] = duration
+    env.globals.update(
+        _=lambda text: gettext(lang, text),
+        lang=lang,
+        act_title=lambda version_id: law.act_title(version_id, lang),
+        procedure_title=lambda key: _procedure_title(key, lang),
+    )
     return env
+
+
+def _procedure_title(key: str, lang: str) -> str:
+    """A procedure's name in ``lang`` (the catalogue's title through the console's catalogues), else its key."""
+    from api.i18n import gettext
+    from workflows.catalogue import by_key
+
+    spec = by_key().get(key)
+    return gettext(lang, spec.title) if spec else key
 
 
 def local_time(value: datetime | str | None) -> str:
@@ -365,6 +384,6 @@ def build_report(cases: list[CaseHistory], report_time: datetime | None = None) 
     )
 
 
-def render_report_html(report: ComplianceReport) -> str:
+def render_report_html(report: ComplianceReport, lang: str = "en") -> str:
     """The report as one self-contained HTML page."""
-    return templates().get_template("report.html.j2").render(report=report)
+    return templates(lang).get_template("report.html.j2").render(report=report)

@@ -184,3 +184,45 @@ def _report(outcomes: list[Outcome], what: str) -> None:
     console.print(f"{len(outcomes) - len(failed)} cases took it, {len(failed)} did not; {moved} deadlines {what}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("reindex")
+@run_async
+async def reindex_cases(
+    procedure: list[str] = typer.Option(None, "--procedure", help="only these procedures (repeatable); default all"),
+    case_ids: list[str] = typer.Option(
+        None, "--case", help="only these cases (repeatable); for a server without visibility listing"
+    ),
+) -> None:
+    """Write the console's search index for cases started before it existed (keyed hashes, from their inputs
+    decrypted here); idempotent: a re-run writes nothing new."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from infra.reindex import ReindexReport, reindex
+    from workflows.catalogue import PROCEDURES, by_key
+
+    known = by_key()
+    unknown = [p for p in procedure or [] if p not in known]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown procedure {unknown[0]!r}; known: {', '.join(known)}", param_hint="--procedure"
+        )
+    specs = [known[p] for p in procedure] if procedure else list(PROCEDURES)
+    client = await with_client()
+
+    def progress(r: ReindexReport) -> None:
+        if r.runs % 50 == 0:
+            console.print(f"… {r.line()}")
+
+    try:
+        report = await reindex(client, specs, progress, case_ids or None)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.UNIMPLEMENTED:
+            console.print("refused: this Temporal server cannot list workflows: name the cases with --case")
+            raise typer.Exit(1) from None
+        raise
+    for case_id, error in report.failed:
+        console.print(f"not indexed: {case_id} ({error})")
+    console.print(report.line())
+    if report.failed:
+        raise typer.Exit(1)

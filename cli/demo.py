@@ -16,6 +16,8 @@ from cli.common import console, load_json_model, run_async, with_client
 from rules.law import cite
 
 DEMO = Path(demo_files.__file__).resolve().parent
+DEMO_PERMIT_NUMBER = "DEMO-MVNO-0001"
+"""The demo permit's application number: ``demo/complaint/complaint.json`` names the appealed case by it."""
 DEMO_PERSON = "850615400026"  # seeded in the local state registry (activities/state_registry.py)
 KEY_ROLES = {
     "staff": ["staff"],
@@ -65,7 +67,7 @@ async def demo() -> None:
     created: list[tuple[str, str]] = []
 
     permit_app = load_json_model(DEMO / "mvno_permit" / "application.json", PermitApplication)
-    permit_app = permit_app.model_copy(update={"received_at": now, "application_number": "DEMO-MVNO-0001"})
+    permit_app = permit_app.model_copy(update={"received_at": now, "application_number": DEMO_PERMIT_NUMBER})
     permit = await start_case(client, permit_wf.SPEC, permit_app, task_queue=tq, source="demo")
     created.append(("MVNO permit (665/NK)", permit.case_id))
 
@@ -80,8 +82,13 @@ async def demo() -> None:
     created.append((f"fraud check ({cite('171', 'p.119')})", ack.case_id))
 
     comp = load_json_model(DEMO / "complaint" / "complaint.json", ComplaintInput)
+    # the file names the demo permit by its application number, as a user would; the start resolves it to the case
     comp = comp.model_copy(
-        update={"received_at": now, "appealed_case_id": permit.case_id, "complaint_number": "DEMO-C-0001"}
+        update={
+            "received_at": now,
+            "appealed_application_number": DEMO_PERMIT_NUMBER,
+            "complaint_number": "DEMO-C-0001",
+        }
     )
     handle = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq, source="demo")
     created.append((f"complaint ({cite('58', 'p.10')})", handle.case_id))

@@ -10,7 +10,8 @@ what the clerk typed the same way and matches exactly: no prefix, no fuzzy match
 key. Which fields count is a vocabulary of field names read through every procedure's input model (nested models,
 lists, the chosen variant of a union), so a new procedure is indexed when its fields use these names.
 
-Cases started before the index existed are not in it: they are found by case id only.
+Cases started before the index existed are written by ``infra.reindex`` (``starter.py cases reindex``) from their
+inputs as Temporal keeps them (decrypted by the client's codec), with the same normalisation and keys.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "NUMBER_FIELDS",
     "PHONE_FIELDS",
     "IndexValues",
+    "backfill",
     "cases_of",
     "entries",
     "extract",
@@ -135,22 +137,38 @@ def _walk(value: object, name: str, out: IndexValues) -> None:
 def record_start(procedure: str, case_id: str, inp: BaseModel, key_id: str | None = None) -> None:
     """Index the case ``inp`` started, joined or found (idempotent: a repeated start adds nothing new; a further
     report that joins a case adds its own values). ``key_id`` is the API key that sent it, if any."""
-    values = extract(inp)
-    for attempt in range(2):  # a concurrent start of the same case may write first: then add what it lacks
-        try:
-            _write(procedure, case_id, values, key_id)
-            break
-        except IntegrityError:
-            if attempt:
-                raise
+    _write_once(procedure, case_id, extract(inp), key_id)
     if key_id:
         record_actor(case_id, key_id)
 
 
-def _write(procedure: str, case_id: str, values: IndexValues, key_id: str | None) -> None:
+def backfill(procedure: str, case_id: str, inp: BaseModel, key_id: str | None = None) -> int:
+    """Index a case started before the index existed, from its decoded input (``infra.reindex``), as
+    ``record_start`` does (the key that started it, from the start's memo, becomes its actor). Returns the rows
+    added: 0 when the case was fully indexed, so a re-run changes nothing."""
+    added = _write_once(procedure, case_id, extract(inp), key_id)
+    if key_id and added:
+        record_actor(case_id, key_id)
+    return added
+
+
+def _write_once(procedure: str, case_id: str, values: IndexValues, key_id: str | None) -> int:
+    for attempt in range(2):  # a concurrent start of the same case may write first: then add what it lacks
+        try:
+            return _write(procedure, case_id, values, key_id)
+        except IntegrityError:
+            if attempt:
+                raise
+    return 0
+
+
+def _write(procedure: str, case_id: str, values: IndexValues, key_id: str | None) -> int:
+    """Write what the index lacks of ``values``; the number of rows added (0: the case was indexed already)."""
+    added = 0
     with session() as s:
         entry = s.get(CaseIndexEntry, case_id)
         if entry is None:
+            added += 1
             s.add(
                 CaseIndexEntry(
                     case_id=case_id,
@@ -162,6 +180,8 @@ def _write(procedure: str, case_id: str, values: IndexValues, key_id: str | None
         have = set(s.exec(select(CaseIndexKey.kind, CaseIndexKey.digest).where(CaseIndexKey.case_id == case_id)))
         for kind, digest in sorted(values.digests() - {(k, d) for k, d in have}):
             s.add(CaseIndexKey(case_id=case_id, kind=kind, digest=digest))
+            added += 1
+    return added
 
 
 def record_actor(case_id: str, key_id: str) -> None:

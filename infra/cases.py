@@ -59,6 +59,7 @@ __all__ = [
     "check_intake",
     "ledger_entries",
     "pending_calls",
+    "resolve_references",
     "send_event",
     "start_case",
     "update_outcome",
@@ -186,6 +187,42 @@ def _memo(intake: IntakeRecord) -> dict[str, Any]:
     return {"intake": intake.model_dump(mode="json")}
 
 
+REFERENCES = {"appealed_application_number": "appealed_case_id"}
+"""Fields of an input that name a case by its application's number (what a person knows: the number the portal
+gave), and the case-id field the start fills from the search index (``infra.case_index``): case ids are keyed
+hashes, different on every installation."""
+
+
+def resolve_references(inp: BaseModel) -> BaseModel:
+    """``inp`` with each case named by its application number (``REFERENCES``) resolved to its case id through the
+    search index; both stay in the input, so the case records what was named and what it meant. Refused
+    (``CaseError("refused")``) when no case or several have that number, or when the case id given as well is
+    another case."""
+    update: dict[str, str] = {}
+    for number_field, id_field in REFERENCES.items():
+        number = getattr(inp, number_field, None)
+        if not isinstance(number, str):
+            continue
+        found = sorted(case_index.find(number, personal=False))
+        given = getattr(inp, id_field, None)
+        if not found:
+            raise CaseError(
+                "refused", f"refused: {number_field}: no case with application number {number} is known here"
+            )
+        if given is not None:
+            if given not in found:
+                raise CaseError("refused", f"refused: {id_field} and {number_field} name different cases")
+            continue
+        if len(found) > 1:
+            raise CaseError(
+                "refused",
+                f"refused: {number_field}: {len(found)} cases have application number {number}; name the case by "
+                f"{id_field}: {', '.join(found)}",
+            )
+        update[id_field] = found[0]
+    return inp.model_copy(update=update) if update else inp
+
+
 def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
     """``CaseError("refused")`` when the law of the governing day does not have the paragraphs the start
     executes (the act not yet in force or abolished, a paragraph not yet added or repealed), or the spec's own
@@ -235,6 +272,7 @@ async def start_case(
     Whatever the answer, the case is written to the console's search index (``infra.case_index``: keyed hashes
     of the input's identifiers, phones and names, its application number, the caller's key).
     """
+    inp = resolve_references(inp)
     check_intake(spec, inp)
     started = await _start(client, spec, inp, task_queue, source, actor, caller, request, retry)
     _index(spec, started, inp, caller)

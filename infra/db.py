@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from infra.settings import settings
@@ -85,13 +85,26 @@ def engine_for(url: str) -> Engine:
             lock.commit()
         try:
             _drop_stored_responses(eng)
-            SQLModel.metadata.create_all(eng)
+            _create_tables(eng)
             add_missing_columns(eng)
         finally:
             if eng.dialect.name == "postgresql":
                 lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _SCHEMA_LOCK})
                 lock.commit()
     return eng
+
+
+def _create_tables(eng: Engine) -> None:
+    """Create the tables that do not exist. Processes starting together (a worker's first activity and a command's
+    first write) race between the check and the ``CREATE``: the loser's "already exists" is the winner's table,
+    so it checks again."""
+    for attempt in range(5):
+        try:
+            SQLModel.metadata.create_all(eng)
+            return
+        except OperationalError as exc:
+            if "already exists" not in str(exc) or attempt == 4:
+                raise
 
 
 def _drop_stored_responses(eng: Engine) -> None:

@@ -74,6 +74,14 @@ class ComplaintInput(Model):
     appealed_case_id: str | None = Field(
         default=None, max_length=200, description="the case whose decision, action or inaction is appealed"
     )
+    appealed_application_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\w\-/.]+$",
+        description="the appealed case named by its application's number instead of its case id (the case id is "
+        "keyed per installation); the start resolves it through the search index and records both",
+    )
     about_complaint_id: str | None = Field(
         default=None, max_length=200, description="for a complaint about a complaint body's inaction"
     )

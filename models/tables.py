@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "CaseActor",
+    "CaseAssignment",
     "CaseIndexEntry",
     "CaseIndexKey",
     "ComplaintForward",
@@ -85,6 +86,21 @@ class CaseActor(SQLModel, table=True):
     case_id: str = Field(primary_key=True)
     key_id: str = Field(primary_key=True, index=True)
     last_at: datetime = Field(default_factory=_now)
+
+
+class CaseAssignment(SQLModel, table=True):
+    """A case given to a staff member: who holds it (their key), who assigned it and when. One row per assignment,
+    never updated: the latest row of a case is its assignment now, the others its history."""
+
+    __tablename__ = "case_assignments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True)
+    assignee_key: str = Field(index=True)
+    assignee_name: str
+    assigned_by_key: str
+    assigned_by_name: str
+    assigned_at: datetime = Field(default_factory=_now)
 
 
 class OutsideWait(SQLModel, table=True):

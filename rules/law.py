@@ -58,6 +58,8 @@ __all__ = [
     "Unit",
     "Version",
     "act",
+    "act_of_version",
+    "act_title",
     "acts",
     "book",
     "cite",
@@ -374,6 +376,17 @@ class LawBook:
         """The act's items, of one ``kind`` when given, in the order of the act."""
         a = self.act(key)
         return [self._text(a, i, None) for i in a.items.values() if kind is None or i.kind == kind]
+
+
+def act_of_version(version_id: str) -> Act | None:
+    """The act one of whose versions is ``version_id`` (as a case records it), or None."""
+    return next((a for a in book().acts.values() if version_id in a.version_ids), None)
+
+
+def act_title(version_id: str | None, lang: str) -> str | None:
+    """The title, in ``lang``, of the act whose version a case recorded; None for an unknown version."""
+    found = act_of_version(version_id) if version_id else None
+    return found.title_in(lang) if found else None
 
 
 def package_files() -> list[Path]:

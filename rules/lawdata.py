@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -217,6 +217,12 @@ class Act:
     grounds: Mapping[str, Provision]
     items: Mapping[str, Provision]
     abolished: Abolition | None = None
+    titles: Mapping[str, str] = field(default_factory=dict)
+    """The act's title in Kazakh and Russian (``kk``, ``ru``); ``title`` is the English one."""
+
+    def title_in(self, lang: str) -> str:
+        """The act's title in ``lang`` (kk, ru, en), English when the file gives none in that language."""
+        return self.titles.get(lang, self.title)
 
     @property
     def abolished_by(self) -> str | None:

@@ -236,6 +236,7 @@ def load_act(path: Path | str, text: str | None = None) -> Act:
     act = Act(
         key=top.get("key", str),
         title=top.get("title", str),
+        titles={lang: text for lang in ("kk", "ru") if (text := top.get(f"title_{lang}", str, None))},
         order=top.get("order", str),
         seed=top.get("seed", str),
         file=name,

@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
     from models.eds import SignDocumentRequest
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
-    from models.sms import SmsRequest
+    from models.sms import SMS_FROM_TEMPLATES, SmsRequest
     from rules.law import cite, item
     from workflows.case import CaseWorkflow
     from workflows.outside import CASE_FILE_HEARTBEAT
@@ -111,6 +111,7 @@ class Complaint(CaseWorkflow):
         self._satisfaction_instructs = workflow.patched(SATISFACTION_INSTRUCTS)
         self._documents_signed = workflow.patched(DOCUMENTS_SIGNED_AND_DELIVERED)
         self._tells_appealed_case = workflow.patched(TELLS_APPEALED_CASE)
+        self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
 
     @workflow.run
     async def run(self, inp: ComplaintInput) -> dict[str, Any]:
@@ -300,8 +301,17 @@ class Complaint(CaseWorkflow):
                 case_id=case_id,
                 to=self.inp.complainant.phone,
                 sender="EGOV",
-                text=f"Complaint {self.inp.complaint_number}: {title.lower()}. The document is in your "
-                "personal account on egov.kz.",
+                **(
+                    {
+                        "template": "complaint_document",
+                        "params": {"complaint_number": self.inp.complaint_number, "kind": kind},
+                    }
+                    if self._sms_from_templates
+                    else {
+                        "text": f"Complaint {self.inp.complaint_number}: {title.lower()}. The document is in your "
+                        "personal account on egov.kz."
+                    }
+                ),
             ),
             what="sms_gateway",
         )

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         RegisterNumbersRequest,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
-    from models.sms import SmsRequest
+    from models.sms import SMS_FROM_TEMPLATES, SmsRequest
     from rules import law
     from rules.law import cite, cite_range
     from workflows.case import CaseWorkflow
@@ -61,6 +61,7 @@ class IndividualNumbers(CaseWorkflow):
         self.result: NumbersResult | None = None
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._answer_delivered = workflow.patched(ANSWER_DELIVERED)
+        self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
 
     @workflow.run
     async def run(self, inp: NumbersApplicationInput) -> NumbersResult:
@@ -157,8 +158,22 @@ class IndividualNumbers(CaseWorkflow):
                     case_id=workflow.info().workflow_id,
                     to=self.inp.phone,
                     sender=str(law.item("almatel-eds", "sender.operator").value),
-                    text=f"Your application for {len(self.inp.numbers)} subscriber numbers: {outcome}{why} ({cite}). "
-                    "The answer is in your personal account.",
+                    **(
+                        {
+                            "template": "numbers_answer",
+                            "params": {
+                                "outcome": outcome,
+                                "count": str(len(self.inp.numbers)),
+                                "reason": reason or "",
+                                "cite": cite,
+                            },
+                        }
+                        if self._sms_from_templates
+                        else {
+                            "text": f"Your application for {len(self.inp.numbers)} subscriber numbers: "
+                            f"{outcome}{why} ({cite}). The answer is in your personal account."
+                        }
+                    ),
                 ),
                 what="sms_gateway",
             )

@@ -520,15 +520,17 @@ async def test_permit_case_through_the_console(chromium: str, console_url: str, 
             await expect(row.locator("td").nth(4)).to_contain_text("met")
             await expect(page.locator("#event-completeness_decision")).to_have_count(0)
             await expect(page.locator("#event-qualification_decision")).to_have_count(1)
-            await expect(page.locator("#case-sms")).to_contain_text(f"Application {demo['application_number']}")
+            # the applicant's SMS, in Kazakh and then Russian (worded by the SMS activity)
+            await expect(page.locator("#case-sms")).to_contain_text(f"{demo['application_number']} өтініші")
+            await expect(page.locator("#case-sms")).to_contain_text(f"Заявление {demo['application_number']}")
             await page.screenshot(path=str(ARTIFACTS / "console-permit-case.png"), full_page=True)
 
             await page.get_by_role("link", name="SMS outbox").click()
             sms = page.locator("#outbox tbody tr", has_text=case_id)
             await expect(sms).to_have_count(1)
             await expect(sms).to_contain_text(
-                f"Application {demo['application_number']} for an MVNO permit is "
-                f"registered on {cal.registration_day(received).isoformat()}"
+                f"Заявление {demo['application_number']} на разрешение оператору мобильной виртуальной сети "
+                f"зарегистрировано {cal.registration_day(received).isoformat()}"
             )
             await expect(sms).to_contain_text(phone)
             await page.screenshot(path=str(ARTIFACTS / "console-permit-outbox.png"), full_page=True)

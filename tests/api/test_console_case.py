@@ -18,6 +18,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -428,3 +429,81 @@ async def test_a_blocked_case_says_why_and_what_resuming_retries(env: WorkflowEn
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=ALMATY).astimezone(UTC)
+
+
+@pytest.mark.browser
+async def test_the_case_page_in_kazakh_names_the_act_translates_recorded_titles_and_is_assigned(
+    env: WorkflowEnvironment, walk_url: str, chromium: str, tmp_path: Path
+) -> None:
+    """Issue 17 items 8 and the remaining pieces: the act's title in the page's language (law data), document titles a
+    case recorded in English shown translated in the documents and the timeline, the applicant's SMS in Kazakh and
+    Russian, a supervisor assigning the case from the page; and the compliance report of that case in Kazakh."""
+    from api.i18n import catalogue
+    from audit.history import decode_history, parse_history
+    from audit.report import build_report, render_report_html
+    from infra.cases import start_case, wait_until_settled
+    from models.mvno_permit import CompletenessDecision, PermitApplication
+    from rules import law
+
+    kk = catalogue("kk")
+    cal = current_calendar()
+    head = create_key(f"Head {uuid.uuid4().hex[:6]}", ["supervisor"])[0]
+    clerk_name = f"D. Clerk {uuid.uuid4().hex[:6]}"
+    create_key(clerk_name, ["staff"])
+    today = (await env.get_current_time()).astimezone(ALMATY).date()
+    demo = application(datetime.combine(cal.add_working_days(today, -1), time(10, 0), tzinfo=ALMATY))
+    demo["received_at"] = datetime.combine(cal.add_working_days(today, -1), time(10, 0), tzinfo=ALMATY).isoformat()
+    started = await start_case(env.client, PERMIT, PermitApplication.model_validate(demo), task_queue=QUEUE)
+    case_id = started.case_id
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
+            try:
+                page = await browser.new_page(locale="kk-KZ")
+                await page.goto(f"{walk_url}/console/lang/kk?next=/console/login")
+                await page.fill("#api_key", head)
+                await page.click("button[type=submit]")
+                await page.goto(f"{walk_url}/console/cases/{case_id}")
+                await expect(page.locator("#case-status")).to_have_text(kk["completeness_check"])
+                await expect(page.locator("#act-title")).to_have_text(law.act_title("665/NK/2024", "kk") or "")
+                # the applicant's SMS: Kazakh, then Russian
+                sms = page.locator("#case-sms li").first
+                await expect(sms).to_contain_text(f"{demo['application_number']} өтініші")
+                await expect(sms).to_contain_text(f"Заявление {demo['application_number']}")
+                # a supervisor assigns it from the page
+                await expect(page.locator("#assignment")).to_have_text(kk["Not assigned"])
+                await page.select_option("#assignee-select", label=clerk_name)
+                await page.click("#submit-assign")
+                await expect(page.locator(".flash")).to_have_text(kk["Case assigned"])
+                await expect(page.locator("#assignee")).to_have_text(clerk_name)
+                ARTIFACTS.mkdir(exist_ok=True)
+                await page.screenshot(path=str(ARTIFACTS / "console-case-kk-assign-form.png"), full_page=True)
+                # a refusal to consider (the clerk's decision, through the case's Update): its document, titled by the
+                # case in English, is shown in Kazakh
+                await env.client.get_workflow_handle(case_id).execute_update(
+                    "completeness_decision",
+                    CompletenessDecision(complete=False, reasons=["лицензия мерзімі өтті"], decided_by=clerk_name),
+                )
+                await wait_until_settled(env.client, case_id)
+                await page.goto(f"{walk_url}/console/cases/{case_id}")
+                await expect(page.locator("#case-status")).to_have_text(kk["refused_to_consider"])
+                title = kk["Reasoned refusal to consider the application further"]
+                await expect(page.locator("#documents")).to_contain_text(title)
+                await expect(page.locator("#timeline")).to_contain_text(title)
+                await expect(page.locator("#timeline")).not_to_contain_text(
+                    "Reasoned refusal to consider the application further"
+                )
+                ARTIFACTS.mkdir(exist_ok=True)
+                await page.screenshot(path=str(ARTIFACTS / "console-case-kk-assigned.png"), full_page=True)
+                # the compliance report of this case in the auditor's language
+                history = decode_history(await env.client.get_workflow_handle(case_id).fetch_history())
+                report = tmp_path / "report.html"
+                report.write_text(render_report_html(build_report([parse_history(history)]), "kk"))
+                await page.goto(report.as_uri())
+                await expect(page.locator("h1")).to_have_text(kk["Compliance report"])
+                await page.screenshot(path=str(ARTIFACTS / "audit-report-kk.png"), full_page=True)
+            finally:
+                await browser.close()
+    finally:
+        await stop(env.client.get_workflow_handle(case_id))
+    assert (ARTIFACTS / "console-case-kk-assigned.png").stat().st_size > 10_000

@@ -35,12 +35,14 @@ from api.auth import create_key
 from api.queue import groups_of
 from infra import outages
 from infra.db import session
+from infra.reindex import reindex
 from models import search_attributes as sa
-from models.tables import OutsideWait, SupervisorNotification
+from models.tables import CaseAssignment, OutsideWait, SupervisorNotification
 from rules.calendar import ALMATY
 from tests.api.applications import application, eventually
 from tests.api.browser import FLAGS
 from tests.api.conftest import Keys
+from tests.api.procedures import SPEC as DEMO_SPEC
 from tests.api.procedures import DemoCheck
 from tests.api.test_console import ARTIFACTS, csrf, sign_in
 from tests.subscribers import new_iin, new_phone
@@ -129,6 +131,12 @@ async def test_a_case_is_found_by_iin_phone_name_application_number_and_case_id(
         assert permit["applicant"]["bin"] not in page.text and iin not in page.text
         assert await found(staff, legacy_name) == []
         assert await eventually(lambda: found(staff, unindexed), lambda ids: unindexed in ids) == [unindexed]
+        # the backfill (`starter.py cases reindex`) lists the cases through visibility and writes the missing one
+        report = await reindex(dev_env.client, [DEMO_SPEC])
+        assert (unindexed, "no such case") not in report.failed and report.written >= 1
+        assert unindexed in await found(staff, legacy_name) and unindexed in await found(staff, iin)
+        again = await reindex(dev_env.client, [DEMO_SPEC], case_ids=[unindexed])
+        assert (again.runs, again.written, again.unchanged) == (1, 0, 1)  # idempotent
 
     async with signed_in(dev_app, keys.auditor) as auditor:  # auditors find by case id and application number only
         by_iin = await auditor.get("/console/search", params={"q": iin, "state": "all"})
@@ -274,6 +282,78 @@ async def test_work_queue_mine_and_the_teams_overdue_waiting_and_blocked_cases(
             assert blocked not in queue_rows(page.text, "waiting")
         finally:
             await resume(dev_http, keys, blocked)
+
+
+async def test_a_supervisor_assigns_cases_staff_take_or_hand_on_their_own_and_mine_counts_them(
+    dev_app: FastAPI, dev_http: httpx.AsyncClient, keys: Keys
+) -> None:
+    names = {who: f"{who} {word()}" for who in ("clerk A", "clerk B", "head")}
+    a, a_row = create_key(names["clerk A"], ["staff"])
+    b, b_row = create_key(names["clerk B"], ["staff"])
+    head, head_row = create_key(names["head"], ["supervisor"])
+    case = await start_demo(
+        dev_http, keys.staff, datetime.now(UTC) - timedelta(days=40)
+    )  # overdue, started by none of them
+    url = f"/v1/cases/{case}/assignment"
+
+    def put(key: str, assignee: str) -> Any:
+        return dev_http.put(url, json={"assignee": assignee}, headers={"X-API-Key": key})
+
+    r = await dev_http.get(url, headers={"X-API-Key": keys.auditor})
+    assert r.status_code == 200 and r.json()["assignee"] is None and r.json()["earlier"] == []
+    assert (await put(keys.auditor, names["clerk A"])).status_code == 403  # auditors read, never assign
+    assert (await put(a, "nobody of that name")).status_code == 422
+    r = await put(a, names["clerk A"].upper())  # a clerk takes a case nobody holds (the name in any case)
+    assert r.status_code == 200, r.text
+    assert r.json()["assignee_key_id"] == a_row.key_id and r.json()["assigned_by"].startswith(names["clerk A"])
+    r = await put(b, b_row.key_id)  # another clerk cannot take it from A
+    assert r.status_code == 403 and "only a supervisor reassigns it" in r.json()["detail"]
+    assert (await put(a, b_row.key_id)).json()["assignee"] == names["clerk B"]  # A hands it on
+    assert (await put(a, a_row.key_id)).status_code == 403  # and it is no longer A's to move
+    r = await put(head, names["clerk A"])  # a supervisor reassigns any case
+    body = r.json()
+    assert r.status_code == 200 and body["assignee"] == names["clerk A"]
+    assert body["assigned_by"] == f"{names['head']} (key {head_row.key_id})"
+    assert [e["assignee"] for e in body["earlier"]] == [names["clerk B"], names["clerk A"]]
+    assert body["assigned_at"] >= body["earlier"][0]["assigned_at"] >= body["earlier"][1]["assigned_at"]
+    nope = await dev_http.put(
+        "/v1/cases/demo_check-00000000000000000000/assignment", json={"assignee": "x"}, headers={"X-API-Key": head}
+    )
+    assert nope.status_code == 404
+
+    # "mine" is the case assigned to me (A never started or decided it); not B's any more
+    async with signed_in(dev_app, a) as clerk_a:
+        page = await eventually(lambda: clerk_a.get("/console/"), lambda r: case in queue_rows(r.text, "overdue"), 30)
+        assert count(page.text, "overdue", "mine") >= 1
+        shown = await clerk_a.get(f"/console/cases/{case}")
+        assert f'<strong id="assignee">{names["clerk A"]}</strong>' in shown.text and 'id="assign-form"' in shown.text
+    async with signed_in(dev_app, b) as clerk_b:
+        assert case not in queue_rows((await clerk_b.get("/console/")).text, "overdue")
+        shown = await clerk_b.get(f"/console/cases/{case}")
+        assert names["clerk A"] in shown.text and 'id="assign-form"' not in shown.text  # held by A: no form for B
+        refused = await clerk_b.post(
+            f"/console/cases/{case}/assign", data={"csrf_token": csrf(shown.text), "assignee": b_row.key_id}
+        )
+        assert refused.status_code == 403
+    async with signed_in(dev_app, head, "ru") as supervisor:
+        shown = await supervisor.get(f"/console/cases/{case}")
+        assert "Назначено" in shown.text and f'<option value="{b_row.key_id}"' in shown.text
+        no_token = await supervisor.post(f"/console/cases/{case}/assign", data={"assignee": b_row.key_id})
+        assert no_token.status_code == 403
+        done = await supervisor.post(
+            f"/console/cases/{case}/assign", data={"csrf_token": csrf(shown.text), "assignee": b_row.key_id}
+        )
+        assert done.status_code == 303 and done.headers["location"] == f"/console/cases/{case}"
+        after = await supervisor.get(f"/console/cases/{case}")
+        assert f'<strong id="assignee">{names["clerk B"]}</strong>' in after.text
+    with session() as s:
+        rows = s.exec(select(CaseAssignment).where(CaseAssignment.case_id == case)).all()
+    assert [(r.assignee_key, r.assigned_by_key) for r in rows] == [
+        (a_row.key_id, a_row.key_id),
+        (b_row.key_id, a_row.key_id),
+        (a_row.key_id, head_row.key_id),
+        (b_row.key_id, head_row.key_id),
+    ]
 
 
 async def blocked_case(http: httpx.AsyncClient, keys: Keys) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,44 @@ def test_cli_report_and_replay_work_offline_on_exported_files(
     monkeypatch.setattr(cli, "Replay", lambda: Replay([AuditProbeChanged], runner=SANDBOX))
     res = runner.invoke(cli.app, ["replay", str(tmp_path / "export")])
     assert res.exit_code == 1 and "0 of 2 cases reproduce" in res.output
+
+
+def test_the_report_and_the_administrative_case_follow_the_auditors_language(
+    recorded: Recorded, tmp_path: Path
+) -> None:
+    """Issue 17 item 8: ``--lang kk|ru|en``; the act's title from the law data in that language, no English heading
+    left where the catalogue translates it."""
+    from markupsafe import escape
+
+    from api.i18n import catalogue
+    from rules import law
+
+    save_history(recorded.late, tmp_path / "export" / f"{recorded.late.workflow_id}.json")
+    runner = CliRunner()
+    version = recorded.late_view.registration.act_version_id  # type: ignore[union-attr]
+    for lang in ("kk", "ru", "en"):
+        res = runner.invoke(
+            cli.app, ["report", str(tmp_path / "export"), "--out", str(tmp_path / lang), "--lang", lang]
+        )
+        assert res.exit_code == 0, res.output
+        html = (tmp_path / lang / "report.html").read_text()
+        assert f'<html lang="{lang}">' in html and str(escape(law.act_title(version, lang))) in html
+        res = runner.invoke(
+            cli.app, ["admin-case", str(tmp_path / "export" / f"{recorded.late.workflow_id}.json"),
+                      "--out", str(tmp_path / f"{lang}.zip"), "--lang", lang],
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        case_html = zipfile.ZipFile(tmp_path / f"{lang}.zip").read("case.html").decode()
+        assert f'<html lang="{lang}">' in case_html and str(escape(law.act_title(version, lang))) in case_html
+        if lang == "en":
+            assert "<h1>Compliance report</h1>" in html and "<h2>Legal terms</h2>" in case_html
+            continue
+        cat = catalogue(lang)
+        assert f"<h1>{cat['Compliance report']}</h1>" in html and f"<h2>{cat['Overruns']} (1)</h2>" in html
+        assert f"<h2>{cat['Legal terms']}</h2>" in case_html and f"<h2>{cat['Every event']}</h2>" in case_html
+        for english in ("Compliance report", "Per procedure", "share met on time", "how it was counted"):
+            assert f">{english}<" not in html
+        for english in ("Legal terms", "Decisions and events accepted", "governing act", "The case is still open."):
+            assert f">{english}<" not in case_html
+    res = runner.invoke(cli.app, ["report", str(tmp_path / "export"), "--out", str(tmp_path / "x"), "--lang", "de"])
+    assert res.exit_code == 2

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from models.complaint import ComplaintInput
+from tests.cases import stop
 from tests.cli.conftest import Starter
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "complaint" / "complaint.json"
@@ -15,6 +18,7 @@ DEMO = Path(__file__).resolve().parents[2] / "demo" / "complaint" / "complaint.j
 
 async def test_file_show_withdraw_and_errors(env: WorkflowEnvironment, starter: Starter, tmp_path: Path) -> None:
     data = json.loads(DEMO.read_text())
+    del data["appealed_application_number"]  # a complaint standing alone (the demo permit is not started here)
     data["complaint_number"] = "KZ-C-CLI-1"
     data["received_at"] = (await env.get_current_time() + timedelta(hours=1)).isoformat()
     f = tmp_path / "complaint.json"
@@ -51,6 +55,7 @@ async def test_14_11_the_quality_bodys_term_is_shown_with_the_acts_p10(
     env: WorkflowEnvironment, starter: Starter, tmp_path: Path
 ) -> None:
     data = json.loads(DEMO.read_text())
+    del data["appealed_application_number"]  # a complaint standing alone (the demo permit is not started here)
     data["complaint_number"] = "KZ-C-CLI-14-11"
     data["addressed_to"] = "quality_body"
     data["received_at"] = (await env.get_current_time() + timedelta(hours=1)).isoformat()
@@ -68,3 +73,54 @@ async def test_14_11_the_quality_bodys_term_is_shown_with_the_acts_p10(
     assert code == 0 and "review_decision — Decision of the considering body (58 p.10; 665/NK p.10)" in flat
     code, out = await starter("complaint", "withdraw", case_id, "--reason", "test over")
     assert code == 0
+
+
+async def test_the_demo_complaint_names_the_appealed_case_by_its_application_number(
+    env: WorkflowEnvironment, starter: Starter, tmp_path: Path
+) -> None:
+    """Case ids are keyed per installation, so a complaint file names the appealed case by the number its applicant
+    knows; the start resolves it through the search index and the complaint records both."""
+    number = f"KZ-MVNO-APPEALED-{uuid.uuid4().hex[:6].upper()}"
+    received = (await env.get_current_time()).isoformat()
+    permit_file = str(DEMO.parents[1] / "mvno_permit" / "application.json")
+    code, out = await starter(
+        "case", "start", "mvno_permit", permit_file, f"application_number={number}", f"received_at={received}",
+        "--id-only",
+    )  # fmt: skip
+    assert code == 0, out
+    permit = out.strip().splitlines()[-1]
+
+    data = json.loads(DEMO.read_text())
+    assert data["appealed_application_number"] == "DEMO-MVNO-0001" and "appealed_case_id" not in data
+    data.update(complaint_number=f"KZ-C-NUM-{uuid.uuid4().hex[:6]}", received_at=received)
+    f = tmp_path / "complaint.json"
+    f.write_text(json.dumps(data, ensure_ascii=False))
+    # the demo permit is not started on this server: the number names no case here, and nothing starts
+    code, out = await starter("complaint", "file", str(f))
+    assert code == 1 and "appealed_application_number: no case with application number DEMO-MVNO-0001" in out
+
+    code, out = await starter(
+        "case", "start", "complaint", str(f), f"appealed_application_number={number.lower()}", "--id-only"
+    )
+    assert code == 0, out
+    complaint = out.strip().splitlines()[-1]
+    await env.sleep(timedelta(seconds=2))
+    handle = env.client.get_workflow_handle(complaint)
+    started = await anext(aiter(handle.fetch_history_events()))
+    inp = (
+        await env.client.data_converter.decode(
+            started.workflow_execution_started_event_attributes.input.payloads, [ComplaintInput]
+        )
+    )[0]
+    assert inp.appealed_case_id == permit and inp.appealed_application_number == number.lower()
+    code, out = await starter("complaint", "show", complaint)
+    assert code == 0 and permit in out
+
+    # a case id given as well must be the same case
+    code, out = await starter(
+        "case", "start", "complaint", str(f), f"appealed_application_number={number}",
+        "appealed_case_id=mvno_permit-other",
+    )  # fmt: skip
+    assert code == 1 and "appealed_case_id and appealed_application_number name different cases" in out
+    for case in (complaint, permit):
+        await stop(env.client.get_workflow_handle(case))

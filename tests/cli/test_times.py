@@ -114,6 +114,7 @@ async def test_every_instant_shown_is_asia_almaty_to_the_minute(
     complaint.update(
         complaint_number=f"C-{uuid.uuid4().hex[:8]}",
         appealed_case_id=permit,
+        appealed_application_number=None,
         appealed="action",
         received_at=(now - timedelta(minutes=3)).astimezone(ALMATY).isoformat(),  # a file gives the offset
     )

@@ -626,10 +626,18 @@ async def test_14_8_complaint_decisions_are_signed_documents_in_the_personal_acc
         assert doc.doc_id == f"{handle.id}/{kind}" and doc.signed_by and signer in doc.signed_by
         with session() as s:
             [sms] = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == handle.id)).all()
-        assert "personal account" in sms.text
+        # in the state language, then Russian (docs/DESIGN-NOTES.md, "SMS to citizens"), worded by the activity
+        kk, ru = sms.text.splitlines()
+        said = {"satisfied": ("қанағаттандырылды", "удовлетворена"), "decision": ("шешім", "решение")}.get(
+            kind, ("кері қайтарылды", "отозвана")
+        )
+        assert " шағымы: " in kk and said[0] in kk and "жеке кабинетіңізде" in kk
+        assert ru.startswith("Жалоба ") and said[1] in ru and "личном кабинете" in ru
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered")
     # the same path on the branches of issue 16 (the record published only where it changed, races settled)
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered_publishing_changes_only")
+    # and with the SMS worded from templates in Kazakh and Russian
+    await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered_sms_in_kk_and_ru")
     await save_golden(decided, "complaint", "rejected_signed_and_delivered")
     await save_golden(withdrawn, "complaint", "withdrawn_signed_and_delivered")
 

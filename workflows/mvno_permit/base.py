@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         StageReport,
     )
     from models.procedure import Role
+    from models.sms import SMS_FROM_TEMPLATES
     from rules.law import cite
     from workflows.case import CaseWorkflow
 
@@ -90,6 +91,7 @@ class PermitCase(CaseWorkflow):
         self._service_term_before_registries = workflow.patched(SERVICE_TERM_BEFORE_REGISTRIES)
         self._hearing_calendar_on_demand = workflow.patched(HEARING_CALENDAR_ON_DEMAND)
         self._continues_when_suggested = workflow.patched(CONTINUES_WHEN_SUGGESTED)
+        self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
         self._windows_seen = ""
         """The qualification term's calendar version when the hearing calendar was computed (on demand only): a
         calendar correction that recomputes the term makes the calendar stale."""

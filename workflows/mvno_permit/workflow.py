@@ -120,9 +120,22 @@ class MvnoPermit(CompletenessCheck, QualificationCheck, Hearing, PermitLifetime,
                 case_id=self._id,
                 to=app.applicant.phones[0],
                 sender="EGOV",
-                text=f"Application {app.application_number} for an MVNO permit is registered "
-                f"on {reg.registered_on.isoformat()} ({cite('665/NK', 'p.6')}). "
-                "Decisions arrive in your personal account.",
+                **(
+                    {
+                        "template": "permit_registered",
+                        "params": {
+                            "application_number": app.application_number,
+                            "registered_on": reg.registered_on.isoformat(),
+                            "cite": cite("665/NK", "p.6"),
+                        },
+                    }
+                    if self._sms_from_templates
+                    else {
+                        "text": f"Application {app.application_number} for an MVNO permit is registered "
+                        f"on {reg.registered_on.isoformat()} ({cite('665/NK', 'p.6')}). "
+                        "Decisions arrive in your personal account."
+                    }
+                ),
             ),
             what="sms_gateway",
         )

@@ -1,0 +1,93 @@
+"""``starter.py cases reindex`` against the time-skipping server: cases started before the console's search index
+existed are written to it from their encrypted inputs, with keyed hashes only, once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from sqlmodel import col, delete, select
+from temporalio.testing import WorkflowEnvironment
+
+from infra import case_index
+from infra.db import session
+from models.tables import CaseIndexEntry, CaseIndexKey
+from tests.cases import stop
+from tests.cli.conftest import Starter
+from tests.cli.test_case import case_id_in
+
+DEMO = Path(__file__).resolve().parents[2] / "demo"
+
+
+def forget(*case_ids: str) -> None:
+    """The cases as if started before the index existed: no rows of theirs."""
+    with session() as s:
+        s.exec(delete(CaseIndexKey).where(col(CaseIndexKey.case_id).in_(case_ids)))  # type: ignore[call-overload]
+        s.exec(delete(CaseIndexEntry).where(col(CaseIndexEntry.case_id).in_(case_ids)))  # type: ignore[call-overload]
+
+
+def rows(case_id: str) -> list[str]:
+    """Every value the index keeps of a case, as text."""
+    with session() as s:
+        entry = s.get(CaseIndexEntry, case_id)
+        keys = s.exec(select(CaseIndexKey).where(CaseIndexKey.case_id == case_id)).all()
+        return [entry.model_dump_json() if entry else "", *(k.model_dump_json() for k in keys)]
+
+
+async def test_reindex_writes_cases_started_before_the_index_once(
+    env: WorkflowEnvironment, starter: Starter, tmp_path: Path
+) -> None:
+    number = f"KZ-REINDEX-{uuid.uuid4().hex[:8]}"
+    received = (await env.get_current_time()).isoformat()
+    app = json.loads((DEMO / "mvno_permit" / "application.json").read_text())
+    code, out = await starter(
+        "case", "start", "mvno_permit", str(DEMO / "mvno_permit" / "application.json"),
+        f"application_number={number}", f"received_at={received}",
+    )  # fmt: skip
+    assert code == 0, out
+    permit = case_id_in(out, "mvno_permit")
+    complaint = json.loads((DEMO / "complaint" / "complaint.json").read_text())
+    complaint.update(
+        complaint_number=f"C-{uuid.uuid4().hex[:8]}", appealed_application_number=number, received_at=received
+    )
+    f = tmp_path / "complaint.json"
+    f.write_text(json.dumps(complaint, ensure_ascii=False))
+    code, out = await starter("complaint", "file", str(f), "--id-only")
+    assert code == 0, out
+    filed = out.strip().splitlines()[-1]
+    iin = app["applicant"]["iin"]
+    phone = complaint["complainant"]["phone"]
+    assert permit in case_index.find(iin) and filed in case_index.find(phone)
+
+    forget(permit, filed)
+    assert not case_index.find(number, personal=False) and permit not in case_index.find(iin)
+
+    # the time-skipping server has no visibility listing: the command says so and takes the cases by name
+    code, out = await starter("cases", "reindex")
+    assert code == 1 and "refused: this Temporal server cannot list workflows" in out
+    code, out = await starter("cases", "reindex", "--case", permit, "--case", filed, "--case", "mvno_permit-nope")
+    assert code == 1, out  # the unknown case is reported; the others are written
+    assert "2 runs read: 2 cases written to the index, 0 completed, 0 already indexed, 1 failed" in out
+    assert "not indexed: mvno_permit-nope (no such case)" in out
+    assert iin not in out and phone.replace(" ", "") not in out.replace(" ", "")
+
+    assert case_index.find(number, personal=False) == {permit}
+    assert permit in case_index.find(iin) and filed in case_index.find(phone)
+    assert filed in case_index.find(complaint["complainant"]["full_name"].split()[0])
+    kept = " ".join(rows(permit) + rows(filed))
+    for clear in (iin, "+77011234567", *complaint["complainant"]["full_name"].split()):
+        assert clear not in kept  # keyed hashes only
+
+    # idempotent: a second run writes nothing; a case missing a key is completed
+    code, out = await starter("cases", "reindex", "--case", permit, "--case", filed)
+    assert code == 0 and "2 runs read: 0 cases written to the index, 0 completed, 2 already indexed, 0 failed" in out
+    with session() as s:
+        s.exec(delete(CaseIndexKey).where(CaseIndexKey.case_id == filed, CaseIndexKey.kind == "phone"))  # type: ignore[call-overload]
+    assert filed not in case_index.find(phone)
+    code, out = await starter("cases", "reindex", "--procedure", "complaint", "--case", filed, "--case", permit)
+    assert code == 1 and "1 runs read: 0 cases written to the index, 1 completed" in out
+    assert f"not indexed: {permit} (not a case of these procedures)" in out
+    assert filed in case_index.find(phone)
+    for case in (permit, filed):
+        await stop(env.client.get_workflow_handle(case))

@@ -21,7 +21,7 @@ from functools import cache
 
 from temporalio import activity
 
-from activities.sms import SmsGateway
+from activities.sms import SmsGateway, render_sms
 from infra.db import session
 from infra.pseudonym import pseudonym_key
 from models.identification import IssuedSecret, IssueSecretRequest, SecretCheck, VerifySecretRequest
@@ -50,10 +50,30 @@ def secret_digest(secret_id: str, secret: str) -> str:
 _MASK = "••••••"
 
 
+PURPOSES: dict[str, tuple[str, str]] = {
+    "EGOV: connecting the number to your e-government account": (
+        "EGOV: нөмірді электрондық үкімет кабинетіне қосу",
+        "EGOV: подключение номера к кабинету электронного правительства",
+    ),
+    "EGOV: temporary access to your digital identity document for AlmaTel": (
+        "EGOV: AlmaTel үшін цифрлық құжатыңызға уақытша қолжетімділік",
+        "EGOV: временный доступ AlmaTel к вашему цифровому документу",
+    ),
+    "AlmaTel: your application to join the public contract": (
+        "AlmaTel: жария шартқа қосылу туралы өтінішіңіз",
+        "AlmaTel: ваше заявление о присоединении к публичному договору",
+    ),
+}
+"""The purposes the cases give (in English, as their histories hold them), in Kazakh and Russian for the SMS."""
+
+
 def _text(req: IssueSecretRequest, secret: str) -> str:
+    """The SMS to the citizen, in Kazakh then Russian (``activities.sms.render_sms``); a purpose without a
+    translation is given as the case wrote it."""
+    kk, ru = PURPOSES.get(req.purpose, (req.purpose, req.purpose))
     if req.kind == "otp":
-        return f"{req.purpose}: code {secret}. Do not tell it to anyone except as the procedure says."
-    return f"{req.purpose}: {LINK_BASE}{secret}"
+        return render_sms("one_time_code", {"purpose_kk": kk, "purpose_ru": ru, "code": secret})
+    return render_sms("signing_link", {"purpose_kk": kk, "purpose_ru": ru, "link": f"{LINK_BASE}{secret}"})
 
 
 def _masked(req: IssueSecretRequest) -> str:

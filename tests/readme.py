@@ -223,7 +223,7 @@ class Shell:
 
 
 async def _code(shell: Shell) -> str:
-    return await shell.latest(r"code (\d{6})") + "\n"
+    return await shell.latest(r"код (\d{6})") + "\n"
 
 
 async def _password(shell: Shell) -> str:

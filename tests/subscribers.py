@@ -75,7 +75,7 @@ def sms_secret(phone: str, sender: str) -> str:
     [*_, last] = [m for m in received(phone) if m.sender == sender]
     if LINK_BASE in last.text:
         return last.text.split(LINK_BASE, 1)[1]
-    m = re.search(r"code (\d{6})", last.text)
+    m = re.search(r"код (\d{6})", last.text)
     assert m, "no code in the SMS"
     return m.group(1)
 

@@ -12,6 +12,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.otp import OtpActivities, secret_digest
 from activities.sms import LocalSmsGateway
 from infra.db import session
+from infra.handset import received
 from models.identification import IssuedSecret, IssueSecretRequest, SecretCheck, VerifySecretRequest
 from models.sms import SmsReceipt, SmsRequest
 from models.tables import OneTimeSecret
@@ -155,3 +156,18 @@ async def test_a_retry_after_the_gateway_accepted_but_before_it_was_recorded_sen
     )
     assert check.correct
     assert await issue_secret(req) == issued and len(sms_to(phone)) == 2  # recorded now: no third SMS
+
+
+@pytest.mark.parametrize("kind", ["otp", "link"])
+async def test_the_citizen_reads_the_code_or_link_in_kazakh_then_russian(kind: str) -> None:
+    phone = new_phone()
+    purpose = "EGOV: connecting the number to your e-government account"
+    await issue_secret(request(phone, kind=kind, sender="1414", purpose=purpose))
+    secret = sms_secret(phone, "1414")
+    [text] = [m.text for m in received(phone)]
+    lines = text.splitlines()
+    assert lines[0].startswith("EGOV: нөмірді электрондық үкімет кабинетіне қосу")
+    assert lines[1].startswith("EGOV: подключение номера к кабинету электронного правительства")
+    assert purpose not in text and secret in text
+    if kind == "otp":
+        assert "Кодты ешкімге айтпаңыз" in lines[0] and "Никому не сообщайте" in lines[1]

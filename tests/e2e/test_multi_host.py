@@ -184,7 +184,7 @@ def _phone_secret(dirs: list[Path], phone: str, sender: str) -> str | None:
     text = max(found)[1]
     if LINK_BASE in text:
         return text.split(LINK_BASE, 1)[1]
-    code = re.search(r"code (\d{6})", text)
+    code = re.search(r"код (\d{6})", text)
     return code.group(1) if code else None
 
 

@@ -50,7 +50,7 @@ def code_sent_to(state: Gateway, phone: str) -> tuple[str, list[str]]:
     """The code in the one SMS the gateway accepted for ``phone``, and the ids it accepted for it."""
     ids = [mid for mid, (body, _) in state.accepted.items() if body["to"] == phone]
     assert len(ids) == 1, f"the gateway accepted {len(ids)} SMS for the number"
-    m = re.search(r"code (\d{6})", state.accepted[ids[0]][0]["text"])
+    m = re.search(r"код (\d{6})", state.accepted[ids[0]][0]["text"])
     assert m
     return m.group(1), ids
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.api.workflowservice.v1 import ListOpenWorkflowExecutionsRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
-__all__ = ["stop"]
+__all__ = ["ending_leftovers", "stop"]
 
 
 async def stop(handle: WorkflowHandle[Any, Any]) -> None:
@@ -25,3 +28,30 @@ async def stop(handle: WorkflowHandle[Any, Any]) -> None:
             break
         await asyncio.sleep(0.05)
     await handle.terminate("test done")
+
+
+async def _open(client: Client) -> set[tuple[str, str]]:
+    """(workflow id, run id) of the open executions (the time-skipping server lists them this way only)."""
+    found: set[tuple[str, str]] = set()
+    token = b""
+    while True:
+        page = await client.workflow_service.list_open_workflow_executions(
+            ListOpenWorkflowExecutionsRequest(namespace=client.namespace, maximum_page_size=200, next_page_token=token)
+        )
+        found |= {(e.execution.workflow_id, e.execution.run_id) for e in page.executions}
+        token = page.next_page_token
+        if not token:
+            return found
+
+
+@asynccontextmanager
+async def ending_leftovers(client: Client) -> AsyncIterator[None]:
+    """Around one test, inside its worker: the cases it leaves open (a failed assertion skips its own clean-up) are
+    ended with ``stop`` while the worker still serves them, so a failure does not lock the server's clock for the
+    module's later tests."""
+    before = await _open(client)
+    try:
+        yield
+    finally:
+        for workflow_id, run_id in sorted(await _open(client) - before):
+            await stop(client.get_workflow_handle(workflow_id, run_id=run_id))

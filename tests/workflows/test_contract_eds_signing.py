@@ -33,6 +33,7 @@ from models.deadlines import DeadlineStatus
 from models.egov_number_connection import ConnectNumberRequest
 from models.identification import SESSION_REUSED, BiometricReport
 from models.tables import BiometricCheckRecord, SignedContract, SubscriberKey
+from tests.cases import ending_leftovers
 from tests.golden_tools import save_golden
 from tests.subscribers import (
     digest_entry,
@@ -53,7 +54,10 @@ PASSWORD = "Kz-Eds#2026pass"
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[None]:
-    async with make_worker(env.client, task_queue=task_queue, workflows=[ContractSigning]):
+    async with (
+        make_worker(env.client, task_queue=task_queue, workflows=[ContractSigning]),
+        ending_leftovers(env.client),
+    ):
         yield
 
 

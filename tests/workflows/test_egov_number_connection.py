@@ -25,6 +25,7 @@ from models.deadlines import DeadlineStatus
 from models.egov_number_connection import Channel, EgovConnectionInput
 from models.identification import SESSION_REUSED, BiometricReport
 from models.tables import BiometricCheckRecord, PersonalAccountDelivery
+from tests.cases import ending_leftovers
 from tests.golden_tools import save_golden
 from tests.subscribers import (
     digest_entry,
@@ -45,7 +46,10 @@ P = "egov_number_connection"
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[None]:
-    async with make_worker(env.client, task_queue=task_queue, workflows=[EgovNumberConnection]):
+    async with (
+        make_worker(env.client, task_queue=task_queue, workflows=[EgovNumberConnection]),
+        ending_leftovers(env.client),
+    ):
         yield
 
 

@@ -33,7 +33,7 @@ from rules.acts import acts
 from rules.calendar import ALMATY
 from rules.identifiers import check_digit
 from starter import app
-from tests.cases import stop
+from tests.cases import ending_leftovers, stop
 from tests.golden_tools import save_golden
 from tests.subscribers import eds_signature, person, until
 from worker import make_worker
@@ -57,7 +57,10 @@ def login() -> str:
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[None]:
-    async with make_worker(env.client, task_queue=task_queue, workflows=[ElectronicMailbox]):
+    async with (
+        make_worker(env.client, task_queue=task_queue, workflows=[ElectronicMailbox]),
+        ending_leftovers(env.client),
+    ):
         yield
 
 

@@ -24,6 +24,7 @@ from models.individual_numbers import (
 )
 from models.tables import NumbersApplicationRecord, SignedContract
 from rules.calendar import ALMATY
+from tests.cases import ending_leftovers
 from tests.golden_tools import save_golden
 from tests.subscribers import new_phone, person, until
 from worker import make_worker
@@ -44,7 +45,10 @@ JUSTIFICATION = ExtraNumbersJustification(
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[None]:
-    async with make_worker(env.client, task_queue=task_queue, workflows=[IndividualNumbers]):
+    async with (
+        make_worker(env.client, task_queue=task_queue, workflows=[IndividualNumbers]),
+        ending_leftovers(env.client),
+    ):
         yield
 
 
@@ -168,7 +172,7 @@ async def test_14_13_a_refusal_of_more_than_ten_numbers_reaches_the_applicant_wi
         [delivery] = s.exec(select(PersonalAccountDelivery).where(PersonalAccountDelivery.doc_id == doc.doc_id)).all()
         [sms] = s.exec(select(SmsOutbox).where(SmsOutbox.case_id == handle.id)).all()
     assert delivery.recipient and iin not in delivery.recipient  # a pseudonym, never the IIN in clear
-    assert sms.to == phone and "refused" in sms.text and "would hold 11 numbers" in sms.text
+    assert sms.to == phone and "бас тартылды" in sms.text and "would hold 11 numbers" in sms.text
     await save_golden(handle, P, "eleven_refused_and_answered")
 
 

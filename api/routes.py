@@ -40,6 +40,7 @@ from api.problems import Problem, ProblemError
 from api.security import authenticated, require
 from infra import assignments
 from infra.cases import PendingCall
+from models.base import Model
 from models.case import CaseView
 from models.procedure import EventSpec, ProcedureSpec
 
@@ -65,7 +66,7 @@ class EventInfo(BaseModel):
     has_body: bool
 
 
-class AssignmentRequest(BaseModel):
+class AssignmentRequest(Model):
     """Give the case to a staff member: a supervisor may give any case; a staff member takes a case nobody holds or
     hands on one they hold."""
 

@@ -303,6 +303,8 @@ async def test_a_supervisor_assigns_cases_staff_take_or_hand_on_their_own_and_mi
     assert r.status_code == 200 and r.json()["assignee"] is None and r.json()["earlier"] == []
     assert (await put(keys.auditor, names["clerk A"])).status_code == 403  # auditors read, never assign
     assert (await put(a, "nobody of that name")).status_code == 422
+    extra = await dev_http.put(url, json={"assignee": names["clerk A"], "until": "x"}, headers={"X-API-Key": a})
+    assert extra.status_code == 422 and "until" in extra.text  # an unknown field is refused, not ignored
     r = await put(a, names["clerk A"].upper())  # a clerk takes a case nobody holds (the name in any case)
     assert r.status_code == 200, r.text
     assert r.json()["assignee_key_id"] == a_row.key_id and r.json()["assigned_by"].startswith(names["clerk A"])

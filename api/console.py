@@ -47,7 +47,7 @@ from api.context import AppContext
 from api.deadline_view import explain, picture
 from api.forms import FormField, build_form, parse_form
 from api.headers import console_csp, new_nonce
-from api.i18n import DEFAULT, LANGUAGES, N_, gettext
+from api.i18n import DEFAULT, LANGUAGES, N_, activity_label, gettext
 from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
@@ -82,6 +82,7 @@ def _env() -> Environment:
     env.filters["masked"] = case_page.mask_number
     env.globals["act_title"] = law.act_title
     env.globals["document_title"] = document_title
+    env.globals["activity_label"] = activity_label
     env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
 

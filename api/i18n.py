@@ -160,6 +160,55 @@ DYNAMIC = (
 )
 
 
+ACTIVITY_LABELS: dict[str, str] = {
+    "apply_network_order": "order to the network (suspend or restore services)",
+    "build_administrative_case": "administrative case built",
+    "build_signed_zip": "signed package built",
+    "check_identity": "identity checked",
+    "complainant_account": "complainant's personal account looked up",
+    "compute_deadline": "deadline computed",
+    "connect_number": "number connected to the e-government account",
+    "connected_numbers": "numbers connected to the account looked up",
+    "contract_signed": "contract signature recorded",
+    "create_mailbox": "mailbox created",
+    "deliver_to_personal_account": "delivered to the personal account",
+    "describe_appealed_case": "appealed case described",
+    "enter_permit": "entered in the permits registry",
+    "forward_to_review_body": "forwarded to the body considering the complaint",
+    "hearing_windows": "hearing dates computed",
+    "inform_antifraud_centre": "antifraud centre informed",
+    "instruct_appealed_case": "instruction sent to the appealed case",
+    "issue_secret": "one-time code or link sent",
+    "issue_subscriber_certificate": "subscriber's signing certificate issued",
+    "law_snapshot": "law of the governing day read",
+    "lookup_applicant": "applicant looked up in the state registries",
+    "lookup_subscriber": "subscriber looked up",
+    "mark_mailbox": "mailbox marked",
+    "notify_supervisor": "supervisor notified",
+    "numbers_held": "numbers held by the individual counted",
+    "prior_application": "earlier application looked up",
+    "record_biometric_check": "biometric check recorded",
+    "record_numbers_decision": "decision on the numbers recorded",
+    "record_permit_change": "permit change recorded",
+    "register_case": "case registered",
+    "register_numbers": "numbers registered",
+    "render_document": "document drawn up",
+    "report_stage": "progress reported to the public-services monitoring",
+    "send_sms": "SMS sent",
+    "sign_document": "document signed",
+    "tell_appealed_case": "appealed case told of the complaint",
+    "verify_secret": "entered code checked",
+    "verify_signature": "signature verified",
+}
+"""What each of the worker's activities does, for the timeline (its "action: …" rows); a name not listed shows as
+it is. A test checks every activity of the catalogue has one."""
+
+
+def activity_label(name: str) -> str:
+    """The English text of an activity's timeline row (translated like any other msgid)."""
+    return ACTIVITY_LABELS.get(name, name)
+
+
 # Codes the work pages show through their ``label`` (api.console_work): how an execution ended, the terms' keys
 # (the inbox), the outside systems a blocked step names, and the texts of the queue's groups.
 CODES = (
@@ -281,7 +330,7 @@ def _rendered(expr: object, namespace: dict[str, object]) -> tuple[str, re.Patte
 
 def extract_msgids() -> set[str]:
     """Every text the console's templates and code pass to ``_`` or mark with ``N_`` (Babel's extractors), plus
-    ``DYNAMIC``, ``CODES``, the catalogue's statuses and our validators' sentences."""
+    ``DYNAMIC``, ``CODES``, the activities' timeline labels, the catalogue's statuses and our validators' sentences."""
     from babel.messages.extract import extract_from_dir
 
     root = Path(__file__).parent
@@ -290,7 +339,8 @@ def extract_msgids() -> set[str]:
     from api.problems import _TITLES  # the error pages' titles (api.console.error_page)
 
     own = {text for text, _ in validator_messages() if text}
-    return found | set(DYNAMIC) | set(CODES) | status_msgids() | own | {*_TITLES.values(), "Error"}
+    labels = set(ACTIVITY_LABELS.values())
+    return found | set(DYNAMIC) | set(CODES) | labels | status_msgids() | own | {*_TITLES.values(), "Error"}
 
 
 def procedure_msgids(spec: ProcedureSpec) -> set[str]:

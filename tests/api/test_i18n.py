@@ -87,3 +87,22 @@ def test_every_deadline_key_and_term_text_is_translated(lang: str) -> None:
     texts = deadline_msgids()
     assert {"completeness_check", "review", "step8", "service term", "review of more than 10 numbers"} <= texts
     assert sorted(t for t in texts if not catalogue(lang).get(t)) == []
+
+
+def test_every_activity_of_the_worker_has_a_timeline_label_in_kk_and_ru() -> None:
+    """The timeline's "action: …" rows name what the activity did, not its machine name, in the page's language."""
+    from temporalio.activity import _Definition
+
+    from api.i18n import ACTIVITY_LABELS, activity_label, catalogue
+    from worker import ACTIVITIES
+
+    names = set()
+    for fn in ACTIVITIES:
+        defn = _Definition.from_callable(fn)
+        assert defn is not None and defn.name
+        names.add(defn.name)
+    assert names == set(ACTIVITY_LABELS), names ^ set(ACTIVITY_LABELS)
+    for lang in ("kk", "ru"):
+        missing = [n for n in sorted(names) if not catalogue(lang).get(activity_label(n))]
+        assert missing == [], (lang, missing)
+    assert catalogue("ru")[activity_label("report_stage")] == "этап передан в мониторинг государственных услуг"

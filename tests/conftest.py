@@ -8,8 +8,10 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +36,7 @@ os.environ.setdefault("KZ_FUTURE_TOLERANCE_SECONDS", str(100 * 365 * 86400))
 os.environ.setdefault("KZ_GRACEFUL_SHUTDOWN_SECONDS", "0")
 os.environ.setdefault("KZ_METRICS_ADDRESS", "")
 
+from temporalio.api.testservice.v1 import SleepRequest  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from infra.client import data_converter  # noqa: E402
@@ -48,6 +51,23 @@ def binary(name: str) -> str:
     return found
 
 
+SLEEP_RPC_TIMEOUT = timedelta(minutes=2)
+"""How long one ``env.sleep`` may take in real time. The SDK's call has the client's default of 30 s, and a sleep
+lasts as long as the activities running meanwhile (the server skips no time while they run): on a loaded machine
+30 s passed and the sleep failed with "Timeout expired", leaving its case's clock in an unknown state."""
+
+
+def _patient_sleep(e: WorkflowEnvironment) -> Callable[[timedelta | float], Coroutine[Any, Any, None]]:
+    """``env.sleep`` as the SDK has it (the test server's unlock-with-sleep), with ``SLEEP_RPC_TIMEOUT``."""
+
+    async def sleep(duration: timedelta | float) -> None:
+        req = SleepRequest()
+        req.duration.FromTimedelta(duration if isinstance(duration, timedelta) else timedelta(seconds=duration))
+        await e.client.test_service.unlock_time_skipping_with_sleep(req, timeout=SLEEP_RPC_TIMEOUT)
+
+    return sleep
+
+
 @pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server per test module (0.15 s to start): a case a test leaves stuck with a workflow
@@ -57,6 +77,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=data_converter(),
     )
     await search_attributes.add_to_namespace(e.client)
+    e.sleep = _patient_sleep(e)  # type: ignore[method-assign,assignment]
     try:
         # Waiting on a result must not move the server's clock: the Java test server has been seen to
         # jump it by ten years after a workflow with a timer completes, pushing later scenarios past the

@@ -3,6 +3,9 @@ subscriber's signature checked against the applicant's IIN."""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from temporalio.testing import ActivityEnvironment
 
 from activities.documents import render_document
@@ -54,3 +57,28 @@ async def test_verify_activity_checks_the_applicant_iin() -> None:
     assert ok.valid and ok.iin == IIN
     foreign = env.run(verify_signature, VerifySignatureRequest(data=data, signature=sig, expected_iin="850412400309"))
     assert not foreign.valid and "not the applicant's" in (foreign.reason or "")
+
+
+def test_the_issuer_key_is_read_once_per_process_and_again_when_its_file_changes(monkeypatch: Any) -> None:
+    """Loading the RSA-3072 issuer key checks it (about a quarter of a second); sealing and unsealing reuse the key
+    read once, and a key file replaced (rotated) is read again."""
+    from activities import eds
+
+    sealed = eds.seal_eds_password("case-k", "Qazaq2026!")  # the key exists (created on first use)
+    reads: list[int] = []
+    load = eds._load_issuer_key
+
+    def counting() -> Any:
+        reads.append(1)
+        return load()
+
+    monkeypatch.setattr(eds, "_load_issuer_key", counting)
+    eds._issuer_keys.clear()
+    assert eds._unseal(sealed, "case-k") == "Qazaq2026!"
+    assert eds._unseal(eds.seal_eds_password("case-k", "Qazaq2026!"), "case-k") == "Qazaq2026!"
+    assert len(reads) == 1
+    path = local_ca().directory / "eds_issuer.key.pem"
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))  # the file replaced by a rotation
+    eds.seal_eds_password("case-k", "Qazaq2026!")
+    assert len(reads) == 2

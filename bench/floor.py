@@ -12,6 +12,9 @@ it); activities carry none: what ours pass to and from them is ours to weigh.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
+
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
@@ -19,7 +22,9 @@ from temporalio.client import WorkflowHistory
 from audit.history import LOCAL_ACTIVITY_MARKER
 from bench.workflows import FloorOp, FloorScript
 
-__all__ = ["MAX_FIRED_TIMER_SECONDS", "counts", "script_of"]
+__all__ = ["MAX_FIRED_TIMER_SECONDS", "PATCH_MARKER", "counts", "script_of"]
+
+PATCH_MARKER = "core_patch"
 
 MAX_FIRED_TIMER_SECONDS = 5.0
 """A fired timer of a golden history (written with time skipping) may span days: the floor waits at most this."""
@@ -33,8 +38,12 @@ _ACTIVITY_ENDS = {
 }
 
 
-def script_of(history: WorkflowHistory | list[HistoryEvent], procedure: str = "") -> FloorScript:
-    """The command sequence of ``history`` (see the module's docstring)."""
+def script_of(
+    history: WorkflowHistory | list[HistoryEvent], procedure: str = "", extras: Collection[str] = ()
+) -> FloorScript:
+    """The command sequence of ``history`` (see the module's docstring). ``extras`` adds back costs of ours, to weigh
+    them: ``patches`` (the ``workflow.patched`` markers, each with its TemporalChangeVersion upsert), ``upserts``
+    (our search-attribute and memo upserts)."""
     events = history.events if isinstance(history, WorkflowHistory) else history
     started_at: dict[int, float] = {}
     size = 0
@@ -46,8 +55,19 @@ def script_of(history: WorkflowHistory | list[HistoryEvent], procedure: str = ""
         elif t in _ACTIVITY_ENDS:
             ops.append(FloorOp(kind="activity_wait", ref=getattr(e, _ACTIVITY_ENDS[t]).scheduled_event_id))
         elif t == _E.EVENT_TYPE_MARKER_RECORDED:
-            if e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER:
+            marker = e.marker_recorded_event_attributes
+            if marker.marker_name == LOCAL_ACTIVITY_MARKER:
                 ops.append(FloorOp(kind="local", ref=e.event_id))
+            elif marker.marker_name == PATCH_MARKER and "patches" in extras:
+                name = json.loads(marker.details["patch-data"].payloads[0].data)["id"]
+                ops.append(FloorOp(kind="patch", name=name))
+        elif t == _E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES and "upserts" in extras:
+            fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if "TemporalChangeVersion" not in fields:  # the SDK's, made with a patch marker
+                ops.append(FloorOp(kind="upsert_sa", ref=e.event_id))
+        elif t == _E.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED and "upserts" in extras:
+            memo = e.workflow_properties_modified_event_attributes.upserted_memo.fields
+            ops.append(FloorOp(kind="upsert_memo", ref=e.event_id, size=sum(len(p.data) for p in memo.values())))
         elif t == _E.EVENT_TYPE_TIMER_STARTED:
             started_at[e.event_id] = e.event_time.ToDatetime().timestamp()
             seconds = e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds()
@@ -70,18 +90,23 @@ def script_of(history: WorkflowHistory | list[HistoryEvent], procedure: str = ""
     return FloorScript(procedure=procedure, ops=ops, input="x" * size)
 
 
-def counts(history: WorkflowHistory | list[HistoryEvent]) -> dict[str, int]:
+def counts(history: WorkflowHistory | list[HistoryEvent], ours_costs: bool = False) -> dict[str, int]:
     """How many commands of each kind a history holds, counted as ``script_of`` reads them (to compare a floor's
-    history with the procedure's)."""
+    history with the procedure's); with ``ours_costs``, patch markers and our upserts too."""
     events = history.events if isinstance(history, WorkflowHistory) else history
-    n = {"activities": 0, "local_activities": 0, "timers_started": 0, "timers_fired": 0, "timers_cancelled": 0}
+    n = dict.fromkeys(("activities", "local_activities", "timers_started", "timers_fired", "timers_cancelled"), 0)
     n["updates"] = 0
+    if ours_costs:
+        n.update(patches=0, search_attribute_upserts=0, memo_upserts=0)
     for e in events:
         t = e.event_type
         if t == _E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             n["activities"] += 1
         elif t == _E.EVENT_TYPE_MARKER_RECORDED:
-            n["local_activities"] += e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+            name = e.marker_recorded_event_attributes.marker_name
+            n["local_activities"] += name == LOCAL_ACTIVITY_MARKER
+            if ours_costs:
+                n["patches"] += name == PATCH_MARKER
         elif t == _E.EVENT_TYPE_TIMER_STARTED:
             n["timers_started"] += 1
         elif t == _E.EVENT_TYPE_TIMER_FIRED:
@@ -90,4 +115,9 @@ def counts(history: WorkflowHistory | list[HistoryEvent]) -> dict[str, int]:
             n["timers_cancelled"] += 1
         elif t == _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             n["updates"] += 1
+        elif ours_costs and t == _E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            n["search_attribute_upserts"] += "TemporalChangeVersion" not in fields
+        elif ours_costs and t == _E.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+            n["memo_upserts"] += 1
     return n

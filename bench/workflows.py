@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
+from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from models.deadlines import DeadlineState
@@ -121,10 +122,15 @@ class FloorOp(BaseModel):
         "timer_wait",  # TimerFired
         "update_accept",  # the case waits for the driver's next Update
         "update_complete",  # the Update's handler returns
+        # only in a floor with our own costs added back (``script_of(extras=...)``), to weigh each:
+        "patch",  # a ``workflow.patched`` marker (and the TemporalChangeVersion upsert the SDK makes with it)
+        "upsert_sa",  # one search-attribute upsert
+        "upsert_memo",  # one memo upsert of ``size`` bytes
     ]
     ref: int = 0  # the scheduling event's id: links a start with its wait or cancel
     seconds: float = 0.0
     size: int = 0  # an Update's argument: as many bytes as the procedure's (what the outside world sends)
+    name: str = ""  # a patch's id
 
 
 class FloorScript(BaseModel):
@@ -138,6 +144,9 @@ class FloorScript(BaseModel):
         """The script up to its first Update: a case left open waiting for its first event."""
         i = next((n for n, op in enumerate(self.ops) if op.kind == "update_accept"), len(self.ops))
         return FloorScript(procedure=self.procedure, ops=self.ops[: i + 1], input=self.input)
+
+
+_FLOOR_SA = SearchAttributeKey.for_keyword("KzStatus")
 
 
 @workflow.defn
@@ -176,6 +185,12 @@ class FloorCase:
                 self.awaiting = 0
             elif op.kind == "update_complete":
                 self.completed += 1
+            elif op.kind == "patch":
+                workflow.patched(op.name)
+            elif op.kind == "upsert_sa":
+                workflow.upsert_search_attributes([_FLOOR_SA.value_set(f"floor-{op.ref}")])
+            elif op.kind == "upsert_memo":
+                workflow.upsert_memo({f"floor-{op.ref}": "x" * op.size})
         # a term still running when the path ends (the permit's validity) is left as ours leaves it: not cancelled
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.completed

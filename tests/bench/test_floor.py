@@ -61,12 +61,16 @@ def test_a_fired_timer_of_a_time_skipped_history_waits_at_most_the_cap() -> None
     assert len(waits) == 10 and all(0 < w <= MAX_FIRED_TIMER_SECONDS for w in waits)
 
 
+@pytest.mark.parametrize("extras", [(), ("patches", "upserts")], ids=["floor", "floor_with_our_costs"])
 @pytest.mark.parametrize("name", CASES)
-async def test_the_floor_replays_the_procedures_commands(env: WorkflowEnvironment, name: str) -> None:
+async def test_the_floor_replays_the_procedures_commands(
+    env: WorkflowEnvironment, name: str, extras: tuple[str, ...]
+) -> None:
     """Run the floor of a golden history (Updates sent one at a time, as the benchmark's driver does) and compare
-    the commands of its history with the golden's."""
+    the commands of its history with the golden's; with our costs added back, the patch markers and the upserts
+    too."""
     golden = _golden(name)
-    script = script_of(golden, name.split("/")[0])
+    script = script_of(golden, name.split("/")[0], extras)
     fired = {op.ref for op in script.ops if op.kind == "timer_wait"}
     for op in script.ops:  # the golden's fired timers span days of skipped time: a floor run here waits a moment
         if op.kind == "timer_start" and op.ref in fired:
@@ -82,4 +86,4 @@ async def test_the_floor_replays_the_procedures_commands(env: WorkflowEnvironmen
             assert await u.result() == k
         assert await h.result() == len(sizes)
         replayed = await h.fetch_history()
-    assert counts(replayed) == counts(golden)
+    assert counts(replayed, ours_costs=bool(extras)) == counts(golden, ours_costs=bool(extras))

@@ -630,6 +630,7 @@ async def test_14_8_complaint_decisions_are_signed_documents_in_the_personal_acc
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered")
     # the same path on the branches of issue 16 (the record published only where it changed, races settled)
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered_publishing_changes_only")
+    await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered_on_current_paths")
     await save_golden(decided, "complaint", "rejected_signed_and_delivered")
     await save_golden(withdrawn, "complaint", "withdrawn_signed_and_delivered")
 

@@ -148,6 +148,9 @@ async def main() -> None:
         "updates": counting.updates / args.n,
     }
     print(json.dumps(report), file=proto, flush=True)
+    # The report is out; leave without the interpreter's shutdown, where the SDK's runtime threads have been seen to
+    # abort the process (PyGILState_Release while finalizing).
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from bench.common import Measurement, record
 os.environ.setdefault("KZ_DATA_DIR", tempfile.mkdtemp(prefix="kz-bench-data-"))
 logging.basicConfig(level=logging.ERROR)
 
-BENCHES = ["cpu", "calendar", "throughput", "latency", "storm", "replay", "memory", "durability", "history"]
+BENCHES = ["cpu", "calendar", "latency", "storm", "replay", "durability", "history"]
 
 
 def main() -> None:
@@ -53,10 +53,6 @@ def main() -> None:
             from bench import bench_storm
 
             results += asyncio.run(bench_storm.run(100 if args.quick else 2000, 30 if args.quick else 300))
-        elif name == "throughput":
-            from bench import bench_cases
-
-            results += asyncio.run(bench_cases.throughput(5 if args.quick else 12))
         elif name == "latency":
             from bench import bench_latency
 
@@ -65,10 +61,6 @@ def main() -> None:
             from bench import bench_cases
 
             results += asyncio.run(bench_cases.replay(1 if args.quick else 3))
-        elif name == "memory":
-            from bench import bench_cases
-
-            results += asyncio.run(bench_cases.memory(30 if args.quick else 300))
         elif name == "durability":
             from bench import bench_cases
 

@@ -87,3 +87,18 @@ async def test_the_floor_replays_the_procedures_commands(
         assert await h.result() == len(sizes)
         replayed = await h.fetch_history()
     assert counts(replayed, ours_costs=bool(extras)) == counts(golden, ours_costs=bool(extras))
+
+
+async def test_the_cpu_benchmark_runs_on_a_tiny_size() -> None:
+    """``python3 scripts/benchmark.py cpu`` end to end on one case of one procedure: a dev server, a worker and the
+    drivers in processes of their own. Asserts what it reports, never how fast."""
+    from bench import bench_cpu
+
+    [f] = await bench_cpu.run(n=1, repeats=1, memory_n=0, procedures=["complaint"], compare={}, decompose=False)
+    assert f.shape["floor"] == f.shape["ours"]  # the floor issued the procedure's commands
+    assert all(f.ours[k][0] > 0 and f.floor[k][0] > 0 for k in ("worker", "server", "driver", "rate"))
+    events_ours, events_floor, kb_ours, kb_floor = f.history
+    assert events_ours > events_floor > 0 and kb_ours > 0 and kb_floor > 0
+    assert f.queries[0] >= 1  # the driver asked the case before its event
+    row = bench_cpu.table([f]).splitlines()[-1]
+    assert row.startswith("| complaint | ")

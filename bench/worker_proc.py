@@ -25,7 +25,7 @@ def _undo(name: str) -> None:
     if name == "issuer-key-cache":
         from activities import eds
 
-        eds._issuer_key = eds._load_issuer_key  # type: ignore[assignment]  # loaded from its file on every call
+        eds.issuer_key = eds.issuer_key.__wrapped__  # type: ignore[assignment]  # read from its file on every call
 
 
 async def main() -> None:

@@ -3,9 +3,6 @@ subscriber's signature checked against the applicant's IIN."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 from temporalio.testing import ActivityEnvironment
 
 from activities.documents import render_document

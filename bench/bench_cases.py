@@ -1,19 +1,15 @@
-"""Case throughput of each procedure against a bare workflow of the same shape, durability modes, memory
-per open case, and replay speed — each measured side by side with its floor in the same run.
+"""Durability modes and replay speed, each measured side by side with its floor in the same run. (Throughput, CPU
+and memory per case against the fair floor: ``bench/bench_cpu.py``.)
 
-The shape of a procedure's path (activities, local activities, updates, timers) is read from the history
-of one of its cases run first, so the bare floor has exactly as many of each.
+The replay floor's shape (activities, local activities, updates, timers) is read from each golden history.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import time
-import tracemalloc
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +19,13 @@ from temporalio.worker import Replayer
 
 from bench.common import Measurement, dev_server
 from bench.workflows import BareCase, BareShape, noop
-from cli.common import load_json_model
-from infra.cases import start_case
 from infra.client import data_converter
 from infra.receipts import WORKER_INTERCEPTORS
 from infra.sandbox import SANDBOX
-from models.mvno_permit import PermitApplication
 from tests.e2e import scenarios
 from tests.e2e.scenarios import SCENARIOS, Scenario
-from worker import ACTIVITIES, make_worker
+from worker import make_worker
 from workflows.catalogue import WORKFLOWS
-from workflows.mvno_permit import SPEC as PERMIT
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -80,32 +72,6 @@ async def _bare(client: Client, tq: str, shape: BareShape, n: int) -> tuple[floa
     return n / (time.perf_counter() - t0), list(ids)
 
 
-async def throughput(n: int = 30, mode: str = "file+wal") -> list[Measurement]:
-    """Completed cases per second of each procedure's path, and of its bare floor, on one server."""
-    scenarios.POLL_SECONDS = 0.01  # each event goes in as soon as the case can take it
-    out: list[Measurement] = []
-    async with dev_server(mode) as client:
-        tq = f"bench-{uuid.uuid4().hex[:6]}"
-        async with make_worker(client, task_queue=tq, workflows=[*WORKFLOWS, BareCase], activities=[*ACTIVITIES, noop]):
-            for sc in SCENARIOS:
-                _, [probe] = await _ours(client, tq, sc, 1)
-                shape = shape_of(await client.get_workflow_handle(probe).fetch_history())
-                ours, _ = await _ours(client, tq, sc, n)
-                bare, _ = await _bare(client, tq, shape, n)
-                out.append(
-                    Measurement(
-                        f"throughput {sc.name} [{mode}]",
-                        "cases/s",
-                        ours,
-                        bare,
-                        "bare same shape",
-                        ours / bare,
-                        {"cases": n, "shape": shape.model_dump()},
-                    )
-                )
-    return out
-
-
 async def durability(n: int = 30) -> list[Measurement]:
     """The same case load in each dev-server durability mode; the floor is the in-memory server."""
     scenarios.POLL_SECONDS = 0.01
@@ -128,72 +94,6 @@ async def durability(n: int = 30) -> list[Measurement]:
             {"cases": n},
         )
         for mode, rate in rates.items()
-    ]
-
-
-def _traced_kib() -> float:
-    """Python memory held now (after a collection), as tracemalloc sees it; RSS is too coarse per case."""
-    gc.collect()
-    return tracemalloc.get_traced_memory()[0] / 1024
-
-
-async def memory(n: int = 300) -> list[Measurement]:
-    """Worker memory per open case (a permit case waiting at its completeness check) against bare ones."""
-    async with dev_server("file+wal") as client:
-        tq = f"bench-{uuid.uuid4().hex[:6]}"
-        async with make_worker(client, task_queue=tq, workflows=[*WORKFLOWS, BareCase], activities=[*ACTIVITIES, noop]):
-
-            async def settle(ids: list[str], ok: Any) -> None:
-                for case_id in ids:
-                    for _ in range(400):
-                        if await ok(case_id):
-                            break
-                        await asyncio.sleep(0.05)
-
-            tracemalloc.start()
-            base = _traced_kib()
-            demo = load_json_model(DEMO_PERMIT, PermitApplication)
-            apps = [
-                demo.model_copy(
-                    update={"application_number": f"MEM-{uuid.uuid4().hex[:10]}", "received_at": datetime.now(UTC)}
-                )
-                for _ in range(n)
-            ]
-            handles = [(await start_case(client, PERMIT, a, task_queue=tq)).case_id for a in apps]
-
-            async def waiting(case_id: str) -> bool:
-                v = await client.get_workflow_handle(case_id).query("case")
-                return "completeness_decision" in v["pending_events"]
-
-            await settle(handles, waiting)
-            ours = (_traced_kib() - base) / n
-            base = _traced_kib()
-            bare = [
-                await client.start_workflow(
-                    BareCase.run, BareShape(updates=1), id=f"mem-{uuid.uuid4().hex}", task_queue=tq
-                )
-                for _ in range(n)
-            ]
-
-            async def started(case_id: str) -> bool:
-                hist = await client.get_workflow_handle(case_id).fetch_history()
-                return any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in hist.events)
-
-            await settle([h.id for h in bare], started)
-            floor = (_traced_kib() - base) / n
-            tracemalloc.stop()
-            for case_id in [*handles, *(h.id for h in bare)]:
-                await client.get_workflow_handle(case_id).terminate("benchmark done")
-    return [
-        Measurement(
-            "worker memory per open case (permit at completeness check)",
-            "KiB",
-            ours,
-            floor,
-            "bare waiting workflow",
-            ours / floor,
-            {"cases": n},
-        )
     ]
 
 

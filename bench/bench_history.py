@@ -27,13 +27,14 @@ from bench.common import RESULTS, Measurement, dev_server, setup_info
 from tests.e2e import scenarios
 from tests.e2e.scenarios import SCENARIOS, Scenario
 from worker import make_worker
-from workflows.clock import PUBLISH_ONLY_CHANGES
+from workflows.clock import CURRENT_PATHS, PUBLISH_ONLY_CHANGES
 from workflows.mvno_permit.base import HEARING_CALENDAR_ON_DEMAND
 
 __all__ = ["OLD_PATHS", "Weight", "old_paths", "run", "table", "weigh"]
 
-OLD_PATHS = (PUBLISH_ONLY_CHANGES, HEARING_CALENDAR_ON_DEMAND)
-"""The ``workflow.patched`` ids of item 14, answered ``False`` to force the old paths."""
+OLD_PATHS = (CURRENT_PATHS, PUBLISH_ONLY_CHANGES, HEARING_CALENDAR_ON_DEMAND)
+"""The ``workflow.patched`` ids of item 14, answered ``False`` to force the old paths (and ``CURRENT_PATHS``, which
+stands for them in a case begun today)."""
 
 
 @contextmanager

@@ -1,4 +1,8 @@
-"""Run the benchmarks and write ``bench/results/``. Usage: ``python3 scripts/benchmark.py [names…] [--quick]``."""
+"""Run the benchmarks and write ``bench/results/``. Usage: ``python3 scripts/benchmark.py [names…] [--quick]``.
+
+``cpu`` (first, the headline) prints CPU per case of every procedure against its fair floor and writes
+``bench/results/cpu.md``; ``--readme`` also puts that table into README.md between its ``bench:start``/``bench:end``
+markers (the README's performance table is this table, regenerated, never edited by hand)."""
 
 from __future__ import annotations
 
@@ -13,20 +17,35 @@ from bench.common import Measurement, record
 os.environ.setdefault("KZ_DATA_DIR", tempfile.mkdtemp(prefix="kz-bench-data-"))
 logging.basicConfig(level=logging.ERROR)
 
-BENCHES = ["calendar", "throughput", "latency", "storm", "replay", "memory", "durability", "history"]
+BENCHES = ["cpu", "calendar", "latency", "storm", "replay", "durability", "history"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", help=f"which benchmarks (default all): {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
+    parser.add_argument("--cases", type=int, help="cpu: cases per batch (default 12, quick 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="cpu: interleaved rounds of ours and the floor")
+    parser.add_argument("--procedures", help="cpu: comma-separated procedures (default all)")
+    parser.add_argument("--readme", action="store_true", help="cpu: write its table into README.md")
     args = parser.parse_args()
     names = args.names or BENCHES
     results: list[Measurement] = []
     for name in names:
         print(f"== {name}", flush=True)
         before = len(results)
-        if name == "calendar":
+        if name == "cpu":
+            from bench import bench_cpu
+
+            n = args.cases or (2 if args.quick else 12)
+            procs = args.procedures.split(",") if args.procedures else None
+            figures = asyncio.run(bench_cpu.run(n, args.rounds, 3 if args.quick else 50, procs, bench_cpu.COMPARE))
+            text = bench_cpu.write(figures, n, args.rounds, "cpu-quick" if args.quick else "cpu")
+            print(text, flush=True)
+            if args.readme:
+                bench_cpu.to_readme(text)
+            results += bench_cpu.measurements(figures)
+        elif name == "calendar":
             from bench import bench_calendar
 
             results += bench_calendar.run(20_000 if args.quick else 200_000)
@@ -34,10 +53,6 @@ def main() -> None:
             from bench import bench_storm
 
             results += asyncio.run(bench_storm.run(100 if args.quick else 2000, 30 if args.quick else 300))
-        elif name == "throughput":
-            from bench import bench_cases
-
-            results += asyncio.run(bench_cases.throughput(5 if args.quick else 12))
         elif name == "latency":
             from bench import bench_latency
 
@@ -46,10 +61,6 @@ def main() -> None:
             from bench import bench_cases
 
             results += asyncio.run(bench_cases.replay(1 if args.quick else 3))
-        elif name == "memory":
-            from bench import bench_cases
-
-            results += asyncio.run(bench_cases.memory(30 if args.quick else 300))
         elif name == "durability":
             from bench import bench_cases
 

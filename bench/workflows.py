@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
+from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from models.deadlines import DeadlineState
     from workflows.case import CaseWorkflow
 
-__all__ = ["BareCase", "BareShape", "BareTimer", "StormCase", "StormInput", "UpdateThenActivity", "noop"]
+__all__ = [
+    "BareCase",
+    "BareShape",
+    "BareTimer",
+    "FloorCase",
+    "FloorOp",
+    "FloorScript",
+    "StormCase",
+    "StormInput",
+    "UpdateThenActivity",
+    "noop",
+]
 
 
 class StormInput(BaseModel):
@@ -94,3 +108,101 @@ class UpdateThenActivity:
     @workflow.update
     def event(self) -> None:
         self.got = True
+
+
+class FloorOp(BaseModel):
+    """One command or wait of a procedure's history, in history order (``bench.floor.script_of``)."""
+
+    kind: Literal[
+        "activity_start",  # ActivityTaskScheduled
+        "activity_wait",  # its completion (or final failure: the floor's activity always succeeds)
+        "local",  # a local activity's marker (patch markers are not local activities and are left out)
+        "timer_start",  # TimerStarted, for ``seconds``
+        "timer_cancel",  # TimerCanceled
+        "timer_wait",  # TimerFired
+        "update_accept",  # the case waits for the driver's next Update
+        "update_complete",  # the Update's handler returns
+        # only in a floor with our own costs added back (``script_of(extras=...)``), to weigh each:
+        "patch",  # a ``workflow.patched`` marker (and the TemporalChangeVersion upsert the SDK makes with it)
+        "upsert_sa",  # one search-attribute upsert
+        "upsert_memo",  # one memo upsert of ``size`` bytes
+    ]
+    ref: int = 0  # the scheduling event's id: links a start with its wait or cancel
+    seconds: float = 0.0
+    size: int = 0  # an Update's argument: as many bytes as the procedure's (what the outside world sends)
+    name: str = ""  # a patch's id
+
+
+class FloorScript(BaseModel):
+    """A procedure's command sequence, to be replayed with no logic by ``FloorCase``."""
+
+    procedure: str
+    ops: list[FloorOp]
+    input: str = ""  # as many bytes as the procedure's input (the application the case starts from)
+
+    def until_first_update(self) -> FloorScript:
+        """The script up to its first Update: a case left open waiting for its first event."""
+        i = next((n for n, op in enumerate(self.ops) if op.kind == "update_accept"), len(self.ops))
+        return FloorScript(procedure=self.procedure, ops=self.ops[: i + 1], input=self.input)
+
+
+_FLOOR_SA = SearchAttributeKey.for_keyword("KzStatus")
+
+
+@workflow.defn
+class FloorCase:
+    """The fair floor of a procedure: its activities, local activities, timers started, fired and cancelled, and
+    Updates taken one at a time, in its history's order, with no logic, no memo and no search attributes."""
+
+    def __init__(self) -> None:
+        self.received = 0  # Updates received
+        self.completed = 0  # Updates whose completion the script reached
+        self.awaiting = 0  # the Update the script waits for now (0: none), for the driver's queries
+
+    @workflow.run
+    async def run(self, script: FloorScript) -> int:
+        acts: dict[int, workflow.ActivityHandle[int]] = {}
+        timers: dict[int, asyncio.Task[None]] = {}
+        accepted = 0
+        for op in script.ops:
+            if op.kind == "activity_start":
+                acts[op.ref] = workflow.start_activity(noop, op.ref, start_to_close_timeout=timedelta(seconds=30))
+            elif op.kind == "activity_wait":
+                await acts.pop(op.ref)
+            elif op.kind == "local":
+                await workflow.execute_local_activity(noop, op.ref, start_to_close_timeout=timedelta(seconds=30))
+            elif op.kind == "timer_start":
+                timers[op.ref] = asyncio.create_task(workflow.sleep(max(op.seconds, 0.001)))
+                await asyncio.sleep(0)  # the timer's command goes out now, in this order
+            elif op.kind == "timer_cancel":
+                timers.pop(op.ref).cancel()
+            elif op.kind == "timer_wait":
+                await timers.pop(op.ref)
+            elif op.kind == "update_accept":
+                accepted += 1
+                self.awaiting = accepted
+                await workflow.wait_condition(lambda n=accepted: self.received >= n)  # type: ignore[misc]
+                self.awaiting = 0
+            elif op.kind == "update_complete":
+                self.completed += 1
+            elif op.kind == "patch":
+                workflow.patched(op.name)
+            elif op.kind == "upsert_sa":
+                workflow.upsert_search_attributes([_FLOOR_SA.value_set(f"floor-{op.ref}")])
+            elif op.kind == "upsert_memo":
+                workflow.upsert_memo({f"floor-{op.ref}": "x" * op.size})
+        # a term still running when the path ends (the permit's validity) is left as ours leaves it: not cancelled
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.completed
+
+    @workflow.update
+    async def event(self, n: int, data: str) -> int:
+        self.received += 1
+        k = self.received
+        await workflow.wait_condition(lambda: self.completed >= k)
+        return k
+
+    @workflow.query
+    def waiting_for(self) -> int:
+        """The Update the case waits for now (0: none), as our drivers ask a case whether it is ready."""
+        return self.awaiting

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from models.failures import ACT_NOT_IN_FORCE
     from models.timings import CaseTimings
     from workflows import metrics
-    from workflows.clock import CaseDeadlines, upsert_changed
+    from workflows.clock import CaseDeadlines, CasePatches, upsert_changed
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
 __all__ = ["BLOCKED", "CASE_ACTIVITIES", "CaseWorkflow"]
@@ -58,7 +58,8 @@ class CaseWorkflow:
     PROCEDURE: str = "case"
 
     def __init__(self) -> None:
-        self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration, self.local)
+        self.patches = CasePatches()  # first: a case begun on the current paths asks no other patch of SUBSUMED
+        self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration, self.local, self.patches)
         self.registration: Registration | None = None
         self.status = "registered"
         self.closed = False

@@ -107,10 +107,10 @@ class Complaint(CaseWorkflow):
         self.court_appeal_allowed_from: datetime | None = None
         self.appealed_case_told = False  # the appealed case took the notice that it is under complaint
         self.recipient: str | None = None  # the complainant's personal account (a pseudonym)
-        self._withdrawal_apart = workflow.patched(WITHDRAWAL_IS_NOT_A_REVIEW)
-        self._satisfaction_instructs = workflow.patched(SATISFACTION_INSTRUCTS)
-        self._documents_signed = workflow.patched(DOCUMENTS_SIGNED_AND_DELIVERED)
-        self._tells_appealed_case = workflow.patched(TELLS_APPEALED_CASE)
+        self._withdrawal_apart = self.patches.patched(WITHDRAWAL_IS_NOT_A_REVIEW)
+        self._satisfaction_instructs = self.patches.patched(SATISFACTION_INSTRUCTS)
+        self._documents_signed = self.patches.patched(DOCUMENTS_SIGNED_AND_DELIVERED)
+        self._tells_appealed_case = self.patches.patched(TELLS_APPEALED_CASE)
         self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
 
     @workflow.run

@@ -51,7 +51,7 @@ class ElectronicMailbox(CaseWorkflow):
         self.confirmation: SignatureCheck | None = None
         self.awaiting_eds = False
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
-        self._eds_only_for_official_correspondence = workflow.patched(EDS_ONLY_FOR_OFFICIAL_CORRESPONDENCE)
+        self._eds_only_for_official_correspondence = self.patches.patched(EDS_ONLY_FOR_OFFICIAL_CORRESPONDENCE)
 
     @workflow.run
     async def run(self, inp: MailboxApplicationInput) -> MailboxResult:

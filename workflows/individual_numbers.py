@@ -60,7 +60,7 @@ class IndividualNumbers(CaseWorkflow):
         self.held: NumbersHeld | None = None
         self.result: NumbersResult | None = None
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
-        self._answer_delivered = workflow.patched(ANSWER_DELIVERED)
+        self._answer_delivered = self.patches.patched(ANSWER_DELIVERED)
         self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
 
     @workflow.run

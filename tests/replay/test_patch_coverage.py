@@ -43,6 +43,8 @@ def patch_calls(module: ModuleType) -> dict[str, bool]:
                 and child.args
             ):
                 arg = child.args[0]
+                if isinstance(arg, ast.Name) and not hasattr(module, arg.id):
+                    continue  # ``CasePatches.patched`` asking for its caller's patch: found at the call
                 value = getattr(module, arg.id) if isinstance(arg, ast.Name) else ast.literal_eval(arg)
                 found[value] = found.get(value, False) or in_init
             visit(child, inside)
@@ -63,7 +65,8 @@ def patches_of(workflow: type) -> dict[str, bool]:
 
 
 def markers(path: Path) -> set[str]:
-    """The patch ids recorded in a golden history."""
+    """The patch ids recorded in a golden history; its ``CURRENT_PATHS`` marker stands for every patch of
+    ``SUBSUMED`` (the case took their new branches without a marker each)."""
     events = json.loads(path.read_text(encoding="utf-8"))["history"]["events"]
     ids = set()
     for e in events:
@@ -71,7 +74,7 @@ def markers(path: Path) -> set[str]:
         if attrs and attrs.get("markerName") == "core_patch":
             data = attrs["details"]["patch-data"]["payloads"][0]["data"]
             ids.add(json.loads(base64.b64decode(data))["id"])
-    return ids
+    return ids | clock.SUBSUMED if clock.CURRENT_PATHS in ids else ids
 
 
 def test_the_patch_scan_sees_the_patches_of_the_code() -> None:
@@ -98,3 +101,25 @@ def test_every_patch_a_new_case_runs_has_a_golden_history(spec: object) -> None:
     at_start = {p for p, in_init in patches.items() if in_init}
     whole = [name for name, ids in recorded.items() if at_start <= ids]
     assert whole, f"{spec.key}: no golden history of a case begun today (with all of {sorted(at_start)})"
+
+
+def test_the_current_paths_stand_for_exactly_the_patches_asked_through_them() -> None:
+    """``CasePatches.patched`` (each case's first activation) is asked exactly the patches of ``SUBSUMED``: a patch
+    added later is asked with ``workflow.patched`` (a case begun on the current paths never took its new branch)."""
+    asked: set[str] = set()
+    for spec in PROCEDURES:
+        modules = {importlib.import_module(c.__module__) for c in spec.workflow.__mro__}
+        for m in {*modules, clock}:
+            if not m.__name__.startswith("workflows"):
+                continue
+            for node in ast.walk(ast.parse(Path(inspect.getfile(m)).read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "patched"
+                    and isinstance(node.func.value, ast.Name | ast.Attribute)
+                    and ast.unparse(node.func.value) in ("patches", "self.patches")
+                ):
+                    arg = node.args[0]
+                    asked.add(getattr(m, arg.id) if isinstance(arg, ast.Name) else ast.literal_eval(arg))
+    assert asked == clock.SUBSUMED

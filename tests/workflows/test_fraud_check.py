@@ -152,6 +152,7 @@ async def save(handle: WorkflowHandle, path: str) -> None:
     code, ``…_notices_by_activity`` cases whose p.120 notices carried no subscriber, ``…_notices_with_subscriber``
     cases before issue 16; each keeps replaying on its path."""
     await save_golden(handle, "fraud_check", f"{path}_publishing_changes_only")
+    await save_golden(handle, "fraud_check", f"{path}_on_current_paths")
 
 
 async def office_time(env: WorkflowEnvironment) -> datetime:

@@ -128,6 +128,7 @@ async def test_ten_numbers_in_total_are_registered_on_application(
     # the same path on the branches of issue 16 (the record published only where it changed, races settled)
     await save_golden(handle, P, "ten_registered_publishing_changes_only")
     await save_golden(handle, P, "ten_registered_sms_in_kk_and_ru")  # and its SMS worded in Kazakh and Russian
+    await save_golden(handle, P, "ten_registered_on_current_paths")
 
 
 async def test_the_eleventh_number_without_justification_is_refused_with_the_reason(

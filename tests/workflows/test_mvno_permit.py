@@ -274,6 +274,7 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         # the same path on the branches of issue 16 (the record published only where it changed, races settled)
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_publishing_changes_only")
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_sms_in_kk_and_ru")  # SMS in kk, ru
+        await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_on_current_paths")
 
 
 async def test_an_issued_permits_expiry_stays_across_checkpoints_whatever_the_term_files_say(
@@ -571,6 +572,7 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
         await save_golden(handle, "mvno_permit", "hearing_then_permit")
         # the same path on the branches of issue 16 (the record published only where it changed, races settled)
         await save_golden(handle, "mvno_permit", "hearing_then_permit_publishing_changes_only")
+        await save_golden(handle, "mvno_permit", "hearing_then_permit_on_current_paths")
 
 
 async def test_preliminary_refusal_hearing_then_reasoned_refusal(env: WorkflowEnvironment, task_queue: str) -> None:

@@ -51,9 +51,9 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
     def __init__(self, inp: FraudCaseInput) -> None:
         super().__init__(inp)
         # Decided once, at the case's first activation, so the patch markers always sit at the same place.
-        self._notices_by_activity = workflow.patched(NOTICES_RETRIED_BY_ACTIVITY)
-        self._notices_carry_subscriber = workflow.patched(NOTICES_CARRY_THE_SUBSCRIBER)
-        self._continues_when_suggested = workflow.patched(CONTINUES_WHEN_SUGGESTED)
+        self._notices_by_activity = self.patches.patched(NOTICES_RETRIED_BY_ACTIVITY)
+        self._notices_carry_subscriber = self.patches.patched(NOTICES_CARRY_THE_SUBSCRIBER)
+        self._continues_when_suggested = self.patches.patched(CONTINUES_WHEN_SUGGESTED)
         self._subscriber_lookup = None
         if inp.state is not None:
             self._take_over(inp.state)

@@ -87,10 +87,10 @@ class PermitCase(CaseWorkflow):
         self.clock.states = state.deadlines
         self._tasks: list[asyncio.Task[Any]] = []  # waits that run beside the stages
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
-        self._results_on_registration_day = workflow.patched(RESULTS_ON_THE_REGISTRATION_DAY)
-        self._service_term_before_registries = workflow.patched(SERVICE_TERM_BEFORE_REGISTRIES)
-        self._hearing_calendar_on_demand = workflow.patched(HEARING_CALENDAR_ON_DEMAND)
-        self._continues_when_suggested = workflow.patched(CONTINUES_WHEN_SUGGESTED)
+        self._results_on_registration_day = self.patches.patched(RESULTS_ON_THE_REGISTRATION_DAY)
+        self._service_term_before_registries = self.patches.patched(SERVICE_TERM_BEFORE_REGISTRIES)
+        self._hearing_calendar_on_demand = self.patches.patched(HEARING_CALENDAR_ON_DEMAND)
+        self._continues_when_suggested = self.patches.patched(CONTINUES_WHEN_SUGGESTED)
         self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
         self._windows_seen = ""
         """The qualification term's calendar version when the hearing calendar was computed (on demand only): a

@@ -1,0 +1,73 @@
+"""The benchmark's worker, in a process of its own: the production worker (``worker.make_worker``) with the floor's
+workflows and activity added. ``--memory FILE`` traces Python allocations and writes the traced KiB (after a
+collection) to FILE on SIGUSR1; ``--before NAME`` runs with a change of issue 18 undone, to measure it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import os
+import signal
+import tracemalloc
+from pathlib import Path
+
+BEFORE = ("issuer-key-cache", "current-paths")
+
+
+def _undo(name: str) -> None:
+    if name == "current-paths":  # each patch asked (a marker and a TemporalChangeVersion upsert each), as before
+        from bench.bench_history import old_paths
+        from workflows.clock import CURRENT_PATHS
+
+        old_paths((CURRENT_PATHS,)).__enter__()  # for the process's life
+    if name == "issuer-key-cache":
+        from activities import eds
+
+        eds.issuer_key = eds.issuer_key.__wrapped__  # type: ignore[assignment]  # read from its file on every call
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--task-queue", required=True)
+    parser.add_argument("--memory", type=Path)
+    parser.add_argument("--before", action="append", default=[], choices=BEFORE)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    from temporalio.client import Client
+
+    from bench.workflows import BareCase, BareTimer, FloorCase, StormCase, UpdateThenActivity, noop
+    from infra.client import data_converter
+    from worker import ACTIVITIES, make_worker
+    from workflows.catalogue import WORKFLOWS
+
+    for name in args.before:
+        _undo(name)
+    client = await Client.connect(args.address, data_converter=data_converter())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    if args.memory is not None:
+        tracemalloc.start()
+        out: Path = args.memory
+
+        def dump() -> None:
+            gc.collect()
+            tmp = out.with_suffix(".tmp")
+            tmp.write_text(f"{tracemalloc.get_traced_memory()[0] / 1024}\n")
+            os.replace(tmp, out)
+
+        loop.add_signal_handler(signal.SIGUSR1, dump)
+    workflows = [*WORKFLOWS, BareCase, FloorCase, StormCase, BareTimer, UpdateThenActivity]
+    async with make_worker(client, task_queue=args.task_queue, workflows=workflows, activities=[*ACTIVITIES, noop]):
+        print("ready", flush=True)
+        # Nobody reads this pipe from now on: a full pipe would block whatever writes to it (a workflow thread's
+        # warning blocked a worker for good), so the rest goes where our stderr goes.
+        os.dup2(2, 1)
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,104 @@
+"""The fair floor of the benchmarks (``bench/floor.py``, ``bench.workflows.FloorCase``): a procedure's command
+sequence read from a real history, replayed with no logic, issues the same commands. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory, WorkflowUpdateStage
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.floor import MAX_FIRED_TIMER_SECONDS, counts, script_of
+from bench.workflows import FloorCase, noop
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+# One history per procedure with Updates, timers started and cancelled or fired, activities and local activities.
+CASES = [
+    "complaint/satisfied_signed_and_delivered_publishing_changes_only.json",
+    "contract_eds_signing/signed_publishing_changes_only.json",
+    "fraud_check/centre_outage_recovered.json",
+    "mvno_permit/hearing_then_permit_publishing_changes_only.json",
+    "egov_number_connection/portal_connected_publishing_changes_only.json",
+]
+
+
+def _golden(name: str) -> WorkflowHistory:
+    doc = json.loads((GOLDEN / name).read_text(encoding="utf-8"))
+    return WorkflowHistory.from_json(doc["workflow_id"], doc["history"])
+
+
+def test_the_script_keeps_every_command_and_leaves_out_patch_markers_and_upserts() -> None:
+    history = _golden(CASES[1])
+    script = script_of(history, "contract_eds_signing")
+    kinds = [op.kind for op in script.ops]
+    n = counts(history)
+    assert kinds.count("activity_start") == kinds.count("activity_wait") == n["activities"] == 9
+    assert kinds.count("local") == n["local_activities"] == 10  # the 4 patch markers are not local activities
+    assert kinds.count("timer_start") == n["timers_started"] == 8
+    assert kinds.count("timer_cancel") == n["timers_cancelled"] == 8
+    assert kinds.count("update_accept") == kinds.count("update_complete") == n["updates"] == 8
+    sizes = [op.size for op in script.ops if op.kind == "update_accept"]
+    assert sizes.count(0) == 1 and min(s for s in sizes if s) > 16  # each event's argument, as sent; step 3 has none
+    assert len(script.input) > 0  # the floor starts from as many bytes as the case's input
+    # every wait and cancel refers to a start before it
+    started: set[int] = set()
+    for op in script.ops:
+        if op.kind in ("activity_start", "timer_start"):
+            started.add(op.ref)
+        elif op.kind in ("activity_wait", "timer_cancel", "timer_wait"):
+            assert op.ref in started
+
+
+def test_a_fired_timer_of_a_time_skipped_history_waits_at_most_the_cap() -> None:
+    script = script_of(_golden(CASES[2]), "fraud_check")
+    fired = {op.ref for op in script.ops if op.kind == "timer_wait"}
+    assert fired
+    waits = [op.seconds for op in script.ops if op.kind == "timer_start" and op.ref in fired]
+    assert len(waits) == 10 and all(0 < w <= MAX_FIRED_TIMER_SECONDS for w in waits)
+
+
+@pytest.mark.parametrize("extras", [(), ("patches", "upserts")], ids=["floor", "floor_with_our_costs"])
+@pytest.mark.parametrize("name", CASES)
+async def test_the_floor_replays_the_procedures_commands(
+    env: WorkflowEnvironment, name: str, extras: tuple[str, ...]
+) -> None:
+    """Run the floor of a golden history (Updates sent one at a time, as the benchmark's driver does) and compare
+    the commands of its history with the golden's; with our costs added back, the patch markers and the upserts
+    too."""
+    golden = _golden(name)
+    script = script_of(golden, name.split("/")[0], extras)
+    fired = {op.ref for op in script.ops if op.kind == "timer_wait"}
+    for op in script.ops:  # the golden's fired timers span days of skipped time: a floor run here waits a moment
+        if op.kind == "timer_start" and op.ref in fired:
+            op.seconds = min(op.seconds, 0.05)
+    tq = f"floor-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=tq, workflows=[FloorCase], activities=[noop]):
+        h = await env.client.start_workflow(FloorCase.run, script, id=f"floor-{uuid.uuid4().hex}", task_queue=tq)
+        sizes = [op.size for op in script.ops if op.kind == "update_accept"]
+        for k, size in enumerate(sizes, start=1):
+            while await h.query(FloorCase.waiting_for) != k:
+                await env.sleep(0.01)
+            u = await h.start_update(FloorCase.event, args=[k, "x" * size], wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+            assert await u.result() == k
+        assert await h.result() == len(sizes)
+        replayed = await h.fetch_history()
+    assert counts(replayed, ours_costs=bool(extras)) == counts(golden, ours_costs=bool(extras))
+
+
+async def test_the_cpu_benchmark_runs_on_a_tiny_size() -> None:
+    """``python3 scripts/benchmark.py cpu`` end to end on one case of one procedure: a dev server, a worker and the
+    drivers in processes of their own. Asserts what it reports, never how fast."""
+    from bench import bench_cpu
+
+    [f] = await bench_cpu.run(n=1, repeats=1, memory_n=0, procedures=["complaint"], compare={}, decompose=False)
+    assert f.shape["floor"] == f.shape["ours"]  # the floor issued the procedure's commands
+    assert all(f.ours[k][0] > 0 and f.floor[k][0] > 0 for k in ("worker", "server", "driver", "rate"))
+    events_ours, events_floor, kb_ours, kb_floor = f.history
+    assert events_ours > events_floor > 0 and kb_ours > 0 and kb_floor > 0
+    assert f.queries[0] >= 1  # the driver asked the case before its event
+    row = bench_cpu.table([f]).splitlines()[-1]
+    assert row.startswith("| complaint | ")

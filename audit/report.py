@@ -13,6 +13,7 @@ statuses, other terms opened, calendar corrections).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +52,7 @@ was recorded by the workflow task that accepted the withdrawal."""
 def templates(lang: str = "en") -> Environment:
     """The audit package's jinja2 templates (HTML autoescaped), their texts in ``lang`` (kk, ru, en: the console's
     catalogues, ``api/locales``) and acts' titles from the law data in that language."""
+    from api.deadline_view import explain
     from api.i18n import gettext
 
     env = Environment(
@@ -66,8 +68,17 @@ def templates(lang: str = "en") -> Environment:
         lang=lang,
         act_title=lambda version_id: law.act_title(version_id, lang),
         procedure_title=lambda key: _procedure_title(key, lang),
+        counted=lambda term: (
+            "; ".join(explain(term.state, lambda t: gettext(lang, t))) if term.state else term.explanation
+        ),
     )
     return env
+
+
+def _counted(term: TermRecord, _: Callable[[str], str], explain: Callable[..., list[str]]) -> str:
+    """How ``term``'s due instant was counted, in the page's language (``api.deadline_view.explain``); the English
+    text the record holds when the report was read back from JSON (no record at hand)."""
+    return "; ".join(explain(term.state, _)) if term.state is not None else term.explanation
 
 
 def _procedure_title(key: str, lang: str) -> str:
@@ -113,9 +124,12 @@ class TermRecord(BaseModel):
     escalated: bool = False
     calendar_version: str = ""
     explanation: str = ""
+    """How the due instant was counted, in English (the JSON report); the HTML pages say it in their language."""
     changes: list[dict[str, Any]] = Field(default_factory=list)
     reason: str | None = None  # for overruns
     note: str | None = None  # how the report read a record (e.g. an old record of a withdrawn review as met)
+    state: DeadlineState | None = Field(default=None, exclude=True)
+    """The record itself, for explaining the count in the page's language (not part of the JSON report)."""
 
 
 class CaseReport(BaseModel):
@@ -335,6 +349,7 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
             escalated=state.escalated,
             calendar_version=state.deadline.calendar_version,
             explanation=state.deadline.explain(),
+            state=state,
             changes=[c.model_dump(mode="json") for c in state.changes],
         )
         _read_old_withdrawal(term, withdrawn_at, done_by_withdrawal)

@@ -80,6 +80,8 @@ def test_the_report_and_the_administrative_case_follow_the_auditors_language(
         assert f"<h2>{cat['Legal terms']}</h2>" in case_html and f"<h2>{cat['Every event']}</h2>" in case_html
         for english in ("Compliance report", "Per procedure", "share met on time", "how it was counted"):
             assert f">{english}<" not in html
+        # each term's count explained in the language too (the JSON report keeps the English sentence)
+        assert cat["{n} working days"].split("{n}")[-1].strip() in html and "working days (" not in html
         for english in ("Legal terms", "Decisions and events accepted", "governing act", "The case is still open."):
             assert f">{english}<" not in case_html
     res = runner.invoke(cli.app, ["report", str(tmp_path / "export"), "--out", str(tmp_path / "x"), "--lang", "de"])

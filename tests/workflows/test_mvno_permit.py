@@ -275,6 +275,7 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_publishing_changes_only")
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_sms_in_kk_and_ru")  # SMS in kk, ru
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_on_current_paths")
+        await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_current_paths_sms_in_kk_and_ru")
 
 
 async def test_an_issued_permits_expiry_stays_across_checkpoints_whatever_the_term_files_say(

@@ -160,7 +160,9 @@ async def test_search_filters_by_procedure_translated_status_and_due_dates_and_p
     async with signed_in(dev_app, keys.staff, "kk") as kk:
         base = {"q": name, "procedure": "demo_check", "status": "completeness_check"}
         first = await eventually(
-            lambda: kk.get("/console/search", params=base), lambda r: len(case_ids(r.text)) == 2, seconds=30
+            lambda: kk.get("/console/search", params=base),
+            lambda r: len(case_ids(r.text)) == 2 and "<strong>3</strong>" in r.text,  # all three in the status
+            seconds=30,
         )
         assert "<strong>3</strong>" in first.text and 'id="page-next"' in first.text and "1 / 2" in first.text
         # the status filter is a select of translated labels, never a free-text machine word

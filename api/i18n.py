@@ -252,6 +252,7 @@ CODES = (
     "one_time_codes",
     "permits_registry",
     "personal_account",
+    "registration",
     "review_body",
     "sms_gateway",
     "state_registry",

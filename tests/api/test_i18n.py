@@ -106,3 +106,18 @@ def test_every_activity_of_the_worker_has_a_timeline_label_in_kk_and_ru() -> Non
         missing = [n for n in sorted(names) if not catalogue(lang).get(activity_label(n))]
         assert missing == [], (lang, missing)
     assert catalogue("ru")[activity_label("report_stage")] == "этап передан в мониторинг государственных услуг"
+
+
+def test_every_outside_step_a_case_names_is_a_translated_code() -> None:
+    """The inbox and the blocked panel name the step a case waits on (``what=`` of ``outside``/``local``): each is a
+    code of the catalogues, never shown as a capitalised machine word ("Registration" was)."""
+    import re
+    from pathlib import Path
+
+    from api.i18n import CODES, catalogue
+
+    root = Path(__file__).resolve().parents[2] / "workflows"
+    named = {m for f in root.rglob("*.py") for m in re.findall(r'what="([a-z_]+)"', f.read_text(encoding="utf-8"))}
+    assert named and named <= set(CODES), named - set(CODES)
+    for lang in ("kk", "ru"):
+        assert all(catalogue(lang).get(code) for code in named), lang

@@ -142,7 +142,8 @@ async def test_a_permit_walked_through_the_console_without_a_reload(
             await fill(page, {k: v for k, v in values.items() if k.startswith("qualification.contracts.1.")})
             await page.click("#submit-start")
             await expect(page.locator(".flash")).to_have_text("Case started")
-            await expect(page.locator("#case-status")).to_have_text("completeness_check")  # no reload
+            # no reload: the page follows the case (registration may take seconds on a loaded machine)
+            await expect(page.locator("#case-status")).to_have_text("completeness_check", timeout=30_000)
             case_id = (await page.locator("#case-id").inner_text()).strip()
             # the applicant, the application number and the procedure on top, not the hash id
             await expect(page.locator("#case-applicant")).to_have_text(demo["applicant"]["name"])

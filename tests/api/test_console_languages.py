@@ -36,7 +36,8 @@ VISIBLE_TEXTS = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;
-    if (!el || el.closest("style,script") || !el.checkVisibility()) continue;
+    // data (case ids, the texts of messages sent) is marked translate="no": not the page's own words
+    if (!el || el.closest("style,script,[translate=no]") || !el.checkVisibility()) continue;
     const text = node.textContent.trim();
     if (text) out.push(text);
   }

@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import case_page
@@ -54,6 +55,7 @@ from api.temporal import problem_from_temporal
 from infra import assignments
 from infra.cases import CaseWork, case_work
 from infra.db import session as db_session
+from models.case import CaseView
 from models.procedure import ProcedureSpec
 from models.tables import SmsOutbox
 from rules import law
@@ -333,14 +335,18 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
     async def case_page_(request: Request, case_id: str) -> HTMLResponse:
         return await render_case(request, case_id)
 
-    @router.post("/cases/{case_id}/events/{event_name}")
-    async def post_event(request: Request, case_id: str, event_name: str) -> Response:
+    async def _case_form(request: Request, case_id: str) -> tuple[Principal, dict[str, str], Client, CaseView]:
+        """A form posted to a case page: who sends it, its values, and the case (404 when there is none)."""
         principal = _user(request)
         values = await _form(request)
         if not _valid_case_id(case_id):
             raise ProblemError(404, "no such case")
         client = await ctx.gateway.client()
-        view = await get_case(client, case_id, ctx.procedures)
+        return principal, values, client, await get_case(client, case_id, ctx.procedures)
+
+    @router.post("/cases/{case_id}/events/{event_name}")
+    async def post_event(request: Request, case_id: str, event_name: str) -> Response:
+        principal, values, client, view = await _case_form(request, case_id)
         spec = ctx.procedures[view.procedure]
         try:
             event = spec.event(event_name)
@@ -371,12 +377,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 
     @router.post("/cases/{case_id}/assign")
     async def post_assign(request: Request, case_id: str) -> Response:
-        principal = _user(request)
-        values = await _form(request)
-        if not _valid_case_id(case_id):
-            raise ProblemError(404, "no such case")
-        client = await ctx.gateway.client()
-        view = await get_case(client, case_id, ctx.procedures)
+        principal, values, _, view = await _case_form(request, case_id)
         if view.closed:
             raise ProblemError(409, "a closed case is not assigned")
         try:

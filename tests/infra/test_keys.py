@@ -158,24 +158,21 @@ print(json.dumps(out))
 def _key_env(tmp_path: Path) -> dict[str, str]:
     """``starter.py keys init``: the env file every host gets."""
     out = tmp_path / "keys.env"
-    done = subprocess.run(
-        [sys.executable, "starter.py", "keys", "init", "--out", str(out)],
-        cwd=ROOT,
-        env=_env(tmp_path / "maker"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def init() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "starter.py", "keys", "init", "--out", str(out)],
+            cwd=ROOT,
+            env=_env(tmp_path / "maker"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    done = init()
     assert done.returncode == 0, done.stderr
     assert out.stat().st_mode & 0o777 == 0o600
-    again = subprocess.run(
-        [sys.executable, "starter.py", "keys", "init", "--out", str(out)],
-        cwd=ROOT,
-        env=_env(tmp_path / "maker"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = init()
     assert again.returncode == 2 and "exists" in again.stderr + again.stdout  # never overwritten
     return dict(line.split("=", 1) for line in out.read_text().splitlines())
 

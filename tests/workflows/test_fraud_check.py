@@ -51,7 +51,7 @@ from models.procedure import Role
 from models.tables import NetworkOrderRow, StartLedger, SupervisorNotification
 from rules.calendar import ALMATY
 from rules.identifiers import check_digit
-from tests.cases import stop
+from tests.cases import ending_leftovers, stop
 from tests.golden_tools import save_golden
 from tests.subscribers import until
 from worker import make_worker
@@ -101,25 +101,18 @@ def centre_information(number: str, received_at: datetime, simbox: bool = True) 
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Worker]:
-    """A worker for the test; cases the test leaves open are terminated after it, because a timer of a
-    case without a worker would stall time skipping for every later test of the session."""
-    async with make_worker(env.client, task_queue=task_queue, workflows=[FraudCheck]) as w:
-        try:
-            yield w
-        finally:
-            for cid in sorted(set(_OPENED)):
-                await stop(env.client.get_workflow_handle(cid))
-            _OPENED.clear()
-
-
-_OPENED: list[str] = []
+    """A worker for the test; cases the test leaves open are ended after it (``ending_leftovers``), because a timer
+    of a case without a worker would stall time skipping for the module's later tests."""
+    async with (
+        make_worker(env.client, task_queue=task_queue, workflows=[FraudCheck]) as w,
+        ending_leftovers(env.client),
+    ):
+        yield w
 
 
 async def open_case(env: WorkflowEnvironment, report: AnyReport, task_queue: str) -> IntakeAck:
-    """Submit a report and remember its case for the clean-up."""
-    ack = await submit(env.client, report, task_queue=task_queue)
-    _OPENED.append(ack.case_id)
-    return ack
+    """Submit a report (its case is ended after the test if it is still open)."""
+    return await submit(env.client, report, task_queue=task_queue)
 
 
 async def view(handle: WorkflowHandle) -> FraudCaseView:
@@ -698,7 +691,6 @@ async def test_bulk_file_with_bad_lines_and_rerun_creates_nothing_new(
     assert total == [40] and sum(ticks) == 40
     assert opened.case_id in result.case_ids.values()
     assert len(set(result.case_ids.values())) == 40
-    _OPENED.extend(result.case_ids.values())
     joined = env.client.get_workflow_handle_for(FraudCheck.run, opened.case_id)
     assert len((await view(joined)).reports) == 2
 

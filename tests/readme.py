@@ -35,6 +35,8 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
+from tests.forkserver import SHIM, enabled, forkserver
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 PROCEDURES = (
@@ -258,10 +260,13 @@ def check(command: Command, code: int, output: str) -> str | None:
 
 
 def environment(**extra: str) -> dict[str, str]:
-    """The environment of the README's commands: this venv's ``python`` first on the path, wide output."""
+    """The environment of the README's commands: this venv's ``python`` first on the path (its ``starter.py`` forked
+    from the tests' pre-imported process, ``tests/forkserver.py``), wide output."""
     venv_bin = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}", "COLUMNS": "300", "NO_COLOR": "1"}
     env.pop("PYTHONPATH", None)
+    if enabled():
+        env.update(forkserver().shell_env(), PATH=f"{SHIM}:{env['PATH']}")
     return {**env, **extra}
 
 

@@ -1,4 +1,5 @@
-"""Run ``starter.py`` as a user does, in a subprocess pointed at the test server (Temporal envconfig)."""
+"""Run ``starter.py`` as a user does, in a process of its own pointed at the test server (Temporal envconfig), forked
+from the tests' pre-imported one (``tests/forkserver.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import settings
+from tests.forkserver import enabled, forkserver
 from worker import make_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,12 +26,16 @@ async def starter(env: WorkflowEnvironment) -> AsyncIterator[Starter]:
     target = env.client.service_client.config.target_host
 
     async def run(*args: str) -> tuple[int, str]:
+        env = {**os.environ, "TEMPORAL_ADDRESS": target, "COLUMNS": "200", "NO_COLOR": "1"}
+        if enabled():
+            code, out, _ = await forkserver().run([str(ROOT / "starter.py"), *args], env, ROOT, merge_stderr=True)
+            return code, out.decode()
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             str(ROOT / "starter.py"),
             *args,
             cwd=ROOT,
-            env={**os.environ, "TEMPORAL_ADDRESS": target, "COLUMNS": "200", "NO_COLOR": "1"},
+            env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

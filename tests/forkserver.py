@@ -1,0 +1,247 @@
+"""``starter.py`` for the tests in a process forked from one that imported the heavy modules once.
+
+A command of ours spends about a second importing the SDK, SQLAlchemy, the tables and every workflow before it does
+anything; the suite runs some three hundred of them. The server here imports those modules (never ``cli.*``, whose
+consoles read the terminal's width and colour settings at import, nor ``starter``), then forks one child per command:
+the child takes the caller's standard streams (passed over a Unix socket), environment, working directory and
+arguments, and runs ``starter.py`` as ``__main__`` as the interpreter would. Nothing is shared between commands but
+the modules as imported: the functions' caches are emptied before the first fork and ``random`` is reseeded in every
+child (CPython does it at fork).
+
+``KZ_TEST_FORKSERVER=0`` runs every command in a fresh interpreter instead. Tests of how a process starts (its import
+time, its exit, several hosts) run fresh interpreters themselves.
+
+This file runs three ways: imported by the tests (``Forkserver``); ``python tests/forkserver.py serve SOCKET``; and
+``python -S -E tests/forkserver.py run starter.py ARGS…``, the client the README's shell calls through the ``python``
+of ``tests/forkserver_bin`` (standard library only, so it starts in milliseconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIM = Path(__file__).resolve().parent / "forkserver_bin"
+PRELOAD = (
+    "temporalio.client",
+    "temporalio.service",
+    "workflows.catalogue",
+    "infra.cases",
+    "infra.store",
+    "infra.client",
+    "audit.report",
+    "audit.admin_case",
+    "rules.law",
+    "typer",
+    "rich.table",
+    "rich.markdown",
+)
+"""What ``starter.py``'s commands import, but for ``cli.*`` (see the module's docstring)."""
+
+
+def enabled() -> bool:
+    """Whether the tests run ``starter.py`` through the fork server (``KZ_TEST_FORKSERVER=0``: fresh interpreters)."""
+    return os.environ.get("KZ_TEST_FORKSERVER", "1") != "0"
+
+
+# --- the server --------------------------------------------------------------------------------------------------
+
+
+def _preload() -> None:
+    import functools
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    assert not [m for m in sys.modules if m == "starter" or m.startswith("cli.")], "cli.* must load in the child"
+    for module in list(sys.modules.values()):
+        if not (getattr(module, "__file__", None) or "").startswith(str(ROOT)):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, functools._lru_cache_wrapper):
+                value.cache_clear()
+
+
+def _child(fds: list[int], request: dict[str, object]) -> None:
+    """Become ``python starter.py ARGS`` with the caller's streams, environment and directory; never returns."""
+    code = 1
+    try:
+        for fd, target in zip(fds, (0, 1, 2), strict=True):
+            os.dup2(fd, target)
+        for fd in fds:
+            os.close(fd)
+        os.chdir(str(request["cwd"]))
+        os.environ.clear()
+        os.environ.update(dict(request["env"]))  # type: ignore[call-overload]
+        argv = [str(a) for a in request["argv"]]  # type: ignore[attr-defined]
+        script = os.path.realpath(argv[0])
+        sys.argv = argv
+        sys.path[0] = os.path.dirname(script)
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+        import runpy
+
+        runpy.run_path(script, run_name="__main__")  # starter.py leaves through os._exit with its code
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # the process ends either way
+                stream.flush()
+        os._exit(code)
+
+
+def serve(path: str) -> None:
+    """Accept commands on the Unix socket ``path`` until stdin closes (the test process ended)."""
+    _preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(64)
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, "accept")
+    sel.register(sys.stdin, selectors.EVENT_READ, "stdin")
+    print("ready", flush=True)
+    while True:
+        for key, _ in sel.select():
+            if key.data == "stdin":
+                if not os.read(sys.stdin.fileno(), 4096):
+                    return
+            elif key.data == "accept":
+                conn, _ = listener.accept()
+                message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+                pid = os.fork()
+                if pid == 0:
+                    sel.close()
+                    listener.close()
+                    conn.close()
+                    _child(fds, json.loads(message))
+                for fd in fds:
+                    os.close(fd)
+                pidfd = os.pidfd_open(pid)
+                sel.register(pidfd, selectors.EVENT_READ, (pid, pidfd, conn))
+            else:
+                pid, pidfd, conn = key.data
+                sel.unregister(pidfd)
+                os.close(pidfd)
+                _, status = os.waitpid(pid, 0)
+                with contextlib.suppress(OSError):  # the caller went away
+                    conn.send(str(os.waitstatus_to_exitcode(status)).encode())
+                conn.close()
+
+
+# --- the clients -------------------------------------------------------------------------------------------------
+
+
+def _request(path: str, argv: list[str], env: dict[str, str], cwd: str, fds: list[int]) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sock.connect(path)
+    socket.send_fds(sock, [json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode()], fds)
+    return sock
+
+
+def _exit_code(sock: socket.socket) -> int:
+    with sock:
+        answer = sock.recv(64)
+    return int(answer) if answer else 1
+
+
+def run_here(argv: list[str]) -> int:
+    """The shim's client: run ``argv`` with this process's streams, environment and directory; its exit code."""
+    return _exit_code(_request(os.environ["KZ_FORKSERVER"], argv, dict(os.environ), os.getcwd(), [0, 1, 2]))
+
+
+class Forkserver:
+    """The server of this test process (``forkserver()``), started on first use; it ends when this process does (its
+    standard input closes)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = str(directory / "forkserver.sock")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self.proc is not None:
+            return
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "serve", self.path],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.strip() == b"ready", f"the fork server did not start: {line!r}"
+
+    def shell_env(self) -> dict[str, str]:
+        """What a shell's environment needs, beside ``SHIM`` first on its path, for its ``python starter.py`` to be
+        forked."""
+        self.start()
+        return {
+            "KZ_PYTHON": sys.executable,
+            "KZ_FORKSERVER": self.path,
+            "KZ_FORKSERVER_CLIENT": str(Path(__file__).resolve()),
+        }
+
+    async def run(
+        self, argv: list[str], env: dict[str, str], cwd: Path, stdin: bytes = b"", merge_stderr: bool = False
+    ) -> tuple[int, bytes, bytes]:
+        """``(exit code, stdout, stderr)`` of ``python ARGV`` (``argv[0]`` the script), as a subprocess gives them."""
+        self.start()
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe() if not merge_stderr else (-1, out_w)
+        try:
+            sock = await asyncio.to_thread(_request, self.path, argv, env, str(cwd), [in_r, out_w, err_w])
+        finally:
+            for fd in {in_r, out_w, err_w}:
+                os.close(fd)
+
+        def feed() -> None:
+            with open(in_w, "wb") as f, contextlib.suppress(BrokenPipeError):
+                f.write(stdin)
+
+        def drain(fd: int) -> bytes:
+            if fd < 0:
+                return b""
+            with open(fd, "rb") as f:
+                return f.read()
+
+        _, out, err = await asyncio.gather(
+            asyncio.to_thread(feed), asyncio.to_thread(drain, out_r), asyncio.to_thread(drain, err_r)
+        )
+        return await asyncio.to_thread(_exit_code, sock), out, err
+
+
+_SERVER: Forkserver | None = None
+
+
+def forkserver() -> Forkserver:
+    """This test process's fork server."""
+    global _SERVER
+    if _SERVER is None:
+        _SERVER = Forkserver(Path(tempfile.mkdtemp(prefix="kz-fork-")))
+    return _SERVER
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        sys.path[0] = str(ROOT)  # the repository's modules, not tests/'s
+        serve(sys.argv[2])
+    elif sys.argv[1:2] == ["run"]:
+        sys.exit(run_here(sys.argv[2:]))
+    else:
+        sys.exit(f"usage: {sys.argv[0]} serve SOCKET | run SCRIPT ARGS…")

@@ -339,7 +339,10 @@ class Complaint(CaseWorkflow):
         assert self.inp is not None
         return {
             "complaint": self.inp.model_dump(mode="json"),
-            "registration": self.registration.model_dump(mode="json") if self.registration else None,
+            # what the documents show of the registration; the law's terms stay in the case's record
+            "registration": self.registration.model_dump(mode="json", exclude={"terms", "migrations", "timings"})
+            if self.registration
+            else None,
             "satisfaction": self.satisfaction.model_dump(mode="json") if self.satisfaction else None,
             "review": self.review.model_dump(mode="json") if self.review else None,
             "instruction_outcome": self.instruction_outcome.model_dump(mode="json")

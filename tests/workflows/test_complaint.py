@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from models.case import CaseView, ComplaintInstruction, ResumeRequest
 from models.complaint import Appealed, ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus
+from models.documents import RenderDocumentRequest
 from models.tables import ComplaintForward, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.cases import ending_leftovers, stop
@@ -646,6 +647,16 @@ async def test_14_8_complaint_decisions_are_signed_documents_in_the_personal_acc
         )
         assert " шағымы: " in kk and said[0] in kk and "жеке кабинетіңізде" in kk
         assert ru.startswith("Жалоба ") and said[1] in ru and "личном кабинете" in ru
+    # a document's context holds what it shows of the registration; the law's terms stay in the case's record
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in (await satisfied.fetch_history()).events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    [render] = [a for a in scheduled if a.activity_type.name == "render_document"]
+    [request] = await env.client.data_converter.decode(render.input.payloads, [RenderDocumentRequest])
+    assert request.context["registration"]["registered_on"] == received.astimezone(ALMATY).date().isoformat()
+    assert not {"terms", "migrations", "timings"} & set(request.context["registration"])
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered")
     # the same path on the branches of issue 16 (the record published only where it changed, races settled)
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered_publishing_changes_only")

@@ -53,7 +53,7 @@ from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
 from infra import assignments
-from infra.cases import CaseWork, case_work
+from infra.cases import case_work
 from infra.db import session as db_session
 from models.case import CaseView
 from models.procedure import ProcedureSpec
@@ -282,6 +282,12 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         if not _valid_case_id(case_id):
             raise ProblemError(404, "no such case")
         client = await ctx.gateway.client()
+        # What the case is doing is read before its state: a case seen settled is shown as it settled or later (the
+        # other order could show a state older than the settling, on a page that then does not follow the case).
+        try:
+            work = await case_work(client, case_id)
+        except RPCError as exc:
+            raise problem_from_temporal(exc) from None
         view = await get_case(client, case_id, ctx.procedures)
         spec = ctx.procedures[view.procedure]
         own = await case_page.own_view(client, spec, case_id)
@@ -292,10 +298,6 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         known = case_page.prefill(view, own)
         lang = _lang(request)
         forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known, lang)
-        try:
-            work = CaseWork(running=False) if view.closed else await case_work(client, case_id)
-        except RPCError as exc:
-            raise problem_from_temporal(exc) from None
         may = {e.name for e in spec.events if principal.may(e.roles)}
         with db_session() as s:
             sms = list(

@@ -64,7 +64,8 @@ def _preload() -> None:
         importlib.import_module(name)
     assert not [m for m in sys.modules if m == "starter" or m.startswith("cli.")], "cli.* must load in the child"
     for module in list(sys.modules.values()):
-        if not (getattr(module, "__file__", None) or "").startswith(str(ROOT)):
+        path = getattr(module, "__file__", None) or ""
+        if not path.startswith(str(ROOT)) or "site-packages" in path:  # ours, not the venv's
             continue
         for value in list(vars(module).values()):
             if isinstance(value, functools._lru_cache_wrapper):

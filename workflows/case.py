@@ -299,8 +299,7 @@ class CaseWorkflow:
                 sa.ACT_VERSION.value_set(self.registration.act_version_id),
             ]
         )
-        memo = self.registration.model_dump(mode="json", exclude={"timings"})
-        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **memo}})
+        self._publish_registration()
         return self.registration
 
     @property
@@ -313,16 +312,17 @@ class CaseWorkflow:
         """Write the case's record (registration and every term) into this run's history. A run continued as new
         starts with the memo its case started with only, so a run that takes a case up writes it once: each run's
         history reads whole for an auditor."""
-        if self.registration is not None:
-            workflow.upsert_memo(
-                {
-                    "case": {
-                        "procedure": self.PROCEDURE,
-                        **self.registration.model_dump(mode="json", exclude={"timings"}),
-                    }
-                }
-            )
+        self._publish_registration()
         self.clock.publish()
+
+    def _publish_registration(self) -> None:
+        """The registration in the ``case`` memo, for visibility and auditors: the day, the act version and the
+        calendar. The act's terms stay out (≈5 KB a case, held in the mutable state and rewritten with it): they are
+        in the registration's recorded result, and each term's record (``deadline:<key>``) carries the value it
+        used."""
+        if self.registration is not None:
+            memo = self.registration.model_dump(mode="json", exclude={"timings", "terms"})
+            workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **memo}})
 
     def set_status(self, status: str) -> None:
         """Record the case's status where visibility (console, ``starter.py list``) can see it.
@@ -433,8 +433,7 @@ class CaseWorkflow:
             }
         )
         self.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
-        memo = self.registration.model_dump(mode="json", exclude={"timings"})
-        workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **memo}})
+        self._publish_registration()
         return record
 
     @migrate_law.validator

@@ -7,7 +7,7 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -124,14 +124,21 @@ async def view(handle: WorkflowHandle) -> CaseView:
     return await handle.query("case", result_type=CaseView)
 
 
-async def registered(env: WorkflowEnvironment, handle: WorkflowHandle) -> CaseView:
-    """The case once registered: its registration ran, however long the worker took on a busy machine."""
+async def until(
+    env: WorkflowEnvironment, handle: WorkflowHandle, ready: Callable[[CaseView], bool], what: str
+) -> CaseView:
+    """The case's view once ``ready``, however long the worker took on a busy machine (the clock moved by seconds)."""
     for _ in range(600):
         await env.sleep(timedelta(seconds=1))
-        if (v := await view(handle)).registration is not None:
+        if ready(v := await view(handle)):
             return v
         await asyncio.sleep(0.05)
-    raise AssertionError(f"{handle.id} was not registered")
+    raise AssertionError(f"{handle.id}: {what} never came")
+
+
+async def registered(env: WorkflowEnvironment, handle: WorkflowHandle) -> CaseView:
+    """The case once registered: its registration ran."""
+    return await until(env, handle, lambda v: v.registration is not None, "registration")
 
 
 def at_office(day: date, hour: int = 11) -> datetime:
@@ -255,8 +262,8 @@ async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administr
     received = await next_working_morning(env)
     appealed = await start_appealed(env, task_queue, received - timedelta(days=20))
     handle = await start(env, task_queue, complaint(received, appealed_case_id=appealed.id))
-    await env.sleep(timedelta(seconds=2))
-    forward_due = {s.key: s for s in (await view(handle)).deadlines}["forward"].due
+    opened = await until(env, handle, lambda v: any(s.key == "forward" for s in v.deadlines), "the forward term")
+    forward_due = {s.key: s for s in opened.deadlines}["forward"].due
     assert forward_due == datetime.combine(CAL.add_working_days(received.date(), 3), time(18, 30), tzinfo=ALMATY)
 
     trigger = forward_due - DEFAULT_TIMINGS.auto_forward_margin

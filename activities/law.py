@@ -18,13 +18,20 @@ from models.case import LawSnapshot, LawSnapshotRequest, Registration, Registrat
 from models.failures import ACT_NOT_IN_FORCE
 from rules import law
 from rules.acts import ActNotInForce
+from rules.lawdata import TermValue
 
 __all__ = ["law_snapshot", "register_case"]
 
 
+def _only(terms: dict[str, TermValue], keys: list[str]) -> dict[str, TermValue]:
+    """The terms of ``keys`` that ``terms`` holds (a term the version does not give stays absent), or all."""
+    return {k: terms[k] for k in keys if k in terms} if keys else terms
+
+
 @activity.defn
 def register_case(req: RegistrationRequest) -> Registration:
-    """The registration day, the governing day and the law in force that day: the act version and every term.
+    """The registration day, the governing day and the law in force that day: the act version and the terms the
+    procedure counts (``req.terms``; empty: every term of the act).
 
     Where the act registers after-hours receipts on the next working day (665/NK p.6) the registration day
     governs; otherwise the day of receipt does (an application received while an act was in force is handled
@@ -58,7 +65,7 @@ def register_case(req: RegistrationRequest) -> Registration:
         act_version_assumed=v.assumed,
         calendar_version=cal.version,
         governed_on=day,
-        terms=law.terms_of(req.act_key, day),
+        terms=_only(law.terms_of(req.act_key, day), req.terms),
         results_from=datetime.combine(day, cal.office_hours.opens, tzinfo=cal.tz) if act.after_hours.rolls else None,
         timings=settings().timings,
     )
@@ -82,5 +89,5 @@ def law_snapshot(req: LawSnapshotRequest) -> LawSnapshot:
         act_key=req.act_key,
         version=req.version,
         basis=version.basis,
-        terms=law.terms_at_version(req.act_key, req.version),
+        terms=_only(law.terms_at_version(req.act_key, req.version), req.terms),
     )

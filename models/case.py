@@ -36,6 +36,9 @@ class RegistrationRequest(BaseModel):
 
     act_key: str
     received_at: datetime
+    terms: list[str] = Field(default_factory=list)
+    """The terms the procedure counts (``CaseWorkflow.TERMS``): the registration records these of the act's terms
+    (an act such as 665/NK gives a permit's and a complaint's twelve); empty: every term of the act."""
 
 
 class LawMigrationRecord(BaseModel):
@@ -68,7 +71,9 @@ class Registration(BaseModel):
     """The day whose law governs: the registration day where the act rolls after-hours receipts (665/NK p.6),
     else the day of receipt. Empty in cases registered before the law was recorded."""
     terms: dict[str, TermValue] = Field(default_factory=dict)
-    """Every term of the act in force on ``governed_on`` (cases registered before: empty, see ``DeadlineRequest``)."""
+    """The terms the procedure counts of the act in force on ``governed_on`` (``RegistrationRequest.terms``; cases
+    registered before that recorded every term of the act, and cases registered before the law was recorded none,
+    see ``DeadlineRequest``)."""
     migrations: list[LawMigrationRecord] = Field(default_factory=list)
     """Law migrations the case went through, oldest first (``act_version_id`` and ``terms`` are the latest's)."""
     results_from: datetime | None = None
@@ -93,6 +98,8 @@ class LawSnapshotRequest(BaseModel):
 
     act_key: str
     version: str
+    terms: list[str] = Field(default_factory=list)
+    """As ``RegistrationRequest.terms``: the terms the procedure counts; empty: every term of the version."""
 
 
 class LawSnapshot(BaseModel):

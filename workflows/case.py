@@ -56,6 +56,10 @@ class CaseWorkflow:
     """Base of every procedure's workflow: the case's deadlines and the calendar-correction Update."""
 
     PROCEDURE: str = "case"
+    TERMS: tuple[str, ...] = ()
+    """The legal terms the procedure counts (term keys of its act): its registration and law migrations record
+    these, not every term the act gives. ``tests/workflows/test_terms_declared.py`` checks every term the
+    procedure's code opens is here."""
 
     def __init__(self) -> None:
         self.patches = CasePatches()  # first: a case begun on the current paths asks no other patch of SUBSUMED
@@ -289,7 +293,7 @@ class CaseWorkflow:
         """
         self.registration = await self.local(
             register_case,
-            RegistrationRequest(act_key=act_key, received_at=received_at),
+            RegistrationRequest(act_key=act_key, received_at=received_at, terms=list(self.TERMS)),
             what="registration",
             expected=(ACT_NOT_IN_FORCE,),
         )
@@ -412,7 +416,9 @@ class CaseWorkflow:
         reg = self.registration
         assert reg is not None
         snapshot = await self.local(
-            law_snapshot, LawSnapshotRequest(act_key=reg.act_key, version=migration.to_version), what="law"
+            law_snapshot,
+            LawSnapshotRequest(act_key=reg.act_key, version=migration.to_version, terms=list(self.TERMS)),
+            what="law",
         )
         if snapshot.refusal:
             return LawMigrationRecord(

@@ -91,6 +91,7 @@ class Complaint(CaseWorkflow):
     """One complaint, from registration to the court-appeal notice."""
 
     PROCEDURE = "complaint"
+    TERMS = ("complaint.forward", "complaint.review_provider", "complaint.review_quality_body")  # 58 p.10; 665/NK p.10
 
     def __init__(self) -> None:
         super().__init__()

@@ -67,6 +67,7 @@ class EgovNumberConnection(CaseWorkflow):
     """One request to connect (or change) a number on the e-government account."""
 
     PROCEDURE = "egov_number_connection"
+    TERMS = ("egov.service_term",)  # 58 Annex item 3
 
     def __init__(self) -> None:
         super().__init__()

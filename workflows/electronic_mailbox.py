@@ -44,6 +44,7 @@ class ElectronicMailbox(CaseWorkflow):
     """One application for an electronic subscriber mailbox."""
 
     PROCEDURE = "electronic_mailbox"
+    TERMS = ("mailbox.eds_confirmation",)
 
     def __init__(self) -> None:
         super().__init__()

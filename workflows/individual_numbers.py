@@ -50,6 +50,7 @@ class IndividualNumbers(CaseWorkflow):
     """One individual's application to register subscriber numbers."""
 
     PROCEDURE = "individual_numbers"
+    TERMS = ("numbers.review",)
 
     def __init__(self) -> None:
         super().__init__()

@@ -32,6 +32,7 @@ class SigningCase(CaseWorkflow):
     """What every step of the signing shares: the step awaited, the one done, the codes, the documents."""
 
     PROCEDURE = PROCEDURE
+    TERMS = ("eds.code_validity", *(f"eds.step{n}" for n, _, _ in STEPS))
 
     def __init__(self) -> None:
         super().__init__()

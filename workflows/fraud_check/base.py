@@ -52,6 +52,12 @@ class FraudCase(CaseWorkflow):
     """What every step of the fraud case shares."""
 
     PROCEDURE = PROCEDURE
+    TERMS = (
+        "fraud.check",
+        "fraud.not_confirmed_notice",
+        "fraud.suspension",
+        "fraud.suspension_notice",
+    )  # 171 p.116–120
 
     def __init__(self, inp: FraudCaseInput) -> None:
         super().__init__()

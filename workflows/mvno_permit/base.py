@@ -79,6 +79,16 @@ class PermitCase(CaseWorkflow):
     """What every stage of the permit's case shares. All the case's state is ``self.state``."""
 
     PROCEDURE = PROCEDURE
+    TERMS = (  # 665/NK p.6–10
+        "mvno.completeness_check",
+        "mvno.qualification_check",
+        "mvno.hearing_notice_lead",
+        "mvno.hearing_after_notice",
+        "mvno.decision_after_notice",
+        "mvno.service_term",
+        "mvno.permit_validity",
+        "mvno.complaint_window",
+    )
 
     def __init__(self, state: PermitState) -> None:
         self.state = PermitState(application=state.application)  # takes CaseWorkflow's initial record ...

@@ -109,6 +109,12 @@ def upsert_changed(updates: list[SearchAttributeUpdate[Any]]) -> None:
         workflow.upsert_search_attributes(changed)
 
 
+_NOT_IN_THE_RECORD: dict[str, Any] = {"request": {"term"}}
+"""Left out of a term's record in the memo: the term's value the request carried (≈0.5 KB a record, rewritten with
+each change of the term; the registration's or the law migration's recorded result holds it, and the record's
+``deadline`` its amount, unit, direction, citation and text)."""
+
+
 class Checkpoint(Exception):
     """Raised by a wait given a ``checkpoint`` when it comes before the act: the case continues as new at this point
     (Temporal suggests it: the history is long), and its next run takes the wait up from the recorded state."""
@@ -624,7 +630,7 @@ class CaseDeadlines:
         changed: dict[str, Any] = {}
         for key, state in self.states.items():
             memo_key = DEADLINE_MEMO_PREFIX + key
-            record = state.model_dump(mode="json")
+            record = state.model_dump(mode="json", exclude=_NOT_IN_THE_RECORD)
             if self._published_record(memo_key) != record:
                 changed[memo_key] = record
         if changed:

@@ -120,8 +120,10 @@ async def test_breach_fires_exactly_at_1830_of_second_working_day_after_nauryz(
         assert memo["case"]["act_version_id"] == "171/554-NK-2025"
         recorded = memo["deadline:check"]
         assert recorded["status"] == "breached" and recorded["deadline"]["cite"] == "171 p.119"
-        # the act's terms are not repeated in the memo: the term's record carries the value it used
-        assert "terms" not in memo["case"] and recorded["request"]["term"]["key"] == "fraud.check"
+        # the act's terms are not repeated in the memo, nor the term's value in its record (the registration's
+        # result holds it): the record's deadline carries what it counted
+        assert "terms" not in memo["case"] and "term" not in recorded["request"]
+        assert recorded["request"]["term_key"] == "fraud.check" and recorded["deadline"]["amount"] == 2
 
 
 async def test_event_in_time_is_recorded_as_met(env: WorkflowEnvironment, task_queue: str) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import os
+import random
 import sys
 import time
 import uuid
@@ -93,7 +94,7 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
-    from bench.workflows import FloorCase, FloorScript
+    from bench.workflows import FloorCase, FloorScript, filler
     from infra.client import data_converter
     from tests.e2e import scenarios
     from tests.e2e.scenarios import SCENARIOS
@@ -132,7 +133,7 @@ async def main() -> None:
                 await asyncio.sleep(args.poll)
             if args.open:
                 return h.id
-            await _update(h.id, k, "x" * sizes[k - 1])
+            await _update(h.id, k, filler(sizes[k - 1], random.Random(k)))
         await h.result()
         return h.id
 

@@ -6,13 +6,15 @@ awaited, local activities (their markers; the ``workflow.patched`` markers are o
 started and then fired or cancelled, Updates accepted and completed. Memo and search-attribute upserts are left
 out: they are our cost, the thing the floor shows. A fired timer waits as long as it waited in the history (on
 the wall clock of the run that wrote it, capped), so a deadline met in seconds is met in seconds. The case's input
-and each Update's argument carry as many bytes as the procedure's (data the outside world sends, whoever handles
-it); activities carry none: what ours pass to and from them is ours to weigh.
+and each Update's argument are stored in as many bytes as the procedure's (data the outside world sends, whoever
+handles it; ``filler`` text, which the payload codec packs no smaller than ours was); activities carry none: what
+ours pass to and from them is ours to weigh.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Collection
 
 from temporalio.api.enums.v1 import EventType
@@ -20,7 +22,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 
 from audit.history import LOCAL_ACTIVITY_MARKER
-from bench.workflows import FloorOp, FloorScript
+from bench.workflows import FloorOp, FloorScript, filler
 
 __all__ = ["MAX_FIRED_TIMER_SECONDS", "PATCH_MARKER", "counts", "script_of"]
 
@@ -87,7 +89,7 @@ def script_of(
             ops.append(FloorOp(kind="update_complete"))
         elif t == _E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             size = sum(len(p.data) for p in e.workflow_execution_started_event_attributes.input.payloads)
-    return FloorScript(procedure=procedure, ops=ops, input="x" * size)
+    return FloorScript(procedure=procedure, ops=ops, input=filler(size, random.Random(size)))
 
 
 def counts(history: WorkflowHistory | list[HistoryEvent], ours_costs: bool = False) -> dict[str, int]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import random
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -24,6 +26,7 @@ __all__ = [
     "StormCase",
     "StormInput",
     "UpdateThenActivity",
+    "filler",
     "noop",
 ]
 
@@ -110,6 +113,17 @@ class UpdateThenActivity:
         self.got = True
 
 
+def filler(stored: int, rng: random.Random) -> str:
+    """Text the payload codec stores in about ``stored`` bytes, as a payload of ours that took that many: random
+    base64, which zlib packs to about three quarters (a run of one letter would pack to nothing)."""
+    n = max(stored - _SEALED_OVERHEAD, 0)
+    return base64.b64encode(rng.randbytes(n))[: n * 4 // 3].decode()
+
+
+_SEALED_OVERHEAD = 100
+"""What sealing adds to a text's packed bytes: the JSON quotes and the inner payload's metadata, the nonce and tag."""
+
+
 class FloorOp(BaseModel):
     """One command or wait of a procedure's history, in history order (``bench.floor.script_of``)."""
 
@@ -138,7 +152,7 @@ class FloorScript(BaseModel):
 
     procedure: str
     ops: list[FloorOp]
-    input: str = ""  # as many bytes as the procedure's input (the application the case starts from)
+    input: str = ""  # stored in as many bytes as the procedure's input (the application the case starts from)
 
     def until_first_update(self) -> FloorScript:
         """The script up to its first Update: a case left open waiting for its first event."""
@@ -190,7 +204,7 @@ class FloorCase:
             elif op.kind == "upsert_sa":
                 workflow.upsert_search_attributes([_FLOOR_SA.value_set(f"floor-{op.ref}")])
             elif op.kind == "upsert_memo":
-                workflow.upsert_memo({f"floor-{op.ref}": "x" * op.size})
+                workflow.upsert_memo({f"floor-{op.ref}": filler(op.size, workflow.random())})
         # a term still running when the path ends (the permit's validity) is left as ours leaves it: not cancelled
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.completed

@@ -5,6 +5,13 @@ payload is ``{"encoding": "binary/encrypted", "encryption-key-id": <id>}`` + non
 original payload (its metadata and data), with the key id as associated data. Payloads with any other
 encoding (histories recorded before the codec, search attributes) pass through unchanged.
 
+**Compressed before sealing.** A payload of ``COMPRESS_FROM`` bytes or more whose zlib form is smaller is sealed
+compressed, marked ``"encryption-compression": "zlib"``, with the marker in the associated data too (so it cannot
+be added or stripped unnoticed). JSON records compress three- to fivefold: a case's history, which the server
+stores and rewrites, is that much lighter (issue 18). Payloads sealed before, uncompressed, still read. Their
+lengths tell someone who reads the server's store without the keys a little about how repetitive a record is; no
+outsider can add text to a record and watch its length change without it being recorded in the case.
+
 Keys come from ``KZ_CODEC_KEYS`` (``id=base64key,id=base64key``, first encrypts) or from the key file
 (``KZ_CODEC_KEY_FILE``, default ``<data dir>/codec-keys.json``), which the dev setup generates on first
 run unless key generation is off (``KZ_KEY_GENERATION=false``, the one switch for every key; the older
@@ -29,6 +36,7 @@ import binascii
 import json
 import os
 import secrets
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +56,8 @@ from infra.settings import settings
 
 __all__ = [
     "CLEAR_ALLOWED",
+    "COMPRESSION",
+    "COMPRESS_FROM",
     "ENCODING",
     "KEY_ID",
     "REFUSED",
@@ -71,6 +81,10 @@ CLEAR_ALLOWED: frozenset[bytes] = frozenset()
 through the codec, and people use the Temporal CLI and web UI through the codec endpoint (``/codec``). An entry
 here would let anyone who reaches the Temporal frontend send that kind of payload to a case."""
 _NONCE = 12
+COMPRESSION = "encryption-compression"
+_ZLIB = b"zlib"
+COMPRESS_FROM = 256
+"""Payloads shorter than this are sealed as they are (zlib's header and a short text gain nothing)."""
 
 
 class CodecError(ValueError):
@@ -200,6 +214,11 @@ def load_keyring(cfg: CodecSettings | None = None) -> KeyRing:
     return ring
 
 
+def _associated(kid: str, compression: bytes | None) -> bytes:
+    """The associated data a payload is sealed with: its key id, and its compression when compressed."""
+    return kid.encode() if compression is None else kid.encode() + b"/" + compression
+
+
 class EncryptionCodec(PayloadCodec):
     """AES-256-GCM payload codec with key ids; synchronous variants for code outside an event loop.
 
@@ -220,8 +239,15 @@ class EncryptionCodec(PayloadCodec):
             return payload
         kid = self.ring.active
         nonce = secrets.token_bytes(_NONCE)
-        sealed = self._aead[kid].encrypt(nonce, payload.SerializeToString(), kid.encode())
-        return Payload(metadata={"encoding": ENCODING, KEY_ID: kid.encode()}, data=nonce + sealed)
+        clear = payload.SerializeToString()
+        metadata = {"encoding": ENCODING, KEY_ID: kid.encode()}
+        if len(clear) >= COMPRESS_FROM:
+            packed = zlib.compress(clear, 6)
+            if len(packed) < len(clear):
+                clear = packed
+                metadata[COMPRESSION] = _ZLIB
+        sealed = self._aead[kid].encrypt(nonce, clear, _associated(kid, metadata.get(COMPRESSION)))
+        return Payload(metadata=metadata, data=nonce + sealed)
 
     def decode_one(self, payload: Payload) -> Payload:
         """Decrypt one payload; payloads that are not ours pass through unchanged, or, strict, are refused."""
@@ -234,10 +260,15 @@ class EncryptionCodec(PayloadCodec):
         aead = self._aead.get(kid)
         if aead is None:
             raise CodecError(f"payload encrypted with key {kid!r}, which is not in the keyring ({self.ring.source})")
+        compression = payload.metadata.get(COMPRESSION)
+        if compression not in (None, _ZLIB):
+            raise CodecError(f"payload under key {kid!r} is compressed with {compression!r}, which this codec lacks")
         try:
-            clear = aead.decrypt(payload.data[:_NONCE], payload.data[_NONCE:], kid.encode())
+            clear = aead.decrypt(payload.data[:_NONCE], payload.data[_NONCE:], _associated(kid, compression))
         except InvalidTag:
             raise CodecError(f"payload under key {kid!r} does not authenticate (tampered or wrong key)") from None
+        if compression is not None:
+            clear = zlib.decompress(clear)
         out = Payload()
         out.ParseFromString(clear)
         return out

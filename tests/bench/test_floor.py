@@ -4,16 +4,19 @@ sequence read from a real history, replayed with no logic, issues the same comma
 from __future__ import annotations
 
 import json
+import random
 import uuid
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory, WorkflowUpdateStage
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.floor import MAX_FIRED_TIMER_SECONDS, counts, script_of
-from bench.workflows import FloorCase, noop
+from bench.workflows import FloorCase, filler, noop
+from infra.codec import EncryptionCodec, KeyRing
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 # One history per procedure with Updates, timers started and cancelled or fired, activities and local activities.
@@ -102,3 +105,16 @@ async def test_the_cpu_benchmark_runs_on_a_tiny_size() -> None:
     assert f.queries[0] >= 1  # the driver asked the case before its event
     row = bench_cpu.table([f]).splitlines()[-1]
     assert row.startswith("| complaint | ")
+
+
+def test_the_floors_payloads_are_stored_in_as_many_bytes_as_ours() -> None:
+    """The floor sends its input and Update arguments as ``filler`` text: through the payload codec, which packs a
+    payload before sealing it, it is stored in about as many bytes as the procedure's was (a run of one letter would
+    be packed to almost nothing, and the floor would weigh less than the data the outside world sends)."""
+    codec = EncryptionCodec(KeyRing(keys={"k1": b"\x01" * 32}, active="k1"))
+    to_payloads = pydantic_data_converter.payload_converter.to_payloads
+    for stored in (400, 1500, 6000):
+        [sealed] = codec.encode_sync(to_payloads([filler(stored, random.Random(stored))]))
+        assert abs(len(sealed.data) - stored) <= stored * 0.05
+        [packed_away] = codec.encode_sync(to_payloads(["x" * stored]))
+        assert len(packed_away.data) < stored / 4  # the control

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
@@ -14,6 +15,8 @@ from temporalio.exceptions import ApplicationError
 from infra.client import UNENCRYPTED, data_converter, strict_data_converter
 from infra.codec import (
     CLEAR_ALLOWED,
+    COMPRESS_FROM,
+    COMPRESSION,
     ENCODING,
     KEY_ID,
     REFUSED,
@@ -212,3 +215,33 @@ def test_only_the_explicit_allow_list_passes_a_strict_codec_in_clear() -> None:
     allowing = EncryptionCodec(ring("k1"), strict=True, allow_clear=frozenset({b"binary/null"}))
     passed, refused = allowing.decode_sync([null, clear])
     assert passed == null and refused.metadata["encoding"] == REFUSED
+
+
+def test_a_long_record_is_sealed_compressed_and_the_marker_cannot_be_stripped() -> None:
+    """A term's record as the memo holds it: sealed compressed (a fraction of its clear size), read back whole;
+    a short payload is sealed as it is; a payload sealed before compression existed still reads; removing or
+    adding the compression marker does not authenticate."""
+    codec = EncryptionCodec(ring("k1"))
+    record = clear_json_payload({"skipped": [{"day": f"2027-01-{d:02d}", "reason": "weekend"} for d in range(1, 29)]})
+    [sealed] = codec.encode_sync([record])
+    assert sealed.metadata[COMPRESSION] == b"zlib"
+    assert len(sealed.data) < len(record.SerializeToString()) / 3
+    assert codec.decode_sync([sealed]) == [record]
+    short = clear_json_payload({"status": "met"})
+    assert len(short.SerializeToString()) < COMPRESS_FROM
+    [sealed_short] = codec.encode_sync([short])
+    assert COMPRESSION not in sealed_short.metadata and codec.decode_sync([sealed_short]) == [short]
+    # sealed uncompressed by an earlier codec: the key id alone as associated data
+    nonce = b"\x00" * 12
+    before = Payload(
+        metadata={"encoding": ENCODING, KEY_ID: b"k1"},
+        data=nonce + AESGCM(b"\x01" * 32).encrypt(nonce, record.SerializeToString(), b"k1"),
+    )
+    assert codec.decode_sync([before]) == [record]
+    stripped = Payload(metadata={"encoding": ENCODING, KEY_ID: b"k1"}, data=sealed.data)
+    added = Payload(metadata={**sealed_short.metadata, COMPRESSION: b"zlib"}, data=sealed_short.data)
+    for tampered in (stripped, added):
+        with pytest.raises(CodecError, match="does not authenticate"):
+            codec.decode_sync([tampered])
+    with pytest.raises(CodecError, match="compressed with b'lz4'"):
+        codec.decode_sync([Payload(metadata={**sealed.metadata, COMPRESSION: b"lz4"}, data=sealed.data)])

@@ -11,6 +11,7 @@ be added or stripped unnoticed). JSON records compress three- to fivefold: a cas
 stores and rewrites, is that much lighter (issue 18). Payloads sealed before, uncompressed, still read. Their
 lengths tell someone who reads the server's store without the keys a little about how repetitive a record is; no
 outsider can add text to a record and watch its length change without it being recorded in the case.
+``KZ_CODEC_COMPRESS_FROM`` sets the threshold.
 
 Keys come from ``KZ_CODEC_KEYS`` (``id=base64key,id=base64key``, first encrypts) or from the key file
 (``KZ_CODEC_KEY_FILE``, default ``<data dir>/codec-keys.json``), which the dev setup generates on first
@@ -99,6 +100,9 @@ class CodecSettings(BaseSettings):
     codec_keys: str = ""
     codec_key_file: Path | None = None
     codec_generate: bool = True
+    codec_compress_from: int = COMPRESS_FROM
+    """``KZ_CODEC_COMPRESS_FROM``: payloads this long or longer are packed before sealing (a value above any payload
+    turns packing off)."""
     """The older, codec-only switch: ``false`` turns generation off for the codec whatever ``KZ_KEY_GENERATION``
     says."""
 
@@ -227,10 +231,18 @@ class EncryptionCodec(PayloadCodec):
     ``allow_clear`` (by default the empty ``CLEAR_ALLOWED``).
     """
 
-    def __init__(self, ring: KeyRing, *, strict: bool = False, allow_clear: frozenset[bytes] = CLEAR_ALLOWED) -> None:
+    def __init__(
+        self,
+        ring: KeyRing,
+        *,
+        strict: bool = False,
+        allow_clear: frozenset[bytes] = CLEAR_ALLOWED,
+        compress_from: int = COMPRESS_FROM,
+    ) -> None:
         self.ring = ring
         self.strict = strict
         self.allow_clear = allow_clear
+        self.compress_from = compress_from
         self._aead = {kid: AESGCM(key) for kid, key in ring.keys.items()}
 
     def encode_one(self, payload: Payload) -> Payload:
@@ -241,7 +253,7 @@ class EncryptionCodec(PayloadCodec):
         nonce = secrets.token_bytes(_NONCE)
         clear = payload.SerializeToString()
         metadata = {"encoding": ENCODING, KEY_ID: kid.encode()}
-        if len(clear) >= COMPRESS_FROM:
+        if len(clear) >= self.compress_from:
             packed = zlib.compress(clear, 6)
             if len(packed) < len(clear):
                 clear = packed
@@ -289,13 +301,14 @@ class EncryptionCodec(PayloadCodec):
 @cache
 def default_codec() -> EncryptionCodec:
     """The process's lenient codec with the configured keyring (read once): replayer, audit tool, goldens."""
-    return EncryptionCodec(load_keyring())
+    return EncryptionCodec(load_keyring(), compress_from=CodecSettings().codec_compress_from)
 
 
 @cache
 def strict_codec() -> EncryptionCodec:
     """The process's strict codec (same keyring): the worker and the API refuse payloads that came in clear."""
-    return EncryptionCodec(default_codec().ring, strict=True)
+    lenient = default_codec()
+    return EncryptionCodec(lenient.ring, strict=True, compress_from=lenient.compress_from)
 
 
 def _payloads_from_json(body: Any) -> list[Payload]:

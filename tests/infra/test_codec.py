@@ -245,3 +245,11 @@ def test_a_long_record_is_sealed_compressed_and_the_marker_cannot_be_stripped() 
             codec.decode_sync([tampered])
     with pytest.raises(CodecError, match="compressed with b'lz4'"):
         codec.decode_sync([Payload(metadata={**sealed.metadata, COMPRESSION: b"lz4"}, data=sealed.data)])
+
+
+def test_the_packing_threshold_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KZ_CODEC_COMPRESS_FROM", "1000000")
+    assert CodecSettings().codec_compress_from == 1_000_000
+    codec = EncryptionCodec(ring("k1"), compress_from=CodecSettings().codec_compress_from)
+    [sealed] = codec.encode_sync([clear_json_payload({"text": "a" * 5000})])
+    assert COMPRESSION not in sealed.metadata and len(sealed.data) > 5000

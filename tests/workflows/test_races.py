@@ -48,7 +48,11 @@ async def open_probe(env: WorkflowEnvironment, task_queue: str, workflow_type: t
         task_timeout=timedelta(seconds=2),  # a slow local activity heartbeats its workflow task every ~1.6 s
     )
     await env.sleep(timedelta(seconds=1))
-    return handle
+    for _ in range(300):  # its registration and the term's computation may still run on a busy machine
+        if await handle.query(DeadlineProbe.deadlines):
+            return handle
+        await asyncio.sleep(0.1)
+    raise AssertionError("the probe's term did not open within 30 s")
 
 
 async def due_of(handle: WorkflowHandle) -> datetime:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import random
 from datetime import datetime, timedelta
-from typing import Literal
 
-from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
+    from bench.floor_data import BareShape, FloorOp, FloorScript, StormInput, filler
     from models.deadlines import DeadlineState
     from workflows.case import CaseWorkflow
 
@@ -29,10 +26,6 @@ __all__ = [
     "filler",
     "noop",
 ]
-
-
-class StormInput(BaseModel):
-    start: datetime  # every case gets the same start, so every deadline falls on the same instant
 
 
 @workflow.defn
@@ -56,15 +49,6 @@ class BareTimer:
     async def run(self, due: datetime) -> datetime:
         await workflow.sleep(max(0.0, (due - workflow.now()).total_seconds()))
         return workflow.now()
-
-
-class BareShape(BaseModel):
-    """How many activities, local activities, updates and fired timers a procedure's path has."""
-
-    activities: int = 0
-    local_activities: int = 0
-    updates: int = 0
-    timers: int = 0
 
 
 @activity.defn
@@ -111,53 +95,6 @@ class UpdateThenActivity:
     @workflow.update
     def event(self) -> None:
         self.got = True
-
-
-def filler(stored: int, rng: random.Random) -> str:
-    """Text the payload codec stores in about ``stored`` bytes, as a payload of ours that took that many: random
-    base64, which zlib packs to about three quarters (a run of one letter would pack to nothing)."""
-    n = max(stored - _SEALED_OVERHEAD, 0)
-    return base64.b64encode(rng.randbytes(n))[: n * 4 // 3].decode()
-
-
-_SEALED_OVERHEAD = 100
-"""What sealing adds to a text's packed bytes: the JSON quotes and the inner payload's metadata, the nonce and tag."""
-
-
-class FloorOp(BaseModel):
-    """One command or wait of a procedure's history, in history order (``bench.floor.script_of``)."""
-
-    kind: Literal[
-        "activity_start",  # ActivityTaskScheduled
-        "activity_wait",  # its completion (or final failure: the floor's activity always succeeds)
-        "local",  # a local activity's marker (patch markers are not local activities and are left out)
-        "timer_start",  # TimerStarted, for ``seconds``
-        "timer_cancel",  # TimerCanceled
-        "timer_wait",  # TimerFired
-        "update_accept",  # the case waits for the driver's next Update
-        "update_complete",  # the Update's handler returns
-        # only in a floor with our own costs added back (``script_of(extras=...)``), to weigh each:
-        "patch",  # a ``workflow.patched`` marker (and the TemporalChangeVersion upsert the SDK makes with it)
-        "upsert_sa",  # one search-attribute upsert
-        "upsert_memo",  # one memo upsert of ``size`` bytes
-    ]
-    ref: int = 0  # the scheduling event's id: links a start with its wait or cancel
-    seconds: float = 0.0
-    size: int = 0  # an Update's argument: as many bytes as the procedure's (what the outside world sends)
-    name: str = ""  # a patch's id
-
-
-class FloorScript(BaseModel):
-    """A procedure's command sequence, to be replayed with no logic by ``FloorCase``."""
-
-    procedure: str
-    ops: list[FloorOp]
-    input: str = ""  # stored in as many bytes as the procedure's input (the application the case starts from)
-
-    def until_first_update(self) -> FloorScript:
-        """The script up to its first Update: a case left open waiting for its first event."""
-        i = next((n for n, op in enumerate(self.ops) if op.kind == "update_accept"), len(self.ops))
-        return FloorScript(procedure=self.procedure, ops=self.ops[: i + 1], input=self.input)
 
 
 _FLOOR_SA = SearchAttributeKey.for_keyword("KzStatus")

@@ -53,7 +53,7 @@ from infra.client import connect, connect_config, strict_client
 from infra.keys import require_keys
 from infra.outside_waits import OutsideWaits
 from infra.receipts import WORKER_INTERCEPTORS
-from infra.sandbox import SANDBOX
+from infra.sandbox import worker_sandbox
 from infra.settings import Settings, settings
 from infra.telemetry import metrics_runtime, trace_provider
 from workflows.catalogue import ACTIVITIES, WORKFLOWS
@@ -166,7 +166,7 @@ def make_worker(
         activities=bind(ACTIVITIES if activities is None else activities, list(instances.values())),
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
-        workflow_runner=SANDBOX,
+        workflow_runner=worker_sandbox(),  # workflow modules imported once (replays are strict: infra/sandbox.py)
         # the edge's receipt of each Update reaches the case; the console's "waiting on an outside system"; metrics
         interceptors=[*WORKER_INTERCEPTORS, OutsideWaits(), CaseMetrics()],
         graceful_shutdown_timeout=timedelta(seconds=s.graceful_shutdown_seconds),

@@ -1,7 +1,8 @@
 """Replay recorded cases with today's workflow code: does it reproduce each case, and if not, where not.
 
-The replayer is built like the worker (its ``WORKFLOWS``, ``SANDBOX`` and ``data_converter()``, so
-encrypted histories decode). When a case does not reproduce, the divergence is located by replaying
+The replayer is built like the worker (its ``WORKFLOWS`` and ``data_converter()``, so encrypted histories decode),
+with the strict ``SANDBOX`` whatever the worker runs (``infra/sandbox.py``): a replay before a deploy checks the
+workflow code under the sandbox's restrictions. When a case does not reproduce, the divergence is located by replaying
 prefixes of the history (each cut just before a workflow task): the first workflow task whose recorded
 commands today's code does not produce is the one that diverged, and its first recorded command event
 (event id and type) is reported together with the SDK's non-determinism message.

@@ -1,19 +1,27 @@
-"""The workflow sandbox of the worker, the replayer and the audit tool (one definition for all three).
+"""The workflow sandboxes of the worker, the replayer and the audit tool (one definition for all three).
 
-Only data pass through: ``models`` and ``rules`` (pure, deterministic to import, no I/O that workflow code could
-observe) and the one library they validate with. Everything else of ours (``activities``, ``infra``, ``audit``,
-``adapters``, ``api``) and the libraries that do I/O, read settings or compute the calendar (``sqlalchemy``,
-``pydantic_settings``, ``jinja2``, ``cryptography``, ``holidays``) is re-imported inside the sandbox, under its
-restrictions: workflow code that reaches for them fails there (``tests/infra/test_sandbox.py``) instead of
-running unnoticed. Workflow modules import activity definitions for typed references inside
-``workflow.unsafe.imports_passed_through()``; ``tests/workflows/test_purity.py`` allows nothing else from above.
+``SANDBOX``, the strict one: only data pass through, ``models`` and ``rules`` (pure, deterministic to import, no I/O
+that workflow code could observe) and the one library they validate with. Everything else of ours (``workflows``,
+``activities``, ``infra``, ``audit``, ``adapters``, ``api``) and the libraries that do I/O, read settings or compute
+the calendar (``sqlalchemy``, ``pydantic_settings``, ``jinja2``, ``cryptography``, ``holidays``) is re-imported
+inside the sandbox for every case, under its restrictions: workflow code that reaches for them fails there
+(``tests/infra/test_sandbox.py``) instead of running unnoticed. Workflow modules import activity definitions for
+typed references inside ``workflow.unsafe.imports_passed_through()``; ``tests/workflows/test_purity.py`` allows
+nothing else from above. The replayer always uses it: every golden history in the test suite, and ``audit replay``
+before a deploy, run our workflow code under the restrictions.
+
+``SHARED_SANDBOX``, the worker's by default (``KZ_WORKFLOW_SANDBOX``): ``workflows`` passes through as well, so a
+worker imports the procedures once and every case runs the same modules instead of re-importing them (issue 18:
+per open case a permit held 313 KiB against its floor's 86, and every case paid the import's CPU). The price: a
+workflow module's own calls are no longer checked by the sandbox as the case runs; the strict replays above check
+them on every path the golden histories take, before the code reaches a worker.
 """
 
 from __future__ import annotations
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-__all__ = ["SANDBOX"]
+__all__ = ["SANDBOX", "SHARED_SANDBOX", "worker_sandbox"]
 
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
@@ -22,3 +30,11 @@ SANDBOX = SandboxedWorkflowRunner(
         "phonenumbers",  # the phone-number validators of models.types: pure functions over bundled metadata
     )
 )
+SHARED_SANDBOX = SandboxedWorkflowRunner(restrictions=SANDBOX.restrictions.with_passthrough_modules("workflows"))
+
+
+def worker_sandbox() -> SandboxedWorkflowRunner:
+    """The sandbox ``KZ_WORKFLOW_SANDBOX`` chooses for a worker (``shared`` by default)."""
+    from infra.settings import settings
+
+    return SANDBOX if settings().workflow_sandbox == "strict" else SHARED_SANDBOX

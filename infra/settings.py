@@ -11,6 +11,7 @@ import os
 import stat
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     routes to it (docs/PRODUCTION.md, "Rolling out"); empty: unversioned."""
     deployment_name: str = "kz-procedures"
     """``KZ_DEPLOYMENT_NAME``: the Worker Deployment the workers of this task queue belong to."""
+    workflow_sandbox: Literal["shared", "strict"] = "shared"
+    """``KZ_WORKFLOW_SANDBOX``: ``shared`` (the worker imports our workflow modules once and every case runs the same
+    ones) or ``strict`` (each case re-imports them under the sandbox's restrictions, ≈2–3× the memory per open case).
+    The replayer, and so ``audit replay`` before a deploy, is always strict (``infra/sandbox.py``)."""
     future_tolerance_seconds: float = Field(default=300.0, ge=0)
     """``KZ_FUTURE_TOLERANCE_SECONDS``: how far a receipt may lie in the future of the edge's clock (clock skew
     between the sender and us) before the edge refuses it. The test suite raises it: the time-skipping test

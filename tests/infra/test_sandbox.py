@@ -15,7 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError, SandboxedWorkflowRunner
 
-from infra.sandbox import SANDBOX
+from audit.replay import Replay
+from infra.sandbox import SANDBOX, SHARED_SANDBOX, worker_sandbox
+from infra.settings import settings
 from tests.infra.sandbox_calendar_probe import CalendarInWorkflow
 from tests.infra.sandbox_probes import EdgeCallInWorkflow
 from workflows.fraud_check import fraud_case_id
@@ -71,3 +73,34 @@ async def test_workflow_code_calling_an_edge_function_fails_in_the_sandbox(env: 
     assert "from inside a workflow" in str(cause)
     # under the old list the keyed hash (settings, HMAC) ran inside the workflow unnoticed
     assert await _run(env, BEFORE, number) == fraud_case_id(number)
+
+
+def test_the_worker_shares_the_workflow_modules_and_the_replayer_stays_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's sandbox by default passes ``workflows`` through too, and nothing else more; ``strict`` turns
+    that off; the replayer (``audit replay``, the goldens) uses the strict one whatever the worker does."""
+    extra = SHARED_SANDBOX.restrictions.passthrough_modules - SANDBOX.restrictions.passthrough_modules
+    assert extra == {"workflows"}
+    assert worker_sandbox() is SHARED_SANDBOX
+    monkeypatch.setenv("KZ_WORKFLOW_SANDBOX", "strict")
+    settings.cache_clear()
+    try:
+        assert worker_sandbox() is SANDBOX
+    finally:
+        monkeypatch.delenv("KZ_WORKFLOW_SANDBOX")
+        settings.cache_clear()
+    assert Replay([EdgeCallInWorkflow])._replayer.config()["workflow_runner"] is SANDBOX
+
+
+async def test_the_shared_sandbox_still_refuses_the_edge_call_as_a_case_runs(
+    env: WorkflowEnvironment,
+) -> None:
+    """Sharing the workflow modules does not lift the sandbox's restrictions on what a case calls as it runs: the edge
+    call reached through ``workflows.fraud_check`` is refused in a shared-sandbox worker too (the keyed hash's lock),
+    as under the strict one; what sharing gives up is checking a workflow module's own imports as a worker registers
+    it, which the strict replays check before a deploy."""
+    number = "+77011234567"
+    with pytest.raises(WorkflowFailureError) as failed:
+        await _run(env, SHARED_SANDBOX, number)
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "RestrictedWorkflowAccessError", cause
+    assert await _run(env, BEFORE, number) == fraud_case_id(number)  # the control: the old list lets it run

@@ -48,6 +48,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf import json_format
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
@@ -100,7 +101,7 @@ class CodecSettings(BaseSettings):
     codec_keys: str = ""
     codec_key_file: Path | None = None
     codec_generate: bool = True
-    codec_compress_from: int = COMPRESS_FROM
+    codec_compress_from: int = Field(default=COMPRESS_FROM, ge=0)
     """``KZ_CODEC_COMPRESS_FROM``: payloads this long or longer are packed before sealing (a value above any payload
     turns packing off)."""
     """The older, codec-only switch: ``false`` turns generation off for the codec whatever ``KZ_KEY_GENERATION``

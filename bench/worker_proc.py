@@ -11,17 +11,29 @@ import logging
 import os
 import signal
 import tracemalloc
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-BEFORE = ("issuer-key-cache", "current-paths")
+BEFORE = ("issuer-key-cache", "current-paths", "paths-of-issue-18")
+
+
+_KEPT: list[AbstractContextManager[None]] = []
+"""The undoing context managers entered for the process's life: one dropped would restore the code at once (its
+generator closed when collected)."""
 
 
 def _undo(name: str) -> None:
-    if name == "current-paths":  # each patch asked (a marker and a TemporalChangeVersion upsert each), as before
-        from bench.bench_history import old_paths
-        from workflows.clock import CURRENT_PATHS
+    from bench.bench_history import old_paths
+    from workflows.clock import CURRENT_PATHS, CURRENT_PATHS_18
 
-        old_paths((CURRENT_PATHS,)).__enter__()  # for the process's life
+    paths = {
+        "current-paths": (CURRENT_PATHS_18, CURRENT_PATHS),  # each patch asked (a marker and an upsert each)
+        "paths-of-issue-18": (CURRENT_PATHS_18,),  # begun on CURRENT_PATHS: the record published change by change
+    }
+    if name in paths:
+        undone = old_paths(paths[name])
+        undone.__enter__()
+        _KEPT.append(undone)
     if name == "issuer-key-cache":
         from activities import eds
 

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from models.failures import ACT_NOT_IN_FORCE
     from models.timings import CaseTimings
     from workflows import metrics
-    from workflows.clock import CaseDeadlines, CasePatches, upsert_changed
+    from workflows.clock import CaseDeadlines, CasePatches, CaseRecord
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
 __all__ = ["BLOCKED", "CASE_ACTIVITIES", "CaseWorkflow"]
@@ -63,7 +63,9 @@ class CaseWorkflow:
 
     def __init__(self) -> None:
         self.patches = CasePatches()  # first: a case begun on the current paths asks no other patch of SUBSUMED
-        self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration, self.local, self.patches)
+        self.record = CaseRecord(batched=self.patches.issue_18)
+        """What the case publishes for visibility (search attributes, memo); once per activation in new cases."""
+        self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration, self.local, self.patches, self.record)
         self.registration: Registration | None = None
         self.status = "registered"
         self.closed = False
@@ -326,7 +328,7 @@ class CaseWorkflow:
         used."""
         if self.registration is not None:
             memo = self.registration.model_dump(mode="json", exclude={"timings", "terms"})
-            workflow.upsert_memo({"case": {"procedure": self.PROCEDURE, **memo}})
+            self.record.memo({"case": {"procedure": self.PROCEDURE, **memo}})
 
     def set_status(self, status: str) -> None:
         """Record the case's status where visibility (console, ``starter.py list``) can see it.
@@ -346,10 +348,7 @@ class CaseWorkflow:
     def upsert_search_attributes(self, updates: list[SearchAttributeUpdate[Any]]) -> None:
         """Upsert ``updates``; only those whose value changes in cases under ``PUBLISH_ONLY_CHANGES`` (each upsert
         is a history event)."""
-        if self.clock.only_changes:
-            upsert_changed(updates)
-        else:
-            workflow.upsert_search_attributes(updates)
+        self.record.search_attributes(updates, only_changes=self.clock.only_changes)
 
     @workflow.query
     def case(self) -> CaseView:

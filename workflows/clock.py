@@ -31,19 +31,23 @@ with workflow.unsafe.imports_passed_through():
         DeadlineStatus,
         Escalation,
     )
+    from models.sms import SMS_FROM_TEMPLATES
     from workflows import metrics
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
 
 __all__ = [
     "CORRECTION_RECORDS_ONLY_MOVES",
     "CURRENT_PATHS",
+    "CURRENT_PATHS_18",
     "EDGE_TOLERANCE",
     "PUBLISH_ONLY_CHANGES",
     "RACES_SETTLED",
     "SUBSUMED",
+    "SUBSUMED_18",
     "WAKE_ONLY_ON_MOVED_DUE",
     "CaseDeadlines",
     "CasePatches",
+    "CaseRecord",
     "Checkpoint",
     "Woke",
     "upsert_changed",
@@ -94,6 +98,16 @@ SUBSUMED = frozenset(
 """The patches ``CURRENT_PATHS`` stands for: those every case begun when it was introduced decided in its first
 activation. Never extended: a case begun with ``CURRENT_PATHS`` was recorded without any later patch's new branch, so
 a later patch is asked with ``workflow.patched`` itself (``CasePatches.patched`` refuses it)."""
+CURRENT_PATHS_18 = "case-begins-on-the-paths-of-issue-18"
+"""``workflow.patched`` id, asked first in a case's first activation (before ``CURRENT_PATHS``): a case begun with it
+takes every patch of ``SUBSUMED`` and ``SUBSUMED_18`` without asking each, and publishes its record once per
+activation (``CaseRecord``): one marker where a complaint, a permit and a numbers case recorded two, and the
+search-attribute and memo upserts of one activation merged into one of each (issue 18: each upsert costs the server
+a visibility write; they were most of the CPU ours spent beyond the floor). Cases begun before find it absent and go
+on as their histories recorded."""
+SUBSUMED_18 = frozenset({SMS_FROM_TEMPLATES})
+"""The patches ``CURRENT_PATHS_18`` stands for besides ``SUBSUMED``: those decided in the first activation after
+``CURRENT_PATHS`` was frozen. Never extended, for the reason ``SUBSUMED`` is not."""
 EDGE_TOLERANCE = timedelta(minutes=5)
 """How far before the case's clock the edge's receipt of an act may lie to be taken as the act's instant (worker lag,
 a workflow task retried); a receipt further back, or ahead of the case's clock, is not taken and the case's clock
@@ -113,6 +127,64 @@ _NOT_IN_THE_RECORD: dict[str, Any] = {"request": {"term"}}
 """Left out of a term's record in the memo: the term's value the request carried (≈0.5 KB a record, rewritten with
 each change of the term; the registration's or the law migration's recorded result holds it, and the record's
 ``deadline`` its amount, unit, direction, citation and text)."""
+
+
+class CaseRecord:
+    """What the case publishes about itself for visibility: its search attributes and memo keys.
+
+    ``batched`` (a case begun with ``CURRENT_PATHS_18``): the changes are gathered until what they wake has run
+    (an Update's handler and the main path it lets go on) and go out together, in one search-attribute upsert (values
+    that changed only) and one memo upsert, instead of an event per change. Temporal puts the case's completion or
+    continue-as-new after them, so nothing is lost at the end. Other cases publish each change as it comes, as their
+    histories recorded.
+    """
+
+    def __init__(self, *, batched: bool) -> None:
+        self.batched = batched
+        self._attributes: dict[str, SearchAttributeUpdate[Any]] = {}
+        self._memo: dict[str, Any] = {}
+        self._due = False
+        self._flusher: asyncio.Task[None] | None = None
+
+    def search_attributes(self, updates: list[SearchAttributeUpdate[Any]], *, only_changes: bool) -> None:
+        """Publish ``updates`` (only the values that change, with ``only_changes``)."""
+        if not self.batched:
+            if only_changes:
+                upsert_changed(updates)
+            else:
+                workflow.upsert_search_attributes(updates)
+            return
+        self._attributes.update((u.key.name, u) for u in updates)
+        self._publish_at_the_end()
+
+    def memo(self, values: dict[str, Any]) -> None:
+        """Publish memo keys (a later value of a key replaces an earlier one of the same activation)."""
+        if not self.batched:
+            workflow.upsert_memo(values)
+            return
+        self._memo.update(values)
+        self._publish_at_the_end()
+
+    def _publish_at_the_end(self) -> None:
+        if not self._due:
+            self._due = True
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_after_what_wakes())
+
+    async def _flush_after_what_wakes(self) -> None:
+        # A condition is checked only once nothing else is ready, and the code its check wakes runs before this
+        # one's continuation: the main path woken by an Update's handler publishes into the same batch.
+        await workflow.wait_condition(lambda: True)
+        self.flush()
+
+    def flush(self) -> None:
+        """Publish what this activation gathered."""
+        self._due = False
+        attributes, memo = list(self._attributes.values()), self._memo
+        self._attributes, self._memo = {}, {}
+        if attributes:
+            upsert_changed(attributes)
+        if memo:
+            workflow.upsert_memo(memo)
 
 
 class Checkpoint(Exception):
@@ -146,16 +218,21 @@ class LocalCall(Protocol):
 
 
 class CasePatches:
-    """The ``workflow.patched`` decisions of a case's first activation: ``CURRENT_PATHS`` asked once, first."""
+    """The ``workflow.patched`` decisions of a case's first activation: ``CURRENT_PATHS_18``, then (absent)
+    ``CURRENT_PATHS``, asked once, first."""
 
     def __init__(self) -> None:
-        self.current = workflow.patched(CURRENT_PATHS)
+        self.issue_18 = workflow.patched(CURRENT_PATHS_18)
+        """Whether the case was begun with ``CURRENT_PATHS_18`` (its record is published once per activation)."""
+        self.current = self.issue_18 or workflow.patched(CURRENT_PATHS)
 
     def patched(self, patch_id: str) -> bool:
-        """Whether the case takes the new branch of ``patch_id`` (one of ``SUBSUMED``)."""
-        if patch_id not in SUBSUMED:
-            raise ValueError(f"{patch_id} is not one of the patches {CURRENT_PATHS} stands for: ask workflow.patched")
-        return self.current or workflow.patched(patch_id)
+        """Whether the case takes the new branch of ``patch_id`` (one of ``SUBSUMED`` or ``SUBSUMED_18``)."""
+        if patch_id in SUBSUMED:
+            return self.current or workflow.patched(patch_id)
+        if patch_id in SUBSUMED_18:
+            return self.issue_18 or workflow.patched(patch_id)
+        raise ValueError(f"{patch_id} is not one of the patches {CURRENT_PATHS_18} stands for: ask workflow.patched")
 
 
 class CaseDeadlines:
@@ -167,6 +244,7 @@ class CaseDeadlines:
         registration: Callable[[], Registration | None] = lambda: None,
         local: LocalCall | None = None,
         patches: CasePatches | None = None,
+        record: CaseRecord | None = None,
     ) -> None:
         self.procedure = procedure
         self._registration = registration
@@ -178,6 +256,7 @@ class CaseDeadlines:
         self._revision = 0  # bumped when waits must re-arm their timers (see _changed)
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         patches = patches or CasePatches()
+        self._record = record or CaseRecord(batched=patches.issue_18)
         self._wake_only_on_moved_due = patches.patched(WAKE_ONLY_ON_MOVED_DUE)
         self._corrections_record_only_moves = patches.patched(CORRECTION_RECORDS_ONLY_MOVES)
         self.only_changes = patches.patched(PUBLISH_ONLY_CHANGES)
@@ -626,7 +705,7 @@ class CaseDeadlines:
             workflow.upsert_search_attributes(updates)
             workflow.upsert_memo({"deadlines": [s.model_dump(mode="json") for s in self.states.values()]})
             return
-        upsert_changed(updates)
+        self._record.search_attributes(updates, only_changes=True)
         changed: dict[str, Any] = {}
         for key, state in self.states.items():
             memo_key = DEADLINE_MEMO_PREFIX + key
@@ -634,7 +713,7 @@ class CaseDeadlines:
             if self._published_record(memo_key) != record:
                 changed[memo_key] = record
         if changed:
-            workflow.upsert_memo(changed)
+            self._record.memo(changed)
             self._published.update(changed)
 
     def _published_record(self, memo_key: str) -> Any:

@@ -112,7 +112,7 @@ class Complaint(CaseWorkflow):
         self._satisfaction_instructs = self.patches.patched(SATISFACTION_INSTRUCTS)
         self._documents_signed = self.patches.patched(DOCUMENTS_SIGNED_AND_DELIVERED)
         self._tells_appealed_case = self.patches.patched(TELLS_APPEALED_CASE)
-        self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
+        self._sms_from_templates = self.patches.patched(SMS_FROM_TEMPLATES)
 
     @workflow.run
     async def run(self, inp: ComplaintInput) -> dict[str, Any]:

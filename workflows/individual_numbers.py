@@ -62,7 +62,7 @@ class IndividualNumbers(CaseWorkflow):
         self.result: NumbersResult | None = None
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         self._answer_delivered = self.patches.patched(ANSWER_DELIVERED)
-        self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
+        self._sms_from_templates = self.patches.patched(SMS_FROM_TEMPLATES)
 
     @workflow.run
     async def run(self, inp: NumbersApplicationInput) -> NumbersResult:

@@ -66,7 +66,8 @@ def patches_of(workflow: type) -> dict[str, bool]:
 
 def markers(path: Path) -> set[str]:
     """The patch ids recorded in a golden history; its ``CURRENT_PATHS`` marker stands for every patch of
-    ``SUBSUMED`` (the case took their new branches without a marker each)."""
+    ``SUBSUMED`` (the case took their new branches without a marker each), its ``CURRENT_PATHS_18`` marker for
+    ``CURRENT_PATHS`` and those of ``SUBSUMED_18`` too."""
     events = json.loads(path.read_text(encoding="utf-8"))["history"]["events"]
     ids = set()
     for e in events:
@@ -74,6 +75,8 @@ def markers(path: Path) -> set[str]:
         if attrs and attrs.get("markerName") == "core_patch":
             data = attrs["details"]["patch-data"]["payloads"][0]["data"]
             ids.add(json.loads(base64.b64decode(data))["id"])
+    if clock.CURRENT_PATHS_18 in ids:
+        return ids | clock.SUBSUMED | clock.SUBSUMED_18 | {clock.CURRENT_PATHS}
     return ids | clock.SUBSUMED if clock.CURRENT_PATHS in ids else ids
 
 
@@ -104,8 +107,9 @@ def test_every_patch_a_new_case_runs_has_a_golden_history(spec: object) -> None:
 
 
 def test_the_current_paths_stand_for_exactly_the_patches_asked_through_them() -> None:
-    """``CasePatches.patched`` (each case's first activation) is asked exactly the patches of ``SUBSUMED``: a patch
-    added later is asked with ``workflow.patched`` (a case begun on the current paths never took its new branch)."""
+    """``CasePatches.patched`` (each case's first activation) is asked exactly the patches of ``SUBSUMED`` and
+    ``SUBSUMED_18``: a patch added later is asked with ``workflow.patched`` (a case begun on the current paths never
+    took its new branch)."""
     asked: set[str] = set()
     for spec in PROCEDURES:
         modules = {importlib.import_module(c.__module__) for c in spec.workflow.__mro__}
@@ -122,4 +126,4 @@ def test_the_current_paths_stand_for_exactly_the_patches_asked_through_them() ->
                 ):
                     arg = node.args[0]
                     asked.add(getattr(m, arg.id) if isinstance(arg, ast.Name) else ast.literal_eval(arg))
-    assert asked == clock.SUBSUMED
+    assert asked == clock.SUBSUMED | clock.SUBSUMED_18

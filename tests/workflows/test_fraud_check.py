@@ -143,9 +143,11 @@ async def save(handle: WorkflowHandle, path: str) -> None:
     carrying the subscriber p.118 names, the case's record published only where it changed, races settled and a
     continue-as-new when Temporal suggests it (issue 16). Files without a suffix hold cases that retried in workflow
     code, ``…_notices_by_activity`` cases whose p.120 notices carried no subscriber, ``…_notices_with_subscriber``
-    cases before issue 16; each keeps replaying on its path."""
+    cases before issue 16, ``…_on_current_paths`` cases begun before ``CURRENT_PATHS_18``, ``…_published_once``
+    cases begun with it; each keeps replaying on its path."""
     await save_golden(handle, "fraud_check", f"{path}_publishing_changes_only")
     await save_golden(handle, "fraud_check", f"{path}_on_current_paths")
+    await save_golden(handle, "fraud_check", f"{path}_published_once")  # begun on CURRENT_PATHS_18
 
 
 async def office_time(env: WorkflowEnvironment) -> datetime:

@@ -101,7 +101,7 @@ class PermitCase(CaseWorkflow):
         self._service_term_before_registries = self.patches.patched(SERVICE_TERM_BEFORE_REGISTRIES)
         self._hearing_calendar_on_demand = self.patches.patched(HEARING_CALENDAR_ON_DEMAND)
         self._continues_when_suggested = self.patches.patched(CONTINUES_WHEN_SUGGESTED)
-        self._sms_from_templates = workflow.patched(SMS_FROM_TEMPLATES)
+        self._sms_from_templates = self.patches.patched(SMS_FROM_TEMPLATES)
         self._windows_seen = ""
         """The qualification term's calendar version when the hearing calendar was computed (on demand only): a
         calendar correction that recomputes the term makes the calendar stale."""

@@ -74,7 +74,7 @@ class Hearing(PermitDocuments):
             ),
         )
         self.state.overrun = overrun
-        workflow.upsert_memo({"service_term_overrun": overrun.model_dump(mode="json")})
+        self.record.memo({"service_term_overrun": overrun.model_dump(mode="json")})
         self._event("service_term_overrun", overrun.explanation, cite("665/NK", "Annex 1 item 4", "p.7"))
         await self._report("service_term_overrun", overrun.explanation)
 

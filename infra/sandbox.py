@@ -13,8 +13,9 @@ before a deploy, run our workflow code under the restrictions.
 ``SHARED_SANDBOX``, the worker's by default (``KZ_WORKFLOW_SANDBOX``): ``workflows`` passes through as well, so a
 worker imports the procedures once and every case runs the same modules instead of re-importing them (issue 18:
 per open case a permit held 313 KiB against its floor's 86, and every case paid the import's CPU). The price: a
-workflow module's own calls are no longer checked by the sandbox as the case runs; the strict replays above check
-them on every path the golden histories take, before the code reaches a worker.
+workflow module's own imports are no longer checked by the sandbox when a worker registers it (what a case calls as
+it runs still meets the sandbox's restrictions); the strict replays above check them, before the code reaches a
+worker.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     """``KZ_DEPLOYMENT_NAME``: the Worker Deployment the workers of this task queue belong to."""
     workflow_sandbox: Literal["shared", "strict"] = "shared"
     """``KZ_WORKFLOW_SANDBOX``: ``shared`` (the worker imports our workflow modules once and every case runs the same
-    ones) or ``strict`` (each case re-imports them under the sandbox's restrictions, ≈2–3× the memory per open case).
+    ones) or ``strict`` (each case re-imports them under the sandbox's restrictions, 2–4× the memory per open case).
     The replayer, and so ``audit replay`` before a deploy, is always strict (``infra/sandbox.py``)."""
     future_tolerance_seconds: float = Field(default=300.0, ge=0)
     """``KZ_FUTURE_TOLERANCE_SECONDS``: how far a receipt may lie in the future of the edge's clock (clock skew

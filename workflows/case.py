@@ -64,7 +64,7 @@ class CaseWorkflow:
     def __init__(self) -> None:
         self.patches = CasePatches()  # first: a case begun on the current paths asks no other patch of SUBSUMED
         self.record = CaseRecord(batched=self.patches.issue_18)
-        """What the case publishes for visibility (search attributes, memo); once per activation in new cases."""
+        """What the case publishes for visibility (search attributes, memo); in batches in cases begun today."""
         self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration, self.local, self.patches, self.record)
         self.registration: Registration | None = None
         self.status = "registered"
@@ -324,8 +324,7 @@ class CaseWorkflow:
     def _publish_registration(self) -> None:
         """The registration in the ``case`` memo, for visibility and auditors: the day, the act version and the
         calendar. The act's terms stay out (≈5 KB a case, held in the mutable state and rewritten with it): they are
-        in the registration's recorded result, and each term's record (``deadline:<key>``) carries the value it
-        used."""
+        in the registration's recorded result, and each term's record (``deadline:<key>``) says what it counted."""
         if self.registration is not None:
             memo = self.registration.model_dump(mode="json", exclude={"timings", "terms"})
             self.record.memo({"case": {"procedure": self.PROCEDURE, **memo}})

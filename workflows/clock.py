@@ -100,11 +100,10 @@ activation. Never extended: a case begun with ``CURRENT_PATHS`` was recorded wit
 a later patch is asked with ``workflow.patched`` itself (``CasePatches.patched`` refuses it)."""
 CURRENT_PATHS_18 = "case-begins-on-the-paths-of-issue-18"
 """``workflow.patched`` id, asked first in a case's first activation (before ``CURRENT_PATHS``): a case begun with it
-takes every patch of ``SUBSUMED`` and ``SUBSUMED_18`` without asking each, and publishes its record once per
-activation (``CaseRecord``): one marker where a complaint, a permit and a numbers case recorded two, and the
-search-attribute and memo upserts of one activation merged into one of each (issue 18: each upsert costs the server
-a visibility write; they were most of the CPU ours spent beyond the floor). Cases begun before find it absent and go
-on as their histories recorded."""
+takes every patch of ``SUBSUMED`` and ``SUBSUMED_18`` without asking each, and publishes its record in batches
+(``CaseRecord``): one marker where a complaint, a permit and a numbers case recorded two, and the search-attribute
+and memo upserts of a batch merged into one of each (issue 18: each upsert costs the server a visibility write).
+Cases begun before find it absent and go on as their histories recorded."""
 SUBSUMED_18 = frozenset({SMS_FROM_TEMPLATES})
 """The patches ``CURRENT_PATHS_18`` stands for besides ``SUBSUMED``: those decided in the first activation after
 ``CURRENT_PATHS`` was frozen. Never extended, for the reason ``SUBSUMED`` is not."""
@@ -143,8 +142,8 @@ class CaseRecord:
         self.batched = batched
         self._attributes: dict[str, SearchAttributeUpdate[Any]] = {}
         self._memo: dict[str, Any] = {}
-        self._due = False
         self._flusher: asyncio.Task[None] | None = None
+        """The pending publication (kept: a task nobody references may be collected before it runs)."""
 
     def search_attributes(self, updates: list[SearchAttributeUpdate[Any]], *, only_changes: bool) -> None:
         """Publish ``updates`` (only the values that change, with ``only_changes``)."""
@@ -158,7 +157,7 @@ class CaseRecord:
         self._publish_at_the_end()
 
     def memo(self, values: dict[str, Any]) -> None:
-        """Publish memo keys (a later value of a key replaces an earlier one of the same activation)."""
+        """Publish memo keys (a later value of a key replaces an earlier one of the same batch)."""
         if not self.batched:
             workflow.upsert_memo(values)
             return
@@ -166,19 +165,13 @@ class CaseRecord:
         self._publish_at_the_end()
 
     def _publish_at_the_end(self) -> None:
-        if not self._due:
-            self._due = True
+        if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_after_what_wakes())
 
     async def _flush_after_what_wakes(self) -> None:
         # A condition is checked only once nothing else is ready, and the code its check wakes runs before this
         # one's continuation: the main path woken by an Update's handler publishes into the same batch.
         await workflow.wait_condition(lambda: True)
-        self.flush()
-
-    def flush(self) -> None:
-        """Publish what this activation gathered."""
-        self._due = False
         attributes, memo = list(self._attributes.values()), self._memo
         self._attributes, self._memo = {}, {}
         if attributes:
@@ -223,7 +216,7 @@ class CasePatches:
 
     def __init__(self) -> None:
         self.issue_18 = workflow.patched(CURRENT_PATHS_18)
-        """Whether the case was begun with ``CURRENT_PATHS_18`` (its record is published once per activation)."""
+        """Whether the case was begun with ``CURRENT_PATHS_18`` (its record is published in batches)."""
         self.current = self.issue_18 or workflow.patched(CURRENT_PATHS)
 
     def patched(self, patch_id: str) -> bool:

@@ -14,7 +14,7 @@ import tracemalloc
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-BEFORE = ("issuer-key-cache", "current-paths", "paths-of-issue-18")
+BEFORE = ("issuer-key-cache", "current-paths", "paths-of-issue-18", "record-held-over-locals")
 
 
 _KEPT: list[AbstractContextManager[None]] = []
@@ -24,11 +24,13 @@ generator closed when collected)."""
 
 def _undo(name: str) -> None:
     from bench.bench_history import old_paths
-    from workflows.clock import CURRENT_PATHS, CURRENT_PATHS_18
+    from workflows.clock import CURRENT_PATHS, CURRENT_PATHS_18, RECORD_HELD_OVER_LOCALS
 
+    held = RECORD_HELD_OVER_LOCALS
     paths = {
-        "current-paths": (CURRENT_PATHS_18, CURRENT_PATHS),  # each patch asked (a marker and an upsert each)
-        "paths-of-issue-18": (CURRENT_PATHS_18,),  # begun on CURRENT_PATHS: the record published change by change
+        "current-paths": (held, CURRENT_PATHS_18, CURRENT_PATHS),  # each patch asked (a marker and an upsert each)
+        "paths-of-issue-18": (held, CURRENT_PATHS_18),  # begun on CURRENT_PATHS: the record published change by change
+        "record-held-over-locals": (held,),  # begun on CURRENT_PATHS_18: a local activity closes a batch
     }
     if name in paths:
         undone = old_paths(paths[name])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -190,7 +190,11 @@ class CorrectionResult(BaseModel):
 def deadline_records(memo: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The term records in a memo (or one memo event's fields): the whole list under ``deadlines`` that cases started
     before ``case-record-publishes-only-changes`` rewrote on every change, then one key per term, ``deadline:<key>``,
-    that later cases upsert only for the terms that changed (a later record of a term replaces an earlier one)."""
+    that later cases upsert only for the terms that changed (a later record of a term replaces an earlier one).
+
+    In the order of the instants the terms count from (a memo's keys come in no set order: a case publishes the
+    terms a step opens in one upsert); terms counting from the same instant, and records without one, in the
+    memo's order."""
     records: dict[str, dict[str, Any]] = {}
     for d in memo.get("deadlines") or []:
         if isinstance(d, dict):
@@ -198,4 +202,18 @@ def deadline_records(memo: Mapping[str, Any]) -> list[dict[str, Any]]:
     for k, v in memo.items():
         if k.startswith(DEADLINE_MEMO_PREFIX) and isinstance(v, dict):
             records[k.removeprefix(DEADLINE_MEMO_PREFIX)] = v
-    return list(records.values())
+    return sorted(records.values(), key=_counted_from)
+
+
+def _counted_from(record: Mapping[str, Any]) -> datetime:
+    """The instant a term's record counts from (``deadline.start``); the latest possible for a record without one."""
+    deadline = record.get("deadline")
+    start = deadline.get("start") if isinstance(deadline, Mapping) else None
+    try:
+        instant = datetime.fromisoformat(start) if isinstance(start, str) else _NO_START
+    except ValueError:
+        return _NO_START
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+_NO_START = datetime.max.replace(tzinfo=UTC)

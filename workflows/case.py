@@ -63,7 +63,7 @@ class CaseWorkflow:
 
     def __init__(self) -> None:
         self.patches = CasePatches()  # first: a case begun on the current paths asks no other patch of SUBSUMED
-        self.record = CaseRecord(batched=self.patches.issue_18)
+        self.record = CaseRecord(batched=self.patches.issue_18, held_over_locals=self.patches.held_over_locals)
         """What the case publishes for visibility (search attributes, memo); in batches in cases begun today."""
         self.clock = CaseDeadlines(self.PROCEDURE, lambda: self.registration, self.local, self.patches, self.record)
         self.registration: Registration | None = None
@@ -178,13 +178,14 @@ class CaseWorkflow:
         """Call one of our own computations (``activity``, a local activity: deadlines, registration, the law)
         with the same promise as ``outside``: a permanent refusal (e.g. a broken calendar override file,
         ``CalendarFileInvalid``) blocks the case visibly until staff resume the step, never fails it."""
-        return await self._until_done(
-            lambda: workflow.execute_local_activity(
-                activity, arg, start_to_close_timeout=self.timings.local_timeout, retry_policy=ACTIVITY_RETRY
-            ),
-            what,
-            expected,
-        )
+
+        async def attempt() -> R:
+            with self.record.held():  # its answer joins the record's batch (RECORD_HELD_OVER_LOCALS)
+                return await workflow.execute_local_activity(
+                    activity, arg, start_to_close_timeout=self.timings.local_timeout, retry_policy=ACTIVITY_RETRY
+                )
+
+        return await self._until_done(attempt, what, expected)
 
     async def _until_done(self, call: Callable[[], Awaitable[R]], what: str, expected: Collection[str]) -> R:
         """``call`` until it succeeds; a non-retryable error whose type is not ``expected`` blocks the step."""

@@ -8,7 +8,8 @@ term, citation and calendar version); workflow code only waits on recorded insta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -42,6 +43,7 @@ __all__ = [
     "EDGE_TOLERANCE",
     "PUBLISH_ONLY_CHANGES",
     "RACES_SETTLED",
+    "RECORD_HELD_OVER_LOCALS",
     "SUBSUMED",
     "SUBSUMED_18",
     "WAKE_ONLY_ON_MOVED_DUE",
@@ -107,6 +109,12 @@ Cases begun before find it absent and go on as their histories recorded."""
 SUBSUMED_18 = frozenset({SMS_FROM_TEMPLATES})
 """The patches ``CURRENT_PATHS_18`` stands for besides ``SUBSUMED``: those decided in the first activation after
 ``CURRENT_PATHS`` was frozen. Never extended, for the reason ``SUBSUMED`` is not."""
+RECORD_HELD_OVER_LOCALS = "case-begins-with-its-record-held-over-local-activities"
+"""``workflow.patched`` id, asked first in a case's first activation (before ``CURRENT_PATHS_18``, for which it also
+stands): a case begun with it also keeps a batch of its record open while one of our own computations runs (a local
+activity: a term's deadline, the registration, the law snapshot, the hearing calendar), so a step that closes one term
+and opens the next publishes both in one upsert of each kind where it published two (a signing case: 20 → 12
+search-attribute and 19 → 11 memo upserts, issue 18). Cases begun before find it absent and go on as recorded."""
 EDGE_TOLERANCE = timedelta(minutes=5)
 """How far before the case's clock the edge's receipt of an act may lie to be taken as the act's instant (worker lag,
 a workflow task retried); a receipt further back, or ahead of the case's clock, is not taken and the case's clock
@@ -134,12 +142,16 @@ class CaseRecord:
     ``batched`` (a case begun with ``CURRENT_PATHS_18``): the changes are gathered until what they wake has run
     (an Update's handler and the main path it lets go on) and go out together, in one search-attribute upsert (values
     that changed only) and one memo upsert, instead of an event per change. Temporal puts the case's completion or
-    continue-as-new after them, so nothing is lost at the end. Other cases publish each change as it comes, as their
-    histories recorded.
+    continue-as-new after them, so nothing is lost at the end. ``held_over_locals`` (a case begun with
+    ``RECORD_HELD_OVER_LOCALS``): a batch also stays open while a local activity answers (``held``). Other cases
+    publish each change as it comes, as their histories recorded.
     """
 
-    def __init__(self, *, batched: bool) -> None:
+    def __init__(self, *, batched: bool, held_over_locals: bool = False) -> None:
         self.batched = batched
+        self.held_over_locals = held_over_locals
+        """Whether a batch stays open while a local activity runs (a case begun with ``RECORD_HELD_OVER_LOCALS``)."""
+        self._holds = 0
         self._attributes: dict[str, SearchAttributeUpdate[Any]] = {}
         self._memo: dict[str, Any] = {}
         self._flusher: asyncio.Task[None] | None = None
@@ -164,14 +176,30 @@ class CaseRecord:
         self._memo.update(values)
         self._publish_at_the_end()
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep the open batch, if any, from going out while the block runs (one attempt of a local activity: our
+        own computation, milliseconds; a refused one releases it before the case shows itself blocked)."""
+        if not self.held_over_locals:
+            yield
+            return
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+
     def _publish_at_the_end(self) -> None:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_after_what_wakes())
 
     async def _flush_after_what_wakes(self) -> None:
         # A condition is checked only once nothing else is ready, and the code its check wakes runs before this
-        # one's continuation: the main path woken by an Update's handler publishes into the same batch.
-        await workflow.wait_condition(lambda: True)
+        # one's continuation: the main path woken by an Update's handler publishes into the same batch. Held (see
+        # ``held``), the batch also takes what the main path publishes once the local activity has answered.
+        await workflow.wait_condition(lambda: self._holds == 0)
+        while self._holds:  # what the check woke took a hold before this ran: wait for its answer too
+            await workflow.wait_condition(lambda: self._holds == 0)
         attributes, memo = list(self._attributes.values()), self._memo
         self._attributes, self._memo = {}, {}
         if attributes:
@@ -211,11 +239,13 @@ class LocalCall(Protocol):
 
 
 class CasePatches:
-    """The ``workflow.patched`` decisions of a case's first activation: ``CURRENT_PATHS_18``, then (absent)
-    ``CURRENT_PATHS``, asked once, first."""
+    """The ``workflow.patched`` decisions of a case's first activation: ``RECORD_HELD_OVER_LOCALS``, then (absent)
+    ``CURRENT_PATHS_18``, then ``CURRENT_PATHS``, asked once, first."""
 
     def __init__(self) -> None:
-        self.issue_18 = workflow.patched(CURRENT_PATHS_18)
+        self.held_over_locals = workflow.patched(RECORD_HELD_OVER_LOCALS)
+        """Whether the case was begun with ``RECORD_HELD_OVER_LOCALS`` (a batch stays open over a local activity)."""
+        self.issue_18 = self.held_over_locals or workflow.patched(CURRENT_PATHS_18)
         """Whether the case was begun with ``CURRENT_PATHS_18`` (its record is published in batches)."""
         self.current = self.issue_18 or workflow.patched(CURRENT_PATHS)
 
@@ -249,7 +279,7 @@ class CaseDeadlines:
         self._revision = 0  # bumped when waits must re-arm their timers (see _changed)
         # Decided once, at the case's first activation, so the patch marker always sits at the same place.
         patches = patches or CasePatches()
-        self._record = record or CaseRecord(batched=patches.issue_18)
+        self._record = record or CaseRecord(batched=patches.issue_18, held_over_locals=patches.held_over_locals)
         self._wake_only_on_moved_due = patches.patched(WAKE_ONLY_ON_MOVED_DUE)
         self._corrections_record_only_moves = patches.patched(CORRECTION_RECORDS_ONLY_MOVES)
         self.only_changes = patches.patched(PUBLISH_ONLY_CHANGES)
@@ -303,12 +333,13 @@ class CaseDeadlines:
     async def _compute(self, req: DeadlineRequest) -> Deadline:
         if self._local is not None:
             return await self._local(compute_deadline, req, what="deadlines")
-        return await workflow.execute_local_activity(
-            compute_deadline,
-            req,
-            start_to_close_timeout=self._local_timeout(),
-            retry_policy=ACTIVITY_RETRY,
-        )
+        with self._record.held():
+            return await workflow.execute_local_activity(
+                compute_deadline,
+                req,
+                start_to_close_timeout=self._local_timeout(),
+                retry_policy=ACTIVITY_RETRY,
+            )
 
     def _local_timeout(self) -> timedelta:
         reg = self._registration()

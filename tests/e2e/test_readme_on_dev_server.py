@@ -94,5 +94,13 @@ async def test_readme_commands_that_need_the_demo_stack(stack: tuple[Shell, Clie
     mine = [c for c in todo if c.is_("demo") or runs_where(c, todo) == "dev-server"]
     assert [c for c in mine if c.is_("demo")] and len([c for c in mine if c.program == "audit"]) >= 10
     assert len([c for c in mine if c.text.startswith("curl ")]) >= 9
-    await run_readme(shell, client, mine)
+    try:
+        await run_readme(shell, client, mine)
+    except AssertionError as exc:  # what the stack logged says why (an API's 500 names only its kind to the caller)
+        logs = shell.cwd / "data" / "logs"
+        tails = [
+            f"--- {f.name}\n" + "\n".join(f.read_text(errors="replace").splitlines()[-40:])
+            for f in sorted(logs.glob("*.log"))
+        ]
+        raise AssertionError(f"{exc}\n\nThe stack's logs, last lines:\n" + "\n".join(tails)) from None
     assert shell.doc_id.endswith("refusal_to_consider")  # the signed refusal the API served and OpenSSL checked

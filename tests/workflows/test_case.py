@@ -20,6 +20,7 @@ from cli.law_changes import calendar_moves, law_moves, send_law_migration
 from infra.calendar import CALENDAR_FILE_INVALID, current_calendar
 from infra.cases import case_view, start_case
 from infra.db import session
+from models import search_attributes as sa
 from models.case import CaseView, LawMigration, ResumeRequest
 from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState
 from models.fraud_check import CheckOutcome, FraudCaseInput, SubscriberReport
@@ -219,6 +220,9 @@ async def test_16_6_a_broken_calendar_file_blocks_cases_visibly_until_it_is_mend
         with session() as s:
             told = s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == fresh.id)).all()
         assert [n.deadline_key for n in told] == ["blocked:registration:0"]
+        for handle in (running, fresh):  # published: a refused computation does not hold the case's record back
+            described = await handle.describe()
+            assert described.typed_search_attributes.get(sa.STATUS) == "blocked", handle.id
     finally:
         OVERRIDES.write_text(good)
     for handle in (running, fresh):

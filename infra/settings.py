@@ -111,7 +111,8 @@ class Settings(BaseSettings):
         """The SQLAlchemy URL of our own tables."""
         if self.database_url:
             return self.database_url
-        secure_data_dir(self.data_dir)
+        if self.data_dir not in _SECURED or not self.data_dir.is_dir():  # each session asks: one stat, not a walk
+            secure_data_dir(self.data_dir)
         return f"sqlite:///{self.data_dir / 'engine.db'}"
 
 
@@ -135,7 +136,12 @@ def secure_data_dir(path: Path) -> Path:
         if entry.is_dir() and not entry.is_symlink() and entry.name in ("logs", "ca"):
             for inner in entry.iterdir():
                 _owner_only(inner)
+    _SECURED.add(path)
     return path
+
+
+_SECURED: set[Path] = set()
+"""Data directories this process has secured (the umask stays narrowed; files made since are owner-only)."""
 
 
 @cache

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # A process of ours with a lax umask: opens the database (WAL), creates an API key, generates the keys and writes
@@ -18,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _CHILD = """
 import json, os, sys
 from pathlib import Path
+
+import pytest
 from sqlalchemy import text
 from api.auth import create_key
 from cli.demo import demo_keys
@@ -79,3 +83,22 @@ def test_an_existing_data_dir_made_before_is_narrowed_to_the_owner(tmp_path: Pat
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "engine.db").stat().st_mode) == 0o600
     assert stat.S_IMODE((data / "logs" / "worker.log").stat().st_mode) == 0o600
+
+
+def test_a_session_secures_the_data_dir_once_and_makes_it_again_when_it_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every session asks for the database's URL: the data directory is walked and narrowed the first time only
+    (walking it on every session doubled a session's cost), and made again, 0700, when it has been removed."""
+    from infra import settings as cfg
+
+    walks: list[Path] = []
+    secure = cfg.secure_data_dir
+    monkeypatch.setattr(cfg, "secure_data_dir", lambda p: walks.append(p) or secure(p))
+    s = cfg.Settings(data_dir=tmp_path / "data")
+    url = s.db_url()
+    assert url.endswith(str(tmp_path / "data" / "engine.db")) and walks == [tmp_path / "data"]
+    assert [s.db_url() for _ in range(3)] == [url] * 3 and len(walks) == 1
+    (tmp_path / "data").rmdir()
+    assert s.db_url() == url and len(walks) == 2
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700

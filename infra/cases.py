@@ -14,7 +14,8 @@ import logging
 import random
 import re
 import time
-from contextlib import suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -81,6 +82,34 @@ _START_PATIENCE = 90.0
 a hundred reports about one number to pass the server's in-flight limit one by one on a busy host."""
 _FIRST_BACKOFF = 0.1
 _MAX_BACKOFF = 5.0
+_PER_CASE_IN_FLIGHT = 4
+"""Starts one process sends to one case at a time (the server admits 10 Updates in flight per case by default): the
+rest of a burst waits here in turn, not refused by the server and backing off while the case has room again."""
+
+
+class _Gate:
+    def __init__(self) -> None:
+        self.slots = asyncio.Semaphore(_PER_CASE_IN_FLIGHT)
+        self.users = 0
+
+
+_GATES: dict[tuple[int, str], _Gate] = {}
+
+
+@asynccontextmanager
+async def _case_gate(case_id: str) -> AsyncIterator[None]:
+    """Hold one of the process's ``_PER_CASE_IN_FLIGHT`` slots of ``case_id`` (per event loop; forgotten when idle)."""
+    key = (id(asyncio.get_running_loop()), case_id)
+    gate = _GATES.setdefault(key, _Gate())
+    gate.users += 1
+    try:
+        async with gate.slots:
+            yield
+    finally:
+        gate.users -= 1
+        if not gate.users:
+            del _GATES[key]
+
 
 log = logging.getLogger(__name__)
 RETRYING = "%s to %s refused (%s): attempt %d, again in %.2f s"
@@ -433,30 +462,31 @@ async def _start_with_update(
             )
     if known := ledger_entries(spec.key, [update_id]).get(update_id):
         return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)
-    give_up_at = time.monotonic() + _START_PATIENCE
-    for attempt in itertools.count():
-        op = WithStartWorkflowOperation(
-            spec.run,
-            inp,
-            id=case_id,
-            task_queue=queue,
-            id_conflict_policy=spec.start.id_conflict,
-            id_reuse_policy=spec.start.id_reuse,
-            search_attributes=_search_attributes(spec),
-            memo=memo,
-        )
-        try:
-            result = await client.execute_update_with_start_workflow(
-                update, arg, start_workflow_operation=op, id=update_id, result_type=result_type
+    async with _case_gate(case_id):  # a burst to one case queues here before the server's in-flight limit
+        give_up_at = time.monotonic() + _START_PATIENCE
+        for attempt in itertools.count():
+            op = WithStartWorkflowOperation(
+                spec.run,
+                inp,
+                id=case_id,
+                task_queue=queue,
+                id_conflict_policy=spec.start.id_conflict,
+                id_reuse_policy=spec.start.id_reuse,
+                search_attributes=_search_attributes(spec),
+                memo=memo,
             )
-            break
-        except RPCError as exc:
-            _forget_failed_start(op)
-            delay = min(_FIRST_BACKOFF * 2**attempt, _MAX_BACKOFF) * random.uniform(0.5, 1.0)
-            if exc.status not in _RETRYABLE or time.monotonic() + delay > give_up_at:
-                raise
-            log.info(RETRYING, update, case_id, exc.status.name, attempt + 1, delay)
-            await asyncio.sleep(delay)
+            try:
+                result = await client.execute_update_with_start_workflow(
+                    update, arg, start_workflow_operation=op, id=update_id, result_type=result_type
+                )
+                break
+            except RPCError as exc:
+                _forget_failed_start(op)
+                delay = min(_FIRST_BACKOFF * 2**attempt, _MAX_BACKOFF) * random.uniform(0.5, 1.0)
+                if exc.status not in _RETRYABLE or time.monotonic() + delay > give_up_at:
+                    raise
+                log.info(RETRYING, update, case_id, exc.status.name, attempt + 1, delay)
+                await asyncio.sleep(delay)
     handle = await op.workflow_handle()
     answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
     _remember(spec.key, update, update_id, case_id, answer, source)

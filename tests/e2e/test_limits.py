@@ -202,11 +202,14 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
 async def test_120_reports_about_one_number_at_once_are_all_recorded_once(
     server: Client, worker: Worker, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The server refuses Updates beyond those in flight: the intake retries the refusal with back-off; each report's
-    Update id is its reference, so a retried report is recorded once; the case continues as new meanwhile."""
+    """The server refuses Updates beyond those in flight (10 per case): the intake retries the refusal with back-off;
+    each report's Update id is its reference, so a retried report is recorded once; the case continues as new
+    meanwhile. The intake's own gate is opened here as if every report came through a process of its own (through
+    one gate none is refused: the next test)."""
     tq, number = worker.task_queue, _number()
-    # 120 Updates through 2 slots take 20–35 s alone, more than the intake's 90 s of patience when the suite's other
-    # processes share the two cores: what is tested is that refusals are retried and each report recorded once
+    monkeypatch.setattr(cases, "_PER_CASE_IN_FLIGHT", 1000)
+    # 120 Updates refused and backing off take 20–35 s alone, more than the intake's 90 s of patience when the suite's
+    # other processes share the two cores: what is tested is that refusals are retried and each report recorded once
     monkeypatch.setattr(cases, "_START_PATIENCE", 600.0)
     reports = [report(number, f"burst:{uuid.uuid4().hex[:8]}:{i}") for i in range(120)]
     retried = reports[7]
@@ -230,6 +233,30 @@ async def test_120_reports_about_one_number_at_once_are_all_recorded_once(
     assert refused, "no Update was refused for being one too many in flight: the test proves nothing"
     runs = [w async for w in server.list_workflows(f"WorkflowId = '{cid}'")]
     assert len(runs) > 1  # it continued as new during the burst, and no report was lost or doubled across runs
+    await server.get_workflow_handle(cid).terminate("test done")
+
+
+async def test_120_reports_through_one_intake_wait_their_turn_and_none_is_refused(
+    server: Client, worker: Worker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One process's intake lets a burst about one number through a few at a time (``_PER_CASE_IN_FLIGHT``), below
+    the server's in-flight limit: no report is refused and backed off, and each is recorded once."""
+    tq, number = worker.task_queue, _number()
+    reports = [report(number, f"turn:{uuid.uuid4().hex[:8]}:{i}") for i in range(120)]
+    caplog.set_level(logging.INFO, logger="infra.cases")
+    edge = await Client.connect(
+        server.service_client.config.target_host,
+        namespace=server.namespace,
+        data_converter=data_converter(),
+        retry_config=RetryConfig(max_retries=0),  # a refusal would reach the intake's log
+    )
+    acks: list[IntakeAck] = await asyncio.gather(*(submit(edge, r, task_queue=tq) for r in reports))
+    cid = acks[0].case_id
+    assert {a.case_id for a in acks} == {cid} and [a.answer for a in acks].count(ReportAnswer.OPENED) == 1
+    view = await eventually(fraud(server, cid), lambda v: len(v.reports) >= 120)
+    assert sorted(refs(view)) == sorted(r.ref for r in reports)
+    assert not [r for r in caplog.records if r.msg == RETRYING], "a report was refused: the gate did not hold"
+    assert not cases._GATES
     await server.get_workflow_handle(cid).terminate("test done")
 
 

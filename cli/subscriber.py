@@ -18,9 +18,11 @@ from rich.table import Table
 
 from cli.alias import CASE, FILE, Alias, arg, now, opt, register
 from cli.common import console, run_async, when, with_client
-from models.individual_numbers import LIMIT
-from rules.law import cite, cite_range
+from rules.law import cite, cite_range, item
 from rules.terms import term
+
+_LIMIT = item("171", "numbers.limit").value
+"""The help's figure (171 p.55-1), read where ``models.individual_numbers.LIMIT`` is, without that module's imports."""
 
 __all__ = ["app"]
 
@@ -221,7 +223,7 @@ register(
             "apply",
             "individual_numbers",
             "start",
-            f"An individual's application for numbers (more than {LIMIT} in total go to an employee's review).",
+            f"An individual's application for numbers (more than {_LIMIT} in total go to an employee's review).",
             (FILE,),
             say=_started,
         ),
@@ -229,7 +231,7 @@ register(
             "decide",
             "individual_numbers",
             "send",
-            f"The employee's decision on more than {LIMIT} numbers; a refusal needs --reason "
+            f"The employee's decision on more than {_LIMIT} numbers; a refusal needs --reason "
             f"({cite('171', 'p.55-4')}).",
             (
                 CASE(),

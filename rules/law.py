@@ -17,8 +17,8 @@ from datetime import date, datetime
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rules.calendar import WorkingCalendar
 from rules.lawdata import (
     Act,
     ActNotInForce,
@@ -41,6 +41,9 @@ from rules.lawdata import (
     split_reference,
 )
 from rules.lawfiles import load_act
+
+if TYPE_CHECKING:  # the calendar (and the holidays package) loads only where a day is counted
+    from rules.calendar import WorkingCalendar
 
 __all__ = [
     "Act",

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("temporalio", "sqlmodel", "sqlalchemy", "fastapi", "uvicorn", "cryptography", "psycopg", "httpx")
+HEAVY = ("temporalio", "sqlmodel", "sqlalchemy", "fastapi", "uvicorn", "cryptography", "psycopg", "httpx", "holidays")
+"""What ``--help`` never loads; the holidays package (the calendar) too: help texts cite the law, they count no day."""
 
 PROBE = f"""
 import json, sys

@@ -113,8 +113,8 @@ RECORD_HELD_OVER_LOCALS = "case-begins-with-its-record-held-over-local-activitie
 """``workflow.patched`` id, asked first in a case's first activation (before ``CURRENT_PATHS_18``, for which it also
 stands): a case begun with it also keeps a batch of its record open while one of our own computations runs (a local
 activity: a term's deadline, the registration, the law snapshot, the hearing calendar), so a step that closes one term
-and opens the next publishes both in one upsert of each kind where it published two (a signing case: 20 → 12
-search-attribute and 19 → 11 memo upserts, issue 18). Cases begun before find it absent and go on as recorded."""
+and opens the next publishes both in one upsert of each kind where it published two (a signing case: 19 → 13
+search-attribute and 19 → 12 memo upserts, issue 18). Cases begun before find it absent and go on as recorded."""
 EDGE_TOLERANCE = timedelta(minutes=5)
 """How far before the case's clock the edge's receipt of an act may lie to be taken as the act's instant (worker lag,
 a workflow task retried); a receipt further back, or ahead of the case's clock, is not taken and the case's clock

@@ -27,14 +27,28 @@ from bench.common import RESULTS, Measurement, dev_server, setup_info
 from tests.e2e import scenarios
 from tests.e2e.scenarios import SCENARIOS, Scenario
 from worker import make_worker
-from workflows.clock import CURRENT_PATHS, PUBLISH_ONLY_CHANGES
+from workflows.clock import (
+    CURRENT_PATHS,
+    CURRENT_PATHS_18,
+    PUBLISH_ONLY_CHANGES,
+    RECORD_HELD_OVER_LOCALS,
+    RECORDS_WITHOUT_DEFAULTS,
+)
 from workflows.mvno_permit.base import HEARING_CALENDAR_ON_DEMAND
 
 __all__ = ["OLD_PATHS", "Weight", "old_paths", "run", "table", "weigh"]
 
-OLD_PATHS = (CURRENT_PATHS, PUBLISH_ONLY_CHANGES, HEARING_CALENDAR_ON_DEMAND)
-"""The ``workflow.patched`` ids of item 14, answered ``False`` to force the old paths (and ``CURRENT_PATHS``, which
-stands for them in a case begun today)."""
+OLD_PATHS = (
+    RECORDS_WITHOUT_DEFAULTS,
+    RECORD_HELD_OVER_LOCALS,
+    CURRENT_PATHS_18,
+    CURRENT_PATHS,
+    PUBLISH_ONLY_CHANGES,
+    HEARING_CALENDAR_ON_DEMAND,
+)
+"""The ``workflow.patched`` ids of item 14, answered ``False`` to force the old paths, with every patch a case begun
+today asks first and that stands for them (``CasePatches``): one left out answers for them and nothing is forced
+(``tests/bench/test_history_paths.py``)."""
 
 
 @contextmanager

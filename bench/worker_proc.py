@@ -14,7 +14,13 @@ import tracemalloc
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-BEFORE = ("issuer-key-cache", "current-paths", "paths-of-issue-18", "record-held-over-locals")
+BEFORE = (
+    "issuer-key-cache",
+    "current-paths",
+    "paths-of-issue-18",
+    "record-held-over-locals",
+    "records-without-defaults",
+)
 
 
 _KEPT: list[AbstractContextManager[None]] = []
@@ -24,13 +30,15 @@ generator closed when collected)."""
 
 def _undo(name: str) -> None:
     from bench.bench_history import old_paths
-    from workflows.clock import CURRENT_PATHS, CURRENT_PATHS_18, RECORD_HELD_OVER_LOCALS
+    from workflows.clock import CURRENT_PATHS, CURRENT_PATHS_18, RECORD_HELD_OVER_LOCALS, RECORDS_WITHOUT_DEFAULTS
 
-    held = RECORD_HELD_OVER_LOCALS
+    slim = (RECORDS_WITHOUT_DEFAULTS,)
+    held = (*slim, RECORD_HELD_OVER_LOCALS)
     paths = {
-        "current-paths": (held, CURRENT_PATHS_18, CURRENT_PATHS),  # each patch asked (a marker and an upsert each)
-        "paths-of-issue-18": (held, CURRENT_PATHS_18),  # begun on CURRENT_PATHS: the record published change by change
-        "record-held-over-locals": (held,),  # begun on CURRENT_PATHS_18: a local activity closes a batch
+        "current-paths": (*held, CURRENT_PATHS_18, CURRENT_PATHS),  # each patch asked (a marker and an upsert each)
+        "paths-of-issue-18": (*held, CURRENT_PATHS_18),  # begun on CURRENT_PATHS: the record published change by change
+        "record-held-over-locals": held,  # begun on CURRENT_PATHS_18: a local activity closes a batch
+        "records-without-defaults": slim,  # begun on RECORD_HELD_OVER_LOCALS: whole term records
     }
     if name in paths:
         undone = old_paths(paths[name])

@@ -43,6 +43,7 @@ __all__ = [
     "EDGE_TOLERANCE",
     "PUBLISH_ONLY_CHANGES",
     "RACES_SETTLED",
+    "RECORDS_WITHOUT_DEFAULTS",
     "RECORD_HELD_OVER_LOCALS",
     "SUBSUMED",
     "SUBSUMED_18",
@@ -115,6 +116,12 @@ stands): a case begun with it also keeps a batch of its record open while one of
 activity: a term's deadline, the registration, the law snapshot, the hearing calendar), so a step that closes one term
 and opens the next publishes both in one upsert of each kind where it published two (a signing case: 19 → 13
 search-attribute and 19 → 12 memo upserts, issue 18). Cases begun before find it absent and go on as recorded."""
+RECORDS_WITHOUT_DEFAULTS = "case-begins-with-term-records-without-defaults"
+"""``workflow.patched`` id, asked first in a case's first activation (before ``RECORD_HELD_OVER_LOCALS``, for which it
+also stands): a term's record in the memo leaves out the fields that hold their default (an empty list, a null, a
+false; ``status`` is always written), as ``DeadlineState`` restores them when it reads the record: 31% of a signing
+case's record bytes, written into the history and into the visibility store's copy of the memo on every upsert
+(issue 18). Cases begun before find it absent and write whole records, as their histories recorded."""
 EDGE_TOLERANCE = timedelta(minutes=5)
 """How far before the case's clock the edge's receipt of an act may lie to be taken as the act's instant (worker lag,
 a workflow task retried); a receipt further back, or ahead of the case's clock, is not taken and the case's clock
@@ -239,11 +246,13 @@ class LocalCall(Protocol):
 
 
 class CasePatches:
-    """The ``workflow.patched`` decisions of a case's first activation: ``RECORD_HELD_OVER_LOCALS``, then (absent)
-    ``CURRENT_PATHS_18``, then ``CURRENT_PATHS``, asked once, first."""
+    """The ``workflow.patched`` decisions of a case's first activation: ``RECORDS_WITHOUT_DEFAULTS``, then (absent)
+    ``RECORD_HELD_OVER_LOCALS``, ``CURRENT_PATHS_18`` and ``CURRENT_PATHS``, asked once, first."""
 
     def __init__(self) -> None:
-        self.held_over_locals = workflow.patched(RECORD_HELD_OVER_LOCALS)
+        self.records_without_defaults = workflow.patched(RECORDS_WITHOUT_DEFAULTS)
+        """Whether the case was begun with ``RECORDS_WITHOUT_DEFAULTS`` (term records leave out default values)."""
+        self.held_over_locals = self.records_without_defaults or workflow.patched(RECORD_HELD_OVER_LOCALS)
         """Whether the case was begun with ``RECORD_HELD_OVER_LOCALS`` (a batch stays open over a local activity)."""
         self.issue_18 = self.held_over_locals or workflow.patched(CURRENT_PATHS_18)
         """Whether the case was begun with ``CURRENT_PATHS_18`` (its record is published in batches)."""
@@ -285,6 +294,7 @@ class CaseDeadlines:
         self.only_changes = patches.patched(PUBLISH_ONLY_CHANGES)
         """Whether ``PUBLISH_ONLY_CHANGES`` applies (the case's own search attributes follow it too)."""
         self._published: dict[str, Any] = {}
+        self._without_defaults = patches.records_without_defaults
         self.races_settled = patches.patched(RACES_SETTLED)
         """Whether ``RACES_SETTLED`` applies (the case's end follows it too)."""
         self._waiting: dict[str, Callable[[], bool]] = {}
@@ -733,7 +743,8 @@ class CaseDeadlines:
         changed: dict[str, Any] = {}
         for key, state in self.states.items():
             memo_key = DEADLINE_MEMO_PREFIX + key
-            record = state.model_dump(mode="json", exclude=_NOT_IN_THE_RECORD)
+            record = state.model_dump(mode="json", exclude=_NOT_IN_THE_RECORD, exclude_defaults=self._without_defaults)
+            record["status"] = state.status.value  # always said, also while open (its default)
             if self._published_record(memo_key) != record:
                 changed[memo_key] = record
         if changed:

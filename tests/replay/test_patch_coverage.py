@@ -67,7 +67,8 @@ def patches_of(workflow: type) -> dict[str, bool]:
 def markers(path: Path) -> set[str]:
     """The patch ids recorded in a golden history; its ``CURRENT_PATHS`` marker stands for every patch of
     ``SUBSUMED`` (the case took their new branches without a marker each), its ``CURRENT_PATHS_18`` marker for
-    ``CURRENT_PATHS`` and those of ``SUBSUMED_18`` too, its ``RECORD_HELD_OVER_LOCALS`` marker for all of these."""
+    ``CURRENT_PATHS`` and those of ``SUBSUMED_18`` too, its ``RECORD_HELD_OVER_LOCALS`` marker for all of these, and
+    its ``RECORDS_WITHOUT_DEFAULTS`` marker for that one too."""
     events = json.loads(path.read_text(encoding="utf-8"))["history"]["events"]
     ids = set()
     for e in events:
@@ -75,6 +76,8 @@ def markers(path: Path) -> set[str]:
         if attrs and attrs.get("markerName") == "core_patch":
             data = attrs["details"]["patch-data"]["payloads"][0]["data"]
             ids.add(json.loads(base64.b64decode(data))["id"])
+    if clock.RECORDS_WITHOUT_DEFAULTS in ids:
+        ids |= {clock.RECORD_HELD_OVER_LOCALS}
     if clock.RECORD_HELD_OVER_LOCALS in ids:
         ids |= {clock.CURRENT_PATHS_18}
     if clock.CURRENT_PATHS_18 in ids:

@@ -270,3 +270,40 @@ async def test_the_case_record_publishes_only_what_changed(env: WorkflowEnvironm
     ]
     case = parse_history(history)  # the auditor reads the current state of each term from the memo
     assert [(d["key"], d["status"]) for d in case.deadlines()] == [("check", "met"), ("later", "cancelled")]
+
+
+async def test_a_term_record_leaves_out_what_holds_its_default_and_reads_back_whole(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """``RECORDS_WITHOUT_DEFAULTS``: the memo's record of a term has no null, empty or false field (cases begun before
+    wrote them all), says its status also while open, and ``DeadlineState`` reads it back as the case holds it."""
+    from audit.history import parse_history
+    from models.deadlines import DeadlineState
+
+    now = await env.get_current_time()
+    async with make_worker(env.client, task_queue=task_queue, workflows=[TwoTermsProbe]):
+        handle = await env.client.start_workflow(
+            TwoTermsProbe.run, ProbeInput(received_at=now), id=f"probe-{uuid.uuid4()}", task_queue=task_queue
+        )
+        await env.sleep(timedelta(hours=1))
+        held = {s.key: s for s in await handle.query(TwoTermsProbe.deadlines)}
+        history = await handle.fetch_history()
+        await handle.execute_update(TwoTermsProbe.decide)
+        await handle.result()
+    [(_eid, _at, first)] = parse_history(history).memo_snapshots  # decrypted, as an auditor reads them
+    records = {k: v for k, v in first.items() if k.startswith("deadline:")}
+
+    def empties(value: object) -> list[object]:
+        if isinstance(value, dict):
+            own = [v for v in value.values() if v in (None, [], False)]
+            return own + [x for v in value.values() for x in empties(v)]
+        return []
+
+    assert set(records) == {"deadline:check", "deadline:later"}
+    for key, record in records.items():
+        assert record["status"] == "open" and not empties(record), record
+        assert "term" not in record["request"]  # the registration holds the term's value
+        whole = held[key.removeprefix("deadline:")]
+        assert DeadlineState.model_validate(record) == whole.model_copy(
+            update={"request": whole.request.model_copy(update={"term": None}) if whole.request else None}
+        )

@@ -685,8 +685,8 @@ async def test_14_8_complaint_decisions_are_signed_documents_in_the_personal_acc
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered_sms_in_kk_and_ru")
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered_on_current_paths")
     await save_golden(
-        satisfied, "complaint", "satisfied_signed_and_delivered_held_over_locals"
-    )  # begun on RECORD_HELD_OVER_LOCALS
+        satisfied, "complaint", "satisfied_signed_and_delivered_without_defaults"
+    )  # begun on RECORDS_WITHOUT_DEFAULTS
     await save_golden(satisfied, "complaint", "satisfied_signed_and_delivered_current_paths_sms_in_kk_and_ru")
     await save_golden(decided, "complaint", "rejected_signed_and_delivered")
     await save_golden(withdrawn, "complaint", "withdrawn_signed_and_delivered")

@@ -200,7 +200,7 @@ async def test_all_eight_steps_sign_the_application_and_the_zip_verifies_with_op
     # the same path on the branches of issue 16 (the record published only where it changed, races settled)
     await save_golden(handle, P, "signed_publishing_changes_only")
     await save_golden(handle, P, "signed_on_current_paths")
-    await save_golden(handle, P, "signed_held_over_locals")  # begun on RECORD_HELD_OVER_LOCALS
+    await save_golden(handle, P, "signed_without_defaults")  # begun on RECORDS_WITHOUT_DEFAULTS
 
 
 async def test_weak_password_is_refused_clearly_and_never_recorded(

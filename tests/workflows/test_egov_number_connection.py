@@ -112,7 +112,7 @@ async def test_portal_otp_and_eds_connect_the_number_and_the_code_never_enters_h
     # the same path on the branches of issue 16 (the record published only where it changed, races settled)
     await save_golden(handle, P, "portal_connected_publishing_changes_only")
     await save_golden(handle, P, "portal_connected_on_current_paths")
-    await save_golden(handle, P, "portal_connected_held_over_locals")  # begun on RECORD_HELD_OVER_LOCALS
+    await save_golden(handle, P, "portal_connected_without_defaults")  # begun on RECORDS_WITHOUT_DEFAULTS
 
 
 async def test_mobile_app_needs_eds_otp_and_biometrics(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:

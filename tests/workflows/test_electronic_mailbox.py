@@ -298,5 +298,5 @@ async def test_14_15_only_a_mailbox_for_official_correspondence_is_confirmed_wit
     # the same path on the branches of issue 16 (the record published only where it changed, races settled)
     await save_golden(handle, "electronic_mailbox", "included_without_eds_publishing_changes_only")
     await save_golden(handle, "electronic_mailbox", "included_without_eds_on_current_paths")
-    # begun on RECORD_HELD_OVER_LOCALS
-    await save_golden(handle, "electronic_mailbox", "included_without_eds_held_over_locals")
+    # begun on RECORDS_WITHOUT_DEFAULTS
+    await save_golden(handle, "electronic_mailbox", "included_without_eds_without_defaults")

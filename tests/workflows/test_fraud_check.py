@@ -144,11 +144,11 @@ async def save(handle: WorkflowHandle, path: str) -> None:
     continue-as-new when Temporal suggests it (issue 16). Files without a suffix hold cases that retried in workflow
     code, ``…_notices_by_activity`` cases whose p.120 notices carried no subscriber, ``…_notices_with_subscriber``
     cases before issue 16, ``…_on_current_paths`` cases begun before ``CURRENT_PATHS_18``, ``…_published_once``
-    cases begun with it, ``…_held_over_locals`` cases begun with ``RECORD_HELD_OVER_LOCALS``; each keeps replaying on
-    its path."""
+    cases begun with it, ``…_held_over_locals`` cases begun with ``RECORD_HELD_OVER_LOCALS``, ``…_without_defaults``
+    cases begun with ``RECORDS_WITHOUT_DEFAULTS``; each keeps replaying on its path."""
     await save_golden(handle, "fraud_check", f"{path}_publishing_changes_only")
     await save_golden(handle, "fraud_check", f"{path}_on_current_paths")
-    await save_golden(handle, "fraud_check", f"{path}_held_over_locals")  # begun on RECORD_HELD_OVER_LOCALS
+    await save_golden(handle, "fraud_check", f"{path}_without_defaults")  # begun on RECORDS_WITHOUT_DEFAULTS
 
 
 async def office_time(env: WorkflowEnvironment) -> datetime:

@@ -129,7 +129,7 @@ async def test_ten_numbers_in_total_are_registered_on_application(
     await save_golden(handle, P, "ten_registered_publishing_changes_only")
     await save_golden(handle, P, "ten_registered_sms_in_kk_and_ru")  # and its SMS worded in Kazakh and Russian
     await save_golden(handle, P, "ten_registered_on_current_paths")
-    await save_golden(handle, P, "ten_registered_held_over_locals")  # begun on RECORD_HELD_OVER_LOCALS
+    await save_golden(handle, P, "ten_registered_without_defaults")  # begun on RECORDS_WITHOUT_DEFAULTS
     await save_golden(handle, P, "ten_registered_current_paths_sms_in_kk_and_ru")
 
 

@@ -276,8 +276,8 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_sms_in_kk_and_ru")  # SMS in kk, ru
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_on_current_paths")
         await save_golden(
-            first, "mvno_permit", "happy_path_issue_and_checkpoint_held_over_locals"
-        )  # begun on RECORD_HELD_OVER_LOCALS
+            first, "mvno_permit", "happy_path_issue_and_checkpoint_without_defaults"
+        )  # begun on RECORDS_WITHOUT_DEFAULTS
         await save_golden(first, "mvno_permit", "happy_path_issue_and_checkpoint_current_paths_sms_in_kk_and_ru")
 
 
@@ -577,8 +577,8 @@ async def test_preliminary_refusal_hearing_then_permit(env: WorkflowEnvironment,
         # the same path on the branches of issue 16 (the record published only where it changed, races settled)
         await save_golden(handle, "mvno_permit", "hearing_then_permit_publishing_changes_only")
         await save_golden(handle, "mvno_permit", "hearing_then_permit_on_current_paths")
-        # begun on RECORD_HELD_OVER_LOCALS
-        await save_golden(handle, "mvno_permit", "hearing_then_permit_held_over_locals")
+        # begun on RECORDS_WITHOUT_DEFAULTS
+        await save_golden(handle, "mvno_permit", "hearing_then_permit_without_defaults")
 
 
 async def test_preliminary_refusal_hearing_then_reasoned_refusal(env: WorkflowEnvironment, task_queue: str) -> None:

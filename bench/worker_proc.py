@@ -37,7 +37,7 @@ def _undo(name: str) -> None:
     paths = {
         "current-paths": (*held, CURRENT_PATHS_18, CURRENT_PATHS),  # each patch asked (a marker and an upsert each)
         "paths-of-issue-18": (*held, CURRENT_PATHS_18),  # begun on CURRENT_PATHS: the record published change by change
-        "record-held-over-locals": held,  # begun on CURRENT_PATHS_18: a local activity closes a batch
+        "record-held-over-locals": held,  # begun on CURRENT_PATHS_18: a local activity closes a batch; whole records
         "records-without-defaults": slim,  # begun on RECORD_HELD_OVER_LOCALS: whole term records
     }
     if name in paths:

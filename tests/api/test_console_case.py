@@ -371,6 +371,9 @@ async def test_a_deadline_explains_itself_and_is_drawn_as_a_calendar_strip(
             assert await svg.locator("title").first.inner_html()  # the picture says what it is
             await box.screenshot(path=str(ARTIFACTS / "console-deadline-picture.png"))
             await shot(page, "deadline-picture")
+            timeline = page.locator("#timeline")  # what happened, in words, not the API's kinds
+            await expect(timeline).to_contain_text("term opened")
+            await expect(timeline).not_to_contain_text("deadline_opened")
 
             await page.get_by_role("link", name="Қазақша").click()
             why = page.locator("#deadline-completeness_check ul.why")

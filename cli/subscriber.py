@@ -18,11 +18,11 @@ from rich.table import Table
 
 from cli.alias import CASE, FILE, Alias, arg, now, opt, register
 from cli.common import console, run_async, when, with_client
-from rules.law import cite, cite_range, item
+from rules.law import cite, cite_range, number
 from rules.terms import term
 
-_LIMIT = item("171", "numbers.limit").value
-"""The help's figure (171 p.55-1), read where ``models.individual_numbers.LIMIT`` is, without that module's imports."""
+_LIMIT = number("171", "numbers.limit")
+"""The help's figure (171 p.55-1), as ``models.individual_numbers.LIMIT`` reads it, without that module's imports."""
 
 __all__ = ["app"]
 

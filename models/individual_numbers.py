@@ -30,14 +30,7 @@ __all__ = [
 ]
 
 
-def _limit() -> int:
-    limit = law.item("171", "numbers.limit").value
-    if not isinstance(limit, int):
-        raise TypeError("171 numbers.limit: its value must be a number")
-    return limit
-
-
-LIMIT = _limit()
+LIMIT = law.number("171", "numbers.limit")
 """How many numbers in total an individual is registered on application alone (171 p.55-1); more need the
 justification of p.55-2 and p.55-3 and an employee's review."""
 

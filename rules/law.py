@@ -73,6 +73,7 @@ __all__ = [
     "ground",
     "item",
     "items",
+    "number",
     "paragraph",
     "term",
     "terms_at_version",
@@ -467,6 +468,14 @@ def ground(key: str, gid: str, on: date | None = None) -> Text:
 def item(key: str, iid: str, on: date | None = None) -> Text:
     """Item ``iid`` of act ``key``."""
     return book().item(key, iid, on)
+
+
+def number(key: str, iid: str, on: date | None = None) -> int:
+    """The value of item ``iid`` of act ``key``, which must be a number (e.g. 171's ten-number limit)."""
+    value = item(key, iid, on).value
+    if not isinstance(value, int):
+        raise TypeError(f"{key} {iid}: its value must be a number")
+    return value
 
 
 def items(key: str, kind: str | None = None) -> list[Text]:

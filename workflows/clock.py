@@ -273,8 +273,8 @@ class CaseDeadlines:
     def __init__(
         self,
         procedure: str,
-        registration: Callable[[], Registration | None] = lambda: None,
-        local: LocalCall | None = None,
+        registration: Callable[[], Registration | None],
+        local: LocalCall,
         patches: CasePatches | None = None,
         record: CaseRecord | None = None,
     ) -> None:
@@ -341,15 +341,7 @@ class CaseDeadlines:
         return state
 
     async def _compute(self, req: DeadlineRequest) -> Deadline:
-        if self._local is not None:
-            return await self._local(compute_deadline, req, what="deadlines")
-        with self._record.held():
-            return await workflow.execute_local_activity(
-                compute_deadline,
-                req,
-                start_to_close_timeout=self._local_timeout(),
-                retry_policy=ACTIVITY_RETRY,
-            )
+        return await self._local(compute_deadline, req, what="deadlines")
 
     def _local_timeout(self) -> timedelta:
         reg = self._registration()

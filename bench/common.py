@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ async def dev_server(mode: str = "file+wal") -> AsyncIterator[Client]:
         extra = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
+        dev_server_startup_timeout=timedelta(minutes=1),  # the SDK's 5 s is short on a busy host
         dev_server_database_filename=db,
         dev_server_extra_args=extra,
         data_converter=data_converter(),

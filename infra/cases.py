@@ -30,6 +30,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
@@ -82,6 +83,8 @@ _START_PATIENCE = 90.0
 a hundred reports about one number to pass the server's in-flight limit one by one on a busy host."""
 _FIRST_BACKOFF = 0.1
 _MAX_BACKOFF = 5.0
+_CLOCK_SKEW = timedelta(minutes=1)
+"""How far this host's clock may be behind the server's when a run's close time is compared with it."""
 _PER_CASE_IN_FLIGHT = 4
 """Starts one process sends to one case at a time (the server admits 10 Updates in flight per case by default): the
 rest of a burst waits here in turn, not refused by the server and backing off while the case has room again."""
@@ -462,6 +465,7 @@ async def _start_with_update(
             )
     if known := ledger_entries(spec.key, [update_id]).get(update_id):
         return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)
+    began = datetime.now(UTC) - _CLOCK_SKEW
     async with _case_gate(case_id):  # a burst to one case queues here before the server's in-flight limit
         give_up_at = time.monotonic() + _START_PATIENCE
         for attempt in itertools.count():
@@ -488,16 +492,54 @@ async def _start_with_update(
                 log.info(RETRYING, update, case_id, exc.status.name, attempt + 1, delay)
                 await asyncio.sleep(delay)
     handle = await op.workflow_handle()
+    run_id = handle.result_run_id
     answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
+    if (
+        answer is StartAnswer.DUPLICATE
+        and run_id
+        and (first := await _first_outcome(client, case_id, update_id, run_id, since=began, result_type=result_type))
+    ):
+        run_id, result = first
+        answer = StartAnswer(getattr(result, "answer", StartAnswer.JOINED))
     _remember(spec.key, update, update_id, case_id, answer, source)
     return CaseStart(
         case_id=case_id,
         procedure=spec.key,
         answer=answer,
-        run_id=handle.result_run_id,
+        run_id=run_id,
         result=result,
         update_id=update_id,
     )
+
+
+async def _first_outcome(
+    client: Client, case_id: str, update_id: str, run_id: str, *, since: datetime, result_type: type | None
+) -> tuple[str, Any] | None:
+    """The run and result of the first taking of Update ``update_id`` in the runs before ``run_id`` that were
+    still open at ``since``, where that taking was not itself a duplicate; None when there is none.
+
+    The SDK sends an update-with-start again while the server reports it short of accepted; when the case took the
+    first sending and then continued as new, the second lands in a run that does not know the Update id, and the
+    case answers ``duplicate`` to a message it was sent once. The first run's outcome is the message's answer."""
+    first: tuple[str, Any] | None = None
+    current = run_id
+    while (previous := await _continued_from(client, case_id, current)) is not None:
+        desc = await client.get_workflow_handle(case_id, run_id=previous).describe()
+        if desc.close_time is not None and desc.close_time < since:
+            break  # closed before the message was sent: neither it nor an earlier run took it
+        with suppress(WorkflowUpdateFailedError):
+            taken, result = await update_outcome(client, case_id, update_id, run_id=previous, result_type=result_type)
+            if taken and getattr(result, "answer", None) != StartAnswer.DUPLICATE:
+                first = previous, result
+        current = previous
+    return first
+
+
+async def _continued_from(client: Client, case_id: str, run_id: str) -> str | None:
+    """The run that run ``run_id`` of the case continued, if it continued one (its first event names it)."""
+    async for event in client.get_workflow_handle(case_id, run_id=run_id).fetch_history_events(page_size=1):
+        return event.workflow_execution_started_event_attributes.continued_execution_run_id or None
+    return None
 
 
 async def update_outcome(

@@ -51,6 +51,10 @@ def binary(name: str) -> str:
     return found
 
 
+SERVER_STARTUP = timedelta(minutes=1)
+"""How long a test's Temporal server may take to start: the SDK's default of 5 s was passed when the suite's other
+processes shared the two cores ("did not start within 5s")."""
+
 SLEEP_RPC_TIMEOUT = timedelta(minutes=2)
 """How long one ``env.sleep`` may take in real time. The SDK's call has the client's default of 30 s, and a sleep
 lasts as long as the activities running meanwhile (the server skips no time while they run): on a loaded machine
@@ -73,6 +77,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server per test module (0.15 s to start): a case a test leaves stuck with a workflow
     task nobody takes locks that server's clock, which must not fail the tests of every later module."""
     e = await WorkflowEnvironment.start_time_skipping(
+        test_server_startup_timeout=SERVER_STARTUP,
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=data_converter(),
     )

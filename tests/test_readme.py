@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.client import data_converter
 from models import search_attributes
-from tests.conftest import binary
+from tests.conftest import SERVER_STARTUP, binary
 from tests.e2e.procs import WorkerProcess
 from tests.readme import EXCLUDED, NOT_RUN, Shell, commands, environment, excluded, run_readme, runs_where, workdir
 
@@ -29,7 +29,9 @@ async def stack(tmp_path: Path) -> AsyncIterator[tuple[Shell, Client]]:
     """A fresh time-skipping server (its clock is the wall clock, as the README's `date` calls assume), a
     worker process, and a shell whose commands use their own data directory."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=data_converter()
+        test_server_startup_timeout=SERVER_STARTUP,
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=data_converter(),
     )
     await search_attributes.add_to_namespace(env.client)
     target = env.client.service_client.config.target_host

@@ -73,9 +73,10 @@ async def http(api_app: FastAPI, api_worker: None) -> AsyncIterator[httpx.AsyncC
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal dev server (full visibility, our search attributes), for listing and the browser."""
     from models import search_attributes
-    from tests.conftest import binary
+    from tests.conftest import SERVER_STARTUP, binary
 
     e = await WorkflowEnvironment.start_local(
+        dev_server_startup_timeout=SERVER_STARTUP,
         dev_server_existing_path=binary("temporal"),
         data_converter=data_converter(),
         search_attributes=search_attributes.ALL,

@@ -41,7 +41,7 @@ from tests.audit.probe import (
     ProbeApplication,
     issue_probe_document,
 )
-from tests.conftest import binary
+from tests.conftest import SERVER_STARTUP, binary
 from worker import ACTIVITIES, make_worker
 
 pytestmark = pytest.mark.e2e
@@ -112,6 +112,7 @@ async def audit_cli(target: str, *args: str) -> tuple[int, str]:
 async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> None:
     db = tmp_path / "temporal.db"
     env = await WorkflowEnvironment.start_local(
+        dev_server_startup_timeout=SERVER_STARTUP,
         dev_server_existing_path=binary("temporal"),
         dev_server_database_filename=str(db),
         search_attributes=sa.ALL,

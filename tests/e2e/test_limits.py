@@ -7,7 +7,6 @@ a retried one included, the refusals of Updates in flight retried by the intake.
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,15 +23,18 @@ from cli.fraud_intake import submit
 from infra import cases
 from infra.cases import RETRYING
 from infra.client import data_converter
+from infra.db import session
 from models import search_attributes as sa
 from models.case import CaseView
 from models.deadlines import CalendarCorrection, DeadlineStatus
 from models.fraud_check import CheckOutcome, FraudCaseView, IntakeAck, LiftDecision, ReportAnswer, SubscriberReport
 from models.mvno_permit import CompletenessDecision, PermitCaseView, ReopenInstruction
-from tests.conftest import binary
+from models.tables import StartLedger
+from tests.conftest import SERVER_STARTUP, binary
 from tests.e2e import scenarios
 from tests.golden_tools import save_golden
 from worker import make_worker
+from workflows.fraud_check import SPEC as FRAUD
 from workflows.fraud_check import FraudCheck
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +48,7 @@ IN_FLIGHT = 2
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[Client]:
     env = await WorkflowEnvironment.start_local(
+        dev_server_startup_timeout=SERVER_STARTUP,
         dev_server_existing_path=binary("temporal"),
         dev_server_extra_args=[
             "--dynamic-config-value",
@@ -199,21 +202,33 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
     await save_golden(server.get_workflow_handle(cid), "fraud_check", "taken_up_suspended_then_lifted")
 
 
+@pytest.fixture
+def refusals(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Each start the server refused for now and the intake retried: (case id, status), from the intake's log call."""
+    seen: list[tuple[str, str]] = []
+    log_info = cases.log.info
+
+    def counted(msg: str, *args: Any, **kwargs: Any) -> None:
+        if msg == RETRYING:
+            seen.append((args[1], args[2]))
+        log_info(msg, *args, **kwargs)
+
+    monkeypatch.setattr(cases.log, "info", counted)
+    return seen
+
+
 async def test_120_reports_about_one_number_at_once_are_all_recorded_once(
-    server: Client, worker: Worker, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    server: Client, worker: Worker, refusals: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server refuses Updates beyond those in flight (10 per case): the intake retries the refusal with back-off;
     each report's Update id is its reference, so a retried report is recorded once; the case continues as new
     meanwhile. The intake's own gate is opened here as if every report came through a process of its own (through
     one gate none is refused: the next test)."""
-    tq, number = worker.task_queue, _number()
+    tq = worker.task_queue
     monkeypatch.setattr(cases, "_PER_CASE_IN_FLIGHT", 1000)
     # 120 Updates refused and backing off take 20–35 s alone, more than the intake's 90 s of patience when the suite's
     # other processes share the two cores: what is tested is that refusals are retried and each report recorded once
     monkeypatch.setattr(cases, "_START_PATIENCE", 600.0)
-    reports = [report(number, f"burst:{uuid.uuid4().hex[:8]}:{i}") for i in range(120)]
-    retried = reports[7]
-    caplog.set_level(logging.INFO, logger="infra.cases")
     # The SDK's own client retries a refusal a few times too: without that layer, every refusal reaches the intake.
     edge = await Client.connect(
         server.service_client.config.target_host,
@@ -221,29 +236,34 @@ async def test_120_reports_about_one_number_at_once_are_all_recorded_once(
         data_converter=data_converter(),
         retry_config=RetryConfig(max_retries=0),
     )
-    acks: list[IntakeAck] = await asyncio.gather(
-        *(submit(edge, r, task_queue=tq) for r in [*reports, retried])  # the retry goes while the first is in flight
-    )
-    cid = acks[0].case_id
-    assert {a.case_id for a in acks} == {cid}
-    assert [a.answer for a in acks].count(ReportAnswer.OPENED) == 1
-    view = await eventually(fraud(server, cid), lambda v: len(v.reports) >= 120)
-    assert sorted(refs(view)) == sorted(r.ref for r in reports)  # every one, each once
-    refused = [r for r in caplog.records if r.msg == RETRYING and r.args and "RESOURCE_EXHAUSTED" in r.args]
-    assert refused, "no Update was refused for being one too many in flight: the test proves nothing"
-    runs = [w async for w in server.list_workflows(f"WorkflowId = '{cid}'")]
-    assert len(runs) > 1  # it continued as new during the burst, and no report was lost or doubled across runs
-    await server.get_workflow_handle(cid).terminate("test done")
+    for _ in range(3):  # a burst the server happened to admit without a refusal proves nothing: another number
+        number = _number()
+        reports = [report(number, f"burst:{uuid.uuid4().hex[:8]}:{i}") for i in range(120)]
+        retried = reports[7]
+        # the retry goes while the first is in flight
+        acks: list[IntakeAck] = await asyncio.gather(*(submit(edge, r, task_queue=tq) for r in [*reports, retried]))
+        cid = acks[0].case_id
+        assert {a.case_id for a in acks} == {cid}
+        opened = {r.ref for r, a in zip([*reports, retried], acks, strict=True) if a.answer is ReportAnswer.OPENED}
+        assert len(opened) == 1
+        view = await eventually(fraud(server, cid), lambda v: len(v.reports) >= 120)
+        assert sorted(refs(view)) == sorted(r.ref for r in reports)  # every one, each once
+        runs = [w async for w in server.list_workflows(f"WorkflowId = '{cid}'")]
+        assert len(runs) > 1  # it continued as new during the burst, and no report was lost or doubled across runs
+        await server.get_workflow_handle(cid).terminate("test done")
+        if (cid, "RESOURCE_EXHAUSTED") in refusals:
+            break
+    assert refusals, "no Update was refused for being one too many in flight in three bursts: the test proves nothing"
 
 
 async def test_120_reports_through_one_intake_wait_their_turn_and_none_is_refused(
-    server: Client, worker: Worker, caplog: pytest.LogCaptureFixture
+    server: Client, worker: Worker, refusals: list[tuple[str, str]]
 ) -> None:
-    """One process's intake lets a burst about one number through a few at a time (``_PER_CASE_IN_FLIGHT``), below
-    the server's in-flight limit: no report is refused and backed off, and each is recorded once."""
+    """One process's intake lets a burst about one number through a few at a time (``_PER_CASE_IN_FLIGHT``): no
+    report is refused and backed off, each is recorded once, and the one that opened the case is told so, also when
+    the SDK sent it again after the case continued as new (the next test)."""
     tq, number = worker.task_queue, _number()
     reports = [report(number, f"turn:{uuid.uuid4().hex[:8]}:{i}") for i in range(120)]
-    caplog.set_level(logging.INFO, logger="infra.cases")
     edge = await Client.connect(
         server.service_client.config.target_host,
         namespace=server.namespace,
@@ -255,8 +275,48 @@ async def test_120_reports_through_one_intake_wait_their_turn_and_none_is_refuse
     assert {a.case_id for a in acks} == {cid} and [a.answer for a in acks].count(ReportAnswer.OPENED) == 1
     view = await eventually(fraud(server, cid), lambda v: len(v.reports) >= 120)
     assert sorted(refs(view)) == sorted(r.ref for r in reports)
-    assert not [r for r in caplog.records if r.msg == RETRYING], "a report was refused: the gate did not hold"
+    assert not refusals, "a report was refused: the gate did not hold"
     assert not cases._GATES
+    await server.get_workflow_handle(cid).terminate("test done")
+
+
+async def test_a_report_taken_by_an_earlier_run_is_answered_as_it_was_first_taken(
+    server: Client, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK sends an update-with-start again while the server reports it short of accepted: when the first
+    sending opened the case and the case then continued as new, the second lands in a run that does not know the
+    Update id and is answered ``duplicate``. The intake looks back through the runs open since it began sending and
+    answers with the first taking; a report taken by a run that closed before the sending stays a duplicate."""
+    tq, number = worker.task_queue, _number()
+    first = report(number, f"again:{uuid.uuid4().hex}:0")
+    opened = await submit(server, first, task_queue=tq)
+    cid = opened.case_id
+    assert opened.answer is ReportAnswer.OPENED
+    first_run = await run_id(server, cid)
+
+    def forget_in_ledger() -> None:  # the intake never saw the first sending's answer
+        with session() as s:
+            s.delete(s.get(StartLedger, (FRAUD.key, first.ref)))
+            s.commit()
+
+    async def one_more(i: int) -> None:
+        await submit(server, report(number, f"again:{cid}:{i}"), task_queue=tq)
+
+    assert await until_continued(server, cid, one_more) > 0
+    forget_in_ledger()
+    monkeypatch.setattr(cases, "_CLOCK_SKEW", timedelta(hours=1))  # the first run was open when "sending began"
+    again = await submit(server, first, task_queue=tq)
+    assert again.answer is ReportAnswer.OPENED and again.case_id == cid
+    with session() as s:
+        row = s.get(StartLedger, (FRAUD.key, first.ref))
+        assert row is not None and row.answer == ReportAnswer.OPENED.value
+
+    forget_in_ledger()
+    monkeypatch.setattr(cases, "_CLOCK_SKEW", timedelta(0))  # the first run closed before this sending began
+    late = await submit(server, first, task_queue=tq)
+    assert late.answer is ReportAnswer.DUPLICATE
+    view = await fraud(server, cid)()
+    assert refs(view).count(first.ref) == 1 and (await run_id(server, cid)) != first_run
     await server.get_workflow_handle(cid).terminate("test done")
 
 

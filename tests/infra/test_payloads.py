@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 from infra.client import data_converter
 from infra.payloads import TolerantPayloadConverter
 from models.base import BinaryModel, Model
-from tests.conftest import binary
+from tests.conftest import SERVER_STARTUP, binary
 
 
 class Inner(Model):
@@ -90,7 +90,9 @@ async def own_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server of this test's own: a workflow task failing on every attempt keeps the server from
     skipping time, even after the case is terminated, so it must not share the session's server."""
     e = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=data_converter()
+        test_server_startup_timeout=SERVER_STARTUP,
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=data_converter(),
     )
     try:
         yield e

@@ -34,6 +34,7 @@ __all__ = [
     "history_document",
     "load_history",
     "parse_history",
+    "payloads",
     "save_history",
 ]
 
@@ -87,6 +88,13 @@ def _payload_slots(msg: Message, out: list[Payload]) -> None:
             _payload_slots(value, out)
 
 
+def payloads(event: Message) -> list[Payload]:
+    """Every payload a codec sees in ``event`` (search attributes excluded), in the event's field order."""
+    out: list[Payload] = []
+    _payload_slots(event, out)
+    return out
+
+
 def decode_history(history: WorkflowHistory, codec: EncryptionCodec | None = None) -> WorkflowHistory:
     """A copy of ``history`` with every encrypted payload (memos, inputs, results, failures) decrypted."""
     codec = codec or default_codec()
@@ -94,9 +102,7 @@ def decode_history(history: WorkflowHistory, codec: EncryptionCodec | None = Non
     for event in history.events:
         copy = HistoryEvent()
         copy.CopyFrom(event)
-        slots: list[Payload] = []
-        _payload_slots(copy, slots)
-        for slot in slots:
+        for slot in payloads(copy):
             slot.CopyFrom(codec.decode_one(slot))
         events.append(copy)
     return WorkflowHistory(history.workflow_id, events)

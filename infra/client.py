@@ -105,10 +105,19 @@ def strict_data_converter() -> DataConverter:
 
 
 def strict_client(client: Client) -> Client:
-    """``client`` with the strict converter (same connection, namespace and interceptors), keeping its keyring."""
+    """``client`` with the strict converter (same connection, namespace and interceptors), keeping its keyring and
+    packing."""
     codec = client.data_converter.payload_codec
     strict = (
-        _converter(EncryptionCodec(codec.ring, strict=True), StrictPayloadConverter)
+        _converter(
+            EncryptionCodec(
+                codec.ring,
+                strict=True,
+                compress_from=codec.compress_from,
+                packing_dictionary=codec.packing_dictionary,
+            ),
+            StrictPayloadConverter,
+        )
         if isinstance(codec, EncryptionCodec)
         else strict_data_converter()
     )

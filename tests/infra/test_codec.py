@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,11 +16,13 @@ from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
+from infra import codec as codec_module
 from infra.client import UNENCRYPTED, data_converter, strict_data_converter
 from infra.codec import (
     CLEAR_ALLOWED,
     COMPRESS_FROM,
     COMPRESSION,
+    DICTIONARIES,
     ENCODING,
     KEY_ID,
     REFUSED,
@@ -221,7 +227,7 @@ def test_a_long_record_is_sealed_compressed_and_the_marker_cannot_be_stripped() 
     """A term's record as the memo holds it: sealed compressed (a fraction of its clear size), read back whole;
     a short payload is sealed as it is; a payload sealed before compression existed still reads; removing or
     adding the compression marker does not authenticate."""
-    codec = EncryptionCodec(ring("k1"))
+    codec = EncryptionCodec(ring("k1"), packing_dictionary="")
     record = clear_json_payload({"skipped": [{"day": f"2027-01-{d:02d}", "reason": "weekend"} for d in range(1, 29)]})
     [sealed] = codec.encode_sync([record])
     assert sealed.metadata[COMPRESSION] == b"zlib"
@@ -253,3 +259,83 @@ def test_the_packing_threshold_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> 
     codec = EncryptionCodec(ring("k1"), compress_from=CodecSettings().codec_compress_from)
     [sealed] = codec.encode_sync([clear_json_payload({"text": "a" * 5000})])
     assert COMPRESSION not in sealed.metadata and len(sealed.data) > 5000
+
+
+TERM_RECORD = {  # a term's record as a signing case's memo holds it (not from the dictionary's sources)
+    "key": "step2",
+    "deadline": {
+        "term_key": "eds.step2",
+        "label": "step2",
+        "amount": 1440,
+        "unit": "minutes",
+        "direction": "after",
+        "cite": "almatel-eds step 2 (operator setting)",
+        "text": "the subscriber opens the unique link from 3344 (the link expires with it)",
+        "start": "2026-12-02T09:08:32.076182Z",
+        "due": "2026-12-03T09:08:32.076182Z",
+        "calendar_version": "holidays-0.109+overrides-e3b0c44298fc",
+    },
+    "status": "met",
+    "met_at": "2026-12-02T09:08:32.168100Z",
+    "request": {"term_key": "eds.step2", "start": "2026-12-02T09:08:32.076182Z", "act": "almatel-eds"},
+}
+
+
+def test_a_record_is_packed_from_the_preset_dictionary_and_every_packing_reads() -> None:
+    """Packed from ``kz1`` a term's record seals at least a quarter smaller than with zlib alone; it reads back whole,
+    also by a codec that packs without a dictionary (every dictionary stays readable), and a record packed before
+    dictionaries existed reads with one; swapping the marker does not authenticate; an unknown one is named."""
+    with_dictionary, plain = EncryptionCodec(ring("k1")), EncryptionCodec(ring("k1"), packing_dictionary="")
+    record = clear_json_payload(TERM_RECORD)
+    [packed] = with_dictionary.encode_sync([record])
+    [zlib_only] = plain.encode_sync([record])
+    assert packed.metadata[COMPRESSION] == b"zlib+kz1" and zlib_only.metadata[COMPRESSION] == b"zlib"
+    assert len(packed.data) < 0.75 * len(zlib_only.data)
+    for reader in (with_dictionary, plain):
+        assert reader.decode_sync([packed, zlib_only]) == [record, record]
+    swapped = Payload(metadata={**packed.metadata, COMPRESSION: b"zlib"}, data=packed.data)
+    with pytest.raises(CodecError, match="does not authenticate"):
+        plain.decode_sync([swapped])
+    with pytest.raises(CodecError, match="compressed with b'zlib\\+kz9'"):
+        plain.decode_sync([Payload(metadata={**packed.metadata, COMPRESSION: b"zlib+kz9"}, data=packed.data)])
+
+
+def test_a_dictionary_is_pinned_and_holds_no_person(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file must be the one payloads were packed with: a different SHA-256 stops the codec at its start. The
+    dictionary ships with the code: its long numbers in text are zeros and it names no one."""
+    data = codec_module.dictionary("kz1")
+    assert len(data) == 32 * 1024 and b'"term_key":"' in data
+    quoted = re.findall(rb'"\+?(\d{10,12})"', data)  # IINs and phones, as values
+    assert quoted and all(set(number) == {ord("0")} for number in quoted)
+    assert not re.search(rb'"(full_name|surname|patronymic|email)":"[^"]', data)
+    assert PERSON["name"].encode() not in data and "Асан".encode() not in data
+    codec_module.dictionary.cache_clear()
+    monkeypatch.setitem(DICTIONARIES, "kz1", "0" * 64)
+    try:
+        with pytest.raises(CodecError, match="not the one payloads were packed with"):
+            EncryptionCodec(ring("k1"))
+    finally:
+        codec_module.dictionary.cache_clear()
+
+
+def test_the_packing_dictionary_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert CodecSettings().codec_dictionary == "kz1"
+    monkeypatch.setenv("KZ_CODEC_DICTIONARY", "")
+    assert CodecSettings().codec_dictionary == ""
+    monkeypatch.setenv("KZ_CODEC_DICTIONARY", "kz9")
+    with pytest.raises(ValueError, match="no preset dictionary 'kz9': one of kz1, or empty"):
+        CodecSettings()
+
+
+def test_the_dictionary_builder_never_overwrites_a_dictionary_and_scrubs_persons() -> None:
+    builder = Path(__file__).resolve().parents[2] / "scripts" / "codec_dictionary.py"
+    done = subprocess.run([sys.executable, str(builder), "kz1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "exists" in done.stdout
+    spec = importlib.util.spec_from_file_location("codec_dictionary", builder)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    scrubbed = module.scrubbed(
+        {"complainant": {"full_name": "Асанов Асан", "iin": "900101300126"}, "to": ["+77011234567"]}
+    )
+    assert scrubbed == {"complainant": {"full_name": "", "iin": "000000000000"}, "to": ["+00000000000"]}

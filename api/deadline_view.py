@@ -276,8 +276,18 @@ def _frac(moment: datetime) -> float:
     return (local.hour * 60 + local.minute) / 1440.0
 
 
+_UPPER_NAME_Y = _NAME_Y - 11.0
+"""The row above, for a name that would run into its neighbour's (a holiday next to a weekend and a transferred day)."""
+
+
+def _text_width(text: str) -> float:
+    """About how wide ``text`` is at the strip's 10-pixel font (Cyrillic a little wider than Latin)."""
+    return len(text) * 6.0
+
+
 def _day_off_labels(pic: Picture, skipped: list, first: date, w: float, _: Translate) -> None:
-    """One name above each run of consecutive days off with the same name (a weekend is one run)."""
+    """One name above each run of consecutive days off with the same name (a weekend is one run); a name that would
+    run into the one before it goes a row higher, where the month's label leaves room."""
     runs: list[list] = []
     for s in sorted(skipped, key=lambda s: s.day):
         label = _t(_, "weekend") if s.reason is DayOffReason.WEEKEND else day_off_name(s.reason, s.name, _)
@@ -285,11 +295,17 @@ def _day_off_labels(pic: Picture, skipped: list, first: date, w: float, _: Trans
             runs[-1][1] = s.day
         else:
             runs.append([s.day, s.day, label])
+    taken: dict[float, list[tuple[float, float]]] = {_NAME_Y: [], _UPPER_NAME_Y: []}
+    taken[_UPPER_NAME_Y] += [(c.x, c.x + 1 + _text_width(c.month)) for c in pic.cells if c.month]
     for a, b, label in runs:
         if (b - first).days < 0:
             continue
         x = _PAD + ((max((a - first).days, 0) + (b - first).days + 1) / 2) * w
-        pic.labels.append(Label(x=x, y=_NAME_Y, text=label))
+        span = (x - _text_width(label) / 2 - 2, x + _text_width(label) / 2 + 2)
+        free = [y for y, spans in taken.items() if all(span[1] <= lo or hi <= span[0] for lo, hi in spans)]
+        y = free[0] if free else _NAME_Y
+        taken[y].append(span)
+        pic.labels.append(Label(x=x, y=y, text=label))
 
 
 def _marks(

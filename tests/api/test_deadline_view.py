@@ -146,3 +146,22 @@ def test_the_earliest_act_explains_itself() -> None:
     )
     assert not any(line.startswith("counted from") for line in en)
     assert datetime.combine(date(2027, 3, 30), time(18, 30), tzinfo=ALMATY) == state.due
+
+
+def test_names_of_days_off_side_by_side_do_not_run_into_each_other() -> None:
+    """Victory Day 2026 fell on a Saturday and was observed on Monday: "Victory Day", "weekend" and "Victory Day
+    (observed)" name three days in a row; the long last name goes a row higher instead of running into the weekend's,
+    and no two names on a row overlap."""
+    received = datetime(2026, 5, 8, 18, 31, tzinfo=ALMATY)
+    value = law.term("complaint.review_provider", on=CAL.registration_day(received), act="665/NK")
+    req = DeadlineRequest(term_key=value.key, term=value, start=received)
+    state = DeadlineState(key="review", deadline=compute(CAL, req), request=req)
+    pic = picture(state, datetime(2026, 5, 20, 12, 0, tzinfo=ALMATY), _("en"))
+    names = {lb.text: lb for lb in pic.labels if lb.text != "weekend"}
+    holiday, observed = names["Victory Day"], names["Victory Day (observed)"]
+    [sunday] = [lb for lb in pic.labels if lb.text == "weekend" and holiday.x < lb.x < observed.x]
+    assert holiday.y == sunday.y != observed.y
+    for one in pic.labels:
+        for other in pic.labels:
+            if one is not other and one.y == other.y:
+                assert abs(one.x - other.x) >= (len(one.text) + len(other.text)) * 3.0, (one.text, other.text)

@@ -148,7 +148,7 @@ def document_response(case_id: str, doc_ref: str) -> Response:
 
 
 def _problem(exc: CaseError) -> ProblemError:
-    status = {"not_found": 404, "conflict": 409}.get(exc.kind, 422)
+    status = {"not_found": 404, "conflict": 409, "forbidden": 403}.get(exc.kind, 422)
     if status == 409:
         return ProblemError(409, exc.message, type_="urn:kz-procedures:problem:conflict", not_before=exc.not_before)
     if exc.kind == "refused":

@@ -43,10 +43,16 @@ def codec_app() -> FastAPI:
             raise ProblemError(403, "only staff and auditors may decode payloads")
         body = await request.body()
         try:
+            doc = json.loads(body)
+        except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; a body nested beyond reason
+            raise ProblemError(422, "the body is not JSON (or is nested too deeply)") from None
+        try:
             # in a thread: a body of a megabyte of small payloads is thousands of decryptions
-            return JSONResponse(await run_in_threadpool(lambda: fn(json.loads(body))))
-        except (ValueError, CodecError) as exc:  # JSONDecodeError is a ValueError
-            raise ProblemError(422, str(exc) if isinstance(exc, CodecError) else "the body is not JSON") from None
+            return JSONResponse(await run_in_threadpool(lambda: fn(doc)))
+        except CodecError as exc:
+            raise ProblemError(422, str(exc)) from None
+        except (ValueError, RecursionError):  # base64, a payload's fields
+            raise ProblemError(422, "a payload cannot be read: its metadata or data are malformed") from None
 
     @sub.post("/encode")
     async def encode(request: Request) -> JSONResponse:

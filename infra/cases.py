@@ -137,7 +137,8 @@ class StartAnswer(StrEnum):
 
 
 class CaseError(ValueError):
-    """A refusal about the case: ``not_found``, ``conflict`` (not possible now) or ``refused`` (the input).
+    """A refusal about the case: ``not_found``, ``conflict`` (not possible now), ``refused`` (the input) or
+    ``forbidden`` (the caller may not send what the start carries).
     ``not_before``: for an event not possible yet, the instant from which the law allows it, where the case knows it."""
 
     def __init__(self, kind: str, message: str, not_before: datetime | None = None) -> None:
@@ -335,6 +336,7 @@ async def _start(
     memo = _memo(intake_record(spec, inp, actor or source or "unknown", caller))
     queue = task_queue or settings().task_queue
     if spec.start.with_update is not None:
+        _check_may_send_the_start(spec, inp, caller)
         await _check_existing_party(client, spec, spec.case_id(inp), caller, running_only=True)
         return await _start_with_update(client, spec, inp, queue, source, memo, retry=retry)
     case_id = spec.case_id(inp)
@@ -364,6 +366,15 @@ async def _start(
         if spec.start.id_conflict is WorkflowIDConflictPolicy.FAIL:
             raise CaseError("conflict", f"a case {case_id} for this input is running already") from exc
         return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.EXISTING, run_id=desc.run_id)
+
+
+def _check_may_send_the_start(spec: ProcedureSpec, inp: BaseModel, caller: Caller | None) -> None:
+    """Refuse a start whose Update the caller may not send as an event (a fraud case's way in: the centre's key
+    sends centre information, not an operator's detection, which would have the case send it a subscriber's data)."""
+    assert spec.start.with_update is not None
+    event = spec.event(spec.start.with_update(inp)[0])
+    if caller is not None and not caller.may(event.roles):
+        raise CaseError("forbidden", f"this key may not send {event.name}")
 
 
 TAKEN_BY_ANOTHER = "a case for this input exists already"

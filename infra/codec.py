@@ -93,6 +93,7 @@ CLEAR_ALLOWED: frozenset[bytes] = frozenset()
 through the codec, and people use the Temporal CLI and web UI through the codec endpoint (``/codec``). An entry
 here would let anyone who reaches the Temporal frontend send that kind of payload to a case."""
 _NONCE = 12
+_TAG = 16
 COMPRESSION = "encryption-compression"
 _ZLIB = b"zlib"
 COMPRESS_FROM = 256
@@ -131,7 +132,8 @@ class CodecSettings(BaseSettings):
     def _known(cls, name: str) -> str:
         if name and name not in DICTIONARIES:
             raise ValueError(
-                f"no preset dictionary {name!r}: one of {', '.join(DICTIONARIES)}, or empty for zlib alone"
+                f"KZ_CODEC_DICTIONARY names no preset dictionary: one of {', '.join(DICTIONARIES)}, or empty for "
+                "zlib alone"
             )
         return name
 
@@ -340,13 +342,15 @@ class EncryptionCodec(PayloadCodec):
             if self.strict and encoding != REFUSED and encoding not in self.allow_clear:
                 return Payload(metadata={"encoding": REFUSED, REFUSED_ENCODING: encoding or b"(none)"})
             return payload
-        kid = payload.metadata.get(KEY_ID, b"").decode()
+        kid = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
         aead = self._aead.get(kid)
         if aead is None:
             raise CodecError(f"payload encrypted with key {kid!r}, which is not in the keyring ({self.ring.source})")
         compression = payload.metadata.get(COMPRESSION)
         if not _known_compression(compression):
             raise CodecError(f"payload under key {kid!r} is compressed with {compression!r}, which this codec lacks")
+        if len(payload.data) < _NONCE + _TAG:
+            raise CodecError(f"payload under key {kid!r} is too short to be sealed ({len(payload.data)} bytes)")
         try:
             clear = aead.decrypt(payload.data[:_NONCE], payload.data[_NONCE:], _associated(kid, compression))
         except InvalidTag:

@@ -74,6 +74,10 @@ class Caller:
     bin: str | None
     roles: frozenset[str]
 
+    def may(self, allowed: frozenset[str]) -> bool:
+        """Whether the caller holds one of the ``allowed`` roles."""
+        return bool(self.roles & allowed)
+
     def acts_as_operator(self, allowed: frozenset[str]) -> bool:
         """True when the caller may do this only through operator-system roles: the case's parties decide."""
         usable = self.roles & allowed

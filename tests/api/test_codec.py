@@ -57,6 +57,19 @@ async def test_codec_endpoint_is_for_staff_and_auditors_with_cors_for_the_ui(
     assert r.status_code == 422
     r = await http.post("/codec/decode", json={"payloads": [{"data": 5}]}, headers={"X-API-Key": keys.staff})
     assert r.status_code == 422 and "payloads[0]" in r.json()["detail"]
+    # malformed beyond a payload's shape: each named for what it is, never a 500
+    deep = b'{"payloads": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+    r = await http.post("/codec/decode", content=deep, headers={"X-API-Key": keys.staff})
+    assert r.status_code == 422 and "nested too deeply" in r.json()["detail"]
+    [p] = sealed.json()["payloads"]
+    short = {"payloads": [{**p, "data": base64.b64encode(b"\x00" * 8).decode()}]}
+    r = await http.post("/codec/decode", json=short, headers={"X-API-Key": keys.staff})
+    assert r.status_code == 422 and "too short to be sealed" in r.json()["detail"]
+    odd_key = {
+        "payloads": [{**p, "metadata": {**p["metadata"], "encryption-key-id": base64.b64encode(b"\xff").decode()}}]
+    }
+    r = await http.post("/codec/decode", json=odd_key, headers={"X-API-Key": keys.staff})
+    assert r.status_code == 422 and "not in the keyring" in r.json()["detail"]
     pre = await http.options(
         "/codec/decode",
         headers={

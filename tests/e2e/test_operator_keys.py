@@ -8,6 +8,7 @@ organisation's answers exactly as a missing case; no refusal to an operator key 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -173,3 +174,50 @@ async def test_the_portal_acts_only_on_the_requests_it_submitted(stack: Stack) -
 
     own = await s.api.post(otp, json={"code": code}, headers=s.keys["P"])
     assert own.status_code == 200 and own.json()["result"]["correct"] is True, own.text
+
+
+async def test_a_fraud_case_is_opened_only_with_a_way_in_the_key_may_send(stack: Stack) -> None:
+    """A fraud case opens with its first report, an Update the start carries: the key must be one that may send that
+    report as an event. The centre's key opening a case with an operator's own detection would have the case send
+    the centre the subscriber's data (171 p.118); the back office forging the centre's information likewise."""
+    centre = {"X-API-Key": create_key("antifraud centre (e2e)", ["operator:antifraud_centre"], PORTAL_Q)[0]}
+
+    def report(way_in: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "way_in": way_in,
+            "ref": f"keys-{uuid.uuid4().hex[:8]}",
+            "suspect_number": new_phone(),
+            "received_at": datetime.now(UTC).isoformat(),
+            "description": "SMS asking for a card code",
+        }
+        if way_in == "subscriber_report":
+            body["reporter_number"] = new_phone()
+        return {"first": body}
+
+    url = "/v1/procedures/fraud_check/cases"
+
+    async def cases_listed() -> int:
+        listed = await stack.api.get("/v1/cases?procedure=fraud_check", headers=stack.keys["staff"])
+        assert listed.status_code == 200, listed.text
+        return len(listed.json())
+
+    before = await cases_listed()
+    refused = [
+        (centre, report("internal_detection")),
+        (centre, report("subscriber_report")),
+        (stack.keys["staff"], report("centre_information")),
+    ]
+    for key, body in refused:
+        r = await stack.api.post(url, json=body, headers=key)
+        assert r.status_code == 403, r.text
+        assert r.json()["detail"] == f"this key may not send {body['first']['way_in']}"
+        assert body["first"]["suspect_number"] not in r.text
+    for key, way_in in ((centre, "centre_information"), (stack.keys["staff"], "subscriber_report")):
+        r = await stack.api.post(url, json=report(way_in), headers=key)
+        assert r.status_code == 201 and r.json()["answer"] == "opened", r.text
+    for _ in range(100):  # the visibility list catches up: the two opened, none of the refused
+        if await cases_listed() >= before + 2:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1)
+    assert await cases_listed() == before + 2

@@ -323,7 +323,7 @@ def test_the_packing_dictionary_is_a_setting(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("KZ_CODEC_DICTIONARY", "")
     assert CodecSettings().codec_dictionary == ""
     monkeypatch.setenv("KZ_CODEC_DICTIONARY", "kz9")
-    with pytest.raises(ValueError, match="no preset dictionary 'kz9': one of kz1, or empty"):
+    with pytest.raises(ValueError, match="KZ_CODEC_DICTIONARY names no preset dictionary: one of kz1, or empty"):
         CodecSettings()
 
 

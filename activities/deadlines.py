@@ -48,6 +48,14 @@ class _Term:
     civil_code_years: bool
 
 
+def _roll_cites(office_hours: str, roll: str) -> str:
+    """The office hours' citation and the act's after-hours rule, the former left out where the latter names it
+    (665/NK's rule is p.6 with Annex 1 item 8, the office hours themselves)."""
+    act, _, reference = office_hours.partition(" ")
+    named = {part.removeprefix(f"{act} ") for part in roll.split("; ")} if roll.startswith(f"{act} ") else set()
+    return roll if reference in named else f"{office_hours}; {roll}"
+
+
 def _term(req: DeadlineRequest) -> _Term:
     if req.term is not None:
         t = req.term
@@ -117,7 +125,7 @@ def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
                 roll = (
                     f"received {local.strftime('%Y-%m-%d %H:%M')} Asia/Almaty ({why}, office closes "
                     f"{cal.office_hours.closes.strftime('%H:%M')}), registered on the next working day "
-                    f"{counted_from.isoformat()} ({cal.office_hours.cite}; {t.roll_cite})"
+                    f"{counted_from.isoformat()} ({_roll_cites(cal.office_hours.cite, t.roll_cite)})"
                 )
         else:
             counted_from = local.date()

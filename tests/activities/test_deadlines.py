@@ -47,3 +47,15 @@ def test_the_earliest_act_a_notice_allows_counts_back_from_the_act() -> None:
     # a notice on a working day: the 3rd working day after it, as both readings agree
     assert earliest_act_day(CAL, date(2027, 3, 19), 3) == CAL.add_working_days(date(2027, 3, 19), 3)
     assert earliest_act_day(CAL, date(2027, 3, 26), 3) == date(2027, 3, 31)
+
+
+def test_an_after_hours_roll_cites_the_rule_once() -> None:
+    """A Friday-evening receipt rolls to the next working day under 665/NK p.6 and Annex 1 item 8 (the office
+    hours): each is cited once, where the office hours' citation was once repeated beside the act's rule."""
+    received = datetime(2027, 3, 19, 19, 0, tzinfo=ALMATY)
+    value = law.term("mvno.qualification_check", on=CAL.registration_day(received), act="665/NK")
+    roll = compute(CAL, DeadlineRequest(term_key=value.key, term=value, start=received)).after_hours_roll
+    assert roll is not None and roll.endswith(
+        "registered on the next working day 2027-03-25 (665/NK p.6; Annex 1 item 8)"
+    )
+    assert roll.count("Annex 1 item 8") == 1

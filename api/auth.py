@@ -58,7 +58,7 @@ class Principal:
     """The organisation an operator system's key acts for."""
 
     def may(self, allowed: frozenset[str]) -> bool:
-        return bool(self.roles & allowed)
+        return self.caller.may(allowed)
 
     def describe(self) -> str:
         """Who this is, as a case records it: the key holder's name, its organisation's BIN and the key's id."""

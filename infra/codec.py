@@ -273,18 +273,19 @@ def _pack(clear: bytes, name: str) -> bytes:
     return bytes(packer.compress(clear) + packer.flush())
 
 
-def _unpack(packed: bytes, compression: bytes) -> bytes:
-    if compression == _ZLIB:
+def _unpack(packed: bytes, name: str) -> bytes:
+    if not name:
         return zlib.decompress(packed)
-    unpacker = zlib.decompressobj(zdict=dictionary(compression.decode()[len("zlib+") :]))
+    unpacker = zlib.decompressobj(zdict=dictionary(name))
     return bytes(unpacker.decompress(packed) + unpacker.flush())
 
 
-def _known_compression(compression: bytes | None) -> bool:
-    if compression is None or compression == _ZLIB:
-        return True
-    name = compression.decode(errors="replace")
-    return name.startswith("zlib+") and name[len("zlib+") :] in DICTIONARIES
+def _dictionary_named(compression: bytes) -> str | None:
+    """The preset dictionary a compression marker names (``""`` for zlib alone), or None for one this codec lacks."""
+    if compression == _ZLIB:
+        return ""
+    name = compression.decode(errors="replace").removeprefix("zlib+")
+    return name if compression.startswith(b"zlib+") and name in DICTIONARIES else None
 
 
 def _associated(kid: str, compression: bytes | None) -> bytes:
@@ -347,7 +348,8 @@ class EncryptionCodec(PayloadCodec):
         if aead is None:
             raise CodecError(f"payload encrypted with key {kid!r}, which is not in the keyring ({self.ring.source})")
         compression = payload.metadata.get(COMPRESSION)
-        if not _known_compression(compression):
+        packing = None if compression is None else _dictionary_named(compression)
+        if compression is not None and packing is None:
             raise CodecError(f"payload under key {kid!r} is compressed with {compression!r}, which this codec lacks")
         if len(payload.data) < _NONCE + _TAG:
             raise CodecError(f"payload under key {kid!r} is too short to be sealed ({len(payload.data)} bytes)")
@@ -355,8 +357,8 @@ class EncryptionCodec(PayloadCodec):
             clear = aead.decrypt(payload.data[:_NONCE], payload.data[_NONCE:], _associated(kid, compression))
         except InvalidTag:
             raise CodecError(f"payload under key {kid!r} does not authenticate (tampered or wrong key)") from None
-        if compression is not None:
-            clear = _unpack(clear, compression)
+        if packing is not None:
+            clear = _unpack(clear, packing)
         out = Payload()
         out.ParseFromString(clear)
         return out

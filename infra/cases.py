@@ -538,12 +538,28 @@ async def _first_outcome(
         desc = await client.get_workflow_handle(case_id, run_id=previous).describe()
         if desc.close_time is not None and desc.close_time < since:
             break  # closed before the message was sent: neither it nor an earlier run took it
-        with suppress(WorkflowUpdateFailedError):
-            taken, result = await update_outcome(client, case_id, update_id, run_id=previous, result_type=result_type)
-            if taken and getattr(result, "answer", None) != StartAnswer.DUPLICATE:
-                first = previous, result
+        taken, result = await _outcome_in_closed_run(client, case_id, update_id, previous, result_type)
+        if taken and getattr(result, "answer", None) != StartAnswer.DUPLICATE:
+            first = previous, result
         current = previous
     return first
+
+
+async def _outcome_in_closed_run(
+    client: Client, case_id: str, update_id: str, run_id: str, result_type: type | None
+) -> tuple[bool, Any]:
+    """``update_outcome`` in a run that continued as new; a run still closing refuses to be asked ("workflow is
+    closing") for a moment: asked again a few times, then taken as not knowing (the answer stays the case's own)."""
+    for attempt in range(5):
+        try:
+            return await update_outcome(client, case_id, update_id, run_id=run_id, result_type=result_type)
+        except WorkflowUpdateFailedError:
+            return False, None  # taken and failed: not an answer to give
+        except RPCError as exc:
+            if exc.status not in _RETRYABLE:
+                raise
+            await asyncio.sleep(_FIRST_BACKOFF * 2**attempt)
+    return False, None
 
 
 async def _continued_from(client: Client, case_id: str, run_id: str) -> str | None:

@@ -32,7 +32,6 @@ __all__ = [
     "event_forms",
     "fixed",
     "live",
-    "mask_number",
     "next_steps",
     "own_view",
     "partial",
@@ -133,13 +132,6 @@ def _permit(v: PermitCaseView) -> dict[str, dict[str, str]]:
     if v.hearing is not None and v.hearing_record is None:
         out["record_hearing"] = {"held_at": _local_input(v.hearing.at)}
     return out
-
-
-def mask_number(number: str) -> str:
-    """A phone number as the page shows it: the operator's prefix and the last two digits (``+7701•••••67``)."""
-    if len(number) < 8:
-        return "•" * len(number)
-    return number[:5] + "•" * (len(number) - 7) + number[-2:]
 
 
 def shown(value: Any) -> str:

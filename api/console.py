@@ -60,6 +60,7 @@ from models.procedure import ProcedureSpec
 from models.tables import SmsOutbox
 from rules import law
 from rules.calendar import ALMATY, almaty_text
+from rules.identifiers import masked_number
 
 __all__ = ["build_console"]
 
@@ -81,7 +82,7 @@ def _env() -> Environment:
     )
     env.filters["local"] = _local
     env.filters["shown"] = case_page.shown
-    env.filters["masked"] = case_page.mask_number
+    env.filters["masked"] = masked_number
     env.globals["act_title"] = law.act_title
     env.globals["document_title"] = document_title
     env.globals["activity_label"] = activity_label

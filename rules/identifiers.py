@@ -20,6 +20,7 @@ __all__ = [
     "iin_birth_date",
     "iin_check",
     "kz_mobile",
+    "masked_number",
 ]
 
 _WEIGHTS_1 = tuple(range(1, 12))
@@ -88,6 +89,13 @@ def bin_check(value: str) -> str:
     if int(bin_[5]) not in _BIN_SUBTYPES:
         raise ValueError("BIN 6th digit must be the unit type (0 head office … 4)")
     return bin_
+
+
+def masked_number(number: str) -> str:
+    """A phone number as staff see it: the operator's prefix and the last two digits (``+7701•••••67``)."""
+    if len(number) < 8:
+        return "•" * len(number)
+    return number[:5] + "•" * (len(number) - 7) + number[-2:]
 
 
 def kz_mobile(value: str) -> str:

@@ -412,6 +412,15 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
         "centre_information",
         "subscriber_report",
     ]
+    # the case view (the API's GET /cases/{id}) lists them too: the number masked, no reporter's number
+    details = (await handle.query(FraudCheck.case)).details
+    recorded = (await view(handle)).reports
+    assert details["number"] == number[:5] + "•••••" + number[-2:] and number not in str(details)
+    assert [(r["ref"], r["way_in"]) for r in details["reports"]] == [
+        (r.report.ref, r.report.way_in.value) for r in recorded
+    ]
+    assert details["confirmed"] is None and details["check"] == 1
+    assert first.reporter_number not in str(details)
     # The same report sent again (a retry) is recognised by the start ledger; without the ledger's row,
     # Temporal itself recognises the Update id (the report's ref) and answers what the first attempt got.
     assert (await open_case(env, first, task_queue=task_queue)).answer is ReportAnswer.DUPLICATE

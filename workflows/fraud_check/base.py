@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         RecordedReport,
         SubscriberRecord,
     )
+    from rules.identifiers import masked_number
     from workflows.case import CaseWorkflow
 
 __all__ = ["ACT", "PROCEDURE", "FraudCase", "Status", "fraud_case_id"]
@@ -84,6 +85,27 @@ class FraudCase(CaseWorkflow):
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         self._tasks.append(asyncio.ensure_future(coro))
+
+    def details(self) -> dict[str, Any]:
+        """The ``case`` query's facts (the API's case view): the number masked as the console shows it, the check,
+        its outcome, and each report without the reporter's number (171 p.116-120)."""
+        outcome = self.check_outcome
+        return {
+            "number": masked_number(self.number),
+            "check": self.cycle,
+            "confirmed": None if outcome is None else outcome.confirmed,
+            "reports": [
+                {
+                    "ref": r.report.ref,
+                    "way_in": r.report.way_in.value,
+                    "signal": r.report.signal,
+                    "received_at": r.report.received_at.isoformat(),
+                    "description": r.report.description,
+                    "for_the_next_check": r.needs_new_check,
+                }
+                for r in self.reports
+            ],
+        }
 
     def view(self) -> FraudCaseView:
         return FraudCaseView(

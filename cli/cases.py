@@ -56,6 +56,9 @@ def deadline(
             raise KeyError(f"unknown term {term_key!r}; see `starter.py cases terms`")
         day = law.governing_day(acts[0], received_at, cal)
         value = law.term(term_key, on=day, act=act)
+    except law.AmbiguousTerm as exc:
+        choices = " or ".join(f"--act {a}" for a in exc.acts)
+        raise typer.BadParameter(f"{exc}: {choices}", param_hint="'--act'") from None
     except (KeyError, ValueError) as exc:
         raise typer.BadParameter(str(exc).strip("'\""), param_hint="TERM_KEY") from None
     d = compute(cal, DeadlineRequest(term_key=term_key, start=received_at, term=value, act=value.act))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from rules.lawdata import (
     Act,
     ActNotInForce,
+    AmbiguousTerm,
     CountsFrom,
     Direction,
     GoverningVersion,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # the calendar (and the holidays package) loads only where a 
 __all__ = [
     "Act",
     "ActNotInForce",
+    "AmbiguousTerm",
     "CountsFrom",
     "Direction",
     "GoverningVersion",
@@ -288,7 +290,7 @@ class LawBook:
             raise KeyError(f"unknown term {key!r}; known: {', '.join(known)}")
         if act is None:
             if len(declaring) > 1:
-                raise ValueError(f"term {key} is declared by acts {', '.join(declaring)}: say which (act=...)")
+                raise AmbiguousTerm(key, declaring)
             act = declaring[0]
         a = self.act(act)
         if key not in a.terms:

@@ -309,6 +309,15 @@ class TermNotInForce(LawNotInForce):
     """The term has no value on the day asked."""
 
 
+class AmbiguousTerm(ValueError):
+    """The term is declared by several acts and the question did not say which."""
+
+    def __init__(self, key: str, acts: list[str]) -> None:
+        super().__init__(f"term {key} is declared by acts {', '.join(acts)}: say which act")
+        self.key = key
+        self.acts = acts
+
+
 class _Answer(BaseModel):
     model_config = ConfigDict(frozen=True)
 

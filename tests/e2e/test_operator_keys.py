@@ -212,6 +212,17 @@ async def test_a_fraud_case_is_opened_only_with_a_way_in_the_key_may_send(stack:
         assert r.status_code == 403, r.text
         assert r.json()["detail"] == f"this key may not send {body['first']['way_in']}"
         assert body["first"]["suspect_number"] not in r.text
+    # what a case writes when it continues as new is not a sender's: the centre's information carried in by the
+    # back office (about another number), a check number, a recorded state (found by an adversarial review)
+    smuggled = [
+        {**report("subscriber_report"), "carried": [report("centre_information")["first"]]},
+        {**report("subscriber_report"), "cycle": 7},
+    ]
+    for body in smuggled:
+        r = await stack.api.post(url, json=body, headers=stack.keys["staff"])
+        assert r.status_code == 422 and "cycle, carried and state are the case's own" in r.text, r.text
+    r = await stack.api.post(url, json={**report("subscriber_report"), "state": {}}, headers=stack.keys["staff"])
+    assert r.status_code == 422, r.text
     for key, way_in in ((centre, "centre_information"), (stack.keys["staff"], "subscriber_report")):
         r = await stack.api.post(url, json=report(way_in), headers=key)
         assert r.status_code == 201 and r.json()["answer"] == "opened", r.text

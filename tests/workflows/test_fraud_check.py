@@ -39,7 +39,9 @@ from models.fraud_check import (
     CentreInformation,
     CentreNotice,
     CheckOutcome,
+    FraudCaseInput,
     FraudCaseView,
+    FraudState,
     IntakeAck,
     InternalDetection,
     LiftDecision,
@@ -889,3 +891,16 @@ async def test_a_report_dated_in_the_future_is_refused_at_the_edge(
     assert r.status_code == 422 and "in the future" in r.json()["detail"], r.text
     with pytest.raises(RPCError):
         await env.client.get_workflow_handle(fraud_case_id(number)).describe()
+
+
+def test_a_start_carries_one_report_never_what_the_case_writes_when_it_continues() -> None:
+    """``cycle``, ``carried`` and ``state`` are written by the case when it continues as new: sent with a start,
+    they would record reports without an event's checks (a report its sender may not send, another number)."""
+    first = subscriber_report(new_number(), datetime.now(UTC))
+    assert SPEC.intake_check is not None
+    SPEC.intake_check(FraudCaseInput(first=first))
+    own: dict[str, Any] = {"cycle": 1, "carried": [], "state": None}
+    state = FraudState.model_construct()  # type: ignore[call-arg]  # only its presence is checked
+    for extra in ({"cycle": 2}, {"carried": [first]}, {"state": state}):
+        with pytest.raises(ValueError, match="the case's own"):
+            SPEC.intake_check(FraudCaseInput.model_construct(first=first, **{**own, **extra}))

@@ -45,6 +45,15 @@ WAY_IN_PARAGRAPHS: dict[WayIn, tuple[str, ...]] = {
 """The paragraphs each way in executes (171 as amended by 554/NK): a report to the reference service (p.52(4)),
 the antifraud centre's information (p.119), the operator's own antifraud systems' detection (p.116, p.118)."""
 
+
+def _one_report(inp: FraudCaseInput) -> None:
+    """A start carries one report: the check's number, the reports carried and the recorded state are written by
+    the case itself when it continues as new, never sent (a start with them would record a report its sender may
+    not send, or about another number, without the checks of an event)."""
+    if inp.cycle != 1 or inp.carried or inp.state is not None:
+        raise ValueError("a report opens or joins the case alone: cycle, carried and state are the case's own")
+
+
 SPEC = ProcedureSpec(
     key=PROCEDURE,
     title="Fraud: identifying and suspending a number",
@@ -107,6 +116,7 @@ SPEC = ProcedureSpec(
     ),
     view=ViewSpec("fraud", FraudCaseView),
     governs=lambda inp: Governs(ACT, WAY_IN_PARAGRAPHS[inp.first.way_in], inp.first.received_at),
+    intake_check=_one_report,
     activities=(
         SubscriberRegisterActivities.lookup_subscriber,
         AntifraudActivities.inform_antifraud_centre,

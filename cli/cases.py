@@ -49,6 +49,13 @@ def deadline(
         from rules.calendar import ALMATY
 
         received_at = received_at.replace(tzinfo=ALMATY)
+    from rules.calendar import HOLIDAY_YEARS
+
+    if received_at.year not in HOLIDAY_YEARS:
+        raise typer.BadParameter(
+            f"the calendar knows Kazakhstan's days off for {HOLIDAY_YEARS.start}–{HOLIDAY_YEARS.stop - 1} only",
+            param_hint="RECEIVED_AT",
+        )
     cal = current_calendar()
     try:
         acts = [act] if act else law.book().acts_declaring(term_key)

@@ -26,6 +26,7 @@ import holidays
 
 __all__ = [
     "ALMATY",
+    "HOLIDAY_YEARS",
     "CalendarOverrides",
     "DayOffReason",
     "OfficeHours",
@@ -35,6 +36,10 @@ __all__ = [
     "almaty_text",
     "read_almaty",
 ]
+
+HOLIDAY_YEARS = range(holidays.KZ.start_year, holidays.KZ.end_year + 1)
+"""The years the ``holidays`` package knows Kazakhstan's days off for (1991–2100 in 0.109): outside them a day off
+is not known, and a term counted there would skip weekends only."""
 
 
 def _load_almaty() -> ZoneInfo:

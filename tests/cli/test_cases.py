@@ -93,10 +93,14 @@ async def test_reindex_writes_cases_started_before_the_index_once(
         await stop(env.client.get_workflow_handle(case))
 
 
-async def test_deadline_of_a_term_two_acts_declare_names_the_option_to_choose_with(starter: Starter) -> None:
+async def test_deadline_names_the_act_option_and_refuses_a_day_outside_the_holiday_data(starter: Starter) -> None:
     code, out = await starter("cases", "deadline", "complaint.forward", "2026-12-15T18:31:00+05:00")
     assert code == 2 and "declared by acts 58, 665/NK" in out and "--act 58 or --act 665/NK" in out
     assert "act=" not in out
     code, out = await starter("cases", "deadline", "complaint.forward", "2026-12-15T18:31:00+05:00", "--act", "665/NK")
     # received after hours on the eve of Independence Day: registered on 17 December, due three working days on
     assert code == 0 and "2026-12-17" in out and "2026-12-22 18:30" in out
+    # the holiday data ends (holidays 0.109: 1991-2100): past it a term would skip weekends only; refused, no traceback
+    for received in ("2200-01-05T10:00:00+05:00", "9999-12-31T23:59:00+05:00", "0001-01-01T00:00:00+05:00"):
+        code, out = await starter("cases", "deadline", "complaint.forward", received, "--act", "58")
+        assert code == 2 and "days off for 1991–2100 only" in out and "Traceback" not in out

@@ -44,13 +44,10 @@ def deadline(
     from infra.calendar import current_calendar
     from models.deadlines import DeadlineRequest
     from rules import law
+    from rules.calendar import ALMATY, HOLIDAY_YEARS
 
     if received_at.tzinfo is None:  # typed without an offset: Asia/Almaty time
-        from rules.calendar import ALMATY
-
         received_at = received_at.replace(tzinfo=ALMATY)
-    from rules.calendar import HOLIDAY_YEARS
-
     if received_at.year not in HOLIDAY_YEARS:
         raise typer.BadParameter(
             f"the calendar knows Kazakhstan's days off for {HOLIDAY_YEARS.start}–{HOLIDAY_YEARS.stop - 1} only",

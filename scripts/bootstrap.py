@@ -18,23 +18,6 @@ VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".installed"
 EXTRAS = "dev"
-SOURCES = (
-    "activities",
-    "adapters",
-    "api",
-    "audit",
-    "bench",
-    "cli",
-    "demo",
-    "infra",
-    "models",
-    "rules",
-    "tests",
-    "workflows",
-    "worker.py",
-    "starter.py",
-)
-"""Our code, compiled to bytecode before a script runs it (``compile_sources``)."""
 
 
 def _wanted() -> str:
@@ -61,12 +44,12 @@ def compile_sources() -> None:
     Where ``PYTHONDONTWRITEBYTECODE`` is set (this project's sandbox sets it) nothing else writes it: every process
     compiled our modules from source again (0.5 s of its start on a slow host), and the workflow sandbox, which
     imports a case's workflow modules afresh for each case, compiled them for each case (a quarter of a golden
-    replay). Up-to-date files are only looked at."""
-    for name in SOURCES:
-        path = ROOT / name
-        if path.is_dir():
+    replay). Our code is every package at the top of the repository and the modules beside them; up-to-date files
+    are only looked at."""
+    for path in sorted(ROOT.iterdir()):
+        if path.is_dir() and (path / "__init__.py").exists():
             compileall.compile_dir(path, quiet=1, workers=1)
-        elif path.exists():
+        elif path.suffix == ".py":
             compileall.compile_file(path, quiet=1)
 
 

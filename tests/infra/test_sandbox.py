@@ -77,7 +77,8 @@ async def test_workflow_code_calling_an_edge_function_fails_in_the_sandbox(env: 
 
 def test_the_worker_shares_the_workflow_modules_and_the_replayer_stays_strict(monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker's sandbox by default passes ``workflows`` through too, and nothing else more; ``strict`` turns
-    that off; the replayer (``audit replay``, the goldens) uses the strict one whatever the worker does."""
+    that off; ``audit replay`` uses the strict one whatever the worker does (the goldens:
+    ``tests/replay/test_golden.py``)."""
     extra = SHARED_SANDBOX.restrictions.passthrough_modules - SANDBOX.restrictions.passthrough_modules
     assert extra == {"workflows"}
     assert worker_sandbox() is SHARED_SANDBOX

@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from models.timings import CaseTimings
     from workflows import metrics
     from workflows.clock import CaseDeadlines, CasePatches, CaseRecord
-    from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS
+    from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS, outside_retry
 
 __all__ = ["BLOCKED", "CASE_ACTIVITIES", "CaseWorkflow"]
 
@@ -167,7 +167,7 @@ class CaseWorkflow:
                 args=list(args),
                 start_to_close_timeout=timeout or self.timings.outside_timeout,
                 heartbeat_timeout=heartbeat,
-                retry_policy=ACTIVITY_RETRY,
+                retry_policy=outside_retry(self.timings),
                 activity_id=call_id,
             ),
             what,

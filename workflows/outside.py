@@ -24,12 +24,9 @@ __all__ = [
     "DOCUMENT_TIMEOUT",
     "LOCAL_TIMEOUT",
     "OUTSIDE_TIMEOUT",
+    "outside_retry",
 ]
 
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
-)
-"""1 s doubling to at most 5 minutes between attempts, with no limit on their number."""
 DEFAULT_TIMINGS = CaseTimings()
 """The timings before a case is registered (its registration itself) and of cases registered before they were
 recorded; a registered case uses its own (``CaseWorkflow.timings``)."""
@@ -37,6 +34,19 @@ LOCAL_TIMEOUT = DEFAULT_TIMINGS.local_timeout
 OUTSIDE_TIMEOUT = DEFAULT_TIMINGS.outside_timeout
 DOCUMENT_TIMEOUT = DEFAULT_TIMINGS.document_timeout
 CASE_FILE_TIMEOUT = DEFAULT_TIMINGS.case_file_timeout
+
+
+def outside_retry(timings: CaseTimings) -> RetryPolicy:
+    """1 s doubling to at most the case's ``outside_retry_ceiling`` between attempts, with no limit on their number.
+    Not compared on replay (only an activity's type and id are): a case keeps the ceiling of its registration."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timings.outside_retry_ceiling
+    )
+
+
+ACTIVITY_RETRY = outside_retry(DEFAULT_TIMINGS)
+"""1 s doubling to at most 5 minutes: our own tables and computations, and cases registered before the ceiling was
+recorded."""
 CASE_FILE_HEARTBEAT = timedelta(seconds=30)
 """The administrative case heartbeats while it builds (``activities.complaints``): a worker that dies mid-attempt
 is noticed after this long, not after the case file's timeout. Not compared on replay (only the activity's type

@@ -14,10 +14,12 @@ def test_plain_seconds_and_iso_durations_are_both_durations(monkeypatch: pytest.
     monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_TIMEOUT", "90")
     monkeypatch.setenv("KZ_TIMINGS__AUTO_FORWARD_MARGIN", "PT45M")
     monkeypatch.setenv("KZ_TIMINGS__LOCAL_TIMEOUT", "2.5")
+    monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_RETRY_CEILING", "PT1H")
     timings = Settings().timings
     assert timings.outside_timeout == timedelta(seconds=90)
     assert timings.auto_forward_margin == timedelta(minutes=45)
     assert timings.local_timeout == timedelta(seconds=2.5)
+    assert timings.outside_retry_ceiling == timedelta(hours=1)
 
 
 @pytest.mark.parametrize("value", ["abc", "-5", "0"])

@@ -526,18 +526,33 @@ async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_los
     await save(handle, "centre_outage_recovered")
 
 
+RETRY_CEILING = timedelta(hours=1)
+"""The long outages' cases are registered with this ``outside_retry_ceiling``: a six-day outage is 150 attempts, each
+a real call of the test's worker, where the default 5 minutes made it 1,700 (12 s of the suite's time a test)."""
+
+
 async def confirmed_during_a_long_outage(
     env: WorkflowEnvironment,
     task_queue: str,
     system: str,
     breached: str,
     while_down: Callable[[WorkflowHandle], Awaitable[None]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[WorkflowHandle, str]:
     """A confirmed case whose outside ``system`` is down for six days: past the term of ``breached`` the
-    breach is recorded and escalated; the outage then ends and the act happens late. Returns the case."""
+    breach is recorded and escalated; the outage then ends and the act happens late, at the next attempt (the case
+    keeps the retry ceiling of its registration, ``RETRY_CEILING``). Returns the case."""
+    from infra.settings import settings
+
     received = await office_time(env)
     await sleep_until(env, received)
-    ack = await open_case(env, centre_information(new_number(), received), task_queue=task_queue)
+    monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_RETRY_CEILING", "PT1H")
+    settings.cache_clear()
+    try:
+        ack = await open_case(env, centre_information(new_number(), received), task_queue=task_queue)
+    finally:
+        monkeypatch.delenv("KZ_TIMINGS__OUTSIDE_RETRY_CEILING")
+        settings.cache_clear()
     handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
     outages.begin(system, await env.get_current_time(), timedelta(days=6), "long outage")
     try:
@@ -560,9 +575,16 @@ async def confirmed_during_a_long_outage(
         await while_down(handle)
     finally:
         outages.end(system)
-    await env.sleep(timedelta(minutes=15))
+    await env.sleep(RETRY_CEILING + timedelta(minutes=15))
     late = {d.key: d for d in await handle.query(FraudCheck.deadlines)}[breached]
     assert late.status is DeadlineStatus.BREACHED and late.met_at is not None and (late.late_by_seconds or 0) > 0
+    ceilings = {
+        e.activity_task_scheduled_event_attributes.retry_policy.maximum_interval.ToTimedelta()
+        for e in (await handle.fetch_history()).events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name != "notify_supervisor"
+    }
+    assert ceilings == {RETRY_CEILING}, ceilings  # every outside call; our own inbox keeps 5 minutes
     return handle, ack.case_id
 
 
@@ -570,13 +592,14 @@ async def test_centre_down_past_the_term_breaches_and_escalates_the_notice(
     env: WorkflowEnvironment,
     task_queue: str,
     worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async def notice_visibly_waiting(handle: WorkflowHandle) -> None:
         _notice, call = await pending_notice(env, handle)
         assert call.attempt > 5 and "unavailable" in (call.last_error or "")
 
     handle, case_id = await confirmed_during_a_long_outage(
-        env, task_queue, "antifraud_centre", "suspension_notice", notice_visibly_waiting
+        env, task_queue, "antifraud_centre", "suspension_notice", notice_visibly_waiting, monkeypatch
     )
     states = {d.key: d for d in await handle.query(FraudCheck.deadlines)}
     assert states["suspension"].status is DeadlineStatus.MET  # the network did its part
@@ -635,11 +658,14 @@ async def test_network_down_past_the_term_breaches_and_escalates_the_suspension(
     env: WorkflowEnvironment,
     task_queue: str,
     worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async def not_suspended_yet(handle: WorkflowHandle) -> None:
         assert (await view(handle)).suspension is None  # not suspended, and visibly so
 
-    handle, _ = await confirmed_during_a_long_outage(env, task_queue, "network", "suspension", not_suspended_yet)
+    handle, _ = await confirmed_during_a_long_outage(
+        env, task_queue, "network", "suspension", not_suspended_yet, monkeypatch
+    )
     assert (await view(handle)).suspension is not None
     await handle.execute_update(
         FraudCheck.lift_suspension,

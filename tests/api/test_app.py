@@ -41,20 +41,21 @@ def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_pat
         )
         try:
             deadline = time.monotonic() + 30
-            while True:
-                with suppress(httpx.TransportError):  # not listening yet
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                        break
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-            r = httpx.get(
-                f"http://127.0.0.1:{port}/v1/cases",
-                params={"status": "secret_900101300126"},
-                headers={"X-API-Key": key},
-                timeout=20,
-            )
-            assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
-            assert httpx.get(f"http://127.0.0.1:{port}/console/login").status_code == 200
+            with httpx.Client() as http:  # one client: each new one loads the CA bundle
+                while True:
+                    with suppress(httpx.TransportError):  # not listening yet
+                        if http.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                            break
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+                r = http.get(
+                    f"http://127.0.0.1:{port}/v1/cases",
+                    params={"status": "secret_900101300126"},
+                    headers={"X-API-Key": key},
+                    timeout=20,
+                )
+                assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+                assert http.get(f"http://127.0.0.1:{port}/console/login").status_code == 200
         finally:
             proc.terminate()
             proc.wait(timeout=20)

@@ -39,12 +39,33 @@ class DevServer:
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(".log")
+        self.served = False  # started once: its port is the clients' and is kept
 
     @property
     def target(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     async def start(self) -> Client:
+        """Start the server (again, after ``stop``, on the same port and file) and connect to it. The server picks its
+        HTTP API and metrics ports itself, free when it looks and bound a moment later: with the suite's processes
+        starting servers beside it another may take one first ("address already in use"), so such a start is tried
+        again, up to three times, on a new port of its own only if that was the taken one and it never served."""
+        for attempt in range(3):
+            offset = self.log.stat().st_size if self.log.exists() else 0
+            try:
+                client = await self._start_once()
+            except RuntimeError:
+                said = self.log.read_bytes()[offset:].decode(errors="replace")
+                if attempt == 2 or "address already in use" not in said:
+                    raise
+                if f":{self.port}:" in said and not self.served:
+                    self.port = free_port()
+                continue
+            self.served = True
+            return client
+        raise AssertionError("unreachable")
+
+    async def _start_once(self) -> Client:
         cmd = [
             binary("temporal"),
             "server",
@@ -65,11 +86,14 @@ class DevServer:
         self.proc = subprocess.Popen(cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
         for _ in range(300):
             try:
-                return await Client.connect(self.target, data_converter=data_converter())
+                client = await Client.connect(self.target, data_converter=data_converter())
             except RuntimeError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"dev server exited: {self.log.read_text()[-2000:]}") from None
-                await asyncio.sleep(0.2)
+                client = None
+            if self.proc.poll() is not None:  # whoever answered on its port, this server is not the one
+                raise RuntimeError(f"dev server exited: {self.log.read_text()[-2000:]}") from None
+            if client is not None:
+                return client
+            await asyncio.sleep(0.2)
         raise RuntimeError("dev server did not start")
 
     def stop(self) -> None:
@@ -165,15 +189,16 @@ class ApiProcess:
         out = open(self.log, "ab")  # noqa: SIM115  (the process writes to it for its whole life)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         end = time.monotonic() + 60
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the API exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
+        with httpx.Client(timeout=2) as http:  # one client: each new one loads the CA bundle (≈0.1 s of CPU)
+            while time.monotonic() < end:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"the API exited: {self.log.read_text()[-2000:]}")
+                try:
+                    if http.get(f"{self.url}/healthz").status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.3)
         self.stop()
         raise RuntimeError("the API did not start")
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from models.base import Model
 from models.case import BlockedStep, ComplaintRecord, DocumentRef, InstructionRecord, Registration
@@ -107,12 +108,16 @@ AnyReport = Annotated[SubscriberReport | CentreInformation | InternalDetection, 
 
 
 class FraudCaseInput(Model):
-    """Start of a case: the report that opened it, and reports carried over from the previous run."""
+    """Start of a case: the report that opened it, and reports carried over from the previous run.
+
+    A start from outside carries ``first`` alone (the intake refuses the rest); ``cycle``, ``carried`` and ``state``
+    are what a run continuing as new hands its successor, so they are left out of the schema the edges are built
+    from: the console's start form, the API's documented body and the command line's fields show the report only."""
 
     first: AnyReport
-    cycle: int = 1
-    carried: list[AnyReport] = Field(default_factory=list)
-    state: FraudState | None = None
+    cycle: SkipJsonSchema[int] = 1
+    carried: SkipJsonSchema[list[AnyReport]] = Field(default_factory=list)
+    state: SkipJsonSchema[FraudState | None] = None
     """The whole case, when the run continues one that continued as new within the same check (a long history)."""
 
 

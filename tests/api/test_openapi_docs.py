@@ -67,6 +67,25 @@ def test_every_request_body_in_the_openapi_document_has_an_example(real_app: Fas
     assert not missing, f"request bodies without an example: {missing}"
 
 
+def test_the_fraud_start_shows_the_report_alone_and_keeps_the_case_s_own_fields_out(real_app: FastAPI) -> None:
+    """What a run continuing as new hands its successor (``cycle``, ``carried``, ``state``: the whole case) is refused
+    from outside, so no edge offers it: the API documents a start as the report, the console's start form asks for the
+    report (it asked for 130 fields, the case's registration, notices and documents among them), while the workflow's
+    input still takes a continuation."""
+    from api.forms import build_form
+    from models.fraud_check import FraudCaseInput
+
+    schema = real_app.openapi()
+    body = schema["paths"]["/v1/procedures/fraud_check/cases"]["post"]["requestBody"]["content"]["application/json"]
+    ref = body["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(schema["components"]["schemas"][ref]["properties"]) == {"first"}
+    assert {f.name.split(".")[0] for f in build_form(FraudCaseInput).fields()} == {"first"}
+    first = example(FraudCaseInput)
+    assert first is not None and set(first) == {"first"}
+    continued = FraudCaseInput.model_validate({**first, "cycle": 2, "carried": [first["first"]]})
+    assert continued.cycle == 2 and len(continued.carried) == 1
+
+
 @pytest.mark.parametrize("model", _body_models(), ids=lambda m: m.__name__)
 def test_every_example_is_a_body_its_model_takes(model: type[BaseModel]) -> None:
     body = example(model)

@@ -23,7 +23,14 @@ def create(
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
     from api.auth import create_key
+    from workflows.catalogue import operator_roles
 
+    unknown = sorted(r for r in set(role) if r.startswith("operator:") and r not in operator_roles())
+    if unknown:
+        systems = ", ".join(sorted(operator_roles()))
+        names = ", ".join(unknown)
+        err.print(f"[red]invalid:[/red] no procedure takes anything from {names}: the systems are {systems}")
+        raise typer.Exit(1)
     try:
         key, row = create_key(name, role, bin_)
     except ValueError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from models.procedure import ProcedureSpec
+from models.procedure import ProcedureSpec, Role
 from workflows import (
     complaint,
     contract_eds_signing,
@@ -21,7 +21,7 @@ from workflows import (
 )
 from workflows.case import CASE_ACTIVITIES
 
-__all__ = ["ACTIVITIES", "PROCEDURES", "WORKFLOWS", "by_key", "spec_of_workflow"]
+__all__ = ["ACTIVITIES", "PROCEDURES", "WORKFLOWS", "by_key", "operator_roles", "spec_of_workflow"]
 
 PROCEDURES: tuple[ProcedureSpec, ...] = (
     mvno_permit.SPEC,
@@ -59,3 +59,10 @@ def spec_of_workflow(workflow_type: str) -> ProcedureSpec | None:
         if getattr(definition, "name", s.workflow.__name__) == workflow_type:
             return s
     return None
+
+
+def operator_roles() -> frozenset[str]:
+    """The operator systems' roles some procedure of the catalogue takes a start or an event from
+    (``operator:egov_portal`` …): an operator key with any other role could act on nothing."""
+    roles = {r for s in PROCEDURES for r in (*s.start_roles, *(r for e in s.events for r in e.roles))}
+    return frozenset(r for r in roles if Role.is_operator(r))

@@ -1,5 +1,6 @@
 """``starter.py api``, the API keys' commands (``cli.api``): a key is printed once and stored hashed, a bad role
-is refused, a revoked key no longer verifies; an operator system's key is bound to its organisation's BIN."""
+is refused (an operator system no procedure knows too), a revoked key no longer verifies; an operator system's key
+is bound to its organisation's BIN."""
 
 from __future__ import annotations
 
@@ -48,3 +49,17 @@ def test_an_operator_key_needs_its_bin_and_a_persons_key_has_none() -> None:
     assert len(list_keys()) == before  # nothing was created
     listed = CliRunner().invoke(app, ["api", "list-keys"])
     assert listed.exit_code == 0 and "BIN" in listed.output
+
+
+def test_an_operator_role_no_procedure_takes_anything_from_is_refused() -> None:
+    """``operator:nonexistent`` made a key that every start and event then refused (found by an adversarial review,
+    2026-12-02); the command now refuses it and names the systems the catalogue knows."""
+    from api.auth import list_keys
+    from starter import app
+
+    before = len(list_keys())
+    args = ["api", "create-key", "--name", "x", "--role", "operator:nonexistent", "--bin", CENTRE]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 1
+    assert "operator:nonexistent" in refused.output and "operator:egov_portal" in refused.output
+    assert len(list_keys()) == before

@@ -7,6 +7,8 @@ import sys
 
 import typer
 
+from infra.settings import SettingsInvalid
+
 __all__ = ["run_app"]
 
 
@@ -26,6 +28,9 @@ def run_app(app: typer.Typer) -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         code = 130
+    except SettingsInvalid as exc:  # a KZ_* variable of the environment or .env, not the command's arguments
+        print(exc, file=sys.stderr)
+        code = 2
     except typer.TyperException as exc:  # usage errors and bad parameters (exit code 2)
         show = getattr(exc, "show", None)
         if callable(show):

@@ -88,6 +88,12 @@ def require_keys(process: str) -> None:
     """
     from infra.codec import CodecError, default_codec
     from infra.pseudonym import pseudonym_key
+    from infra.settings import SettingsInvalid, settings
+
+    try:
+        settings()
+    except SettingsInvalid as exc:
+        raise SystemExit(f"{process} cannot start: {exc}") from None
 
     loads: list[Callable[[], object]] = [default_codec, pseudonym_key]
     if process in ("worker", "api"):

@@ -13,12 +13,12 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.timings import CaseTimings
 
-__all__ = ["Settings", "secure_data_dir", "settings"]
+__all__ = ["Settings", "SettingsInvalid", "secure_data_dir", "settings"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,9 +144,23 @@ _SECURED: set[Path] = set()
 """Data directories this process has secured (the umask stays narrowed; files made since are owner-only)."""
 
 
+class SettingsInvalid(ValueError):
+    """A setting's value is refused; the message names each variable (``KZ_TIMINGS__OUTSIDE_TIMEOUT``) and why,
+    never the value (a setting may hold a key)."""
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    return "KZ_" + "__".join(str(part).upper() for part in loc)
+
+
 @cache
 def settings() -> Settings:
-    """The process's settings; the first call secures the data directory (``secure_data_dir``)."""
-    s = Settings()
+    """The process's settings; the first call secures the data directory (``secure_data_dir``). Raises
+    ``SettingsInvalid`` naming the variables whose values are refused."""
+    try:
+        s = Settings()
+    except ValidationError as exc:
+        reasons = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False))
+        raise SettingsInvalid(f"invalid setting: {reasons}") from None
     secure_data_dir(s.data_dir)
     return s

@@ -25,9 +25,12 @@ class CaseTimings(BaseModel):
     """One attempt at our own tables and computations (deadlines, registration, codes, the supervisor's inbox)."""
     outside_timeout: timedelta = Field(default=timedelta(seconds=60), gt=timedelta(0))
     """One attempt at an outside system (SMS gateway, EDS verification, registries, antifraud centre, network …)."""
-    outside_retry_ceiling: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(seconds=1))
+    outside_retry_ceiling: timedelta = Field(
+        default=timedelta(minutes=5), ge=timedelta(seconds=1), le=timedelta(days=1)
+    )
     """The longest wait between two attempts at an outside system that is down (1 s, doubling up to this): a
-    six-day outage costs a case 1,700 attempts at 5 minutes, 150 at an hour."""
+    six-day outage costs a case 1,700 attempts at 5 minutes, 150 at an hour. At most a day: a system back up
+    must not wait longer than the shortest legal term to be tried again."""
     document_timeout: timedelta = Field(default=timedelta(seconds=60), gt=timedelta(0))
     """One attempt at building a document: rendering, signing, issuing an EDS and packing the signed ZIP (each
     takes well under a second; a worker that dies mid-attempt is noticed after this long)."""

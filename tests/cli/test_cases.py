@@ -7,6 +7,7 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, delete, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -104,3 +105,14 @@ async def test_deadline_names_the_act_option_and_refuses_a_day_outside_the_holid
     for received in ("2200-01-05T10:00:00+05:00", "9999-12-31T23:59:00+05:00", "0001-01-01T00:00:00+05:00"):
         code, out = await starter("cases", "deadline", "complaint.forward", received, "--act", "58")
         assert code == 2 and "days off for 1991–2100 only" in out and "Traceback" not in out
+
+
+async def test_a_refused_setting_is_named_not_a_traceback(starter: Starter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``KZ_*`` value the settings refuse (here the retry ceiling of 0 s) made every command end in a traceback
+    that named the field, not the variable; it is now one line naming the variable, exit 2."""
+    monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_RETRY_CEILING", "0")
+    code, out = await starter("cases", "deadline", "complaint.forward", "2026-12-15T18:31:00+05:00", "--act", "665/NK")
+    assert code == 2 and "Traceback" not in out, out
+    assert (
+        "invalid setting: KZ_TIMINGS__OUTSIDE_RETRY_CEILING: Input should be greater than or equal to 1 second" in out
+    )

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from infra.settings import Settings
+from infra.keys import require_keys
+from infra.settings import Settings, SettingsInvalid, settings
 
 
 def test_plain_seconds_and_iso_durations_are_both_durations(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,3 +28,24 @@ def test_a_wrong_duration_is_refused_at_start(monkeypatch: pytest.MonkeyPatch, v
     monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_TIMEOUT", value)
     with pytest.raises(ValidationError, match="outside_timeout"):
         Settings()
+
+
+def test_a_refused_setting_is_named_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every process reads its settings through ``settings()``: a refused value is a ``SettingsInvalid`` naming each
+    variable as the operator writes it, and why, never the value (a setting may hold a key); the command line
+    prints it and exits 2, the worker and the API refuse to start with it (``infra.keys.require_keys``)."""
+    monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_RETRY_CEILING", "P2D")  # beyond a day
+    monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_TIMEOUT", "secret-looking-abc")
+    settings.cache_clear()
+    try:
+        with pytest.raises(SettingsInvalid) as refused:
+            settings()
+        with pytest.raises(SystemExit) as worker:
+            require_keys("worker")
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    message = str(refused.value)
+    assert "KZ_TIMINGS__OUTSIDE_RETRY_CEILING" in message and "1 day" in message
+    assert "KZ_TIMINGS__OUTSIDE_TIMEOUT" in message and "secret-looking-abc" not in message
+    assert str(worker.value.code) == f"worker cannot start: {message}"

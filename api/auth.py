@@ -71,7 +71,7 @@ class Principal:
 
 
 def valid_role(role: str) -> bool:
-    return bool(_ROLE.match(role))
+    return bool(_ROLE.fullmatch(role))  # not ``match``: its ``$`` takes a role with a newline after it
 
 
 def _digest(secret: str) -> str:

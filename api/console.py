@@ -421,7 +421,17 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             form = build_form(spec.input_model, values, exc, _unread(request, problems), lang=_lang(request))
             return _page(request, "start.html", 422, spec=spec, form=form)
         client = await ctx.gateway.client()
-        ref = await start_case(client, spec, inp, ctx.task_queue, actor=principal.describe(), caller=principal.caller)
+        try:
+            ref = await start_case(
+                client, spec, inp, ctx.task_queue, actor=principal.describe(), caller=principal.caller
+            )
+        except ProblemError as exc:
+            if exc.status != 422:
+                raise
+            # refused at the intake (a receipt in the future, a law without the start's paragraphs): the form again,
+            # as the clerk filled it, with the reason above it
+            form = build_form(spec.input_model, values, extra_errors=[exc.detail], lang=_lang(request))
+            return _page(request, "start.html", 422, spec=spec, form=form)
         await case_page.settle(client, ref.case_id)
         _flash(request, _START_FLASH.get(ref.answer, "This application has a case already"))
         return _redirect(f"/console/cases/{ref.case_id}")

@@ -8,13 +8,14 @@ the ``-wal``/``-shm`` files SQLite makes itself, key files, logs, the demo keys)
 from __future__ import annotations
 
 import os
+import re
 import stat
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from models.timings import CaseTimings
 
@@ -162,5 +163,9 @@ def settings() -> Settings:
     except ValidationError as exc:
         reasons = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False))
         raise SettingsInvalid(f"invalid setting: {reasons}") from None
+    except SettingsError as exc:  # a group's variable that is not JSON (``KZ_TIMINGS=nope``)
+        field = re.search(r'field "(\w+)"', str(exc))
+        reason = f"KZ_{field.group(1).upper()}: not a JSON object" if field else str(exc)
+        raise SettingsInvalid(f"invalid setting: {reason}") from None
     secure_data_dir(s.data_dir)
     return s

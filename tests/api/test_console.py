@@ -64,6 +64,45 @@ async def test_sign_in_needs_the_csrf_token_and_a_console_role(http: httpx.Async
     assert (await http.get("/console/outbox")).status_code == 303
 
 
+async def test_a_start_the_intake_refuses_shows_the_form_again_with_the_reason(
+    env: WorkflowEnvironment, api_worker: None, keys: Keys
+) -> None:
+    """A start the intake refuses (a receipt in the future, a law without the start's paragraphs, a spec's own check)
+    answered the console with the API's problem document: the clerk lost what they typed (found by an adversarial
+    review, 2026-12-02). The form comes back as filled, with the reason above it, and no case is started."""
+    import dataclasses
+
+    from api.temporal import Gateway
+    from tests.api.conftest import TASK_QUEUE
+    from tests.api.procedures import SPEC
+
+    def refuse(inp: Any) -> None:
+        raise ValueError("this applicant's application is handled by the regional office")
+
+    spec = dataclasses.replace(SPEC, intake_check=refuse)
+    app = create_app(procedures={spec.key: spec}, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE, secret="r")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
+        await sign_in(http, keys.staff)
+        await http.get("/console/lang/en?next=/console/")
+        page = await http.get("/console/start/demo_check")
+        received = (await env.get_current_time()).astimezone(ALMATY).strftime("%Y-%m-%dT%H:%M")
+        values = {
+            "csrf_token": csrf(page.text),
+            "applicant.kind": "individual",
+            "applicant.~individual.iin": IIN,
+            "applicant.~individual.name": "Асан",
+            "phone": "+77011234567",
+            "received_at": received,
+            "_count.attachments": "1",
+            "attachments.0.kind": "charter",
+            "attachments.0.pages": "2",
+        }
+        refused = await http.post("/console/start/demo_check", data=values, headers={"Accept": "text/html"})
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html")
+    assert "refused: this applicant&#39;s application is handled by the regional office" in refused.text
+    assert f'value="{received}"' in refused.text and 'value="+77011234567"' in refused.text
+
+
 async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     http: httpx.AsyncClient,
     keys: Keys,

@@ -62,4 +62,8 @@ def test_an_operator_role_no_procedure_takes_anything_from_is_refused() -> None:
     refused = CliRunner().invoke(app, args)
     assert refused.exit_code == 1
     assert "operator:nonexistent" in refused.output and "operator:egov_portal" in refused.output
+    # a role with a newline after it matched the role pattern's "$" and made a key listed as "staff" that could do
+    # nothing (the same review)
+    newline = CliRunner().invoke(app, ["api", "create-key", "--name", "x", "--role", "staff\n"])
+    assert newline.exit_code == 1 and "unknown role" in newline.output
     assert len(list_keys()) == before

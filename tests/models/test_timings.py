@@ -49,3 +49,14 @@ def test_a_refused_setting_is_named_without_its_value(monkeypatch: pytest.Monkey
     assert "KZ_TIMINGS__OUTSIDE_RETRY_CEILING" in message and "1 day" in message
     assert "KZ_TIMINGS__OUTSIDE_TIMEOUT" in message and "secret-looking-abc" not in message
     assert str(worker.value.code) == f"worker cannot start: {message}"
+
+
+def test_a_group_variable_that_is_not_json_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KZ_TIMINGS", "nope")
+    settings.cache_clear()
+    try:
+        with pytest.raises(SettingsInvalid, match=r"^invalid setting: KZ_TIMINGS: not a JSON object$"):
+            settings()
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()

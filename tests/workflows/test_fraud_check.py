@@ -930,3 +930,8 @@ def test_a_start_carries_one_report_never_what_the_case_writes_when_it_continues
     for extra in ({"cycle": 2}, {"carried": [first]}, {"state": state}):
         with pytest.raises(ValueError, match="the case's own"):
             SPEC.intake_check(FraudCaseInput.model_construct(first=first, **{**own, **extra}))
+    # sent at their defaults too (found by an adversarial review: "cycle": 1, "carried": [], "state": null passed)
+    for name, value in own.items():
+        sent = FraudCaseInput.model_validate({"first": first.model_dump(mode="json"), name: value})
+        with pytest.raises(ValueError, match="the case's own"):
+            SPEC.intake_check(sent)

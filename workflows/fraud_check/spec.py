@@ -50,7 +50,8 @@ def _one_report(inp: FraudCaseInput) -> None:
     """A start carries one report: the check's number, the reports carried and the recorded state are written by
     the case itself when it continues as new, never sent (a start with them would record a report its sender may
     not send, or about another number, without the checks of an event)."""
-    if inp.cycle != 1 or inp.carried or inp.state is not None:
+    # sent at all, even at their defaults (``"cycle": 1``): the edges offer ``first`` alone
+    if inp.model_fields_set & {"cycle", "carried", "state"} or inp.cycle != 1 or inp.carried or inp.state is not None:
         raise ValueError("a report opens or joins the case alone: cycle, carried and state are the case's own")
 
 

@@ -429,8 +429,11 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             if exc.status != 422:
                 raise
             # refused at the intake (a receipt in the future, a law without the start's paragraphs): the form again,
-            # as the clerk filled it, with the reason above it
-            form = build_form(spec.input_model, values, extra_errors=[exc.detail], lang=_lang(request))
+            # as the clerk filled it, with the reason above it in the page's language where the catalogue has it
+            _ = _translator(request)
+            reason = exc.detail.removeprefix("refused: ")
+            shown = f"{_('refused')}: {_(reason)}" if reason != exc.detail else _(exc.detail)
+            form = build_form(spec.input_model, values, extra_errors=[shown], lang=_lang(request))
             return _page(request, "start.html", 422, spec=spec, form=form)
         await case_page.settle(client, ref.case_id)
         _flash(request, _START_FLASH.get(ref.answer, "This application has a case already"))

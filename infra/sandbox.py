@@ -7,8 +7,8 @@ the calendar (``sqlalchemy``, ``pydantic_settings``, ``jinja2``, ``cryptography`
 inside the sandbox for every case, under its restrictions: workflow code that reaches for them fails there
 (``tests/infra/test_sandbox.py``) instead of running unnoticed. Workflow modules import activity definitions for
 typed references inside ``workflow.unsafe.imports_passed_through()``; ``tests/workflows/test_purity.py`` allows
-nothing else from above. The replayer always uses it: every golden history in the test suite, and ``audit replay``
-before a deploy, run our workflow code under the restrictions.
+nothing else from above. ``audit replay`` before a deploy always uses it, and so does the first golden history of
+each procedure in the test suite (the rest replay in the worker's sandbox, as cases run).
 
 ``SHARED_SANDBOX``, the worker's by default (``KZ_WORKFLOW_SANDBOX``): ``workflows`` passes through as well, so a
 worker imports the procedures once and every case runs the same modules instead of re-importing them (issue 18:

@@ -6,14 +6,17 @@ consoles read the terminal's width and colour settings at import, nor ``starter`
 the child takes the caller's standard streams (passed over a Unix socket), environment, working directory and
 arguments, and runs ``starter.py`` as ``__main__`` as the interpreter would. Nothing is shared between commands but
 the modules as imported: the functions' caches are emptied before the first fork and ``random`` is reseeded in every
-child (CPython does it at fork).
+child (CPython does it at fork). The e2e tests' ``worker.py`` processes start the same way
+(``tests.e2e.procs.WorkerProcess``): the server sends the client the child's pid, the client passes SIGTERM and SIGINT
+on to it, and a client killed takes the child with it (the server sees its end of the socket close).
 
-``KZ_TEST_FORKSERVER=0`` runs every command in a fresh interpreter instead. Tests of how a process starts (its import
-time, its exit, several hosts) run fresh interpreters themselves.
+``KZ_TEST_FORKSERVER=0`` runs every command in a fresh interpreter instead. Tests of how a process starts or behaves
+as a process (its import time, its exit, its pid, signals sent to it, several hosts) run fresh interpreters
+themselves (``FreshWorkerProcess``).
 
 This file runs three ways: imported by the tests (``Forkserver``); ``python tests/forkserver.py serve SOCKET``; and
-``python -S -E tests/forkserver.py run starter.py ARGS…``, the client the README's shell calls through the ``python``
-of ``tests/forkserver_bin`` (standard library only, so it starts in milliseconds).
+``python -S -E tests/forkserver.py run SCRIPT ARGS…``, the client the README's shell calls through the ``python``
+of ``tests/forkserver_bin`` and the e2e tests start (standard library only, so it starts in milliseconds).
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ import contextlib
 import json
 import os
 import selectors
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +50,7 @@ PRELOAD = (
     "typer",
     "rich.table",
     "rich.markdown",
+    "worker",  # for the e2e tests' worker processes (``tests.e2e.procs.WorkerProcess``)
 )
 """What ``starter.py``'s commands import, but for ``cli.*`` (see the module's docstring)."""
 
@@ -133,11 +140,21 @@ def serve(path: str) -> None:
                     _child(fds, json.loads(message))
                 for fd in fds:
                     os.close(fd)
+                with contextlib.suppress(OSError):  # the caller went away: noticed below
+                    conn.send(f"pid {pid}".encode())
                 pidfd = os.pidfd_open(pid)
-                sel.register(pidfd, selectors.EVENT_READ, (pid, pidfd, conn))
+                sel.register(pidfd, selectors.EVENT_READ, ("exited", pid, pidfd, conn))
+                sel.register(conn, selectors.EVENT_READ, ("caller", pid, pidfd, conn))
+            elif key.data[0] == "caller":  # the caller's end closed while the child runs: it was killed
+                _, pid, pidfd, conn = key.data
+                sel.unregister(conn)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # dies with its caller, as a process killed with SIGKILL does
             else:
-                pid, pidfd, conn = key.data
+                _, pid, pidfd, conn = key.data
                 sel.unregister(pidfd)
+                with contextlib.suppress(KeyError, ValueError):
+                    sel.unregister(conn)
                 os.close(pidfd)
                 _, status = os.waitpid(pid, 0)
                 with contextlib.suppress(OSError):  # the caller went away
@@ -155,15 +172,27 @@ def _request(path: str, argv: list[str], env: dict[str, str], cwd: str, fds: lis
     return sock
 
 
-def _exit_code(sock: socket.socket) -> int:
+def _exit_code(sock: socket.socket, on_pid: Callable[[int], None] = lambda pid: None) -> int:
+    """The child's exit code, after its pid (``on_pid``), as the server sends them."""
     with sock:
-        answer = sock.recv(64)
-    return int(answer) if answer else 1
+        while True:
+            answer = sock.recv(64)
+            if not answer.startswith(b"pid "):
+                return int(answer) if answer else 1
+            on_pid(int(answer[4:]))
 
 
 def run_here(argv: list[str]) -> int:
-    """The shim's client: run ``argv`` with this process's streams, environment and directory; its exit code."""
-    return _exit_code(_request(os.environ["KZ_FORKSERVER"], argv, dict(os.environ), os.getcwd(), [0, 1, 2]))
+    """The shim's client: run ``argv`` with this process's streams, environment and directory; its exit code.
+    SIGTERM and SIGINT sent to the client reach the child; killed, the client takes the child with it (the server
+    sees the client's end close)."""
+
+    def relay(pid: int) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
+
+    sock = _request(os.environ["KZ_FORKSERVER"], argv, dict(os.environ), os.getcwd(), [0, 1, 2])
+    return _exit_code(sock, relay)
 
 
 class Forkserver:
@@ -173,10 +202,14 @@ class Forkserver:
     def __init__(self, directory: Path) -> None:
         self.path = str(directory / "forkserver.sock")
         self.proc: subprocess.Popen[bytes] | None = None
+        self._starting = threading.Lock()
 
     def start(self) -> None:
-        if self.proc is not None:
-            return
+        with self._starting:  # worker processes are started from threads too
+            if self.proc is None:
+                self._start()
+
+    def _start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "serve", self.path],
             cwd=ROOT,
@@ -186,6 +219,15 @@ class Forkserver:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         assert line.strip() == b"ready", f"the fork server did not start: {line!r}"
+
+    def command(self, script: Path) -> tuple[list[str], dict[str, str]]:
+        """``python SCRIPT`` as a process of its own forked from this server: the command and what its environment
+        needs besides the caller's. The process's pid is the client's: SIGTERM and SIGINT reach the script, SIGKILL
+        kills both."""
+        self.start()
+        return [sys.executable, "-S", "-E", str(Path(__file__).resolve()), "run", str(script)], {
+            "KZ_FORKSERVER": self.path
+        }
 
     def shell_env(self) -> dict[str, str]:
         """What a shell's environment needs, beside ``SHIM`` first on its path, for its ``python starter.py`` to be

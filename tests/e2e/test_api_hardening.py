@@ -35,7 +35,7 @@ from api.auth import create_key
 from infra.db import engine, session
 from models.tables import AntifraudCentreMessage, IdempotencyRecord, SmsOutbox
 from tests.e2e.api_process import ApiProcess
-from tests.e2e.procs import ROOT, DevServer, WorkerProcess
+from tests.e2e.procs import ROOT, DevServer, FreshWorkerProcess, WorkerProcess
 from tests.subscribers import new_iin, new_phone, person, sms_secret
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +65,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     server = DevServer(tmp / "temporal.db")
     client = await server.start()
     tq = f"api-e2e-{uuid.uuid4().hex[:6]}"
-    worker = WorkerProcess(server.target, tq, tmp / "worker.log")
+    worker = FreshWorkerProcess(server.target, tq, tmp / "worker.log")  # stopped with SIGSTOP by its pid (item 4)
     worker.start()
     api = ApiProcess(server.target, tq, tmp / "api.log")  # the settings' defaults: a Secure cookie, 1 MiB
     try:

@@ -24,7 +24,8 @@ from temporalio.client import Client
 
 from infra.client import data_converter
 from tests.conftest import binary
-from tests.e2e.procs import DevServer, WorkerProcess, free_port
+from tests.e2e.procs import DevServer, free_port
+from tests.e2e.procs import FreshWorkerProcess as WorkerProcess  # its pid, signals, health check: a fresh interpreter
 from tests.e2e.scenarios import COMPLAINT
 from tests.http_servers import TOKEN, Gateway, serve
 

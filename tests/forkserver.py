@@ -6,13 +6,13 @@ consoles read the terminal's width and colour settings at import, nor ``starter`
 the child takes the caller's standard streams (passed over a Unix socket), environment, working directory and
 arguments, and runs ``starter.py`` as ``__main__`` as the interpreter would. Nothing is shared between commands but
 the modules as imported: the functions' caches are emptied before the first fork and ``random`` is reseeded in every
-child (CPython does it at fork). The e2e tests' ``worker.py`` processes start the same way
-(``tests.e2e.procs.WorkerProcess``): the server sends the client the child's pid, the client passes SIGTERM and SIGINT
-on to it, and a client killed takes the child with it (the server sees its end of the socket close).
+child (CPython does it at fork). The e2e tests' ``worker.py`` and API processes start the same way
+(``tests.e2e.procs.WorkerProcess``, ``ApiProcess``): the server sends the client the child's pid, the client passes
+SIGTERM and SIGINT on to it, and a client killed takes the child with it (the server sees its end of the socket close).
 
 ``KZ_TEST_FORKSERVER=0`` runs every command in a fresh interpreter instead. Tests of how a process starts or behaves
 as a process (its import time, its exit, its pid, signals sent to it, several hosts) run fresh interpreters
-themselves (``FreshWorkerProcess``).
+themselves (``FreshWorkerProcess``, ``FreshApiProcess``).
 
 This file runs three ways: imported by the tests (``Forkserver``); ``python tests/forkserver.py serve SOCKET``; and
 ``python -S -E tests/forkserver.py run SCRIPT ARGS…``, the client the README's shell calls through the ``python``
@@ -51,6 +51,12 @@ PRELOAD = (
     "rich.table",
     "rich.markdown",
     "worker",  # for the e2e tests' worker processes (``tests.e2e.procs.WorkerProcess``)
+    # for their API processes (``ApiProcess``): not ``api.app``, which builds the app from the settings at import
+    "uvicorn.main",
+    "api.routes",
+    "api.console",
+    "api.codec",
+    "api.docs",
 )
 """What ``starter.py``'s commands import, but for ``cli.*`` (see the module's docstring)."""
 
@@ -80,7 +86,8 @@ def _preload() -> None:
 
 
 def _child(fds: list[int], request: dict[str, object]) -> None:
-    """Become ``python starter.py ARGS`` with the caller's streams, environment and directory; never returns."""
+    """Become ``python SCRIPT ARGS`` (or ``python -m MODULE ARGS``) with the caller's streams, environment and
+    directory; never returns."""
     code = 1
     try:
         for fd, target in zip(fds, (0, 1, 2), strict=True):
@@ -91,15 +98,18 @@ def _child(fds: list[int], request: dict[str, object]) -> None:
         os.environ.clear()
         os.environ.update(dict(request["env"]))  # type: ignore[call-overload]
         argv = [str(a) for a in request["argv"]]  # type: ignore[attr-defined]
-        script = os.path.realpath(argv[0])
-        sys.argv = argv
-        sys.path[0] = os.path.dirname(script)
+        module = argv[1] if argv[0] == "-m" else None
+        sys.argv = argv[1:] if module else argv
+        sys.path[0] = os.getcwd() if module else os.path.dirname(os.path.realpath(argv[0]))
         sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
         import runpy
 
-        runpy.run_path(script, run_name="__main__")  # starter.py leaves through os._exit with its code
+        if module:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(os.path.realpath(argv[0]), run_name="__main__")  # starter.py leaves through os._exit
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -220,14 +230,12 @@ class Forkserver:
         line = self.proc.stdout.readline()
         assert line.strip() == b"ready", f"the fork server did not start: {line!r}"
 
-    def command(self, script: Path) -> tuple[list[str], dict[str, str]]:
-        """``python SCRIPT`` as a process of its own forked from this server: the command and what its environment
-        needs besides the caller's. The process's pid is the client's: SIGTERM and SIGINT reach the script, SIGKILL
-        kills both."""
+    def command(self, *args: str) -> tuple[list[str], dict[str, str]]:
+        """``python ARGS`` (``SCRIPT …`` or ``-m MODULE …``) as a process of its own forked from this server: the
+        command and what its environment needs besides the caller's. The process's pid is the client's: SIGTERM and
+        SIGINT reach the child, SIGKILL kills both."""
         self.start()
-        return [sys.executable, "-S", "-E", str(Path(__file__).resolve()), "run", str(script)], {
-            "KZ_FORKSERVER": self.path
-        }
+        return [sys.executable, "-S", "-E", str(Path(__file__).resolve()), "run", *args], {"KZ_FORKSERVER": self.path}
 
     def shell_env(self) -> dict[str, str]:
         """What a shell's environment needs, beside ``SHIM`` first on its path, for its ``python starter.py`` to be

@@ -25,7 +25,15 @@ from tests.forkserver import forkserver
 
 ROOT = Path(__file__).resolve().parents[2]
 
-__all__ = ["SHORT_ATTEMPTS", "ApiProcess", "DevServer", "FreshWorkerProcess", "WorkerProcess", "free_port"]
+__all__ = [
+    "SHORT_ATTEMPTS",
+    "ApiProcess",
+    "DevServer",
+    "FreshApiProcess",
+    "FreshWorkerProcess",
+    "WorkerProcess",
+    "free_port",
+]
 
 
 def free_port() -> int:
@@ -144,7 +152,7 @@ class WorkerProcess:
         imports saved a start) unless ``KZ_TEST_FORKSERVER=0``; stopped, killed and logged as a process of its own."""
         cmd, env = [sys.executable, str(ROOT / "worker.py")], self.env
         if self.forked and forkserver_enabled():
-            cmd, extra = forkserver().command(ROOT / "worker.py")
+            cmd, extra = forkserver().command(str(ROOT / "worker.py"))
             env = {**self.env, **extra}
         self.proc = subprocess.Popen(
             cmd,
@@ -191,6 +199,8 @@ class ApiProcess:
     """``uvicorn api.app:app`` against a server, starting cases on ``task_queue``, with the tests' data directory
     (so keys made by the test with ``api.auth.create_key`` are the API's keys) unless ``env`` says otherwise."""
 
+    forked: ClassVar[bool] = True
+
     def __init__(self, target: str, task_queue: str, log: Path, **env: str) -> None:
         self.port = free_port()
         self.env = {**os.environ, "TEMPORAL_ADDRESS": target, "KZ_TASK_QUEUE": task_queue, **env}
@@ -202,10 +212,15 @@ class ApiProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        """Start it and wait until it answers (at most a minute)."""
-        cmd = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        """Start it and wait until it answers (at most a minute); forked like ``WorkerProcess`` unless ``forked`` is
+        off (``FreshApiProcess``)."""
+        args = ["-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd, env = [sys.executable, *args], self.env
+        if self.forked and forkserver_enabled():
+            cmd, extra = forkserver().command(*args)
+            env = {**self.env, **extra}
         out = open(self.log, "ab")  # noqa: SIM115  (the process writes to it for its whole life)
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         end = time.monotonic() + 60
         with httpx.Client(timeout=2) as http:  # one client: each new one loads the CA bundle (≈0.1 s of CPU)
             while time.monotonic() < end:
@@ -228,3 +243,9 @@ class ApiProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class FreshApiProcess(ApiProcess):
+    """The API in a fresh interpreter: for the tests of several hosts."""
+
+    forked = False

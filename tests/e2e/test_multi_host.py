@@ -44,7 +44,8 @@ from models.tables import (
     StartLedger,
     SubscriberKey,
 )
-from tests.e2e.procs import ROOT, SHORT_ATTEMPTS, ApiProcess, DevServer
+from tests.e2e.procs import ROOT, SHORT_ATTEMPTS, DevServer
+from tests.e2e.procs import FreshApiProcess as ApiProcess  # several hosts: a fresh interpreter each
 from tests.e2e.procs import FreshWorkerProcess as WorkerProcess  # several hosts: a fresh interpreter each
 from tests.e2e.scenarios import DEMO
 from tests.e2e.test_operator_keys import last_office_morning

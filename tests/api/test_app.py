@@ -5,29 +5,21 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import sys
-import time
-from contextlib import suppress
 from pathlib import Path
 
 import httpx
 
 from api.app import _NoQueryString
 from api.auth import create_key
+from tests.e2e.procs import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_path: Path) -> None:
-    port, dead = _free_port(), _free_port()
+    port, dead = free_port(), free_port()
     key, _ = create_key("process test", ["staff"])
     log = tmp_path / "api.log"
     env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{dead}"}
@@ -40,14 +32,8 @@ def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_pat
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
-            with httpx.Client() as http:  # one client: each new one loads the CA bundle
-                while True:
-                    with suppress(httpx.TransportError):  # not listening yet
-                        if http.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                            break
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.2)
+            wait_until_answering(proc, f"http://127.0.0.1:{port}", log, seconds=30)
+            with httpx.Client() as http:
                 r = http.get(
                     f"http://127.0.0.1:{port}/v1/cases",
                     params={"status": "secret_900101300126"},

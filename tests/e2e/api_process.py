@@ -8,12 +8,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.e2e.procs import ROOT, free_port
+from tests.e2e.procs import ROOT, free_port, wait_until_answering
 
 __all__ = ["ApiProcess"]
 
@@ -40,18 +37,7 @@ class ApiProcess:
             stdout=open(self.log, "ab"),  # noqa: SIM115 (kept open for the child's lifetime)
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
-        with httpx.Client(timeout=1) as http:  # one client: each new one loads the CA bundle (≈0.1 s of CPU)
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"the API exited: {self.log.read_text()[-2000:]}")
-                try:
-                    if http.get(f"{self.url}/healthz").status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-        raise RuntimeError("the API did not start")
+        wait_until_answering(self.proc, self.url, self.log)
 
     def kill(self) -> None:
         """SIGKILL: the process dies wherever it is, as in a crash or an OOM kill."""

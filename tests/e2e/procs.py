@@ -5,6 +5,7 @@ and killable."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -33,6 +34,8 @@ __all__ = [
     "FreshWorkerProcess",
     "WorkerProcess",
     "free_port",
+    "launch",
+    "wait_until_answering",
 ]
 
 
@@ -61,20 +64,21 @@ class DevServer:
         HTTP API and metrics ports itself, free when it looks and bound a moment later: with the suite's processes
         starting servers beside it another may take one first ("address already in use"), so such a start is tried
         again, up to three times, on a new port of its own only if that was the taken one and it never served."""
-        for attempt in range(3):
+        tries = 0
+        while True:
+            tries += 1
             offset = self.log.stat().st_size if self.log.exists() else 0
             try:
                 client = await self._start_once()
             except RuntimeError:
                 said = self.log.read_bytes()[offset:].decode(errors="replace")
-                if attempt == 2 or "address already in use" not in said:
+                if tries == 3 or "address already in use" not in said:
                     raise
                 if f":{self.port}:" in said and not self.served:
                     self.port = free_port()
                 continue
             self.served = True
             return client
-        raise AssertionError("unreachable")
 
     async def _start_once(self) -> Client:
         cmd = [
@@ -150,10 +154,7 @@ class WorkerProcess:
     def start(self) -> None:
         """``python worker.py``, forked from the test process's pre-imported server (``tests/forkserver.py``: ≈2 s of
         imports saved a start) unless ``KZ_TEST_FORKSERVER=0``; stopped, killed and logged as a process of its own."""
-        cmd, env = [sys.executable, str(ROOT / "worker.py")], self.env
-        if self.forked and forkserver_enabled():
-            cmd, extra = forkserver().command(str(ROOT / "worker.py"))
-            env = {**self.env, **extra}
+        cmd, env = launch([str(ROOT / "worker.py")], self.env, self.forked)
         self.proc = subprocess.Popen(
             cmd,
             cwd=ROOT,
@@ -195,6 +196,31 @@ class FreshWorkerProcess(WorkerProcess):
     forked = False
 
 
+def wait_until_answering(proc: subprocess.Popen[bytes], url: str, log: Path, seconds: float = 60) -> None:
+    """Until the API process ``proc`` answers ``/healthz`` at ``url``; ``RuntimeError`` with its log's end if it exits
+    or does not answer within ``seconds``. One client for all the tries: each new one loads the CA bundle (≈0.1 s of
+    CPU)."""
+    end = time.monotonic() + seconds
+    with httpx.Client(timeout=2) as http:
+        while time.monotonic() < end:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the API exited: {log.read_text()[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):  # not listening yet
+                if http.get(f"{url}/healthz").status_code == 200:
+                    return
+            time.sleep(0.2)
+    raise RuntimeError("the API did not start")
+
+
+def launch(args: list[str], env: dict[str, str], forked: bool) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of ``python ARGS``: forked from the test process's pre-imported server
+    (``tests/forkserver.py``) when ``forked`` and ``KZ_TEST_FORKSERVER`` allows, else a fresh interpreter."""
+    if forked and forkserver_enabled():
+        cmd, extra = forkserver().command(*args)
+        return cmd, {**env, **extra}
+    return [sys.executable, *args], env
+
+
 class ApiProcess:
     """``uvicorn api.app:app`` against a server, starting cases on ``task_queue``, with the tests' data directory
     (so keys made by the test with ``api.auth.create_key`` are the API's keys) unless ``env`` says otherwise."""
@@ -215,25 +241,14 @@ class ApiProcess:
         """Start it and wait until it answers (at most a minute); forked like ``WorkerProcess`` unless ``forked`` is
         off (``FreshApiProcess``)."""
         args = ["-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(self.port)]
-        cmd, env = [sys.executable, *args], self.env
-        if self.forked and forkserver_enabled():
-            cmd, extra = forkserver().command(*args)
-            env = {**self.env, **extra}
+        cmd, env = launch(args, self.env, self.forked)
         out = open(self.log, "ab")  # noqa: SIM115  (the process writes to it for its whole life)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        end = time.monotonic() + 60
-        with httpx.Client(timeout=2) as http:  # one client: each new one loads the CA bundle (≈0.1 s of CPU)
-            while time.monotonic() < end:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"the API exited: {self.log.read_text()[-2000:]}")
-                try:
-                    if http.get(f"{self.url}/healthz").status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("the API did not start")
+        try:
+            wait_until_answering(self.proc, self.url, self.log)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

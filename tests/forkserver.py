@@ -86,8 +86,8 @@ def _preload() -> None:
 
 
 def _child(fds: list[int], request: dict[str, object]) -> None:
-    """Become ``python SCRIPT ARGS`` (or ``python -m MODULE ARGS``) with the caller's streams, environment and
-    directory; never returns."""
+    """Become ``python SCRIPT ARGS`` (or ``python -m MODULE ARGS``, ``python -c CODE ARGS``) with the caller's
+    streams, environment and directory; never returns."""
     code = 1
     try:
         for fd, target in zip(fds, (0, 1, 2), strict=True):
@@ -99,20 +99,27 @@ def _child(fds: list[int], request: dict[str, object]) -> None:
         os.environ.update(dict(request["env"]))  # type: ignore[call-overload]
         argv = [str(a) for a in request["argv"]]  # type: ignore[attr-defined]
         module = argv[1] if argv[0] == "-m" else None
-        sys.argv = argv[1:] if module else argv
-        sys.path[0] = os.getcwd() if module else os.path.dirname(os.path.realpath(argv[0]))
+        source = argv[1] if argv[0] == "-c" else None
+        sys.argv = ["-c", *argv[2:]] if source is not None else argv[1:] if module else argv
+        sys.path[0] = (
+            "" if source is not None else os.getcwd() if module else os.path.dirname(os.path.realpath(argv[0]))
+        )
         sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
         import runpy
 
-        if module:
+        if source is not None:
+            exec(compile(source, "<string>", "exec"), {"__name__": "__main__"})
+        elif module:
             runpy.run_module(module, run_name="__main__", alter_sys=True)
         else:
             runpy.run_path(os.path.realpath(argv[0]), run_name="__main__")  # starter.py leaves through os._exit
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)  # as the interpreter prints a message it exits with
     except BaseException:
         import traceback
 
@@ -231,9 +238,9 @@ class Forkserver:
         assert line.strip() == b"ready", f"the fork server did not start: {line!r}"
 
     def command(self, *args: str) -> tuple[list[str], dict[str, str]]:
-        """``python ARGS`` (``SCRIPT …`` or ``-m MODULE …``) as a process of its own forked from this server: the
-        command and what its environment needs besides the caller's. The process's pid is the client's: SIGTERM and
-        SIGINT reach the child, SIGKILL kills both."""
+        """``python ARGS`` (``SCRIPT …``, ``-m MODULE …`` or ``-c CODE …``) as a process of its own forked from this
+        server: the command and what its environment needs besides the caller's. The process's pid is the client's:
+        SIGTERM and SIGINT reach the child, SIGKILL kills both."""
         self.start()
         return [sys.executable, "-S", "-E", str(Path(__file__).resolve()), "run", *args], {"KZ_FORKSERVER": self.path}
 

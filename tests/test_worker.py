@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from adapters.ncanode import NcaNodeVerifier
 from adapters.sms_gateway import HttpSmsGateway
 from infra.settings import Settings
 from models.sms import SmsReceipt, SmsRequest
+from tests.e2e.procs import launch
 from tests.http_servers import TOKEN
 from worker import ACTIVITIES, bind, outside_systems
 
@@ -104,9 +104,8 @@ def test_16_6_the_worker_refuses_to_start_on_a_broken_calendar_file_naming_the_l
     )
     env = {**os.environ, "KZ_CALENDAR_OVERRIDES": str(broken), "KZ_DATA_DIR": str(tmp_path)}
     env["TEMPORAL_ADDRESS"] = "127.0.0.1:9"  # nothing listens: the worker must stop before it tries
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "worker.py")], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+    cmd, env = launch([str(ROOT / "worker.py")], env, forked=True)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode != 0
     assert "worker not started" in done.stderr and f"{broken} line 6" in done.stderr and "needs a reason" in done.stderr
     assert "Traceback" not in done.stderr

@@ -6,14 +6,13 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
 from api.app import _NoQueryString
 from api.auth import create_key
-from tests.e2e.procs import free_port, wait_until_answering
+from tests.e2e.procs import free_port, launch, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,10 +21,11 @@ def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_pat
     port, dead = free_port(), free_port()
     key, _ = create_key("process test", ["staff"])
     log = tmp_path / "api.log"
-    env = {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{dead}"}
+    args = ["-m", "uvicorn", "api.app:app", "--port", str(port)]
+    cmd, env = launch(args, {**os.environ, "TEMPORAL_ADDRESS": f"127.0.0.1:{dead}"}, forked=True)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(port)],
+            cmd,
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -250,14 +250,28 @@ class ApiProcess:
             self.stop()
             raise
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies wherever it is, as in a crash or an OOM kill. Returns once its port is free (a
+        forked API dies a moment after its client, when the fork server sees the client's end close), so it can be
+        started again on the same port."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) != 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"the API killed still answers on port {self.port}")
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                self.kill()
 
 
 class FreshApiProcess(ApiProcess):

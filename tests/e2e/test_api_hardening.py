@@ -34,8 +34,7 @@ from activities.subscriber_registry import DemoSubscriber, seed_demo_subscribers
 from api.auth import create_key
 from infra.db import engine, session
 from models.tables import AntifraudCentreMessage, IdempotencyRecord, SmsOutbox
-from tests.e2e.api_process import ApiProcess
-from tests.e2e.procs import ROOT, DevServer, FreshWorkerProcess, WorkerProcess
+from tests.e2e.procs import ROOT, ApiProcess, DevServer, FreshWorkerProcess, WorkerProcess
 from tests.subscribers import new_iin, new_phone, person, sms_secret
 
 pytestmark = pytest.mark.e2e
@@ -250,7 +249,7 @@ async def test_item5_a_cookie_copied_before_sign_out_opens_nothing_and_sessions_
 
     # The limits, shortened for the test: 5 s idle, 14 s in all (30 min and 8 h by default).
     limits = {"KZ_SESSION_IDLE_SECONDS": "5", "KZ_SESSION_MAX_SECONDS": "14", "KZ_SESSION_COOKIE_SECURE": "false"}
-    short = ApiProcess(stack.server.target, stack.task_queue, tmp_path / "api-short.log", env=limits)
+    short = ApiProcess(stack.server.target, stack.task_queue, tmp_path / "api-short.log", **limits)
     await asyncio.to_thread(short.start)
     try:
         async with httpx.AsyncClient(base_url=short.url, timeout=60) as http:

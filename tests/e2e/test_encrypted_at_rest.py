@@ -11,7 +11,6 @@ import asyncio
 import io
 import json
 import os
-import sys
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ from tests.audit.probe import (
     issue_probe_document,
 )
 from tests.conftest import SERVER_STARTUP, binary
+from tests.e2e.procs import launch
 from worker import ACTIVITIES, make_worker
 
 pytestmark = pytest.mark.e2e
@@ -96,12 +96,10 @@ async def wait_listed(client: Client, query: str, count: int) -> list[str]:
 
 async def audit_cli(target: str, *args: str) -> tuple[int, str]:
     """Run the ``audit`` console script against the test's server (same data dir, so the same keys)."""
+    cmd, env = launch(["-m", "audit.cli", *args], {**os.environ, "TEMPORAL_ADDRESS": target}, forked=True)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "audit.cli",
-        *args,
-        env={**os.environ, "TEMPORAL_ADDRESS": target},
+        *cmd,
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -1,7 +1,8 @@
 """The installation's own keys (issue 15 item 3): the pseudonym key that keys case ids and the one-time-code
 digests is generated at random into the data directory by whichever process needs it first, and read from there
 by the others; there is no public default; with key generation off a process without its keys refuses to start,
-naming the setting."""
+naming the setting. The processes are forked from the test process's pre-imported server (``tests/forkserver.py``)
+unless ``KZ_TEST_FORKSERVER=0``: each starts as a fresh one would, its settings and caches its own."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import hmac
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.procs import launch
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_DEFAULT = b"dev-only-pseudonym-key-change-me"
@@ -40,18 +42,25 @@ def _env(data: Path, **extra: str) -> dict[str, str]:
     return {**env, "KZ_DATA_DIR": str(data), **extra}
 
 
+def _python(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in the repository, its output captured."""
+    cmd, env = launch(list(args), env, forked=True)
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def test_processes_with_a_fresh_data_dir_agree_on_one_generated_key_which_is_not_public(tmp_path: Path) -> None:
     data, go = tmp_path / "data", tmp_path / "go"
+    started = [launch(["-c", _CHILD, str(go), NUMBER], _env(data), forked=True) for _ in range(4)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(go), NUMBER],
+            cmd,
             cwd=ROOT,
-            env=_env(data),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(4)
+        for cmd, env in started
     ]
     time.sleep(1.5)  # all four imported and waiting
     go.touch()
@@ -98,7 +107,7 @@ def test_a_worker_with_key_generation_off_and_no_key_refuses_to_start_naming_the
     extra = {k: _codec_keys() if v == "codec" else v for k, v in extra.items()}
     # Temporal is deliberately unreachable: the refusal must come before any attempt to connect.
     env = _env(data, KZ_KEY_GENERATION="false", TEMPORAL_ADDRESS="127.0.0.1:9", **extra)
-    done = subprocess.run([sys.executable, "worker.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=50)
+    done = _python("worker.py", env=env, timeout=50)
     assert done.returncode != 0
     for name in names:
         assert name in done.stderr, done.stderr
@@ -108,9 +117,7 @@ def test_a_worker_with_key_generation_off_and_no_key_refuses_to_start_naming_the
 
 def test_the_api_refuses_to_start_without_its_keys(tmp_path: Path) -> None:
     env = _env(tmp_path / "data", KZ_KEY_GENERATION="false", KZ_CODEC_KEYS=_codec_keys())
-    done = subprocess.run(
-        [sys.executable, "-c", "import api.app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    done = _python("-c", "import api.app", env=env)
     assert done.returncode != 0 and "api cannot start" in done.stderr and "KZ_PSEUDONYM_KEY" in done.stderr
 
 
@@ -119,9 +126,7 @@ def test_a_configured_key_is_used_and_nothing_is_generated(tmp_path: Path) -> No
     go.touch()
     key = "k" * 40
     env = _env(data, KZ_KEY_GENERATION="false", KZ_CODEC_KEYS=_codec_keys(), KZ_PSEUDONYM_KEY=key)
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(go), NUMBER], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    done = _python("-c", _CHILD, str(go), NUMBER, env=env)
     assert done.returncode == 0, done.stderr
     message = "\x1f".join(["fraud_check", NUMBER]).encode()
     expected = "fraud_check-" + hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:20]
@@ -160,14 +165,7 @@ def _key_env(tmp_path: Path) -> dict[str, str]:
     out = tmp_path / "keys.env"
 
     def init() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "starter.py", "keys", "init", "--out", str(out)],
-            cwd=ROOT,
-            env=_env(tmp_path / "maker"),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return _python("starter.py", "keys", "init", "--out", str(out), env=_env(tmp_path / "maker"))
 
     done = init()
     assert done.returncode == 0, done.stderr
@@ -191,9 +189,7 @@ def test_two_hosts_with_the_shared_key_material_seal_unseal_sign_and_verify_acro
 
     def run(data: Path, *args: str) -> dict[str, str]:
         env = _env(data, KZ_KEY_GENERATION="false", **keys)
-        done = subprocess.run(
-            [sys.executable, "-c", _HOST, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-        )
+        done = _python("-c", _HOST, *args, env=env)
         assert done.returncode == 0, done.stderr
         return dict(json.loads(done.stdout))
 
@@ -213,18 +209,16 @@ def test_without_the_ca_and_the_issuer_key_a_worker_and_the_api_refuse_to_start_
     data = tmp_path / "data"
     base = {"KZ_CODEC_KEYS": _codec_keys(), "KZ_PSEUDONYM_KEY": "p" * 40}
     env = _env(data, KZ_KEY_GENERATION="false", TEMPORAL_ADDRESS="127.0.0.1:9", **base)
-    done = subprocess.run([sys.executable, "worker.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=50)
+    done = _python("worker.py", env=env, timeout=50)
     assert done.returncode != 0 and "worker cannot start" in done.stderr, done.stderr
     for name in ("KZ_CA_KEY", "KZ_CA_CERT", "KZ_EDS_ISSUER_KEY"):
         assert name in done.stderr, done.stderr
     assert "KZ_SESSION_SECRET" not in done.stderr  # the worker has no console
-    api = subprocess.run(
-        [sys.executable, "-c", "import api.app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    api = _python("-c", "import api.app", env=env)
     assert api.returncode != 0 and "api cannot start" in api.stderr
     for name in ("KZ_CA_KEY", "KZ_EDS_ISSUER_KEY", "KZ_SESSION_SECRET"):
         assert name in api.stderr, api.stderr
     assert not (data / "ca").exists() and not (data / "session-secret").exists()
     half = _env(data, KZ_KEY_GENERATION="false", KZ_CA_KEY="x", TEMPORAL_ADDRESS="127.0.0.1:9", **base)
-    done = subprocess.run([sys.executable, "worker.py"], cwd=ROOT, env=half, capture_output=True, text=True, timeout=50)
+    done = _python("worker.py", env=half, timeout=50)
     assert done.returncode != 0 and "KZ_CA_KEY and KZ_CA_CERT go together" in done.stderr, done.stderr

@@ -9,44 +9,13 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from pydantic import BaseModel
-from temporalio import workflow
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from models.deadlines import DeadlineState, DeadlineStatus
 from rules.calendar import ALMATY, WorkingCalendar
-from workflows.case import CaseWorkflow
-
-# The sandbox re-imports this module for DeadlineProbe: the worker and its activities are passed through.
-with workflow.unsafe.imports_passed_through():
-    from worker import make_worker
-
-
-class ProbeInput(BaseModel):
-    received_at: datetime
-
-
-@workflow.defn
-class DeadlineProbe(CaseWorkflow):
-    """A case with one 2-working-day term and an event that may or may not come."""
-
-    PROCEDURE = "probe"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.decided = False
-
-    @workflow.run
-    async def run(self, inp: ProbeInput) -> DeadlineState:
-        await self.register("171", inp.received_at)
-        await self.clock.open("check", "fraud.check", inp.received_at)
-        await self.clock.wait("check", lambda: self.decided)
-        return self.clock.get("check")
-
-    @workflow.update
-    def decide(self) -> None:
-        self.decided = True
+from tests.workflows.probes import DeadlineProbe, ProbeInput, TwoTermsProbe
+from worker import make_worker
 
 
 def last_working_day_before_next_nauryz(cal: WorkingCalendar, today: date) -> date:
@@ -203,31 +172,6 @@ async def test_calendar_correction_is_a_recorded_event_that_moves_open_deadlines
         assert any(s.reason.value == "override" for s in state.deadline.skipped)
         await handle.execute_update(DeadlineProbe.decide)
         await handle.result()
-
-
-@workflow.defn
-class TwoTermsProbe(CaseWorkflow):
-    """A case with two terms open side by side; the first is met, the status is set again to the same value."""
-
-    PROCEDURE = "probe"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.decided = False
-
-    @workflow.run
-    async def run(self, inp: ProbeInput) -> None:
-        await self.register("171", inp.received_at)
-        self.set_status("check")
-        await self.clock.open("check", "fraud.check", inp.received_at)
-        await self.clock.open("later", "fraud.check", inp.received_at + timedelta(days=7))
-        self.set_status("check")  # the same status again: nothing to publish
-        await self.clock.wait("check", lambda: self.decided)
-        self.clock.cancel("later")
-
-    @workflow.update
-    def decide(self) -> None:
-        self.decided = True
 
 
 async def test_the_case_record_publishes_only_what_changed(env: WorkflowEnvironment, task_queue: str) -> None:

@@ -12,25 +12,23 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from models.case import CaseView, ComplaintInstruction, ResumeRequest
+from models.case import CaseView, ResumeRequest
 from models.complaint import Appealed, ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus
 from models.documents import RenderDocumentRequest
 from models.tables import ComplaintForward, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.cases import ending_leftovers, stop
-from workflows.case import CaseWorkflow
+from tests.workflows.probes import AppealedCase, AppealedInput
 from workflows.catalogue import WORKFLOWS
 from workflows.complaint import SPEC, Complaint
 from workflows.outside import DEFAULT_TIMINGS
 
-# The sandbox re-imports this module for AppealedCase: the worker, our tables and the audit code are passed through.
 with workflow.unsafe.imports_passed_through():
     from sqlmodel import select
 
@@ -51,35 +49,6 @@ IIN = "900101300126"
 HEAD = "Head of the Telecommunications Committee"
 AUTHORISED = "Authorised official of the Telecommunications Committee"
 BODY = "Official of the body considering the complaint"
-
-
-class AppealedInput(BaseModel):
-    received_at: datetime
-
-
-@workflow.defn
-class AppealedCase(CaseWorkflow):
-    """A stand-in for any procedure's case: it registers, has a deadline, and obeys instructions."""
-
-    PROCEDURE = "appealed_probe"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reopened = False
-
-    @workflow.run
-    async def run(self, inp: AppealedInput) -> str:
-        await self.register("665/NK", inp.received_at)
-        self.set_status("refused")
-        await self.clock.open("completeness", "mvno.completeness_check", inp.received_at)
-        self.clock.met("completeness")
-        await workflow.wait_condition(lambda: self.reopened)
-        return "reopened"
-
-    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
-        self.reopened = instruction.action == "reopen"
-        self.set_status("completeness_check")
-        return "reopened for a new decision" if self.reopened else "recorded"
 
 
 @pytest.fixture

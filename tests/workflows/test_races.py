@@ -25,7 +25,7 @@ from workflows.case import CaseWorkflow
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import compute_deadline
     from infra.receipts import StampReceipts, received
-    from tests.workflows.test_clock import DeadlineProbe, ProbeInput
+    from tests.workflows.probes import DeadlineProbe, ProbeInput
     from worker import ACTIVITIES, make_worker
 
 

@@ -1,0 +1,96 @@
+"""The stand-in cases the workflow tests run: small on purpose. The worker's sandbox imports a workflow's module
+afresh for every case it starts, so a probe defined in a test module re-ran that whole module (its tests, its
+fixtures, its calendar) for each case: the three modules that use them spent 16 s of CPU, 11 s now."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+
+from models.case import ComplaintInstruction
+from models.deadlines import DeadlineState
+from workflows.case import CaseWorkflow
+
+__all__ = ["AppealedCase", "AppealedInput", "DeadlineProbe", "ProbeInput", "TwoTermsProbe"]
+
+
+class ProbeInput(BaseModel):
+    received_at: datetime
+
+
+@workflow.defn
+class DeadlineProbe(CaseWorkflow):
+    """A case with one 2-working-day term and an event that may or may not come."""
+
+    PROCEDURE = "probe"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decided = False
+
+    @workflow.run
+    async def run(self, inp: ProbeInput) -> DeadlineState:
+        await self.register("171", inp.received_at)
+        await self.clock.open("check", "fraud.check", inp.received_at)
+        await self.clock.wait("check", lambda: self.decided)
+        return self.clock.get("check")
+
+    @workflow.update
+    def decide(self) -> None:
+        self.decided = True
+
+
+@workflow.defn
+class TwoTermsProbe(CaseWorkflow):
+    """A case with two terms open side by side; the first is met, the status is set again to the same value."""
+
+    PROCEDURE = "probe"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decided = False
+
+    @workflow.run
+    async def run(self, inp: ProbeInput) -> None:
+        await self.register("171", inp.received_at)
+        self.set_status("check")
+        await self.clock.open("check", "fraud.check", inp.received_at)
+        await self.clock.open("later", "fraud.check", inp.received_at + timedelta(days=7))
+        self.set_status("check")  # the same status again: nothing to publish
+        await self.clock.wait("check", lambda: self.decided)
+        self.clock.cancel("later")
+
+    @workflow.update
+    def decide(self) -> None:
+        self.decided = True
+
+
+class AppealedInput(BaseModel):
+    received_at: datetime
+
+
+@workflow.defn
+class AppealedCase(CaseWorkflow):
+    """A stand-in for any procedure's case: it registers, has a deadline, and obeys instructions."""
+
+    PROCEDURE = "appealed_probe"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reopened = False
+
+    @workflow.run
+    async def run(self, inp: AppealedInput) -> str:
+        await self.register("665/NK", inp.received_at)
+        self.set_status("refused")
+        await self.clock.open("completeness", "mvno.completeness_check", inp.received_at)
+        self.clock.met("completeness")
+        await workflow.wait_condition(lambda: self.reopened)
+        return "reopened"
+
+    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
+        self.reopened = instruction.action == "reopen"
+        self.set_status("completeness_check")
+        return "reopened for a new decision" if self.reopened else "recorded"

@@ -8,6 +8,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -23,6 +24,11 @@ from tests.api.procedures import ANTIFRAUD, BANK, SPEC, DemoCheck
 from worker import make_worker
 from workflows.mvno_permit import SPEC as PERMIT
 from workflows.mvno_permit import MvnoPermit
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+    from tests.api.browser import FreshBrowser
 
 TASK_QUEUE = "api-tests"
 BANK_BIN = "051140004562"
@@ -109,6 +115,33 @@ def dev_app(dev_env: WorkflowEnvironment) -> FastAPI:
 async def dev_http(dev_app: FastAPI, dev_worker: None) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dev_app), base_url="https://testserver") as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+async def shared_chromium(chromium: str) -> AsyncIterator[Browser]:
+    """The test process's chromium, started for its first browser test (``tests/api/browser.py``)."""
+    from playwright.async_api import async_playwright
+
+    from tests.api.browser import FLAGS
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def browser(shared_chromium: Browser) -> AsyncIterator[FreshBrowser]:
+    """A browser as fresh as a new one: the process's chromium, every page of the test in a context of its own."""
+    from tests.api.browser import FreshBrowser
+
+    fresh = FreshBrowser(shared_chromium)
+    try:
+        yield fresh
+    finally:
+        await fresh.close()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,7 +31,7 @@ from models.tables import ConsoleSession
 from rules.calendar import ALMATY
 from rules.identifiers import kz_mobile
 from tests.api.applications import IIN, eventually
-from tests.api.browser import FLAGS
+from tests.api.browser import FreshBrowser
 from tests.api.conftest import Keys
 
 
@@ -481,7 +481,7 @@ async def fill(page: Page, values: dict[str, Any]) -> None:
 
 
 @pytest.mark.browser
-async def test_permit_case_through_the_console(chromium: str, console_url: str, keys: Keys) -> None:
+async def test_permit_case_through_the_console(browser: FreshBrowser, console_url: str, keys: Keys) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     demo = json.loads(DEMO.read_text())
     received = (datetime.now(UTC) - timedelta(minutes=3)).astimezone(ALMATY)
@@ -494,89 +494,87 @@ async def test_permit_case_through_the_console(chromium: str, console_url: str, 
     phone = kz_mobile(demo["applicant"]["phones"][0])
     PermitApplication.model_validate({**demo, "received_at": received.isoformat()})  # the demo itself is valid
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-        try:
-            page = await browser.new_page(locale="kk-KZ")
-            await page.goto(f"{console_url}/console/")
-            await expect(page.locator("h1")).to_have_text("Кіру")  # Kazakh by default here
-            await page.get_by_role("link", name="English").click()
-            await expect(page.locator("h1")).to_have_text("Sign in")
-            await page.fill("#api_key", keys.staff)
-            await page.get_by_role("button", name="Sign in").click()
-            await expect(page.locator("h1")).to_have_text("Work queue")  # the landing page: start links there too
+    try:
+        page = await browser.new_page(locale="kk-KZ")
+        await page.goto(f"{console_url}/console/")
+        await expect(page.locator("h1")).to_have_text("Кіру")  # Kazakh by default here
+        await page.get_by_role("link", name="English").click()
+        await expect(page.locator("h1")).to_have_text("Sign in")
+        await page.fill("#api_key", keys.staff)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.locator("h1")).to_have_text("Work queue")  # the landing page: start links there too
 
-            await page.get_by_role("link", name="Permit for a mobile virtual network operator").click()
-            # the permit's labels come from the catalogues: Russian here, then back to English
-            await page.get_by_role("link", name="Русский").click()
-            await expect(page.locator('[data-group="applicant.~legal_entity"]')).to_be_hidden()  # individual first
-            await page.select_option('[name="applicant.kind"]', "legal_entity")
-            await expect(page.locator('[data-group="applicant.~individual"]')).to_be_hidden()
-            await expect(page.locator('[name="applicant.~legal_entity.form"]')).to_have_value("resident")  # default
-            await expect(page.locator('label[for="f-applicant.~legal_entity.bin"]')).to_have_text("БИН *")
-            await expect(page.locator('[data-group="qualification.contracts"] > legend')).to_have_text("Договоры")
-            await expect(page.locator('[name="applicant.kind"] option[value="legal_entity"]')).to_have_text(
-                "юридическое лицо"
-            )
-            await page.screenshot(path=str(ARTIFACTS / "console-permit-form-ru.png"), full_page=True)
-            await page.get_by_role("link", name="English").click()
-            await expect(page.locator('label[for="f-applicant.~legal_entity.bin"]')).to_have_text("BIN *")
+        await page.get_by_role("link", name="Permit for a mobile virtual network operator").click()
+        # the permit's labels come from the catalogues: Russian here, then back to English
+        await page.get_by_role("link", name="Русский").click()
+        await expect(page.locator('[data-group="applicant.~legal_entity"]')).to_be_hidden()  # individual first
+        await page.select_option('[name="applicant.kind"]', "legal_entity")
+        await expect(page.locator('[data-group="applicant.~individual"]')).to_be_hidden()
+        await expect(page.locator('[name="applicant.~legal_entity.form"]')).to_have_value("resident")  # default
+        await expect(page.locator('label[for="f-applicant.~legal_entity.bin"]')).to_have_text("БИН *")
+        await expect(page.locator('[data-group="qualification.contracts"] > legend')).to_have_text("Договоры")
+        await expect(page.locator('[name="applicant.kind"] option[value="legal_entity"]')).to_have_text(
+            "юридическое лицо"
+        )
+        await page.screenshot(path=str(ARTIFACTS / "console-permit-form-ru.png"), full_page=True)
+        await page.get_by_role("link", name="English").click()
+        await expect(page.locator('label[for="f-applicant.~legal_entity.bin"]')).to_have_text("BIN *")
 
-            first = {k: v for k, v in values.items() if not k.startswith("qualification.contracts.1.")}
-            wrong_bin = good_bin[:-1] + str((int(good_bin[-1]) + 1) % 10)  # the check digit is off by one
-            await fill(page, {**first, "applicant.~legal_entity.bin": wrong_bin})
-            await page.get_by_role("button", name="Add another").click()  # the second contract's fieldset
-            await expect(page.locator('[data-group="qualification.contracts.1"] > legend')).to_have_text("Contracts 2")
-            await expect(page.locator('[name="qualification.contracts.0.contract_number"]')).to_have_value(
-                contracts[0]["contract_number"]
-            )  # what was typed survives the re-post
-            await fill(page, {k: v for k, v in values.items() if k.startswith("qualification.contracts.1.")})
-            await page.click("#submit-start")
-            error = page.locator('[data-loc="applicant.legal_entity.bin"] .field-error')
-            await expect(error).to_be_visible()
-            await expect(error).to_contain_text("BIN check digit is wrong")
-            await expect(page.locator(".field-error")).to_have_count(1)  # only the BIN is wrong
-            await page.screenshot(path=str(ARTIFACTS / "console-permit-start-errors.png"), full_page=True)
+        first = {k: v for k, v in values.items() if not k.startswith("qualification.contracts.1.")}
+        wrong_bin = good_bin[:-1] + str((int(good_bin[-1]) + 1) % 10)  # the check digit is off by one
+        await fill(page, {**first, "applicant.~legal_entity.bin": wrong_bin})
+        await page.get_by_role("button", name="Add another").click()  # the second contract's fieldset
+        await expect(page.locator('[data-group="qualification.contracts.1"] > legend')).to_have_text("Contracts 2")
+        await expect(page.locator('[name="qualification.contracts.0.contract_number"]')).to_have_value(
+            contracts[0]["contract_number"]
+        )  # what was typed survives the re-post
+        await fill(page, {k: v for k, v in values.items() if k.startswith("qualification.contracts.1.")})
+        await page.click("#submit-start")
+        error = page.locator('[data-loc="applicant.legal_entity.bin"] .field-error')
+        await expect(error).to_be_visible()
+        await expect(error).to_contain_text("BIN check digit is wrong")
+        await expect(page.locator(".field-error")).to_have_count(1)  # only the BIN is wrong
+        await page.screenshot(path=str(ARTIFACTS / "console-permit-start-errors.png"), full_page=True)
 
-            await page.fill('[name="applicant.~legal_entity.bin"]', good_bin)
-            await page.click("#submit-start")
-            await expect(page.locator(".flash")).to_have_text("Case started")
-            await reload_until(page, "#case-status", "completeness_check")
-            case_id = (await page.locator("#case-id").inner_text()).strip()
-            row = page.locator("#deadlines tbody tr", has_text="completeness_check")
-            await expect(row).to_contain_text("665/NK p.6")
-            await expect(row).to_contain_text("open")
-            cells = await row.locator("td").all_inner_texts()
-            cal = current_calendar()  # the calendar the console counts with, outside any workflow
-            due_day = cal.add_working_days(cal.registration_day(received), 2)
-            assert cells[2] == f"{due_day.isoformat()} 18:30 +05:00"
-            assert int(cells[3]) == cal.working_days_between(datetime.now(UTC).astimezone(ALMATY).date(), due_day)
-            await page.screenshot(path=str(ARTIFACTS / "console-permit-registered.png"), full_page=True)
+        await page.fill('[name="applicant.~legal_entity.bin"]', good_bin)
+        await page.click("#submit-start")
+        await expect(page.locator(".flash")).to_have_text("Case started")
+        await reload_until(page, "#case-status", "completeness_check")
+        case_id = (await page.locator("#case-id").inner_text()).strip()
+        row = page.locator("#deadlines tbody tr", has_text="completeness_check")
+        await expect(row).to_contain_text("665/NK p.6")
+        await expect(row).to_contain_text("open")
+        cells = await row.locator("td").all_inner_texts()
+        cal = current_calendar()  # the calendar the console counts with, outside any workflow
+        due_day = cal.add_working_days(cal.registration_day(received), 2)
+        assert cells[2] == f"{due_day.isoformat()} 18:30 +05:00"
+        assert int(cells[3]) == cal.working_days_between(datetime.now(UTC).astimezone(ALMATY).date(), due_day)
+        await page.screenshot(path=str(ARTIFACTS / "console-permit-registered.png"), full_page=True)
 
-            decision = page.locator("#event-completeness_decision")
-            await decision.locator('[name="complete"]').check()
-            await expect(decision.locator('[name="decided_by"]')).to_have_value("back office (test)")  # who signed in
-            await page.click("#submit-completeness_decision")
-            await expect(page.locator(".flash")).to_have_text("Decision recorded")
-            await reload_until(page, "#case-status", "qualification_check")
-            row = page.locator("#deadlines tbody tr", has_text="completeness_check")
-            await expect(row.locator("td").nth(4)).to_contain_text("met")
-            await expect(page.locator("#event-completeness_decision")).to_have_count(0)
-            await expect(page.locator("#event-qualification_decision")).to_have_count(1)
-            # the applicant's SMS, in Kazakh and then Russian (worded by the SMS activity)
-            await expect(page.locator("#case-sms")).to_contain_text(f"{demo['application_number']} өтініші")
-            await expect(page.locator("#case-sms")).to_contain_text(f"Заявление {demo['application_number']}")
-            await page.screenshot(path=str(ARTIFACTS / "console-permit-case.png"), full_page=True)
+        decision = page.locator("#event-completeness_decision")
+        await decision.locator('[name="complete"]').check()
+        await expect(decision.locator('[name="decided_by"]')).to_have_value("back office (test)")  # who signed in
+        await page.click("#submit-completeness_decision")
+        await expect(page.locator(".flash")).to_have_text("Decision recorded")
+        await reload_until(page, "#case-status", "qualification_check")
+        row = page.locator("#deadlines tbody tr", has_text="completeness_check")
+        await expect(row.locator("td").nth(4)).to_contain_text("met")
+        await expect(page.locator("#event-completeness_decision")).to_have_count(0)
+        await expect(page.locator("#event-qualification_decision")).to_have_count(1)
+        # the applicant's SMS, in Kazakh and then Russian (worded by the SMS activity)
+        await expect(page.locator("#case-sms")).to_contain_text(f"{demo['application_number']} өтініші")
+        await expect(page.locator("#case-sms")).to_contain_text(f"Заявление {demo['application_number']}")
+        await page.screenshot(path=str(ARTIFACTS / "console-permit-case.png"), full_page=True)
 
-            await page.get_by_role("link", name="SMS outbox").click()
-            sms = page.locator("#outbox tbody tr", has_text=case_id)
-            await expect(sms).to_have_count(1)
-            await expect(sms).to_contain_text(
-                f"Заявление {demo['application_number']} на разрешение оператору мобильной виртуальной сети "
-                f"зарегистрировано {cal.registration_day(received).isoformat()}"
-            )
-            await expect(sms).to_contain_text(phone)
-            await page.screenshot(path=str(ARTIFACTS / "console-permit-outbox.png"), full_page=True)
-        finally:
-            await browser.close()
+        await page.get_by_role("link", name="SMS outbox").click()
+        sms = page.locator("#outbox tbody tr", has_text=case_id)
+        await expect(sms).to_have_count(1)
+        await expect(sms).to_contain_text(
+            f"Заявление {demo['application_number']} на разрешение оператору мобильной виртуальной сети "
+            f"зарегистрировано {cal.registration_day(received).isoformat()}"
+        )
+        await expect(sms).to_contain_text(phone)
+        await page.screenshot(path=str(ARTIFACTS / "console-permit-outbox.png"), full_page=True)
+    finally:
+        await browser.close()
     assert (ARTIFACTS / "console-permit-case.png").stat().st_size > 10_000

@@ -25,7 +25,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -37,7 +37,7 @@ from infra.calendar import current_calendar
 from models.case import CaseView
 from models.mvno_permit import FinalDecision, PermitCaseView
 from rules.calendar import ALMATY, almaty_text
-from tests.api.browser import FLAGS
+from tests.api.browser import FreshBrowser
 from tests.api.conftest import Keys
 from tests.api.test_console import ARTIFACTS, DEMO, fill, form_values
 from tests.cases import stop
@@ -136,7 +136,7 @@ def step(page: Page, event: str) -> Any:
 
 @pytest.mark.browser
 async def test_a_permit_walked_through_the_console_without_a_reload(
-    env: WorkflowEnvironment, walk_url: str, keys: Keys, chromium: str
+    env: WorkflowEnvironment, walk_url: str, keys: Keys, browser: FreshBrowser
 ) -> None:
     cal = current_calendar()
     clerk = create_key(CLERK, ["staff"])[0]
@@ -145,145 +145,143 @@ async def test_a_permit_walked_through_the_console_without_a_reload(
     received = datetime.combine(cal.add_working_days(today, -1), time(10, 0), tzinfo=ALMATY)
     demo = application(received)
     case_id = ""
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-        try:
-            page = await browser.new_page(locale="en-GB")
-            await sign_in(page, walk_url, clerk)
+    try:
+        page = await browser.new_page(locale="en-GB")
+        await sign_in(page, walk_url, clerk)
 
-            # 1. the application, started from the form: the page that follows is the registered case
-            await page.goto(f"{walk_url}/console/start/{PERMIT.key}")
-            values = form_values(demo)
-            await fill(page, {k: v for k, v in values.items() if not k.startswith("qualification.contracts.1.")})
-            await page.get_by_role("button", name="Add another").click()
-            await fill(page, {k: v for k, v in values.items() if k.startswith("qualification.contracts.1.")})
-            await page.click("#submit-start")
-            await expect(page.locator(".flash")).to_have_text("Case started")
-            # no reload: the page follows the case
-            await registered(page, env)
-            case_id = (await page.locator("#case-id").inner_text()).strip()
-            # the applicant, the application number and the procedure on top, not the hash id
-            await expect(page.locator("#case-applicant")).to_have_text(demo["applicant"]["name"])
-            await expect(page.locator("#case-application")).to_have_text(demo["application_number"])
-            await expect(page.locator("#case-identifier")).to_contain_text(demo["applicant"]["bin"])
-            await expect(page.locator("#case-procedure")).to_have_text(PERMIT.title)
-            completeness_due = datetime.combine(cal.add_working_days(received.date(), 2), time(18, 30), ALMATY)
-            s = step(page, "completeness_decision")
-            await expect(s.locator(".who")).to_have_text("staff")
-            await expect(s.locator(".by-when")).to_contain_text(almaty_text(completeness_due))
-            await expect(s.locator(".by-when")).to_contain_text("665/NK p.6")
-            await expect(s.locator(".form-link a")).to_have_attribute("href", "#event-completeness_decision")
-            # the state registry's data beside the application's, and the system's pre-check
-            await expect(page.locator("#registry")).to_contain_text("matches")
-            await expect(page.locator("#precheck-completeness_check")).to_contain_text("nothing found")
-            form = page.locator("#event-completeness_decision")
-            await expect(form.locator('[name="complete"]')).to_be_checked()  # the pre-check, proposed
-            await expect(form.locator('[name="decided_by"]')).to_have_value(CLERK)
-            await expect(form.locator('[name="decided_by"]')).to_have_attribute("readonly", "")
-            await shot(page, "1-registered")
-            await submit(page, "completeness_decision")
+        # 1. the application, started from the form: the page that follows is the registered case
+        await page.goto(f"{walk_url}/console/start/{PERMIT.key}")
+        values = form_values(demo)
+        await fill(page, {k: v for k, v in values.items() if not k.startswith("qualification.contracts.1.")})
+        await page.get_by_role("button", name="Add another").click()
+        await fill(page, {k: v for k, v in values.items() if k.startswith("qualification.contracts.1.")})
+        await page.click("#submit-start")
+        await expect(page.locator(".flash")).to_have_text("Case started")
+        # no reload: the page follows the case
+        await registered(page, env)
+        case_id = (await page.locator("#case-id").inner_text()).strip()
+        # the applicant, the application number and the procedure on top, not the hash id
+        await expect(page.locator("#case-applicant")).to_have_text(demo["applicant"]["name"])
+        await expect(page.locator("#case-application")).to_have_text(demo["application_number"])
+        await expect(page.locator("#case-identifier")).to_contain_text(demo["applicant"]["bin"])
+        await expect(page.locator("#case-procedure")).to_have_text(PERMIT.title)
+        completeness_due = datetime.combine(cal.add_working_days(received.date(), 2), time(18, 30), ALMATY)
+        s = step(page, "completeness_decision")
+        await expect(s.locator(".who")).to_have_text("staff")
+        await expect(s.locator(".by-when")).to_contain_text(almaty_text(completeness_due))
+        await expect(s.locator(".by-when")).to_contain_text("665/NK p.6")
+        await expect(s.locator(".form-link a")).to_have_attribute("href", "#event-completeness_decision")
+        # the state registry's data beside the application's, and the system's pre-check
+        await expect(page.locator("#registry")).to_contain_text("matches")
+        await expect(page.locator("#precheck-completeness_check")).to_contain_text("nothing found")
+        form = page.locator("#event-completeness_decision")
+        await expect(form.locator('[name="complete"]')).to_be_checked()  # the pre-check, proposed
+        await expect(form.locator('[name="decided_by"]')).to_have_value(CLERK)
+        await expect(form.locator('[name="decided_by"]')).to_have_attribute("readonly", "")
+        await shot(page, "1-registered")
+        await submit(page, "completeness_decision")
 
-            # 2. the qualification check: the system proposes the ground it saw; a hearing is set
-            await expect(page.locator("#case-status")).to_have_text("qualification_check")
-            await expect(page.locator("#event-completeness_decision")).to_have_count(0)  # only what fits now
-            form = page.locator("#event-qualification_decision")
-            await expect(form.locator('[name="compliant"]')).not_to_be_checked()
-            await expect(form.locator('[name="grounds.non_compliant"]')).to_be_checked()
-            await expect(form.locator('[name="findings"]')).to_have_value(re.compile("traffic accounting"))
-            await expect(page.locator("#precheck-qualification_check")).to_contain_text("T2-2026-88")
-            hearing_day = cal.add_working_days(today, 1)
-            hearing_at = datetime.combine(hearing_day, time(11, 0), tzinfo=ALMATY)
-            await fill(
-                page,
-                {
-                    "hearing.at": hearing_at.strftime("%Y-%m-%dT%H:%M"),  # datetime-local: Asia/Almaty time
-                    "hearing.place": "Astana, Mangilik El ave. 55, room 401",
-                },
-            )
-            await shot(page, "2-qualification")
-            await submit(page, "qualification_decision")
+        # 2. the qualification check: the system proposes the ground it saw; a hearing is set
+        await expect(page.locator("#case-status")).to_have_text("qualification_check")
+        await expect(page.locator("#event-completeness_decision")).to_have_count(0)  # only what fits now
+        form = page.locator("#event-qualification_decision")
+        await expect(form.locator('[name="compliant"]')).not_to_be_checked()
+        await expect(form.locator('[name="grounds.non_compliant"]')).to_be_checked()
+        await expect(form.locator('[name="findings"]')).to_have_value(re.compile("traffic accounting"))
+        await expect(page.locator("#precheck-qualification_check")).to_contain_text("T2-2026-88")
+        hearing_day = cal.add_working_days(today, 1)
+        hearing_at = datetime.combine(hearing_day, time(11, 0), tzinfo=ALMATY)
+        await fill(
+            page,
+            {
+                "hearing.at": hearing_at.strftime("%Y-%m-%dT%H:%M"),  # datetime-local: Asia/Almaty time
+                "hearing.place": "Astana, Mangilik El ave. 55, room 401",
+            },
+        )
+        await shot(page, "2-qualification")
+        await submit(page, "qualification_decision")
 
-            # 3. the hearing is scheduled: what the law forbids yet, and the scheduled hearing
-            await expect(page.locator("#case-status")).to_have_text("hearing_scheduled")
-            own = await env.client.get_workflow_handle(case_id).query("permit_case", result_type=PermitCaseView)
-            assert own.notice_sent_at is not None
-            notice_day = own.notice_sent_at.astimezone(ALMATY).date()
-            decision_day = earliest_act_day(cal, notice_day, 3)
-            s = step(page, "record_hearing")
-            await expect(s.locator(".not-before")).to_contain_text(
-                f"not before its notified time {almaty_text(hearing_at)} (665/NK p.7)"
-            )
-            coming = step(page, "final_decision")
-            await expect(coming).to_contain_text("not possible yet")
-            await expect(coming.locator(".not-before")).to_contain_text(
-                f"the decision is possible from {decision_day.isoformat()}: the hearing notice went out on "
-                f"{notice_day.isoformat()}, no later than 3 working days before the act (665/NK p.7)"
-            )
-            await expect(coming.locator(".form-link")).to_have_text("shown when it becomes possible")
-            await expect(page.locator("#hearing-at")).to_have_text(almaty_text(hearing_at))
-            await expect(page.locator("#hearing")).to_contain_text("room 401")
-            latest = datetime.combine(cal.add_working_days(notice_day, 2), time(18, 30), ALMATY)
-            await expect(page.locator("#hearing-latest")).to_have_text(almaty_text(latest))
-            await expect(page.locator("#documents")).to_contain_text("signed by")  # the notice, with its signature
-            await expect(page.locator("#documents a", has_text="signature")).to_have_count(1)
-            await shot(page, "3-hearing-scheduled")
+        # 3. the hearing is scheduled: what the law forbids yet, and the scheduled hearing
+        await expect(page.locator("#case-status")).to_have_text("hearing_scheduled")
+        own = await env.client.get_workflow_handle(case_id).query("permit_case", result_type=PermitCaseView)
+        assert own.notice_sent_at is not None
+        notice_day = own.notice_sent_at.astimezone(ALMATY).date()
+        decision_day = earliest_act_day(cal, notice_day, 3)
+        s = step(page, "record_hearing")
+        await expect(s.locator(".not-before")).to_contain_text(
+            f"not before its notified time {almaty_text(hearing_at)} (665/NK p.7)"
+        )
+        coming = step(page, "final_decision")
+        await expect(coming).to_contain_text("not possible yet")
+        await expect(coming.locator(".not-before")).to_contain_text(
+            f"the decision is possible from {decision_day.isoformat()}: the hearing notice went out on "
+            f"{notice_day.isoformat()}, no later than 3 working days before the act (665/NK p.7)"
+        )
+        await expect(coming.locator(".form-link")).to_have_text("shown when it becomes possible")
+        await expect(page.locator("#hearing-at")).to_have_text(almaty_text(hearing_at))
+        await expect(page.locator("#hearing")).to_contain_text("room 401")
+        latest = datetime.combine(cal.add_working_days(notice_day, 2), time(18, 30), ALMATY)
+        await expect(page.locator("#hearing-latest")).to_have_text(almaty_text(latest))
+        await expect(page.locator("#documents")).to_contain_text("signed by")  # the notice, with its signature
+        await expect(page.locator("#documents a", has_text="signature")).to_have_count(1)
+        await shot(page, "3-hearing-scheduled")
 
-            # 4. the hearing is held (the server's clock moves to it); the form knows its time
-            await env.sleep(hearing_at + timedelta(minutes=30) - await env.get_current_time())
-            await page.goto(f"{walk_url}/console/cases/{case_id}")
-            form = page.locator("#event-record_hearing")
-            await expect(form.locator('[name="held_at"]')).to_have_value(hearing_at.strftime("%Y-%m-%dT%H:%M"))
-            await form.locator('[name="applicant_position"]').fill("the traffic accounting system is being certified")
-            await submit(page, "record_hearing")
-            await expect(page.locator("#case-status")).to_have_text("decision_pending")
-            await expect(page.locator("#hearing")).to_contain_text(CLERK)  # recorded by the signed-in user
-            await expect(page.locator("form[id^=event-]")).to_have_count(0)  # the law forbids the decision yet
-            await expect(step(page, "final_decision").locator(".not-before")).to_contain_text(
-                f"possible from {decision_day.isoformat()}"
-            )
-            await shot(page, "4-hearing-held")
+        # 4. the hearing is held (the server's clock moves to it); the form knows its time
+        await env.sleep(hearing_at + timedelta(minutes=30) - await env.get_current_time())
+        await page.goto(f"{walk_url}/console/cases/{case_id}")
+        form = page.locator("#event-record_hearing")
+        await expect(form.locator('[name="held_at"]')).to_have_value(hearing_at.strftime("%Y-%m-%dT%H:%M"))
+        await form.locator('[name="applicant_position"]').fill("the traffic accounting system is being certified")
+        await submit(page, "record_hearing")
+        await expect(page.locator("#case-status")).to_have_text("decision_pending")
+        await expect(page.locator("#hearing")).to_contain_text(CLERK)  # recorded by the signed-in user
+        await expect(page.locator("form[id^=event-]")).to_have_count(0)  # the law forbids the decision yet
+        await expect(step(page, "final_decision").locator(".not-before")).to_contain_text(
+            f"possible from {decision_day.isoformat()}"
+        )
+        await shot(page, "4-hearing-held")
 
-            # 5. the decision day: the permit; a forged "decided by" is replaced by the signed-in user
-            opens = datetime.combine(decision_day, time(10, 0), tzinfo=ALMATY)
-            await env.sleep(opens - await env.get_current_time())
-            await page.goto(f"{walk_url}/console/cases/{case_id}")
-            form = page.locator("#event-final_decision")
-            await expect(form).to_have_count(1)
-            await expect(step(page, "final_decision").locator(".not-before")).to_have_count(0)
-            token = await form.locator('[name="csrf_token"]').get_attribute("value")
-            forged = await page.context.request.post(
-                f"{walk_url}/console/cases/{case_id}/events/final_decision",
-                form={"csrf_token": token or "", "grant": "true", "decided_by": "Somebody Else"},
-                max_redirects=0,
-            )
-            assert forged.status == 303
-            await page.goto(f"{walk_url}/console/cases/{case_id}")
-            await expect(page.locator("#case-status")).to_have_text("permit_valid")  # settled before the redirect
-            await expect(page.locator("#permit")).to_contain_text(demo["applicant"]["name"])
-            await expect(page.locator("#documents li", has_text="MVNO permit")).to_contain_text("signed by")
-            s = step(page, "contract_event")
-            await expect(s.locator(".by-when")).to_contain_text("permit_validity")
-            await shot(page, "5-permit")
+        # 5. the decision day: the permit; a forged "decided by" is replaced by the signed-in user
+        opens = datetime.combine(decision_day, time(10, 0), tzinfo=ALMATY)
+        await env.sleep(opens - await env.get_current_time())
+        await page.goto(f"{walk_url}/console/cases/{case_id}")
+        form = page.locator("#event-final_decision")
+        await expect(form).to_have_count(1)
+        await expect(step(page, "final_decision").locator(".not-before")).to_have_count(0)
+        token = await form.locator('[name="csrf_token"]').get_attribute("value")
+        forged = await page.context.request.post(
+            f"{walk_url}/console/cases/{case_id}/events/final_decision",
+            form={"csrf_token": token or "", "grant": "true", "decided_by": "Somebody Else"},
+            max_redirects=0,
+        )
+        assert forged.status == 303
+        await page.goto(f"{walk_url}/console/cases/{case_id}")
+        await expect(page.locator("#case-status")).to_have_text("permit_valid")  # settled before the redirect
+        await expect(page.locator("#permit")).to_contain_text(demo["applicant"]["name"])
+        await expect(page.locator("#documents li", has_text="MVNO permit")).to_contain_text("signed by")
+        s = step(page, "contract_event")
+        await expect(s.locator(".by-when")).to_contain_text("permit_validity")
+        await shot(page, "5-permit")
 
-            # 6. a contract terminated early ends the permit (Annex 5)
-            form = page.locator("#event-contract_event")
-            await fill(
-                page,
-                {
-                    "kind": "terminated_early",
-                    "contract_number": demo["qualification"]["contracts"][0]["contract_number"],
-                    "occurred_on": opens.date().isoformat(),
-                },
-            )
-            await expect(form.locator('[name="reported_by"]')).to_have_value(CLERK)
-            await submit(page, "contract_event")
-            await expect(page.locator("#case-status")).to_have_text("permit_terminated")
-            await expect(page.locator("#next-step")).to_contain_text("The case is closed")
-            await shot(page, "6-terminated")
-        finally:
-            await browser.close()
-            if case_id:
-                await stop(env.client.get_workflow_handle(case_id))
+        # 6. a contract terminated early ends the permit (Annex 5)
+        form = page.locator("#event-contract_event")
+        await fill(
+            page,
+            {
+                "kind": "terminated_early",
+                "contract_number": demo["qualification"]["contracts"][0]["contract_number"],
+                "occurred_on": opens.date().isoformat(),
+            },
+        )
+        await expect(form.locator('[name="reported_by"]')).to_have_value(CLERK)
+        await submit(page, "contract_event")
+        await expect(page.locator("#case-status")).to_have_text("permit_terminated")
+        await expect(page.locator("#next-step")).to_contain_text("The case is closed")
+        await shot(page, "6-terminated")
+    finally:
+        await browser.close()
+        if case_id:
+            await stop(env.client.get_workflow_handle(case_id))
 
     handle = env.client.get_workflow_handle(case_id)
     assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
@@ -305,7 +303,7 @@ def _kinds(cells: list[dict[str, str]]) -> dict[str, str]:
 
 @pytest.mark.browser
 async def test_a_deadline_explains_itself_and_is_drawn_as_a_calendar_strip(
-    env: WorkflowEnvironment, walk_url: str, chromium: str
+    env: WorkflowEnvironment, walk_url: str, browser: FreshBrowser
 ) -> None:
     """An application received on a Friday after 18:30 is registered on Monday (665/NK p.6): the completeness
     term's strip starts on the Friday, shades and names the weekend, numbers the two counted days and marks the due
@@ -321,77 +319,75 @@ async def test_a_deadline_explains_itself_and_is_drawn_as_a_calendar_strip(
     due = cal.add_working_days(monday, 2)
     demo = application(received)
     case_id = ""
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-        try:
-            page = await browser.new_page(locale="en-GB")
-            await sign_in(page, walk_url, clerk)
-            await page.goto(f"{walk_url}/console/start/{PERMIT.key}")
-            values = form_values(demo)
-            await fill(page, {k: v for k, v in values.items() if not k.startswith("qualification.contracts.1.")})
-            await page.get_by_role("button", name="Add another").click()
-            await fill(page, {k: v for k, v in values.items() if k.startswith("qualification.contracts.1.")})
-            await page.click("#submit-start")
-            await registered(page, env)
-            case_id = (await page.locator("#case-id").inner_text()).strip()
+    try:
+        page = await browser.new_page(locale="en-GB")
+        await sign_in(page, walk_url, clerk)
+        await page.goto(f"{walk_url}/console/start/{PERMIT.key}")
+        values = form_values(demo)
+        await fill(page, {k: v for k, v in values.items() if not k.startswith("qualification.contracts.1.")})
+        await page.get_by_role("button", name="Add another").click()
+        await fill(page, {k: v for k, v in values.items() if k.startswith("qualification.contracts.1.")})
+        await page.click("#submit-start")
+        await registered(page, env)
+        case_id = (await page.locator("#case-id").inner_text()).strip()
 
-            box = page.locator("#deadline-completeness_check")
-            await expect(box).to_have_attribute("open", "")  # an open term is unfolded
-            why = box.locator("ul.why")
-            await expect(why).to_contain_text("2 working days (665/NK p.6)")
-            await expect(why).to_contain_text(
-                f"received {almaty_text(received)} (after office hours), registered on the next working day "
-                f"{monday.isoformat()}"
-            )
-            sat, sun = friday + timedelta(days=1), friday + timedelta(days=2)
-            await expect(why).to_contain_text(f"{sat.isoformat()} (weekend: Saturday), {sun.isoformat()} (weekend")
-            await expect(why).to_contain_text(f"due {due.isoformat()} 18:30 +05:00")
-            await expect(why).to_contain_text(f"calendar version {cal.version}")
+        box = page.locator("#deadline-completeness_check")
+        await expect(box).to_have_attribute("open", "")  # an open term is unfolded
+        why = box.locator("ul.why")
+        await expect(why).to_contain_text("2 working days (665/NK p.6)")
+        await expect(why).to_contain_text(
+            f"received {almaty_text(received)} (after office hours), registered on the next working day "
+            f"{monday.isoformat()}"
+        )
+        sat, sun = friday + timedelta(days=1), friday + timedelta(days=2)
+        await expect(why).to_contain_text(f"{sat.isoformat()} (weekend: Saturday), {sun.isoformat()} (weekend")
+        await expect(why).to_contain_text(f"due {due.isoformat()} 18:30 +05:00")
+        await expect(why).to_contain_text(f"calendar version {cal.version}")
 
-            svg = box.locator("svg.deadline-picture")
-            await expect(svg).to_have_attribute("data-days", "yes")
-            cells = await svg.locator("g.day").evaluate_all(
-                "gs => gs.map(g => ({day: g.dataset.day, kind: g.dataset.kind}))"
-            )
-            kinds = _kinds(cells)
-            assert min(kinds) == friday.isoformat() and due.isoformat() in kinds
-            assert kinds[sat.isoformat()] == kinds[sun.isoformat()] == "weekend"
-            assert kinds[friday.isoformat()] == kinds[monday.isoformat()] == "before"  # the roll: not counted
-            counted = [d for d, k in sorted(kinds.items()) if k == "counted" and d <= due.isoformat()]
-            assert counted == [cal.add_working_days(monday, n).isoformat() for n in (1, 2)]
-            numbers = await svg.locator("text.count").evaluate_all("ts => ts.map(t => t.textContent)")
-            assert numbers[:2] == ["1", "2"]
-            await expect(svg.locator("text.day-off-name")).to_contain_text(["weekend"])
-            marks = svg.locator("g.mark text")
-            await expect(marks.filter(has_text="due ")).to_contain_text(f"due {due.isoformat()} 18:30 +05:00")
-            await expect(marks.filter(has_text="start ")).to_contain_text("start 19:05")
-            wall = datetime.now(UTC).astimezone(ALMATY).date()  # the console's today is the wall clock's
-            await expect(marks.filter(has_text="today")).to_have_count(1 if friday <= wall <= max(due, wall) else 0)
-            await expect(svg.locator("g.day[data-kind=weekend] rect").first).to_have_attribute("fill", "#cfd6df")
-            assert await svg.locator("title").first.inner_html()  # the picture says what it is
-            await box.screenshot(path=str(ARTIFACTS / "console-deadline-picture.png"))
-            await shot(page, "deadline-picture")
-            timeline = page.locator("#timeline")  # what happened, in words, not the API's kinds
-            await expect(timeline).to_contain_text("term opened")
-            await expect(timeline).not_to_contain_text("deadline_opened")
+        svg = box.locator("svg.deadline-picture")
+        await expect(svg).to_have_attribute("data-days", "yes")
+        cells = await svg.locator("g.day").evaluate_all(
+            "gs => gs.map(g => ({day: g.dataset.day, kind: g.dataset.kind}))"
+        )
+        kinds = _kinds(cells)
+        assert min(kinds) == friday.isoformat() and due.isoformat() in kinds
+        assert kinds[sat.isoformat()] == kinds[sun.isoformat()] == "weekend"
+        assert kinds[friday.isoformat()] == kinds[monday.isoformat()] == "before"  # the roll: not counted
+        counted = [d for d, k in sorted(kinds.items()) if k == "counted" and d <= due.isoformat()]
+        assert counted == [cal.add_working_days(monday, n).isoformat() for n in (1, 2)]
+        numbers = await svg.locator("text.count").evaluate_all("ts => ts.map(t => t.textContent)")
+        assert numbers[:2] == ["1", "2"]
+        await expect(svg.locator("text.day-off-name")).to_contain_text(["weekend"])
+        marks = svg.locator("g.mark text")
+        await expect(marks.filter(has_text="due ")).to_contain_text(f"due {due.isoformat()} 18:30 +05:00")
+        await expect(marks.filter(has_text="start ")).to_contain_text("start 19:05")
+        wall = datetime.now(UTC).astimezone(ALMATY).date()  # the console's today is the wall clock's
+        await expect(marks.filter(has_text="today")).to_have_count(1 if friday <= wall <= max(due, wall) else 0)
+        await expect(svg.locator("g.day[data-kind=weekend] rect").first).to_have_attribute("fill", "#cfd6df")
+        assert await svg.locator("title").first.inner_html()  # the picture says what it is
+        await box.screenshot(path=str(ARTIFACTS / "console-deadline-picture.png"))
+        await shot(page, "deadline-picture")
+        timeline = page.locator("#timeline")  # what happened, in words, not the API's kinds
+        await expect(timeline).to_contain_text("term opened")
+        await expect(timeline).not_to_contain_text("deadline_opened")
 
-            await page.get_by_role("link", name="Қазақша").click()
-            why = page.locator("#deadline-completeness_check ul.why")
-            await expect(why).to_contain_text("2 жұмыс күні (665/NK p.6)")
-            await expect(why).to_contain_text(f"{sat.isoformat()} (демалыс күндері: сенбі)")
-            await expect(page.locator("#next-step h2")).to_have_text("Келесі қадам")
-            await expect(page.locator("#step-completeness_decision .who")).to_have_text("қызметкер")
-            body = await page.locator("main").inner_text()
-            english_texts = ("Next step", "Who acts", "By when", "working days", "registered on the next", "weekend")
-            for english in (*english_texts, "check of the completeness", "due 20", "in time"):
-                assert english not in body, english
-            await page.locator("#deadline-completeness_check").screenshot(
-                path=str(ARTIFACTS / "console-deadline-picture-kk.png")
-            )
-        finally:
-            await browser.close()
-            if case_id:
-                await stop(env.client.get_workflow_handle(case_id))
+        await page.get_by_role("link", name="Қазақша").click()
+        why = page.locator("#deadline-completeness_check ul.why")
+        await expect(why).to_contain_text("2 жұмыс күні (665/NK p.6)")
+        await expect(why).to_contain_text(f"{sat.isoformat()} (демалыс күндері: сенбі)")
+        await expect(page.locator("#next-step h2")).to_have_text("Келесі қадам")
+        await expect(page.locator("#step-completeness_decision .who")).to_have_text("қызметкер")
+        body = await page.locator("main").inner_text()
+        english_texts = ("Next step", "Who acts", "By when", "working days", "registered on the next", "weekend")
+        for english in (*english_texts, "check of the completeness", "due 20", "in time"):
+            assert english not in body, english
+        await page.locator("#deadline-completeness_check").screenshot(
+            path=str(ARTIFACTS / "console-deadline-picture-kk.png")
+        )
+    finally:
+        await browser.close()
+        if case_id:
+            await stop(env.client.get_workflow_handle(case_id))
 
 
 def posted(values: dict[str, Any]) -> dict[str, str]:
@@ -467,7 +463,7 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 @pytest.mark.browser
 async def test_the_case_page_in_kazakh_names_the_act_translates_recorded_titles_and_is_assigned(
-    env: WorkflowEnvironment, walk_url: str, chromium: str, tmp_path: Path
+    env: WorkflowEnvironment, walk_url: str, browser: FreshBrowser, tmp_path: Path
 ) -> None:
     """Issue 17 items 8 and the remaining pieces: the act's title in the page's language (law data), document titles a
     case recorded in English shown translated in the documents and the timeline, the applicant's SMS in Kazakh and
@@ -490,54 +486,52 @@ async def test_the_case_page_in_kazakh_names_the_act_translates_recorded_titles_
     started = await start_case(env.client, PERMIT, PermitApplication.model_validate(demo), task_queue=QUEUE)
     case_id = started.case_id
     try:
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-            try:
-                page = await browser.new_page(locale="kk-KZ")
-                await page.goto(f"{walk_url}/console/lang/kk?next=/console/login")
-                await page.fill("#api_key", head)
-                await page.click("button[type=submit]")
-                await page.goto(f"{walk_url}/console/cases/{case_id}")
-                await expect(page.locator("#case-status")).to_have_text(kk["completeness_check"])
-                await expect(page.locator("#act-title")).to_have_text(law.act_title("665/NK/2024", "kk") or "")
-                # the applicant's SMS: Kazakh, then Russian
-                sms = page.locator("#case-sms li").first
-                await expect(sms).to_contain_text(f"{demo['application_number']} өтініші")
-                await expect(sms).to_contain_text(f"Заявление {demo['application_number']}")
-                # a supervisor assigns it from the page
-                await expect(page.locator("#assignment")).to_have_text(kk["Not assigned"])
-                await page.select_option("#assignee-select", label=clerk_name)
-                await page.click("#submit-assign")
-                await expect(page.locator(".flash")).to_have_text(kk["Case assigned"])
-                await expect(page.locator("#assignee")).to_have_text(clerk_name)
-                ARTIFACTS.mkdir(exist_ok=True)
-                await page.screenshot(path=str(ARTIFACTS / "console-case-kk-assign-form.png"), full_page=True)
-                # a refusal to consider (the clerk's decision, through the case's Update): its document, titled by the
-                # case in English, is shown in Kazakh
-                await env.client.get_workflow_handle(case_id).execute_update(
-                    "completeness_decision",
-                    CompletenessDecision(complete=False, reasons=["лицензия мерзімі өтті"], decided_by=clerk_name),
-                )
-                await wait_until_settled(env.client, case_id)
-                await page.goto(f"{walk_url}/console/cases/{case_id}")
-                await expect(page.locator("#case-status")).to_have_text(kk["refused_to_consider"])
-                title = kk["Reasoned refusal to consider the application further"]
-                await expect(page.locator("#documents")).to_contain_text(title)
-                await expect(page.locator("#timeline")).to_contain_text(title)
-                await expect(page.locator("#timeline")).not_to_contain_text(
-                    "Reasoned refusal to consider the application further"
-                )
-                ARTIFACTS.mkdir(exist_ok=True)
-                await page.screenshot(path=str(ARTIFACTS / "console-case-kk-assigned.png"), full_page=True)
-                # the compliance report of this case in the auditor's language
-                history = decode_history(await env.client.get_workflow_handle(case_id).fetch_history())
-                report = tmp_path / "report.html"
-                report.write_text(render_report_html(build_report([parse_history(history)]), "kk"))
-                await page.goto(report.as_uri())
-                await expect(page.locator("h1")).to_have_text(kk["Compliance report"])
-                await page.screenshot(path=str(ARTIFACTS / "audit-report-kk.png"), full_page=True)
-            finally:
-                await browser.close()
+        try:
+            page = await browser.new_page(locale="kk-KZ")
+            await page.goto(f"{walk_url}/console/lang/kk?next=/console/login")
+            await page.fill("#api_key", head)
+            await page.click("button[type=submit]")
+            await page.goto(f"{walk_url}/console/cases/{case_id}")
+            await expect(page.locator("#case-status")).to_have_text(kk["completeness_check"])
+            await expect(page.locator("#act-title")).to_have_text(law.act_title("665/NK/2024", "kk") or "")
+            # the applicant's SMS: Kazakh, then Russian
+            sms = page.locator("#case-sms li").first
+            await expect(sms).to_contain_text(f"{demo['application_number']} өтініші")
+            await expect(sms).to_contain_text(f"Заявление {demo['application_number']}")
+            # a supervisor assigns it from the page
+            await expect(page.locator("#assignment")).to_have_text(kk["Not assigned"])
+            await page.select_option("#assignee-select", label=clerk_name)
+            await page.click("#submit-assign")
+            await expect(page.locator(".flash")).to_have_text(kk["Case assigned"])
+            await expect(page.locator("#assignee")).to_have_text(clerk_name)
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "console-case-kk-assign-form.png"), full_page=True)
+            # a refusal to consider (the clerk's decision, through the case's Update): its document, titled by the
+            # case in English, is shown in Kazakh
+            await env.client.get_workflow_handle(case_id).execute_update(
+                "completeness_decision",
+                CompletenessDecision(complete=False, reasons=["лицензия мерзімі өтті"], decided_by=clerk_name),
+            )
+            await wait_until_settled(env.client, case_id)
+            await page.goto(f"{walk_url}/console/cases/{case_id}")
+            await expect(page.locator("#case-status")).to_have_text(kk["refused_to_consider"])
+            title = kk["Reasoned refusal to consider the application further"]
+            await expect(page.locator("#documents")).to_contain_text(title)
+            await expect(page.locator("#timeline")).to_contain_text(title)
+            await expect(page.locator("#timeline")).not_to_contain_text(
+                "Reasoned refusal to consider the application further"
+            )
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "console-case-kk-assigned.png"), full_page=True)
+            # the compliance report of this case in the auditor's language
+            history = decode_history(await env.client.get_workflow_handle(case_id).fetch_history())
+            report = tmp_path / "report.html"
+            report.write_text(render_report_html(build_report([parse_history(history)]), "kk"))
+            await page.goto(report.as_uri())
+            await expect(page.locator("h1")).to_have_text(kk["Compliance report"])
+            await page.screenshot(path=str(ARTIFACTS / "audit-report-kk.png"), full_page=True)
+        finally:
+            await browser.close()
     finally:
         await stop(env.client.get_workflow_handle(case_id))
     assert (ARTIFACTS / "console-case-kk-assigned.png").stat().st_size > 10_000

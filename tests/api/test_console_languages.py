@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.i18n import catalogue
 from api.temporal import Gateway
 from rules.calendar import ALMATY
-from tests.api.browser import FLAGS
+from tests.api.browser import FreshBrowser
 from tests.api.conftest import TASK_QUEUE, Keys
 from tests.api.test_console import ARTIFACTS, DEMO, reload_until
 from workflows.catalogue import PROCEDURES, by_key
@@ -81,7 +81,7 @@ async def all_procedures_url(dev_env: WorkflowEnvironment, dev_worker: None) -> 
         await task
 
 
-async def signed_in(browser: Browser, url: str, key: str, lang: str) -> Page:
+async def signed_in(browser: FreshBrowser, url: str, key: str, lang: str) -> Page:
     page = await browser.new_page(locale={"kk": "kk-KZ", "ru": "ru-RU"}[lang])
     await page.goto(f"{url}/console/lang/{lang}?next=/console/login")
     await page.fill("#api_key", key)
@@ -93,7 +93,7 @@ async def signed_in(browser: Browser, url: str, key: str, lang: str) -> Page:
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_no_english_where_a_translation_exists(
-    chromium: str, all_procedures_url: tuple[str, FastAPI], keys: Keys, lang: str
+    browser: FreshBrowser, all_procedures_url: tuple[str, FastAPI], keys: Keys, lang: str
 ) -> None:
     import httpx
 
@@ -108,35 +108,33 @@ async def test_no_english_where_a_translation_exists(
     case_id = started.json()["case_id"]
 
     pages: dict[str, list[str]] = {}
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-        try:
-            staff = await signed_in(browser, url, keys.staff, lang)
-            await staff.goto(f"{url}/console/cases/{case_id}")
-            await reload_until(staff, "#case-status", catalogue(lang)["completeness_check"])
-            await expect(staff.locator("#event-completeness_decision")).to_have_count(1)  # the case's form
-            pages[f"/console/cases/{case_id}"] = await staff.evaluate(VISIBLE_TEXTS)
-            await staff.screenshot(path=str(ARTIFACTS / f"console-languages-case-{lang}.png"), full_page=True)
-            for path in ("/console/", "/console/search", "/console/incidents", "/console/outbox", "/console/nope"):
-                await staff.goto(f"{url}{path}")
-                pages[path] = await staff.evaluate(VISIBLE_TEXTS)
-            for spec in STARTABLE:
-                await staff.goto(f"{url}/console/start/{spec.key}")
-                await expect(staff.locator("h1")).to_contain_text(catalogue(lang)[spec.title])
-                pages[f"/console/start/{spec.key}"] = await staff.evaluate(VISIBLE_TEXTS)
-            await staff.goto(f"{url}/console/start/mvno_permit")
-            await staff.click("#submit-start")  # an empty form: every message in the page's language
-            await expect(staff.locator(".field-error").first).to_be_visible()
-            pages["/console/start/mvno_permit (sent empty)"] = await staff.evaluate(VISIBLE_TEXTS)
+    try:
+        staff = await signed_in(browser, url, keys.staff, lang)
+        await staff.goto(f"{url}/console/cases/{case_id}")
+        await reload_until(staff, "#case-status", catalogue(lang)["completeness_check"])
+        await expect(staff.locator("#event-completeness_decision")).to_have_count(1)  # the case's form
+        pages[f"/console/cases/{case_id}"] = await staff.evaluate(VISIBLE_TEXTS)
+        await staff.screenshot(path=str(ARTIFACTS / f"console-languages-case-{lang}.png"), full_page=True)
+        for path in ("/console/", "/console/search", "/console/incidents", "/console/outbox", "/console/nope"):
+            await staff.goto(f"{url}{path}")
+            pages[path] = await staff.evaluate(VISIBLE_TEXTS)
+        for spec in STARTABLE:
+            await staff.goto(f"{url}/console/start/{spec.key}")
+            await expect(staff.locator("h1")).to_contain_text(catalogue(lang)[spec.title])
+            pages[f"/console/start/{spec.key}"] = await staff.evaluate(VISIBLE_TEXTS)
+        await staff.goto(f"{url}/console/start/mvno_permit")
+        await staff.click("#submit-start")  # an empty form: every message in the page's language
+        await expect(staff.locator(".field-error").first).to_be_visible()
+        pages["/console/start/mvno_permit (sent empty)"] = await staff.evaluate(VISIBLE_TEXTS)
 
-            supervisor = await signed_in(browser, url, keys.supervisor, lang)
-            for path in ("/console/?scope=team", "/console/inbox?all=1", "/console/overview"):
-                await supervisor.goto(f"{url}{path}")
-                pages[path] = await supervisor.evaluate(VISIBLE_TEXTS)
-            await supervisor.goto(f"{url}/console/overview")
-            await supervisor.screenshot(path=str(ARTIFACTS / f"console-languages-overview-{lang}.png"), full_page=True)
-        finally:
-            await browser.close()
+        supervisor = await signed_in(browser, url, keys.supervisor, lang)
+        for path in ("/console/?scope=team", "/console/inbox?all=1", "/console/overview"):
+            await supervisor.goto(f"{url}{path}")
+            pages[path] = await supervisor.evaluate(VISIBLE_TEXTS)
+        await supervisor.goto(f"{url}/console/overview")
+        await supervisor.screenshot(path=str(ARTIFACTS / f"console-languages-overview-{lang}.png"), full_page=True)
+    finally:
+        await browser.close()
 
     assert len(pages) >= 9 + len(STARTABLE)
     assert all(pages.values()), [p for p, t in pages.items() if not t]

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from sqlmodel import select
 from temporalio import workflow
 from temporalio.client import Client
@@ -40,7 +40,7 @@ from models import search_attributes as sa
 from models.tables import CaseAssignment, OutsideWait, SupervisorNotification
 from rules.calendar import ALMATY
 from tests.api.applications import application, eventually
-from tests.api.browser import FLAGS
+from tests.api.browser import FreshBrowser
 from tests.api.conftest import Keys
 from tests.api.procedures import SPEC as DEMO_SPEC
 from tests.api.procedures import DemoCheck
@@ -611,7 +611,7 @@ async def test_the_work_pages_have_no_english_in_kazakh_and_russian(
 
 @pytest.mark.browser
 async def test_work_queue_and_search_in_the_browser(
-    chromium: str,
+    browser: FreshBrowser,
     console_url: str,
     dev_http: httpx.AsyncClient,
     keys: Keys,
@@ -621,64 +621,62 @@ async def test_work_queue_and_search_in_the_browser(
     late = await start_demo(
         dev_http, keys.staff, datetime.now(UTC) - timedelta(days=40), phone=phone, **person(f"{surname} Asan", iin)
     )
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-        try:
-            page = await browser.new_page(locale="en-GB")
-            await page.goto(f"{console_url}/console/")
-            await page.get_by_role("link", name="English").click()
-            await page.fill("#api_key", keys.staff)
-            await page.get_by_role("button", name="Sign in").click()
-            await expect(page.locator("h1")).to_have_text("Work queue")  # the landing page
-            for _ in range(120):  # the breach is recorded by the worker in a moment
-                if await page.locator(f'#queue-overdue tr[data-case="{late}"]').count():
-                    break
-                await asyncio.sleep(0.25)
-                await page.reload()
-            row = page.locator(f'#queue-overdue tr[data-case="{late}"]')
-            await expect(row).to_contain_text("overdue")
-            await expect(row).to_contain_text("+05:00")
-            mine = page.locator('#queue-counts tr[data-group="overdue"] td.mine')
-            assert int(await mine.inner_text()) >= 1
-            await page.screenshot(path=str(ARTIFACTS / "console-work-queue.png"), full_page=True)
-            await page.click("#scope-team")
-            await expect(page.locator("#scope-team")).to_have_class(re.compile(r"\bon\b"))
-            await expect(page.locator(f'#queue-overdue tr[data-case="{late}"]')).to_have_count(1)
+    try:
+        page = await browser.new_page(locale="en-GB")
+        await page.goto(f"{console_url}/console/")
+        await page.get_by_role("link", name="English").click()
+        await page.fill("#api_key", keys.staff)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.locator("h1")).to_have_text("Work queue")  # the landing page
+        for _ in range(120):  # the breach is recorded by the worker in a moment
+            if await page.locator(f'#queue-overdue tr[data-case="{late}"]').count():
+                break
+            await asyncio.sleep(0.25)
+            await page.reload()
+        row = page.locator(f'#queue-overdue tr[data-case="{late}"]')
+        await expect(row).to_contain_text("overdue")
+        await expect(row).to_contain_text("+05:00")
+        mine = page.locator('#queue-counts tr[data-group="overdue"] td.mine')
+        assert int(await mine.inner_text()) >= 1
+        await page.screenshot(path=str(ARTIFACTS / "console-work-queue.png"), full_page=True)
+        await page.click("#scope-team")
+        await expect(page.locator("#scope-team")).to_have_class(re.compile(r"\bon\b"))
+        await expect(page.locator(f'#queue-overdue tr[data-case="{late}"]')).to_have_count(1)
 
-            await page.get_by_role("link", name="Find a case").click()
-            await expect(page.locator("h1")).to_have_text("Find a case")
-            await page.fill("#q", f"{iin[:6]} {iin[6:]}")
-            await page.select_option("#procedure", "demo_check")
-            await page.select_option("#state", "all")
-            await page.click("#search-submit")
-            await expect(page.locator(f'#cases tr[data-case="{late}"]')).to_have_count(1)
-            await page.fill("#q", "8" + phone[2:])
-            await page.click("#search-submit")
-            await expect(page.locator(f'#cases tr[data-case="{late}"]')).to_have_count(1)
-            await page.fill("#q", f"asan {surname.lower()}")
-            await page.click("#search-submit")
-            await expect(page.locator(f'#cases tr[data-case="{late}"]')).to_have_count(1)
-            await page.screenshot(path=str(ARTIFACTS / "console-search.png"), full_page=True)
+        await page.get_by_role("link", name="Find a case").click()
+        await expect(page.locator("h1")).to_have_text("Find a case")
+        await page.fill("#q", f"{iin[:6]} {iin[6:]}")
+        await page.select_option("#procedure", "demo_check")
+        await page.select_option("#state", "all")
+        await page.click("#search-submit")
+        await expect(page.locator(f'#cases tr[data-case="{late}"]')).to_have_count(1)
+        await page.fill("#q", "8" + phone[2:])
+        await page.click("#search-submit")
+        await expect(page.locator(f'#cases tr[data-case="{late}"]')).to_have_count(1)
+        await page.fill("#q", f"asan {surname.lower()}")
+        await page.click("#search-submit")
+        await expect(page.locator(f'#cases tr[data-case="{late}"]')).to_have_count(1)
+        await page.screenshot(path=str(ARTIFACTS / "console-search.png"), full_page=True)
 
-            await page.get_by_role("link", name="Русский").click()  # the status filter: Russian labels
-            await expect(page.locator("h1")).to_have_text("Найти дело")
-            option = page.locator('#status option[value="completeness_check"]')
-            await expect(option).to_have_text("проверка полноты документов")
-            await page.select_option("#status", label="проверка полноты документов")
-            await page.click("#search-submit")
-            await expect(page).to_have_url(re.compile(r"status=completeness_check"))
-            await expect(page.locator(f'#cases tr[data-case="{late}"]')).to_have_count(1)
-            await page.screenshot(path=str(ARTIFACTS / "console-search-ru.png"), full_page=True)
-            await page.click(f'#cases tr[data-case="{late}"] a')
-            await expect(page.locator("#case-id")).to_have_text(late)
-        finally:
-            await browser.close()
+        await page.get_by_role("link", name="Русский").click()  # the status filter: Russian labels
+        await expect(page.locator("h1")).to_have_text("Найти дело")
+        option = page.locator('#status option[value="completeness_check"]')
+        await expect(option).to_have_text("проверка полноты документов")
+        await page.select_option("#status", label="проверка полноты документов")
+        await page.click("#search-submit")
+        await expect(page).to_have_url(re.compile(r"status=completeness_check"))
+        await expect(page.locator(f'#cases tr[data-case="{late}"]')).to_have_count(1)
+        await page.screenshot(path=str(ARTIFACTS / "console-search-ru.png"), full_page=True)
+        await page.click(f'#cases tr[data-case="{late}"] a')
+        await expect(page.locator("#case-id")).to_have_text(late)
+    finally:
+        await browser.close()
     assert (ARTIFACTS / "console-work-queue.png").stat().st_size > 10_000
 
 
 @pytest.mark.browser
 async def test_supervisor_acknowledges_in_the_inbox_and_reads_the_overview_in_the_browser(
-    chromium: str, console_url: str, dev_http: httpx.AsyncClient, dev_env: WorkflowEnvironment, keys: Keys
+    browser: FreshBrowser, console_url: str, dev_http: httpx.AsyncClient, dev_env: WorkflowEnvironment, keys: Keys
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     late = await start_demo(dev_http, keys.staff, datetime.now(UTC) - timedelta(days=40))
@@ -694,35 +692,33 @@ async def test_supervisor_acknowledges_in_the_inbox_and_reads_the_overview_in_th
 
     row = await eventually(stored, lambda r: r is not None, seconds=30)
     assert row is not None
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-        try:
-            page = await browser.new_page(locale="ru-RU")
-            await page.goto(f"{console_url}/console/login")
-            await page.fill("#api_key", keys.supervisor)
-            await page.click("button[type=submit]")
-            await expect(page.locator("h1")).to_have_text("Рабочая очередь")
-            await page.click("#nav-inbox")
-            line = page.locator(f"#escalation-{row.id}")
-            await expect(line).to_contain_text("Срок нарушен")
-            await expect(line).to_contain_text("+05:00")
-            await page.screenshot(path=str(ARTIFACTS / "console-inbox-ru.png"), full_page=True)
-            await page.click(f"#ack-{row.id}")  # a plain form post with the session's CSRF token, no script
-            await expect(page.locator(".flash")).to_have_text("Подтверждено")
-            await expect(page.locator(f"#escalation-{row.id}")).to_have_count(0)
-            await page.click("#inbox-all")
-            await expect(page.locator(f"#escalation-{row.id} .tag-acknowledged")).to_contain_text("supervisor (test)")
+    try:
+        page = await browser.new_page(locale="ru-RU")
+        await page.goto(f"{console_url}/console/login")
+        await page.fill("#api_key", keys.supervisor)
+        await page.click("button[type=submit]")
+        await expect(page.locator("h1")).to_have_text("Рабочая очередь")
+        await page.click("#nav-inbox")
+        line = page.locator(f"#escalation-{row.id}")
+        await expect(line).to_contain_text("Срок нарушен")
+        await expect(line).to_contain_text("+05:00")
+        await page.screenshot(path=str(ARTIFACTS / "console-inbox-ru.png"), full_page=True)
+        await page.click(f"#ack-{row.id}")  # a plain form post with the session's CSRF token, no script
+        await expect(page.locator(".flash")).to_have_text("Подтверждено")
+        await expect(page.locator(f"#escalation-{row.id}")).to_have_count(0)
+        await page.click("#inbox-all")
+        await expect(page.locator(f"#escalation-{row.id} .tag-acknowledged")).to_contain_text("supervisor (test)")
 
-            await page.get_by_role("link", name="Обзор", exact=True).click()
-            await expect(page.locator("h1")).to_have_text("Обзор")
-            await expect(page.locator("#chart-weeks-demo_check svg rect.breached").first).to_be_attached()
-            await page.screenshot(path=str(ARTIFACTS / "console-overview-ru.png"), full_page=True)
-            await page.get_by_role("banner").get_by_role("link", name="Инциденты").click()
-            await expect(page.locator("h1")).to_contain_text("Инциденты")
-            await expect(page.locator(f'#incidents tr[data-case="{stopped}"]')).to_contain_text("прервано")
-            await expect(page.locator(f'#incidents tr[data-case="{stopped}"]')).to_contain_text("started twice")
-            await page.screenshot(path=str(ARTIFACTS / "console-incidents-ru.png"), full_page=True)
-        finally:
-            await browser.close()
+        await page.get_by_role("link", name="Обзор", exact=True).click()
+        await expect(page.locator("h1")).to_have_text("Обзор")
+        await expect(page.locator("#chart-weeks-demo_check svg rect.breached").first).to_be_attached()
+        await page.screenshot(path=str(ARTIFACTS / "console-overview-ru.png"), full_page=True)
+        await page.get_by_role("banner").get_by_role("link", name="Инциденты").click()
+        await expect(page.locator("h1")).to_contain_text("Инциденты")
+        await expect(page.locator(f'#incidents tr[data-case="{stopped}"]')).to_contain_text("прервано")
+        await expect(page.locator(f'#incidents tr[data-case="{stopped}"]')).to_contain_text("started twice")
+        await page.screenshot(path=str(ARTIFACTS / "console-incidents-ru.png"), full_page=True)
+    finally:
+        await browser.close()
     acked = escalation()
     assert acked is not None and acked.acknowledged_at is not None

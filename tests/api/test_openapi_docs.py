@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from pydantic import BaseModel
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,7 +25,7 @@ from infra.calendar import current_calendar
 from models.mvno_permit import PermitCaseView
 from rules.calendar import ALMATY
 from tests.api.applications import eventually
-from tests.api.browser import FLAGS
+from tests.api.browser import FreshBrowser
 from tests.api.conftest import Keys
 from tests.api.test_console_case import application
 from tests.cases import stop
@@ -111,33 +111,31 @@ async def test_the_docs_page_loads_nothing_from_another_host(real_app: FastAPI) 
 
 
 @pytest.mark.browser
-async def test_swagger_ui_renders_with_every_other_host_unreachable(chromium: str, console_url: str) -> None:
+async def test_swagger_ui_renders_with_every_other_host_unreachable(browser: FreshBrowser, console_url: str) -> None:
     outside: list[str] = []
     problems: list[str] = []
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
-        try:
-            page = await browser.new_page()
+    try:
+        page = await browser.new_page()
 
-            async def only_here(route: Any) -> None:
-                if route.request.url.startswith(console_url):
-                    await route.continue_()
-                else:  # as with no internet
-                    outside.append(route.request.url)
-                    await route.abort()
+        async def only_here(route: Any) -> None:
+            if route.request.url.startswith(console_url):
+                await route.continue_()
+            else:  # as with no internet
+                outside.append(route.request.url)
+                await route.abort()
 
-            await page.route("**/*", only_here)
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            await page.goto(f"{console_url}/v1/docs")
-            start = page.locator(".opblock", has_text="/v1/procedures/mvno_permit/cases").first
-            await expect(start).to_be_visible(timeout=20_000)
-            await start.locator(".opblock-summary").click()
-            await expect(start.locator(".body-param__example, .microlight, pre").first).to_contain_text(
-                "KZ-MVNO-2027-000101"  # the demo application, the example of the start's body
-            )
-        finally:
-            await browser.close()
+        await page.route("**/*", only_here)
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        await page.goto(f"{console_url}/v1/docs")
+        start = page.locator(".opblock", has_text="/v1/procedures/mvno_permit/cases").first
+        await expect(start).to_be_visible(timeout=20_000)
+        await start.locator(".opblock-summary").click()
+        await expect(start.locator(".body-param__example, .microlight, pre").first).to_contain_text(
+            "KZ-MVNO-2027-000101"  # the demo application, the example of the start's body
+        )
+    finally:
+        await browser.close()
     assert not outside, outside
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
 

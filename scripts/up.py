@@ -33,6 +33,15 @@ def wait_for_port(port: int, seconds: float) -> bool:
     return False
 
 
+def _die_with_us() -> None:
+    """In a child before it runs (Linux): SIGTERM when this process dies, however it dies, so a killed ``up.py``
+    leaves no server, worker or API behind holding the ports and the data directory."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def main() -> int:
     reexec_in_venv()
     # The console is served over plain HTTP on localhost here, so its cookie cannot be Secure (the setting's
@@ -92,7 +101,13 @@ def main() -> int:
             (
                 name,
                 subprocess.Popen(
-                    cmd, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    cmd,
+                    cwd=ROOT,
+                    env=child_env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=_die_with_us if sys.platform == "linux" else None,
                 ),
             )
         )
@@ -108,6 +123,14 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
 
+    def exited() -> str | None:
+        """The first service that has exited, said on stderr (its log has why), or None."""
+        for name, p in procs:
+            if p.poll() is not None:
+                print(f"[up] {name} exited with {p.returncode}; see {logs / (name + '.log')}", file=sys.stderr)
+                return name
+        return None
+
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         start("temporal", server_cmd)
@@ -118,7 +141,12 @@ def main() -> int:
             start(name, cmd)
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
-            subprocess.call([py, "starter.py", "demo"], cwd=ROOT, env=child_env)
+            with subprocess.Popen([py, "starter.py", "demo"], cwd=ROOT, env=child_env) as demo:
+                while demo.poll() is None:  # the demo waits for its cases: not for a worker that died at its start
+                    if exited():
+                        demo.terminate()
+                        return 1
+                    time.sleep(0.5)
         if not wait_for_port(args.api_port, 60):
             print(f"[up] the API did not start; see {logs / 'api.log'}", file=sys.stderr)
             return 1
@@ -131,12 +159,9 @@ def main() -> int:
             f"  Ctrl-C stops everything; data stays in {data}\n",
             flush=True,
         )
-        while True:
-            for name, p in procs:
-                if p.poll() is not None:
-                    print(f"[up] {name} exited with {p.returncode}; see {logs / (name + '.log')}", file=sys.stderr)
-                    return 1
+        while not exited():
             time.sleep(1)
+        return 1
     except KeyboardInterrupt:
         print("\n[up] Ctrl-C: shutting down", flush=True)
         return 0

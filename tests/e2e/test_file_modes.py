@@ -43,6 +43,7 @@ def test_after_a_real_run_the_data_dir_is_owner_only(tmp_path: Path) -> None:
     api_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KZ_") and k != "TEMPORAL_ADDRESS"}
     env["KZ_DATA_DIR"] = str(data)
+    env["KZ_METRICS_ADDRESS"] = f"127.0.0.1:{free_port()}"  # not 9464: a stack of the reader's own may hold it
     out = tmp_path / "up.out"
     cmd = [
         sys.executable,

@@ -16,7 +16,7 @@ themselves (``FreshWorkerProcess``, ``FreshApiProcess``).
 
 This file runs three ways: imported by the tests (``Forkserver``); ``python tests/forkserver.py serve SOCKET``; and
 ``python -S -E tests/forkserver.py run SCRIPT ARGS…``, the client the README's shell calls through the ``python``
-of ``tests/forkserver_bin`` and the e2e tests start (standard library only, so it starts in milliseconds).
+and ``audit`` of ``tests/forkserver_bin`` and the e2e tests start (standard library only, so it starts in milliseconds).
 """
 
 from __future__ import annotations

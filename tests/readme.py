@@ -260,8 +260,8 @@ def check(command: Command, code: int, output: str) -> str | None:
 
 
 def environment(**extra: str) -> dict[str, str]:
-    """The environment of the README's commands: this venv's ``python`` first on the path (its ``starter.py`` forked
-    from the tests' pre-imported process, ``tests/forkserver.py``), wide output."""
+    """The environment of the README's commands: this venv's ``python`` first on the path (its ``starter.py`` and
+    ``audit`` forked from the tests' pre-imported process, ``tests/forkserver.py``), wide output."""
     venv_bin = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}", "COLUMNS": "300", "NO_COLOR": "1"}
     env.pop("PYTHONPATH", None)

@@ -170,15 +170,9 @@ class WorkerProcess:
             self.proc.wait()
 
     def check(self) -> subprocess.CompletedProcess[str]:
-        """``python worker.py --check`` with this worker's configuration."""
-        return subprocess.run(
-            [sys.executable, str(ROOT / "worker.py"), "--check"],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        """``python worker.py --check`` with this worker's configuration, started as the worker is."""
+        cmd, env = launch([str(ROOT / "worker.py"), "--check"], self.env, self.forked)
+        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -191,7 +185,7 @@ class WorkerProcess:
 
 class FreshWorkerProcess(WorkerProcess):
     """``python worker.py`` in a fresh interpreter: for the tests of how the process itself behaves (its pid in the
-    worker's identity, signals, the health check, several hosts)."""
+    worker's identity, SIGSTOP, several hosts)."""
 
     forked = False
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -25,8 +24,10 @@ from workflows.mvno_permit import SPEC as PERMIT
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[tuple[Client, str]]:
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Client, str]]:
+    """One dev server and worker for the module's tests: each starts a case of its own."""
+    tmp_path = tmp_path_factory.mktemp("clear")
     server = DevServer(tmp_path / "temporal.db")
     client = await server.start()
     tq = f"clear-{uuid.uuid4().hex[:6]}"

@@ -24,8 +24,7 @@ from temporalio.client import Client
 
 from infra.client import data_converter
 from tests.conftest import binary
-from tests.e2e.procs import DevServer, free_port
-from tests.e2e.procs import FreshWorkerProcess as WorkerProcess  # its pid, signals, health check: a fresh interpreter
+from tests.e2e.procs import DevServer, FreshWorkerProcess, WorkerProcess, free_port
 from tests.e2e.scenarios import COMPLAINT
 from tests.http_servers import TOKEN, Gateway, serve
 
@@ -246,8 +245,9 @@ async def test_a_signal_lets_the_activity_in_flight_finish(
     state, url = gateway
     tq = _queue()
     env = {"KZ_SMS_GATEWAY_URL": url, "KZ_SMS_GATEWAY_TOKEN": TOKEN, "KZ_GRACEFUL_SHUTDOWN_SECONDS": "30"}
-    first = WorkerProcess(server.target, tq, tmp_path / "first.log", **env)
-    second = WorkerProcess(server.target, tq, tmp_path / "second.log", **env)
+    # fresh interpreters: the worker's identity holds its pid, asserted below
+    first = FreshWorkerProcess(server.target, tq, tmp_path / "first.log", **env)
+    second = FreshWorkerProcess(server.target, tq, tmp_path / "second.log", **env)
     state.delay_next = [4.0]  # the gateway holds the SMS: the activity is in flight when the signal comes
     first.start()
     try:
@@ -280,8 +280,8 @@ async def test_an_activity_outliving_the_grace_period_is_retried_by_another_work
     state, url = gateway
     tq = _queue()
     env = {"KZ_SMS_GATEWAY_URL": url, "KZ_SMS_GATEWAY_TOKEN": TOKEN}
-    first = WorkerProcess(server.target, tq, tmp_path / "first.log", KZ_GRACEFUL_SHUTDOWN_SECONDS="1", **env)
-    second = WorkerProcess(server.target, tq, tmp_path / "second.log", **env)
+    first = FreshWorkerProcess(server.target, tq, tmp_path / "first.log", KZ_GRACEFUL_SHUTDOWN_SECONDS="1", **env)
+    second = FreshWorkerProcess(server.target, tq, tmp_path / "second.log", **env)  # its pid: its identity
     state.delay_next = [6.0]
     first.start()
     try:

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,9 +43,10 @@ class Stack:
         return self.run.http
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    async with api_stack(tmp_path) as run:
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """One stack for the module's tests: each works on cases and requests of its own (a fresh application number)."""
+    async with api_stack(tmp_path_factory.mktemp("keys")) as run:
         keys = {
             "staff": create_key("back office (e2e)", ["staff"])[0],
             "A": create_key("base operator A (e2e)", ["operator:base_operator"], BASE_A)[0],

@@ -142,11 +142,15 @@ def main() -> int:
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
             with subprocess.Popen([py, "starter.py", "demo"], cwd=ROOT, env=child_env) as demo:
-                while demo.poll() is None:  # the demo waits for its cases: not for a worker that died at its start
-                    if exited():
-                        demo.terminate()
-                        return 1
-                    time.sleep(0.5)
+                try:
+                    while demo.poll() is None:  # the demo waits for its cases: not for a worker dead at its start
+                        if exited():
+                            demo.terminate()
+                            return 1
+                        time.sleep(0.5)
+                except BaseException:  # Ctrl-C: the demo stops with the rest
+                    demo.kill()
+                    raise
         if not wait_for_port(args.api_port, 60):
             print(f"[up] the API did not start; see {logs / 'api.log'}", file=sys.stderr)
             return 1

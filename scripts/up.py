@@ -10,6 +10,7 @@ databases and their WAL/SHM files, keys, ``logs/``) 0600: the umask is narrowed 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import signal
 import socket
@@ -30,6 +31,17 @@ def wait_for_port(port: int, seconds: float) -> bool:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return True
         time.sleep(0.3)
+    return False
+
+
+def port_in_use(port: int) -> bool:
+    """Whether another process listens on ``port`` of this host (a bind to it fails)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port left in TIME_WAIT is free
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
     return False
 
 
@@ -56,11 +68,26 @@ def main() -> int:
     parser.add_argument("--ui-port", type=int, default=8233, help="the Temporal web UI's port")
     args = parser.parse_args()
 
+    # Started in the background by a script, we inherit SIGINT ignored, and so would every service: Ctrl-C or
+    # SIGINT would stop nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    ports = {"--temporal-port": args.temporal_port, "--ui-port": args.ui_port, "--api-port": args.api_port}
+    for option, port in ports.items():
+        if port_in_use(port):
+            print(f"[up] port {port} ({option}) is in use: another stack? Stop it or choose another", file=sys.stderr)
+            return 1
+
     # Owner-only from here on, for us and every process we start (the dev server makes its own SQLite files).
     os.umask(os.umask(0o077) | 0o077)
     data = Path(os.environ.get("KZ_DATA_DIR") or ROOT / "data").resolve()
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     data.chmod(0o700)
+    lock = (data / "up.lock").open("a")  # held while we run: two stacks on one data directory share its databases
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print(f"[up] another scripts/up.py runs with {data}: stop it first", file=sys.stderr)
+        return 1
     logs = data / "logs"
     logs.mkdir(mode=0o700, exist_ok=True)
     logs.chmod(0o700)
@@ -141,7 +168,9 @@ def main() -> int:
             start(name, cmd)
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
-            with subprocess.Popen([py, "starter.py", "demo"], cwd=ROOT, env=child_env) as demo:
+            demo_cmd = [py, "starter.py", "demo"]
+            die_with_us = _die_with_us if sys.platform == "linux" else None
+            with subprocess.Popen(demo_cmd, cwd=ROOT, env=child_env, preexec_fn=die_with_us) as demo:
                 try:
                     while demo.poll() is None:  # the demo waits for its cases: not for a worker dead at its start
                         if exited():
@@ -167,7 +196,7 @@ def main() -> int:
             time.sleep(1)
         return 1
     except KeyboardInterrupt:
-        print("\n[up] Ctrl-C: shutting down", flush=True)
+        print("\n[up] Ctrl-C (or SIGTERM): shutting down", flush=True)
         return 0
     finally:
         stop_all()

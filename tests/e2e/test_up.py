@@ -1,6 +1,8 @@
-"""``scripts/up.py`` as a process: killed, it takes the dev server, the worker and the API with it (a stack left
-behind held the ports and the next run's worker could not start); a service that dies at its start ends it with the
-service's name instead of a wait for demo cases no worker will run."""
+"""``scripts/up.py`` as a process: killed, it takes the dev server, the worker, the API and the demo with it (a stack
+left behind held the ports and the next run's worker could not start; a demo left behind put cases sealed with the
+dead run's key into the next stack); a second one on the same data directory, or one whose port another process
+holds, refuses before it starts anything; a service that dies at its start ends it with the service's name instead
+of a wait for demo cases no worker will run."""
 
 from __future__ import annotations
 
@@ -20,10 +22,11 @@ pytestmark = pytest.mark.e2e
 
 
 def _up(tmp_path: Path, metrics: str, *extra: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """``scripts/up.py`` on free ports (``extra`` after them wins) with the data directory ``tmp_path/data``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KZ_") and k != "TEMPORAL_ADDRESS"}
     env.update(KZ_DATA_DIR=str(tmp_path / "data"), KZ_METRICS_ADDRESS=metrics)
     ports = ["--api-port", str(free_port()), "--temporal-port", str(free_port()), "--ui-port", str(free_port())]
-    out = tmp_path / "up.out"
+    out = tmp_path / f"up-{len(list(tmp_path.glob('up-*.out')))}.out"
     with out.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "scripts/up.py", *ports, *extra], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -52,25 +55,42 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the children learn of up.py's death from Linux (PR_SET_PDEATHSIG)")
-def test_a_killed_up_leaves_no_server_worker_or_api_behind(tmp_path: Path) -> None:
-    up, out = _up(tmp_path, f"127.0.0.1:{free_port()}", "--no-demo")
+def test_a_killed_up_leaves_nothing_behind_and_one_data_directory_has_one_up(tmp_path: Path) -> None:
+    up, out = _up(tmp_path, f"127.0.0.1:{free_port()}")
+    second: subprocess.Popen[bytes] | None = None
     try:
         deadline = time.monotonic() + 120
-        while "[up] running" not in out.read_text(errors="replace"):
+        while len(services := _children(up.pid)) < 4:  # the dev server, the worker, the API and the demo
             assert up.poll() is None and time.monotonic() < deadline, out.read_text(errors="replace")[-3000:]
-            time.sleep(0.3)
-        services = _children(up.pid)
-        assert len(services) == 3, services  # the dev server, the worker, the API
-        up.send_signal(signal.SIGKILL)  # no Ctrl-C, no clean-up of its own
+            assert "[up] running" not in out.read_text(errors="replace"), "the demo ended before it was seen"
+            time.sleep(0.05)
+        # A second up.py on the same data directory (other ports) refuses before it starts anything.
+        second, second_out = _up(tmp_path, f"127.0.0.1:{free_port()}", "--no-demo")
+        assert second.wait(timeout=60) == 1
+        assert "[up] another scripts/up.py runs with" in second_out.read_text(), second_out.read_text()
+        up.send_signal(signal.SIGKILL)  # while the demo runs: no Ctrl-C, no clean-up of its own
         up.wait()
         deadline = time.monotonic() + 60
         while any(_alive(pid) for pid in services):
             assert time.monotonic() < deadline, [pid for pid in services if _alive(pid)]
             time.sleep(0.2)
     finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
+        for proc in (up, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGINT if proc is second else signal.SIGKILL)
+                proc.wait(timeout=90)
+
+
+def test_a_port_in_use_ends_up_before_it_starts_anything(tmp_path: Path) -> None:
+    with socket.socket() as taken:  # the API's port, held by another process
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        up, out = _up(tmp_path, f"127.0.0.1:{free_port()}", "--api-port", str(port))
+        assert up.wait(timeout=60) == 1
+    text = out.read_text(errors="replace")
+    assert f"[up] port {port} (--api-port) is in use" in text, text
+    assert "[up] starting" not in text and not (tmp_path / "data").exists()
 
 
 def test_a_worker_that_cannot_start_ends_up_with_its_name(tmp_path: Path) -> None:

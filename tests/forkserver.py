@@ -11,8 +11,9 @@ child (CPython does it at fork). The e2e tests' ``worker.py`` and API processes 
 SIGTERM and SIGINT on to it, and a client killed takes the child with it (the server sees its end of the socket close).
 
 ``KZ_TEST_FORKSERVER=0`` runs every command in a fresh interpreter instead. Tests of how a process starts or behaves
-as a process (its import time, its exit, its pid, signals sent to it, several hosts) run fresh interpreters
-themselves (``FreshWorkerProcess``, ``FreshApiProcess``).
+as a process (its import time, its pid, SIGSTOP, its umask, several hosts) run fresh interpreters themselves
+(``FreshWorkerProcess``, ``FreshApiProcess``). A forked child's settings are its own (read from the environment it
+is given, every cache emptied before the first fork), so the tests of settings, keys and refusals fork too.
 
 This file runs three ways: imported by the tests (``Forkserver``); ``python tests/forkserver.py serve SOCKET``; and
 ``python -S -E tests/forkserver.py run SCRIPT ARGS…``, the client the README's shell calls through the ``python``

@@ -49,13 +49,13 @@ def test_the_wheel_installs_a_working_kz_starter(tmp_path: Path) -> None:
     [wheel] = wheels.glob("kz_telecom_procedures-*.whl")
 
     target = tmp_path / "venv"
-    venv.create(target, with_pip=True)
+    venv.create(target)  # no pip of its own (ensurepip: 4 s): this environment's pip installs into it (``--python``)
     python = target / "bin" / "python"
     site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=tmp_path).strip())
     # the dependencies from this environment (no network); its editable install of the project is not seen,
     # as .pth files of a directory added this way are not run
     (site / "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    run(python, "-m", "pip", "install", "--no-deps", "--no-index", wheel, cwd=tmp_path)
+    run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", wheel, cwd=tmp_path)
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()

@@ -15,9 +15,9 @@ as a process (its import time, its pid, SIGSTOP, its umask, several hosts) run f
 (``FreshWorkerProcess``, ``FreshApiProcess``). A forked child's settings are its own (read from the environment it
 is given, every cache emptied before the first fork), so the tests of settings, keys and refusals fork too.
 
-This file runs three ways: imported by the tests (``Forkserver``); ``python tests/forkserver.py serve SOCKET``; and
-``python -S -E tests/forkserver.py run SCRIPT ARGS…``, the client the README's shell calls through the ``python``
-and ``audit`` of ``tests/forkserver_bin`` and the e2e tests start (standard library only, so it starts in milliseconds).
+This file runs two ways: imported by the tests (``Forkserver``), and ``python tests/forkserver.py serve SOCKET``. The
+client, which the README's shell calls through the ``python`` and ``audit`` of ``tests/forkserver_bin`` and the e2e
+tests start, is ``tests/forkserver_client.py``.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIM = Path(__file__).resolve().parent / "forkserver_bin"
+CLIENT = Path(__file__).resolve().parent / "forkserver_client.py"
 PRELOAD = (
     "temporalio.client",
     "temporalio.service",
@@ -183,36 +183,6 @@ def serve(path: str) -> None:
 # --- the clients -------------------------------------------------------------------------------------------------
 
 
-def _request(path: str, argv: list[str], env: dict[str, str], cwd: str, fds: list[int]) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    sock.connect(path)
-    socket.send_fds(sock, [json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode()], fds)
-    return sock
-
-
-def _exit_code(sock: socket.socket, on_pid: Callable[[int], None] = lambda pid: None) -> int:
-    """The child's exit code, after its pid (``on_pid``), as the server sends them."""
-    with sock:
-        while True:
-            answer = sock.recv(64)
-            if not answer.startswith(b"pid "):
-                return int(answer) if answer else 1
-            on_pid(int(answer[4:]))
-
-
-def run_here(argv: list[str]) -> int:
-    """The shim's client: run ``argv`` with this process's streams, environment and directory; its exit code.
-    SIGTERM and SIGINT sent to the client reach the child; killed, the client takes the child with it (the server
-    sees the client's end close)."""
-
-    def relay(pid: int) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
-
-    sock = _request(os.environ["KZ_FORKSERVER"], argv, dict(os.environ), os.getcwd(), [0, 1, 2])
-    return _exit_code(sock, relay)
-
-
 class Forkserver:
     """The server of this test process (``forkserver()``), started on first use; it ends when this process does (its
     standard input closes)."""
@@ -243,7 +213,7 @@ class Forkserver:
         server: the command and what its environment needs besides the caller's. The process's pid is the client's:
         SIGTERM and SIGINT reach the child, SIGKILL kills both."""
         self.start()
-        return [sys.executable, "-S", "-E", str(Path(__file__).resolve()), "run", *args], {"KZ_FORKSERVER": self.path}
+        return [sys.executable, "-S", "-E", str(CLIENT), *args], {"KZ_FORKSERVER": self.path}
 
     def shell_env(self) -> dict[str, str]:
         """What a shell's environment needs, beside ``SHIM`` first on its path, for its ``python starter.py`` to be
@@ -252,19 +222,21 @@ class Forkserver:
         return {
             "KZ_PYTHON": sys.executable,
             "KZ_FORKSERVER": self.path,
-            "KZ_FORKSERVER_CLIENT": str(Path(__file__).resolve()),
+            "KZ_FORKSERVER_CLIENT": str(CLIENT),
         }
 
     async def run(
         self, argv: list[str], env: dict[str, str], cwd: Path, stdin: bytes = b"", merge_stderr: bool = False
     ) -> tuple[int, bytes, bytes]:
         """``(exit code, stdout, stderr)`` of ``python ARGV`` (``argv[0]`` the script), as a subprocess gives them."""
+        from tests.forkserver_client import exit_code, request
+
         self.start()
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe() if not merge_stderr else (-1, out_w)
         try:
-            sock = await asyncio.to_thread(_request, self.path, argv, env, str(cwd), [in_r, out_w, err_w])
+            sock = await asyncio.to_thread(request, self.path, argv, env, str(cwd), [in_r, out_w, err_w])
         finally:
             for fd in {in_r, out_w, err_w}:
                 os.close(fd)
@@ -282,7 +254,7 @@ class Forkserver:
         _, out, err = await asyncio.gather(
             asyncio.to_thread(feed), asyncio.to_thread(drain, out_r), asyncio.to_thread(drain, err_r)
         )
-        return await asyncio.to_thread(_exit_code, sock), out, err
+        return await asyncio.to_thread(exit_code, sock), out, err
 
 
 _SERVER: Forkserver | None = None
@@ -300,7 +272,5 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["serve"]:
         sys.path[0] = str(ROOT)  # the repository's modules, not tests/'s
         serve(sys.argv[2])
-    elif sys.argv[1:2] == ["run"]:
-        sys.exit(run_here(sys.argv[2:]))
     else:
-        sys.exit(f"usage: {sys.argv[0]} serve SOCKET | run SCRIPT ARGS…")
+        sys.exit(f"usage: {sys.argv[0]} serve SOCKET (the client is tests/forkserver_client.py)")

@@ -47,11 +47,15 @@ def port_in_use(port: int) -> bool:
 
 def _die_with_us() -> None:
     """In a child before it runs (Linux): SIGTERM when this process dies, however it dies, so a killed ``up.py``
-    leaves no server, worker or API behind holding the ports and the data directory."""
+    leaves no server, worker, API or demo behind holding the ports and the data directory."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+DIE_WITH_US = _die_with_us if sys.platform == "linux" else None
+"""What every child of ours runs before it starts (``preexec_fn``); elsewhere nothing."""
 
 
 def main() -> int:
@@ -134,7 +138,7 @@ def main() -> int:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
-                    preexec_fn=_die_with_us if sys.platform == "linux" else None,
+                    preexec_fn=DIE_WITH_US,
                 ),
             )
         )
@@ -168,9 +172,7 @@ def main() -> int:
             start(name, cmd)
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
-            demo_cmd = [py, "starter.py", "demo"]
-            die_with_us = _die_with_us if sys.platform == "linux" else None
-            with subprocess.Popen(demo_cmd, cwd=ROOT, env=child_env, preexec_fn=die_with_us) as demo:
+            with subprocess.Popen([py, "starter.py", "demo"], cwd=ROOT, env=child_env, preexec_fn=DIE_WITH_US) as demo:
                 try:
                     while demo.poll() is None:  # the demo waits for its cases: not for a worker dead at its start
                         if exited():

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
@@ -20,10 +19,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from models.case import ResumeRequest
-from models.deadlines import DeadlineState, DeadlineStatus
+from models.deadlines import DeadlineStatus
 from models.sms import SmsReceipt, SmsRequest
 from rules.calendar import ALMATY, WorkingCalendar
-from workflows.case import CaseWorkflow
 from workflows.metrics import BLOCKED, BREACHED, CLOSED, STARTED, CaseMetrics
 
 with workflow.unsafe.imports_passed_through():
@@ -34,36 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from infra.sandbox import SANDBOX
     from infra.telemetry import metrics_runtime
     from tests.e2e.procs import free_port
+    from tests.workflows.probes import MetricsProbe, ProbeInput
     from worker import make_worker
-
-
-class ProbeInput(BaseModel):
-    received_at: datetime
-
-
-@workflow.defn
-class MetricsProbe(CaseWorkflow):
-    """One 2-working-day term (171 p.119), then an SMS, then waits for a decision."""
-
-    PROCEDURE = "metrics_probe"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.decided = False
-
-    @workflow.run
-    async def run(self, inp: ProbeInput) -> DeadlineState:
-        await self.register("171", inp.received_at)
-        await self.clock.open("check", "fraud.check", inp.received_at)
-        await self.clock.wait("check", lambda: self.decided)
-        wid = workflow.info().workflow_id
-        sms = SmsRequest(message_id=f"{wid}/sms", case_id=wid, to="+77011234567", sender="1414", text="decided")
-        await self.outside(SmsActivities.send_sms, sms, what="sms_gateway")
-        return self.clock.get("check")
-
-    @workflow.update
-    def decide(self) -> None:
-        self.decided = True
 
 
 class RefusingOnce:

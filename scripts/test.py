@@ -47,12 +47,13 @@ def ensure_debian_packages() -> None:
 
 def parallel(args: list[str]) -> list[str]:
     """pytest-xdist's options, unless the caller chose (``-n``, ``-p no:xdist``): the test files run on several
-    processes, one file per process at a time (its module fixtures stay shared); most of an e2e test's time is
-    waiting on servers, so twice the cores pays. ``KZ_TEST_PROCESSES`` overrides the count."""
+    processes, one file per process at a time (its module fixtures stay shared), in the order the suite chose (the
+    longest first: tests/file_order.py); most of an e2e test's time is waiting on servers, so twice the cores pays.
+    ``KZ_TEST_PROCESSES`` overrides the count."""
     if any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args) or "no:xdist" in args:
         return []
     n = os.environ.get("KZ_TEST_PROCESSES") or str(2 * (os.cpu_count() or 1))
-    return ["-n", n, "--dist", "loadfile"]
+    return ["-n", n, "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
 def bytecode_written() -> dict[str, str]:

@@ -41,6 +41,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from infra.client import data_converter  # noqa: E402
 from models import search_attributes  # noqa: E402
+from tests import file_order  # noqa: E402
 
 
 def binary(name: str) -> str:
@@ -96,3 +97,12 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:8]}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("KZ_TEST_RECORD_SECONDS") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(file_order.Recorder(), "kz-file-seconds")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    file_order.longest_first(items)

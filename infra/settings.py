@@ -118,11 +118,15 @@ class Settings(BaseSettings):
 
 
 def _owner_only(path: Path) -> None:
-    """Drop group and other permission bits of ``path`` when it is ours and has any."""
-    st = path.lstat()
-    if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or not st.st_mode & 0o077:
+    """Drop group and other permission bits of ``path`` when it is ours and has any. An entry gone since it was
+    listed (another process starting on the same directory renamed its temporary key file into place) is left."""
+    try:
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or not st.st_mode & 0o077:
+            return
+        path.chmod(stat.S_IMODE(st.st_mode) & ~0o077)
+    except FileNotFoundError:
         return
-    path.chmod(stat.S_IMODE(st.st_mode) & ~0o077)
 
 
 def secure_data_dir(path: Path) -> Path:

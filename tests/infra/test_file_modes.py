@@ -102,3 +102,27 @@ def test_a_session_secures_the_data_dir_once_and_makes_it_again_when_it_is_gone(
     (tmp_path / "data").rmdir()
     assert s.db_url() == url and len(walks) == 2
     assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
+
+def test_an_entry_gone_between_the_listing_and_its_look_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Processes starting together on a fresh data directory: one renames its temporary key file into place while
+    another secures the directory it listed a moment before (a worker failed its start on the vanished file)."""
+    from infra import settings as settings_module
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    (data / "engine.db").write_text("")
+    (data / "engine.db").chmod(0o644)
+    listed = Path.iterdir
+
+    def with_a_vanished_entry(self: Path):  # type: ignore[no-untyped-def]
+        yield from listed(self)
+        if self == data:
+            yield data / ".pseudonym-key.4242.6d1426cd.tmp"  # renamed away since the listing
+
+    monkeypatch.setattr(Path, "iterdir", with_a_vanished_entry)
+    assert settings_module.secure_data_dir(data) == data
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "engine.db").stat().st_mode) == 0o600

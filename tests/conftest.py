@@ -3,6 +3,7 @@ a private data directory for our tables, and a worker factory."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -106,3 +107,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     file_order.longest_first(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Every module the tests use is imported by now and lives as long as the process: the collector need not walk
+    # those objects again in each of its full collections (issue 18: the suite's CPU).
+    gc.freeze()

@@ -29,12 +29,18 @@ DEMO_BINS = {"antifraud_centre": "990340001230"}
 """The organisation each demo operator-system key acts for (a made-up BIN with a valid check digit)."""
 
 
+def demo_keys_file() -> Path:
+    """Where the demo's keys are kept: ``demo-keys.json`` in the data directory."""
+    from infra.settings import settings
+
+    return settings().data_dir / "demo-keys.json"
+
+
 def demo_keys() -> dict[str, str]:
     """The demo's API keys, created on first use."""
     from api.auth import create_key
-    from infra.settings import settings
 
-    path = settings().data_dir / "demo-keys.json"
+    path = demo_keys_file()
     if path.exists():
         return dict(json.loads(path.read_text()))
     keys = {name: create_key(f"demo {name}", roles, DEMO_BINS.get(name))[0] for name, roles in KEY_ROLES.items()}
@@ -116,6 +122,10 @@ async def demo() -> None:
     for title, case_id in created:
         console.print(f"{title}: {case_id}")
     keys = demo_keys()
-    console.print("\nDemo API keys (also in data/demo-keys.json; sign in to the console with the staff key):")
+    console.print(
+        f"\nDemo API keys (also in {demo_keys_file()}; sign in to the console with the staff key):",
+        soft_wrap=True,
+        markup=False,
+    )
     for name, key in keys.items():
         console.print(f"  {name:17} {key}")

@@ -89,6 +89,7 @@ async def test_readme_commands_that_need_the_demo_stack(stack: tuple[Shell, Clie
     assert re.search(rf"Console\s+{re.escape(api)}/console/", printed), printed
     assert f"{api}/v1/docs" in printed and "when present" not in printed
     assert "Demo API keys" in printed and "staff" in printed  # the demo ran and printed its keys
+    assert f"also in {shell.cwd / 'data' / 'demo-keys.json'};" in printed  # where they are, not a fixed "data/"
     todo = commands()
     assert runs_where(todo[0], todo) == "stack" and todo[0].text == "python3 scripts/up.py"
     mine = [c for c in todo if c.is_("demo") or runs_where(c, todo) == "dev-server"]

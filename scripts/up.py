@@ -76,10 +76,13 @@ def main() -> int:
     # SIGINT would stop nothing.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     ports = {"--temporal-port": args.temporal_port, "--ui-port": args.ui_port, "--api-port": args.api_port}
-    for option, port in ports.items():
-        if port_in_use(port):
-            print(f"[up] port {port} ({option}) is in use: another stack? Stop it or choose another", file=sys.stderr)
-            return 1
+    taken = [option for option, port in ports.items() if port_in_use(port)]
+    for option in taken:
+        print(
+            f"[up] port {ports[option]} ({option}) is in use: another stack? Stop it or choose another", file=sys.stderr
+        )
+    if taken:
+        return 1
 
     # Owner-only from here on, for us and every process we start (the dev server makes its own SQLite files).
     os.umask(os.umask(0o077) | 0o077)

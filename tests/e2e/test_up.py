@@ -82,14 +82,16 @@ def test_a_killed_up_leaves_nothing_behind_and_one_data_directory_has_one_up(tmp
 
 
 def test_a_port_in_use_ends_up_before_it_starts_anything(tmp_path: Path) -> None:
-    with socket.socket() as taken:  # the API's port, held by another process
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        up, out = _up(tmp_path, f"127.0.0.1:{free_port()}", "--api-port", str(port))
+    with socket.socket() as taken, socket.socket() as also:  # the API's and the UI's ports, held by others
+        for s in (taken, also):
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+        port, ui = taken.getsockname()[1], also.getsockname()[1]
+        up, out = _up(tmp_path, f"127.0.0.1:{free_port()}", "--api-port", str(port), "--ui-port", str(ui))
         assert up.wait(timeout=60) == 1
     text = out.read_text(errors="replace")
     assert f"[up] port {port} (--api-port) is in use" in text, text
+    assert f"[up] port {ui} (--ui-port) is in use" in text, text  # every one taken is named, not the first only
     assert "[up] starting" not in text and not (tmp_path / "data").exists()
 
 

@@ -34,6 +34,29 @@ def wait_for_port(port: int, seconds: float) -> bool:
     return False
 
 
+def tcp_port(text: str) -> int:
+    """An option's port: 1-65535 (with 0 a service would pick one nobody is told of)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, not {port}")
+    return port
+
+
+def metrics_port() -> int | None:
+    """The worker's metrics port on this host (``KZ_METRICS_ADDRESS``, its default from ``infra.settings``), or None
+    when metrics are off or served on another host."""
+    from infra.settings import Settings
+
+    address = os.environ.get("KZ_METRICS_ADDRESS", Settings.model_fields["metrics_address"].default)
+    host, _, port = address.rpartition(":")
+    if not port.isdigit() or host not in ("127.0.0.1", "localhost", "0.0.0.0", "", "[::]", "::1", "[::1]"):
+        return None
+    return int(port)
+
+
 def port_in_use(port: int) -> bool:
     """Whether another process listens on ``port`` of this host (a bind to it fails)."""
     with socket.socket() as s:
@@ -67,21 +90,32 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo cases")
-    parser.add_argument("--api-port", type=int, default=int(os.environ.get("KZ_API_PORT", "8000")))
-    parser.add_argument("--temporal-port", type=int, default=7233, help="the dev server's gRPC port")
-    parser.add_argument("--ui-port", type=int, default=8233, help="the Temporal web UI's port")
+    parser.add_argument("--api-port", type=tcp_port, default=int(os.environ.get("KZ_API_PORT", "8000")))
+    parser.add_argument("--temporal-port", type=tcp_port, default=7233, help="the dev server's gRPC port")
+    parser.add_argument("--ui-port", type=tcp_port, default=8233, help="the Temporal web UI's port")
     args = parser.parse_args()
 
     # Started in the background by a script, we inherit SIGINT ignored, and so would every service: Ctrl-C or
     # SIGINT would stop nothing.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     ports = {"--temporal-port": args.temporal_port, "--ui-port": args.ui_port, "--api-port": args.api_port}
-    taken = [option for option, port in ports.items() if port_in_use(port)]
-    for option in taken:
-        print(
-            f"[up] port {ports[option]} ({option}) is in use: another stack? Stop it or choose another", file=sys.stderr
-        )
-    if taken:
+    metrics = metrics_port()
+    if metrics is not None:
+        ports["KZ_METRICS_ADDRESS"] = metrics
+    refusals = [
+        f"[up] {first} and {second} are the same port {port}: each service needs its own"
+        for n, (first, port) in enumerate(ports.items())
+        for second, other in list(ports.items())[n + 1 :]
+        if port == other
+    ]
+    refusals += [
+        f"[up] port {port} ({option}) is in use: another stack? Stop it or choose another"
+        for option, port in ports.items()
+        if port_in_use(port)
+    ]
+    for refusal in refusals:
+        print(refusal, file=sys.stderr)
+    if refusals:
         return 1
 
     # Owner-only from here on, for us and every process we start (the dev server makes its own SQLite files).
@@ -189,11 +223,23 @@ def main() -> int:
             print(f"[up] the API did not start; see {logs / 'api.log'}", file=sys.stderr)
             return 1
         api = f"http://localhost:{args.api_port}"
+        keys = data / "demo-keys.json"
+        sign_in = (
+            f"sign in with the staff key; keys in {keys}"
+            if keys.exists()
+            else "no demo keys with --no-demo: make one with `python starter.py api create-key`"
+        )
+        cli = (
+            ""
+            if args.temporal_port == 7233
+            else f"  Command line     TEMPORAL_ADDRESS={child_env['TEMPORAL_ADDRESS']}\n"
+        )
         print(
             "\n[up] running:\n"
-            f"  Console          {api}/console/  (sign in with the staff key; keys in {data / 'demo-keys.json'})\n"
+            f"  Console          {api}/console/  ({sign_in})\n"
             f"  API              {api}/v1/docs  (schema {api}/v1/openapi.json)\n"
             f"  Temporal UI      http://localhost:{args.ui_port}\n"
+            f"{cli}"
             f"  Ctrl-C stops everything; data stays in {data}\n",
             flush=True,
         )

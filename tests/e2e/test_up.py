@@ -95,19 +95,53 @@ def test_a_port_in_use_ends_up_before_it_starts_anything(tmp_path: Path) -> None
     assert "[up] starting" not in text and not (tmp_path / "data").exists()
 
 
-def test_a_worker_that_cannot_start_ends_up_with_its_name(tmp_path: Path) -> None:
+def test_a_port_given_twice_or_out_of_range_and_a_taken_metrics_port_are_refused_first(tmp_path: Path) -> None:
+    same = free_port()
+    up, out = _up(tmp_path, f"127.0.0.1:{free_port()}", "--api-port", str(same), "--ui-port", str(same))
+    assert up.wait(timeout=60) == 1
+    assert f"[up] --ui-port and --api-port are the same port {same}" in out.read_text(), out.read_text()
+    for bad in ("0", "70000", "http"):
+        up, out = _up(tmp_path, f"127.0.0.1:{free_port()}", "--temporal-port", bad)
+        assert up.wait(timeout=60) == 2  # a usage error, not a traceback nor a stack on a port nobody is told of
+        assert "argument --temporal-port:" in out.read_text() and "Traceback" not in out.read_text(), out.read_text()
     with socket.socket() as taken:  # the worker's metrics port, held by another process
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         host, port = taken.getsockname()
-        up, out = _up(tmp_path, f"{host}:{port}")  # with the demo, which would wait for its cases
-        try:
-            assert up.wait(timeout=120) == 1
-        finally:
-            if up.poll() is None:
-                up.kill()
-                up.wait()
+        up, out = _up(tmp_path, f"{host}:{port}")
+        assert up.wait(timeout=60) == 1
+    assert f"[up] port {port} (KZ_METRICS_ADDRESS) is in use" in out.read_text(), out.read_text()
+    assert not (tmp_path / "data").exists()  # nothing started
+
+
+def test_a_worker_that_cannot_start_ends_up_with_its_name(tmp_path: Path) -> None:
+    # An address of no interface here (TEST-NET-1): up.py cannot check it beforehand; the worker cannot bind it.
+    up, out = _up(tmp_path, f"192.0.2.1:{free_port()}")  # with the demo, which would wait for its cases
+    try:
+        assert up.wait(timeout=120) == 1
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
     text = out.read_text(errors="replace")
     assert "[up] worker exited with 1; see" in text and "worker.log" in text, text[-3000:]
     assert "[up] running" not in text
     assert "KZ_METRICS_ADDRESS" in (tmp_path / "data" / "logs" / "worker.log").read_text()
+
+
+def test_the_running_banner_says_how_to_reach_the_stack_it_started(tmp_path: Path) -> None:
+    """Without the demo there are no demo keys to point at; on another Temporal port the command line needs to be
+    told where it is (it reads ``TEMPORAL_ADDRESS``, default localhost:7233)."""
+    temporal = free_port()
+    up, out = _up(tmp_path, "", "--no-demo", "--temporal-port", str(temporal))
+    try:
+        deadline = time.monotonic() + 120
+        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
+            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.2)
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+    assert "no demo keys with --no-demo: make one with `python starter.py api create-key`" in text, text
+    assert "demo-keys.json" not in text and not (tmp_path / "data" / "demo-keys.json").exists()
+    assert f"Command line     TEMPORAL_ADDRESS=localhost:{temporal}" in text, text

@@ -231,7 +231,7 @@ def main() -> int:
         )
         cli = (
             ""
-            if args.temporal_port == 7233
+            if args.temporal_port == parser.get_default("temporal_port")
             else f"  Command line     TEMPORAL_ADDRESS={child_env['TEMPORAL_ADDRESS']}\n"
         )
         print(

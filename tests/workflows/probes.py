@@ -101,25 +101,15 @@ class AppealedCase(CaseWorkflow):
 
 
 @workflow.defn
-class MetricsProbe(CaseWorkflow):
-    """One 2-working-day term (171 p.119), then an SMS, then waits for a decision."""
+class MetricsProbe(DeadlineProbe):
+    """``DeadlineProbe``'s term and decision, then an SMS once decided."""
 
     PROCEDURE = "metrics_probe"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.decided = False
-
     @workflow.run
     async def run(self, inp: ProbeInput) -> DeadlineState:
-        await self.register("171", inp.received_at)
-        await self.clock.open("check", "fraud.check", inp.received_at)
-        await self.clock.wait("check", lambda: self.decided)
+        await super().run(inp)
         wid = workflow.info().workflow_id
         sms = SmsRequest(message_id=f"{wid}/sms", case_id=wid, to="+77011234567", sender="1414", text="decided")
         await self.outside(SmsActivities.send_sms, sms, what="sms_gateway")
         return self.clock.get("check")
-
-    @workflow.update
-    def decide(self) -> None:
-        self.decided = True

@@ -35,11 +35,12 @@ __all__ = ["COMPARE", "Figures", "measurements", "run", "table", "to_readme", "w
 
 COMPARE: dict[str, list[str]] = {
     "issuer-key-cache": ["contract_eds_signing"],
-    "record-held-over-locals": [
+    "sandbox-compiled-once": [
         "complaint",
         "fraud_check",
         "mvno_permit",
         "egov_number_connection",
+        "electronic_mailbox",
         "contract_eds_signing",
     ],
 }

@@ -5,21 +5,26 @@ before issue 16 (``activities``, ``infra``, ``audit`` passed through), under whi
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 from temporalio import workflow
-from temporalio.client import WorkflowFailureError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError, SandboxedWorkflowRunner
 
 from audit.replay import Replay
-from infra.sandbox import SANDBOX, SHARED_SANDBOX, worker_sandbox
+from infra.client import data_converter
+from infra.sandbox import SANDBOX, SHARED_SANDBOX, sandbox_code, worker_sandbox
 from infra.settings import settings
+from tests.golden_tools import GOLDEN
 from tests.infra.sandbox_calendar_probe import CalendarInWorkflow
 from tests.infra.sandbox_probes import EdgeCallInWorkflow
+from workflows.catalogue import WORKFLOWS
 from workflows.fraud_check import fraud_case_id
 
 BEFORE = SandboxedWorkflowRunner(
@@ -105,3 +110,29 @@ async def test_the_shared_sandbox_still_refuses_the_edge_call_as_a_case_runs(
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "RestrictedWorkflowAccessError", cause
     assert await _run(env, BEFORE, number) == fraud_case_id(number)  # the control: the old list lets it run
+
+
+async def _replay_golden(runner: SandboxedWorkflowRunner, name: str) -> int:
+    """Replay one golden complaint history in ``runner``; its number of workflow tasks."""
+    doc = json.loads((GOLDEN / "complaint" / name).read_text(encoding="utf-8"))
+    history = WorkflowHistory.from_json(doc["workflow_id"], doc["history"])
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(), workflow_runner=runner)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+    return sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED for e in history.events)
+
+
+@pytest.mark.parametrize("runner", [SANDBOX, SHARED_SANDBOX], ids=["strict", "shared"])
+async def test_the_sandboxes_compile_their_glue_once_per_process(runner: SandboxedWorkflowRunner) -> None:
+    """Both sandboxes enter a case through the same few snippets of source, compiled once per process: a second
+    history compiles nothing new and takes each snippet from the cache, at least once per workflow task (and per
+    payload). The SDK's own runner, the control, compiles its strings at every use and never asks the cache."""
+    await _replay_golden(runner, "auto_forwarded_upheld.json")
+    before = sandbox_code.cache_info()
+    tasks = await _replay_golden(runner, "rejected_signed_and_delivered.json")
+    after = sandbox_code.cache_info()
+    assert after.misses == before.misses
+    assert after.hits - before.hits >= tasks
+    sdk_own = SandboxedWorkflowRunner(restrictions=runner.restrictions)
+    await _replay_golden(sdk_own, "rejected_signed_and_delivered.json")
+    assert sandbox_code.cache_info() == after

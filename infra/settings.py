@@ -12,9 +12,10 @@ import re
 import stat
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from models.timings import CaseTimings
@@ -94,6 +95,25 @@ class Settings(BaseSettings):
     timings: CaseTimings = Field(default_factory=CaseTimings)
     """``KZ_TIMINGS__<FIELD>`` (ISO 8601 durations or seconds): timeouts, margins and checkpoints that are not law
     (``models.timings``); a case keeps the values of its registration day."""
+
+    @field_validator("timings", mode="before")
+    @classmethod
+    def _known_timings(cls, value: Any) -> Any:
+        """A duration the cases do not have (``KZ_TIMINGS__OUTSIDE_TIMOUT``) is refused, not ignored: a misspelt
+        timeout would leave the default in force with nothing said. Only here: a case's recorded timings keep
+        reading whatever fields they were written with."""
+        if isinstance(value, dict):
+            unknown = sorted(str(k) for k in value if k not in CaseTimings.model_fields)
+            if unknown:
+                raise PydanticCustomError(
+                    "unknown_timing",
+                    "no such duration: {unknown} (known: {known})",
+                    {
+                        "unknown": ", ".join(f"KZ_TIMINGS__{k.upper()}" for k in unknown),
+                        "known": ", ".join(k.upper() for k in CaseTimings.model_fields),
+                    },
+                )
+        return value
 
     # The HTTP API and the console (``api/``).
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)

@@ -60,3 +60,24 @@ def test_a_group_variable_that_is_not_json_is_named(monkeypatch: pytest.MonkeyPa
     finally:
         monkeypatch.undo()
         settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("KZ_TIMINGS__OUTSIDE_TIMOUT", "90"), ("KZ_TIMINGS", '{"outside_timeout": 90, "outside_timout": 90}')],
+    ids=["variable", "json"],
+)
+def test_a_misspelt_duration_is_refused_not_ignored(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """A duration the cases do not have would leave the default in force with nothing said: it is refused at start,
+    named as the operator would write it, with the names there are."""
+    monkeypatch.setenv(name, value)
+    settings.cache_clear()
+    try:
+        with pytest.raises(SettingsInvalid) as refused:
+            settings()
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    message = str(refused.value)
+    assert message.startswith("invalid setting: KZ_TIMINGS: no such duration: KZ_TIMINGS__OUTSIDE_TIMOUT (known: ")
+    assert "OUTSIDE_TIMEOUT" in message.split("known: ")[1] and "90" not in message

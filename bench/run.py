@@ -29,6 +29,12 @@ def main() -> None:
     parser.add_argument("--procedures", help="cpu: comma-separated procedures (default all)")
     parser.add_argument("--readme", action="store_true", help="cpu: write its table into README.md")
     args = parser.parse_args()
+    if args.readme and (args.quick or args.procedures or args.cases or args.rounds < 3):
+        # the README's table and the paragraph reading it are of every procedure at full size
+        parser.error(
+            "--readme writes the README's table of every procedure: run it without --quick, --procedures "
+            "and --cases, with --rounds 3 or more"
+        )
     names = args.names or BENCHES
     results: list[Measurement] = []
     for name in names:
@@ -40,7 +46,9 @@ def main() -> None:
             n = args.cases or (2 if args.quick else 12)
             procs = args.procedures.split(",") if args.procedures else None
             figures = asyncio.run(bench_cpu.run(n, args.rounds, 3 if args.quick else 50, procs, bench_cpu.COMPARE))
-            text = bench_cpu.write(figures, n, args.rounds, "cpu-quick" if args.quick else "cpu")
+            # bench/results/cpu.md (committed) holds full runs of every procedure only
+            name = "cpu-quick" if args.quick else "cpu-subset" if procs or args.cases else "cpu"
+            text = bench_cpu.write(figures, n, args.rounds, name)
             print(text, flush=True)
             if args.readme:
                 bench_cpu.to_readme(text)

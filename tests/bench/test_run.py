@@ -1,0 +1,33 @@
+"""``scripts/benchmark.py``'s arguments: the README's table is written from full runs of every procedure only."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import bench_cpu, run
+from bench.bench_cpu import README
+
+
+def _measured(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the benchmark ran")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--quick"], ["--procedures", "complaint"], ["--cases", "2"], ["--rounds", "1"]],
+    ids=["quick", "procedures", "cases", "rounds"],
+)
+def test_readme_refuses_a_partial_or_small_run_before_it_measures(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """A quick or partial run put one procedure's 2-case rows in the README under a paragraph reading six procedures
+    of 12 cases: refused as a usage error, before a server starts, the README untouched."""
+    before = README.read_text(encoding="utf-8")
+    monkeypatch.setattr(bench_cpu, "run", _measured)  # a refusal that came too late fails here, README untouched
+    monkeypatch.setattr(bench_cpu, "to_readme", _measured)
+    monkeypatch.setattr("sys.argv", ["run.py", "cpu", "--readme", *args])
+    with pytest.raises(SystemExit) as refused:
+        run.main()
+    assert refused.value.code == 2
+    assert "--readme writes the README's table of every procedure" in capsys.readouterr().err
+    assert README.read_text(encoding="utf-8") == before

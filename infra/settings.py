@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -178,10 +179,25 @@ def _variable(loc: tuple[int | str, ...]) -> str:
     return "KZ_" + "__".join(str(part).upper() for part in loc)
 
 
+_NEAR_TIMINGS = re.compile(r"KZ_TIMING(?!S(__|$))", re.IGNORECASE)
+"""A variable meant for the durations with its prefix misspelt (``KZ_TIMING__…``, ``KZ_TIMINGS_…``): the settings
+would ignore it as they ignore every variable that is not theirs."""
+
+
+def _misnamed_durations() -> list[str]:
+    env_file = Path(".env")
+    names = [*os.environ, *(dotenv_values(env_file) if env_file.is_file() else {})]
+    return sorted({n for n in names if _NEAR_TIMINGS.match(n)})
+
+
 @cache
 def settings() -> Settings:
     """The process's settings; the first call secures the data directory (``secure_data_dir``). Raises
     ``SettingsInvalid`` naming the variables whose values are refused."""
+    if misnamed := _misnamed_durations():
+        raise SettingsInvalid(
+            f"invalid setting: {', '.join(misnamed)}: not a setting (durations are KZ_TIMINGS__<NAME>)"
+        )
     try:
         s = Settings()
     except ValidationError as exc:

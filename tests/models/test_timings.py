@@ -81,3 +81,20 @@ def test_a_misspelt_duration_is_refused_not_ignored(monkeypatch: pytest.MonkeyPa
     message = str(refused.value)
     assert message.startswith("invalid setting: KZ_TIMINGS: no such duration: KZ_TIMINGS__OUTSIDE_TIMOUT (known: ")
     assert "OUTSIDE_TIMEOUT" in message.split("known: ")[1] and "90" not in message
+
+
+@pytest.mark.parametrize(
+    "name", ["KZ_TIMING__OUTSIDE_TIMEOUT", "KZ_TIMINGS_OUTSIDE_TIMEOUT", "kz_timing__local_timeout"]
+)
+def test_a_misspelt_prefix_is_refused_not_ignored(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The settings ignore variables that are not theirs (the suite's own ``KZ_TEST_…`` among them), so a duration
+    whose prefix is misspelt would leave the default in force: refused at start, named, its value not repeated."""
+    monkeypatch.setenv(name, "91")
+    settings.cache_clear()
+    try:
+        with pytest.raises(SettingsInvalid) as refused:
+            settings()
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert str(refused.value) == f"invalid setting: {name}: not a setting (durations are KZ_TIMINGS__<NAME>)"

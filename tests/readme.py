@@ -198,9 +198,15 @@ class Shell:
         assert code == 0, out + err
         return out
 
-    async def latest(self, pattern: str) -> str:
-        found = re.findall(pattern, await self.sms_text())
-        assert found, f"no SMS matching {pattern}"
+    async def latest(self, pattern: str, wait: float = 30.0) -> str:
+        """The last match of ``pattern`` in the phone's messages, waiting for one as a subscriber waits for the SMS:
+        the command that opened the step returns before the case has sent it (on a loaded host the README's next
+        command came first and found none)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + wait
+        while not (found := re.findall(pattern, text := await self.sms_text())):
+            assert loop.time() < until, f"no SMS matching {pattern} in {wait:.0f} s:\n{text}"
+            await asyncio.sleep(0.25)
         return str(found[-1])
 
     async def run(self, command: Command, stdin: str = "") -> tuple[int, str]:

@@ -9,11 +9,15 @@ law a case keeps the values of the day it was registered: ``register_case`` reco
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, field_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = ["CaseTimings"]
+
+_SECONDS = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 class CaseTimings(BaseModel):
@@ -43,10 +47,19 @@ class CaseTimings(BaseModel):
     report_future_tolerance: timedelta = Field(default=timedelta(minutes=5), ge=timedelta(0))
     """How far a fraud report's receipt may lie after the case's now (clock skew) before the case refuses it."""
 
-    @field_validator("*", mode="before")
+    @field_validator("*", mode="wrap")
     @classmethod
-    def _seconds(cls, value: object) -> object:
-        """A number of seconds as text (``KZ_TIMINGS__OUTSIDE_TIMEOUT=90``) is a duration, as ISO 8601 text is."""
-        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-            return float(value)
-        return value
+    def _duration(cls, value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        """A number of seconds as text (``KZ_TIMINGS__OUTSIDE_TIMEOUT=90``, ``-5``) is a duration, as ISO 8601 text
+        is; text that is neither is refused saying what a duration is (pydantic's own words were about a "day
+        identifier" the operator never wrote)."""
+        if isinstance(value, str) and _SECONDS.fullmatch(value.strip()):
+            value = float(value)
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if any(e["type"].startswith("time_delta") for e in exc.errors()):
+                raise PydanticCustomError(
+                    "duration", "not a duration: write ISO 8601 (PT45M, P1D) or seconds (90)"
+                ) from None
+            raise

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from infra.keys import require_keys
 from infra.settings import Settings, SettingsInvalid, settings
+from models.timings import CaseTimings
 
 
 def test_plain_seconds_and_iso_durations_are_both_durations(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,3 +99,31 @@ def test_a_misspelt_prefix_is_refused_not_ignored(monkeypatch: pytest.MonkeyPatc
         monkeypatch.undo()
         settings.cache_clear()
     assert str(refused.value) == f"invalid setting: {name}: not a setting (durations are KZ_TIMINGS__<NAME>)"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("-5", "Input should be greater than 0 seconds"),
+        ("abc", "not a duration: write ISO 8601 (PT45M, P1D) or seconds (90)"),
+        ("PT-5S", "not a duration: write ISO 8601 (PT45M, P1D) or seconds (90)"),
+    ],
+)
+def test_a_refused_duration_says_what_a_duration_is(monkeypatch: pytest.MonkeyPatch, value: str, why: str) -> None:
+    """pydantic's own words for ``-5`` were about a "day identifier in duration" nobody wrote."""
+    monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_TIMEOUT", value)
+    settings.cache_clear()
+    try:
+        with pytest.raises(SettingsInvalid) as refused:
+            settings()
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert str(refused.value) == f"invalid setting: KZ_TIMINGS__OUTSIDE_TIMEOUT: {why}"
+
+
+def test_recorded_timings_read_back_as_they_were_written() -> None:
+    """A case's registration records its timings as JSON; the durations' validator reads them back unchanged."""
+    recorded = CaseTimings(outside_timeout=timedelta(seconds=90), auto_forward_margin=timedelta(minutes=45))
+    assert CaseTimings.model_validate_json(recorded.model_dump_json()) == recorded
+    assert CaseTimings.model_validate(recorded.model_dump(mode="json")) == recorded

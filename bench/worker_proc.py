@@ -21,6 +21,7 @@ BEFORE = (
     "record-held-over-locals",
     "records-without-defaults",
     "sandbox-compiled-once",
+    "sandbox-contexts-direct",
 )
 
 
@@ -53,6 +54,12 @@ def _undo(name: str) -> None:
         from infra import sandbox
 
         sandbox.sandbox_code = lambda source: source  # type: ignore[assignment,return-value]  # exec compiles it
+    if name == "sandbox-contexts-direct":
+        from infra import sandbox
+
+        # the SDK's own methods again: each payload's contexts through exec under the sandbox's import hook
+        del sandbox._CompiledOnceInstance.get_serialization_context
+        del sandbox._CompiledOnceInstance.get_external_store_context
 
 
 async def main() -> None:

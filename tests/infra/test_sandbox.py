@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 from temporalio import workflow
@@ -16,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError, SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox._runner import _Instance
 
 from audit.replay import Replay
 from infra.client import data_converter
@@ -136,3 +138,40 @@ async def test_the_sandboxes_compile_their_glue_once_per_process(runner: Sandbox
     sdk_own = SandboxedWorkflowRunner(restrictions=runner.restrictions)
     await _replay_golden(sdk_own, "rejected_signed_and_delivered.json")
     assert sandbox_code.cache_info() == after
+
+
+async def test_a_case_enters_the_sandbox_once_per_activation_not_per_payload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's runner enters the sandbox (exec under its import hook) for every activation and, to find a
+    payload's serialization and storage contexts, twice more per payload; ours reads those contexts from the case's
+    own object, so it enters only to create an instance (twice: the replayer validates each workflow class so too)
+    and once per activation, and the history still reproduces."""
+    counted = {"entries": 0, "creations": 0, "activations": 0}
+    run_code, create, activate = _Instance._run_code, _Instance._create_instance, _Instance.activate
+
+    def counted_run(self: _Instance, code: str, **extra: Any) -> None:
+        counted["entries"] += 1
+        run_code(self, code, **extra)
+
+    def counted_create(self: _Instance) -> None:
+        counted["creations"] += 1
+        create(self)
+
+    def counted_activate(self: _Instance, act: Any) -> Any:
+        counted["activations"] += 1
+        return activate(self, act)
+
+    monkeypatch.setattr(_Instance, "_run_code", counted_run)
+    monkeypatch.setattr(_Instance, "_create_instance", counted_create)
+    monkeypatch.setattr(_Instance, "activate", counted_activate)
+    counts = {}
+    for name, runner in {
+        "ours": SHARED_SANDBOX,
+        "sdk": SandboxedWorkflowRunner(restrictions=SHARED_SANDBOX.restrictions),
+    }.items():
+        counted.update(entries=0, creations=0, activations=0)
+        await _replay_golden(runner, "rejected_signed_and_delivered.json")
+        counts[name] = dict(counted)
+    ours, sdk = counts["ours"], counts["sdk"]
+    assert ours["entries"] == 2 * ours["creations"] + ours["activations"], ours
+    assert sdk["activations"] == ours["activations"] and sdk["creations"] == ours["creations"]
+    assert sdk["entries"] - 2 * sdk["creations"] > 2 * sdk["activations"], sdk  # the payloads' entries

@@ -58,8 +58,8 @@ def _undo(name: str) -> None:
         from infra import sandbox
 
         # the SDK's own methods again: each payload's contexts through exec under the sandbox's import hook
-        del sandbox._CompiledOnceInstance.get_serialization_context
-        del sandbox._CompiledOnceInstance.get_external_store_context
+        del sandbox._LeanInstance.get_serialization_context
+        del sandbox._LeanInstance.get_external_store_context
 
 
 async def main() -> None:

@@ -17,7 +17,7 @@ workflow module's own imports are no longer checked by the sandbox when a worker
 it runs still meets the sandbox's restrictions); the strict replays above check them, before the code reaches a
 worker.
 
-Both compile the sandbox's few lines of glue once (``CompiledOnceSandbox``). The SDK's sandbox enters a case
+Both are ``LeanSandbox``: they compile the sandbox's few lines of glue once. The SDK's sandbox enters a case
 through ``exec`` of a source string — each activation, and twice more for every payload a case reads or writes
 (its serialization and storage contexts) — and ``exec`` of a string compiles it every time: some hundred compiles
 per case, 15% of the CPU of replaying the golden histories (issue 18). The same strings, compiled once, run the
@@ -39,7 +39,7 @@ from temporalio.worker._command_aware_visitor import CommandInfo
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from temporalio.worker.workflow_sandbox._runner import _Instance
 
-__all__ = ["SANDBOX", "SHARED_SANDBOX", "CompiledOnceSandbox", "sandbox_code", "worker_sandbox"]
+__all__ = ["SANDBOX", "SHARED_SANDBOX", "LeanSandbox", "sandbox_code", "worker_sandbox"]
 
 
 @lru_cache(maxsize=256)
@@ -49,7 +49,7 @@ def sandbox_code(source: str) -> CodeType:
     return compile(source, "<string>", "exec")
 
 
-class _CompiledOnceInstance(_Instance):
+class _LeanInstance(_Instance):
     def _run_code(self, code: str, **extra_globals: Any) -> None:
         # exec runs a code object as it runs the string it was compiled from
         super()._run_code(sandbox_code(code), **extra_globals)  # type: ignore[arg-type]
@@ -67,22 +67,23 @@ class _CompiledOnceInstance(_Instance):
         return self.globals_and_locals["__temporal_in_sandbox"]
 
 
-class CompiledOnceSandbox(SandboxedWorkflowRunner):
-    """The SDK's sandbox, its glue compiled once per process instead of once per use."""
+class LeanSandbox(SandboxedWorkflowRunner):
+    """The SDK's sandbox, entered only to run a case: its glue compiled once per process instead of once per use, and
+    a payload's contexts read from the case's object instead of entering the sandbox for each."""
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         """Implements :py:meth:`WorkflowRunner.create_instance`."""
-        return _CompiledOnceInstance(det, self.runner_class, self.restrictions)
+        return _LeanInstance(det, self.runner_class, self.restrictions)
 
 
-SANDBOX = CompiledOnceSandbox(
+SANDBOX = LeanSandbox(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "models",
         "rules",
         "phonenumbers",  # the phone-number validators of models.types: pure functions over bundled metadata
     )
 )
-SHARED_SANDBOX = CompiledOnceSandbox(restrictions=SANDBOX.restrictions.with_passthrough_modules("workflows"))
+SHARED_SANDBOX = LeanSandbox(restrictions=SANDBOX.restrictions.with_passthrough_modules("workflows"))
 
 
 def worker_sandbox() -> SandboxedWorkflowRunner:

@@ -36,6 +36,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from tests.forkserver import SHIM, enabled, forkserver
+from tests.subscribers import until
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -202,12 +203,8 @@ class Shell:
         """The last match of ``pattern`` in the phone's messages, waiting for one as a subscriber waits for the SMS:
         the command that opened the step returns before the case has sent it (on a loaded host the README's next
         command came first and found none)."""
-        loop = asyncio.get_running_loop()
-        until = loop.time() + wait
-        while not (found := re.findall(pattern, text := await self.sms_text())):
-            assert loop.time() < until, f"no SMS matching {pattern} in {wait:.0f} s:\n{text}"
-            await asyncio.sleep(0.25)
-        return str(found[-1])
+        text = await until(self.sms_text, lambda t: re.search(pattern, t) is not None, seconds=wait)
+        return str(re.findall(pattern, text)[-1])
 
     async def run(self, command: Command, stdin: str = "") -> tuple[int, str]:
         """Run ``command``; remember the ids it prints and the variable it sets. ``(exit code, output)``."""

@@ -63,6 +63,18 @@ def test_a_group_variable_that_is_not_json_is_named(monkeypatch: pytest.MonkeyPa
         settings.cache_clear()
 
 
+def _refusal(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The message ``settings()`` refuses the environment set on ``monkeypatch`` with (then the environment undone)."""
+    settings.cache_clear()
+    try:
+        with pytest.raises(SettingsInvalid) as refused:
+            settings()
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    return str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("KZ_TIMINGS__OUTSIDE_TIMOUT", "90"), ("KZ_TIMINGS", '{"outside_timeout": 90, "outside_timout": 90}')],
@@ -72,14 +84,7 @@ def test_a_misspelt_duration_is_refused_not_ignored(monkeypatch: pytest.MonkeyPa
     """A duration the cases do not have would leave the default in force with nothing said: it is refused at start,
     named as the operator would write it, with the names there are."""
     monkeypatch.setenv(name, value)
-    settings.cache_clear()
-    try:
-        with pytest.raises(SettingsInvalid) as refused:
-            settings()
-    finally:
-        monkeypatch.undo()
-        settings.cache_clear()
-    message = str(refused.value)
+    message = _refusal(monkeypatch)
     assert message.startswith("invalid setting: KZ_TIMINGS: no such duration: KZ_TIMINGS__OUTSIDE_TIMOUT (known: ")
     assert "OUTSIDE_TIMEOUT" in message.split("known: ")[1] and "90" not in message
 
@@ -91,14 +96,7 @@ def test_a_misspelt_prefix_is_refused_not_ignored(monkeypatch: pytest.MonkeyPatc
     """The settings ignore variables that are not theirs (the suite's own ``KZ_TEST_…`` among them), so a duration
     whose prefix is misspelt would leave the default in force: refused at start, named, its value not repeated."""
     monkeypatch.setenv(name, "91")
-    settings.cache_clear()
-    try:
-        with pytest.raises(SettingsInvalid) as refused:
-            settings()
-    finally:
-        monkeypatch.undo()
-        settings.cache_clear()
-    assert str(refused.value) == f"invalid setting: {name}: not a setting (durations are KZ_TIMINGS__<NAME>)"
+    assert _refusal(monkeypatch) == f"invalid setting: {name}: not a setting (durations are KZ_TIMINGS__<NAME>)"
 
 
 @pytest.mark.parametrize(
@@ -112,14 +110,7 @@ def test_a_misspelt_prefix_is_refused_not_ignored(monkeypatch: pytest.MonkeyPatc
 def test_a_refused_duration_says_what_a_duration_is(monkeypatch: pytest.MonkeyPatch, value: str, why: str) -> None:
     """pydantic's own words for ``-5`` were about a "day identifier in duration" nobody wrote."""
     monkeypatch.setenv("KZ_TIMINGS__OUTSIDE_TIMEOUT", value)
-    settings.cache_clear()
-    try:
-        with pytest.raises(SettingsInvalid) as refused:
-            settings()
-    finally:
-        monkeypatch.undo()
-        settings.cache_clear()
-    assert str(refused.value) == f"invalid setting: KZ_TIMINGS__OUTSIDE_TIMEOUT: {why}"
+    assert _refusal(monkeypatch) == f"invalid setting: KZ_TIMINGS__OUTSIDE_TIMEOUT: {why}"
 
 
 def test_recorded_timings_read_back_as_they_were_written() -> None:

@@ -30,6 +30,7 @@ from tests.cases import stop
 from tests.conftest import OVERRIDES
 from tests.golden_tools import save_golden
 from tests.laws import amended_171, use_law
+from tests.subscribers import until
 from worker import make_worker
 from workflows.fraud_check import SPEC, FraudCheck
 
@@ -217,8 +218,13 @@ async def test_16_6_a_broken_calendar_file_blocks_cases_visibly_until_it_is_mend
         cases.append(fresh.id)
         new = await until_blocked(fresh, env)
         assert new.blocked is not None and new.blocked.what == "registration" and new.registration is None
-        with session() as s:
-            told = s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == fresh.id)).all()
+
+        async def told_so_far() -> list[SupervisorNotification]:
+            with session() as s:
+                return list(s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == fresh.id)))
+
+        # the case shows itself blocked, then tells the supervisor in an activity of its own
+        told = await until(told_so_far, bool)
         assert [n.deadline_key for n in told] == ["blocked:registration:0"]
         for handle in (running, fresh):  # published: a refused computation does not hold the case's record back
             described = await handle.describe()

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.eds import _OAEP, issuer_key, seal_eds_password
 from activities.mobile_citizens import LocalMobileCitizensDatabase
 from infra import outages
+from infra.cases import pending_calls
 from infra.db import session
 from infra.store import load_document
 from models.case import ResumeRequest
@@ -268,6 +269,35 @@ async def test_steps_out_of_order_are_rejected_with_the_step_awaited(
     handle = await start(env, task_queue, iin, phone)
     message = await rejected(handle.execute_update(ContractSigning.give_eds_consent, Consent(accepted=True)))
     assert message == "the signing is at step 1 (code_to_technician), not at step 7"
+    await handle.terminate("test done")
+
+
+async def test_the_link_step_is_not_offered_before_its_link_has_been_sent(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+) -> None:
+    """Step 2 opens before the 3344 SMS has gone: until the link exists nothing can open it (the API turns the code
+    into the link's digest, and found no link where the case offered the step)."""
+    iin, phone = await subscriber()
+    handle = await start(env, task_queue, iin, phone)
+    outages.begin("sms_gateway", await env.get_current_time(), timedelta(minutes=30), "gateway maintenance")
+    try:
+        await drive(handle, phone, 1)
+        await env.sleep(timedelta(minutes=2))
+        [call] = await pending_calls(env.client, handle.id)
+        assert call.activity == "issue_secret" and call.attempt > 1
+        case = await handle.query(ContractSigning.case)
+        assert case.status == "step2_application_link" and case.pending_events == []
+        assert (await handle.query(ContractSigning.signing)).link_id is None
+        message = await rejected(handle.execute_update(ContractSigning.open_application, digest_entry("none", "0")))
+        assert message == "the 3344 link is still being sent: it can be opened once it has arrived"
+    finally:
+        outages.end("sms_gateway")
+    await env.sleep(timedelta(minutes=30))
+    await at_step(handle, 2)
+    assert (await handle.query(ContractSigning.case)).pending_events == ["open_application"]
+    await drive(handle, phone, 2, first=2)
     await handle.terminate("test done")
 
 

@@ -127,6 +127,8 @@ class AccessSteps(SigningCase):
     @open_application.validator
     def validate_open_application(self, entry: SecretEntry) -> None:
         self._refuse_unless_at_step(2)
+        if self.link is None:
+            raise ValueError("the 3344 link is still being sent: it can be opened once it has arrived")
 
     # -- step 3
     @workflow.update

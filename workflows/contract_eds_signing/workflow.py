@@ -82,6 +82,8 @@ class ContractSigning(AccessSteps, SignatureSteps):
     def pending_events(self) -> list[str]:
         if self.closed or self.step == 0 or self.done_step >= self.step:
             return []
+        if self.step == 2 and self.link is None:  # the 3344 link is still being sent: nothing to open yet
+            return []
         return [STEPS[self.step - 1][2]]
 
     @workflow.query

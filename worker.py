@@ -217,8 +217,11 @@ def check_calendar() -> None:
 async def run() -> None:
     check_calendar()
     s = settings()
-    runtime = metrics_runtime(s.metrics_address) if s.metrics_address else None
-    client = await connect(wait_seconds=60, runtime=runtime)
+    try:
+        runtime = metrics_runtime(s.metrics_address) if s.metrics_address else None
+        client = await connect(wait_seconds=60, runtime=runtime)
+    except (RuntimeError, ValueError) as exc:  # each names the setting or the address: no traceback to read
+        raise SystemExit(f"worker not started: {exc}") from None
     worker = make_worker(client)
     log.info("worker on task queue %s, metrics on %s", s.task_queue, s.metrics_address or "(off)")
     await serve(worker)

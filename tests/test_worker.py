@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -108,4 +109,19 @@ def test_16_6_the_worker_refuses_to_start_on_a_broken_calendar_file_naming_the_l
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode != 0
     assert "worker not started" in done.stderr and f"{broken} line 6" in done.stderr and "needs a reason" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_worker_refuses_to_start_on_a_taken_metrics_address_in_one_line(tmp_path: Path) -> None:
+    """Another process serves the metrics address: the worker says so and which setting, without a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        env = {**os.environ, "KZ_METRICS_ADDRESS": address, "KZ_DATA_DIR": str(tmp_path)}
+        env["TEMPORAL_ADDRESS"] = "127.0.0.1:9"  # never reached: the metrics come first
+        cmd, env = launch([str(ROOT / "worker.py")], env, forked=True)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 1
+    assert f"worker not started: cannot serve metrics on {address} (KZ_METRICS_ADDRESS)" in done.stderr
     assert "Traceback" not in done.stderr

@@ -32,7 +32,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.service import RPCError
-from temporalio.worker import Worker, WorkerDeploymentConfig
+from temporalio.worker import Interceptor, Worker, WorkerDeploymentConfig
 
 from activities.antifraud import AntifraudActivities, LocalAntifraudCentre
 from activities.biometrics import BiometricActivities, LocalBiometricVerdicts
@@ -141,12 +141,14 @@ def make_worker(
     workflows: Sequence[type] | None = None,
     activities: Sequence[Callable[..., Any]] | None = None,
     systems: Sequence[object] = (),
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """A worker configured as in production; tests use it with their own client and task queue.
 
     ``activities`` (default: the catalogue's) may name unbound activity methods; they are bound to the
     instances of ``outside_systems()``, where an instance in ``systems`` replaces the one of its class
-    (e.g. an activity class over a fake port in a test).
+    (e.g. an activity class over a fake port in a test). ``interceptors`` come after production's (the
+    benchmark's clock of activities).
     """
     instances = {type(i): i for i in outside_systems()}
     instances.update({type(i): i for i in systems})
@@ -168,7 +170,7 @@ def make_worker(
         max_concurrent_activities=ACTIVITY_THREADS,
         workflow_runner=worker_sandbox(),  # workflow modules imported once (replays are strict: infra/sandbox.py)
         # the edge's receipt of each Update reaches the case; the console's "waiting on an outside system"; metrics
-        interceptors=[*WORKER_INTERCEPTORS, OutsideWaits(), CaseMetrics()],
+        interceptors=[*WORKER_INTERCEPTORS, OutsideWaits(), CaseMetrics(), *interceptors],
         graceful_shutdown_timeout=timedelta(seconds=s.graceful_shutdown_seconds),
         deployment_config=versioning,
     )

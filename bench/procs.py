@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from typing import Any
 
 from temporalio.client import Client
 
+from bench import activity_clock
 from bench.common import temporal_binary
 from infra.client import data_converter
 from models import search_attributes as sa
@@ -37,10 +39,11 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Proc:
-    """A child process whose CPU is sampled."""
+    """A child process whose CPU is sampled; a worker's also the CPU of its activities' bodies (``clock``)."""
 
-    def __init__(self, popen: subprocess.Popen[str]) -> None:
+    def __init__(self, popen: subprocess.Popen[str], clock: Path | None = None) -> None:
         self.popen = popen
+        self.clock = clock
 
     @property
     def pid(self) -> int:
@@ -48,6 +51,10 @@ class Proc:
 
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
+
+    def activity_cpu(self) -> float:
+        """The CPU seconds its activities' own bodies have spent so far (0 for a process without a clock)."""
+        return activity_clock.read(self.clock) if self.clock is not None else 0.0
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -96,14 +103,14 @@ async def dev_server_process() -> AsyncIterator[tuple[Proc, Client]]:
 
 @asynccontextmanager
 async def worker_process(address: str, task_queue: str, *extra: str) -> AsyncIterator[Proc]:
-    """``bench.worker_proc`` in a process of its own; returns once its worker polls."""
+    """``bench.worker_proc`` in a process of its own, its activities' bodies timed (``Proc.activity_cpu``); returns
+    once its worker polls."""
+    clock = Path(tempfile.mkdtemp(prefix="kz-bench-clock-")) / "activities"
+    args = ["--address", address, "--task-queue", task_queue, "--activity-clock", str(clock), *extra]
     popen = subprocess.Popen(
-        [sys.executable, "-m", "bench.worker_proc", "--address", address, "--task-queue", task_queue, *extra],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", "bench.worker_proc", *args], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
-    proc = Proc(popen)
+    proc = Proc(popen, clock)
     try:
         assert popen.stdout is not None
         line = await asyncio.to_thread(popen.stdout.readline)
@@ -112,12 +119,14 @@ async def worker_process(address: str, task_queue: str, *extra: str) -> AsyncIte
         yield proc
     finally:
         proc.stop()
+        shutil.rmtree(clock.parent, ignore_errors=True)
 
 
 async def run_driver(address: str, task_queue: str, args: list[str], watch: list[Proc]) -> dict[str, Any]:
     """Run one batch in a driver process of its own. The CPU of ``watch`` (worker, server) is sampled when the driver
     says it starts its batch (after its imports and connection) and when it reports the batch done; the driver
-    reports its own CPU over the same span. Returns the driver's report with ``cpu`` by process."""
+    reports its own CPU over the same span. Returns the driver's report with ``watched_cpu`` by process, and
+    ``watched_activity_cpu``: of that, what the activities' own bodies spent (``Proc.activity_cpu``)."""
     popen = subprocess.Popen(
         [sys.executable, "-m", "bench.driver_proc", "--address", address, "--task-queue", task_queue, *args],
         cwd=ROOT,
@@ -131,17 +140,20 @@ async def run_driver(address: str, task_queue: str, args: list[str], watch: list
         if line.strip() != "ready":
             raise RuntimeError(f"the benchmark driver did not start: {line!r}")
         before = [p.cpu() for p in watch]
+        before_activities = [p.activity_cpu() for p in watch]
         t0 = time.perf_counter()
         popen.stdin.write("go\n")
         popen.stdin.flush()
         line = await asyncio.to_thread(popen.stdout.readline)
         wall = time.perf_counter() - t0
         after = [p.cpu() for p in watch]
+        after_activities = [p.activity_cpu() for p in watch]
         if not line.strip():
             raise RuntimeError(f"the benchmark driver failed ({args})")
         report: dict[str, Any] = json.loads(line)
         report["wall"] = wall
         report["watched_cpu"] = [a - b for a, b in zip(after, before, strict=True)]
+        report["watched_activity_cpu"] = [a - b for a, b in zip(after_activities, before_activities, strict=True)]
         return report
     finally:
         popen.stdin.close()

@@ -1,6 +1,7 @@
 """The benchmark's worker, in a process of its own: the production worker (``worker.make_worker``) with the floor's
 workflows and activity added. ``--memory FILE`` traces Python allocations and writes the traced KiB (after a
-collection) to FILE on SIGUSR1; ``--before NAME`` runs with a change of issue 18 undone, to measure it."""
+collection) to FILE on SIGUSR1; ``--before NAME`` runs with a change of issue 18 undone, to measure it;
+``--activity-clock FILE`` keeps the CPU of its activities' own bodies in FILE (``bench.activity_clock``)."""
 
 from __future__ import annotations
 
@@ -68,10 +69,12 @@ async def main() -> None:
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--memory", type=Path)
     parser.add_argument("--before", action="append", default=[], choices=BEFORE)
+    parser.add_argument("--activity-clock", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     from temporalio.client import Client
 
+    from bench.activity_clock import ActivityClock
     from bench.workflows import BareCase, BareTimer, FloorCase, StormCase, UpdateThenActivity, noop
     from infra.client import data_converter
     from worker import ACTIVITIES, make_worker
@@ -95,7 +98,11 @@ async def main() -> None:
 
         loop.add_signal_handler(signal.SIGUSR1, dump)
     workflows = [*WORKFLOWS, BareCase, FloorCase, StormCase, BareTimer, UpdateThenActivity]
-    async with make_worker(client, task_queue=args.task_queue, workflows=workflows, activities=[*ACTIVITIES, noop]):
+    clocks = [ActivityClock(args.activity_clock)] if args.activity_clock is not None else []
+    activities = [*ACTIVITIES, noop]
+    async with make_worker(
+        client, task_queue=args.task_queue, workflows=workflows, activities=activities, interceptors=clocks
+    ):
         print("ready", flush=True)
         # Nobody reads this pipe from now on: a full pipe would block whatever writes to it (a workflow thread's
         # warning blocked a worker for good), so the rest goes where our stderr goes.

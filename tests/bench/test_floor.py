@@ -103,6 +103,8 @@ async def test_the_cpu_benchmark_runs_on_a_tiny_size() -> None:
     events_ours, events_floor, kb_ours, kb_floor = f.history
     assert events_ours > events_floor > 0 and kb_ours > 0 and kb_floor > 0
     assert f.queries[0] >= 1  # the driver asked the case before its event
+    # our activities' bodies did work inside the worker's CPU; the floor's only activity is an async no-op
+    assert 0 < f.ours["activities"][0] < f.ours["worker"][0] and f.floor["activities"][0] == 0
     row = bench_cpu.table([f]).splitlines()[-1]
     assert row.startswith("| complaint | ")
 

@@ -51,9 +51,11 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 WITH_OUR_COSTS: dict[str, tuple[str, ...]] = {
     "floor+patches": ("patches",),
     "floor+patches+upserts": ("patches", "upserts"),
+    "+payloads": ("patches", "upserts", "payloads"),
 }
 """The floor with costs of ours added back, to weigh each: the ``workflow.patched`` markers (each with the
-TemporalChangeVersion upsert the SDK makes with it), then our search-attribute and memo upserts too."""
+TemporalChangeVersion upsert the SDK makes with it), then our search-attribute and memo upserts too, then the
+arguments and results of our activities and local activities in as many bytes."""
 
 
 def _spread(values: list[float], scale: float = 1.0, digits: int = 0) -> str:

@@ -8,15 +8,16 @@ out: they are our cost, the thing the floor shows. A fired timer waits as long a
 the wall clock of the run that wrote it, capped), so a deadline met in seconds is met in seconds. The case's input
 and each Update's argument are stored in as many bytes as the procedure's (data the outside world sends, whoever
 handles it; ``filler`` text, which the payload codec packs no smaller than ours was); activities carry none: what
-ours pass to and from them is ours to weigh.
+ours pass to and from them is ours to weigh (``extras`` ``payloads`` weighs it).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
@@ -45,21 +46,30 @@ def script_of(
 ) -> FloorScript:
     """The command sequence of ``history`` (see the module's docstring). ``extras`` adds back costs of ours, to weigh
     them: ``patches`` (the ``workflow.patched`` markers, each with its TemporalChangeVersion upsert), ``upserts``
-    (our search-attribute and memo upserts)."""
+    (our search-attribute and memo upserts), ``payloads`` (each activity's and local activity's argument and result
+    in as many bytes as ours)."""
     events = history.events if isinstance(history, WorkflowHistory) else history
+    payloads = "payloads" in extras
     started_at: dict[int, float] = {}
     size = 0
     ops: list[FloorOp] = []
     for e in events:
         t = e.event_type
         if t == _E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            ops.append(FloorOp(kind="activity_start", ref=e.event_id))
+            carried = _bytes(e.activity_task_scheduled_event_attributes.input.payloads) if payloads else 0
+            ops.append(FloorOp(kind="activity_start", ref=e.event_id, carried=carried))
         elif t in _ACTIVITY_ENDS:
-            ops.append(FloorOp(kind="activity_wait", ref=getattr(e, _ACTIVITY_ENDS[t]).scheduled_event_id))
+            end = getattr(e, _ACTIVITY_ENDS[t])
+            if payloads and t == _E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                start = next(op for op in ops if op.kind == "activity_start" and op.ref == end.scheduled_event_id)
+                start.result = _bytes(end.result.payloads)
+            ops.append(FloorOp(kind="activity_wait", ref=end.scheduled_event_id))
         elif t == _E.EVENT_TYPE_MARKER_RECORDED:
             marker = e.marker_recorded_event_attributes
             if marker.marker_name == LOCAL_ACTIVITY_MARKER:
-                ops.append(FloorOp(kind="local", ref=e.event_id))
+                # its argument is not in the history (the marker's ``data`` is the SDK's own record of the call)
+                result = _bytes(marker.details["result"].payloads) if payloads and "result" in marker.details else 0
+                ops.append(FloorOp(kind="local", ref=e.event_id, result=result))
             elif marker.marker_name == PATCH_MARKER and "patches" in extras:
                 name = json.loads(marker.details["patch-data"].payloads[0].data)["id"]
                 ops.append(FloorOp(kind="patch", name=name))
@@ -90,6 +100,10 @@ def script_of(
         elif t == _E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             size = sum(len(p.data) for p in e.workflow_execution_started_event_attributes.input.payloads)
     return FloorScript(procedure=procedure, ops=ops, input=filler(size, random.Random(size)))
+
+
+def _bytes(payloads: Iterable[Payload]) -> int:
+    return sum(len(p.data) for p in payloads)
 
 
 def counts(history: WorkflowHistory | list[HistoryEvent], ours_costs: bool = False) -> dict[str, int]:

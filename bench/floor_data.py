@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-__all__ = ["BareShape", "FloorOp", "FloorScript", "StormInput", "filler"]
+__all__ = ["BareShape", "Carried", "FloorOp", "FloorScript", "StormInput", "filler"]
 
 
 class StormInput(BaseModel):
@@ -41,6 +41,14 @@ _SEALED_OVERHEAD = 100
 """What sealing adds to a text's packed bytes: the JSON quotes and the inner payload's metadata, the nonce and tag."""
 
 
+class Carried(BaseModel):
+    """The one argument of the floor's ``carry`` activity: as many bytes as an activity of ours took (``data``), and
+    how many it gave back (``result``)."""
+
+    data: str = ""
+    result: int = 0
+
+
 class FloorOp(BaseModel):
     """One command or wait of a procedure's history, in history order (``bench.floor.script_of``)."""
 
@@ -62,6 +70,9 @@ class FloorOp(BaseModel):
     seconds: float = 0.0
     size: int = 0  # an Update's argument: as many bytes as the procedure's (what the outside world sends)
     name: str = ""  # a patch's id
+    # only with ``payloads`` added back: an activity's argument and result (a local activity's result), stored bytes
+    carried: int = 0
+    result: int = 0
 
 
 class FloorScript(BaseModel):

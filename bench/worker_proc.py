@@ -12,8 +12,10 @@ import logging
 import os
 import signal
 import tracemalloc
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 BEFORE = (
     "issuer-key-cache",
@@ -75,7 +77,7 @@ async def main() -> None:
     from temporalio.client import Client
 
     from bench.activity_clock import ActivityClock
-    from bench.workflows import BareCase, BareTimer, FloorCase, StormCase, UpdateThenActivity, noop
+    from bench.workflows import BareCase, BareTimer, FloorCase, StormCase, UpdateThenActivity, carry, noop
     from infra.client import data_converter
     from worker import ACTIVITIES, make_worker
     from workflows.catalogue import WORKFLOWS
@@ -99,7 +101,7 @@ async def main() -> None:
         loop.add_signal_handler(signal.SIGUSR1, dump)
     workflows = [*WORKFLOWS, BareCase, FloorCase, StormCase, BareTimer, UpdateThenActivity]
     clocks = [ActivityClock(args.activity_clock)] if args.activity_clock is not None else []
-    activities = [*ACTIVITIES, noop]
+    activities: list[Callable[..., Any]] = [*ACTIVITIES, noop, carry]
     async with make_worker(
         client, task_queue=args.task_queue, workflows=workflows, activities=activities, interceptors=clocks
     ):

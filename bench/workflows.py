@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
-    from bench.floor_data import BareShape, FloorOp, FloorScript, StormInput, filler
+    from bench.floor_data import BareShape, Carried, FloorOp, FloorScript, StormInput, filler
     from models.deadlines import DeadlineState
     from workflows.case import CaseWorkflow
 
@@ -23,6 +25,7 @@ __all__ = [
     "StormCase",
     "StormInput",
     "UpdateThenActivity",
+    "carry",
     "filler",
     "noop",
 ]
@@ -54,6 +57,13 @@ class BareTimer:
 @activity.defn
 async def noop(n: int) -> int:
     return n
+
+
+@activity.defn
+async def carry(arg: Carried) -> str | None:
+    """A no-op taking and giving as many bytes as an activity of ours (the floor with ``payloads`` added back); what
+    gave nothing back gives ``None``, as ours."""
+    return filler(arg.result, random.Random(arg.result)) if arg.result else None
 
 
 @workflow.defn
@@ -112,14 +122,20 @@ class FloorCase:
 
     @workflow.run
     async def run(self, script: FloorScript) -> int:
-        acts: dict[int, workflow.ActivityHandle[int]] = {}
+        acts: dict[int, workflow.ActivityHandle[Any]] = {}
         timers: dict[int, asyncio.Task[None]] = {}
         accepted = 0
         for op in script.ops:
-            if op.kind == "activity_start":
+            if op.kind == "activity_start" and (op.carried or op.result):
+                arg = Carried(data=filler(op.carried, workflow.random()), result=op.result)
+                acts[op.ref] = workflow.start_activity(carry, arg, start_to_close_timeout=timedelta(seconds=30))
+            elif op.kind == "activity_start":
                 acts[op.ref] = workflow.start_activity(noop, op.ref, start_to_close_timeout=timedelta(seconds=30))
             elif op.kind == "activity_wait":
                 await acts.pop(op.ref)
+            elif op.kind == "local" and (op.carried or op.result):
+                arg = Carried(data=filler(op.carried, workflow.random()), result=op.result)
+                await workflow.execute_local_activity(carry, arg, start_to_close_timeout=timedelta(seconds=30))
             elif op.kind == "local":
                 await workflow.execute_local_activity(noop, op.ref, start_to_close_timeout=timedelta(seconds=30))
             elif op.kind == "timer_start":

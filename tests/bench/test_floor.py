@@ -3,19 +3,23 @@ sequence read from a real history, replayed with no logic, issues the same comma
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import uuid
 from pathlib import Path
 
 import pytest
+from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from audit.history import LOCAL_ACTIVITY_MARKER
 from bench.floor import MAX_FIRED_TIMER_SECONDS, counts, script_of
-from bench.workflows import FloorCase, filler, noop
+from bench.workflows import FloorCase, carry, filler, noop
 from infra.codec import EncryptionCodec, KeyRing
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -64,7 +68,11 @@ def test_a_fired_timer_of_a_time_skipped_history_waits_at_most_the_cap() -> None
     assert len(waits) == 10 and all(0 < w <= MAX_FIRED_TIMER_SECONDS for w in waits)
 
 
-@pytest.mark.parametrize("extras", [(), ("patches", "upserts")], ids=["floor", "floor_with_our_costs"])
+@pytest.mark.parametrize(
+    "extras",
+    [(), ("patches", "upserts"), ("patches", "upserts", "payloads")],
+    ids=["floor", "floor_with_our_costs", "floor_with_our_payloads"],
+)
 @pytest.mark.parametrize("name", CASES)
 async def test_the_floor_replays_the_procedures_commands(
     env: WorkflowEnvironment, name: str, extras: tuple[str, ...]
@@ -73,13 +81,15 @@ async def test_the_floor_replays_the_procedures_commands(
     the commands of its history with the golden's; with our costs added back, the patch markers and the upserts
     too."""
     golden = _golden(name)
+    if "payloads" in extras:  # the benchmark reads the stored history: the activities' payloads sealed
+        golden = _sealed(golden, env.client.data_converter.payload_codec)
     script = script_of(golden, name.split("/")[0], extras)
     fired = {op.ref for op in script.ops if op.kind == "timer_wait"}
     for op in script.ops:  # the golden's fired timers span days of skipped time: a floor run here waits a moment
         if op.kind == "timer_start" and op.ref in fired:
             op.seconds = min(op.seconds, 0.05)
     tq = f"floor-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=tq, workflows=[FloorCase], activities=[noop]):
+    async with Worker(env.client, task_queue=tq, workflows=[FloorCase], activities=[noop, carry]):
         h = await env.client.start_workflow(FloorCase.run, script, id=f"floor-{uuid.uuid4().hex}", task_queue=tq)
         sizes = [op.size for op in script.ops if op.kind == "update_accept"]
         for k, size in enumerate(sizes, start=1):
@@ -90,6 +100,37 @@ async def test_the_floor_replays_the_procedures_commands(
         assert await h.result() == len(sizes)
         replayed = await h.fetch_history()
     assert counts(replayed, ours_costs=bool(extras)) == counts(golden, ours_costs=bool(extras))
+    if "payloads" in extras:  # each activity's argument and result in about as many stored bytes as ours (an
+        # attempt of ours that failed for good still completes in the floor, with a null result)
+        assert sum(len(p.data) for p in _carried(replayed)) == pytest.approx(
+            sum(len(p.data) for p in _carried(golden)), rel=0.15
+        )
+
+
+def _carried(history: WorkflowHistory) -> list[Payload]:
+    """The arguments and results of a history's activities and local activities."""
+    out = []
+    for e in history.events:
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            out.append(e.activity_task_scheduled_event_attributes.input)
+        elif e.HasField("activity_task_completed_event_attributes"):
+            out.append(e.activity_task_completed_event_attributes.result)
+        elif e.HasField("marker_recorded_event_attributes") and e.marker_recorded_event_attributes.marker_name == (
+            LOCAL_ACTIVITY_MARKER
+        ):
+            details = e.marker_recorded_event_attributes.details  # its "data" is the SDK's record of the call
+            out += [details["result"]] if "result" in details else []
+    return [p for payloads in out for p in payloads.payloads]
+
+
+def _sealed(history: WorkflowHistory, codec: PayloadCodec | None) -> WorkflowHistory:
+    """A copy of ``history`` with its activities' payloads sealed by ``codec``, as the server stores them."""
+    assert codec is not None
+    sealed = WorkflowHistory(history.workflow_id, [copy.deepcopy(e) for e in history.events])
+    for p in _carried(sealed):
+        [stored] = codec.encode_sync([p])  # type: ignore[attr-defined]
+        p.CopyFrom(stored)
+    return sealed
 
 
 async def test_the_cpu_benchmark_runs_on_a_tiny_size() -> None:

@@ -248,6 +248,18 @@ def build_router(ctx: AppContext) -> APIRouter:
     return router
 
 
+def _answered(event: EventSpec | None, result: Any, principal: Principal) -> Any:
+    """What the caller is answered of an Update's result: the event's ``answer`` (minimised as the case view is)."""
+    if event is None or event.answer is None or result is None:
+        return result
+    return event.answer(result, principal.caller.acts_as_operator(event.roles))
+
+
+def _start_event(spec: ProcedureSpec, body: BaseModel) -> EventSpec | None:
+    """The event a start carries as its Update, if the procedure starts with one."""
+    return spec.event(spec.start.with_update(body)[0]) if spec.start.with_update is not None else None
+
+
 def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
     model: type[BaseModel] = spec.input_model
     who = bounded(require(spec.start_roles, f"start {spec.key} cases"))
@@ -263,6 +275,7 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
         client = await ctx.gateway.client()
         if rec is not None and rec.status_code is not None:
             ref = await replayed_start(client, spec, body, rec)
+            ref.result = _answered(_start_event(spec, body), ref.result, principal)
             return idem.respond(rec.status_code, ref, location=ref.href, replayed=True)
         ref = await start_case(
             client,
@@ -277,6 +290,7 @@ def _add_start(router: APIRouter, ctx: AppContext, spec: ProcedureSpec) -> None:
         status = 201 if ref.created else 200
         idem.succeeded(status, case_id=ref.case_id, run_id=ref.run_id, update_id=ref.update_id, answer=ref.answer)
         log.info("case %s %s by key %s", ref.case_id, ref.answer, principal.key_id)
+        ref.result = _answered(_start_event(spec, body), ref.result, principal)
         return idem.respond(status, ref, location=ref.href)
 
     router.add_api_route(
@@ -309,10 +323,13 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
         rec = idem.claim()
         client = await ctx.gateway.client()
         if rec is not None and rec.status_code is not None:
-            return idem.respond(rec.status_code, await replayed_event(client, event, rec), replayed=True)
+            replayed = await replayed_event(client, event, rec)
+            replayed.result = _answered(event, replayed.result, principal)
+            return idem.respond(rec.status_code, replayed, replayed=True)
         result = await send_event(client, spec, event, case_id, body, update_id=idem.update_id, caller=principal.caller)
         idem.succeeded(200, case_id=case_id, run_id=result.run_id, update_id=idem.update_id)
         log.info("case %s took %s from key %s", case_id, event.name, principal.key_id)
+        result.result = _answered(event, result.result, principal)
         return idem.respond(200, result)
 
     if event.model is not None:

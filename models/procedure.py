@@ -131,6 +131,10 @@ class EventSpec:
     """The field that names the person who decides or records the event (``decided_by``…): the console fills it
     from the signed-in user and ignores what a form sends. ``None``: the first of ``ACTOR_FIELDS`` the model has;
     ``""``: no such field."""
+    answer: Callable[[Any, bool], Any] | None = None
+    """What the API answers of the Update's result (given its JSON, and whether the caller is an operator system),
+    minimised as the case view is: e.g. a fraud decision answers where the case stands with the number masked, not
+    the subscriber's record. ``None``: the result as it is."""
 
     @property
     def body_model(self) -> type[BaseModel] | None:

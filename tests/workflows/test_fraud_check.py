@@ -52,7 +52,7 @@ from models.fraud_check import (
 from models.procedure import Role
 from models.tables import NetworkOrderRow, StartLedger, SupervisorNotification
 from rules.calendar import ALMATY
-from rules.identifiers import check_digit
+from rules.identifiers import check_digit, masked_number
 from tests.cases import ending_leftovers, stop
 from tests.golden_tools import save_golden
 from tests.subscribers import until
@@ -846,13 +846,15 @@ async def test_a_report_about_a_running_case_joins_it_and_one_after_it_closed_op
     assert first.status_code == 201, first.text
     case_id = first.json()["case_id"]
     assert first.json()["answer"] == "opened"
+    assert first.json()["result"] == {"case_id": case_id, "answer": "opened", "reports_in_case": 1, "status": "registered"}
     handle = env.client.get_workflow_handle_for(FraudCheck.run, case_id)
     first_run = (await handle.describe()).run_id
 
     joined = await http.post(START, json=body(centre_information(number, now)), headers=centre)
     assert joined.status_code == 200, joined.text
     assert joined.json()["case_id"] == case_id and joined.json()["answer"] == "joined"
-    assert joined.json()["result"]["reports_in_case"] == 2
+    # an operator system reads nothing of the case: not how many reports it holds, nor where it stands
+    assert joined.json()["result"] == {"case_id": case_id, "answer": "joined"}
     view = await handle.query(FraudCheck.fraud)
     assert [r.report.way_in.value for r in view.reports] == ["subscriber_report", "centre_information"]
     assert (await handle.describe()).run_id == first_run  # recorded in the running case, not dropped
@@ -868,6 +870,18 @@ async def test_a_report_about_a_running_case_joins_it_and_one_after_it_closed_op
         headers=staff,
     )
     assert outcome.status_code == 200, outcome.text
+    # the answer says where the case stands, with the number masked as the case view shows it (the Update's own
+    # result, the whole fraud view, holds it in clear with the reports' numbers)
+    assert outcome.json()["result"] == {
+        "case_id": case_id,
+        "number": masked_number(number),
+        "check": 1,
+        "status": "check",  # as the Update completed: the case closes after it
+        "confirmed": False,
+        "suspended": False,
+        "lifted": False,
+    }
+    assert number not in outcome.text and number[1:] not in outcome.text
     closed = await until(handle.describe, lambda d: d.status is not WorkflowExecutionStatus.RUNNING)
     assert closed.status is WorkflowExecutionStatus.COMPLETED
 

@@ -3,6 +3,8 @@ may send them, its view and the activities only it calls."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -22,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         WayIn,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role, StartPolicy, ViewSpec
+    from rules.identifiers import masked_number
     from rules.law import cite
 
 from workflows.fraud_check.base import ACT, PROCEDURE, Status, fraud_case_id
@@ -55,6 +58,28 @@ def _one_report(inp: FraudCaseInput) -> None:
         raise ValueError("a report opens or joins the case alone: cycle, carried and state are the case's own")
 
 
+def _report_answer(result: Any, operator: bool) -> dict[str, Any]:
+    """A report's answer: to the back office how the case took it, how many reports it holds and where it stands;
+    to an operator system only that it was taken (it reads nothing of the case, not even another's reports)."""
+    ack = IntakeAck.model_validate(result)
+    return ack.model_dump(mode="json", include={"case_id", "answer"} if operator else None)
+
+
+def _decision_answer(result: Any, operator: bool) -> dict[str, Any]:
+    """A decision's answer: where the case stands, its number masked as the case view shows it (the subscriber's
+    record and the reporters' numbers stay in the case, p.116-120)."""
+    view = FraudCaseView.model_validate(result)
+    return {
+        "case_id": view.case_id,
+        "number": masked_number(view.number),
+        "check": view.cycle,
+        "status": view.status,
+        "confirmed": None if view.outcome is None else view.outcome.confirmed,
+        "suspended": view.suspension is not None,
+        "lifted": view.lift_at is not None,
+    }
+
+
 SPEC = ProcedureSpec(
     key=PROCEDURE,
     title="Fraud: identifying and suspending a number",
@@ -74,6 +99,7 @@ SPEC = ProcedureSpec(
             "Subscriber's report to the reference service",
             cite("171", "p.52(4)", "p.119"),
             result_model=IntakeAck,
+            answer=_report_answer,
         ),
         EventSpec(
             "centre_information",
@@ -82,6 +108,7 @@ SPEC = ProcedureSpec(
             "Information from the National Bank antifraud centre",
             cite("171", "p.119"),
             result_model=IntakeAck,
+            answer=_report_answer,
         ),
         EventSpec(
             "internal_detection",
@@ -90,6 +117,7 @@ SPEC = ProcedureSpec(
             "Operator's own antifraud detection",
             cite("171", "p.118"),
             result_model=IntakeAck,
+            answer=_report_answer,
         ),
         EventSpec(
             "record_check_outcome",
@@ -98,6 +126,7 @@ SPEC = ProcedureSpec(
             "Outcome of the check, with evidence",
             cite("171", "p.119", "p.120"),
             terms=("fraud.check",),
+            answer=_decision_answer,
         ),
         EventSpec(
             "lift_suspension",
@@ -105,6 +134,7 @@ SPEC = ProcedureSpec(
             frozenset({Role.STAFF}),
             "Lift the suspension (decision with reason)",
             cite("171", "p.120"),
+            answer=_decision_answer,
         ),
     ),
     result_model=FraudCaseView,

@@ -51,8 +51,9 @@ class SearchForm(BaseModel):
     q: str = Field(default="", max_length=200)
     procedure: str = ""
     status: str = ""
-    due_from: date | None = None
-    due_to: date | None = None
+    # a due day in years a deadline can have (the Asia/Almaty midnight of 1 January 0001 is no instant Python holds)
+    due_from: date | None = Field(default=None, ge=date(1900, 1, 1), le=date(2999, 12, 31))
+    due_to: date | None = Field(default=None, ge=date(1900, 1, 1), le=date(2999, 12, 31))
     overdue: bool = False
     state: State = "open"
     sort: Sort = "deadline"

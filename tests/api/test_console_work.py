@@ -190,6 +190,9 @@ async def test_search_filters_by_procedure_translated_status_and_due_dates_and_p
         bad = await kk.get("/console/search", params={**base, "status": "Completeness check", "due_to": "soon"})
         assert bad.status_code == 422 and 'id="search-bad"' in bad.text
         assert "Күйі" in bad.text and "дейін" in bad.text  # the fields not understood, named in Kazakh
+        for far in ({"due_from": "0001-01-01"}, {"due_to": "9999-12-31"}):  # a date picker takes any year
+            beyond = await kk.get("/console/search", params={**base, **far})
+            assert beyond.status_code == 422 and 'id="search-bad"' in beyond.text, far
 
         legacy = await kk.get("/console/?procedure=demo_check&overdue=1")  # the former case list's bookmarks
         assert legacy.status_code == 303 and legacy.headers["location"].startswith("/console/search?")

@@ -78,8 +78,10 @@ _FALSE = {"", "0", "no", "n", "false"}
 def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk:
     """Read a sweep file: CSV ``number,signal,simbox,description`` (header optional, ``#`` comments).
 
-    Every line is validated; a bad line is reported with its number and the others are still taken.
+    Every line is validated; a bad line is reported with its number and the others are still taken. A byte-order
+    mark before the header (a spreadsheet's "CSV UTF-8" export) is not part of it.
     """
+    text = text.removeprefix("\ufeff")
     out = ParsedBulk()
     first_line: dict[str, int] = {}
     for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):

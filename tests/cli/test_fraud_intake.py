@@ -46,6 +46,13 @@ def test_bad_lines_are_reported_with_their_numbers_and_good_lines_still_taken() 
     assert parsed.reports[2][1].description  # a default description when the line has none
 
 
+def test_a_sweep_file_saved_with_a_byte_order_mark_has_its_header_read_as_the_header() -> None:
+    """Excel's "CSV UTF-8" starts the file with U+FEFF: the header was reported as a bad line."""
+    text = "\ufeffnumber,signal,simbox,description\n+77010000801,sms,yes,bom test\n"
+    parsed = parse_bulk(text, sweep_id="s1", received_at=AT)
+    assert parsed.bad == [] and [(n, r.suspect_number) for n, r in parsed.reports] == [(2, "+77010000801")]
+
+
 def test_a_sweep_reference_is_stable_and_holds_no_number() -> None:
     a, b = sweep_ref("s1", "+77011112233"), sweep_ref("s1", "+77011112233")
     assert a == b and "77011112233" not in a and a.startswith("sweep:s1:")

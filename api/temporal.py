@@ -24,7 +24,9 @@ log = logging.getLogger("api")
 
 # Validators that refuse an event because of the case's state raise ApplicationError with one of these
 # types (or these exception classes); every other refusal is about the payload (422).
-CONFLICT_TYPES = frozenset({"EventDoesNotFit", "InvalidState", "WrongState", "Conflict", "CaseClosed"})
+CONFLICT_TYPES = frozenset(
+    {"EventDoesNotFit", "EventNotAllowed", "InvalidState", "WrongState", "Conflict", "CaseClosed"}
+)
 
 TEMPORAL_ERRORS = (WorkflowUpdateFailedError, WorkflowQueryFailedError, RPCTimeoutOrCancelledError, RPCError)
 """What the client raises that ``problem_from_temporal`` answers."""

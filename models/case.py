@@ -19,6 +19,7 @@ __all__ = [
     "ComplaintNotice",
     "ComplaintRecord",
     "DocumentRef",
+    "EventDoesNotFit",
     "InstructionRecord",
     "IntakeRecord",
     "LawMigration",
@@ -248,3 +249,9 @@ class CaseView(BaseModel):
     """The organisations acting in the case, per operator-system role (their BINs): the workflow's ``parties()``
     from its own data, and the organisation that started it (``intake.parties``, added by the edge). An operator
     system's key acts only on the cases that list its organisation, or in a role the procedure ``designated``."""
+
+
+class EventDoesNotFit(ValueError):
+    """A validator's refusal of an event the case does not take in its state now: the API answers 409, as its own
+    check before the Update does (a plain ``ValueError`` is about what was sent: 422). Its class name is the Update
+    failure's type (``api.temporal.CONFLICT_TYPES``)."""

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ComplaintNotice,
         ComplaintRecord,
         DocumentRef,
+        EventDoesNotFit,
         InstructionRecord,
         LawMigration,
         LawMigrationRecord,
@@ -249,7 +250,7 @@ class CaseWorkflow:
     @resume_outside_step.validator
     def validate_resume_outside_step(self, request: ResumeRequest) -> None:
         if not self._open_blocks:
-            raise ValueError("nothing is blocked in this case")
+            raise EventDoesNotFit("nothing is blocked in this case")
 
     def on_edge_receipt(self, update: str, at: datetime) -> Callable[[], None] | None:
         """The worker's ``infra.receipts.HandReceipts`` tells the case when the edge received ``update``, before its
@@ -444,8 +445,8 @@ class CaseWorkflow:
     @migrate_law.validator
     def validate_migrate_law(self, migration: LawMigration) -> None:
         if self.registration is None:
-            raise ValueError("the case is still being registered; try again in a moment")
+            raise EventDoesNotFit("the case is still being registered; try again in a moment")
         if self.closed:
-            raise ValueError("the case is closed: its law stays as it was decided")
+            raise EventDoesNotFit("the case is closed: its law stays as it was decided")
         if migration.to_version == self.registration.act_version_id:
-            raise ValueError(f"the case is under {migration.to_version} already")
+            raise EventDoesNotFit(f"the case is under {migration.to_version} already")

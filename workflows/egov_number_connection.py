@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.mobile_citizens import MobileCitizensActivities
     from activities.otp import OtpActivities
     from activities.state_registry import StateRegistryActivities
+    from models.case import EventDoesNotFit
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.egov_number_connection import (
         CHANNEL_CITE,
@@ -203,14 +204,14 @@ class EgovNumberConnection(CaseWorkflow):
 
     def _refuse_unless_awaiting(self, factor: str) -> None:
         if not self.awaiting or self.failure is not None:
-            raise ValueError(f"the request is not waiting for this step (status: {self.status})")
+            raise EventDoesNotFit(f"the request is not waiting for this step (status: {self.status})")
         if factor not in self.required:
             assert self.inp is not None
             raise ValueError(
                 f"the {self.inp.channel.value} channel does not use {factor} ({CHANNEL_CITE[self.inp.channel]})"
             )
         if factor in self.done:
-            raise ValueError(f"{factor} is already done")
+            raise EventDoesNotFit(f"{factor} is already done")
 
     @workflow.query
     def egov(self) -> EgovView:

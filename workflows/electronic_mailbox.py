@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.eds import EdsActivities
     from activities.mailbox import MailboxActivities
     from activities.state_registry import StateRegistryActivities
+    from models.case import EventDoesNotFit
     from models.eds import SignatureCheck, VerifySignatureRequest
     from models.electronic_mailbox import (
         CreateMailboxRequest,
@@ -159,7 +160,7 @@ class ElectronicMailbox(CaseWorkflow):
     @confirm_with_eds.validator
     def validate_confirm_with_eds(self, event: EdsSignatureEvent) -> None:
         if not self.awaiting_eds or self.confirmation is not None:
-            raise ValueError(f"the case is not waiting for an EDS confirmation (status: {self.status})")
+            raise EventDoesNotFit(f"the case is not waiting for an EDS confirmation (status: {self.status})")
 
 
 _POST = Role.operator("national_postal_operator")

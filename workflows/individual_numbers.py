@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.numbers import NumbersRegisterActivities
     from activities.personal_account import PersonalAccountActivities
     from activities.sms import SmsActivities
+    from models.case import EventDoesNotFit
     from models.individual_numbers import (
         LIMIT,
         ContractSignedRequest,
@@ -236,7 +237,7 @@ class IndividualNumbers(CaseWorkflow):
     @review_decision.validator
     def validate_review_decision(self, decision: NumbersReviewDecision) -> None:
         if not self.in_review or self.decision is not None:
-            raise ValueError(f"the application is not under review (status: {self.status})")
+            raise EventDoesNotFit(f"the application is not under review (status: {self.status})")
 
 
 def _case_id(inp: NumbersApplicationInput) -> str:

@@ -35,6 +35,7 @@ def test_rpc_errors(code: RPCStatusCode, message: str, status: int) -> None:
     [
         (ApplicationError("the decision was recorded already", type="EventDoesNotFit"), 409),
         (ApplicationError("the case is closed", type="CaseClosed"), 409),
+        (ApplicationError("'satisfy' does not fit the complaint now", type="EventNotAllowed"), 409),
         (ApplicationError("reason is required", type="ValueError"), 422),
         (ValueError("reason is required"), 422),
     ],

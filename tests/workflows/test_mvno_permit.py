@@ -26,6 +26,7 @@ from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
 from adapters.local_ca import local_ca, verify_cms
+from api.temporal import problem_from_temporal
 from infra.cases import CaseError
 from infra.client import data_converter
 from infra.db import session
@@ -1002,6 +1003,10 @@ async def test_update_that_does_not_fit_the_state_is_rejected(env: WorkflowEnvir
             with pytest.raises(WorkflowUpdateFailedError) as err:
                 await handle.execute_update(update, arg)  # type: ignore[arg-type]
             assert "does not fit now" in str(err.value.cause) and "completeness_decision" in str(err.value.cause)
+            # the case's state refuses it, not what was sent: the API answers 409 also when two decisions race
+            # past its own check before the Update (it answered 422 then: a client would not have retried)
+            assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == "EventDoesNotFit"
+            assert problem_from_temporal(err.value).status == 409
         await handle.execute_update(
             MvnoPermit.completeness_decision, CompletenessDecision(complete=True, decided_by="x")
         )

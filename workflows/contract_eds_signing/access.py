@@ -12,6 +12,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.documents import render_document
     from activities.otp import OtpActivities
+    from models.case import EventDoesNotFit
     from models.contract_eds_signing import Consent, StepAnswer, TechnicianCodeReceived
     from models.documents import RenderDocumentRequest
     from models.identification import IssueSecretRequest, SecretEntry, VerifySecretRequest
@@ -128,7 +129,7 @@ class AccessSteps(SigningCase):
     def validate_open_application(self, entry: SecretEntry) -> None:
         self._refuse_unless_at_step(2)
         if self.link is None:
-            raise ValueError("the 3344 link is still being sent: it can be opened once it has arrived")
+            raise EventDoesNotFit("the 3344 link is still being sent: it can be opened once it has arrived")
 
     # -- step 3
     @workflow.update

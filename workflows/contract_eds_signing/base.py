@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.case import DocumentRef
+    from models.case import DocumentRef, EventDoesNotFit
     from models.contract_eds_signing import ContractApplication, StepAnswer
     from models.identification import IssuedSecret
     from workflows.case import CaseWorkflow
@@ -51,9 +51,9 @@ class SigningCase(CaseWorkflow):
 
     def _refuse_unless_at_step(self, n: int) -> None:
         if self.closed or self.failure is not None:
-            raise ValueError(f"the signing has ended (status: {self.status})")
+            raise EventDoesNotFit(f"the signing has ended (status: {self.status})")
         if self.step != n or self.done_step >= n:
-            raise ValueError(
+            raise EventDoesNotFit(
                 f"the signing is at step {self.step} ({STEPS[self.step - 1][1] if self.step else '—'}), not at step {n}"
             )
 

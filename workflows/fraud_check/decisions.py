@@ -7,6 +7,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from models.case import EventDoesNotFit
     from models.fraud_check import CheckOutcome, FraudCaseView, LiftDecision
 
 from workflows.fraud_check.base import FraudCase
@@ -28,9 +29,9 @@ class BackOfficeDecisions(FraudCase):
     def validate_record_check_outcome(self, outcome: CheckOutcome) -> None:
         if self.check_outcome is not None:
             verdict = "confirmed" if self.check_outcome.confirmed else "not confirmed"
-            raise ValueError(f"the check outcome is already recorded ({verdict})")
+            raise EventDoesNotFit(f"the check outcome is already recorded ({verdict})")
         if self.registration is None:
-            raise ValueError("the case is still being registered; try again in a moment")
+            raise EventDoesNotFit("the case is still being registered; try again in a moment")
 
     @workflow.update
     def lift_suspension(self, decision: LiftDecision) -> FraudCaseView:
@@ -42,6 +43,6 @@ class BackOfficeDecisions(FraudCase):
     @lift_suspension.validator
     def validate_lift_suspension(self, decision: LiftDecision) -> None:
         if self.lift is not None:
-            raise ValueError("the suspension is already lifted")
+            raise EventDoesNotFit("the suspension is already lifted")
         if self.suspension is None:
-            raise ValueError(f"there is no suspension to lift (the case is at '{self.status}')")
+            raise EventDoesNotFit(f"there is no suspension to lift (the case is at '{self.status}')")

@@ -14,7 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.monitoring import MonitoringActivities
     from models import search_attributes as sa
-    from models.case import ActNotBefore, BlockedStep, DocumentRef, InstructionRecord, Registration
+    from models.case import ActNotBefore, BlockedStep, DocumentRef, EventDoesNotFit, InstructionRecord, Registration
     from models.mvno_permit import (
         CaseEvent,
         NoticeDay,
@@ -240,7 +240,9 @@ class PermitCase(CaseWorkflow):
         """Refuse ``update`` before the application's receipt, or unless it is the one that fits now, saying what
         fits and why."""
         if self.state.registration is None:
-            raise ValueError(f"{update} does not fit now: the case is still being registered; try again in a moment")
+            raise EventDoesNotFit(
+                f"{update} does not fit now: the case is still being registered; try again in a moment"
+            )
         received_at = self.state.application.received_at
         if workflow.now() < received_at:
             raise ValueError(
@@ -256,7 +258,7 @@ class PermitCase(CaseWorkflow):
             if d.hearing_record is None:
                 why += "; the hearing has not been recorded yet"
         fits = self.state.accepting or "no decision (the case is working)"
-        raise ValueError(f"{update} does not fit now: the case is {self.status}; it accepts {fits}{why}")
+        raise EventDoesNotFit(f"{update} does not fit now: the case is {self.status}; it accepts {fits}{why}")
 
     @staticmethod
     def _earliest_decision(notice: NoticeDay) -> str:

@@ -14,7 +14,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -256,6 +256,50 @@ def resolve_references(inp: BaseModel) -> BaseModel:
     return inp.model_copy(update=update) if update else inp
 
 
+async def _check_referenced_cases(client: Client, inp: BaseModel) -> None:
+    """Refuse an input naming by its id (``REFERENCES``) a case that does not exist: a complaint about no case would
+    be forwarded with no administrative case, its term recorded as met."""
+    for id_field in REFERENCES.values():
+        case_id = getattr(inp, id_field, None)
+        if not isinstance(case_id, str):
+            continue
+        try:
+            await client.get_workflow_handle(case_id).describe()
+        except RPCError as exc:
+            if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                raise
+            raise CaseError("refused", f"refused: {id_field}: no such case is known here") from None
+
+
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Characters a reader does not see: controls (not tab and line ends) and the direction marks and overrides; U+202E
+turns the rest of a line around, an IIN included, on the console and in a signed document."""
+
+
+def check_text(inp: BaseModel) -> None:
+    """``CaseError("refused")`` when a text of ``inp`` (a start's input or an event's payload, at the edge) holds a
+    character of ``_HIDDEN``: named by its field and code point, the text never echoed. Recorded histories are not
+    read with this check: it is the edge's, not the models'."""
+    for path, text in _texts(inp.model_dump(mode="python")):
+        if found := _HIDDEN.search(text):
+            raise CaseError(
+                "refused",
+                f"refused: {path}: holds the invisible character U+{ord(found.group()):04X} (a control or a "
+                "direction override): remove it",
+            )
+
+
+def _texts(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path or "body", value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _texts(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from _texts(v, f"{path}[{i}]")
+
+
 def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
     """``CaseError("refused")`` when the law of the governing day does not have the paragraphs the start
     executes (the act not yet in force or abolished, a paragraph not yet added or repealed), or the spec's own
@@ -305,7 +349,9 @@ async def start_case(
     Whatever the answer, the case is written to the console's search index (``infra.case_index``: keyed hashes
     of the input's identifiers, phones and names, its application number, the caller's key).
     """
+    check_text(inp)
     inp = resolve_references(inp)
+    await _check_referenced_cases(client, inp)
     check_intake(spec, inp)
     started = await _start(client, spec, inp, task_queue, source, actor, caller, request, retry)
     _index(spec, started, inp, caller)
@@ -667,6 +713,8 @@ async def send_event(
             raise missing from None
         if not caller.is_party(view.parties, event.roles, spec.designated):
             raise missing
+    if payload is not None:
+        check_text(payload)
     try:
         payload = await _fitting(client, event, case_id, desc.status, payload, view=view, operator=operator)
     except CaseError:

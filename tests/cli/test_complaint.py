@@ -122,5 +122,23 @@ async def test_the_demo_complaint_names_the_appealed_case_by_its_application_num
         "appealed_case_id=mvno_permit-other",
     )  # fmt: skip
     assert code == 1 and "appealed_case_id and appealed_application_number name different cases" in out
+
+    # a case id alone must name a case that exists: a complaint about no case would be forwarded without the
+    # administrative case, its term recorded as met
+    by_id = {k: v for k, v in data.items() if k != "appealed_application_number"}
+    for missing in ("mvno_permit-ffffffffffffffffffff", "../../etc/passwd"):
+        f.write_text(json.dumps({**by_id, "appealed_case_id": missing}, ensure_ascii=False))
+        code, out = await starter("case", "start", "complaint", str(f))
+        assert code == 1 and "appealed_case_id: no such case is known here" in out, out
+
+    # an invisible character (a control, a direction override that turns the IIN around on a signed document) is
+    # refused at the edge, named by its field and code point, the text never echoed
+    f.write_text(json.dumps({**by_id, "appealed_case_id": permit}, ensure_ascii=False))
+    name = "Асанов Асан\u202e 00"
+    code, out = await starter("case", "start", "complaint", str(f), f"complainant.full_name={name}")
+    assert code == 1 and "complainant.full_name: holds the invisible character U+202E" in out, out
+    assert name not in out
+    code, out = await starter("case", "send", complaint, "satisfy", "decided_by=Head\x00", "action_taken=Accepted")
+    assert code == 1 and "decided_by: holds the invisible character U+0000" in out, out
     for case in (complaint, permit):
         await stop(env.client.get_workflow_handle(case))

@@ -846,7 +846,12 @@ async def test_a_report_about_a_running_case_joins_it_and_one_after_it_closed_op
     assert first.status_code == 201, first.text
     case_id = first.json()["case_id"]
     assert first.json()["answer"] == "opened"
-    assert first.json()["result"] == {"case_id": case_id, "answer": "opened", "reports_in_case": 1, "status": "registered"}
+    assert first.json()["result"] == {
+        "case_id": case_id,
+        "answer": "opened",
+        "reports_in_case": 1,
+        "status": "registered",
+    }
     handle = env.client.get_workflow_handle_for(FraudCheck.run, case_id)
     first_run = (await handle.describe()).run_id
 

@@ -63,9 +63,14 @@ def deadline(
     except law.AmbiguousTerm as exc:
         choices = " or ".join(f"--act {a}" for a in exc.acts)
         raise typer.BadParameter(f"{exc}: {choices}", param_hint="'--act'") from None
-    except (KeyError, ValueError) as exc:
+    except KeyError as exc:
         raise typer.BadParameter(str(exc).strip("'\""), param_hint="TERM_KEY") from None
-    d = compute(cal, DeadlineRequest(term_key=term_key, start=received_at, term=value, act=value.act))
+    except ValueError as exc:  # the act or the term not in force on the day the receipt governs
+        raise typer.BadParameter(str(exc).strip("'\""), param_hint="RECEIVED_AT") from None
+    try:
+        d = compute(cal, DeadlineRequest(term_key=term_key, start=received_at, term=value, act=value.act))
+    except ValueError as exc:  # the term runs past the years the calendar knows
+        raise typer.BadParameter(str(exc), param_hint="RECEIVED_AT") from None
     console.print(f"[bold]{when(d.due)}[/bold]\n{d.explain()} [law {value.version}]")
 
 

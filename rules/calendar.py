@@ -226,9 +226,20 @@ class WorkingCalendar:
 
     # -- public API ---------------------------------------------------------------------------
 
+    @staticmethod
+    def _known(day: date) -> date:
+        """``day``, when its year is one of ``HOLIDAY_YEARS``; a ``ValueError`` otherwise (a day off there is unknown,
+        and an answer would skip weekends only)."""
+        if day.year not in HOLIDAY_YEARS:
+            raise ValueError(
+                f"{day.isoformat()} is outside {HOLIDAY_YEARS.start}–{HOLIDAY_YEARS.stop - 1}, the years the calendar "
+                "knows Kazakhstan's days off for: it is not counted with weekends only"
+            )
+        return day
+
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is a working day in Kazakhstan under this calendar's data."""
-        return day.toordinal() in self._cover(day).working_set
+        return day.toordinal() in self._cover(self._known(day)).working_set
 
     def registration_day(self, received_at: datetime) -> date:
         """The day an application received at ``received_at`` is registered (665/NK p.6).
@@ -250,7 +261,7 @@ class WorkingCalendar:
         t = self._cover(day, date(min(max(day.year + (span if n > 0 else -span), 1), 9999), 1, 1))
         ordinal = day.toordinal()
         index = bisect.bisect_right(t.working, ordinal) + n - 1 if n > 0 else bisect.bisect_left(t.working, ordinal) + n
-        return date.fromordinal(t.working[index])
+        return self._known(date.fromordinal(t.working[index]))
 
     def deadline(self, received_at: datetime, working_days: int) -> datetime:
         """18:30 Asia/Almaty on the ``working_days``-th working day after the registration day."""

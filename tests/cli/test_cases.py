@@ -105,6 +105,13 @@ async def test_deadline_names_the_act_option_and_refuses_a_day_outside_the_holid
     for received in ("2200-01-05T10:00:00+05:00", "9999-12-31T23:59:00+05:00", "0001-01-01T00:00:00+05:00"):
         code, out = await starter("cases", "deadline", "complaint.forward", received, "--act", "58")
         assert code == 2 and "days off for 1991–2100 only" in out and "Traceback" not in out
+    # received in the last days of 2100, its term would run into 2101: refused too, not counted with weekends only
+    code, out = await starter("cases", "deadline", "mvno.completeness_check", "2100-12-31T19:00:00+05:00")
+    assert code == 2 and "2101-01-03 is outside 1991–2100" in out, out
+    assert "RECEIVED_AT" in out and "Traceback" not in out
+    # a receipt before the act was in force: the date is refused, not the term
+    code, out = await starter("cases", "deadline", "mvno.completeness_check", "2023-03-01T18:45:00+05:00")
+    assert code == 2 and "RECEIVED_AT" in out and "TERM_KEY" not in out, out
 
 
 async def test_a_refused_setting_is_named_not_a_traceback(starter: Starter, monkeypatch: pytest.MonkeyPatch) -> None:

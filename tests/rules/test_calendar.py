@@ -122,6 +122,18 @@ def test_naive_datetimes_are_rejected() -> None:
         CAL.deadline(datetime(2024, 5, 3, 10, 0), 2)
 
 
+def test_no_answer_past_the_years_the_holiday_data_knows() -> None:
+    """``holidays`` knows Kazakhstan's days off for 1991–2100: a day of 2101 would be a working day unless a weekend
+    (1 January included), so a count that ends there, or a question about such a day, is refused."""
+    cal = WorkingCalendar()
+    assert cal.add_working_days(date(2100, 12, 24), 3) == date(2100, 12, 29)
+    with pytest.raises(ValueError, match="2101-01-03 is outside 1991–2100, the years the calendar knows"):
+        cal.deadline(datetime(2100, 12, 31, 19, 0, tzinfo=ALMATY), 1)
+    for day in (date(2101, 1, 1), date(1990, 12, 31)):
+        with pytest.raises(ValueError, match="is outside 1991–2100"):
+            cal.is_working_day(day)
+
+
 def test_long_counts_cross_years_consistently() -> None:
     end = CAL.add_working_days(date(2023, 1, 4), 250)
     assert end.year == 2024

@@ -59,6 +59,11 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["SPEC", "EgovNumberConnection"]
 
+NO_CODE_AFTER_THE_TERM = "egov-no-code-after-the-term"
+"""``workflow.patched`` id, asked only of a request whose service term is over before its one-time code is sent (a
+receipt back-dated past the term): it is refused without a code. Before it, such a request texted the subscriber a
+code nobody could use, and was refused a moment later."""
+
 NOT_CONNECTED = cite("58", "p.9")
 """A wrong one-time password or failed biometrics: the number is not registered and connected."""
 
@@ -108,6 +113,9 @@ class EgovNumberConnection(CaseWorkflow):
             return EgovConnectionResult(
                 outcome="already_connected", cite=CHANNEL_CITE[inp.channel], decided_at=workflow.now()
             )
+        if workflow.now() >= service.due and workflow.patched(NO_CODE_AFTER_THE_TERM):
+            await self.clock.wait("service", lambda: False, keep_waiting=False, escalate=False)  # records the breach
+            return await self._refuse(self._not_completed(service.deadline.amount), service.deadline.cite)
         self.otp = await self.outside(
             OtpActivities.issue_secret,
             IssueSecretRequest(
@@ -133,12 +141,7 @@ class EgovNumberConnection(CaseWorkflow):
         if self.failure is not None:
             return await self._refuse(*self.failure)
         if not in_time:
-            missing = [f for f in self.required if f not in self.done]
-            return await self._refuse(
-                f"the request was not completed within the {service.deadline.amount}-minute service term "
-                f"(missing: {', '.join(missing)})",
-                service.deadline.cite,
-            )
+            return await self._refuse(self._not_completed(service.deadline.amount), service.deadline.cite)
         await self.outside(
             MobileCitizensActivities.connect_number,
             ConnectNumberRequest(
@@ -178,6 +181,10 @@ class EgovNumberConnection(CaseWorkflow):
         return EgovConnectionResult(
             outcome="refused", reason=reason, cite=cite, decided_at=workflow.now(), document=doc
         )
+
+    def _not_completed(self, minutes: int) -> str:
+        missing = [f for f in self.required if f not in self.done]
+        return f"the request was not completed within the {minutes}-minute service term (missing: {', '.join(missing)})"
 
     @property
     def required(self) -> tuple[str, ...]:

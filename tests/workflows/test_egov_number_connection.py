@@ -251,6 +251,27 @@ async def test_ten_minute_term_runs_out_into_a_reasoned_refusal(
     await save_golden(handle, P, "term_expired_with_clock_patches")
 
 
+async def test_a_request_received_past_its_term_is_refused_without_a_code(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    worker: None,
+) -> None:
+    """A receipt back-dated by an hour: the 10-minute term (58 Annex item 3) is over before the one-time code would
+    go out, so none is texted; the breach and the reasoned refusal are recorded as for a term that ran out."""
+    iin, phone = person(), new_phone()
+    received = await env.get_current_time() - timedelta(hours=1)
+    inp = EgovConnectionInput(iin=iin, phone=phone, channel=Channel.PORTAL, received_at=received)
+    handle = await env.client.start_workflow(EgovNumberConnection.run, inp, id=SPEC.case_id(inp), task_queue=task_queue)
+    result = await handle.result()
+    assert result.outcome == "refused" and result.cite == "58 Annex item 3"
+    assert result.reason == "the request was not completed within the 10-minute service term (missing: otp, eds)"
+    assert sms_to(phone) == []  # no code nobody could use
+    [service] = await handle.query(EgovNumberConnection.deadlines)
+    assert service.status is DeadlineStatus.BREACHED and not service.escalated
+    assert numbers_of(iin) == []
+    await save_golden(handle, P, "term_over_before_the_code")
+
+
 async def test_failed_biometrics_means_not_connected(env: WorkflowEnvironment, task_queue: str, worker: None) -> None:
     iin, phone = person(), new_phone()
     handle = await start(env, task_queue, iin, phone, Channel.BANK_APP)

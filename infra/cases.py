@@ -333,7 +333,8 @@ async def start_case(
 ) -> CaseStart:
     """Start the case of ``inp`` under ``spec``'s deterministic id, honouring its start policy.
 
-    Refuses (``CaseError("refused")``) an input the spec's intake check refuses; no case is started then.
+    Refuses (``CaseError("refused")``) an input the spec's intake check refuses, one whose texts hold an invisible
+    character (``check_text``), or one that names by its id a case that does not exist; no case is started then.
     ``source`` says where a message that starts with an Update came from (kept in the start ledger); ``actor``
     who starts it: recorded in the start's memo with how far back the receipt lies (a receipt older than one
     working day is taken as given, and the case records that it was back-dated and by whom). ``caller`` (an API

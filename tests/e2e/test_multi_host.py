@@ -90,7 +90,7 @@ class Hosts:
             assert time.monotonic() < end, f"{case_id}: {r.text[:500]}"
             await asyncio.sleep(0.2)
 
-    async def send(self, procedure: str, case_id: str, event: str, who: str, body: Any = None) -> None:
+    async def send(self, procedure: str, case_id: str, event: str, who: str, body: Any = None) -> Any:
         url = f"/v1/procedures/{procedure}/cases/{case_id}/events/{event}"
         for _ in range(60):  # a case whose worker was just killed answers once the other takes its task
             r = await self.http.post(url, json=body, headers=self.keys[who])
@@ -98,6 +98,7 @@ class Hosts:
                 break
             await asyncio.sleep(0.5)
         assert r.is_success, f"{event}: {r.status_code} {r.text[:500]}"
+        return r.json()["result"]
 
     def rows(self, model: Any, case_ids: list[str]) -> int:
         with Session(self.db) as s:
@@ -217,15 +218,20 @@ async def _drive_signing(h: Hosts, case_id: str, phone: str, gate: asyncio.Event
             await asyncio.sleep(0.1)
         raise AssertionError(f"no SMS from {sender}")
 
-    async def step(event: str, who: str, body: Any = None) -> None:
+    async def step(event: str, who: str, body: Any = None, *, code_from: str | None = None) -> None:
         await h.view(case_id, lambda v: event in v["pending_events"])
-        await h.send(proc, case_id, event, who, body)
+        if code_from is not None:
+            # read once the case offers the step: its code or link is then issued for good (an attempt lost with
+            # the killed worker after its SMS went out is sent again with a fresh one, the first no longer valid)
+            body = {"code": await secret(code_from)}
+        answer = await h.send(proc, case_id, event, who, body)
+        assert not isinstance(answer, dict) or answer.get("accepted", True), (event, answer)
 
     await step("technician_code_received", "tech", {"technician_id": "tech-1"})
-    await step("open_application", "page", {"code": await secret("3344")})
+    await step("open_application", "page", code_from="3344")
     await step("open_signing_page", "page")
     await step("give_privacy_consent", "page", {"accepted": True})
-    await step("enter_code", "page", {"code": await secret("1414")})
+    await step("enter_code", "page", code_from="1414")
     await step("report_biometrics", "bio", {"session_id": f"bio-{case_id}", "passed": True})
     await step("give_eds_consent", "page", {"accepted": True})
     await gate.wait()  # the password is chosen once a worker was killed: a survivor unseals it

@@ -142,13 +142,15 @@ def make_worker(
     activities: Sequence[Callable[..., Any]] | None = None,
     systems: Sequence[object] = (),
     interceptors: Sequence[Interceptor] = (),
+    max_cached_workflows: int = 1000,
 ) -> Worker:
     """A worker configured as in production; tests use it with their own client and task queue.
 
     ``activities`` (default: the catalogue's) may name unbound activity methods; they are bound to the
     instances of ``outside_systems()``, where an instance in ``systems`` replaces the one of its class
     (e.g. an activity class over a fake port in a test). ``interceptors`` come after production's (the
-    benchmark's clock of activities).
+    benchmark's clock of activities). ``max_cached_workflows`` is the SDK's default, 1000; 0 keeps no case between
+    its tasks: the next task of a case goes to any worker of the queue at once, none waits on a sticky queue.
     """
     instances = {type(i): i for i in outside_systems()}
     instances.update({type(i): i for i in systems})
@@ -173,6 +175,7 @@ def make_worker(
         interceptors=[*WORKER_INTERCEPTORS, OutsideWaits(), CaseMetrics(), *interceptors],
         graceful_shutdown_timeout=timedelta(seconds=s.graceful_shutdown_seconds),
         deployment_config=versioning,
+        max_cached_workflows=max_cached_workflows,
     )
 
 

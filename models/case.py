@@ -6,12 +6,14 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from temporalio.exceptions import ApplicationError
 
 from models.deadlines import DeadlineChange, DeadlineState
 from models.timings import CaseTimings
 from rules.lawdata import TermValue
 
 __all__ = [
+    "ONE_EVENT_AT_A_TIME",
     "ActNotBefore",
     "BlockedStep",
     "CaseView",
@@ -29,6 +31,7 @@ __all__ = [
     "Registration",
     "RegistrationRequest",
     "ResumeRequest",
+    "does_not_fit",
 ]
 
 
@@ -255,3 +258,15 @@ class EventDoesNotFit(ValueError):
     """A validator's refusal of an event the case does not take in its state now: the API answers 409, as its own
     check before the Update does (a plain ``ValueError`` is about what was sent: 422). Its class name is the Update
     failure's type (``api.temporal.CONFLICT_TYPES``)."""
+
+
+ONE_EVENT_AT_A_TIME = "one-event-per-step-at-a-time"
+"""``workflow.patched`` id, asked only when an event is refused as its handler starts (``CaseWorkflow.taking``):
+another event of its step came first and is being taken (its handler awaits an outside call). Before it, both had
+passed their validators, the first not having recorded its outcome yet, and both were taken (two EDS issued for one
+step 8, two verdicts for one biometric check)."""
+
+
+def does_not_fit(message: str) -> ApplicationError:
+    """The failure of an Update whose handler finds the case no longer takes it: a state conflict (the API's 409)."""
+    return ApplicationError(message, type=EventDoesNotFit.__name__, non_retryable=True)

@@ -7,7 +7,8 @@ case takes (resuming a blocked step, a calendar correction, a complaint's instru
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.law import law_snapshot, register_case
     from models import search_attributes as sa
     from models.case import (
+        ONE_EVENT_AT_A_TIME,
         BlockedStep,
         CaseView,
         ComplaintInstruction,
@@ -34,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         Registration,
         RegistrationRequest,
         ResumeRequest,
+        does_not_fit,
     )
     from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
     from models.failures import ACT_NOT_IN_FORCE
@@ -83,6 +86,24 @@ class CaseWorkflow:
         self._blocks_seen = 0
         self._resumes: list[ResumeRequest] = []
         self._status_underneath = self.status
+        self._taking: set[str] = set()
+        """Steps whose event is being taken now (``taking``)."""
+
+    @contextmanager
+    def taking(self, step: str) -> Iterator[None]:
+        """Hold ``step`` while an event's handler awaits an outside call. Another event of the same step arriving
+        meanwhile passed its validator (the step's outcome is not recorded yet): it is refused here, as a state
+        conflict (409), and may be sent again once the first has an answer."""
+        if step in self._taking and workflow.patched(ONE_EVENT_AT_A_TIME):
+            raise does_not_fit(
+                f"{step} is being taken now (another event of it came first): send it again once that one has "
+                "its answer, if it is still needed"
+            )
+        self._taking.add(step)
+        try:
+            yield
+        finally:
+            self._taking.discard(step)
 
     @overload
     async def outside(
@@ -413,34 +434,35 @@ class CaseWorkflow:
     async def migrate_law(self, migration: LawMigration) -> LawMigrationRecord:
         """Move the case onto another version of its act: a deliberate, recorded decision (never a side effect of a
         calendar correction). The open deadlines are recomputed with the new term values, old and new kept."""
-        reg = self.registration
-        assert reg is not None
-        snapshot = await self.local(
-            law_snapshot,
-            LawSnapshotRequest(act_key=reg.act_key, version=migration.to_version, terms=list(self.TERMS)),
-            what="law",
-        )
-        if snapshot.refusal:
-            return LawMigrationRecord(
-                at=workflow.now(),
-                from_version=reg.act_version_id,
-                to_version=migration.to_version,
-                reason=migration.reason,
-                decided_by=migration.decided_by,
-                refused=snapshot.refusal,
+        with self.taking("law_migration"):
+            reg = self.registration
+            assert reg is not None
+            snapshot = await self.local(
+                law_snapshot,
+                LawSnapshotRequest(act_key=reg.act_key, version=migration.to_version, terms=list(self.TERMS)),
+                what="law",
             )
-        record = await self.clock.migrate(migration, snapshot, reg.act_version_id)
-        self.registration = reg.model_copy(
-            update={
-                "act_version_id": snapshot.version,
-                "act_basis": snapshot.basis,
-                "terms": snapshot.terms,
-                "migrations": [*reg.migrations, record],
-            }
-        )
-        self.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
-        self._publish_registration()
-        return record
+            if snapshot.refusal:
+                return LawMigrationRecord(
+                    at=workflow.now(),
+                    from_version=reg.act_version_id,
+                    to_version=migration.to_version,
+                    reason=migration.reason,
+                    decided_by=migration.decided_by,
+                    refused=snapshot.refusal,
+                )
+            record = await self.clock.migrate(migration, snapshot, reg.act_version_id)
+            self.registration = reg.model_copy(
+                update={
+                    "act_version_id": snapshot.version,
+                    "act_basis": snapshot.basis,
+                    "terms": snapshot.terms,
+                    "migrations": [*reg.migrations, record],
+                }
+            )
+            self.upsert_search_attributes([sa.ACT_VERSION.value_set(snapshot.version)])
+            self._publish_registration()
+            return record
 
     @migrate_law.validator
     def validate_migrate_law(self, migration: LawMigration) -> None:

@@ -237,23 +237,24 @@ class EgovNumberConnection(CaseWorkflow):
     @workflow.update
     async def enter_otp(self, entry: SecretEntry) -> SecretCheck:
         """The subscriber enters the OTP (as its digest); wrong → attempts left; none left → not connected."""
-        assert self.otp is not None
-        check = await self.outside(
-            OtpActivities.verify_secret,
-            VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
-            what="one_time_codes",
-            timeout=self.timings.local_timeout,
-        )
-        self.attempts_left = check.attempts_left
-        if check.correct:
-            self.done.append("otp")
-        elif check.expired or check.attempts_left == 0:
-            self.failure = (
-                f"the one-time password was entered incorrectly ({check.message}); "
-                "the number is not registered and connected",
-                NOT_CONNECTED,
+        with self.taking("otp"):
+            assert self.otp is not None
+            check = await self.outside(
+                OtpActivities.verify_secret,
+                VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
+                what="one_time_codes",
+                timeout=self.timings.local_timeout,
             )
-        return check
+            self.attempts_left = check.attempts_left
+            if check.correct:
+                self.done.append("otp")
+            elif check.expired or check.attempts_left == 0:
+                self.failure = (
+                    f"the one-time password was entered incorrectly ({check.message}); "
+                    "the number is not registered and connected",
+                    NOT_CONNECTED,
+                )
+            return check
 
     @enter_otp.validator
     def validate_enter_otp(self, entry: SecretEntry) -> None:
@@ -269,15 +270,16 @@ class EgovNumberConnection(CaseWorkflow):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> BiometricCheck:
         """The biometric provider's verdict; a failure means the number is not connected (58 p.9)."""
-        check = await biometric_verdict(self, report)
-        if check.passed:
-            self.done.append("biometrics")
-        else:
-            self.failure = (
-                "biometric authentication failed; the number is not registered and connected",
-                NOT_CONNECTED,
-            )
-        return check
+        with self.taking("biometrics"):
+            check = await biometric_verdict(self, report)
+            if check.passed:
+                self.done.append("biometrics")
+            else:
+                self.failure = (
+                    "biometric authentication failed; the number is not registered and connected",
+                    NOT_CONNECTED,
+                )
+            return check
 
     @report_biometrics.validator
     def validate_report_biometrics(self, report: BiometricReport) -> None:
@@ -286,22 +288,23 @@ class EgovNumberConnection(CaseWorkflow):
     @workflow.update
     async def sign_request(self, event: EdsSignatureEvent) -> SignatureCheck:
         """The subscriber certifies the request with an EDS: a CMS signature whose signer is the applicant."""
-        assert self.inp is not None
-        check = await self.outside(
-            EdsActivities.verify_signature,
-            VerifySignatureRequest(
-                data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
-            ),
-            what="eds",
-        )
-        if check.valid:
-            self.done.append("eds")
-        else:
-            self.failure = (
-                f"the EDS signature of the request is not accepted: {check.reason}",
-                CHANNEL_CITE[self.inp.channel],
+        with self.taking("eds"):
+            assert self.inp is not None
+            check = await self.outside(
+                EdsActivities.verify_signature,
+                VerifySignatureRequest(
+                    data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
+                ),
+                what="eds",
             )
-        return check
+            if check.valid:
+                self.done.append("eds")
+            else:
+                self.failure = (
+                    f"the EDS signature of the request is not accepted: {check.reason}",
+                    CHANNEL_CITE[self.inp.channel],
+                )
+            return check
 
     @sign_request.validator
     def validate_sign_request(self, event: EdsSignatureEvent) -> None:

@@ -142,20 +142,21 @@ class ElectronicMailbox(CaseWorkflow):
     @workflow.update
     async def confirm_with_eds(self, event: EdsSignatureEvent) -> SignatureCheck:
         """The user confirms the personal-account data with an EDS; the signer must be the holder (IIN/BIN)."""
-        assert self.inp is not None
-        check = await self.outside(
-            EdsActivities.verify_signature,
-            VerifySignatureRequest(
-                data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
-            ),
-            what="eds",
-        )
-        if check.valid and self.inp.bin and check.bin != self.inp.bin:
-            check = check.model_copy(
-                update={"valid": False, "reason": "the BIN in the signer's certificate is not the applicant's"}
+        with self.taking("eds_confirmation"):
+            assert self.inp is not None
+            check = await self.outside(
+                EdsActivities.verify_signature,
+                VerifySignatureRequest(
+                    data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
+                ),
+                what="eds",
             )
-        self.confirmation = check
-        return check
+            if check.valid and self.inp.bin and check.bin != self.inp.bin:
+                check = check.model_copy(
+                    update={"valid": False, "reason": "the BIN in the signer's certificate is not the applicant's"}
+                )
+            self.confirmation = check
+            return check
 
     @confirm_with_eds.validator
     def validate_confirm_with_eds(self, event: EdsSignatureEvent) -> None:

@@ -111,19 +111,22 @@ class AccessSteps(SigningCase):
     @workflow.update
     async def open_application(self, entry: SecretEntry) -> StepAnswer:
         """The subscriber opens the unique link (its token as a digest); the page shows the application."""
-        assert self.link is not None
-        check = await self.outside(
-            OtpActivities.verify_secret,
-            VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now()),
-            what="one_time_codes",
-            timeout=self.timings.local_timeout,
-        )
-        self.link_attempts_left = check.attempts_left
-        if check.correct:
-            return self._advance(2, "the application is shown")
-        if check.expired or check.attempts_left == 0:
-            self.failure = f"the signing link is no longer valid ({check.message})"
-        return StepAnswer(accepted=False, message=f"link not valid: {check.message}", attempts_left=check.attempts_left)
+        with self.taking("step2"):
+            assert self.link is not None
+            check = await self.outside(
+                OtpActivities.verify_secret,
+                VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now()),
+                what="one_time_codes",
+                timeout=self.timings.local_timeout,
+            )
+            self.link_attempts_left = check.attempts_left
+            if check.correct:
+                return self._advance(2, "the application is shown")
+            if check.expired or check.attempts_left == 0:
+                self.failure = f"the signing link is no longer valid ({check.message})"
+            return StepAnswer(
+                accepted=False, message=f"link not valid: {check.message}", attempts_left=check.attempts_left
+            )
 
     @open_application.validator
     def validate_open_application(self, entry: SecretEntry) -> None:
@@ -158,19 +161,20 @@ class AccessSteps(SigningCase):
     @workflow.update
     async def enter_code(self, entry: SecretEntry) -> StepAnswer:
         """The subscriber enters the 1414 code (as its digest); wrong → attempts left; none left → refused."""
-        assert self.otp is not None
-        check = await self.outside(
-            OtpActivities.verify_secret,
-            VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
-            what="one_time_codes",
-            timeout=self.timings.local_timeout,
-        )
-        self.attempts_left = check.attempts_left
-        if check.correct:
-            return self._advance(5, "temporary access to the digital identity document granted")
-        if check.expired or check.attempts_left == 0:
-            self.failure = f"the 1414 code was not entered correctly ({check.message}) (step 5)"
-        return StepAnswer(accepted=False, message=check.message, attempts_left=check.attempts_left)
+        with self.taking("step5"):
+            assert self.otp is not None
+            check = await self.outside(
+                OtpActivities.verify_secret,
+                VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
+                what="one_time_codes",
+                timeout=self.timings.local_timeout,
+            )
+            self.attempts_left = check.attempts_left
+            if check.correct:
+                return self._advance(5, "temporary access to the digital identity document granted")
+            if check.expired or check.attempts_left == 0:
+                self.failure = f"the 1414 code was not entered correctly ({check.message}) (step 5)"
+            return StepAnswer(accepted=False, message=check.message, attempts_left=check.attempts_left)
 
     @enter_code.validator
     def validate_enter_code(self, entry: SecretEntry) -> None:

@@ -31,11 +31,12 @@ class SignatureSteps(SigningCase):
     @workflow.update
     async def report_biometrics(self, report: BiometricReport) -> StepAnswer:
         """Biometric ID's verdict on the identification (step 6); a failure ends the signing."""
-        check = await biometric_verdict(self, report)
-        if check.passed:
-            return self._advance(6, "biometric identification passed")
-        self.failure = f"biometric identification failed (step 6){': ' + check.reason if check.reason else ''}"
-        return StepAnswer(accepted=False, message=self.failure)
+        with self.taking("step6"):
+            check = await biometric_verdict(self, report)
+            if check.passed:
+                return self._advance(6, "biometric identification passed")
+            self.failure = f"biometric identification failed (step 6){': ' + check.reason if check.reason else ''}"
+            return StepAnswer(accepted=False, message=self.failure)
 
     @report_biometrics.validator
     def validate_report_biometrics(self, report: BiometricReport) -> None:
@@ -58,29 +59,30 @@ class SignatureSteps(SigningCase):
     @workflow.update
     async def choose_eds_password(self, password: SealedPassword) -> StepAnswer:
         """The EDS password, sealed to the issuer; the EDS is issued and the application signed (step 8)."""
-        assert self.inp is not None and self.application is not None
-        try:
-            issued = await self.outside(
-                EdsActivities.issue_subscriber_certificate,
-                IssueCertificateRequest(
-                    case_id=workflow.info().workflow_id,
-                    doc_id=self.application.doc_id,
-                    common_name=self.inp.full_name,
-                    iin=self.inp.iin,
-                    sealed_password=password.sealed,
-                ),
-                what="eds",
-                timeout=self.timings.document_timeout,
-                expected=_PASSWORD_REFUSED,
-            )
-        except ActivityError as err:
-            kind, message = cause_type(err)
-            if kind not in _PASSWORD_REFUSED:
-                raise
-            self.last_message = message
-            return StepAnswer(accepted=False, message=message)
-        self.certificate_serial = issued.serial
-        return self._advance(8, "EDS issued and the application signed")
+        with self.taking("step8"):
+            assert self.inp is not None and self.application is not None
+            try:
+                issued = await self.outside(
+                    EdsActivities.issue_subscriber_certificate,
+                    IssueCertificateRequest(
+                        case_id=workflow.info().workflow_id,
+                        doc_id=self.application.doc_id,
+                        common_name=self.inp.full_name,
+                        iin=self.inp.iin,
+                        sealed_password=password.sealed,
+                    ),
+                    what="eds",
+                    timeout=self.timings.document_timeout,
+                    expected=_PASSWORD_REFUSED,
+                )
+            except ActivityError as err:
+                kind, message = cause_type(err)
+                if kind not in _PASSWORD_REFUSED:
+                    raise
+                self.last_message = message
+                return StepAnswer(accepted=False, message=message)
+            self.certificate_serial = issued.serial
+            return self._advance(8, "EDS issued and the application signed")
 
     @choose_eds_password.validator
     def validate_choose_eds_password(self, password: SealedPassword) -> None:

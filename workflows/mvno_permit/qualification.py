@@ -122,28 +122,33 @@ class QualificationCheck(PermitDocuments):
     @workflow.update
     async def qualification_decision(self, d: QualificationDecision) -> DecisionReceipt:
         """Compliant → the permit; not compliant → preliminary refusal and hearing notice (665/NK p.7)."""
-        self.state.accepting = ""
-        if not d.compliant and d.hearing is not None and not self._windows_cover(self._notice_instant(), d.hearing.at):
-            await self._refresh_windows()  # a hearing is needed: its calendar is recorded now
-            if problem := self._hearing_problem(d):
-                self.state.accepting = "qualification_decision"
-                raise ApplicationError(problem, type=INVALID_HEARING, non_retryable=True)
-        self.state.decisions.qualification = d
-        note = "permit next" if d.compliant else "preliminary refusal and hearing notice sent"
-        if not d.compliant:
-            at = self._notice_instant()
-            self.state.decisions.notice_at = at
-            self.state.decisions.notice_day = self._window(at)
-            if at > workflow.now():
-                note = f"preliminary refusal and hearing notice, sent on the registration day at {self._almaty(at)}"
-            warning = self._outside_office_hours(d.hearing.at) if d.hearing else None
-            if warning:  # confirmed, or the validator would have refused it
-                self._event(
-                    "hearing_outside_office_hours",
-                    f"{warning}; confirmed by {d.decided_by}",
-                    cite("665/NK", "Annex 1 item 8(2)"),
-                )
-        return DecisionReceipt(accepted_at=workflow.now(), update="qualification_decision", note=note)
+        with self.taking("qualification_decision"):
+            self.state.accepting = ""
+            if (
+                not d.compliant
+                and d.hearing is not None
+                and not self._windows_cover(self._notice_instant(), d.hearing.at)
+            ):
+                await self._refresh_windows()  # a hearing is needed: its calendar is recorded now
+                if problem := self._hearing_problem(d):
+                    self.state.accepting = "qualification_decision"
+                    raise ApplicationError(problem, type=INVALID_HEARING, non_retryable=True)
+            self.state.decisions.qualification = d
+            note = "permit next" if d.compliant else "preliminary refusal and hearing notice sent"
+            if not d.compliant:
+                at = self._notice_instant()
+                self.state.decisions.notice_at = at
+                self.state.decisions.notice_day = self._window(at)
+                if at > workflow.now():
+                    note = f"preliminary refusal and hearing notice, sent on the registration day at {self._almaty(at)}"
+                warning = self._outside_office_hours(d.hearing.at) if d.hearing else None
+                if warning:  # confirmed, or the validator would have refused it
+                    self._event(
+                        "hearing_outside_office_hours",
+                        f"{warning}; confirmed by {d.decided_by}",
+                        cite("665/NK", "Annex 1 item 8(2)"),
+                    )
+            return DecisionReceipt(accepted_at=workflow.now(), update="qualification_decision", note=note)
 
     @qualification_decision.validator
     def validate_qualification_decision(self, d: QualificationDecision) -> None:

@@ -25,6 +25,7 @@ from infra.db import session
 from models.procedure import Caller, Role
 from models.tables import ApiKey
 from rules.identifiers import bin_check
+from rules.text import HIDDEN_CHARACTERS
 
 __all__ = [
     "CASE_READERS",
@@ -88,6 +89,9 @@ def create_key(name: str, roles: list[str], bin: str | None = None) -> tuple[str
         )
     if not name.strip():
         raise ValueError("give the key holder's name")
+    if hidden := HIDDEN_CHARACTERS.search(name):
+        # the name is shown on the console and recorded as who started a case; the console fills decisions with it
+        raise ValueError(f"the key holder's name holds the invisible character U+{ord(hidden.group()):04X}")
     operator = [r for r in roles if Role.is_operator(r)]
     if operator and len(operator) != len(roles):
         raise ValueError("a key is either an operator system's (operator:<system>) or a person's, not both")

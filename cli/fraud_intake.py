@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from infra.calendar import current_calendar
-from infra.cases import StartAnswer, ledger_entries, start_case
+from infra.cases import CaseError, StartAnswer, check_text, ledger_entries, start_case
 from infra.pseudonym import pseudonym
 from models.fraud_check import (
     AnyReport,
@@ -116,6 +116,11 @@ def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk
                     ),
                 )
             )
+            continue
+        try:
+            check_text(probe)  # the edge's check, line by line: such a line is bad, not a failure to retry
+        except CaseError as exc:
+            out.bad.append((line_no, exc.message.removeprefix("refused: ")))
             continue
         if probe.suspect_number in first_line:
             out.repeated.append((line_no, first_line[probe.suspect_number]))

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from activities.deadlines import compute
-from infra.cases import case_view
+from infra.cases import CaseError, case_view, check_text
 from models import search_attributes as sa
 from models.case import CaseView, LawMigration, LawMigrationRecord
 from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineRequest, DeadlineStatus
@@ -131,6 +132,14 @@ async def _send(client: Client, case_id: str, update: str, arg: Any, update_id: 
     return await client.get_workflow_handle(case_id).execute_update(update, arg, id=update_id, result_type=result_type)
 
 
+def _edge_checked(arg: BaseModel) -> None:
+    """The edge's check of what staff typed (``infra.cases.check_text``), before anything is sent to any case."""
+    try:
+        check_text(arg)
+    except CaseError as exc:
+        raise ValueError(f"{exc.message}; nothing sent") from None
+
+
 def _error(exc: BaseException) -> str:
     cause = getattr(exc, "cause", None)
     return str(getattr(cause, "message", None) or getattr(exc, "message", None) or exc)
@@ -140,6 +149,7 @@ async def send_calendar_correction(
     client: Client, case_ids: list[str], correction: CalendarCorrection, advance: Callable[[], None] = lambda: None
 ) -> list[Outcome]:
     """Send ``correction`` to each case (Update id ``calendar:<version>``), going on past a case that fails."""
+    _edge_checked(correction)
     outcomes = []
     for case_id in case_ids:
         outcome = Outcome(case_id)
@@ -164,6 +174,7 @@ async def send_law_migration(
     client: Client, case_ids: list[str], migration: LawMigration, advance: Callable[[], None] = lambda: None
 ) -> list[Outcome]:
     """Send ``migration`` to each case (Update id ``law:<version>``), going on past a case that fails."""
+    _edge_checked(migration)
     outcomes = []
     for case_id in case_ids:
         outcome = Outcome(case_id)

@@ -47,6 +47,7 @@ from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpe
 from models.tables import StartLedger
 from rules import law
 from rules.calendar import almaty_text
+from rules.text import HIDDEN_CHARACTERS
 
 __all__ = [
     "REQUEST_MEMO",
@@ -256,10 +257,14 @@ def resolve_references(inp: BaseModel) -> BaseModel:
     return inp.model_copy(update=update) if update else inp
 
 
+CASE_ID_FIELDS = (*REFERENCES.values(), "about_complaint_id")
+"""Fields of an input that name another case by its id: the case must exist (``_check_referenced_cases``)."""
+
+
 async def _check_referenced_cases(client: Client, inp: BaseModel) -> None:
-    """Refuse an input naming by its id (``REFERENCES``) a case that does not exist: a complaint about no case would
-    be forwarded with no administrative case, its term recorded as met."""
-    for id_field in REFERENCES.values():
+    """Refuse an input naming by its id (``CASE_ID_FIELDS``) a case that does not exist: a complaint about no case
+    would be forwarded with no administrative case, its term recorded as met."""
+    for id_field in CASE_ID_FIELDS:
         case_id = getattr(inp, id_field, None)
         if not isinstance(case_id, str):
             continue
@@ -271,17 +276,12 @@ async def _check_referenced_cases(client: Client, inp: BaseModel) -> None:
             raise CaseError("refused", f"refused: {id_field}: no such case is known here") from None
 
 
-_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-"""Characters a reader does not see: controls (not tab and line ends) and the direction marks and overrides; U+202E
-turns the rest of a line around, an IIN included, on the console and in a signed document."""
-
-
 def check_text(inp: BaseModel) -> None:
     """``CaseError("refused")`` when a text of ``inp`` (a start's input or an event's payload, at the edge) holds a
-    character of ``_HIDDEN``: named by its field and code point, the text never echoed. Recorded histories are not
-    read with this check: it is the edge's, not the models'."""
+    character of ``rules.text.HIDDEN_CHARACTERS``: named by its field and code point, the text never echoed.
+    Recorded histories are not read with this check: it is the edge's, not the models'."""
     for path, text in _texts(inp.model_dump(mode="python")):
-        if found := _HIDDEN.search(text):
+        if found := HIDDEN_CHARACTERS.search(text):
             raise CaseError(
                 "refused",
                 f"refused: {path}: holds the invisible character U+{ord(found.group()):04X} (a control or a "

@@ -67,3 +67,19 @@ def test_an_operator_role_no_procedure_takes_anything_from_is_refused() -> None:
     newline = CliRunner().invoke(app, ["api", "create-key", "--name", "x", "--role", "staff\n"])
     assert newline.exit_code == 1 and "unknown role" in newline.output
     assert len(list_keys()) == before
+
+
+def test_a_key_holders_name_with_an_invisible_character_is_refused() -> None:
+    """The name is shown on the console and recorded as who started a case, and the console fills a decision's
+    ``decided_by`` with it, which the edge then refuses: a key named with U+202E could decide nothing (found by an
+    adversarial run, 2026-12-03)."""
+    from api.auth import list_keys
+    from starter import app
+
+    before = len(list_keys())
+    for name in ("Evil \u202eknab", "zero\u200bwidth"):
+        refused = CliRunner().invoke(app, ["api", "create-key", "--name", name, "--role", "staff"])
+        assert refused.exit_code == 1 and "holds the invisible character U+" in refused.output, refused.output
+    assert len(list_keys()) == before
+    ok = CliRunner().invoke(app, ["api", "create-key", "--name", "Әсел Нұрланқызы 👩\u200d💻", "--role", "staff"])
+    assert ok.exit_code == 0, ok.output  # Kazakh letters and an emoji joined by U+200D are not hidden characters

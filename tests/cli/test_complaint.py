@@ -130,14 +130,20 @@ async def test_the_demo_complaint_names_the_appealed_case_by_its_application_num
         f.write_text(json.dumps({**by_id, "appealed_case_id": missing}, ensure_ascii=False))
         code, out = await starter("case", "start", "complaint", str(f))
         assert code == 1 and "appealed_case_id: no such case is known here" in out, out
+    # the first complaint a complaint about a complaint body's inaction names must exist as well
+    about = {**by_id, "appealed_case_id": permit, "appealed": "inaction", "about_complaint_id": "../../etc/passwd"}
+    f.write_text(json.dumps(about, ensure_ascii=False))
+    code, out = await starter("case", "start", "complaint", str(f))
+    assert code == 1 and "about_complaint_id: no such case is known here" in out, out
 
     # an invisible character (a control, a direction override that turns the IIN around on a signed document) is
     # refused at the edge, named by its field and code point, the text never echoed
     f.write_text(json.dumps({**by_id, "appealed_case_id": permit}, ensure_ascii=False))
-    name = "Асанов Асан\u202e 00"
-    code, out = await starter("case", "start", "complaint", str(f), f"complainant.full_name={name}")
-    assert code == 1 and "complainant.full_name: holds the invisible character U+202E" in out, out
-    assert name not in out
+    for hidden in ("\u202e", "\u061c", "\u200b", "\ufeff", "\u00ad"):  # overrides, marks, zero-width characters
+        name = f"Асанов Асан{hidden} 900101 300126"
+        code, out = await starter("case", "start", "complaint", str(f), f"complainant.full_name={name}")
+        assert code == 1 and f"complainant.full_name: holds the invisible character U+{ord(hidden):04X}" in out, out
+        assert name not in out
     code, out = await starter("case", "send", complaint, "satisfy", "decided_by=Head\x00", "action_taken=Accepted")
     assert code == 1 and "decided_by: holds the invisible character U+0000" in out, out
     for case in (complaint, permit):

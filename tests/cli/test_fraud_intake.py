@@ -53,6 +53,13 @@ def test_a_sweep_file_saved_with_a_byte_order_mark_has_its_header_read_as_the_he
     assert parsed.bad == [] and [(n, r.suspect_number) for n, r in parsed.reports] == [(2, "+77010000801")]
 
 
+def test_a_line_holding_an_invisible_character_is_a_bad_line_not_a_failure_to_retry() -> None:
+    text = "number,signal,simbox,description\n+77010000802,sms,yes,a\u202eb\n+77010000803,sms,yes,ok\n"
+    parsed = parse_bulk(text, sweep_id="s1", received_at=AT)
+    assert [n for n, _ in parsed.bad] == [2] and "description: holds the invisible character U+202E" in parsed.bad[0][1]
+    assert [n for n, _ in parsed.reports] == [3]
+
+
 def test_a_sweep_reference_is_stable_and_holds_no_number() -> None:
     a, b = sweep_ref("s1", "+77011112233"), sweep_ref("s1", "+77011112233")
     assert a == b and "77011112233" not in a and a.startswith("sweep:s1:")

@@ -133,6 +133,13 @@ async def test_an_amended_term_reaches_a_running_case_only_through_a_recorded_la
     ]
     assert law_moves(await case_view(env.client, newer.id), cal, "171", AMENDMENT) is None  # under it already
 
+    # What staff typed is checked as every edge checks it, before anything is sent: a reason holding U+202E
+    # reached three cases' records through the command line while the API refused it (an adversarial run).
+    hidden = LawMigration(to_version=AMENDMENT, reason="Order \u202e621-KN", decided_by="supervisor-1")
+    with pytest.raises(ValueError, match=r"reason: holds the invisible character U\+202E.*nothing sent"):
+        await send_law_migration(env.client, [running.id], hidden)
+    assert (await case_view(env.client, running.id)).registration.migrations == []  # type: ignore[union-attr]
+
     # The migration itself: recorded with old and new values, the case's law now the amendment's.
     migration = LawMigration(to_version=AMENDMENT, reason="test amendment of p.119", decided_by="supervisor-1")
     [outcome] = await send_law_migration(env.client, [running.id], migration)

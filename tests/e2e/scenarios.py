@@ -90,6 +90,10 @@ class Scenario:
     effect_counts: Callable[[str], dict[str, int]]
     expected_effects: dict[str, int] = field(default_factory=dict)
     has_deadlines: bool = True  # the mailbox act (71) sets no term of its own
+    fresh_after_a_lost_attempt: frozenset[str] = frozenset()
+    """Effects an attempt lost with its killed worker (after the outside world took it, before the case recorded it)
+    makes once more, with fresh content: a one-time code or link is never reused (``activities/otp.issue_secret``),
+    so the subscriber may get one SMS more, never one fewer."""
 
     def effects(self, case_id: str) -> dict[str, int]:
         return self.effect_counts(case_id)
@@ -307,6 +311,7 @@ EGOV = Scenario(
         "connected": _count(MobileCitizenNumber, c),
     },
     {"sms": 1, "documents": 1, "connected": 1},
+    fresh_after_a_lost_attempt=frozenset({"sms"}),
 )
 
 
@@ -412,6 +417,7 @@ SIGNING = Scenario(
     _signing_drive,
     lambda c: {"sms": _count(SmsOutbox, c), "documents": _count(Document, c)},
     {"sms": 2, "documents": 2},
+    fresh_after_a_lost_attempt=frozenset({"sms"}),
 )
 
 SCENARIOS: list[Scenario] = [COMPLAINT, FRAUD, PERMIT, EGOV, MAILBOX, SIGNING]

@@ -158,7 +158,8 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     lang = _lang(request)
     principal = session_principal(request.session)
     nonce = new_nonce()
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")  # kept by the language links
+    # the language links lead back here; a page rendered for a posted form names its own page (``here``)
+    here = context.pop("here", None) or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     context.setdefault("refresh", None)
     html = (
         _env()
@@ -299,6 +300,10 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         known = case_page.prefill(view, own)
         lang = _lang(request)
         forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known, lang)
+        refusal = None  # a refused event whose form is not on the page (it no longer fits): said above the case
+        if posted is not None and posted[0] not in {e.name for e, f in forms if f is not None}:
+            event = spec.event(posted[0])
+            refusal = (event.title, posted[3] or [_("the form's values were not understood")])
         may = {e.name for e in spec.events if principal.may(e.roles)}
         with db_session() as s:
             sms = list(
@@ -332,6 +337,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             holder=holder,
             people=assignments.people() if may_assign else [],
             me=principal.key_id,
+            refusal=refusal,
+            here=f"/console/cases/{case_id}",  # also after a posted form: its language links lead to the case page
         )
 
     @router.get("/cases/{case_id}")

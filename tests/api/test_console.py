@@ -173,6 +173,16 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     assert 'id="case-status">returned<' in page.text and "Decision recorded" in page.text
     assert "Your application is returned" in page.text
     assert 'id="event-completeness_decision"' not in page.text
+    # the same form sent again (a double submit): its form is no longer on the page, so the refusal is said above the
+    # case (it was lost: a 409 page that said nothing), and the language links lead to the case page, not the POST
+    again = await http.post(
+        f"{case_url}/events/completeness_decision", data={"csrf_token": token, "reason": "the charter is missing"}
+    )
+    assert again.status_code == 409 and 'id="case-refusal"' in again.text
+    refusal = re.search(r'<div class="errors" role="alert" id="case-refusal">(.*?)</div></div>', again.text, re.S)
+    assert refusal and "Completeness decision: the case is closed: it accepts no more events" in refusal.group(1)
+    langs = re.findall(r'href="/console/lang/[^"]*"', again.text)
+    assert langs and all("events" not in link and link.endswith(f'{case_url.split("/")[-1]}"') for link in langs)
     assert "Completeness notice" in page.text and ".p7s" in page.text
     outbox = await http.get("/console/outbox")
     assert "Your application is returned" in outbox.text

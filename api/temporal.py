@@ -101,7 +101,7 @@ def problem_from_temporal(exc: Exception, *, what: str = "case") -> ProblemError
         return ProblemError(status, message, type_=f"urn:kz-procedures:problem:{kind_urn}")
     if isinstance(exc, RPCError):
         if exc.status is RPCStatusCode.NOT_FOUND:
-            if "completed" in exc.message.lower() or "closed" in exc.message.lower():
+            if any(word in exc.message.lower() for word in ("completed", "closed", "closing")):  # "aborted by closing"
                 return ProblemError(409, f"the {what} is closed: it accepts no more events")
             return ProblemError(404, f"no such {what}")
         if exc.status is RPCStatusCode.FAILED_PRECONDITION:

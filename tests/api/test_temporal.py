@@ -16,6 +16,8 @@ from api.temporal import problem_from_temporal
     [
         (RPCStatusCode.NOT_FOUND, "workflow not found for ID: x", 404),
         (RPCStatusCode.NOT_FOUND, "workflow execution already completed", 409),
+        # an Update racing the case's last task: the case exists (was a 404 "no such case", adversarial run)
+        (RPCStatusCode.NOT_FOUND, "workflow update was aborted by closing workflow", 409),
         (RPCStatusCode.FAILED_PRECONDITION, "update rejected", 409),
         (RPCStatusCode.ALREADY_EXISTS, "exists", 409),
         (RPCStatusCode.INVALID_ARGUMENT, "bad query", 422),

@@ -59,6 +59,12 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["SPEC", "EgovNumberConnection"]
 
+FACTORS_DONE_AS_THE_TERM_RAN_OUT = "egov-factors-done-as-the-term-ran-out"
+"""``workflow.patched`` id, asked only when the service term's timer fired while the last factor's Update, received
+in time, was still being taken (its outside check answered after the due instant) and that Update completed the
+request: the number is connected, as the signing goes on when its step was done. Before it, such a request was
+refused "not completed … (missing: )" with nothing missing."""
+
 NO_CODE_AFTER_THE_TERM = "egov-no-code-after-the-term"
 """``workflow.patched`` id, asked only of a request whose service term is over before its one-time code is sent (a
 receipt back-dated past the term): it is refused without a code. Before it, such a request texted the subscriber a
@@ -140,7 +146,7 @@ class EgovNumberConnection(CaseWorkflow):
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.failure is not None:
             return await self._refuse(*self.failure)
-        if not in_time:
+        if not in_time and not (self._complete() and workflow.patched(FACTORS_DONE_AS_THE_TERM_RAN_OUT)):
             return await self._refuse(self._not_completed(service.deadline.amount), service.deadline.cite)
         await self.outside(
             MobileCitizensActivities.connect_number,

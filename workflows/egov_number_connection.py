@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.otp import OtpActivities
     from activities.state_registry import StateRegistryActivities
     from models.case import EventDoesNotFit
-    from models.eds import SignatureCheck, VerifySignatureRequest
+    from models.eds import SignatureCheck
     from models.egov_number_connection import (
         CHANNEL_CITE,
         FACTORS,
@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         PersonRef,
         SecretCheck,
         SecretEntry,
-        VerifySecretRequest,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from rules import law
@@ -54,7 +53,9 @@ with workflow.unsafe.imports_passed_through():
         OTP_MAX_ATTEMPTS,
         RESULT_DOCUMENT_ACTIVITIES,
         biometric_verdict,
+        entered_secret,
         result_document,
+        signature_check,
     )
 
 __all__ = ["SPEC", "EgovNumberConnection"]
@@ -245,12 +246,7 @@ class EgovNumberConnection(CaseWorkflow):
         """The subscriber enters the OTP (as its digest); wrong → attempts left; none left → not connected."""
         with self.taking("otp"):
             assert self.otp is not None
-            check = await self.outside(
-                OtpActivities.verify_secret,
-                VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
-                what="one_time_codes",
-                timeout=self.timings.local_timeout,
-            )
+            check = await entered_secret(self, self.otp, entry)
             self.attempts_left = check.attempts_left
             if check.correct:
                 self.done.append("otp")
@@ -296,13 +292,7 @@ class EgovNumberConnection(CaseWorkflow):
         """The subscriber certifies the request with an EDS: a CMS signature whose signer is the applicant."""
         with self.taking("eds"):
             assert self.inp is not None
-            check = await self.outside(
-                EdsActivities.verify_signature,
-                VerifySignatureRequest(
-                    data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
-                ),
-                what="eds",
-            )
+            check = await signature_check(self, self.signing_payload(), event, self.inp.iin)
             if check.valid:
                 self.done.append("eds")
             else:

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.mailbox import MailboxActivities
     from activities.state_registry import StateRegistryActivities
     from models.case import EventDoesNotFit
-    from models.eds import SignatureCheck, VerifySignatureRequest
+    from models.eds import SignatureCheck
     from models.electronic_mailbox import (
         CreateMailboxRequest,
         MailboxApplicationInput,
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from rules import law
     from rules.law import cite
     from workflows.case import CaseWorkflow
-    from workflows.subscriber_common import cause_type
+    from workflows.subscriber_common import cause_type, signature_check
 
 __all__ = ["EDS_ONLY_FOR_OFFICIAL_CORRESPONDENCE", "SPEC", "ElectronicMailbox"]
 
@@ -144,13 +144,7 @@ class ElectronicMailbox(CaseWorkflow):
         """The user confirms the personal-account data with an EDS; the signer must be the holder (IIN/BIN)."""
         with self.taking("eds_confirmation"):
             assert self.inp is not None
-            check = await self.outside(
-                EdsActivities.verify_signature,
-                VerifySignatureRequest(
-                    data=self.signing_payload().encode(), signature=event.signature, expected_iin=self.inp.iin
-                ),
-                what="eds",
-            )
+            check = await signature_check(self, self.signing_payload(), event, self.inp.iin)
             if check.valid and self.inp.bin and check.bin != self.inp.bin:
                 check = check.model_copy(
                     update={"valid": False, "reason": "the BIN in the signer's certificate is not the applicant's"}

@@ -8,10 +8,23 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.biometrics import BiometricActivities
     from activities.documents import render_document
+    from activities.eds import EdsActivities
+    from activities.otp import OtpActivities
     from activities.personal_account import PersonalAccountActivities
     from models.case import DocumentRef
     from models.documents import DeliverDocumentRequest, RenderDocumentRequest
-    from models.identification import SESSION_REUSED, BiometricCheck, BiometricRecordRequest, BiometricReport
+    from models.eds import SignatureCheck, VerifySignatureRequest
+    from models.identification import (
+        SESSION_REUSED,
+        BiometricCheck,
+        BiometricRecordRequest,
+        BiometricReport,
+        EdsSignatureEvent,
+        IssuedSecret,
+        SecretCheck,
+        SecretEntry,
+        VerifySecretRequest,
+    )
     from workflows.case import CaseWorkflow
 
 __all__ = [
@@ -20,7 +33,9 @@ __all__ = [
     "RESULT_DOCUMENT_ACTIVITIES",
     "biometric_verdict",
     "cause_type",
+    "entered_secret",
     "result_document",
+    "signature_check",
 ]
 
 OTP_MAX_ATTEMPTS = 3
@@ -106,3 +121,24 @@ async def result_document(
         what="personal_account",
     )
     return doc
+
+
+async def entered_secret(case: CaseWorkflow, secret: IssuedSecret, entry: SecretEntry) -> SecretCheck:
+    """The code or link the subscriber entered (as its digest) against the one issued, at the case's own instant."""
+    return await case.outside(
+        OtpActivities.verify_secret,
+        VerifySecretRequest(secret_id=secret.secret_id, digest=entry.digest, at=workflow.now()),
+        what="one_time_codes",
+        timeout=case.timings.local_timeout,
+    )
+
+
+async def signature_check(
+    case: CaseWorkflow, payload: str, event: EdsSignatureEvent, iin: str | None
+) -> SignatureCheck:
+    """The subscriber's CMS signature over ``payload``, checked to be valid (and the holder's of ``iin``, if given)."""
+    return await case.outside(
+        EdsActivities.verify_signature,
+        VerifySignatureRequest(data=payload.encode(), signature=event.signature, expected_iin=iin),
+        what="eds",
+    )

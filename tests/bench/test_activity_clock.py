@@ -19,8 +19,8 @@ from bench.activity_clock import ActivityClock, read
 class _Calls(ActivityInboundInterceptor):
     """The end of the chain: calls the function as the SDK would (a sync one in a thread of the pool)."""
 
-    def __init__(self) -> None:  # no next interceptor
-        pass
+    def __init__(self) -> None:
+        """No next interceptor: the chain ends here."""
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         if asyncio.iscoroutinefunction(input.fn):

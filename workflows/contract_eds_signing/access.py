@@ -15,9 +15,9 @@ with workflow.unsafe.imports_passed_through():
     from models.case import EventDoesNotFit
     from models.contract_eds_signing import Consent, StepAnswer, TechnicianCodeReceived
     from models.documents import RenderDocumentRequest
-    from models.identification import IssueSecretRequest, SecretEntry, VerifySecretRequest
+    from models.identification import IssueSecretRequest, SecretEntry
     from rules.law import cite
-    from workflows.subscriber_common import OTP_MAX_ATTEMPTS
+    from workflows.subscriber_common import OTP_MAX_ATTEMPTS, entered_secret
 
 from workflows.contract_eds_signing.base import SigningCase
 
@@ -113,12 +113,7 @@ class AccessSteps(SigningCase):
         """The subscriber opens the unique link (its token as a digest); the page shows the application."""
         with self.taking("step2"):
             assert self.link is not None
-            check = await self.outside(
-                OtpActivities.verify_secret,
-                VerifySecretRequest(secret_id=self.link.secret_id, digest=entry.digest, at=workflow.now()),
-                what="one_time_codes",
-                timeout=self.timings.local_timeout,
-            )
+            check = await entered_secret(self, self.link, entry)
             self.link_attempts_left = check.attempts_left
             if check.correct:
                 return self._advance(2, "the application is shown")
@@ -163,12 +158,7 @@ class AccessSteps(SigningCase):
         """The subscriber enters the 1414 code (as its digest); wrong → attempts left; none left → refused."""
         with self.taking("step5"):
             assert self.otp is not None
-            check = await self.outside(
-                OtpActivities.verify_secret,
-                VerifySecretRequest(secret_id=self.otp.secret_id, digest=entry.digest, at=workflow.now()),
-                what="one_time_codes",
-                timeout=self.timings.local_timeout,
-            )
+            check = await entered_secret(self, self.otp, entry)
             self.attempts_left = check.attempts_left
             if check.correct:
                 return self._advance(5, "temporary access to the digital identity document granted")

@@ -190,7 +190,7 @@ async def test_the_last_factor_received_in_time_connects_though_its_check_answer
         await env.sleep(timedelta(minutes=11))  # the term's timer fires while the check waits for the eds system
         [service] = await handle.query(EgovNumberConnection.deadlines)
         assert service.status is DeadlineStatus.BREACHED
-        await env.sleep(timedelta(minutes=7))
+        await env.sleep(timedelta(minutes=30))  # past the next attempt (13.5 min): waiting on an Update skips no time
         assert (await update.result()).valid
         result = await handle.result()
     finally:

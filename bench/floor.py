@@ -46,8 +46,8 @@ def script_of(
 ) -> FloorScript:
     """The command sequence of ``history`` (see the module's docstring). ``extras`` adds back costs of ours, to weigh
     them: ``patches`` (the ``workflow.patched`` markers, each with its TemporalChangeVersion upsert), ``upserts``
-    (our search-attribute and memo upserts), ``payloads`` (each activity's and local activity's argument and result
-    in as many bytes as ours)."""
+    (our search-attribute upserts, the same attributes with the same values, and our memo upserts), ``payloads``
+    (each activity's and local activity's argument and result in as many bytes as ours)."""
     events = history.events if isinstance(history, WorkflowHistory) else history
     payloads = "payloads" in extras
     started_at: dict[int, float] = {}
@@ -76,7 +76,8 @@ def script_of(
         elif t == _E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES and "upserts" in extras:
             fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
             if "TemporalChangeVersion" not in fields:  # the SDK's, made with a patch marker
-                ops.append(FloorOp(kind="upsert_sa", ref=e.event_id))
+                attributes = {k: (v.metadata["type"].decode(), json.loads(v.data)) for k, v in fields.items()}
+                ops.append(FloorOp(kind="upsert_sa", ref=e.event_id, attributes=attributes))
         elif t == _E.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED and "upserts" in extras:
             memo = e.workflow_properties_modified_event_attributes.upserted_memo.fields
             ops.append(FloorOp(kind="upsert_memo", ref=e.event_id, size=sum(len(p.data) for p in memo.values())))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import random
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -63,7 +63,7 @@ class FloorOp(BaseModel):
         "update_complete",  # the Update's handler returns
         # only in a floor with our own costs added back (``script_of(extras=...)``), to weigh each:
         "patch",  # a ``workflow.patched`` marker (and the TemporalChangeVersion upsert the SDK makes with it)
-        "upsert_sa",  # one search-attribute upsert
+        "upsert_sa",  # one search-attribute upsert, of ``attributes``
         "upsert_memo",  # one memo upsert of ``size`` bytes
     ]
     ref: int = 0  # the scheduling event's id: links a start with its wait or cancel
@@ -73,6 +73,8 @@ class FloorOp(BaseModel):
     # only with ``payloads`` added back: an activity's argument and result (a local activity's result), stored bytes
     carried: int = 0
     result: int = 0
+    # only with ``upserts`` added back: the search attributes ours upserted, by name: (type, JSON value)
+    attributes: dict[str, tuple[str, Any]] = {}
 
 
 class FloorScript(BaseModel):

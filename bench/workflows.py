@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import activity, workflow
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from bench.floor_data import BareShape, Carried, FloorOp, FloorScript, StormInput, filler
@@ -107,7 +108,23 @@ class UpdateThenActivity:
         self.got = True
 
 
-_FLOOR_SA = SearchAttributeKey.for_keyword("KzStatus")
+_KEYS: dict[str, Callable[[str], SearchAttributeKey[Any]]] = {
+    "Keyword": SearchAttributeKey.for_keyword,
+    "KeywordList": SearchAttributeKey.for_keyword_list,
+    "Text": SearchAttributeKey.for_text,
+    "Bool": SearchAttributeKey.for_bool,
+    "Int": SearchAttributeKey.for_int,
+    "Double": SearchAttributeKey.for_float,
+    "Datetime": SearchAttributeKey.for_datetime,
+}
+
+
+def _attribute(name: str, kind: str, value: Any) -> SearchAttributeUpdate[Any]:
+    """The upsert of one of our search attributes as our history recorded it (a JSON value; null unsets it)."""
+    key = _KEYS[kind](name)
+    if value is None:
+        return key.value_unset()
+    return key.value_set(datetime.fromisoformat(value) if kind == "Datetime" else value)
 
 
 @workflow.defn
@@ -155,7 +172,7 @@ class FloorCase:
             elif op.kind == "patch":
                 workflow.patched(op.name)
             elif op.kind == "upsert_sa":
-                workflow.upsert_search_attributes([_FLOOR_SA.value_set(f"floor-{op.ref}")])
+                workflow.upsert_search_attributes([_attribute(k, *v) for k, v in op.attributes.items()])
             elif op.kind == "upsert_memo":
                 workflow.upsert_memo({f"floor-{op.ref}": filler(op.size, workflow.random())})
         # a term still running when the path ends (the permit's validity) is left as ours leaves it: not cancelled

@@ -8,6 +8,7 @@ import json
 import random
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload
@@ -100,11 +101,24 @@ async def test_the_floor_replays_the_procedures_commands(
         assert await h.result() == len(sizes)
         replayed = await h.fetch_history()
     assert counts(replayed, ours_costs=bool(extras)) == counts(golden, ours_costs=bool(extras))
+    if "upserts" in extras:  # our search attributes with our values, as the server indexes them
+        assert _upserted(replayed) == _upserted(golden)
     if "payloads" in extras:  # each activity's argument and result in about as many stored bytes as ours (an
         # attempt of ours that failed for good still completes in the floor, with a null result)
         assert sum(len(p.data) for p in _carried(replayed)) == pytest.approx(
             sum(len(p.data) for p in _carried(golden)), rel=0.15
         )
+
+
+def _upserted(history: WorkflowHistory) -> list[dict[str, tuple[bytes, Any]]]:
+    """Each search-attribute upsert of a history but the SDK's patch versions: name to (type, value)."""
+    out = []
+    for e in history.events:
+        if e.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if "TemporalChangeVersion" not in fields:
+                out.append({k: (v.metadata["type"], json.loads(v.data)) for k, v in fields.items()})
+    return out
 
 
 def _carried(history: WorkflowHistory) -> list[Payload]:

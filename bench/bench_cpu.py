@@ -52,10 +52,12 @@ WITH_OUR_COSTS: dict[str, tuple[str, ...]] = {
     "floor+patches": ("patches",),
     "floor+patches+upserts": ("patches", "upserts"),
     "+payloads": ("patches", "upserts", "payloads"),
+    "+latency": ("patches", "upserts", "payloads", "latency"),
 }
 """The floor with costs of ours added back, to weigh each: the ``workflow.patched`` markers (each with the
 TemporalChangeVersion upsert the SDK makes with it), then our search-attribute and memo upserts too, then the
-arguments and results of our activities and local activities in as many bytes."""
+arguments and results of our activities and local activities in as many bytes, then each activity answering after as
+long as ours took in the probe case (idle: the engine's cost of a case that takes longer, more polls and wake-ups)."""
 
 
 def _spread(values: list[float], scale: float = 1.0, digits: int = 0) -> str:

@@ -47,10 +47,13 @@ def script_of(
     """The command sequence of ``history`` (see the module's docstring). ``extras`` adds back costs of ours, to weigh
     them: ``patches`` (the ``workflow.patched`` markers, each with its TemporalChangeVersion upsert), ``upserts``
     (our search-attribute upserts, the same attributes with the same values, and our memo upserts), ``payloads``
-    (each activity's and local activity's argument and result in as many bytes as ours)."""
+    (each activity's and local activity's argument and result in as many bytes as ours), ``latency`` (each activity
+    answers after as long as ours took, idle: a case that takes longer is asked more often and wakes the engine
+    more)."""
     events = history.events if isinstance(history, WorkflowHistory) else history
     payloads = "payloads" in extras
     started_at: dict[int, float] = {}
+    activity_started: dict[int, float] = {}
     size = 0
     ops: list[FloorOp] = []
     for e in events:
@@ -58,11 +61,16 @@ def script_of(
         if t == _E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             carried = _bytes(e.activity_task_scheduled_event_attributes.input.payloads) if payloads else 0
             ops.append(FloorOp(kind="activity_start", ref=e.event_id, carried=carried))
+        elif t == _E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            activity_started[e.activity_task_started_event_attributes.scheduled_event_id] = _seconds(e)
         elif t in _ACTIVITY_ENDS:
             end = getattr(e, _ACTIVITY_ENDS[t])
+            start = next(op for op in ops if op.kind == "activity_start" and op.ref == end.scheduled_event_id)
             if payloads and t == _E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-                start = next(op for op in ops if op.kind == "activity_start" and op.ref == end.scheduled_event_id)
                 start.result = _bytes(end.result.payloads)
+            if "latency" in extras and end.scheduled_event_id in activity_started:
+                took = _seconds(e) - activity_started[end.scheduled_event_id]
+                start.took = min(max(took, 0.0), MAX_FIRED_TIMER_SECONDS)
             ops.append(FloorOp(kind="activity_wait", ref=end.scheduled_event_id))
         elif t == _E.EVENT_TYPE_MARKER_RECORDED:
             marker = e.marker_recorded_event_attributes
@@ -82,12 +90,12 @@ def script_of(
             memo = e.workflow_properties_modified_event_attributes.upserted_memo.fields
             ops.append(FloorOp(kind="upsert_memo", ref=e.event_id, size=sum(len(p.data) for p in memo.values())))
         elif t == _E.EVENT_TYPE_TIMER_STARTED:
-            started_at[e.event_id] = e.event_time.ToDatetime().timestamp()
+            started_at[e.event_id] = _seconds(e)
             seconds = e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta().total_seconds()
             ops.append(FloorOp(kind="timer_start", ref=e.event_id, seconds=seconds))
         elif t == _E.EVENT_TYPE_TIMER_FIRED:
             ref = e.timer_fired_event_attributes.started_event_id
-            waited = e.event_time.ToDatetime().timestamp() - started_at[ref]
+            waited = _seconds(e) - started_at[ref]
             start = next(op for op in ops if op.kind == "timer_start" and op.ref == ref)
             start.seconds = min(max(waited, 0.001), MAX_FIRED_TIMER_SECONDS)
             ops.append(FloorOp(kind="timer_wait", ref=ref))
@@ -101,6 +109,10 @@ def script_of(
         elif t == _E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             size = sum(len(p.data) for p in e.workflow_execution_started_event_attributes.input.payloads)
     return FloorScript(procedure=procedure, ops=ops, input=filler(size, random.Random(size)))
+
+
+def _seconds(e: HistoryEvent) -> float:
+    return e.event_time.ToDatetime().timestamp()
 
 
 def _bytes(payloads: Iterable[Payload]) -> int:

@@ -12,7 +12,7 @@ import random
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = ["BareShape", "Carried", "FloorOp", "FloorScript", "StormInput", "filler"]
 
@@ -42,11 +42,21 @@ _SEALED_OVERHEAD = 100
 
 
 class Carried(BaseModel):
-    """The one argument of the floor's ``carry`` activity: as many bytes as an activity of ours took (``data``), and
-    how many it gave back (``result``)."""
+    """The one argument of the floor's ``carry`` activity: as many bytes as an activity of ours took (``data``), how
+    many it gave back (``result``) and how long it ran (``seconds``)."""
 
     data: str = ""
     result: int = 0
+    seconds: float = 0.0
+    """How long it takes: as long as ours took (the floor with ``latency`` added back)."""
+
+    @model_serializer(mode="wrap")
+    def _as_many_bytes(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``seconds`` when it is 0, so the floor with ``payloads`` stores as many bytes as before it."""
+        out: dict[str, Any] = handler(self)
+        if not self.seconds:
+            out.pop("seconds", None)
+        return out
 
 
 class FloorOp(BaseModel):
@@ -73,6 +83,8 @@ class FloorOp(BaseModel):
     # only with ``payloads`` added back: an activity's argument and result (a local activity's result), stored bytes
     carried: int = 0
     result: int = 0
+    # only with ``latency`` added back: the wall seconds ours' (last) attempt took, started to completed
+    took: float = 0.0
     # only with ``upserts`` added back: the search attributes ours upserted, by name: (type, JSON value)
     attributes: dict[str, tuple[str, Any]] = {}
 

@@ -63,7 +63,9 @@ async def noop(n: int) -> int:
 @activity.defn
 async def carry(arg: Carried) -> str | None:
     """A no-op taking and giving as many bytes as an activity of ours (the floor with ``payloads`` added back); what
-    gave nothing back gives ``None``, as ours."""
+    gave nothing back gives ``None``, as ours; it answers after as long as ours took (``seconds``), idle."""
+    if arg.seconds:
+        await asyncio.sleep(arg.seconds)
     return filler(arg.result, random.Random(arg.result)) if arg.result else None
 
 
@@ -143,8 +145,8 @@ class FloorCase:
         timers: dict[int, asyncio.Task[None]] = {}
         accepted = 0
         for op in script.ops:
-            if op.kind == "activity_start" and (op.carried or op.result):
-                arg = Carried(data=filler(op.carried, workflow.random()), result=op.result)
+            if op.kind == "activity_start" and (op.carried or op.result or op.took):
+                arg = Carried(data=filler(op.carried, workflow.random()), result=op.result, seconds=op.took)
                 acts[op.ref] = workflow.start_activity(carry, arg, start_to_close_timeout=timedelta(seconds=30))
             elif op.kind == "activity_start":
                 acts[op.ref] = workflow.start_activity(noop, op.ref, start_to_close_timeout=timedelta(seconds=30))

@@ -71,8 +71,8 @@ def test_a_fired_timer_of_a_time_skipped_history_waits_at_most_the_cap() -> None
 
 @pytest.mark.parametrize(
     "extras",
-    [(), ("patches", "upserts"), ("patches", "upserts", "payloads")],
-    ids=["floor", "floor_with_our_costs", "floor_with_our_payloads"],
+    [(), ("patches", "upserts"), ("patches", "upserts", "payloads"), ("patches", "upserts", "payloads", "latency")],
+    ids=["floor", "floor_with_our_costs", "floor_with_our_payloads", "floor_with_our_latency"],
 )
 @pytest.mark.parametrize("name", CASES)
 async def test_the_floor_replays_the_procedures_commands(
@@ -101,13 +101,34 @@ async def test_the_floor_replays_the_procedures_commands(
         assert await h.result() == len(sizes)
         replayed = await h.fetch_history()
     assert counts(replayed, ours_costs=bool(extras)) == counts(golden, ours_costs=bool(extras))
+    if "latency" in extras:  # each activity answers after as long as ours took
+        took = _took(golden)
+        assert any(took) and all(t >= 0.0005 for t in took if t)
+        assert all(mine >= min(t, MAX_FIRED_TIMER_SECONDS) for mine, t in zip(_took(replayed), took, strict=True))
     if "upserts" in extras:  # our search attributes with our values, as the server indexes them
         assert _upserted(replayed) == _upserted(golden)
-    if "payloads" in extras:  # each activity's argument and result in about as many stored bytes as ours (an
-        # attempt of ours that failed for good still completes in the floor, with a null result)
+    if "payloads" in extras and "latency" not in extras:  # each activity's argument and result in about as many
+        # stored bytes as ours (an attempt of ours that failed for good still completes in the floor, with a null
+        # result; with ``latency`` each argument also says how long to take, a few bytes more)
         assert sum(len(p.data) for p in _carried(replayed)) == pytest.approx(
             sum(len(p.data) for p in _carried(golden)), rel=0.15
         )
+
+
+def _took(history: WorkflowHistory) -> list[float]:
+    """Each activity's last attempt, started to completed, seconds, in scheduling order (0: it never completed)."""
+    started: dict[int, float] = {}
+    took: dict[int, float] = {}
+    for e in history.events:
+        at = e.event_time.ToDatetime().timestamp()
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            took[e.event_id] = 0.0
+        elif e.HasField("activity_task_started_event_attributes"):
+            started[e.activity_task_started_event_attributes.scheduled_event_id] = at
+        elif e.HasField("activity_task_completed_event_attributes"):
+            ref = e.activity_task_completed_event_attributes.scheduled_event_id
+            took[ref] = at - started[ref]
+    return list(took.values())
 
 
 def _upserted(history: WorkflowHistory) -> list[dict[str, tuple[bytes, Any]]]:

@@ -17,7 +17,7 @@ from bench.common import Measurement, record
 os.environ.setdefault("KZ_DATA_DIR", tempfile.mkdtemp(prefix="kz-bench-data-"))
 logging.basicConfig(level=logging.ERROR)
 
-BENCHES = ["cpu", "calendar", "latency", "storm", "replay", "durability", "history"]
+BENCHES = ["cpu", "calendar", "latency", "storm", "replay", "durability", "history", "publish"]
 
 
 def main() -> None:
@@ -73,6 +73,12 @@ def main() -> None:
             from bench import bench_cases
 
             results += asyncio.run(bench_cases.durability(5 if args.quick else 12))
+        elif name == "publish":
+            from bench import bench_publish
+
+            results += asyncio.run(
+                bench_publish.run(4 if args.quick else 12, 4 if args.quick else 12, 2 if args.quick else 4)
+            )
         elif name == "history":
             from bench import bench_history
 

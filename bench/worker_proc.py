@@ -77,7 +77,16 @@ async def main() -> None:
     from temporalio.client import Client
 
     from bench.activity_clock import ActivityClock
-    from bench.workflows import BareCase, BareTimer, FloorCase, StormCase, UpdateThenActivity, carry, noop
+    from bench.workflows import (
+        BareCase,
+        BareTimer,
+        FloorCase,
+        PublishingSteps,
+        StormCase,
+        UpdateThenActivity,
+        carry,
+        noop,
+    )
     from infra.client import data_converter
     from worker import ACTIVITIES, make_worker
     from workflows.catalogue import WORKFLOWS
@@ -99,7 +108,7 @@ async def main() -> None:
             os.replace(tmp, out)
 
         loop.add_signal_handler(signal.SIGUSR1, dump)
-    workflows = [*WORKFLOWS, BareCase, FloorCase, StormCase, BareTimer, UpdateThenActivity]
+    workflows = [*WORKFLOWS, BareCase, FloorCase, StormCase, BareTimer, UpdateThenActivity, PublishingSteps]
     clocks = [ActivityClock(args.activity_clock)] if args.activity_clock is not None else []
     activities: list[Callable[..., Any]] = [*ACTIVITIES, noop, carry]
     async with make_worker(

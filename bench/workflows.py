@@ -13,16 +13,19 @@ from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from bench.floor_data import BareShape, Carried, FloorOp, FloorScript, StormInput, filler
+    from models import search_attributes as sa
     from models.deadlines import DeadlineState
     from workflows.case import CaseWorkflow
 
 __all__ = [
+    "PUBLISHING",
     "BareCase",
     "BareShape",
     "BareTimer",
     "FloorCase",
     "FloorOp",
     "FloorScript",
+    "PublishingSteps",
     "StormCase",
     "StormInput",
     "UpdateThenActivity",
@@ -192,3 +195,25 @@ class FloorCase:
     def waiting_for(self) -> int:
         """The Update the case waits for now (0: none), as our drivers ask a case whether it is ready."""
         return self.awaiting
+
+
+PUBLISHING = ("nothing", "search_attributes", "memo", "both")
+"""What each step of ``PublishingSteps`` publishes (``bench.bench_publish``)."""
+
+
+@workflow.defn
+class PublishingSteps:
+    """``steps`` steps of one workflow task each (a short timer), each publishing ``publishing``: our step's search
+    attributes (status and next deadline, as a signing step sets them), a term's record in the memo, both, or
+    nothing: the engine's cost of publishing a step a case rests at."""
+
+    @workflow.run
+    async def run(self, publishing: str, steps: int) -> int:
+        for i in range(steps):
+            if publishing in ("search_attributes", "both"):
+                due = workflow.now() + timedelta(minutes=30 + i)
+                workflow.upsert_search_attributes([sa.STATUS.value_set(f"step{i}"), sa.NEXT_DEADLINE.value_set(due)])
+            if publishing in ("memo", "both"):
+                workflow.upsert_memo({f"deadline:step{i}": filler(200, workflow.random())})  # a term record, sealed
+            await workflow.sleep(0.01)
+        return steps

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from infra.db import session
+from infra.db import refusal, session
 from infra.pseudonym import pseudonym
 from models.tables import CaseActor, CaseIndexEntry, CaseIndexKey
 from rules.identifiers import kz_mobile
@@ -152,14 +153,27 @@ def backfill(procedure: str, case_id: str, inp: BaseModel, key_id: str | None = 
     return added
 
 
+LOCKED_RETRIES = (0.05, 0.2, 1.0)
+"""Seconds before writing again after the database refused the write as busy (SQLite: another process's
+transaction, a snapshot that moved under the session's read). A demo started with a fresh stack lost its permit's
+entry so, and then could not name it by its application number."""
+
+
 def _write_once(procedure: str, case_id: str, values: IndexValues, key_id: str | None) -> int:
-    for attempt in range(2):  # a concurrent start of the same case may write first: then add what it lacks
+    conflicts, waits = 0, iter(LOCKED_RETRIES)
+    while True:
         try:
             return _write(procedure, case_id, values, key_id)
-        except IntegrityError:
-            if attempt:
+        except IntegrityError:  # a concurrent start of the same case wrote first: then add what it lacks
+            conflicts += 1
+            if conflicts > 1:
                 raise
-    return 0
+        except OperationalError as exc:
+            wait = next(waits, None)
+            if wait is None:
+                raise
+            log.info("case index busy (%s): writing again in %.2f s", refusal(exc), wait)
+            time.sleep(wait)
 
 
 def _write(procedure: str, case_id: str, values: IndexValues, key_id: str | None) -> int:

@@ -39,7 +39,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from infra import case_index
 from infra.calendar import current_calendar
-from infra.db import session
+from infra.db import refusal, session
 from infra.settings import settings
 from models import search_attributes as sa
 from models.case import ActNotBefore, CaseView, IntakeRecord
@@ -366,7 +366,7 @@ def _index(spec: ProcedureSpec, started: CaseStart, inp: BaseModel, caller: Call
     try:
         case_index.record_start(spec.key, started.case_id, inp, caller.key_id if caller else None)
     except SQLAlchemyError as exc:
-        log.warning("case %s not written to the search index: %s", started.case_id, exc.__class__.__name__)
+        log.warning("case %s not written to the search index: %s", started.case_id, refusal(exc))
 
 
 async def _start(

@@ -18,12 +18,12 @@ from typing import Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from infra.settings import settings
 
-__all__ = ["engine", "engine_for", "session"]
+__all__ = ["engine", "engine_for", "refusal", "session"]
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,13 @@ def _drop_stored_responses(eng: Engine) -> None:
         if sqlite:
             with eng.connect() as conn:
                 conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+
+def refusal(exc: SQLAlchemyError) -> str:
+    """What the database said, for a log: the error's class and the driver's first line (``database is locked``),
+    never the statement or its values (they may be personal data)."""
+    said = str(exc.orig).splitlines()[0][:120] if isinstance(exc, DBAPIError) and exc.orig is not None else ""
+    return f"{exc.__class__.__name__}: {said}" if said else exc.__class__.__name__
 
 
 def engine() -> Engine:

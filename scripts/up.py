@@ -207,28 +207,38 @@ def main() -> int:
             return 1
         for name, cmd in services:
             start(name, cmd)
+        demo_failed: int | None = None  # the demo's exit status when it failed twice
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
-            with subprocess.Popen([py, "starter.py", "demo"], cwd=ROOT, env=child_env, preexec_fn=DIE_WITH_US) as demo:
-                try:
-                    while demo.poll() is None:  # the demo waits for its cases: not for a worker dead at its start
-                        if exited():
-                            demo.terminate()
-                            return 1
-                        time.sleep(0.5)
-                except BaseException:  # Ctrl-C: the demo stops with the rest
-                    demo.kill()
-                    raise
+            for attempt in range(2):  # idempotent: a second run makes what the first could not
+                with subprocess.Popen(
+                    [py, "starter.py", "demo"], cwd=ROOT, env=child_env, preexec_fn=DIE_WITH_US
+                ) as demo:
+                    try:
+                        while demo.poll() is None:  # the demo waits for its cases: not for a worker dead at its start
+                            if exited():
+                                demo.terminate()
+                                return 1
+                            time.sleep(0.5)
+                    except BaseException:  # Ctrl-C: the demo stops with the rest
+                        demo.kill()
+                        raise
+                demo_failed = demo.returncode or None
+                if demo_failed is None:
+                    break
+                again = "; running it again" if not attempt else ""
+                print(f"[up] the demo exited with {demo_failed}{again}", flush=True)
         if not wait_for_port(args.api_port, 60):
             print(f"[up] the API did not start; see {logs / 'api.log'}", file=sys.stderr)
             return 1
         api = f"http://localhost:{args.api_port}"
         keys = data / "demo-keys.json"
-        sign_in = (
-            f"sign in with the staff key; keys in {keys}"
-            if keys.exists()
-            else "no demo keys with --no-demo: make one with `python starter.py api create-key`"
-        )
+        if demo_failed is not None:
+            sign_in = "the demo failed, see above: `python starter.py demo` makes its keys and cases"
+        elif keys.exists():
+            sign_in = f"sign in with the staff key; keys in {keys}"
+        else:
+            sign_in = "no demo keys with --no-demo: make one with `python starter.py api create-key`"
         cli = (
             ""
             if args.temporal_port == parser.get_default("temporal_port")

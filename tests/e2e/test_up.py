@@ -145,3 +145,25 @@ def test_the_running_banner_says_how_to_reach_the_stack_it_started(tmp_path: Pat
     assert "no demo keys with --no-demo: make one with `python starter.py api create-key`" in text, text
     assert "demo-keys.json" not in text and not (tmp_path / "data" / "demo-keys.json").exists()
     assert f"Command line     TEMPORAL_ADDRESS=localhost:{temporal}" in text, text
+
+
+def test_a_demo_that_fails_is_run_again_and_then_said(tmp_path: Path) -> None:
+    """A fresh stack's demo failed (its permit's search-index entry lost to a busy database) and up.py said
+    "running … no demo keys with --no-demo" to a reader who had not passed --no-demo. Here the demo fails for good:
+    a keys file that is not JSON."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "demo-keys.json").write_text("{not json")
+    (data / "demo-keys.json").chmod(0o600)
+    up, out = _up(tmp_path, "")
+    try:
+        deadline = time.monotonic() + 180
+        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
+            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.2)
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+    assert text.count("[up] the demo exited with 1") == 2 and "running it again" in text, text[-3000:]
+    assert "the demo failed, see above: `python starter.py demo` makes its keys and cases" in text, text[-3000:]
+    assert "--no-demo" not in text and "sign in with the staff key" not in text

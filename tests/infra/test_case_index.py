@@ -3,11 +3,16 @@ matches through keyed hashes, and no personal data in clear in its tables."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from infra import case_index
 from infra.db import engine
@@ -137,3 +142,46 @@ def test_find_matches_exactly_and_keeps_no_personal_data_in_clear() -> None:
         )
     assert iin not in stored and "7019998877" not in stored and word not in stored.lower()
     assert number.upper() in stored  # the application's number is kept in clear
+
+
+def test_a_busy_database_is_written_again_and_its_words_are_logged_without_values(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fresh stack's demo lost its permit's entry to a busy SQLite write ("not written to the search index:
+    OperationalError") and then could not name the permit by its application number. The write is tried again."""
+    number = f"KZ-B-{uuid.uuid4().hex[:8]}"
+    app = ContractApplication.model_validate(
+        {
+            "order_ref": number,
+            "iin": "900101300126",
+            "full_name": "ASANOV ASAN",
+            "phone": "+77019998877",
+            "address": "Almaty",
+            "services": ["IPTV"],
+            "tariff": "Family+",
+            "received_at": NOW,
+        }
+    )
+    write = case_index._write
+    refused: list[int] = []
+
+    def busy_twice(*args: Any) -> int:
+        if len(refused) < 2:
+            refused.append(1)
+            raise OperationalError(
+                "INSERT INTO case_index …", {"iin": "900101300126"}, sqlite3.OperationalError("database is locked")
+            )
+        return write(*args)
+
+    monkeypatch.setattr(case_index, "_write", busy_twice)
+    monkeypatch.setattr(case_index, "LOCKED_RETRIES", (0.0, 0.0, 0.0))
+    case_id = f"contract_eds_signing-{uuid.uuid4().hex[:12]}"
+    with caplog.at_level(logging.INFO, logger="infra.case_index"):
+        case_index.record_start("contract_eds_signing", case_id, app)
+    assert len(refused) == 2 and case_index.find(number, personal=False) == {case_id}
+    assert "database is locked" in caplog.text and "900101300126" not in caplog.text and "INSERT" not in caplog.text
+
+    refused.clear()
+    monkeypatch.setattr(case_index, "LOCKED_RETRIES", (0.0,))  # busy for longer than it waits: the error stands
+    with pytest.raises(OperationalError):
+        case_index.record_start("contract_eds_signing", f"contract_eds_signing-{uuid.uuid4().hex[:12]}", app)

@@ -42,7 +42,13 @@ def demo_keys() -> dict[str, str]:
 
     path = demo_keys_file()
     if path.exists():
-        return dict(json.loads(path.read_text()))
+        try:
+            return {str(name): str(key) for name, key in json.loads(path.read_text()).items()}
+        except (ValueError, AttributeError) as exc:  # not JSON, or not an object
+            raise ValueError(
+                f"{path} does not hold the demo keys ({exc.__class__.__name__}): move it away and run "
+                "`starter.py demo` again for new ones (keys made before stay valid until revoked)"
+            ) from None
     keys = {name: create_key(f"demo {name}", roles, DEMO_BINS.get(name))[0] for name, roles in KEY_ROLES.items()}
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only from the first byte

@@ -35,6 +35,17 @@ def main() -> None:
             "--readme writes the README's table of every procedure: run it without --quick, --procedures "
             "and --cases, with --rounds 3 or more"
         )
+    unknown = [n for n in args.names if n not in BENCHES]
+    if unknown:  # before any benchmark runs: a typo after a long one would cost its whole run
+        parser.error(f"unknown benchmark {', '.join(map(repr, unknown))}: one of {', '.join(BENCHES)}")
+    if args.rounds < 1 or (args.cases is not None and args.cases < 1):
+        parser.error("--rounds and --cases take 1 or more")
+    if args.procedures:
+        from tests.e2e.scenarios import SCENARIOS
+
+        known = [s.name for s in SCENARIOS]
+        if wrong := [p for p in args.procedures.split(",") if p not in known]:
+            parser.error(f"unknown procedure {', '.join(map(repr, wrong))}: one of {', '.join(known)}")
     names = args.names or BENCHES
     results: list[Measurement] = []
     for name in names:

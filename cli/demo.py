@@ -37,24 +37,46 @@ def demo_keys_file() -> Path:
 
 
 def demo_keys() -> dict[str, str]:
-    """The demo's API keys, created on first use."""
+    """The demo's API keys, created on first use; kept ones must still be the demo's working keys."""
     from api.auth import create_key
 
     path = demo_keys_file()
-    if path.exists():
-        try:
-            return {str(name): str(key) for name, key in json.loads(path.read_text()).items()}
-        except (ValueError, AttributeError) as exc:  # not JSON, or not an object
-            raise ValueError(
-                f"{path} does not hold the demo keys ({exc.__class__.__name__}): move it away and run "
-                "`starter.py demo` again for new ones (keys made before stay valid until revoked)"
-            ) from None
+    if path.exists() or path.is_symlink():
+        return _kept_keys(path)
     keys = {name: create_key(f"demo {name}", roles, DEMO_BINS.get(name))[0] for name, roles in KEY_ROLES.items()}
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only from the first byte
+    # owner-only from the first byte; never through a link planted where the file goes
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(json.dumps(keys, indent=1))
     return keys
+
+
+def _kept_keys(path: Path) -> dict[str, str]:
+    """The keys of an earlier demo in ``path``, each one the API still accepts; else a ``ValueError`` naming the
+    file and what to do."""
+    from api.auth import verify_key
+
+    def refused(why: str) -> ValueError:
+        return ValueError(
+            f"{path} {why}: move it away and run `starter.py demo` again for new keys (keys made before stay valid "
+            "until revoked)"
+        )
+
+    if path.is_symlink():
+        raise refused("is a symbolic link, not the demo's keys file")
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise refused(f"cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+    except ValueError as exc:  # not JSON (or not text)
+        raise refused(f"does not hold the demo keys ({exc.__class__.__name__})") from None
+    if not isinstance(kept, dict) or set(kept) != set(KEY_ROLES) or not all(isinstance(k, str) for k in kept.values()):
+        raise refused(f"does not hold the demo keys (one for each of {', '.join(KEY_ROLES)})")
+    dead = [name for name, key in kept.items() if verify_key(key) is None]
+    if dead:
+        raise refused(f"holds keys the API no longer accepts ({', '.join(dead)}: revoked, or of another database)")
+    return dict(kept)
 
 
 @run_async

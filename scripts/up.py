@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import signal
 import socket
@@ -79,6 +80,16 @@ def _die_with_us() -> None:
 
 DIE_WITH_US = _die_with_us if sys.platform == "linux" else None
 """What every child of ours runs before it starts (``preexec_fn``); elsewhere nothing."""
+
+
+def _holds_a_staff_key(keys: Path) -> bool:
+    """Whether ``keys`` looks like a demo keys file (a JSON object with a staff key); ``starter.py demo`` checks the
+    keys themselves."""
+    try:
+        kept = json.loads(keys.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(kept, dict) and isinstance(kept.get("staff"), str) and kept["staff"].startswith("kz_")
 
 
 def main() -> int:
@@ -208,6 +219,7 @@ def main() -> int:
         for name, cmd in services:
             start(name, cmd)
         demo_failed: int | None = None  # the demo's exit status when it failed twice
+        demo_made_keys = False  # the demo ran and printed keys it checked
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
             for attempt in range(2):  # idempotent: a second run makes what the first could not
@@ -225,6 +237,7 @@ def main() -> int:
                         raise
                 demo_failed = demo.returncode or None
                 if demo_failed is None:
+                    demo_made_keys = True
                     break
                 again = "; running it again" if not attempt else ""
                 print(f"[up] the demo exited with {demo_failed}{again}", flush=True)
@@ -235,10 +248,13 @@ def main() -> int:
         keys = data / "demo-keys.json"
         if demo_failed is not None:
             sign_in = "the demo failed, see above: `python starter.py demo` makes its keys and cases"
-        elif keys.exists():
+        elif demo_made_keys:
             sign_in = f"sign in with the staff key; keys in {keys}"
+        elif _holds_a_staff_key(keys):
+            sign_in = f"keys of an earlier demo in {keys}; `python starter.py demo` checks they still work"
         else:
-            sign_in = "no demo keys with --no-demo: make one with `python starter.py api create-key`"
+            without = " with --no-demo" if args.no_demo else ""
+            sign_in = f"no demo keys{without}: make one with `python starter.py api create-key`"
         cli = (
             ""
             if args.temporal_port == parser.get_default("temporal_port")

@@ -31,3 +31,26 @@ def test_readme_refuses_a_partial_or_small_run_before_it_measures(
     assert refused.value.code == 2
     assert "--readme writes the README's table of every procedure" in capsys.readouterr().err
     assert README.read_text(encoding="utf-8") == before
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["publish", "nosuch"], "unknown benchmark 'nosuch'"),
+        (["cpu", "--rounds", "0"], "--rounds and --cases take 1 or more"),
+        (["cpu", "--cases", "0"], "--rounds and --cases take 1 or more"),
+        (["cpu", "--procedures", "complaint,nosuch"], "unknown procedure 'nosuch'"),
+    ],
+    ids=["name_after_a_good_one", "no_rounds", "no_cases", "procedure"],
+)
+def test_a_wrong_argument_is_refused_before_any_benchmark_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    """``publish nosuch`` ran the publication benchmark in full before naming the typo; ``--rounds 0`` ended in a
+    KeyError after the servers had started (an adversarial run of 2026-12-03)."""
+    monkeypatch.setattr(bench_cpu, "run", _measured)
+    monkeypatch.setattr("bench.bench_publish.run", _measured)
+    monkeypatch.setattr("sys.argv", ["run.py", *args])
+    with pytest.raises(SystemExit) as refused:
+        run.main()
+    assert refused.value.code == 2 and said in capsys.readouterr().err

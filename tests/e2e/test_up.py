@@ -167,3 +167,22 @@ def test_a_demo_that_fails_is_run_again_and_then_said(tmp_path: Path) -> None:
     assert text.count("[up] the demo exited with 1") == 2 and "running it again" in text, text[-3000:]
     assert "the demo failed, see above: `python starter.py demo` makes its keys and cases" in text, text[-3000:]
     assert "--no-demo" not in text and "sign in with the staff key" not in text
+
+
+def test_without_the_demo_a_keys_file_that_holds_no_keys_is_not_offered(tmp_path: Path) -> None:
+    """With --no-demo and a keys file of an earlier run that is not one, the banner said "sign in with the staff
+    key" (an adversarial run of 2026-12-03)."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "demo-keys.json").write_text('["x"]')
+    up, out = _up(tmp_path, "", "--no-demo")
+    try:
+        deadline = time.monotonic() + 120
+        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
+            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.2)
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+    assert "no demo keys with --no-demo: make one with `python starter.py api create-key`" in text, text[-3000:]
+    assert "sign in with the staff key" not in text and "keys of an earlier demo" not in text

@@ -47,7 +47,8 @@ def list_() -> None:
     from api.auth import list_keys
 
     t = Table(title="API keys")
-    for c in ("key id", "holder", "roles", "BIN", "created", "revoked"):
+    t.add_column("key id", no_wrap=True, min_width=12)  # whole: `revoke-key` takes it as shown
+    for c in ("holder", "roles", "BIN", "created", "revoked"):
         t.add_column(c)
     for k in list_keys():
         t.add_row(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 CENTRE = "980540000129"
@@ -83,3 +84,20 @@ def test_a_key_holders_name_with_an_invisible_character_is_refused() -> None:
     assert len(list_keys()) == before
     ok = CliRunner().invoke(app, ["api", "create-key", "--name", "Әсел Нұрланқызы 👩\u200d💻", "--role", "staff"])
     assert ok.exit_code == 0, ok.output  # Kazakh letters and an emoji joined by U+200D are not hidden characters
+
+
+def test_list_keys_shows_each_key_id_whole_on_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On 80 columns the ids were cut (`ff402121cc…`) and `revoke-key` with what was shown found no key (an
+    adversarial run of 2026-12-03)."""
+    from api.auth import create_key
+    from starter import app
+
+    _, row = create_key("a holder with a rather long name for a narrow terminal", ["staff", "supervisor"])
+    create_key("an operator system", ["operator:antifraud_centre"], CENTRE)  # a BIN column as wide as its BINs
+    from cli.common import console
+
+    monkeypatch.setattr(console, "width", 80)  # a terminal of 80 columns
+    listed = CliRunner().invoke(app, ["api", "list-keys"])
+    assert listed.exit_code == 0 and row.key_id in listed.output, listed.output
+    revoked = CliRunner().invoke(app, ["api", "revoke-key", row.key_id])
+    assert revoked.exit_code == 0, revoked.output

@@ -34,6 +34,20 @@ def _up(tmp_path: Path, metrics: str, *extra: str) -> tuple[subprocess.Popen[byt
     return proc, out
 
 
+def _banner(tmp_path: Path, metrics: str, *extra: str) -> str:
+    """What ``scripts/up.py`` printed up to its running banner; then Ctrl-C, which must end it cleanly."""
+    up, out = _up(tmp_path, metrics, *extra)
+    try:
+        deadline = time.monotonic() + 180
+        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
+            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.2)
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+    return text
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -133,15 +147,7 @@ def test_the_running_banner_says_how_to_reach_the_stack_it_started(tmp_path: Pat
     """Without the demo there are no demo keys to point at; on another Temporal port the command line needs to be
     told where it is (it reads ``TEMPORAL_ADDRESS``, default localhost:7233)."""
     temporal = free_port()
-    up, out = _up(tmp_path, "", "--no-demo", "--temporal-port", str(temporal))
-    try:
-        deadline = time.monotonic() + 120
-        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
-            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
-            time.sleep(0.2)
-    finally:
-        up.send_signal(signal.SIGINT)
-        assert up.wait(timeout=60) == 0
+    text = _banner(tmp_path, "", "--no-demo", "--temporal-port", str(temporal))
     assert "no demo keys with --no-demo: make one with `python starter.py api create-key`" in text, text
     assert "demo-keys.json" not in text and not (tmp_path / "data" / "demo-keys.json").exists()
     assert f"Command line     TEMPORAL_ADDRESS=localhost:{temporal}" in text, text
@@ -155,15 +161,7 @@ def test_a_demo_that_fails_is_run_again_and_then_said(tmp_path: Path) -> None:
     data.mkdir(mode=0o700)
     (data / "demo-keys.json").write_text("{not json")
     (data / "demo-keys.json").chmod(0o600)
-    up, out = _up(tmp_path, "")
-    try:
-        deadline = time.monotonic() + 180
-        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
-            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
-            time.sleep(0.2)
-    finally:
-        up.send_signal(signal.SIGINT)
-        assert up.wait(timeout=60) == 0
+    text = _banner(tmp_path, "")
     assert text.count("[up] the demo exited with 1") == 2 and "running it again" in text, text[-3000:]
     assert "the demo failed, see above: `python starter.py demo` makes its keys and cases" in text, text[-3000:]
     assert "--no-demo" not in text and "sign in with the staff key" not in text
@@ -175,14 +173,6 @@ def test_without_the_demo_a_keys_file_that_holds_no_keys_is_not_offered(tmp_path
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
     (data / "demo-keys.json").write_text('["x"]')
-    up, out = _up(tmp_path, "", "--no-demo")
-    try:
-        deadline = time.monotonic() + 120
-        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
-            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
-            time.sleep(0.2)
-    finally:
-        up.send_signal(signal.SIGINT)
-        assert up.wait(timeout=60) == 0
+    text = _banner(tmp_path, "", "--no-demo")
     assert "no demo keys with --no-demo: make one with `python starter.py api create-key`" in text, text[-3000:]
     assert "sign in with the staff key" not in text and "keys of an earlier demo" not in text

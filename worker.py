@@ -32,7 +32,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.service import RPCError
-from temporalio.worker import Interceptor, Worker, WorkerDeploymentConfig
+from temporalio.worker import Interceptor, Worker, WorkerDeploymentConfig, WorkflowRunner
 
 from activities.antifraud import AntifraudActivities, LocalAntifraudCentre
 from activities.biometrics import BiometricActivities, LocalBiometricVerdicts
@@ -143,6 +143,7 @@ def make_worker(
     systems: Sequence[object] = (),
     interceptors: Sequence[Interceptor] = (),
     max_cached_workflows: int = 1000,
+    workflow_runner: WorkflowRunner | None = None,
 ) -> Worker:
     """A worker configured as in production; tests use it with their own client and task queue.
 
@@ -151,6 +152,8 @@ def make_worker(
     (e.g. an activity class over a fake port in a test). ``interceptors`` come after production's (the
     benchmark's clock of activities). ``max_cached_workflows`` is the SDK's default, 1000; 0 keeps no case between
     its tasks: the next task of a case goes to any worker of the queue at once, none waits on a sticky queue.
+    ``workflow_runner`` replaces the sandbox ``KZ_WORKFLOW_SANDBOX`` chooses (the benchmark's, which shares its floor's
+    module as production shares ours).
     """
     instances = {type(i): i for i in outside_systems()}
     instances.update({type(i): i for i in systems})
@@ -170,7 +173,8 @@ def make_worker(
         activities=bind(ACTIVITIES if activities is None else activities, list(instances.values())),
         activity_executor=ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
-        workflow_runner=worker_sandbox(),  # workflow modules imported once (replays are strict: infra/sandbox.py)
+        # workflow modules imported once (replays are strict: infra/sandbox.py)
+        workflow_runner=workflow_runner or worker_sandbox(),
         # the edge's receipt of each Update reaches the case; the console's "waiting on an outside system"; metrics
         interceptors=[*WORKER_INTERCEPTORS, OutsideWaits(), CaseMetrics(), *interceptors],
         graceful_shutdown_timeout=timedelta(seconds=s.graceful_shutdown_seconds),

@@ -1,7 +1,12 @@
 """The benchmark's worker, in a process of its own: the production worker (``worker.make_worker``) with the floor's
 workflows and activity added. ``--memory FILE`` traces Python allocations and writes the traced KiB (after a
 collection) to FILE on SIGUSR1; ``--before NAME`` runs with a change of issue 18 undone, to measure it;
-``--activity-clock FILE`` keeps the CPU of its activities' own bodies in FILE (``bench.activity_clock``)."""
+``--activity-clock FILE`` keeps the CPU of its activities' own bodies in FILE (``bench.activity_clock``).
+
+The worker's sandbox is production's with ``bench`` passed through as well (``bench_sandbox``): production imports
+our workflow modules once per worker (``infra.sandbox.SHARED_SANDBOX``), so the floor's module is imported once too.
+Re-imported for every floor case, it made the floor dearer than the commands it replays (and its memory per open case
+larger), which flattered our ratios."""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
 BEFORE = (
     "issuer-key-cache",
     "current-paths",
@@ -26,6 +33,13 @@ BEFORE = (
     "sandbox-compiled-once",
     "sandbox-contexts-direct",
 )
+
+
+def bench_sandbox() -> SandboxedWorkflowRunner:
+    """The sandbox the worker chooses (``infra.sandbox.worker_sandbox``) with the benchmark's modules passed through."""
+    from infra.sandbox import LeanSandbox, worker_sandbox
+
+    return LeanSandbox(restrictions=worker_sandbox().restrictions.with_passthrough_modules("bench"))
 
 
 _KEPT: list[AbstractContextManager[None]] = []
@@ -112,7 +126,12 @@ async def main() -> None:
     clocks = [ActivityClock(args.activity_clock)] if args.activity_clock is not None else []
     activities: list[Callable[..., Any]] = [*ACTIVITIES, noop, carry]
     async with make_worker(
-        client, task_queue=args.task_queue, workflows=workflows, activities=activities, interceptors=clocks
+        client,
+        task_queue=args.task_queue,
+        workflows=workflows,
+        activities=activities,
+        interceptors=clocks,
+        workflow_runner=bench_sandbox(),
     ):
         print("ready", flush=True)
         # Nobody reads this pipe from now on: a full pipe would block whatever writes to it (a workflow thread's

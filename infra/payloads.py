@@ -11,6 +11,7 @@ validation error still fails the task, which Temporal retries until a worker tha
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -19,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 
-__all__ = ["TolerantJSONPayloadConverter", "TolerantPayloadConverter", "drop_unknown_fields"]
+__all__ = ["TYPE_ADAPTERS", "TolerantJSONPayloadConverter", "TolerantPayloadConverter", "drop_unknown_fields"]
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,19 @@ def _child(node: Any, step: int | str) -> Any:
     return None
 
 
+TYPE_ADAPTERS = functools.lru_cache(maxsize=1024)(TypeAdapter)
+"""The type adapters of every converter of the process, one per type read (the SDK's own size, 1024). The SDK makes
+a payload converter for each case (the sandbox's own) and each kept its own cache: every open case built and held an
+adapter for every type it read (issue 18: CPU and memory per case). A type adapter holds no state of a case."""
+
+
 class TolerantJSONPayloadConverter(PydanticJSONPlainPayloadConverter):
-    """pydantic JSON, reading a payload with fields the type does not know by ignoring those fields."""
+    """pydantic JSON, reading a payload with fields the type does not know by ignoring those fields; its type
+    adapters shared by the process (``TYPE_ADAPTERS``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._type_adapter = TYPE_ADAPTERS
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         try:

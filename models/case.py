@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 from temporalio.exceptions import ApplicationError
 
+from models.base import SHARED
 from models.deadlines import DeadlineChange, DeadlineState
 from models.timings import CaseTimings
 from rules.lawdata import TermValue
@@ -74,7 +75,7 @@ class Registration(BaseModel):
     governed_on: date | None = None
     """The day whose law governs: the registration day where the act rolls after-hours receipts (665/NK p.6),
     else the day of receipt. Empty in cases registered before the law was recorded."""
-    terms: dict[str, TermValue] = Field(default_factory=dict)
+    terms: dict[str, Annotated[TermValue, SHARED]] = Field(default_factory=dict)
     """The terms the procedure counts of the act in force on ``governed_on`` (``RegistrationRequest.terms``; cases
     registered before that recorded every term of the act, and cases registered before the law was recorded none,
     see ``DeadlineRequest``)."""
@@ -84,7 +85,7 @@ class Registration(BaseModel):
     """The opening of the office on the registration day (09:00 Asia/Almaty) where the act issues results no
     earlier than that day (665/NK p.6: after hours, on a day off or a holiday, acceptance and the issue of the
     results happen on the next working day); empty under other acts and in cases registered before."""
-    timings: CaseTimings | None = None
+    timings: Annotated[CaseTimings, SHARED] | None = None
     """The non-legal durations the case lives by, as configured on its registration (``models.timings``); empty in
     cases registered before they were recorded (they use the defaults)."""
 
@@ -112,7 +113,7 @@ class LawSnapshot(BaseModel):
     act_key: str
     version: str
     basis: str = ""
-    terms: dict[str, TermValue] = Field(default_factory=dict)
+    terms: dict[str, Annotated[TermValue, SHARED]] = Field(default_factory=dict)
     refusal: str = ""
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from models.base import SHARED
 from rules.calendar import DayOffReason, almaty_text
 from rules.lawdata import TermValue
 from rules.terms import Direction, Unit
@@ -61,6 +62,8 @@ class DeadlineRequest(BaseModel):
 class SkippedDayRecord(BaseModel):
     """A non-working day the count passed over."""
 
+    model_config = ConfigDict(frozen=True)
+
     day: date
     reason: DayOffReason
     name: str
@@ -81,7 +84,7 @@ class Deadline(BaseModel):
     due: datetime
     calendar_version: str
     after_hours_roll: str | None = None
-    skipped: list[SkippedDayRecord] = Field(default_factory=list)
+    skipped: list[Annotated[SkippedDayRecord, SHARED]] = Field(default_factory=list)
     working_weekend_days: list[date] = Field(default_factory=list)
     to_be_confirmed: bool = False
     note: str | None = None

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from infra.client import data_converter
-from infra.payloads import TolerantPayloadConverter
+from infra.payloads import TYPE_ADAPTERS, TolerantPayloadConverter
 from models.base import BinaryModel, Model
 from tests.conftest import SERVER_STARTUP, binary
 
@@ -122,3 +122,14 @@ async def test_16_4_a_result_the_worker_cannot_read_fails_the_task_and_waits_it_
         assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED in events
         assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
     await handle.terminate("test over")
+
+
+def test_every_case_reads_with_the_processs_type_adapters() -> None:
+    """The SDK makes a payload converter per case; each built and held its own adapter for every type it read."""
+    first, second = TolerantPayloadConverter(), TolerantPayloadConverter()
+    [payload] = first.to_payloads([Inner(n=1)])
+    assert first.from_payloads([payload], [Inner]) == [Inner(n=1)]
+    before = TYPE_ADAPTERS.cache_info()
+    assert second.from_payloads([payload], [Inner]) == [Inner(n=1)]
+    after = TYPE_ADAPTERS.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)

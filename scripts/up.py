@@ -196,11 +196,19 @@ def main() -> int:
             if p.poll() is None:
                 print(f"[up] stopping {name}", flush=True)
                 p.send_signal(signal.SIGINT if name != "temporal" else signal.SIGTERM)
-        for _name, p in reversed(procs):
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        try:
+            for _name, p in reversed(procs):
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        except KeyboardInterrupt:  # Ctrl-C again (or SIGTERM): no more waiting for a clean stop
+            print("[up] Ctrl-C again: killing what is left", flush=True)
+            for _name, p in procs:
+                if p.poll() is None:
+                    p.kill()
+            for _name, p in procs:
+                p.wait()
 
     def exited() -> str | None:
         """The first service that has exited, said on stderr (its log has why), or None."""
@@ -280,4 +288,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the services started, or once they are stopped
+        print("\n[up] interrupted", flush=True)
+        sys.exit(130)

@@ -176,3 +176,29 @@ def test_without_the_demo_a_keys_file_that_holds_no_keys_is_not_offered(tmp_path
     text = _banner(tmp_path, "", "--no-demo")
     assert "no demo keys with --no-demo: make one with `python starter.py api create-key`" in text, text[-3000:]
     assert "sign in with the staff key" not in text and "keys of an earlier demo" not in text
+
+
+def test_ctrl_c_pressed_again_while_stopping_kills_what_is_left_without_a_traceback(tmp_path: Path) -> None:
+    """An impatient second Ctrl-C (or a SIGTERM after it) came while up.py waited for its services to stop: a
+    traceback, found using the stack (2026-12-03)."""
+    up, out = _up(tmp_path, "", "--no-demo")
+    try:
+        deadline = time.monotonic() + 180
+        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
+            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.2)
+        services = _children(up.pid)
+        assert len(services) == 3, services  # the dev server, the worker and the API
+        up.send_signal(signal.SIGINT)
+        while "[up] stopping temporal" not in (text := out.read_text(errors="replace")):
+            assert time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.02)
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=30) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    text = out.read_text(errors="replace")
+    assert "Traceback" not in text, text[-3000:]
+    assert not [pid for pid in services if _alive(pid)]

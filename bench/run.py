@@ -10,11 +10,11 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import tempfile
 
 from bench.common import Measurement, record
 
-os.environ.setdefault("KZ_DATA_DIR", tempfile.mkdtemp(prefix="kz-bench-data-"))
 logging.basicConfig(level=logging.ERROR)
 
 BENCHES = ["cpu", "calendar", "latency", "storm", "replay", "durability", "history", "publish"]
@@ -25,11 +25,17 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help=f"which benchmarks (default all): {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
     parser.add_argument("--cases", type=int, help="cpu: cases per batch (default 12, quick 2)")
-    parser.add_argument("--rounds", type=int, default=3, help="cpu: interleaved rounds of ours and the floor")
+    parser.add_argument("--rounds", type=int, help="cpu: interleaved rounds of ours and the floor (default 3)")
     parser.add_argument("--procedures", help="cpu: comma-separated procedures (default all)")
     parser.add_argument("--readme", action="store_true", help="cpu: write its table into README.md")
     args = parser.parse_args()
-    if args.readme and (args.quick or args.procedures or args.cases or args.rounds < 3):
+    names = args.names or BENCHES
+    cpu_only = {"--readme": args.readme or None, "--procedures": args.procedures, "--cases": args.cases}
+    cpu_only["--rounds"] = args.rounds
+    if "cpu" not in names and (given := [option for option, value in cpu_only.items() if value is not None]):
+        parser.error(f"{', '.join(given)}: for the cpu benchmark only, which is not among {', '.join(names)}")
+    rounds = 3 if args.rounds is None else args.rounds
+    if args.readme and (args.quick or args.procedures or args.cases or rounds < 3):
         # the README's table and the paragraph reading it are of every procedure at full size
         parser.error(
             "--readme writes the README's table of every procedure: run it without --quick, --procedures "
@@ -38,7 +44,7 @@ def main() -> None:
     unknown = [n for n in args.names if n not in BENCHES]
     if unknown:  # before any benchmark runs: a typo after a long one would cost its whole run
         parser.error(f"unknown benchmark {', '.join(map(repr, unknown))}: one of {', '.join(BENCHES)}")
-    if args.rounds < 1 or (args.cases is not None and args.cases < 1):
+    if rounds < 1 or (args.cases is not None and args.cases < 1):
         parser.error("--rounds and --cases take 1 or more")
     if args.procedures:
         from tests.e2e.scenarios import SCENARIOS
@@ -46,7 +52,18 @@ def main() -> None:
         known = [s.name for s in SCENARIOS]
         if wrong := [p for p in args.procedures.split(",") if p not in known]:
             parser.error(f"unknown procedure {', '.join(map(repr, wrong))}: one of {', '.join(known)}")
-    names = args.names or BENCHES
+    data = None
+    if "KZ_DATA_DIR" not in os.environ:  # the benchmarks' own tables and keys, removed at the end
+        data = tempfile.mkdtemp(prefix="kz-bench-data-")
+        os.environ["KZ_DATA_DIR"] = data
+    try:
+        _run(parser, args, names, rounds)
+    finally:
+        if data is not None:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, names: list[str], rounds: int) -> None:
     results: list[Measurement] = []
     for name in names:
         print(f"== {name}", flush=True)
@@ -56,10 +73,10 @@ def main() -> None:
 
             n = args.cases or (2 if args.quick else 12)
             procs = args.procedures.split(",") if args.procedures else None
-            figures = asyncio.run(bench_cpu.run(n, args.rounds, 3 if args.quick else 50, procs, bench_cpu.COMPARE))
+            figures = asyncio.run(bench_cpu.run(n, rounds, 3 if args.quick else 50, procs, bench_cpu.COMPARE))
             # bench/results/cpu.md (committed) holds full runs of every procedure only
             name = "cpu-quick" if args.quick else "cpu-subset" if procs or args.cases else "cpu"
-            text = bench_cpu.write(figures, n, args.rounds, name)
+            text = bench_cpu.write(figures, n, rounds, name)
             print(text, flush=True)
             if args.readme:
                 bench_cpu.to_readme(text)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from bench import bench_cpu, run
@@ -54,3 +57,47 @@ def test_a_wrong_argument_is_refused_before_any_benchmark_runs(
     with pytest.raises(SystemExit) as refused:
         run.main()
     assert refused.value.code == 2 and said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["calendar", "--readme"], ["publish", "--rounds", "2"], ["history", "--procedures", "complaint"]],
+    ids=["readme", "rounds", "procedures"],
+)
+def test_the_cpu_benchmarks_options_are_refused_without_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """``calendar --readme`` ran the calendar benchmark and said nothing of the option (an adversarial run of
+    2026-12-03)."""
+    for bench in ("bench_calendar", "bench_publish", "bench_history"):
+        monkeypatch.setattr(f"bench.{bench}.run", _measured)
+    monkeypatch.setattr("sys.argv", ["run.py", *args])
+    with pytest.raises(SystemExit) as refused:
+        run.main()
+    assert refused.value.code == 2 and "for the cpu benchmark only" in capsys.readouterr().err
+
+
+def test_a_run_removes_the_data_directory_it_made(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every run left a ``kz-bench-data-*`` directory behind, refused ones too (made when the module was imported)."""
+    made: list[Path] = []
+
+    def mkdtemp(prefix: str) -> str:
+        made.append(tmp_path / f"{prefix}x")
+        made[-1].mkdir()
+        return str(made[-1])
+
+    def calendar(n: int) -> list[object]:
+        assert os.environ["KZ_DATA_DIR"] == str(made[0]) and made[0].is_dir()
+        return []
+
+    monkeypatch.delenv("KZ_DATA_DIR", raising=False)
+    monkeypatch.setattr(run.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr("bench.bench_calendar.run", calendar)
+    monkeypatch.setattr(run, "record", lambda results, name: None)
+    monkeypatch.setattr("sys.argv", ["run.py", "calendar"])
+    run.main()
+    assert len(made) == 1 and not made[0].exists()
+    monkeypatch.setattr("sys.argv", ["run.py", "calendar", "--readme"])
+    with pytest.raises(SystemExit):
+        run.main()
+    assert len(made) == 1  # a refused run makes none

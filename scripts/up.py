@@ -93,6 +93,9 @@ def _holds_a_staff_key(keys: Path) -> bool:
 
 
 def main() -> int:
+    # Started in the background by a script, we inherit SIGINT ignored, and so would every service: Ctrl-C or SIGINT
+    # would stop nothing. First of all, so that one sent while the venv is made or our modules load is not lost.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     reexec_in_venv()
     # The console is served over plain HTTP on localhost here, so its cookie cannot be Secure (the setting's
     # default everywhere else); every process started below inherits this. An explicit setting wins.
@@ -106,9 +109,6 @@ def main() -> int:
     parser.add_argument("--ui-port", type=tcp_port, default=8233, help="the Temporal web UI's port")
     args = parser.parse_args()
 
-    # Started in the background by a script, we inherit SIGINT ignored, and so would every service: Ctrl-C or
-    # SIGINT would stop nothing.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     ports = {"--temporal-port": args.temporal_port, "--ui-port": args.ui_port, "--api-port": args.api_port}
     metrics = metrics_port()
     if metrics is not None:

@@ -6,6 +6,7 @@ of a wait for demo cases no worker will run."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -202,3 +203,28 @@ def test_ctrl_c_pressed_again_while_stopping_kills_what_is_left_without_a_traceb
     text = out.read_text(errors="replace")
     assert "Traceback" not in text, text[-3000:]
     assert not [pid for pid in services if _alive(pid)]
+
+
+def test_sigint_stops_up_from_its_first_line_when_started_with_it_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started in the background by a script, up.py inherits SIGINT ignored; it took SIGINT back only after the venv
+    was made and its modules loaded, so a SIGINT sent meanwhile was lost and the stack started anyway (an adversarial
+    run of 2026-12-03). Checked in the process itself: the handler is in place when the venv is asked for."""
+    spec = importlib.util.spec_from_file_location("kz_up_script", ROOT / "scripts" / "up.py")
+    assert spec is not None and spec.loader is not None
+    up = importlib.util.module_from_spec(spec)
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    spec.loader.exec_module(up)
+    seen: list[object] = []
+
+    def reexec_in_venv() -> None:
+        seen.append(signal.getsignal(signal.SIGINT))
+        raise SystemExit(7)
+
+    monkeypatch.setattr(up, "reexec_in_venv", reexec_in_venv)
+    kept = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(SystemExit):
+            up.main()
+    finally:
+        signal.signal(signal.SIGINT, kept)
+    assert seen == [signal.default_int_handler]

@@ -291,13 +291,18 @@ def _kind(annotation: Any) -> str:
 
 
 def field_docs(model: type[BaseModel], prefix: str = "", optional: bool = False) -> list[FieldDoc]:
-    """Every field of ``model`` a caller fills, nested models flattened into dotted paths.
+    """Every field of ``model`` a caller fills, nested models flattened into dotted paths (a field left out of the
+    schema the edges are built from, ``SkipJsonSchema``, is left out here too).
 
     The members of a union (a fraud case's first report: a subscriber's, the centre's or our own detection)
     are merged: a field is required only when every member requires it, and the kinds are joined.
     """
+    from pydantic.json_schema import SkipJsonSchema
+
     docs: list[FieldDoc] = []
     for name, info in model.model_fields.items():
+        if any(isinstance(m, SkipJsonSchema) for m in info.metadata):
+            continue  # the case's own, refused from a caller (a fraud case's cycle, carried reports and state)
         path = prefix + name
         required = info.is_required() and not optional
         members = _models(info.annotation)

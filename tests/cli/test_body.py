@@ -88,3 +88,14 @@ def test_a_date_time_typed_without_an_offset_is_asia_almaty_time() -> None:
         validate(HearingRecord, merge_pairs({}, ["held_at=tomorrow", *held]))
     with pytest.raises(BodyError, match="held_at"):  # as a JSON file gives it: the API's rule
         validate(HearingRecord, {"held_at": "2027-03-24T15:00", "recorded_by": "A.", "applicant_position": "x"})
+
+
+def test_the_fields_listed_for_a_start_are_those_a_caller_may_send() -> None:
+    """``case events fraud_check`` listed the case's own ``cycle``, ``carried`` and ``state.registration.*``, which the
+    intake refuses from a caller (an adversarial run of 2026-12-03); the report's fields stay."""
+    from cli.body import field_docs
+    from models.fraud_check import FraudCaseInput
+
+    paths = [d.path for d in field_docs(FraudCaseInput)]
+    assert "first.suspect_number" in paths and "first.received_at" in paths
+    assert not [p for p in paths if p.split(".")[0] in ("cycle", "carried", "state")], paths

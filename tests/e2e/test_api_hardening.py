@@ -362,7 +362,14 @@ async def raw_post(
     writer.write(("\r\n".join(lines + [f"{k}: {v}" for k, v in head.items()]) + "\r\n\r\n").encode())
     await writer.drain()
     sending = asyncio.create_task(body(writer))
-    answer = await reader.read()
+    answer = b""
+    try:  # what arrives is kept as it arrives: the server closing on a body still coming resets the connection,
+        # and a read to the end would lose the answer that came before the reset (a run of 2026-12-03)
+        while chunk := await reader.read(65536):
+            answer += chunk
+    except ConnectionResetError:
+        if not answer:
+            raise
     sending.cancel()
     writer.close()
     return answer

@@ -195,7 +195,9 @@ def main() -> int:
         for name, p in reversed(procs):
             if p.poll() is None:
                 print(f"[up] stopping {name}", flush=True)
-                p.send_signal(signal.SIGINT if name != "temporal" else signal.SIGTERM)
+                # SIGTERM: each service stops gracefully on it once running, and dies quietly while it still
+                # imports (SIGINT there was a KeyboardInterrupt traceback in its log)
+                p.send_signal(signal.SIGTERM)
         try:
             for _name, p in reversed(procs):
                 try:

@@ -228,3 +228,23 @@ def test_sigint_stops_up_from_its_first_line_when_started_with_it_ignored(monkey
     finally:
         signal.signal(signal.SIGINT, kept)
     assert seen == [signal.default_int_handler]
+
+
+def test_a_service_stopped_while_it_still_imports_leaves_no_traceback_in_its_log(tmp_path: Path) -> None:
+    """Stopped 2.5 s after its start, up.py sent its worker SIGINT while the worker still imported its modules: a
+    ``KeyboardInterrupt`` traceback in ``worker.log`` (an adversarial run of 2026-12-03)."""
+    up, out = _up(tmp_path, "", "--no-demo")
+    try:
+        deadline = time.monotonic() + 120
+        while "[up] starting api" not in (text := out.read_text(errors="replace")):
+            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
+            time.sleep(0.02)
+        up.send_signal(signal.SIGTERM)  # the worker and the API were started a moment ago: still importing
+        assert up.wait(timeout=60) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    for service in ("worker", "api"):
+        log = (tmp_path / "data" / "logs" / f"{service}.log").read_text(errors="replace")
+        assert "Traceback" not in log, log[-3000:]

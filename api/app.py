@@ -26,7 +26,7 @@ from api.context import AppContext
 from api.docs import install_docs
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
-from api.problems import ProblemError, install_handlers, status_title
+from api.problems import ProblemError, http_problem, install_handlers
 from api.routes import build_router
 from api.temporal import Gateway
 from infra.keys import read_or_create, require_keys
@@ -115,12 +115,9 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        detail = exc.detail if isinstance(exc.detail, str) else ""
         if _wants_console_page(request):  # an unknown console address, a wrong method: a page, not JSON
-            return error_page(request, exc.status_code, detail)
-        return ProblemError(
-            exc.status_code, detail or status_title(exc.status_code), headers=dict(exc.headers or {})
-        ).response(request.url.path)
+            return error_page(request, exc.status_code, exc.detail if isinstance(exc.detail, str) else "")
+        return http_problem(exc).response(request.url.path)
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> JSONResponse:

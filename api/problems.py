@@ -25,6 +25,7 @@ __all__ = [
     "Problem",
     "ProblemError",
     "field_errors",
+    "http_problem",
     "install_handlers",
     "status_title",
     "without_input",
@@ -147,6 +148,16 @@ def without_input(msg: str, value: object) -> str:
     return _DIGIT_RUN.sub(hide, msg) if len(digits) >= 4 else msg
 
 
+def http_problem(exc: StarletteHTTPException) -> ProblemError:
+    """The problem an HTTP exception of the framework stands for. FastAPI answers 400 "There was an error parsing
+    the body" when its JSON parser gives up on a body nested beyond reason (100,000 ``[``): that is an invalid body,
+    422, as every other one."""
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        return ProblemError(422, "the body is not JSON this API reads: nested too deeply")
+    detail = exc.detail if isinstance(exc.detail, str) else ""
+    return ProblemError(exc.status_code, detail or status_title(exc.status_code), headers=dict(exc.headers or {}))
+
+
 def field_errors(
     exc: ValidationError | RequestValidationError, *, drop_prefix: int = 0, limit: int | None = MAX_ERRORS
 ) -> list[FieldError]:
@@ -174,8 +185,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
-        return ProblemError(exc.status_code, detail, headers=dict(exc.headers or {})).response(request.url.path)
+        return http_problem(exc).response(request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

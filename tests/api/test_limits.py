@@ -110,3 +110,11 @@ async def test_a_validation_problem_lists_at_most_20_errors(http: httpx.AsyncCli
     assert len(problem["errors"]) == MAX_ERRORS == 20
     assert f"the first {MAX_ERRORS} of 60 errors are listed" in problem["detail"]
     assert problem["errors"][0]["loc"] == "body.attachments.0.kind"
+
+
+async def test_a_body_nested_beyond_reason_is_an_invalid_body(api_app: FastAPI, keys: Keys) -> None:
+    """100,000 nested ``[`` were answered 400 "There was an error parsing the body" (FastAPI, its parser's recursion)
+    where every other invalid body is 422 (an adversarial run of 2026-12-03)."""
+    status, body, _ = await call(api_app, [(b"x-api-key", keys.staff.encode())], [b"[" * 100_000])
+    problem = json.loads(body)
+    assert status == 422 and problem["status"] == 422 and "nested too deeply" in problem["detail"], body[:300]

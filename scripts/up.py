@@ -92,10 +92,29 @@ def _holds_a_staff_key(keys: Path) -> bool:
     return isinstance(kept, dict) and isinstance(kept.get("staff"), str) and kept["staff"].startswith("kz_")
 
 
+_STOP_ASKED = False
+"""Whether SIGINT or SIGTERM came (``stop_asked``)."""
+
+
+def ask_to_stop(signum: int, frame: object) -> None:
+    """SIGINT or SIGTERM: stop, by a ``KeyboardInterrupt`` and by a mark ``stop_if_asked`` reads. A signal that lands
+    while a service is being started raises inside Python's at-fork handlers, which print the exception and swallow
+    it: the mark still stops the stack at the next step (the stack started anyway, once in a test run)."""
+    global _STOP_ASKED
+    _STOP_ASKED = True
+    raise KeyboardInterrupt
+
+
+def stop_if_asked() -> None:
+    """Raise ``KeyboardInterrupt`` when a stop was asked and its interrupt may have been swallowed."""
+    if _STOP_ASKED:
+        raise KeyboardInterrupt
+
+
 def main() -> int:
     # Started in the background by a script, we inherit SIGINT ignored, and so would every service: Ctrl-C or SIGINT
     # would stop nothing. First of all, so that one sent while the venv is made or our modules load is not lost.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, ask_to_stop)
     reexec_in_venv()
     # The console is served over plain HTTP on localhost here, so its cookie cannot be Secure (the setting's
     # default everywhere else); every process started below inherits this. An explicit setting wins.
@@ -190,6 +209,7 @@ def main() -> int:
                 ),
             )
         )
+        stop_if_asked()
 
     def stop_all(*_: object) -> None:
         for name, p in reversed(procs):
@@ -220,7 +240,7 @@ def main() -> int:
                 return name
         return None
 
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, ask_to_stop)
     try:
         start("temporal", server_cmd)
         if not wait_for_port(args.temporal_port, 60):
@@ -238,6 +258,7 @@ def main() -> int:
                 ) as demo:
                     try:
                         while demo.poll() is None:  # the demo waits for its cases: not for a worker dead at its start
+                            stop_if_asked()
                             if exited():
                                 demo.terminate()
                                 return 1
@@ -280,6 +301,7 @@ def main() -> int:
             flush=True,
         )
         while not exited():
+            stop_if_asked()
             time.sleep(1)
         return 1
     except KeyboardInterrupt:

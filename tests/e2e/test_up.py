@@ -41,14 +41,27 @@ def _banner(tmp_path: Path, metrics: str, *extra: str) -> str:
     """What ``scripts/up.py`` printed up to its running banner; then Ctrl-C, which must end it cleanly."""
     up, out = _up(tmp_path, metrics, *extra)
     try:
-        deadline = time.monotonic() + 180
-        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
-            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
-            time.sleep(0.2)
+        text = _until(up, out, "Ctrl-C stops everything")
     finally:
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=60) == 0
     return text
+
+
+def _until(up: subprocess.Popen[bytes], out: Path, line: str, step: float = 0.2, *, alive: bool = True) -> str:
+    """What up.py printed once ``line`` is in it (at most 180 s; with ``alive``, up.py must not have ended)."""
+    deadline = time.monotonic() + 180
+    while line not in (text := out.read_text(errors="replace")):
+        assert not (alive and up.poll() is not None) and time.monotonic() < deadline, text[-3000:]
+        time.sleep(step)
+    return text
+
+
+def _ended(up: subprocess.Popen[bytes]) -> None:
+    """Kill up.py if a failed assertion left it running."""
+    if up.poll() is None:
+        up.kill()
+        up.wait()
 
 
 def _children(pid: int) -> list[int]:
@@ -137,9 +150,7 @@ def test_a_worker_that_cannot_start_ends_up_with_its_name(tmp_path: Path) -> Non
     try:
         assert up.wait(timeout=120) == 1
     finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
+        _ended(up)
     text = out.read_text(errors="replace")
     assert "[up] worker exited with 1; see" in text and "worker.log" in text, text[-3000:]
     assert "[up] running" not in text
@@ -186,22 +197,15 @@ def test_ctrl_c_pressed_again_while_stopping_kills_what_is_left_without_a_traceb
     traceback, found using the stack (2026-12-03)."""
     up, out = _up(tmp_path, "", "--no-demo")
     try:
-        deadline = time.monotonic() + 180
-        while "Ctrl-C stops everything" not in (text := out.read_text(errors="replace")):
-            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
-            time.sleep(0.2)
+        _until(up, out, "Ctrl-C stops everything")
         services = _children(up.pid)
         assert len(services) == 3, services  # the dev server, the worker and the API
         up.send_signal(signal.SIGINT)
-        while "[up] stopping temporal" not in (text := out.read_text(errors="replace")):
-            assert time.monotonic() < deadline, text[-3000:]
-            time.sleep(0.02)
+        _until(up, out, "[up] stopping temporal", 0.02, alive=False)
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=30) == 0
     finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
+        _ended(up)
     text = out.read_text(errors="replace")
     assert "Traceback" not in text, text[-3000:]
     assert not [pid for pid in services if _alive(pid)]
@@ -233,16 +237,11 @@ def test_a_service_stopped_while_it_still_imports_leaves_no_traceback_in_its_log
     ``KeyboardInterrupt`` traceback in ``worker.log`` (an adversarial run of 2026-12-03)."""
     up, out = _up(tmp_path, "", "--no-demo")
     try:
-        deadline = time.monotonic() + 120
-        while "[up] starting api" not in (text := out.read_text(errors="replace")):
-            assert up.poll() is None and time.monotonic() < deadline, text[-3000:]
-            time.sleep(0.02)
+        _until(up, out, "[up] starting api", 0.02)
         up.send_signal(signal.SIGTERM)  # the worker and the API were started a moment ago: still importing
         assert up.wait(timeout=60) == 0
     finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
+        _ended(up)
     for service in ("worker", "api"):
         log = (tmp_path / "data" / "logs" / f"{service}.log").read_text(errors="replace")
         assert "Traceback" not in log, log[-3000:]

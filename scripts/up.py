@@ -212,13 +212,13 @@ def main() -> int:
         stop_if_asked()
 
     def stop_all(*_: object) -> None:
-        for name, p in reversed(procs):
-            if p.poll() is None:
-                print(f"[up] stopping {name}", flush=True)
-                # SIGTERM: each service stops gracefully on it once running, and dies quietly while it still
-                # imports (SIGINT there was a KeyboardInterrupt traceback in its log)
-                p.send_signal(signal.SIGTERM)
-        try:
+        try:  # from the first signal sent: a Ctrl-C again while they go out still kills what is left
+            for name, p in reversed(procs):
+                if p.poll() is None:
+                    print(f"[up] stopping {name}", flush=True)
+                    # SIGTERM: each service stops gracefully on it once running, and dies quietly while it still
+                    # imports (SIGINT there was a KeyboardInterrupt traceback in its log)
+                    p.send_signal(signal.SIGTERM)
             for _name, p in reversed(procs):
                 try:
                     p.wait(timeout=20)

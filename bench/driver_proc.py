@@ -5,7 +5,8 @@ worker's and the server's CPU then), runs the batch and prints one JSON line: th
 the batch, and the queries and Updates it sent per case.
 
 Both kinds drive alike: before each Update the driver asks the case (a query every ``POLL_SECONDS``) whether it
-waits for it, then sends it and waits for its result. ``--open`` only starts the cases and waits until each waits
+waits for it, then sends it and waits for its result; an Update ours took with its start (a fraud report) comes
+with the floor's start too. ``--open`` only starts the cases and waits until each waits
 for its first event (memory per open case)."""
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from temporalio.client import (
     QueryWorkflowInput,
     StartWorkflowUpdateInput,
     StartWorkflowUpdateWithStartInput,
+    WithStartWorkflowOperation,
     WorkflowUpdateHandle,
     WorkflowUpdateStage,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 
 
 class Counting(Interceptor):
@@ -124,11 +127,24 @@ async def main() -> None:
 
     async def floor(i: int) -> str:
         assert script is not None
-        run = script.until_first_update() if args.open else script
-        h = await client.start_workflow(FloorCase.run, run, id=f"floor-{tag}-{i}", task_queue=args.task_queue)
-        updates = sum(1 for op in run.ops if op.kind == "update_accept")
+        run = script.until_first_event() if args.open else script
+        case_id = f"floor-{tag}-{i}"
         sizes = [op.size for op in run.ops if op.kind == "update_accept"]
-        for k in range(1, updates + 1):
+        if run.with_start:  # as ours: the case's first event brings its start (one update-with-start)
+            start = WithStartWorkflowOperation(
+                FloorCase.run,
+                run,
+                id=case_id,
+                task_queue=args.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+            await client.execute_update_with_start_workflow(
+                FloorCase.event, args=[1, filler(sizes[0], random.Random(1))], start_workflow_operation=start
+            )
+            h = await start.workflow_handle()
+        else:
+            h = await client.start_workflow(FloorCase.run, run, id=case_id, task_queue=args.task_queue)
+        for k in range(1 + run.with_start, len(sizes) + 1):
             while await h.query(FloorCase.waiting_for) != k:
                 await asyncio.sleep(args.poll)
             if args.open:

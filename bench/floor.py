@@ -3,7 +3,8 @@
 
 ``script_of`` walks a history in order and keeps what the engine has to do for the case: activities started and
 awaited, local activities (their markers; the ``workflow.patched`` markers are ours, not the floor's), timers
-started and then fired or cancelled, Updates accepted and completed. Memo and search-attribute upserts are left
+started and then fired or cancelled, Updates accepted and completed (those ours took with its start, an
+update-with-start, the floor's driver sends so too). Memo and search-attribute upserts are left
 out: they are our cost, the thing the floor shows. A fired timer waits as long as it waited in the history (on
 the wall clock of the run that wrote it, capped), so a deadline met in seconds is met in seconds. The case's input
 and each Update's argument are stored in as many bytes as the procedure's (data the outside world sends, whoever
@@ -55,6 +56,8 @@ def script_of(
     started_at: dict[int, float] = {}
     activity_started: dict[int, float] = {}
     size = 0
+    first_task = 0  # the first workflow task's scheduled event: an Update sequenced there came with the start
+    with_start = False
     ops: list[FloorOp] = []
     for e in events:
         t = e.event_type
@@ -101,14 +104,18 @@ def script_of(
             ops.append(FloorOp(kind="timer_wait", ref=ref))
         elif t == _E.EVENT_TYPE_TIMER_CANCELED:
             ops.append(FloorOp(kind="timer_cancel", ref=e.timer_canceled_event_attributes.started_event_id))
+        elif t == _E.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED and not first_task:
+            first_task = e.event_id
         elif t == _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            args = e.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads
+            accepted = e.workflow_execution_update_accepted_event_attributes
+            with_start |= accepted.accepted_request_sequencing_event_id == first_task
+            args = accepted.accepted_request.input.args.payloads
             ops.append(FloorOp(kind="update_accept", size=sum(len(p.data) for p in args)))
         elif t == _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             ops.append(FloorOp(kind="update_complete"))
         elif t == _E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             size = sum(len(p.data) for p in e.workflow_execution_started_event_attributes.input.payloads)
-    return FloorScript(procedure=procedure, ops=ops, input=filler(size, random.Random(size)))
+    return FloorScript(procedure=procedure, ops=ops, input=filler(size, random.Random(size)), with_start=with_start)
 
 
 def _seconds(e: HistoryEvent) -> float:

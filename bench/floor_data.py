@@ -95,8 +95,13 @@ class FloorScript(BaseModel):
     procedure: str
     ops: list[FloorOp]
     input: str = ""  # stored in as many bytes as the procedure's input (the application the case starts from)
+    with_start: bool = False
+    """Whether its first Update came with the start (ours was sent an update-with-start: a fraud report starts its
+    case, ``cli.fraud_intake``): the floor's driver sends it so too."""
 
-    def until_first_update(self) -> FloorScript:
-        """The script up to its first Update: a case left open waiting for its first event."""
-        i = next((n for n, op in enumerate(self.ops) if op.kind == "update_accept"), len(self.ops))
-        return FloorScript(procedure=self.procedure, ops=self.ops[: i + 1], input=self.input)
+    def until_first_event(self) -> FloorScript:
+        """The script up to the first Update that did not come with the start: a case left open waiting for its first
+        event, where ours is left (its start, with the report it brought, taken)."""
+        accepts = [n for n, op in enumerate(self.ops) if op.kind == "update_accept"]
+        i = accepts[self.with_start] if len(accepts) > self.with_start else len(self.ops)  # the first, or the second
+        return self.model_copy(update={"ops": self.ops[: i + 1]})

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload
-from temporalio.client import WorkflowHistory, WorkflowUpdateStage
+from temporalio.client import WithStartWorkflowOperation, WorkflowHistory, WorkflowUpdateStage
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
 from temporalio.testing import WorkflowEnvironment
@@ -61,6 +62,20 @@ def test_the_script_keeps_every_command_and_leaves_out_patch_markers_and_upserts
             assert op.ref in started
 
 
+def test_an_update_that_came_with_the_start_comes_with_the_floors_and_the_open_floor_has_taken_it() -> None:
+    """A fraud case starts with its report (an update-with-start): the floor's driver starts it so, and a floor left
+    open at its first event has taken that report, registered and opened the check's term, where ours is left
+    (memory per open case compares the two there)."""
+    fraud = script_of(_golden(CASES[2]), "fraud_check")
+    signing = script_of(_golden(CASES[1]), "contract_eds_signing")
+    assert fraud.with_start and not signing.with_start
+    kinds = [op.kind for op in fraud.until_first_event().ops]
+    assert kinds.count("update_accept") == 2 and kinds[-1] == "update_accept"
+    assert kinds.count("update_complete") == 1 and "timer_start" in kinds  # the report answered, the check's term on
+    kinds = [op.kind for op in signing.until_first_event().ops]
+    assert kinds.count("update_accept") == 1 and kinds[-1] == "update_accept"
+
+
 def test_a_fired_timer_of_a_time_skipped_history_waits_at_most_the_cap() -> None:
     script = script_of(_golden(CASES[2]), "fraud_check")
     fired = {op.ref for op in script.ops if op.kind == "timer_wait"}
@@ -91,9 +106,20 @@ async def test_the_floor_replays_the_procedures_commands(
             op.seconds = min(op.seconds, 0.05)
     tq = f"floor-{uuid.uuid4().hex[:8]}"
     async with Worker(env.client, task_queue=tq, workflows=[FloorCase], activities=[noop, carry]):
-        h = await env.client.start_workflow(FloorCase.run, script, id=f"floor-{uuid.uuid4().hex}", task_queue=tq)
         sizes = [op.size for op in script.ops if op.kind == "update_accept"]
-        for k, size in enumerate(sizes, start=1):
+        case_id = f"floor-{uuid.uuid4().hex}"
+        if script.with_start:  # a fraud case starts with its report: an update-with-start, as the driver sends it
+            start = WithStartWorkflowOperation(
+                FloorCase.run, script, id=case_id, task_queue=tq, id_conflict_policy=WorkflowIDConflictPolicy.FAIL
+            )
+            got = await env.client.execute_update_with_start_workflow(
+                FloorCase.event, args=[1, "x" * sizes[0]], start_workflow_operation=start
+            )
+            assert got == 1
+            h = await start.workflow_handle()
+        else:
+            h = await env.client.start_workflow(FloorCase.run, script, id=case_id, task_queue=tq)
+        for k, size in enumerate(sizes[script.with_start :], start=1 + script.with_start):
             while await h.query(FloorCase.waiting_for) != k:
                 await env.sleep(0.01)
             u = await h.start_update(FloorCase.event, args=[k, "x" * size], wait_for_stage=WorkflowUpdateStage.ACCEPTED)

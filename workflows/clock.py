@@ -8,6 +8,8 @@ term, citation and calendar version); workflow code only waits on recorded insta
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -213,6 +215,7 @@ class CaseRecord:
             upsert_changed(attributes)
         if memo:
             workflow.upsert_memo(memo)
+        self._flusher = None  # done: a finished task is not kept in every open case
 
 
 class Checkpoint(Exception):
@@ -293,7 +296,8 @@ class CaseDeadlines:
         self._corrections_record_only_moves = patches.patched(CORRECTION_RECORDS_ONLY_MOVES)
         self.only_changes = patches.patched(PUBLISH_ONLY_CHANGES)
         """Whether ``PUBLISH_ONLY_CHANGES`` applies (the case's own search attributes follow it too)."""
-        self._published: dict[str, Any] = {}
+        self._published: dict[str, bytes] = {}
+        """The digest (``_digest``) of each term's record as the memo holds it: kept only to be compared."""
         self._without_defaults = patches.records_without_defaults
         self.races_settled = patches.patched(RACES_SETTLED)
         """Whether ``RACES_SETTLED`` applies (the case's end follows it too)."""
@@ -737,14 +741,22 @@ class CaseDeadlines:
             memo_key = DEADLINE_MEMO_PREFIX + key
             record = state.model_dump(mode="json", exclude=_NOT_IN_THE_RECORD, exclude_defaults=self._without_defaults)
             record["status"] = state.status.value  # always said, also while open (its default)
-            if self._published_record(memo_key) != record:
+            digest = _digest(record)
+            if self._published_digest(memo_key) != digest:
                 changed[memo_key] = record
+                self._published[memo_key] = digest
         if changed:
             self._record.memo(changed)
-            self._published.update(changed)
 
-    def _published_record(self, memo_key: str) -> Any:
-        """The term's record as the memo holds it now (upserted by this run, or carried into it)."""
+    def _published_digest(self, memo_key: str) -> bytes:
+        """The digest of the term's record as the memo holds it now (upserted by this run, or carried into it)."""
         if memo_key not in self._published:
-            self._published[memo_key] = workflow.memo_value(memo_key, default=None, type_hint=dict)
+            self._published[memo_key] = _digest(workflow.memo_value(memo_key, default=None, type_hint=dict))
         return self._published[memo_key]
+
+
+def _digest(record: dict[str, Any] | None) -> bytes:
+    """A record's JSON value as a digest: equal for equal values whatever their keys' order, and 16 bytes where the
+    record held as a dict takes a kilobyte in each open case (issue 18)."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()

@@ -53,6 +53,7 @@ from tests.golden_tools import save_golden
 from tests.workflows.permit_cases import DEMO, application, office_morning, start_permit_case
 from worker import make_worker
 from workflows.mvno_permit import MvnoPermit, permit_case_id
+from workflows.mvno_permit.life import initial_state
 
 HEAD = "Head of the Telecommunications Committee"
 AUTHORISED = "Authorised official of the Telecommunications Committee"
@@ -1659,3 +1660,16 @@ async def test_14_5_the_hearing_is_set_and_held_in_asia_almaty_time(env: Workflo
         )
         await status(handle, "decision_pending")
         await stop(handle)
+
+
+def test_the_raw_input_is_read_once_into_the_state_and_let_go() -> None:
+    """The SDK hands a run of one payload its input as plain JSON (the run also takes the legacy ``life``) and keeps
+    it for the run's life: ``initial_state`` empties it once read, so an open permit holds its application once (it
+    held it twice: 5 KiB a case, issue 18). A state handed over by a continued run is read and let go the same way."""
+    app = application(datetime(2026, 12, 15, 10, 0, tzinfo=ALMATY))
+    raw = app.model_dump(mode="json")
+    state = initial_state(raw, None)
+    assert raw == {} and state.application == app
+    handed_over = state.model_dump(mode="json")
+    assert initial_state(handed_over, None) == state and handed_over == {}
+    assert initial_state(app, None).application is app  # a typed input is the SDK's own: not touched

@@ -44,6 +44,11 @@ def initial_state(start: PermitApplication | PermitState, life: PermitLife | Non
     # The SDK applies type hints only when the payload count matches the parameters: an input of one payload
     # arrives as plain JSON (validated at the edge, or written by the previous run).
     read = _INPUT.validate_python(start)
+    if isinstance(start, dict):
+        # The SDK keeps the run's input for the run's life (its frames hold the arguments): emptied once read into
+        # the state, an open case holds its application once, not twice (5 KiB a permit, issue 18). This function
+        # is the input's one reader; ``run`` takes the state from ``__init__``.
+        start.clear()
     if life is not None:
         assert isinstance(read, PermitApplication)
         return life.to_state(read)

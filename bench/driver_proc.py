@@ -30,11 +30,9 @@ from temporalio.client import (
     QueryWorkflowInput,
     StartWorkflowUpdateInput,
     StartWorkflowUpdateWithStartInput,
-    WithStartWorkflowOperation,
     WorkflowUpdateHandle,
     WorkflowUpdateStage,
 )
-from temporalio.common import WorkflowIDConflictPolicy
 
 
 class Counting(Interceptor):
@@ -97,6 +95,7 @@ async def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
+    from bench.floor import start_floor
     from bench.workflows import FloorCase, FloorScript, filler
     from infra.client import data_converter
     from tests.e2e import scenarios
@@ -130,20 +129,8 @@ async def main() -> None:
         run = script.until_first_event() if args.open else script
         case_id = f"floor-{tag}-{i}"
         sizes = [op.size for op in run.ops if op.kind == "update_accept"]
-        if run.with_start:  # as ours: the case's first event brings its start (one update-with-start)
-            start = WithStartWorkflowOperation(
-                FloorCase.run,
-                run,
-                id=case_id,
-                task_queue=args.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            )
-            await client.execute_update_with_start_workflow(
-                FloorCase.event, args=[1, filler(sizes[0], random.Random(1))], start_workflow_operation=start
-            )
-            h = await start.workflow_handle()
-        else:
-            h = await client.start_workflow(FloorCase.run, run, id=case_id, task_queue=args.task_queue)
+        first = filler(sizes[0], random.Random(1)) if sizes else ""
+        h = await start_floor(client, run, id=case_id, task_queue=args.task_queue, first_event=first)
         for k in range(1 + run.with_start, len(sizes) + 1):
             while await h.query(FloorCase.waiting_for) != k:
                 await asyncio.sleep(args.poll)

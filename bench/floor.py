@@ -21,12 +21,13 @@ from collections.abc import Collection, Iterable
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import WorkflowHistory
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowHistory
+from temporalio.common import WorkflowIDConflictPolicy
 
 from audit.history import LOCAL_ACTIVITY_MARKER
-from bench.workflows import FloorOp, FloorScript, filler
+from bench.workflows import FloorCase, FloorOp, FloorScript, filler
 
-__all__ = ["MAX_FIRED_TIMER_SECONDS", "PATCH_MARKER", "counts", "script_of"]
+__all__ = ["MAX_FIRED_TIMER_SECONDS", "PATCH_MARKER", "counts", "script_of", "start_floor"]
 
 PATCH_MARKER = "core_patch"
 
@@ -157,3 +158,19 @@ def counts(history: WorkflowHistory | list[HistoryEvent], ours_costs: bool = Fal
         elif ours_costs and t == _E.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
             n["memo_upserts"] += 1
     return n
+
+
+async def start_floor(
+    client: Client, script: FloorScript, *, id: str, task_queue: str, first_event: str
+) -> WorkflowHandle[FloorCase, int]:
+    """Start a floor case as ours was started: with its first Update (``first_event``, its data) when ours took one
+    with its start (``FloorScript.with_start``, an update-with-start), else bare."""
+    if not script.with_start:
+        return await client.start_workflow(FloorCase.run, script, id=id, task_queue=task_queue)
+    start = WithStartWorkflowOperation(
+        FloorCase.run, script, id=id, task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL
+    )
+    await client.execute_update_with_start_workflow(
+        FloorCase.event, args=[1, first_event], start_workflow_operation=start
+    )
+    return await start.workflow_handle()

@@ -12,15 +12,14 @@ from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload
-from temporalio.client import WithStartWorkflowOperation, WorkflowHistory, WorkflowUpdateStage
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import WorkflowHistory, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from audit.history import LOCAL_ACTIVITY_MARKER
-from bench.floor import MAX_FIRED_TIMER_SECONDS, counts, script_of
+from bench.floor import MAX_FIRED_TIMER_SECONDS, counts, script_of, start_floor
 from bench.workflows import FloorCase, carry, filler, noop
 from infra.codec import EncryptionCodec, KeyRing
 
@@ -108,17 +107,7 @@ async def test_the_floor_replays_the_procedures_commands(
     async with Worker(env.client, task_queue=tq, workflows=[FloorCase], activities=[noop, carry]):
         sizes = [op.size for op in script.ops if op.kind == "update_accept"]
         case_id = f"floor-{uuid.uuid4().hex}"
-        if script.with_start:  # a fraud case starts with its report: an update-with-start, as the driver sends it
-            start = WithStartWorkflowOperation(
-                FloorCase.run, script, id=case_id, task_queue=tq, id_conflict_policy=WorkflowIDConflictPolicy.FAIL
-            )
-            got = await env.client.execute_update_with_start_workflow(
-                FloorCase.event, args=[1, "x" * sizes[0]], start_workflow_operation=start
-            )
-            assert got == 1
-            h = await start.workflow_handle()
-        else:
-            h = await env.client.start_workflow(FloorCase.run, script, id=case_id, task_queue=tq)
+        h = await start_floor(env.client, script, id=case_id, task_queue=tq, first_event="x" * sizes[0])
         for k, size in enumerate(sizes[script.with_start :], start=1 + script.with_start):
             while await h.query(FloorCase.waiting_for) != k:
                 await env.sleep(0.01)

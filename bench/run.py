@@ -74,8 +74,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, names: list[
             n = args.cases or (2 if args.quick else 12)
             procs = args.procedures.split(",") if args.procedures else None
             figures = asyncio.run(bench_cpu.run(n, rounds, 3 if args.quick else 50, procs, bench_cpu.COMPARE))
-            # bench/results/cpu.md (committed) holds full runs of every procedure only
-            name = "cpu-quick" if args.quick else "cpu-subset" if procs or args.cases else "cpu"
+            # bench/results/cpu.md (committed) holds full runs of every procedure only (3 rounds or more)
+            name = "cpu-quick" if args.quick else "cpu-subset" if procs or args.cases or rounds < 3 else "cpu"
             text = bench_cpu.write(figures, n, rounds, name)
             print(text, flush=True)
             if args.readme:

@@ -101,3 +101,32 @@ def test_a_run_removes_the_data_directory_it_made(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SystemExit):
         run.main()
     assert len(made) == 1  # a refused run makes none
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        ([], "cpu"),
+        (["--rounds", "2"], "cpu-subset"),
+        (["--procedures", "complaint"], "cpu-subset"),
+        (["--quick"], "cpu-quick"),
+    ],
+    ids=["full", "rounds", "procedures", "quick"],
+)
+def test_only_a_full_run_writes_the_committed_table(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], name: str
+) -> None:
+    """``cpu --rounds 1`` wrote ``bench/results/cpu.md``, the committed table of full runs (an adversarial run of
+    2026-12-03, read from the code)."""
+    written: list[str] = []
+
+    async def measured(*a: object, **k: object) -> list[object]:
+        return []
+
+    monkeypatch.setattr(bench_cpu, "run", measured)
+    monkeypatch.setattr(bench_cpu, "write", lambda figures, n, rounds, name: written.append(name) or "")
+    monkeypatch.setattr(bench_cpu, "measurements", lambda figures: [])
+    monkeypatch.setattr(run, "record", lambda results, name: None)
+    monkeypatch.setattr("sys.argv", ["run.py", "cpu", *args])
+    run.main()
+    assert written == [name]

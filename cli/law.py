@@ -90,12 +90,14 @@ async def migrate(
     from rich.progress import Progress
 
     from cli.cases import _print_moves, _report
-    from cli.law_changes import law_dry_run, send_law_migration
+    from cli.law_changes import check_may_migrate_to, law_dry_run, send_law_migration
     from infra.calendar import current_calendar
     from models.case import LawMigration
 
     if not dry_run and (not reason.strip() or not by.strip()):
         raise typer.BadParameter("a migration needs --reason and --by (or use --dry-run)")
+    if not dry_run:
+        check_may_migrate_to(act, to)
     client = await with_client()
     try:
         plan, seen = await law_dry_run(client, current_calendar(), act, to)

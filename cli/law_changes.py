@@ -2,12 +2,13 @@
 case, every due instant that would move (old and new), then the fan-out of the Update to the cases that move.
 
 A calendar correction is sent only to cases whose due instants it moves, with Update id
-``calendar:<version>`` (a case takes one correction per calendar version once); a law migration only to cases
-of the act, with Update id ``law:<version>``. The fan-out goes on past a case that fails and reports each.
+``calendar:<version>:<sending>``; a law migration only to cases of the act, with Update id
+``law:<version>:<sending>`` (``sending_id``). The fan-out goes on past a case that fails and reports each.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ __all__ = [
     "Outcome",
     "calendar_dry_run",
     "calendar_moves",
+    "check_may_migrate_to",
     "law_dry_run",
     "law_moves",
     "running_cases",
@@ -132,6 +134,28 @@ async def _send(client: Client, case_id: str, update: str, arg: Any, update_id: 
     return await client.get_workflow_handle(case_id).execute_update(update, arg, id=update_id, result_type=result_type)
 
 
+def check_may_migrate_to(act: str, version: str) -> None:
+    """Refuse, before anything is sent, a migration to an announced version (``expected``): not law yet, a case
+    may not move onto it (each would refuse it); a dry run may show what it would move."""
+    try:
+        draft = law.act(act).version(version).expected
+    except (KeyError, LookupError):
+        return  # an unknown act or version: the dry run names it
+    if draft:
+        raise ValueError(
+            f"{version} is an announced version, not law yet: --dry-run shows what it would move; nothing sent"
+        )
+
+
+def sending_id() -> str:
+    """One sending of a calendar correction or a law migration: its part of the Update ids. Temporal answers an
+    Update id it has seen with the outcome it recorded, so the client's own retries of a sending are taken once; a
+    later sending is asked afresh, and a refusal (a worker behind on its law or calendar files) does not stick to
+    the case for good (it did with ids of the version alone: an adversarial run, 2026-12-03). A correction taken
+    twice moves nothing the second time; a migration to the version the case is under is refused."""
+    return uuid.uuid4().hex[:12]
+
+
 def _edge_checked(arg: BaseModel) -> None:
     """The edge's check of what staff typed (``infra.cases.check_text``), before anything is sent to any case."""
     try:
@@ -148,8 +172,10 @@ def _error(exc: BaseException) -> str:
 async def send_calendar_correction(
     client: Client, case_ids: list[str], correction: CalendarCorrection, advance: Callable[[], None] = lambda: None
 ) -> list[Outcome]:
-    """Send ``correction`` to each case (Update id ``calendar:<version>``), going on past a case that fails."""
+    """Send ``correction`` to each case (Update id ``calendar:<version>:<sending>``, ``sending_id``), going on past a
+    case that fails."""
     _edge_checked(correction)
+    sending = sending_id()
     outcomes = []
     for case_id in case_ids:
         outcome = Outcome(case_id)
@@ -159,7 +185,7 @@ async def send_calendar_correction(
                 case_id,
                 "apply_calendar_correction",
                 correction,
-                f"calendar:{correction.calendar_version}",
+                f"calendar:{correction.calendar_version}:{sending}",
                 CorrectionResult,
             )
             outcome.moved, outcome.error = len(r.changed), r.refused
@@ -173,14 +199,16 @@ async def send_calendar_correction(
 async def send_law_migration(
     client: Client, case_ids: list[str], migration: LawMigration, advance: Callable[[], None] = lambda: None
 ) -> list[Outcome]:
-    """Send ``migration`` to each case (Update id ``law:<version>``), going on past a case that fails."""
+    """Send ``migration`` to each case (Update id ``law:<version>:<sending>``, ``sending_id``), going on past a case
+    that fails. A case already under the version refuses it (its validator): a migration is taken once."""
     _edge_checked(migration)
+    sending = sending_id()
     outcomes = []
     for case_id in case_ids:
         outcome = Outcome(case_id)
         try:
             r: LawMigrationRecord = await _send(
-                client, case_id, "migrate_law", migration, f"law:{migration.to_version}", LawMigrationRecord
+                client, case_id, "migrate_law", migration, f"law:{migration.to_version}:{sending}", LawMigrationRecord
             )
             outcome.moved, outcome.error = len(r.changed), r.refused
         except (WorkflowUpdateFailedError, RPCError) as exc:

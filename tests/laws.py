@@ -29,10 +29,15 @@ def amended_book(tmp_path: Path, file_name: str, edit: Callable[[str], str]) -> 
 
 
 def amended_171(
-    tmp_path: Path, *, in_force_from: date, check_days: int, version: str = "171/test-amendment"
+    tmp_path: Path,
+    *,
+    in_force_from: date,
+    check_days: int,
+    version: str = "171/test-amendment",
+    expected: bool = False,
 ) -> LawBook:
     """Act 171 with a further version, in force from ``in_force_from``, that sets ``fraud.check`` to
-    ``check_days`` working days (171 p.119)."""
+    ``check_days`` working days (171 p.119); ``expected``: announced, not law yet (a draft)."""
     published = in_force_from - timedelta(days=11)  # "10 calendar days after publication"
 
     def edit(text: str) -> str:
@@ -51,6 +56,7 @@ published = {published.isoformat()}
 in_force = "10 calendar days after publication"
 source = "tests/laws.py"
 """
+            + ("expected = true\n" if expected else "")
         )
 
     return amended_book(tmp_path, "171.toml", edit)

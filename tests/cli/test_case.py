@@ -10,8 +10,10 @@ import re
 import subprocess
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
@@ -20,6 +22,7 @@ from models.case import CaseView
 from starter import app
 from tests.cli.conftest import ROOT, Starter
 from tests.forkserver import enabled, forkserver
+from tests.laws import amended_171, use_law
 from tests.subscribers import new_iin, new_phone, sms_secret, sms_to, until
 
 DEMO = ROOT / "demo"
@@ -263,3 +266,16 @@ async def test_shell_completion_of_procedures_events_and_fields() -> None:
         "hearing.outside_office_hours_confirmed=",
     ]
     assert "first.reporter_number=" in await complete("case", "start", "fraud_check", "first.rep")
+
+
+def test_a_migration_to_an_announced_version_is_refused_before_anything_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``law migrate`` sent a draft (``expected = true``) to every running case, each refused and recorded it, where
+    only ``--dry-run`` takes drafts (an adversarial run, 2026-12-03). Refused before any server is asked: no
+    server answers at this address."""
+    use_law(monkeypatch, amended_171(tmp_path, in_force_from=date(2027, 1, 1), check_days=3, expected=True))
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:9")  # Temporal's envconfig
+    args = ["law", "migrate", "--act", "171", "--to", "171/test-amendment", "--reason", "r", "--by", "b"]
+    out = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert out.exit_code != 0 and "announced version, not law yet" in out.output and "nothing sent" in out.output

@@ -153,15 +153,37 @@ async def test_an_amended_term_reaches_a_running_case_only_through_a_recorded_la
     assert view.registration is not None and view.registration.act_version_id == AMENDMENT
     [record] = view.registration.migrations
     assert (record.from_version, record.to_version, record.decided_by) == ("171/554-NK-2025", AMENDMENT, "supervisor-1")
-    # Sent again (the same Update id): taken once.
+    # Sent again (a later sending): refused by the case, under the version already; taken once.
     [again] = await send_law_migration(env.client, [running.id], migration)
-    assert again.moved == 1 and len((await check(running)).changes) == 1
+    assert again.moved == 0 and f"under {AMENDMENT} already" in again.error
+    assert len((await check(running)).changes) == 1
 
     await running.execute_update(
         FraudCheck.record_check_outcome, CheckOutcome(confirmed=False, evidence=["none"], analyst="analyst-1")
     )
     await running.result()
     await save_golden(running, "fraud_check", "law_migration")
+
+
+async def test_a_migration_refused_by_a_worker_behind_on_the_law_is_taken_when_sent_again(
+    env: WorkflowEnvironment, task_queue: str, cases: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent while the worker's law files did not hold the version yet, a migration was refused and recorded; sent
+    again once they did, Temporal answered the recorded refusal (the Update id was the version's alone), so those
+    cases could never move (an adversarial run, 2026-12-03). Each sending has ids of its own now."""
+    now = await env.get_current_time()
+    today = now.astimezone(ALMATY).date()
+    running = await open_case(env, task_queue, cases, now)
+    migration = LawMigration(to_version=AMENDMENT, reason="amendment of p.119", decided_by="supervisor-1")
+    [refused] = await send_law_migration(env.client, [running.id], migration)
+    assert refused.moved == 0 and AMENDMENT in refused.error  # the worker does not know the version
+    use_law(monkeypatch, amended_171(tmp_path, in_force_from=today, check_days=3, version=AMENDMENT))
+    [taken] = await send_law_migration(env.client, [running.id], migration)
+    assert (taken.moved, taken.error) == (1, "")
+    moved = await check(running)
+    assert moved.deadline.amount == 3 and moved.due == working_days_after(today, 3)
+    view = await case_view(env.client, running.id)
+    assert view.registration is not None and view.registration.act_version_id == AMENDMENT
 
 
 async def test_fraud_terms_run_from_the_day_after_the_receipt_without_an_after_hours_roll(

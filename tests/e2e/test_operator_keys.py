@@ -104,7 +104,10 @@ async def test_a_base_operator_acts_only_on_its_own_contracts_and_learns_nothing
     )
 
     events = f"/v1/procedures/mvno_permit/cases/{case_id}/events"
-    terminate = {"kind": "terminated_early", "contract_number": own, "occurred_on": "2027-01-15", "reported_by": "x"}
+    today = (
+        datetime.now(UTC).astimezone(ALMATY).date().isoformat()
+    )  # a contract event has happened: today at the latest
+    terminate = {"kind": "terminated_early", "contract_number": own, "occurred_on": today, "reported_by": "x"}
     # Before the permit is issued, A's event does not fit, and A is not told the case's status.
     await view(s, case_id, lambda v: "completeness_decision" in v["pending_events"])
     early = await s.api.post(f"{events}/contract_event", json=terminate, headers=s.keys["A"])

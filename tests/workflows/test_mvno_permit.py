@@ -434,8 +434,24 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
                 ),
             )
         assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == "SenderError"
-        # extension with compliance confirmed: a new 10-year validity, recorded in the registry
+        # dated ahead, or before the permit was issued (and its contract signed): refused, the permit stays valid
+        # (either ended it at once: an adversarial run, 2026-12-03)
         today = (await env.get_current_time()).astimezone(ALMATY).date()
+        for occurred_on, said in ((today + timedelta(days=1), "is after today"), (date(2020, 1, 1), "is before")):
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await handle.execute_update(
+                    MvnoPermit.contract_event,
+                    ContractEvent(
+                        kind=ContractEventKind.TERMINATED_EARLY,
+                        contract_number="KC-2026-117",
+                        occurred_on=occurred_on,
+                        reported_by="Kcell JSC",
+                    ),
+                )
+            assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == "SenderError"
+            assert said in str(err.value.cause), str(err.value.cause)
+        await status(handle, "permit_valid")
+        # extension with compliance confirmed: a new 10-year validity, recorded in the registry
         await handle.execute_update(
             MvnoPermit.contract_event,
             ContractEvent(

@@ -210,6 +210,22 @@ class PermitLifetime(PermitDocuments):
             raise SenderError(f"contract_number {ev.contract_number!r} is not a contract of this permit{of}")
         if ev.contract_valid_until is not None and ev.contract_valid_until <= ev.occurred_on:
             raise SenderError("contract_valid_until must be after occurred_on")
+        # An event is reported once it has happened, and happens to the issued permit's contract (Annex 5): a date
+        # ahead ended a valid permit at once, a date before the permit's issue or the contract's signing too.
+        now = workflow.now()
+        today = (self._local(now) or now).date()  # Asia/Almaty's day, as the registration recorded its zone
+        if ev.occurred_on > today:
+            raise SenderError(
+                f"occurred_on {ev.occurred_on.isoformat()} is after today ({today.isoformat()}, Asia/Almaty): "
+                "a contract event is reported once it has happened"
+            )
+        permit = self.state.permit
+        earliest = max(contract.signed_on, permit.issued_on) if permit is not None else contract.signed_on
+        if ev.occurred_on < earliest:
+            raise SenderError(
+                f"occurred_on {ev.occurred_on.isoformat()} is before {earliest.isoformat()}, the day the permit was "
+                "issued or its contract signed: a contract event concerns the issued permit"
+            )
 
     def parties(self) -> dict[str, list[str]]:
         """The base operators of the permit's contracts (their BINs, where the application gives them): each

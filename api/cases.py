@@ -150,7 +150,10 @@ def document_response(case_id: str, doc_ref: str) -> Response:
 def _problem(exc: CaseError) -> ProblemError:
     status = {"not_found": 404, "conflict": 409, "forbidden": 403}.get(exc.kind, 422)
     if status == 409:
-        return ProblemError(409, exc.message, type_="urn:kz-procedures:problem:conflict", not_before=exc.not_before)
+        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return ProblemError(
+            409, exc.message, type_="urn:kz-procedures:problem:conflict", not_before=exc.not_before, headers=retry
+        )
     if exc.kind == "refused":
         return ProblemError(422, exc.message, type_="urn:kz:intake-refused")
     return ProblemError(status, exc.message)

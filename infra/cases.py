@@ -140,13 +140,17 @@ class StartAnswer(StrEnum):
 class CaseError(ValueError):
     """A refusal about the case: ``not_found``, ``conflict`` (not possible now), ``refused`` (the input) or
     ``forbidden`` (the caller may not send what the start carries).
-    ``not_before``: for an event not possible yet, the instant from which the law allows it, where the case knows it."""
+    ``not_before``: for an event not possible yet, the instant from which the law allows it, where the case knows it.
+    ``retry_after``: seconds after which the same request may well be taken (a case still registering)."""
 
-    def __init__(self, kind: str, message: str, not_before: datetime | None = None) -> None:
+    def __init__(
+        self, kind: str, message: str, not_before: datetime | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.not_before = not_before
+        self.retry_after = retry_after
 
 
 class CaseStart(BaseModel):
@@ -751,6 +755,11 @@ async def _fitting(
     view = view or await case_view(client, case_id)
     always_open = event.name in ALWAYS_OPEN_EVENTS and not view.closed
     if event.name not in view.pending_events and not always_open:
+        if view.registration is None and not view.closed and not view.pending_events:
+            # just started: its first task registers it in a moment (an event sent right after the start's 201 met
+            # "events it accepts now: none": an adversarial run, 2026-12-03)
+            registering = f"{event.name} does not fit yet: the case is still being registered; try again in a moment"
+            raise CaseError("conflict", not_now.message if operator else registering, retry_after=1)
         if operator:
             raise not_now
         pending = ", ".join(view.pending_events) or "none"

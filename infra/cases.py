@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import col, select
 from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -721,7 +722,16 @@ async def send_event(
     if payload is not None:
         check_text(payload)
     try:
-        payload = await _fitting(client, event, case_id, desc.status, payload, view=view, operator=operator)
+        payload = await _fitting(
+            client,
+            event,
+            case_id,
+            desc.status,
+            payload,
+            view=view,
+            operator=operator,
+            busy=_taking_a_step(desc.raw_description),
+        )
     except CaseError:
         if update_id is not None:
             taken, result = await update_outcome(client, case_id, update_id, run_id=desc.run_id)
@@ -746,20 +756,25 @@ async def _fitting(
     *,
     view: CaseView | None = None,
     operator: bool = False,
+    busy: bool = False,
 ) -> BaseModel | None:
     """The Update's argument, when the case takes ``event`` now; ``CaseError("conflict")`` otherwise (to an operator
-    system, without the case's status or what it waits for)."""
+    system, without the case's status or what it waits for). ``busy``: the case is taking a step now
+    (``_taking_a_step``): one that takes no event yet is told to come again in a moment."""
     not_now = CaseError("conflict", f"{event.name} does not fit the case's state now")
     if status is not WorkflowExecutionStatus.RUNNING:
         raise not_now if operator else CaseError("conflict", "the case is closed: it accepts no more events")
     view = view or await case_view(client, case_id)
     always_open = event.name in ALWAYS_OPEN_EVENTS and not view.closed
     if event.name not in view.pending_events and not always_open:
-        if view.registration is None and not view.closed and not view.pending_events:
-            # just started: its first task registers it in a moment (an event sent right after the start's 201 met
-            # "events it accepts now: none": an adversarial run, 2026-12-03)
-            registering = f"{event.name} does not fit yet: the case is still being registered; try again in a moment"
-            raise CaseError("conflict", not_now.message if operator else registering, retry_after=1)
+        if busy and not view.pending_events and not view.closed:
+            # e.g. just started, registering and asking the registries (an event sent right after the start's 201
+            # met "events it accepts now: none": an adversarial run, 2026-12-03)
+            taking = (
+                f"{event.name} does not fit yet: the case is taking its step now (status {view.status}) and takes "
+                "no event at this moment; try again in a moment"
+            )
+            raise CaseError("conflict", not_now.message if operator else taking, retry_after=1)
         if operator:
             raise not_now
         pending = ", ".join(view.pending_events) or "none"
@@ -776,6 +791,12 @@ async def _fitting(
         except ValueError as exc:
             raise (not_now if operator else CaseError("conflict", str(exc))) from None
     return payload
+
+
+def _taking_a_step(raw: DescribeWorkflowExecutionResponse) -> bool:
+    """Whether the case (its description) is taking a step now: a workflow task under way, or an outside call on its
+    first attempt (one retried is an outage, not a moment: ``pending_calls`` shows it)."""
+    return raw.HasField("pending_workflow_task") or any(a.attempt <= 1 for a in raw.pending_activities)
 
 
 def not_before(view: CaseView, event: str) -> ActNotBefore | None:

@@ -142,7 +142,7 @@ class CaseError(ValueError):
     """A refusal about the case: ``not_found``, ``conflict`` (not possible now), ``refused`` (the input) or
     ``forbidden`` (the caller may not send what the start carries).
     ``not_before``: for an event not possible yet, the instant from which the law allows it, where the case knows it.
-    ``retry_after``: seconds after which the same request may well be taken (a case still registering)."""
+    ``retry_after``: seconds after which the same request may well be taken (a case taking its step now)."""
 
     def __init__(
         self, kind: str, message: str, not_before: datetime | None = None, retry_after: int | None = None

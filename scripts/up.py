@@ -18,6 +18,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,17 +71,32 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def _die_with_us() -> None:
-    """In a child before it runs (Linux): SIGTERM when this process dies, however it dies, so a killed ``up.py``
+STOPS = {signal.SIGINT, signal.SIGTERM}
+"""The signals that stop the stack."""
+
+
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held while a child is forked and recorded: one that lands meanwhile is taken as the block
+    ends, when the child is one of ours to stop (raised inside Python's at-fork handlers, it was printed as
+    "Exception ignored" and swallowed: an adversarial run, 2026-12-03). The child unblocks them (``in_child``)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
+
+
+def in_child() -> None:
+    """What every child of ours runs before it starts (``preexec_fn``): the stops unblocked (a child inherits the
+    mask ``stops_held`` set), and on Linux SIGTERM when this process dies, however it dies, so a killed ``up.py``
     leaves no server, worker, API or demo behind holding the ports and the data directory."""
-    import ctypes
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
+    if sys.platform == "linux":
+        import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-DIE_WITH_US = _die_with_us if sys.platform == "linux" else None
-"""What every child of ours runs before it starts (``preexec_fn``); elsewhere nothing."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _holds_a_staff_key(keys: Path) -> bool:
@@ -97,9 +114,9 @@ _STOP_ASKED = False
 
 
 def ask_to_stop(signum: int, frame: object) -> None:
-    """SIGINT or SIGTERM: stop, by a ``KeyboardInterrupt`` and by a mark ``stop_if_asked`` reads. A signal that lands
-    while a service is being started raises inside Python's at-fork handlers, which print the exception and swallow
-    it: the mark still stops the stack at the next step (the stack started anyway, once in a test run)."""
+    """SIGINT or SIGTERM: stop, by a ``KeyboardInterrupt`` and by a mark ``stop_if_asked`` reads. The stops are held
+    while a child is forked (``stops_held``); the mark is the backstop for an interrupt swallowed anywhere else (one
+    raised inside Python's at-fork handlers is printed and swallowed: the stack once started anyway)."""
     global _STOP_ASKED
     _STOP_ASKED = True
     raise KeyboardInterrupt
@@ -195,20 +212,21 @@ def main() -> int:
         fd = os.open(logs / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         log = os.fdopen(fd, "ab")  # kept open for the child's lifetime
         print(f"[up] starting {name}: logs in {logs / (name + '.log')}", flush=True)
-        procs.append(
-            (
-                name,
-                subprocess.Popen(
-                    cmd,
-                    cwd=ROOT,
-                    env=child_env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    preexec_fn=DIE_WITH_US,
-                ),
+        with stops_held():
+            procs.append(
+                (
+                    name,
+                    subprocess.Popen(
+                        cmd,
+                        cwd=ROOT,
+                        env=child_env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                        preexec_fn=in_child,
+                    ),
+                )
             )
-        )
         stop_if_asked()
 
     def stop_all(*_: object) -> None:
@@ -253,9 +271,17 @@ def main() -> int:
         if not args.no_demo and (ROOT / "demo").is_dir():
             print("[up] creating demo cases (idempotent)", flush=True)
             for attempt in range(2):  # idempotent: a second run makes what the first could not
-                with subprocess.Popen(
-                    [py, "starter.py", "demo"], cwd=ROOT, env=child_env, preexec_fn=DIE_WITH_US
-                ) as demo:
+                demos: list[subprocess.Popen[bytes]] = []
+                try:
+                    with stops_held():
+                        demos.append(
+                            subprocess.Popen([py, "starter.py", "demo"], cwd=ROOT, env=child_env, preexec_fn=in_child)
+                        )
+                except BaseException:  # Ctrl-C as it started: it stops with the rest
+                    for d in demos:
+                        d.kill()
+                    raise
+                with demos[0] as demo:
                     try:
                         while demo.poll() is None:  # the demo waits for its cases: not for a worker dead at its start
                             stop_if_asked()

@@ -266,3 +266,36 @@ def test_a_stop_whose_interrupt_was_swallowed_still_stops_at_the_next_step(monke
         up.ask_to_stop(signal.SIGTERM, None)
     with pytest.raises(KeyboardInterrupt):
         up.stop_if_asked()
+
+
+def test_a_stop_that_lands_while_a_child_is_forked_is_taken_once_the_child_is_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Raised inside Python's at-fork handlers, a SIGTERM or SIGINT was printed as "Exception ignored" and swallowed
+    (an adversarial run, 2026-12-03). Held while a child is forked and recorded, it is taken as the block ends: the
+    child is recorded by then, to be stopped with the rest; and the child itself starts with both unblocked."""
+    up = _up_module(monkeypatch)
+    before = signal.signal(signal.SIGTERM, up.ask_to_stop)
+    recorded: list[str] = []
+    try:
+        with pytest.raises(KeyboardInterrupt), up.stops_held():
+            os.kill(os.getpid(), signal.SIGTERM)  # lands "during the fork"
+            recorded.append("child")  # not interrupted: still held
+        assert recorded == ["child"]
+
+        def blocked_in_a_child() -> set[int]:
+            out = subprocess.run(
+                [sys.executable, "-c", "import signal; print(*(int(s) for s in signal.pthread_sigmask(0, [])))"],
+                preexec_fn=up.in_child,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            return {int(s) for s in out.split()}
+
+        assert not blocked_in_a_child() & up.STOPS
+        with up.stops_held():  # a child forked while they are held starts with them unblocked
+            assert not blocked_in_a_child() & up.STOPS
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        up._STOP_ASKED = False

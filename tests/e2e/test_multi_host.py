@@ -348,7 +348,11 @@ async def test_three_hosts_share_keys_and_database_and_survive_a_killed_worker(h
     assert h.rows(SignedContract, [signing]) == 1 and h.rows(SubscriberKey, [signing]) == 1
     assert h.rows(PermitRecord, [permit]) == 1
     assert h.rows(AntifraudCentreMessage, fraud) == len(fraud)  # the not-confirmed notice (p.120), once each
-    assert h.rows(SmsOutbox, [signing]) == 2
+    with Session(h.db) as s:
+        senders = sorted(r.sender for r in s.exec(select(SmsOutbox).where(SmsOutbox.case_id == signing)))
+    # the link and the code, once each; a message whose attempt was lost with the killed worker after it went out is
+    # sent again with a fresh code, its first no longer valid (see ``_drive_signing``): one resend at most
+    assert sorted(set(senders)) == ["1414", "3344"] and len(senders) <= 3, senders
     # The subscriber's signature (made by the worker that unsealed the password) and the provider head's verify
     # under the one CA of the configuration.
     ca_cert = base64.b64decode(h.shared["KZ_CA_CERT"])

@@ -79,7 +79,8 @@ STOPS = {signal.SIGINT, signal.SIGTERM}
 def stops_held() -> Iterator[None]:
     """SIGINT and SIGTERM held while a child is forked and recorded: one that lands meanwhile is taken as the block
     ends, when the child is one of ours to stop (raised inside Python's at-fork handlers, it was printed as
-    "Exception ignored" and swallowed: an adversarial run, 2026-12-03). The child unblocks them (``in_child``)."""
+    "Exception ignored" and swallowed: an adversarial run, 2026-12-03). The child unblocks them (``in_child``). The
+    mask is the thread's: this script runs no other thread to take a signal sent to the process."""
     signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
     try:
         yield

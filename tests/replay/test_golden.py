@@ -46,6 +46,9 @@ async def test_golden_history_replays(path: Path) -> None:
             data_converter=data_converter(),
             workflow_runner=runner,
             interceptors=WORKER_INTERCEPTORS,
+            # a determinism check, not a timing one: the SDK's deadlock detector (an activation that has not yielded
+            # in 2 s) failed a replay once on a fresh clone's starved host; the workflow tests keep it on
+            debug_mode=True,
         )
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         kind = "strict" if runner is SANDBOX else "worker's"

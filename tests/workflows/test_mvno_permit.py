@@ -402,6 +402,18 @@ async def test_permit_continued_as_new_carries_its_whole_state(env: WorkflowEnvi
 
 async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvironment, task_queue: str) -> None:
     app = application(await office_morning(env))
+    today = (await env.get_current_time()).astimezone(ALMATY).date()
+
+    async def contract_event(handle: WorkflowHandle[Any, Any], **changes: Any) -> None:
+        """The permit's contract KC-2026-117 terminated early today, reported by Kcell JSC, but for ``changes``."""
+        fields = {
+            "kind": ContractEventKind.TERMINATED_EARLY,
+            "contract_number": "KC-2026-117",
+            "occurred_on": today,
+            "reported_by": "Kcell JSC",
+        }
+        await handle.execute_update(MvnoPermit.contract_event, ContractEvent(**(fields | changes)))
+
     async with make_worker(env.client, task_queue=task_queue):
         handle = await start_permit_case(env.client, app, task_queue)
         await complete(handle)
@@ -410,57 +422,31 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
         assert v.permit is not None
         # a contract the permit does not know is refused
         with pytest.raises(WorkflowUpdateFailedError) as err:
-            await handle.execute_update(
-                MvnoPermit.contract_event,
-                ContractEvent(
-                    kind=ContractEventKind.TERMINATED_EARLY,
-                    contract_number="NOPE-1",
-                    occurred_on=date.today(),
-                    reported_by="Kcell",
-                ),
-            )
+            await contract_event(handle, contract_number="NOPE-1", occurred_on=date.today(), reported_by="Kcell")
         assert "not a contract of this permit" in str(err.value.cause)
         assert "KC-2026-117" not in str(err.value.cause)  # the refusal does not list the permit's contracts
         # a contract of the permit reported for a base operator that is not its party is refused as well
         with pytest.raises(WorkflowUpdateFailedError) as err:
-            await handle.execute_update(
-                MvnoPermit.contract_event,
-                ContractEvent(
-                    kind=ContractEventKind.TERMINATED_EARLY,
-                    contract_number="KC-2026-117",
-                    occurred_on=date.today(),
-                    reported_by="another base operator",
-                    base_operator_bin="941240000341",
-                ),
+            await contract_event(
+                handle,
+                occurred_on=date.today(),
+                reported_by="another base operator",
+                base_operator_bin="941240000341",
             )
         assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == "SenderError"
         # dated ahead, or before the permit was issued (and its contract signed): refused, the permit stays valid
         # (either ended it at once: an adversarial run, 2026-12-03)
-        today = (await env.get_current_time()).astimezone(ALMATY).date()
         for occurred_on, said in ((today + timedelta(days=1), "is after today"), (date(2020, 1, 1), "is before")):
             with pytest.raises(WorkflowUpdateFailedError) as err:
-                await handle.execute_update(
-                    MvnoPermit.contract_event,
-                    ContractEvent(
-                        kind=ContractEventKind.TERMINATED_EARLY,
-                        contract_number="KC-2026-117",
-                        occurred_on=occurred_on,
-                        reported_by="Kcell JSC",
-                    ),
-                )
+                await contract_event(handle, occurred_on=occurred_on)
             assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == "SenderError"
             assert said in str(err.value.cause), str(err.value.cause)
         await status(handle, "permit_valid")
         # extension with compliance confirmed: a new 10-year validity, recorded in the registry
-        await handle.execute_update(
-            MvnoPermit.contract_event,
-            ContractEvent(
-                kind=ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED,
-                contract_number="KC-2026-117",
-                occurred_on=today,
-                contract_valid_until=today + timedelta(days=3 * 365),
-                reported_by="Kcell JSC",
-            ),
+        await contract_event(
+            handle,
+            kind=ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED,
+            contract_valid_until=today + timedelta(days=3 * 365),
         )
         await until(handle, lambda v: any(e.kind == "permit_extended" for e in v.events), "extension")
         c = await case(handle)
@@ -469,16 +455,7 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
         assert permit_changes(v.permit.permit_number) == ["extended"]
         await status(handle, "permit_valid")
 
-        await handle.execute_update(
-            MvnoPermit.contract_event,
-            ContractEvent(
-                kind=ContractEventKind.TERMINATED_EARLY,
-                contract_number="KC-2026-117",
-                occurred_on=today,
-                note="terminated by mutual agreement",
-                reported_by="Kcell JSC",
-            ),
-        )
+        await contract_event(handle, note="terminated by mutual agreement")
         result = await finish(env, handle)
         assert result.outcome == "permit_terminated"
         c = await case(handle)

@@ -7,6 +7,7 @@ expires it. At most a year is waited in one run: the case then continues as new,
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import TypeAdapter
 from temporalio import workflow
@@ -37,7 +38,7 @@ __all__ = ["PermitLifetime", "initial_state"]
 _INPUT: TypeAdapter[PermitApplication | PermitState] = TypeAdapter(PermitApplication | PermitState)
 
 
-def initial_state(start: PermitApplication | PermitState, life: PermitLife | None) -> PermitState:
+def initial_state(start: PermitApplication | PermitState | dict[str, Any], life: PermitLife | None) -> PermitState:
     """The case's state from the run's input: a new application (``[PermitApplication]``, from the API and the
     command line), the state the previous run handed over (``[PermitState]``), or a run continued as new by
     the code before ``PermitState`` (``[PermitApplication, PermitLife]``)."""

@@ -74,17 +74,9 @@ def register_case(req: RegistrationRequest) -> Registration:
 @activity.defn
 def law_snapshot(req: LawSnapshotRequest) -> LawSnapshot:
     """The terms act ``req.act_key`` gives under version ``req.version`` (a law migration's target)."""
-    try:
-        a = law.act(req.act_key)
-        version = a.version(req.version)
-    except (KeyError, LookupError, ValueError) as exc:
-        return LawSnapshot(act_key=req.act_key, version=req.version, refusal=str(exc).strip("'\""))
-    if version.expected:
-        return LawSnapshot(
-            act_key=req.act_key,
-            version=req.version,
-            refusal=f"{req.version} is an announced version, not law yet: a dry run may show it, a case may not move",
-        )
+    if refusal := law.migration_refusal(req.act_key, req.version, req.terms):
+        return LawSnapshot(act_key=req.act_key, version=req.version, refusal=refusal)
+    version = law.act(req.act_key).version(req.version)
     return LawSnapshot(
         act_key=req.act_key,
         version=req.version,

@@ -104,8 +104,16 @@ async def migrate(
     except KeyError as exc:
         raise ValueError(str(exc).strip("'\"")) from None
     _print_moves([c for c in plan if c.moves], title=f"Law migration to {to}: what moves")
+    for c in plan:
+        if c.problem:
+            console.print(f"[red]{c.case_id}[/red] ({c.procedure}) {c.problem}")
     moving = sum(1 for c in plan if c.moves)
-    console.print(f"{seen} running cases looked at; {len(plan)} under act {act} elsewhere; {moving} would move")
+    refusing = sum(1 for c in plan if c.problem)
+    console.print(
+        f"{seen} running cases looked at; {len(plan)} under act {act} elsewhere; {moving} would move"
+        + (f"; {refusing} would refuse it (not sent)" if refusing else "")
+    )
+    plan = [c for c in plan if not c.problem]
     if dry_run or not plan:
         console.print("dry run: nothing sent" if dry_run else "no running case of the act to migrate")
         return

@@ -103,6 +103,8 @@ def law_moves(view: CaseView, calendar: WorkingCalendar, act: str, version: str)
     if reg is None or reg.act_key != act or reg.act_version_id == version:
         return None
     terms = law.terms_at_version(act, version)
+    if problem := law.terms_missing(act, version, reg.terms):
+        return CaseMoves(view.case_id, view.procedure, problem=f"would refuse it: {problem}")
 
     def recompute(req: DeadlineRequest) -> datetime | None:
         value = terms.get(req.term_key)

@@ -788,6 +788,8 @@ async def _fitting(
     if event.to_update is not None and payload is not None:
         try:
             return await event.to_update(client, case_id, payload)
+        except CaseError:
+            raise
         except ValueError as exc:
             raise (not_now if operator else CaseError("conflict", str(exc))) from None
     return payload

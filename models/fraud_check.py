@@ -54,7 +54,10 @@ SourceRef = Annotated[
         min_length=1,
         max_length=200,
         pattern=r"^[A-Za-z0-9:._/-]+$",
-        description="the sender's own reference; the same reference is the same report",
+        description=(
+            "the sender's own reference; the same reference is the same report. Never personal data (a phone "
+            "number, an IIN): it is the report's Update id, which Temporal stores in clear"
+        ),
     ),
 ]
 Signal = Literal["sms", "call", "network"]

@@ -243,6 +243,21 @@ class ProcedureSpec:
 
 _STAFF = frozenset({Role.STAFF, Role.SUPERVISOR})
 
+
+async def _law_migration_at_the_edge(client: Client, case_id: str, migration: LawMigration) -> LawMigration:
+    """The edge's check of a law migration against its law files (``rules.law.migration_refusal``): a version the
+    case would refuse — unknown, announced, or giving none of the terms it counts by — is refused here (422), before
+    anything enters the case's history, where the API answered 200 with the refusal the case recorded (an adversarial
+    run, 2026-12-03). The case checks again with its worker's files."""
+    from infra.cases import CaseError, case_view  # at the edge only
+    from rules import law
+
+    reg = (await case_view(client, case_id)).registration
+    if reg is not None and (why := law.migration_refusal(reg.act_key, migration.to_version, reg.terms)):
+        raise CaseError("refused", f"refused: to_version: {why}")
+    return migration
+
+
 COMMON_EVENTS: tuple[EventSpec, ...] = (
     EventSpec("resume_outside_step", ResumeRequest, _STAFF, "Resume a step an outside system refused"),
     EventSpec(
@@ -256,6 +271,7 @@ COMMON_EVENTS: tuple[EventSpec, ...] = (
         LawMigration,
         frozenset({Role.SUPERVISOR}),
         "Move the case onto another version of its act (recorded law migration)",
+        to_update=_law_migration_at_the_edge,
     ),
 )
 """Events every case takes (``workflows.case.CaseWorkflow``)."""

@@ -75,10 +75,12 @@ __all__ = [
     "ground",
     "item",
     "items",
+    "migration_refusal",
     "number",
     "paragraph",
     "term",
     "terms_at_version",
+    "terms_missing",
     "terms_of",
 ]
 
@@ -460,6 +462,33 @@ def terms_of(key: str, on: date) -> dict[str, TermValue]:
 def terms_at_version(key: str, version_id: str) -> dict[str, TermValue]:
     """Every term of act ``key`` with a value under ``version_id``."""
     return book().terms_at_version(key, version_id)
+
+
+def migration_refusal(key: str, version_id: str, counted: Iterable[str]) -> str:
+    """Why a case of act ``key`` that counts by the terms ``counted`` may not move onto ``version_id`` (empty: it
+    may): an unknown version, an announced one (``expected``: not law yet), or one that gives none of those terms —
+    an older version, before the amendment that brought the case's procedure in (171/2015 has no ch.3 and no fraud
+    check: an adversarial run, 2026-12-03, moved a fraud case onto it)."""
+    try:
+        version = book().act(key).version(version_id)
+    except (KeyError, LookupError, ValueError) as exc:
+        return str(exc).strip("'\"")
+    if version.expected:
+        return f"{version_id} is an announced version, not law yet: a dry run may show it, a case may not move"
+    return terms_missing(key, version_id, counted)
+
+
+def terms_missing(key: str, version_id: str, counted: Iterable[str]) -> str:
+    """Why version ``version_id`` of act ``key`` (which must exist) cannot govern a case that counts by the terms
+    ``counted``: it gives none of them (empty: it gives them). Every version gives all of a procedure's terms or none
+    (``tests/rules/test_law_data.py``)."""
+    wanted = list(counted)
+    if wanted and not set(wanted) & set(book().terms_at_version(key, version_id)):
+        return (
+            f"{version_id} gives none of the terms the case counts by ({', '.join(wanted)}): its procedure does not "
+            "run under that version"
+        )
+    return ""
 
 
 def ground(key: str, gid: str, on: date | None = None) -> Text:

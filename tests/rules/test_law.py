@@ -288,3 +288,18 @@ def test_a_broken_data_file_is_refused_with_its_name(change: tuple[str, str], er
     with pytest.raises(ValueError, match=error) as exc:
         load_act("171.toml", text)
     assert "171.toml" in str(exc.value)
+
+
+def test_every_version_gives_all_of_a_procedures_terms_or_none() -> None:
+    """``law.terms_missing`` refuses a version that gives none of a case's terms; a version giving some of them
+    would let a migration drop a term the case counts by, so the law files never have one."""
+    from workflows.catalogue import WORKFLOWS
+
+    for wf in WORKFLOWS:
+        counted = set(getattr(wf, "TERMS", ()))
+        for act in law.acts().values():
+            for version in act.versions:
+                given = counted & set(law.terms_at_version(act.key, version.id))
+                assert given in (set(), counted), (wf.__name__, version.id, counted - given)
+    assert law.terms_missing("171", "171/2015", ["fraud.check"])
+    assert not law.terms_missing("171", "171/554-NK-2025", ["fraud.check"])

@@ -16,9 +16,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from api.cases import _problem
 from cli.law_changes import calendar_moves, law_moves, send_law_migration
 from infra.calendar import CALENDAR_FILE_INVALID, current_calendar
-from infra.cases import case_view, start_case
+from infra.cases import CaseError, case_view, send_event, start_case
 from infra.db import session
 from models import search_attributes as sa
 from models.case import CaseView, LawMigration, ResumeRequest
@@ -60,8 +61,11 @@ async def cases(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[list
             await stop(env.client.get_workflow_handle(case_id))
 
 
-async def open_case(env: WorkflowEnvironment, task_queue: str, opened: list[str], at: datetime) -> WorkflowHandle:
-    started = await start_case(env.client, SPEC, FraudCaseInput(first=report(at)), task_queue=task_queue)
+async def open_case(
+    env: WorkflowEnvironment, task_queue: str, opened: list[str], at: datetime, first: SubscriberReport | None = None
+) -> WorkflowHandle:
+    first = first or report(at)
+    started = await start_case(env.client, SPEC, FraudCaseInput(first=first), task_queue=task_queue)
     opened.append(started.case_id)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, started.case_id)
     for _ in range(200):
@@ -184,6 +188,46 @@ async def test_a_migration_refused_by_a_worker_behind_on_the_law_is_taken_when_s
     assert moved.deadline.amount == 3 and moved.due == working_days_after(today, 3)
     view = await case_view(env.client, running.id)
     assert view.registration is not None and view.registration.act_version_id == AMENDMENT
+
+
+async def test_a_migration_onto_a_version_without_the_cases_procedure_is_refused_and_the_dry_run_says_so(
+    env: WorkflowEnvironment, task_queue: str, cases: list[str]
+) -> None:
+    """171/2015 predates ch.3 (p.116–120): a fraud case moved onto it lost every term value it counts by and went on
+    suspending numbers under a paragraph its version did not have (an adversarial run, 2026-12-03). The dry run names
+    the case as one that would refuse; sent anyway, the case refuses and keeps its law."""
+    now = await env.get_current_time()
+    opening = report(now)
+    running = await open_case(env, task_queue, cases, now, opening)
+    before = await check(running)
+    plan = law_moves(await case_view(env.client, running.id), current_calendar(), "171", "171/2015")
+    assert plan is not None and plan.moves == []
+    assert "would refuse it: 171/2015 gives none of the terms the case counts by" in plan.problem
+    migration = LawMigration(to_version="171/2015", reason="back to the old order", decided_by="supervisor-1")
+    # through the API or `case send` the edge refuses it (422) before anything reaches the case; the API answered
+    # 200 with the refusal the case had recorded
+    for version, why in (("171/2015", "gives none of the terms"), ("171/2099", "known: 171/2015")):
+        with pytest.raises(CaseError) as at_the_edge:
+            attempt = migration.model_copy(update={"to_version": version})
+            await send_event(env.client, SPEC, SPEC.event("migrate_law"), running.id, attempt)
+        assert at_the_edge.value.kind == "refused" and why in at_the_edge.value.message
+        assert _problem(at_the_edge.value).response().status_code == 422
+    [refused] = await send_law_migration(env.client, [running.id], migration)
+    assert refused.moved == 0 and "its procedure does not run under that version" in refused.error
+    # A report dated before ch.3 applied, refused when it opens a case, was taken when it joined one through the
+    # events route (the same adversarial run): refused there too, as at the start.
+    number = opening.suspect_number
+    old = report(datetime(2025, 1, 1, 10, tzinfo=ALMATY)).model_copy(update={"suspect_number": number})
+    with pytest.raises(CaseError) as before_ch3:
+        await send_event(env.client, SPEC, SPEC.event("subscriber_report"), running.id, old)
+    assert before_ch3.value.kind == "refused" and "does not apply on 2025-01-01" in before_ch3.value.message
+    later = report(now).model_copy(update={"suspect_number": number})
+    joined = await send_event(env.client, SPEC, SPEC.event("subscriber_report"), running.id, later)
+    assert joined.result["answer"] == "joined"
+    view = await case_view(env.client, running.id)
+    assert view.registration is not None and view.registration.act_version_id == "171/554-NK-2025"
+    assert set(view.registration.terms) == set(FraudCheck.TERMS) and view.registration.migrations == []
+    assert (await check(running)).due == before.due
 
 
 async def test_fraud_terms_run_from_the_day_after_the_receipt_without_an_after_hours_roll(

@@ -63,6 +63,7 @@ EDGE_IMPORTS = {
     ("infra.pseudonym", "case_id"): "the keyed case id of a spec (the key comes from settings)",
     ("activities.otp", "secret_digest"): "the keyed digest of a typed code, made by the API's edge",
     ("activities.eds", "seal_eds_password"): "the EDS password sealed to the issuer by the API's edge",
+    ("infra.cases", "check_intake"): "the edge's intake check of a report joining a case (the law of its day)",
 }
 WALL_CLOCK_CALLS = {
     ("datetime", "now"),

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.network import NetworkActivities
     from activities.subscriber_registry import SubscriberRegisterActivities
     from models.fraud_check import (
+        AnyReport,
         CentreInformation,
         CheckOutcome,
         FraudCaseInput,
@@ -58,6 +59,17 @@ def _one_report(inp: FraudCaseInput) -> None:
         raise ValueError("a report opens or joins the case alone: cycle, carried and state are the case's own")
 
 
+async def _report_at_the_edge(client: Any, case_id: str, report: AnyReport) -> AnyReport:
+    """A report that joins a running case is checked at the edge as one that opens a case is (``check_intake``): one
+    received before the law of its day had the paragraphs its way in executes (171 ch.3 came with 554/NK in force
+    from 2025-11-15), or in the future, is refused (422). It joined through the events route (an adversarial run,
+    2026-12-03), where the start route refused it."""
+    from infra.cases import check_intake  # at the edge only
+
+    check_intake(SPEC, FraudCaseInput(first=report))
+    return report
+
+
 def _report_answer(result: Any, operator: bool) -> dict[str, Any]:
     """A report's answer: to the back office how the case took it, how many reports it holds and where it stands;
     to an operator system only that it was taken (it reads nothing of the case, not even another's reports)."""
@@ -100,6 +112,7 @@ SPEC = ProcedureSpec(
             cite("171", "p.52(4)", "p.119"),
             result_model=IntakeAck,
             answer=_report_answer,
+            to_update=_report_at_the_edge,
         ),
         EventSpec(
             "centre_information",
@@ -109,6 +122,7 @@ SPEC = ProcedureSpec(
             cite("171", "p.119"),
             result_model=IntakeAck,
             answer=_report_answer,
+            to_update=_report_at_the_edge,
         ),
         EventSpec(
             "internal_detection",
@@ -118,6 +132,7 @@ SPEC = ProcedureSpec(
             cite("171", "p.118"),
             result_model=IntakeAck,
             answer=_report_answer,
+            to_update=_report_at_the_edge,
         ),
         EventSpec(
             "record_check_outcome",

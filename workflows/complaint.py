@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = [
     "DOCUMENTS_SIGNED_AND_DELIVERED",
+    "RESULTS_ON_THE_REGISTRATION_DAY",
     "SATISFACTION_INSTRUCTS",
     "SPEC",
     "TELLS_APPEALED_CASE",
@@ -81,6 +82,12 @@ DOCUMENTS_SIGNED_AND_DELIVERED = "complaint-documents-signed-and-delivered"
 """Satisfaction, decision and withdrawal documents are signed (CMS) and delivered to the personal account."""
 TELLS_APPEALED_CASE = "complaint-tells-appealed-case"
 """The appealed case is told when the complaint is registered and when it is concluded (its complaint window)."""
+RESULTS_ON_THE_REGISTRATION_DAY = "complaint-results-on-the-registration-day"
+"""Asked only when the provider satisfies a complaint before the office opens on its registration day (a complaint
+received after hours is registered on the next working day, 665/NK p.6): the satisfaction is taken and carried out
+(its letter dated, signed and delivered) when the office opens that day. Complaints before it issued the letter at
+once, dated before the registration it names (an adversarial run, 2026-12-03). A forwarding goes at once: it is the
+provider's act towards the considering body, whose review counts from its own receipt."""
 _SIGNER = {"satisfied": "provider_head", "decision": "complaint_body"}
 """Who signs each document: the provider's head its own decision satisfying the complaint, the considering body's
 official its decision; a withdrawal is acknowledged by whoever holds the complaint (``_withdrawal_signer``)."""
@@ -134,6 +141,7 @@ class Complaint(CaseWorkflow):
         if self.withdrawal is not None:
             return await self._withdrawn()
         if self.satisfaction is not None:
+            await self._on_the_registration_day("satisfied")
             self.clock.met("forward")
             self.clock.cancel("review", "satisfied" if self._withdrawal_apart else None)
             if self._satisfaction_instructs and self.appealed_case is not None:
@@ -387,15 +395,42 @@ class Complaint(CaseWorkflow):
         if event not in self.pending_events():
             raise ApplicationError(
                 f"'{event}' does not fit the complaint now (status {self.status}); "
-                f"possible now: {', '.join(self.pending_events()) or 'nothing, the complaint is closed'}",
+                f"possible now: {', '.join(self.pending_events()) or self._nothing_now()}",
                 type="EventNotAllowed",
             )
+
+    def _held_until(self) -> datetime | None:
+        """When the office opens on the registration day, while that is still ahead, for a complaint that holds its
+        results until then (``RESULTS_ON_THE_REGISTRATION_DAY``, asked only then); else ``None``."""
+        reg = self.registration
+        if reg is None or reg.results_from is None or workflow.now() >= reg.results_from:
+            return None
+        return reg.results_from if workflow.patched(RESULTS_ON_THE_REGISTRATION_DAY) else None
+
+    async def _on_the_registration_day(self, status: str) -> None:
+        """A satisfaction taken before the office opens on the registration day is carried out then (665/NK p.6);
+        the case shows ``status`` meanwhile."""
+        if (at := self._held_until()) is not None:
+            self.set_status(status)
+            await self.clock.not_before(at)
+
+    def _issued_when(self, said: str) -> str:
+        """An Update's answer, saying when a held decision is carried out."""
+        if (at := self._held_until()) is None:
+            return said
+        return (
+            f"{said}; it is carried out when the office opens on the registration day, {at:%Y-%m-%d %H:%M} "
+            f"Asia/Almaty ({cite('665/NK', 'p.6')})"
+        )
+
+    def _nothing_now(self) -> str:
+        return "nothing, the complaint is closed" if self.closed else "nothing while the decision is carried out"
 
     @workflow.update
     def satisfy(self, decision: Satisfaction) -> str:
         """The provider fully satisfies the complaint within its 3 working days (not forwarded)."""
         self.satisfaction = decision
-        return "recorded: the complaint is satisfied and will not be forwarded"
+        return self._issued_when("recorded: the complaint is satisfied and will not be forwarded")
 
     @satisfy.validator
     def validate_satisfy(self, decision: Satisfaction) -> None:

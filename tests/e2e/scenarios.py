@@ -38,7 +38,7 @@ from models.tables import (
 )
 from rules.calendar import ALMATY, WorkingCalendar
 
-__all__ = ["SCENARIOS", "Scenario", "update"]
+__all__ = ["SCENARIOS", "Scenario", "registered_receipt", "update"]
 
 IIN = "900101300126"
 # How often a driver asks whether the case is ready for its next event. The benchmarks lower it so that
@@ -124,7 +124,7 @@ async def _complaint_start(client: Client, tq: str, suffix: str) -> str:
             "complainant": {"full_name": "Тестов Тест", "iin": IIN, "phone": "+77011234567"},
             "request": "answer",
             "addressed_to": "provider",
-            "received_at": datetime.now(UTC).isoformat(),
+            "received_at": registered_receipt().isoformat(),
         }
     )
     return (await start_case(client, SPEC, inp, task_queue=tq)).case_id
@@ -204,10 +204,10 @@ FRAUD = Scenario(
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit" / "application_legal_entity.json"
 
 
-def _registered_receipt() -> datetime:
-    """10:00 Asia/Almaty on the working day before today: registered that day, so the permit is issued as soon as it
-    is decided whatever the hour the scenario runs (665/NK p.6 issues results no earlier than the registration
-    day), and its terms are still running."""
+def registered_receipt() -> datetime:
+    """10:00 Asia/Almaty on the working day before today: registered that day, so a permit is issued and a
+    complaint's satisfaction carried out as soon as they are decided whatever the hour the scenario runs (665/NK p.6
+    issues results no earlier than the registration day), and their terms are still running."""
     cal = WorkingCalendar()
     return datetime.combine(cal.add_working_days(datetime.now(ALMATY).date(), -1), time(10), tzinfo=ALMATY)
 
@@ -216,7 +216,7 @@ async def _permit_start(client: Client, tq: str, suffix: str) -> str:
     from workflows.mvno_permit import SPEC as PERMIT
 
     app = PermitApplication.model_validate_json(DEMO.read_text(encoding="utf-8"))
-    app = app.model_copy(update={"application_number": f"E2E-{suffix}", "received_at": _registered_receipt()})
+    app = app.model_copy(update={"application_number": f"E2E-{suffix}", "received_at": registered_receipt()})
     return (await start_case(client, PERMIT, app, task_queue=tq)).case_id
 
 

@@ -8,7 +8,7 @@ import json
 import uuid
 import zipfile
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -108,6 +108,20 @@ async def until(
 async def registered(env: WorkflowEnvironment, handle: WorkflowHandle) -> CaseView:
     """The case once registered: its registration ran."""
     return await until(env, handle, lambda v: v.registration is not None, "registration")
+
+
+async def open_for_decisions(env: WorkflowEnvironment, handle: WorkflowHandle) -> CaseView:
+    """The complaint once its office has opened on its registration day (a moment after its receipt when that is
+    later): a provider's decision before then is carried out only then (665/NK p.6), and the tests here receive
+    complaints ahead of the server's clock, on a working morning."""
+    v = await registered(env, handle)
+    assert v.registration is not None and v.details["received_at"]
+    opens = max(
+        datetime.fromisoformat(v.details["received_at"]),
+        v.registration.results_from or datetime.min.replace(tzinfo=UTC),
+    )
+    await env.sleep(max(opens - await env.get_current_time(), timedelta()) + timedelta(seconds=2))
+    return v
 
 
 def at_office(day: date, hour: int = 11) -> datetime:
@@ -349,6 +363,53 @@ async def test_withdrawal_and_events_that_do_not_fit(env: WorkflowEnvironment, t
     await save_golden(handle, "complaint", "withdrawn")
 
 
+async def test_a_satisfaction_taken_the_evening_before_the_registration_day_is_carried_out_when_the_office_opens(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """Received at 19:00 (after office hours), a complaint is registered on the next working day (665/NK p.6): a
+    satisfaction sent that evening was signed, dated and counted "met on time" before the registration its letter
+    names (an adversarial run, 2026-12-03). Taken that evening, it is carried out when the office opens on the
+    registration day — the letter rendered, signed and delivered then, the case saying so meanwhile. A forwarding
+    goes at once: the considering body's review counts from its own receipt."""
+    day = CAL.add_working_days((await env.get_current_time()).astimezone(ALMATY).date(), 1)
+    received = datetime.combine(day, time(19), tzinfo=ALMATY)
+    satisfied = await start(env, task_queue, complaint(received))
+    forwarded = await start(env, task_queue, complaint(received))
+    reg = (await registered(env, satisfied)).registration
+    await registered(env, forwarded)
+    registration_day = CAL.add_working_days(day, 1)
+    opens = datetime.combine(registration_day, time(9), tzinfo=ALMATY)
+    assert reg is not None and reg.registered_on == registration_day and reg.results_from == opens
+    satisfaction = Satisfaction(decided_by="Head of department", action_taken="The application is checked again")
+    await env.sleep(received - await env.get_current_time() + timedelta(minutes=5))
+    said = await satisfied.execute_update("satisfy", satisfaction, result_type=str)
+    assert f"carried out when the office opens on the registration day, {registration_day} 09:00 Asia/Almaty" in said
+    said = await forwarded.execute_update("forward", ForwardRequest(forwarded_by="clerk-1"), result_type=str)
+    assert said == "recorded: the complaint and the administrative case are being forwarded"
+    v = await until(env, forwarded, lambda v: v.status == "under_review", "the forwarding")
+    forward_met = {s.key: s for s in v.deadlines}["forward"].met_at
+    assert forward_met is not None and forward_met < opens
+    held = await view(satisfied)
+    assert held.status == "satisfied" and not held.closed and held.pending_events == []
+    with pytest.raises(WorkflowUpdateFailedError) as meanwhile:
+        await satisfied.execute_update("withdraw", Withdrawal(reason="settled"))
+    assert "nothing while the decision is carried out" in str(meanwhile.value.cause)
+
+    await env.sleep(opens - await env.get_current_time() + timedelta(minutes=1))
+    assert (await satisfied.result())["satisfied"]
+    terms = {s.key: s for s in (await view(satisfied)).deadlines}
+    assert terms["forward"].status is DeadlineStatus.MET and terms["forward"].met_at is not None
+    assert terms["forward"].met_at >= opens
+    rendered = [  # the letter is rendered, dated, signed and delivered once the office opens (the server's clock)
+        e.event_time.ToDatetime(tzinfo=UTC)
+        async for e in satisfied.fetch_history_events()
+        if e.activity_task_scheduled_event_attributes.activity_type.name == "render_document"
+    ]
+    assert len(rendered) == 1 and rendered[0] >= opens
+    await save_golden(satisfied, "complaint", "satisfied_on_the_registration_day")
+    await stop(forwarded)
+
+
 async def test_complaint_about_a_complaint_bodys_inaction_names_the_first(
     env: WorkflowEnvironment,
     task_queue: str,
@@ -442,7 +503,7 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
     permit = await refused_permit(env, task_queue, received)
 
     handle = await start(env, task_queue, complaint(received + timedelta(days=1), appealed_case_id=permit.id))
-    await env.sleep(timedelta(seconds=2))
+    await open_for_decisions(env, handle)
     await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Ministry"))
     await env.sleep(timedelta(seconds=2))
     v = await view(handle)
@@ -492,7 +553,7 @@ async def test_14_6_a_withdrawn_complaint_is_not_a_review(
 ) -> None:
     received = await next_working_morning(env)
     handle = await start(env, task_queue, complaint(received, addressed_to="quality_body"))
-    await env.sleep(timedelta(seconds=2))
+    await open_for_decisions(env, handle)
     await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department", body="Agency"))
     await env.sleep(timedelta(seconds=2))
     assert (await view(handle)).pending_events == ["withdraw", "review_decision"]
@@ -550,7 +611,7 @@ async def test_14_7_a_complaint_satisfied_by_the_provider_reopens_the_refused_pe
     received = await next_working_morning(env)
     permit = await refused_permit(env, task_queue, received)
     handle = await start(env, task_queue, complaint(received + timedelta(days=1), appealed_case_id=permit.id))
-    await env.sleep(timedelta(seconds=2))
+    await open_for_decisions(env, handle)
     await handle.execute_update(
         "satisfy",
         Satisfaction(decided_by="Head of the Committee", action_taken="The information form was attached: new check"),
@@ -597,7 +658,8 @@ async def test_14_8_complaint_decisions_are_signed_documents_in_the_personal_acc
 ) -> None:
     received = await next_working_morning(env)
     satisfied, decided, withdrawn = [await start(env, task_queue, complaint(received)) for _ in range(3)]
-    await env.sleep(timedelta(seconds=2))
+    for handle in (satisfied, decided, withdrawn):
+        await open_for_decisions(env, handle)
     await satisfied.execute_update("satisfy", Satisfaction(decided_by="Head", action_taken="The decision is issued"))
     await withdrawn.execute_update("withdraw", Withdrawal(reason="resolved"))
     await decided.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Ministry"))
@@ -672,7 +734,7 @@ async def test_14_9_the_administrative_case_carries_every_signed_document_and_a_
     permit_docs = (await view(permit)).documents
     assert permit_docs and all(d.signed_by for d in permit_docs)
     handle = await start(env, task_queue, complaint(received + timedelta(days=1), appealed_case_id=permit.id))
-    await env.sleep(timedelta(seconds=2))
+    await open_for_decisions(env, handle)
     await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Ministry"))
     await env.sleep(timedelta(seconds=2))
     [admin_case] = [d for d in (await view(handle)).documents if d.kind == "administrative_case"]
@@ -717,6 +779,7 @@ async def test_14_11_the_quality_bodys_fifteen_days_cite_the_acts_p10_everywhere
     review = {s.key: s for s in (await view(handle)).deadlines}["review"]
     assert review.deadline.cite == review_cite
     assert review.deadline.amount == (15 if addressed_to == "quality_body" else 5)
+    await open_for_decisions(env, handle)
     await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Agency"))
     await env.sleep(timedelta(seconds=2))
     await handle.execute_update(
@@ -747,7 +810,7 @@ async def complaint_two_days_before_the_window_closes(
         task_queue,
         complaint(await env.get_current_time(), appealed_case_id=permit.id, addressed_to="quality_body"),
     )
-    await env.sleep(timedelta(seconds=2))
+    await open_for_decisions(env, handle)
     await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Agency"))
     await env.sleep(timedelta(seconds=2))
     [noticed] = (await view(permit)).complaints

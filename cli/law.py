@@ -116,6 +116,8 @@ async def migrate(
     plan = [c for c in plan if not c.problem]
     if dry_run or not plan:
         console.print("dry run: nothing sent" if dry_run else "no running case of the act to migrate")
+        if refusing and not dry_run:
+            raise typer.Exit(1)  # every case of the act would refuse it: the migration did not happen
         return
     migration = LawMigration(to_version=to, reason=reason, decided_by=by)
     with Progress(console=console) as progress:

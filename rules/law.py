@@ -481,7 +481,7 @@ def migration_refusal(key: str, version_id: str, counted: Iterable[str]) -> str:
 def terms_missing(key: str, version_id: str, counted: Iterable[str]) -> str:
     """Why version ``version_id`` of act ``key`` (which must exist) cannot govern a case that counts by the terms
     ``counted``: it gives none of them (empty: it gives them). Every version gives all of a procedure's terms or none
-    (``tests/rules/test_law_data.py``)."""
+    (``tests/rules/test_law.py``)."""
     wanted = list(counted)
     if wanted and not set(wanted) & set(book().terms_at_version(key, version_id)):
         return (

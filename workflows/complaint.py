@@ -115,6 +115,7 @@ class Complaint(CaseWorkflow):
         self.court_appeal_allowed_from: datetime | None = None
         self.appealed_case_told = False  # the appealed case took the notice that it is under complaint
         self.recipient: str | None = None  # the complainant's personal account (a pseudonym)
+        self.carried_out_from: datetime | None = None  # a satisfaction waiting for the office to open (665/NK p.6)
         self._withdrawal_apart = self.patches.patched(WITHDRAWAL_IS_NOT_A_REVIEW)
         self._satisfaction_instructs = self.patches.patched(SATISFACTION_INSTRUCTS)
         self._documents_signed = self.patches.patched(DOCUMENTS_SIGNED_AND_DELIVERED)
@@ -412,7 +413,9 @@ class Complaint(CaseWorkflow):
         the case shows ``status`` meanwhile."""
         if (at := self._held_until()) is not None:
             self.set_status(status)
+            self.carried_out_from = at
             await self.clock.not_before(at)
+            self.carried_out_from = None
 
     def _issued_when(self, said: str) -> str:
         """An Update's answer, saying when a held decision is carried out."""
@@ -488,6 +491,7 @@ class Complaint(CaseWorkflow):
             "forwarded_at": self.forwarded_at.isoformat() if self.forwarded_at else None,
             "auto_forwarded": self.auto_forwarded,
             "satisfied": self.satisfaction is not None,
+            "carried_out_from": self.carried_out_from.isoformat() if self.carried_out_from else None,
             "review": self.review.model_dump(mode="json") if self.review else None,
             "instruction_outcome": self.instruction_outcome.model_dump(mode="json")
             if self.instruction_outcome

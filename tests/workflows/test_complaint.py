@@ -391,12 +391,14 @@ async def test_a_satisfaction_taken_the_evening_before_the_registration_day_is_c
     assert forward_met is not None and forward_met < opens
     held = await view(satisfied)
     assert held.status == "satisfied" and not held.closed and held.pending_events == []
+    assert datetime.fromisoformat(held.details["carried_out_from"]) == opens  # the case page says when
     with pytest.raises(WorkflowUpdateFailedError) as meanwhile:
         await satisfied.execute_update("withdraw", Withdrawal(reason="settled"))
     assert "nothing while the decision is carried out" in str(meanwhile.value.cause)
 
     await env.sleep(opens - await env.get_current_time() + timedelta(minutes=1))
     assert (await satisfied.result())["satisfied"]
+    assert (await view(satisfied)).details["carried_out_from"] is None
     terms = {s.key: s for s in (await view(satisfied)).deadlines}
     assert terms["forward"].status is DeadlineStatus.MET and terms["forward"].met_at is not None
     assert terms["forward"].met_at >= opens

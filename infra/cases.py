@@ -358,6 +358,8 @@ async def start_case(
     check_text(inp)
     inp = resolve_references(inp)
     await _check_referenced_cases(client, inp)
+    if spec.start_at_the_edge is not None:
+        inp = await spec.start_at_the_edge(client, inp)
     check_intake(spec, inp)
     started = await _start(client, spec, inp, task_queue, source, actor, caller, request, retry)
     _index(spec, started, inp, caller)

@@ -12,6 +12,8 @@ from models.case import ComplaintNotice
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
 
 __all__ = [
+    "COMPLAINT_ACTS",
+    "DEFAULT_COMPLAINT_ACT",
     "WITHDRAWAL_IS_NOT_A_REVIEW",
     "AddressedTo",
     "Appealed",
@@ -33,6 +35,12 @@ __all__ = [
 WITHDRAWAL_IS_NOT_A_REVIEW = "complaint-withdrawal-is-not-a-review"
 """``workflow.patched`` id (``workflows.complaint``): a withdrawal records the review term cancelled (withdrawn), never
 met. Declared here because the compliance report (``audit.report``) reads histories recorded before it."""
+
+COMPLAINT_ACTS = ("58", "665/NK")
+"""The acts whose p.10 governs a complaint appeal: a complaint about a case under one of them is under that act."""
+
+DEFAULT_COMPLAINT_ACT = "665/NK"
+"""The act of a complaint whose appealed case is under none of ``COMPLAINT_ACTS`` (or that names no case)."""
 
 INSTRUCTIONS = "^(reopen|lift_suspension|reconsider)$"
 """What a complaint's decision (or the provider's satisfaction) may instruct the appealed case to do."""
@@ -85,16 +93,23 @@ class ComplaintInput(Model):
     about_complaint_id: str | None = Field(
         default=None, max_length=200, description="for a complaint about a complaint body's inaction"
     )
-    act_key: str = Field(
-        default="665/NK",
-        pattern="^(58|665/NK)$",
-        description="the act whose p.10 governs (taken from the appealed case when it names one)",
+    act_key: str | None = Field(
+        default=None,
+        pattern=f"^({'|'.join(COMPLAINT_ACTS)})$",
+        description="the act whose p.10 governs: the start fills it from the appealed case (58 for a number "
+        "connected to the e-government account, 665/NK for a permit) and refuses a different one; 665/NK when the "
+        "complaint names no case under either",
     )
     appealed: Appealed
     description: NonEmptyStr
     request: NonEmptyStr = Field(description="what the complainant asks for")
     addressed_to: AddressedTo
     received_at: AwareDatetime
+
+    @property
+    def governing_act(self) -> str:
+        """The act whose p.10 governs the complaint (``act_key``, filled at the start's edge)."""
+        return self.act_key or DEFAULT_COMPLAINT_ACT
 
     @model_validator(mode="after")
     def _inaction_complaint_names_the_first(self) -> ComplaintInput:

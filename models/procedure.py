@@ -32,12 +32,16 @@ __all__ = [
     "ProcedureSpec",
     "Role",
     "SenderError",
+    "StartConversion",
     "StartPolicy",
     "ViewSpec",
 ]
 
 EdgeConversion = Callable[[Client, str, Any], Awaitable[BaseModel]]
 """Turns what a caller sends into the Update's argument: ``(client, case id, edge body) -> argument``."""
+
+StartConversion = Callable[[Client, Any], Awaitable[BaseModel]]
+"""Completes or refuses a start's input at the edge: ``(client, input) -> input``; ``CaseError("refused")``."""
 
 
 class Role:
@@ -209,6 +213,9 @@ class ProcedureSpec:
     start: StartPolicy = field(default_factory=StartPolicy)
     governs: Callable[[Any], Governs] | None = None
     """The act and paragraphs a start executes (checked against the law in force on the governing day)."""
+    start_at_the_edge: StartConversion | None = None
+    """How the edge completes or refuses a start's input from what the engine knows of the cases it names (e.g. a
+    complaint takes its act from the appealed case), after they are found to exist and before the law is checked."""
     intake_check: Callable[[Any], None] | None = None
     """Any further refusal of an input at the edge (``ValueError``) before a case exists."""
     view: ViewSpec | None = None

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.sms import SmsActivities
     from models.case import ComplaintNotice, DocumentRef
     from models.complaint import (
+        COMPLAINT_ACTS,
         WITHDRAWAL_IS_NOT_A_REVIEW,
         AddressedTo,
         AppealedCase,
@@ -127,7 +128,7 @@ class Complaint(CaseWorkflow):
         self.inp = inp
         if inp.appealed_case_id:
             self.appealed_case = await self.outside(describe_appealed_case, inp.appealed_case_id, what="temporal")
-        await self.register(inp.act_key, inp.received_at)
+        await self.register(inp.governing_act, inp.received_at)
         self.set_status("provider_review")
         await self.clock.open("forward", "complaint.forward", inp.received_at)
         await self.clock.open("review", _REVIEW_TERM[inp.addressed_to], inp.received_at)
@@ -484,7 +485,7 @@ class Complaint(CaseWorkflow):
             "appealed_case_id": inp.appealed_case_id if inp else None,
             "description": inp.description if inp else None,
             "request": inp.request if inp else None,
-            "act_key": inp.act_key if inp else None,
+            "act_key": inp.governing_act if inp else None,
             "appealed_case": self.appealed_case.model_dump(mode="json") if self.appealed_case else None,
             "about_complaint_id": self.inp.about_complaint_id if self.inp else None,
             "addressed_to": self.inp.addressed_to.value if self.inp else None,
@@ -511,6 +512,33 @@ def _complaint_case_id(inp: ComplaintInput) -> str:
     return case_id("complaint", inp.complaint_number, inp.complainant.iin)
 
 
+async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> ComplaintInput:
+    """The complaint's act taken from the case it names (58 p.10 or 665/NK p.10: the act of the procedure whose
+    decision, action or inaction is appealed), so that the complaint is registered, and its after-hours receipt
+    rolled, under the appealed case's act; an ``act_key`` given that differs is refused. A complaint naming no case,
+    or one under neither act, keeps the one given, else ``DEFAULT_COMPLAINT_ACT``. The act filled in is recorded in
+    the case's input."""
+    from infra.cases import CaseError, case_view  # at the edge only
+    from workflows.catalogue import by_key
+
+    named = inp.appealed_case_id or inp.about_complaint_id
+    act = None
+    if named is not None:
+        view = await case_view(client, named)
+        spec = by_key().get(view.procedure)
+        act = view.registration.act_key if view.registration else spec.act_key if spec else None
+    if act not in COMPLAINT_ACTS:
+        return inp.model_copy(update={"act_key": inp.governing_act})
+    field = "appealed_case_id" if inp.appealed_case_id else "about_complaint_id"
+    if inp.act_key is not None and inp.act_key != act:
+        raise CaseError(
+            "refused",
+            f"refused: act_key: the case named by {field} is under act {act}, whose p.10 governs a complaint about "
+            f"it; leave act_key out or give {act}",
+        )
+    return inp.model_copy(update={"act_key": act})
+
+
 SPEC = ProcedureSpec(
     key=Complaint.PROCEDURE,
     title="Complaint appeal",
@@ -520,7 +548,8 @@ SPEC = ProcedureSpec(
     input_model=ComplaintInput,
     case_id=_complaint_case_id,
     start_roles=frozenset({Role.STAFF}),
-    governs=lambda inp: Governs(inp.act_key, ("p.10",), inp.received_at),
+    governs=lambda inp: Governs(inp.governing_act, ("p.10",), inp.received_at),
+    start_at_the_edge=_act_of_the_appealed_case,
     events=(
         EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", cite("58", "p.10")),
         EventSpec(

@@ -21,12 +21,15 @@ from models.case import CaseView, ResumeRequest
 from models.complaint import Appealed, ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus
 from models.documents import RenderDocumentRequest
+from models.egov_number_connection import Channel, EgovConnectionInput
 from models.tables import ComplaintForward, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar
 from tests.cases import ending_leftovers, stop
+from tests.subscribers import new_phone, person
 from tests.workflows.probes import AppealedCase, AppealedInput
 from workflows.catalogue import WORKFLOWS
 from workflows.complaint import SPEC, Complaint
+from workflows.egov_number_connection import SPEC as EGOV_SPEC
 from workflows.outside import DEFAULT_TIMINGS
 
 with workflow.unsafe.imports_passed_through():
@@ -36,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from audit.history import parse_history
     from audit.report import build_report, render_report_html
     from infra import outages
-    from infra.cases import pending_calls
+    from infra.cases import CaseError, pending_calls, start_case
     from infra.client import data_converter
     from infra.db import session
     from infra.pseudonym import pseudonym
@@ -437,6 +440,51 @@ async def test_complaint_about_a_complaint_bodys_inaction_names_the_first(
     for h in (first, second):
         await h.execute_update("withdraw", Withdrawal(reason="test over"))
         await h.result()
+
+
+async def test_a_complaint_is_under_the_act_of_the_case_it_appeals(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """58 p.10 and 665/NK p.10 each govern a complaint about their own procedure's case: the start takes the act from
+    the appealed case and refuses another (an adversarial run, 2026-12-03: ``act_key=58`` about a permit registered
+    the complaint under 58, without 665/NK p.6's after-hours roll; left out, a complaint about a number connected
+    under 58 was registered under 665/NK)."""
+    received = await next_working_morning(env)
+    egov_input = EgovConnectionInput(iin=person(), phone=new_phone(), channel=Channel.PORTAL, received_at=received)
+    egov = await start_case(env.client, EGOV_SPEC, egov_input, task_queue=task_queue)
+    under_665 = await start_appealed(env, task_queue, received)  # registers under 665/NK, as a permit does
+    await registered(env, under_665)
+
+    async def act_of(**kw: object) -> str:
+        started = await start_case(env.client, SPEC, complaint(received, **kw), task_queue=task_queue)
+        handle = env.client.get_workflow_handle(started.case_id)
+        reg = (await registered(env, handle)).registration
+        first = await anext(aiter(handle.fetch_history_events()))
+        payloads = first.workflow_execution_started_event_attributes.input.payloads
+        [recorded] = await env.client.data_converter.decode(payloads, [ComplaintInput])
+        await handle.execute_update("withdraw", Withdrawal(reason="test over"))
+        assert reg is not None and recorded.act_key == reg.act_key  # the act filled in is in the case's input
+        return reg.act_key
+
+    assert await act_of(appealed_case_id=egov.case_id) == "58"
+    assert await act_of(appealed_case_id=egov.case_id, act_key="58") == "58"
+    assert await act_of(appealed_case_id=under_665.id) == "665/NK"
+    assert await act_of() == "665/NK"  # naming no case: the default, recorded
+    assert await act_of(act_key="58") == "58"  # naming no case: the act given
+    for appealed, given, its in ((under_665.id, "58", "665/NK"), (egov.case_id, "665/NK", "58")):
+        with pytest.raises(CaseError) as refused:
+            await start_case(env.client, SPEC, complaint(received, appealed_case_id=appealed, act_key=given))
+        assert refused.value.kind == "refused"
+        assert f"act_key: the case named by appealed_case_id is under act {its}" in str(refused.value)
+    # a complaint about a complaint body's inaction is under the first complaint's act
+    about_egov = complaint(received, appealed_case_id=egov.case_id)
+    first = await start_case(env.client, SPEC, about_egov, task_queue=task_queue)
+    await registered(env, env.client.get_workflow_handle(first.case_id))
+    about = {"appealed": "inaction", "about_complaint_id": first.case_id, "addressed_to": "quality_body"}
+    assert await act_of(**about) == "58"
+    await env.client.get_workflow_handle(first.case_id).execute_update("withdraw", Withdrawal(reason="test over"))
+    for h in (env.client.get_workflow_handle(egov.case_id), under_665):
+        await stop(h)
 
 
 async def test_sms_gateway_down_for_an_hour_delays_the_notice_visibly_and_sends_it_once(

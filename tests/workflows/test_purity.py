@@ -6,9 +6,10 @@ What workflow code may import from the layers above it, and why (anything else f
   ``workflow.execute_activity(SmsActivities.send_sms, ...)``, as Temporal's samples do. They are never called
   from workflow code (checked below): the worker runs them.
 - the edge's keyed hashes and secrets (``EDGE_IMPORTS``), imported inside a module-level function of a
-  procedure's spec (its ``case_id``, an event's ``to_update``) that the API runs before a case exists or before
-  an Update is sent. The import sits inside that function, so the sandbox, which does not pass ``infra`` or
-  ``activities`` through, refuses it should workflow code ever call the function (``tests/infra/test_sandbox.py``).
+  procedure's spec (its ``case_id``, ``start_at_the_edge``, an event's ``to_update``) that the API runs before a
+  case exists or before an Update is sent. The import sits inside that function, so the sandbox, which does not
+  pass ``infra`` or ``activities`` through, refuses it should workflow code ever call the function
+  (``tests/infra/test_sandbox.py``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ EDGE_IMPORTS = {
     ("activities.otp", "secret_digest"): "the keyed digest of a typed code, made by the API's edge",
     ("activities.eds", "seal_eds_password"): "the EDS password sealed to the issuer by the API's edge",
     ("infra.cases", "check_intake"): "the edge's intake check of a report joining a case (the law of its day)",
+    ("infra.cases", "case_view"): "the case a complaint names, read by the start's edge for its act",
+    ("infra.cases", "CaseError"): "the edge's refusal of a complaint whose act contradicts its appealed case's",
 }
 WALL_CLOCK_CALLS = {
     ("datetime", "now"),

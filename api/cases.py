@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
+from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -25,8 +26,8 @@ from infra.cases import CaseError, EventResult, PendingCall
 from infra.receipts import received
 from infra.store import load_document
 from models import search_attributes as sa
-from models.case import CaseView
-from models.deadlines import DeadlineStatus
+from models.case import CaseView, LawMigrationRecord
+from models.deadlines import CorrectionResult, DeadlineStatus
 from models.procedure import Caller, EventSpec, ProcedureSpec, SenderError
 from models.tables import Document
 from rules.calendar import ALMATY, almaty_text
@@ -357,6 +358,23 @@ async def list_cases(
     return out
 
 
+REFUSING_RESULTS: dict[str, type[CorrectionResult | LawMigrationRecord]] = {
+    "apply_calendar_correction": CorrectionResult,
+    "migrate_law": LawMigrationRecord,
+}
+"""Updates every case takes whose result says the case refused them (``refused``: another calendar version, a law
+version that is unknown or gives none of the case's terms) while the Update itself completes."""
+
+
+async def _refusal_in(client: Client, name: str, success: Payloads) -> str:
+    """Why the case refused an Update that completed (``REFUSING_RESULTS``), else ``""``."""
+    model = REFUSING_RESULTS.get(name)
+    if model is None or not success.payloads:
+        return ""
+    [result] = await client.data_converter.decode(success.payloads, [model])
+    return str(result.refused)
+
+
 async def timeline(client: Client, case_id: str, view: CaseView) -> list[TimelineEntry]:
     """The case from its history (events, decisions, activities, timers) and its recorded deadlines."""
     entries: list[TimelineEntry] = []
@@ -376,13 +394,9 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
                 c = ev.workflow_execution_update_completed_event_attributes
                 name = updates.get(c.meta.update_id, "")
                 failed = c.outcome.HasField("failure")
+                why = c.outcome.failure.message if failed else await _refusal_in(client, name, c.outcome.success)
                 entries.append(
-                    TimelineEntry(
-                        at=at,
-                        kind="event_failed" if failed else "event_done",
-                        name=name,
-                        detail=c.outcome.failure.message if failed else "",
-                    )
+                    TimelineEntry(at=at, kind="event_failed" if why else "event_done", name=name, detail=why)
                 )
             elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 name = ev.activity_task_scheduled_event_attributes.activity_type.name

@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from api.cases import _problem
+from api.cases import _problem, timeline
 from cli.law_changes import calendar_moves, law_moves, send_law_migration
 from infra.calendar import CALENDAR_FILE_INVALID, current_calendar
 from infra.cases import CaseError, case_view, send_event, start_case
@@ -214,6 +214,10 @@ async def test_a_migration_onto_a_version_without_the_cases_procedure_is_refused
         assert _problem(at_the_edge.value).response().status_code == 422
     [refused] = await send_law_migration(env.client, [running.id], migration)
     assert refused.moved == 0 and "its procedure does not run under that version" in refused.error
+    # the console's timeline shows the case's refusal, where it said "event taken" (the same adversarial run)
+    entries = await timeline(env.client, running.id, await case_view(env.client, running.id))
+    [answered] = [e for e in entries if e.name == "migrate_law" and e.kind.startswith("event_")]
+    assert answered.kind == "event_failed" and "gives none of the terms" in answered.detail, answered
     # A report dated before ch.3 applied, refused when it opens a case, was taken when it joined one through the
     # events route (the same adversarial run): refused there too, as at the start.
     number = opening.suspect_number

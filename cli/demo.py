@@ -125,7 +125,7 @@ async def demo() -> None:
         }
     )
     handle = await start_case(client, complaint_wf.SPEC, comp, task_queue=tq, source="demo")
-    created.append((f"complaint ({cite('58', 'p.10')})", handle.case_id))
+    created.append((f"complaint about the permit ({cite('665/NK', 'p.10')})", handle.case_id))
 
     # Act 58: a number to connect to the e-government account (its 10-minute term runs from now, so it is
     # created once per data directory), and act 71: a mailbox applied for while the act was in force.

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field, ValidationError
 
 from audit.history import CaseHistory
+from models.case import IntakeRecord
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
 from models.deadlines import DeadlineState, DeadlineStatus, deadline_records
 from rules import law
@@ -147,6 +148,11 @@ class CaseReport(BaseModel):
     registered_on: str | None = None
     calendar_version: str | None = None  # at registration
     calendar_versions: list[str] = Field(default_factory=list)  # every version a term was computed with
+    received_at: datetime | None = None  # as the start gave it (the start's memo)
+    backdated_working_days: int | None = None
+    """Set when the receipt was back-dated (``IntakeRecord.backdated``): working days between the receipt given and
+    the start, taken as given; the terms count from that receipt."""
+    started_by: str | None = None  # who gave a back-dated receipt (set with ``backdated_working_days`` only)
     terms: list[TermRecord] = Field(default_factory=list)
     failure: str | None = None
     problems: list[str] = Field(default_factory=list)  # records the report could not read (never dropped silently)
@@ -300,6 +306,22 @@ def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> str:
     return ". ".join(parts)
 
 
+def _read_intake(case: CaseHistory, rep: CaseReport) -> None:
+    """The start's memo (``IntakeRecord``): the receipt as given, and who gave it when it was back-dated."""
+    raw = case.memo.get("intake")
+    if raw is None:
+        return  # a case started before the start's memo, or past the edge
+    try:
+        intake = IntakeRecord.model_validate(raw)
+    except ValidationError as exc:
+        rep.problems.append(f"the start's memo does not match today's IntakeRecord: {exc.error_count()} field errors")
+        return
+    rep.received_at = intake.received_at
+    if intake.backdated:
+        rep.backdated_working_days = intake.backdated_working_days
+        rep.started_by = intake.started_by
+
+
 def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseReport:
     """The compliance facts of one case."""
     report_time = report_time or datetime.now(UTC)
@@ -320,6 +342,7 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
         calendar_version=reg.get("calendar_version"),
         failure=case.failure,
     )
+    _read_intake(case, rep)
     opened = _opened_at(case)
     withdrawn_at, done_by_withdrawal = _done_by_withdrawal(case)
     versions: set[str] = set()

@@ -72,7 +72,7 @@ async def show_case(client: Client, case_id: str, *, title: str = "Case", missin
             (
                 "started by",
                 v.intake.started_by
-                + (f"; [yellow]back-dated[/yellow]: received {back} working days before" if back > 1 else ""),
+                + (f"; [yellow]back-dated[/yellow]: received {back} working days before" if v.intake.backdated else ""),
             )
         )
     if render is None:  # a renderer shows the procedure's facts itself

@@ -193,10 +193,6 @@ def _search_attributes(spec: ProcedureSpec) -> TypedSearchAttributes:
     )
 
 
-BACKDATED_AFTER_WORKING_DAYS = 1
-"""A receipt older than this many working days is back-dated: taken as given, and the case records by whom."""
-
-
 def starter_parties(spec: ProcedureSpec, caller: Caller | None) -> dict[str, list[str]]:
     """The starting operator system's organisation as a party of the case, per operator role it starts it in."""
     if caller is None or not caller.bin or not caller.acts_as_operator(spec.start_roles):

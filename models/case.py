@@ -14,6 +14,7 @@ from models.timings import CaseTimings
 from rules.lawdata import TermValue
 
 __all__ = [
+    "BACKDATED_AFTER_WORKING_DAYS",
     "ONE_EVENT_AT_A_TIME",
     "ActNotBefore",
     "BlockedStep",
@@ -213,6 +214,10 @@ class ResumeRequest(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
+BACKDATED_AFTER_WORKING_DAYS = 1
+"""A receipt older than this many working days is back-dated: taken as given, and the case records by whom."""
+
+
 class IntakeRecord(BaseModel):
     """Who started a case at the edge, and whether its receipt was back-dated (recorded in the start's memo)."""
 
@@ -228,6 +233,12 @@ class IntakeRecord(BaseModel):
     backdated_working_days: int = 0
     """Working days between the day of receipt and the day the case was started (more than one: back-dated,
     taken as given)."""
+
+    @property
+    def backdated(self) -> bool:
+        """Whether the receipt was back-dated (``BACKDATED_AFTER_WORKING_DAYS``), taken as given from whoever
+        started the case."""
+        return self.backdated_working_days > BACKDATED_AFTER_WORKING_DAYS
 
 
 class CaseView(BaseModel):

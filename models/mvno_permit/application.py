@@ -151,3 +151,17 @@ class PermitApplication(Model):
         if not v:
             raise ValueError(f"consent to collect and process personal data is required ({_CONSENT})")
         return v
+
+    def dated_after_receipt(self) -> list[str]:
+        """The fields of the application's documents (Annex 4) dated after the local day of its receipt: a document
+        an application holds exists when it is received. Checked at the edge only (``intake_check``), never when a
+        recorded history is read."""
+        day = self.received_at.date()  # Almaty-local (``models.types.AwareDatetime``)
+        late = [
+            f"qualification.contracts[{i}].signed_on"
+            for i, c in enumerate(self.qualification.contracts)
+            if c.signed_on > day
+        ]
+        form = self.qualification.information_form
+        dates = ("verification_certificate_date", "conformity_certificate_date", "commissioning_act_date")
+        return late + [f"qualification.information_form.{name}" for name in dates if getattr(form, name) > day]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from sqlmodel import select
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -26,7 +26,10 @@ from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
 from adapters.local_ca import local_ca, verify_cms
+from api.cases import _problem
 from api.temporal import problem_from_temporal
+from audit.history import parse_history
+from audit.report import build_report, render_report_html
 from infra.cases import CaseError
 from infra.client import data_converter
 from infra.db import session
@@ -981,6 +984,42 @@ async def test_application_before_the_act_was_in_force_is_closed_with_the_reason
         await save_golden(handle, "mvno_permit", "act_not_in_force")
 
 
+async def test_an_application_with_a_document_dated_after_its_receipt_is_refused_at_the_edge(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """665/NK p.5, Annex 4: the contract with the base operator and the information form's documents exist when the
+    application is received; one dated later is refused before any case starts (an adversarial run, 2026-12-02: it
+    was accepted and its qualification checked against a contract not yet signed). The day is the receipt's, not the
+    registration's: an application in the evening is registered the next working day (p.6) but received that day."""
+    received = datetime(2026, 12, 1, 19, 0, tzinfo=ALMATY)
+
+    def dated(contract_signed: date, commissioned: date) -> PermitApplication:
+        raw = application(received).model_dump(mode="json")
+        raw["qualification"]["contracts"][0]["signed_on"] = contract_signed.isoformat()
+        raw["qualification"]["information_form"]["commissioning_act_date"] = commissioned.isoformat()
+        return PermitApplication.model_validate(raw)
+
+    evening, next_day = received.date(), received.date() + timedelta(days=1)
+    for app, late in (
+        (dated(next_day, evening), ["qualification.contracts[0].signed_on"]),
+        (dated(evening, next_day), ["qualification.information_form.commissioning_act_date"]),
+        (dated(next_day, next_day), ["contracts[0].signed_on", "information_form.commissioning_act_date"]),
+    ):
+        with pytest.raises(CaseError) as refused:
+            await start_permit_case(env.client, app, task_queue)
+        assert refused.value.kind == "refused" and "dated after the application's receipt on 2026-12-01" in str(
+            refused.value
+        )
+        assert all(field in str(refused.value) for field in late), refused.value
+        assert _problem(refused.value).response().status_code == 422
+        with pytest.raises(RPCError):
+            await env.client.get_workflow_handle(permit_case_id(app)).describe()
+    async with make_worker(env.client, task_queue=task_queue):
+        same_day = await start_permit_case(env.client, dated(evening, evening), task_queue)
+        assert (await same_day.describe()).status is WorkflowExecutionStatus.RUNNING
+        await stop(same_day)
+
+
 async def test_update_that_does_not_fit_the_state_is_rejected(env: WorkflowEnvironment, task_queue: str) -> None:
     app = application(await env.get_current_time())
     async with make_worker(env.client, task_queue=task_queue):
@@ -1315,6 +1354,25 @@ async def test_14_14_a_back_dated_receipt_is_taken_as_given_and_the_case_records
         first = (await handle.fetch_history()).events[0]
         assert "intake" in first.workflow_execution_started_event_attributes.memo.fields  # in the case's history
         await until(handle, lambda v: v.pending_events == ["completeness_decision"], "registered")
+        # the auditor's compliance report says so, from the history alone (it did not: an adversarial run, 2026-12-02)
+        report = build_report([parse_history(await handle.fetch_history())])
+        [rep] = report.cases
+        assert rep.received_at == received and rep.backdated_working_days == 3
+        assert rep.started_by == "A. Clerk (key 0123)"
+        html = render_report_html(report)
+        assert "back-dated</b>: received" in html and "3 working days before it was started" in html
+        assert "(Started by A. Clerk (key 0123))" in html
+        await stop(handle)
+    # a receipt of the previous working day is not back-dated: the report gives the receipt alone
+    async with make_worker(env.client, task_queue=task_queue):
+        yesterday = datetime.combine(cal.add_working_days(today, -1), time(10), tzinfo=ALMATY)
+        started = await start_case(env.client, SPEC, application(yesterday), task_queue=task_queue, actor="B")
+        handle = env.client.get_workflow_handle_for(MvnoPermit.run, started.case_id)
+        await until(handle, lambda v: v.pending_events == ["completeness_decision"], "registered")
+        report = build_report([parse_history(await handle.fetch_history())])
+        [rep] = report.cases
+        assert rep.received_at == yesterday and rep.backdated_working_days is None and rep.started_by is None
+        assert "back-dated" not in render_report_html(report)
         await stop(handle)
 
 

@@ -35,6 +35,19 @@ __all__ = ["SPEC"]
 
 _STAFF = frozenset({Role.STAFF})
 _COMPLAINTS = Role.operator("complaints")
+
+
+def _documents_exist_at_receipt(app: PermitApplication) -> None:
+    """An application whose contract with the base operator, or a document of its information form, is dated after
+    its receipt is refused at the edge (665/NK p.5, Annex 4): it was accepted, and its qualification checked against
+    a contract not yet signed (an adversarial run, 2026-12-02)."""
+    if late := app.dated_after_receipt():
+        raise ValueError(
+            f"{', '.join(late)}: dated after the application's receipt on {app.received_at.date().isoformat()}; "
+            "the documents of an application exist when it is received"
+        )
+
+
 SPEC = ProcedureSpec(
     key=PROCEDURE,
     title="Permit for a mobile virtual network operator",
@@ -105,6 +118,7 @@ SPEC = ProcedureSpec(
     view=ViewSpec("permit_case", PermitCaseView),
     # p.5: the application through the portal (Annex 2 or 3); p.6: its registration
     governs=lambda app: Governs(ACT, ("p.5", "p.6"), app.received_at),
+    intake_check=_documents_exist_at_receipt,
     activities=(
         SmsActivities.send_sms,
         StateRegistryActivities.lookup_applicant,

@@ -135,6 +135,8 @@ def deadline_table(states: list[DeadlineState], title: str = "Deadlines") -> Tab
         t.add_column(col, overflow="fold")
     for s in states:
         status = s.status.value
+        if s.cancel_reason:
+            status += f": {s.cancel_reason}"
         if s.met_at:
             status += f" (done {when(s.met_at)})"
         t.add_row(s.key, s.deadline.cite, when(s.due), status, s.deadline.explain())

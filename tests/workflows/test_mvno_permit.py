@@ -7,6 +7,7 @@ instants. Documents are read back from the store, checked for content, and their
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import uuid
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from rich.console import Console
 from sqlmodel import select
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -30,6 +32,7 @@ from api.cases import _problem
 from api.temporal import problem_from_temporal
 from audit.history import parse_history
 from audit.report import build_report, render_report_html
+from cli.common import deadline_table
 from infra.cases import CaseError
 from infra.client import data_converter
 from infra.db import session
@@ -454,6 +457,8 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
         await until(handle, lambda v: any(e.kind == "permit_extended" for e in v.events), "extension")
         c = await case(handle)
         assert deadline(c, "permit_validity").status is DeadlineStatus.CANCELLED
+        # the cancelled validity says why (it said nothing: an adversarial run, 2026-12-02)
+        assert deadline(c, "permit_validity").cancel_reason == "extended_compliance_confirmed"
         assert deadline(c, "permit_validity_2").status is DeadlineStatus.OPEN
         assert permit_changes(v.permit.permit_number) == ["extended"]
         await status(handle, "permit_valid")
@@ -464,12 +469,17 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
         c = await case(handle)
         assert c.status == "permit_terminated" and c.pending_events == []
         assert deadline(c, "permit_validity_2").status is DeadlineStatus.CANCELLED
+        assert deadline(c, "permit_validity_2").cancel_reason == "terminated_early"
+        shown = Console(file=io.StringIO(), width=300)  # the command line's table of terms says it too
+        shown.print(deadline_table(c.deadlines))
+        assert "cancelled: terminated_early" in shown.file.getvalue()
         stored = load_permit(v.permit.permit_number)
         assert stored is not None and stored.status == "terminated"
         assert permit_changes(v.permit.permit_number) == ["extended", "terminated"]
         events = (await view(handle)).events
         assert any(e.kind == "permit_terminated" and e.cite == "665/NK Annex 5 condition 3" for e in events)
-        await save_golden(handle, "mvno_permit", "permit_extended_then_terminated")
+        await save_golden(handle, "mvno_permit", "permit_extended_then_terminated")  # the old path: not re-recorded
+        await save_golden(handle, "mvno_permit", "permit_extended_then_terminated_with_reasons")
 
 
 # --- refusals ---------------------------------------------------------------------------------

@@ -67,6 +67,11 @@ when a preliminary decision to refuse needs it, not when the qualification stage
 recorded it at the stage's start and kept it ahead until the decision, compliant or not. Decided at the case's first
 activation."""
 
+VALIDITY_CANCELLED_WITH_ITS_REASON = "permit-validity-cancelled-with-its-reason"
+"""``workflow.patched`` id: a contract event that ends the permit's validity term records why in the term
+(``cancel_reason``: the event's kind, Annex 5 conditions 1–3), which the case page and the command line show beside
+"cancelled". Before it the term was cancelled without a reason. Asked only when a contract event comes."""
+
 
 def permit_case_id(app: PermitApplication) -> str:
     """The same application (portal number + applicant's IIN/BIN) is always the same case (computed at the edge)."""

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.law import cite
     from workflows.clock import Woke
 
-from workflows.mvno_permit.base import BASE_OPERATOR
+from workflows.mvno_permit.base import BASE_OPERATOR, VALIDITY_CANCELLED_WITH_ITS_REASON
 from workflows.mvno_permit.documents import PermitDocuments
 
 __all__ = ["PermitLifetime", "initial_state"]
@@ -129,7 +129,7 @@ class PermitLifetime(PermitDocuments):
                 return
             ev = s.contract_events.pop(0)
             condition = CONTRACT_CITES[ev.kind]
-            self.clock.cancel(key)
+            self.clock.cancel(key, ev.kind.value if workflow.patched(VALIDITY_CANCELLED_WITH_ITS_REASON) else None)
             if ev.kind is not ContractEventKind.EXTENDED_COMPLIANCE_CONFIRMED:  # Annex 5 conditions 1 and 3
                 await self._permit_change(
                     PermitChange.TERMINATED,

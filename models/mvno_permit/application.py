@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from models.base import Model
 from models.types import BIN, IIN, AwareDatetime, KzMobile, NonEmptyStr
+from rules.calendar import ALMATY
 from rules.law import cite
 
 __all__ = [
@@ -152,11 +153,16 @@ class PermitApplication(Model):
             raise ValueError(f"consent to collect and process personal data is required ({_CONSENT})")
         return v
 
+    @property
+    def receipt_day(self) -> date:
+        """The day of the receipt in Asia/Almaty, whatever zone ``received_at`` was given in."""
+        return self.received_at.astimezone(ALMATY).date()
+
     def dated_after_receipt(self) -> list[str]:
         """The fields of the application's documents (Annex 4) dated after the local day of its receipt: a document
         an application holds exists when it is received. Checked at the edge only (``intake_check``), never when a
         recorded history is read."""
-        day = self.received_at.date()  # Almaty-local (``models.types.AwareDatetime``)
+        day = self.receipt_day
         late = [
             f"qualification.contracts[{i}].signed_on"
             for i, c in enumerate(self.qualification.contracts)

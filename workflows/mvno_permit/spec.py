@@ -43,7 +43,7 @@ def _documents_exist_at_receipt(app: PermitApplication) -> None:
     a contract not yet signed (an adversarial run, 2026-12-02)."""
     if late := app.dated_after_receipt():
         raise ValueError(
-            f"{', '.join(late)}: dated after the application's receipt on {app.received_at.date().isoformat()}; "
+            f"{', '.join(late)}: dated after the application's receipt on {app.receipt_day.isoformat()} (Asia/Almaty); "
             "the documents of an application exist when it is received"
         )
 

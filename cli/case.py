@@ -147,7 +147,9 @@ def _body(values: Sequence[str], json_file: Path | None) -> Any:
 
 
 def start_input(spec: ProcedureSpec, raw: Any, *, received_now: bool = False, source: str = "") -> BaseModel:
-    """``raw`` as the procedure's input, validated and through its intake check (before any connection)."""
+    """``raw`` as the procedure's input, validated and through its intake check (before any connection), unless the
+    start's edge completes the input from the cases it names (``start_at_the_edge``: a complaint's act is its
+    appealed case's): ``start_case`` checks that one once completed."""
     from infra.cases import check_intake
 
     if received_now:
@@ -158,7 +160,8 @@ def start_input(spec: ProcedureSpec, raw: Any, *, received_now: bool = False, so
             raise BodyError(f"{source or 'input'}: (root): Input should be an object")
         set_path(raw, where, datetime.now(UTC))
     inp = validate(spec.input_model, raw, source)
-    check_intake(spec, inp)
+    if spec.start_at_the_edge is None:
+        check_intake(spec, inp)
     return inp
 
 

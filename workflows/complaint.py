@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from models.case import ComplaintNotice, DocumentRef
     from models.complaint import (
         COMPLAINT_ACTS,
+        DEFAULT_COMPLAINT_ACT,
         WITHDRAWAL_IS_NOT_A_REVIEW,
         AddressedTo,
         AppealedCase,
@@ -57,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.outside import CASE_FILE_HEARTBEAT
 
 __all__ = [
+    "DOCUMENTS_CITE_THEIR_ACT",
     "DOCUMENTS_SIGNED_AND_DELIVERED",
     "RESULTS_ON_THE_REGISTRATION_DAY",
     "SATISFACTION_INSTRUCTS",
@@ -77,6 +79,9 @@ _APPEAL = "; ".join((cite("58", "p.10"), cite("665/NK", "p.10")))
 # workflow.patched ids, decided once at the case's first activation (``Complaint.__init__``), so their markers always
 # sit in the first workflow task; complaints started before them replay the old path. WITHDRAWAL_IS_NOT_A_REVIEW
 # (from ``models.complaint``, the compliance report reads it): a withdrawal cancels the review term (withdrawn).
+DOCUMENTS_CITE_THEIR_ACT = "complaint-documents-cite-their-act"
+"""A complaint's documents cite the p.10 of its own act (58 or 665/NK), where they cited both (an adversarial run,
+2026-12-03: a letter under 58 cited 665/NK too). Asked when the first document is rendered."""
 SATISFACTION_INSTRUCTS = "complaint-satisfaction-instructs-appealed-case"
 """The provider's full satisfaction reaches the appealed case as an instruction, as an upheld decision does."""
 DOCUMENTS_SIGNED_AND_DELIVERED = "complaint-documents-signed-and-delivered"
@@ -339,9 +344,12 @@ class Complaint(CaseWorkflow):
         return self.clock.get("review").deadline.cite
 
     def _document_cite(self, kind: str) -> str:
-        """What a document rests on: the appeal paragraphs, and for a decision the review term's citation and the
-        court appeal after it (APPC art. 91 p.5); each citation once."""
+        """What a document rests on: the appeal paragraph of the complaint's act (both acts' in cases begun before
+        ``DOCUMENTS_CITE_THEIR_ACT``), and for a decision the review term's citation and the court appeal after it
+        (APPC art. 91 p.5); each citation once."""
         parts = [cite("58", "p.10"), cite("665/NK", "p.10")]
+        if self.inp is not None and workflow.patched(DOCUMENTS_CITE_THEIR_ACT):
+            parts = [cite(self.inp.governing_act, "p.10")]
         if kind == "decision":
             parts += [self._review_cite(), _COURT_LAW]
         return "; ".join(dict.fromkeys(parts))
@@ -513,28 +521,49 @@ def _complaint_case_id(inp: ComplaintInput) -> str:
 
 
 async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> ComplaintInput:
-    """The complaint's act taken from the case it names (58 p.10 or 665/NK p.10: the act of the procedure whose
-    decision, action or inaction is appealed), so that the complaint is registered, and its after-hours receipt
-    rolled, under the appealed case's act; an ``act_key`` given that differs is refused. A complaint naming no case,
-    or one under neither act, keeps the one given, else ``DEFAULT_COMPLAINT_ACT``. The act filled in is recorded in
-    the case's input."""
+    """The complaint completed, or refused, by the case it names (the start's edge).
+
+    Its act is the appealed case's where that case is under 58 or 665/NK (the act whose p.10 governs a complaint
+    about it), else ``DEFAULT_COMPLAINT_ACT``: the complaint is registered, and its after-hours receipt rolled, under
+    it; an ``act_key`` given that differs is refused. A complaint naming no case keeps the act given, else the
+    default. A complaint about a complaint body's inaction names a complaint (``about_complaint_id``) and appeals it:
+    ``appealed_case_id`` is filled with it, and another case there is refused. A complaint received before the case
+    it appeals is refused. What is filled in is recorded in the case's input (adversarial runs, 2026-12-03)."""
     from infra.cases import CaseError, case_view  # at the edge only
     from workflows.catalogue import by_key
 
-    named = inp.appealed_case_id or inp.about_complaint_id
-    act = None
-    if named is not None:
-        view = await case_view(client, named)
-        spec = by_key().get(view.procedure)
-        act = view.registration.act_key if view.registration else spec.act_key if spec else None
-    if act not in COMPLAINT_ACTS:
+    def refused(why: str) -> CaseError:
+        return CaseError("refused", f"refused: {why}")
+
+    if inp.about_complaint_id is not None:
+        field, named = "about_complaint_id", inp.about_complaint_id
+        if inp.appealed_case_id not in (None, named):
+            raise refused(
+                "appealed_case_id: a complaint about a complaint body's inaction appeals that complaint; give "
+                "about_complaint_id's case or leave it out"
+            )
+        inp = inp.model_copy(update={"appealed_case_id": named})
+    elif inp.appealed_case_id is not None:
+        field = "appealed_application_number" if inp.appealed_application_number else "appealed_case_id"
+        named = inp.appealed_case_id
+    else:
         return inp.model_copy(update={"act_key": inp.governing_act})
-    field = "appealed_case_id" if inp.appealed_case_id else "about_complaint_id"
+    view = await case_view(client, named)
+    if field == "about_complaint_id" and view.procedure != Complaint.PROCEDURE:
+        raise refused(f"about_complaint_id: names a {view.procedure} case, not a complaint")
+    reg = view.registration
+    if reg is not None and inp.received_at < reg.received_at:
+        raise refused(
+            f"received_at: before the receipt of the case named by {field} ({reg.received_at.isoformat()}); a "
+            "complaint is received after what it appeals"
+        )
+    spec = by_key().get(view.procedure)
+    its = reg.act_key if reg is not None else spec.act_key if spec is not None else None
+    act = its if its in COMPLAINT_ACTS else DEFAULT_COMPLAINT_ACT
     if inp.act_key is not None and inp.act_key != act:
-        raise CaseError(
-            "refused",
-            f"refused: act_key: the case named by {field} is under act {act}, whose p.10 governs a complaint about "
-            f"it; leave act_key out or give {act}",
+        governs = "whose p.10 governs a complaint about it" if act == its else f"a complaint about it is under {act}"
+        raise refused(
+            f"act_key: the case named by {field} is under act {its}, {governs}; leave act_key out or give {act}"
         )
     return inp.model_copy(update={"act_key": act})
 
@@ -551,13 +580,13 @@ SPEC = ProcedureSpec(
     governs=lambda inp: Governs(inp.governing_act, ("p.10",), inp.received_at),
     start_at_the_edge=_act_of_the_appealed_case,
     events=(
-        EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", cite("58", "p.10")),
+        EventSpec("satisfy", Satisfaction, frozenset({Role.STAFF}), "Fully satisfy the complaint", _APPEAL),
         EventSpec(
             "forward",
             ForwardRequest,
             frozenset({Role.STAFF}),
             "Forward with the administrative case",
-            cite("58", "p.10"),
+            _APPEAL,  # the case's own act is on its forward term
             terms=("complaint.forward",),
         ),
         EventSpec(

@@ -33,6 +33,7 @@ from rules.identifiers import kz_mobile
 from tests.api.applications import IIN, eventually
 from tests.api.browser import FreshBrowser
 from tests.api.conftest import Keys
+from tests.cases import stop
 
 
 def csrf(html: str) -> str:
@@ -388,6 +389,32 @@ async def test_console_case_list_marks_overdue_first(dev_http: httpx.AsyncClient
     )
     row = re.search(r'<tr class="overdue"[^>]*>.*?</tr>', page.text, re.S)
     assert row and late.json()["case_id"] in row.group(0) and 'class="badge"' in row.group(0)
+
+
+async def test_the_case_page_says_a_receipt_was_back_dated_with_no_plural_to_agree(
+    dev_http: httpx.AsyncClient, dev_env: WorkflowEnvironment, keys: Keys
+) -> None:
+    """A receipt three working days before the start is taken as given, and the case page says so: "working days from
+    the receipt to the start: 3" (in Russian it read "3 рабочих дней", the number's plural not agreed: an adversarial
+    run, 2026-12-03)."""
+    cal = current_calendar()
+    today = datetime.now(ALMATY).date()
+    received = datetime.combine(cal.add_working_days(today, -3), datetime.min.time().replace(hour=10), tzinfo=ALMATY)
+    app = json.loads(DEMO.read_text(encoding="utf-8"))
+    app.update(application_number=f"KZ-BACK-{uuid.uuid4().hex[:8]}", received_at=received.isoformat())
+    started = await dev_http.post("/v1/procedures/mvno_permit/cases", json=app, headers={"X-API-Key": keys.staff})
+    assert started.status_code == 201, started.text
+    case_id = started.json()["case_id"]
+    await sign_in(dev_http, keys.staff)
+    for lang, said in (
+        ("en", "working days from the receipt to the start: 3"),
+        ("ru", "рабочих дней от получения до начала дела: 3"),
+    ):
+        await dev_http.get(f"/console/lang/{lang}?next=/console/")
+        page = await dev_http.get(f"/console/cases/{case_id}")
+        intake = re.search(r'<p id="intake"[^>]*>(.*?)</p>', page.text, re.S)
+        assert intake and said in intake.group(1), page.text[:2000]
+    await stop(dev_env.client.get_workflow_handle(case_id))
 
 
 async def test_a_call_an_outside_system_keeps_failing_shows_on_the_case_page_and_in_the_api(

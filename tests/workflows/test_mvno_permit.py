@@ -11,7 +11,7 @@ import io
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -1017,13 +1017,23 @@ async def test_an_application_with_a_document_dated_after_its_receipt_is_refused
     ):
         with pytest.raises(CaseError) as refused:
             await start_permit_case(env.client, app, task_queue)
-        assert refused.value.kind == "refused" and "dated after the application's receipt on 2026-12-01" in str(
+        assert refused.value.kind == "refused" and "after the application's receipt on 2026-12-01 (Asia/Almaty)" in str(
             refused.value
         )
         assert all(field in str(refused.value) for field in late), refused.value
         assert _problem(refused.value).response().status_code == 422
         with pytest.raises(RPCError):
             await env.client.get_workflow_handle(permit_case_id(app)).describe()
+    # the day is Almaty's, whatever zone the receipt is given in (the adversarial run of the fix: a receipt at 01:00
+    # Almaty given in UTC, or --received-now then, was read as the day before; one given at +14:00 as the day after)
+    in_utc = dated(evening, evening).model_copy(update={"received_at": datetime(2026, 11, 30, 20, 0, tzinfo=UTC)})
+    assert in_utc.receipt_day == evening and in_utc.dated_after_receipt() == []
+    ahead = datetime(2026, 12, 1, 2, 0, tzinfo=timezone(timedelta(hours=14)))  # 2026-11-30 17:00 in Almaty
+    in_kiribati = dated(evening, evening).model_copy(update={"received_at": ahead})
+    assert in_kiribati.receipt_day == evening - timedelta(days=1)
+    assert len(in_kiribati.dated_after_receipt()) == 2
+    with pytest.raises(CaseError, match=r"receipt on 2026-11-30 \(Asia/Almaty\)"):
+        await start_permit_case(env.client, in_kiribati, task_queue)
     async with make_worker(env.client, task_queue=task_queue):
         same_day = await start_permit_case(env.client, dated(evening, evening), task_queue)
         assert (await same_day.describe()).status is WorkflowExecutionStatus.RUNNING
@@ -1370,8 +1380,10 @@ async def test_14_14_a_back_dated_receipt_is_taken_as_given_and_the_case_records
         assert rep.received_at == received and rep.backdated_working_days == 3
         assert rep.started_by == "A. Clerk (key 0123)"
         html = render_report_html(report)
-        assert "back-dated</b>: received" in html and "3 working days before it was started" in html
-        assert "(Started by A. Clerk (key 0123))" in html
+        assert "back-dated</b>: received" in html and "working days from the receipt to the start: 3" in html
+        assert "given by A. Clerk (key 0123);" in html
+        in_russian = render_report_html(report, "ru")  # no plural to agree with the number (it said "3 рабочих дней")
+        assert "рабочих дней от получения до начала дела: 3, указал A. Clerk (key 0123)" in in_russian
         await stop(handle)
     # a receipt of the previous working day is not back-dated: the report gives the receipt alone
     async with make_worker(env.client, task_queue=task_queue):

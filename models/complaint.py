@@ -97,8 +97,8 @@ class ComplaintInput(Model):
         default=None,
         pattern=f"^({'|'.join(COMPLAINT_ACTS)})$",
         description="the act whose p.10 governs: the start fills it from the appealed case (58 for a number "
-        "connected to the e-government account, 665/NK for a permit) and refuses a different one; 665/NK when the "
-        "complaint names no case under either",
+        "connected to the e-government account, 665/NK for a permit or a case under neither act) and refuses a "
+        "different one; a complaint naming no case keeps the one given, else 665/NK",
     )
     appealed: Appealed
     description: NonEmptyStr

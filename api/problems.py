@@ -127,10 +127,29 @@ _LONGEST_QUOTED = 2000
 looking through a value of a megabyte would hold the event loop."""
 
 
-def without_input(msg: str, value: object) -> str:
+CONSTRAINT_ONLY = frozenset(
+    {
+        "string_pattern_mismatch",
+        "string_too_short",
+        "string_too_long",
+        "literal_error",
+        "enum",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+    }
+)
+"""Pydantic error types whose message names only the model's constraint (the pattern, the choices, the bound), never
+the value: hiding the value in them hid the constraint where it looked alike (``"665/NK "`` blanked ``665/NK`` out of
+the pattern ``^(58|665/NK)$``: an adversarial run, 2026-12-03)."""
+
+
+def without_input(msg: str, value: object, kind: str | None = None) -> str:
     """``msg`` without anything it quotes of the rejected ``value``: the value itself (as given, stripped or
-    quoted) and every run of four or more of its digits (a phone number reformatted, an IIN's first digits)."""
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
+    quoted) and every run of four or more of its digits (a phone number reformatted, an IIN's first digits). A
+    message of a ``kind`` in ``CONSTRAINT_ONLY`` is left as it is."""
+    if kind in CONSTRAINT_ONLY or not isinstance(value, str | int | float) or isinstance(value, bool):
         return msg
     text = str(value)
     if len(text) > _LONGEST_QUOTED:
@@ -163,7 +182,7 @@ def field_errors(
 ) -> list[FieldError]:
     """The errors of a validation as (dotted location, message), at most ``limit``; inputs are never included."""
     return [
-        FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=without_input(e["msg"], e.get("input")))
+        FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=without_input(e["msg"], e.get("input"), e["type"]))
         for e in exc.errors()[:limit]
     ]
 

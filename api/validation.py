@@ -89,7 +89,7 @@ def message(error: ErrorDetails, lang: str) -> str:
         text = gettext(lang, template).format(**{k: _shown(k, v, lang) for k, v in ctx.items()})
     except (KeyError, IndexError, ValueError):  # a ctx without the named constraint: pydantic's own words
         return without_input(str(error["msg"]), value)
-    return without_input(text, value)
+    return without_input(text, value, kind)
 
 
 _QUOTED = re.compile(r"'([^']*)'")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,7 +37,7 @@ from temporalio.testing import WorkflowEnvironment
 from api import idempotency
 from api.app import create_app
 from api.auth import create_key, revoke_key
-from api.problems import without_input
+from api.problems import field_errors, without_input
 from api.temporal import Gateway
 from infra.client import data_converter
 from infra.db import session
@@ -208,6 +210,27 @@ def test_whatever_a_message_quotes_of_the_rejected_value_is_cut_out() -> None:
     assert without_input("IIN 90010130012… cannot exist", "900101300129") == "IIN …… cannot exist"
     assert without_input("must be 1–6, got 7", "900101700121") == "must be 1–6, got 7"  # no run of 4 digits
     assert without_input("Input should be a valid string", None) == "Input should be a valid string"
+
+
+def test_a_message_that_names_only_the_constraint_keeps_it_whole() -> None:
+    """A value that looks like part of the pattern, the choices or the bound (``"665/NK "`` for ``^(58|665/NK)$``) hid
+    that part of the rule (an adversarial run, 2026-12-03): those messages never quote the value, and are kept."""
+    from pydantic import ValidationError
+
+    from api.validation import message
+    from models.complaint import ComplaintInput
+
+    demo = Path(__file__).resolve().parents[2] / "demo" / "complaint" / "complaint.json"
+    raw = json.loads(demo.read_text(encoding="utf-8"))
+    for odd in ("665/NK ", "665/NK\n", " 58"):
+        try:
+            ComplaintInput.model_validate(raw | {"act_key": odd})
+        except ValidationError as exc:
+            [error] = exc.errors()
+            assert "^(58|665/NK)$" in message(error, "en"), message(error, "en")
+            assert [e.msg for e in field_errors(exc)] == ["String should match pattern '^(58|665/NK)$'"]
+        else:
+            raise AssertionError(f"{odd!r} taken as an act")
 
 
 async def test_validator_refusal_is_422_and_events_out_of_turn_are_409(

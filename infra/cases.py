@@ -676,6 +676,32 @@ async def case_view(client: Client, case_id: str) -> CaseView:
         raise  # the case's worker failed to answer: not the case's fault, nor the caller's
 
 
+class RegisteredCase(BaseModel):
+    """What visibility says of a case another case's start names: its procedure, and the act and receipt of its
+    registration (its ``case`` memo; ``None`` before it is registered)."""
+
+    procedure: str
+    act_key: str | None = None
+    received_at: datetime | None = None
+
+
+async def registered_case(client: Client, case_id: str) -> RegisteredCase:
+    """The case ``case_id`` as visibility knows it, no worker asked (a start must not wait on another case's worker);
+    ``CaseError("not_found")`` when there is no such case."""
+    try:
+        desc = await client.get_workflow_handle(case_id).describe()
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            raise CaseError("not_found", "no such case") from None
+        raise
+    procedure = desc.typed_search_attributes.get(sa.PROCEDURE) or desc.workflow_type
+    try:
+        reg = (await desc.memo()).get("case") or {}
+    except ApplicationError:  # a memo written in clear (not by us)
+        reg = {}
+    return RegisteredCase(procedure=procedure, act_key=reg.get("act_key"), received_at=reg.get("received_at"))
+
+
 async def send_event(
     client: Client,
     spec: ProcedureSpec,

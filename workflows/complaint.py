@@ -529,7 +529,7 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
     default. A complaint about a complaint body's inaction names a complaint (``about_complaint_id``) and appeals it:
     ``appealed_case_id`` is filled with it, and another case there is refused. A complaint received before the case
     it appeals is refused. What is filled in is recorded in the case's input (adversarial runs, 2026-12-03)."""
-    from infra.cases import CaseError, case_view  # at the edge only
+    from infra.cases import CaseError, registered_case  # at the edge only
     from workflows.catalogue import by_key
 
     def refused(why: str) -> CaseError:
@@ -548,17 +548,16 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
         named = inp.appealed_case_id
     else:
         return inp.model_copy(update={"act_key": inp.governing_act})
-    view = await case_view(client, named)
-    if field == "about_complaint_id" and view.procedure != Complaint.PROCEDURE:
-        raise refused(f"about_complaint_id: names a {view.procedure} case, not a complaint")
-    reg = view.registration
-    if reg is not None and inp.received_at < reg.received_at:
+    case = await registered_case(client, named)
+    if field == "about_complaint_id" and case.procedure != Complaint.PROCEDURE:
+        raise refused(f"about_complaint_id: names a {case.procedure} case, not a complaint")
+    if case.received_at is not None and inp.received_at < case.received_at:
         raise refused(
-            f"received_at: before the receipt of the case named by {field} ({reg.received_at.isoformat()}); a "
+            f"received_at: before the receipt of the case named by {field} ({case.received_at.isoformat()}); a "
             "complaint is received after what it appeals"
         )
-    spec = by_key().get(view.procedure)
-    its = reg.act_key if reg is not None else spec.act_key if spec is not None else None
+    spec = by_key().get(case.procedure)
+    its = case.act_key or (spec.act_key if spec is not None else None)
     act = its if its in COMPLAINT_ACTS else DEFAULT_COMPLAINT_ACT
     if inp.act_key is not None and inp.act_key != act:
         governs = "whose p.10 governs a complaint about it" if act == its else f"a complaint about it is under {act}"

@@ -417,6 +417,33 @@ async def test_the_case_page_says_a_receipt_was_back_dated_with_no_plural_to_agr
     await stop(dev_env.client.get_workflow_handle(case_id))
 
 
+async def test_a_complaints_start_reads_the_appealed_case_without_its_worker(dev_env: WorkflowEnvironment) -> None:
+    """The complaint's start takes its act from the case it appeals as visibility knows it (its procedure, and its
+    registration's act once registered): a case whose worker does not answer, or that is not registered yet, still
+    gives its act, where a query would have waited on that worker."""
+    from infra.cases import RegisteredCase, registered_case, start_case
+    from models.complaint import ComplaintInput
+    from models.egov_number_connection import Channel, EgovConnectionInput
+    from workflows.complaint import SPEC as COMPLAINT
+    from workflows.egov_number_connection import SPEC as EGOV
+
+    now = datetime.now(UTC)
+    phone = f"+7701{uuid.uuid4().int % 10**7:07d}"
+    egov = EgovConnectionInput(iin=IIN, phone=phone, channel=Channel.PORTAL, received_at=now)
+    unattended = await start_case(dev_env.client, EGOV, egov, task_queue=f"nobody-polls-{uuid.uuid4().hex[:8]}")
+    try:
+        assert await registered_case(dev_env.client, unattended.case_id) == RegisteredCase(procedure=EGOV.key)
+        raw = json.loads((ROOT / "demo" / "complaint" / "complaint.json").read_text(encoding="utf-8"))
+        raw.pop("appealed_application_number")
+        raw.update(appealed_case_id=unattended.case_id, received_at=now.isoformat())
+        assert COMPLAINT.start_at_the_edge is not None
+        named = ComplaintInput.model_validate(raw)
+        inp = await asyncio.wait_for(COMPLAINT.start_at_the_edge(dev_env.client, named), 10)
+        assert isinstance(inp, ComplaintInput) and inp.act_key == "58"  # the procedure's act, from the catalogue
+    finally:
+        await dev_env.client.get_workflow_handle(unattended.case_id).terminate("test over")
+
+
 async def test_a_call_an_outside_system_keeps_failing_shows_on_the_case_page_and_in_the_api(
     http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
 ) -> None:

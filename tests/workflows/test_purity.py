@@ -65,7 +65,7 @@ EDGE_IMPORTS = {
     ("activities.otp", "secret_digest"): "the keyed digest of a typed code, made by the API's edge",
     ("activities.eds", "seal_eds_password"): "the EDS password sealed to the issuer by the API's edge",
     ("infra.cases", "check_intake"): "the edge's intake check of a report joining a case (the law of its day)",
-    ("infra.cases", "case_view"): "the case a complaint names, read by the start's edge for its act",
+    ("infra.cases", "registered_case"): "the case a complaint names, read by the start's edge for its act",
     ("infra.cases", "CaseError"): "the edge's refusal of a complaint whose act contradicts its appealed case's",
 }
 WALL_CLOCK_CALLS = {

@@ -19,6 +19,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.admin_case import admin_case_bundle, fetch_from_store, signature_from_store
+from infra.cases import CaseError, registered_case
 from infra.pseudonym import pseudonym
 from infra.store import load_document, record_forward, store_document
 from models import search_attributes as sa
@@ -137,6 +138,15 @@ async def _heartbeating(work: Awaitable[T]) -> T:
         task.cancel()  # a cancelled activity (heartbeat timeout, worker shutdown) stops its work too
 
 
+async def _appeal_cite(complaint_id: str) -> str:
+    """The p.10 the complaint is registered under (its ``case`` memo), or both acts' for a complaint not found so."""
+    try:
+        act = (await registered_case(activity.client(), complaint_id)).act_key
+    except CaseError:
+        act = None
+    return cite(act, "p.10") if act else f"{cite('58', 'p.10')}; {cite('665/NK', 'p.10')}"
+
+
 @activity.defn
 async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
     """The administrative case of the appealed case, generated from its workflow history by the audit
@@ -158,7 +168,7 @@ async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
             case_id=complaint_id,
             kind="administrative_case",
             title=f"Administrative case {appealed_case_id}",
-            cite=f"{cite('58', 'p.10')}; {cite('665/NK', 'p.10')}",
+            cite=await _appeal_cite(complaint_id),
             content=bundle,
             sha256=hashlib.sha256(bundle).hexdigest(),
             created_at=datetime.now(UTC),

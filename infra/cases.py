@@ -232,7 +232,7 @@ def resolve_references(inp: BaseModel) -> BaseModel:
     """``inp`` with each case named by its application number (``REFERENCES``) resolved to its case id through the
     search index; both stay in the input, so the case records what was named and what it meant. Refused
     (``CaseError("refused")``) when no case or several have that number, or when the case id given as well is
-    another case."""
+    another case; the refusal never quotes the number (a caller may have put an IIN or a phone number there)."""
     update: dict[str, str] = {}
     for number_field, id_field in REFERENCES.items():
         number = getattr(inp, number_field, None)
@@ -241,9 +241,7 @@ def resolve_references(inp: BaseModel) -> BaseModel:
         found = sorted(case_index.find(number, personal=False))
         given = getattr(inp, id_field, None)
         if not found:
-            raise CaseError(
-                "refused", f"refused: {number_field}: no case with application number {number} is known here"
-            )
+            raise CaseError("refused", f"refused: {number_field}: no case with this application number is known here")
         if given is not None:
             if given not in found:
                 raise CaseError("refused", f"refused: {id_field} and {number_field} name different cases")
@@ -251,7 +249,7 @@ def resolve_references(inp: BaseModel) -> BaseModel:
         if len(found) > 1:
             raise CaseError(
                 "refused",
-                f"refused: {number_field}: {len(found)} cases have application number {number}; name the case by "
+                f"refused: {number_field}: {len(found)} cases have this application number; name the case by "
                 f"{id_field}: {', '.join(found)}",
             )
         update[id_field] = found[0]
@@ -683,6 +681,11 @@ class RegisteredCase(BaseModel):
     procedure: str
     act_key: str | None = None
     received_at: datetime | None = None
+
+    @property
+    def received(self) -> str:
+        """The receipt as a person reads it (Asia/Almaty, to the minute)."""
+        return almaty_text(self.received_at) if self.received_at is not None else "not registered yet"
 
 
 async def registered_case(client: Client, case_id: str) -> RegisteredCase:

@@ -538,8 +538,9 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
     if inp.about_complaint_id is not None:
         field, named = "about_complaint_id", inp.about_complaint_id
         if inp.appealed_case_id not in (None, named):
+            given = "appealed_application_number" if inp.appealed_application_number else "appealed_case_id"
             raise refused(
-                "appealed_case_id: a complaint about a complaint body's inaction appeals that complaint; give "
+                f"{given}: a complaint about a complaint body's inaction appeals that complaint; name "
                 "about_complaint_id's case or leave it out"
             )
         inp = inp.model_copy(update={"appealed_case_id": named})
@@ -553,7 +554,7 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
         raise refused(f"about_complaint_id: names a {case.procedure} case, not a complaint")
     if case.received_at is not None and inp.received_at < case.received_at:
         raise refused(
-            f"received_at: before the receipt of the case named by {field} ({case.received_at.isoformat()}); a "
+            f"received_at: before the receipt of the case named by {field} ({case.received}); a "
             "complaint is received after what it appeals"
         )
     spec = by_key().get(case.procedure)

@@ -24,7 +24,7 @@ from models.documents import RenderDocumentRequest
 from models.egov_number_connection import Channel, EgovConnectionInput
 from models.fraud_check import FraudCaseInput, SubscriberReport
 from models.tables import ComplaintForward, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
-from rules.calendar import ALMATY, WorkingCalendar
+from rules.calendar import ALMATY, WorkingCalendar, almaty_text
 from tests.cases import ending_leftovers, stop
 from tests.subscribers import new_phone, person
 from tests.workflows.probes import AppealedCase, AppealedInput
@@ -501,7 +501,9 @@ async def test_a_complaint_is_under_the_act_of_the_case_it_appeals(
     # a complaint is received after the case it appeals
     before = received - timedelta(days=1)
     early = {"appealed_case_id": egov.case_id, "received_at": before}
-    await refused("received_at: before the receipt of the case named by", **early)
+    await refused(
+        f"received_at: before the receipt of the case named by appealed_case_id ({almaty_text(received)})", **early
+    )
     # a complaint about a complaint body's inaction is under the first complaint's act, and appeals that complaint
     about_egov = complaint(received, appealed_case_id=egov.case_id)
     first = await start_case(env.client, SPEC, about_egov, task_queue=task_queue)
@@ -516,6 +518,32 @@ async def test_a_complaint_is_under_the_act_of_the_case_it_appeals(
     await env.client.get_workflow_handle(first.case_id).execute_update("withdraw", Withdrawal(reason="test over"))
     for h in (env.client.get_workflow_handle(egov.case_id), env.client.get_workflow_handle(fraud.case_id), under_665):
         await stop(h)
+
+
+async def test_a_complaint_under_58_cites_58_alone_in_its_letter_and_its_administrative_case(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """The satisfaction letter's text and the administrative case's citation name the complaint's own act: both named
+    58 and 665/NK whatever the complaint was under (the second adversarial run of 2026-12-03)."""
+    received = await next_working_morning(env)
+    satisfied = await start(env, task_queue, complaint(received, act_key="58"))
+    await open_for_decisions(env, satisfied)
+    await satisfied.execute_update("satisfy", Satisfaction(decided_by=HEAD, action_taken="Connected"))
+    await satisfied.result()
+    letter = load_document(f"{satisfied.id}/satisfied")
+    assert letter is not None
+    html = letter.content.decode()
+    assert "Негіздеме: № 58 бұйрық 10-т.</p>" in html and "Основание: п. 10 приказа № 58.</p>" in html
+    assert "665" not in html
+    appealed = await start_appealed(env, task_queue, received)
+    forwarded = await start(env, task_queue, complaint(received, act_key="58", appealed_case_id=appealed.id))
+    await open_for_decisions(env, forwarded)
+    await forwarded.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Agency"))
+    v = await until(env, forwarded, lambda v: any(d.kind == "administrative_case" for d in v.documents), "case file")
+    [case_file] = [d for d in v.documents if d.kind == "administrative_case"]
+    assert case_file.cite == "58 p.10"
+    await forwarded.execute_update("withdraw", Withdrawal(reason="test over"))
+    await stop(appealed)
 
 
 async def test_sms_gateway_down_for_an_hour_delays_the_notice_visibly_and_sends_it_once(

@@ -8,7 +8,6 @@ a name or a phone number): our validators do not repeat it, and whatever a messa
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rules.text import error_text, without_input
 
 __all__ = [
     "MAX_ERRORS",
@@ -120,53 +121,6 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc) or "(body)"
 
 
-_DIGIT_RUN = re.compile(r"\d[\d ()\-.]{2,}\d")  # four or more digits, perhaps spaced as "+7 999 123 45 67"
-_HIDDEN = "…"
-_LONGEST_QUOTED = 2000
-"""A value longer than this is not looked for in a message (messages quote short values: a phone, an IIN, a name);
-looking through a value of a megabyte would hold the event loop."""
-
-
-CONSTRAINT_ONLY = frozenset(
-    {
-        "string_pattern_mismatch",
-        "string_too_short",
-        "string_too_long",
-        "literal_error",
-        "enum",
-        "greater_than",
-        "greater_than_equal",
-        "less_than",
-        "less_than_equal",
-    }
-)
-"""Pydantic error types whose message names only the model's constraint (the pattern, the choices, the bound), never
-the value: hiding the value in them hid the constraint where it looked alike (``"665/NK "`` blanked ``665/NK`` out of
-the pattern ``^(58|665/NK)$``: an adversarial run, 2026-12-03)."""
-
-
-def without_input(msg: str, value: object, kind: str | None = None) -> str:
-    """``msg`` without anything it quotes of the rejected ``value``: the value itself (as given, stripped or
-    quoted) and every run of four or more of its digits (a phone number reformatted, an IIN's first digits). A
-    message of a ``kind`` in ``CONSTRAINT_ONLY`` is left as it is."""
-    if kind in CONSTRAINT_ONLY or not isinstance(value, str | int | float) or isinstance(value, bool):
-        return msg
-    text = str(value)
-    if len(text) > _LONGEST_QUOTED:
-        return msg
-    # the value quoted, then as given (long enough not to be a word of the message itself)
-    for form in (repr(text), repr(text.strip()), text, text.strip()):
-        if len(form) >= 5:
-            msg = msg.replace(form, _HIDDEN)
-    digits = re.sub(r"\D+", "", text)
-
-    def hide(m: re.Match[str]) -> str:
-        found = re.sub(r"\D", "", m.group(0))
-        return _HIDDEN if len(found) >= 4 and found in digits else m.group(0)
-
-    return _DIGIT_RUN.sub(hide, msg) if len(digits) >= 4 else msg
-
-
 def http_problem(exc: StarletteHTTPException) -> ProblemError:
     """The problem an HTTP exception of the framework stands for. FastAPI answers 400 "There was an error parsing
     the body" when its JSON parser gives up on a body nested beyond reason (100,000 ``[``): that is an invalid body,
@@ -181,10 +135,7 @@ def field_errors(
     exc: ValidationError | RequestValidationError, *, drop_prefix: int = 0, limit: int | None = MAX_ERRORS
 ) -> list[FieldError]:
     """The errors of a validation as (dotted location, message), at most ``limit``; inputs are never included."""
-    return [
-        FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=without_input(e["msg"], e.get("input"), e["type"]))
-        for e in exc.errors()[:limit]
-    ]
+    return [FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=error_text(e)) for e in exc.errors()[:limit]]
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ reports it as ``value_error`` and the sentence itself is the msgid. A type or a 
 keeps pydantic's English message.
 
 The rejected value is never shown: no template names ``{input}``, ``ctx`` values are constraints of the model, and
-whatever is left is passed through ``api.problems.without_input`` (a library's message may quote the value).
+whatever is left is passed through ``rules.text.without_input`` (a library's message may quote the value).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from pydantic_core import ErrorDetails
 
 from api.i18n import N_, gettext
-from api.problems import without_input
+from rules.text import without_input
 
 __all__ = ["TEMPLATES", "message"]
 

@@ -16,6 +16,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
+from rules.text import error_text
+
 if TYPE_CHECKING:  # pydantic is imported when a body is read, not for `--help`
     from pydantic import BaseModel, ValidationError
 
@@ -37,7 +39,6 @@ __all__ = [
 
 _PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"
 _PAIR = re.compile(rf"^({_PATH})=(.*)$", re.DOTALL)
-_DIGITS = re.compile(r"\d{4,}")
 M = TypeVar("M", bound="BaseModel")
 
 
@@ -146,23 +147,13 @@ def _almaty_value(value: str | datetime) -> str | datetime:
         return value  # not a date-time: the model says so, naming the field
 
 
-def _redact(message: str, value: Any) -> str:
-    """``message`` without the rejected value or any long run of its digits (an IIN, a phone number)."""
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        text = str(value)
-        if len(text) >= 3:
-            message = message.replace(repr(text), "…").replace(text, "…")
-        message = _DIGITS.sub(lambda m: "…" if m.group(0) in text else m.group(0), message)
-    return message
-
-
 def problems(exc: ValidationError) -> str:
     """Each error of ``exc`` as ``field: rule``, with the rejected value left out."""
     out = []
     for e in exc.errors(include_url=False):
         where = ".".join(str(p) for p in e["loc"]) or "(root)"
-        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        out.append(f"{where}: {_redact(msg, e.get('input'))}")
+        msg = error_text(e).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        out.append(f"{where}: {msg}")
     return "; ".join(out)
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "iin_check",
     "kz_mobile",
     "masked_number",
+    "personal_number_in",
 ]
 
 _WEIGHTS_1 = tuple(range(1, 12))
@@ -138,3 +139,27 @@ def eds_password_check(value: str) -> str:
     if missing:
         raise ValueError("EDS password must contain " + ", ".join(missing) + " (almatel-eds step 8)")
     return value
+
+
+_NUMBER_RUN = re.compile(r"\+?\d[\d\s()\-.]{8,}\d")
+"""A run of ten or more digits, perhaps spaced or dashed as a phone number is written."""
+
+
+def personal_number_in(text: str) -> str | None:
+    """What personal number ``text`` holds, if any: ``"a phone number"`` (a Kazakhstan mobile number however
+    written) or ``"an IIN"`` (twelve digits with a valid check digit and birth date); ``None`` otherwise. A reference
+    that must carry no personal data (a fraud report's ``ref``, an Update id stored in clear) is refused with it."""
+    for run in _NUMBER_RUN.finditer(text):
+        digits = re.sub(r"\D", "", run.group())
+        try:
+            kz_mobile(run.group())
+            return "a phone number"
+        except ValueError:
+            pass
+        if len(digits) == 12:
+            try:
+                iin_check(digits)
+                return "an IIN"
+            except ValueError:
+                pass
+    return None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-__all__ = ["HIDDEN_CHARACTERS"]
+__all__ = ["CONSTRAINT_ONLY", "HIDDEN_CHARACTERS", "error_text", "without_input"]
 
 HIDDEN_CHARACTERS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u180e\u200b\u200e\u200f\u202a-\u202e"
@@ -14,3 +15,66 @@ HIDDEN_CHARACTERS = re.compile(
 and overrides, and the zero-width and invisible formatting characters (soft hyphen, U+200B, word joiner, BOM…);
 U+202E, or U+061C before digits, turns an IIN around on the console and in a signed document. The joiners emoji and
 scripts need (U+200C, U+200D) and the tag characters of flag emoji stay."""
+
+
+# --- what an error message may show of the value it refuses ------------------------------------------------------
+
+_DIGIT_RUN = re.compile(r"\d[\d ()\-.]{2,}\d")  # four or more digits, perhaps spaced as "+7 999 123 45 67"
+_HIDDEN = "…"
+_LONGEST_QUOTED = 2000
+"""A value longer than this is not looked for in a message (messages quote short values: a phone, an IIN, a name);
+looking through a value of a megabyte would hold the event loop."""
+
+
+CONSTRAINT_ONLY = frozenset(
+    {
+        "string_pattern_mismatch",
+        "string_too_short",
+        "string_too_long",
+        "literal_error",
+        "enum",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+    }
+)
+"""Pydantic error types whose message names only the model's constraint (the pattern, the choices, the bound), never
+the value: hiding the value in them hid the constraint where it looked alike (``"665/NK "`` blanked ``665/NK`` out of
+the pattern ``^(58|665/NK)$``: an adversarial run, 2026-12-03)."""
+
+
+def without_input(msg: str, value: object, kind: str | None = None) -> str:
+    """``msg`` without anything it quotes of the rejected ``value``: the value itself (as given, stripped or
+    quoted) and every run of four or more of its digits (a phone number reformatted, an IIN's first digits). A
+    message of a ``kind`` in ``CONSTRAINT_ONLY`` is left as it is."""
+    if kind in CONSTRAINT_ONLY or not isinstance(value, str | int | float) or isinstance(value, bool):
+        return msg
+    text = str(value)
+    if len(text) > _LONGEST_QUOTED:
+        return msg
+    # the value quoted, then as given (long enough not to be a word of the message itself)
+    for form in (repr(text), repr(text.strip()), text, text.strip()):
+        if len(form) >= 5:
+            msg = msg.replace(form, _HIDDEN)
+    digits = re.sub(r"\D+", "", text)
+
+    def hide(m: re.Match[str]) -> str:
+        found = re.sub(r"\D", "", m.group(0))
+        return _HIDDEN if len(found) >= 4 and found in digits else m.group(0)
+
+    return _DIGIT_RUN.sub(hide, msg) if len(digits) >= 4 else msg
+
+
+_ENUM_REPR = re.compile(r"<\w+\.\w+: ('[^']*')>")
+
+
+def error_text(error: Any) -> str:
+    """A pydantic error's message (``ErrorDetails``) without the rejected value. A discriminated union's refusal
+    quoted the tag it was given (an IIN, a name typed into ``way_in`` or ``kind``) beside the enums' reprs, since its
+    input is the whole object (the second adversarial run of 2026-12-03): it says which tags are expected instead."""
+    ctx = error.get("ctx") or {}
+    if error["type"] == "union_tag_invalid" and "expected_tags" in ctx:
+        expected = _ENUM_REPR.sub(r"\1", str(ctx["expected_tags"]))
+        return f"{ctx.get('discriminator', 'the tag')} must be one of: {expected}"
+    return without_input(str(error["msg"]), error.get("input"), error["type"])

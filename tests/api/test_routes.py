@@ -212,6 +212,27 @@ def test_whatever_a_message_quotes_of_the_rejected_value_is_cut_out() -> None:
     assert without_input("Input should be a valid string", None) == "Input should be a valid string"
 
 
+def test_a_refused_tag_is_not_quoted_back_by_the_api_or_the_command_line() -> None:
+    """A discriminated union's refusal quoted the tag it was given, with the enums' reprs: an IIN or a name typed into
+    ``way_in`` or ``kind`` came back in the 422 and in the command line's message (the second adversarial run of
+    2026-12-03). The input there is the whole object, so hiding the value did not find it."""
+    from pydantic import ValidationError
+
+    from cli.body import problems
+    from models.fraud_check import FraudCaseInput
+
+    for tag in ("900101300126", "Асанов Асан"):
+        try:
+            FraudCaseInput.model_validate({"first": {"way_in": tag, "ref": "x"}})
+        except ValidationError as exc:
+            [error] = field_errors(exc)
+            assert error.loc == "first" and tag not in error.msg and "WayIn." not in error.msg, error.msg
+            assert error.msg.startswith("'way_in' must be one of: 'subscriber_report'"), error.msg
+            assert tag not in problems(exc) and "'way_in' must be one of" in problems(exc)
+        else:
+            raise AssertionError(f"{tag!r} taken as a way in")
+
+
 def test_a_message_that_names_only_the_constraint_keeps_it_whole() -> None:
     """A value that looks like part of the pattern, the choices or the bound (``"665/NK "`` for ``^(58|665/NK)$``) hid
     that part of the rule (an adversarial run, 2026-12-03): those messages never quote the value, and are kept."""

@@ -101,7 +101,10 @@ async def test_the_demo_complaint_names_the_appealed_case_by_its_application_num
     f.write_text(json.dumps(data, ensure_ascii=False))
     # the demo permit is not started on this server: the number names no case here, and nothing starts
     code, out = await starter("complaint", "file", str(f))
-    assert code == 1 and "appealed_application_number: no case with application number DEMO-MVNO-0001" in out
+    assert code == 1 and "appealed_application_number: no case with this application number is known" in out
+    # the number is not quoted back: a caller may have put an IIN there (the second adversarial run of 2026-12-03)
+    code, out = await starter("case", "start", "complaint", str(f), "appealed_application_number=900101300126")
+    assert code == 1 and "no case with this application number" in out and "900101300126" not in out, out
 
     code, out = await starter(
         "case", "start", "complaint", str(f), f"appealed_application_number={number.lower()}", "--id-only"

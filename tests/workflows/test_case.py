@@ -41,7 +41,7 @@ AMENDMENT = "171/test-amendment"
 
 def report(received_at: datetime) -> SubscriberReport:
     return SubscriberReport(
-        ref=f"ref-service:{_rng.randrange(10**12)}",
+        ref=f"ref-service:{_rng.getrandbits(48):012x}",  # hex: a run of digits could read as an IIN
         suspect_number=f"+7708{_rng.randrange(10**7):07d}",
         reporter_number=f"+7707{_rng.randrange(10**7):07d}",
         received_at=received_at,

@@ -92,7 +92,7 @@ def subscriber_report(number: str, received_at: datetime, ref: str | None = None
 
 def centre_information(number: str, received_at: datetime, simbox: bool = True) -> CentreInformation:
     return CentreInformation(
-        ref=f"nb-afc:{_rng.randrange(10**12)}",
+        ref=f"nb-afc:{_rng.getrandbits(48):012x}",  # hex: a run of digits could read as an IIN
         suspect_number=number,
         received_at=received_at,
         signal="call",
@@ -922,6 +922,34 @@ async def test_a_report_dated_before_554_nk_added_chapter_3_is_refused_at_the_ed
     )
     assert ok.status_code == 201, ok.text
     await stop(env.client.get_workflow_handle(ok.json()["case_id"]))
+
+
+async def test_a_report_whose_ref_reads_as_a_phone_number_or_an_iin_is_refused_at_the_edge(
+    env: WorkflowEnvironment, http: httpx.AsyncClient
+) -> None:
+    """A report's ``ref`` is its Update id, which Temporal stores in clear: one holding a phone number or an IIN
+    (however written) is refused at the start and on the events route, never echoed; nothing reaches Temporal (the
+    second adversarial run of 2026-12-03 found one in the server's database)."""
+    number, now, staff = new_number(), await env.get_current_time(), key("staff")
+    for ref, kind in (
+        ("900101300126", "an IIN"),
+        ("7-701-123-45-67", "a phone number"),
+        ("tel:87011234567", "a phone"),
+    ):
+        r = await http.post(START, json=body(subscriber_report(number, now, ref=ref)), headers=staff)
+        assert r.status_code == 422 and f"first.ref: holds what reads as {kind}" in r.json()["detail"], r.text
+        assert ref not in r.text
+    with pytest.raises(RPCError):
+        await env.client.get_workflow_handle(fraud_case_id(number)).describe()
+    opened = await http.post(
+        START, json=body(subscriber_report(number, now, ref="crm:2026-12-03:000123")), headers=staff
+    )
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+    joining = subscriber_report(number, now, ref="900101300126").model_dump(mode="json")
+    r = await http.post(f"{START}/{case_id}/events/subscriber_report", json=joining, headers=staff)
+    assert r.status_code == 422 and "holds what reads as an IIN" in r.text and "900101300126" not in r.text, r.text
+    await stop(env.client.get_workflow_handle(case_id))
 
 
 async def test_a_report_dated_in_the_future_is_refused_at_the_edge(

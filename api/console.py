@@ -85,6 +85,7 @@ def _env() -> Environment:
     env.filters["masked"] = masked_number
     env.globals["act_title"] = law.act_title
     env.globals["document_title"] = document_title
+    env.globals["term_title"] = term_title
     env.globals["activity_label"] = activity_label
     env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
@@ -126,6 +127,18 @@ def document_title(title: str, lang: str) -> str:
         if title.startswith(prefix):
             return gettext(lang, msgid).format(number=title.removeprefix(prefix))
     return title
+
+
+_NUMBERED = re.compile(r"(?P<base>[a-z_]+)_(?P<n>\d+)")
+
+
+def term_title(name: str, lang: str) -> str:
+    """A term's name (its label, else its key) in ``lang``; a term opened again under a numbered key (a permit's
+    renewed validity, ``permit_validity_2``) as its first's name and the number."""
+    translated = gettext(lang, name)
+    if translated == name and (m := _NUMBERED.fullmatch(name)) and (base := gettext(lang, m["base"])) != m["base"]:
+        return f"{base} ({m['n']})"
+    return translated
 
 
 def _csrf(request: Request) -> str:

@@ -130,3 +130,14 @@ def test_every_catalogue_reads_without_a_warning(lang: str) -> None:
     catalogue (the auditor's `audit` printed four); strict reading fails on it."""
     with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         read_po(f, locale=lang, abort_invalid=True)
+
+
+def test_a_renewed_term_is_named_as_its_first_with_its_number() -> None:
+    """A permit's validity renewed by an extension is the term ``permit_validity_2``: the case page showed its key in
+    Kazakh and Russian (the second adversarial run of 2026-12-03)."""
+    from api.console import term_title
+
+    assert term_title("permit_validity_2", "ru") == f"{catalogue('ru')['permit_validity']} (2)"
+    assert term_title("permit_validity", "kk") == catalogue("kk")["permit_validity"]
+    assert term_title("no_such_term_3", "ru") == "no_such_term_3"
+    assert term_title("permit_validity_2", "en") == "permit_validity_2"  # English shows the terms' keys

@@ -425,6 +425,13 @@ def _check_may_send_the_start(spec: ProcedureSpec, inp: BaseModel, caller: Calle
         raise CaseError("forbidden", f"this key may not send {event.name}")
 
 
+REFERENCE_TAKEN = (
+    "this reference was taken in for a message about another case: a reference names one message, give this one its own"
+)
+"""The refusal of a message whose reference the start ledger holds for another case (no id: it is another number's
+case). It was answered ``duplicate`` with that case, and the message was lost (the third adversarial run of
+2026-12-03)."""
+
 TAKEN_BY_ANOTHER = "a case for this input exists already"
 """The refusal of a start whose case is not the calling operator system's (no id, no status)."""
 
@@ -523,6 +530,8 @@ async def _start_with_update(
                 update_id=update_id,
             )
     if known := ledger_entries(spec.key, [update_id]).get(update_id):
+        if known != case_id:  # the same reference about another number: answered "duplicate", the report was lost
+            raise CaseError("conflict", REFERENCE_TAKEN)
         return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)
     began = datetime.now(UTC) - _CLOCK_SKEW
     async with _case_gate(case_id):  # a burst to one case queues here before the server's in-flight limit

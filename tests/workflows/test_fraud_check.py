@@ -937,7 +937,7 @@ async def test_a_report_whose_ref_reads_as_a_phone_number_or_an_iin_is_refused_a
         ("tel:87011234567", "a phone"),
     ):
         r = await http.post(START, json=body(subscriber_report(number, now, ref=ref)), headers=staff)
-        assert r.status_code == 422 and f"first.ref: holds what reads as {kind}" in r.json()["detail"], r.text
+        assert r.status_code == 422 and f"the report's ref holds what reads as {kind}" in r.json()["detail"], r.text
         assert ref not in r.text
     with pytest.raises(RPCError):
         await env.client.get_workflow_handle(fraud_case_id(number)).describe()
@@ -949,6 +949,27 @@ async def test_a_report_whose_ref_reads_as_a_phone_number_or_an_iin_is_refused_a
     joining = subscriber_report(number, now, ref="900101300126").model_dump(mode="json")
     r = await http.post(f"{START}/{case_id}/events/subscriber_report", json=joining, headers=staff)
     assert r.status_code == 422 and "holds what reads as an IIN" in r.text and "900101300126" not in r.text, r.text
+    await stop(env.client.get_workflow_handle(case_id))
+
+
+async def test_a_reference_taken_for_another_number_is_refused_not_answered_duplicate(
+    env: WorkflowEnvironment, http: httpx.AsyncClient
+) -> None:
+    """The start ledger knows a report by its reference: the same reference about another number was answered
+    "duplicate" with the first number's case, and the report was lost (the third adversarial run of 2026-12-03). It
+    is refused (409), naming neither case; the same report sent again is still a duplicate."""
+    first, second, now, staff = new_number(), new_number(), await env.get_current_time(), key("staff")
+    ref = f"xref-{_rng.getrandbits(40):010x}"
+    opened = await http.post(START, json=body(subscriber_report(first, now, ref=ref)), headers=staff)
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+    again = await http.post(START, json=body(subscriber_report(first, now, ref=ref)), headers=staff)
+    assert again.status_code == 200 and again.json()["answer"] == "duplicate"
+    other = await http.post(START, json=body(subscriber_report(second, now, ref=ref)), headers=staff)
+    assert other.status_code == 409 and "a reference names one message" in other.text, other.text
+    assert case_id not in other.text
+    with pytest.raises(RPCError):
+        await env.client.get_workflow_handle(fraud_case_id(second)).describe()
     await stop(env.client.get_workflow_handle(case_id))
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rules.text import error_text, without_input
+from rules.text import error_loc, error_text, without_input
 
 __all__ = [
     "MAX_ERRORS",
@@ -135,7 +135,7 @@ def field_errors(
     exc: ValidationError | RequestValidationError, *, drop_prefix: int = 0, limit: int | None = MAX_ERRORS
 ) -> list[FieldError]:
     """The errors of a validation as (dotted location, message), at most ``limit``; inputs are never included."""
-    return [FieldError(loc=_loc(tuple(e["loc"])[drop_prefix:]), msg=error_text(e)) for e in exc.errors()[:limit]]
+    return [FieldError(loc=_loc(error_loc(e)[drop_prefix:]), msg=error_text(e)) for e in exc.errors()[:limit]]
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from rules.text import error_text
+from rules.text import error_loc, error_text
 
 if TYPE_CHECKING:  # pydantic is imported when a body is read, not for `--help`
     from pydantic import BaseModel, ValidationError
@@ -151,7 +151,7 @@ def problems(exc: ValidationError) -> str:
     """Each error of ``exc`` as ``field: rule``, with the rejected value left out."""
     out = []
     for e in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in e["loc"]) or "(root)"
+        where = ".".join(str(p) for p in error_loc(e)) or "(root)"
         msg = error_text(e).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         out.append(f"{where}: {msg}")
     return "; ".join(out)

@@ -188,6 +188,10 @@ async def bulk(
     sweep = sweep_id or path.stem
     if not _SWEEP_ID.match(sweep):
         raise typer.BadParameter("letters, digits, '.', '_' and '-' only", param_hint="--sweep-id")
+    from rules.identifiers import personal_number_in
+
+    if kind := personal_number_in(sweep):  # it goes into every line's ref, an Update id stored in clear
+        raise typer.BadParameter(f"reads as {kind}: a sweep's id carries no personal data", param_hint="--sweep-id")
     client = await with_client()
     columns = (
         TextColumn("[progress.description]{task.description}"),

@@ -20,10 +20,12 @@ from pathlib import Path
 from pydantic import ValidationError
 from temporalio.client import Client
 
+from cli.body import problems
 from infra.calendar import current_calendar
 from infra.cases import CaseError, StartAnswer, check_text, ledger_entries, start_case
 from infra.pseudonym import pseudonym
 from models.fraud_check import (
+    SWEEP_REF,
     AnyReport,
     CentreInformation,
     FraudCaseInput,
@@ -58,8 +60,11 @@ def check_act_in_force(received_at: datetime) -> None:
 
 
 def sweep_ref(sweep_id: str, number: str) -> str:
-    """The reference of a number in a centre's sweep (the number itself stays out of references)."""
-    return f"sweep:{sweep_id}:{pseudonym('fraud-sweep', number)}"
+    """The reference of a number in a centre's sweep (the number itself stays out of references; its form is
+    ``models.fraud_check.SWEEP_REF``)."""
+    ref = f"sweep:{sweep_id}:{pseudonym('fraud-sweep', number)}"
+    assert SWEEP_REF.fullmatch(ref), ref
+    return ref
 
 
 @dataclass
@@ -95,7 +100,9 @@ def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk
             out.bad.append((line_no, f"expected at most 4 columns (number,signal,simbox,description), got {len(row)}"))
             continue
         if simbox.lower() not in _TRUE | _FALSE:
-            out.bad.append((line_no, f"simbox must be yes/no, got {simbox!r}"))
+            out.bad.append(
+                (line_no, "simbox must be yes or no (the value is not repeated: a line may hold personal data)")
+            )
             continue
         try:
             probe = CentreInformation(
@@ -107,15 +114,7 @@ def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk
                 description=description or "SIM-box sweep of the antifraud centre",
             )
         except ValidationError as exc:
-            out.bad.append(
-                (
-                    line_no,
-                    "; ".join(
-                        f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
-                        for e in exc.errors()
-                    ),
-                )
-            )
+            out.bad.append((line_no, problems(exc)))  # the values refused are not repeated
             continue
         try:
             check_text(probe)  # the edge's check, line by line: such a line is bad, not a failure to retry

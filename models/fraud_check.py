@@ -6,6 +6,7 @@ Every model that carries a number, a name or an IIN derives from ``Model`` (inpu
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -46,6 +47,17 @@ __all__ = [
 
 def _local(at: datetime) -> str:
     return almaty_text(at)
+
+
+SWEEP_REF = re.compile(r"sweep:(?P<sweep>[^:]+):(?P<number>[0-9a-f]{20})")
+"""The ref of a line of the antifraud centre's sweep (``cli.fraud_intake.sweep_ref``): the sweep's id, and the
+number as a keyed pseudonym (hex, which now and then holds ten digits that read as a phone number)."""
+
+
+def sender_text(ref: str) -> str:
+    """What of ``ref`` its sender wrote: all of it, but the pseudonym of a sweep line's number (``SWEEP_REF``)."""
+    found = SWEEP_REF.fullmatch(ref)
+    return found["sweep"] if found else ref
 
 
 SourceRef = Annotated[

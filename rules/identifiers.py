@@ -141,25 +141,41 @@ def eds_password_check(value: str) -> str:
     return value
 
 
-_NUMBER_RUN = re.compile(r"\+?\d[\d\s()\-.]{8,}\d")
-"""A run of ten or more digits, perhaps spaced or dashed as a phone number is written."""
+_WRITTEN_RUN = re.compile(r"\+?\d(?:[\s()\-.]*\d)*")
+"""Digits as a phone number is written: perhaps grouped by spaces, brackets, dashes or dots."""
+_SMALL_GROUPS = re.compile(r"(?<!\d)\d{1,4}(?:[\s()\-._:/]+\d{1,4})+(?!\d)")
+"""Digits in groups of at most four, by any separator a reference allows (``8:701:000:01:02``)."""
 
 
 def personal_number_in(text: str) -> str | None:
     """What personal number ``text`` holds, if any: ``"a phone number"`` (a Kazakhstan mobile number however
-    written) or ``"an IIN"`` (twelve digits with a valid check digit and birth date); ``None`` otherwise. A reference
-    that must carry no personal data (a fraud report's ``ref``, an Update id stored in clear) is refused with it."""
-    for run in _NUMBER_RUN.finditer(text):
-        digits = re.sub(r"\D", "", run.group())
+    written) or ``"an IIN"`` (twelve digits with a valid check digit and birth date); ``None`` otherwise. Read are the
+    runs of digits as numbers are written, each group of such a run alone (so digits joined to a number do not hide
+    it: ``rs-87010000102-1``), and digits split into small groups by any separator. A reference that must carry no
+    personal data (a fraud report's ``ref``, an Update id stored in clear) is refused with it; twelve-digit
+    timestamps and ten-digit numbers that read as either by chance too (the sender numbers them otherwise)."""
+    for run in _WRITTEN_RUN.finditer(text):
+        groups = re.findall(r"\d+", run.group())
+        for digits in {"".join(groups), *groups}:
+            if kind := _personal(digits):
+                return kind
+    for run in _SMALL_GROUPS.finditer(text):
+        if kind := _personal(re.sub(r"\D", "", run.group())):
+            return kind
+    return None
+
+
+def _personal(digits: str) -> str | None:
+    if 10 <= len(digits) <= 11:
         try:
-            kz_mobile(run.group())
+            kz_mobile(digits)
             return "a phone number"
         except ValueError:
             pass
-        if len(digits) == 12:
-            try:
-                iin_check(digits)
-                return "an IIN"
-            except ValueError:
-                pass
+    if len(digits) == 12:
+        try:
+            iin_check(digits)
+            return "an IIN"
+        except ValueError:
+            pass
     return None

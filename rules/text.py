@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["CONSTRAINT_ONLY", "HIDDEN_CHARACTERS", "error_text", "without_input"]
+__all__ = ["CONSTRAINT_ONLY", "HIDDEN_CHARACTERS", "error_loc", "error_text", "without_input"]
 
 HIDDEN_CHARACTERS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u180e\u200b\u200e\u200f\u202a-\u202e"
@@ -78,3 +78,26 @@ def error_text(error: Any) -> str:
         expected = _ENUM_REPR.sub(r"\1", str(ctx["expected_tags"]))
         return f"{ctx.get('discriminator', 'the tag')} must be one of: {expected}"
     return without_input(str(error["msg"]), error.get("input"), error["type"])
+
+
+UNKNOWN_FIELD = "(a field it does not have)"
+
+
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
+"""What a field's name looks like (``recieved_at``): a key given that does not is not shown."""
+
+
+def error_loc(error: Any) -> tuple[Any, ...]:
+    """Where a pydantic error is (``ErrorDetails``), as it may be shown. A field the model does not have is named by
+    the key given only when that looks like a field's name and holds no personal number (a misspelt ``recieved_at``
+    is worth naming); any other key (``{"900101300017": "x"}``, a name: the third adversarial run of 2026-12-03) is
+    shown as ``UNKNOWN_FIELD`` under the object that got it."""
+    from rules.identifiers import personal_number_in  # phonenumbers: not for a command's --help
+
+    loc = tuple(error["loc"])
+    if error["type"] != "extra_forbidden" or not loc:
+        return loc
+    key = str(loc[-1])
+    if _FIELD_NAME.fullmatch(key) and personal_number_in(key) is None:
+        return loc
+    return (*loc[:-1], UNKNOWN_FIELD)

@@ -233,6 +233,33 @@ def test_a_refused_tag_is_not_quoted_back_by_the_api_or_the_command_line() -> No
             raise AssertionError(f"{tag!r} taken as a way in")
 
 
+def test_a_field_the_model_does_not_have_is_not_named_by_the_key_given() -> None:
+    """An unknown field's key was the error's location in the 422 and the command line's message, so a key that is an
+    IIN or a name came back (the third adversarial run of 2026-12-03)."""
+    from pydantic import ValidationError
+
+    from cli.body import problems
+    from models.complaint import ComplaintInput
+
+    demo = Path(__file__).resolve().parents[2] / "demo" / "complaint" / "complaint.json"
+    raw = json.loads(demo.read_text(encoding="utf-8"))
+    for key in ("900101300126", "Asel Nurlanovna Bekova", "iin_900101300126"):
+        for body in (raw | {key: "x"}, raw | {"complainant": raw["complainant"] | {key: "x"}}):
+            try:
+                ComplaintInput.model_validate(body)
+            except ValidationError as exc:
+                [error] = field_errors(exc)
+                assert key not in error.loc and key not in problems(exc), (error, problems(exc))
+                assert error.loc.endswith("(a field it does not have)"), error.loc
+            else:
+                raise AssertionError("an unknown field taken")
+    # a misspelt field's name is worth naming, and is
+    try:
+        ComplaintInput.model_validate(raw | {"recieved_at": "x"})
+    except ValidationError as exc:
+        assert [e.loc for e in field_errors(exc)] == ["recieved_at"]
+
+
 def test_a_message_that_names_only_the_constraint_keeps_it_whole() -> None:
     """A value that looks like part of the pattern, the choices or the bound (``"665/NK "`` for ``^(58|665/NK)$``) hid
     that part of the rule (an adversarial run, 2026-12-03): those messages never quote the value, and are kept."""

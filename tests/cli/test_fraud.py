@@ -107,5 +107,9 @@ async def test_bulk_command_reports_bad_lines_and_reruns_cleanly(
     assert "0 cases opened, 0 joined open cases, 3 already taken in" in out.output
     out = await starter("bulk", str(sweep), "--sweep-id", "bad id!")
     assert out.exit_code != 0
+    # a sweep id that reads as a phone number goes into no ref: refused before any line is sent (each line failed,
+    # "re-run the file to retry": the third adversarial run of 2026-12-03)
+    out = await starter("bulk", str(sweep), "--sweep-id", "8-701-234-56-78")
+    assert out.exit_code == 2 and "reads as a phone number" in out.output and "opened" not in out.output, out.output
     for n in numbers:
         await env.client.get_workflow_handle(fraud_case_id(n)).terminate(reason="end of test")

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         LiftDecision,
         SubscriberReport,
         WayIn,
+        sender_text,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role, StartPolicy, ViewSpec
     from rules.identifiers import masked_number, personal_number_in
@@ -57,9 +58,9 @@ def _one_report(inp: FraudCaseInput) -> None:
     # sent at all, even at their defaults (``"cycle": 1``): the edges offer ``first`` alone
     if inp.model_fields_set & {"cycle", "carried", "state"} or inp.cycle != 1 or inp.carried or inp.state is not None:
         raise ValueError("a report opens or joins the case alone: cycle, carried and state are the case's own")
-    if kind := personal_number_in(inp.first.ref):
+    if kind := personal_number_in(sender_text(inp.first.ref)):
         # the ref is the report's Update id, stored in clear (the second adversarial run of 2026-12-03)
-        raise ValueError(f"first.ref: holds what reads as {kind}; a ref carries no personal data")
+        raise ValueError(f"the report's ref holds what reads as {kind}; a ref carries no personal data")
 
 
 async def _report_at_the_edge(client: Any, case_id: str, report: AnyReport) -> AnyReport:

@@ -100,9 +100,7 @@ def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk
             out.bad.append((line_no, f"expected at most 4 columns (number,signal,simbox,description), got {len(row)}"))
             continue
         if simbox.lower() not in _TRUE | _FALSE:
-            out.bad.append(
-                (line_no, "simbox must be yes or no (the value is not repeated: a line may hold personal data)")
-            )
+            out.bad.append((line_no, "simbox must be yes or no"))  # not the value: a line may hold personal data
             continue
         try:
             probe = CentreInformation(

@@ -9,6 +9,7 @@ part of it (IINs, phone numbers and birth dates are personal data; answers and l
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 import phonenumbers
@@ -166,16 +167,16 @@ def personal_number_in(text: str) -> str | None:
 
 
 def _personal(digits: str) -> str | None:
-    if 10 <= len(digits) <= 11:
-        try:
-            kz_mobile(digits)
-            return "a phone number"
-        except ValueError:
-            pass
-    if len(digits) == 12:
-        try:
-            iin_check(digits)
-            return "an IIN"
-        except ValueError:
-            pass
+    if 10 <= len(digits) <= 11 and _passes(kz_mobile, digits):
+        return "a phone number"
+    if len(digits) == 12 and _passes(iin_check, digits):
+        return "an IIN"
     return None
+
+
+def _passes(check: Callable[[str], str], value: str) -> bool:
+    try:
+        check(value)
+    except ValueError:
+        return False
+    return True

@@ -77,7 +77,8 @@ _APPEAL = "; ".join((cite("58", "p.10"), cite("665/NK", "p.10")))
 """The appeal paragraphs of both acts a complaint is filed under."""
 
 # workflow.patched ids, decided once at the case's first activation (``Complaint.__init__``), so their markers always
-# sit in the first workflow task; complaints started before them replay the old path. WITHDRAWAL_IS_NOT_A_REVIEW
+# sit in the first workflow task, but for those whose text says when they are asked (only on the path that needs
+# them); complaints started before them replay the old path. WITHDRAWAL_IS_NOT_A_REVIEW
 # (from ``models.complaint``, the compliance report reads it): a withdrawal cancels the review term (withdrawn).
 DOCUMENTS_CITE_THEIR_ACT = "complaint-documents-cite-their-act"
 """A complaint's documents cite the p.10 of its own act (58 or 665/NK), where they cited both (an adversarial run,

@@ -69,6 +69,7 @@ def templates(lang: str = "en") -> Environment:
         lang=lang,
         act_title=lambda version_id: law.act_title(version_id, lang),
         procedure_title=lambda key: _procedure_title(key, lang),
+        reason=lambda item: item.reason_said.say(lambda t: gettext(lang, t)) if item.reason_said else item.reason,
         counted=lambda term: (
             "; ".join(explain(term.state, lambda t: gettext(lang, t))) if term.state else term.explanation
         ),
@@ -109,6 +110,35 @@ def duration(seconds: float | None) -> str:
     return " ".join(p for p in (f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min") if p)
 
 
+class Phrase(BaseModel):
+    """A clause of an overrun's reason: an English text with ``{name}`` fields, a msgid of the console's catalogues
+    (``api/locales``), and its fields' values (instants, and the statuses, events and terms the catalogues name)."""
+
+    text: str
+    values: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, text: str, **values: str) -> Phrase:
+        return cls(text=text, values=values)
+
+    def say(self, _: Callable[[str], str]) -> str:
+        return _(self.text).format(**{k: _(v) for k, v in self.values.items()})
+
+
+class Reason(BaseModel):
+    """Why a term overran, said in any language: its clauses, then what happened meanwhile."""
+
+    parts: list[Phrase]
+    meanwhile: list[Phrase] = Field(default_factory=list)
+
+    def say(self, _: Callable[[str], str] = str) -> str:
+        """The reason in ``_``'s language (English, as the JSON report keeps it, by default)."""
+        said = [p.say(_) for p in self.parts]
+        if self.meanwhile:
+            said.append(_("meanwhile: {events}").format(events="; ".join(m.say(_) for m in self.meanwhile)))
+        return ". ".join(said)
+
+
 class TermRecord(BaseModel):
     """One legal term of a case as the history records it."""
 
@@ -127,7 +157,9 @@ class TermRecord(BaseModel):
     explanation: str = ""
     """How the due instant was counted, in English (the JSON report); the HTML pages say it in their language."""
     changes: list[dict[str, Any]] = Field(default_factory=list)
-    reason: str | None = None  # for overruns
+    reason: str | None = None  # for overruns, in English
+    reason_said: Reason | None = Field(default=None, exclude=True)
+    """The reason's clauses, to say it in the page's language (not part of the JSON report)."""
     note: str | None = None  # how the report read a record (e.g. an old record of a withdrawn review as met)
     state: DeadlineState | None = Field(default=None, exclude=True)
     """The record itself, for explaining the count in the page's language (not part of the JSON report)."""
@@ -181,7 +213,8 @@ class Overrun(BaseModel):
     outcome: str
     ended_at: datetime | None = None
     late_by_seconds: float | None = None
-    reason: str
+    reason: str  # in English
+    reason_said: Reason | None = Field(default=None, exclude=True)  # to say it in the page's language
 
 
 class ComplianceReport(BaseModel):
@@ -268,42 +301,50 @@ def _opened_at(case: CaseHistory) -> dict[str, datetime]:
     return opened
 
 
-def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> str:
+def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> Reason:
     """Why a term overran, from the record: status at the due instant and what happened meanwhile."""
     end = term.met_at or case.closed_at or report_time
     start = term.opened_at or case.started_at
-    parts: list[str] = []
+    due = local_time(term.due)
+    parts: list[Phrase] = []
     if term.outcome == MET_LATE:
         late = duration(term.late_by_seconds)
-        parts.append(f"due {local_time(term.due)}, done {local_time(term.met_at)} ({late} late)")
+        parts.append(
+            Phrase.of("due {due}, done {done} ({late} late)", due=due, done=local_time(term.met_at), late=late)
+        )
     else:
         still = "case closed" if case.closed_at else "still not done"
-        parts.append(f"due {local_time(term.due)}, breached {local_time(term.breached_at)}, {still}")
+        parts.append(
+            Phrase.of(f"due {{due}}, breached {{breached}}, {still}", due=due, breached=local_time(term.breached_at))
+        )
     status = case.status_at(term.due)
     if status:
-        parts.append(f"case status at the due instant: {status}")
-    happened: list[str] = []
+        parts.append(Phrase.of("case status at the due instant: {status}", status=status))
+    happened: list[Phrase] = []
     for entry in case.entries:
         if not start <= entry.at <= end:
             continue
         if entry.kind == "update" and entry.name != "apply_calendar_correction":
-            happened.append(f"{entry.name} accepted {local_time(entry.at)}")
+            happened.append(Phrase.of("{event} accepted {at}", event=entry.name, at=local_time(entry.at)))
         elif entry.kind == "status":
-            happened.append(f"status {entry.name} {local_time(entry.at)}")
-    opened_meanwhile = [
-        f"term {k} opened {local_time(at)}" for k, at in _opened_at(case).items() if k != term.key and start < at <= end
+            happened.append(Phrase.of("status {status} {at}", status=entry.name, at=local_time(entry.at)))
+    happened += [
+        Phrase.of("term {term} opened {at}", term=k, at=local_time(at))
+        for k, at in _opened_at(case).items()
+        if k != term.key and start < at <= end
     ]
-    happened += opened_meanwhile
     for change in term.changes:
         happened.append(
-            f"calendar correction ({change.get('reason')}) moved the due instant from "
-            f"{local_time(change.get('old_due'))} to {local_time(change.get('new_due'))}"
+            Phrase.of(
+                "calendar correction ({reason}) moved the due instant from {old} to {new}",
+                reason=str(change.get("reason")),
+                old=local_time(change.get("old_due")),
+                new=local_time(change.get("new_due")),
+            )
         )
     if term.escalated:
-        happened.append("breach reported to the supervisor")
-    if happened:
-        parts.append("meanwhile: " + "; ".join(happened))
-    return ". ".join(parts)
+        happened.append(Phrase.of("breach reported to the supervisor"))
+    return Reason(parts=parts, meanwhile=happened)
 
 
 def _read_intake(case: CaseHistory, rep: CaseReport) -> None:
@@ -377,7 +418,8 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
         )
         _read_old_withdrawal(term, withdrawn_at, done_by_withdrawal)
         if term.outcome in (MET_LATE, BREACHED):
-            term.reason = _reason(case, term, report_time)
+            term.reason_said = _reason(case, term, report_time)
+            term.reason = term.reason_said.say()
         rep.terms.append(term)
     rep.calendar_versions = sorted(versions)
     return rep
@@ -408,6 +450,7 @@ def build_report(cases: list[CaseHistory], report_time: datetime | None = None) 
                         ended_at=t.met_at,
                         late_by_seconds=t.late_by_seconds,
                         reason=t.reason,
+                        reason_said=t.reason_said,
                     )
                 )
     for s in summaries.values():

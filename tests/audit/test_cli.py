@@ -82,6 +82,12 @@ def test_the_report_and_the_administrative_case_follow_the_auditors_language(
             assert f">{english}<" not in html
         # each term's count explained in the language too (the JSON report keeps the English sentence)
         assert cat["{n} working days"].split("{n}")[-1].strip() in html and "working days (" not in html
+        # and the overrun's reason, in the report and the administrative case (the JSON keeps it in English)
+        said_due = cat["due {due}, breached {breached}, still not done"].split("{due}")[0]
+        assert f"<td>{said_due}" in html and "<td>due " not in html
+        assert f"<small>{said_due}" in case_html and "<small>due " not in case_html
+        report_json = json.loads((tmp_path / lang / "report.json").read_text())
+        assert report_json["overruns"][0]["reason"].startswith("due ")
         for english in ("Legal terms", "Decisions and events accepted", "governing act", "The case is still open."):
             assert f">{english}<" not in case_html
     res = runner.invoke(cli.app, ["report", str(tmp_path / "export"), "--out", str(tmp_path / "x"), "--lang", "de"])

@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from cli.body import problems
 from infra.calendar import current_calendar
-from infra.cases import CaseError, StartAnswer, check_text, ledger_entries, start_case
+from infra.cases import CaseError, StartAnswer, check_text, start_case, taken_messages
 from infra.pseudonym import pseudonym
 from models.fraud_check import (
     SWEEP_REF,
@@ -162,7 +162,7 @@ async def bulk_intake(
     if on_total:
         on_total(len(parsed.reports))
     refs = [r.ref for _, r in parsed.reports]
-    known = ledger_entries(SPEC.key, refs)
+    known = taken_messages(SPEC.key, refs)
     todo: list[tuple[int, CentreInformation]] = []
     for line_no, report in parsed.reports:
         if report.ref in known:

@@ -41,6 +41,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from infra import case_index
 from infra.calendar import current_calendar
 from infra.db import refusal, session
+from infra.pseudonym import pseudonym
 from infra.settings import settings
 from models import search_attributes as sa
 from models.case import ActNotBefore, CaseView, IntakeRecord
@@ -62,10 +63,12 @@ __all__ = [
     "case_work",
     "check_intake",
     "ledger_entries",
+    "message_id",
     "pending_calls",
     "resolve_references",
     "send_event",
     "start_case",
+    "taken_messages",
     "update_outcome",
     "wait_until_settled",
     "workflow_type_name",
@@ -471,6 +474,14 @@ async def _opened_by(client: Client, spec: ProcedureSpec, case_id: str, request:
     return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=desc.run_id)
 
 
+def message_id(ref: str) -> str:
+    """The Update id, and the start ledger's key, of the message whose sender's reference is ``ref``: a keyed hash
+    (``infra.pseudonym``). Temporal keeps an Update id in clear, and a sender's reference may hold what its sender
+    wrote in it, a number or an IIN (an adversarial run, 2026-12-04); the same reference gives the same id, so a
+    message sent again is still taken once."""
+    return f"msg-{pseudonym('message', ref)}"
+
+
 def ledger_entries(procedure: str, message_ids: list[str]) -> dict[str, str]:
     """The case each of ``message_ids`` started or joined, for those the ledger holds."""
     with session() as s:
@@ -478,6 +489,14 @@ def ledger_entries(procedure: str, message_ids: list[str]) -> dict[str, str]:
             select(StartLedger).where(StartLedger.procedure == procedure, col(StartLedger.message_id).in_(message_ids))
         )
         return {row.message_id: row.case_id for row in rows}
+
+
+def taken_messages(procedure: str, refs: list[str]) -> dict[str, str]:
+    """The case each message of ``refs`` (senders' references) started or joined, for those the ledger holds:
+    under its keyed id, or, taken before the ids were keyed, under the reference itself."""
+    ids = {r: message_id(r) for r in refs}
+    found = ledger_entries(procedure, [*ids.values(), *refs])
+    return {r: case for r in refs if (case := found.get(ids[r]) or found.get(r))}
 
 
 def _remember(procedure: str, event: str, message_id: str, case_id: str, answer: StartAnswer, source: str) -> None:
@@ -513,7 +532,8 @@ async def _start_with_update(
     a request whose message the case took is answered with the Update's first outcome instead.
     """
     assert spec.start.with_update is not None
-    update, arg, update_id = spec.start.with_update(inp)
+    update, arg, ref = spec.start.with_update(inp)
+    update_id = message_id(ref)
     result_type = spec.event(update).result_model
     case_id = spec.case_id(inp)
     if retry:
@@ -529,7 +549,7 @@ async def _start_with_update(
                 result=result,
                 update_id=update_id,
             )
-    if known := ledger_entries(spec.key, [update_id]).get(update_id):
+    if known := taken_messages(spec.key, [ref]).get(ref):
         if known != case_id:  # the same reference about another number: answered "duplicate", the report was lost
             raise CaseError("conflict", REFERENCE_TAKEN)
         return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)

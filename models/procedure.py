@@ -169,8 +169,9 @@ class StartPolicy:
     """A start for a closed case: ``REJECT_DUPLICATE`` answers with the closed case (one case per
     application, ever), ``ALLOW_DUPLICATE`` opens a new run under the same id."""
     with_update: Callable[[Any], tuple[str, BaseModel, str]] | None = None
-    """Update-with-start: from the input, the Update that goes with the start, its argument and its Update
-    id. The same Update joins a running case or opens one (e.g. a fraud report, 171 p.119)."""
+    """Update-with-start: from the input, the Update that goes with the start, its argument and the message's own
+    reference, whose keyed hash is the Update id (``infra.cases.message_id``). The same Update joins a running
+    case or opens one (e.g. a fraud report, 171 p.119)."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from api.temporal import Gateway
 from cli.fraud_intake import bulk_intake, submit
 from infra import outages
 from infra.calendar import current_calendar
-from infra.cases import PendingCall, pending_calls
+from infra.cases import PendingCall, message_id, pending_calls
 from infra.db import session
 from models.case import ResumeRequest
 from models.deadlines import DeadlineStatus
@@ -424,10 +424,11 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
     assert details["confirmed"] is None and details["check"] == 1
     assert first.reporter_number not in str(details)
     # The same report sent again (a retry) is recognised by the start ledger; without the ledger's row,
-    # Temporal itself recognises the Update id (the report's ref) and answers what the first attempt got.
+    # Temporal itself recognises the Update id (a keyed hash of the report's ref) and answers what the first
+    # attempt got.
     assert (await open_case(env, first, task_queue=task_queue)).answer is ReportAnswer.DUPLICATE
     with session() as s:
-        s.exec(delete(StartLedger).where(col(StartLedger.message_id) == first.ref))  # type: ignore[call-overload]
+        s.exec(delete(StartLedger).where(col(StartLedger.message_id) == message_id(first.ref)))  # type: ignore[call-overload]
     again = await open_case(env, first, task_queue=task_queue)
     assert again.answer is ReportAnswer.OPENED and again.reports_in_case == 1
     assert len((await view(handle)).reports) == 3  # recorded once
@@ -971,6 +972,37 @@ async def test_a_reference_taken_for_another_number_is_refused_not_answered_dupl
     with pytest.raises(RPCError):
         await env.client.get_workflow_handle(fraud_case_id(second)).describe()
     await stop(env.client.get_workflow_handle(case_id))
+
+
+async def test_a_reference_never_reaches_the_history_in_clear_and_one_taken_before_still_is_a_duplicate(
+    env: WorkflowEnvironment, http: httpx.AsyncClient
+) -> None:
+    """Temporal keeps an Update id in clear, and the Update id was the report's ref: an IIN split in halves
+    (``rs-900101_300017``) or a number with a digit joined passed the ref check and were found in the server's
+    database (an adversarial run, 2026-12-04). The Update id is a keyed hash of the ref (``message_id``); the ref
+    travels only inside the encrypted report. A message the ledger recorded under its ref, before the ids were
+    keyed, is still answered "duplicate"."""
+    from infra.db import session
+    from models.tables import StartLedger
+
+    number, now, staff = new_number(), await env.get_current_time(), key("staff")
+    ref = f"rs-900101_{_rng.randrange(10**6):06d}"
+    opened = await http.post(START, json=body(subscriber_report(number, now, ref=ref)), headers=staff)
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+    handle = env.client.get_workflow_handle(case_id)
+    history = (await handle.fetch_history()).to_json()
+    assert message_id(ref) in history and ref not in history and ref.split("_")[1] not in history
+    again = await http.post(START, json=body(subscriber_report(number, now, ref=ref)), headers=staff)
+    assert again.status_code == 200 and again.json()["answer"] == "duplicate"
+    # taken before the ids were keyed: the ledger holds the ref itself, and a closed case would otherwise open anew
+    await stop(handle)
+    old_ref = f"old-{_rng.getrandbits(40):010x}"
+    with session() as s:
+        s.add(StartLedger(procedure="fraud_check", message_id=old_ref, event="subscriber_report", case_id=case_id,
+                          answer="opened", source="before keyed ids"))  # fmt: skip
+    old = await http.post(START, json=body(subscriber_report(number, now, ref=old_ref)), headers=staff)
+    assert old.status_code == 200 and old.json() == {**old.json(), "answer": "duplicate", "case_id": case_id}
 
 
 async def test_a_report_dated_in_the_future_is_refused_at_the_edge(

@@ -25,7 +25,8 @@ __all__ = ["WaysIn", "opening_report"]
 
 
 def opening_report(inp: FraudCaseInput) -> tuple[str, AnyReport, str]:
-    """The Update that carries a case's first report (its way in), the report, and its Update id (its ref)."""
+    """The Update that carries a case's first report (its way in), the report, and its sender's ref (the Update id
+    is a keyed hash of it, made at the edge)."""
     return inp.first.way_in.value, inp.first, inp.first.ref
 
 

@@ -32,6 +32,7 @@ from api.temporal import Gateway
 from infra.keys import read_or_create, require_keys
 from infra.settings import settings
 from models.procedure import ProcedureSpec
+from rules.text import path_shown
 
 __all__ = ["app", "create_app"]
 
@@ -39,12 +40,13 @@ log = logging.getLogger("api")
 
 
 class _NoQueryString(logging.Filter):
-    """uvicorn's access log without query strings (they may carry filters; never personal data in logs)."""
+    """uvicorn's access log without query strings (they may carry filters; never personal data in logs), and with a
+    path segment that reads as a phone number or an IIN shown as ``…`` (``rules.text.path_shown``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+            record.args = (*args[:2], path_shown(args[2].split("?", 1)[0]), *args[3:])
         return True
 
 
@@ -111,13 +113,13 @@ def create_app(
     async def _problem(request: Request, exc: ProblemError) -> Response:
         if _wants_console_page(request):
             return error_page(request, exc.status, exc.detail)
-        return exc.response(request.url.path)
+        return exc.response(path_shown(request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_console_page(request):  # an unknown console address, a wrong method: a page, not JSON
             return error_page(request, exc.status_code, exc.detail if isinstance(exc.detail, str) else "")
-        return http_problem(exc).response(request.url.path)
+        return http_problem(exc).response(path_shown(request.url.path))
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> JSONResponse:

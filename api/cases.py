@@ -297,7 +297,7 @@ def visibility_query(
 ) -> str:
     """A visibility query over our search attributes; every value is checked before it goes in."""
     if procedure is not None and procedure not in procedures:
-        raise ProblemError(422, f"unknown procedure {procedure!r}; known: {', '.join(sorted(procedures))}")
+        raise ProblemError(422, f"unknown procedure; known: {', '.join(sorted(procedures))}")
     if status is not None and not re.match(STATUS_PATTERN, status):
         raise ProblemError(422, "status is a lowercase word such as completeness_check")
     keys = [procedure] if procedure else sorted(procedures)

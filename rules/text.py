@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["CONSTRAINT_ONLY", "HIDDEN_CHARACTERS", "error_loc", "error_text", "without_input"]
+__all__ = ["CONSTRAINT_ONLY", "HIDDEN_CHARACTERS", "error_loc", "error_text", "path_shown", "without_input"]
 
 HIDDEN_CHARACTERS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u180e\u200b\u200e\u200f\u202a-\u202e"
@@ -101,3 +101,24 @@ def error_loc(error: Any) -> tuple[Any, ...]:
     if _FIELD_NAME.fullmatch(key) and personal_number_in(key) is None:
         return loc
     return (*loc[:-1], UNKNOWN_FIELD)
+
+
+# --- what a log line or a problem shows of the path a caller asked for ------------------------------------------
+
+_CASE_ID = re.compile(r"[a-z_]+-[0-9a-f]{20}")
+"""Our case ids: a procedure's key and a keyed pseudonym, whose hex may hold digits that read as a number by chance."""
+_SEVEN_DIGITS = re.compile(r"(?:\d\D{0,3}){7}")
+
+
+def path_shown(path: str) -> str:
+    """``path`` as the access log and a problem's ``instance`` show it: a segment that holds what reads as a phone
+    number or an IIN is ``…`` (a caller put one where an id goes, ``/v1/cases/900101300017``); our case ids stay."""
+    from urllib.parse import unquote
+
+    from rules.identifiers import personal_number_in  # phonenumbers: not for a command's --help
+
+    def shown(segment: str) -> str:
+        text = _CASE_ID.sub("", unquote(segment))
+        return _HIDDEN if _SEVEN_DIGITS.search(text) and personal_number_in(text) else segment
+
+    return "/".join(shown(s) for s in path.split("/"))

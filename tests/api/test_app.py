@@ -42,12 +42,18 @@ def test_the_app_starts_while_temporal_is_down_and_logs_no_query_strings(tmp_pat
                 )
                 assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
                 assert http.get(f"http://127.0.0.1:{port}/console/login").status_code == 200
+                # a number put where an id goes is neither logged nor repeated in the problem's instance
+                for path in ("/v1/cases/900101300126", "/v1/cases/%2B77011234567/timeline"):
+                    r = http.get(f"http://127.0.0.1:{port}{path}", headers={"X-API-Key": key}, timeout=20)
+                    assert r.status_code in (422, 503) and r.json()["instance"].startswith("/v1/cases/…"), r.text
+                    assert "900101300126" not in r.text and "77011234567" not in r.text
         finally:
             proc.terminate()
             proc.wait(timeout=20)
     text = log.read_text()
     assert "GET /v1/cases HTTP/1.1" in text and "503" in text
     assert "900101300126" not in text and "?" not in text.split("GET /v1/cases")[1].split("\n")[0]
+    assert "77011234567" not in text and "GET /v1/cases/…/timeline HTTP/1.1" in text
 
 
 def test_access_log_drops_query_strings() -> None:
@@ -62,4 +68,12 @@ def test_access_log_drops_query_strings() -> None:
     )
     assert _NoQueryString().filter(record)
     assert "900101300126" not in record.getMessage() and "/v1/cases" in record.getMessage()
+    case = "fraud_check-7701123456700000abcd"  # our pseudonym's hex may hold digits that read as a number
+    for path, shown in (
+        ("/v1/cases/900101300126/timeline", "/v1/cases/…/timeline"),
+        (f"/v1/procedures/x/cases/8-701-123-45-67/events/e?q={case}", "/v1/procedures/x/cases/…/events/e"),
+        (f"/console/cases/{case}", f"/console/cases/{case}"),
+    ):
+        record.args = ("127.0.0.1:5000", "GET", path, "1.1", 404)
+        assert _NoQueryString().filter(record) and f"GET {shown} HTTP" in record.getMessage()
     assert "_NoQueryString" in {type(f).__name__ for f in logging.getLogger("uvicorn.access").filters}

@@ -208,7 +208,7 @@ class PermitLifetime(PermitDocuments):
         contract = next((c for c in contracts if c.contract_number == ev.contract_number), None)
         if contract is None or ev.base_operator_bin not in (None, contract.base_operator_bin):
             of = f" with the base operator of BIN {ev.base_operator_bin}" if ev.base_operator_bin else ""
-            raise SenderError(f"contract_number {ev.contract_number!r} is not a contract of this permit{of}")
+            raise SenderError(f"contract_number is not a contract of this permit{of}")
         if ev.contract_valid_until is not None and ev.contract_valid_until <= ev.occurred_on:
             raise SenderError("contract_valid_until must be after occurred_on")
         # An event is reported once it has happened, and happens to the issued permit's contract (Annex 5): a date
@@ -223,9 +223,9 @@ class PermitLifetime(PermitDocuments):
         permit = self.state.permit
         earliest = max(contract.signed_on, permit.issued_on) if permit is not None else contract.signed_on
         if ev.occurred_on < earliest:
-            raise SenderError(
-                f"occurred_on {ev.occurred_on.isoformat()} is before {earliest.isoformat()}, the day the permit was "
-                "issued or its contract signed: a contract event concerns the issued permit"
+            raise SenderError(  # naming neither day: the permit's issue is the case's, not the sender's
+                "occurred_on is before the day the permit was issued or its contract signed: a contract event "
+                "concerns the issued permit"
             )
 
     def parties(self) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ from activities.eds import signer_name
 from infra.store import load_document, store_document
 from models.case import DocumentRef
 from models.documents import RenderDocumentRequest
+from rules import law
 from rules.calendar import almaty_text
 
 __all__ = ["local", "render", "render_document", "templates"]
@@ -35,7 +36,25 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["local"] = local
+    env.globals.update(signer_title=signer_title, act_title=_act_title)
     return env
+
+
+SIGNER_TITLES: dict[str, dict[str, str]] = {
+    "provider_head": {"kk": "қызмет берушінің басшысы", "ru": "руководитель услугодателя"},
+    "authorised_person": {"kk": "уәкілетті тұлға", "ru": "уполномоченное лицо"},
+    "complaint_body": {"kk": "шағымды қарайтын орган", "ru": "орган, рассматривающий жалобу"},
+}
+"""Who signs, as a document's footer names the signing role (``models.eds.SignRequest.role``) in its language."""
+
+
+def signer_title(role: str, lang: str) -> str:
+    """The signing role in ``lang`` (the role's key for a role this table does not name)."""
+    return SIGNER_TITLES.get(role, {}).get(lang, role)
+
+
+def _act_title(version_id: str | None, lang: str) -> str:
+    return law.act_title(version_id, lang) or (version_id or "")
 
 
 def local(value: object) -> object:

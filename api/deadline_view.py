@@ -79,7 +79,7 @@ def day_off_name(reason: DayOffReason, name: str, _: Translate) -> str:
     return "; ".join(parts)
 
 
-def _roll(text: str, start: datetime, counted_from: date | None, _: Translate) -> str:
+def roll_text(text: str, start: datetime, counted_from: date | None, _: Translate) -> str:
     """The after-hours roll in words (the recorded sentence gives its citation in its last parentheses)."""
     why = _("on a non-working day") if "non-working" in text else _("after office hours")
     cite = text[text.rfind("(") + 1 : text.rfind(")")] if text.rstrip().endswith(")") else ""
@@ -109,7 +109,7 @@ def explain(state: DeadlineState, _: Translate) -> list[str]:
     elif d.note:
         out.append(d.note)  # a note of another kind: as the case recorded it
     if d.after_hours_roll:
-        out.append(_roll(d.after_hours_roll, d.start, d.counted_from_day, _))
+        out.append(roll_text(d.after_hours_roll, d.start, d.counted_from_day, _))
     elif d.unit is not Unit.MINUTES:
         out.append(_("started {when}").format(when=almaty_text(d.start)))
     if d.counted_from_day is not None and not (req is not None and req.earliest_act):

@@ -160,7 +160,7 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The class only: messages and tracebacks may carry the inputs (personal data).
-        log.error("unexpected %s on %s %s", exc.__class__.__name__, request.method, request.url.path)
+        log.error("unexpected %s on %s %s", exc.__class__.__name__, request.method, path_shown(request.url.path))
         return ProblemError(500, "unexpected error; the operator's log names its kind").response(
             path_shown(request.url.path)
         )

@@ -21,7 +21,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -231,33 +231,35 @@ def _label(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, _: Callable[[str], str]) -> str:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, str) and _INSTANT.match(value):
         return local_time(value)
     return str(value)
 
 
-def summary_rows(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+def summary_rows(value: Any, prefix: str = "", _: Callable[[str], str] = str) -> list[tuple[str, str]]:
     """A nested value (the application) as rows of a readable label (``Applicant › Individual › IIN``) and a value;
-    lists are numbered, instants shown in Asia/Almaty, yes/no for booleans, an empty list as "none"."""
+    lists are numbered, instants shown in Asia/Almaty, yes/no for booleans, an empty list as "none"; the labels and
+    words in ``_``'s language where the console's catalogues name them (its forms' field titles)."""
     rows: list[tuple[str, str]] = []
     if isinstance(value, dict):
         for key, v in value.items():
-            rows += summary_rows(v, f"{prefix} › {_label(str(key))}" if prefix else _label(str(key)))
+            label = _(_label(str(key)))
+            rows += summary_rows(v, f"{prefix} › {label}" if prefix else label, _)
     elif isinstance(value, list):
         if not value:
-            rows.append((prefix or "Items", "none"))
+            rows.append((prefix or _("Items"), _("none")))
         elif all(not isinstance(v, dict | list) for v in value):
-            rows.append((prefix or "Items", "; ".join(_shown(v) for v in value)))
+            rows.append((prefix or _("Items"), "; ".join(_shown(v, _) for v in value)))
         else:
             for i, v in enumerate(value, 1):
-                rows += summary_rows(v, f"{prefix} {i}" if prefix else f"Item {i}")
+                rows += summary_rows(v, f"{prefix} {i}" if prefix else f"{_('Item')} {i}", _)
     else:
-        rows.append((prefix or "Value", _shown(value)))
+        rows.append((prefix or _("Value"), _shown(value, _)))
     return rows
 
 
@@ -269,18 +271,38 @@ def render_admin_case_html(
 ) -> str:
     """The case file as one HTML page; ``included`` maps doc_id to its path inside the bundle, ``signatures`` to the
     path of its detached signature."""
+    from api.deadline_view import roll_text
+    from api.i18n import gettext
+
+    def _(text: str) -> str:
+        return gettext(lang, text)
+
+    reg = case.registration or {}
+    roll = reg.get("after_hours_roll")
     env = templates(lang)
     env.filters["pretty"] = _pretty
     return env.get_template("admin_case.html.j2").render(
         case=case,
         included=included or {},
         signatures=signatures or {},
-        application=summary_rows(case.application),
+        application=summary_rows(case.application, _=_),
+        after_hours=roll_text(
+            roll, datetime.fromisoformat(reg["received_at"]), date.fromisoformat(reg["registered_on"]), _
+        )
+        if roll and reg.get("received_at") and reg.get("registered_on")
+        else roll,
     )
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120]
+
+
+def _extension(body: bytes) -> str:
+    """The extension a document's bytes call for, so that it opens by its name (an adversarial run, 2026-12-04)."""
+    if body[:64].lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        return ".html"
+    return ".zip" if body.startswith(b"PK\x03\x04") else ""
 
 
 def render_admin_case(
@@ -304,7 +326,7 @@ def render_admin_case(
             digest = hashlib.sha256(body).hexdigest()
             if digest != ref.sha256:
                 raise ValueError(f"document {ref.doc_id}: stored bytes do not match the SHA-256 the case recorded")
-            path = f"documents/{_safe(ref.doc_id)}"
+            path = f"documents/{_safe(ref.doc_id)}{_extension(body)}"
             files[path] = body
             included[ref.doc_id] = path
             entry |= {"included": True, "path": path}

@@ -90,5 +90,8 @@ def test_the_report_and_the_administrative_case_follow_the_auditors_language(
         assert report_json["overruns"][0]["reason"].startswith("due ")
         for english in ("Legal terms", "Decisions and events accepted", "governing act", "The case is still open."):
             assert f">{english}<" not in case_html
+        # the application's fields under the labels the console's forms give them in the language
+        assert f"<th>{cat['Applicant']} › {cat['Full name']}</th>" in case_html, case_html
+        assert "<th>Applicant" not in case_html
     res = runner.invoke(cli.app, ["report", str(tmp_path / "export"), "--out", str(tmp_path / "x"), "--lang", "de"])
     assert res.exit_code == 2

@@ -624,7 +624,8 @@ async def test_upheld_complaint_reopens_a_refused_permit_case(
         case_html = bundle.read("case.html").decode()
         names = bundle.namelist()
     assert "665/NK p.6" in case_html and "the information form is missing" in case_html
-    assert any(n.startswith("documents/") for n in names)  # the refusal the permit case produced
+    # the refusal the permit case produced, named to open as what it is
+    assert any(n.startswith("documents/") and n.endswith(".html") for n in names), names
 
     await handle.execute_update(
         "review_decision",

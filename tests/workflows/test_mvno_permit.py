@@ -248,8 +248,17 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
             issued_day.isoformat(),
             permit.valid_through.isoformat(),
             f"<tr><th>Басшы</th><td>{HEAD}</td></tr>",  # the head who signs it (14 item 3), not the director
+            # the basis, the contracts and the signer in each language's words (an adversarial run, 2026-12-04)
+            f"№ {app.application_number} өтініш",
+            f"заявление № {app.application_number}",
+            "жылғы № BL-MVNO-0042 шарт",
+            "договор № BL-MVNO-0042 от",
+            "қызмет берушінің басшысы",
+            "руководитель услугодателя",
         ):
             assert needle in html, needle
+        for english in ("application ", "contract ", "provider_head"):
+            assert english not in html, english
         stages = stages_of(handle.id)
         assert stages[:4] == ["registered", "completeness_check", "qualification_check", "permit_valid"]
 

@@ -112,6 +112,17 @@ class PermitDocuments(PermitCase):
                 "radio_communication": _RADIO.model_dump(include={"kk", "ru"}),
                 "basis": p.basis,
                 "additional_info": contracts,
+                # the same in each language's words (the two above, in English, are what older permits show)
+                "basis_cite": cite("665/NK", "p.7"),
+                "act_version_id": self.state.registration.act_version_id if self.state.registration else None,
+                "contracts": [
+                    {
+                        "base_operator": c.base_operator,
+                        "number": c.contract_number,
+                        "signed_on": c.signed_on.isoformat(),
+                    }
+                    for c in self.state.application.qualification.contracts
+                ],
             },
         )
 

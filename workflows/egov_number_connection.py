@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.subscriber_common import (
         OTP_MAX_ATTEMPTS,
         RESULT_DOCUMENT_ACTIVITIES,
+        biometric_report_at_the_edge,
         biometric_verdict,
         entered_secret,
         result_document,
@@ -370,6 +371,7 @@ SPEC = ProcedureSpec(
             "Biometric authentication result",
             cite("58", "p.6", "p.7", "p.9"),
             sender_errors=frozenset({SESSION_REUSED}),
+            to_update=biometric_report_at_the_edge,
         ),
     ),
     governs=lambda inp: Governs("58", _paragraphs(inp), inp.received_at),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
@@ -31,6 +33,7 @@ __all__ = [
     "BIOMETRIC_SESSION_REUSED_REFUSED",
     "OTP_MAX_ATTEMPTS",
     "RESULT_DOCUMENT_ACTIVITIES",
+    "biometric_report_at_the_edge",
     "biometric_verdict",
     "cause_type",
     "entered_secret",
@@ -62,6 +65,17 @@ BIOMETRIC_SESSION_REUSED_REFUSED = "biometric-session-reused-refused"
 """``workflow.patched`` id: a biometric report whose session is another case's (or was recorded with another
 verdict) fails its Update with ``BiometricSessionReused`` and the case keeps waiting for its own verdict. Without
 the marker, that refusal blocks the step like any outside system's permanent refusal (what the code did before)."""
+
+
+async def biometric_report_at_the_edge(client: Any, case_id: str, report: BiometricReport) -> BiometricReport:
+    """The API's edge: a provider's session id carries no personal data. It is recorded in clear in
+    ``biometric_checks`` and named in refusals, and an adversarial run (2026-12-04) had one that was an IIN taken in."""
+    from infra.cases import CaseError  # at the edge only
+    from rules.identifiers import personal_number_in
+
+    if kind := personal_number_in(report.session_id):
+        raise CaseError("refused", f"refused: session_id holds what reads as {kind}; a session id names no person")
+    return report
 
 
 async def biometric_verdict(case: CaseWorkflow, report: BiometricReport) -> BiometricCheck:

@@ -65,6 +65,16 @@ async def test_a_pass_of_one_case_never_counts_for_another_and_only_the_provider
     passed: dict[str, Any] = {"session_id": session, "passed": True}
     failed: dict[str, Any] = {"session_id": session, "passed": False, "reason": "face does not match"}
 
+    # A session id names no person: one that reads as an IIN or a phone number is refused before the case takes it
+    # (it is recorded in clear in biometric_checks: an adversarial run, 2026-12-04) and not repeated.
+    for personal in ("900101300017", "+7 701 123 45 67"):
+        r = await run.http.post(
+            events(a, "report_biometrics"), json={**passed, "session_id": personal}, headers=keys["provider"]
+        )
+        assert r.status_code == 422 and "session_id holds what reads as" in r.text, r.text
+        assert personal not in r.text and "123 45 67" not in r.text
+    assert await run.accepted(a, "report_biometrics") == []
+
     # Only the provider reports a verdict: the portal that started the requests may not.
     r = await run.http.post(events(a, "report_biometrics"), json=passed, headers=keys["portal"])
     assert r.status_code == 403, r.text

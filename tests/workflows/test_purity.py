@@ -66,7 +66,11 @@ EDGE_IMPORTS = {
     ("activities.eds", "seal_eds_password"): "the EDS password sealed to the issuer by the API's edge",
     ("infra.cases", "check_intake"): "the edge's intake check of a report joining a case (the law of its day)",
     ("infra.cases", "registered_case"): "the case a complaint names, read by the start's edge for its act",
-    ("infra.cases", "CaseError"): "the edge's refusal of a complaint whose act contradicts its appealed case's",
+    (
+        "infra.cases",
+        "CaseError",
+    ): "the edge's refusal of a complaint whose act contradicts its appealed case's, and of a "
+    "biometric report whose session id reads as a personal number",
 }
 WALL_CLOCK_CALLS = {
     ("datetime", "now"),

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.contract_eds_signing.base import ACT, PROCEDURE, STEPS
 from workflows.contract_eds_signing.edge import code_at_the_edge, link_at_the_edge, password_at_the_edge
 from workflows.contract_eds_signing.workflow import ContractSigning
+from workflows.subscriber_common import biometric_report_at_the_edge
 
 __all__ = ["SPEC"]
 
@@ -95,6 +96,7 @@ SPEC = ProcedureSpec(
             "Biometric identification result",
             cite("almatel-eds", "step 6"),
             sender_errors=frozenset({SESSION_REUSED}),
+            to_update=biometric_report_at_the_edge,
         ),
         EventSpec(
             "give_eds_consent", Consent, frozenset({_PAGE}), "Consent to EDS issuance", cite("almatel-eds", "step 7")

@@ -23,7 +23,14 @@ from infra.cases import CaseError, registered_case
 from infra.pseudonym import pseudonym
 from infra.store import load_document, record_forward, store_document
 from models import search_attributes as sa
-from models.case import ComplaintInstruction, ComplaintRecord, DocumentRef, InstructionRecord
+from models.case import (
+    ACTION_CASE_CLOSED,
+    ACTION_REFUSED,
+    ComplaintInstruction,
+    ComplaintRecord,
+    DocumentRef,
+    InstructionRecord,
+)
 from models.complaint import AppealedCase, InstructionOutcome, InstructRequest, NoticeOutcome, NoticeRequest
 from rules.law import cite
 
@@ -84,12 +91,10 @@ async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
         )
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
-            return InstructionOutcome(
-                delivered=False, action_taken="the appealed case is closed; staff must act on the instruction"
-            )
+            return InstructionOutcome(delivered=False, action_taken=ACTION_CASE_CLOSED)
         raise
     except WorkflowUpdateFailedError as exc:
-        return InstructionOutcome(delivered=False, action_taken=f"the appealed case refused it: {exc.cause}")
+        return InstructionOutcome(delivered=False, action_taken=ACTION_REFUSED.format(cause=exc.cause))
     return InstructionOutcome(delivered=True, action_taken=record.action_taken)
 
 

@@ -15,7 +15,7 @@ from temporalio import activity
 
 from activities.eds import signer_name
 from infra.store import load_document, store_document
-from models.case import DocumentRef
+from models.case import DocumentRef, action_said
 from models.documents import RenderDocumentRequest
 from rules import law
 from rules.calendar import almaty_text
@@ -36,7 +36,7 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["local"] = local
-    env.globals.update(signer_title=signer_title, act_title=_act_title)
+    env.globals.update(signer_title=signer_title, act_title=_act_title, action_said=action_said)
     return env
 
 

@@ -55,7 +55,7 @@ from api.temporal import problem_from_temporal
 from infra import assignments
 from infra.cases import case_work
 from infra.db import session as db_session
-from models.case import CaseView
+from models.case import CaseView, action_said
 from models.procedure import ProcedureSpec
 from models.tables import SmsOutbox
 from rules import law
@@ -87,6 +87,7 @@ def _env() -> Environment:
     env.globals["document_title"] = document_title
     env.globals["term_title"] = term_title
     env.globals["activity_label"] = activity_label
+    env.globals["action_said"] = action_said
     env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -14,6 +15,13 @@ from models.timings import CaseTimings
 from rules.lawdata import TermValue
 
 __all__ = [
+    "ACTIONS_SAID",
+    "ACTION_CASE_CLOSED",
+    "ACTION_NOT_REOPENABLE",
+    "ACTION_RECORDED",
+    "ACTION_RECORDED_FOR_STAFF",
+    "ACTION_REFUSED",
+    "ACTION_REOPENED",
     "BACKDATED_AFTER_WORKING_DAYS",
     "ONE_EVENT_AT_A_TIME",
     "ActNotBefore",
@@ -33,6 +41,7 @@ __all__ = [
     "Registration",
     "RegistrationRequest",
     "ResumeRequest",
+    "action_said",
     "does_not_fit",
 ]
 
@@ -174,6 +183,65 @@ class InstructionRecord(BaseModel):
     instruction: ComplaintInstruction
     received_at: datetime
     action_taken: str
+    """In English, one of the ``ACTION_…`` sentences; ``action_said`` says it in the complainant's language."""
+
+
+# What an appealed case did about an upheld complaint's instruction (its Update's answer, in English), and the same
+# in the letters' languages: the complaint's letters quote it (58 p.10; 665/NK p.10).
+ACTION_RECORDED = "recorded; this procedure takes no automatic action, staff act on it"
+ACTION_RECORDED_FOR_STAFF = "recorded; staff act on it"
+ACTION_NOT_REOPENABLE = "recorded; the case is {status} and cannot be reopened now, staff act on it"
+ACTION_REOPENED = "reopened for a new decision at {stage}"
+ACTION_CASE_CLOSED = "the appealed case is closed; staff must act on the instruction"
+ACTION_REFUSED = "the appealed case refused it: {cause}"
+ACTIONS_SAID: dict[str, dict[str, str]] = {
+    ACTION_RECORDED: {
+        "kk": "тіркелді; бұл рәсім автоматты түрде ешнәрсе жасамайды, шараны қызметкерлер қолданады",
+        "ru": "зарегистрировано; эта процедура ничего не делает автоматически, меры принимают сотрудники",
+    },
+    ACTION_RECORDED_FOR_STAFF: {
+        "kk": "тіркелді; шараны қызметкерлер қолданады",
+        "ru": "зарегистрировано; меры принимают сотрудники",
+    },
+    ACTION_NOT_REOPENABLE: {
+        "kk": "тіркелді; іс {status} күйінде және қазір қайта ашыла алмайды, шараны қызметкерлер қолданады",
+        "ru": "зарегистрировано; дело в статусе {status} и сейчас не может быть возобновлено, меры принимают "
+        "сотрудники",
+    },
+    ACTION_REOPENED: {
+        "kk": "жаңа шешім үшін {stage} кезеңінде қайта ашылды",
+        "ru": "возобновлено для нового решения на этапе {stage}",
+    },
+    ACTION_CASE_CLOSED: {
+        "kk": "шағым жасалған іс жабылған; нұсқау бойынша шараны қызметкерлер қолдануы тиіс",
+        "ru": "обжалованное дело закрыто; меры по указанию должны принять сотрудники",
+    },
+    ACTION_REFUSED: {
+        "kk": "шағым жасалған іс оны қабылдамады: {cause}",
+        "ru": "обжалованное дело его не приняло: {cause}",
+    },
+}
+_STAGES_SAID = {
+    "completeness_check": {"kk": "құжаттардың толықтығын тексеру", "ru": "проверки полноты документов"},
+    "qualification_check": {
+        "kk": "біліктілік талаптарына сәйкестігін тексеру",
+        "ru": "проверки соответствия квалификационным требованиям",
+    },
+}
+
+
+def action_said(action_taken: str, lang: str) -> str:
+    """``action_taken`` (one of the ``ACTION_…`` sentences, filled in) in ``lang`` (kk, ru); a text that is none of
+    them (a case's own words) as it is."""
+    for english, said in ACTIONS_SAID.items():
+        fields = re.findall(r"{(\w+)}", english)
+        pattern = re.escape(english)
+        for name in fields:
+            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+)")
+        if (found := re.fullmatch(pattern, action_taken)) and lang in said:
+            values = {k: _STAGES_SAID.get(v, {}).get(lang, v) for k, v in found.groupdict().items()}
+            return said[lang].format(**values)
+    return action_taken
 
 
 class ActNotBefore(BaseModel):

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.law import law_snapshot, register_case
     from models import search_attributes as sa
     from models.case import (
+        ACTION_RECORDED,
         ONE_EVENT_AT_A_TIME,
         BlockedStep,
         CaseView,
@@ -303,7 +304,7 @@ class CaseWorkflow:
 
     async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
         """Act on an upheld complaint's instruction; returns what was done (override per procedure)."""
-        return "recorded; this procedure takes no automatic action, staff act on it"
+        return ACTION_RECORDED
 
     def close(self, outcome: str, status: str = "closed") -> None:
         """The case ended with ``outcome`` (e.g. "permit_issued", "refused")."""

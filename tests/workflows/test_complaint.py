@@ -742,7 +742,10 @@ async def test_14_7_a_complaint_satisfied_by_the_provider_reopens_the_refused_pe
     [noticed] = appealed.complaints
     assert noticed.complaint_id == handle.id and noticed.outcome == "satisfied" and not noticed.pending
     html = signed_and_delivered(f"{handle.id}/satisfied", HEAD)
-    assert "reopened for a new decision at completeness_check" in html
+    # the letter says what the appealed case did in its own languages, not in the case's English
+    assert "құжаттардың толықтығын тексеру кезеңінде қайта ашылды" in html
+    assert "возобновлено для нового решения на этапе проверки полноты документов" in html
+    assert "reopened for a new decision" not in html
     await save_golden(handle, "complaint", "satisfied_reopens_the_appealed_case")
     await stop(permit)
 

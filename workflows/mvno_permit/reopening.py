@@ -11,7 +11,13 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.case import ComplaintInstruction, ComplaintRecord
+    from models.case import (
+        ACTION_NOT_REOPENABLE,
+        ACTION_RECORDED_FOR_STAFF,
+        ACTION_REOPENED,
+        ComplaintInstruction,
+        ComplaintRecord,
+    )
     from models.deadlines import DeadlineStatus
     from models.mvno_permit import DecisionReceipt, ReopenInstruction, RoundDecisions
     from rules.law import cite
@@ -105,13 +111,13 @@ class Reopening(PermitCase):
     async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
         """An upheld complaint's "reopen" instruction reopens a refused case for a new decision."""
         if instruction.action != "reopen":
-            return "recorded; staff act on it"
+            return ACTION_RECORDED_FOR_STAFF
         if self.state.accepting != "reopen":
-            return f"recorded; the case is {self.status} and cannot be reopened now, staff act on it"
+            return ACTION_NOT_REOPENABLE.format(status=self.status)
         stage = self._accept_reopen(
             ReopenInstruction(complaint_id=instruction.complaint_id, stage=None, reason=instruction.reasons[:2000])
         )
-        return f"reopened for a new decision at {stage}"
+        return ACTION_REOPENED.format(stage=stage)
 
     def _accept_reopen(self, instr: ReopenInstruction) -> str:
         self.state.accepting = ""

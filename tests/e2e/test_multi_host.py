@@ -312,7 +312,7 @@ async def test_three_hosts_share_keys_and_database_and_survive_a_killed_worker(h
         fraud = sorted(
             set(
                 s.exec(
-                    select(StartLedger.case_id).where(col(StartLedger.message_id).startswith(f"sweep:{sweep}:"))
+                    select(StartLedger.case_id).where(col(StartLedger.source).startswith(f"bulk:{sweep}:"))
                 ).all()
             )
         )

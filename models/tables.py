@@ -237,8 +237,9 @@ class AntifraudCentreMessage(SQLModel, table=True):
 
 
 class StartLedger(SQLModel, table=True):
-    """Every message that started or joined a case (update-with-start), by its sender's reference (the Update
-    id): sending it again creates nothing, also after its case closed (``infra.cases.start_case``)."""
+    """Every message that started or joined a case (update-with-start), by its Update id, the keyed hash of its
+    sender's reference (``infra.cases.message_id``; rows written before 2026-12-04 hold the reference itself):
+    sending it again creates nothing, also after its case closed (``infra.cases.start_case``)."""
 
     __tablename__ = "start_ledger"
 

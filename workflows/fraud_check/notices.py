@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.fraud_check.base import FraudCase
 
 __all__ = [
+    "DETECTION_NOTICE_NAMES_NO_REF",
     "NOTICES_CARRY_THE_SUBSCRIBER",
     "NOTICES_RETRIED_BY_ACTIVITY",
     "NOTICE_FIRST_RETRY",
@@ -40,6 +41,11 @@ NOTICES_CARRY_THE_SUBSCRIBER = "fraud-notices-carry-the-subscriber"
 """``workflow.patched`` id: every message to the centre carries what p.118 names (surname, name, patronymic, IIN
 and all numbers registered to the subscriber), looked up once per check. Cases begun before it sent them with
 the operator's own detection only."""
+
+DETECTION_NOTICE_NAMES_NO_REF = "fraud-detection-notice-names-no-ref"
+"""``workflow.patched`` id, asked when a detection is told to the centre (p.118): the message's id, which is its
+activity's id and kept in clear by Temporal, ends with the report's place in the case (``report-<n>``), not with the
+sender's ref, which may hold what its sender wrote (an adversarial run, 2026-12-04); cases told before it keep it."""
 
 NOTICES_RETRIED_BY_ACTIVITY = "fraud-notices-retried-by-activity"
 """``workflow.patched`` id: a message to the centre is one activity retried by its own retry policy (attempts
@@ -56,7 +62,10 @@ class CentreNotices(FraudCase):
 
     async def _inform_of_detection(self, report: InternalDetection) -> None:
         """p.118: the centre learns of the operator's own detection with the subscriber's data and numbers."""
-        notice = self._notice(NoticeKind.DETECTION, cite("171", "p.118"), suffix=report.ref)
+        suffix = report.ref
+        if workflow.patched(DETECTION_NOTICE_NAMES_NO_REF):
+            suffix = f"report-{next(i for i, r in enumerate(self.reports) if r.report.ref == report.ref)}"
+        notice = self._notice(NoticeKind.DETECTION, cite("171", "p.118"), suffix=suffix)
         if self._notices_carry_subscriber:
             subscriber = await self._the_subscriber()
         else:  # cases begun before: looked up for each detection

@@ -65,6 +65,7 @@ __all__ = [
     "ledger_entries",
     "message_id",
     "pending_calls",
+    "remember_message",
     "resolve_references",
     "send_event",
     "start_case",
@@ -499,6 +500,12 @@ def taken_messages(procedure: str, refs: list[str]) -> dict[str, str]:
     return {r: case for r in refs if (case := found.get(ids[r]) or found.get(r))}
 
 
+def remember_message(procedure: str, event: str, ref: str, case_id: str, answer: str, source: str) -> None:
+    """Record in the start ledger that the message ``ref`` was taken in by ``case_id`` through the events route
+    (the start route records its own): the same ref about another number is then refused there too."""
+    _remember(procedure, event, message_id(ref), case_id, StartAnswer(answer), source)
+
+
 def _remember(procedure: str, event: str, message_id: str, case_id: str, answer: StartAnswer, source: str) -> None:
     # a concurrent start of the same message may have recorded it first
     with suppress(IntegrityError), session() as s:
@@ -800,7 +807,10 @@ async def send_event(
     args = [] if payload is None else [payload]
     done = WorkflowUpdateStage.COMPLETED
     update = await handle.start_update(event.name, args=args, id=update_id, wait_for_stage=done)
-    return _event_result(case_id, event, await update.result(), update.workflow_run_id)
+    result = await update.result()
+    if event.taken is not None:
+        event.taken(case_id, payload, result)
+    return _event_result(case_id, event, result, update.workflow_run_id)
 
 
 async def _fitting(

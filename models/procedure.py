@@ -139,6 +139,9 @@ class EventSpec:
     """What the API answers of the Update's result (given its JSON, and whether the caller is an operator system),
     minimised as the case view is: e.g. a fraud decision answers where the case stands with the number masked, not
     the subscriber's record. ``None``: the result as it is."""
+    taken: Callable[[str, Any, Any], None] | None = None
+    """Called at the edge once the case took the event (its id, the payload sent, the Update's result): e.g. the
+    start ledger records a report's ref taken in through the events route, as the start route does."""
 
     @property
     def body_model(self) -> type[BaseModel] | None:

@@ -310,11 +310,7 @@ async def test_three_hosts_share_keys_and_database_and_survive_a_killed_worker(h
     sweep = _bulk(h, tmp_path, numbers)
     with Session(h.db) as s:
         fraud = sorted(
-            set(
-                s.exec(
-                    select(StartLedger.case_id).where(col(StartLedger.source).startswith(f"bulk:{sweep}:"))
-                ).all()
-            )
+            set(s.exec(select(StartLedger.case_id).where(col(StartLedger.source).startswith(f"bulk:{sweep}:"))).all())
         )
     assert len(fraud) == len(numbers)
 

@@ -355,7 +355,12 @@ async def test_internal_detection_informs_centre_at_once_with_all_the_subscriber
     final = await handle.result()
     assert len(final.reports) == 3
     assert [m.kind for m in messages_for_case(ack.case_id)][-1] is NoticeKind.NOT_CONFIRMED
+    # each detection's message is named by its report's place in the case: its id is its activity's, in clear
+    assert [n.message_id.rsplit(":", 1)[-1] for n in final.notices[:2]] == ["report-0", "report-1"]
+    history = (await handle.fetch_history()).to_json()
+    assert all(r.report.ref not in history for r in final.reports if r.report.way_in.value == "internal_detection")
     await save(handle, "internal_detection")
+    await save_golden(handle, "fraud_check", "internal_detection_notices_name_no_ref")
 
 
 async def test_analyst_silent_check_is_breached_and_escalated(
@@ -972,6 +977,40 @@ async def test_a_reference_taken_for_another_number_is_refused_not_answered_dupl
     with pytest.raises(RPCError):
         await env.client.get_workflow_handle(fraud_case_id(second)).describe()
     await stop(env.client.get_workflow_handle(case_id))
+
+
+async def test_the_events_route_knows_a_reference_as_the_start_route_does(
+    env: WorkflowEnvironment, http: httpx.AsyncClient
+) -> None:
+    """A report joining a case through its events route did not consult the start ledger nor write to it: a ref
+    taken in about one number joined another's case, and a ref first sent there was then taken in about another
+    number as well (an adversarial run, 2026-12-04). Now both routes know a ref as one message."""
+    a, b, now, staff = new_number(), new_number(), await env.get_current_time(), key("staff")
+    case_a = (await http.post(START, json=body(subscriber_report(a, now)), headers=staff)).json()["case_id"]
+    case_b = (await http.post(START, json=body(subscriber_report(b, now)), headers=staff)).json()["case_id"]
+    taken = f"xref-{_rng.getrandbits(40):010x}"
+    r = await http.post(START, json=body(subscriber_report(a, now, ref=taken)), headers=staff)
+    assert r.status_code == 200 and r.json()["answer"] == "joined", r.text
+
+    def joining(number: str, ref: str) -> dict[str, Any]:
+        return subscriber_report(number, now, ref=ref).model_dump(mode="json")
+
+    r = await http.post(f"{START}/{case_b}/events/subscriber_report", json=joining(b, taken), headers=staff)
+    assert r.status_code == 409 and "a reference names one message" in r.text and case_a not in r.text, r.text
+    r = await http.post(
+        f"{START}/{case_b}/events/subscriber_report", json=joining(a, "xref-other-number"), headers=staff
+    )
+    assert r.status_code == 422 and "another number than this case" in r.text, r.text
+    fresh = f"xref-{_rng.getrandbits(40):010x}"
+    r = await http.post(f"{START}/{case_b}/events/subscriber_report", json=joining(b, fresh), headers=staff)
+    assert r.status_code == 200 and r.json()["result"]["answer"] == "joined", r.text
+    r = await http.post(START, json=body(subscriber_report(a, now, ref=fresh)), headers=staff)
+    assert r.status_code == 409 and case_b not in r.text, r.text
+    r = await http.post(START, json=body(subscriber_report(b, now, ref=fresh)), headers=staff)
+    assert r.status_code == 200 and r.json()["answer"] == "duplicate", r.text
+    assert len((await view(env.client.get_workflow_handle(case_a))).reports) == 2
+    for case_id in (case_a, case_b):
+        await stop(env.client.get_workflow_handle(case_id))
 
 
 async def test_a_reference_never_reaches_the_history_in_clear_and_one_taken_before_still_is_a_duplicate(

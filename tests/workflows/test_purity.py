@@ -65,6 +65,9 @@ EDGE_IMPORTS = {
     ("activities.otp", "secret_digest"): "the keyed digest of a typed code, made by the API's edge",
     ("activities.eds", "seal_eds_password"): "the EDS password sealed to the issuer by the API's edge",
     ("infra.cases", "check_intake"): "the edge's intake check of a report joining a case (the law of its day)",
+    ("infra.cases", "REFERENCE_TAKEN"): "the edge's refusal of a report whose ref another case took in",
+    ("infra.cases", "taken_messages"): "the start ledger, read by the edge of a report joining a case",
+    ("infra.cases", "remember_message"): "the start ledger, written by the edge once a joining report was taken",
     ("infra.cases", "registered_case"): "the case a complaint names, read by the start's edge for its act",
     (
         "infra.cases",

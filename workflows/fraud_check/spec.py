@@ -68,10 +68,24 @@ async def _report_at_the_edge(client: Any, case_id: str, report: AnyReport) -> A
     received before the law of its day had the paragraphs its way in executes (171 ch.3 came with 554/NK in force
     from 2025-11-15), or in the future, is refused (422). It joined through the events route (an adversarial run,
     2026-12-03), where the start route refused it."""
-    from infra.cases import check_intake  # at the edge only
+    from infra.cases import REFERENCE_TAKEN, CaseError, check_intake, taken_messages  # at the edge only
 
     check_intake(SPEC, FraudCaseInput(first=report))
+    if SPEC.case_id(FraudCaseInput(first=report)) != case_id:
+        raise CaseError("refused", "refused: the report is about another number than this case")
+    # a ref names one message: taken in about another number, it is refused here as on the start route (an
+    # adversarial run, 2026-12-04, had one ref in two cases through this route)
+    if (known := taken_messages(SPEC.key, [report.ref]).get(report.ref)) is not None and known != case_id:
+        raise CaseError("conflict", REFERENCE_TAKEN)
     return report
+
+
+def _report_taken(case_id: str, report: AnyReport, result: Any) -> None:
+    """The events route took a report in: the start ledger records its ref, as the start route does."""
+    from infra.cases import remember_message  # at the edge only
+
+    answer = IntakeAck.model_validate(result).answer
+    remember_message(SPEC.key, report.way_in.value, report.ref, case_id, answer.value, "events route")
 
 
 def _report_answer(result: Any, operator: bool) -> dict[str, Any]:
@@ -117,6 +131,7 @@ SPEC = ProcedureSpec(
             result_model=IntakeAck,
             answer=_report_answer,
             to_update=_report_at_the_edge,
+            taken=_report_taken,
         ),
         EventSpec(
             "centre_information",
@@ -127,6 +142,7 @@ SPEC = ProcedureSpec(
             result_model=IntakeAck,
             answer=_report_answer,
             to_update=_report_at_the_edge,
+            taken=_report_taken,
         ),
         EventSpec(
             "internal_detection",
@@ -137,6 +153,7 @@ SPEC = ProcedureSpec(
             result_model=IntakeAck,
             answer=_report_answer,
             to_update=_report_at_the_edge,
+            taken=_report_taken,
         ),
         EventSpec(
             "record_check_outcome",

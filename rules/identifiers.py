@@ -23,6 +23,7 @@ __all__ = [
     "kz_mobile",
     "masked_number",
     "personal_number_in",
+    "personal_number_whole",
 ]
 
 _WEIGHTS_1 = tuple(range(1, 12))
@@ -164,6 +165,15 @@ def personal_number_in(text: str) -> str | None:
         if kind := _personal(re.sub(r"\D", "", run.group())):
             return kind
     return None
+
+
+def personal_number_whole(text: str) -> str | None:
+    """What personal number ``text`` is as a whole, if any (``"a phone number"``, ``"an IIN"``): its digits, however
+    written, and nothing else. For an opaque id another system makes (a biometric session's), where a number
+    read inside it would refuse one random id in a thousand (a UUID's ``7770-4585-85``) the sender cannot change."""
+    if not re.fullmatch(r"[\d\s()\-.+_:/]+", text):
+        return None
+    return _personal(re.sub(r"\D", "", text))
 
 
 def _personal(digits: str) -> str | None:

@@ -68,12 +68,13 @@ the marker, that refusal blocks the step like any outside system's permanent ref
 
 
 async def biometric_report_at_the_edge(client: Any, case_id: str, report: BiometricReport) -> BiometricReport:
-    """The API's edge: a provider's session id carries no personal data. It is recorded in clear in
-    ``biometric_checks`` and named in refusals, and an adversarial run (2026-12-04) had one that was an IIN taken in."""
+    """The API's edge: a provider's session id is no personal number. It is recorded in clear in
+    ``biometric_checks`` and named in refusals, and an adversarial run (2026-12-04) had an IIN taken in as one. Only
+    an id that is a number as a whole is refused: the provider makes its ids and cannot change one we refuse."""
     from infra.cases import CaseError  # at the edge only
-    from rules.identifiers import personal_number_in
+    from rules.identifiers import personal_number_whole
 
-    if kind := personal_number_in(report.session_id):
+    if kind := personal_number_whole(report.session_id):
         raise CaseError("refused", f"refused: session_id holds what reads as {kind}; a session id names no person")
     return report
 

@@ -170,3 +170,15 @@ def test_only_ascii_digits_count_as_digits_in_the_eds_password(pw: str) -> None:
     assert pw[5].isdigit()  # Python counts it as a digit; the policy does not
     with pytest.raises(ValueError, match=r"a digit \(0-9\)"):
         eds_password_check(pw)
+
+
+def test_a_number_as_a_whole_is_read_however_written_and_never_inside_an_opaque_id() -> None:
+    """``personal_number_whole`` (a biometric session id): a UUID whose digit groups read as a phone number
+    (``7770-4585-85``) was refused one time in 1,200 by ``personal_number_in``, and the provider cannot change it."""
+    from rules.identifiers import personal_number_in, personal_number_whole
+
+    assert personal_number_whole(IIN_FIRST_PASS) == "an IIN"
+    assert personal_number_whole("+7 (701) 123-45-67") == personal_number_whole("87011234567") == "a phone number"
+    opaque = "49035f8b-7770-4585-85d8-f75c0c9af542"
+    assert personal_number_in(opaque) == "a phone number" and personal_number_whole(opaque) is None
+    assert personal_number_whole("bio-7000000001") is None and personal_number_whole("123456") is None

@@ -61,6 +61,7 @@ from models.tables import SmsOutbox
 from rules import law
 from rules.calendar import ALMATY, almaty_text
 from rules.identifiers import masked_number
+from rules.text import path_shown
 
 __all__ = ["build_console"]
 
@@ -173,7 +174,9 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     principal = session_principal(request.session)
     nonce = new_nonce()
     # the language links lead back here; a page rendered for a posted form names its own page (``here``)
-    here = context.pop("here", None) or request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    here = context.pop("here", None) or path_shown(request.url.path) + (
+        f"?{request.url.query}" if request.url.query else ""
+    )  # the language links: a number put in the path is not repeated (the query is the clerk's own search)
     context.setdefault("refresh", None)
     html = (
         _env()

@@ -68,7 +68,7 @@ SourceRef = Annotated[
         pattern=r"^[A-Za-z0-9:._/-]+$",
         description=(
             "the sender's own reference; the same reference is the same report. Never personal data (a phone "
-            "number, an IIN): it is the report's Update id, which Temporal stores in clear"
+            "number, an IIN): staff see it with the report (Temporal sees only a keyed hash of it)"
         ),
     ),
 ]

@@ -250,6 +250,10 @@ async def test_error_pages_have_the_navigation_and_language_links_and_speak_the_
     missing = await http.get("/console/cases/demo_check-nosuchcase", headers=html)
     assert missing.status_code == 404 and 'lang="ru">такого дела нет<' in missing.text
     assert "Такой страницы, дела или документа нет." in missing.text
+    # an IIN typed where a case id goes comes back in no link of the page (an adversarial run, 2026-12-04)
+    typed = await http.get("/console/cases/900101300126", headers=html)
+    assert typed.status_code == 404 and "900101300126" not in typed.text
+    assert "/console/lang/kk?next=/console/cases/%E2%80%A6" in typed.text
     await http.get("/console/lang/en?next=/console/")
     english = await http.get("/console/no-such-page", headers=html)
     assert re.search(r'id="error-title">Not found', english.text) and "Find a case" in english.text

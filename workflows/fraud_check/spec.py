@@ -59,7 +59,7 @@ def _one_report(inp: FraudCaseInput) -> None:
     if inp.model_fields_set & {"cycle", "carried", "state"} or inp.cycle != 1 or inp.carried or inp.state is not None:
         raise ValueError("a report opens or joins the case alone: cycle, carried and state are the case's own")
     if kind := personal_number_in(sender_text(inp.first.ref)):
-        # the ref is the report's Update id, stored in clear (the second adversarial run of 2026-12-03)
+        # staff see the ref with the report (its Update id is a keyed hash of it since 2026-12-04)
         raise ValueError(f"the report's ref holds what reads as {kind}; a ref carries no personal data")
 
 

@@ -222,6 +222,7 @@ def _pretty(value: Any) -> str:
 
 
 _WORDS = {"iin": "IIN", "bin": "BIN", "id": "ID", "eds": "EDS", "sms": "SMS", "url": "URL", "mvno": "MVNO"}
+_KEY = re.compile(r"[a-z]+(_[a-z]+)+|[a-z]+")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -238,6 +239,8 @@ def _shown(value: Any, _: Callable[[str], str]) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, str) and _INSTANT.match(value):
         return local_time(value)
+    if isinstance(value, str) and _KEY.fullmatch(value):  # an enum's value (legal_entity): the forms name it
+        return _(value)
     return str(value)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -63,13 +64,17 @@ def templates(lang: str = "en") -> Environment:
         lstrip_blocks=True,
     )
     env.filters["local"] = local_time
-    env.filters["duration"] = duration
+    env.filters["duration"] = lambda seconds: duration(seconds, lambda t: gettext(lang, t))
     env.globals.update(
         _=lambda text: gettext(lang, text),
         lang=lang,
         act_title=lambda version_id: law.act_title(version_id, lang),
         procedure_title=lambda key: _procedure_title(key, lang),
-        reason=lambda item: item.reason_said.say(lambda t: gettext(lang, t)) if item.reason_said else item.reason,
+        reason=lambda item: (
+            item.reason_said.say(lambda t: gettext(lang, t), lambda e: gettext(lang, event_titles().get(e, e)))
+            if item.reason_said
+            else item.reason
+        ),
         counted=lambda term: (
             "; ".join(explain(term.state, lambda t: gettext(lang, t))) if term.state else term.explanation
         ),
@@ -81,6 +86,14 @@ def _counted(term: TermRecord, _: Callable[[str], str], explain: Callable[..., l
     """How ``term``'s due instant was counted, in the page's language (``api.deadline_view.explain``); the English
     text the record holds when the report was read back from JSON (no record at hand)."""
     return "; ".join(explain(term.state, _)) if term.state is not None else term.explanation
+
+
+@cache
+def event_titles() -> dict[str, str]:
+    """Every procedure's events by their Update names, to their titles (msgids of the console's catalogues)."""
+    from workflows.catalogue import by_key
+
+    return {e.name: e.title for spec in by_key().values() for e in spec.events}
 
 
 def _procedure_title(key: str, lang: str) -> str:
@@ -101,13 +114,15 @@ def local_time(value: datetime | str | None) -> str:
     return almaty_text(value)
 
 
-def duration(seconds: float | None) -> str:
+def duration(seconds: float | str | None, _: Callable[[str], str] = str) -> str:
+    """``seconds`` as days, hours and minutes (``9 d 9 h 36 min``), the units in ``_``'s language."""
     if seconds is None:
         return ""
-    minutes = int(seconds // 60)
+    minutes = int(float(seconds) // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    return " ".join(p for p in (f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min") if p)
+    parts = (("{n} d", days), ("{n} h", hours), ("{n} min", mins))
+    return " ".join(_(unit).format(n=n) for unit, n in parts if n or unit == "{n} min")
 
 
 class Phrase(BaseModel):
@@ -121,8 +136,15 @@ class Phrase(BaseModel):
     def of(cls, text: str, **values: str) -> Phrase:
         return cls(text=text, values=values)
 
-    def say(self, _: Callable[[str], str]) -> str:
-        return _(self.text).format(**{k: _(v) for k, v in self.values.items()})
+    def say(self, _: Callable[[str], str], name: Callable[[str], str] = str) -> str:
+        """Said with ``_``; an ``event`` by ``name`` (its title), a ``late`` (seconds) as a duration."""
+
+        def value(key: str, v: str) -> str:
+            if key == "event":
+                return name(v)
+            return duration(v, _) if key == "late" else _(v)
+
+        return _(self.text).format(**{k: value(k, v) for k, v in self.values.items()})
 
 
 class Reason(BaseModel):
@@ -131,12 +153,13 @@ class Reason(BaseModel):
     parts: list[Phrase]
     meanwhile: list[Phrase] = Field(default_factory=list)
 
-    def say(self, _: Callable[[str], str] = str) -> str:
-        """The reason in ``_``'s language (English, as the JSON report keeps it, by default)."""
-        said = [p.say(_) for p in self.parts]
+    def say(self, _: Callable[[str], str] = str, name: Callable[[str], str] = str) -> str:
+        """The reason in ``_``'s language, events by ``name`` (English and events by their keys, as the JSON report
+        keeps it, by default); each sentence begins with a capital."""
+        said = [p.say(_, name) for p in self.parts]
         if self.meanwhile:
-            said.append(_("meanwhile: {events}").format(events="; ".join(m.say(_) for m in self.meanwhile)))
-        return ". ".join(said)
+            said.append(_("meanwhile: {events}").format(events="; ".join(m.say(_, name) for m in self.meanwhile)))
+        return ". ".join(s[:1].upper() + s[1:] for s in said)
 
 
 class TermRecord(BaseModel):
@@ -308,7 +331,7 @@ def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> Reaso
     due = local_time(term.due)
     parts: list[Phrase] = []
     if term.outcome == MET_LATE:
-        late = duration(term.late_by_seconds)
+        late = str(term.late_by_seconds or 0)
         parts.append(
             Phrase.of("due {due}, done {done} ({late} late)", due=due, done=local_time(term.met_at), late=late)
         )

@@ -84,10 +84,11 @@ def test_the_report_and_the_administrative_case_follow_the_auditors_language(
         assert cat["{n} working days"].split("{n}")[-1].strip() in html and "working days (" not in html
         # and the overrun's reason, in the report and the administrative case (the JSON keeps it in English)
         said_due = cat["due {due}, breached {breached}, still not done"].split("{due}")[0]
+        said_due = said_due[:1].upper() + said_due[1:]  # a sentence begins with a capital
         assert f"<td>{said_due}" in html and "<td>due " not in html
         assert f"<small>{said_due}" in case_html and "<small>due " not in case_html
         report_json = json.loads((tmp_path / lang / "report.json").read_text())
-        assert report_json["overruns"][0]["reason"].startswith("due ")
+        assert report_json["overruns"][0]["reason"].startswith("Due ")
         for english in ("Legal terms", "Decisions and events accepted", "governing act", "The case is still open."):
             assert f">{english}<" not in case_html
         # the application's fields under the labels the console's forms give them in the language

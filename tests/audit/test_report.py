@@ -44,7 +44,7 @@ def test_compliance_report_from_histories(recorded: Recorded) -> None:
 
     [overrun] = report.overruns
     assert overrun.case_id == recorded.late.workflow_id and overrun.term == "service_term"
-    assert "case status at the due instant: hearing_scheduled" in overrun.reason
+    assert "Case status at the due instant: hearing_scheduled" in overrun.reason
     assert "hold_hearing accepted" in overrun.reason and "late" in overrun.reason
 
     html = render_report_html(report)

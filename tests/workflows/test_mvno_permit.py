@@ -251,7 +251,7 @@ async def test_happy_path_permit_then_expiry_after_ten_years(env: WorkflowEnviro
             # the basis, the contracts and the signer in each language's words (an adversarial run, 2026-12-04)
             f"№ {app.application_number} өтініш",
             f"заявление № {app.application_number}",
-            "жылғы № BL-MVNO-0042 шарт",
+            "№ BL-MVNO-0042 шарт, 2026-06-01",
             "договор № BL-MVNO-0042 от",
             "қызмет берушінің басшысы",
             "руководитель услугодателя",

@@ -70,11 +70,7 @@ def templates(lang: str = "en") -> Environment:
         lang=lang,
         act_title=lambda version_id: law.act_title(version_id, lang),
         procedure_title=lambda key: _procedure_title(key, lang),
-        reason=lambda item: (
-            item.reason_said.say(lambda t: gettext(lang, t), lambda e: gettext(lang, event_titles().get(e, e)))
-            if item.reason_said
-            else item.reason
-        ),
+        reason=lambda item: _reason_in(item, lang),
         counted=lambda term: (
             "; ".join(explain(term.state, lambda t: gettext(lang, t))) if term.state else term.explanation
         ),
@@ -86,6 +82,19 @@ def _counted(term: TermRecord, _: Callable[[str], str], explain: Callable[..., l
     """How ``term``'s due instant was counted, in the page's language (``api.deadline_view.explain``); the English
     text the record holds when the report was read back from JSON (no record at hand)."""
     return "; ".join(explain(term.state, _)) if term.state is not None else term.explanation
+
+
+def _reason_in(item: TermRecord | Overrun, lang: str) -> str | None:
+    """An overrun's reason in ``lang``, its events by their titles; the English text read back from JSON as it is."""
+    from api.i18n import gettext
+
+    if item.reason_said is None:
+        return item.reason
+
+    def name(event: str) -> str:
+        return gettext(lang, event_titles().get(event, event))
+
+    return item.reason_said.say(lambda text: gettext(lang, text), name)
 
 
 @cache

@@ -60,6 +60,7 @@ from worker import make_worker
 from workflows.fraud_check import SPEC, FraudCheck, fraud_case_id
 
 _rng = random.Random()
+_LETTERS = "abcdefghjkmnpqrstuvwxyz"
 
 
 def new_number() -> str:
@@ -81,7 +82,7 @@ def new_subscriber(n_numbers: int = 3) -> DemoSubscriber:
 
 def subscriber_report(number: str, received_at: datetime, ref: str | None = None) -> SubscriberReport:
     return SubscriberReport(
-        ref=ref or f"ref-service:{_rng.randrange(10**12)}",
+        ref=ref or "ref-service:" + "".join(_rng.choices(_LETTERS, k=12)),  # no digits to read as a number
         suspect_number=number,
         reporter_number=new_number(),
         received_at=received_at,

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowHistory
 
 from audit.history import HistoryEntry, parse_history
-from audit.report import TermRecord, case_report, local_time, templates
+from audit.report import TermRecord, case_report, event_titles, local_time, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
 from models.deadlines import DEADLINE_MEMO_PREFIX, deadline_records
@@ -58,6 +58,7 @@ class AdminCaseEvent(BaseModel):
     at: datetime
     kind: str
     title: str
+    name: str = ""  # the event's, outside call's, timer's or status's name (``title`` says it in English)
     data: Any = None
 
 
@@ -94,37 +95,50 @@ class AdminCase(BaseModel):
     last_event_at: datetime
 
 
+EVENT_FRAMES: dict[str, str] = {
+    "application": "Application received (workflow started)",
+    "update": "Event accepted: {name}",
+    "update_result": "Answer to {name}",
+    "activity": "Requested: {name}",
+    "activity_result": "Completed: {name}",
+    "activity_failure": "Attempt failed: {name}",
+    "local_activity": "Recorded computation: {name}",
+    "timer_started": "Timer {name} set",
+    "timer_fired": "Timer {name} fired",
+    "timer_cancelled": "Timer {name} cancelled",
+    "memo": "Case record updated: {name}",
+    "status": "Status: {name}",
+    "signal": "Signal received: {name}",
+    "outcome": "Case ended: {name}",
+}
+"""How a case file's event reads, by its kind (msgids of the console's catalogues: the page says them in its
+language, ``case.json`` keeps the English)."""
+
+
 def _title(e: HistoryEntry) -> str:
-    match e.kind:
-        case "application":
-            return "Application received (workflow started)"
-        case "update":
-            return f"Event accepted: {e.name}"
-        case "update_result":
-            return f"Answer to {e.name or 'event'}"
-        case "activity":
-            return f"Requested: {e.name}"
-        case "activity_result":
-            return f"Completed: {e.name}"
-        case "activity_failure":
-            return f"Attempt failed: {e.name}"
-        case "local_activity":
-            return f"Recorded computation: {e.name}"
-        case "timer_started":
-            return f"Timer {e.name} set"
-        case "timer_fired":
-            return f"Timer {e.name} fired"
-        case "timer_cancelled":
-            return f"Timer {e.name} cancelled"
-        case "memo":
-            return f"Case record updated: {e.name}"
-        case "status":
-            return f"Status: {e.name}"
-        case "signal":
-            return f"Signal received: {e.name}"
-        case "outcome":
-            return f"Case ended: {e.name}"
-    return f"{e.event_type} {e.name}".strip()
+    frame = EVENT_FRAMES.get(e.kind)
+    if frame is None:
+        return f"{e.event_type} {e.name}".strip()
+    return frame.format(name=e.name or ("event" if e.kind == "update_result" else ""))
+
+
+def event_title(e: AdminCaseEvent, lang: str) -> str:
+    """``e``'s title in ``lang``: its frame, events by their titles, outside calls by their timeline labels,
+    statuses by their names; the English title as recorded for an event of a kind without a frame."""
+    from api.i18n import activity_label, gettext
+
+    frame = EVENT_FRAMES.get(e.kind)
+    if frame is None or (not e.name and "{name}" in frame and e.kind != "update_result"):
+        return e.title
+    if e.kind in ("update", "update_result"):
+        name = gettext(lang, event_titles().get(e.name, e.name)) if e.name else gettext(lang, "event")
+    elif e.kind.startswith("activity") or e.kind == "local_activity":
+        name = gettext(lang, activity_label(e.name))
+    elif e.kind in ("status", "outcome"):
+        name = gettext(lang, e.name)
+    else:
+        name = e.name
+    return gettext(lang, frame).format(name=name)
 
 
 def _memo_summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +202,9 @@ def build_admin_case(
     signers: dict[str, str] = {}
     for e in case.entries:
         data = _memo_summary(e.data) if e.kind == "memo" and isinstance(e.data, dict) else e.data
-        admin.events.append(AdminCaseEvent(event_id=e.event_id, at=e.at, kind=e.kind, title=_title(e), data=data))
+        admin.events.append(
+            AdminCaseEvent(event_id=e.event_id, at=e.at, kind=e.kind, title=_title(e), name=e.name or "", data=data)
+        )
         if e.kind in ("activity_result", "local_activity", "update_result", "outcome"):
             _documents_in(e.data, found)
         if e.name == SIGN_ACTIVITY and e.kind == "activity" and isinstance(e.data, list) and e.data:
@@ -284,6 +300,7 @@ def render_admin_case_html(
     roll = reg.get("after_hours_roll")
     env = templates(lang)
     env.filters["pretty"] = _pretty
+    env.globals["event_title"] = lambda e: event_title(e, lang)
     return env.get_template("admin_case.html.j2").render(
         case=case,
         included=included or {},

@@ -94,5 +94,9 @@ def test_the_report_and_the_administrative_case_follow_the_auditors_language(
         # the application's fields under the labels the console's forms give them in the language
         assert f"<th>{cat['Applicant']} › {cat['Full name']}</th>" in case_html, case_html
         assert "<th>Applicant" not in case_html
+        # and every event of the case file in the language (case.json keeps the English)
+        assert cat["Application received (workflow started)"] in case_html
+        for english in ("Application received", "Event accepted:", "Requested:", "Status:", "Timer "):
+            assert f"<td>{english}" not in case_html, english
     res = runner.invoke(cli.app, ["report", str(tmp_path / "export"), "--out", str(tmp_path / "x"), "--lang", "de"])
     assert res.exit_code == 2

@@ -113,13 +113,13 @@ def create_app(
     async def _problem(request: Request, exc: ProblemError) -> Response:
         if _wants_console_page(request):
             return error_page(request, exc.status, exc.detail)
-        return exc.response(path_shown(request.url.path))
+        return exc.response(request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_console_page(request):  # an unknown console address, a wrong method: a page, not JSON
             return error_page(request, exc.status_code, exc.detail if isinstance(exc.detail, str) else "")
-        return http_problem(exc).response(path_shown(request.url.path))
+        return http_problem(exc).response(request.url.path)
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> JSONResponse:

@@ -98,12 +98,13 @@ class ProblemError(Exception):
         self.not_before = not_before
 
     def problem(self, instance: str | None = None) -> Problem:
+        """The problem document; ``instance`` (the request's path) with a number put in it shown as ``…``."""
         return Problem(
             type=self.type,
             title=status_title(self.status),
             status=self.status,
             detail=self.detail,
-            instance=instance,
+            instance=path_shown(instance) if instance else instance,
             errors=self.errors,
             not_before=self.not_before,
         )
@@ -143,7 +144,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return exc.response(path_shown(request.url.path))
+        return exc.response(request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -151,16 +152,14 @@ def install_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{e.loc}: {e.msg}" for e in errors[:5]) or "the request is not valid"
         if total > len(errors):
             detail += f" (the first {len(errors)} of {total} errors are listed)"
-        return ProblemError(422, detail, errors=errors).response(path_shown(request.url.path))
+        return ProblemError(422, detail, errors=errors).response(request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return http_problem(exc).response(path_shown(request.url.path))
+        return http_problem(exc).response(request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The class only: messages and tracebacks may carry the inputs (personal data).
         log.error("unexpected %s on %s %s", exc.__class__.__name__, request.method, path_shown(request.url.path))
-        return ProblemError(500, "unexpected error; the operator's log names its kind").response(
-            path_shown(request.url.path)
-        )
+        return ProblemError(500, "unexpected error; the operator's log names its kind").response(request.url.path)

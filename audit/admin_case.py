@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowHistory
 
 from audit.history import HistoryEntry, parse_history
-from audit.report import TermRecord, case_report, event_titles, local_time, templates
+from audit.report import TermRecord, case_report, event_title_in, local_time, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
 from models.deadlines import DEADLINE_MEMO_PREFIX, deadline_records
@@ -131,7 +131,7 @@ def event_title(e: AdminCaseEvent, lang: str) -> str:
     if frame is None or (not e.name and "{name}" in frame and e.kind != "update_result"):
         return e.title
     if e.kind in ("update", "update_result"):
-        name = gettext(lang, event_titles().get(e.name, e.name)) if e.name else gettext(lang, "event")
+        name = event_title_in(e.name, lang) if e.name else gettext(lang, "event")
     elif e.kind.startswith("activity") or e.kind == "local_activity":
         name = gettext(lang, activity_label(e.name))
     elif e.kind in ("status", "outcome"):
@@ -238,7 +238,7 @@ def _pretty(value: Any) -> str:
 
 
 _WORDS = {"iin": "IIN", "bin": "BIN", "id": "ID", "eds": "EDS", "sms": "SMS", "url": "URL", "mvno": "MVNO"}
-_KEY = re.compile(r"[a-z]+(_[a-z]+)+|[a-z]+")
+_KEY = re.compile(r"[a-z]+(_[a-z]+)*")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 
 

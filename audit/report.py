@@ -90,19 +90,22 @@ def _reason_in(item: TermRecord | Overrun, lang: str) -> str | None:
 
     if item.reason_said is None:
         return item.reason
-
-    def name(event: str) -> str:
-        return gettext(lang, event_titles().get(event, event))
-
-    return item.reason_said.say(lambda text: gettext(lang, text), name)
+    return item.reason_said.say(lambda text: gettext(lang, text), lambda event: event_title_in(event, lang))
 
 
 @cache
-def event_titles() -> dict[str, str]:
-    """Every procedure's events by their Update names, to their titles (msgids of the console's catalogues)."""
+def _event_titles() -> dict[str, str]:
     from workflows.catalogue import by_key
 
     return {e.name: e.title for spec in by_key().values() for e in spec.events}
+
+
+def event_title_in(event: str, lang: str) -> str:
+    """An event named by its Update name (``completeness_decision``), by its title in ``lang`` (the console's
+    catalogues); a name no procedure declares, as it is."""
+    from api.i18n import gettext
+
+    return gettext(lang, _event_titles().get(event, event))
 
 
 def _procedure_title(key: str, lang: str) -> str:

@@ -230,15 +230,18 @@ _STAGES_SAID = {
 }
 
 
+_ACTIONS_READ = [
+    (re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>.+)", re.escape(english))), said)
+    for english, said in ACTIONS_SAID.items()
+]
+"""Each ``ACTION_…`` sentence as a pattern whose groups are its fields, with its translations."""
+
+
 def action_said(action_taken: str, lang: str) -> str:
     """``action_taken`` (one of the ``ACTION_…`` sentences, filled in) in ``lang`` (kk, ru); a text that is none of
     them (a case's own words) as it is."""
-    for english, said in ACTIONS_SAID.items():
-        fields = re.findall(r"{(\w+)}", english)
-        pattern = re.escape(english)
-        for name in fields:
-            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+)")
-        if (found := re.fullmatch(pattern, action_taken)) and lang in said:
+    for pattern, said in _ACTIONS_READ:
+        if (found := pattern.fullmatch(action_taken)) and lang in said:
             values = {k: _STAGES_SAID.get(v, {}).get(lang, v) for k, v in found.groupdict().items()}
             return said[lang].format(**values)
     return action_taken

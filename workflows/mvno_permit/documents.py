@@ -91,10 +91,6 @@ class PermitDocuments(PermitCase):
     async def _send_permit(self, p: PermitRecordView, validity: Deadline) -> None:
         """The permit with the fields of Annex 5 and its conditions, signed by the head of the service provider, who
         is its "Басшы / Руководитель" (the rendering names the signer of ``provider_head``, p.6-7)."""
-        contracts = "; ".join(
-            f"{c.base_operator}, contract {c.contract_number} of {c.signed_on.isoformat()}"
-            for c in self.state.application.qualification.contracts
-        )
         await self._document(
             "permit",
             "mvno_permit.html.j2",
@@ -110,9 +106,8 @@ class PermitDocuments(PermitCase):
                 "validity_years": validity.amount,
                 "conditions": [c.model_dump(include={"kk", "ru", "reference"}) for c in _CONDITIONS],
                 "radio_communication": _RADIO.model_dump(include={"kk", "ru"}),
-                "basis": p.basis,
-                "additional_info": contracts,
-                # the same in each language's words (the two above, in English, are what older permits show)
+                # the basis and the contracts in each language's words (an older context gave them in English
+                # as ``basis`` and ``additional_info``, which the template still renders)
                 "basis_cite": cite("665/NK", "p.7"),
                 "act_version_id": self.state.registration.act_version_id if self.state.registration else None,
                 "contracts": [

@@ -35,7 +35,7 @@ __all__ = ["COMPARE", "Figures", "measurements", "run", "table", "to_readme", "w
 
 COMPARE: dict[str, list[str]] = {
     "issuer-key-cache": ["contract_eds_signing"],
-    "sandbox-contexts-direct": [
+    "converters-shared": [
         "complaint",
         "fraud_check",
         "mvno_permit",

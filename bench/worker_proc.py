@@ -32,6 +32,7 @@ BEFORE = (
     "records-without-defaults",
     "sandbox-compiled-once",
     "sandbox-contexts-direct",
+    "converters-shared",
 )
 
 
@@ -77,6 +78,21 @@ def _undo(name: str) -> None:
         # the SDK's own methods again: each payload's contexts through exec under the sandbox's import hook
         del sandbox._LeanInstance.get_serialization_context
         del sandbox._LeanInstance.get_external_store_context
+    if name == "converters-shared":
+        from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
+
+        from infra.payloads import TolerantJSONPayloadConverter, TolerantPayloadConverter
+
+        def built_each_time(self: TolerantPayloadConverter) -> None:  # the encoding converters built for each one made
+            PydanticPayloadConverter.__init__(self)
+            self._set_converters(
+                *(
+                    TolerantJSONPayloadConverter() if isinstance(c, PydanticJSONPlainPayloadConverter) else c
+                    for c in self.converters.values()
+                )
+            )
+
+        TolerantPayloadConverter.__init__ = built_each_time  # type: ignore[method-assign]
 
 
 async def main() -> None:

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from bench.worker_proc import bench_sandbox
+from bench.worker_proc import _undo, bench_sandbox
 from bench.workflows import BareTimer
 from infra.sandbox import SHARED_SANDBOX
 
@@ -48,3 +48,15 @@ async def test_the_floors_module_is_imported_once_as_ours_are(
     # production's sandbox alone imports the floor's module afresh for each case, and once as the worker registers
     # it (what the floor paid before)
     assert (await _modules_executed_for_cases(env, SHARED_SANDBOX, monkeypatch)).count("bench.workflows") == 3
+
+
+def test_undoing_the_shared_converters_builds_them_for_each_converter_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--before converters-shared`` measures the change undone: each converter made builds its own parts again."""
+    from infra.payloads import TolerantJSONPayloadConverter, TolerantPayloadConverter
+
+    monkeypatch.setattr(TolerantPayloadConverter, "__init__", TolerantPayloadConverter.__init__)  # put back after
+    assert TolerantPayloadConverter().converters is TolerantPayloadConverter().converters
+    _undo("converters-shared")
+    first, second = TolerantPayloadConverter(), TolerantPayloadConverter()
+    assert first.converters is not second.converters
+    assert isinstance(first.converters[b"json/plain"], TolerantJSONPayloadConverter)

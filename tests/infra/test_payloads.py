@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from infra.client import data_converter
-from infra.payloads import TYPE_ADAPTERS, TolerantPayloadConverter
+from infra.payloads import TYPE_ADAPTERS, TolerantJSONPayloadConverter, TolerantPayloadConverter
 from models.base import BinaryModel, Model
 from tests.conftest import SERVER_STARTUP, binary
 
@@ -133,3 +133,14 @@ def test_every_case_reads_with_the_processs_type_adapters() -> None:
     assert second.from_payloads([payload], [Inner]) == [Inner(n=1)]
     after = TYPE_ADAPTERS.cache_info()
     assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+
+
+def test_the_converter_made_for_each_activation_shares_the_processs_encoding_converters() -> None:
+    """The SDK makes a payload converter for every activation and serialization context: its parts are built once,
+    read-only, with JSON read tolerantly."""
+    first, second = TolerantPayloadConverter(), TolerantPayloadConverter()
+    assert second.converters is first.converters
+    json_converter = first.converters[b"json/plain"]
+    assert isinstance(json_converter, TolerantJSONPayloadConverter)
+    with pytest.raises(TypeError):
+        first.converters[b"json/plain"] = json_converter  # type: ignore[index]

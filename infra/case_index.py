@@ -5,10 +5,12 @@ Personal data stays encrypted in Temporal (inputs, memos) and never reaches visi
 it. The one start path (``infra.cases.start_case``) therefore writes, for every case it starts, joins or finds,
 keyed hashes (HMAC-SHA256 under the installation's pseudonym key, ``infra.pseudonym``) of the input's identifiers,
 phone numbers and the words of its names, each normalised first, to ``case_index_keys``; the procedure, the
-application's own number and the key that started it go in clear to ``case_index``. A search normalises and hashes
-what the clerk typed the same way and matches exactly: no prefix, no fuzzy match, nothing to enumerate without the
-key. Which fields count is a vocabulary of field names read through every procedure's input model (nested models,
-lists, the chosen variant of a union), so a new procedure is indexed when its fields use these names.
+application's own number and the key that started it go in clear to ``case_index``, unless that number reads as an
+IIN or a phone number (``number_is_personal``): then it is hashed instead, and no list shows it. A search normalises
+and hashes what the clerk typed the same way and matches exactly: no prefix, no fuzzy match, nothing to enumerate
+without the key. Which fields count is a vocabulary of field names read through every procedure's input model
+(nested models, lists, the chosen variant of a union), so a new procedure is indexed when its fields use these
+names.
 
 Cases started before the index existed are written by ``infra.reindex`` (``starter.py cases reindex``) from their
 inputs as Temporal keeps them (decrypted by the client's codec), with the same normalisation and keys.
@@ -31,7 +33,7 @@ from sqlmodel import Session, col, select
 from infra.db import refusal, session
 from infra.pseudonym import pseudonym
 from models.tables import CaseActor, CaseIndexEntry, CaseIndexKey
-from rules.identifiers import kz_mobile
+from rules.identifiers import kz_mobile, personal_number_whole
 
 __all__ = [
     "IDENTIFIER_FIELDS",
@@ -47,6 +49,7 @@ __all__ = [
     "name_words",
     "normalise_identifier",
     "normalise_phone",
+    "number_is_personal",
     "record_actor",
     "record_start",
 ]
@@ -61,7 +64,8 @@ NAME_FIELDS = frozenset({"full_name", "name", "head_name"})
 """Names of people and organisations: each word (two letters or more) hashed apart, so the words' order does not
 matter and a surname alone finds its cases."""
 NUMBER_FIELDS = ("application_number", "complaint_number", "order_ref")
-"""The application's own number (not personal data): kept in clear, upper case."""
+"""The application's own number (not personal data): kept in clear, upper case; hashed when it reads as personal
+data (``number_is_personal``)."""
 
 
 @dataclass
@@ -69,6 +73,8 @@ class IndexValues:
     """What one input contributes to the index."""
 
     application_number: str | None = None
+    """In clear; ``None`` when the number reads as personal data (then in ``hashed_number``)."""
+    hashed_number: str | None = None
     identifiers: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
     name_words: set[str] = field(default_factory=set)
@@ -79,7 +85,16 @@ class IndexValues:
             {("id", _digest("id", v)) for v in self.identifiers}
             | {("phone", _digest("phone", v)) for v in self.phones}
             | {("name", _digest("name", v)) for v in self.name_words}
+            | ({("number", _digest("number", self.hashed_number))} if self.hashed_number else set())
         )
+
+
+def number_is_personal(number: str) -> bool:
+    """Whether an application's own number is an IIN or a phone number, as a whole (``8-701-123-45-67``) or as one
+    unbroken run of its digits (``KZ-900101300126``). Such a number is not refused: the portal or the office made
+    it, and a date-stamped one (``YYMMDD`` and a serial) reads as an IIN about 1 time in 16; it is indexed as a
+    keyed hash, found by an exact search as any number is, and shown in no list."""
+    return any(personal_number_whole(part) for part in (number, *re.findall(r"\d+", number)))
 
 
 def normalise_identifier(value: str) -> str | None:
@@ -131,8 +146,12 @@ def _walk(value: object, name: str, out: IndexValues) -> None:
             out.phones.add(phone)
         elif name in NAME_FIELDS:
             out.name_words.update(name_words(value))
-        elif name in NUMBER_FIELDS and out.application_number is None:
-            out.application_number = value.strip().upper()
+        elif name in NUMBER_FIELDS and out.application_number is None and out.hashed_number is None:
+            number = value.strip().upper()
+            if number_is_personal(number):
+                out.hashed_number = number
+            else:
+                out.application_number = number
 
 
 def record_start(procedure: str, case_id: str, inp: BaseModel, key_id: str | None = None) -> None:
@@ -177,10 +196,16 @@ def _write_once(procedure: str, case_id: str, values: IndexValues, key_id: str |
 
 
 def _write(procedure: str, case_id: str, values: IndexValues, key_id: str | None) -> int:
-    """Write what the index lacks of ``values``; the number of rows added (0: the case was indexed already)."""
+    """Write what the index lacks of ``values``; the number of rows added or corrected (0: the case was indexed
+    already). An entry written before numbers were read for personal data loses a number that reads so (the
+    number's hash is added), which ``cases reindex`` does for every case."""
     added = 0
     with session() as s:
         entry = s.get(CaseIndexEntry, case_id)
+        if entry is not None and entry.application_number and number_is_personal(entry.application_number):
+            entry.application_number = None
+            s.add(entry)
+            added += 1
         if entry is None:
             added += 1
             s.add(
@@ -237,6 +262,7 @@ def find(text: str, *, personal: bool = True) -> set[str]:
     found: set[str] = set()
     with session() as s:
         found |= set(s.exec(select(CaseIndexEntry.case_id).where(CaseIndexEntry.application_number == text.upper())))
+        found |= _with_digest(s, "number", _digest("number", text.upper()))
         if not personal:
             return found
         probes = [("id", normalise_identifier(text)), ("phone", normalise_phone(text))]

@@ -23,6 +23,7 @@ from models.electronic_mailbox import MailboxApplicationInput
 from models.fraud_check import FraudCaseInput
 from models.individual_numbers import NumbersApplicationInput
 from models.mvno_permit import PermitApplication
+from tests.subscribers import new_iin, new_phone
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC).isoformat()
@@ -142,6 +143,47 @@ def test_find_matches_exactly_and_keeps_no_personal_data_in_clear() -> None:
         )
     assert iin not in stored and "7019998877" not in stored and word not in stored.lower()
     assert number.upper() in stored  # the application's number is kept in clear
+
+
+def test_an_application_number_that_reads_as_personal_data_is_hashed_found_and_never_listed() -> None:
+    """An IIN or a phone number given as the application's own number (a clerk's slip, a portal that numbers by
+    it) is not refused, since the portal made it: it is indexed as a keyed hash, found by the same exact search, in
+    no list and in no table in clear; an entry written before with it in clear loses it when indexed again."""
+    iin, phone = new_iin(), new_phone()
+    assert case_index.number_is_personal(iin) and case_index.number_is_personal(f"KZ-MVNO-{iin}")
+    assert case_index.number_is_personal("8 (" + phone[2:5] + ") " + phone[5:])
+    assert not case_index.number_is_personal("KZ-MVNO-2026-000123")
+    assert not case_index.number_is_personal("202612040001")  # a date-stamped number no IIN can be (month 26)
+    permit = PermitApplication.model_validate_json(
+        (ROOT / "demo/mvno_permit/application_legal_entity.json").read_bytes()
+    ).model_copy(update={"application_number": f"kz-{iin}"})
+    v = case_index.extract(permit)
+    assert v.application_number is None and v.hashed_number == f"KZ-{iin}"
+    case_id = f"mvno_permit-{uuid.uuid4().hex[:12]}"
+    case_index.record_start("mvno_permit", case_id, permit, "keyA")
+    assert case_index.find(f"KZ-{iin}") == case_index.find(f"kz-{iin}", personal=False) == {case_id}
+    assert case_index.entries([case_id])[case_id].application_number is None
+
+    legacy = f"mvno_permit-{uuid.uuid4().hex[:12]}"  # written in clear before numbers were read for personal data
+    with engine().begin() as conn:
+        conn.execute(
+            text("INSERT INTO case_index (case_id, procedure, application_number, indexed_at) VALUES (:c, :p, :n, :t)"),
+            {"c": legacy, "p": "mvno_permit", "n": f"KZ-{iin}", "t": datetime.now(UTC)},
+        )
+    assert case_index.find(f"KZ-{iin}") == {case_id, legacy}  # as it was found
+    assert case_index.backfill("mvno_permit", legacy, permit) > 0  # `cases reindex`: the number out, its hash in
+    assert case_index.entries([legacy])[legacy].application_number is None
+    assert case_index.backfill("mvno_permit", legacy, permit) == 0
+    assert case_index.find(f"KZ-{iin}") == {case_id, legacy}
+
+    with engine().connect() as conn:
+        stored = " ".join(
+            str(v)
+            for table in ("case_index", "case_index_keys")
+            for row in conn.execute(text(f"SELECT * FROM {table}"))
+            for v in row
+        )
+    assert iin not in stored
 
 
 def test_a_busy_database_is_written_again_and_its_words_are_logged_without_values(

@@ -48,7 +48,7 @@ from api.context import AppContext
 from api.deadline_view import explain, picture
 from api.forms import FormField, build_form, parse_form
 from api.headers import console_csp, new_nonce
-from api.i18n import DEFAULT, LANGUAGES, N_, activity_label, gettext
+from api.i18n import DEFAULT, LANGUAGES, N_, activity_label, gettext, say
 from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
@@ -217,7 +217,7 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     title = status_title(status)
     if detail.lower() == title.lower():  # Starlette's own "Not Found": the title says it already
         detail = ""
-    translated = gettext(lang, detail) if detail else ""
+    translated = say(lang, detail) if detail else ""
     return _page(
         request,
         "error.html",
@@ -396,7 +396,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         except ProblemError as exc:
             if exc.status >= 500:
                 raise
-            detail = gettext(_lang(request), exc.detail)
+            detail = say(_lang(request), exc.detail)
             return await render_case(request, case_id, exc.status, posted=(event.name, values, None, [detail]))
         await case_page.settle(client, case_id)
         _flash(request, "Decision recorded")
@@ -453,10 +453,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             if exc.status != 422:
                 raise
             # refused at the intake (a receipt in the future, a law without the start's paragraphs): the form again,
-            # as the clerk filled it, with the reason above it in the page's language where the catalogue has it
-            _ = _translator(request)
-            reason = exc.detail.removeprefix("refused: ")
-            shown = f"{_('refused')}: {_(reason)}" if reason != exc.detail else _(exc.detail)
+            # as the clerk filled it, with the reason above it in the page's language (``rules.text.Sentence``)
+            shown = say(_lang(request), exc.detail)
             form = build_form(spec.input_model, values, extra_errors=[shown], lang=_lang(request))
             return _page(request, "start.html", 422, spec=spec, form=form)
         await case_page.settle(client, ref.case_id)

@@ -15,8 +15,20 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from models.procedure import ProcedureSpec
+from rules.text import Sentence
 
-__all__ = ["CODES", "DEFAULT", "LANGUAGES", "N_", "catalogue", "gettext", "procedure_msgids", "status_msgids"]
+__all__ = [
+    "CODES",
+    "DEFAULT",
+    "LANGUAGES",
+    "N_",
+    "catalogue",
+    "gettext",
+    "procedure_msgids",
+    "say",
+    "sentence_templates",
+    "status_msgids",
+]
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES: dict[str, str] = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -42,6 +54,45 @@ def catalogue(lang: str) -> dict[str, str]:
 def gettext(lang: str, text: str) -> str:
     """``text`` in ``lang``."""
     return catalogue(lang).get(text, text) if lang in LANGUAGES else text
+
+
+def say(lang: str, text: str) -> str:
+    """``text`` in ``lang``: a ``rules.text.Sentence`` by its template, its values that are sentences said too and
+    the others as they are (a field's name, a date, a case id); any other text by the catalogue, as ``gettext``."""
+    if not isinstance(text, Sentence):
+        return gettext(lang, text)
+    values = {k: say(lang, v) if isinstance(v, Sentence) else v for k, v in text.values.items()}
+    try:
+        return gettext(lang, text.template).format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation naming a value the sentence lacks: English, whole
+        return str(text)
+
+
+SENTENCE_MAKERS = ("Sentence", "refused")
+"""Calls whose first argument is a ``Sentence`` template (``rules.text.Sentence``, ``infra.cases.refused``)."""
+SENTENCES_IN = ("rules", "infra", "models", "workflows")
+
+
+def sentence_templates() -> set[str]:
+    """Every ``Sentence`` template the code makes (``SENTENCE_MAKERS`` called with a literal first argument in
+    ``SENTENCES_IN``), read with ``ast``: msgids, each translated with the same ``{values}``."""
+    import ast
+
+    root = Path(__file__).parent.parent
+    found: set[str] = set()
+    for where in SENTENCES_IN:
+        for path in sorted((root / where).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id in SENTENCE_MAKERS
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    found.add(node.args[0].value)
+    return found
 
 
 # Texts the code shows that no template names literally (statuses, timeline kinds, deadline outcomes).
@@ -341,7 +392,16 @@ def extract_msgids() -> set[str]:
 
     own = {text for text, _ in validator_messages() if text}
     labels = set(ACTIVITY_LABELS.values())
-    return found | set(DYNAMIC) | set(CODES) | labels | status_msgids() | own | {*_TITLES.values(), "Error"}
+    return (
+        found
+        | set(DYNAMIC)
+        | set(CODES)
+        | labels
+        | status_msgids()
+        | own
+        | sentence_templates()
+        | {*_TITLES.values(), "Error"}
+    )
 
 
 def procedure_msgids(spec: ProcedureSpec) -> set[str]:

@@ -49,7 +49,7 @@ from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpe
 from models.tables import StartLedger
 from rules import law
 from rules.calendar import almaty_text
-from rules.text import HIDDEN_CHARACTERS
+from rules.text import HIDDEN_CHARACTERS, Sentence
 
 __all__ = [
     "REQUEST_MEMO",
@@ -65,6 +65,7 @@ __all__ = [
     "ledger_entries",
     "message_id",
     "pending_calls",
+    "refused",
     "remember_message",
     "resolve_references",
     "send_event",
@@ -226,6 +227,11 @@ def _memo(intake: IntakeRecord) -> dict[str, Any]:
     return {"intake": intake.model_dump(mode="json")}
 
 
+def refused(template: str, /, **values: str) -> CaseError:
+    """A start's or an event's input refused at the edge, with a sentence the console says in its language."""
+    return CaseError("refused", Sentence("refused: {reason}", reason=Sentence(template, **values)))
+
+
 REFERENCES = {"appealed_application_number": "appealed_case_id"}
 """Fields of an input that name a case by its application's number (what a person knows: the number the portal
 gave), and the case-id field the start fills from the search index (``infra.case_index``): case ids are keyed
@@ -245,16 +251,18 @@ def resolve_references(inp: BaseModel) -> BaseModel:
         found = sorted(case_index.find(number, personal=False))
         given = getattr(inp, id_field, None)
         if not found:
-            raise CaseError("refused", f"refused: {number_field}: no case with this application number is known here")
+            raise refused("{field}: no case with this application number is known here", field=number_field)
         if given is not None:
             if given not in found:
-                raise CaseError("refused", f"refused: {id_field} and {number_field} name different cases")
+                raise refused("{field} and {other} name different cases", field=id_field, other=number_field)
             continue
         if len(found) > 1:
-            raise CaseError(
-                "refused",
-                f"refused: {number_field}: {len(found)} cases have this application number; name the case by "
-                f"{id_field}: {', '.join(found)}",
+            raise refused(
+                "{field}: {n} cases have this application number; name the case by {other}: {cases}",
+                field=number_field,
+                n=str(len(found)),
+                other=id_field,
+                cases=", ".join(found),
             )
         update[id_field] = found[0]
     return inp.model_copy(update=update) if update else inp
@@ -276,7 +284,7 @@ async def _check_referenced_cases(client: Client, inp: BaseModel) -> None:
         except RPCError as exc:
             if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 raise
-            raise CaseError("refused", f"refused: {id_field}: no such case is known here") from None
+            raise refused("{field}: no such case is known here", field=id_field) from None
 
 
 def check_text(inp: BaseModel) -> None:
@@ -285,10 +293,10 @@ def check_text(inp: BaseModel) -> None:
     Recorded histories are not read with this check: it is the edge's, not the models'."""
     for path, text in _texts(inp.model_dump(mode="python")):
         if found := HIDDEN_CHARACTERS.search(text):
-            raise CaseError(
-                "refused",
-                f"refused: {path}: holds the invisible character U+{ord(found.group()):04X} (a control or a "
-                "direction override): remove it",
+            raise refused(
+                "{field}: holds the invisible character U+{code} (a control or a direction override): remove it",
+                field=path,
+                code=f"{ord(found.group()):04X}",
             )
 
 
@@ -311,7 +319,7 @@ def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
         if spec.governs is not None:
             g = spec.governs(inp)
             if g.received_at > datetime.now(UTC) + timedelta(seconds=settings().future_tolerance_seconds):
-                raise ValueError("received_at is in the future: a receipt is dated when it happened")
+                raise ValueError(Sentence("received_at is in the future: a receipt is dated when it happened"))
             day = law.governing_day(g.act, g.received_at, current_calendar())
             law.governing_version(g.act, day)
             for pid in g.paragraphs:
@@ -319,7 +327,8 @@ def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
         if spec.intake_check is not None:
             spec.intake_check(inp)
     except (ValueError, LookupError) as exc:
-        raise CaseError("refused", f"refused: {str(exc).strip(chr(39))}") from None
+        said = exc.args[0] if exc.args and isinstance(exc.args[0], Sentence) else str(exc).strip(chr(39))
+        raise CaseError("refused", Sentence("refused: {reason}", reason=said)) from None
 
 
 async def start_case(

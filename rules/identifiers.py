@@ -14,6 +14,8 @@ from datetime import date
 
 import phonenumbers
 
+from rules.text import Sentence
+
 __all__ = [
     "bin_check",
     "check_digit",
@@ -178,9 +180,9 @@ def personal_number_whole(text: str) -> str | None:
 
 def _personal(digits: str) -> str | None:
     if 10 <= len(digits) <= 11 and _passes(kz_mobile, digits):
-        return "a phone number"
+        return Sentence("a phone number")
     if len(digits) == 12 and _passes(iin_check, digits):
-        return "an IIN"
+        return Sentence("an IIN")
     return None
 
 

@@ -42,6 +42,7 @@ from rules.lawdata import (
     split_reference,
 )
 from rules.lawfiles import load_act
+from rules.text import Sentence
 
 if TYPE_CHECKING:  # the calendar (and the holidays package) loads only where a day is counted
     from rules.calendar import WorkingCalendar
@@ -89,6 +90,15 @@ def _days(day: date) -> str:
     return day.isoformat()
 
 
+def _from(day: date, assumed: bool) -> str:
+    """The day a version applies from, said with its doubt where its publication date is assumed."""
+    return Sentence("{day} (publication date assumed)", day=_days(day)) if assumed else _days(day)
+
+
+def _not_applied(key: str, pid: str, on: date, why: str) -> Sentence:
+    return Sentence("{key} {paragraph} does not apply on {day}: {why}", key=key, paragraph=pid, day=_days(on), why=why)
+
+
 class LawBook:
     """A set of acts read from data files; the module's functions answer from the package's own book."""
 
@@ -123,13 +133,18 @@ class LawBook:
         """The version of ``key`` that governs ``day``; raises ``ActNotInForce`` (not yet in force, or abolished)."""
         a = self.act(key)
         if a.abolished is not None and day >= a.abolished.in_force_from:
-            assumed = " (publication date assumed)" if a.abolished.published_assumed else ""
             raise ActNotInForce(
                 key,
                 day,
-                f"act {key} ({a.title}) was abolished by {a.abolished.by}, in force from "
-                f"{_days(a.abolished.in_force_from)}{assumed}; an application registered on {_days(day)} "
-                "cannot be accepted under it",
+                Sentence(
+                    "act {key} ({title}) was abolished by {by}, in force from {since}; an application registered on "
+                    "{day} cannot be accepted under it",
+                    key=key,
+                    title=a.title,
+                    by=a.abolished.by,
+                    since=_from(a.abolished.in_force_from, a.abolished.published_assumed),
+                    day=_days(day),
+                ),
             )
         governing = [v for v in a.versions if not v.expected and v.in_force_from <= day]
         if not governing:
@@ -137,8 +152,13 @@ class LawBook:
             raise ActNotInForce(
                 key,
                 day,
-                f"act {key} is not in force on {_days(day)}; its first version ({first.id}) applies from "
-                f"{_days(first.in_force_from)}",
+                Sentence(
+                    "act {key} is not in force on {day}; its first version ({version}) applies from {since}",
+                    key=key,
+                    day=_days(day),
+                    version=first.id,
+                    since=_days(first.in_force_from),
+                ),
             )
         return governing[-1]
 
@@ -187,16 +207,25 @@ class LawBook:
         try:
             v = self.version_on(key, on)
         except ActNotInForce as exc:
-            raise ParagraphNotInForce(key, on, f"{key} {pid} does not apply on {_days(on)}: {exc}") from None
+            raise ParagraphNotInForce(key, on, _not_applied(key, pid, on, exc.args[0])) from None
         if in_force_in(a, p, v.id) is None:
             if p.repealed is not None and a.rank(p.repealed) <= a.rank(v.id):
                 r = a.version(p.repealed)
-                why = f"it was repealed by {r.id} ({r.basis}), in force from {_days(r.in_force_from)}"
+                why = Sentence(
+                    "it was repealed by {version} ({basis}), in force from {since}",
+                    version=r.id,
+                    basis=r.basis,
+                    since=_days(r.in_force_from),
+                )
             else:
                 i = a.version(p.wordings[0].since)
-                assumed = " (publication date assumed)" if i.published_assumed else ""
-                why = f"it was added by {i.id} ({i.basis}), which applies from {_days(i.in_force_from)}{assumed}"
-            raise ParagraphNotInForce(key, on, f"{key} {pid} does not apply on {_days(on)}: {why}")
+                why = Sentence(
+                    "it was added by {version} ({basis}), which applies from {since}",
+                    version=i.id,
+                    basis=i.basis,
+                    since=_from(i.in_force_from, i.published_assumed),
+                )
+            raise ParagraphNotInForce(key, on, _not_applied(key, pid, on, why))
         return self._paragraph_answer(a, p, v.id)
 
     def cite(self, key: str, *parts: str) -> str:

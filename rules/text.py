@@ -5,7 +5,40 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["CONSTRAINT_ONLY", "HIDDEN_CHARACTERS", "error_loc", "error_text", "path_shown", "without_input"]
+__all__ = [
+    "CONSTRAINT_ONLY",
+    "HIDDEN_CHARACTERS",
+    "Sentence",
+    "error_loc",
+    "error_text",
+    "path_shown",
+    "without_input",
+]
+
+
+class Sentence(str):
+    """An English sentence that keeps its template and values, so that a reader can say it in another language:
+    ``Sentence("act {key} is not in force on {day}", key="58", day="2024-06-01")`` is that text, everywhere a
+    ``str`` goes (logs, exceptions, problem documents), and the console says it through its catalogue
+    (``api.i18n.say``): the template translated, each value that is a ``Sentence`` itself said too, other values as
+    they are. The templates are msgids (``api.i18n.sentence_templates`` reads them from the code)."""
+
+    template: str
+    values: dict[str, str]
+
+    def __new__(cls, template: str, /, **values: str) -> Sentence:
+        self = super().__new__(cls, template.format(**values))
+        self.template = template
+        self.values = values
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _sentence, (self.template, self.values)
+
+
+def _sentence(template: str, values: dict[str, str]) -> Sentence:
+    return Sentence(template, **values)
+
 
 HIDDEN_CHARACTERS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u180e\u200b\u200e\u200f\u202a-\u202e"

@@ -530,19 +530,17 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
     default. A complaint about a complaint body's inaction names a complaint (``about_complaint_id``) and appeals it:
     ``appealed_case_id`` is filled with it, and another case there is refused. A complaint received before the case
     it appeals is refused. What is filled in is recorded in the case's input (adversarial runs, 2026-12-03)."""
-    from infra.cases import CaseError, registered_case  # at the edge only
+    from infra.cases import refused, registered_case  # at the edge only
     from workflows.catalogue import by_key
-
-    def refused(why: str) -> CaseError:
-        return CaseError("refused", f"refused: {why}")
 
     if inp.about_complaint_id is not None:
         field, named = "about_complaint_id", inp.about_complaint_id
         if inp.appealed_case_id not in (None, named):
             given = "appealed_application_number" if inp.appealed_application_number else "appealed_case_id"
             raise refused(
-                f"{given}: a complaint about a complaint body's inaction appeals that complaint; name "
-                "about_complaint_id's case or leave it out"
+                "{field}: a complaint about a complaint body's inaction appeals that complaint; name "
+                "about_complaint_id's case or leave it out",
+                field=given,
             )
         inp = inp.model_copy(update={"appealed_case_id": named})
     elif inp.appealed_case_id is not None:
@@ -552,19 +550,31 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
         return inp.model_copy(update={"act_key": inp.governing_act})
     case = await registered_case(client, named)
     if field == "about_complaint_id" and case.procedure != Complaint.PROCEDURE:
-        raise refused(f"about_complaint_id: names a {case.procedure} case, not a complaint")
+        raise refused("about_complaint_id: names a {procedure} case, not a complaint", procedure=case.procedure)
     if case.received_at is not None and inp.received_at < case.received_at:
         raise refused(
-            f"received_at: before the receipt of the case named by {field} ({case.received}); a "
-            "complaint is received after what it appeals"
+            "received_at: before the receipt of the case named by {field} ({received}); a complaint is received "
+            "after what it appeals",
+            field=field,
+            received=case.received,
         )
     spec = by_key().get(case.procedure)
     its = case.act_key or (spec.act_key if spec is not None else None)
     act = its if its in COMPLAINT_ACTS else DEFAULT_COMPLAINT_ACT
     if inp.act_key is not None and inp.act_key != act:
-        governs = "whose p.10 governs a complaint about it" if act == its else f"a complaint about it is under {act}"
+        if act == its:
+            raise refused(
+                "act_key: the case named by {field} is under act {act}, whose p.10 governs a complaint about it; "
+                "leave act_key out or give {act}",
+                field=field,
+                act=act,
+            )
         raise refused(
-            f"act_key: the case named by {field} is under act {its}, {governs}; leave act_key out or give {act}"
+            "act_key: the case named by {field} is under act {its}, a complaint about it is under {act}; leave "
+            "act_key out or give {act}",
+            field=field,
+            its=str(its),
+            act=act,
         )
     return inp.model_copy(update={"act_key": act})
 

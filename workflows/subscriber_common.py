@@ -71,11 +71,11 @@ async def biometric_report_at_the_edge(client: Any, case_id: str, report: Biomet
     """The API's edge: a provider's session id is no personal number. It is recorded in clear in
     ``biometric_checks`` and named in refusals, and an adversarial run (2026-12-04) had an IIN taken in as one. Only
     an id that is a number as a whole is refused: the provider makes its ids and cannot change one we refuse."""
-    from infra.cases import CaseError  # at the edge only
+    from infra.cases import refused  # at the edge only
     from rules.identifiers import personal_number_whole
 
     if kind := personal_number_whole(report.session_id):
-        raise CaseError("refused", f"refused: session_id holds what reads as {kind}; a session id names no person")
+        raise refused("session_id holds what reads as {kind}; a session id names no person", kind=kind)
     return report
 
 

@@ -30,6 +30,7 @@ from models.mvno_permit import PermitApplication
 from models.tables import ConsoleSession
 from rules.calendar import ALMATY
 from rules.identifiers import kz_mobile
+from rules.text import Sentence
 from tests.api.applications import IIN, eventually
 from tests.api.browser import FreshBrowser
 from tests.api.conftest import Keys
@@ -80,8 +81,18 @@ async def test_a_start_the_intake_refuses_shows_the_form_again_with_the_reason(
     def refuse(inp: Any) -> None:
         raise ValueError("this applicant's application is handled by the regional office")
 
+    def dated_late(inp: Any) -> None:
+        day = inp.received_at.astimezone(ALMATY).date().isoformat()
+        late = (  # the permit's (workflows.mvno_permit.spec), a msgid of the catalogues
+            "{fields}: dated after the application's receipt on {day} (Asia/Almaty); the documents of an "
+            "application exist when it is received"
+        )
+        raise ValueError(Sentence(late, fields="attachments[0]", day=day))
+
     spec = dataclasses.replace(SPEC, intake_check=refuse)
-    app = create_app(procedures={spec.key: spec}, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE, secret="r")
+    later = dataclasses.replace(SPEC, key="later_check", intake_check=dated_late)
+    procedures = {spec.key: spec, later.key: later}
+    app = create_app(procedures=procedures, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE, secret="r")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         await sign_in(http, keys.staff)
         await http.get("/console/lang/en?next=/console/")
@@ -101,11 +112,17 @@ async def test_a_start_the_intake_refuses_shows_the_form_again_with_the_reason(
         refused = await http.post("/console/start/demo_check", data=values, headers={"Accept": "text/html"})
         await http.get("/console/lang/ru?next=/console/")
         in_russian = await http.post("/console/start/demo_check", data=values, headers={"Accept": "text/html"})
+        # a reason said from its template (``rules.text.Sentence``, as the law's and the edge's refusals are)
+        await http.get("/console/lang/kk?next=/console/")
+        late = await http.post("/console/start/later_check", data=values, headers={"Accept": "text/html"})
     assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html")
     assert "refused: this applicant&#39;s application is handled by the regional office" in refused.text
     assert f'value="{received}"' in refused.text and 'value="+77011234567"' in refused.text
     # the reason's frame in the page's language (a reason the catalogue does not have stays as the intake wrote it)
     assert "отказано: this applicant&#39;s application is handled by the regional office" in in_russian.text
+    assert late.status_code == 422
+    assert "бас тартылды: attachments[0]: өтініш түскен күннен (2026-" in late.text, late.text
+    assert "dated after" not in late.text
 
 
 async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(

@@ -141,3 +141,74 @@ def test_a_renewed_term_is_named_as_its_first_with_its_number() -> None:
     assert term_title("permit_validity", "kk") == catalogue("kk")["permit_validity"]
     assert term_title("no_such_term_3", "ru") == "no_such_term_3"
     assert term_title("permit_validity_2", "en") == "permit_validity_2"  # English shows the terms' keys
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_every_sentence_is_translated_with_the_values_of_its_template(lang: str) -> None:
+    """A refusal the edge says from a template (``rules.text.Sentence``) is translated with the same ``{values}``:
+    one missing would drop what the clerk needs (the field, the day), one added would not render."""
+    import string
+
+    from api.i18n import sentence_templates
+
+    def names(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    templates = sentence_templates()
+    assert {"refused: {reason}", "{key} {paragraph} does not apply on {day}: {why}"} <= templates
+    assert {t: names(catalogue(lang)[t]) for t in templates} == {t: names(t) for t in templates}
+
+
+def _refusal(start: str) -> str:
+    """The start-check's refusal of a mailbox application under the abolished act 71 (305/NK from 2024-06-08,
+    publication date assumed), or of a subscriber's fraud report before 554/NK added 171 p.119 (from 2025-11-15)."""
+    from datetime import datetime
+
+    from infra.cases import CaseError, check_intake
+    from models.electronic_mailbox import MailboxApplicationInput
+    from models.fraud_check import FraudCaseInput
+    from rules.calendar import ALMATY
+    from workflows.electronic_mailbox import SPEC as MAILBOX
+    from workflows.fraud_check import SPEC as FRAUD
+
+    with pytest.raises(CaseError) as refused:
+        if start == "mailbox":
+            received = datetime(2024, 6, 10, 10, tzinfo=ALMATY)
+            mailbox = {"bin": "941240000341", "login": "kcell.a", "channel": "online", "received_at": received}
+            check_intake(MAILBOX, MailboxApplicationInput.model_validate(mailbox))
+        else:
+            report = {"way_in": "subscriber_report", "ref": "R-1", "suspect_number": "+77017654321"}
+            report |= {"reporter_number": "87011234567", "received_at": "2025-10-01T10:00:00+05:00"}
+            check_intake(FRAUD, FraudCaseInput.model_validate({"first": {**report, "description": "a call"}}))
+    return refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("start", "lang", "said"),
+    [
+        ("mailbox", "en", "refused: act 71 (Rules for the unified system of electronic subscriber mailboxes) was "),
+        ("mailbox", "ru", "отказано: акт 71 (Rules for the unified system of electronic subscriber mailboxes) отменён"),
+        (
+            "mailbox",
+            "kk",
+            "бас тартылды: 71 актісінің (Rules for the unified system of electronic subscriber mailboxes)",
+        ),
+        ("fraud", "en", "refused: 171 p.119 does not apply on 2025-10-01: it was added by 171/554-NK-2025 ("),
+        ("fraud", "ru", "отказано: 171 p.119 не применяется на 2025-10-01: он добавлен редакцией 171/554-NK-2025 ("),
+        ("fraud", "kk", "бас тартылды: 171 p.119 2025-10-01 күні қолданылмайды: ол 171/554-NK-2025 ("),
+    ],
+)
+def test_a_start_refused_by_the_law_is_said_in_the_pages_language(start: str, lang: str, said: str) -> None:
+    """A refusal of the start-check is a sentence of sentences: each part is said in the page's language, the acts'
+    names and bases as the law files give them and the days as they are; the text itself stays English (the API's
+    problem document, the log)."""
+    from api.i18n import say
+
+    english = _refusal(start)
+    shown = say(lang, english)
+    assert shown.startswith(said), shown
+    assert ("2024-06-08" if start == "mailbox" else "2025-11-15") in shown
+    if lang == "en":
+        assert shown == english and "(publication date assumed)" in english
+    else:
+        assert "publication date assumed" not in shown and " apply " not in shown and "abolished" not in shown

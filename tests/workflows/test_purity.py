@@ -69,11 +69,9 @@ EDGE_IMPORTS = {
     ("infra.cases", "taken_messages"): "the start ledger, read by the edge of a report joining a case",
     ("infra.cases", "remember_message"): "the start ledger, written by the edge once a joining report was taken",
     ("infra.cases", "registered_case"): "the case a complaint names, read by the start's edge for its act",
-    (
-        "infra.cases",
-        "CaseError",
-    ): "the edge's refusal of a complaint whose act contradicts its appealed case's, and of a "
-    "biometric report whose session id reads as a personal number",
+    ("infra.cases", "CaseError"): "the edge's conflict of a report whose ref another case took in",
+    ("infra.cases", "refused"): "the edge's refusals, said from a template: a complaint whose act contradicts its "
+    "appealed case's, a biometric report whose session id reads as a personal number, a report about another number",
 }
 WALL_CLOCK_CALLS = {
     ("datetime", "now"),

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role, StartPolicy, ViewSpec
     from rules.identifiers import masked_number, personal_number_in
     from rules.law import cite
+    from rules.text import Sentence
 
 from workflows.fraud_check.base import ACT, PROCEDURE, Status, fraud_case_id
 from workflows.fraud_check.intake import opening_report
@@ -57,10 +58,14 @@ def _one_report(inp: FraudCaseInput) -> None:
     not send, or about another number, without the checks of an event)."""
     # sent at all, even at their defaults (``"cycle": 1``): the edges offer ``first`` alone
     if inp.model_fields_set & {"cycle", "carried", "state"} or inp.cycle != 1 or inp.carried or inp.state is not None:
-        raise ValueError("a report opens or joins the case alone: cycle, carried and state are the case's own")
+        raise ValueError(
+            Sentence("a report opens or joins the case alone: cycle, carried and state are the case's own")
+        )
     if kind := personal_number_in(sender_text(inp.first.ref)):
         # staff see the ref with the report (its Update id is a keyed hash of it since 2026-12-04)
-        raise ValueError(f"the report's ref holds what reads as {kind}; a ref carries no personal data")
+        raise ValueError(
+            Sentence("the report's ref holds what reads as {kind}; a ref carries no personal data", kind=kind)
+        )
 
 
 async def _report_at_the_edge(client: Any, case_id: str, report: AnyReport) -> AnyReport:
@@ -68,11 +73,11 @@ async def _report_at_the_edge(client: Any, case_id: str, report: AnyReport) -> A
     received before the law of its day had the paragraphs its way in executes (171 ch.3 came with 554/NK in force
     from 2025-11-15), or in the future, is refused (422). It joined through the events route (an adversarial run,
     2026-12-03), where the start route refused it."""
-    from infra.cases import REFERENCE_TAKEN, CaseError, check_intake, taken_messages  # at the edge only
+    from infra.cases import REFERENCE_TAKEN, CaseError, check_intake, refused, taken_messages  # at the edge only
 
     check_intake(SPEC, FraudCaseInput(first=report))
     if SPEC.case_id(FraudCaseInput(first=report)) != case_id:
-        raise CaseError("refused", "refused: the report is about another number than this case")
+        raise refused("the report is about another number than this case")
     # a ref names one message: taken in about another number, it is refused here as on the start route (an
     # adversarial run, 2026-12-04, had one ref in two cases through this route)
     if (known := taken_messages(SPEC.key, [report.ref]).get(report.ref)) is not None and known != case_id:

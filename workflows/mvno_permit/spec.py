@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role, ViewSpec
     from rules.law import cite
+    from rules.text import Sentence
 
 from workflows.mvno_permit.base import ACT, BASE_OPERATOR, PROCEDURE, permit_case_id
 from workflows.mvno_permit.workflow import MvnoPermit
@@ -43,8 +44,12 @@ def _documents_exist_at_receipt(app: PermitApplication) -> None:
     a contract not yet signed (an adversarial run, 2026-12-02)."""
     if late := app.dated_after_receipt():
         raise ValueError(
-            f"{', '.join(late)}: dated after the application's receipt on {app.receipt_day.isoformat()} (Asia/Almaty); "
-            "the documents of an application exist when it is received"
+            Sentence(
+                "{fields}: dated after the application's receipt on {day} (Asia/Almaty); the documents of an "
+                "application exist when it is received",
+                fields=", ".join(late),
+                day=app.receipt_day.isoformat(),
+            )
         )
 
 

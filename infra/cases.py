@@ -836,30 +836,37 @@ async def _fitting(
     """The Update's argument, when the case takes ``event`` now; ``CaseError("conflict")`` otherwise (to an operator
     system, without the case's status or what it waits for). ``busy``: the case is taking a step now
     (``_taking_a_step``): one that takes no event yet is told to come again in a moment."""
-    not_now = CaseError("conflict", f"{event.name} does not fit the case's state now")
+    not_now = CaseError("conflict", Sentence("{event} does not fit the case's state now", event=event.name))
     if status is not WorkflowExecutionStatus.RUNNING:
-        raise not_now if operator else CaseError("conflict", "the case is closed: it accepts no more events")
+        closed = Sentence("the case is closed: it accepts no more events")
+        raise not_now if operator else CaseError("conflict", closed)
     view = view or await case_view(client, case_id)
     always_open = event.name in ALWAYS_OPEN_EVENTS and not view.closed
     if event.name not in view.pending_events and not always_open:
         if busy and not view.pending_events and not view.closed:
             # e.g. just started, registering and asking the registries (an event sent right after the start's 201
             # met "events it accepts now: none": an adversarial run, 2026-12-03)
-            taking = (
-                f"{event.name} does not fit yet: the case is taking its step now (status {view.status}) and takes "
-                "no event at this moment; try again in a moment"
+            taking = Sentence(
+                "{event} does not fit yet: the case is taking its step now (status {status}) and takes no event at "
+                "this moment; try again in a moment",
+                event=event.name,
+                status=_status(view.status),
             )
             raise CaseError("conflict", not_now.message if operator else taking, retry_after=1)
         if operator:
             raise not_now
-        pending = ", ".join(view.pending_events) or "none"
         coming = not_before(view, event.name)
-        raise CaseError(
-            "conflict",
-            f"{event.name} does not fit the case's state now (status {view.status}); events it accepts now: {pending}"
-            + (f"; possible from {_from_text(coming)}: {coming.why}" if coming else ""),
-            not_before=coming.not_before if coming else None,
+        said = Sentence(
+            "{event} does not fit the case's state now (status {status}); events it accepts now: {pending}",
+            event=event.name,
+            status=_status(view.status),
+            pending=", ".join(view.pending_events) or Sentence("none"),
         )
+        if coming:
+            said = Sentence(
+                "{refusal}; possible from {when}: {why}", refusal=said, when=_from_text(coming), why=coming.why
+            )
+        raise CaseError("conflict", said, not_before=coming.not_before if coming else None)
     if event.to_update is not None and payload is not None:
         try:
             return await event.to_update(client, case_id, payload)
@@ -887,6 +894,11 @@ def not_before(view: CaseView, event: str) -> ActNotBefore | None:
         if item.event == event:
             return item
     return None
+
+
+def _status(status: str) -> Sentence:
+    """A case's status in a sentence, said as the console names statuses (every status is a msgid)."""
+    return Sentence(status.replace("{", "{{").replace("}", "}}"))
 
 
 def _from_text(item: ActNotBefore) -> str:

@@ -199,6 +199,12 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     assert again.status_code == 409 and 'id="case-refusal"' in again.text
     refusal = re.search(r'<div class="errors" role="alert" id="case-refusal">(.*?)</div></div>', again.text, re.S)
     assert refusal and "Completeness decision: the case is closed: it accepts no more events" in refusal.group(1)
+    await http.get("/console/lang/ru?next=/console/")  # the refusal in the page's language (rules.text.Sentence)
+    again = await http.post(
+        f"{case_url}/events/completeness_decision", data={"csrf_token": token, "reason": "the charter is missing"}
+    )
+    assert again.status_code == 409 and "дело закрыто: оно больше не принимает событий" in again.text
+    await http.get("/console/lang/en?next=/console/")
     langs = re.findall(r'href="/console/lang/[^"]*"', again.text)
     assert langs and all("events" not in link and link.endswith(f'{case_url.split("/")[-1]}"') for link in langs)
     assert "Completeness notice" in page.text and ".p7s" in page.text

@@ -212,3 +212,31 @@ def test_a_start_refused_by_the_law_is_said_in_the_pages_language(start: str, la
         assert shown == english and "(publication date assumed)" in english
     else:
         assert "publication date assumed" not in shown and " apply " not in shown and "abolished" not in shown
+
+
+async def test_an_event_that_does_not_fit_is_said_with_the_case_s_status_in_the_page_s_language() -> None:
+    """The back office's conflict names the case's status and what it accepts: the status is said as the console
+    names statuses, the events by their keys, "none" in words; operator systems get the short sentence."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    from api.i18n import say
+    from infra.cases import CaseError, _fitting
+    from models.case import CaseView
+    from workflows.mvno_permit import SPEC
+
+    view = CaseView(case_id="mvno_permit-x", procedure="mvno_permit", status="hearing_scheduled")
+    running = WorkflowExecutionStatus.RUNNING
+    with pytest.raises(CaseError) as conflict:
+        await _fitting(None, SPEC.event("final_decision"), view.case_id, running, None, view=view)  # type: ignore[arg-type]
+    english = conflict.value.message
+    assert english == (
+        "final_decision does not fit the case's state now (status hearing_scheduled); events it accepts now: none"
+    )
+    hearing = catalogue("ru")["hearing_scheduled"]
+    assert say("ru", english) == (
+        f"final_decision не соответствует текущему состоянию дела (статус: {hearing}); события, которые оно "
+        "принимает сейчас: нет"
+    )
+    with pytest.raises(CaseError) as to_operator:
+        await _fitting(None, SPEC.event("final_decision"), view.case_id, running, None, view=view, operator=True)  # type: ignore[arg-type]
+    assert say("kk", to_operator.value.message) == "final_decision қазір істің күйіне сәйкес келмейді"

@@ -260,12 +260,12 @@ async def _law_migration_at_the_edge(client: Client, case_id: str, migration: La
     case would refuse — unknown, announced, or giving none of the terms it counts by — is refused here (422), before
     anything enters the case's history, where the API answered 200 with the refusal the case recorded (an adversarial
     run, 2026-12-03). The case checks again with its worker's files."""
-    from infra.cases import CaseError, case_view  # at the edge only
+    from infra.cases import case_view, refused  # at the edge only
     from rules import law
 
     reg = (await case_view(client, case_id)).registration
     if reg is not None and (why := law.migration_refusal(reg.act_key, migration.to_version, reg.terms)):
-        raise CaseError("refused", f"refused: to_version: {why}")
+        raise refused("to_version: {why}", why=why)
     return migration
 
 

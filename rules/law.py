@@ -501,9 +501,12 @@ def migration_refusal(key: str, version_id: str, counted: Iterable[str]) -> str:
     try:
         version = book().act(key).version(version_id)
     except (KeyError, LookupError, ValueError) as exc:
-        return str(exc).strip("'\"")
+        return exc.args[0] if exc.args and isinstance(exc.args[0], Sentence) else str(exc).strip("'\"")
     if version.expected:
-        return f"{version_id} is an announced version, not law yet: a dry run may show it, a case may not move"
+        return Sentence(
+            "{version} is an announced version, not law yet: a dry run may show it, a case may not move",
+            version=version_id,
+        )
     return terms_missing(key, version_id, counted)
 
 
@@ -513,9 +516,11 @@ def terms_missing(key: str, version_id: str, counted: Iterable[str]) -> str:
     (``tests/rules/test_law.py``)."""
     wanted = list(counted)
     if wanted and not set(wanted) & set(book().terms_at_version(key, version_id)):
-        return (
-            f"{version_id} gives none of the terms the case counts by ({', '.join(wanted)}): its procedure does not "
-            "run under that version"
+        return Sentence(
+            "{version} gives none of the terms the case counts by ({terms}): its procedure does not run under that "
+            "version",
+            version=version_id,
+            terms=", ".join(wanted),
         )
     return ""
 

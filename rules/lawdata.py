@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from rules.text import Sentence
+
 __all__ = [
     "Abolition",
     "Act",
@@ -240,7 +242,14 @@ class Act:
         for v in self.versions:
             if v.id == version_id:
                 return v
-        raise KeyError(f"act {self.key} has no version {version_id!r}; known: {', '.join(self.version_ids)}")
+        raise KeyError(
+            Sentence(
+                "act {key} has no version {version}; known: {known}",
+                key=self.key,
+                version=repr(version_id),
+                known=", ".join(self.version_ids),
+            )
+        )
 
     @property
     def version_ids(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from api.cases import _problem, timeline
+from api.i18n import say
 from cli.law_changes import calendar_moves, law_moves, send_law_migration
 from infra.calendar import CALENDAR_FILE_INVALID, current_calendar
 from infra.cases import CaseError, case_view, send_event, start_case
@@ -212,6 +213,9 @@ async def test_a_migration_onto_a_version_without_the_cases_procedure_is_refused
             await send_event(env.client, SPEC, SPEC.event("migrate_law"), running.id, attempt)
         assert at_the_edge.value.kind == "refused" and why in at_the_edge.value.message
         assert _problem(at_the_edge.value).response().status_code == 422
+        # a supervisor's console says it in its language (rules.text.Sentence), the API in English as above
+        said = say("ru", at_the_edge.value.message)
+        assert said.startswith("отказано: to_version: ") and why not in said and version in said
     [refused] = await send_law_migration(env.client, [running.id], migration)
     assert refused.moved == 0 and "its procedure does not run under that version" in refused.error
     # the console's timeline shows the case's refusal, where it said "event taken" (the same adversarial run)

@@ -63,6 +63,7 @@ class Group:
     count: int = 0  # items in a list group
     index: int = 0  # an item's number in its list, from 1
     switch: str = ""  # a union's select: its variants show only while their tag is selected (CSS, no script)
+    optional: bool = False  # a sub-model that may be left out (``X | None``): sent only when something in it is
     error: str = ""
 
 
@@ -148,7 +149,10 @@ class _Walker:
             non_null = [o for o in options if o.get("type") != "null"]
             if len(non_null) == 1 and len(non_null) < len(options):
                 merged = {**self.resolve(non_null[0]), "title": raw.get("title") or s.get("title"), "description": desc}
-                return self.node(merged, name, loc, path, False, variant)
+                node = self.node(merged, name, loc, path, False, variant)
+                if isinstance(node, Group) and node.kind == "object":
+                    node.optional = True
+                return node
             if all(self.resolve(o).get("type") == "object" for o in non_null):
                 disc = self._guess_discriminator([self.resolve(o) for o in non_null])
                 if disc:
@@ -370,20 +374,26 @@ def _listify(node: Any) -> Any:
 
 
 def parse_form(form: Form, values: dict[str, str]) -> tuple[dict[str, Any], list[tuple[FormField, str]]]:
-    """The model's data from a posted form; plus fields whose text could not even be read (bad JSON)."""
+    """The model's data from a posted form; plus fields whose text could not even be read (bad JSON). A sub-model
+    that may be left out is left out when nothing in it was filled or ticked: an unticked box alone (a browser sends
+    none, the form reads it as "no") made a hearing of the permit's compliant decision, which then wanted its time."""
     data: dict[Any, Any] = {}
     problems: list[tuple[FormField, str]] = []
+    filled: set[str] = set()
     for f in form.fields():
         if f.variant is not None and values.get(f.variant[0]) != f.variant[1]:
             continue
         raw = values.get(f.name, "")
         if f.kind == "checkbox":
             _set(data, f.path, raw in ("true", "on", "1"))
+            if raw in ("true", "on", "1"):
+                filled.add(f.name)
             continue
         if f.kind == "multi":
             chosen = [o for o in f.options if values.get(f"{f.name}.{o}") in ("true", "on", "1")]
             if chosen:
                 _set(data, f.path, chosen)
+                filled.add(f.name)
             continue
         if f.kind == "hidden":
             _set(data, f.path, f.value)
@@ -410,4 +420,17 @@ def parse_form(form: Form, values: dict[str, str]) -> tuple[dict[str, Any], list
                 problems.append((f, "not valid JSON"))
                 continue
         _set(data, f.path, value)
+        filled.add(f.name)
+    for g in form.groups():
+        inside = Form(items=g.items).fields()
+        if g.optional and inside and not any(f.name in filled for f in inside):
+            _drop(data, inside[0].path[: len(g.loc.split("."))])
     return _listify(data), problems
+
+
+def _drop(data: dict[Any, Any], path: list[str | int]) -> None:
+    cur: Any = data
+    for p in path[:-1]:
+        cur = cur.get(p) if isinstance(cur, dict) else None
+    if isinstance(cur, dict):
+        cur.pop(path[-1], None)

@@ -106,6 +106,29 @@ def test_choice_lists_are_checkboxes_and_optional_sub_models_stay_out_when_empty
     assert next(f for f in form.fields() if f.name == "grounds").value == ""
 
 
+def test_an_optional_sub_model_with_an_unticked_box_stays_out_until_something_in_it_is_filled() -> None:
+    """The permit's qualification decision has a hearing (only for a non-compliant one) whose box "outside office
+    hours confirmed" the form reads as "no" when unticked: a compliant decision sent a hearing with that box alone,
+    and was refused for the hearing's missing time (an adversarial run, 2026-12-04). Left out when nothing in it is
+    filled or ticked; kept, with the box's "no", once its time is."""
+    from models.mvno_permit import QualificationDecision
+
+    compliant = {"compliant": "true", "decided_by": "Head"}
+    data, _ = parse_form(build_form(QualificationDecision, compliant), compliant)
+    assert data == {"compliant": True, "decided_by": "Head"}
+    assert QualificationDecision.model_validate(data).hearing is None
+    hearing = {"decided_by": "Head", "hearing.at": "2027-03-19T10:00", "hearing.place": "Astana"}
+    data, _ = parse_form(build_form(QualificationDecision, hearing), hearing)
+    assert data["hearing"] == {
+        "at": "2027-03-19T10:00:00+05:00",
+        "place": "Astana",
+        "outside_office_hours_confirmed": False,
+    }
+    ticked = {"decided_by": "Head", "hearing.outside_office_hours_confirmed": "on"}
+    data, _ = parse_form(build_form(QualificationDecision, ticked), ticked)
+    assert data["hearing"] == {"outside_office_hours_confirmed": True}  # ticked: sent, and its time asked for
+
+
 def test_permit_form_labels_widgets_and_defaults() -> None:
     from models.mvno_permit import HearingRecord, PermitApplication
 

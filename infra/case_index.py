@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from infra.db import refusal, session
 from infra.pseudonym import pseudonym
 from models.tables import CaseActor, CaseIndexEntry, CaseIndexKey
-from rules.identifiers import kz_mobile, personal_number_whole
+from rules.identifiers import kz_mobile, personal_number_in, personal_number_whole
 
 __all__ = [
     "IDENTIFIER_FIELDS",
@@ -48,6 +48,7 @@ __all__ = [
     "find",
     "name_words",
     "normalise_identifier",
+    "normalise_number",
     "normalise_phone",
     "number_is_personal",
     "record_actor",
@@ -90,17 +91,26 @@ class IndexValues:
 
 
 def number_is_personal(number: str) -> bool:
-    """Whether an application's own number is an IIN or a phone number, as a whole (``8-701-123-45-67``) or as one
-    unbroken run of its digits (``KZ-900101300126``). Such a number is not refused: the portal or the office made
-    it, and a date-stamped one (``YYMMDD`` and a serial) reads as an IIN about 1 time in 16; it is indexed as a
-    keyed hash, found by an exact search as any number is, and shown in no list."""
-    return any(personal_number_whole(part) for part in (number, *re.findall(r"\d+", number)))
+    """Whether an application's own number holds an IIN or a phone number: as a whole (``8-701-123-45-67``), as one
+    run of its digits (``KZ-900101300126``), or split into groups inside it (``KZ-9001-0130-0126``), read as a fraud
+    report's ref is (``personal_number_in``). Such a number is not refused: the portal or the office made it, and a
+    date-stamped one (``YYMMDD`` and a serial) reads as an IIN about 1 time in 16; it is indexed as a keyed hash,
+    found by an exact search as any number is, and shown in no list. A number read so by chance loses only its place
+    in the lists."""
+    return bool(personal_number_whole(number) or personal_number_in(number))
 
 
 def normalise_identifier(value: str) -> str | None:
     """An IIN or BIN as twelve digits (spaces and dashes dropped), or None when it is not one."""
     digits = re.sub(r"[\s\-]", "", value)
     return digits if re.fullmatch(r"\d{12}", digits) else None
+
+
+def normalise_number(value: str) -> str:
+    """An application's own number as the index keeps and a search matches it: compatibility forms folded (NFKC),
+    every script's digits as ASCII digits (``８７０…``, ``٨٧٠…``), upper case."""
+    text = unicodedata.normalize("NFKC", value).strip().upper()
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
 
 def normalise_phone(value: str) -> str | None:
@@ -147,7 +157,7 @@ def _walk(value: object, name: str, out: IndexValues) -> None:
         elif name in NAME_FIELDS:
             out.name_words.update(name_words(value))
         elif name in NUMBER_FIELDS and out.application_number is None and out.hashed_number is None:
-            number = value.strip().upper()
+            number = normalise_number(value)
             if number_is_personal(number):
                 out.hashed_number = number
             else:
@@ -261,8 +271,9 @@ def find(text: str, *, personal: bool = True) -> set[str]:
         return set()
     found: set[str] = set()
     with session() as s:
-        found |= set(s.exec(select(CaseIndexEntry.case_id).where(CaseIndexEntry.application_number == text.upper())))
-        found |= _with_digest(s, "number", _digest("number", text.upper()))
+        number = normalise_number(text)
+        found |= set(s.exec(select(CaseIndexEntry.case_id).where(CaseIndexEntry.application_number == number)))
+        found |= _with_digest(s, "number", _digest("number", number))
         if not personal:
             return found
         probes = [("id", normalise_identifier(text)), ("phone", normalise_phone(text))]

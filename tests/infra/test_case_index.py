@@ -152,7 +152,10 @@ def test_an_application_number_that_reads_as_personal_data_is_hashed_found_and_n
     iin, phone = new_iin(), new_phone()
     assert case_index.number_is_personal(iin) and case_index.number_is_personal(f"KZ-MVNO-{iin}")
     assert case_index.number_is_personal("8 (" + phone[2:5] + ") " + phone[5:])
+    assert case_index.number_is_personal(f"KZ-{iin[:4]}-{iin[4:8]}-{iin[8:]}")  # split into groups inside it
+    assert case_index.number_is_personal("ORD.8." + ".".join((phone[2:5], phone[5:8], phone[8:10], phone[10:])))
     assert not case_index.number_is_personal("KZ-MVNO-2026-000123")
+    assert not case_index.number_is_personal("DEMO-MVNO-0001") and not case_index.number_is_personal("ORD-2026-0001")
     assert not case_index.number_is_personal("202612040001")  # a date-stamped number no IIN can be (month 26)
     permit = PermitApplication.model_validate_json(
         (ROOT / "demo/mvno_permit/application_legal_entity.json").read_bytes()
@@ -162,6 +165,8 @@ def test_an_application_number_that_reads_as_personal_data_is_hashed_found_and_n
     case_id = f"mvno_permit-{uuid.uuid4().hex[:12]}"
     case_index.record_start("mvno_permit", case_id, permit, "keyA")
     assert case_index.find(f"KZ-{iin}") == case_index.find(f"kz-{iin}", personal=False) == {case_id}
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in iin)  # full-width digits, as some keyboards type them
+    assert case_index.find(f"KZ-{wide}") == {case_id}
     assert case_index.entries([case_id])[case_id].application_number is None
 
     legacy = f"mvno_permit-{uuid.uuid4().hex[:12]}"  # written in clear before numbers were read for personal data

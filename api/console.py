@@ -61,7 +61,7 @@ from models.tables import SmsOutbox
 from rules import law
 from rules.calendar import ALMATY, almaty_text
 from rules.identifiers import masked_number
-from rules.text import path_shown
+from rules.text import Sentence, path_shown
 
 __all__ = ["build_console"]
 
@@ -380,7 +380,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         except KeyError:
             raise ProblemError(404, "no such event for this procedure") from None
         if not principal.may(event.roles):
-            raise ProblemError(403, f"this key may not send {event.name}")
+            raise ProblemError(403, Sentence("this key may not send {event}", event=event.name))
         values.update(case_page.fixed(event, principal))  # who decides is the signed-in user, whatever the form says
         payload: BaseModel | None = None
         if event.model is not None:
@@ -450,13 +450,14 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
                 client, spec, inp, ctx.task_queue, actor=principal.describe(), caller=principal.caller
             )
         except ProblemError as exc:
-            if exc.status != 422:
+            if exc.status not in (409, 422):
                 raise
-            # refused at the intake (a receipt in the future, a law without the start's paragraphs): the form again,
-            # as the clerk filled it, with the reason above it in the page's language (``rules.text.Sentence``)
+            # refused at the intake (a receipt in the future, a law without the start's paragraphs) or in conflict
+            # with what is recorded (a fraud report's ref another case took in): the form again, as the clerk filled
+            # it, with the reason above it in the page's language (``rules.text.Sentence``)
             shown = say(_lang(request), exc.detail)
             form = build_form(spec.input_model, values, extra_errors=[shown], lang=_lang(request))
-            return _page(request, "start.html", 422, spec=spec, form=form)
+            return _page(request, "start.html", exc.status, spec=spec, form=form)
         await case_page.settle(client, ref.case_id)
         _flash(request, _START_FLASH.get(ref.answer, "This application has a case already"))
         return _redirect(f"/console/cases/{ref.case_id}")
@@ -505,5 +506,5 @@ def _startable(ctx: AppContext, key: str, principal: Principal) -> ProcedureSpec
     if spec is None:
         raise ProblemError(404, "no such procedure")
     if not principal.may(spec.start_roles):
-        raise ProblemError(403, f"this key may not start {key} cases")
+        raise ProblemError(403, Sentence("this key may not start {procedure} cases", procedure=key))
     return spec

@@ -32,6 +32,7 @@ from audit.history import parse_history
 from audit.report import ComplianceReport, build_report, render_report_html
 from models.procedure import Role
 from rules.calendar import ALMATY
+from rules.text import Sentence
 
 __all__ = ["ACKNOWLEDGE_ROLES", "OVERVIEW_ROLES", "PERSONAL_SEARCH_ROLES", "add_work_pages", "almaty"]
 
@@ -66,9 +67,9 @@ def _labeller(lang: str) -> Callable[[str], str]:
     return label
 
 
-def _require(principal: Principal, roles: frozenset[str], what: str) -> None:
+def _require(principal: Principal, roles: frozenset[str], what: Sentence) -> None:
     if not principal.may(roles):
-        raise ProblemError(403, f"this key may not {what}")
+        raise ProblemError(403, Sentence("this key may not {what}", what=what))
 
 
 def _csv(body: str, name: str) -> Response:
@@ -139,7 +140,7 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
     @router.get("/search.csv")
     async def search_csv(request: Request) -> Response:
         principal = c._user(request)
-        _require(principal, OVERVIEW_ROLES, "export case lists")
+        _require(principal, OVERVIEW_ROLES, Sentence("export case lists"))
         form, _bad = _search_form(request, ctx)
         client = await ctx.gateway.client()
         result = await search.search(
@@ -169,7 +170,7 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
     @router.get("/inbox")
     async def inbox_page(request: Request, all: str = "") -> HTMLResponse:
         principal = c._user(request)
-        _require(principal, OVERVIEW_ROLES, "read the supervisors' inbox")
+        _require(principal, OVERVIEW_ROLES, Sentence("read the supervisors' inbox"))
         rows, open_count = await asyncio.to_thread(lambda: inbox.escalations(include_acknowledged=bool(all)))
         return c._page(
             request,
@@ -186,7 +187,7 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
     async def acknowledge(request: Request, notification_id: int) -> Response:
         principal = c._user(request)
         await c._form(request)
-        _require(principal, ACKNOWLEDGE_ROLES, "acknowledge escalations")
+        _require(principal, ACKNOWLEDGE_ROLES, Sentence("acknowledge escalations"))
         row = await asyncio.to_thread(inbox.acknowledge, notification_id, principal.describe())
         if row is None:
             raise ProblemError(404, "no such escalation")
@@ -196,7 +197,7 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
     @router.get("/overview")
     async def overview_page(request: Request, weeks: int = 8) -> HTMLResponse:
         principal = c._user(request)
-        _require(principal, OVERVIEW_ROLES, "see the overview")
+        _require(principal, OVERVIEW_ROLES, Sentence("see the overview"))
         weeks = weeks if weeks in WEEKS else 8
         client = await ctx.gateway.client()
         ov = await overview.overview(client, ctx.procedures, weeks)
@@ -221,7 +222,7 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
     @router.get("/overview/breaches.csv")
     async def breaches_csv(request: Request, weeks: int = 8) -> Response:
         principal = c._user(request)
-        _require(principal, OVERVIEW_ROLES, "export breaches")
+        _require(principal, OVERVIEW_ROLES, Sentence("export breaches"))
         client = await ctx.gateway.client()
         ov = await overview.overview(client, ctx.procedures, weeks if weeks in WEEKS else 8)
         return _csv(search.csv_of(list(ov.breaches), overview.BREACH_COLUMNS), "breaches.csv")
@@ -229,7 +230,7 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
     @router.get("/overview/report.{fmt}")
     async def compliance_report(request: Request, fmt: str, weeks: int = 8) -> Response:
         principal = c._user(request)
-        _require(principal, OVERVIEW_ROLES, "read the compliance report")
+        _require(principal, OVERVIEW_ROLES, Sentence("read the compliance report"))
         if fmt not in ("html", "json"):
             raise ProblemError(404, "the report is report.html or report.json")
         client = await ctx.gateway.client()

@@ -70,7 +70,7 @@ def say(lang: str, text: str) -> str:
 
 SENTENCE_MAKERS = ("Sentence", "refused")
 """Calls whose first argument is a ``Sentence`` template (``rules.text.Sentence``, ``infra.cases.refused``)."""
-SENTENCES_IN = ("rules", "infra", "models", "workflows")
+SENTENCES_IN = ("rules", "infra", "models", "workflows", "api")
 
 
 def sentence_templates() -> set[str]:
@@ -389,6 +389,7 @@ def extract_msgids() -> set[str]:
     method_map = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
     found = {str(msg[2]) for msg in extract_from_dir(str(root), method_map) if isinstance(msg[2], str)}
     from api.problems import _TITLES  # the error pages' titles (api.console.error_page)
+    from audit.admin_case import EVENT_FRAMES  # the administrative case's events, said in its language
 
     own = {text for text, _ in validator_messages() if text}
     labels = set(ACTIVITY_LABELS.values())
@@ -400,6 +401,7 @@ def extract_msgids() -> set[str]:
         | status_msgids()
         | own
         | sentence_templates()
+        | set(EVENT_FRAMES.values())
         | {*_TITLES.values(), "Error"}
     )
 

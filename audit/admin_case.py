@@ -110,6 +110,7 @@ EVENT_FRAMES: dict[str, str] = {
     "status": "Status: {name}",
     "signal": "Signal received: {name}",
     "outcome": "Case ended: {name}",
+    "marker": "Procedure version recorded: {name}",
 }
 """How a case file's event reads, by its kind (msgids of the console's catalogues: the page says them in its
 language, ``case.json`` keeps the English)."""
@@ -117,9 +118,19 @@ language, ``case.json`` keeps the English)."""
 
 def _title(e: HistoryEntry) -> str:
     frame = EVENT_FRAMES.get(e.kind)
-    if frame is None:
+    if frame is None or (e.kind == "marker" and not _patch_id(e.data)):
         return f"{e.event_type} {e.name}".strip()
-    return frame.format(name=e.name or ("event" if e.kind == "update_result" else ""))
+    name = _patch_id(e.data) if e.kind == "marker" else e.name
+    return frame.format(name=name or ("event" if e.kind == "update_result" else ""))
+
+
+def _patch_id(data: Any) -> str:
+    """The id of a ``workflow.patched`` marker (the code path the case took from there), from its details."""
+    if isinstance(data, dict) and data.get("patch-data"):
+        first = data["patch-data"][0]
+        if isinstance(first, dict) and isinstance(first.get("id"), str):
+            return first["id"]
+    return ""
 
 
 def event_title(e: AdminCaseEvent, lang: str) -> str:
@@ -130,6 +141,9 @@ def event_title(e: AdminCaseEvent, lang: str) -> str:
     frame = EVENT_FRAMES.get(e.kind)
     if frame is None or (not e.name and "{name}" in frame and e.kind != "update_result"):
         return e.title
+    if e.kind == "marker":
+        patch = _patch_id(e.data)
+        return gettext(lang, frame).format(name=patch) if patch else e.title
     if e.kind in ("update", "update_result"):
         name = event_title_in(e.name, lang) if e.name else gettext(lang, "event")
     elif e.kind.startswith("activity") or e.kind == "local_activity":

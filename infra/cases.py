@@ -326,6 +326,10 @@ def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
                 law.paragraph(g.act, pid, on=day)
         if spec.intake_check is not None:
             spec.intake_check(inp)
+    except OverflowError:  # a receipt of the year 1 moved to UTC or to Almaty (a 500 in an adversarial run)
+        raise refused(
+            "received_at is outside the dates the calendar counts: a receipt is dated when it happened"
+        ) from None
     except (ValueError, LookupError) as exc:
         said = exc.args[0] if exc.args and isinstance(exc.args[0], Sentence) else str(exc).strip(chr(39))
         raise CaseError("refused", Sentence("refused: {reason}", reason=said)) from None
@@ -435,17 +439,17 @@ def _check_may_send_the_start(spec: ProcedureSpec, inp: BaseModel, caller: Calle
     assert spec.start.with_update is not None
     event = spec.event(spec.start.with_update(inp)[0])
     if caller is not None and not caller.may(event.roles):
-        raise CaseError("forbidden", f"this key may not send {event.name}")
+        raise CaseError("forbidden", Sentence("this key may not send {event}", event=event.name))
 
 
-REFERENCE_TAKEN = (
+REFERENCE_TAKEN = Sentence(
     "this reference was taken in for a message about another case: a reference names one message, give this one its own"
 )
 """The refusal of a message whose reference the start ledger holds for another case (no id: it is another number's
 case). It was answered ``duplicate`` with that case, and the message was lost (the third adversarial run of
 2026-12-03)."""
 
-TAKEN_BY_ANOTHER = "a case for this input exists already"
+TAKEN_BY_ANOTHER = Sentence("a case for this input exists already")
 """The refusal of a start whose case is not the calling operator system's (no id, no status)."""
 
 

@@ -75,6 +75,7 @@ async def test_a_start_the_intake_refuses_shows_the_form_again_with_the_reason(
     import dataclasses
 
     from api.temporal import Gateway
+    from infra.cases import REFERENCE_TAKEN, CaseError
     from tests.api.conftest import TASK_QUEUE
     from tests.api.procedures import SPEC
 
@@ -89,9 +90,13 @@ async def test_a_start_the_intake_refuses_shows_the_form_again_with_the_reason(
         )
         raise ValueError(Sentence(late, fields="attachments[0]", day=day))
 
+    async def taken(client: Any, inp: Any) -> Any:
+        raise CaseError("conflict", REFERENCE_TAKEN)  # as a fraud report's ref another case took in (409)
+
     spec = dataclasses.replace(SPEC, intake_check=refuse)
     later = dataclasses.replace(SPEC, key="later_check", intake_check=dated_late)
-    procedures = {spec.key: spec, later.key: later}
+    conflict = dataclasses.replace(SPEC, key="taken_check", start_at_the_edge=taken)
+    procedures = {spec.key: spec, later.key: later, conflict.key: conflict}
     app = create_app(procedures=procedures, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE, secret="r")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         await sign_in(http, keys.staff)
@@ -115,6 +120,8 @@ async def test_a_start_the_intake_refuses_shows_the_form_again_with_the_reason(
         # a reason said from its template (``rules.text.Sentence``, as the law's and the edge's refusals are)
         await http.get("/console/lang/kk?next=/console/")
         late = await http.post("/console/start/later_check", data=values, headers={"Accept": "text/html"})
+        await http.get("/console/lang/ru?next=/console/")
+        again = await http.post("/console/start/taken_check", data=values, headers={"Accept": "text/html"})
     assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html")
     assert "refused: this applicant&#39;s application is handled by the regional office" in refused.text
     assert f'value="{received}"' in refused.text and 'value="+77011234567"' in refused.text
@@ -123,6 +130,9 @@ async def test_a_start_the_intake_refuses_shows_the_form_again_with_the_reason(
     assert late.status_code == 422
     assert "бас тартылды: attachments[0]: өтініш түскен күннен (2026-" in late.text, late.text
     assert "dated after" not in late.text
+    # a conflict with what is recorded (409) keeps the form too, where it answered an error page and lost it
+    assert again.status_code == 409 and "эта ссылка уже принята для сообщения по другому делу" in again.text
+    assert 'value="+77011234567"' in again.text
 
 
 async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
@@ -265,7 +275,8 @@ async def test_error_pages_have_the_navigation_and_language_links_and_speak_the_
     assert forbidden.status_code == 403
     assert re.search(r'id="error-title">Доступ запрещён', forbidden.text)
     assert "Ваша роль не позволяет это сделать" in forbidden.text
-    assert 'lang="en">this key may not start demo_check cases<' in forbidden.text  # untranslated: marked English
+    # the reason in the page's language (rules.text.Sentence); a reason the catalogue lacks would be marked English
+    assert 'lang="ru">этот ключ не может начинать дела demo_check<' in forbidden.text
     for nav in ("Рабочая очередь", "Найти дело", 'id="nav-inbox"', "Выйти", 'hreflang="kk"', 'hreflang="en"'):
         assert nav in forbidden.text, nav
     assert "/console/lang/kk?next=/console/start/demo_check" in forbidden.text  # a language link comes back here

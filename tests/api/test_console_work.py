@@ -483,6 +483,9 @@ async def test_supervisor_acknowledges_an_escalation_and_who_and_when_is_recorde
         signed_in(dev_app, other_supervisor) as second,
     ):
         assert (await staff.get("/console/inbox")).status_code == 403
+        async with signed_in(dev_app, keys.staff, "ru") as in_russian:  # the page says why in its language
+            denied = await in_russian.get("/console/inbox", headers={"Accept": "text/html"})
+            assert denied.status_code == 403 and "этому ключу нельзя: читать входящие руководителей" in denied.text
         assert 'id="nav-inbox"' not in (await staff.get("/console/")).text
         seen = await auditor.get("/console/inbox")
         assert seen.status_code == 200 and f'id="escalation-{row.id}"' in seen.text

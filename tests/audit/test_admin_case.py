@@ -97,3 +97,21 @@ def test_admin_case_documents_from_our_document_store(recorded: Recorded, tmp_pa
     assert res.exit_code == 0, res.output
     zf = zipfile.ZipFile(tmp_path / "case.zip")
     assert zf.read(f"documents/{ref.doc_id}") == body
+
+
+def test_a_patch_marker_reads_as_the_procedure_version_the_case_took() -> None:
+    """A ``workflow.patched`` marker read ``MarkerRecorded core_patch`` in the administrative case, in every
+    language: it names the code path the case took from there, said in the page's language."""
+    from temporalio.client import WorkflowHistory
+
+    from audit.admin_case import event_title
+    from tests.golden_tools import GOLDEN
+
+    doc = json.loads((GOLDEN / "complaint" / "rejected_after_holding_the_window.json").read_text())
+    case = build_admin_case(WorkflowHistory.from_json(doc["workflow_id"], doc["history"]))
+    markers = [e for e in case.events if e.kind == "marker"]
+    assert markers and all(e.name == "core_patch" for e in markers)
+    first = markers[0]
+    assert first.title == "Procedure version recorded: deadline-waits-wake-only-on-moved-due"
+    assert event_title(first, "ru") == "Записана версия процедуры: deadline-waits-wake-only-on-moved-due"
+    assert not any("MarkerRecorded" in event_title(e, lang) for e in markers for lang in ("kk", "ru", "en"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -154,6 +154,10 @@ def test_the_edge_refuses_before_a_case_starts() -> None:
     after = datetime.combine(abolished, datetime.min.time(), tzinfo=ALMATY) + timedelta(hours=10)
     with pytest.raises(CaseError, match="abolished by Order 305/NK"):
         check_intake(SPEC, mailbox_application(after))
+    # the year 1 in Almaty is the year 0 in UTC: refused, where the calendar's overflow answered 500
+    for zone in (timezone(timedelta(hours=5)), timezone(timedelta(hours=14))):  # as JSON gives them
+        with pytest.raises(CaseError, match="received_at is outside the dates the calendar counts"):
+            check_intake(SPEC, mailbox_application(datetime(1, 1, 1, tzinfo=zone)))
     # 13: an application received while act 71 was in force is handled under act 71, whatever day the office
     # would register it: 305/NK (published 28 May 2024, assumed) applies from 8 June, so a Friday 7 June 2024
     # application at 20:00 is not rolled to Monday and refused.

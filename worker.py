@@ -58,6 +58,7 @@ from infra.settings import Settings, settings
 from infra.telemetry import metrics_runtime, trace_provider
 from workflows.catalogue import ACTIVITIES, WORKFLOWS
 from workflows.metrics import CaseMetrics
+from workflows.refusals import SaidRefusals
 
 __all__ = ["ACTIVITIES", "WORKFLOWS", "bind", "check", "main", "make_worker", "outside_systems", "serve"]
 
@@ -176,7 +177,7 @@ def make_worker(
         # workflow modules imported once (replays are strict: infra/sandbox.py)
         workflow_runner=workflow_runner or worker_sandbox(),
         # the edge's receipt of each Update reaches the case; the console's "waiting on an outside system"; metrics
-        interceptors=[*WORKER_INTERCEPTORS, OutsideWaits(), CaseMetrics(), *interceptors],
+        interceptors=[*WORKER_INTERCEPTORS, OutsideWaits(), CaseMetrics(), SaidRefusals(), *interceptors],
         graceful_shutdown_timeout=timedelta(seconds=s.graceful_shutdown_seconds),
         deployment_config=versioning,
         max_cached_workflows=max_cached_workflows,

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import ProblemError
+from rules.text import Sentence
 
 __all__ = ["CONFLICT_TYPES", "TEMPORAL_ERRORS", "Gateway", "problem_from_temporal", "worker_unavailable"]
 
@@ -96,6 +97,9 @@ def problem_from_temporal(exc: Exception, *, what: str = "case") -> ProblemError
         cause = exc.cause
         message = (getattr(cause, "message", None) or str(cause) or "refused").strip()
         kind = cause.type if isinstance(cause, ApplicationError) else cause.__class__.__name__
+        if isinstance(cause, ApplicationError) and cause.details:  # a sentence (workflows.refusals): said later
+            said = Sentence.from_data(cause.details[0])
+            message = said if said is not None and said == message else message
         status = 409 if kind in CONFLICT_TYPES else 422
         kind_urn = "conflict" if status == 409 else "refused"
         return ProblemError(status, message, type_=f"urn:kz-procedures:problem:{kind_urn}")

@@ -35,6 +35,32 @@ class Sentence(str):
     def __reduce__(self) -> tuple[Any, ...]:
         return _sentence, (self.template, self.values)
 
+    def data(self) -> dict[str, Any]:
+        """The sentence as JSON data (its template and values, a value that is a sentence as data too), to cross
+        a boundary that carries only data: a case's refusal of an Update, as its failure's details."""
+        return {
+            "template": self.template,
+            "values": {k: v.data() if isinstance(v, Sentence) else str(v) for k, v in self.values.items()},
+        }
+
+    @classmethod
+    def from_data(cls, data: Any) -> Sentence | None:
+        """The sentence ``data()`` gave, or ``None`` when ``data`` is not one."""
+        if not (isinstance(data, dict) and isinstance(data.get("template"), str)):
+            return None
+        values: dict[str, str] = {}
+        for k, v in (data.get("values") or {}).items():
+            if not isinstance(k, str):
+                return None
+            inner = cls.from_data(v) if isinstance(v, dict) else None
+            if isinstance(v, dict) and inner is None:
+                return None
+            values[k] = inner if inner is not None else str(v)
+        try:
+            return cls(data["template"], **values)
+        except (KeyError, IndexError, ValueError):
+            return None
+
 
 def _sentence(template: str, values: dict[str, str]) -> Sentence:
     return Sentence(template, **values)

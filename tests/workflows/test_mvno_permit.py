@@ -30,6 +30,7 @@ from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
 from adapters.local_ca import local_ca, verify_cms
 from api.cases import _problem
+from api.i18n import say
 from api.temporal import problem_from_temporal
 from audit.history import parse_history
 from audit.report import build_report, render_report_html
@@ -1725,6 +1726,12 @@ async def test_14_5_the_hearing_is_set_and_held_in_asia_almaty_time(env: Workflo
         assert f"hearing.at {today.isoformat()} 20:00 Asia/Almaty is outside the provider's office hours" in msg
         assert "09:00-13:00 and 14:30-18:30" in msg and "665/NK Annex 1 item 8(2)" in msg and "confirm" in msg
         assert (await case(handle)).pending_events == ["qualification_decision"]  # nothing entered the case
+        # the refusal carries its sentence (workflows.refusals): the API keeps the English, the console says it
+        problem = problem_from_temporal(err.value)
+        assert problem.status == 422 and problem.detail == err.value.cause.message  # type: ignore[attr-defined]
+        said = say("kk", problem.detail)
+        assert said.startswith(f"тыңдау уақыты {today.isoformat()} 20:00 Asia/Almaty қызмет берушінің жұмыс уақытынан")
+        assert "09:00-13:00 және 14:30-18:30" in said and "is outside" not in said and "растаңыз" in said
 
         await handle.execute_update(
             MvnoPermit.qualification_decision, preliminary(evening.astimezone(UTC), outside_office_hours=True)

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from models.procedure import Role
     from models.sms import SMS_FROM_TEMPLATES
     from rules.law import cite
+    from rules.text import Sentence
     from workflows.case import CaseWorkflow
 
 __all__ = [
@@ -246,24 +247,37 @@ class PermitCase(CaseWorkflow):
         fits and why."""
         if self.state.registration is None:
             raise EventDoesNotFit(
-                f"{update} does not fit now: the case is still being registered; try again in a moment"
+                Sentence(
+                    "{update} does not fit now: the case is still being registered; try again in a moment",
+                    update=update,
+                )
             )
         received_at = self.state.application.received_at
         if workflow.now() < received_at:
             raise ValueError(
-                f"{update} is refused: the application is received at {self._almaty(received_at)} "
-                f"({cite('665/NK', 'p.6')}); nothing is decided in its case before it exists"
+                Sentence(
+                    "{update} is refused: the application is received at {at} ({cite}); nothing is decided in its "
+                    "case before it exists",
+                    update=update,
+                    at=self._almaty(received_at),
+                    cite=cite("665/NK", "p.6"),
+                )
             )
         if self.state.accepting == update:
             return
         d = self.state.decisions
-        why = ""
+        fits = self.state.accepting or Sentence("no decision (the case is working)")
+        said = Sentence(
+            "{update} does not fit now: the case is {status}; it accepts {fits}",
+            update=update,
+            status=Sentence(self.status),
+            fits=fits,
+        )
         if update == "final_decision" and d.notice_day is not None and not d.decision_open:
-            why = "; " + self._earliest_decision(d.notice_day)
+            said = Sentence("{refusal}; {why}", refusal=said, why=self._earliest_decision(d.notice_day))
             if d.hearing_record is None:
-                why += "; the hearing has not been recorded yet"
-        fits = self.state.accepting or "no decision (the case is working)"
-        raise EventDoesNotFit(f"{update} does not fit now: the case is {self.status}; it accepts {fits}{why}")
+                said = Sentence("{refusal}; the hearing has not been recorded yet", refusal=said)
+        raise EventDoesNotFit(said)
 
     @staticmethod
     def _earliest_decision(notice: NoticeDay) -> str:
@@ -271,13 +285,16 @@ class PermitCase(CaseWorkflow):
         term = notice.decision_term
         day = notice.decision_not_before.date().isoformat()
         if notice.notice_lead is None:  # a calendar recorded before the backward reading
-            how = f"hearing notice of {notice.day.isoformat()} + {term.amount} working days"
+            how = Sentence("hearing notice of {day} + {n} working days", day=notice.day.isoformat(), n=str(term.amount))
         else:
-            how = (
-                f"the hearing notice of {notice.day.isoformat()} goes out no later than {term.amount} working days "
-                f"before the act"
+            how = Sentence(
+                "the hearing notice of {day} goes out no later than {n} working days before the act",
+                day=notice.day.isoformat(),
+                n=str(term.amount),
             )
-        return f"the decision may not be adopted before {day} ({how}, {term.cite})"
+        return Sentence(
+            "the decision may not be adopted before {day} ({how}, {cite})", day=day, how=how, cite=term.cite
+        )
 
     def _local(self, instant: datetime) -> datetime | None:
         """``instant`` in Asia/Almaty, read with the offset the registration recorded (workflow code builds no time

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ServiceTermOverrun,
     )
     from rules.law import cite
+    from rules.text import Sentence
 
 from workflows.mvno_permit.documents import PermitDocuments
 
@@ -138,14 +139,27 @@ class Hearing(PermitDocuments):
         notice_at = d.notice_at
         assert notice_at is not None
         if h.held_at > workflow.now():
-            raise ValueError(f"held_at {h.held_at.isoformat()} is in the future: record a hearing once it is held")
+            raise ValueError(
+                Sentence("held_at {at} is in the future: record a hearing once it is held", at=self._almaty(h.held_at))
+            )
         if h.held_at < notice_at:
-            raise ValueError(f"held_at {h.held_at.isoformat()} is before the notice ({notice_at.isoformat()})")
+            raise ValueError(
+                Sentence(
+                    "held_at {at} is before the notice ({notice})",
+                    at=self._almaty(h.held_at),
+                    notice=self._almaty(notice_at),
+                )
+            )
         notified = d.qualification.hearing if d.qualification else None
         if notified is not None and h.held_at < notified.at:
             raise ValueError(
-                f"held_at {self._almaty(h.held_at)} is before the hearing's notified time "
-                f"{self._almaty(notified.at)} ({cite('665/NK', 'p.7')}): the applicant was told to come then"
+                Sentence(
+                    "held_at {at} is before the hearing's notified time {notified} ({cite}): the applicant was told "
+                    "to come then",
+                    at=self._almaty(h.held_at),
+                    notified=self._almaty(notified.at),
+                    cite=cite("665/NK", "p.7"),
+                )
             )
 
     @workflow.update

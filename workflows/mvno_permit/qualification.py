@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         propose_qualification,
     )
     from rules.law import cite
+    from rules.text import Sentence
 
 from workflows.mvno_permit.documents import PermitDocuments
 
@@ -109,14 +110,22 @@ class QualificationCheck(PermitDocuments):
         w = self._window(at)
         if w is None or w.office_hours is None or any(i.starts_at <= at < i.ends_at for i in w.office_hours):
             return None
+        when: str
         if w.office_hours:
-            hours = " and ".join(f"{i.starts_at:%H:%M}-{i.ends_at:%H:%M}" for i in w.office_hours)
-            when = f"the office works {hours} on {w.day.isoformat()}"
+            spans = [f"{i.starts_at:%H:%M}-{i.ends_at:%H:%M}" for i in w.office_hours]
+            pair = len(spans) == 2  # the office's morning and afternoon
+            hours = Sentence("{first} and {second}", first=spans[0], second=spans[1]) if pair else " and ".join(spans)
+            when = Sentence("the office works {hours} on {day}", hours=hours, day=w.day.isoformat())
         else:
-            when = f"{w.day.isoformat()} is a day off ({w.day_off or 'no office hours'})"
-        return (
-            f"hearing.at {self._almaty(at)} is outside the provider's office hours: {when} "
-            f"({cite('665/NK', 'Annex 1 item 8(2)')})"
+            off = (
+                Sentence(w.day_off.replace("{", "{{").replace("}", "}}")) if w.day_off else Sentence("no office hours")
+            )
+            when = Sentence("{day} is a day off ({why})", day=w.day.isoformat(), why=off)
+        return Sentence(
+            "hearing.at {at} is outside the provider's office hours: {when} ({cite})",
+            at=self._almaty(at),
+            when=when,
+            cite=cite("665/NK", "Annex 1 item 8(2)"),
         )
 
     @workflow.update
@@ -132,7 +141,8 @@ class QualificationCheck(PermitDocuments):
                 await self._refresh_windows()  # a hearing is needed: its calendar is recorded now
                 if problem := self._hearing_problem(d):
                     self.state.accepting = "qualification_decision"
-                    raise ApplicationError(problem, type=INVALID_HEARING, non_retryable=True)
+                    said = [problem.data()] if isinstance(problem, Sentence) else []  # workflows.refusals
+                    raise ApplicationError(problem, *said, type=INVALID_HEARING, non_retryable=True)
             self.state.decisions.qualification = d
             note = "permit next" if d.compliant else "preliminary refusal and hearing notice sent"
             if not d.compliant:
@@ -166,8 +176,16 @@ class QualificationCheck(PermitDocuments):
     def _hearing_not_after_notice(self, at: datetime, notice: datetime) -> str | None:
         if at > notice:
             return None
-        sent = "" if notice == workflow.now() else f", sent on the registration day, {cite('665/NK', 'p.6')}"
-        return f"hearing.at {self._almaty(at)} is not after the notice ({self._almaty(notice)}{sent})"
+        if notice == workflow.now():
+            return Sentence(
+                "hearing.at {at} is not after the notice ({notice})", at=self._almaty(at), notice=self._almaty(notice)
+            )
+        return Sentence(
+            "hearing.at {at} is not after the notice ({notice}, sent on the registration day, {cite})",
+            at=self._almaty(at),
+            notice=self._almaty(notice),
+            cite=cite("665/NK", "p.6"),
+        )
 
     def _hearing_problem(self, d: QualificationDecision) -> str | None:
         """Why the recorded hearing calendar refuses the hearing of a preliminary decision to refuse (665/NK p.7,
@@ -176,18 +194,25 @@ class QualificationCheck(PermitDocuments):
         notice = self._notice_instant()
         w = self._window(notice)
         if w is None:
-            return "the hearing calendar does not cover this moment yet; retry in a minute"
+            return Sentence("the hearing calendar does not cover this moment yet; retry in a minute")
         if problem := self._hearing_not_after_notice(d.hearing.at, notice):
             return problem
         if d.hearing.at > w.hearing_due.due:
-            return (
-                f"hearing.at {d.hearing.at.isoformat()} is too late: the hearing is held no later than "
-                f"{w.hearing_due.amount} working days from the notice sent on {w.day.isoformat()}, i.e. by "
-                f"{w.hearing_due.due.isoformat()} ({w.hearing_due.cite})"
+            return Sentence(
+                "hearing.at {at} is too late: the hearing is held no later than {n} working days from the notice "
+                "sent on {day}, i.e. by {due} ({cite})",
+                at=d.hearing.at.isoformat(),  # as histories recorded it (the handler's refusal is recorded)
+                n=str(w.hearing_due.amount),
+                day=w.day.isoformat(),
+                due=w.hearing_due.due.isoformat(),
+                cite=w.hearing_due.cite,
             )
         warning = self._outside_office_hours(d.hearing.at)
         if warning and not d.hearing.outside_office_hours_confirmed:
-            return f"{warning}; to hold the hearing then, confirm it (hearing.outside_office_hours_confirmed = true)"
+            return Sentence(
+                "{warning}; to hold the hearing then, confirm it (hearing.outside_office_hours_confirmed = true)",
+                warning=warning,
+            )
         if warning is None and self._window(d.hearing.at) is None:
-            return "the hearing calendar does not cover the hearing's day yet; retry in a minute"
+            return Sentence("the hearing calendar does not cover the hearing's day yet; retry in a minute")
         return None

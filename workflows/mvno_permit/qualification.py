@@ -38,6 +38,13 @@ INVALID_HEARING = "InvalidHearing"
 """The error type of a preliminary decision whose hearing the calendar, computed for it, refuses (the API's 422)."""
 
 
+def _day_off(text: str) -> Sentence:
+    """Why a day is off as the calendar names it (``weekend: Saturday``, ``holiday: Independence Day``), each word a
+    msgid of the console's catalogues."""
+    reason, _, name = text.replace("{", "{{").replace("}", "}}").partition(": ")
+    return Sentence("{reason}: {name}", reason=Sentence(reason), name=Sentence(name)) if name else Sentence(reason)
+
+
 class QualificationCheck(PermitDocuments):
     """665/NK p.7."""
 
@@ -117,9 +124,7 @@ class QualificationCheck(PermitDocuments):
             hours = Sentence("{first} and {second}", first=spans[0], second=spans[1]) if pair else " and ".join(spans)
             when = Sentence("the office works {hours} on {day}", hours=hours, day=w.day.isoformat())
         else:
-            off = (
-                Sentence(w.day_off.replace("{", "{{").replace("}", "}}")) if w.day_off else Sentence("no office hours")
-            )
+            off = _day_off(w.day_off) if w.day_off else Sentence("no office hours")
             when = Sentence("{day} is a day off ({why})", day=w.day.isoformat(), why=off)
         return Sentence(
             "hearing.at {at} is outside the provider's office hours: {when} ({cite})",

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineState, Escalation
     from models.failures import ACT_NOT_IN_FORCE
     from models.timings import CaseTimings
+    from rules.text import Sentence
     from workflows import metrics
     from workflows.clock import CaseDeadlines, CasePatches, CaseRecord
     from workflows.outside import ACTIVITY_RETRY, DEFAULT_TIMINGS, outside_retry
@@ -272,7 +273,7 @@ class CaseWorkflow:
     @resume_outside_step.validator
     def validate_resume_outside_step(self, request: ResumeRequest) -> None:
         if not self._open_blocks:
-            raise EventDoesNotFit("nothing is blocked in this case")
+            raise EventDoesNotFit(Sentence("nothing is blocked in this case"))
 
     def on_edge_receipt(self, update: str, at: datetime) -> Callable[[], None] | None:
         """The worker's ``infra.receipts.HandReceipts`` tells the case when the edge received ``update``, before its
@@ -468,8 +469,8 @@ class CaseWorkflow:
     @migrate_law.validator
     def validate_migrate_law(self, migration: LawMigration) -> None:
         if self.registration is None:
-            raise EventDoesNotFit("the case is still being registered; try again in a moment")
+            raise EventDoesNotFit(Sentence("the case is still being registered; try again in a moment"))
         if self.closed:
-            raise EventDoesNotFit("the case is closed: its law stays as it was decided")
+            raise EventDoesNotFit(Sentence("the case is closed: its law stays as it was decided"))
         if migration.to_version == self.registration.act_version_id:
-            raise EventDoesNotFit(f"the case is under {migration.to_version} already")
+            raise EventDoesNotFit(Sentence("the case is under {version} already", version=migration.to_version))

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from models.sms import SMS_FROM_TEMPLATES, SmsRequest
     from rules.law import cite, item
+    from rules.text import Sentence
     from workflows.case import CaseWorkflow
     from workflows.outside import CASE_FILE_HEARTBEAT
 
@@ -449,7 +450,7 @@ class Complaint(CaseWorkflow):
     def validate_satisfy(self, decision: Satisfaction) -> None:
         self._refuse_unless_pending("satisfy")
         if decision.instruction and self.appealed_case is None:
-            raise ValueError("this complaint names no appealed case to instruct")
+            raise ValueError(Sentence("this complaint names no appealed case to instruct"))
 
     @workflow.update(name="forward")
     def forward_complaint(self, request: ForwardRequest) -> str:
@@ -471,7 +472,7 @@ class Complaint(CaseWorkflow):
     def validate_review_decision(self, decision: ReviewDecision) -> None:
         self._refuse_unless_pending("review_decision")
         if decision.instruction and self.appealed_case is None:
-            raise ValueError("this complaint names no appealed case to instruct")
+            raise ValueError(Sentence("this complaint names no appealed case to instruct"))
 
     @workflow.update
     def withdraw(self, withdrawal: Withdrawal) -> str:

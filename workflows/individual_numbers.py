@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from models.sms import SMS_FROM_TEMPLATES, SmsRequest
     from rules import law
     from rules.law import cite, cite_range
+    from rules.text import Sentence
     from workflows.case import CaseWorkflow
     from workflows.subscriber_common import result_document
 
@@ -237,7 +238,9 @@ class IndividualNumbers(CaseWorkflow):
     @review_decision.validator
     def validate_review_decision(self, decision: NumbersReviewDecision) -> None:
         if not self.in_review or self.decision is not None:
-            raise EventDoesNotFit(f"the application is not under review (status: {self.status})")
+            raise EventDoesNotFit(
+                Sentence("the application is not under review (status: {status})", status=Sentence(self.status))
+            )
 
 
 def _case_id(inp: NumbersApplicationInput) -> str:

@@ -26,7 +26,8 @@ from activities.antifraud import messages_for_case
 from activities.subscriber_registry import DemoSubscriber, find_subscriber, seed_demo_subscribers
 from api.app import create_app
 from api.auth import create_key
-from api.temporal import Gateway
+from api.i18n import say
+from api.temporal import Gateway, problem_from_temporal
 from cli.fraud_intake import bulk_intake, submit
 from infra import outages
 from infra.calendar import current_calendar
@@ -801,6 +802,12 @@ async def test_bad_input_and_out_of_turn_decisions_are_refused(
         )
     )
     assert "already recorded (not confirmed)" in why
+    # the refusal carries its sentence (workflows.refusals): the console says it in its language
+    with pytest.raises(WorkflowUpdateFailedError) as again:
+        await handle.execute_update(FraudCheck.lift_suspension, LiftDecision(reason="r", decided_by="b"))
+    problem = problem_from_temporal(again.value)
+    assert problem.status == 409 and problem.detail.startswith("there is no suspension to lift (the case is at '")
+    assert say("ru", problem.detail).startswith("нет приостановления, которое можно снять (статус дела: «")
     final = await handle.result()
     assert final.outcome is not None and not final.outcome.confirmed and len(final.reports) == 1
     history = await handle.fetch_history()

@@ -9,6 +9,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from models.case import EventDoesNotFit
     from models.fraud_check import CheckOutcome, FraudCaseView, LiftDecision
+    from rules.text import Sentence
 
 from workflows.fraud_check.base import FraudCase
 
@@ -28,10 +29,10 @@ class BackOfficeDecisions(FraudCase):
     @record_check_outcome.validator
     def validate_record_check_outcome(self, outcome: CheckOutcome) -> None:
         if self.check_outcome is not None:
-            verdict = "confirmed" if self.check_outcome.confirmed else "not confirmed"
-            raise EventDoesNotFit(f"the check outcome is already recorded ({verdict})")
+            verdict = Sentence("confirmed") if self.check_outcome.confirmed else Sentence("not confirmed")
+            raise EventDoesNotFit(Sentence("the check outcome is already recorded ({verdict})", verdict=verdict))
         if self.registration is None:
-            raise EventDoesNotFit("the case is still being registered; try again in a moment")
+            raise EventDoesNotFit(Sentence("the case is still being registered; try again in a moment"))
 
     @workflow.update
     def lift_suspension(self, decision: LiftDecision) -> FraudCaseView:
@@ -43,6 +44,8 @@ class BackOfficeDecisions(FraudCase):
     @lift_suspension.validator
     def validate_lift_suspension(self, decision: LiftDecision) -> None:
         if self.lift is not None:
-            raise EventDoesNotFit("the suspension is already lifted")
+            raise EventDoesNotFit(Sentence("the suspension is already lifted"))
         if self.suspension is None:
-            raise EventDoesNotFit(f"there is no suspension to lift (the case is at '{self.status}')")
+            raise EventDoesNotFit(
+                Sentence("there is no suspension to lift (the case is at '{status}')", status=Sentence(self.status))
+            )

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -375,6 +376,13 @@ async def _refusal_in(client: Client, name: str, success: Payloads) -> str:
     return str(result.refused)
 
 
+async def _failure_said(client: Client, failure: Failure) -> str:
+    """Why the case's handler failed an Update, as the failure says it: its message, which the data converter moves
+    into the failure's encoded attributes (the raw event reads "Encoded failure"), decoded."""
+    exc = await client.data_converter.decode_failure(failure)
+    return str(getattr(exc, "message", "") or exc)
+
+
 async def timeline(client: Client, case_id: str, view: CaseView) -> list[TimelineEntry]:
     """The case from its history (events, decisions, activities, timers) and its recorded deadlines."""
     entries: list[TimelineEntry] = []
@@ -394,7 +402,11 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
                 c = ev.workflow_execution_update_completed_event_attributes
                 name = updates.get(c.meta.update_id, "")
                 failed = c.outcome.HasField("failure")
-                why = c.outcome.failure.message if failed else await _refusal_in(client, name, c.outcome.success)
+                why = (
+                    await _failure_said(client, c.outcome.failure)
+                    if failed
+                    else await _refusal_in(client, name, c.outcome.success)
+                )
                 entries.append(
                     TimelineEntry(at=at, kind="event_failed" if why else "event_done", name=name, detail=why)
                 )

@@ -867,9 +867,9 @@ async def _fitting(
             pending=", ".join(view.pending_events) or Sentence("none"),
         )
         if coming:
-            said = Sentence(
-                "{refusal}; possible from {when}: {why}", refusal=said, when=_from_text(coming), why=coming.why
-            )
+            given = Sentence.from_data(coming.why_said) if coming.why_said else None  # said as the case gave it
+            why: str = given if given is not None and given == coming.why else coming.why
+            said = Sentence("{refusal}; possible from {when}: {why}", refusal=said, when=_from_text(coming), why=why)
         raise CaseError("conflict", said, not_before=coming.not_before if coming else None)
     if event.to_update is not None and payload is not None:
         try:

@@ -264,6 +264,9 @@ class ActNotBefore(BaseModel):
     cite: str = ""
     why: str = ""
     """The same in English words, as the case explains it."""
+    why_said: dict[str, Any] | None = None
+    """``why`` as a sentence's data (``rules.text.Sentence.data``), for a reader that says it in its language (the
+    edge's refusal of the event); ``None`` in views of cases that did not give it."""
 
 
 class BlockedStep(BaseModel):

@@ -20,9 +20,11 @@ from activities.deadlines import earliest_act_day
 from api.app import create_app
 from api.docs import ASSETS
 from api.examples import example
+from api.i18n import say
 from api.temporal import Gateway
 from infra.calendar import current_calendar
-from models.mvno_permit import PermitCaseView
+from infra.cases import CaseError, send_event
+from models.mvno_permit import FinalDecision, PermitCaseView
 from rules.calendar import ALMATY
 from tests.api.applications import eventually
 from tests.api.browser import FreshBrowser
@@ -204,6 +206,14 @@ async def test_a_409_for_a_decision_not_possible_yet_says_from_when(
             assert datetime.fromisoformat(problem["not_before"]).astimezone(ALMATY).date() == decision_day
 
         await too_early()  # before the hearing
+        # the console says the whole refusal in its language, the case's reason too (ActNotBefore.why_said)
+        with pytest.raises(CaseError) as early:
+            await send_event(
+                env.client, PERMIT, PERMIT.event("final_decision"), case_id, FinalDecision(grant=True, decided_by="C")
+            )
+        in_kazakh = say("kk", early.value.message)
+        assert f"шешім {decision_day.isoformat()} дейін қабылданбайды" in in_kazakh, in_kazakh
+        assert "may not be adopted" not in in_kazakh and "665/NK p.7" in in_kazakh
         await env.sleep(hearing_at + timedelta(minutes=30) - await env.get_current_time())
         held = {"held_at": hearing_at.isoformat(), "applicant_position": "certifying", "recorded_by": "B"}
         r = await http.post(f"{url}/record_hearing", json=held, headers=h)

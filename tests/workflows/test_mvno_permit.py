@@ -29,7 +29,7 @@ from activities.monitoring import stages_of
 from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
 from adapters.local_ca import local_ca, verify_cms
-from api.cases import _problem
+from api.cases import _problem, timeline
 from api.i18n import say
 from api.temporal import problem_from_temporal
 from audit.history import parse_history
@@ -687,6 +687,11 @@ async def test_hearing_scheduled_too_late_is_rejected(env: WorkflowEnvironment, 
             await handle.execute_update(MvnoPermit.qualification_decision, preliminary(now - timedelta(hours=1)))
         assert "not after the notice" in str(err.value.cause)
         assert await hearing_calendars(handle) == 1  # the retry is checked against the recorded calendar
+        # the console's timeline reads the recorded failure's message, moved into its encoded attributes: it read
+        # "Encoded failure" (a helper's run, 2026-12-04)
+        entries = await timeline(env.client, handle.id, await case(handle))
+        failed = [e for e in entries if e.kind == "event_failed" and e.name == "qualification_decision"]
+        assert failed and "too late" in (failed[0].detail or "") and "Encoded failure" not in str(failed)
         # nothing entered the case: still waiting for the decision, no document
         c = await case(handle)
         assert c.status == "qualification_check" and c.pending_events == ["qualification_decision"]

@@ -280,7 +280,7 @@ class PermitCase(CaseWorkflow):
         raise EventDoesNotFit(said)
 
     @staticmethod
-    def _earliest_decision(notice: NoticeDay) -> str:
+    def _earliest_decision(notice: NoticeDay) -> Sentence:
         """Why the decision after the hearing may not come before its earliest lawful day (665/NK p.7)."""
         term = notice.decision_term
         day = notice.decision_not_before.date().isoformat()
@@ -389,6 +389,9 @@ class PermitCase(CaseWorkflow):
             return []
         out = []
         if d.hearing_record is None:
+            why = Sentence(
+                "the hearing is recorded once held, not before its notified time {at}", at=self._almaty(hearing.at)
+            )
             out.append(
                 ActNotBefore(
                     event="record_hearing",
@@ -396,11 +399,13 @@ class PermitCase(CaseWorkflow):
                     because="notified_time",
                     since=d.notice_at,
                     cite=cite("665/NK", "p.7"),
-                    why=f"the hearing is recorded once held, not before its notified time {self._almaty(hearing.at)}",
+                    why=why,
+                    why_said=why.data(),
                 )
             )
         if d.notice_day is not None and not d.decision_open:
             term = d.notice_day.decision_term
+            earliest = self._earliest_decision(d.notice_day)
             out.append(
                 ActNotBefore(
                     event="final_decision",
@@ -409,7 +414,8 @@ class PermitCase(CaseWorkflow):
                     since=d.notice_at,
                     amount=term.amount,
                     cite=term.cite,
-                    why=self._earliest_decision(d.notice_day),
+                    why=earliest,
+                    why_said=earliest.data(),
                 )
             )
         return out

@@ -385,8 +385,9 @@ def parse_form(form: Form, values: dict[str, str]) -> tuple[dict[str, Any], list
             continue
         raw = values.get(f.name, "")
         if f.kind == "checkbox":
-            _set(data, f.path, raw in ("true", "on", "1"))
-            if raw in ("true", "on", "1"):
+            ticked = raw in ("true", "on", "1")
+            _set(data, f.path, ticked)
+            if ticked:
                 filled.add(f.name)
             continue
         if f.kind == "multi":

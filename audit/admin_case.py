@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowHistory
 
 from audit.history import HistoryEntry, parse_history
-from audit.report import TermRecord, case_report, event_title_in, local_time, templates
+from audit.report import TermRecord, case_report, event_title_in, local_time, patch_ids, templates
 from infra.codec import EncryptionCodec
 from models.case import DocumentRef
 from models.deadlines import DEADLINE_MEMO_PREFIX, deadline_records
@@ -126,11 +126,7 @@ def _title(e: HistoryEntry) -> str:
 
 def _patch_id(data: Any) -> str:
     """The id of a ``workflow.patched`` marker (the code path the case took from there), from its details."""
-    if isinstance(data, dict) and data.get("patch-data"):
-        first = data["patch-data"][0]
-        if isinstance(first, dict) and isinstance(first.get("id"), str):
-            return first["id"]
-    return ""
+    return next(iter(patch_ids(data)), "")
 
 
 def event_title(e: AdminCaseEvent, lang: str) -> str:

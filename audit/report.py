@@ -35,6 +35,7 @@ __all__ = [
     "ProcedureSummary",
     "TermRecord",
     "build_report",
+    "patch_ids",
     "patches_of",
     "render_report_html",
     "templates",
@@ -272,13 +273,14 @@ def _outcome(state: DeadlineState) -> str:
 
 def patches_of(case: CaseHistory) -> set[str]:
     """The ids of the ``workflow.patched`` markers the history carries."""
-    ids: set[str] = set()
-    for e in case.entries:
-        if e.kind == "marker" and e.name == PATCH_MARKER and isinstance(e.data, dict):
-            for d in e.data.get("patch-data") or []:
-                if isinstance(d, dict) and d.get("id"):
-                    ids.add(str(d["id"]))
-    return ids
+    return {pid for e in case.entries if e.kind == "marker" and e.name == PATCH_MARKER for pid in patch_ids(e.data)}
+
+
+def patch_ids(details: Any) -> list[str]:
+    """The patch ids a ``workflow.patched`` marker's details carry (its ``patch-data``)."""
+    if not isinstance(details, dict):
+        return []
+    return [str(d["id"]) for d in details.get("patch-data") or [] if isinstance(d, dict) and d.get("id")]
 
 
 def _done_by_withdrawal(case: CaseHistory) -> tuple[datetime | None, set[str]]:

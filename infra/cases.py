@@ -854,7 +854,7 @@ async def _fitting(
                 "{event} does not fit yet: the case is taking its step now (status {status}) and takes no event at "
                 "this moment; try again in a moment",
                 event=event.name,
-                status=_status(view.status),
+                status=Sentence.word(view.status),
             )
             raise CaseError("conflict", not_now.message if operator else taking, retry_after=1)
         if operator:
@@ -863,7 +863,7 @@ async def _fitting(
         said = Sentence(
             "{event} does not fit the case's state now (status {status}); events it accepts now: {pending}",
             event=event.name,
-            status=_status(view.status),
+            status=Sentence.word(view.status),
             pending=", ".join(view.pending_events) or Sentence("none"),
         )
         if coming:
@@ -898,11 +898,6 @@ def not_before(view: CaseView, event: str) -> ActNotBefore | None:
         if item.event == event:
             return item
     return None
-
-
-def _status(status: str) -> Sentence:
-    """A case's status in a sentence, said as the console names statuses (every status is a msgid)."""
-    return Sentence(status.replace("{", "{{").replace("}", "}}"))
 
 
 def _from_text(item: ActNotBefore) -> str:

@@ -32,6 +32,12 @@ class Sentence(str):
         self.values = values
         return self
 
+    @classmethod
+    def word(cls, text: str) -> Sentence:
+        """A word of the catalogues (a case's status, why a day is off) as a sentence of its own, said by its
+        translation; a brace in it is text."""
+        return cls(text.replace("{", "{{").replace("}", "}}"))
+
     def __reduce__(self) -> tuple[Any, ...]:
         return _sentence, (self.template, self.values)
 

@@ -239,7 +239,7 @@ class IndividualNumbers(CaseWorkflow):
     def validate_review_decision(self, decision: NumbersReviewDecision) -> None:
         if not self.in_review or self.decision is not None:
             raise EventDoesNotFit(
-                Sentence("the application is not under review (status: {status})", status=Sentence(self.status))
+                Sentence("the application is not under review (status: {status})", status=Sentence.word(self.status))
             )
 
 

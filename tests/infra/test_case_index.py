@@ -101,6 +101,17 @@ def test_every_procedures_input_gives_its_identifiers_phones_names_and_number() 
     assert case_index.extract(mailbox).identifiers == {"941240000341"}
 
 
+def stored_in_the_index() -> str:
+    """Every value of the index's two tables, as one text to look for personal data in."""
+    with engine().connect() as conn:
+        return " ".join(
+            str(v)
+            for table in ("case_index", "case_index_keys")
+            for row in conn.execute(text(f"SELECT * FROM {table}"))
+            for v in row
+        )
+
+
 def test_find_matches_exactly_and_keeps_no_personal_data_in_clear() -> None:
     iin, other = "900101300126", "900101300127"
     word = "zh" + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
@@ -134,13 +145,7 @@ def test_find_matches_exactly_and_keeps_no_personal_data_in_clear() -> None:
     assert case_index.entries([case_id])[case_id].started_by_key == "keyA"
     assert case_id in case_index.cases_of("keyA") and case_id in case_index.cases_of("keyB")
 
-    with engine().connect() as conn:
-        stored = " ".join(
-            str(v)
-            for table in ("case_index", "case_index_keys")
-            for row in conn.execute(text(f"SELECT * FROM {table}"))
-            for v in row
-        )
+    stored = stored_in_the_index()
     assert iin not in stored and "7019998877" not in stored and word not in stored.lower()
     assert number.upper() in stored  # the application's number is kept in clear
 
@@ -181,14 +186,7 @@ def test_an_application_number_that_reads_as_personal_data_is_hashed_found_and_n
     assert case_index.backfill("mvno_permit", legacy, permit) == 0
     assert case_index.find(f"KZ-{iin}") == {case_id, legacy}
 
-    with engine().connect() as conn:
-        stored = " ".join(
-            str(v)
-            for table in ("case_index", "case_index_keys")
-            for row in conn.execute(text(f"SELECT * FROM {table}"))
-            for v in row
-        )
-    assert iin not in stored
+    assert iin not in stored_in_the_index()
 
 
 def test_a_busy_database_is_written_again_and_its_words_are_logged_without_values(

@@ -47,5 +47,7 @@ class BackOfficeDecisions(FraudCase):
             raise EventDoesNotFit(Sentence("the suspension is already lifted"))
         if self.suspension is None:
             raise EventDoesNotFit(
-                Sentence("there is no suspension to lift (the case is at '{status}')", status=Sentence(self.status))
+                Sentence(
+                    "there is no suspension to lift (the case is at '{status}')", status=Sentence.word(self.status)
+                )
             )

@@ -270,7 +270,7 @@ class PermitCase(CaseWorkflow):
         said = Sentence(
             "{update} does not fit now: the case is {status}; it accepts {fits}",
             update=update,
-            status=Sentence(self.status),
+            status=Sentence.word(self.status),
             fits=fits,
         )
         if update == "final_decision" and d.notice_day is not None and not d.decision_open:

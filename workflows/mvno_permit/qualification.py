@@ -41,8 +41,12 @@ INVALID_HEARING = "InvalidHearing"
 def _day_off(text: str) -> Sentence:
     """Why a day is off as the calendar names it (``weekend: Saturday``, ``holiday: Independence Day``), each word a
     msgid of the console's catalogues."""
-    reason, _, name = text.replace("{", "{{").replace("}", "}}").partition(": ")
-    return Sentence("{reason}: {name}", reason=Sentence(reason), name=Sentence(name)) if name else Sentence(reason)
+    reason, _, name = text.partition(": ")
+    return (
+        Sentence("{reason}: {name}", reason=Sentence.word(reason), name=Sentence.word(name))
+        if name
+        else Sentence.word(reason)
+    )
 
 
 class QualificationCheck(PermitDocuments):

@@ -126,8 +126,9 @@ def _query(procedures: Mapping[str, ProcedureSpec], form: SearchForm) -> str:
 
 
 def candidates(text: str, *, personal: bool) -> set[str]:
-    """The case ids ``text`` may name: the index's matches, and the text itself when it looks like a case id."""
-    found = case_index.find(text, personal=personal)
+    """The case ids ``text`` may name: the index's matches (with the cases about a case of that number), and the
+    text itself when it looks like a case id."""
+    found = case_index.find(text, personal=personal, about=True)
     if re.match(CASE_ID_PATTERN, text) and "-" in text:
         found.add(text)
     return found

@@ -40,6 +40,7 @@ __all__ = [
     "NAME_FIELDS",
     "NUMBER_FIELDS",
     "PHONE_FIELDS",
+    "REFERENCE_FIELDS",
     "IndexValues",
     "backfill",
     "cases_of",
@@ -67,6 +68,11 @@ matter and a surname alone finds its cases."""
 NUMBER_FIELDS = ("application_number", "complaint_number", "order_ref")
 """The application's own number (not personal data): kept in clear, upper case; hashed when it reads as personal
 data (``number_is_personal``)."""
+REFERENCE_FIELDS = frozenset({"appealed_case_id", "about_complaint_id"})
+"""Fields naming the case another case is about (a complaint's appealed case, the complaint whose inaction it
+appeals): the named case's number is indexed for this one too, as kind ``about``, so a clerk's search by a permit's
+number also lists the complaints about it. The start's own resolution of a number (``infra.cases``) does not read
+these rows: a number names one case."""
 
 
 @dataclass
@@ -79,6 +85,8 @@ class IndexValues:
     identifiers: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
     name_words: set[str] = field(default_factory=set)
+    references: set[str] = field(default_factory=set)
+    """Case ids of ``REFERENCE_FIELDS``."""
 
     def digests(self) -> set[tuple[str, str]]:
         """``(kind, keyed hash)`` of every value."""
@@ -156,6 +164,8 @@ def _walk(value: object, name: str, out: IndexValues) -> None:
             out.phones.add(phone)
         elif name in NAME_FIELDS:
             out.name_words.update(name_words(value))
+        elif name in REFERENCE_FIELDS:
+            out.references.add(value)
         elif name in NUMBER_FIELDS and out.application_number is None and out.hashed_number is None:
             number = normalise_number(value)
             if number_is_personal(number):
@@ -227,10 +237,23 @@ def _write(procedure: str, case_id: str, values: IndexValues, key_id: str | None
                 )
             )
         have = set(s.exec(select(CaseIndexKey.kind, CaseIndexKey.digest).where(CaseIndexKey.case_id == case_id)))
-        for kind, digest in sorted(values.digests() - {(k, d) for k, d in have}):
+        wanted = values.digests() | {("about", d) for d in _numbers_of(s, values.references)}
+        for kind, digest in sorted(wanted - {(k, d) for k, d in have}):
             s.add(CaseIndexKey(case_id=case_id, kind=kind, digest=digest))
             added += 1
     return added
+
+
+def _numbers_of(s: Session, case_ids: set[str]) -> set[str]:
+    """The number digests (kind ``number``'s hash) of the cases ``case_ids``, whether kept in clear or hashed."""
+    out: set[str] = set()
+    for case_id in case_ids:
+        entry = s.get(CaseIndexEntry, case_id)
+        if entry is not None and entry.application_number:
+            out.add(_digest("number", entry.application_number))
+        q = select(CaseIndexKey.digest).where(CaseIndexKey.case_id == case_id, CaseIndexKey.kind == "number")
+        out.update(s.exec(q))
+    return out
 
 
 def record_actor(case_id: str, key_id: str) -> None:
@@ -263,9 +286,10 @@ def entries(case_ids: list[str]) -> dict[str, CaseIndexEntry]:
     return out
 
 
-def find(text: str, *, personal: bool = True) -> set[str]:
-    """The cases ``text`` names: an application number (any case), or, when ``personal``, an IIN/BIN, a phone
-    number or the words of a name (a case matches when it has every word)."""
+def find(text: str, *, personal: bool = True, about: bool = False) -> set[str]:
+    """The cases ``text`` names: an application number (any case; with ``about``, also the cases about the case of
+    that number, ``REFERENCE_FIELDS``), or, when ``personal``, an IIN/BIN, a phone number or the words of a name (a
+    case matches when it has every word)."""
     text = text.strip()
     if not text:
         return set()
@@ -274,6 +298,8 @@ def find(text: str, *, personal: bool = True) -> set[str]:
         number = normalise_number(text)
         found |= set(s.exec(select(CaseIndexEntry.case_id).where(CaseIndexEntry.application_number == number)))
         found |= _with_digest(s, "number", _digest("number", number))
+        if about:
+            found |= _with_digest(s, "about", _digest("number", number))
         if not personal:
             return found
         probes = [("id", normalise_identifier(text)), ("phone", normalise_phone(text))]

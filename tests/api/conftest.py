@@ -22,6 +22,8 @@ from api.temporal import Gateway
 from infra.client import data_converter
 from tests.api.procedures import ANTIFRAUD, BANK, SPEC, DemoCheck
 from worker import make_worker
+from workflows.complaint import SPEC as COMPLAINT
+from workflows.complaint import Complaint
 from workflows.mvno_permit import SPEC as PERMIT
 from workflows.mvno_permit import MvnoPermit
 
@@ -96,14 +98,14 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def dev_worker(dev_env: WorkflowEnvironment) -> AsyncIterator[None]:
-    async with make_worker(dev_env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck, MvnoPermit]):
+    async with make_worker(dev_env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck, MvnoPermit, Complaint]):
         yield
 
 
 @pytest.fixture(scope="session")
 def dev_app(dev_env: WorkflowEnvironment) -> FastAPI:
     return create_app(
-        procedures={SPEC.key: SPEC, PERMIT.key: PERMIT},
+        procedures={SPEC.key: SPEC, PERMIT.key: PERMIT, COMPLAINT.key: COMPLAINT},
         gateway=Gateway(client=dev_env.client),
         task_queue=TASK_QUEUE,
         secret="test-secret-dev",

@@ -125,6 +125,19 @@ async def test_a_case_is_found_by_iin_phone_name_application_number_and_case_id(
         assert cid not in await found(staff, new_iin())
         await eventually(lambda: found(staff, permit_id), lambda ids: permit_id in ids)
         assert await found(staff, permit["application_number"].lower()) == [permit_id]
+        complaint = json.loads((ROOT / "demo/complaint/complaint.json").read_text())
+        complaint.update(
+            complaint_number=f"KZ-C-{uuid.uuid4().hex[:8]}",
+            appealed_application_number=permit["application_number"],
+            received_at=(now - timedelta(minutes=1)).isoformat(),
+        )
+        r = await dev_http.post("/v1/procedures/complaint/cases", json=complaint, headers={"X-API-Key": keys.staff})
+        assert r.status_code == 201, r.text
+        complaint_id = r.json()["case_id"]
+        await eventually(lambda: found(staff, complaint_id), lambda ids: complaint_id in ids)
+        # the permit's number lists the complaints about it too (the complaint's own number lists it alone)
+        assert sorted(await found(staff, permit["application_number"])) == sorted([permit_id, complaint_id])
+        assert await found(staff, complaint["complaint_number"]) == [complaint_id]
         assert permit_id in await found(staff, permit["applicant"]["bin"])
         page = await staff.get("/console/search", params={"q": permit["application_number"]})
         assert f"Application {permit['application_number']}" in page.text  # the number is shown, no personal data
@@ -142,9 +155,10 @@ async def test_a_case_is_found_by_iin_phone_name_application_number_and_case_id(
         by_iin = await auditor.get("/console/search", params={"q": iin, "state": "all"})
         assert case_ids(by_iin.text) == [] and 'id="search-restricted"' in by_iin.text
         assert await found(auditor, surname) == []
-        assert await found(auditor, permit["application_number"]) == [permit_id]
+        assert sorted(await found(auditor, permit["application_number"])) == sorted([permit_id, complaint_id])
         assert await found(auditor, cid) == [cid]
     await dev_env.client.get_workflow_handle(unindexed).terminate(reason="test: the legacy case is not needed any more")
+    await dev_env.client.get_workflow_handle(complaint_id).terminate(reason="test: the complaint is done")
 
 
 async def test_search_filters_by_procedure_translated_status_and_due_dates_and_pages(

@@ -230,3 +230,38 @@ def test_a_busy_database_is_written_again_and_its_words_are_logged_without_value
     monkeypatch.setattr(case_index, "LOCKED_RETRIES", (0.0,))  # busy for longer than it waits: the error stands
     with pytest.raises(OperationalError):
         case_index.record_start("contract_eds_signing", f"contract_eds_signing-{uuid.uuid4().hex[:12]}", app)
+
+
+def test_a_search_by_a_cases_number_also_lists_the_cases_about_it_but_a_start_names_only_that_case() -> None:
+    """A complaint naming a permit (by its case id) is found by the permit's number, whether that number is kept in
+    clear or hashed, and so is a complaint about that complaint's inaction; the start's resolution of a number
+    (``find`` without ``about``) still names the permit alone."""
+    demo = ROOT / "demo"
+    permits = {
+        "clear": f"KZ-T-{uuid.uuid4().hex[:8]}".upper(),
+        "hashed": f"KZ-{new_iin()}",  # reads as an IIN: kept only as a keyed hash
+    }
+    for kind, number in permits.items():
+        permit = PermitApplication.model_validate_json(
+            (demo / "mvno_permit/application_legal_entity.json").read_bytes()
+        ).model_copy(update={"application_number": number})
+        permit_id = f"mvno_permit-{uuid.uuid4().hex[:12]}"
+        case_index.record_start("mvno_permit", permit_id, permit)
+        complaint = ComplaintInput.model_validate_json((demo / "complaint/complaint.json").read_bytes())
+        first = complaint.model_copy(
+            update={"complaint_number": f"C-{uuid.uuid4().hex[:8]}", "appealed_case_id": permit_id}
+        )
+        first_id = f"complaint-{uuid.uuid4().hex[:12]}"
+        case_index.record_start("complaint", first_id, first)
+        second = complaint.model_copy(
+            update={"complaint_number": f"C-{uuid.uuid4().hex[:8]}", "about_complaint_id": first_id}
+        )
+        second_id = f"complaint-{uuid.uuid4().hex[:12]}"
+        case_index.record_start("complaint", second_id, second)
+
+        assert case_index.find(number.lower(), about=True) == {permit_id, first_id}, kind
+        assert case_index.find(number, personal=False) == {permit_id}, kind  # what a start resolves
+        assert case_index.find(first.complaint_number, about=True) == {first_id, second_id}, kind
+        assert case_index.entries([first_id])[first_id].application_number == first.complaint_number.upper()
+        assert case_index.backfill("complaint", first_id, first) == 0  # indexed once: a re-run adds nothing
+    assert permits["hashed"][3:] not in stored_in_the_index()

@@ -220,6 +220,8 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     assert "Completeness notice" in page.text and ".p7s" in page.text
     outbox = await http.get("/console/outbox")
     assert "Your application is returned" in outbox.text
+    # the recipient's phone number is personal data: the outbox shows its prefix and last two digits only
+    assert "+77011234567" not in outbox.text and "+7701•••••67" in outbox.text
     doc = re.search(r'href="(/console/cases/[^"]+/documents/[^"]+)">Completeness notice', page.text)
     assert doc and (await http.get(doc.group(1))).status_code == 200
 

@@ -13,6 +13,7 @@ from models.base import SHARED
 from models.deadlines import DeadlineChange, DeadlineState
 from models.timings import CaseTimings
 from rules.lawdata import TermValue
+from rules.text import Sentence
 
 __all__ = [
     "ACTIONS_SAID",
@@ -354,5 +355,8 @@ step 8, two verdicts for one biometric check)."""
 
 
 def does_not_fit(message: str) -> ApplicationError:
-    """The failure of an Update whose handler finds the case no longer takes it: a state conflict (the API's 409)."""
-    return ApplicationError(message, type=EventDoesNotFit.__name__, non_retryable=True)
+    """The failure of an Update whose handler finds the case no longer takes it: a state conflict (the API's 409).
+    A ``Sentence`` goes with it as the failure's details, for the edge to say in the reader's language
+    (``workflows.refusals``); the message stays its English."""
+    said = [message.data()] if isinstance(message, Sentence) else []
+    return ApplicationError(message, *said, type=EventDoesNotFit.__name__, non_retryable=True)

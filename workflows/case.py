@@ -98,8 +98,11 @@ class CaseWorkflow:
         conflict (409), and may be sent again once the first has an answer."""
         if step in self._taking and workflow.patched(ONE_EVENT_AT_A_TIME):
             raise does_not_fit(
-                f"{step} is being taken now (another event of it came first): send it again once that one has "
-                "its answer, if it is still needed"
+                Sentence(
+                    "{step} is being taken now (another event of it came first): send it again once that one has "
+                    "its answer, if it is still needed",
+                    step=step,
+                )
             )
         self._taking.add(step)
         try:

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eds import seal_eds_password
+from api.i18n import say
 from api.temporal import problem_from_temporal
 from infra.db import session
 from models.case import LawMigration, LawMigrationRecord
@@ -56,7 +57,9 @@ def _one_taken_one_refused(answers: list[Any]) -> Any:
     [refused] = [a for a in answers if isinstance(a, WorkflowUpdateFailedError)]
     [taken] = [a for a in answers if not isinstance(a, WorkflowUpdateFailedError)]
     assert isinstance(refused.cause, ApplicationError) and refused.cause.type == "EventDoesNotFit", refused.cause
-    assert problem_from_temporal(refused).status == 409
+    problem = problem_from_temporal(refused)
+    assert problem.status == 409 and "is being taken now" in problem.detail
+    assert "сейчас принимается" in say("ru", problem.detail)  # the console says it in the clerk's language
     return taken
 
 

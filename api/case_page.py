@@ -19,10 +19,12 @@ from temporalio.service import RPCError
 
 from api.auth import Principal
 from api.forms import Form, build_form
+from api.i18n import say_data
 from infra.cases import wait_until_settled
 from models.case import ActNotBefore, CaseView
 from models.deadlines import DeadlineState, DeadlineStatus
 from models.mvno_permit import PermitCaseView
+from models.mvno_permit.views import Proposal
 from models.procedure import EventSpec, ProcedureSpec
 from rules.calendar import ALMATY, almaty_text
 
@@ -30,6 +32,7 @@ __all__ = [
     "SETTLE_SECONDS",
     "NextStep",
     "event_forms",
+    "findings",
     "fixed",
     "live",
     "next_steps",
@@ -107,27 +110,35 @@ def _local_input(moment: datetime) -> str:
     return moment.astimezone(ALMATY).strftime("%Y-%m-%dT%H:%M")
 
 
-def prefill(view: CaseView, own: BaseModel | None) -> dict[str, dict[str, str]]:
-    """Form values the case knows, per event and form name (a fresh form shows them; the person may change them)."""
+def prefill(view: CaseView, own: BaseModel | None, lang: str = "en") -> dict[str, dict[str, str]]:
+    """Form values the case knows, per event and form name (a fresh form shows them; the person may change them),
+    the system's findings in the page's language ``lang``."""
     if isinstance(own, PermitCaseView):
-        return _permit(own)
+        return _permit(own, lang)
     return {}
 
 
-def _permit(v: PermitCaseView) -> dict[str, dict[str, str]]:
+def findings(p: Proposal, lang: str) -> list[str]:
+    """A pre-check's findings in ``lang`` (as given, in English, for a case that did not give their sentences)."""
+    said = p.findings_said if len(p.findings_said) == len(p.findings) else [None] * len(p.findings)
+    return [say_data(lang, d, f) for d, f in zip(said, p.findings, strict=True)]
+
+
+def _permit(v: PermitCaseView, lang: str) -> dict[str, dict[str, str]]:
     """The system's pre-checks as the proposed decision (665/NK p.6, p.7); the hearing at its notified time."""
     out: dict[str, dict[str, str]] = {}
     c = v.completeness_proposal
     if c is not None:
         out["completeness_decision"] = (
-            {"complete": "true"} if c.passes else {"complete": "", "reasons": "\n".join(c.findings)}
+            {"complete": "true"} if c.passes else {"complete": "", "reasons": "\n".join(findings(c, lang))}
         )
     q = v.qualification_proposal
     if q is not None:
+        grounds = ",".join(g.value for g in q.grounds)
         out["qualification_decision"] = (
             {"compliant": "true"}
             if q.passes
-            else {"compliant": "", "grounds": ",".join(g.value for g in q.grounds), "findings": "; ".join(q.findings)}
+            else {"compliant": "", "grounds": grounds, "findings": "; ".join(findings(q, lang))}
         )
     if v.hearing is not None and v.hearing_record is None:
         out["record_hearing"] = {"held_at": _local_input(v.hearing.at)}

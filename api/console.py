@@ -89,6 +89,7 @@ def _env() -> Environment:
     env.globals["term_title"] = term_title
     env.globals["activity_label"] = activity_label
     env.globals["action_said"] = action_said
+    env.globals["findings"] = case_page.findings
     env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
 
@@ -314,8 +315,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         now = datetime.now(UTC)
         _ = _translator(request)
         days_left = {s.key: working_days_left(s.due, now) for s in view.deadlines if case_page.live(s)}
-        known = case_page.prefill(view, own)
         lang = _lang(request)
+        known = case_page.prefill(view, own, lang)
         forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known, lang)
         refusal = None  # a refused event whose form is not on the page (it no longer fits): said above the case
         if posted is not None and posted[0] not in {e.name for e, f in forms if f is not None}:

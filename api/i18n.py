@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -26,6 +27,7 @@ __all__ = [
     "gettext",
     "procedure_msgids",
     "say",
+    "say_data",
     "sentence_templates",
     "status_msgids",
 ]
@@ -58,14 +60,24 @@ def gettext(lang: str, text: str) -> str:
 
 def say(lang: str, text: str) -> str:
     """``text`` in ``lang``: a ``rules.text.Sentence`` by its template, its values that are sentences said too and
-    the others as they are (a field's name, a date, a case id); any other text by the catalogue, as ``gettext``."""
+    the others as they are (a field's name, a date, a case id), or by its own translation (``Sentence.own``); any
+    other text by the catalogue, as ``gettext``."""
     if not isinstance(text, Sentence):
         return gettext(lang, text)
+    if text.texts:  # the law files' own words in that language (Sentence.own)
+        return text.texts.get(lang) or str(text)
     values = {k: say(lang, v) if isinstance(v, Sentence) else v for k, v in text.values.items()}
     try:
         return gettext(lang, text.template).format(**values)
     except (KeyError, IndexError, ValueError):  # a translation naming a value the sentence lacks: English, whole
         return str(text)
+
+
+def say_data(lang: str, data: Any, text: str = "") -> str:
+    """A sentence given as data (``rules.text.Sentence.data``: a view's ``why_said``, a finding) said in ``lang``;
+    ``text`` as it is when ``data`` is no sentence (a view of a case that did not give one)."""
+    said = Sentence.from_data(data)
+    return say(lang, said) if said is not None else text
 
 
 SENTENCE_MAKERS = ("Sentence", "refused")

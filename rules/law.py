@@ -140,7 +140,7 @@ class LawBook:
                     "act {key} ({title}) was abolished by {by}, in force from {since}; an application registered on "
                     "{day} cannot be accepted under it",
                     key=key,
-                    title=a.title,
+                    title=Sentence.own(a.title, **a.titles),
                     by=a.abolished.by,
                     since=_from(a.abolished.in_force_from, a.abolished.published_assumed),
                     day=_days(day),

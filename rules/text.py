@@ -25,11 +25,14 @@ class Sentence(str):
 
     template: str
     values: dict[str, str]
+    texts: dict[str, str]
+    """Its own translations by language (``own``), said instead of the catalogue's; empty for a catalogue's text."""
 
     def __new__(cls, template: str, /, **values: str) -> Sentence:
         self = super().__new__(cls, template.format(**values))
         self.template = template
         self.values = values
+        self.texts = {}
         return self
 
     @classmethod
@@ -38,16 +41,28 @@ class Sentence(str):
         translation; a brace in it is text."""
         return cls(text.replace("{", "{{").replace("}", "}}"))
 
+    @classmethod
+    def own(cls, text: str, **texts: str) -> Sentence:
+        """A text that brings its own translations (the law files' words: an act's title, an annex item, in
+        ``kk``/``ru``), said from them, not through the catalogue; English ``text`` where it has none."""
+        said = cls.word(text)
+        said.texts = {lang: t for lang, t in texts.items() if t}
+        return said
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return _sentence, (self.template, self.values)
+        return _sentence, (self.template, self.values, self.texts)
 
     def data(self) -> dict[str, Any]:
-        """The sentence as JSON data (its template and values, a value that is a sentence as data too), to cross
-        a boundary that carries only data: a case's refusal of an Update, as its failure's details."""
-        return {
+        """The sentence as JSON data (its template and values, a value that is a sentence as data too, its own
+        translations), to cross a boundary that carries only data: a case's refusal of an Update, as its failure's
+        details."""
+        out: dict[str, Any] = {
             "template": self.template,
             "values": {k: v.data() if isinstance(v, Sentence) else str(v) for k, v in self.values.items()},
         }
+        if self.texts:
+            out["texts"] = dict(self.texts)
+        return out
 
     @classmethod
     def from_data(cls, data: Any) -> Sentence | None:
@@ -62,14 +77,21 @@ class Sentence(str):
             if isinstance(v, dict) and inner is None:
                 return None
             values[k] = inner if inner is not None else str(v)
+        texts = data.get("texts") or {}
+        if not (isinstance(texts, dict) and all(isinstance(k, str) and isinstance(t, str) for k, t in texts.items())):
+            return None
         try:
-            return cls(data["template"], **values)
+            said = cls(data["template"], **values)
         except (KeyError, IndexError, ValueError):
             return None
+        said.texts = dict(texts)
+        return said
 
 
-def _sentence(template: str, values: dict[str, str]) -> Sentence:
-    return Sentence(template, **values)
+def _sentence(template: str, values: dict[str, str], texts: dict[str, str] | None = None) -> Sentence:
+    said = Sentence(template, **values)
+    said.texts = dict(texts or {})
+    return said
 
 
 HIDDEN_CHARACTERS = re.compile(

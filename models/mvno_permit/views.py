@@ -5,6 +5,7 @@ the ``permit_case`` query and the workflow's result.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +22,9 @@ class Proposal(BaseModel):
     stage: str
     passes: bool
     findings: list[str] = Field(default_factory=list)
+    findings_said: list[dict[str, Any]] = Field(default_factory=list)
+    """Each finding as a sentence's data (``rules.text.Sentence.data``), for the console to say in its language;
+    empty in views of cases that did not give it."""
     grounds: list[RefusalGround] = Field(default_factory=list)
 
 

@@ -29,7 +29,7 @@ from infra.db import session as db_session
 from models.mvno_permit import PermitApplication
 from models.tables import ConsoleSession
 from rules.calendar import ALMATY
-from rules.identifiers import kz_mobile
+from rules.identifiers import kz_mobile, masked_number
 from rules.text import Sentence
 from tests.api.applications import IIN, eventually
 from tests.api.browser import FreshBrowser
@@ -677,7 +677,8 @@ async def test_permit_case_through_the_console(browser: FreshBrowser, console_ur
             f"Заявление {demo['application_number']} на разрешение оператору мобильной виртуальной сети "
             f"зарегистрировано {cal.registration_day(received).isoformat()}"
         )
-        await expect(sms).to_contain_text(phone)
+        await expect(sms).to_contain_text(masked_number(phone))  # never the whole number
+        await expect(sms).not_to_contain_text(phone)
         await page.screenshot(path=str(ARTIFACTS / "console-permit-outbox.png"), full_page=True)
     finally:
         await browser.close()

@@ -189,6 +189,12 @@ async def test_a_permit_walked_through_the_console_without_a_reload(
         await expect(form.locator('[name="grounds.non_compliant"]')).to_be_checked()
         await expect(form.locator('[name="findings"]')).to_have_value(re.compile("traffic accounting"))
         await expect(page.locator("#precheck-qualification_check")).to_contain_text("T2-2026-88")
+        # in Russian the finding and its proposal read in Russian, the requirement in the law files' own words
+        await page.goto(f"{walk_url}/console/lang/ru?next=/console/cases/{case_id}")
+        said = "договор T2-2026-88 не соответствует: системы учета трафика"
+        await expect(page.locator("#precheck-qualification_check")).to_contain_text(said)
+        await expect(form.locator('[name="findings"]')).to_have_value(re.compile(said))
+        await page.goto(f"{walk_url}/console/lang/en?next=/console/cases/{case_id}")
         hearing_day = cal.add_working_days(today, 1)
         hearing_at = datetime.combine(hearing_day, time(11, 0), tzinfo=ALMATY)
         await fill(

@@ -187,11 +187,16 @@ def _refusal(start: str) -> str:
     ("start", "lang", "said"),
     [
         ("mailbox", "en", "refused: act 71 (Rules for the unified system of electronic subscriber mailboxes) was "),
-        ("mailbox", "ru", "отказано: акт 71 (Rules for the unified system of electronic subscriber mailboxes) отменён"),
+        (
+            "mailbox",
+            "ru",
+            "отказано: акт 71 (Правила функционирования единой системы абонентских электронных почтовых ящиков) "
+            "отменён",
+        ),
         (
             "mailbox",
             "kk",
-            "бас тартылды: 71 актісінің (Rules for the unified system of electronic subscriber mailboxes)",
+            "бас тартылды: 71 актісінің (Абоненттік электрондық пошта жәшіктерінің бірыңғай жүйесінің қағидалары)",
         ),
         ("fraud", "en", "refused: 171 p.119 does not apply on 2025-10-01: it was added by 171/554-NK-2025 ("),
         ("fraud", "ru", "отказано: 171 p.119 не применяется на 2025-10-01: он добавлен редакцией 171/554-NK-2025 ("),
@@ -200,8 +205,8 @@ def _refusal(start: str) -> str:
 )
 def test_a_start_refused_by_the_law_is_said_in_the_pages_language(start: str, lang: str, said: str) -> None:
     """A refusal of the start-check is a sentence of sentences: each part is said in the page's language, the acts'
-    names and bases as the law files give them and the days as they are; the text itself stays English (the API's
-    problem document, the log)."""
+    titles from the law files' own translations (``Sentence.own``), their bases as the law files give them and the
+    days as they are; the text itself stays English (the API's problem document, the log)."""
     from api.i18n import say
 
     english = _refusal(start)
@@ -240,3 +245,54 @@ async def test_an_event_that_does_not_fit_is_said_with_the_case_s_status_in_the_
     with pytest.raises(CaseError) as to_operator:
         await _fitting(None, SPEC.event("final_decision"), view.case_id, running, None, view=view, operator=True)  # type: ignore[arg-type]
     assert say("kk", to_operator.value.message) == "final_decision қазір істің күйіне сәйкес келмейді"
+
+
+def test_a_text_with_its_own_translations_is_said_from_them_and_crosses_as_data() -> None:
+    """``Sentence.own``: the law files' words in each language, said without the catalogue, kept through ``data()``
+    and a pickle (a failure's details, the sandbox), English where the law files give none."""
+    import pickle
+
+    from api.i18n import say, say_data
+    from rules.text import Sentence
+
+    title = Sentence.own("Rules {x}", kk="Қағидалар", ru="Правила", en="")
+    outer = Sentence("act {key} ({title}) is abolished", key="71", title=title)
+    for copy in (Sentence.from_data(outer.data()), pickle.loads(pickle.dumps(outer))):
+        assert copy == outer == "act 71 (Rules {x}) is abolished"
+        assert copy is not None and say("ru", copy.values["title"]) == "Правила"
+    assert say("kk", title) == "Қағидалар" and say("en", title) == "Rules {x}"
+    assert say_data("ru", {"template": 7}, "as it was") == "as it was"  # not a sentence: the text as given
+    assert Sentence.from_data({"template": "t", "values": {}, "texts": {"ru": 1}}) is None
+
+
+def test_the_permits_pre_check_findings_are_said_in_the_pages_language_with_the_annexs_own_words() -> None:
+    """The system's findings on a permit application (665/NK p.6, p.7) carry their sentences (``findings_said``):
+    a contract that does not meet Annex 4 is said with the requirement in the law files' Kazakh or Russian."""
+    import json
+    from datetime import date
+    from pathlib import Path
+
+    from api.i18n import say_data
+    from models.mvno_permit import PermitApplication
+    from models.mvno_permit.prechecks import propose_completeness, propose_qualification
+    from models.mvno_permit.systems import RegistryData
+    from rules import law
+
+    raw = json.loads((Path(__file__).parents[2] / "demo/mvno_permit/application.json").read_text())
+    raw["qualification"]["contracts"][0]["traffic_accounting"] = False
+    app = PermitApplication.model_validate(raw)
+    registry = RegistryData(found=False, recipient="r", active=False)
+    q = propose_qualification(app, registry)
+    requirement = next(i for i in law.items("665/NK", "qualification_requirement") if i.id == "traffic_accounting")
+    number = app.qualification.contracts[0].contract_number
+    assert q.findings[0] == f"contract {number} does not meet: {requirement.en} ({requirement.reference})"
+    assert (
+        say_data("kk", q.findings_said[0])
+        == f"{number} шарты сәйкес келмейді: {requirement.kk} ({requirement.reference})"
+    )
+    assert say_data("ru", q.findings_said[1]) == "по государственному реестру заявитель не действует"
+    c = propose_completeness(app, date(2000, 1, 1), registry)  # every document dated after that day
+    assert len(c.findings) == len(c.findings_said) > 3
+    for lang in ("kk", "ru"):
+        said = [say_data(lang, d) for d in c.findings_said]
+        assert not any(w in " ".join(said) for w in ("certificate", "dated after", "registry", "contract ")), said

@@ -30,7 +30,7 @@ from activities.permits_registry import load_permit, permit_changes
 from activities.state_registry import add_court_restriction
 from adapters.local_ca import local_ca, verify_cms
 from api.cases import _problem, timeline
-from api.i18n import say
+from api.i18n import say, say_data
 from api.temporal import problem_from_temporal
 from audit.history import parse_history
 from audit.report import build_report, render_report_html
@@ -514,6 +514,8 @@ async def test_incomplete_package_is_refused_to_consider_further(env: WorkflowEn
         v = await status(handle, "completeness_check")
         assert v.completeness_proposal is not None and not v.completeness_proposal.passes
         assert any("verification certificate expired" in f for f in v.completeness_proposal.findings)
+        said = [say_data("ru", d) for d in v.completeness_proposal.findings_said]  # the console's Russian
+        assert any(f.startswith("сертификат о поверке: срок действия истёк ") for f in said), said
         await handle.execute_update(
             MvnoPermit.completeness_decision,
             CompletenessDecision(
@@ -663,6 +665,8 @@ async def test_court_ban_from_the_registry_is_proposed_as_a_ground(env: Workflow
         assert v.qualification_proposal is not None and not v.qualification_proposal.passes
         assert RefusalGround.COURT_BAN in v.qualification_proposal.grounds
         assert any("2-1234/2026" in f for f in v.qualification_proposal.findings)
+        said = [say_data("kk", d) for d in v.qualification_proposal.findings_said]
+        assert any(f.startswith("қызметке тыйым салу: ") and "2-1234/2026" in f for f in said), said
         await stop(handle)
 
 

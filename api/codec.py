@@ -1,6 +1,10 @@
-"""The Temporal web UI's remote codec (``POST /codec/encode``, ``/codec/decode``): a thin wrapper
-around ``infra.codec``'s JSON functions (AES-GCM payload encryption), open to staff and auditors only,
-with CORS for the UI's origin."""
+"""The Temporal web UI's remote codec (``POST /codec/decode``): a thin wrapper around ``infra.codec``'s JSON
+functions (AES-GCM payload encryption), open to staff and auditors only, with CORS for the UI's origin.
+
+It decodes only. ``POST /codec/encode`` answers 403 to every key: a payload sealed with the installation's keys is
+what the worker's strict codec takes, so an encoder would let any key holder send a decision or a start straight to
+the Temporal frontend (with the Temporal CLI), past the API's checks of who may do what (an auditor recorded a
+completeness refusal so, 2026-12-04). Cases move only through the API; the web UI and the CLI read."""
 
 from __future__ import annotations
 
@@ -17,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import CODEC_ROLES
 from api.problems import ProblemError, install_handlers
 from api.security import key_or_session, unauthorized
-from infra.codec import CodecError, decode_payloads_json, encode_payloads_json
+from infra.codec import CodecError, decode_payloads_json
 
-__all__ = ["CodecError", "codec_app", "decode_payloads_json", "encode_payloads_json"]
+__all__ = ["CodecError", "codec_app", "decode_payloads_json"]
 
 JsonCodec = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -56,7 +60,12 @@ def codec_app() -> FastAPI:
 
     @sub.post("/encode")
     async def encode(request: Request) -> JSONResponse:
-        return await run(request, encode_payloads_json)
+        principal = await key_or_session(request)
+        if principal is None:
+            raise unauthorized()
+        raise ProblemError(
+            403, "the codec only decodes: a case moves through the API, which checks who may move it (POST /v1/…)"
+        )
 
     @sub.post("/decode")
     async def decode(request: Request) -> JSONResponse:

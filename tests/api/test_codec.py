@@ -9,7 +9,7 @@ import json
 import httpx
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api.codec import decode_payloads_json, encode_payloads_json
+from infra.codec import decode_payloads_json, encode_payloads_json
 from tests.api.conftest import Keys
 from tests.api.procedures import CompletenessDecision
 
@@ -37,7 +37,7 @@ def test_codec_functions_encrypt_and_decrypt_a_pydantic_payload() -> None:
     assert json.loads(raw) == {"complete": False, "reason": "no charter"}
 
 
-async def test_codec_endpoint_is_for_staff_and_auditors_with_cors_for_the_ui(
+async def test_codec_endpoint_decodes_for_staff_and_auditors_encodes_for_no_one_with_cors_for_the_ui(
     http: httpx.AsyncClient, keys: Keys
 ) -> None:
     body = _payloads({"x": 1})
@@ -45,12 +45,17 @@ async def test_codec_endpoint_is_for_staff_and_auditors_with_cors_for_the_ui(
         r = await http.post("/codec/decode", json=body, headers={"X-API-Key": key, "X-Namespace": "default"})
         assert r.status_code == 200, r.text
         assert json.loads(base64.b64decode(r.json()["payloads"][0]["data"])) == {"x": 1}
-    sealed = await http.post("/codec/encode", json=body, headers={"X-API-Key": keys.staff})
-    assert sealed.status_code == 200 and sealed.json() != body
-    opened = await http.post("/codec/decode", json=sealed.json(), headers={"X-API-Key": keys.auditor})
+    sealed = encode_payloads_json(body)  # as the worker seals what it records
+    assert sealed != body
+    opened = await http.post("/codec/decode", json=sealed, headers={"X-API-Key": keys.auditor})
     assert json.loads(base64.b64decode(opened.json()["payloads"][0]["data"])) == {"x": 1}
     assert (await http.post("/codec/decode", json=body, headers={"X-API-Key": keys.bank})).status_code == 403
-    assert (await http.post("/codec/encode", json=body, headers={"X-API-Key": keys.supervisor})).status_code == 403
+    # it seals for no one: a sealed payload sent to the Temporal frontend would pass the worker's strict codec and
+    # move a case past the API's checks of who may do what
+    for key in (keys.staff, keys.supervisor, keys.auditor):
+        refused = await http.post("/codec/encode", json=body, headers={"X-API-Key": key})
+        assert refused.status_code == 403 and "only decodes" in refused.json()["detail"]
+    assert (await http.post("/codec/encode", json=body)).status_code == 401
     r = await http.post("/codec/decode", json=body)
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
     r = await http.post("/codec/decode", content=b"{not json", headers={"X-API-Key": keys.staff})
@@ -61,7 +66,7 @@ async def test_codec_endpoint_is_for_staff_and_auditors_with_cors_for_the_ui(
     deep = b'{"payloads": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
     r = await http.post("/codec/decode", content=deep, headers={"X-API-Key": keys.staff})
     assert r.status_code == 422 and "nested too deeply" in r.json()["detail"]
-    [p] = sealed.json()["payloads"]
+    [p] = sealed["payloads"]
     short = {"payloads": [{**p, "data": base64.b64encode(b"\x00" * 8).decode()}]}
     r = await http.post("/codec/decode", json=short, headers={"X-API-Key": keys.staff})
     assert r.status_code == 422 and "too short to be sealed" in r.json()["detail"]

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from infra.calendar import current_calendar
+from infra.codec import encode_payloads_json
 from infra.db import session as db_session
 from models.mvno_permit import PermitApplication
 from models.tables import ConsoleSession
@@ -328,7 +329,7 @@ def sessions_kept() -> int:
 
 async def test_sign_out_ends_the_session_on_the_server(http: httpx.AsyncClient, api_app: FastAPI, keys: Keys) -> None:
     plain = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "eyJ4IjogMX0="}]}  # {"x": 1}
-    sealed = (await http.post("/codec/encode", json=plain, headers={"X-API-Key": keys.staff})).json()
+    sealed = encode_payloads_json(plain)
     await sign_in(http, keys.staff)
     cookie = captured(http)
     assert (await with_cookie(api_app, cookie, "GET", "/console/outbox")).status_code == 200

@@ -14,7 +14,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -45,6 +45,7 @@ from infra.pseudonym import pseudonym
 from infra.settings import settings
 from models import search_attributes as sa
 from models.case import ActNotBefore, CaseView, IntakeRecord
+from models.deadlines import deadline_records
 from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpec, Role
 from models.tables import StartLedger
 from rules import law
@@ -730,11 +731,30 @@ class RegisteredCase(BaseModel):
     procedure: str
     act_key: str | None = None
     received_at: datetime | None = None
+    first_act_at: datetime | None = None
+    """When the case first acted: the earliest of its terms met (a decision or an action the term asked for) and
+    its close; ``None`` while it has done neither (a case that has decided nothing yet)."""
 
     @property
     def received(self) -> str:
         """The receipt as a person reads it (Asia/Almaty, to the minute)."""
         return almaty_text(self.received_at) if self.received_at is not None else "not registered yet"
+
+    @property
+    def first_act(self) -> str:
+        """When the case first acted, as a person reads it."""
+        return almaty_text(self.first_act_at) if self.first_act_at is not None else "not yet"
+
+
+def _first_act(memo: Mapping[str, Any], closed_at: datetime | None) -> datetime | None:
+    """The earliest instant a term of the memo was met, or the case closed."""
+    instants = [closed_at] if closed_at is not None else []
+    for record in deadline_records(memo):
+        with suppress(TypeError, ValueError):
+            if isinstance(met := record.get("met_at"), str):
+                at = datetime.fromisoformat(met)
+                instants.append(at if at.tzinfo else at.replace(tzinfo=UTC))
+    return min(instants, default=None)
 
 
 async def registered_case(client: Client, case_id: str) -> RegisteredCase:
@@ -748,10 +768,17 @@ async def registered_case(client: Client, case_id: str) -> RegisteredCase:
         raise
     procedure = desc.typed_search_attributes.get(sa.PROCEDURE) or desc.workflow_type
     try:
-        reg = (await desc.memo()).get("case") or {}
+        memo = await desc.memo()
     except ApplicationError:  # a memo written in clear (not by us)
-        reg = {}
-    return RegisteredCase(procedure=procedure, act_key=reg.get("act_key"), received_at=reg.get("received_at"))
+        memo = {}
+    reg = memo.get("case") or {}
+    closed = desc.close_time if desc.status is not WorkflowExecutionStatus.RUNNING else None
+    return RegisteredCase(
+        procedure=procedure,
+        act_key=reg.get("act_key"),
+        received_at=reg.get("received_at"),
+        first_act_at=_first_act(memo, closed) if reg else None,
+    )
 
 
 async def send_event(

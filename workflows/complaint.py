@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         DEFAULT_COMPLAINT_ACT,
         WITHDRAWAL_IS_NOT_A_REVIEW,
         AddressedTo,
+        Appealed,
         AppealedCase,
         ComplaintInput,
         ForwardRequest,
@@ -530,7 +531,9 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
     it; an ``act_key`` given that differs is refused. A complaint naming no case keeps the act given, else the
     default. A complaint about a complaint body's inaction names a complaint (``about_complaint_id``) and appeals it:
     ``appealed_case_id`` is filled with it, and another case there is refused. A complaint received before the case
-    it appeals is refused. What is filled in is recorded in the case's input (adversarial runs, 2026-12-03)."""
+    it appeals is refused, and one about a decision received before that case first decided (a term met, or its
+    close), or while it has decided nothing. What is filled in is recorded in the case's input (adversarial runs,
+    2026-12-03, 2026-12-04)."""
     from infra.cases import refused, registered_case  # at the edge only
     from workflows.catalogue import by_key
 
@@ -558,6 +561,24 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
             "after what it appeals",
             field=field,
             received=case.received,
+        )
+    acted = case.first_act_at
+    if (
+        inp.appealed is Appealed.DECISION
+        and case.received_at is not None
+        and (acted is None or inp.received_at < acted)
+    ):
+        if acted is None:
+            raise refused(
+                "appealed: the case named by {field} has decided nothing yet; a complaint about a decision is received "
+                "after it (appeal its action or inaction instead)",
+                field=field,
+            )
+        raise refused(
+            "received_at: before the first decision of the case named by {field} ({decided}); a complaint about a "
+            "decision is received after it",
+            field=field,
+            decided=case.first_act,
         )
     spec = by_key().get(case.procedure)
     its = case.act_key or (spec.act_key if spec is not None else None)

@@ -444,6 +444,49 @@ async def test_complaint_about_a_complaint_bodys_inaction_names_the_first(
         await h.result()
 
 
+async def test_a_complaint_about_a_decision_is_received_after_the_appealed_case_decided(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """A complaint appeals a decision only once there is one: received before the appealed case first acted (a term
+    met, or its close, as visibility knows it) it is refused, naming that instant, and so is one about a case that has
+    decided nothing yet (an adversarial run, 2026-12-04: a complaint received before the permit's refusal was
+    forwarded at once with both its terms breached). Its action or inaction may be appealed meanwhile."""
+    received = await env.get_current_time() - timedelta(minutes=5)
+    pending = EgovConnectionInput(iin=person(), phone=new_phone(), channel=Channel.PORTAL, received_at=received)
+    undecided = await start_case(env.client, EGOV_SPEC, pending, task_queue=task_queue)
+    decided = await start_appealed(env, task_queue, received)  # meets its term as it registers
+    await registered(env, decided)
+    first_act = (await view(decided)).deadlines[0].met_at
+    assert first_act is not None and first_act > received
+
+    async def refusal(**kw: object) -> str:
+        with pytest.raises(CaseError) as refused:
+            await start_case(env.client, SPEC, complaint(kw.pop("received_at", received), **kw), task_queue=task_queue)  # type: ignore[arg-type]
+        assert refused.value.kind == "refused"
+        return str(refused.value)
+
+    said = await refusal(appealed_case_id=undecided.case_id)
+    assert "appealed: the case named by appealed_case_id has decided nothing yet" in said
+    said = await refusal(appealed_case_id=decided.id)
+    assert (
+        f"received_at: before the first decision of the case named by appealed_case_id ({almaty_text(first_act)})"
+        in said
+    )
+    await env.sleep(timedelta(seconds=2))
+    after = await env.get_current_time()
+    for kw in (
+        {"appealed_case_id": decided.id, "received_at": after},
+        {"appealed_case_id": undecided.case_id, "appealed": "inaction"},
+    ):
+        started = await start_case(
+            env.client, SPEC, complaint(kw.pop("received_at", received), **kw), task_queue=task_queue
+        )  # type: ignore[arg-type]
+        assert started.answer == "opened"
+        await env.client.get_workflow_handle(started.case_id).execute_update("withdraw", Withdrawal(reason="test over"))
+    for h in (env.client.get_workflow_handle(undecided.case_id), decided):
+        await stop(h)
+
+
 async def test_a_complaint_is_under_the_act_of_the_case_it_appeals(
     env: WorkflowEnvironment, task_queue: str, worker: Worker
 ) -> None:
@@ -458,6 +501,7 @@ async def test_a_complaint_is_under_the_act_of_the_case_it_appeals(
     await registered(env, under_665)
 
     async def act_of(**kw: object) -> str:
+        kw.setdefault("appealed", "action")  # the cases named here have decided nothing yet
         started = await start_case(env.client, SPEC, complaint(received, **kw), task_queue=task_queue)
         handle = env.client.get_workflow_handle(started.case_id)
         reg = (await registered(env, handle)).registration
@@ -488,6 +532,7 @@ async def test_a_complaint_is_under_the_act_of_the_case_it_appeals(
     assert await act_of(appealed_case_id=fraud.case_id) == "665/NK"
 
     async def refused(why: str, **kw: object) -> None:
+        kw.setdefault("appealed", "action")
         with pytest.raises(CaseError) as refusal:
             await start_case(env.client, SPEC, complaint(kw.pop("received_at", received), **kw))  # type: ignore[arg-type]
         assert refusal.value.kind == "refused" and why in str(refusal.value), refusal.value
@@ -505,7 +550,7 @@ async def test_a_complaint_is_under_the_act_of_the_case_it_appeals(
         f"received_at: before the receipt of the case named by appealed_case_id ({almaty_text(received)})", **early
     )
     # a complaint about a complaint body's inaction is under the first complaint's act, and appeals that complaint
-    about_egov = complaint(received, appealed_case_id=egov.case_id)
+    about_egov = complaint(received, appealed_case_id=egov.case_id, appealed="action")
     first = await start_case(env.client, SPEC, about_egov, task_queue=task_queue)
     await registered(env, env.client.get_workflow_handle(first.case_id))
     about = {"appealed": "inaction", "about_complaint_id": first.case_id, "addressed_to": "quality_body"}

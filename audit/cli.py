@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
@@ -29,9 +30,9 @@ from infra.console import run_app
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 keys_app = typer.Typer(no_args_is_help=True, help="payload encryption keys: show ids, generate, rotate")
 app.add_typer(keys_app, name="keys")
-console = Console()
+console = Console(markup=False, emoji=False)
 LANG = typer.Option("en", "--lang", help="the language of the HTML: kk, ru or en")
-err = Console(stderr=True)
+err = Console(stderr=True, markup=False, emoji=False)
 T = TypeVar("T")
 
 
@@ -56,9 +57,9 @@ def _run(coro: Awaitable[T]) -> T:
     try:
         return asyncio.run(coro)  # type: ignore[arg-type]
     except RPCError as exc:
-        err.print(f"[red]Temporal:[/red] {exc.message}")
+        err.print(Text.assemble(("Temporal:", "red"), f" {exc.message}"))
     except (ValueError, CodecError, RuntimeError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
     raise typer.Exit(2)
 
 
@@ -75,7 +76,7 @@ def _instant(value: str | None, name: str) -> datetime | None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -109,7 +110,7 @@ async def _select(
         status=status,
         case_status=case_status,
     )
-    err.print(f"[dim]query: {q}[/dim]")
+    err.print(Text(f"query: {q}", style="dim"))
     return await list_case_ids(client, q)
 
 
@@ -175,7 +176,7 @@ def _replay_table(outcomes: list[ReplayOutcome]) -> Table:
     for col in ("case", "workflow", "result", "where"):
         t.add_column(col, overflow="fold")
     for o in outcomes:
-        result = "[green]reproduces[/green]" if o.reproduced else f"[red]{o.error_kind}[/red]"
+        result = Text("reproduces", style="green") if o.reproduced else Text(str(o.error_kind), style="red")
         t.add_row(o.case_id, o.workflow_type, result, "" if o.reproduced else o.where())
     return t
 
@@ -217,7 +218,7 @@ def replay(
     if verbose:
         for o in outcomes:
             if not o.reproduced:
-                console.print(f"[bold]{o.case_id}[/bold]: {o.error}")
+                console.print(Text.assemble((o.case_id, "bold"), f": {o.error}"))
     if json_out:
         json_out.write_text(json.dumps([o.model_dump() for o in outcomes], indent=1) + "\n", encoding="utf-8")
     bad = sum(not o.reproduced for o in outcomes)
@@ -298,7 +299,7 @@ def admin_case(
         else:
             bundle = render_admin_case(case, lang=lang.value)
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
         raise typer.Exit(2) from None
     out.write_bytes(bundle)
     console.print(f"written {out}")
@@ -310,7 +311,7 @@ def keys_show() -> None:
     ring = _keyring(load_keyring)
     for kid in ring.keys:
         console.print(f"{kid}{'  (encrypts)' if kid == ring.active else ''}")
-    console.print(f"[dim]from {ring.source}[/dim]")
+    console.print(Text(f"from {ring.source}", style="dim"))
 
 
 @keys_app.command("generate")
@@ -327,7 +328,11 @@ def keys_rotate() -> None:
     """Add a new key in front of the key file's keys (dev setup); restart worker and API afterwards."""
     cfg = CodecSettings()
     if cfg.codec_keys.strip():
-        err.print("[red]keys come from KZ_CODEC_KEYS[/red]: put `audit keys generate` output in front of it instead")
+        err.print(
+            Text.assemble(
+                ("keys come from KZ_CODEC_KEYS", "red"), ": put `audit keys generate` output in front of it instead"
+            )
+        )
         raise typer.Exit(2)
     from infra.settings import settings
 
@@ -340,7 +345,7 @@ def _keyring(fn: Callable[[], KeyRing]) -> KeyRing:
     try:
         return fn()
     except CodecError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
         raise typer.Exit(2) from None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.common import console, err, when
 
@@ -29,12 +30,14 @@ def create(
     if unknown:
         systems = ", ".join(sorted(operator_roles()))
         names = ", ".join(unknown)
-        err.print(f"[red]invalid:[/red] no procedure takes anything from {names}: the systems are {systems}")
+        err.print(
+            Text.assemble(("invalid:", "red"), f" no procedure takes anything from {names}: the systems are {systems}")
+        )
         raise typer.Exit(1)
     try:
         key, row = create_key(name, role, bin_)
     except ValueError as exc:
-        err.print(f"[red]invalid:[/red] {exc}")
+        err.print(Text.assemble(("invalid:", "red"), f" {exc}"))
         raise typer.Exit(1) from None
     org = f", BIN {row.bin}" if row.bin else ""
     console.print(f"key id {row.key_id} for {row.name} ({row.roles}{org}); store it now, it is not shown again:")
@@ -68,6 +71,6 @@ def revoke(key_id: str = typer.Argument(..., help="the key id shown by list-keys
     from api.auth import revoke_key
 
     if not revoke_key(key_id):
-        err.print(f"[red]no key {key_id}[/red]")
+        err.print(Text(f"no key {key_id}", style="red"))
         raise typer.Exit(1)
     console.print(f"revoked {key_id}")

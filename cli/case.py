@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.body import BodyError, field_docs, is_pair, merge_pairs, read_json, received_at_path, set_path, validate
 from cli.common import console, err, readable, run_async, with_client
@@ -46,7 +47,7 @@ __all__ = [
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
-Say = Callable[[Any, Any], str]
+Say = Callable[[Any, Any], str | Text]
 """Words for an answer instead of the generated ones: ``(CaseStart, input)`` or ``(EventResult, body)``."""
 Prepare = Callable[["Client", str], Awaitable[dict[str, Any]]]
 """Fields computed from the case before the body is validated (e.g. a signature over the case's payload)."""
@@ -173,8 +174,10 @@ def print_started(
 
     if started.answer is StartAnswer.CLOSED:
         err.print(
-            f"[red]closed:[/red] the case {started.case_id} of this input is closed; "
-            "the same application is not started again"
+            Text.assemble(
+                ("closed:", "red"),
+                f" the case {started.case_id} of this input is closed; the same application is not started again",
+            )
         )
         raise typer.Exit(1)
     if id_only:
@@ -183,7 +186,7 @@ def print_started(
     if say is not None:
         console.print(say(started, inp))
         return
-    console.print(f"{started.answer.value}: case [bold]{started.case_id}[/bold] ({spec.title})")
+    console.print(Text.assemble(f"{started.answer.value}: case ", (started.case_id, "bold"), f" ({spec.title})"))
     result = started.result.model_dump(mode="json") if hasattr(started.result, "model_dump") else started.result
     if isinstance(result, dict):
         _print_fields(result, skip={"case_id", "answer"})
@@ -269,8 +272,9 @@ def print_answer(answer: EventResult, body: BaseModel | None = None, *, say: Say
     if say is not None:
         console.print(say(answer, body))
         return ok
-    head = "[green]accepted[/green]" if ok else "[red]not accepted[/red]"
-    console.print(f"{head} {answer.event}" + (f": {message}" if message else "") + f" ({answer.case_id})")
+    head = ("accepted", "green") if ok else ("not accepted", "red")
+    tail = f" {answer.event}" + (f": {message}" if message else "") + f" ({answer.case_id})"
+    console.print(Text.assemble(head, tail))
     if isinstance(answer.result, dict):
         _print_fields(answer.result, skip={*_VERDICT, *_MESSAGE, "attempts_left", "case_id"})
     return ok
@@ -384,13 +388,13 @@ def events_command(
         console.print(t)
         return
     spec = spec_of(procedure)
-    console.print(f"[bold]{spec.key}[/bold]: {spec.title} (act {spec.act_key})")
+    console.print(Text.assemble((spec.key, "bold"), f": {spec.title} (act {spec.act_key})"))
     console.print(_fields_table(f"case start {spec.key} — started by {_roles(spec.start_roles)}", spec.input_model))
     for e in spec.events:
         title = f"case send CASE {e.name} — {e.title}" + (f" ({e.cite})" if e.cite else "")
         title += f"; sent by {_roles(e.roles)}"
         if e.body_model is None:
-            console.print(f"[bold]{title}[/bold]: no fields")
+            console.print(Text.assemble((title, "bold"), ": no fields"))
         else:
             console.print(_fields_table(title, e.body_model))
 
@@ -414,7 +418,7 @@ def document_command(
 
     doc = load_document(doc_id)
     if doc is None:
-        err.print(f"[red]not found:[/red] no document {doc_id}")
+        err.print(Text.assemble(("not found:", "red"), f" no document {doc_id}"))
         raise typer.Exit(1)
     out.mkdir(parents=True, exist_ok=True)
     name = doc_id.replace("/", "_")

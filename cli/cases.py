@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli import case
 from cli.common import console, deadline_table, run_async, when, with_client
@@ -26,8 +27,8 @@ def terms() -> None:
     for col in ("key", "term", "governs"):
         t.add_column(col, overflow="fold")
     for term in TERMS.values():
-        flag = " [yellow](to be confirmed)[/yellow]" if term.to_be_confirmed else ""
-        t.add_row(term.key, term.describe() + flag, term.text)
+        flag = (" (to be confirmed)", "yellow") if term.to_be_confirmed else ""
+        t.add_row(term.key, Text.assemble(term.describe(), flag), term.text)
     console.print(t)
 
 
@@ -71,7 +72,7 @@ def deadline(
         d = compute(cal, DeadlineRequest(term_key=term_key, start=received_at, term=value, act=value.act))
     except ValueError as exc:  # the term runs past the years the calendar knows
         raise typer.BadParameter(str(exc), param_hint="RECEIVED_AT") from None
-    console.print(f"[bold]{when(d.due)}[/bold]\n{d.explain()} [law {value.version}]")
+    console.print(Text.assemble((when(d.due), "bold"), f"\n{d.explain()} [law {value.version}]"))
 
 
 def _query(procedure: str | None, status: str | None, overdue: bool, running: bool) -> str:
@@ -191,7 +192,7 @@ def _local(at: datetime) -> str:
 def _report(outcomes: list[Outcome], what: str) -> None:
     failed = [o for o in outcomes if o.error]
     for o in failed:
-        console.print(f"[red]{o.case_id}[/red]: {o.error}")
+        console.print(Text.assemble((o.case_id, "red"), f": {o.error}"))
     moved = sum(o.moved for o in outcomes)
     console.print(f"{len(outcomes) - len(failed)} cases took it, {len(failed)} did not; {moved} deadlines {what}")
     if failed:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cli.body import problems, read_json, validate
 
@@ -36,8 +37,10 @@ __all__ = [
     "with_client",
 ]
 
-console = Console()
-err = Console(stderr=True)
+console = Console(markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False)
+"""Markup and emoji codes off: what a command prints holds reasons, citations, calendar versions in brackets and
+people's own words, none of them Rich markup (styles are ``rich.text.Text`` parts)."""
 P = ParamSpec("P")
 T = TypeVar("T")
 M = TypeVar("M", bound="BaseModel")
@@ -45,7 +48,7 @@ M = TypeVar("M", bound="BaseModel")
 _CASE_ERROR_LABELS = {"not_found": "not found", "conflict": "not possible now", "refused": "refused"}
 
 
-def explain(exc: Exception) -> str | None:
+def explain(exc: Exception) -> Text | None:
     """A one-line message for an error a command expects (refusals, Temporal, bad input), else ``None``.
 
     Validation errors are shown by field and rule only, never with the rejected value.
@@ -58,18 +61,18 @@ def explain(exc: Exception) -> str | None:
 
     if isinstance(exc, CaseError):
         label = _CASE_ERROR_LABELS.get(exc.kind, exc.kind)
-        return f"[red]{label}:[/red] {exc.message.removeprefix(f'{label}: ')}"
+        return Text.assemble((f"{label}:", "red"), f" {exc.message.removeprefix(f'{label}: ')}")
     if isinstance(exc, WorkflowUpdateFailedError):
         cause = exc.cause
-        return f"[red]refused:[/red] {getattr(cause, 'message', None) or cause or exc}"
+        return Text.assemble(("refused:", "red"), f" {getattr(cause, 'message', None) or cause or exc}")
     if isinstance(exc, RPCError):
-        return f"[red]Temporal:[/red] {exc.message}"
+        return Text.assemble(("Temporal:", "red"), f" {exc.message}")
     if isinstance(exc, ValidationError):
-        return f"[red]invalid:[/red] {problems(exc)}"
+        return Text.assemble(("invalid:", "red"), f" {problems(exc)}")
     if isinstance(exc, ValueError):
-        return f"[red]invalid:[/red] {exc}"
+        return Text.assemble(("invalid:", "red"), f" {exc}")
     if isinstance(exc, RuntimeError) and "cannot reach Temporal" in str(exc):
-        return f"[red]Temporal:[/red] {exc}"
+        return Text.assemble(("Temporal:", "red"), f" {exc}")
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.text import Text
 
 from cli.alias import CASE, FILE, ID_ONLY, RECEIVED_NOW, Alias, opt, register
 
@@ -19,8 +20,8 @@ app = typer.Typer(no_args_is_help=True, help=__doc__)
 PROCEDURE = "complaint"
 
 
-def _filed(started: Any, complaint: Any) -> str:
-    return f"{'filed' if started.created else 'already filed'}: [bold]{started.case_id}[/bold]"
+def _filed(started: Any, complaint: Any) -> Text:
+    return Text.assemble(f"{'filed' if started.created else 'already filed'}: ", (started.case_id, "bold"))
 
 
 def _said(answer: Any, body: Any) -> str:

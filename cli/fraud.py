@@ -18,6 +18,7 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from cli.alias import CASE, Alias, arg, opt, register
 from cli.common import console, run_async, with_client
@@ -54,11 +55,11 @@ def _received(at: datetime | None) -> datetime:
     return at
 
 
-def _took(started: Any, report: Any) -> str:
+def _took(started: Any, report: Any) -> Text:
     ack = started.result.model_dump() if started.result is not None else {}
     said = {"opened": "opened case", "joined": "joined the open case", "duplicate": "already taken in:"}
     counts = f" ({ack['reports_in_case']} report(s), status {ack['status']})" if ack.get("reports_in_case") else ""
-    return f"{said[started.answer.value]} [bold]{started.case_id}[/bold]{counts}"
+    return Text.assemble(f"{said[started.answer.value]} ", (started.case_id, "bold"), counts)
 
 
 def _recorded(answer: Any, outcome: Any) -> str:
@@ -216,11 +217,11 @@ async def bulk(
         f"{len(result.repeated)} repeated numbers, {len(result.failed)} failed"
     )
     for line, why in result.bad:
-        console.print(f"[red]line {line}:[/red] {why}")
+        console.print(Text.assemble((f"line {line}:", "red"), f" {why}"))
     for line, first in result.repeated:
-        console.print(f"[yellow]line {line}:[/yellow] same number as line {first} (taken once)")
+        console.print(Text.assemble((f"line {line}:", "yellow"), f" same number as line {first} (taken once)"))
     for line, why in result.failed:
-        console.print(f"[red]line {line} not taken in:[/red] {why} (re-run the file to retry)")
+        console.print(Text.assemble((f"line {line} not taken in:", "red"), f" {why} (re-run the file to retry)"))
     if result.failed:
         raise typer.Exit(1)
 

@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from cli.common import console, err
 
@@ -69,7 +70,11 @@ def init(
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        err.print(f"[red]{out} exists[/red]: key material is made once; keep it, or remove it on a fresh installation")
+        err.print(
+            Text.assemble(
+                (f"{out} exists", "red"), ": key material is made once; keep it, or remove it on a fresh installation"
+            )
+        )
         raise typer.Exit(2) from None
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(text)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.common import console, run_async, with_client
 
@@ -43,12 +44,12 @@ def terms(
         try:
             values = law.terms_of(key, day)
         except ValueError as exc:  # the act does not apply that day
-            t.add_row(key, "", "", f"[yellow]{exc}[/yellow]", "", "")
+            t.add_row(key, "", "", Text(str(exc), style="yellow"), "", "")
             continue
         for v in values.values():
-            flag = " [yellow](to be confirmed)[/yellow]" if v.to_be_confirmed else ""
+            flag = (" (to be confirmed)", "yellow") if v.to_be_confirmed else ""
             counted = "receipt (after-hours roll)" if v.rolls else f"{v.counts_from.value} (the day after)"
-            t.add_row(key, v.version, v.key, v.describe() + flag, counted, v.text)
+            t.add_row(key, v.version, v.key, Text.assemble(v.describe(), flag), counted, v.text)
     console.print(t)
 
 
@@ -64,7 +65,7 @@ def paragraph(
     try:
         p = law.paragraph(act, pid, on=_day(on))
     except (KeyError, LookupError, ValueError) as exc:
-        console.print(f"[red]refused:[/red] {str(exc).strip(chr(39))}")
+        console.print(Text.assemble(("refused:", "red"), f" {str(exc).strip(chr(39))}"))
         raise typer.Exit(1) from None
     executed = "executed by the engine" if p.executed else f"not executed ({p.reason})"
     console.print(
@@ -106,7 +107,7 @@ async def migrate(
     _print_moves([c for c in plan if c.moves], title=f"Law migration to {to}: what moves")
     for c in plan:
         if c.problem:
-            console.print(f"[red]{c.case_id}[/red] ({c.procedure}) {c.problem}")
+            console.print(Text.assemble((c.case_id, "red"), f" ({c.procedure}) {c.problem}"))
     moving = sum(1 for c in plan if c.moves)
     refusing = sum(1 for c in plan if c.problem)
     console.print(

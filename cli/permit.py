@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.text import Text
 
 from cli import case, cases
 from cli.alias import CASE, FILE, ID_ONLY, RECEIVED_NOW, Alias, arg, opt, register
@@ -52,16 +53,17 @@ def _held_at(value: str) -> str:
     return parse_instant(value, "--held-at").isoformat()
 
 
-def _receipt(answer: Any, body: Any) -> str:
+def _receipt(answer: Any, body: Any) -> Text:
     r = answer.result
     at = when(datetime.fromisoformat(r["accepted_at"]))
-    return f"[green]accepted[/green] {r['update']} at {at}: {r['note']}"
+    return Text.assemble(("accepted", "green"), f" {r['update']} at {at}: {r['note']}")
 
 
-def _started(started: Any, application: Any) -> str:
-    return (
-        f"case [bold]{started.case_id}[/bold] (application {application.application_number})\n"
-        f"next: python starter.py permit show {started.case_id}"
+def _started(started: Any, application: Any) -> Text:
+    return Text.assemble(
+        "case ",
+        (started.case_id, "bold"),
+        f" (application {application.application_number})\nnext: python starter.py permit show {started.case_id}",
     )
 
 

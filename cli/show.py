@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from rich.table import Table
+from rich.text import Text
 from temporalio.client import Client
 
 from cli.common import console, deadline_table, readable, when
@@ -72,13 +73,13 @@ async def show_case(client: Client, case_id: str, *, title: str = "Case", missin
             (
                 "started by",
                 v.intake.started_by
-                + (f"; [yellow]back-dated[/yellow]: received {back} working days before" if v.intake.backdated else ""),
+                + (f"; back-dated: received {back} working days before" if v.intake.backdated else ""),
             )
         )
     if render is None:  # a renderer shows the procedure's facts itself
         rows += [(k.replace("_", " "), _text(x)) for k, x in v.details.items() if x not in (None, False, [], {})]
     if v.blocked:
-        rows.append(("[red]blocked[/red]", f"{v.blocked.what}: {v.blocked.error} (since {when(v.blocked.since)})"))
+        rows.append(("blocked", f"{v.blocked.what}: {v.blocked.error} (since {when(v.blocked.since)})"))
     calls = await pending_calls(client, case_id)
     for call in calls:
         rows.append(
@@ -90,7 +91,9 @@ async def show_case(client: Client, case_id: str, *, title: str = "Case", missin
             )
         )
     rows.append(("possible now", ", ".join(v.pending_events) or "nothing"))
-    console.print(f"[bold]{title} {v.case_id}[/bold] — {v.procedure}" + (f": {spec.title}" if spec else ""))
+    console.print(
+        Text.assemble((f"{title} {v.case_id}", "bold"), f" — {v.procedure}" + (f": {spec.title}" if spec else ""))
+    )
     for key, value in rows:
         console.print(f"  {key}: {value}" if key else f"    {value}")
     console.print(deadline_table(v.deadlines))
@@ -123,8 +126,8 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
     )
     for prop in (v.completeness_proposal, v.qualification_proposal):
         if prop is not None:
-            verdict = "[green]passes[/green]" if prop.passes else "[yellow]does not pass[/yellow]"
-            console.print(f"[bold]System pre-check, {prop.stage}:[/bold] {verdict}")
+            verdict = ("passes", "green") if prop.passes else ("does not pass", "yellow")
+            console.print(Text.assemble((f"System pre-check, {prop.stage}:", "bold"), " ", verdict))
             for f in prop.findings:
                 console.print(f"  - {f}")
             if prop.grounds:
@@ -148,7 +151,7 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
             )
         )
     if v.overrun is not None:
-        console.print(f"[yellow]Service term overrun:[/yellow] {v.overrun.explanation}")
+        console.print(Text.assemble(("Service term overrun:", "yellow"), f" {v.overrun.explanation}"))
     if v.permit is not None:
         p = v.permit
         console.print(
@@ -181,9 +184,12 @@ def _fraud(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
     assert isinstance(view, FraudCaseView)
     v = view
     console.print(
-        f"[bold]{v.case_id}[/bold] {v.number} — status [bold]{case.status}[/bold]"
-        + (f", outcome {case.outcome}" if case.outcome else "")
-        + f" (check no. {v.cycle})"
+        Text.assemble(
+            (v.case_id, "bold"),
+            f" {v.number} — status ",
+            (case.status, "bold"),
+            (f", outcome {case.outcome}" if case.outcome else "") + f" (check no. {v.cycle})",
+        )
     )
     reports = Table(title="Reports")
     for col in ("received (Asia/Almaty)", "way in", "ref", "signal", "description"):
@@ -194,13 +200,17 @@ def _fraud(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
             r.report.way_in.value,
             r.report.ref,
             r.report.signal,
-            r.report.description + (" [yellow](for the next check)[/yellow]" if r.needs_new_check else ""),
+            Text.assemble(r.report.description, (" (for the next check)", "yellow") if r.needs_new_check else ""),
         )
     console.print(reports)
     if v.outcome:
         verdict = "confirmed" if v.outcome.confirmed else "not confirmed"
         console.print(
-            f"check outcome: [bold]{verdict}[/bold] by {v.outcome.analyst}; evidence: " + "; ".join(v.outcome.evidence)
+            Text.assemble(
+                "check outcome: ",
+                (verdict, "bold"),
+                f" by {v.outcome.analyst}; evidence: " + "; ".join(v.outcome.evidence),
+            )
         )
     if v.suspension:
         console.print(f"services suspended {_local(v.suspension.done_at)}")
@@ -214,7 +224,7 @@ def _fraud(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
         if call is not None:  # the activity's retry policy is at it: Temporal counts the attempts
             n = n.with_pending_call(call.attempt, call.last_error, call.next_attempt_at)
         colour = "green" if n.delivered_at else "yellow"
-        console.print(f"antifraud centre, {n.kind.value} ({n.cite}): [{colour}]{n.describe()}[/{colour}]")
+        console.print(Text.assemble(f"antifraud centre, {n.kind.value} ({n.cite}): ", (n.describe(), colour)))
 
 
 VIEWS: dict[type[BaseModel], Callable[[BaseModel, CaseView, list[PendingCall]], None]] = {

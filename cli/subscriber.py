@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.alias import CASE, FILE, Alias, arg, now, opt, register
 from cli.common import console, run_async, when, with_client
@@ -103,11 +104,11 @@ def sms(phone: str = typer.Argument(..., help="the number the local SMS gateway 
 # --- the procedures' commands: aliases of `case start` / `case send` / `case show` ------------------------
 
 
-def _started(started: Any, inp: Any) -> str:
+def _started(started: Any, inp: Any) -> Text:
     from workflows.catalogue import by_key
 
     said = "started" if started.created else f"exists already ({started.answer.value})"
-    return f"case [bold]{started.case_id}[/bold] {said} ({by_key()[started.procedure].title})"
+    return Text.assemble("case ", (started.case_id, "bold"), f" {said} ({by_key()[started.procedure].title})")
 
 
 def _recorded(answer: Any, body: Any) -> str:

@@ -101,6 +101,8 @@ async def test_deadline_names_the_act_option_and_refuses_a_day_outside_the_holid
     code, out = await starter("cases", "deadline", "complaint.forward", "2026-12-15T18:31:00+05:00", "--act", "665/NK")
     # received after hours on the eve of Independence Day: registered on 17 December, due three working days on
     assert code == 0 and "2026-12-17" in out and "2026-12-22 18:30" in out
+    # what is in brackets is printed as it is, not read as markup: the calendar and the law it was counted with
+    assert "[calendar holidays-" in " ".join(out.split()) and "[law 665/NK/" in out, out
     # the holiday data ends (holidays 0.109: 1991-2100): past it a term would skip weekends only; refused, no traceback
     for received in ("2200-01-05T10:00:00+05:00", "9999-12-31T23:59:00+05:00", "0001-01-01T00:00:00+05:00"):
         code, out = await starter("cases", "deadline", "complaint.forward", received, "--act", "58")

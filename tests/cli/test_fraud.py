@@ -39,7 +39,8 @@ async def test_commands_take_reports_record_decisions_and_lift(env: WorkflowEnvi
     number = f"+7707{_rng.randrange(10**7):07d}"
     case = fraud_case_id(number)
     detection = f"afs-{_rng.randrange(10**9)}"
-    out = await starter("detect", number, "--simbox", "--text", "SIM box burst", "--ref", detection)
+    said = "SIM box burst [/] [red]x :smile:"  # a person's words: printed as they are, never read as markup
+    out = await starter("detect", number, "--simbox", "--text", said, "--ref", detection)
     assert out.exit_code == 0 and f"opened case {case}" in out.output
     ref = f"rs-{_rng.randrange(10**9)}"
     out = await starter("report", number, "--reporter", "+77770000302", "--text", "SMS: card blocked", "--ref", ref)
@@ -70,6 +71,7 @@ async def test_commands_take_reports_record_decisions_and_lift(env: WorkflowEnvi
         "suspension (171 p.120): delivered",
         "suspension_notice",
         "lift_suspension",
+        said,
     ):
         assert text in out.output, text
     out = await starter("lift", case, "--reason", "complaint upheld", "--by", "head", "--complaint-ref", "C-1")

@@ -46,7 +46,7 @@ from api.cases import (
 )
 from api.context import AppContext
 from api.deadline_view import explain, picture
-from api.forms import FormField, build_form, parse_form
+from api.forms import Form, FormField, build_form, parse_form
 from api.headers import console_csp, new_nonce
 from api.i18n import DEFAULT, LANGUAGES, N_, activity_label, gettext, say
 from api.problems import ProblemError, status_title
@@ -421,11 +421,20 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         _flash(request, "Case assigned")
         return _redirect(f"/console/cases/{case_id}")
 
+    def barred(spec: ProcedureSpec, principal: Principal) -> set[str]:
+        """The events of ``spec`` the key may not send (a start's way in among them: a fraud case's centre
+        information is the antifraud centre's)."""
+        return {e.name for e in spec.events if principal.caller is not None and not principal.caller.may(e.roles)}
+
+    def start_form(spec: ProcedureSpec, principal: Principal, values: dict[str, str] | None = None, **kw: Any) -> Form:
+        """The start form of ``spec``, offering only the ways in (union variants named as events) the key may send."""
+        return build_form(spec.input_model, values, **kw).without_variants(barred(spec, principal))
+
     @router.get("/start/{key}")
     async def start_page(request: Request, key: str) -> HTMLResponse:
         principal = _user(request)
         spec = _startable(ctx, key, principal)
-        return _page(request, "start.html", spec=spec, form=build_form(spec.input_model))
+        return _page(request, "start.html", spec=spec, form=start_form(spec, principal))
 
     @router.post("/start/{key}")
     async def start(request: Request, key: str) -> Response:
@@ -437,13 +446,20 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             verb, _, name = action.partition(":")
             current = int(values.get(f"_count.{name}", "1") or 1)
             values[f"_count.{name}"] = str(max(0, current + (1 if verb == "add" else -1)))
-            return _page(request, "start.html", spec=spec, form=build_form(spec.input_model, values))
-        form = build_form(spec.input_model, values)
+            return _page(request, "start.html", spec=spec, form=start_form(spec, principal, values))
+        form = start_form(spec, principal, values)
+        switches = [g.switch for g in form.groups() if g.switch]
+        if chosen := next((values[w] for w in switches if values.get(w) in barred(spec, principal)), None):
+            # a way in the form no longer offers (a stale page, a hand-made request): said, the rest kept
+            form.errors.append(say(_lang(request), Sentence("this key may not send {event}", event=chosen)))
+            return _page(request, "start.html", 403, spec=spec, form=form)
         data, problems = parse_form(form, values)
         try:
             inp = spec.input_model.model_validate(data)
         except ValidationError as exc:
-            form = build_form(spec.input_model, values, exc, _unread(request, problems), lang=_lang(request))
+            form = start_form(
+                spec, principal, values, error=exc, extra_errors=_unread(request, problems), lang=_lang(request)
+            )
             return _page(request, "start.html", 422, spec=spec, form=form)
         client = await ctx.gateway.client()
         try:
@@ -451,13 +467,13 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
                 client, spec, inp, ctx.task_queue, actor=principal.describe(), caller=principal.caller
             )
         except ProblemError as exc:
-            if exc.status not in (409, 422):
+            if exc.status not in (403, 409, 422):
                 raise
-            # refused at the intake (a receipt in the future, a law without the start's paragraphs) or in conflict
-            # with what is recorded (a fraud report's ref another case took in): the form again, as the clerk filled
-            # it, with the reason above it in the page's language (``rules.text.Sentence``)
+            # refused at the intake (a receipt in the future, a law without the start's paragraphs), in conflict
+            # with what is recorded (a fraud report's ref another case took in), or for a way in this key may not
+            # send: the form again, as the clerk filled it, with the reason above it in the page's language
             shown = say(_lang(request), exc.detail)
-            form = build_form(spec.input_model, values, extra_errors=[shown], lang=_lang(request))
+            form = start_form(spec, principal, values, extra_errors=[shown], lang=_lang(request))
             return _page(request, "start.html", exc.status, spec=spec, form=form)
         await case_page.settle(client, ref.case_id)
         _flash(request, _START_FLASH.get(ref.answer, "This application has a case already"))

@@ -99,6 +99,18 @@ class Form:
         walk(self.items)
         return out
 
+    def without_variants(self, tags: set[str]) -> Form:
+        """The form with no union variant tagged ``tags`` (neither its option nor its fieldset): a start form keeps
+        only the ways in the signed-in key may send (a fraud case's centre information is the centre's)."""
+        for g in self.groups():
+            if not g.switch:
+                continue
+            g.items = [i for i in g.items if not (isinstance(i, Group) and i.kind == "variant" and i.tag in tags)]
+            for f in g.items:
+                if isinstance(f, FormField) and f.name == g.switch:
+                    f.options = [o for o in f.options if o not in tags]
+        return self
+
 
 class _Walker:
     def __init__(self, schema: dict[str, Any], counts: dict[str, int]) -> None:

@@ -67,6 +67,41 @@ async def test_sign_in_needs_the_csrf_token_and_a_console_role(http: httpx.Async
     assert (await http.get("/console/outbox")).status_code == 303
 
 
+async def test_a_start_form_offers_only_the_ways_in_the_key_may_send_and_keeps_a_refused_one(
+    env: WorkflowEnvironment, keys: Keys
+) -> None:
+    """The fraud start form offered staff the antifraud centre's way in (``centre_information``, the centre's key
+    only): chosen, the start was refused with a page that lost the form (an adversarial run, 2026-12-04). The form
+    now leaves out a variant named as an event the key may not send, and a start refused for its way in shows the
+    form again, as filled, with the reason."""
+    from api.temporal import Gateway
+    from tests.api.conftest import TASK_QUEUE
+    from workflows.fraud_check import SPEC as FRAUD
+
+    app = create_app(
+        procedures={FRAUD.key: FRAUD}, gateway=Gateway(client=env.client), task_queue=TASK_QUEUE, secret="f"
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
+        await sign_in(http, keys.staff)
+        await http.get("/console/lang/en?next=/console/")
+        page = await http.get("/console/start/fraud_check")
+        assert page.status_code == 200
+        assert 'value="subscriber_report"' in page.text and 'value="internal_detection"' in page.text
+        assert "centre_information" not in page.text  # neither the option nor its fieldset
+        received = (await env.get_current_time()).astimezone(ALMATY).strftime("%Y-%m-%dT%H:%M")
+        values = {
+            "csrf_token": csrf(page.text),
+            "first.way_in": "centre_information",  # posted anyway, as a stale page or a hand-made request would
+            "first.~centre_information.ref": "AFC-1",
+            "first.~centre_information.suspect_number": "+77017654321",
+            "first.~centre_information.received_at": received,
+            "first.~centre_information.description": "the centre's own words",
+        }
+        refused = await http.post("/console/start/fraud_check", data=values, headers={"Accept": "text/html"})
+    assert refused.status_code == 403 and "this key may not send centre_information" in refused.text
+    assert 'name="first.way_in"' in refused.text and 'value="subscriber_report"' in refused.text  # the form again
+
+
 async def test_a_start_the_intake_refuses_shows_the_form_again_with_the_reason(
     env: WorkflowEnvironment, api_worker: None, keys: Keys
 ) -> None:

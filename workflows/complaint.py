@@ -91,6 +91,11 @@ DOCUMENTS_SIGNED_AND_DELIVERED = "complaint-documents-signed-and-delivered"
 """Satisfaction, decision and withdrawal documents are signed (CMS) and delivered to the personal account."""
 TELLS_APPEALED_CASE = "complaint-tells-appealed-case"
 """The appealed case is told when the complaint is registered and when it is concluded (its complaint window)."""
+FORWARD_TERM_PASSED_ESCALATED = "complaint-forward-term-passed-escalated"
+"""Asked only when the provider's forwarding term had passed before the case could forward it (a complaint registered
+late, received days before): the breach is recorded and escalated before the automatic forwarding, as every breach
+is. Before it the term was only recorded as met late, with no escalation and nothing in the supervisors' inbox (an
+adversarial run, 2026-12-04)."""
 RESULTS_ON_THE_REGISTRATION_DAY = "complaint-results-on-the-registration-day"
 """Asked only when the provider satisfies a complaint before the office opens on its registration day (a complaint
 received after hours is registered on the next working day, 665/NK p.6): the satisfaction is taken and carried out
@@ -164,6 +169,8 @@ class Complaint(CaseWorkflow):
             await self._notify("satisfied", "complaint_satisfied.html.j2", "Complaint satisfied by the provider")
             return await self._end("satisfied", "satisfied")
         if not acted:
+            if workflow.now() >= self.clock.get("forward").due and workflow.patched(FORWARD_TERM_PASSED_ESCALATED):
+                await self.clock.breach("forward")
             self.auto_forwarded = True
             term_days = self.clock.get("forward").deadline.amount
             self.forward_request = ForwardRequest(forwarded_by=f"system ({term_days}-working-day term reached)")

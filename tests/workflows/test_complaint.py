@@ -320,6 +320,30 @@ async def test_review_terms_count_working_days_over_nauryz(
     await handle.result()
 
 
+async def test_a_complaint_registered_after_its_forwarding_term_records_the_breach_and_escalates_it(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """A complaint received days before it reached the engine: its provider's term (3 working days) had passed. The
+    case forwards it at once, and the passed term is a breach like any other, escalated to a supervisor (its inbox),
+    then met late by the forwarding; before, it was only recorded as met late (an adversarial run, 2026-12-04)."""
+    now = await env.get_current_time()
+    received = datetime.combine(
+        WorkingCalendar().add_working_days(now.astimezone(ALMATY).date(), -6), time(10), tzinfo=ALMATY
+    )
+    handle = await start(env, task_queue, complaint(received, appealed="inaction"))
+    v = await until(env, handle, lambda v: v.status == "under_review", "the automatic forwarding")
+    forward = {s.key: s for s in v.deadlines}["forward"]
+    assert forward.status is DeadlineStatus.BREACHED and forward.escalated
+    assert forward.breached_at is not None and forward.breached_at >= now  # found when the case began
+    assert forward.met_at is not None and (forward.late_by_seconds or 0) > 0  # the forwarding, late
+    with session() as s:
+        esc = s.exec(select(SupervisorNotification).where(SupervisorNotification.case_id == handle.id)).all()
+    assert "forward" in [e.deadline_key for e in esc]
+    await handle.execute_update("withdraw", Withdrawal(reason="test over"))
+    await handle.result()
+    await save_golden(handle, "complaint", "registered_after_its_forwarding_term")
+
+
 async def test_silent_review_body_breaches_and_is_escalated(
     env: WorkflowEnvironment,
     task_queue: str,

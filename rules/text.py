@@ -95,13 +95,16 @@ def _sentence(template: str, values: dict[str, str], texts: dict[str, str] | Non
 
 
 HIDDEN_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u180e\u200b\u200e\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u180e\u200b\u200e\u200f"
+    "\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\ufeff\uffa0\ufff9-\ufffb]"
 )
 """Characters a reader does not see: controls (not tab and line ends), the direction marks (U+061C, U+200E, U+200F)
 and overrides, and the zero-width and invisible formatting characters (soft hyphen, U+200B, word joiner, BOM…);
-U+202E, or U+061C before digits, turns an IIN around on the console and in a signed document. The joiners emoji and
-scripts need (U+200C, U+200D) and the tag characters of flag emoji stay."""
+U+202E, or U+061C before digits, turns an IIN around on the console and in a signed document. Letters that are drawn
+blank (the Hangul fillers U+115F, U+1160, U+3164, U+FFA0 and the braille blank U+2800: ``Asel<U+3164>Bekova`` reads as
+two words) and the line and paragraph separators U+2028, U+2029 (a line break most pages do not draw) are refused
+too (an adversarial run, 2026-12-04). The joiners emoji and scripts need (U+200C, U+200D), the emoji variation
+selector U+FE0F and the tag characters of flag emoji stay: an applicant may write a heart or a flag."""
 
 
 # --- what an error message may show of the value it refuses ------------------------------------------------------

@@ -152,14 +152,30 @@ def _csrf(request: Request) -> str:
     return token
 
 
+STALE_FORM = N_(
+    "This form was opened before you last signed in (or in another session): nothing was sent. Check it and send it "
+    "again."
+)
+"""What a form sent with a CSRF token of another session is told: a start or a decision comes back as filled."""
+STALE_SIGN_IN = N_("This sign-in page is from an earlier session: nothing was sent. Sign in again.")
+
+
+class StaleForm(Exception):
+    """A form posted without this session's CSRF token; its fields, for a form that can be shown again as filled."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(STALE_FORM)
+        self.values = values
+
+
 async def _form(request: Request) -> dict[str, str]:
-    """The posted fields; refused (403) without this session's CSRF token."""
+    """The posted fields; ``StaleForm`` (403) without this session's CSRF token."""
     data = await request.form()
     values = {k: v for k, v in data.items() if isinstance(v, str)}
     token = request.session.get("csrf")
     sent = values.pop("csrf_token", "")
     if not isinstance(token, str) or not hmac.compare_digest(token, sent):
-        raise ProblemError(403, "the form's CSRF token is missing or stale: reload the page and try again")
+        raise StaleForm(values)
     return values
 
 
@@ -225,7 +241,7 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
         status,
         code=status,
         title=title,
-        hint=ERROR_HINTS.get(status, SERVER_HINT if status >= 500 else ""),
+        hint="" if detail == STALE_FORM else ERROR_HINTS.get(status, SERVER_HINT if status >= 500 else ""),
         detail=translated,
         detail_lang=lang if translated != detail or lang == "en" else "en",
     )
@@ -243,6 +259,10 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
     """Add the console's routes to ``app``."""
     router = APIRouter(prefix="/console", include_in_schema=False)
 
+    @app.exception_handler(StaleForm)
+    async def _stale_form(request: Request, exc: StaleForm) -> Response:
+        return error_page(request, 403, STALE_FORM)
+
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
         return _redirect("/console/login?" + urlencode({"next": request.url.path}))
@@ -257,7 +277,11 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        values = await _form(request)
+        try:
+            values = await _form(request)
+        except StaleForm as stale:  # the key is not echoed back
+            next_page = _safe_next(stale.values.get("next", ""))
+            return _page(request, "login.html", 403, next=next_page, error=STALE_SIGN_IN)
         principal = verify_key(values.get("api_key", ""))
         if principal is None or not principal.may(CONSOLE_ROLES):
             return _page(
@@ -374,7 +398,11 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 
     @router.post("/cases/{case_id}/events/{event_name}")
     async def post_event(request: Request, case_id: str, event_name: str) -> Response:
-        principal, values, client, view = await _case_form(request, case_id)
+        try:
+            principal, values, client, view = await _case_form(request, case_id)
+        except StaleForm as stale:  # the case page again, the decision's form as the clerk filled it
+            said = gettext(_lang(request), STALE_FORM)
+            return await render_case(request, case_id, 403, posted=(event_name, stale.values, None, [said]))
         spec = ctx.procedures[view.procedure]
         try:
             event = spec.event(event_name)
@@ -439,8 +467,13 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
     @router.post("/start/{key}")
     async def start(request: Request, key: str) -> Response:
         principal = _user(request)
-        values = await _form(request)
         spec = _startable(ctx, key, principal)
+        try:
+            values = await _form(request)
+        except StaleForm as stale:  # the start form again, as the clerk filled it
+            said = gettext(_lang(request), STALE_FORM)
+            form = start_form(spec, principal, stale.values, extra_errors=[said], lang=_lang(request))
+            return _page(request, "start.html", 403, spec=spec, form=form)
         action = values.pop("_action", "")
         if action.startswith(("add:", "remove:")):  # a repeated group grows or shrinks; nothing is sent
             verb, _, name = action.partition(":")

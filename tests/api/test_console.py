@@ -55,7 +55,8 @@ async def test_sign_in_needs_the_csrf_token_and_a_console_role(http: httpx.Async
     r = await http.get("/console/outbox")
     assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
     no_token = await http.post("/console/login", data={"api_key": keys.staff})
-    assert no_token.status_code == 403 and "CSRF" in no_token.text
+    assert no_token.status_code == 403 and "Бұл кіру беті бұрынғы сессиядан" in no_token.text  # Kazakh by default
+    assert keys.staff not in no_token.text and 'id="api_key"' in no_token.text  # the sign-in form again, no key
     bank = await sign_in(http, keys.bank)
     assert bank.status_code == 401
     ok = await sign_in(http, keys.staff)
@@ -65,6 +66,40 @@ async def test_sign_in_needs_the_csrf_token_and_a_console_role(http: httpx.Async
     out = await http.post("/console/logout", data={"csrf_token": csrf(page.text)})
     assert out.status_code == 303
     assert (await http.get("/console/outbox")).status_code == 303
+
+
+async def test_a_form_from_before_the_last_sign_in_comes_back_as_filled_not_as_a_role_refusal(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment, api_worker: None
+) -> None:
+    """A decision or a start typed on a page opened before the clerk signed in again (another tab): its CSRF token is
+    the old session's. It was answered "your role may not do this" and the typing was lost (an adversarial run,
+    2026-12-04); now nothing is sent, and the form comes back as filled, saying why, with this session's token."""
+    from tests.api.applications import application
+
+    await sign_in(http, keys.staff)
+    await http.get("/console/lang/en?next=/console/")
+    started = await http.post(
+        "/v1/procedures/demo_check/cases",
+        json=application(await env.get_current_time()),
+        headers={"X-API-Key": keys.staff},
+    )
+    case_id = started.json()["case_id"]
+    await eventually(
+        lambda: http.get(f"/v1/cases/{case_id}", headers={"X-API-Key": keys.staff}),
+        lambda r: "completeness_decision" in r.json()["pending_events"],
+    )
+    old = csrf((await http.get(f"/console/cases/{case_id}")).text)
+    await sign_in(http, keys.staff)  # signed in again elsewhere: a new session, a new token
+    typed = {"csrf_token": old, "reason": "the charter is missing its second page"}
+    sent = await http.post(f"/console/cases/{case_id}/events/completeness_decision", data=typed)
+    assert sent.status_code == 403 and "nothing was sent" in sent.text
+    assert "the charter is missing its second page" in sent.text and "Your role may not do this" not in sent.text
+    assert csrf(sent.text) != old
+    view = await http.get(f"/v1/cases/{case_id}", headers={"X-API-Key": keys.staff})
+    assert "completeness_decision" in view.json()["pending_events"]  # nothing was decided
+    start = await http.post("/console/start/demo_check", data={"csrf_token": old, "phone": "+77011234567"})
+    assert start.status_code == 403 and "nothing was sent" in start.text and 'value="+77011234567"' in start.text
+    await stop(env.client.get_workflow_handle(case_id))
 
 
 async def test_a_start_form_offers_only_the_ways_in_the_key_may_send_and_keeps_a_refused_one(

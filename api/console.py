@@ -377,7 +377,11 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             refresh=refresh,
             sms=sms,
             holder=holder,
-            people=assignments.people() if may_assign else [],
+            people=[
+                p
+                for p in (assignments.people() if may_assign else [])
+                if assignments.may_assign(principal.key_id, principal.roles, holder, p.key_id)
+            ],
             me=principal.key_id,
             refusal=refusal,
             here=f"/console/cases/{case_id}",  # also after a posted form: its language links lead to the case page

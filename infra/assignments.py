@@ -86,12 +86,17 @@ def history(case_id: str) -> list[CaseAssignment]:
         )
 
 
-def may_assign(key_id: str, roles: frozenset[str], holder: CaseAssignment | None) -> bool:
-    """Whether the key may (re)assign a case held by ``holder``: a supervisor always, a staff member a case nobody
-    holds or one they hold."""
+def may_assign(key_id: str, roles: frozenset[str], holder: CaseAssignment | None, to: str | None = None) -> bool:
+    """Whether the key may (re)assign a case held by ``holder`` (to the key ``to``, when known): a supervisor always,
+    a staff member a case they hold (to anyone), or one nobody holds to themselves: a clerk takes a free case, and
+    does not give one to a colleague, who could not give it back (an adversarial run, 2026-12-04)."""
     if Role.SUPERVISOR in roles:
         return True
-    return Role.STAFF in roles and (holder is None or holder.assignee_key == key_id)
+    if Role.STAFF not in roles:
+        return False
+    if holder is None:
+        return to is None or to == key_id
+    return holder.assignee_key == key_id
 
 
 def assign(case_id: str, assignee: str, *, by_key: str, by_name: str, roles: frozenset[str]) -> CaseAssignment:
@@ -101,7 +106,9 @@ def assign(case_id: str, assignee: str, *, by_key: str, by_name: str, roles: fro
     person = _person(assignee)
     with session() as s:
         holder = _current(s, case_id)
-        if not may_assign(by_key, roles, holder):
+        if holder is None and not may_assign(by_key, roles, holder, person.key_id):
+            raise AssignmentRefused(403, "a case nobody holds is taken by a clerk, not given: a supervisor assigns it")
+        if not may_assign(by_key, roles, holder, person.key_id):
             raise AssignmentRefused(403, "the case is assigned to someone else: only a supervisor reassigns it")
         if holder is not None and holder.assignee_key == person.key_id:
             return holder  # already theirs: nothing new to record

@@ -324,6 +324,13 @@ async def test_a_supervisor_assigns_cases_staff_take_or_hand_on_their_own_and_mi
     assert (await put(a, "nobody of that name")).status_code == 422
     extra = await dev_http.put(url, json={"assignee": names["clerk A"], "until": "x"}, headers={"X-API-Key": a})
     assert extra.status_code == 422 and "until" in extra.text  # an unknown field is refused, not ignored
+    async with signed_in(dev_app, b) as clerk_b:  # a free case: a clerk is offered only to take it
+        offered = await clerk_b.get(f"/console/cases/{case}")
+        assert (
+            f'<option value="{b_row.key_id}"' in offered.text and f'<option value="{a_row.key_id}"' not in offered.text
+        )
+    r = await put(b, names["clerk A"])  # nor given by a clerk to a colleague, who could not give it back
+    assert r.status_code == 403 and "a case nobody holds is taken by a clerk, not given" in r.json()["detail"]
     r = await put(a, names["clerk A"].upper())  # a clerk takes a case nobody holds (the name in any case)
     assert r.status_code == 200, r.text
     assert r.json()["assignee_key_id"] == a_row.key_id and r.json()["assigned_by"].startswith(names["clerk A"])

@@ -21,6 +21,7 @@ answer for good. Records are purged after ``KZ_IDEMPOTENCY_HOURS`` (24 h).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -56,6 +57,15 @@ def _sha(*parts: bytes) -> str:
     return h.hexdigest()
 
 
+def _canonical(body: bytes) -> bytes:
+    """The request's JSON in one form (keys sorted, no spacing), so that a client library that serialises a retry
+    anew (other key order, indentation) sends the same request; a body that is no JSON as it came."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except (ValueError, RecursionError):
+        return body
+
+
 def _ttl() -> timedelta:
     return timedelta(hours=settings().idempotency_hours)
 
@@ -83,7 +93,8 @@ class Idempotency:
         self.scope = _sha(
             principal.key_id.encode(), request.method.encode(), request.url.path.encode(), (key or "").encode()
         )
-        self.request_hash = _sha(body)
+        self.request_hash = _sha(_canonical(body))
+        self._raw_hash = _sha(body)  # how records made before the canonical form hashed the same request
         self.retry = False
         """Whether an attempt of this request came before (set by ``claim``)."""
 
@@ -117,7 +128,7 @@ class Idempotency:
                 raise ProblemError(
                     503, "the request could not be recorded; retry", headers={"Retry-After": "1"}
                 ) from None
-        if rec.request_sha256 != self.request_hash:
+        if rec.request_sha256 not in (self.request_hash, self._raw_hash):
             raise ProblemError(
                 422,
                 f"this {HEADER} was used with a different request body; use a new key",

@@ -351,6 +351,11 @@ async def test_idempotency_key_replays_creation_and_refuses_another_body(
     again = await http.post(START, json=body, headers=h(keys.staff, **{"Idempotency-Key": "start-1"}))
     assert first.status_code == again.status_code == 201  # the stored response, not "exists already" (200)
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    # the same request serialised anew (indented, keys in another order), as a client library may on a retry
+    reformatted = json.dumps(dict(reversed(list(body.items()))), indent=2).encode()
+    headers = h(keys.staff, **{"Idempotency-Key": "start-1", "Content-Type": "application/json"})
+    third = await http.post(START, content=reformatted, headers=headers)
+    assert third.status_code == 201 and third.json() == first.json(), third.text
     other = await http.post(START, json=application(now), headers=h(keys.staff, **{"Idempotency-Key": "start-1"}))
     assert_problem(other, 422, "different request body")
     # keys are per client: the same key from another client is a different request

@@ -272,10 +272,19 @@ def report(
     console.print(f"{len(rep.overruns)} overruns; written {out / 'report.html'} and {out / 'report.json'}")
 
 
+def _new_file(path: Path) -> Path:
+    """An ``--out`` file: its folder must exist (checked before the history is fetched) and it is no folder."""
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a folder; give the ZIP's file name")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"the folder {path.parent} does not exist")
+    return path
+
+
 @app.command("admin-case")
 def admin_case(
     source: str = typer.Argument(..., help="a history file, or a case id to fetch from the server"),
-    out: Path = typer.Option(..., "--out", "-o", help="the ZIP to write"),
+    out: Path = typer.Option(..., "--out", "-o", help="the ZIP to write", callback=_new_file),
     documents: bool = typer.Option(
         False, "--documents", help="include the documents' bytes and their signatures from our document store"
     ),

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.body import BodyError, field_docs, is_pair, merge_pairs, read_json, received_at_path, set_path, validate
-from cli.common import console, err, readable, run_async, with_client
+from cli.common import case_id_argument, console, err, readable, run_async, with_client
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -336,7 +336,7 @@ async def send(
 @app.command("send")
 @run_async
 async def send_command(
-    case_id: str = typer.Argument(..., help="the case id"),
+    case_id: str = typer.Argument(..., help="the case id", callback=case_id_argument),
     event: str = typer.Argument(..., help="the event (see `case events PROCEDURE`)", autocompletion=complete_event),
     pairs: list[str] = typer.Argument(
         None,
@@ -360,7 +360,7 @@ async def send_command(
 
 @app.command("show")
 @run_async
-async def show_command(case_id: str = typer.Argument(..., help="the case id")) -> None:
+async def show_command(case_id: str = typer.Argument(..., help="the case id", callback=case_id_argument)) -> None:
     """Any case: status, registration, details, blocked step, outside calls waiting, events possible now,
     deadlines with their explanation, documents, and the procedure's own view."""
     from cli.show import show_case

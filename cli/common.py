@@ -7,6 +7,7 @@ tables are imported where a command runs, not here.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from models.deadlines import DeadlineState
 
 __all__ = [
+    "CASE_ID",
+    "case_id_argument",
     "console",
     "deadline_table",
     "err",
@@ -74,6 +77,17 @@ def explain(exc: Exception) -> Text | None:
     if isinstance(exc, RuntimeError) and "cannot reach Temporal" in str(exc):
         return Text.assemble(("Temporal:", "red"), f" {exc}")
     return None
+
+
+CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+"""What a case id looks like (the API's ``CASE_ID_PATTERN``): ``mvno_permit-…``, ``complaint-…``."""
+
+
+def case_id_argument(value: str) -> str:
+    """A CASE_ID argument: refused as bad input (exit 2) when it cannot be a case id, before Temporal is asked."""
+    if not CASE_ID.fullmatch(value):
+        raise typer.BadParameter("not a case id (e.g. mvno_permit-… as `cases list` prints it)")
+    return value
 
 
 def run_async(fn: Callable[P, Awaitable[T]]) -> Callable[P, T]:

@@ -50,6 +50,12 @@ def demo_person(
 ) -> None:
     """Put a person (or legal entity) in the local state registry with a valid identity document."""
     from activities.state_registry import add_person
+    from rules.identifiers import bin_check, iin_check
+
+    try:
+        id_number = bin_check(id_number) if legal_entity else iin_check(id_number)
+    except ValueError as exc:  # a registry holds only identifiers that can exist
+        raise typer.BadParameter(str(exc), param_hint="ID_NUMBER") from None
 
     add_person(
         id_number,
@@ -96,7 +102,11 @@ def sms(phone: str = typer.Argument(..., help="the number the local SMS gateway 
     t = Table(title="SMS received (local gateway's stand-in for the phone)")
     for name in ("received", "from", "text"):
         t.add_column(name, overflow="fold")
-    for m in received(kz_mobile(phone)):
+    try:
+        number = kz_mobile(phone)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="PHONE") from None
+    for m in received(number):
         t.add_row(when(m.received_at), m.sender, m.text)
     console.print(t)
 

@@ -80,3 +80,22 @@ async def test_weak_password_is_refused_at_the_edge_with_a_clear_message(cli: No
     said = " ".join(result.output.split())  # the console wraps long lines
     assert "EDS password must contain a special character (@$!%*#?&) (almatel-eds step 8)" in said
     assert result.output.count(weak) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["subscriber", "demo-person", "900101300127", "Test"], "IIN check digit is wrong"),
+        (["subscriber", "demo-person", "000000000000", "Test"], "IIN 7th digit"),
+        (["subscriber", "demo-person", "900101300126", "Test", "--legal-entity"], "BIN"),
+        (["subscriber", "sms", "+7701"], "not a Kazakhstan mobile number"),
+        (["case", "show", ""], "not a case id"),
+        (["case", "send", "no such/id", "withdraw"], "not a case id"),
+    ],
+)
+def test_bad_input_is_a_clear_error_not_a_traceback(args: list[str], said: str) -> None:
+    """Found by an adversarial run (2026-12-04): each of these ended in a traceback, or put an IIN that cannot
+    exist into the local state registry."""
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -97,5 +97,5 @@ def test_bad_input_is_a_clear_error_not_a_traceback(args: list[str], said: str) 
     """Found by an adversarial run (2026-12-04): each of these ended in a traceback, or put an IIN that cannot
     exist into the local state registry."""
     result = CliRunner().invoke(app, args)
-    assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
+    assert result.exit_code == 2 and said in " ".join(result.output.replace("│", " ").split()), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

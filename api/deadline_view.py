@@ -167,6 +167,7 @@ class Label:
     x: float
     y: float
     text: str
+    anchor: str = "middle"
 
 
 @dataclass
@@ -186,6 +187,9 @@ class Picture:
     strip_y: float = _STRIP_Y
     strip_h: float = _STRIP_H
     legend: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    """Names of days off that found no room above their run (narrow cells, neighbours' names): the run shows the
+    note's mark (``*1``), the legend the mark with the name, in the day's colour."""
 
     month_y: float = _MONTH_Y
 
@@ -297,15 +301,39 @@ def _day_off_labels(pic: Picture, skipped: list, first: date, w: float, _: Trans
             runs.append([s.day, s.day, label])
     taken: dict[float, list[tuple[float, float]]] = {_NAME_Y: [], _UPPER_NAME_Y: []}
     taken[_UPPER_NAME_Y] += [(c.x, c.x + 1 + _text_width(c.month)) for c in pic.cells if c.month]
+    fills = {s.day: FILL[s.reason.value] for s in skipped}
     for a, b, label in runs:
         if (b - first).days < 0:
             continue
         x = _PAD + ((max((a - first).days, 0) + (b - first).days + 1) / 2) * w
-        span = (x - _text_width(label) / 2 - 2, x + _text_width(label) / 2 + 2)
-        free = [y for y, spans in taken.items() if all(span[1] <= lo or hi <= span[0] for lo, hi in spans)]
-        y = free[0] if free else _NAME_Y
-        taken[y].append(span)
-        pic.labels.append(Label(x=x, y=y, text=label))
+        placed = _placed(label, x, pic.width, taken)
+        if placed is None:  # no room in either row: a mark here, the name in the legend
+            mark = f"*{len(pic.notes) + 1}"
+            pic.notes.append((fills.get(a, FILL["counted"]), f"{mark} {label}"))
+            placed = _placed(mark, x, pic.width, taken) or (x, _NAME_Y, "middle")
+            label = mark
+        x, y, anchor = placed
+        pic.labels.append(Label(x=x, y=y, text=label, anchor=anchor))
+
+
+def _placed(
+    text: str, x: float, width: float, taken: dict[float, list[tuple[float, float]]]
+) -> tuple[float, float, str] | None:
+    """Where ``text`` centred on ``x`` goes (its x, its row, its anchor) without running into a name or a month
+    already there, nor past either end of the strip (then it starts or ends there); the span is taken. ``None``
+    when neither row has room."""
+    wide = _text_width(text)
+    at, anchor, lo, hi = x, "middle", x - wide / 2, x + wide / 2
+    if lo < 2:
+        at, anchor, lo, hi = 2.0, "start", 2.0, 2.0 + wide
+    elif hi > width - 2:
+        at, anchor, lo, hi = width - 2, "end", width - 2 - wide, width - 2
+    span = (lo - 2, hi + 2)
+    for y, spans in taken.items():
+        if all(span[1] <= a or b <= span[0] for a, b in spans):
+            spans.append(span)
+            return at, y, anchor
+    return None
 
 
 def _marks(

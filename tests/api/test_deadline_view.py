@@ -165,3 +165,26 @@ def test_names_of_days_off_side_by_side_do_not_run_into_each_other() -> None:
         for other in pic.labels:
             if one is not other and one.y == other.y:
                 assert abs(one.x - other.x) >= (len(one.text) + len(other.text)) * 3.0, (one.text, other.text)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_names_of_days_off_never_overlap_nor_leave_the_strip(lang: str) -> None:
+    """A permit received on the eve of Republic Day 2026 (Saturday 24 to Monday 26 October: a weekend, the holiday,
+    the day off moved to Monday) seen six weeks later: cells too narrow for the three names, which were drawn over
+    each other and the first cut off at the left edge (an adversarial run, 2026-12-04). A name with no room goes to
+    the legend under a mark."""
+    from api.deadline_view import _text_width
+
+    state = completeness(datetime(2026, 10, 23, 18, 31, tzinfo=ALMATY))
+    pic = picture(state, datetime(2026, 12, 4, 14, 30, tzinfo=ALMATY), _(lang))
+    spans: dict[float, list[tuple[float, float]]] = {}
+    for label in pic.labels:
+        wide = _text_width(label.text)
+        lo = {"start": label.x, "end": label.x - wide, "middle": label.x - wide / 2}[label.anchor]
+        assert 0 <= lo and lo + wide <= pic.width, label
+        for a, b in spans.get(label.y, []):
+            assert lo + wide <= a or b <= lo, (label, spans)
+        spans.setdefault(label.y, []).append((lo, lo + wide))
+    marks = [lb.text for lb in pic.labels if lb.text.startswith("*")]
+    assert [text.split(" ", 1)[0] for _fill, text in pic.notes] == marks  # each mark is named in the legend
+    assert len(pic.labels) >= 3 and (pic.notes or lang == "en")

@@ -210,10 +210,10 @@ class QualificationCheck(PermitDocuments):
             return Sentence(
                 "hearing.at {at} is too late: the hearing is held no later than {n} working days from the notice "
                 "sent on {day}, i.e. by {due} ({cite})",
-                at=d.hearing.at.isoformat(),  # as histories recorded it (the handler's refusal is recorded)
+                at=self._almaty(d.hearing.at),  # a history keeps the text it recorded; replay does not compare it
                 n=str(w.hearing_due.amount),
                 day=w.day.isoformat(),
-                due=w.hearing_due.due.isoformat(),
+                due=self._almaty(w.hearing_due.due),
                 cite=w.hearing_due.cite,
             )
         warning = self._outside_office_hours(d.hearing.at)

@@ -54,7 +54,9 @@ _UNITS = {
     Unit.MINUTES: "{n} minutes",
     Unit.YEARS: "{n} years",
 }
-_SUBSTITUTED = re.compile(r"^Day off \(substituted from (\d\d)/(\d\d)/(\d{4})\)$")
+_SUBSTITUTED = re.compile(r"^Day off \(substituted from (?:(\d\d)/(\d\d)/(\d{4})|(\d{4}-\d\d-\d\d))\)$")
+"""A transferred day's name: the date in ISO form (``rules.calendar``), or as ``holidays`` wrote it in days
+recorded before (month/day/year)."""
 _QUALIFIED = re.compile(r"^(.*) \((observed|estimated)\)$")
 
 
@@ -71,7 +73,7 @@ def day_off_name(reason: DayOffReason, name: str, _: Translate) -> str:
     parts = []
     for part in name.split("; "):
         if m := _SUBSTITUTED.match(part):
-            parts.append(_("Day off (substituted from {date})").format(date=f"{m[3]}-{m[1]}-{m[2]}"))
+            parts.append(_("Day off (substituted from {date})").format(date=m[4] or f"{m[3]}-{m[1]}-{m[2]}"))
         elif m := _QUALIFIED.match(part):
             parts.append(f"{_t(_, m[1])} ({_t(_, m[2])})")
         else:

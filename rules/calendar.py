@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import importlib.resources
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ __all__ = [
     "read_almaty",
 ]
 
+_US_DATE = re.compile(r"\b(\d\d)/(\d\d)/(\d{4})\b")
+"""A date in a ``holidays`` name as its English text writes it (``Day off (substituted from 01/05/2025)``): kept
+in ISO form, as every date the engine shows."""
 HOLIDAY_YEARS = range(holidays.KZ.start_year, holidays.KZ.end_year + 1)
 """The years the ``holidays`` package knows Kazakhstan's days off for (1991–2100 in 0.109): outside them a day off
 is not known, and a term counted there would skip weekends only."""
@@ -201,7 +205,7 @@ class WorkingCalendar:
                 if not override.working:
                     skipped = SkippedDay(day, DayOffReason.OVERRIDE, override.reason)
             elif day in kz:
-                name = kz.get(day) or ""
+                name = _US_DATE.sub(lambda m: f"{m[3]}-{m[1]}-{m[2]}", kz.get(day) or "")
                 reason = DayOffReason.TRANSFER if "substituted" in name.lower() else DayOffReason.HOLIDAY
                 skipped = SkippedDay(day, reason, name)
             elif day.weekday() >= 5 and day not in transfers_to_work:

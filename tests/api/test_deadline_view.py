@@ -120,6 +120,7 @@ def test_a_term_of_years_or_minutes_is_a_bar() -> None:
 )
 def test_transferred_and_observed_days_off_are_named_in_the_pages_language(lang: str, expected: str) -> None:
     assert day_off_name(DayOffReason.TRANSFER, "Day off (substituted from 05/04/2024)", _(lang)) == expected
+    assert day_off_name(DayOffReason.TRANSFER, "Day off (substituted from 2024-05-04)", _(lang)) == expected
     observed = day_off_name(DayOffReason.HOLIDAY, "Eid al-Adha (estimated); Nowruz Holiday", _(lang))
     assert (
         observed
@@ -181,7 +182,7 @@ def test_names_of_days_off_never_overlap_nor_leave_the_strip(lang: str) -> None:
     for label in pic.labels:
         wide = _text_width(label.text)
         lo = {"start": label.x, "end": label.x - wide, "middle": label.x - wide / 2}[label.anchor]
-        assert 0 <= lo and lo + wide <= pic.width, label
+        assert lo >= 0 and lo + wide <= pic.width, label
         for a, b in spans.get(label.y, []):
             assert lo + wide <= a or b <= lo, (label, spans)
         spans.setdefault(label.y, []).append((lo, lo + wide))

@@ -115,6 +115,13 @@ def test_is_working_day_and_reason(day: str, working: bool, reason: DayOffReason
     assert (off.reason if off else None) is reason
 
 
+def test_a_transferred_day_names_its_working_day_in_iso_form() -> None:
+    """``holidays`` writes the day a day off was moved from as month/day/year; the engine shows every date in ISO
+    form (a command line's explanation read "substituted from 01/05/2025", an adversarial run, 2026-12-04)."""
+    off = CAL.day_off_reason(date(2025, 1, 3))
+    assert off is not None and off.name == "Day off (substituted from 2025-01-05)"
+
+
 def test_naive_datetimes_are_rejected() -> None:
     with pytest.raises(ValueError, match="naive"):
         CAL.registration_day(datetime(2024, 5, 3, 10, 0))

@@ -48,7 +48,7 @@ from api.context import AppContext
 from api.deadline_view import explain, picture
 from api.forms import Form, FormField, build_form, parse_form
 from api.headers import console_csp, new_nonce
-from api.i18n import DEFAULT, LANGUAGES, N_, activity_label, gettext, say
+from api.i18n import DEFAULT, LANGUAGES, N_, activity_label, actor_said, gettext, say
 from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
@@ -201,6 +201,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
         .render(
             request=request,
             _=lambda text: gettext(lang, text),
+            actor=lambda text: actor_said(lang, text),
             lang=lang,
             languages=LANGUAGES,
             csrf=_csrf(request),

@@ -23,6 +23,8 @@ __all__ = [
     "DEFAULT",
     "LANGUAGES",
     "N_",
+    "UNKNOWN_ACTOR",
+    "actor_said",
     "catalogue",
     "gettext",
     "procedure_msgids",
@@ -71,6 +73,23 @@ def say(lang: str, text: str) -> str:
         return gettext(lang, text.template).format(**values)
     except (KeyError, IndexError, ValueError):  # a translation naming a value the sentence lacks: English, whole
         return str(text)
+
+
+UNKNOWN_ACTOR = N_("unknown")
+"""Who started a case started past the API and the command line (``infra.cases``)."""
+_ACTOR = re.compile(r"\((?:BIN (\d{12}), )?key ([0-9a-f]+)\)$")
+
+
+def actor_said(lang: str, text: str) -> str:
+    """Who acted, as the engine records it (``Name (key 3f2a…)``, ``Name (BIN …, key …)``: ``Principal.describe``),
+    with the words in parentheses in ``lang``."""
+    if text == UNKNOWN_ACTOR:
+        return gettext(lang, UNKNOWN_ACTOR)
+    m = _ACTOR.search(text)
+    if m is None:
+        return text
+    key = f"{gettext(lang, N_('key'))} {m[2]}"
+    return text[: m.start()] + (f"({gettext(lang, 'BIN')} {m[1]}, {key})" if m[1] else f"({key})")
 
 
 def say_data(lang: str, data: Any, text: str = "") -> str:

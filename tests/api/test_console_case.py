@@ -527,6 +527,10 @@ async def test_the_case_page_in_kazakh_names_the_act_translates_recorded_titles_
             await expect(page.locator("#timeline")).not_to_contain_text(
                 "Reasoned refusal to consider the application further"
             )
+            # the case's start names its procedure in Kazakh, not by its key (an adversarial run, 2026-12-04)
+            await expect(page.locator("#timeline")).to_contain_text(kk[PERMIT.title])
+            await expect(page.locator("#timeline")).not_to_contain_text(f": {PERMIT.key}")
+            await expect(page.locator("#intake")).not_to_contain_text("unknown")  # started past the API: in Kazakh
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "console-case-kk-assigned.png"), full_page=True)
             # the compliance report of this case in the auditor's language

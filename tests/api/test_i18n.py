@@ -296,3 +296,18 @@ def test_the_permits_pre_check_findings_are_said_in_the_pages_language_with_the_
     for lang in ("kk", "ru"):
         said = [say_data(lang, d) for d in c.findings_said]
         assert not any(w in " ".join(said) for w in ("certificate", "dated after", "registry", "contract ")), said
+
+
+def test_who_acted_is_said_with_its_words_in_the_pages_language() -> None:
+    """``Name (key …)`` as the engine records who started or decided: "key" read English on kk and ru pages (an
+    adversarial run, 2026-12-04)."""
+    from api.i18n import actor_said
+
+    assert actor_said("ru", "Асан Асанов (key 3f2a9c01be77)") == "Асан Асанов (ключ 3f2a9c01be77)"
+    assert (
+        actor_said("kk", "portal (BIN 941240000341, key 0a1b2c3d4e5f)")
+        == "portal (БСН 941240000341, кілт 0a1b2c3d4e5f)"
+    )
+    assert actor_said("en", "head (key 0a1b)") == "head (key 0a1b)"
+    assert actor_said("ru", "the demo (seed)") == "the demo (seed)"  # no key named: as recorded
+    assert actor_said("ru", "unknown") == "неизвестно"  # a case started past the API and the command line

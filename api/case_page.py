@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 
 from api.auth import Principal
 from api.forms import Form, build_form
-from api.i18n import say_data
+from api.i18n import N_, say_data
 from infra.cases import wait_until_settled
 from models.case import ActNotBefore, CaseView
 from models.deadlines import DeadlineState, DeadlineStatus
@@ -32,6 +32,7 @@ __all__ = [
     "SETTLE_SECONDS",
     "NextStep",
     "event_forms",
+    "event_title",
     "findings",
     "fixed",
     "live",
@@ -116,6 +117,20 @@ def prefill(view: CaseView, own: BaseModel | None, lang: str = "en") -> dict[str
     if isinstance(own, PermitCaseView):
         return _permit(own, lang)
     return {}
+
+
+BETWEEN_CASES = {
+    "complaint_notice": N_("a complaint about this case (registered or concluded)"),
+    "complaint_instruction": N_("an instruction from the decision on a complaint"),
+}
+"""Updates one case sends another (no one's form): how the timeline names them."""
+
+
+def event_title(spec: ProcedureSpec, name: str) -> str:
+    """What the timeline calls the event ``name`` of a case of ``spec`` (a msgid): the event's title, else the name
+    of an Update between cases, else the name as recorded."""
+    titles = {e.name: e.title for e in spec.events}
+    return titles.get(name) or BETWEEN_CASES.get(name, name)
 
 
 def findings(p: Proposal, lang: str) -> list[str]:

@@ -90,6 +90,7 @@ def _env() -> Environment:
     env.globals["activity_label"] = activity_label
     env.globals["action_said"] = action_said
     env.globals["findings"] = case_page.findings
+    env.globals["event_title"] = case_page.event_title
     env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
 

@@ -504,6 +504,7 @@ async def test_the_case_page_in_kazakh_names_the_act_translates_recorded_titles_
             sms = page.locator("#case-sms li").first
             await expect(sms).to_contain_text(f"{demo['application_number']} өтініші")
             await expect(sms).to_contain_text(f"Заявление {demo['application_number']}")
+            await expect(sms).to_contain_text("•••••")  # the recipient's number, masked as in the outbox
             # a supervisor assigns it from the page
             await expect(page.locator("#assignment")).to_have_text(kk["Not assigned"])
             await page.select_option("#assignee-select", label=clerk_name)
@@ -530,6 +531,9 @@ async def test_the_case_page_in_kazakh_names_the_act_translates_recorded_titles_
             # the case's start names its procedure in Kazakh, not by its key (an adversarial run, 2026-12-04)
             await expect(page.locator("#timeline")).to_contain_text(kk[PERMIT.title])
             await expect(page.locator("#timeline")).not_to_contain_text(f": {PERMIT.key}")
+            # an event by its title in Kazakh, not its machine name
+            await expect(page.locator("#timeline")).to_contain_text(kk[PERMIT.event("completeness_decision").title])
+            await expect(page.locator("#timeline")).not_to_contain_text("completeness_decision")
             await expect(page.locator("#intake")).not_to_contain_text("unknown")  # started past the API: in Kazakh
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "console-case-kk-assigned.png"), full_page=True)

@@ -11,12 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from infra.db import session
 from infra.pseudonym import pseudonym
 from models.individual_numbers import (
+    REGISTER_REFUSED,
     ContractSignedRequest,
     NumbersDecisionRecord,
     NumbersHeld,
@@ -80,23 +83,47 @@ class LocalNumbersRegister:
         return row is not None and row.iin == req.iin
 
     def register(self, req: RegisterNumbersRequest) -> list[str]:
+        """Register the numbers in one transaction that holds the individual's register entry from the first write:
+        what the case checked before (nobody else's numbers, the limit) is checked again under that hold, so two
+        applications at once cannot both pass (171 p.55-1). A retry of the same case registers nothing twice."""
+        try:
+            return self._register(req)
+        except IntegrityError:  # another application made the individual's entry first: now it is there to hold
+            return self._register(req)
+
+    def _register(self, req: RegisterNumbersRequest) -> list[str]:
         now = datetime.now(UTC)
         with session() as s:
             sub = _subscriber(s, req.iin)
-            if sub is None:
+            if sub is None:  # the insert is the first write (a unique IIN: two at once cannot both make one)
                 person = s.get(RegistryIndividual, req.iin)
                 surname, _, name = (person.full_name if person else "").partition(" ")
                 sub = Subscriber(iin=req.iin, surname=surname or "—", name=name or "—")
                 s.add(sub)
                 s.flush()
+            else:  # a write first: PostgreSQL locks the row, SQLite the database, until the commit
+                s.exec(update(Subscriber).where(col(Subscriber.id) == sub.id).values(iin=Subscriber.iin))
             assert sub.id is not None
+            mine = set(s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
+            taken = [n for n in req.numbers if n not in mine and s.get(SubscriberNumber, n) is not None]
+            if taken:
+                raise ApplicationError(
+                    f"{len(taken)} of the numbers are registered to another subscriber",
+                    type=REGISTER_REFUSED,
+                    non_retryable=True,
+                )
+            new = [n for n in req.numbers if n not in mine]
+            if req.limit is not None and len(mine) + len(new) > req.limit:
+                raise ApplicationError(
+                    f"the individual would hold {len(mine) + len(new)} numbers: more than {req.limit} need the "
+                    "purposes of use, the justification, the devices with their identification codes and a "
+                    "confirmation that the data are accurate",
+                    type=REGISTER_REFUSED,
+                    non_retryable=True,
+                )
+            for phone in new:
+                s.add(SubscriberNumber(number=phone, subscriber_id=sub.id, changed_by_case=req.case_id, changed_at=now))
             for phone in req.numbers:
-                if s.get(SubscriberNumber, phone) is None:
-                    s.add(
-                        SubscriberNumber(
-                            number=phone, subscriber_id=sub.id, changed_by_case=req.case_id, changed_at=now
-                        )
-                    )
                 if s.get(IndividualNumberRegistration, phone) is None:
                     s.add(
                         IndividualNumberRegistration(

@@ -15,6 +15,7 @@ from rules.law import cite
 
 __all__ = [
     "LIMIT",
+    "REGISTER_REFUSED",
     "ContractSignedRequest",
     "Device",
     "ExtraNumbersJustification",
@@ -110,6 +111,14 @@ class RegisterNumbersRequest(Model):
     iin: str
     numbers: list[str]
     contract_case_id: str
+    limit: int | None = None
+    """The most numbers the individual may hold once these are registered (``LIMIT`` for an application taken
+    without review); ``None`` after an employee approved more (p.55-4), and in requests recorded before."""
+
+
+REGISTER_REFUSED = "NumbersRegisterRefused"
+"""The error type of a registration the register refuses as it writes: since the case read it, another application
+took one of the numbers, or the individual's numbers grew past the limit (two applications at once)."""
 
 
 class ContractSignedRequest(Model):

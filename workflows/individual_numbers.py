@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.documents import render_document
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from models.case import EventDoesNotFit
     from models.individual_numbers import (
         LIMIT,
+        REGISTER_REFUSED,
         ContractSignedRequest,
         NumbersApplicationInput,
         NumbersDecisionRecord,
@@ -38,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.law import cite, cite_range
     from rules.text import Sentence
     from workflows.case import CaseWorkflow
-    from workflows.subscriber_common import result_document
+    from workflows.subscriber_common import cause_type, result_document
 
 __all__ = ["ANSWER_DELIVERED", "LIMIT", "SPEC", "IndividualNumbers"]
 
@@ -186,13 +188,24 @@ class IndividualNumbers(CaseWorkflow):
         wid = workflow.info().workflow_id
         registered: list[str] = []
         if outcome == "registered" and new:
-            registered = await self.outside(
-                NumbersRegisterActivities.register_numbers,
-                RegisterNumbersRequest(
-                    case_id=wid, iin=self.inp.iin, numbers=new, contract_case_id=self.inp.contract_case_id
-                ),
-                what="numbers_register",
-            )
+            try:
+                registered = await self.outside(
+                    NumbersRegisterActivities.register_numbers,
+                    RegisterNumbersRequest(
+                        case_id=wid,
+                        iin=self.inp.iin,
+                        numbers=new,
+                        contract_case_id=self.inp.contract_case_id,
+                        limit=None if self.decision is not None and self.decision.approve else LIMIT,
+                    ),
+                    what="numbers_register",
+                    expected=(REGISTER_REFUSED,),
+                )
+            except ActivityError as exc:  # another application took a number, or the limit, meanwhile
+                kind, message = cause_type(exc)
+                if kind != REGISTER_REFUSED:
+                    raise
+                outcome, reason, cite = "refused", message, law.cite("171", "p.55-1")
         await self.outside(
             NumbersRegisterActivities.record_numbers_decision,
             NumbersDecisionRecord(

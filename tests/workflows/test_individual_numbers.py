@@ -3,6 +3,7 @@ review within its term, refusal with the reason and a re-application that refers
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -280,3 +281,79 @@ def test_an_application_dated_before_554_nk_is_refused_at_the_edge() -> None:
     )
     with pytest.raises(CaseError, match=r"171 p\.55-1 does not apply on 2025-06-16: it was added by 171/554-NK-2025"):
         check_intake(SPEC, inp)
+
+
+def test_two_registrations_at_once_cannot_pass_the_limit_nor_share_a_number() -> None:
+    """The register checks again as it writes, holding the individual's entry from its first write (an adversarial
+    run, 2026-12-04: three applications of six numbers sent at once all registered, 18 numbers without review; one
+    number was reported registered to two people, the register holding it for one)."""
+    import threading
+
+    from temporalio.exceptions import ApplicationError
+
+    from models.individual_numbers import LIMIT, REGISTER_REFUSED
+
+    def at_once(requests: list[RegisterNumbersRequest]) -> list[object]:
+        gate, out = threading.Barrier(len(requests)), [None] * len(requests)
+
+        def run(i: int) -> None:
+            gate.wait()
+            try:
+                out[i] = LocalNumbersRegister().register(requests[i])
+            except ApplicationError as exc:
+                out[i] = exc
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return list(out)
+
+    for holding in (0, 1):  # a person the register does not know yet (its first write an insert), and one it does
+        iin, contract = asyncio.run(individual(holding))
+        six = [[new_phone() for _ in range(6)] for _ in range(3)]
+        reqs = [
+            RegisterNumbersRequest(case_id=f"c-{i}", iin=iin, numbers=n, contract_case_id=contract, limit=LIMIT)
+            for i, n in enumerate(six)
+        ]
+        answers = at_once(reqs)
+        refused = [a for a in answers if isinstance(a, ApplicationError)]
+        assert len(refused) == 2 and all(r.type == REGISTER_REFUSED for r in refused), answers
+        assert all("would hold" in str(r) for r in refused) and held(iin) == holding + 6
+
+    one = new_phone()
+    (first, c1), (second, c2) = asyncio.run(individual(0)), asyncio.run(individual(0))
+    answers = at_once(
+        [
+            RegisterNumbersRequest(case_id="a", iin=first, numbers=[one], contract_case_id=c1, limit=LIMIT),
+            RegisterNumbersRequest(case_id="b", iin=second, numbers=[one], contract_case_id=c2, limit=LIMIT),
+        ]
+    )
+    assert [one] in answers
+    [lost] = [x for x in answers if isinstance(x, ApplicationError)]
+    assert "registered to another subscriber" in str(lost) and held(first) + held(second) == 1
+
+
+async def test_a_registration_the_register_refuses_as_it_writes_ends_the_case_refused_with_the_reason(
+    env: WorkflowEnvironment, task_queue: str, worker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read before another application registered: the case's check passed on what it read, the register refuses
+    on what it holds, and the case is refused with that reason (its answer delivered), not "registered"."""
+    from models.individual_numbers import NumbersHeld, NumbersHeldRequest
+    from rules.law import cite
+
+    iin, contract = await individual(9)
+
+    def stale(self: LocalNumbersRegister, req: NumbersHeldRequest) -> NumbersHeld:  # as read before the other one
+        return NumbersHeld(count=0, already_held=[], held_by_others=[], applicant_ref="r")
+
+    monkeypatch.setattr(LocalNumbersRegister, "held", stale)
+    handle = await apply(env, task_queue, iin, contract, 3)
+    result = await handle.result()
+    assert result.outcome == "refused" and result.registered == [] and result.cite == cite("171", "p.55-1")
+    assert "would hold 12 numbers" in (result.reason or "") and held(iin) == 9
+    with session() as s:
+        record = s.get(NumbersApplicationRecord, handle.id)
+    assert record is not None and record.outcome == "refused"
+    await save_golden(handle, P, "refused_by_the_register_as_it_writes")

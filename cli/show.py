@@ -62,6 +62,8 @@ async def show_case(client: Client, case_id: str, *, title: str = "Case", missin
     rows: list[tuple[str, str]] = [
         ("status", v.status + (f" (outcome: {v.outcome})" if v.outcome else "") + (" (closed)" if v.closed else ""))
     ]
+    if v.outcome_reason:
+        rows.append(("why", v.outcome_reason + (f" ({v.outcome_cite})" if v.outcome_cite else "")))
     if v.registration:
         reg = v.registration
         rows.append(("registered on", f"{reg.registered_on} under {reg.act_version_id}"))

@@ -324,6 +324,10 @@ class CaseView(BaseModel):
     status: str
     closed: bool = False
     outcome: str | None = None
+    outcome_reason: str | None = None
+    """Why the case ended so, when a refusal or an abandonment says why (the mailbox's taken login, the e-government
+    connection's missing factor); ``None`` otherwise (a procedure's own view may say more)."""
+    outcome_cite: str = ""
     registration: Registration | None = None
     deadlines: list[DeadlineState] = []
     pending_events: list[str] = []

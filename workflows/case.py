@@ -76,6 +76,8 @@ class CaseWorkflow:
         self.status = "registered"
         self.closed = False
         self.outcome: str | None = None
+        self.outcome_reason: str | None = None
+        self.outcome_cite = ""
         self.documents: list[DocumentRef] = []
         self.instructions: list[InstructionRecord] = []
         self.complaints: list[ComplaintRecord] = []
@@ -310,10 +312,12 @@ class CaseWorkflow:
         """Act on an upheld complaint's instruction; returns what was done (override per procedure)."""
         return ACTION_RECORDED
 
-    def close(self, outcome: str, status: str = "closed") -> None:
-        """The case ended with ``outcome`` (e.g. "permit_issued", "refused")."""
+    def close(self, outcome: str, status: str = "closed", *, reason: str | None = None, cite: str = "") -> None:
+        """The case ended with ``outcome`` (e.g. "permit_issued", "refused"), and why when that says more (shown with
+        the case's view; nothing of it enters the history)."""
         self.closed = True
         self.outcome = outcome
+        self.outcome_reason, self.outcome_cite = reason, cite
         self.set_status(status)
 
     async def register(self, act_key: str, received_at: datetime) -> Registration:
@@ -386,6 +390,8 @@ class CaseWorkflow:
             status=self.status,
             closed=self.closed,
             outcome=self.outcome,
+            outcome_reason=self.outcome_reason,
+            outcome_cite=self.outcome_cite,
             registration=self.registration,
             deadlines=list(self.clock.states.values()),
             pending_events=["resume_outside_step"] if self.blocked else self.pending_events(),

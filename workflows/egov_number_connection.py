@@ -185,7 +185,7 @@ class EgovNumberConnection(CaseWorkflow):
             recipient=self.applicant_ref,
         )
         self.documents.append(doc)
-        self.close("refused", "refused")
+        self.close("refused", "refused", reason=reason, cite=cite)
         return EgovConnectionResult(
             outcome="refused", reason=reason, cite=cite, decided_at=workflow.now(), document=doc
         )

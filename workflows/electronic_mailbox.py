@@ -65,10 +65,9 @@ class ElectronicMailbox(CaseWorkflow):
             kind, message = cause_type(err)
             if kind != ACT_NOT_IN_FORCE:
                 raise
-            self.close("refused", "refused_act_abolished")
-            return MailboxResult(
-                outcome="refused", reason=message, cite=law.act("71").abolished_by or "", decided_at=workflow.now()
-            )
+            abolished_by = law.act("71").abolished_by or ""
+            self.close("refused", "refused_act_abolished", reason=message, cite=abolished_by)
+            return MailboxResult(outcome="refused", reason=message, cite=abolished_by, decided_at=workflow.now())
         self.set_status("mailbox_creation")
         if not await self.outside(
             MailboxActivities.create_mailbox,
@@ -89,13 +88,9 @@ class ElectronicMailbox(CaseWorkflow):
         self.awaiting_eds = False
         await workflow.wait_condition(workflow.all_handlers_finished)
         if not in_time or self.confirmation is None:
-            self.close("abandoned", "abandoned_no_eds_confirmation")
-            return MailboxResult(
-                outcome="abandoned",
-                reason="the personal-account data were not confirmed with an EDS",
-                cite=cite("71", "p.12"),
-                decided_at=workflow.now(),
-            )
+            why, p12 = "the personal-account data were not confirmed with an EDS", cite("71", "p.12")
+            self.close("abandoned", "abandoned_no_eds_confirmation", reason=why, cite=p12)
+            return MailboxResult(outcome="abandoned", reason=why, cite=p12, decided_at=workflow.now())
         if not self.confirmation.valid:
             return self._refuse(f"the EDS confirmation is not accepted: {self.confirmation.reason}", cite("71", "p.12"))
         await self.outside(
@@ -122,7 +117,7 @@ class ElectronicMailbox(CaseWorkflow):
         return MailboxResult(outcome="included", cite=cite("71", "p.13"), decided_at=workflow.now())
 
     def _refuse(self, reason: str, cite: str) -> MailboxResult:
-        self.close("refused", "refused")
+        self.close("refused", "refused", reason=reason, cite=cite)
         return MailboxResult(outcome="refused", reason=reason, cite=cite, decided_at=workflow.now())
 
     def signing_payload(self) -> str:

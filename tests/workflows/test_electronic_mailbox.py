@@ -138,6 +138,7 @@ async def test_after_abolition_the_application_is_refused_at_once_naming_305_nk(
     assert result.outcome == "refused" and "305/NK" in (result.reason or "") and "abolished" in (result.reason or "")
     case = await handle.query(ElectronicMailbox.case)
     assert case.status == "refused_act_abolished" and case.registration is None
+    assert case.outcome_reason == result.reason and "305/NK" in case.outcome_cite
     with session() as s:
         assert s.get(Mailbox, inp.login) is None
     await save_golden(handle, P, "refused_after_abolition")
@@ -177,6 +178,10 @@ async def test_login_is_unique_among_all_users(env: WorkflowEnvironment, task_qu
     await stop(first)  # an open case would let the server's clock stall later tests
     result = await second.result()
     assert result.outcome == "refused" and result.cite == "71 p.11"
+    # the case's view says why, for the API, the console and the command line (it said nothing: a run, 2026-12-04)
+    case = await second.query(ElectronicMailbox.case)
+    assert case.outcome_reason == result.reason and "is taken" in (case.outcome_reason or "")
+    assert case.outcome_cite == "71 p.11"
 
 
 async def test_eds_of_another_person_is_not_a_confirmation(

@@ -68,7 +68,7 @@ class ContractSigning(AccessSteps, SignatureSteps):
     def _end(self, outcome: str, reason: str | None) -> SigningResult:
         self.clock.cancel("code_validity")
         status = {"signed": "signed", "refused": "refused", "abandoned": f"abandoned_step{self.step}"}[outcome]
-        self.close(outcome, status)
+        self.close(outcome, status, reason=reason)
         self.last_message = reason
         return SigningResult(
             outcome=outcome,

@@ -7,7 +7,16 @@ Shell completion: `kz-starter --install-completion`.
 
 from __future__ import annotations
 
+import sys
+
 import typer
+
+from rules.law import LawFileError, book
+
+try:  # the commands' help and every case name the law: a wrong law file is one line, not a traceback
+    book()
+except LawFileError as exc:
+    sys.exit(f"the law files cannot be read: {exc}")
 
 from cli import api, case, cases, complaint, demo, keys, law, outages, permit, subscriber
 from cli import fraud as fraud_cli

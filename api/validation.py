@@ -19,7 +19,7 @@ from typing import Any
 from pydantic_core import ErrorDetails
 
 from api.i18n import N_, gettext
-from rules.text import without_input
+from rules.text import CONSTRAINT_ONLY, without_input
 
 __all__ = ["TEMPLATES", "message"]
 
@@ -82,6 +82,8 @@ def message(error: ErrorDetails, lang: str) -> str:
     if kind in _OWN and "error" in ctx:
         own = str(ctx["error"])
         return without_input(gettext(lang, own), value)
+    if kind in CONSTRAINT_ONLY and kind not in TEMPLATES:  # our own rule's words (the EDS password policy)
+        return gettext(lang, str(error["msg"]))
     template = TEMPLATES.get(kind)
     if template is None:
         return without_input(str(error["msg"]), value)

@@ -78,9 +78,13 @@ def demo_eds(
     from cryptography.hazmat.primitives import serialization
 
     from adapters.local_ca import local_ca
-    from rules.identifiers import iin_check
+    from rules.identifiers import bin_check, iin_check
 
-    ident = local_ca().issue(name, iin=iin_check(iin), bin_=bin_)
+    try:
+        iin, bin_ = iin_check(iin), bin_check(bin_) if bin_ is not None else None
+    except ValueError as exc:  # a certificate names only identifiers that can exist
+        raise typer.BadParameter(str(exc)) from None
+    ident = local_ca().issue(name, iin=iin, bin_=bin_)
     out.mkdir(parents=True, exist_ok=True)
     (out / "key.pem").write_bytes(
         ident.key.private_bytes(

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+from pydantic_core import PydanticCustomError
 
 from rules.calendar import ALMATY
 from rules.identifiers import bin_check, eds_password_check, iin_check, kz_mobile
+from rules.text import EDS_PASSWORD_POLICY
 
 __all__ = ["BIN", "IIN", "AlmatyDatetime", "AwareDatetime", "EdsPassword", "KzMobile", "NonEmptyStr"]
 
@@ -38,7 +40,10 @@ def _in_almaty(v: datetime) -> datetime:
 
 
 def _password(v: SecretStr) -> SecretStr:
-    eds_password_check(v.get_secret_value())
+    try:
+        eds_password_check(v.get_secret_value())
+    except ValueError as exc:  # the policy's words only: the message never holds the password
+        raise PydanticCustomError(EDS_PASSWORD_POLICY, str(exc)) from None
     return v
 
 

@@ -41,7 +41,7 @@ from rules.lawdata import (
     in_force_in,
     split_reference,
 )
-from rules.lawfiles import load_act
+from rules.lawfiles import LawFileError, load_act
 from rules.text import Sentence
 
 if TYPE_CHECKING:  # the calendar (and the holidays package) loads only where a day is counted
@@ -55,6 +55,7 @@ __all__ = [
     "Direction",
     "GoverningVersion",
     "LawBook",
+    "LawFileError",
     "LawNotInForce",
     "Paragraph",
     "ParagraphNotInForce",
@@ -434,8 +435,13 @@ def package_files() -> list[Path]:
 
 @cache
 def book() -> LawBook:
-    """The package's law, read once."""
-    return LawBook.from_files(package_files())
+    """The package's law, read once; ``LawFileError`` naming the file and the place when a law file is wrong."""
+    try:
+        return LawBook.from_files(package_files())
+    except LawFileError:
+        raise
+    except ValueError as exc:
+        raise LawFileError(str(exc)) from exc
 
 
 def act(key: str) -> Act:

@@ -31,7 +31,7 @@ from rules.lawdata import (
     split_reference,
 )
 
-__all__ = ["load_act"]
+__all__ = ["LawFileError", "load_act"]
 
 
 class _Table:
@@ -198,6 +198,10 @@ def _unique(where: str, what: str, ids: Iterable[str]) -> None:
         if i in seen:
             raise ValueError(f"{where}: {what} {i!r} declared twice")
         seen.add(i)
+
+
+class LawFileError(ValueError):
+    """A law file (``rules/data/law``) that cannot be read or contradicts itself: its name, where, and what."""
 
 
 def load_act(path: Path | str, text: str | None = None) -> Act:

@@ -7,6 +7,7 @@ from typing import Any
 
 __all__ = [
     "CONSTRAINT_ONLY",
+    "EDS_PASSWORD_POLICY",
     "HIDDEN_CHARACTERS",
     "Sentence",
     "error_loc",
@@ -116,6 +117,9 @@ _LONGEST_QUOTED = 2000
 looking through a value of a megabyte would hold the event loop."""
 
 
+EDS_PASSWORD_POLICY = "eds_password_policy"
+"""The error type of an EDS password that breaks the policy (``models.types``): its message names the policy only,
+so nothing is cut from it (a password "password" cut the word out of "EDS password must contain…")."""
 CONSTRAINT_ONLY = frozenset(
     {
         "string_pattern_mismatch",
@@ -127,6 +131,7 @@ CONSTRAINT_ONLY = frozenset(
         "greater_than_equal",
         "less_than",
         "less_than_equal",
+        "eds_password_policy",
     }
 )
 """Pydantic error types whose message names only the model's constraint (the pattern, the choices, the bound), never

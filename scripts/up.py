@@ -181,6 +181,9 @@ def main() -> int:
     logs.mkdir(mode=0o700, exist_ok=True)
     logs.chmod(0o700)
     child_env = {**os.environ, "KZ_DATA_DIR": str(data), "TEMPORAL_ADDRESS": f"localhost:{args.temporal_port}"}
+    # the web UI's codec calls come from the UI's own origin: the port it was given (api/codec.py)
+    ui_origins = f"http://localhost:{args.ui_port},http://127.0.0.1:{args.ui_port}"
+    child_env.setdefault("KZ_CODEC_CORS_ORIGINS", ui_origins)
     server_cmd = [
         "temporal",
         "server",

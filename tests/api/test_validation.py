@@ -176,3 +176,22 @@ def test_a_form_in_russian_shows_russian_messages_next_to_fields() -> None:
     english = {f.name: f.error for f in build_form(PermitApplication, values, caught.value).fields()}
     assert english["application_number"] == "required"
     assert "210240000019" not in str(by_name)
+
+
+@pytest.mark.parametrize("password", ["password", "abcdefgh", "Password"])
+def test_an_eds_password_that_is_a_word_of_the_policy_leaves_the_policy_whole(password: str) -> None:
+    """The message never holds the password, so nothing is cut from it: "password" as the password cut the word out
+    of "EDS password must contain…" (an adversarial run, 2026-12-04); said in Russian too."""
+    from pydantic import BaseModel
+
+    from api.validation import message
+    from models.types import EdsPassword
+
+    class Choice(BaseModel):
+        password: EdsPassword
+
+    with pytest.raises(ValidationError) as caught:
+        Choice(password=password)
+    [error] = caught.value.errors()
+    assert message(error, "en").startswith("EDS password must contain a digit (0-9)")
+    assert message(error, "ru").startswith("пароль ЭЦП должен содержать")

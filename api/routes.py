@@ -16,6 +16,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from temporalio.client import WorkflowQueryFailedError
+from temporalio.service import RPCError
 
 from api.auth import CASE_READERS, Principal
 from api.cases import (
@@ -38,8 +40,9 @@ from api.idempotency import HEADER, Idempotency, replayed_event, replayed_start
 from api.limits import bounded
 from api.problems import Problem, ProblemError
 from api.security import authenticated, require
+from api.temporal import problem_from_temporal
 from infra import assignments
-from infra.cases import PendingCall
+from infra.cases import CaseError, PendingCall, case_view
 from models.base import Model
 from models.case import CaseView
 from models.procedure import EventSpec, ProcedureSpec
@@ -99,6 +102,13 @@ def _assignment(case_id: str) -> Assignment:
     if not views:
         return Assignment(case_id=case_id)
     return views[-1].model_copy(update={"earlier": views[:-1][::-1]})
+
+
+class PayloadToSign(BaseModel):
+    """The text an EDS signature of the case is made over (a detached CMS over these UTF-8 bytes)."""
+
+    case_id: str
+    data: str = Field(description="the exact text to sign, UTF-8; the signature is sent with the event as base64")
 
 
 class ProcedureInfo(BaseModel):
@@ -174,6 +184,41 @@ def build_router(ctx: AppContext) -> APIRouter:
     async def case(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> CaseView:
         client = await ctx.gateway.client()
         return await get_case(client, case_id, ctx.procedures)
+
+    @router.get(
+        "/cases/{case_id}/payload-to-sign",
+        response_model=PayloadToSign,
+        tags=["cases"],
+        summary="What an EDS signature the case asks for is made over (the CMS's signed data)",
+        description="For the events that carry a detached CMS signature (the e-government connection's "
+        "`sign_request`, the mailbox's `confirm_with_eds`): the exact text to sign, UTF-8. Staff, supervisors and "
+        "auditors read it for any case; an operator system for a case of its organisation whose procedure lets it "
+        "send an event (else 404, as for a case that does not exist).",
+    )
+    async def payload_to_sign(
+        case_id: CaseId, principal: Annotated[Principal, Depends(authenticated)]
+    ) -> PayloadToSign:
+        client = await ctx.gateway.client()
+        missing = ProblemError(404, "no such case")
+        try:
+            view = await case_view(client, case_id)
+        except CaseError:
+            raise missing from None
+        spec = ctx.procedures.get(view.procedure)
+        if spec is None:
+            raise missing
+        if not principal.may(CASE_READERS):
+            caller = principal.caller
+            senders = [e for e in spec.events if caller is not None and caller.may(e.roles)]
+            if caller is None or not any(caller.is_party(view.parties, e.roles, spec.designated) for e in senders):
+                raise missing
+        try:
+            text = await client.get_workflow_handle(case_id).query("payload_to_sign", result_type=str)
+        except WorkflowQueryFailedError:
+            raise ProblemError(404, "this case asks for no EDS signature over a text of its own") from None
+        except RPCError as exc:
+            raise problem_from_temporal(exc) from None
+        return PayloadToSign(case_id=case_id, data=text)
 
     @router.get(
         "/cases/{case_id}/timeline",

@@ -229,6 +229,11 @@ class EgovNumberConnection(CaseWorkflow):
             raise EventDoesNotFit(f"{factor} is already done")
 
     @workflow.query
+    def payload_to_sign(self) -> str:
+        """What the subscriber signs with the EDS (``sign_request``): the API gives it to the portal."""
+        return self.signing_payload()
+
+    @workflow.query
     def egov(self) -> EgovView:
         """The factors required and done, the OTP's id and expiry, and what to sign."""
         assert self.inp is not None

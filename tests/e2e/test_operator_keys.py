@@ -25,7 +25,7 @@ from models.egov_number_connection import Channel
 from rules.calendar import ALMATY
 from tests.e2e.api_stack import ApiStack, api_stack
 from tests.e2e.scenarios import DEMO
-from tests.subscribers import new_phone, person, sms_secret
+from tests.subscribers import eds_signature, new_phone, person, sms_secret
 
 pytestmark = pytest.mark.e2e
 
@@ -177,6 +177,21 @@ async def test_the_portal_acts_only_on_the_requests_it_submitted(stack: Stack) -
 
     own = await s.api.post(otp, json={"code": code}, headers=s.keys["P"])
     assert own.status_code == 200 and own.json()["result"]["correct"] is True, own.text
+
+    # what to sign, through the API alone (the portal had to ask Temporal: an adversarial run, 2026-12-04)
+    to_sign = f"/v1/cases/{case_id}/payload-to-sign"
+    theirs = await s.api.get(to_sign, headers=s.keys["Q"])
+    nobody = await s.api.get(f"/v1/cases/egov_number_connection-{'0' * 24}/payload-to-sign", headers=s.keys["Q"])
+    assert theirs.status_code == nobody.status_code == 404
+    assert without_instance(theirs.json()) == without_instance(nobody.json())
+    mine = await s.api.get(to_sign, headers=s.keys["P"])
+    assert mine.status_code == 200 and case_id in mine.json()["data"], mine.text
+    assert (await s.api.get(to_sign, headers=s.keys["staff"])).json() == mine.json()
+    body = eds_signature(iin, mine.json()["data"]).model_dump(mode="json")
+    signed = await s.api.post(
+        f"/v1/procedures/egov_number_connection/cases/{case_id}/events/sign_request", json=body, headers=s.keys["P"]
+    )
+    assert signed.status_code == 200 and signed.json()["result"]["valid"] is True, signed.text
 
 
 async def test_a_fraud_case_is_opened_only_with_a_way_in_the_key_may_send(stack: Stack) -> None:

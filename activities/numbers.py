@@ -27,6 +27,8 @@ from models.individual_numbers import (
     PriorApplication,
     PriorApplicationRequest,
     RegisterNumbersRequest,
+    held_by_others,
+    over_the_limit,
 )
 from models.tables import (
     IndividualNumberRegistration,
@@ -42,6 +44,13 @@ __all__ = ["LocalNumbersRegister", "NumbersRegister", "NumbersRegisterActivities
 
 def _subscriber(s: Session, iin: str) -> Subscriber | None:
     return s.exec(select(Subscriber).where(Subscriber.iin == iin)).first()
+
+
+def _holdings(s: Session, subscriber_id: int | None, numbers: list[str]) -> tuple[set[str], list[str]]:
+    """The subscriber's numbers, and those of ``numbers`` another subscriber holds."""
+    q = select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == subscriber_id)
+    mine = set(s.exec(q).all()) if subscriber_id is not None else set()
+    return mine, [n for n in numbers if n not in mine and s.get(SubscriberNumber, n) is not None]
 
 
 class NumbersRegister(Protocol):
@@ -64,12 +73,7 @@ class LocalNumbersRegister:
     def held(self, req: NumbersHeldRequest) -> NumbersHeld:
         with session() as s:
             sub = _subscriber(s, req.iin)
-            mine = (
-                set()
-                if sub is None
-                else set(s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
-            )
-            others = [p for p in req.numbers if p not in mine and s.get(SubscriberNumber, p) is not None]
+            mine, others = _holdings(s, sub.id if sub is not None else None, req.numbers)
         return NumbersHeld(
             count=len(mine),
             already_held=sorted(set(req.numbers) & mine),
@@ -104,23 +108,13 @@ class LocalNumbersRegister:
             else:  # a write first: PostgreSQL locks the row, SQLite the database, until the commit
                 s.exec(update(Subscriber).where(col(Subscriber.id) == sub.id).values(iin=Subscriber.iin))
             assert sub.id is not None
-            mine = set(s.exec(select(SubscriberNumber.number).where(SubscriberNumber.subscriber_id == sub.id)).all())
-            taken = [n for n in req.numbers if n not in mine and s.get(SubscriberNumber, n) is not None]
+            mine, taken = _holdings(s, sub.id, req.numbers)
             if taken:
-                raise ApplicationError(
-                    f"{len(taken)} of the numbers are registered to another subscriber",
-                    type=REGISTER_REFUSED,
-                    non_retryable=True,
-                )
+                raise ApplicationError(held_by_others(len(taken)), type=REGISTER_REFUSED, non_retryable=True)
             new = [n for n in req.numbers if n not in mine]
             if req.limit is not None and len(mine) + len(new) > req.limit:
-                raise ApplicationError(
-                    f"the individual would hold {len(mine) + len(new)} numbers: more than {req.limit} need the "
-                    "purposes of use, the justification, the devices with their identification codes and a "
-                    "confirmation that the data are accurate",
-                    type=REGISTER_REFUSED,
-                    non_retryable=True,
-                )
+                refusal = over_the_limit(len(mine) + len(new), req.limit)
+                raise ApplicationError(refusal, type=REGISTER_REFUSED, non_retryable=True)
             for phone in new:
                 s.add(SubscriberNumber(number=phone, subscriber_id=sub.id, changed_by_case=req.case_id, changed_at=now))
             for phone in req.numbers:

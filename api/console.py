@@ -229,7 +229,7 @@ ERROR_HINTS = {
 SERVER_HINT = N_("The system could not answer now. Try again in a moment; if it keeps failing, tell the operator.")
 
 
-def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+def error_page(request: Request, status: int, detail: str, hint: str | None = None) -> HTMLResponse:
     """An error as a console page: the navigation (for whoever is signed in), the language links and the problem in
     the page's language. The detail is shown translated when the catalogue knows it, else as given, marked English."""
     lang = _lang(request)
@@ -243,7 +243,7 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
         status,
         code=status,
         title=title,
-        hint="" if detail == STALE_FORM else ERROR_HINTS.get(status, SERVER_HINT if status >= 500 else ""),
+        hint=hint if hint is not None else ERROR_HINTS.get(status, SERVER_HINT if status >= 500 else ""),
         detail=translated,
         detail_lang=lang if translated != detail or lang == "en" else "en",
     )
@@ -263,7 +263,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 
     @app.exception_handler(StaleForm)
     async def _stale_form(request: Request, exc: StaleForm) -> Response:
-        return error_page(request, 403, STALE_FORM)
+        return error_page(request, 403, STALE_FORM, hint="")  # not a role's refusal: the form came too late
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -487,8 +487,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             values[f"_count.{name}"] = str(max(0, current + (1 if verb == "add" else -1)))
             return _page(request, "start.html", spec=spec, form=start_form(spec, principal, values))
         form = start_form(spec, principal, values)
-        switches = [g.switch for g in form.groups() if g.switch]
-        if chosen := next((values[w] for w in switches if values.get(w) in barred(spec, principal)), None):
+        switches, not_this_key = [g.switch for g in form.groups() if g.switch], barred(spec, principal)
+        if chosen := next((values[w] for w in switches if values.get(w) in not_this_key), None):
             # a way in the form no longer offers (a stale page, a hand-made request): said, the rest kept
             form.errors.append(say(_lang(request), Sentence("this key may not send {event}", event=chosen)))
             return _page(request, "start.html", 403, spec=spec, form=form)

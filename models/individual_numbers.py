@@ -28,6 +28,8 @@ __all__ = [
     "PriorApplication",
     "PriorApplicationRequest",
     "RegisterNumbersRequest",
+    "held_by_others",
+    "over_the_limit",
 ]
 
 
@@ -114,6 +116,19 @@ class RegisterNumbersRequest(Model):
     limit: int | None = None
     """The most numbers the individual may hold once these are registered (``LIMIT`` for an application taken
     without review); ``None`` after an employee approved more (p.55-4), and in requests recorded before."""
+
+
+def held_by_others(count: int) -> str:
+    """Why numbers another subscriber holds are not registered (171 p.55-1)."""
+    return f"{count} of the numbers are registered to another subscriber"
+
+
+def over_the_limit(total: int, limit: int) -> str:
+    """Why more than ``limit`` numbers are not registered on application alone (171 p.55-2, p.55-3)."""
+    return (
+        f"the individual would hold {total} numbers: more than {limit} need the purposes of use, the justification, "
+        "the devices with their identification codes and a confirmation that the data are accurate"
+    )
 
 
 REGISTER_REFUSED = "NumbersRegisterRefused"

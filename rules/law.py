@@ -438,9 +438,7 @@ def book() -> LawBook:
     """The package's law, read once; ``LawFileError`` naming the file and the place when a law file is wrong."""
     try:
         return LawBook.from_files(package_files())
-    except LawFileError:
-        raise
-    except ValueError as exc:
+    except ValueError as exc:  # every check of the files names the file and the place
         raise LawFileError(str(exc)) from exc
 
 

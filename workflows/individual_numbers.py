@@ -33,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
         NumbersReviewDecision,
         PriorApplicationRequest,
         RegisterNumbersRequest,
+        held_by_others,
+        over_the_limit,
     )
     from models.procedure import EventSpec, Governs, ProcedureSpec, Role
     from models.sms import SMS_FROM_TEMPLATES, SmsRequest
@@ -100,7 +102,7 @@ class IndividualNumbers(CaseWorkflow):
         if held.held_by_others:
             return await self._finish(
                 "refused",
-                f"{len(held.held_by_others)} of the numbers are registered to another subscriber",
+                held_by_others(len(held.held_by_others)),
                 cite("171", "p.55-1"),
             )
         new = [n for n in inp.numbers if n not in held.already_held]
@@ -110,9 +112,7 @@ class IndividualNumbers(CaseWorkflow):
         if inp.justification is None:
             return await self._finish(
                 "refused",
-                f"the individual would hold {total} numbers: more than {LIMIT} need the purposes of use, the "
-                "justification, the devices with their identification codes and a confirmation that the data are "
-                "accurate",
+                over_the_limit(total, LIMIT),
                 cite("171", "p.55-2", "p.55-3"),
             )
         self.in_review = True

@@ -37,10 +37,11 @@ _NO_WORKER = ("worker may be down", "no poller")
 
 
 def worker_unavailable(what: str = "case") -> ProblemError:
-    """503: the case cannot answer now because no worker runs it (stopped, restarting, or failing its task)."""
+    """503: the case cannot answer now because no worker runs it (stopped, restarting, too busy to answer within
+    ``KZ_QUERY_TIMEOUT_SECONDS``, or failing its task)."""
     return ProblemError(
         503,
-        f"the {what} cannot answer now: the worker may be down or restarting; retry in a while",
+        f"the {what} cannot answer now: the worker may be down, restarting or busy; retry in a while",
         headers={"Retry-After": "30"},
     )
 

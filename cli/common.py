@@ -57,7 +57,7 @@ def explain(exc: Exception) -> Text | None:
     Validation errors are shown by field and rule only, never with the rejected value.
     """
     from pydantic import ValidationError
-    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.client import RPCTimeoutOrCancelledError, WorkflowQueryFailedError, WorkflowUpdateFailedError
     from temporalio.service import RPCError
 
     from infra.cases import CaseError
@@ -68,6 +68,10 @@ def explain(exc: Exception) -> Text | None:
     if isinstance(exc, WorkflowUpdateFailedError):
         cause = exc.cause
         return Text.assemble(("refused:", "red"), f" {getattr(cause, 'message', None) or cause or exc}")
+    if isinstance(exc, RPCTimeoutOrCancelledError | WorkflowQueryFailedError):
+        return Text.assemble(
+            ("Temporal:", "red"), " the case cannot answer now: its worker may be down, restarting or busy; try again"
+        )
     if isinstance(exc, RPCError):
         return Text.assemble(("Temporal:", "red"), f" {exc.message}")
     if isinstance(exc, ValidationError):

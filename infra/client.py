@@ -1,6 +1,7 @@
 """The one place that builds a Temporal client: envconfig connection, pydantic data converter with the
 payload encryption codec (``infra.codec``), failure messages moved into encrypted attributes, and the edge's
-receipt instant stamped on every Update (``infra.receipts``).
+receipt instant stamped on every Update (``infra.receipts``), and a query that waits no longer than
+``KZ_QUERY_TIMEOUT_SECONDS`` (``QueryDeadline``).
 
 Two converters, one codec keyring:
 
@@ -17,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from temporalio import client as temporal_client
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -27,14 +30,17 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime
+from temporalio.service import RPCError, RPCStatusCode
 
 from infra.codec import REFUSED, REFUSED_ENCODING, EncryptionCodec, default_codec, strict_codec
 from infra.payloads import TolerantPayloadConverter
 from infra.receipts import StampReceipts
+from infra.settings import settings
 from infra.telemetry import tracing_interceptors
 
 __all__ = [
     "UNENCRYPTED",
+    "QueryDeadline",
     "StrictPayloadConverter",
     "connect",
     "data_converter",
@@ -126,6 +132,35 @@ def strict_client(client: Client) -> Client:
     return Client(**config)
 
 
+class QueryDeadline(temporal_client.Interceptor):
+    """A query sent without a deadline of its own gets ``seconds``: a case whose worker is down, restarting or too
+    busy is then said to be unable to answer after that long, not after the server's own ~30 s. A query past its
+    deadline raises the SDK's ``RPCTimeoutOrCancelledError`` (as an Update does), not an ``RPCError`` the API would
+    read as Temporal itself unreachable."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = timedelta(seconds=seconds)
+
+    def intercept_client(self, next: temporal_client.OutboundInterceptor) -> temporal_client.OutboundInterceptor:
+        return _QueryWithin(next, self.deadline)
+
+
+class _QueryWithin(temporal_client.OutboundInterceptor):
+    def __init__(self, next: temporal_client.OutboundInterceptor, deadline: timedelta) -> None:
+        super().__init__(next)
+        self.deadline = deadline
+
+    async def query_workflow(self, input: temporal_client.QueryWorkflowInput) -> Any:
+        if input.rpc_timeout is None:
+            input.rpc_timeout = self.deadline
+        try:
+            return await super().query_workflow(input)
+        except RPCError as exc:
+            if exc.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):  # the SDK's own reading
+                raise
+            raise temporal_client.RPCTimeoutOrCancelledError(f"no answer to {input.query!r} in time") from exc
+
+
 def connect_config(profile: str | None = None) -> dict[str, Any]:
     """Address, namespace and TLS from Temporal's environment configuration (default localhost:7233)."""
     config = dict(ClientConfig.load_client_connect_config(profile=profile))
@@ -152,7 +187,11 @@ async def connect(
             return await Client.connect(
                 **config,
                 data_converter=converter,
-                interceptors=[StampReceipts(), *tracing_interceptors()],
+                interceptors=[
+                    StampReceipts(),
+                    QueryDeadline(settings().query_timeout_seconds),
+                    *tracing_interceptors(),
+                ],
                 runtime=runtime,
             )
         except RuntimeError as exc:

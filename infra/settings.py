@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     test CA verifies."""
     http_timeout_seconds: float = Field(default=20.0, gt=0)
     """``KZ_HTTP_TIMEOUT_SECONDS``: one HTTP request to an outside system (within one activity attempt)."""
+    query_timeout_seconds: float = Field(default=10.0, gt=0)
+    """``KZ_QUERY_TIMEOUT_SECONDS``: how long the API, the console and the commands wait for a case to answer a query
+    (its view, what to sign) before they say it cannot answer now (503, ``Retry-After``). A case answers in
+    milliseconds while a worker runs it; without one the server would hold the question about 30 s."""
     metrics_address: str = "127.0.0.1:9464"
     """``KZ_METRICS_ADDRESS``: where the worker serves Prometheus metrics (``host:port``, path ``/metrics``); empty:
     no metrics endpoint. Two workers on one host need two addresses."""

@@ -66,7 +66,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     tq = f"api-e2e-{uuid.uuid4().hex[:6]}"
     worker = FreshWorkerProcess(server.target, tq, tmp / "worker.log")  # stopped with SIGSTOP by its pid (item 4)
     worker.start()
-    api = ApiProcess(server.target, tq, tmp / "api.log")  # the settings' defaults: a Secure cookie, 1 MiB
+    # The settings' defaults (a Secure cookie, 1 MiB) but the wait for a case's answer: 5 s, not 10 (item 10).
+    api = ApiProcess(server.target, tq, tmp / "api.log", KZ_QUERY_TIMEOUT_SECONDS="5")
     try:
         await asyncio.to_thread(api.start)
         staff = create_key("back office (e2e)", ["staff"])[0]
@@ -507,6 +508,7 @@ async def test_item10_codes_masked_headers_on_every_console_page_secure_cookie_a
         # No worker: the case cannot answer. 503 with Retry-After (it was 409, as if the case refused).
         stack.worker.stop()
         try:
+            asked = time.monotonic()
             view, event = await asyncio.gather(
                 http.get(f"/v1/cases/{case_id}", headers={"X-API-Key": stack.staff}),
                 http.post(
@@ -518,5 +520,6 @@ async def test_item10_codes_masked_headers_on_every_console_page_secure_cookie_a
             for answer in (view, event):
                 assert answer.status_code == 503, answer.text
                 assert answer.headers["retry-after"] and "worker may be down" in answer.json()["detail"]
+            assert time.monotonic() - asked < 20  # KZ_QUERY_TIMEOUT_SECONDS, not the server's ~30 s
         finally:
             stack.worker.start()

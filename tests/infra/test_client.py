@@ -3,9 +3,18 @@ API key and mTLS come from a profile file or TEMPORAL_* variables, unchanged cod
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from pathlib import Path
 
-from infra.client import connect_config
+import pytest
+from temporalio.client import RPCTimeoutOrCancelledError
+from temporalio.testing import WorkflowEnvironment
+
+from api.temporal import problem_from_temporal
+from cli.common import explain
+from infra.client import connect, connect_config
+from infra.settings import settings
 
 
 def test_defaults_to_the_local_dev_server(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -38,3 +47,31 @@ def test_environment_variables_override_the_file(monkeypatch) -> None:  # type: 
     monkeypatch.setenv("TEMPORAL_NAMESPACE", "staging")
     c = connect_config()
     assert (c["target_host"], c["namespace"]) == ("temporal-staging.internal:7233", "staging")
+
+
+async def test_a_query_no_worker_answers_fails_after_the_configured_deadline(
+    env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API says 503 and a command says why once ``KZ_QUERY_TIMEOUT_SECONDS`` passed, not after the server's
+    ~30 s (which the API's and the console's users waited, e.g. while a worker restarts)."""
+    monkeypatch.setenv("TEMPORAL_ADDRESS", env.client.service_client.config.target_host)
+    monkeypatch.setenv("KZ_QUERY_TIMEOUT_SECONDS", "1.5")
+    settings.cache_clear()
+    try:
+        client = await connect()
+    finally:
+        settings.cache_clear()
+    handle = await env.client.start_workflow("CaseNobodyRuns", id=f"no-worker-{task_queue}", task_queue=task_queue)
+    try:
+        began = time.monotonic()
+        with pytest.raises(RPCTimeoutOrCancelledError) as failed:
+            await client.get_workflow_handle(handle.id).query("case")
+        assert 1.4 < time.monotonic() - began < 10
+        said = explain(failed.value)
+        assert said is not None and "cannot answer now" in said.plain
+        assert problem_from_temporal(failed.value).status == 503
+        with pytest.raises(RPCTimeoutOrCancelledError):  # a caller's own deadline is kept
+            await client.get_workflow_handle(handle.id).query("case", rpc_timeout=timedelta(seconds=0.2))
+        assert time.monotonic() - began < 12
+    finally:
+        await handle.terminate()

@@ -14,6 +14,7 @@ Every instant is shown in Asia/Almaty with its offset, to the minute (``rules.ca
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import secrets
@@ -48,7 +49,7 @@ from api.context import AppContext
 from api.deadline_view import explain, picture
 from api.forms import Form, FormField, build_form, parse_form
 from api.headers import console_csp, new_nonce
-from api.i18n import DEFAULT, LANGUAGES, N_, activity_label, actor_said, gettext, say
+from api.i18n import DEFAULT, LANGUAGES, N_, activity_label, actor_said, gettext, label, say
 from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
@@ -137,12 +138,12 @@ _NUMBERED = re.compile(r"(?P<base>[a-z_]+)_(?P<n>\d+)")
 
 
 def term_title(name: str, lang: str) -> str:
-    """A term's name (its label, else its key) in ``lang``; a term opened again under a numbered key (a permit's
-    renewed validity, ``permit_validity_2``) as its first's name and the number."""
-    translated = gettext(lang, name)
-    if translated == name and (m := _NUMBERED.fullmatch(name)) and (base := gettext(lang, m["base"])) != m["base"]:
-        return f"{base} ({m['n']})"
-    return translated
+    """A term's name (its label, else its key) in ``lang``, in words where no catalogue has it (``api.i18n.label``);
+    a term opened again under a numbered key (a permit's renewed validity, ``permit_validity_2``) as its first's name
+    and the number."""
+    if gettext(lang, name) == name and (m := _NUMBERED.fullmatch(name)):
+        return f"{label(lang, m['base'])} ({m['n']})"
+    return label(lang, name)
 
 
 def _csrf(request: Request) -> str:
@@ -196,6 +197,7 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
         f"?{request.url.query}" if request.url.query else ""
     )  # the language links: a number put in the path is not repeated (the query is the clerk's own search)
     context.setdefault("refresh", None)
+    context.setdefault("label", functools.partial(label, lang))
     html = (
         _env()
         .get_template(template)
@@ -342,6 +344,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         _ = _translator(request)
         days_left = {s.key: working_days_left(s.due, now) for s in view.deadlines if case_page.live(s)}
         lang = _lang(request)
+        words = functools.partial(label, lang)  # a term's key without a translation in words, not as the key
         known = case_page.prefill(view, own, lang)
         forms = [] if view.closed else case_page.event_forms(spec, view.pending_events, principal, posted, known, lang)
         refusal = None  # a refused event whose form is not on the page (it no longer fits): said above the case
@@ -367,8 +370,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             own=own,
             partial=case_page.partial(view.procedure),
             steps=case_page.next_steps(spec, view, own, may),
-            explained={st.key: explain(st, _) for st in view.deadlines},
-            pictures={st.key: picture(st, now, _) for st in view.deadlines},
+            explained={st.key: explain(st, words) for st in view.deadlines},
+            pictures={st.key: picture(st, now, words) for st in view.deadlines},
             live={st.key for st in view.deadlines if case_page.live(st)},
             by_key={st.key: st for st in view.deadlines},
             timeline=entries,

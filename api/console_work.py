@@ -11,7 +11,6 @@ the compliance report are for supervisors and auditors. No list shows personal d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -55,16 +54,6 @@ def almaty(moment: datetime | None) -> str:
         moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(ALMATY)
     return local.strftime("%Y-%m-%d %H:%M ") + local.isoformat()[-6:]
-
-
-def _labeller(lang: str) -> Callable[[str], str]:
-    """A code (status, execution, group) in the page's language; an untranslated code reads as words."""
-
-    def label(code: str) -> str:
-        text = gettext(lang, code)
-        return text if text != code else code.replace("_", " ").capitalize()
-
-    return label
 
 
 def _require(principal: Principal, roles: frozenset[str], what: Sentence) -> None:
@@ -111,7 +100,6 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
             groups=queue.GROUPS,
             procedures=ctx.procedures,
             startable=startable,
-            label=_labeller(c._lang(request)),
         )
 
     @router.get("/search")
@@ -134,7 +122,6 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
             procedures=ctx.procedures,
             statuses=search.statuses_of(ctx.procedures, form.procedure),
             query=urlencode({k: v if v is not None else "" for k, v in params.items()}),
-            label=_labeller(c._lang(request)),
         )
 
     @router.get("/search.csv")
@@ -164,7 +151,6 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
             pages=pages,
             truncated=truncated,
             procedures=ctx.procedures,
-            label=_labeller(c._lang(request)),
         )
 
     @router.get("/inbox")
@@ -180,7 +166,6 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
             show_all=bool(all),
             may_acknowledge=principal.may(ACKNOWLEDGE_ROLES),
             procedures=ctx.procedures,
-            label=_labeller(c._lang(request)),
         )
 
     @router.post("/inbox/{notification_id}/acknowledge")
@@ -216,7 +201,6 @@ def add_work_pages(router: APIRouter, ctx: AppContext) -> None:
             weeks=weeks,
             week_choices=WEEKS,
             procedures=ctx.procedures,
-            label=_labeller(lang),
         )
 
     @router.get("/overview/breaches.csv")

@@ -27,6 +27,7 @@ __all__ = [
     "actor_said",
     "catalogue",
     "gettext",
+    "label",
     "procedure_msgids",
     "say",
     "say_data",
@@ -58,6 +59,17 @@ def catalogue(lang: str) -> dict[str, str]:
 def gettext(lang: str, text: str) -> str:
     """``text`` in ``lang``."""
     return catalogue(lang).get(text, text) if lang in LANGUAGES else text
+
+
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def label(lang: str, code: str) -> str:
+    """A code the engine records (a status, an outcome, a term's key, a role) in ``lang``; one no catalogue
+    translates, English's among them, reads as words (``awaiting_fee`` → "awaiting fee"), never as the code. Any other
+    text (a word, a sentence) is only translated, so ``label`` serves as a page's translator too."""
+    text = gettext(lang, code)
+    return code.replace("_", " ") if text == code and _CODE.fullmatch(code) else text
 
 
 def say(lang: str, text: str) -> str:

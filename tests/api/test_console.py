@@ -269,7 +269,12 @@ async def test_start_form_shows_messages_next_to_fields_then_starts_and_decides(
     )
     assert done.status_code == 303
     page = await http.get(done.headers["location"])  # Post/Redirect/Get: the new state, at once
-    assert 'id="case-status">returned<' in page.text and "Decision recorded" in page.text
+    assert 'data-status="returned">returned</strong>' in page.text and "Decision recorded" in page.text
+    # every code the case records (its status, each term's state, a document's kind, the timeline's kinds) in words
+    data = r'<(code|a|script)\b.*?</\1>|<span translate="no">.*?</span>'  # ids, links, the signer's name: data
+    shown = re.sub(rf"{data}|<[^>]+>", " ", page.text, flags=re.S)
+    codes = [shown[m.start() - 80 : m.end() + 20] for m in re.finditer(r"(?<![\w/.-])[a-z]+_[a-z_]+(?![\w/.-])", shown)]
+    assert not codes
     assert "Your application is returned" in page.text
     assert 'id="event-completeness_decision"' not in page.text
     # the same form sent again (a double submit): its form is no longer on the page, so the refusal is said above the
@@ -602,7 +607,7 @@ async def test_a_call_an_outside_system_keeps_failing_shows_on_the_case_page_and
         outages.end("sms_gateway")
     await eventually(lambda: http.get(f"/v1/cases/{cid}/outside-calls", headers=staff), lambda r: r.json() == [])
     page = await eventually(lambda: http.get(f"/console/cases/{cid}"), lambda r: 'id="processing"' not in r.text)
-    assert "http-equiv" not in page.text and 'id="case-status">awaiting_fee<' in page.text
+    assert "http-equiv" not in page.text and 'data-status="awaiting_fee">awaiting fee<' in page.text
 
 
 # --- in the browser ---------------------------------------------------------------------------------------
@@ -714,9 +719,9 @@ async def test_permit_case_through_the_console(browser: FreshBrowser, console_ur
         await page.fill('[name="applicant.~legal_entity.bin"]', good_bin)
         await page.click("#submit-start")
         await expect(page.locator(".flash")).to_have_text("Case started")
-        await reload_until(page, "#case-status", "completeness_check")
+        await reload_until(page, "#case-status", "completeness check")
         case_id = (await page.locator("#case-id").inner_text()).strip()
-        row = page.locator("#deadlines tbody tr", has_text="completeness_check")
+        row = page.locator("#deadlines tbody tr", has_text="completeness check")
         await expect(row).to_contain_text("665/NK p.6")
         await expect(row).to_contain_text("open")
         cells = await row.locator("td").all_inner_texts()
@@ -731,8 +736,8 @@ async def test_permit_case_through_the_console(browser: FreshBrowser, console_ur
         await expect(decision.locator('[name="decided_by"]')).to_have_value("back office (test)")  # who signed in
         await page.click("#submit-completeness_decision")
         await expect(page.locator(".flash")).to_have_text("Decision recorded")
-        await reload_until(page, "#case-status", "qualification_check")
-        row = page.locator("#deadlines tbody tr", has_text="completeness_check")
+        await reload_until(page, "#case-status", "qualification check")
+        row = page.locator("#deadlines tbody tr", has_text="completeness check")
         await expect(row.locator("td").nth(4)).to_contain_text("met")
         await expect(page.locator("#event-completeness_decision")).to_have_count(0)
         await expect(page.locator("#event-qualification_decision")).to_have_count(1)

@@ -139,8 +139,8 @@ def test_a_renewed_term_is_named_as_its_first_with_its_number() -> None:
 
     assert term_title("permit_validity_2", "ru") == f"{catalogue('ru')['permit_validity']} (2)"
     assert term_title("permit_validity", "kk") == catalogue("kk")["permit_validity"]
-    assert term_title("no_such_term_3", "ru") == "no_such_term_3"
-    assert term_title("permit_validity_2", "en") == "permit_validity_2"  # English shows the terms' keys
+    assert term_title("no_such_term_3", "ru") == "no such term (3)"  # a key no catalogue has reads as words
+    assert term_title("permit_validity_2", "en") == "permit validity (2)"  # English too, never the key
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])

@@ -438,8 +438,16 @@ class CaseWorkflow:
 
     @workflow.update
     async def apply_calendar_correction(self, correction: CalendarCorrection) -> CorrectionResult:
-        """A calendar correction reaches the case as a recorded event and recomputes its open deadlines."""
-        return await self.clock.correct(correction)
+        """A calendar correction reaches the case as a recorded event and recomputes its open deadlines, then what
+        the procedure counted from the calendar beside them (``on_calendar_corrected``) when a due instant moved."""
+        result = await self.clock.correct(correction)
+        if result.changed:
+            await self.on_calendar_corrected()
+        return result
+
+    async def on_calendar_corrected(self) -> None:
+        """What a procedure computed from the calendar outside its terms, recomputed after a correction moved a due
+        instant (the permit's hearing notice day, 665/NK p.7); nothing for a procedure that counts only terms."""
 
     @workflow.update
     async def migrate_law(self, migration: LawMigration) -> LawMigrationRecord:

@@ -1160,6 +1160,64 @@ async def test_calendar_correction_moves_the_hearing_limit(env: WorkflowEnvironm
         await stop(handle)
 
 
+async def test_calendar_correction_after_the_notice_moves_the_latest_hearing_and_the_earliest_decision(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """A day off declared after the hearing notice went out moved the hearing term, but the notice day kept its
+    latest hearing and its earliest decision: the case page said both, and the decision opened a working day before
+    the notice preceded it by 3 working days (665/NK p.7; an adversarial run of 2026-12-04)."""
+    from models.deadlines import CalendarCorrection
+    from tests.conftest import OVERRIDES
+
+    app = application(await office_morning(env))
+    async with make_worker(env.client, task_queue=task_queue):
+        handle = await start_permit_case(env.client, app, task_queue)
+        await complete(handle)
+        await status(handle, "qualification_check")
+        hearing_at = await env.get_current_time() + timedelta(hours=1)
+        await handle.execute_update(MvnoPermit.qualification_decision, preliminary(hearing_at))
+        v = await status(handle, "hearing_scheduled")
+        assert v.notice_sent_at is not None and v.hearing_latest is not None and v.decision_not_before is not None
+        notice_day = v.notice_sent_at.astimezone(ALMATY).date()
+        old_latest, old_earliest = v.hearing_latest, v.decision_not_before
+        before = OVERRIDES.read_text()
+        day_off = CAL.add_working_days(notice_day, 1)
+        OVERRIDES.write_text(f'[[day_off]]\ndate = {day_off.isoformat()}\nreason = "Government resolution (test)"\n')
+        try:
+            moved = await handle.execute_update(
+                MvnoPermit.apply_calendar_correction, CalendarCorrection(reason="resolution moving a day off")
+            )
+            assert moved.changed and not moved.refused
+            v = await status(handle, "hearing_scheduled")
+            earliest = datetime.combine(CAL.add_working_days(old_earliest.date(), 1), time(0), tzinfo=ALMATY)
+            assert v.decision_not_before == earliest
+            assert v.hearing_latest == datetime.combine(
+                CAL.add_working_days(old_latest.astimezone(ALMATY).date(), 1), time(18, 30), tzinfo=ALMATY
+            )
+            c = await case(handle)
+            assert deadline(c, "hearing").due == v.hearing_latest  # the term and the notice day say one instant
+            [recount] = [e for e in v.events if e.kind == "hearing_notice_day_recounted"]
+            assert earliest.date().isoformat() in recount.detail and old_earliest.date().isoformat() in recount.detail
+
+            await sleep_past(env, hearing_at)
+            await handle.execute_update(
+                MvnoPermit.record_hearing,
+                HearingRecord(held_at=hearing_at, applicant_position="copy attached", recorded_by="B. Omarov"),
+            )
+            await sleep_past(env, old_earliest)  # the day the uncorrected notice day allowed: not yet
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+            assert "may not be adopted before" in str(err.value.cause)
+            await sleep_past(env, earliest)
+            await until(handle, lambda v: v.pending_events == ["final_decision"], "decision open")
+            await handle.execute_update(MvnoPermit.final_decision, FinalDecision(grant=True, decided_by="C. Head"))
+            await status(handle, "permit_valid")
+        finally:
+            OVERRIDES.write_text(before)
+        await save_golden(handle, "mvno_permit", "notice_day_recounted_after_a_correction")
+        await stop(handle)
+
+
 async def test_calendar_correction_moving_only_the_service_term_re_arms_only_its_wait(
     env: WorkflowEnvironment,
     task_queue: str,

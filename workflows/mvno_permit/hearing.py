@@ -7,17 +7,20 @@ recorded and a term of its own governs the decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.hearing import hearing_windows
     from models.deadlines import Deadline
     from models.mvno_permit import (
         GROUNDS,
         DecisionReceipt,
         FinalDecision,
         HearingRecord,
+        HearingWindowsRequest,
         NoticeDay,
         QualificationDecision,
         ServiceTermOverrun,
@@ -27,17 +30,26 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.mvno_permit.documents import PermitDocuments
 
-__all__ = ["Hearing"]
+__all__ = ["NOTICE_DAY_FOLLOWS_CORRECTIONS", "Hearing"]
+
+NOTICE_DAY_FOLLOWS_CORRECTIONS = "permit-notice-day-follows-calendar-corrections"
+"""``workflow.patched`` id: a calendar correction that moves a due instant also counts the hearing notice day again
+(the latest hearing, the earliest decision) until the decision opens, and the wait for the decision follows it.
+Before it the hearing term moved but the notice day did not: the decision opened a working day early after a new day
+off. Decided when the hearing notice goes out."""
 
 
 class Hearing(PermitDocuments):
     """665/NK p.7, from the preliminary decision to the decision after the hearing."""
+
+    _notice_day_follows = False
 
     async def _hearing(self, q: QualificationDecision) -> bool:
         """The notice, the hearing, then the decision; True when the permit is to be issued."""
         d = self.state.decisions
         notice, notice_at = d.notice_day, d.notice_at
         assert notice is not None and notice_at is not None and q.hearing is not None
+        self._notice_day_follows = workflow.patched(NOTICE_DAY_FOLLOWS_CORRECTIONS)
         self._event(
             "preliminary_refusal",
             "grounds: " + ", ".join(GROUNDS[g].cite for g in q.grounds),
@@ -85,7 +97,10 @@ class Hearing(PermitDocuments):
         s = self.state
         s.accepting = ""
         self.set_status("decision_pending")
-        await self.clock.not_before(notice.decision_not_before)
+        if self._notice_day_follows:
+            notice = await self._until_the_decision_is_possible()
+        else:
+            await self.clock.not_before(notice.decision_not_before)
         s.decisions.decision_open = True
         await self._stage("decision_pending", "final_decision")
 
@@ -121,6 +136,52 @@ class Hearing(PermitDocuments):
         self.close("refused", "refused")
         await self._report("refused")
         return False
+
+    async def _until_the_decision_is_possible(self) -> NoticeDay:
+        """Wait for the earliest day of the decision, as the notice day reads it now: a calendar correction that
+        moves it (``on_calendar_corrected``) moves the wait."""
+        d = self.state.decisions
+
+        def recounted(seen: NoticeDay) -> Callable[[], bool]:
+            return lambda: d.notice_day is not seen
+
+        while True:
+            notice = d.notice_day
+            assert notice is not None
+            wait = (notice.decision_not_before - workflow.now()).total_seconds()
+            if wait <= 0:
+                return notice
+            try:
+                await workflow.wait_condition(recounted(notice), timeout=wait)
+            except TimeoutError:
+                return notice
+
+    async def on_calendar_corrected(self) -> None:
+        """The notice day counted again under the corrected calendar, until the decision opens: the latest hearing
+        and the earliest decision (665/NK p.7) move with the terms, recorded, and an overrun it now makes is
+        recorded too. Cases whose hearing began before this kept the notice day they computed."""
+        d = self.state.decisions
+        if not self._notice_day_follows or d.notice_day is None or d.notice_at is None or d.decision_open:
+            return
+        reg = self.state.registration
+        [day] = await self.local(
+            hearing_windows,
+            HearingWindowsRequest(start=d.notice_at, days=1, terms=reg.terms if reg else {}),
+            what="hearing calendar",
+        )
+        old, d.notice_day = d.notice_day, day
+        if (day.hearing_due.due, day.decision_not_before) == (old.hearing_due.due, old.decision_not_before):
+            return
+        self._event(
+            "hearing_notice_day_recounted",
+            f"after a calendar correction: the hearing no later than {self._almaty(day.hearing_due.due)}, the "
+            f"decision from {day.decision_not_before.date().isoformat()} (were {self._almaty(old.hearing_due.due)} "
+            f"and {old.decision_not_before.date().isoformat()})",
+            cite("665/NK", "p.7"),
+        )
+        service = self.clock.get(self._k("service_term"))
+        if self.state.overrun is None and day.decision_not_before > service.due:
+            await self._record_overrun(day, service.deadline)
 
     @workflow.update
     def record_hearing(self, h: HearingRecord) -> DecisionReceipt:

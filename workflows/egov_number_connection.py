@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.otp import OtpActivities
     from activities.state_registry import StateRegistryActivities
     from models.case import EventDoesNotFit
+    from models.deadlines import DeadlineStatus
     from models.eds import SignatureCheck
     from models.egov_number_connection import (
         CHANNEL_CITE,
@@ -71,6 +72,11 @@ NO_CODE_AFTER_THE_TERM = "egov-no-code-after-the-term"
 """``workflow.patched`` id, asked only of a request whose service term is over before its one-time code is sent (a
 receipt back-dated past the term): it is refused without a code. Before it, such a request texted the subscriber a
 code nobody could use, and was refused a moment later."""
+
+REFUSAL_ANSWERS_THE_TERM = "egov-refusal-answers-the-service-term"
+"""``workflow.patched`` id, asked only when a request is refused while its service term is still open (the identity
+check refused it, or the number to be changed is not the applicant's): the refusal answers the term, recorded met
+(or late). Before it such a refusal left the term open for good in the case's record and the compliance report."""
 
 NOT_CONNECTED = cite("58", "p.9")
 """A wrong one-time password or failed biometrics: the number is not registered and connected."""
@@ -175,6 +181,8 @@ class EgovNumberConnection(CaseWorkflow):
 
     async def _refuse(self, reason: str, cite: str) -> EgovConnectionResult:
         self.awaiting = False
+        if self.clock.get("service").status is DeadlineStatus.OPEN and workflow.patched(REFUSAL_ANSWERS_THE_TERM):
+            self.clock.met("service")
         doc = await result_document(
             self,
             kind="refusal",

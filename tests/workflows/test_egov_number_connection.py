@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from infra import outages
 from infra.cases import pending_calls
 from infra.db import session
 from models.case import ResumeRequest
-from models.deadlines import DeadlineStatus
+from models.deadlines import DeadlineState, DeadlineStatus
 from models.egov_number_connection import Channel, EgovConnectionInput
 from models.identification import SESSION_REUSED, BiometricReport
 from models.tables import BiometricCheckRecord, PersonalAccountDelivery
@@ -391,8 +392,17 @@ async def test_registry_grounds_of_annex_item_9_refuse_before_any_code(
     result = await handle.result()
     assert result.outcome == "refused" and result.cite == ground
     assert sms_to(phone) == []
+    await the_refusal_answered_the_term(handle)
     if not consent:
         await save_golden(handle, P, "no_consent_refused_with_clock_patches")
+        await save_golden(handle, P, "refused_at_the_identity_check_answering_its_term")
+
+
+async def the_refusal_answered_the_term(handle: WorkflowHandle[Any, Any]) -> None:
+    """A refusal before any code answers the service term: it was left open for good (an adversarial run of
+    2026-12-04: the compliance report listed it as "open" long after its due instant)."""
+    [service] = await handle.query("deadlines", result_type=list[DeadlineState])
+    assert service.status is DeadlineStatus.MET and service.met_at is not None and service.met_at <= service.due
 
 
 async def test_an_already_connected_number_is_not_connected_twice(
@@ -427,6 +437,7 @@ async def test_change_of_a_number_that_is_not_the_applicants_is_refused(
     handle = await start(env, task_queue, iin, phone, Channel.CHANGE_OF_NUMBER, previous=new_phone())
     result = await handle.result()
     assert result.outcome == "refused" and result.cite == "58 p.8" and sms_to(phone) == []
+    await the_refusal_answered_the_term(handle)
     await save_golden(handle, P, "change_of_foreign_number_refused_with_clock_patches")
 
 

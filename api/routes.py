@@ -45,6 +45,7 @@ from infra import assignments
 from infra.cases import CaseError, PendingCall, case_view
 from models.base import Model
 from models.case import CaseView
+from models.identification import EdsSignatureEvent
 from models.procedure import EventSpec, ProcedureSpec
 
 __all__ = ["build_router"]
@@ -192,8 +193,8 @@ def build_router(ctx: AppContext) -> APIRouter:
         summary="What an EDS signature the case asks for is made over (the CMS's signed data)",
         description="For the events that carry a detached CMS signature (the e-government connection's "
         "`sign_request`, the mailbox's `confirm_with_eds`): the exact text to sign, UTF-8. Staff, supervisors and "
-        "auditors read it for any case; an operator system for a case of its organisation whose procedure lets it "
-        "send an event (else 404, as for a case that does not exist).",
+        "auditors read it for any case; an operator system for a case of its organisation when it is the one that "
+        "sends the signature (else 404, as for a case that does not exist).",
     )
     async def payload_to_sign(
         case_id: CaseId, principal: Annotated[Principal, Depends(authenticated)]
@@ -209,7 +210,10 @@ def build_router(ctx: AppContext) -> APIRouter:
             raise missing
         if not principal.may(CASE_READERS):
             caller = principal.caller
-            senders = [e for e in spec.events if caller is not None and caller.may(e.roles)]
+            # only the sender of the signature: another system the case hears from (a biometric provider) reads
+            # nothing of it, and learns no more than of a case that does not exist
+            signed = [e for e in spec.events if e.model is EdsSignatureEvent]
+            senders = [e for e in signed if caller is not None and caller.may(e.roles)]
             if caller is None or not any(caller.is_party(view.parties, e.roles, spec.designated) for e in senders):
                 raise missing
         try:

@@ -184,6 +184,10 @@ async def test_the_portal_acts_only_on_the_requests_it_submitted(stack: Stack) -
     nobody = await s.api.get(f"/v1/cases/egov_number_connection-{'0' * 24}/payload-to-sign", headers=s.keys["Q"])
     assert theirs.status_code == nobody.status_code == 404
     assert without_instance(theirs.json()) == without_instance(nobody.json())
+    # the biometric provider reports verdicts in this procedure, but signs nothing: it read the IIN and the number
+    biometrics = {"X-API-Key": create_key("biometrics (e2e)", ["operator:biometric_id"], PORTAL_Q)[0]}
+    provider = await s.api.get(to_sign, headers=biometrics)
+    assert provider.status_code == 404 and without_instance(provider.json()) == without_instance(nobody.json())
     mine = await s.api.get(to_sign, headers=s.keys["P"])
     assert mine.status_code == 200 and case_id in mine.json()["data"], mine.text
     assert (await s.api.get(to_sign, headers=s.keys["staff"])).json() == mine.json()

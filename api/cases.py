@@ -309,6 +309,8 @@ def visibility_query(
         parts.append(f"{sa.STATUS.name} = '{status}'")
     if overdue is not None:
         parts.append(f"{sa.OVERDUE.name} = {'true' if overdue else 'false'}")
+    if overdue:  # a breach is outstanding only while the case runs: a closed case keeps the attribute as it was
+        running = True if running is None else running
     if running is not None:
         parts.append("ExecutionStatus = 'Running'" if running else "ExecutionStatus != 'Running'")
     return " AND ".join(parts)

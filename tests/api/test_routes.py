@@ -654,6 +654,13 @@ async def test_list_filters_by_procedure_status_and_overdue_with_overdue_first(
     awaiting = await eventually(lambda: listing(status="awaiting_fee"), lambda rows: fresh_id in ids(rows))
     assert late_id not in ids(awaiting)
 
+    # a case that closed with a breach outstanding is no longer overdue: the list said so of its row, and still
+    # answered it to `overdue=true` (an adversarial run of 2026-12-04)
+    await dev_env.client.get_workflow_handle(late_id).terminate(reason="test: closed while overdue")
+    closed = await eventually(lambda: listing(running="false"), lambda rows: late_id in ids(rows))
+    assert not {c["case_id"]: c for c in closed}[late_id]["overdue"]
+    assert late_id not in ids(await listing(overdue="true"))
+
     bad = await dev_http.get("/v1/cases", params={"procedure": "900101300126"}, headers=hdr)
     assert bad.status_code == 422 and "unknown procedure" in bad.json()["detail"] and "900101300126" not in bad.text
     bad = await dev_http.get("/v1/cases", params={"status": "x' OR 1=1"}, headers=hdr)

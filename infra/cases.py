@@ -685,6 +685,15 @@ async def update_outcome(
         raise
 
 
+def _ended_by_temporal(view: CaseView, status: WorkflowExecutionStatus | None) -> CaseView:
+    """A case Temporal ended, not its own code (terminated, cancelled, failed, timed out): closed and taking nothing,
+    its outcome how it ended. Its own view, read by replaying its history, still says the step it was at, and the
+    API and the command line offered that step's events to a case that takes none."""
+    if view.closed or status in (None, WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.CONTINUED_AS_NEW):
+        return view
+    return view.model_copy(update={"closed": True, "pending_events": [], "outcome": status.name.lower()})
+
+
 def _with_intake(view: CaseView, intake: IntakeRecord | None) -> CaseView:
     """The view with who started the case, and the starter among the case's parties."""
     if intake is None:
@@ -709,11 +718,14 @@ async def case_view(client: Client, case_id: str) -> CaseView:
     try:
         handle = client.get_workflow_handle(case_id)
         view = await handle.query("case", result_type=CaseView)
+        desc = await handle.describe()
         try:
-            intake = (await (await handle.describe()).memo()).get("intake")
+            intake = (await desc.memo()).get("intake")
         except ApplicationError:  # a memo written in clear (not by us): the strict converter refuses it
             intake = None
-        return _with_intake(view, IntakeRecord.model_validate(intake) if intake else None)
+        return _with_intake(
+            _ended_by_temporal(view, desc.status), IntakeRecord.model_validate(intake) if intake else None
+        )
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise CaseError("not_found", "no such case") from None

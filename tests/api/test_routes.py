@@ -660,6 +660,9 @@ async def test_list_filters_by_procedure_status_and_overdue_with_overdue_first(
     closed = await eventually(lambda: listing(running="false"), lambda rows: late_id in ids(rows))
     assert not {c["case_id"]: c for c in closed}[late_id]["overdue"]
     assert late_id not in ids(await listing(overdue="true"))
+    # and its view no longer offers the step it was at when Temporal ended it (the API and `case show` did)
+    ended = (await dev_http.get(f"/v1/cases/{late_id}", headers=hdr)).json()
+    assert ended["closed"] and ended["outcome"] == "terminated" and ended["pending_events"] == [], ended
 
     bad = await dev_http.get("/v1/cases", params={"procedure": "900101300126"}, headers=hdr)
     assert bad.status_code == 422 and "unknown procedure" in bad.json()["detail"] and "900101300126" not in bad.text

@@ -162,7 +162,7 @@ async def bulk_intake(
     if on_total:
         on_total(len(parsed.reports))
     refs = [r.ref for _, r in parsed.reports]
-    known = taken_messages(SPEC.key, refs)
+    known = taken_messages(SPEC.key, WayIn.CENTRE_INFORMATION.value, refs)
     todo: list[tuple[int, CentreInformation]] = []
     for line_no, report in parsed.reports:
         if report.ref in known:

@@ -489,35 +489,52 @@ async def _opened_by(client: Client, spec: ProcedureSpec, case_id: str, request:
     return CaseStart(case_id=case_id, procedure=spec.key, answer=StartAnswer.OPENED, run_id=desc.run_id)
 
 
-def message_id(ref: str) -> str:
-    """The Update id, and the start ledger's key, of the message whose sender's reference is ``ref``: a keyed hash
-    (``infra.pseudonym``). Temporal keeps an Update id in clear, and a sender's reference may hold what its sender
-    wrote in it, a number or an IIN (an adversarial run, 2026-12-04); the same reference gives the same id, so a
-    message sent again is still taken once."""
+def message_id(ref: str, kind: str) -> str:
+    """The Update id, and the start ledger's key, of the message of ``kind`` (the Update that carries it: a fraud
+    report's way in, one kind of sender) whose sender's reference is ``ref``: a keyed hash (``infra.pseudonym``).
+    Temporal keeps an Update id in clear, and a sender's reference may hold what its sender wrote in it, a number or
+    an IIN (an adversarial run, 2026-12-04); the same message sent again is still taken once. A reference is its
+    sender's own: the same text from another kind of sender is another message (the reference service's ref had
+    swallowed the centre's report of the same ref, an adversarial run of 2026-12-04)."""
+    return f"msg-{pseudonym('message', kind + chr(10) + ref)}"
+
+
+def _message_id_of_any_kind(ref: str) -> str:
+    """The key a message had in the ledger before ids were its kind's (``message_id``)."""
     return f"msg-{pseudonym('message', ref)}"
 
 
-def ledger_entries(procedure: str, message_ids: list[str]) -> dict[str, str]:
-    """The case each of ``message_ids`` started or joined, for those the ledger holds."""
+def ledger_entries(procedure: str, message_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The case each of ``message_ids`` started or joined, and the Update that carried it, for those the ledger
+    holds."""
     with session() as s:
         rows = s.exec(
             select(StartLedger).where(StartLedger.procedure == procedure, col(StartLedger.message_id).in_(message_ids))
         )
-        return {row.message_id: row.case_id for row in rows}
+        return {row.message_id: (row.case_id, row.event) for row in rows}
 
 
-def taken_messages(procedure: str, refs: list[str]) -> dict[str, str]:
-    """The case each message of ``refs`` (senders' references) started or joined, for those the ledger holds:
-    under its keyed id, or, taken before the ids were keyed, under the reference itself."""
-    ids = {r: message_id(r) for r in refs}
-    found = ledger_entries(procedure, [*ids.values(), *refs])
-    return {r: case for r in refs if (case := found.get(ids[r]) or found.get(r))}
+def taken_messages(procedure: str, kind: str, refs: list[str]) -> dict[str, str]:
+    """The case each message of ``kind`` of ``refs`` (senders' references) started or joined, for those the ledger
+    holds: under its id, or, taken before ids were keyed or before they were their kind's, under the reference or
+    its keyed hash with the same Update recorded."""
+    ids = {r: message_id(r, kind) for r in refs}
+    older = {r: _message_id_of_any_kind(r) for r in refs}
+    found = ledger_entries(procedure, [*ids.values(), *older.values(), *refs])
+
+    def case_of(ref: str) -> str | None:
+        if entry := found.get(ids[ref]):
+            return entry[0]
+        entry = found.get(older[ref]) or found.get(ref)
+        return entry[0] if entry is not None and entry[1] == kind else None
+
+    return {r: case for r in refs if (case := case_of(r))}
 
 
 def remember_message(procedure: str, event: str, ref: str, case_id: str, answer: str, source: str) -> None:
     """Record in the start ledger that the message ``ref`` was taken in by ``case_id`` through the events route
     (the start route records its own): the same ref about another number is then refused there too."""
-    _remember(procedure, event, message_id(ref), case_id, StartAnswer(answer), source)
+    _remember(procedure, event, message_id(ref, event), case_id, StartAnswer(answer), source)
 
 
 def _remember(procedure: str, event: str, message_id: str, case_id: str, answer: StartAnswer, source: str) -> None:
@@ -554,7 +571,7 @@ async def _start_with_update(
     """
     assert spec.start.with_update is not None
     update, arg, ref = spec.start.with_update(inp)
-    update_id = message_id(ref)
+    update_id = message_id(ref, update)
     result_type = spec.event(update).result_model
     case_id = spec.case_id(inp)
     if retry:
@@ -570,7 +587,7 @@ async def _start_with_update(
                 result=result,
                 update_id=update_id,
             )
-    if known := taken_messages(spec.key, [ref]).get(ref):
+    if known := taken_messages(spec.key, update, [ref]).get(ref):
         if known != case_id:  # the same reference about another number: answered "duplicate", the report was lost
             raise CaseError("conflict", REFERENCE_TAKEN)
         return CaseStart(case_id=known, procedure=spec.key, answer=StartAnswer.DUPLICATE)

@@ -301,7 +301,7 @@ async def test_a_report_taken_by_an_earlier_run_is_answered_as_it_was_first_take
 
     def forget_in_ledger() -> None:  # the intake never saw the first sending's answer
         with session() as s:
-            s.delete(s.get(StartLedger, (FRAUD.key, cases.message_id(first.ref))))
+            s.delete(s.get(StartLedger, (FRAUD.key, cases.message_id(first.ref, first.way_in.value))))
             s.commit()
 
     async def one_more(i: int) -> None:
@@ -313,7 +313,7 @@ async def test_a_report_taken_by_an_earlier_run_is_answered_as_it_was_first_take
     again = await submit(server, first, task_queue=tq)
     assert again.answer is ReportAnswer.OPENED and again.case_id == cid
     with session() as s:
-        row = s.get(StartLedger, (FRAUD.key, cases.message_id(first.ref)))
+        row = s.get(StartLedger, (FRAUD.key, cases.message_id(first.ref, first.way_in.value)))
         assert row is not None and row.answer == ReportAnswer.OPENED.value
 
     forget_in_ledger()

@@ -435,7 +435,7 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
     # attempt got.
     assert (await open_case(env, first, task_queue=task_queue)).answer is ReportAnswer.DUPLICATE
     with session() as s:
-        s.exec(delete(StartLedger).where(col(StartLedger.message_id) == message_id(first.ref)))  # type: ignore[call-overload]
+        s.exec(delete(StartLedger).where(col(StartLedger.message_id) == message_id(first.ref, first.way_in.value)))  # type: ignore[call-overload]
     again = await open_case(env, first, task_queue=task_queue)
     assert again.answer is ReportAnswer.OPENED and again.reports_in_case == 1
     assert len((await view(handle)).reports) == 3  # recorded once
@@ -850,6 +850,47 @@ def body(report: AnyReport) -> dict[str, Any]:
     return {"first": report.model_dump(mode="json")}
 
 
+async def test_a_reference_is_its_senders_own_another_way_in_with_the_same_ref_is_another_report(
+    env: WorkflowEnvironment, http: httpx.AsyncClient
+) -> None:
+    """The reference service's ref swallowed the centre's SIM-box report of the same ref ("duplicate", lost), or had
+    it refused (409) when it was about another number, which also told the centre what the other ref was about (an
+    adversarial run of 2026-12-04). A ref names one message of one kind of sender."""
+    number, other, now = new_number(), new_number(), await env.get_current_time()
+    staff, centre = key("staff"), key("operator:antifraud_centre")
+    ref = "nb-afc:" + "".join(_rng.choices(_LETTERS, k=10))
+    first = await http.post(START, json=body(subscriber_report(number, now, ref=ref)), headers=staff)
+    assert first.status_code == 201, first.text
+    case_id = first.json()["case_id"]
+    simbox = centre_information(number, now).model_copy(update={"ref": ref})
+    joined = await http.post(START, json=body(simbox), headers=centre)
+    assert joined.status_code == 200 and joined.json()["answer"] == "joined", joined.text
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, case_id)
+    reports = (await handle.query(FraudCheck.fraud)).reports
+    assert [(r.report.way_in.value, r.report.ref) for r in reports] == [
+        ("subscriber_report", ref),
+        ("centre_information", ref),
+    ]
+    again = await http.post(START, json=body(simbox), headers=centre)  # the centre's own retry: still once
+    assert again.status_code == 200 and again.json()["answer"] == "duplicate"
+    events = f"{START}/{case_id}/events/centre_information"
+    resent = await http.post(events, json=simbox.model_dump(mode="json"), headers=centre)
+    assert resent.status_code == 200 and resent.json()["result"]["answer"] == "duplicate", resent.text
+    assert len((await handle.query(FraudCheck.fraud)).reports) == 2
+
+    elsewhere = centre_information(other, now).model_copy(update={"ref": "rs:" + ref})
+    taken = await http.post(START, json=body(subscriber_report(other, now, ref=elsewhere.ref)), headers=staff)
+    assert taken.status_code == 201, taken.text
+    # the centre's message of that text about a third number is its own: a case of its own, not a 409
+    third = await http.post(
+        START, json=body(elsewhere.model_copy(update={"suspect_number": new_number()})), headers=centre
+    )
+    assert third.status_code == 201 and third.json()["answer"] == "opened", third.text
+    await save_golden(handle, "fraud_check", "same_ref_from_another_way_in_recorded")
+    for case in (case_id, taken.json()["case_id"], third.json()["case_id"]):
+        await stop(env.client.get_workflow_handle(case))
+
+
 async def test_a_report_about_a_running_case_joins_it_and_one_after_it_closed_opens_a_new_check(
     env: WorkflowEnvironment, http: httpx.AsyncClient
 ) -> None:
@@ -1039,7 +1080,7 @@ async def test_a_reference_never_reaches_the_history_in_clear_and_one_taken_befo
     case_id = opened.json()["case_id"]
     handle = env.client.get_workflow_handle(case_id)
     history = (await handle.fetch_history()).to_json()
-    assert message_id(ref) in history and ref not in history and ref.split("_")[1] not in history
+    assert message_id(ref, "subscriber_report") in history and ref not in history and ref.split("_")[1] not in history
     again = await http.post(START, json=body(subscriber_report(number, now, ref=ref)), headers=staff)
     assert again.status_code == 200 and again.json()["answer"] == "duplicate"
     # taken before the ids were keyed: the ledger holds the ref itself, and a closed case would otherwise open anew

@@ -66,6 +66,7 @@ class FraudCase(CaseWorkflow):
         self.cycle = inp.cycle
         self.reports: list[RecordedReport] = []
         self._refs: set[str] = set()
+        self._refs_by_way_in: set[tuple[str, str]] = set()
         self._opening_ref = inp.first.ref
         self._opening_answered = False
         self.check_outcome: CheckOutcome | None = None

@@ -21,7 +21,12 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.fraud_check.notices import CentreNotices
 
-__all__ = ["WaysIn", "opening_report"]
+__all__ = ["REFS_ARE_THEIR_SENDERS", "WaysIn", "opening_report"]
+
+REFS_ARE_THEIR_SENDERS = "fraud-refs-are-their-senders"
+"""``workflow.patched`` id, asked only when a report comes with a ref the case holds from another way in: it is
+another sender's message and is recorded. Before it, the second was answered "duplicate" and lost (the reference
+service's ref had swallowed the centre's SIM-box report of the same ref, an adversarial run of 2026-12-04)."""
 
 
 def opening_report(inp: FraudCaseInput) -> tuple[str, AnyReport, str]:
@@ -35,6 +40,7 @@ class WaysIn(CentreNotices):
 
     def _record(self, report: AnyReport) -> None:
         self._refs.add(report.ref)
+        self._refs_by_way_in.add((report.way_in.value, report.ref))
         # After a not-confirmed outcome or a lift decision a new report deserves a check of its own.
         needs_new_check = self.check_outcome is not None and (not self.check_outcome.confirmed or self.lift is not None)
         self.reports.append(RecordedReport(report=report, recorded_at=workflow.now(), needs_new_check=needs_new_check))
@@ -43,7 +49,9 @@ class WaysIn(CentreNotices):
         if report.ref == self._opening_ref and not self._opening_answered:
             self._opening_answered = True
             answer = ReportAnswer.OPENED
-        elif report.ref in self._refs:
+        elif (report.way_in.value, report.ref) in self._refs_by_way_in or (
+            report.ref in self._refs and not workflow.patched(REFS_ARE_THEIR_SENDERS)
+        ):
             answer = ReportAnswer.DUPLICATE
         else:
             self._record(report)

@@ -64,7 +64,7 @@ class CentreNotices(FraudCase):
         """p.118: the centre learns of the operator's own detection with the subscriber's data and numbers."""
         suffix = report.ref
         if workflow.patched(DETECTION_NOTICE_NAMES_NO_REF):
-            suffix = f"report-{next(i for i, r in enumerate(self.reports) if r.report.ref == report.ref)}"
+            suffix = f"report-{next(i for i, r in enumerate(self.reports) if r.report is report)}"
         notice = self._notice(NoticeKind.DETECTION, cite("171", "p.118"), suffix=suffix)
         if self._notices_carry_subscriber:
             subscriber = await self._the_subscriber()

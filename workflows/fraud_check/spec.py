@@ -80,7 +80,8 @@ async def _report_at_the_edge(client: Any, case_id: str, report: AnyReport) -> A
         raise refused("the report is about another number than this case")
     # a ref names one message: taken in about another number, it is refused here as on the start route (an
     # adversarial run, 2026-12-04, had one ref in two cases through this route)
-    if (known := taken_messages(SPEC.key, [report.ref]).get(report.ref)) is not None and known != case_id:
+    known = taken_messages(SPEC.key, report.way_in.value, [report.ref]).get(report.ref)
+    if known is not None and known != case_id:
         raise CaseError("conflict", REFERENCE_TAKEN)
     return report
 

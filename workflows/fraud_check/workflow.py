@@ -142,6 +142,7 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
         self.registration, self.status, self._status_underneath = s.registration, s.status, s.status
         self.reports = list(s.reports)
         self._refs = {r.report.ref for r in s.reports}
+        self._refs_by_way_in = {(r.report.way_in.value, r.report.ref) for r in s.reports}
         self._opening_answered = s.opening_answered
         self.check_outcome, self.outcome_at, self.suspension = s.check_outcome, s.outcome_at, s.suspension
         self.notices = list(s.notices)

@@ -749,3 +749,44 @@ async def test_supervisor_acknowledges_in_the_inbox_and_reads_the_overview_in_th
         await browser.close()
     acked = escalation()
     assert acked is not None and acked.acknowledged_at is not None
+
+
+OVERFLOW = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('table'))
+    .slice(0, 5)
+    .map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+"""The first elements outside a table that reach past the window's right edge (what to look at when a page is too
+wide)."""
+
+
+@pytest.mark.browser
+async def test_the_work_pages_and_a_case_page_fit_a_390_px_window(
+    browser: FreshBrowser, console_url: str, dev_http: httpx.AsyncClient, keys: Keys
+) -> None:
+    """On a phone-wide window (390 px, and 320) no page is wider than the window: the pages were 680–800 px wide (an
+    adversarial run, 2026-12-04), their tables' columns cut off, and a form's fields at least 20–22rem; a wide table
+    scrolls in its own box."""
+    surname = word()
+    cid = await start_demo(dev_http, keys.staff, datetime.now(UTC) - timedelta(hours=1), **person(surname, new_iin()))
+    await eventually(
+        lambda: dev_http.get(f"/v1/cases/{cid}", headers={"X-API-Key": keys.staff}),
+        lambda r: "completeness_decision" in r.json()["pending_events"],
+    )
+    try:
+        page = await browser.new_page(locale="en-GB", viewport={"width": 390, "height": 844})
+        await page.goto(f"{console_url}/console/login")
+        await page.get_by_role("link", name="English").click()
+        await page.fill("#api_key", keys.staff)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.locator("h1")).to_have_text("Work queue")
+        pages = ["/console/", f"/console/search?q={surname}&state=all", "/console/outbox", f"/console/cases/{cid}"]
+        for width in (390, 320):  # and the narrowest phones': a 22rem field fitted 390 px by a few pixels
+            await page.set_viewport_size({"width": width, "height": 844})
+            for path in pages:
+                await page.goto(f"{console_url}{path}")
+                wide = await page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, (width, path, wide, await page.evaluate(OVERFLOW))
+        await expect(page.locator("#event-completeness_decision")).to_have_count(1)  # a form's fields fit too
+        await page.screenshot(path=str(ARTIFACTS / "console-case-390px.png"), full_page=True)
+    finally:
+        await browser.close()

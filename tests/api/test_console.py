@@ -102,6 +102,35 @@ async def test_a_form_from_before_the_last_sign_in_comes_back_as_filled_not_as_a
     await stop(env.client.get_workflow_handle(case_id))
 
 
+async def test_a_document_s_hash_is_set_apart_from_its_signature(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    """The documents list read "signatureSHA-256", "подписьSHA-256", "қол қойылмағанSHA-256": the line before the
+    hash ends in a tag, which takes its newline (an adversarial run, 2026-12-04)."""
+    from tests.api.applications import application
+
+    await sign_in(http, keys.staff)
+    started = await http.post(
+        "/v1/procedures/demo_check/cases",
+        json=application(await env.get_current_time()),
+        headers={"X-API-Key": keys.staff},
+    )
+    case_id, staff = started.json()["case_id"], {"X-API-Key": keys.staff}
+    url = f"/v1/procedures/demo_check/cases/{case_id}/events/completeness_decision"
+    await eventually(
+        lambda: http.post(url, json={"complete": False, "reason": "no charter"}, headers=staff),
+        lambda r: r.status_code == 200,
+    )
+    await eventually(lambda: http.get(f"/v1/cases/{case_id}", headers=staff), lambda r: r.json()["documents"])
+    for lang in ("en", "ru", "kk"):
+        await http.get(f"/console/lang/{lang}?next=/console/")
+        page = await http.get(f"/console/cases/{case_id}")
+        documents = re.search(r'<ul id="documents">(.*?)</ul>', page.text, re.S)
+        assert documents and "SHA-256" in documents.group(1)
+        text = re.sub(r"<[^>]+>", "", documents.group(1))
+        assert re.search(r"\S SHA-256", text) and not re.search(r"\SSHA-256", text), (lang, text)
+
+
 async def test_a_start_form_offers_only_the_ways_in_the_key_may_send_and_keeps_a_refused_one(
     env: WorkflowEnvironment, keys: Keys
 ) -> None:

@@ -131,6 +131,31 @@ async def test_a_document_s_hash_is_set_apart_from_its_signature(
         assert re.search(r"\S SHA-256", text) and not re.search(r"\SSHA-256", text), (lang, text)
 
 
+def test_who_decides_is_shown_read_only_whatever_kind_of_field_it_is() -> None:
+    """The field a decision names its decider in is filled with the signed-in user, whatever is sent. A long one
+    (the fraud analyst, a complaint's ``decided_by``: up to 2000 characters) was drawn as a textarea, which took
+    typing that was then replaced (an adversarial run, 2026-12-04): every such field is a read-only line."""
+    from api.auth import Principal
+    from api.case_page import event_forms
+    from api.console import _env
+    from workflows.catalogue import PROCEDURES
+
+    anyone = Principal(key_id="k1", name="C. Clerk", roles=frozenset({"staff", "supervisor"}))
+    render = _env().from_string('{% import "_form.html" as f with context %}{{ f.render(form) }}')
+    seen = 0
+    for spec in PROCEDURES:
+        forms = event_forms(spec, [e.name for e in spec.events], anyone)
+        for event, form in forms:
+            if form is None or not event.actor_field:
+                continue
+            html = render.render(form=form, _=str, csp_nonce="n")
+            actor = re.escape(event.actor_field)
+            assert re.search(rf'name="{actor}" value="C\. Clerk" readonly', html), (spec.key, event.name, html)
+            assert not re.search(rf'<(textarea|select)[^>]*name="{actor}"', html), (spec.key, event.name)
+            seen += 1
+    assert seen >= 5
+
+
 async def test_a_start_form_offers_only_the_ways_in_the_key_may_send_and_keeps_a_refused_one(
     env: WorkflowEnvironment, keys: Keys
 ) -> None:

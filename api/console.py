@@ -160,6 +160,11 @@ STALE_FORM = N_(
 )
 """What a form sent with a CSRF token of another session is told: a start or a decision comes back as filled."""
 STALE_SIGN_IN = N_("This sign-in page is from an earlier session: nothing was sent. Sign in again.")
+SESSION_ENDED = N_(
+    "Your session had ended (signed out, or unused too long): nothing was sent. Sign in again to go back to the "
+    "form, and send it again."
+)
+"""What the sign-in page says to a clerk whose form met no session (``_login_required``)."""
 
 
 class StaleForm(Exception):
@@ -269,7 +274,12 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
-        return _redirect("/console/login?" + urlencode({"next": request.url.path}))
+        if request.method != "POST":
+            return _redirect("/console/login?" + urlencode({"next": request.url.path}))
+        # a form sent after the session ended: back to the page it was on (its URL takes no GET), and the sign-in
+        # page says that nothing was sent
+        request.session["ended"] = True
+        return _redirect("/console/login?" + urlencode({"next": _form_page(request.url.path)}))
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -277,7 +287,8 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 
     @router.get("/login")
     async def login_page(request: Request, next: str = "/console/") -> HTMLResponse:
-        return _page(request, "login.html", next=_safe_next(next))
+        ended = SESSION_ENDED if request.session.pop("ended", False) else None
+        return _page(request, "login.html", next=_safe_next(next), ended=ended)
 
     @router.post("/login")
     async def login(request: Request) -> Response:
@@ -558,6 +569,16 @@ def _valid_case_id(case_id: str) -> bool:
 def _safe_next(target: str) -> str:
     """Only our own console pages as redirect targets (no open redirect)."""
     return target if target.startswith("/console/") and "//" not in target and "\\" not in target else "/console/"
+
+
+_POSTED_FROM = re.compile(r"(?P<page>/console/cases/[^/]+)/(?:events/[^/]+|assign)|(?P<inbox>/console/inbox)/.*")
+
+
+def _form_page(path: str) -> str:
+    """The page whose form posts to ``path``: a case's decision or assignment comes from the case page, an
+    acknowledgement from the inbox; a start form posts to its own page."""
+    m = _POSTED_FROM.fullmatch(path)
+    return _safe_next((m["page"] or m["inbox"]) if m else path)
 
 
 def _startable(ctx: AppContext, key: str, principal: Principal) -> ProcedureSpec:

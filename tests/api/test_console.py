@@ -102,6 +102,49 @@ async def test_a_form_from_before_the_last_sign_in_comes_back_as_filled_not_as_a
     await stop(env.client.get_workflow_handle(case_id))
 
 
+async def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_after_signing_in(
+    http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
+) -> None:
+    """A decision typed while the session ended (idle, or signed out in another tab) was sent to sign-in with the
+    POST's URL as ``next``: signed in, the browser asked for it and met 405, and the sign-in page never said the
+    session had ended (an adversarial run, 2026-12-04). Now ``next`` is the page the form was on (the case page, the
+    start page), and the sign-in page says, in the page's language, that nothing was sent."""
+    from tests.api.applications import application
+
+    await sign_in(http, keys.staff)
+    await http.get("/console/lang/ru?next=/console/")
+    started = await http.post(
+        "/v1/procedures/demo_check/cases",
+        json=application(await env.get_current_time()),
+        headers={"X-API-Key": keys.staff},
+    )
+    case_id = started.json()["case_id"]
+    token = csrf((await http.get(f"/console/cases/{case_id}")).text)
+    backdate("last_seen_at", timedelta(minutes=31))  # the clerk typed for over half an hour
+    typed = {"csrf_token": token, "reason": "the charter is missing its second page"}
+    sent = await http.post(f"/console/cases/{case_id}/events/completeness_decision", data=typed)
+    assert sent.status_code == 303 and sent.headers["location"] == f"/console/login?next=%2Fconsole%2Fcases%2F{case_id}"
+    login = await http.get(sent.headers["location"])
+    assert 'id="session-ended"' in login.text and "ничего не отправлено" in login.text and 'lang="ru"' in login.text
+    assert f'name="next" value="/console/cases/{case_id}"' in login.text
+    again = await http.get(sent.headers["location"])
+    assert 'id="session-ended"' not in again.text  # said once, not on every later sign-in
+    signed = await http.post(
+        "/console/login",
+        data={"csrf_token": csrf(again.text), "api_key": keys.staff, "next": f"/console/cases/{case_id}"},
+    )
+    assert signed.headers["location"] == f"/console/cases/{case_id}"
+    assert (await http.get(signed.headers["location"])).status_code == 200
+    backdate("last_seen_at", timedelta(minutes=31))
+    start = await http.post("/console/start/demo_check", data={"csrf_token": token, "phone": "+77011234567"})
+    assert start.status_code == 303
+    assert start.headers["location"] == "/console/login?next=%2Fconsole%2Fstart%2Fdemo_check"
+    assert 'id="session-ended"' in (await http.get(start.headers["location"])).text
+    r = await http.get("/console/outbox")  # a page merely opened after the session ended: nothing was lost
+    assert r.status_code == 303 and 'id="session-ended"' not in (await http.get(r.headers["location"])).text
+    await stop(env.client.get_workflow_handle(case_id))
+
+
 async def test_a_document_s_hash_is_set_apart_from_its_signature(
     http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
 ) -> None:

@@ -317,8 +317,11 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         await _form(request)
+        lang = request.session.get("lang")
         close_session(request.session)  # the server forgets it: a copy of the cookie opens nothing
         request.session.clear()
+        if lang:  # the clerk's language is not the session's: the sign-in page and the next session keep it
+            request.session["lang"] = lang
         return _redirect("/console/login")
 
     @router.get("/lang/{code}")

@@ -145,6 +145,19 @@ async def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_after_
     await stop(env.client.get_workflow_handle(case_id))
 
 
+async def test_signing_out_keeps_the_clerk_s_language(http: httpx.AsyncClient, keys: Keys) -> None:
+    """Signing out dropped the language chosen on the console: the sign-in page, and the console after signing in
+    again, were in the browser's language (an adversarial run, 2026-12-04)."""
+    await sign_in(http, keys.staff)
+    await http.get("/console/lang/ru?next=/console/")
+    page = await http.get("/console/outbox")
+    out = await http.post("/console/logout", data={"csrf_token": csrf(page.text)}, headers={"Accept-Language": "en"})
+    login = await http.get(out.headers["location"], headers={"Accept-Language": "en"})
+    assert 'lang="ru"' in login.text and "Войти" in login.text
+    await sign_in(http, keys.staff)
+    assert "Исходящие SMS" in (await http.get("/console/outbox", headers={"Accept-Language": "en"})).text
+
+
 async def test_a_document_s_hash_is_set_apart_from_its_signature(
     http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment
 ) -> None:

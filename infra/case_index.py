@@ -109,9 +109,10 @@ def number_is_personal(number: str) -> bool:
 
 
 def normalise_identifier(value: str) -> str | None:
-    """An IIN or BIN as twelve digits (spaces and dashes dropped), or None when it is not one."""
-    digits = re.sub(r"[\s\-]", "", value)
-    return digits if re.fullmatch(r"\d{12}", digits) else None
+    """An IIN or BIN as twelve digits 0–9 (spaces and dashes dropped, every script's digits as 0–9, as a search types
+    them: ``９００…``), or None when it is not one."""
+    digits = normalise_number(re.sub(r"[\s\-]", "", value))
+    return digits if re.fullmatch(r"[0-9]{12}", digits) else None
 
 
 def normalise_number(value: str) -> str:

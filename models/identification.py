@@ -119,7 +119,7 @@ class BiometricCheck(BaseModel):
 class IdentityCheckRequest(Model):
     """Check a person (IIN) or legal entity (BIN) against the state registries via the gateway."""
 
-    id_number: str = Field(pattern=r"^\d{12}$")
+    id_number: str = Field(pattern=r"^[0-9]{12}$")  # not ``\d``: pydantic's takes every script's digits
     at: datetime
 
 

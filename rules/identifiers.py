@@ -9,6 +9,7 @@ part of it (IINs, phone numbers and birth dates are personal data; answers and l
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 
@@ -52,7 +53,9 @@ def check_digit(first_eleven: str) -> int | None:
 
 def _twelve_digits(value: str, name: str) -> str:
     value = value.strip()
-    if not re.fullmatch(r"\d{12}", value):
+    if not re.fullmatch(r"[0-9]{12}", value):  # not ``\d``: it takes every script's digits ("٩", "９")
+        if len(value) == 12 and value.isdecimal():
+            raise ValueError(f"{name} must be written in the digits 0–9 only")
         raise ValueError(f"{name} must be exactly 12 digits")
     expected = check_digit(value[:11])
     if expected is None:
@@ -75,7 +78,9 @@ def iin_birth_date(iin: str) -> date:
 
 
 def iin_check(value: str, *, today: date | None = None) -> str:
-    """Validate an individual identification number; returns it stripped."""
+    """Validate an individual identification number; returns it stripped.
+
+    Digits 0–9 only: another script's digits (``٩``, ``９``) are refused, not read as 0–9, so one IIN has one form."""
     iin = _twelve_digits(value, "IIN")
     born = iin_birth_date(iin)
     if today is not None and born > today:
@@ -84,7 +89,9 @@ def iin_check(value: str, *, today: date | None = None) -> str:
 
 
 def bin_check(value: str) -> str:
-    """Validate a business identification number; returns it stripped."""
+    """Validate a business identification number; returns it stripped.
+
+    Digits 0–9 only: another script's digits (``٩``, ``９``) are refused, not read as 0–9, so one BIN has one form."""
     bin_ = _twelve_digits(value, "BIN")
     month = int(bin_[2:4])
     if not 1 <= month <= 12:
@@ -179,6 +186,7 @@ def personal_number_whole(text: str) -> str | None:
 
 
 def _personal(digits: str) -> str | None:
+    digits = "".join(str(unicodedata.decimal(c)) for c in digits)  # "٩٠٠…" is read as the IIN it shows
     if 10 <= len(digits) <= 11 and _passes(kz_mobile, digits):
         return Sentence("a phone number")
     if len(digits) == 12 and _passes(iin_check, digits):

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-KZ_IBAN = r"^KZ\d{2}[0-9A-Z]{16}$"
+KZ_IBAN = r"^KZ[0-9]{2}[0-9A-Z]{16}$"  # not ``\d``: pydantic's takes every script's digits ("٩", "９")
 Email = Annotated[str, Field(pattern=EMAIL, max_length=254, description="e-mail address")]
 Iban = Annotated[str, Field(pattern=KZ_IBAN, description="bank account (IBAN, KZ + 18 characters)")]
 ShortStr = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]

@@ -52,6 +52,20 @@ def test_an_operator_key_needs_its_bin_and_a_persons_key_has_none() -> None:
     assert listed.exit_code == 0 and "BIN" in listed.output
 
 
+def test_a_bin_in_another_scripts_digits_is_refused() -> None:
+    """``--bin ٩٨٠٥٤٠٠٠٠١٢٩`` made a key bound to a BIN no case lists (its cases name ``980540000129``): an
+    adversarial run, 2026-12-04."""
+    from api.auth import list_keys
+    from starter import app
+
+    before = len(list_keys())
+    arabic = "".join(chr(0x660 + int(d)) for d in CENTRE)
+    args = ["api", "create-key", "--name", "x", "--role", "operator:antifraud_centre", "--bin", arabic]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 1 and "BIN must be written in the digits 0–9 only" in refused.output, refused.output
+    assert len(list_keys()) == before
+
+
 def test_an_operator_role_no_procedure_takes_anything_from_is_refused() -> None:
     """``operator:nonexistent`` made a key that every start and event then refused (found by an adversarial review,
     2026-12-02); the command now refuses it and names the systems the catalogue knows."""

@@ -38,6 +38,9 @@ def test_names_phones_and_identifiers_are_normalised() -> None:
     assert case_index.normalise_phone("+7 999 123") is None
     assert case_index.normalise_identifier("900101 300126") == "900101300126"
     assert case_index.normalise_identifier("90010130012") is None
+    # a search typed in another script's digits finds the IIN the models now hold in 0–9 only
+    assert case_index.normalise_identifier("９００１０１ ３００１２６") == "900101300126"
+    assert case_index.normalise_identifier("٩٠٠١٠١٣٠٠١٢٦") == "900101300126"
 
 
 def test_every_procedures_input_gives_its_identifiers_phones_names_and_number() -> None:

@@ -3,7 +3,7 @@ checks either validate or say why."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
@@ -182,3 +182,66 @@ def test_a_number_as_a_whole_is_read_however_written_and_never_inside_an_opaque_
     opaque = "49035f8b-7770-4585-85d8-f75c0c9af542"
     assert personal_number_in(opaque) == "a phone number" and personal_number_whole(opaque) is None
     assert personal_number_whole("bio-7000000001") is None and personal_number_whole("123456") is None
+
+
+ZEROS = {"Arabic-Indic": "٠", "fullwidth": "０", "Persian": "۰"}
+"""Other scripts' digit zero: Python's ``\\d``, ``int()`` and pydantic's patterns read their digits as 0–9."""
+
+
+def in_script(number: str, zero: str) -> str:
+    return "".join(chr(ord(zero) + int(d)) for d in number)
+
+
+@pytest.mark.parametrize("zero", ZEROS.values(), ids=ZEROS.keys())
+def test_an_iin_or_bin_in_another_scripts_digits_is_refused(zero: str) -> None:
+    """``٩٠٠١٠١٣٠٠١٢٦`` passed as a valid IIN and was stored as given, so one applicant's IIN had four forms: four
+    cases for one application, and registry lookups that found no one (an adversarial run, 2026-12-04)."""
+    iin = in_script(IIN_FIRST_PASS, zero)
+    with pytest.raises(ValueError, match="IIN must be written in the digits 0–9 only"):
+        iin_check(iin)
+    with pytest.raises(ValueError, match="IIN must be written in the digits 0–9 only"):
+        iin_check(IIN_FIRST_PASS[:11] + iin[11])  # one such digit is enough
+    with pytest.raises(ValueError, match="BIN must be written in the digits 0–9 only"):
+        bin_check(in_script(BIN_VALID, zero))
+    with pytest.raises(ValidationError, match="digits 0–9 only"):
+        Person(iin=iin, phone="+77011234567")
+
+
+@pytest.mark.parametrize("zero", ZEROS.values(), ids=ZEROS.keys())
+def test_the_models_patterns_of_numbers_take_digits_0_9_only(zero: str) -> None:
+    """A registry lookup's IIN or BIN and a permit's bank account (KZ IBAN) had ``\\d`` patterns, which pydantic
+    reads as any script's digits."""
+    from pydantic import TypeAdapter
+
+    from models.identification import IdentityCheckRequest
+    from models.mvno_permit.application import Iban
+
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    assert IdentityCheckRequest(id_number=IIN_FIRST_PASS, at=now).id_number == IIN_FIRST_PASS
+    with pytest.raises(ValidationError):
+        IdentityCheckRequest(id_number=in_script(IIN_FIRST_PASS, zero), at=now)
+    iban = TypeAdapter(Iban)
+    assert iban.validate_python("KZ86125KZT5004100100") == "KZ86125KZT5004100100"
+    with pytest.raises(ValidationError):
+        iban.validate_python(f"KZ{in_script('86', zero)}125KZT5004100100")
+
+
+@given(st.text(alphabet=st.characters(categories=["Nd"]), min_size=12, max_size=12))
+def test_an_identifier_that_validates_is_written_in_digits_0_9(value: str) -> None:
+    for check in (iin_check, bin_check):
+        try:
+            valid = check(value)
+        except ValueError as exc:
+            assert value.isascii() or "digits 0–9 only" in str(exc)
+        else:
+            assert valid == value and valid.isascii()
+
+
+@pytest.mark.parametrize("zero", ZEROS.values(), ids=ZEROS.keys())
+def test_a_personal_number_in_another_scripts_digits_is_still_found(zero: str) -> None:
+    """``personal_number_in`` reads every script's digits as the numbers they show: a reference holding an IIN in
+    Arabic-Indic digits is refused as one, though ``iin_check`` refuses that form of it."""
+    from rules.identifiers import personal_number_in, personal_number_whole
+
+    iin = in_script(IIN_FIRST_PASS, zero)
+    assert personal_number_in(f"ref-{iin}") == personal_number_whole(iin) == "an IIN"

@@ -8,6 +8,8 @@ An operator system acts for an organisation: its key is bound to that organisati
 only on the cases whose parties list that BIN for its role (``models.procedure.Caller``). A key with operator
 roles is therefore refused without a BIN, and a BIN is refused on a person's key (staff, supervisor, auditor) or
 on a key that mixes both kinds. Keys made before this rule have no BIN: they act on nothing until re-issued.
+Nor does one key hold two operator roles whose events check one another (``mixed_checks``): a key made with such
+a mix before that rule acts on nothing either.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +37,7 @@ __all__ = [
     "Principal",
     "create_key",
     "list_keys",
+    "mixed_checks",
     "revoke_key",
     "valid_role",
     "verify_key",
@@ -75,6 +79,14 @@ def valid_role(role: str) -> bool:
     return bool(_ROLE.fullmatch(role))  # not ``match``: its ``$`` takes a role with a newline after it
 
 
+def mixed_checks(roles: Iterable[str]) -> tuple[str, str] | None:
+    """Two of a key's ``roles`` whose events check one another (the biometric provider's verdict on the portal's
+    request, act 58), or ``None``: a key that holds both is refused when made and acts on nothing when used."""
+    from workflows.catalogue import roles_checking_one_another  # the catalogue: not for every importer of keys
+
+    return roles_checking_one_another(roles)
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -99,6 +111,10 @@ def create_key(name: str, roles: list[str], bin: str | None = None) -> tuple[str
         raise ValueError("an operator system's key acts for its organisation: give its BIN (--bin)")
     if bin and not operator:
         raise ValueError("a BIN binds an operator system's key; staff, supervisor and auditor keys have none")
+    if pair := mixed_checks(roles):
+        raise ValueError(
+            f"{pair[0]} checks what {pair[1]} sends: one key may not hold both (give each system a key of its own)"
+        )
     org = bin_check(bin) if bin else None
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     row = ApiKey(

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import Principal, verify_key
+from api.auth import Principal, mixed_checks, verify_key
 from api.problems import ProblemError
 from api.sessions import session_principal
 
@@ -41,6 +41,12 @@ def require(roles: frozenset[str], what: str) -> Callable[..., Awaitable[Princip
     async def dependency(principal: Principal = Depends(authenticated)) -> Principal:
         if not principal.may(roles):
             raise ProblemError(403, f"this key may not {what}")
+        if pair := mixed_checks(principal.roles):  # made before create_key refused the mix
+            raise ProblemError(
+                403,
+                f"this key holds {pair[0]} and {pair[1]}, whose events check one another: it acts on nothing until "
+                "each system has a key of its own (starter.py api create-key)",
+            )
         if principal.bin is None and principal.caller.acts_as_operator(roles):
             raise ProblemError(
                 403,

@@ -229,6 +229,10 @@ class ProcedureSpec:
     every case of the procedure. Any other operator role acts only on the cases whose parties list its
     organisation: the workflow's ``parties()`` from the case's own data (e.g. a permit's base operators), and the
     organisation that started the case."""
+    checkers: frozenset[str] = frozenset()
+    """Operator roles whose events check what the procedure's other operator systems send (the biometric provider's
+    verdict on a request the portal submitted, 58 p.6–p.7): no one key holds one of them beside another operator
+    role of the procedure, or one system would vouch for itself (``workflows.catalogue.roles_checking_one_another``)."""
     activities: tuple[Callable[..., Any], ...] = ()
     """The activities only this procedure calls (the worker adds the ones every case uses): functions, or
     unbound methods of activity classes (``SmsActivities.send_sms``) that the worker binds to its one

@@ -6,7 +6,7 @@ and forms, and the command line its ``case`` commands, all from this tuple.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from models.procedure import ProcedureSpec, Role
@@ -21,7 +21,15 @@ from workflows import (
 )
 from workflows.case import CASE_ACTIVITIES
 
-__all__ = ["ACTIVITIES", "PROCEDURES", "WORKFLOWS", "by_key", "operator_roles", "spec_of_workflow"]
+__all__ = [
+    "ACTIVITIES",
+    "PROCEDURES",
+    "WORKFLOWS",
+    "by_key",
+    "operator_roles",
+    "roles_checking_one_another",
+    "spec_of_workflow",
+]
 
 PROCEDURES: tuple[ProcedureSpec, ...] = (
     mvno_permit.SPEC,
@@ -64,5 +72,20 @@ def spec_of_workflow(workflow_type: str) -> ProcedureSpec | None:
 def operator_roles() -> frozenset[str]:
     """The operator systems' roles some procedure of the catalogue takes a start or an event from
     (``operator:egov_portal`` …): an operator key with any other role could act on nothing."""
-    roles = {r for s in PROCEDURES for r in (*s.start_roles, *(r for e in s.events for r in e.roles))}
-    return frozenset(r for r in roles if Role.is_operator(r))
+    return frozenset(r for s in PROCEDURES for r in _operator_roles_of(s))
+
+
+def _operator_roles_of(spec: ProcedureSpec) -> set[str]:
+    roles = {*spec.start_roles, *(r for e in spec.events for r in e.roles)}
+    return {r for r in roles if Role.is_operator(r)}
+
+
+def roles_checking_one_another(roles: Iterable[str]) -> tuple[str, str] | None:
+    """Two of ``roles`` that one key may not hold, or ``None``: a procedure's checker (``ProcedureSpec.checkers``, the
+    biometric provider) and another operator role it takes a start or an event from (the e-gov portal)."""
+    held = set(roles)
+    for spec in PROCEDURES:
+        for checker in sorted(spec.checkers & held):
+            if checked := sorted((_operator_roles_of(spec) - spec.checkers) & held):
+                return checker, checked[0]
+    return None

@@ -360,6 +360,7 @@ SPEC = ProcedureSpec(
     start_roles=frozenset({_PORTAL}),
     # the portal acts on the requests it submitted (the case's parties); the biometric provider is the one
     designated=frozenset({_BIOMETRICS}),
+    checkers=frozenset({_BIOMETRICS}),  # its verdict checks the person the portal's request names (58 p.6, p.7)
     events=(
         EventSpec(
             "enter_otp",

@@ -52,6 +52,58 @@ def test_an_operator_key_needs_its_bin_and_a_persons_key_has_none() -> None:
     assert listed.exit_code == 0 and "BIN" in listed.output
 
 
+@pytest.mark.parametrize(
+    "roles",
+    [
+        ["operator:egov_portal", "operator:biometric_id"],  # act 58: the portal's request, the provider's verdict
+        ["operator:almatel_signing_page", "operator:biometric_id"],  # almatel-eds step 6
+    ],
+)
+def test_a_key_whose_roles_check_one_another_is_refused(roles: list[str]) -> None:
+    """One key held the e-gov portal's role and the biometric provider's, so one system started a connection request
+    and reported its own biometric verdict on it (an adversarial run, 2026-12-04). The pairs come from the catalogue
+    (``ProcedureSpec.checkers``); the operator's own systems may share a key."""
+    from api.auth import list_keys
+    from starter import app
+
+    before = len(list_keys())
+    args = ["api", "create-key", "--name", "x", *(a for r in roles for a in ("--role", r)), "--bin", CENTRE]
+    refused = CliRunner().invoke(app, args)
+    said = " ".join(refused.output.split())  # as wrapped on the terminal
+    assert refused.exit_code == 1 and "one key may not hold both" in said and all(r in said for r in roles), said
+    assert len(list_keys()) == before
+    own = ["--role", "operator:almatel_technician", "--role", "operator:almatel_signing_page"]
+    assert CliRunner().invoke(app, ["api", "create-key", "--name", "AlmaTel", *own, "--bin", CENTRE]).exit_code == 0
+
+
+async def test_a_key_made_before_with_roles_that_check_one_another_acts_on_nothing() -> None:
+    """A key made with such a mix before ``create_key`` refused it is refused at use (403), naming the fix; each
+    role's own key still acts."""
+    from api.auth import create_key, verify_key
+    from api.problems import ProblemError
+    from api.security import require
+    from infra.db import session
+    from models.tables import ApiKey
+
+    key, row = create_key("portal (before the rule)", ["operator:egov_portal"], CENTRE)
+    portal = frozenset({"operator:egov_portal"})
+    start = require(portal, "start egov_number_connection cases")
+    principal = verify_key(key)
+    assert principal is not None and (await start(principal)).roles == portal
+    with session() as s:  # as create_key made it before the rule
+        stored = s.get(ApiKey, row.key_id)
+        assert stored is not None
+        stored.roles = "operator:biometric_id,operator:egov_portal"
+        s.add(stored)
+    mixed = verify_key(key)
+    assert mixed is not None
+    for dependency in (start, require(frozenset({"operator:biometric_id"}), "send report_biometrics")):
+        with pytest.raises(ProblemError) as caught:
+            await dependency(mixed)
+        assert caught.value.status == 403 and "check one another" in caught.value.detail
+        assert "create-key" in caught.value.detail
+
+
 def test_a_bin_in_another_scripts_digits_is_refused() -> None:
     """``--bin ٩٨٠٥٤٠٠٠٠١٢٩`` made a key bound to a BIN no case lists (its cases name ``980540000129``): an
     adversarial run, 2026-12-04."""

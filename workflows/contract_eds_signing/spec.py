@@ -53,6 +53,7 @@ SPEC = ProcedureSpec(
     case_id=_case_id,
     start_roles=frozenset({_TECH, Role.STAFF}),
     designated=frozenset({_TECH, _PAGE, _BIO}),  # the operator's own systems and the one biometric provider
+    checkers=frozenset({_BIO}),  # the provider's verdict checks the subscriber the operator's systems signed up
     events=(
         EventSpec(
             "technician_code_received",

@@ -95,17 +95,45 @@ def _sentence(template: str, values: dict[str, str], texts: dict[str, str] | Non
     return said
 
 
-HIDDEN_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u180e\u200b\u200e\u200f"
-    "\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\ufeff\uffa0\ufff9-\ufffb]"
+_ALWAYS_HIDDEN = (
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200e\u200f"
+    "\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2800\u3164\ufeff\uffa0\ufff9-\ufffb"
 )
+_EMOJI_PARTS = "\u200d\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef"
+"""The zero-width joiner, the variation selectors and the tag characters: hidden unless in an emoji sequence."""
+_PICTOGRAPH = (
+    "[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u21aa\u231a-\u23ff\u24c2\u25aa-\u25fe\u2600-\u27bf\u2934\u2935"
+    "\u2b05-\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001faff]"
+)
+_EMOJI = f"{_PICTOGRAPH}[\U0001f3fb-\U0001f3ff]?[\ufe0e\ufe0f]?"  # with a skin tone, as text or as emoji
+_EMOJI_SEQUENCE = re.compile(
+    "\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,7}\U000e007f"  # a subdivision's flag: 🏴 gbsct ␡
+    "|[0-9#*]\ufe0f\u20e3"  # a keycap
+    f"|{_EMOJI}(?:\u200d{_EMOJI})*"  # an emoji, or emoji joined by U+200D
+)
+
+
+class _HiddenCharacters:
+    """``search(text)``: the first character of ``text`` its reader does not see, as a match, or ``None``."""
+
+    _hidden = re.compile(f"[{_ALWAYS_HIDDEN}{_EMOJI_PARTS}]")
+
+    def search(self, text: str) -> re.Match[str] | None:
+        # an emoji sequence's joiners, selectors and tags are drawn with it: blanked out, the rest keeps its place
+        return self._hidden.search(_EMOJI_SEQUENCE.sub(lambda m: " " * len(m.group()), text))
+
+
+HIDDEN_CHARACTERS = _HiddenCharacters()
 """Characters a reader does not see: controls (not tab and line ends), the direction marks (U+061C, U+200E, U+200F)
 and overrides, and the zero-width and invisible formatting characters (soft hyphen, U+200B, word joiner, BOM…);
 U+202E, or U+061C before digits, turns an IIN around on the console and in a signed document. Letters that are drawn
-blank (the Hangul fillers U+115F, U+1160, U+3164, U+FFA0 and the braille blank U+2800: ``Asel<U+3164>Bekova`` reads as
-two words) and the line and paragraph separators U+2028, U+2029 (a line break most pages do not draw) are refused
-too (an adversarial run, 2026-12-04). The joiners emoji and scripts need (U+200C, U+200D), the emoji variation
-selector U+FE0F and the tag characters of flag emoji stay: an applicant may write a heart or a flag."""
+blank (the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, the braille blank U+2800, the Khmer invisible vowels
+U+17B4, U+17B5), the Mongolian free variation selectors U+180B–U+180F and the line and paragraph separators U+2028,
+U+2029 (a line break most pages do not draw) are refused too (adversarial runs, 2026-12-04). The joiner U+200C
+scripts need stays. The zero-width joiner U+200D, the variation selectors (U+FE00–U+FE0F, U+E0100–U+E01EF) and the
+tag characters (U+E0000–U+E007F) stay only in an emoji sequence, so an applicant may write ``👨‍👩‍👧``, ``❤️`` or
+a subdivision's flag: alone, a tag character spells hidden ASCII, and a selector or a joiner after a letter is
+drawn as nothing."""
 
 
 # --- what an error message may show of the value it refuses ------------------------------------------------------

@@ -144,7 +144,7 @@ def test_a_key_holders_name_with_an_invisible_character_is_refused() -> None:
     from starter import app
 
     before = len(list_keys())
-    for name in ("Evil \u202eknab", "zero\u200bwidth"):
+    for name in ("Evil \u202eknab", "zero\u200bwidth", "Asel\U000e0041\U000e0042", "Asel\u200dBekova"):
         refused = CliRunner().invoke(app, ["api", "create-key", "--name", name, "--role", "staff"])
         assert refused.exit_code == 1 and "holds the invisible character U+" in refused.output, refused.output
     assert len(list_keys()) == before

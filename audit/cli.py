@@ -126,6 +126,25 @@ def _files(paths: list[Path]) -> list[Path]:
     return out
 
 
+def _new_file(path: Path) -> Path:
+    """An ``--out`` file: its folder must exist (checked before the history is fetched), it is no folder and no file
+    yet (a case file written earlier is never overwritten)."""
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a folder; give the ZIP's file name")
+    if path.exists():
+        raise typer.BadParameter(f"{path} exists; give a new file name")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"the folder {path.parent} does not exist")
+    return path
+
+
+def _folder(path: Path) -> Path:
+    """An ``--out`` folder: created when missing, but no file (checked before any history is read)."""
+    if path.exists() and not path.is_dir():
+        raise typer.BadParameter(f"{path} is a file; give a folder")
+    return path
+
+
 async def _histories(
     paths: list[Path] | None, selection: dict[str, Any], progress: Progress, label: str
 ) -> AsyncIterator[WorkflowHistory]:
@@ -149,7 +168,7 @@ async def _histories(
 
 @app.command()
 def export(
-    out: Path = typer.Argument(..., help="directory for the JSON files (created if missing)"),
+    out: Path = typer.Argument(..., help="directory for the JSON files (created if missing)", callback=_folder),
     procedure: str | None = PROCEDURE,
     since: str | None = SINCE,
     until: str | None = UNTIL,
@@ -230,7 +249,9 @@ def replay(
 @app.command()
 def report(
     paths: list[Path] | None = typer.Argument(None, help="history files or directories; none: from the server"),
-    out: Path = typer.Option(Path("audit-report"), "--out", "-o", help="directory for report.html and report.json"),
+    out: Path = typer.Option(
+        Path("audit-report"), "--out", "-o", help="directory for report.html and report.json", callback=_folder
+    ),
     procedure: str | None = PROCEDURE,
     since: str | None = SINCE,
     until: str | None = UNTIL,
@@ -270,15 +291,6 @@ def report(
         t.add_row(p.procedure, str(p.cases), str(p.terms), str(p.met_on_time), str(p.met_late), str(p.breached), share)
     console.print(t)
     console.print(f"{len(rep.overruns)} overruns; written {out / 'report.html'} and {out / 'report.json'}")
-
-
-def _new_file(path: Path) -> Path:
-    """An ``--out`` file: its folder must exist (checked before the history is fetched) and it is no folder."""
-    if path.is_dir():
-        raise typer.BadParameter(f"{path} is a folder; give the ZIP's file name")
-    if not path.parent.is_dir():
-        raise typer.BadParameter(f"the folder {path.parent} does not exist")
-    return path
 
 
 @app.command("admin-case")

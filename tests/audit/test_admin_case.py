@@ -97,12 +97,18 @@ def test_admin_case_documents_from_our_document_store(recorded: Recorded, tmp_pa
     assert res.exit_code == 0, res.output
     zf = zipfile.ZipFile(tmp_path / "case.zip")
     assert zf.read(f"documents/{ref.doc_id}") == body
-    for out, said in ((tmp_path / "no such folder" / "case.zip", "does not exist"), (tmp_path, "is a folder")):
+    written = (tmp_path / "case.zip").read_bytes()
+    for out, said in (
+        (tmp_path / "no such folder" / "case.zip", "does not exist"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "case.zip", "exists; give a new file name"),  # a case file written earlier is never overwritten
+    ):
         res = CliRunner().invoke(cli.app, ["admin-case", str(tmp_path / "late.json"), "--out", str(out)])
         assert res.exit_code == 2 and said in " ".join(res.output.replace("│", " ").split()), (
             res.output
         )  # a clear error, not a traceback
         assert isinstance(res.exception, SystemExit)
+    assert (tmp_path / "case.zip").read_bytes() == written
 
 
 def test_a_patch_marker_reads_as_the_procedure_version_the_case_took() -> None:

@@ -100,3 +100,21 @@ def test_the_report_and_the_administrative_case_follow_the_auditors_language(
             assert f"<td>{english}" not in case_html, english
     res = runner.invoke(cli.app, ["report", str(tmp_path / "export"), "--out", str(tmp_path / "x"), "--lang", "de"])
     assert res.exit_code == 2
+
+
+def _said(output: str) -> str:
+    """A command's output as one line (rich and click wrap and box it)."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def test_an_out_folder_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    """``--out`` of the report, and export's folder, naming a file: one line and exit 2, no traceback."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "afile").touch()
+    for args in (
+        ["report", str(tmp_path / "empty"), "--out", str(tmp_path / "afile")],
+        ["export", str(tmp_path / "afile"), "--case", "x"],
+    ):
+        res = CliRunner().invoke(cli.app, args)
+        assert res.exit_code == 2 and f"{tmp_path / 'afile'} is a file; give a folder" in _said(res.output), res.output
+        assert isinstance(res.exception, SystemExit)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,12 +20,15 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
 from audit.admin_case import build_admin_case, fetch_from_store, render_admin_case, signature_from_store
-from audit.export import build_query, export_histories, fetch_histories, list_case_ids
+from audit.export import EXECUTION_STATUSES, build_query, export_histories, fetch_histories, list_case_ids
 from audit.history import load_history, parse_history
 from audit.replay import Replay, ReplayOutcome
-from audit.report import build_report, render_report_html
+from audit.report import Scope, build_report, render_report_html
 from infra.codec import CodecError, CodecSettings, KeyRing, load_keyring, new_key_id, rotate_key_file
 from infra.console import run_app
+
+if TYPE_CHECKING:
+    from models.procedure import ProcedureSpec
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 keys_app = typer.Typer(no_args_is_help=True, help="payload encryption keys: show ids, generate, rotate")
@@ -91,8 +94,15 @@ async def _client() -> Client:
     return await connect(strict=False)  # auditors read histories as they are, clear ones recorded before the codec too
 
 
-async def _select(
-    client: Client,
+def _procedures() -> dict[str, ProcedureSpec]:
+    """The catalogue by key (imports the workflows: called by a command, not at import)."""
+    from workflows.catalogue import by_key
+
+    return by_key()
+
+
+def _scope(
+    paths: list[Path] | None,
     cases: list[str] | None,
     query: str | None,
     procedure: str | None,
@@ -100,18 +110,59 @@ async def _select(
     until: str | None,
     status: str | None,
     case_status: str | None,
-) -> list[str]:
+) -> Scope:
+    """What a command reads, checked before any history is: a filter that could match nothing by its spelling (a
+    procedure or a status no procedure has, an empty period) or that files would ignore is a usage error."""
+    if paths:
+        given: dict[str, object] = {"--procedure": procedure, "--since": since, "--until": until, "--status": status}
+        given |= {"--case-status": case_status, "--case": cases, "--query": query}
+        for name, value in given.items():
+            if value:
+                raise typer.BadParameter("chooses among the server's cases, not among files", param_hint=f"'{name}'")
+        return Scope(files=[str(p) for p in paths])
     if cases:
-        return list(cases)
-    q = query or build_query(
-        procedure=procedure,
-        since=_instant(since, "--since"),
-        until=_instant(until, "--until"),
-        status=status,
-        case_status=case_status,
-    )
-    err.print(Text(f"query: {q}", style="dim"))
-    return await list_case_ids(client, q)
+        return Scope(cases=list(cases))
+    if query:
+        return Scope(query=query)
+    from api.search import statuses_of
+
+    procedures = _procedures()
+    if procedure is not None and procedure not in procedures:
+        raise typer.BadParameter(
+            f"no procedure {procedure!r}; one of: {', '.join(procedures)}", param_hint="'--procedure'"
+        )
+    if status is not None and status not in EXECUTION_STATUSES:
+        raise typer.BadParameter(f"{status!r} is not one of {', '.join(EXECUTION_STATUSES)}", param_hint="'--status'")
+    if case_status is not None and case_status not in statuses_of(procedures, procedure or ""):
+        said = (
+            f"{procedure} has no status {case_status!r}; one of: {', '.join(procedures[procedure].statuses)}"
+            if procedure
+            else f"no procedure has the status {case_status!r}"
+        )
+        raise typer.BadParameter(said, param_hint="'--case-status'")
+    start, end = _instant(since, "--since"), _instant(until, "--until")
+    if start and end and start >= end:
+        raise typer.BadParameter(f"{until} is not after --since {since}", param_hint="'--until'")
+    try:
+        q = build_query(procedure=procedure, since=start, until=end, status=status, case_status=case_status)
+    except ValueError as exc:  # a quote in a value
+        raise typer.BadParameter(str(exc)) from None
+    return Scope(query=q, procedure=procedure, since=start, until=end, status=status, case_status=case_status)
+
+
+async def _select(client: Client, scope: Scope) -> list[str]:
+    """The server's cases ``scope`` names, or those its query selects."""
+    if scope.cases:
+        return scope.cases
+    assert scope.query is not None
+    err.print(Text(f"query: {scope.query}", style="dim"))
+    return await list_case_ids(client, scope.query)
+
+
+def _no_case(scope: Scope) -> None:
+    """Says plainly that nothing matched, with what was asked (never "0 of 0" nor "every term met on time")."""
+    said = f"no history file (*.json) in {', '.join(scope.files)}" if scope.files else scope.query
+    err.print(Text.assemble(("no case matches:", "red"), f" {said}"))
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -145,12 +196,10 @@ def _folder(path: Path) -> Path:
     return path
 
 
-async def _histories(
-    paths: list[Path] | None, selection: dict[str, Any], progress: Progress, label: str
-) -> AsyncIterator[WorkflowHistory]:
-    """Histories from files when paths are given, else from the server by the selection."""
-    if paths:
-        files = _files(paths)
+async def _histories(scope: Scope, progress: Progress, label: str) -> AsyncIterator[WorkflowHistory]:
+    """Histories from the scope's files, else from the server."""
+    if scope.files:
+        files = _files([Path(f) for f in scope.files])
         task = progress.add_task(label, total=len(files), case="")
         for f in files:
             progress.update(task, case=f.name)
@@ -158,7 +207,7 @@ async def _histories(
             progress.advance(task)
         return
     client = await _client()
-    ids = await _select(client, **selection)
+    ids = await _select(client, scope)
     task = progress.add_task(label, total=len(ids), case="")
     async for h in fetch_histories(client, ids):
         progress.update(task, case=h.workflow_id)
@@ -178,16 +227,20 @@ def export(
     query: str | None = QUERY,
 ) -> None:
     """Export case histories to ``OUT/<case id>.json`` (payloads stay encrypted)."""
+    scope = _scope(None, case, query, procedure, since, until, status, case_status)
 
     async def go() -> list[Path]:
         client = await _client()
-        ids = await _select(client, case, query, procedure, since, until, status, case_status)
+        ids = await _select(client, scope)
         with _progress() as progress:
             task = progress.add_task("export", total=len(ids), case="")
             return await export_histories(client, ids, out, lambda cid: progress.update(task, advance=1, case=cid))
 
     paths = _run(go())
-    console.print(f"exported {len(paths)} case histories to {out}")
+    if paths:
+        console.print(f"exported {len(paths)} case histories to {out}")
+    else:
+        _no_case(scope)  # a period without cases is an answer; the line says it is one
 
 
 def _replay_table(outcomes: list[ReplayOutcome]) -> Table:
@@ -213,26 +266,21 @@ def replay(
     json_out: Path | None = typer.Option(None, "--json", help="also write the outcomes as JSON here"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print the SDK's error for each failed case"),
 ) -> None:
-    """Replay cases with today's workflow code; exit 1 when any case does not reproduce."""
-    selection = {
-        "cases": case,
-        "query": query,
-        "procedure": procedure,
-        "since": since,
-        "until": until,
-        "status": status,
-        "case_status": case_status,
-    }
+    """Replay cases with today's workflow code; exit 1 when any case does not reproduce, or no case matches."""
+    scope = _scope(paths, case, query, procedure, since, until, status, case_status)
 
     async def go() -> list[ReplayOutcome]:
         replayer = Replay()
         outcomes = []
         with _progress() as progress:
-            async for h in _histories(paths, selection, progress, "replay"):
+            async for h in _histories(scope, progress, "replay"):
                 outcomes.append(await replayer.check(h))
         return outcomes
 
     outcomes = _run(go())
+    if not outcomes:
+        _no_case(scope)
+        raise typer.Exit(1)  # nothing was checked: a gate before a deploy must not pass on it
     console.print(_replay_table(outcomes))
     if verbose:
         for o in outcomes:
@@ -261,28 +309,26 @@ def report(
     query: str | None = QUERY,
     lang: Language = LANG,
 ) -> None:
-    """The compliance report (HTML and JSON), computed from the histories alone."""
-    selection = {
-        "cases": case,
-        "query": query,
-        "procedure": procedure,
-        "since": since,
-        "until": until,
-        "status": status,
-        "case_status": case_status,
-    }
+    """The compliance report (HTML and JSON), computed from the histories alone; it records its scope, and says so
+    when no case matches it."""
+    scope = _scope(paths, case, query, procedure, since, until, status, case_status)
 
     async def go() -> Any:
         cases = []
         with _progress() as progress:
-            async for h in _histories(paths, selection, progress, "read"):
+            async for h in _histories(scope, progress, "read"):
                 cases.append(parse_history(h))
-        return build_report(cases, datetime.now(UTC))
+        return build_report(cases, datetime.now(UTC), scope)
 
     rep = _run(go())
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(rep.model_dump_json(indent=1) + "\n", encoding="utf-8")
     (out / "report.html").write_text(render_report_html(rep, lang.value), encoding="utf-8")
+    written = f"written {out / 'report.html'} and {out / 'report.json'}"
+    if not rep.cases:  # a report of no case is an answer (none in that period), said as one: not "all met on time"
+        _no_case(scope)
+        console.print(written)
+        return
     t = Table(title="Compliance by procedure")
     for col in ("procedure", "cases", "terms", "met on time", "met late", "breached", "share on time"):
         t.add_column(col)
@@ -290,7 +336,7 @@ def report(
         share = "n/a" if p.share_met_on_time is None else f"{p.share_met_on_time:.1%}"
         t.add_row(p.procedure, str(p.cases), str(p.terms), str(p.met_on_time), str(p.met_late), str(p.breached), share)
     console.print(t)
-    console.print(f"{len(rep.overruns)} overruns; written {out / 'report.html'} and {out / 'report.json'}")
+    console.print(f"{len(rep.overruns)} overruns; {written}")
 
 
 @app.command("admin-case")

@@ -33,6 +33,7 @@ __all__ = [
     "ComplianceReport",
     "Overrun",
     "ProcedureSummary",
+    "Scope",
     "TermRecord",
     "build_report",
     "patch_ids",
@@ -253,8 +254,23 @@ class Overrun(BaseModel):
     reason_said: Reason | None = Field(default=None, exclude=True)  # to say it in the page's language
 
 
+class Scope(BaseModel):
+    """What a report covers, as the command chose it: history files, case ids, or the server's cases a visibility
+    query selected (with the filters it was built from), so a reader knows what its figures count."""
+
+    files: list[str] = Field(default_factory=list)
+    cases: list[str] = Field(default_factory=list)
+    query: str | None = None
+    procedure: str | None = None
+    since: datetime | None = None  # cases started at or after
+    until: datetime | None = None  # cases started before
+    status: str | None = None  # execution status
+    case_status: str | None = None  # the case's own status (KzStatus)
+
+
 class ComplianceReport(BaseModel):
     generated_at: datetime
+    scope: Scope = Field(default_factory=Scope)
     histories: int
     cases: list[CaseReport]
     procedures: list[ProcedureSummary]
@@ -462,8 +478,10 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
     return rep
 
 
-def build_report(cases: list[CaseHistory], report_time: datetime | None = None) -> ComplianceReport:
-    """The compliance report over ``cases``."""
+def build_report(
+    cases: list[CaseHistory], report_time: datetime | None = None, scope: Scope | None = None
+) -> ComplianceReport:
+    """The compliance report over ``cases``, the ones ``scope`` chose."""
     report_time = report_time or datetime.now(UTC)
     reports = [case_report(c, report_time) for c in cases]
     summaries: dict[str, ProcedureSummary] = {}
@@ -495,6 +513,7 @@ def build_report(cases: list[CaseHistory], report_time: datetime | None = None) 
         s.share_met_on_time = round(s.met_on_time / decided, 4) if decided else None
     return ComplianceReport(
         generated_at=report_time,
+        scope=scope or Scope(),
         histories=len(cases),
         cases=reports,
         procedures=sorted(summaries.values(), key=lambda x: x.procedure),

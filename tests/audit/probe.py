@@ -11,6 +11,7 @@ from temporalio import activity, workflow
 
 from models.base import Model
 from models.case import DocumentRef
+from models.procedure import ProcedureSpec
 from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
 from workflows.case import CaseWorkflow
 from workflows.outside import ACTIVITY_RETRY
@@ -134,3 +135,18 @@ class AuditProbeChanged(AuditProbe):
     async def run(self, app: ProbeApplication) -> ProbeResult:
         await workflow.sleep(timedelta(seconds=5))
         return await super().run(app)
+
+
+SPEC = ProcedureSpec(
+    key=PROCEDURE,
+    title="Audit probe",
+    act_key="665/NK",
+    workflow=AuditProbe,
+    run=AuditProbe.run,
+    input_model=ProbeApplication,
+    case_id=lambda app: f"{PROCEDURE}-{app.applicant.iin}",
+    start_roles=frozenset(),
+    statuses=("under_review", "hearing_scheduled", "closed"),
+)
+"""The probe as a catalogue entry, for the commands that check a procedure's key and statuses (``audit``'s
+filters): it is in no catalogue."""

@@ -33,7 +33,9 @@ def test_cli_report_and_replay_work_offline_on_exported_files(
     assert res.exit_code == 0, res.output
     rep = json.loads((tmp_path / "rep" / "report.json").read_text())
     assert rep["histories"] == 2 and len(rep["overruns"]) == 1
-    assert "service_term" in (tmp_path / "rep" / "report.html").read_text()
+    assert rep["scope"]["files"] == [str(tmp_path / "export")]  # what the figures cover
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "service_term" in html and f"history files {tmp_path / 'export'}" in " ".join(html.split())
 
     monkeypatch.setattr(cli, "Replay", lambda: Replay([AuditProbe], runner=SANDBOX))
     res = runner.invoke(cli.app, ["replay", str(tmp_path / "export"), "--json", str(tmp_path / "replay.json")])
@@ -105,6 +107,62 @@ def test_the_report_and_the_administrative_case_follow_the_auditors_language(
 def _said(output: str) -> str:
     """A command's output as one line (rich and click wrap and box it)."""
     return " ".join(output.replace("│", " ").split())
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["report", "--procedure", "mvno_permits"], "'--procedure': no procedure 'mvno_permits'; one of: mvno_permit,"),
+        (["replay", "--case-status", "nosuchstatus"], "'--case-status': no procedure has the status 'nosuchstatus'"),
+        (["export", "x", "-p", "complaint", "--case-status", "permit_valid"], "complaint has no status 'permit_valid'"),
+        (["replay", "--since", "2027-02-01T00:00:00+05:00", "--until", "2027-01-01"], "'--until': 2027-01-01 is not"),
+        (["report", "--status", "running"], "'--status': 'running' is not one of Running,"),
+        (["report", "exports", "--procedure", "mvno_permit"], "'--procedure': chooses among the server's cases"),
+    ],
+)
+def test_a_selection_that_could_match_nothing_is_a_usage_error(
+    args: list[str], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped procedure or status, an inverted period, a filter given with files: exit 2 before any server is
+    asked, one line naming the option (no report reading "every decided term was met on time")."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exports").mkdir()
+    res = CliRunner().invoke(cli.app, [*args, "--out", "r"] if args[0] == "report" else args, catch_exceptions=False)
+    assert res.exit_code == 2 and said in _said(res.output), res.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_selection_that_matches_no_case_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing matched is said plainly with what was asked: replay fails (nothing was checked); the report is written
+    with its scope and says that no case matches it, never that every term was met on time."""
+    (tmp_path / "empty").mkdir()
+    runner = CliRunner()
+    res = runner.invoke(cli.app, ["replay", str(tmp_path / "empty")])
+    said = f"no case matches: no history file (*.json) in {tmp_path / 'empty'}"
+    assert res.exit_code == 1 and said in _said(res.output) and "cases reproduce" not in res.output
+
+    async def no_server() -> None:
+        return None
+
+    async def no_case(client: object, query: str) -> list[str]:
+        return []
+
+    monkeypatch.setattr(cli, "_client", no_server)
+    monkeypatch.setattr(cli, "list_case_ids", no_case)
+    args = ["report", "-p", "mvno_permit", "--since", "2027-01-01", "--case-status", "refused"]
+    res = runner.invoke(cli.app, [*args, "--out", str(tmp_path / "rep")])
+    assert res.exit_code == 0, res.output
+    said = "no case matches: KzProcedure = 'mvno_permit' AND StartTime >= '2027-01-01T00:00:00+05:00'"
+    assert said in _said(res.output) and "overruns" not in res.output
+    rep = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert rep["histories"] == 0 and rep["scope"]["procedure"] == "mvno_permit"
+    assert (rep["scope"]["since"], rep["scope"]["case_status"]) == ("2027-01-01T00:00:00+05:00", "refused")
+    html = " ".join((tmp_path / "rep" / "report.html").read_text().split())
+    assert "No case matches this scope" in html and "every decided term was met on time" not in html
+    assert "started ≥ 2027-01-01 00:00 +05:00" in html and "status refused" in html
+    res = runner.invoke(cli.app, ["export", str(tmp_path / "exp"), "-p", "complaint"])
+    assert res.exit_code == 0 and "no case matches: KzProcedure = 'complaint'" in _said(res.output)
+    assert "exported 0" not in res.output
 
 
 def test_an_out_folder_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:

@@ -322,7 +322,7 @@ async def test_the_pre_deploy_gate_replays_running_cases_and_fails_on_changed_co
     from audit import cli
     from audit.replay import Replay
     from infra.sandbox import SANDBOX
-    from tests.audit.probe import AuditProbe, AuditProbeChanged, ProbeApplication, issue_probe_document
+    from tests.audit.probe import SPEC, AuditProbe, AuditProbeChanged, ProbeApplication, issue_probe_document
     from worker import ACTIVITIES, make_worker
 
     tq = _queue()
@@ -338,13 +338,14 @@ async def test_the_pre_deploy_gate_replays_running_cases_and_fails_on_changed_co
         )
         await _until(lambda: handle.query(AuditProbe.case), lambda v: v.status == "under_review")
     monkeypatch.setenv("TEMPORAL_ADDRESS", server.target)
+    monkeypatch.setattr(cli, "_procedures", lambda: {SPEC.key: SPEC})  # the probe's key and statuses pass the filters
     gate = ["replay", "--status", "Running", "--procedure", "audit_probe", "--case-status", "under_review"]
 
     def run_gate(code: type) -> Any:
         monkeypatch.setattr(cli, "Replay", lambda: Replay([code], runner=SANDBOX))
         return CliRunner().invoke(cli.app, gate)
 
-    same = await _until(lambda: asyncio.to_thread(run_gate, AuditProbe), lambda r: "0 of 0" not in r.output)
+    same = await _until(lambda: asyncio.to_thread(run_gate, AuditProbe), lambda r: "no case matches" not in r.output)
     assert same.exit_code == 0 and "1 of 1 cases reproduce" in same.output, same.output
     changed = await asyncio.to_thread(run_gate, AuditProbeChanged)
     assert changed.exit_code == 1 and "0 of 1 cases reproduce" in changed.output, changed.output

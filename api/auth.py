@@ -147,6 +147,14 @@ def _principal(row: ApiKey) -> Principal:
     )
 
 
+def key_holder(key_id: str) -> str | None:
+    """Who holds the key ``key_id``, as a case records it (``Principal.describe``), revoked or not; ``None`` for a
+    key this installation never made."""
+    with session() as s:
+        row = s.get(ApiKey, key_id)
+    return _principal(row).describe() if row is not None else None
+
+
 def list_keys() -> list[ApiKey]:
     with session() as s:
         return list(s.exec(select(ApiKey).order_by(ApiKey.created_at)))  # type: ignore[arg-type]

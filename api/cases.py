@@ -18,6 +18,7 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from api.auth import key_holder
 from api.headers import DOCUMENT_CSP
 from api.problems import ProblemError
 from api.temporal import TEMPORAL_ERRORS, problem_from_temporal
@@ -97,6 +98,9 @@ class TimelineEntry(BaseModel):
     name: str
     detail: str = ""
     cite: str = ""
+    sent_by: str = ""
+    """Who sent an event (the key's holder as a case records it, ``Principal.describe``), from its Update id; empty
+    for an event sent without a key (the command line) or before the id named it."""
 
     @field_validator("at")
     @classmethod
@@ -385,11 +389,23 @@ async def _failure_said(client: Client, failure: Failure) -> str:
     return str(getattr(exc, "message", "") or exc)
 
 
+def _sent_by(update_id: str, known: dict[str, str]) -> str:
+    """Who sent an event, from its Update id (``infra.cases.sent_as``): the key's holder, or its id alone for a key
+    this installation no longer knows; "" for an event sent without one (the command line, cases of before)."""
+    key_id = cases.sender_of(update_id)
+    if key_id is None:
+        return ""
+    if key_id not in known:
+        known[key_id] = key_holder(key_id) or f"(key {key_id})"
+    return known[key_id]
+
+
 async def timeline(client: Client, case_id: str, view: CaseView) -> list[TimelineEntry]:
     """The case from its history (events, decisions, activities, timers) and its recorded deadlines."""
     entries: list[TimelineEntry] = []
     handle = client.get_workflow_handle(case_id)
     updates: dict[str, str] = {}
+    senders: dict[str, str] = {}
     try:
         async for ev in handle.fetch_history_events():
             at = ev.event_time.ToDatetime(tzinfo=UTC)
@@ -399,7 +415,8 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
                 a = ev.workflow_execution_update_accepted_event_attributes
                 updates[a.protocol_instance_id] = a.accepted_request.input.name
-                entries.append(TimelineEntry(at=at, kind="event", name=a.accepted_request.input.name))
+                sender = _sent_by(a.accepted_request.meta.update_id, senders)
+                entries.append(TimelineEntry(at=at, kind="event", name=a.accepted_request.input.name, sent_by=sender))
             elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
                 c = ev.workflow_execution_update_completed_event_attributes
                 name = updates.get(c.meta.update_id, "")

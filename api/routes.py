@@ -42,7 +42,7 @@ from api.problems import Problem, ProblemError
 from api.security import authenticated, require
 from api.temporal import problem_from_temporal
 from infra import assignments
-from infra.cases import CaseError, PendingCall, case_view
+from infra.cases import CaseError, PendingCall, case_view, sent_as
 from models.base import Model
 from models.case import CaseView
 from models.identification import EdsSignatureEvent
@@ -376,7 +376,8 @@ def _add_event(router: APIRouter, ctx: AppContext, spec: ProcedureSpec, event: E
             replayed.result = _answered(event, replayed.result, principal)
             return idem.respond(rec.status_code, replayed, replayed=True)
         result = await send_event(client, spec, event, case_id, body, update_id=idem.update_id, caller=principal.caller)
-        idem.succeeded(200, case_id=case_id, run_id=result.run_id, update_id=idem.update_id)
+        sent = sent_as(principal.caller, idem.update_id)  # the Update id the case recorded, its sender's key first
+        idem.succeeded(200, case_id=case_id, run_id=result.run_id, update_id=sent)
         log.info("case %s took %s from key %s", case_id, event.name, principal.key_id)
         result.result = _answered(event, result.result, principal)
         return idem.respond(200, result)

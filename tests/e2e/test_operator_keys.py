@@ -196,6 +196,12 @@ async def test_the_portal_acts_only_on_the_requests_it_submitted(stack: Stack) -
         f"/v1/procedures/egov_number_connection/cases/{case_id}/events/sign_request", json=body, headers=s.keys["P"]
     )
     assert signed.status_code == 200 and signed.json()["result"]["valid"] is True, signed.text
+    # the case's record says which key sent each event, an operator system's too (an adversarial run of 2026-12-04:
+    # a permit reopened by the complaints system had nothing in it to say who)
+    timeline = (await s.api.get(f"/v1/cases/{case_id}/timeline", headers=s.keys["staff"])).json()
+    sent = {e["name"]: e["sent_by"] for e in timeline if e["kind"] == "event"}
+    assert sent["enter_otp"] == sent["sign_request"] and "portal P (e2e)" in sent["sign_request"], timeline
+    assert f"BIN {PORTAL_P}" in sent["sign_request"]
 
 
 async def test_a_fraud_case_is_opened_only_with_a_way_in_the_key_may_send(stack: Stack) -> None:

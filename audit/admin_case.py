@@ -71,6 +71,8 @@ class AdminCaseDecision(BaseModel):
     input: Any = None
     answer: Any = None
     answered_at: datetime | None = None
+    sent_by_key: str | None = None
+    """The API key that sent it (its id, as the history names it; the installation's key list says whose)."""
 
 
 class AdminCase(BaseModel):
@@ -230,6 +232,7 @@ def build_admin_case(
                 at=e.at,
                 name=e.name,
                 input=e.data[0] if isinstance(e.data, list) and len(e.data) == 1 else e.data,
+                sent_by_key=e.sent_by_key,
             )
         elif e.kind == "update_result" and e.ref_event_id in decisions:
             d = decisions[e.ref_event_id]

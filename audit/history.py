@@ -21,6 +21,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from infra.cases import sender_of
 from infra.codec import EncryptionCodec, default_codec
 from models.deadlines import deadline_records
 
@@ -157,6 +158,8 @@ class HistoryEntry(BaseModel):
     name: str = ""
     data: Any = None
     ref_event_id: int | None = None
+    sent_by_key: str | None = None
+    """For an Update: the id of the API key that sent it, from the Update's id (``infra.cases.sent_as``)."""
 
 
 class CaseHistory(BaseModel):
@@ -261,6 +264,7 @@ def parse_history(history: WorkflowHistory, codec: EncryptionCodec | None = None
             a = e.workflow_execution_update_accepted_event_attributes
             updates[a.accepted_request.meta.update_id] = (e.event_id, a.accepted_request.input.name)
             add("update", a.accepted_request.input.name, values_of(a.accepted_request.input.args))
+            case.entries[-1].sent_by_key = sender_of(a.accepted_request.meta.update_id)
         elif t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             c = e.workflow_execution_update_completed_event_attributes
             accepted_id, name = updates.get(c.meta.update_id, (c.accepted_event_id or None, ""))

@@ -55,3 +55,23 @@ async def test_failed_case_reads_its_encrypted_failure_message(env: WorkflowEnvi
     assert case.failure and case.failure.startswith("ActNotInForce: act 665/NK is not in force on 2020-03-02")
     [rep] = build_report([case]).cases
     assert rep.failure == case.failure and rep.terms == []
+
+
+def test_an_event_names_the_key_that_sent_it() -> None:
+    """The API sends an event under an Update id that begins with the sending key's id (``infra.cases.sent_as``):
+    the audit's history and the administrative case say which key sent each decision, from the history alone."""
+    from pathlib import Path
+
+    from audit.admin_case import build_admin_case
+    from audit.history import load_history
+
+    golden = Path(__file__).parents[1] / "golden" / "mvno_permit" / "hearing_then_permit.json"
+    history = load_history(golden)
+    accepted = [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    assert accepted, "the golden holds decisions"
+    meta = accepted[0].workflow_execution_update_accepted_event_attributes.accepted_request.meta
+    meta.update_id = "by-k3f9a01/idem-0123"
+    entries = [e for e in parse_history(history).entries if e.kind == "update"]
+    assert entries[0].sent_by_key == "k3f9a01" and all(e.sent_by_key is None for e in entries[1:])
+    decisions = build_admin_case(history).decisions
+    assert decisions[0].sent_by_key == "k3f9a01" and decisions[1].sent_by_key is None

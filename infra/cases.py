@@ -272,23 +272,33 @@ def resolve_references(inp: BaseModel) -> BaseModel:
     return inp.model_copy(update=update) if update else inp
 
 
-CASE_ID_FIELDS = (*REFERENCES.values(), "about_complaint_id")
-"""Fields of an input that name another case by its id: the case must exist (``_check_referenced_cases``)."""
+CASE_ID_FIELDS: dict[str, str | None] = {
+    **dict.fromkeys(REFERENCES.values()),
+    "about_complaint_id": None,  # the complaint's own edge says what it names instead
+    "contract_case_id": "contract_eds_signing",
+    "refers_to_case_id": "individual_numbers",
+}
+"""Fields of an input that name another case by its id, and the procedure that case must be of (``None``: any): the
+case must exist (``_check_referenced_cases``). A numbers application naming a signing case that does not exist (a
+mistyped id) was refused to the citizen, the refusal delivered, as if they had signed no contract (an adversarial
+run of 2026-12-04)."""
 
 
 async def _check_referenced_cases(client: Client, inp: BaseModel) -> None:
     """Refuse an input naming by its id (``CASE_ID_FIELDS``) a case that does not exist: a complaint about no case
     would be forwarded with no administrative case, its term recorded as met."""
-    for id_field in CASE_ID_FIELDS:
+    for id_field, procedure in CASE_ID_FIELDS.items():
         case_id = getattr(inp, id_field, None)
         if not isinstance(case_id, str):
             continue
         try:
-            await client.get_workflow_handle(case_id).describe()
+            desc = await client.get_workflow_handle(case_id).describe()
         except RPCError as exc:
             if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 raise
             raise refused("{field}: no such case is known here", field=id_field) from None
+        if procedure is not None and desc.typed_search_attributes.get(sa.PROCEDURE) != procedure:
+            raise refused("{field}: names a case that is not a {procedure} case", field=id_field, procedure=procedure)
 
 
 def check_text(inp: BaseModel) -> None:

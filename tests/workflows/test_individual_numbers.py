@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.numbers import LocalNumbersRegister
@@ -25,7 +26,7 @@ from models.individual_numbers import (
 )
 from models.tables import NumbersApplicationRecord, SignedContract
 from rules.calendar import ALMATY
-from tests.cases import ending_leftovers
+from tests.cases import ending_leftovers, stop
 from tests.golden_tools import save_golden
 from tests.subscribers import new_phone, person, until
 from worker import make_worker
@@ -357,3 +358,27 @@ async def test_a_registration_the_register_refuses_as_it_writes_ends_the_case_re
         record = s.get(NumbersApplicationRecord, handle.id)
     assert record is not None and record.outcome == "refused"
     await save_golden(handle, P, "refused_by_the_register_as_it_writes")
+
+
+async def test_an_application_naming_no_signing_case_is_refused_at_the_edge(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """A mistyped signing case id was not checked: the case opened and refused the citizen at once, the refusal
+    delivered to their personal account, as if they had signed no contract (an adversarial run of 2026-12-04). The
+    edge refuses an id of no case, and one of a case of another procedure, before any case exists."""
+    from infra.cases import CaseError, start_case
+
+    iin, contract_id = await individual(0)
+    inp = NumbersApplicationInput(
+        iin=iin, numbers=[new_phone()], received_at=await env.get_current_time(), contract_case_id=contract_id
+    )
+    with pytest.raises(CaseError, match="contract_case_id: no such case is known here"):
+        await start_case(env.client, SPEC, inp, task_queue=task_queue)
+    async with make_worker(env.client, task_queue=task_queue):
+        other = await apply(env, task_queue, *(await individual(0)), 1)  # a numbers case, not a signing one
+        named = inp.model_copy(update={"contract_case_id": other.id})
+        with pytest.raises(CaseError, match="contract_case_id: names a case that is not a contract_eds_signing case"):
+            await start_case(env.client, SPEC, named, task_queue=task_queue)
+        await stop(other)
+    with pytest.raises(RPCError):  # no case was opened for either
+        await env.client.get_workflow_handle(SPEC.case_id(inp)).describe()

@@ -831,6 +831,11 @@ async def test_permit_case_through_the_console(browser: FreshBrowser, console_ur
         await expect(page.locator(".flash")).to_have_text("Case started")
         await reload_until(page, "#case-status", "completeness check")
         case_id = (await page.locator("#case-id").inner_text()).strip()
+        # the permit's own part of the page too says its codes in words (its pre-checks read "completeness_check")
+        shown = await page.evaluate("""() => [...document.querySelectorAll('body *:not(code):not(script):not(style)')]
+            .filter(e => !e.closest('[translate=no],code') && e.checkVisibility())
+            .flatMap(e => [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent))""")
+        assert not [t for t in shown if re.search(r"(?<![\w/.-])[a-z]+_[a-z_]+(?![\w/.-])", t)], shown
         row = page.locator("#deadlines tbody tr", has_text="completeness check")
         await expect(row).to_contain_text("665/NK p.6")
         await expect(row).to_contain_text("open")

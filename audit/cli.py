@@ -177,11 +177,13 @@ def _files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _new_file(path: Path) -> Path:
-    """An ``--out`` file: its folder must exist (checked before the history is fetched), it is no folder and no file
-    yet (a case file written earlier is never overwritten)."""
+def _new_file(path: Path | None) -> Path | None:
+    """An output file (admin-case's ``--out``, replay's ``--json``): its folder must exist (checked before any
+    history is read), it is no folder and no file yet (a file written earlier is never overwritten)."""
+    if path is None:
+        return None
     if path.is_dir():
-        raise typer.BadParameter(f"{path} is a folder; give the ZIP's file name")
+        raise typer.BadParameter(f"{path} is a folder; give a file name")
     if path.exists():
         raise typer.BadParameter(f"{path} exists; give a new file name")
     if not path.parent.is_dir():
@@ -263,7 +265,9 @@ def replay(
     case_status: str | None = CASE_STATUS,
     case: list[str] | None = CASES,
     query: str | None = QUERY,
-    json_out: Path | None = typer.Option(None, "--json", help="also write the outcomes as JSON here"),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="also write the outcomes as JSON to this new file", callback=_new_file
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print the SDK's error for each failed case"),
 ) -> None:
     """Replay cases with today's workflow code; exit 1 when any case does not reproduce, or no case matches."""

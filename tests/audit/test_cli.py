@@ -177,4 +177,9 @@ def test_an_out_folder_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
         unwrapped = "".join(res.output.replace("│", "").split())  # rich breaks a long path anywhere
         assert res.exit_code == 2 and "is a file; give a folder" in _said(res.output), res.output
         assert f"{tmp_path / 'afile'}isafile" in unwrapped, res.output
+    # replay's --json: a folder, or a file written before, is refused before any history is read (a traceback after
+    # the whole replay, and an earlier file overwritten)
+    for target, said in ((tmp_path / "empty", "is a folder; give a file name"), (tmp_path / "afile", "exists")):
+        res = CliRunner().invoke(cli.app, ["replay", str(tmp_path / "empty"), "--json", str(target)])
+        assert res.exit_code == 2 and said in _said(res.output), res.output
         assert isinstance(res.exception, SystemExit)

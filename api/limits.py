@@ -126,6 +126,31 @@ def json_values_within(value: Any, limit: int) -> bool:
     return True
 
 
+class _KeyTwice(ValueError):
+    pass
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _KeyTwice(key)
+        out[key] = value
+    return out
+
+
+def key_given_twice(body: bytes) -> str | None:
+    """A key that one object of the JSON ``body`` gives twice (the first found), else ``None``: a decision sent as
+    ``{"complete": true, "complete": false}`` was taken as the last, a refusal (an adversarial run of 2026-12-04)."""
+    try:
+        json.loads(body, object_pairs_hook=_once)
+    except _KeyTwice as twice:
+        return str(twice.args[0])
+    except ValueError:  # not JSON: answered elsewhere
+        return None
+    return None
+
+
 def _is_json(content_type: str | None) -> bool:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
@@ -147,6 +172,12 @@ def bounded(who: Callable[..., Awaitable[Principal]]) -> Callable[..., Awaitable
                     422,
                     f"the request body holds more than {MAX_JSON_VALUES} JSON values; no input of this API needs "
                     "that many",
+                )
+            if (twice := key_given_twice(await request.body())) is not None:
+                raise ProblemError(
+                    422,
+                    f"the request body names {twice!r} twice in one object: which one is meant cannot be told "
+                    "(JSON parsers keep the last, others the first); send it once",
                 )
         return principal
 

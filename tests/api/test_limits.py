@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import Message
 
-from api.limits import MAX_JSON_VALUES, BodyLimit, json_values_within
+from api.limits import MAX_JSON_VALUES, BodyLimit, json_values_within, key_given_twice
 from api.problems import MAX_ERRORS
 from tests.api.applications import application
 from tests.api.conftest import Keys
@@ -98,6 +98,17 @@ async def test_too_many_json_values_are_refused_before_validation_and_after_the_
     r = await http.post(START, json=body, headers={"X-API-Key": keys.staff})
     assert r.status_code == 422 and f"more than {MAX_JSON_VALUES} JSON values" in r.json()["detail"], r.text
     assert "errors" not in r.json()
+
+
+async def test_a_key_given_twice_in_a_body_is_refused(http: httpx.AsyncClient, keys: Keys) -> None:
+    """``{"complete": true, "complete": false}`` was recorded as the last (a refusal to consider); which one the
+    sender meant cannot be told (an adversarial run of 2026-12-04)."""
+    raw = b'{"received_at": "2026-12-01T10:00:00+05:00", "applicant": {"kind": "legal_entity", "kind": "individual"}}'
+    headers = {"X-API-Key": keys.staff, "Content-Type": "application/json"}
+    r = await http.post(START, content=raw, headers=headers)
+    assert r.status_code == 422 and "names 'kind' twice" in r.json()["detail"], r.text
+    assert key_given_twice(b'{"a": 1, "b": {"a": 2}}') is None and key_given_twice(b"[{}, {}]") is None
+    assert key_given_twice(b'[{"x": 1, "x": 1}]') == "x" and key_given_twice(b"not json") is None
 
 
 async def test_a_validation_problem_lists_at_most_20_errors(http: httpx.AsyncClient, keys: Keys) -> None:

@@ -314,7 +314,7 @@ CODES = (
     "Acknowledged",
     "Overdue",
     "Due today",
-    "Due this week",
+    "Due within 5 working days",
     "Waiting on an outside system",
     "Blocked",
     "Waiting on",

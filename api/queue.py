@@ -1,9 +1,10 @@
 """The work queue, the console's landing page: the running cases that need someone now, mine and the team's.
 
 Groups (a case is in every group that fits it): ``overdue`` (a term breached and still waiting, or the next deadline
-passed), ``due_today`` and ``due_this_week`` (the next deadline later today, or later this calendar week, Monday to
-Sunday, Asia/Almaty), ``waiting`` (an activity is being retried after a failed attempt: ``infra.outside_waits``) and
-``blocked`` (an outside system refused a step; staff resume it). "Mine" are the cases assigned to the signed-in key
+passed), ``due_today`` and ``due_soon`` (the next deadline later today, or within the next 5 working days by
+the calendar in force, Asia/Almaty: the law counts in working days, and a calendar week showed nothing on a Friday
+evening of the terms due on Tuesday), ``waiting`` (an activity is being retried after a failed attempt:
+``infra.outside_waits``) and ``blocked`` (an outside system refused a step; staff resume it). "Mine" are the cases assigned to the signed-in key
 (``infra.assignments``) and those it started or recorded a decision in (``infra.case_index.cases_of``); "team" is
 every case.
 """
@@ -20,6 +21,7 @@ from temporalio.client import Client
 
 from api.listing import MAX_ROWS, CaseRow, fetch, ids_clause, instant, procedures_clause
 from infra import assignments, case_index, outside_waits
+from infra.calendar import current_calendar
 from infra.db import session
 from models import search_attributes as sa
 from models.procedure import ProcedureSpec
@@ -31,7 +33,7 @@ __all__ = ["GROUPS", "QueueEntry", "WorkQueue", "work_queue"]
 GROUPS: tuple[tuple[str, str], ...] = (
     ("overdue", "Overdue"),
     ("due_today", "Due today"),
-    ("due_this_week", "Due this week"),
+    ("due_soon", "Due within 5 working days"),
     ("waiting", "Waiting on an outside system"),
     ("blocked", "Blocked"),
 )
@@ -59,25 +61,29 @@ class WorkQueue:
     truncated: bool = False
 
 
+SOON_WORKING_DAYS = 5
+"""How far ahead "due soon" looks: the working days after today (a working week, whatever day it is now)."""
+
+
 def _bounds(now: datetime) -> tuple[datetime, datetime]:
-    """The end of today and the end of this calendar week (Sunday), Asia/Almaty."""
+    """The end of today and the end of the ``SOON_WORKING_DAYS``-th working day after it, Asia/Almaty."""
     today = now.astimezone(ALMATY).date()
     end_today = datetime.combine(today + timedelta(days=1), time(0), tzinfo=ALMATY)
-    end_week = datetime.combine(today + timedelta(days=7 - today.weekday()), time(0), tzinfo=ALMATY)
-    return end_today, end_week
+    last = current_calendar().add_working_days(today, SOON_WORKING_DAYS)
+    return end_today, datetime.combine(last + timedelta(days=1), time(0), tzinfo=ALMATY)
 
 
 def groups_of(row: CaseRow, waits: bool, now: datetime) -> list[str]:
     """The queue groups a running case is in."""
-    end_today, end_week = _bounds(now)
+    end_today, end_soon = _bounds(now)
     nxt = row.next_deadline
     out = []
     if row.overdue or (nxt is not None and nxt < now):
         out.append("overdue")
     elif nxt is not None and nxt < end_today:
         out.append("due_today")
-    elif nxt is not None and nxt < end_week:
-        out.append("due_this_week")
+    elif nxt is not None and nxt < end_soon:
+        out.append("due_soon")
     if row.status == "blocked":
         out.append("blocked")
     elif waits:
@@ -90,10 +96,10 @@ async def work_queue(
 ) -> WorkQueue:
     """The queue of ``scope`` (``mine`` or ``team``) for the key ``key_id``."""
     now = now or datetime.now(UTC)
-    _, end_week = _bounds(now)
+    _, end_soon = _bounds(now)
     running = f"{procedures_clause(procedures)} AND ExecutionStatus = 'Running'"
     due = (
-        f"{running} AND ({sa.OVERDUE.name} = true OR {sa.NEXT_DEADLINE.name} < {instant(end_week)} "
+        f"{running} AND ({sa.OVERDUE.name} = true OR {sa.NEXT_DEADLINE.name} < {instant(end_soon)} "
         f"OR {sa.STATUS.name} = 'blocked')"
     )
     rows, truncated = await fetch(client, due)

@@ -230,10 +230,14 @@ def test_queue_groups_by_the_next_deadline_in_almaty_days_and_weeks() -> None:
     assert groups_of(row(at - timedelta(minutes=1)), False, at) == ["overdue"]
     assert groups_of(row(at + timedelta(days=9), overdue=True), False, at) == ["overdue"]
     assert groups_of(row(at.replace(hour=23, minute=59)), False, at) == ["due_today"]
-    assert groups_of(row(at.replace(hour=23, minute=59) + timedelta(minutes=1)), False, at) == ["due_this_week"]
-    sunday_late = datetime(2026, 11, 29, 23, 59, tzinfo=ALMATY)
-    assert groups_of(row(sunday_late), False, at) == ["due_this_week"]
-    assert groups_of(row(sunday_late + timedelta(minutes=1)), False, at) == []  # next Monday: next week
+    assert groups_of(row(at.replace(hour=23, minute=59) + timedelta(minutes=1)), False, at) == ["due_soon"]
+    # the next 5 working days: Thursday 26 November to Wednesday 2 December (the weekend not counted)
+    fifth_late = datetime(2026, 12, 2, 23, 59, tzinfo=ALMATY)
+    assert groups_of(row(fifth_late), False, at) == ["due_soon"]
+    assert groups_of(row(fifth_late + timedelta(minutes=1)), False, at) == []
+    # a Friday evening sees the terms due on Tuesday (a calendar week showed nothing: an adversarial run, 2026-12-04)
+    friday_evening = datetime(2026, 12, 4, 19, 30, tzinfo=ALMATY)
+    assert groups_of(row(datetime(2026, 12, 8, 18, 30, tzinfo=ALMATY)), False, friday_evening) == ["due_soon"]
     assert groups_of(row(None, status="blocked"), True, at) == ["blocked"]  # blocked, even while retrying
     assert groups_of(row(None), True, at) == ["waiting"]
 

@@ -4,9 +4,9 @@ Groups (a case is in every group that fits it): ``overdue`` (a term breached and
 passed), ``due_today`` and ``due_soon`` (the next deadline later today, or within the next 5 working days by
 the calendar in force, Asia/Almaty: the law counts in working days, and a calendar week showed nothing on a Friday
 evening of the terms due on Tuesday), ``waiting`` (an activity is being retried after a failed attempt:
-``infra.outside_waits``) and ``blocked`` (an outside system refused a step; staff resume it). "Mine" are the cases assigned to the signed-in key
-(``infra.assignments``) and those it started or recorded a decision in (``infra.case_index.cases_of``); "team" is
-every case.
+``infra.outside_waits``) and ``blocked`` (an outside system refused a step; staff resume it). "Mine" are the cases
+assigned to the signed-in key (``infra.assignments``) and those it started or recorded a decision in
+(``infra.case_index.cases_of``); "team" is every case.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ from models.mvno_permit import (
 )
 from models.tables import PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar, almaty_text
+from rules.text import Sentence
 from tests.cases import stop
 from tests.golden_tools import save_golden
 from tests.workflows.permit_cases import DEMO, application, office_morning, start_permit_case
@@ -458,6 +459,11 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
                 await contract_event(handle, occurred_on=occurred_on)
             assert isinstance(err.value.cause, ApplicationError) and err.value.cause.type == "SenderError"
             assert said in str(err.value.cause), str(err.value.cause)
+            # said on kk and ru pages in their language (the console showed the English; an adversarial run)
+            refusal = problem_from_temporal(err.value).detail
+            assert isinstance(refusal, Sentence) and say("ru", refusal).startswith("occurred_on") and (
+                say("ru", refusal) != str(refusal)
+            ), refusal
             if said == "is before":  # naming no day: the permit's issue is the case's, and reaches an operator key
                 assert re.search(r"\d{4}-\d\d-\d\d", str(err.value.cause)) is None, str(err.value.cause)
         await status(handle, "permit_valid")

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.procedure import SenderError
     from rules.law import cite
+    from rules.text import Sentence
     from workflows.clock import Woke
 
 from workflows.mvno_permit.base import BASE_OPERATOR, VALIDITY_CANCELLED_WITH_ITS_REASON
@@ -207,25 +208,37 @@ class PermitLifetime(PermitDocuments):
         contracts = self.state.application.qualification.contracts
         contract = next((c for c in contracts if c.contract_number == ev.contract_number), None)
         if contract is None or ev.base_operator_bin not in (None, contract.base_operator_bin):
-            of = f" with the base operator of BIN {ev.base_operator_bin}" if ev.base_operator_bin else ""
-            raise SenderError(f"contract_number is not a contract of this permit{of}")
+            if ev.base_operator_bin:
+                raise SenderError(
+                    Sentence(
+                        "contract_number is not a contract of this permit with the base operator of BIN {bin}",
+                        bin=ev.base_operator_bin,
+                    )
+                )
+            raise SenderError(Sentence("contract_number is not a contract of this permit"))
         if ev.contract_valid_until is not None and ev.contract_valid_until <= ev.occurred_on:
-            raise SenderError("contract_valid_until must be after occurred_on")
+            raise SenderError(Sentence("contract_valid_until must be after occurred_on"))
         # An event is reported once it has happened, and happens to the issued permit's contract (Annex 5): a date
         # ahead ended a valid permit at once, a date before the permit's issue or the contract's signing too.
         now = workflow.now()
         today = (self._local(now) or now).date()  # Asia/Almaty's day, as the registration recorded its zone
         if ev.occurred_on > today:
             raise SenderError(
-                f"occurred_on {ev.occurred_on.isoformat()} is after today ({today.isoformat()}, Asia/Almaty): "
-                "a contract event is reported once it has happened"
+                Sentence(
+                    "occurred_on {day} is after today ({today}, Asia/Almaty): a contract event is reported once it "
+                    "has happened",
+                    day=ev.occurred_on.isoformat(),
+                    today=today.isoformat(),
+                )
             )
         permit = self.state.permit
         earliest = max(contract.signed_on, permit.issued_on) if permit is not None else contract.signed_on
         if ev.occurred_on < earliest:
             raise SenderError(  # naming neither day: the permit's issue is the case's, not the sender's
-                "occurred_on is before the day the permit was issued or its contract signed: a contract event "
-                "concerns the issued permit"
+                Sentence(
+                    "occurred_on is before the day the permit was issued or its contract signed: a contract event "
+                    "concerns the issued permit"
+                )
             )
 
     def parties(self) -> dict[str, list[str]]:

@@ -461,8 +461,10 @@ async def test_permit_terminated_by_early_contract_termination(env: WorkflowEnvi
             assert said in str(err.value.cause), str(err.value.cause)
             # said on kk and ru pages in their language (the console showed the English; an adversarial run)
             refusal = problem_from_temporal(err.value).detail
-            assert isinstance(refusal, Sentence) and say("ru", refusal).startswith("occurred_on") and (
-                say("ru", refusal) != str(refusal)
+            assert (
+                isinstance(refusal, Sentence)
+                and say("ru", refusal).startswith("occurred_on")
+                and (say("ru", refusal) != str(refusal))
             ), refusal
             if said == "is before":  # naming no day: the permit's issue is the case's, and reaches an operator key
                 assert re.search(r"\d{4}-\d\d-\d\d", str(err.value.cause)) is None, str(err.value.cause)

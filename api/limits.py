@@ -127,7 +127,7 @@ def json_values_within(value: Any, limit: int) -> bool:
 
 
 class _KeyTwice(ValueError):
-    pass
+    """Raised by the parse of ``key_given_twice`` at the first key an object gives twice (its one argument)."""
 
 
 def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

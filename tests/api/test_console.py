@@ -51,6 +51,18 @@ async def sign_in(http: httpx.AsyncClient, key: str) -> httpx.Response:
     )
 
 
+async def demo_case(http: httpx.AsyncClient, keys: Keys, env: WorkflowEnvironment) -> str:
+    """A demo completeness-check case received now, started by staff through the API; its id."""
+    from tests.api.applications import application
+
+    started = await http.post(
+        "/v1/procedures/demo_check/cases",
+        json=application(await env.get_current_time()),
+        headers={"X-API-Key": keys.staff},
+    )
+    return str(started.json()["case_id"])
+
+
 async def test_sign_in_needs_the_csrf_token_and_a_console_role(http: httpx.AsyncClient, keys: Keys) -> None:
     r = await http.get("/console/outbox")
     assert r.status_code == 303 and r.headers["location"].startswith("/console/login")
@@ -74,16 +86,10 @@ async def test_a_form_from_before_the_last_sign_in_comes_back_as_filled_not_as_a
     """A decision or a start typed on a page opened before the clerk signed in again (another tab): its CSRF token is
     the old session's. It was answered "your role may not do this" and the typing was lost (an adversarial run,
     2026-12-04); now nothing is sent, and the form comes back as filled, saying why, with this session's token."""
-    from tests.api.applications import application
 
     await sign_in(http, keys.staff)
     await http.get("/console/lang/en?next=/console/")
-    started = await http.post(
-        "/v1/procedures/demo_check/cases",
-        json=application(await env.get_current_time()),
-        headers={"X-API-Key": keys.staff},
-    )
-    case_id = started.json()["case_id"]
+    case_id = await demo_case(http, keys, env)
     await eventually(
         lambda: http.get(f"/v1/cases/{case_id}", headers={"X-API-Key": keys.staff}),
         lambda r: "completeness_decision" in r.json()["pending_events"],
@@ -109,16 +115,10 @@ async def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_after_
     POST's URL as ``next``: signed in, the browser asked for it and met 405, and the sign-in page never said the
     session had ended (an adversarial run, 2026-12-04). Now ``next`` is the page the form was on (the case page, the
     start page), and the sign-in page says, in the page's language, that nothing was sent."""
-    from tests.api.applications import application
 
     await sign_in(http, keys.staff)
     await http.get("/console/lang/ru?next=/console/")
-    started = await http.post(
-        "/v1/procedures/demo_check/cases",
-        json=application(await env.get_current_time()),
-        headers={"X-API-Key": keys.staff},
-    )
-    case_id = started.json()["case_id"]
+    case_id = await demo_case(http, keys, env)
     token = csrf((await http.get(f"/console/cases/{case_id}")).text)
     backdate("last_seen_at", timedelta(minutes=31))  # the clerk typed for over half an hour
     typed = {"csrf_token": token, "reason": "the charter is missing its second page"}

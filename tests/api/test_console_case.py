@@ -41,6 +41,7 @@ from tests.api.browser import FreshBrowser
 from tests.api.conftest import Keys
 from tests.api.test_console import ARTIFACTS, DEMO, fill, form_values
 from tests.cases import stop
+from tests.refs import opaque
 from worker import make_worker
 from workflows.mvno_permit import SPEC as PERMIT
 from workflows.mvno_permit import MvnoPermit
@@ -84,7 +85,7 @@ def application(received: datetime) -> dict[str, Any]:
     clock may be years ahead), one contract without registered traffic accounting (Annex 4 item 3), so the system
     proposes a ground for refusal."""
     demo = json.loads(DEMO.read_text())
-    demo["application_number"] = f"KZ-MVNO-{uuid.uuid4().hex[:10].upper()}"
+    demo["application_number"] = opaque("KZ-MVNO-", 10).upper()
     demo["received_at"] = received.astimezone(ALMATY).strftime("%Y-%m-%dT%H:%M")  # datetime-local: Asia/Almaty
     for c in demo["qualification"]["contracts"]:
         c["valid_until"] = "2099-12-31"

@@ -45,6 +45,7 @@ from tests.api.conftest import Keys
 from tests.api.procedures import SPEC as DEMO_SPEC
 from tests.api.procedures import DemoCheck
 from tests.api.test_console import ARTIFACTS, csrf, sign_in
+from tests.refs import opaque
 from tests.subscribers import new_iin, new_phone
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ PERMIT_DEMO = ROOT / "demo" / "mvno_permit" / "application_legal_entity.json"
 
 def word() -> str:
     """A name word no other test uses (letters only)."""
-    return "Qa" + uuid.uuid4().hex[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
+    return opaque("Qa", 10)
 
 
 @asynccontextmanager

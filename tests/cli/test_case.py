@@ -23,6 +23,7 @@ from starter import app
 from tests.cli.conftest import ROOT, Starter
 from tests.forkserver import enabled, forkserver
 from tests.laws import amended_171, use_law
+from tests.refs import opaque
 from tests.subscribers import new_iin, new_phone, sms_secret, sms_to, until
 
 DEMO = ROOT / "demo"
@@ -189,7 +190,7 @@ async def test_a_fraud_report_through_case_start_joins_the_running_case(
             {
                 "first": {
                     "way_in": "subscriber_report",
-                    "ref": f"rs-{uuid.uuid4().hex[:8]}",
+                    "ref": opaque("rs-", 8),
                     "suspect_number": number,
                     "reporter_number": "+77770000302",
                     "description": "SMS: your card is blocked",

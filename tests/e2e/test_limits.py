@@ -33,6 +33,7 @@ from models.tables import StartLedger
 from tests.conftest import SERVER_STARTUP, binary
 from tests.e2e import scenarios
 from tests.golden_tools import save_golden
+from tests.refs import opaque
 from worker import make_worker
 from workflows.fraud_check import SPEC as FRAUD
 from workflows.fraud_check import FraudCheck
@@ -141,7 +142,7 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
     server: Client, worker: Worker
 ) -> None:
     tq, number = worker.task_queue, _number()
-    opened = await submit(server, report(number, f"limits:{uuid.uuid4().hex}:0"), task_queue=tq)
+    opened = await submit(server, report(number, opaque("limits:", 32) + ":0"), task_queue=tq)
     cid = opened.case_id
     await eventually(case(server, cid), lambda v: "record_check_outcome" in v.pending_events)
 
@@ -293,7 +294,7 @@ async def test_a_report_taken_by_an_earlier_run_is_answered_as_it_was_first_take
     Update id and is answered ``duplicate``. The intake looks back through the runs open since it began sending and
     answers with the first taking; a report taken by a run that closed before the sending stays a duplicate."""
     tq, number = worker.task_queue, _number()
-    first = report(number, f"again:{uuid.uuid4().hex}:0")
+    first = report(number, opaque("again:", 32) + ":0")
     opened = await submit(server, first, task_queue=tq)
     cid = opened.case_id
     assert opened.answer is ReportAnswer.OPENED

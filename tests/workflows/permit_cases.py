@@ -5,7 +5,6 @@ server's clock."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from infra.cases import start_case
 from models.mvno_permit import PermitApplication, PermitOutcome
 from rules.calendar import ALMATY, WorkingCalendar
+from tests.refs import opaque
 from workflows.mvno_permit import SPEC, MvnoPermit
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "mvno_permit"
@@ -50,7 +50,7 @@ def application(received_at: datetime, *, legal_entity: bool = False, **changes:
     """A demo application with a fresh portal number, received at ``received_at``."""
     name = "application_legal_entity.json" if legal_entity else "application.json"
     raw = json.loads((DEMO / name).read_text(encoding="utf-8"))
-    raw["application_number"] = f"KZ-T-{uuid.uuid4().hex[:10]}"
+    raw["application_number"] = opaque("KZ-T-", 10)
     raw["received_at"] = received_at.isoformat()
     raw.update(changes)
     return PermitApplication.model_validate(raw)

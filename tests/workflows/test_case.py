@@ -32,6 +32,7 @@ from tests.cases import stop
 from tests.conftest import OVERRIDES
 from tests.golden_tools import save_golden
 from tests.laws import amended_171, use_law
+from tests.refs import opaque
 from tests.subscribers import until
 from worker import make_worker
 from workflows.fraud_check import SPEC, FraudCheck
@@ -42,7 +43,7 @@ AMENDMENT = "171/test-amendment"
 
 def report(received_at: datetime) -> SubscriberReport:
     return SubscriberReport(
-        ref=f"ref-service:{_rng.getrandbits(48):012x}",  # hex: a run of digits could read as an IIN
+        ref=opaque("ref-service:"),
         suspect_number=f"+7708{_rng.randrange(10**7):07d}",
         reporter_number=f"+7707{_rng.randrange(10**7):07d}",
         received_at=received_at,

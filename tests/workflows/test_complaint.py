@@ -26,6 +26,7 @@ from models.fraud_check import FraudCaseInput, SubscriberReport
 from models.tables import ComplaintForward, PersonalAccountDelivery, SmsOutbox, SupervisorNotification
 from rules.calendar import ALMATY, WorkingCalendar, almaty_text
 from tests.cases import ending_leftovers, stop
+from tests.refs import opaque
 from tests.subscribers import new_phone, person
 from tests.workflows.probes import AppealedCase, AppealedInput
 from workflows.catalogue import WORKFLOWS
@@ -546,7 +547,7 @@ async def test_a_complaint_is_under_the_act_of_the_case_it_appeals(
     # a case under neither act (a fraud check, 171): the complaint is under 665/NK, and 58 given is refused (the
     # adversarial run of the fix: it was kept)
     fraud_report = SubscriberReport(
-        ref=f"ref:{uuid.uuid4().hex[:12]}",
+        ref=opaque("ref:"),
         suspect_number=new_phone(),
         reporter_number=new_phone(),
         received_at=await env.get_current_time(),  # a report is not taken ahead of the case's clock

@@ -36,6 +36,7 @@ from models.identification import SESSION_REUSED, BiometricReport
 from models.tables import BiometricCheckRecord, SignedContract, SubscriberKey
 from tests.cases import ending_leftovers
 from tests.golden_tools import save_golden
+from tests.refs import opaque
 from tests.subscribers import (
     digest_entry,
     history_text,
@@ -73,7 +74,7 @@ async def subscriber(in_mcd: bool = True) -> tuple[str, str]:
 
 async def start(env: WorkflowEnvironment, task_queue: str, iin: str, phone: str) -> WorkflowHandle:
     inp = ContractApplication(
-        order_ref=f"ORD-{uuid.uuid4().hex[:10]}",
+        order_ref=opaque("ORD-", 10),
         iin=iin,
         full_name="ASANOVA AIGERIM",
         phone=phone,

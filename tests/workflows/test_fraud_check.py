@@ -56,12 +56,12 @@ from rules.calendar import ALMATY
 from rules.identifiers import check_digit, masked_number
 from tests.cases import ending_leftovers, stop
 from tests.golden_tools import save_golden
+from tests.refs import opaque
 from tests.subscribers import until
 from worker import make_worker
 from workflows.fraud_check import SPEC, FraudCheck, fraud_case_id
 
 _rng = random.Random()
-_LETTERS = "abcdefghjkmnpqrstuvwxyz"
 
 
 def new_number() -> str:
@@ -83,7 +83,7 @@ def new_subscriber(n_numbers: int = 3) -> DemoSubscriber:
 
 def subscriber_report(number: str, received_at: datetime, ref: str | None = None) -> SubscriberReport:
     return SubscriberReport(
-        ref=ref or "ref-service:" + "".join(_rng.choices(_LETTERS, k=12)),  # no digits to read as a number
+        ref=ref or opaque("ref-service:"),
         suspect_number=number,
         reporter_number=new_number(),
         received_at=received_at,
@@ -94,7 +94,7 @@ def subscriber_report(number: str, received_at: datetime, ref: str | None = None
 
 def centre_information(number: str, received_at: datetime, simbox: bool = True) -> CentreInformation:
     return CentreInformation(
-        ref=f"nb-afc:{_rng.getrandbits(48):012x}",  # hex: a run of digits could read as an IIN
+        ref=opaque("nb-afc:"),
         suspect_number=number,
         received_at=received_at,
         signal="call",
@@ -858,7 +858,7 @@ async def test_a_reference_is_its_senders_own_another_way_in_with_the_same_ref_i
     adversarial run of 2026-12-04). A ref names one message of one kind of sender."""
     number, other, now = new_number(), new_number(), await env.get_current_time()
     staff, centre = key("staff"), key("operator:antifraud_centre")
-    ref = "nb-afc:" + "".join(_rng.choices(_LETTERS, k=10))
+    ref = opaque("nb-afc:", 10)
     first = await http.post(START, json=body(subscriber_report(number, now, ref=ref)), headers=staff)
     assert first.status_code == 201, first.text
     case_id = first.json()["case_id"]
@@ -1014,7 +1014,7 @@ async def test_a_reference_taken_for_another_number_is_refused_not_answered_dupl
     "duplicate" with the first number's case, and the report was lost (the third adversarial run of 2026-12-03). It
     is refused (409), naming neither case; the same report sent again is still a duplicate."""
     first, second, now, staff = new_number(), new_number(), await env.get_current_time(), key("staff")
-    ref = f"xref-{_rng.getrandbits(40):010x}"
+    ref = opaque("xref-", 10)
     opened = await http.post(START, json=body(subscriber_report(first, now, ref=ref)), headers=staff)
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["case_id"]
@@ -1037,7 +1037,7 @@ async def test_the_events_route_knows_a_reference_as_the_start_route_does(
     a, b, now, staff = new_number(), new_number(), await env.get_current_time(), key("staff")
     case_a = (await http.post(START, json=body(subscriber_report(a, now)), headers=staff)).json()["case_id"]
     case_b = (await http.post(START, json=body(subscriber_report(b, now)), headers=staff)).json()["case_id"]
-    taken = f"xref-{_rng.getrandbits(40):010x}"
+    taken = opaque("xref-", 10)
     r = await http.post(START, json=body(subscriber_report(a, now, ref=taken)), headers=staff)
     assert r.status_code == 200 and r.json()["answer"] == "joined", r.text
 
@@ -1050,7 +1050,7 @@ async def test_the_events_route_knows_a_reference_as_the_start_route_does(
         f"{START}/{case_b}/events/subscriber_report", json=joining(a, "xref-other-number"), headers=staff
     )
     assert r.status_code == 422 and "another number than this case" in r.text, r.text
-    fresh = f"xref-{_rng.getrandbits(40):010x}"
+    fresh = opaque("xref-", 10)
     r = await http.post(f"{START}/{case_b}/events/subscriber_report", json=joining(b, fresh), headers=staff)
     assert r.status_code == 200 and r.json()["result"]["answer"] == "joined", r.text
     r = await http.post(START, json=body(subscriber_report(a, now, ref=fresh)), headers=staff)
@@ -1085,7 +1085,7 @@ async def test_a_reference_never_reaches_the_history_in_clear_and_one_taken_befo
     assert again.status_code == 200 and again.json()["answer"] == "duplicate"
     # taken before the ids were keyed: the ledger holds the ref itself, and a closed case would otherwise open anew
     await stop(handle)
-    old_ref = f"old-{_rng.getrandbits(40):010x}"
+    old_ref = opaque("old-", 10)
     with session() as s:
         s.add(StartLedger(procedure="fraud_check", message_id=old_ref, event="subscriber_report", case_id=case_id,
                           answer="opened", source="before keyed ids"))  # fmt: skip

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.deadlines import CalendarCorrection, CorrectionResult, Deadline, DeadlineRequest, DeadlineStatus
 from rules.calendar import ALMATY, WorkingCalendar
+from tests.refs import opaque
 from workflows.case import CaseWorkflow
 
 # The sandbox re-imports this module for its probe workflows: the worker, its activities and the edge's receipt
@@ -222,7 +223,7 @@ async def test_a_fraud_check_outcome_received_before_1830_is_on_time_though_the_
     received_at = datetime.combine(day, datetime.min.time(), tzinfo=ALMATY) + timedelta(hours=10)
     await sleep_until(env, received_at)
     report = SubscriberReport(
-        ref=f"race:{uuid.uuid4().hex}",
+        ref=opaque("race:", 32),
         suspect_number=f"+7708{uuid.uuid4().int % 10**7:07d}",
         reporter_number="+77011234567",
         received_at=received_at,

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,14 +67,60 @@ def bytecode_written() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def adopt_orphans() -> bool:
+    """Make this process the one orphaned descendants are handed to (Linux ``PR_SET_CHILD_SUBREAPER``), so that
+    ``end_orphans`` finds them; False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(36, 1, 0, 0, 0) == 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def end_orphans() -> int:
+    """Kill what the test processes left running, and say so: a server whose test process was ended by
+    pytest-timeout (its thread method ends the process at once, with no teardown) would otherwise outlive the run,
+    holding its ports and, through inherited output, keep whoever reads the run's output waiting for ever."""
+    ended = 0
+    for _ in range(10):  # an orphan's own children are handed here in turn
+        mine = _children(os.getpid())
+        if not mine:
+            break
+        for pid in mine:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                ended += 1
+        for pid in mine:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+    if ended:
+        print(f"[test] ended {ended} process(es) the tests left running", file=sys.stderr)
+    return ended
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent:
+                found.append(int(stat.parent.name))
+    return found
+
+
 def main() -> int:
     reexec_in_venv()
     ensure_debian_packages()
     report = Path(tempfile.mkdtemp(prefix="kz-junit-")) / "junit.xml"
     args = sys.argv[1:]
+    adopted = adopt_orphans()
     rc = subprocess.call(
         [sys.executable, "-m", "pytest", f"--junitxml={report}", *parallel(args), *args], env=bytecode_written()
     )
+    if adopted:
+        end_orphans()
     if rc == 5:
         print("[test] pytest collected no tests: that is a failure here", file=sys.stderr)
         return 5

@@ -42,7 +42,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from infra.client import data_converter  # noqa: E402
 from models import search_attributes  # noqa: E402
-from tests import file_order  # noqa: E402
+from tests import deadline, file_order  # noqa: E402
 
 
 def binary(name: str) -> str:
@@ -101,6 +101,7 @@ def task_queue() -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(deadline, "kz-deadline")
     if os.environ.get("KZ_TEST_RECORD_SECONDS") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(file_order.Recorder(), "kz-file-seconds")
 

@@ -1,0 +1,72 @@
+"""The test command ends: a stuck async test fails where it waits (``tests/deadline.py``), and what a test process
+left running is ended with the run (``scripts/test.py``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+STUCK = """
+import asyncio
+
+
+async def test_waits_for_an_answer_that_never_comes():
+    never = asyncio.Event()
+    await never.wait()  # the await the failure must point at
+
+
+async def test_the_next_test_runs_on_the_same_loop():
+    await asyncio.sleep(0.01)
+"""
+
+
+def test_a_stuck_async_test_fails_at_its_await_and_the_run_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "test_stuck.py").write_text(textwrap.dedent(STUCK))
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_test_loop_scope = session\n"
+        "asyncio_default_fixture_loop_scope = session\ntimeout = 3\ntimeout_method = thread\n"
+    )
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.deadline", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = run.stdout + run.stderr
+    assert time.monotonic() - started < 60, out
+    assert "1 failed, 1 passed" in out, out
+    assert "DeadlinePassed: the test did not end in 3 s" in out, out  # 90% of 3 s, before pytest-timeout's alarm
+    assert "await never.wait()  # the await the failure must point at" in out, out
+    assert "+ Timeout +" not in out, out  # the backstop did not have to act
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_CHILD_SUBREAPER is Linux's")
+def test_what_a_test_process_left_running_is_ended_with_the_run(tmp_path: Path) -> None:
+    """A server started by a test process that was ended at once (pytest-timeout's thread method) is handed to the
+    test command, which ends it; here played by a child that leaves a grandchild running and exits."""
+    probe = textwrap.dedent(
+        f"""
+        import importlib.util, subprocess, sys
+        spec = importlib.util.spec_from_file_location("t", {str(ROOT / "scripts" / "test.py")!r})
+        t = importlib.util.module_from_spec(spec); spec.loader.exec_module(t)
+        assert t.adopt_orphans()
+        subprocess.run(["sh", "-c", "sleep 300 & echo $! > {tmp_path / "pid"}"], check=True)
+        print(t.end_orphans())
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "1"
+    assert "[test] ended 1 process(es) the tests left running" in run.stderr
+    orphan = int((tmp_path / "pid").read_text())
+    assert not Path(f"/proc/{orphan}").exists() or "Z" in Path(f"/proc/{orphan}/stat").read_text().split()[2]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -80,33 +81,39 @@ def adopt_orphans() -> bool:
 
 
 def end_orphans() -> int:
-    """Kill what the test processes left running, and say so: a server whose test process was ended by
+    """Kill what the test processes left running, and say what it was: a server whose test process was ended by
     pytest-timeout (its thread method ends the process at once, with no teardown) would otherwise outlive the run,
     holding its ports and, through inherited output, keep whoever reads the run's output waiting for ever."""
-    ended = 0
+    ended: Counter[str] = Counter()
     for _ in range(10):  # an orphan's own children are handed here in turn
         mine = _children(os.getpid())
         if not mine:
             break
-        for pid in mine:
+        for pid, name in mine.items():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-                ended += 1
+                ended[name] += 1
         for pid in mine:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
     if ended:
-        print(f"[test] ended {ended} process(es) the tests left running", file=sys.stderr)
-    return ended
+        said = ", ".join(f"{name} ×{n}" for name, n in ended.most_common())
+        print(f"[test] ended {ended.total()} process(es) the tests left running: {said}", file=sys.stderr)
+    return ended.total()
 
 
-def _children(parent: int) -> list[int]:
-    found = []
+def _children(parent: int) -> dict[int, str]:
+    """The live processes whose parent is ``parent``, with their command lines' first words; the ones that have
+    ended already (orphans handed here to be reaped) are reaped."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
+        with contextlib.suppress(OSError, ValueError, IndexError, ChildProcessError):
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == parent:
-                found.append(int(stat.parent.name))
+            if int(fields[1]) == parent and fields[0] == "Z":
+                os.waitpid(int(stat.parent.name), 0)
+            elif int(fields[1]) == parent:
+                words = (stat.parent / "cmdline").read_bytes().split(b"\0")[:2]
+                found[int(stat.parent.name)] = " ".join(Path(w.decode()).name for w in words if w)
     return found
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import os
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
 
-SHARE = 0.9
+SHARE = float(os.environ.get("KZ_TEST_DEADLINE_SHARE", "0.9"))
 """The part of pytest-timeout's limit after which an async test is cancelled."""
 
 

@@ -31,13 +31,13 @@ def test_a_stuck_async_test_fails_at_its_await_and_the_run_goes_on(tmp_path: Pat
     (tmp_path / "test_stuck.py").write_text(textwrap.dedent(STUCK))
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_test_loop_scope = session\n"
-        "asyncio_default_fixture_loop_scope = session\ntimeout = 3\ntimeout_method = thread\n"
+        "asyncio_default_fixture_loop_scope = session\ntimeout = 30\ntimeout_method = thread\n"
     )
     started = time.monotonic()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests.deadline", "-p", "no:cacheprovider", "-q", str(tmp_path)],
         cwd=tmp_path,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "KZ_TEST_DEADLINE_SHARE": "0.1"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -45,7 +45,7 @@ def test_a_stuck_async_test_fails_at_its_await_and_the_run_goes_on(tmp_path: Pat
     out = run.stdout + run.stderr
     assert time.monotonic() - started < 60, out
     assert "1 failed, 1 passed" in out, out
-    assert "DeadlinePassed: the test did not end in 3 s" in out, out  # 90% of 3 s, before pytest-timeout's alarm
+    assert "DeadlinePassed: the test did not end in 3 s" in out, out  # a tenth of 30 s, long before the backstop
     assert "await never.wait()  # the await the failure must point at" in out, out
     assert "+ Timeout +" not in out, out  # the backstop did not have to act
 
@@ -67,6 +67,6 @@ def test_what_a_test_process_left_running_is_ended_with_the_run(tmp_path: Path) 
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "1"
-    assert "[test] ended 1 process(es) the tests left running" in run.stderr
+    assert "[test] ended 1 process(es) the tests left running: sleep 300 ×1" in run.stderr
     orphan = int((tmp_path / "pid").read_text())
     assert not Path(f"/proc/{orphan}").exists() or "Z" in Path(f"/proc/{orphan}/stat").read_text().split()[2]

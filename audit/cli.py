@@ -20,7 +20,15 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
 from audit.admin_case import build_admin_case, fetch_from_store, render_admin_case, signature_from_store
-from audit.export import EXECUTION_STATUSES, build_query, export_histories, fetch_histories, list_case_ids
+from audit.export import (
+    EXECUTION_STATUSES,
+    CaseRun,
+    build_query,
+    cases_named,
+    export_histories,
+    fetch_histories,
+    list_cases,
+)
 from audit.history import load_history, parse_history
 from audit.replay import Replay, ReplayOutcome
 from audit.report import Scope, build_report, render_report_html
@@ -150,13 +158,13 @@ def _scope(
     return Scope(query=q, procedure=procedure, since=start, until=end, status=status, case_status=case_status)
 
 
-async def _select(client: Client, scope: Scope) -> list[str]:
-    """The server's cases ``scope`` names, or those its query selects."""
+async def _select(client: Client, scope: Scope) -> list[CaseRun]:
+    """The server's cases ``scope`` names (every case an id names), or those its query selects."""
     if scope.cases:
-        return scope.cases
+        return await cases_named(client, scope.cases)
     assert scope.query is not None
     err.print(Text(f"query: {scope.query}", style="dim"))
-    return await list_case_ids(client, scope.query)
+    return await list_cases(client, scope.query)
 
 
 def _no_case(scope: Scope) -> None:
@@ -209,9 +217,9 @@ async def _histories(scope: Scope, progress: Progress, label: str) -> AsyncItera
             progress.advance(task)
         return
     client = await _client()
-    ids = await _select(client, scope)
-    task = progress.add_task(label, total=len(ids), case="")
-    async for h in fetch_histories(client, ids):
+    cases = await _select(client, scope)
+    task = progress.add_task(label, total=len(cases), case="")
+    async for h in fetch_histories(client, cases):
         progress.update(task, case=h.workflow_id)
         yield h
         progress.advance(task)
@@ -228,15 +236,16 @@ def export(
     case: list[str] | None = CASES,
     query: str | None = QUERY,
 ) -> None:
-    """Export case histories to ``OUT/<case id>.json`` (payloads stay encrypted)."""
+    """Export case histories to ``OUT/<case id>.json`` (payloads stay encrypted); where an id names several cases
+    (a number reported again after its fraud case closed), the older ones to ``OUT/<case id>.<run id>.json``."""
     scope = _scope(None, case, query, procedure, since, until, status, case_status)
 
     async def go() -> list[Path]:
         client = await _client()
-        ids = await _select(client, scope)
+        cases = await _select(client, scope)
         with _progress() as progress:
-            task = progress.add_task("export", total=len(ids), case="")
-            return await export_histories(client, ids, out, lambda cid: progress.update(task, advance=1, case=cid))
+            task = progress.add_task("export", total=len(cases), case="")
+            return await export_histories(client, cases, out, lambda cid: progress.update(task, advance=1, case=cid))
 
     paths = _run(go())
     if paths:
@@ -343,10 +352,23 @@ def report(
     console.print(f"{len(rep.overruns)} overruns; {written}")
 
 
+async def _only_case(client: Client, case_id: str) -> str | None:
+    """The run of the one case ``case_id`` names (``None``: its latest); a usage error naming each case where it
+    names several, so that the auditor chooses and is never handed the newest in silence."""
+    cases = [c for c in await cases_named(client, [case_id]) if c.run_id]
+    if len(cases) <= 1:
+        return None
+    said = "; ".join(f"--run {c.run_id} (started {c.started_at:%Y-%m-%d %H:%M} UTC, {c.status})" for c in cases)
+    raise typer.BadParameter(f"{case_id} names {len(cases)} cases: {said}", param_hint="'--run'")
+
+
 @app.command("admin-case")
 def admin_case(
     source: str = typer.Argument(..., help="a history file, or a case id to fetch from the server"),
     out: Path = typer.Option(..., "--out", "-o", help="the ZIP to write", callback=_new_file),
+    run: str | None = typer.Option(
+        None, "--run", help="the run of the case, where the id names several (a number reported again after a close)"
+    ),
     documents: bool = typer.Option(
         False, "--documents", help="include the documents' bytes and their signatures from our document store"
     ),
@@ -359,8 +381,11 @@ def admin_case(
     async def go() -> WorkflowHistory:
         path = Path(source)
         if path.exists():
+            if run:
+                raise typer.BadParameter("chooses among the server's runs, not in a file", param_hint="'--run'")
             return load_history(path)
-        return await (await _client()).get_workflow_handle(source).fetch_history()
+        client = await _client()
+        return await client.get_workflow_handle(source, run_id=run or await _only_case(client, source)).fetch_history()
 
     history = _run(go())
     try:

@@ -1,21 +1,33 @@
 """Export case histories from Temporal to JSON files, chosen by a visibility query or by case ids.
 
 Files keep their payloads encrypted (they can be copied to an auditor's machine; reading them needs
-the keys). One file per case: ``<out>/<case id>.json``.
+the keys). One file per case: ``<out>/<case id>.json``. A case id can name more than one case: a fraud case is
+keyed by its number, and a report about a number whose case has closed opens a new case under the same id (a new
+run). Every one of them is a case here; the newest keeps ``<case id>.json``, the others are
+``<case id>.<run id>.json``. The runs a case continued as new from are its own past, not cases.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHistory
 
 from audit.history import save_history
 from models import search_attributes as sa
 
-__all__ = ["EXECUTION_STATUSES", "build_query", "export_histories", "fetch_histories", "list_case_ids"]
+__all__ = [
+    "EXECUTION_STATUSES",
+    "CaseRun",
+    "build_query",
+    "cases_named",
+    "export_histories",
+    "fetch_histories",
+    "list_cases",
+]
 
 EXECUTION_STATUSES = ("Running", "Completed", "Failed", "Canceled", "Terminated", "TimedOut", "ContinuedAsNew")
 
@@ -55,25 +67,67 @@ def build_query(
     return " AND ".join(parts)
 
 
-async def list_case_ids(client: Client, query: str) -> list[str]:
-    """The ids of the cases the query selects (oldest first)."""
-    ids = [wf.id async for wf in client.list_workflows(query)]
-    return list(dict.fromkeys(reversed(ids)))
+@dataclass(frozen=True)
+class CaseRun:
+    """One case: its id and the run that holds its history (``None``: the id's latest run)."""
+
+    case_id: str
+    run_id: str | None = None
+    started_at: datetime | None = None
+    status: str | None = None
+
+    def label(self) -> str:
+        return self.case_id if self.run_id is None else f"{self.case_id} (run {self.run_id})"
 
 
-async def fetch_histories(client: Client, case_ids: list[str]) -> AsyncIterator[WorkflowHistory]:
-    """The history of each case (its latest run), in the order given."""
+def _cases(executions: list[WorkflowExecution]) -> list[CaseRun]:
+    """The cases among executions listed newest first, oldest first: each run that ended a case or still runs. A run
+    a case continued as new from stands for its id's latest run (as it always did), unless a case of that id is
+    listed anyway."""
+    listed = {e.id for e in executions if e.status != WorkflowExecutionStatus.CONTINUED_AS_NEW}
+    cases: list[CaseRun] = []
+    for e in reversed(executions):
+        status = e.status.name.title().replace("_", "") if e.status else None
+        if e.status != WorkflowExecutionStatus.CONTINUED_AS_NEW:
+            cases.append(CaseRun(e.id, e.run_id, e.start_time, status))
+        elif e.id not in listed:
+            cases.append(CaseRun(e.id))
+    return list(dict.fromkeys(cases))
+
+
+async def list_cases(client: Client, query: str) -> list[CaseRun]:
+    """The cases the query selects (oldest first), every run of an id that holds a case of its own."""
+    return _cases([wf async for wf in client.list_workflows(query)])
+
+
+async def cases_named(client: Client, case_ids: list[str]) -> list[CaseRun]:
+    """Every case each id names, oldest first (an id visibility does not know yet: its latest run)."""
+    found: list[CaseRun] = []
     for case_id in case_ids:
-        yield await client.get_workflow_handle(case_id).fetch_history()
+        found += await list_cases(client, f"WorkflowId = {_quote(case_id)}") or [CaseRun(case_id)]
+    return found
+
+
+async def fetch_histories(client: Client, cases: list[CaseRun]) -> AsyncIterator[WorkflowHistory]:
+    """The history of each case, in the order given."""
+    for case in cases:
+        yield await client.get_workflow_handle(case.case_id, run_id=case.run_id).fetch_history()
+
+
+def file_names(cases: list[CaseRun]) -> list[str]:
+    """Each case's file name: the newest case of an id ``<case id>.json``, an older one ``<case id>.<run id>.json``."""
+    newest = {c.case_id: c for c in cases}  # oldest first: the last one of an id stays
+    return [f"{c.case_id}.json" if newest[c.case_id] is c else f"{c.case_id}.{c.run_id}.json" for c in cases]
 
 
 async def export_histories(
-    client: Client, case_ids: list[str], out_dir: Path, advance: Callable[[str], None] | None = None
+    client: Client, cases: list[CaseRun], out_dir: Path, advance: Callable[[str], None] | None = None
 ) -> list[Path]:
-    """Write each case's history to ``out_dir/<case id>.json``; ``advance`` is called after each case."""
+    """Write each case's history to ``out_dir`` (``file_names``); ``advance`` is called after each case."""
     paths: list[Path] = []
-    async for history in fetch_histories(client, case_ids):
-        paths.append(save_history(history, out_dir / f"{history.workflow_id}.json"))
+    names = iter(file_names(cases))
+    async for history in fetch_histories(client, cases):
+        paths.append(save_history(history, out_dir / next(names)))
         if advance:
             advance(history.workflow_id)
     return paths

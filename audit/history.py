@@ -166,6 +166,8 @@ class CaseHistory(BaseModel):
     """A decoded case history: the application, the timeline, the memo snapshots, the outcome."""
 
     workflow_id: str
+    run_id: str | None = None
+    """The case's first run (``first_execution_run_id``): which case, where its id names several."""
     workflow_type: str
     started_at: datetime
     closed_at: datetime | None = None
@@ -223,6 +225,7 @@ def parse_history(history: WorkflowHistory, codec: EncryptionCodec | None = None
     first = events[0].workflow_execution_started_event_attributes
     case = CaseHistory(
         workflow_id=history.workflow_id,
+        run_id=first.first_execution_run_id or None,
         workflow_type=first.workflow_type.name,
         started_at=events[0].event_time.ToDatetime(UTC),
         application=values_of(first.input),

@@ -204,6 +204,7 @@ class TermRecord(BaseModel):
 
 class CaseReport(BaseModel):
     case_id: str
+    run_id: str | None = None  # the case's first run: which case, where its id names several (audit/export.py)
     workflow_type: str
     procedure: str
     execution_status: str
@@ -422,6 +423,7 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
     reg = case.memo.get("case") or {}
     rep = CaseReport(
         case_id=case.workflow_id,
+        run_id=case.run_id,
         workflow_type=case.workflow_type,
         procedure=case.procedure,
         execution_status=case.execution_status,

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audit import cli
+from audit.export import CaseRun
 from audit.history import load_history, save_history
 from audit.replay import Replay
 from infra.codec import ENCODING
@@ -144,11 +145,11 @@ def test_a_selection_that_matches_no_case_says_so(tmp_path: Path, monkeypatch: p
     async def no_server() -> None:
         return None
 
-    async def no_case(client: object, query: str) -> list[str]:
+    async def no_case(client: object, query: str) -> list[CaseRun]:
         return []
 
     monkeypatch.setattr(cli, "_client", no_server)
-    monkeypatch.setattr(cli, "list_case_ids", no_case)
+    monkeypatch.setattr(cli, "list_cases", no_case)
     args = ["report", "-p", "mvno_permit", "--since", "2027-01-01", "--case-status", "refused"]
     res = runner.invoke(cli.app, [*args, "--out", str(tmp_path / "rep")])
     assert res.exit_code == 0, res.output

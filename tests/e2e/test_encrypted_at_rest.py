@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from audit.admin_case import admin_case_bundle
-from audit.export import build_query, export_histories, fetch_histories, list_case_ids
+from audit.export import CaseRun, build_query, export_histories, fetch_histories, list_cases
 from audit.history import load_history, parse_history
 from audit.replay import Replay
 from infra.client import UNENCRYPTED, data_converter
@@ -85,11 +85,11 @@ def stored_bytes(db: Path) -> bytes:
     return b"".join(p.read_bytes() for p in files)
 
 
-async def wait_listed(client: Client, query: str, count: int) -> list[str]:
+async def wait_listed(client: Client, query: str, count: int) -> list[CaseRun]:
     for _ in range(150):  # visibility is eventually consistent
-        ids = await list_case_ids(client, query)
-        if len(ids) >= count:
-            return ids
+        cases = await list_cases(client, query)
+        if len(cases) >= count:
+            return cases
         await asyncio.sleep(0.2)
     raise AssertionError(f"visibility did not list {count} cases for {query}")
 
@@ -150,17 +150,17 @@ async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> No
 
             # Workflow ids are keyed hashes; visibility finds the cases by procedure; export and replay.
             assert all(p["iin"] not in h.id for h, p in zip([*handles, control], [*PERSONS, CONTROL], strict=True))
-            ids = await wait_listed(client, build_query(procedure=PROCEDURE, status="Completed"), len(handles))
-            assert sorted(ids) == sorted(h.id for h in handles)
-            paths = await export_histories(client, ids, tmp_path / "export")
+            cases = await wait_listed(client, build_query(procedure=PROCEDURE, status="Completed"), len(handles))
+            assert sorted(c.case_id for c in cases) == sorted(h.id for h in handles)
+            paths = await export_histories(client, cases, tmp_path / "export")
             replay = Replay([AuditProbe], runner=SANDBOX)
-            async for history in fetch_histories(client, ids):
+            async for history in fetch_histories(client, cases):
                 assert (await replay.check(history)).reproduced
-            cases = {c.workflow_id: c for c in (parse_history(load_history(p)) for p in paths)}
-            assert cases[handles[0].id].application[0]["applicant"] == PERSONS[0]
-            assert cases[handles[-1].id].application[0]["applicant"] == PERSONS[-1]
+            read = {c.workflow_id: c for c in (parse_history(load_history(p)) for p in paths)}
+            assert read[handles[0].id].application[0]["applicant"] == PERSONS[0]
+            assert read[handles[-1].id].application[0]["applicant"] == PERSONS[-1]
             # The auditors' lenient converter reads the control's clear input as it is.
-            [control_file] = await export_histories(client, [control.id], tmp_path / "control")
+            [control_file] = await export_histories(client, [CaseRun(control.id)], tmp_path / "control")
             assert parse_history(load_history(control_file)).application[0]["applicant"] == CONTROL
 
             # Memos are encrypted on the server and decode on our client; search attributes stay indexable.
@@ -178,7 +178,7 @@ async def test_no_personal_data_in_the_dev_server_database(tmp_path: Path) -> No
             by_procedure = ("--query", f"{sa.PROCEDURE.name} = '{PROCEDURE}'")
             rc, out = await audit_cli(target, "export", str(tmp_path / "cli-export"), *by_procedure)
             assert rc == 0 and f"exported {len(handles)} case histories" in out, out
-            assert sorted(p.stem for p in (tmp_path / "cli-export").glob("*.json")) == sorted(ids)
+            assert sorted(p.stem for p in (tmp_path / "cli-export").glob("*.json")) == sorted(c.case_id for c in cases)
             rc, out = await audit_cli(target, "report", *by_procedure, "--out", str(tmp_path / "rep"))
             assert rc == 0, out
             report = json.loads((tmp_path / "rep" / "report.json").read_text())

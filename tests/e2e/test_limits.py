@@ -11,14 +11,20 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from audit import cli as audit_cli
+from audit.export import cases_named, export_histories
+from audit.history import load_history, parse_history
+from audit.report import Scope, build_report
 from cli.fraud_intake import submit
 from infra import cases
 from infra.cases import RETRYING
@@ -77,6 +83,9 @@ async def worker(server: Client) -> AsyncIterator[Worker]:
     scenarios.POLL_SECONDS = 0.05
     async with make_worker(server, task_queue=f"limits-{uuid.uuid4().hex[:6]}") as w:
         yield w
+
+
+DONE_RUNNING = ["Completed", "Running"]
 
 
 def _number() -> str:
@@ -139,7 +148,7 @@ def refs(v: FraudCaseView) -> list[str]:
 
 
 async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_reports_deadlines_and_notices(
-    server: Client, worker: Worker
+    server: Client, worker: Worker, tmp_path: Path
 ) -> None:
     tq, number = worker.task_queue, _number()
     opened = await submit(server, report(number, opaque("limits:", 32) + ":0"), task_queue=tq)
@@ -205,6 +214,25 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
     await save_golden(first_run, "fraud_check", "continued_as_new_while_the_check_is_awaited")
     await save_golden(middle_run, "fraud_check", "taken_up_at_the_check_then_continued_as_new_suspended")
     await save_golden(server.get_workflow_handle(cid), "fraud_check", "taken_up_suspended_then_lifted")
+
+    # A report about the number after the close opens a new case under the same id. The closed case stays the
+    # auditor's: it vanished from export, report and admin-case, which read the id's latest run (an adversarial
+    # run, 2026-12-04). Its runs before it continued as new are its past, not cases.
+    reopened = await submit(server, report(number, opaque("limits:", 32) + ":after"), task_queue=tq)
+    assert reopened.answer is ReportAnswer.OPENED and reopened.case_id == cid
+    named = await eventually(lambda: cases_named(server, [cid]), lambda cs: [c.status for c in cs] == DONE_RUNNING)
+    assert named[0].run_id not in (first_run.run_id, middle_run.run_id, None)
+    paths = await export_histories(server, named, tmp_path)
+    assert [p.name for p in paths] == [f"{cid}.{named[0].run_id}.json", f"{cid}.json"]
+    rep = build_report([parse_history(load_history(p)) for p in paths], scope=Scope(cases=[cid]))
+    closed, new = rep.cases
+    assert closed.case_id == new.case_id == cid and closed.run_id == first_run.run_id != new.run_id
+    met = dict.fromkeys(["check", "suspension", "suspension_notice"], "met_on_time")
+    assert {t.key: t.outcome for t in closed.terms} == met
+    assert [t.key for t in new.terms] == ["check"] and rep.procedures[0].cases == 2
+    with pytest.raises(typer.BadParameter, match=f"{cid} names 2 cases: --run {named[0].run_id} .*Completed"):
+        await audit_cli._only_case(server, cid)
+    await server.get_workflow_handle(cid).terminate("test done")
 
 
 @pytest.fixture

@@ -206,6 +206,18 @@ def _folder(path: Path) -> Path:
     return path
 
 
+REPORT_FILES = ("report.html", "report.json")
+
+
+def _report_folder(path: Path) -> Path:
+    """The report's ``--out``: a folder (created when missing) that holds no report yet; an earlier report is an
+    auditor's record and is never overwritten, as admin-case's and replay's files are not."""
+    _folder(path)
+    if held := [name for name in REPORT_FILES if (path / name).exists()]:
+        raise typer.BadParameter(f"{path} holds a report already ({', '.join(held)}); give a new folder")
+    return path
+
+
 async def _histories(scope: Scope, progress: Progress, label: str) -> AsyncIterator[WorkflowHistory]:
     """Histories from the scope's files, else from the server."""
     if scope.files:
@@ -311,7 +323,11 @@ def replay(
 def report(
     paths: list[Path] | None = typer.Argument(None, help="history files or directories; none: from the server"),
     out: Path = typer.Option(
-        Path("audit-report"), "--out", "-o", help="directory for report.html and report.json", callback=_folder
+        Path("audit-report"),
+        "--out",
+        "-o",
+        help="a new directory for report.html and report.json (one holding a report is refused)",
+        callback=_report_folder,
     ),
     procedure: str | None = PROCEDURE,
     since: str | None = SINCE,

@@ -178,6 +178,15 @@ def test_an_out_folder_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
         unwrapped = "".join(res.output.replace("│", "").split())  # rich breaks a long path anywhere
         assert res.exit_code == 2 and "is a file; give a folder" in _said(res.output), res.output
         assert f"{tmp_path / 'afile'}isafile" in unwrapped, res.output
+    # a folder holding a report: refused before any history is read, the earlier report kept (it was overwritten)
+    res = CliRunner().invoke(cli.app, ["report", str(tmp_path / "empty"), "--out", str(tmp_path / "rep")])
+    assert res.exit_code == 0, res.output
+    written = (tmp_path / "rep" / "report.json").read_bytes()
+    res = CliRunner().invoke(cli.app, ["report", str(tmp_path / "empty"), "--out", str(tmp_path / "rep")])
+    assert res.exit_code == 2 and "holds a report already (report.html, report.json); give a new folder" in _said(
+        res.output
+    ), res.output
+    assert (tmp_path / "rep" / "report.json").read_bytes() == written
     # replay's --json: a folder, or a file written before, is refused before any history is read (a traceback after
     # the whole replay, and an earlier file overwritten)
     for target, said in ((tmp_path / "empty", "is a folder; give a file name"), (tmp_path / "afile", "exists")):

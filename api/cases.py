@@ -24,12 +24,12 @@ from api.problems import ProblemError
 from api.temporal import TEMPORAL_ERRORS, problem_from_temporal
 from infra import case_index, cases
 from infra.calendar import current_calendar
-from infra.cases import CaseError, EventResult, PendingCall
+from infra.cases import REFUSING_RESULTS, CaseError, EventResult, PendingCall
 from infra.receipts import received
 from infra.store import load_document
 from models import search_attributes as sa
-from models.case import CaseView, LawMigrationRecord
-from models.deadlines import CorrectionResult, DeadlineStatus
+from models.case import CaseView
+from models.deadlines import DeadlineStatus
 from models.procedure import Caller, EventSpec, ProcedureSpec, SenderError
 from models.tables import Document
 from rules.calendar import ALMATY, almaty_text
@@ -365,16 +365,8 @@ async def list_cases(
     return out
 
 
-REFUSING_RESULTS: dict[str, type[CorrectionResult | LawMigrationRecord]] = {
-    "apply_calendar_correction": CorrectionResult,
-    "migrate_law": LawMigrationRecord,
-}
-"""Updates every case takes whose result says the case refused them (``refused``: another calendar version, a law
-version that is unknown or gives none of the case's terms) while the Update itself completes."""
-
-
 async def _refusal_in(client: Client, name: str, success: Payloads) -> str:
-    """Why the case refused an Update that completed (``REFUSING_RESULTS``), else ``""``."""
+    """Why the case refused an Update that completed (``infra.cases.REFUSING_RESULTS``), else ``""``."""
     model = REFUSING_RESULTS.get(name)
     if model is None or not success.payloads:
         return ""

@@ -45,8 +45,8 @@ from infra.db import refusal, session
 from infra.pseudonym import pseudonym
 from infra.settings import settings
 from models import search_attributes as sa
-from models.case import ActNotBefore, CaseView, IntakeRecord
-from models.deadlines import deadline_records
+from models.case import ActNotBefore, CaseView, IntakeRecord, LawMigrationRecord
+from models.deadlines import CorrectionResult, deadline_records
 from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpec, Role
 from models.tables import StartLedger
 from rules import law
@@ -54,6 +54,7 @@ from rules.calendar import almaty_text
 from rules.text import HIDDEN_CHARACTERS, Sentence
 
 __all__ = [
+    "REFUSING_RESULTS",
     "REQUEST_MEMO",
     "CaseError",
     "CaseStart",
@@ -996,9 +997,22 @@ def _from_text(item: ActNotBefore) -> str:
     return text if item.because == "notified_time" else text.split(" ", 1)[0]
 
 
+REFUSING_RESULTS: dict[str, type[CorrectionResult | LawMigrationRecord]] = {
+    "apply_calendar_correction": CorrectionResult,
+    "migrate_law": LawMigrationRecord,
+}
+"""Updates every case takes whose result says the case refused them (``refused``: another calendar version, a law
+version that is unknown or gives none of the case's terms) while the Update itself completes."""
+
+
 def _event_result(case_id: str, event: EventSpec, result: Any, run_id: str | None) -> EventResult:
+    """The answer to an event the case took; ``CaseError("refused")`` when its result says the case refused it and
+    changed nothing (a calendar correction for another calendar): an answer of 200 read as done (an adversarial
+    run, 2026-12-04)."""
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json")
+    if event.name in REFUSING_RESULTS and isinstance(result, dict) and result.get("refused"):
+        raise CaseError("refused", Sentence("the case refused {event}: {why}", event=event.name, why=result["refused"]))
     return EventResult(case_id=case_id, event=event.name, result=result, run_id=run_id)
 
 

@@ -126,6 +126,13 @@ async def test_an_amended_term_reaches_a_running_case_only_through_a_recorded_la
         result_type=CorrectionResult,
     )
     assert "not the intended" in refused.refused and refused.changed == []
+    # through the API, the console or `case send` that refusal is the answer (422), not a 200 read as done
+    with pytest.raises(CaseError) as at_the_edge:
+        other = CalendarCorrection(reason="another calendar", calendar_version="holidays-0.0+overrides-111111111111")
+        await send_event(env.client, SPEC, SPEC.event("apply_calendar_correction"), running.id, other)
+    assert at_the_edge.value.kind == "refused" and _problem(at_the_edge.value).response().status_code == 422
+    assert "the case refused apply_calendar_correction: this worker computes with calendar" in at_the_edge.value.message
+    assert say("ru", at_the_edge.value.message).startswith("дело отклонило apply_calendar_correction: ")
 
     # A case registered under the amendment counts 3 working days.
     newer = await open_case(env, task_queue, cases, now)

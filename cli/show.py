@@ -21,6 +21,7 @@ from infra.cases import CaseError, PendingCall, case_view, pending_calls
 from models.case import CaseView
 from models.fraud_check import FraudCaseView
 from models.mvno_permit import GROUNDS, PermitCaseView
+from rules.calendar import ALMATY
 from rules.law import cite
 from workflows.catalogue import by_key
 
@@ -152,8 +153,11 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
                 ],
             )
         )
-    if v.overrun is not None:
-        console.print(Text.assemble(("Service term overrun:", "yellow"), f" {v.overrun.explanation}"))
+    if v.overrun is not None:  # said from its instants: its recorded text gave them in ISO before 2026-12-04
+        o = v.overrun
+        possible = o.decision_not_before.astimezone(ALMATY).date().isoformat()
+        said = f"the decision is possible from {possible}, after the service term ending {when(o.service_term_due)}"
+        console.print(Text.assemble(("Service term overrun:", "yellow"), f" {said} (665/NK Annex 1 item 4, p.7)"))
     if v.permit is not None:
         p = v.permit
         console.print(

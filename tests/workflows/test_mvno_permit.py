@@ -34,7 +34,8 @@ from api.i18n import say, say_data
 from api.temporal import problem_from_temporal
 from audit.history import parse_history
 from audit.report import build_report, render_report_html
-from cli.common import deadline_table
+from cli.common import console, deadline_table
+from cli.show import _permit as show_permit
 from infra.cases import CaseError
 from infra.client import data_converter
 from infra.db import session
@@ -880,6 +881,11 @@ async def test_overrun_of_the_service_term_is_recorded_and_visible(env: Workflow
         assert v.overrun is not None
         assert v.overrun.service_term_due == svc.due and v.overrun.decision_not_before > svc.due
         assert "665/NK p.7" in v.overrun.explanation and "Annex 1 item 4" in v.overrun.explanation
+        assert f"service term ending {almaty_text(svc.due)} " in v.overrun.explanation  # never raw ISO
+        with console.capture() as shown:
+            show_permit(v, c, [])
+        said = " ".join(shown.get().split())
+        assert f"after the service term ending {almaty_text(svc.due)} (665/NK" in said and "T18:30" not in said
         memo = await (await handle.describe()).memo()
         assert memo["service_term_overrun"]["service_term_due"]
         assert "service_term_overrun" in stages_of(handle.id)

@@ -121,11 +121,14 @@ def compute(cal: WorkingCalendar, req: DeadlineRequest) -> Deadline:
         if t.rolls:
             counted_from = cal.registration_day(start)
             if counted_from != local.date():
-                why = "a non-working day" if not cal.is_working_day(local.date()) else "after office hours"
+                why = (  # the office's closing hour said only where it decided: not of a day it is shut
+                    "a non-working day"
+                    if not cal.is_working_day(local.date())
+                    else f"after office hours, office closes {cal.office_hours.closes.strftime('%H:%M')}"
+                )
                 roll = (
-                    f"received {local.strftime('%Y-%m-%d %H:%M')} Asia/Almaty ({why}, office closes "
-                    f"{cal.office_hours.closes.strftime('%H:%M')}), registered on the next working day "
-                    f"{counted_from.isoformat()} ({_roll_cites(cal.office_hours.cite, t.roll_cite)})"
+                    f"received {local.strftime('%Y-%m-%d %H:%M')} Asia/Almaty ({why}), registered on the next "
+                    f"working day {counted_from.isoformat()} ({_roll_cites(cal.office_hours.cite, t.roll_cite)})"
                 )
         else:
             counted_from = local.date()

@@ -59,3 +59,14 @@ def test_an_after_hours_roll_cites_the_rule_once() -> None:
         "registered on the next working day 2027-03-25 (665/NK p.6; Annex 1 item 8)"
     )
     assert roll.count("Annex 1 item 8") == 1
+    assert "(after office hours, office closes 18:30)" in roll
+
+
+def test_a_receipt_on_a_day_off_is_not_said_to_be_after_closing() -> None:
+    """Received on Independence Day at 18:00, before the hour a working day closes: the roll says the day is not a
+    working one, and no closing hour the office did not keep that day (an adversarial run, 2026-12-04)."""
+    received = datetime(2026, 12, 16, 18, 0, tzinfo=ALMATY)
+    value = law.term("mvno.qualification_check", on=CAL.registration_day(received), act="665/NK")
+    roll = compute(CAL, DeadlineRequest(term_key=value.key, term=value, start=received)).after_hours_roll
+    assert roll is not None and roll.startswith("received 2026-12-16 18:00 Asia/Almaty (a non-working day), ")
+    assert "office closes" not in roll and "registered on the next working day 2026-12-17" in roll

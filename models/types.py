@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -33,6 +34,17 @@ def _require_aware(v: datetime) -> datetime:
     return v
 
 
+_BARE_DATE = re.compile(r"\s*\d{4}-?\d{2}-?\d{2}\s*")
+
+
+def _not_a_bare_date(v: object) -> object:
+    # A day alone reads as its midnight: a receipt typed as "2026-12-03" was registered that day though it may have
+    # come after 18:30 (an adversarial run, 2026-12-04). An instant is asked for whole.
+    if isinstance(v, str) and _BARE_DATE.fullmatch(v):
+        raise ValueError("a date without a time of day: give the instant (e.g. 2026-03-19T17:00:00+05:00)")
+    return v
+
+
 def _in_almaty(v: datetime) -> datetime:
     # A time without a zone is Asia/Almaty wall-clock time (the zone of every office in Kazakhstan since
     # 1 March 2024); a time with one is the same instant, read in Asia/Almaty.
@@ -52,8 +64,8 @@ BIN = Annotated[str, BeforeValidator(_strip_bin), Field(description="business id
 KzMobile = Annotated[
     str, AfterValidator(kz_mobile), Field(description="Kazakhstan mobile number, normalised to +77XXXXXXXXX")
 ]
-AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
-AlmatyDatetime = Annotated[datetime, AfterValidator(_in_almaty)]
+AwareDatetime = Annotated[datetime, BeforeValidator(_not_a_bare_date), AfterValidator(_require_aware)]
+AlmatyDatetime = Annotated[datetime, BeforeValidator(_not_a_bare_date), AfterValidator(_in_almaty)]
 """An instant kept and shown in Asia/Almaty: an input without a zone is read as Asia/Almaty time."""
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
 EdsPassword = Annotated[SecretStr, AfterValidator(_password)]

@@ -68,8 +68,13 @@ def almaty_text(moment: datetime) -> str:
 
 def read_almaty(text: str) -> datetime:
     """An instant a person typed (ISO 8601): with an offset it is that instant; without one it is Asia/Almaty
-    wall-clock time (every office in Kazakhstan is in Asia/Almaty). ``ValueError`` when it is no date-time."""
-    moment = datetime.fromisoformat(text.strip())
+    wall-clock time (every office in Kazakhstan is in Asia/Almaty). ``ValueError`` when it is no date-time, or a
+    date alone (its midnight would be taken for the instant: a receipt registered before the office opened)."""
+    text = text.strip()
+    if len(text) <= len("2026-12-03"):
+        date.fromisoformat(text)  # no date either: its own ValueError
+        raise ValueError(f"{text} is a date without a time of day: give the instant (e.g. {text}T10:00)")
+    moment = datetime.fromisoformat(text)
     return moment.replace(tzinfo=ALMATY) if moment.tzinfo is None or moment.utcoffset() is None else moment
 
 

@@ -99,3 +99,24 @@ def test_the_fields_listed_for_a_start_are_those_a_caller_may_send() -> None:
     paths = [d.path for d in field_docs(FraudCaseInput)]
     assert "first.suspect_number" in paths and "first.received_at" in paths
     assert not [p for p in paths if p.split(".")[0] in ("cycle", "carried", "state")], paths
+
+
+def test_a_date_alone_is_no_instant_on_the_command_line_or_in_a_body() -> None:
+    """``received_at=2026-12-03`` was taken as midnight in Almaty, so a receipt that came after 18:30 was registered
+    that day (665/NK p.6), where the API answered that a time zone was missing (an adversarial run, 2026-12-04):
+    both refuse a date alone and say what to give instead."""
+    from pydantic import ValidationError
+
+    from cli.body import BodyError, merge_pairs, validate
+    from models.mvno_permit import HearingRecord
+
+    said = "a date without a time of day: give the instant"
+    with pytest.raises(BodyError, match=f"held_at: {said}"):
+        validate(HearingRecord, merge_pairs({}, ["held_at=2026-12-03", "recorded_by=A.", "applicant_position=x"]))
+    for body in ({"held_at": "2026-12-03"}, {"held_at": "20261203"}):
+        with pytest.raises(ValidationError, match=said):
+            HearingRecord.model_validate({**body, "recorded_by": "A.", "applicant_position": "x"})
+    record = HearingRecord.model_validate(
+        {"held_at": "2026-12-03T19:00:00+05:00", "recorded_by": "A.", "applicant_position": "x"}
+    )
+    assert record.held_at.hour == 19

@@ -128,8 +128,11 @@ def _states(memo: Mapping[str, object]) -> list[DeadlineState]:
 
 
 def _count(state: DeadlineState, stats: ProcedureWeeks, since: datetime, case_id: str, out: list[Breach]) -> None:
-    if state.breached_at is not None and state.breached_at >= since:
-        week = _monday(state.breached_at)
+    """A term's part of the figures: a breach in the week its term ran out (its due instant), even when it was
+    recorded later (a back-dated receipt: a year-old breach was counted in the week the case began, an adversarial
+    run of 2026-12-04); a term met on time in the week it was met."""
+    if state.breached_at is not None and state.due >= since:
+        week = _monday(state.due)
         if week in stats.breached:
             stats.breached[week] += 1
         out.append(

@@ -278,6 +278,11 @@ class ComplianceReport(BaseModel):
     overruns: list[Overrun]
 
 
+def _recorded_late(term: TermRecord) -> bool:
+    """The term's breach was recorded more than a minute after its due instant."""
+    return term.breached_at is not None and (term.breached_at - term.due).total_seconds() > 60
+
+
 def _outcome(state: DeadlineState) -> str:
     if state.status is DeadlineStatus.MET:
         return MET_ON_TIME
@@ -368,8 +373,11 @@ def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> Reaso
         )
     else:
         still = "case closed" if case.closed_at else "still not done"
+        # a breach recorded well after the due instant (a back-dated receipt, a worker that was down) is said as
+        # recorded: the term was breached at its due instant, not a year later when the case began
+        found = "breach recorded" if _recorded_late(term) else "breached"
         parts.append(
-            Phrase.of(f"due {{due}}, breached {{breached}}, {still}", due=due, breached=local_time(term.breached_at))
+            Phrase.of(f"due {{due}}, {found} {{breached}}, {still}", due=due, breached=local_time(term.breached_at))
         )
     status = case.status_at(term.due)
     if status:

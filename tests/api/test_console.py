@@ -616,6 +616,11 @@ async def test_console_case_list_marks_overdue_first(dev_http: httpx.AsyncClient
     )
     row = re.search(r'<tr class="overdue"[^>]*>.*?</tr>', page.text, re.S)
     assert row and late.json()["case_id"] in row.group(0) and 'class="badge"' in row.group(0)
+    # its term ran out weeks before the case began: the outcome says it once, and when the breach was recorded
+    # (it read "breached · breached <the start>", an adversarial run of 2026-12-04)
+    case_page = await dev_http.get(f"/console/cases/{late.json()['case_id']}")
+    [outcome] = re.findall(r'<td class="status-breached">(.*?)</td>', case_page.text, re.S)
+    assert re.fullmatch(r"breached · breach recorded \d{4}-\d\d-\d\d \d\d:\d\d \+05:00", outcome), outcome
 
 
 async def test_the_case_page_says_a_receipt_was_back_dated_with_no_plural_to_agree(

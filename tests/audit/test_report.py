@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from audit.history import CaseHistory, HistoryEntry, load_history, parse_history
-from audit.report import build_report, patches_of, render_report_html
+from audit.report import _reason_in, build_report, local_time, patches_of, render_report_html
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
 from tests.audit.conftest import PERSON_LATE, Recorded
 from tests.golden_tools import GOLDEN
@@ -110,3 +110,17 @@ def test_14_6_an_old_record_of_a_withdrawn_review_as_met_is_counted_as_withdrawn
         "forward": ("met_on_time", None),
         "review": ("withdrawn", None),
     }
+
+
+def test_a_breach_recorded_long_after_its_due_instant_is_said_as_recorded() -> None:
+    """A complaint registered after its terms: the review's breach was recorded when the case began, not at its due
+    instant, and the report said "breached <the start>" as if the term ran out then (an adversarial run, 2026-12-04).
+    A breach the timer recorded at its due instant still reads "breached"."""
+    recorded = GOLDEN / "complaint" / "registered_after_its_forwarding_term.json"
+    late = build_report([parse_history(load_history(recorded))])
+    [review] = [o for o in late.overruns if o.term == "review" and o.outcome == "breached"]
+    assert review.reason.startswith(f"Due {local_time(review.due)}, breach recorded "), review.reason
+    assert "нарушение зафиксировано" in (_reason_in(review, "ru") or "")
+    on_time = build_report([parse_history(load_history(GOLDEN / "egov_number_connection" / "term_expired.json"))])
+    [service] = [o for o in on_time.overruns if o.term == "service" and o.outcome == "breached"]
+    assert f"Due {local_time(service.due)}, breached " in service.reason and "recorded" not in service.reason

@@ -102,6 +102,13 @@ received after hours is registered on the next working day, 665/NK p.6): the sat
 (its letter dated, signed and delivered) when the office opens that day. Complaints before it issued the letter at
 once, dated before the registration it names (an adversarial run, 2026-12-03). A forwarding goes at once: it is the
 provider's act towards the considering body, whose review counts from its own receipt."""
+QUALITY_BODY_REVIEW_FROM_ITS_RECEIPT = "complaint-quality-body-review-from-its-receipt"
+"""Asked only for a complaint addressed to the quality body, at its registration: the body's 15 working days count
+from its own registration of the complaint, which it receives when the provider forwards it (58 p.10: "received by
+the authorized body ... within 15 working days from the date of its registration"), and the term opens then. Before
+it they counted from the provider's registration, so a complaint the provider forwarded late reached the body with
+its term breached on arrival (an adversarial run, 2026-12-04). The provider's 5 (art. 25 p.2) are its own review,
+from its registration, as before."""
 _SIGNER = {"satisfied": "provider_head", "decision": "complaint_body"}
 """Who signs each document: the provider's head its own decision satisfying the complaint, the considering body's
 official its decision; a withdrawal is acknowledged by whoever holds the complaint (``_withdrawal_signer``)."""
@@ -130,6 +137,7 @@ class Complaint(CaseWorkflow):
         self.appealed_case_told = False  # the appealed case took the notice that it is under complaint
         self.recipient: str | None = None  # the complainant's personal account (a pseudonym)
         self.carried_out_from: datetime | None = None  # a satisfaction waiting for the office to open (665/NK p.6)
+        self._review_at_the_body = False  # QUALITY_BODY_REVIEW_FROM_ITS_RECEIPT
         self._withdrawal_apart = self.patches.patched(WITHDRAWAL_IS_NOT_A_REVIEW)
         self._satisfaction_instructs = self.patches.patched(SATISFACTION_INSTRUCTS)
         self._documents_signed = self.patches.patched(DOCUMENTS_SIGNED_AND_DELIVERED)
@@ -144,7 +152,11 @@ class Complaint(CaseWorkflow):
         await self.register(inp.governing_act, inp.received_at)
         self.set_status("provider_review")
         await self.clock.open("forward", "complaint.forward", inp.received_at)
-        await self.clock.open("review", _REVIEW_TERM[inp.addressed_to], inp.received_at)
+        self._review_at_the_body = inp.addressed_to is AddressedTo.QUALITY_BODY and workflow.patched(
+            QUALITY_BODY_REVIEW_FROM_ITS_RECEIPT
+        )
+        if not self._review_at_the_body:
+            await self.clock.open("review", _REVIEW_TERM[inp.addressed_to], inp.received_at)
         await self._tell_appealed_case("registered")  # its complaint window waits for this complaint
 
         # The provider's 3 working days: satisfy fully, or forward (58 p.10; 665/NK p.10).
@@ -175,6 +187,9 @@ class Complaint(CaseWorkflow):
             term_days = self.clock.get("forward").deadline.amount
             self.forward_request = ForwardRequest(forwarded_by=f"system ({term_days}-working-day term reached)")
         await self._forward()
+        if self._review_at_the_body:  # from the body's registration of what it received now (58 p.10)
+            assert self.forwarded_at is not None  # the case's clock as the forwarding was handed over
+            await self.clock.open("review", _REVIEW_TERM[inp.addressed_to], self.forwarded_at)
 
         # The considering body's review term: 5 working days (provider, art. 25 p.2) or 15 (quality body, p.10).
         self.set_status("under_review")
@@ -350,8 +365,11 @@ class Complaint(CaseWorkflow):
 
     def _review_cite(self) -> str:
         """The review term's citation as the case recorded it: art. 25 p.2 for 5 working days (provider), the act's
-        p.10 for the quality body's 15."""
-        return self.clock.get("review").deadline.cite
+        p.10 for the quality body's 15 (as its registration recorded the term, while the body has not received it)."""
+        if "review" in self.clock.states:
+            return self.clock.get("review").deadline.cite
+        assert self.inp is not None and self.registration is not None
+        return self.registration.terms[_REVIEW_TERM[self.inp.addressed_to]].reference
 
     def _document_cite(self, kind: str) -> str:
         """What a document rests on: the appeal paragraph of the complaint's act (both acts' in cases begun before

@@ -306,19 +306,38 @@ async def test_review_terms_count_working_days_over_nauryz(
     days: int,
     cite: str,
 ) -> None:
+    """The provider's 5 working days count from its registration (art. 25 p.2); the quality body's 15 from the body's
+    own registration, when the provider forwards the complaint to it (58 p.10): received two working days before
+    Nauryz and forwarded on its eve, both terms end as far past the holidays as their days reach from their start.
+    The body's term counted from the provider's registration before, so a complaint the provider forwarded late
+    reached the body breached (an adversarial run, 2026-12-04)."""
     today = (await env.get_current_time()).astimezone(ALMATY).date()
     year = today.year if today < date(today.year, 3, 1) else today.year + 1
     eve = CAL.add_working_days(date(year, 3, 21), -1)
-    handle = await start(env, task_queue, complaint(at_office(eve, 17), addressed_to=addressed_to))
-    await env.sleep(timedelta(seconds=2))
-    review = {s.key: s for s in (await view(handle)).deadlines}["review"]
-    expected = CAL.add_working_days(eve, days)
+    received = CAL.add_working_days(eve, -2)
+    handle = await start(env, task_queue, complaint(at_office(received, 10), addressed_to=addressed_to))
+    start_day = received
+    if addressed_to == "quality_body":
+        v = await open_for_decisions(env, handle)
+        assert "review" not in {s.key for s in v.deadlines}  # the body has not received it yet
+        await env.sleep(at_office(eve, 17) - await env.get_current_time())
+        await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Quality committee"))
+        start_day = eve
+    review = {s.key: s for s in (await until(env, handle, has_review, "the review term")).deadlines}["review"]
+    expected = CAL.add_working_days(start_day, days)
     assert review.due == datetime.combine(expected, time(18, 30), tzinfo=ALMATY)
-    assert (expected - eve).days > days + 2  # the holidays were skipped, not counted
+    assert (expected - start_day).days > days + 2  # the holidays were skipped, not counted
     assert any("Nowruz" in s.name for s in review.deadline.skipped)
     assert review.deadline.cite == cite
+    assert review.deadline.counted_from_day == start_day
     await handle.execute_update("withdraw", Withdrawal(reason="test over"))
     await handle.result()
+    if addressed_to == "quality_body":
+        await save_golden(handle, "complaint", "quality_body_review_from_its_receipt")
+
+
+def has_review(v: CaseView) -> bool:
+    return "review" in {s.key for s in v.deadlines}
 
 
 async def test_a_complaint_registered_after_its_forwarding_term_records_the_breach_and_escalates_it(
@@ -356,7 +375,8 @@ async def test_silent_review_body_breaches_and_is_escalated(
     await handle.execute_update(
         "forward", ForwardRequest(forwarded_by="Head of department", body="Agency for civil service affairs")
     )
-    review_due = {s.key: s for s in (await view(handle)).deadlines}["review"].due
+    # the body's 15 working days open as it receives the complaint (58 p.10)
+    review_due = {s.key: s for s in (await until(env, handle, has_review, "the review term")).deadlines}["review"].due
     await env.sleep(review_due - await env.get_current_time() + timedelta(seconds=5))
     v = await view(handle)
     review = {s.key: s for s in v.deadlines}["review"]
@@ -958,12 +978,11 @@ async def test_14_11_the_quality_bodys_fifteen_days_cite_the_acts_p10_everywhere
 ) -> None:
     received = await next_working_morning(env)
     handle = await start(env, task_queue, complaint(received, addressed_to=addressed_to, act_key=act))
-    await env.sleep(timedelta(seconds=2))
-    review = {s.key: s for s in (await view(handle)).deadlines}["review"]
-    assert review.deadline.cite == review_cite
-    assert review.deadline.amount == (15 if addressed_to == "quality_body" else 5)
     await open_for_decisions(env, handle)
     await handle.execute_update("forward", ForwardRequest(forwarded_by="Head", body="Agency"))
+    review = {s.key: s for s in (await until(env, handle, has_review, "the review term")).deadlines}["review"]
+    assert review.deadline.cite == review_cite
+    assert review.deadline.amount == (15 if addressed_to == "quality_body" else 5)
     await env.sleep(timedelta(seconds=2))
     await handle.execute_update(
         "review_decision", ReviewDecision(outcome="rejected", reasons="lawful", decided_by="Agency")

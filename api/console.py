@@ -54,6 +54,7 @@ from api.problems import ProblemError, status_title
 from api.sessions import SESSION_ID, close_session, open_session, session_principal
 from api.temporal import problem_from_temporal
 from infra import assignments
+from infra.calendar import current_calendar
 from infra.cases import case_work
 from infra.db import session as db_session
 from models.case import CaseView, action_said
@@ -92,6 +93,7 @@ def _env() -> Environment:
     env.globals["action_said"] = action_said
     env.globals["findings"] = case_page.findings
     env.globals["event_title"] = case_page.event_title
+    env.globals["calendar_in_force"] = current_calendar
     env.filters["day"] = lambda moment: moment.astimezone(ALMATY).date().isoformat() if moment else ""
     return env
 

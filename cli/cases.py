@@ -162,6 +162,9 @@ async def calendar_correction(
     plan = await calendar_dry_run(client, cal)
     moving = [c for c in plan if c.moves]
     _print_moves(moving, title=f"Calendar {cal.version}: what moves")
+    for c in plan:  # what no Update moves: a person acts on it
+        for warning in c.warnings:
+            console.print(Text.assemble((c.case_id, "yellow"), f" ({c.procedure}): {warning}"))
     console.print(f"{len(plan)} running cases looked at; {len(moving)} would move")
     if dry_run or not moving:
         console.print("0 moved: nothing sent" if not moving else "dry run: nothing sent")

@@ -23,8 +23,9 @@ from infra.cases import CaseError, case_view, check_text
 from models import search_attributes as sa
 from models.case import CaseView, LawMigration, LawMigrationRecord
 from models.deadlines import CalendarCorrection, CorrectionResult, DeadlineRequest, DeadlineStatus
+from models.mvno_permit import PermitCaseView
 from rules import law
-from rules.calendar import WorkingCalendar
+from rules.calendar import WorkingCalendar, almaty_text
 
 __all__ = [
     "CaseMoves",
@@ -59,6 +60,8 @@ class CaseMoves:
     procedure: str
     moves: list[Move] = field(default_factory=list)
     problem: str = ""
+    warnings: list[str] = field(default_factory=list)
+    """What the change leaves for a person to act on (a hearing the new calendar puts on a day off)."""
 
 
 @dataclass
@@ -93,7 +96,17 @@ def _moves(view: CaseView, recompute: Callable[[DeadlineRequest], datetime | Non
 
 def calendar_moves(view: CaseView, calendar: WorkingCalendar) -> CaseMoves:
     """The due instants of ``view``'s case that the calendar ``calendar`` would move (under the law it keeps)."""
-    return CaseMoves(view.case_id, view.procedure, _moves(view, lambda req: compute(calendar, req).due))
+    moves = CaseMoves(view.case_id, view.procedure, _moves(view, lambda req: compute(calendar, req).due))
+    if view.procedure == "mvno_permit" and (at := _permit(view).hearing_on_a_day_off(calendar)) is not None:
+        moves.warnings.append(
+            f"the hearing set for {almaty_text(at)} falls on a day off under this calendar (665/NK Annex 1 item 8); "
+            "its notice names that day and nothing moves it"
+        )
+    return moves
+
+
+def _permit(view: CaseView) -> PermitCaseView:
+    return PermitCaseView.model_validate(view.details)
 
 
 def law_moves(view: CaseView, calendar: WorkingCalendar, act: str, version: str) -> CaseMoves | None:

@@ -17,6 +17,7 @@ from rich.text import Text
 from temporalio.client import Client
 
 from cli.common import console, deadline_table, readable, when
+from infra.calendar import current_calendar
 from infra.cases import CaseError, PendingCall, case_view, pending_calls
 from models.case import CaseView
 from models.fraud_check import FraudCaseView
@@ -153,6 +154,9 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
                 ],
             )
         )
+    if (at := v.hearing_on_a_day_off(current_calendar())) is not None:
+        said = f"set for {when(at)}, a day off under the calendar in force (665/NK Annex 1 item 8), as its notice says"
+        console.print(Text.assemble(("Hearing on a day off:", "yellow"), f" {said}"))
     if v.overrun is not None:  # said from its instants: its recorded text gave them in ISO before 2026-12-04
         o = v.overrun
         possible = o.decision_not_before.astimezone(ALMATY).date().isoformat()

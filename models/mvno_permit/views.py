@@ -5,13 +5,16 @@ the ``permit_case`` query and the workflow's result.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from models.case import ActNotBefore
 from models.mvno_permit.decisions import HearingProposal, HearingRecord, RefusalGround
 from models.mvno_permit.systems import PermitRecordView, RegistryData
+
+if TYPE_CHECKING:
+    from rules.calendar import WorkingCalendar
 
 __all__ = ["CaseEvent", "PermitCaseView", "PermitOutcome", "Proposal", "ServiceTermOverrun"]
 
@@ -88,3 +91,13 @@ class PermitCaseView(BaseModel):
     not_before: list[ActNotBefore] = Field(default_factory=list)
     """What the law forbids yet: the hearing is not recorded before its notified time, the decision after it not
     before the first working day the notice precedes by the notice term (665/NK p.7)."""
+
+    def hearing_on_a_day_off(self, calendar: WorkingCalendar) -> datetime | None:
+        """The hearing's instant when it is still to be held on a day ``calendar`` does not count as a working day:
+        a calendar correction made after it was set turned its day into a day off (665/NK Annex 1 item 8: the
+        office's hours are on working days). Nothing moves a hearing by itself: it is shown for a person to act on;
+        ``None`` otherwise."""
+        if self.hearing is None or self.hearing_record is not None or self.permit is not None:
+            return None
+        at = self.hearing.at
+        return None if calendar.is_working_day(calendar.to_local(at).date()) else at

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from api.auth import key_holder
 from api.headers import DOCUMENT_CSP
+from api.i18n import say
 from api.problems import ProblemError
 from api.temporal import TEMPORAL_ERRORS, problem_from_temporal
 from infra import case_index, cases
@@ -33,6 +34,7 @@ from models.deadlines import DeadlineStatus
 from models.procedure import Caller, EventSpec, ProcedureSpec, SenderError
 from models.tables import Document
 from rules.calendar import ALMATY, almaty_text
+from rules.text import Sentence
 
 __all__ = [
     "CASE_ID_PATTERN",
@@ -101,6 +103,12 @@ class TimelineEntry(BaseModel):
     sent_by: str = ""
     """Who sent an event (the key's holder as a case records it, ``Principal.describe``), from its Update id; empty
     for an event sent without a key (the command line) or before the id named it."""
+    detail_said: dict[str, Any] | None = Field(default=None, exclude=True)
+    """The detail as a sentence's data (``rules.text.Sentence.data``), for the console to say in its language."""
+
+    def detail_in(self, lang: str) -> str:
+        """The detail in ``lang``: a sentence by its template, any other text by the catalogue."""
+        return say(lang, Sentence.from_data(self.detail_said) or self.detail)
 
     @field_validator("at")
     @classmethod
@@ -376,9 +384,15 @@ async def _refusal_in(client: Client, name: str, success: Payloads) -> str:
 
 async def _failure_said(client: Client, failure: Failure) -> str:
     """Why the case's handler failed an Update, as the failure says it: its message, which the data converter moves
-    into the failure's encoded attributes (the raw event reads "Encoded failure"), decoded."""
+    into the failure's encoded attributes (the raw event reads "Encoded failure"), decoded; a ``Sentence`` when the
+    failure carries the one it says (``workflows.refusals``), for a page to say it in its language."""
     exc = await client.data_converter.decode_failure(failure)
-    return str(getattr(exc, "message", "") or exc)
+    message = str(getattr(exc, "message", "") or exc)
+    if isinstance(exc, ApplicationError) and exc.details:
+        said = Sentence.from_data(exc.details[0])
+        if said is not None and said == message:
+            return said
+    return message
 
 
 def _sent_by(update_id: str, known: dict[str, str]) -> str:
@@ -419,7 +433,13 @@ async def timeline(client: Client, case_id: str, view: CaseView) -> list[Timelin
                     else await _refusal_in(client, name, c.outcome.success)
                 )
                 entries.append(
-                    TimelineEntry(at=at, kind="event_failed" if why else "event_done", name=name, detail=why)
+                    TimelineEntry(
+                        at=at,
+                        kind="event_failed" if why else "event_done",
+                        name=name,
+                        detail=why,
+                        detail_said=why.data() if isinstance(why, Sentence) else None,
+                    )
                 )
             elif t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
                 name = ev.activity_task_scheduled_event_attributes.activity_type.name

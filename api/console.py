@@ -120,9 +120,12 @@ def _lang(request: Request) -> str:
     return DEFAULT
 
 
-RECORDED_TITLES = {"MVNO permit ": N_("MVNO permit {number}")}
-"""Document titles a case records with a value in them (the permit's number): the fixed part is translated, the value
-kept. Every other title a case records is a fixed text, translated as it is."""
+RECORDED_TITLES = {
+    "MVNO permit ": N_("MVNO permit {number}"),
+    "Administrative case ": N_("Administrative case {number}"),  # a complaint's: the appealed case's id
+}
+"""Document titles a case records with a value in them (the permit's number, the appealed case's id): the fixed part is
+translated, the value kept. Every other title a case records is a fixed text, translated as it is."""
 
 
 def document_title(title: str, lang: str) -> str:

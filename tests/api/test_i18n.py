@@ -311,3 +311,14 @@ def test_who_acted_is_said_with_its_words_in_the_pages_language() -> None:
     assert actor_said("en", "head (key 0a1b)") == "head (key 0a1b)"
     assert actor_said("ru", "the demo (seed)") == "the demo (seed)"  # no key named: as recorded
     assert actor_said("ru", "unknown") == "неизвестно"  # a case started past the API and the command line
+
+
+def test_a_recorded_document_title_with_a_value_is_said_in_the_pages_language() -> None:
+    """A complaint's administrative case is recorded as "Administrative case <the appealed case's id>": its title read
+    English on kk and ru pages (an adversarial run, 2026-12-04); the fixed part is translated, the id kept."""
+    from api.console import document_title
+
+    assert document_title("Administrative case mvno_permit-0a1b", "ru") == "Административное дело mvno_permit-0a1b"
+    assert document_title("Administrative case mvno_permit-0a1b", "kk") == "Әкімшілік іс mvno_permit-0a1b"
+    assert document_title("MVNO permit MVNO-2027-0001", "ru").endswith(" MVNO-2027-0001")
+    assert document_title("A title no catalogue has", "ru") == "A title no catalogue has"

@@ -710,6 +710,10 @@ async def test_hearing_scheduled_too_late_is_rejected(env: WorkflowEnvironment, 
         entries = await timeline(env.client, handle.id, await case(handle))
         failed = [e for e in entries if e.kind == "event_failed" and e.name == "qualification_decision"]
         assert failed and "too late" in (failed[0].detail or "") and "Encoded failure" not in str(failed)
+        # and the page says it in its language: the recorded failure carries its sentence (it read English on kk
+        # and ru pages, an adversarial run of 2026-12-04)
+        ru = failed[0].detail_in("ru")
+        assert "too late" not in ru and f"{late:%Y-%m-%d %H:%M}" in ru and ru != failed[0].detail, ru
         # nothing entered the case: still waiting for the decision, no document
         c = await case(handle)
         assert c.status == "qualification_check" and c.pending_events == ["qualification_decision"]

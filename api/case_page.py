@@ -68,6 +68,8 @@ def live(state: DeadlineState) -> bool:
 def _governing(view: CaseView, event: EventSpec) -> list[DeadlineState]:
     """The open deadlines of the terms the event is due by (``EventSpec.terms``); for an event that names none, the
     case's next deadline."""
+    if event.elective:
+        return []
     states = sorted((s for s in view.deadlines if live(s)), key=lambda s: s.due)
     if event.terms:
         return [s for s in states if s.deadline.term_key in event.terms]
@@ -76,7 +78,8 @@ def _governing(view: CaseView, event: EventSpec) -> list[DeadlineState]:
 
 def next_steps(spec: ProcedureSpec, view: CaseView, own: BaseModel | None, may: set[str]) -> list[NextStep]:
     """The steps the case waits for, in the order the case lists them, then the coming ones the law forbids yet
-    (a procedure's view lists those as ``not_before``); ``may`` are the events the signed-in user may send."""
+    (a procedure's view lists those as ``not_before``), then the ones it takes without waiting for them
+    (``EventSpec.elective``); ``may`` are the events the signed-in user may send."""
     if view.closed:
         return []
     forbidden: list[ActNotBefore] = list(getattr(own, "not_before", []) or [])
@@ -97,7 +100,7 @@ def next_steps(spec: ProcedureSpec, view: CaseView, own: BaseModel | None, may: 
                 not_before=[n for n in forbidden if n.event == name],
             )
         )
-    return steps
+    return sorted(steps, key=lambda step: step.event.elective)  # a stable sort: the case's order otherwise
 
 
 def partial(procedure: str) -> str | None:

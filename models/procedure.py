@@ -131,6 +131,9 @@ class EventSpec:
     terms: tuple[str, ...] = ()
     """The legal terms (term keys, e.g. ``mvno.completeness_check``) by which the event is due while the case waits
     for it: the console's "next step" shows the case's open deadlines of these terms as "by when"."""
+    elective: bool = False
+    """An event the case takes but does not wait for (a complainant's withdrawal): no term makes it due, and the
+    console lists it after the steps the case waits for, with no "by when"."""
     actor: str | None = None
     """The field that names the person who decides or records the event (``decided_by``…): the console fills it
     from the signed-in user and ignores what a form sends. ``None``: the first of ``ACTOR_FIELDS`` the model has;

@@ -655,7 +655,7 @@ SPEC = ProcedureSpec(
             _APPEAL,  # the review term's own citation (art. 25 p.2 or p.10) is the case's recorded deadline's
             terms=("complaint.review_provider", "complaint.review_quality_body"),
         ),
-        EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint"),
+        EventSpec("withdraw", Withdrawal, frozenset({Role.STAFF}), "Withdraw the complaint", elective=True),
     ),
     activities=(
         describe_appealed_case,

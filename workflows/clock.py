@@ -662,6 +662,33 @@ class CaseDeadlines:
             self._publish()
         return result
 
+    async def count_from(self, key: str, start: datetime, reason: str) -> DeadlineChange | None:
+        """Count the open term ``key`` again from ``start``: an earlier event it counts from came to light (a fraud
+        report received before the one the case began with). The move is recorded as a change with ``reason``, and
+        a wait on the term takes the new due instant (a breach at once when it has passed). ``None`` when the term
+        is no longer open or its due instant does not move."""
+        state = self.states[key]
+        if state.status is not DeadlineStatus.OPEN:
+            return None
+        req = self.request_of(key).model_copy(update={"start": start})
+        new = await self._compute(req)
+        if state.status is not DeadlineStatus.OPEN or new.due == state.due:  # met or breached while computing
+            return None
+        change = DeadlineChange(
+            at=workflow.now(),
+            reason=reason,
+            old_due=state.due,
+            new_due=new.due,
+            old_calendar_version=state.deadline.calendar_version,
+            new_calendar_version=new.calendar_version,
+        )
+        state.changes.append(change)
+        state.deadline, state.request = new, req
+        self._requests[key] = req
+        self._changed(moves_due=True)
+        self._publish()
+        return change
+
     async def migrate(self, migration: LawMigration, snapshot: LawSnapshot, from_version: str) -> LawMigrationRecord:
         """Move the open deadlines onto the term values of ``snapshot`` (a law migration): each is recomputed
         from its own start with the new value, and every due instant that moved is recorded with its old

@@ -52,7 +52,7 @@ from models.fraud_check import (
 )
 from models.procedure import Role
 from models.tables import NetworkOrderRow, StartLedger, SupervisorNotification
-from rules.calendar import ALMATY
+from rules.calendar import ALMATY, almaty_text
 from rules.identifiers import check_digit, masked_number
 from tests.cases import ending_leftovers, stop
 from tests.golden_tools import save_golden
@@ -446,6 +446,40 @@ async def test_second_report_joins_the_open_case(env: WorkflowEnvironment, task_
         CheckOutcome(confirmed=False, evidence=["no fraud pattern"], analyst="analyst-04"),
     )
     await handle.result()
+
+
+async def test_a_report_received_before_the_first_moves_the_check_to_count_from_it(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """171 p.119: the check within 2 working days of the report. A report received two working days before the one
+    the case began with joined silently and the check kept counting from the later one (an adversarial run,
+    2026-12-04): it counts from the earliest report now, the move recorded; one received later moves nothing."""
+    number, now = new_number(), await env.get_current_time()
+    today = now.astimezone(ALMATY).date()
+    a = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, a.case_id)
+    earlier = datetime.combine(current_calendar().add_working_days(today, -2), time(10), tzinfo=ALMATY)
+    later = await open_case(env, subscriber_report(number, now + timedelta(minutes=1)), task_queue=task_queue)
+    assert later.answer is ReportAnswer.JOINED
+    [check] = await handle.query(FraudCheck.deadlines)
+    assert check.due == expected_due(now) and check.changes == []
+    joined = await open_case(env, subscriber_report(number, earlier), task_queue=task_queue)
+    assert joined.answer is ReportAnswer.JOINED
+    for _ in range(100):
+        [check] = await handle.query(FraudCheck.deadlines)
+        if check.changes:
+            break
+        await env.sleep(timedelta(milliseconds=100))
+    [change] = check.changes
+    assert check.due == expected_due(earlier) < expected_due(now) and change.old_due == expected_due(now)
+    assert change.reason.startswith(f"a report received {almaty_text(earlier)} joined: the check counts from it")
+    assert check.deadline.counted_from_day == earlier.date()  # breached at once when that due instant has passed
+    await handle.execute_update(
+        FraudCheck.record_check_outcome,
+        CheckOutcome(confirmed=False, evidence=["no fraud pattern"], analyst="analyst-04"),
+    )
+    await handle.result()
+    await save_golden(handle, "fraud_check", "check_counted_from_an_earlier_report")
 
 
 async def test_report_after_not_confirmed_outcome_gets_a_new_check(

@@ -5,9 +5,12 @@ the operator's own detection (p.118). Further reports join the open case.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from models.deadlines import DeadlineStatus
     from models.fraud_check import (
         AnyReport,
         CentreInformation,
@@ -18,15 +21,23 @@ with workflow.unsafe.imports_passed_through():
         ReportAnswer,
         SubscriberReport,
     )
+    from rules.calendar import almaty_text
 
 from workflows.fraud_check.notices import CentreNotices
 
-__all__ = ["REFS_ARE_THEIR_SENDERS", "WaysIn", "opening_report"]
+__all__ = ["CHECK_FROM_THE_EARLIEST_REPORT", "REFS_ARE_THEIR_SENDERS", "WaysIn", "opening_report"]
 
 REFS_ARE_THEIR_SENDERS = "fraud-refs-are-their-senders"
 """``workflow.patched`` id, asked only when a report comes with a ref the case holds from another way in: it is
 another sender's message and is recorded. Before it, the second was answered "duplicate" and lost (the reference
 service's ref had swallowed the centre's SIM-box report of the same ref, an adversarial run of 2026-12-04)."""
+
+
+CHECK_FROM_THE_EARLIEST_REPORT = "fraud-check-from-the-earliest-report"
+"""``workflow.patched`` id, asked only when a report joins that was received before the one the check counts from
+while the check is open: 171 p.119's 2 working days count from the earliest report, and the check is counted again
+from it, the move recorded. Before it, such a report joined silently and the check kept counting from the later one
+(an adversarial run, 2026-12-04)."""
 
 
 def opening_report(inp: FraudCaseInput) -> tuple[str, AnyReport, str]:
@@ -58,9 +69,24 @@ class WaysIn(CentreNotices):
             answer = ReportAnswer.JOINED
             if isinstance(report, InternalDetection):
                 self._spawn(self._inform_of_detection(report))
+            if self._counts_from_later_than(report) and workflow.patched(CHECK_FROM_THE_EARLIEST_REPORT):
+                reason = f"a report received {almaty_text(report.received_at)} joined: the check counts from it"
+                self._spawn(self._count_check_from(report.received_at, f"{reason} (171 p.119)"))
         return IntakeAck(
             case_id=workflow.info().workflow_id, answer=answer, reports_in_case=len(self.reports), status=self.status
         )
+
+    def _counts_from_later_than(self, report: AnyReport) -> bool:
+        """Whether the open check counts from a report received after ``report``."""
+        check = self.clock.states.get("check")
+        return (
+            check is not None
+            and check.status is DeadlineStatus.OPEN
+            and report.received_at < self.clock.request_of("check").start
+        )
+
+    async def _count_check_from(self, start: datetime, reason: str) -> None:
+        await self.clock.count_from("check", start, reason)
 
     def _refuse_unless_fits(self, report: AnyReport) -> None:
         if report.suspect_number != self.number:

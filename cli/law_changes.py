@@ -99,8 +99,8 @@ def calendar_moves(view: CaseView, calendar: WorkingCalendar) -> CaseMoves:
     moves = CaseMoves(view.case_id, view.procedure, _moves(view, lambda req: compute(calendar, req).due))
     if view.procedure == "mvno_permit" and (at := _permit(view).hearing_on_a_day_off(calendar)) is not None:
         moves.warnings.append(
-            f"the hearing set for {almaty_text(at)} falls on a day off under this calendar (665/NK Annex 1 item 8); "
-            "its notice names that day and nothing moves it"
+            f"the hearing set for {almaty_text(at)} falls on a day off under this calendar "
+            f"({law.cite('665/NK', 'Annex 1 item 8')}); its notice names that day and nothing moves it"
         )
     return moves
 

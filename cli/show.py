@@ -155,13 +155,15 @@ def _permit(view: BaseModel, case: CaseView, calls: list[PendingCall]) -> None:
             )
         )
     if (at := v.hearing_on_a_day_off(current_calendar())) is not None:
-        said = f"set for {when(at)}, a day off under the calendar in force (665/NK Annex 1 item 8), as its notice says"
+        said = f"set for {when(at)}, a day off under the calendar in force ({cite('665/NK', 'Annex 1 item 8')})"
         console.print(Text.assemble(("Hearing on a day off:", "yellow"), f" {said}"))
     if v.overrun is not None:  # said from its instants: its recorded text gave them in ISO before 2026-12-04
         o = v.overrun
         possible = o.decision_not_before.astimezone(ALMATY).date().isoformat()
         said = f"the decision is possible from {possible}, after the service term ending {when(o.service_term_due)}"
-        console.print(Text.assemble(("Service term overrun:", "yellow"), f" {said} (665/NK Annex 1 item 4, p.7)"))
+        console.print(
+            Text.assemble(("Service term overrun:", "yellow"), f" {said} ({cite('665/NK', 'Annex 1 item 4', 'p.7')})")
+        )
     if v.permit is not None:
         p = v.permit
         console.print(

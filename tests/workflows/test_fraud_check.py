@@ -52,7 +52,7 @@ from models.fraud_check import (
 )
 from models.procedure import Role
 from models.tables import NetworkOrderRow, StartLedger, SupervisorNotification
-from rules.calendar import ALMATY, almaty_text
+from rules.calendar import ALMATY
 from rules.identifiers import check_digit, masked_number
 from tests.cases import ending_leftovers, stop
 from tests.golden_tools import save_golden
@@ -463,7 +463,8 @@ async def test_a_report_received_before_the_first_moves_the_check_to_count_from_
     assert later.answer is ReportAnswer.JOINED
     [check] = await handle.query(FraudCheck.deadlines)
     assert check.due == expected_due(now) and check.changes == []
-    joined = await open_case(env, subscriber_report(number, earlier), task_queue=task_queue)
+    joined_ref = opaque("ref-service:")
+    joined = await open_case(env, subscriber_report(number, earlier, ref=joined_ref), task_queue=task_queue)
     assert joined.answer is ReportAnswer.JOINED
     for _ in range(100):
         [check] = await handle.query(FraudCheck.deadlines)
@@ -472,7 +473,8 @@ async def test_a_report_received_before_the_first_moves_the_check_to_count_from_
         await env.sleep(timedelta(milliseconds=100))
     [change] = check.changes
     assert check.due == expected_due(earlier) < expected_due(now) and change.old_due == expected_due(now)
-    assert change.reason.startswith(f"a report received {almaty_text(earlier)} joined: the check counts from it")
+    said = f"report {joined_ref}, received earlier, joined: the check counts from its receipt (171 p.119)"
+    assert change.reason == said, change.reason
     assert check.deadline.counted_from_day == earlier.date()  # breached at once when that due instant has passed
     await handle.execute_update(
         FraudCheck.record_check_outcome,

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
         ReportAnswer,
         SubscriberReport,
     )
-    from rules.calendar import almaty_text
+    from rules.law import cite
 
 from workflows.fraud_check.notices import CentreNotices
 
@@ -70,8 +70,8 @@ class WaysIn(CentreNotices):
             if isinstance(report, InternalDetection):
                 self._spawn(self._inform_of_detection(report))
             if self._counts_from_later_than(report) and workflow.patched(CHECK_FROM_THE_EARLIEST_REPORT):
-                reason = f"a report received {almaty_text(report.received_at)} joined: the check counts from it"
-                self._spawn(self._count_check_from(report.received_at, f"{reason} (171 p.119)"))
+                reason = f"report {report.ref}, received earlier, joined: the check counts from its receipt"
+                self._spawn(self._count_check_from(report.received_at, f"{reason} ({cite('171', 'p.119')})"))
         return IntakeAck(
             case_id=workflow.info().workflow_id, answer=answer, reports_in_case=len(self.reports), status=self.status
         )

@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         QualificationDecision,
         ServiceTermOverrun,
     )
-    from rules.calendar import almaty_text
     from rules.law import cite
     from rules.text import Sentence
 
@@ -83,7 +82,7 @@ class Hearing(PermitDocuments):
             explanation=(
                 f"the hearing notice of {notice.day.isoformat()} allows the decision no earlier than "
                 f"{notice.decision_not_before.date().isoformat()} ({notice.decision_term.cite}), after the "
-                f"{service.amount}-working-day service term ending {almaty_text(service.due)} "
+                f"{service.amount}-working-day service term ending {self._almaty(service.due)} "
                 f"({service.cite})"
             ),
         )

@@ -377,7 +377,11 @@ async def _only_case(client: Client, case_id: str) -> str | None:
     cases = [c for c in await cases_named(client, [case_id]) if c.run_id]
     if len(cases) <= 1:
         return None
-    said = "; ".join(f"--run {c.run_id} (started {c.started_at:%Y-%m-%d %H:%M} UTC, {c.status})" for c in cases)
+    from rules.calendar import almaty_text
+
+    said = "; ".join(
+        f"--run {c.run_id} (started {almaty_text(c.started_at) if c.started_at else '?'}, {c.status})" for c in cases
+    )
     raise typer.BadParameter(f"{case_id} names {len(cases)} cases: {said}", param_hint="'--run'")
 
 

@@ -230,7 +230,9 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
     met = dict.fromkeys(["check", "suspension", "suspension_notice"], "met_on_time")
     assert {t.key: t.outcome for t in closed.terms} == met
     assert [t.key for t in new.terms] == ["check"] and rep.procedures[0].cases == 2
-    with pytest.raises(typer.BadParameter, match=f"{cid} names 2 cases: --run {named[0].run_id} .*Completed"):
+    with pytest.raises(
+        typer.BadParameter, match=rf"{cid} names 2 cases: --run {named[0].run_id} \(started .* \+05:00, Completed\)"
+    ):
         await audit_cli._only_case(server, cid)
     await server.get_workflow_handle(cid).terminate("test done")
 

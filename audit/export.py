@@ -76,9 +76,6 @@ class CaseRun:
     started_at: datetime | None = None
     status: str | None = None
 
-    def label(self) -> str:
-        return self.case_id if self.run_id is None else f"{self.case_id} (run {self.run_id})"
-
 
 def _cases(executions: list[WorkflowExecution]) -> list[CaseRun]:
     """The cases among executions listed newest first, oldest first: each run that ended a case or still runs. A run

@@ -662,18 +662,27 @@ class CaseDeadlines:
             self._publish()
         return result
 
+    def undone(self, key: str) -> bool:
+        """Whether the act ``key`` governs is still to come: its term open, or breached and not done yet."""
+        state = self.states.get(key)
+        if state is None:
+            return False
+        return state.status is DeadlineStatus.OPEN or (state.status is DeadlineStatus.BREACHED and not state.met_at)
+
     async def count_from(self, key: str, start: datetime, reason: str) -> DeadlineChange | None:
-        """Count the open term ``key`` again from ``start``: an earlier event it counts from came to light (a fraud
-        report received before the one the case began with). The move is recorded as a change with ``reason``, and
-        a wait on the term takes the new due instant (a breach at once when it has passed). ``None`` when the term
-        is no longer open or its due instant does not move."""
+        """Count the open term ``key`` again from ``start``, earlier than the instant it counts from: an earlier
+        event it counts from came to light (a fraud report received before the one the case began with). The move is
+        recorded as a change with ``reason``, and a wait on the term takes the new due instant (a breach at once when
+        it has passed; a term breached and not done yet takes it too). ``None`` when the act was done, the due
+        instant does not move earlier, or the term counts from an instant as early already (two earlier events at
+        once: the earliest wins, whichever is computed last)."""
         state = self.states[key]
-        if state.status is not DeadlineStatus.OPEN:
+        if not self.undone(key):
             return None
         req = self.request_of(key).model_copy(update={"start": start})
         new = await self._compute(req)
-        if state.status is not DeadlineStatus.OPEN or new.due == state.due:  # met or breached while computing
-            return None
+        if not self.undone(key) or new.due >= state.due or self.request_of(key).start <= start:
+            return None  # done meanwhile, nothing moves, or counted meanwhile from one as early
         change = DeadlineChange(
             at=workflow.now(),
             reason=reason,

@@ -7,6 +7,7 @@ check (a new run under the same id).
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
@@ -454,11 +455,14 @@ async def test_a_report_received_before_the_first_moves_the_check_to_count_from_
     """171 p.119: the check within 2 working days of the report. A report received two working days before the one
     the case began with joined silently and the check kept counting from the later one (an adversarial run,
     2026-12-04): it counts from the earliest report now, the move recorded; one received later moves nothing."""
+    cal = current_calendar()
+    today = cal.add_working_days((await env.get_current_time()).astimezone(ALMATY).date(), 1)
+    morning = datetime.combine(today, time(10), tzinfo=ALMATY)  # a working morning: the terms below are still open
+    await env.sleep(morning - await env.get_current_time())
     number, now = new_number(), await env.get_current_time()
-    today = now.astimezone(ALMATY).date()
     a = await open_case(env, subscriber_report(number, now), task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(FraudCheck.run, a.case_id)
-    earlier = datetime.combine(current_calendar().add_working_days(today, -2), time(10), tzinfo=ALMATY)
+    earlier = datetime.combine(cal.add_working_days(today, -2), time(10), tzinfo=ALMATY)  # due today 18:30
     later = await open_case(env, subscriber_report(number, now + timedelta(minutes=1)), task_queue=task_queue)
     assert later.answer is ReportAnswer.JOINED
     [check] = await handle.query(FraudCheck.deadlines)
@@ -475,7 +479,20 @@ async def test_a_report_received_before_the_first_moves_the_check_to_count_from_
     assert check.due == expected_due(earlier) < expected_due(now) and change.old_due == expected_due(now)
     said = f"report {joined_ref}, received earlier, joined: the check counts from its receipt (171 p.119)"
     assert change.reason == said, change.reason
-    assert check.deadline.counted_from_day == earlier.date()  # breached at once when that due instant has passed
+    assert check.deadline.counted_from_day == earlier.date() and check.status is DeadlineStatus.OPEN
+    # two earlier still, sent at once: the check counts from the earliest, whichever the case computes last (its due
+    # instant has passed: breached at once)
+    earliest = datetime.combine(cal.add_working_days(today, -4), time(10), tzinfo=ALMATY)
+    between = datetime.combine(cal.add_working_days(today, -3), time(10), tzinfo=ALMATY)
+    sent = [subscriber_report(number, between), subscriber_report(number, earliest)]
+    await asyncio.gather(*(open_case(env, r, task_queue=task_queue) for r in sent))
+    for _ in range(100):
+        [check] = await handle.query(FraudCheck.deadlines)
+        if check.deadline.counted_from_day == earliest.date() and len(check.changes) >= 2:
+            break
+        await env.sleep(timedelta(milliseconds=100))
+    assert check.due == expected_due(earliest) and check.request and check.request.start == earliest
+    assert check.status is DeadlineStatus.BREACHED
     await handle.execute_update(
         FraudCheck.record_check_outcome,
         CheckOutcome(confirmed=False, evidence=["no fraud pattern"], analyst="analyst-04"),

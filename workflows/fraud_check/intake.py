@@ -10,7 +10,6 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.deadlines import DeadlineStatus
     from models.fraud_check import (
         AnyReport,
         CentreInformation,
@@ -35,9 +34,9 @@ service's ref had swallowed the centre's SIM-box report of the same ref, an adve
 
 CHECK_FROM_THE_EARLIEST_REPORT = "fraud-check-from-the-earliest-report"
 """``workflow.patched`` id, asked only when a report joins that was received before the one the check counts from
-while the check is open: 171 p.119's 2 working days count from the earliest report, and the check is counted again
-from it, the move recorded. Before it, such a report joined silently and the check kept counting from the later one
-(an adversarial run, 2026-12-04)."""
+while the check is still to be done: 171 p.119's 2 working days count from the earliest report, and the check is
+counted again from it, the move recorded. Before it, such a report joined silently and the check kept counting from
+the later one (an adversarial run, 2026-12-04)."""
 
 
 def opening_report(inp: FraudCaseInput) -> tuple[str, AnyReport, str]:
@@ -77,13 +76,8 @@ class WaysIn(CentreNotices):
         )
 
     def _counts_from_later_than(self, report: AnyReport) -> bool:
-        """Whether the open check counts from a report received after ``report``."""
-        check = self.clock.states.get("check")
-        return (
-            check is not None
-            and check.status is DeadlineStatus.OPEN
-            and report.received_at < self.clock.request_of("check").start
-        )
+        """Whether the check, still to be done, counts from a report received after ``report``."""
+        return self.clock.undone("check") and report.received_at < self.clock.request_of("check").start
 
     async def _count_check_from(self, start: datetime, reason: str) -> None:
         await self.clock.count_from("check", start, reason)

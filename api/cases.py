@@ -27,7 +27,7 @@ from infra import case_index, cases
 from infra.calendar import current_calendar
 from infra.cases import REFUSING_RESULTS, CaseError, EventResult, PendingCall
 from infra.receipts import received
-from infra.store import load_document
+from infra.store import document_file_name, load_document
 from models import search_attributes as sa
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
@@ -142,19 +142,19 @@ def case_document(case_id: str, doc_ref: str) -> tuple[Document, bool]:
 def document_response(case_id: str, doc_ref: str) -> Response:
     """The document's bytes, or its detached CMS signature (DER, ``application/pkcs7-signature``)."""
     doc, signature = case_document(case_id, doc_ref)
-    name = doc.doc_id.replace("/", "_")
     if signature:
         assert doc.signature is not None
         return Response(
             doc.signature,
             media_type="application/pkcs7-signature",
-            headers={"Content-Disposition": f'attachment; filename="{name}.p7s"'},
+            headers={"Content-Disposition": f'attachment; filename="{doc.doc_id.replace("/", "_")}.p7s"'},
         )
+    shown = "inline" if doc.media_type.startswith("text/html") else "attachment"  # a ZIP is saved, not shown
     return Response(
         doc.content,
         media_type=doc.media_type,
         headers={
-            "Content-Disposition": f'inline; filename="{name}.html"',
+            "Content-Disposition": f'{shown}; filename="{document_file_name(doc)}"',
             "X-Content-SHA256": doc.sha256,
             "Content-Security-Policy": DOCUMENT_CSP,  # shown sandboxed: no script, no form, no same origin
         },

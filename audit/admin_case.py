@@ -79,6 +79,8 @@ class AdminCase(BaseModel):
     """The administrative case of one procedure case."""
 
     case_id: str
+    run_id: str | None = None
+    """The case's first run: which case, where its id names several (a number reported again after a close)."""
     workflow_type: str
     procedure: str
     execution_status: str
@@ -194,6 +196,7 @@ def build_admin_case(
     application = case.application[0] if len(case.application) == 1 else case.application
     admin = AdminCase(
         case_id=case.workflow_id,
+        run_id=case.run_id,
         workflow_type=case.workflow_type,
         procedure=case.procedure,
         execution_status=case.execution_status,
@@ -376,6 +379,7 @@ def render_admin_case(
         "procedure": case.procedure,
         "generated_from": {
             "workflow_id": case.case_id,
+            "run_id": case.run_id,
             "history_events": case.history_events,
             "last_event_at": case.last_event_at.isoformat(),
         },

@@ -177,6 +177,7 @@ def _no_case(scope: Scope) -> None:
 
 
 def _files(paths: list[Path]) -> list[Path]:
+    """The history files ``paths`` name, each once (a folder given twice, or a file inside a folder also given)."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -185,7 +186,10 @@ def _files(paths: list[Path]) -> list[Path]:
             out.append(p)
         else:
             raise typer.BadParameter(f"{p}: no such file or directory")
-    return out
+    once: dict[Path, Path] = {}
+    for f in out:
+        once.setdefault(f.resolve(), f)
+    return list(once.values())
 
 
 def _new_file(path: Path | None) -> Path | None:

@@ -100,7 +100,7 @@ async def list_cases(client: Client, query: str) -> list[CaseRun]:
 async def cases_named(client: Client, case_ids: list[str]) -> list[CaseRun]:
     """Every case each id names, oldest first (an id visibility does not know yet: its latest run)."""
     found: list[CaseRun] = []
-    for case_id in case_ids:
+    for case_id in dict.fromkeys(case_ids):  # an id given twice is one id: its cases once
         found += await list_cases(client, f"WorkflowId = {_quote(case_id)}") or [CaseRun(case_id)]
     return found
 

@@ -491,9 +491,15 @@ def case_report(case: CaseHistory, report_time: datetime | None = None) -> CaseR
 def build_report(
     cases: list[CaseHistory], report_time: datetime | None = None, scope: Scope | None = None
 ) -> ComplianceReport:
-    """The compliance report over ``cases``, the ones ``scope`` chose."""
+    """The compliance report over ``cases``, the ones ``scope`` chose; a case given twice (two copies of its history,
+    by its id and first run) is counted once, as its longest history."""
     report_time = report_time or datetime.now(UTC)
-    reports = [case_report(c, report_time) for c in cases]
+    once: dict[tuple[str, str | None], CaseHistory] = {}
+    for c in cases:
+        key = (c.workflow_id, c.run_id)
+        if key not in once or c.event_count > once[key].event_count:
+            once[key] = c
+    reports = [case_report(c, report_time) for c in once.values()]
     summaries: dict[str, ProcedureSummary] = {}
     overruns: list[Overrun] = []
     for rep in reports:

@@ -411,18 +411,21 @@ def _fields_table(title: str, model: type[BaseModel]) -> Table:
 @app.command("document")
 def document_command(
     doc_id: str = typer.Argument(..., help="a doc id from `case show`"),
-    out: Path = typer.Option(Path("."), help="directory to write <name>.html and <name>.p7s into"),
+    out: Path = typer.Option(
+        Path("."),
+        help="directory to write the document (<name>.html, an administrative case <name>.zip) and <name>.p7s into",
+    ),
 ) -> None:
     """Export a case's document and its detached CMS signature (check it with `openssl cms -verify`)."""
-    from infra.store import load_document
+    from infra.store import document_file_name, load_document
 
     doc = load_document(doc_id)
     if doc is None:
         err.print(Text.assemble(("not found:", "red"), f" no document {doc_id}"))
         raise typer.Exit(1)
     out.mkdir(parents=True, exist_ok=True)
-    name = doc_id.replace("/", "_")
-    (out / f"{name}.html").write_bytes(doc.content)
+    name = document_file_name(doc)
+    (out / name).write_bytes(doc.content)
     if doc.signature is not None:
-        (out / f"{name}.p7s").write_bytes(doc.signature)
-    console.print(f"{out / name}.html{' + .p7s, signed by ' + (doc.signer_subject or '') if doc.signature else ''}")
+        (out / f"{doc_id.replace('/', '_')}.p7s").write_bytes(doc.signature)
+    console.print(f"{out / name}{' + .p7s, signed by ' + (doc.signer_subject or '') if doc.signature else ''}")

@@ -89,7 +89,10 @@ def parse_bulk(text: str, *, sweep_id: str, received_at: datetime) -> ParsedBulk
     text = text.removeprefix("\ufeff")
     out = ParsedBulk()
     first_line: dict[str, int] = {}
-    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text))
+    end = 0  # the file's lines read so far: a quoted description may span several (a record's number is its first)
+    for row in reader:
+        line_no, end = end + 1, reader.line_num
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
         if line_no == 1 and row[0].strip().lower() == "number":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from contextlib import suppress
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from models.tables import ComplaintForward, Document, PersonalAccountDelivery, S
 
 __all__ = [
     "deliver_document",
+    "document_file_name",
     "load_document",
     "record_escalation",
     "record_forward",
@@ -50,6 +52,13 @@ def record_escalation(e: Escalation) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def document_file_name(doc: Document) -> str:
+    """The file a document is saved as: its id with ``_`` for ``/``, and the extension of what it is (a letter
+    ``.html``, an administrative case ``.zip``: it was saved as ``.html`` too, an adversarial run of 2026-12-04)."""
+    kind = doc.media_type.split(";")[0].strip()
+    return doc.doc_id.replace("/", "_") + (mimetypes.guess_extension(kind) or ".bin")
 
 
 def load_document(doc_id: str) -> Document | None:

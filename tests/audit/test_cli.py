@@ -42,6 +42,13 @@ def test_cli_report_and_replay_work_offline_on_exported_files(
     res = runner.invoke(cli.app, ["replay", str(tmp_path / "export"), "--json", str(tmp_path / "replay.json")])
     assert res.exit_code == 0, res.output
     assert [o["reproduced"] for o in json.loads((tmp_path / "replay.json").read_text())] == [True, True]
+    # the folder given twice, and a file of it again: each history read once (they were counted twice, their overruns
+    # too: an adversarial run, 2026-12-04)
+    one = tmp_path / "export" / f"{recorded.late.workflow_id}.json"
+    args = ["report", str(tmp_path / "export"), str(tmp_path / "export"), str(one), "--out", str(tmp_path / "rep2")]
+    assert runner.invoke(cli.app, args).exit_code == 0
+    again = json.loads((tmp_path / "rep2" / "report.json").read_text())
+    assert again["histories"] == 2 and len(again["overruns"]) == 1 and len(again["cases"]) == 2
 
     monkeypatch.setattr(cli, "Replay", lambda: Replay([AuditProbeChanged], runner=SANDBOX))
     res = runner.invoke(cli.app, ["replay", str(tmp_path / "export")])

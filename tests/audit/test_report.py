@@ -124,3 +124,14 @@ def test_a_breach_recorded_long_after_its_due_instant_is_said_as_recorded() -> N
     on_time = build_report([parse_history(load_history(GOLDEN / "egov_number_connection" / "term_expired.json"))])
     [service] = [o for o in on_time.overruns if o.term == "service" and o.outcome == "breached"]
     assert f"Due {local_time(service.due)}, breached " in service.reason and "recorded" not in service.reason
+
+
+def test_a_case_given_twice_is_counted_once() -> None:
+    """The same history from two copies (an id given twice to export, a folder given twice to the report) was counted
+    twice, its breaches too (an adversarial run, 2026-12-04)."""
+    path = GOLDEN / "egov_number_connection" / "term_expired.json"
+    once, twice = (
+        build_report([parse_history(load_history(path))]),
+        build_report([parse_history(load_history(path)), parse_history(load_history(path))]),
+    )
+    assert len(twice.cases) == 1 and twice.procedures == once.procedures

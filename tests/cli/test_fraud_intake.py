@@ -62,6 +62,19 @@ def test_a_line_holding_an_invisible_character_is_a_bad_line_not_a_failure_to_re
     assert [n for n, _ in parsed.reports] == [3]
 
 
+def test_a_bad_line_after_a_description_spanning_two_lines_is_named_by_its_own_line() -> None:
+    """A quoted description may hold a line break (a valid CSV field): every line after it was named one too early, so
+    the centre fixed the wrong line (an adversarial run, 2026-12-04). A record is named by the line it starts on."""
+    text = (
+        "number,signal,simbox,description\r\n"
+        '+77010000804,call,yes,"multi\r\nline"\r\n'
+        "+77010000805,SMS,YES,upper case\r\n"
+        "+77010000806,call,maybe,x\r\n"
+    )
+    parsed = parse_bulk(text, sweep_id="s1", received_at=AT)
+    assert [n for n, _ in parsed.reports] == [2] and [n for n, _ in parsed.bad] == [4, 5]  # were 3 and 4
+
+
 def test_a_sweep_reference_is_stable_and_holds_no_number() -> None:
     a, b = sweep_ref("s1", "+77011112233"), sweep_ref("s1", "+77011112233")
     assert a == b and "77011112233" not in a and a.startswith("sweep:s1:")

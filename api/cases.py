@@ -27,7 +27,7 @@ from infra import case_index, cases
 from infra.calendar import current_calendar
 from infra.cases import REFUSING_RESULTS, CaseError, EventResult, PendingCall
 from infra.receipts import received
-from infra.store import document_file_name, load_document
+from infra.store import document_file_name, document_stem, load_document
 from models import search_attributes as sa
 from models.case import CaseView
 from models.deadlines import DeadlineStatus
@@ -147,7 +147,7 @@ def document_response(case_id: str, doc_ref: str) -> Response:
         return Response(
             doc.signature,
             media_type="application/pkcs7-signature",
-            headers={"Content-Disposition": f'attachment; filename="{doc.doc_id.replace("/", "_")}.p7s"'},
+            headers={"Content-Disposition": f'attachment; filename="{document_stem(doc.doc_id)}.p7s"'},
         )
     shown = "inline" if doc.media_type.startswith("text/html") else "attachment"  # a ZIP is saved, not shown
     return Response(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -78,11 +78,11 @@ def _instant(value: str | None, name: str) -> datetime | None:
     """A period's bound: an instant, or a day alone for its start (both without an offset: Asia/Almaty time)."""
     if value is None:
         return None
-    from rules.calendar import ALMATY, read_almaty
+    from rules.calendar import ALMATY, date_alone, read_almaty
 
     try:
-        if len(value.strip()) <= len("2027-01-01"):
-            return datetime.combine(date.fromisoformat(value.strip()), time(0), tzinfo=ALMATY)
+        if (day := date_alone(value)) is not None:
+            return datetime.combine(day, time(0), tzinfo=ALMATY)
         return read_almaty(value)
     except ValueError:
         raise typer.BadParameter("not an ISO instant", param_hint=name) from None

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from audit.history import CaseHistory
 from models.case import IntakeRecord
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
-from models.deadlines import DeadlineState, DeadlineStatus, deadline_records
+from models.deadlines import DeadlineState, DeadlineStatus, deadline_records, recorded_late
 from rules import law
 from rules.calendar import almaty_text
 
@@ -278,11 +278,6 @@ class ComplianceReport(BaseModel):
     overruns: list[Overrun]
 
 
-def _recorded_late(term: TermRecord) -> bool:
-    """The term's breach was recorded more than a minute after its due instant."""
-    return term.breached_at is not None and (term.breached_at - term.due).total_seconds() > 60
-
-
 def _outcome(state: DeadlineState) -> str:
     if state.status is DeadlineStatus.MET:
         return MET_ON_TIME
@@ -375,7 +370,7 @@ def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> Reaso
         still = "case closed" if case.closed_at else "still not done"
         # a breach recorded well after the due instant (a back-dated receipt, a worker that was down) is said as
         # recorded: the term was breached at its due instant, not a year later when the case began
-        found = "breach recorded" if _recorded_late(term) else "breached"
+        found = "breach recorded" if recorded_late(term.breached_at, term.due) else "breached"
         parts.append(
             Phrase.of(f"due {{due}}, {found} {{breached}}, {still}", due=due, breached=local_time(term.breached_at))
         )

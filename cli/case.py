@@ -417,7 +417,7 @@ def document_command(
     ),
 ) -> None:
     """Export a case's document and its detached CMS signature (check it with `openssl cms -verify`)."""
-    from infra.store import document_file_name, load_document
+    from infra.store import document_file_name, document_stem, load_document
 
     doc = load_document(doc_id)
     if doc is None:
@@ -427,5 +427,5 @@ def document_command(
     name = document_file_name(doc)
     (out / name).write_bytes(doc.content)
     if doc.signature is not None:
-        (out / f"{doc_id.replace('/', '_')}.p7s").write_bytes(doc.signature)
+        (out / f"{document_stem(doc_id)}.p7s").write_bytes(doc.signature)
     console.print(f"{out / name}{' + .p7s, signed by ' + (doc.signer_subject or '') if doc.signature else ''}")

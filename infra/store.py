@@ -17,6 +17,7 @@ from models.tables import ComplaintForward, Document, PersonalAccountDelivery, S
 __all__ = [
     "deliver_document",
     "document_file_name",
+    "document_stem",
     "load_document",
     "record_escalation",
     "record_forward",
@@ -54,11 +55,16 @@ def record_escalation(e: Escalation) -> bool:
         return False
 
 
+def document_stem(doc_id: str) -> str:
+    """A document's file name without its extension (its detached signature is ``<stem>.p7s``)."""
+    return doc_id.replace("/", "_")
+
+
 def document_file_name(doc: Document) -> str:
-    """The file a document is saved as: its id with ``_`` for ``/``, and the extension of what it is (a letter
-    ``.html``, an administrative case ``.zip``: it was saved as ``.html`` too, an adversarial run of 2026-12-04)."""
+    """The file a document is saved as: its stem, and the extension of what it is (a letter ``.html``, an
+    administrative case ``.zip``: it was saved as ``.html`` too, an adversarial run of 2026-12-04)."""
     kind = doc.media_type.split(";")[0].strip()
-    return doc.doc_id.replace("/", "_") + (mimetypes.guess_extension(kind) or ".bin")
+    return document_stem(doc.doc_id) + (mimetypes.guess_extension(kind) or ".bin")
 
 
 def load_document(doc_id: str) -> Document | None:

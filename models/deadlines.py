@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from rules.terms import Direction, Unit
 
 __all__ = [
     "DEADLINE_MEMO_PREFIX",
+    "RECORDED_LATE_AFTER",
     "CalendarCorrection",
     "CorrectionResult",
     "Deadline",
@@ -26,6 +27,7 @@ __all__ = [
     "Escalation",
     "SkippedDayRecord",
     "deadline_records",
+    "recorded_late",
 ]
 
 DEADLINE_MEMO_PREFIX = "deadline:"
@@ -130,6 +132,15 @@ class DeadlineChange(BaseModel):
     new_calendar_version: str
 
 
+RECORDED_LATE_AFTER = timedelta(minutes=1)
+"""A breach recorded later than this after its due instant was found late, not as the term ran out."""
+
+
+def recorded_late(breached_at: datetime | None, due: datetime) -> bool:
+    """Whether a breach recorded at ``breached_at`` was found well after ``due`` (``RECORDED_LATE_AFTER``)."""
+    return breached_at is not None and breached_at - due > RECORDED_LATE_AFTER
+
+
 class DeadlineState(BaseModel):
     """A deadline as the case lives it: the computation, its corrections and its outcome."""
 
@@ -150,6 +161,11 @@ class DeadlineState(BaseModel):
     @property
     def due(self) -> datetime:
         return self.deadline.due
+
+    @property
+    def breach_recorded_late(self) -> bool:
+        """The breach was recorded well after the due instant (a back-dated receipt, a worker that was down)."""
+        return recorded_late(self.breached_at, self.due)
 
     def computed_from(self) -> DeadlineRequest:
         """The request the deadline was computed from; for states recorded before requests were kept, rebuilt

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_core import PydanticCustomError
 
-from rules.calendar import ALMATY
+from rules.calendar import ALMATY, date_alone
 from rules.identifiers import bin_check, eds_password_check, iin_check, kz_mobile
 from rules.text import EDS_PASSWORD_POLICY
 
@@ -34,13 +33,10 @@ def _require_aware(v: datetime) -> datetime:
     return v
 
 
-_BARE_DATE = re.compile(r"\s*\d{4}-?\d{2}-?\d{2}\s*")
-
-
 def _not_a_bare_date(v: object) -> object:
     # A day alone reads as its midnight: a receipt typed as "2026-12-03" was registered that day though it may have
     # come after 18:30 (an adversarial run, 2026-12-04). An instant is asked for whole.
-    if isinstance(v, str) and _BARE_DATE.fullmatch(v):
+    if isinstance(v, str) and date_alone(v) is not None:
         raise ValueError("a date without a time of day: give the instant (e.g. 2026-03-19T17:00:00+05:00)")
     return v
 

@@ -35,6 +35,7 @@ __all__ = [
     "SkippedDay",
     "WorkingCalendar",
     "almaty_text",
+    "date_alone",
     "read_almaty",
 ]
 
@@ -66,13 +67,24 @@ def almaty_text(moment: datetime) -> str:
     return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
 
 
+def date_alone(text: str) -> date | None:
+    """The day ``text`` names when it is an ISO date with no time of day (``2026-12-03``, ``20261203``), else
+    ``None``: read as an instant it would be that day's midnight."""
+    text = text.strip()
+    if len(text) > len("2026-12-03"):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def read_almaty(text: str) -> datetime:
     """An instant a person typed (ISO 8601): with an offset it is that instant; without one it is Asia/Almaty
     wall-clock time (every office in Kazakhstan is in Asia/Almaty). ``ValueError`` when it is no date-time, or a
     date alone (its midnight would be taken for the instant: a receipt registered before the office opened)."""
     text = text.strip()
-    if len(text) <= len("2026-12-03"):
-        date.fromisoformat(text)  # no date either: its own ValueError
+    if date_alone(text) is not None:
         raise ValueError(f"{text} is a date without a time of day: give the instant (e.g. {text}T10:00)")
     moment = datetime.fromisoformat(text)
     return moment.replace(tzinfo=ALMATY) if moment.tzinfo is None or moment.utcoffset() is None else moment

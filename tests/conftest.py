@@ -9,8 +9,8 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -76,11 +76,66 @@ def _patient_sleep(e: WorkflowEnvironment) -> Callable[[timedelta | float], Coro
 
 
 @pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server per test module (0.15 s to start): a case a test leaves stuck with a workflow
-    task nobody takes locks that server's clock, which must not fail the tests of every later module."""
+async def module_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server for a whole module, for the module-scoped fixtures that start a worker on it (such a
+    module's conftest makes it its ``env``)."""
     async with time_skipping_server() as e:
         yield e
+
+
+class ModuleServer:
+    """The time-skipping server a module's tests share (0.15 s to start), started when a test first asks for it and
+    let go when one of them fails."""
+
+    def __init__(self) -> None:
+        self._stack = AsyncExitStack()
+        self._env: WorkflowEnvironment | None = None
+
+    async def env(self) -> WorkflowEnvironment:
+        if self._env is None:
+            self._env = await self._stack.enter_async_context(time_skipping_server())
+        return self._env
+
+    async def let_go(self) -> None:
+        await self._stack.aclose()
+        self._stack, self._env = AsyncExitStack(), None
+
+
+@pytest.fixture(scope="module")
+async def module_server() -> AsyncIterator[ModuleServer]:
+    server = ModuleServer()
+    try:
+        yield server
+    finally:
+        await server.let_go()
+
+
+@pytest.fixture
+async def env(request: pytest.FixtureRequest, module_server: ModuleServer) -> AsyncIterator[WorkflowEnvironment]:
+    """The module's time-skipping server, a new one after a test of the module failed. A failed test can leave its
+    server's clock stuck or racing: a failed assertion ends the test's worker under an activity in flight, the
+    server then timed the activity out by a jump of its clock and never let the next attempt run, and every later
+    test of the module failed (tests/workflows/test_mvno_permit.py, 2026-12-05). Each module still gets a server of
+    its own: a case a test leaves stuck must not fail the tests of every later module."""
+    yield await module_server.env()
+    if failed(request.node):
+        await module_server.let_go()
+
+
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+def failed(item: pytest.Item) -> bool:
+    """Whether ``item``'s set-up or call failed (known from its teardown on)."""
+    return item.stash.get(CALL_FAILED, False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if report.when in ("setup", "call") and report.failed:
+        item.stash[CALL_FAILED] = True
+    return report
 
 
 @asynccontextmanager

@@ -1,5 +1,6 @@
-"""The test command ends: a stuck async test fails where it waits (``tests/deadline.py``), and what a test process
-left running is ended with the run (``scripts/test.py``)."""
+"""The test command ends: a stuck async test fails where it waits (``tests/deadline.py``), what a test process
+left running is ended with the run (``scripts/test.py``), and a failed test leaves its module's later tests a new
+time-skipping server (``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,47 @@ def test_what_a_test_process_left_running_is_ended_with_the_run(tmp_path: Path) 
     assert "[test] ended 1 process(es) the tests left running: sleep 300 ×1" in run.stderr
     orphan = int((tmp_path / "pid").read_text())
     assert not Path(f"/proc/{orphan}").exists() or "Z" in Path(f"/proc/{orphan}/stat").read_text().split()[2]
+
+
+AFTER_A_FAILURE = """
+from datetime import UTC, datetime, timedelta
+
+pytest_plugins = ["tests.conftest"]
+SEEN = []
+
+
+async def test_first(env):
+    SEEN.append(env)
+    await env.sleep(timedelta(days=400))
+
+
+async def test_shares_the_server_then_fails(env):
+    SEEN.append(env)
+    assert await env.get_current_time() > datetime.now(UTC) + timedelta(days=399)
+    assert False, "a failed test"
+
+
+async def test_after_the_failure(env):
+    assert SEEN[0] is SEEN[1] and env is not SEEN[0]
+    assert await env.get_current_time() < datetime.now(UTC) + timedelta(days=1)
+"""
+
+
+def test_a_failed_test_leaves_its_modules_later_tests_a_new_server(tmp_path: Path) -> None:
+    """Tests of a module share its server until one fails; the next test gets a new one, whose clock has not moved."""
+    (tmp_path / "test_module.py").write_text(AFTER_A_FAILURE)
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_test_loop_scope = session\n"
+        "asyncio_default_fixture_loop_scope = session\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = run.stdout + run.stderr
+    assert "1 failed, 2 passed" in out, out
+    assert "AssertionError: a failed test" in out, out

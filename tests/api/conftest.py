@@ -57,6 +57,12 @@ def keys() -> Keys:
 
 
 @pytest.fixture(scope="module")
+def env(module_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The module's one server: its module-scoped fixtures start a worker on it."""
+    return module_env
+
+
+@pytest.fixture(scope="module")
 async def api_worker(env: WorkflowEnvironment) -> AsyncIterator[None]:
     async with make_worker(env.client, task_queue=TASK_QUEUE, workflows=[DemoCheck]):
         yield

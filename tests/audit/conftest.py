@@ -40,6 +40,12 @@ class Recorded:
 
 
 @pytest.fixture(scope="module")
+def env(module_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The module's one server: its module-scoped fixtures start a worker on it."""
+    return module_env
+
+
+@pytest.fixture(scope="module")
 async def recorded(env: WorkflowEnvironment) -> AsyncIterator[Recorded]:
     tq = f"tq-audit-{uuid.uuid4().hex[:8]}"
     now = await env.get_current_time()

@@ -37,6 +37,7 @@ from tests.api.browser import FreshBrowser
 from tests.api.conftest import Keys
 from tests.cases import stop
 from tests.refs import opaque
+from tests.workflows.permit_cases import received_working_days_ago
 
 
 def csrf(html: str) -> str:
@@ -629,9 +630,7 @@ async def test_the_case_page_says_a_receipt_was_back_dated_with_no_plural_to_agr
     """A receipt three working days before the start is taken as given, and the case page says so: "working days from
     the receipt to the start: 3" (in Russian it read "3 рабочих дней", the number's plural not agreed: an adversarial
     run, 2026-12-03)."""
-    cal = current_calendar()
-    today = datetime.now(ALMATY).date()
-    received = datetime.combine(cal.add_working_days(today, -3), datetime.min.time().replace(hour=10), tzinfo=ALMATY)
+    received = received_working_days_ago(3, current_calendar())
     app = json.loads(DEMO.read_text(encoding="utf-8"))
     app.update(application_number=f"KZ-BACK-{uuid.uuid4().hex[:8]}", received_at=received.isoformat())
     started = await dev_http.post("/v1/procedures/mvno_permit/cases", json=app, headers={"X-API-Key": keys.staff})

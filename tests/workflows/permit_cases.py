@@ -37,6 +37,15 @@ async def office_morning(env: WorkflowEnvironment) -> datetime:
     return await env.get_current_time()
 
 
+def received_working_days_ago(days: int, calendar: WorkingCalendar) -> datetime:
+    """10:00 Asia/Almaty of the day with ``days`` working days after it up to today by the wall clock, as the edge
+    counts a back-dated receipt (``infra.cases.intake_record``). On a day off they are counted back from the last
+    working day: counted from the day off itself, a Saturday gave one day fewer and two tests failed (2026-12-05)."""
+    today = datetime.now(ALMATY).date()
+    last_working = today if calendar.is_working_day(today) else calendar.add_working_days(today, -1)
+    return datetime.combine(calendar.add_working_days(last_working, -days), time(10), tzinfo=ALMATY)
+
+
 async def start_permit_case(
     client: Client, app: PermitApplication, task_queue: str
 ) -> WorkflowHandle[MvnoPermit, PermitOutcome]:

@@ -60,7 +60,13 @@ from rules.calendar import ALMATY, WorkingCalendar, almaty_text
 from rules.text import Sentence
 from tests.cases import stop
 from tests.golden_tools import save_golden
-from tests.workflows.permit_cases import DEMO, application, office_morning, start_permit_case
+from tests.workflows.permit_cases import (
+    DEMO,
+    application,
+    office_morning,
+    received_working_days_ago,
+    start_permit_case,
+)
 from worker import make_worker
 from workflows.mvno_permit import MvnoPermit, permit_case_id
 from workflows.mvno_permit.life import initial_state
@@ -1471,12 +1477,9 @@ async def test_14_14_a_back_dated_receipt_is_taken_as_given_and_the_case_records
     from infra.cases import case_view, start_case
     from workflows.mvno_permit import SPEC
 
-    # The edge judges back-dating by its own (wall) clock: three working days lie after the receipt up to today. On a
-    # day off they are counted back from the last working day (counted from a Saturday, the test failed: 2026-12-05).
+    # The edge judges back-dating by its own (wall) clock: three working days lie after the receipt up to today.
     cal = current_calendar()
-    today = datetime.now(UTC).astimezone(ALMATY).date()
-    last_working = today if cal.is_working_day(today) else cal.add_working_days(today, -1)
-    received = datetime.combine(cal.add_working_days(last_working, -3), time(10), tzinfo=ALMATY)
+    received = received_working_days_ago(3, cal)
     app = application(received)
     async with make_worker(env.client, task_queue=task_queue):
         started = await start_case(env.client, SPEC, app, task_queue=task_queue, actor="A. Clerk (key 0123)")
@@ -1500,7 +1503,7 @@ async def test_14_14_a_back_dated_receipt_is_taken_as_given_and_the_case_records
         await stop(handle)
     # a receipt of the previous working day is not back-dated: the report gives the receipt alone
     async with make_worker(env.client, task_queue=task_queue):
-        yesterday = datetime.combine(cal.add_working_days(today, -1), time(10), tzinfo=ALMATY)
+        yesterday = received_working_days_ago(1, cal)
         started = await start_case(env.client, SPEC, application(yesterday), task_queue=task_queue, actor="B")
         handle = env.client.get_workflow_handle_for(MvnoPermit.run, started.case_id)
         await until(handle, lambda v: v.pending_events == ["completeness_decision"], "registered")

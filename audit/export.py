@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from audit.history import save_history
 from models import search_attributes as sa
+from models.case import ENDED_CASE_MEMO
 
 __all__ = [
     "EXECUTION_STATUSES",
@@ -77,15 +78,15 @@ class CaseRun:
     status: str | None = None
 
 
-def _cases(executions: list[WorkflowExecution]) -> list[CaseRun]:
+def _cases(executions: list[WorkflowExecution], ended: set[str]) -> list[CaseRun]:
     """The cases among executions listed newest first, oldest first: each run that ended a case or still runs. A run
-    a case continued as new from stands for its id's latest run (as it always did), unless a case of that id is
-    listed anyway."""
+    a case continued as new from stands for its id's latest run (as it always did), unless it ended a case of its own
+    (its run id in ``ended``) or a case of that id is listed anyway."""
     listed = {e.id for e in executions if e.status != WorkflowExecutionStatus.CONTINUED_AS_NEW}
     cases: list[CaseRun] = []
     for e in reversed(executions):
         status = e.status.name.title().replace("_", "") if e.status else None
-        if e.status != WorkflowExecutionStatus.CONTINUED_AS_NEW:
+        if e.status != WorkflowExecutionStatus.CONTINUED_AS_NEW or e.run_id in ended:
             cases.append(CaseRun(e.id, e.run_id, e.start_time, status))
         elif e.id not in listed:
             cases.append(CaseRun(e.id))
@@ -94,7 +95,13 @@ def _cases(executions: list[WorkflowExecution]) -> list[CaseRun]:
 
 async def list_cases(client: Client, query: str) -> list[CaseRun]:
     """The cases the query selects (oldest first), every run of an id that holds a case of its own."""
-    return _cases([wf async for wf in client.list_workflows(query)])
+    executions = [wf async for wf in client.list_workflows(query)]
+    ended = {
+        e.run_id
+        for e in executions
+        if e.status == WorkflowExecutionStatus.CONTINUED_AS_NEW and await e.memo_value(ENDED_CASE_MEMO, None)
+    }
+    return _cases(executions, ended)
 
 
 async def cases_named(client: Client, case_ids: list[str]) -> list[CaseRun]:

@@ -23,6 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from infra.cases import sender_of
 from infra.codec import EncryptionCodec, default_codec
+from models.case import BEGUN_CASE_MEMO
 from models.deadlines import deadline_records
 
 __all__ = [
@@ -167,7 +168,8 @@ class CaseHistory(BaseModel):
 
     workflow_id: str
     run_id: str | None = None
-    """The case's first run (``first_execution_run_id``): which case, where its id names several."""
+    """Which case, where its id names several: the first run of the id's chain (``first_execution_run_id``), or the
+    run itself for a case begun after another of its chain ended (``BEGUN_CASE_MEMO``: a fraud case's next check)."""
     workflow_type: str
     started_at: datetime
     closed_at: datetime | None = None
@@ -234,6 +236,8 @@ def parse_history(history: WorkflowHistory, codec: EncryptionCodec | None = None
     if first.HasField("memo"):
         case.memo.update(_memo_fields(first.memo))
         case.memo_snapshots.append((events[0].event_id, case.started_at, dict(case.memo)))
+    if BEGUN_CASE_MEMO in case.memo:
+        case.run_id = first.original_execution_run_id or case.run_id
     activities: dict[int, str] = {}
     updates: dict[str, tuple[int, str]] = {}
     for e in events:

@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field, ValidationError
 
 from audit.history import CaseHistory
-from models.case import IntakeRecord
+from models.case import INTAKE_MEMO, IntakeRecord
 from models.complaint import WITHDRAWAL_IS_NOT_A_REVIEW
 from models.deadlines import DeadlineState, DeadlineStatus, deadline_records, recorded_late
 from rules import law
@@ -406,7 +406,7 @@ def _reason(case: CaseHistory, term: TermRecord, report_time: datetime) -> Reaso
 
 def _read_intake(case: CaseHistory, rep: CaseReport) -> None:
     """The start's memo (``IntakeRecord``): the receipt as given, and who gave it when it was back-dated."""
-    raw = case.memo.get("intake")
+    raw = case.memo.get(INTAKE_MEMO)
     if raw is None:
         return  # a case started before the start's memo, or past the edge
     try:

@@ -45,7 +45,7 @@ from infra.db import refusal, session
 from infra.pseudonym import pseudonym
 from infra.settings import settings
 from models import search_attributes as sa
-from models.case import ActNotBefore, CaseView, IntakeRecord, LawMigrationRecord
+from models.case import INTAKE_MEMO, ActNotBefore, CaseView, IntakeRecord, LawMigrationRecord
 from models.deadlines import CorrectionResult, deadline_records
 from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpec, Role
 from models.tables import StartLedger
@@ -229,7 +229,7 @@ def intake_record(spec: ProcedureSpec, inp: BaseModel, actor: str, caller: Calle
 
 
 def _memo(intake: IntakeRecord) -> dict[str, Any]:
-    return {"intake": intake.model_dump(mode="json")}
+    return {INTAKE_MEMO: intake.model_dump(mode="json")}
 
 
 def refused(template: str, /, **values: str) -> CaseError:
@@ -751,7 +751,7 @@ async def case_view(client: Client, case_id: str) -> CaseView:
         view = await handle.query("case", result_type=CaseView)
         desc = await handle.describe()
         try:
-            intake = (await desc.memo()).get("intake")
+            intake = (await desc.memo()).get(INTAKE_MEMO)
         except ApplicationError:  # a memo written in clear (not by us): the strict converter refuses it
             intake = None
         return _with_intake(

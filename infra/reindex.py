@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from infra import case_index
 from models import search_attributes as sa
+from models.case import INTAKE_MEMO
 from models.procedure import ProcedureSpec
 
 __all__ = ["ReindexReport", "reindex"]
@@ -63,7 +64,7 @@ async def _start_input(client: Client, spec: ProcedureSpec, wf: WorkflowExecutio
 
 async def _started_by(wf: WorkflowExecution) -> str | None:
     memo = await wf.memo()
-    intake = memo.get("intake")
+    intake = memo.get(INTAKE_MEMO)
     key = intake.get("key_id") if isinstance(intake, dict) else None
     return key if isinstance(key, str) else None
 

@@ -24,6 +24,9 @@ __all__ = [
     "ACTION_REFUSED",
     "ACTION_REOPENED",
     "BACKDATED_AFTER_WORKING_DAYS",
+    "BEGUN_CASE_MEMO",
+    "ENDED_CASE_MEMO",
+    "INTAKE_MEMO",
     "ONE_EVENT_AT_A_TIME",
     "ActNotBefore",
     "BlockedStep",
@@ -288,6 +291,17 @@ class ResumeRequest(BaseModel):
     by: str = Field(min_length=1, max_length=200)
     note: str = Field(default="", max_length=2000)
 
+
+ENDED_CASE_MEMO = "ended_case"
+"""Memo key of a run that ends a case and continues as new into the next case under its id (a fraud case's check
+before the next, 171 p.120): the audit tools take that run for a case of its own, not for the past of the next."""
+
+BEGUN_CASE_MEMO = "begun_case"
+"""Start memo key of the runs of a case begun by such a continuation (carried by the runs it continues as new
+into): the audit tools name the case by its own run, not by the first run of its id's chain."""
+
+INTAKE_MEMO = "intake"
+"""Start memo key of the ``IntakeRecord``."""
 
 BACKDATED_AFTER_WORKING_DAYS = 1
 """A receipt older than this many working days is back-dated: taken as given, and the case records by whom."""

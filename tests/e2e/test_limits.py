@@ -246,6 +246,39 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
     await server.get_workflow_handle(cid).terminate("test done")
 
 
+async def test_a_fraud_cases_earlier_check_stays_a_case_for_the_auditor(
+    server: Client, worker: Worker, tmp_path: Path
+) -> None:
+    """A report after a "not confirmed" outcome continues the case as new as check no. 2, with nothing of check no. 1
+    carried. That check is a case of its own for the audit tools: its decision, terms and notice were in no export,
+    report or administrative case once the next began (an adversarial run, 2026-12-04)."""
+    tq, number = worker.task_queue, _number()
+    cid = (await submit(server, report(number, opaque("limits:", 32) + ":first"), task_queue=tq)).case_id
+    await eventually(case(server, cid), lambda v: "record_check_outcome" in v.pending_events)
+    first_run = await run_id(server, cid)
+    handle = server.get_workflow_handle(cid)
+    await handle.execute_update(
+        FraudCheck.record_check_outcome, CheckOutcome(confirmed=False, evidence=["nothing found"], analyst="a-05")
+    )
+    await submit(server, report(number, opaque("limits:", 32) + ":next"), task_queue=tq)
+    await eventually(fraud(server, cid), lambda v: v.cycle == 2)
+
+    named = await eventually(
+        lambda: cases_named(server, [cid]), lambda cs: [c.status for c in cs] == ["ContinuedAsNew", "Running"]
+    )
+    assert named[0].run_id == first_run != named[1].run_id
+    paths = await export_histories(server, named, tmp_path)
+    assert [p.name for p in paths] == [f"{cid}.{first_run}.json", f"{cid}.json"]
+    rep = build_report([parse_history(load_history(p)) for p in paths], scope=Scope(cases=[cid]))
+    first, second = rep.cases
+    assert first.run_id == first_run and first.execution_status == "ContinuedAsNew"
+    assert {t.key: t.outcome for t in first.terms} == {"check": "met_on_time", "not_confirmed_notice": "met_on_time"}
+    assert [(t.key, t.outcome) for t in second.terms] == [("check", "open")]
+    with pytest.raises(typer.BadParameter, match=rf"{cid} names 2 cases: --run {first_run} \(started"):
+        await audit_cli._only_case(server, cid)
+    await handle.terminate("test done")
+
+
 @pytest.fixture
 def refusals(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Each start the server refused for now and the intake retried: (case id, status), from the intake's log call."""

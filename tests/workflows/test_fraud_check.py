@@ -29,12 +29,13 @@ from api.app import create_app
 from api.auth import create_key
 from api.i18n import say
 from api.temporal import Gateway, problem_from_temporal
+from audit.history import parse_history
 from cli.fraud_intake import bulk_intake, submit
 from infra import outages
 from infra.calendar import current_calendar
 from infra.cases import PendingCall, message_id, pending_calls
 from infra.db import session
-from models.case import ResumeRequest
+from models.case import BEGUN_CASE_MEMO, ENDED_CASE_MEMO, INTAKE_MEMO, ResumeRequest
 from models.deadlines import DeadlineStatus
 from models.fraud_check import (
     AnyReport,
@@ -536,11 +537,20 @@ async def test_report_after_not_confirmed_outcome_gets_a_new_check(
         )
         final = await handle.result()
         assert final.cycle == 2 and len(messages_for_case(ack.case_id)) == 2
+        # check no. 2 is a case begun after the first check's run, named by its own run, its receipt's intake kept
+        second = await handle.describe()
+        assert await second.memo_value(BEGUN_CASE_MEMO) == {"check": 2, "after_run": first_run}
+        assert (await second.memo_value(INTAKE_MEMO))["started_by"]
+        assert parse_history(await handle.fetch_history()).run_id == second.run_id != first_run
     finally:
         outages.end("antifraud_centre")
     first = env.client.get_workflow_handle(ack.case_id, run_id=first_run)
-    assert (await first.describe()).status is WorkflowExecutionStatus.CONTINUED_AS_NEW
+    described = await first.describe()
+    assert described.status is WorkflowExecutionStatus.CONTINUED_AS_NEW
+    # the first check's run says it ended a case: the audit tools take it for one (tests/e2e/test_limits.py)
+    assert await described.memo_value(ENDED_CASE_MEMO) == {"check": 1}
     await save(first, "report_after_outcome_new_check")
+    await save_golden(first, "fraud_check", "check_ended_its_case")
 
 
 async def test_antifraud_centre_down_for_an_hour_delays_the_notice_and_never_loses_it(

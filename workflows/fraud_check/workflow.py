@@ -16,6 +16,7 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from models.case import BEGUN_CASE_MEMO, ENDED_CASE_MEMO, INTAKE_MEMO
     from models.fraud_check import (
         FraudCaseInput,
         FraudCaseView,
@@ -35,7 +36,14 @@ from workflows.fraud_check.intake import WaysIn
 from workflows.fraud_check.network import NetworkOrders
 from workflows.fraud_check.notices import NOTICES_CARRY_THE_SUBSCRIBER, NOTICES_RETRIED_BY_ACTIVITY
 
-__all__ = ["CONTINUES_WHEN_SUGGESTED", "FraudCheck"]
+__all__ = ["CHECK_ENDS_ITS_CASE", "CONTINUES_WHEN_SUGGESTED", "FraudCheck"]
+
+CHECK_ENDS_ITS_CASE = "fraud-check-ends-its-case"
+"""``workflow.patched`` id, asked only when a check is done and reports wait for the next: the run says in its memo
+(``ENDED_CASE_MEMO``) that it ended a case, and the next check's runs say in their start memo (``BEGUN_CASE_MEMO``,
+beside the ``INTAKE_MEMO`` Temporal carried alone before) that they hold a case begun after it. Before it, the audit
+tools took the run for the past of the next check, whose state carries nothing of it: the first check's decision,
+term and notice were in no export, report or administrative case (an adversarial run, 2026-12-04)."""
 
 CONTINUES_WHEN_SUGGESTED = "fraud-continues-as-new-when-suggested"
 """``workflow.patched`` id: when Temporal suggests it (the history is long: reports keep arriving), the case continues
@@ -199,7 +207,15 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
             t.result()  # a failed task fails the case rather than being forgotten
         pending = [r.report for r in self.reports if r.needs_new_check]
         if pending:
-            workflow.continue_as_new(FraudCaseInput(first=pending[0], cycle=self.cycle + 1, carried=pending[1:]))
+            following = FraudCaseInput(first=pending[0], cycle=self.cycle + 1, carried=pending[1:])
+            if workflow.patched(CHECK_ENDS_ITS_CASE):
+                workflow.upsert_memo({ENDED_CASE_MEMO: {"check": self.cycle}})
+                begun = {"check": following.cycle, "after_run": workflow.info().run_id}
+                intake = workflow.memo_value(INTAKE_MEMO, None)
+                workflow.continue_as_new(
+                    following, memo={BEGUN_CASE_MEMO: begun} | ({} if intake is None else {INTAKE_MEMO: intake})
+                )
+            workflow.continue_as_new(following)
         return self.view()
 
     # -- views ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
 from rules.calendar import almaty_text
 
 __all__ = [
+    "STATE_BUDGET_BYTES",
     "CentreInformation",
     "CentreMessage",
     "CentreNotice",
@@ -142,6 +143,18 @@ class RecordedReport(Model):
     report: AnyReport
     recorded_at: datetime
     needs_new_check: bool = False  # came after a not-confirmed outcome or a lift: carried to a new check
+    description_in_run: str | None = None
+    """The run whose history holds the report's description, once the case let it go from the state it carries
+    (``FraudState.within_budget``); the report's ``description`` then says so."""
+
+    def without_description(self, run_id: str) -> RecordedReport:
+        """This report with its description left in ``run_id``'s history (its ref, way in and receipt kept)."""
+        if self.description_in_run is not None:
+            return self
+        said = f"(the description is in the history of run {run_id})"
+        return self.model_copy(
+            update={"report": self.report.model_copy(update={"description": said}), "description_in_run": run_id}
+        )
 
 
 class ReportAnswer(StrEnum):
@@ -301,6 +314,12 @@ class FraudCaseView(Model):
     notices: list[CentreNotice] = Field(default_factory=list)
 
 
+STATE_BUDGET_BYTES = 1024 * 1024
+"""The most JSON a fraud case hands its next run (``FraudState.within_budget``): half of Temporal's 2 MiB payload
+limit, the rest for the opening report, the encryption and the memo. A case of some 700 reports of 2,000 characters
+carried 3.37 MB: it could not continue as new and every workflow task failed (an adversarial run, 2026-12-04)."""
+
+
 class FraudState(Model):
     """Everything a fraud case knows at a point its next run takes up (the check awaited, or the suspension awaiting
     its lift), handed over whole when the case continues as new within the same cycle."""
@@ -320,6 +339,26 @@ class FraudState(Model):
     instructions: list[InstructionRecord] = Field(default_factory=list)
     complaints: list[ComplaintRecord] = Field(default_factory=list)
     blocked_steps: list[BlockedStep] = Field(default_factory=list)
+
+    def within_budget(self, run_id: str) -> FraudState:
+        """The state to hand over, no larger than ``STATE_BUDGET_BYTES`` of JSON: the descriptions of the earliest
+        reports are left in the history of ``run_id``, which holds each (the Update that brought it, or this run's
+        input that carried it) until the rest fits. Every report stays, with its ref, way in and receipt."""
+        excess = _json_size(self) - STATE_BUDGET_BYTES
+        if excess <= 0:
+            return self
+        reports = list(self.reports)
+        for i, r in enumerate(reports):
+            if excess <= 0:
+                break
+            if r.description_in_run is None:
+                reports[i] = r.without_description(run_id)
+                excess -= _json_size(r) - _json_size(reports[i])
+        return self.model_copy(update={"reports": reports})
+
+
+def _json_size(model: Model) -> int:
+    return len(model.model_dump_json().encode())
 
 
 FraudCaseInput.model_rebuild()

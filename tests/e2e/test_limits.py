@@ -24,10 +24,11 @@ from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+import models.fraud_check as fraud_models
 from audit import cli as audit_cli
 from audit.admin_case import build_admin_case, render_admin_case
 from audit.export import cases_named, export_histories
-from audit.history import load_history, parse_history
+from audit.history import decode_history, load_history, parse_history, payloads
 from audit.report import Scope, build_report
 from cli.fraud_intake import submit
 from infra import cases
@@ -243,6 +244,42 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
         typer.BadParameter, match=rf"{cid} names 2 cases: --run {named[0].run_id} \(started .* \+05:00, Completed\)"
     ):
         await audit_cli._only_case(server, cid)
+    await server.get_workflow_handle(cid).terminate("test done")
+
+
+async def test_a_fraud_case_over_its_state_budget_continues_as_new_leaving_early_descriptions_in_its_history(
+    server: Client, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state a case hands its next run is kept under a budget (1 MiB; here 48 KiB, so that some thirty reports
+    reach it): the earliest descriptions stay in the history of the run that held them, every report is kept, and
+    the case goes on. Over 2 MiB, it could not continue as new at all (an adversarial run, 2026-12-04)."""
+    monkeypatch.setattr(fraud_models, "STATE_BUDGET_BYTES", 48 * 1024)
+    tq, number = worker.task_queue, _number()
+    described = {}
+
+    def long_report(i: int) -> SubscriberReport:
+        r = report(number, opaque("limits:", 32) + f":{i}")
+        described[r.ref] = f"report {i}: " + "звонок из банка, просили код из SMS; " * 30
+        return r.model_copy(update={"description": described[r.ref]})
+
+    cid = (await submit(server, long_report(0), task_queue=tq)).case_id
+    first_run = await run_id(server, cid)
+
+    async def one_more(i: int) -> None:
+        await submit(server, long_report(i + 1), task_queue=tq)
+
+    sent = await until_continued(server, cid, one_more)
+    after = await eventually(fraud(server, cid), lambda v: len(v.reports) == 1 + sent)
+    assert set(refs(after)) == set(described)
+    let_go = [r for r in after.reports if r.description_in_run is not None]
+    kept = [r for r in after.reports if r.description_in_run is None]
+    assert let_go and kept and {r.description_in_run for r in let_go} == {first_run}
+    assert all(r.report.description == described[r.report.ref] for r in kept)
+    assert after.status == "check"
+    # the run named holds each description let go
+    held = decode_history(await server.get_workflow_handle(cid, run_id=first_run).fetch_history())
+    data = b"".join(p.data for e in held.events for p in payloads(e))
+    assert all(described[r.report.ref].encode() in data for r in let_go)
     await server.get_workflow_handle(cid).terminate("test done")
 
 

@@ -89,7 +89,8 @@ class FraudCheck(WaysIn, NetworkOrders, BackOfficeDecisions):
             except Checkpoint:  # a long history: continue as new where the case waits, unless the act came
                 await self._settle()
                 if self._at_checkpoint():
-                    workflow.continue_as_new(FraudCaseInput(first=first, cycle=self.cycle, state=self._state()))
+                    state = self._state().within_budget(workflow.info().run_id)
+                    workflow.continue_as_new(FraudCaseInput(first=first, cycle=self.cycle, state=state))
         return await self._finish()
 
     async def _check_and_after(self) -> None:

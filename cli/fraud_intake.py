@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from cli.body import problems
 from infra.calendar import current_calendar
-from infra.cases import CaseError, StartAnswer, check_text, start_case, taken_messages
+from infra.cases import CaseError, StartAnswer, check_text, refuse_future_receipt, start_case, taken_messages
 from infra.pseudonym import pseudonym
 from models.fraud_check import (
     SWEEP_REF,
@@ -37,7 +37,7 @@ from rules import law
 from workflows.fraud_check import ACT, SPEC
 from workflows.fraud_check.spec import WAY_IN_PARAGRAPHS
 
-__all__ = ["BulkResult", "ParsedBulk", "bulk_intake", "check_act_in_force", "parse_bulk", "submit", "sweep_ref"]
+__all__ = ["BulkResult", "ParsedBulk", "bulk_intake", "check_sweep_receipt", "parse_bulk", "submit", "sweep_ref"]
 
 
 async def submit(client: Client, report: AnyReport, *, task_queue: str | None = None, source: str = "") -> IntakeAck:
@@ -51,9 +51,11 @@ async def submit(client: Client, report: AnyReport, *, task_queue: str | None = 
     return IntakeAck.model_validate(started.result)
 
 
-def check_act_in_force(received_at: datetime) -> None:
-    """Refuse at the door a sweep whose information the law of its day does not take (171 p.119 was added by
-    554/NK): the same check as the one start path's (``ValueError`` naming the act, paragraph and dates)."""
+def check_sweep_receipt(received_at: datetime) -> None:
+    """Refuse at the door a sweep received in the future, or whose information the law of its day does not take
+    (171 p.119 was added by 554/NK): the one start path's checks (``ValueError`` saying why). Line by line, each
+    refusal was reported as a failure to retry, which a re-run met again (an adversarial run, 2026-12-04)."""
+    refuse_future_receipt(received_at)
     day = law.governing_day(ACT, received_at, current_calendar())
     for pid in WAY_IN_PARAGRAPHS[WayIn.CENTRE_INFORMATION]:
         law.paragraph(ACT, pid, on=day)
@@ -159,7 +161,7 @@ async def bulk_intake(
     on_total: Callable[[int], None] | None = None,
 ) -> BulkResult:
     """Take a sweep file in: at most ``concurrency`` cases started or joined at a time; safe to re-run."""
-    check_act_in_force(received_at)
+    check_sweep_receipt(received_at)
     parsed = parse_bulk(path.read_text(encoding="utf-8"), sweep_id=sweep_id, received_at=received_at)
     result = BulkResult(bad=parsed.bad, repeated=parsed.repeated)
     if on_total:

@@ -326,6 +326,12 @@ def _texts(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _texts(v, f"{path}[{i}]")
 
 
+def refuse_future_receipt(received_at: datetime) -> None:
+    """``ValueError`` for a receipt later than the edge's clock allows (``KZ_FUTURE_TOLERANCE_SECONDS``)."""
+    if received_at > datetime.now(UTC) + timedelta(seconds=settings().future_tolerance_seconds):
+        raise ValueError(Sentence("received_at is in the future: a receipt is dated when it happened"))
+
+
 def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
     """``CaseError("refused")`` when the law of the governing day does not have the paragraphs the start
     executes (the act not yet in force or abolished, a paragraph not yet added or repealed), or the spec's own
@@ -333,8 +339,7 @@ def check_intake(spec: ProcedureSpec, inp: BaseModel) -> None:
     try:
         if spec.governs is not None:
             g = spec.governs(inp)
-            if g.received_at > datetime.now(UTC) + timedelta(seconds=settings().future_tolerance_seconds):
-                raise ValueError(Sentence("received_at is in the future: a receipt is dated when it happened"))
+            refuse_future_receipt(g.received_at)
             day = law.governing_day(g.act, g.received_at, current_calendar())
             law.governing_version(g.act, day)
             for pid in g.paragraphs:

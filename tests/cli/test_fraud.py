@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,5 +114,12 @@ async def test_bulk_command_reports_bad_lines_and_reruns_cleanly(
     # "re-run the file to retry": the third adversarial run of 2026-12-03)
     out = await starter("bulk", str(sweep), "--sweep-id", "8-701-234-56-78")
     assert out.exit_code == 2 and "reads as a phone number" in out.output and "opened" not in out.output, out.output
+    # a sweep received in the future is refused whole, not line by line as failures to retry (2026-12-04)
+    ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(settings(), "future_tolerance_seconds", 300.0)
+        out = await starter("bulk", str(sweep), "--sweep-id", f"{sweep_id}-ahead", "--received-at", ahead)
+    assert out.exit_code == 1 and "received_at is in the future" in out.output, out.output
+    assert "not taken in" not in out.output and "opened" not in out.output
     for n in numbers:
         await env.client.get_workflow_handle(fraud_case_id(n)).terminate(reason="end of test")

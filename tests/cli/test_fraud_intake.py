@@ -3,11 +3,12 @@ that holds no number, a report the act does not govern refused at the door."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cli.fraud_intake import check_act_in_force, parse_bulk, sweep_ref
+from cli.fraud_intake import check_sweep_receipt, parse_bulk, sweep_ref
+from infra.settings import settings
 from models.fraud_check import WayIn
 from rules.lawdata import LawNotInForce, ParagraphNotInForce
 
@@ -83,12 +84,20 @@ def test_a_sweep_reference_is_stable_and_holds_no_number() -> None:
 
 def test_a_report_the_act_does_not_govern_is_refused_at_the_door() -> None:
     with pytest.raises(LawNotInForce, match="act 171 is not in force on 2014-06-02"):
-        check_act_in_force(datetime(2014, 6, 2, 5, 0, tzinfo=UTC))  # before Order 171 of 24 Feb 2015
+        check_sweep_receipt(datetime(2014, 6, 2, 5, 0, tzinfo=UTC))  # before Order 171 of 24 Feb 2015
     # 171 ch.3 was added by 554/NK: a sweep of June 2025 is refused, naming the paragraph and the dates.
     added = r"171 p\.119 does not apply on 2025-06-16: it was added by 171/554-NK-2025 .* applies from 2025-11-15"
     with pytest.raises(ParagraphNotInForce, match=added):
-        check_act_in_force(datetime(2025, 6, 16, 10, 0, tzinfo=UTC))
-    check_act_in_force(AT)
+        check_sweep_receipt(datetime(2025, 6, 16, 10, 0, tzinfo=UTC))
+    check_sweep_receipt(AT)
+
+
+def test_a_sweep_received_in_the_future_is_refused_at_the_door(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not line by line as failures to retry (a re-run met the same refusal: an adversarial run, 2026-12-04)."""
+    monkeypatch.setattr(settings(), "future_tolerance_seconds", 300.0)
+    with pytest.raises(ValueError, match="received_at is in the future"):
+        check_sweep_receipt(datetime.now(UTC) + timedelta(minutes=10))
+    check_sweep_receipt(datetime.now(UTC) + timedelta(minutes=4))
 
 
 def test_a_sweep_line_is_not_refused_for_digits_in_its_numbers_pseudonym() -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 
 from audit.history import save_history
 from models import search_attributes as sa
@@ -118,10 +119,26 @@ async def fetch_histories(client: Client, cases: list[CaseRun]) -> AsyncIterator
         yield await client.get_workflow_handle(case.case_id, run_id=case.run_id).fetch_history()
 
 
-def file_names(cases: list[CaseRun]) -> list[str]:
-    """Each case's file name: the newest case of an id ``<case id>.json``, an older one ``<case id>.<run id>.json``."""
-    newest = {c.case_id: c for c in cases}  # oldest first: the last one of an id stays
-    return [f"{c.case_id}.json" if newest[c.case_id] is c else f"{c.case_id}.{c.run_id}.json" for c in cases]
+def file_names(cases: list[CaseRun], latest: dict[str, str]) -> list[str]:
+    """Each case's file name: the case in its id's latest run (``latest``: id → run id) ``<case id>.json``, an
+    older one ``<case id>.<run id>.json``, whatever the selection holds (it held the newest case the filter chose,
+    so that ``CASE_ID.json`` could be either of two cases)."""
+    return [
+        f"{c.case_id}.json" if c.run_id is None or latest.get(c.case_id) == c.run_id else f"{c.case_id}.{c.run_id}.json"
+        for c in cases
+    ]
+
+
+async def latest_runs(client: Client, case_ids: list[str]) -> dict[str, str]:
+    """The latest run of each id (an id Temporal no longer knows is left out)."""
+    found: dict[str, str] = {}
+    for case_id in dict.fromkeys(case_ids):
+        try:
+            found[case_id] = (await client.get_workflow_handle(case_id).describe()).run_id or ""
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+    return found
 
 
 async def export_histories(
@@ -129,7 +146,7 @@ async def export_histories(
 ) -> list[Path]:
     """Write each case's history to ``out_dir`` (``file_names``); ``advance`` is called after each case."""
     paths: list[Path] = []
-    names = iter(file_names(cases))
+    names = iter(file_names(cases, await latest_runs(client, [c.case_id for c in cases])))
     async for history in fetch_histories(client, cases):
         paths.append(save_history(history, out_dir / next(names)))
         if advance:

@@ -306,6 +306,9 @@ async def test_a_fraud_cases_earlier_check_stays_a_case_for_the_auditor(
     assert named[0].run_id == first_run != named[1].run_id
     paths = await export_histories(server, named, tmp_path)
     assert [p.name for p in paths] == [f"{cid}.{first_run}.json", f"{cid}.json"]
+    # exported alone, the first check keeps its run's name: CASE_ID.json is always the id's latest run
+    [alone] = await export_histories(server, named[:1], tmp_path / "first")
+    assert alone.name == f"{cid}.{first_run}.json"
     rep = build_report([parse_history(load_history(p)) for p in paths], scope=Scope(cases=[cid]))
     first, second = rep.cases
     assert first.run_id == first_run and first.execution_status == "ContinuedAsNew"

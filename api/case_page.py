@@ -244,12 +244,14 @@ async def settle(client: Client, case_id: str) -> None:
         await wait_until_settled(client, case_id, timeout=SETTLE_SECONDS)
 
 
-async def own_view(client: Client, spec: ProcedureSpec, case_id: str) -> BaseModel | None:
-    """The procedure's own view (its ``ViewSpec`` query), when it has one and the case answers it."""
+async def own_view(client: Client, spec: ProcedureSpec, case_id: str, run_id: str | None = None) -> BaseModel | None:
+    """The procedure's own view (its ``ViewSpec`` query) of run ``run_id`` (default the latest), when it has one and
+    the case answers it."""
     if spec.view is None:
         return None
     try:
-        view: BaseModel = await client.get_workflow_handle(case_id).query(spec.view.query, result_type=spec.view.model)
+        handle = client.get_workflow_handle(case_id, run_id=run_id)
+        view: BaseModel = await handle.query(spec.view.query, result_type=spec.view.model)
     except (RPCError, WorkflowQueryFailedError):
         return None
     return view

@@ -58,6 +58,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
+RUN_ID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+"""A Temporal run id (a UUID)."""
 STATUS_PATTERN = r"^[a-z0-9_]{1,64}$"
 
 
@@ -228,10 +230,13 @@ def case_ref(
     )
 
 
-async def get_case(client: Client, case_id: str, procedures: Mapping[str, ProcedureSpec]) -> CaseView:
-    """The case's own view (the ``case`` query); 404 for anything that is not a case of ours."""
+async def get_case(
+    client: Client, case_id: str, procedures: Mapping[str, ProcedureSpec], run_id: str | None = None
+) -> CaseView:
+    """The case's own view (the ``case`` query), of run ``run_id`` if given; 404 for anything that is not a case of
+    ours."""
     try:
-        view = await cases.case_view(client, case_id)
+        view = await cases.case_view(client, case_id, run_id)
     except CaseError as exc:
         raise _problem(exc) from None
     except TEMPORAL_ERRORS as exc:
@@ -407,9 +412,10 @@ def _sent_by(update_id: str, known: dict[str, str]) -> str:
 
 
 async def timeline(client: Client, case_id: str, view: CaseView) -> list[TimelineEntry]:
-    """The case from its history (events, decisions, activities, timers) and its recorded deadlines."""
+    """The case from its history (events, decisions, activities, timers) and its recorded deadlines (the history of
+    the view's run)."""
     entries: list[TimelineEntry] = []
-    handle = client.get_workflow_handle(case_id)
+    handle = client.get_workflow_handle(case_id, run_id=view.run_id)
     updates: dict[str, str] = {}
     senders: dict[str, str] = {}
     try:

@@ -38,6 +38,7 @@ from api import case_page
 from api.auth import CONSOLE_ROLES, Principal, verify_key
 from api.cases import (
     CASE_ID_PATTERN,
+    RUN_ID_PATTERN,
     document_response,
     get_case,
     send_event,
@@ -344,20 +345,22 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         case_id: str,
         status: int = 200,
         posted: case_page.Posted | None = None,
+        run_id: str | None = None,
     ) -> HTMLResponse:
+        """The case page; ``run_id`` opens an earlier case of an id that names several (else the latest)."""
         principal = _user(request)
-        if not _valid_case_id(case_id):
+        if not _valid_case_id(case_id) or (run_id is not None and not re.match(RUN_ID_PATTERN, run_id)):
             raise ProblemError(404, "no such case")
         client = await ctx.gateway.client()
         # What the case is doing is read before its state: a case seen settled is shown as it settled or later (the
         # other order could show a state older than the settling, on a page that then does not follow the case).
         try:
-            work = await case_work(client, case_id)
+            work = await case_work(client, case_id, run_id)
         except RPCError as exc:
             raise problem_from_temporal(exc) from None
-        view = await get_case(client, case_id, ctx.procedures)
+        view = await get_case(client, case_id, ctx.procedures, run_id)
         spec = ctx.procedures[view.procedure]
-        own = await case_page.own_view(client, spec, case_id)
+        own = await case_page.own_view(client, spec, case_id, run_id)
         entries = await timeline(client, case_id, view)
         now = datetime.now(UTC)
         _ = _translator(request)
@@ -408,12 +411,14 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             ],
             me=principal.key_id,
             refusal=refusal,
-            here=f"/console/cases/{case_id}",  # also after a posted form: its language links lead to the case page
+            # also after a posted form: its language links lead to the case page
+            here=f"/console/cases/{case_id}" + (f"?run={run_id}" if run_id else ""),
+            run=run_id,
         )
 
     @router.get("/cases/{case_id}")
-    async def case_page_(request: Request, case_id: str) -> HTMLResponse:
-        return await render_case(request, case_id)
+    async def case_page_(request: Request, case_id: str, run: str | None = None) -> HTMLResponse:
+        return await render_case(request, case_id, run_id=run)
 
     async def _case_form(request: Request, case_id: str) -> tuple[Principal, dict[str, str], Client, CaseView]:
         """A form posted to a case page: who sends it, its values, and the case (404 when there is none)."""

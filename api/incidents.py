@@ -75,12 +75,12 @@ async def _incident(client: Client, row: CaseRow) -> Incident:
         if step is None:  # resumed since the list was read
             return Incident(row, kind, None, "")
         return Incident(row, kind, step.since, step.error, step.what)
-    return Incident(row, kind, row.closed_at, await _close_reason(client, row.case_id))
+    return Incident(row, kind, row.closed_at, await _close_reason(client, row.case_id, row.run_id))
 
 
-async def _close_reason(client: Client, case_id: str) -> str:
-    """Why the execution ended, from its closing event."""
-    handle = client.get_workflow_handle(case_id)
+async def _close_reason(client: Client, case_id: str, run_id: str | None) -> str:
+    """Why the execution ended, from its closing event (of its run: a case may since be open again under its id)."""
+    handle = client.get_workflow_handle(case_id, run_id=run_id)
     try:
         async for ev in handle.fetch_history_events(event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT):
             if ev.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:

@@ -52,6 +52,9 @@ class CaseRow(BaseModel):
     status: str
     execution: str
     """``running``, ``completed``, ``failed``, ``terminated``, ``timed_out`` or ``canceled``."""
+    run_id: str | None = None
+    """The run the row is: a closed case's page is opened by it, for an id can name several (a fraud case closed and
+    opened again: both rows opened the running case, an adversarial run of 2026-12-04)."""
     overdue: bool = False
     next_deadline: datetime | None = None
     working_days_left: int | None = None
@@ -62,6 +65,12 @@ class CaseRow(BaseModel):
     @property
     def running(self) -> bool:
         return self.execution == "running"
+
+    @property
+    def page(self) -> str:
+        """The console's page of this case: a closed one by its run."""
+        run = f"?run={self.run_id}" if self.run_id and not self.running else ""
+        return f"/console/cases/{self.case_id}{run}"
 
     @property
     def incident(self) -> str | None:
@@ -112,6 +121,7 @@ def row_of(wf: WorkflowExecution, now: datetime, outstanding: datetime | Literal
         working_days_left=working_days_left(nxt, now) if nxt else None,
         started_at=wf.start_time,
         closed_at=wf.close_time,
+        run_id=wf.run_id,
     )
 
 

@@ -22,6 +22,7 @@ from temporalio.service import RPCError
 from api.auth import CASE_READERS, Principal
 from api.cases import (
     CASE_ID_PATTERN,
+    RUN_ID_PATTERN,
     CaseRef,
     CaseSummary,
     EventResult,
@@ -56,6 +57,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": Problem, "content": {"application/problem+json": {}}} for s in (401, 403, 404, 409, 422, 503)
 }
 CaseId = Annotated[str, Path(pattern=CASE_ID_PATTERN, description="the case's id (pseudonymous)")]
+RunId = Annotated[
+    str | None,
+    Query(
+        pattern=RUN_ID_PATTERN,
+        description="the run of an earlier case where the id names several (a fraud case closed and opened again, a "
+        "check and the next; the `run_id` of each case in `audit export`); by default the id's latest case",
+    ),
+]
 IdemKey = Annotated[str | None, Header(alias=HEADER, description="makes retries safe: same key, same response")]
 
 
@@ -182,9 +191,11 @@ def build_router(ctx: AppContext) -> APIRouter:
         tags=["cases"],
         summary="A case: status, deadlines with terms and citations, pending events, documents",
     )
-    async def case(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> CaseView:
+    async def case(
+        case_id: CaseId, principal: Annotated[Principal, Depends(readers)], run_id: RunId = None
+    ) -> CaseView:
         client = await ctx.gateway.client()
-        return await get_case(client, case_id, ctx.procedures)
+        return await get_case(client, case_id, ctx.procedures, run_id)
 
     @router.get(
         "/cases/{case_id}/payload-to-sign",

@@ -747,23 +747,25 @@ def _forget_failed_start(op: WithStartWorkflowOperation[Any, Any]) -> None:
         handle.exception()
 
 
-async def case_view(client: Client, case_id: str) -> CaseView:
+async def case_view(client: Client, case_id: str, run_id: str | None = None) -> CaseView:
     """The case's own view (the ``case`` query every case answers) with who started it and whether its receipt
-    was back-dated (from the start's memo), and its parties (the workflow's and the starter);
-    ``CaseError("not_found")`` otherwise."""
+    was back-dated (from the start's memo), its parties (the workflow's and the starter) and its run;
+    ``CaseError("not_found")`` otherwise. ``run_id`` names an earlier case of an id that names several (a fraud
+    case closed and opened again, a check and the next); by default the id's latest run."""
     try:
-        handle = client.get_workflow_handle(case_id)
+        handle = client.get_workflow_handle(case_id, run_id=run_id)
         view = await handle.query("case", result_type=CaseView)
         desc = await handle.describe()
         try:
             intake = (await desc.memo()).get(INTAKE_MEMO)
         except ApplicationError:  # a memo written in clear (not by us): the strict converter refuses it
             intake = None
-        return _with_intake(
+        view = _with_intake(
             _ended_by_temporal(view, desc.status), IntakeRecord.model_validate(intake) if intake else None
         )
+        return view.model_copy(update={"run_id": desc.run_id})
     except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):  # no such case, or run of it
             raise CaseError("not_found", "no such case") from None
         raise
     except WorkflowQueryFailedError as exc:
@@ -1053,9 +1055,9 @@ class CaseWork(BaseModel):
         return self.running and (self.deciding or bool(self.calls))
 
 
-async def case_work(client: Client, case_id: str) -> CaseWork:
-    """What the case is doing right now (see ``CaseWork``)."""
-    desc = await client.get_workflow_handle(case_id).describe()
+async def case_work(client: Client, case_id: str, run_id: str | None = None) -> CaseWork:
+    """What the case is doing right now (see ``CaseWork``); ``run_id`` as for ``case_view``."""
+    desc = await client.get_workflow_handle(case_id, run_id=run_id).describe()
     return CaseWork(
         calls=await _calls(client, desc.raw_description.pending_activities),
         deciding=desc.raw_description.HasField("pending_workflow_task"),

@@ -334,6 +334,8 @@ class CaseView(BaseModel):
     """A case as staff, operator systems and the console see it (the ``case`` query)."""
 
     case_id: str
+    run_id: str | None = None
+    """The run the view was read from, which names the case where its id names several (set at the edge)."""
     procedure: str
     status: str
     closed: bool = False

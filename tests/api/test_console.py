@@ -34,7 +34,7 @@ from rules.identifiers import kz_mobile, masked_number
 from rules.text import Sentence
 from tests.api.applications import IIN, eventually
 from tests.api.browser import FreshBrowser
-from tests.api.conftest import Keys
+from tests.api.conftest import TASK_QUEUE, Keys
 from tests.cases import stop
 from tests.refs import opaque
 from tests.workflows.permit_cases import received_working_days_ago
@@ -879,3 +879,64 @@ async def test_permit_case_through_the_console(browser: FreshBrowser, console_ur
     finally:
         await browser.close()
     assert (ARTIFACTS / "console-permit-case.png").stat().st_size > 10_000
+
+
+async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
+    dev_http: httpx.AsyncClient, dev_env: WorkflowEnvironment, keys: Keys
+) -> None:
+    """An id can name several cases (a fraud case closed and opened again under its number's id; here the demo
+    procedure's id is reused as Temporal allows). The console's search lists each and opens each by its run, and the
+    API reads the earlier one with ``?run_id=``: both rows opened the running case, and the API showed only the
+    newest (an adversarial run, 2026-12-04)."""
+    from temporalio.common import WorkflowIDReusePolicy
+
+    from tests.api.applications import application
+    from tests.api.procedures import SPEC as DEMO_SPEC
+    from tests.api.procedures import DemoApplication, DemoCheck
+
+    now = datetime.now(UTC)
+    app = application(now - timedelta(minutes=1))
+    started = await dev_http.post(f"/v1/procedures/{DEMO_SPEC.key}/cases", json=app, headers={"X-API-Key": keys.staff})
+    assert started.status_code == 201, started.text
+    case_id = started.json()["case_id"]
+    handle = dev_env.client.get_workflow_handle(case_id)
+    first_run = (await handle.describe()).run_id
+    await handle.execute_update("withdraw")
+    await handle.result()
+    again = await dev_env.client.start_workflow(
+        DemoCheck.run,
+        DemoApplication.model_validate(app),
+        id=case_id,
+        task_queue=TASK_QUEUE,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    auditor = {"X-API-Key": keys.auditor}
+    latest = await eventually(
+        lambda: dev_http.get(f"/v1/cases/{case_id}", headers=auditor),
+        lambda r: r.status_code == 200 and r.json()["status"] == "completeness_check",
+    )
+    assert latest.json()["run_id"] == again.result_run_id != first_run
+    earlier = await dev_http.get(f"/v1/cases/{case_id}", params={"run_id": first_run}, headers=auditor)
+    assert earlier.status_code == 200, earlier.text
+    assert (
+        earlier.json()["status"] == "withdrawn" and earlier.json()["closed"] and earlier.json()["run_id"] == first_run
+    )
+    assert (
+        await dev_http.get(f"/v1/cases/{case_id}", params={"run_id": str(uuid.uuid4())}, headers=auditor)
+    ).status_code == 404
+    assert (await dev_http.get(f"/v1/cases/{case_id}", params={"run_id": "x/../y"}, headers=auditor)).status_code == 422
+
+    await sign_in(dev_http, keys.staff)
+    listed = await eventually(
+        lambda: dev_http.get("/console/search", params={"q": case_id, "state": "all"}),
+        lambda r: r.text.count(f'data-case="{case_id}"') == 2,
+    )
+    assert f'href="/console/cases/{case_id}?run={first_run}"' in listed.text  # the closed case, by its run
+    assert f'href="/console/cases/{case_id}"' in listed.text  # the running one
+    page = await dev_http.get(f"/console/cases/{case_id}", params={"run": first_run})
+    assert page.status_code == 200 and 'data-status="withdrawn"' in page.text
+    assert f'<code id="case-run">{first_run}</code>' in page.text and 'id="event-' not in page.text
+    running = await dev_http.get(f"/console/cases/{case_id}")
+    assert 'data-status="completeness_check"' in running.text and 'id="case-run"' not in running.text
+    assert (await dev_http.get(f"/console/cases/{case_id}", params={"run": "x/../y"})).status_code == 404
+    await stop(dev_env.client.get_workflow_handle(case_id))

@@ -47,17 +47,19 @@ T = TypeVar("T")
 
 
 @activity.defn
-async def describe_appealed_case(case_id: str) -> AppealedCase:
-    """Whether the appealed case exists, its procedure and status (from visibility, no personal data)."""
+async def describe_appealed_case(case_id: str, run_id: str | None = None) -> AppealedCase:
+    """Whether the appealed case exists (its run ``run_id`` where the complaint names one), its procedure and status
+    (from visibility, no personal data)."""
     try:
-        desc = await activity.client().get_workflow_handle(case_id).describe()
+        desc = await activity.client().get_workflow_handle(case_id, run_id=run_id).describe()
     except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            return AppealedCase(case_id=case_id, exists=False)
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            return AppealedCase(case_id=case_id, run_id=run_id, exists=False)
         raise
     attrs = desc.typed_search_attributes
     return AppealedCase(
         case_id=case_id,
+        run_id=run_id,
         exists=True,
         procedure=attrs.get(sa.PROCEDURE) or desc.workflow_type,
         status=attrs.get(sa.STATUS),
@@ -74,7 +76,7 @@ def forward_to_review_body(case_id: str, body: str, doc_ids: list[str]) -> datet
 @activity.defn
 async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
     """Deliver an upheld complaint's instruction to the appealed case as a recorded Update."""
-    handle = activity.client().get_workflow_handle(req.case_id)
+    handle = activity.client().get_workflow_handle(req.case_id, run_id=req.run_id)
     instruction = ComplaintInstruction(
         complaint_id=req.complaint_id,
         decision=req.decision,
@@ -102,7 +104,7 @@ async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
 async def tell_appealed_case(req: NoticeRequest) -> NoticeOutcome:
     """Tell the appealed case that a complaint about it was registered or concluded, as a recorded Update (once per
     complaint and stage: the Update id is ``<complaint id>/<stage>``)."""
-    handle = activity.client().get_workflow_handle(req.case_id)
+    handle = activity.client().get_workflow_handle(req.case_id, run_id=req.run_id)
     try:
         await handle.execute_update(
             "complaint_notice",
@@ -153,7 +155,7 @@ async def _appeal_cite(complaint_id: str) -> str:
 
 
 @activity.defn
-async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
+async def build_administrative_case(appealed_case_id: str, run_id: str | None = None) -> DocumentRef:
     """The administrative case of the appealed case, generated from its workflow history by the audit
     code (``audit.admin_case``) and stored as a ZIP document of the complaint (once per complaint).
 
@@ -165,7 +167,7 @@ async def build_administrative_case(appealed_case_id: str) -> DocumentRef:
     doc = await asyncio.to_thread(load_document, doc_id)
     if doc is None:
         bundle = await _heartbeating(
-            admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store, signature_from_store)
+            admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store, signature_from_store, run_id)
         )
         doc = await asyncio.to_thread(
             store_document,

@@ -405,11 +405,13 @@ async def admin_case_bundle(
     case_id: str,
     fetch_document: Callable[[DocumentRef], bytes] | None = None,
     fetch_signature: Callable[[DocumentRef], bytes | None] | None = None,
+    run_id: str | None = None,
 ) -> bytes:
-    """Fetch ``case_id``'s history from Temporal and bundle its administrative case (for an activity).
+    """Fetch ``case_id``'s history (of run ``run_id``, by default the latest) from Temporal and bundle its
+    administrative case (for an activity).
 
     Decoding, reading the documents and zipping block: they run on a thread, never on the caller's event loop."""
-    history = await client.get_workflow_handle(case_id).fetch_history()
+    history = await client.get_workflow_handle(case_id, run_id=run_id).fetch_history()
     return await asyncio.to_thread(
         lambda: render_admin_case(build_admin_case(history), fetch_document, fetch_signature)
     )

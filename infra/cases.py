@@ -807,11 +807,11 @@ def _first_act(memo: Mapping[str, Any], closed_at: datetime | None) -> datetime 
     return min(instants, default=None)
 
 
-async def registered_case(client: Client, case_id: str) -> RegisteredCase:
-    """The case ``case_id`` as visibility knows it, no worker asked (a start must not wait on another case's worker);
-    ``CaseError("not_found")`` when there is no such case."""
+async def registered_case(client: Client, case_id: str, run_id: str | None = None) -> RegisteredCase:
+    """The case ``case_id`` (its run ``run_id``, by default the latest) as visibility knows it, no worker asked (a
+    start must not wait on another case's worker); ``CaseError("not_found")`` when there is no such case."""
     try:
-        desc = await client.get_workflow_handle(case_id).describe()
+        desc = await client.get_workflow_handle(case_id, run_id=run_id).describe()
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise CaseError("not_found", "no such case") from None

@@ -82,6 +82,12 @@ class ComplaintInput(Model):
     appealed_case_id: str | None = Field(
         default=None, max_length=200, description="the case whose decision, action or inaction is appealed"
     )
+    appealed_run_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+        description="the run of the appealed case where its id names several (a fraud case closed and opened again "
+        "under its number's id: the console and `audit export` show each case's run); by default the id's latest",
+    )
     appealed_application_number: str | None = Field(
         default=None,
         min_length=1,
@@ -115,6 +121,15 @@ class ComplaintInput(Model):
     def _inaction_complaint_names_the_first(self) -> ComplaintInput:
         if self.about_complaint_id is not None and self.appealed is not Appealed.INACTION:
             raise ValueError("a complaint about a complaint body names the first complaint and appeals its inaction")
+        return self
+
+    @model_validator(mode="after")
+    def _a_run_of_a_named_case(self) -> ComplaintInput:
+        if self.appealed_run_id is not None and (
+            self.about_complaint_id is not None
+            or (self.appealed_case_id is None and self.appealed_application_number is None)
+        ):
+            raise ValueError("appealed_run_id names a run of the case named by appealed_case_id")
         return self
 
 
@@ -179,6 +194,8 @@ class AppealedCase(BaseModel):
     """What the engine knows of the appealed case."""
 
     case_id: str
+    run_id: str | None = None
+    """The run the complaint names (an earlier case of an id that names several); ``None``: the id's latest."""
     exists: bool
     procedure: str | None = None
     status: str | None = None
@@ -186,9 +203,10 @@ class AppealedCase(BaseModel):
 
 
 class InstructRequest(BaseModel):
-    """Send an upheld complaint's instruction to the appealed case."""
+    """Send an upheld complaint's instruction to the appealed case (its run ``run_id`` where the complaint names it)."""
 
     case_id: str
+    run_id: str | None = None
     complaint_id: str
     decision: str
     action: str
@@ -204,9 +222,11 @@ class InstructionOutcome(BaseModel):
 
 
 class NoticeRequest(BaseModel):
-    """Tell the appealed case ``case_id`` that a complaint about it was registered, or that it was concluded."""
+    """Tell the appealed case ``case_id`` (its run ``run_id`` where the complaint names one) that a complaint about it
+    was registered, or that it was concluded."""
 
     case_id: str
+    run_id: str | None = None
     notice: ComplaintNotice
 
 

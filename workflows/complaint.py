@@ -147,7 +147,11 @@ class Complaint(CaseWorkflow):
     @workflow.run
     async def run(self, inp: ComplaintInput) -> dict[str, Any]:
         self.inp = inp
-        if inp.appealed_case_id:
+        if inp.appealed_case_id and inp.appealed_run_id:  # an earlier case of an id that names several
+            self.appealed_case = await self.outside(
+                describe_appealed_case, inp.appealed_case_id, inp.appealed_run_id, what="temporal"
+            )
+        elif inp.appealed_case_id:
             self.appealed_case = await self.outside(describe_appealed_case, inp.appealed_case_id, what="temporal")
         await self.register(inp.governing_act, inp.received_at)
         self.set_status("provider_review")
@@ -242,6 +246,7 @@ class Complaint(CaseWorkflow):
             instruct_appealed_case,
             InstructRequest(
                 case_id=self.appealed_case.case_id,
+                run_id=self.appealed_case.run_id,
                 complaint_id=workflow.info().workflow_id,
                 decision=decision,
                 action=action,
@@ -264,6 +269,7 @@ class Complaint(CaseWorkflow):
             tell_appealed_case,
             NoticeRequest(
                 case_id=appealed.case_id,
+                run_id=appealed.run_id,
                 notice=ComplaintNotice(
                     complaint_id=workflow.info().workflow_id,
                     stage=stage,
@@ -282,9 +288,10 @@ class Complaint(CaseWorkflow):
         case_id = workflow.info().workflow_id
         self.set_status("forwarding")
         if self.appealed_case is not None and self.appealed_case.exists:
+            appealed = [self.appealed_case.case_id] + ([self.appealed_case.run_id] if self.appealed_case.run_id else [])
             admin_case = await self.outside(
                 build_administrative_case,
-                self.appealed_case.case_id,
+                *appealed,
                 what="documents",
                 timeout=self.timings.case_file_timeout,
                 heartbeat=CASE_FILE_HEARTBEAT,
@@ -577,7 +584,7 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
         named = inp.appealed_case_id
     else:
         return inp.model_copy(update={"act_key": inp.governing_act})
-    case = await registered_case(client, named)
+    case = await registered_case(client, named, inp.appealed_run_id)
     if field == "about_complaint_id" and case.procedure != Complaint.PROCEDURE:
         raise refused("about_complaint_id: names a {procedure} case, not a complaint", procedure=case.procedure)
     if case.received_at is not None and inp.received_at < case.received_at:

@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from models.case import CaseView, ResumeRequest
+from models.case import ACTION_CASE_CLOSED, CaseView, ResumeRequest
 from models.complaint import Appealed, ComplaintInput, ForwardRequest, ReviewDecision, Satisfaction, Withdrawal
 from models.deadlines import DeadlineStatus
 from models.documents import RenderDocumentRequest
@@ -302,6 +302,62 @@ async def test_nobody_acts_so_it_is_forwarded_at_the_deadline_with_the_administr
     decision = load_document(f"{handle.id}/decision")
     assert decision is not None and "п. 5 ст. 91 АППК" in decision.content.decode()
     await save_golden(handle, "complaint", "auto_forwarded_upheld")
+
+
+async def test_a_complaint_about_an_earlier_case_of_a_reused_id_reaches_that_case_not_the_next(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """A complaint names an earlier case of an id that names several by its run (``appealed_run_id``: a fraud case
+    closed and opened again under its number's id). Its notices and instruction went to the id's running case, and
+    its administrative case was that case's (an adversarial run, 2026-12-04). The earlier case is closed: nothing
+    reaches the next one, and the administrative case is the earlier one's."""
+    from temporalio.common import WorkflowIDReusePolicy
+
+    received = await next_working_morning(env)
+    earlier = await start_appealed(env, task_queue, received - timedelta(days=20))
+    earlier_run = (await earlier.describe()).run_id
+    await until(env, earlier, lambda v: v.status == "refused", "the earlier case's refusal")
+    await earlier.terminate("closed")  # the probe has no close of its own
+    await env.client.start_workflow(
+        AppealedCase.run,
+        AppealedInput(received_at=received - timedelta(days=2)),
+        id=earlier.id,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    following = env.client.get_workflow_handle(earlier.id)
+    await until(env, following, lambda v: v.status == "refused", "the next case's refusal")
+    # the start's edge reads the run named: received before the next case, the complaint is refused about it alone
+    before_the_next = complaint(received - timedelta(days=5), appealed="action", appealed_case_id=earlier.id)
+    with pytest.raises(CaseError, match="before the receipt of the case named"):
+        await start_case(env.client, SPEC, before_the_next, task_queue=task_queue)
+    with pytest.raises(ValueError, match="appealed_run_id names a run of the case named by appealed_case_id"):
+        complaint(received, appealed_run_id=earlier_run)
+    named = before_the_next.model_copy(update={"appealed_run_id": earlier_run})
+    taken = env.client.get_workflow_handle((await start_case(env.client, SPEC, named, task_queue=task_queue)).case_id)
+    await registered(env, taken)
+    await taken.execute_update("withdraw", Withdrawal(reason="test over"))
+    handle = await start(env, task_queue, complaint(received, appealed_case_id=earlier.id, appealed_run_id=earlier_run))
+    await registered(env, handle)
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department"))
+    await until(env, handle, lambda v: v.status == "under_review", "the forwarding")
+    await handle.execute_update(
+        "review_decision",
+        ReviewDecision(
+            outcome="upheld", reasons="No hearing was offered", decided_by="Vice-minister", instruction="reopen"
+        ),
+    )
+    result = await handle.result()
+    assert result["instruction_outcome"] == {"delivered": False, "action_taken": ACTION_CASE_CLOSED}
+    untouched = await view(following)
+    assert untouched.status == "refused" and not untouched.instructions and not untouched.complaints
+    [admin_case] = [d for d in (await view(handle)).documents if d.kind == "administrative_case"]
+    doc = load_document(admin_case.doc_id)
+    assert doc is not None
+    with zipfile.ZipFile(io.BytesIO(doc.content)) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+    assert manifest["generated_from"]["run_id"] == earlier_run
+    await stop(following)
 
 
 @pytest.mark.parametrize(

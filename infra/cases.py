@@ -45,7 +45,7 @@ from infra.db import refusal, session
 from infra.pseudonym import pseudonym
 from infra.settings import settings
 from models import search_attributes as sa
-from models.case import INTAKE_MEMO, ActNotBefore, CaseView, IntakeRecord, LawMigrationRecord
+from models.case import BEGUN_CASE_MEMO, INTAKE_MEMO, ActNotBefore, CaseView, IntakeRecord, LawMigrationRecord
 from models.deadlines import CorrectionResult, deadline_records
 from models.procedure import ALWAYS_OPEN_EVENTS, Caller, EventSpec, ProcedureSpec, Role
 from models.tables import StartLedger
@@ -757,13 +757,16 @@ async def case_view(client: Client, case_id: str, run_id: str | None = None) -> 
         view = await handle.query("case", result_type=CaseView)
         desc = await handle.describe()
         try:
-            intake = (await desc.memo()).get(INTAKE_MEMO)
+            memo = await desc.memo()
         except ApplicationError:  # a memo written in clear (not by us): the strict converter refuses it
-            intake = None
+            memo = {}
+        intake = memo.get(INTAKE_MEMO)
         view = _with_intake(
             _ended_by_temporal(view, desc.status), IntakeRecord.model_validate(intake) if intake else None
         )
-        return view.model_copy(update={"run_id": desc.run_id})
+        begun = memo.get(BEGUN_CASE_MEMO)
+        after = begun.get("after_run") if isinstance(begun, dict) else None
+        return view.model_copy(update={"run_id": desc.run_id, "begun_after_run": after})
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):  # no such case, or run of it
             raise CaseError("not_found", "no such case") from None

@@ -336,6 +336,9 @@ class CaseView(BaseModel):
     case_id: str
     run_id: str | None = None
     """The run the view was read from, which names the case where its id names several (set at the edge)."""
+    begun_after_run: str | None = None
+    """The run of the case before this one under its id, where this one began as it ended (a fraud case's check
+    after the check before it: ``BEGUN_CASE_MEMO``; set at the edge)."""
     procedure: str
     status: str
     closed: bool = False

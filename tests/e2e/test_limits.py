@@ -304,6 +304,9 @@ async def test_a_fraud_cases_earlier_check_stays_a_case_for_the_auditor(
         lambda: cases_named(server, [cid]), lambda cs: [c.status for c in cs] == ["ContinuedAsNew", "Running"]
     )
     assert named[0].run_id == first_run != named[1].run_id
+    # the next check's view names the check before it (the console links it: ?run=)
+    assert (await cases.case_view(server, cid)).begun_after_run == first_run
+    assert (await cases.case_view(server, cid, first_run)).begun_after_run is None
     paths = await export_histories(server, named, tmp_path)
     assert [p.name for p in paths] == [f"{cid}.{first_run}.json", f"{cid}.json"]
     # exported alone, the first check keeps its run's name: CASE_ID.json is always the id's latest run

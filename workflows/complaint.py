@@ -147,12 +147,9 @@ class Complaint(CaseWorkflow):
     @workflow.run
     async def run(self, inp: ComplaintInput) -> dict[str, Any]:
         self.inp = inp
-        if inp.appealed_case_id and inp.appealed_run_id:  # an earlier case of an id that names several
-            self.appealed_case = await self.outside(
-                describe_appealed_case, inp.appealed_case_id, inp.appealed_run_id, what="temporal"
-            )
-        elif inp.appealed_case_id:
-            self.appealed_case = await self.outside(describe_appealed_case, inp.appealed_case_id, what="temporal")
+        if inp.appealed_case_id:
+            appealed = _case_and_run(inp.appealed_case_id, inp.appealed_run_id)
+            self.appealed_case = await self.outside(describe_appealed_case, *appealed, what="temporal")
         await self.register(inp.governing_act, inp.received_at)
         self.set_status("provider_review")
         await self.clock.open("forward", "complaint.forward", inp.received_at)
@@ -288,7 +285,7 @@ class Complaint(CaseWorkflow):
         case_id = workflow.info().workflow_id
         self.set_status("forwarding")
         if self.appealed_case is not None and self.appealed_case.exists:
-            appealed = [self.appealed_case.case_id] + ([self.appealed_case.run_id] if self.appealed_case.run_id else [])
+            appealed = _case_and_run(self.appealed_case.case_id, self.appealed_case.run_id)
             admin_case = await self.outside(
                 build_administrative_case,
                 *appealed,
@@ -553,6 +550,12 @@ def _complaint_case_id(inp: ComplaintInput) -> str:
     from infra.pseudonym import case_id  # at the edge only: the key comes from settings
 
     return case_id("complaint", inp.complaint_number, inp.complainant.iin)
+
+
+def _case_and_run(case_id: str, run_id: str | None) -> list[str]:
+    """An activity's arguments naming the appealed case: its id, and its run where the complaint names one (an
+    earlier case of an id that names several). Naming none, they are the arguments recorded before runs were named."""
+    return [case_id] if run_id is None else [case_id, run_id]
 
 
 async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> ComplaintInput:

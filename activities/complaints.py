@@ -60,6 +60,8 @@ async def describe_appealed_case(case_id: str, run_id: str | None = None) -> App
     return AppealedCase(
         case_id=case_id,
         run_id=run_id,
+        latest_run_id=desc.run_id,
+        first_run_id=desc.raw_description.workflow_execution_info.first_run_id or None,
         exists=True,
         procedure=attrs.get(sa.PROCEDURE) or desc.workflow_type,
         status=attrs.get(sa.STATUS),
@@ -76,7 +78,9 @@ def forward_to_review_body(case_id: str, body: str, doc_ids: list[str]) -> datet
 @activity.defn
 async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
     """Deliver an upheld complaint's instruction to the appealed case as a recorded Update."""
-    handle = activity.client().get_workflow_handle(req.case_id, run_id=req.run_id)
+    handle = activity.client().get_workflow_handle(
+        req.case_id, run_id=req.run_id, first_execution_run_id=req.first_run_id
+    )
     instruction = ComplaintInstruction(
         complaint_id=req.complaint_id,
         decision=req.decision,
@@ -104,7 +108,9 @@ async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
 async def tell_appealed_case(req: NoticeRequest) -> NoticeOutcome:
     """Tell the appealed case that a complaint about it was registered or concluded, as a recorded Update (once per
     complaint and stage: the Update id is ``<complaint id>/<stage>``)."""
-    handle = activity.client().get_workflow_handle(req.case_id, run_id=req.run_id)
+    handle = activity.client().get_workflow_handle(
+        req.case_id, run_id=req.run_id, first_execution_run_id=req.first_run_id
+    )
     try:
         await handle.execute_update(
             "complaint_notice",
@@ -154,8 +160,20 @@ async def _appeal_cite(complaint_id: str) -> str:
     return cite(act, "p.10") if act else f"{cite('58', 'p.10')}; {cite('665/NK', 'p.10')}"
 
 
+async def _run_of_the_appealed_chain(case_id: str, first_run_id: str, latest_run_id: str | None) -> str | None:
+    """The id's latest run while it continues the case the complaint is about (``None``), else the run described
+    at the complaint's registration: a case opened since under the id is another case (an adversarial run,
+    2026-12-05: the administrative case was the newer one's)."""
+    latest = await activity.client().get_workflow_handle(case_id).describe()
+    if (latest.raw_description.workflow_execution_info.first_run_id or first_run_id) == first_run_id:
+        return None
+    return latest_run_id
+
+
 @activity.defn
-async def build_administrative_case(appealed_case_id: str, run_id: str | None = None) -> DocumentRef:
+async def build_administrative_case(
+    appealed_case_id: str, run_id: str | None = None, first_run_id: str | None = None, latest_run_id: str | None = None
+) -> DocumentRef:
     """The administrative case of the appealed case, generated from its workflow history by the audit
     code (``audit.admin_case``) and stored as a ZIP document of the complaint (once per complaint).
 
@@ -166,6 +184,8 @@ async def build_administrative_case(appealed_case_id: str, run_id: str | None = 
     doc_id = f"{complaint_id}/administrative-case"
     doc = await asyncio.to_thread(load_document, doc_id)
     if doc is None:
+        if run_id is None and first_run_id is not None:
+            run_id = await _run_of_the_appealed_chain(appealed_case_id, first_run_id, latest_run_id)
         bundle = await _heartbeating(
             admin_case_bundle(activity.client(), appealed_case_id, fetch_from_store, signature_from_store, run_id)
         )

@@ -349,7 +349,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
     ) -> HTMLResponse:
         """The case page; ``run_id`` opens an earlier case of an id that names several (else the latest)."""
         principal = _user(request)
-        if not _valid_case_id(case_id) or (run_id is not None and not re.match(RUN_ID_PATTERN, run_id)):
+        if not _valid_case_id(case_id) or (run_id is not None and not re.fullmatch(RUN_ID_PATTERN, run_id)):
             raise ProblemError(404, "no such case")
         client = await ctx.gateway.client()
         # What the case is doing is read before its state: a case seen settled is shown as it settled or later (the

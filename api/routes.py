@@ -241,9 +241,11 @@ def build_router(ctx: AppContext) -> APIRouter:
         tags=["cases"],
         summary="The case's timeline from its history: events, decisions, deadlines, breaches, documents",
     )
-    async def case_timeline(case_id: CaseId, principal: Annotated[Principal, Depends(readers)]) -> list[TimelineEntry]:
+    async def case_timeline(
+        case_id: CaseId, principal: Annotated[Principal, Depends(readers)], run_id: RunId = None
+    ) -> list[TimelineEntry]:
         client = await ctx.gateway.client()
-        view = await get_case(client, case_id, ctx.procedures)
+        view = await get_case(client, case_id, ctx.procedures, run_id)
         return await timeline(client, case_id, view)
 
     @router.get(

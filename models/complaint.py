@@ -196,6 +196,11 @@ class AppealedCase(BaseModel):
     case_id: str
     run_id: str | None = None
     """The run the complaint names (an earlier case of an id that names several); ``None``: the id's latest."""
+    latest_run_id: str | None = None
+    """The run described when the complaint was registered (the one named, else the id's latest then)."""
+    first_run_id: str | None = None
+    """The first run of that run's chain: the case the complaint is about follows it through its continuations as
+    new, and no case opened later under the id is taken for it (``None``: a server that does not say)."""
     exists: bool
     procedure: str | None = None
     status: str | None = None
@@ -207,6 +212,7 @@ class InstructRequest(BaseModel):
 
     case_id: str
     run_id: str | None = None
+    first_run_id: str | None = None
     complaint_id: str
     decision: str
     action: str
@@ -227,6 +233,7 @@ class NoticeRequest(BaseModel):
 
     case_id: str
     run_id: str | None = None
+    first_run_id: str | None = None
     notice: ComplaintNotice
 
 

@@ -148,7 +148,7 @@ class Complaint(CaseWorkflow):
     async def run(self, inp: ComplaintInput) -> dict[str, Any]:
         self.inp = inp
         if inp.appealed_case_id:
-            appealed = _case_and_run(inp.appealed_case_id, inp.appealed_run_id)
+            appealed = _appealed_args(inp.appealed_case_id, inp.appealed_run_id)
             self.appealed_case = await self.outside(describe_appealed_case, *appealed, what="temporal")
         await self.register(inp.governing_act, inp.received_at)
         self.set_status("provider_review")
@@ -244,6 +244,7 @@ class Complaint(CaseWorkflow):
             InstructRequest(
                 case_id=self.appealed_case.case_id,
                 run_id=self.appealed_case.run_id,
+                first_run_id=self.appealed_case.first_run_id,
                 complaint_id=workflow.info().workflow_id,
                 decision=decision,
                 action=action,
@@ -267,6 +268,7 @@ class Complaint(CaseWorkflow):
             NoticeRequest(
                 case_id=appealed.case_id,
                 run_id=appealed.run_id,
+                first_run_id=appealed.first_run_id,
                 notice=ComplaintNotice(
                     complaint_id=workflow.info().workflow_id,
                     stage=stage,
@@ -285,7 +287,8 @@ class Complaint(CaseWorkflow):
         case_id = workflow.info().workflow_id
         self.set_status("forwarding")
         if self.appealed_case is not None and self.appealed_case.exists:
-            appealed = _case_and_run(self.appealed_case.case_id, self.appealed_case.run_id)
+            c = self.appealed_case  # the case it is about, whatever opened since under its id
+            appealed = _appealed_args(c.case_id, c.run_id, c.first_run_id, c.latest_run_id)
             admin_case = await self.outside(
                 build_administrative_case,
                 *appealed,
@@ -523,6 +526,7 @@ class Complaint(CaseWorkflow):
             "received_at": inp.received_at.isoformat() if inp else None,
             "appealed": inp.appealed.value if inp else None,
             "appealed_case_id": inp.appealed_case_id if inp else None,
+            "appealed_run_id": inp.appealed_run_id if inp else None,
             "description": inp.description if inp else None,
             "request": inp.request if inp else None,
             "act_key": inp.governing_act if inp else None,
@@ -552,10 +556,14 @@ def _complaint_case_id(inp: ComplaintInput) -> str:
     return case_id("complaint", inp.complaint_number, inp.complainant.iin)
 
 
-def _case_and_run(case_id: str, run_id: str | None) -> list[str]:
-    """An activity's arguments naming the appealed case: its id, and its run where the complaint names one (an
-    earlier case of an id that names several). Naming none, they are the arguments recorded before runs were named."""
-    return [case_id] if run_id is None else [case_id, run_id]
+def _appealed_args(case_id: str, *runs: str | None) -> list[str | None]:
+    """An activity's arguments naming the appealed case: its id, the run the complaint names (an earlier case of an
+    id that names several), and the runs it was registered in. Those unknown at the end are left out: a complaint
+    naming no run, registered where the server does not say the chain, passes the arguments recorded before."""
+    args: list[str | None] = [case_id, *runs]
+    while args[-1] is None:
+        args.pop()
+    return args
 
 
 async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> ComplaintInput:

@@ -925,6 +925,8 @@ async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
         await dev_http.get(f"/v1/cases/{case_id}", params={"run_id": str(uuid.uuid4())}, headers=auditor)
     ).status_code == 404
     assert (await dev_http.get(f"/v1/cases/{case_id}", params={"run_id": "x/../y"}, headers=auditor)).status_code == 422
+    lines = await dev_http.get(f"/v1/cases/{case_id}/timeline", params={"run_id": first_run}, headers=auditor)
+    assert any(e["kind"] == "event" and e["name"] == "withdraw" for e in lines.json())  # the earlier case's history
 
     await sign_in(dev_http, keys.staff)
     listed = await eventually(
@@ -938,5 +940,25 @@ async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
     assert f'<code id="case-run">{first_run}</code>' in page.text and 'id="event-' not in page.text
     running = await dev_http.get(f"/console/cases/{case_id}")
     assert 'data-status="completeness_check"' in running.text and 'id="case-run"' not in running.text
-    assert (await dev_http.get(f"/console/cases/{case_id}", params={"run": "x/../y"})).status_code == 404
+    for bad in ("x/../y", f"{first_run}\n"):  # a line break after a run id was taken for one (422 from Temporal)
+        assert (await dev_http.get(f"/console/cases/{case_id}", params={"run": bad})).status_code == 404
+    # a complaint about the earlier case links it by its run (it opened the running case: the next adversarial run)
+    complaint = {
+        "complaint_number": f"KZ-C-{uuid.uuid4().hex[:8]}",
+        "complainant": {"full_name": "Асанов Асан Асанович", "iin": IIN, "phone": "+77011234567"},
+        "appealed": "action",
+        "appealed_case_id": case_id,
+        "appealed_run_id": first_run,
+        "description": "The application was withdrawn for me",
+        "request": "Reconsider",
+        "addressed_to": "provider",
+        "received_at": datetime.now(UTC).isoformat(),
+    }
+    filed = await dev_http.post("/v1/procedures/complaint/cases", json=complaint, headers={"X-API-Key": keys.staff})
+    assert filed.status_code == 201, filed.text
+    complaint_page = await eventually(
+        lambda: dev_http.get(f"/console/cases/{filed.json()['case_id']}"), lambda r: 'id="appealed-case"' in r.text
+    )
+    assert f'id="appealed-case" href="/console/cases/{case_id}?run={first_run}"' in complaint_page.text
+    await stop(dev_env.client.get_workflow_handle(filed.json()["case_id"]))
     await stop(dev_env.client.get_workflow_handle(case_id))

@@ -35,6 +35,7 @@ from infra import cases
 from infra.cases import RETRYING
 from infra.client import data_converter
 from infra.db import session
+from infra.store import load_document
 from models import search_attributes as sa
 from models.case import CaseView
 from models.deadlines import CalendarCorrection, DeadlineStatus
@@ -320,6 +321,57 @@ async def test_a_fraud_cases_earlier_check_stays_a_case_for_the_auditor(
     with pytest.raises(typer.BadParameter, match=rf"{cid} names 2 cases: --run {first_run} \(started"):
         await audit_cli._only_case(server, cid)
     await handle.terminate("test done")
+
+
+async def test_a_complaint_naming_no_run_stays_with_the_case_it_was_filed_about(server: Client, worker: Worker) -> None:
+    """A complaint about a closed fraud case names no run; a report then opens a new case under the number's id. The
+    complaint's administrative case was the new case's and its instruction reached it (an adversarial run,
+    2026-12-05): the complaint keeps the case it was registered about, the first run of its chain."""
+    from models.complaint import ComplaintInput, ForwardRequest, ReviewDecision
+    from workflows.complaint import SPEC as COMPLAINT
+
+    tq, number = worker.task_queue, _number()
+    cid = (await submit(server, report(number, opaque("limits:", 32) + ":closed"), task_queue=tq)).case_id
+    await eventually(case(server, cid), lambda v: "record_check_outcome" in v.pending_events)
+    fraud_case = server.get_workflow_handle(cid)
+    await fraud_case.execute_update(
+        FraudCheck.record_check_outcome, CheckOutcome(confirmed=False, evidence=["nothing found"], analyst="a-05")
+    )
+    await fraud_case.result()
+    closed_run = await run_id(server, cid)
+    complaint_input = ComplaintInput.model_validate(
+        {
+            "complaint_number": f"KZ-C-{uuid.uuid4().hex[:8]}",
+            "complainant": {"full_name": "Асанов Асан Асанович", "iin": "900101300126", "phone": "+77011234567"},
+            "appealed": "decision",
+            "appealed_case_id": cid,
+            "description": "The number was checked without cause",
+            "request": "Reconsider",
+            "addressed_to": "provider",
+            "received_at": datetime.now(UTC).isoformat(),
+        }
+    )
+    complaint_id = (await cases.start_case(server, COMPLAINT, complaint_input, task_queue=tq)).case_id
+    await eventually(case(server, complaint_id), lambda v: "forward" in v.pending_events)
+    reopened = await submit(server, report(number, opaque("limits:", 32) + ":reopened"), task_queue=tq)
+    assert reopened.answer is ReportAnswer.OPENED and reopened.case_id == cid
+
+    complaint = server.get_workflow_handle(complaint_id)
+    await complaint.execute_update("forward", ForwardRequest(forwarded_by="Head of department"))
+    await eventually(case(server, complaint_id), lambda v: "review_decision" in v.pending_events)
+    await complaint.execute_update(
+        "review_decision",
+        ReviewDecision(outcome="upheld", reasons="No cause", decided_by="Vice-minister", instruction="reconsider"),
+    )
+    result = await complaint.result()
+    assert result["instruction_outcome"]["delivered"] is False
+    assert not (await case(server, cid)()).instructions  # the new case took nothing
+    [admin] = [d for d in (await case(server, complaint_id)()).documents if d.kind == "administrative_case"]
+    stored = load_document(admin.doc_id)
+    assert stored is not None
+    with zipfile.ZipFile(io.BytesIO(stored.content)) as bundle:
+        assert json.loads(bundle.read("manifest.json"))["generated_from"]["run_id"] == closed_run
+    await fraud_case.terminate("test done")
 
 
 @pytest.fixture

@@ -173,6 +173,17 @@ SESSION_ENDED = N_(
 """What the sign-in page says to a clerk whose form met no session (``_login_required``)."""
 
 
+ANOTHER_CASE = (
+    "A newer case holds this id now: the form was for the case before it, and nothing was sent. The page shows the "
+    "newer case."
+)
+"""What a case page says when a form posted from an earlier case's page met a newer case under the id."""
+
+
+class AnotherCase(Exception):
+    """A form posted for a case that a newer case under its id has replaced since."""
+
+
 class StaleForm(Exception):
     """A form posted without this session's CSRF token; its fields, for a form that can be shown again as filled."""
 
@@ -421,13 +432,20 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         return await render_case(request, case_id, run_id=run)
 
     async def _case_form(request: Request, case_id: str) -> tuple[Principal, dict[str, str], Client, CaseView]:
-        """A form posted to a case page: who sends it, its values, and the case (404 when there is none)."""
+        """A form posted to a case page: who sends it, its values, and the case (404 when there is none).
+        ``AnotherCase`` when the page was an earlier case's: its chain (the form's ``case_chain``) is no longer the
+        id's (an adversarial run, 2026-12-05: a lift typed on a closed case's page lifted the next case's
+        suspension)."""
         principal = _user(request)
         values = await _form(request)
+        chain = values.pop("case_chain", "")
         if not _valid_case_id(case_id):
             raise ProblemError(404, "no such case")
         client = await ctx.gateway.client()
-        return principal, values, client, await get_case(client, case_id, ctx.procedures)
+        view = await get_case(client, case_id, ctx.procedures)
+        if chain and view.first_run_id and chain != view.first_run_id:
+            raise AnotherCase(values)
+        return principal, values, client, view
 
     @router.post("/cases/{case_id}/events/{event_name}")
     async def post_event(request: Request, case_id: str, event_name: str) -> Response:
@@ -436,6 +454,9 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
         except StaleForm as stale:  # the case page again, the decision's form as the clerk filled it
             said = gettext(_lang(request), STALE_FORM)
             return await render_case(request, case_id, 403, posted=(event_name, stale.values, None, [said]))
+        except AnotherCase:  # the newer case's page, saying why nothing was sent (its forms empty)
+            said = gettext(_lang(request), ANOTHER_CASE)
+            return await render_case(request, case_id, 409, posted=(event_name, {}, None, [said]))
         spec = ctx.procedures[view.procedure]
         try:
             event = spec.event(event_name)
@@ -466,7 +487,10 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
 
     @router.post("/cases/{case_id}/assign")
     async def post_assign(request: Request, case_id: str) -> Response:
-        principal, values, _, view = await _case_form(request, case_id)
+        try:
+            principal, values, _, view = await _case_form(request, case_id)
+        except AnotherCase:
+            raise ProblemError(409, ANOTHER_CASE) from None
         if view.closed:
             raise ProblemError(409, "a closed case is not assigned")
         try:

@@ -766,7 +766,8 @@ async def case_view(client: Client, case_id: str, run_id: str | None = None) -> 
         )
         begun = memo.get(BEGUN_CASE_MEMO)
         after = begun.get("after_run") if isinstance(begun, dict) else None
-        return view.model_copy(update={"run_id": desc.run_id, "begun_after_run": after})
+        first_run = desc.raw_description.workflow_execution_info.first_run_id or None
+        return view.model_copy(update={"run_id": desc.run_id, "first_run_id": first_run, "begun_after_run": after})
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):  # no such case, or run of it
             raise CaseError("not_found", "no such case") from None

@@ -336,6 +336,9 @@ class CaseView(BaseModel):
     case_id: str
     run_id: str | None = None
     """The run the view was read from, which names the case where its id names several (set at the edge)."""
+    first_run_id: str | None = None
+    """The first run of the view's chain: the case across its continuations as new, told apart from a case opened
+    later under the same id (set at the edge; ``None`` where the server does not say)."""
     begun_after_run: str | None = None
     """The run of the case before this one under its id, where this one began as it ended (a fraud case's check
     after the check before it: ``BEGUN_CASE_MEMO``; set at the edge)."""

@@ -901,6 +901,16 @@ async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
     case_id = started.json()["case_id"]
     handle = dev_env.client.get_workflow_handle(case_id)
     first_run = (await handle.describe()).run_id
+    # a clerk has the first case's page open; its forms name the case they were shown for
+    await sign_in(dev_http, keys.staff)
+    await dev_http.get("/console/lang/en?next=/console/")
+    stale_page = await eventually(
+        lambda: dev_http.get(f"/console/cases/{case_id}"), lambda r: 'id="event-withdraw"' in r.text
+    )
+    stale_form = re.search(r'<form[^>]*id="event-withdraw".*?</form>', stale_page.text, re.S)
+    assert stale_form is not None
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', stale_form.group(0)))
+    assert fields["case_chain"] == first_run
     await handle.execute_update("withdraw")
     await handle.result()
     again = await dev_env.client.start_workflow(
@@ -910,6 +920,9 @@ async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
         task_queue=TASK_QUEUE,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
+    # the first case's form, sent now, does not withdraw the newer case (it did: the next adversarial run)
+    refused = await dev_http.post(f"/console/cases/{case_id}/events/withdraw", data=fields)
+    assert refused.status_code == 409 and "A newer case holds this id now" in refused.text, refused.text[:3000]
     auditor = {"X-API-Key": keys.auditor}
     latest = await eventually(
         lambda: dev_http.get(f"/v1/cases/{case_id}", headers=auditor),

@@ -577,7 +577,7 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
     it appeals is refused, and one about a decision received before that case first decided (a term met, or its
     close), or while it has decided nothing. What is filled in is recorded in the case's input (adversarial runs,
     2026-12-03, 2026-12-04)."""
-    from infra.cases import refused, registered_case  # at the edge only
+    from infra.cases import CaseError, refused, registered_case  # at the edge only
     from workflows.catalogue import by_key
 
     if inp.about_complaint_id is not None:
@@ -595,7 +595,12 @@ async def _act_of_the_appealed_case(client: Any, inp: ComplaintInput) -> Complai
         named = inp.appealed_case_id
     else:
         return inp.model_copy(update={"act_key": inp.governing_act})
-    case = await registered_case(client, named, inp.appealed_run_id)
+    try:
+        case = await registered_case(client, named, inp.appealed_run_id)
+    except CaseError:
+        if inp.appealed_run_id is None:
+            raise
+        raise refused("appealed_run_id: no run of the case named by {field} has this id", field=field) from None
     if field == "about_complaint_id" and case.procedure != Complaint.PROCEDURE:
         raise refused("about_complaint_id: names a {procedure} case, not a complaint", procedure=case.procedure)
     if case.received_at is not None and inp.received_at < case.received_at:

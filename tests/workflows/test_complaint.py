@@ -331,6 +331,9 @@ async def test_a_complaint_about_an_earlier_case_of_a_reused_id_reaches_that_cas
     before_the_next = complaint(received - timedelta(days=5), appealed="action", appealed_case_id=earlier.id)
     with pytest.raises(CaseError, match="before the receipt of the case named"):
         await start_case(env.client, SPEC, before_the_next, task_queue=task_queue)
+    with pytest.raises(CaseError, match="appealed_run_id: no run of the case named by appealed_case_id has this id"):
+        # another id's run, or none: it was refused as "no such case", naming no field (the next adversarial run)
+        await start_case(env.client, SPEC, before_the_next.model_copy(update={"appealed_run_id": str(uuid.uuid4())}))
     with pytest.raises(ValueError, match="appealed_run_id names a run of the case named by appealed_case_id"):
         complaint(received, appealed_run_id=earlier_run)
     named = before_the_next.model_copy(update={"appealed_run_id": earlier_run})

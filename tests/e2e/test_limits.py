@@ -352,7 +352,10 @@ async def test_a_complaint_naming_no_run_stays_with_the_case_it_was_filed_about(
         }
     )
     complaint_id = (await cases.start_case(server, COMPLAINT, complaint_input, task_queue=tq)).case_id
-    await eventually(case(server, complaint_id), lambda v: "forward" in v.pending_events)
+    # registered: the complaint has read the case it is about (the chain is fixed then, at its first step)
+    await eventually(
+        case(server, complaint_id), lambda v: "forward" in v.pending_events and v.details.get("appealed_case")
+    )
     reopened = await submit(server, report(number, opaque("limits:", 32) + ":reopened"), task_queue=tq)
     assert reopened.answer is ReportAnswer.OPENED and reopened.case_id == cid
 

@@ -58,8 +58,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
-RUN_ID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
-"""A Temporal run id (a UUID)."""
 STATUS_PATTERN = r"^[a-z0-9_]{1,64}$"
 
 

@@ -38,7 +38,6 @@ from api import case_page
 from api.auth import CONSOLE_ROLES, Principal, verify_key
 from api.cases import (
     CASE_ID_PATTERN,
-    RUN_ID_PATTERN,
     document_response,
     get_case,
     send_event,
@@ -61,6 +60,7 @@ from infra.db import session as db_session
 from models.case import CaseView, action_said
 from models.procedure import ProcedureSpec
 from models.tables import SmsOutbox
+from models.types import RUN_ID_PATTERN
 from rules import law
 from rules.calendar import ALMATY, almaty_text
 from rules.identifiers import masked_number

@@ -22,7 +22,6 @@ from temporalio.service import RPCError
 from api.auth import CASE_READERS, Principal
 from api.cases import (
     CASE_ID_PATTERN,
-    RUN_ID_PATTERN,
     CaseRef,
     CaseSummary,
     EventResult,
@@ -48,6 +47,7 @@ from models.base import Model
 from models.case import CaseView
 from models.identification import EdsSignatureEvent
 from models.procedure import EventSpec, ProcedureSpec
+from models.types import RUN_ID_PATTERN
 
 __all__ = ["build_router"]
 

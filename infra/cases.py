@@ -29,6 +29,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -766,8 +767,7 @@ async def case_view(client: Client, case_id: str, run_id: str | None = None) -> 
         )
         begun = memo.get(BEGUN_CASE_MEMO)
         after = begun.get("after_run") if isinstance(begun, dict) else None
-        first_run = desc.raw_description.workflow_execution_info.first_run_id or None
-        return view.model_copy(update={"run_id": desc.run_id, "first_run_id": first_run, "begun_after_run": after})
+        return view.model_copy(update={"run_id": desc.run_id, "first_run_id": chain_of(desc), "begun_after_run": after})
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):  # no such case, or run of it
             raise CaseError("not_found", "no such case") from None
@@ -809,6 +809,12 @@ def _first_act(memo: Mapping[str, Any], closed_at: datetime | None) -> datetime 
                 at = datetime.fromisoformat(met)
                 instants.append(at if at.tzinfo else at.replace(tzinfo=UTC))
     return min(instants, default=None)
+
+
+def chain_of(desc: WorkflowExecutionDescription) -> str | None:
+    """The first run of the described run's chain (the case across its continuations as new); ``None`` where the
+    server does not say."""
+    return desc.raw_description.workflow_execution_info.first_run_id or None
 
 
 async def registered_case(client: Client, case_id: str, run_id: str | None = None) -> RegisteredCase:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.base import Model
 from models.case import ComplaintNotice
-from models.types import IIN, AwareDatetime, KzMobile, NonEmptyStr
+from models.types import IIN, RUN_ID_PATTERN, AwareDatetime, KzMobile, NonEmptyStr
 
 __all__ = [
     "COMPLAINT_ACTS",
@@ -84,7 +84,7 @@ class ComplaintInput(Model):
     )
     appealed_run_id: str | None = Field(
         default=None,
-        pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+        pattern=RUN_ID_PATTERN,
         description="the run of the appealed case where its id names several (a fraud case closed and opened again "
         "under its number's id: the console and `audit export` show each case's run); by default the id's latest",
     )

@@ -351,9 +351,8 @@ class FraudState(Model):
         for i, r in enumerate(reports):
             if excess <= 0:
                 break
-            if r.description_in_run is None:
-                reports[i] = r.without_description(run_id)
-                excess -= _json_size(r) - _json_size(reports[i])
+            reports[i] = r.without_description(run_id)  # one let go before stays as it was
+            excess -= _json_size(r) - _json_size(reports[i])
         return self.model_copy(update={"reports": reports})
 
 

@@ -12,7 +12,7 @@ from rules.calendar import ALMATY, date_alone
 from rules.identifiers import bin_check, eds_password_check, iin_check, kz_mobile
 from rules.text import EDS_PASSWORD_POLICY
 
-__all__ = ["BIN", "IIN", "AlmatyDatetime", "AwareDatetime", "EdsPassword", "KzMobile", "NonEmptyStr"]
+__all__ = ["BIN", "IIN", "RUN_ID_PATTERN", "AlmatyDatetime", "AwareDatetime", "EdsPassword", "KzMobile", "NonEmptyStr"]
 
 
 def _strip_iin(v: object) -> object:
@@ -63,5 +63,8 @@ KzMobile = Annotated[
 AwareDatetime = Annotated[datetime, BeforeValidator(_not_a_bare_date), AfterValidator(_require_aware)]
 AlmatyDatetime = Annotated[datetime, BeforeValidator(_not_a_bare_date), AfterValidator(_in_almaty)]
 """An instant kept and shown in Asia/Almaty: an input without a zone is read as Asia/Almaty time."""
+RUN_ID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+"""A Temporal run id (a UUID): the run that names a case where its id names several."""
+
 NonEmptyStr = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]
 EdsPassword = Annotated[SecretStr, AfterValidator(_password)]

@@ -12,10 +12,16 @@ import asyncio
 import hashlib
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.admin_case import admin_case_bundle, fetch_from_store, signature_from_store
@@ -57,15 +63,21 @@ async def describe_appealed_case(case_id: str, run_id: str | None = None) -> App
             return AppealedCase(case_id=case_id, run_id=run_id, exists=False)
         raise
     attrs = desc.typed_search_attributes
+    first_run_id = desc.raw_description.workflow_execution_info.first_run_id or None
+    running = desc.status is WorkflowExecutionStatus.RUNNING
+    if desc.status is WorkflowExecutionStatus.CONTINUED_AS_NEW and first_run_id is not None:
+        # the run named went on in a new run (a permit's yearly run, a fraud case's next check): the case runs on
+        latest = await _latest_of_chain(activity.client(), case_id, first_run_id)
+        running = latest is not None and latest.status is WorkflowExecutionStatus.RUNNING
     return AppealedCase(
         case_id=case_id,
         run_id=run_id,
         latest_run_id=desc.run_id,
-        first_run_id=desc.raw_description.workflow_execution_info.first_run_id or None,
+        first_run_id=first_run_id,
         exists=True,
         procedure=attrs.get(sa.PROCEDURE) or desc.workflow_type,
         status=attrs.get(sa.STATUS),
-        running=desc.status is WorkflowExecutionStatus.RUNNING,
+        running=running,
     )
 
 
@@ -75,12 +87,33 @@ def forward_to_review_body(case_id: str, body: str, doc_ids: list[str]) -> datet
     return record_forward(case_id, body, doc_ids, datetime.now(UTC))
 
 
+async def _addressed(
+    client: Client, case_id: str, run_id: str | None, first_run_id: str | None
+) -> WorkflowHandle[Any, Any] | None:
+    """Where an Update to the appealed case goes: the running run of the chain the complaint is about, which
+    follows the case through its continuations as new (a run named that continued as new since is closed and took
+    nothing: a permit's yearly run, a fraud case's next check); ``None`` once a case opened later holds the id (it
+    is another case). Only the run named where the server does not say the chain."""
+    if first_run_id is None:
+        return client.get_workflow_handle(case_id, run_id=run_id)
+    latest = await _latest_of_chain(client, case_id, first_run_id)
+    if latest is None:
+        return None
+    return client.get_workflow_handle(case_id, run_id=latest.run_id, first_execution_run_id=first_run_id)
+
+
+async def _latest_of_chain(client: Client, case_id: str, first_run_id: str) -> WorkflowExecutionDescription | None:
+    """The id's latest run while it continues the chain begun by ``first_run_id``, else ``None`` (a case opened
+    since under the id is another case; a server that does not say the chain is taken to continue it)."""
+    latest = await client.get_workflow_handle(case_id).describe()
+    if (latest.raw_description.workflow_execution_info.first_run_id or first_run_id) != first_run_id:
+        return None
+    return latest
+
+
 @activity.defn
 async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
     """Deliver an upheld complaint's instruction to the appealed case as a recorded Update."""
-    handle = activity.client().get_workflow_handle(
-        req.case_id, run_id=req.run_id, first_execution_run_id=req.first_run_id
-    )
     instruction = ComplaintInstruction(
         complaint_id=req.complaint_id,
         decision=req.decision,
@@ -89,6 +122,9 @@ async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
         decided_at=req.decided_at,
     )
     try:
+        handle = await _addressed(activity.client(), req.case_id, req.run_id, req.first_run_id)
+        if handle is None:
+            return InstructionOutcome(delivered=False, action_taken=ACTION_CASE_CLOSED)
         record = await handle.execute_update(
             "complaint_instruction",
             instruction,
@@ -108,10 +144,10 @@ async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
 async def tell_appealed_case(req: NoticeRequest) -> NoticeOutcome:
     """Tell the appealed case that a complaint about it was registered or concluded, as a recorded Update (once per
     complaint and stage: the Update id is ``<complaint id>/<stage>``)."""
-    handle = activity.client().get_workflow_handle(
-        req.case_id, run_id=req.run_id, first_execution_run_id=req.first_run_id
-    )
     try:
+        handle = await _addressed(activity.client(), req.case_id, req.run_id, req.first_run_id)
+        if handle is None:
+            return NoticeOutcome(delivered=False, note="the appealed case is closed")
         await handle.execute_update(
             "complaint_notice",
             req.notice,
@@ -164,10 +200,7 @@ async def _run_of_the_appealed_chain(case_id: str, first_run_id: str, latest_run
     """The id's latest run while it continues the case the complaint is about (``None``), else the run described
     at the complaint's registration: a case opened since under the id is another case (an adversarial run,
     2026-12-05: the administrative case was the newer one's)."""
-    latest = await activity.client().get_workflow_handle(case_id).describe()
-    if (latest.raw_description.workflow_execution_info.first_run_id or first_run_id) == first_run_id:
-        return None
-    return latest_run_id
+    return None if await _latest_of_chain(activity.client(), case_id, first_run_id) is not None else latest_run_id
 
 
 @activity.defn

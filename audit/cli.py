@@ -60,8 +60,8 @@ SINCE = typer.Option(None, help="cases started at or after, ISO with offset (202
 UNTIL = typer.Option(None, help="cases started before, ISO with offset")
 STATUS = typer.Option(None, help="execution status: Running, Completed, Failed, Canceled, Terminated, TimedOut")
 CASE_STATUS = typer.Option(None, "--case-status", help="the case's own status (KzStatus), e.g. refused")
-CASES = typer.Option(None, "--case", "-c", help="a case id (repeatable); overrides the filters")
-QUERY = typer.Option(None, "--query", help="a raw visibility query; overrides the filters")
+CASES = typer.Option(None, "--case", "-c", help="a case id (repeatable); not with the filters")
+QUERY = typer.Option(None, "--query", help="a raw visibility query; not with the filters nor --case")
 
 
 def _run(coro: Awaitable[T]) -> T:
@@ -131,6 +131,15 @@ def _scope(
             if value:
                 raise typer.BadParameter("chooses among the server's cases, not among files", param_hint=f"'{name}'")
         return Scope(files=[str(p) for p in paths])
+    filters = {"--procedure": procedure, "--since": since, "--until": until, "--status": status}
+    filters |= {"--case-status": case_status}
+    chosen = "--case" if cases else "--query" if query else None
+    if chosen:  # a filter beside the cases named, or a query, would be ignored: said, never silently
+        ignored = [name for name, value in filters.items() if value] + (["--query"] if cases and query else [])
+        if ignored:
+            raise typer.BadParameter(
+                f"is not a filter of {chosen}; give one or the other", param_hint=f"'{ignored[0]}'"
+            )
     if cases:
         return Scope(cases=list(cases))
     if query:
@@ -275,11 +284,11 @@ def export(
 
 def _replay_table(outcomes: list[ReplayOutcome]) -> Table:
     t = Table(title="Replay with today's code")
-    for col in ("case", "workflow", "result", "where"):
+    for col in ("case", "run", "workflow", "result", "where"):
         t.add_column(col, overflow="fold")
     for o in outcomes:
         result = Text("reproduces", style="green") if o.reproduced else Text(str(o.error_kind), style="red")
-        t.add_row(o.case_id, o.workflow_type, result, "" if o.reproduced else o.where())
+        t.add_row(o.case_id, o.run_id or "", o.workflow_type, result, "" if o.reproduced else o.where())
     return t
 
 

@@ -35,6 +35,8 @@ class ReplayOutcome(BaseModel):
     """One case: reproduced, or where today's code departs from the record."""
 
     case_id: str
+    run_id: str | None = None
+    """The run the history records (an id names several where a case closed and another took the id)."""
     workflow_type: str
     reproduced: bool
     error: str | None = None
@@ -115,8 +117,12 @@ class Replay:
     async def check(self, history: WorkflowHistory) -> ReplayOutcome:
         """Replay one history; on failure locate the workflow task and the event where it diverged."""
         events = list(history.events)
-        wtype = events[0].workflow_execution_started_event_attributes.workflow_type.name if events else ""
-        outcome = ReplayOutcome(case_id=history.workflow_id, workflow_type=wtype, reproduced=True)
+        started = events[0].workflow_execution_started_event_attributes if events else None
+        wtype = started.workflow_type.name if started else ""
+        run_id = started.original_execution_run_id if started else ""
+        outcome = ReplayOutcome(
+            case_id=history.workflow_id, run_id=run_id or None, workflow_type=wtype, reproduced=True
+        )
         if wtype not in self.workflow_names:
             outcome.reproduced = False
             outcome.error_kind = "workflow_type_not_registered"

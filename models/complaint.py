@@ -208,7 +208,8 @@ class AppealedCase(BaseModel):
 
 
 class InstructRequest(BaseModel):
-    """Send an upheld complaint's instruction to the appealed case (its run ``run_id`` where the complaint names it)."""
+    """Send an upheld complaint's instruction to the appealed case: the running run of the chain of ``first_run_id``
+    (the run ``run_id`` the complaint names may have continued as new since), else the run named."""
 
     case_id: str
     run_id: str | None = None
@@ -228,8 +229,8 @@ class InstructionOutcome(BaseModel):
 
 
 class NoticeRequest(BaseModel):
-    """Tell the appealed case ``case_id`` (its run ``run_id`` where the complaint names one) that a complaint about it
-    was registered, or that it was concluded."""
+    """Tell the appealed case ``case_id`` (addressed as ``InstructRequest`` is) that a complaint about it was
+    registered, or that it was concluded."""
 
     case_id: str
     run_id: str | None = None

@@ -41,7 +41,12 @@ def test_cli_report_and_replay_work_offline_on_exported_files(
     monkeypatch.setattr(cli, "Replay", lambda: Replay([AuditProbe], runner=SANDBOX))
     res = runner.invoke(cli.app, ["replay", str(tmp_path / "export"), "--json", str(tmp_path / "replay.json")])
     assert res.exit_code == 0, res.output
-    assert [o["reproduced"] for o in json.loads((tmp_path / "replay.json").read_text())] == [True, True]
+    outcomes = json.loads((tmp_path / "replay.json").read_text())
+    assert [o["reproduced"] for o in outcomes] == [True, True]
+    # each row names its run: an id can name several cases (a number reported again after its case closed)
+    runs = {h.workflow_id: h.run_id for h in (recorded.late, recorded.on_time)}
+    assert {o["case_id"]: o["run_id"] for o in outcomes} == runs
+    assert all(run.split("-")[0] in res.output for run in runs.values()), res.output  # the table folds a long id
     # the folder given twice, and a file of it again: each history read once (they were counted twice, their overruns
     # too: an adversarial run, 2026-12-04)
     one = tmp_path / "export" / f"{recorded.late.workflow_id}.json"
@@ -126,13 +131,17 @@ def _said(output: str) -> str:
         (["replay", "--since", "2027-02-01T00:00:00+05:00", "--until", "2027-01-01"], "'--until': 2027-01-01 is not"),
         (["report", "--status", "running"], "'--status': 'running' is not one of Running,"),
         (["report", "exports", "--procedure", "mvno_permit"], "'--procedure': chooses among the server's cases"),
+        (["export", "x", "--case", "c1", "--status", "Running"], "'--status': is not a filter of --case;"),
+        (["replay", "--query", "KzStatus = 'refused'", "-p", "complaint"], "'--procedure': is not a filter of --query"),
+        (["report", "--case", "c1", "--query", "KzStatus = 'x'"], "'--query': is not a filter of --case; give one"),
     ],
 )
 def test_a_selection_that_could_match_nothing_is_a_usage_error(
     args: list[str], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A mistyped procedure or status, an inverted period, a filter given with files: exit 2 before any server is
-    asked, one line naming the option (no report reading "every decided term was met on time")."""
+    """A mistyped procedure or status, an inverted period, a filter given with files, with cases named or with a raw
+    query (it was ignored silently): exit 2 before any server is asked, one line naming the option (no report reading
+    "every decided term was met on time")."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "exports").mkdir()
     res = CliRunner().invoke(cli.app, [*args, "--out", "r"] if args[0] == "report" else args, catch_exceptions=False)

@@ -73,6 +73,8 @@ class TwoTermsProbe(CaseWorkflow):
 
 class AppealedInput(BaseModel):
     received_at: datetime
+    runs_left: int = 0
+    """How many times the case continues as new once refused (a permit's yearly run, a fraud case's next check)."""
 
 
 @workflow.defn
@@ -91,6 +93,8 @@ class AppealedCase(CaseWorkflow):
         self.set_status("refused")
         await self.clock.open("completeness", "mvno.completeness_check", inp.received_at)
         self.clock.met("completeness")
+        if inp.runs_left:
+            workflow.continue_as_new(inp.model_copy(update={"runs_left": inp.runs_left - 1}))
         await workflow.wait_condition(lambda: self.reopened)
         return "reopened"
 

@@ -97,10 +97,12 @@ async def start(env: WorkflowEnvironment, task_queue: str, inp: ComplaintInput) 
     )
 
 
-async def start_appealed(env: WorkflowEnvironment, task_queue: str, received_at: datetime) -> WorkflowHandle:
+async def start_appealed(
+    env: WorkflowEnvironment, task_queue: str, received_at: datetime, runs_left: int = 0
+) -> WorkflowHandle:
     return await env.client.start_workflow(
         AppealedCase.run,
-        AppealedInput(received_at=received_at),
+        AppealedInput(received_at=received_at, runs_left=runs_left),
         id=f"appealed-{uuid.uuid4().hex[:12]}",
         task_queue=task_queue,
     )
@@ -361,6 +363,33 @@ async def test_a_complaint_about_an_earlier_case_of_a_reused_id_reaches_that_cas
         manifest = json.loads(bundle.read("manifest.json"))
     assert manifest["generated_from"]["run_id"] == earlier_run
     await stop(following)
+
+
+async def test_a_complaint_naming_a_run_that_continued_as_new_reaches_its_case(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """A complaint names the run of the decision it appeals; the case went on in a new run since (a permit's yearly
+    run, a fraud case's next check). Its notices and instruction go to the case that run belongs to, now running in
+    its latest run: before, they went to the named run, which had closed, and nothing was delivered."""
+    received = await next_working_morning(env)
+    appealed = await start_appealed(env, task_queue, received - timedelta(days=20), runs_left=1)
+    first_run = (await appealed.describe()).run_id
+    latest = env.client.get_workflow_handle(appealed.id)
+    await until(env, latest, lambda v: v.status == "refused" and v.run_id != first_run, "the next run's refusal")
+    handle = await start(env, task_queue, complaint(received, appealed_case_id=appealed.id, appealed_run_id=first_run))
+    await registered(env, handle)
+    await until(env, latest, lambda v: bool(v.complaints), "the notice of the complaint")
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department"))
+    await until(env, handle, lambda v: v.status == "under_review", "the forwarding")
+    await handle.execute_update(
+        "review_decision",
+        ReviewDecision(
+            outcome="upheld", reasons="No hearing was offered", decided_by="Vice-minister", instruction="reopen"
+        ),
+    )
+    result = await handle.result()
+    assert result["instruction_outcome"]["delivered"] is True, result["instruction_outcome"]
+    assert await latest.result() == "reopened"
 
 
 @pytest.mark.parametrize(

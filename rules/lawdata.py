@@ -328,7 +328,7 @@ class AmbiguousTerm(ValueError):
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built when first used: `--help` uses none
 
 
 class GoverningVersion(_Answer):

@@ -22,6 +22,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.admin_case import admin_case_bundle, fetch_from_store, signature_from_store
@@ -32,6 +33,7 @@ from models import search_attributes as sa
 from models.case import (
     ACTION_CASE_CLOSED,
     ACTION_REFUSED,
+    BEGUN_CASE_MEMO,
     ComplaintInstruction,
     ComplaintRecord,
     DocumentRef,
@@ -66,8 +68,9 @@ async def describe_appealed_case(case_id: str, run_id: str | None = None) -> App
     first_run_id = desc.raw_description.workflow_execution_info.first_run_id or None
     running = desc.status is WorkflowExecutionStatus.RUNNING
     if desc.status is WorkflowExecutionStatus.CONTINUED_AS_NEW and first_run_id is not None:
-        # the run named went on in a new run (a permit's yearly run, a fraud case's next check): the case runs on
-        latest = await _latest_of_chain(activity.client(), case_id, first_run_id)
+        # the run named went on in a new run: the same case (a permit's next year), or the next case of its chain (a
+        # fraud case's next check), which is not the one the complaint is about
+        latest = await _latest_of_case(activity.client(), case_id, first_run_id, desc)
         running = latest is not None and latest.status is WorkflowExecutionStatus.RUNNING
     return AppealedCase(
         case_id=case_id,
@@ -87,28 +90,43 @@ def forward_to_review_body(case_id: str, body: str, doc_ids: list[str]) -> datet
     return record_forward(case_id, body, doc_ids, datetime.now(UTC))
 
 
-async def _addressed(
-    client: Client, case_id: str, run_id: str | None, first_run_id: str | None
-) -> WorkflowHandle[Any, Any] | None:
-    """Where an Update to the appealed case goes: the running run of the chain the complaint is about, which
-    follows the case through its continuations as new (a run named that continued as new since is closed and took
-    nothing: a permit's yearly run, a fraud case's next check); ``None`` once a case opened later holds the id (it
-    is another case). Only the run named where the server does not say the chain."""
-    if first_run_id is None:
-        return client.get_workflow_handle(case_id, run_id=run_id)
-    latest = await _latest_of_chain(client, case_id, first_run_id)
+async def _addressed(client: Client, req: InstructRequest | NoticeRequest) -> WorkflowHandle[Any, Any] | None:
+    """Where an Update to the appealed case goes: the running run of the case the complaint is about, which follows
+    the case through its continuations as new (a permit's yearly run); ``None`` once another case holds the id: one
+    opened later, or the next case of the same chain (a fraud case's next check, ``BEGUN_CASE_MEMO``). Only the run
+    named where the server does not say the chain."""
+    if req.first_run_id is None:
+        return client.get_workflow_handle(req.case_id, run_id=req.run_id)
+    case_run = req.case_run_id or req.run_id
+    its = None if case_run is None else await client.get_workflow_handle(req.case_id, run_id=case_run).describe()
+    latest = await _latest_of_case(client, req.case_id, req.first_run_id, its)
     if latest is None:
         return None
-    return client.get_workflow_handle(case_id, run_id=latest.run_id, first_execution_run_id=first_run_id)
+    return client.get_workflow_handle(req.case_id, run_id=latest.run_id, first_execution_run_id=req.first_run_id)
 
 
-async def _latest_of_chain(client: Client, case_id: str, first_run_id: str) -> WorkflowExecutionDescription | None:
-    """The id's latest run while it continues the chain begun by ``first_run_id``, else ``None`` (a case opened
-    since under the id is another case; a server that does not say the chain is taken to continue it)."""
+async def _latest_of_case(
+    client: Client, case_id: str, first_run_id: str, its: WorkflowExecutionDescription | None
+) -> WorkflowExecutionDescription | None:
+    """The id's latest run while it continues the case of the run ``its`` (of the chain begun by ``first_run_id``),
+    else ``None``: a case opened since under the id, or begun in the chain after that case ended, is another case.
+    With no run to compare, the chain stands for the case; a server that does not say the chain continues it."""
     latest = await client.get_workflow_handle(case_id).describe()
     if (latest.raw_description.workflow_execution_info.first_run_id or first_run_id) != first_run_id:
         return None
+    if its is not None and its.run_id != latest.run_id and await _begun_after(its) != await _begun_after(latest):
+        return None
     return latest
+
+
+async def _begun_after(desc: WorkflowExecutionDescription) -> str | None:
+    """The run the case of run ``desc`` began after, where it began in a chain after another case ended (its start
+    memo: ``BEGUN_CASE_MEMO``); ``None`` for a case begun with its chain."""
+    try:
+        begun = (await desc.memo()).get(BEGUN_CASE_MEMO)
+    except ApplicationError:  # a memo written in clear (not by us)
+        return None
+    return begun.get("after_run") if isinstance(begun, dict) else None
 
 
 @activity.defn
@@ -122,7 +140,7 @@ async def instruct_appealed_case(req: InstructRequest) -> InstructionOutcome:
         decided_at=req.decided_at,
     )
     try:
-        handle = await _addressed(activity.client(), req.case_id, req.run_id, req.first_run_id)
+        handle = await _addressed(activity.client(), req)
         if handle is None:
             return InstructionOutcome(delivered=False, action_taken=ACTION_CASE_CLOSED)
         record = await handle.execute_update(
@@ -145,7 +163,7 @@ async def tell_appealed_case(req: NoticeRequest) -> NoticeOutcome:
     """Tell the appealed case that a complaint about it was registered or concluded, as a recorded Update (once per
     complaint and stage: the Update id is ``<complaint id>/<stage>``)."""
     try:
-        handle = await _addressed(activity.client(), req.case_id, req.run_id, req.first_run_id)
+        handle = await _addressed(activity.client(), req)
         if handle is None:
             return NoticeOutcome(delivered=False, note="the appealed case is closed")
         await handle.execute_update(
@@ -198,9 +216,11 @@ async def _appeal_cite(complaint_id: str) -> str:
 
 async def _run_of_the_appealed_chain(case_id: str, first_run_id: str, latest_run_id: str | None) -> str | None:
     """The id's latest run while it continues the case the complaint is about (``None``), else the run described
-    at the complaint's registration: a case opened since under the id is another case (an adversarial run,
-    2026-12-05: the administrative case was the newer one's)."""
-    return None if await _latest_of_chain(activity.client(), case_id, first_run_id) is not None else latest_run_id
+    at the complaint's registration: a case opened since under the id is another case, and so is a fraud case's next
+    check (adversarial runs, 2026-12-05: the administrative case was the newer case's, then the next check's)."""
+    client = activity.client()
+    its = None if latest_run_id is None else await client.get_workflow_handle(case_id, run_id=latest_run_id).describe()
+    return None if await _latest_of_case(client, case_id, first_run_id, its) is not None else latest_run_id
 
 
 @activity.defn

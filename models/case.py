@@ -18,11 +18,13 @@ from rules.text import Sentence
 __all__ = [
     "ACTIONS_SAID",
     "ACTION_CASE_CLOSED",
+    "ACTION_NOTHING_TO_LIFT",
     "ACTION_NOT_REOPENABLE",
     "ACTION_RECORDED",
     "ACTION_RECORDED_FOR_STAFF",
     "ACTION_REFUSED",
     "ACTION_REOPENED",
+    "ACTION_SUSPENSION_LIFTED",
     "BACKDATED_AFTER_WORKING_DAYS",
     "BEGUN_CASE_MEMO",
     "ENDED_CASE_MEMO",
@@ -198,6 +200,8 @@ ACTION_NOT_REOPENABLE = "recorded; the case is {status} and cannot be reopened n
 ACTION_REOPENED = "reopened for a new decision at {stage}"
 ACTION_CASE_CLOSED = "the appealed case is closed; staff must act on the instruction"
 ACTION_REFUSED = "the appealed case refused it: {cause}"
+ACTION_SUSPENSION_LIFTED = "the suspension is lifted; the network restores the number's services and the centre is told"
+ACTION_NOTHING_TO_LIFT = "recorded; there is no suspension to lift (the case is {status}), staff act on it"
 ACTIONS_SAID: dict[str, dict[str, str]] = {
     ACTION_RECORDED: {
         "kk": "тіркелді; бұл рәсім автоматты түрде ешнәрсе жасамайды, шараны қызметкерлер қолданады",
@@ -223,6 +227,15 @@ ACTIONS_SAID: dict[str, dict[str, str]] = {
     ACTION_REFUSED: {
         "kk": "шағым жасалған іс оны қабылдамады: {cause}",
         "ru": "обжалованное дело его не приняло: {cause}",
+    },
+    ACTION_SUSPENSION_LIFTED: {
+        "kk": "тоқтата тұру алынды: нөмірдің қызметтері қалпына келтіріледі және орталыққа хабарланады",
+        "ru": "приостановление снято: услуги номера восстанавливаются, центр уведомляется",
+    },
+    ACTION_NOTHING_TO_LIFT: {
+        "kk": "тіркелді; алынатын тоқтата тұру жоқ (іс {status} күйінде), шараны қызметкерлер қолданады",
+        "ru": "зарегистрировано; снимать нечего, приостановления нет (дело в статусе {status}), меры принимают "
+        "сотрудники",
     },
 }
 _STAGES_SAID = {

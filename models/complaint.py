@@ -208,12 +208,16 @@ class AppealedCase(BaseModel):
 
 
 class InstructRequest(BaseModel):
-    """Send an upheld complaint's instruction to the appealed case: the running run of the chain of ``first_run_id``
-    (the run ``run_id`` the complaint names may have continued as new since), else the run named."""
+    """Send an upheld complaint's instruction to the appealed case: the running run of the case of ``case_run_id`` in
+    the chain of ``first_run_id`` (the run ``run_id`` the complaint names may have continued as new since), else
+    the run named."""
 
     case_id: str
     run_id: str | None = None
     first_run_id: str | None = None
+    case_run_id: str | None = None
+    """A run of the case the complaint is about: the run it names, else the one read at its registration
+    (``AppealedCase.latest_run_id``). A later case of the same chain is another case (a fraud case's next check)."""
     complaint_id: str
     decision: str
     action: str
@@ -235,6 +239,7 @@ class NoticeRequest(BaseModel):
     case_id: str
     run_id: str | None = None
     first_run_id: str | None = None
+    case_run_id: str | None = None
     notice: ComplaintNotice
 
 

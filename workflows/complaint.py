@@ -245,6 +245,7 @@ class Complaint(CaseWorkflow):
                 case_id=self.appealed_case.case_id,
                 run_id=self.appealed_case.run_id,
                 first_run_id=self.appealed_case.first_run_id,
+                case_run_id=self.appealed_case.latest_run_id,
                 complaint_id=workflow.info().workflow_id,
                 decision=decision,
                 action=action,
@@ -269,6 +270,7 @@ class Complaint(CaseWorkflow):
                 case_id=appealed.case_id,
                 run_id=appealed.run_id,
                 first_run_id=appealed.first_run_id,
+                case_run_id=appealed.latest_run_id,
                 notice=ComplaintNotice(
                     complaint_id=workflow.info().workflow_id,
                     stage=stage,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from temporalio import workflow
 
-from models.case import ComplaintInstruction
+from models.case import BEGUN_CASE_MEMO, ENDED_CASE_MEMO, ComplaintInstruction
 from models.deadlines import DeadlineState
 from models.sms import SmsRequest
 from workflows.case import CaseWorkflow
@@ -74,7 +74,10 @@ class TwoTermsProbe(CaseWorkflow):
 class AppealedInput(BaseModel):
     received_at: datetime
     runs_left: int = 0
-    """How many times the case continues as new once refused (a permit's yearly run, a fraud case's next check)."""
+    """How many times the case continues as new once refused, the same case going on (a permit's yearly run)."""
+    next_case_on_signal: bool = False
+    """Once refused, it waits for the signal ``next_case`` and continues as new into the next case of its chain, as a
+    fraud case's check before the next does (``BEGUN_CASE_MEMO``)."""
 
 
 @workflow.defn
@@ -86,6 +89,7 @@ class AppealedCase(CaseWorkflow):
     def __init__(self) -> None:
         super().__init__()
         self.reopened = False
+        self.next_case = False
 
     @workflow.run
     async def run(self, inp: AppealedInput) -> str:
@@ -95,8 +99,19 @@ class AppealedCase(CaseWorkflow):
         self.clock.met("completeness")
         if inp.runs_left:
             workflow.continue_as_new(inp.model_copy(update={"runs_left": inp.runs_left - 1}))
-        await workflow.wait_condition(lambda: self.reopened)
+        await workflow.wait_condition(lambda: self.reopened or self.next_case)
+        if self.next_case:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            workflow.upsert_memo({ENDED_CASE_MEMO: {"check": 1}})
+            begun = {"check": 2, "after_run": workflow.info().run_id}
+            workflow.continue_as_new(
+                inp.model_copy(update={"next_case_on_signal": False}), memo={BEGUN_CASE_MEMO: begun}
+            )
         return "reopened"
+
+    @workflow.signal
+    def go_on_to_the_next_case(self) -> None:
+        self.next_case = True
 
     async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
         self.reopened = instruction.action == "reopen"

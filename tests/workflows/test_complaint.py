@@ -392,6 +392,47 @@ async def test_a_complaint_naming_a_run_that_continued_as_new_reaches_its_case(
     assert await latest.result() == "reopened"
 
 
+async def test_a_complaint_about_a_case_its_chain_went_on_from_reaches_no_next_case(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """A case ends and the next case of its id begins in the same chain (a fraud case's check before the next, whose
+    run continues as new into the next check). Complaints about the first, naming its run or none, reached the next
+    case, and the administrative case of one naming none was the next case's history (an adversarial run,
+    2026-12-05). Now nothing reaches the next case, and the administrative case is the case the complaint read."""
+    received = await next_working_morning(env)
+    appealed = await env.client.start_workflow(
+        AppealedCase.run,
+        AppealedInput(received_at=received - timedelta(days=20), next_case_on_signal=True),
+        id=f"appealed-{uuid.uuid4().hex[:12]}",
+        task_queue=task_queue,
+    )
+    first_run = (await appealed.describe()).run_id
+    await until(env, appealed, lambda v: v.status == "refused", "the first case's refusal")
+    named = await start(env, task_queue, complaint(received, appealed_case_id=appealed.id, appealed_run_id=first_run))
+    unnamed = await start(env, task_queue, complaint(received, appealed_case_id=appealed.id))
+    for handle in (named, unnamed):
+        await registered(env, handle)
+    await until(env, appealed, lambda v: len(v.complaints) == 2, "the notices of both complaints")
+    await appealed.signal(AppealedCase.go_on_to_the_next_case)
+    latest = env.client.get_workflow_handle(appealed.id)
+    await until(env, latest, lambda v: v.status == "refused" and v.run_id != first_run, "the next case")
+    for handle in (named, unnamed):
+        await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department"))
+        await until(env, handle, lambda v: v.status == "under_review", "the forwarding")
+        decision = ReviewDecision(outcome="upheld", reasons="Wrong", decided_by="Vice-minister", instruction="reopen")
+        await handle.execute_update("review_decision", decision)
+        result = await handle.result()
+        assert result["instruction_outcome"] == {"delivered": False, "action_taken": ACTION_CASE_CLOSED}
+        [admin_case] = [d for d in (await view(handle)).documents if d.kind == "administrative_case"]
+        doc = load_document(admin_case.doc_id)
+        assert doc is not None
+        with zipfile.ZipFile(io.BytesIO(doc.content)) as bundle:
+            assert json.loads(bundle.read("manifest.json"))["generated_from"]["run_id"] == first_run
+    untouched = await view(latest)
+    assert not untouched.instructions and not untouched.complaints
+    await stop(latest)
+
+
 @pytest.mark.parametrize(
     ("addressed_to", "days", "cite"),
     # the quality body's term cites the paragraph of the complaint's own act (665/NK by default)

@@ -35,7 +35,17 @@ from infra import outages
 from infra.calendar import current_calendar
 from infra.cases import PendingCall, message_id, pending_calls
 from infra.db import session
-from models.case import BEGUN_CASE_MEMO, ENDED_CASE_MEMO, INTAKE_MEMO, ResumeRequest
+from models.case import (
+    ACTION_NOTHING_TO_LIFT,
+    ACTION_RECORDED,
+    ACTION_SUSPENSION_LIFTED,
+    BEGUN_CASE_MEMO,
+    ENDED_CASE_MEMO,
+    INTAKE_MEMO,
+    ComplaintInstruction,
+    ResumeRequest,
+    action_said,
+)
 from models.deadlines import DeadlineStatus
 from models.fraud_check import (
     AnyReport,
@@ -255,6 +265,52 @@ async def test_subscriber_report_confirmed_suspends_on_time_and_lift_restores(
     case = await handle.query(FraudCheck.case)
     assert case.closed and case.outcome == "suspension_lifted"
     await save(handle, "confirmed_suspended_lifted")
+
+
+async def test_an_upheld_complaint_lifts_the_suspension(
+    env: WorkflowEnvironment, task_queue: str, worker: Worker
+) -> None:
+    """An upheld complaint's ``lift_suspension`` instruction lifts the suspension as the back office's decision does:
+    services restored and the centre told, the complaint's reasons the lift's. It was only recorded, though the README
+    said a suspension is lifted (an adversarial run, 2026-12-05). Nothing to lift, or another instruction: recorded
+    for staff."""
+    sub = new_subscriber()
+    seed_demo_subscribers((sub,))
+    number = sub.numbers[0]
+    received = await office_time(env)
+    await sleep_until(env, received)
+    ack = await open_case(env, subscriber_report(number, received), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(FraudCheck.run, ack.case_id)
+    await env.sleep(timedelta(hours=3))
+
+    def instruction(action: str, reasons: str) -> ComplaintInstruction:
+        return ComplaintInstruction(
+            complaint_id="complaint-upheld-1", decision="upheld", action=action, reasons=reasons, decided_at=received
+        )
+
+    early = await handle.execute_update(FraudCheck.complaint_instruction, instruction("lift_suspension", "too early"))
+    assert early.action_taken == ACTION_NOTHING_TO_LIFT.format(status="check")
+    await handle.execute_update(
+        FraudCheck.record_check_outcome,
+        CheckOutcome(confirmed=True, evidence=["CDR: 240 SMS in 10 min"], analyst="analyst-07"),
+    )
+    await env.sleep(timedelta(minutes=5))
+    assert (await handle.query(FraudCheck.case)).status == "suspended"
+    other = await handle.execute_update(FraudCheck.complaint_instruction, instruction("reconsider", "look again"))
+    assert other.action_taken == ACTION_RECORDED and (await handle.query(FraudCheck.case)).status == "suspended"
+    reasons = "the number was cloned; the subscriber was identified in person"
+    lifted = await handle.execute_update(FraudCheck.complaint_instruction, instruction("lift_suspension", reasons))
+    assert lifted.action_taken == ACTION_SUSPENSION_LIFTED
+    final = await handle.result()
+    assert final.status == "closed" and final.restoration is not None
+    assert final.lift is not None and final.lift.complaint_ref == "complaint-upheld-1" and final.lift.reason == reasons
+    restored = messages_for_case(ack.case_id)[-1]
+    assert restored.kind is NoticeKind.RESTORATION and restored.reason == reasons
+    with session() as s:
+        orders = s.exec(select(NetworkOrderRow).where(NetworkOrderRow.case_id == ack.case_id)).all()
+        assert [o.action for o in orders] == ["suspend", "restore"]
+    assert action_said(lifted.action_taken, "ru").startswith("приостановление снято")
+    await save_golden(handle, "fraud_check", "confirmed_suspended_lifted_by_complaint")
 
 
 async def test_centre_information_not_confirmed_informs_centre_within_two_days(

@@ -1,5 +1,5 @@
 """The back office's decisions (171 p.119–120): the outcome of the check with its evidence, and the lift of a
-suspension with its reason.
+suspension with its reason, which an upheld complaint's ``lift_suspension`` instruction gives too.
 """
 
 from __future__ import annotations
@@ -7,13 +7,24 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.case import EventDoesNotFit
+    from models.case import (
+        ACTION_NOTHING_TO_LIFT,
+        ACTION_RECORDED,
+        ACTION_SUSPENSION_LIFTED,
+        ComplaintInstruction,
+        EventDoesNotFit,
+    )
     from models.fraud_check import CheckOutcome, FraudCaseView, LiftDecision
     from rules.text import Sentence
 
 from workflows.fraud_check.base import FraudCase
 
-__all__ = ["BackOfficeDecisions"]
+__all__ = ["INSTRUCTION_LIFTS_SUSPENSION", "BackOfficeDecisions"]
+
+INSTRUCTION_LIFTS_SUSPENSION = "fraud-instruction-lifts-suspension"
+"""``workflow.patched`` id, asked only when an upheld complaint's ``lift_suspension`` instruction arrives: the
+instruction lifts the suspension as the back office's decision does. Before it, the case only recorded it (an
+adversarial run, 2026-12-05: the README said a suspension is lifted)."""
 
 
 class BackOfficeDecisions(FraudCase):
@@ -51,3 +62,18 @@ class BackOfficeDecisions(FraudCase):
                     "there is no suspension to lift (the case is at '{status}')", status=Sentence.word(self.status)
                 )
             )
+
+    async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
+        """An upheld complaint's ``lift_suspension`` instruction lifts the suspension (its reasons the lift's);
+        another instruction, or one with nothing to lift, is recorded for staff."""
+        if instruction.action != "lift_suspension" or not workflow.patched(INSTRUCTION_LIFTS_SUSPENSION):
+            return ACTION_RECORDED
+        if self.suspension is None or self.lift is not None:
+            return ACTION_NOTHING_TO_LIFT.format(status=self.status)
+        self.lift = LiftDecision(
+            reason=instruction.reasons[:2000],
+            decided_by=f"upheld complaint {instruction.complaint_id}"[:200],
+            complaint_ref=instruction.complaint_id[:200],
+        )
+        self.lift_at = workflow.now()
+        return ACTION_SUSPENSION_LIFTED

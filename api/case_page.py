@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 from api.auth import Principal
 from api.forms import Form, build_form
 from api.i18n import N_, say_data
-from infra.cases import wait_until_settled
+from infra.cases import CaseWork, wait_until_settled
 from models.case import ActNotBefore, CaseView
 from models.deadlines import DeadlineState, DeadlineStatus
 from models.mvno_permit import PermitCaseView
@@ -255,3 +255,49 @@ async def own_view(client: Client, spec: ProcedureSpec, case_id: str, run_id: st
     except (RPCError, WorkflowQueryFailedError):
         return None
     return view
+
+
+@dataclass(frozen=True)
+class Span:
+    """The instants between which the case a page shows did its work: an id can name several cases (a fraud case
+    closed and a new report opened another; a check ended and the next began in the same chain), and what is kept by
+    the id (the SMS outbox, the assignment) is the case's only within them."""
+
+    start: datetime | None
+    end: datetime | None
+    latest: bool
+    """The case is the id's latest: its assignment is the id's."""
+
+    def holds(self, at: datetime) -> bool:
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+        return (self.start is None or self.start <= at) and (self.end is None or at <= self.end)
+
+
+async def span(client: Client, view: CaseView, work: CaseWork, run_id: str | None) -> Span:
+    """The span of the case ``view`` (its run ``run_id``, else the id's latest): from its chain's first start, or the
+    close of the check it began after, to its close. Unbounded for the one case of its id: the instants are the
+    server's, the SMS's the gateway's, and an id of one case has nothing to tell apart."""
+    latest = run_id is None
+    if not latest:
+        with suppress(RPCError):
+            latest = (await client.get_workflow_handle(view.case_id).describe()).run_id == run_id
+    if latest and not view.begun_after_run and not await _cases_of_the_id(client, view.case_id) > 1:
+        return Span(start=None, end=None, latest=True)
+    start = None
+    with suppress(RPCError):
+        if view.begun_after_run:
+            start = (await client.get_workflow_handle(view.case_id, run_id=view.begun_after_run).describe()).close_time
+        elif view.first_run_id:
+            start = (await client.get_workflow_handle(view.case_id, run_id=view.first_run_id).describe()).start_time
+    return Span(start=start, end=work.closed_at, latest=latest)
+
+
+async def _cases_of_the_id(client: Client, case_id: str) -> int:
+    """How many chains of runs the id names (a run that continued as new is its chain's), as visibility counts them;
+    1 where it cannot say."""
+    if "'" in case_id or "\\" in case_id:
+        return 1
+    with suppress(RPCError):
+        query = f"WorkflowId = '{case_id}' AND ExecutionStatus != 'ContinuedAsNew'"
+        return (await client.count_workflows(query)).count
+    return 1

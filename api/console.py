@@ -385,11 +385,16 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             event = spec.event(posted[0])
             refusal = (event.title, posted[3] or [_("the form's values were not understood")])
         may = {e.name for e in spec.events if principal.may(e.roles)}
+        its = await case_page.span(client, view, work, run_id)
         with db_session() as s:
-            sms = list(
-                s.exec(select(SmsOutbox).where(SmsOutbox.case_id == case_id).order_by(col(SmsOutbox.accepted_at)))
-            )
-        holder = assignments.current(case_id)
+            sms = [
+                m
+                for m in s.exec(
+                    select(SmsOutbox).where(SmsOutbox.case_id == case_id).order_by(col(SmsOutbox.accepted_at))
+                )
+                if its.holds(m.accepted_at)
+            ]
+        holder = assignments.current(case_id) if its.latest else None
         may_assign = not view.closed and assignments.may_assign(principal.key_id, principal.roles, holder)
         refresh = None
         if work.busy and not forms:  # nothing to type on the page: it follows the case by itself
@@ -421,6 +426,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
                 if assignments.may_assign(principal.key_id, principal.roles, holder, p.key_id)
             ],
             me=principal.key_id,
+            earlier=not its.latest,
             refusal=refusal,
             # also after a posted form: its language links lead to the case page
             here=f"/console/cases/{case_id}" + (f"?run={run_id}" if run_id else ""),

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from api.i18n import gettext
 from api.validation import message
 from rules.calendar import ALMATY
 
@@ -295,6 +296,13 @@ def form_texts(model: type[BaseModel]) -> set[str]:
     return {t for t in texts if t}
 
 
+def _default_said(f: FormField, lang: str) -> str:
+    """A field's default as a fresh form shows it: a text's words in the page's language where the catalogue has
+    them (the complaint's "higher administrative body" was English on kk and ru pages: an adversarial run,
+    2026-12-05); a choice's or a number's as the model gives it."""
+    return gettext(lang, f.default) if f.default and f.kind in ("text", "textarea") else f.default
+
+
 def _default(value: Any) -> str:
     if value is None or isinstance(value, list | dict):
         return ""
@@ -338,7 +346,7 @@ def build_form(
         if fixed and f.name in fixed:
             f.value, f.readonly = fixed[f.name], True
         elif not values and f.kind != "hidden":  # a fresh form shows what the case knows, else the model's defaults
-            f.value = known.get(f.name, f.default)
+            f.value = known.get(f.name, _default_said(f, lang))
         elif f.kind == "multi":
             f.value = ",".join(o for o in f.options if values.get(f"{f.name}.{o}") in ("true", "on", "1"))
         elif f.kind != "password" and f.name in values and f.kind != "hidden":

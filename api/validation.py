@@ -19,9 +19,10 @@ from typing import Any
 from pydantic_core import ErrorDetails
 
 from api.i18n import N_, gettext
+from models.types import RUN_ID_PATTERN
 from rules.text import CONSTRAINT_ONLY, without_input
 
-__all__ = ["TEMPLATES", "message"]
+__all__ = ["PATTERNS_SAID", "TEMPLATES", "message"]
 
 
 TEMPLATES: dict[str, str] = {
@@ -70,6 +71,17 @@ TEMPLATES: dict[str, str] = {
 }
 """The English msgid of each pydantic error type; ``{name}`` is filled from the error's ``ctx``."""
 
+PATTERNS_SAID: dict[str, str] = {
+    RUN_ID_PATTERN: N_("a run id: 32 hexadecimal digits in groups of 8-4-4-4-12"),
+    r"\S": N_("not only spaces"),
+    r"^[0-9]{12}$": N_("12 digits"),
+    r"^[\w\-/.]+$": N_("letters, digits and - / . only, no spaces"),
+    r"^[A-Za-z0-9._/-]+$": N_("Latin letters, digits and . _ / - only"),
+    r"^[A-Za-z0-9:._/-]+$": N_("Latin letters, digits and : . _ / - only"),
+}
+"""A pattern a person is shown in words: a clerk was shown the run id's regular expression (an adversarial run,
+2026-12-05); a pattern not named here is shown as given."""
+
 _OWN = ("value_error", "assertion_error")
 """Types whose text is our validator's own sentence (``ctx["error"]``)."""
 
@@ -102,4 +114,6 @@ def _shown(key: str, value: Any, lang: str) -> str:
     each through the catalogue (``legal_entity`` → "юридическое лицо"); numbers and patterns as given."""
     if key in ("expected", "expected_tags") and isinstance(value, str) and _QUOTED.search(value):
         return ", ".join(gettext(lang, code) for code in _QUOTED.findall(value))
+    if key == "pattern" and value in PATTERNS_SAID:
+        return gettext(lang, PATTERNS_SAID[value])
     return str(value)

@@ -4,6 +4,7 @@ administrative case, and payload-key maintenance. Histories come from files (off
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, time
@@ -210,15 +211,36 @@ def _new_file(path: Path | None) -> Path | None:
         raise typer.BadParameter(f"{path} is a folder; give a file name")
     if path.exists():
         raise typer.BadParameter(f"{path} exists; give a new file name")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise typer.BadParameter(f"{path.parent} is a file, not a folder")
     if not path.parent.is_dir():
         raise typer.BadParameter(f"the folder {path.parent} does not exist")
     return path
 
 
 def _folder(path: Path) -> Path:
-    """An ``--out`` folder: created when missing, but no file (checked before any history is read)."""
+    """An ``--out`` folder: no file; created when missing, so it must be one that can be made (tried before any
+    history is read and undone: a usage error, never a traceback after the work)."""
     if path.exists() and not path.is_dir():
         raise typer.BadParameter(f"{path} is a file; give a folder")
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise typer.BadParameter(f"{path} cannot be made: {exc.strerror or exc}") from None
+    finally:
+        for made in missing:  # the deepest first; the command makes them again when it writes
+            with contextlib.suppress(OSError):
+                made.rmdir()
+    return path
+
+
+def _export_folder(path: Path) -> Path:
+    """Export's folder: as ``_folder``, and holding no exported history yet (an export is an auditor's record, never
+    overwritten, as a report and an administrative case are not)."""
+    _folder(path)
+    if held := sorted(path.glob("*.json")):
+        raise typer.BadParameter(f"{path} holds {len(held)} history file(s) already; give a new folder")
     return path
 
 
@@ -255,7 +277,11 @@ async def _histories(scope: Scope, progress: Progress, label: str) -> AsyncItera
 
 @app.command()
 def export(
-    out: Path = typer.Argument(..., help="directory for the JSON files (created if missing)", callback=_folder),
+    out: Path = typer.Argument(
+        ...,
+        help="a new directory for the JSON files (created if missing; one holding histories is refused)",
+        callback=_export_folder,
+    ),
     procedure: str | None = PROCEDURE,
     since: str | None = SINCE,
     until: str | None = UNTIL,

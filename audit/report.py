@@ -244,6 +244,7 @@ class ProcedureSummary(BaseModel):
 
 class Overrun(BaseModel):
     case_id: str
+    run_id: str | None = None  # as ``CaseReport.run_id``
     procedure: str
     term: str
     cite: str
@@ -508,6 +509,7 @@ def build_report(
                 overruns.append(
                     Overrun(
                         case_id=rep.case_id,
+                        run_id=rep.run_id,
                         procedure=rep.procedure,
                         term=t.key,
                         cite=t.cite,

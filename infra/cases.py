@@ -1058,6 +1058,8 @@ class CaseWork(BaseModel):
     deciding: bool = False
     """A workflow task is scheduled or running."""
     running: bool = True
+    closed_at: datetime | None = None
+    """When the run shown closed (completed, continued as new, ended otherwise); ``None`` while it runs."""
 
     @property
     def busy(self) -> bool:
@@ -1072,6 +1074,7 @@ async def case_work(client: Client, case_id: str, run_id: str | None = None) -> 
         calls=await _calls(client, desc.raw_description.pending_activities),
         deciding=desc.raw_description.HasField("pending_workflow_task"),
         running=desc.status is WorkflowExecutionStatus.RUNNING,
+        closed_at=desc.close_time if desc.status is not WorkflowExecutionStatus.RUNNING else None,
     )
 
 

@@ -27,7 +27,9 @@ from api.app import create_app
 from infra.calendar import current_calendar
 from infra.codec import encode_payloads_json
 from infra.db import session as db_session
+from infra.store import record_sms
 from models.mvno_permit import PermitApplication
+from models.sms import SmsRequest
 from models.tables import ConsoleSession
 from rules.calendar import ALMATY
 from rules.identifiers import kz_mobile, masked_number
@@ -38,6 +40,8 @@ from tests.api.conftest import TASK_QUEUE, Keys
 from tests.cases import stop
 from tests.refs import opaque
 from tests.workflows.permit_cases import received_working_days_ago
+
+PHONE = "+77011234567"
 
 
 def csrf(html: str) -> str:
@@ -911,6 +915,10 @@ async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
     assert stale_form is not None
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', stale_form.group(0)))
     assert fields["case_chain"] == first_run
+    record_sms(
+        SmsRequest(message_id=f"{case_id}/first", case_id=case_id, to=PHONE, sender="1414", text="to the first"),
+        datetime.now(UTC),
+    )
     await handle.execute_update("withdraw")
     await handle.result()
     again = await dev_env.client.start_workflow(
@@ -953,6 +961,23 @@ async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
     assert f'<code id="case-run">{first_run}</code>' in page.text and 'id="event-' not in page.text
     running = await dev_http.get(f"/console/cases/{case_id}")
     assert 'data-status="completeness_check"' in running.text and 'id="case-run"' not in running.text
+    # what is kept by the id is each case's within its span: the SMS, and the assignment (the latest case's)
+    record_sms(
+        SmsRequest(message_id=f"{case_id}/next", case_id=case_id, to=PHONE, sender="1414", text="to the next"),
+        datetime.now(UTC),
+    )
+    assign_form = re.search(r'<form[^>]*id="assign-form".*?</form>', running.text, re.S)
+    assert assign_form is not None, running.text
+    taking = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', assign_form.group(0)))
+    [me] = re.findall(r'<option value="([^"]+)" selected>', assign_form.group(0))
+    taken = await dev_http.post(f"/console/cases/{case_id}/assign", data={**taking, "assignee": me})
+    assert taken.status_code in (200, 303), re.findall(r"<main.*</main>", taken.text, re.S)
+    running = await dev_http.get(f"/console/cases/{case_id}")
+    assert "to the next" in running.text and "to the first" not in running.text
+    assert 'id="assignee"' in running.text
+    page = await dev_http.get(f"/console/cases/{case_id}", params={"run": first_run})
+    assert "to the first" in page.text and "to the next" not in page.text
+    assert 'id="assignee"' not in page.text and "Assignments follow the latest case of this id" in page.text
     for bad in ("x/../y", f"{first_run}\n"):  # a line break after a run id was taken for one (422 from Temporal)
         assert (await dev_http.get(f"/console/cases/{case_id}", params={"run": bad})).status_code == 404
     # a complaint about the earlier case links it by its run (it opened the running case: the next adversarial run)

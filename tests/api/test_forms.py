@@ -177,3 +177,16 @@ def test_every_input_and_event_model_has_a_form(spec: ProcedureSpec) -> None:
         assert len({f.name for f in fields}) == len(fields), f"{model.__name__}: two fields share a name"
         data, problems = parse_form(form, {})  # an empty form parses (and then fails validation by field)
         assert problems == [] and isinstance(data, dict)
+
+
+def test_a_fresh_form_shows_a_text_default_in_the_page_s_language() -> None:
+    """The complaint's forwarding form showed "higher administrative body" in English on kk and ru pages (an
+    adversarial run, 2026-12-05): a text default is said in the page's language; a choice keeps its code."""
+    from api.i18n import catalogue
+    from models.complaint import ForwardRequest
+
+    for lang in ("kk", "ru"):
+        [body] = [f for f in build_form(ForwardRequest, lang=lang).fields() if f.name == "body"]
+        assert body.value == catalogue(lang)["higher administrative body"] != "higher administrative body"
+    [body] = [f for f in build_form(ForwardRequest).fields() if f.name == "body"]
+    assert body.value == "higher administrative body"

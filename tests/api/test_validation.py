@@ -14,7 +14,7 @@ from pydantic_core.core_schema import ErrorType
 
 from api.forms import build_form, parse_form
 from api.i18n import catalogue, validator_messages
-from api.validation import TEMPLATES, message
+from api.validation import PATTERNS_SAID, TEMPLATES, message
 from models.types import IIN, AwareDatetime, KzMobile
 
 GOOD_IIN = "900101300128"
@@ -128,6 +128,32 @@ def test_the_table_names_real_pydantic_error_types_and_every_text_is_translated(
         assert missing == [], lang
         for t in TEMPLATES.values():  # a translation keeps every placeholder of its msgid
             assert sorted(_fields(t)) == sorted(_fields(catalogue(lang)[t])), (lang, t)
+
+
+def test_a_pattern_a_person_is_shown_is_said_in_words() -> None:
+    """A clerk typing a wrong run id was shown its regular expression (an adversarial run, 2026-12-05): the patterns
+    of ``PATTERNS_SAID`` are said in words, translated; any other keeps its pattern."""
+    from models.complaint import ComplaintInput
+    from models.types import RUN_ID_PATTERN
+
+    assert any(
+        getattr(m, "pattern", None) == RUN_ID_PATTERN for m in ComplaintInput.model_fields["appealed_run_id"].metadata
+    )
+    for words in PATTERNS_SAID.values():
+        for lang in ("kk", "ru"):
+            assert catalogue(lang).get(words), (lang, words)
+
+    class Named(BaseModel):
+        run: str = Field(pattern=RUN_ID_PATTERN)
+        other: str = Field(pattern=r"^x+$")
+
+    try:
+        Named(run="not-a-run", other="y")
+    except ValidationError as exc:
+        run_error, other_error = exc.errors()
+    said, ru = message(run_error, "ru"), catalogue("ru")
+    assert said == ru["does not have the required form ({pattern})"].format(pattern=ru[PATTERNS_SAID[RUN_ID_PATTERN]])
+    assert "[0-9A-Fa-f]" not in said and "^x+$" in message(other_error, "en")
 
 
 def _fields(text: str) -> list[str]:

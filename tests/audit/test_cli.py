@@ -209,3 +209,18 @@ def test_an_out_folder_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
         res = CliRunner().invoke(cli.app, ["replay", str(tmp_path / "empty"), "--json", str(target)])
         assert res.exit_code == 2 and said in _said(res.output), res.output
         assert isinstance(res.exception, SystemExit)
+    # a folder that cannot be made (under a file, or where nothing may be made) was a traceback after the work; an
+    # export into a folder holding histories overwrote them (an adversarial run, 2026-12-05)
+    for args, said in (
+        (["report", str(tmp_path / "empty"), "--out", str(tmp_path / "afile" / "sub")], "cannot be made: Not a dir"),
+        (["export", str(tmp_path / "afile" / "sub"), "--case", "x"], "cannot be made: Not a directory"),
+        (["export", "/proc/nope/deeper", "--case", "x"], "cannot be made:"),
+        (["replay", str(tmp_path / "empty"), "--json", str(tmp_path / "afile" / "x.json")], "is a file, not a folder"),
+        (["export", str(tmp_path / "rep"), "--case", "x"], "holds 1 history file(s) already; give a new folder"),
+    ):
+        res = CliRunner().invoke(cli.app, args)
+        assert res.exit_code == 2 and said in _said(res.output), res.output
+    made = tmp_path / "new" / "deeper"
+    res = CliRunner().invoke(cli.app, ["export", str(made), "--case", "c1", "--status", "Running"])
+    assert res.exit_code == 2 and "is not a filter of --case" in _said(res.output), res.output
+    assert not (tmp_path / "new").exists()  # the folder tried by the check is not left behind by a refused command

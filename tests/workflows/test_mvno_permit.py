@@ -771,9 +771,22 @@ async def test_staff_silent_past_each_deadline_breach_recorded(env: WorkflowEnvi
         await sleep_past(env, v.hearing_latest)
         await status(handle, "hearing_overdue")
         assert "hearing" in escalated(handle.id)
+        # the hearing's times compare to the minute: a minute before the notified time is refused, and the refusal's
+        # two times differ; its very minute is not ("19:31 … before … 19:31": an adversarial run, 2026-12-05)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(
+                MvnoPermit.record_hearing,
+                HearingRecord(
+                    held_at=hearing_at - timedelta(minutes=1), applicant_attended=False, recorded_by="B. Omarov"
+                ),
+            )
+        said = re.search(r"held_at (.+?) is before the hearing's notified time (.+?) \(", str(err.value.cause))
+        assert said is not None and said.group(1) != said.group(2), str(err.value.cause)
         await handle.execute_update(
             MvnoPermit.record_hearing,
-            HearingRecord(held_at=hearing_at, applicant_attended=False, recorded_by="B. Omarov"),
+            HearingRecord(
+                held_at=hearing_at.replace(second=0, microsecond=0), applicant_attended=False, recorded_by="B. Omarov"
+            ),
         )
 
         await status(handle, "decision_pending")

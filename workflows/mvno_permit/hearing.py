@@ -203,7 +203,9 @@ class Hearing(PermitDocuments):
             raise ValueError(
                 Sentence("held_at {at} is in the future: record a hearing once it is held", at=self._almaty(h.held_at))
             )
-        if h.held_at < notice_at:
+        # compared to the minute, as people give and read these times: a hearing recorded in the minute of the notice
+        # or of its notified time was refused as "19:31 … before … 19:31" (an adversarial run, 2026-12-05)
+        if _minute(h.held_at) < _minute(notice_at):
             raise ValueError(
                 Sentence(
                     "held_at {at} is before the notice ({notice})",
@@ -212,7 +214,7 @@ class Hearing(PermitDocuments):
                 )
             )
         notified = d.qualification.hearing if d.qualification else None
-        if notified is not None and h.held_at < notified.at:
+        if notified is not None and _minute(h.held_at) < _minute(notified.at):
             raise ValueError(
                 Sentence(
                     "held_at {at} is before the hearing's notified time {notified} ({cite}): the applicant was told "
@@ -235,3 +237,8 @@ class Hearing(PermitDocuments):
     @final_decision.validator
     def validate_final_decision(self, d: FinalDecision) -> None:
         self._ensure_accepting("final_decision")
+
+
+def _minute(instant: datetime) -> datetime:
+    """``instant`` to the minute (its seconds dropped)."""
+    return instant.replace(second=0, microsecond=0)

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from api.auth import Principal
 from api.forms import Form, build_form
 from api.i18n import N_, say_data
 from infra.cases import CaseWork, wait_until_settled
+from models import search_attributes as sa
 from models.case import ActNotBefore, CaseView
 from models.deadlines import DeadlineState, DeadlineStatus
 from models.mvno_permit import PermitCaseView
@@ -301,3 +302,19 @@ async def _cases_of_the_id(client: Client, case_id: str) -> int:
         query = f"WorkflowId = '{case_id}' AND ExecutionStatus != 'ContinuedAsNew'"
         return (await client.count_workflows(query)).count
     return 1
+
+
+async def concluded_since(client: Client, view: CaseView) -> dict[str, str]:
+    """The complaints a closed case still lists as pending that have ended since, with their status: a closed case
+    takes no notice of their conclusion, and its page read "pending" for good (an adversarial run, 2026-12-05)."""
+    if not view.closed:
+        return {}
+    ended = {}
+    for c in view.complaints:
+        if not c.pending:
+            continue
+        with suppress(RPCError):
+            desc = await client.get_workflow_handle(c.complaint_id).describe()
+            if desc.status is not WorkflowExecutionStatus.RUNNING:
+                ended[c.complaint_id] = desc.typed_search_attributes.get(sa.STATUS) or "closed"
+    return ended

@@ -427,6 +427,7 @@ def build_console(app: FastAPI, ctx: AppContext) -> None:
             ],
             me=principal.key_id,
             earlier=not its.latest,
+            concluded_since=await case_page.concluded_since(client, view),
             refusal=refusal,
             # also after a posted form: its language links lead to the case page
             here=f"/console/cases/{case_id}" + (f"?run={run_id}" if run_id else ""),

@@ -885,6 +885,49 @@ async def test_permit_case_through_the_console(browser: FreshBrowser, console_ur
     assert (ARTIFACTS / "console-permit-case.png").stat().st_size > 10_000
 
 
+async def test_a_closed_case_says_which_of_its_complaints_ended_since(
+    dev_http: httpx.AsyncClient, dev_env: WorkflowEnvironment, keys: Keys
+) -> None:
+    """A closed case takes no notice of a complaint's conclusion: its page read "pending" for good (an adversarial
+    run, 2026-12-05). It now says the complaint ended after the case closed, and how."""
+    from models.complaint import Withdrawal
+    from tests.api.applications import application
+    from tests.api.procedures import SPEC as DEMO_SPEC
+
+    app = application(datetime.now(UTC) - timedelta(minutes=1))
+    started = await dev_http.post(f"/v1/procedures/{DEMO_SPEC.key}/cases", json=app, headers={"X-API-Key": keys.staff})
+    assert started.status_code == 201, started.text
+    case_id = started.json()["case_id"]
+    complaint = {
+        "complaint_number": f"KZ-C-{uuid.uuid4().hex[:8]}",
+        "complainant": {"full_name": "Асанов Асан Асанович", "iin": IIN, "phone": PHONE},
+        "appealed": "inaction",
+        "appealed_case_id": case_id,
+        "description": "Nothing happens",
+        "request": "Decide",
+        "addressed_to": "provider",
+        "received_at": datetime.now(UTC).isoformat(),
+    }
+    filed = await dev_http.post("/v1/procedures/complaint/cases", json=complaint, headers={"X-API-Key": keys.staff})
+    assert filed.status_code == 201, filed.text
+    complaint_id = filed.json()["case_id"]
+    handle = dev_env.client.get_workflow_handle(case_id)
+    await eventually(
+        lambda: dev_http.get(f"/v1/cases/{case_id}", headers={"X-API-Key": keys.staff}),
+        lambda r: [c["complaint_id"] for c in r.json()["complaints"]] == [complaint_id],
+    )
+    await handle.execute_update("withdraw")
+    await handle.result()
+    await dev_env.client.get_workflow_handle(complaint_id).execute_update("withdraw", Withdrawal(reason="done"))
+    await dev_env.client.get_workflow_handle(complaint_id).result()
+    await sign_in(dev_http, keys.staff)
+    await dev_http.get("/console/lang/en?next=/console/")
+    page = await dev_http.get(f"/console/cases/{case_id}")
+    listed = re.search(r'<ul id="case-complaints">(.*?)</ul>', page.text, re.S)
+    assert listed is not None and "concluded after this case closed" in listed.group(1), page.text[:3000]
+    assert "pending" not in listed.group(1)
+
+
 async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
     dev_http: httpx.AsyncClient, dev_env: WorkflowEnvironment, keys: Keys
 ) -> None:

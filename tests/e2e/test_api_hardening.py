@@ -376,8 +376,9 @@ async def raw_post(
     return answer
 
 
-async def refused_while_watched(stack: Stack) -> tuple[bytes, bytes, list[float]]:
-    """Send a chunked body of 1.5 MiB and a 1 MiB body of 200,000 JSON values while timing ``/healthz``."""
+async def refused_while_watched(stack: Stack, *, send: bool = True) -> tuple[bytes, bytes, list[float]]:
+    """Send a chunked body of 1.5 MiB and a 1 MiB body of 200,000 JSON values while timing ``/healthz``; without
+    ``send``, time it alone for a second (the machine's own pace, the baseline)."""
     timings: list[float] = []
     stop = asyncio.Event()
 
@@ -407,6 +408,11 @@ async def refused_while_watched(stack: Stack) -> tuple[bytes, bytes, list[float]
 
     watcher = asyncio.create_task(health())
     await asyncio.sleep(0.3)
+    if not send:
+        await asyncio.sleep(1.0)
+        stop.set()
+        await watcher
+        return b"", b"", timings
     refused = await raw_post(stack.api.url, {"Transfer-Encoding": "chunked", "X-API-Key": stack.staff}, chunked)
     head = {"Content-Length": str(len(big)), "X-API-Key": stack.staff}
     many = await raw_post(stack.api.url, head, just_under, "/v1/procedures/contract_eds_signing/cases")
@@ -426,9 +432,12 @@ async def test_item8_a_body_over_a_mib_is_413_before_authentication_and_healthz_
         problem = json.loads(answer.split(b"\r\n\r\n", 1)[1])
         assert problem["status"] == 413 and "1048576 bytes" in problem["detail"]
 
-    # /healthz, asked every 20 ms while a body of 1.5 MiB streams in (refused) and one of 1 MiB is refused. The
-    # machine is shared (2 cores, other test runs): a round may be slowed by them, so up to three rounds are
-    # watched; a request that holds the event loop slows every round.
+    # /healthz, asked every 20 ms while a body of 1.5 MiB streams in (refused) and one of 1 MiB is refused. Validated,
+    # the 1 MiB body would hold the event loop for over a second. The machine is shared (2 cores, other test runs):
+    # the bound is the machine's own pace measured beside it (three times its slowest /healthz alone, at least
+    # 0.5 s; a fixed 0.1 s failed on a loaded machine, 2026-12-05), and up to three rounds are watched.
+    _, _, alone = await refused_while_watched(stack, send=False)
+    bound = max(0.5, 3 * max(alone))
     slowest: list[float] = []
     for _ in range(3):
         refused, many, timings = await refused_while_watched(stack)
@@ -436,9 +445,10 @@ async def test_item8_a_body_over_a_mib_is_413_before_authentication_and_healthz_
         assert many.startswith(b"HTTP/1.1 422") and b"more than 5000 JSON values" in many, many[:300]
         assert len(timings) >= 10
         slowest.append(max(timings))
-        if slowest[-1] < 0.1:
+        if slowest[-1] < bound:
             break
-    assert min(slowest) < 0.1, f"/healthz took {[round(t * 1000) for t in slowest]} ms while large bodies were refused"
+    said = f"/healthz took {[round(t * 1000) for t in slowest]} ms while large bodies were refused, alone at most"
+    assert min(slowest) < bound, f"{said} {round(max(alone) * 1000)} ms"
 
     async with httpx.AsyncClient(base_url=stack.api.url, timeout=60) as http:
         contract = {

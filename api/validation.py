@@ -78,6 +78,12 @@ PATTERNS_SAID: dict[str, str] = {
     r"^[\w\-/.]+$": N_("letters, digits and - / . only, no spaces"),
     r"^[A-Za-z0-9._/-]+$": N_("Latin letters, digits and . _ / - only"),
     r"^[A-Za-z0-9:._/-]+$": N_("Latin letters, digits and : . _ / - only"),
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": N_("an e-mail address, name@example.kz"),
+    r"^KZ[0-9]{2}[0-9A-Z]{16}$": N_("KZ, 2 digits and 16 capital Latin letters or digits"),
+    r"^[A-Za-z0-9][A-Za-z0-9\-/]{2,39}$": N_(
+        "3 to 40 Latin letters, digits, - and /, beginning with a letter or digit"
+    ),
+    r"^[a-z][a-z0-9._-]{2,31}$": N_("3 to 32 small Latin letters, digits and . _ -, beginning with a letter"),
 }
 """A pattern a person is shown in words: a clerk was shown the run id's regular expression (an adversarial run,
 2026-12-05); a pattern not named here is shown as given."""

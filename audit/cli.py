@@ -240,7 +240,9 @@ def _export_folder(path: Path) -> Path:
     overwritten, as a report and an administrative case are not)."""
     _folder(path)
     if held := sorted(path.glob("*.json")):
-        raise typer.BadParameter(f"{path} holds {len(held)} history file(s) already; give a new folder")
+        raise typer.BadParameter(
+            f"{path} holds {len(held)} .json file(s) already (an export writes CASE_ID.json); give a new folder"
+        )
     return path
 
 

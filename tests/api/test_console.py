@@ -926,6 +926,11 @@ async def test_a_closed_case_says_which_of_its_complaints_ended_since(
     listed = re.search(r'<ul id="case-complaints">(.*?)</ul>', page.text, re.S)
     assert listed is not None and "concluded after this case closed" in listed.group(1), page.text[:3000]
     assert "pending" not in listed.group(1)
+    # the complaint names no run: its page links the run it read, never whichever case holds the id later (it
+    # linked the id's latest case: the next adversarial run, 2026-12-05)
+    complaint_page = await dev_http.get(f"/console/cases/{complaint_id}")
+    read = (await handle.describe()).run_id
+    assert f'id="appealed-case" href="/console/cases/{case_id}?run={read}"' in complaint_page.text
 
 
 async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(

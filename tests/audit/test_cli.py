@@ -216,7 +216,10 @@ def test_an_out_folder_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
         (["export", str(tmp_path / "afile" / "sub"), "--case", "x"], "cannot be made: Not a directory"),
         (["export", "/proc/nope/deeper", "--case", "x"], "cannot be made:"),
         (["replay", str(tmp_path / "empty"), "--json", str(tmp_path / "afile" / "x.json")], "is a file, not a folder"),
-        (["export", str(tmp_path / "rep"), "--case", "x"], "holds 1 history file(s) already; give a new folder"),
+        (
+            ["export", str(tmp_path / "rep"), "--case", "x"],
+            "holds 1 .json file(s) already (an export writes CASE_ID.json); give a new folder",
+        ),
     ):
         res = CliRunner().invoke(cli.app, args)
         assert res.exit_code == 2 and said in _said(res.output), res.output

@@ -172,4 +172,5 @@ async def test_every_instant_shown_is_asia_almaty_to_the_minute(
     case_page = seen[f"en /console/cases/{permit}"]
     assert hearing.strftime("%Y-%m-%d %H:%M +05:00") in case_page
     assert suspect not in seen[f"en /console/cases/{fraud}"] and suspect[-2:] in seen[f"en /console/cases/{fraud}"]
-    assert f'href="/console/cases/{permit}"' in seen[f"en /console/cases/{complaint_id}"]  # the appealed case
+    permit_run = (await env.client.get_workflow_handle(permit).describe()).run_id  # the run the complaint read
+    assert f'href="/console/cases/{permit}?run={permit_run}"' in seen[f"en /console/cases/{complaint_id}"]

@@ -290,17 +290,24 @@ async def test_an_upheld_complaint_lifts_the_suspension(
 
     early = await handle.execute_update(FraudCheck.complaint_instruction, instruction("lift_suspension", "too early"))
     assert early.action_taken == ACTION_NOTHING_TO_LIFT.format(status="check")
-    await handle.execute_update(
-        FraudCheck.record_check_outcome,
-        CheckOutcome(confirmed=True, evidence=["CDR: 240 SMS in 10 min"], analyst="analyst-07"),
-    )
-    await env.sleep(timedelta(minutes=5))
-    assert (await handle.query(FraudCheck.case)).status == "suspended"
-    other = await handle.execute_update(FraudCheck.complaint_instruction, instruction("reconsider", "look again"))
-    assert other.action_taken == ACTION_RECORDED and (await handle.query(FraudCheck.case)).status == "suspended"
-    reasons = "the number was cloned; the subscriber was identified in person"
-    lifted = await handle.execute_update(FraudCheck.complaint_instruction, instruction("lift_suspension", reasons))
-    assert lifted.action_taken == ACTION_SUSPENSION_LIFTED
+    # the network is down: the confirmed case is still being suspended when the instruction comes (it was answered
+    # "nothing to lift" and the number was suspended anyway: the next adversarial run, 2026-12-05)
+    outages.begin("network", await env.get_current_time(), timedelta(minutes=30), "the switch is down")
+    try:
+        await handle.execute_update(
+            FraudCheck.record_check_outcome,
+            CheckOutcome(confirmed=True, evidence=["CDR: 240 SMS in 10 min"], analyst="analyst-07"),
+        )
+        await env.sleep(timedelta(minutes=5))
+        assert (await handle.query(FraudCheck.case)).status == "suspending"
+        other = await handle.execute_update(FraudCheck.complaint_instruction, instruction("reconsider", "look again"))
+        assert other.action_taken == ACTION_RECORDED
+        reasons = "the number was cloned; the subscriber was identified in person"
+        lifted = await handle.execute_update(FraudCheck.complaint_instruction, instruction("lift_suspension", reasons))
+        assert lifted.action_taken == ACTION_SUSPENSION_LIFTED
+    finally:
+        outages.end("network")
+    await env.sleep(timedelta(hours=1))  # the network is back: the suspension goes in, then the lift takes it out
     final = await handle.result()
     assert final.status == "closed" and final.restoration is not None
     assert final.lift is not None and final.lift.complaint_ref == "complaint-upheld-1" and final.lift.reason == reasons

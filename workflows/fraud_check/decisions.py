@@ -64,12 +64,15 @@ class BackOfficeDecisions(FraudCase):
             )
 
     async def on_complaint_instruction(self, instruction: ComplaintInstruction) -> str:
-        """An upheld complaint's ``lift_suspension`` instruction lifts the suspension (its reasons the lift's);
-        another instruction, or one with nothing to lift, is recorded for staff."""
+        """An upheld complaint's ``lift_suspension`` instruction lifts the suspension of a confirmed case (its reasons
+        the lift's), one still being put in place once it is; another instruction, or one with nothing to lift (no
+        confirmed outcome, lifted already), is recorded for staff."""
         if instruction.action != "lift_suspension" or not workflow.patched(INSTRUCTION_LIFTS_SUSPENSION):
             return ACTION_RECORDED
-        if self.suspension is None or self.lift is not None:
+        confirmed = self.check_outcome is not None and self.check_outcome.confirmed
+        if not confirmed or self.lift is not None or self.closed:
             return ACTION_NOTHING_TO_LIFT.format(status=self.status)
+        # confirmed and still being suspended (the network slow): the lift waits for the suspension, then restores
         self.lift = LiftDecision(
             reason=instruction.reasons[:2000],
             decided_by=f"upheld complaint {instruction.complaint_id}"[:200],

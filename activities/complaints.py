@@ -70,7 +70,7 @@ async def describe_appealed_case(case_id: str, run_id: str | None = None) -> App
     if desc.status is WorkflowExecutionStatus.CONTINUED_AS_NEW and first_run_id is not None:
         # the run named went on in a new run: the same case (a permit's next year), or the next case of its chain (a
         # fraud case's next check), which is not the one the complaint is about
-        latest = await _latest_of_case(activity.client(), case_id, first_run_id, desc)
+        latest = await _latest_of_case(activity.client(), case_id, first_run_id, desc.run_id, desc)
         running = latest is not None and latest.status is WorkflowExecutionStatus.RUNNING
     return AppealedCase(
         case_id=case_id,
@@ -97,26 +97,30 @@ async def _addressed(client: Client, req: InstructRequest | NoticeRequest) -> Wo
     named where the server does not say the chain."""
     if req.first_run_id is None:
         return client.get_workflow_handle(req.case_id, run_id=req.run_id)
-    case_run = req.case_run_id or req.run_id
-    its = None if case_run is None else await client.get_workflow_handle(req.case_id, run_id=case_run).describe()
-    latest = await _latest_of_case(client, req.case_id, req.first_run_id, its)
+    latest = await _latest_of_case(client, req.case_id, req.first_run_id, req.case_run_id or req.run_id)
     if latest is None:
         return None
     return client.get_workflow_handle(req.case_id, run_id=latest.run_id, first_execution_run_id=req.first_run_id)
 
 
 async def _latest_of_case(
-    client: Client, case_id: str, first_run_id: str, its: WorkflowExecutionDescription | None
+    client: Client,
+    case_id: str,
+    first_run_id: str,
+    case_run: str | None,
+    described: WorkflowExecutionDescription | None = None,
 ) -> WorkflowExecutionDescription | None:
-    """The id's latest run while it continues the case of the run ``its`` (of the chain begun by ``first_run_id``),
-    else ``None``: a case opened since under the id, or begun in the chain after that case ended, is another case.
-    With no run to compare, the chain stands for the case; a server that does not say the chain continues it."""
+    """The id's latest run while it continues the case of run ``case_run`` (of the chain begun by ``first_run_id``;
+    ``described`` its description where the caller has it), else ``None``: a case opened since under the id, or
+    begun in the chain after that case ended, is another case. With no run to compare, the chain stands for the case;
+    a server that does not say the chain continues it."""
     latest = await client.get_workflow_handle(case_id).describe()
     if (latest.raw_description.workflow_execution_info.first_run_id or first_run_id) != first_run_id:
         return None
-    if its is not None and its.run_id != latest.run_id and await _begun_after(its) != await _begun_after(latest):
-        return None
-    return latest
+    if case_run is None or case_run == latest.run_id:
+        return latest
+    its = described or await client.get_workflow_handle(case_id, run_id=case_run).describe()
+    return latest if await _begun_after(its) == await _begun_after(latest) else None
 
 
 async def _begun_after(desc: WorkflowExecutionDescription) -> str | None:
@@ -218,9 +222,8 @@ async def _run_of_the_appealed_chain(case_id: str, first_run_id: str, latest_run
     """The id's latest run while it continues the case the complaint is about (``None``), else the run described
     at the complaint's registration: a case opened since under the id is another case, and so is a fraud case's next
     check (adversarial runs, 2026-12-05: the administrative case was the newer case's, then the next check's)."""
-    client = activity.client()
-    its = None if latest_run_id is None else await client.get_workflow_handle(case_id, run_id=latest_run_id).describe()
-    return None if await _latest_of_case(client, case_id, first_run_id, its) is not None else latest_run_id
+    same_case = await _latest_of_case(activity.client(), case_id, first_run_id, latest_run_id)
+    return None if same_case is not None else latest_run_id
 
 
 @activity.defn

@@ -44,6 +44,18 @@ from tests.workflows.permit_cases import received_working_days_ago
 PHONE = "+77011234567"
 
 
+def complaint_about(case_id: str, **fields: str) -> dict[str, Any]:
+    """A complaint's start body about the case ``case_id``, received now; ``fields`` give the rest."""
+    return {
+        "complaint_number": f"KZ-C-{uuid.uuid4().hex[:8]}",
+        "complainant": {"full_name": "Асанов Асан Асанович", "iin": IIN, "phone": PHONE},
+        "appealed_case_id": case_id,
+        "addressed_to": "provider",
+        "received_at": datetime.now(UTC).isoformat(),
+        **fields,
+    }
+
+
 def csrf(html: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert m, "no CSRF token on the page"
@@ -898,16 +910,7 @@ async def test_a_closed_case_says_which_of_its_complaints_ended_since(
     started = await dev_http.post(f"/v1/procedures/{DEMO_SPEC.key}/cases", json=app, headers={"X-API-Key": keys.staff})
     assert started.status_code == 201, started.text
     case_id = started.json()["case_id"]
-    complaint = {
-        "complaint_number": f"KZ-C-{uuid.uuid4().hex[:8]}",
-        "complainant": {"full_name": "Асанов Асан Асанович", "iin": IIN, "phone": PHONE},
-        "appealed": "inaction",
-        "appealed_case_id": case_id,
-        "description": "Nothing happens",
-        "request": "Decide",
-        "addressed_to": "provider",
-        "received_at": datetime.now(UTC).isoformat(),
-    }
+    complaint = complaint_about(case_id, appealed="inaction", description="Nothing happens", request="Decide")
     filed = await dev_http.post("/v1/procedures/complaint/cases", json=complaint, headers={"X-API-Key": keys.staff})
     assert filed.status_code == 201, filed.text
     complaint_id = filed.json()["case_id"]
@@ -1029,17 +1032,13 @@ async def test_an_earlier_case_under_a_reused_id_opens_by_its_run(
     for bad in ("x/../y", f"{first_run}\n"):  # a line break after a run id was taken for one (422 from Temporal)
         assert (await dev_http.get(f"/console/cases/{case_id}", params={"run": bad})).status_code == 404
     # a complaint about the earlier case links it by its run (it opened the running case: the next adversarial run)
-    complaint = {
-        "complaint_number": f"KZ-C-{uuid.uuid4().hex[:8]}",
-        "complainant": {"full_name": "Асанов Асан Асанович", "iin": IIN, "phone": "+77011234567"},
-        "appealed": "action",
-        "appealed_case_id": case_id,
-        "appealed_run_id": first_run,
-        "description": "The application was withdrawn for me",
-        "request": "Reconsider",
-        "addressed_to": "provider",
-        "received_at": datetime.now(UTC).isoformat(),
-    }
+    complaint = complaint_about(
+        case_id,
+        appealed="action",
+        appealed_run_id=first_run,
+        description="The application was withdrawn for me",
+        request="Reconsider",
+    )
     filed = await dev_http.post("/v1/procedures/complaint/cases", json=complaint, headers={"X-API-Key": keys.staff})
     assert filed.status_code == 201, filed.text
     complaint_page = await eventually(

@@ -129,6 +129,24 @@ async def registered(env: WorkflowEnvironment, handle: WorkflowHandle) -> CaseVi
     return await until(env, handle, lambda v: v.registration is not None, "registration")
 
 
+async def forwarded_and_upheld(env: WorkflowEnvironment, handle: WorkflowHandle, reasons: str) -> dict[str, Any]:
+    """Forward the complaint, uphold it with a "reopen" instruction, and return its result."""
+    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department"))
+    await until(env, handle, lambda v: v.status == "under_review", "the forwarding")
+    decision = ReviewDecision(outcome="upheld", reasons=reasons, decided_by="Vice-minister", instruction="reopen")
+    await handle.execute_update("review_decision", decision)
+    return dict(await handle.result())
+
+
+async def administrative_case_run(handle: WorkflowHandle) -> str:
+    """The run the complaint's administrative case was generated from (its manifest)."""
+    [admin_case] = [d for d in (await view(handle)).documents if d.kind == "administrative_case"]
+    doc = load_document(admin_case.doc_id)
+    assert doc is not None
+    with zipfile.ZipFile(io.BytesIO(doc.content)) as bundle:
+        return str(json.loads(bundle.read("manifest.json"))["generated_from"]["run_id"])
+
+
 async def open_for_decisions(env: WorkflowEnvironment, handle: WorkflowHandle) -> CaseView:
     """The complaint once its office has opened on its registration day (a moment after its receipt when that is
     later): a provider's decision before then is carried out only then (665/NK p.6), and the tests here receive
@@ -344,24 +362,11 @@ async def test_a_complaint_about_an_earlier_case_of_a_reused_id_reaches_that_cas
     await taken.execute_update("withdraw", Withdrawal(reason="test over"))
     handle = await start(env, task_queue, complaint(received, appealed_case_id=earlier.id, appealed_run_id=earlier_run))
     await registered(env, handle)
-    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department"))
-    await until(env, handle, lambda v: v.status == "under_review", "the forwarding")
-    await handle.execute_update(
-        "review_decision",
-        ReviewDecision(
-            outcome="upheld", reasons="No hearing was offered", decided_by="Vice-minister", instruction="reopen"
-        ),
-    )
-    result = await handle.result()
+    result = await forwarded_and_upheld(env, handle, "No hearing was offered")
     assert result["instruction_outcome"] == {"delivered": False, "action_taken": ACTION_CASE_CLOSED}
     untouched = await view(following)
     assert untouched.status == "refused" and not untouched.instructions and not untouched.complaints
-    [admin_case] = [d for d in (await view(handle)).documents if d.kind == "administrative_case"]
-    doc = load_document(admin_case.doc_id)
-    assert doc is not None
-    with zipfile.ZipFile(io.BytesIO(doc.content)) as bundle:
-        manifest = json.loads(bundle.read("manifest.json"))
-    assert manifest["generated_from"]["run_id"] == earlier_run
+    assert await administrative_case_run(handle) == earlier_run
     await stop(following)
 
 
@@ -379,15 +384,7 @@ async def test_a_complaint_naming_a_run_that_continued_as_new_reaches_its_case(
     handle = await start(env, task_queue, complaint(received, appealed_case_id=appealed.id, appealed_run_id=first_run))
     await registered(env, handle)
     await until(env, latest, lambda v: bool(v.complaints), "the notice of the complaint")
-    await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department"))
-    await until(env, handle, lambda v: v.status == "under_review", "the forwarding")
-    await handle.execute_update(
-        "review_decision",
-        ReviewDecision(
-            outcome="upheld", reasons="No hearing was offered", decided_by="Vice-minister", instruction="reopen"
-        ),
-    )
-    result = await handle.result()
+    result = await forwarded_and_upheld(env, handle, "No hearing was offered")
     assert result["instruction_outcome"]["delivered"] is True, result["instruction_outcome"]
     assert await latest.result() == "reopened"
 
@@ -417,17 +414,9 @@ async def test_a_complaint_about_a_case_its_chain_went_on_from_reaches_no_next_c
     latest = env.client.get_workflow_handle(appealed.id)
     await until(env, latest, lambda v: v.status == "refused" and v.run_id != first_run, "the next case")
     for handle in (named, unnamed):
-        await handle.execute_update("forward", ForwardRequest(forwarded_by="Head of department"))
-        await until(env, handle, lambda v: v.status == "under_review", "the forwarding")
-        decision = ReviewDecision(outcome="upheld", reasons="Wrong", decided_by="Vice-minister", instruction="reopen")
-        await handle.execute_update("review_decision", decision)
-        result = await handle.result()
+        result = await forwarded_and_upheld(env, handle, "Wrong")
         assert result["instruction_outcome"] == {"delivered": False, "action_taken": ACTION_CASE_CLOSED}
-        [admin_case] = [d for d in (await view(handle)).documents if d.kind == "administrative_case"]
-        doc = load_document(admin_case.doc_id)
-        assert doc is not None
-        with zipfile.ZipFile(io.BytesIO(doc.content)) as bundle:
-            assert json.loads(bundle.read("manifest.json"))["generated_from"]["run_id"] == first_run
+        assert await administrative_case_run(handle) == first_run
     untouched = await view(latest)
     assert not untouched.instructions and not untouched.complaints
     await stop(latest)

@@ -163,7 +163,7 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
 
     # The check is awaited; reports keep arriving until the history is long: the case continues as new.
     async def one_more(i: int) -> None:
-        await submit(server, report(number, f"limits:{cid}:check:{i}"), task_queue=tq)
+        await submit(server, report(number, opaque("limits:", 32) + f":check:{i}"), task_queue=tq)
 
     before = await fraud(server, cid)()
     first_run = server.get_workflow_handle(cid, run_id=await run_id(server, cid))
@@ -200,7 +200,7 @@ async def test_a_fraud_case_continues_as_new_where_it_waits_and_keeps_its_report
 
     # Suspended, awaiting the lift; more reports: it continues as new again and keeps the suspension and notices.
     async def another(i: int) -> None:
-        await submit(server, report(number, f"limits:{cid}:suspended:{i}"), task_queue=tq)
+        await submit(server, report(number, opaque("limits:", 32) + f":suspended:{i}"), task_queue=tq)
 
     await eventually(case(server, cid), lambda v: "lift_suspension" in v.pending_events)
     middle_run = server.get_workflow_handle(cid, run_id=await run_id(server, cid))
@@ -439,7 +439,7 @@ async def test_120_reports_through_one_intake_wait_their_turn_and_none_is_refuse
     report is refused and backed off, each is recorded once, and the one that opened the case is told so, also when
     the SDK sent it again after the case continued as new (the next test)."""
     tq, number = worker.task_queue, _number()
-    reports = [report(number, f"turn:{uuid.uuid4().hex[:8]}:{i}") for i in range(120)]
+    reports = [report(number, opaque("turn:", 16) + f":{i}") for i in range(120)]
     edge = await Client.connect(
         server.service_client.config.target_host,
         namespace=server.namespace,
@@ -476,7 +476,7 @@ async def test_a_report_taken_by_an_earlier_run_is_answered_as_it_was_first_take
             s.commit()
 
     async def one_more(i: int) -> None:
-        await submit(server, report(number, f"again:{cid}:{i}"), task_queue=tq)
+        await submit(server, report(number, opaque("again:", 32) + f":{i}"), task_queue=tq)
 
     assert await until_continued(server, cid, one_more) > 0
     forget_in_ledger()
